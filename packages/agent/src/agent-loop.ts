@@ -1,0 +1,317 @@
+/**
+ * The tactical agent loop: ask the model, run the tools it calls, and when it says it is done
+ * run the repository's tests for the verdict, feeding failures back until the tests pass, the
+ * budget runs out, or the agent goes round in circles.
+ */
+import { realpathSync } from 'node:fs';
+import { systemClock, type Clock } from '@maestro/runtime';
+import type { ChatMessage, ToolCall, Usage } from '@maestro/llm';
+import type { ChatModel, ChatModelReply } from './chat-model.js';
+import { runCommand } from './run-command.js';
+import type { ToolContext, ToolRegistry } from './tool-registry.js';
+import type { WriteGuard } from './write-guard.js';
+
+/** Limits on one run of the loop. */
+export interface AgentBudget {
+  /** Model turns at most. @default 20 */
+  maxSteps?: number;
+  /** Wall-clock time at most, in ms. @default 600000 */
+  maxWallMs?: number;
+  /** Input plus output tokens at most. @default 200000 */
+  maxTokens?: number;
+}
+
+/** Something that happened, reported as it happens (for `maestro.events.work.step`). */
+export interface AgentStep {
+  /** Position of this report in the run, from 0. */
+  index: number;
+  /** `model`: a model turn; `tool`: a tool call or a test run (tool `tests`); `verdict`: the end. */
+  kind: 'model' | 'tool' | 'verdict';
+  tool?: string;
+  /** A short human-readable account (truncated). */
+  summary: string;
+  ok: boolean;
+  /** For model turns: whether the reply came from a script, so nobody mistakes it for a model's. */
+  scripted?: boolean;
+}
+
+/** How a run ended, with its evidence. */
+export interface AgentVerdict {
+  status: 'succeeded' | 'failed' | 'stuck' | 'budget_exhausted';
+  /** Why it did not succeed. */
+  reason?: string;
+  summary: string;
+  /** Model turns taken. */
+  steps: number;
+  /** Workspace-relative paths changed during the run (committed or not). */
+  filesChanged: string[];
+  /** The last commit made by `git.commit` during the loop. */
+  commitSha?: string;
+  /** The last run of the test command. */
+  tests?: { command: string[]; exitCode: number | null; passed: boolean; outputTail: string };
+  usage: Usage;
+}
+
+/** Options of {@link runAgentLoop}. */
+export interface RunAgentLoopOptions {
+  model: ChatModel;
+  tools: ToolRegistry;
+  /** Absolute path of the repository to work in. */
+  workspace: string;
+  /** Replaces the default system prompt. */
+  systemPrompt?: string;
+  /** The subtask, as shown to the model. */
+  task: string;
+  /** The repository's test command (argv), run for the verdict; empty means there are no tests to run. */
+  testCommand: string[];
+  budget?: AgentBudget;
+  writeGuard?: WriteGuard;
+  signal?: AbortSignal;
+  onStep?: (step: AgentStep) => void | Promise<void>;
+  /** Upper bound for one `exec` tool call. @default 120000 */
+  execTimeoutMs?: number;
+  /** Upper bound for one run of the test command. @default 300000 */
+  testTimeoutMs?: number;
+  /** Environment for commands (scrubbed of credentials before use). @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Time source for the wall-clock budget. @default systemClock */
+  clock?: Pick<Clock, 'now'>;
+}
+
+/** How often the same (tool call, observation) may come back before the run counts as stuck. */
+const STUCK_REPEATS = 3;
+/** Characters of test output kept as evidence and fed back to the model. */
+const TEST_OUTPUT_TAIL = 4_000;
+const SUMMARY_MAX = 300;
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function tail(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(text.length - max);
+}
+
+/** A call's identity for stuck detection: name plus arguments with keys sorted, so key order does not hide a repeat. */
+function callKey(call: ToolCall): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.keys(value as Record<string, unknown>)
+          .sort()
+          .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+      );
+    }
+    return value;
+  };
+  try {
+    return `${call.name}(${JSON.stringify(canonical(JSON.parse(call.argumentsJson)))})`;
+  } catch {
+    return `${call.name}(${call.argumentsJson})`;
+  }
+}
+
+/**
+ * Output with timings blanked, so two runs of the same failing test count as the same result
+ * (`node --test` prints `duration_ms 41.2`, most runners print `12ms` or `0.53 s`).
+ */
+function withoutTimings(output: string): string {
+  return output
+    .replace(/duration_ms:?\s*[\d.]+/g, 'duration_ms #')
+    .replace(/\b\d+(\.\d+)?\s*(ms|s|sec|seconds?)\b/g, '# $2');
+}
+
+/** The default system prompt: the rules of the game, including how "done" is judged. */
+function defaultSystemPrompt(testCommand: readonly string[]): string {
+  return [
+    'You are a careful software engineer working inside a git repository (the workspace).',
+    'Use the tools to look at the code, change it, and run commands. Paths are relative to the workspace root.',
+    'When you have finished the task, reply with a short summary and no tool calls.',
+    testCommand.length > 0
+      ? `Your work is then checked by running ${JSON.stringify(testCommand)}; if it fails you get the output and continue.`
+      : 'There is no test command for this repository; check your work yourself before you finish.',
+    'Commit your finished work with git.commit.',
+  ].join('\n');
+}
+
+/** Lists the paths changed since `baseSha` (committed or not) plus untracked files, relative to the workspace. */
+async function gitChangedFiles(workspace: string, baseSha: string | undefined, env: Record<string, string | undefined> | undefined): Promise<string[]> {
+  const opts = { cwd: workspace, timeoutMs: 30_000, ...(env ? { env } : {}) };
+  const files = new Set<string>();
+  const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const untracked = await runCommand(['git', 'ls-files', '--others', '--exclude-standard'], opts);
+  if (untracked.exitCode !== 0) return [];
+  lines(untracked.output).forEach((f) => files.add(f));
+  if (baseSha !== undefined) {
+    const diff = await runCommand(['git', 'diff', '--name-only', '--relative', baseSha], opts);
+    if (diff.exitCode === 0) lines(diff.output).forEach((f) => files.add(f));
+  } else {
+    // No commit at the start: everything committed since, plus tracked changes, is new.
+    const logged = await runCommand(['git', 'log', '--name-only', '--format=', '--relative'], opts);
+    if (logged.exitCode === 0) lines(logged.output).forEach((f) => files.add(f));
+    const staged = await runCommand(['git', 'diff', '--name-only', '--relative', '--cached'], opts);
+    if (staged.exitCode === 0) lines(staged.output).forEach((f) => files.add(f));
+  }
+  return [...files];
+}
+
+async function gitHead(workspace: string, env: Record<string, string | undefined> | undefined): Promise<string | undefined> {
+  const head = await runCommand(['git', 'rev-parse', '--verify', '-q', 'HEAD'], { cwd: workspace, timeoutMs: 30_000, ...(env ? { env } : {}) });
+  return head.exitCode === 0 ? head.output.trim() : undefined;
+}
+
+/**
+ * Runs the agent loop until a verdict. Each turn sends the conversation and the tool specs;
+ * tool calls are run and answered with `tool` messages; a reply without tool calls means
+ * "done", so the test command runs: exit 0 is success (with the test run as evidence),
+ * anything else is fed back as a user message and the loop goes on within budget. The same
+ * (tool call, observation) — or the same failing test output after "done" — seen three times
+ * ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
+ */
+export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentVerdict> {
+  const maxSteps = options.budget?.maxSteps ?? 20;
+  const maxWallMs = options.budget?.maxWallMs ?? 600_000;
+  const maxTokens = options.budget?.maxTokens ?? 200_000;
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const workspace = realpathSync(options.workspace);
+  const testCommand = [...options.testCommand];
+  const execCeiling = options.execTimeoutMs ?? 120_000;
+  const testTimeoutMs = options.testTimeoutMs ?? 300_000;
+  const remainingWall = (): number => Math.max(1, maxWallMs - (clock.now() - startedAt));
+
+  const baseSha = await gitHead(workspace, options.env);
+  const specs = options.tools.specs();
+  const messages: ChatMessage[] = [
+    { role: 'system', content: options.systemPrompt ?? defaultSystemPrompt(testCommand) },
+    { role: 'user', content: options.task },
+  ];
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const repeats = new Map<string, number>();
+  const reportedFiles = new Set<string>();
+  let steps = 0;
+  let stepIndex = 0;
+  let commitSha: string | undefined;
+  let tests: AgentVerdict['tests'];
+  let lastContent = '';
+
+  const report = async (step: Omit<AgentStep, 'index'>): Promise<void> => {
+    const index = stepIndex++;
+    await options.onStep?.({ index, ...step });
+  };
+  const seenTooOften = (key: string): boolean => {
+    const count = (repeats.get(key) ?? 0) + 1;
+    repeats.set(key, count);
+    return count >= STUCK_REPEATS;
+  };
+  const finish = async (status: AgentVerdict['status'], summary: string, reason?: string): Promise<AgentVerdict> => {
+    const changed = new Set([...reportedFiles, ...(await gitChangedFiles(workspace, baseSha, options.env))]);
+    const verdict: AgentVerdict = {
+      status,
+      summary,
+      steps,
+      filesChanged: [...changed].sort(),
+      usage: { ...usage },
+      ...(reason !== undefined ? { reason } : {}),
+      ...(commitSha !== undefined ? { commitSha } : {}),
+      ...(tests !== undefined ? { tests } : {}),
+    };
+    await report({ kind: 'verdict', summary: truncate(`${status}: ${reason ?? summary}`, SUMMARY_MAX), ok: status === 'succeeded' });
+    return verdict;
+  };
+
+  for (;;) {
+    if (options.signal?.aborted) return finish('failed', 'cancelled', 'the work was cancelled');
+    if (steps >= maxSteps) return finish('budget_exhausted', lastContent || 'out of steps', `used all ${maxSteps} model turns without passing tests`);
+    if (clock.now() - startedAt >= maxWallMs) return finish('budget_exhausted', lastContent || 'out of time', `used the whole wall-clock budget of ${maxWallMs} ms`);
+    if (usage.inputTokens + usage.outputTokens >= maxTokens) {
+      return finish('budget_exhausted', lastContent || 'out of tokens', `used ${usage.inputTokens + usage.outputTokens} of ${maxTokens} tokens`);
+    }
+
+    let reply: ChatModelReply;
+    try {
+      reply = await options.model.complete({ messages: [...messages], tools: specs });
+    } catch (err) {
+      return finish('failed', lastContent || 'the model call failed', `model call failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    steps += 1;
+    usage.inputTokens += reply.usage.inputTokens;
+    usage.outputTokens += reply.usage.outputTokens;
+    messages.push(reply.message);
+    const calls = reply.message.toolCalls ?? [];
+    if (reply.message.content.trim() !== '') lastContent = reply.message.content.trim();
+    await report({
+      kind: 'model',
+      summary: truncate(
+        `${reply.scripted ? '[scripted] ' : ''}${reply.provider}/${reply.model}: ${reply.message.content || '(no text)'}${calls.length > 0 ? ` → ${calls.map((c) => c.name).join(', ')}` : ''}`,
+        SUMMARY_MAX,
+      ),
+      ok: true,
+      scripted: reply.scripted,
+    });
+
+    if (calls.length > 0) {
+      const context: ToolContext = {
+        workspace,
+        execTimeoutMs: Math.min(execCeiling, remainingWall()),
+        ...(options.writeGuard ? { writeGuard: options.writeGuard } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.env ? { env: options.env } : {}),
+      };
+      for (const call of calls) {
+        const observation = await options.tools.run(call, context);
+        messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: observation.output });
+        observation.effects?.filesChanged?.forEach((f) => reportedFiles.add(f));
+        if (observation.effects?.commitSha !== undefined) commitSha = observation.effects.commitSha;
+        await report({
+          kind: 'tool',
+          tool: call.name,
+          summary: truncate(`${callKey(call)} → ${observation.output}`, SUMMARY_MAX),
+          ok: observation.ok,
+        });
+        if (seenTooOften(`tool\0${callKey(call)}\0${withoutTimings(observation.output)}`)) {
+          return finish('stuck', lastContent || 'the agent repeated itself', `${callKey(call)} returned the same result ${STUCK_REPEATS} times`);
+        }
+      }
+      continue;
+    }
+
+    // No tool calls: the model says it is done. The tests decide.
+    if (testCommand.length === 0) {
+      return finish('succeeded', lastContent || 'done (no test command to run)');
+    }
+    const run = await runCommand(testCommand, {
+      cwd: workspace,
+      timeoutMs: Math.min(testTimeoutMs, remainingWall()),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
+    const output = run.spawnError !== undefined ? `could not start the test command: ${run.spawnError}` : run.output;
+    const passed = run.exitCode === 0 && !run.timedOut && !run.aborted;
+    tests = { command: testCommand, exitCode: run.exitCode, passed, outputTail: tail(output, TEST_OUTPUT_TAIL) };
+    await report({
+      kind: 'tool',
+      tool: 'tests',
+      summary: truncate(`${testCommand.join(' ')}: ${passed ? 'passed' : run.timedOut ? 'timed out' : `failed (exit ${run.exitCode ?? run.signal ?? '?'})`}`, SUMMARY_MAX),
+      ok: passed,
+    });
+    if (passed) return finish('succeeded', lastContent || 'done; tests pass');
+    if (options.signal?.aborted) return finish('failed', 'cancelled', 'the work was cancelled');
+    if (seenTooOften(`tests\0${withoutTimings(tests.outputTail)}`)) {
+      return finish('stuck', lastContent || 'the tests keep failing', `declared done ${STUCK_REPEATS} times with the same failing test output`);
+    }
+    messages.push({
+      role: 'user',
+      content: [
+        `The tests failed: ${JSON.stringify(testCommand)} ${run.timedOut ? 'timed out' : `exited with ${run.exitCode ?? run.signal}`}.`,
+        'Output (end):',
+        '```',
+        tests.outputTail,
+        '```',
+        'Fix the problem, then reply without tool calls when you are done.',
+      ].join('\n'),
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The model as the agent loop sees it: one call per turn. The executor implements it over the
+ * router's gRPC `Complete`; tests implement it over `ScriptedProvider` directly.
+ */
+import type { ChatMessage, ToolSpec, Usage } from '@maestro/llm';
+
+/** One turn's request: the whole conversation so far and the tools on offer. */
+export interface ChatModelRequest {
+  messages: ChatMessage[];
+  tools: ToolSpec[];
+}
+
+/** One turn's reply, with who produced it (a scripted reply says so). */
+export interface ChatModelReply {
+  message: ChatMessage;
+  usage: Usage;
+  /** True when the reply was replayed from a script rather than produced by a model. */
+  scripted: boolean;
+  provider: string;
+  model: string;
+}
+
+/** What the agent loop talks to. */
+export interface ChatModel {
+  complete(request: ChatModelRequest): Promise<ChatModelReply>;
+}

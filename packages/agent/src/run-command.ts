@@ -1,0 +1,155 @@
+/**
+ * Running a command for a tool or for the verdict: argv only (no shell), a scrubbed
+ * environment, a timeout that kills the whole process group, and a cap on captured output.
+ */
+import { spawn } from 'node:child_process';
+
+/** Options for {@link runCommand}. */
+export interface RunCommandOptions {
+  /** Absolute working directory (already confined by the caller). */
+  cwd: string;
+  /** Kill the process group after this long. @default 120000 */
+  timeoutMs?: number;
+  /** Characters of output kept (the start and, mostly, the end). @default 32000 */
+  maxOutputChars?: number;
+  /** Aborting kills the process group. */
+  signal?: AbortSignal;
+  /** The environment before scrubbing. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** How a command ended. */
+export interface CommandResult {
+  /** The exit code, or null when the process was killed by a signal. */
+  exitCode: number | null;
+  /** The signal that ended it, if any. */
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** stdout and stderr interleaved as they arrived, capped (see `truncated`). */
+  output: string;
+  /** Characters dropped from the middle of the output. */
+  truncated: number;
+  /** Set when the command could not be started (for example, not found). */
+  spawnError?: string;
+}
+
+/** Variable names that must never reach a command: anything that looks like a credential. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD/i;
+
+/**
+ * The environment minus every variable whose name contains KEY, TOKEN, SECRET or PASSWORD
+ * (any case), so a command the model chose cannot read the service's credentials.
+ */
+export function scrubEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !SECRET_NAME.test(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** Keeps the first part and the last (larger) part of a long output. */
+class OutputBuffer {
+  private head = '';
+  private tail = '';
+  private dropped = 0;
+  constructor(private readonly max: number) {}
+
+  push(text: string): void {
+    const headMax = Math.floor(this.max / 8);
+    if (this.head.length < headMax) {
+      const take = text.slice(0, headMax - this.head.length);
+      this.head += take;
+      text = text.slice(take.length);
+    }
+    this.tail += text;
+    const tailMax = this.max - headMax;
+    if (this.tail.length > tailMax) {
+      this.dropped += this.tail.length - tailMax;
+      this.tail = this.tail.slice(this.tail.length - tailMax);
+    }
+  }
+
+  get truncated(): number {
+    return this.dropped;
+  }
+
+  toString(): string {
+    return this.dropped === 0
+      ? this.head + this.tail
+      : `${this.head}\n[... ${this.dropped} characters omitted ...]\n${this.tail}`;
+  }
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * Runs `argv` without a shell in its own process group (`detached`), so a timeout or abort
+ * kills it together with every child it started; stray children are also killed once the
+ * command exits. Never rejects: a command that cannot start is reported in `spawnError`.
+ */
+export function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+  const [command, ...args] = argv;
+  const buffer = new OutputBuffer(options.maxOutputChars ?? 32_000);
+  if (command === undefined || command === '') {
+    return Promise.resolve({ exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: 'empty command' });
+  }
+  return new Promise((resolvePromise) => {
+    let timedOut = false;
+    let aborted = false;
+    let settled = false;
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: scrubEnvironment(options.env ?? process.env),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => buffer.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => buffer.push(chunk));
+
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, options.timeoutMs ?? 120_000);
+    const onAbort = (): void => {
+      aborted = true;
+      killGroup(child.pid);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+
+    const finish = (result: Omit<CommandResult, 'output' | 'truncated' | 'timedOut' | 'aborted'>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolvePromise({ ...result, timedOut, aborted, output: buffer.toString(), truncated: buffer.truncated });
+    };
+
+    child.on('error', (err) => {
+      finish({ exitCode: null, signal: null, spawnError: err.message });
+    });
+    child.on('exit', (code, signal) => {
+      // Children left behind would keep running (and keep our pipes open): end the group.
+      killGroup(child.pid);
+      // Wait for the pipes to drain, but not forever if a child escaped the group.
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish({ exitCode: code, signal });
+      }, 2_000);
+      child.on('close', () => {
+        clearTimeout(grace);
+        finish({ exitCode: code, signal });
+      });
+    });
+  });
+}

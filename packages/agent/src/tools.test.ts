@@ -1,0 +1,160 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDefaultToolRegistry } from './default-tool-registry.js';
+import type { ToolContext } from './tool-registry.js';
+
+const tools = createDefaultToolRegistry();
+const call = (name: string, args: unknown) => ({ id: 'c', name, argumentsJson: JSON.stringify(args) });
+const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
+
+/** Running, as opposed to gone or a zombie waiting for a parent (PID 1 in a container may never reap it). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('default tools', () => {
+  let ws: string;
+  let concerns: string[];
+  let context: ToolContext;
+  beforeEach(() => {
+    ws = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-tools-')));
+    concerns = [];
+    context = { workspace: ws, writeGuard: { acquire: async (c) => void concerns.push(...c) } };
+  });
+  afterEach(() => rmSync(ws, { recursive: true, force: true }));
+
+  describe('fs.write / fs.read / fs.list', () => {
+    it('writes a file after taking its concern, then reads it back whole or by lines', async () => {
+      const written = await tools.run(call('fs.write', { path: 'src/sum.js', content: 'a\nb\nc\nd\n' }), context);
+      expect(written).toEqual({ ok: true, output: 'created src/sum.js (8 bytes)', effects: { filesChanged: ['src/sum.js'] } });
+      expect(concerns).toEqual([`file:${join(ws, 'src', 'sum.js')}`]);
+      expect(readFileSync(join(ws, 'src', 'sum.js'), 'utf8')).toBe('a\nb\nc\nd\n');
+      expect(await tools.run(call('fs.read', { path: 'src/sum.js' }), context)).toEqual({ ok: true, output: 'a\nb\nc\nd\n' });
+      expect(await tools.run(call('fs.read', { path: 'src/sum.js', startLine: 2, endLine: 3 }), context)).toEqual({ ok: true, output: 'b\nc' });
+      expect((await tools.run(call('fs.read', { path: 'src/sum.js', startLine: 3, endLine: 2 }), context)).output).toContain('endLine must not be before startLine');
+      expect((await tools.run(call('fs.read', { path: 'src/missing.js' }), context)).output).toBe('src/missing.js does not exist');
+      expect((await tools.run(call('fs.read', { path: 'src' }), context)).output).toContain('is not a file (it is a directory; use fs.list)');
+    });
+
+    it('does not write when the guard refuses', async () => {
+      const refusing: ToolContext = { workspace: ws, writeGuard: { acquire: async () => Promise.reject(new Error('lock held by executor-2')) } };
+      const result = await tools.run(call('fs.write', { path: 'x.js', content: 'x' }), refusing);
+      expect(result).toEqual({ ok: false, output: 'fs.write failed: lock held by executor-2' });
+      expect(existsSync(join(ws, 'x.js'))).toBe(false);
+    });
+
+    it('lists directories, skipping .git', async () => {
+      mkdirSync(join(ws, '.git'));
+      mkdirSync(join(ws, 'src', 'lib'), { recursive: true });
+      writeFileSync(join(ws, 'README.md'), '');
+      writeFileSync(join(ws, 'src', 'lib', 'a.js'), '');
+      expect((await tools.run(call('fs.list', {}), context)).output).toBe('README.md\nsrc/');
+      expect((await tools.run(call('fs.list', { recursive: true }), context)).output).toBe('README.md\nsrc/\nsrc/lib/\nsrc/lib/a.js');
+      expect((await tools.run(call('fs.list', { path: 'src/lib' }), context)).output).toBe('src/lib/a.js');
+    });
+  });
+
+  describe('exec', () => {
+    it('passes argv without a shell: injection payloads arrive as plain arguments', async () => {
+      // Payloads from the safety corpus, used only as argument strings handed to a program that prints its argv.
+      const lines = readFileSync(join(__dirname, '../../../../shared/corpora/safety/payloads/command-execution-unix.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      const argv = ['node', '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...lines];
+      const result = await tools.run(call('exec', { argv }), context);
+      expect(result.ok).toBe(true);
+      expect(JSON.parse(result.output.replace(/^exit code 0\n/, ''))).toEqual(lines);
+    });
+
+    it('reports the exit code and output, and fails for non-zero exits', async () => {
+      const result = await tools.run(call('exec', { argv: ['node', '-e', 'console.log("out"); console.error("err"); process.exit(3)'] }), context);
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/^exit code 3\n/);
+      expect(result.output).toContain('out');
+      expect(result.output).toContain('err');
+      expect((await tools.run(call('exec', { argv: ['definitely-not-a-program-xyz'] }), context)).output).toMatch(/could not start "definitely-not-a-program-xyz"/);
+    });
+
+    it('runs in a subdirectory of the workspace', async () => {
+      mkdirSync(join(ws, 'pkg'));
+      const result = await tools.run(call('exec', { argv: ['pwd'], cwd: 'pkg' }), context);
+      expect(result.output).toBe(`exit code 0\n${join(ws, 'pkg')}\n`);
+    });
+
+    it('scrubs credentials from the environment', async () => {
+      const env = { PATH: process.env.PATH, GEMINI_API_KEY: 'k1', GITHUB_TOKEN: 't', db_password: 'p', MY_SECRET_THING: 's', KEEP_ME: 'yes' };
+      const result = await tools.run(call('exec', { argv: ['node', '-e', 'process.stdout.write(Object.keys(process.env).sort().join(","))'] }), { ...context, env });
+      expect(result.output).toBe('exit code 0\nKEEP_ME,PATH');
+    });
+
+    it('kills the whole process group on timeout', async () => {
+      // The command starts a grandchild that would outlive it, prints the grandchild's pid, then hangs.
+      const script = [
+        "const { spawn } = require('node:child_process');",
+        "const g = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
+        'console.log("grandchild " + g.pid);',
+        'setInterval(() => {}, 1000);',
+      ].join('\n');
+      const result = await tools.run(call('exec', { argv: ['node', '-e', script], timeoutMs: 1500 }), context);
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/^timed out after 1500 ms; the process group was killed/);
+      const pid = Number(/grandchild (\d+)/.exec(result.output)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      // SIGKILL is delivered synchronously to the group; give the kernel a moment to reap.
+      for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(isAlive(pid)).toBe(false);
+    });
+
+    it('caps the output, keeping the start and the end', async () => {
+      const result = await tools.run(call('exec', { argv: ['node', '-e', 'console.log("START"); console.log("x".repeat(100000)); console.log("END")'] }), context);
+      expect(result.output.length).toBeLessThan(33_000);
+      expect(result.output).toContain('START');
+      expect(result.output).toContain('END');
+      expect(result.output).toMatch(/\[\.\.\. \d+ characters omitted \.\.\.\]/);
+    });
+  });
+
+  describe('git.commit', () => {
+    beforeEach(() => {
+      git(ws, 'init', '-q', '-b', 'main');
+      git(ws, 'config', 'user.email', 'test@example.com');
+      git(ws, 'config', 'user.name', 'Test');
+      writeFileSync(join(ws, 'README.md'), 'hello\n');
+      git(ws, 'add', '.');
+      git(ws, 'commit', '-q', '-m', 'init');
+    });
+
+    it('commits all changes after taking the git-index concern, and returns the sha', async () => {
+      writeFileSync(join(ws, 'a.js'), 'a');
+      writeFileSync(join(ws, 'README.md'), 'changed\n');
+      const result = await tools.run(call('git.commit', { message: 'add a' }), context);
+      const head = git(ws, 'rev-parse', 'HEAD');
+      expect(result).toEqual({ ok: true, output: `committed ${head}: add a (2 files: README.md, a.js)`, effects: { commitSha: head, filesChanged: ['README.md', 'a.js'] } });
+      expect(concerns).toEqual([`git-index:${ws}`]);
+      expect(git(ws, 'log', '-1', '--format=%s')).toBe('add a');
+      expect(git(ws, 'status', '--porcelain')).toBe('');
+    });
+
+    it('commits only the given paths', async () => {
+      writeFileSync(join(ws, 'a.js'), 'a');
+      writeFileSync(join(ws, 'b.js'), 'b');
+      const result = await tools.run(call('git.commit', { message: 'only a', paths: ['a.js'] }), context);
+      expect(result.ok).toBe(true);
+      expect(git(ws, 'show', '--name-only', '--format=', 'HEAD')).toBe('a.js');
+      expect(git(ws, 'status', '--porcelain')).toBe('?? b.js');
+    });
+
+    it('says so when there is nothing to commit, and refuses paths outside or in .git', async () => {
+      expect(await tools.run(call('git.commit', { message: 'nothing' }), context)).toEqual({ ok: false, output: 'nothing to commit: no changes since the last commit' });
+      expect((await tools.run(call('git.commit', { message: 'x', paths: ['../elsewhere'] }), context)).output).toContain('leads outside the workspace');
+      expect((await tools.run(call('git.commit', { message: 'x', paths: ['.git/config'] }), context)).output).toContain('inside .git/');
+    });
+  });
+});

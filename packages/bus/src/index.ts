@@ -1,0 +1,26 @@
+/**
+ * NATS and JetStream for CodeMaestro: one reconnecting connection per process, the streams of
+ * the subject catalogue created idempotently, traced publishes, live subscriptions, and
+ * durable work consumers with explicit ack, bounded redelivery and a dead-letter subject.
+ *
+ * @example
+ * const bus = await connectBus({ url: config.natsUrl, name: 'executor', logger });
+ * await bus.ensureStreams();
+ * await bus.consume({
+ *   stream: Streams.work.name, durable: Consumers.executorWork, filterSubject: Subjects.workQueue('executor'),
+ *   schema: SubtaskWorkSchema, concurrency: 2,
+ *   handler: async (work, delivery) => { ... },
+ * });
+ */
+export { Bus, connectBus, type BusOptions, type PublishOptions, type LiveSubscription } from './bus.js';
+export {
+  startWorkConsumer,
+  describeParseError,
+  type WorkConsumer,
+  type WorkConsumerOptions,
+  type DeliveryContext,
+  type DeadLetter,
+} from './work-consumer.js';
+export { ensureStreams, toStreamConfig, type StreamLimits } from './streams.js';
+export { createNamespace, rootNamespace, type Namespace } from './namespace.js';
+export { tracedHeaders, traceContextOf, headerCarrier } from './headers.js';

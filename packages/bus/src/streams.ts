@@ -1,0 +1,53 @@
+/**
+ * JetStream stream set-up: the four streams of the subject catalogue, created or updated
+ * idempotently by every service at start, so any service can come up first.
+ */
+import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { Streams, type StreamSpec } from '@maestro/contracts';
+import { rootNamespace, type Namespace } from './namespace.js';
+
+/** Per-stream limits; the defaults suit one cluster's worth of work. */
+export interface StreamLimits {
+  /** How long events and dead letters are kept. @default 7 days */
+  eventsMaxAgeMs?: number;
+  /** Window in which a repeated `Nats-Msg-Id` is dropped. @default 2 minutes */
+  duplicateWindowMs?: number;
+  /** File (durable) or memory storage. @default 'file' */
+  storage?: 'file' | 'memory';
+  /** Replicas per stream (a clustered production NATS uses 3). @default 1 */
+  replicas?: number;
+}
+
+/** The JetStream config for one stream of the catalogue. */
+export function toStreamConfig(spec: StreamSpec, limits: StreamLimits = {}, namespace: Namespace = rootNamespace): Partial<StreamConfig> & { name: string } {
+  const day = 24 * 60 * 60 * 1000;
+  const isLimits = spec.retention === 'limits';
+  return {
+    name: namespace.stream(spec.name),
+    subjects: spec.subjects.map((s) => namespace.subject(s)),
+    retention: isLimits ? RetentionPolicy.Limits : RetentionPolicy.Workqueue,
+    storage: limits.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: limits.replicas ?? 1,
+    duplicate_window: nanos(limits.duplicateWindowMs ?? 2 * 60 * 1000),
+    max_age: isLimits ? nanos(limits.eventsMaxAgeMs ?? 7 * day) : 0,
+  };
+}
+
+/** Creates each stream, or updates it when it exists with another config. */
+export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits = {}, namespace: Namespace = rootNamespace): Promise<void> {
+  for (const spec of Object.values(Streams)) {
+    const config = toStreamConfig(spec, limits, namespace);
+    try {
+      await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, config);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await jsm.streams.add(config);
+    }
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && /not found/i.test(err.message);
+}

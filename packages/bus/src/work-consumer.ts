@@ -1,0 +1,211 @@
+/**
+ * A durable JetStream pull consumer with the delivery rules every maestro worker shares:
+ * explicit ack, a bounded number of deliveries, in-progress signals while a handler runs,
+ * nak with backoff for transient failures, and a dead-letter subject for what cannot be
+ * processed. A malformed payload is dead-lettered at once and never reaches the handler.
+ */
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { DeadLetterHeaders, Subjects } from '@maestro/contracts';
+import { OperationalError, SpanKind, UserError, toMaestroError, traceIdOf, withSpan, type Logger } from '@maestro/runtime';
+import { ZodError, type ZodType } from 'zod';
+import { traceContextOf, tracedHeaders } from './headers.js';
+import type { Namespace } from './namespace.js';
+
+/** What a handler knows about the message it is processing. */
+export interface DeliveryContext {
+  /** The catalogue subject (namespace removed). */
+  subject: string;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  /** Tells JetStream the work is still in progress (resets the ack timer). Sent automatically too. */
+  working(): void;
+  logger: Logger;
+}
+
+/** Why a message went to the dead-letter subject. */
+export interface DeadLetter {
+  subject: string;
+  reason: string;
+  deliveries: number;
+  /** The parsed payload when it parsed, else undefined. */
+  payload: unknown;
+  raw: string;
+}
+
+/** Options for {@link startWorkConsumer}. */
+export interface WorkConsumerOptions<T> {
+  /** Catalogue name of the stream (namespace added by the bus). */
+  stream: string;
+  /** Catalogue name of the durable consumer. */
+  durable: string;
+  filterSubject: string;
+  schema: ZodType<T>;
+  handler: (payload: T, delivery: DeliveryContext) => Promise<void>;
+  /** Called after a message is dead-lettered, e.g. to publish a failed result. */
+  onDeadLetter?: (deadLetter: DeadLetter) => Promise<void>;
+  /** Deliveries before dead-lettering. @default 5 */
+  maxDeliver?: number;
+  /** How long a delivery may go without ack or progress before redelivery. @default 30000 */
+  ackWaitMs?: number;
+  /** Messages processed at once by this process. @default 1 */
+  concurrency?: number;
+  /** Delay before redelivery after the n-th failed delivery. @default 250ms·2^(n-1), at most 10s */
+  backoffMs?: (deliveryCount: number) => number;
+}
+
+/** A running consumer. */
+export interface WorkConsumer {
+  /** Stops pulling, hands undelivered messages back, and waits for handlers in flight. */
+  stop(): Promise<void>;
+  /** Messages being handled right now. */
+  readonly inFlight: number;
+}
+
+/** Header values are single lines. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}
+
+/** A zod failure as `path: problem; path: problem`, or the error's message. */
+export function describeParseError(err: unknown): string {
+  if (err instanceof ZodError) {
+    return err.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+const defaultBackoff = (n: number): number => Math.min(10_000, 250 * 2 ** Math.max(0, n - 1));
+
+/** Creates (idempotently) the durable consumer and starts handling its messages. */
+export async function startWorkConsumer<T>(
+  deps: { js: JetStreamClient; jsm: JetStreamManager; namespace: Namespace; logger: Logger },
+  options: WorkConsumerOptions<T>,
+): Promise<WorkConsumer> {
+  const { js, jsm, namespace } = deps;
+  const stream = namespace.stream(options.stream);
+  const durable = namespace.consumer(options.durable);
+  const maxDeliver = options.maxDeliver ?? 5;
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const backoff = options.backoffMs ?? defaultBackoff;
+  const logger = deps.logger.child({ consumer: options.durable });
+
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: namespace.subject(options.filterSubject),
+    // One more than ours so that our own dead-lettering, not the server's silent drop, ends a message.
+    max_deliver: maxDeliver + 1,
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: Math.max(1000, concurrency * 4),
+  };
+  try {
+    await jsm.consumers.info(stream, durable);
+    await jsm.consumers.update(stream, durable, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (err) {
+    if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
+    await jsm.consumers.add(stream, config);
+  }
+
+  const consumer = await js.consumers.get(stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
+  let stopping = false;
+  let inFlight = 0;
+  const slotWaiters: Array<() => void> = [];
+  const idleWaiters: Array<() => void> = [];
+
+  const deadLetter = async (msg: JsMsg, reason: string, payload: unknown): Promise<void> => {
+    const subject = namespace.unprefix(msg.subject);
+    const headers = tracedHeaders();
+    headers.set(DeadLetterHeaders.originalSubject, subject);
+    headers.set(DeadLetterHeaders.reason, oneLine(reason).slice(0, 1000));
+    headers.set(DeadLetterHeaders.deliveries, String(msg.info.deliveryCount));
+    await js.publish(namespace.subject(Subjects.deadLetter(subject)), msg.data, { headers });
+    logger.warn('message dead-lettered', { subject, reason, deliveries: msg.info.deliveryCount });
+    if (options.onDeadLetter) {
+      await options.onDeadLetter({ subject, reason, deliveries: msg.info.deliveryCount, payload, raw: msg.string() });
+    }
+    msg.term(oneLine(reason).slice(0, 200));
+  };
+
+  const handle = async (msg: JsMsg): Promise<void> => {
+    const subject = namespace.unprefix(msg.subject);
+    const deliveryCount = msg.info.deliveryCount;
+    await withSpan(`nats.consume ${subject}`, { kind: SpanKind.CONSUMER, parent: traceContextOf(msg.headers) }, async (span) => {
+      const log = logger.child({ subject, deliveryCount, traceId: traceIdOf(span) });
+      let payload: T;
+      try {
+        payload = options.schema.parse(msg.json());
+      } catch (err) {
+        await deadLetter(msg, `malformed payload: ${describeParseError(err)}`, undefined);
+        return;
+      }
+      if (deliveryCount > maxDeliver) {
+        await deadLetter(msg, `gave up after ${maxDeliver} deliveries`, payload);
+        return;
+      }
+      const heartbeat = setInterval(() => msg.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
+      try {
+        await options.handler(payload, { subject, deliveryCount, working: () => msg.working(), logger: log });
+        msg.ack();
+      } catch (err) {
+        const error = toMaestroError(err);
+        if (error instanceof UserError) {
+          await deadLetter(msg, `${error.code}: ${error.message}`, payload);
+        } else if (deliveryCount >= maxDeliver) {
+          await deadLetter(msg, `failed ${deliveryCount} times; last error ${error.code}: ${error.message}`, payload);
+        } else {
+          const delay = backoff(deliveryCount);
+          (error instanceof OperationalError ? log.warn : log.error).call(log, 'handler failed; will retry', {
+            code: error.code,
+            message: error.message,
+            retryInMs: delay,
+          });
+          msg.nak(delay);
+        }
+      } finally {
+        clearInterval(heartbeat);
+      }
+    });
+  };
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
+      while (inFlight >= concurrency) await new Promise<void>((r) => slotWaiters.push(r));
+      inFlight++;
+      void handle(msg)
+        .catch((err: unknown) => {
+          // Only reachable when publishing the dead letter itself failed: leave the message
+          // unacked so JetStream redelivers it after ack_wait.
+          logger.error('could not settle message', { err: err instanceof Error ? err.message : String(err) });
+        })
+        .finally(() => {
+          inFlight--;
+          slotWaiters.shift()?.();
+          if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
+        });
+    }
+  })();
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    async stop() {
+      stopping = true;
+      await messages.close();
+      await loop.catch(() => undefined);
+      if (inFlight > 0) await new Promise<void>((r) => idleWaiters.push(r));
+    },
+  };
+}

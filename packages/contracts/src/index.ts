@@ -1,0 +1,27 @@
+/**
+ * Contracts shared by every CodeMaestro service: the gRPC types and clients generated from
+ * `proto/` (never edit `src/gen`; run `make proto`), the NATS subject catalogue and the
+ * payload schemas of every message on the bus. Services share these, never internals.
+ *
+ * @example
+ * import { OrchestratorServiceClient, Subjects, ActivityRequestSchema } from '@maestro/contracts';
+ */
+export * from './subjects.js';
+export * from './messages.js';
+export * from './gen/maestro/v1/common.js';
+export * from './gen/maestro/v1/orchestrator.js';
+export * from './gen/maestro/v1/workflow.js';
+export * from './gen/maestro/v1/router.js';
+export * from './gen/maestro/v1/lock.js';
+export * from './gen/maestro/v1/memory.js';
+export * from './gen/maestro/v1/executor.js';
+export {
+  HealthCheckRequest,
+  HealthCheckResponse,
+  HealthCheckResponse_ServingStatus,
+  HealthListRequest,
+  HealthListResponse,
+  HealthService,
+  HealthClient,
+  type HealthServer,
+} from './gen/grpc/health/v1/health.js';

@@ -1,0 +1,67 @@
+/**
+ * The service runtime every CodeMaestro service is built on: typed config from the
+ * environment, the error hierarchy, structured logging, telemetry, gRPC server and client
+ * helpers (health, deadlines, error mapping), graceful shutdown, and an injectable clock.
+ *
+ * @example
+ * import { runService, loadConfig, commonEnv, grpcAddrEnv, createLogger, createGrpcServer, unary } from '@maestro/runtime';
+ *
+ * runService('router', async (lifecycle) => {
+ *   const config = loadConfig({ ...commonEnv, grpcAddr: grpcAddrEnv.router });
+ *   const logger = createLogger({ service: 'router', level: config.logLevel });
+ *   lifecycle.setLogger(logger);
+ *   const server = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: ['maestro.v1.RouterService'] });
+ *   server.add(RouterServiceService, handlers);
+ *   await server.start();
+ *   lifecycle.onShutdown('grpc', () => server.shutdown());
+ * });
+ */
+export {
+  MaestroError,
+  UserError,
+  OperationalError,
+  UnexpectedError,
+  invalidField,
+  notFound,
+  isMaestroError,
+  toMaestroError,
+  type MaestroErrorOptions,
+} from './errors.js';
+export { createLogger, createSilentLogger, LogLevels, type Logger, type LogFields, type LogLevel, type LoggerOptions } from './logger.js';
+export { systemClock, ManualClock, type Clock } from './clock.js';
+export {
+  env,
+  loadConfig,
+  describeConfig,
+  commonEnv,
+  grpcAddrEnv,
+  ConfigError,
+  type EnvVar,
+  type EnvVarOptions,
+  type ConfigSpec,
+  type ConfigOf,
+} from './config.js';
+export {
+  initTelemetry,
+  tracer,
+  injectTraceContext,
+  extractTraceContext,
+  withSpan,
+  traceIdOf,
+  SpanKind,
+  type Telemetry,
+  type TelemetryOptions,
+  type HeaderCarrier,
+} from './telemetry.js';
+export { HealthService, ServingStatus } from './grpc/health-service.js';
+export { toGrpcStatus, fromGrpcError, ErrorMetadataKeys } from './grpc/status-mapping.js';
+export {
+  createGrpcServer,
+  GrpcServer,
+  unary,
+  serverStream,
+  type CallContext,
+  type GrpcServerOptions,
+} from './grpc/server.js';
+export { createGrpcClient, type GrpcClient, type GrpcClientOptions, type PromiseClient, type CallOpts } from './grpc/client.js';
+export { runService, type Lifecycle, type RunServiceOptions } from './lifecycle.js';

@@ -1,0 +1,80 @@
+/**
+ * The agent's `ChatModel` over the router's gRPC `Complete`: every tactical completion goes
+ * through the router, which picks the provider, counts tokens and cost, and publishes usage.
+ */
+import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
+import type { CompleteRequest, CompleteResponse } from '@maestro/contracts';
+import { fromProtoMessage, toProtoMessage, toProtoToolSpec } from '@maestro/llm';
+import { UnexpectedError } from '@maestro/runtime';
+
+/** The one router method the executor calls (the `call` side of a runtime gRPC client). */
+export interface RouterCompleteClient {
+  complete(request: CompleteRequest, options?: { deadlineMs?: number }): Promise<CompleteResponse>;
+}
+
+/** Options for {@link RouterChatModel}. */
+export interface RouterChatModelOptions {
+  client: RouterCompleteClient;
+  /** The task, run and subtask the completions serve; the router accounts usage to them. */
+  taskId: string;
+  runId: string;
+  subtaskId: string;
+  /**
+   * Deadline of one completion. Coding models with tools can think for minutes.
+   * @default 180000
+   */
+  deadlineMs?: number;
+}
+
+/** The role and intent of every executor completion: tactical coding. */
+export const EXECUTOR_ROUTE = { role: 'tactical', intent: 'code' } as const;
+
+/** Builds the router request for one turn of the agent loop. */
+export function toCompleteRequest(
+  req: ChatModelRequest,
+  ids: { taskId: string; runId: string; subtaskId: string },
+): CompleteRequest {
+  return {
+    role: EXECUTOR_ROUTE.role,
+    intent: EXECUTOR_ROUTE.intent,
+    messages: req.messages.map(toProtoMessage),
+    tools: req.tools.map(toProtoToolSpec),
+    maxOutputTokens: 0,
+    taskId: ids.taskId,
+    runId: ids.runId,
+    subtaskId: ids.subtaskId,
+  };
+}
+
+/** Reads the router's answer into the loop's shape; a reply without a message is a router bug. */
+export function fromCompleteResponse(response: CompleteResponse): ChatModelReply {
+  if (response.message === undefined) {
+    throw new UnexpectedError('ROUTER_EMPTY_REPLY', 'the router answered Complete without a message');
+  }
+  return {
+    message: fromProtoMessage(response.message, 'message'),
+    usage: { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 },
+    scripted: response.decision?.scripted ?? false,
+    provider: response.decision?.provider ?? '',
+    model: response.decision?.model ?? '',
+  };
+}
+
+/**
+ * A chat model for one subtask that asks the router (role `tactical`, intent `code`). Errors
+ * keep their kind: an unreachable router is an `OperationalError`, so the work is handed back.
+ */
+export class RouterChatModel implements ChatModel {
+  private readonly deadlineMs: number;
+
+  constructor(private readonly options: RouterChatModelOptions) {
+    this.deadlineMs = options.deadlineMs ?? 180_000;
+  }
+
+  async complete(req: ChatModelRequest): Promise<ChatModelReply> {
+    const response = await this.options.client.complete(toCompleteRequest(req, this.options), {
+      deadlineMs: this.deadlineMs,
+    });
+    return fromCompleteResponse(response);
+  }
+}

@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from '@maestro/runtime';
+import { executorConfigSpec } from './config.js';
+
+describe('executorConfigSpec', () => {
+  it('has working defaults for a local executor', () => {
+    const config = loadConfig(executorConfigSpec, {});
+    expect(config).toMatchObject({
+      grpcAddr: '127.0.0.1:50056',
+      routerAddr: '127.0.0.1:50053',
+      lockManagerAddr: '127.0.0.1:50054',
+      concurrency: 2,
+      maxSteps: 30,
+      maxDeliver: 5,
+      ackWaitMs: 60_000,
+      lockTtlMs: 60_000,
+    });
+    expect(config.executorId).toMatch(new RegExp(`-${process.pid}$`));
+  });
+
+  it('reads the executor variables', () => {
+    const config = loadConfig(executorConfigSpec, {
+      MAESTRO_EXECUTOR_GRPC_ADDR: '0.0.0.0:0',
+      MAESTRO_EXECUTOR_ID: 'exec-7',
+      MAESTRO_EXECUTOR_CONCURRENCY: '8',
+      MAESTRO_LOCK_TTL_MS: '15000',
+    });
+    expect(config).toMatchObject({ grpcAddr: '0.0.0.0:0', executorId: 'exec-7', concurrency: 8, lockTtlMs: 15_000 });
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_CONCURRENCY: '0', MAESTRO_EXECUTOR_MAX_STEPS: 'many' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('MAESTRO_EXECUTOR_CONCURRENCY: expected 1..64, got 0');
+    expect((error as ConfigError).message).toContain('MAESTRO_EXECUTOR_MAX_STEPS');
+  });
+});

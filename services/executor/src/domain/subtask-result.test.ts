@@ -1,0 +1,137 @@
+import type { AgentVerdict } from '@maestro/agent';
+import {
+  SubtaskResultSchema,
+  WorkFinishedEventSchema,
+  WorkStepEventSchema,
+  type SubtaskWork,
+} from '@maestro/contracts';
+import {
+  MAX_STEP_SUMMARY_CHARS,
+  MAX_TEST_OUTPUT_CHARS,
+  toFailedResult,
+  toSubtaskResult,
+  toWorkFinishedEvent,
+  toWorkStepEvent,
+} from './subtask-result.js';
+
+const work: SubtaskWork = {
+  workId: 'sub-1:2',
+  taskId: 'task-1',
+  runId: 'run-1',
+  subtaskId: 'sub-1',
+  attempt: 2,
+  goal: 'g',
+  title: 't',
+  instructions: 'i',
+  files: [],
+  repoPath: '/repo',
+  testCommand: ['npm', 'test'],
+  project: 'p',
+};
+const origin = { executorId: 'exec-a', finishedAt: '2025-01-01T00:00:00.000Z' };
+
+const succeeded: AgentVerdict = {
+  status: 'succeeded',
+  summary: 'added subtract()',
+  steps: 4,
+  filesChanged: ['src/math.js'],
+  commitSha: 'abc123',
+  tests: { command: ['npm', 'test'], exitCode: 0, passed: true, outputTail: 'ok 2' },
+  usage: { inputTokens: 10, outputTokens: 5 },
+};
+
+describe('toSubtaskResult', () => {
+  it('reports a succeeded verdict as ok with its evidence, for the orchestrator to accept', () => {
+    const result = toSubtaskResult(work, succeeded, origin);
+    expect(SubtaskResultSchema.parse(result)).toEqual(result);
+    expect(result).toEqual({
+      workId: 'sub-1:2',
+      taskId: 'task-1',
+      runId: 'run-1',
+      subtaskId: 'sub-1',
+      attempt: 2,
+      ok: true,
+      summary: 'added subtract()',
+      filesChanged: ['src/math.js'],
+      commitSha: 'abc123',
+      tests: { command: ['npm', 'test'], exitCode: 0, passed: true, outputTail: 'ok 2' },
+      executorId: 'exec-a',
+      steps: 4,
+      finishedAt: '2025-01-01T00:00:00.000Z',
+    });
+    expect(result.failureReason).toBeUndefined();
+  });
+
+  it.each([
+    ['failed', 'tests still red after 3 tries'],
+    ['stuck', 'the same fs.read repeated 3 times'],
+    ['budget_exhausted', 'maxSteps 30 reached'],
+  ] as const)('reports a %s verdict as failed, the status leading the reason', (status, reason) => {
+    const result = toSubtaskResult(work, { ...succeeded, status, reason, commitSha: undefined }, origin);
+    expect(SubtaskResultSchema.safeParse(result).success).toBe(true);
+    expect(result.ok).toBe(false);
+    expect(result.failureReason).toBe(`${status}: ${reason}`);
+    expect(result).not.toHaveProperty('commitSha');
+  });
+
+  it('falls back to the summary when a failed verdict gives no reason', () => {
+    const result = toSubtaskResult(work, { ...succeeded, status: 'failed', summary: 'gave up' }, origin);
+    expect(result.failureReason).toBe('failed: gave up');
+  });
+
+  it('keeps the end of long test output, where the failure is', () => {
+    const output = `${'x'.repeat(10_000)}AssertionError: 1 !== 2`;
+    const result = toSubtaskResult(
+      work,
+      { ...succeeded, status: 'failed', tests: { command: ['npm', 'test'], exitCode: 1, passed: false, outputTail: output } },
+      origin,
+    );
+    expect(result.tests?.outputTail.length).toBe(MAX_TEST_OUTPUT_CHARS);
+    expect(result.tests?.outputTail.endsWith('AssertionError: 1 !== 2')).toBe(true);
+    expect(result.tests?.exitCode).toBe(1);
+  });
+
+  it('keeps a null exit code (killed test run) as null', () => {
+    const result = toSubtaskResult(
+      work,
+      { ...succeeded, status: 'failed', tests: { command: ['x'], exitCode: null, passed: false, outputTail: '' } },
+      origin,
+    );
+    expect(SubtaskResultSchema.parse(result).tests?.exitCode).toBeNull();
+  });
+});
+
+describe('toFailedResult', () => {
+  it('builds a valid failed result that tells why', () => {
+    const result = toFailedResult(work, 'work dead-lettered: max deliveries (5) reached', origin);
+    expect(SubtaskResultSchema.safeParse(result).success).toBe(true);
+    expect(result).toMatchObject({ ok: false, workId: 'sub-1:2', steps: 0, filesChanged: [] });
+    expect(result.failureReason).toBe('work dead-lettered: max deliveries (5) reached');
+    expect(result.summary).toContain('max deliveries');
+  });
+});
+
+describe('events', () => {
+  it('builds the finished event from a result', () => {
+    const event = toWorkFinishedEvent(toSubtaskResult(work, { ...succeeded, status: 'stuck', reason: 'loop' }, origin));
+    expect(WorkFinishedEventSchema.parse(event)).toEqual(event);
+    expect(event).toMatchObject({ ok: false, failureReason: 'stuck: loop', commitSha: 'abc123', attempt: 2 });
+  });
+
+  it('builds a step event with a truncated summary', () => {
+    const event = toWorkStepEvent(
+      work,
+      { index: 3, kind: 'tool', tool: 'fs.write', summary: 'y'.repeat(2_000), ok: true },
+      'exec-a',
+      origin.finishedAt,
+    );
+    expect(WorkStepEventSchema.parse(event)).toEqual(event);
+    expect(event).toMatchObject({ step: 3, kind: 'tool', tool: 'fs.write', executorId: 'exec-a', subtaskId: 'sub-1' });
+    expect(event.summary.length).toBe(MAX_STEP_SUMMARY_CHARS);
+  });
+
+  it('leaves the tool out of model steps', () => {
+    const event = toWorkStepEvent(work, { index: 0, kind: 'model', summary: 'thinking', ok: true }, 'exec-a', origin.finishedAt);
+    expect(event).not.toHaveProperty('tool');
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Mapping from what the agent loop reports to what crosses the bus: the `SubtaskResult` the
+ * orchestrator waits for, the `work.finished` event and the `work.step` events people watch.
+ * Pure functions, so the wire shapes are tested without a model or a server.
+ */
+import type { AgentStep, AgentVerdict } from '@maestro/agent';
+import type { SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
+
+/** Longest step summary put on the bus; the full text stays in the agent's conversation. */
+export const MAX_STEP_SUMMARY_CHARS = 500;
+
+/** Longest test output tail kept in a result; enough for the failing assertion. */
+export const MAX_TEST_OUTPUT_CHARS = 4_000;
+
+/** Longest failure reason kept in a result. */
+export const MAX_FAILURE_REASON_CHARS = 2_000;
+
+/** Who produced a result, and when. */
+export interface ResultOrigin {
+  executorId: string;
+  /** ISO-8601 time the subtask finished. */
+  finishedAt: string;
+}
+
+/**
+ * The result of a subtask from the agent's verdict: ok only when the loop succeeded (its tests
+ * passed); otherwise `failureReason` starts with the verdict status (`stuck: …`,
+ * `budget_exhausted: …`) so the orchestrator can tell a stuck agent from red tests.
+ */
+export function toSubtaskResult(work: SubtaskWork, verdict: AgentVerdict, origin: ResultOrigin): SubtaskResult {
+  const ok = verdict.status === 'succeeded';
+  const result: SubtaskResult = {
+    ...workIdentity(work),
+    ok,
+    summary: verdict.summary,
+    filesChanged: [...verdict.filesChanged],
+    steps: verdict.steps,
+    executorId: origin.executorId,
+    finishedAt: origin.finishedAt,
+  };
+  if (verdict.commitSha !== undefined && verdict.commitSha.length > 0) result.commitSha = verdict.commitSha;
+  if (verdict.tests !== undefined) {
+    result.tests = {
+      command: [...verdict.tests.command],
+      exitCode: verdict.tests.exitCode,
+      passed: verdict.tests.passed,
+      outputTail: tail(verdict.tests.outputTail, MAX_TEST_OUTPUT_CHARS),
+    };
+  }
+  if (!ok) {
+    const why = verdict.reason?.trim() || verdict.summary.trim() || 'no reason given';
+    result.failureReason = truncate(`${verdict.status}: ${why}`, MAX_FAILURE_REASON_CHARS);
+  }
+  return result;
+}
+
+/**
+ * A failed result for work that could not be run at all (dead-lettered, bad repository path,
+ * an error the loop could not turn into a verdict), so the task waiting on it does not hang.
+ */
+export function toFailedResult(
+  work: Pick<SubtaskWork, 'workId' | 'taskId' | 'runId' | 'subtaskId' | 'attempt'>,
+  reason: string,
+  origin: ResultOrigin,
+): SubtaskResult {
+  const failureReason = truncate(reason.trim() || 'no reason given', MAX_FAILURE_REASON_CHARS);
+  return {
+    ...workIdentity(work),
+    ok: false,
+    summary: `subtask not completed: ${truncate(failureReason, 200)}`,
+    filesChanged: [],
+    failureReason,
+    executorId: origin.executorId,
+    steps: 0,
+    finishedAt: origin.finishedAt,
+  };
+}
+
+/** The `maestro.events.work.finished` payload for a result. */
+export function toWorkFinishedEvent(result: SubtaskResult): WorkFinishedEvent {
+  const event: WorkFinishedEvent = {
+    taskId: result.taskId,
+    runId: result.runId,
+    subtaskId: result.subtaskId,
+    attempt: result.attempt,
+    ok: result.ok,
+    summary: result.summary,
+    filesChanged: result.filesChanged,
+    executorId: result.executorId,
+    finishedAt: result.finishedAt,
+  };
+  if (result.commitSha !== undefined) event.commitSha = result.commitSha;
+  if (result.failureReason !== undefined) event.failureReason = result.failureReason;
+  return event;
+}
+
+/** The `maestro.events.work.step` payload for one agent step, its summary truncated. */
+export function toWorkStepEvent(
+  work: Pick<SubtaskWork, 'taskId' | 'runId' | 'subtaskId'>,
+  step: AgentStep,
+  executorId: string,
+  at: string,
+): WorkStepEvent {
+  const event: WorkStepEvent = {
+    taskId: work.taskId,
+    runId: work.runId,
+    subtaskId: work.subtaskId,
+    executorId,
+    step: Math.max(0, Math.trunc(step.index)),
+    kind: step.kind,
+    summary: truncate(step.summary, MAX_STEP_SUMMARY_CHARS),
+    ok: step.ok,
+    at,
+  };
+  if (step.tool !== undefined) event.tool = step.tool;
+  return event;
+}
+
+function workIdentity(work: Pick<SubtaskWork, 'workId' | 'taskId' | 'runId' | 'subtaskId' | 'attempt'>) {
+  return { workId: work.workId, taskId: work.taskId, runId: work.runId, subtaskId: work.subtaskId, attempt: work.attempt };
+}
+
+/** Keeps the start of a text, marking the cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** Keeps the end of a text (where test failures are reported), marking the cut. */
+export function tail(text: string, max: number): string {
+  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
+}

@@ -1,0 +1,41 @@
+import { buildTaskText, formatCommand } from './task-text.js';
+
+const base = {
+  goal: 'Give the calculator subtraction',
+  title: 'Add subtract()',
+  instructions: 'Export subtract(a, b) from src/math.js and test it.',
+  files: ['src/math.js', 'test/math.test.js'],
+  testCommand: ['npm', 'test'],
+};
+
+describe('buildTaskText', () => {
+  it('shows the title, goal, instructions, files and how the work is checked', () => {
+    const text = buildTaskText(base);
+    expect(text).toContain('Subtask: Add subtract()');
+    expect(text).toContain('Give the calculator subtraction');
+    expect(text).toContain('Instructions:\nExport subtract(a, b) from src/math.js and test it.');
+    expect(text).toContain('- src/math.js\n- test/math.test.js');
+    expect(text).toContain('`npm test`');
+    // Title first: it is what the model should read before anything else.
+    expect(text.indexOf('Subtask:')).toBe(0);
+  });
+
+  it('leaves out empty sections instead of showing them blank', () => {
+    const text = buildTaskText({ ...base, goal: '  ', instructions: '', files: [' '], testCommand: [] });
+    expect(text).not.toContain('Instructions:');
+    expect(text).not.toContain('overall goal');
+    expect(text).not.toContain('Files to look at');
+    expect(text).not.toContain('exit 0');
+    expect(text).toContain('reply without calling a tool');
+  });
+
+  it('names an untitled subtask as such', () => {
+    expect(buildTaskText({ ...base, title: '' })).toContain('Subtask: (untitled)');
+  });
+});
+
+describe('formatCommand', () => {
+  it('quotes arguments a shell would split or expand', () => {
+    expect(formatCommand(['node', '--test', 'a b', "it's", '$HOME'])).toBe(`node --test 'a b' 'it'\\''s' '$HOME'`);
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * The text a tactical agent is given for one subtask: built from the plan's fields so the
+ * model sees the goal it serves, what to do, where, and how its work is checked.
+ */
+import type { SubtaskWork } from '@maestro/contracts';
+
+/**
+ * Builds the task prompt for a subtask. Empty fields are left out rather than shown blank,
+ * so the model is not invited to guess what an empty "Instructions:" section means.
+ *
+ * @example
+ * buildTaskText({ ...work, title: 'Add subtract()', files: ['src/math.ts'] });
+ */
+export function buildTaskText(
+  work: Pick<SubtaskWork, 'goal' | 'title' | 'instructions' | 'files' | 'testCommand'>,
+): string {
+  const sections: string[] = [];
+  const title = work.title.trim();
+  sections.push(title.length > 0 ? `Subtask: ${title}` : 'Subtask: (untitled)');
+  const goal = work.goal.trim();
+  if (goal.length > 0) sections.push(`This subtask is part of the overall goal:\n${goal}`);
+  const instructions = work.instructions.trim();
+  if (instructions.length > 0) sections.push(`Instructions:\n${instructions}`);
+  const files = work.files.map((f) => f.trim()).filter((f) => f.length > 0);
+  if (files.length > 0) {
+    sections.push(`Files to look at first (paths relative to the repository root):\n${files.map((f) => `- ${f}`).join('\n')}`);
+  }
+  sections.push(
+    work.testCommand.length > 0
+      ? `When you are done, reply without calling a tool. Your work is then checked by running \`${formatCommand(work.testCommand)}\` in the repository; it must exit 0. Commit your changes with git.commit before you finish.`
+      : 'When you are done, reply without calling a tool. Commit your changes with git.commit before you finish.',
+  );
+  return sections.join('\n\n');
+}
+
+/** Shell-like rendering of an argv for people and models to read (not for execution). */
+export function formatCommand(argv: readonly string[]): string {
+  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
+}

@@ -1,0 +1,32 @@
+/**
+ * The agent loop turns every model failure into a `failed` verdict. For the executor a router
+ * outage is not the subtask's failure: the work should be handed back and tried again. This
+ * wrapper remembers whether the loop's last model call failed transiently, so the worker can
+ * tell the two apart after the loop.
+ */
+import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
+import { OperationalError, toMaestroError } from '@maestro/runtime';
+
+/** A chat model that records a transient failure (`OperationalError`) of its most recent call. */
+export class TransientFailureWatch implements ChatModel {
+  private lastFailure: OperationalError | undefined;
+
+  constructor(private readonly inner: ChatModel) {}
+
+  async complete(request: ChatModelRequest): Promise<ChatModelReply> {
+    try {
+      const reply = await this.inner.complete(request);
+      this.lastFailure = undefined;
+      return reply;
+    } catch (err) {
+      const error = toMaestroError(err);
+      this.lastFailure = error instanceof OperationalError ? error : undefined;
+      throw err;
+    }
+  }
+
+  /** The transient error of the last call, when the last call failed transiently; else undefined. */
+  get transientFailure(): OperationalError | undefined {
+    return this.lastFailure;
+  }
+}

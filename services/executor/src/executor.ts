@@ -1,0 +1,172 @@
+/**
+ * One executor process, assembled: the subtask worker with its router model and lock-manager
+ * write guard, the shared durable work consumer, the result store, and the drain and shutdown
+ * behaviour the admin RPCs and SIGTERM use. `main.ts` only wires config and clients into it.
+ */
+import type { ToolRegistry } from '@maestro/agent';
+import type { Bus, WorkConsumer } from '@maestro/bus';
+import type { ExecutorStatus } from '@maestro/contracts';
+import type { Logger } from '@maestro/runtime';
+import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './adapters/kv-work-result-store.js';
+import { LockManagerWriteGuard, lockOwner, type LockClient } from './adapters/lock-manager-write-guard.js';
+import { RouterChatModel, type RouterCompleteClient } from './adapters/router-chat-model.js';
+import type { ExecutorConfig } from './config.js';
+import { ExecutorStats } from './domain/executor-stats.js';
+import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
+import type { ExecutorAdmin } from './transport/grpc/executor-admin.handler.js';
+import { BusWorkPublisher } from './transport/nats/work.publisher.js';
+import { startWorkSubscriber } from './transport/nats/work.subscriber.js';
+import { SubtaskWorker } from './work/subtask-worker.js';
+
+/** The settings an executor runs with (a subset of {@link ExecutorConfig}). */
+export type ExecutorSettings = Pick<
+  ExecutorConfig,
+  'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'
+>;
+
+/** Options for {@link createExecutor}. */
+export interface CreateExecutorOptions {
+  settings: ExecutorSettings;
+  bus: Bus;
+  logger: Logger;
+  /** The router's promise client (`createGrpcClient(RouterServiceClient, …).call`). */
+  router?: RouterCompleteClient;
+  /** The lock-manager's promise client (`createGrpcClient(LockServiceClient, …).call`). */
+  locks?: LockClient;
+  /**
+   * Per-subtask model and write guard; replaces `router` and `locks` (tests, embedded mode).
+   * @default RouterChatModel over `router`, LockManagerWriteGuard over `locks`
+   */
+  collaborators?: SubtaskCollaborators;
+  /** @default KvWorkResultStore on the bucket `maestro_work_results` (namespaced like the bus) */
+  results?: WorkResultStore;
+  /** @default the agent's default tool registry */
+  tools?: ToolRegistry;
+}
+
+/** A running (or drained) executor. */
+export class Executor implements ExecutorAdmin {
+  private readonly stats = new ExecutorStats();
+  private readonly handBack = new AbortController();
+  private readonly worker: SubtaskWorker;
+  private consumer: WorkConsumer | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly settings: ExecutorSettings,
+    private readonly bus: Bus,
+    results: WorkResultStore,
+    collaborators: SubtaskCollaborators,
+    private readonly logger: Logger,
+    tools: ToolRegistry | undefined,
+  ) {
+    this.worker = new SubtaskWorker({
+      executorId: settings.executorId,
+      results,
+      publisher: new BusWorkPublisher(bus),
+      ...collaborators,
+      budget: { maxSteps: settings.maxSteps },
+      stats: this.stats,
+      logger,
+      ...(tools !== undefined ? { tools } : {}),
+    });
+  }
+
+  /** Starts pulling work from the shared durable consumer. */
+  async start(): Promise<void> {
+    if (this.consumer !== undefined || this.stopped !== undefined) throw new Error('executor already started');
+    this.consumer = await startWorkSubscriber(this.bus, this.worker, {
+      concurrency: this.settings.concurrency,
+      maxDeliver: this.settings.maxDeliver,
+      ackWaitMs: this.settings.ackWaitMs,
+      signal: this.handBack.signal,
+    });
+    this.logger.info('executor pulling work', { concurrency: this.settings.concurrency });
+  }
+
+  status(): ExecutorStatus {
+    const s = this.stats.snapshot();
+    return {
+      executorId: this.settings.executorId,
+      draining: s.draining,
+      inFlight: s.inFlight,
+      completed: s.completed,
+      failed: s.failed,
+      concurrency: this.settings.concurrency,
+    };
+  }
+
+  drain(): ExecutorStatus {
+    void this.stopPulling();
+    return this.status();
+  }
+
+  /**
+   * Stops pulling and lets in-flight subtasks finish for up to `timeoutMs`; those still running
+   * then are aborted and handed back (nak'ed) for another replica, and this resolves once they
+   * are settled.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    const stopped = this.stopPulling();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      stopped.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.logger.warn('drain timed out; handing in-flight subtasks back', {
+        inFlight: this.stats.snapshot().inFlight,
+        timeoutMs,
+      });
+      this.handBack.abort(new Error('executor shutting down'));
+      await stopped;
+    }
+    const { completed, failed, inFlight } = this.status();
+    this.logger.info('executor stopped', { completed, failed, inFlight });
+  }
+
+  private stopPulling(): Promise<void> {
+    if (this.stopped === undefined) {
+      this.stats.markDraining();
+      this.logger.info('executor draining: no new work will be pulled', { inFlight: this.stats.snapshot().inFlight });
+      this.stopped = (this.consumer?.stop() ?? Promise.resolve()).catch((err: unknown) => {
+        this.logger.error('work consumer did not stop cleanly', { error: err instanceof Error ? err.message : String(err) });
+      });
+    }
+    return this.stopped;
+  }
+}
+
+/**
+ * Builds an executor: opens the work-results bucket (creating it if needed) and the per-subtask
+ * collaborators, without pulling work yet (call `start()`).
+ */
+export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
+  const { settings, bus, logger } = options;
+  const results =
+    options.results ??
+    (await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) }));
+  const collaborators = options.collaborators ?? routerAndLockCollaborators(options);
+  return new Executor(settings, bus, results, collaborators, logger, options.tools);
+}
+
+function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskCollaborators {
+  const { router, locks, settings, logger } = options;
+  if (router === undefined || locks === undefined) {
+    throw new Error('createExecutor needs either `collaborators` or both the `router` and `locks` clients');
+  }
+  return {
+    createModel: (work) =>
+      new RouterChatModel({ client: router, taskId: work.taskId, runId: work.runId, subtaskId: work.subtaskId }),
+    createWriteGuard: (work) =>
+      new LockManagerWriteGuard({
+        client: locks,
+        owner: lockOwner(settings.executorId, work.subtaskId),
+        ttlMs: settings.lockTtlMs,
+        logger: logger.child({ subtaskId: work.subtaskId, component: 'write-guard' }),
+      }),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The executor process: config → logger/telemetry → bus and gRPC clients → executor → admin
+ * server. No logic here; see `executor.ts`.
+ */
+import { connectBus } from '@maestro/bus';
+import { ExecutorAdminServiceService, LockServiceClient, RouterServiceClient } from '@maestro/contracts';
+import { createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
+import { executorConfigSpec } from './config.js';
+import { createExecutor } from './executor.js';
+import { createExecutorAdminHandlers } from './transport/grpc/executor-admin.handler.js';
+
+runService(
+  'executor',
+  async (lifecycle) => {
+    const config = loadConfig(executorConfigSpec);
+    const logger = createLogger({ service: 'executor', level: config.logLevel }).child({ executorId: config.executorId });
+    lifecycle.setLogger(logger);
+    const telemetry = initTelemetry({ serviceName: 'executor', otlpEndpoint: config.otlpEndpoint });
+    lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
+
+    const bus = await connectBus({ url: config.natsUrl, name: `executor-${config.executorId}`, logger });
+    lifecycle.onShutdown('bus', () => bus.close());
+    await bus.ensureStreams();
+
+    const router = createGrpcClient(RouterServiceClient, config.routerAddr);
+    const locks = createGrpcClient(LockServiceClient, config.lockManagerAddr);
+    lifecycle.onShutdown('grpc clients', () => {
+      router.close();
+      locks.close();
+    });
+
+    const executor = await createExecutor({ settings: config, bus, logger, router: router.call, locks: locks.call });
+
+    const server = createGrpcServer({
+      address: config.grpcAddr,
+      logger,
+      serviceNames: ['maestro.v1.ExecutorAdminService'],
+    });
+    server.add(ExecutorAdminServiceService, createExecutorAdminHandlers(executor));
+    await server.start();
+    lifecycle.onShutdown('grpc server', () => server.shutdown());
+
+    await executor.start();
+    // Registered last, so it runs first on SIGTERM: stop pulling, finish or hand back work,
+    // then the server, clients and bus close behind it.
+    lifecycle.onShutdown('work', () => executor.shutdown(config.drainTimeoutMs));
+  },
+  // A last-resort ceiling only: the executor bounds its own drain by MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS
+  // (up to an hour), and the hooks after it are bounded too.
+  { shutdownTimeoutMs: 65 * 60 * 1000 },
+);

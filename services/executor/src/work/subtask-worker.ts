@@ -1,0 +1,241 @@
+/**
+ * Handles one coding subtask from the executor work queue: idempotency first (a stored result
+ * is re-published, never redone), then the agent loop in the subtask's repository under the
+ * lock-manager's write guard, then the result, stored before it is published.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import {
+  createDefaultToolRegistry,
+  runAgentLoop,
+  type AgentStep,
+  type AgentVerdict,
+  type ToolRegistry,
+} from '@maestro/agent';
+import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
+import { OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import type { ExecutorStats } from '../domain/executor-stats.js';
+import type { SubtaskCollaborators, WorkPublisher, WorkResultStore } from '../domain/ports.js';
+import { toFailedResult, toSubtaskResult, toWorkFinishedEvent, toWorkStepEvent } from '../domain/subtask-result.js';
+import { buildTaskText } from '../domain/task-text.js';
+import { TransientFailureWatch } from '../domain/transient-model-failure.js';
+import { extractWorkIdentity } from '../domain/work-identity.js';
+
+/** What the transport hands the worker with each delivery. */
+export interface WorkDelivery {
+  /**
+   * Tells JetStream the work is alive, restarting its ack wait. Called on every agent step;
+   * the bus also sends it on a timer while the handler runs, covering a long single step.
+   */
+  working(): void;
+  /** Aborted when the executor shuts down and in-flight work must be handed back. */
+  signal?: AbortSignal;
+}
+
+/** Budgets of one agent loop. */
+export interface SubtaskBudget {
+  maxSteps: number;
+  /** @default the agent's (600000) */
+  maxWallMs?: number;
+  /** @default the agent's (200000) */
+  maxTokens?: number;
+}
+
+/** Options for {@link SubtaskWorker}. */
+export interface SubtaskWorkerOptions extends SubtaskCollaborators {
+  executorId: string;
+  results: WorkResultStore;
+  publisher: WorkPublisher;
+  budget: SubtaskBudget;
+  stats: ExecutorStats;
+  logger: Logger;
+  /** @default createDefaultToolRegistry() */
+  tools?: ToolRegistry;
+  /** @default the agent's system prompt */
+  systemPrompt?: string;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** Attempts of a durable write (KV put, result publish) before the work is handed back instead. */
+const DURABLE_WRITE_ATTEMPTS = 3;
+
+/**
+ * Runs subtasks. Failure handling follows the bus's contract: a transient failure
+ * (`OperationalError`: router or NATS unreachable, shutdown) is thrown so the work is nak'ed and
+ * redelivered; anything else becomes a failed result, so the task is told rather than retried
+ * into the dead-letter queue.
+ */
+export class SubtaskWorker {
+  private readonly tools: ToolRegistry;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: SubtaskWorkerOptions) {
+    this.tools = options.tools ?? createDefaultToolRegistry();
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Handles one delivery of a work item and returns the result published for it. */
+  async handle(work: SubtaskWork, delivery: WorkDelivery, logger: Logger = this.options.logger): Promise<SubtaskResult> {
+    const log = logger.child({ workId: work.workId, taskId: work.taskId, subtaskId: work.subtaskId });
+    const stored = await this.options.results.get(work.workId);
+    if (stored !== undefined) {
+      // Redelivered after the result was stored (a crash or a lost ack): tell again, never redo.
+      log.info('work already finished; re-publishing its stored result', { ok: stored.ok });
+      await this.durably('publish result', () => this.options.publisher.publishResult(stored), log);
+      return stored;
+    }
+
+    const { stats } = this.options;
+    stats.started();
+    try {
+      const result = await this.run(work, delivery, log);
+      await this.finish(result, log);
+      return result;
+    } finally {
+      stats.ended();
+    }
+  }
+
+  /**
+   * Reports a dead-lettered work item (poison payload, too many deliveries) as a failed
+   * result, so the task waiting for it moves on. A payload without work ids cannot be reported;
+   * it stays in the dead-letter stream.
+   */
+  async handleDeadLetter(payloadOrRaw: unknown, reason: string): Promise<void> {
+    const identity = extractWorkIdentity(payloadOrRaw);
+    if (identity === undefined) {
+      this.options.logger.error('dead-lettered work has no work ids; no result can be published', { reason });
+      return;
+    }
+    const log = this.options.logger.child({ workId: identity.workId, taskId: identity.taskId, subtaskId: identity.subtaskId });
+    let stored: SubtaskResult | undefined;
+    try {
+      stored = await this.options.results.get(identity.workId);
+    } catch (err) {
+      // A corrupt or unreadable record must not stop the task from hearing of the failure.
+      log.warn('stored result unreadable; publishing a failed result', { error: toMaestroError(err).message });
+    }
+    if (stored !== undefined) {
+      log.info('dead-lettered work had a stored result; re-publishing it', { reason, ok: stored.ok });
+      await this.durably('publish result', () => this.options.publisher.publishResult(stored), log);
+      return;
+    }
+    log.warn('work dead-lettered; publishing a failed result', { reason });
+    await this.finish(toFailedResult(identity, `work dead-lettered: ${reason}`, this.origin()), log);
+  }
+
+  private async run(work: SubtaskWork, delivery: WorkDelivery, log: Logger): Promise<SubtaskResult> {
+    const problem = await repositoryProblem(work.repoPath);
+    if (problem !== undefined) {
+      log.warn('subtask cannot run', { repoPath: work.repoPath, problem });
+      return toFailedResult(work, problem, this.origin());
+    }
+
+    const guard = this.options.createWriteGuard(work);
+    const model = new TransientFailureWatch(this.options.createModel(work));
+    let verdict: AgentVerdict;
+    log.info('subtask started', { repoPath: work.repoPath, maxSteps: this.options.budget.maxSteps });
+    try {
+      verdict = await runAgentLoop({
+        model,
+        tools: this.tools,
+        workspace: work.repoPath,
+        ...(this.options.systemPrompt !== undefined ? { systemPrompt: this.options.systemPrompt } : {}),
+        task: buildTaskText(work),
+        testCommand: work.testCommand,
+        budget: this.options.budget,
+        writeGuard: guard,
+        ...(delivery.signal !== undefined ? { signal: delivery.signal } : {}),
+        onStep: (step) => this.onStep(work, step, delivery, log),
+      });
+    } catch (err) {
+      if (delivery.signal?.aborted) throw handedBack(err);
+      const error = toMaestroError(err);
+      if (error instanceof OperationalError) {
+        log.warn('subtask hit a transient failure; handing it back for redelivery', { code: error.code, error: error.message });
+        throw error;
+      }
+      log.error('agent loop failed', { code: error.code, error: error.message });
+      return toFailedResult(work, `agent loop error (${error.code}): ${error.message}`, this.origin());
+    } finally {
+      await guard.release();
+    }
+    // A loop cut short by shutdown has no honest verdict; the next executor starts it again.
+    if (delivery.signal?.aborted) throw handedBack(undefined);
+    // The loop ends a run whose model call failed with a `failed` verdict; when that failure was
+    // transient (router unreachable) the subtask did not fail, the infrastructure did: hand it back.
+    const transient = model.transientFailure;
+    if (verdict.status === 'failed' && transient !== undefined) {
+      log.warn('model unreachable; handing the subtask back for redelivery', { code: transient.code, error: transient.message });
+      throw transient;
+    }
+    log.info('subtask finished', { status: verdict.status, steps: verdict.steps, commitSha: verdict.commitSha });
+    return toSubtaskResult(work, verdict, this.origin());
+  }
+
+  private async onStep(work: SubtaskWork, step: AgentStep, delivery: WorkDelivery, log: Logger): Promise<void> {
+    delivery.working();
+    const event = toWorkStepEvent(work, step, this.options.executorId, new Date(this.clock.now()).toISOString());
+    try {
+      await this.options.publisher.publishStep(event);
+    } catch (err) {
+      // Step events are for watchers; losing one must not fail the subtask.
+      log.warn('work step event not published', { step: step.index, error: toMaestroError(err).message });
+    }
+  }
+
+  /** Stores, then publishes: a crash in between is healed by the redelivery finding the stored result. */
+  private async finish(result: SubtaskResult, log: Logger): Promise<void> {
+    await this.durably('store result', () => this.options.results.put(result), log);
+    await this.durably('publish result', () => this.options.publisher.publishResult(result), log);
+    this.options.stats.recorded(result.ok);
+    try {
+      await this.options.publisher.publishFinished(toWorkFinishedEvent(result));
+    } catch (err) {
+      log.warn('work finished event not published', { error: toMaestroError(err).message });
+    }
+    log.info('result published', { ok: result.ok, failureReason: result.failureReason });
+  }
+
+  /** Retries a write the task depends on a few times before giving up (and having the work nak'ed). */
+  private async durably(what: string, write: () => Promise<void>, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (err) {
+        const error = toMaestroError(err);
+        if (attempt >= DURABLE_WRITE_ATTEMPTS) {
+          throw error instanceof OperationalError
+            ? error
+            : new OperationalError('RESULT_NOT_DELIVERED', `could not ${what}: ${error.message}`, { cause: err });
+        }
+        log.warn(`could not ${what}; retrying`, { attempt, error: error.message });
+        await this.clock.sleep(500 * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  private origin() {
+    return { executorId: this.options.executorId, finishedAt: new Date(this.clock.now()).toISOString() };
+  }
+}
+
+/** Why a subtask's repository cannot be worked in, or undefined when it can. */
+async function repositoryProblem(repoPath: string): Promise<string | undefined> {
+  if (!isAbsolute(repoPath)) return `repoPath must be an absolute path, got "${repoPath}"`;
+  try {
+    const info = await stat(repoPath);
+    if (!info.isDirectory()) return `repoPath ${repoPath} is not a directory`;
+  } catch {
+    return `repoPath ${repoPath} does not exist on this executor (is the repository volume mounted?)`;
+  }
+  return undefined;
+}
+
+function handedBack(cause: unknown): OperationalError {
+  return new OperationalError('EXECUTOR_SHUTTING_DOWN', 'subtask interrupted by executor shutdown; handed back for redelivery', {
+    cause,
+  });
+}

@@ -1,0 +1,369 @@
+/**
+ * The executor end to end on the real NATS (127.0.0.1:4222): the shared durable work consumer,
+ * the KV result store and the publishers, in a namespace of their own, against a temporary git
+ * repository. The model is the ScriptedProvider (its replies are scripted, and say so); the
+ * write guard is in-process and records the concerns it is asked for. Neither the router nor
+ * the lock-manager is involved.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
+import { connectBus, type Bus } from '@maestro/bus';
+import {
+  ExecutorAdminServiceClient,
+  ExecutorAdminServiceService,
+  Streams,
+  Subjects,
+  SubtaskResultSchema,
+  type SubtaskResult,
+  type SubtaskWork,
+} from '@maestro/contracts';
+import { ScriptedProvider, parseScript } from '@maestro/llm';
+import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger } from '@maestro/runtime';
+import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
+import type { SubtaskWriteGuard } from '../src/domain/ports.js';
+import { createExecutor, type Executor } from '../src/executor.js';
+import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';
+
+const NATS_URL = 'nats://127.0.0.1:4222';
+const logger = process.env.EXINT_LOG ? createLogger({ service: 'executor-int-test', level: 'debug' }) : createSilentLogger();
+
+const script = parseScript({
+  description: 'executor integration test: add subtract() to math.js and commit',
+  rules: [
+    {
+      name: 'subtract',
+      when: { intent: 'code', contains: 'Add subtract()' },
+      turns: [
+        {
+          toolCalls: [
+            {
+              name: 'fs.write',
+              arguments: {
+                path: 'math.js',
+                content: 'exports.add = (a, b) => a + b;\nexports.subtract = (a, b) => a - b;\n',
+              },
+            },
+          ],
+        },
+        { toolCalls: [{ name: 'git.commit', arguments: { message: 'Add subtract()' } }] },
+        { content: 'Added subtract() to math.js and committed it.' },
+      ],
+    },
+  ],
+});
+
+/** A ChatModel over the ScriptedProvider, counting calls so a redone subtask would show. */
+class CountingScriptedModel implements ChatModel {
+  calls = 0;
+  private readonly provider = new ScriptedProvider(script, 'executor-int-test');
+
+  async complete(request: ChatModelRequest): Promise<ChatModelReply> {
+    this.calls++;
+    const result = await this.provider.complete({ model: 'scripted', intent: 'code', ...request });
+    return { message: result.message, usage: result.usage, scripted: result.scripted, provider: 'scripted', model: 'scripted' };
+  }
+}
+
+/** A write guard that grants everything and remembers what it was asked for. */
+class RecordingWriteGuard implements SubtaskWriteGuard {
+  readonly concerns: string[] = [];
+  released = 0;
+  async acquire(concerns: string[]): Promise<void> {
+    this.concerns.push(...concerns);
+  }
+  async release(): Promise<void> {
+    this.released++;
+  }
+}
+
+function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+}
+
+function makeRepo(): string {
+  const repo = mkdtempSync(join(tmpdir(), 'executor-int-'));
+  git(repo, 'init', '-q');
+  git(repo, 'config', 'user.email', 'test@example.invalid');
+  git(repo, 'config', 'user.name', 'Executor Test');
+  writeFileSync(join(repo, 'math.js'), 'exports.add = (a, b) => a + b;\n');
+  // The repository's own tests, run by `node --test` (it finds `*.test.js`).
+  writeFileSync(
+    join(repo, 'math.test.js'),
+    [
+      "const test = require('node:test');",
+      "const assert = require('node:assert');",
+      "const m = require('./math.js');",
+      "test('add', () => assert.strictEqual(m.add(2, 3), 5));",
+      "test('subtract', () => assert.strictEqual(m.subtract(5, 3), 2));",
+      '',
+    ].join('\n'),
+  );
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'initial');
+  return repo;
+}
+
+function workFor(repo: string, overrides: Partial<SubtaskWork> = {}): SubtaskWork {
+  const subtaskId = `sub-${randomUUID().slice(0, 8)}`;
+  return {
+    workId: `${subtaskId}:1`,
+    taskId: 'task-int',
+    runId: 'run-int',
+    subtaskId,
+    attempt: 1,
+    goal: 'Give the calculator subtraction',
+    title: 'Add subtract()',
+    instructions: 'Export subtract(a, b) from math.js so that math.test.js passes.',
+    files: ['math.js'],
+    repoPath: repo,
+    testCommand: ['node', '--test'],
+    project: 'calculator',
+    ...overrides,
+  };
+}
+
+/** Polls `probe` until it returns a value (not a timing assertion: it only bounds the wait). */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('executor on real NATS', () => {
+  let namespace: string;
+  let bus: Bus;
+  let results: KvWorkResultStore;
+  let executor: Executor | undefined;
+  const repos: string[] = [];
+
+  const stream = (name: string) => bus.namespace.stream(name);
+
+  async function resultsOnBus(): Promise<SubtaskResult[]> {
+    const info = await bus.jsm.streams.info(stream(Streams.results.name));
+    const out: SubtaskResult[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const msg = await bus.jsm.streams.getMessage(stream(Streams.results.name), { seq }).catch(() => null);
+      if (msg) out.push(SubtaskResultSchema.parse(msg.json()));
+    }
+    return out;
+  }
+
+  async function eventCount(subject: string): Promise<number> {
+    const info = await bus.jsm.streams.info(stream(Streams.events.name), { subjects_filter: '>' });
+    return info.state.subjects?.[bus.namespace.subject(subject)] ?? 0;
+  }
+
+  async function workLeft(): Promise<number> {
+    return (await bus.jsm.streams.info(stream(Streams.work.name))).state.messages;
+  }
+
+  beforeEach(async () => {
+    namespace = `exint${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+    bus = await connectBus({ url: NATS_URL, name: 'executor-int-test', logger, namespace });
+    await bus.ensureStreams();
+    results = await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) });
+  });
+
+  afterEach(async () => {
+    await executor?.shutdown(5_000);
+    executor = undefined;
+    await results.destroy().catch(() => undefined);
+    for (const s of Object.values(Streams)) await bus.jsm.streams.delete(stream(s.name)).catch(() => undefined);
+    await bus.close();
+    for (const repo of repos.splice(0)) rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('completes a subtask once, and a redelivery of the same work item is not redone', async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    const model = new CountingScriptedModel();
+    const guards: RecordingWriteGuard[] = [];
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 2, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: {
+        createModel: () => model,
+        createWriteGuard: () => {
+          const guard = new RecordingWriteGuard();
+          guards.push(guard);
+          return guard;
+        },
+      },
+    });
+    await executor.start();
+
+    const work = workFor(repo);
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the subtask result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+
+    // The result tells the orchestrator what happened, with evidence.
+    expect(result).toMatchObject({
+      workId: work.workId,
+      taskId: 'task-int',
+      subtaskId: work.subtaskId,
+      ok: true,
+      executorId: 'exec-int',
+      filesChanged: ['math.js'],
+    });
+    expect(result?.tests).toMatchObject({ command: ['node', '--test'], exitCode: 0, passed: true });
+    expect(result?.tests?.outputTail).toMatch(/pass 2/);
+    const head = git(repo, 'rev-parse', 'HEAD');
+    expect(result?.commitSha).toBe(head);
+    expect(readFileSync(join(repo, 'math.js'), 'utf8')).toContain('exports.subtract');
+    expect(git(repo, 'log', '-1', '--format=%s')).toBe('Add subtract()');
+
+    // Writes went through the guard: the file first, then the git index; released at the end.
+    const realRepo = git(repo, 'rev-parse', '--show-toplevel');
+    expect(guards).toHaveLength(1);
+    expect(guards[0]?.concerns).toEqual([`file:${join(realRepo, 'math.js')}`, `git-index:${realRepo}`]);
+    expect(guards[0]?.released).toBe(1);
+
+    // The result is stored for idempotency, and watchers saw steps and one finish.
+    expect(await results.get(work.workId)).toEqual(result);
+    expect(await eventCount(Subjects.workStep)).toBeGreaterThanOrEqual(3);
+    await waitFor('the finished event', async () => ((await eventCount(Subjects.workFinished)) === 1 ? true : undefined));
+    const callsAfterFirst = model.calls;
+
+    // Redelivery of the same work item (as after a lost ack): a different message id so
+    // JetStream's own de-duplication does not hide it from the executor.
+    await bus.publish(Subjects.subtaskWork, work, { msgId: `${work.workId}#redelivered` });
+    await waitFor('the redelivered work to be acked', async () => ((await workLeft()) === 0 ? true : undefined));
+
+    expect(model.calls).toBe(callsAfterFirst);
+    expect(guards).toHaveLength(1);
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('2'); // initial + exactly one new commit
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    // Re-published with msgId = workId, so the results stream still holds the result once.
+    expect(await resultsOnBus()).toEqual([result]);
+    expect(await eventCount(Subjects.workFinished)).toBe(1);
+    expect(executor.status()).toMatchObject({ executorId: 'exec-int', completed: 1, failed: 0, inFlight: 0 });
+  });
+
+  it('reports dead-lettered work as a failed result so the task does not hang', async () => {
+    const model = new CountingScriptedModel();
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: { createModel: () => model, createWriteGuard: () => new RecordingWriteGuard() },
+    });
+    await executor.start();
+
+    // The ids are intact but the payload breaks the schema (no repoPath): poison.
+    const { repoPath: _dropped, ...broken } = workFor('/nowhere');
+    await bus.publish(Subjects.subtaskWork, broken, { msgId: broken.workId });
+    const [result] = await waitFor('the failed result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+
+    expect(result).toMatchObject({ workId: broken.workId, subtaskId: broken.subtaskId, ok: false, steps: 0 });
+    expect(result?.failureReason).toMatch(/^work dead-lettered: malformed payload/);
+    expect(result?.failureReason).toContain('repoPath');
+    expect(model.calls).toBe(0);
+    // The original bytes are kept in the dead-letter stream for an operator.
+    const dlq = await bus.jsm.streams.info(stream(Streams.deadLetter.name));
+    expect(dlq.state.messages).toBe(1);
+    expect(executor.status()).toMatchObject({ completed: 0, failed: 1 });
+  });
+
+  it('fails a subtask whose repository is not on this executor, without running the model', async () => {
+    const model = new CountingScriptedModel();
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: { createModel: () => model, createWriteGuard: () => new RecordingWriteGuard() },
+    });
+    await executor.start();
+
+    const work = workFor(join(tmpdir(), `executor-int-missing-${randomUUID()}`));
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the failed result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+
+    expect(result).toMatchObject({ workId: work.workId, ok: false, steps: 0 });
+    expect(result?.failureReason).toContain(`repoPath ${work.repoPath} does not exist`);
+    expect(model.calls).toBe(0);
+    expect(await results.get(work.workId)).toEqual(result);
+  });
+
+  it('hands work back while the model is unreachable, then reports it failed after maxDeliver', async () => {
+    let calls = 0;
+    const unreachable: ChatModel = {
+      complete: async () => {
+        calls++;
+        throw new OperationalError('ROUTER_UNAVAILABLE', 'router unreachable (test)');
+      },
+    };
+    const repo = makeRepo();
+    repos.push(repo);
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 2, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: { createModel: () => unreachable, createWriteGuard: () => new RecordingWriteGuard() },
+    });
+    await executor.start();
+
+    const work = workFor(repo);
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the failed result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+
+    expect(calls).toBe(2); // one per delivery: retried once, then given up
+    expect(result).toMatchObject({ workId: work.workId, ok: false });
+    expect(result?.failureReason).toMatch(/^work dead-lettered: .*ROUTER_UNAVAILABLE/);
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
+  });
+
+  it('serves status and drain over gRPC', async () => {
+    executor = await createExecutor({
+      settings: { executorId: 'exec-admin', concurrency: 3, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: { createModel: () => new CountingScriptedModel(), createWriteGuard: () => new RecordingWriteGuard() },
+    });
+    await executor.start();
+    const server = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.ExecutorAdminService'] });
+    server.add(ExecutorAdminServiceService, createExecutorAdminHandlers(executor));
+    const port = await server.start();
+    const client = createGrpcClient(ExecutorAdminServiceClient, `127.0.0.1:${port}`);
+    try {
+      expect(await client.call.getStatus({})).toEqual({
+        executorId: 'exec-admin',
+        draining: false,
+        inFlight: 0,
+        completed: 0,
+        failed: 0,
+        concurrency: 3,
+      });
+      expect(await client.call.drain({})).toMatchObject({ executorId: 'exec-admin', draining: true });
+      expect(await client.call.getStatus({})).toMatchObject({ draining: true });
+    } finally {
+      client.close();
+      await server.shutdown();
+    }
+  });
+});

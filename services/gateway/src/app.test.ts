@@ -1,0 +1,62 @@
+import type { AddressInfo } from 'node:net';
+import { createSilentLogger } from '@maestro/runtime';
+import { buildGatewayApp, type GatewayDeps } from './app.js';
+import { UpstreamHealth, type HealthProbe } from './ports.js';
+import { RunEventHub } from './transport/nats/run-event-hub.js';
+
+function notCalled(what: string): () => Promise<never> {
+  return () => Promise.reject(new Error(`${what} must not be called in this test`));
+}
+
+// Real HTTP on a free port: fastify's inject() pulls in an ESM-only dependency (cookie 2)
+// that this workspace's Jest (CommonJS via swc) cannot load.
+async function serve(health: HealthProbe): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = appWith(health);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+}
+
+function appWith(health: HealthProbe) {
+  const deps: GatewayDeps = {
+    orchestrator: {
+      submitTask: notCalled('submitTask'),
+      getTask: notCalled('getTask'),
+      listTasks: notCalled('listTasks'),
+      cancelTask: notCalled('cancelTask'),
+    },
+    workflow: { getRun: notCalled('getRun') },
+    memory: { remember: notCalled('remember'), recall: notCalled('recall') },
+    events: new RunEventHub(createSilentLogger()),
+    health,
+    logger: createSilentLogger(),
+  };
+  return buildGatewayApp(deps);
+}
+
+describe('/healthz', () => {
+  it('answers 503 naming NATS when the bus is disconnected', async () => {
+    const app = await serve({ natsConnected: () => false, orchestrator: async () => UpstreamHealth.serving });
+    const response = await fetch(`${app.url}/healthz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: 'unavailable', nats: 'disconnected', orchestrator: 'serving' });
+    await app.close();
+  });
+
+  it('answers 503 when the orchestrator cannot be reached', async () => {
+    const app = await serve({ natsConnected: () => true, orchestrator: async () => UpstreamHealth.unreachable });
+    const response = await fetch(`${app.url}/healthz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ nats: 'connected', orchestrator: 'unreachable' });
+    await app.close();
+  });
+});
+
+describe('request validation', () => {
+  it('rejects a submit with a wrong content type before any upstream call', async () => {
+    const app = await serve({ natsConnected: () => true, orchestrator: async () => UpstreamHealth.serving });
+    const response = await fetch(`${app.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'fix it' });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String) } });
+    await app.close();
+  });
+});

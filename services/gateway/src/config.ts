@@ -1,0 +1,34 @@
+/**
+ * Every environment variable the gateway reads, declared once. `loadConfig(gatewayConfigSpec)`
+ * runs in `main.ts` only.
+ */
+import { commonEnv, env, grpcAddrEnv, type ConfigOf } from '@maestro/runtime';
+
+/** The gateway's configuration spec: common variables, its HTTP listener and its upstreams. */
+export const gatewayConfigSpec = {
+  ...commonEnv,
+  httpPort: env.port('MAESTRO_GATEWAY_PORT', { default: 8080, doc: 'HTTP port of the public API (0: any free port)' }),
+  httpHost: env.string('MAESTRO_GATEWAY_HOST', {
+    default: '127.0.0.1',
+    doc: 'HTTP listen address; 0.0.0.0 to accept connections from other hosts (containers)',
+  }),
+  grpcAddr: grpcAddrEnv.gateway,
+  orchestratorAddr: grpcAddrEnv.orchestrator,
+  workflowEngineAddr: grpcAddrEnv.workflowEngine,
+  memoryAddr: grpcAddrEnv.memory,
+  upstreamDeadlineMs: env.int('MAESTRO_GATEWAY_UPSTREAM_DEADLINE_MS', {
+    default: 10_000,
+    min: 100,
+    max: 300_000,
+    doc: 'deadline of each gRPC call to the orchestrator, workflow-engine and memory',
+  }),
+  sseHeartbeatMs: env.int('MAESTRO_GATEWAY_SSE_HEARTBEAT_MS', {
+    default: 15_000,
+    min: 1_000,
+    max: 300_000,
+    doc: 'interval of the comment line that keeps idle server-sent-event streams open through proxies',
+  }),
+} as const;
+
+/** The gateway's validated, frozen configuration. */
+export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;

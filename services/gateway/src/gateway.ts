@@ -1,0 +1,107 @@
+/**
+ * Assembles a running gateway from its configuration: NATS, the gRPC clients of its three
+ * upstreams, the event hub, the HTTP app and the gRPC health server. `main.ts` calls it once;
+ * integration tests call it too, so they exercise exactly the production wiring.
+ */
+import { connectBus } from '@maestro/bus';
+import {
+  HealthClient,
+  MemoryServiceClient,
+  OrchestratorServiceClient,
+  WorkflowServiceClient,
+} from '@maestro/contracts';
+import { createGrpcClient, createGrpcServer, type Logger } from '@maestro/runtime';
+import type { AddressInfo } from 'node:net';
+import { buildGatewayApp } from './app.js';
+import type { GatewayConfig } from './config.js';
+import { createUpstreamHealthProbe } from './transport/grpc/upstream-health.js';
+import { subscribeToEvents } from './transport/nats/event-subscriber.js';
+import { RunEventHub } from './transport/nats/run-event-hub.js';
+
+/** Options for {@link startGateway} besides the configuration. */
+export interface StartGatewayOptions {
+  logger: Logger;
+  /** Bus namespace (subject prefix) to use; tests set one so runs don't see each other. @default '' */
+  busNamespace?: string;
+}
+
+/** A started gateway. */
+export interface RunningGateway {
+  /** The HTTP port actually bound (differs from the config when it asked for 0). */
+  readonly httpPort: number;
+  /** The gRPC (health) port actually bound. */
+  readonly grpcPort: number;
+  /** Stops in order: HTTP (ending SSE streams), gRPC health, event subscription, clients, NATS. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects everything and starts listening. If a step fails, what was already opened is
+ * closed again before the error is rethrown.
+ */
+export async function startGateway(config: GatewayConfig, options: StartGatewayOptions): Promise<RunningGateway> {
+  const { logger } = options;
+  const stops: Array<{ name: string; stop: () => Promise<void> | void }> = [];
+  const stop = async (): Promise<void> => {
+    for (const { name, stop: stopOne } of stops.splice(0).reverse()) {
+      try {
+        await stopOne();
+      } catch (err) {
+        logger.error('gateway stop step failed', { step: name, err: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  };
+
+  try {
+    const bus = await connectBus({
+      url: config.natsUrl,
+      name: 'gateway',
+      logger,
+      ...(options.busNamespace ? { namespace: options.busNamespace } : {}),
+    });
+    stops.push({ name: 'nats', stop: () => bus.close() });
+
+    const clientOptions = { deadlineMs: config.upstreamDeadlineMs };
+    const orchestrator = createGrpcClient(OrchestratorServiceClient, config.orchestratorAddr, clientOptions);
+    const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, clientOptions);
+    const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, clientOptions);
+    const orchestratorHealth = createGrpcClient(HealthClient, config.orchestratorAddr, clientOptions);
+    stops.push({
+      name: 'grpc clients',
+      stop: () => {
+        for (const client of [orchestrator, workflow, memory, orchestratorHealth]) client.close();
+      },
+    });
+
+    const hub = new RunEventHub(logger.child({ component: 'events' }));
+    const subscription = await subscribeToEvents(bus, hub);
+    stops.push({ name: 'event subscription', stop: () => subscription.unsubscribe() });
+
+    const grpcServer = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: [] });
+    const grpcPort = await grpcServer.start();
+    stops.push({ name: 'grpc server', stop: () => grpcServer.shutdown() });
+
+    const app = buildGatewayApp({
+      orchestrator: orchestrator.call,
+      workflow: workflow.call,
+      memory: memory.call,
+      events: hub,
+      health: createUpstreamHealthProbe({
+        natsConnected: () => bus.connected,
+        orchestratorHealth,
+        logger,
+      }),
+      logger,
+      sseHeartbeatMs: config.sseHeartbeatMs,
+    });
+    await app.listen({ port: config.httpPort, host: config.httpHost });
+    stops.push({ name: 'http', stop: () => app.close() });
+    const httpPort = (app.server.address() as AddressInfo).port;
+    logger.info('gateway listening', { host: config.httpHost, httpPort, grpcPort });
+
+    return { httpPort, grpcPort, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What the gateway needs from the rest of the cluster, as small interfaces. The HTTP routes
+ * depend on these, not on gRPC or NATS, so `buildGatewayApp` can be given real clients in
+ * `main.ts` and test doubles or real test servers elsewhere.
+ */
+import type {
+  CancelTaskRequest,
+  GetRunRequest,
+  GetTaskRequest,
+  ListTasksRequest,
+  ListTasksResponse,
+  Memory,
+  RecallRequest,
+  RecallResponse,
+  RememberRequest,
+  Run,
+  SubmitTaskRequest,
+  Task,
+} from '@maestro/contracts';
+
+/**
+ * The orchestrator's task API. `createGrpcClient(OrchestratorServiceClient, …).call` fits it;
+ * failures arrive as maestro errors (UserError with its field, OperationalError …).
+ */
+export interface OrchestratorApi {
+  submitTask(request: SubmitTaskRequest): Promise<Task>;
+  getTask(request: GetTaskRequest): Promise<Task>;
+  listTasks(request: ListTasksRequest): Promise<ListTasksResponse>;
+  cancelTask(request: CancelTaskRequest): Promise<Task>;
+}
+
+/** The part of the workflow-engine's API the gateway reads: one run with its history. */
+export interface WorkflowApi {
+  getRun(request: GetRunRequest): Promise<Run>;
+}
+
+/** The memory service's write and recall calls. */
+export interface MemoryApi {
+  remember(request: RememberRequest): Promise<Memory>;
+  recall(request: RecallRequest): Promise<RecallResponse>;
+}
+
+/** One event seen on `maestro.events.>`: its catalogue subject and decoded JSON payload. */
+export interface BusEvent {
+  /** The catalogue subject, e.g. `maestro.events.run.transitioned`. */
+  readonly subject: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** Receives the events of one run. */
+export type RunEventListener = (event: BusEvent) => void;
+
+/**
+ * Live events of runs. A listener registered here sees every later event whose payload `runId`
+ * matches, so registering before reading a run's history leaves no gap between the two.
+ */
+export interface RunEvents {
+  /** Starts delivering `runId`'s events to `listener`; call the returned function to stop. */
+  listen(runId: string, listener: RunEventListener): () => void;
+}
+
+/** What `/healthz` reports about the orchestrator's grpc.health Check. */
+export const UpstreamHealth = {
+  serving: 'serving',
+  notServing: 'not_serving',
+  unreachable: 'unreachable',
+} as const;
+export type UpstreamHealth = (typeof UpstreamHealth)[keyof typeof UpstreamHealth];
+
+/** The two things the gateway cannot work without, checked on every `/healthz`. */
+export interface HealthProbe {
+  /** True while the NATS connection is up (false while reconnecting). */
+  natsConnected(): boolean;
+  /** The orchestrator's `grpc.health.v1` Check answer, or `unreachable` when the call failed. */
+  orchestrator(): Promise<UpstreamHealth>;
+}

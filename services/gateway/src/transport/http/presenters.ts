@@ -1,0 +1,150 @@
+/**
+ * The public JSON shapes of tasks, runs and memories. The gateway writes them out field by
+ * field instead of serialising the gRPC messages, so a proto change never silently changes the
+ * HTTP API, and timestamps are always ISO-8601 strings (or null).
+ */
+import type { Memory, Run, ScoredMemory, Subtask, Task, Transition } from '@maestro/contracts';
+
+/** A subtask as the HTTP API shows it. */
+export interface SubtaskJson {
+  id: string;
+  title: string;
+  instructions: string;
+  files: string[];
+  status: string;
+  summary: string;
+  commitSha: string;
+  filesChanged: string[];
+  failureReason: string;
+}
+
+/** A task as the HTTP API shows it. */
+export interface TaskJson {
+  id: string;
+  goal: string;
+  repoPath: string;
+  testCommand: string[];
+  project: string;
+  status: string;
+  runId: string;
+  subtasks: SubtaskJson[];
+  failureReason: string;
+  reviewSummary: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+/** One entry of a run's history as the HTTP API shows it. */
+export interface TransitionJson {
+  seq: number;
+  fromState: string;
+  toState: string;
+  eventType: string;
+  event: Record<string, unknown> | null;
+  at: string | null;
+}
+
+/** A workflow run as the HTTP API shows it. */
+export interface RunJson {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  status: string;
+  state: string;
+  attempt: number;
+  context: Record<string, unknown> | null;
+  history: TransitionJson[];
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+/** A memory as the HTTP API shows it. */
+export interface MemoryJson {
+  id: string;
+  project: string;
+  kind: string;
+  content: string;
+  tags: string[];
+  createdAt: string | null;
+}
+
+function iso(date: Date | undefined): string | null {
+  return date ? date.toISOString() : null;
+}
+
+function toSubtaskJson(subtask: Subtask): SubtaskJson {
+  return {
+    id: subtask.id,
+    title: subtask.title,
+    instructions: subtask.instructions,
+    files: subtask.files,
+    status: subtask.status,
+    summary: subtask.summary,
+    commitSha: subtask.commitSha,
+    filesChanged: subtask.filesChanged,
+    failureReason: subtask.failureReason,
+  };
+}
+
+/** Converts the orchestrator's Task message into the public JSON. */
+export function toTaskJson(task: Task): TaskJson {
+  return {
+    id: task.id,
+    goal: task.goal,
+    repoPath: task.repoPath,
+    testCommand: task.testCommand,
+    project: task.project,
+    status: task.status,
+    runId: task.runId,
+    subtasks: task.subtasks.map(toSubtaskJson),
+    failureReason: task.failureReason,
+    reviewSummary: task.reviewSummary,
+    createdAt: iso(task.createdAt),
+    updatedAt: iso(task.updatedAt),
+  };
+}
+
+/** Converts one history entry of a run into the public JSON. */
+export function toTransitionJson(transition: Transition): TransitionJson {
+  return {
+    seq: transition.seq,
+    fromState: transition.fromState,
+    toState: transition.toState,
+    eventType: transition.eventType,
+    event: transition.event ?? null,
+    at: iso(transition.at),
+  };
+}
+
+/** Converts the workflow-engine's Run message into the public JSON. */
+export function toRunJson(run: Run): RunJson {
+  return {
+    id: run.id,
+    definitionName: run.definitionName,
+    definitionVersion: run.definitionVersion,
+    status: run.status,
+    state: run.state,
+    attempt: run.attempt,
+    context: run.context ?? null,
+    history: run.history.map(toTransitionJson),
+    createdAt: iso(run.createdAt),
+    updatedAt: iso(run.updatedAt),
+  };
+}
+
+/** Converts the memory service's Memory message into the public JSON. */
+export function toMemoryJson(memory: Memory): MemoryJson {
+  return {
+    id: memory.id,
+    project: memory.project,
+    kind: memory.kind,
+    content: memory.content,
+    tags: memory.tags,
+    createdAt: iso(memory.createdAt),
+  };
+}
+
+/** Converts one recall hit into the public JSON. */
+export function toScoredMemoryJson(scored: ScoredMemory): { memory: MemoryJson | null; score: number } {
+  return { memory: scored.memory ? toMemoryJson(scored.memory) : null, score: scored.score };
+}

@@ -1,0 +1,216 @@
+import { EventEmitter } from 'node:events';
+import type { Run } from '@maestro/contracts';
+import { createSilentLogger, notFound } from '@maestro/runtime';
+import type { FastifyReply } from 'fastify';
+import type { WorkflowApi } from '../../ports.js';
+import { RunEventHub } from '../nats/run-event-hub.js';
+import { OpenStreams, eventNameOf, streamRunEvents } from './sse.js';
+
+/** Just enough of a ServerResponse to watch what the stream writes. */
+class FakeResponse extends EventEmitter {
+  status = 0;
+  headers: Record<string, string> = {};
+  written = '';
+  ended = false;
+  writeHead(status: number, headers: Record<string, string>): void {
+    this.status = status;
+    this.headers = headers;
+  }
+  flushHeaders(): void {}
+  write(chunk: string): boolean {
+    if (this.ended) throw new Error('write after end');
+    this.written += chunk;
+    return true;
+  }
+  end(): void {
+    this.ended = true;
+    this.emit('close');
+  }
+}
+
+function fakeReply(): { reply: FastifyReply; response: FakeResponse; hijacked: () => boolean } {
+  const response = new FakeResponse();
+  let hijacked = false;
+  const reply = {
+    raw: response,
+    hijack: () => {
+      hijacked = true;
+    },
+  } as unknown as FastifyReply;
+  return { reply, response, hijacked: () => hijacked };
+}
+
+interface Frame {
+  id?: string;
+  event?: string;
+  data?: Record<string, unknown>;
+  comment?: string;
+}
+
+function frames(text: string): Frame[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.length > 0)
+    .map((block) => {
+      const frame: Frame = {};
+      for (const line of block.split('\n')) {
+        if (line.startsWith(': ')) frame.comment = line.slice(2);
+        else if (line.startsWith('id: ')) frame.id = line.slice(4);
+        else if (line.startsWith('event: ')) frame.event = line.slice(7);
+        else if (line.startsWith('data: ')) frame.data = JSON.parse(line.slice(6)) as Record<string, unknown>;
+      }
+      return frame;
+    });
+}
+
+const at = new Date('2030-01-01T00:00:00Z');
+
+function run(status: string, seqs: number[]): Run {
+  return {
+    id: 'run-1',
+    definitionName: 'coding',
+    definitionVersion: 1,
+    status,
+    state: status === 'running' ? 'plan' : 'done',
+    attempt: 1,
+    context: {},
+    history: seqs.map((seq) => ({ seq, fromState: `s${seq - 1}`, toState: `s${seq}`, eventType: 'activity.done', event: {}, at })),
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+const transitioned = (seq: number, runId = 'run-1') => ({
+  subject: 'maestro.events.run.transitioned',
+  payload: { runId, seq, state: `s${seq}`, status: 'running', at: at.toISOString() },
+});
+
+describe('eventNameOf', () => {
+  it('keeps the last two tokens of the subject', () => {
+    expect(eventNameOf('maestro.events.run.transitioned')).toBe('run.transitioned');
+    expect(eventNameOf('maestro.events.work.step')).toBe('work.step');
+  });
+});
+
+describe('streamRunEvents', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('sends history, then events that arrived while reading it (without duplicates), then live events until run.finished', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const workflow: WorkflowApi = {
+      getRun: async () => {
+        // Both happen after the stream subscribed and before the history is returned:
+        // seq 2 is also in the history, seq 3 is not.
+        hub.dispatch(transitioned(2));
+        hub.dispatch(transitioned(3));
+        return run('running', [1, 2]);
+      },
+    };
+    const { reply, response } = fakeReply();
+    const streams = new OpenStreams();
+    await streamRunEvents(reply, { runId: 'run-1', workflow, events: hub, streams, heartbeatMs: 15_000, logger: createSilentLogger() });
+
+    hub.dispatch(transitioned(3)); // a second copy
+    hub.dispatch(transitioned(9, 'run-2')); // somebody else's run
+    hub.dispatch({ subject: 'maestro.events.work.step', payload: { runId: 'run-1', step: 0, summary: 'read file' } });
+    expect(response.ended).toBe(false);
+    hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'run-1', status: 'done', state: 'done', seq: 4 } });
+    hub.dispatch({ subject: 'maestro.events.work.step', payload: { runId: 'run-1', step: 1, summary: 'too late' } });
+
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(response.ended).toBe(true);
+    const sent = frames(response.written);
+    expect(sent.map((f) => [f.id, f.event, f.data?.seq ?? f.data?.step])).toEqual([
+      ['1', 'run.transitioned', 1],
+      ['2', 'run.transitioned', 2],
+      ['3', 'run.transitioned', 3],
+      ['4', 'work.step', 0],
+      ['5', 'run.finished', 4],
+    ]);
+    expect(sent[0]?.data).toMatchObject({ runId: 'run-1', fromState: 's0', state: 's1', replay: true });
+    expect(hub.watchedRuns).toBe(0);
+    expect(streams.size).toBe(0);
+  });
+
+  it('ends right after the history when the run had already ended, saying how', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => run('failed', [1]) },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    expect(response.ended).toBe(true);
+    expect(frames(response.written).map((f) => [f.event, f.data?.status])).toEqual([
+      ['run.transitioned', undefined],
+      ['run.finished', 'failed'],
+    ]);
+    expect(hub.watchedRuns).toBe(0);
+  });
+
+  it('rejects before writing anything when the run cannot be read, and stops listening', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response, hijacked } = fakeReply();
+    const attempt = streamRunEvents(reply, {
+      runId: 'nope',
+      workflow: {
+        getRun: async () => {
+          throw notFound('run', 'nope');
+        },
+      },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    await expect(attempt).rejects.toMatchObject({ reason: 'not_found' });
+    expect(hijacked()).toBe(false);
+    expect(response.written).toBe('');
+    expect(hub.watchedRuns).toBe(0);
+  });
+
+  it('sends a heartbeat comment every interval while the run is quiet, and stops when the client leaves', async () => {
+    jest.useFakeTimers();
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => run('running', []) },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    jest.advanceTimersByTime(31_000);
+    expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
+
+    response.emit('close');
+    expect(hub.watchedRuns).toBe(0);
+    jest.advanceTimersByTime(60_000);
+    expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
+  });
+
+  it('ends every open stream when the gateway shuts down', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const streams = new OpenStreams();
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => run('running', [1]) },
+      events: hub,
+      streams,
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    expect(streams.size).toBe(1);
+    streams.closeAll();
+    expect(response.ended).toBe(true);
+    expect(hub.watchedRuns).toBe(0);
+  });
+});

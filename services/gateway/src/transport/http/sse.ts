@@ -1,0 +1,191 @@
+/**
+ * Server-sent events for one workflow run: its history so far, then its live events from
+ * NATS, until the run finishes.
+ *
+ * The order matters. The listener for live events is registered first and buffers; only then
+ * is the history read (GetRun). Whatever happened between the two is in the buffer, and
+ * whatever is in both (a transition already in the history that also arrives live) is dropped
+ * by its `seq`, so a client sees every transition exactly once.
+ */
+import type { ServerResponse } from 'node:http';
+import { Subjects } from '@maestro/contracts';
+import type { Logger } from '@maestro/runtime';
+import type { FastifyReply } from 'fastify';
+import type { BusEvent, RunEvents, WorkflowApi } from '../../ports.js';
+import { toTransitionJson } from './presenters.js';
+
+/** Streams that are open now, so a shutting-down gateway can end them instead of waiting. */
+export class OpenStreams {
+  private readonly closers = new Set<() => void>();
+
+  /** Remembers a stream's closer; returns the function that forgets it. */
+  add(close: () => void): () => void {
+    this.closers.add(close);
+    return () => {
+      this.closers.delete(close);
+    };
+  }
+
+  /** How many streams are open. */
+  get size(): number {
+    return this.closers.size;
+  }
+
+  /** Ends every open stream (clients see the stream end and may reconnect elsewhere). */
+  closeAll(): void {
+    for (const close of [...this.closers]) close();
+  }
+}
+
+/** Writes the `text/event-stream` wire format: numbered events and comment lines. */
+export class SseWriter {
+  private nextId = 1;
+  private ended = false;
+
+  constructor(private readonly response: ServerResponse) {}
+
+  /** Sends the status line and headers at once, so the client knows the stream is open. */
+  open(): void {
+    this.response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // nginx and similar proxies buffer responses unless told otherwise.
+      'x-accel-buffering': 'no',
+    });
+    this.response.flushHeaders();
+  }
+
+  /** Sends one event; `id` increases by one per event of this stream. */
+  event(name: string, data: unknown): void {
+    if (this.ended) return;
+    // JSON.stringify escapes newlines inside strings, so `data` is always one line.
+    this.response.write(`id: ${this.nextId++}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Sends a comment line, which clients ignore; keeps idle connections from being cut. */
+  comment(text: string): void {
+    if (this.ended) return;
+    this.response.write(`: ${text}\n\n`);
+  }
+
+  /** Ends the response. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.response.end();
+  }
+}
+
+/** The SSE event name of a subject: its last two tokens (`maestro.events.run.transitioned` → `run.transitioned`). */
+export function eventNameOf(subject: string): string {
+  return subject.split('.').slice(-2).join('.');
+}
+
+const runSubjectsWithSeq = new Set<string>([Subjects.runStarted, Subjects.runTransitioned]);
+
+/** What {@link streamRunEvents} needs. */
+export interface RunEventStreamOptions {
+  runId: string;
+  workflow: WorkflowApi;
+  events: RunEvents;
+  streams: OpenStreams;
+  /** Interval of the heartbeat comment. @default 15000 */
+  heartbeatMs: number;
+  logger: Logger;
+}
+
+/**
+ * Answers `GET /v1/runs/:id/events`. Throws (before anything is written) when the run cannot
+ * be read, so the caller gets an ordinary JSON error such as a 404; after that the response
+ * is the event stream, ended after `run.finished` or when the client goes away.
+ */
+export async function streamRunEvents(reply: FastifyReply, options: RunEventStreamOptions): Promise<void> {
+  const { runId, logger } = options;
+  const buffered: BusEvent[] = [];
+  let deliver: ((event: BusEvent) => void) | undefined;
+  const unlisten = options.events.listen(runId, (event) => {
+    if (deliver) deliver(event);
+    else buffered.push(event);
+  });
+
+  let run;
+  try {
+    run = await options.workflow.getRun({ runId });
+  } catch (err) {
+    unlisten();
+    throw err;
+  }
+
+  reply.hijack();
+  const writer = new SseWriter(reply.raw);
+  let heartbeat: NodeJS.Timeout | undefined;
+  let forget: () => void = () => undefined;
+  let finished = false;
+  const finish = (why: string): void => {
+    if (finished) return;
+    finished = true;
+    unlisten();
+    forget();
+    if (heartbeat) clearInterval(heartbeat);
+    writer.end();
+    logger.debug('run event stream ended', { runId, why });
+  };
+  forget = options.streams.add(() => finish('gateway shutting down'));
+  reply.raw.on('close', () => finish('client closed'));
+
+  writer.open();
+  logger.debug('run event stream opened', { runId, history: run.history.length, buffered: buffered.length });
+
+  // History first, each entry as the run.transitioned event it once was.
+  const seen = new Set<string>();
+  let lastHistorySeq = 0;
+  for (const transition of run.history) {
+    const entry = toTransitionJson(transition);
+    writer.event(eventNameOf(Subjects.runTransitioned), {
+      runId: run.id,
+      definitionName: run.definitionName,
+      seq: entry.seq,
+      fromState: entry.fromState,
+      state: entry.toState,
+      eventType: entry.eventType,
+      event: entry.event,
+      at: entry.at,
+      replay: true,
+    });
+    seen.add(`${Subjects.runTransitioned}:${entry.seq}`);
+    lastHistorySeq = Math.max(lastHistorySeq, entry.seq);
+  }
+
+  if (run.status !== 'running') {
+    // The run ended before we looked: say how, and stop; nothing more will happen.
+    writer.event(eventNameOf(Subjects.runFinished), {
+      runId: run.id,
+      definitionName: run.definitionName,
+      status: run.status,
+      state: run.state,
+      at: run.updatedAt ? run.updatedAt.toISOString() : null,
+      replay: true,
+    });
+    finish('run had already ended');
+    return;
+  }
+
+  const forward = (event: BusEvent): void => {
+    if (finished) return;
+    const seq = event.payload.seq;
+    if (typeof seq === 'number' && event.subject !== Subjects.runFinished) {
+      // Already in the history we sent, or a second copy of a live one.
+      if (runSubjectsWithSeq.has(event.subject) && seq <= lastHistorySeq) return;
+      const key = `${event.subject}:${seq}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
+    writer.event(eventNameOf(event.subject), event.payload);
+    if (event.subject === Subjects.runFinished) finish('run finished');
+  };
+  for (const event of buffered.splice(0)) forward(event);
+  if (finished) return;
+  deliver = forward;
+  heartbeat = setInterval(() => writer.comment('heartbeat'), options.heartbeatMs);
+}

@@ -1,0 +1,110 @@
+/**
+ * `/v1/tasks`: submit, read, list and cancel coding tasks (the orchestrator's API over HTTP).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { OrchestratorApi } from '../../ports.js';
+import { toTaskJson } from './presenters.js';
+import { idParamsSchema, nonBlank, type IdParams } from './schemas.js';
+
+/** Task statuses, as the orchestrator reports them. */
+export const taskStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+/** Body of `POST /v1/tasks`. */
+export interface SubmitTaskBody {
+  goal: string;
+  repoPath: string;
+  testCommand?: string[];
+  project?: string;
+  idempotencyKey?: string;
+}
+
+const submitTaskSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['goal', 'repoPath'],
+    properties: {
+      goal: { type: 'string', minLength: 1, maxLength: 20_000, pattern: nonBlank },
+      repoPath: { type: 'string', minLength: 1, maxLength: 4096, pattern: nonBlank },
+      testCommand: {
+        type: 'array',
+        maxItems: 64,
+        items: { type: 'string', minLength: 1, maxLength: 4096 },
+      },
+      project: { type: 'string', minLength: 1, maxLength: 200, pattern: nonBlank },
+      idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  },
+} as const;
+
+/** Query of `GET /v1/tasks`. */
+export interface ListTasksQuery {
+  limit?: number;
+  status?: (typeof taskStatuses)[number];
+}
+
+const listTasksSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 500 },
+      status: { type: 'string', enum: taskStatuses },
+    },
+  },
+} as const;
+
+/** Body of `POST /v1/tasks/:id/cancel` (optional). */
+export interface CancelTaskBody {
+  reason?: string;
+}
+
+const cancelTaskSchema = {
+  params: idParamsSchema,
+  // No body at all is fine (fastify passes null); an object may carry a reason.
+  body: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    properties: { reason: { type: 'string', maxLength: 2000 } },
+  },
+} as const;
+
+/** Registers the task routes. */
+export function registerTaskRoutes(app: FastifyInstance, orchestrator: OrchestratorApi): void {
+  app.post<{ Body: SubmitTaskBody }>('/v1/tasks', { schema: submitTaskSchema }, async (request, reply) => {
+    const body = request.body;
+    const task = await orchestrator.submitTask({
+      goal: body.goal,
+      repoPath: body.repoPath,
+      testCommand: body.testCommand ?? [],
+      project: body.project ?? '',
+      idempotencyKey: body.idempotencyKey ?? '',
+    });
+    return reply.code(201).header('location', `/v1/tasks/${encodeURIComponent(task.id)}`).send(toTaskJson(task));
+  });
+
+  app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: { params: idParamsSchema } }, async (request) => {
+    return toTaskJson(await orchestrator.getTask({ taskId: request.params.id }));
+  });
+
+  app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema }, async (request) => {
+    const response = await orchestrator.listTasks({
+      // 0 and '' mean "the orchestrator's default" / "any status" in the proto.
+      limit: request.query.limit ?? 0,
+      status: request.query.status ?? '',
+    });
+    return { tasks: response.tasks.map(toTaskJson) };
+  });
+
+  app.post<{ Params: IdParams; Body: CancelTaskBody | null }>(
+    '/v1/tasks/:id/cancel',
+    { schema: cancelTaskSchema },
+    async (request) => {
+      const task = await orchestrator.cancelTask({
+        taskId: request.params.id,
+        reason: request.body?.reason ?? 'cancelled through the gateway',
+      });
+      return toTaskJson(task);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import { createSilentLogger } from '@maestro/runtime';
+import type { BusEvent } from '../../ports.js';
+import { RunEventHub } from './run-event-hub.js';
+
+const event = (runId: unknown, subject = 'maestro.events.run.transitioned'): BusEvent => ({ subject, payload: { runId } });
+
+describe('RunEventHub', () => {
+  it('delivers an event only to the listeners of its run, until they stop listening', () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const seenA: BusEvent[] = [];
+    const seenB: BusEvent[] = [];
+    const stopA = hub.listen('run-a', (e) => seenA.push(e));
+    hub.listen('run-b', (e) => seenB.push(e));
+
+    hub.dispatch(event('run-a'));
+    hub.dispatch(event('run-b'));
+    hub.dispatch(event(undefined, 'maestro.events.lock.acquired'));
+    stopA();
+    hub.dispatch(event('run-a'));
+
+    expect(seenA).toHaveLength(1);
+    expect(seenB).toHaveLength(1);
+    expect(hub.watchedRuns).toBe(1);
+  });
+
+  it('keeps delivering to other listeners when one throws', () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const seen: BusEvent[] = [];
+    hub.listen('run-a', () => {
+      throw new Error('broken stream');
+    });
+    hub.listen('run-a', (e) => seen.push(e));
+    hub.dispatch(event('run-a'));
+    expect(seen).toHaveLength(1);
+  });
+});

@@ -1,0 +1,522 @@
+/**
+ * The gateway against real neighbours: its production wiring (`startGateway`: real gRPC
+ * clients, real NATS subscription, real HTTP listener) talking to real gRPC servers on
+ * 127.0.0.1 that play the orchestrator, workflow-engine and memory with test data, and to the
+ * real NATS server for live events. A random bus namespace keeps this run's events private.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectBus, type Bus } from '@maestro/bus';
+import {
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+  MemoryServiceService,
+  OrchestratorServiceService,
+  Streams,
+  Subjects,
+  WorkflowServiceService,
+  type CancelTaskRequest,
+  type GetRunRequest,
+  type GetTaskRequest,
+  type ListTasksRequest,
+  type Memory,
+  type RecallRequest,
+  type RememberRequest,
+  type Run,
+  type SubmitTaskRequest,
+  type Task,
+} from '@maestro/contracts';
+import {
+  createGrpcClient,
+  createGrpcServer,
+  createSilentLogger,
+  invalidField,
+  loadConfig,
+  notFound,
+  unary,
+  type GrpcServer,
+} from '@maestro/runtime';
+import { gatewayConfigSpec } from '../src/config.js';
+import { startGateway, type RunningGateway } from '../src/gateway.js';
+
+const logger = createSilentLogger();
+const namespace = `gwtest_${randomBytes(4).toString('hex')}`;
+const at = new Date('2030-01-02T03:04:05.000Z');
+
+// ---------------------------------------------------------------------------------------------
+// The fake neighbours.
+
+/** Orion, as far as the gateway can tell: checks the repo path like the real one and keeps tasks in memory. */
+class FakeOrchestrator {
+  readonly submitted: SubmitTaskRequest[] = [];
+  readonly listed: ListTasksRequest[] = [];
+  private readonly tasks = new Map<string, Task>();
+  private nextId = 1;
+
+  async submitTask(request: SubmitTaskRequest): Promise<Task> {
+    this.submitted.push(request);
+    if (!existsSync(request.repoPath) || !statSync(request.repoPath).isDirectory()) {
+      throw invalidField('repo_path', `no such directory: ${request.repoPath}`);
+    }
+    if (!existsSync(join(request.repoPath, '.git'))) {
+      throw invalidField('repo_path', `not a git repository: ${request.repoPath}`);
+    }
+    const task: Task = {
+      id: `task-${this.nextId++}`,
+      goal: request.goal,
+      repoPath: request.repoPath,
+      testCommand: request.testCommand,
+      project: request.project || 'demo',
+      status: 'running',
+      runId: 'run-of-task',
+      subtasks: [],
+      failureReason: '',
+      createdAt: at,
+      updatedAt: at,
+      reviewSummary: '',
+    };
+    this.tasks.set(task.id, task);
+    return task;
+  }
+
+  async getTask(request: GetTaskRequest): Promise<Task> {
+    if (request.taskId === 'explode') throw new Error('database password hunter2 rejected');
+    const task = this.tasks.get(request.taskId);
+    if (!task) throw notFound('task', request.taskId, 'TASK_NOT_FOUND');
+    return task;
+  }
+
+  async listTasks(request: ListTasksRequest): Promise<{ tasks: Task[] }> {
+    this.listed.push(request);
+    const all = [...this.tasks.values()].filter((t) => !request.status || t.status === request.status);
+    return { tasks: all.slice(0, request.limit || 50) };
+  }
+
+  async cancelTask(request: CancelTaskRequest): Promise<Task> {
+    const task = await this.getTask({ taskId: request.taskId });
+    const cancelled = { ...task, status: 'cancelled', failureReason: request.reason };
+    this.tasks.set(task.id, cancelled);
+    return cancelled;
+  }
+}
+
+function transition(seq: number, from: string, to: string): Run['history'][number] {
+  return { seq, fromState: from, toState: to, eventType: seq === 1 ? 'xstate.init' : 'activity.done', event: { type: 'activity.done' }, at };
+}
+
+function makeRun(id: string, status: string, state: string, history: Run['history']): Run {
+  return {
+    id,
+    definitionName: 'coding',
+    definitionVersion: 1,
+    status,
+    state,
+    attempt: 1,
+    context: { input: { taskId: 'task-1' } },
+    history,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+function runEvent(runId: string, seq: number, fromState: string, state: string) {
+  return { runId, definitionName: 'coding', status: 'running', state, fromState, eventType: 'activity.done', seq, at: at.toISOString() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SSE client over real HTTP.
+
+interface Frame {
+  id?: number;
+  event?: string;
+  data?: Record<string, unknown>;
+  comment?: string;
+}
+
+/** Reads `text/event-stream` frames one by one; `next()` resolves undefined when the stream ends. */
+async function openEventStream(url: string): Promise<{ status: number; contentType: string | null; next(): Promise<Frame | undefined>; cancel(): Promise<void> }> {
+  const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
+  if (!response.body) throw new Error('no body');
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const next = async (): Promise<Frame | undefined> => {
+    for (;;) {
+      const end = text.indexOf('\n\n');
+      if (end >= 0) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        const frame: Frame = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(': ')) frame.comment = line.slice(2);
+          else if (line.startsWith('id: ')) frame.id = Number(line.slice(4));
+          else if (line.startsWith('event: ')) frame.event = line.slice(7);
+          else if (line.startsWith('data: ')) frame.data = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        }
+        if (frame.comment === 'heartbeat') continue;
+        return frame;
+      }
+      const chunk = await reader.read();
+      if (chunk.done) return undefined;
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+  };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    next,
+    cancel: () => reader.cancel(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let orchestrator: FakeOrchestrator;
+let orchestratorServer: GrpcServer;
+let workflowServer: GrpcServer;
+let memoryServer: GrpcServer;
+let publisher: Bus;
+let gateway: RunningGateway;
+let base: string;
+let repoDir: string;
+let notARepoDir: string;
+const memories: Memory[] = [];
+
+beforeAll(async () => {
+  repoDir = mkdtempSync(join(tmpdir(), 'gateway-repo-'));
+  execFileSync('git', ['init', '-q', repoDir]);
+  notARepoDir = mkdtempSync(join(tmpdir(), 'gateway-plain-'));
+
+  publisher = await connectBus({ url: 'nats://127.0.0.1:4222', name: 'gateway-test', logger, namespace, streamLimits: { storage: 'memory' } });
+  await publisher.ensureStreams();
+
+  orchestrator = new FakeOrchestrator();
+  orchestratorServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.OrchestratorService'], shutdownGraceMs: 500 });
+  orchestratorServer.add(OrchestratorServiceService, {
+    submitTask: unary((req: SubmitTaskRequest) => orchestrator.submitTask(req)),
+    getTask: unary((req: GetTaskRequest) => orchestrator.getTask(req)),
+    listTasks: unary((req: ListTasksRequest) => orchestrator.listTasks(req)),
+    cancelTask: unary((req: CancelTaskRequest) => orchestrator.cancelTask(req)),
+  });
+
+  const runs = new Map<string, Run>([
+    ['run-done', makeRun('run-done', 'done', 'done', [transition(1, '', 'intake'), transition(2, 'intake', 'done')])],
+  ]);
+  workflowServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.WorkflowService'], shutdownGraceMs: 500 });
+  workflowServer.add(WorkflowServiceService, {
+    getRun: unary(async (req: GetRunRequest) => {
+      if (req.runId === 'run-live') {
+        // While the gateway reads the history, the run moves on: seq 2 is already in the
+        // history returned below, seq 3 is not. The stream must show each exactly once.
+        await publisher.publish(Subjects.runTransitioned, runEvent('run-live', 2, 'intake', 'preflight'));
+        await publisher.publish(Subjects.runTransitioned, runEvent('run-live', 3, 'preflight', 'plan'));
+        return makeRun('run-live', 'running', 'preflight', [transition(1, '', 'intake'), transition(2, 'intake', 'preflight')]);
+      }
+      const run = runs.get(req.runId);
+      if (!run) throw notFound('run', req.runId, 'RUN_NOT_FOUND');
+      return run;
+    }),
+  });
+
+  memoryServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.MemoryService'], shutdownGraceMs: 500 });
+  memoryServer.add(MemoryServiceService, {
+    remember: unary(async (req: RememberRequest) => {
+      const memory: Memory = { id: `mem-${memories.length + 1}`, project: req.project, kind: req.kind, content: req.content, tags: req.tags, createdAt: at };
+      memories.push(memory);
+      return memory;
+    }),
+    recall: unary(async (req: RecallRequest) => ({
+      memories: memories
+        .filter((m) => m.project === req.project && m.content.includes(req.query))
+        .slice(0, req.limit || 5)
+        .map((memory) => ({ memory, score: 0.9 })),
+    })),
+  });
+
+  const [orchestratorPort, workflowPort, memoryPort] = await Promise.all([
+    orchestratorServer.start(),
+    workflowServer.start(),
+    memoryServer.start(),
+  ]);
+
+  const config = loadConfig(gatewayConfigSpec, {
+    MAESTRO_LOG_LEVEL: 'silent',
+    MAESTRO_GATEWAY_PORT: '0',
+    MAESTRO_GATEWAY_HOST: '127.0.0.1',
+    MAESTRO_GATEWAY_GRPC_ADDR: '127.0.0.1:0',
+    MAESTRO_ORCHESTRATOR_GRPC_ADDR: `127.0.0.1:${orchestratorPort}`,
+    MAESTRO_WORKFLOW_ENGINE_GRPC_ADDR: `127.0.0.1:${workflowPort}`,
+    MAESTRO_MEMORY_GRPC_ADDR: `127.0.0.1:${memoryPort}`,
+  });
+  gateway = await startGateway(config, { logger, busNamespace: namespace });
+  base = `http://127.0.0.1:${gateway.httpPort}`;
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await Promise.all([orchestratorServer?.shutdown(), workflowServer?.shutdown(), memoryServer?.shutdown()]);
+  if (publisher) {
+    for (const spec of Object.values(Streams)) {
+      await publisher.jsm.streams.delete(publisher.namespace.stream(spec.name)).catch(() => undefined);
+    }
+    await publisher.close();
+  }
+  for (const dir of [repoDir, notARepoDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function post(path: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, json: await response.json(), headers: response.headers };
+}
+
+async function get(path: string): Promise<{ status: number; json: any }> {
+  const response = await fetch(`${base}${path}`);
+  return { status: response.status, json: await response.json() };
+}
+
+describe('POST /v1/tasks', () => {
+  it('submits the task to the orchestrator and answers 201 with the task', async () => {
+    const { status, json, headers } = await post('/v1/tasks', {
+      goal: 'add a --verbose flag',
+      repoPath: repoDir,
+      testCommand: ['npm', 'test'],
+      idempotencyKey: 'k-1',
+    });
+    expect(status).toBe(201);
+    expect(json).toMatchObject({
+      goal: 'add a --verbose flag',
+      repoPath: repoDir,
+      testCommand: ['npm', 'test'],
+      project: 'demo',
+      status: 'running',
+      createdAt: at.toISOString(),
+    });
+    expect(headers.get('location')).toBe(`/v1/tasks/${json.id as string}`);
+    expect(orchestrator.submitted.at(-1)).toEqual({
+      goal: 'add a --verbose flag',
+      repoPath: repoDir,
+      testCommand: ['npm', 'test'],
+      project: '',
+      idempotencyKey: 'k-1',
+    });
+  });
+
+  const invalid: Array<[string, unknown, string]> = [
+    ['goal missing', { repoPath: '/tmp' }, 'goal'],
+    ['goal empty', { goal: '', repoPath: '/tmp' }, 'goal'],
+    ['goal blank', { goal: '   ', repoPath: '/tmp' }, 'goal'],
+    ['goal not a string', { goal: 42, repoPath: '/tmp' }, 'goal'],
+    ['repoPath missing', { goal: 'x' }, 'repoPath'],
+    ['repoPath not a string', { goal: 'x', repoPath: ['/tmp'] }, 'repoPath'],
+    ['unknown field', { goal: 'x', repoPath: '/tmp', priority: 'high' }, 'priority'],
+    ['snake_case field', { goal: 'x', repo_path: '/tmp' }, 'repoPath'],
+    ['testCommand not a list', { goal: 'x', repoPath: '/tmp', testCommand: 'npm test' }, 'testCommand'],
+    ['testCommand item not a string', { goal: 'x', repoPath: '/tmp', testCommand: ['npm', 1] }, 'testCommand.1'],
+    ['project not a string', { goal: 'x', repoPath: '/tmp', project: 7 }, 'project'],
+  ];
+  it.each(invalid)('rejects %s with 400 naming the field, without calling the orchestrator', async (_case, body, field) => {
+    const before = orchestrator.submitted.length;
+    const { status, json } = await post('/v1/tasks', body);
+    expect(status).toBe(400);
+    expect(json.error.code).toBe('INVALID_ARGUMENT');
+    expect(json.error.field).toBe(field);
+    expect(json.error.message).toContain(field);
+    expect(orchestrator.submitted.length).toBe(before);
+  });
+
+  it('rejects a body that is not JSON with 400, without calling the orchestrator', async () => {
+    const before = orchestrator.submitted.length;
+    const { status, json } = await post('/v1/tasks', '{"goal": ');
+    expect(status).toBe(400);
+    expect(json.error.code).toBe('INVALID_ARGUMENT');
+    expect(orchestrator.submitted.length).toBe(before);
+  });
+
+  it.each([
+    ['does not exist', () => join(repoDir, 'missing'), 'no such directory'],
+    ['is not a git repository', () => notARepoDir, 'not a git repository'],
+  ])('answers 400 on repoPath when the orchestrator finds the path %s', async (_case, path, words) => {
+    const { status, json } = await post('/v1/tasks', { goal: 'fix it', repoPath: path() });
+    expect(status).toBe(400);
+    expect(json.error).toEqual({ code: 'INVALID_ARGUMENT', field: 'repoPath', message: expect.stringContaining(words) });
+    expect(json.error.message).toMatch(/^repoPath: /);
+  });
+});
+
+describe('task reads', () => {
+  it('gets a task by id, 404 for an unknown one and 400 for a malformed id', async () => {
+    const created = await post('/v1/tasks', { goal: 'write docs', repoPath: repoDir });
+    const found = await get(`/v1/tasks/${created.json.id as string}`);
+    expect(found.status).toBe(200);
+    expect(found.json.goal).toBe('write docs');
+
+    const missing = await get('/v1/tasks/task-999');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe('TASK_NOT_FOUND');
+
+    const malformed = await get(`/v1/tasks/${encodeURIComponent('bad id!')}`);
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.error.field).toBe('id');
+  });
+
+  it('lists tasks with limit and status passed through, rejecting bad parameters', async () => {
+    const listed = await get('/v1/tasks?limit=1&status=running');
+    expect(listed.status).toBe(200);
+    expect(listed.json.tasks).toHaveLength(1);
+    expect(orchestrator.listed.at(-1)).toEqual({ limit: 1, status: 'running' });
+
+    for (const [query, field] of [
+      ['limit=many', 'limit'],
+      ['limit=501', 'limit'],
+      ['status=sleeping', 'status'],
+      ['colour=red', 'colour'],
+    ] as const) {
+      const bad = await get(`/v1/tasks?${query}`);
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.field).toBe(field);
+    }
+  });
+
+  it('cancels a task', async () => {
+    const created = await post('/v1/tasks', { goal: 'doomed', repoPath: repoDir });
+    const response = await fetch(`${base}/v1/tasks/${created.json.id as string}/cancel`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: created.json.id, status: 'cancelled' });
+
+    const withReason = await post(`/v1/tasks/${created.json.id as string}/cancel`, { reason: 'changed my mind' });
+    expect(withReason.json.failureReason).toBe('changed my mind');
+  });
+
+  it('answers 500 without details when the orchestrator fails unexpectedly', async () => {
+    const { status, json } = await get('/v1/tasks/explode');
+    expect(status).toBe(500);
+    expect(JSON.stringify(json)).not.toContain('hunter2');
+    expect(json.error.message).toContain('internal error');
+  });
+});
+
+describe('runs', () => {
+  it('gets a run with its states and history, 404 for an unknown one', async () => {
+    const { status, json } = await get('/v1/runs/run-done');
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ id: 'run-done', status: 'done', state: 'done', definitionName: 'coding' });
+    expect(json.history.map((t: { toState: string }) => t.toState)).toEqual(['intake', 'done']);
+    expect((await get('/v1/runs/no-such-run')).status).toBe(404);
+  });
+
+  it('streams history, then live events from NATS, and ends after run.finished', async () => {
+    const stream = await openEventStream(`${base}/v1/runs/run-live/events`);
+    expect(stream.status).toBe(200);
+    expect(stream.contentType).toMatch(/^text\/event-stream/);
+
+    const first = [await stream.next(), await stream.next(), await stream.next()];
+    expect(first.map((f) => [f?.event, f?.data?.seq, f?.data?.state])).toEqual([
+      ['run.transitioned', 1, 'intake'],
+      ['run.transitioned', 2, 'preflight'],
+      ['run.transitioned', 3, 'plan'],
+    ]);
+
+    await publisher.publish(Subjects.runTransitioned, runEvent('someone-else', 7, 'plan', 'code'));
+    await publisher.publish(Subjects.workStep, {
+      taskId: 'task-1', runId: 'run-live', subtaskId: 's1', executorId: 'e1', step: 0, kind: 'tool', tool: 'read_file',
+      summary: 'read README.md', ok: true, at: at.toISOString(),
+    });
+    await publisher.publish(Subjects.runFinished, { ...runEvent('run-live', 4, 'plan', 'done'), status: 'done' });
+
+    const rest: Frame[] = [];
+    for (let frame = await stream.next(); frame; frame = await stream.next()) rest.push(frame);
+    expect(rest.map((f) => [f.event, f.data?.runId])).toEqual([
+      ['work.step', 'run-live'],
+      ['run.finished', 'run-live'],
+    ]);
+    expect(rest[0]?.data?.summary).toBe('read README.md');
+    const ids = [...first, ...rest].map((f) => f?.id);
+    expect(ids).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('replays the history of an ended run and ends at once', async () => {
+    const stream = await openEventStream(`${base}/v1/runs/run-done/events`);
+    const frames: Frame[] = [];
+    for (let frame = await stream.next(); frame; frame = await stream.next()) frames.push(frame);
+    expect(frames.map((f) => [f.event, f.data?.state])).toEqual([
+      ['run.transitioned', 'intake'],
+      ['run.transitioned', 'done'],
+      ['run.finished', 'done'],
+    ]);
+  });
+
+  it('answers an unknown run stream with a 404 JSON error', async () => {
+    const response = await fetch(`${base}/v1/runs/no-such-run/events`);
+    expect(response.status).toBe(404);
+    expect((await response.json()).error.code).toBe('RUN_NOT_FOUND');
+  });
+});
+
+describe('memories', () => {
+  it('remembers and recalls', async () => {
+    const stored = await post('/v1/memories', { project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'] });
+    expect(stored.status).toBe(201);
+    expect(stored.json).toMatchObject({ project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'] });
+
+    const recalled = await get('/v1/memories?project=demo&query=pnpm&limit=3');
+    expect(recalled.status).toBe(200);
+    expect(recalled.json.memories).toEqual([{ memory: expect.objectContaining({ id: stored.json.id }), score: 0.9 }]);
+  });
+
+  it.each([
+    ['kind missing', { project: 'demo', content: 'x' }, 'kind'],
+    ['kind unknown', { project: 'demo', kind: 'gossip', content: 'x' }, 'kind'],
+    ['content empty', { project: 'demo', kind: 'project', content: '' }, 'content'],
+    ['tags not a list', { project: 'demo', kind: 'project', content: 'x', tags: 'a' }, 'tags'],
+  ])('rejects a memory with %s naming the field', async (_case, body, field) => {
+    const before = memories.length;
+    const { status, json } = await post('/v1/memories', body);
+    expect(status).toBe(400);
+    expect(json.error.field).toBe(field);
+    expect(memories.length).toBe(before);
+  });
+
+  it('requires project and query to recall', async () => {
+    const { status, json } = await get('/v1/memories?project=demo');
+    expect(status).toBe(400);
+    expect(json.error.field).toBe('query');
+  });
+});
+
+describe('health', () => {
+  it('is ok while NATS is connected and the orchestrator is SERVING, 503 when it is not', async () => {
+    const ok = await get('/healthz');
+    expect(ok).toEqual({ status: 200, json: { status: 'ok', nats: 'connected', orchestrator: 'serving' } });
+
+    orchestratorServer.health.setStatus('', HealthCheckResponse_ServingStatus.NOT_SERVING);
+    try {
+      const down = await get('/healthz');
+      expect(down).toEqual({ status: 503, json: { status: 'unavailable', nats: 'connected', orchestrator: 'not_serving' } });
+    } finally {
+      orchestratorServer.health.setStatus('', HealthCheckResponse_ServingStatus.SERVING);
+    }
+  });
+
+  it('answers grpc.health.v1 Check on its own gRPC address', async () => {
+    const client = createGrpcClient(HealthClient, `127.0.0.1:${gateway.grpcPort}`, { deadlineMs: 5000 });
+    try {
+      const response = await client.call.check({ service: '' });
+      expect(response.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const { status, json } = await get('/v2/nothing');
+    expect(status).toBe(404);
+    expect(json.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * Every environment variable the lock-manager reads, declared once. `loadConfig` in `main.ts`
+ * validates them all at start and names any bad one.
+ */
+import { commonEnv, env, grpcAddrEnv } from '@maestro/runtime';
+import type { ConfigOf } from '@maestro/runtime';
+
+/** The lock-manager's configuration spec (see the README's table). */
+export const lockManagerConfigSpec = {
+  logLevel: commonEnv.logLevel,
+  natsUrl: commonEnv.natsUrl,
+  redisUrl: commonEnv.redisUrl,
+  otlpEndpoint: commonEnv.otlpEndpoint,
+  grpcAddr: grpcAddrEnv.lockManager,
+  keyPrefix: env.string('MAESTRO_LOCK_KEY_PREFIX', {
+    default: 'maestro:lock:',
+    doc: 'prefix of every Redis key the lock-manager writes (tests and shared Redis servers use their own)',
+  }),
+} as const;
+
+/** The lock-manager's validated, frozen configuration. */
+export type LockManagerConfig = ConfigOf<typeof lockManagerConfigSpec>;

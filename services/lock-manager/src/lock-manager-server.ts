@@ -1,0 +1,29 @@
+/**
+ * The lock-manager's gRPC server, assembled from its parts: `main.ts` gives it real Redis and
+ * NATS, tests give it whatever they want to observe.
+ */
+import { LockServiceService } from '@maestro/contracts';
+import { createGrpcServer } from '@maestro/runtime';
+import type { GrpcServer, Logger } from '@maestro/runtime';
+import type { LockStore } from './store/lock-store.js';
+import { createLockServiceHandlers } from './transport/grpc/lock-service.handler.js';
+import type { LockEventPublisher } from './transport/nats/lock-event.publisher.js';
+
+/** The fully qualified gRPC service name, as health reports it. */
+export const LOCK_SERVICE_NAME = 'maestro.v1.LockService';
+
+/** What {@link createLockManagerServer} needs. */
+export interface LockManagerServerOptions {
+  /** `host:port` to listen on; port 0 picks a free one. */
+  address: string;
+  logger: Logger;
+  store: LockStore;
+  events: LockEventPublisher;
+}
+
+/** Creates the LockService server (with health); call `start()` to listen. */
+export function createLockManagerServer(options: LockManagerServerOptions): GrpcServer {
+  const server = createGrpcServer({ address: options.address, logger: options.logger, serviceNames: [LOCK_SERVICE_NAME] });
+  server.add(LockServiceService, createLockServiceHandlers({ store: options.store, events: options.events }));
+  return server;
+}

@@ -1,0 +1,38 @@
+/**
+ * The lock-manager process: config → telemetry and logger → Redis and NATS → gRPC server.
+ * No logic here; see README.md for what the service does.
+ */
+import { Redis } from 'ioredis';
+import { connectBus } from '@maestro/bus';
+import { createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
+import { lockManagerConfigSpec } from './config.js';
+import { createLockManagerServer } from './lock-manager-server.js';
+import { RedisLockStore } from './store/redis-lock-store.js';
+import { createBusLockEventPublisher } from './transport/nats/lock-event.publisher.js';
+
+runService('lock-manager', async (lifecycle) => {
+  const config = loadConfig(lockManagerConfigSpec);
+  const telemetry = initTelemetry({ serviceName: 'lock-manager', otlpEndpoint: config.otlpEndpoint });
+  lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
+  const logger = createLogger({ service: 'lock-manager', level: config.logLevel });
+  lifecycle.setLogger(logger);
+
+  const redis = new Redis(config.redisUrl);
+  redis.on('error', (err: Error) => logger.warn('redis connection error', { err: err.message }));
+  lifecycle.onShutdown('redis', async () => {
+    await redis.quit();
+  });
+
+  const bus = await connectBus({ url: config.natsUrl, name: 'lock-manager', logger });
+  lifecycle.onShutdown('bus', () => bus.close());
+  await bus.ensureStreams();
+
+  const server = createLockManagerServer({
+    address: config.grpcAddr,
+    logger,
+    store: new RedisLockStore({ redis, keyPrefix: config.keyPrefix }),
+    events: createBusLockEventPublisher(bus),
+  });
+  await server.start();
+  lifecycle.onShutdown('grpc', () => server.shutdown());
+});

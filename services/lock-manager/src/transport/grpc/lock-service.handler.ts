@@ -1,0 +1,78 @@
+/**
+ * `maestro.v1.LockService` over gRPC: validates each request, asks the `LockStore`, publishes
+ * the lock event and maps the lease to its proto form. Errors are thrown as maestro errors;
+ * the runtime turns them into statuses (LOCK_CONFLICT and LOCK_NOT_HELD → FAILED_PRECONDITION,
+ * bad input → INVALID_ARGUMENT naming the field, Redis down → UNAVAILABLE).
+ */
+import type { Lease as LeaseMessage, LockServiceServer } from '@maestro/contracts';
+import { OperationalError, unary } from '@maestro/runtime';
+import { validateAcquire, validateExtend, validateRelease } from '../../domain/lease.js';
+import type { Lease } from '../../domain/lease.js';
+import type { LockStore } from '../../store/lock-store.js';
+import type { LockEventPublisher } from '../nats/lock-event.publisher.js';
+
+/** What the LockService handlers work with. */
+export interface LockServiceDeps {
+  store: LockStore;
+  events: LockEventPublisher;
+}
+
+/** Converts a domain lease into the `maestro.v1.Lease` message. */
+export function toLeaseMessage(lease: Lease): LeaseMessage {
+  return {
+    leaseId: lease.leaseId,
+    owner: lease.owner,
+    concerns: [...lease.concerns],
+    fencingToken: lease.fencingToken,
+    expiresAt: new Date(lease.expiresAt),
+  };
+}
+
+/** Creates the LockService implementation to register with `GrpcServer.add`. */
+export function createLockServiceHandlers({ store, events }: LockServiceDeps): LockServiceServer {
+  return {
+    acquire: unary(async (request, ctx) => {
+      const spec = validateAcquire(request);
+      const lease = await store.acquire(spec, { signal: ctx.signal });
+      if (ctx.signal.aborted) {
+        // The caller gave up (deadline or cancel) while the grant was in flight: nobody will
+        // use or release this lease, so hand the concerns back now instead of at ttl.
+        await store.release({ leaseId: lease.leaseId, owner: lease.owner });
+        throw new OperationalError('LOCK_WAIT_CANCELLED', 'acquire cancelled by the caller; the late grant was released');
+      }
+      ctx.logger.info('lock acquired', {
+        leaseId: lease.leaseId,
+        owner: lease.owner,
+        concerns: lease.concerns,
+        token: lease.fencingToken,
+        ttlMs: spec.ttlMs,
+      });
+      await events.acquired(lease);
+      return toLeaseMessage(lease);
+    }),
+
+    extend: unary(async (request, ctx) => {
+      const spec = validateExtend(request);
+      const lease = await store.extend(spec);
+      ctx.logger.debug('lock extended', { leaseId: lease.leaseId, owner: lease.owner, ttlMs: spec.ttlMs });
+      return toLeaseMessage(lease);
+    }),
+
+    release: unary(async (request, ctx) => {
+      const spec = validateRelease(request);
+      const lease = await store.release(spec);
+      if (!lease) {
+        ctx.logger.info('lock release found no lease', { leaseId: spec.leaseId, owner: spec.owner });
+        return { released: false };
+      }
+      ctx.logger.info('lock released', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns });
+      await events.released(lease);
+      return { released: true };
+    }),
+
+    inspect: unary(async (request) => {
+      const leases = await store.inspect(request.concernPrefix);
+      return { leases: leases.map(toLeaseMessage) };
+    }),
+  };
+}

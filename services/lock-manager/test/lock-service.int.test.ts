@@ -1,0 +1,189 @@
+/**
+ * The LockService end to end: a gRPC client on one side, the server on port 0 in the middle,
+ * real Redis and real NATS (JetStream, in a namespace of its own) behind it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { connectBus } from '@maestro/bus';
+import type { Bus } from '@maestro/bus';
+import { HealthClient, HealthCheckResponse_ServingStatus, LockEventSchema, LockServiceClient, Streams, Subjects } from '@maestro/contracts';
+import type { LockEvent } from '@maestro/contracts';
+import { createGrpcClient, createSilentLogger, MaestroError, OperationalError, UserError } from '@maestro/runtime';
+import type { GrpcClient, GrpcServer } from '@maestro/runtime';
+import { createLockManagerServer, LOCK_SERVICE_NAME } from '../src/lock-manager-server.js';
+import { RedisLockStore } from '../src/store/redis-lock-store.js';
+import { createBusLockEventPublisher } from '../src/transport/nats/lock-event.publisher.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const NATS_URL = 'nats://127.0.0.1:4222';
+
+let redis: Redis;
+let keyPrefix: string;
+let bus: Bus;
+let server: GrpcServer;
+let client: GrpcClient<LockServiceClient>;
+const events: Array<{ subject: string; event: LockEvent }> = [];
+
+beforeAll(async () => {
+  redis = new Redis(REDIS_URL);
+  keyPrefix = `maestro:lock:test:${randomUUID()}:`;
+  const logger = createSilentLogger();
+  bus = await connectBus({
+    url: NATS_URL,
+    name: 'lock-manager-test',
+    logger,
+    namespace: `lm${randomUUID().slice(0, 8)}`,
+    streamLimits: { storage: 'memory' },
+  });
+  await bus.ensureStreams();
+  bus.subscribe('maestro.events.lock.>', LockEventSchema, (event, subject) => events.push({ subject, event }));
+  server = createLockManagerServer({
+    address: '127.0.0.1:0',
+    logger,
+    store: new RedisLockStore({ redis, keyPrefix }),
+    events: createBusLockEventPublisher(bus),
+  });
+  const port = await server.start();
+  client = createGrpcClient(LockServiceClient, `127.0.0.1:${port}`, { deadlineMs: 5_000 });
+});
+
+afterAll(async () => {
+  client.close();
+  await server.shutdown();
+  for (const spec of Object.values(Streams)) {
+    await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
+  }
+  await bus.close();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<MaestroError> {
+  const err: unknown = await promise.then(
+    (value) => {
+      throw new Error(`expected the call to fail, got ${JSON.stringify(value)}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MaestroError);
+  return err as MaestroError;
+}
+
+/** Waits (bounded) until an event matching `predicate` has arrived. */
+async function eventually(predicate: (e: { subject: string; event: LockEvent }) => boolean): Promise<{ subject: string; event: LockEvent }> {
+  for (let i = 0; i < 100; i++) {
+    const found = events.find(predicate);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('event never arrived');
+}
+
+it('reports SERVING on the standard health service', async () => {
+  const health = createGrpcClient(HealthClient, `127.0.0.1:${server.port}`);
+  try {
+    const reply = await health.call.check({ service: LOCK_SERVICE_NAME });
+    expect(reply.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  } finally {
+    health.close();
+  }
+});
+
+it('acquires, inspects, extends and releases a lease, publishing acquired and released events', async () => {
+  const lease = await client.call.acquire({
+    owner: 'exec-1/sub-1',
+    concerns: ['file:/repo/src/./a.ts', 'git-index:/repo/', 'file:/repo/src/a.ts'],
+    ttlMs: 30_000,
+    waitMs: 0,
+  });
+  // Normalized and de-duplicated on the way in.
+  expect(lease.concerns).toEqual(['file:/repo/src/a.ts', 'git-index:/repo']);
+  expect(lease.owner).toBe('exec-1/sub-1');
+  expect(lease.fencingToken).toBeGreaterThan(0);
+  expect(lease.expiresAt).toBeInstanceOf(Date);
+  expect(lease.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 20_000);
+
+  const inspected = await client.call.inspect({ concernPrefix: 'git-index:' });
+  expect(inspected.leases.map((l) => l.leaseId)).toEqual([lease.leaseId]);
+
+  const extended = await client.call.extend({ leaseId: lease.leaseId, owner: 'exec-1/sub-1', ttlMs: 120_000 });
+  expect(extended.fencingToken).toBe(lease.fencingToken);
+  expect(extended.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 100_000);
+
+  expect(await client.call.release({ leaseId: lease.leaseId, owner: 'exec-1/sub-1' })).toEqual({ released: true });
+  expect(await client.call.release({ leaseId: lease.leaseId, owner: 'exec-1/sub-1' })).toEqual({ released: false });
+  expect((await client.call.inspect({ concernPrefix: '' })).leases).toEqual([]);
+
+  const acquired = await eventually((e) => e.event.leaseId === lease.leaseId && e.event.reason === 'granted');
+  expect(acquired.subject).toBe(Subjects.lockAcquired);
+  expect(acquired.event).toMatchObject({
+    owner: 'exec-1/sub-1',
+    concerns: ['file:/repo/src/a.ts', 'git-index:/repo'],
+    fencingToken: lease.fencingToken,
+  });
+  const released = await eventually((e) => e.event.leaseId === lease.leaseId && e.event.reason === 'released');
+  expect(released.subject).toBe(Subjects.lockReleased);
+  // One release event only: the second release found nothing.
+  expect(events.filter((e) => e.subject === Subjects.lockReleased && e.event.leaseId === lease.leaseId)).toHaveLength(1);
+});
+
+it('refuses a held concern with LOCK_CONFLICT naming it and its owner', async () => {
+  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['port:8080'], ttlMs: 30_000, waitMs: 0 });
+  const err = await errorOf(client.call.acquire({ owner: 'exec-B', concerns: ['port:08080'], ttlMs: 30_000, waitMs: 0 }));
+  expect(err).toBeInstanceOf(UserError);
+  expect(err.code).toBe('LOCK_CONFLICT');
+  expect(err.message).toContain('port:8080 is held by exec-A');
+  await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
+});
+
+it('lets a waiting acquire through once the holder releases', async () => {
+  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 0 });
+  const waiting = client.call.acquire({ owner: 'exec-B', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 4_000 });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
+  const lease = await waiting;
+  expect(lease.owner).toBe('exec-B');
+  expect(lease.fencingToken).toBeGreaterThan(held.fencingToken);
+  await client.call.release({ leaseId: lease.leaseId, owner: 'exec-B' });
+});
+
+it('hands the concerns back when the caller’s deadline passes while it waits', async () => {
+  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
+  const err = await errorOf(
+    client.call.acquire({ owner: 'exec-B', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 60_000 }, { deadlineMs: 300 }),
+  );
+  expect(err).toBeInstanceOf(OperationalError);
+  expect(err.message).toMatch(/deadline/i);
+  await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
+  // The abandoned waiter must not pick the concern up after its caller left.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const next = await client.call.acquire({ owner: 'exec-C', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
+  expect(next.owner).toBe('exec-C');
+  await client.call.release({ leaseId: next.leaseId, owner: 'exec-C' });
+});
+
+it('rejects another owner’s extend and release with LOCK_NOT_HELD', async () => {
+  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['dir:/repo/src'], ttlMs: 30_000, waitMs: 0 });
+  const extendErr = await errorOf(client.call.extend({ leaseId: held.leaseId, owner: 'exec-B', ttlMs: 1_000 }));
+  expect(extendErr.code).toBe('LOCK_NOT_HELD');
+  const releaseErr = await errorOf(client.call.release({ leaseId: held.leaseId, owner: 'exec-B' }));
+  expect(releaseErr.code).toBe('LOCK_NOT_HELD');
+  await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
+});
+
+it('rejects bad input with INVALID_ARGUMENT naming the field', async () => {
+  const badConcern = await errorOf(
+    client.call.acquire({ owner: 'exec-A', concerns: ['file:/ok', 'src/a.ts'], ttlMs: 1_000, waitMs: 0 }),
+  );
+  expect(badConcern.code).toBe('INVALID_ARGUMENT');
+  expect(badConcern.field).toBe('concerns[1]');
+  const noTtl = await errorOf(client.call.acquire({ owner: 'exec-A', concerns: ['port:1'], ttlMs: 0, waitMs: 0 }));
+  expect(noTtl.field).toBe('ttl_ms');
+  const noOwner = await errorOf(client.call.release({ leaseId: 'x', owner: '' }));
+  expect(noOwner.field).toBe('owner');
+});

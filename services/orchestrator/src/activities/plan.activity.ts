@@ -1,0 +1,65 @@
+/**
+ * `plan`: recalls what memory knows about the project, asks the strategic model to split the
+ * goal into subtasks, validates the reply and stores the subtasks. A redelivery of the same
+ * request returns the stored plan instead of asking the model again; a new attempt replaces
+ * the plan (in one transaction, so subtasks are never duplicated).
+ */
+import { RecallRequest } from '@maestro/contracts';
+import { toMaestroError } from '@maestro/runtime';
+import { parsePlanReply, type PlannedSubtask } from '../domain/plan.js';
+import { buildPlanPrompt } from '../domain/prompts.js';
+import type { SubtaskRecord } from '../domain/task.js';
+import { completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
+import { askStrategicModel } from './model-call.js';
+
+function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Array<Record<string, unknown>> {
+  return subtasks.map((s) => ({ id: s.id, title: s.title, instructions: s.instructions, files: s.files }));
+}
+
+/**
+ * Memory notes for the prompt. Memory makes plans better but is not required, so a failing
+ * or slow memory service costs the notes, not the plan.
+ */
+async function recallNotes(invocation: ActivityInvocation, project: string, goal: string): Promise<Array<{ kind: string; content: string }>> {
+  const { deps, logger } = invocation;
+  try {
+    const response = await deps.memory.recall(
+      RecallRequest.fromPartial({ project, query: goal, limit: deps.options?.recallLimit ?? 8 }),
+      { deadlineMs: deps.options?.memoryDeadlineMs ?? 5_000 },
+    );
+    return response.memories.flatMap((m) => (m.memory ? [{ kind: m.memory.kind, content: m.memory.content }] : []));
+  } catch (err) {
+    const error = toMaestroError(err);
+    logger.warn('memory recall failed; planning without notes', { code: error.code, message: error.message });
+    return [];
+  }
+}
+
+/** Output: `{ subtasks: [{ id, title, instructions, files }], model: { provider, model, scripted } }`. */
+export const planActivity: Activity = async (invocation) => {
+  const { request, deps, logger } = invocation;
+  const { task, subtasks } = await requireTask(invocation);
+  if (task.planWorkId === request.workId && subtasks.length > 0) {
+    logger.info('plan request redelivered; returning the stored plan', { subtasks: subtasks.length });
+    return completed({ subtasks: planOutput(subtasks) });
+  }
+
+  const notes = await recallNotes(invocation, task.project, task.goal);
+  const files = await deps.repoProbe.listFiles(task.repoPath);
+  const messages = buildPlanPrompt({ goal: task.goal, project: task.project, testCommand: task.testCommand, files, notes });
+  const { text, model } = await askStrategicModel(invocation, 'plan', messages);
+  const plan = parsePlanReply(text);
+
+  const stored = await deps.store.withLockedTask(task.id, async (locked) => {
+    if (locked.task.planWorkId === request.workId) {
+      const existing = await locked.subtasks();
+      if (existing.length > 0) return existing;
+    }
+    const replaced = await locked.replaceSubtasks(plan.subtasks);
+    // A new plan makes any earlier dispatch meaningless; its results will be ignored.
+    await locked.update({ planWorkId: request.workId, code: null });
+    return replaced;
+  });
+  logger.info('plan stored', { subtasks: plan.subtasks.length, scripted: model.scripted });
+  return completed({ subtasks: planOutput(stored ?? plan.subtasks), model: { ...model } });
+};

@@ -1,0 +1,41 @@
+/**
+ * Handles one `maestro.events.run.*` event: moves the task of a coding run to running,
+ * succeeded, failed (with the run's error) or cancelled, and announces the change on
+ * `maestro.events.task.updated`. Events of runs that are not a task's are skipped.
+ */
+import type { RunEvent } from '@maestro/contracts';
+import type { Logger } from '@maestro/runtime';
+import type { TaskEvents } from '../domain/ports.js';
+import { nextTaskStatusForRun, type TaskRecord } from '../domain/task.js';
+import type { TaskStore } from '../store/task-store.js';
+
+/** What applying needs. */
+export interface RunEventDeps {
+  store: TaskStore;
+  taskEvents: TaskEvents;
+}
+
+/** Applies a run event; returns the updated task when its status changed. */
+export async function applyRunEvent(event: RunEvent, deps: RunEventDeps, logger: Logger): Promise<TaskRecord | undefined> {
+  const fromInput = typeof event.input?.taskId === 'string' ? event.input.taskId : undefined;
+  const taskId = fromInput ?? (await deps.store.findTaskIdByRunId(event.runId));
+  if (!taskId) return undefined;
+  const log = logger.child({ taskId, runId: event.runId });
+
+  const updated = await deps.store.withLockedTask(taskId, async (locked) => {
+    // A task has one run; an event of another run that names the task changes nothing.
+    if (locked.task.runId !== null && locked.task.runId !== event.runId) return undefined;
+    const change = nextTaskStatusForRun(locked.task.status, event);
+    if (!change) return undefined;
+    return locked.update({
+      status: change.status,
+      ...(change.failureReason !== undefined ? { failureReason: change.failureReason } : {}),
+      // The run's first event can overtake SubmitTask storing the run id.
+      ...(locked.task.runId === null ? { runId: event.runId } : {}),
+    });
+  });
+  if (!updated) return undefined;
+  log.info('task status changed', { status: updated.status, runStatus: event.status, state: event.state });
+  await deps.taskEvents.updated(updated);
+  return updated;
+}

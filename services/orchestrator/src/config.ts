@@ -1,0 +1,42 @@
+/**
+ * Every environment variable the orchestrator reads, once: name, type, default and meaning.
+ * `loadOrchestratorConfig` runs once in `main.ts`.
+ */
+import { commonEnv, env, grpcAddrEnv, loadConfig, type ConfigOf } from '@maestro/runtime';
+
+/** The orchestrator's configuration spec (see the README for the table). */
+export const orchestratorConfigSpec = {
+  // The shared variables Orion uses (it has no Redis).
+  logLevel: commonEnv.logLevel,
+  natsUrl: commonEnv.natsUrl,
+  databaseUrl: commonEnv.databaseUrl,
+  otlpEndpoint: commonEnv.otlpEndpoint,
+  grpcAddr: grpcAddrEnv.orchestrator,
+  workflowEngineAddr: grpcAddrEnv.workflowEngine,
+  routerAddr: grpcAddrEnv.router,
+  memoryAddr: grpcAddrEnv.memory,
+  concurrency: env.int('MAESTRO_ORCHESTRATOR_CONCURRENCY', {
+    default: 4,
+    min: 1,
+    max: 64,
+    doc: 'activity requests (plan, review, …) this replica handles at once',
+  }),
+  modelDeadlineMs: env.int('MAESTRO_ORCHESTRATOR_MODEL_DEADLINE_MS', {
+    default: 180_000,
+    min: 1_000,
+    doc: 'deadline of one strategic model call through the router (plan, review)',
+  }),
+  rpcDeadlineMs: env.int('MAESTRO_ORCHESTRATOR_RPC_DEADLINE_MS', {
+    default: 10_000,
+    min: 100,
+    doc: 'deadline of workflow-engine and memory calls',
+  }),
+} as const;
+
+/** The loaded, frozen configuration. */
+export type OrchestratorConfig = ConfigOf<typeof orchestratorConfigSpec>;
+
+/** Reads and validates the configuration; throws `ConfigError` naming every bad variable. */
+export function loadOrchestratorConfig(source: Record<string, string | undefined> = process.env): OrchestratorConfig {
+  return loadConfig(orchestratorConfigSpec, source);
+}

@@ -1,0 +1,52 @@
+/**
+ * The ports through which Orion talks to other services and to the bus. The application code
+ * depends on these small interfaces; `main.ts` plugs in the gRPC clients (`createGrpcClient(…)
+ * .call`) and the NATS publishers, and tests plug in real servers of the same interfaces.
+ */
+import type {
+  ActivityResult,
+  CompleteRequest,
+  CompleteResponse,
+  RecallRequest,
+  RecallResponse,
+  Run,
+  SendEventRequest,
+  StartRunRequest,
+  SubtaskWork,
+} from '@maestro/contracts';
+import type { TaskRecord } from './task.js';
+
+/** Per-call options understood by the gRPC client ports. */
+export interface PortCallOptions {
+  deadlineMs?: number;
+}
+
+/** The router's Complete RPC: the strategic model, chosen by role and intent. */
+export interface RouterPort {
+  complete(request: CompleteRequest, options?: PortCallOptions): Promise<CompleteResponse>;
+}
+
+/** The memory service's Recall RPC. */
+export interface MemoryPort {
+  recall(request: RecallRequest, options?: PortCallOptions): Promise<RecallResponse>;
+}
+
+/** The workflow-engine RPCs Orion uses: start a task's run, cancel it. */
+export interface WorkflowPort {
+  startRun(request: StartRunRequest, options?: PortCallOptions): Promise<Run>;
+  sendEvent(request: SendEventRequest, options?: PortCallOptions): Promise<Run>;
+}
+
+/**
+ * Work and results Orion publishes on JetStream. Both resolve once the stream has stored the
+ * message and throw when it could not, so callers can retry; the message id is the workId.
+ */
+export interface WorkPublisher {
+  publishActivityResult(result: ActivityResult): Promise<void>;
+  publishSubtaskWork(work: SubtaskWork): Promise<void>;
+}
+
+/** `maestro.events.task.updated`, published whenever a task's status changes. Best-effort. */
+export interface TaskEvents {
+  updated(task: TaskRecord, reason?: string): Promise<void>;
+}

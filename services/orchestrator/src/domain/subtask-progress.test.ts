@@ -1,0 +1,91 @@
+import type { SubtaskRecord, TaskRecord } from './task.js';
+import { buildCodeActivityResult, decideSubtaskResult, planCodeDispatch } from './subtask-progress.js';
+
+const code = { workId: 'run-1:code:1', runId: 'run-1', state: 'code', activity: 'code', attempt: 1 };
+
+function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id: 't1', goal: 'g', repoPath: '/r', testCommand: ['npm', 'test'], project: 'p', status: 'running', runId: 'run-1',
+    failureReason: null, reviewSummary: null, reviewApproved: null, idempotencyKey: null, planWorkId: null, reviewWorkId: null,
+    code, createdAt: new Date(0), updatedAt: new Date(0), ...overrides,
+  };
+}
+
+function subtask(id: string, overrides: Partial<SubtaskRecord> = {}): SubtaskRecord {
+  return {
+    taskId: 't1', id, position: 0, title: `title ${id}`, instructions: 'i', files: [], status: 'running', attempt: 1,
+    summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, ...overrides,
+  };
+}
+
+describe('decideSubtaskResult', () => {
+  const result = { runId: 'run-1', subtaskId: 's1', attempt: 1, ok: true };
+
+  it('records a result and says whether it completes the fan-out', () => {
+    expect(decideSubtaskResult(task(), [subtask('s1'), subtask('s2')], result)).toEqual({
+      action: 'record', status: 'succeeded', completesCode: false,
+    });
+    expect(decideSubtaskResult(task(), [subtask('s1'), subtask('s2', { status: 'failed' })], { ...result, ok: false })).toEqual({
+      action: 'record', status: 'failed', completesCode: true,
+    });
+  });
+
+  it('ignores duplicates, stale attempts, other runs and unknown subtasks', () => {
+    expect(decideSubtaskResult(task(), [subtask('s1', { status: 'succeeded' })], result).action).toBe('ignore');
+    expect(decideSubtaskResult(task(), [subtask('s1', { attempt: 2 })], result).action).toBe('ignore');
+    expect(decideSubtaskResult(task(), [subtask('s1')], { ...result, runId: 'run-0' }).action).toBe('ignore');
+    expect(decideSubtaskResult(task(), [subtask('s2')], result).action).toBe('ignore');
+    expect(decideSubtaskResult(task({ code: null }), [subtask('s1')], result).action).toBe('ignore');
+  });
+});
+
+describe('planCodeDispatch', () => {
+  it('dispatches every never-dispatched subtask as attempt 1', () => {
+    const plan = planCodeDispatch(task({ code: null }), [subtask('s1', { status: 'pending', attempt: 0 }), subtask('s2', { status: 'pending', attempt: 0 })], code);
+    expect(plan).toEqual({
+      dispatches: [
+        { subtaskId: 's1', attempt: 1, isNew: true },
+        { subtaskId: 's2', attempt: 1, isNew: true },
+      ],
+      allFinal: false,
+    });
+  });
+
+  it('republishes unfinished subtasks unchanged on a redelivered request', () => {
+    const plan = planCodeDispatch(task(), [subtask('s1', { status: 'succeeded' }), subtask('s2')], code);
+    expect(plan.dispatches).toEqual([{ subtaskId: 's2', attempt: 1, isNew: false }]);
+  });
+
+  it('retries only the subtasks that did not succeed on a new attempt of the state', () => {
+    const retry = { ...code, workId: 'run-1:code:2', attempt: 2 };
+    const plan = planCodeDispatch(task(), [subtask('s1', { status: 'succeeded' }), subtask('s2', { status: 'failed' })], retry);
+    expect(plan.dispatches).toEqual([{ subtaskId: 's2', attempt: 2, isNew: true }]);
+    expect(plan.allFinal).toBe(false);
+  });
+
+  it('reports all final when every subtask already succeeded', () => {
+    const retry = { ...code, workId: 'run-1:code:2', attempt: 2 };
+    expect(planCodeDispatch(task(), [subtask('s1', { status: 'succeeded' })], retry)).toEqual({ dispatches: [], allFinal: true });
+  });
+});
+
+describe('buildCodeActivityResult', () => {
+  it('is ok when every subtask succeeded', () => {
+    const result = buildCodeActivityResult(code, [subtask('s1', { status: 'succeeded', commitSha: 'abc' })], '2024-01-01T00:00:00.000Z');
+    expect(result).toMatchObject({ workId: code.workId, runId: 'run-1', state: 'code', attempt: 1, ok: true });
+    expect(result.error).toBeUndefined();
+    expect(result.output).toEqual({
+      subtasks: [{ id: 's1', title: 'title s1', status: 'succeeded', attempt: 1, summary: '', commitSha: 'abc', filesChanged: [] }],
+    });
+  });
+
+  it('lists every failure when a subtask failed', () => {
+    const result = buildCodeActivityResult(
+      code,
+      [subtask('s1', { status: 'succeeded' }), subtask('s2', { status: 'failed', failureReason: 'tests red after 3 tries' })],
+      '2024-01-01T00:00:00.000Z',
+    );
+    expect(result.ok).toBe(false);
+    expect(result.error).toEqual({ code: 'SUBTASKS_FAILED', message: '1 of 2 subtasks failed: s2 (title s2): tests red after 3 tries' });
+  });
+});

@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '@maestro/runtime';
+import { FsRepoProbe } from '../store/fs-repo-probe.js';
+import { MAX_GOAL_LENGTH, validateTaskSubmission, type TaskSubmissionInput } from './task-submission.js';
+
+const probe = new FsRepoProbe();
+let root: string;
+let repo: string;
+
+async function gitRepo(name: string, files: Record<string, string> = {}): Promise<string> {
+  const dir = path.join(root, name);
+  await mkdir(dir, { recursive: true });
+  execFileSync('git', ['init', '-q', dir]);
+  for (const [file, text] of Object.entries(files)) await writeFile(path.join(dir, file), text);
+  return dir;
+}
+
+function input(overrides: Partial<TaskSubmissionInput> = {}): TaskSubmissionInput {
+  return { goal: 'Add a multiply function', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', ...overrides };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UserError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UserError);
+  return err as UserError;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'orchestrator-submission-'));
+  repo = await gitRepo('calc', { 'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node --test' } }) });
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('validateTaskSubmission', () => {
+  it('accepts a git repository, detects npm test and defaults the project to the directory name', async () => {
+    const valid = await validateTaskSubmission(input({ goal: '  Add a multiply function \n', repoPath: `${repo}/` }), probe);
+    expect(valid).toEqual({
+      goal: 'Add a multiply function',
+      repoPath: repo,
+      testCommand: ['npm', 'test'],
+      project: 'calc',
+      idempotencyKey: null,
+    });
+  });
+
+  it('keeps an explicit test command, project and idempotency key', async () => {
+    const valid = await validateTaskSubmission(
+      input({ testCommand: ['node', '--test', 'test/'], project: ' calculator ', idempotencyKey: 'k-1' }),
+      probe,
+    );
+    expect(valid.testCommand).toEqual(['node', '--test', 'test/']);
+    expect(valid.project).toBe('calculator');
+    expect(valid.idempotencyKey).toBe('k-1');
+  });
+
+  it('detects make test from a Makefile', async () => {
+    const dir = await gitRepo('make-project', { Makefile: '.PHONY: test\ntest:\n\t./run.sh\n' });
+    const valid = await validateTaskSubmission(input({ repoPath: dir }), probe);
+    expect(valid.testCommand).toEqual(['make', 'test']);
+  });
+
+  it('rejects a missing goal naming the field', async () => {
+    const err = await rejection(validateTaskSubmission(input({ goal: '' }), probe));
+    expect(err.field).toBe('goal');
+    expect(err.reason).toBe('invalid');
+    expect(err.message).toMatch(/^goal: is required/);
+  });
+
+  it('rejects a blank goal', async () => {
+    const err = await rejection(validateTaskSubmission(input({ goal: ' \n\t ' }), probe));
+    expect(err.field).toBe('goal');
+    expect(err.message).toContain('must not be empty');
+  });
+
+  it('rejects a goal over the limit', async () => {
+    const err = await rejection(validateTaskSubmission(input({ goal: 'x'.repeat(MAX_GOAL_LENGTH + 1) }), probe));
+    expect(err.field).toBe('goal');
+    expect(err.message).toContain(`at most ${MAX_GOAL_LENGTH}`);
+  });
+
+  it('rejects a missing repo_path', async () => {
+    const err = await rejection(validateTaskSubmission(input({ repoPath: '' }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain('is required');
+  });
+
+  it('rejects a relative repo_path', async () => {
+    const err = await rejection(validateTaskSubmission(input({ repoPath: 'calc' }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain('must be an absolute path');
+  });
+
+  it('rejects a repo_path that does not exist', async () => {
+    const missing = path.join(root, 'nope');
+    const err = await rejection(validateTaskSubmission(input({ repoPath: missing }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toBe(`repo_path: ${missing} does not exist`);
+  });
+
+  it('rejects a repo_path that is a file', async () => {
+    const file = path.join(root, 'a-file.txt');
+    await writeFile(file, 'hello');
+    const err = await rejection(validateTaskSubmission(input({ repoPath: file }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain('is not a directory');
+  });
+
+  it('rejects a directory that is not a git work tree', async () => {
+    const plain = path.join(root, 'plain');
+    await mkdir(plain);
+    const err = await rejection(validateTaskSubmission(input({ repoPath: plain }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain('is not a git work tree');
+  });
+
+  it('accepts a subdirectory of a work tree (git rev-parse agrees)', async () => {
+    const sub = path.join(repo, 'packages', 'core');
+    await mkdir(sub, { recursive: true });
+    const valid = await validateTaskSubmission(input({ repoPath: sub, testCommand: ['npm', 'test'] }), probe);
+    expect(valid.repoPath).toBe(sub);
+    expect(valid.project).toBe('core');
+  });
+
+  it('asks for a test command when none can be detected', async () => {
+    const dir = await gitRepo('bare-project', { 'README.md': '# hi' });
+    const err = await rejection(validateTaskSubmission(input({ repoPath: dir }), probe));
+    expect(err.field).toBe('test_command');
+    expect(err.message).toContain('could not detect');
+    expect(err.message).toContain('pass one');
+  });
+
+  it('rejects an empty argument in the test command', async () => {
+    const err = await rejection(validateTaskSubmission(input({ testCommand: ['npm', ''] }), probe));
+    expect(err.field).toBe('test_command');
+  });
+});

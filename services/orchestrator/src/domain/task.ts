@@ -1,0 +1,132 @@
+/**
+ * The task and subtask model Orion owns: statuses, records and the rules for moving a task
+ * between statuses. Pure data and functions; the store persists them.
+ */
+
+/** Every status a task can have; the last three are final. */
+export const TaskStatuses = {
+  pending: 'pending',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const;
+export type TaskStatus = (typeof TaskStatuses)[keyof typeof TaskStatuses];
+
+/** Every status a subtask can have; `succeeded` and `failed` are final. */
+export const SubtaskStatuses = {
+  pending: 'pending',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+} as const;
+export type SubtaskStatus = (typeof SubtaskStatuses)[keyof typeof SubtaskStatuses];
+
+/** True for a status a task never leaves (so late or replayed events cannot revive it). */
+export function isFinalTaskStatus(status: TaskStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+/** True for a subtask that has its result; a duplicate result for it is ignored. */
+export function isFinalSubtaskStatus(status: SubtaskStatus): boolean {
+  return status === 'succeeded' || status === 'failed';
+}
+
+/** Guard for status strings coming from callers (ListTasks filter) or the database. */
+export function isTaskStatus(value: string): value is TaskStatus {
+  return Object.prototype.hasOwnProperty.call(TaskStatuses, value);
+}
+
+/**
+ * Which `code` activity request the task's subtasks belong to; kept so the orchestrator can
+ * publish that state's ActivityResult when the last subtask result arrives, possibly long
+ * after the request itself was acked.
+ */
+export interface CodeActivityRef {
+  workId: string;
+  runId: string;
+  state: string;
+  activity: string;
+  attempt: number;
+}
+
+/** A stored task (without its subtasks). */
+export interface TaskRecord {
+  id: string;
+  goal: string;
+  repoPath: string;
+  testCommand: string[];
+  project: string;
+  status: TaskStatus;
+  runId: string | null;
+  failureReason: string | null;
+  reviewSummary: string | null;
+  reviewApproved: boolean | null;
+  idempotencyKey: string | null;
+  /** The plan activity request whose plan is stored (at-least-once: a redelivery reuses it). */
+  planWorkId: string | null;
+  /** The review activity request whose verdict is stored. */
+  reviewWorkId: string | null;
+  /** The code activity request currently dispatched, if any. */
+  code: CodeActivityRef | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A stored subtask. `attempt` is 0 until the subtask is first dispatched. */
+export interface SubtaskRecord {
+  taskId: string;
+  id: string;
+  position: number;
+  title: string;
+  instructions: string;
+  files: string[];
+  status: SubtaskStatus;
+  attempt: number;
+  summary: string | null;
+  commitSha: string | null;
+  filesChanged: string[];
+  failureReason: string | null;
+  /** The executor's full result (with test evidence), as received. */
+  result: Record<string, unknown> | null;
+}
+
+/** A task together with its subtasks in plan order. */
+export interface TaskWithSubtasks {
+  task: TaskRecord;
+  subtasks: SubtaskRecord[];
+}
+
+/** A change of task status with its reason, as decided by {@link nextTaskStatusForRun}. */
+export interface TaskStatusChange {
+  status: TaskStatus;
+  failureReason?: string;
+}
+
+/** The part of a `maestro.events.run.*` event that decides a task's status. */
+export interface RunStatusInput {
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  error?: { code: string; message: string } | undefined;
+}
+
+/**
+ * Maps a run event onto the task's status: running → running, done → succeeded, failed →
+ * failed (with the run's error), cancelled → cancelled. Returns undefined when nothing
+ * changes; a final task never changes again, so a replayed or out-of-order event is harmless.
+ */
+export function nextTaskStatusForRun(current: TaskStatus, run: RunStatusInput): TaskStatusChange | undefined {
+  if (isFinalTaskStatus(current)) return undefined;
+  switch (run.status) {
+    case 'running':
+      return current === 'pending' ? { status: 'running' } : undefined;
+    case 'done':
+      return { status: 'succeeded' };
+    case 'failed':
+      return {
+        status: 'failed',
+        failureReason: run.error ? `${run.error.code}: ${run.error.message}` : 'the workflow run failed without a reason',
+      };
+    case 'cancelled':
+      return { status: 'cancelled', ...(run.error ? { failureReason: run.error.message } : {}) };
+  }
+}

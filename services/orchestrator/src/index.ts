@@ -1,0 +1,20 @@
+/**
+ * Orion, the orchestrator service, as a library: for `main.ts`, for the embedded
+ * all-in-one process, and for tests that run Orion against real servers.
+ *
+ * @example
+ * import { createOrchestrator, PostgresTaskStore, FsRepoProbe } from '@maestro/orchestrator';
+ * const orchestrator = createOrchestrator({ logger, clock: systemClock, store: new PostgresTaskStore(db),
+ *   repoProbe: new FsRepoProbe(), bus, router: router.call, memory: memory.call, workflow: workflow.call,
+ *   grpcAddress: config.grpcAddr });
+ * await orchestrator.start();
+ */
+export { createOrchestrator, type Orchestrator, type OrchestratorDeps } from './orchestrator.js';
+export { loadOrchestratorConfig, orchestratorConfigSpec, type OrchestratorConfig } from './config.js';
+export { orchestratorMigrations } from './store/migrations.js';
+export { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from './store/schema.js';
+export { PostgresTaskStore } from './store/postgres-task-store.js';
+export { FsRepoProbe, type FsRepoProbeOptions } from './store/fs-repo-probe.js';
+export type { TaskStore, LockedTask } from './store/task-store.js';
+export type { MemoryPort, RouterPort, TaskEvents, WorkflowPort, WorkPublisher } from './domain/ports.js';
+export { PLAN_REPLY_FORMAT, REVIEW_REPLY_FORMAT } from './domain/prompts.js';

@@ -1,0 +1,66 @@
+/**
+ * Migrations of the `orchestrator` schema, run by `dist/migrate.js` before the service starts
+ * (Kubernetes: an init container; locally `make migrate`). Append new migrations; never edit
+ * one that has shipped.
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+const statements0001 = [
+  sql`create schema if not exists orchestrator`,
+  sql`create table orchestrator.tasks (
+    id uuid primary key,
+    goal text not null,
+    repo_path text not null,
+    test_command jsonb not null,
+    project text not null,
+    status text not null check (status in ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
+    run_id text,
+    failure_reason text,
+    review_summary text,
+    review_approved boolean,
+    idempotency_key text unique,
+    plan_work_id text,
+    review_work_id text,
+    code_work_id text,
+    code_run_id text,
+    code_state text,
+    code_activity text,
+    code_attempt integer,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+  )`,
+  sql`create index tasks_created_at_idx on orchestrator.tasks (created_at desc, id desc)`,
+  sql`create index tasks_status_created_at_idx on orchestrator.tasks (status, created_at desc)`,
+  sql`create index tasks_run_id_idx on orchestrator.tasks (run_id)`,
+  sql`create table orchestrator.subtasks (
+    task_id uuid not null references orchestrator.tasks (id) on delete cascade,
+    id text not null,
+    position integer not null,
+    title text not null,
+    instructions text not null,
+    files jsonb not null default '[]',
+    status text not null check (status in ('pending', 'running', 'succeeded', 'failed')),
+    attempt integer not null default 0,
+    summary text,
+    commit_sha text,
+    files_changed jsonb not null default '[]',
+    failure_reason text,
+    result jsonb,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    primary key (task_id, id)
+  )`,
+];
+
+/** Every migration of the schema, by name (sorted by name when applied). */
+export const orchestratorMigrations: Record<string, Migration> = {
+  '0001_init': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0001) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`drop table if exists orchestrator.subtasks`.execute(db);
+      await sql`drop table if exists orchestrator.tasks`.execute(db);
+    },
+  },
+};

@@ -1,0 +1,244 @@
+/**
+ * `TaskStore` on PostgreSQL through Kysely, in the `orchestrator` schema.
+ */
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { PlannedSubtask } from '../domain/plan.js';
+import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
+import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
+import type { LockedTask, NewTask, SubtaskPatch, TaskPatch, TaskQuery, TaskStore } from './task-store.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a string PostgreSQL accepts as a uuid; other ids cannot name a task. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+function toTask(row: Selectable<TasksTable>): TaskRecord {
+  const code =
+    row.code_work_id !== null &&
+    row.code_run_id !== null &&
+    row.code_state !== null &&
+    row.code_activity !== null &&
+    row.code_attempt !== null
+      ? {
+          workId: row.code_work_id,
+          runId: row.code_run_id,
+          state: row.code_state,
+          activity: row.code_activity,
+          attempt: row.code_attempt,
+        }
+      : null;
+  return {
+    id: row.id,
+    goal: row.goal,
+    repoPath: row.repo_path,
+    testCommand: row.test_command,
+    project: row.project,
+    status: row.status,
+    runId: row.run_id,
+    failureReason: row.failure_reason,
+    reviewSummary: row.review_summary,
+    reviewApproved: row.review_approved,
+    idempotencyKey: row.idempotency_key,
+    planWorkId: row.plan_work_id,
+    reviewWorkId: row.review_work_id,
+    code,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toSubtask(row: Selectable<SubtasksTable>): SubtaskRecord {
+  return {
+    taskId: row.task_id,
+    id: row.id,
+    position: row.position,
+    title: row.title,
+    instructions: row.instructions,
+    files: row.files,
+    status: row.status,
+    attempt: row.attempt,
+    summary: row.summary,
+    commitSha: row.commit_sha,
+    filesChanged: row.files_changed,
+    failureReason: row.failure_reason,
+    result: row.result,
+  };
+}
+
+function taskUpdate(patch: TaskPatch): Updateable<TasksTable> {
+  const out: Updateable<TasksTable> = { updated_at: new Date() };
+  if (patch.status !== undefined) out.status = patch.status;
+  if (patch.runId !== undefined) out.run_id = patch.runId;
+  if (patch.failureReason !== undefined) out.failure_reason = patch.failureReason;
+  if (patch.reviewSummary !== undefined) out.review_summary = patch.reviewSummary;
+  if (patch.reviewApproved !== undefined) out.review_approved = patch.reviewApproved;
+  if (patch.planWorkId !== undefined) out.plan_work_id = patch.planWorkId;
+  if (patch.reviewWorkId !== undefined) out.review_work_id = patch.reviewWorkId;
+  if (patch.code !== undefined) {
+    out.code_work_id = patch.code?.workId ?? null;
+    out.code_run_id = patch.code?.runId ?? null;
+    out.code_state = patch.code?.state ?? null;
+    out.code_activity = patch.code?.activity ?? null;
+    out.code_attempt = patch.code?.attempt ?? null;
+  }
+  return out;
+}
+
+function subtaskUpdate(patch: SubtaskPatch): Updateable<SubtasksTable> {
+  const out: Updateable<SubtasksTable> = { updated_at: new Date() };
+  if (patch.status !== undefined) out.status = patch.status;
+  if (patch.attempt !== undefined) out.attempt = patch.attempt;
+  if (patch.summary !== undefined) out.summary = patch.summary;
+  if (patch.commitSha !== undefined) out.commit_sha = patch.commitSha;
+  if (patch.filesChanged !== undefined) out.files_changed = JSON.stringify(patch.filesChanged);
+  if (patch.failureReason !== undefined) out.failure_reason = patch.failureReason;
+  if (patch.result !== undefined) out.result = patch.result === null ? null : JSON.stringify(patch.result);
+  return out;
+}
+
+type Db = Kysely<OrchestratorDatabase>;
+
+async function loadSubtasks(db: Db, taskIds: readonly string[]): Promise<Map<string, SubtaskRecord[]>> {
+  const byTask = new Map<string, SubtaskRecord[]>();
+  if (taskIds.length === 0) return byTask;
+  const rows = await db
+    .selectFrom('subtasks')
+    .selectAll()
+    .where('task_id', 'in', [...taskIds])
+    .orderBy('task_id')
+    .orderBy('position')
+    .execute();
+  for (const row of rows) {
+    const list = byTask.get(row.task_id) ?? [];
+    list.push(toSubtask(row));
+    byTask.set(row.task_id, list);
+  }
+  return byTask;
+}
+
+class PostgresLockedTask implements LockedTask {
+  constructor(
+    private readonly trx: Transaction<OrchestratorDatabase>,
+    public task: TaskRecord,
+  ) {}
+
+  async subtasks(): Promise<SubtaskRecord[]> {
+    return (await loadSubtasks(this.trx, [this.task.id])).get(this.task.id) ?? [];
+  }
+
+  async update(patch: TaskPatch): Promise<TaskRecord> {
+    const row = await this.trx
+      .updateTable('tasks')
+      .set(taskUpdate(patch))
+      .where('id', '=', this.task.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    this.task = toTask(row);
+    return this.task;
+  }
+
+  async replaceSubtasks(planned: readonly PlannedSubtask[]): Promise<SubtaskRecord[]> {
+    await this.trx.deleteFrom('subtasks').where('task_id', '=', this.task.id).execute();
+    if (planned.length === 0) return [];
+    const rows = await this.trx
+      .insertInto('subtasks')
+      .values(
+        planned.map((s, position) => ({
+          task_id: this.task.id,
+          id: s.id,
+          position,
+          title: s.title,
+          instructions: s.instructions,
+          files: JSON.stringify(s.files),
+          status: 'pending' as const,
+        })),
+      )
+      .returningAll()
+      .execute();
+    return rows.map(toSubtask).sort((a, b) => a.position - b.position);
+  }
+
+  async updateSubtask(subtaskId: string, patch: SubtaskPatch): Promise<void> {
+    await this.trx
+      .updateTable('subtasks')
+      .set(subtaskUpdate(patch))
+      .where('task_id', '=', this.task.id)
+      .where('id', '=', subtaskId)
+      .execute();
+  }
+}
+
+/** Stores tasks in PostgreSQL; the schema must have been migrated (`orchestratorMigrations`). */
+export class PostgresTaskStore implements TaskStore {
+  private readonly db: Db;
+
+  /** `db` is any Kysely over the service's database; tables are addressed in `orchestrator`. */
+  constructor(db: Kysely<OrchestratorDatabase>) {
+    this.db = db.withSchema(ORCHESTRATOR_SCHEMA);
+  }
+
+  async insertTask(task: NewTask): Promise<{ task: TaskRecord; created: boolean }> {
+    const row = await this.db
+      .insertInto('tasks')
+      .values({
+        id: task.id,
+        goal: task.goal,
+        repo_path: task.repoPath,
+        test_command: JSON.stringify(task.testCommand),
+        project: task.project,
+        status: 'pending',
+        idempotency_key: task.idempotencyKey,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (row) return { task: toTask(row), created: true };
+    // Only the idempotency key can conflict (ids are fresh UUIDs), so the key is set here.
+    const existing = await this.findByIdempotencyKey(task.idempotencyKey ?? '');
+    if (!existing) throw new Error(`task insert conflicted but no task has idempotency key ${task.idempotencyKey}`);
+    return { task: existing.task, created: false };
+  }
+
+  async getTask(taskId: string): Promise<TaskWithSubtasks | undefined> {
+    if (!isUuid(taskId)) return undefined;
+    const row = await this.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+    return row ? this.withSubtasks(row) : undefined;
+  }
+
+  async findByIdempotencyKey(key: string): Promise<TaskWithSubtasks | undefined> {
+    const row = await this.db.selectFrom('tasks').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+    return row ? this.withSubtasks(row) : undefined;
+  }
+
+  async findTaskIdByRunId(runId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('tasks').select('id').where('run_id', '=', runId).executeTakeFirst();
+    return row?.id;
+  }
+
+  async listTasks(query: TaskQuery): Promise<TaskWithSubtasks[]> {
+    let q = this.db.selectFrom('tasks').selectAll();
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+    const subtasks = await loadSubtasks(
+      this.db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((row) => ({ task: toTask(row), subtasks: subtasks.get(row.id) ?? [] }));
+  }
+
+  async withLockedTask<T>(taskId: string, fn: (locked: LockedTask) => Promise<T>): Promise<T | undefined> {
+    if (!isUuid(taskId)) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('tasks').selectAll().where('id', '=', taskId).forUpdate().executeTakeFirst();
+      if (!row) return undefined;
+      return fn(new PostgresLockedTask(trx, toTask(row)));
+    });
+  }
+
+  private async withSubtasks(row: Selectable<TasksTable>): Promise<TaskWithSubtasks> {
+    const subtasks = await loadSubtasks(this.db, [row.id]);
+    return { task: toTask(row), subtasks: subtasks.get(row.id) ?? [] };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Kysely table types of the `orchestrator` schema (see `migrations.ts` for the DDL). JSONB
+ * columns read as parsed values and are written as JSON text, because node-postgres would
+ * otherwise send a JS array as a PostgreSQL array.
+ */
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { SubtaskStatus, TaskStatus } from '../domain/task.js';
+
+/** The PostgreSQL schema Orion owns; no other service reads it. */
+export const ORCHESTRATOR_SCHEMA = 'orchestrator';
+
+/** `orchestrator.tasks`: one row per submitted task. */
+export interface TasksTable {
+  id: string;
+  goal: string;
+  repo_path: string;
+  test_command: JSONColumnType<string[]>;
+  project: string;
+  status: TaskStatus;
+  run_id: string | null;
+  failure_reason: string | null;
+  review_summary: string | null;
+  review_approved: boolean | null;
+  idempotency_key: string | null;
+  plan_work_id: string | null;
+  review_work_id: string | null;
+  code_work_id: string | null;
+  code_run_id: string | null;
+  code_state: string | null;
+  code_activity: string | null;
+  code_attempt: number | null;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** `orchestrator.subtasks`: the plan's subtasks, keyed by (task_id, id). */
+export interface SubtasksTable {
+  task_id: string;
+  id: string;
+  position: number;
+  title: string;
+  instructions: string;
+  files: JSONColumnType<string[]>;
+  status: SubtaskStatus;
+  attempt: Generated<number>;
+  summary: string | null;
+  commit_sha: string | null;
+  files_changed: JSONColumnType<string[], string | undefined, string>;
+  failure_reason: string | null;
+  result: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** The tables of the `orchestrator` schema, as Kysely sees them (`db.withSchema(…)`). */
+export interface OrchestratorDatabase {
+  tasks: TasksTable;
+  subtasks: SubtasksTable;
+}

@@ -1,0 +1,90 @@
+/**
+ * The port through which Orion stores tasks and subtasks. Everything that must be atomic with
+ * a read (recording a subtask result and deciding whether the fan-out is complete, applying a
+ * run event) happens inside {@link TaskStore.withLockedTask}, which holds the task's row lock
+ * for the duration, so concurrent consumers on several replicas never lose an update.
+ */
+import type { PlannedSubtask } from '../domain/plan.js';
+import type {
+  CodeActivityRef,
+  SubtaskRecord,
+  SubtaskStatus,
+  TaskRecord,
+  TaskStatus,
+  TaskWithSubtasks,
+} from '../domain/task.js';
+
+/** A validated task about to be stored. */
+export interface NewTask {
+  id: string;
+  goal: string;
+  repoPath: string;
+  testCommand: string[];
+  project: string;
+  idempotencyKey: string | null;
+}
+
+/** Fields of a task that change after submission. */
+export interface TaskPatch {
+  status?: TaskStatus;
+  runId?: string | null;
+  failureReason?: string | null;
+  reviewSummary?: string | null;
+  reviewApproved?: boolean | null;
+  planWorkId?: string | null;
+  reviewWorkId?: string | null;
+  code?: CodeActivityRef | null;
+}
+
+/** Fields of a subtask that change as it is dispatched and finishes. */
+export interface SubtaskPatch {
+  status?: SubtaskStatus;
+  attempt?: number;
+  summary?: string | null;
+  commitSha?: string | null;
+  filesChanged?: string[];
+  failureReason?: string | null;
+  result?: Record<string, unknown> | null;
+}
+
+/** Filter and size of a task listing. */
+export interface TaskQuery {
+  limit: number;
+  status?: TaskStatus | undefined;
+}
+
+/** A task whose row is locked for the current transaction. */
+export interface LockedTask {
+  /** The task as read under the lock. */
+  readonly task: TaskRecord;
+  /** Its subtasks in plan order. */
+  subtasks(): Promise<SubtaskRecord[]>;
+  /** Updates the task (and `updated_at`); returns the new record. */
+  update(patch: TaskPatch): Promise<TaskRecord>;
+  /** Replaces every subtask with the plan's, all pending and never dispatched. */
+  replaceSubtasks(planned: readonly PlannedSubtask[]): Promise<SubtaskRecord[]>;
+  /** Updates one subtask. */
+  updateSubtask(subtaskId: string, patch: SubtaskPatch): Promise<void>;
+}
+
+/** Where tasks live. */
+export interface TaskStore {
+  /**
+   * Stores a new pending task. With an idempotency key that is already taken, stores nothing
+   * and returns the existing task with `created: false`.
+   */
+  insertTask(task: NewTask): Promise<{ task: TaskRecord; created: boolean }>;
+  /** The task with its subtasks, or undefined (also for ids that are not UUIDs). */
+  getTask(taskId: string): Promise<TaskWithSubtasks | undefined>;
+  /** The task submitted with this idempotency key, if any. */
+  findByIdempotencyKey(key: string): Promise<TaskWithSubtasks | undefined>;
+  /** The id of the task whose run this is, if any. */
+  findTaskIdByRunId(runId: string): Promise<string | undefined>;
+  /** Tasks newest first, with their subtasks. */
+  listTasks(query: TaskQuery): Promise<TaskWithSubtasks[]>;
+  /**
+   * Runs `fn` in one transaction holding the task's row lock (`SELECT … FOR UPDATE`);
+   * undefined when there is no such task. A throw rolls everything back.
+   */
+  withLockedTask<T>(taskId: string, fn: (locked: LockedTask) => Promise<T>): Promise<T | undefined>;
+}

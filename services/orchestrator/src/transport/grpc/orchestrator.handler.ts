@@ -1,0 +1,29 @@
+/**
+ * The OrchestratorService gRPC handlers: map requests onto the task service and tasks back
+ * onto messages. Errors are thrown as maestro errors and translated by the runtime.
+ */
+import type {
+  CancelTaskRequest,
+  GetTaskRequest,
+  ListTasksRequest,
+  ListTasksResponse,
+  SubmitTaskRequest,
+  Task,
+} from '@maestro/contracts';
+import { unary } from '@maestro/runtime';
+import type { TaskService } from '../../app/task-service.js';
+import { toTaskMessage } from './task-mapper.js';
+
+/** The implementation to pass to `server.add(OrchestratorServiceService, …)`. */
+export function createOrchestratorHandlers(tasks: TaskService) {
+  return {
+    submitTask: unary<SubmitTaskRequest, Task>(async (request, ctx) => toTaskMessage(await tasks.submit(request, ctx.logger))),
+    getTask: unary<GetTaskRequest, Task>(async (request) => toTaskMessage(await tasks.get(request.taskId))),
+    listTasks: unary<ListTasksRequest, ListTasksResponse>(async (request) => ({
+      tasks: (await tasks.list({ limit: request.limit, status: request.status })).map(toTaskMessage),
+    })),
+    cancelTask: unary<CancelTaskRequest, Task>(async (request, ctx) =>
+      toTaskMessage(await tasks.cancel(request.taskId, request.reason, ctx.logger)),
+    ),
+  };
+}

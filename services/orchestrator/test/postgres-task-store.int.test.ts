@@ -1,0 +1,106 @@
+/**
+ * PostgresTaskStore against a real PostgreSQL database: idempotency keys, subtask replacement,
+ * row locking and rollback.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
+import type { OrchestratorDatabase } from '../src/store/schema.js';
+import type { NewTask } from '../src/store/task-store.js';
+import { countRows, createScratchDatabase } from './harness.js';
+
+let db: Kysely<OrchestratorDatabase>;
+let drop: () => Promise<void>;
+let store: PostgresTaskStore;
+
+beforeAll(async () => {
+  ({ db, drop } = await createScratchDatabase());
+  store = new PostgresTaskStore(db);
+});
+
+afterAll(async () => {
+  await drop?.();
+});
+
+function newTask(overrides: Partial<NewTask> = {}): NewTask {
+  return { id: randomUUID(), goal: 'g', repoPath: '/repo', testCommand: ['npm', 'test'], project: 'p', idempotencyKey: null, ...overrides };
+}
+
+const plan = [
+  { id: 'a', title: 'A', instructions: 'do a', files: ['src/a.js'] },
+  { id: 'b', title: 'B', instructions: 'do b', files: [] },
+];
+
+it('stores a task with its argv test command and reads it back', async () => {
+  const { task, created } = await store.insertTask(newTask({ testCommand: ['node', '--test', 'a b'] }));
+  expect(created).toBe(true);
+  expect(task).toMatchObject({ status: 'pending', testCommand: ['node', '--test', 'a b'], runId: null, code: null });
+  expect((await store.getTask(task.id))?.task.testCommand).toEqual(['node', '--test', 'a b']);
+});
+
+it('returns the existing task for a used idempotency key and stores nothing new', async () => {
+  const first = await store.insertTask(newTask({ idempotencyKey: 'same' }));
+  const before = await countRows(db, 'tasks');
+  const second = await store.insertTask(newTask({ idempotencyKey: 'same', goal: 'other' }));
+  expect(second).toEqual({ task: first.task, created: false });
+  expect(await countRows(db, 'tasks')).toBe(before);
+});
+
+it('treats ids that are not UUIDs as unknown instead of failing', async () => {
+  expect(await store.getTask('not-a-uuid')).toBeUndefined();
+  expect(await store.withLockedTask('not-a-uuid', async () => 1)).toBeUndefined();
+});
+
+it('replaces subtasks rather than adding to them, keeping plan order', async () => {
+  const { task } = await store.insertTask(newTask());
+  await store.withLockedTask(task.id, (l) => l.replaceSubtasks(plan));
+  await store.withLockedTask(task.id, (l) => l.replaceSubtasks([...plan].reverse()));
+  const found = await store.getTask(task.id);
+  expect(found?.subtasks.map((s) => [s.id, s.position, s.status, s.attempt, s.files])).toEqual([
+    ['b', 0, 'pending', 0, []],
+    ['a', 1, 'pending', 0, ['src/a.js']],
+  ]);
+});
+
+it('rolls back everything done under the lock when the callback throws', async () => {
+  const { task } = await store.insertTask(newTask());
+  await expect(
+    store.withLockedTask(task.id, async (l) => {
+      await l.replaceSubtasks(plan);
+      await l.update({ status: 'running' });
+      throw new Error('boom');
+    }),
+  ).rejects.toThrow('boom');
+  const found = await store.getTask(task.id);
+  expect(found?.task.status).toBe('pending');
+  expect(found?.subtasks).toEqual([]);
+});
+
+it('serializes concurrent updates of one task', async () => {
+  const { task } = await store.insertTask(newTask());
+  await store.withLockedTask(task.id, (l) => l.replaceSubtasks([{ id: 'n', title: 'counter', instructions: 'i', files: [] }]));
+  await Promise.all(
+    Array.from({ length: 10 }, () =>
+      store.withLockedTask(task.id, async (l) => {
+        const [sub] = await l.subtasks();
+        await new Promise((r) => setImmediate(r));
+        await l.updateSubtask('n', { attempt: (sub?.attempt ?? 0) + 1 });
+      }),
+    ),
+  );
+  expect((await store.getTask(task.id))?.subtasks[0]?.attempt).toBe(10);
+});
+
+it('lists newest first, filtered by status, with subtasks', async () => {
+  const { task } = await store.insertTask(newTask({ goal: 'newest' }));
+  await store.withLockedTask(task.id, async (l) => {
+    await l.replaceSubtasks(plan);
+    await l.update({ status: 'running', code: { workId: 'w', runId: 'r', state: 'code', activity: 'code', attempt: 1 } });
+  });
+  const [newest] = await store.listTasks({ limit: 1 });
+  expect(newest?.task.goal).toBe('newest');
+  expect(newest?.task.code).toEqual({ workId: 'w', runId: 'r', state: 'code', activity: 'code', attempt: 1 });
+  expect(newest?.subtasks).toHaveLength(2);
+  const running = await store.listTasks({ limit: 50, status: 'running' });
+  expect(running.map((t) => t.task.id)).toEqual([task.id]);
+});

@@ -1,0 +1,13 @@
+/**
+ * The definitions the engine ships with and upserts at start (a new version only when the
+ * content changed), so a fresh cluster can run tasks without anyone calling PutDefinition.
+ */
+import coding from './definitions/coding.json' with { type: 'json' };
+
+/** The default `coding` workflow: intake → plan → code → review → done (+ failed, cancelled). */
+export const codingDefinition: Readonly<Record<string, unknown>> = coding;
+
+/** Every built-in definition by name. */
+export const defaultDefinitions: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  coding: codingDefinition,
+};

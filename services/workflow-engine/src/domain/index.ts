@@ -1,0 +1,58 @@
+/**
+ * The workflow domain, without I/O: the definition format and its validation, the registries
+ * of named actions, guards and activities, and the pure step function that executes runs.
+ *
+ * @example
+ * const definition = parseDefinition(document, defaultRegistries);
+ * const started = startRunMachine({ definition, registries: defaultRegistries }, { taskId: 't1' });
+ * const next = applyRunEvent({ definition, registries: defaultRegistries }, started, { type: 'activity.done', output: {} });
+ */
+export {
+  DefinitionDocumentSchema,
+  StateNodeSchema,
+  StateMetaSchema,
+  TransitionObjectSchema,
+  NAME_PATTERN,
+  formatPath,
+  type DefinitionDocument,
+  type StateNode,
+  type TransitionObject,
+  type TransitionSpec,
+} from './definition-schema.js';
+export {
+  builtinActions,
+  builtinGuards,
+  builtinActivities,
+  defaultRegistries,
+  type Registries,
+  type ActionEntry,
+  type ActionImplementation,
+  type ActionParams,
+  type GuardEntry,
+  type ActivityEntry,
+  type MachineEvent,
+  type RunContext,
+} from './registries.js';
+export {
+  validateDefinition,
+  parseDefinition,
+  formatProblems,
+  stateOf,
+  type DefinitionProblem,
+  type DefinitionValidation,
+} from './validate-definition.js';
+export { toMachineConfig, createRunMachine, initialContext, ENTERED_ACTION } from './compile-definition.js';
+export {
+  startRunMachine,
+  applyRunEvent,
+  activityOf,
+  isFinished,
+  RunStatuses,
+  type RunStatus,
+  type RunPosition,
+  type RunStep,
+  type RunnableDefinition,
+} from './run-machine.js';
+export { canonicalJson, contentHash } from './canonical-json.js';
+export { isUuid } from './uuid.js';
+export { codingDefinition, defaultDefinitions } from './default-definitions.js';

@@ -1,0 +1,145 @@
+import { UserError } from '@maestro/runtime';
+import { codingDefinition } from './default-definitions.js';
+import { defaultRegistries } from './registries.js';
+import { formatPath } from './definition-schema.js';
+import { parseDefinition, validateDefinition, type DefinitionProblem } from './validate-definition.js';
+
+function problemsOf(document: unknown): DefinitionProblem[] {
+  const result = validateDefinition(document, defaultRegistries);
+  if (result.ok) throw new Error('expected the definition to be rejected');
+  return result.problems;
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** The coding definition with one change applied, for "this one mistake" tests. */
+function codingWith(change: (d: any) => void): unknown {
+  const d = clone(codingDefinition) as any;
+  change(d);
+  return d;
+}
+
+describe('validateDefinition', () => {
+  it('accepts the shipped coding definition', () => {
+    const result = validateDefinition(codingDefinition, defaultRegistries);
+    expect(result.ok).toBe(true);
+  });
+
+  it('names the path of an unknown target', () => {
+    const problems = problemsOf(codingWith((d) => (d.states.plan.on['activity.done'].target = 'cod')));
+    expect(problems).toEqual([
+      { path: 'states.plan.on["activity.done"].target', message: expect.stringContaining('unknown state "cod"') },
+    ]);
+  });
+
+  it('names the path of an unknown target in a list of transitions and in the shorthand', () => {
+    const problems = problemsOf(
+      codingWith((d) => {
+        d.states.review.on['activity.done'][1].target = 'nowhere';
+        d.states.intake.on.CANCEL = 'gone';
+      }),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual(['states.intake.on.CANCEL', 'states.review.on["activity.done"][1].target']);
+  });
+
+  it('rejects unknown guards, actions and activities with the known names', () => {
+    const problems = problemsOf(
+      codingWith((d) => {
+        d.states.review.on['activity.done'][0].guard = 'looksGood';
+        d.states.plan.on['activity.done'].actions = ['storeOutput', 'sendEmail'];
+        d.states.code.meta.activity = 'deploy';
+        d.states.intake.entry = 'beep';
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { path: 'states.review.on["activity.done"][0].guard', message: expect.stringMatching(/unknown guard "looksGood" \(known: approved, rejected\)/) },
+        { path: 'states.plan.on["activity.done"].actions[1]', message: expect.stringContaining('unknown action "sendEmail"') },
+        { path: 'states.code.meta.activity', message: expect.stringMatching(/unknown activity "deploy" \(known: code, intake, plan, review\)/) },
+        { path: 'states.intake.entry', message: expect.stringContaining('unknown action "beep"') },
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('requires at least one final state and a known initial state', () => {
+    const problems = problemsOf({ id: 'loop', initial: 'b', states: { a: { on: { go: 'a' } } } });
+    expect(problems).toEqual([
+      { path: 'initial', message: expect.stringContaining('unknown state "b"') },
+      { path: 'states', message: expect.stringContaining('at least one final state') },
+    ]);
+  });
+
+  it('reports shape errors with their paths', () => {
+    const problems = problemsOf({ id: 'x y', initial: 'a', states: { a: { type: 'parallel', on: { go: 42 } }, b: { type: 'final' } }, extra: 1 });
+    const paths = problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['id', 'states.a.type', 'states.a.on.go', 'extra']));
+    expect(problems.find((p) => p.path === 'states.a.type')?.message).toMatch(/parallel and history states are not supported/);
+    expect(problems.find((p) => p.path === 'extra')?.message).toBe('unknown field');
+  });
+
+  it('rejects nested states and invoke with a reason', () => {
+    const problems = problemsOf({
+      id: 'nested',
+      initial: 'a',
+      states: { a: { initial: 'x', states: { x: {} }, invoke: { src: 'foo' } }, z: { type: 'final' } },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { path: 'states.a.states', message: expect.stringContaining('nested states are not supported') },
+        { path: 'states.a.invoke', message: expect.stringContaining('meta.activity') },
+      ]),
+    );
+  });
+
+  it('rejects transitions out of final states and activities on them', () => {
+    const problems = problemsOf(codingWith((d) => (d.states.done = { type: 'final', on: { X: 'plan' }, meta: { activity: 'plan' } })));
+    expect(problems.map((p) => p.path)).toEqual(['states.done.on', 'states.done.meta.activity']);
+  });
+
+  it('rejects a loop of unguarded eventless transitions', () => {
+    const problems = problemsOf({
+      id: 'spin',
+      initial: 'a',
+      states: { a: { always: 'b' }, b: { always: [{ target: 'a' }] }, c: { type: 'final' } },
+    });
+    expect(problems).toEqual([{ path: 'states.a.always', message: expect.stringContaining('a → b → a') }]);
+  });
+
+  it('accepts a guarded eventless loop (the guard can stop it)', () => {
+    const result = validateDefinition(
+      { id: 'ok', initial: 'a', states: { a: { always: { target: 'b', guard: 'approved' } }, b: { always: 'a', on: { stop: 'c' } }, c: { type: 'final' } } },
+      defaultRegistries,
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('rejects reserved xstate.* event types', () => {
+    const problems = problemsOf({ id: 'r', initial: 'a', states: { a: { on: { 'xstate.init': 'b' } }, b: { type: 'final' } } });
+    expect(problems).toEqual([{ path: 'states.a.on["xstate.init"]', message: expect.stringMatching(/reserved/) }]);
+  });
+
+  it('parseDefinition throws an INVALID_DEFINITION user error naming the field and the path', () => {
+    let caught: unknown;
+    try {
+      parseDefinition(codingWith((d) => (d.states.plan.on['activity.done'].target = 'cod')), defaultRegistries);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UserError);
+    const err = caught as UserError;
+    expect(err.reason).toBe('invalid');
+    expect(err.field).toBe('definition');
+    expect(err.message).toContain('states.plan.on["activity.done"].target: unknown state "cod"');
+  });
+});
+
+describe('formatPath', () => {
+  it('writes identifiers with dots and everything else in brackets', () => {
+    expect(formatPath(['states', 'plan', 'on', 'activity.done', 0, 'target'])).toBe('states.plan.on["activity.done"][0].target');
+    expect(formatPath(['states', 'my-state'])).toBe('states["my-state"]');
+    expect(formatPath([])).toBe('');
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Publishes the effects of committed steps (activity requests, run events) in order, retrying
+ * a failed publish until it succeeds. The database commit is the truth; publishing after it
+ * can fail (NATS away), and this queue keeps trying in the background instead of leaving a run
+ * waiting for a request nobody sent. A crash loses the queue; the engine's start-up resume
+ * re-publishes every pending activity request, and every effect has a deterministic message id,
+ * so JetStream drops the copies that did get through.
+ */
+import type { Clock, Logger } from '@maestro/runtime';
+
+/** One publish to make, with a name for logs. */
+export interface Effect {
+  /** For logs: `activity request <workId>`, `run.transitioned <runId>#3`. */
+  description: string;
+  publish(): Promise<void>;
+}
+
+/** Options of {@link EffectQueue}. */
+export interface EffectQueueOptions {
+  logger: Logger;
+  clock: Clock;
+  /** Delay before the n-th retry of a failing effect. @default 200ms·2^(n-1), at most 10s */
+  backoffMs?: (failures: number) => number;
+}
+
+interface Queued {
+  effect: Effect;
+  /** Resolved after the first attempt, whatever its outcome. */
+  attempted: () => void;
+}
+
+const defaultBackoff = (n: number): number => Math.min(10_000, 200 * 2 ** Math.max(0, n - 1));
+
+/** An in-order, retrying publisher of effects. */
+export class EffectQueue {
+  private readonly queue: Queued[] = [];
+  private draining: Promise<void> | undefined;
+  private failing = false;
+  private stopped = false;
+  private wake: () => void = () => undefined;
+  private readonly backoff: (failures: number) => number;
+
+  constructor(private readonly options: EffectQueueOptions) {
+    this.backoff = options.backoffMs ?? defaultBackoff;
+  }
+
+  /** Effects waiting to be published (including one being retried). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Queues effects and resolves once each has been tried once (so, in the healthy case, when
+   * they are published). While the queue is stuck retrying an earlier failure it resolves at
+   * once: the caller's commit stands, and the effects follow when NATS is back.
+   */
+  enqueue(effects: Effect[]): Promise<void> {
+    if (this.stopped) {
+      for (const effect of effects) this.options.logger.warn('effect dropped: engine stopping', { effect: effect.description });
+      return Promise.resolve();
+    }
+    const attempts = effects.map(
+      (effect) =>
+        new Promise<void>((resolve) => {
+          this.queue.push({ effect, attempted: resolve });
+        }),
+    );
+    const waitFor = this.failing ? Promise.resolve() : Promise.all(attempts).then(() => undefined);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+    return waitFor;
+  }
+
+  private async drain(): Promise<void> {
+    let failures = 0;
+    while (this.queue.length > 0 && !this.stopped) {
+      const head = this.queue[0]!;
+      try {
+        await head.effect.publish();
+        this.queue.shift();
+        head.attempted();
+        if (failures > 0) this.options.logger.info('effect published after retries', { effect: head.effect.description, failures });
+        failures = 0;
+        this.failing = false;
+      } catch (err) {
+        failures++;
+        this.failing = true;
+        head.attempted();
+        // Everything behind the failing effect has had its "first attempt" too, in the sense the
+        // caller cares about: it will not be published before the failure clears.
+        for (const queued of this.queue) queued.attempted();
+        this.options.logger.warn('effect publish failed; will retry', {
+          effect: head.effect.description,
+          failures,
+          err: err instanceof Error ? err.message : String(err),
+        });
+        // stop() wakes the wait early rather than sitting out a long backoff.
+        await Promise.race([this.options.clock.sleep(this.backoff(failures)), new Promise<void>((resolve) => (this.wake = resolve))]);
+      }
+    }
+  }
+
+  /** Stops retrying; what is still queued is dropped (and logged). Waits for a publish in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.draining;
+    for (const queued of this.queue.splice(0)) {
+      queued.attempted();
+      this.options.logger.warn('effect dropped: engine stopping', { effect: queued.effect.description });
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The migrations of the `workflow` schema, applied in name order by `@maestro/db`'s
+ * `migrateToLatest` (run `node dist/migrate.js` before the service starts).
+ */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+/** The schema the workflow-engine owns; no other service reads it. */
+export const WORKFLOW_SCHEMA = 'workflow';
+
+/** Every migration by name; names sort in the order they apply. */
+export const workflowMigrations: Record<string, Migration> = {
+  '0001_init': {
+    // Migrations see the database untyped: they describe how it comes to have its types.
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createSchema(WORKFLOW_SCHEMA).ifNotExists().execute();
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+
+      await schema
+        .createTable('definitions')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().check(sql`version > 0`))
+        .addColumn('definition', 'jsonb', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('definitions_pk', ['name', 'version'])
+        .execute();
+
+      await schema
+        .createTable('runs')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('definition_name', 'text', (c) => c.notNull())
+        .addColumn('definition_version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('running', 'done', 'failed', 'cancelled')`))
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull().check(sql`attempt > 0`))
+        .addColumn('visits', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('snapshot', 'jsonb', (c) => c.notNull())
+        .addColumn('context', 'jsonb', (c) => c.notNull())
+        // Unique but nullable: runs started without a key never collide (NULLs are distinct).
+        .addColumn('idempotency_key', 'text', (c) => c.unique())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addForeignKeyConstraint('runs_definition_fk', ['definition_name', 'definition_version'], `${WORKFLOW_SCHEMA}.definitions`, ['name', 'version'])
+        .execute();
+      // Resume scans running runs at every start; ListRuns pages newest first.
+      await schema.createIndex('runs_running_idx').on('runs').column('id').where(sql.ref('status'), '=', 'running').execute();
+      await schema.createIndex('runs_created_idx').on('runs').columns(['created_at desc', 'id']).execute();
+
+      await schema
+        .createTable('history')
+        .addColumn('run_id', 'uuid', (c) => c.notNull().references(`${WORKFLOW_SCHEMA}.runs.id`).onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull().check(sql`seq > 0`))
+        .addColumn('from_state', 'text', (c) => c.notNull())
+        .addColumn('to_state', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('event', 'jsonb', (c) => c.notNull())
+        .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('history_pk', ['run_id', 'seq'])
+        .execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropSchema(WORKFLOW_SCHEMA).ifExists().cascade().execute();
+    },
+  },
+};

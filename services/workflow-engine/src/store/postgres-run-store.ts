@@ -1,0 +1,183 @@
+/**
+ * The {@link RunStore} on PostgreSQL (kysely), in the `workflow` schema. Applying an event is
+ * one transaction: lock the run row, decide, update the run and insert the history row.
+ */
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { UnexpectedError } from '@maestro/runtime';
+import { isUuid, type RunContext, type RunStatus } from '../domain/index.js';
+import type { ApplyOutcome, DefinitionRecord, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
+import type { DefinitionsTable, HistoryTable, RunsTable, WorkflowDatabase } from './workflow-database.js';
+
+
+function toDefinition(row: Selectable<DefinitionsTable>): DefinitionRecord {
+  return { name: row.name, version: row.version, definition: row.definition, hash: row.hash, createdAt: row.created_at };
+}
+
+function toRun(row: Selectable<RunsTable>): RunRecord {
+  return {
+    id: row.id,
+    definitionName: row.definition_name,
+    definitionVersion: row.definition_version,
+    status: row.status as RunStatus,
+    state: row.state,
+    attempt: row.attempt,
+    visits: row.visits,
+    snapshot: row.snapshot,
+    context: row.context as RunContext,
+    idempotencyKey: row.idempotency_key,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toTransition(row: Selectable<HistoryTable>): TransitionRecord {
+  return {
+    runId: row.run_id,
+    seq: row.seq,
+    fromState: row.from_state,
+    toState: row.to_state,
+    eventType: row.event_type,
+    event: row.event,
+    at: row.at,
+  };
+}
+
+/** Definitions and runs in PostgreSQL; the schema comes from `workflowMigrations`. */
+export class PostgresRunStore implements RunStore {
+  constructor(private readonly db: Kysely<WorkflowDatabase>) {}
+
+  async saveDefinition(name: string, definition: Record<string, unknown>, hash: string): Promise<{ definition: DefinitionRecord; created: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      // Serializes saves of one name, so two concurrent saves cannot both pick version n+1.
+      await sql`select pg_advisory_xact_lock(hashtext(${`workflow.definitions:${name}`}))`.execute(trx);
+      const latest = await this.latestDefinition(trx, name);
+      if (latest !== undefined && latest.hash === hash) return { definition: toDefinition(latest), created: false };
+      const row = await trx
+        .insertInto('workflow.definitions')
+        .values({ name, version: (latest?.version ?? 0) + 1, definition: JSON.stringify(definition), hash })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { definition: toDefinition(row), created: true };
+    });
+  }
+
+  private latestDefinition(db: Kysely<WorkflowDatabase>, name: string) {
+    return db.selectFrom('workflow.definitions').selectAll().where('name', '=', name).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  }
+
+  async getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined> {
+    const row =
+      version === undefined
+        ? await this.latestDefinition(this.db, name)
+        : await this.db.selectFrom('workflow.definitions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+    return row === undefined ? undefined : toDefinition(row);
+  }
+
+  async listDefinitions(): Promise<DefinitionRecord[]> {
+    const rows = await this.db
+      .selectFrom('workflow.definitions')
+      .selectAll()
+      .distinctOn('name')
+      .orderBy('name')
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map(toDefinition);
+  }
+
+  async createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
+    const inserted = await this.db
+      .insertInto('workflow.runs')
+      .values({
+        id: run.id,
+        definition_name: run.definitionName,
+        definition_version: run.definitionVersion,
+        status: run.status,
+        state: run.state,
+        attempt: run.attempt,
+        visits: JSON.stringify(run.visits),
+        snapshot: JSON.stringify(run.snapshot),
+        context: JSON.stringify(run.context),
+        idempotency_key: run.idempotencyKey ?? null,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted !== undefined) return { run: toRun(inserted), created: true };
+    const existing = await this.db.selectFrom('workflow.runs').selectAll().where('idempotency_key', '=', run.idempotencyKey ?? null).executeTakeFirst();
+    if (existing === undefined) {
+      // The conflicting row was deleted between the two statements; nothing deletes runs today.
+      throw new UnexpectedError('RUN_CREATE_RACE', `run with idempotency key ${run.idempotencyKey} vanished during creation`);
+    }
+    return { run: toRun(existing), created: false };
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.db.selectFrom('workflow.runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
+    let q = this.db.selectFrom('workflow.runs').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(query.limit);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    return (await q.execute()).map(toRun);
+  }
+
+  async listRunning(afterId: string | undefined, limit: number): Promise<RunRecord[]> {
+    let q = this.db.selectFrom('workflow.runs').selectAll().where('status', '=', 'running').orderBy('id').limit(limit);
+    if (afterId !== undefined) q = q.where('id', '>', afterId);
+    return (await q.execute()).map(toRun);
+  }
+
+  async getHistory(runId: string): Promise<TransitionRecord[]> {
+    if (!isUuid(runId)) return [];
+    const rows = await this.db.selectFrom('workflow.history').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+    return rows.map(toTransition);
+  }
+
+  async applyToRun(runId: string, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined> {
+    if (!isUuid(runId)) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('workflow.runs').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst();
+      if (row === undefined) return undefined;
+      const run = toRun(row);
+      const decision = decide(run);
+      if (decision.kind === 'ignore') return { applied: false, run, reason: decision.reason };
+      const { position } = decision;
+      const updated = await trx
+        .updateTable('workflow.runs')
+        .set({
+          status: position.status,
+          state: position.state,
+          attempt: position.attempt,
+          visits: JSON.stringify(position.visits),
+          snapshot: JSON.stringify(position.snapshot),
+          context: JSON.stringify(position.context),
+          updated_at: sql<Date>`now()`,
+        })
+        .where('id', '=', runId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const transition = decision.transition === undefined ? undefined : await this.insertTransition(trx, runId, decision.transition);
+      return { applied: true, run: toRun(updated), transition };
+    });
+  }
+
+  private async insertTransition(trx: Transaction<WorkflowDatabase>, runId: string, t: NonNullable<Extract<RunDecision, { kind: 'update' }>['transition']>): Promise<TransitionRecord> {
+    // The run row is locked, so max(seq) + 1 cannot race with another writer of this run.
+    const last = await trx.selectFrom('workflow.history').select((eb) => eb.fn.max('seq').as('seq')).where('run_id', '=', runId).executeTakeFirst();
+    const row = await trx
+      .insertInto('workflow.history')
+      .values({
+        run_id: runId,
+        seq: (last?.seq ?? 0) + 1,
+        from_state: t.fromState,
+        to_state: t.toState,
+        event_type: t.eventType,
+        event: JSON.stringify(t.event),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toTransition(row);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The storage port of the engine: definitions (versioned) and runs (snapshot, position and
+ * history). The one write path for a run, `applyToRun`, locks the run, lets the caller decide
+ * from what is stored, and writes the new position and its history row in one transaction,
+ * so a crash leaves either both or neither.
+ */
+import type { RunPosition, RunStatus } from '../domain/index.js';
+
+/** One stored version of a definition. */
+export interface DefinitionRecord {
+  name: string;
+  version: number;
+  definition: Record<string, unknown>;
+  /** Content hash (sha256 of canonical JSON). */
+  hash: string;
+  createdAt: Date;
+}
+
+/** A run as stored. */
+export interface RunRecord extends RunPosition {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One transition of a run (a history row). */
+export interface TransitionRecord {
+  runId: string;
+  /** 1 for the first transition, then +1 for each. */
+  seq: number;
+  fromState: string;
+  toState: string;
+  eventType: string;
+  event: Record<string, unknown>;
+  at: Date;
+}
+
+/** A run to insert. */
+export interface NewRun extends RunPosition {
+  id: string;
+  definitionName: string;
+  definitionVersion: number;
+  /** A second create with the same key returns the first run instead. */
+  idempotencyKey?: string;
+}
+
+/** What the caller of {@link RunStore.applyToRun} decided, given the locked run. */
+export type RunDecision =
+  | { kind: 'ignore'; reason: string }
+  | {
+      kind: 'update';
+      position: RunPosition;
+      /** Present when a state was entered: becomes the next history row. */
+      transition?: { fromState: string; toState: string; eventType: string; event: Record<string, unknown> };
+    };
+
+/** The outcome of {@link RunStore.applyToRun}. */
+export type ApplyOutcome =
+  | { applied: false; run: RunRecord; reason: string }
+  | { applied: true; run: RunRecord; transition: TransitionRecord | undefined };
+
+/** Options of {@link RunStore.listRuns}. */
+export interface ListRunsQuery {
+  /** At most this many, newest first. */
+  limit: number;
+  status?: RunStatus;
+}
+
+/** Where definitions and runs are kept. */
+export interface RunStore {
+  /**
+   * Stores `definition` as the next version of `name`, unless the latest version has the same
+   * hash, in which case that version is returned with `created: false`.
+   */
+  saveDefinition(name: string, definition: Record<string, unknown>, hash: string): Promise<{ definition: DefinitionRecord; created: boolean }>;
+  /** A version of a definition; the latest when `version` is absent. */
+  getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined>;
+  /** The latest version of every definition, by name. */
+  listDefinitions(): Promise<DefinitionRecord[]>;
+  /** Inserts a run, or returns the run that already has its idempotency key. */
+  createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
+  /** Running runs in id order after `afterId`, for resuming them page by page. */
+  listRunning(afterId: string | undefined, limit: number): Promise<RunRecord[]>;
+  /** The transitions of a run, by seq. */
+  getHistory(runId: string): Promise<TransitionRecord[]>;
+  /**
+   * Locks the run (`SELECT … FOR UPDATE`), calls `decide` with it, and writes the decided
+   * position and transition in the same transaction. Undefined when the run does not exist.
+   * `decide` must be pure: it may run again if the transaction is retried.
+   */
+  applyToRun(runId: string, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined>;
+}

@@ -1,0 +1,55 @@
+/**
+ * Kysely table types of the `workflow` schema (see `migrations.ts`). JSON columns take JSON
+ * text on insert and update: node-postgres would turn a JS array into a PostgreSQL array, so
+ * the store always serializes explicitly.
+ */
+import type { ColumnType, JSONColumnType } from 'kysely';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+/** `workflow.definitions`: one row per version of a definition. */
+export interface DefinitionsTable {
+  name: string;
+  version: number;
+  definition: JSONColumnType<Record<string, unknown>>;
+  /** sha256 of the canonical JSON; a save with the latest version's hash makes no new version. */
+  hash: string;
+  created_at: CreatedAt;
+}
+
+/** `workflow.runs`: one row per run, holding its XState snapshot and where it is. */
+export interface RunsTable {
+  id: string;
+  definition_name: string;
+  definition_version: number;
+  status: string;
+  state: string;
+  attempt: number;
+  /** How many times each state has been entered (the source of attempt numbers). */
+  visits: JSONColumnType<Record<string, number>>;
+  /** XState's persisted snapshot. */
+  snapshot: JSONColumnType<object>;
+  context: JSONColumnType<Record<string, unknown>>;
+  idempotency_key: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** `workflow.history`: one row per transition of a run, numbered from 1 by `seq`. */
+export interface HistoryTable {
+  run_id: string;
+  seq: number;
+  from_state: string;
+  to_state: string;
+  event_type: string;
+  event: JSONColumnType<Record<string, unknown>>;
+  at: CreatedAt;
+}
+
+/** The database as the workflow-engine sees it: its own schema only. */
+export interface WorkflowDatabase {
+  'workflow.definitions': DefinitionsTable;
+  'workflow.runs': RunsTable;
+  'workflow.history': HistoryTable;
+}

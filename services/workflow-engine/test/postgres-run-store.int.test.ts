@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { codingDefinition, contentHash, defaultRegistries, parseDefinition, startRunMachine, type RunPosition } from '../src/domain/index.js';
+import { PostgresRunStore } from '../src/store/postgres-run-store.js';
+import type { NewRun } from '../src/store/run-store.js';
+import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+
+let scratch: ScratchDatabase;
+let store: PostgresRunStore;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase();
+  store = new PostgresRunStore(scratch.db);
+});
+
+afterAll(async () => {
+  await scratch?.drop();
+});
+
+const definition = parseDefinition(codingDefinition, defaultRegistries);
+
+function newRun(version: number, overrides: Partial<NewRun> = {}): NewRun {
+  const start = startRunMachine({ definition, registries: defaultRegistries }, { taskId: 't' });
+  return {
+    id: randomUUID(),
+    definitionName: 'coding',
+    definitionVersion: version,
+    snapshot: start.snapshot,
+    state: start.state,
+    status: start.status,
+    attempt: start.attempt,
+    visits: start.visits,
+    context: start.context,
+    ...overrides,
+  };
+}
+
+describe('PostgresRunStore definitions', () => {
+  it('versions a definition only when its content changes', async () => {
+    const name = `def-${randomUUID()}`;
+    const first = await store.saveDefinition(name, codingDefinition as Record<string, unknown>, contentHash(codingDefinition));
+    expect(first).toMatchObject({ created: true, definition: { name, version: 1 } });
+
+    // Same content, keys in another order: same hash, no new version.
+    const reordered = Object.fromEntries(Object.entries(codingDefinition).reverse());
+    const again = await store.saveDefinition(name, reordered, contentHash(reordered));
+    expect(again).toMatchObject({ created: false, definition: { version: 1 } });
+
+    const changed = { ...codingDefinition, description: 'changed' };
+    const second = await store.saveDefinition(name, changed, contentHash(changed));
+    expect(second).toMatchObject({ created: true, definition: { version: 2 } });
+
+    expect((await store.getDefinition(name))?.version).toBe(2);
+    expect((await store.getDefinition(name, 1))?.definition).toEqual(codingDefinition);
+    expect(await store.getDefinition(name, 3)).toBeUndefined();
+    const listed = (await store.listDefinitions()).filter((d) => d.name === name);
+    expect(listed.map((d) => d.version)).toEqual([2]);
+  });
+
+  it('gives concurrent saves of different content distinct versions', async () => {
+    const name = `def-${randomUUID()}`;
+    const docs = [1, 2, 3, 4, 5].map((n) => ({ ...codingDefinition, description: `v${n}` }));
+    const results = await Promise.all(docs.map((d) => store.saveDefinition(name, d, contentHash(d))));
+    expect(results.map((r) => r.definition.version).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('PostgresRunStore runs', () => {
+  let version: number;
+  beforeAll(async () => {
+    version = (await store.saveDefinition('coding', codingDefinition as Record<string, unknown>, contentHash(codingDefinition))).definition.version;
+  });
+
+  it('creates a run once per idempotency key', async () => {
+    const key = `key-${randomUUID()}`;
+    const a = await store.createRun(newRun(version, { idempotencyKey: key }));
+    const b = await store.createRun(newRun(version, { idempotencyKey: key }));
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.run.id).toBe(a.run.id);
+    // Runs without a key never collide.
+    const c = await store.createRun(newRun(version));
+    const d = await store.createRun(newRun(version));
+    expect(c.created && d.created).toBe(true);
+    expect((await store.getRun(a.run.id))?.state).toBe('intake');
+    expect(await store.getRun('not-a-uuid')).toBeUndefined();
+    expect(await store.getRun(randomUUID())).toBeUndefined();
+  });
+
+  it('writes the position and numbered history rows, or nothing when told to ignore', async () => {
+    const { run } = await store.createRun(newRun(version));
+    const position: RunPosition = { ...run, state: 'plan', visits: { intake: 1, plan: 1 }, context: { ...run.context, outputs: { intake: { a: 1 } } } };
+    const first = await store.applyToRun(run.id, () => ({
+      kind: 'update',
+      position,
+      transition: { fromState: 'intake', toState: 'plan', eventType: 'activity.done', event: { type: 'activity.done', output: { a: 1 } } },
+    }));
+    expect(first).toMatchObject({ applied: true, run: { state: 'plan', attempt: 1 }, transition: { seq: 1, fromState: 'intake', toState: 'plan' } });
+
+    const ignored = await store.applyToRun(run.id, (current) => {
+      expect(current.state).toBe('plan');
+      return { kind: 'ignore', reason: 'stale' };
+    });
+    expect(ignored).toMatchObject({ applied: false, reason: 'stale' });
+
+    const second = await store.applyToRun(run.id, (current) => ({
+      kind: 'update',
+      position: { ...current, state: 'code' },
+      transition: { fromState: 'plan', toState: 'code', eventType: 'activity.done', event: { type: 'activity.done' } },
+    }));
+    expect(second?.applied && second.transition?.seq).toBe(2);
+
+    const history = await store.getHistory(run.id);
+    expect(history.map((h) => [h.seq, h.fromState, h.toState])).toEqual([
+      [1, 'intake', 'plan'],
+      [2, 'plan', 'code'],
+    ]);
+    expect(history[0]?.event).toEqual({ type: 'activity.done', output: { a: 1 } });
+    expect((await store.getRun(run.id))?.context.outputs).toEqual({ intake: { a: 1 } });
+    expect(await store.applyToRun(randomUUID(), () => ({ kind: 'ignore', reason: 'x' }))).toBeUndefined();
+  });
+
+  it('serializes concurrent applies to one run (row lock): no lost update, no duplicate seq', async () => {
+    const { run } = await store.createRun(newRun(version));
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        store.applyToRun(run.id, (current) => {
+          const n = Number(current.context['n'] ?? 0) + 1;
+          return {
+            kind: 'update',
+            position: { ...current, context: { ...current.context, n } },
+            transition: { fromState: current.state, toState: current.state, eventType: 'tick', event: { type: 'tick', n } },
+          };
+        }),
+      ),
+    );
+    expect((await store.getRun(run.id))?.context['n']).toBe(12);
+    const history = await store.getHistory(run.id);
+    expect(history.map((h) => h.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(history.map((h) => h.event['n'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('lists runs by status, newest first, and running runs page by page', async () => {
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push((await store.createRun(newRun(version))).run);
+    await store.applyToRun(made[0]!.id, (current) => ({ kind: 'update', position: { ...current, status: 'cancelled', state: 'cancelled' } }));
+    const cancelled = await store.listRuns({ limit: 100, status: 'cancelled' });
+    expect(cancelled.map((r) => r.id)).toContain(made[0]!.id);
+    expect(cancelled.every((r) => r.status === 'cancelled')).toBe(true);
+    const newest = await store.listRuns({ limit: 1 });
+    expect(newest[0]?.id).toBe(made[2]!.id);
+
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listRunning(after, 2);
+      if (page.length === 0) break;
+      seen.push(...page.map((r) => r.id));
+      after = page[page.length - 1]!.id;
+    }
+    expect(seen).toEqual([...seen].sort());
+    expect(seen).toEqual(expect.arrayContaining([made[1]!.id, made[2]!.id]));
+    expect(seen).not.toContain(made[0]!.id);
+  });
+});
