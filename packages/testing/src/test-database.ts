@@ -43,6 +43,14 @@ export async function createTestDatabase(prefix = 'maestro_test'): Promise<TestD
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
       try {
+        // pg's pool.end() resolves before the server has seen every socket close; forcing the
+        // drop while they close makes a closing client emit an unhandled 'error'. Wait a little
+        // for connections to go by themselves, then force.
+        for (let i = 0; i < 50; i++) {
+          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if ((rows[0]?.n ?? 0) === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();

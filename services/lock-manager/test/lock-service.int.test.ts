@@ -2,7 +2,6 @@
  * The LockService end to end: a gRPC client on one side, the server on port 0 in the middle,
  * real Redis and real NATS (JetStream, in a namespace of its own) behind it.
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connectBus } from '@maestro/bus';
 import type { Bus } from '@maestro/bus';
@@ -10,12 +9,11 @@ import { HealthClient, HealthCheckResponse_ServingStatus, LockEventSchema, LockS
 import type { LockEvent } from '@maestro/contracts';
 import { createGrpcClient, createSilentLogger, MaestroError, OperationalError, UserError } from '@maestro/runtime';
 import type { GrpcClient, GrpcServer } from '@maestro/runtime';
+import { testKeyPrefix, testNamespace, testServers } from '@maestro/testing';
 import { createLockManagerServer, LOCK_SERVICE_NAME } from '../src/lock-manager-server.js';
 import { RedisLockStore } from '../src/store/redis-lock-store.js';
 import { createBusLockEventPublisher } from '../src/transport/nats/lock-event.publisher.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-const NATS_URL = 'nats://127.0.0.1:4222';
 
 let redis: Redis;
 let keyPrefix: string;
@@ -25,14 +23,14 @@ let client: GrpcClient<LockServiceClient>;
 const events: Array<{ subject: string; event: LockEvent }> = [];
 
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL);
-  keyPrefix = `maestro:lock:test:${randomUUID()}:`;
+  redis = new Redis(testServers.redisUrl);
+  keyPrefix = testKeyPrefix('maestro-lock-test');
   const logger = createSilentLogger();
   bus = await connectBus({
-    url: NATS_URL,
+    url: testServers.natsUrl,
     name: 'lock-manager-test',
     logger,
-    namespace: `lm${randomUUID().slice(0, 8)}`,
+    namespace: testNamespace('lm'),
     streamLimits: { storage: 'memory' },
   });
   await bus.ensureStreams();

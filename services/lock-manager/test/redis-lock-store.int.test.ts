@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { OperationalError } from '@maestro/runtime';
+import { testKeyPrefix, testServers } from '@maestro/testing';
 import { validateAcquire } from '../src/domain/lease.js';
 import { RedisLockStore } from '../src/store/redis-lock-store.js';
 import { defineLockStoreContract } from './lock-store.contract.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = testServers.redisUrl;
 
 /** Deletes every key under `prefix`, so a run leaves Redis as it found it. */
 async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
@@ -19,7 +19,7 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 
 defineLockStoreContract('RedisLockStore', async () => {
   const redis = new Redis(REDIS_URL);
-  const keyPrefix = `maestro:lock:test:${randomUUID()}:`;
+  const keyPrefix = testKeyPrefix('maestro-lock-test');
   return {
     store: new RedisLockStore({ redis, keyPrefix }),
     elapse: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -37,7 +37,7 @@ describe('RedisLockStore in Redis', () => {
 
   beforeEach(() => {
     redis = new Redis(REDIS_URL);
-    keyPrefix = `maestro:lock:test:${randomUUID()}:`;
+    keyPrefix = testKeyPrefix('maestro-lock-test');
     store = new RedisLockStore({ redis, keyPrefix });
   });
   afterEach(async () => {

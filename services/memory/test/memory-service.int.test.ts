@@ -2,29 +2,27 @@
  * The MemoryService end to end: a gRPC client, the server on port 0, and a fresh PostgreSQL
  * database migrated with the service's own migrations.
  */
-import { Migrator } from 'kysely';
-import type { Kysely, MigrationProvider } from 'kysely';
 import { HealthCheckResponse_ServingStatus, HealthClient, MemoryServiceClient } from '@maestro/contracts';
+import { createDb } from '@maestro/db';
+import type { Kysely } from '@maestro/db';
 import { createGrpcClient, createSilentLogger, MaestroError } from '@maestro/runtime';
 import type { GrpcClient, GrpcServer } from '@maestro/runtime';
+import { createTestDatabase } from '@maestro/testing';
+import type { TestDatabase } from '@maestro/testing';
 import { createMemoryServer, MEMORY_SERVICE_NAME } from '../src/memory-server.js';
-import { memoryMigrations, MEMORY_SCHEMA } from '../src/store/migrations.js';
+import { migrateMemorySchema } from '../src/store/migrations.js';
 import { PostgresMemoryStore } from '../src/store/postgres-memory-store.js';
 import type { MemoryDatabase } from '../src/store/postgres-memory-store.js';
-import { createFreshDatabase, openDb } from './fresh-database.js';
-import type { FreshDatabase } from './fresh-database.js';
 
-let database: FreshDatabase;
+let database: TestDatabase;
 let db: Kysely<MemoryDatabase>;
 let server: GrpcServer;
 let client: GrpcClient<MemoryServiceClient>;
 
 beforeAll(async () => {
-  database = await createFreshDatabase('memory_grpc_test');
-  db = openDb<MemoryDatabase>(database.url);
-  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(memoryMigrations) };
-  const { error } = await new Migrator({ db, provider, migrationTableSchema: MEMORY_SCHEMA }).migrateToLatest();
-  if (error) throw error;
+  database = await createTestDatabase('memory_grpc_test');
+  db = createDb<MemoryDatabase>({ url: database.url, maxConnections: 4 });
+  await migrateMemorySchema(db, createSilentLogger());
   server = createMemoryServer({ address: '127.0.0.1:0', logger: createSilentLogger(), store: new PostgresMemoryStore(db) });
   const port = await server.start();
   client = createGrpcClient(MemoryServiceClient, `127.0.0.1:${port}`, { deadlineMs: 5_000 });

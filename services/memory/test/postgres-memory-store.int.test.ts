@@ -1,24 +1,22 @@
-import { Migrator, sql } from 'kysely';
-import { OperationalError } from '@maestro/runtime';
-import type { Kysely, MigrationProvider } from 'kysely';
+import { createDb, sql } from '@maestro/db';
+import type { Kysely } from '@maestro/db';
+import { createSilentLogger, OperationalError } from '@maestro/runtime';
+import { createTestDatabase } from '@maestro/testing';
+import type { TestDatabase } from '@maestro/testing';
 import { validateList, validateRecall, validateRemember } from '../src/domain/memory.js';
 import type { MemoryKind } from '../src/domain/memory.js';
-import { memoryMigrations, MEMORY_SCHEMA } from '../src/store/migrations.js';
+import { migrateMemorySchema } from '../src/store/migrations.js';
 import { PostgresMemoryStore } from '../src/store/postgres-memory-store.js';
 import type { MemoryDatabase } from '../src/store/postgres-memory-store.js';
-import { createFreshDatabase, openDb } from './fresh-database.js';
-import type { FreshDatabase } from './fresh-database.js';
 
-let database: FreshDatabase;
+let database: TestDatabase;
 let db: Kysely<MemoryDatabase>;
 let store: PostgresMemoryStore;
 
 beforeAll(async () => {
-  database = await createFreshDatabase('memory_store_test');
-  db = openDb<MemoryDatabase>(database.url);
-  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(memoryMigrations) };
-  const { error } = await new Migrator({ db, provider, migrationTableSchema: MEMORY_SCHEMA }).migrateToLatest();
-  if (error) throw error;
+  database = await createTestDatabase('memory_store_test');
+  db = createDb<MemoryDatabase>({ url: database.url, maxConnections: 4 });
+  await migrateMemorySchema(db, createSilentLogger());
   store = new PostgresMemoryStore(db);
 });
 
@@ -141,7 +139,7 @@ it('keeps unicode content and tags intact', async () => {
 });
 
 it('reports a PostgreSQL it cannot reach as a transient (operational) error', async () => {
-  const unreachable = openDb<MemoryDatabase>('postgres://postgres@127.0.0.1:1/nowhere');
+  const unreachable = createDb<MemoryDatabase>({ url: 'postgres://postgres@127.0.0.1:1/nowhere' });
   try {
     const err: unknown = await new PostgresMemoryStore(unreachable)
       .list(validateList({ project: 'p', kind: '', limit: 0 }))

@@ -41,7 +41,8 @@ import {
   type GrpcClient,
   type GrpcServer,
 } from '@maestro/runtime';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import { createDb, migrateToLatest, sql, type Kysely } from '@maestro/db';
+import { createTestDatabase, testNamespace, testServerUrl, testServers } from '@maestro/testing';
 import pg from 'pg';
 import { createOrchestrator, type Orchestrator } from '../src/orchestrator.js';
 import { FsRepoProbe } from '../src/store/fs-repo-probe.js';
@@ -49,44 +50,31 @@ import { orchestratorMigrations } from '../src/store/migrations.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../src/store/schema.js';
 
-const PG_ADMIN_URL = process.env.MAESTRO_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NATS_URL = process.env.MAESTRO_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-function randomName(prefix: string): string {
-  return `${prefix}${randomBytes(5).toString('hex')}`;
-}
-
 /** A database of its own for one test file, migrated, dropped by `drop()`. */
 export async function createScratchDatabase(): Promise<{ db: Kysely<OrchestratorDatabase>; drop(): Promise<void> }> {
-  const name = randomName('orchestrator_test_');
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const db = new Kysely<OrchestratorDatabase>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 5 }) }),
-  });
-  const provider: MigrationProvider = { getMigrations: async () => orchestratorMigrations };
-  const { error } = await new Migrator({ db, provider, migrationTableSchema: ORCHESTRATOR_SCHEMA }).migrateToLatest();
-  if (error) throw error;
+  const scratch = await createTestDatabase('orchestrator_test');
+  const db = createDb<OrchestratorDatabase>({ url: scratch.url, maxConnections: 5, applicationName: 'orchestrator-test' });
+  // migrateToLatest takes Kysely<unknown>, which a typed Kysely is not assignable to.
+  await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
   return {
     db,
     async drop() {
       await db.destroy();
-      const again = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await again.connect();
       // pg's pool.end() resolves before the server has seen every socket close; dropping with
-      // (force) at that moment would make a closing client emit an unhandled error. Wait for
-      // the backends to go; force only whatever is left after that.
-      for (let i = 0; i < 200; i++) {
-        const { rows } = await again.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
-        if (Number(rows[0]?.n ?? 0) === 0) break;
-        await new Promise((r) => setTimeout(r, 10));
+      // (force) at that moment makes a closing client emit an unhandled error. Wait for the
+      // backends to go first.
+      const admin = new pg.Client({ connectionString: testServerUrl() });
+      await admin.connect();
+      try {
+        for (let i = 0; i < 200; i++) {
+          const { rows } = await admin.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [scratch.name]);
+          if (Number(rows[0]?.n ?? 0) === 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        await admin.end();
       }
-      await again.query(`drop database if exists ${name} with (force)`);
-      await again.end();
+      await scratch.drop();
     },
   };
 }
@@ -242,8 +230,8 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const logger = createSilentLogger();
   const { db, drop } = await createScratchDatabase();
-  const namespace = randomName('orch');
-  const bus = await connectBus({ url: NATS_URL, name: `orchestrator-test-${namespace}`, logger, namespace, streamLimits: { storage: 'memory' } });
+  const namespace = testNamespace('orch');
+  const bus = await connectBus({ url: testServers.natsUrl, name: `orchestrator-test-${namespace}`, logger, namespace, streamLimits: { storage: 'memory' } });
   await bus.ensureStreams();
 
   const workflow = new FakeWorkflowEngine();

@@ -80,8 +80,8 @@ function abortSignalFor(call: { on(event: 'cancelled', listener: () => void): un
 
 function logFailure(logger: Logger, err: unknown): void {
   const error = toMaestroError(err);
-  const fields = { code: error.code, field: error.field, err: error.cause ?? error };
-  if (error.kind === 'user') logger.info('call rejected', { code: error.code, field: error.field, message: error.message });
+  const fields = { ...error.details, code: error.code, field: error.field, err: error.cause ?? error };
+  if (error.kind === 'user') logger.info('call rejected', { ...error.details, code: error.code, field: error.field, message: error.message });
   else if (error.kind === 'operational') logger.warn('call failed (transient)', fields);
   else logger.error('call failed', fields);
 }

@@ -3,8 +3,9 @@
  * init container in Kubernetes, `make migrate` locally). Append new ones; never edit a
  * migration that has shipped.
  */
-import { sql } from 'kysely';
-import type { Kysely, Migration } from 'kysely';
+import { migrateToLatest, sql } from '@maestro/db';
+import type { Kysely, Migration } from '@maestro/db';
+import type { Logger } from '@maestro/runtime';
 
 /** The schema this service owns; no other service reads it. */
 export const MEMORY_SCHEMA = 'memory';
@@ -46,3 +47,14 @@ export const memoryMigrations: Record<string, Migration> = {
     },
   },
 };
+
+/**
+ * Applies every pending migration of the `memory` schema; returns the names applied. Takes any
+ * Kysely instance (a typed one from the service, or an untyped one in `migrate.ts`).
+ */
+// Kysely<any> because Kysely<MemoryDatabase> is not assignable to Kysely<unknown> (its type
+// parameter is invariant), and migrations never use the table types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function migrateMemorySchema(db: Kysely<any>, logger: Logger): Promise<string[]> {
+  return migrateToLatest(db, { schema: MEMORY_SCHEMA, migrations: memoryMigrations, logger });
+}

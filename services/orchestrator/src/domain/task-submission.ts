@@ -37,7 +37,7 @@ export interface ValidTaskSubmission {
 
 /** Checks the goal: required, not blank, at most {@link MAX_GOAL_LENGTH} characters. */
 export function validateGoal(goal: string): string {
-  if (goal === '') throw invalidField('goal', 'is required: say in plain language what the agents should do');
+  if (goal === '') throw invalidField('goal', 'is required (say in plain language what the agents should do)');
   const trimmed = goal.trim();
   if (trimmed === '') throw invalidField('goal', 'must not be empty or only whitespace');
   if (trimmed.length > MAX_GOAL_LENGTH) {
@@ -48,7 +48,7 @@ export function validateGoal(goal: string): string {
 
 /** Checks the form of repo_path (required, absolute) and returns it normalized. */
 export function normalizeRepoPath(repoPath: string): string {
-  if (repoPath.trim() === '') throw invalidField('repo_path', 'is required: pass the absolute path of a git work tree');
+  if (repoPath.trim() === '') throw invalidField('repo_path', 'is required (the absolute path of a git work tree)');
   if (repoPath.includes('\0')) throw invalidField('repo_path', 'must not contain NUL characters');
   if (!path.isAbsolute(repoPath)) throw invalidField('repo_path', `must be an absolute path, got "${repoPath}"`);
   const normalized = path.resolve(repoPath);

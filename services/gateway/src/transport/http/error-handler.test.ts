@@ -54,7 +54,7 @@ describe('toHttpError', () => {
     expect(toHttpError(violation('minLength', '/goal', { limit: 1 })).body.error.message).toBe('goal: must not be empty');
     expect(toHttpError(violation('type', '', { type: 'object' }, 'must be object')).body.error).toEqual({
       code: 'INVALID_ARGUMENT',
-      message: 'request body must be object',
+      message: 'request body must be a JSON object; send it with content-type application/json',
     });
   });
 });

@@ -103,6 +103,9 @@ function describeViolation(violation: SchemaViolation, where: string): { field: 
   }
   if (field) return { field, message: `${field}: ${problem}` };
   // The whole part is wrong, e.g. a body that is not a JSON object.
+  if (where === 'body' && keyword === 'type') {
+    return { field: undefined, message: 'request body must be a JSON object; send it with content-type application/json' };
+  }
   return { field: undefined, message: `${where === 'body' ? 'request body' : where} ${problem}` };
 }
 

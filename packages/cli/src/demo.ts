@@ -1,0 +1,233 @@
+/**
+ * `maestro demo` (what `make demo` runs): the main job end to end on this machine. Starts the
+ * seven services as separate processes against NATS, PostgreSQL and Redis on 127.0.0.1,
+ * submits a coding task on a copy of `examples/sample-repo` through the gateway, prints each
+ * state change live, and ends with the outcome: states visited, files changed, the
+ * repository's own tests passing, and the commit created. The models are the scripted
+ * provider replaying `examples/scripts/demo-script.json` — no model is asked, and the output
+ * says so.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { Streams } from '@maestro/contracts';
+import { connectBus } from '@maestro/bus';
+import { createSilentLogger } from '@maestro/runtime';
+import { LocalCluster, MigratingServices, ServiceNames, freePort } from './local-cluster.js';
+import { readEventStream, type SseEvent } from './sse-client.js';
+
+/** Options for {@link runDemo}. */
+export interface DemoOptions {
+  /** Repository root. */
+  root: string;
+  natsUrl: string;
+  /** Server URL of PostgreSQL; the demo creates (and drops) its own database there. */
+  postgresUrl: string;
+  redisUrl: string;
+  /** Executor processes to start. @default 2 */
+  executors?: number;
+  /** Keep the database, streams and temp repository afterwards. @default false */
+  keep?: boolean;
+  out?: (line: string) => void;
+}
+
+const time = (): string => new Date().toISOString().slice(11, 19);
+
+function describeEvent(e: SseEvent): string | undefined {
+  let d: Record<string, unknown>;
+  try {
+    d = JSON.parse(e.data) as Record<string, unknown>;
+  } catch {
+    return `${e.event}: ${e.data}`;
+  }
+  const s = (k: string): string => String(d[k] ?? '');
+  switch (e.event) {
+    case 'history':
+    case 'run.transitioned':
+      return `state   ${s('fromState') || '(start)'} → ${s('toState') || s('state')}${s('eventType') ? `   (on ${s('eventType')})` : ''}`;
+    case 'run.started':
+      return `run     started (${s('definitionName')})`;
+    case 'activity.requested':
+      return `work    activity "${s('activity')}" requested for state ${s('state')} (attempt ${s('attempt')})`;
+    case 'work.step':
+      return `agent   [${s('subtaskId')} on ${s('executorId')}] step ${s('step')} ${s('kind')}${d['tool'] ? ` ${s('tool')}` : ''}${d['ok'] === false ? ' ✗' : ''}: ${s('summary').split('\n')[0]!.slice(0, 100)}`;
+    case 'work.finished':
+      return `agent   subtask ${s('subtaskId')} ${d['ok'] ? 'succeeded' : 'FAILED'} on ${s('executorId')}${d['commitSha'] ? ` — commit ${s('commitSha').slice(0, 10)}` : ''}${d['failureReason'] ? ` — ${s('failureReason')}` : ''}`;
+    case 'task.updated':
+      return `task    ${s('status')}${d['reason'] ? ` — ${s('reason')}` : ''}`;
+    case 'run.finished':
+      return `run     finished: ${s('status')} in state ${s('state')}${d['error'] ? ` — ${JSON.stringify(d['error'])}` : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function getJson(url: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url);
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+}
+
+/** Copies the sample repository to a temp dir and makes it a git repository with one commit. */
+export function prepareSampleRepo(root: string): { repo: string; baseSha: string } {
+  const repo = mkdtempSync(join(tmpdir(), 'maestro-demo-repo-'));
+  cpSync(join(root, 'examples', 'sample-repo'), repo, { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, '-c', 'user.name=CodeMaestro Demo', '-c', 'user.email=demo@codemaestro.invalid', 'add', '-A');
+  git(repo, '-c', 'user.name=CodeMaestro Demo', '-c', 'user.email=demo@codemaestro.invalid', 'commit', '-q', '-m', 'Initial sample repository');
+  return { repo, baseSha: git(repo, 'rev-parse', 'HEAD') };
+}
+
+/** Creates a database on the server and returns its URL. */
+export async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Drops a database created by {@link createDatabase}. */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Runs the demo; resolves to true when the task succeeded with passing tests and a commit. */
+export async function runDemo(options: DemoOptions): Promise<boolean> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const root = resolve(options.root);
+  const id = randomUUID().replace(/-/g, '').slice(0, 8);
+  const namespace = `demo${id}`;
+  const dbName = `maestro_demo_${id}`;
+  const logDir = join(root, '.demo', 'logs', id);
+  const scriptPath = join(root, 'examples', 'scripts', 'demo-script.json');
+
+  out('CodeMaestro demo');
+  out(`  models: scripted — replies replayed from ${scriptPath}; no model is asked`);
+  const { repo, baseSha } = prepareSampleRepo(root);
+  out(`  repository: copy of examples/sample-repo at ${repo}`);
+  const databaseUrl = await createDatabase(options.postgresUrl, dbName);
+  out(`  database: ${dbName}; NATS namespace: ${namespace}; service logs: ${logDir}`);
+
+  const cluster = new LocalCluster({
+    root,
+    logDir,
+    env: {
+      MAESTRO_NATS_URL: options.natsUrl,
+      MAESTRO_NATS_NAMESPACE: namespace,
+      MAESTRO_DATABASE_URL: databaseUrl,
+      MAESTRO_REDIS_URL: options.redisUrl,
+      MAESTRO_LOCK_KEY_PREFIX: `maestro:${namespace}:lock:`,
+      MAESTRO_STRATEGIC_MODEL: 'scripted',
+      MAESTRO_TACTICAL_MODEL: 'scripted',
+      MAESTRO_SCRIPT_PATH: scriptPath,
+      MAESTRO_LOG_LEVEL: 'info',
+    },
+  });
+  let ok = false;
+  try {
+    await cluster.allocatePorts();
+    for (const name of MigratingServices) await cluster.migrate(name);
+    out(`${time()} migrations applied (${MigratingServices.join(', ')})`);
+    for (const name of ServiceNames) {
+      if (name === 'executor') {
+        const count = options.executors ?? 2;
+        for (let i = 1; i <= count; i++) {
+          const addr = i === 1 ? cluster.addresses.get('executor')! : `127.0.0.1:${await freePort()}`;
+          const proc = await cluster.start('executor', {
+            label: `executor-${i}`,
+            extraEnv: { MAESTRO_EXECUTOR_GRPC_ADDR: addr, MAESTRO_EXECUTOR_ID: `executor-${i}` },
+          });
+          out(`${time()} started executor-${i} (pid ${proc.pid}, gRPC ${addr})`);
+        }
+        continue;
+      }
+      const proc = await cluster.start(name);
+      out(`${time()} started ${name} (pid ${proc.pid}, gRPC ${proc.grpcAddr})`);
+    }
+    const gateway = `http://127.0.0.1:${cluster.gatewayPort}`;
+    out(`${time()} all services SERVING; gateway at ${gateway}`);
+
+    await postJson(`${gateway}/v1/memories`, {
+      project: 'sample-calculator',
+      kind: 'project',
+      content: 'Each helper lives in its own file under src/ with a node:test file under test/.',
+      tags: ['layout'],
+    });
+    const goal = 'Add subtraction and multiplication helpers to the calculator, with tests.';
+    const task = await postJson(`${gateway}/v1/tasks`, { goal, repoPath: repo, project: 'sample-calculator' });
+    const taskId = String(task['id']);
+    const runId = String(task['runId']);
+    out(`${time()} task ${taskId} submitted: "${goal}"`);
+    out(`${time()} run ${runId} — following ${gateway}/v1/runs/${runId}/events`);
+
+    const watchdog = AbortSignal.timeout(180_000);
+    await readEventStream(
+      `${gateway}/v1/runs/${runId}/events`,
+      (event) => {
+        const line = describeEvent(event);
+        if (line) out(`${time()} ${line}`);
+      },
+      watchdog,
+    );
+
+    const finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`);
+    const run = await getJson(`${gateway}/v1/runs/${runId}`);
+    const history = (run['history'] as Array<Record<string, unknown>> | undefined) ?? [];
+    const states = [String(history[0]?.['fromState'] ?? ''), ...history.map((h) => String(h['toState']))].filter(Boolean);
+    const subtasks = (finalTask['subtasks'] as Array<Record<string, unknown>> | undefined) ?? [];
+    const filesChanged = [...new Set(subtasks.flatMap((s) => (s['filesChanged'] as string[] | undefined) ?? []))].sort();
+    const commits = git(repo, 'log', '--format=%h %s', `${baseSha}..HEAD`);
+    const tests = spawnSync('npm', ['test'], { cwd: repo, encoding: 'utf8' });
+    const testSummary = `${tests.stdout}${tests.stderr}`.split('\n').filter((l) => /^# (tests|pass|fail)/.test(l)).join(', ');
+
+    out('');
+    out('Outcome');
+    out(`  task status:    ${String(finalTask['status'])}${finalTask['failureReason'] ? ` — ${String(finalTask['failureReason'])}` : ''}`);
+    out(`  states visited: ${states.join(' → ')}`);
+    out(`  files changed:  ${filesChanged.join(', ') || '(none)'}`);
+    out(`  review:         ${String(finalTask['reviewSummary'] ?? '')}`);
+    out(`  tests (npm test in the repository): ${tests.status === 0 ? 'PASS' : 'FAIL'} ${testSummary}`);
+    out(`  commits created:\n${commits.split('\n').map((l) => `    ${l}`).join('\n')}`);
+    out(`  (models: scripted replay, not a model's answer)`);
+    ok = finalTask['status'] === 'succeeded' && tests.status === 0 && commits.length > 0 && filesChanged.length > 0;
+  } finally {
+    await cluster.stopAll();
+    out(`${time()} services stopped`);
+    if (!options.keep) {
+      await dropDatabase(options.postgresUrl, dbName).catch(() => undefined);
+      const bus = await connectBus({ url: options.natsUrl, name: 'demo-cleanup', logger: createSilentLogger(), namespace });
+      for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
+      await bus.close();
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }
+  out(ok ? 'DEMO PASSED' : 'DEMO FAILED');
+  return ok;
+}

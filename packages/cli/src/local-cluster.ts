@@ -1,0 +1,192 @@
+/**
+ * Runs CodeMaestro's services as separate local processes, the way `make demo` and the
+ * end-to-end tests need them: free ports chosen up front, one shared environment, logs to
+ * files, readiness by `grpc.health.v1` Check, and a clean stop (SIGTERM, then SIGKILL).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { HealthCheckResponse_ServingStatus, HealthClient } from '@maestro/contracts';
+import { createGrpcClient } from '@maestro/runtime';
+
+/** The services of the cluster, in start order (servers before their clients). */
+export const ServiceNames = [
+  'lock-manager',
+  'memory',
+  'router',
+  'workflow-engine',
+  'orchestrator',
+  'executor',
+  'gateway',
+] as const;
+export type ServiceName = (typeof ServiceNames)[number];
+
+/** Services that own tables and ship a `dist/migrate.js`. */
+export const MigratingServices = ['workflow-engine', 'orchestrator', 'memory'] as const;
+
+/** The env variable holding each service's gRPC address. */
+export const GrpcAddrVariables: Record<ServiceName | 'gateway', string> = {
+  gateway: 'MAESTRO_GATEWAY_GRPC_ADDR',
+  orchestrator: 'MAESTRO_ORCHESTRATOR_GRPC_ADDR',
+  'workflow-engine': 'MAESTRO_WORKFLOW_ENGINE_GRPC_ADDR',
+  router: 'MAESTRO_ROUTER_GRPC_ADDR',
+  'lock-manager': 'MAESTRO_LOCK_MANAGER_GRPC_ADDR',
+  memory: 'MAESTRO_MEMORY_GRPC_ADDR',
+  executor: 'MAESTRO_EXECUTOR_GRPC_ADDR',
+};
+
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** One running service process. */
+export interface ServiceProcess {
+  name: string;
+  /** Instance label (e.g. `executor-2`). */
+  label: string;
+  pid: number;
+  grpcAddr: string;
+  logFile: string;
+  /** Resolves with the exit code (null when killed by a signal) and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Options for {@link LocalCluster}. */
+export interface LocalClusterOptions {
+  /** Repository root (holds `services/*​/dist`). */
+  root: string;
+  /** Where each process's output goes. */
+  logDir: string;
+  /** Environment shared by every service (URLs, models, namespace …). */
+  env: Record<string, string>;
+}
+
+/** A set of local service processes sharing one configuration. */
+export class LocalCluster {
+  private readonly processes: ServiceProcess[] = [];
+  /** gRPC address per service name (the first instance's). */
+  readonly addresses = new Map<string, string>();
+  gatewayPort = 0;
+
+  constructor(private readonly options: LocalClusterOptions) {
+    mkdirSync(options.logDir, { recursive: true });
+  }
+
+  /** Picks free ports for every service so each knows where the others are. */
+  async allocatePorts(): Promise<void> {
+    for (const name of ServiceNames) this.addresses.set(name, `127.0.0.1:${await freePort()}`);
+    this.gatewayPort = await freePort();
+  }
+
+  /** The environment every service gets: shared settings plus every service's address. */
+  sharedEnv(): Record<string, string> {
+    const env: Record<string, string> = { ...this.options.env, MAESTRO_GATEWAY_PORT: String(this.gatewayPort) };
+    for (const [name, addr] of this.addresses) env[GrpcAddrVariables[name as ServiceName]] = addr;
+    return env;
+  }
+
+  /** Runs a service's migrations to completion; throws with the log path when they fail. */
+  async migrate(name: (typeof MigratingServices)[number]): Promise<void> {
+    const proc = this.spawnProcess(name, `${name}-migrate`, join(this.options.root, 'services', name, 'dist', 'migrate.js'), {});
+    const { code, signal } = await proc.exited;
+    if (code !== 0) throw new Error(`migrations of ${name} failed (exit ${code ?? signal}); see ${proc.logFile}`);
+  }
+
+  /**
+   * Starts one instance of a service and waits until its health check says SERVING.
+   * `extraEnv` overrides per instance (a second executor's own address and id).
+   */
+  async start(name: ServiceName, options: { label?: string; extraEnv?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+    const label = options.label ?? name;
+    const proc = this.spawnProcess(name, label, join(this.options.root, 'services', name, 'dist', 'main.js'), options.extraEnv ?? {});
+    const grpcAddr = options.extraEnv?.[GrpcAddrVariables[name]] ?? this.addresses.get(name)!;
+    proc.grpcAddr = grpcAddr;
+    await Promise.race([
+      waitServing(grpcAddr, options.readyTimeoutMs ?? 30_000),
+      proc.exited.then(({ code, signal }) => {
+        throw new Error(`${label} exited during start-up (exit ${code ?? signal}); see ${proc.logFile}`);
+      }),
+    ]);
+    return proc;
+  }
+
+  private spawnProcess(name: string, label: string, entry: string, extraEnv: Record<string, string>): ServiceProcess {
+    const logFile = join(this.options.logDir, `${label}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child: ChildProcess = spawn(process.execPath, [entry], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...this.sharedEnv(), ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const proc: ServiceProcess = {
+      name,
+      label,
+      pid: child.pid ?? -1,
+      grpcAddr: '',
+      logFile,
+      exited,
+      kill: (signal = 'SIGTERM') => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      },
+    };
+    this.processes.push(proc);
+    void exited.then(() => {
+      const i = this.processes.indexOf(proc);
+      if (i >= 0) this.processes.splice(i, 1);
+    });
+    return proc;
+  }
+
+  /** Running processes. */
+  get running(): readonly ServiceProcess[] {
+    return this.processes;
+  }
+
+  /** SIGTERM to every process (clients first, in reverse start order), SIGKILL after the grace. */
+  async stopAll(graceMs = 15_000): Promise<void> {
+    const procs = [...this.processes].reverse();
+    for (const proc of procs) proc.kill('SIGTERM');
+    await Promise.all(
+      procs.map(async (proc) => {
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await proc.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
+
+/** Resolves once `grpc.health.v1` Check('') at `address` answers SERVING. */
+export async function waitServing(address: string, timeoutMs: number): Promise<void> {
+  const client = createGrpcClient(HealthClient, address, { deadlineMs: 1000 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        const res = await client.call.check({ service: '' });
+        if (res.status === HealthCheckResponse_ServingStatus.SERVING) return;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`${address} not SERVING after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    client.close();
+  }
+}

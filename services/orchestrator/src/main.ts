@@ -1,0 +1,56 @@
+/**
+ * The orchestrator process: config → logger/telemetry → database, bus and gRPC clients →
+ * Orion → serving. No logic here; see `orchestrator.ts`.
+ */
+import { connectBus } from '@maestro/bus';
+import { MemoryServiceClient, RouterServiceClient, WorkflowServiceClient } from '@maestro/contracts';
+import { createDb } from '@maestro/db';
+import { createGrpcClient, createLogger, initTelemetry, runService, systemClock } from '@maestro/runtime';
+import { loadOrchestratorConfig } from './config.js';
+import { createOrchestrator } from './orchestrator.js';
+import { FsRepoProbe } from './store/fs-repo-probe.js';
+import { PostgresTaskStore } from './store/postgres-task-store.js';
+import type { OrchestratorDatabase } from './store/schema.js';
+
+runService('orchestrator', async (lifecycle) => {
+  const config = loadOrchestratorConfig();
+  const logger = createLogger({ service: 'orchestrator', level: config.logLevel });
+  lifecycle.setLogger(logger);
+  const telemetry = initTelemetry({ serviceName: 'orchestrator', otlpEndpoint: config.otlpEndpoint });
+  lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
+
+  const db = createDb<OrchestratorDatabase>({ url: config.databaseUrl, applicationName: 'orchestrator' });
+  lifecycle.onShutdown('database', () => db.destroy());
+
+  const bus = await connectBus({ url: config.natsUrl, name: 'orchestrator', logger });
+  lifecycle.onShutdown('bus', () => bus.close());
+  await bus.ensureStreams();
+
+  const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, { deadlineMs: config.rpcDeadlineMs });
+  const router = createGrpcClient(RouterServiceClient, config.routerAddr, { deadlineMs: config.modelDeadlineMs });
+  const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, { deadlineMs: config.rpcDeadlineMs });
+  lifecycle.onShutdown('grpc clients', () => {
+    workflow.close();
+    router.close();
+    memory.close();
+  });
+
+  const orchestrator = createOrchestrator({
+    logger,
+    clock: systemClock,
+    store: new PostgresTaskStore(db),
+    repoProbe: new FsRepoProbe(),
+    bus,
+    router: router.call,
+    memory: memory.call,
+    workflow: workflow.call,
+    grpcAddress: config.grpcAddr,
+    concurrency: config.concurrency,
+    workflowDeadlineMs: config.rpcDeadlineMs,
+    activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs },
+  });
+  await orchestrator.start();
+  // Registered last, so it runs first on SIGTERM: stop taking calls and messages and finish
+  // those in flight, then clients, bus and database close behind it.
+  lifecycle.onShutdown('orchestrator', () => orchestrator.stop());
+});

@@ -1,0 +1,109 @@
+/**
+ * End-to-end harness: the whole cluster as separate processes (built `dist/`), on the real
+ * NATS, PostgreSQL and Redis, in a namespace and database of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Streams } from '@maestro/contracts';
+import { connectBus, type Bus } from '@maestro/bus';
+import { createSilentLogger } from '@maestro/runtime';
+import { LocalCluster, MigratingServices, ServiceNames, createDatabase, dropDatabase, freePort, prepareSampleRepo } from '@maestro/cli';
+import { testServerUrl, testServers } from '@maestro/testing';
+
+export const repoRoot = resolve(__dirname, '../..');
+
+/** A running cluster and what a test needs to talk to it. */
+export interface E2eCluster {
+  cluster: LocalCluster;
+  gateway: string;
+  repo: string;
+  baseSha: string;
+  /** A bus connection in the cluster's namespace, for watching events. */
+  bus: Bus;
+  stop(): Promise<void>;
+}
+
+/** Starts every service (with `executors` executor processes) on a fresh sample repository. */
+export async function startE2eCluster(options: { scriptPath: string; executors: number; executorConcurrency?: number }): Promise<E2eCluster> {
+  const id = randomUUID().replace(/-/g, '').slice(0, 8);
+  const namespace = `e2e${id}`;
+  const dbName = `maestro_e2e_${id}`;
+  const databaseUrl = await createDatabase(testServerUrl(), dbName);
+  const { repo, baseSha } = prepareSampleRepo(repoRoot);
+  const logDir = join(repoRoot, '.demo', 'e2e-logs', id);
+  const cluster = new LocalCluster({
+    root: repoRoot,
+    logDir,
+    env: {
+      MAESTRO_NATS_URL: testServers.natsUrl,
+      MAESTRO_NATS_NAMESPACE: namespace,
+      MAESTRO_DATABASE_URL: databaseUrl,
+      MAESTRO_REDIS_URL: testServers.redisUrl,
+      MAESTRO_LOCK_KEY_PREFIX: `maestro:${namespace}:lock:`,
+      MAESTRO_STRATEGIC_MODEL: 'scripted',
+      MAESTRO_TACTICAL_MODEL: 'scripted',
+      MAESTRO_SCRIPT_PATH: options.scriptPath,
+      MAESTRO_LOG_LEVEL: 'debug',
+    },
+  });
+  const bus = await connectBus({ url: testServers.natsUrl, name: 'e2e-watch', logger: createSilentLogger(), namespace });
+  await bus.ensureStreams();
+  const stop = async (): Promise<void> => {
+    await cluster.stopAll();
+    for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
+    await bus.close();
+    await dropDatabase(testServerUrl(), dbName);
+    rmSync(repo, { recursive: true, force: true });
+  };
+  try {
+    await cluster.allocatePorts();
+    for (const name of MigratingServices) await cluster.migrate(name);
+    for (const name of ServiceNames) {
+      if (name !== 'executor') {
+        await cluster.start(name);
+        continue;
+      }
+      for (let i = 1; i <= options.executors; i++) {
+        const addr = i === 1 ? cluster.addresses.get('executor')! : `127.0.0.1:${await freePort()}`;
+        await cluster.start('executor', {
+          label: `executor-${i}`,
+          extraEnv: {
+            MAESTRO_EXECUTOR_GRPC_ADDR: addr,
+            MAESTRO_EXECUTOR_ID: `executor-${i}`,
+            MAESTRO_EXECUTOR_CONCURRENCY: String(options.executorConcurrency ?? 2),
+          },
+        });
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { cluster, gateway: `http://127.0.0.1:${cluster.gatewayPort}`, repo, baseSha, bus, stop };
+}
+
+/** POSTs JSON and returns the parsed body, failing the test on a non-2xx status. */
+export async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** GETs JSON. */
+export async function getJson(url: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Polls `GET /v1/tasks/:id` until the task reaches a final status. */
+export async function waitForTaskEnd(gateway: string, taskId: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const task = await getJson(`${gateway}/v1/tasks/${taskId}`);
+    if (['succeeded', 'failed', 'cancelled'].includes(String(task['status']))) return task;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${String(task['status'])} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

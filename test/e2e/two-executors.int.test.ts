@@ -1,0 +1,93 @@
+/**
+ * Scaling out: two executor processes share one durable work queue; a plan of several
+ * subtasks is carried out with every subtask done exactly once (one result, one commit each).
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Subjects, WorkFinishedEventSchema, type WorkFinishedEvent } from '@maestro/contracts';
+import { postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+
+jest.setTimeout(180_000);
+
+const SUBTASKS = 5;
+
+/** A script whose plan has SUBTASKS subtasks, each writing, testing and committing one file. */
+function writeScript(): string {
+  const names = Array.from({ length: SUBTASKS }, (_, i) => `part${i + 1}`);
+  const plan = {
+    subtasks: names.map((n, i) => ({
+      id: `s${i + 1}`,
+      title: `Create src/${n}.js`,
+      instructions: `Export ${n}() returning ${i + 1}, with test/${n}.test.js.`,
+      files: [`src/${n}.js`, `test/${n}.test.js`],
+    })),
+  };
+  const code = names.map((n, i) => ({
+    name: `code-${n}`,
+    when: { intent: 'code', contains: `Create src/${n}.js` },
+    turns: [
+      {
+        toolCalls: [
+          { name: 'fs.write', arguments: { path: `src/${n}.js`, content: `export function ${n}() {\n  return ${i + 1};\n}\n` } },
+          {
+            name: 'fs.write',
+            arguments: {
+              path: `test/${n}.test.js`,
+              content: `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${n} } from '../src/${n}.js';\n\ntest('${n}', () => assert.equal(${n}(), ${i + 1}));\n`,
+            },
+          },
+        ],
+      },
+      { toolCalls: [{ name: 'exec', arguments: { argv: ['node', '--test', `test/${n}.test.js`] } }] },
+      { toolCalls: [{ name: 'git.commit', arguments: { message: `Add ${n}`, paths: [`src/${n}.js`, `test/${n}.test.js`] } }] },
+      { content: `Added ${n}.` },
+    ],
+  }));
+  const script = {
+    description: 'e2e: several subtasks over two executors',
+    rules: [
+      { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
+      ...code,
+      { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'all parts added' }) }] },
+    ],
+  };
+  const path = join(mkdtempSync(join(tmpdir(), 'maestro-e2e-script-')), 'script.json');
+  writeFileSync(path, JSON.stringify(script));
+  return path;
+}
+
+let e2e: E2eCluster;
+
+beforeAll(async () => {
+  // One subtask at a time per executor, so the queue has to spread the work over both.
+  e2e = await startE2eCluster({ scriptPath: writeScript(), executors: 2, executorConcurrency: 1 });
+});
+
+afterAll(async () => {
+  await e2e?.stop();
+});
+
+it('does every subtask exactly once across two executors', async () => {
+  const finished: WorkFinishedEvent[] = [];
+  const sub = e2e.bus.subscribe(Subjects.workFinished, WorkFinishedEventSchema, (event) => finished.push(event));
+
+  const task = await postJson(`${e2e.gateway}/v1/tasks`, { goal: 'Add the numbered parts, with tests.', repoPath: e2e.repo });
+  const done = await waitForTaskEnd(e2e.gateway, String(task['id']));
+  // Events published just before the task ended may still be in flight to this subscriber.
+  await new Promise((r) => setTimeout(r, 500));
+  sub.unsubscribe();
+
+  expect(done['status']).toBe('succeeded');
+  const bySubtask = new Map<string, number>();
+  for (const event of finished) bySubtask.set(event.subtaskId, (bySubtask.get(event.subtaskId) ?? 0) + 1);
+  expect([...bySubtask.keys()].sort()).toEqual(Array.from({ length: SUBTASKS }, (_, i) => `s${i + 1}`));
+  expect([...bySubtask.values()].every((n) => n === 1)).toBe(true);
+  expect(finished.every((e) => e.ok)).toBe(true);
+  expect(new Set(finished.map((e) => e.executorId))).toEqual(new Set(['executor-1', 'executor-2']));
+
+  const commits = execFileSync('git', ['log', '--format=%s', `${e2e.baseSha}..HEAD`], { cwd: e2e.repo, encoding: 'utf8' }).trim().split('\n');
+  expect(commits.sort()).toEqual(Array.from({ length: SUBTASKS }, (_, i) => `Add part${i + 1}`).sort());
+  for (let i = 1; i <= SUBTASKS; i++) expect(existsSync(join(e2e.repo, `src/part${i}.js`))).toBe(true);
+});
