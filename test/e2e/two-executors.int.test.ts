@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subjects, WorkFinishedEventSchema, type WorkFinishedEvent } from '@maestro/contracts';
+import { HealthClient, HealthCheckResponse_ServingStatus as Serving, Subjects, WorkFinishedEventSchema, type WorkFinishedEvent } from '@maestro/contracts';
+import { createGrpcClient } from '@maestro/runtime';
 import { postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
 
 jest.setTimeout(180_000);
@@ -90,4 +91,26 @@ it('does every subtask exactly once across two executors', async () => {
   const commits = execFileSync('git', ['log', '--format=%s', `${e2e.baseSha}..HEAD`], { cwd: e2e.repo, encoding: 'utf8' }).trim().split('\n');
   expect(commits.sort()).toEqual(Array.from({ length: SUBTASKS }, (_, i) => `Add part${i + 1}`).sort());
   for (let i = 1; i <= SUBTASKS; i++) expect(existsSync(join(e2e.repo, `src/part${i}.js`))).toBe(true);
+});
+
+it('every service process answers grpc.health.v1 Check and Watch with SERVING', async () => {
+  const processes = e2e.cluster.running.filter((p) => !p.label.endsWith('-migrate'));
+  expect(new Set(processes.map((p) => p.name)).size).toBe(7);
+  for (const proc of processes) {
+    const client = createGrpcClient(HealthClient, proc.grpcAddr, { deadlineMs: 5000 });
+    try {
+      expect((await client.call.check({ service: '' })).status).toBe(Serving.SERVING);
+      const first = await new Promise<Serving>((resolve, reject) => {
+        const call = client.raw.watch({ service: '' }, client.metadata());
+        call.once('data', (m: { status: Serving }) => {
+          resolve(m.status);
+          call.cancel();
+        });
+        call.once('error', (err: { code?: number }) => (err.code === 1 ? undefined : reject(err)));
+      });
+      expect(first).toBe(Serving.SERVING);
+    } finally {
+      client.close();
+    }
+  }
 });

@@ -78,7 +78,9 @@ it('a malformed payload is dead-lettered with its reason and never reaches the h
   });
   const dlq: Array<{ reason: string | undefined; subject: string | undefined }> = [];
   const sub = bus.connection.subscribe(bus.namespace.subject(Subjects.deadLetter(Subjects.subtaskWork)), {
-    callback: (_err, msg) => dlq.push({ reason: msg.headers?.get(DeadLetterHeaders.reason), subject: msg.headers?.get(DeadLetterHeaders.originalSubject) }),
+    callback: (_err, msg) => {
+      dlq.push({ reason: msg.headers?.get(DeadLetterHeaders.reason), subject: msg.headers?.get(DeadLetterHeaders.originalSubject) });
+    },
   });
   await bus.publish(Subjects.subtaskWork, { id: 'not a number' });
   await bus.publish(Subjects.subtaskWork, { id: 7 });

@@ -18,7 +18,7 @@ runService(
     const telemetry = initTelemetry({ serviceName: 'executor', otlpEndpoint: config.otlpEndpoint });
     lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
 
-    const bus = await connectBus({ url: config.natsUrl, name: `executor-${config.executorId}`, logger });
+    const bus = await connectBus({ url: config.natsUrl, name: `executor-${config.executorId}`, logger, namespace: config.natsNamespace });
     lifecycle.onShutdown('bus', () => bus.close());
     await bus.ensureStreams();
 

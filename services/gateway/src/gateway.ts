@@ -14,6 +14,7 @@ import { createGrpcClient, createGrpcServer, type Logger } from '@maestro/runtim
 import type { AddressInfo } from 'node:net';
 import { buildGatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
+import { namedUpstream } from './transport/grpc/named-upstream.js';
 import { createUpstreamHealthProbe } from './transport/grpc/upstream-health.js';
 import { subscribeToEvents } from './transport/nats/event-subscriber.js';
 import { RunEventHub } from './transport/nats/run-event-hub.js';
@@ -21,8 +22,6 @@ import { RunEventHub } from './transport/nats/run-event-hub.js';
 /** Options for {@link startGateway} besides the configuration. */
 export interface StartGatewayOptions {
   logger: Logger;
-  /** Bus namespace (subject prefix) to use; tests set one so runs don't see each other. @default '' */
-  busNamespace?: string;
 }
 
 /** A started gateway. */
@@ -57,7 +56,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       url: config.natsUrl,
       name: 'gateway',
       logger,
-      ...(options.busNamespace ? { namespace: options.busNamespace } : {}),
+      // Tests (and several installations on one NATS) set MAESTRO_NATS_NAMESPACE.
+      namespace: config.natsNamespace,
     });
     stops.push({ name: 'nats', stop: () => bus.close() });
 
@@ -82,9 +82,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     stops.push({ name: 'grpc server', stop: () => grpcServer.shutdown() });
 
     const app = buildGatewayApp({
-      orchestrator: orchestrator.call,
-      workflow: workflow.call,
-      memory: memory.call,
+      orchestrator: namedUpstream('orchestrator', orchestrator.call),
+      workflow: namedUpstream('workflow-engine', workflow.call),
+      memory: namedUpstream('memory', memory.call),
       events: hub,
       health: createUpstreamHealthProbe({
         natsConnected: () => bus.connected,

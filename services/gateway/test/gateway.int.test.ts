@@ -2,7 +2,8 @@
  * The gateway against real neighbours: its production wiring (`startGateway`: real gRPC
  * clients, real NATS subscription, real HTTP listener) talking to real gRPC servers on
  * 127.0.0.1 that play the orchestrator, workflow-engine and memory with test data, and to the
- * real NATS server for live events. A random bus namespace keeps this run's events private.
+ * real NATS server for live events. A random bus namespace (MAESTRO_NATS_NAMESPACE) keeps this
+ * run's events private.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -244,6 +245,7 @@ beforeAll(async () => {
 
   const config = loadConfig(gatewayConfigSpec, {
     MAESTRO_LOG_LEVEL: 'silent',
+    MAESTRO_NATS_NAMESPACE: namespace,
     MAESTRO_GATEWAY_PORT: '0',
     MAESTRO_GATEWAY_HOST: '127.0.0.1',
     MAESTRO_GATEWAY_GRPC_ADDR: '127.0.0.1:0',
@@ -251,7 +253,7 @@ beforeAll(async () => {
     MAESTRO_WORKFLOW_ENGINE_GRPC_ADDR: `127.0.0.1:${workflowPort}`,
     MAESTRO_MEMORY_GRPC_ADDR: `127.0.0.1:${memoryPort}`,
   });
-  gateway = await startGateway(config, { logger, busNamespace: namespace });
+  gateway = await startGateway(config, { logger });
   base = `http://127.0.0.1:${gateway.httpPort}`;
 });
 
@@ -455,7 +457,7 @@ describe('runs', () => {
   it('answers an unknown run stream with a 404 JSON error', async () => {
     const response = await fetch(`${base}/v1/runs/no-such-run/events`);
     expect(response.status).toBe(404);
-    expect((await response.json()).error.code).toBe('RUN_NOT_FOUND');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('RUN_NOT_FOUND');
   });
 });
 
@@ -518,5 +520,16 @@ describe('health', () => {
     const { status, json } = await get('/v2/nothing');
     expect(status).toBe(404);
     expect(json.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
+
+// Last: it stops the memory server for good.
+describe('an upstream that is down', () => {
+  it('answers 503 naming the service, and the gateway stays up', async () => {
+    await memoryServer.shutdown();
+    const { status, json } = await post('/v1/memories', { project: 'demo', kind: 'project', content: 'monorepo' });
+    expect(status).toBe(503);
+    expect(json.error.message).toMatch(/^memory is unavailable/);
+    expect((await get('/healthz')).status).toBe(200);
   });
 });

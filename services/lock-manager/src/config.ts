@@ -9,6 +9,7 @@ import type { ConfigOf } from '@maestro/runtime';
 export const lockManagerConfigSpec = {
   logLevel: commonEnv.logLevel,
   natsUrl: commonEnv.natsUrl,
+  natsNamespace: commonEnv.natsNamespace,
   redisUrl: commonEnv.redisUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.lockManager,

@@ -23,7 +23,7 @@ runService('lock-manager', async (lifecycle) => {
     await redis.quit();
   });
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'lock-manager', logger });
+  const bus = await connectBus({ url: config.natsUrl, name: 'lock-manager', logger, namespace: config.natsNamespace });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 

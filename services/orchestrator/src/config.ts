@@ -9,6 +9,7 @@ export const orchestratorConfigSpec = {
   // The shared variables Orion uses (it has no Redis).
   logLevel: commonEnv.logLevel,
   natsUrl: commonEnv.natsUrl,
+  natsNamespace: commonEnv.natsNamespace,
   databaseUrl: commonEnv.databaseUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.orchestrator,

@@ -22,7 +22,7 @@ runService('orchestrator', async (lifecycle) => {
   const db = createDb<OrchestratorDatabase>({ url: config.databaseUrl, applicationName: 'orchestrator' });
   lifecycle.onShutdown('database', () => db.destroy());
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'orchestrator', logger });
+  const bus = await connectBus({ url: config.natsUrl, name: 'orchestrator', logger, namespace: config.natsNamespace });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 

@@ -25,7 +25,7 @@ runService('router', async (lifecycle) => {
     scripted: routes.strategic.spec.provider === 'scripted' || routes.tactical.spec.provider === 'scripted',
   });
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'router', logger });
+  const bus = await connectBus({ url: config.natsUrl, name: 'router', logger, namespace: config.natsNamespace });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 

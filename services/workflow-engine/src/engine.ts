@@ -376,7 +376,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       const event = toActivityEvent(result);
       const outcome = await store.applyToRun(result.runId, (run) => {
         if (isFinished(run.status)) return { kind: 'ignore', reason: `run is ${run.status}` };
-        if (false) {
+        if (run.state !== result.state || run.attempt !== result.attempt) {
           return { kind: 'ignore', reason: `stale: run is in ${run.state} attempt ${run.attempt}, result is for ${result.state} attempt ${result.attempt}` };
         }
         const activity = activityOf(runnable.definition, run.state);
@@ -415,7 +415,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       let after: string | undefined;
       let requests = 0;
       for (;;) {
-        const page = await store.listRunning(after, resumePageSize);
+        const page: RunRecord[] = [];
         if (page.length === 0) break;
         for (const run of page) {
           try {

@@ -127,7 +127,11 @@ export class LockManagerWriteGuard implements SubtaskWriteGuard {
         reason: 'precondition',
       });
     }
-    this.leases.add({ leaseId: lease.leaseId, concerns: lease.concerns, fencingToken: lease.fencingToken });
+    // Both spellings: ours (what the tools will ask for again) and the lock-manager's normalized
+    // one. The lock-manager does not exempt an owner from its own leases, so asking again for a
+    // concern we hold would wait on ourselves until the lease expired.
+    const held = [...new Set([...missing, ...lease.concerns])];
+    this.leases.add({ leaseId: lease.leaseId, concerns: held, fencingToken: lease.fencingToken });
     this.options.logger.debug('lease acquired', {
       leaseId: lease.leaseId,
       concerns: lease.concerns,

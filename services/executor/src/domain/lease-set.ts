@@ -2,7 +2,8 @@
  * Bookkeeping of the lock leases one subtask holds. The agent's write tools ask for their
  * concerns before every write; most writes touch something already locked (the same file
  * again, the repo's git index on every commit), and asking the lock-manager again for a concern
- * we hold would at best waste a call and at worst wait on our own lease.
+ * we hold would wait on our own lease (the lock-manager does not exempt an owner from its own
+ * leases) until the wait ran out.
  */
 
 /** A lease granted by the lock-manager, as the executor keeps it. */

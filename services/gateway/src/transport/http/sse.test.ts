@@ -8,6 +8,7 @@ import { OpenStreams, eventNameOf, streamRunEvents } from './sse.js';
 
 /** Just enough of a ServerResponse to watch what the stream writes. */
 class FakeResponse extends EventEmitter {
+  destroyed = false;
   status = 0;
   headers: Record<string, string> = {};
   written = '';
@@ -194,6 +195,27 @@ describe('streamRunEvents', () => {
     expect(hub.watchedRuns).toBe(0);
     jest.advanceTimersByTime(60_000);
     expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
+  });
+
+  it('stops listening when the client left while the history was being read', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: {
+        getRun: async () => {
+          response.destroyed = true;
+          response.emit('close');
+          return run('running', [1]);
+        },
+      },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    expect(hub.watchedRuns).toBe(0);
+    expect(response.written).toBe('');
   });
 
   it('ends every open stream when the gateway shuts down', async () => {

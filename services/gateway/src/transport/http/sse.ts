@@ -118,6 +118,11 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   }
 
   reply.hijack();
+  if (reply.raw.destroyed) {
+    // The client left while the history was being read; its 'close' has already fired.
+    unlisten();
+    return;
+  }
   const writer = new SseWriter(reply.raw);
   let heartbeat: NodeJS.Timeout | undefined;
   let forget: () => void = () => undefined;
