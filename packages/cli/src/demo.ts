@@ -197,7 +197,12 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       watchdog,
     );
 
-    const finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`);
+    // The run has ended; Orion learns it from the run's events, so the task may lag a moment.
+    let finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`);
+    for (let i = 0; i < 100 && !['succeeded', 'failed', 'cancelled'].includes(String(finalTask['status'])); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`);
+    }
     const run = await getJson(`${gateway}/v1/runs/${runId}`);
     const history = (run['history'] as Array<Record<string, unknown>> | undefined) ?? [];
     const states = [String(history[0]?.['fromState'] ?? ''), ...history.map((h) => String(h['toState']))].filter(Boolean);

@@ -54,6 +54,20 @@ export const SubtaskWorkSchema = z.object({
   repoPath: z.string().min(1),
   testCommand: z.array(z.string()),
   project: z.string(),
+  /**
+   * `code` (also when absent): run the agent loop in `repoPath`. `probe`: a canary that goes
+   * through the whole executor path (idempotency check, result store, result publish, ack) but
+   * does no work, so operators and `bench/queue` can measure the queue without a model; a probe
+   * never runs the agent loop nor touches `repoPath`. Optional rather than defaulted, so
+   * producers of code work need not name it.
+   */
+  kind: z.enum(['code', 'probe']).optional(),
+  /** Probe only: how long the "work" takes (simulates long work). @default 0 */
+  probeWorkMs: z.number().int().min(0).max(60_000).optional(),
+  /** Probe only: when true every delivery fails with a retryable error (a poison item for drills). */
+  probeFail: z.boolean().optional(),
+  /** Probe only: when the producer sent it (epoch ms, fractional allowed), so the result can report pick-up latency. */
+  probeSentAt: z.number().nonnegative().optional(),
 });
 export type SubtaskWork = z.infer<typeof SubtaskWorkSchema>;
 

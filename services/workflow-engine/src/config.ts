@@ -6,11 +6,15 @@ import { commonEnv, env, grpcAddrEnv, loadConfig, type ConfigOf } from '@maestro
 
 /** The engine's configuration spec (also rendered into the README's table). */
 export const workflowEngineConfigSpec = {
-  ...commonEnv,
+  logLevel: commonEnv.logLevel,
+  natsUrl: commonEnv.natsUrl,
+  natsNamespace: commonEnv.natsNamespace,
+  databaseUrl: commonEnv.databaseUrl,
+  otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.workflowEngine,
-  busNamespace: env.string('MAESTRO_BUS_NAMESPACE', {
-    default: '',
-    doc: 'prefix for NATS subjects, streams and consumers (lets test runs share a server); empty in production',
+  migrateOnStart: env.bool('MAESTRO_WORKFLOW_ENGINE_MIGRATE_ON_START', {
+    default: true,
+    doc: 'apply pending migrations of the workflow schema at start (false when an init container runs migrate.js)',
   }),
   resultConcurrency: env.int('MAESTRO_WORKFLOW_ENGINE_RESULT_CONCURRENCY', {
     default: 4,

@@ -415,7 +415,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       let after: string | undefined;
       let requests = 0;
       for (;;) {
-        const page: RunRecord[] = [];
+        const page = await store.listRunning(after, resumePageSize);
         if (page.length === 0) break;
         for (const run of page) {
           try {

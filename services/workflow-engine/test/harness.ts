@@ -3,7 +3,7 @@
  * consumers on the shared server), an engine wired as `main.ts` wires it, and a stand-in for
  * the orchestrator that collects activity requests and publishes activity results.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { connectBus, type Bus, type WorkConsumer } from '@maestro/bus';
 import {
   ActivityRequestSchema,
@@ -17,13 +17,12 @@ import {
   type RunEvent,
 } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
+import { testNamespace, testServers } from '@maestro/testing';
 import { createWorkflowEngine, type RunEventsPublisher, type WorkflowEngine, type WorkflowEngineDeps } from '../src/engine.js';
 import { PostgresRunStore } from '../src/store/postgres-run-store.js';
 import { startActivityResultSubscriber } from '../src/transport/nats/activity-result.subscriber.js';
 import { NatsRunEventsPublisher } from '../src/transport/nats/run-events.publisher.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
-
-export const NATS_URL = 'nats://127.0.0.1:4222';
 
 /** A queue that test code awaits items from, with a clear failure when one never comes. */
 export class Inbox<T> {
@@ -80,8 +79,8 @@ export interface Environment {
 /** Creates the database, the namespaced streams and the orchestrator stand-in. */
 export async function createEnvironment(): Promise<Environment> {
   const scratch = await createScratchDatabase();
-  const namespace = `we-test-${randomBytes(4).toString('hex')}`;
-  const bus = await connectBus({ url: NATS_URL, name: `workflow-engine-test-${namespace}`, logger: createSilentLogger(), namespace, streamLimits: { storage: 'memory' } });
+  const namespace = testNamespace('we');
+  const bus = await connectBus({ url: testServers.natsUrl, name: `workflow-engine-test-${namespace}`, logger: createSilentLogger(), namespace, streamLimits: { storage: 'memory' } });
   await bus.ensureStreams();
   const requests = new Inbox<ActivityRequest>();
   const runEvents = new Inbox<RunEvent & { subject: string }>();

@@ -1,10 +1,12 @@
 /**
  * Handles one coding subtask from the executor work queue: idempotency first (a stored result
  * is re-published, never redone), then the agent loop in the subtask's repository under the
- * lock-manager's write guard, then the result, stored before it is published.
+ * lock-manager's write guard, then the result, stored before it is published. Probe work
+ * (`kind: 'probe'`) takes the same path with nothing (or a sleep) in place of the agent loop.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import {
   createDefaultToolRegistry,
   runAgentLoop,
@@ -16,6 +18,7 @@ import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
 import { OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import type { ExecutorStats } from '../domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkPublisher, WorkResultStore } from '../domain/ports.js';
+import { isProbe, toProbeResult } from '../domain/probe.js';
 import { toFailedResult, toSubtaskResult, toWorkFinishedEvent, toWorkStepEvent } from '../domain/subtask-result.js';
 import { buildTaskText } from '../domain/task-text.js';
 import { TransientFailureWatch } from '../domain/transient-model-failure.js';
@@ -53,7 +56,11 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   tools?: ToolRegistry;
   /** @default the agent's system prompt */
   systemPrompt?: string;
-  /** @default systemClock */
+  /**
+   * Time for retries, result times and probe timing. When not given, probe pick-up times use
+   * the sub-millisecond wall clock (`performance.timeOrigin + performance.now()`).
+   * @default systemClock
+   */
   clock?: Clock;
 }
 
@@ -69,10 +76,13 @@ const DURABLE_WRITE_ATTEMPTS = 3;
 export class SubtaskWorker {
   private readonly tools: ToolRegistry;
   private readonly clock: Clock;
+  private readonly preciseNow: () => number;
 
   constructor(private readonly options: SubtaskWorkerOptions) {
     this.tools = options.tools ?? createDefaultToolRegistry();
     this.clock = options.clock ?? systemClock;
+    const clock = options.clock;
+    this.preciseNow = clock !== undefined ? () => clock.now() : () => performance.timeOrigin + performance.now();
   }
 
   /** Handles one delivery of a work item and returns the result published for it. */
@@ -89,8 +99,10 @@ export class SubtaskWorker {
     const { stats } = this.options;
     stats.started();
     try {
-      const result = await this.run(work, delivery, log);
-      await this.finish(result, log);
+      const probe = isProbe(work);
+      const result = probe ? await this.runProbe(work, delivery) : await this.run(work, delivery, log);
+      // Probes are canaries: their record is the result and the event, not an info line each.
+      await this.finish(result, log, probe ? 'debug' : 'info');
       return result;
     } finally {
       stats.ended();
@@ -174,6 +186,38 @@ export class SubtaskWorker {
     return toSubtaskResult(work, verdict, this.origin());
   }
 
+  /**
+   * A probe's "work": nothing, or a sleep of `probeWorkMs` (cut short, and handed back, by
+   * shutdown). It never builds a model or a write guard and never looks at `repoPath`.
+   */
+  private async runProbe(work: SubtaskWork, delivery: WorkDelivery): Promise<SubtaskResult> {
+    const startedAt = this.preciseNow();
+    if (work.probeFail === true) {
+      // The poison item for drills: retryable every time, so it walks the whole nak/backoff
+      // path to the dead-letter subject.
+      throw new OperationalError('PROBE_FAILED', 'probe work asked to fail (probeFail: true)');
+    }
+    const workMs = work.probeWorkMs ?? 0;
+    if (workMs > 0) await this.sleepUnlessAborted(workMs, delivery.signal);
+    if (delivery.signal?.aborted) throw handedBack(undefined);
+    return toProbeResult(work, { startedAt }, this.origin());
+  }
+
+  /** Sleeps on the clock, returning early when the signal aborts. */
+  private async sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal === undefined) return this.clock.sleep(ms);
+    if (signal.aborted) return;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      this.clock.sleep(ms),
+      new Promise<void>((resolve) => {
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  }
+
   private async onStep(work: SubtaskWork, step: AgentStep, delivery: WorkDelivery, log: Logger): Promise<void> {
     delivery.working();
     const event = toWorkStepEvent(work, step, this.options.executorId, new Date(this.clock.now()).toISOString());
@@ -186,7 +230,7 @@ export class SubtaskWorker {
   }
 
   /** Stores, then publishes: a crash in between is healed by the redelivery finding the stored result. */
-  private async finish(result: SubtaskResult, log: Logger): Promise<void> {
+  private async finish(result: SubtaskResult, log: Logger, level: 'info' | 'debug' = 'info'): Promise<void> {
     await this.durably('store result', () => this.options.results.put(result), log);
     await this.durably('publish result', () => this.options.publisher.publishResult(result), log);
     this.options.stats.recorded(result.ok);
@@ -195,7 +239,7 @@ export class SubtaskWorker {
     } catch (err) {
       log.warn('work finished event not published', { error: toMaestroError(err).message });
     }
-    log.info('result published', { ok: result.ok, failureReason: result.failureReason });
+    log[level]('result published', { ok: result.ok, failureReason: result.failureReason });
   }
 
   /** Retries a write the task depends on a few times before giving up (and having the work nak'ed). */

@@ -30,6 +30,7 @@ export const TransitionObjectSchema = z.strictObject({
   reenter: z.boolean().optional(),
   description: z.string().optional(),
 });
+/** A transition in its object spelling. */
 export type TransitionObject = z.infer<typeof TransitionObjectSchema>;
 
 /**
@@ -75,6 +76,7 @@ export const StateNodeSchema = z.strictObject({
   always: transitionSpec.optional(),
   meta: StateMetaSchema.optional(),
 });
+/** One state of a definition document. */
 export type StateNode = z.infer<typeof StateNodeSchema>;
 
 /** A whole definition document. */

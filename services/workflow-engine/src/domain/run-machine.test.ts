@@ -154,3 +154,28 @@ describe('eventless transitions', () => {
     expect(other).toMatchObject({ state: 'd', status: 'failed', entered: ['b', 'd'] });
   });
 });
+
+describe('event descriptors', () => {
+  it('supports XState wildcards: an exact match wins, then "activity.*", then "*"', () => {
+    const runnable: RunnableDefinition = {
+      definition: parseDefinition(
+        {
+          id: 'wild',
+          initial: 'a',
+          states: {
+            a: { on: { 'activity.done': 'exact', 'activity.*': 'partial', '*': 'any' } },
+            exact: { type: 'final' },
+            partial: { type: 'final' },
+            any: { type: 'final' },
+          },
+        },
+        defaultRegistries,
+      ),
+      registries: defaultRegistries,
+    };
+    const start = startRunMachine(runnable, {});
+    expect(step(runnable, start, { type: 'activity.done' }).state).toBe('exact');
+    expect(step(runnable, start, { type: 'activity.failed' }).state).toBe('partial');
+    expect(step(runnable, start, { type: 'CANCEL' }).state).toBe('any');
+  });
+});

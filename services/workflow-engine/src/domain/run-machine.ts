@@ -24,6 +24,7 @@ export const RunStatuses = {
   failed: 'failed',
   cancelled: 'cancelled',
 } as const;
+/** One of {@link RunStatuses}. */
 export type RunStatus = (typeof RunStatuses)[keyof typeof RunStatuses];
 
 /** True for the statuses a run never leaves. */

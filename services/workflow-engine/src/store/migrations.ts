@@ -3,6 +3,8 @@
  * `migrateToLatest` (run `node dist/migrate.js` before the service starts).
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { migrateToLatest } from '@maestro/db';
+import type { Logger } from '@maestro/runtime';
 
 /** The schema the workflow-engine owns; no other service reads it. */
 export const WORKFLOW_SCHEMA = 'workflow';
@@ -62,4 +64,19 @@ export const workflowMigrations: Record<string, Migration> = {
       await db.schema.dropSchema(WORKFLOW_SCHEMA).ifExists().cascade().execute();
     },
   },
+  '0002_definition_source': {
+    // jsonb orders object keys its own way; the source text keeps the author's order (states in
+    // the order they were written, which is how viewers lay them out). Null for older rows.
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.withSchema(WORKFLOW_SCHEMA).alterTable('definitions').addColumn('source', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.withSchema(WORKFLOW_SCHEMA).alterTable('definitions').dropColumn('source').execute();
+    },
+  },
 };
+
+/** Applies every pending workflow migration; returns the names applied. Safe to run concurrently. */
+export function migrateWorkflowSchema(db: Kysely<any>, logger: Logger): Promise<string[]> {
+  return migrateToLatest(db, { schema: WORKFLOW_SCHEMA, migrations: workflowMigrations, logger });
+}

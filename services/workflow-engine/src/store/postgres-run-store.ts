@@ -10,7 +10,8 @@ import type { DefinitionsTable, HistoryTable, RunsTable, WorkflowDatabase } from
 
 
 function toDefinition(row: Selectable<DefinitionsTable>): DefinitionRecord {
-  return { name: row.name, version: row.version, definition: row.definition, hash: row.hash, createdAt: row.created_at };
+  const definition = row.source === null ? row.definition : (JSON.parse(row.source) as Record<string, unknown>);
+  return { name: row.name, version: row.version, definition, hash: row.hash, createdAt: row.created_at };
 }
 
 function toRun(row: Selectable<RunsTable>): RunRecord {
@@ -54,7 +55,7 @@ export class PostgresRunStore implements RunStore {
       if (latest !== undefined && latest.hash === hash) return { definition: toDefinition(latest), created: false };
       const row = await trx
         .insertInto('workflow.definitions')
-        .values({ name, version: (latest?.version ?? 0) + 1, definition: JSON.stringify(definition), hash })
+        .values({ name, version: (latest?.version ?? 0) + 1, definition: JSON.stringify(definition), source: JSON.stringify(definition), hash })
         .returningAll()
         .executeTakeFirstOrThrow();
       return { definition: toDefinition(row), created: true };

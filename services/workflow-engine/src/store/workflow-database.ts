@@ -13,6 +13,8 @@ export interface DefinitionsTable {
   name: string;
   version: number;
   definition: JSONColumnType<Record<string, unknown>>;
+  /** The definition's JSON text in the author's key order (jsonb reorders keys); null on old rows. */
+  source: string | null;
   /** sha256 of the canonical JSON; a save with the latest version's hash makes no new version. */
   hash: string;
   created_at: CreatedAt;

@@ -26,7 +26,7 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 export interface WorkflowDefinition {
   name: string;
   version: number;
-  /** The definition document (see docs/workflows.md). */
+  /** The definition document (see services/workflow-engine/README.md). */
   definition: { [key: string]: any } | undefined;
   createdAt: Date | undefined;
 }

@@ -1,0 +1,64 @@
+import { createSilentLogger, ManualClock } from '@maestro/runtime';
+import { EffectQueue, type Effect } from './effect-queue.js';
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A publish target that fails while `down` is true and records what got through. */
+function target() {
+  const state = { down: false, published: [] as string[], attempts: 0 };
+  const effect = (name: string): Effect => ({
+    description: name,
+    publish: async () => {
+      state.attempts++;
+      if (state.down) throw new Error('nats down');
+      state.published.push(name);
+    },
+  });
+  return { state, effect };
+}
+
+describe('EffectQueue', () => {
+  it('publishes in order and resolves once published', async () => {
+    const { state, effect } = target();
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock: new ManualClock() });
+    await queue.enqueue([effect('a'), effect('b')]);
+    expect(state.published).toEqual(['a', 'b']);
+    expect(queue.pending).toBe(0);
+  });
+
+  it('keeps retrying a failed publish, in order, without holding callers', async () => {
+    const clock = new ManualClock();
+    const { state, effect } = target();
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 1000 });
+    state.down = true;
+    await queue.enqueue([effect('a'), effect('b')]); // resolves after the first failed attempt
+    await queue.enqueue([effect('c')]); // resolves at once while the queue is failing
+    expect(state.published).toEqual([]);
+    expect(queue.pending).toBe(3);
+
+    clock.advance(1000);
+    await flush();
+    expect(state.attempts).toBe(2); // retried, still down
+    state.down = false;
+    clock.advance(1000);
+    await flush();
+    await flush();
+    expect(state.published).toEqual(['a', 'b', 'c']);
+    expect(queue.pending).toBe(0);
+  });
+
+  it('drops what is left on stop, without waiting for the backoff', async () => {
+    const clock = new ManualClock();
+    const { state, effect } = target();
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 60_000 });
+    state.down = true;
+    await queue.enqueue([effect('a')]);
+    await queue.stop();
+    expect(queue.pending).toBe(0);
+    state.down = false;
+    await queue.enqueue([effect('b')]);
+    clock.advance(60_000);
+    await flush();
+    expect(state.published).toEqual([]);
+  });
+});
