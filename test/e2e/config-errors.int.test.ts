@@ -16,16 +16,23 @@ function runService(name: string, env: Record<string, string>): { status: number
   return { status: result.status, stderr: `${result.stderr}${result.stdout}` };
 }
 
+/** A shared variable each service reads, with a value of the wrong kind. */
+const badUrl: Record<string, [string, string]> = {
+  memory: ['MAESTRO_DATABASE_URL', 'mysql://not-postgres'],
+};
+
 describe.each(ServiceNames.map((n) => [n]))('%s', (name) => {
-  it('exits 1 naming MAESTRO_NATS_URL when it is not a NATS URL', () => {
+  const [urlVariable, badValue] = badUrl[name] ?? ['MAESTRO_NATS_URL', 'http://not-nats'];
+
+  it('exits 1 naming a URL variable that has the wrong protocol', () => {
     const { status, stderr } = runService(name, {
-      MAESTRO_NATS_URL: 'http://not-nats',
+      [urlVariable]: badValue,
       MAESTRO_STRATEGIC_MODEL: 'scripted',
       MAESTRO_TACTICAL_MODEL: 'scripted',
       MAESTRO_SCRIPT_PATH: join(repoRoot, 'examples/scripts/demo-script.json'),
     });
     expect(status).toBe(1);
-    expect(stderr).toMatch(/MAESTRO_NATS_URL/);
+    expect(stderr).toContain(urlVariable);
   });
 
   it('exits 1 naming its gRPC address variable when it is malformed', () => {

@@ -227,7 +227,8 @@ describe('executor work queue with real executor processes', () => {
     expect(await leaving.exited).toEqual({ code: 0, signal: null });
     expect(leaving.logs.some((l) => l.msg === 'drain timed out; handing in-flight subtasks back')).toBe(true);
 
-    await startExecutor('q-staying', { concurrency: 2 });
+    const staying = await startExecutor('q-staying', { concurrency: 2 });
+    setTimeout(() => { console.log(leaving.output()); console.log(staying.output()); }, 15000);
     const got = await resultsFor(items);
     await settle();
     expect(results).toHaveLength(2);
