@@ -77,10 +77,6 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const subscription = await subscribeToEvents(bus, hub);
     stops.push({ name: 'event subscription', stop: () => subscription.unsubscribe() });
 
-    const grpcServer = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: [] });
-    const grpcPort = await grpcServer.start();
-    stops.push({ name: 'grpc server', stop: () => grpcServer.shutdown() });
-
     const app = buildGatewayApp({
       orchestrator: namedUpstream('orchestrator', orchestrator.call),
       workflow: namedUpstream('workflow-engine', workflow.call),
@@ -97,6 +93,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     await app.listen({ port: config.httpPort, host: config.httpHost });
     stops.push({ name: 'http', stop: () => app.close() });
     const httpPort = (app.server.address() as AddressInfo).port;
+
+    // Health turns SERVING only once HTTP is listening, so "healthy" means "ready for requests".
+    const grpcServer = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: [] });
+    const grpcPort = await grpcServer.start();
+    stops.push({ name: 'grpc server', stop: () => grpcServer.shutdown() });
     logger.info('gateway listening', { host: config.httpHost, httpPort, grpcPort });
 
     return { httpPort, grpcPort, stop };
