@@ -47,7 +47,7 @@ migrate: build
 	for s in workflow-engine orchestrator memory; do node services/$$s/dist/migrate.js || exit 1; done
 
 deploy-check:
-	@if [ -f deploy/check-consistency.mjs ]; then node deploy/check-consistency.mjs; fi
+	node deploy/check-consistency.mjs
 
 clean:
 	rm -rf packages/*/dist services/*/dist .demo

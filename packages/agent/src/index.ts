@@ -1,8 +1,10 @@
 /**
  * `@maestro/agent`: what a tactical worker runs. A tool registry (each tool declared once with
- * a schema and a risk class; every failure an observation, never a throw), the issue-2 tools
- * (`fs.read`, `fs.list`, `fs.write`, `exec`, `git.commit`) confined to the workspace, and the
- * agent loop that runs a model against them until the repository's tests decide.
+ * a schema and a risk class; every failure an observation, never a throw), the tools
+ * (`fs.read`, `fs.list`, `fs.write`, `fs.edit`, `fs.apply_patch`, `exec`, `git.commit`) confined
+ * to the workspace, the agent loop that runs a model against them until the repository's tests
+ * decide, and the output parsers that turn a text reply into edits (SEARCH/REPLACE blocks,
+ * unified diffs, whole files) for models that do not use tool calls.
  *
  * @example
  * import { createDefaultToolRegistry, runAgentLoop } from '@maestro/agent';
@@ -15,6 +17,11 @@
  *   writeGuard: { acquire: async (concerns) => locks.acquire(concerns) },
  * });
  * verdict.status; // 'succeeded' | 'failed' | 'stuck' | 'budget_exhausted'
+ *
+ * // A text reply with edit blocks instead of tool calls:
+ * const found = extractEdits(reply, { knownPaths: ['sum.js'] });
+ * if (!found.ok) tellModel(found.error.message);          // which block / line is malformed
+ * else await applyReplyEdits('/repos/demo', found.value.edits, { writeGuard });
  */
 export type { ChatModel, ChatModelRequest, ChatModelReply } from './chat-model.js';
 export { Concerns, type WriteGuard } from './write-guard.js';
@@ -35,6 +42,8 @@ export { fsListTool } from './tools/fs-list-tool.js';
 export { fsWriteTool } from './tools/fs-write-tool.js';
 export { execTool } from './tools/exec-tool.js';
 export { gitCommitTool } from './tools/git-commit-tool.js';
+export { fsEditTool } from './tools/fs-edit-tool.js';
+export { fsApplyPatchTool } from './tools/fs-apply-patch-tool.js';
 export { resolveWorkspacePath, type WorkspacePath, type ResolvePathOptions } from './workspace-path.js';
 export { runCommand, scrubEnvironment, type RunCommandOptions, type CommandResult } from './run-command.js';
 export {
@@ -44,3 +53,72 @@ export {
   type AgentStep,
   type AgentVerdict,
 } from './agent-loop.js';
+export {
+  extractEdits,
+  applyReplyEdits,
+  ReplyFormats,
+  type ReplyFormat,
+  type ReplyEdit,
+  type PatchEdit,
+  type ExtractedEdits,
+  type ExtractEditsOptions,
+  type ApplyReplyEditsOptions,
+  type AppliedReplyEdits,
+} from './edits/reply-edits.js';
+export { EditErrorCodes, editFailure, type EditErrorCode, type EditError, type EditResult } from './edits/edit-format-error.js';
+export {
+  parseSearchReplaceBlocks,
+  findFilename,
+  hasSearchReplaceMarkers,
+  type SearchReplaceEdit,
+  type ShellBlock,
+  type SearchReplaceBlock,
+  type SearchReplaceParseOptions,
+} from './edits/search-replace-parser.js';
+export {
+  parseWholeFileBlocks,
+  hasNamedFencedBlock,
+  stripQuotedWrapping,
+  previewWholeFileEdit,
+  FilenameSources,
+  type FilenameSource,
+  type WholeFileEdit,
+  type WholeFileParseOptions,
+} from './edits/whole-file-parser.js';
+export {
+  parseUnifiedDiff,
+  extractUnifiedDiffs,
+  looksLikeUnifiedDiff,
+  patchTargetPath,
+  applyFilePatch,
+  applyPatch,
+  createUnifiedDiff,
+  type DiffHunk,
+  type FilePatch,
+  type ParseDiffOptions,
+  type ApplyPatchOptions,
+  type HunkPlacement,
+  type AppliedPatch,
+} from './edits/unified-diff.js';
+export {
+  applySearchReplace,
+  EditMethods,
+  type EditMethod,
+  type SearchReplaceInput,
+  type AppliedEdit,
+  type ApplySearchReplaceOptions,
+} from './edits/apply-edit.js';
+export {
+  strReplace,
+  createTextEditor,
+  numberedLines,
+  type StrReplaceResult,
+  type TextEditor,
+  type TextEditorCommand,
+  type TextEditorResult,
+  type TextEditorOptions,
+} from './edits/str-replace.js';
+export { editWorkspace, type EditWorkspaceOptions, type FileOutcome, type NewContent } from './edits/edit-workspace.js';
+export { closestLines, findClosestWindow, type ClosestWindow, type ClosestLinesOptions } from './edits/closest-lines.js';
+export { similarityRatio, closestMatch, lineSimilarity } from './edits/similarity-ratio.js';
+export { fenceFor } from './edits/fence-line.js';

@@ -33,8 +33,8 @@ describe('tool registry', () => {
         additionalProperties: false,
       },
     });
-    expect(createDefaultToolRegistry().specs().map((s) => s.name)).toEqual(['fs.read', 'fs.list', 'fs.write', 'exec', 'git.commit']);
-    expect(createDefaultToolRegistry().definitions().map((d) => d.risk)).toEqual(['read', 'read', 'write', 'exec', 'write']);
+    expect(createDefaultToolRegistry().specs().map((s) => s.name)).toEqual(['fs.read', 'fs.list', 'fs.write', 'fs.edit', 'fs.apply_patch', 'exec', 'git.commit']);
+    expect(createDefaultToolRegistry().definitions().map((d) => d.risk)).toEqual(['read', 'read', 'write', 'write', 'write', 'exec', 'write']);
   });
 
   it('runs a valid call with defaults applied', async () => {

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSearchReplaceBlocks, type SearchReplaceBlock } from '../src/edits/search-replace-parser.js';
+import { parseSearchReplaceBlocks, type SearchReplaceBlock } from '../src/index.js';
 
 const EDITS = join(__dirname, '../../../../shared/corpora/edits');
 const AT20 = '@'.repeat(20);

@@ -159,7 +159,11 @@ export async function startWorkConsumer<T>(
         if (error instanceof UserError) {
           await deadLetter(msg, `${error.code}: ${error.message}`, payload);
         } else if (deliveryCount >= maxDeliver) {
-          await deadLetter(msg, `failed ${deliveryCount} times; last error ${error.code}: ${error.message}`, payload);
+          // An unexpected error's message is internal (driver text, a bug's details): the
+          // reason travels on to users in failed results, so it names only the code.
+          const last = error instanceof OperationalError ? `${error.code}: ${error.message}` : error.code;
+          log.error('giving up on message', { code: error.code, message: error.message, deliveries: deliveryCount });
+          await deadLetter(msg, `failed ${deliveryCount} times; last error ${last}`, payload);
         } else {
           const delay = backoff(deliveryCount);
           (error instanceof OperationalError ? log.warn : log.error).call(log, 'handler failed; will retry', {

@@ -8,4 +8,5 @@
  */
 export { createDb, type DbOptions } from './database.js';
 export { migrateToLatest, type MigrateOptions } from './migrate.js';
+export { runMigrationCommand, type MigrationCommandOptions } from './migration-command.js';
 export { sql, type Kysely, type Migration, type Transaction, type Selectable, type Insertable, type Updateable, type Generated, type ColumnType } from 'kysely';

@@ -94,6 +94,12 @@ export const env = {
       }
       return raw as V;
     }),
+  /** Text matching a pattern; `description` says what is allowed, for the error message. */
+  matching: (name: string, pattern: RegExp, description: string, options: EnvVarOptions<string>) =>
+    define(name, options, (raw) => {
+      if (!pattern.test(raw)) throw new Error(`expected ${description}, got "${raw}"`);
+      return raw;
+    }),
   /** A comma-separated list. */
   list: (name: string, options: EnvVarOptions<string[]>) =>
     define(name, options, (raw) =>
@@ -159,7 +165,7 @@ export const commonEnv = {
     protocols: ['nats:', 'tls:', 'ws:', 'wss:'],
     doc: 'NATS server with JetStream',
   }),
-  natsNamespace: env.string('MAESTRO_NATS_NAMESPACE', {
+  natsNamespace: env.matching('MAESTRO_NATS_NAMESPACE', /^[A-Za-z0-9_-]*$/, 'letters, digits, - and _', {
     default: '',
     doc: 'prefix for every NATS subject, stream and consumer (several installations on one NATS); empty in production',
   }),

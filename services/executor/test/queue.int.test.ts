@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { connectBus, type Bus, type WorkConsumer } from '@maestro/bus';
 import {
+  Consumers,
   DeadLetterHeaders,
   Streams,
   Subjects,
@@ -198,8 +199,11 @@ describe('executor work queue with real executor processes', () => {
     expect(dead?.header.get(DeadLetterHeaders.reason)).toContain('PROBE_FAILED');
     const dlqInfo = await bus.jsm.streams.info(bus.namespace.stream(Streams.deadLetter.name));
     expect(dlqInfo.state.messages).toBe(1);
-    // Nothing is left on the work queue.
-    expect((await bus.jsm.streams.info(bus.namespace.stream(Streams.work.name))).state.messages).toBe(0);
+    // Nothing is left waiting for the executors. (`num_ack_pending` is not checked: NATS
+    // before 2.10.4 ignores the bus's `+TERM <reason>`, so the poison item stays ack-pending
+    // there; see the executor README, "Known limits".)
+    const queue = await bus.jsm.consumers.info(bus.namespace.stream(Streams.work.name), bus.namespace.consumer(Consumers.executorWork));
+    expect(queue.num_pending).toBe(0);
   });
 
   it('on SIGTERM finishes the work it holds, then exits 0', async () => {
@@ -222,13 +226,15 @@ describe('executor work queue with real executor processes', () => {
     const items = Array.from({ length: 2 }, (_, i) => probe(i, { probeWorkMs: 4_000 }));
     await publishAll(items);
     await waitFor('both items in hand', async () => ((await leaving.status()).inFlight === 2 ? true : undefined));
+    // Already waiting for work when the handed-back items become deliverable again. (Also
+    // needed on NATS 2.9.10: a nak delay that expires while no pull request waits loses one
+    // message until ack_wait and delivers another twice; see bench/queue/README.md.)
+    await startExecutor('q-staying', { concurrency: 2 });
 
     leaving.signal('SIGTERM');
     expect(await leaving.exited).toEqual({ code: 0, signal: null });
     expect(leaving.logs.some((l) => l.msg === 'drain timed out; handing in-flight subtasks back')).toBe(true);
 
-    const staying = await startExecutor('q-staying', { concurrency: 2 });
-    setTimeout(() => { console.log(leaving.output()); console.log(staying.output()); }, 15000);
     const got = await resultsFor(items);
     await settle();
     expect(results).toHaveLength(2);

@@ -1,22 +1,15 @@
 /**
- * Applies the orchestrator's migrations to `MAESTRO_DATABASE_URL` and exits. Run before the
- * service starts (Kubernetes: an init container; locally `make migrate`).
+ * `node dist/migrate.js`: brings the `orchestrator` schema up to date and exits (0 done, 1 with
+ * the reason). Runs before the service: an init container in Kubernetes, `make migrate` locally.
  */
-import { createDb, migrateToLatest } from '@maestro/db';
-import { createLogger, runService } from '@maestro/runtime';
+import { runMigrationCommand } from '@maestro/db';
 import { loadOrchestratorConfig } from './config.js';
 import { orchestratorMigrations } from './store/migrations.js';
 import { ORCHESTRATOR_SCHEMA } from './store/schema.js';
 
-runService('orchestrator-migrate', async (lifecycle) => {
-  const config = loadOrchestratorConfig();
-  const logger = createLogger({ service: 'orchestrator-migrate', level: config.logLevel });
-  lifecycle.setLogger(logger);
-  const db = createDb({ url: config.databaseUrl, applicationName: 'orchestrator-migrate', maxConnections: 1 });
-  try {
-    await migrateToLatest(db, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger });
-  } finally {
-    await db.destroy();
-  }
-  process.exit(0);
+runMigrationCommand({
+  service: 'orchestrator',
+  schema: ORCHESTRATOR_SCHEMA,
+  migrations: orchestratorMigrations,
+  loadConfig: () => loadOrchestratorConfig(),
 });

@@ -27,6 +27,14 @@ export const EditErrorCodes = {
   fileState: 'file-state',
   /** The edit is well-formed but pointless or contradictory (e.g. old text equals new text). */
   invalidEdit: 'invalid-edit',
+  /** A command lacks a parameter it needs (e.g. `str_replace` without `old_str`). */
+  missingParameter: 'missing-parameter',
+  /** A parameter has a value that cannot work (a refused path, a line out of range, an unknown command). */
+  invalidParameter: 'invalid-parameter',
+  /** `undo_edit` on a file the editor has not changed. */
+  noHistory: 'no-history',
+  /** The write guard refused (a lock is held elsewhere) or writing failed; nothing was changed. */
+  writeFailed: 'write-failed',
 } as const;
 /** One of {@link EditErrorCodes}. */
 export type EditErrorCode = (typeof EditErrorCodes)[keyof typeof EditErrorCodes];

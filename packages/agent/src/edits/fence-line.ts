@@ -50,3 +50,18 @@ export function closesFence(line: string, opening: FenceOpening): boolean {
   for (const c of text) if (c !== char) return false;
   return true;
 }
+
+/**
+ * A backtick fence that can wrap `text` without being closed by it: three backticks, or one more
+ * than the longest run of backticks that starts a line in `text`. Use it when showing a file to a
+ * model, so the model can answer with the same fence.
+ *
+ * @example
+ * fenceFor('plain'); // '```'
+ * fenceFor('see:\n```\ncode\n```\n'); // '````'
+ */
+export function fenceFor(text: string): string {
+  let longest = 0;
+  for (const match of text.matchAll(/^[ \t]*(`{3,})/gm)) longest = Math.max(longest, match[1]?.length ?? 0);
+  return '`'.repeat(Math.max(3, longest + 1));
+}

@@ -1,14 +1,18 @@
 /**
- * Publishes what the executor produces: subtask results on the results work queue (deduplicated
- * on workId, so a re-published result is stored once) and work events for watchers.
+ * Publishes what the executor produces: subtask results on the results work queue (stored and
+ * acknowledged by the stream, deduplicated on workId, so a re-published result is stored once)
+ * and work events for watchers (published without waiting for the stream's ack).
  */
+import { tracedHeaders, type Namespace } from '@maestro/bus';
 import { Subjects, type SubtaskResult, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
 import type { WorkPublisher } from '../../domain/ports.js';
 
-/** The bus methods the publisher needs (a `Bus` from `@maestro/bus` has them). */
+/** The bus members the publisher needs (a `Bus` from `@maestro/bus` has them). */
 export interface BusPublishing {
   publish(subject: string, payload: unknown, options?: { msgId?: string }): Promise<void>;
-  publishEvent(subject: string, payload: unknown): Promise<void>;
+  /** The raw connection, for events sent without waiting for the stream's ack. */
+  readonly connection: { publish(subject: string, payload: string, options: { headers: ReturnType<typeof tracedHeaders> }): void };
+  readonly namespace: Pick<Namespace, 'subject'>;
 }
 
 /** A {@link WorkPublisher} over the bus. */
@@ -21,10 +25,21 @@ export class BusWorkPublisher implements WorkPublisher {
   }
 
   async publishStep(event: WorkStepEvent): Promise<void> {
-    await this.bus.publishEvent(Subjects.workStep, event);
+    this.emit(Subjects.workStep, event);
   }
 
   async publishFinished(event: WorkFinishedEvent): Promise<void> {
-    await this.bus.publishEvent(Subjects.workFinished, event);
+    this.emit(Subjects.workFinished, event);
+  }
+
+  /**
+   * Events are best-effort by design (a lost one is logged, never retried), so the executor
+   * does not wait for the events stream's ack: that round trip per agent step and per finished
+   * item would hold a work slot for nothing. The stream still stores what arrives; the
+   * connection keeps publish order, so a subtask's steps are stored before its result.
+   * Throws only when the connection is closed.
+   */
+  private emit(subject: string, event: unknown): void {
+    this.bus.connection.publish(this.bus.namespace.subject(subject), JSON.stringify(event), { headers: tracedHeaders() });
   }
 }
