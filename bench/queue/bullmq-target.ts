@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Completion, QueueTarget } from './target.js';
-import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from './worker-processes.js';
+import { startAll, startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from './worker-processes.js';
 
 const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'bullmq-worker.js');
 
@@ -52,7 +52,9 @@ export class BullMqTarget implements QueueTarget {
       BENCH_PREFIX: this.prefix,
       BENCH_CONCURRENCY: String(this.options.concurrency),
     };
-    this.processes = await Promise.all(Array.from({ length: workers }, () => startWorkerProcess([WORKER_MAIN], env, 'bullmq worker ready')));
+    this.processes = await startAll(Array.from({ length: workers }, () => startWorkerProcess([WORKER_MAIN], env, 'bullmq worker ready')), (started) => {
+      this.processes = started;
+    });
   }
 
   async enqueue(id: string, sentAt: number): Promise<void> {

@@ -13,7 +13,7 @@ import { Streams, Subjects, type SubtaskWork } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
 import type { Subscription } from '@nats-io/transport-node';
 import type { Completion, QueueTarget } from './target.js';
-import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from './worker-processes.js';
+import { startAll, startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from './worker-processes.js';
 
 const WORKSPACE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const EXECUTOR_MAIN = join(WORKSPACE_ROOT, 'services', 'executor', 'dist', 'main.js');
@@ -64,9 +64,9 @@ export class CodeMaestroTarget implements QueueTarget {
     });
     // e.g. BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the executors.
     const nodeArgs = (process.env.BENCH_EXECUTOR_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    this.processes = await Promise.all(
-      Array.from({ length: workers }, (_, i) => startWorkerProcess([...nodeArgs, EXECUTOR_MAIN], env(i), 'executor pulling work')),
-    );
+    this.processes = await startAll(Array.from({ length: workers }, (_, i) => startWorkerProcess([...nodeArgs, EXECUTOR_MAIN], env(i), 'executor pulling work')), (started) => {
+      this.processes = started;
+    });
   }
 
   async enqueue(id: string, sentAt: number): Promise<void> {

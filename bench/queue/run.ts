@@ -120,8 +120,8 @@ async function paced(target: QueueTarget, ratePerSecond: number, seconds: number
 
 async function measure(target: QueueTarget, workers: number): Promise<Measurement> {
   const tag = randomUUID().slice(0, 8);
-  await target.start(workers);
   try {
+    await target.start(workers);
     if (settings.warmupItems > 0) await burst(target, settings.warmupItems, `${tag}-warm`);
     const itemsPerSecond = await burst(target, settings.burstItems, `${tag}-burst`);
     const pickup = await paced(target, settings.ratePerSecond, settings.paceSeconds, `${tag}-paced`);

@@ -49,6 +49,24 @@ export async function startWorkerProcess(
   return { child, exited };
 }
 
+/**
+ * Waits for processes being started; when one fails, hands those that did start to
+ * `keepStarted` (so they are stopped like the others) and throws the first failure.
+ */
+export async function startAll(
+  starting: ReadonlyArray<Promise<WorkerProcess>>,
+  keepStarted: (started: WorkerProcess[]) => void,
+): Promise<WorkerProcess[]> {
+  const settled = await Promise.allSettled(starting);
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure !== undefined) {
+    keepStarted(started);
+    throw failure.reason;
+  }
+  return started;
+}
+
 /** Sends SIGTERM to each process, then SIGKILL to those still running after `graceMs`. */
 export async function stopWorkerProcesses(processes: readonly WorkerProcess[], graceMs = 10_000): Promise<void> {
   await Promise.all(

@@ -2,11 +2,19 @@
  * Scaling out: two executor processes share one durable work queue; a plan of several
  * subtasks is carried out with every subtask done exactly once (one result, one commit each).
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HealthClient, HealthCheckResponse_ServingStatus as Serving, Subjects, WorkFinishedEventSchema, type WorkFinishedEvent } from '@maestro/contracts';
+import {
+  HealthClient,
+  HealthCheckResponse_ServingStatus as Serving,
+  LockEventSchema,
+  Subjects,
+  WorkFinishedEventSchema,
+  type LockEvent,
+  type WorkFinishedEvent,
+} from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
 import { postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
 
@@ -73,12 +81,15 @@ afterAll(async () => {
 it('does every subtask exactly once across two executors', async () => {
   const finished: WorkFinishedEvent[] = [];
   const sub = e2e.bus.subscribe(Subjects.workFinished, WorkFinishedEventSchema, (event) => finished.push(event));
+  const grants: LockEvent[] = [];
+  const lockSub = e2e.bus.subscribe(Subjects.lockAcquired, LockEventSchema, (event) => grants.push(event));
 
   const task = await postJson(`${e2e.gateway}/v1/tasks`, { goal: 'Add the numbered parts, with tests.', repoPath: e2e.repo });
   const done = await waitForTaskEnd(e2e.gateway, String(task['id']));
   // Events published just before the task ended may still be in flight to this subscriber.
   await new Promise((r) => setTimeout(r, 500));
   sub.unsubscribe();
+  lockSub.unsubscribe();
 
   expect(done['status']).toBe('succeeded');
   const bySubtask = new Map<string, number>();
@@ -91,6 +102,19 @@ it('does every subtask exactly once across two executors', async () => {
   const commits = execFileSync('git', ['log', '--format=%s', `${e2e.baseSha}..HEAD`], { cwd: e2e.repo, encoding: 'utf8' }).trim().split('\n');
   expect(commits.sort()).toEqual(Array.from({ length: SUBTASKS }, (_, i) => `Add part${i + 1}`).sort());
   for (let i = 1; i <= SUBTASKS; i++) expect(existsSync(join(e2e.repo, `src/part${i}.js`))).toBe(true);
+
+  // Every file an agent wrote was locked through the lock-manager, by the executor that wrote
+  // it, and so was the repository's git index for each commit.
+  const repo = realpathSync(e2e.repo);
+  const lockedBy = new Map<string, string>();
+  for (const grant of grants) for (const concern of grant.concerns) lockedBy.set(concern, grant.owner);
+  for (const event of finished) {
+    const n = event.subtaskId.slice(1);
+    for (const file of [`src/part${n}.js`, `test/part${n}.test.js`]) {
+      expect(lockedBy.get(`file:${repo}/${file}`)).toMatch(new RegExp(`^executor:${event.executorId}:`));
+    }
+  }
+  expect(grants.filter((g) => g.concerns.includes(`git-index:${repo}`))).toHaveLength(SUBTASKS);
 });
 
 it('every service process answers grpc.health.v1 Check and Watch with SERVING', async () => {

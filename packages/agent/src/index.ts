@@ -65,7 +65,7 @@ export {
   type ApplyReplyEditsOptions,
   type AppliedReplyEdits,
 } from './edits/reply-edits.js';
-export { EditErrorCodes, editFailure, type EditErrorCode, type EditError, type EditResult } from './edits/edit-format-error.js';
+export { EditErrorCodes, type EditErrorCode, type EditError, type EditResult } from './edits/edit-format-error.js';
 export {
   parseSearchReplaceBlocks,
   findFilename,
@@ -120,5 +120,5 @@ export {
 } from './edits/str-replace.js';
 export { editWorkspace, type EditWorkspaceOptions, type FileOutcome, type NewContent } from './edits/edit-workspace.js';
 export { closestLines, findClosestWindow, type ClosestWindow, type ClosestLinesOptions } from './edits/closest-lines.js';
-export { similarityRatio, closestMatch, lineSimilarity } from './edits/similarity-ratio.js';
+export { similarityRatio, closestMatch } from './edits/similarity-ratio.js';
 export { fenceFor } from './edits/fence-line.js';

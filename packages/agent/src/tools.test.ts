@@ -38,7 +38,9 @@ describe('default tools', () => {
       expect(readFileSync(join(ws, 'src', 'sum.js'), 'utf8')).toBe('a\nb\nc\nd\n');
       expect(await tools.run(call('fs.read', { path: 'src/sum.js' }), context)).toEqual({ ok: true, output: 'a\nb\nc\nd\n' });
       expect(await tools.run(call('fs.read', { path: 'src/sum.js', startLine: 2, endLine: 3 }), context)).toEqual({ ok: true, output: 'b\nc' });
-      expect((await tools.run(call('fs.read', { path: 'src/sum.js', startLine: 3, endLine: 2 }), context)).output).toContain('endLine must not be before startLine');
+      expect((await tools.run(call('fs.read', { path: 'src/sum.js', startLine: 3, endLine: 2 }), context)).output).toBe(
+        'invalid arguments for fs.read: endLine: must not be before startLine (3), got 2',
+      );
       expect((await tools.run(call('fs.read', { path: 'src/missing.js' }), context)).output).toBe('src/missing.js does not exist');
       expect((await tools.run(call('fs.read', { path: 'src' }), context)).output).toContain('is not a file (it is a directory; use fs.list)');
     });

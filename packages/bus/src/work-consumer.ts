@@ -114,9 +114,9 @@ export async function startWorkConsumer<T>(
   }
 
   const consumer = await js.consumers.get(stream, durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
   let stopping = false;
   let inFlight = 0;
+  let batch: ConsumerMessages | undefined;
   const slotWaiters: Array<() => void> = [];
   const idleWaiters: Array<() => void> = [];
 
@@ -131,7 +131,9 @@ export async function startWorkConsumer<T>(
     if (options.onDeadLetter) {
       await options.onDeadLetter({ subject, reason, deliveries: msg.info.deliveryCount, payload, raw: msg.string() });
     }
-    msg.term(oneLine(reason).slice(0, 200));
+    // No reason argument: NATS servers before 2.10.4 ignore a term that carries one, leaving the
+    // message pending. The reason is in the dead letter's headers.
+    msg.term();
   };
 
   const handle = async (msg: JsMsg): Promise<void> => {
@@ -179,25 +181,42 @@ export async function startWorkConsumer<T>(
     });
   };
 
+  const settle = (msg: JsMsg): void => {
+    inFlight++;
+    void handle(msg)
+      .catch((err: unknown) => {
+        // Only reachable when publishing the dead letter itself failed: leave the message
+        // unacked so JetStream redelivers it after ack_wait.
+        logger.error('could not settle message', { err: err instanceof Error ? err.message : String(err) });
+      })
+      .finally(() => {
+        inFlight--;
+        slotWaiters.shift()?.();
+        if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
+      });
+  };
+
+  // Pull only as many messages as there are free slots: a message waiting in a client-side
+  // buffer has its ack timer running with nobody signalling progress, and would be redelivered
+  // to another replica while this one still holds it.
   const loop = (async () => {
-    for await (const msg of messages) {
-      if (stopping) {
-        msg.nak();
-        continue;
+    while (!stopping) {
+      while (inFlight >= concurrency && !stopping) await new Promise<void>((r) => slotWaiters.push(r));
+      if (stopping) break;
+      try {
+        batch = await consumer.fetch({ max_messages: concurrency - inFlight, expires: 5_000 });
+        for await (const msg of batch) {
+          if (stopping) {
+            msg.nak();
+            continue;
+          }
+          settle(msg);
+        }
+      } catch (err) {
+        if (stopping) break;
+        logger.warn('pull failed; retrying', { err: err instanceof Error ? err.message : String(err) });
+        await new Promise((r) => setTimeout(r, 1000));
       }
-      while (inFlight >= concurrency) await new Promise<void>((r) => slotWaiters.push(r));
-      inFlight++;
-      void handle(msg)
-        .catch((err: unknown) => {
-          // Only reachable when publishing the dead letter itself failed: leave the message
-          // unacked so JetStream redelivers it after ack_wait.
-          logger.error('could not settle message', { err: err instanceof Error ? err.message : String(err) });
-        })
-        .finally(() => {
-          inFlight--;
-          slotWaiters.shift()?.();
-          if (inFlight === 0) idleWaiters.splice(0).forEach((w) => w());
-        });
     }
   })();
 
@@ -207,7 +226,8 @@ export async function startWorkConsumer<T>(
     },
     async stop() {
       stopping = true;
-      await messages.close();
+      slotWaiters.splice(0).forEach((w) => w());
+      await batch?.close();
       await loop.catch(() => undefined);
       if (inFlight > 0) await new Promise<void>((r) => idleWaiters.push(r));
     },

@@ -91,7 +91,12 @@ export class ExecutorProcess {
     };
     const child = spawn(process.execPath, [EXECUTOR_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = new ExecutorProcess(options.executorId, child);
-    await proc.waitForLog('executor pulling work', 30_000);
+    try {
+      await proc.waitForLog('executor pulling work', 30_000);
+    } catch (err) {
+      await proc.dispose();
+      throw err;
+    }
     return proc;
   }
 

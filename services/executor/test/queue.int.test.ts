@@ -227,8 +227,8 @@ describe('executor work queue with real executor processes', () => {
     await publishAll(items);
     await waitFor('both items in hand', async () => ((await leaving.status()).inFlight === 2 ? true : undefined));
     // Already waiting for work when the handed-back items become deliverable again. (Also
-    // needed on NATS 2.9.10: a nak delay that expires while no pull request waits loses one
-    // message until ack_wait and delivers another twice; see bench/queue/README.md.)
+    // needed on NATS 2.9.10: nak delays that expire while no pull request waits lose one
+    // message until ack_wait and deliver another twice; see the README, "Known limits".)
     await startExecutor('q-staying', { concurrency: 2 });
 
     leaving.signal('SIGTERM');

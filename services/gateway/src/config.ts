@@ -26,7 +26,7 @@ export const gatewayConfigSpec = {
     default: 15_000,
     min: 1_000,
     max: 300_000,
-    doc: 'interval of the comment line that keeps idle server-sent-event streams open through proxies',
+    doc: 'interval of the comment line that keeps idle server-sent-event streams open through proxies; each beat also re-reads the run and ends the stream if it finished unseen',
   }),
 } as const;
 

@@ -18,6 +18,7 @@ import {
   OrchestratorServiceService,
   Streams,
   Subjects,
+  TaskLimits,
   WorkflowServiceService,
   type CancelTaskRequest,
   type GetRunRequest,
@@ -206,6 +207,9 @@ beforeAll(async () => {
   const runs = new Map<string, Run>([
     ['run-done', makeRun('run-done', 'done', 'done', [transition(1, '', 'intake'), transition(2, 'intake', 'done')])],
   ]);
+  // A run whose last transition and run.finished were lost on the way (core NATS drops while
+  // disconnected): the first read shows it running, every later one finished.
+  let lostFinishReads = 0;
   workflowServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.WorkflowService'], shutdownGraceMs: 500 });
   workflowServer.add(WorkflowServiceService, {
     getRun: unary(async (req: GetRunRequest) => {
@@ -215,6 +219,12 @@ beforeAll(async () => {
         await publisher.publish(Subjects.runTransitioned, runEvent('run-live', 2, 'intake', 'preflight'));
         await publisher.publish(Subjects.runTransitioned, runEvent('run-live', 3, 'preflight', 'plan'));
         return makeRun('run-live', 'running', 'preflight', [transition(1, '', 'intake'), transition(2, 'intake', 'preflight')]);
+      }
+      if (req.runId === 'run-lost-finish') {
+        lostFinishReads++;
+        return lostFinishReads === 1
+          ? makeRun('run-lost-finish', 'running', 'intake', [transition(1, '', 'intake')])
+          : makeRun('run-lost-finish', 'done', 'done', [transition(1, '', 'intake'), transition(2, 'intake', 'done')]);
       }
       const run = runs.get(req.runId);
       if (!run) throw notFound('run', req.runId, 'RUN_NOT_FOUND');
@@ -252,6 +262,8 @@ beforeAll(async () => {
     MAESTRO_ORCHESTRATOR_GRPC_ADDR: `127.0.0.1:${orchestratorPort}`,
     MAESTRO_WORKFLOW_ENGINE_GRPC_ADDR: `127.0.0.1:${workflowPort}`,
     MAESTRO_MEMORY_GRPC_ADDR: `127.0.0.1:${memoryPort}`,
+    // The smallest allowed: each beat also re-reads the run of an open stream.
+    MAESTRO_GATEWAY_SSE_HEARTBEAT_MS: '1000',
   });
   gateway = await startGateway(config, { logger });
   base = `http://127.0.0.1:${gateway.httpPort}`;
@@ -330,6 +342,24 @@ describe('POST /v1/tasks', () => {
     expect(json.error.code).toBe('INVALID_ARGUMENT');
     expect(json.error.field).toBe(field);
     expect(json.error.message).toContain(field);
+    expect(orchestrator.submitted.length).toBe(before);
+  });
+
+  it('enforces the shared TaskLimits, accepting a goal of exactly the limit', async () => {
+    const atLimit = await post('/v1/tasks', { goal: 'g'.repeat(TaskLimits.goalMaxChars), repoPath: repoDir });
+    expect(atLimit.status).toBe(201);
+
+    const before = orchestrator.submitted.length;
+    const tooLong = await post('/v1/tasks', { goal: 'g'.repeat(TaskLimits.goalMaxChars + 1), repoPath: repoDir });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.json.error.field).toBe('goal');
+    const tooManyArgs = await post('/v1/tasks', {
+      goal: 'x',
+      repoPath: repoDir,
+      testCommand: Array.from({ length: TaskLimits.testCommandMaxArgs + 1 }, () => 'a'),
+    });
+    expect(tooManyArgs.status).toBe(400);
+    expect(tooManyArgs.json.error.field).toBe('testCommand');
     expect(orchestrator.submitted.length).toBe(before);
   });
 
@@ -452,6 +482,19 @@ describe('runs', () => {
       ['run.transitioned', 'done'],
       ['run.finished', 'done'],
     ]);
+  });
+
+  it('ends a stream whose run finished without any live event arriving, from the run re-read at a heartbeat', async () => {
+    // Nothing is published on NATS for this run: without the re-read the stream would stay open.
+    const stream = await openEventStream(`${base}/v1/runs/run-lost-finish/events`);
+    const frames: Frame[] = [];
+    for (let frame = await stream.next(); frame; frame = await stream.next()) frames.push(frame);
+    expect(frames.map((f) => [f.id, f.event, f.data?.seq, f.data?.state, f.data?.replay])).toEqual([
+      [1, 'run.transitioned', 1, 'intake', true],
+      [2, 'run.transitioned', 2, 'done', true],
+      [3, 'run.finished', 2, 'done', true],
+    ]);
+    expect(frames[2]?.data).toMatchObject({ runId: 'run-lost-finish', status: 'done', definitionName: 'coding' });
   });
 
   it('answers an unknown run stream with a 404 JSON error', async () => {

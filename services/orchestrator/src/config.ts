@@ -32,6 +32,14 @@ export const orchestratorConfigSpec = {
     min: 100,
     doc: 'deadline of workflow-engine and memory calls',
   }),
+  // At most 25 s: the process exits 30 s after SIGTERM whatever is still running (runService),
+  // and the bus, clients and database close after the drain.
+  drainTimeoutMs: env.int('MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS', {
+    default: 20_000,
+    min: 0,
+    max: 25_000,
+    doc: 'on SIGTERM, how long in-flight activities may run before they are aborted and handed back (nak)',
+  }),
 } as const;
 
 /** The loaded, frozen configuration. */

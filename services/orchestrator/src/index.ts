@@ -3,10 +3,10 @@
  * all-in-one process, and for tests that run Orion against real servers.
  *
  * @example
- * import { createOrchestrator, PostgresTaskStore, FsRepoProbe } from '@maestro/orchestrator';
+ * import { createOrchestrator, PostgresTaskStore, FsRepoProbe, abortableRouterPort, abortableMemoryPort } from '@maestro/orchestrator';
  * const orchestrator = createOrchestrator({ logger, clock: systemClock, store: new PostgresTaskStore(db),
- *   repoProbe: new FsRepoProbe(), bus, router: router.call, memory: memory.call, workflow: workflow.call,
- *   grpcAddress: config.grpcAddr });
+ *   repoProbe: new FsRepoProbe(), bus, router: abortableRouterPort(router), memory: abortableMemoryPort(memory),
+ *   workflow: workflow.call, grpcAddress: config.grpcAddr, drainTimeoutMs: config.drainTimeoutMs });
  * await orchestrator.start();
  */
 export { createOrchestrator, type Orchestrator, type OrchestratorDeps } from './orchestrator.js';
@@ -15,6 +15,8 @@ export { orchestratorMigrations } from './store/migrations.js';
 export { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from './store/schema.js';
 export { PostgresTaskStore } from './store/postgres-task-store.js';
 export { FsRepoProbe, type FsRepoProbeOptions } from './store/fs-repo-probe.js';
+export { abortableMemoryPort, abortableRouterPort, CALL_ABORTED } from './transport/grpc/abortable-ports.js';
 export type { TaskStore, LockedTask } from './store/task-store.js';
-export type { MemoryPort, RouterPort, TaskEvents, WorkflowPort, WorkPublisher } from './domain/ports.js';
+export type { MemoryPort, PortCallOptions, RouterPort, TaskEvents, WorkflowPort, WorkPublisher } from './domain/ports.js';
+export type { GitWorkTreeInfo, PathKind, RepoProbe } from './domain/repo-probe.js';
 export { PLAN_REPLY_FORMAT, REVIEW_REPLY_FORMAT } from './domain/prompts.js';

@@ -9,6 +9,7 @@ import { createGrpcClient, createLogger, initTelemetry, runService, systemClock 
 import { loadOrchestratorConfig } from './config.js';
 import { createOrchestrator } from './orchestrator.js';
 import { FsRepoProbe } from './store/fs-repo-probe.js';
+import { abortableMemoryPort, abortableRouterPort } from './transport/grpc/abortable-ports.js';
 import { PostgresTaskStore } from './store/postgres-task-store.js';
 import type { OrchestratorDatabase } from './store/schema.js';
 
@@ -41,16 +42,19 @@ runService('orchestrator', async (lifecycle) => {
     store: new PostgresTaskStore(db),
     repoProbe: new FsRepoProbe(),
     bus,
-    router: router.call,
-    memory: memory.call,
+    // Model calls and recalls are cancelled when the drain time is up; see abortable-ports.ts.
+    router: abortableRouterPort(router, config.modelDeadlineMs),
+    memory: abortableMemoryPort(memory, config.rpcDeadlineMs),
     workflow: workflow.call,
     grpcAddress: config.grpcAddr,
     concurrency: config.concurrency,
     workflowDeadlineMs: config.rpcDeadlineMs,
+    drainTimeoutMs: config.drainTimeoutMs,
     activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs },
   });
   await orchestrator.start();
-  // Registered last, so it runs first on SIGTERM: stop taking calls and messages and finish
-  // those in flight, then clients, bus and database close behind it.
+  // Registered last, so it runs first on SIGTERM: stop taking calls and messages, let those in
+  // flight finish for up to MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS and hand the rest back, then
+  // clients, bus and database close behind it, all inside runService's 30 s.
   lifecycle.onShutdown('orchestrator', () => orchestrator.stop());
 });

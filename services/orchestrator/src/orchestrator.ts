@@ -1,7 +1,8 @@
 /**
  * Orion assembled: the task service behind the OrchestratorService gRPC server, the activity
- * runner on the orchestrator work queue, and the consumers of subtask results and run events.
- * `main.ts` builds the dependencies from config; tests build them against real servers.
+ * runner on the orchestrator work queue, the consumers of subtask results and run events, and
+ * the background starter of runs the engine could not start at once. `main.ts` builds the
+ * dependencies from config; tests build them against real servers.
  */
 import { OrchestratorServiceService } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
@@ -9,6 +10,7 @@ import { createGrpcServer, type Clock, type GrpcServer, type Logger } from '@mae
 import type { ActivityOptions } from './activities/activity.js';
 import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
+import { RunStarter } from './app/run-starter.js';
 import { TaskService } from './app/task-service.js';
 import type { MemoryPort, RouterPort, WorkflowPort } from './domain/ports.js';
 import type { RepoProbe } from './domain/repo-probe.js';
@@ -36,6 +38,13 @@ export interface OrchestratorDeps {
   concurrency?: number;
   /** Deadline of workflow-engine calls. @default 10000 */
   workflowDeadlineMs?: number;
+  /**
+   * On `stop`, how long activities in flight may run on; then they are aborted (model calls
+   * cancelled) and their requests handed back to the queue for another replica. @default 20000
+   */
+  drainTimeoutMs?: number;
+  /** Pauses between background StartRun attempts. @default DEFAULT_START_RETRY_DELAYS_MS */
+  startRetryDelaysMs?: readonly number[];
   activityOptions?: ActivityOptions;
 }
 
@@ -45,20 +54,47 @@ export interface Orchestrator {
   readonly server: GrpcServer;
   /** Starts the gRPC server and the consumers; resolves to the bound port. */
   start(): Promise<number>;
-  /** Stops taking calls and messages, finishing what is in flight. */
+  /**
+   * Stops taking calls and messages and lets what is in flight finish for up to the drain
+   * timeout; activities still running then are aborted and handed back (nak'ed).
+   */
   stop(): Promise<void>;
+}
+
+/** Resolves true when `ms` passes before `work` settles, false otherwise. */
+async function outlasts(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    work.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return timedOut;
 }
 
 /** Wires the orchestrator from its dependencies (nothing runs until `start`). */
 export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const work = new BusWorkPublisher(deps.bus);
   const taskEvents = new BusTaskEvents(deps.bus, deps.clock);
+  const workflowDeadline = deps.workflowDeadlineMs !== undefined ? { workflowDeadlineMs: deps.workflowDeadlineMs } : {};
+  const drainTimeoutMs = deps.drainTimeoutMs ?? 20_000;
+  const runs = new RunStarter({
+    store: deps.store,
+    workflow: deps.workflow,
+    taskEvents,
+    logger: deps.logger.child({ component: 'run-starter' }),
+    ...workflowDeadline,
+    ...(deps.startRetryDelaysMs !== undefined ? { retryDelaysMs: deps.startRetryDelaysMs } : {}),
+  });
   const tasks = new TaskService({
     store: deps.store,
     repoProbe: deps.repoProbe,
     workflow: deps.workflow,
     taskEvents,
-    ...(deps.workflowDeadlineMs !== undefined ? { workflowDeadlineMs: deps.workflowDeadlineMs } : {}),
+    runs,
+    ...workflowDeadline,
   });
   const runnerDeps: ActivityRunnerDeps = {
     activities: orchestratorActivities,
@@ -74,24 +110,51 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     address: deps.grpcAddress,
     logger: deps.logger,
     serviceNames: ['maestro.v1.OrchestratorService'],
+    shutdownGraceMs: drainTimeoutMs,
   });
   server.add(OrchestratorServiceService, createOrchestratorHandlers(tasks));
   const consumers: WorkConsumer[] = [];
+  // Aborted when the drain time is up: activities in flight stop and hand their requests back.
+  const handBack = new AbortController();
+  let stopping: Promise<void> | undefined;
+
+  const drainConsumers = async (): Promise<void> => {
+    const stopping = consumers.splice(0);
+    const stopped = Promise.all(stopping.map((c) => c.stop()));
+    if (await outlasts(stopped, drainTimeoutMs)) {
+      deps.logger.warn('drain timed out; handing in-flight activity requests back', {
+        inFlight: stopping.reduce((n, c) => n + c.inFlight, 0),
+        timeoutMs: drainTimeoutMs,
+      });
+      handBack.abort(new Error('orchestrator shutting down'));
+      await stopped;
+    }
+  };
 
   return {
     tasks,
     server,
     async start() {
       consumers.push(
-        await subscribeActivityRequests(deps.bus, runnerDeps, deps.logger, { concurrency: deps.concurrency ?? 4 }),
+        await subscribeActivityRequests(deps.bus, runnerDeps, deps.logger, {
+          concurrency: deps.concurrency ?? 4,
+          signal: handBack.signal,
+        }),
         await subscribeSubtaskResults(deps.bus, { store: deps.store, work, clock: deps.clock }),
-        await subscribeRunEvents(deps.bus, { store: deps.store, taskEvents }),
+        await subscribeRunEvents(deps.bus, { store: deps.store, taskEvents, workflow: deps.workflow, ...workflowDeadline }),
       );
-      return server.start();
+      const port = await server.start();
+      // Tasks a replica stored but could not start (engine down, then the replica died).
+      await runs.resumeUnstarted();
+      return port;
     },
-    async stop() {
-      await server.shutdown();
-      await Promise.all(consumers.splice(0).map((c) => c.stop()));
+    stop() {
+      // Idempotent: a second call (a test's cleanup, a second signal) waits for the first.
+      stopping ??= (async () => {
+        await Promise.all([server.shutdown(), drainConsumers(), runs.stop()]);
+        deps.logger.info('orchestrator stopped');
+      })();
+      return stopping;
     },
   };
 }

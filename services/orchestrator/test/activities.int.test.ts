@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Consumers, Streams, Subjects, type ActivityRequest, type SubmitTaskRequest } from '@maestro/contracts';
+import { OperationalError, UserError } from '@maestro/runtime';
 import { countRows, createGitRepo, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -140,6 +141,63 @@ describe('plan', () => {
   });
 });
 
+describe('plan with memory', () => {
+  afterEach(() => {
+    h.memory.failWith = undefined;
+    h.memory.notes = [];
+  });
+
+  it('recalls with the opening of a goal longer than memory takes, and plans with the notes', async () => {
+    h.memory.notes = [{ kind: 'preference', content: 'Keep functions pure' }];
+    h.router.replies.plan = JSON.stringify(PLAN);
+    const paragraph = 'Refactor the calculator so that every operation lives in its own module and is covered by tests. ';
+    const goal = paragraph.repeat(60).trim(); // about 6,000 characters, well inside the goal limit
+    const run = await submit({ goal });
+    const request = activityRequest(run, 'plan');
+    await publishRequest(request);
+    const [result] = await resultFor(request.workId);
+
+    expect(result?.ok).toBe(true);
+    const recall = h.memory.recalls.at(-1);
+    expect(recall?.query.length).toBeLessThanOrEqual(1000);
+    expect(goal.startsWith(recall?.query ?? '-')).toBe(true);
+    expect(goal.charAt(recall?.query.length ?? 0)).toBe(' '); // cut between words, not inside one
+    const prompt = h.router.calls.at(-1)?.messages.map((m) => m.content).join('\n') ?? '';
+    expect(prompt).toContain('Keep functions pure');
+    expect(prompt).toContain(goal); // the model still gets the whole goal
+  });
+
+  it('logs a refused recall at error level (an Orion bug) and still plans, without notes', async () => {
+    h.memory.notes = [{ kind: 'preference', content: 'Never shown' }];
+    h.memory.failWith = new UserError('INVALID_ARGUMENT', 'query: must be at most 2000 characters', { field: 'query' });
+    h.router.replies.plan = JSON.stringify(PLAN);
+    const run = await submit();
+    const request = activityRequest(run, 'plan');
+    await publishRequest(request);
+    const [result] = await resultFor(request.workId);
+
+    expect(result?.ok).toBe(true);
+    expect(h.router.calls.at(-1)?.messages.map((m) => m.content).join('\n')).not.toContain('Never shown');
+    const line = h.logs.find((l) => l.message.startsWith('memory refused the recall query') && l.fields.taskId === run.taskId);
+    expect(line).toMatchObject({ level: 'error', fields: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('logs an unavailable memory at warn and still plans, without notes', async () => {
+    h.memory.notes = [{ kind: 'preference', content: 'Never shown' }];
+    h.memory.failWith = new OperationalError('MEMORY_DOWN', 'memory is restarting');
+    h.router.replies.plan = JSON.stringify(PLAN);
+    const run = await submit();
+    const request = activityRequest(run, 'plan');
+    await publishRequest(request);
+    const [result] = await resultFor(request.workId);
+
+    expect(result?.ok).toBe(true);
+    expect(h.router.calls.at(-1)?.messages.map((m) => m.content).join('\n')).not.toContain('Never shown');
+    const lines = h.logs.filter((l) => l.message.startsWith('memory') && l.fields.taskId === run.taskId);
+    expect(lines.map((l) => [l.level, l.message])).toEqual([['warn', 'memory recall failed; planning without notes']]);
+  });
+});
+
 describe('review', () => {
   it('shows the model the evidence and stores its verdict', async () => {
     h.router.replies.plan = JSON.stringify(PLAN);
@@ -172,6 +230,46 @@ describe('review', () => {
     expect(prompt).toContain('src/s2.js');
     expect(prompt).toContain('# pass s1');
     expect((await h.client.call.getTask({ taskId: run.taskId })).reviewSummary).toBe('multiply exists and is tested');
+  });
+});
+
+describe('a task that already ended', () => {
+  it('fails every activity of its run with TASK_ENDED, doing no work', async () => {
+    h.router.replies.plan = JSON.stringify(PLAN);
+    const run = await submit({ goal: 'Add a power function' });
+    const cancelled = await h.client.call.cancelTask({ taskId: run.taskId, reason: 'not needed after all' });
+    expect(cancelled.status).toBe('cancelled');
+    const calls = h.router.calls.length;
+    const recalls = h.memory.recalls.length;
+    const dispatchedBefore = h.subtaskWork.items.length;
+
+    for (const activity of ['intake', 'plan', 'code', 'review']) {
+      const request = activityRequest(run, activity);
+      await publishRequest(request);
+      const [result] = await resultFor(request.workId);
+      expect(result).toMatchObject({ ok: false, runId: run.runId, state: activity, error: { code: 'TASK_ENDED' } });
+      expect(result?.error?.message).toContain(`task ${run.taskId} already was cancelled`);
+    }
+    await h.settled(Streams.work.name, Consumers.orchestratorWork);
+    expect(h.router.calls.length).toBe(calls);
+    expect(h.memory.recalls.length).toBe(recalls);
+    expect(h.subtaskWork.items.length).toBe(dispatchedBefore);
+    expect((await h.client.call.getTask({ taskId: run.taskId })).subtasks).toEqual([]);
+  });
+
+  it('stores no plan when the task is cancelled while the model is thinking', async () => {
+    h.router.replies.plan = JSON.stringify(PLAN);
+    h.router.hold = true;
+    const run = await submit({ goal: 'Add a root function' });
+    const request = activityRequest(run, 'plan');
+    await publishRequest(request);
+    await h.results.waitFor(() => h.router.calls.some((c) => c.taskId === run.taskId), 'the plan call');
+    await h.client.call.cancelTask({ taskId: run.taskId, reason: 'changed my mind' });
+    h.router.release();
+
+    const [result] = await resultFor(request.workId);
+    expect(result).toMatchObject({ ok: false, error: { code: 'TASK_ENDED' } });
+    expect((await h.client.call.getTask({ taskId: run.taskId })).subtasks).toEqual([]);
   });
 });
 

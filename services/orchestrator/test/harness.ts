@@ -35,20 +35,58 @@ import {
   createGrpcClient,
   createGrpcServer,
   createSilentLogger,
+  invalidField,
   OperationalError,
   systemClock,
   unary,
   type GrpcClient,
   type GrpcServer,
+  type LogFields,
+  type Logger,
 } from '@maestro/runtime';
 import { createDb, migrateToLatest, sql, type Kysely } from '@maestro/db';
 import { createTestDatabase, testNamespace, testServerUrl, testServers } from '@maestro/testing';
 import pg from 'pg';
-import { createOrchestrator, type Orchestrator } from '../src/orchestrator.js';
+import { createOrchestrator, type Orchestrator, type OrchestratorDeps } from '../src/orchestrator.js';
 import { FsRepoProbe } from '../src/store/fs-repo-probe.js';
 import { orchestratorMigrations } from '../src/store/migrations.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../src/store/schema.js';
+import { abortableMemoryPort, abortableRouterPort } from '../src/transport/grpc/abortable-ports.js';
+
+/** One line Orion logged. */
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields: LogFields;
+}
+
+/** A logger that keeps every line (with its bindings) in `lines`, so tests can check levels. */
+export function recordingLogger(lines: LogLine[], bindings: LogFields = {}): Logger {
+  const at =
+    (level: LogLine['level']) =>
+    (message: string, fields: LogFields = {}): void => {
+      lines.push({ level, message, fields: { ...bindings, ...fields } });
+    };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
+  };
+}
+
+/** Resolves once `predicate` holds (polls; the test's timeout bounds it). */
+export async function eventually<T>(probe: () => Promise<T> | T, predicate: (value: T) => boolean, what: string): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < 3000; i++) {
+    last = await probe();
+    if (predicate(last)) return last;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
+}
 
 /** A database of its own for one test file, migrated, dropped by `drop()`. */
 export async function createScratchDatabase(): Promise<{ db: Kysely<OrchestratorDatabase>; drop(): Promise<void> }> {
@@ -104,9 +142,32 @@ export async function createGitRepo(files: Record<string, string>): Promise<{ di
 export class FakeWorkflowEngine {
   readonly starts: StartRunRequest[] = [];
   readonly events: SendEventRequest[] = [];
-  /** When set, StartRun fails with this error. */
+  /** When set, StartRun fails with this error (creating nothing). */
   failStartWith: Error | undefined;
+  /** When set, StartRun creates the run and then fails with this error (a lost answer). */
+  failAfterCreatingWith: Error | undefined;
+  /** When set, StartRun waits for it before creating the run (a call in flight). */
+  startGate: Promise<void> | undefined;
+  /** StartRun calls waiting at the gate. */
+  waitingAtGate = 0;
   private readonly runs = new Map<string, string>();
+
+  /** Holds StartRun calls until the returned function is called. */
+  closeStartGate(): () => void {
+    let open!: () => void;
+    this.startGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return () => {
+      this.startGate = undefined;
+      open();
+    };
+  }
+
+  /** The run created for an idempotency key (the task id), if any. */
+  runFor(idempotencyKey: string): string | undefined {
+    return this.runs.get(idempotencyKey);
+  }
 
   register(server: GrpcServer): void {
     const run = (id: string, status: string): Run => ({
@@ -118,10 +179,16 @@ export class FakeWorkflowEngine {
     });
     server.add(WorkflowServiceService, {
       startRun: unary<StartRunRequest, Run>(async (request) => {
+        if (this.startGate) {
+          this.waitingAtGate++;
+          await this.startGate;
+          this.waitingAtGate--;
+        }
         if (this.failStartWith) throw this.failStartWith;
         this.starts.push(request);
         const id = this.runs.get(request.idempotencyKey) ?? `run-${randomBytes(4).toString('hex')}`;
         this.runs.set(request.idempotencyKey, id);
+        if (this.failAfterCreatingWith) throw this.failAfterCreatingWith;
         return run(id, 'running');
       }),
       sendEvent: unary<SendEventRequest, Run>(async (request) => {
@@ -141,15 +208,36 @@ export class FakeWorkflowEngine {
 /** The router stand-in: records Complete calls and answers with a reply chosen by intent. */
 export class FakeRouter {
   readonly calls: CompleteRequest[] = [];
+  /** Calls the client cancelled while they were held. */
+  readonly cancelled: CompleteRequest[] = [];
   replies: Record<string, string> = {};
+  /** When true, Complete answers only after `release()` (or never, if the client cancels first). */
+  hold = false;
+  private readonly held: Array<() => void> = [];
+
+  /** Lets held calls answer. */
+  release(): void {
+    this.hold = false;
+    this.held.splice(0).forEach((answer) => answer());
+  }
 
   register(server: GrpcServer): void {
     const notImplemented = unary(async () => {
       throw new Error('not part of the fake router');
     });
     server.add(RouterServiceService, {
-      complete: unary<CompleteRequest, CompleteResponse>(async (request) => {
+      complete: unary<CompleteRequest, CompleteResponse>(async (request, ctx) => {
         this.calls.push(request);
+        if (this.hold) {
+          await new Promise<void>((resolve) => {
+            this.held.push(resolve);
+            ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          if (ctx.signal.aborted) {
+            this.cancelled.push(request);
+            throw new OperationalError('CANCELLED', 'the client cancelled the call');
+          }
+        }
         const reply = this.replies[request.intent];
         if (reply === undefined) throw new OperationalError('NO_REPLY', `fake router has no reply for ${request.intent}`);
         return {
@@ -165,10 +253,16 @@ export class FakeRouter {
   }
 }
 
-/** The memory stand-in: records Recall calls and returns fixed notes. */
+/**
+ * The memory stand-in: records Recall calls and returns fixed notes. Like the real memory
+ * service it refuses queries over 2,000 characters (INVALID_ARGUMENT).
+ */
 export class FakeMemory {
+  static readonly maxQueryLength = 2_000;
   readonly recalls: RecallRequest[] = [];
   notes: Array<{ kind: string; content: string }> = [];
+  /** When set, Recall fails with this error. */
+  failWith: Error | undefined;
 
   register(server: GrpcServer): void {
     const notImplemented = unary(async () => {
@@ -177,6 +271,10 @@ export class FakeMemory {
     server.add(MemoryServiceService, {
       recall: unary<RecallRequest, RecallResponse>(async (request) => {
         this.recalls.push(request);
+        if (this.failWith) throw this.failWith;
+        if (request.query.length > FakeMemory.maxQueryLength) {
+          throw invalidField('query', `must be at most ${FakeMemory.maxQueryLength} characters, got ${request.query.length}`);
+        }
         return {
           memories: this.notes.map((n, i) => ({
             memory: { id: `m${i}`, project: request.project, kind: n.kind, content: n.content, tags: [], createdAt: new Date() },
@@ -221,17 +319,32 @@ export interface Harness {
   results: Collector<ActivityResult>;
   /** `SubtaskWork` Orion dispatched. */
   subtaskWork: Collector<SubtaskWork>;
+  /** Every line Orion logged. */
+  logs: LogLine[];
   /** Waits until a durable consumer of Orion has no pending or unacked messages. */
   settled(stream: string, durable: string): Promise<void>;
+  /** Starts another Orion replica on the same database, bus and peers (stopped by `close`). */
+  startReplica(): Promise<Orchestrator>;
   close(): Promise<void>;
 }
 
+/** Orion's options a test may set. */
+export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs'>;
+
 /** Starts the harness: scratch database, namespaced bus, fakes, and Orion itself. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const logger = createSilentLogger();
+  const logs: LogLine[] = [];
   const { db, drop } = await createScratchDatabase();
   const namespace = testNamespace('orch');
-  const bus = await connectBus({ url: testServers.natsUrl, name: `orchestrator-test-${namespace}`, logger, namespace, streamLimits: { storage: 'memory' } });
+  // Activities log through their delivery's logger, a child of the bus's: record it too.
+  const bus = await connectBus({
+    url: testServers.natsUrl,
+    name: `orchestrator-test-${namespace}`,
+    logger: recordingLogger(logs, { component: 'bus' }),
+    namespace,
+    streamLimits: { storage: 'memory' },
+  });
   await bus.ensureStreams();
 
   const workflow = new FakeWorkflowEngine();
@@ -258,19 +371,27 @@ export async function startHarness(): Promise<Harness> {
     },
     publishEvent: (subject, payload) => bus.publishEvent(subject, payload),
   };
-  const orchestrator = createOrchestrator({
-    logger,
-    clock: systemClock,
-    store: new PostgresTaskStore(db),
-    repoProbe: new FsRepoProbe(),
-    bus: recordingBus,
-    router: routerClient.call,
-    memory: memoryClient.call,
-    workflow: workflowClient.call,
-    grpcAddress: '127.0.0.1:0',
-    concurrency: 2,
-  });
-  const port = await orchestrator.start();
+  // The same ports main.ts plugs in, so cancellation on shutdown is exercised for real.
+  const replicas: Orchestrator[] = [];
+  const startOrchestrator = async (): Promise<{ orchestrator: Orchestrator; port: number }> => {
+    const orchestrator = createOrchestrator({
+      logger: recordingLogger(logs, { replica: replicas.length }),
+      clock: systemClock,
+      store: new PostgresTaskStore(db),
+      repoProbe: new FsRepoProbe(),
+      bus: recordingBus,
+      router: abortableRouterPort(routerClient),
+      memory: abortableMemoryPort(memoryClient),
+      workflow: workflowClient.call,
+      grpcAddress: '127.0.0.1:0',
+      concurrency: 2,
+      startRetryDelaysMs: [20, 20, 50, 100, 100, 100, 100, 100],
+      ...options,
+    });
+    replicas.push(orchestrator);
+    return { orchestrator, port: await orchestrator.start() };
+  };
+  const { orchestrator, port } = await startOrchestrator();
   const client = createGrpcClient(OrchestratorServiceClient, `127.0.0.1:${port}`);
 
   const results = new Collector<ActivityResult>();
@@ -295,7 +416,8 @@ export async function startHarness(): Promise<Harness> {
   });
 
   return {
-    bus, published, db, orchestrator, client, workflow, router, memory, results, subtaskWork,
+    bus, published, db, orchestrator, client, workflow, router, memory, results, subtaskWork, logs,
+    startReplica: async () => (await startOrchestrator()).orchestrator,
     async settled(stream, durable) {
       for (let i = 0; i < 3000; i++) {
         const info = await bus.jsm.consumers.info(bus.namespace.stream(stream), bus.namespace.consumer(durable));
@@ -306,7 +428,7 @@ export async function startHarness(): Promise<Harness> {
     },
     async close() {
       client.close();
-      await orchestrator.stop();
+      for (const replica of replicas) await replica.stop();
       await results.consumer?.stop();
       await subtaskWork.consumer?.stop();
       for (const spec of Object.values(Streams)) {

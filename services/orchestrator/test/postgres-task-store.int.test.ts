@@ -104,3 +104,35 @@ it('lists newest first, filtered by status, with subtasks', async () => {
   const running = await store.listTasks({ limit: 50, status: 'running' });
   expect(running.map((t) => t.task.id)).toEqual([task.id]);
 });
+
+it('marks an attempt dispatched only while the subtask is still on that attempt', async () => {
+  const { task } = await store.insertTask(newTask());
+  await store.withLockedTask(task.id, async (l) => {
+    await l.replaceSubtasks(plan);
+    await l.updateSubtask('a', { status: 'running', attempt: 2 });
+    await l.updateSubtask('b', { status: 'running', attempt: 1 });
+  });
+  const at = new Date('2024-05-01T10:00:00Z');
+  // `a` moved on to attempt 2 before the mark of attempt 1 arrived: that mark must not count for 2.
+  await store.withLockedTask(task.id, (l) => l.markDispatched([{ subtaskId: 'a', attempt: 1 }, { subtaskId: 'b', attempt: 1 }], at));
+  const found = await store.getTask(task.id);
+  expect(found?.subtasks.map((s) => [s.id, s.attempt, s.dispatchedAttempt, s.dispatchedAt?.toISOString() ?? null])).toEqual([
+    ['a', 2, null, null],
+    ['b', 1, 1, at.toISOString()],
+  ]);
+});
+
+it('lists pending tasks without a run, oldest first', async () => {
+  const older = (await store.insertTask(newTask({ goal: 'unstarted older' }))).task;
+  const newer = (await store.insertTask(newTask({ goal: 'unstarted newer' }))).task;
+  const started = (await store.insertTask(newTask({ goal: 'started' }))).task;
+  await store.withLockedTask(started.id, (l) => l.update({ runId: 'run-1' }));
+  const cancelled = (await store.insertTask(newTask({ goal: 'cancelled' }))).task;
+  await store.withLockedTask(cancelled.id, (l) => l.update({ status: 'cancelled' }));
+
+  const ids = (await store.listUnstartedTasks(500)).map((t) => t.id);
+  expect(ids).toContain(older.id);
+  expect(ids.indexOf(older.id)).toBeLessThan(ids.indexOf(newer.id));
+  expect(ids).not.toContain(started.id);
+  expect(ids).not.toContain(cancelled.id);
+});

@@ -2,13 +2,15 @@
  * SubmitTask, GetTask, ListTasks and CancelTask over real gRPC, with the tasks in a real
  * PostgreSQL database and events on the real NATS server.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { Consumers, Streams, Subjects, type SubmitTaskRequest } from '@maestro/contracts';
+import { Consumers, Streams, Subjects, TaskLimits, type SubmitTaskRequest } from '@maestro/contracts';
 import { OperationalError, UserError } from '@maestro/runtime';
-import { countRows, createGitRepo, startHarness, type Harness } from './harness.js';
+import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
+import { countRows, createGitRepo, eventually, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let repo: { dir: string; remove(): Promise<void> };
@@ -63,6 +65,50 @@ describe('SubmitTask rejects bad input with INVALID_ARGUMENT naming the field, s
     expect(await countRows(h.db, 'tasks')).toBe(0);
     expect(h.workflow.starts).toHaveLength(0);
     expect(await taskEventCount()).toBe(0);
+  });
+
+  it.each([
+    ['a test_command over the argument limit', { testCommand: Array.from({ length: TaskLimits.testCommandMaxArgs + 1 }, () => 'x') }, 'test_command', `at most ${TaskLimits.testCommandMaxArgs} are allowed`],
+    ['a goal over the limit', { goal: 'g'.repeat(TaskLimits.goalMaxChars + 1) }, 'goal', `at most ${TaskLimits.goalMaxChars} are allowed`],
+  ])('%s', async (_what, overrides, field, message) => {
+    const err = await submitError(overrides);
+    expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(message);
+    expect(await countRows(h.db, 'tasks')).toBe(0);
+  });
+
+  it('a directory whose .git is an empty directory', async () => {
+    const fake = path.join(plainDir, 'empty-dot-git');
+    await mkdir(path.join(fake, '.git'), { recursive: true });
+    const err = await submitError({ repoPath: fake, testCommand: ['npm', 'test'] });
+    expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain(`${fake} is not a git work tree`);
+    expect(await countRows(h.db, 'tasks')).toBe(0);
+    expect(h.workflow.starts).toHaveLength(0);
+  });
+
+  it('a directory whose .git is a file of junk', async () => {
+    const fake = path.join(plainDir, 'junk-dot-git');
+    await mkdir(fake, { recursive: true });
+    await writeFile(path.join(fake, '.git'), 'gitdir? no\n');
+    const err = await submitError({ repoPath: fake, testCommand: ['npm', 'test'] });
+    expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain(`${fake} is not a git work tree`);
+    expect(await countRows(h.db, 'tasks')).toBe(0);
+    expect(h.workflow.starts).toHaveLength(0);
+  });
+
+  it('a subdirectory of a repository, naming the top level to pass', async () => {
+    const sub = path.join(repo.dir, 'src');
+    const err = await submitError({ repoPath: sub, testCommand: ['npm', 'test'] });
+    expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toBe(`repo_path: ${sub} is inside the git repository ${repo.dir}, not its top level; pass ${repo.dir} instead`);
+    expect(await countRows(h.db, 'tasks')).toBe(0);
+    expect(h.workflow.starts).toHaveLength(0);
   });
 
   it('a directory that is not a git repository', async () => {
@@ -160,26 +206,127 @@ describe('CancelTask', () => {
 describe('when the workflow-engine is down', () => {
   afterEach(() => {
     h.workflow.failStartWith = undefined;
+    h.workflow.failAfterCreatingWith = undefined;
   });
 
-  it('fails a task without idempotency key and says UNAVAILABLE', async () => {
-    h.workflow.failStartWith = new OperationalError('ENGINE_DOWN', 'engine is restarting');
-    const err = await h.client.call.submitTask(request({ goal: 'Add divide' })).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OperationalError);
-    expect((err as OperationalError).message).toContain('could not be started');
-    const failed = (await h.client.call.listTasks({ limit: 10, status: 'failed' })).tasks.find((t) => t.goal === 'Add divide');
-    expect(failed?.failureReason).toContain('engine is restarting');
-  });
+  async function runOf(taskId: string): Promise<string> {
+    const task = await eventually(() => h.client.call.getTask({ taskId }), (t) => t.runId !== '', `a run for task ${taskId}`);
+    return task.runId;
+  }
 
-  it('keeps a task with idempotency key pending and starts it on retry', async () => {
+  it('keeps a task without idempotency key pending and starts its run once the engine is back', async () => {
     h.workflow.failStartWith = new OperationalError('ENGINE_DOWN', 'engine is restarting');
-    const err = await h.client.call.submitTask(request({ goal: 'Add modulo', idempotencyKey: 'retry-me' })).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OperationalError);
-    expect((err as Error).message).toContain('retry with the same idempotency_key');
+    const task = await h.client.call.submitTask(request({ goal: 'Add divide' }));
+    expect(task).toMatchObject({ status: 'pending', runId: '', failureReason: '' });
+    // Still pending, not failed, while the engine stays down.
+    await eventually(() => h.logs.filter((l) => l.message.startsWith('run not started yet') && l.fields.taskId === task.id).length, (n) => n >= 3, 'a few retries');
+    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+
     h.workflow.failStartWith = undefined;
-    const task = await h.client.call.submitTask(request({ goal: 'Add modulo', idempotencyKey: 'retry-me' }));
-    expect(task.status).toBe('pending');
-    expect(task.runId).toMatch(/^run-/);
+    const runId = await runOf(task.id);
+    expect(runId).toBe(h.workflow.runFor(task.id));
+    const started = await h.client.call.getTask({ taskId: task.id });
+    expect(started).toMatchObject({ status: 'pending', failureReason: '' });
+    expect((await h.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add divide')).toHaveLength(1);
+  });
+
+  it('attaches the run the engine created although StartRun reported a failure, starting no second one', async () => {
+    h.workflow.failAfterCreatingWith = new OperationalError('DEADLINE_EXCEEDED', 'StartRun: deadline exceeded');
+    const task = await h.client.call.submitTask(request({ goal: 'Add negate' }));
+    expect(task).toMatchObject({ status: 'pending', runId: '' });
+    const created = h.workflow.runFor(task.id);
+    expect(created).toMatch(/^run-/);
+
+    h.workflow.failAfterCreatingWith = undefined;
+    expect(await runOf(task.id)).toBe(created);
+    const starts = h.workflow.starts.filter((r) => r.input?.taskId === task.id);
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(starts.map((r) => r.idempotencyKey))).toEqual(new Set([task.id]));
+  });
+
+  it('keeps a task with idempotency key pending, and a retry with the key returns it with its run', async () => {
+    h.workflow.failStartWith = new OperationalError('ENGINE_DOWN', 'engine is restarting');
+    const first = await h.client.call.submitTask(request({ goal: 'Add modulo', idempotencyKey: 'retry-me' }));
+    expect(first).toMatchObject({ status: 'pending', runId: '' });
+    h.workflow.failStartWith = undefined;
+    const again = await h.client.call.submitTask(request({ goal: 'Add modulo', idempotencyKey: 'retry-me' }));
+    expect(again.id).toBe(first.id);
+    expect(again.runId).toMatch(/^run-/);
+    expect(await runOf(first.id)).toBe(again.runId);
     expect((await h.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add modulo')).toHaveLength(1);
+  });
+
+  it('has a starting replica start the runs of tasks left without one', async () => {
+    // As if a replica stored the task, the engine was down, and the replica died retrying.
+    const { task } = await new PostgresTaskStore(h.db).insertTask({
+      id: randomUUID(), goal: 'Add sign', repoPath: repo.dir, testCommand: ['npm', 'test'], project: 'calc', idempotencyKey: null,
+    });
+    await h.startReplica();
+    expect(await runOf(task.id)).toBe(h.workflow.runFor(task.id));
+  });
+
+  it('fails the task, and says FAILED_PRECONDITION, when the engine refuses to start the run', async () => {
+    h.workflow.failStartWith = new UserError('DEFINITION_NOT_FOUND', 'workflow definition coding does not exist', { reason: 'not_found' });
+    const err = await h.client.call.submitTask(request({ goal: 'Add abs' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect((err as UserError).message).toContain('could not be started');
+    const failed = (await h.client.call.listTasks({ limit: 100, status: 'failed' })).tasks.find((t) => t.goal === 'Add abs');
+    expect(failed?.failureReason).toContain('workflow definition coding does not exist');
+  });
+});
+
+describe('cancelling a task whose run is not known yet', () => {
+  afterEach(() => {
+    h.workflow.failStartWith = undefined;
+  });
+
+  it('cancels the run that StartRun creates after the cancel', async () => {
+    const open = h.workflow.closeStartGate();
+    const submitted = h.client.call.submitTask(request({ goal: 'Add floor' }));
+    await eventually(() => h.workflow.waitingAtGate, (n) => n === 1, 'StartRun in flight');
+    const [pending] = (await h.client.call.listTasks({ limit: 100, status: 'pending' })).tasks.filter((t) => t.goal === 'Add floor');
+    expect(pending?.runId).toBe('');
+
+    const cancelled = await h.client.call.cancelTask({ taskId: pending?.id ?? '', reason: 'wrong repository' });
+    expect(cancelled).toMatchObject({ status: 'cancelled', failureReason: 'wrong repository' });
+    open();
+
+    const task = await submitted;
+    const runId = h.workflow.runFor(task.id);
+    expect(task).toMatchObject({ id: pending?.id, status: 'cancelled', runId });
+    expect(h.workflow.events).toContainEqual({ runId, type: 'CANCEL', payload: { reason: 'wrong repository' } });
+  });
+
+  it('cancels a run that turns up later through its events', async () => {
+    h.workflow.failStartWith = new OperationalError('ENGINE_DOWN', 'engine is restarting');
+    const task = await h.client.call.submitTask(request({ goal: 'Add ceil' }));
+    const cancelled = await h.client.call.cancelTask({ taskId: task.id, reason: 'no longer needed' });
+    expect(cancelled.status).toBe('cancelled');
+
+    // The engine had created the run after all; its first event names the task.
+    const runId = `run-late-${task.id.slice(0, 8)}`;
+    await h.bus.publish(Subjects.runStarted, {
+      runId, definitionName: 'coding', status: 'running', state: 'intake', input: { taskId: task.id }, at: new Date().toISOString(),
+    });
+    await h.settled(Streams.events.name, Consumers.orchestratorRunEvents);
+    expect(h.workflow.events.filter((e) => e.runId === runId)).toEqual([{ runId, type: 'CANCEL', payload: { reason: 'no longer needed' } }]);
+    const after = await h.client.call.getTask({ taskId: task.id });
+    expect(after).toMatchObject({ status: 'cancelled', runId });
+
+    // Later events of that run change nothing and send no second CANCEL.
+    await h.bus.publish(Subjects.runFinished, {
+      runId, definitionName: 'coding', status: 'cancelled', state: 'cancelled', input: { taskId: task.id }, at: new Date().toISOString(),
+    });
+    await h.settled(Streams.events.name, Consumers.orchestratorRunEvents);
+    expect(h.workflow.events.filter((e) => e.runId === runId)).toHaveLength(1);
+  });
+
+  it('refuses a cancel reason over the limit', async () => {
+    const task = await h.client.call.submitTask(request({ goal: 'Add round' }));
+    const err = await h.client.call.cancelTask({ taskId: task.id, reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }).catch((e: unknown) => e);
+    expect((err as UserError).field).toBe('reason');
+    expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
   });
 });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Consumers, Streams, Subjects, type ActivityRequest, type SubtaskResult } from '@maestro/contracts';
+import { sql } from '@maestro/db';
 import { createGitRepo, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -52,6 +53,18 @@ async function settle(): Promise<void> {
   await h.settled(Streams.work.name, Consumers.orchestratorWork);
 }
 
+/** Every SubtaskWork Orion published for a task (before the stream's de-duplication). */
+function workPublishes(taskId: string): string[] {
+  return h.published.filter((p) => p.subject === Subjects.subtaskWork && p.msgId?.startsWith(`${taskId}:`)).map((p) => p.msgId ?? '');
+}
+
+/** Publishes the code request again under a fresh message id, as a restarted engine does after the duplicate window. */
+async function republishCode(run: { taskId: string; runId: string }, attempt = 1): Promise<void> {
+  const code = request(run, 'code', attempt);
+  await h.bus.publish(Subjects.activityRequest('orchestrator', 'code'), code, { msgId: `${code.workId}#restart-${randomBytes(3).toString('hex')}` });
+  await h.settled(Streams.work.name, Consumers.orchestratorWork);
+}
+
 function codeResultPublishes(workId: string) {
   return h.published.filter((p) => p.subject === Subjects.activityResult && p.msgId === workId);
 }
@@ -66,6 +79,8 @@ async function dispatched(): Promise<{ taskId: string; runId: string }> {
   const code = request(run, 'code');
   await h.bus.publish(Subjects.activityRequest('orchestrator', 'code'), code, { msgId: code.workId });
   await h.subtaskWork.waitFor((ws) => ws.filter((w) => w.taskId === run.taskId).length === 3, 'three subtasks dispatched');
+  // The code request is done (its dispatches recorded) once the work consumer settles.
+  await h.settled(Streams.work.name, Consumers.orchestratorWork);
   return run;
 }
 
@@ -90,6 +105,9 @@ describe('the code activity', () => {
     const codeWorkId = `${run.runId}:code:1`;
 
     await deliver(subtaskResult(run, 's1'));
+    // Recorded before its duplicate arrives: the consumer handles several results at once, so
+    // two deliveries in flight together could be recorded in either order.
+    await settle();
     await deliver(subtaskResult(run, 's1', { ok: false, summary: 'a confused duplicate' }), 'dup');
     await deliver(subtaskResult(run, 's2', { attempt: 7 }));
     await deliver(subtaskResult(run, 's2'));
@@ -151,5 +169,50 @@ describe('the code activity', () => {
     expect(ok).toMatchObject({ ok: true, attempt: 2 });
     await settle();
     expect(codeResultPublishes(retry.workId)).toHaveLength(1);
+  });
+
+  it('records which attempt of each subtask the stream acknowledged', async () => {
+    const run = await dispatched();
+    await settle();
+    const rows = await sql<{ id: string; attempt: number; dispatched_attempt: number | null; dispatched_at: Date | null }>`
+      select id, attempt, dispatched_attempt, dispatched_at from orchestrator.subtasks where task_id = ${run.taskId} order by position`.execute(h.db);
+    expect(rows.rows.map((r) => [r.id, r.attempt, r.dispatched_attempt])).toEqual([['s1', 1, 1], ['s2', 1, 1], ['s3', 1, 1]]);
+    expect(rows.rows.every((r) => r.dispatched_at instanceof Date)).toBe(true);
+  });
+
+  it('does not publish subtasks still with executors again when the engine republishes the code request', async () => {
+    const run = await dispatched();
+    await deliver(subtaskResult(run, 's1'));
+    await settle();
+    expect(workPublishes(run.taskId)).toHaveLength(3);
+
+    // The engine restarts and resumes the run: the same request (same workId and attempt)
+    // arrives again, past the stream's duplicate window. s2 and s3 are still being worked on.
+    await republishCode(run);
+    expect(workPublishes(run.taskId)).toHaveLength(3);
+    const task = await h.client.call.getTask({ taskId: run.taskId });
+    expect(task.subtasks.map((s) => s.status)).toEqual(['succeeded', 'running', 'running']);
+
+    // The fan-out still completes normally.
+    await deliver(subtaskResult(run, 's2'));
+    await deliver(subtaskResult(run, 's3'));
+    await h.results.waitFor((rs) => rs.some((r) => r.workId === `${run.runId}:code:1` && r.ok), 'the code result');
+  });
+
+  it('republishes on a repeated request exactly the attempts the stream never acknowledged', async () => {
+    const run = await dispatched();
+    await settle();
+    // As if Orion died between publishing s2 and recording it.
+    await sql`update orchestrator.subtasks set dispatched_attempt = null, dispatched_at = null where task_id = ${run.taskId} and id = 's2'`.execute(h.db);
+
+    await republishCode(run);
+    expect(workPublishes(run.taskId)).toEqual([`${run.taskId}:s1:1`, `${run.taskId}:s2:1`, `${run.taskId}:s3:1`, `${run.taskId}:s2:1`]);
+    const again = await sql<{ dispatched_attempt: number | null }>`
+      select dispatched_attempt from orchestrator.subtasks where task_id = ${run.taskId} and id = 's2'`.execute(h.db);
+    expect(again.rows[0]?.dispatched_attempt).toBe(1);
+
+    // Once recorded, a further repeat publishes nothing.
+    await republishCode(run);
+    expect(workPublishes(run.taskId)).toHaveLength(4);
   });
 });

@@ -1,5 +1,7 @@
-import { ConfigError } from '@maestro/runtime';
-import { loadWorkflowEngineConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, describeConfig } from '@maestro/runtime';
+import { loadWorkflowEngineConfig, workflowEngineConfigSpec } from './config.js';
 
 describe('loadWorkflowEngineConfig', () => {
   it('has working defaults for a local machine', () => {
@@ -10,6 +12,7 @@ describe('loadWorkflowEngineConfig', () => {
       natsNamespace: '',
       migrateOnStart: true,
       resultConcurrency: 4,
+      sweepMs: 5000,
     });
   });
 
@@ -23,5 +26,11 @@ describe('loadWorkflowEngineConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     const message = (caught as ConfigError).message;
     for (const name of ['MAESTRO_WORKFLOW_ENGINE_GRPC_ADDR', 'MAESTRO_DATABASE_URL', 'MAESTRO_WORKFLOW_ENGINE_RESULT_CONCURRENCY']) expect(message).toContain(name);
+  });
+
+  it('is documented in the README, one table row per variable exactly as the spec describes it', () => {
+    const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
+    const rows = describeConfig(workflowEngineConfigSpec).split('\n').slice(2);
+    for (const row of rows) expect(readme).toContain(row);
   });
 });

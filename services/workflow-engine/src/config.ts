@@ -28,6 +28,12 @@ export const workflowEngineConfigSpec = {
     max: 600_000,
     doc: 'WatchRun re-reads a run at least this often (covers changes made by other replicas)',
   }),
+  sweepMs: env.int('MAESTRO_WORKFLOW_ENGINE_SWEEP_MS', {
+    default: 5000,
+    min: 100,
+    max: 600_000,
+    doc: 'how often the engine looks for activities past their meta.timeoutMs and fails them (ACTIVITY_TIMEOUT)',
+  }),
 } as const;
 
 /** The engine's validated, frozen configuration. */

@@ -1,5 +1,16 @@
-import { createSilentLogger, ManualClock } from '@maestro/runtime';
+import { trace } from '@opentelemetry/api';
+import { createSilentLogger, initTelemetry, ManualClock, withSpan, type Telemetry } from '@maestro/runtime';
 import { EffectQueue, type Effect } from './effect-queue.js';
+
+// A real tracer provider (no exporter): it registers the async context manager that carries the
+// active span across awaits, as in the running service.
+let telemetry: Telemetry;
+beforeAll(() => {
+  telemetry = initTelemetry({ serviceName: 'effect-queue-test' });
+});
+afterAll(async () => {
+  await telemetry.shutdown();
+});
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -60,5 +71,36 @@ describe('EffectQueue', () => {
     clock.advance(60_000);
     await flush();
     expect(state.published).toEqual([]);
+  });
+
+  it('publishes each effect in the trace of the call that enqueued it, not the call that started the drain', async () => {
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock: new ManualClock() });
+    const seen: Record<string, string | undefined> = {};
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const effect = (name: string, wait?: Promise<void>): Effect => ({
+      description: name,
+      publish: async () => {
+        seen[name] = trace.getActiveSpan()?.spanContext().traceId;
+        await wait;
+      },
+    });
+
+    let first: Promise<void> = Promise.resolve();
+    const traceA = await withSpan('call a', {}, async (span) => {
+      // Starts the drain, which stays busy with "a" while call b enqueues.
+      first = queue.enqueue([effect('a', blocked)]);
+      return span.spanContext().traceId;
+    });
+    let second: Promise<void> = Promise.resolve();
+    const traceB = await withSpan('call b', {}, async (span) => {
+      second = queue.enqueue([effect('b')]);
+      return span.spanContext().traceId;
+    });
+    release();
+    await Promise.all([first, second]);
+
+    expect(traceA).not.toEqual(traceB);
+    expect(seen).toEqual({ a: traceA, b: traceB });
   });
 });

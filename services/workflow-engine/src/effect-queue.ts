@@ -6,6 +6,7 @@
  * re-publishes every pending activity request, and every effect has a deterministic message id,
  * so JetStream drops the copies that did get through.
  */
+import { context, type Context } from '@opentelemetry/api';
 import type { Clock, Logger } from '@maestro/runtime';
 
 /** One publish to make, with a name for logs. */
@@ -25,6 +26,12 @@ export interface EffectQueueOptions {
 
 interface Queued {
   effect: Effect;
+  /**
+   * The trace context of the call that enqueued the effect. The drain loop runs in the context
+   * of whichever call started it, so without this every later effect would be published (and
+   * its `traceparent` header written) under the first caller's trace.
+   */
+  trace: Context;
   /** Resolved after the first attempt, whatever its outcome. */
   attempted: () => void;
 }
@@ -59,10 +66,11 @@ export class EffectQueue {
       for (const effect of effects) this.options.logger.warn('effect dropped: engine stopping', { effect: effect.description });
       return Promise.resolve();
     }
+    const trace = context.active();
     const attempts = effects.map(
       (effect) =>
         new Promise<void>((resolve) => {
-          this.queue.push({ effect, attempted: resolve });
+          this.queue.push({ effect, trace, attempted: resolve });
         }),
     );
     const waitFor = this.failing ? Promise.resolve() : Promise.all(attempts).then(() => undefined);
@@ -77,7 +85,7 @@ export class EffectQueue {
     while (this.queue.length > 0 && !this.stopped) {
       const head = this.queue[0]!;
       try {
-        await head.effect.publish();
+        await context.with(head.trace, () => head.effect.publish());
         this.queue.shift();
         head.attempted();
         if (failures > 0) this.options.logger.info('effect published after retries', { effect: head.effect.description, failures });

@@ -7,12 +7,17 @@
  * snapshot, write the new position and its history row, commit, then publish the effects
  * (a request for the new state's activity, run events). Effects carry deterministic message
  * ids, so re-publishing them after a crash or redelivery is harmless.
+ *
+ * Nothing a run waits for is allowed to be lost for good: a periodic sweep fails attempts that
+ * outlive their state's `meta.timeoutMs` (through the same one-transaction step), and resume
+ * re-publishes activity requests and `run.finished` events that may not have gone out.
  */
 import { randomUUID } from 'node:crypto';
 import { Subjects, type ActivityRequest, type ActivityRequestedEvent, type ActivityResult, type RunEvent, type WorkQueue } from '@maestro/contracts';
 import { invalidField, notFound, systemClock, type Clock, type Logger } from '@maestro/runtime';
 import {
   activityOf,
+  activityTimeoutOf,
   applyRunEvent,
   contentHash,
   defaultDefinitions,
@@ -78,7 +83,27 @@ export interface WorkflowEngineDeps {
   watchPollMs?: number;
   /** Running runs read per page by `resume`. @default 200 */
   resumePageSize?: number;
+  /** How often the timeout sweep looks for activities past their `meta.timeoutMs`. @default 5000 */
+  sweepMs?: number;
+  /** Timed-out runs one sweep handles at most per batch. @default 100 */
+  sweepBatchSize?: number;
+  /**
+   * How far back `resume` looks for finished runs whose `run.finished` may not have gone out
+   * (older ones are left alone: whoever waited has long since read the run). @default 3600000 (1 h)
+   */
+  finishedRepublishWindowMs?: number;
 }
+
+/** What `resume` re-published. */
+export interface ResumeSummary {
+  /** Activity requests of running runs (deduplicated by workId downstream). */
+  activityRequests: number;
+  /** `run.finished` events of finished runs whose event was not recorded as published. */
+  finishedEvents: number;
+}
+
+/** The error code of the `activity.failed` the engine sends when an attempt outlives `meta.timeoutMs`. */
+export const ACTIVITY_TIMEOUT = 'ACTIVITY_TIMEOUT';
 
 /** Run statuses a ListRuns filter may name. */
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'done', 'failed', 'cancelled'];
@@ -97,7 +122,11 @@ export interface WorkflowEngine {
   listDefinitions(): Promise<DefinitionRecord[]>;
   /** Starts a run, or returns the run of the same idempotency key. */
   startRun(input: StartRunInput): Promise<RunView>;
-  /** Sends an event to a run; events its state does not handle change nothing. */
+  /**
+   * Sends an event to a run; events its state does not handle change nothing. `xstate.*` and
+   * `activity.*` types are reserved (INVALID_ARGUMENT on `type`): activity outcomes come only
+   * from {@link applyActivityResult} and the timeout sweep, which check state and attempt.
+   */
   sendEvent(runId: string, event: MachineEvent): Promise<RunView>;
   /** Applies an activity result; results for another state or attempt are ignored. */
   applyActivityResult(result: ActivityResult): Promise<ActivityResultOutcome>;
@@ -108,11 +137,24 @@ export interface WorkflowEngine {
   watchRun(runId: string, signal: AbortSignal): AsyncGenerator<RunView>;
   /** Tells watchers a run changed elsewhere (another replica); they re-read it. */
   notifyRunChanged(runId: string): void;
-  /** Re-publishes the activity request of every running run waiting on one; returns how many. */
-  resume(): Promise<number>;
+  /**
+   * Re-publishes the activity request of every running run waiting on one, and `run.finished`
+   * of every run that finished within `finishedRepublishWindowMs` without its event recorded
+   * as published.
+   */
+  resume(): Promise<ResumeSummary>;
+  /**
+   * One pass of the timeout sweep: fails (`activity.failed`, code ACTIVITY_TIMEOUT) the current
+   * attempt of every running run whose activity deadline has passed by the clock; returns how
+   * many runs it moved. Safe to run on several replicas at once: each run is taken with
+   * `FOR UPDATE SKIP LOCKED` and re-checked under the lock.
+   */
+  sweepTimeouts(): Promise<number>;
+  /** Starts sweeping every `sweepMs` until `stop()`; call once at start, after `resume()`. */
+  startTimeoutSweep(): void;
   /** Ends every WatchRun stream (before the gRPC server drains, so it need not wait for them). */
   endWatches(): void;
-  /** Stops background publishing retries; call after the result consumer has stopped. */
+  /** Stops the timeout sweep and background publishing retries; call after the result consumer has stopped. */
   stop(): Promise<void>;
 }
 
@@ -142,10 +184,16 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
   const builtins = deps.definitions ?? defaultDefinitions;
   const watchPollMs = deps.watchPollMs ?? 5000;
   const resumePageSize = deps.resumePageSize ?? 200;
+  const sweepMs = deps.sweepMs ?? 5000;
+  const sweepBatchSize = deps.sweepBatchSize ?? 100;
+  const finishedRepublishWindowMs = deps.finishedRepublishWindowMs ?? 60 * 60 * 1000;
   const effects = new EffectQueue({ logger, clock });
   const changes = new RunChanges<RunView>();
   const cache = new Map<string, RunnableDefinition>();
   const watchesEnded = new AbortController();
+  let sweeping: Promise<void> | undefined;
+  let sweepStopped = false;
+  let wakeSweep: () => void = () => undefined;
 
   function runnableOf(record: DefinitionRecord): RunnableDefinition {
     const key = `${record.name}@${record.version}`;
@@ -205,10 +253,32 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     ];
   }
 
-  function finishedEffect(run: RunRecord): Effect[] {
+  /** `run.finished`, with the seq of the transition that finished the run (none when it started finished). */
+  function finishedEffect(run: RunRecord, seq: number | undefined): Effect[] {
     if (!isFinished(run.status)) return [];
-    const event = runEvent(run, run.updatedAt);
-    return [{ description: `run.finished ${run.id}`, publish: () => publisher.publishEvent(Subjects.runFinished, event, `${run.id}:finished`) }];
+    const event = runEvent(run, run.updatedAt, seq === undefined ? {} : { seq });
+    return [
+      {
+        description: `run.finished ${run.id}`,
+        publish: async () => {
+          await publisher.publishEvent(Subjects.runFinished, event, `${run.id}:finished`);
+          try {
+            await store.markFinishedPublished(run.id);
+          } catch (err) {
+            // The event is out; failing the effect would only publish it again. Resume will
+            // re-publish it once (harmless: same message id) since the flag stayed false.
+            logger.warn('run.finished published but not recorded as published', { runId: run.id, err: err instanceof Error ? err.message : String(err) });
+          }
+        },
+      },
+    ];
+  }
+
+  /** When an attempt of `state` entered now times out, or null when the state has no timeout. */
+  function deadlineOf(runnable: RunnableDefinition, state: string, status: RunStatus): Date | null {
+    if (isFinished(status)) return null;
+    const timeoutMs = activityTimeoutOf(runnable.definition, state);
+    return timeoutMs === undefined ? null : new Date(clock.now() + timeoutMs);
   }
 
   function transitionEffects(run: RunRecord, transition: TransitionRecord, runnable: RunnableDefinition): Effect[] {
@@ -218,7 +288,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
         description: `run.transitioned ${run.id}#${transition.seq}`,
         publish: () => publisher.publishEvent(Subjects.runTransitioned, event, `${run.id}:${transition.seq}`),
       },
-      ...finishedEffect(run),
+      ...finishedEffect(run, transition.seq),
       ...pendingActivity(run, runnable),
     ];
   }
@@ -227,7 +297,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     const event = runEvent(run, run.createdAt);
     return [
       { description: `run.started ${run.id}`, publish: () => publisher.publishEvent(Subjects.runStarted, event, `${run.id}:started`) },
-      ...finishedEffect(run),
+      ...finishedEffect(run, undefined),
       ...pendingActivity(run, runnable),
     ];
   }
@@ -237,7 +307,40 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     if (!step.changed) return { kind: 'ignore', reason: `state "${run.state}" does not handle ${event.type}` };
     const position = { snapshot: step.snapshot, state: step.state, status: step.status, attempt: step.attempt, visits: step.visits, context: step.context };
     if (!step.transitioned) return { kind: 'update', position };
-    return { kind: 'update', position, transition: { fromState: run.state, toState: step.state, eventType: event.type, event: { ...event } } };
+    return {
+      kind: 'update',
+      position,
+      transition: { fromState: run.state, toState: step.state, eventType: event.type, event: { ...event } },
+      // Entering a state starts a new attempt, and with it a new deadline (or none).
+      timeoutAt: deadlineOf(runnable, step.state, step.status),
+    };
+  }
+
+  /** The event the sweep sends for an attempt that outlived its timeout. */
+  function timeoutEvent(run: RunRecord, activity: string, timeoutMs: number): MachineEvent {
+    return {
+      type: 'activity.failed',
+      workId: workIdOf(run.id, run.state, run.attempt),
+      state: run.state,
+      activity,
+      attempt: run.attempt,
+      error: {
+        code: ACTIVITY_TIMEOUT,
+        message: `activity "${activity}" of state "${run.state}" (attempt ${run.attempt}) did not report a result within ${timeoutMs} ms`,
+      },
+    };
+  }
+
+  /** The sweep's decision for a locked, due run: its timeout event, and never a deadline left behind. */
+  function decideTimeout(run: RunRecord, runnable: RunnableDefinition): RunDecision {
+    const activity = activityOf(runnable.definition, run.state);
+    const timeoutMs = activityTimeoutOf(runnable.definition, run.state);
+    if (activity === undefined || timeoutMs === undefined) return { kind: 'ignore', reason: `state ${run.state} has no activity timeout`, clearTimeout: true };
+    const decision = decide(run, runnable, timeoutEvent(run, activity, timeoutMs));
+    // A state that ignores activity.failed, or handles it without leaving, keeps waiting, but
+    // must not be found due again at every sweep.
+    if (decision.kind === 'ignore') return { ...decision, clearTimeout: true };
+    return decision.transition === undefined ? { ...decision, timeoutAt: null } : decision;
   }
 
   async function commitEffects(run: RunRecord, transition: TransitionRecord | undefined, runnable: RunnableDefinition): Promise<void> {
@@ -331,6 +434,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
         attempt: step.attempt,
         visits: step.visits,
         context: step.context,
+        timeoutAt: deadlineOf(runnable, step.state, step.status),
         ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
       });
       if (created) {
@@ -348,6 +452,11 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
 
     async sendEvent(runId, event) {
       if (event.type.startsWith('xstate.')) throw invalidField('type', 'event types starting with "xstate." are reserved');
+      // Activity outcomes carry a state and attempt that only the result path checks; sent from
+      // outside they could finish a state whose work is still running.
+      if (event.type.startsWith('activity.')) {
+        throw invalidField('type', `event types starting with "activity." are reserved for activity results (got "${event.type}"); publish an ActivityResult instead`);
+      }
       const current = await store.getRun(runId);
       if (current === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
       const runnable = runnableOf(await loadDefinition(current.definitionName, current.definitionVersion));
@@ -413,7 +522,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
 
     async resume() {
       let after: string | undefined;
-      let requests = 0;
+      let activityRequests = 0;
       for (;;) {
         const page = await store.listRunning(after, resumePageSize);
         if (page.length === 0) break;
@@ -421,7 +530,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
           try {
             const pending = pendingActivity(run, runnableOf(await loadDefinition(run.definitionName, run.definitionVersion)));
             if (pending.length > 0) {
-              requests++;
+              activityRequests++;
               await effects.enqueue(pending);
             }
           } catch (err) {
@@ -431,13 +540,80 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
         }
         after = page[page.length - 1]!.id;
       }
-      logger.info('runs resumed', { activityRequests: requests });
-      return requests;
+      // A run.finished lost with a crashed engine (or never stored while NATS was away) would
+      // leave live followers waiting; its message id makes a second copy harmless in the stream.
+      let finishedEvents = 0;
+      after = undefined;
+      for (;;) {
+        const page = await store.listFinishedUnpublished(finishedRepublishWindowMs, after, resumePageSize);
+        if (page.length === 0) break;
+        for (const run of page) {
+          const history = await store.getHistory(run.id);
+          finishedEvents++;
+          await effects.enqueue(finishedEffect(run, history[history.length - 1]?.seq));
+        }
+        after = page[page.length - 1]!.id;
+      }
+      logger.info('runs resumed', { activityRequests, finishedEvents });
+      return { activityRequests, finishedEvents };
+    },
+
+    async sweepTimeouts() {
+      let fired = 0;
+      for (;;) {
+        const now = new Date(clock.now());
+        const due = await store.listTimedOut(now, sweepBatchSize);
+        let moved = 0;
+        for (const candidate of due) {
+          const log = logger.child({ runId: candidate.id, state: candidate.state, attempt: candidate.attempt });
+          try {
+            const runnable = runnableOf(await loadDefinition(candidate.definitionName, candidate.definitionVersion));
+            const outcome = await store.applyToTimedOutRun(candidate.id, now, (run) => decideTimeout(run, runnable));
+            // Undefined: a result moved the run on meanwhile, or another replica holds it.
+            if (outcome === undefined) continue;
+            if (outcome.applied) {
+              moved++;
+              log.warn('activity timed out', { to: outcome.run.state, status: outcome.run.status, seq: outcome.transition?.seq });
+              await commitEffects(outcome.run, outcome.transition, runnable);
+            } else {
+              log.warn('activity timed out; the state does not handle activity.failed, so the run keeps waiting', { reason: outcome.reason });
+            }
+          } catch (err) {
+            log.error('activity timeout not applied', { err: err instanceof Error ? err.message : String(err) });
+          }
+        }
+        fired += moved;
+        // A full batch that made progress may have more behind it; anything else waits for the next sweep.
+        if (due.length < sweepBatchSize || moved === 0) break;
+      }
+      return fired;
+    },
+
+    startTimeoutSweep() {
+      if (sweeping !== undefined || sweepStopped) return;
+      sweeping = (async () => {
+        while (!sweepStopped) {
+          // stop() wakes the wait early rather than sitting out the interval.
+          await Promise.race([clock.sleep(sweepMs), new Promise<void>((resolve) => (wakeSweep = resolve))]);
+          if (sweepStopped) break;
+          try {
+            await engine.sweepTimeouts();
+          } catch (err) {
+            // The database may be away; the next sweep tries again.
+            logger.error('timeout sweep failed', { err: err instanceof Error ? err.message : String(err) });
+          }
+        }
+      })();
     },
 
     endWatches: () => watchesEnded.abort(),
 
-    stop: () => effects.stop(),
+    async stop() {
+      sweepStopped = true;
+      wakeSweep();
+      await sweeping;
+      await effects.stop();
+    },
   };
   return engine;
 }

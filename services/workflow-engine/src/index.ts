@@ -7,6 +7,7 @@
  * const engine = createWorkflowEngine({ store: new PostgresRunStore(db), publisher: new NatsRunEventsPublisher(bus), logger });
  * await engine.ensureDefaultDefinitions();
  * await engine.resume();
+ * engine.startTimeoutSweep();
  * const run = await engine.startRun({ definitionName: 'coding', input: { taskId } });
  */
 export {
@@ -14,7 +15,9 @@ export {
   toActivityEvent,
   workIdOf,
   RUN_STATUSES,
+  ACTIVITY_TIMEOUT,
   type WorkflowEngine,
+  type ResumeSummary,
   type WorkflowEngineDeps,
   type RunEventsPublisher,
   type RunView,
@@ -39,7 +42,12 @@ export type {
 } from './store/run-store.js';
 export type { WorkflowDatabase, DefinitionsTable, RunsTable, HistoryTable } from './store/workflow-database.js';
 export { createWorkflowHandlers, toRunMessage, toTransitionMessage, toDefinitionMessage, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './transport/grpc/workflow.handler.js';
-export { startActivityResultSubscriber, type ActivityResultSubscriberOptions } from './transport/nats/activity-result.subscriber.js';
+export {
+  startActivityResultSubscriber,
+  toUnprocessableResult,
+  RESULT_UNPROCESSABLE,
+  type ActivityResultSubscriberOptions,
+} from './transport/nats/activity-result.subscriber.js';
 export { NatsRunEventsPublisher } from './transport/nats/run-events.publisher.js';
 export {
   parseDefinition,
@@ -54,6 +62,8 @@ export {
   startRunMachine,
   applyRunEvent,
   activityOf,
+  activityTimeoutOf,
+  MAX_ACTIVITY_TIMEOUT_MS,
   isFinished,
   RunStatuses,
   contentHash,

@@ -1,6 +1,6 @@
 /**
  * The workflow-engine process: config → telemetry and logger → PostgreSQL → NATS → engine →
- * resume unfinished runs → activity results → gRPC server. Wiring only; see README.md.
+ * resume unfinished runs → timeout sweep → activity results → gRPC server. Wiring only; see README.md.
  */
 import { connectBus } from '@maestro/bus';
 import { RunEventSchema, Subjects, WorkflowServiceService } from '@maestro/contracts';
@@ -35,12 +35,14 @@ runService('workflow-engine', async (lifecycle) => {
     publisher: new NatsRunEventsPublisher(bus),
     logger,
     watchPollMs: config.watchPollMs,
+    sweepMs: config.sweepMs,
   });
-  lifecycle.onShutdown('engine effects', () => engine.stop());
+  lifecycle.onShutdown('engine effects and timeout sweep', () => engine.stop());
   await engine.ensureDefaultDefinitions();
   await engine.resume();
+  engine.startTimeoutSweep();
 
-  const results = await startActivityResultSubscriber(bus, engine, { concurrency: config.resultConcurrency });
+  const results = await startActivityResultSubscriber(bus, engine, { logger, concurrency: config.resultConcurrency });
   lifecycle.onShutdown('activity results', () => results.stop());
   // Transitions made by other replicas reach this replica's WatchRun streams through the events.
   for (const subject of [Subjects.runTransitioned, Subjects.runFinished]) {

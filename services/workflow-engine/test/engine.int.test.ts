@@ -73,7 +73,8 @@ describe('a coding run', () => {
     expect(done.history[0]?.event).toMatchObject({ type: 'activity.done', workId: `${started.id}:intake:1`, output: outputs['intake'] });
 
     const finished = await env.runEvents.waitFor((e) => e.runId === started.id && e.subject === 'maestro.events.run.finished', 'run.finished');
-    expect(finished).toMatchObject({ status: 'done', state: 'done', definitionName: 'coding', input: { taskId: 'task-1', goal: 'add --verbose' } });
+    // seq: the transition that finished the run, so followers can tell they saw everything.
+    expect(finished).toMatchObject({ status: 'done', state: 'done', seq: 4, definitionName: 'coding', input: { taskId: 'task-1', goal: 'add --verbose' } });
     await env.runEvents.waitFor((e) => e.runId === started.id && e.subject === 'maestro.events.run.transitioned' && e.seq === 4, 'run.transitioned #4');
     const ofRun = env.runEvents.all.filter((e) => e.runId === started.id);
     expect(ofRun.filter((e) => e.subject === 'maestro.events.run.started')).toHaveLength(1);
@@ -141,6 +142,19 @@ describe('a coding run', () => {
     const again = await instance.engine.sendEvent(run.id, { type: 'CANCEL' });
     expect(again.history).toHaveLength(1);
     expect((await instance.engine.getRun(run.id)).status).toBe('cancelled');
+  });
+
+  it('refuses activity.* events from SendEvent, naming the type, and leaves the run as it was', async () => {
+    const run = await instance.engine.startRun({ definitionName: 'coding', input: {} });
+    await requestFor(run.id, 'intake');
+    for (const type of ['activity.done', 'activity.failed', 'activity.anything']) {
+      await expect(instance.engine.sendEvent(run.id, { type, output: { goal: 'forged' } })).rejects.toMatchObject({
+        reason: 'invalid',
+        field: 'type',
+        message: expect.stringContaining('reserved'),
+      });
+    }
+    expect(await instance.engine.getRun(run.id)).toMatchObject({ state: 'intake', status: 'running', history: [] });
   });
 
   it('ignores events the current state does not handle', async () => {

@@ -20,7 +20,7 @@ import { createSilentLogger } from '@maestro/runtime';
 import { testNamespace, testServers } from '@maestro/testing';
 import { createWorkflowEngine, type RunEventsPublisher, type WorkflowEngine, type WorkflowEngineDeps } from '../src/engine.js';
 import { PostgresRunStore } from '../src/store/postgres-run-store.js';
-import { startActivityResultSubscriber } from '../src/transport/nats/activity-result.subscriber.js';
+import { startActivityResultSubscriber, type ActivityResultSubscriberOptions } from '../src/transport/nats/activity-result.subscriber.js';
 import { NatsRunEventsPublisher } from '../src/transport/nats/run-events.publisher.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
@@ -121,18 +121,30 @@ export interface EngineInstance {
 /** Starts an engine on the environment's database and bus (a "process"). */
 export async function startEngine(
   env: Environment,
-  options: { publisher?: RunEventsPublisher; subscribe?: boolean } & Partial<WorkflowEngineDeps> = {},
+  options: {
+    publisher?: RunEventsPublisher;
+    subscribe?: boolean;
+    /** Start the periodic timeout sweep, as main.ts does. @default true */
+    sweep?: boolean;
+    /** Options of the result subscriber besides its logger. */
+    results?: Omit<ActivityResultSubscriberOptions, 'logger'>;
+  } & Partial<WorkflowEngineDeps> = {},
 ): Promise<EngineInstance> {
+  const { subscribe, sweep, results, ...deps } = options;
+  const logger = createSilentLogger();
   const engine = createWorkflowEngine({
     store: env.store,
     publisher: options.publisher ?? new NatsRunEventsPublisher(env.bus),
-    logger: createSilentLogger(),
+    logger,
     watchPollMs: 60_000,
-    ...options,
+    // Short, so a stopped engine's last wait (wall clock) ends soon after the test.
+    sweepMs: 250,
+    ...deps,
   });
   await engine.ensureDefaultDefinitions();
   await engine.resume();
-  const consumer = options.subscribe === false ? undefined : await startActivityResultSubscriber(env.bus, engine);
+  if (sweep !== false) engine.startTimeoutSweep();
+  const consumer = subscribe === false ? undefined : await startActivityResultSubscriber(env.bus, engine, { logger, ...results });
   return {
     engine,
     async stop() {

@@ -161,4 +161,52 @@ describe('PostgresRunStore runs', () => {
     expect(seen).toEqual(expect.arrayContaining([made[1]!.id, made[2]!.id]));
     expect(seen).not.toContain(made[0]!.id);
   });
+
+  it('finds runs past their activity deadline, and skips (does not wait for) a run another transaction holds', async () => {
+    const now = new Date();
+    const due = (await store.createRun(newRun(version, { timeoutAt: new Date(now.getTime() - 1000) }))).run;
+    const notYet = (await store.createRun(newRun(version, { timeoutAt: new Date(now.getTime() + 60_000) }))).run;
+    const listed = (await store.listTimedOut(now, 1000)).map((r) => r.id);
+    expect(listed).toContain(due.id);
+    expect(listed).not.toContain(notYet.id);
+    expect(await store.applyToTimedOutRun(notYet.id, now, () => ({ kind: 'ignore', reason: 'not due' }))).toBeUndefined();
+
+    // While a result is being applied to the run (its row locked), the sweep moves on at once.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = scratch.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('workflow.runs').select('id').where('id', '=', due.id).forUpdate().execute();
+      locked();
+      await held;
+    });
+    await isLocked;
+    const whileHeld = await store.applyToTimedOutRun(due.id, now, () => {
+      throw new Error('must not decide on a run another transaction holds');
+    });
+    release();
+    await holder;
+    expect(whileHeld).toBeUndefined();
+
+    // Free again: decided under the lock; an ignore that clears the deadline leaves it undiscoverable.
+    const cleared = await store.applyToTimedOutRun(due.id, now, () => ({ kind: 'ignore', reason: 'no handler', clearTimeout: true }));
+    expect(cleared).toMatchObject({ applied: false, reason: 'no handler', run: { timeoutAt: null } });
+    expect((await store.listTimedOut(now, 1000)).map((r) => r.id)).not.toContain(due.id);
+    expect(await store.getRun(due.id)).toMatchObject({ timeoutAt: null, updatedAt: due.updatedAt });
+  });
+
+  it('keeps the deadline a decision gives, and reports finished runs whose run.finished is not recorded as published', async () => {
+    const { run } = await store.createRun(newRun(version));
+    expect(run).toMatchObject({ timeoutAt: null, finishedPublished: false });
+    const deadline = new Date(Date.now() + 5000);
+    const moved = await store.applyToRun(run.id, (current) => ({ kind: 'update', position: current, timeoutAt: deadline }));
+    expect(moved?.run.timeoutAt?.getTime()).toBe(deadline.getTime());
+
+    await store.applyToRun(run.id, (current) => ({ kind: 'update', position: { ...current, status: 'cancelled', state: 'cancelled' }, timeoutAt: null }));
+    expect((await store.listFinishedUnpublished(60_000, undefined, 1000)).map((r) => r.id)).toContain(run.id);
+    await store.markFinishedPublished(run.id);
+    expect((await store.listFinishedUnpublished(60_000, undefined, 1000)).map((r) => r.id)).not.toContain(run.id);
+    expect(await store.getRun(run.id)).toMatchObject({ finishedPublished: true, timeoutAt: null });
+  });
 });

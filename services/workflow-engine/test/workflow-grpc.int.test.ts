@@ -74,6 +74,9 @@ describe('WorkflowService over gRPC', () => {
       [client.call.getRun({ runId: 'abc' }), 'run_id'],
       [client.call.sendEvent({ runId: '', type: 'CANCEL', payload: undefined }), 'run_id'],
       [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: ' ', payload: undefined }), 'type'],
+      // Activity outcomes come only from ActivityResults (which are checked against state and attempt).
+      [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: 'activity.done', payload: { output: {} } }), 'type'],
+      [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: 'activity.failed', payload: undefined }), 'type'],
       [client.call.startRun({ definitionName: '', definitionVersion: 0, input: undefined, idempotencyKey: '' }), 'definition_name'],
       [client.call.startRun({ definitionName: 'coding', definitionVersion: -1, input: undefined, idempotencyKey: '' }), 'definition_version'],
       [client.call.listRuns({ limit: 0, status: 'sleeping' }), 'status'],

@@ -2,7 +2,6 @@
  * When an edit does not match the file, the model needs to see what IS there: this finds the run
  * of file lines most like the lines it wanted and describes how they differ.
  */
-import { lineSimilarity } from './similarity-ratio.js';
 
 /** The file lines most like the wanted lines. */
 export interface ClosestWindow {
@@ -15,17 +14,48 @@ export interface ClosestWindow {
 }
 
 // Scoring every window is (file lines × wanted lines) comparisons; past this, only equal lines count.
-const FULL_SCORING_LIMIT = 3_000_000;
+const FULL_SCORING_LIMIT = 4_000_000;
+
+/** The character bigrams of a line as sorted numbers, so two lines compare by a linear merge. */
+function bigramCodes(text: string): Uint32Array {
+  const codes = new Uint32Array(Math.max(0, text.length - 1));
+  for (let i = 0; i < text.length - 1; i++) codes[i] = text.charCodeAt(i) * 65536 + text.charCodeAt(i + 1);
+  return codes.sort();
+}
+
+/** Sørensen–Dice similarity of two trimmed lines over their (sorted) bigrams. */
+function dice(a: string, b: string, codesA: Uint32Array, codesB: Uint32Array): number {
+  if (a === b) return 1;
+  if (codesA.length === 0 || codesB.length === 0) return 0;
+  let common = 0;
+  for (let i = 0, j = 0; i < codesA.length && j < codesB.length; ) {
+    const x = codesA[i] as number;
+    const y = codesB[j] as number;
+    if (x === y) {
+      common++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return (2 * common) / (codesA.length + codesB.length);
+}
 
 /** Finds the window of `fileLines` (as long as `wanted`) most similar to `wanted`, or undefined if either is empty. */
 export function findClosestWindow(fileLines: readonly string[], wanted: readonly string[]): ClosestWindow | undefined {
   if (fileLines.length === 0 || wanted.length === 0) return undefined;
   const length = Math.min(wanted.length, fileLines.length);
   const full = fileLines.length * wanted.length <= FULL_SCORING_LIMIT;
+  const wantedTrimmed = wanted.map((line) => line.trim());
+  const fileTrimmed = fileLines.map((line) => line.trim());
+  const wantedCodes = full ? wantedTrimmed.map(bigramCodes) : [];
+  const fileCodes: (Uint32Array | undefined)[] = new Array(fileLines.length);
   const similarity = (j: number, i: number): number => {
-    const a = wanted[j] ?? '';
-    const b = fileLines[i] ?? '';
-    return full ? lineSimilarity(a, b) : a.trim() === b.trim() ? 1 : 0;
+    const a = wantedTrimmed[j] ?? '';
+    const b = fileTrimmed[i] ?? '';
+    if (!full) return a === b ? 1 : 0;
+    const codes = fileCodes[i] ?? (fileCodes[i] = bigramCodes(b));
+    return dice(a, b, wantedCodes[j] as Uint32Array, codes);
   };
   let best: ClosestWindow | undefined;
   for (let start = 0; start + length <= fileLines.length; start++) {
@@ -76,9 +106,11 @@ export function closestLines(fileLines: readonly string[], wanted: readonly stri
     if (theirs === mine) continue;
     differing++;
     if (shown.length >= maxShown * 2) continue;
-    const note = theirs !== undefined && theirs.trim() === mine.trim() ? '   (differs only in whitespace)' : '';
-    shown.push(`- ${label} line ${j + 1}: ${clip(mine)}${note}`);
-    shown.push(theirs === undefined ? '+ (the file ends here)' : `+ file line ${lineIndex + 1}: ${clip(theirs)}`);
+    // Whitespace-only differences are invisible in plain text: quote both lines to show them.
+    const whitespaceOnly = theirs !== undefined && theirs.trim() === mine.trim();
+    const show = (text: string): string => (whitespaceOnly ? JSON.stringify(text) : clip(text));
+    shown.push(`- ${label} line ${j + 1}: ${show(mine)}${whitespaceOnly ? '   (differs only in whitespace)' : ''}`);
+    shown.push(theirs === undefined ? '+ (the file ends here)' : `+ file line ${lineIndex + 1}: ${show(theirs)}`);
   }
   const more = differing > maxShown ? `\n(${differing - maxShown} more differing lines not shown)` : '';
   return (

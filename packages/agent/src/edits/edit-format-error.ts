@@ -54,8 +54,3 @@ export interface EditError {
 
 /** The outcome of a parser or editor: the value, or an {@link EditError}; never a throw. */
 export type EditResult<T> = { ok: true; value: T } | { ok: false; error: EditError };
-
-/** Builds a failed {@link EditResult}. */
-export function editFailure(error: EditError): { ok: false; error: EditError } {
-  return { ok: false, error };
-}

@@ -197,6 +197,18 @@ export function parseSearchReplaceBlocks(reply: string, options: SearchReplacePa
             'End each block with a >>>>>>> REPLACE line.',
         );
       }
+      // A SEARCH marker inside REPLACE means this block's >>>>>>> REPLACE is missing and the text
+      // ran into the next block (whose ======= then ended it): refuse rather than write that.
+      const nested = replace.findIndex((text) => isHead(text));
+      if (nested !== -1) {
+        return parseError(
+          EditErrorCodes.missingReplaceMarker,
+          blockNumber,
+          headLine,
+          `missing >>>>>>> REPLACE after the ======= on line ${dividerLine}: the next <<<<<<< SEARCH (line ${dividerLine + 1 + nested}) starts before this block ends. ` +
+            'End each block with a >>>>>>> REPLACE line.',
+        );
+      }
       blocks.push({ kind: 'search-replace', path, search: search.join(''), replace: replace.join(''), line: headLine });
     }
     i++;

@@ -1,6 +1,5 @@
 /**
- * String similarity for the places where an exact comparison is too strict to be helpful: picking
- * the file a model meant by a slightly wrong name, and finding the lines a failed edit was aimed at.
+ * String similarity for picking the file a model meant by a slightly wrong name.
  */
 
 /**
@@ -59,35 +58,4 @@ export function closestMatch(word: string, candidates: readonly string[], cutoff
     }
   }
   return best;
-}
-
-function bigrams(text: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < text.length - 1; i++) {
-    const pair = text.slice(i, i + 2);
-    counts.set(pair, (counts.get(pair) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/**
- * Sørensen–Dice similarity of two lines over character bigrams, in [0, 1], ignoring leading and
- * trailing whitespace. Linear time, so it can score every line of a file against a failed edit.
- */
-export function lineSimilarity(a: string, b: string): number {
-  const x = a.trim();
-  const y = b.trim();
-  if (x === y) return 1;
-  if (x.length < 2 || y.length < 2) return 0;
-  const left = bigrams(x);
-  let common = 0;
-  for (let i = 0; i < y.length - 1; i++) {
-    const pair = y.slice(i, i + 2);
-    const count = left.get(pair) ?? 0;
-    if (count > 0) {
-      common++;
-      left.set(pair, count - 1);
-    }
-  }
-  return (2 * common) / (x.length - 1 + (y.length - 1));
 }

@@ -32,10 +32,3 @@ export function splitLines(text: string): string[] {
 export function stripLineEnd(line: string): string {
   return line.replace(/\r?\n$|\r$/, '');
 }
-
-/** The 1-based line number of character offset `index` in `text`. */
-export function lineNumberAt(text: string, index: number): number {
-  let line = 1;
-  for (let i = 0; i < index && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}

@@ -75,7 +75,7 @@ describe('applyFilePatch', () => {
     const applied = applyFilePatch(CALC, {
       hunks: [{ oldStart: 2, oldLines: 2, newStart: 2, newLines: 2, lines: [' def sub(a, b):', '-    return a - b', '+    return b - a'] }],
     });
-    expect(applied).toEqual({ ok: true, value: { text: CALC.replace('a - b', 'b - a'), placements: [{ line: 7, offset: 6, fuzz: 0 }] } });
+    expect(applied).toEqual({ ok: true, value: { text: CALC.replace('a - b', 'b - a'), placements: [{ line: 7, offset: 5, fuzz: 0 }] } });
   });
 
   it('names the failing hunk, the file and the closest lines when a hunk does not apply', () => {

@@ -247,13 +247,15 @@ function parseHunk(
       );
     }
   } else {
-    // Models miscount. When more hunk lines follow the counted ones, and they run up to the next
-    // hunk, the next file or the end, they belong to this hunk: take them and recount.
-    let j = i;
-    while (j < lines.length && isHunkBodyLine(lines[j] ?? '') && !startsSomethingNew(j)) j++;
-    const runEndsCleanly = j >= lines.length || startsSomethingNew(j);
-    const runHasContent = lines.slice(i, j).some((line) => line !== '');
-    if (!countsMet || (runHasContent && runEndsCleanly)) takeLoose();
+    // Models miscount. Too few lines: take what looks like hunk lines and recount. Too many: the
+    // hunk lines that follow the counted ones without a blank line belong to it too ("-- " is
+    // the signature line of `git format-patch` mail, not a removal).
+    if (!countsMet) takeLoose();
+    else {
+      while (i < lines.length && (lines[i] ?? '') !== '' && isHunkBodyLine(lines[i] ?? '') && !startsSomethingNew(i) && bare(lines[i]) !== '-- ') {
+        body.push(lines[i++] ?? '');
+      }
+    }
   }
   const recount = countLines(body);
   const exact = recount.oldLines === oldLines && recount.newLines === newLines;
@@ -409,6 +411,12 @@ function shapeOf(hunk: DiffHunk): HunkShape {
 
 type Step = 'match' | 'substitute' | 'missing' | 'skip';
 
+/** Tables {@link alignAt} can reuse from one candidate position to the next. */
+interface AlignScratch {
+  cost: Int32Array;
+  from: Uint8Array;
+}
+
 /**
  * The cheapest way to lay the hunk's old lines over the file starting at `start`: each context
  * line matches, or (costing 1) is changed, missing, or has an extra file line before it. Returns
@@ -420,47 +428,70 @@ function alignAt(
   start: number,
   budget: number,
   matches: (lineIndex: number, op: '-' | ' ', text: string) => boolean,
+  scratch?: AlignScratch,
 ): { cost: number; steps: Step[]; consumed: number } | undefined {
   const k = shape.old.length;
+  if (budget === 0) {
+    // Exact placement: a straight comparison, no alignment table needed.
+    for (let h = 0; h < k; h++) {
+      const item = shape.old[h] as HunkShape['old'][number];
+      if (start + h >= lines.length || !matches(start + h, item.op, item.text)) return undefined;
+    }
+    return { cost: 0, steps: shape.old.map(() => 'match' as const), consumed: k };
+  }
   const width = k + budget + 1;
-  const INF = Number.MAX_SAFE_INTEGER;
-  const cost: number[][] = Array.from({ length: k + 1 }, () => new Array<number>(width + 1).fill(INF));
-  const from: (Step | undefined)[][] = Array.from({ length: k + 1 }, () => new Array<Step | undefined>(width + 1).fill(undefined));
+  const stride = width + 1;
+  const INF = 0x3fffffff;
+  // One flat table, reused across positions; a row is cleared only when the search gets to it,
+  // so positions that fail in their first rows (the usual case) cost little.
+  const size = (k + 1) * stride;
+  const cost = scratch !== undefined && scratch.cost.length >= size ? scratch.cost : new Int32Array(size);
+  const from = scratch !== undefined && scratch.from.length >= size ? scratch.from : new Uint8Array(size);
+  const STEP_CODES: Step[] = ['match', 'substitute', 'missing', 'skip'];
   // An old line next to an insertion pins where the insertion goes, so it must match exactly;
   // likewise no extra file lines may sit inside an insertion point.
   const anchored = shape.old.map((_, h) => (shape.gaps[h]?.length ?? 0) > 0 || (shape.gaps[h + 1]?.length ?? 0) > 0);
-  (cost[0] as number[])[0] = 0;
+  cost.fill(INF, 0, stride);
+  cost[0] = 0;
   for (let h = 0; h <= k; h++) {
-    const row = cost[h] as number[];
+    const row = h * stride;
+    if (h < k) cost.fill(INF, row + stride, row + 2 * stride);
+    // Costs only grow from here on: a row already over budget ends the search at this position.
+    let rowMin = INF;
+    for (let t = 0; t <= width; t++) rowMin = Math.min(rowMin, cost[row + t] as number);
+    if (rowMin > budget) return undefined;
     for (let t = 0; t <= width; t++) {
-      const c = row[t] as number;
+      const c = cost[row + t] as number;
       if (c > budget) continue;
       const s = start + t;
-      const relax = (hh: number, tt: number, value: number, step: Step): void => {
+      const relax = (hh: number, tt: number, value: number, step: number): void => {
         if (tt > width || value > budget) return;
-        if (value < ((cost[hh] as number[])[tt] as number)) {
-          (cost[hh] as number[])[tt] = value;
-          (from[hh] as (Step | undefined)[])[tt] = step;
+        const at = hh * stride + tt;
+        if (value < (cost[at] as number)) {
+          cost[at] = value;
+          from[at] = step;
         }
       };
-      if (h > 0 && h < k && (shape.gaps[h]?.length ?? 0) === 0 && s < lines.length) relax(h, t + 1, c + 1, 'skip');
+      if (h > 0 && h < k && (shape.gaps[h]?.length ?? 0) === 0 && s < lines.length) relax(h, t + 1, c + 1, 3);
       if (h === k) continue;
       const item = shape.old[h] as HunkShape['old'][number];
-      if (s < lines.length && matches(s, item.op, item.text)) relax(h + 1, t + 1, c, 'match');
+      if (s < lines.length && matches(s, item.op, item.text)) relax(h + 1, t + 1, c, 0);
       if (item.op === ' ' && !anchored[h]) {
-        if (s < lines.length) relax(h + 1, t + 1, c + 1, 'substitute');
-        relax(h + 1, t, c + 1, 'missing');
+        if (s < lines.length) relax(h + 1, t + 1, c + 1, 1);
+        relax(h + 1, t, c + 1, 2);
       }
     }
   }
-  const last = cost[k] as number[];
+  const lastRow = k * stride;
   let best = -1;
-  for (let t = 0; t <= width; t++) if ((last[t] as number) <= budget && (best === -1 || (last[t] as number) < (last[best] as number))) best = t;
+  for (let t = 0; t <= width; t++) {
+    const value = cost[lastRow + t] as number;
+    if (value <= budget && (best === -1 || value < (cost[lastRow + best] as number))) best = t;
+  }
   if (best === -1) return undefined;
   const steps: Step[] = [];
   for (let h = k, t = best; h > 0 || t > 0; ) {
-    const step = (from[h] as (Step | undefined)[])[t];
-    if (step === undefined) break;
+    const step = STEP_CODES[from[h * stride + t] as number] as Step;
     steps.push(step);
     if (step === 'match' || step === 'substitute') {
       h--;
@@ -469,7 +500,7 @@ function alignAt(
     else t--;
   }
   steps.reverse();
-  return { cost: last[best] as number, steps, consumed: best };
+  return { cost: cost[lastRow + best] as number, steps, consumed: best };
 }
 
 /**
@@ -578,8 +609,10 @@ export function applyFilePatch(source: string, patch: FilePatch, options: ApplyP
       }
     }
     if (chosen === undefined && fuzz > 0) {
+      const size = (shape.old.length + 1) * (shape.old.length + fuzz + 3);
+      const scratch: AlignScratch = { cost: new Int32Array(size), from: new Uint8Array(size) };
       for (const start of outward(expected, minLine, maxLine)) {
-        const aligned = alignAt(lines, shape, start, chosen === undefined ? fuzz : chosen.cost - 1, matches);
+        const aligned = alignAt(lines, shape, start, chosen === undefined ? fuzz : chosen.cost - 1, matches, scratch);
         if (aligned !== undefined && (chosen === undefined || aligned.cost < chosen.cost)) chosen = { start, ...aligned };
       }
     }

@@ -26,9 +26,9 @@ export const execTool = defineTool({
       cwd: z.string().min(1).default('.').describe('working directory relative to the workspace root'),
       timeoutMs: z.number().int().positive().optional().describe('kill the command after this many milliseconds'),
     })
-    .strict()
-    .refine((a) => (a.argv[0] ?? '') !== '', { message: 'the program name must not be empty', path: ['argv', 0] }),
+    .strict(),
   async run({ argv, cwd, timeoutMs }, { workspace, signal, execTimeoutMs, env }) {
+    if ((argv[0] ?? '') === '') return { ok: false, output: 'invalid arguments for exec: argv[0]: the program name must not be empty' };
     const dir = resolveWorkspacePath(workspace, cwd);
     const info = await stat(dir.absolute).catch(() => undefined);
     if (!info?.isDirectory()) return { ok: false, output: `cwd ${dir.relative} is not a directory of the workspace` };

@@ -21,12 +21,12 @@ export const fsReadTool = defineTool({
       startLine: z.number().int().min(1).optional().describe('first line to return (1-based)'),
       endLine: z.number().int().min(1).optional().describe('last line to return (inclusive)'),
     })
-    .strict()
-    .refine((a) => a.startLine === undefined || a.endLine === undefined || a.endLine >= a.startLine, {
-      message: 'endLine must not be before startLine',
-      path: ['endLine'],
-    }),
+    .strict(),
   async run({ path, startLine, endLine }, { workspace }) {
+    // A rule between two arguments, which JSON Schema (and so the registry's validation) cannot say.
+    if (startLine !== undefined && endLine !== undefined && endLine < startLine) {
+      return { ok: false, output: `invalid arguments for fs.read: endLine: must not be before startLine (${startLine}), got ${endLine}` };
+    }
     const target = resolveWorkspacePath(workspace, path);
     const info = await stat(target.absolute).catch(() => undefined);
     if (info === undefined) return { ok: false, output: `${target.relative} does not exist` };

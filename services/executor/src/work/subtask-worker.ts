@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createDefaultToolRegistry,
   runAgentLoop,
@@ -207,6 +208,11 @@ export class SubtaskWorker {
   private async sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
     if (signal === undefined) return this.clock.sleep(ms);
     if (signal.aborted) return;
+    if (this.options.clock === undefined) {
+      // The wall clock: a timer the signal cancels, so none is left behind on shutdown.
+      await sleep(ms, undefined, { signal }).catch(() => undefined);
+      return;
+    }
     let onAbort: (() => void) | undefined;
     await Promise.race([
       this.clock.sleep(ms),

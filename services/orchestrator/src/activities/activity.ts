@@ -8,7 +8,7 @@ import type { ActivityRequest } from '@maestro/contracts';
 import { UserError, type Clock, type Logger } from '@maestro/runtime';
 import type { MemoryPort, RouterPort, WorkPublisher } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
-import type { TaskWithSubtasks } from '../domain/task.js';
+import { isFinalTaskStatus, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
 import type { TaskStore } from '../store/task-store.js';
 
 /** Timeouts and limits of the activities. */
@@ -39,6 +39,11 @@ export interface ActivityInvocation {
   taskId: string;
   deps: ActivityDeps;
   logger: Logger;
+  /**
+   * Aborted when the orchestrator stops and its drain time is up: calls in flight are cut
+   * (model calls, memory recall) and the request is handed back to the queue.
+   */
+  signal: AbortSignal;
 }
 
 /** How an activity ended: completed with an output, or deferred (the result comes later). */
@@ -49,11 +54,32 @@ export type Activity = (invocation: ActivityInvocation) => Promise<ActivityOutco
 
 /** Error code when an activity names a task Orion does not have. */
 export const TASK_NOT_FOUND = 'TASK_NOT_FOUND';
+/**
+ * Error code when an activity is requested for a task that already succeeded, failed or was
+ * cancelled: its run should not be doing work any more (say, a run that was started after the
+ * task was cancelled, before the CANCEL reached it). Not retried.
+ */
+export const TASK_ENDED = 'TASK_ENDED';
 
-/** Loads the invocation's task or fails the activity (the request names a task we do not have). */
+/** Fails the activity with {@link TASK_ENDED} when the task is final. */
+export function assertTaskActive(task: TaskRecord): void {
+  if (isFinalTaskStatus(task.status)) {
+    throw new UserError(
+      TASK_ENDED,
+      `task ${task.id} already ${task.status === 'cancelled' ? 'was cancelled' : task.status}; its run does no more work`,
+      { reason: 'precondition' },
+    );
+  }
+}
+
+/**
+ * Loads the invocation's task or fails the activity: the request names a task we do not have
+ * ({@link TASK_NOT_FOUND}), or one that already ended ({@link TASK_ENDED}).
+ */
 export async function requireTask(invocation: ActivityInvocation): Promise<TaskWithSubtasks> {
   const found = await invocation.deps.store.getTask(invocation.taskId);
   if (!found) throw new UserError(TASK_NOT_FOUND, `task ${invocation.taskId} does not exist`, { reason: 'not_found' });
+  assertTaskActive(found.task);
   return found;
 }
 

@@ -8,7 +8,8 @@ import type { SubtaskWork } from '@maestro/contracts';
 import { UserError } from '@maestro/runtime';
 import { buildCodeActivityResult, planCodeDispatch, subtaskWorkId } from '../domain/subtask-progress.js';
 import type { CodeActivityRef, SubtaskRecord, TaskRecord } from '../domain/task.js';
-import { TASK_NOT_FOUND, type Activity } from './activity.js';
+import type { SubtaskDispatched } from '../store/task-store.js';
+import { assertTaskActive, TASK_NOT_FOUND, type Activity } from './activity.js';
 
 /** Error code when code is requested for a task that has no plan. */
 export const NO_PLAN = 'NO_PLAN';
@@ -41,10 +42,13 @@ export const codeActivity: Activity = async (invocation) => {
     attempt: request.attempt,
   };
 
-  // Record the dispatch first and publish after commit: if publishing fails the request is
-  // redelivered, recognized by its workId, and the same attempts are published again (the
-  // stream drops duplicates by message id).
+  // Record the attempts first and publish after commit, then mark what the stream acknowledged.
+  // If a publish fails (or Orion dies before marking) the request is redelivered, recognized by
+  // its workId, and only the attempts never marked are published again. Between a publish and
+  // its mark lies the one window in which a repeat can publish an attempt twice; a redelivery
+  // inside the stream's duplicate window (2 minutes) drops it by message id.
   const dispatch = await deps.store.withLockedTask(invocation.taskId, async (locked) => {
+    assertTaskActive(locked.task);
     const before = await locked.subtasks();
     if (before.length === 0) {
       throw new UserError(NO_PLAN, `task ${locked.task.id} has no planned subtasks; the plan activity must run before code`, {
@@ -69,12 +73,24 @@ export const codeActivity: Activity = async (invocation) => {
   if (!dispatch) throw new UserError(TASK_NOT_FOUND, `task ${invocation.taskId} does not exist`, { reason: 'not_found' });
 
   const byId = new Map(dispatch.subtasks.map((s) => [s.id, s]));
-  for (const d of dispatch.plan.dispatches) {
-    const subtask = byId.get(d.subtaskId);
-    if (subtask) await deps.work.publishSubtaskWork(toWork(dispatch.task, subtask, request.runId, d.attempt));
+  const published: SubtaskDispatched[] = [];
+  try {
+    for (const d of dispatch.plan.dispatches) {
+      const subtask = byId.get(d.subtaskId);
+      if (!subtask) continue;
+      await deps.work.publishSubtaskWork(toWork(dispatch.task, subtask, request.runId, d.attempt));
+      published.push({ subtaskId: d.subtaskId, attempt: d.attempt });
+    }
+  } finally {
+    // Whatever was acknowledged is marked even when a later publish failed, so the redelivery
+    // publishes only the rest.
+    if (published.length > 0) {
+      const at = new Date(deps.clock.now());
+      await deps.store.withLockedTask(invocation.taskId, (locked) => locked.markDispatched(published, at));
+    }
   }
   logger.info('subtasks dispatched', {
-    dispatched: dispatch.plan.dispatches.map((d) => `${d.subtaskId}#${d.attempt}`),
+    dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`),
     total: dispatch.subtasks.length,
   });
   if (dispatch.plan.allFinal) {

@@ -24,7 +24,7 @@ export async function askStrategicModel(
   intent: 'plan' | 'review',
   messages: readonly PromptMessage[],
 ): Promise<{ text: string; model: ModelIdentity }> {
-  const { request, taskId, deps, logger } = invocation;
+  const { request, taskId, deps, logger, signal } = invocation;
   const response = await deps.router.complete(
     CompleteRequest.fromPartial({
       role: 'strategic',
@@ -33,7 +33,7 @@ export async function askStrategicModel(
       taskId,
       runId: request.runId,
     }),
-    { deadlineMs: deps.options?.modelDeadlineMs ?? 180_000 },
+    { deadlineMs: deps.options?.modelDeadlineMs ?? 180_000, signal },
   );
   const model: ModelIdentity = {
     provider: response.decision?.provider ?? '',

@@ -5,11 +5,12 @@
  * the plan (in one transaction, so subtasks are never duplicated).
  */
 import { RecallRequest } from '@maestro/contracts';
-import { toMaestroError } from '@maestro/runtime';
+import { toMaestroError, UserError } from '@maestro/runtime';
 import { parsePlanReply, type PlannedSubtask } from '../domain/plan.js';
 import { buildPlanPrompt } from '../domain/prompts.js';
+import { toRecallQuery } from '../domain/recall-query.js';
 import type { SubtaskRecord } from '../domain/task.js';
-import { completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
+import { assertTaskActive, completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
 import { askStrategicModel } from './model-call.js';
 
 function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Array<Record<string, unknown>> {
@@ -18,19 +19,27 @@ function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Ar
 
 /**
  * Memory notes for the prompt. Memory makes plans better but is not required, so a failing
- * or slow memory service costs the notes, not the plan.
+ * or slow memory service costs the notes, not the plan. The query is the goal's opening (see
+ * `toRecallQuery`): memory refuses long queries. A refusal (`UserError`) is still logged at
+ * error level, because it means Orion sent something memory cannot take, a bug to fix here;
+ * an unavailable memory is an operational matter (warn).
  */
 async function recallNotes(invocation: ActivityInvocation, project: string, goal: string): Promise<Array<{ kind: string; content: string }>> {
-  const { deps, logger } = invocation;
+  const { deps, logger, signal } = invocation;
+  const query = toRecallQuery(goal);
   try {
     const response = await deps.memory.recall(
-      RecallRequest.fromPartial({ project, query: goal, limit: deps.options?.recallLimit ?? 8 }),
-      { deadlineMs: deps.options?.memoryDeadlineMs ?? 5_000 },
+      RecallRequest.fromPartial({ project, query, limit: deps.options?.recallLimit ?? 8 }),
+      { deadlineMs: deps.options?.memoryDeadlineMs ?? 5_000, signal },
     );
     return response.memories.flatMap((m) => (m.memory ? [{ kind: m.memory.kind, content: m.memory.content }] : []));
   } catch (err) {
+    // Shutting down: the request goes back to the queue rather than being planned without notes.
+    if (signal.aborted) throw err;
     const error = toMaestroError(err);
-    logger.warn('memory recall failed; planning without notes', { code: error.code, message: error.message });
+    const fields = { code: error.code, message: error.message, queryChars: query.length };
+    if (error instanceof UserError) logger.error('memory refused the recall query; planning without notes', fields);
+    else logger.warn('memory recall failed; planning without notes', fields);
     return [];
   }
 }
@@ -51,6 +60,8 @@ export const planActivity: Activity = async (invocation) => {
   const plan = parsePlanReply(text);
 
   const stored = await deps.store.withLockedTask(task.id, async (locked) => {
+    // The task may have ended (cancelled) while the model was thinking: store nothing then.
+    assertTaskActive(locked.task);
     if (locked.task.planWorkId === request.workId) {
       const existing = await locked.subtasks();
       if (existing.length > 0) return existing;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { buildReviewPrompt, type ReviewSubtaskEvidence } from '../domain/prompts.js';
 import { parseReviewReply } from '../domain/review.js';
 import type { SubtaskRecord } from '../domain/task.js';
-import { completed, requireTask, type Activity } from './activity.js';
+import { assertTaskActive, completed, requireTask, type Activity } from './activity.js';
 import { askStrategicModel } from './model-call.js';
 
 const TestsEvidenceSchema = z.object({
@@ -44,9 +44,11 @@ export const reviewActivity: Activity = async (invocation) => {
   const messages = buildReviewPrompt({ goal: task.goal, testCommand: task.testCommand, subtasks: subtasks.map(evidenceOf) });
   const { text, model } = await askStrategicModel(invocation, 'review', messages);
   const verdict = parseReviewReply(text);
-  await deps.store.withLockedTask(task.id, (locked) =>
-    locked.update({ reviewSummary: verdict.summary, reviewApproved: verdict.approved, reviewWorkId: request.workId }),
-  );
+  await deps.store.withLockedTask(task.id, (locked) => {
+    // The task may have ended (cancelled) while the model was thinking: store nothing then.
+    assertTaskActive(locked.task);
+    return locked.update({ reviewSummary: verdict.summary, reviewApproved: verdict.approved, reviewWorkId: request.workId });
+  });
   logger.info('review stored', { approved: verdict.approved, scripted: model.scripted });
   return completed({ approved: verdict.approved, summary: verdict.summary, model: { ...model } });
 };

@@ -1,12 +1,14 @@
 /**
  * Runs one `ActivityRequest` from `maestro.work.orchestrator.<activity>` and publishes its
  * `ActivityResult`. Failure policy: a `UserError` (bad plan reply, missing repository, unknown
- * task) fails the activity at once with its code and message; anything else is rethrown so the
- * work consumer retries it, and after the last delivery {@link failedResultFor} reports it.
+ * task, task already ended) fails the activity at once with its code and message; anything
+ * else is rethrown so the work consumer retries it, and after the last delivery
+ * {@link failedResultFor} reports it. An activity cut short by shutdown is handed back (an
+ * `OperationalError`, so the consumer naks it) whatever it threw.
  */
 import type { ActivityRequest, ActivityResult } from '@maestro/contracts';
-import { isMaestroError, UserError, type Logger } from '@maestro/runtime';
-import type { Activity, ActivityDeps } from '../activities/activity.js';
+import { isMaestroError, OperationalError, UserError, type Logger } from '@maestro/runtime';
+import { requireTask, type Activity, type ActivityDeps } from '../activities/activity.js';
 
 /** Error code of a request for an activity Orion does not perform. */
 export const UNKNOWN_ACTIVITY = 'UNKNOWN_ACTIVITY';
@@ -14,6 +16,18 @@ export const UNKNOWN_ACTIVITY = 'UNKNOWN_ACTIVITY';
 export const BAD_ACTIVITY_CONTEXT = 'BAD_ACTIVITY_CONTEXT';
 /** Error code of a request that kept failing until it was dead-lettered. */
 export const ACTIVITY_GAVE_UP = 'ACTIVITY_GAVE_UP';
+/** Error code of a request handed back to the queue because the orchestrator is stopping. */
+export const HANDED_BACK = 'HANDED_BACK';
+
+/** The error that hands a request back: operational, so the work consumer naks it for another replica. */
+export function handedBack(cause: unknown): OperationalError {
+  return new OperationalError(HANDED_BACK, 'the orchestrator is shutting down; the activity request goes back to the queue', {
+    cause,
+  });
+}
+
+/** A signal that never aborts, for callers without a shutdown to tell about. */
+const NEVER: AbortSignal = new AbortController().signal;
 
 /** The task id a coding run carries in `context.input.taskId`. */
 export function taskIdOf(context: Record<string, unknown>): string | undefined {
@@ -44,8 +58,17 @@ export interface ActivityRunnerDeps extends ActivityDeps {
   activities: Readonly<Record<string, Activity>>;
 }
 
-/** Performs the request's activity and publishes its result (unless the activity defers it). */
-export async function runActivity(request: ActivityRequest, deps: ActivityRunnerDeps, logger: Logger): Promise<void> {
+/**
+ * Performs the request's activity and publishes its result (unless the activity defers it).
+ * `signal` aborts the activity when the orchestrator's drain time is up.
+ */
+export async function runActivity(
+  request: ActivityRequest,
+  deps: ActivityRunnerDeps,
+  logger: Logger,
+  signal: AbortSignal = NEVER,
+): Promise<void> {
+  if (signal.aborted) throw handedBack(signal.reason);
   const log = logger.child({ runId: request.runId, state: request.state, activity: request.activity, attempt: request.attempt });
   const now = (): string => new Date(deps.clock.now()).toISOString();
   const fail = async (code: string, message: string): Promise<void> => {
@@ -66,8 +89,16 @@ export async function runActivity(request: ActivityRequest, deps: ActivityRunner
 
   let outcome;
   try {
-    outcome = await activity({ request, taskId, deps, logger: log.child({ taskId }) });
+    const invocation = { request, taskId, deps, logger: log.child({ taskId }), signal };
+    // Every activity, whatever it does, first makes sure its task exists and has not ended:
+    // a run that outlived its task (cancelled before the run was known) must do no work.
+    await requireTask(invocation);
+    outcome = await activity(invocation);
   } catch (err) {
+    if (signal.aborted) {
+      log.warn('activity cut short by shutdown; handing the request back');
+      throw handedBack(err);
+    }
     if (isMaestroError(err) && err instanceof UserError) {
       await fail(err.code, err.message);
       return;

@@ -1,16 +1,18 @@
 /**
  * Handles one `maestro.events.run.*` event: moves the task of a coding run to running,
  * succeeded, failed (with the run's error) or cancelled, and announces the change on
- * `maestro.events.task.updated`. Events of runs that are not a task's are skipped.
+ * `maestro.events.task.updated`. Events of runs that are not a task's are skipped. A live run
+ * of a task that already ended (cancelled before its run was known) is sent CANCEL.
  */
 import type { RunEvent } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
 import type { TaskEvents } from '../domain/ports.js';
-import { nextTaskStatusForRun, type TaskRecord } from '../domain/task.js';
+import { isFinalTaskStatus, nextTaskStatusForRun, type TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../store/task-store.js';
+import { cancelLateRun, type LateRunDeps } from './cancel-late-run.js';
 
 /** What applying needs. */
-export interface RunEventDeps {
+export interface RunEventDeps extends LateRunDeps {
   store: TaskStore;
   taskEvents: TaskEvents;
 }
@@ -25,6 +27,12 @@ export async function applyRunEvent(event: RunEvent, deps: RunEventDeps, logger:
   const updated = await deps.store.withLockedTask(taskId, async (locked) => {
     // A task has one run; an event of another run that names the task changes nothing.
     if (locked.task.runId !== null && locked.task.runId !== event.runId) return undefined;
+    if (isFinalTaskStatus(locked.task.status)) {
+      // The first word of a run the task never knew: it was cancelled while StartRun was in
+      // flight. A transient CANCEL failure throws, rolling back, and the event is redelivered.
+      if (locked.task.runId === null && event.status === 'running') await cancelLateRun(locked, event.runId, deps, log);
+      return undefined;
+    }
     const change = nextTaskStatusForRun(locked.task.status, event);
     if (!change) return undefined;
     return locked.update({

@@ -3,28 +3,18 @@
  * run), get, list and cancel. Transport-free: the gRPC handler maps messages in and out.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  invalidField,
-  isMaestroError,
-  notFound,
-  OperationalError,
-  toMaestroError,
-  UserError,
-  type Logger,
-} from '@maestro/runtime';
+import { TaskLimits } from '@maestro/contracts';
+import { invalidField, notFound, type Logger } from '@maestro/runtime';
 import type { TaskEvents, WorkflowPort } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
 import { isFinalTaskStatus, isTaskStatus, TaskStatuses, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
 import { validateTaskSubmission, type TaskSubmissionInput } from '../domain/task-submission.js';
 import type { TaskStore } from '../store/task-store.js';
+import type { RunStarter } from './run-starter.js';
 
-/** The workflow definition every task runs. */
-export const CODING_WORKFLOW = 'coding';
 /** Default and largest page of ListTasks. */
 export const LIST_DEFAULT_LIMIT = 50;
 export const LIST_MAX_LIMIT = 500;
-/** Error code when the task was stored but its run could not be started. */
-export const WORKFLOW_START_FAILED = 'WORKFLOW_START_FAILED';
 
 /** What the task service needs. */
 export interface TaskServiceDeps {
@@ -32,6 +22,8 @@ export interface TaskServiceDeps {
   repoProbe: RepoProbe;
   workflow: WorkflowPort;
   taskEvents: TaskEvents;
+  /** Starts runs, retrying transient failures in the background. */
+  runs: RunStarter;
   /** Deadline of workflow-engine calls. @default 10000 */
   workflowDeadlineMs?: number;
 }
@@ -46,8 +38,10 @@ export class TaskService {
 
   /**
    * Validates and stores the task, then starts its run. Nothing is stored when validation
-   * fails. With an idempotency key already used, returns that task (and retries starting its
-   * run if an earlier attempt could not).
+   * fails. With an idempotency key already used, returns that task (and tries starting its
+   * run again if it has none yet). When the engine is unavailable the task is returned
+   * `pending` without a run id and its run is started in the background (see `RunStarter`),
+   * so a caller never has a reason to submit the same work twice.
    */
   async submit(input: TaskSubmissionInput, logger: Logger): Promise<TaskWithSubtasks> {
     const valid = await validateTaskSubmission(input, this.deps.repoProbe);
@@ -59,14 +53,20 @@ export class TaskService {
     if (!created) return this.resume(await this.mustGet(task.id), logger);
     logger.info('task submitted', { taskId: task.id, repoPath: task.repoPath, project: task.project });
     await this.deps.taskEvents.updated(task);
-    await this.startRun(task, logger);
+    await this.deps.runs.start(task, logger);
     return this.mustGet(task.id);
   }
 
-  /** The task with its subtasks; NOT_FOUND when there is none. */
+  /**
+   * The task with its subtasks; NOT_FOUND when there is none. Reading a pending task without
+   * a run also tries starting its run again (in the background), should earlier tries have
+   * given up.
+   */
   async get(taskId: string): Promise<TaskWithSubtasks> {
     checkTaskId(taskId);
-    return this.mustGet(taskId);
+    const found = await this.mustGet(taskId);
+    if (found.task.status === 'pending' && found.task.runId === null) this.deps.runs.retryInBackground(taskId);
+    return found;
   }
 
   /** Tasks newest first; `limit` 0 means the default, more than the maximum is refused. */
@@ -84,22 +84,35 @@ export class TaskService {
   }
 
   /**
-   * Asks the task's run to cancel. A task that already ended is returned unchanged; a task
-   * whose run never started is cancelled here.
+   * Asks the task's run to cancel. A task that already ended is returned unchanged. A task
+   * whose run is not known yet (StartRun in flight, or waiting for the engine) is cancelled
+   * here, and its run, should it appear after all, is sent CANCEL then (`cancelLateRun`).
    */
   async cancel(taskId: string, reason: string, logger: Logger): Promise<TaskWithSubtasks> {
     checkTaskId(taskId);
-    const { task } = await this.mustGet(taskId);
-    if (isFinalTaskStatus(task.status)) return this.mustGet(taskId);
+    if (reason.length > TaskLimits.cancelReasonMaxChars) {
+      throw invalidField('reason', `is ${reason.length} characters; at most ${TaskLimits.cancelReasonMaxChars} are allowed`);
+    }
     const why = reason.trim() === '' ? 'cancelled on request' : reason.trim();
-    if (task.runId === null) {
-      await this.markCancelled(taskId, why);
-    } else {
+    // Decided under the task's lock, so a run id stored by a StartRun that just returned is
+    // either seen here (and sent CANCEL below) or finds the task cancelled (and cancels the run).
+    const decision = await this.deps.store.withLockedTask(taskId, async (locked) => {
+      if (isFinalTaskStatus(locked.task.status)) return { kind: 'ended' as const };
+      if (locked.task.runId === null) {
+        return { kind: 'cancelled' as const, task: await locked.update({ status: 'cancelled', failureReason: why }) };
+      }
+      return { kind: 'run' as const, runId: locked.task.runId };
+    });
+    if (!decision) throw notFound('task', taskId, 'TASK_NOT_FOUND');
+    if (decision.kind === 'cancelled') {
+      logger.info('task cancelled before its run was known; a run that appears later is sent CANCEL', { taskId });
+      await this.deps.taskEvents.updated(decision.task, why);
+    } else if (decision.kind === 'run') {
       const run = await this.deps.workflow.sendEvent(
-        { runId: task.runId, type: 'CANCEL', payload: { reason: why } },
+        { runId: decision.runId, type: 'CANCEL', payload: { reason: why } },
         { deadlineMs: this.deps.workflowDeadlineMs ?? 10_000 },
       );
-      logger.info('cancel sent to run', { taskId, runId: task.runId, runStatus: run.status });
+      logger.info('cancel sent to run', { taskId, runId: decision.runId, runStatus: run.status });
       // The run event will say so too; recording it now lets the caller see the effect.
       if (run.status === 'cancelled') await this.markCancelled(taskId, why);
     }
@@ -116,57 +129,10 @@ export class TaskService {
   private async resume(existing: TaskWithSubtasks, logger: Logger): Promise<TaskWithSubtasks> {
     if (existing.task.runId === null && existing.task.status === 'pending') {
       logger.info('idempotent submit of a task without a run; starting it', { taskId: existing.task.id });
-      await this.startRun(existing.task, logger);
+      await this.deps.runs.start(existing.task, logger);
       return this.mustGet(existing.task.id);
     }
     return existing;
-  }
-
-  /**
-   * Starts the task's `coding` run with the task id as idempotency key, so retrying never
-   * starts two runs. A transient failure leaves a task with an idempotency key pending (a
-   * retry with the same key starts it); any other failure marks the task failed.
-   */
-  private async startRun(task: TaskRecord, logger: Logger): Promise<void> {
-    try {
-      const run = await this.deps.workflow.startRun(
-        {
-          definitionName: CODING_WORKFLOW,
-          definitionVersion: 0,
-          input: {
-            taskId: task.id,
-            goal: task.goal,
-            repoPath: task.repoPath,
-            testCommand: task.testCommand,
-            project: task.project,
-          },
-          idempotencyKey: task.id,
-        },
-        { deadlineMs: this.deps.workflowDeadlineMs ?? 10_000 },
-      );
-      await this.deps.store.withLockedTask(task.id, (locked) =>
-        locked.task.runId === null ? locked.update({ runId: run.id }) : Promise.resolve(locked.task),
-      );
-      logger.info('coding run started', { taskId: task.id, runId: run.id });
-    } catch (err) {
-      const error = toMaestroError(err);
-      const transient = error instanceof OperationalError;
-      const message = `task ${task.id} was stored but its ${CODING_WORKFLOW} run could not be started: ${error.message}`;
-      if (!(transient && task.idempotencyKey !== null)) {
-        const failed = await this.deps.store.withLockedTask(task.id, (locked) =>
-          locked.update({ status: 'failed', failureReason: message }),
-        );
-        if (failed) await this.deps.taskEvents.updated(failed);
-      }
-      if (transient) {
-        const hint = task.idempotencyKey !== null ? '; retry with the same idempotency_key' : '';
-        throw new OperationalError(WORKFLOW_START_FAILED, `${message}${hint}`, { cause: err });
-      }
-      if (isMaestroError(err) && err instanceof UserError) {
-        throw new UserError(WORKFLOW_START_FAILED, message, { reason: 'precondition', cause: err });
-      }
-      throw error;
-    }
   }
 
   private async mustGet(taskId: string): Promise<TaskWithSubtasks> {

@@ -19,6 +19,11 @@ import type { TaskRecord } from './task.js';
 /** Per-call options understood by the gRPC client ports. */
 export interface PortCallOptions {
   deadlineMs?: number;
+  /**
+   * Cancels the call when aborted (the orchestrator's drain time is up); the call then
+   * rejects with an `OperationalError`, so its message is handed back to the queue.
+   */
+  signal?: AbortSignal;
 }
 
 /** The router's Complete RPC: the strategic model, chosen by role and intent. */

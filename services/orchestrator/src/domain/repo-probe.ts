@@ -7,12 +7,23 @@
 /** What is at a path. */
 export type PathKind = 'missing' | 'file' | 'directory' | 'other';
 
+/**
+ * What git says about a directory: inside a work tree (with the work tree's top level and the
+ * directory itself, both as real paths so they compare), or not, with git's own explanation.
+ */
+export type GitWorkTreeInfo =
+  | { kind: 'work-tree'; topLevel: string; realPath: string }
+  | { kind: 'not-work-tree'; detail: string };
+
 /** Read-only questions about a repository on disk. */
 export interface RepoProbe {
   /** What is at `path` (following symlinks). */
   kind(path: string): Promise<PathKind>;
-  /** True when `path` is inside a git work tree (`.git` present or `git rev-parse` agrees). */
-  isGitWorkTree(path: string): Promise<boolean>;
+  /**
+   * Asks git (`rev-parse --is-inside-work-tree`, then `--show-toplevel`) whether `path` is in a
+   * work tree. A `.git` entry alone proves nothing: it may be empty or junk.
+   */
+  gitWorkTree(path: string): Promise<GitWorkTreeInfo>;
   /** The text of a file, or undefined when it does not exist or is not a regular file. */
   readText(path: string): Promise<string | undefined>;
   /** The work tree's files (tracked and untracked-but-not-ignored), relative, `/`-separated. */

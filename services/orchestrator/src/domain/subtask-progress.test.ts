@@ -14,7 +14,8 @@ function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
 function subtask(id: string, overrides: Partial<SubtaskRecord> = {}): SubtaskRecord {
   return {
     taskId: 't1', id, position: 0, title: `title ${id}`, instructions: 'i', files: [], status: 'running', attempt: 1,
-    summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, ...overrides,
+    summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, dispatchedAttempt: 1,
+    dispatchedAt: new Date(0), ...overrides,
   };
 }
 
@@ -41,7 +42,8 @@ describe('decideSubtaskResult', () => {
 
 describe('planCodeDispatch', () => {
   it('dispatches every never-dispatched subtask as attempt 1', () => {
-    const plan = planCodeDispatch(task({ code: null }), [subtask('s1', { status: 'pending', attempt: 0 }), subtask('s2', { status: 'pending', attempt: 0 })], code);
+    const fresh = { status: 'pending', attempt: 0, dispatchedAttempt: null, dispatchedAt: null } as const;
+    const plan = planCodeDispatch(task({ code: null }), [subtask('s1', fresh), subtask('s2', fresh)], code);
     expect(plan).toEqual({
       dispatches: [
         { subtaskId: 's1', attempt: 1, isNew: true },
@@ -51,9 +53,25 @@ describe('planCodeDispatch', () => {
     });
   });
 
-  it('republishes unfinished subtasks unchanged on a redelivered request', () => {
-    const plan = planCodeDispatch(task(), [subtask('s1', { status: 'succeeded' }), subtask('s2')], code);
-    expect(plan.dispatches).toEqual([{ subtaskId: 's2', attempt: 1, isNew: false }]);
+  it('republishes, on a repeated request, only unfinished attempts the stream never acknowledged', () => {
+    const plan = planCodeDispatch(
+      task(),
+      [subtask('s1', { status: 'succeeded' }), subtask('s2', { dispatchedAttempt: null, dispatchedAt: null }), subtask('s3')],
+      code,
+    );
+    expect(plan).toEqual({ dispatches: [{ subtaskId: 's2', attempt: 1, isNew: false }], allFinal: false });
+  });
+
+  it('publishes nothing on a repeated request when every running attempt was dispatched', () => {
+    // An engine restart republishes the code request; the subtasks are with executors.
+    const plan = planCodeDispatch(task(), [subtask('s1'), subtask('s2', { status: 'succeeded' })], code);
+    expect(plan).toEqual({ dispatches: [], allFinal: false });
+  });
+
+  it('republishes a retried subtask whose new attempt was recorded but not dispatched', () => {
+    const retry = { ...code, workId: 'run-1:code:2', attempt: 2 };
+    const plan = planCodeDispatch(task({ code: retry }), [subtask('s1', { attempt: 2, dispatchedAttempt: 1 })], retry);
+    expect(plan.dispatches).toEqual([{ subtaskId: 's1', attempt: 2, isNew: false }]);
   });
 
   it('retries only the subtasks that did not succeed on a new attempt of the state', () => {

@@ -25,27 +25,34 @@ export interface SubtaskDispatch {
 
 /** What a `code` activity request leads to. */
 export interface CodeDispatchPlan {
-  /** Subtasks to publish; redeliveries republish the same attempt (JetStream dedupes). */
+  /** Subtasks to publish; a repeated request republishes only attempts never acknowledged. */
   dispatches: SubtaskDispatch[];
   /** True when every subtask is already final, so the result can be published now. */
   allFinal: boolean;
 }
 
 /**
- * Decides the dispatches for a `code` request. A redelivery of the request being served
- * republishes the unfinished subtasks with their current attempts. A new request (first, or
- * the engine retrying the state) starts a new attempt of every subtask that has not succeeded;
- * succeeded subtasks keep their commits.
+ * Decides the dispatches for a `code` request.
+ *
+ * A repeat of the request being served (a redelivery, or the engine republishing it when it
+ * restarts, possibly long after JetStream's duplicate window) publishes only what the stream
+ * has not acknowledged yet: subtasks whose current attempt was recorded but not marked
+ * dispatched (the publish failed or Orion died first). A dispatched attempt is on the queue or
+ * with an executor, and an executor that dies gets it redelivered by JetStream, so publishing
+ * it again would only start a second executor on a subtask still in progress.
+ *
+ * A new request (first, or the engine retrying the state) starts a new attempt of every
+ * subtask that has not succeeded; succeeded subtasks keep their commits.
  */
 export function planCodeDispatch(task: TaskRecord, subtasks: readonly SubtaskRecord[], request: CodeActivityRef): CodeDispatchPlan {
-  const redelivery = task.code?.workId === request.workId;
+  const repeat = task.code?.workId === request.workId;
   const dispatches: SubtaskDispatch[] = [];
   for (const subtask of subtasks) {
-    if (redelivery) {
-      if (!isFinalSubtaskStatus(subtask.status) && subtask.attempt > 0) {
-        dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt, isNew: false });
-      } else if (subtask.attempt === 0) {
+    if (repeat) {
+      if (subtask.attempt === 0) {
         dispatches.push({ subtaskId: subtask.id, attempt: 1, isNew: true });
+      } else if (!isFinalSubtaskStatus(subtask.status) && subtask.dispatchedAttempt !== subtask.attempt) {
+        dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt, isNew: false });
       }
     } else if (subtask.status !== 'succeeded') {
       dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt + 1, isNew: true });

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { TaskLimits } from '@maestro/contracts';
 import { UserError } from '@maestro/runtime';
 import { FsRepoProbe } from '../store/fs-repo-probe.js';
-import { MAX_GOAL_LENGTH, validateTaskSubmission, type TaskSubmissionInput } from './task-submission.js';
+import { validateTaskSubmission, type TaskSubmissionInput } from './task-submission.js';
 
 const probe = new FsRepoProbe();
 let root: string;
@@ -82,9 +83,12 @@ describe('validateTaskSubmission', () => {
   });
 
   it('rejects a goal over the limit', async () => {
-    const err = await rejection(validateTaskSubmission(input({ goal: 'x'.repeat(MAX_GOAL_LENGTH + 1) }), probe));
+    const err = await rejection(validateTaskSubmission(input({ goal: 'x'.repeat(TaskLimits.goalMaxChars + 1) }), probe));
     expect(err.field).toBe('goal');
-    expect(err.message).toContain(`at most ${MAX_GOAL_LENGTH}`);
+    expect(err.message).toContain(`at most ${TaskLimits.goalMaxChars}`);
+    // The limit itself is accepted.
+    const atLimit = await validateTaskSubmission(input({ goal: 'x'.repeat(TaskLimits.goalMaxChars) }), probe);
+    expect(atLimit.goal).toHaveLength(TaskLimits.goalMaxChars);
   });
 
   it('rejects a missing repo_path', async () => {
@@ -122,12 +126,38 @@ describe('validateTaskSubmission', () => {
     expect(err.message).toContain('is not a git work tree');
   });
 
-  it('accepts a subdirectory of a work tree (git rev-parse agrees)', async () => {
+  it('rejects a directory whose .git is an empty directory', async () => {
+    const fake = path.join(root, 'empty-dot-git');
+    await mkdir(path.join(fake, '.git'), { recursive: true });
+    const err = await rejection(validateTaskSubmission(input({ repoPath: fake, testCommand: ['npm', 'test'] }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain('is not a git work tree');
+    expect(err.message).toContain('not a git repository');
+  });
+
+  it('rejects a directory whose .git is a file of junk', async () => {
+    const fake = path.join(root, 'junk-dot-git');
+    await mkdir(fake);
+    await writeFile(path.join(fake, '.git'), 'this is not a gitdir pointer\n');
+    const err = await rejection(validateTaskSubmission(input({ repoPath: fake, testCommand: ['npm', 'test'] }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toContain('is not a git work tree');
+    expect(err.message).toContain('invalid gitfile format');
+  });
+
+  it('rejects a subdirectory of a work tree, naming the top level to pass', async () => {
     const sub = path.join(repo, 'packages', 'core');
     await mkdir(sub, { recursive: true });
-    const valid = await validateTaskSubmission(input({ repoPath: sub, testCommand: ['npm', 'test'] }), probe);
-    expect(valid.repoPath).toBe(sub);
-    expect(valid.project).toBe('core');
+    const err = await rejection(validateTaskSubmission(input({ repoPath: sub, testCommand: ['npm', 'test'] }), probe));
+    expect(err.field).toBe('repo_path');
+    expect(err.message).toBe(`repo_path: ${sub} is inside the git repository ${repo}, not its top level; pass ${repo} instead`);
+  });
+
+  it('accepts a repository reached through a symlink (git and the path agree once resolved)', async () => {
+    const link = path.join(root, 'calc-link');
+    await symlink(repo, link);
+    const valid = await validateTaskSubmission(input({ repoPath: link }), probe);
+    expect(valid.repoPath).toBe(link);
   });
 
   it('asks for a test command when none can be detected', async () => {
@@ -141,5 +171,13 @@ describe('validateTaskSubmission', () => {
   it('rejects an empty argument in the test command', async () => {
     const err = await rejection(validateTaskSubmission(input({ testCommand: ['npm', ''] }), probe));
     expect(err.field).toBe('test_command');
+  });
+
+  it('takes at most TaskLimits.testCommandMaxArgs arguments', async () => {
+    const atLimit = Array.from({ length: TaskLimits.testCommandMaxArgs }, (_, i) => `arg${i}`);
+    expect((await validateTaskSubmission(input({ testCommand: atLimit }), probe)).testCommand).toEqual(atLimit);
+    const err = await rejection(validateTaskSubmission(input({ testCommand: [...atLimit, 'one-more'] }), probe));
+    expect(err.field).toBe('test_command');
+    expect(err.message).toContain(`at most ${TaskLimits.testCommandMaxArgs} are allowed`);
   });
 });

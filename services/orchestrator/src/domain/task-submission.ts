@@ -4,14 +4,11 @@
  * gets INVALID_ARGUMENT and knows what to fix. File-system questions go through `RepoProbe`.
  */
 import path from 'node:path';
+import { TaskLimits } from '@maestro/contracts';
 import { invalidField } from '@maestro/runtime';
 import type { RepoProbe } from './repo-probe.js';
 import { detectTestCommand, MakefileNames } from './test-command.js';
 
-/** Longest goal accepted, in characters; longer goals belong in a file in the repo. */
-export const MAX_GOAL_LENGTH = 10_000;
-/** Longest project name and idempotency key accepted. */
-export const MAX_NAME_LENGTH = 200;
 
 /** SubmitTask's fields, as the gRPC request carries them (empty string / list = absent). */
 export interface TaskSubmissionInput {
@@ -35,13 +32,13 @@ export interface ValidTaskSubmission {
   idempotencyKey: string | null;
 }
 
-/** Checks the goal: required, not blank, at most {@link MAX_GOAL_LENGTH} characters. */
+/** Checks the goal: required, not blank, at most `TaskLimits.goalMaxChars` characters. */
 export function validateGoal(goal: string): string {
   if (goal === '') throw invalidField('goal', 'is required (say in plain language what the agents should do)');
   const trimmed = goal.trim();
   if (trimmed === '') throw invalidField('goal', 'must not be empty or only whitespace');
-  if (trimmed.length > MAX_GOAL_LENGTH) {
-    throw invalidField('goal', `is ${trimmed.length} characters; at most ${MAX_GOAL_LENGTH} are allowed`);
+  if (trimmed.length > TaskLimits.goalMaxChars) {
+    throw invalidField('goal', `is ${trimmed.length} characters; at most ${TaskLimits.goalMaxChars} are allowed`);
   }
   return trimmed;
 }
@@ -49,27 +46,50 @@ export function validateGoal(goal: string): string {
 /** Checks the form of repo_path (required, absolute) and returns it normalized. */
 export function normalizeRepoPath(repoPath: string): string {
   if (repoPath.trim() === '') throw invalidField('repo_path', 'is required (the absolute path of a git work tree)');
+  if (repoPath.length > TaskLimits.repoPathMaxChars) {
+    throw invalidField('repo_path', `is ${repoPath.length} characters; at most ${TaskLimits.repoPathMaxChars} are allowed`);
+  }
   if (repoPath.includes('\0')) throw invalidField('repo_path', 'must not contain NUL characters');
   if (!path.isAbsolute(repoPath)) throw invalidField('repo_path', `must be an absolute path, got "${repoPath}"`);
   const normalized = path.resolve(repoPath);
   return normalized;
 }
 
-/** Checks that repo_path exists, is a directory and is a git work tree. */
+/**
+ * Checks that repo_path exists, is a directory and is the top level of a git work tree. A
+ * subdirectory of a repository is refused with the top level to pass instead: executors commit
+ * and lock relative to the work tree, and two tasks on two subdirectories of one repository
+ * would otherwise share a git index without knowing it.
+ */
 export async function checkRepository(repoPath: string, probe: RepoProbe): Promise<void> {
   const kind = await probe.kind(repoPath);
   if (kind === 'missing') throw invalidField('repo_path', `${repoPath} does not exist`);
   if (kind !== 'directory') throw invalidField('repo_path', `${repoPath} is not a directory`);
-  if (!(await probe.isGitWorkTree(repoPath))) {
-    throw invalidField('repo_path', `${repoPath} is not a git work tree (run \`git init\` there first)`);
+  const git = await probe.gitWorkTree(repoPath);
+  if (git.kind === 'not-work-tree') {
+    throw invalidField('repo_path', `${repoPath} is not a git work tree (git: ${git.detail}); run \`git init\` there first`);
+  }
+  if (git.topLevel !== git.realPath) {
+    throw invalidField(
+      'repo_path',
+      `${repoPath} is inside the git repository ${git.topLevel}, not its top level; pass ${git.topLevel} instead`,
+    );
   }
 }
 
-/** Checks a given test command: every argv element non-empty, at most 100 of them. */
+/**
+ * Checks a given test command: at most `TaskLimits.testCommandMaxArgs` argv elements, each
+ * non-empty and at most `TaskLimits.testCommandArgMaxChars` characters.
+ */
 export function validateTestCommand(command: readonly string[]): string[] {
-  if (command.length > 100) throw invalidField('test_command', `has ${command.length} arguments; at most 100 are allowed`);
+  if (command.length > TaskLimits.testCommandMaxArgs) {
+    throw invalidField('test_command', `has ${command.length} arguments; at most ${TaskLimits.testCommandMaxArgs} are allowed`);
+  }
   command.forEach((arg, i) => {
     if (arg.trim() === '') throw invalidField('test_command', `argument ${i} is empty; pass the command as argv, e.g. ["npm","test"]`);
+    if (arg.length > TaskLimits.testCommandArgMaxChars) {
+      throw invalidField('test_command', `argument ${i} is ${arg.length} characters; at most ${TaskLimits.testCommandArgMaxChars} are allowed`);
+    }
   });
   return [...command];
 }
@@ -95,7 +115,9 @@ export async function detectRepoTestCommand(repoPath: string, probe: RepoProbe):
 /** Checks the optional project name, defaulting to the repository directory's name. */
 export function resolveProject(project: string, repoPath: string): string {
   const trimmed = project.trim();
-  if (trimmed.length > MAX_NAME_LENGTH) throw invalidField('project', `must be at most ${MAX_NAME_LENGTH} characters`);
+  if (trimmed.length > TaskLimits.projectMaxChars) {
+    throw invalidField('project', `must be at most ${TaskLimits.projectMaxChars} characters`);
+  }
   return trimmed === '' ? path.basename(repoPath) : trimmed;
 }
 
@@ -111,6 +133,8 @@ export async function validateTaskSubmission(input: TaskSubmissionInput, probe: 
     input.testCommand.length > 0 ? validateTestCommand(input.testCommand) : await detectRepoTestCommand(repoPath, probe);
   const project = resolveProject(input.project, repoPath);
   const key = input.idempotencyKey.trim();
-  if (key.length > MAX_NAME_LENGTH) throw invalidField('idempotency_key', `must be at most ${MAX_NAME_LENGTH} characters`);
+  if (key.length > TaskLimits.idempotencyKeyMaxChars) {
+    throw invalidField('idempotency_key', `must be at most ${TaskLimits.idempotencyKeyMaxChars} characters`);
+  }
   return { goal, repoPath, testCommand, project, idempotencyKey: key === '' ? null : key };
 }

@@ -89,6 +89,14 @@ export interface SubtaskRecord {
   failureReason: string | null;
   /** The executor's full result (with test evidence), as received. */
   result: Record<string, unknown> | null;
+  /**
+   * The attempt whose `SubtaskWork` the stream has acknowledged (null before the first). When
+   * it equals `attempt`, the work is on the queue or with an executor and is never published
+   * again for that attempt.
+   */
+  dispatchedAttempt: number | null;
+  /** When `dispatchedAttempt` was recorded. */
+  dispatchedAt: Date | null;
 }
 
 /** A task together with its subtasks in plan order. */

@@ -4,11 +4,10 @@
  * see (the same volume the executors mount).
  */
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { OperationalError } from '@maestro/runtime';
-import type { PathKind, RepoProbe } from '../domain/repo-probe.js';
+import type { GitWorkTreeInfo, PathKind, RepoProbe } from '../domain/repo-probe.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -51,19 +50,39 @@ export class FsRepoProbe implements RepoProbe {
     }
   }
 
-  async isGitWorkTree(repoPath: string): Promise<boolean> {
-    // `.git` may be a directory (normal clone) or a file (worktrees, submodules).
-    if ((await this.kind(path.join(repoPath, '.git'))) !== 'missing') return true;
+  async gitWorkTree(repoPath: string): Promise<GitWorkTreeInfo> {
+    // Always ask git: a `.git` entry proves nothing (an empty directory, a file of junk), and a
+    // subdirectory of a repository has no `.git` of its own yet is inside a work tree.
+    const inside = await this.revParse(repoPath, '--is-inside-work-tree');
+    if (!inside.ok) return { kind: 'not-work-tree', detail: inside.detail };
+    if (inside.stdout !== 'true') {
+      return { kind: 'not-work-tree', detail: 'git says it is not inside a work tree (a .git directory or a bare repository?)' };
+    }
+    const top = await this.revParse(repoPath, '--show-toplevel');
+    if (!top.ok) return { kind: 'not-work-tree', detail: top.detail };
     try {
-      const { stdout } = await execFileAsync(this.git, ['-C', repoPath, 'rev-parse', '--is-inside-work-tree'], {
-        timeout: this.timeoutMs,
-      });
-      return stdout.trim() === 'true';
+      const [topLevel, real] = await Promise.all([realpath(top.stdout), realpath(repoPath)]);
+      return { kind: 'work-tree', topLevel, realPath: real };
+    } catch (err) {
+      throw new OperationalError('FS_UNAVAILABLE', `cannot resolve ${repoPath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** `git -C <dir> rev-parse <flag>`: its trimmed output, or git's complaint when it exits non-zero. */
+  private async revParse(dir: string, flag: string): Promise<{ ok: true; stdout: string } | { ok: false; detail: string }> {
+    try {
+      const { stdout } = await execFileAsync(this.git, ['-C', dir, 'rev-parse', flag], { timeout: this.timeoutMs });
+      return { ok: true, stdout: stdout.trim() };
     } catch (err) {
       if (errorCode(err) === 'ENOENT') {
         throw new OperationalError('GIT_MISSING', `the git binary "${this.git}" was not found`, { cause: err });
       }
-      return false;
+      if ((err as { killed?: boolean }).killed) {
+        throw new OperationalError('GIT_TIMEOUT', `git rev-parse in ${dir} took longer than ${this.timeoutMs} ms`, { cause: err });
+      }
+      const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+      const detail = stderr.split('\n')[0]?.replace(/^fatal: /, '') ?? '';
+      return { ok: false, detail: detail === '' ? `git rev-parse failed: ${(err as Error).message}` : detail };
     }
   }
 

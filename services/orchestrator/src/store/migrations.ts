@@ -52,6 +52,14 @@ const statements0001 = [
   )`,
 ];
 
+// Which attempt of a subtask JetStream has acknowledged: a repeated `code` request (an engine
+// restart republishes it) must not publish that attempt again after the stream's duplicate
+// window, or a second executor would start a subtask still in progress.
+const statements0002 = [
+  sql`alter table orchestrator.subtasks add column dispatched_attempt integer`,
+  sql`alter table orchestrator.subtasks add column dispatched_at timestamptz`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -61,6 +69,15 @@ export const orchestratorMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`drop table if exists orchestrator.subtasks`.execute(db);
       await sql`drop table if exists orchestrator.tasks`.execute(db);
+    },
+  },
+  '0002_subtask_dispatch': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0002) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.subtasks drop column if exists dispatched_at`.execute(db);
+      await sql`alter table orchestrator.subtasks drop column if exists dispatched_attempt`.execute(db);
     },
   },
 };

@@ -5,7 +5,7 @@ import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { PlannedSubtask } from '../domain/plan.js';
 import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
-import type { LockedTask, NewTask, SubtaskPatch, TaskPatch, TaskQuery, TaskStore } from './task-store.js';
+import type { LockedTask, NewTask, SubtaskDispatched, SubtaskPatch, TaskPatch, TaskQuery, TaskStore } from './task-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,6 +64,8 @@ function toSubtask(row: Selectable<SubtasksTable>): SubtaskRecord {
     filesChanged: row.files_changed,
     failureReason: row.failure_reason,
     result: row.result,
+    dispatchedAttempt: row.dispatched_attempt,
+    dispatchedAt: row.dispatched_at,
   };
 }
 
@@ -168,6 +170,18 @@ class PostgresLockedTask implements LockedTask {
       .where('id', '=', subtaskId)
       .execute();
   }
+
+  async markDispatched(dispatched: readonly SubtaskDispatched[], at: Date): Promise<void> {
+    for (const d of dispatched) {
+      await this.trx
+        .updateTable('subtasks')
+        .set({ dispatched_attempt: d.attempt, dispatched_at: at })
+        .where('task_id', '=', this.task.id)
+        .where('id', '=', d.subtaskId)
+        .where('attempt', '=', d.attempt)
+        .execute();
+    }
+  }
 }
 
 /** Stores tasks in PostgreSQL; the schema must have been migrated (`orchestratorMigrations`). */
@@ -226,6 +240,18 @@ export class PostgresTaskStore implements TaskStore {
       rows.map((r) => r.id),
     );
     return rows.map((row) => ({ task: toTask(row), subtasks: subtasks.get(row.id) ?? [] }));
+  }
+
+  async listUnstartedTasks(limit: number): Promise<TaskRecord[]> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('run_id', 'is', null)
+      .orderBy('created_at', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toTask);
   }
 
   async withLockedTask<T>(taskId: string, fn: (locked: LockedTask) => Promise<T>): Promise<T | undefined> {

@@ -48,6 +48,9 @@ export interface SubtasksTable {
   files_changed: JSONColumnType<string[], string | undefined, string>;
   failure_reason: string | null;
   result: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** The attempt whose SubtaskWork JetStream last acknowledged; null before the first. */
+  dispatched_attempt: ColumnType<number | null, number | null | undefined, number | null>;
+  dispatched_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

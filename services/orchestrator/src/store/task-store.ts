@@ -47,6 +47,12 @@ export interface SubtaskPatch {
   result?: Record<string, unknown> | null;
 }
 
+/** A subtask attempt whose `SubtaskWork` the stream acknowledged. */
+export interface SubtaskDispatched {
+  subtaskId: string;
+  attempt: number;
+}
+
 /** Filter and size of a task listing. */
 export interface TaskQuery {
   limit: number;
@@ -65,6 +71,11 @@ export interface LockedTask {
   replaceSubtasks(planned: readonly PlannedSubtask[]): Promise<SubtaskRecord[]>;
   /** Updates one subtask. */
   updateSubtask(subtaskId: string, patch: SubtaskPatch): Promise<void>;
+  /**
+   * Records that these attempts were published (at `at`). A subtask that has moved on to
+   * another attempt, or was replaced by a new plan, is left alone.
+   */
+  markDispatched(dispatched: readonly SubtaskDispatched[], at: Date): Promise<void>;
 }
 
 /** Where tasks live. */
@@ -82,6 +93,8 @@ export interface TaskStore {
   findTaskIdByRunId(runId: string): Promise<string | undefined>;
   /** Tasks newest first, with their subtasks. */
   listTasks(query: TaskQuery): Promise<TaskWithSubtasks[]>;
+  /** Pending tasks without a run (their StartRun has not succeeded yet), oldest first. */
+  listUnstartedTasks(limit: number): Promise<TaskRecord[]>;
   /**
    * Runs `fn` in one transaction holding the task's row lock (`SELECT … FOR UPDATE`);
    * undefined when there is no such task. A throw rolls everything back.

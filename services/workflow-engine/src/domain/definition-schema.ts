@@ -1,7 +1,7 @@
 /**
  * The shape of a workflow definition document: an XState-style JSON machine config, flat
  * (no nested, parallel or history states), with guards and actions named from registries and
- * our one extension, `meta.activity`. Only the shape lives here; references between parts
+ * our extensions, `meta.activity` and `meta.timeoutMs`. Only the shape lives here; references between parts
  * (targets, names in registries) are checked by `validateDefinition`.
  */
 import { z } from 'zod';
@@ -55,11 +55,20 @@ const transitionSpec = z.unknown().superRefine((value, ctx) => {
 /** Reserved for XState's own events; definitions may not handle them. */
 const eventType = nonEmpty.refine((t) => !t.startsWith('xstate.'), 'event types starting with "xstate." are reserved');
 
-/** `meta` of a state: our extension (`activity`, `status`) plus anything a viewer wants to keep. */
+/** The longest activity timeout a definition may set: a week (longer work should report progress as steps). */
+export const MAX_ACTIVITY_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** `meta` of a state: our extensions (`activity`, `timeoutMs`, `status`) plus anything a viewer wants to keep. */
 export const StateMetaSchema = z
   .object({
     /** On entry, request this activity (a name from the activity registry). */
     activity: nonEmpty.optional(),
+    /**
+     * How long one attempt of the activity may take, in milliseconds from entering the state;
+     * past it the engine sends `activity.failed` with code `ACTIVITY_TIMEOUT`. Only on a state
+     * with an activity. Absent: the run waits for the result however long it takes.
+     */
+    timeoutMs: z.number().int('must be a whole number of milliseconds').positive('must be positive').max(MAX_ACTIVITY_TIMEOUT_MS, `must be at most ${MAX_ACTIVITY_TIMEOUT_MS} (a week)`).optional(),
     /** For final states: the run status it means. @default the state name when it is done/failed/cancelled, else "done" */
     status: z.enum(['done', 'failed', 'cancelled']).optional(),
   })

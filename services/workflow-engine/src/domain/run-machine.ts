@@ -142,6 +142,11 @@ export function applyRunEvent(runnable: RunnableDefinition, position: RunPositio
   return toStep(runnable, position, runActor(runnable, { snapshot: position.snapshot }, event));
 }
 
+/** How long one attempt of the state's activity may take (`meta.timeoutMs`), if limited. */
+export function activityTimeoutOf(definition: DefinitionDocument, state: string): number | undefined {
+  return stateOf(definition, state)?.meta?.timeoutMs;
+}
+
 /** The activity the state requests on entry, if any. */
 export function activityOf(definition: DefinitionDocument, state: string): string | undefined {
   return stateOf(definition, state)?.meta?.activity;

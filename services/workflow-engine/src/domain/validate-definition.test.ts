@@ -99,6 +99,24 @@ describe('validateDefinition', () => {
     expect(problems.map((p) => p.path)).toEqual(['states.done.on', 'states.done.meta.activity']);
   });
 
+  it('accepts meta.timeoutMs on a state with an activity and rejects it anywhere else or out of range', () => {
+    expect(validateDefinition(codingWith((d) => (d.states.plan.meta.timeoutMs = 1000)), defaultRegistries).ok).toBe(true);
+    const problems = problemsOf(
+      codingWith((d) => {
+        d.states.intake.meta.timeoutMs = 0;
+        d.states.plan.meta.timeoutMs = 1.5;
+        d.states.done.meta = { timeoutMs: 1000 };
+      }),
+    );
+    expect(problems.map((p) => p.path)).toEqual(['states.intake.meta.timeoutMs', 'states.plan.meta.timeoutMs']);
+    expect(problemsOf(codingWith((d) => (d.states.done.meta = { timeoutMs: 1000 })))).toEqual([
+      { path: 'states.done.meta.timeoutMs', message: 'only a state with meta.activity can have a timeout' },
+    ]);
+    expect(
+      problemsOf({ id: 't', initial: 'a', states: { a: { meta: { timeoutMs: 5 }, on: { go: 'b' } }, b: { type: 'final' } } }).map((p) => p.path),
+    ).toEqual(['states.a.meta.timeoutMs']);
+  });
+
   it('rejects a loop of unguarded eventless transitions', () => {
     const problems = problemsOf({
       id: 'spin',

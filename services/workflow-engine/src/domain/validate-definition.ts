@@ -74,6 +74,10 @@ function checkReferences(definition: DefinitionDocument, registries: Registries)
     } else if (node.meta?.status !== undefined) {
       add([...base, 'meta', 'status'], 'only final states set a run status');
     }
+    // A timeout bounds an activity's attempt; without an activity nothing would be failed.
+    if (node.meta?.timeoutMs !== undefined && (isFinal || node.meta.activity === undefined)) {
+      add([...base, 'meta', 'timeoutMs'], 'only a state with meta.activity can have a timeout');
+    }
     const activity = node.meta?.activity;
     if (activity !== undefined && !(activity in registries.activities)) {
       add([...base, 'meta', 'activity'], `unknown activity "${activity}" (${known(Object.keys(registries.activities))})`);

@@ -74,6 +74,33 @@ export const workflowMigrations: Record<string, Migration> = {
       await db.schema.withSchema(WORKFLOW_SCHEMA).alterTable('definitions').dropColumn('source').execute();
     },
   },
+  '0003_timeouts_and_finished_published': {
+    // timeout_at: when the current attempt's activity times out (meta.timeoutMs after entering
+    // the state), so the sweep finds due runs with one indexed range scan. finished_published:
+    // whether run.finished went out; resume re-publishes it where it did not. Rows that exist
+    // already are taken as published (they finished before the flag existed), new rows are not.
+    async up(db: Kysely<any>): Promise<void> {
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+      await schema.alterTable('runs').addColumn('timeout_at', 'timestamptz').execute();
+      await schema.alterTable('runs').addColumn('finished_published', 'boolean', (c) => c.notNull().defaultTo(true)).execute();
+      await schema.alterTable('runs').alterColumn('finished_published', (c) => c.setDefault(false)).execute();
+      await schema.createIndex('runs_timeout_idx').on('runs').column('timeout_at').where(sql.ref('status'), '=', 'running').execute();
+      await schema
+        .createIndex('runs_finished_unpublished_idx')
+        .on('runs')
+        .column('updated_at')
+        .where(sql.ref('finished_published'), '=', false)
+        .where(sql.ref('status'), '!=', 'running')
+        .execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+      await schema.dropIndex('runs_finished_unpublished_idx').ifExists().execute();
+      await schema.dropIndex('runs_timeout_idx').ifExists().execute();
+      await schema.alterTable('runs').dropColumn('finished_published').execute();
+      await schema.alterTable('runs').dropColumn('timeout_at').execute();
+    },
+  },
 };
 
 /** Applies every pending workflow migration; returns the names applied. Safe to run concurrently. */

@@ -28,6 +28,8 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     idempotencyKey: row.idempotency_key,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    timeoutAt: row.timeout_at,
+    finishedPublished: row.finished_published,
   };
 }
 
@@ -99,6 +101,7 @@ export class PostgresRunStore implements RunStore {
         snapshot: JSON.stringify(run.snapshot),
         context: JSON.stringify(run.context),
         idempotency_key: run.idempotencyKey ?? null,
+        timeout_at: run.timeoutAt ?? null,
       })
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returningAll()
@@ -140,28 +143,89 @@ export class PostgresRunStore implements RunStore {
     if (!isUuid(runId)) return undefined;
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('workflow.runs').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst();
-      if (row === undefined) return undefined;
-      const run = toRun(row);
-      const decision = decide(run);
-      if (decision.kind === 'ignore') return { applied: false, run, reason: decision.reason };
-      const { position } = decision;
-      const updated = await trx
-        .updateTable('workflow.runs')
-        .set({
-          status: position.status,
-          state: position.state,
-          attempt: position.attempt,
-          visits: JSON.stringify(position.visits),
-          snapshot: JSON.stringify(position.snapshot),
-          context: JSON.stringify(position.context),
-          updated_at: sql<Date>`now()`,
-        })
-        .where('id', '=', runId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const transition = decision.transition === undefined ? undefined : await this.insertTransition(trx, runId, decision.transition);
-      return { applied: true, run: toRun(updated), transition };
+      return row === undefined ? undefined : this.decideAndWrite(trx, toRun(row), decide);
     });
+  }
+
+  async listTimedOut(now: Date, limit: number): Promise<RunRecord[]> {
+    const rows = await this.db
+      .selectFrom('workflow.runs')
+      .selectAll()
+      .where('status', '=', 'running')
+      .where('timeout_at', '<=', now)
+      .orderBy('timeout_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async applyToTimedOutRun(runId: string, now: Date, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined> {
+    if (!isUuid(runId)) return undefined;
+    return this.db.transaction().execute(async (trx) => {
+      // The conditions are checked again under the lock: a result may have moved the run on
+      // since the sweep listed it. A row another transaction holds (a replica's sweep, a
+      // result being applied) is skipped, not waited for; the next sweep looks again.
+      const row = await trx
+        .selectFrom('workflow.runs')
+        .selectAll()
+        .where('id', '=', runId)
+        .where('status', '=', 'running')
+        .where('timeout_at', '<=', now)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+      return row === undefined ? undefined : this.decideAndWrite(trx, toRun(row), decide);
+    });
+  }
+
+  async markFinishedPublished(runId: string): Promise<void> {
+    if (!isUuid(runId)) return;
+    await this.db.updateTable('workflow.runs').set({ finished_published: true }).where('id', '=', runId).where('status', '!=', 'running').execute();
+  }
+
+  async listFinishedUnpublished(withinMs: number, afterId: string | undefined, limit: number): Promise<RunRecord[]> {
+    let q = this.db
+      .selectFrom('workflow.runs')
+      .selectAll()
+      .where('finished_published', '=', false)
+      .where('status', '!=', 'running')
+      // The database's clock, the one that wrote updated_at.
+      .where('updated_at', '>=', sql<Date>`now() - make_interval(secs => ${withinMs / 1000})`)
+      .orderBy('id')
+      .limit(limit);
+    if (afterId !== undefined) q = q.where('id', '>', afterId);
+    return (await q.execute()).map(toRun);
+  }
+
+  /** Lets `decide` judge the locked run and writes what it decided, inside `trx`. */
+  private async decideAndWrite(trx: Transaction<WorkflowDatabase>, run: RunRecord, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome> {
+    const decision = decide(run);
+    if (decision.kind === 'ignore') {
+      if (decision.clearTimeout === true && run.timeoutAt !== null) {
+        // Not a change of the run (updated_at stays): only the sweep's bookkeeping.
+        await trx.updateTable('workflow.runs').set({ timeout_at: null }).where('id', '=', run.id).execute();
+        return { applied: false, run: { ...run, timeoutAt: null }, reason: decision.reason };
+      }
+      return { applied: false, run, reason: decision.reason };
+    }
+    const { position } = decision;
+    const updated = await trx
+      .updateTable('workflow.runs')
+      .set({
+        status: position.status,
+        state: position.state,
+        attempt: position.attempt,
+        visits: JSON.stringify(position.visits),
+        snapshot: JSON.stringify(position.snapshot),
+        context: JSON.stringify(position.context),
+        updated_at: sql<Date>`now()`,
+        ...(decision.timeoutAt !== undefined ? { timeout_at: decision.timeoutAt } : {}),
+      })
+      .where('id', '=', run.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const transition = decision.transition === undefined ? undefined : await this.insertTransition(trx, run.id, decision.transition);
+    return { applied: true, run: toRun(updated), transition };
   }
 
   private async insertTransition(trx: Transaction<WorkflowDatabase>, runId: string, t: NonNullable<Extract<RunDecision, { kind: 'update' }>['transition']>): Promise<TransitionRecord> {

@@ -24,6 +24,10 @@ export interface RunRecord extends RunPosition {
   idempotencyKey: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** When the current attempt's activity times out (`meta.timeoutMs` after entering the state); null: never. */
+  timeoutAt: Date | null;
+  /** True once `run.finished` was published (false while running, and while a finished run's event may be lost). */
+  finishedPublished: boolean;
 }
 
 /** One transition of a run (a history row). */
@@ -45,16 +49,25 @@ export interface NewRun extends RunPosition {
   definitionVersion: number;
   /** A second create with the same key returns the first run instead. */
   idempotencyKey?: string;
+  /** When the initial state's activity times out. @default null (never) */
+  timeoutAt?: Date | null;
 }
 
 /** What the caller of {@link RunStore.applyToRun} decided, given the locked run. */
 export type RunDecision =
-  | { kind: 'ignore'; reason: string }
+  | {
+      kind: 'ignore';
+      reason: string;
+      /** Also forget the run's activity timeout (so a sweep does not find the run due again). */
+      clearTimeout?: boolean;
+    }
   | {
       kind: 'update';
       position: RunPosition;
       /** Present when a state was entered: becomes the next history row. */
       transition?: { fromState: string; toState: string; eventType: string; event: Record<string, unknown> };
+      /** The new activity deadline (null: none); absent leaves it as it is. */
+      timeoutAt?: Date | null;
     };
 
 /** The outcome of {@link RunStore.applyToRun}. */
@@ -94,4 +107,20 @@ export interface RunStore {
    * `decide` must be pure: it may run again if the transaction is retried.
    */
   applyToRun(runId: string, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined>;
+  /** Running runs whose activity timeout is at or before `now`, earliest first; read without locks. */
+  listTimedOut(now: Date, limit: number): Promise<RunRecord[]>;
+  /**
+   * Like {@link applyToRun}, for the timeout sweep: locks the run only if it is still running
+   * and due at `now`, and skips it when another transaction holds it (`FOR UPDATE SKIP
+   * LOCKED`), so two engine replicas never both fire the same timeout. Undefined when the run
+   * was not due any more or was locked.
+   */
+  applyToTimedOutRun(runId: string, now: Date, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined>;
+  /** Records that the run's `run.finished` event was published. */
+  markFinishedPublished(runId: string): Promise<void>;
+  /**
+   * Finished runs whose `run.finished` was not recorded as published, that finished (last
+   * changed) within `withinMs` of the database's clock, in id order after `afterId`.
+   */
+  listFinishedUnpublished(withinMs: number, afterId: string | undefined, limit: number): Promise<RunRecord[]>;
 }

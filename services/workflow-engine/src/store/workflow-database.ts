@@ -36,6 +36,10 @@ export interface RunsTable {
   idempotency_key: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  /** When the current attempt's activity times out; null when the state has no timeout or the run finished. */
+  timeout_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** True once run.finished was published; false on running runs and on finished runs whose event may be lost. */
+  finished_published: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** `workflow.history`: one row per transition of a run, numbered from 1 by `seq`. */

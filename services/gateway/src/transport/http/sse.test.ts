@@ -197,6 +197,80 @@ describe('streamRunEvents', () => {
     expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
   });
 
+  it('ends the stream from a heartbeat re-read when the run finished but its live run.finished never came', async () => {
+    jest.useFakeTimers();
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    let reads = 0;
+    const finishedRun: Run = {
+      ...run('failed', [1, 2, 3]),
+      state: 'failed',
+      context: { input: { taskId: 't1' }, error: { code: 'ACTIVITY_TIMEOUT', message: 'plan took too long', state: 'plan' } },
+    };
+    const streams = new OpenStreams();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : finishedRun) },
+      events: hub,
+      streams,
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    hub.dispatch(transitioned(2)); // seq 2 arrives live; seq 3 and run.finished are lost
+    expect(response.ended).toBe(false);
+
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(response.ended).toBe(true);
+    const sent = frames(response.written);
+    expect(sent.map((f) => f.comment ?? [f.event, f.data?.seq, f.data?.replay])).toEqual([
+      ['run.transitioned', 1, true],
+      ['run.transitioned', 2, undefined],
+      'heartbeat',
+      ['run.transitioned', 3, true],
+      ['run.finished', 3, true],
+    ]);
+    expect(sent.at(-1)?.data).toEqual({
+      runId: 'run-1',
+      definitionName: 'coding',
+      status: 'failed',
+      state: 'failed',
+      seq: 3,
+      input: { taskId: 't1' },
+      error: { code: 'ACTIVITY_TIMEOUT', message: 'plan took too long' },
+      at: at.toISOString(),
+      replay: true,
+    });
+    expect(hub.watchedRuns).toBe(0);
+    expect(streams.size).toBe(0);
+  });
+
+  it('keeps the stream open when a heartbeat re-read fails, and ends it on a later one', async () => {
+    jest.useFakeTimers();
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    let reads = 0;
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: {
+        getRun: async () => {
+          reads++;
+          if (reads === 1) return run('running', []);
+          if (reads === 2) throw new Error('workflow-engine is unavailable');
+          return run('done', [1]);
+        },
+      },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(response.ended).toBe(false);
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(response.ended).toBe(true);
+    expect(frames(response.written).map((f) => f.comment ?? f.event)).toEqual(['heartbeat', 'heartbeat', 'run.transitioned', 'run.finished']);
+  });
+
   it('stops listening when the client left while the history was being read', async () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();

@@ -6,9 +6,14 @@
  * is the history read (GetRun). Whatever happened between the two is in the buffer, and
  * whatever is in both (a transition already in the history that also arrives live) is dropped
  * by its `seq`, so a client sees every transition exactly once.
+ *
+ * Live events come over core NATS, which drops messages while a connection is down. So each
+ * heartbeat also re-reads the run: once it has finished, the transitions the stream missed and a
+ * `run.finished` built from the run are sent and the stream ends, instead of waiting for an
+ * event that may never come.
  */
 import type { ServerResponse } from 'node:http';
-import { Subjects } from '@maestro/contracts';
+import { Subjects, type Run } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
 import type { BusEvent, RunEvents, WorkflowApi } from '../../ports.js';
@@ -84,13 +89,57 @@ export function eventNameOf(subject: string): string {
 
 const runSubjectsWithSeq = new Set<string>([Subjects.runStarted, Subjects.runTransitioned]);
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `run.transitioned` event a history entry once was, marked `replay: true` (read from the run, not live). */
+export function replayedTransitionEvent(run: Run, transition: Run['history'][number]): Record<string, unknown> {
+  const entry = toTransitionJson(transition);
+  return {
+    runId: run.id,
+    definitionName: run.definitionName,
+    seq: entry.seq,
+    fromState: entry.fromState,
+    state: entry.toState,
+    eventType: entry.eventType,
+    event: entry.event,
+    at: entry.at,
+    replay: true,
+  };
+}
+
+/**
+ * The `run.finished` event of a finished run, built from the run itself (`replay: true`): for a
+ * stream opened after the run ended, and for one whose live `run.finished` never arrived. Same
+ * fields as the engine's event: `seq` of the last transition, `error` from `context.error`.
+ */
+export function finishedEventOf(run: Run): Record<string, unknown> {
+  const seq = run.history.reduce((max, t) => Math.max(max, t.seq), 0);
+  const context = isRecord(run.context) ? run.context : {};
+  const error = context['error'];
+  return {
+    runId: run.id,
+    definitionName: run.definitionName,
+    status: run.status,
+    state: run.state,
+    ...(seq > 0 ? { seq } : {}),
+    ...(context['input'] !== undefined ? { input: context['input'] } : {}),
+    ...(isRecord(error) && typeof error['code'] === 'string' && typeof error['message'] === 'string'
+      ? { error: { code: error['code'], message: error['message'] } }
+      : {}),
+    at: run.updatedAt ? run.updatedAt.toISOString() : null,
+    replay: true,
+  };
+}
+
 /** What {@link streamRunEvents} needs. */
 export interface RunEventStreamOptions {
   runId: string;
   workflow: WorkflowApi;
   events: RunEvents;
   streams: OpenStreams;
-  /** Interval of the heartbeat comment. @default 15000 */
+  /** Interval of the heartbeat comment, and of re-reading the run to catch a missed `run.finished`. @default 15000 */
   heartbeatMs: number;
   logger: Logger;
 }
@@ -146,32 +195,16 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   const seen = new Set<string>();
   let lastHistorySeq = 0;
   for (const transition of run.history) {
-    const entry = toTransitionJson(transition);
-    writer.event(eventNameOf(Subjects.runTransitioned), {
-      runId: run.id,
-      definitionName: run.definitionName,
-      seq: entry.seq,
-      fromState: entry.fromState,
-      state: entry.toState,
-      eventType: entry.eventType,
-      event: entry.event,
-      at: entry.at,
-      replay: true,
-    });
-    seen.add(`${Subjects.runTransitioned}:${entry.seq}`);
-    lastHistorySeq = Math.max(lastHistorySeq, entry.seq);
+    writer.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(run, transition));
+    seen.add(`${Subjects.runTransitioned}:${transition.seq}`);
+    lastHistorySeq = Math.max(lastHistorySeq, transition.seq);
   }
+  // The highest transition seq this stream has sent, from the history or live.
+  let sentSeq = lastHistorySeq;
 
   if (run.status !== 'running') {
     // The run ended before we looked: say how, and stop; nothing more will happen.
-    writer.event(eventNameOf(Subjects.runFinished), {
-      runId: run.id,
-      definitionName: run.definitionName,
-      status: run.status,
-      state: run.state,
-      at: run.updatedAt ? run.updatedAt.toISOString() : null,
-      replay: true,
-    });
+    writer.event(eventNameOf(Subjects.runFinished), finishedEventOf(run));
     finish('run had already ended');
     return;
   }
@@ -185,6 +218,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
       const key = `${event.subject}:${seq}`;
       if (seen.has(key)) return;
       seen.add(key);
+      if (runSubjectsWithSeq.has(event.subject)) sentSeq = Math.max(sentSeq, seq);
     }
     writer.event(eventNameOf(event.subject), event.payload);
     if (event.subject === Subjects.runFinished) finish('run finished');
@@ -192,5 +226,31 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   for (const event of buffered.splice(0)) forward(event);
   if (finished) return;
   deliver = forward;
-  heartbeat = setInterval(() => writer.comment('heartbeat'), options.heartbeatMs);
+
+  let rereading = false;
+  const reread = async (): Promise<void> => {
+    // One re-read at a time: a slow engine must not pile calls up, one per beat.
+    if (rereading || finished) return;
+    rereading = true;
+    try {
+      const now = await options.workflow.getRun({ runId });
+      // The live run.finished may have arrived (and ended the stream) meanwhile.
+      if (finished || now.status === 'running') return;
+      logger.info('run finished without its live event reaching this stream; ending it from the run', { runId, status: now.status });
+      for (const transition of [...now.history].sort((a, b) => a.seq - b.seq)) {
+        if (transition.seq > sentSeq) writer.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(now, transition));
+      }
+      writer.event(eventNameOf(Subjects.runFinished), finishedEventOf(now));
+      finish('run finished (seen on re-read)');
+    } catch (err) {
+      // The stream stays open: live events still arrive, and the next beat reads again.
+      logger.warn('re-reading the run for its event stream failed', { runId, err: err instanceof Error ? err.message : String(err) });
+    } finally {
+      rereading = false;
+    }
+  };
+  heartbeat = setInterval(() => {
+    writer.comment('heartbeat');
+    void reread();
+  }, options.heartbeatMs);
 }

@@ -1,6 +1,7 @@
 /**
  * `/v1/tasks`: submit, read, list and cancel coding tasks (the orchestrator's API over HTTP).
  */
+import { TaskLimits } from '@maestro/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { OrchestratorApi } from '../../ports.js';
 import { toTaskJson } from './presenters.js';
@@ -24,15 +25,18 @@ const submitTaskSchema = {
     additionalProperties: false,
     required: ['goal', 'repoPath'],
     properties: {
-      goal: { type: 'string', minLength: 1, maxLength: 20_000, pattern: nonBlank },
-      repoPath: { type: 'string', minLength: 1, maxLength: 4096, pattern: nonBlank },
+      // The limits are the orchestrator's too (TaskLimits), so the edge never accepts what
+      // SubmitTask would refuse. JSON schema cannot trim: a goal padded past the limit with
+      // blanks is refused here although the orchestrator, which trims, would take it.
+      goal: { type: 'string', minLength: 1, maxLength: TaskLimits.goalMaxChars, pattern: nonBlank },
+      repoPath: { type: 'string', minLength: 1, maxLength: TaskLimits.repoPathMaxChars, pattern: nonBlank },
       testCommand: {
         type: 'array',
-        maxItems: 64,
-        items: { type: 'string', minLength: 1, maxLength: 4096 },
+        maxItems: TaskLimits.testCommandMaxArgs,
+        items: { type: 'string', minLength: 1, maxLength: TaskLimits.testCommandArgMaxChars },
       },
-      project: { type: 'string', minLength: 1, maxLength: 200, pattern: nonBlank },
-      idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+      project: { type: 'string', minLength: 1, maxLength: TaskLimits.projectMaxChars, pattern: nonBlank },
+      idempotencyKey: { type: 'string', minLength: 1, maxLength: TaskLimits.idempotencyKeyMaxChars },
     },
   },
 } as const;
@@ -65,7 +69,7 @@ const cancelTaskSchema = {
   body: {
     type: ['object', 'null'],
     additionalProperties: false,
-    properties: { reason: { type: 'string', maxLength: 2000 } },
+    properties: { reason: { type: 'string', maxLength: TaskLimits.cancelReasonMaxChars } },
   },
 } as const;
 

@@ -14,6 +14,8 @@ export interface ActivityRequestsOptions {
   concurrency?: number;
   /** Deliveries before a request is dead-lettered and failed. @default 5 */
   maxDeliver?: number;
+  /** Aborted when requests in flight must be cut short and handed back (drain time is up). */
+  signal?: AbortSignal;
 }
 
 /** Starts consuming activity requests. */
@@ -30,7 +32,7 @@ export function subscribeActivityRequests(
     schema: ActivityRequestSchema,
     concurrency: options.concurrency ?? 4,
     maxDeliver: options.maxDeliver ?? 5,
-    handler: (request, delivery) => runActivity(request, deps, delivery.logger),
+    handler: (request, delivery) => runActivity(request, deps, delivery.logger, options.signal),
     onDeadLetter: async (dead) => {
       const parsed = ActivityRequestSchema.safeParse(dead.payload);
       if (!parsed.success) return;

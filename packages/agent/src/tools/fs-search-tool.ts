@@ -1,0 +1,176 @@
+/**
+ * `fs.search`: a regular expression over the workspace's files, `.gitignore` aware.
+ */
+import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { defineTool } from '../tool-registry.js';
+import { listWorkspaceFiles } from '../workspace-files.js';
+import { resolveWorkspacePath } from '../workspace-path.js';
+
+/** Matches shown when the model does not say. */
+const DEFAULT_MAX_RESULTS = 100;
+/** Characters of a matching line shown; longer lines are cut around the match. */
+const MAX_LINE_CHARS = 200;
+/** Larger files are skipped (and counted): they are data or build output, not code to read. */
+const MAX_FILE_BYTES = 1_000_000;
+/** Files searched at most. */
+const MAX_FILES = 50_000;
+/** A search longer than this is stopped: the pattern backtracks badly or the tree is huge. */
+const SEARCH_TIMEOUT_MS = 15_000;
+
+/** One matching line. */
+interface SearchMatch {
+  path: string;
+  line: number;
+  text: string;
+}
+
+/** What the search worker reports. */
+interface SearchOutcome {
+  matches: SearchMatch[];
+  total: number;
+  files: number;
+  searched: number;
+  large: number;
+  binary: number;
+}
+
+/**
+ * The matching runs in a worker thread, so a pattern that backtracks catastrophically
+ * (`(a+)+$`) can be stopped by terminating the thread instead of freezing the executor (and
+ * its heartbeats). Plain JavaScript, evaluated as CommonJS in the worker; paths come
+ * already confined, and symbolic links are not followed (`lstat` must say regular file).
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { lstatSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { root, files, source, flags, maxResults, maxLineChars, maxFileBytes } = workerData;
+const re = new RegExp(source, flags);
+const clip = (line, index, length) => {
+  if (line.length <= maxLineChars) return line;
+  const start = Math.max(0, Math.min(index - Math.floor((maxLineChars - Math.min(length, maxLineChars)) / 2), line.length - maxLineChars));
+  const end = start + maxLineChars;
+  return (start > 0 ? '…' : '') + line.slice(start, end) + (end < line.length ? '…' : '');
+};
+const out = { matches: [], total: 0, files: 0, searched: 0, large: 0, binary: 0 };
+for (const rel of files) {
+  const abs = join(root, rel);
+  let info;
+  try { info = lstatSync(abs); } catch { continue; }
+  if (!info.isFile()) continue;
+  if (info.size > maxFileBytes) { out.large++; continue; }
+  let bytes;
+  try { bytes = readFileSync(abs); } catch { continue; }
+  if (bytes.subarray(0, 8192).includes(0)) { out.binary++; continue; }
+  out.searched++;
+  const lines = bytes.toString('utf8').split('\\n');
+  let matched = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].endsWith('\\r') ? lines[i].slice(0, -1) : lines[i];
+    const m = re.exec(line);
+    if (m === null) continue;
+    out.total++;
+    matched = true;
+    if (out.matches.length < maxResults) out.matches.push({ path: rel, line: i + 1, text: clip(line, m.index, m[0].length) });
+  }
+  if (matched) out.files++;
+}
+parentPort.postMessage(out);
+`;
+
+function searchInWorker(
+  data: { root: string; files: string[]; source: string; flags: string; maxResults: number },
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<SearchOutcome | 'timeout' | 'cancelled' | Error> {
+  return new Promise((resolvePromise) => {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { ...data, maxLineChars: MAX_LINE_CHARS, maxFileBytes: MAX_FILE_BYTES },
+    });
+    let settled = false;
+    const settle = (result: SearchOutcome | 'timeout' | 'cancelled' | Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      resolvePromise(result);
+    };
+    const timer = setTimeout(() => settle('timeout'), timeoutMs);
+    const onAbort = (): void => settle('cancelled');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (outcome: SearchOutcome) => settle(outcome));
+    worker.once('error', (err) => settle(err));
+    worker.once('exit', (code) => settle(new Error(`the search worker stopped (exit code ${code})`)));
+  });
+}
+
+/**
+ * Searches the workspace (or a directory or file of it) for a JavaScript regular expression,
+ * line by line. In a git repository the files are `git ls-files -co --exclude-standard` (tracked
+ * plus untracked, minus what `.gitignore` excludes); elsewhere the tree without `.git` and
+ * `node_modules`. Binary files and files over 1 MB are skipped and counted, symbolic links are
+ * not followed, long lines are cut around the match, and the answer says how many matches were
+ * left out. The matching runs in a worker thread stopped after 15 s (or the exec time left).
+ */
+export const fsSearchTool = defineTool({
+  name: 'fs.search',
+  description:
+    'Search the files of the workspace for a regular expression (JavaScript syntax), line by line; .gitignore is respected. ' +
+    'Answers "path:line: text" for each matching line. Optionally limit it to a directory or file with path.',
+  risk: 'read',
+  input: z
+    .object({
+      pattern: z.string().min(1).describe('regular expression, JavaScript syntax, matched against each line, e.g. "function\\\\s+sum\\\\b"'),
+      path: z.string().min(1).default('.').describe('directory or file to search, relative to the workspace root'),
+      ignoreCase: z.boolean().default(false).describe('match letters in either case'),
+      maxResults: z.number().int().min(1).max(500).default(DEFAULT_MAX_RESULTS).describe('matching lines shown at most'),
+    })
+    .strict(),
+  async run({ pattern, path, ignoreCase, maxResults }, { workspace, signal, env, execTimeoutMs }) {
+    try {
+      new RegExp(pattern, ignoreCase ? 'i' : '');
+    } catch (err) {
+      return { ok: false, output: `pattern is not a valid regular expression: ${(err as Error).message}` };
+    }
+    const target = resolveWorkspacePath(workspace, path);
+    const info = await stat(target.absolute).catch(() => undefined);
+    if (info === undefined) return { ok: false, output: `${target.relative} does not exist` };
+    const relative = target.relative.split('\\').join('/');
+    let files: string[];
+    let listNote = '';
+    if (info.isFile()) {
+      files = [relative];
+    } else {
+      const listed = await listWorkspaceFiles(target.root, relative, { maxFiles: MAX_FILES, ...(signal ? { signal } : {}), ...(env ? { env } : {}) });
+      files = listed.files;
+      if (listed.truncated) listNote = `[only the first ${MAX_FILES} files were searched; search a subdirectory]`;
+    }
+    const timeoutMs = Math.min(SEARCH_TIMEOUT_MS, execTimeoutMs ?? SEARCH_TIMEOUT_MS);
+    const outcome = await searchInWorker({ root: target.root, files, source: pattern, flags: ignoreCase ? 'i' : '', maxResults }, timeoutMs, signal);
+    if (outcome === 'timeout') {
+      return { ok: false, output: `fs.search stopped after ${timeoutMs} ms without finishing: simplify the pattern (nested quantifiers like (a+)+ backtrack badly) or search a smaller path` };
+    }
+    if (outcome === 'cancelled') return { ok: false, output: 'fs.search was cancelled' };
+    if (outcome instanceof Error) return { ok: false, output: `fs.search failed: ${outcome.message}` };
+
+    const shown = `/${pattern}/${ignoreCase ? 'i' : ''}`;
+    const notes: string[] = [];
+    if (outcome.total > outcome.matches.length) {
+      notes.push(`[showing ${outcome.matches.length} of ${outcome.total} matching lines in ${outcome.files} files; ${outcome.total - outcome.matches.length} not shown — narrow the pattern or the path]`);
+    }
+    const skipped = [
+      outcome.large > 0 ? `${outcome.large} file${outcome.large === 1 ? '' : 's'} over 1 MB` : '',
+      outcome.binary > 0 ? `${outcome.binary} binary file${outcome.binary === 1 ? '' : 's'}` : '',
+    ].filter((s) => s !== '');
+    if (skipped.length > 0) notes.push(`[skipped ${skipped.join(' and ')}]`);
+    if (listNote !== '') notes.push(listNote);
+    if (outcome.matches.length === 0) {
+      return { ok: true, output: [`no matches for ${shown} in ${target.relative} (${outcome.searched} file${outcome.searched === 1 ? '' : 's'} searched)`, ...notes].join('\n') };
+    }
+    return { ok: true, output: [...outcome.matches.map((m) => `${m.path}:${m.line}: ${m.text}`), ...notes].join('\n') };
+  },
+});

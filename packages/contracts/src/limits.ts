@@ -1,0 +1,23 @@
+/**
+ * Size limits of a coding task, declared once: the gateway checks them on the HTTP edge (fast
+ * 400s with a schema) and the orchestrator checks them again on SubmitTask / CancelTask (gRPC
+ * callers skip the gateway). Both read these numbers, so the two can never disagree.
+ */
+
+/** The largest values a task's fields may have; every count is in characters unless it says otherwise. */
+export const TaskLimits = {
+  /** Longest goal, after trimming; a longer brief belongs in a file in the repository. */
+  goalMaxChars: 10_000,
+  /** Longest repository path. */
+  repoPathMaxChars: 4_096,
+  /** Most argv elements of a test command. */
+  testCommandMaxArgs: 64,
+  /** Longest single argv element of a test command. */
+  testCommandArgMaxChars: 4_096,
+  /** Longest project name. */
+  projectMaxChars: 200,
+  /** Longest idempotency key. */
+  idempotencyKeyMaxChars: 200,
+  /** Longest reason given when cancelling a task. */
+  cancelReasonMaxChars: 2_000,
+} as const;

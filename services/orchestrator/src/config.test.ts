@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '@maestro/runtime';
+import { orchestratorConfigSpec } from './config.js';
+
+/** The `| \`NAME\` | \`default\` | … |` rows of the README's Configuration table. */
+function readmeConfigRows(): Map<string, string> {
+  const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Layout'));
+  const rows = new Map<string, string>();
+  for (const match of section.matchAll(/^\| `(MAESTRO_[A-Z_]+)` \| ([^|]+) \|/gm)) rows.set(match[1]!, match[2]!.trim());
+  return rows;
+}
+
+describe('orchestratorConfigSpec', () => {
+  it('has working defaults, including a drain shorter than the process shutdown ceiling', () => {
+    expect(loadConfig(orchestratorConfigSpec, {})).toMatchObject({
+      natsNamespace: '',
+      concurrency: 4,
+      modelDeadlineMs: 180_000,
+      rpcDeadlineMs: 10_000,
+      drainTimeoutMs: 20_000,
+    });
+  });
+
+  it('reads the drain timeout and refuses one past the 30 s shutdown ceiling', () => {
+    expect(loadConfig(orchestratorConfigSpec, { MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS: '5000' }).drainTimeoutMs).toBe(5_000);
+    expect(() => loadConfig(orchestratorConfigSpec, { MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS: '60000' })).toThrow(ConfigError);
+  });
+
+  it('is documented, variable for variable and default for default, in the README', () => {
+    const rows = readmeConfigRows();
+    const spec = Object.values(orchestratorConfigSpec);
+    expect([...rows.keys()].sort()).toEqual(spec.map((v) => v.name).sort());
+    for (const v of spec) {
+      const documented = rows.get(v.name);
+      const expected = v.default === undefined || v.default === '' ? '(empty)' : `\`${String(v.default)}\``;
+      expect([v.name, documented]).toEqual([v.name, expected]);
+    }
+  });
+});
