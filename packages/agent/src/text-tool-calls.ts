@@ -30,7 +30,7 @@ export interface ExtractTextToolCallsOptions {
 }
 
 /** Fence languages a JSON tool call may be written in (empty: no language). */
-const CALL_FENCE_LANGUAGES = new Set(['', 'json', 'json5', 'jsonc', 'tool', 'tool_call', 'tool_code', 'function_call', 'javascript', 'js']);
+const CALL_FENCE_LANGUAGES = new Set(['', 'json', 'json5', 'jsonc', 'tool', 'tool_call', 'tool_code', 'function_call']);
 const NAME_KEYS = ['tool', 'name'] as const;
 const ARGUMENT_KEYS = ['arguments', 'parameters', 'args', 'input'] as const;
 const CALL_KEYS = new Set<string>([...NAME_KEYS, ...ARGUMENT_KEYS, 'id', 'type']);
@@ -162,6 +162,15 @@ function findCandidates(reply: string, ignore: ReadonlySet<string>): Candidate[]
     candidates.push({ offset: start, line: lineOf(start), text: (match[2] ?? '').trim(), bare: false });
     taken.push([start, start + match[0].length]);
   }
+  // A fence inside a tag is part of the tag's call (the repairer drops the fence), not a second one.
+  const tags = [...taken];
+  const inTag = (at: number): boolean => tags.some(([from, to]) => at >= from && at < to);
+  const fenced = (opening: FenceOpening, body: string, start: number, line: number): void => {
+    const language = opening.info.split(/\s+/)[0]?.toLowerCase() ?? '';
+    if (CALL_FENCE_LANGUAGES.has(language) && /^\s*[[{]/.test(body) && !ignore.has(body.trim()) && !inTag(start)) {
+      candidates.push({ offset: start, line, text: body.trim(), bare: false });
+    }
+  };
   let open: { opening: FenceOpening; line: number } | undefined;
   let searchReplaceFrom: number | undefined;
   for (let i = 0; i < lines.length; i++) {
@@ -172,10 +181,7 @@ function findCandidates(reply: string, ignore: ReadonlySet<string>): Candidate[]
       const body = lines.slice(open.line + 1, i).join('\n');
       const start = offsets[open.line] ?? 0;
       taken.push([start, at + line.length]);
-      const language = open.opening.info.split(/\s+/)[0]?.toLowerCase() ?? '';
-      if (CALL_FENCE_LANGUAGES.has(language) && /^\s*[[{]/.test(body) && !ignore.has(body.trim())) {
-        candidates.push({ offset: start, line: open.line + 2, text: body.trim(), bare: false });
-      }
+      fenced(open.opening, body, start, open.line + 2);
       open = undefined;
       continue;
     }
@@ -191,11 +197,7 @@ function findCandidates(reply: string, ignore: ReadonlySet<string>): Candidate[]
   if (open !== undefined) {
     const start = offsets[open.line] ?? 0;
     taken.push([start, reply.length]);
-    const body = lines.slice(open.line + 1).join('\n');
-    const language = open.opening.info.split(/\s+/)[0]?.toLowerCase() ?? '';
-    if (CALL_FENCE_LANGUAGES.has(language) && /^\s*[[{]/.test(body) && !ignore.has(body.trim())) {
-      candidates.push({ offset: start, line: open.line + 2, text: body.trim(), bare: false });
-    }
+    fenced(open.opening, lines.slice(open.line + 1).join('\n'), start, open.line + 2);
   }
   if (searchReplaceFrom !== undefined) taken.push([searchReplaceFrom, reply.length]);
 

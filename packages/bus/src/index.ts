@@ -15,6 +15,7 @@
 export { Bus, connectBus, type BusOptions, type PublishOptions, type LiveSubscription } from './bus.js';
 export {
   startWorkConsumer,
+  HandBackError,
   describeParseError,
   type WorkConsumer,
   type WorkConsumerOptions,

@@ -12,6 +12,18 @@ import { ZodError, type ZodType } from 'zod';
 import { traceContextOf, tracedHeaders } from './headers.js';
 import type { Namespace } from './namespace.js';
 
+/**
+ * Thrown by a handler that gives work back without having failed at it (its process is
+ * shutting down). The work is redelivered at once, and a hand-back never uses up the work's
+ * last delivery: on the last one the message is re-published as a fresh message, so rolling
+ * restarts cannot turn healthy work into dead letters.
+ */
+export class HandBackError extends OperationalError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('WORK_HANDED_BACK', message, options);
+  }
+}
+
 /** What a handler knows about the message it is processing. */
 export interface DeliveryContext {
   /** The catalogue subject (namespace removed). */
@@ -158,7 +170,15 @@ export async function startWorkConsumer<T>(
         msg.ack();
       } catch (err) {
         const error = toMaestroError(err);
-        if (error instanceof UserError) {
+        if (error instanceof HandBackError) {
+          log.info('work handed back', { reason: error.message });
+          if (deliveryCount >= maxDeliver) {
+            await js.publish(msg.subject, msg.data, { headers: msg.headers });
+            msg.ack();
+          } else {
+            msg.nak();
+          }
+        } else if (error instanceof UserError) {
           await deadLetter(msg, `${error.code}: ${error.message}`, payload);
         } else if (deliveryCount >= maxDeliver) {
           // An unexpected error's message is internal (driver text, a bug's details): the

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Streams, Subjects, DeadLetterHeaders } from '@maestro/contracts';
 import { OperationalError, createSilentLogger } from '@maestro/runtime';
-import { connectBus, type Bus, type DeadLetter } from '@maestro/bus';
+import { HandBackError, connectBus, type Bus, type DeadLetter } from '@maestro/bus';
 
 const Item = z.object({ id: z.number() });
 const natsUrl = 'nats://127.0.0.1:4222';
@@ -122,4 +122,31 @@ it('transient failures are retried; poison work reaches the dead letter after ma
   expect(attempts.get(13)).toBe(3);
   expect(dead[0]).toMatchObject({ deliveries: 3, payload: { id: 13 } });
   expect(dead[0]!.reason).toMatch(/failed 3 times.*poison/);
+});
+
+it('hand-backs are redelivered without ever using up the last delivery', async () => {
+  let calls = 0;
+  const done: number[] = [];
+  const dead: DeadLetter[] = [];
+  const consumer = await bus.consume({
+    stream: Streams.work.name,
+    durable: 'test-handback',
+    filterSubject: Subjects.workQueue('executor'),
+    schema: Item,
+    maxDeliver: 2,
+    handler: async (item) => {
+      calls++;
+      if (calls <= 4) throw new HandBackError('shutting down');
+      done.push(item.id);
+    },
+    onDeadLetter: async (d) => {
+      dead.push(d);
+    },
+  });
+  await bus.publish(Subjects.subtaskWork, { id: 99 });
+  await waitFor(() => done.length === 1);
+  await consumer.stop();
+  expect(done).toEqual([99]);
+  expect(calls).toBe(5);
+  expect(dead).toEqual([]);
 });

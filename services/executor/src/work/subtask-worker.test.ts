@@ -127,7 +127,7 @@ describe('SubtaskWorker with probe work', () => {
     await new Promise((r) => setImmediate(r));
     shutdown.abort();
 
-    await expect(pending).rejects.toMatchObject({ code: 'EXECUTOR_SHUTTING_DOWN' });
+    await expect(pending).rejects.toMatchObject({ code: 'WORK_HANDED_BACK' });
     expect(results.byWorkId.size).toBe(0);
     expect(publisher.results).toEqual([]);
   });

@@ -15,6 +15,7 @@ import {
   type AgentVerdict,
   type ToolRegistry,
 } from '@maestro/agent';
+import { HandBackError } from '@maestro/bus';
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
 import { OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import type { ExecutorStats } from '../domain/executor-stats.js';
@@ -284,8 +285,6 @@ async function repositoryProblem(repoPath: string): Promise<string | undefined> 
   return undefined;
 }
 
-function handedBack(cause: unknown): OperationalError {
-  return new OperationalError('EXECUTOR_SHUTTING_DOWN', 'subtask interrupted by executor shutdown; handed back for redelivery', {
-    cause,
-  });
+function handedBack(cause: unknown): HandBackError {
+  return new HandBackError('subtask interrupted by executor shutdown; handed back for redelivery', { cause });
 }

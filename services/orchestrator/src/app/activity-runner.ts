@@ -6,6 +6,7 @@
  * {@link failedResultFor} reports it. An activity cut short by shutdown is handed back (an
  * `OperationalError`, so the consumer naks it) whatever it threw.
  */
+import { HandBackError } from '@maestro/bus';
 import type { ActivityRequest, ActivityResult } from '@maestro/contracts';
 import { isMaestroError, OperationalError, UserError, type Logger } from '@maestro/runtime';
 import { requireTask, type Activity, type ActivityDeps } from '../activities/activity.js';
@@ -16,14 +17,9 @@ export const UNKNOWN_ACTIVITY = 'UNKNOWN_ACTIVITY';
 export const BAD_ACTIVITY_CONTEXT = 'BAD_ACTIVITY_CONTEXT';
 /** Error code of a request that kept failing until it was dead-lettered. */
 export const ACTIVITY_GAVE_UP = 'ACTIVITY_GAVE_UP';
-/** Error code of a request handed back to the queue because the orchestrator is stopping. */
-export const HANDED_BACK = 'HANDED_BACK';
-
-/** The error that hands a request back: operational, so the work consumer naks it for another replica. */
-export function handedBack(cause: unknown): OperationalError {
-  return new OperationalError(HANDED_BACK, 'the orchestrator is shutting down; the activity request goes back to the queue', {
-    cause,
-  });
+/** The error that hands a request back: the work consumer redelivers it to another replica without using up a delivery. */
+export function handedBack(cause: unknown): HandBackError {
+  return new HandBackError('the orchestrator is shutting down; the activity request goes back to the queue', { cause });
 }
 
 /** A signal that never aborts, for callers without a shutdown to tell about. */
