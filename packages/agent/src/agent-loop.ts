@@ -1,14 +1,18 @@
 /**
- * The tactical agent loop: ask the model, run the tools it calls, and when it says it is done
- * run the repository's tests for the verdict, feeding failures back until the tests pass, the
- * budget runs out, or the agent goes round in circles.
+ * The tactical agent loop: ask the model, run the tools it calls (natively, or written in its
+ * text as JSON), apply the edits it writes in text (SEARCH/REPLACE, diffs, whole files), and
+ * when it says it is done run the repository's tests for the verdict, feeding failures back
+ * until the tests pass, the budget runs out, or the agent goes round in circles.
  */
 import { realpathSync } from 'node:fs';
 import { systemClock, type Clock } from '@maestro/runtime';
-import type { ChatMessage, ToolCall, Usage } from '@maestro/llm';
+import type { ChatMessage, ToolCall, ToolSpec, Usage } from '@maestro/llm';
 import type { ChatModel, ChatModelReply } from './chat-model.js';
+import { applyReplyEdits, extractEdits } from './edits/reply-edits.js';
 import { runCommand } from './run-command.js';
-import type { ToolContext, ToolRegistry } from './tool-registry.js';
+import { extractTextToolCalls, TEXT_TOOL_CALL_EXAMPLE } from './text-tool-calls.js';
+import type { ToolContext, ToolObservation, ToolRegistry } from './tool-registry.js';
+import { listWorkspaceFiles } from './workspace-files.js';
 import type { WriteGuard } from './write-guard.js';
 
 /** Limits on one run of the loop. */
@@ -25,7 +29,11 @@ export interface AgentBudget {
 export interface AgentStep {
   /** Position of this report in the run, from 0. */
   index: number;
-  /** `model`: a model turn; `tool`: a tool call or a test run (tool `tests`); `verdict`: the end. */
+  /**
+   * `model`: a model turn; `tool`: a tool call (native or written as JSON text), the edits of a
+   * text reply (tool `edits`), a text reply that could not be read (tool `edits` or
+   * `tool_call`), or a test run (tool `tests`); `verdict`: the end.
+   */
   kind: 'model' | 'tool' | 'verdict';
   tool?: string;
   /** A short human-readable account (truncated). */
@@ -78,11 +86,15 @@ export interface RunAgentLoopOptions {
   clock?: Pick<Clock, 'now'>;
 }
 
-/** How often the same (tool call, observation) may come back before the run counts as stuck. */
+/** How often the same (action, observation) may come back in a row before the run counts as stuck. */
 const STUCK_REPEATS = 3;
+/** How often two (action, observation) pairs may alternate (A, B, A, B, A, B) before the run counts as stuck. */
+const STUCK_ALTERNATIONS = 3;
 /** Characters of test output kept as evidence and fed back to the model. */
 const TEST_OUTPUT_TAIL = 4_000;
 const SUMMARY_MAX = 300;
+/** Files offered to the edit parsers for resolving sloppy file names. */
+const KNOWN_PATHS_MAX = 20_000;
 
 function truncate(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -94,7 +106,7 @@ function tail(text: string, max: number): string {
 }
 
 /** A call's identity for stuck detection: name plus arguments with keys sorted, so key order does not hide a repeat. */
-function callKey(call: ToolCall): string {
+function callKey(call: Pick<ToolCall, 'name' | 'argumentsJson'>): string {
   const canonical = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(canonical);
     if (value !== null && typeof value === 'object') {
@@ -123,17 +135,69 @@ function withoutTimings(output: string): string {
     .replace(/\b\d+(\.\d+)?\s*(ms|s|sec|seconds?)\b/g, '# $2');
 }
 
-/** The default system prompt: the rules of the game, including how "done" is judged. */
-function defaultSystemPrompt(testCommand: readonly string[]): string {
+/** `fs.read(path, startLine?, endLine?)`: a tool's signature for the prompt, from its schema. */
+function signature(spec: ToolSpec): string {
+  const properties = spec.parameters.properties;
+  const required = new Set(Array.isArray(spec.parameters.required) ? (spec.parameters.required as unknown[]) : []);
+  const names = typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
+  return `${spec.name}(${names.map((name) => (required.has(name) ? name : `${name}?`)).join(', ')})`;
+}
+
+/**
+ * The default system prompt: the rules of the game, the tools, the ways to act without native
+ * tool calls (JSON tool calls and edit blocks in the text), and how "done" is judged.
+ *
+ * @example
+ * runAgentLoop({ ..., systemPrompt: `${defaultSystemPrompt(['npm', 'test'], tools.specs())}\nNever touch vendor/.` });
+ */
+export function defaultSystemPrompt(testCommand: readonly string[], tools: readonly ToolSpec[] = []): string {
   return [
     'You are a careful software engineer working inside a git repository (the workspace).',
     'Use the tools to look at the code, change it, and run commands. Paths are relative to the workspace root.',
-    'When you have finished the task, reply with a short summary and no tool calls.',
+    ...(tools.length > 0 ? [`Tools: ${tools.map(signature).join('; ')}.`] : []),
+    `If you cannot make native tool calls, write a call as a JSON object in a \`\`\`json block: ${TEXT_TOOL_CALL_EXAMPLE} ` +
+      '({"name": ..., "arguments": ...} works too; several calls may be listed in a JSON array). The results come back in the next message.',
+    'You may also edit files in your reply with SEARCH/REPLACE blocks: the file path alone on a line, then',
+    '<<<<<<< SEARCH',
+    'the exact lines to replace',
+    '=======',
+    'the new lines',
+    '>>>>>>> REPLACE',
+    '(an empty SEARCH section creates the file), with a unified diff in a ```diff block, or with the whole new file in a fenced block after a line with its path.',
+    'When you have finished the task, reply with a short summary and no tool calls or edits.',
     testCommand.length > 0
       ? `Your work is then checked by running ${JSON.stringify(testCommand)}; if it fails you get the output and continue.`
       : 'There is no test command for this repository; check your work yourself before you finish.',
     'Commit your finished work with git.commit.',
   ].join('\n');
+}
+
+/** One entry of the action history that stuck detection reads. */
+interface HistoryEntry {
+  /** Action and observation together; equal keys mean the same thing happened again. */
+  key: string;
+  /** The action in words, for the verdict's reason (`fs.read({"path":"a"})`). */
+  action: string;
+}
+
+/**
+ * Why the run is stuck, judging by the end of `history`, or undefined: the same (action,
+ * observation) three times in a row, or two of them alternating three times (A, B, A, B, A, B).
+ */
+function stuckReason(history: readonly HistoryEntry[]): string | undefined {
+  const n = history.length;
+  const last = history[n - 1];
+  if (last === undefined) return undefined;
+  if (n >= STUCK_REPEATS && history.slice(n - STUCK_REPEATS).every((entry) => entry.key === last.key)) {
+    return `${last.action} returned the same result ${STUCK_REPEATS} times`;
+  }
+  const window = STUCK_ALTERNATIONS * 2;
+  const other = history[n - 2];
+  if (n >= window && other !== undefined && other.key !== last.key) {
+    const alternating = history.slice(n - window).every((entry, i) => entry.key === (i % 2 === 0 ? other.key : last.key));
+    if (alternating) return `alternated between ${other.action} and ${last.action}, with the same results, ${STUCK_ALTERNATIONS} times`;
+  }
+  return undefined;
 }
 
 /** Lists the paths changed since `baseSha` (committed or not) plus untracked files, relative to the workspace. */
