@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 PNPM_VERSION := 12.21.0
 
-.PHONY: demo test deps build servers proto proto-check typecheck migrate deploy-check clean
+.PHONY: demo test deps build servers proto proto-check typecheck migrate deploy-check clean bench
 
 demo: deps build servers
 	node packages/cli/dist/main.js demo
@@ -51,3 +51,7 @@ deploy-check:
 
 clean:
 	rm -rf packages/*/dist services/*/dist .demo
+
+# The work-queue benchmark: CodeMaestro's executor path next to BullMQ on the same Redis.
+bench: deps build servers
+	pnpm --filter @maestro/bench run queue

@@ -227,12 +227,15 @@ async function gitHead(workspace: string, env: Record<string, string | undefined
 }
 
 /**
- * Runs the agent loop until a verdict. Each turn sends the conversation and the tool specs;
- * tool calls are run and answered with `tool` messages; a reply without tool calls means
- * "done", so the test command runs: exit 0 is success (with the test run as evidence),
- * anything else is fed back as a user message and the loop goes on within budget. The same
- * (tool call, observation) — or the same failing test output after "done" — seen three times
- * ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
+ * Runs the agent loop until a verdict. Each turn sends the conversation and the tool specs.
+ * Native tool calls are run and answered with `tool` messages. A reply without native calls is
+ * read as text: JSON tool calls in it are run and edit blocks (SEARCH/REPLACE, unified diff,
+ * whole file) applied, all answered in one user message; a reply whose edits or calls cannot be
+ * read gets the parser's message and the loop goes on. A reply with none of these means "done",
+ * so the test command runs: exit 0 is success (with the test run as evidence), anything else is
+ * fed back and the loop goes on within budget. The same (action, observation) three times in a
+ * row, two of them alternating three times, or the same failing test output after "done" three
+ * times ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
  */
 export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentVerdict> {
   const maxSteps = options.budget?.maxSteps ?? 20;
@@ -249,11 +252,12 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
   const baseSha = await gitHead(workspace, options.env);
   const specs = options.tools.specs();
   const messages: ChatMessage[] = [
-    { role: 'system', content: options.systemPrompt ?? defaultSystemPrompt(testCommand) },
+    { role: 'system', content: options.systemPrompt ?? defaultSystemPrompt(testCommand, specs) },
     { role: 'user', content: options.task },
   ];
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
-  const repeats = new Map<string, number>();
+  const history: HistoryEntry[] = [];
+  const failingTests = new Map<string, number>();
   const reportedFiles = new Set<string>();
   let steps = 0;
   let stepIndex = 0;
@@ -265,10 +269,13 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     const index = stepIndex++;
     await options.onStep?.({ index, ...step });
   };
-  const seenTooOften = (key: string): boolean => {
-    const count = (repeats.get(key) ?? 0) + 1;
-    repeats.set(key, count);
-    return count >= STUCK_REPEATS;
+  /**
+   * Records an (action, observation) pair; returns why the run is stuck, if it now is. `identity`
+   * is the action in full when `action` (its description) does not tell two actions apart.
+   */
+  const remember = (action: string, observation: string, identity: string = action): string | undefined => {
+    history.push({ key: `${identity}\0${withoutTimings(observation)}`, action });
+    return stuckReason(history);
   };
   const finish = async (status: AgentVerdict['status'], summary: string, reason?: string): Promise<AgentVerdict> => {
     const changed = new Set([...reportedFiles, ...(await gitChangedFiles(workspace, baseSha, options.env))]);
@@ -284,6 +291,35 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     };
     await report({ kind: 'verdict', summary: truncate(`${status}: ${reason ?? summary}`, SUMMARY_MAX), ok: status === 'succeeded' });
     return verdict;
+  };
+  const toolContext = (): ToolContext => ({
+    workspace,
+    execTimeoutMs: Math.min(execCeiling, remainingWall()),
+    ...(options.writeGuard ? { writeGuard: options.writeGuard } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  /** Runs one call (native or from the text), records it, and returns its observation and any stuck reason. */
+  const runCall = async (call: ToolCall, context: ToolContext): Promise<{ observation: ToolObservation; stuck?: string }> => {
+    const observation = await options.tools.run(call, context);
+    observation.effects?.filesChanged?.forEach((f) => reportedFiles.add(f));
+    if (observation.effects?.commitSha !== undefined) commitSha = observation.effects.commitSha;
+    await report({
+      kind: 'tool',
+      tool: call.name,
+      summary: truncate(`${callKey(call)} → ${observation.output}`, SUMMARY_MAX),
+      ok: observation.ok,
+    });
+    const stuck = remember(callKey(call), observation.output);
+    return stuck === undefined ? { observation } : { observation, stuck };
+  };
+  const knownPaths = async (): Promise<string[]> => {
+    try {
+      return (await listWorkspaceFiles(workspace, '.', { maxFiles: KNOWN_PATHS_MAX, ...(options.signal ? { signal: options.signal } : {}), ...(options.env ? { env: options.env } : {}) })).files;
+    } catch {
+      // Without the list, names are taken as written; the edit itself still checks every path.
+      return [];
+    }
   };
 
   for (;;) {
@@ -305,11 +341,12 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     usage.outputTokens += reply.usage.outputTokens;
     messages.push(reply.message);
     const calls = reply.message.toolCalls ?? [];
-    if (reply.message.content.trim() !== '') lastContent = reply.message.content.trim();
+    const content = reply.message.content;
+    if (content.trim() !== '') lastContent = content.trim();
     await report({
       kind: 'model',
       summary: truncate(
-        `${reply.scripted ? '[scripted] ' : ''}${reply.provider}/${reply.model}: ${reply.message.content || '(no text)'}${calls.length > 0 ? ` → ${calls.map((c) => c.name).join(', ')}` : ''}`,
+        `${reply.scripted ? '[scripted] ' : ''}${reply.provider}/${reply.model}: ${content || '(no text)'}${calls.length > 0 ? ` → ${calls.map((c) => c.name).join(', ')}` : ''}`,
         SUMMARY_MAX,
       ),
       ok: true,
@@ -317,32 +354,82 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     });
 
     if (calls.length > 0) {
-      const context: ToolContext = {
-        workspace,
-        execTimeoutMs: Math.min(execCeiling, remainingWall()),
-        ...(options.writeGuard ? { writeGuard: options.writeGuard } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.env ? { env: options.env } : {}),
-      };
+      const context = toolContext();
       for (const call of calls) {
-        const observation = await options.tools.run(call, context);
+        const { observation, stuck } = await runCall(call, context);
         messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: observation.output });
-        observation.effects?.filesChanged?.forEach((f) => reportedFiles.add(f));
-        if (observation.effects?.commitSha !== undefined) commitSha = observation.effects.commitSha;
-        await report({
-          kind: 'tool',
-          tool: call.name,
-          summary: truncate(`${callKey(call)} → ${observation.output}`, SUMMARY_MAX),
-          ok: observation.ok,
-        });
-        if (seenTooOften(`tool\0${callKey(call)}\0${withoutTimings(observation.output)}`)) {
-          return finish('stuck', lastContent || 'the agent repeated itself', `${callKey(call)} returned the same result ${STUCK_REPEATS} times`);
-        }
+        if (stuck !== undefined) return finish('stuck', lastContent || 'the agent repeated itself', stuck);
       }
       continue;
     }
 
-    // No tool calls: the model says it is done. The tests decide.
+    // No native calls: the text may hold edits or JSON tool calls; without either, the model is done.
+    const found = extractEdits(content, { knownPaths: await knownPaths() });
+    const wholeFiles = found.ok ? found.value.edits.flatMap((edit) => (edit.kind === 'whole-file' ? [edit.content] : [])) : [];
+    const textCalls = extractTextToolCalls(content, { ignoreBlocks: wholeFiles });
+    if (!found.ok || !textCalls.ok) {
+      const problem = !found.ok
+        ? `${found.error.message}${textCalls.ok && textCalls.calls.length > 0 ? ' The tool calls in your reply were not run either.' : ''}`
+        : textCalls.ok
+          ? ''
+          : textCalls.message;
+      messages.push({ role: 'user', content: problem });
+      await report({ kind: 'tool', tool: !found.ok ? 'edits' : 'tool_call', summary: truncate(problem, SUMMARY_MAX), ok: false });
+      const stuck = remember('an unreadable reply', problem, `reply\0${content.trim()}`);
+      if (stuck !== undefined) return finish('stuck', lastContent || 'the agent repeated itself', stuck);
+      continue;
+    }
+    const edits = found.value.edits;
+    if (edits.length > 0 || textCalls.calls.length > 0) {
+      const answers: string[] = [];
+      let editsFailed = false;
+      if (edits.length > 0) {
+        let outcome: string;
+        let ok: boolean;
+        try {
+          const applied = await applyReplyEdits(workspace, edits, options.writeGuard ? { writeGuard: options.writeGuard } : {});
+          ok = applied.ok;
+          if (applied.ok) {
+            applied.value.files.filter((file) => file.action !== 'unchanged').forEach((file) => reportedFiles.add(file.path));
+            const shell = found.value.shell.length;
+            outcome =
+              applied.value.summary +
+              (shell > 0 ? ` The ${shell === 1 ? 'shell block' : `${shell} shell blocks`} in your reply ${shell === 1 ? 'was' : 'were'} not run; use the exec tool to run commands.` : '');
+          } else {
+            outcome = applied.error.message;
+          }
+        } catch (err) {
+          ok = false;
+          outcome = `The edits in your reply could not be applied: ${err instanceof Error ? err.message : String(err)}. Nothing was changed.`;
+        }
+        editsFailed = !ok;
+        answers.push(outcome);
+        await report({ kind: 'tool', tool: 'edits', summary: truncate(`${found.value.format}: ${outcome}`, SUMMARY_MAX), ok });
+        const stuck = remember(`the same ${found.value.format} edits`, outcome, `edits\0${content.trim()}`);
+        if (stuck !== undefined) return finish('stuck', lastContent || 'the agent repeated itself', stuck);
+      }
+      if (editsFailed && textCalls.calls.length > 0) {
+        answers.push('The tool calls in your reply were not run, because its edits failed; send them again once the edits apply.');
+      } else if (textCalls.calls.length > 0) {
+        const context = toolContext();
+        for (const [i, textCall] of textCalls.calls.entries()) {
+          const call: ToolCall = { id: `text-${steps}-${i + 1}`, name: textCall.name, argumentsJson: textCall.argumentsJson };
+          const { observation, stuck } = await runCall(call, context);
+          answers.push(
+            `${call.name} ${observation.ok ? 'returned' : 'failed'}:\n${observation.output}` +
+              (textCall.repaired ? `\n[note: your tool call was not valid JSON; it was repaired and read as ${callKey(call)}. Send strict JSON next time.]` : ''),
+          );
+          if (stuck !== undefined) {
+            messages.push({ role: 'user', content: answers.join('\n\n') });
+            return finish('stuck', lastContent || 'the agent repeated itself', stuck);
+          }
+        }
+      }
+      messages.push({ role: 'user', content: answers.join('\n\n') });
+      continue;
+    }
+
+    // The model says it is done. The tests decide.
     if (testCommand.length === 0) {
       return finish('succeeded', lastContent || 'done (no test command to run)');
     }
@@ -363,9 +450,15 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     });
     if (passed) return finish('succeeded', lastContent || 'done; tests pass');
     if (options.signal?.aborted) return finish('failed', 'cancelled', 'the work was cancelled');
-    if (seenTooOften(`tests\0${withoutTimings(tests.outputTail)}`)) {
+    // Declaring done over and over with the same failure is stuck even with other work between.
+    const failure = withoutTimings(tests.outputTail);
+    const seen = (failingTests.get(failure) ?? 0) + 1;
+    failingTests.set(failure, seen);
+    if (seen >= STUCK_REPEATS) {
       return finish('stuck', lastContent || 'the tests keep failing', `declared done ${STUCK_REPEATS} times with the same failing test output`);
     }
+    const stuck = remember('declaring done', tests.outputTail);
+    if (stuck !== undefined) return finish('stuck', lastContent || 'the tests keep failing', stuck);
     messages.push({
       role: 'user',
       content: [
@@ -374,7 +467,7 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
         '```',
         tests.outputTail,
         '```',
-        'Fix the problem, then reply without tool calls when you are done.',
+        'Fix the problem, then reply without tool calls or edits when you are done.',
       ].join('\n'),
     });
   }
