@@ -140,6 +140,149 @@ describe('runAgentLoop', () => {
     expect(verdict.filesChanged).toEqual(['sum.js']);
   });
 
+  it('applies SEARCH/REPLACE edits from a text reply, feeds back the summary, and succeeds on the tests', async () => {
+    writeFileSync(join(repo, 'sum.js'), "exports.sum = (a, b) => {\n  return a - b;\n};\n");
+    git(repo, 'add', 'sum.js');
+    git(repo, 'commit', '-q', '-m', 'buggy sum');
+    const model = scriptedModel({
+      rules: [
+        {
+          name: 'text-editor',
+          turns: [
+            { content: ['The sign is wrong.', '', 'sum.js', '```js', '<<<<<<< SEARCH', '  return a - b;', '=======', '  return a + b;', '>>>>>>> REPLACE', '```'].join('\n') },
+            { content: 'Fixed the sign in sum.js.' },
+          ],
+        },
+      ],
+    });
+    const steps: AgentStep[] = [];
+    const concerns: string[] = [];
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Fix sum.',
+      testCommand: ['node', '--test', 'sum.test.js'],
+      writeGuard: { acquire: async (c) => void concerns.push(...c) },
+      onStep: (step) => void steps.push(step),
+    });
+    expect(verdict).toMatchObject({ status: 'succeeded', summary: 'Fixed the sign in sum.js.', steps: 2, filesChanged: ['sum.js'], tests: { passed: true, exitCode: 0 } });
+    expect(readFileSync(join(repo, 'sum.js'), 'utf8')).toBe('exports.sum = (a, b) => {\n  return a + b;\n};\n');
+    expect(model.seen[1]?.at(-1)).toEqual({ role: 'user', content: 'Applied 1 edit: modified sum.js.' });
+    expect(concerns).toEqual([`file:${join(repo, 'sum.js')}`]);
+    expect(steps.map((s) => `${s.kind}${s.tool ? `:${s.tool}` : ''}:${s.ok}`)).toEqual(['model:true', 'tool:edits:true', 'model:true', 'tool:tests:true', 'verdict:true']);
+  });
+
+  it('sends the parser\'s message back for a malformed edit block, and succeeds within budget once the model fixes it', async () => {
+    const create = (divider: boolean) =>
+      ['Creating sum.js.', 'sum.js', '<<<<<<< SEARCH', ...(divider ? ['======='] : []), 'exports.sum = (a, b) => a + b;', '>>>>>>> REPLACE'].join('\n');
+    const model = scriptedModel({ rules: [{ name: 'sloppy', turns: [{ content: create(false) }, { content: create(true) }, { content: 'Done.' }] }] });
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand: ['node', '--test', 'sum.test.js'],
+      budget: { maxSteps: 3 },
+      onStep: (step) => void steps.push(step),
+    });
+    const feedback = model.seen[1]?.at(-1);
+    expect(feedback?.role).toBe('user');
+    expect(feedback?.content).toMatch(/^Could not read the edits in your reply: SEARCH\/REPLACE block 1 \(line 3 of your reply\): .*=======/);
+    expect(feedback?.content).toMatch(/No edits from this reply were applied; send the corrected edits again\.$/);
+    expect(model.seen[2]?.at(-1)?.content).toBe('Applied 1 edit: created sum.js.');
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 3, filesChanged: ['sum.js'], tests: { passed: true } });
+    expect(steps.filter((s) => s.tool === 'edits').map((s) => s.ok)).toEqual([false, true]);
+  });
+
+  it('runs JSON tool calls written in the text, repairing a trailing comma and resolving provider names', async () => {
+    const reply = [
+      'I will write the function and commit it.',
+      '```json',
+      '[',
+      '  {"tool": "fs.write", "arguments": {"path": "sum.js", "content": "exports.sum = (a, b) => a + b;\\n",},},',
+      '  {"name": "git_commit", "arguments": {"message": "Add sum(a, b)"}}',
+      ']',
+      '```',
+    ].join('\n');
+    const model = scriptedModel({ rules: [{ name: 'texter', turns: [{ content: reply }, { content: 'Added and committed sum.' }] }] });
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand: ['node', '--test', 'sum.test.js'],
+      onStep: (step) => void steps.push(step),
+    });
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, filesChanged: ['sum.js'], commitSha: git(repo, 'rev-parse', 'HEAD'), tests: { passed: true } });
+    expect(readFileSync(join(repo, 'sum.js'), 'utf8')).toBe('exports.sum = (a, b) => a + b;\n');
+    const results = model.seen[1]?.at(-1);
+    expect(results?.role).toBe('user');
+    expect(results?.content).toMatch(/^fs\.write returned:\ncreated sum\.js \(31 bytes\)\n\[note: your tool call was not valid JSON; it was repaired and read as fs\.write\(/);
+    expect(results?.content).toMatch(/\n\ngit_commit returned:\ncommitted [0-9a-f]{40}: Add sum\(a, b\) \(1 file: sum\.js\)/);
+    expect(steps.map((s) => `${s.kind}${s.tool ? `:${s.tool}` : ''}:${s.ok}`)).toEqual([
+      'model:true',
+      'tool:fs.write:true',
+      'tool:git_commit:true',
+      'model:true',
+      'tool:tests:true',
+      'verdict:true',
+    ]);
+  });
+
+  it('tells the model when a JSON tool call in its text cannot be read, and goes on', async () => {
+    const model = scriptedModel({
+      rules: [
+        {
+          name: 'broken',
+          turns: [
+            { content: '```json\n{"tool": "fs.write", "arguments": {"path" ]}\n```' },
+            { content: '{"tool": "fs.write", "arguments": {"path": "sum.js", "content": "exports.sum = (a, b) => a + b;"}}' },
+            { content: 'Done.' },
+          ],
+        },
+      ],
+    });
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand: ['node', '--test', 'sum.test.js'] });
+    expect(model.seen[1]?.at(-1)?.content).toMatch(/^Could not read the tool call in your reply \(line 2\): it is not valid JSON even after repair: Colon expected/);
+    expect(model.seen[2]?.at(-1)?.content).toBe('fs.write returned:\ncreated sum.js (30 bytes)');
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 3 });
+  });
+
+  it('ends stuck when the model alternates between two actions with the same results', async () => {
+    const readme = { name: 'fs.read', arguments: { path: 'README.md' } };
+    const tests = { name: 'fs.read', arguments: { path: 'sum.test.js' } };
+    const model = scriptedModel({ rules: [{ name: 'pingpong', turns: Array.from({ length: 12 }, (_, i) => ({ toolCalls: [i % 2 === 0 ? readme : tests] })) }] });
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    expect(verdict.status).toBe('stuck');
+    expect(verdict.steps).toBe(6);
+    expect(verdict.reason).toBe('alternated between fs.read({"path":"README.md"}) and fs.read({"path":"sum.test.js"}), with the same results, 3 times');
+  });
+
+  it('does not call a model stuck for coming back to the same read after other work', async () => {
+    const readme = { toolCalls: [{ name: 'fs.read', arguments: { path: 'README.md' } }] };
+    const model = scriptedModel({
+      rules: [
+        {
+          name: 'wanderer',
+          turns: [
+            readme,
+            { toolCalls: [write('notes-1.md', 'one')] },
+            readme,
+            { toolCalls: [write('notes-2.md', 'two')] },
+            readme,
+            { toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] },
+            { content: 'Done.' },
+          ],
+        },
+      ],
+    });
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 7, filesChanged: ['notes-1.md', 'notes-2.md', 'sum.js'] });
+  });
+
   it('stops at the step budget', async () => {
     const model = scriptedModel({
       rules: [{ name: 'busy', turns: Array.from({ length: 10 }, (_, i) => ({ toolCalls: [write(`notes-${i}.md`, `note ${i}`)] })) }],

@@ -1,22 +1,30 @@
 /**
  * `@maestro/agent`: what a tactical worker runs. A tool registry (each tool declared once with
- * a schema and a risk class; every failure an observation, never a throw), the tools
- * (`fs.read`, `fs.list`, `fs.write`, `fs.edit`, `fs.apply_patch`, `exec`, `git.commit`) confined
- * to the workspace, the agent loop that runs a model against them until the repository's tests
- * decide, and the output parsers that turn a text reply into edits (SEARCH/REPLACE blocks,
- * unified diffs, whole files) for models that do not use tool calls.
+ * a schema and a risk class; arguments validated by ajv, malformed JSON repaired; exported as
+ * OpenAI `tools` and Gemini `functionDeclarations`; every failure an observation, never a
+ * throw), the tools (`fs.read`, `fs.list`, `fs.search`, `fs.write`, `fs.edit`, `fs.apply_patch`,
+ * `exec`, `git.status`, `git.diff`, `git.commit`) confined to the workspace, the agent loop that
+ * runs a model against them until the repository's tests decide, and the output parsers that
+ * turn a text reply into edits (SEARCH/REPLACE blocks, unified diffs, whole files) and tool
+ * calls (JSON in the text) for models that do not use native tool calls.
  *
  * @example
  * import { createDefaultToolRegistry, runAgentLoop } from '@maestro/agent';
+ * const tools = createDefaultToolRegistry();
  * const verdict = await runAgentLoop({
  *   model,                                  // a ChatModel, e.g. over the router's Complete
- *   tools: createDefaultToolRegistry(),
+ *   tools,
  *   workspace: '/repos/demo',
  *   task: 'Add a sum(a, b) function in sum.js',
  *   testCommand: ['node', '--test'],
  *   writeGuard: { acquire: async (concerns) => locks.acquire(concerns) },
  * });
  * verdict.status; // 'succeeded' | 'failed' | 'stuck' | 'budget_exhausted'
+ *
+ * // The same tools for a provider SDK, and back from its names:
+ * tools.toOpenAiTools();                   // [{ type: 'function', function: { name: 'fs_read', … } }, …]
+ * tools.toGeminiFunctionDeclarations();    // [{ name: 'fs_read', description, parameters }, …]
+ * tools.resolveToolName('fs_read');        // 'fs.read'
  *
  * // A text reply with edit blocks instead of tool calls:
  * const found = extractEdits(reply, { knownPaths: ['sum.js'] });
@@ -36,23 +44,46 @@ export {
   type ToolDefinition,
   type ToolRegistry,
 } from './tool-registry.js';
+export {
+  toProviderToolName,
+  createToolNameMap,
+  toOpenAiTools,
+  toGeminiFunctionDeclarations,
+  toGeminiSchema,
+  type ToolNameMap,
+  type OpenAiTool,
+  type GeminiFunctionDeclaration,
+} from './provider-tools.js';
 export { createDefaultToolRegistry, defaultTools } from './default-tool-registry.js';
 export { fsReadTool } from './tools/fs-read-tool.js';
 export { fsListTool } from './tools/fs-list-tool.js';
+export { fsSearchTool } from './tools/fs-search-tool.js';
 export { fsWriteTool } from './tools/fs-write-tool.js';
 export { execTool } from './tools/exec-tool.js';
+export { gitStatusTool } from './tools/git-status-tool.js';
+export { gitDiffTool } from './tools/git-diff-tool.js';
 export { gitCommitTool } from './tools/git-commit-tool.js';
 export { fsEditTool } from './tools/fs-edit-tool.js';
 export { fsApplyPatchTool } from './tools/fs-apply-patch-tool.js';
 export { resolveWorkspacePath, type WorkspacePath, type ResolvePathOptions } from './workspace-path.js';
+export { listWorkspaceFiles, type ListWorkspaceFilesOptions, type WorkspaceFiles } from './workspace-files.js';
 export { runCommand, scrubEnvironment, type RunCommandOptions, type CommandResult } from './run-command.js';
 export {
   runAgentLoop,
+  defaultSystemPrompt,
   type RunAgentLoopOptions,
   type AgentBudget,
   type AgentStep,
   type AgentVerdict,
 } from './agent-loop.js';
+export {
+  extractTextToolCalls,
+  TEXT_TOOL_CALL_EXAMPLE,
+  type TextToolCall,
+  type TextToolCalls,
+  type ExtractTextToolCallsOptions,
+} from './text-tool-calls.js';
+export { repairJson, JsonRepairError, parseToolArguments, type ParsedToolArguments } from './json-repair/index.js';
 export {
   extractEdits,
   applyReplyEdits,

@@ -37,7 +37,7 @@ const CALL_KEYS = new Set<string>([...NAME_KEYS, ...ARGUMENT_KEYS, 'id', 'type']
 /** A name key and an arguments key, or an OpenAI-style `function` object: worth a message when broken. */
 const LOOKS_LIKE_CALL = [/["'`]?\b(?:tool|name)\b["'`]?\s*:/, /["'`]?\b(?:arguments|parameters|args|input)\b["'`]?\s*:|["'`]?\bfunction\b["'`]?\s*:\s*\{/] as const;
 
-/** The shapes accepted, as shown to the model when a call cannot be read. */
+/** The preferred shape of a tool call written as text, used by the messages and the default system prompt so both teach the same thing. */
 export const TEXT_TOOL_CALL_EXAMPLE = '{"tool": "fs.read", "arguments": {"path": "src/app.ts"}}';
 
 interface Candidate {

@@ -249,6 +249,8 @@ export function createToolRegistry(tools: readonly ToolDefinition[]): ToolRegist
       const parsed = parseToolArguments(call.argumentsJson);
       if (!parsed.ok) return { ok: false, output: `arguments for ${tool.name}: ${parsed.message}` };
       const args = parsed.value;
+      // What the model sent, before ajv fills in defaults: what the repair note must show.
+      const asRead = parsed.repaired ? truncateJson(args) : '';
       if (!validator.validate(args)) {
         return { ok: false, output: `invalid arguments for ${tool.name}: ${describeAjvErrors(validator.validate.errors ?? [], tool.name, validator.parameters)}` };
       }
@@ -261,7 +263,7 @@ export function createToolRegistry(tools: readonly ToolDefinition[]): ToolRegist
       }
       if (!parsed.repaired) return observation;
       // Say so, or the model keeps sending broken JSON and one day it is repaired wrongly.
-      return { ...observation, output: `${observation.output}\n[note: the arguments were not valid JSON; they were repaired and read as ${truncateJson(args)}. Send strict JSON next time.]` };
+      return { ...observation, output: `${observation.output}\n[note: the arguments were not valid JSON; they were repaired and read as ${asRead}. Send strict JSON next time.]` };
     },
   };
 }

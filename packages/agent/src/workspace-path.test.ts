@@ -144,6 +144,20 @@ describe('tools under path traversal payloads (safety corpus)', () => {
     expect(refused).toBeGreaterThan(1_000);
   });
 
+  it('never searches anything outside the workspace', async () => {
+    // fs.search starts a worker per search, so a sample (every 20th payload) keeps this quick.
+    let refused = 0;
+    const sample = traversal.filter((_, i) => i % 20 === 0);
+    for (const path of sample) {
+      const observation = await tools.run({ id: 's', name: 'fs.search', argumentsJson: JSON.stringify({ pattern: '.', path }) }, context);
+      expect(observation.output).not.toContain(MARKER);
+      expect(observation.output).not.toMatch(/root:.*:0:0:/);
+      if (observation.output.includes('is refused')) refused += 1;
+    }
+    // As for fs.read: the plain `../` and absolute payloads are refused outright.
+    expect(refused).toBeGreaterThan(sample.length / 20);
+  });
+
   it('never writes anything outside the workspace', async () => {
     const before = listTree(base, ws);
     const secretBefore = sha(join(base, 'outside-secret.txt'));

@@ -77,10 +77,11 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
   registerTaskRoutes(app, deps.orchestrator);
   registerRunRoutes(app, {
     workflow: deps.workflow,
+    orchestrator: deps.orchestrator,
     events: deps.events,
     streams,
     heartbeatMs: deps.sseHeartbeatMs ?? 15_000,
-    logger: logger.child({ component: 'sse' }),
+    logger: logger.child({ component: 'runs' }),
   });
   registerMemoryRoutes(app, deps.memory);
   return app;

@@ -7,6 +7,8 @@ import type {
   CancelTaskRequest,
   GetRunRequest,
   GetTaskRequest,
+  ListAgentStepsRequest,
+  ListAgentStepsResponse,
   ListTasksRequest,
   ListTasksResponse,
   Memory,
@@ -27,6 +29,8 @@ export interface OrchestratorApi {
   getTask(request: GetTaskRequest): Promise<Task>;
   listTasks(request: ListTasksRequest): Promise<ListTasksResponse>;
   cancelTask(request: CancelTaskRequest): Promise<Task>;
+  /** The recorded steps of a task's (or run's) tactical agents, oldest first, one page. */
+  listAgentSteps(request: ListAgentStepsRequest): Promise<ListAgentStepsResponse>;
 }
 
 /** The part of the workflow-engine's API the gateway reads: one run with its history. */

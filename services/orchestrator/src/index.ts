@@ -3,8 +3,8 @@
  * all-in-one process, and for tests that run Orion against real servers.
  *
  * @example
- * import { createOrchestrator, PostgresTaskStore, FsRepoProbe, abortableRouterPort, abortableMemoryPort } from '@maestro/orchestrator';
- * const orchestrator = createOrchestrator({ logger, clock: systemClock, store: new PostgresTaskStore(db),
+ * import { createOrchestrator, PostgresTaskStore, PostgresAgentStepStore, FsRepoProbe, abortableRouterPort, abortableMemoryPort } from '@maestro/orchestrator';
+ * const orchestrator = createOrchestrator({ logger, clock: systemClock, store: new PostgresTaskStore(db), steps: new PostgresAgentStepStore(db),
  *   repoProbe: new FsRepoProbe(), bus, router: abortableRouterPort(router), memory: abortableMemoryPort(memory),
  *   workflow: workflow.call, grpcAddress: config.grpcAddr, drainTimeoutMs: config.drainTimeoutMs });
  * await orchestrator.start();
@@ -14,6 +14,10 @@ export { loadOrchestratorConfig, orchestratorConfigSpec, type OrchestratorConfig
 export { orchestratorMigrations } from './store/migrations.js';
 export { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from './store/schema.js';
 export { PostgresTaskStore } from './store/postgres-task-store.js';
+export { PostgresAgentStepStore } from './store/postgres-agent-step-store.js';
+export { StepRecordOutcomes, type AgentStepStore, type StepRecordOutcome } from './store/agent-step-store.js';
+export { AgentStepLimits, type AgentStepRecord } from './domain/agent-step.js';
+export { WORK_STEPS_CONSUMER } from './transport/nats/work-steps.subscriber.js';
 export { FsRepoProbe, type FsRepoProbeOptions } from './store/fs-repo-probe.js';
 export { abortableMemoryPort, abortableRouterPort, CALL_ABORTED } from './transport/grpc/abortable-ports.js';
 export type { TaskStore, LockedTask } from './store/task-store.js';

@@ -10,6 +10,7 @@ import { loadOrchestratorConfig } from './config.js';
 import { createOrchestrator } from './orchestrator.js';
 import { FsRepoProbe } from './store/fs-repo-probe.js';
 import { abortableMemoryPort, abortableRouterPort } from './transport/grpc/abortable-ports.js';
+import { PostgresAgentStepStore } from './store/postgres-agent-step-store.js';
 import { PostgresTaskStore } from './store/postgres-task-store.js';
 import type { OrchestratorDatabase } from './store/schema.js';
 
@@ -40,6 +41,7 @@ runService('orchestrator', async (lifecycle) => {
     logger,
     clock: systemClock,
     store: new PostgresTaskStore(db),
+    steps: new PostgresAgentStepStore(db),
     repoProbe: new FsRepoProbe(),
     bus,
     // Model calls and recalls are cancelled when the drain time is up; see abortable-ports.ts.

@@ -1,7 +1,7 @@
 /**
- * Orion assembled: the task service behind the OrchestratorService gRPC server, the activity
- * runner on the orchestrator work queue, the consumers of subtask results and run events, and
- * the background starter of runs the engine could not start at once. `main.ts` builds the
+ * Orion assembled: the task and agent-step services behind the OrchestratorService gRPC server,
+ * the activity runner on the orchestrator work queue, the consumers of subtask results, run
+ * events and agent steps, and the background starter of runs the engine could not start at once. `main.ts` builds the
  * dependencies from config; tests build them against real servers.
  */
 import { OrchestratorServiceService } from '@maestro/contracts';
@@ -10,15 +10,18 @@ import { createGrpcServer, type Clock, type GrpcServer, type Logger } from '@mae
 import type { ActivityOptions } from './activities/activity.js';
 import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
+import { AgentStepService } from './app/agent-steps.js';
 import { RunStarter } from './app/run-starter.js';
 import { TaskService } from './app/task-service.js';
 import type { MemoryPort, RouterPort, WorkflowPort } from './domain/ports.js';
 import type { RepoProbe } from './domain/repo-probe.js';
+import type { AgentStepStore } from './store/agent-step-store.js';
 import type { TaskStore } from './store/task-store.js';
 import { createOrchestratorHandlers } from './transport/grpc/orchestrator.handler.js';
 import { subscribeActivityRequests } from './transport/nats/activity-requests.subscriber.js';
 import { subscribeRunEvents } from './transport/nats/run-events.subscriber.js';
 import { subscribeSubtaskResults } from './transport/nats/subtask-results.subscriber.js';
+import { subscribeWorkSteps } from './transport/nats/work-steps.subscriber.js';
 import { BusTaskEvents } from './transport/nats/task-events.publisher.js';
 import { BusWorkPublisher } from './transport/nats/work.publisher.js';
 
@@ -27,6 +30,8 @@ export interface OrchestratorDeps {
   logger: Logger;
   clock: Clock;
   store: TaskStore;
+  /** The agents' steps (`maestro.events.work.step`), recorded and listed. */
+  steps: AgentStepStore;
   repoProbe: RepoProbe;
   bus: Pick<Bus, 'consume' | 'publish' | 'publishEvent'>;
   router: RouterPort;
@@ -112,7 +117,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     serviceNames: ['maestro.v1.OrchestratorService'],
     shutdownGraceMs: drainTimeoutMs,
   });
-  server.add(OrchestratorServiceService, createOrchestratorHandlers(tasks));
+  server.add(OrchestratorServiceService, createOrchestratorHandlers(tasks, new AgentStepService(deps.steps)));
   const consumers: WorkConsumer[] = [];
   // Aborted when the drain time is up: activities in flight stop and hand their requests back.
   const handBack = new AbortController();
@@ -142,6 +147,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
         }),
         await subscribeSubtaskResults(deps.bus, { store: deps.store, work, clock: deps.clock }),
         await subscribeRunEvents(deps.bus, { store: deps.store, taskEvents, workflow: deps.workflow, ...workflowDeadline }),
+        await subscribeWorkSteps(deps.bus, deps.steps),
       );
       const port = await server.start();
       // Tasks a replica stored but could not start (engine down, then the replica died).

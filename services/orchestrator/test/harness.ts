@@ -50,6 +50,7 @@ import pg from 'pg';
 import { createOrchestrator, type Orchestrator, type OrchestratorDeps } from '../src/orchestrator.js';
 import { FsRepoProbe } from '../src/store/fs-repo-probe.js';
 import { orchestratorMigrations } from '../src/store/migrations.js';
+import { PostgresAgentStepStore } from '../src/store/postgres-agent-step-store.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../src/store/schema.js';
 import { abortableMemoryPort, abortableRouterPort } from '../src/transport/grpc/abortable-ports.js';
@@ -118,7 +119,7 @@ export async function createScratchDatabase(): Promise<{ db: Kysely<Orchestrator
 }
 
 /** Counts the rows of an orchestrator table. */
-export async function countRows(db: Kysely<OrchestratorDatabase>, table: 'tasks' | 'subtasks'): Promise<number> {
+export async function countRows(db: Kysely<OrchestratorDatabase>, table: 'tasks' | 'subtasks' | 'agent_steps'): Promise<number> {
   const result = await sql<{ n: string }>`select count(*) as n from ${sql.table(`${ORCHESTRATOR_SCHEMA}.${table}`)}`.execute(db);
   return Number(result.rows[0]?.n ?? 0);
 }
@@ -378,6 +379,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       logger: recordingLogger(logs, { replica: replicas.length }),
       clock: systemClock,
       store: new PostgresTaskStore(db),
+      steps: new PostgresAgentStepStore(db),
       repoProbe: new FsRepoProbe(),
       bus: recordingBus,
       router: abortableRouterPort(routerClient),

@@ -39,13 +39,16 @@ interface SearchOutcome {
 /**
  * The matching runs in a worker thread, so a pattern that backtracks catastrophically
  * (`(a+)+$`) can be stopped by terminating the thread instead of freezing the executor (and
- * its heartbeats). Plain JavaScript, evaluated as CommonJS in the worker; paths come
- * already confined, and symbolic links are not followed (`lstat` must say regular file).
+ * its heartbeats). Plain JavaScript; an evaluated worker is a CommonJS script or an ES module
+ * depending on the package it starts from, so it loads modules with `import()`, which both
+ * have. Paths come already confined, and symbolic links are not followed (`lstat` must say
+ * regular file).
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { lstatSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
+(async () => {
+const { parentPort, workerData } = await import('node:worker_threads');
+const { lstatSync, readFileSync } = await import('node:fs');
+const { join } = await import('node:path');
 const { root, files, source, flags, maxResults, maxLineChars, maxFileBytes } = workerData;
 const re = new RegExp(source, flags);
 const clip = (line, index, length) => {
@@ -78,6 +81,7 @@ for (const rel of files) {
   if (matched) out.files++;
 }
 parentPort.postMessage(out);
+})();
 `;
 
 function searchInWorker(

@@ -60,6 +60,28 @@ const statements0002 = [
   sql`alter table orchestrator.subtasks add column dispatched_at timestamptz`,
 ];
 
+// The steps tactical agents took, from `maestro.events.work.step`. The primary key is a step's
+// identity (see domain/agent-step.ts: the executor renumbers from the start whenever it runs a
+// subtask again, so the step's time is part of it), ordered so that it also serves a task's
+// listing, oldest first. No foreign key to subtasks: a new plan replaces them, the history stays.
+const statements0003 = [
+  sql`create table orchestrator.agent_steps (
+    task_id uuid not null references orchestrator.tasks (id) on delete cascade,
+    run_id text not null,
+    subtask_id text not null,
+    executor_id text not null,
+    step integer not null,
+    kind text not null,
+    tool text,
+    summary text not null,
+    ok boolean not null,
+    at timestamptz not null,
+    recorded_at timestamptz not null default now(),
+    primary key (task_id, at, subtask_id, executor_id, step)
+  )`,
+  sql`create index agent_steps_run_idx on orchestrator.agent_steps (run_id, at, subtask_id, executor_id, step)`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -78,6 +100,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.subtasks drop column if exists dispatched_at`.execute(db);
       await sql`alter table orchestrator.subtasks drop column if exists dispatched_attempt`.execute(db);
+    },
+  },
+  '0003_agent_steps': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0003) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`drop table if exists orchestrator.agent_steps`.execute(db);
     },
   },
 };

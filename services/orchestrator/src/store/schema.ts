@@ -4,6 +4,7 @@
  * otherwise send a JS array as a PostgreSQL array.
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { AgentStepRecord } from '../domain/agent-step.js';
 import type { SubtaskStatus, TaskStatus } from '../domain/task.js';
 
 /** The PostgreSQL schema Orion owns; no other service reads it. */
@@ -55,8 +56,24 @@ export interface SubtasksTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** `orchestrator.agent_steps`: the steps tactical agents took, keyed by a step's identity. */
+export interface AgentStepsTable {
+  task_id: string;
+  run_id: string;
+  subtask_id: string;
+  executor_id: string;
+  step: number;
+  kind: AgentStepRecord['kind'];
+  tool: string | null;
+  summary: string;
+  ok: boolean;
+  at: Date;
+  recorded_at: Generated<Date>;
+}
+
 /** The tables of the `orchestrator` schema, as Kysely sees them (`db.withSchema(…)`). */
 export interface OrchestratorDatabase {
   tasks: TasksTable;
   subtasks: SubtasksTable;
+  agent_steps: AgentStepsTable;
 }

@@ -3,7 +3,7 @@
  * field instead of serialising the gRPC messages, so a proto change never silently changes the
  * HTTP API, and timestamps are always ISO-8601 strings (or null).
  */
-import type { Memory, Run, ScoredMemory, Subtask, Task, Transition } from '@maestro/contracts';
+import type { AgentStep, Memory, Run, ScoredMemory, Subtask, Task, Transition } from '@maestro/contracts';
 
 /** A subtask as the HTTP API shows it. */
 export interface SubtaskJson {
@@ -56,6 +56,23 @@ export interface RunJson {
   history: TransitionJson[];
   createdAt: string | null;
   updatedAt: string | null;
+}
+
+/**
+ * One recorded step of a tactical agent as the HTTP API shows it: the fields of the live
+ * `work.step` event, so a client handles replayed and live steps alike (`tool` only for kind `tool`).
+ */
+export interface AgentStepJson {
+  taskId: string;
+  runId: string;
+  subtaskId: string;
+  executorId: string;
+  step: number;
+  kind: string;
+  tool?: string;
+  summary: string;
+  ok: boolean;
+  at: string | null;
 }
 
 /** A memory as the HTTP API shows it. */
@@ -129,6 +146,22 @@ export function toRunJson(run: Run): RunJson {
     history: run.history.map(toTransitionJson),
     createdAt: iso(run.createdAt),
     updatedAt: iso(run.updatedAt),
+  };
+}
+
+/** Converts the orchestrator's AgentStep message into the public JSON. */
+export function toAgentStepJson(step: AgentStep): AgentStepJson {
+  return {
+    taskId: step.taskId,
+    runId: step.runId,
+    subtaskId: step.subtaskId,
+    executorId: step.executorId,
+    step: step.step,
+    kind: step.kind,
+    ...(step.tool !== '' ? { tool: step.tool } : {}),
+    summary: step.summary,
+    ok: step.ok,
+    at: iso(step.at),
   };
 }
 

@@ -4,8 +4,9 @@
 import { TaskLimits } from '@maestro/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { OrchestratorApi } from '../../ports.js';
-import { toTaskJson } from './presenters.js';
-import { idParamsSchema, nonBlank, type IdParams } from './schemas.js';
+import { toAgentStepJson, toTaskJson } from './presenters.js';
+import { explainPattern } from './error-handler.js';
+import { idParamsSchema, idPattern, nonBlank, type IdParams } from './schemas.js';
 
 /** Task statuses, as the orchestrator reports them. */
 export const taskStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -58,6 +59,32 @@ const listTasksSchema = {
   },
 } as const;
 
+/** Query of `GET /v1/tasks/:id/steps`. */
+export interface ListStepsQuery {
+  subtaskId?: string;
+  limit?: number;
+  after?: string;
+}
+
+const listStepsSchema = {
+  params: idParamsSchema,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      subtaskId: { type: 'string', pattern: idPattern },
+      // The orchestrator's largest page (ListAgentSteps refuses more).
+      limit: { type: 'integer', minimum: 1, maximum: 1000 },
+      // Cursors are base64url; anything else cannot be one.
+      after: {
+        type: 'string',
+        maxLength: 2048,
+        pattern: explainPattern('^[A-Za-z0-9_-]+$', 'must be the nextAfter of a previous page'),
+      },
+    },
+  },
+} as const;
+
 /** Body of `POST /v1/tasks/:id/cancel` (optional). */
 export interface CancelTaskBody {
   reason?: string;
@@ -98,6 +125,18 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
       status: request.query.status ?? '',
     });
     return { tasks: response.tasks.map(toTaskJson) };
+  });
+
+  app.get<{ Params: IdParams; Querystring: ListStepsQuery }>('/v1/tasks/:id/steps', { schema: listStepsSchema }, async (request) => {
+    const response = await orchestrator.listAgentSteps({
+      taskId: request.params.id,
+      runId: '',
+      // '' and 0 mean "every subtask" / "the orchestrator's default" in the proto.
+      subtaskId: request.query.subtaskId ?? '',
+      limit: request.query.limit ?? 0,
+      after: request.query.after ?? '',
+    });
+    return { steps: response.steps.map(toAgentStepJson), nextAfter: response.nextAfter };
   });
 
   app.post<{ Params: IdParams; Body: CancelTaskBody | null }>(

@@ -5,17 +5,21 @@
 import type {
   CancelTaskRequest,
   GetTaskRequest,
+  ListAgentStepsRequest,
+  ListAgentStepsResponse,
   ListTasksRequest,
   ListTasksResponse,
   SubmitTaskRequest,
   Task,
 } from '@maestro/contracts';
 import { unary } from '@maestro/runtime';
+import type { AgentStepService } from '../../app/agent-steps.js';
 import type { TaskService } from '../../app/task-service.js';
+import { toAgentStepMessage } from './agent-step-mapper.js';
 import { toTaskMessage } from './task-mapper.js';
 
 /** The implementation to pass to `server.add(OrchestratorServiceService, …)`. */
-export function createOrchestratorHandlers(tasks: TaskService) {
+export function createOrchestratorHandlers(tasks: TaskService, steps: AgentStepService) {
   return {
     submitTask: unary<SubmitTaskRequest, Task>(async (request, ctx) => toTaskMessage(await tasks.submit(request, ctx.logger))),
     getTask: unary<GetTaskRequest, Task>(async (request) => toTaskMessage(await tasks.get(request.taskId))),
@@ -25,5 +29,9 @@ export function createOrchestratorHandlers(tasks: TaskService) {
     cancelTask: unary<CancelTaskRequest, Task>(async (request, ctx) =>
       toTaskMessage(await tasks.cancel(request.taskId, request.reason, ctx.logger)),
     ),
+    listAgentSteps: unary<ListAgentStepsRequest, ListAgentStepsResponse>(async (request) => {
+      const page = await steps.list(request);
+      return { steps: page.steps.map(toAgentStepMessage), nextAfter: page.nextAfter };
+    }),
   };
 }

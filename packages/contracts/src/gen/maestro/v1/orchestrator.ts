@@ -86,6 +86,49 @@ export interface Task {
   reviewSummary: string;
 }
 
+export interface ListAgentStepsRequest {
+  /** The task whose steps to list. Exactly one of task_id and run_id is required. */
+  taskId: string;
+  /** The run whose steps to list (the task's workflow run). Exactly one of task_id and run_id. */
+  runId: string;
+  /** Only the steps of this subtask when set. */
+  subtaskId: string;
+  /** Maximum number of steps. Default 200, at most 1000. */
+  limit: number;
+  /** Opaque cursor: the next_after of the previous page; empty for the first page. */
+  after: string;
+}
+
+/**
+ * One step of a tactical agent (a model reply, a tool call, or the final verdict), as the
+ * executor reported it on `maestro.events.work.step`.
+ */
+export interface AgentStep {
+  taskId: string;
+  runId: string;
+  subtaskId: string;
+  /** The executor that took the step; a subtask retried elsewhere has steps from several. */
+  executorId: string;
+  /** The step's number within the executor's run of the subtask. */
+  step: number;
+  /** "model", "tool" or "verdict". */
+  kind: string;
+  /** The tool's name for kind "tool"; empty otherwise. */
+  tool: string;
+  /** A short, human-readable account of the step (truncated by the executor). */
+  summary: string;
+  ok: boolean;
+  /** When the executor took the step (millisecond precision). */
+  at: Date | undefined;
+}
+
+export interface ListAgentStepsResponse {
+  /** Oldest first: by time, then subtask, executor and step number. */
+  steps: AgentStep[];
+  /** Pass as `after` to get the next page; empty when this page holds the last steps. */
+  nextAfter: string;
+}
+
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
   return { goal: "", repoPath: "", testCommand: [], project: "", idempotencyKey: "" };
 }
@@ -1052,6 +1095,480 @@ export const Task: MessageFns<Task> = {
   },
 };
 
+function createBaseListAgentStepsRequest(): ListAgentStepsRequest {
+  return { taskId: "", runId: "", subtaskId: "", limit: 0, after: "" };
+}
+
+export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
+  encode(message: ListAgentStepsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.runId !== "") {
+      writer.uint32(18).string(message.runId);
+    }
+    if (message.subtaskId !== "") {
+      writer.uint32(26).string(message.subtaskId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).int32(message.limit);
+    }
+    if (message.after !== "") {
+      writer.uint32(42).string(message.after);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAgentStepsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAgentStepsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subtaskId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAgentStepsRequest {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      subtaskId: isSet(object.subtaskId)
+        ? globalThis.String(object.subtaskId)
+        : isSet(object.subtask_id)
+        ? globalThis.String(object.subtask_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      after: isSet(object.after) ? globalThis.String(object.after) : "",
+    };
+  },
+
+  toJSON(message: ListAgentStepsRequest): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.subtaskId !== "") {
+      obj.subtaskId = message.subtaskId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.after !== "") {
+      obj.after = message.after;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAgentStepsRequest>): ListAgentStepsRequest {
+    return ListAgentStepsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAgentStepsRequest>): ListAgentStepsRequest {
+    const message = createBaseListAgentStepsRequest();
+    message.taskId = object.taskId ?? "";
+    message.runId = object.runId ?? "";
+    message.subtaskId = object.subtaskId ?? "";
+    message.limit = object.limit ?? 0;
+    message.after = object.after ?? "";
+    return message;
+  },
+};
+
+function createBaseAgentStep(): AgentStep {
+  return {
+    taskId: "",
+    runId: "",
+    subtaskId: "",
+    executorId: "",
+    step: 0,
+    kind: "",
+    tool: "",
+    summary: "",
+    ok: false,
+    at: undefined,
+  };
+}
+
+export const AgentStep: MessageFns<AgentStep> = {
+  encode(message: AgentStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.runId !== "") {
+      writer.uint32(18).string(message.runId);
+    }
+    if (message.subtaskId !== "") {
+      writer.uint32(26).string(message.subtaskId);
+    }
+    if (message.executorId !== "") {
+      writer.uint32(34).string(message.executorId);
+    }
+    if (message.step !== 0) {
+      writer.uint32(40).int32(message.step);
+    }
+    if (message.kind !== "") {
+      writer.uint32(50).string(message.kind);
+    }
+    if (message.tool !== "") {
+      writer.uint32(58).string(message.tool);
+    }
+    if (message.summary !== "") {
+      writer.uint32(66).string(message.summary);
+    }
+    if (message.ok !== false) {
+      writer.uint32(72).bool(message.ok);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subtaskId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.executorId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.step = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.tool = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentStep {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      subtaskId: isSet(object.subtaskId)
+        ? globalThis.String(object.subtaskId)
+        : isSet(object.subtask_id)
+        ? globalThis.String(object.subtask_id)
+        : "",
+      executorId: isSet(object.executorId)
+        ? globalThis.String(object.executorId)
+        : isSet(object.executor_id)
+        ? globalThis.String(object.executor_id)
+        : "",
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      tool: isSet(object.tool) ? globalThis.String(object.tool) : "",
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: AgentStep): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.subtaskId !== "") {
+      obj.subtaskId = message.subtaskId;
+    }
+    if (message.executorId !== "") {
+      obj.executorId = message.executorId;
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.tool !== "") {
+      obj.tool = message.tool;
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentStep>): AgentStep {
+    return AgentStep.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentStep>): AgentStep {
+    const message = createBaseAgentStep();
+    message.taskId = object.taskId ?? "";
+    message.runId = object.runId ?? "";
+    message.subtaskId = object.subtaskId ?? "";
+    message.executorId = object.executorId ?? "";
+    message.step = object.step ?? 0;
+    message.kind = object.kind ?? "";
+    message.tool = object.tool ?? "";
+    message.summary = object.summary ?? "";
+    message.ok = object.ok ?? false;
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListAgentStepsResponse(): ListAgentStepsResponse {
+  return { steps: [], nextAfter: "" };
+}
+
+export const ListAgentStepsResponse: MessageFns<ListAgentStepsResponse> = {
+  encode(message: ListAgentStepsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.steps) {
+      AgentStep.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextAfter !== "") {
+      writer.uint32(18).string(message.nextAfter);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAgentStepsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAgentStepsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.steps.push(AgentStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextAfter = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAgentStepsResponse {
+    return {
+      steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => AgentStep.fromJSON(e)) : [],
+      nextAfter: isSet(object.nextAfter)
+        ? globalThis.String(object.nextAfter)
+        : isSet(object.next_after)
+        ? globalThis.String(object.next_after)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAgentStepsResponse): unknown {
+    const obj: any = {};
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => AgentStep.toJSON(e));
+    }
+    if (message.nextAfter !== "") {
+      obj.nextAfter = message.nextAfter;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAgentStepsResponse>): ListAgentStepsResponse {
+    return ListAgentStepsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAgentStepsResponse>): ListAgentStepsResponse {
+    const message = createBaseListAgentStepsResponse();
+    message.steps = object.steps?.map((e) => AgentStep.fromPartial(e)) || [];
+    message.nextAfter = object.nextAfter ?? "";
+    return message;
+  },
+};
+
 /**
  * Orion: takes coding tasks, plans them with the strategic model, dispatches subtasks to the
  * tactical executors, reviews the result.
@@ -1096,6 +1613,18 @@ export const OrchestratorServiceService = {
     responseSerialize: (value: Task): Buffer => Buffer.from(Task.encode(value).finish()),
     responseDeserialize: (value: Buffer): Task => Task.decode(value),
   },
+  /** The recorded steps of the tactical agents working on a task (or run), oldest first. */
+  listAgentSteps: {
+    path: "/maestro.v1.OrchestratorService/ListAgentSteps" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAgentStepsRequest): Buffer =>
+      Buffer.from(ListAgentStepsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAgentStepsRequest => ListAgentStepsRequest.decode(value),
+    responseSerialize: (value: ListAgentStepsResponse): Buffer =>
+      Buffer.from(ListAgentStepsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAgentStepsResponse => ListAgentStepsResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestratorServiceServer extends UntypedServiceImplementation {
@@ -1105,6 +1634,8 @@ export interface OrchestratorServiceServer extends UntypedServiceImplementation 
   listTasks: handleUnaryCall<ListTasksRequest, ListTasksResponse>;
   /** Cancels the task's run; a task that already ended is returned unchanged. */
   cancelTask: handleUnaryCall<CancelTaskRequest, Task>;
+  /** The recorded steps of the tactical agents working on a task (or run), oldest first. */
+  listAgentSteps: handleUnaryCall<ListAgentStepsRequest, ListAgentStepsResponse>;
 }
 
 export interface OrchestratorServiceClient extends Client {
@@ -1166,6 +1697,22 @@ export interface OrchestratorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Task) => void,
+  ): ClientUnaryCall;
+  /** The recorded steps of the tactical agents working on a task (or run), oldest first. */
+  listAgentSteps(
+    request: ListAgentStepsRequest,
+    callback: (error: ServiceError | null, response: ListAgentStepsResponse) => void,
+  ): ClientUnaryCall;
+  listAgentSteps(
+    request: ListAgentStepsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAgentStepsResponse) => void,
+  ): ClientUnaryCall;
+  listAgentSteps(
+    request: ListAgentStepsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAgentStepsResponse) => void,
   ): ClientUnaryCall;
 }
 

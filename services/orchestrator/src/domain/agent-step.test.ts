@@ -1,0 +1,58 @@
+import { UserError } from '@maestro/runtime';
+import { decodeStepCursor, encodeStepCursor, toAgentStepRecord, validateAgentStepQuery } from './agent-step.js';
+
+const event = {
+  taskId: 't', runId: 'r', subtaskId: 's1', executorId: 'e1', step: 3, kind: 'tool' as const, tool: 'exec',
+  summary: 'ran the tests', ok: true, at: '2030-01-02T03:04:05.678Z',
+};
+
+describe('toAgentStepRecord', () => {
+  it('keeps what the executor reported, the time as a date', () => {
+    expect(toAgentStepRecord(event)).toEqual({ ...event, at: new Date('2030-01-02T03:04:05.678Z') });
+    const { tool: _tool, ...noTool } = event;
+    expect(toAgentStepRecord({ ...noTool, kind: 'model' }).tool).toBeNull();
+  });
+
+  it('keeps milliseconds only, so a listed step turned into a cursor compares equal to the stored one', () => {
+    expect(toAgentStepRecord({ ...event, at: '2030-01-02T03:04:05.678999Z' }).at.toISOString()).toBe('2030-01-02T03:04:05.678Z');
+  });
+
+  it('refuses a time that is not a date and a step too large to store', () => {
+    expect(() => toAgentStepRecord({ ...event, at: 'soon' })).toThrow(UserError);
+    expect(() => toAgentStepRecord({ ...event, step: 2 ** 31 })).toThrow(/step: /);
+  });
+});
+
+describe('step cursors', () => {
+  it('round-trip', () => {
+    const cursor = { at: new Date('2030-01-02T03:04:05.678Z'), subtaskId: 's:1', executorId: 'exec "a"', step: 12 };
+    expect(decodeStepCursor(encodeStepCursor(cursor))).toEqual(cursor);
+  });
+
+  it.each(['', 'garbage', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["x","s","e",1]').toString('base64url')])(
+    'refuse %j naming after',
+    (text) => {
+      expect(() => decodeStepCursor(text)).toThrow(expect.objectContaining({ field: 'after' }));
+    },
+  );
+});
+
+describe('validateAgentStepQuery', () => {
+  const base = { taskId: '', runId: '', subtaskId: '', limit: 0, after: '' };
+
+  it('fills the default limit and keeps only what was given', () => {
+    expect(validateAgentStepQuery({ ...base, runId: ' r1 ' })).toEqual({ runId: 'r1', limit: 200 });
+    expect(validateAgentStepQuery({ ...base, taskId: 't', subtaskId: 's1', limit: 1000 })).toEqual({ taskId: 't', subtaskId: 's1', limit: 1000 });
+  });
+
+  it.each([
+    [{}, 'task_id'],
+    [{ taskId: 't', runId: 'r' }, 'run_id'],
+    [{ taskId: 't', limit: 1001 }, 'limit'],
+    [{ taskId: 't', limit: -5 }, 'limit'],
+    [{ taskId: 't'.repeat(257) }, 'task_id'],
+    [{ taskId: 't', after: '%%%' }, 'after'],
+  ])('refuses %j naming %s', (overrides, field) => {
+    expect(() => validateAgentStepQuery({ ...base, ...overrides })).toThrow(expect.objectContaining({ field, message: expect.stringMatching(new RegExp(`^${field}: `)) }));
+  });
+});

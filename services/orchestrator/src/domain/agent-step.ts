@@ -1,0 +1,156 @@
+/**
+ * The recorded steps of tactical agents: what one step is, what identifies it, the order they
+ * are listed in, the listing cursor, and the rules a ListAgentSteps request must satisfy. Pure
+ * data and functions; the store persists them.
+ *
+ * **Identity.** A step is identified by (task, subtask, executor, step number, time). The
+ * executor numbers a subtask's steps from the start each time it runs the subtask, so the
+ * number alone does not identify a step: a subtask retried on another executor numbers again
+ * (the executor id tells them apart), and so does one handed back and redelivered to the *same*
+ * executor (a router blip, a new attempt), which only the step's time tells apart. A redelivery of
+ * the same event carries the same time and is a no-op. The step event carries no attempt and the
+ * orchestrator cannot tell it reliably (a lagging consumer may read attempt 1's steps after
+ * attempt 2 was dispatched), so none is recorded.
+ */
+import type { WorkStepEvent } from '@maestro/contracts';
+import { invalidField, UserError } from '@maestro/runtime';
+
+/** Default and largest page of ListAgentSteps. */
+export const AgentStepLimits = {
+  defaultLimit: 200,
+  maxLimit: 1000,
+  /** Longest task, run or subtask id accepted in a listing request. */
+  idMaxChars: 256,
+} as const;
+
+/** Largest step number PostgreSQL's `integer` holds. */
+const MAX_STEP = 2_147_483_647;
+
+/** One recorded step of a tactical agent. */
+export interface AgentStepRecord {
+  taskId: string;
+  runId: string;
+  subtaskId: string;
+  executorId: string;
+  step: number;
+  kind: WorkStepEvent['kind'];
+  /** The tool's name for kind `tool`, else null. */
+  tool: string | null;
+  summary: string;
+  ok: boolean;
+  /** When the executor took the step, at millisecond precision. */
+  at: Date;
+}
+
+/** A position in the listing order: just after the step it was made from. */
+export interface AgentStepCursor {
+  at: Date;
+  subtaskId: string;
+  executorId: string;
+  step: number;
+}
+
+/**
+ * The record of a `maestro.events.work.step` event. Throws a `UserError` (the consumer
+ * dead-letters the event) when its time is not a date or its step number is out of range,
+ * because redelivering such an event could never store it.
+ */
+export function toAgentStepRecord(event: WorkStepEvent): AgentStepRecord {
+  const millis = Date.parse(event.at);
+  if (Number.isNaN(millis)) throw new UserError('STEP_EVENT_INVALID', `at: "${event.at}" is not a date`);
+  if (event.step > MAX_STEP) throw new UserError('STEP_EVENT_INVALID', `step: ${event.step} is larger than ${MAX_STEP}`);
+  return {
+    taskId: event.taskId,
+    runId: event.runId,
+    subtaskId: event.subtaskId,
+    executorId: event.executorId,
+    step: event.step,
+    kind: event.kind,
+    tool: event.tool ?? null,
+    summary: event.summary,
+    ok: event.ok,
+    // Milliseconds only, as JavaScript dates have them: a cursor made from a listed step must
+    // compare equal to the stored value, or paging would repeat it.
+    at: new Date(millis),
+  };
+}
+
+/** The cursor just after `step` (the `next_after` of a page ending with it). */
+export function encodeStepCursor(step: AgentStepCursor): string {
+  const position = [step.at.toISOString(), step.subtaskId, step.executorId, step.step];
+  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+}
+
+const badCursor = () => invalidField('after', 'is not a cursor this service issued; pass the next_after of the previous page, or nothing for the first page');
+
+/** Reads a cursor made by {@link encodeStepCursor}; throws INVALID_ARGUMENT on `after` for anything else. */
+export function decodeStepCursor(text: string): AgentStepCursor {
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(position) || position.length !== 4) throw badCursor();
+  const [at, subtaskId, executorId, step] = position as unknown[];
+  if (typeof at !== 'string' || typeof subtaskId !== 'string' || typeof executorId !== 'string') throw badCursor();
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > MAX_STEP) throw badCursor();
+  const millis = Date.parse(at);
+  if (Number.isNaN(millis)) throw badCursor();
+  return { at: new Date(millis), subtaskId, executorId, step };
+}
+
+/** ListAgentSteps' fields as the gRPC request carries them (empty string / 0 = absent). */
+export interface AgentStepListInput {
+  taskId: string;
+  runId: string;
+  subtaskId: string;
+  limit: number;
+  after: string;
+}
+
+/** A validated listing: whose steps, which subtask, how many, from where. */
+export interface AgentStepQuery {
+  /** Exactly one of `taskId` and `runId` is set. */
+  taskId?: string;
+  runId?: string;
+  subtaskId?: string;
+  limit: number;
+  after?: AgentStepCursor;
+}
+
+function checkId(field: string, value: string): void {
+  if (value.length > AgentStepLimits.idMaxChars) {
+    throw invalidField(field, `is ${value.length} characters; at most ${AgentStepLimits.idMaxChars} are allowed`);
+  }
+}
+
+/**
+ * Checks a ListAgentSteps request: exactly one of task_id and run_id, a limit of at most
+ * {@link AgentStepLimits.maxLimit} (0 → the default), a cursor this service issued. Every
+ * failure is INVALID_ARGUMENT naming the field.
+ */
+export function validateAgentStepQuery(input: AgentStepListInput): AgentStepQuery {
+  const taskId = input.taskId.trim();
+  const runId = input.runId.trim();
+  const subtaskId = input.subtaskId.trim();
+  if (taskId === '' && runId === '') {
+    throw invalidField('task_id', 'is required unless run_id is given (give exactly one of task_id and run_id)');
+  }
+  if (taskId !== '' && runId !== '') {
+    throw invalidField('run_id', 'must be empty when task_id is given (give exactly one of task_id and run_id)');
+  }
+  checkId('task_id', taskId);
+  checkId('run_id', runId);
+  checkId('subtask_id', subtaskId);
+  if (!Number.isInteger(input.limit) || input.limit < 0) {
+    throw invalidField('limit', `must be 0 (the default, ${AgentStepLimits.defaultLimit}) or a positive number, got ${input.limit}`);
+  }
+  if (input.limit > AgentStepLimits.maxLimit) throw invalidField('limit', `must be at most ${AgentStepLimits.maxLimit}, got ${input.limit}`);
+  return {
+    ...(taskId !== '' ? { taskId } : { runId }),
+    ...(subtaskId !== '' ? { subtaskId } : {}),
+    limit: input.limit === 0 ? AgentStepLimits.defaultLimit : input.limit,
+    ...(input.after !== '' ? { after: decodeStepCursor(input.after) } : {}),
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The durable consumer of `maestro.events.work.step` on the events stream: every step a
+ * tactical agent took, recorded in the task's history. Several at once is safe: recording is
+ * idempotent and the listing orders by the step's own time, not by arrival.
+ */
+import { Streams, Subjects, WorkStepEventSchema } from '@maestro/contracts';
+import type { Bus, WorkConsumer } from '@maestro/bus';
+import { recordAgentStep } from '../../app/agent-steps.js';
+import type { AgentStepStore } from '../../store/agent-step-store.js';
+
+/**
+ * Name of the durable consumer. Declared here rather than in the contracts' `Consumers`
+ * catalogue, which belongs to another package; it should move there.
+ */
+export const WORK_STEPS_CONSUMER = 'orchestrator-work-steps';
+
+/** Starts consuming agent steps; a new durable consumer first records every step the stream still holds. */
+export function subscribeWorkSteps(
+  bus: Pick<Bus, 'consume'>,
+  steps: AgentStepStore,
+  options: { concurrency?: number } = {},
+): Promise<WorkConsumer> {
+  return bus.consume({
+    stream: Streams.events.name,
+    durable: WORK_STEPS_CONSUMER,
+    filterSubject: Subjects.workStep,
+    schema: WorkStepEventSchema,
+    concurrency: options.concurrency ?? 4,
+    handler: async (event, delivery) => {
+      await recordAgentStep(event, steps, delivery.logger);
+    },
+  });
+}

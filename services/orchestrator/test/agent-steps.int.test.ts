@@ -1,0 +1,166 @@
+/**
+ * The run's history of agent steps: `maestro.events.work.step` events on the real NATS stream are
+ * recorded in the real PostgreSQL database by Orion's durable consumer, once each however often
+ * they arrive, and ListAgentSteps (real gRPC) returns them in order, page by page.
+ */
+import { randomUUID } from 'node:crypto';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Streams, Subjects, type AgentStep, type ListAgentStepsRequest, type WorkStepEvent } from '@maestro/contracts';
+import { UserError } from '@maestro/runtime';
+import { WORK_STEPS_CONSUMER } from '../src/transport/nats/work-steps.subscriber.js';
+import { countRows, createGitRepo, startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+let repo: { dir: string; remove(): Promise<void> };
+let task: { taskId: string; runId: string };
+
+beforeAll(async () => {
+  h = await startHarness();
+  repo = await createGitRepo({ Makefile: 'test:\n\tnode --test\n' });
+  const submitted = await h.client.call.submitTask({ goal: 'Add steps', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '' });
+  task = { taskId: submitted.id, runId: submitted.runId };
+});
+
+afterAll(async () => {
+  await h?.close();
+  await repo?.remove();
+});
+
+const t0 = Date.parse('2030-01-02T03:04:05.000Z');
+
+/** A step event of the test's task, `seconds` after t0. */
+function stepEvent(subtaskId: string, executorId: string, step: number, seconds: number, overrides: Partial<WorkStepEvent> = {}): WorkStepEvent {
+  return {
+    taskId: task.taskId, runId: task.runId, subtaskId, executorId, step, kind: 'tool', tool: 'fs.write',
+    summary: `${subtaskId} ${executorId} #${step}`, ok: true, at: new Date(t0 + seconds * 1000).toISOString(), ...overrides,
+  };
+}
+
+async function publishSteps(events: unknown[]): Promise<void> {
+  // Each publish is a separate stream message (no message id), so a repeated event is a real
+  // second delivery, as when an executor's publish is retried or the stream is replayed.
+  for (const event of events) await h.bus.publish(Subjects.workStep, event);
+  await h.settled(Streams.events.name, WORK_STEPS_CONSUMER);
+}
+
+function listSteps(overrides: Partial<ListAgentStepsRequest>) {
+  return h.client.call.listAgentSteps({ taskId: '', runId: '', subtaskId: '', limit: 0, after: '', ...overrides });
+}
+
+const brief = (s: AgentStep) => [s.subtaskId, s.executorId, s.step, s.at?.toISOString()];
+
+describe('recording work steps', () => {
+  let expected: Array<Array<string | number>>;
+
+  beforeAll(async () => {
+    // Published out of order on purpose: the listing orders by the steps' own time.
+    const s1e1 = [1, 2, 3].map((n) => stepEvent('s1', 'exec-a', n, n));
+    const [first, second, third] = s1e1 as [WorkStepEvent, WorkStepEvent, WorkStepEvent];
+    const s2e2 = stepEvent('s2', 'exec-b', 1, 2.5, { kind: 'model', summary: 'planned the edit' });
+    delete s2e2.tool;
+    // s1 retried on another executor, which numbers its steps from 1 again.
+    const s1e2 = stepEvent('s1', 'exec-b', 1, 10);
+    // s1 handed back and redelivered to exec-a itself: numbered from 1 again, later.
+    const s1e1again = stepEvent('s1', 'exec-a', 1, 20, { kind: 'verdict', summary: 'done', ok: false });
+    delete s1e1again.tool;
+    expected = [first, second, s2e2, third, s1e2, s1e1again].map((e) => [e.subtaskId, e.executorId, e.step, e.at]);
+
+    const unknownTask = { ...stepEvent('s1', 'exec-a', 1, 1), taskId: randomUUID() };
+    const probe = { ...stepEvent('probe', 'exec-a', 1, 1), taskId: 'probe-42' };
+    await publishSteps([
+      s1e2, third, first, s2e2, second,
+      // The duplicates: the same events again, later.
+      second, unknownTask, probe, s1e1again, first,
+    ]);
+  });
+
+  it('lists each step of the task once, oldest first, with what the executor reported', async () => {
+    const page = await listSteps({ taskId: task.taskId });
+    expect(page.steps.map(brief)).toEqual(expected);
+    expect(page.nextAfter).toBe('');
+    expect(page.steps[2]).toEqual({
+      taskId: task.taskId, runId: task.runId, subtaskId: 's2', executorId: 'exec-b', step: 1, kind: 'model', tool: '',
+      summary: 'planned the edit', ok: true, at: new Date(t0 + 2500),
+    });
+    expect(page.steps[5]).toMatchObject({ kind: 'verdict', ok: false, summary: 'done' });
+    // Duplicates and steps of unknown tasks left nothing behind, and were acked, not retried.
+    expect(await countRows(h.db, 'agent_steps')).toBe(expected.length);
+    const dropped = h.logs.filter((l) => l.message === 'agent step of an unknown task dropped');
+    expect(dropped.map((l) => [l.level, l.fields.deliveryCount])).toEqual([
+      ['debug', 1],
+      ['debug', 1],
+    ]);
+  });
+
+  it('lists the same steps by run id, and one subtask by subtask id', async () => {
+    expect((await listSteps({ runId: task.runId })).steps.map(brief)).toEqual(expected);
+    expect((await listSteps({ taskId: task.taskId, subtaskId: 's2' })).steps.map(brief)).toEqual([expected[2]]);
+    expect((await listSteps({ runId: 'run-of-nothing' })).steps).toEqual([]);
+  });
+
+  it('pages with limit and next_after, each step exactly once', async () => {
+    const seen: AgentStep[] = [];
+    const cursors: string[] = [];
+    let after = '';
+    for (let page = 0; page < 10; page++) {
+      const response = await listSteps({ taskId: task.taskId, limit: 4, after });
+      seen.push(...response.steps);
+      cursors.push(response.nextAfter);
+      if (response.nextAfter === '') break;
+      after = response.nextAfter;
+    }
+    expect(seen.map(brief)).toEqual(expected);
+    expect(cursors.map((c) => c !== '')).toEqual([true, false]);
+
+    // A subtask's pages carry the filter along with the cursor.
+    const first = await listSteps({ taskId: task.taskId, subtaskId: 's1', limit: 2 });
+    const second = await listSteps({ taskId: task.taskId, subtaskId: 's1', limit: 2, after: first.nextAfter });
+    const third = await listSteps({ taskId: task.taskId, subtaskId: 's1', limit: 2, after: second.nextAfter });
+    expect([...first.steps, ...second.steps, ...third.steps].map(brief)).toEqual(expected.filter((e) => e[0] === 's1'));
+    expect(third.nextAfter).toBe('');
+  });
+
+  it('records steps that arrive later, after the ones already listed', async () => {
+    const before = await listSteps({ taskId: task.taskId, limit: expected.length - 1 });
+    const later = stepEvent('s3', 'exec-c', 1, 30);
+    await publishSteps([later]);
+    const rest = await listSteps({ taskId: task.taskId, after: before.nextAfter });
+    expect(rest.steps.map(brief)).toEqual([expected.at(-1), ['s3', 'exec-c', 1, later.at]]);
+  });
+
+  it('dead-letters a step whose time is not a date, storing nothing', async () => {
+    const rows = await countRows(h.db, 'agent_steps');
+    await publishSteps([stepEvent('s9', 'exec-z', 1, 0, { at: 'yesterday' })]);
+    expect(await countRows(h.db, 'agent_steps')).toBe(rows);
+    const deadSubject = h.bus.namespace.subject(Subjects.deadLetter(Subjects.workStep));
+    const dlq = await h.bus.jsm.streams.info(h.bus.namespace.stream(Streams.deadLetter.name), { subjects_filter: deadSubject });
+    expect(dlq.state.subjects?.[deadSubject]).toBe(1);
+  });
+});
+
+describe('ListAgentSteps rejects bad requests with INVALID_ARGUMENT naming the field', () => {
+  it.each<[string, Partial<ListAgentStepsRequest>, string, string]>([
+    ['neither task_id nor run_id', {}, 'task_id', 'task_id: is required unless run_id is given'],
+    ['both task_id and run_id', { taskId: randomUUID(), runId: 'r1' }, 'run_id', 'run_id: must be empty when task_id is given'],
+    ['a limit over 1000', { runId: 'r1', limit: 1001 }, 'limit', 'limit: must be at most 1000'],
+    ['a negative limit', { runId: 'r1', limit: -1 }, 'limit', 'limit: must be 0'],
+    ['a cursor it did not issue', { runId: 'r1', after: 'not-a-cursor' }, 'after', 'after: is not a cursor'],
+    ['an overlong subtask_id', { runId: 'r1', subtaskId: 's'.repeat(257) }, 'subtask_id', 'at most 256'],
+  ])('%s', async (_what, overrides, field, message) => {
+    const err = await listSteps(overrides).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect((err as UserError).field).toBe(field);
+    expect((err as UserError).message).toContain(message);
+  });
+
+  it('answers NOT_FOUND for a task that does not exist', async () => {
+    const err = await listSteps({ taskId: randomUUID() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.NOT_FOUND);
+    expect((err as UserError).code).toBe('TASK_NOT_FOUND');
+  });
+});
