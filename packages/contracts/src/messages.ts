@@ -135,6 +135,8 @@ export const WorkStepEventSchema = z.object({
   runId: z.string(),
   subtaskId: z.string(),
   executorId: z.string(),
+  /** The work item's attempt (absent from executors older than this field). */
+  attempt: z.number().int().positive().optional(),
   step: z.number().int().nonnegative(),
   kind: z.enum(['model', 'tool', 'verdict']),
   /** Tool name for kind "tool". */

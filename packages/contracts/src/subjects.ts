@@ -75,4 +75,5 @@ export const Consumers = {
   engineActivityResults: 'workflow-engine-activity-results',
   orchestratorSubtaskResults: 'orchestrator-subtask-results',
   orchestratorRunEvents: 'orchestrator-run-events',
+  orchestratorWorkSteps: 'orchestrator-work-steps',
 } as const;

@@ -23,6 +23,7 @@ function appWith(health: HealthProbe) {
       getTask: notCalled('getTask'),
       listTasks: notCalled('listTasks'),
       cancelTask: notCalled('cancelTask'),
+      listAgentSteps: notCalled('listAgentSteps'),
     },
     workflow: { getRun: notCalled('getRun') },
     memory: { remember: notCalled('remember'), recall: notCalled('recall') },

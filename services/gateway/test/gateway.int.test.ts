@@ -20,9 +20,12 @@ import {
   Subjects,
   TaskLimits,
   WorkflowServiceService,
+  type AgentStep,
   type CancelTaskRequest,
   type GetRunRequest,
   type GetTaskRequest,
+  type ListAgentStepsRequest,
+  type ListAgentStepsResponse,
   type ListTasksRequest,
   type Memory,
   type RecallRequest,
@@ -38,6 +41,7 @@ import {
   invalidField,
   loadConfig,
   notFound,
+  OperationalError,
   unary,
   type GrpcServer,
 } from '@maestro/runtime';
@@ -103,6 +107,42 @@ class FakeOrchestrator {
     this.tasks.set(task.id, cancelled);
     return cancelled;
   }
+
+  /** Recorded agent steps, oldest first, as the real orchestrator keeps them. */
+  readonly steps: AgentStep[] = [];
+  readonly stepRequests: ListAgentStepsRequest[] = [];
+  /** When set, ListAgentSteps fails with this error. */
+  failStepsWith: Error | undefined;
+
+  /** Pages like the real one: the cursor is opaque to callers (here: how many steps were passed). */
+  async listAgentSteps(request: ListAgentStepsRequest): Promise<ListAgentStepsResponse> {
+    this.stepRequests.push(request);
+    if (this.failStepsWith) throw this.failStepsWith;
+    if (request.after !== '' && !/^n\d+$/.test(request.after)) throw invalidField('after', 'is not a cursor this service issued');
+    if (request.taskId !== '' && !this.tasks.has(request.taskId) && !this.steps.some((s) => s.taskId === request.taskId)) {
+      throw notFound('task', request.taskId, 'TASK_NOT_FOUND');
+    }
+    const matching = this.steps.filter(
+      (s) => (request.taskId === '' || s.taskId === request.taskId) && (request.runId === '' || s.runId === request.runId) &&
+        (request.subtaskId === '' || s.subtaskId === request.subtaskId),
+    );
+    const start = request.after === '' ? 0 : Number(request.after.slice(1));
+    const end = Math.min(start + (request.limit || 200), matching.length);
+    return { steps: matching.slice(start, end), nextAfter: end < matching.length ? `n${end}` : '' };
+  }
+}
+
+/** A recorded step of task-steps / run-steps, `seconds` after `at`. */
+function agentStep(subtaskId: string, executorId: string, step: number, seconds: number, runId = 'run-steps'): AgentStep {
+  return {
+    taskId: 'task-steps', runId, subtaskId, executorId, step, kind: step === 0 ? 'model' : 'tool', tool: step === 0 ? '' : 'fs.write',
+    summary: `${subtaskId} ${executorId} step ${step}`, ok: true, at: new Date(at.getTime() + seconds * 1000),
+  };
+}
+
+/** The live event a recorded step was recorded from. */
+function liveStep(step: AgentStep): Record<string, unknown> {
+  return { ...step, at: step.at?.toISOString(), ...(step.tool === '' ? { tool: undefined } : {}) };
 }
 
 function transition(seq: number, from: string, to: string): Run['history'][number] {
@@ -202,7 +242,15 @@ beforeAll(async () => {
     getTask: unary((req: GetTaskRequest) => orchestrator.getTask(req)),
     listTasks: unary((req: ListTasksRequest) => orchestrator.listTasks(req)),
     cancelTask: unary((req: CancelTaskRequest) => orchestrator.cancelTask(req)),
+    listAgentSteps: unary((req: ListAgentStepsRequest) => orchestrator.listAgentSteps(req)),
   });
+  orchestrator.steps.push(
+    agentStep('s1', 'exec-a', 0, 1),
+    agentStep('s1', 'exec-a', 1, 2),
+    agentStep('s2', 'exec-b', 0, 3),
+    agentStep('s1', 'exec-b', 0, 4),
+    agentStep('d1', 'exec-a', 0, 1, 'run-done'),
+  );
 
   const runs = new Map<string, Run>([
     ['run-done', makeRun('run-done', 'done', 'done', [transition(1, '', 'intake'), transition(2, 'intake', 'done')])],
@@ -219,6 +267,13 @@ beforeAll(async () => {
         await publisher.publish(Subjects.runTransitioned, runEvent('run-live', 2, 'intake', 'preflight'));
         await publisher.publish(Subjects.runTransitioned, runEvent('run-live', 3, 'preflight', 'plan'));
         return makeRun('run-live', 'running', 'preflight', [transition(1, '', 'intake'), transition(2, 'intake', 'preflight')]);
+      }
+      if (req.runId === 'run-steps') {
+        // A live copy of a step that is already recorded arrives while the stream reads the
+        // history and the recorded steps.
+        const recorded = orchestrator.steps.find((s) => s.runId === 'run-steps' && s.subtaskId === 's2');
+        if (recorded) await publisher.publish(Subjects.workStep, liveStep(recorded));
+        return makeRun('run-steps', 'running', 'code', [transition(1, '', 'intake'), transition(2, 'intake', 'code')]);
       }
       if (req.runId === 'run-lost-finish') {
         lostFinishReads++;
@@ -473,13 +528,69 @@ describe('runs', () => {
     expect(ids).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('gets a run with the steps its agents took, read from the orchestrator by run id', async () => {
+    const { status, json } = await get('/v1/runs/run-done');
+    expect(status).toBe(200);
+    expect(json.stepsUnavailable).toBe(false);
+    expect(json.stepsNextAfter).toBe('');
+    expect(json.steps).toEqual([
+      {
+        taskId: 'task-steps', runId: 'run-done', subtaskId: 'd1', executorId: 'exec-a', step: 0, kind: 'model',
+        summary: 'd1 exec-a step 0', ok: true, at: new Date(at.getTime() + 1000).toISOString(),
+      },
+    ]);
+    expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: '', runId: 'run-done', subtaskId: '', limit: 1000, after: '' });
+  });
+
+  it('gets the run without steps, saying so, when the orchestrator cannot list them', async () => {
+    orchestrator.failStepsWith = new OperationalError('DB_DOWN', 'database unavailable');
+    try {
+      const { status, json } = await get('/v1/runs/run-done');
+      expect(status).toBe(200);
+      expect(json).toMatchObject({ id: 'run-done', status: 'done', stepsUnavailable: true });
+      expect(json.steps).toBeUndefined();
+    } finally {
+      orchestrator.failStepsWith = undefined;
+    }
+  });
+
+  it('replays the recorded steps after the history, then live ones, each step once', async () => {
+    const stream = await openEventStream(`${base}/v1/runs/run-steps/events`);
+    const replayed: Frame[] = [];
+    for (let i = 0; i < 6; i++) replayed.push((await stream.next()) ?? {});
+    expect(replayed.map((f) => [f.event, f.data?.seq ?? `${String(f.data?.subtaskId)}/${String(f.data?.executorId)}/${String(f.data?.step)}`, f.data?.replay])).toEqual([
+      ['run.transitioned', 1, true],
+      ['run.transitioned', 2, true],
+      ['work.step', 's1/exec-a/0', true],
+      ['work.step', 's1/exec-a/1', true],
+      ['work.step', 's2/exec-b/0', true],
+      ['work.step', 's1/exec-b/0', true],
+    ]);
+    expect(replayed[3]?.data).toMatchObject({ taskId: 'task-steps', runId: 'run-steps', kind: 'tool', tool: 'fs.write', summary: 's1 exec-a step 1' });
+
+    // Live: a late copy of a recorded step (dropped), a new step, then the end.
+    const recorded = orchestrator.steps.find((s) => s.runId === 'run-steps' && s.subtaskId === 's1' && s.step === 1);
+    await publisher.publish(Subjects.workStep, liveStep(recorded as AgentStep));
+    const fresh = agentStep('s2', 'exec-b', 1, 5);
+    await publisher.publish(Subjects.workStep, liveStep(fresh));
+    await publisher.publish(Subjects.workStep, liveStep(fresh)); // and a second copy of it
+    await publisher.publish(Subjects.runFinished, { ...runEvent('run-steps', 3, 'code', 'done'), status: 'done' });
+    const rest: Frame[] = [];
+    for (let frame = await stream.next(); frame; frame = await stream.next()) rest.push(frame);
+    expect(rest.map((f) => [f.event, f.data?.subtaskId, f.data?.step, f.data?.replay])).toEqual([
+      ['work.step', 's2', 1, undefined],
+      ['run.finished', undefined, undefined, undefined],
+    ]);
+  });
+
   it('replays the history of an ended run and ends at once', async () => {
     const stream = await openEventStream(`${base}/v1/runs/run-done/events`);
     const frames: Frame[] = [];
     for (let frame = await stream.next(); frame; frame = await stream.next()) frames.push(frame);
-    expect(frames.map((f) => [f.event, f.data?.state])).toEqual([
+    expect(frames.map((f) => [f.event, f.data?.state ?? f.data?.subtaskId])).toEqual([
       ['run.transitioned', 'intake'],
       ['run.transitioned', 'done'],
+      ['work.step', 'd1'],
       ['run.finished', 'done'],
     ]);
   });
@@ -501,6 +612,54 @@ describe('runs', () => {
     const response = await fetch(`${base}/v1/runs/no-such-run/events`);
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('RUN_NOT_FOUND');
+  });
+});
+
+describe('task steps', () => {
+  it('lists a task\'s recorded steps, oldest first', async () => {
+    const { status, json } = await get('/v1/tasks/task-steps/steps');
+    expect(status).toBe(200);
+    expect(json.nextAfter).toBe('');
+    expect(json.steps.map((s: { subtaskId: string; executorId: string; step: number }) => `${s.subtaskId}/${s.executorId}/${s.step}`)).toEqual([
+      's1/exec-a/0', 's1/exec-a/1', 's2/exec-b/0', 's1/exec-b/0', 'd1/exec-a/0',
+    ]);
+    expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: 'task-steps', runId: '', subtaskId: '', limit: 0, after: '' });
+  });
+
+  it('passes subtaskId, limit and after through, page by page', async () => {
+    const first = await get('/v1/tasks/task-steps/steps?subtaskId=s1&limit=2');
+    expect(first.json.steps.map((s: { step: number; executorId: string }) => `${s.executorId}/${s.step}`)).toEqual(['exec-a/0', 'exec-a/1']);
+    expect(first.json.nextAfter).not.toBe('');
+    expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: 'task-steps', runId: '', subtaskId: 's1', limit: 2, after: '' });
+
+    const second = await get(`/v1/tasks/task-steps/steps?subtaskId=s1&limit=2&after=${encodeURIComponent(first.json.nextAfter as string)}`);
+    expect(second.json.steps.map((s: { step: number; executorId: string }) => `${s.executorId}/${s.step}`)).toEqual(['exec-b/0']);
+    expect(second.json.nextAfter).toBe('');
+  });
+
+  it.each([
+    ['limit=0', 'limit'],
+    ['limit=1001', 'limit'],
+    ['limit=some', 'limit'],
+    [`subtaskId=${encodeURIComponent('bad id!')}`, 'subtaskId'],
+    [`after=${encodeURIComponent('not/base64')}`, 'after'],
+    ['sort=desc', 'sort'],
+  ])('rejects ?%s with 400 naming %s, without calling the orchestrator', async (query, field) => {
+    const before = orchestrator.stepRequests.length;
+    const { status, json } = await get(`/v1/tasks/task-steps/steps?${query}`);
+    expect(status).toBe(400);
+    expect(json.error.field).toBe(field);
+    expect(orchestrator.stepRequests.length).toBe(before);
+  });
+
+  it('answers 400 on after when the orchestrator refuses the cursor, and 404 for an unknown task', async () => {
+    const refused = await get('/v1/tasks/task-steps/steps?after=forged');
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'after', message: expect.stringMatching(/^after: /) });
+
+    const missing = await get('/v1/tasks/task-999/steps');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe('TASK_NOT_FOUND');
   });
 });
 
@@ -574,5 +733,23 @@ describe('an upstream that is down', () => {
     expect(status).toBe(503);
     expect(json.error.message).toMatch(/^memory is unavailable/);
     expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('shows runs without their steps while the orchestrator is down, and answers 503 for task steps', async () => {
+    await orchestratorServer.shutdown();
+    const run = await get('/v1/runs/run-done');
+    expect(run.status).toBe(200);
+    expect(run.json).toMatchObject({ id: 'run-done', status: 'done', stepsUnavailable: true });
+    expect(run.json.history).toHaveLength(2);
+    expect(run.json.steps).toBeUndefined();
+
+    const stream = await openEventStream(`${base}/v1/runs/run-done/events`);
+    const frames: Frame[] = [];
+    for (let frame = await stream.next(); frame; frame = await stream.next()) frames.push(frame);
+    expect(frames.map((f) => f.comment ?? f.event)).toEqual(['run.transitioned', 'run.transitioned', 'recorded steps unavailable', 'run.finished']);
+
+    const steps = await get('/v1/tasks/task-steps/steps');
+    expect(steps.status).toBe(503);
+    expect(steps.json.error.message).toMatch(/^orchestrator is unavailable/);
   });
 });

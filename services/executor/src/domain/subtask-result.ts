@@ -96,7 +96,7 @@ export function toWorkFinishedEvent(result: SubtaskResult): WorkFinishedEvent {
 
 /** The `maestro.events.work.step` payload for one agent step, its summary truncated. */
 export function toWorkStepEvent(
-  work: Pick<SubtaskWork, 'taskId' | 'runId' | 'subtaskId'>,
+  work: Pick<SubtaskWork, 'taskId' | 'runId' | 'subtaskId' | 'attempt'>,
   step: AgentStep,
   executorId: string,
   at: string,
@@ -106,6 +106,7 @@ export function toWorkStepEvent(
     runId: work.runId,
     subtaskId: work.subtaskId,
     executorId,
+    attempt: work.attempt,
     step: Math.max(0, Math.trunc(step.index)),
     kind: step.kind,
     summary: truncate(step.summary, MAX_STEP_SUMMARY_CHARS),

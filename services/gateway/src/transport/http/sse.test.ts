@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { Run } from '@maestro/contracts';
-import { createSilentLogger, notFound } from '@maestro/runtime';
+import type { AgentStep, ListAgentStepsRequest, Run } from '@maestro/contracts';
+import { createSilentLogger, notFound, OperationalError } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
-import type { WorkflowApi } from '../../ports.js';
+import type { OrchestratorApi, WorkflowApi } from '../../ports.js';
 import { RunEventHub } from '../nats/run-event-hub.js';
 import { OpenStreams, eventNameOf, streamRunEvents } from './sse.js';
 
@@ -81,6 +81,32 @@ function run(status: string, seqs: number[]): Run {
   };
 }
 
+/** An orchestrator that has recorded no steps. */
+const noSteps: Pick<OrchestratorApi, 'listAgentSteps'> = { listAgentSteps: async () => ({ steps: [], nextAfter: '' }) };
+
+/** A recorded step of run-1 and the live event it was recorded from. */
+function recordedStep(subtaskId: string, executorId: string, step: number, seconds: number): { recorded: AgentStep; live: { subject: string; payload: Record<string, unknown> } } {
+  const when = new Date(at.getTime() + seconds * 1000);
+  const recorded: AgentStep = {
+    taskId: 't1', runId: 'run-1', subtaskId, executorId, step, kind: 'tool', tool: 'fs.read', summary: `${subtaskId}#${step}`, ok: true, at: when,
+  };
+  // The executor's spelling of the time may differ from the orchestrator's; the instant is the same.
+  const live = { ...recorded, at: when.toISOString().replace('.000Z', 'Z') };
+  return { recorded, live: { subject: 'maestro.events.work.step', payload: live } };
+}
+
+/** An orchestrator holding `steps`, served in pages of `pageSize`, recording each request. */
+function stepsFrom(steps: AgentStep[], pageSize = 1000, requests: ListAgentStepsRequest[] = []): Pick<OrchestratorApi, 'listAgentSteps'> {
+  return {
+    listAgentSteps: async (request) => {
+      requests.push(request);
+      const start = request.after === '' ? 0 : Number(request.after);
+      const end = Math.min(start + Math.min(pageSize, request.limit), steps.length);
+      return { steps: steps.slice(start, end), nextAfter: end < steps.length ? String(end) : '' };
+    },
+  };
+}
+
 const transitioned = (seq: number, runId = 'run-1') => ({
   subject: 'maestro.events.run.transitioned',
   payload: { runId, seq, state: `s${seq}`, status: 'running', at: at.toISOString() },
@@ -111,7 +137,7 @@ describe('streamRunEvents', () => {
     };
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
-    await streamRunEvents(reply, { runId: 'run-1', workflow, events: hub, streams, heartbeatMs: 15_000, logger: createSilentLogger() });
+    await streamRunEvents(reply, { runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, logger: createSilentLogger() });
 
     hub.dispatch(transitioned(3)); // a second copy
     hub.dispatch(transitioned(9, 'run-2')); // somebody else's run
@@ -142,6 +168,7 @@ describe('streamRunEvents', () => {
     await streamRunEvents(reply, {
       runId: 'run-1',
       workflow: { getRun: async () => run('failed', [1]) },
+      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -165,6 +192,7 @@ describe('streamRunEvents', () => {
           throw notFound('run', 'nope');
         },
       },
+      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -183,6 +211,7 @@ describe('streamRunEvents', () => {
     await streamRunEvents(reply, {
       runId: 'run-1',
       workflow: { getRun: async () => run('running', []) },
+      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -211,6 +240,7 @@ describe('streamRunEvents', () => {
     await streamRunEvents(reply, {
       runId: 'run-1',
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : finishedRun) },
+      orchestrator: noSteps,
       events: hub,
       streams,
       heartbeatMs: 15_000,
@@ -259,6 +289,7 @@ describe('streamRunEvents', () => {
           return run('done', [1]);
         },
       },
+      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -283,6 +314,7 @@ describe('streamRunEvents', () => {
           return run('running', [1]);
         },
       },
+      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -299,6 +331,7 @@ describe('streamRunEvents', () => {
     await streamRunEvents(reply, {
       runId: 'run-1',
       workflow: { getRun: async () => run('running', [1]) },
+      orchestrator: noSteps,
       events: hub,
       streams,
       heartbeatMs: 15_000,
@@ -308,5 +341,112 @@ describe('streamRunEvents', () => {
     streams.closeAll();
     expect(response.ended).toBe(true);
     expect(hub.watchedRuns).toBe(0);
+  });
+
+  it('replays the recorded steps after the history, all pages, and drops live copies of them', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const a1 = recordedStep('s1', 'exec-a', 1, 1);
+    const a2 = recordedStep('s1', 'exec-a', 2, 2);
+    const b1 = recordedStep('s2', 'exec-b', 1, 3);
+    // Step 1 of s1 again on exec-a, later: the subtask was handed back and ran a second time.
+    const again = recordedStep('s1', 'exec-a', 1, 9);
+    const requests: ListAgentStepsRequest[] = [];
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: {
+        getRun: async () => {
+          hub.dispatch(b1.live); // recorded and live at once
+          return run('running', [1]);
+        },
+      },
+      orchestrator: stepsFrom([a1.recorded, a2.recorded, b1.recorded], 2, requests),
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    hub.dispatch(a2.live); // a late copy of a recorded step
+    hub.dispatch(again.live);
+    hub.dispatch(again.live); // a second copy of a live one
+    hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'run-1', status: 'done', state: 'done', seq: 2 } });
+
+    const sent = frames(response.written);
+    expect(sent.map((f) => [f.event, f.data?.subtaskId, f.data?.step, f.data?.replay])).toEqual([
+      ['run.transitioned', undefined, undefined, true],
+      ['work.step', 's1', 1, true],
+      ['work.step', 's1', 2, true],
+      ['work.step', 's2', 1, true],
+      ['work.step', 's1', 1, undefined],
+      ['run.finished', undefined, undefined, undefined],
+    ]);
+    expect(sent[1]?.data).toEqual({
+      taskId: 't1', runId: 'run-1', subtaskId: 's1', executorId: 'exec-a', step: 1, kind: 'tool', tool: 'fs.read', summary: 's1#1', ok: true,
+      at: new Date(at.getTime() + 1000).toISOString(), replay: true,
+    });
+    expect(requests.map((r) => [r.runId, r.taskId, r.after])).toEqual([
+      ['run-1', '', ''],
+      ['run-1', '', '2'],
+    ]);
+  });
+
+  it('streams without the recorded steps when the orchestrator is unavailable', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => run('running', [1]) },
+      orchestrator: {
+        listAgentSteps: async () => {
+          throw new OperationalError('UNAVAILABLE', 'orchestrator is unavailable (connection refused)');
+        },
+      },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    hub.dispatch(recordedStep('s1', 'exec-a', 1, 1).live);
+    hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'run-1', status: 'done', state: 'done', seq: 2 } });
+    expect(frames(response.written).map((f) => f.comment ?? f.event)).toEqual([
+      'run.transitioned',
+      'recorded steps unavailable',
+      'work.step',
+      'run.finished',
+    ]);
+  });
+
+  it('sends the recorded steps it has not shown when a heartbeat re-read finds the run finished', async () => {
+    jest.useFakeTimers();
+    const hub = new RunEventHub(createSilentLogger());
+    const first = recordedStep('s1', 'exec-a', 1, 1);
+    const second = recordedStep('s1', 'exec-a', 2, 2);
+    const lost = recordedStep('s1', 'exec-a', 3, 3);
+    const recorded = [first.recorded];
+    let reads = 0;
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : run('done', [1])) },
+      orchestrator: { listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
+      events: hub,
+      streams: new OpenStreams(),
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    hub.dispatch(second.live);
+    // Recorded meanwhile; the live events of the third step and of run.finished are lost.
+    recorded.push(second.recorded, lost.recorded);
+    await jest.advanceTimersByTimeAsync(15_000);
+
+    expect(response.ended).toBe(true);
+    expect(frames(response.written).map((f) => f.comment ?? [f.event, f.data?.step, f.data?.replay])).toEqual([
+      ['run.transitioned', undefined, true],
+      ['work.step', 1, true],
+      ['work.step', 2, undefined],
+      'heartbeat',
+      ['work.step', 3, true],
+      ['run.finished', undefined, true],
+    ]);
   });
 });

@@ -1,23 +1,26 @@
 /**
- * Server-sent events for one workflow run: its history so far, then its live events from
- * NATS, until the run finishes.
+ * Server-sent events for one workflow run: its history so far and the steps its agents took so
+ * far, then its live events from NATS, until the run finishes.
  *
  * The order matters. The listener for live events is registered first and buffers; only then
  * is the history read (GetRun). Whatever happened between the two is in the buffer, and
  * whatever is in both (a transition already in the history that also arrives live) is dropped
- * by its `seq`, so a client sees every transition exactly once.
+ * by its `seq`, so a client sees every transition exactly once. The agents' recorded steps
+ * (ListAgentSteps) are read at the same time and replayed after the transitions; a live step
+ * that is also among them is dropped by its identity (`stepIdentity`).
  *
  * Live events come over core NATS, which drops messages while a connection is down. So each
  * heartbeat also re-reads the run: once it has finished, the transitions the stream missed and a
- * `run.finished` built from the run are sent and the stream ends, instead of waiting for an
- * event that may never come.
+ * `run.finished` built from the run are sent (with the recorded steps the stream has not shown)
+ * and the stream ends, instead of waiting for an event that may never come.
  */
 import type { ServerResponse } from 'node:http';
 import { Subjects, type Run } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
-import type { BusEvent, RunEvents, WorkflowApi } from '../../ports.js';
-import { toTransitionJson } from './presenters.js';
+import type { BusEvent, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
+import { readRunSteps, StepReadLimits, stepIdentity, type RunSteps } from './agent-steps.js';
+import { toAgentStepJson, toTransitionJson } from './presenters.js';
 
 /** Streams that are open now, so a shutting-down gateway can end them instead of waiting. */
 export class OpenStreams {
@@ -137,6 +140,8 @@ export function finishedEventOf(run: Run): Record<string, unknown> {
 export interface RunEventStreamOptions {
   runId: string;
   workflow: WorkflowApi;
+  /** Where the run's agent steps are recorded; a failure there only leaves them out of the replay. */
+  orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
   events: RunEvents;
   streams: OpenStreams;
   /** Interval of the heartbeat comment, and of re-reading the run to catch a missed `run.finished`. @default 15000 */
@@ -158,9 +163,20 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     else buffered.push(event);
   });
 
+  // Best-effort: the run is the workflow-engine's, and an orchestrator outage must not hide it.
+  const readSteps = async (): Promise<RunSteps | undefined> => {
+    try {
+      return await readRunSteps(options.orchestrator, runId, StepReadLimits.streamSteps);
+    } catch (err) {
+      logger.warn('recorded agent steps unavailable for the run event stream', { runId, err: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    }
+  };
+
   let run;
+  let recorded: RunSteps | undefined;
   try {
-    run = await options.workflow.getRun({ runId });
+    [run, recorded] = await Promise.all([options.workflow.getRun({ runId }), readSteps()]);
   } catch (err) {
     unlisten();
     throw err;
@@ -202,6 +218,26 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   // The highest transition seq this stream has sent, from the history or live.
   let sentSeq = lastHistorySeq;
 
+  // Then the steps recorded so far, each as the work.step event it once was.
+  const sentSteps = new Set<string>();
+  const replaySteps = (steps: RunSteps): void => {
+    for (const step of steps.steps) {
+      const payload = { ...toAgentStepJson(step), replay: true };
+      const identity = stepIdentity(payload);
+      if (identity !== undefined) {
+        if (sentSteps.has(identity)) continue;
+        sentSteps.add(identity);
+      }
+      writer.event(eventNameOf(Subjects.workStep), payload);
+    }
+  };
+  if (recorded) {
+    replaySteps(recorded);
+    if (recorded.nextAfter !== '') logger.info('run event stream replays only the first recorded steps', { runId, replayed: recorded.steps.length });
+  } else {
+    writer.comment('recorded steps unavailable');
+  }
+
   if (run.status !== 'running') {
     // The run ended before we looked: say how, and stop; nothing more will happen.
     writer.event(eventNameOf(Subjects.runFinished), finishedEventOf(run));
@@ -211,6 +247,14 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
 
   const forward = (event: BusEvent): void => {
     if (finished) return;
+    if (event.subject === Subjects.workStep) {
+      // Already replayed from the record, or a second copy of a live one.
+      const identity = stepIdentity(event.payload);
+      if (identity !== undefined) {
+        if (sentSteps.has(identity)) return;
+        sentSteps.add(identity);
+      }
+    }
     const seq = event.payload.seq;
     if (typeof seq === 'number' && event.subject !== Subjects.runFinished) {
       // Already in the history we sent, or a second copy of a live one.
@@ -236,10 +280,15 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
       const now = await options.workflow.getRun({ runId });
       // The live run.finished may have arrived (and ended the stream) meanwhile.
       if (finished || now.status === 'running') return;
+      // Steps whose live events were lost the same way. Read before anything is written, so
+      // what follows is written at once, with no live event in between.
+      const steps = await readSteps();
+      if (finished) return;
       logger.info('run finished without its live event reaching this stream; ending it from the run', { runId, status: now.status });
       for (const transition of [...now.history].sort((a, b) => a.seq - b.seq)) {
         if (transition.seq > sentSeq) writer.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(now, transition));
       }
+      if (steps) replaySteps(steps);
       writer.event(eventNameOf(Subjects.runFinished), finishedEventOf(now));
       finish('run finished (seen on re-read)');
     } catch (err) {

@@ -3,7 +3,7 @@
  * tactical agent took, recorded in the task's history. Several at once is safe: recording is
  * idempotent and the listing orders by the step's own time, not by arrival.
  */
-import { Streams, Subjects, WorkStepEventSchema } from '@maestro/contracts';
+import { Consumers, Streams, Subjects, WorkStepEventSchema } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
 import { recordAgentStep } from '../../app/agent-steps.js';
 import type { AgentStepStore } from '../../store/agent-step-store.js';
@@ -12,7 +12,7 @@ import type { AgentStepStore } from '../../store/agent-step-store.js';
  * Name of the durable consumer. Declared here rather than in the contracts' `Consumers`
  * catalogue, which belongs to another package; it should move there.
  */
-export const WORK_STEPS_CONSUMER = 'orchestrator-work-steps';
+export const WORK_STEPS_CONSUMER = Consumers.orchestratorWorkSteps;
 
 /** Starts consuming agent steps; a new durable consumer first records every step the stream still holds. */
 export function subscribeWorkSteps(
