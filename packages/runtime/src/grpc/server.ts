@@ -22,7 +22,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthService as HealthServiceDefinition } from '@maestro/contracts';
 import { toMaestroError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { createSilentLogger, type Logger } from '../logger.js';
 import { extractTraceContext, SpanKind, traceIdOf, withSpan, type HeaderCarrier } from '../telemetry.js';
 import { HealthService, ServingStatus } from './health-service.js';
 import { toGrpcStatus } from './status-mapping.js';
@@ -64,13 +64,7 @@ function callLogger(call: { getPath(): string }): Logger {
   return loggers.get(call as object) ?? fallbackLogger;
 }
 
-const fallbackLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => fallbackLogger,
-};
+const fallbackLogger: Logger = createSilentLogger();
 
 function abortSignalFor(call: { on(event: 'cancelled', listener: () => void): unknown }): AbortSignal {
   const controller = new AbortController();
