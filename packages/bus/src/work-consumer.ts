@@ -164,16 +164,32 @@ export async function startWorkConsumer<T>(
         await deadLetter(msg, `gave up after ${maxDeliver} deliveries`, payload);
         return;
       }
-      const heartbeat = setInterval(() => msg.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
+      // Progress signals are best-effort: on a closing or draining connection they throw, and a
+      // throw from a timer would take the process down.
+      const working = (): void => {
+        try {
+          msg.working();
+        } catch {
+          // the ack timer runs on; redelivery covers the rest
+        }
+      };
+      const heartbeat = setInterval(working, Math.max(100, Math.floor(ackWaitMs / 3)));
       try {
-        await options.handler(payload, { subject, deliveryCount, working: () => msg.working(), logger: log });
+        await options.handler(payload, { subject, deliveryCount, working, logger: log });
         msg.ack();
       } catch (err) {
         const error = toMaestroError(err);
         if (error instanceof HandBackError) {
           log.info('work handed back', { reason: error.message });
           if (deliveryCount >= maxDeliver) {
-            await js.publish(msg.subject, msg.data, { headers: msg.headers });
+            // A fresh copy: without the original Nats-Msg-Id, which the stream would drop as a
+            // duplicate inside its window (and the ack below would then lose the work).
+            const headers = tracedHeaders();
+            for (const [key, values] of msg.headers ?? []) {
+              if (key.toLowerCase() === 'nats-msg-id' || key === 'traceparent' || key === 'tracestate') continue;
+              for (const value of values) headers.append(key, value);
+            }
+            await js.publish(msg.subject, msg.data, { headers });
             msg.ack();
           } else {
             msg.nak();

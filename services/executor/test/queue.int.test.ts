@@ -199,11 +199,10 @@ describe('executor work queue with real executor processes', () => {
     expect(dead?.header.get(DeadLetterHeaders.reason)).toContain('PROBE_FAILED');
     const dlqInfo = await bus.jsm.streams.info(bus.namespace.stream(Streams.deadLetter.name));
     expect(dlqInfo.state.messages).toBe(1);
-    // Nothing is left waiting for the executors. (`num_ack_pending` is not checked: NATS
-    // before 2.10.4 ignores the bus's `+TERM <reason>`, so the poison item stays ack-pending
-    // there; see the executor README, "Known limits".)
+    // Nothing is left waiting for the executors, and the poison item is not held either.
     const queue = await bus.jsm.consumers.info(bus.namespace.stream(Streams.work.name), bus.namespace.consumer(Consumers.executorWork));
     expect(queue.num_pending).toBe(0);
+    expect(queue.num_ack_pending).toBe(0);
   });
 
   it('on SIGTERM finishes the work it holds, then exits 0', async () => {
