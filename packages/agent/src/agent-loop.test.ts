@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
-import type { ChatModel } from './chat-model.js';
+import type { ChatModel, ChatModelRequest } from './chat-model.js';
 import { createDefaultToolRegistry } from './default-tool-registry.js';
 import { runAgentLoop, type AgentStep } from './agent-loop.js';
 
@@ -307,6 +307,113 @@ describe('runAgentLoop', () => {
     expect(verdict.status).toBe('budget_exhausted');
     expect(verdict.steps).toBe(1);
     expect(verdict.reason).toMatch(/^used \d+ of 10 tokens$/);
+  });
+
+  it('cuts every tool call of a turn to the wall time left when it starts, and skips the calls after the budget ran out', async () => {
+    const nap = { name: 'exec', arguments: { argv: ['node', '-e', 'setTimeout(() => {}, 1500)'] } };
+    const model = scriptedModel({ rules: [{ name: 'sleepy', turns: [{ content: 'Waiting four times.', toolCalls: [nap, nap, nap, nap] }] }] });
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'anything',
+      testCommand: ['node', '--test', 'sum.test.js'],
+      budget: { maxWallMs: 2_000 },
+      onStep: (step) => void steps.push(step),
+    });
+    expect(verdict).toMatchObject({ status: 'budget_exhausted', steps: 1, reason: 'used the whole wall-clock budget of 2000 ms' });
+    const calls = steps.filter((step) => step.tool === 'exec');
+    expect(calls).toHaveLength(4);
+    // The first nap fits; the second gets only what is left (or nothing), the others never start.
+    expect(calls[0]?.ok).toBe(true);
+    expect(calls[1]?.ok).toBe(false);
+    expect(calls[1]?.summary).toMatch(/→ (timed out after \d+ ms; the process group was killed|exec was not run: the wall-clock budget of 2000 ms ran out\.)/);
+    expect(calls.slice(2).map((step) => step.summary.replace(/^.*→ /, ''))).toEqual([
+      'exec was not run: the wall-clock budget of 2000 ms ran out.',
+      'exec was not run: the wall-clock budget of 2000 ms ran out.',
+    ]);
+  });
+
+  it('hands the model call a signal that aborts at the wall-clock budget, and stops waiting for a model that ignores it', async () => {
+    const seen: ChatModelRequest[] = [];
+    const listening: ChatModel = {
+      complete: (request) => {
+        seen.push(request);
+        return new Promise((_, reject) => request.signal?.addEventListener('abort', () => reject(new Error('aborted by signal')), { once: true }));
+      },
+    };
+    const cut = await runAgentLoop({ model: listening, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 300 } });
+    expect(cut).toMatchObject({ status: 'budget_exhausted', steps: 0, reason: 'used the whole wall-clock budget of 300 ms (the model call was cut off)' });
+    expect(seen[0]?.signal?.aborted).toBe(true);
+
+    const deaf: ChatModel = { complete: () => new Promise(() => undefined) };
+    const ignored = await runAgentLoop({ model: deaf, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 300 } });
+    expect(ignored).toMatchObject({ status: 'budget_exhausted', reason: 'used the whole wall-clock budget of 300 ms (the model call was cut off)' });
+
+    const shutdown = new AbortController();
+    setTimeout(() => shutdown.abort(new Error('executor shutting down')), 100);
+    const cancelled = await runAgentLoop({ model: listening, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], signal: shutdown.signal });
+    expect(cancelled).toMatchObject({ status: 'failed', reason: 'the work was cancelled' });
+    expect(seen[1]?.signal?.aborted).toBe(true);
+  });
+
+  it('turns a test command spawn refuses (a NUL byte) into failed tests instead of throwing', async () => {
+    const model = scriptedModel({ rules: [{ name: 'done', turns: [{ content: 'Done.' }] }] });
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', 'bad\u0000arg'], budget: { maxSteps: 1 } });
+    expect(verdict).toMatchObject({ status: 'budget_exhausted', tests: { passed: false, exitCode: null } });
+    expect(verdict.tests?.outputTail).toMatch(/^could not start the test command: .*null bytes/);
+  });
+
+  it('does not apply whole-file blocks unless configured, and never redirects one by basename', async () => {
+    mkdirSync(join(repo, 'src'));
+    const original = 'export const add = (a, b) => a + b;\nexport const sub = (a, b) => a - b;\n';
+    writeFileSync(join(repo, 'src', 'calc.js'), original);
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'calc');
+    // A summary that names the file and shows a snippet: prose, not a new src/calc.js.
+    const summary = 'Done. The key function in `src/calc.js` is now:\n\n```js\nexport const add = (a, b) => a + b;\n```\n';
+    const first = await runAgentLoop({ model: scriptedModel({ rules: [{ name: 'r', turns: [{ content: summary }] }] }), tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [] });
+    expect(first).toMatchObject({ status: 'succeeded', steps: 1, filesChanged: [] });
+    expect(readFileSync(join(repo, 'src', 'calc.js'), 'utf8')).toBe(original);
+
+    // A named whole file for lib/calc.js is not applied by default either...
+    const named = 'lib/calc.js\n```js\nexport const mul = (a, b) => a * b;\n```\n';
+    const second = await runAgentLoop({ model: scriptedModel({ rules: [{ name: 'r', turns: [{ content: named }] }] }), tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [] });
+    expect(second).toMatchObject({ status: 'succeeded', filesChanged: [] });
+    expect(existsSync(join(repo, 'lib'))).toBe(false);
+
+    // ...and when whole files are on, it creates lib/calc.js instead of overwriting src/calc.js by basename.
+    const model = scriptedModel({ rules: [{ name: 'r', turns: [{ content: named }, { content: 'Added lib/calc.js.' }] }] });
+    const third = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'anything',
+      testCommand: [],
+      textEditFormats: ['search-replace', 'unified-diff', 'whole-file'],
+    });
+    expect(third).toMatchObject({ status: 'succeeded', filesChanged: ['lib/calc.js'] });
+    expect(model.seen[1]?.at(-1)?.content).toBe('Applied 1 edit: created lib/calc.js.');
+    expect(readFileSync(join(repo, 'src', 'calc.js'), 'utf8')).toBe(original);
+    expect(model.seen[0]?.[0]?.content).toContain('with the whole new file in a fenced block after a line with its path');
+
+    // By default a model that writes a whole file is told why nothing changed when the tests fail.
+    const wholeSum = scriptedModel({ rules: [{ name: 'r', turns: [{ content: 'sum.js\n```js\nexports.sum = (a, b) => a + b;\n```\n' }, { content: 'Done.' }] }] });
+    await runAgentLoop({ model: wholeSum, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'], budget: { maxSteps: 2 } });
+    expect(existsSync(join(repo, 'sum.js'))).toBe(false);
+    expect(wholeSum.seen[1]?.at(-1)?.content).toMatch(/The tests failed[\s\S]*Note: code blocks with a file name were not applied; change files with SEARCH\/REPLACE blocks, a unified diff, or the tools\.$/);
+    expect(wholeSum.seen[0]?.[0]?.content).not.toContain('whole new file');
+  });
+
+  it('creates and deletes files from diffs whose headers carry a/ and b/ without a diff --git line', async () => {
+    const diff = ['```diff', '--- /dev/null', '+++ b/sum.js', '@@ -0,0 +1 @@', '+exports.sum = (a, b) => a + b;', '--- a/README.md', '+++ /dev/null', '@@ -1 +0,0 @@', '-# demo', '```'].join('\n');
+    const model = scriptedModel({ rules: [{ name: 'r', turns: [{ content: diff }, { content: 'Done.' }] }] });
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    expect(model.seen[1]?.at(-1)?.content).toBe('Applied 2 edits: created sum.js, deleted README.md.');
+    expect(verdict).toMatchObject({ status: 'succeeded', filesChanged: ['README.md', 'sum.js'] });
+    expect(existsSync(join(repo, 'b'))).toBe(false);
+    expect(existsSync(join(repo, 'README.md'))).toBe(false);
   });
 
   it('fails with the reason when the model call fails', async () => {

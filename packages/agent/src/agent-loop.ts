@@ -4,15 +4,17 @@
  * when it says it is done run the repository's tests for the verdict, feeding failures back
  * until the tests pass, the budget runs out, or the agent goes round in circles.
  */
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { systemClock, type Clock } from '@maestro/runtime';
 import type { ChatMessage, ToolCall, ToolSpec, Usage } from '@maestro/llm';
 import type { ChatModel, ChatModelReply } from './chat-model.js';
-import { applyReplyEdits, extractEdits } from './edits/reply-edits.js';
+import { applyReplyEdits, extractEdits, ReplyFormats, type ReplyFormat } from './edits/reply-edits.js';
+import { hasNamedFencedBlock } from './edits/whole-file-parser.js';
 import { runCommand } from './run-command.js';
 import { extractTextToolCalls, TEXT_TOOL_CALL_EXAMPLE } from './text-tool-calls.js';
 import type { ToolContext, ToolObservation, ToolRegistry } from './tool-registry.js';
 import { listWorkspaceFiles } from './workspace-files.js';
+import { resolveWorkspacePath } from './workspace-path.js';
 import type { WriteGuard } from './write-guard.js';
 
 /** Limits on one run of the loop. */
@@ -60,6 +62,12 @@ export interface AgentVerdict {
   usage: Usage;
 }
 
+/** An edit format the loop reads in text replies: SEARCH/REPLACE blocks, unified diffs, whole files in named fences. */
+export type TextEditFormat = Exclude<ReplyFormat, 'none'>;
+
+/** The text edit formats the loop applies unless told otherwise: the two that say exactly which lines change. */
+export const DEFAULT_TEXT_EDIT_FORMATS: readonly TextEditFormat[] = [ReplyFormats.searchReplace, ReplyFormats.unifiedDiff];
+
 /** Options of {@link runAgentLoop}. */
 export interface RunAgentLoopOptions {
   model: ChatModel;
@@ -80,10 +88,46 @@ export interface RunAgentLoopOptions {
   execTimeoutMs?: number;
   /** Upper bound for one run of the test command. @default 300000 */
   testTimeoutMs?: number;
-  /** Environment for commands (scrubbed of credentials before use). @default process.env */
+  /**
+   * Extra variables for commands (tools, git, the test command), passed as they are on top of
+   * the allow-listed part of the executor's environment; only what a command the model chose
+   * may read. @default {}
+   */
   env?: Record<string, string | undefined>;
   /** Time source for the wall-clock budget. @default systemClock */
   clock?: Pick<Clock, 'now'>;
+  /**
+   * The edit formats applied from text replies. Whole files (`'whole-file'`) are left out by
+   * default: any code block after a sentence naming a file would replace that file. Add them only
+   * for a model prompted to answer with whole files (the prompt then says so). Blocks in other
+   * formats are prose. @default ['search-replace', 'unified-diff']
+   */
+  textEditFormats?: readonly TextEditFormat[];
+}
+
+/**
+ * `promise`, or a rejection with the signal's reason as soon as `signal` aborts, so a call that
+ * ignores its signal cannot hold the loop past its budget (its late result is dropped).
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolvePromise, rejectPromise) => {
+    const onAbort = (): void => rejectPromise(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolvePromise(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        rejectPromise(err);
+      },
+    );
+  });
 }
 
 /** How often the same (action, observation) may come back in a row before the run counts as stuck. */
@@ -150,20 +194,36 @@ function signature(spec: ToolSpec): string {
  * @example
  * runAgentLoop({ ..., systemPrompt: `${defaultSystemPrompt(['npm', 'test'], tools.specs())}\nNever touch vendor/.` });
  */
-export function defaultSystemPrompt(testCommand: readonly string[], tools: readonly ToolSpec[] = []): string {
+export function defaultSystemPrompt(
+  testCommand: readonly string[],
+  tools: readonly ToolSpec[] = [],
+  textEditFormats: readonly TextEditFormat[] = DEFAULT_TEXT_EDIT_FORMATS,
+): string {
+  const formats = new Set(textEditFormats);
+  const others = [
+    ...(formats.has(ReplyFormats.unifiedDiff) ? ['with a unified diff in a ```diff block'] : []),
+    ...(formats.has(ReplyFormats.wholeFile) ? ['with the whole new file in a fenced block after a line with its path'] : []),
+  ];
+  const textEdits = formats.has(ReplyFormats.searchReplace)
+    ? [
+        'You may also edit files in your reply with SEARCH/REPLACE blocks: the file path alone on a line, then',
+        '<<<<<<< SEARCH',
+        'the exact lines to replace',
+        '=======',
+        'the new lines',
+        '>>>>>>> REPLACE',
+        `(an empty SEARCH section creates the file)${others.length > 0 ? `, ${others.join(', or ')}` : ''}.`,
+      ]
+    : others.length > 0
+      ? [`You may also edit files in your reply ${others.join(', or ')}.`]
+      : [];
   return [
     'You are a careful software engineer working inside a git repository (the workspace).',
     'Use the tools to look at the code, change it, and run commands. Paths are relative to the workspace root.',
     ...(tools.length > 0 ? [`Tools: ${tools.map(signature).join('; ')}.`] : []),
     `If you cannot make native tool calls, write a call as a JSON object in a \`\`\`json block: ${TEXT_TOOL_CALL_EXAMPLE} ` +
       '({"name": ..., "arguments": ...} works too; several calls may be listed in a JSON array). The results come back in the next message.',
-    'You may also edit files in your reply with SEARCH/REPLACE blocks: the file path alone on a line, then',
-    '<<<<<<< SEARCH',
-    'the exact lines to replace',
-    '=======',
-    'the new lines',
-    '>>>>>>> REPLACE',
-    '(an empty SEARCH section creates the file), with a unified diff in a ```diff block, or with the whole new file in a fenced block after a line with its path.',
+    ...textEdits,
     'When you have finished the task, reply with a short summary and no tool calls or edits.',
     testCommand.length > 0
       ? `Your work is then checked by running ${JSON.stringify(testCommand)}; if it fails you get the output and continue.`
@@ -248,11 +308,13 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
   const execCeiling = options.execTimeoutMs ?? 120_000;
   const testTimeoutMs = options.testTimeoutMs ?? 300_000;
   const remainingWall = (): number => Math.max(1, maxWallMs - (clock.now() - startedAt));
+  const outOfTime = (): boolean => clock.now() - startedAt >= maxWallMs;
+  const textEditFormats = [...(options.textEditFormats ?? DEFAULT_TEXT_EDIT_FORMATS)];
 
   const baseSha = await gitHead(workspace, options.env);
   const specs = options.tools.specs();
   const messages: ChatMessage[] = [
-    { role: 'system', content: options.systemPrompt ?? defaultSystemPrompt(testCommand, specs) },
+    { role: 'system', content: options.systemPrompt ?? defaultSystemPrompt(testCommand, specs, textEditFormats) },
     { role: 'user', content: options.task },
   ];
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
@@ -292,6 +354,7 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     await report({ kind: 'verdict', summary: truncate(`${status}: ${reason ?? summary}`, SUMMARY_MAX), ok: status === 'succeeded' });
     return verdict;
   };
+  /** Built for each call, so every call is cut to the wall time left when it starts, not when the turn started. */
   const toolContext = (): ToolContext => ({
     workspace,
     execTimeoutMs: Math.min(execCeiling, remainingWall()),
@@ -299,9 +362,22 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
-  /** Runs one call (native or from the text), records it, and returns its observation and any stuck reason. */
-  const runCall = async (call: ToolCall, context: ToolContext): Promise<{ observation: ToolObservation; stuck?: string }> => {
-    const observation = await options.tools.run(call, context);
+  /** Why nothing more may run now (cancelled, out of wall time), or undefined. */
+  const haltReason = (): string | undefined =>
+    options.signal?.aborted ? 'the work was cancelled' : outOfTime() ? `the wall-clock budget of ${maxWallMs} ms ran out` : undefined;
+  /**
+   * Runs one call (native or from the text), records it, and returns its observation and any
+   * stuck reason. A call that may not run any more (cancelled, out of time) is answered without
+   * running, so every call the model made still gets an answer.
+   */
+  const runCall = async (call: ToolCall): Promise<{ observation: ToolObservation; stuck?: string }> => {
+    const halt = haltReason();
+    if (halt !== undefined) {
+      const observation = { ok: false, output: `${call.name} was not run: ${halt}.` };
+      await report({ kind: 'tool', tool: call.name, summary: truncate(`${callKey(call)} → ${observation.output}`, SUMMARY_MAX), ok: false });
+      return { observation };
+    }
+    const observation = await options.tools.run(call, toolContext());
     observation.effects?.filesChanged?.forEach((f) => reportedFiles.add(f));
     if (observation.effects?.commitSha !== undefined) commitSha = observation.effects.commitSha;
     await report({
@@ -312,6 +388,15 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     });
     const stuck = remember(callKey(call), observation.output);
     return stuck === undefined ? { observation } : { observation, stuck };
+  };
+  /** For diff headers: does the workspace have this path (so an `a/` or `b/` directory is real)? */
+  const existsInWorkspace = (path: string): boolean => {
+    try {
+      lstatSync(resolveWorkspacePath(workspace, path).absolute);
+      return true;
+    } catch {
+      return false;
+    }
   };
   const knownPaths = async (): Promise<string[]> => {
     try {
@@ -331,9 +416,17 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     }
 
     let reply: ChatModelReply;
+    // The model call gets the time left too: its signal aborts at the wall-clock budget (or when
+    // the caller cancels), and the loop stops waiting then even if the model ignores the signal.
+    const wallSignal = AbortSignal.timeout(remainingWall());
+    const signal = options.signal ? AbortSignal.any([options.signal, wallSignal]) : wallSignal;
     try {
-      reply = await options.model.complete({ messages: [...messages], tools: specs });
+      reply = await untilAborted(options.model.complete({ messages: [...messages], tools: specs, signal }), signal);
     } catch (err) {
+      if (options.signal?.aborted) return finish('failed', 'cancelled', 'the work was cancelled');
+      if (wallSignal.aborted || outOfTime()) {
+        return finish('budget_exhausted', lastContent || 'out of time', `used the whole wall-clock budget of ${maxWallMs} ms (the model call was cut off)`);
+      }
       return finish('failed', lastContent || 'the model call failed', `model call failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     steps += 1;
@@ -354,9 +447,8 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     });
 
     if (calls.length > 0) {
-      const context = toolContext();
       for (const call of calls) {
-        const { observation, stuck } = await runCall(call, context);
+        const { observation, stuck } = await runCall(call);
         messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: observation.output });
         if (stuck !== undefined) return finish('stuck', lastContent || 'the agent repeated itself', stuck);
       }
@@ -364,7 +456,9 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     }
 
     // No native calls: the text may hold edits or JSON tool calls; without either, the model is done.
-    const found = extractEdits(content, { knownPaths: await knownPaths() });
+    // Whole files only when configured, and never matched by basename: a guess would overwrite a file.
+    const known = await knownPaths();
+    const found = extractEdits(content, { knownPaths: known, formats: textEditFormats, exists: existsInWorkspace, matchBasenames: false });
     const wholeFiles = found.ok ? found.value.edits.flatMap((edit) => (edit.kind === 'whole-file' ? [edit.content] : [])) : [];
     const textCalls = extractTextToolCalls(content, { ignoreBlocks: wholeFiles });
     if (!found.ok || !textCalls.ok) {
@@ -411,10 +505,9 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
       if (editsFailed && textCalls.calls.length > 0) {
         answers.push('The tool calls in your reply were not run, because its edits failed; send them again once the edits apply.');
       } else if (textCalls.calls.length > 0) {
-        const context = toolContext();
         for (const [i, textCall] of textCalls.calls.entries()) {
           const call: ToolCall = { id: `text-${steps}-${i + 1}`, name: textCall.name, argumentsJson: textCall.argumentsJson };
-          const { observation, stuck } = await runCall(call, context);
+          const { observation, stuck } = await runCall(call);
           answers.push(
             `${call.name} ${observation.ok ? 'returned' : 'failed'}:\n${observation.output}` +
               (textCall.repaired ? `\n[note: your tool call was not valid JSON; it was repaired and read as ${callKey(call)}. Send strict JSON next time.]` : ''),
@@ -433,6 +526,8 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     if (testCommand.length === 0) {
       return finish('succeeded', lastContent || 'done (no test command to run)');
     }
+    if (options.signal?.aborted) return finish('failed', 'cancelled', 'the work was cancelled');
+    if (outOfTime()) return finish('budget_exhausted', lastContent || 'out of time', `used the whole wall-clock budget of ${maxWallMs} ms before the tests could run`);
     const run = await runCommand(testCommand, {
       cwd: workspace,
       timeoutMs: Math.min(testTimeoutMs, remainingWall()),
@@ -468,6 +563,10 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
         tests.outputTail,
         '```',
         'Fix the problem, then reply without tool calls or edits when you are done.',
+        // A model that wrote a whole file expecting it applied would otherwise not know why nothing changed.
+        ...(!textEditFormats.includes(ReplyFormats.wholeFile) && hasNamedFencedBlock(content, known)
+          ? ['Note: code blocks with a file name were not applied; change files with SEARCH/REPLACE blocks, a unified diff, or the tools.']
+          : []),
       ].join('\n'),
     });
   }

@@ -8,6 +8,12 @@ import type { ChatMessage, ToolSpec, Usage } from '@maestro/llm';
 export interface ChatModelRequest {
   messages: ChatMessage[];
   tools: ToolSpec[];
+  /**
+   * Aborts when the loop's wall-clock budget runs out or its caller cancels (executor shutdown):
+   * an implementation should pass it on (a gRPC deadline or cancel, a fetch signal) so the call
+   * stops costing tokens. The loop stops waiting at that moment either way.
+   */
+  signal?: AbortSignal;
 }
 
 /** One turn's reply, with who produced it (a scripted reply says so). */

@@ -1,8 +1,11 @@
 /**
- * Running a command for a tool or for the verdict: argv only (no shell), a scrubbed
+ * Running a command for a tool or for the verdict: argv only (no shell), an allow-listed
  * environment, a timeout that kills the whole process group, and a cap on captured output.
+ * This is hygiene, not a sandbox: the command runs with the executor's uid and can read, write
+ * and reach whatever that uid can.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 /** Options for {@link runCommand}. */
 export interface RunCommandOptions {
@@ -14,7 +17,11 @@ export interface RunCommandOptions {
   maxOutputChars?: number;
   /** Aborting kills the process group. */
   signal?: AbortSignal;
-  /** The environment before scrubbing. @default process.env */
+  /**
+   * Variables the caller hands to the command explicitly, passed as they are on top of the
+   * allow-listed part of `process.env` (see {@link scrubEnvironment}); `undefined` values are
+   * dropped. Only put here what a command the model chose may read. @default {}
+   */
   env?: Record<string, string | undefined>;
 }
 
@@ -34,17 +41,36 @@ export interface CommandResult {
   spawnError?: string;
 }
 
-/** Variable names that must never reach a command: anything that looks like a credential. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD/i;
+/** Variables a command inherits from the executor's environment; everything else is dropped. */
+const ALLOWED_NAMES = new Set(['PATH', 'HOME', 'LANG', 'TZ', 'TERM', 'TMPDIR', 'USER', 'SHELL', 'NODE_ENV', 'CI']);
+
+/** True for the names {@link scrubEnvironment} keeps: the allow-list plus the locale's `LC_*`. */
+function isAllowedName(name: string): boolean {
+  return ALLOWED_NAMES.has(name) || /^LC_[A-Z_]+$/.test(name);
+}
 
 /**
- * The environment minus every variable whose name contains KEY, TOKEN, SECRET or PASSWORD
- * (any case), so a command the model chose cannot read the service's credentials.
+ * Only the variables a build or test needs and that carry no credentials: `PATH`, `HOME`,
+ * `LANG`, `LC_*`, `TZ`, `TERM`, `TMPDIR`, `USER`, `SHELL`, `NODE_ENV` and `CI`. An allow-list
+ * rather than a list of suspicious names, because credentials hide under any name
+ * (`MAESTRO_DATABASE_URL=postgres://user:pass@…`, `NATS_CREDS`, `SSH_AUTH_SOCK`, `PGPASS`).
+ *
+ * @example
+ * scrubEnvironment({ PATH: '/usr/bin', MAESTRO_DATABASE_URL: 'postgres://u:p@db/x' }); // { PATH: '/usr/bin' }
  */
 export function scrubEnvironment(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && !SECRET_NAME.test(name)) out[name] = value;
+    if (value !== undefined && isAllowedName(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** The environment a command gets: the allow-listed part of `base`, then the caller's explicit variables. */
+function commandEnvironment(explicit: Record<string, string | undefined> | undefined, base: Record<string, string | undefined>): Record<string, string> {
+  const out = scrubEnvironment(base);
+  for (const [name, value] of Object.entries(explicit ?? {})) {
+    if (value !== undefined) out[name] = value;
   }
   return out;
 }
@@ -94,7 +120,8 @@ function killGroup(pid: number | undefined): void {
 /**
  * Runs `argv` without a shell in its own process group (`detached`), so a timeout or abort
  * kills it together with every child it started; stray children are also killed once the
- * command exits. Never rejects: a command that cannot start is reported in `spawnError`.
+ * command exits. Never rejects: a command that cannot start (not found, or arguments `spawn`
+ * refuses, such as one with a NUL byte) is reported in `spawnError`.
  */
 export function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
   const [command, ...args] = argv;
@@ -106,12 +133,19 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     let timedOut = false;
     let aborted = false;
     let settled = false;
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: scrubEnvironment(options.env ?? process.env),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(command, args, {
+        cwd: options.cwd,
+        env: commandEnvironment(options.env, process.env),
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      // spawn throws synchronously for arguments it cannot pass (a NUL byte: ERR_INVALID_ARG_VALUE).
+      resolvePromise({ exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: err instanceof Error ? err.message : String(err) });
+      return;
+    }
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => buffer.push(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => buffer.push(chunk));
 

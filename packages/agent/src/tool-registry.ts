@@ -40,7 +40,10 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Upper bound for one `exec` call. @default 120000 */
   execTimeoutMs?: number;
-  /** Environment handed (scrubbed) to commands. @default process.env */
+  /**
+   * Variables handed to commands as they are, on top of the allow-listed part of the executor's
+   * environment (`PATH`, `HOME`, `LANG`, `LC_*` … see `scrubEnvironment`). @default {}
+   */
   env?: Record<string, string | undefined>;
 }
 

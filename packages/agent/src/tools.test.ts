@@ -90,10 +90,24 @@ describe('default tools', () => {
       expect(result.output).toBe(`exit code 0\n${join(ws, 'pkg')}\n`);
     });
 
-    it('scrubs credentials from the environment', async () => {
-      const env = { PATH: process.env.PATH, GEMINI_API_KEY: 'k1', GITHUB_TOKEN: 't', db_password: 'p', MY_SECRET_THING: 's', KEEP_ME: 'yes' };
-      const result = await tools.run(call('exec', { argv: ['node', '-e', 'process.stdout.write(Object.keys(process.env).sort().join(","))'] }), { ...context, env });
-      expect(result.output).toBe('exit code 0\nKEEP_ME,PATH');
+    it('gives commands an allow-listed environment: credentials under any name stay out, explicit variables go in', async () => {
+      const planted = { MAESTRO_DATABASE_URL: 'postgres://u:hunter2@db/x', DEPLOY_CREDENTIALS: 'c', GIT_AUTH: 'a', GEMINI_API_KEY: 'k1' };
+      Object.assign(process.env, planted);
+      try {
+        const result = await tools.run(call('exec', { argv: ['node', '-e', 'process.stdout.write(Object.keys(process.env).sort().join(","))'] }), { ...context, env: { KEEP_ME: 'yes' } });
+        const names = result.output.replace(/^exit code 0\n/, '').split(',');
+        expect(names).toContain('KEEP_ME');
+        expect(names).toContain('PATH');
+        for (const name of Object.keys(planted)) expect(names).not.toContain(name);
+      } finally {
+        for (const name of Object.keys(planted)) delete process.env[name];
+      }
+    });
+
+    it('answers an argument spawn refuses (a NUL byte) with an observation', async () => {
+      const result = await tools.run(call('exec', { argv: ['node', '-e', 'x\u0000y'] }), context);
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/^could not start "node": .*null bytes/);
     });
 
     it('kills the whole process group on timeout', async () => {
@@ -151,6 +165,23 @@ describe('default tools', () => {
       expect(result.ok).toBe(true);
       expect(git(ws, 'show', '--name-only', '--format=', 'HEAD')).toBe('a.js');
       expect(git(ws, 'status', '--porcelain')).toBe('?? b.js');
+    });
+
+    it('leaves nothing staged when the commit fails (a refusing hook), and refuses a NUL byte in the message', async () => {
+      writeFileSync(join(ws, 'a.js'), 'a');
+      writeFileSync(join(ws, 'README.md'), 'changed\n');
+      git(ws, 'add', 'README.md'); // staged by the agent earlier: must stay staged
+      writeFileSync(join(ws, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\necho "lint failed" >&2\nexit 1\n', { mode: 0o755 });
+      const refused = await tools.run(call('git.commit', { message: 'add a' }), context);
+      expect(refused.ok).toBe(false);
+      expect(refused.output).toMatch(/^git commit failed \(exit code 1\): lint failed The index was put back as it was before; nothing was left staged\.$/);
+      expect(git(ws, 'diff', '--cached', '--name-only')).toBe('README.md');
+      expect(git(ws, 'status', '--porcelain')).toBe('M  README.md\n?? a.js');
+      expect(git(ws, 'rev-list', '--count', 'HEAD')).toBe('1');
+
+      rmSync(join(ws, '.git', 'hooks', 'pre-commit'));
+      expect(await tools.run(call('git.commit', { message: 'bad\u0000message' }), context)).toEqual({ ok: false, output: 'invalid arguments for git.commit: message: must not contain a NUL byte' });
+      expect(git(ws, 'status', '--porcelain')).toBe('M  README.md\n?? a.js');
     });
 
     it('says so when there is nothing to commit, and refuses paths outside or in .git', async () => {

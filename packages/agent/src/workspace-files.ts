@@ -14,7 +14,7 @@ export interface ListWorkspaceFilesOptions {
   /** Stop after this many files. @default 50000 */
   maxFiles?: number;
   signal?: AbortSignal;
-  /** Environment for git. @default process.env */
+  /** Extra variables for git, on top of the allow-listed environment (see `runCommand`). @default {} */
   env?: Record<string, string | undefined>;
 }
 

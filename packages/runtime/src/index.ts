@@ -63,5 +63,5 @@ export {
   type CallContext,
   type GrpcServerOptions,
 } from './grpc/server.js';
-export { createGrpcClient, type GrpcClient, type GrpcClientOptions, type PromiseClient, type CallOpts } from './grpc/client.js';
+export { createGrpcClient, CALL_ABORTED, type GrpcClient, type GrpcClientOptions, type PromiseClient, type CallOpts } from './grpc/client.js';
 export { runService, type Lifecycle, type RunServiceOptions } from './lifecycle.js';

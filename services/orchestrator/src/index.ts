@@ -3,9 +3,9 @@
  * all-in-one process, and for tests that run Orion against real servers.
  *
  * @example
- * import { createOrchestrator, PostgresTaskStore, PostgresAgentStepStore, FsRepoProbe, abortableRouterPort, abortableMemoryPort } from '@maestro/orchestrator';
+ * import { createOrchestrator, PostgresTaskStore, PostgresAgentStepStore, FsRepoProbe, } from '@maestro/orchestrator';
  * const orchestrator = createOrchestrator({ logger, clock: systemClock, store: new PostgresTaskStore(db), steps: new PostgresAgentStepStore(db),
- *   repoProbe: new FsRepoProbe(), bus, router: abortableRouterPort(router), memory: abortableMemoryPort(memory),
+ *   repoProbe: new FsRepoProbe(), bus, router: router.call, memory: memory.call,
  *   workflow: workflow.call, grpcAddress: config.grpcAddr, drainTimeoutMs: config.drainTimeoutMs });
  * await orchestrator.start();
  */
@@ -19,7 +19,6 @@ export { StepRecordOutcomes, type AgentStepStore, type StepRecordOutcome } from 
 export { AgentStepLimits, type AgentStepRecord } from './domain/agent-step.js';
 export { WORK_STEPS_CONSUMER } from './transport/nats/work-steps.subscriber.js';
 export { FsRepoProbe, type FsRepoProbeOptions } from './store/fs-repo-probe.js';
-export { abortableMemoryPort, abortableRouterPort, CALL_ABORTED } from './transport/grpc/abortable-ports.js';
 export type { TaskStore, LockedTask } from './store/task-store.js';
 export type { MemoryPort, PortCallOptions, RouterPort, TaskEvents, WorkflowPort, WorkPublisher } from './domain/ports.js';
 export type { GitWorkTreeInfo, PathKind, RepoProbe } from './domain/repo-probe.js';

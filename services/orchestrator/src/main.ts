@@ -9,7 +9,6 @@ import { createGrpcClient, createLogger, initTelemetry, runService, systemClock 
 import { loadOrchestratorConfig } from './config.js';
 import { createOrchestrator } from './orchestrator.js';
 import { FsRepoProbe } from './store/fs-repo-probe.js';
-import { abortableMemoryPort, abortableRouterPort } from './transport/grpc/abortable-ports.js';
 import { PostgresAgentStepStore } from './store/postgres-agent-step-store.js';
 import { PostgresTaskStore } from './store/postgres-task-store.js';
 import type { OrchestratorDatabase } from './store/schema.js';
@@ -44,9 +43,9 @@ runService('orchestrator', async (lifecycle) => {
     steps: new PostgresAgentStepStore(db),
     repoProbe: new FsRepoProbe(),
     bus,
-    // Model calls and recalls are cancelled when the drain time is up; see abortable-ports.ts.
-    router: abortableRouterPort(router, config.modelDeadlineMs),
-    memory: abortableMemoryPort(memory, config.rpcDeadlineMs),
+    // Model calls and recalls take the activity's signal: cancelled when the drain time is up.
+    router: router.call,
+    memory: memory.call,
     workflow: workflow.call,
     grpcAddress: config.grpcAddr,
     concurrency: config.concurrency,

@@ -53,7 +53,6 @@ import { orchestratorMigrations } from '../src/store/migrations.js';
 import { PostgresAgentStepStore } from '../src/store/postgres-agent-step-store.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../src/store/schema.js';
-import { abortableMemoryPort, abortableRouterPort } from '../src/transport/grpc/abortable-ports.js';
 
 /** One line Orion logged. */
 export interface LogLine {
@@ -358,7 +357,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const peerPort = await peers.start();
   const peerAddr = `127.0.0.1:${peerPort}`;
   const workflowClient = createGrpcClient(WorkflowServiceClient, peerAddr);
-  const routerClient = createGrpcClient(RouterServiceClient, peerAddr);
+  const routerClient = createGrpcClient(RouterServiceClient, peerAddr, { deadlineMs: 180_000 });
   const memoryClient = createGrpcClient(MemoryServiceClient, peerAddr);
 
   // Orion publishes through the real bus; the harness only notes what it published, because
@@ -382,8 +381,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       steps: new PostgresAgentStepStore(db),
       repoProbe: new FsRepoProbe(),
       bus: recordingBus,
-      router: abortableRouterPort(routerClient),
-      memory: abortableMemoryPort(memoryClient),
+      router: routerClient.call,
+      memory: memoryClient.call,
       workflow: workflowClient.call,
       grpcAddress: '127.0.0.1:0',
       concurrency: 2,

@@ -3,8 +3,8 @@
  * guard asked for all of them before anything is read or written, new contents computed from the
  * current ones, and either every file written or none (a failed write puts back what was there).
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { reconfirmWorkspacePath, removeConfinedFile, writeConfinedFile } from '../confined-write.js';
 import { EditErrorCodes, type EditResult } from './edit-format-error.js';
 import { resolveWorkspacePath, type WorkspacePath } from '../workspace-path.js';
 import { Concerns, type WriteGuard } from '../write-guard.js';
@@ -80,6 +80,14 @@ export async function editWorkspace(
     } catch (err) {
       return failure(`nothing was changed: the write guard refused (${err instanceof Error ? err.message : String(err)})`);
     }
+    // The guard may have waited for locks: a symbolic link planted meanwhile must not redirect the edit.
+    for (const [path, target] of targets) {
+      try {
+        targets.set(path, reconfirmWorkspacePath(workspace, path, target));
+      } catch (err) {
+        return failure(`nothing was changed: ${(err as Error).message}`, EditErrorCodes.invalidParameter, path);
+      }
+    }
   }
   const current = new Map<string, string | undefined>();
   for (const [path, target] of targets) {
@@ -107,18 +115,15 @@ export async function editWorkspace(
   const done: typeof writes = [];
   try {
     for (const write of writes) {
-      if (write.after === null) await rm(write.target.absolute, { force: true });
-      else {
-        await mkdir(dirname(write.target.absolute), { recursive: true });
-        await writeFile(write.target.absolute, write.after, 'utf8');
-      }
+      if (write.after === null) await removeConfinedFile(write.target, write.target.relative);
+      else await writeConfinedFile(write.target, write.target.relative, write.after);
       done.push(write);
     }
   } catch (err) {
     // Put back what was already written, so the workspace is as it was before the call.
     for (const write of done.reverse()) {
-      if (write.before === undefined) await rm(write.target.absolute, { force: true }).catch(() => undefined);
-      else await writeFile(write.target.absolute, write.before, 'utf8').catch(() => undefined);
+      if (write.before === undefined) await removeConfinedFile(write.target, write.target.relative).catch(() => undefined);
+      else await writeConfinedFile(write.target, write.target.relative, write.before).catch(() => undefined);
     }
     return failure(`nothing was changed: writing failed (${(err as Error).message})`);
   }

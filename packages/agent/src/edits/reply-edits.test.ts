@@ -14,6 +14,23 @@ describe('extractEdits', () => {
     expect(extractEdits('All tests pass now. Done!\n\n```\nnpm test\n```\n')).toEqual({ ok: true, value: { format: 'none', edits: [], shell: [] } });
   });
 
+  it('drops a/ and b/ from diff headers without diff --git unless a known file lies in such a directory, and limits the formats on request', () => {
+    const created = extractEdits('```diff\n--- /dev/null\n+++ b/src/new.js\n@@ -0,0 +1 @@\n+x\n```\n', { knownPaths: ['src/a.js'] });
+    expect(created.ok && created.value.edits.map((e) => e.path)).toEqual(['src/new.js']);
+    const realDir = extractEdits('```diff\n--- /dev/null\n+++ b/new.js\n@@ -0,0 +1 @@\n+x\n```\n', { knownPaths: ['b/old.js'] });
+    expect(realDir.ok && realDir.value.edits.map((e) => e.path)).toEqual(['b/new.js']);
+    expect(extractEdits('a.py\n```python\ny\n```\n', { formats: ['search-replace', 'unified-diff'] })).toEqual({ ok: true, value: { format: 'none', edits: [], shell: [] } });
+  });
+
+  it('matches whole-file names by basename only into directories that do not exist, and not at all when told', () => {
+    const bogus = extractEdits('path/to/calc.js\n```js\nx\n```\n', { knownPaths: ['src/calc.js'] });
+    expect(bogus.ok && bogus.value.edits.map((e) => e.path)).toEqual(['src/calc.js']);
+    const existingDir = extractEdits('lib/calc.js\n```js\nx\n```\n', { knownPaths: ['src/calc.js', 'lib/util.js'] });
+    expect(existingDir.ok && existingDir.value.edits.map((e) => e.path)).toEqual(['lib/calc.js']);
+    const strict = extractEdits('path/to/calc.js\n```js\nx\n```\n', { knownPaths: ['src/calc.js'], matchBasenames: false });
+    expect(strict.ok && strict.value.edits.map((e) => e.path)).toEqual(['path/to/calc.js']);
+  });
+
   it('tells the model what is wrong with a malformed reply and that nothing was applied', () => {
     const found = extractEdits('a.py\n<<<<<<< SEARCH\nx\n=======\ny\n\nb.py\n<<<<<<< SEARCH\nz\n=======\nw\n>>>>>>> REPLACE\n');
     // Block 1 has no >>>>>>> REPLACE: its text runs into block 2, which must not be written.

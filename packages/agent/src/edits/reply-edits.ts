@@ -7,7 +7,7 @@ import { applySearchReplace } from './apply-edit.js';
 import { editWorkspace, type FileOutcome, type NewContent } from './edit-workspace.js';
 import { EditErrorCodes, type EditError, type EditResult } from './edit-format-error.js';
 import { hasSearchReplaceMarkers, parseSearchReplaceBlocks, type SearchReplaceEdit, type ShellBlock } from './search-replace-parser.js';
-import { applyFilePatch, extractUnifiedDiffs, patchTargetPath, type ApplyPatchOptions, type FilePatch } from './unified-diff.js';
+import { applyFilePatch, extractUnifiedDiffs, resolvePatchTargetPath, type ApplyPatchOptions, type FilePatch, type PatchPathOptions } from './unified-diff.js';
 import { hasNamedFencedBlock, parseWholeFileBlocks, type WholeFileEdit } from './whole-file-parser.js';
 import type { WriteGuard } from '../write-guard.js';
 
@@ -51,6 +51,26 @@ export interface ExtractEditsOptions {
    * are: SEARCH/REPLACE markers, then diff headers, then named fences.
    */
   format?: Exclude<ReplyFormat, 'none'>;
+  /**
+   * The formats to look for when no single `format` is required; the others are not parsed, so
+   * their blocks count as prose (a reply without edits in these formats is not an error). The
+   * agent loop leaves whole files out by default: a code block after a sentence naming a file
+   * would otherwise replace that file. @default all three
+   */
+  formats?: readonly Exclude<ReplyFormat, 'none'>[];
+  /**
+   * Whether a workspace-relative path exists (file or directory), for diff headers without
+   * `diff --git` whose `a/`/`b/` may be a real directory (see `resolvePatchTargetPath`). @default
+   * derived from `knownPaths` (a directory exists when a known file lies inside it)
+   */
+  exists?: (path: string) => boolean;
+  /**
+   * Whole-file blocks: let a named path whose directory does not exist, or a mention in the
+   * prose, stand for the one known file with the same basename (Aider's behaviour for models
+   * that invent directories). The agent loop turns it off: there a wrong guess overwrites a
+   * file. @default true
+   */
+  matchBasenames?: boolean;
 }
 
 const NOTHING_APPLIED = 'No edits from this reply were applied; send the corrected edits again.';
@@ -59,10 +79,10 @@ function forModel(error: EditError): { ok: false; error: EditError } {
   return { ok: false, error: { ...error, message: `Could not read the edits in your reply: ${error.message} ${NOTHING_APPLIED}` } };
 }
 
-function patchEdits(files: readonly FilePatch[]): EditResult<PatchEdit[]> {
+function patchEdits(files: readonly FilePatch[], naming: PatchPathOptions): EditResult<PatchEdit[]> {
   const edits: PatchEdit[] = [];
   for (const [index, patch] of files.entries()) {
-    const path = patchTargetPath(patch);
+    const path = resolvePatchTargetPath(patch, naming);
     const where = `file ${index + 1} of the diff${patch.line ? ` (diff line ${patch.line})` : ''}`;
     if (path === undefined) {
       return { ok: false, error: { code: EditErrorCodes.missingFilename, message: `${where} has no file name; start each file with "--- path" and "+++ path" lines.` } };
@@ -87,7 +107,10 @@ function patchEdits(files: readonly FilePatch[]): EditResult<PatchEdit[]> {
  */
 export function extractEdits(reply: string, options: ExtractEditsOptions = {}): EditResult<ExtractedEdits> {
   const knownPaths = options.knownPaths ?? [];
-  const wants = (format: ReplyFormat): boolean => options.format === undefined || options.format === format;
+  const wants = (format: Exclude<ReplyFormat, 'none'>): boolean =>
+    options.format !== undefined ? options.format === format : options.formats === undefined || options.formats.includes(format);
+  const exists = options.exists ?? ((path: string): boolean => knownPaths.some((known) => known === path || known.startsWith(`${path}/`)));
+  const matchBasenames = options.matchBasenames ?? true;
 
   if (wants(ReplyFormats.searchReplace) && (options.format !== undefined || hasSearchReplaceMarkers(reply))) {
     const parsed = parseSearchReplaceBlocks(reply, { validPaths: knownPaths });
@@ -100,13 +123,13 @@ export function extractEdits(reply: string, options: ExtractEditsOptions = {}): 
     const diffs = extractUnifiedDiffs(reply);
     if (!diffs.ok) return forModel(diffs.error);
     if (diffs.value.length > 0) {
-      const edits = patchEdits(diffs.value);
+      const edits = patchEdits(diffs.value, { exists });
       if (!edits.ok) return forModel(edits.error);
       return { ok: true, value: { format: ReplyFormats.unifiedDiff, edits: edits.value, shell: [] } };
     }
   }
   if (wants(ReplyFormats.wholeFile) && (options.format !== undefined || hasNamedFencedBlock(reply, knownPaths))) {
-    const parsed = parseWholeFileBlocks(reply, { knownPaths });
+    const parsed = parseWholeFileBlocks(reply, { knownPaths, matchBasenames });
     if (!parsed.ok) return forModel(parsed.error);
     if (parsed.value.length > 0) return { ok: true, value: { format: ReplyFormats.wholeFile, edits: parsed.value, shell: [] } };
   }

@@ -1,4 +1,4 @@
-import { applyFilePatch, applyPatch, createUnifiedDiff, extractUnifiedDiffs, parseUnifiedDiff, patchTargetPath } from './unified-diff.js';
+import { applyFilePatch, applyPatch, createUnifiedDiff, extractUnifiedDiffs, parseUnifiedDiff, patchTargetPath, resolvePatchTargetPath } from './unified-diff.js';
 
 const CALC = 'import os\n\ndef add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n';
 
@@ -37,6 +37,19 @@ describe('parseUnifiedDiff', () => {
       ['a/old.txt', undefined],
     ]);
     expect(parsed.value[0]?.hunks[0]).toEqual({ oldStart: 1, oldLines: 2, newStart: 1, newLines: 2, lines: [' const a = 1;', '-const b = 2;', '+const b = 3;'], line: 5 });
+  });
+
+  it('drops a/ and b/ from headers without diff --git (one side /dev/null), unless the workspace has that directory', () => {
+    const parsed = parseUnifiedDiff('--- /dev/null\n+++ b/src/new.js\n@@ -0,0 +1 @@\n+x\n--- a/src/a.js\n+++ /dev/null\n@@ -1 +0,0 @@\n-y\n--- a/lib/c.js\n+++ b/lib/c.js\n@@ -1 +1 @@\n-z\n+Z\n');
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    expect(parsed.value.map(patchTargetPath)).toEqual(['src/new.js', 'src/a.js', 'lib/c.js']);
+    // A workspace with real a/ and b/ directories keeps the names as written, except in git's both-prefixed form.
+    const real = { exists: (path: string) => path === 'a' || path === 'b' };
+    expect(parsed.value.map((file) => resolvePatchTargetPath(file, real))).toEqual(['b/src/new.js', 'a/src/a.js', 'lib/c.js']);
+    // After diff --git the prefixes are git's, whatever the workspace holds.
+    const git = parseUnifiedDiff('diff --git a/b/x.js b/b/x.js\nnew file mode 100644\n--- /dev/null\n+++ b/b/x.js\n@@ -0,0 +1 @@\n+x\n');
+    if (!git.ok) throw new Error(git.error.message);
+    expect(resolvePatchTargetPath(git.value[0]!, real)).toBe('b/x.js');
   });
 
   it('in strict mode names the line of a hunk whose counts do not match, and of stray text', () => {

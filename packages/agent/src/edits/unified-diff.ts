@@ -308,14 +308,41 @@ export function looksLikeUnifiedDiff(text: string): boolean {
   );
 }
 
+/** Options for {@link resolvePatchTargetPath}. */
+export interface PatchPathOptions {
+  /**
+   * Whether a workspace-relative path exists (as a file or a directory). Asked about `a` and `b`
+   * when a header without `diff --git` carries an `a/` or `b/` prefix, so a workspace that really
+   * has such a directory keeps the name as written. @default () => false
+   */
+  exists?: (path: string) => boolean;
+}
+
 /**
  * The workspace path a file patch changes: the new name (the old one for a deletion), with git's
- * `a/`/`b/` prefixes removed.
+ * `a/`/`b/` prefixes removed. After `diff --git` (or when both headers carry them) the prefixes
+ * are always git's. Otherwise (`--- /dev/null` + `+++ b/src/new.js`, `--- a/src/a.js` +
+ * `+++ /dev/null`, models writing git-style headers without the `diff --git` line) a leading
+ * `b/` (`a/` for a deletion) is removed unless `exists` says the workspace has that directory.
+ *
+ * @example
+ * resolvePatchTargetPath({ newPath: 'b/src/new.js', hunks: [] }); // 'src/new.js'
+ * resolvePatchTargetPath({ newPath: 'b/x.js', hunks: [] }, { exists: (p) => p === 'b' }); // 'b/x.js'
+ */
+export function resolvePatchTargetPath(patch: FilePatch, options: PatchPathOptions = {}): string | undefined {
+  const [path, prefix] = patch.newPath !== undefined ? [patch.newPath, 'b/'] : [patch.oldPath, 'a/'];
+  if (path === undefined || !path.startsWith(prefix)) return path;
+  if (patch.git) return path.slice(prefix.length);
+  return options.exists?.(prefix.slice(0, -1)) ? path : path.slice(prefix.length);
+}
+
+/**
+ * The workspace path a file patch changes, as {@link resolvePatchTargetPath} reads it without a
+ * workspace to ask (an `a/` or `b/` prefix is always taken for git's). One argument, so it can be
+ * mapped over a parsed diff (`files.map(patchTargetPath)`).
  */
 export function patchTargetPath(patch: FilePatch): string | undefined {
-  const strip = (path: string | undefined, prefix: string): string | undefined =>
-    path !== undefined && patch.git && path.startsWith(prefix) ? path.slice(prefix.length) : path;
-  return strip(patch.newPath, 'b/') ?? strip(patch.oldPath, 'a/');
+  return resolvePatchTargetPath(patch);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -51,6 +51,13 @@ export interface WholeFileParseOptions {
   knownPaths?: readonly string[];
   /** Accept an unclosed final fence as a partial edit instead of an error (live previews). @default false */
   partial?: boolean;
+  /**
+   * Let a named path whose directory no known file lies in, or a bare file name in the prose,
+   * stand for the one known file with that basename (`path/to/app.py` → `app.py`). Off, only
+   * known paths written in full are matched: a guess can overwrite the wrong file. A named path
+   * whose directory exists is never redirected either way. @default true
+   */
+  matchBasenames?: boolean;
 }
 
 const PATH_CHARS = /^[\w./\\@+~-]+$/;
@@ -89,13 +96,13 @@ function filenameInInfo(fence: FenceOpening, knownPaths: readonly string[]): str
 }
 
 /** A known file a prose line mentions (the last one, as the nearest to the following block). */
-function mentionedPath(line: string, knownPaths: readonly string[]): string | undefined {
+function mentionedPath(line: string, knownPaths: readonly string[], matchBasenames: boolean): string | undefined {
   let found: string | undefined;
   for (const word of line.split(/\s+/)) {
     const token = word.replace(/^[`*_"'([<]+|[`*_"')\]>,.:;!?]+$/g, '');
     if (token === '') continue;
     if (knownPaths.includes(token)) found = token;
-    else {
+    else if (matchBasenames) {
       const byName = knownPaths.filter((path) => basename(path) === token);
       if (byName.length === 1) found = byName[0];
     }
@@ -103,9 +110,16 @@ function mentionedPath(line: string, knownPaths: readonly string[]): string | un
   return found;
 }
 
-/** A named path that is not known but whose basename is exactly one known file: that file (models invent directories). */
-function resolveNamed(name: string, knownPaths: readonly string[]): string {
-  if (knownPaths.length === 0 || knownPaths.includes(name)) return name;
+/**
+ * A named path that is not known but whose basename is exactly one known file: that file (models
+ * invent directories). Not when the named directory holds known files: then the model means a
+ * new file there, and redirecting it would overwrite a file elsewhere.
+ */
+function resolveNamed(name: string, knownPaths: readonly string[], matchBasenames: boolean): string {
+  if (!matchBasenames || knownPaths.length === 0 || knownPaths.includes(name)) return name;
+  const slash = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\'));
+  const dir = slash === -1 ? '' : name.slice(0, slash + 1).replace(/\\/g, '/').replace(/^\.\//, '');
+  if (dir !== '' && knownPaths.some((path) => path.startsWith(dir))) return name;
   const byName = knownPaths.filter((path) => basename(path) === basename(name));
   return byName.length === 1 ? (byName[0] as string) : name;
 }
@@ -124,6 +138,7 @@ const RELIABILITY: Record<FilenameSource, number> = { named: 0, mentioned: 1, 'o
  */
 export function parseWholeFileBlocks(reply: string, options: WholeFileParseOptions = {}): EditResult<WholeFileEdit[]> {
   const knownPaths = options.knownPaths ?? [];
+  const matchBasenames = options.matchBasenames ?? true;
   const lines = splitLines(reply);
   const edits: WholeFileEdit[] = [];
   let mentioned: string | undefined;
@@ -133,7 +148,7 @@ export function parseWholeFileBlocks(reply: string, options: WholeFileParseOptio
     const line = lines[i] ?? '';
     const fence = parseFenceOpening(line, { indented: true });
     if (fence === undefined) {
-      mentioned = mentionedPath(line, knownPaths) ?? mentioned;
+      mentioned = mentionedPath(line, knownPaths, matchBasenames) ?? mentioned;
       continue;
     }
     const openedAt = i + 1;
@@ -152,7 +167,7 @@ export function parseWholeFileBlocks(reply: string, options: WholeFileParseOptio
     let path: string | undefined;
     let source: FilenameSource | undefined;
     if (named !== undefined) {
-      path = resolveNamed(named, knownPaths);
+      path = resolveNamed(named, knownPaths, matchBasenames);
       source = FilenameSources.named;
     } else if (mentioned !== undefined) {
       path = mentioned;

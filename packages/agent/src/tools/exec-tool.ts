@@ -12,8 +12,9 @@ const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
 
 /**
  * Runs `argv` without a shell (so nothing in it is interpreted), in a directory inside the
- * workspace, with credentials scrubbed from the environment, a timeout that kills the whole
- * process group, and capped output. `ok` is true only for exit code 0.
+ * workspace, with an allow-listed environment (no credentials inherited), a timeout that kills
+ * the whole process group, and capped output. `ok` is true only for exit code 0. Not a sandbox:
+ * the program can read and write whatever the executor's uid can, and reach the network.
  */
 export const execTool = defineTool({
   name: 'exec',

@@ -57,6 +57,19 @@ describe('fs.apply_patch', () => {
     expect(existsSync(join(ws, 'old.txt'))).toBe(false);
   });
 
+  it('reads a/ and b/ in headers without diff --git as prefixes, unless the workspace has such a directory', async () => {
+    const result = await tools.run(patchCall('--- /dev/null\n+++ b/src/new.js\n@@ -0,0 +1 @@\n+export const x = 1;\n--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n'), context);
+    expect(result).toEqual({ ok: true, output: 'applied the patch: created src/new.js, deleted old.txt', effects: { filesChanged: ['src/new.js', 'old.txt'] } });
+    expect(readFileSync(join(ws, 'src', 'new.js'), 'utf8')).toBe('export const x = 1;\n');
+    expect(existsSync(join(ws, 'b'))).toBe(false);
+    expect(existsSync(join(ws, 'old.txt'))).toBe(false);
+    // A repository that really has a b/ directory gets the file where the header says.
+    mkdirSync(join(ws, 'b'));
+    const real = await tools.run(patchCall('--- /dev/null\n+++ b/notes.md\n@@ -0,0 +1 @@\n+hi\n'), context);
+    expect(real.output).toBe('applied the patch: created b/notes.md');
+    expect(readFileSync(join(ws, 'b', 'notes.md'), 'utf8')).toBe('hi\n');
+  });
+
   it('writes nothing when a hunk of a later file fails, and names the file and hunk', async () => {
     const patch = '--- src/a.js\n+++ src/a.js\n@@ -1 +1 @@\n-const a = 1;\n+const a = 10;\n--- old.txt\n+++ old.txt\n@@ -1 +1 @@\n-bye now\n+hi\n';
     const result = await tools.run(patchCall(patch), context);

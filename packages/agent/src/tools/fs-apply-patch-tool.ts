@@ -1,11 +1,22 @@
 /**
  * `fs.apply_patch`: apply a unified diff to workspace files.
  */
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { defineTool } from '../tool-registry.js';
 import { editWorkspace, type NewContent } from '../edits/edit-workspace.js';
 import { EditErrorCodes } from '../edits/edit-format-error.js';
-import { applyFilePatch, extractUnifiedDiffs, patchTargetPath, type HunkPlacement } from '../edits/unified-diff.js';
+import { applyFilePatch, extractUnifiedDiffs, resolvePatchTargetPath, type HunkPlacement } from '../edits/unified-diff.js';
+import { resolveWorkspacePath } from '../workspace-path.js';
+
+/** Whether a workspace-relative path exists; paths that do not resolve inside the workspace do not. */
+function existsInWorkspace(workspace: string, path: string): boolean {
+  try {
+    return existsSync(resolveWorkspacePath(workspace, path).absolute);
+  } catch {
+    return false;
+  }
+}
 
 function describePlacements(placements: readonly HunkPlacement[]): string {
   const moved = placements
@@ -22,7 +33,8 @@ function describePlacements(placements: readonly HunkPlacement[]): string {
 
 /**
  * Applies a unified diff (one or many files; `--- /dev/null` creates a file, `+++ /dev/null`
- * deletes one) all or nothing: every path is confined to the workspace, the write guard is asked
+ * deletes one; git's `a/`/`b/` prefixes are dropped unless the workspace has such a directory
+ * and the patch has no `diff --git` line) all or nothing: every path is confined to the workspace, the write guard is asked
  * for every file before anything is read or written, and if any hunk does not apply no file is
  * written and the message names the file, the hunk and the closest lines. Hunks may sit at other
  * line numbers than their headers say (they are searched for); with `fuzz` n, up to n context
@@ -47,7 +59,9 @@ export const fsApplyPatchTool = defineTool({
     if (parsed.value.length === 0) {
       return { ok: false, output: 'no unified diff found in patch: expected "--- path" and "+++ path" header lines followed by "@@ -a,b +c,d @@" hunks' };
     }
-    const files = parsed.value.map((file, index) => ({ file, index, path: patchTargetPath(file) }));
+    // Headers without `diff --git` may carry a/ b/ prefixes or name a real a/ or b/ directory: the workspace decides.
+    const naming = { exists: (path: string) => existsInWorkspace(workspace, path) };
+    const files = parsed.value.map((file, index) => ({ file, index, path: resolvePatchTargetPath(file, naming) }));
     for (const { file, index, path } of files) {
       if (path === undefined) return { ok: false, output: `file ${index + 1} of the patch has no name; start it with "--- path" and "+++ path" lines` };
       if (file.binary) return { ok: false, output: `the patch changes the binary file ${path}; binary patches are not supported` };

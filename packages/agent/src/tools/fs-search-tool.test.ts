@@ -51,6 +51,18 @@ describe('fs.search', () => {
     expect((await search(context, { pattern: 'secret' })).output).toBe('no matches for /secret/ in . (4 files searched)');
   });
 
+  it('does not read a tracked file through a directory that was replaced by a link to the outside', async () => {
+    git(ws, 'init', '-q');
+    mkdirSync(join(ws, 'sub'));
+    writeFileSync(join(ws, 'sub', 'a.txt'), 'TODO inside\n');
+    git(ws, 'add', 'sub/a.txt', '.gitignore');
+    rmSync(join(ws, 'sub'), { recursive: true });
+    writeFileSync(join(outside, 'a.txt'), 'TODO secret in a file git thinks is sub/a.txt\n');
+    symlinkSync(outside, join(ws, 'sub'));
+    const result = await search(context, { pattern: 'secret' });
+    expect(result).toEqual({ ok: true, output: 'no matches for /secret/ in . (3 files searched)' });
+  });
+
   it('walks the tree without .git and node_modules when the workspace is not a git repository', async () => {
     mkdirSync(join(ws, '.git'));
     writeFileSync(join(ws, '.git', 'HEAD'), 'TODO in git internals\n');

@@ -41,15 +41,42 @@ interface SearchOutcome {
  * (`(a+)+$`) can be stopped by terminating the thread instead of freezing the executor (and
  * its heartbeats). Plain JavaScript; an evaluated worker is a CommonJS script or an ES module
  * depending on the package it starts from, so it loads modules with `import()`, which both
- * have. Paths come already confined, and symbolic links are not followed (`lstat` must say
- * regular file).
+ * have. Every listed path is confined again before it is read, because a listing (git's index
+ * in particular) names paths, not what is on disk now: a tracked `sub/a.txt` whose `sub` was
+ * replaced by a link to another directory must not be read through it. So the real path of the
+ * file's directory must lie inside the workspace, the file itself must not be a link (`lstat`,
+ * then `O_NOFOLLOW` on open), and where `/proc` shows it, the opened file's real path is checked
+ * too, closing the gap between the check and the open.
  */
 const WORKER_SOURCE = `
 (async () => {
 const { parentPort, workerData } = await import('node:worker_threads');
-const { lstatSync, readFileSync } = await import('node:fs');
-const { join } = await import('node:path');
+const { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync } = await import('node:fs');
+const { dirname, join, sep } = await import('node:path');
 const { root, files, source, flags, maxResults, maxLineChars, maxFileBytes } = workerData;
+const inside = (p) => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+// The bytes of a regular file confined to the workspace, 'large', or undefined (not there, a link, outside).
+const readConfined = (rel) => {
+  const abs = join(root, rel);
+  let info;
+  try {
+    if (!inside(realpathSync(dirname(abs)))) return undefined;
+    info = lstatSync(abs);
+  } catch { return undefined; }
+  if (!info.isFile()) return undefined;
+  if (info.size > maxFileBytes) return 'large';
+  let fd;
+  try { fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW); } catch { return undefined; }
+  try {
+    const opened = fstatSync(fd);
+    if (!opened.isFile()) return undefined;
+    if (opened.size > maxFileBytes) return 'large';
+    let real;
+    try { real = readlinkSync('/proc/self/fd/' + fd); } catch { real = undefined; }
+    if (real !== undefined && !inside(real)) return undefined;
+    return readFileSync(fd);
+  } catch { return undefined; } finally { closeSync(fd); }
+};
 const re = new RegExp(source, flags);
 const clip = (line, index, length) => {
   if (line.length <= maxLineChars) return line;
@@ -59,13 +86,9 @@ const clip = (line, index, length) => {
 };
 const out = { matches: [], total: 0, files: 0, searched: 0, large: 0, binary: 0 };
 for (const rel of files) {
-  const abs = join(root, rel);
-  let info;
-  try { info = lstatSync(abs); } catch { continue; }
-  if (!info.isFile()) continue;
-  if (info.size > maxFileBytes) { out.large++; continue; }
-  let bytes;
-  try { bytes = readFileSync(abs); } catch { continue; }
+  const bytes = readConfined(rel);
+  if (bytes === undefined) continue;
+  if (bytes === 'large') { out.large++; continue; }
   if (bytes.subarray(0, 8192).includes(0)) { out.binary++; continue; }
   out.searched++;
   const lines = bytes.toString('utf8').split('\\n');
@@ -117,7 +140,7 @@ function searchInWorker(
  * line by line. In a git repository the files are `git ls-files -co --exclude-standard` (tracked
  * plus untracked, minus what `.gitignore` excludes); elsewhere the tree without `.git` and
  * `node_modules`. Binary files and files over 1 MB are skipped and counted, symbolic links are
- * not followed, long lines are cut around the match, and the answer says how many matches were
+ * not followed (neither a linked file nor a file under a linked directory is read), long lines are cut around the match, and the answer says how many matches were
  * left out. The matching runs in a worker thread stopped after 15 s (or the exec time left).
  */
 export const fsSearchTool = defineTool({

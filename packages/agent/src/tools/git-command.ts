@@ -24,7 +24,8 @@ export function runGit(args: readonly string[], cwd: string, context: Pick<ToolC
     timeoutMs: GIT_TIMEOUT_MS,
     ...(options.maxOutputChars !== undefined ? { maxOutputChars: options.maxOutputChars } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
-    env: { ...(context.env ?? process.env), GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', PAGER: 'cat' },
+    // Only the caller's explicit variables plus these; runCommand adds the allow-listed base.
+    env: { ...context.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', PAGER: 'cat' },
   });
 }
 

@@ -16,6 +16,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { context } from '@opentelemetry/api';
+import { OperationalError } from '../errors.js';
 import { SpanKind, injectTraceContext, withSpan } from '../telemetry.js';
 import { fromGrpcError } from './status-mapping.js';
 
@@ -31,6 +32,19 @@ type UnaryMethod<Req, Res> = (
 export interface CallOpts {
   /** @default the client's `deadlineMs` */
   deadlineMs?: number;
+  /**
+   * Cancels the call when it aborts: the server sees CANCELLED (a model call stops costing
+   * tokens) and the promise rejects with an `OperationalError` `CALL_ABORTED`.
+   */
+  signal?: AbortSignal;
+}
+
+/** Error code of a call cut short by its `signal`. */
+export const CALL_ABORTED = 'CALL_ABORTED';
+
+function aborted(method: string, reason: unknown): OperationalError {
+  const why = reason instanceof Error ? reason.message : 'aborted';
+  return new OperationalError(CALL_ABORTED, `${method}: call cancelled (${why})`, { cause: reason });
 }
 
 /** The promise form of every unary method of a ts-proto client. */
@@ -88,11 +102,19 @@ export function createGrpcClient<C extends Client>(
       return (request: unknown, callOptions: CallOpts = {}) =>
         withSpan(`grpc.client ${property}`, { kind: SpanKind.CLIENT }, () =>
           new Promise((resolve, reject) => {
+            const { signal } = callOptions;
+            if (signal?.aborted) {
+              reject(aborted(property, signal.reason));
+              return;
+            }
             const deadline = new Date(Date.now() + (callOptions.deadlineMs ?? defaultDeadline));
-            (method as UnaryMethod<unknown, unknown>).call(raw, request, metadata(), { deadline }, (err, response) => {
-              if (err) reject(fromGrpcError(err, property));
+            const onAbort = (): void => call.cancel();
+            const call = (method as UnaryMethod<unknown, unknown>).call(raw, request, metadata(), { deadline }, (err, response) => {
+              signal?.removeEventListener('abort', onAbort);
+              if (err) reject(signal?.aborted ? aborted(property, signal.reason) : fromGrpcError(err, property));
               else resolve(response);
             });
+            signal?.addEventListener('abort', onAbort, { once: true });
           }),
         );
     },

@@ -9,7 +9,7 @@ import { UnexpectedError } from '@maestro/runtime';
 
 /** The one router method the executor calls (the `call` side of a runtime gRPC client). */
 export interface RouterCompleteClient {
-  complete(request: CompleteRequest, options?: { deadlineMs?: number }): Promise<CompleteResponse>;
+  complete(request: CompleteRequest, options?: { deadlineMs?: number; signal?: AbortSignal }): Promise<CompleteResponse>;
 }
 
 /** Options for {@link RouterChatModel}. */
@@ -72,8 +72,11 @@ export class RouterChatModel implements ChatModel {
   }
 
   async complete(req: ChatModelRequest): Promise<ChatModelReply> {
+    // The loop's signal fires on its wall-clock budget and on shutdown: the router sees the call
+    // cancelled and stops spending tokens on it.
     const response = await this.options.client.complete(toCompleteRequest(req, this.options), {
       deadlineMs: this.deadlineMs,
+      ...(req.signal ? { signal: req.signal } : {}),
     });
     return fromCompleteResponse(response);
   }
