@@ -361,6 +361,7 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     ...(options.writeGuard ? { writeGuard: options.writeGuard } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.env ? { env: options.env } : {}),
+    changedFiles: [...reportedFiles],
   });
   /** Why nothing more may run now (cancelled, out of wall time), or undefined. */
   const haltReason = (): string | undefined =>

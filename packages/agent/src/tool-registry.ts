@@ -45,6 +45,12 @@ export interface ToolContext {
    * environment (`PATH`, `HOME`, `LANG`, `LC_*` … see `scrubEnvironment`). @default {}
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Workspace-relative files this agent has changed so far (the loop keeps the list). With it,
+   * `git.commit` without paths commits only these, not every change in the work tree: other
+   * agents may be editing the same repository at the same time.
+   */
+  changedFiles?: readonly string[];
 }
 
 /** What the loop learns from a tool besides its text: the files it changed, the commit it made. */

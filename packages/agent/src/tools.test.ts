@@ -167,6 +167,18 @@ describe('default tools', () => {
       expect(git(ws, 'status', '--porcelain')).toBe('?? b.js');
     });
 
+    it('without paths inside a loop, commits only the files this agent changed, not another agent\'s', async () => {
+      writeFileSync(join(ws, 'mine.js'), 'mine');
+      writeFileSync(join(ws, 'theirs.js'), 'another agent is still writing this');
+      git(ws, 'rm', '-q', 'README.md');
+      const result = await tools.run(call('git.commit', { message: 'mine' }), { ...context, changedFiles: ['mine.js', 'README.md'] });
+      expect(result.ok).toBe(true);
+      expect(git(ws, 'show', '--name-only', '--format=', 'HEAD').split('\n').sort()).toEqual(['README.md', 'mine.js']);
+      expect(git(ws, 'status', '--porcelain')).toBe('?? theirs.js');
+      const nothing = await tools.run(call('git.commit', { message: 'again' }), { ...context, changedFiles: [] });
+      expect(nothing).toMatchObject({ ok: false, output: expect.stringMatching(/^nothing to commit: you have not changed any files/) });
+    });
+
     it('leaves nothing staged when the commit fails (a refusing hook), and refuses a NUL byte in the message', async () => {
       writeFileSync(join(ws, 'a.js'), 'a');
       writeFileSync(join(ws, 'README.md'), 'changed\n');

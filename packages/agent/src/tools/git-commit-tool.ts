@@ -2,6 +2,7 @@
  * `git.commit`: commit the agent's changes.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -54,7 +55,31 @@ async function restoreIndex(snapshot: IndexSnapshot): Promise<string> {
 }
 
 /**
- * Stages the given paths (or every change) and commits them with `message`, returning the new
+ * The agent's changed files, split as git needs them: `add` holds those on disk or in the index
+ * (a path that is neither makes `git add` fail); `commit` also holds deletions already staged,
+ * which only HEAD still knows.
+ */
+async function committablePaths(
+  root: string,
+  changed: readonly string[],
+  context: Pick<ToolContext, 'signal' | 'env'>,
+): Promise<{ add: string[]; commit: string[] }> {
+  const confined = changed.map((p) => resolveWorkspacePath(root, p, { write: true }).relative);
+  if (confined.length === 0) return { add: [], commit: [] };
+  const names = (l: { exitCode: number | null; output: string }): string[] =>
+    l.exitCode === 0 ? l.output.split('\0').filter((p) => p !== '') : [];
+  const [index, head] = await Promise.all([
+    runGit(['ls-files', '-z', '--', ...confined], root, context),
+    runGit(['ls-tree', '-r', '-z', '--name-only', 'HEAD', '--', ...confined], root, context),
+  ]);
+  const inIndex = new Set(names(index));
+  const inHead = new Set(names(head));
+  const add = confined.filter((p) => inIndex.has(p) || existsSync(join(root, p)));
+  return { add, commit: confined.filter((p) => add.includes(p) || inHead.has(p)) };
+}
+
+/**
+ * Stages the given paths (or, inside the agent loop, the files the agent changed) and commits them with `message`, returning the new
  * commit's sha. Takes the `git-index:<repo root>` concern through the write guard first. When the
  * commit does not happen (a hook refuses, git fails) the index is put back as it was, so nothing
  * the tool staged stays staged.
@@ -62,7 +87,7 @@ async function restoreIndex(snapshot: IndexSnapshot): Promise<string> {
 export const gitCommitTool = defineTool({
   name: 'git.commit',
   description:
-    'Commit changes in the workspace repository. Stages the given paths (or all changes when paths is omitted), commits with the message, and returns the commit sha.',
+    'Commit changes in the workspace repository. Stages the given paths (when omitted: the files you changed in this task), commits with the message, and returns the commit sha.',
   risk: 'write',
   input: z
     .object({
@@ -78,14 +103,29 @@ export const gitCommitTool = defineTool({
     const top = await runGit(['rev-parse', '--show-toplevel'], root, context);
     if (top.exitCode !== 0) return { ok: false, output: `the workspace is not a git repository: ${top.output.trim()}` };
     const repo = top.output.trim();
-    const relPaths = (paths ?? []).map((p) => resolveWorkspacePath(root, p, { write: true }).relative);
+    let relPaths = (paths ?? []).map((p) => resolveWorkspacePath(root, p, { write: true }).relative);
+    let addPaths = relPaths;
+    if (paths === undefined && context.changedFiles !== undefined) {
+      const committable = await committablePaths(root, context.changedFiles, context);
+      relPaths = committable.commit;
+      addPaths = committable.add;
+      if (relPaths.length === 0) {
+        return {
+          ok: false,
+          output:
+            'nothing to commit: you have not changed any files in this task yet. (Without paths, git.commit commits only the files you changed: other agents may be working in this repository.)',
+        };
+      }
+    }
 
     await context.writeGuard?.acquire([Concerns.gitIndex(repo)]);
 
     const snapshot = await snapshotIndex(root, context);
     if (typeof snapshot === 'string') return { ok: false, output: snapshot };
-    const add = await runGit(['add', '-A', '--', ...(relPaths.length > 0 ? relPaths : ['.'])], root, context);
-    if (add.exitCode !== 0) return { ok: false, output: failure('git add', add) + (await restoreIndex(snapshot)) };
+    // Only staged deletions to commit: nothing for `git add` to do (and it would refuse the paths).
+    const onlyStagedDeletions = relPaths.length > 0 && addPaths.length === 0;
+    const add = onlyStagedDeletions ? undefined : await runGit(['add', '-A', '--', ...(relPaths.length > 0 ? addPaths : ['.'])], root, context);
+    if (add !== undefined && add.exitCode !== 0) return { ok: false, output: failure('git add', add) + (await restoreIndex(snapshot)) };
     const staged = await runGit(['diff', '--cached', '--quiet', '--', ...relPaths], root, context);
     if (staged.exitCode === 0) {
       return { ok: false, output: `nothing to commit${relPaths.length > 0 ? ` in ${relPaths.join(', ')}` : ''}: no changes since the last commit` };
