@@ -310,7 +310,9 @@ describe('runAgentLoop', () => {
   });
 
   it('cuts every tool call of a turn to the wall time left when it starts, and skips the calls after the budget ran out', async () => {
-    const nap = { name: 'exec', arguments: { argv: ['node', '-e', 'setTimeout(() => {}, 1500)'] } };
+    // Margins wide enough for a busy machine: the first nap ends well inside the budget, the
+    // second cannot.
+    const nap = { name: 'exec', arguments: { argv: ['node', '-e', 'setTimeout(() => {}, 2500)'] } };
     const model = scriptedModel({ rules: [{ name: 'sleepy', turns: [{ content: 'Waiting four times.', toolCalls: [nap, nap, nap, nap] }] }] });
     const steps: AgentStep[] = [];
     const verdict = await runAgentLoop({
@@ -319,19 +321,19 @@ describe('runAgentLoop', () => {
       workspace: repo,
       task: 'anything',
       testCommand: ['node', '--test', 'sum.test.js'],
-      budget: { maxWallMs: 2_000 },
+      budget: { maxWallMs: 4_000 },
       onStep: (step) => void steps.push(step),
     });
-    expect(verdict).toMatchObject({ status: 'budget_exhausted', steps: 1, reason: 'used the whole wall-clock budget of 2000 ms' });
+    expect(verdict).toMatchObject({ status: 'budget_exhausted', steps: 1, reason: 'used the whole wall-clock budget of 4000 ms' });
     const calls = steps.filter((step) => step.tool === 'exec');
     expect(calls).toHaveLength(4);
     // The first nap fits; the second gets only what is left (or nothing), the others never start.
     expect(calls[0]?.ok).toBe(true);
     expect(calls[1]?.ok).toBe(false);
-    expect(calls[1]?.summary).toMatch(/→ (timed out after \d+ ms; the process group was killed|exec was not run: the wall-clock budget of 2000 ms ran out\.)/);
+    expect(calls[1]?.summary).toMatch(/→ (timed out after \d+ ms; the process group was killed|exec was not run: the wall-clock budget of 4000 ms ran out\.)/);
     expect(calls.slice(2).map((step) => step.summary.replace(/^.*→ /, ''))).toEqual([
-      'exec was not run: the wall-clock budget of 2000 ms ran out.',
-      'exec was not run: the wall-clock budget of 2000 ms ran out.',
+      'exec was not run: the wall-clock budget of 4000 ms ran out.',
+      'exec was not run: the wall-clock budget of 4000 ms ran out.',
     ]);
   });
 
@@ -343,17 +345,26 @@ describe('runAgentLoop', () => {
         return new Promise((_, reject) => request.signal?.addEventListener('abort', () => reject(new Error('aborted by signal')), { once: true }));
       },
     };
-    const cut = await runAgentLoop({ model: listening, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 300 } });
-    expect(cut).toMatchObject({ status: 'budget_exhausted', steps: 0, reason: 'used the whole wall-clock budget of 300 ms (the model call was cut off)' });
+    // A budget well above the loop's set-up time, so the model call is what the budget cuts.
+    const cut = await runAgentLoop({ model: listening, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 1500 } });
+    expect(cut).toMatchObject({ status: 'budget_exhausted', steps: 0, reason: 'used the whole wall-clock budget of 1500 ms (the model call was cut off)' });
     expect(seen[0]?.signal?.aborted).toBe(true);
 
     const deaf: ChatModel = { complete: () => new Promise(() => undefined) };
-    const ignored = await runAgentLoop({ model: deaf, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 300 } });
-    expect(ignored).toMatchObject({ status: 'budget_exhausted', reason: 'used the whole wall-clock budget of 300 ms (the model call was cut off)' });
+    const ignored = await runAgentLoop({ model: deaf, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 1500 } });
+    expect(ignored).toMatchObject({ status: 'budget_exhausted', reason: 'used the whole wall-clock budget of 1500 ms (the model call was cut off)' });
 
+    // Shut down while the model call is in flight (not on a timer: the loop's set-up may take
+    // longer than any fixed delay on a busy machine).
     const shutdown = new AbortController();
-    setTimeout(() => shutdown.abort(new Error('executor shutting down')), 100);
-    const cancelled = await runAgentLoop({ model: listening, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], signal: shutdown.signal });
+    const interrupted: ChatModel = {
+      complete: (request) => {
+        const pending = listening.complete(request);
+        setImmediate(() => shutdown.abort(new Error('executor shutting down')));
+        return pending;
+      },
+    };
+    const cancelled = await runAgentLoop({ model: interrupted, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], signal: shutdown.signal });
     expect(cancelled).toMatchObject({ status: 'failed', reason: 'the work was cancelled' });
     expect(seen[1]?.signal?.aborted).toBe(true);
   });

@@ -132,17 +132,19 @@ class FakeOrchestrator {
   }
 }
 
-/** A recorded step of task-steps / run-steps, `seconds` after `at`. */
-function agentStep(subtaskId: string, executorId: string, step: number, seconds: number, runId = 'run-steps'): AgentStep {
+/** A recorded step of task-steps / run-steps, `seconds` after `at`; `attempt` 0 = unknown, as proto3 has it. */
+function agentStep(subtaskId: string, executorId: string, step: number, seconds: number, runId = 'run-steps', attempt = 0): AgentStep {
   return {
     taskId: 'task-steps', runId, subtaskId, executorId, step, kind: step === 0 ? 'model' : 'tool', tool: step === 0 ? '' : 'fs.write',
-    summary: `${subtaskId} ${executorId} step ${step}`, ok: true, at: new Date(at.getTime() + seconds * 1000),
+    summary: `${subtaskId} ${executorId} step ${step}`, ok: true, at: new Date(at.getTime() + seconds * 1000), attempt,
   };
 }
 
-/** The live event a recorded step was recorded from. */
+/** The live event a recorded step was recorded from (an unknown attempt is one the executor did not send). */
 function liveStep(step: AgentStep): Record<string, unknown> {
-  return { ...step, at: step.at?.toISOString(), ...(step.tool === '' ? { tool: undefined } : {}) };
+  return {
+    ...step, at: step.at?.toISOString(), ...(step.tool === '' ? { tool: undefined } : {}), ...(step.attempt === 0 ? { attempt: undefined } : {}),
+  };
 }
 
 function transition(seq: number, from: string, to: string): Run['history'][number] {
@@ -248,8 +250,9 @@ beforeAll(async () => {
     agentStep('s1', 'exec-a', 0, 1),
     agentStep('s1', 'exec-a', 1, 2),
     agentStep('s2', 'exec-b', 0, 3),
-    agentStep('s1', 'exec-b', 0, 4),
-    agentStep('d1', 'exec-a', 0, 1, 'run-done'),
+    // s1 retried on another executor, which sends the work item's attempt (the others don't).
+    agentStep('s1', 'exec-b', 0, 4, 'run-steps', 2),
+    agentStep('d1', 'exec-a', 0, 1, 'run-done', 1),
   );
 
   const runs = new Map<string, Run>([
@@ -536,7 +539,7 @@ describe('runs', () => {
     expect(json.steps).toEqual([
       {
         taskId: 'task-steps', runId: 'run-done', subtaskId: 'd1', executorId: 'exec-a', step: 0, kind: 'model',
-        summary: 'd1 exec-a step 0', ok: true, at: new Date(at.getTime() + 1000).toISOString(),
+        summary: 'd1 exec-a step 0', ok: true, at: new Date(at.getTime() + 1000).toISOString(), attempt: 1,
       },
     ]);
     expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: '', runId: 'run-done', subtaskId: '', limit: 1000, after: '' });
@@ -567,11 +570,13 @@ describe('runs', () => {
       ['work.step', 's1/exec-b/0', true],
     ]);
     expect(replayed[3]?.data).toMatchObject({ taskId: 'task-steps', runId: 'run-steps', kind: 'tool', tool: 'fs.write', summary: 's1 exec-a step 1' });
+    // The recorded attempt, null where the executor sent none.
+    expect(replayed.slice(2).map((f) => f.data?.attempt)).toEqual([null, null, null, 2]);
 
     // Live: a late copy of a recorded step (dropped), a new step, then the end.
     const recorded = orchestrator.steps.find((s) => s.runId === 'run-steps' && s.subtaskId === 's1' && s.step === 1);
     await publisher.publish(Subjects.workStep, liveStep(recorded as AgentStep));
-    const fresh = agentStep('s2', 'exec-b', 1, 5);
+    const fresh = agentStep('s2', 'exec-b', 1, 5, 'run-steps', 3);
     await publisher.publish(Subjects.workStep, liveStep(fresh));
     await publisher.publish(Subjects.workStep, liveStep(fresh)); // and a second copy of it
     await publisher.publish(Subjects.runFinished, { ...runEvent('run-steps', 3, 'code', 'done'), status: 'done' });
@@ -581,6 +586,8 @@ describe('runs', () => {
       ['work.step', 's2', 1, undefined],
       ['run.finished', undefined, undefined, undefined],
     ]);
+    // A live step is the event as published, attempt included.
+    expect(rest[0]?.data?.attempt).toBe(3);
   });
 
   it('replays the history of an ended run and ends at once', async () => {
@@ -623,6 +630,8 @@ describe('task steps', () => {
     expect(json.steps.map((s: { subtaskId: string; executorId: string; step: number }) => `${s.subtaskId}/${s.executorId}/${s.step}`)).toEqual([
       's1/exec-a/0', 's1/exec-a/1', 's2/exec-b/0', 's1/exec-b/0', 'd1/exec-a/0',
     ]);
+    // The attempt the executor reported, null when unknown.
+    expect(json.steps.map((s: { attempt: number | null }) => s.attempt)).toEqual([null, null, null, 2, 1]);
     expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: 'task-steps', runId: '', subtaskId: '', limit: 0, after: '' });
   });
 

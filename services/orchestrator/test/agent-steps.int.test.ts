@@ -6,9 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Streams, Subjects, type AgentStep, type ListAgentStepsRequest, type WorkStepEvent } from '@maestro/contracts';
-import { UserError } from '@maestro/runtime';
+import { migrateToLatest, sql, type Kysely } from '@maestro/db';
+import { createSilentLogger, UserError } from '@maestro/runtime';
+import { orchestratorMigrations } from '../src/store/migrations.js';
+import { PostgresAgentStepStore } from '../src/store/postgres-agent-step-store.js';
+import { ORCHESTRATOR_SCHEMA } from '../src/store/schema.js';
+import { toAgentStepMessage } from '../src/transport/grpc/agent-step-mapper.js';
 import { WORK_STEPS_CONSUMER } from '../src/transport/nats/work-steps.subscriber.js';
-import { countRows, createGitRepo, startHarness, type Harness } from './harness.js';
+import { countRows, createGitRepo, createScratchDatabase, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let repo: { dir: string; remove(): Promise<void> };
@@ -58,8 +63,9 @@ describe('recording work steps', () => {
     const [first, second, third] = s1e1 as [WorkStepEvent, WorkStepEvent, WorkStepEvent];
     const s2e2 = stepEvent('s2', 'exec-b', 1, 2.5, { kind: 'model', summary: 'planned the edit' });
     delete s2e2.tool;
-    // s1 retried on another executor, which numbers its steps from 1 again.
-    const s1e2 = stepEvent('s1', 'exec-b', 1, 10);
+    // s1 retried on another executor, which numbers its steps from 1 again; this executor sends
+    // the work item's attempt, the others (older executors) don't.
+    const s1e2 = stepEvent('s1', 'exec-b', 1, 10, { attempt: 2 });
     // s1 handed back and redelivered to exec-a itself: numbered from 1 again, later.
     const s1e1again = stepEvent('s1', 'exec-a', 1, 20, { kind: 'verdict', summary: 'done', ok: false });
     delete s1e1again.tool;
@@ -80,8 +86,25 @@ describe('recording work steps', () => {
     expect(page.nextAfter).toBe('');
     expect(page.steps[2]).toEqual({
       taskId: task.taskId, runId: task.runId, subtaskId: 's2', executorId: 'exec-b', step: 1, kind: 'model', tool: '',
-      summary: 'planned the edit', ok: true, at: new Date(t0 + 2500),
+      summary: 'planned the edit', ok: true, at: new Date(t0 + 2500), attempt: 0,
     });
+    // The attempt is listed as the executor sent it; a step without one has 0 (unknown).
+    expect(page.steps[4]).toMatchObject({ subtaskId: 's1', executorId: 'exec-b', step: 1, attempt: 2 });
+    expect(page.steps.map((s) => s.attempt)).toEqual([0, 0, 0, 0, 2, 0]);
+    const stored = await h.db
+      .withSchema('orchestrator')
+      .selectFrom('agent_steps')
+      .select(['executor_id', 'subtask_id', 'step', 'attempt'])
+      .where('task_id', '=', task.taskId)
+      .where('subtask_id', '=', 's1')
+      .where('step', '=', 1)
+      .orderBy('at')
+      .execute();
+    expect(stored.map((r) => [r.executor_id, r.attempt])).toEqual([
+      ['exec-a', null],
+      ['exec-b', 2],
+      ['exec-a', null],
+    ]);
     expect(page.steps[5]).toMatchObject({ kind: 'verdict', ok: false, summary: 'done' });
     // Duplicates and steps of unknown tasks left nothing behind, and were acked, not retried.
     expect(await countRows(h.db, 'agent_steps')).toBe(expected.length);
@@ -162,5 +185,35 @@ describe('ListAgentSteps rejects bad requests with INVALID_ARGUMENT naming the f
     expect(err).toBeInstanceOf(UserError);
     expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.NOT_FOUND);
     expect((err as UserError).code).toBe('TASK_NOT_FOUND');
+  });
+});
+
+describe('migration 0004_agent_step_attempt', () => {
+  it('keeps the steps recorded before it, with an unknown attempt', async () => {
+    const before = Object.fromEntries(Object.entries(orchestratorMigrations).filter(([name]) => name < '0004'));
+    const { db, drop } = await createScratchDatabase(before);
+    try {
+      const taskId = randomUUID();
+      await sql`insert into orchestrator.tasks (id, goal, repo_path, test_command, project, status)
+        values (${taskId}, 'old task', '/tmp/old', '[]', '', 'running')`.execute(db);
+      await sql`insert into orchestrator.agent_steps (task_id, run_id, subtask_id, executor_id, step, kind, tool, summary, ok, at)
+        values (${taskId}, 'run-old', 's1', 'exec-a', 1, 'tool', 'fs.read', 'read it', true, ${new Date(t0)})`.execute(db);
+
+      await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
+
+      const store = new PostgresAgentStepStore(db);
+      expect(await store.record({
+        taskId, runId: 'run-old', subtaskId: 's1', executorId: 'exec-a', step: 1, kind: 'verdict', tool: null, summary: 'done', ok: true,
+        at: new Date(t0 + 1000), attempt: 2,
+      })).toBe('recorded');
+      const listed = await store.list({ taskId, limit: 10 });
+      expect(listed.map((s) => [s.summary, s.attempt])).toEqual([
+        ['read it', null],
+        ['done', 2],
+      ]);
+      expect(listed.map(toAgentStepMessage).map((m) => m.attempt)).toEqual([0, 2]);
+    } finally {
+      await drop();
+    }
   });
 });

@@ -44,7 +44,7 @@ import {
   type LogFields,
   type Logger,
 } from '@maestro/runtime';
-import { createDb, migrateToLatest, sql, type Kysely } from '@maestro/db';
+import { createDb, migrateToLatest, sql, type Kysely, type Migration } from '@maestro/db';
 import { createTestDatabase, testNamespace, testServerUrl, testServers } from '@maestro/testing';
 import pg from 'pg';
 import { createOrchestrator, type Orchestrator, type OrchestratorDeps } from '../src/orchestrator.js';
@@ -88,12 +88,17 @@ export async function eventually<T>(probe: () => Promise<T> | T, predicate: (val
   throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
 }
 
-/** A database of its own for one test file, migrated, dropped by `drop()`. */
-export async function createScratchDatabase(): Promise<{ db: Kysely<OrchestratorDatabase>; drop(): Promise<void> }> {
+/**
+ * A database of its own for one test file, migrated, dropped by `drop()`. `migrations` defaults
+ * to all of them; a test of an upgrade passes the earlier ones and applies the rest itself.
+ */
+export async function createScratchDatabase(
+  migrations: Record<string, Migration> = orchestratorMigrations,
+): Promise<{ db: Kysely<OrchestratorDatabase>; drop(): Promise<void> }> {
   const scratch = await createTestDatabase('orchestrator_test');
   const db = createDb<OrchestratorDatabase>({ url: scratch.url, maxConnections: 5, applicationName: 'orchestrator-test' });
   // migrateToLatest takes Kysely<unknown>, which a typed Kysely is not assignable to.
-  await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
+  await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations, logger: createSilentLogger() });
   return {
     db,
     async drop() {

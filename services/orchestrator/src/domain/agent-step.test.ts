@@ -8,18 +8,24 @@ const event = {
 
 describe('toAgentStepRecord', () => {
   it('keeps what the executor reported, the time as a date', () => {
-    expect(toAgentStepRecord(event)).toEqual({ ...event, at: new Date('2030-01-02T03:04:05.678Z') });
+    expect(toAgentStepRecord(event)).toEqual({ ...event, at: new Date('2030-01-02T03:04:05.678Z'), attempt: null });
     const { tool: _tool, ...noTool } = event;
     expect(toAgentStepRecord({ ...noTool, kind: 'model' }).tool).toBeNull();
+  });
+
+  it('keeps the attempt the executor sent, null when it sent none', () => {
+    expect(toAgentStepRecord({ ...event, attempt: 2 }).attempt).toBe(2);
+    expect(toAgentStepRecord(event).attempt).toBeNull();
   });
 
   it('keeps milliseconds only, so a listed step turned into a cursor compares equal to the stored one', () => {
     expect(toAgentStepRecord({ ...event, at: '2030-01-02T03:04:05.678999Z' }).at.toISOString()).toBe('2030-01-02T03:04:05.678Z');
   });
 
-  it('refuses a time that is not a date and a step too large to store', () => {
+  it('refuses a time that is not a date and a step or attempt too large to store', () => {
     expect(() => toAgentStepRecord({ ...event, at: 'soon' })).toThrow(UserError);
     expect(() => toAgentStepRecord({ ...event, step: 2 ** 31 })).toThrow(/step: /);
+    expect(() => toAgentStepRecord({ ...event, attempt: 2 ** 31 })).toThrow(/attempt: /);
   });
 });
 

@@ -8,9 +8,13 @@
  * number alone does not identify a step: a subtask retried on another executor numbers again
  * (the executor id tells them apart), and so does one handed back and redelivered to the *same*
  * executor (a router blip, a new attempt), which only the step's time tells apart. A redelivery of
- * the same event carries the same time and is a no-op. The step event carries no attempt and the
- * orchestrator cannot tell it reliably (a lagging consumer may read attempt 1's steps after
- * attempt 2 was dispatched), so none is recorded.
+ * the same event carries the same time and is a no-op.
+ *
+ * **Attempt.** The step event carries the work item's attempt (executors send it since it was
+ * added; older ones don't), and it is recorded as reported, or null when absent. It labels the
+ * step but is not part of its identity: the identity above already tells steps apart, and
+ * steps recorded before had none. The orchestrator never fills it in from the subtask's current
+ * attempt, which a lagging consumer would read after attempt 2 was dispatched for attempt 1's steps.
  */
 import type { WorkStepEvent } from '@maestro/contracts';
 import { invalidField, UserError } from '@maestro/runtime';
@@ -23,7 +27,7 @@ export const AgentStepLimits = {
   idMaxChars: 256,
 } as const;
 
-/** Largest step number PostgreSQL's `integer` holds. */
+/** Largest step number (and attempt) PostgreSQL's `integer` holds. */
 const MAX_STEP = 2_147_483_647;
 
 /** One recorded step of a tactical agent. */
@@ -40,6 +44,8 @@ export interface AgentStepRecord {
   ok: boolean;
   /** When the executor took the step, at millisecond precision. */
   at: Date;
+  /** The work item's attempt as the step event reported it; null when the event had none. */
+  attempt: number | null;
 }
 
 /** A position in the listing order: just after the step it was made from. */
@@ -52,13 +58,16 @@ export interface AgentStepCursor {
 
 /**
  * The record of a `maestro.events.work.step` event. Throws a `UserError` (the consumer
- * dead-letters the event) when its time is not a date or its step number is out of range,
+ * dead-letters the event) when its time is not a date or its step number or attempt is out of range,
  * because redelivering such an event could never store it.
  */
 export function toAgentStepRecord(event: WorkStepEvent): AgentStepRecord {
   const millis = Date.parse(event.at);
   if (Number.isNaN(millis)) throw new UserError('STEP_EVENT_INVALID', `at: "${event.at}" is not a date`);
   if (event.step > MAX_STEP) throw new UserError('STEP_EVENT_INVALID', `step: ${event.step} is larger than ${MAX_STEP}`);
+  if (event.attempt !== undefined && event.attempt > MAX_STEP) {
+    throw new UserError('STEP_EVENT_INVALID', `attempt: ${event.attempt} is larger than ${MAX_STEP}`);
+  }
   return {
     taskId: event.taskId,
     runId: event.runId,
@@ -72,6 +81,7 @@ export function toAgentStepRecord(event: WorkStepEvent): AgentStepRecord {
     // Milliseconds only, as JavaScript dates have them: a cursor made from a listed step must
     // compare equal to the stored value, or paging would repeat it.
     at: new Date(millis),
+    attempt: event.attempt ?? null,
   };
 }
 

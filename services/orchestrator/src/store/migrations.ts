@@ -82,6 +82,12 @@ const statements0003 = [
   sql`create index agent_steps_run_idx on orchestrator.agent_steps (run_id, at, subtask_id, executor_id, step)`,
 ];
 
+// The work item's attempt a step belongs to, as the executor reports it on the step event. Null
+// for steps recorded before this column and for executors that do not send one: guessing it from
+// the subtask's current attempt would mislabel steps a lagging consumer reads late. Not part of
+// the primary key: (task, at, subtask, executor, step) already identifies a step.
+const statements0004 = [sql`alter table orchestrator.agent_steps add column attempt integer`];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -108,6 +114,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`drop table if exists orchestrator.agent_steps`.execute(db);
+    },
+  },
+  '0004_agent_step_attempt': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0004) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.agent_steps drop column if exists attempt`.execute(db);
     },
   },
 };

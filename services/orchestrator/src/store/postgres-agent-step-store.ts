@@ -26,6 +26,7 @@ function toAgentStep(row: Selectable<AgentStepsTable>): AgentStepRecord {
     summary: row.summary,
     ok: row.ok,
     at: row.at,
+    attempt: row.attempt,
   };
 }
 
@@ -54,6 +55,7 @@ export class PostgresAgentStepStore implements AgentStepStore {
           summary: step.summary,
           ok: step.ok,
           at: step.at,
+          attempt: step.attempt,
         })
         .onConflict((oc) => oc.doNothing())
         .returning('task_id')

@@ -68,6 +68,8 @@ export interface AgentStepsTable {
   summary: string;
   ok: boolean;
   at: Date;
+  /** Null when the step event carried none (added by `0004_agent_step_attempt`). */
+  attempt: number | null;
   recorded_at: Generated<Date>;
 }
 

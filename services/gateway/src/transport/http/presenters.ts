@@ -73,6 +73,11 @@ export interface AgentStepJson {
   summary: string;
   ok: boolean;
   at: string | null;
+  /**
+   * The work item's attempt the step belongs to; null when unknown (recorded before attempts
+   * were, or from an executor that does not send one). A live event without one has no field.
+   */
+  attempt: number | null;
 }
 
 /** A memory as the HTTP API shows it. */
@@ -162,6 +167,8 @@ export function toAgentStepJson(step: AgentStep): AgentStepJson {
     summary: step.summary,
     ok: step.ok,
     at: iso(step.at),
+    // proto3 has no null: 0 is the orchestrator's "unknown"; attempts start at 1.
+    attempt: step.attempt > 0 ? step.attempt : null,
   };
 }
 

@@ -89,6 +89,7 @@ function recordedStep(subtaskId: string, executorId: string, step: number, secon
   const when = new Date(at.getTime() + seconds * 1000);
   const recorded: AgentStep = {
     taskId: 't1', runId: 'run-1', subtaskId, executorId, step, kind: 'tool', tool: 'fs.read', summary: `${subtaskId}#${step}`, ok: true, at: when,
+    attempt: 1,
   };
   // The executor's spelling of the time may differ from the orchestrator's; the instant is the same.
   const live = { ...recorded, at: when.toISOString().replace('.000Z', 'Z') };
@@ -382,7 +383,7 @@ describe('streamRunEvents', () => {
     ]);
     expect(sent[1]?.data).toEqual({
       taskId: 't1', runId: 'run-1', subtaskId: 's1', executorId: 'exec-a', step: 1, kind: 'tool', tool: 'fs.read', summary: 's1#1', ok: true,
-      at: new Date(at.getTime() + 1000).toISOString(), replay: true,
+      at: new Date(at.getTime() + 1000).toISOString(), attempt: 1, replay: true,
     });
     expect(requests.map((r) => [r.runId, r.taskId, r.after])).toEqual([
       ['run-1', '', ''],

@@ -4,7 +4,10 @@
 import type { AgentStep } from '@maestro/contracts';
 import type { AgentStepRecord } from '../../domain/agent-step.js';
 
-/** The proto form of a recorded step (no tool becomes an empty string, as proto3 has it). */
+/**
+ * The proto form of a recorded step (no tool becomes an empty string and an unknown attempt 0,
+ * as proto3 has them).
+ */
 export function toAgentStepMessage(step: AgentStepRecord): AgentStep {
   return {
     taskId: step.taskId,
@@ -17,5 +20,6 @@ export function toAgentStepMessage(step: AgentStepRecord): AgentStep {
     summary: step.summary,
     ok: step.ok,
     at: step.at,
+    attempt: step.attempt ?? 0,
   };
 }

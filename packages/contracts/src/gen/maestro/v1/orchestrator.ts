@@ -119,7 +119,14 @@ export interface AgentStep {
   summary: string;
   ok: boolean;
   /** When the executor took the step (millisecond precision). */
-  at: Date | undefined;
+  at:
+    | Date
+    | undefined;
+  /**
+   * The work item's attempt the step belongs to, as the executor reported it; 0 = unknown (a
+   * step recorded before attempts were, or from an executor that does not send one).
+   */
+  attempt: number;
 }
 
 export interface ListAgentStepsResponse {
@@ -1252,6 +1259,7 @@ function createBaseAgentStep(): AgentStep {
     summary: "",
     ok: false,
     at: undefined,
+    attempt: 0,
   };
 }
 
@@ -1286,6 +1294,9 @@ export const AgentStep: MessageFns<AgentStep> = {
     }
     if (message.at !== undefined) {
       Timestamp.encode(toTimestamp(message.at), writer.uint32(82).fork()).join();
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(88).int32(message.attempt);
     }
     return writer;
   },
@@ -1383,6 +1394,14 @@ export const AgentStep: MessageFns<AgentStep> = {
             message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1423,6 +1442,7 @@ export const AgentStep: MessageFns<AgentStep> = {
       summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
       ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
     };
   },
 
@@ -1458,6 +1478,9 @@ export const AgentStep: MessageFns<AgentStep> = {
     if (message.at !== undefined) {
       obj.at = message.at.toISOString();
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
     return obj;
   },
 
@@ -1476,6 +1499,7 @@ export const AgentStep: MessageFns<AgentStep> = {
     message.summary = object.summary ?? "";
     message.ok = object.ok ?? false;
     message.at = object.at ?? undefined;
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };
