@@ -1,19 +1,22 @@
 /**
  * One executor process, assembled: the subtask worker with its router model and lock-manager
- * write guard, the shared durable work consumer, the result store, and the drain and shutdown
- * behaviour the admin RPCs and SIGTERM use. `main.ts` only wires config and clients into it.
+ * write guard, the shared durable work consumer, the result store, the `task.updated`
+ * subscription that stops work of ended tasks, and the drain and shutdown behaviour the admin
+ * RPCs and SIGTERM use. `main.ts` only wires config and clients into it.
  */
 import type { ToolRegistry } from '@maestro/agent';
-import type { Bus, WorkConsumer } from '@maestro/bus';
+import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import type { ExecutorStatus } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './adapters/kv-work-result-store.js';
 import { LockManagerWriteGuard, lockOwner, type LockClient } from './adapters/lock-manager-write-guard.js';
 import { RouterChatModel, type RouterCompleteClient } from './adapters/router-chat-model.js';
 import type { ExecutorConfig } from './config.js';
+import { EndedTasks } from './domain/ended-tasks.js';
 import { ExecutorStats } from './domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
 import type { ExecutorAdmin } from './transport/grpc/executor-admin.handler.js';
+import { subscribeTaskEnds } from './transport/nats/task-events.subscriber.js';
 import { BusWorkPublisher } from './transport/nats/work.publisher.js';
 import { startWorkSubscriber } from './transport/nats/work.subscriber.js';
 import { SubtaskWorker } from './work/subtask-worker.js';
@@ -48,7 +51,9 @@ export interface CreateExecutorOptions {
 export class Executor implements ExecutorAdmin {
   private readonly stats = new ExecutorStats();
   private readonly handBack = new AbortController();
+  private readonly endedTasks = new EndedTasks();
   private readonly worker: SubtaskWorker;
+  private taskEvents: LiveSubscription | undefined;
   private consumer: WorkConsumer | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -67,14 +72,19 @@ export class Executor implements ExecutorAdmin {
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
       stats: this.stats,
+      endedTasks: this.endedTasks,
       logger,
       ...(tools !== undefined ? { tools } : {}),
     });
   }
 
-  /** Starts pulling work from the shared durable consumer. */
+  /**
+   * Starts listening for ended tasks, then pulls work from the shared durable consumer: in
+   * that order, so a cancel published before this executor took any work is heard first.
+   */
   async start(): Promise<void> {
-    if (this.consumer !== undefined || this.stopped !== undefined) throw new Error('executor already started');
+    if (this.taskEvents !== undefined || this.stopped !== undefined) throw new Error('executor already started');
+    this.taskEvents = await subscribeTaskEnds(this.bus, this.endedTasks, this.logger);
     this.consumer = await startWorkSubscriber(this.bus, this.worker, {
       concurrency: this.settings.concurrency,
       maxDeliver: this.settings.maxDeliver,
@@ -124,6 +134,8 @@ export class Executor implements ExecutorAdmin {
       this.handBack.abort(new Error('executor shutting down'));
       await stopped;
     }
+    // Kept until in-flight work settled: a task ending during the drain still stops its work.
+    this.taskEvents?.unsubscribe();
     const { completed, failed, inFlight } = this.status();
     this.logger.info('executor stopped', { completed, failed, inFlight });
   }

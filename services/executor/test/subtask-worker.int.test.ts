@@ -68,6 +68,34 @@ class CountingScriptedModel implements ChatModel {
   }
 }
 
+/**
+ * A model whose call never answers on its own: it waits for its signal, so the subtask stays
+ * in flight until something aborts it, and it records that the abort reached it.
+ */
+class HangingModel implements ChatModel {
+  calls = 0;
+  abortSeen = false;
+  private markStarted: () => void = () => undefined;
+  readonly started = new Promise<void>((resolve) => {
+    this.markStarted = resolve;
+  });
+
+  complete(request: ChatModelRequest): Promise<ChatModelReply> {
+    this.calls++;
+    this.markStarted();
+    return new Promise((_, reject) => {
+      request.signal?.addEventListener(
+        'abort',
+        () => {
+          this.abortSeen = true;
+          reject(new Error('model call aborted'));
+        },
+        { once: true },
+      );
+    });
+  }
+}
+
 /** A write guard that grants everything and remembers what it was asked for. */
 class RecordingWriteGuard implements SubtaskWriteGuard {
   readonly concerns: string[] = [];
@@ -335,6 +363,93 @@ describe('executor on real NATS', () => {
     expect(result).toMatchObject({ workId: work.workId, ok: false });
     expect(result?.failureReason).toMatch(/^work dead-lettered: .*ROUTER_UNAVAILABLE/);
     expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
+  });
+
+  it('does not start queued work of a task cancelled before the work arrived', async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    const model = new CountingScriptedModel();
+    let guardsBuilt = 0;
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: {
+        createModel: () => model,
+        createWriteGuard: () => {
+          guardsBuilt++;
+          return new RecordingWriteGuard();
+        },
+      },
+    });
+    await executor.start();
+
+    const taskId = `task-${randomUUID().slice(0, 8)}`;
+    await bus.publish(Subjects.taskUpdated, { taskId, runId: 'run-int', status: 'cancelled', reason: 'user cancelled', at: new Date().toISOString() });
+    const work = workFor(repo, { taskId });
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the failed result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+
+    expect(result).toMatchObject({ workId: work.workId, taskId, ok: false, steps: 0 });
+    expect(result?.failureReason).toBe(`task ${taskId} ended (cancelled) before this subtask started`);
+    expect(model.calls).toBe(0);
+    expect(guardsBuilt).toBe(0);
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    // Acked, not handed back: nothing is left to be redelivered.
+    await waitFor('the work to be acked', async () => ((await workLeft()) === 0 ? true : undefined));
+    expect(await results.get(work.workId)).toEqual(result);
+  });
+
+  it('stops a running subtask when its task is cancelled, reports it failed, and does not redeliver it', async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    const model = new HangingModel();
+    const guards: RecordingWriteGuard[] = [];
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: {
+        createModel: () => model,
+        createWriteGuard: () => {
+          const guard = new RecordingWriteGuard();
+          guards.push(guard);
+          return guard;
+        },
+      },
+    });
+    await executor.start();
+
+    const taskId = `task-${randomUUID().slice(0, 8)}`;
+    const work = workFor(repo, { taskId });
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    await model.started;
+    await bus.publish(Subjects.taskUpdated, { taskId, runId: 'run-int', status: 'cancelled', at: new Date().toISOString() });
+
+    const [result] = await waitFor('the failed result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+    expect(model.abortSeen).toBe(true);
+    expect(result).toMatchObject({ workId: work.workId, taskId, ok: false });
+    expect(result?.failureReason).toBe(`task ${taskId} ended (cancelled) while this subtask ran; stopped`);
+    expect(guards).toHaveLength(1);
+    expect(guards[0]?.released).toBe(1);
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
+
+    // Acked rather than nak'ed: the work stream is empty, the model was asked once, and the
+    // drain finds nothing in flight that could come back.
+    await waitFor('the work to be acked', async () => ((await workLeft()) === 0 ? true : undefined));
+    await executor.shutdown(5_000);
+    expect(model.calls).toBe(1);
+    expect(await resultsOnBus()).toEqual([result]);
+    expect(executor.status()).toMatchObject({ completed: 0, failed: 1, inFlight: 0 });
   });
 
   it('serves status and drain over gRPC', async () => {

@@ -32,6 +32,14 @@ export const orchestratorConfigSpec = {
     min: 100,
     doc: 'deadline of workflow-engine and memory calls',
   }),
+  // Well under the gateway's 10 s SubmitTask deadline: a client that timed out would submit
+  // again although the task is stored and its run starts in the background.
+  inlineStartMs: env.int('MAESTRO_ORCHESTRATOR_INLINE_START_MS', {
+    default: 3_000,
+    min: 100,
+    max: 9_000,
+    doc: 'how long SubmitTask waits for the workflow-engine to start the run before returning the task pending (the start goes on in the background)',
+  }),
   // At most 25 s: the process exits 30 s after SIGTERM whatever is still running (runService),
   // and the bus, clients and database close after the drain.
   drainTimeoutMs: env.int('MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS', {

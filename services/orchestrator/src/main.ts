@@ -51,6 +51,7 @@ runService('orchestrator', async (lifecycle) => {
     concurrency: config.concurrency,
     workflowDeadlineMs: config.rpcDeadlineMs,
     drainTimeoutMs: config.drainTimeoutMs,
+    inlineStartMs: config.inlineStartMs,
     activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs },
   });
   await orchestrator.start();

@@ -50,6 +50,8 @@ export interface OrchestratorDeps {
   drainTimeoutMs?: number;
   /** Pauses between background StartRun attempts. @default DEFAULT_START_RETRY_DELAYS_MS */
   startRetryDelaysMs?: readonly number[];
+  /** How long SubmitTask waits for StartRun before returning the task pending. @default DEFAULT_INLINE_START_MS */
+  inlineStartMs?: number;
   activityOptions?: ActivityOptions;
 }
 
@@ -92,6 +94,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     logger: deps.logger.child({ component: 'run-starter' }),
     ...workflowDeadline,
     ...(deps.startRetryDelaysMs !== undefined ? { retryDelaysMs: deps.startRetryDelaysMs } : {}),
+    ...(deps.inlineStartMs !== undefined ? { inlineStartMs: deps.inlineStartMs } : {}),
   });
   const tasks = new TaskService({
     store: deps.store,
@@ -146,7 +149,11 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
           signal: handBack.signal,
         }),
         await subscribeSubtaskResults(deps.bus, { store: deps.store, work, clock: deps.clock }),
-        await subscribeRunEvents(deps.bus, { store: deps.store, taskEvents, workflow: deps.workflow, ...workflowDeadline }),
+        await subscribeRunEvents(
+          deps.bus,
+          { store: deps.store, taskEvents, workflow: deps.workflow, ...workflowDeadline },
+          deps.logger.child({ component: 'run-events' }),
+        ),
         await subscribeWorkSteps(deps.bus, deps.steps),
       );
       const port = await server.start();

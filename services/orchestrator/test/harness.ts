@@ -24,6 +24,7 @@ import {
   type ActivityResult,
   type CompleteRequest,
   type CompleteResponse,
+  type GetRunRequest,
   type RecallRequest,
   type RecallResponse,
   type Run,
@@ -39,6 +40,7 @@ import {
   OperationalError,
   systemClock,
   unary,
+  UserError,
   type GrpcClient,
   type GrpcServer,
   type LogFields,
@@ -47,6 +49,7 @@ import {
 import { createDb, migrateToLatest, sql, type Kysely, type Migration } from '@maestro/db';
 import { createTestDatabase, testNamespace, testServerUrl, testServers } from '@maestro/testing';
 import pg from 'pg';
+import type { WorkflowPort } from '../src/domain/ports.js';
 import { createOrchestrator, type Orchestrator, type OrchestratorDeps } from '../src/orchestrator.js';
 import { FsRepoProbe } from '../src/store/fs-repo-probe.js';
 import { orchestratorMigrations } from '../src/store/migrations.js';
@@ -156,6 +159,8 @@ export class FakeWorkflowEngine {
   /** StartRun calls waiting at the gate. */
   waitingAtGate = 0;
   private readonly runs = new Map<string, string>();
+  /** What GetRun reports for a run id (a run not listed is NOT_FOUND). */
+  readonly runStatuses = new Map<string, string>();
 
   /** Holds StartRun calls until the returned function is called. */
   closeStartGate(): () => void {
@@ -203,7 +208,11 @@ export class FakeWorkflowEngine {
       putDefinition: notImplemented,
       getDefinition: notImplemented,
       listDefinitions: notImplemented,
-      getRun: notImplemented,
+      getRun: unary<GetRunRequest, Run>(async (request) => {
+        const status = this.runStatuses.get(request.runId);
+        if (status === undefined) throw new UserError('RUN_NOT_FOUND', `run ${request.runId} does not exist`, { reason: 'not_found' });
+        return run(request.runId, status);
+      }),
       listRuns: notImplemented,
       watchRun: notImplemented,
     });
@@ -318,6 +327,8 @@ export interface Harness {
   orchestrator: Orchestrator;
   client: GrpcClient<InstanceType<typeof OrchestratorServiceClient>>;
   workflow: FakeWorkflowEngine;
+  /** A client of the fake engine, as Orion's WorkflowPort. */
+  workflowPort: WorkflowPort;
   router: FakeRouter;
   memory: FakeMemory;
   /** `ActivityResult`s Orion published. */
@@ -334,7 +345,7 @@ export interface Harness {
 }
 
 /** Orion's options a test may set. */
-export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs'>;
+export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs'>;
 
 /** Starts the harness: scratch database, namespaced bus, fakes, and Orion itself. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -422,7 +433,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
 
   return {
-    bus, published, db, orchestrator, client, workflow, router, memory, results, subtaskWork, logs,
+    bus, published, db, orchestrator, client, workflow, workflowPort: workflowClient.call, router, memory, results, subtaskWork, logs,
     startReplica: async () => (await startOrchestrator()).orchestrator,
     async settled(stream, durable) {
       for (let i = 0; i < 3000; i++) {

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Consumers, Streams, Subjects, TaskLimits, type SubmitTaskRequest } from '@maestro/contracts';
-import { OperationalError, UserError } from '@maestro/runtime';
+import { createSilentLogger, OperationalError, UnexpectedError, UserError } from '@maestro/runtime';
+import { reconcileDeadLetteredRunEvent } from '../src/transport/nats/run-events.subscriber.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
 import { countRows, createGitRepo, eventually, startHarness, type Harness } from './harness.js';
 
@@ -230,6 +231,19 @@ describe('when the workflow-engine is down', () => {
     expect((await h.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add divide')).toHaveLength(1);
   });
 
+  it('keeps the task pending, not failed, when the engine answers INTERNAL (its own database down), and starts the run later', async () => {
+    // The engine maps an unexpected error (say its database unreachable) to INTERNAL.
+    h.workflow.failStartWith = new UnexpectedError('ENGINE_DB_DOWN', 'connect ECONNREFUSED 127.0.0.1:5432');
+    const task = await h.client.call.submitTask(request({ goal: 'Add square' }));
+    expect(task).toMatchObject({ status: 'pending', runId: '', failureReason: '' });
+    await eventually(() => h.logs.filter((l) => l.message.startsWith('run not started yet') && l.fields.taskId === task.id).length, (n) => n >= 2, 'a few retries');
+    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+
+    h.workflow.failStartWith = undefined;
+    expect(await runOf(task.id)).toBe(h.workflow.runFor(task.id));
+    expect((await h.client.call.getTask({ taskId: task.id })).failureReason).toBe('');
+  });
+
   it('attaches the run the engine created although StartRun reported a failure, starting no second one', async () => {
     h.workflow.failAfterCreatingWith = new OperationalError('DEADLINE_EXCEEDED', 'StartRun: deadline exceeded');
     const task = await h.client.call.submitTask(request({ goal: 'Add negate' }));
@@ -327,6 +341,62 @@ describe('cancelling a task whose run is not known yet', () => {
     const err = await h.client.call.cancelTask({ taskId: task.id, reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }).catch((e: unknown) => e);
     expect((err as UserError).field).toBe('reason');
     expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+  });
+});
+
+describe('when StartRun hangs longer than the inline wait', () => {
+  let quick: Harness;
+  beforeAll(async () => {
+    quick = await startHarness({ inlineStartMs: 200 });
+  });
+  afterAll(async () => {
+    await quick?.close();
+  });
+
+  it('returns the task pending at once and attaches the run when the call completes in the background', async () => {
+    const open = quick.workflow.closeStartGate();
+    let taskId = '';
+    try {
+      const task = await quick.client.call.submitTask(request({ goal: 'Add cube' }));
+      taskId = task.id;
+      expect(task).toMatchObject({ status: 'pending', runId: '', failureReason: '' });
+      // The call is still in flight at the engine: the client was answered before it returned.
+      expect(quick.workflow.waitingAtGate).toBe(1);
+    } finally {
+      open();
+    }
+    const started = await eventually(() => quick.client.call.getTask({ taskId }), (t) => t.runId !== '', 'the run attached');
+    expect(started.runId).toBe(quick.workflow.runFor(taskId));
+    expect(new Set(quick.workflow.starts.map((r) => r.idempotencyKey))).toEqual(new Set([taskId]));
+    expect((await quick.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add cube')).toHaveLength(1);
+  });
+});
+
+describe('a dead-lettered run event', () => {
+  it('is reconciled from GetRun: the task takes the run\'s real status', async () => {
+    const task = await h.client.call.submitTask(request({ goal: 'Add halve' }));
+    const runId = task.runId;
+    expect(runId).toMatch(/^run-/);
+    h.workflow.runStatuses.set(runId, 'done');
+    const event = { runId, definitionName: 'coding', status: 'done', state: 'done', input: { taskId: task.id }, at: new Date().toISOString() };
+    const taskEvents = { updated: async () => undefined };
+    await reconcileDeadLetteredRunEvent(
+      { subject: 'maestro.events.run.finished', reason: 'failed 30 times', deliveries: 30, payload: event, raw: JSON.stringify(event) },
+      { store: new PostgresTaskStore(h.db), workflow: h.workflowPort, taskEvents },
+      createSilentLogger(),
+    );
+    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('succeeded');
+  });
+
+  it('leaves the task as it is when the run cannot be read', async () => {
+    const task = await h.client.call.submitTask(request({ goal: 'Add double' }));
+    const event = { runId: 'run-unknown', definitionName: 'coding', status: 'done', state: 'done', input: { taskId: task.id }, at: new Date().toISOString() };
+    await reconcileDeadLetteredRunEvent(
+      { subject: 'maestro.events.run.finished', reason: 'failed 30 times', deliveries: 30, payload: event, raw: JSON.stringify(event) },
+      { store: new PostgresTaskStore(h.db), workflow: h.workflowPort, taskEvents: { updated: async () => undefined } },
+      createSilentLogger(),
+    );
     expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
   });
 });

@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
-import { createSilentLogger, initTelemetry, ManualClock, withSpan, type Telemetry } from '@maestro/runtime';
-import { EffectQueue, type Effect } from './effect-queue.js';
+import { createSilentLogger, initTelemetry, ManualClock, OperationalError, withSpan, type Telemetry } from '@maestro/runtime';
+import { EffectQueue, isPermanentPublishError, type Effect } from './effect-queue.js';
 
 // A real tracer provider (no exporter): it registers the async context manager that carries the
 // active span across awaits, as in the running service.
@@ -21,7 +21,7 @@ function target() {
     description: name,
     publish: async () => {
       state.attempts++;
-      if (state.down) throw new Error('nats down');
+      if (state.down) throw new OperationalError('BUS_PUBLISH_FAILED', 'nats down');
       state.published.push(name);
     },
   });
@@ -102,5 +102,40 @@ describe('EffectQueue', () => {
 
     expect(traceA).not.toEqual(traceB);
     expect(seen).toEqual({ a: traceA, b: traceB });
+  });
+
+  it('drops an effect that fails permanently, tells its owner, and publishes the ones behind it', async () => {
+    const clock = new ManualClock();
+    const { state, effect } = target();
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 1000 });
+    const reported: unknown[] = [];
+    let attempts = 0;
+    const broken: Effect = {
+      description: 'broken',
+      publish: async () => {
+        attempts++;
+        throw new TypeError('payload does not match its schema');
+      },
+      onPermanentFailure: async (err) => {
+        reported.push(err);
+      },
+    };
+    await queue.enqueue([effect('a'), broken, effect('b')]);
+    await queue.enqueue([effect('c')]);
+    await queue.settled();
+    // No clock advance was needed: nothing waited on a backoff.
+    expect(state.published).toEqual(['a', 'b', 'c']);
+    expect(attempts).toBe(1);
+    expect(reported).toEqual([expect.any(TypeError)]);
+    expect(queue.pending).toBe(0);
+  });
+});
+
+describe('isPermanentPublishError', () => {
+  it('retries operational errors, but not bugs or payloads over max_payload', () => {
+    expect(isPermanentPublishError(new OperationalError('BUS_PUBLISH_FAILED', 'could not publish: TIMEOUT'))).toBe(false);
+    expect(isPermanentPublishError(new Error('Expected string, received number'))).toBe(true);
+    const tooBig = new Error("'payload' max_payload size exceeded");
+    expect(isPermanentPublishError(new OperationalError('BUS_PUBLISH_FAILED', 'could not publish to x', { cause: tooBig }))).toBe(true);
   });
 });

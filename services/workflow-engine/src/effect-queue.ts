@@ -1,19 +1,38 @@
 /**
  * Publishes the effects of committed steps (activity requests, run events) in order, retrying
- * a failed publish until it succeeds. The database commit is the truth; publishing after it
+ * a failed publish until it succeeds, unless the failure is permanent (see
+ * {@link isPermanentPublishError}): such an effect is dropped so it cannot block the ones behind it. The database commit is the truth; publishing after it
  * can fail (NATS away), and this queue keeps trying in the background instead of leaving a run
  * waiting for a request nobody sent. A crash loses the queue; the engine's start-up resume
  * re-publishes every pending activity request, and every effect has a deterministic message id,
  * so JetStream drops the copies that did get through.
  */
 import { context, type Context } from '@opentelemetry/api';
-import type { Clock, Logger } from '@maestro/runtime';
+import { OperationalError, type Clock, type Logger } from '@maestro/runtime';
 
 /** One publish to make, with a name for logs. */
 export interface Effect {
   /** For logs: `activity request <workId>`, `run.transitioned <runId>#3`. */
   description: string;
   publish(): Promise<void>;
+  /**
+   * Called (not awaited by the queue) when the publish failed permanently and the effect was
+   * dropped, e.g. to fail the run that waits for it. Must not wait for the queue itself.
+   */
+  onPermanentFailure?(err: unknown): Promise<void>;
+}
+
+/**
+ * Whether a publish failure can never succeed on retry: anything that is not an
+ * OperationalError (a bug, a payload that fails its schema) and a message larger than the
+ * server's max_payload (wrapped in an OperationalError by the bus, but the same every time).
+ */
+export function isPermanentPublishError(err: unknown): boolean {
+  if (!(err instanceof OperationalError)) return true;
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    if (/max_payload|max payload/i.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /** Options of {@link EffectQueue}. */
@@ -45,6 +64,7 @@ export class EffectQueue {
   private failing = false;
   private stopped = false;
   private wake: () => void = () => undefined;
+  private readonly handlers = new Set<Promise<void>>();
   private readonly backoff: (failures: number) => number;
 
   constructor(private readonly options: EffectQueueOptions) {
@@ -92,6 +112,12 @@ export class EffectQueue {
         failures = 0;
         this.failing = false;
       } catch (err) {
+        if (isPermanentPublishError(err)) {
+          this.drop(head, err, failures);
+          failures = 0;
+          this.failing = false;
+          continue;
+        }
         failures++;
         this.failing = true;
         head.attempted();
@@ -109,11 +135,42 @@ export class EffectQueue {
     }
   }
 
+  /** Drops an effect that can never be published, and lets its owner know. */
+  private drop(head: Queued, err: unknown, failures: number): void {
+    this.queue.shift();
+    head.attempted();
+    this.options.logger.error('effect publish failed permanently; dropped', {
+      effect: head.effect.description,
+      failures,
+      err: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
+    const onPermanentFailure = head.effect.onPermanentFailure;
+    if (onPermanentFailure === undefined) return;
+    // Not awaited: the handler may enqueue effects (failing a run publishes its transition),
+    // which would wait for this very drain loop.
+    const handled = context
+      .with(head.trace, () => onPermanentFailure.call(head.effect, err))
+      .catch((handlerErr: unknown) => {
+        this.options.logger.error('handling a permanently failed effect failed', {
+          effect: head.effect.description,
+          err: handlerErr instanceof Error ? handlerErr.message : String(handlerErr),
+        });
+      })
+      .finally(() => this.handlers.delete(handled));
+    this.handlers.add(handled);
+  }
+
+  /** Resolves once every permanent-failure handler started so far has finished (for tests and stop). */
+  async settled(): Promise<void> {
+    while (this.handlers.size > 0) await Promise.all([...this.handlers]);
+  }
+
   /** Stops retrying; what is still queued is dropped (and logged). Waits for a publish in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
     await this.draining;
+    await this.settled();
     for (const queued of this.queue.splice(0)) {
       queued.attempted();
       this.options.logger.warn('effect dropped: engine stopping', { effect: queued.effect.description });

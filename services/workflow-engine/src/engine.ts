@@ -88,6 +88,12 @@ export interface WorkflowEngineDeps {
   /** Timed-out runs one sweep handles at most per batch. @default 100 */
   sweepBatchSize?: number;
   /**
+   * How far the sweep pushes back the deadline of a run it failed to handle (its definition no
+   * longer loads, its step throws), so such runs do not stay first in line and starve the
+   * others. @default 300000 (5 min)
+   */
+  sweepRetryDelayMs?: number;
+  /**
    * How far back `resume` looks for finished runs whose `run.finished` may not have gone out
    * (older ones are left alone: whoever waited has long since read the run). @default 3600000 (1 h)
    */
@@ -104,6 +110,9 @@ export interface ResumeSummary {
 
 /** The error code of the `activity.failed` the engine sends when an attempt outlives `meta.timeoutMs`. */
 export const ACTIVITY_TIMEOUT = 'ACTIVITY_TIMEOUT';
+
+/** The error code of the `activity.failed` the engine applies when an activity request can never be published. */
+export const ACTIVITY_REQUEST_UNPUBLISHABLE = 'ACTIVITY_REQUEST_UNPUBLISHABLE';
 
 /** Run statuses a ListRuns filter may name. */
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'done', 'failed', 'cancelled'];
@@ -186,6 +195,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
   const resumePageSize = deps.resumePageSize ?? 200;
   const sweepMs = deps.sweepMs ?? 5000;
   const sweepBatchSize = deps.sweepBatchSize ?? 100;
+  const sweepRetryDelayMs = deps.sweepRetryDelayMs ?? 5 * 60 * 1000;
   const finishedRepublishWindowMs = deps.finishedRepublishWindowMs ?? 60 * 60 * 1000;
   const effects = new EffectQueue({ logger, clock });
   const changes = new RunChanges<RunView>();
@@ -247,10 +257,46 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     const requestedAt = isoOf(new Date(clock.now()));
     const request: ActivityRequest = { workId, runId: run.id, state: run.state, activity, attempt: run.attempt, context: run.context, requestedAt };
     const requested: ActivityRequestedEvent = { runId: run.id, state: run.state, activity, attempt: run.attempt, at: requestedAt };
+    // One effect, so a request that can never be published takes its activity.requested with
+    // it; a retry after the request went out publishes only the event.
+    let requestOut = false;
     return [
-      { description: `activity request ${workId}`, publish: () => publisher.publishActivityRequest(entry.queue, request) },
-      { description: `activity.requested ${workId}`, publish: () => publisher.publishEvent(Subjects.activityRequested, requested, `${workId}:requested`) },
+      {
+        description: `activity request ${workId}`,
+        publish: async () => {
+          if (!requestOut) {
+            await publisher.publishActivityRequest(entry.queue, request);
+            requestOut = true;
+          }
+          await publisher.publishEvent(Subjects.activityRequested, requested, `${workId}:requested`);
+        },
+        onPermanentFailure: async (err) => {
+          // Only the event failed: the work is out and its result will come.
+          if (requestOut) return;
+          await failUnpublishable(request, err);
+        },
+      },
     ];
+  }
+
+  /**
+   * Fails the attempt whose request can never be published (a payload its schema rejects, one
+   * over NATS max_payload), through the same path as a failed result, so the run ends instead
+   * of waiting for work nobody was sent.
+   */
+  async function failUnpublishable(request: ActivityRequest, err: unknown): Promise<void> {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const outcome = await engine.applyActivityResult({
+      workId: request.workId,
+      runId: request.runId,
+      state: request.state,
+      activity: request.activity,
+      attempt: request.attempt,
+      ok: false,
+      error: { code: ACTIVITY_REQUEST_UNPUBLISHABLE, message: `the request for activity "${request.activity}" could not be published: ${reason.slice(0, 1000)}` },
+      finishedAt: isoOf(new Date(clock.now())),
+    });
+    logger.error('activity request unpublishable; its attempt failed', { runId: request.runId, workId: request.workId, applied: outcome.applied });
   }
 
   /** `run.finished`, with the seq of the transition that finished the run (none when it started finished). */
@@ -579,7 +625,14 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
               log.warn('activity timed out; the state does not handle activity.failed, so the run keeps waiting', { reason: outcome.reason });
             }
           } catch (err) {
-            log.error('activity timeout not applied', { err: err instanceof Error ? err.message : String(err) });
+            const retryAt = new Date(now.getTime() + sweepRetryDelayMs);
+            log.error('activity timeout not applied; retrying later', { err: err instanceof Error ? err.message : String(err), retryAt: isoOf(retryAt) });
+            try {
+              await store.postponeTimeout(candidate.id, now, retryAt);
+            } catch (postponeErr) {
+              // The database is likely away; the sweep itself will fail next and try again.
+              log.error('could not postpone a failed activity timeout', { err: postponeErr instanceof Error ? postponeErr.message : String(postponeErr) });
+            }
           }
         }
         fired += moved;

@@ -15,6 +15,7 @@ export {
   toActivityEvent,
   workIdOf,
   RUN_STATUSES,
+  ACTIVITY_REQUEST_UNPUBLISHABLE,
   ACTIVITY_TIMEOUT,
   type WorkflowEngine,
   type ResumeSummary,
@@ -25,7 +26,7 @@ export {
   type StartRunInput,
   type ActivityResultOutcome,
 } from './engine.js';
-export { EffectQueue, type Effect, type EffectQueueOptions } from './effect-queue.js';
+export { EffectQueue, isPermanentPublishError, type Effect, type EffectQueueOptions } from './effect-queue.js';
 export { RunChanges, type RunChangeListener } from './run-changes.js';
 export { workflowEngineConfigSpec, loadWorkflowEngineConfig, type WorkflowEngineConfig } from './config.js';
 export { workflowMigrations, migrateWorkflowSchema, WORKFLOW_SCHEMA } from './store/migrations.js';
@@ -46,6 +47,8 @@ export {
   startActivityResultSubscriber,
   toUnprocessableResult,
   RESULT_UNPROCESSABLE,
+  RESULT_MAX_DELIVER,
+  resultBackoffMs,
   type ActivityResultSubscriberOptions,
 } from './transport/nats/activity-result.subscriber.js';
 export { NatsRunEventsPublisher } from './transport/nats/run-events.publisher.js';

@@ -3,8 +3,9 @@
  * driven by activity results over JetStream, as the orchestrator drives them.
  */
 import { OperationalError } from '@maestro/runtime';
-import type { ActivityRequest, WorkQueue } from '@maestro/contracts';
+import { Consumers, Streams, type ActivityRequest, type WorkQueue } from '@maestro/contracts';
 import { NatsRunEventsPublisher } from '../src/transport/nats/run-events.publisher.js';
+import { RESULT_MAX_DELIVER, resultBackoffMs } from '../src/transport/nats/activity-result.subscriber.js';
 import type { RunView } from '../src/engine.js';
 import { createEnvironment, resultFor, startEngine, type EngineInstance, type Environment } from './harness.js';
 
@@ -249,5 +250,17 @@ describe('restarts', () => {
     expect(atPlan.context['outputs']).toEqual({ intake: { goal: 'x' } });
     expect(atPlan.history).toHaveLength(1);
     await requestFor(run.id, 'plan');
+  });
+});
+
+describe('the result consumer', () => {
+  it('keeps redelivering a result for over 10 minutes before giving up on it, so a database failover does not fail successful activities', async () => {
+    const info = await env.bus.jsm.consumers.info(env.bus.namespace.stream(Streams.results.name), env.bus.namespace.consumer(Consumers.engineActivityResults));
+    // One more than ours: the engine dead-letters (and fails the run) on its own last delivery.
+    expect(info.config.max_deliver).toBe(RESULT_MAX_DELIVER + 1);
+    let waitedMs = 0;
+    for (let delivery = 1; delivery < RESULT_MAX_DELIVER; delivery++) waitedMs += resultBackoffMs(delivery);
+    expect(waitedMs).toBeGreaterThan(10 * 60_000);
+    expect(resultBackoffMs(RESULT_MAX_DELIVER)).toBe(30_000);
   });
 });

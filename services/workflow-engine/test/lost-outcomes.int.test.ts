@@ -5,9 +5,9 @@
  * at once), and a run.finished that never went out (re-published by the next engine's resume).
  */
 import { ManualClock, OperationalError } from '@maestro/runtime';
-import { Subjects, type ActivityRequest } from '@maestro/contracts';
+import { ActivityRequestSchema, Subjects, type ActivityRequest } from '@maestro/contracts';
 import { codingDefinition, defaultRegistries, type Registries } from '../src/domain/index.js';
-import { ACTIVITY_TIMEOUT, type RunView, type WorkflowEngine } from '../src/engine.js';
+import { ACTIVITY_REQUEST_UNPUBLISHABLE, ACTIVITY_TIMEOUT, type RunView, type WorkflowEngine } from '../src/engine.js';
 import { RESULT_UNPROCESSABLE } from '../src/transport/nats/activity-result.subscriber.js';
 import { NatsRunEventsPublisher } from '../src/transport/nats/run-events.publisher.js';
 import { createEnvironment, resultFor, startEngine, type EngineInstance, type Environment } from './harness.js';
@@ -217,6 +217,43 @@ describe('a run.finished that never went out', () => {
       expect(await b.engine.resume()).toMatchObject({ finishedEvents: 0 });
     } finally {
       await b.stop();
+    }
+  });
+});
+
+describe('an activity request that can never be published', () => {
+  it('is dropped without blocking later effects, and its run fails with ACTIVITY_REQUEST_UNPUBLISHABLE', async () => {
+    // The publisher rejects one run's request the way contract drift would: a ZodError, every time.
+    const real = new NatsRunEventsPublisher(env.bus);
+    let rejected = 0;
+    const publisher = {
+      publishActivityRequest: async (queue: Parameters<typeof real.publishActivityRequest>[0], request: ActivityRequest) => {
+        if (request.context.input['poison'] === true) {
+          rejected++;
+          ActivityRequestSchema.parse({ ...request, attempt: 'not a number' });
+        }
+        await real.publishActivityRequest(queue, request);
+      },
+      publishEvent: real.publishEvent.bind(real),
+    };
+    const c = await startEngine(env, { clock, registries, definitions: { coding: codingDefinition, fragile }, publisher, subscribe: false, sweep: false });
+    try {
+      const bad = await c.engine.startRun({ definitionName: 'fragile', input: { poison: true } });
+      // The effects behind it still go out on this replica.
+      const good = await c.engine.startRun({ definitionName: 'fragile', input: {} });
+      await requestFor(good.id, 'work');
+      await env.runEvents.waitFor((e) => e.runId === good.id && e.subject === Subjects.runStarted, 'run.started of the later run');
+
+      const failed = await waitForRun(c.engine, bad.id, (r) => r.status !== 'running', 'failed');
+      expect(failed).toMatchObject({ status: 'failed', state: 'failed' });
+      expect(failed.context['error']).toMatchObject({ code: ACTIVITY_REQUEST_UNPUBLISHABLE, message: expect.stringContaining('ZodError') });
+      const finished = await env.runEvents.waitFor((e) => e.runId === bad.id && e.subject === Subjects.runFinished, 'run.finished of the failed run');
+      expect(finished.error).toMatchObject({ code: ACTIVITY_REQUEST_UNPUBLISHABLE });
+      // Tried once, not retried forever; nothing was published for it.
+      expect(env.requests.all.some((r) => r.runId === bad.id)).toBe(false);
+      expect(rejected).toBe(1);
+    } finally {
+      await c.stop();
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
 import { ManualClock, OperationalError, createSilentLogger } from '@maestro/runtime';
+import { EndedTasks } from '../domain/ended-tasks.js';
 import { ExecutorStats } from '../domain/executor-stats.js';
 import type { WorkPublisher, WorkResultStore } from '../domain/ports.js';
 import { SubtaskWorker } from './subtask-worker.js';
@@ -49,6 +50,7 @@ function setup() {
   const publisher = new RecordingPublisher();
   const stats = new ExecutorStats();
   const touched: string[] = [];
+  const endedTasks = new EndedTasks({ clock });
   const worker = new SubtaskWorker({
     executorId: 'exec-unit',
     results,
@@ -57,6 +59,7 @@ function setup() {
     logger: createSilentLogger(),
     budget: { maxSteps: 5 },
     clock,
+    endedTasks,
     // A probe must never build a model or a write guard (so never runs the agent loop).
     createModel: () => {
       touched.push('model');
@@ -67,7 +70,7 @@ function setup() {
       throw new Error('probe built a write guard');
     },
   });
-  return { clock, results, publisher, stats, touched, worker };
+  return { clock, results, publisher, stats, touched, worker, endedTasks };
 }
 
 describe('SubtaskWorker with probe work', () => {
@@ -83,6 +86,14 @@ describe('SubtaskWorker with probe work', () => {
     expect(publisher.results).toEqual([result]);
     expect(publisher.finished).toHaveLength(1);
     expect(stats.snapshot()).toMatchObject({ completed: 1, failed: 0, inFlight: 0 });
+  });
+
+  it('runs a probe even when its task id is among the ended tasks', async () => {
+    const { worker, endedTasks, touched } = setup();
+    endedTasks.observe(probe.taskId, 'cancelled');
+    const result = await worker.handle(probe, { working: () => undefined });
+    expect(touched).toEqual([]);
+    expect(result).toMatchObject({ ok: true });
   });
 
   it('does not redo a probe whose result is stored: the stored result is published again', async () => {

@@ -1,8 +1,10 @@
 /**
  * Handles one coding subtask from the executor work queue: idempotency first (a stored result
  * is re-published, never redone), then the agent loop in the subtask's repository under the
- * lock-manager's write guard, then the result, stored before it is published. Probe work
- * (`kind: 'probe'`) takes the same path with nothing (or a sleep) in place of the agent loop.
+ * lock-manager's write guard, then the result, stored before it is published. Work of a task
+ * that has ended (cancelled, failed, succeeded) is not started, and is stopped when its task ends
+ * while it runs. Probe work (`kind: 'probe'`) takes the same path with nothing (or a sleep) in
+ * place of the agent loop.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
@@ -18,6 +20,7 @@ import {
 import { HandBackError } from '@maestro/bus';
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
 import { OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
 import type { ExecutorStats } from '../domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkPublisher, WorkResultStore } from '../domain/ports.js';
 import { isProbe, toProbeResult } from '../domain/probe.js';
@@ -64,6 +67,12 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
    * @default systemClock
    */
   clock?: Clock;
+  /**
+   * Tasks known to have ended (fed by the executor's `task.updated` subscription): their work
+   * is not started, and running work of theirs is stopped.
+   * @default an empty registry nothing feeds (no task is ever seen to end)
+   */
+  endedTasks?: EndedTasks;
 }
 
 /** Attempts of a durable write (KV put, result publish) before the work is handed back instead. */
@@ -79,10 +88,12 @@ export class SubtaskWorker {
   private readonly tools: ToolRegistry;
   private readonly clock: Clock;
   private readonly preciseNow: () => number;
+  private readonly endedTasks: EndedTasks;
 
   constructor(private readonly options: SubtaskWorkerOptions) {
     this.tools = options.tools ?? createDefaultToolRegistry();
     this.clock = options.clock ?? systemClock;
+    this.endedTasks = options.endedTasks ?? new EndedTasks({ clock: this.clock });
     const clock = options.clock;
     this.preciseNow = clock !== undefined ? () => clock.now() : () => performance.timeOrigin + performance.now();
   }
@@ -140,12 +151,53 @@ export class SubtaskWorker {
   }
 
   private async run(work: SubtaskWork, delivery: WorkDelivery, log: Logger): Promise<SubtaskResult> {
-    const problem = await repositoryProblem(work.repoPath);
-    if (problem !== undefined) {
-      log.warn('subtask cannot run', { repoPath: work.repoPath, problem });
-      return toFailedResult(work, problem, this.origin());
+    // Watched from before the first await, so an end heard at any point is caught. A task that
+    // ended gets a failed result, never a hand-back: nobody waits for the work any more, and
+    // redelivering it would only start it again somewhere else.
+    let ended: FinalTaskStatus | undefined;
+    const taskEnded = new AbortController();
+    const stopWatching = this.endedTasks.watch(work.taskId, (status) => {
+      ended = status;
+      taskEnded.abort(new Error(`task ${work.taskId} ended (${status})`));
+    });
+    try {
+      if (ended !== undefined) return this.notStarted(work, ended, log);
+      const problem = await repositoryProblem(work.repoPath);
+      if (problem !== undefined) {
+        log.warn('subtask cannot run', { repoPath: work.repoPath, problem });
+        return toFailedResult(work, problem, this.origin());
+      }
+      if (ended !== undefined) return this.notStarted(work, ended, log);
+      const signal = delivery.signal !== undefined ? AbortSignal.any([delivery.signal, taskEnded.signal]) : taskEnded.signal;
+      return await this.runAgent(work, delivery, signal, () => ended, log);
+    } finally {
+      stopWatching();
     }
+  }
 
+  /** The failed result of a subtask whose task ended before it started; the agent never runs. */
+  private notStarted(work: SubtaskWork, status: FinalTaskStatus, log: Logger): SubtaskResult {
+    log.info('task already ended; subtask not started', { status });
+    return toFailedResult(work, `task ${work.taskId} ended (${status}) before this subtask started`, this.origin());
+  }
+
+  /** The failed result of a subtask stopped because its task ended while it ran. */
+  private stopped(work: SubtaskWork, status: FinalTaskStatus, log: Logger): SubtaskResult {
+    log.info('task ended while the subtask ran; stopped it', { status });
+    return toFailedResult(work, `task ${work.taskId} ended (${status}) while this subtask ran; stopped`, this.origin());
+  }
+
+  /**
+   * The agent loop under `signal` (shutdown or the task's end). `endedStatus` tells which of the
+   * two stopped it: the task's end gives a failed result, shutdown a hand-back.
+   */
+  private async runAgent(
+    work: SubtaskWork,
+    delivery: WorkDelivery,
+    signal: AbortSignal,
+    endedStatus: () => FinalTaskStatus | undefined,
+    log: Logger,
+  ): Promise<SubtaskResult> {
     const guard = this.options.createWriteGuard(work);
     const model = new TransientFailureWatch(this.options.createModel(work));
     let verdict: AgentVerdict;
@@ -160,10 +212,12 @@ export class SubtaskWorker {
         testCommand: work.testCommand,
         budget: this.options.budget,
         writeGuard: guard,
-        ...(delivery.signal !== undefined ? { signal: delivery.signal } : {}),
+        signal,
         onStep: (step) => this.onStep(work, step, delivery, log),
       });
     } catch (err) {
+      const status = endedStatus();
+      if (status !== undefined) return this.stopped(work, status, log);
       if (delivery.signal?.aborted) throw handedBack(err);
       const error = toMaestroError(err);
       if (error instanceof OperationalError) {
@@ -175,6 +229,8 @@ export class SubtaskWorker {
     } finally {
       await guard.release();
     }
+    const status = endedStatus();
+    if (status !== undefined) return this.stopped(work, status, log);
     // A loop cut short by shutdown has no honest verdict; the next executor starts it again.
     if (delivery.signal?.aborted) throw handedBack(undefined);
     // The loop ends a run whose model call failed with a `failed` verdict; when that failure was

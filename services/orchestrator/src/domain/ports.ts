@@ -9,6 +9,7 @@ import type {
   CompleteResponse,
   RecallRequest,
   RecallResponse,
+  GetRunRequest,
   Run,
   SendEventRequest,
   StartRunRequest,
@@ -36,10 +37,12 @@ export interface MemoryPort {
   recall(request: RecallRequest, options?: PortCallOptions): Promise<RecallResponse>;
 }
 
-/** The workflow-engine RPCs Orion uses: start a task's run, cancel it. */
+/** The workflow-engine RPCs Orion uses: start a task's run, cancel it, read it. */
 export interface WorkflowPort {
   startRun(request: StartRunRequest, options?: PortCallOptions): Promise<Run>;
   sendEvent(request: SendEventRequest, options?: PortCallOptions): Promise<Run>;
+  /** Reads a run, when a run event could not be applied and was dead-lettered. */
+  getRun(request: GetRunRequest, options?: PortCallOptions): Promise<Run>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TaskLimits } from '@maestro/contracts';
@@ -153,11 +153,14 @@ describe('validateTaskSubmission', () => {
     expect(err.message).toBe(`repo_path: ${sub} is inside the git repository ${repo}, not its top level; pass ${repo} instead`);
   });
 
-  it('accepts a repository reached through a symlink (git and the path agree once resolved)', async () => {
+  it('accepts a repository reached through a symlink and stores its real path, as for the repository itself', async () => {
     const link = path.join(root, 'calc-link');
     await symlink(repo, link);
-    const valid = await validateTaskSubmission(input({ repoPath: link }), probe);
-    expect(valid.repoPath).toBe(link);
+    const viaLink = await validateTaskSubmission(input({ repoPath: link }), probe);
+    const direct = await validateTaskSubmission(input(), probe);
+    expect(viaLink.repoPath).toBe(await realpath(repo));
+    expect(viaLink.repoPath).toBe(direct.repoPath);
+    expect(viaLink.project).toBe('calc');
   });
 
   it('asks for a test command when none can be detected', async () => {

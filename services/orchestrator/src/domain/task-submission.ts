@@ -23,7 +23,10 @@ export interface TaskSubmissionInput {
 export interface ValidTaskSubmission {
   /** Trimmed. */
   goal: string;
-  /** Absolute and normalized (no trailing slash, no `.` or `..` segments). */
+  /**
+   * The repository's real path (symlinks resolved), so two tasks on one repository reached
+   * through different links store the same repo_path and share its lock and project.
+   */
   repoPath: string;
   /** As given, or detected from the repository. */
   testCommand: string[];
@@ -59,9 +62,10 @@ export function normalizeRepoPath(repoPath: string): string {
  * Checks that repo_path exists, is a directory and is the top level of a git work tree. A
  * subdirectory of a repository is refused with the top level to pass instead: executors commit
  * and lock relative to the work tree, and two tasks on two subdirectories of one repository
- * would otherwise share a git index without knowing it.
+ * would otherwise share a git index without knowing it. Returns the real path (symlinks
+ * resolved), which is what the task stores.
  */
-export async function checkRepository(repoPath: string, probe: RepoProbe): Promise<void> {
+export async function checkRepository(repoPath: string, probe: RepoProbe): Promise<string> {
   const kind = await probe.kind(repoPath);
   if (kind === 'missing') throw invalidField('repo_path', `${repoPath} does not exist`);
   if (kind !== 'directory') throw invalidField('repo_path', `${repoPath} is not a directory`);
@@ -75,6 +79,7 @@ export async function checkRepository(repoPath: string, probe: RepoProbe): Promi
       `${repoPath} is inside the git repository ${git.topLevel}, not its top level; pass ${git.topLevel} instead`,
     );
   }
+  return git.realPath;
 }
 
 /**
@@ -127,8 +132,8 @@ export function resolveProject(project: string, repoPath: string): string {
  */
 export async function validateTaskSubmission(input: TaskSubmissionInput, probe: RepoProbe): Promise<ValidTaskSubmission> {
   const goal = validateGoal(input.goal);
-  const repoPath = normalizeRepoPath(input.repoPath);
-  await checkRepository(repoPath, probe);
+  // Stored as the real path: the same repository through a symlink is the same repo_path.
+  const repoPath = await checkRepository(normalizeRepoPath(input.repoPath), probe);
   const testCommand =
     input.testCommand.length > 0 ? validateTestCommand(input.testCommand) : await detectRepoTestCommand(repoPath, probe);
   const project = resolveProject(input.project, repoPath);

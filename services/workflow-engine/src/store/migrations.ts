@@ -101,6 +101,17 @@ export const workflowMigrations: Record<string, Migration> = {
       await schema.alterTable('runs').dropColumn('timeout_at').execute();
     },
   },
+  '0004_finished_published_running': {
+    // 0003 marked every existing row as published, running ones included: such a run, once it
+    // finished, would never have its run.finished re-published by resume. A running run has
+    // published no run.finished yet; finishing it sets the flag to false again anyway.
+    async up(db: Kysely<any>): Promise<void> {
+      await db.withSchema(WORKFLOW_SCHEMA).updateTable('runs').set({ finished_published: false }).where('status', '=', 'running').execute();
+    },
+    async down(): Promise<void> {
+      // Nothing to undo: false is the truth for a running run.
+    },
+  },
 };
 
 /** Applies every pending workflow migration; returns the names applied. Safe to run concurrently. */

@@ -178,6 +178,19 @@ export class PostgresRunStore implements RunStore {
     });
   }
 
+  async postponeTimeout(runId: string, now: Date, until: Date): Promise<boolean> {
+    if (!isUuid(runId)) return false;
+    // Only a deadline that is still the due one: a result may have set a new one meanwhile.
+    const result = await this.db
+      .updateTable('workflow.runs')
+      .set({ timeout_at: until })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .where('timeout_at', '<=', now)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   async markFinishedPublished(runId: string): Promise<void> {
     if (!isUuid(runId)) return;
     await this.db.updateTable('workflow.runs').set({ finished_published: true }).where('id', '=', runId).where('status', '!=', 'running').execute();
@@ -219,6 +232,9 @@ export class PostgresRunStore implements RunStore {
         snapshot: JSON.stringify(position.snapshot),
         context: JSON.stringify(position.context),
         updated_at: sql<Date>`now()`,
+        // The step that finishes a run owes a run.finished, whatever the row said before (rows
+        // from before migration 0004 could claim a running run had published it).
+        ...(position.status !== 'running' && run.status === 'running' ? { finished_published: false } : {}),
         ...(decision.timeoutAt !== undefined ? { timeout_at: decision.timeoutAt } : {}),
       })
       .where('id', '=', run.id)

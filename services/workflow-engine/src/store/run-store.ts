@@ -116,6 +116,11 @@ export interface RunStore {
    * was not due any more or was locked.
    */
   applyToTimedOutRun(runId: string, now: Date, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined>;
+  /**
+   * Moves the activity deadline of a run that is still running and due at `now` to `until`,
+   * so a run the sweep cannot handle stops being listed first; false when it was not due.
+   */
+  postponeTimeout(runId: string, now: Date, until: Date): Promise<boolean>;
   /** Records that the run's `run.finished` event was published. */
   markFinishedPublished(runId: string): Promise<void>;
   /**

@@ -4,7 +4,7 @@ import { createSilentLogger, notFound, OperationalError } from '@maestro/runtime
 import type { FastifyReply } from 'fastify';
 import type { OrchestratorApi, WorkflowApi } from '../../ports.js';
 import { RunEventHub } from '../nats/run-event-hub.js';
-import { OpenStreams, eventNameOf, streamRunEvents } from './sse.js';
+import { CLIENT_TOO_SLOW_COMMENT, OpenStreams, SseWriter, eventNameOf, streamRunEvents } from './sse.js';
 
 /** Just enough of a ServerResponse to watch what the stream writes. */
 class FakeResponse extends EventEmitter {
@@ -13,6 +13,9 @@ class FakeResponse extends EventEmitter {
   headers: Record<string, string> = {};
   written = '';
   ended = false;
+  /** A client that reads nothing: every write stays buffered. */
+  stalled = false;
+  writableLength = 0;
   writeHead(status: number, headers: Record<string, string>): void {
     this.status = status;
     this.headers = headers;
@@ -21,7 +24,8 @@ class FakeResponse extends EventEmitter {
   write(chunk: string): boolean {
     if (this.ended) throw new Error('write after end');
     this.written += chunk;
-    return true;
+    if (this.stalled) this.writableLength += Buffer.byteLength(chunk);
+    return !this.stalled;
   }
   end(): void {
     this.ended = true;
@@ -449,5 +453,55 @@ describe('streamRunEvents', () => {
       ['work.step', 3, true],
       ['run.finished', undefined, true],
     ]);
+  });
+
+  it('ends the stream of a client that stops reading once too much waits unsent, and stops listening', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const workflow: WorkflowApi = { getRun: async () => run('running', [1]) };
+    const { reply, response } = fakeReply();
+    const streams = new OpenStreams();
+    await streamRunEvents(reply, { runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, maxBufferedBytes: 2000, logger: createSilentLogger() });
+    expect(response.ended).toBe(false);
+
+    response.stalled = true;
+    for (let seq = 2; seq < 100 && !response.ended; seq++) hub.dispatch(transitioned(seq));
+
+    expect(response.ended).toBe(true);
+    // Bounded: the limit, the event that crossed it and the goodbye.
+    expect(response.writableLength).toBeLessThan(2000 + 500);
+    const sent = frames(response.written);
+    expect(sent[sent.length - 1]).toEqual({ comment: CLIENT_TOO_SLOW_COMMENT });
+    expect(sent.filter((f) => f.event === 'run.transitioned').length).toBeLessThan(98);
+    expect(hub.watchedRuns).toBe(0);
+    expect(streams.size).toBe(0);
+    // Later events write nothing (the fake throws on a write after end).
+    hub.dispatch(transitioned(200));
+  });
+});
+
+describe('SseWriter', () => {
+  it('keeps writing while the client reads, however much goes through', () => {
+    const response = new FakeResponse();
+    let tooSlow = 0;
+    const writer = new SseWriter(response as never, { maxBufferedBytes: 100, onTooSlow: () => tooSlow++ });
+    for (let i = 0; i < 50; i++) writer.event('x', { i, padding: 'p'.repeat(50) });
+    expect(response.ended).toBe(false);
+    expect(tooSlow).toBe(0);
+    expect(frames(response.written)).toHaveLength(50);
+  });
+
+  it('ends with a final comment once the client falls behind by more than the bound', () => {
+    const response = new FakeResponse();
+    response.stalled = true;
+    let tooSlow = 0;
+    const writer = new SseWriter(response as never, { maxBufferedBytes: 100, onTooSlow: () => tooSlow++ });
+    writer.comment('heartbeat');
+    expect(response.ended).toBe(false);
+    writer.event('x', { padding: 'p'.repeat(200) });
+    writer.event('x', { after: true });
+    expect(response.ended).toBe(true);
+    expect(writer.isEnded).toBe(true);
+    expect(tooSlow).toBe(1);
+    expect(frames(response.written).map((f) => f.comment ?? f.event)).toEqual(['heartbeat', 'x', CLIENT_TOO_SLOW_COMMENT]);
   });
 });

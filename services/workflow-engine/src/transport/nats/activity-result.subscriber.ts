@@ -11,15 +11,27 @@ import type { WorkflowEngine } from '../../engine.js';
 /** The error code of the failure applied to a run whose activity result was dead-lettered. */
 export const RESULT_UNPROCESSABLE = 'RESULT_UNPROCESSABLE';
 
+/**
+ * Deliveries of a result before it is dead-lettered (and its run failed). With
+ * {@link resultBackoffMs} they span about 11.5 minutes, so a database failover or restart
+ * outlasts none of them: a successful activity is not failed because PostgreSQL was briefly away.
+ */
+export const RESULT_MAX_DELIVER = 30;
+
+/** Redelivery delay of a result whose handling failed: 250ms·2^(n-1), at most 30 s. */
+export function resultBackoffMs(deliveryCount: number): number {
+  return Math.min(30_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
 /** Options of {@link startActivityResultSubscriber}. */
 export interface ActivityResultSubscriberOptions {
   /** Where dead-lettered results are reported (at error: a run was failed because of one). */
   logger: Logger;
   /** Results applied at once by this process. @default 4 */
   concurrency?: number;
-  /** Deliveries before a result that keeps failing is dead-lettered. @default 10 */
+  /** Deliveries before a result that keeps failing is dead-lettered. @default RESULT_MAX_DELIVER (30) */
   maxDeliver?: number;
-  /** Delay before redelivering a result whose handling failed. @default the bus's (250ms·2^(n-1), at most 10s) */
+  /** Delay before redelivering a result whose handling failed. @default resultBackoffMs (250ms·2^(n-1), at most 30s) */
   backoffMs?: (deliveryCount: number) => number;
 }
 
@@ -83,8 +95,8 @@ export async function startActivityResultSubscriber(
     filterSubject: Subjects.activityResult,
     schema: ActivityResultSchema,
     concurrency: options.concurrency ?? 4,
-    maxDeliver: options.maxDeliver ?? 10,
-    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+    maxDeliver: options.maxDeliver ?? RESULT_MAX_DELIVER,
+    backoffMs: options.backoffMs ?? resultBackoffMs,
     handler: async (result, delivery) => {
       const outcome = await engine.applyActivityResult(result);
       delivery.logger.debug('activity result handled', { runId: result.runId, workId: result.workId, applied: outcome.applied });
