@@ -228,7 +228,7 @@ describe('an activity request that can never be published', () => {
     let rejected = 0;
     const publisher = {
       publishActivityRequest: async (queue: Parameters<typeof real.publishActivityRequest>[0], request: ActivityRequest) => {
-        if (request.context.input['poison'] === true) {
+        if ((request.context['input'] as Record<string, unknown> | undefined)?.['poison'] === true) {
           rejected++;
           ActivityRequestSchema.parse({ ...request, attempt: 'not a number' });
         }
