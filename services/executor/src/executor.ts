@@ -7,7 +7,7 @@
 import type { ToolRegistry } from '@maestro/agent';
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import type { ExecutorStatus } from '@maestro/contracts';
-import type { Logger } from '@maestro/runtime';
+import { systemClock, type Clock, type Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './adapters/kv-work-result-store.js';
 import { LockManagerWriteGuard, lockOwner, type LockClient } from './adapters/lock-manager-write-guard.js';
 import { RouterChatModel, type RouterCompleteClient } from './adapters/router-chat-model.js';
@@ -16,6 +16,7 @@ import { EndedTasks } from './domain/ended-tasks.js';
 import { ExecutorStats } from './domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
 import type { ExecutorAdmin } from './transport/grpc/executor-admin.handler.js';
+import { replayTaskEnds } from './transport/nats/task-events.replay.js';
 import { subscribeTaskEnds } from './transport/nats/task-events.subscriber.js';
 import { BusWorkPublisher } from './transport/nats/work.publisher.js';
 import { startWorkSubscriber } from './transport/nats/work.subscriber.js';
@@ -45,13 +46,18 @@ export interface CreateExecutorOptions {
   results?: WorkResultStore;
   /** @default the agent's default tool registry */
   tools?: ToolRegistry;
+  /**
+   * Time for the ended-tasks registry and the window of task events replayed at start.
+   * @default systemClock
+   */
+  clock?: Clock;
 }
 
 /** A running (or drained) executor. */
 export class Executor implements ExecutorAdmin {
   private readonly stats = new ExecutorStats();
   private readonly handBack = new AbortController();
-  private readonly endedTasks = new EndedTasks();
+  private readonly endedTasks: EndedTasks;
   private readonly worker: SubtaskWorker;
   private taskEvents: LiveSubscription | undefined;
   private consumer: WorkConsumer | undefined;
@@ -64,7 +70,9 @@ export class Executor implements ExecutorAdmin {
     collaborators: SubtaskCollaborators,
     private readonly logger: Logger,
     tools: ToolRegistry | undefined,
+    private readonly clock: Clock = systemClock,
   ) {
+    this.endedTasks = new EndedTasks({ clock });
     this.worker = new SubtaskWorker({
       executorId: settings.executorId,
       results,
@@ -79,12 +87,16 @@ export class Executor implements ExecutorAdmin {
   }
 
   /**
-   * Starts listening for ended tasks, then pulls work from the shared durable consumer: in
-   * that order, so a cancel published before this executor took any work is heard first.
+   * Starts listening for ended tasks, replays the task ends stored in the events stream during
+   * the registry's lifetime (24 h), then pulls work from the shared durable consumer: in that
+   * order, so a cancel published before this executor took any work is known first, and none
+   * falls between the replay and the live subscription.
    */
   async start(): Promise<void> {
     if (this.taskEvents !== undefined || this.stopped !== undefined) throw new Error('executor already started');
     this.taskEvents = await subscribeTaskEnds(this.bus, this.endedTasks, this.logger);
+    await this.replayTaskEnds();
+    this.replayAfterReconnects();
     this.consumer = await startWorkSubscriber(this.bus, this.worker, {
       concurrency: this.settings.concurrency,
       maxDeliver: this.settings.maxDeliver,
@@ -92,6 +104,30 @@ export class Executor implements ExecutorAdmin {
       signal: this.handBack.signal,
     });
     this.logger.info('executor pulling work', { concurrency: this.settings.concurrency });
+  }
+
+  /** Reads the task ends stored in the events stream during the registry's lifetime. */
+  private async replayTaskEnds(): Promise<void> {
+    await replayTaskEnds(this.bus, this.endedTasks, this.logger, { clock: this.clock, windowMs: this.endedTasks.ttlMs });
+  }
+
+  /**
+   * Replays again after each NATS reconnect: the live subscription is renewed by the client,
+   * but task ends published while the connection was down were never delivered to it. Work is
+   * still pulled during this replay, so an item taken in the few moments before it finishes
+   * can still run (see README, *Ended tasks*).
+   */
+  private replayAfterReconnects(): void {
+    void (async () => {
+      // Ends when the connection closes.
+      for await (const status of this.bus.connection.status()) {
+        if (status.type !== 'reconnect' || this.stopped !== undefined) continue;
+        this.logger.info('nats reconnected; replaying task events missed meanwhile');
+        await this.replayTaskEnds();
+      }
+    })().catch((err: unknown) => {
+      this.logger.error('task events replay after reconnect stopped', { error: err instanceof Error ? err.message : String(err) });
+    });
   }
 
   status(): ExecutorStatus {
@@ -162,7 +198,7 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     options.results ??
     (await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) }));
   const collaborators = options.collaborators ?? routerAndLockCollaborators(options);
-  return new Executor(settings, bus, results, collaborators, logger, options.tools);
+  return new Executor(settings, bus, results, collaborators, logger, options.tools, options.clock);
 }
 
 function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskCollaborators {

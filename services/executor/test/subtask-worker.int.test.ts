@@ -189,6 +189,12 @@ describe('executor on real NATS', () => {
     return info.state.subjects?.[bus.namespace.subject(subject)] ?? 0;
   }
 
+  async function consumerNames(streamName: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const ci of bus.jsm.consumers.list(stream(streamName))) names.push(ci.name);
+    return names;
+  }
+
   async function workLeft(): Promise<number> {
     return (await bus.jsm.streams.info(stream(Streams.work.name))).state.messages;
   }
@@ -403,6 +409,80 @@ describe('executor on real NATS', () => {
     // Acked, not handed back: nothing is left to be redelivered.
     await waitFor('the work to be acked', async () => ((await workLeft()) === 0 ? true : undefined));
     expect(await results.get(work.workId)).toEqual(result);
+  });
+
+  it('does not start queued work of a task that ended before the executor started (replayed from the stream)', async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    const taskId = `task-${randomUUID().slice(0, 8)}`;
+    // Stored in MAESTRO_EVENTS while no executor listens; malformed neighbours are skipped.
+    const subject = bus.namespace.subject(Subjects.taskUpdated);
+    await bus.js.publish(subject, 'not json');
+    await bus.js.publish(subject, JSON.stringify({ taskId, state: 'cancelled' }));
+    await bus.publish(Subjects.taskUpdated, { taskId, runId: 'run-int', status: 'cancelled', reason: 'user cancelled', at: new Date().toISOString() });
+    await bus.publish(Subjects.taskUpdated, { taskId: 'other-task', runId: 'run-int', status: 'running', at: new Date().toISOString() });
+
+    const model = new CountingScriptedModel();
+    let guardsBuilt = 0;
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      collaborators: {
+        createModel: () => model,
+        createWriteGuard: () => {
+          guardsBuilt++;
+          return new RecordingWriteGuard();
+        },
+      },
+    });
+    await executor.start();
+
+    const work = workFor(repo, { taskId });
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the failed result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+
+    expect(result).toMatchObject({ workId: work.workId, taskId, ok: false, steps: 0 });
+    expect(result?.failureReason).toBe(`task ${taskId} ended (cancelled) before this subtask started`);
+    expect(model.calls).toBe(0);
+    expect(guardsBuilt).toBe(0);
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
+    await waitFor('the work to be acked', async () => ((await workLeft()) === 0 ? true : undefined));
+    // The replay's ephemeral consumer is gone: only the shared work consumer remains anywhere.
+    expect(await consumerNames(Streams.events.name)).toEqual([]);
+  });
+
+  it('replays only the last 24 h of task events, by the injected clock', async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    const taskId = `task-${randomUUID().slice(0, 8)}`;
+    await bus.publish(Subjects.taskUpdated, { taskId, runId: 'run-int', status: 'cancelled', at: new Date().toISOString() });
+
+    // 25 h later by the executor's clock, that cancel is outside the window: the work runs.
+    const later = Date.now() + 25 * 60 * 60 * 1000;
+    const model = new CountingScriptedModel();
+    executor = await createExecutor({
+      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      bus,
+      logger,
+      results,
+      clock: { now: () => later, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      collaborators: { createModel: () => model, createWriteGuard: () => new RecordingWriteGuard() },
+    });
+    await executor.start();
+
+    const work = workFor(repo, { taskId });
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+    expect(result).toMatchObject({ workId: work.workId, taskId, ok: true });
+    expect(model.calls).toBeGreaterThan(0);
   });
 
   it('stops a running subtask when its task is cancelled, reports it failed, and does not redeliver it', async () => {

@@ -48,6 +48,12 @@ export const orchestratorConfigSpec = {
     max: 25_000,
     doc: 'on SIGTERM, how long in-flight activities may run before they are aborted and handed back (nak)',
   }),
+  stepRetentionDays: env.int('MAESTRO_ORCHESTRATOR_STEP_RETENTION_DAYS', {
+    default: 30,
+    min: 1,
+    max: 3650,
+    doc: 'agent steps of tasks that finished (succeeded, failed, cancelled) longer ago than this are deleted, hourly',
+  }),
 } as const;
 
 /** The loaded, frozen configuration. */

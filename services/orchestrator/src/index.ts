@@ -16,7 +16,8 @@ export { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from './store/schema.j
 export { PostgresTaskStore } from './store/postgres-task-store.js';
 export { PostgresAgentStepStore } from './store/postgres-agent-step-store.js';
 export { StepRecordOutcomes, type AgentStepStore, type StepRecordOutcome } from './store/agent-step-store.js';
-export { AgentStepLimits, type AgentStepRecord } from './domain/agent-step.js';
+export { AgentStepLimits, type AgentStepRecord, type StoredAgentStep } from './domain/agent-step.js';
+export { pruneAgentSteps, StepRetention, StepRetentionDefaults, type StepRetentionOptions } from './app/step-retention.js';
 export { WORK_STEPS_CONSUMER } from './transport/nats/work-steps.subscriber.js';
 export { FsRepoProbe, type FsRepoProbeOptions } from './store/fs-repo-probe.js';
 export type { TaskStore, LockedTask } from './store/task-store.js';

@@ -52,6 +52,7 @@ runService('orchestrator', async (lifecycle) => {
     workflowDeadlineMs: config.rpcDeadlineMs,
     drainTimeoutMs: config.drainTimeoutMs,
     inlineStartMs: config.inlineStartMs,
+    stepRetentionDays: config.stepRetentionDays,
     activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs },
   });
   await orchestrator.start();

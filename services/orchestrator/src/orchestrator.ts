@@ -12,6 +12,7 @@ import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
 import { AgentStepService } from './app/agent-steps.js';
 import { RunStarter } from './app/run-starter.js';
+import { StepRetention, StepRetentionDefaults } from './app/step-retention.js';
 import { TaskService } from './app/task-service.js';
 import type { MemoryPort, RouterPort, WorkflowPort } from './domain/ports.js';
 import type { RepoProbe } from './domain/repo-probe.js';
@@ -53,6 +54,11 @@ export interface OrchestratorDeps {
   /** How long SubmitTask waits for StartRun before returning the task pending. @default DEFAULT_INLINE_START_MS */
   inlineStartMs?: number;
   activityOptions?: ActivityOptions;
+  /**
+   * Agent steps of tasks finished longer ago than this many days are deleted by an hourly sweep.
+   * @default StepRetentionDefaults.retentionDays
+   */
+  stepRetentionDays?: number;
 }
 
 /** A running orchestrator. */
@@ -139,6 +145,10 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     }
   };
 
+  const retention = new StepRetention(deps.steps, deps.clock, deps.logger.child({ component: 'step-retention' }), {
+    retentionDays: deps.stepRetentionDays ?? StepRetentionDefaults.retentionDays,
+  });
+
   return {
     tasks,
     server,
@@ -157,6 +167,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
         await subscribeWorkSteps(deps.bus, deps.steps),
       );
       const port = await server.start();
+      retention.start();
       // Tasks a replica stored but could not start (engine down, then the replica died).
       await runs.resumeUnstarted();
       return port;
@@ -164,7 +175,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     stop() {
       // Idempotent: a second call (a test's cleanup, a second signal) waits for the first.
       stopping ??= (async () => {
-        await Promise.all([server.shutdown(), drainConsumers(), runs.stop()]);
+        await Promise.all([server.shutdown(), drainConsumers(), runs.stop(), retention.stop()]);
         deps.logger.info('orchestrator stopped');
       })();
       return stopping;

@@ -1,7 +1,8 @@
 /**
  * The run's history of agent steps: `maestro.events.work.step` events on the real NATS stream are
  * recorded in the real PostgreSQL database by Orion's durable consumer, once each however often
- * they arrive, and ListAgentSteps (real gRPC) returns them in order, page by page.
+ * they arrive, and ListAgentSteps (real gRPC) returns them in the order they were stored, page by
+ * page, so a follower misses no step however late it arrives or however early its time.
  */
 import { randomUUID } from 'node:crypto';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
@@ -53,12 +54,15 @@ function listSteps(overrides: Partial<ListAgentStepsRequest>) {
 }
 
 const brief = (s: AgentStep) => [s.subtaskId, s.executorId, s.step, s.at?.toISOString()];
+/** Steps in a canonical order, for comparing what was stored regardless of storage order. */
+const sorted = (rows: Array<Array<string | number | undefined>>) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 describe('recording work steps', () => {
   let expected: Array<Array<string | number>>;
 
   beforeAll(async () => {
-    // Published out of order on purpose: the listing orders by the steps' own time.
+    // Published out of order on purpose; the consumer records up to four at once, so the storage
+    // order of these (which the listing follows) is not known in advance.
     const s1e1 = [1, 2, 3].map((n) => stepEvent('s1', 'exec-a', n, n));
     const [first, second, third] = s1e1 as [WorkStepEvent, WorkStepEvent, WorkStepEvent];
     const s2e2 = stepEvent('s2', 'exec-b', 1, 2.5, { kind: 'model', summary: 'planned the edit' });
@@ -80,17 +84,25 @@ describe('recording work steps', () => {
     ]);
   });
 
-  it('lists each step of the task once, oldest first, with what the executor reported', async () => {
+  it('lists each step of the task once, in storage order, with what the executor reported', async () => {
     const page = await listSteps({ taskId: task.taskId });
-    expect(page.steps.map(brief)).toEqual(expected);
+    expect(sorted(page.steps.map(brief))).toEqual(sorted(expected));
     expect(page.nextAfter).toBe('');
-    expect(page.steps[2]).toEqual({
+    const storedOrder = await h.db
+      .withSchema('orchestrator')
+      .selectFrom('agent_steps')
+      .select(['subtask_id', 'executor_id', 'step', 'at'])
+      .where('task_id', '=', task.taskId)
+      .orderBy('seq')
+      .execute();
+    expect(page.steps.map(brief)).toEqual(storedOrder.map((r) => [r.subtask_id, r.executor_id, r.step, r.at.toISOString()]));
+    expect(page.steps.find((s) => s.subtaskId === 's2')).toEqual({
       taskId: task.taskId, runId: task.runId, subtaskId: 's2', executorId: 'exec-b', step: 1, kind: 'model', tool: '',
       summary: 'planned the edit', ok: true, at: new Date(t0 + 2500), attempt: 0,
     });
     // The attempt is listed as the executor sent it; a step without one has 0 (unknown).
-    expect(page.steps[4]).toMatchObject({ subtaskId: 's1', executorId: 'exec-b', step: 1, attempt: 2 });
-    expect(page.steps.map((s) => s.attempt)).toEqual([0, 0, 0, 0, 2, 0]);
+    expect(page.steps.filter((s) => s.attempt !== 0).map(brief)).toEqual([['s1', 'exec-b', 1, new Date(t0 + 10_000).toISOString()]]);
+    expect(page.steps.find((s) => s.subtaskId === 's1' && s.executorId === 'exec-b')?.attempt).toBe(2);
     const stored = await h.db
       .withSchema('orchestrator')
       .selectFrom('agent_steps')
@@ -105,7 +117,7 @@ describe('recording work steps', () => {
       ['exec-b', 2],
       ['exec-a', null],
     ]);
-    expect(page.steps[5]).toMatchObject({ kind: 'verdict', ok: false, summary: 'done' });
+    expect(page.steps.find((s) => s.kind === 'verdict')).toMatchObject({ subtaskId: 's1', executorId: 'exec-a', step: 1, ok: false, summary: 'done' });
     // Duplicates and steps of unknown tasks left nothing behind, and were acked, not retried.
     expect(await countRows(h.db, 'agent_steps')).toBe(expected.length);
     const dropped = h.logs.filter((l) => l.message === 'agent step of an unknown task dropped');
@@ -116,12 +128,14 @@ describe('recording work steps', () => {
   });
 
   it('lists the same steps by run id, and one subtask by subtask id', async () => {
-    expect((await listSteps({ runId: task.runId })).steps.map(brief)).toEqual(expected);
+    const all = (await listSteps({ taskId: task.taskId })).steps.map(brief);
+    expect((await listSteps({ runId: task.runId })).steps.map(brief)).toEqual(all);
     expect((await listSteps({ taskId: task.taskId, subtaskId: 's2' })).steps.map(brief)).toEqual([expected[2]]);
     expect((await listSteps({ runId: 'run-of-nothing' })).steps).toEqual([]);
   });
 
   it('pages with limit and next_after, each step exactly once', async () => {
+    const all = (await listSteps({ taskId: task.taskId })).steps.map(brief);
     const seen: AgentStep[] = [];
     const cursors: string[] = [];
     let after = '';
@@ -132,23 +146,28 @@ describe('recording work steps', () => {
       if (response.nextAfter === '') break;
       after = response.nextAfter;
     }
-    expect(seen.map(brief)).toEqual(expected);
+    expect(seen.map(brief)).toEqual(all);
     expect(cursors.map((c) => c !== '')).toEqual([true, false]);
 
     // A subtask's pages carry the filter along with the cursor.
     const first = await listSteps({ taskId: task.taskId, subtaskId: 's1', limit: 2 });
     const second = await listSteps({ taskId: task.taskId, subtaskId: 's1', limit: 2, after: first.nextAfter });
     const third = await listSteps({ taskId: task.taskId, subtaskId: 's1', limit: 2, after: second.nextAfter });
-    expect([...first.steps, ...second.steps, ...third.steps].map(brief)).toEqual(expected.filter((e) => e[0] === 's1'));
+    expect([...first.steps, ...second.steps, ...third.steps].map(brief)).toEqual(all.filter((e) => e[0] === 's1'));
     expect(third.nextAfter).toBe('');
   });
 
-  it('records steps that arrive later, after the ones already listed', async () => {
-    const before = await listSteps({ taskId: task.taskId, limit: expected.length - 1 });
-    const later = stepEvent('s3', 'exec-c', 1, 30);
-    await publishSteps([later]);
+  it('returns a step stored after the cursor was taken even when its time is earlier than every listed step', async () => {
+    const all = (await listSteps({ taskId: task.taskId })).steps.map(brief);
+    const before = await listSteps({ taskId: task.taskId, limit: all.length - 1 });
+    // A lagging consumer or an executor whose clock is behind: stored last, stamped first.
+    const late = stepEvent('s3', 'exec-c', 1, -60);
+    await publishSteps([late]);
     const rest = await listSteps({ taskId: task.taskId, after: before.nextAfter });
-    expect(rest.steps.map(brief)).toEqual([expected.at(-1), ['s3', 'exec-c', 1, later.at]]);
+    expect(rest.steps.map(brief)).toEqual([all.at(-1), ['s3', 'exec-c', 1, late.at]]);
+    expect(rest.nextAfter).toBe('');
+    // Its time is listed as the executor reported it.
+    expect(rest.steps[1]?.at).toEqual(new Date(t0 - 60_000));
   });
 
   it('dead-letters a step whose time is not a date, storing nothing', async () => {
@@ -168,6 +187,12 @@ describe('ListAgentSteps rejects bad requests with INVALID_ARGUMENT naming the f
     ['a limit over 1000', { runId: 'r1', limit: 1001 }, 'limit', 'limit: must be at most 1000'],
     ['a negative limit', { runId: 'r1', limit: -1 }, 'limit', 'limit: must be 0'],
     ['a cursor it did not issue', { runId: 'r1', after: 'not-a-cursor' }, 'after', 'after: is not a cursor'],
+    [
+      'a cursor of the old time-ordered listing',
+      { runId: 'r1', after: Buffer.from(JSON.stringify(['2030-01-02T03:04:05.000Z', 's1', 'exec-a', 1])).toString('base64url') },
+      'after',
+      'start again without after',
+    ],
     ['an overlong subtask_id', { runId: 'r1', subtaskId: 's'.repeat(257) }, 'subtask_id', 'at most 256'],
   ])('%s', async (_what, overrides, field, message) => {
     const err = await listSteps(overrides).then(
@@ -212,6 +237,34 @@ describe('migration 0004_agent_step_attempt', () => {
         ['done', 2],
       ]);
       expect(listed.map(toAgentStepMessage).map((m) => m.attempt)).toEqual([0, 2]);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('migration 0005_agent_step_seq', () => {
+  it('numbers the steps recorded before it, and lists steps stored after them next, whatever their time', async () => {
+    const before = Object.fromEntries(Object.entries(orchestratorMigrations).filter(([name]) => name < '0005'));
+    const { db, drop } = await createScratchDatabase(before);
+    try {
+      const taskId = randomUUID();
+      await sql`insert into orchestrator.tasks (id, goal, repo_path, test_command, project, status)
+        values (${taskId}, 'old task', '/tmp/old', '[]', '', 'running')`.execute(db);
+      await sql`insert into orchestrator.agent_steps (task_id, run_id, subtask_id, executor_id, step, kind, tool, summary, ok, at, attempt)
+        values (${taskId}, 'run-old', 's1', 'exec-a', 1, 'tool', 'fs.read', 'read it', true, ${new Date(t0)}, 1)`.execute(db);
+
+      await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
+
+      const store = new PostgresAgentStepStore(db);
+      expect(await store.record({
+        taskId, runId: 'run-old', subtaskId: 's1', executorId: 'exec-b', step: 1, kind: 'verdict', tool: null, summary: 'earlier clock', ok: true,
+        at: new Date(t0 - 3_600_000), attempt: 1,
+      })).toBe('recorded');
+      const listed = await store.list({ taskId, limit: 10 });
+      expect(listed.map((s) => s.summary)).toEqual(['read it', 'earlier clock']);
+      expect(listed[0]?.seq).toBeGreaterThan(0);
+      expect(await store.list({ runId: 'run-old', limit: 10, after: { seq: listed[0]?.seq ?? 0 } })).toMatchObject([{ summary: 'earlier clock' }]);
     } finally {
       await drop();
     }

@@ -43,14 +43,16 @@ interface Entry {
 }
 
 /**
- * A bounded registry of ended tasks, fed by the `task.updated` subscription, that the subtask
- * worker asks before starting a subtask and watches while one runs.
+ * A bounded registry of ended tasks, fed by the `task.updated` subscription and the replay of
+ * stored events at start, that the subtask worker asks before starting a subtask and watches
+ * while one runs.
  */
 export class EndedTasks {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Map<string, Set<TaskEndedListener>>();
   private readonly maxEntries: number;
-  private readonly ttlMs: number;
+  /** How long an ended task is remembered (see {@link EndedTasksOptions.ttlMs}). */
+  readonly ttlMs: number;
   private readonly clock: Clock;
 
   constructor(options: EndedTasksOptions = {}) {

@@ -9,7 +9,7 @@ import {
   toAgentStepRecord,
   validateAgentStepQuery,
   type AgentStepListInput,
-  type AgentStepRecord,
+  type StoredAgentStep,
 } from '../domain/agent-step.js';
 import type { AgentStepStore, StepRecordOutcome } from '../store/agent-step-store.js';
 
@@ -28,7 +28,7 @@ export async function recordAgentStep(event: WorkStepEvent, steps: AgentStepStor
 
 /** One page of steps and the cursor of the next page ('' when this page holds the last steps). */
 export interface AgentStepPage {
-  steps: AgentStepRecord[];
+  steps: StoredAgentStep[];
   nextAfter: string;
 }
 
@@ -39,7 +39,7 @@ export class AgentStepService {
   /**
    * The steps of a task (NOT_FOUND for an unknown task) or of a run (empty for a run that is
    * no task's, or has no steps yet: the run belongs to the workflow-engine, which Orion does not
-   * ask), oldest first.
+   * ask), in the order Orion stored them.
    */
   async list(input: AgentStepListInput): Promise<AgentStepPage> {
     const query = validateAgentStepQuery(input);

@@ -15,6 +15,12 @@
  * step but is not part of its identity: the identity above already tells steps apart, and
  * steps recorded before had none. The orchestrator never fills it in from the subtask's current
  * attempt, which a lagging consumer would read after attempt 2 was dispatched for attempt 1's steps.
+ *
+ * **Order.** Steps are listed in the order Orion stored them (`seq`, migration
+ * `0005_agent_step_seq`), not by the executor's clock: steps arrive out of order (several
+ * consumers and replicas, executors with skewed clocks), and a cursor on the step's time would
+ * skip a step stored after the cursor was issued but stamped earlier. Storage order is the order
+ * a client following `next_after` sees them, so it never misses one.
  */
 import type { WorkStepEvent } from '@maestro/contracts';
 import { invalidField, UserError } from '@maestro/runtime';
@@ -48,12 +54,15 @@ export interface AgentStepRecord {
   attempt: number | null;
 }
 
-/** A position in the listing order: just after the step it was made from. */
+/** A recorded step with its position in storage order, as the store lists it. */
+export interface StoredAgentStep extends AgentStepRecord {
+  /** The step's storage sequence number: larger means stored later (unique across all steps). */
+  seq: number;
+}
+
+/** A position in the listing order: just after the step whose `seq` it holds. */
 export interface AgentStepCursor {
-  at: Date;
-  subtaskId: string;
-  executorId: string;
-  step: number;
+  seq: number;
 }
 
 /**
@@ -86,12 +95,17 @@ export function toAgentStepRecord(event: WorkStepEvent): AgentStepRecord {
 }
 
 /** The cursor just after `step` (the `next_after` of a page ending with it). */
-export function encodeStepCursor(step: AgentStepCursor): string {
-  const position = [step.at.toISOString(), step.subtaskId, step.executorId, step.step];
-  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+export function encodeStepCursor(step: Pick<StoredAgentStep, 'seq'>): string {
+  // An object, so the old format (an array: time, subtask, executor, step) is told apart.
+  return Buffer.from(JSON.stringify({ seq: step.seq }), 'utf8').toString('base64url');
 }
 
 const badCursor = () => invalidField('after', 'is not a cursor this service issued; pass the next_after of the previous page, or nothing for the first page');
+
+// Cursors issued before the listing followed storage order held the last step's position by
+// time; they cannot be mapped onto storage order without skipping or repeating steps.
+const oldCursor = () =>
+  invalidField('after', 'is a cursor from before steps were listed in storage order and can no longer be used; start again without after');
 
 /** Reads a cursor made by {@link encodeStepCursor}; throws INVALID_ARGUMENT on `after` for anything else. */
 export function decodeStepCursor(text: string): AgentStepCursor {
@@ -101,13 +115,13 @@ export function decodeStepCursor(text: string): AgentStepCursor {
   } catch {
     throw badCursor();
   }
-  if (!Array.isArray(position) || position.length !== 4) throw badCursor();
-  const [at, subtaskId, executorId, step] = position as unknown[];
-  if (typeof at !== 'string' || typeof subtaskId !== 'string' || typeof executorId !== 'string') throw badCursor();
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > MAX_STEP) throw badCursor();
-  const millis = Date.parse(at);
-  if (Number.isNaN(millis)) throw badCursor();
-  return { at: new Date(millis), subtaskId, executorId, step };
+  if (Array.isArray(position) && position.length === 4 && typeof position[0] === 'string' && typeof position[3] === 'number') {
+    throw oldCursor();
+  }
+  if (typeof position !== 'object' || position === null || Array.isArray(position)) throw badCursor();
+  const seq = (position as { seq?: unknown }).seq;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw badCursor();
+  return { seq };
 }
 
 /** ListAgentSteps' fields as the gRPC request carries them (empty string / 0 = absent). */

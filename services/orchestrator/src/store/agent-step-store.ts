@@ -3,7 +3,7 @@
  * idempotent on a step's identity (see `domain/agent-step.ts`), so a redelivered event is a
  * no-op and the consumer may take several at once.
  */
-import type { AgentStepQuery, AgentStepRecord } from '../domain/agent-step.js';
+import type { AgentStepQuery, AgentStepRecord, StoredAgentStep } from '../domain/agent-step.js';
 
 /** What recording one step did. */
 export const StepRecordOutcomes = {
@@ -23,8 +23,13 @@ export interface AgentStepStore {
   /** True when a task has this id (false also for ids that are not UUIDs). */
   taskExists(taskId: string): Promise<boolean>;
   /**
-   * Up to `query.limit` steps of the task or run, oldest first (by time, then subtask id,
-   * executor id and step number), strictly after `query.after` when given.
+   * Up to `query.limit` steps of the task or run in the order they were stored (`seq`), strictly
+   * after `query.after` when given.
    */
-  list(query: AgentStepQuery): Promise<AgentStepRecord[]>;
+  list(query: AgentStepQuery): Promise<StoredAgentStep[]>;
+  /**
+   * Deletes up to `limit` steps of tasks that reached a final status before `finishedBefore`;
+   * resolves to how many it deleted (fewer than `limit`: none are left).
+   */
+  deleteStepsOfFinishedTasks(finishedBefore: Date, limit: number): Promise<number>;
 }

@@ -88,6 +88,19 @@ const statements0003 = [
 // the primary key: (task, at, subtask, executor, step) already identifies a step.
 const statements0004 = [sql`alter table orchestrator.agent_steps add column attempt integer`];
 
+// The order steps were stored in, which ListAgentSteps pages on: steps arrive out of order
+// (several consumers and replicas, executors' clocks skewed), so a cursor on the executor's time
+// skipped a step stored after it was issued with an earlier time. `bigserial` fills existing rows
+// from the sequence as the column is added (in no particular order among them, which is fine:
+// they were all stored before any cursor on seq existed). The indexes serve a task's and a run's
+// listing; the primary key stays the step's identity.
+const statements0005 = [
+  sql`alter table orchestrator.agent_steps add column seq bigserial`,
+  sql`alter table orchestrator.agent_steps add constraint agent_steps_seq_key unique (seq)`,
+  sql`create index agent_steps_task_seq_idx on orchestrator.agent_steps (task_id, seq)`,
+  sql`create index agent_steps_run_seq_idx on orchestrator.agent_steps (run_id, seq)`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -122,6 +135,15 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.agent_steps drop column if exists attempt`.execute(db);
+    },
+  },
+  '0005_agent_step_seq': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0005) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      // Dropping the column drops its constraint, indexes and owned sequence too.
+      await sql`alter table orchestrator.agent_steps drop column if exists seq`.execute(db);
     },
   },
 };

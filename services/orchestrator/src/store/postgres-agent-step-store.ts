@@ -1,8 +1,9 @@
 /**
  * `AgentStepStore` on PostgreSQL through Kysely, table `orchestrator.agent_steps`.
  */
-import type { Kysely, Selectable } from 'kysely';
-import type { AgentStepQuery, AgentStepRecord } from '../domain/agent-step.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AgentStepQuery, AgentStepRecord, StoredAgentStep } from '../domain/agent-step.js';
+import { TaskStatuses } from '../domain/task.js';
 import type { AgentStepStore, StepRecordOutcome } from './agent-step-store.js';
 import { isUuid } from './postgres-task-store.js';
 import { ORCHESTRATOR_SCHEMA, type AgentStepsTable, type OrchestratorDatabase } from './schema.js';
@@ -14,8 +15,12 @@ function isForeignKeyViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION;
 }
 
-function toAgentStep(row: Selectable<AgentStepsTable>): AgentStepRecord {
+/** The statuses after which a task never changes again, so its steps may age out. */
+const FINAL_STATUSES = [TaskStatuses.succeeded, TaskStatuses.failed, TaskStatuses.cancelled];
+
+function toAgentStep(row: Selectable<AgentStepsTable>): StoredAgentStep {
   return {
+    seq: row.seq,
     taskId: row.task_id,
     runId: row.run_id,
     subtaskId: row.subtask_id,
@@ -42,28 +47,36 @@ export class PostgresAgentStepStore implements AgentStepStore {
   async record(step: AgentStepRecord): Promise<StepRecordOutcome> {
     if (!isUuid(step.taskId)) return 'unknown-task';
     try {
-      const row = await this.db
-        .insertInto('agent_steps')
-        .values({
-          task_id: step.taskId,
-          run_id: step.runId,
-          subtask_id: step.subtaskId,
-          executor_id: step.executorId,
-          step: step.step,
-          kind: step.kind,
-          tool: step.tool,
-          summary: step.summary,
-          ok: step.ok,
-          at: step.at,
-          attempt: step.attempt,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returning('task_id')
-        .executeTakeFirst();
+      // A sequence hands out numbers when rows are inserted, not when they commit: two steps of
+      // a task inserted at once could commit in the opposite order, and a follower listing in
+      // between would take a cursor past the one not yet visible and never see it. Holding a
+      // per-task lock until commit makes a task's steps commit in seq order (a run is one task's,
+      // so its listing is covered too); steps of different tasks still insert in parallel.
+      const row = await this.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext('orchestrator.agent_steps'), hashtext(${step.taskId}))`.execute(trx);
+        return trx
+          .insertInto('agent_steps')
+          .values({
+            task_id: step.taskId,
+            run_id: step.runId,
+            subtask_id: step.subtaskId,
+            executor_id: step.executorId,
+            step: step.step,
+            kind: step.kind,
+            tool: step.tool,
+            summary: step.summary,
+            ok: step.ok,
+            at: step.at,
+            attempt: step.attempt,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .returning('task_id')
+          .executeTakeFirst();
+      });
       return row ? 'recorded' : 'duplicate';
     } catch (err) {
       // The foreign key checks the task in the same statement, so a task deleted meanwhile is
-      // handled too; one query per step for the common case.
+      // handled too.
       if (isForeignKeyViolation(err)) return 'unknown-task';
       throw err;
     }
@@ -75,7 +88,7 @@ export class PostgresAgentStepStore implements AgentStepStore {
     return row !== undefined;
   }
 
-  async list(query: AgentStepQuery): Promise<AgentStepRecord[]> {
+  async list(query: AgentStepQuery): Promise<StoredAgentStep[]> {
     let q = this.db.selectFrom('agent_steps').selectAll();
     if (query.taskId !== undefined) {
       if (!isUuid(query.taskId)) return [];
@@ -86,20 +99,22 @@ export class PostgresAgentStepStore implements AgentStepStore {
       throw new Error('AgentStepStore.list needs a task id or a run id');
     }
     if (query.subtaskId !== undefined) q = q.where('subtask_id', '=', query.subtaskId);
-    const after = query.after;
-    if (after !== undefined) {
-      // A row comparison: exactly "after this position" in the listing order below.
-      q = q.where((eb) =>
-        eb(eb.refTuple('at', 'subtask_id', 'executor_id', 'step'), '>', eb.tuple(after.at, after.subtaskId, after.executorId, after.step)),
-      );
-    }
-    const rows = await q
-      .orderBy('at')
-      .orderBy('subtask_id')
-      .orderBy('executor_id')
-      .orderBy('step')
-      .limit(query.limit)
-      .execute();
+    if (query.after !== undefined) q = q.where('seq', '>', query.after.seq);
+    const rows = await q.orderBy('seq').limit(query.limit).execute();
     return rows.map(toAgentStep);
+  }
+
+  async deleteStepsOfFinishedTasks(finishedBefore: Date, limit: number): Promise<number> {
+    // One bounded batch per statement, so a large backlog never holds locks or bloats WAL in one
+    // go; the caller repeats until a batch comes back short.
+    const result = await sql<never>`
+      delete from orchestrator.agent_steps
+      where ctid in (
+        select s.ctid from orchestrator.agent_steps s
+        join orchestrator.tasks t on t.id = s.task_id
+        where t.status in (${sql.join(FINAL_STATUSES)}) and t.updated_at < ${finishedBefore}
+        limit ${limit}
+      )`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0n);
   }
 }

@@ -71,6 +71,8 @@ export interface AgentStepsTable {
   /** Null when the step event carried none (added by `0004_agent_step_attempt`). */
   attempt: number | null;
   recorded_at: Generated<Date>;
+  /** Storage order, from a sequence (added by `0005_agent_step_seq`); ListAgentSteps pages on it. */
+  seq: Generated<number>;
 }
 
 /** The tables of the `orchestrator` schema, as Kysely sees them (`db.withSchema(…)`). */

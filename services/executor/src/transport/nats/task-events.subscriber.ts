@@ -10,8 +10,8 @@ import type { EndedTasks } from '../../domain/ended-tasks.js';
 /**
  * Subscribes to task updates and feeds `endedTasks`; resolves once the server has the
  * subscription, so events published after that are heard. Events published before it (an
- * executor started after the cancel) are not replayed: the orchestrator's `TASK_ENDED` checks
- * cover that case for its own later activities.
+ * executor started after the cancel) are read from the events stream by `replayTaskEnds`,
+ * which runs after this.
  */
 export async function subscribeTaskEnds(bus: Bus, endedTasks: EndedTasks, logger: Logger): Promise<LiveSubscription> {
   const subscription = bus.subscribe(Subjects.taskUpdated, TaskEventSchema, (event) => {

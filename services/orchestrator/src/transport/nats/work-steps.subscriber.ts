@@ -1,7 +1,8 @@
 /**
  * The durable consumer of `maestro.events.work.step` on the events stream: every step a
  * tactical agent took, recorded in the task's history. Several at once is safe: recording is
- * idempotent and the listing orders by the step's own time, not by arrival.
+ * idempotent, and a task's steps commit in the order they are numbered (`seq`), which is the
+ * order a follower of ListAgentSteps sees them.
  */
 import { Consumers, Streams, Subjects, WorkStepEventSchema } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
