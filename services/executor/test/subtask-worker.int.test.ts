@@ -22,7 +22,7 @@ import {
   type SubtaskWork,
 } from '@maestro/contracts';
 import { ScriptedProvider, parseScript } from '@maestro/llm';
-import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger } from '@maestro/runtime';
+import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, type Clock } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
 import type { SubtaskWriteGuard } from '../src/domain/ports.js';
 import { createExecutor, type Executor } from '../src/executor.js';
@@ -174,6 +174,41 @@ describe('executor on real NATS', () => {
 
   const stream = (name: string) => bus.namespace.stream(name);
 
+  /**
+   * Creates and starts an executor whose agents use `model` and record their locks in write
+   * guards (returned, one per subtask) instead of asking a lock-manager.
+   */
+  async function startExecutor(
+    model: ChatModel,
+    options: { executorId?: string; concurrency?: number; maxDeliver?: number; clock?: Clock } = {},
+  ): Promise<{ executor: Executor; guards: RecordingWriteGuard[] }> {
+    const guards: RecordingWriteGuard[] = [];
+    const started = await createExecutor({
+      settings: {
+        executorId: options.executorId ?? 'exec-int',
+        concurrency: options.concurrency ?? 1,
+        maxSteps: 10,
+        maxDeliver: options.maxDeliver ?? 3,
+        ackWaitMs: 30_000,
+        lockTtlMs: 60_000,
+      },
+      bus,
+      logger,
+      results,
+      ...(options.clock ? { clock: options.clock } : {}),
+      collaborators: {
+        createModel: () => model,
+        createWriteGuard: () => {
+          const guard = new RecordingWriteGuard();
+          guards.push(guard);
+          return guard;
+        },
+      },
+    });
+    await started.start();
+    return { executor: started, guards };
+  }
+
   async function resultsOnBus(): Promise<SubtaskResult[]> {
     const info = await bus.jsm.streams.info(stream(Streams.results.name));
     const out: SubtaskResult[] = [];
@@ -219,22 +254,9 @@ describe('executor on real NATS', () => {
     const repo = makeRepo();
     repos.push(repo);
     const model = new CountingScriptedModel();
-    const guards: RecordingWriteGuard[] = [];
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 2, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: {
-        createModel: () => model,
-        createWriteGuard: () => {
-          const guard = new RecordingWriteGuard();
-          guards.push(guard);
-          return guard;
-        },
-      },
-    });
-    await executor.start();
+    const started = await startExecutor(model, { concurrency: 2 });
+    executor = started.executor;
+    const { guards } = started;
 
     const work = workFor(repo);
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
@@ -288,14 +310,7 @@ describe('executor on real NATS', () => {
 
   it('reports dead-lettered work as a failed result so the task does not hang', async () => {
     const model = new CountingScriptedModel();
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: { createModel: () => model, createWriteGuard: () => new RecordingWriteGuard() },
-    });
-    await executor.start();
+    executor = (await startExecutor(model)).executor;
 
     // The ids are intact but the payload breaks the schema (no repoPath): poison.
     const { repoPath: _dropped, ...broken } = workFor('/nowhere');
@@ -317,14 +332,7 @@ describe('executor on real NATS', () => {
 
   it('fails a subtask whose repository is not on this executor, without running the model', async () => {
     const model = new CountingScriptedModel();
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: { createModel: () => model, createWriteGuard: () => new RecordingWriteGuard() },
-    });
-    await executor.start();
+    executor = (await startExecutor(model)).executor;
 
     const work = workFor(join(tmpdir(), `executor-int-missing-${randomUUID()}`));
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
@@ -349,14 +357,7 @@ describe('executor on real NATS', () => {
     };
     const repo = makeRepo();
     repos.push(repo);
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 2, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: { createModel: () => unreachable, createWriteGuard: () => new RecordingWriteGuard() },
-    });
-    await executor.start();
+    executor = (await startExecutor(unreachable, { maxDeliver: 2 })).executor;
 
     const work = workFor(repo);
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
@@ -375,21 +376,9 @@ describe('executor on real NATS', () => {
     const repo = makeRepo();
     repos.push(repo);
     const model = new CountingScriptedModel();
-    let guardsBuilt = 0;
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: {
-        createModel: () => model,
-        createWriteGuard: () => {
-          guardsBuilt++;
-          return new RecordingWriteGuard();
-        },
-      },
-    });
-    await executor.start();
+    const started = await startExecutor(model);
+    executor = started.executor;
+    const { guards } = started;
 
     const taskId = `task-${randomUUID().slice(0, 8)}`;
     await bus.publish(Subjects.taskUpdated, { taskId, runId: 'run-int', status: 'cancelled', reason: 'user cancelled', at: new Date().toISOString() });
@@ -403,7 +392,7 @@ describe('executor on real NATS', () => {
     expect(result).toMatchObject({ workId: work.workId, taskId, ok: false, steps: 0 });
     expect(result?.failureReason).toBe(`task ${taskId} ended (cancelled) before this subtask started`);
     expect(model.calls).toBe(0);
-    expect(guardsBuilt).toBe(0);
+    expect(guards).toHaveLength(0);
     expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
     expect(git(repo, 'status', '--porcelain')).toBe('');
     // Acked, not handed back: nothing is left to be redelivered.
@@ -423,21 +412,9 @@ describe('executor on real NATS', () => {
     await bus.publish(Subjects.taskUpdated, { taskId: 'other-task', runId: 'run-int', status: 'running', at: new Date().toISOString() });
 
     const model = new CountingScriptedModel();
-    let guardsBuilt = 0;
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: {
-        createModel: () => model,
-        createWriteGuard: () => {
-          guardsBuilt++;
-          return new RecordingWriteGuard();
-        },
-      },
-    });
-    await executor.start();
+    const started = await startExecutor(model);
+    executor = started.executor;
+    const { guards } = started;
 
     const work = workFor(repo, { taskId });
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
@@ -449,7 +426,7 @@ describe('executor on real NATS', () => {
     expect(result).toMatchObject({ workId: work.workId, taskId, ok: false, steps: 0 });
     expect(result?.failureReason).toBe(`task ${taskId} ended (cancelled) before this subtask started`);
     expect(model.calls).toBe(0);
-    expect(guardsBuilt).toBe(0);
+    expect(guards).toHaveLength(0);
     expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
     await waitFor('the work to be acked', async () => ((await workLeft()) === 0 ? true : undefined));
     // The replay's ephemeral consumer is gone: only the shared work consumer remains anywhere.
@@ -465,15 +442,7 @@ describe('executor on real NATS', () => {
     // 25 h later by the executor's clock, that cancel is outside the window: the work runs.
     const later = Date.now() + 25 * 60 * 60 * 1000;
     const model = new CountingScriptedModel();
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      clock: { now: () => later, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
-      collaborators: { createModel: () => model, createWriteGuard: () => new RecordingWriteGuard() },
-    });
-    await executor.start();
+    executor = (await startExecutor(model, { clock: { now: () => later, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) } })).executor;
 
     const work = workFor(repo, { taskId });
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
@@ -489,22 +458,9 @@ describe('executor on real NATS', () => {
     const repo = makeRepo();
     repos.push(repo);
     const model = new HangingModel();
-    const guards: RecordingWriteGuard[] = [];
-    executor = await createExecutor({
-      settings: { executorId: 'exec-int', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: {
-        createModel: () => model,
-        createWriteGuard: () => {
-          const guard = new RecordingWriteGuard();
-          guards.push(guard);
-          return guard;
-        },
-      },
-    });
-    await executor.start();
+    const started = await startExecutor(model);
+    executor = started.executor;
+    const { guards } = started;
 
     const taskId = `task-${randomUUID().slice(0, 8)}`;
     const work = workFor(repo, { taskId });
@@ -533,14 +489,7 @@ describe('executor on real NATS', () => {
   });
 
   it('serves status and drain over gRPC', async () => {
-    executor = await createExecutor({
-      settings: { executorId: 'exec-admin', concurrency: 3, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
-      bus,
-      logger,
-      results,
-      collaborators: { createModel: () => new CountingScriptedModel(), createWriteGuard: () => new RecordingWriteGuard() },
-    });
-    await executor.start();
+    executor = (await startExecutor(new CountingScriptedModel(), { executorId: 'exec-admin', concurrency: 3 })).executor;
     const server = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.ExecutorAdminService'] });
     server.add(ExecutorAdminServiceService, createExecutorAdminHandlers(executor));
     const port = await server.start();
