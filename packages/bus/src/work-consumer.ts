@@ -7,7 +7,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { DeadLetterHeaders, Subjects } from '@maestro/contracts';
-import { OperationalError, SpanKind, UserError, toMaestroError, traceIdOf, withSpan, type Logger } from '@maestro/runtime';
+import { exponentialBackoff, OperationalError, SpanKind, toMaestroError, traceIdOf, UserError, withSpan, type Logger } from '@maestro/runtime';
 import { ZodError, type ZodType } from 'zod';
 import { traceContextOf, tracedHeaders } from './headers.js';
 import type { Namespace } from './namespace.js';
@@ -87,7 +87,7 @@ export function describeParseError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const defaultBackoff = (n: number): number => Math.min(10_000, 250 * 2 ** Math.max(0, n - 1));
+const defaultBackoff = exponentialBackoff({ baseMs: 250, maxMs: 10_000 });
 
 /** Creates (idempotently) the durable consumer and starts handling its messages. */
 export async function startWorkConsumer<T>(

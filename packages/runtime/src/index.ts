@@ -29,6 +29,7 @@ export {
 } from './errors.js';
 export { createLogger, createSilentLogger, LogLevels, type Logger, type LogFields, type LogLevel, type LoggerOptions } from './logger.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
+export { exponentialBackoff, type BackoffOptions } from './backoff.js';
 export {
   env,
   loadConfig,

@@ -8,7 +8,7 @@
  * so JetStream drops the copies that did get through.
  */
 import { context, type Context } from '@opentelemetry/api';
-import { OperationalError, type Clock, type Logger } from '@maestro/runtime';
+import { exponentialBackoff, OperationalError, type Clock, type Logger } from '@maestro/runtime';
 
 /** One publish to make, with a name for logs. */
 export interface Effect {
@@ -55,7 +55,7 @@ interface Queued {
   attempted: () => void;
 }
 
-const defaultBackoff = (n: number): number => Math.min(10_000, 200 * 2 ** Math.max(0, n - 1));
+const defaultBackoff = exponentialBackoff({ baseMs: 200, maxMs: 10_000 });
 
 /** An in-order, retrying publisher of effects. */
 export class EffectQueue {

@@ -19,7 +19,7 @@ import {
 } from '@maestro/agent';
 import { HandBackError } from '@maestro/bus';
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
-import { OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import { exponentialBackoff, OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
 import type { ExecutorStats } from '../domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkPublisher, WorkResultStore } from '../domain/ports.js';
@@ -74,6 +74,9 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
    */
   endedTasks?: EndedTasks;
 }
+
+/** Pause between attempts of a durable write. */
+const durableWriteBackoff = exponentialBackoff({ baseMs: 500, maxMs: 30_000 });
 
 /** Attempts of a durable write (KV put, result publish) before the work is handed back instead. */
 const DURABLE_WRITE_ATTEMPTS = 3;
@@ -319,7 +322,7 @@ export class SubtaskWorker {
             : new OperationalError('RESULT_NOT_DELIVERED', `could not ${what}: ${error.message}`, { cause: err });
         }
         log.warn(`could not ${what}; retrying`, { attempt, error: error.message });
-        await this.clock.sleep(500 * 2 ** (attempt - 1));
+        await this.clock.sleep(durableWriteBackoff(attempt));
       }
     }
   }

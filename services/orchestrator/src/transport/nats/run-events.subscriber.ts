@@ -4,7 +4,7 @@
  */
 import { Consumers, RunEventSchema, Streams, type RunEvent } from '@maestro/contracts';
 import type { Bus, DeadLetter, WorkConsumer } from '@maestro/bus';
-import { toMaestroError, type Logger } from '@maestro/runtime';
+import { exponentialBackoff, toMaestroError, type Logger } from '@maestro/runtime';
 import { applyRunEvent, type RunEventDeps } from '../../app/apply-run-event.js';
 
 /** Every run event (started, transitioned, finished). */
@@ -18,9 +18,7 @@ export const RUN_EVENTS_FILTER = 'maestro.events.run.>';
 export const ORCHESTRATOR_CONSUMER_MAX_DELIVER = 30;
 
 /** Pause before redelivery after the n-th failed delivery: 0.5 s doubling, at most 30 s. */
-export function orchestratorConsumerBackoffMs(deliveryCount: number): number {
-  return Math.min(30_000, 500 * 2 ** Math.max(0, deliveryCount - 1));
-}
+export const orchestratorConsumerBackoffMs: (deliveryCount: number) => number = exponentialBackoff({ baseMs: 500, maxMs: 30_000 });
 
 const RUN_STATUSES: ReadonlySet<string> = new Set(['running', 'done', 'failed', 'cancelled']);
 

@@ -5,7 +5,7 @@
  */
 import { ActivityResultSchema, Consumers, Streams, Subjects, type ActivityResult } from '@maestro/contracts';
 import type { Bus, DeadLetter, WorkConsumer } from '@maestro/bus';
-import type { Logger } from '@maestro/runtime';
+import { exponentialBackoff, type Logger } from '@maestro/runtime';
 import type { WorkflowEngine } from '../../engine.js';
 
 /** The error code of the failure applied to a run whose activity result was dead-lettered. */
@@ -19,9 +19,7 @@ export const RESULT_UNPROCESSABLE = 'RESULT_UNPROCESSABLE';
 export const RESULT_MAX_DELIVER = 30;
 
 /** Redelivery delay of a result whose handling failed: 250ms·2^(n-1), at most 30 s. */
-export function resultBackoffMs(deliveryCount: number): number {
-  return Math.min(30_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
-}
+export const resultBackoffMs: (deliveryCount: number) => number = exponentialBackoff({ baseMs: 250, maxMs: 30_000 });
 
 /** Options of {@link startActivityResultSubscriber}. */
 export interface ActivityResultSubscriberOptions {
