@@ -44,7 +44,7 @@ typecheck: build
 
 # Runs every service's migrations against MAESTRO_DATABASE_URL (what an init container does).
 migrate: build
-	for s in workflow-engine orchestrator memory; do node services/$$s/dist/migrate.js || exit 1; done
+	for s in workflow-engine orchestrator memory router; do node services/$$s/dist/migrate.js || exit 1; done
 
 deploy-check:
 	node deploy/check-consistency.mjs
@@ -52,6 +52,8 @@ deploy-check:
 clean:
 	rm -rf packages/*/dist services/*/dist .demo
 
-# The work-queue benchmark: CodeMaestro's executor path next to BullMQ on the same Redis.
+# The benchmarks: CodeMaestro's executor path next to BullMQ on the same Redis; the router's
+# added latency per Complete next to a direct SDK call to the same fake server, and its decisions/s.
 bench: deps build servers
 	pnpm --filter @maestro/bench run queue
+	pnpm --filter @maestro/bench run router

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Checks that the deployment descriptions agree with the code: every environment variable a
- * service declares in `services/<name>/src/config.ts` (with `env.<kind>('NAME', …)`, or taken
+ * service declares in `services/<name>/src/config.ts` (with `env.<kind>('NAME', …)`, another
+ * builder called with the name first, an `{ name: 'NAME', … }` object literal, or taken
  * from @maestro/runtime's `commonEnv` / `grpcAddrEnv`) is set for that service in
  * `docker-compose.yml` and in its Kubernetes Deployment (`k8s/`, through kustomization.yaml),
  * and that names, values, ports and commands line up.
@@ -163,6 +164,18 @@ function numberOption(text, option) {
 }
 
 /**
+ * Whether a local builder (`function <callee>(…) { … }` or `const <callee> = (…) => …`) gives
+ * the variables it declares a default: then an empty value is valid (it means the default).
+ */
+function helperHasDefault(source, callee) {
+  const escaped = callee.replace(/[$]/g, '\\$&');
+  const start = new RegExp(`\\bfunction\\s+${escaped}\\s*[(<]|\\bconst\\s+${escaped}\\s*=`).exec(source);
+  if (!start) return false;
+  const open = source.indexOf('{', start.index);
+  return open >= 0 && /\bdefault:/.test(callText(source, open));
+}
+
+/**
  * Every `<callee>('NAME', …)` declaration in `source`: the kind (`int`, `url`, …; `custom`
  * for a builder that is not `env.*`), default, and the limits a value must meet.
  */
@@ -178,6 +191,7 @@ function declarationsIn(source) {
     if (stringDefault) decl.default = stringDefault[1];
     else if (numberOption(text, 'default') !== undefined) decl.default = numberOption(text, 'default');
     else if (/\bdefault:/.test(text)) decl.default = '(computed)';
+    else if (kind === 'custom' && helperHasDefault(source, callee)) decl.default = '(computed)';
     decl.min = numberOption(text, 'min');
     decl.max = numberOption(text, 'max');
     const protocols = /\bprotocols:\s*\[([^\]]*)\]/.exec(text);
@@ -186,6 +200,20 @@ function declarationsIn(source) {
       const values = /^\(\s*'[^']+'\s*,\s*\[([^\]]*)\]/.exec(text);
       if (values) decl.values = [...values[1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
     }
+    out.set(name, decl);
+  }
+  // An EnvVar written out as an object literal (`{ name: 'NAME', default: …, parse }`), for a
+  // kind the `env` builders lack (e.g. a non-negative decimal): a custom kind, like a builder's.
+  const literal = /\{\s*name:\s*'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g;
+  for (let match; (match = literal.exec(source)); ) {
+    const name = match[1];
+    if (out.has(name)) continue;
+    const text = callText(source, match.index);
+    const decl = { name, kind: 'custom', text };
+    const stringDefault = /\bdefault:\s*'([^']*)'/.exec(text);
+    if (stringDefault) decl.default = stringDefault[1];
+    else if (numberOption(text, 'default') !== undefined) decl.default = numberOption(text, 'default');
+    else if (/\bdefault:/.test(text)) decl.default = '(computed)';
     out.set(name, decl);
   }
   return out;

@@ -4,7 +4,7 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { OperationalError, SpanKind, withSpan, type Logger } from '@maestro/runtime';
+import { OperationalError, redactUrl, SpanKind, withSpan, type Logger } from '@maestro/runtime';
 import type { ZodType } from 'zod';
 import { tracedHeaders } from './headers.js';
 import { createNamespace, type Namespace } from './namespace.js';
@@ -173,7 +173,10 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       noAsyncTraces: true,
     });
   } catch (err) {
-    throw new OperationalError('NATS_UNREACHABLE', `cannot connect to NATS at ${options.url}: ${err instanceof Error ? err.message : String(err)}`, {
+    // Node's "Invalid URL" TypeError carries the URL it refused, password and all, in `input`.
+    const refused = err as { input?: unknown } | null;
+    if (typeof refused?.input === 'string') refused.input = redactUrl(refused.input);
+    throw new OperationalError('NATS_UNREACHABLE', `cannot connect to NATS at ${redactUrl(options.url)}: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
     });
   }
@@ -190,6 +193,6 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       }
     }
   })();
-  logger.info('nats connected', { server: connection.getServer(), namespace: options.namespace ?? '' });
+  logger.info('nats connected', { server: redactUrl(connection.getServer()), namespace: options.namespace ?? '' });
   return bus;
 }

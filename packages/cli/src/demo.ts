@@ -1,5 +1,7 @@
 /**
- * `maestro demo` (what `make demo` runs): the main job end to end on this machine. Starts the
+ * `maestro demo` (what `make demo` runs): the main job end to end on this machine. With
+ * `--wire` the same task runs through the real Gemini and DeepSeek adapters against local fake
+ * servers; `--scenario escalation` tells the escalation story. Starts the
  * seven services as separate processes against NATS, PostgreSQL and Redis on 127.0.0.1,
  * submits a coding task on a copy of `examples/sample-repo` through the gateway, prints each
  * state change live, and ends with the outcome: states visited, files changed, the
@@ -15,7 +17,9 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Streams } from '@maestro/contracts';
 import { connectBus } from '@maestro/bus';
+import { ScriptedProvider, type CompletionRequest } from '@maestro/llm';
 import { createSilentLogger } from '@maestro/runtime';
+import { startFakeGeminiServer, startFakeOpenAIServer } from '@maestro/testing';
 import { LocalCluster, MigratingServices, ServiceNames, freePort } from './local-cluster.js';
 import { readEventStream, type SseEvent } from './sse-client.js';
 
@@ -31,10 +35,80 @@ export interface DemoOptions {
   executors?: number;
   /** Keep the database, streams and temp repository afterwards. @default false */
   keep?: boolean;
+  /**
+   * Serve the script over the real wire formats: the strategic role on the gemini adapter and
+   * the tactical role on the deepseek adapter (the official SDKs), each pointed at a local fake
+   * server replaying the script. The real adapter code paths, end to end; still not a model.
+   * @default false
+   */
+  wire?: boolean;
+  /** Which scripted story to run. @default 'default' */
+  scenario?: DemoScenarioName;
   out?: (line: string) => void;
 }
 
 const time = (): string => new Date().toISOString().slice(11, 19);
+
+/** The scripted stories the demo can tell. */
+export const DemoScenarios = {
+  /** Plan, two subtasks coded and committed, review. */
+  default: {
+    script: 'demo-script.json',
+    goal: 'Add subtraction and multiplication helpers to the calculator, with tests.',
+    expectEscalation: false,
+  },
+  /** A subtask fails twice, escalates, the strategic model's hint fixes it, the task succeeds. */
+  escalation: {
+    script: 'escalation-script.json',
+    goal: 'Add a division helper to the calculator that refuses division by zero, with tests.',
+    expectEscalation: true,
+  },
+} as const;
+/** One of {@link DemoScenarios}. */
+export type DemoScenarioName = keyof typeof DemoScenarios;
+
+/** True when `name` is a scenario. */
+export function isDemoScenario(name: string): name is DemoScenarioName {
+  return Object.prototype.hasOwnProperty.call(DemoScenarios, name);
+}
+
+/** Fake provider servers replaying a script over Gemini's and DeepSeek's wire formats. */
+interface WireFakes {
+  env: Record<string, string>;
+  describe: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fake Gemini and DeepSeek servers (127.0.0.1, free ports), each answering from the
+ * scripted provider. Their keys are placeholders: the servers accept anything.
+ */
+async function startWireFakes(scriptPath: string): Promise<WireFakes> {
+  const scripted = ScriptedProvider.fromFile(scriptPath);
+  const reply = (request: CompletionRequest) => scripted.complete(request);
+  const gemini = await startFakeGeminiServer({ reply });
+  const deepseek = await startFakeOpenAIServer({ reply });
+  return {
+    env: {
+      MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
+      MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
+      MAESTRO_GEMINI_BASE_URL: gemini.baseUrl,
+      MAESTRO_DEEPSEEK_BASE_URL: deepseek.openaiBaseUrl,
+      GEMINI_API_KEY: 'fake-server-needs-no-key',
+      DEEPSEEK_API_KEY: 'fake-server-needs-no-key',
+      MAESTRO_PROVIDER_FORWARD_INTENT: 'true',
+    },
+    describe: [
+      `  strategic: gemini:gemini-2.5-pro through @google/genai → fake Gemini server ${gemini.baseUrl}`,
+      `  tactical:  deepseek:deepseek-chat through the openai SDK → fake DeepSeek server ${deepseek.openaiBaseUrl}`,
+      `  both fake servers replay ${scriptPath} over the real wire formats: NOT a model`,
+    ],
+    close: async () => {
+      await gemini.close();
+      await deepseek.close();
+    },
+  };
+}
 
 function describeEvent(e: SseEvent): string | undefined {
   let d: Record<string, unknown>;
@@ -58,6 +132,10 @@ function describeEvent(e: SseEvent): string | undefined {
       return `agent   subtask ${s('subtaskId')} ${d['ok'] ? 'succeeded' : 'FAILED'} on ${s('executorId')}${d['commitSha'] ? ` — commit ${s('commitSha').slice(0, 10)}` : ''}${d['failureReason'] ? ` — ${s('failureReason')}` : ''}`;
     case 'task.updated':
       return `task    ${s('status')}${d['reason'] ? ` — ${s('reason')}` : ''}`;
+    case 'escalation.raised':
+      return `escal.  subtask ${s('subtaskId')} escalated to the strategic model (${s('reason')})`;
+    case 'escalation.decided':
+      return `escal.  decision for ${s('subtaskId')}: ${s('decision')}${d['reason'] ? ` — ${s('reason')}` : ''}`;
     case 'run.finished':
       return `run     finished: ${s('status')} in state ${s('state')}${d['error'] ? ` — ${JSON.stringify(d['error'])}` : ''}`;
     default:
@@ -126,10 +204,17 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const namespace = `demo${id}`;
   const dbName = `maestro_demo_${id}`;
   const logDir = join(root, '.demo', 'logs', id);
-  const scriptPath = join(root, 'examples', 'scripts', 'demo-script.json');
+  const scenario = DemoScenarios[options.scenario ?? 'default'];
+  const scriptPath = join(root, 'examples', 'scripts', scenario.script);
 
-  out('CodeMaestro demo');
-  out(`  models: scripted — replies replayed from ${scriptPath}; no model is asked`);
+  out(`CodeMaestro demo${options.scenario && options.scenario !== 'default' ? ` — scenario "${options.scenario}"` : ''}`);
+  const wire = options.wire === true ? await startWireFakes(scriptPath) : undefined;
+  if (wire) {
+    out('  models: the real gemini and deepseek adapters, talking to local fake servers');
+    wire.describe.forEach((line) => out(line));
+  } else {
+    out(`  models: scripted — replies replayed from ${scriptPath}; no model is asked`);
+  }
   const { repo, baseSha } = prepareSampleRepo(root);
   out(`  repository: copy of examples/sample-repo at ${repo}`);
   const databaseUrl = await createDatabase(options.postgresUrl, dbName);
@@ -148,6 +233,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       MAESTRO_TACTICAL_MODEL: 'scripted',
       MAESTRO_SCRIPT_PATH: scriptPath,
       MAESTRO_LOG_LEVEL: 'info',
+      ...(wire?.env ?? {}),
     },
   });
   let ok = false;
@@ -180,7 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       content: 'Each helper lives in its own file under src/ with a node:test file under test/.',
       tags: ['layout'],
     });
-    const goal = 'Add subtraction and multiplication helpers to the calculator, with tests.';
+    const goal = scenario.goal;
     const task = await postJson(`${gateway}/v1/tasks`, { goal, repoPath: repo, project: 'sample-calculator' });
     const taskId = String(task['id']);
     const runId = String(task['runId']);
@@ -220,10 +306,29 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     out(`  review:         ${String(finalTask['reviewSummary'] ?? '')}`);
     out(`  tests (npm test in the repository): ${tests.status === 0 ? 'PASS' : 'FAIL'} ${testSummary}`);
     out(`  commits created:\n${commits.split('\n').map((l) => `    ${l}`).join('\n')}`);
-    out(`  (models: scripted replay, not a model's answer)`);
-    ok = finalTask['status'] === 'succeeded' && tests.status === 0 && commits.length > 0 && filesChanged.length > 0;
+    const escalations = (finalTask['escalations'] as Array<Record<string, unknown>> | undefined) ?? [];
+    out(`  escalations:    ${escalations.length === 0 ? '(none)' : ''}`);
+    for (const e of escalations) {
+      out(`    ${String(e['subtaskId'])} attempt ${String(e['attempt'])} (${String(e['reason'])}) → ${String(e['decision'])}: ${String(e['decisionReason']).split('\n')[0]!.slice(0, 120)}`);
+    }
+    const usage = finalTask['usage'] as { total?: Record<string, number>; byModel?: Array<Record<string, unknown>> } | null | undefined;
+    if (usage?.total) {
+      const t = usage.total;
+      out(`  usage:          ${t['calls']} model calls, ${t['inputTokens']} input tokens (${t['cachedInputTokens']} cached), ${t['outputTokens']} output, $${Number(t['costUsd']).toFixed(4)}${t['scriptedCalls'] ? ` — ${t['scriptedCalls']} scripted (free)` : ''}`);
+      for (const m of usage.byModel ?? []) out(`    ${String(m['model'])}: ${String(m['calls'])} calls, $${Number(m['costUsd']).toFixed(4)}`);
+    } else {
+      out(`  usage:          unavailable (${String(finalTask['usageError'] ?? 'no totals')})`);
+    }
+    out(wire ? `  (models: real adapters against fake servers replaying a script, not a model's answer)` : `  (models: scripted replay, not a model's answer)`);
+    ok =
+      finalTask['status'] === 'succeeded' &&
+      tests.status === 0 &&
+      commits.length > 0 &&
+      filesChanged.length > 0 &&
+      (!scenario.expectEscalation || escalations.length > 0);
   } finally {
     await cluster.stopAll();
+    await wire?.close();
     out(`${time()} services stopped`);
     if (!options.keep) {
       await dropDatabase(options.postgresUrl, dbName).catch(() => undefined);

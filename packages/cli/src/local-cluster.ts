@@ -23,7 +23,7 @@ export const ServiceNames = [
 export type ServiceName = (typeof ServiceNames)[number];
 
 /** Services that own tables and ship a `dist/migrate.js`. */
-export const MigratingServices = ['workflow-engine', 'orchestrator', 'memory'] as const;
+export const MigratingServices = ['workflow-engine', 'orchestrator', 'memory', 'router'] as const;
 
 /** The env variable holding each service's gRPC address. */
 export const GrpcAddrVariables: Record<ServiceName | 'gateway', string> = {

@@ -62,12 +62,26 @@ export const SubtaskWorkSchema = z.object({
    * producers of code work need not name it.
    */
   kind: z.enum(['code', 'probe']).optional(),
+  /** The task's model budget (0 = no limit); the router refuses calls once the task has spent it. */
+  budget: z.object({ usd: z.number().nonnegative(), tokens: z.number().int().nonnegative() }).optional(),
+  /** The task's classified intent, which the routing policy may route by. */
+  taskIntent: z.string().optional(),
   /** Probe only: how long the "work" takes (simulates long work). @default 0 */
   probeWorkMs: z.number().int().min(0).max(60_000).optional(),
   /** Probe only: when true every delivery fails with a retryable error (a poison item for drills). */
   probeFail: z.boolean().optional(),
   /** Probe only: when the producer sent it (epoch ms, fractional allowed), so the result can report pick-up latency. */
   probeSentAt: z.number().nonnegative().optional(),
+  /**
+   * Orion's hint after an earlier attempt of this subtask escalated: shown to the agent with the
+   * subtask, so the new attempt does not repeat the mistake.
+   */
+  hint: z.string().max(20_000).optional(),
+  /**
+   * Which model works the subtask: `tactical` (also when absent) or `strategic`, when Orion took
+   * the subtask over after an escalation (the executor asks the router with that role).
+   */
+  role: z.enum(['tactical', 'strategic']).optional(),
 });
 export type SubtaskWork = z.infer<typeof SubtaskWorkSchema>;
 
@@ -92,6 +106,99 @@ export const SubtaskResultSchema = z.object({
   finishedAt: z.string(),
 });
 export type SubtaskResult = z.infer<typeof SubtaskResultSchema>;
+
+/** Why a tactical agent gave up on a subtask, as its escalation reports it. */
+export const FailureKinds = {
+  /** It declared the work done but the tests stayed red. */
+  testsFailed: 'tests_failed',
+  /** It went round in circles (the same action and observation again and again). */
+  stuck: 'stuck',
+  /** It used up the subtask's budget (steps, time or tokens). */
+  budgetExhausted: 'budget_exhausted',
+  /** Its replies could not be read (edits or tool calls that never parsed). */
+  unparseable: 'unparseable',
+  /** Its loop ended failed otherwise (a model call the router refused). */
+  failed: 'failed',
+} as const;
+export type FailureKind = (typeof FailureKinds)[keyof typeof FailureKinds];
+
+/**
+ * The evidence of a failed subtask attempt, for the strategic model: what the agent did, how it
+ * ended and what it spent. Long texts are trimmed by the executor (the diff and the test output
+ * to a token budget), so the packet fits in a prompt.
+ */
+export const FailurePacketSchema = z.object({
+  reason: z.enum(FailureKinds),
+  /** The subtask as the agent was given it. */
+  subtask: z.object({ title: z.string(), instructions: z.string(), files: z.array(z.string()), hint: z.string().optional() }),
+  /** The agent's test runs in this attempt (each time it declared the work done), in order. */
+  attempts: z.array(z.object({ step: z.number().int().nonnegative(), summary: z.string(), ok: z.boolean() })),
+  /** Model turns taken. */
+  steps: z.number().int().nonnegative(),
+  /** `git diff` of the files the agent changed, against where it started (trimmed). */
+  lastDiff: z.string(),
+  /** The end of the last failing test run (trimmed to a token budget); empty when none ran. */
+  failingTestOutput: z.string(),
+  /** The agent's own account: its last words and the loop's reason for stopping. */
+  agentAccount: z.string(),
+  filesChanged: z.array(z.string()),
+  tokensSpent: z.object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() }),
+});
+export type FailurePacket = z.infer<typeof FailurePacketSchema>;
+
+/**
+ * `maestro.escalations.<taskId>`: a failed subtask attempt handed to Orion instead of a failed
+ * result. `escalationId` is the failed work item's `workId` (also the message id), so a
+ * redelivery or a re-published copy is recognised. `result` is the failed result the escalation
+ * stands for: Orion records it when it fails the subtask without a new attempt.
+ */
+export const EscalationSchema = z.object({
+  escalationId: z.string().min(1),
+  taskId: z.string().min(1),
+  runId: z.string().min(1),
+  subtaskId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  executorId: z.string(),
+  raisedAt: z.string(),
+  packet: FailurePacketSchema,
+  result: SubtaskResultSchema,
+});
+export type Escalation = z.infer<typeof EscalationSchema>;
+
+/** `maestro.events.escalation.raised`: Orion accepted an escalation and asks the strategic model. */
+export const EscalationRaisedEventSchema = z.object({
+  escalationId: z.string(),
+  taskId: z.string(),
+  runId: z.string(),
+  subtaskId: z.string(),
+  attempt: z.number().int(),
+  executorId: z.string(),
+  reason: FailurePacketSchema.shape.reason,
+  /** A short account of the failure (truncated). */
+  summary: z.string(),
+  at: z.string(),
+});
+export type EscalationRaisedEvent = z.infer<typeof EscalationRaisedEventSchema>;
+
+/**
+ * `maestro.events.escalation.decided`: what became of an escalation. `fail` means Orion failed the
+ * subtask without a strategic decision (the escalation limit was reached, or the model gave no
+ * usable decision); the other four are the strategic model's choice.
+ */
+export const EscalationDecidedEventSchema = z.object({
+  escalationId: z.string(),
+  taskId: z.string(),
+  runId: z.string(),
+  subtaskId: z.string(),
+  attempt: z.number().int(),
+  decision: z.enum(['hint', 'replan', 'takeover', 'abandon', 'fail']),
+  reason: z.string(),
+  hint: z.string().optional(),
+  /** The new subtasks' ids, for `replan`. */
+  subtasks: z.array(z.string()).optional(),
+  at: z.string(),
+});
+export type EscalationDecidedEvent = z.infer<typeof EscalationDecidedEventSchema>;
 
 /** `maestro.events.run.*`: a run started, moved, or ended. */
 export const RunEventSchema = z.object({
@@ -173,7 +280,13 @@ export const LlmCompletedEventSchema = z.object({
   scripted: z.boolean(),
   inputTokens: z.number().int(),
   outputTokens: z.number().int(),
+  cachedInputTokens: z.number().int().optional(),
+  reasoningTokens: z.number().int().optional(),
   costUsd: z.number(),
+  /** False when the model has no price: `costUsd` is unknown, not 0. Absent from older routers. */
+  priced: z.boolean().optional(),
+  /** The spec that answered when a fallback served the call. */
+  servedBy: z.string().optional(),
   durationMs: z.number(),
   taskId: z.string().optional(),
   runId: z.string().optional(),

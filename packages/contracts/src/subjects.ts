@@ -7,6 +7,8 @@
  * - `maestro.results.<kind>`: results of that work (JetStream work queue), consumed by the
  *   service that asked for the work.
  * - `maestro.events.<entity>.<verb>`: facts, for anyone to watch (JetStream, limits retention).
+ * - `maestro.escalations.<taskId>`: a tactical agent's failure handed to Orion (JetStream work
+ *   queue), answered with a strategic decision.
  * - `maestro.dlq.<original subject>`: work and results that could not be processed.
  */
 
@@ -32,6 +34,14 @@ export const Subjects = {
   /** The outcome of a coding subtask; consumed by the orchestrator. */
   subtaskResult: 'maestro.results.subtask',
 
+  /**
+   * A failed subtask handed to Orion with its failure packet (instead of a failed result), for a
+   * strategic decision: hint, re-plan, take over or abandon.
+   */
+  escalation: (taskId: string) => `maestro.escalations.${taskId}`,
+  /** Every escalation (the filter of Orion's durable consumer). */
+  escalations: 'maestro.escalations.>',
+
   /** A workflow run started. */
   runStarted: 'maestro.events.run.started',
   /** A workflow run moved from one state to another. */
@@ -46,6 +56,10 @@ export const Subjects = {
   workStep: 'maestro.events.work.step',
   /** A subtask finished, successfully or not. */
   workFinished: 'maestro.events.work.finished',
+  /** Orion accepted an escalation of a failed subtask and is deciding it. */
+  escalationRaised: 'maestro.events.escalation.raised',
+  /** Orion decided an escalation (or failed the subtask without a decision: limit reached). */
+  escalationDecided: 'maestro.events.escalation.decided',
   /** A model completion was made (usage and cost). */
   llmCompleted: 'maestro.events.llm.completed',
   /** A lock lease was granted. */
@@ -63,6 +77,7 @@ export const Subjects = {
 export const Streams = {
   work: { name: 'MAESTRO_WORK', subjects: ['maestro.work.>'], retention: 'workqueue' },
   results: { name: 'MAESTRO_RESULTS', subjects: ['maestro.results.>'], retention: 'workqueue' },
+  escalations: { name: 'MAESTRO_ESCALATIONS', subjects: ['maestro.escalations.>'], retention: 'workqueue' },
   events: { name: 'MAESTRO_EVENTS', subjects: ['maestro.events.>'], retention: 'limits' },
   deadLetter: { name: 'MAESTRO_DLQ', subjects: ['maestro.dlq.>'], retention: 'limits' },
 } as const;
@@ -76,4 +91,6 @@ export const Consumers = {
   orchestratorSubtaskResults: 'orchestrator-subtask-results',
   orchestratorRunEvents: 'orchestrator-run-events',
   orchestratorWorkSteps: 'orchestrator-work-steps',
+  routerWorkVerdicts: 'router-work-verdicts',
+  orchestratorEscalations: 'orchestrator-escalations',
 } as const;

@@ -16,6 +16,8 @@ export interface CompletionRequest {
    * the scripted provider matches its rules on it.
    */
   intent?: string;
+  /** Aborting it aborts the HTTP request in flight (an aborted agent stops paying). */
+  signal?: AbortSignal;
 }
 
 /** A provider's answer to one {@link CompletionRequest}. */
@@ -26,6 +28,13 @@ export interface CompletionResult {
   finishReason: FinishReason;
   /** True when the reply was replayed from a script, not produced by a model. */
   scripted: boolean;
+  /**
+   * The model spec that answered (`gemini:gemini-2.5-pro`). Set by the resilience layer's
+   * `FallbackProvider`, so prices and logs follow the model that did the work; adapters leave it out.
+   */
+  servedBy?: string;
+  /** The spec that was asked first, set only when another one answered instead (a fallback happened). */
+  fallbackFrom?: string;
 }
 
 /** One event of a streamed completion: content deltas, then exactly one final result. */

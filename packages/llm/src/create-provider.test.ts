@@ -3,12 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProvider } from './create-provider.js';
 import { parseModelSpec } from './model-spec.js';
-import { costOf, priceOf } from './prices.js';
+import { costOf, parsePriceTable, priceOf, priceUsage } from './prices.js';
 
 describe('createProvider', () => {
-  it.each(['gemini:gemini-2.5-pro', 'openai:gpt-4o', 'deepseek:deepseek-chat'])('refuses %s: the adapter is not built', (spec) => {
-    expect(() => createProvider(spec)).toThrow(expect.objectContaining({ code: 'PROVIDER_NOT_BUILT' }));
-    expect(() => createProvider(spec)).toThrow(/adapter is not built yet.*use "scripted"/);
+  it.each([
+    ['gemini:gemini-2.5-pro', 'GEMINI_API_KEY'],
+    ['openai:gpt-4o', 'OPENAI_API_KEY'],
+    ['deepseek:deepseek-chat', 'DEEPSEEK_API_KEY'],
+  ])('refuses %s without its key, naming %s', (spec, variable) => {
+    expect(() => createProvider(spec)).toThrow(expect.objectContaining({ code: 'PROVIDER_KEY_MISSING', details: expect.objectContaining({ keyVariable: variable }) }));
+    expect(() => createProvider(spec, { credentials: { gemini: { apiKey: '' } } })).toThrow(new RegExp(`needs an API key in ${variable}`));
+  });
+
+  it.each([
+    ['gemini:gemini-2.5-pro', 'gemini'],
+    ['openai:gpt-4o', 'openai'],
+    ['deepseek:deepseek-chat', 'deepseek'],
+  ])('builds %s through its official SDK when the key is there', (spec, name) => {
+    const credentials = { gemini: { apiKey: 'k' }, openai: { apiKey: 'k' }, deepseek: { apiKey: 'k' } };
+    expect(createProvider(spec, { credentials }).name).toBe(name);
   });
 
   it('needs a script file for scripted', () => {
@@ -44,5 +57,19 @@ describe('costOf', () => {
     expect(costOf('gemini:gemini-2.5-pro', { inputTokens: 1_000_000, outputTokens: 100_000 })).toBeCloseTo(2.25);
     expect(costOf('scripted', { inputTokens: 5_000, outputTokens: 5_000 })).toBe(0);
     expect(priceOf('openai:some-future-model')).toBeUndefined();
+  });
+});
+
+describe('priceUsage', () => {
+  it('prices cached input and reasoning apart, and says when a model is unpriced', () => {
+    const usage = { inputTokens: 1_000_000, cachedInputTokens: 400_000, outputTokens: 200_000, reasoningTokens: 100_000 };
+    // deepseek-chat: 600k miss × 0.28 + 400k hit × 0.028 + 200k out × 0.42
+    expect(priceUsage('deepseek:deepseek-chat', usage).costUsd).toBeCloseTo(0.168 + 0.0112 + 0.084, 6);
+    expect(priceUsage('openai:some-future-model', usage)).toEqual({ costUsd: 0, priced: false });
+    expect(priceUsage('scripted', usage)).toEqual({ costUsd: 0, priced: true });
+  });
+
+  it('refuses a price table with a bad entry, naming the model', () => {
+    expect(() => parsePriceTable({ 'openai:x': { inputPerMillion: -1, outputPerMillion: 1 } })).toThrow(/openai:x\.inputPerMillion/);
   });
 });

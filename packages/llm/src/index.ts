@@ -1,8 +1,9 @@
 /**
  * `@maestro/llm`: everything about talking to models. Conversation types (and their proto
  * conversions), the {@link ChatProvider} port, the deterministic {@link ScriptedProvider},
- * offline token counting (`o200k_base`) and prices. Real adapters (Gemini, OpenAI-compatible)
- * are not built yet: {@link createProvider} says so instead of pretending.
+ * offline token counting (`o200k_base`), prices, the Gemini and OpenAI-compatible adapters
+ * (official SDKs), the provider error taxonomy, and the resilience layer (retries, circuit
+ * breakers, fallbacks).
  *
  * @example
  * import { createProvider, parseModelSpec } from '@maestro/llm';
@@ -55,6 +56,39 @@ export {
   type TokenCounter,
   type EncodeOptions,
 } from './token-counter.js';
-export { defaultPriceTable, priceOf, costOf, type ModelPrice, type PriceTable } from './prices.js';
+export {
+  defaultPriceTable,
+  parsePriceTable,
+  loadPriceTable,
+  priceOf,
+  priceUsage,
+  costOf,
+  type ModelPrice,
+  type PriceTable,
+  type UsageCost,
+} from './prices.js';
 export { ProviderNames, parseModelSpec, type ProviderName, type ModelSpec } from './model-spec.js';
-export { createProvider, type ProviderOptions } from './create-provider.js';
+export {
+  createProvider,
+  ProviderKeyVariables,
+  DEEPSEEK_DEFAULT_BASE_URL,
+  OPENAI_DEFAULT_BASE_URL,
+  type ProviderOptions,
+  type ProviderCredentials,
+} from './create-provider.js';
+export {
+  ProviderErrorCodes,
+  providerError,
+  isRetryableProviderError,
+  retryAfterMsOf,
+  parseRetryAfter,
+  parseDurationMs,
+  type ProviderErrorCode,
+  type ProviderErrorDetails,
+} from './provider-errors.js';
+export { GeminiProvider, type GeminiProviderOptions } from './providers/gemini/gemini-provider.js';
+export {
+  OpenAICompatibleProvider,
+  type OpenAICompatibleProviderOptions,
+} from './providers/openai-compatible/openai-compatible-provider.js';
+export * from './resilience/index.js';

@@ -27,6 +27,11 @@ export interface ToolCall {
   name: string;
   /** A JSON object in text form, exactly as the model produced it. */
   argumentsJson: string;
+  /**
+   * Gemini's opaque `thoughtSignature` on the `functionCall` part; Gemini requires it back on
+   * the next turn, so it travels with the call. Absent for other providers.
+   */
+  thoughtSignature?: string;
 }
 
 /** One message of a conversation with a model. */
@@ -39,6 +44,13 @@ export interface ChatMessage {
   toolCallId?: string;
   /** The tool's name (role `tool` only). */
   name?: string;
+  /**
+   * The model's reasoning (DeepSeek `reasoning_content`, Gemini thought parts), kept apart from
+   * `content`: shown to people, never sent back as the answer.
+   */
+  reasoning?: string;
+  /** Gemini's `thoughtSignature` on the text of an assistant message, carried back on the next turn. */
+  thoughtSignature?: string;
 }
 
 /** A JSON object (the shape of a JSON Schema, or of tool arguments). */
@@ -52,17 +64,30 @@ export interface ToolSpec {
   parameters: JsonObject;
 }
 
-/** Tokens spent by one completion (or summed over several). */
+/**
+ * Tokens spent by one completion (or summed over several). `inputTokens` includes the cached
+ * ones; `outputTokens` includes the reasoning ones (how OpenAI, DeepSeek and our accounting
+ * count them; Gemini's `thoughtsTokenCount` is added to its candidates count).
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
+  /** Of `inputTokens`, how many were served from the provider's prompt cache. @default 0 */
+  cachedInputTokens?: number;
+  /** Of `outputTokens`, how many were reasoning (thinking) tokens. @default 0 */
+  reasoningTokens?: number;
 }
 
-/** Why a model stopped: a plain answer, a request for tools, or the output limit. */
+/**
+ * Why a model stopped: a plain answer, a request for tools, the output limit, or a tool call
+ * the model wrote that the provider could not parse (Gemini `MALFORMED_FUNCTION_CALL`): the
+ * agent treats that as a parse error and may ask again within its budget.
+ */
 export const FinishReasons = {
   stop: 'stop',
   toolCalls: 'tool_calls',
   length: 'length',
+  malformedToolCall: 'malformed_tool_call',
 } as const;
 /** One of {@link FinishReasons}. */
 export type FinishReason = (typeof FinishReasons)[keyof typeof FinishReasons];
@@ -77,9 +102,11 @@ export function toProtoMessage(message: ChatMessage): ProtoChatMessage {
   return {
     role: message.role,
     content: message.content,
-    toolCalls: (message.toolCalls ?? []).map((call) => ({ ...call })),
+    toolCalls: (message.toolCalls ?? []).map(toProtoToolCall),
     toolCallId: message.toolCallId ?? '',
     name: message.name ?? '',
+    reasoning: message.reasoning ?? '',
+    thoughtSignature: message.thoughtSignature ?? '',
   };
 }
 
@@ -99,11 +126,15 @@ export function fromProtoMessage(message: ProtoChatMessage, field = 'message'): 
   if (message.toolCalls.length > 0) {
     out.toolCalls = message.toolCalls.map((call, i) => {
       if (call.name === '') throw invalidField(`${field}.tool_calls[${i}].name`, 'must not be empty');
-      return { id: call.id, name: call.name, argumentsJson: call.argumentsJson };
+      const converted: ToolCall = { id: call.id, name: call.name, argumentsJson: call.argumentsJson };
+      if (call.thoughtSignature !== '') converted.thoughtSignature = call.thoughtSignature;
+      return converted;
     });
   }
   if (message.toolCallId !== '') out.toolCallId = message.toolCallId;
   if (message.name !== '') out.name = message.name;
+  if (message.reasoning !== '') out.reasoning = message.reasoning;
+  if (message.thoughtSignature !== '') out.thoughtSignature = message.thoughtSignature;
   return out;
 }
 
@@ -114,7 +145,7 @@ export function fromProtoMessages(messages: readonly ProtoChatMessage[], field =
 
 /** Converts a tool call to the proto type. */
 export function toProtoToolCall(call: ToolCall): ProtoToolCall {
-  return { id: call.id, name: call.name, argumentsJson: call.argumentsJson };
+  return { id: call.id, name: call.name, argumentsJson: call.argumentsJson, thoughtSignature: call.thoughtSignature ?? '' };
 }
 
 /** Converts a tool spec to the proto type (`parameters` travels as a `google.protobuf.Struct`). */

@@ -31,6 +31,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig(spec, { MAESTRO_TEST_URL: 'http://x' })).toThrow(/MAESTRO_TEST_URL: expected a nats: URL, got "http:\/\/x"/);
   });
 
+  it('quotes a bad URL without its password', () => {
+    for (const url of ['nats://user:s3cret@127.0.0.1:notaport', 'http://user:s3cret@127.0.0.1:4222']) {
+      let message = '';
+      try {
+        loadConfig(spec, { MAESTRO_TEST_URL: url });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain('MAESTRO_TEST_URL: expected a');
+      expect(message).toContain('user:***@127.0.0.1');
+      expect(message).not.toContain('s3cret');
+    }
+  });
+
   it('rejects a NATS namespace that would break subjects', () => {
     expect(problemsOf({ MAESTRO_TEST_URL: 'nats://h:1', MAESTRO_NATS_NAMESPACE: 'bad.ns' })).toEqual(['MAESTRO_NATS_NAMESPACE']);
   });

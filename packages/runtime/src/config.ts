@@ -11,6 +11,7 @@
  * };
  * const config = loadConfig(spec); // Readonly<{ natsUrl: string; port: number }>
  */
+import { redactUrl } from './redact-url.js';
 
 /** One environment variable: how to read it and what it means. */
 export interface EnvVar<T> {
@@ -66,17 +67,20 @@ export const env = {
       if (['0', 'false', 'no', 'off'].includes(v)) return false;
       throw new Error(`expected true or false, got "${raw}"`);
     }),
-  /** A URL with one of the given protocols (for example `nats:`, `postgres:`). */
+  /**
+   * A URL with one of the given protocols (for example `nats:`, `postgres:`). Errors quote it
+   * with its credentials redacted: connection URLs carry passwords.
+   */
   url: (name: string, options: EnvVarOptions<string> & { protocols?: readonly string[] }) =>
     define(name, options, (raw) => {
       let url: URL;
       try {
         url = new URL(raw);
       } catch {
-        throw new Error(`expected a URL, got "${raw}"`);
+        throw new Error(`expected a URL, got "${redactUrl(raw)}"`);
       }
       if (options.protocols && !options.protocols.includes(url.protocol)) {
-        throw new Error(`expected a ${options.protocols.join(' or ')} URL, got "${raw}"`);
+        throw new Error(`expected a ${options.protocols.join(' or ')} URL, got "${redactUrl(raw)}"`);
       }
       return raw;
     }),

@@ -11,7 +11,7 @@
  * });
  */
 import { ConfigError } from './config.js';
-import type { Logger } from './logger.js';
+import { guardedDestination, type Logger } from './logger.js';
 
 /** Registers what must happen when the process is asked to stop. */
 export interface Lifecycle {
@@ -43,9 +43,16 @@ export function runService(
   });
   let shuttingDown = false;
 
+  // Logging must never throw or fail loudly here: this also runs for uncaught exceptions, and
+  // an error raised while logging one would come straight back (see guardedDestination).
+  const stderr = guardedDestination(process.stderr, name);
   const log = (level: 'info' | 'error', message: string, fields: Record<string, unknown> = {}): void => {
-    if (logger) logger[level](message, fields);
-    else process.stderr.write(`${JSON.stringify({ level, service: name, msg: message, ...fields })}\n`);
+    try {
+      if (logger) logger[level](message, fields);
+      else stderr.write(`${JSON.stringify({ level, service: name, msg: message, ...fields })}\n`);
+    } catch {
+      // Nowhere left to say it.
+    }
   };
 
   const shutdown = async (signal: string, exitCode: number): Promise<void> => {
@@ -92,7 +99,7 @@ export function runService(
     () => log('info', 'started'),
     (err: unknown) => {
       if (err instanceof ConfigError) {
-        process.stderr.write(`${name}: ${err.message}\n`);
+        stderr.write(`${name}: ${err.message}\n`);
         process.exit(1);
       }
       log('error', 'failed to start', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -50,6 +50,57 @@ class PinoBackedLogger implements Logger {
   }
 }
 
+/** A log destination that can no longer fail loudly; see {@link guardedDestination}. */
+export interface GuardedDestination {
+  write(line: string): boolean;
+  /** True once the stream failed; nothing is written to it any more. */
+  readonly broken: boolean;
+}
+
+const guarded = new WeakMap<NodeJS.WritableStream, GuardedDestination>();
+
+/**
+ * `stream` behind a guard that stops writing to it, for good, at its first error (EPIPE when
+ * whatever read the service's stdout went away, EBADF …) and says so once on stderr.
+ * Unguarded, that error is uncaught, the uncaught-exception handler logs it, the write fails
+ * again, and the process spins in that loop at 100% CPU, starving its timers and the SIGTERM
+ * handler. Logs are dropped rather than the process stopped: losing the log sink must not
+ * take the service down, and SIGTERM still stops it cleanly. One guard per stream, so every
+ * logger on stdout shares one error listener.
+ */
+export function guardedDestination(stream: NodeJS.WritableStream, service = ''): GuardedDestination {
+  const existing = guarded.get(stream);
+  if (existing) return existing;
+  let broken = false;
+  const fail = (err: unknown): void => {
+    if (broken) return;
+    broken = true;
+    if (stream === process.stderr) return;
+    const code = (err as { code?: unknown } | null)?.code;
+    const reason = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+    guardedDestination(process.stderr).write(
+      `${JSON.stringify({ level: 'error', service, pid: process.pid, msg: 'log destination failed; dropping log lines from now on', err: reason })}\n`,
+    );
+  };
+  stream.on('error', fail);
+  const destination: GuardedDestination = {
+    write(line) {
+      if (broken) return true;
+      try {
+        return stream.write(line);
+      } catch (err) {
+        fail(err);
+        return true;
+      }
+    },
+    get broken() {
+      return broken;
+    },
+  };
+  guarded.set(stream, destination);
+  return destination;
+}
+
 /** Creates the JSON logger a service uses for its whole life. */
 export function createLogger(options: LoggerOptions): Logger {
   const base = pino(
@@ -60,7 +111,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    options.destination ?? process.stdout,
+    guardedDestination(options.destination ?? process.stdout, options.service),
   );
   return new PinoBackedLogger(base);
 }

@@ -9,3 +9,36 @@
  */
 export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database.js';
 export { testNamespace, testKeyPrefix, testServers } from './test-namespace.js';
+export {
+  startFakeHttpServer,
+  type FakeHttpServer,
+  type FakeResponse,
+  type FakeResponder,
+  type RecordedRequest,
+} from './fake-http-server.js';
+export {
+  startFakeOpenAIServer,
+  fromChatCompletionsBody,
+  toChatCompletionBody,
+  toChatCompletionChunks,
+  fakeResponseFromRecording,
+  FakeRequestError,
+  FAKE_REPLY_HEADER,
+  FAKE_INTENT_HEADER,
+  type FakeOpenAIServer,
+  type FakeOpenAIServerOptions,
+  type DecodedChatRequest,
+  type FakeOpenAIEncodeOptions,
+  type RecordedWireResponse,
+} from './fake-openai-server.js';
+export {
+  startFakeGeminiServer,
+  fromGeminiWireRequest,
+  toGeminiWireResponse,
+  toGeminiWireChunks,
+  parseGeminiPath,
+  GEMINI_SSE_SEPARATOR,
+  type FakeGeminiServer,
+  type FakeGeminiServerOptions,
+  type GeminiWireCall,
+} from './fake-gemini-server.js';

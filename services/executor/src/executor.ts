@@ -208,7 +208,16 @@ function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskColl
   }
   return {
     createModel: (work) =>
-      new RouterChatModel({ client: router, taskId: work.taskId, runId: work.runId, subtaskId: work.subtaskId }),
+      new RouterChatModel({
+        client: router,
+        taskId: work.taskId,
+        runId: work.runId,
+        subtaskId: work.subtaskId,
+        attempt: work.attempt,
+        ...(work.role !== undefined ? { role: work.role } : {}),
+        ...(work.budget !== undefined ? { budget: work.budget } : {}),
+        ...(work.taskIntent !== undefined ? { taskIntent: work.taskIntent } : {}),
+      }),
     createWriteGuard: (work) =>
       new LockManagerWriteGuard({
         client: locks,

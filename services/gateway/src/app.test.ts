@@ -27,6 +27,7 @@ function appWith(health: HealthProbe) {
     },
     workflow: { getRun: notCalled('getRun') },
     memory: { remember: notCalled('remember'), recall: notCalled('recall') },
+    router: { getTaskUsage: notCalled('getTaskUsage'), getModelStats: notCalled('getModelStats') },
     events: new RunEventHub(createSilentLogger()),
     health,
     logger: createSilentLogger(),

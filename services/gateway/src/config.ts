@@ -16,11 +16,12 @@ export const gatewayConfigSpec = {
   orchestratorAddr: grpcAddrEnv.orchestrator,
   workflowEngineAddr: grpcAddrEnv.workflowEngine,
   memoryAddr: grpcAddrEnv.memory,
+  routerAddr: grpcAddrEnv.router,
   upstreamDeadlineMs: env.int('MAESTRO_GATEWAY_UPSTREAM_DEADLINE_MS', {
     default: 10_000,
     min: 100,
     max: 300_000,
-    doc: 'deadline of each gRPC call to the orchestrator, workflow-engine and memory',
+    doc: 'deadline of each gRPC call to the orchestrator, workflow-engine, memory and router',
   }),
   sseHeartbeatMs: env.int('MAESTRO_GATEWAY_SSE_HEARTBEAT_MS', {
     default: 15_000,

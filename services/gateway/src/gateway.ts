@@ -7,6 +7,7 @@ import { connectBus } from '@maestro/bus';
 import {
   HealthClient,
   MemoryServiceClient,
+  RouterServiceClient,
   OrchestratorServiceClient,
   WorkflowServiceClient,
 } from '@maestro/contracts';
@@ -65,11 +66,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const orchestrator = createGrpcClient(OrchestratorServiceClient, config.orchestratorAddr, clientOptions);
     const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, clientOptions);
     const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, clientOptions);
+    const router = createGrpcClient(RouterServiceClient, config.routerAddr, clientOptions);
     const orchestratorHealth = createGrpcClient(HealthClient, config.orchestratorAddr, clientOptions);
     stops.push({
       name: 'grpc clients',
       stop: () => {
-        for (const client of [orchestrator, workflow, memory, orchestratorHealth]) client.close();
+        for (const client of [orchestrator, workflow, memory, router, orchestratorHealth]) client.close();
       },
     });
 
@@ -81,6 +83,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       orchestrator: namedUpstream('orchestrator', orchestrator.call),
       workflow: namedUpstream('workflow-engine', workflow.call),
       memory: namedUpstream('memory', memory.call),
+      router: namedUpstream('router', router.call),
       events: hub,
       health: createUpstreamHealthProbe({
         natsConnected: () => bus.connected,

@@ -5,7 +5,11 @@
  */
 import type {
   CancelTaskRequest,
+  GetModelStatsRequest,
   GetRunRequest,
+  GetTaskUsageRequest,
+  ModelStats,
+  TaskUsage,
   GetTaskRequest,
   ListAgentStepsRequest,
   ListAgentStepsResponse,
@@ -31,6 +35,12 @@ export interface OrchestratorApi {
   cancelTask(request: CancelTaskRequest): Promise<Task>;
   /** The recorded steps of a task's (or run's) tactical agents, oldest first, one page. */
   listAgentSteps(request: ListAgentStepsRequest): Promise<ListAgentStepsResponse>;
+}
+
+/** The router's accounting API: a task's durable usage totals and each model's measured figures. */
+export interface RouterApi {
+  getTaskUsage(request: GetTaskUsageRequest): Promise<TaskUsage>;
+  getModelStats(request: GetModelStatsRequest): Promise<ModelStats>;
 }
 
 /** The part of the workflow-engine's API the gateway reads: one run with its history. */

@@ -83,6 +83,12 @@ class FakeOrchestrator {
       createdAt: at,
       updatedAt: at,
       reviewSummary: '',
+      budget: { usd: 0, tokens: 0 },
+      intent: 'code',
+      intentConfidence: 0.9,
+      intentReason: 'test double',
+      workflow: 'coding',
+      escalations: [],
     };
     this.tasks.set(task.id, task);
     return task;
@@ -377,6 +383,8 @@ describe('POST /v1/tasks', () => {
       testCommand: ['npm', 'test'],
       project: '',
       idempotencyKey: 'k-1',
+      budget: undefined,
+      workflow: '',
     });
   });
 
@@ -437,6 +445,40 @@ describe('POST /v1/tasks', () => {
     expect(status).toBe(400);
     expect(json.error).toEqual({ code: 'INVALID_ARGUMENT', field: 'repoPath', message: expect.stringContaining(words) });
     expect(json.error.message).toMatch(/^repoPath: /);
+  });
+});
+
+describe('NUL characters', () => {
+  // PostgreSQL refuses U+0000 in text: every route refuses it first, naming the field.
+  it.each([
+    ['goal', { goal: 'fix\u0000it' }, 'goal'],
+    ['project', { project: 'de\u0000mo' }, 'project'],
+    ['idempotencyKey', { idempotencyKey: 'k\u0000' }, 'idempotencyKey'],
+    ['a testCommand argument', { testCommand: ['npm', 'te\u0000st'] }, 'testCommand[1]'],
+  ])('rejects a task with NUL in %s with 400 naming it, storing nothing', async (_case, fields, field) => {
+    const before = orchestrator.submitted.length;
+    const { status, json } = await post('/v1/tasks', { goal: 'fix it', repoPath: repoDir, ...fields });
+    expect(status).toBe(400);
+    expect(json.error).toEqual({ code: 'INVALID_ARGUMENT', field, message: `${field}: must not contain NUL (\\u0000) characters` });
+    expect(orchestrator.submitted.length).toBe(before);
+  });
+
+  it('rejects NUL in a memory, a recall query and a cancel reason', async () => {
+    const before = memories.length;
+    const remembered = await post('/v1/memories', { project: 'demo', kind: 'project', content: 'a\u0000b' });
+    expect(remembered.status).toBe(400);
+    expect(remembered.json.error.field).toBe('content');
+    expect(memories.length).toBe(before);
+
+    const recalled = await get(`/v1/memories?project=demo&query=${encodeURIComponent('pnpm\u0000')}`);
+    expect(recalled.status).toBe(400);
+    expect(recalled.json.error.field).toBe('query');
+
+    const created = await post('/v1/tasks', { goal: 'to be cancelled', repoPath: repoDir });
+    const cancelled = await post(`/v1/tasks/${created.json.id as string}/cancel`, { reason: 'no\u0000' });
+    expect(cancelled.status).toBe(400);
+    expect(cancelled.json.error.field).toBe('reason');
+    expect((await get(`/v1/tasks/${created.json.id as string}`)).json.status).toBe('running');
   });
 });
 

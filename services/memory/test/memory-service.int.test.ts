@@ -89,3 +89,15 @@ it('rejects bad input with INVALID_ARGUMENT naming the field', async () => {
   expect((await errorOf(client.call.recall({ project: 'p', query: 'x', limit: 51, kind: '' }))).field).toBe('limit');
   expect((await errorOf(client.call.forget({ id: 'not-a-uuid' }))).field).toBe('id');
 });
+
+it('rejects NUL characters, which PostgreSQL refuses, with INVALID_ARGUMENT naming the field, storing nothing', async () => {
+  const project = 'acme/nul';
+  const content = await errorOf(client.call.remember({ project, kind: 'reflex', content: 'tests need\u0000Redis', tags: [] }));
+  expect(content.code).toBe('INVALID_ARGUMENT');
+  expect(content.field).toBe('content');
+  expect(content.message).toBe('content: must not contain NUL (\\u0000) characters');
+  expect((await errorOf(client.call.remember({ project, kind: 'reflex', content: 'x', tags: ['ok', 'b\u0000d'] }))).field).toBe('tags[1]');
+  expect((await errorOf(client.call.recall({ project, query: 'redis\u0000', limit: 0, kind: '' }))).field).toBe('query');
+  expect((await errorOf(client.call.list({ project: 'acme\u0000', kind: '', limit: 0 }))).field).toBe('project');
+  expect((await client.call.list({ project, kind: '', limit: 0 })).memories).toEqual([]);
+});

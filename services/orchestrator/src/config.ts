@@ -48,11 +48,44 @@ export const orchestratorConfigSpec = {
     max: 25_000,
     doc: 'on SIGTERM, how long in-flight activities may run before they are aborted and handed back (nak)',
   }),
+  taskBudgetUsd: {
+    name: 'MAESTRO_TASK_BUDGET_USD',
+    doc: 'USD a task may spend on models when its submission sets no budget (0 = no limit); unpriced models count only in tokens',
+    default: 10,
+    parse: (raw: string): number => {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error(`expected a non-negative number of US dollars, got "${raw}"`);
+      return value;
+    },
+  },
+  taskBudgetTokens: env.int('MAESTRO_TASK_BUDGET_TOKENS', {
+    default: 0,
+    min: 0,
+    doc: 'tokens (input + output) a task may spend when its submission sets no budget (0 = no limit)',
+  }),
   stepRetentionDays: env.int('MAESTRO_ORCHESTRATOR_STEP_RETENTION_DAYS', {
     default: 30,
     min: 1,
     max: 3650,
     doc: 'agent steps of tasks that finished (succeeded, failed, cancelled) longer ago than this are deleted, hourly',
+  }),
+  maxEscalationsPerSubtask: env.int('MAESTRO_ORCHESTRATOR_MAX_ESCALATIONS_PER_SUBTASK', {
+    default: 2,
+    min: 0,
+    max: 100,
+    doc: 'escalations of one subtask put to the strategic model; past them the subtask fails (0 = never escalate)',
+  }),
+  maxEscalationsPerTask: env.int('MAESTRO_ORCHESTRATOR_MAX_ESCALATIONS_PER_TASK', {
+    default: 6,
+    min: 0,
+    max: 1000,
+    doc: "escalations of all of a task's subtasks put to the strategic model; past them a failing subtask fails",
+  }),
+  replyReAsks: env.int('MAESTRO_ORCHESTRATOR_REPLY_REASKS', {
+    default: 2,
+    min: 0,
+    max: 10,
+    doc: 'how often a plan, review or escalation reply that does not parse is asked again, with the parse error, before it fails',
   }),
 } as const;
 

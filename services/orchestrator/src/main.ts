@@ -51,9 +51,11 @@ runService('orchestrator', async (lifecycle) => {
     concurrency: config.concurrency,
     workflowDeadlineMs: config.rpcDeadlineMs,
     drainTimeoutMs: config.drainTimeoutMs,
+    defaultBudget: { usd: config.taskBudgetUsd, tokens: config.taskBudgetTokens },
     inlineStartMs: config.inlineStartMs,
     stepRetentionDays: config.stepRetentionDays,
-    activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs },
+    activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs, replyReAsks: config.replyReAsks },
+    escalationLimits: { perSubtask: config.maxEscalationsPerSubtask, perTask: config.maxEscalationsPerTask },
   });
   await orchestrator.start();
   // Registered last, so it runs first on SIGTERM: stop taking calls and messages, let those in

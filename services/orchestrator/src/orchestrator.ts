@@ -1,7 +1,7 @@
 /**
  * Orion assembled: the task and agent-step services behind the OrchestratorService gRPC server,
  * the activity runner on the orchestrator work queue, the consumers of subtask results, run
- * events and agent steps, and the background starter of runs the engine could not start at once. `main.ts` builds the
+ * events, agent steps and escalations, and the background starter of runs the engine could not start at once. `main.ts` builds the
  * dependencies from config; tests build them against real servers.
  */
 import { OrchestratorServiceService } from '@maestro/contracts';
@@ -11,6 +11,8 @@ import type { ActivityOptions } from './activities/activity.js';
 import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
 import { AgentStepService } from './app/agent-steps.js';
+import type { EscalationDeps } from './app/handle-escalation.js';
+import type { EscalationLimits } from './domain/escalations.js';
 import { RunStarter } from './app/run-starter.js';
 import { StepRetention, StepRetentionDefaults } from './app/step-retention.js';
 import { TaskService } from './app/task-service.js';
@@ -18,8 +20,11 @@ import type { MemoryPort, RouterPort, WorkflowPort } from './domain/ports.js';
 import type { RepoProbe } from './domain/repo-probe.js';
 import type { AgentStepStore } from './store/agent-step-store.js';
 import type { TaskStore } from './store/task-store.js';
+import type { TaskBudget } from './domain/task.js';
 import { createOrchestratorHandlers } from './transport/grpc/orchestrator.handler.js';
 import { subscribeActivityRequests } from './transport/nats/activity-requests.subscriber.js';
+import { BusEscalationEvents } from './transport/nats/escalation-events.publisher.js';
+import { subscribeEscalations } from './transport/nats/escalations.subscriber.js';
 import { subscribeRunEvents } from './transport/nats/run-events.subscriber.js';
 import { subscribeSubtaskResults } from './transport/nats/subtask-results.subscriber.js';
 import { subscribeWorkSteps } from './transport/nats/work-steps.subscriber.js';
@@ -54,6 +59,16 @@ export interface OrchestratorDeps {
   /** How long SubmitTask waits for StartRun before returning the task pending. @default DEFAULT_INLINE_START_MS */
   inlineStartMs?: number;
   activityOptions?: ActivityOptions;
+  /**
+   * Escalations of failed subtasks put to the strategic model, per subtask and per task; past
+   * them the subtask fails. @default DefaultEscalationLimits (2 per subtask, 6 per task)
+   */
+  escalationLimits?: EscalationLimits;
+  /**
+   * The budget a task gets when its submission leaves it out (0 = no limit).
+   * @default { usd: 0, tokens: 0 }
+   */
+  defaultBudget?: TaskBudget;
   /**
    * Agent steps of tasks finished longer ago than this many days are deleted by an hourly sweep.
    * @default StepRetentionDefaults.retentionDays
@@ -108,6 +123,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     workflow: deps.workflow,
     taskEvents,
     runs,
+    router: deps.router,
+    defaults: { budget: deps.defaultBudget ?? { usd: 0, tokens: 0 } },
     ...workflowDeadline,
   });
   const runnerDeps: ActivityRunnerDeps = {
@@ -119,6 +136,19 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     work,
     clock: deps.clock,
     ...(deps.activityOptions ? { options: deps.activityOptions } : {}),
+  };
+  const escalationDeps: EscalationDeps = {
+    store: deps.store,
+    steps: deps.steps,
+    work,
+    events: new BusEscalationEvents(deps.bus, deps.logger.child({ component: 'escalations' })),
+    router: deps.router,
+    clock: deps.clock,
+    options: {
+      ...(deps.escalationLimits !== undefined ? { limits: deps.escalationLimits } : {}),
+      ...(deps.activityOptions?.replyReAsks !== undefined ? { replyReAsks: deps.activityOptions.replyReAsks } : {}),
+      ...(deps.activityOptions?.modelDeadlineMs !== undefined ? { modelDeadlineMs: deps.activityOptions.modelDeadlineMs } : {}),
+    },
   };
   const server = createGrpcServer({
     address: deps.grpcAddress,
@@ -165,6 +195,10 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
           deps.logger.child({ component: 'run-events' }),
         ),
         await subscribeWorkSteps(deps.bus, deps.steps),
+        await subscribeEscalations(deps.bus, escalationDeps, deps.logger.child({ component: 'escalations' }), {
+          concurrency: deps.concurrency ?? 4,
+          signal: handBack.signal,
+        }),
       );
       const port = await server.start();
       retention.start();

@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connectBus, type Bus, type WorkConsumer } from '@maestro/bus';
+import { classifyIntent } from '@maestro/intent';
 import {
   ActivityResultSchema,
   MemoryServiceClient,
@@ -23,7 +24,9 @@ import {
   WorkflowServiceService,
   type ActivityResult,
   type CompleteRequest,
-  type CompleteResponse,
+  CompleteResponse,
+  type ClassifyIntentRequest,
+  type IntentClassification,
   type GetRunRequest,
   type RecallRequest,
   type RecallResponse,
@@ -219,12 +222,27 @@ export class FakeWorkflowEngine {
   }
 }
 
+/**
+ * A fixed reply of the fake router: one text; or one per turn, chosen like the scripted
+ * provider does (turn n = the number of assistant messages already in the conversation); or a
+ * function of the request.
+ */
+export type FakeReply = string | readonly string[] | ((request: CompleteRequest) => string | undefined);
+
+function replyFor(reply: FakeReply | undefined, request: CompleteRequest): string | undefined {
+  if (reply === undefined || typeof reply === 'string') return reply;
+  if (typeof reply === 'function') return reply(request);
+  return (reply as readonly string[])[request.messages.filter((m) => m.role === 'assistant').length];
+}
+
 /** The router stand-in: records Complete calls and answers with a reply chosen by intent. */
 export class FakeRouter {
   readonly calls: CompleteRequest[] = [];
   /** Calls the client cancelled while they were held. */
   readonly cancelled: CompleteRequest[] = [];
-  replies: Record<string, string> = {};
+  replies: Record<string, FakeReply> = {};
+  /** When set for an intent, Complete fails with this error. */
+  failures: Record<string, Error> = {};
   /** When true, Complete answers only after `release()` (or never, if the client cancels first). */
   hold = false;
   private readonly held: Array<() => void> = [];
@@ -252,17 +270,23 @@ export class FakeRouter {
             throw new OperationalError('CANCELLED', 'the client cancelled the call');
           }
         }
-        const reply = this.replies[request.intent];
+        const failure = this.failures[request.intent];
+        if (failure !== undefined) throw failure;
+        const reply = replyFor(this.replies[request.intent], request);
         if (reply === undefined) throw new OperationalError('NO_REPLY', `fake router has no reply for ${request.intent}`);
-        return {
-          message: { role: 'assistant', content: reply, toolCalls: [], toolCallId: '', name: '' },
-          decision: { role: request.role, provider: 'fixture', model: 'fixed-replies', reason: 'test double', scripted: true },
+        return CompleteResponse.fromPartial({
+          message: { role: 'assistant', content: reply },
+          decision: { role: request.role, provider: 'fixture', model: 'fixed-replies', spec: 'fixture', reason: 'test double', scripted: true },
           usage: { inputTokens: 10, outputTokens: 10, costUsd: 0 },
           finishReason: 'stop',
-        };
+        });
       }),
       route: notImplemented,
       streamComplete: notImplemented,
+      // The real classifier, as the router runs it; every intent runs the coding workflow.
+      classifyIntent: unary<ClassifyIntentRequest, IntentClassification>(async (request) => ({ ...classifyIntent(request.text), workflow: 'coding' })),
+      getTaskUsage: notImplemented,
+      getModelStats: notImplemented,
     });
   }
 }
@@ -345,7 +369,7 @@ export interface Harness {
 }
 
 /** Orion's options a test may set. */
-export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs'>;
+export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs' | 'escalationLimits' | 'activityOptions'>;
 
 /** Starts the harness: scratch database, namespaced bus, fakes, and Orion itself. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {

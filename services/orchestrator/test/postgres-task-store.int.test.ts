@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 function newTask(overrides: Partial<NewTask> = {}): NewTask {
-  return { id: randomUUID(), goal: 'g', repoPath: '/repo', testCommand: ['npm', 'test'], project: 'p', idempotencyKey: null, ...overrides };
+  return { id: randomUUID(), goal: 'g', repoPath: '/repo', testCommand: ['npm', 'test'], project: 'p', idempotencyKey: null,
+    budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', ...overrides };
 }
 
 const plan = [

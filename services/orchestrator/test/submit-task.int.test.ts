@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 function request(overrides: Partial<SubmitTaskRequest>): SubmitTaskRequest {
-  return { goal: 'Add a multiply function to src/math.js', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', ...overrides };
+  return { goal: 'Add a multiply function to src/math.js', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', ...overrides };
 }
 
 async function submitError(overrides: Partial<SubmitTaskRequest>): Promise<UserError> {
@@ -58,6 +58,11 @@ describe('SubmitTask rejects bad input with INVALID_ARGUMENT naming the field, s
     ['an empty goal', { goal: '   ' }, 'goal', 'goal: must not be empty'],
     ['a repo_path that does not exist', { repoPath: '/nonexistent/orchestrator-test/repo' }, 'repo_path', 'does not exist'],
     ['a relative repo_path', { repoPath: 'calc' }, 'repo_path', 'must be an absolute path'],
+    // PostgreSQL refuses NUL in text; without the check these were INTERNAL.
+    ['a NUL in the goal', { goal: 'Add\u0000 multiply' }, 'goal', 'goal: must not contain NUL (\\u0000) characters'],
+    ['a NUL in a test_command argument', { testCommand: ['npm', 'te\u0000st'] }, 'test_command[1]', 'must not contain NUL'],
+    ['a NUL in the project', { project: 'ca\u0000lc' }, 'project', 'must not contain NUL'],
+    ['a NUL in the idempotency key', { idempotencyKey: 'k\u0000' }, 'idempotency_key', 'must not contain NUL'],
   ])('%s', async (_what, overrides, field, message) => {
     const err = await submitError(overrides);
     expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -273,7 +278,7 @@ describe('when the workflow-engine is down', () => {
   it('has a starting replica start the runs of tasks left without one', async () => {
     // As if a replica stored the task, the engine was down, and the replica died retrying.
     const { task } = await new PostgresTaskStore(h.db).insertTask({
-      id: randomUUID(), goal: 'Add sign', repoPath: repo.dir, testCommand: ['npm', 'test'], project: 'calc', idempotencyKey: null,
+      id: randomUUID(), goal: 'Add sign', repoPath: repo.dir, testCommand: ['npm', 'test'], project: 'calc', idempotencyKey: null, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding',
     });
     await h.startReplica();
     expect(await runOf(task.id)).toBe(h.workflow.runFor(task.id));

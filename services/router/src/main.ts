@@ -1,13 +1,15 @@
 /**
- * The router service: config → logger → providers → bus → gRPC server → lifecycle. No logic.
+ * The router service: config → logger → database → bus → router server → lifecycle. No logic.
  */
-import { RouterServiceService } from '@maestro/contracts';
-import { connectBus } from '@maestro/bus';
-import { createGrpcServer, createLogger, initTelemetry, runService } from '@maestro/runtime';
+import { connectBus, type Bus } from '@maestro/bus';
+import { createDb } from '@maestro/db';
+import { createLogger, initTelemetry, runService } from '@maestro/runtime';
 import { loadRouterConfig } from './config.js';
-import { createRoleProviders } from './providers.js';
-import { createRouterHandlers } from './transport/grpc/router.handler.js';
-import { createBusLlmEventPublisher } from './transport/nats/llm-events.publisher.js';
+import { loadRouterData } from './router-data.js';
+import { createModelRegistry } from './model-registry.js';
+import { createRouterServer } from './router-server.js';
+import { PostgresUsageLedger, type RouterDatabase } from './store/postgres-usage-ledger.js';
+import { subscribeWorkVerdicts } from './transport/nats/work-verdicts.subscriber.js';
 
 runService('router', async (lifecycle) => {
   const config = loadRouterConfig();
@@ -16,21 +18,21 @@ runService('router', async (lifecycle) => {
   const telemetry = initTelemetry({ serviceName: 'router', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
 
-  // Providers before the bus: a model that cannot be served stops the service at once,
-  // with the variable named, whether or not NATS is reachable.
-  const routes = createRoleProviders(config);
-  logger.info('models configured', {
-    strategic: config.strategicModel.spec,
-    tactical: config.tacticalModel.spec,
-    scripted: routes.strategic.spec.provider === 'scripted' || routes.tactical.spec.provider === 'scripted',
-  });
+  // Policy, prices and providers are checked before anything connects: a model that cannot be
+  // served stops the service at once, with the variable named, whether or not the servers are up.
+  createModelRegistry(config, loadRouterData(config).policy, { logger });
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'router', logger, namespace: config.natsNamespace });
+  const db = createDb<RouterDatabase>({ url: config.databaseUrl, applicationName: 'router' });
+  lifecycle.onShutdown('database', () => db.destroy());
+  const ledger = new PostgresUsageLedger(db);
+
+  const bus: Bus = await connectBus({ url: config.natsUrl, name: 'router', logger, namespace: config.natsNamespace });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
+  const verdicts = await subscribeWorkVerdicts(bus, ledger);
+  lifecycle.onShutdown('verdicts', () => verdicts.stop());
 
-  const server = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: ['maestro.v1.RouterService'] });
-  server.add(RouterServiceService, createRouterHandlers({ routes, events: createBusLlmEventPublisher(bus) }));
+  const { server } = createRouterServer(config, { ledger, bus, logger });
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
 });

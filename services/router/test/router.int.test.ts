@@ -1,7 +1,8 @@
 /**
- * The router over a real gRPC server (127.0.0.1, port 0) and the real NATS server: Route,
- * Complete and StreamComplete through the generated client, field-naming INVALID_ARGUMENT
- * errors, and the `maestro.events.llm.completed` event arriving on the bus.
+ * The router over a real gRPC server (127.0.0.1, port 0), the real NATS server and a fresh
+ * PostgreSQL database for its usage ledger: Route, Complete and StreamComplete through the
+ * generated client, field-naming INVALID_ARGUMENT errors, the `maestro.events.llm.completed`
+ * event arriving on the bus, task budgets, durable usage totals, model stats and intents.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,24 +11,30 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import {
+  ChatMessage,
   LlmCompletedEventSchema,
   RouterServiceClient,
-  RouterServiceService,
   Streams,
   Subjects,
   type CompleteChunk,
   type CompleteRequest,
   type CompleteResponse,
+  type IntentClassification,
+  type ModelStats,
+  type TaskUsage,
   type LlmCompletedEvent,
   type RouteDecision,
   type RouteRequest,
 } from '@maestro/contracts';
-import { ErrorMetadataKeys, createGrpcServer, createLogger, createSilentLogger, type GrpcServer } from '@maestro/runtime';
-import { connectBus, type Bus } from '@maestro/bus';
+import { ErrorMetadataKeys, createLogger, createSilentLogger, type GrpcServer } from '@maestro/runtime';
+import { connectBus, type Bus, type WorkConsumer } from '@maestro/bus';
+import { createDb, type Kysely } from '@maestro/db';
+import { createTestDatabase, type TestDatabase } from '@maestro/testing';
 import { loadRouterConfig } from '../src/config.js';
-import { createRoleProviders } from '../src/providers.js';
-import { createRouterHandlers } from '../src/transport/grpc/router.handler.js';
-import { createBusLlmEventPublisher } from '../src/transport/nats/llm-events.publisher.js';
+import { createRouterServer } from '../src/router-server.js';
+import { migrateRouterSchema } from '../src/store/migrations.js';
+import { PostgresUsageLedger, type RouterDatabase } from '../src/store/postgres-usage-ledger.js';
+import { subscribeWorkVerdicts } from '../src/transport/nats/work-verdicts.subscriber.js';
 
 const natsUrl = 'nats://127.0.0.1:4222';
 
@@ -44,6 +51,9 @@ const script = {
 };
 
 let dir: string;
+let database: TestDatabase;
+let db: Kysely<RouterDatabase>;
+let verdicts: WorkConsumer;
 let bus: Bus;
 let server: GrpcServer;
 let client: RouterServiceClient;
@@ -69,12 +79,17 @@ beforeAll(async () => {
   });
   const logger = createLogger({ service: 'router', level: 'debug', destination });
 
+  database = await createTestDatabase('router_test');
+  db = createDb<RouterDatabase>({ url: database.url, maxConnections: 4 });
+  await migrateRouterSchema(db, createSilentLogger());
+  const ledger = new PostgresUsageLedger(db);
+
   bus = await connectBus({ url: natsUrl, name: 'router-test', logger: createSilentLogger(), namespace: `rt${randomUUID().slice(0, 8)}`, streamLimits: { storage: 'memory' } });
   await bus.ensureStreams();
   bus.subscribe(Subjects.llmCompleted, LlmCompletedEventSchema, (event) => void events.push(event));
 
-  server = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: ['maestro.v1.RouterService'] });
-  server.add(RouterServiceService, createRouterHandlers({ routes: createRoleProviders(config), events: createBusLlmEventPublisher(bus) }));
+  verdicts = await subscribeWorkVerdicts(bus, ledger);
+  ({ server } = createRouterServer(config, { ledger, bus, logger }));
   const port = await server.start();
   client = new RouterServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
 });
@@ -82,6 +97,9 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await server?.shutdown();
+  await verdicts?.stop();
+  await db?.destroy();
+  await database?.drop();
   if (bus) {
     for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
     await bus.close();
@@ -106,12 +124,16 @@ function completeRequest(overrides: Partial<CompleteRequest>): CompleteRequest {
   return {
     role: '',
     intent: 'plan',
-    messages: [{ role: 'user', content: 'Add a sum function', toolCalls: [], toolCallId: '', name: '' }],
+    messages: [ChatMessage.fromPartial({ role: 'user', content: 'Add a sum function' })],
     tools: [],
     maxOutputTokens: 0,
     taskId: '',
     runId: '',
     subtaskId: '',
+    budgetUsd: 0,
+    budgetTokens: 0,
+    attempt: 0,
+    taskIntent: '',
     ...overrides,
   };
 }
@@ -139,21 +161,23 @@ async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
 
 describe('RouterService', () => {
   it('Route decides by intent, and an explicit role wins', async () => {
-    expect(await route({ role: '', intent: 'review' })).toEqual({
+    expect(await route({ role: '', intent: 'review', taskIntent: '' })).toEqual({
       role: 'strategic',
       provider: 'scripted',
       model: 'scripted',
-      reason: 'intent review goes to the strategic model',
+      spec: 'scripted',
+      fallbacks: [],
+      reason: 'rule "strategic phases": phase review → strategic',
       scripted: true,
     });
-    expect(await route({ role: '', intent: 'code' })).toMatchObject({ role: 'tactical' });
-    expect(await route({ role: 'tactical', intent: 'plan' })).toMatchObject({ role: 'tactical', reason: 'role tactical requested explicitly (intent plan)' });
+    expect(await route({ role: '', intent: 'code', taskIntent: '' })).toMatchObject({ role: 'tactical' });
+    expect(await route({ role: 'tactical', intent: 'plan', taskIntent: '' })).toMatchObject({ role: 'tactical', reason: 'rule "explicit tactical role": phase plan, role tactical → tactical' });
   });
 
   it('Complete answers from the script, says it is scripted, and publishes llm.completed', async () => {
     const taskId = `task-${randomUUID()}`;
     const response = await complete(completeRequest({ intent: 'plan', taskId, runId: 'run-1' }));
-    expect(response.message).toEqual({ role: 'assistant', content: 'Plan: 1) write sum.js 2) test it. Ready for review.', toolCalls: [], toolCallId: '', name: '' });
+    expect(response.message).toMatchObject({ role: 'assistant', content: 'Plan: 1) write sum.js 2) test it. Ready for review.', toolCalls: [], toolCallId: '', name: '' });
     expect(response.decision).toMatchObject({ role: 'strategic', provider: 'scripted', scripted: true });
     expect(response.finishReason).toBe('stop');
     expect(response.usage?.inputTokens).toBeGreaterThan(0);
@@ -186,7 +210,7 @@ describe('RouterService', () => {
     expect(response.finishReason).toBe('tool_calls');
     expect(response.decision?.role).toBe('tactical');
     expect(response.message?.toolCalls).toEqual([
-      { id: 'call_code_0_0', name: 'fs.write', argumentsJson: JSON.stringify({ path: 'sum.js', content: 'exports.sum = (a, b) => a + b;' }) },
+      { id: 'call_code_0_0', name: 'fs.write', argumentsJson: JSON.stringify({ path: 'sum.js', content: 'exports.sum = (a, b) => a + b;' }), thoughtSignature: '' },
     ]);
   });
 
@@ -206,7 +230,8 @@ describe('RouterService', () => {
     ['intent', completeRequest({ intent: 'dance' })],
     ['role', completeRequest({ role: 'boss' })],
     ['messages', completeRequest({ messages: [] })],
-    ['messages[0].role', completeRequest({ messages: [{ role: 'robot', content: 'x', toolCalls: [], toolCallId: '', name: '' }] })],
+    ['messages[0].role', completeRequest({ messages: [ChatMessage.fromPartial({ role: 'robot', content: 'x' })] })],
+    ['budget_usd', completeRequest({ budgetUsd: -1 })],
   ])('rejects a bad %s with INVALID_ARGUMENT naming the field', async (field, request) => {
     for (const call of [complete(request), streamComplete(request)]) {
       const err = await grpcError(call);
@@ -217,9 +242,9 @@ describe('RouterService', () => {
   });
 
   it('rejects a Route with an unknown intent, naming intent', async () => {
-    const err = await grpcError(route({ role: '', intent: 'dance' }));
+    const err = await grpcError(route({ role: '', intent: 'dance', taskIntent: '' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
-    expect(err.details).toBe('intent: unknown intent "dance"; expected one of plan, review, escalate, code');
+    expect(err.details).toBe('intent: unknown intent "dance"; expected one of plan, code, review, escalate');
   });
 
   it('reports an exhausted script as FAILED_PRECONDITION with the rule and turn', async () => {
@@ -228,14 +253,68 @@ describe('RouterService', () => {
         completeRequest({
           intent: 'plan',
           messages: [
-            { role: 'user', content: 'plan', toolCalls: [], toolCallId: '', name: '' },
-            { role: 'assistant', content: 'a plan', toolCalls: [], toolCallId: '', name: '' },
+            ChatMessage.fromPartial({ role: 'user', content: 'plan' }),
+            ChatMessage.fromPartial({ role: 'assistant', content: 'a plan' }),
           ],
         }),
       ),
     );
     expect(err.code).toBe(status.FAILED_PRECONDITION);
     expect(err.details).toContain('script exhausted for rule plan at turn 1');
+  });
+
+  it('refuses calls once a task has spent its token budget, with the totals, and serves its durable totals', async () => {
+    const taskId = `task-${randomUUID()}`;
+    const first = await complete(completeRequest({ intent: 'plan', taskId, budgetTokens: 20 }));
+    const spent = (first.usage?.inputTokens ?? 0) + (first.usage?.outputTokens ?? 0);
+    expect(spent).toBeGreaterThanOrEqual(20); // the first call was allowed: nothing was spent before it
+    const err = await grpcError(complete(completeRequest({ intent: 'plan', taskId, budgetTokens: 20 })));
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    expect(err.details).toContain(`task ${taskId} has spent its budget (${spent} of 20 tokens)`);
+    expect(err.metadata.get(ErrorMetadataKeys.code)).toEqual(['BUDGET_EXHAUSTED']);
+
+    const usage = await new Promise<TaskUsage>((resolve, reject) => client.getTaskUsage({ taskId }, (e, r) => (e ? reject(e) : resolve(r))));
+    expect(usage.total).toMatchObject({ calls: 1, inputTokens: first.usage?.inputTokens, outputTokens: first.usage?.outputTokens, costUsd: 0, scriptedCalls: 1, unpricedCalls: 0 });
+    expect(usage.byPhase.map((p) => [p.phase, p.totals?.calls])).toEqual([['plan', 1]]);
+    expect(usage.byModel.map((m) => m.spec)).toEqual(['scripted']);
+  });
+
+  it('credits the models of a subtask attempt with its verdict from work.finished, in GetModelStats', async () => {
+    const taskId = `task-${randomUUID()}`;
+    await complete(completeRequest({ intent: 'code', taskId, subtaskId: 's1', attempt: 1 }));
+    await bus.publishEvent(Subjects.workFinished, {
+      taskId,
+      runId: 'run-1',
+      subtaskId: 's1',
+      attempt: 1,
+      ok: true,
+      summary: 'done',
+      filesChanged: [],
+      executorId: 'e1',
+      finishedAt: new Date().toISOString(),
+    });
+    const stats = async () =>
+      new Promise<ModelStats>((resolve, reject) => client.getModelStats({ phase: 'code' }, (e, r) => (e ? reject(e) : resolve(r))));
+    let code = (await stats()).stats.find((s) => s.spec === 'scripted');
+    for (let i = 0; i < 100 && (code?.verdicts ?? 0) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      code = (await stats()).stats.find((s) => s.spec === 'scripted');
+    }
+    expect(code).toMatchObject({ phase: 'code', verdicts: 1, successes: 1, successRate: 1 });
+    expect(code?.totals?.calls).toBeGreaterThanOrEqual(1);
+    const bad = await grpcError(new Promise((resolve, reject) => client.getModelStats({ phase: 'dance' }, (e, r) => (e ? reject(e) : resolve(r)))));
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('classifies a goal and names the workflow the policy picks', async () => {
+    const result = await new Promise<IntentClassification>((resolve, reject) =>
+      client.classifyIntent({ text: 'Fix the crash when the config file is missing' }, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+    expect(result).toMatchObject({ intent: 'fix', workflow: 'coding' });
+    expect(result.confidence).toBeGreaterThan(0);
+    expect(result.reason).not.toBe('');
+    const err = await grpcError(new Promise((resolve, reject) => client.classifyIntent({ text: '  ' }, (e, r) => (e ? reject(e) : resolve(r)))));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
   });
 
   it('marks every log line about a completion with scripted: true', () => {

@@ -1,11 +1,14 @@
 /**
- * The executor's idempotency record in a JetStream KV bucket: finished `SubtaskResult`s keyed
- * by work id. Every executor replica shares the bucket, so whichever replica gets a redelivered
- * work item finds the result of the one that did the work.
+ * The executor's idempotency record in a JetStream KV bucket: finished outcomes keyed by work id,
+ * each a `SubtaskResult` or an `Escalation` (stored as the message itself; an escalation is told
+ * apart by its `escalationId`, so records written before escalations existed still read). Every
+ * executor replica shares the bucket, so whichever replica gets a redelivered work item finds the
+ * outcome of the one that did the work.
  */
 import { Kvm, type KV } from '@nats-io/kv';
-import { SubtaskResultSchema, type SubtaskResult } from '@maestro/contracts';
+import { EscalationSchema, SubtaskResultSchema } from '@maestro/contracts';
 import { OperationalError, UnexpectedError } from '@maestro/runtime';
+import { isEscalation, type WorkOutcome } from '../domain/escalation.js';
 import { toResultKey } from '../domain/result-key.js';
 import type { WorkResultStore } from '../domain/ports.js';
 
@@ -50,7 +53,7 @@ export class KvWorkResultStore implements WorkResultStore {
     }
   }
 
-  async get(workId: string): Promise<SubtaskResult | undefined> {
+  async get(workId: string): Promise<WorkOutcome | undefined> {
     let entry: Awaited<ReturnType<KV['get']>>;
     try {
       entry = await this.kv.get(toResultKey(workId));
@@ -66,20 +69,22 @@ export class KvWorkResultStore implements WorkResultStore {
     } catch (err) {
       throw new UnexpectedError('WORK_RESULT_CORRUPT', `the stored result of ${workId} is not JSON`, { cause: err });
     }
-    const parsed = SubtaskResultSchema.safeParse(data);
+    const escalation = typeof data === 'object' && data !== null && 'escalationId' in data;
+    const parsed = escalation ? EscalationSchema.safeParse(data) : SubtaskResultSchema.safeParse(data);
     if (!parsed.success) {
-      throw new UnexpectedError('WORK_RESULT_CORRUPT', `the stored result of ${workId} is not a SubtaskResult`, {
+      throw new UnexpectedError('WORK_RESULT_CORRUPT', `the stored result of ${workId} is not ${escalation ? 'an Escalation' : 'a SubtaskResult'}`, {
         details: { issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
       });
     }
     return parsed.data;
   }
 
-  async put(result: SubtaskResult): Promise<void> {
+  async put(outcome: WorkOutcome): Promise<void> {
+    const workId = isEscalation(outcome) ? outcome.escalationId : outcome.workId;
     try {
-      await this.kv.put(toResultKey(result.workId), JSON.stringify(result));
+      await this.kv.put(toResultKey(workId), JSON.stringify(outcome));
     } catch (err) {
-      throw new OperationalError('WORK_RESULTS_UNAVAILABLE', `could not store the result of ${result.workId}: ${message(err)}`, {
+      throw new OperationalError('WORK_RESULTS_UNAVAILABLE', `could not store the result of ${workId}: ${message(err)}`, {
         cause: err,
       });
     }

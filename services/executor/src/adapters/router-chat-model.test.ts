@@ -1,4 +1,4 @@
-import { CompleteRequest, type CompleteResponse } from '@maestro/contracts';
+import { ChatMessage, CompleteRequest, RouteDecision, Usage, type CompleteResponse } from '@maestro/contracts';
 import { UnexpectedError, UserError } from '@maestro/runtime';
 import { fromCompleteResponse, toCompleteRequest } from './router-chat-model.js';
 
@@ -22,9 +22,11 @@ describe('toCompleteRequest', () => {
     expect(req.messages[2]).toEqual({
       role: 'assistant',
       content: '',
-      toolCalls: [{ id: 'c1', name: 'fs.read', argumentsJson: '{"path":"a.js"}' }],
+      toolCalls: [{ id: 'c1', name: 'fs.read', argumentsJson: '{"path":"a.js"}', thoughtSignature: '' }],
       toolCallId: '',
       name: '',
+      reasoning: '',
+      thoughtSignature: '',
     });
     expect(req.messages[3]).toMatchObject({ role: 'tool', toolCallId: 'c1', name: 'fs.read' });
     // The request must survive the wire: encode and decode it as the router would receive it.
@@ -36,16 +38,15 @@ describe('toCompleteRequest', () => {
 
 describe('fromCompleteResponse', () => {
   const response: CompleteResponse = {
-    message: {
+    message: ChatMessage.fromPartial({
       role: 'assistant',
       content: '',
       toolCalls: [{ id: 'c2', name: 'fs.write', argumentsJson: '{}' }],
-      toolCallId: '',
-      name: '',
-    },
-    decision: { role: 'tactical', provider: 'scripted', model: 'scripted', reason: 'MAESTRO_TACTICAL_MODEL', scripted: true },
-    usage: { inputTokens: 120, outputTokens: 7, costUsd: 0 },
+    }),
+    decision: RouteDecision.fromPartial({ role: 'tactical', provider: 'scripted', model: 'scripted', reason: 'MAESTRO_TACTICAL_MODEL', scripted: true }),
+    usage: Usage.fromPartial({ inputTokens: 120, outputTokens: 7, costUsd: 0 }),
     finishReason: 'tool_calls',
+    servedBy: '',
   };
 
   it('gives the loop the message, the usage, and whether the reply was scripted', () => {
@@ -69,5 +70,12 @@ describe('fromCompleteResponse', () => {
 
   it('rejects a message with an unknown role', () => {
     expect(() => fromCompleteResponse({ ...response, message: { ...response.message!, role: 'robot' } })).toThrow(UserError);
+  });
+});
+
+describe('toCompleteRequest for a subtask Orion took over', () => {
+  it('asks the strategic role, still for code', () => {
+    const req = toCompleteRequest({ messages: [{ role: 'user', content: 'add divide()' }], tools: [] }, { ...ids, role: 'strategic' });
+    expect(req).toMatchObject({ role: 'strategic', intent: 'code', subtaskId: 'sub-1' });
   });
 });

@@ -20,22 +20,33 @@ export interface RouterChatModelOptions {
   runId: string;
   subtaskId: string;
   /**
+   * The role asked for: `strategic` when Orion took the subtask over after an escalation.
+   * @default 'tactical'
+   */
+  role?: 'tactical' | 'strategic';
+  /** The work item's attempt, so the router credits the model with this attempt's verdict. @default 0 (unknown) */
+  attempt?: number;
+  /** The task's model budget; the router refuses calls once the task has spent it. @default no limit */
+  budget?: { usd: number; tokens: number };
+  /** The task's classified intent, for the routing policy. */
+  taskIntent?: string;
+  /**
    * Deadline of one completion. Coding models with tools can think for minutes.
    * @default 180000
    */
   deadlineMs?: number;
 }
 
-/** The role and intent of every executor completion: tactical coding. */
+/** The role and intent of executor completions: tactical coding (strategic for a subtask Orion took over). */
 export const EXECUTOR_ROUTE = { role: 'tactical', intent: 'code' } as const;
 
 /** Builds the router request for one turn of the agent loop. */
 export function toCompleteRequest(
   req: ChatModelRequest,
-  ids: { taskId: string; runId: string; subtaskId: string },
+  ids: Pick<RouterChatModelOptions, 'taskId' | 'runId' | 'subtaskId' | 'role' | 'attempt' | 'budget' | 'taskIntent'>,
 ): CompleteRequest {
   return {
-    role: EXECUTOR_ROUTE.role,
+    role: ids.role ?? EXECUTOR_ROUTE.role,
     intent: EXECUTOR_ROUTE.intent,
     messages: req.messages.map(toProtoMessage),
     tools: req.tools.map(toProtoToolSpec),
@@ -43,6 +54,10 @@ export function toCompleteRequest(
     taskId: ids.taskId,
     runId: ids.runId,
     subtaskId: ids.subtaskId,
+    attempt: ids.attempt ?? 0,
+    budgetUsd: ids.budget?.usd ?? 0,
+    budgetTokens: ids.budget?.tokens ?? 0,
+    taskIntent: ids.taskIntent ?? '',
   };
 }
 
@@ -61,7 +76,7 @@ export function fromCompleteResponse(response: CompleteResponse): ChatModelReply
 }
 
 /**
- * A chat model for one subtask that asks the router (role `tactical`, intent `code`). Errors
+ * A chat model for one subtask that asks the router (role `tactical` unless told otherwise, intent `code`). Errors
  * keep their kind: an unreachable router is an `OperationalError`, so the work is handed back.
  */
 export class RouterChatModel implements ChatModel {

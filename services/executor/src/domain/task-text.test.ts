@@ -1,4 +1,4 @@
-import { buildTaskText, formatCommand } from './task-text.js';
+import { buildTaskText, formatCommand, HINT_HEADING } from './task-text.js';
 
 const base = {
   goal: 'Give the calculator subtraction',
@@ -37,5 +37,15 @@ describe('buildTaskText', () => {
 describe('formatCommand', () => {
   it('quotes arguments a shell would split or expand', () => {
     expect(formatCommand(['node', '--test', 'a b', "it's", '$HOME'])).toBe(`node --test 'a b' 'it'\\''s' '$HOME'`);
+  });
+});
+
+describe('buildTaskText with a hint', () => {
+  it("shows Orion's hint after the instructions, and nothing of the kind without one", () => {
+    const text = buildTaskText({ ...base, hint: 'throw a RangeError when b is 0' });
+    expect(text).toContain(`${HINT_HEADING}\nthrow a RangeError when b is 0`);
+    expect(text.indexOf(HINT_HEADING)).toBeGreaterThan(text.indexOf('Instructions:'));
+    expect(buildTaskText({ ...base, hint: '  ' })).not.toContain(HINT_HEADING);
+    expect(buildTaskText(base)).not.toContain('Hint');
   });
 });

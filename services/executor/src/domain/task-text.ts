@@ -4,6 +4,9 @@
  */
 import type { SubtaskWork } from '@maestro/contracts';
 
+/** Heads Orion's hint in the task text (after an earlier attempt of the subtask escalated). */
+export const HINT_HEADING = 'Hint from Orion (an earlier attempt at this subtask failed):';
+
 /**
  * Builds the task prompt for a subtask. Empty fields are left out rather than shown blank,
  * so the model is not invited to guess what an empty "Instructions:" section means.
@@ -12,7 +15,7 @@ import type { SubtaskWork } from '@maestro/contracts';
  * buildTaskText({ ...work, title: 'Add subtract()', files: ['src/math.ts'] });
  */
 export function buildTaskText(
-  work: Pick<SubtaskWork, 'goal' | 'title' | 'instructions' | 'files' | 'testCommand'>,
+  work: Pick<SubtaskWork, 'goal' | 'title' | 'instructions' | 'files' | 'testCommand' | 'hint'>,
 ): string {
   const sections: string[] = [];
   const title = work.title.trim();
@@ -21,6 +24,10 @@ export function buildTaskText(
   if (goal.length > 0) sections.push(`This subtask is part of the overall goal:\n${goal}`);
   const instructions = work.instructions.trim();
   if (instructions.length > 0) sections.push(`Instructions:\n${instructions}`);
+  const hint = work.hint?.trim() ?? '';
+  if (hint.length > 0) {
+    sections.push(`${HINT_HEADING}\n${hint}`);
+  }
   const files = work.files.map((f) => f.trim()).filter((f) => f.length > 0);
   if (files.length > 0) {
     sections.push(`Files to look at first (paths relative to the repository root):\n${files.map((f) => `- ${f}`).join('\n')}`);

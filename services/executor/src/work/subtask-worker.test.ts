@@ -1,25 +1,30 @@
-import type { SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
+import type { Escalation, SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
 import { ManualClock, OperationalError, createSilentLogger } from '@maestro/runtime';
 import { EndedTasks } from '../domain/ended-tasks.js';
+import { isEscalation, resultOf, type WorkOutcome } from '../domain/escalation.js';
 import { ExecutorStats } from '../domain/executor-stats.js';
 import type { WorkPublisher, WorkResultStore } from '../domain/ports.js';
 import { SubtaskWorker } from './subtask-worker.js';
 
 class MemoryResults implements WorkResultStore {
-  readonly byWorkId = new Map<string, SubtaskResult>();
+  readonly byWorkId = new Map<string, WorkOutcome>();
   async get(workId: string) {
     return this.byWorkId.get(workId);
   }
-  async put(result: SubtaskResult) {
-    this.byWorkId.set(result.workId, result);
+  async put(outcome: WorkOutcome) {
+    this.byWorkId.set(isEscalation(outcome) ? outcome.escalationId : outcome.workId, outcome);
   }
 }
 
 class RecordingPublisher implements WorkPublisher {
   readonly results: SubtaskResult[] = [];
+  readonly escalations: Escalation[] = [];
   readonly finished: WorkFinishedEvent[] = [];
   async publishResult(result: SubtaskResult) {
     this.results.push(result);
+  }
+  async publishEscalation(escalation: Escalation) {
+    this.escalations.push(escalation);
   }
   async publishStep(_event: WorkStepEvent) {}
   async publishFinished(event: WorkFinishedEvent) {
@@ -77,7 +82,7 @@ describe('SubtaskWorker with probe work', () => {
   it('stores, then publishes an ok result without a model, a write guard or the repository', async () => {
     const { worker, results, publisher, stats, touched, clock } = setup();
     clock.advance(2);
-    const result = await worker.handle(probe, { working: () => undefined });
+    const result = resultOf(await worker.handle(probe, { working: () => undefined }));
 
     expect(touched).toEqual([]);
     expect(result).toMatchObject({ workId: 'probe-1:1', ok: true, executorId: 'exec-unit', steps: 0 });
@@ -126,7 +131,7 @@ describe('SubtaskWorker with probe work', () => {
     await new Promise((r) => setImmediate(r));
     expect(publisher.results).toEqual([]);
     clock.advance(1);
-    const result = await pending;
+    const result = resultOf(await pending);
     expect(result.summary).toContain('worked 3000 ms');
     expect(publisher.results).toEqual([result]);
   });

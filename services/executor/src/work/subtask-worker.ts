@@ -1,10 +1,11 @@
 /**
- * Handles one coding subtask from the executor work queue: idempotency first (a stored result
+ * Handles one coding subtask from the executor work queue: idempotency first (a stored outcome
  * is re-published, never redone), then the agent loop in the subtask's repository under the
- * lock-manager's write guard, then the result, stored before it is published. Work of a task
- * that has ended (cancelled, failed, succeeded) is not started, and is stopped when its task ends
- * while it runs. Probe work (`kind: 'probe'`) takes the same path with nothing (or a sleep) in
- * place of the agent loop.
+ * lock-manager's write guard, then the outcome, stored before it is published: the result, or,
+ * when the agent failed (tests still red, stuck, out of budget, unreadable replies), an
+ * escalation to Orion with the failure packet. Work of a task that has ended (cancelled, failed,
+ * succeeded) is not started, and is stopped when its task ends while it runs. Probe work
+ * (`kind: 'probe'`) takes the same path with nothing (or a sleep) in place of the agent loop.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
@@ -19,12 +20,30 @@ import {
 } from '@maestro/agent';
 import { HandBackError } from '@maestro/bus';
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
+import { gitDiffOf, gitHeadOf } from '../adapters/git-workspace.js';
 import { exponentialBackoff, OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
+import {
+  isEscalation,
+  isSubjectToken,
+  resultOf,
+  TASK_BUDGET_EXHAUSTED,
+  toEscalation,
+  type PacketBudgets,
+  type TestRunStep,
+  type WorkOutcome,
+} from '../domain/escalation.js';
 import type { ExecutorStats } from '../domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkPublisher, WorkResultStore } from '../domain/ports.js';
 import { isProbe, toProbeResult } from '../domain/probe.js';
-import { toFailedResult, toSubtaskResult, toWorkFinishedEvent, toWorkStepEvent } from '../domain/subtask-result.js';
+import {
+  MAX_FAILURE_REASON_CHARS,
+  toFailedResult,
+  toSubtaskResult,
+  toWorkFinishedEvent,
+  toWorkStepEvent,
+  truncate,
+} from '../domain/subtask-result.js';
 import { buildTaskText } from '../domain/task-text.js';
 import { TransientFailureWatch } from '../domain/transient-model-failure.js';
 import { extractWorkIdentity } from '../domain/work-identity.js';
@@ -73,6 +92,8 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
    * @default an empty registry nothing feeds (no task is ever seen to end)
    */
   endedTasks?: EndedTasks;
+  /** Token budgets of the diff, test output and account in a failure packet. @default DefaultPacketBudgets */
+  packetBudgets?: PacketBudgets;
 }
 
 /** Pause between attempts of a durable write. */
@@ -101,14 +122,14 @@ export class SubtaskWorker {
     this.preciseNow = clock !== undefined ? () => clock.now() : () => performance.timeOrigin + performance.now();
   }
 
-  /** Handles one delivery of a work item and returns the result published for it. */
-  async handle(work: SubtaskWork, delivery: WorkDelivery, logger: Logger = this.options.logger): Promise<SubtaskResult> {
+  /** Handles one delivery of a work item and returns the outcome published for it (a result or an escalation). */
+  async handle(work: SubtaskWork, delivery: WorkDelivery, logger: Logger = this.options.logger): Promise<WorkOutcome> {
     const log = logger.child({ workId: work.workId, taskId: work.taskId, subtaskId: work.subtaskId });
     const stored = await this.options.results.get(work.workId);
     if (stored !== undefined) {
-      // Redelivered after the result was stored (a crash or a lost ack): tell again, never redo.
-      log.info('work already finished; re-publishing its stored result', { ok: stored.ok });
-      await this.durably('publish result', () => this.options.publisher.publishResult(stored), log);
+      // Redelivered after the outcome was stored (a crash or a lost ack): tell again, never redo.
+      log.info('work already finished; re-publishing its stored outcome', { ok: resultOf(stored).ok, escalated: isEscalation(stored) });
+      await this.durably('publish result', () => this.publishOutcome(stored), log);
       return stored;
     }
 
@@ -137,7 +158,7 @@ export class SubtaskWorker {
       return;
     }
     const log = this.options.logger.child({ workId: identity.workId, taskId: identity.taskId, subtaskId: identity.subtaskId });
-    let stored: SubtaskResult | undefined;
+    let stored: WorkOutcome | undefined;
     try {
       stored = await this.options.results.get(identity.workId);
     } catch (err) {
@@ -145,15 +166,15 @@ export class SubtaskWorker {
       log.warn('stored result unreadable; publishing a failed result', { error: toMaestroError(err).message });
     }
     if (stored !== undefined) {
-      log.info('dead-lettered work had a stored result; re-publishing it', { reason, ok: stored.ok });
-      await this.durably('publish result', () => this.options.publisher.publishResult(stored), log);
+      log.info('dead-lettered work had a stored outcome; re-publishing it', { reason, ok: resultOf(stored).ok, escalated: isEscalation(stored) });
+      await this.durably('publish result', () => this.publishOutcome(stored), log);
       return;
     }
     log.warn('work dead-lettered; publishing a failed result', { reason });
     await this.finish(toFailedResult(identity, `work dead-lettered: ${reason}`, this.origin()), log);
   }
 
-  private async run(work: SubtaskWork, delivery: WorkDelivery, log: Logger): Promise<SubtaskResult> {
+  private async run(work: SubtaskWork, delivery: WorkDelivery, log: Logger): Promise<WorkOutcome> {
     // Watched from before the first await, so an end heard at any point is caught. A task that
     // ended gets a failed result, never a hand-back: nobody waits for the work any more, and
     // redelivering it would only start it again somewhere else.
@@ -200,11 +221,14 @@ export class SubtaskWorker {
     signal: AbortSignal,
     endedStatus: () => FinalTaskStatus | undefined,
     log: Logger,
-  ): Promise<SubtaskResult> {
+  ): Promise<WorkOutcome> {
     const guard = this.options.createWriteGuard(work);
     const model = new TransientFailureWatch(this.options.createModel(work));
     let verdict: AgentVerdict;
-    log.info('subtask started', { repoPath: work.repoPath, maxSteps: this.options.budget.maxSteps });
+    log.info('subtask started', { repoPath: work.repoPath, maxSteps: this.options.budget.maxSteps, role: work.role ?? 'tactical', hinted: work.hint !== undefined });
+    // Where the agent starts, for the diff of a failure packet.
+    const base = await gitHeadOf(work.repoPath);
+    const testRuns: TestRunStep[] = [];
     try {
       verdict = await runAgentLoop({
         model,
@@ -216,7 +240,10 @@ export class SubtaskWorker {
         budget: this.options.budget,
         writeGuard: guard,
         signal,
-        onStep: (step) => this.onStep(work, step, delivery, log),
+        onStep: (step) => {
+          if (step.kind === 'tool' && step.tool === 'tests') testRuns.push({ step: step.index, summary: step.summary, ok: step.ok });
+          return this.onStep(work, step, delivery, log);
+        },
       });
     } catch (err) {
       const status = endedStatus();
@@ -236,6 +263,13 @@ export class SubtaskWorker {
     if (status !== undefined) return this.stopped(work, status, log);
     // A loop cut short by shutdown has no honest verdict; the next executor starts it again.
     if (delivery.signal?.aborted) throw handedBack(undefined);
+    // The router refuses calls once the task's budget is spent: no strategic decision can help,
+    // so the subtask fails plainly, with the code in its reason, and Orion fails the task.
+    const refusal = model.failure;
+    if (verdict.status === 'failed' && refusal?.code === TASK_BUDGET_EXHAUSTED) {
+      log.info('task budget exhausted; subtask failed without escalation', { error: refusal.message });
+      return { ...toSubtaskResult(work, verdict, this.origin()), failureReason: truncate(`${TASK_BUDGET_EXHAUSTED}: ${refusal.message}`, MAX_FAILURE_REASON_CHARS) };
+    }
     // The loop ends a run whose model call failed with a `failed` verdict; when that failure was
     // transient (router unreachable) the subtask did not fail, the infrastructure did: hand it back.
     const transient = model.transientFailure;
@@ -244,7 +278,12 @@ export class SubtaskWorker {
       throw transient;
     }
     log.info('subtask finished', { status: verdict.status, steps: verdict.steps, commitSha: verdict.commitSha });
-    return toSubtaskResult(work, verdict, this.origin());
+    if (verdict.status === 'succeeded' || !isSubjectToken(work.taskId)) return toSubtaskResult(work, verdict, this.origin());
+    // The agent failed: Orion decides what happens next, with the evidence.
+    const diff = await gitDiffOf(work.repoPath, base, verdict.filesChanged);
+    const escalation = toEscalation(work, verdict, { diff, testRuns }, this.origin(), this.options.packetBudgets);
+    log.info('subtask escalated', { reason: escalation.packet.reason, diffChars: escalation.packet.lastDiff.length });
+    return escalation;
   }
 
   /**
@@ -295,17 +334,23 @@ export class SubtaskWorker {
     }
   }
 
-  /** Stores, then publishes: a crash in between is healed by the redelivery finding the stored result. */
-  private async finish(result: SubtaskResult, log: Logger, level: 'info' | 'debug' = 'info'): Promise<void> {
-    await this.durably('store result', () => this.options.results.put(result), log);
-    await this.durably('publish result', () => this.options.publisher.publishResult(result), log);
+  /** Stores, then publishes: a crash in between is healed by the redelivery finding the stored outcome. */
+  private async finish(outcome: WorkOutcome, log: Logger, level: 'info' | 'debug' = 'info'): Promise<void> {
+    const result = resultOf(outcome);
+    await this.durably('store result', () => this.options.results.put(outcome), log);
+    await this.durably('publish result', () => this.publishOutcome(outcome), log);
     this.options.stats.recorded(result.ok);
     try {
       await this.options.publisher.publishFinished(toWorkFinishedEvent(result));
     } catch (err) {
       log.warn('work finished event not published', { error: toMaestroError(err).message });
     }
-    log[level]('result published', { ok: result.ok, failureReason: result.failureReason });
+    log[level](isEscalation(outcome) ? 'escalation published' : 'result published', { ok: result.ok, failureReason: result.failureReason });
+  }
+
+  /** A result goes to the results queue; an escalation to Orion's escalations queue instead. */
+  private publishOutcome(outcome: WorkOutcome): Promise<void> {
+    return isEscalation(outcome) ? this.options.publisher.publishEscalation(outcome) : this.options.publisher.publishResult(outcome);
   }
 
   /** Retries a write the task depends on a few times before giving up (and having the work nak'ed). */

@@ -19,6 +19,11 @@ export interface ActivityOptions {
   memoryDeadlineMs?: number;
   /** Memory notes recalled for the plan prompt. @default 8 */
   recallLimit?: number;
+  /**
+   * How often a plan, review or escalation reply that does not parse is put back to the model
+   * with the parse error before the activity fails. @default 2
+   */
+  replyReAsks?: number;
 }
 
 /** Everything activities use. */

@@ -14,7 +14,8 @@ import { assertTaskActive, TASK_NOT_FOUND, type Activity } from './activity.js';
 /** Error code when code is requested for a task that has no plan. */
 export const NO_PLAN = 'NO_PLAN';
 
-function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, attempt: number): SubtaskWork {
+/** The `SubtaskWork` of one attempt of a subtask; escalation decisions dispatch with it too. */
+export function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, attempt: number): SubtaskWork {
   return {
     workId: subtaskWorkId(task.id, subtask.id, attempt),
     taskId: task.id,
@@ -28,6 +29,11 @@ function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, attempt
     repoPath: task.repoPath,
     testCommand: task.testCommand,
     project: task.project,
+    budget: { usd: task.budget.usd, tokens: task.budget.tokens },
+    ...(task.intent !== null ? { taskIntent: task.intent.intent } : {}),
+    // After an escalation: Orion's hint, and the strategic model when it took the subtask over.
+    ...(subtask.hint !== null ? { hint: subtask.hint } : {}),
+    ...(subtask.role !== null ? { role: subtask.role } : {}),
   };
 }
 

@@ -7,11 +7,11 @@
 import { RecallRequest } from '@maestro/contracts';
 import { toMaestroError, UserError } from '@maestro/runtime';
 import { parsePlanReply, type PlannedSubtask } from '../domain/plan.js';
-import { buildPlanPrompt } from '../domain/prompts.js';
+import { buildPlanPrompt, PLAN_REPLY_FORMAT } from '../domain/prompts.js';
 import { toRecallQuery } from '../domain/recall-query.js';
 import type { SubtaskRecord } from '../domain/task.js';
 import { assertTaskActive, completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
-import { askStrategicModel } from './model-call.js';
+import { askUntilParsed } from './model-call.js';
 
 function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Array<Record<string, unknown>> {
   return subtasks.map((s) => ({ id: s.id, title: s.title, instructions: s.instructions, files: s.files }));
@@ -56,8 +56,12 @@ export const planActivity: Activity = async (invocation) => {
   const notes = await recallNotes(invocation, task.project, task.goal);
   const files = await deps.repoProbe.listFiles(task.repoPath);
   const messages = buildPlanPrompt({ goal: task.goal, project: task.project, testCommand: task.testCommand, files, notes });
-  const { text, model } = await askStrategicModel(invocation, 'plan', messages);
-  const plan = parsePlanReply(text);
+  // A reply that does not parse is asked again with the parse error before the plan fails.
+  const { value: plan, model, reAsks } = await askUntilParsed(invocation, 'plan', messages, {
+    parse: parsePlanReply,
+    replyFormat: PLAN_REPLY_FORMAT,
+    reAsks: deps.options?.replyReAsks ?? 2,
+  });
 
   const stored = await deps.store.withLockedTask(task.id, async (locked) => {
     // The task may have ended (cancelled) while the model was thinking: store nothing then.
@@ -71,6 +75,6 @@ export const planActivity: Activity = async (invocation) => {
     await locked.update({ planWorkId: request.workId, code: null });
     return replaced;
   });
-  logger.info('plan stored', { subtasks: plan.subtasks.length, scripted: model.scripted });
+  logger.info('plan stored', { subtasks: plan.subtasks.length, scripted: model.scripted, reAsks });
   return completed({ subtasks: planOutput(stored ?? plan.subtasks), model: { ...model } });
 };

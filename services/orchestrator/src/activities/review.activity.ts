@@ -5,11 +5,11 @@
  * workflow definition decides what `approved: false` leads to.
  */
 import { z } from 'zod';
-import { buildReviewPrompt, type ReviewSubtaskEvidence } from '../domain/prompts.js';
+import { buildReviewPrompt, REVIEW_REPLY_FORMAT, type ReviewSubtaskEvidence } from '../domain/prompts.js';
 import { parseReviewReply } from '../domain/review.js';
 import type { SubtaskRecord } from '../domain/task.js';
 import { assertTaskActive, completed, requireTask, type Activity } from './activity.js';
-import { askStrategicModel } from './model-call.js';
+import { askUntilParsed } from './model-call.js';
 
 const TestsEvidenceSchema = z.object({
   command: z.array(z.string()),
@@ -42,13 +42,17 @@ export const reviewActivity: Activity = async (invocation) => {
   }
 
   const messages = buildReviewPrompt({ goal: task.goal, testCommand: task.testCommand, subtasks: subtasks.map(evidenceOf) });
-  const { text, model } = await askStrategicModel(invocation, 'review', messages);
-  const verdict = parseReviewReply(text);
+  // A reply that does not parse is asked again with the parse error before the review fails.
+  const { value: verdict, model, reAsks } = await askUntilParsed(invocation, 'review', messages, {
+    parse: parseReviewReply,
+    replyFormat: REVIEW_REPLY_FORMAT,
+    reAsks: deps.options?.replyReAsks ?? 2,
+  });
   await deps.store.withLockedTask(task.id, (locked) => {
     // The task may have ended (cancelled) while the model was thinking: store nothing then.
     assertTaskActive(locked.task);
     return locked.update({ reviewSummary: verdict.summary, reviewApproved: verdict.approved, reviewWorkId: request.workId });
   });
-  logger.info('review stored', { approved: verdict.approved, scripted: model.scripted });
+  logger.info('review stored', { approved: verdict.approved, scripted: model.scripted, reAsks });
   return completed({ approved: verdict.approved, summary: verdict.summary, model: { ...model } });
 };

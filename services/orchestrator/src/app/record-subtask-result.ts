@@ -10,6 +10,7 @@
  */
 import type { SubtaskResult } from '@maestro/contracts';
 import type { Clock, Logger } from '@maestro/runtime';
+import { toEscalationListing } from '../domain/escalations.js';
 import type { WorkPublisher } from '../domain/ports.js';
 import { buildCodeActivityResult, decideSubtaskResult, type SubtaskResultDecision } from '../domain/subtask-progress.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -43,7 +44,8 @@ export async function recordSubtaskResult(result: SubtaskResult, deps: SubtaskRe
     });
     if (!decision.completesCode || !locked.task.code) return { ...decision, published: false };
     const final = await locked.subtasks();
-    const activityResult = buildCodeActivityResult(locked.task.code, final, new Date(deps.clock.now()).toISOString());
+    const escalations = (await locked.escalations()).map(toEscalationListing);
+    const activityResult = buildCodeActivityResult(locked.task.code, final, new Date(deps.clock.now()).toISOString(), escalations);
     await deps.work.publishActivityResult(activityResult);
     log.info('code activity finished', { ok: activityResult.ok, subtasks: final.length, workId: activityResult.workId });
     return { ...decision, published: true };

@@ -14,7 +14,7 @@ import type { TaskStore } from '../store/task-store.js';
 import { cancelLateRun } from './cancel-late-run.js';
 
 /** The workflow definition every task runs. */
-export const CODING_WORKFLOW = 'coding';
+export const CODING_WORKFLOW = 'coding'; // the default; a task runs `task.workflow`
 /** Error code when the task was stored but the engine refused to start its run. */
 export const WORKFLOW_START_FAILED = 'WORKFLOW_START_FAILED';
 /**
@@ -186,7 +186,7 @@ export class RunStarter {
     try {
       const run = await this.deps.workflow.startRun(
         {
-          definitionName: CODING_WORKFLOW,
+          definitionName: task.workflow,
           definitionVersion: 0,
           input: {
             taskId: task.id,
@@ -202,7 +202,7 @@ export class RunStarter {
       runId = run.id;
     } catch (err) {
       const error = toMaestroError(err);
-      const message = `task ${task.id} was stored but its ${CODING_WORKFLOW} run could not be started: ${error.message}`;
+      const message = `task ${task.id} was stored but its ${task.workflow} run could not be started: ${error.message}`;
       // Only a refusal fails the task. Anything else (UNAVAILABLE, DEADLINE_EXCEEDED, but also
       // INTERNAL or CANCELLED when the engine's own database is down) may have created the run
       // or may succeed on a retry, and StartRun is idempotent on the task id.

@@ -5,10 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { TaskLimits } from '@maestro/contracts';
 import { invalidField, notFound, type Logger } from '@maestro/runtime';
-import type { TaskEvents, WorkflowPort } from '../domain/ports.js';
+import type { RouterPort, TaskEvents, WorkflowPort } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
 import { isFinalTaskStatus, isTaskStatus, TaskStatuses, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
-import { validateTaskSubmission, type TaskSubmissionInput } from '../domain/task-submission.js';
+import { validateTaskSubmission, type SubmissionDefaults, type TaskSubmissionInput } from '../domain/task-submission.js';
+import { classifyTask } from './classify-task.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { RunStarter } from './run-starter.js';
 
@@ -26,6 +27,10 @@ export interface TaskServiceDeps {
   runs: RunStarter;
   /** Deadline of workflow-engine calls. @default 10000 */
   workflowDeadlineMs?: number;
+  /** Classifies goals (the router's ClassifyIntent). */
+  router: Pick<RouterPort, 'classifyIntent'>;
+  /** Values a submission takes when it leaves them out. */
+  defaults: SubmissionDefaults;
 }
 
 function checkTaskId(taskId: string): void {
@@ -44,14 +49,28 @@ export class TaskService {
    * so a caller never has a reason to submit the same work twice.
    */
   async submit(input: TaskSubmissionInput, logger: Logger): Promise<TaskWithSubtasks> {
-    const valid = await validateTaskSubmission(input, this.deps.repoProbe);
+    const valid = await validateTaskSubmission(input, this.deps.repoProbe, this.deps.defaults);
     if (valid.idempotencyKey !== null) {
       const existing = await this.deps.store.findByIdempotencyKey(valid.idempotencyKey);
       if (existing) return this.resume(existing, logger);
     }
-    const { task, created } = await this.deps.store.insertTask({ id: randomUUID(), ...valid });
+    const classified = await classifyTask(valid.goal, this.deps.router, { deadlineMs: 2_000, logger });
+    const { task, created } = await this.deps.store.insertTask({
+      id: randomUUID(),
+      ...valid,
+      intent: classified.intent,
+      workflow: valid.workflow ?? classified.workflow,
+    });
     if (!created) return this.resume(await this.mustGet(task.id), logger);
-    logger.info('task submitted', { taskId: task.id, repoPath: task.repoPath, project: task.project });
+    logger.info('task submitted', {
+      taskId: task.id,
+      repoPath: task.repoPath,
+      project: task.project,
+      intent: classified.intent.intent,
+      workflow: task.workflow,
+      budgetUsd: task.budget.usd,
+      budgetTokens: task.budget.tokens,
+    });
     await this.deps.taskEvents.updated(task);
     await this.deps.runs.start(task, logger);
     return this.mustGet(task.id);

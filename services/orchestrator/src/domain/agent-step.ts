@@ -36,6 +36,12 @@ export const AgentStepLimits = {
 /** Largest step number (and attempt) PostgreSQL's `integer` holds. */
 const MAX_STEP = 2_147_483_647;
 
+/**
+ * What a step was: an agent's model turn, tool call or verdict (from `maestro.events.work.step`),
+ * or Orion's own record of an escalation of the subtask and of its decision (executor `orion`).
+ */
+export type AgentStepKind = WorkStepEvent['kind'] | 'escalation' | 'decision';
+
 /** One recorded step of a tactical agent. */
 export interface AgentStepRecord {
   taskId: string;
@@ -43,7 +49,7 @@ export interface AgentStepRecord {
   subtaskId: string;
   executorId: string;
   step: number;
-  kind: WorkStepEvent['kind'];
+  kind: AgentStepKind;
   /** The tool's name for kind `tool`, else null. */
   tool: string | null;
   summary: string;

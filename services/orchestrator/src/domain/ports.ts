@@ -5,8 +5,12 @@
  */
 import type {
   ActivityResult,
+  ClassifyIntentRequest,
+  IntentClassification,
   CompleteRequest,
   CompleteResponse,
+  EscalationDecidedEvent,
+  EscalationRaisedEvent,
   RecallRequest,
   RecallResponse,
   GetRunRequest,
@@ -27,9 +31,10 @@ export interface PortCallOptions {
   signal?: AbortSignal;
 }
 
-/** The router's Complete RPC: the strategic model, chosen by role and intent. */
+/** The router's RPCs Orion uses: Complete (the strategic model, by role and intent) and ClassifyIntent. */
 export interface RouterPort {
   complete(request: CompleteRequest, options?: PortCallOptions): Promise<CompleteResponse>;
+  classifyIntent(request: ClassifyIntentRequest, options?: PortCallOptions): Promise<IntentClassification>;
 }
 
 /** The memory service's Recall RPC. */
@@ -57,4 +62,14 @@ export interface WorkPublisher {
 /** `maestro.events.task.updated`, published whenever a task's status changes. Best-effort. */
 export interface TaskEvents {
   updated(task: TaskRecord, reason?: string): Promise<void>;
+}
+
+/**
+ * `maestro.events.escalation.raised` / `.decided`, published when an escalation is admitted and
+ * when it is decided, for live viewers. Best-effort: a failure is logged, never thrown (the
+ * task's steps keep the durable record).
+ */
+export interface EscalationEvents {
+  raised(event: EscalationRaisedEvent): Promise<void>;
+  decided(event: EscalationDecidedEvent): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { buildPlanPrompt, buildReviewPrompt, summarizeFileListing } from './prompts.js';
+import { buildEscalationPrompt, buildPlanPrompt, buildReAskMessages, buildReviewPrompt, PLAN_REPLY_FORMAT, summarizeFileListing } from './prompts.js';
 
 describe('summarizeFileListing', () => {
   it('lists shallow files and collapses deep ones into their directory', () => {
@@ -68,5 +68,40 @@ describe('buildReviewPrompt', () => {
     expect(user?.content).toContain('# pass 3');
     expect(user?.content).toContain('Failure: budget exhausted');
     expect(user?.content).toContain('Tests: not run');
+  });
+});
+
+describe('buildEscalationPrompt', () => {
+  const packet = {
+    reason: 'tests_failed' as const,
+    subtask: { title: 'Create src/divide.js', instructions: 'Export divide(a, b)', files: ['src/divide.js'], hint: 'check b' },
+    attempts: [{ step: 4, summary: 'npm test: failed (exit 1)', ok: false }],
+    steps: 4,
+    lastDiff: '+export const divide = (a, b) => a / b;',
+    failingTestOutput: 'Missing expected exception (RangeError)',
+    agentAccount: 'The test must be wrong.',
+    filesChanged: ['src/divide.js'],
+    tokensSpent: { input: 900, output: 120 },
+  };
+
+  it('shows the goal, the subtask, the failure packet, earlier decisions and the other subtasks, and asks for one of four decisions', () => {
+    const [system, user] = buildEscalationPrompt({
+      goal: 'Add divide()', testCommand: ['npm', 'test'], subtaskId: 's1', attempt: 2, role: 'tactical', packet,
+      failureReason: 'stuck: declared done 3 times', earlier: [{ attempt: 1, reason: 'stuck', decision: 'hint', decisionReason: 'missing check', hint: 'check b' }],
+      otherSubtasks: [{ id: 's2', title: 'Docs', status: 'succeeded' }],
+    });
+    expect(system?.content).toContain('"decision": "replan"');
+    for (const text of ['## Goal\nAdd divide()', 'Id: s1 (attempt 2, worked by the tactical model)', 'Hint it was given: check b', 'Reason: tests_failed — stuck: declared done 3 times',
+      'npm test: failed (exit 1)', 'The test must be wrong.', 'Missing expected exception (RangeError)', '+export const divide', 'attempt 1 (stuck): hint — missing check (hint: check b)', '- s2: Docs (succeeded)']) {
+      expect(user?.content).toContain(text);
+    }
+  });
+
+  it('re-asks with the reply, the problem and the format', () => {
+    const messages = buildReAskMessages([{ role: 'user', content: 'plan please' }], 'a plan', 'the plan reply is not JSON', PLAN_REPLY_FORMAT);
+    expect(messages.slice(1)).toEqual([
+      { role: 'assistant', content: 'a plan' },
+      { role: 'user', content: `Your reply could not be used: the plan reply is not JSON\nReply again with JSON only, exactly in this shape:\n${PLAN_REPLY_FORMAT}` },
+    ]);
   });
 });

@@ -1,12 +1,16 @@
 /**
  * Prompt builders for the strategic model: the plan prompt (goal, repository layout, test
- * command, recalled memory notes) and the review prompt (goal and each subtask's evidence).
- * Pure functions from data to messages, so what the model sees is testable and reviewable.
+ * command, recalled memory notes), the review prompt (goal and each subtask's evidence), the
+ * escalation prompt (a failed subtask's packet and what was decided before) and the re-ask of a
+ * reply that did not parse. Pure functions from data to messages, so what the model sees is
+ * testable and reviewable.
  */
+import type { FailurePacket } from '@maestro/contracts';
 
 /** A message for the model; the activity turns it into a `ChatMessage`. */
 export interface PromptMessage {
-  role: 'system' | 'user';
+  /** `assistant` only for the model's own earlier reply, when it is asked again. */
+  role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
@@ -155,5 +159,114 @@ export function buildReviewPrompt(input: ReviewPromptInput): PromptMessage[] {
   return [
     { role: 'system', content: REVIEW_SYSTEM },
     { role: 'user', content: user },
+  ];
+}
+
+/** The reply format the escalation prompt asks for (one of the four decisions). */
+export const ESCALATION_REPLY_FORMAT = [
+  '{"decision": "hint", "reason": "why", "hint": "what the agent missed and should do differently"}',
+  '{"decision": "replan", "reason": "why", "subtasks": [{"title": "short title", "instructions": "what to do, precisely", "files": ["src/example.js"]}]}',
+  '{"decision": "takeover", "reason": "why you will do it yourself", "hint": "optional notes for yourself"}',
+  '{"decision": "abandon", "reason": "why the goal cannot be reached"}',
+].join('\n');
+
+const ESCALATION_SYSTEM = [
+  'You are Orion, the lead engineer of a team of autonomous coding agents.',
+  'One of your agents failed its subtask and escalated it to you with its evidence: what it was asked,',
+  'how it ended, its diff, the failing test output and its own account. Decide what happens next, exactly one of:',
+  '- "hint": the subtask runs again and the agent is shown your hint. Best when the evidence points at a specific mistake.',
+  '- "replan": the subtask is replaced by 1 to 5 new, smaller subtasks you describe. Best when it was too big or cut wrongly.',
+  '- "takeover": you work the subtask yourself, with the same tools. Best when the agent lacks the skill rather than the information.',
+  '- "abandon": the whole task fails with your reason. Only when the goal cannot be reached.',
+  'File paths are relative to the repository root, use "/" and never contain "..".',
+  'Reply with JSON only, in one of these shapes:',
+  ESCALATION_REPLY_FORMAT,
+].join('\n');
+
+/** An earlier escalation of the same subtask, and what was decided. */
+export interface EarlierEscalation {
+  attempt: number;
+  reason: string;
+  decision: string;
+  decisionReason: string;
+  hint?: string | undefined;
+}
+
+/** What the escalation prompt is built from. */
+export interface EscalationPromptInput {
+  goal: string;
+  testCommand: readonly string[];
+  subtaskId: string;
+  attempt: number;
+  /** Who worked the failed attempt. */
+  role: 'tactical' | 'strategic';
+  packet: FailurePacket;
+  /** The failed result's reason, as the executor put it. */
+  failureReason: string | undefined;
+  /** Earlier escalations of this subtask, oldest first. */
+  earlier: readonly EarlierEscalation[];
+  /** The task's other subtasks, for a re-plan that fits around them. */
+  otherSubtasks: ReadonlyArray<{ id: string; title: string; status: string }>;
+}
+
+function fenced(text: string): string {
+  const fence = text.includes('```') ? '~~~~' : '```';
+  return `${fence}\n${text}\n${fence}`;
+}
+
+/** The messages asking the strategic model to decide an escalation. */
+export function buildEscalationPrompt(input: EscalationPromptInput): PromptMessage[] {
+  const { packet } = input;
+  const subtask = [
+    `Id: ${input.subtaskId} (attempt ${input.attempt}, worked by the ${input.role} model)`,
+    `Title: ${packet.subtask.title}`,
+    `Instructions:\n${packet.subtask.instructions}`,
+    `Files: ${packet.subtask.files.length > 0 ? packet.subtask.files.join(', ') : '(none named)'}`,
+    ...(packet.subtask.hint !== undefined ? [`Hint it was given: ${packet.subtask.hint}`] : []),
+  ];
+  const attempts =
+    packet.attempts.length > 0 ? packet.attempts.map((a) => `- step ${a.step}: ${a.summary} (${a.ok ? 'passed' : 'failed'})`).join('\n') : '(the tests never ran)';
+  const failure = [
+    `Reason: ${packet.reason}${input.failureReason ? ` — ${input.failureReason}` : ''}`,
+    `Model turns: ${packet.steps}; tokens spent: ${packet.tokensSpent.input} in, ${packet.tokensSpent.output} out`,
+    `Files changed: ${packet.filesChanged.length > 0 ? packet.filesChanged.join(', ') : '(none)'}`,
+    `Test runs:\n${attempts}`,
+    `The agent's own account:\n${packet.agentAccount || '(none)'}`,
+    `Failing test output (end):\n${packet.failingTestOutput ? fenced(packet.failingTestOutput) : '(none)'}`,
+    `Its diff:\n${packet.lastDiff ? fenced(packet.lastDiff) : '(no changes)'}`,
+  ];
+  const sections = [
+    `## Goal\n${input.goal}`,
+    `## Test command\n${formatCommand(input.testCommand)}`,
+    `## The failed subtask\n${subtask.join('\n')}`,
+    `## How it failed\n${failure.join('\n\n')}`,
+  ];
+  if (input.earlier.length > 0) {
+    const lines = input.earlier.map(
+      (e) => `- attempt ${e.attempt} (${e.reason}): ${e.decision || 'undecided'} — ${e.decisionReason}${e.hint ? ` (hint: ${e.hint})` : ''}`,
+    );
+    sections.push(`## Earlier escalations of this subtask\n${lines.join('\n')}`);
+  }
+  if (input.otherSubtasks.length > 0) {
+    sections.push(`## The task's other subtasks\n${input.otherSubtasks.map((s) => `- ${s.id}: ${s.title} (${s.status})`).join('\n')}`);
+  }
+  return [
+    { role: 'system', content: ESCALATION_SYSTEM },
+    { role: 'user', content: sections.join('\n\n') },
+  ];
+}
+
+/**
+ * The conversation asking again after a reply that could not be used: the model's reply, then
+ * what was wrong with it and the format once more.
+ */
+export function buildReAskMessages(messages: readonly PromptMessage[], reply: string, problem: string, replyFormat: string): PromptMessage[] {
+  return [
+    ...messages,
+    { role: 'assistant', content: reply },
+    {
+      role: 'user',
+      content: `Your reply could not be used: ${problem}\nReply again with JSON only, exactly in this shape:\n${replyFormat}`,
+    },
   ];
 }

@@ -7,7 +7,7 @@ function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
   return {
     id: 't1', goal: 'g', repoPath: '/r', testCommand: ['npm', 'test'], project: 'p', status: 'running', runId: 'run-1',
     failureReason: null, reviewSummary: null, reviewApproved: null, idempotencyKey: null, planWorkId: null, reviewWorkId: null,
-    code, createdAt: new Date(0), updatedAt: new Date(0), ...overrides,
+    code, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', createdAt: new Date(0), updatedAt: new Date(0), ...overrides,
   };
 }
 
@@ -15,7 +15,7 @@ function subtask(id: string, overrides: Partial<SubtaskRecord> = {}): SubtaskRec
   return {
     taskId: 't1', id, position: 0, title: `title ${id}`, instructions: 'i', files: [], status: 'running', attempt: 1,
     summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, dispatchedAttempt: 1,
-    dispatchedAt: new Date(0), ...overrides,
+    dispatchedAt: new Date(0), hint: null, role: null, ...overrides,
   };
 }
 
@@ -105,5 +105,21 @@ describe('buildCodeActivityResult', () => {
     );
     expect(result.ok).toBe(false);
     expect(result.error).toEqual({ code: 'SUBTASKS_FAILED', message: '1 of 2 subtasks failed: s2 (title s2): tests red after 3 tries' });
+  });
+});
+
+describe('subtasks a re-plan replaced', () => {
+  it('are final: they neither hold up the fan-out, nor fail it, nor get dispatched again', () => {
+    const subtasks = [subtask('s1', { status: 'replaced' }), subtask('s1.1'), subtask('s2', { status: 'succeeded' })];
+    expect(decideSubtaskResult(task(), subtasks, { runId: 'run-1', subtaskId: 's1.1', attempt: 1, ok: true })).toMatchObject({ completesCode: true });
+    const done = subtasks.map((s) => (s.id === 's1.1' ? { ...s, status: 'succeeded' as const } : s));
+    expect(buildCodeActivityResult(code, done, 'now')).toMatchObject({ ok: true });
+    const retry = planCodeDispatch(task(), [subtask('s1', { status: 'replaced' }), subtask('s1.1', { status: 'failed' })], { ...code, workId: 'run-1:code:2', attempt: 2 });
+    expect(retry.dispatches).toEqual([{ subtaskId: 's1.1', attempt: 2, isNew: true }]);
+  });
+
+  it('are left out of the failure count', () => {
+    const result = buildCodeActivityResult(code, [subtask('s1', { status: 'replaced' }), subtask('s1.1', { status: 'failed', failureReason: 'red' })], 'now');
+    expect(result.error).toEqual({ code: 'SUBTASKS_FAILED', message: '1 of 1 subtasks failed: s1.1 (title s1.1): red' });
   });
 });

@@ -5,6 +5,7 @@
  * redelivered requests) is decided in one testable place.
  */
 import type { ActivityResult, SubtaskResult } from '@maestro/contracts';
+import type { EscalationListing } from './escalations.js';
 import { isFinalSubtaskStatus, type CodeActivityRef, type SubtaskRecord, type TaskRecord } from './task.js';
 
 /** Error code of a `code` activity in which at least one subtask failed. */
@@ -54,7 +55,7 @@ export function planCodeDispatch(task: TaskRecord, subtasks: readonly SubtaskRec
       } else if (!isFinalSubtaskStatus(subtask.status) && subtask.dispatchedAttempt !== subtask.attempt) {
         dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt, isNew: false });
       }
-    } else if (subtask.status !== 'succeeded') {
+    } else if (subtask.status !== 'succeeded' && subtask.status !== 'replaced') {
       dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt + 1, isNew: true });
     }
   }
@@ -92,9 +93,25 @@ export function decideSubtaskResult(
   return { action: 'record', status: result.ok ? 'succeeded' : 'failed', completesCode };
 }
 
-/** The `code` state's output: each subtask's outcome, for the review and the run's context. */
-export function codeActivityOutput(subtasks: readonly SubtaskRecord[]): Record<string, unknown> {
+/**
+ * The `code` state's output: each subtask's outcome, for the review and the run's context, and the
+ * escalations of its subtasks with their decisions (when there were any).
+ */
+export function codeActivityOutput(subtasks: readonly SubtaskRecord[], escalations: readonly EscalationListing[] = []): Record<string, unknown> {
   return {
+    ...(escalations.length > 0
+      ? {
+          escalations: escalations.map((e) => ({
+            subtaskId: e.subtaskId,
+            attempt: e.attempt,
+            reason: e.reason,
+            decision: e.decision,
+            decisionReason: e.decisionReason,
+            ...(e.hint !== undefined ? { hint: e.hint } : {}),
+            ...(e.subtasks !== undefined ? { subtasks: e.subtasks } : {}),
+          })),
+        }
+      : {}),
     subtasks: subtasks.map((s) => ({
       id: s.id,
       title: s.title,
@@ -109,29 +126,64 @@ export function codeActivityOutput(subtasks: readonly SubtaskRecord[]): Record<s
 }
 
 /**
- * The `code` state's ActivityResult once every subtask is final: ok only when all succeeded;
- * otherwise the error lists each failed subtask with its reason.
+ * The `code` state's ActivityResult once every subtask is final: ok only when all succeeded
+ * (subtasks a re-plan replaced do not count); otherwise the error lists each failed subtask with
+ * its reason.
  */
 export function buildCodeActivityResult(
   code: CodeActivityRef,
   subtasks: readonly SubtaskRecord[],
   finishedAt: string,
+  escalations: readonly EscalationListing[] = [],
 ): ActivityResult {
-  const failed = subtasks.filter((s) => s.status !== 'succeeded');
-  const base = {
-    workId: code.workId,
-    runId: code.runId,
-    state: code.state,
-    activity: code.activity,
-    attempt: code.attempt,
-    output: codeActivityOutput(subtasks),
-    finishedAt,
-  };
+  const counted = subtasks.filter((s) => s.status !== 'replaced');
+  const failed = counted.filter((s) => s.status !== 'succeeded');
+  const base = codeResultBase(code, subtasks, finishedAt, escalations);
   if (failed.length === 0) return { ...base, ok: true };
   const reasons = failed.map((s) => `${s.id} (${s.title}): ${s.failureReason ?? s.summary ?? `ended ${s.status}`}`);
   return {
     ...base,
     ok: false,
-    error: { code: SUBTASKS_FAILED, message: `${failed.length} of ${subtasks.length} subtasks failed: ${reasons.join('; ')}` },
+    error: { code: SUBTASKS_FAILED, message: `${failed.length} of ${counted.length} subtasks failed: ${reasons.join('; ')}` },
+  };
+}
+
+/** Error code of a `code` activity the strategic model abandoned after an escalation. */
+export const TASK_ABANDONED = 'TASK_ABANDONED';
+
+/**
+ * The `code` state's failed ActivityResult when the strategic model abandons the task after an
+ * escalation of `subtask`: published at once, without waiting for the other subtasks, so the
+ * task fails with the model's reason (and executors stop its remaining work).
+ */
+export function buildAbandonedCodeResult(
+  code: CodeActivityRef,
+  subtasks: readonly SubtaskRecord[],
+  subtask: Pick<SubtaskRecord, 'id' | 'title'>,
+  reason: string,
+  finishedAt: string,
+  escalations: readonly EscalationListing[] = [],
+): ActivityResult {
+  return {
+    ...codeResultBase(code, subtasks, finishedAt, escalations),
+    ok: false,
+    error: { code: TASK_ABANDONED, message: `Orion abandoned the task after subtask ${subtask.id} (${subtask.title}) escalated: ${reason}` },
+  };
+}
+
+function codeResultBase(
+  code: CodeActivityRef,
+  subtasks: readonly SubtaskRecord[],
+  finishedAt: string,
+  escalations: readonly EscalationListing[],
+): Omit<ActivityResult, 'ok'> {
+  return {
+    workId: code.workId,
+    runId: code.runId,
+    state: code.state,
+    activity: code.activity,
+    attempt: code.attempt,
+    output: codeActivityOutput(subtasks, escalations),
+    finishedAt,
   };
 }

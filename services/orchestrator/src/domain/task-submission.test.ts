@@ -20,7 +20,7 @@ async function gitRepo(name: string, files: Record<string, string> = {}): Promis
 }
 
 function input(overrides: Partial<TaskSubmissionInput> = {}): TaskSubmissionInput {
-  return { goal: 'Add a multiply function', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', ...overrides };
+  return { goal: 'Add a multiply function', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', workflow: '', ...overrides };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<UserError> {
@@ -50,7 +50,20 @@ describe('validateTaskSubmission', () => {
       testCommand: ['npm', 'test'],
       project: 'calc',
       idempotencyKey: null,
+      budget: { usd: 0, tokens: 0 },
+      workflow: undefined,
     });
+  });
+
+  it('fills a budget from the defaults, keeps explicit limits, and names a bad one', async () => {
+    const defaults = { budget: { usd: 5, tokens: 100_000 } };
+    expect((await validateTaskSubmission(input(), probe, defaults)).budget).toEqual({ usd: 5, tokens: 100_000 });
+    expect((await validateTaskSubmission(input({ budget: { usd: 0.5, tokens: 0 } }), probe, defaults)).budget).toEqual({ usd: 0.5, tokens: 100_000 });
+    await expect(validateTaskSubmission(input({ budget: { usd: -1, tokens: 0 } }), probe, defaults)).rejects.toMatchObject({ field: 'budget.usd' });
+    await expect(validateTaskSubmission(input({ budget: { usd: Number.NaN, tokens: 0 } }), probe, defaults)).rejects.toMatchObject({ field: 'budget.usd' });
+    await expect(validateTaskSubmission(input({ budget: { usd: 1, tokens: 1.5 } }), probe, defaults)).rejects.toMatchObject({ field: 'budget.tokens' });
+    await expect(validateTaskSubmission(input({ workflow: 'Bad Name!' }), probe, defaults)).rejects.toMatchObject({ field: 'workflow' });
+    expect((await validateTaskSubmission(input({ workflow: 'docs-only' }), probe, defaults)).workflow).toBe('docs-only');
   });
 
   it('keeps an explicit test command, project and idempotency key', async () => {

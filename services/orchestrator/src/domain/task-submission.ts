@@ -5,8 +5,9 @@
  */
 import path from 'node:path';
 import { TaskLimits } from '@maestro/contracts';
-import { invalidField } from '@maestro/runtime';
+import { invalidField, rejectNulCharacters } from '@maestro/runtime';
 import type { RepoProbe } from './repo-probe.js';
+import type { TaskBudget } from './task.js';
 import { detectTestCommand, MakefileNames } from './test-command.js';
 
 
@@ -17,6 +18,15 @@ export interface TaskSubmissionInput {
   testCommand: readonly string[];
   project: string;
   idempotencyKey: string;
+  /** Spending limits; absent (or a field 0) takes the configured default. */
+  budget?: { usd: number; tokens: number } | undefined;
+  /** A workflow definition name; empty lets the goal's intent pick it. */
+  workflow: string;
+}
+
+/** Defaults a submission takes from the orchestrator's configuration. */
+export interface SubmissionDefaults {
+  budget: TaskBudget;
 }
 
 /** A task that passed validation, normalized and with defaults filled in. */
@@ -33,6 +43,10 @@ export interface ValidTaskSubmission {
   /** As given (trimmed), or the repository directory's name. */
   project: string;
   idempotencyKey: string | null;
+  /** Explicit values, the rest from the defaults. */
+  budget: TaskBudget;
+  /** The workflow named at submit; undefined when the intent is to pick it. */
+  workflow: string | undefined;
 }
 
 /** Checks the goal: required, not blank, at most `TaskLimits.goalMaxChars` characters. */
@@ -52,7 +66,6 @@ export function normalizeRepoPath(repoPath: string): string {
   if (repoPath.length > TaskLimits.repoPathMaxChars) {
     throw invalidField('repo_path', `is ${repoPath.length} characters; at most ${TaskLimits.repoPathMaxChars} are allowed`);
   }
-  if (repoPath.includes('\0')) throw invalidField('repo_path', 'must not contain NUL characters');
   if (!path.isAbsolute(repoPath)) throw invalidField('repo_path', `must be an absolute path, got "${repoPath}"`);
   const normalized = path.resolve(repoPath);
   return normalized;
@@ -126,11 +139,46 @@ export function resolveProject(project: string, repoPath: string): string {
   return trimmed === '' ? path.basename(repoPath) : trimmed;
 }
 
+/** Workflow definition names, as the workflow-engine accepts them. */
+const WORKFLOW_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/**
+ * Checks the budget: each limit a finite, non-negative number (tokens whole); 0 or absent takes
+ * the default. Names `budget.usd` / `budget.tokens`.
+ */
+export function validateBudget(budget: TaskSubmissionInput['budget'], defaults: TaskBudget): TaskBudget {
+  if (budget === undefined) return { ...defaults };
+  if (!Number.isFinite(budget.usd) || budget.usd < 0) throw invalidField('budget.usd', `must be a non-negative number of US dollars, got ${budget.usd}`);
+  if (!Number.isInteger(budget.tokens) || budget.tokens < 0) throw invalidField('budget.tokens', `must be a non-negative whole number of tokens, got ${budget.tokens}`);
+  return { usd: budget.usd > 0 ? budget.usd : defaults.usd, tokens: budget.tokens > 0 ? budget.tokens : defaults.tokens };
+}
+
+/** Checks the optional workflow name (its existence is the workflow-engine's to check at start). */
+export function validateWorkflowName(workflow: string): string | undefined {
+  const trimmed = workflow.trim();
+  if (trimmed === '') return undefined;
+  if (!WORKFLOW_NAME.test(trimmed)) throw invalidField('workflow', `must be a workflow definition name (lower-case letters, digits, "-" or "_"), got "${workflow}"`);
+  return trimmed;
+}
+
 /**
  * Validates a whole submission, field by field in request order, and fills in the defaults.
  * Throws the first problem found as a `UserError` naming its field.
  */
-export async function validateTaskSubmission(input: TaskSubmissionInput, probe: RepoProbe): Promise<ValidTaskSubmission> {
+export async function validateTaskSubmission(
+  input: TaskSubmissionInput,
+  probe: RepoProbe,
+  defaults: SubmissionDefaults = { budget: { usd: 0, tokens: 0 } },
+): Promise<ValidTaskSubmission> {
+  // PostgreSQL refuses NUL in text: one check over every field first, named as in the proto.
+  rejectNulCharacters({
+    goal: input.goal,
+    repo_path: input.repoPath,
+    test_command: input.testCommand,
+    project: input.project,
+    idempotency_key: input.idempotencyKey,
+    workflow: input.workflow,
+  });
   const goal = validateGoal(input.goal);
   // Stored as the real path: the same repository through a symlink is the same repo_path.
   const repoPath = await checkRepository(normalizeRepoPath(input.repoPath), probe);
@@ -141,5 +189,7 @@ export async function validateTaskSubmission(input: TaskSubmissionInput, probe: 
   if (key.length > TaskLimits.idempotencyKeyMaxChars) {
     throw invalidField('idempotency_key', `must be at most ${TaskLimits.idempotencyKeyMaxChars} characters`);
   }
-  return { goal, repoPath, testCommand, project, idempotencyKey: key === '' ? null : key };
+  const budget = validateBudget(input.budget, defaults.budget);
+  const workflow = validateWorkflowName(input.workflow);
+  return { goal, repoPath, testCommand, project, idempotencyKey: key === '' ? null : key, budget, workflow };
 }

@@ -2,6 +2,7 @@
  * The task and subtask model Orion owns: statuses, records and the rules for moving a task
  * between statuses. Pure data and functions; the store persists them.
  */
+import type { EscalationListing } from './escalations.js';
 
 /** Every status a task can have; the last three are final. */
 export const TaskStatuses = {
@@ -13,23 +14,31 @@ export const TaskStatuses = {
 } as const;
 export type TaskStatus = (typeof TaskStatuses)[keyof typeof TaskStatuses];
 
-/** Every status a subtask can have; `succeeded` and `failed` are final. */
+/**
+ * Every status a subtask can have; `succeeded`, `failed` and `replaced` are final. `replaced`: an
+ * escalation's re-plan put new subtasks in its place, so it neither holds up the `code` activity
+ * nor counts as a failure.
+ */
 export const SubtaskStatuses = {
   pending: 'pending',
   running: 'running',
   succeeded: 'succeeded',
   failed: 'failed',
+  replaced: 'replaced',
 } as const;
 export type SubtaskStatus = (typeof SubtaskStatuses)[keyof typeof SubtaskStatuses];
+
+/** Which model works a subtask: tactical agents, or the strategic model after a take-over. */
+export type SubtaskRole = 'tactical' | 'strategic';
 
 /** True for a status a task never leaves (so late or replayed events cannot revive it). */
 export function isFinalTaskStatus(status: TaskStatus): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'cancelled';
 }
 
-/** True for a subtask that has its result; a duplicate result for it is ignored. */
+/** True for a subtask that has its result (or was replaced); a duplicate result for it is ignored. */
 export function isFinalSubtaskStatus(status: SubtaskStatus): boolean {
-  return status === 'succeeded' || status === 'failed';
+  return status === 'succeeded' || status === 'failed' || status === 'replaced';
 }
 
 /** Guard for status strings coming from callers (ListTasks filter) or the database. */
@@ -48,6 +57,19 @@ export interface CodeActivityRef {
   state: string;
   activity: string;
   attempt: number;
+}
+
+/** What a task may spend on models; 0 means no limit. */
+export interface TaskBudget {
+  usd: number;
+  tokens: number;
+}
+
+/** The goal's classified intent (`fix`, `docs` …), how sure the classifier was, and why. */
+export interface TaskIntent {
+  intent: string;
+  confidence: number;
+  reason: string;
 }
 
 /** A stored task (without its subtasks). */
@@ -69,6 +91,11 @@ export interface TaskRecord {
   reviewWorkId: string | null;
   /** The code activity request currently dispatched, if any. */
   code: CodeActivityRef | null;
+  budget: TaskBudget;
+  /** Null for tasks stored before intents were classified. */
+  intent: TaskIntent | null;
+  /** The workflow definition the task runs. */
+  workflow: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -97,12 +124,18 @@ export interface SubtaskRecord {
   dispatchedAttempt: number | null;
   /** When `dispatchedAttempt` was recorded. */
   dispatchedAt: Date | null;
+  /** Orion's hint, sent with every dispatch from the escalation that gave it on. */
+  hint: string | null;
+  /** Who works it: null (tactical) unless Orion took it over (`strategic`). */
+  role: SubtaskRole | null;
 }
 
 /** A task together with its subtasks in plan order. */
 export interface TaskWithSubtasks {
   task: TaskRecord;
   subtasks: SubtaskRecord[];
+  /** The escalations of its subtasks, oldest first (read with the task; absent means none were read). */
+  escalations?: EscalationListing[];
 }
 
 /** A change of task status with its reason, as decided by {@link nextTaskStatusForRun}. */

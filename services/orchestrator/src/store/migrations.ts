@@ -101,6 +101,49 @@ const statements0005 = [
   sql`create index agent_steps_run_seq_idx on orchestrator.agent_steps (run_id, seq)`,
 ];
 
+// Escalations of failed subtasks (roadmap 4-4). One row per escalation, keyed by the failed work
+// item's id, so a redelivered or re-published escalation finds its row and is never decided twice:
+// the strategic decision is stored with the effects it has on the subtasks, in one transaction.
+// `claimed_until` keeps two deliveries of one escalation from asking the model at the same time.
+// Subtasks gain the hint and the role (tactical or strategic, after a take-over) their next
+// dispatch carries, and the status `replaced` (a re-plan put new subtasks in its place; it neither
+// blocks the code activity nor counts as a failure).
+const statements0006 = [
+  sql`create table orchestrator.escalations (
+    escalation_id text primary key,
+    task_id uuid not null references orchestrator.tasks (id) on delete cascade,
+    run_id text not null,
+    subtask_id text not null,
+    attempt integer not null,
+    reason text not null,
+    packet jsonb not null,
+    status text not null check (status in ('pending', 'decided', 'failed', 'ignored')),
+    decision jsonb,
+    claimed_until timestamptz,
+    created_at timestamptz not null default now(),
+    decided_at timestamptz,
+    updated_at timestamptz not null default now()
+  )`,
+  sql`create index escalations_task_idx on orchestrator.escalations (task_id, created_at)`,
+  sql`alter table orchestrator.subtasks add column hint text`,
+  sql`alter table orchestrator.subtasks add column role text check (role in ('tactical', 'strategic'))`,
+  sql`alter table orchestrator.subtasks drop constraint subtasks_status_check`,
+  sql`alter table orchestrator.subtasks add constraint subtasks_status_check
+    check (status in ('pending', 'running', 'succeeded', 'failed', 'replaced'))`,
+];
+
+// What a task may spend on models (0 = no limit), the intent its goal was classified as, and
+// the workflow definition it runs (picked from the intent by the router's policy, or named at
+// submit). Tasks stored before this migration ran the `coding` workflow without a budget.
+const statements0007 = [
+  sql`alter table orchestrator.tasks add column budget_usd double precision not null default 0`,
+  sql`alter table orchestrator.tasks add column budget_tokens bigint not null default 0`,
+  sql`alter table orchestrator.tasks add column intent text`,
+  sql`alter table orchestrator.tasks add column intent_confidence double precision`,
+  sql`alter table orchestrator.tasks add column intent_reason text`,
+  sql`alter table orchestrator.tasks add column workflow text not null default 'coding'`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -144,6 +187,31 @@ export const orchestratorMigrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>): Promise<void> {
       // Dropping the column drops its constraint, indexes and owned sequence too.
       await sql`alter table orchestrator.agent_steps drop column if exists seq`.execute(db);
+    },
+  },
+  '0006_escalations': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0006) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`drop table if exists orchestrator.escalations`.execute(db);
+      // Subtasks a re-plan replaced have no place in the old statuses: they count as failed.
+      await sql`update orchestrator.subtasks set status = 'failed' where status = 'replaced'`.execute(db);
+      await sql`alter table orchestrator.subtasks drop constraint subtasks_status_check`.execute(db);
+      await sql`alter table orchestrator.subtasks add constraint subtasks_status_check
+        check (status in ('pending', 'running', 'succeeded', 'failed'))`.execute(db);
+      await sql`alter table orchestrator.subtasks drop column if exists role`.execute(db);
+      await sql`alter table orchestrator.subtasks drop column if exists hint`.execute(db);
+    },
+  },
+  '0007_task_budget_intent': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0007) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['budget_usd', 'budget_tokens', 'intent', 'intent_confidence', 'intent_reason', 'workflow']) {
+        await sql`alter table orchestrator.tasks drop column if exists ${sql.id(column)}`.execute(db);
+      }
     },
   },
 };

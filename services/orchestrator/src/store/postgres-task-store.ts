@@ -2,10 +2,22 @@
  * `TaskStore` on PostgreSQL through Kysely, in the `orchestrator` schema.
  */
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Escalation, FailureKind } from '@maestro/contracts';
+import { toEscalationListing, type EscalationListing, type EscalationRecord } from '../domain/escalations.js';
 import type { PlannedSubtask } from '../domain/plan.js';
 import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
-import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
-import type { LockedTask, NewTask, SubtaskDispatched, SubtaskPatch, TaskPatch, TaskQuery, TaskStore } from './task-store.js';
+import { ORCHESTRATOR_SCHEMA, type EscalationsTable, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
+import type {
+  EscalationPatch,
+  LockedTask,
+  NewEscalation,
+  NewTask,
+  SubtaskDispatched,
+  SubtaskPatch,
+  TaskPatch,
+  TaskQuery,
+  TaskStore,
+} from './task-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -44,6 +56,10 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
     planWorkId: row.plan_work_id,
     reviewWorkId: row.review_work_id,
     code,
+    budget: { usd: row.budget_usd, tokens: Number(row.budget_tokens) },
+    intent:
+      row.intent === null ? null : { intent: row.intent, confidence: row.intent_confidence ?? 0, reason: row.intent_reason ?? '' },
+    workflow: row.workflow,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -66,7 +82,36 @@ function toSubtask(row: Selectable<SubtasksTable>): SubtaskRecord {
     result: row.result,
     dispatchedAttempt: row.dispatched_attempt,
     dispatchedAt: row.dispatched_at,
+    hint: row.hint,
+    role: row.role,
   };
+}
+
+function toEscalation(row: Selectable<EscalationsTable>): EscalationRecord {
+  return {
+    escalationId: row.escalation_id,
+    taskId: row.task_id,
+    runId: row.run_id,
+    subtaskId: row.subtask_id,
+    attempt: row.attempt,
+    reason: row.reason as FailureKind,
+    // Stored from a parsed message, so it has the message's shape.
+    escalation: row.packet as unknown as Escalation,
+    status: row.status,
+    decision: row.decision,
+    claimedUntil: row.claimed_until,
+    createdAt: row.created_at,
+    decidedAt: row.decided_at,
+  };
+}
+
+function escalationUpdate(patch: EscalationPatch): Updateable<EscalationsTable> {
+  const out: Updateable<EscalationsTable> = { updated_at: new Date() };
+  if (patch.status !== undefined) out.status = patch.status;
+  if (patch.decision !== undefined) out.decision = patch.decision === null ? null : JSON.stringify(patch.decision);
+  if (patch.claimedUntil !== undefined) out.claimed_until = patch.claimedUntil;
+  if (patch.decidedAt !== undefined) out.decided_at = patch.decidedAt;
+  return out;
 }
 
 function taskUpdate(patch: TaskPatch): Updateable<TasksTable> {
@@ -97,6 +142,8 @@ function subtaskUpdate(patch: SubtaskPatch): Updateable<SubtasksTable> {
   if (patch.filesChanged !== undefined) out.files_changed = JSON.stringify(patch.filesChanged);
   if (patch.failureReason !== undefined) out.failure_reason = patch.failureReason;
   if (patch.result !== undefined) out.result = patch.result === null ? null : JSON.stringify(patch.result);
+  if (patch.hint !== undefined) out.hint = patch.hint;
+  if (patch.role !== undefined) out.role = patch.role;
   return out;
 }
 
@@ -115,6 +162,25 @@ async function loadSubtasks(db: Db, taskIds: readonly string[]): Promise<Map<str
   for (const row of rows) {
     const list = byTask.get(row.task_id) ?? [];
     list.push(toSubtask(row));
+    byTask.set(row.task_id, list);
+  }
+  return byTask;
+}
+
+async function loadEscalations(db: Db, taskIds: readonly string[]): Promise<Map<string, EscalationListing[]>> {
+  const byTask = new Map<string, EscalationListing[]>();
+  if (taskIds.length === 0) return byTask;
+  const rows = await db
+    .selectFrom('escalations')
+    .selectAll()
+    .where('task_id', 'in', [...taskIds])
+    .orderBy('task_id')
+    .orderBy('created_at')
+    .orderBy('escalation_id')
+    .execute();
+  for (const row of rows) {
+    const list = byTask.get(row.task_id) ?? [];
+    list.push(toEscalationListing(toEscalation(row)));
     byTask.set(row.task_id, list);
   }
   return byTask;
@@ -171,6 +237,76 @@ class PostgresLockedTask implements LockedTask {
       .execute();
   }
 
+  async appendSubtasks(planned: readonly PlannedSubtask[], start: { status: SubtaskRecord['status']; attempt: number }): Promise<SubtaskRecord[]> {
+    if (planned.length > 0) {
+      const last = await this.trx
+        .selectFrom('subtasks')
+        .select((eb) => eb.fn.max('position').as('position'))
+        .where('task_id', '=', this.task.id)
+        .executeTakeFirst();
+      const first = (last?.position ?? -1) + 1;
+      await this.trx
+        .insertInto('subtasks')
+        .values(
+          planned.map((s, i) => ({
+            task_id: this.task.id,
+            id: s.id,
+            position: first + i,
+            title: s.title,
+            instructions: s.instructions,
+            files: JSON.stringify(s.files),
+            status: start.status,
+            attempt: start.attempt,
+          })),
+        )
+        .execute();
+    }
+    return this.subtasks();
+  }
+
+  async escalations(): Promise<EscalationRecord[]> {
+    const rows = await this.trx
+      .selectFrom('escalations')
+      .selectAll()
+      .where('task_id', '=', this.task.id)
+      .orderBy('created_at')
+      .orderBy('escalation_id')
+      .execute();
+    return rows.map(toEscalation);
+  }
+
+  async insertEscalation(e: NewEscalation): Promise<EscalationRecord> {
+    const row = await this.trx
+      .insertInto('escalations')
+      .values({
+        escalation_id: e.escalation.escalationId,
+        task_id: this.task.id,
+        run_id: e.escalation.runId,
+        subtask_id: e.escalation.subtaskId,
+        attempt: e.escalation.attempt,
+        reason: e.escalation.packet.reason,
+        packet: JSON.stringify(e.escalation),
+        status: e.status,
+        decision: e.decision === null ? null : JSON.stringify(e.decision),
+        claimed_until: e.claimedUntil,
+        decided_at: e.decidedAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toEscalation(row);
+  }
+
+  async updateEscalation(escalationId: string, patch: EscalationPatch): Promise<EscalationRecord> {
+    const row = await this.trx
+      .updateTable('escalations')
+      .set(escalationUpdate(patch))
+      .where('task_id', '=', this.task.id)
+      .where('escalation_id', '=', escalationId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toEscalation(row);
+  }
+
   async markDispatched(dispatched: readonly SubtaskDispatched[], at: Date): Promise<void> {
     for (const d of dispatched) {
       await this.trx
@@ -204,6 +340,12 @@ export class PostgresTaskStore implements TaskStore {
         project: task.project,
         status: 'pending',
         idempotency_key: task.idempotencyKey,
+        budget_usd: task.budget.usd,
+        budget_tokens: task.budget.tokens,
+        intent: task.intent?.intent ?? null,
+        intent_confidence: task.intent?.confidence ?? null,
+        intent_reason: task.intent?.reason ?? null,
+        workflow: task.workflow,
       })
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returningAll()
@@ -235,11 +377,9 @@ export class PostgresTaskStore implements TaskStore {
     let q = this.db.selectFrom('tasks').selectAll();
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
-    const subtasks = await loadSubtasks(
-      this.db,
-      rows.map((r) => r.id),
-    );
-    return rows.map((row) => ({ task: toTask(row), subtasks: subtasks.get(row.id) ?? [] }));
+    const ids = rows.map((r) => r.id);
+    const [subtasks, escalations] = await Promise.all([loadSubtasks(this.db, ids), loadEscalations(this.db, ids)]);
+    return rows.map((row) => ({ task: toTask(row), subtasks: subtasks.get(row.id) ?? [], escalations: escalations.get(row.id) ?? [] }));
   }
 
   async listUnstartedTasks(limit: number): Promise<TaskRecord[]> {
@@ -264,7 +404,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   private async withSubtasks(row: Selectable<TasksTable>): Promise<TaskWithSubtasks> {
-    const subtasks = await loadSubtasks(this.db, [row.id]);
-    return { task: toTask(row), subtasks: subtasks.get(row.id) ?? [] };
+    const [subtasks, escalations] = await Promise.all([loadSubtasks(this.db, [row.id]), loadEscalations(this.db, [row.id])]);
+    return { task: toTask(row), subtasks: subtasks.get(row.id) ?? [], escalations: escalations.get(row.id) ?? [] };
   }
 }

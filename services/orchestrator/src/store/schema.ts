@@ -5,7 +5,8 @@
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { AgentStepRecord } from '../domain/agent-step.js';
-import type { SubtaskStatus, TaskStatus } from '../domain/task.js';
+import type { EscalationOutcome, EscalationStatus } from '../domain/escalations.js';
+import type { SubtaskRole, SubtaskStatus, TaskStatus } from '../domain/task.js';
 
 /** The PostgreSQL schema Orion owns; no other service reads it. */
 export const ORCHESTRATOR_SCHEMA = 'orchestrator';
@@ -30,6 +31,13 @@ export interface TasksTable {
   code_state: string | null;
   code_activity: string | null;
   code_attempt: number | null;
+  budget_usd: ColumnType<number, number | undefined, number>;
+  /** bigint: node-postgres reads it as a string. */
+  budget_tokens: ColumnType<string, number | undefined, number>;
+  intent: string | null;
+  intent_confidence: number | null;
+  intent_reason: string | null;
+  workflow: ColumnType<string, string | undefined, string>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -52,7 +60,32 @@ export interface SubtasksTable {
   /** The attempt whose SubtaskWork JetStream last acknowledged; null before the first. */
   dispatched_attempt: ColumnType<number | null, number | null | undefined, number | null>;
   dispatched_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Orion's hint for the next dispatch, after an escalation (added by `0006_escalations`). */
+  hint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Who works the next dispatch; null means tactical (added by `0006_escalations`). */
+  role: ColumnType<SubtaskRole | null, SubtaskRole | null | undefined, SubtaskRole | null>;
   created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** `orchestrator.escalations`: one row per escalation of a failed subtask (`0006_escalations`). */
+export interface EscalationsTable {
+  /** The failed work item's id (the escalation's message id). */
+  escalation_id: string;
+  task_id: string;
+  run_id: string;
+  subtask_id: string;
+  attempt: number;
+  /** The failure kind (`tests_failed`, `stuck`, …). */
+  reason: string;
+  /** The whole `Escalation` message as received (packet and failed result). */
+  packet: JSONColumnType<Record<string, unknown>, string, string>;
+  status: EscalationStatus;
+  decision: JSONColumnType<EscalationOutcome | null, string | null | undefined, string | null>;
+  /** While set and in the future, a handler is asking the strategic model about this escalation. */
+  claimed_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Date>;
+  decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
@@ -80,4 +113,5 @@ export interface OrchestratorDatabase {
   tasks: TasksTable;
   subtasks: SubtasksTable;
   agent_steps: AgentStepsTable;
+  escalations: EscalationsTable;
 }

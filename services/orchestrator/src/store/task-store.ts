@@ -4,14 +4,19 @@
  * run event) happens inside {@link TaskStore.withLockedTask}, which holds the task's row lock
  * for the duration, so concurrent consumers on several replicas never lose an update.
  */
+import type { Escalation } from '@maestro/contracts';
+import type { EscalationOutcome, EscalationRecord, EscalationStatus } from '../domain/escalations.js';
 import type { PlannedSubtask } from '../domain/plan.js';
 import type {
   CodeActivityRef,
   SubtaskRecord,
+  SubtaskRole,
   SubtaskStatus,
   TaskRecord,
   TaskStatus,
   TaskWithSubtasks,
+  TaskBudget,
+  TaskIntent,
 } from '../domain/task.js';
 
 /** A validated task about to be stored. */
@@ -22,6 +27,9 @@ export interface NewTask {
   testCommand: string[];
   project: string;
   idempotencyKey: string | null;
+  budget: TaskBudget;
+  intent: TaskIntent | null;
+  workflow: string;
 }
 
 /** Fields of a task that change after submission. */
@@ -45,6 +53,25 @@ export interface SubtaskPatch {
   filesChanged?: string[];
   failureReason?: string | null;
   result?: Record<string, unknown> | null;
+  hint?: string | null;
+  role?: SubtaskRole | null;
+}
+
+/** An escalation about to be stored (admitted, or failed at once over the limits). */
+export interface NewEscalation {
+  escalation: Escalation;
+  status: EscalationStatus;
+  decision: EscalationOutcome | null;
+  claimedUntil: Date | null;
+  decidedAt: Date | null;
+}
+
+/** Fields of an escalation that change as it is decided. */
+export interface EscalationPatch {
+  status?: EscalationStatus;
+  decision?: EscalationOutcome | null;
+  claimedUntil?: Date | null;
+  decidedAt?: Date | null;
 }
 
 /** A subtask attempt whose `SubtaskWork` the stream acknowledged. */
@@ -71,6 +98,17 @@ export interface LockedTask {
   replaceSubtasks(planned: readonly PlannedSubtask[]): Promise<SubtaskRecord[]>;
   /** Updates one subtask. */
   updateSubtask(subtaskId: string, patch: SubtaskPatch): Promise<void>;
+  /**
+   * Adds subtasks after the last one (a re-plan's), with the given status and attempt; returns
+   * every subtask in plan order.
+   */
+  appendSubtasks(planned: readonly PlannedSubtask[], start: { status: SubtaskStatus; attempt: number }): Promise<SubtaskRecord[]>;
+  /** The task's escalations, oldest first. */
+  escalations(): Promise<EscalationRecord[]>;
+  /** Stores a new escalation; returns it as stored. */
+  insertEscalation(escalation: NewEscalation): Promise<EscalationRecord>;
+  /** Updates one escalation; returns it as stored. */
+  updateEscalation(escalationId: string, patch: EscalationPatch): Promise<EscalationRecord>;
   /**
    * Records that these attempts were published (at `at`). A subtask that has moved on to
    * another attempt, or was replaced by a new plan, is left alone.

@@ -1,15 +1,9 @@
 import type { CompleteRequest } from '@maestro/contracts';
-import { parseModelSpec } from '@maestro/llm';
+import { ChatMessage } from '@maestro/contracts';
 import { planCompletion } from './complete-request.js';
 
-const models = { strategic: parseModelSpec('scripted'), tactical: parseModelSpec('scripted') };
-const msg = (role: string, content: string, extra: Partial<{ toolCallId: string }> = {}) => ({
-  role,
-  content,
-  toolCalls: [],
-  toolCallId: extra.toolCallId ?? '',
-  name: '',
-});
+const msg = (role: string, content: string, extra: Partial<{ toolCallId: string }> = {}) =>
+  ChatMessage.fromPartial({ role, content, toolCallId: extra.toolCallId ?? '' });
 const request = (overrides: Partial<CompleteRequest> = {}): CompleteRequest => ({
   role: '',
   intent: 'code',
@@ -19,6 +13,10 @@ const request = (overrides: Partial<CompleteRequest> = {}): CompleteRequest => (
   taskId: '',
   runId: '',
   subtaskId: '',
+  budgetUsd: 0,
+  budgetTokens: 0,
+  attempt: 0,
+  taskIntent: '',
   ...overrides,
 });
 
@@ -29,18 +27,21 @@ describe('planCompletion', () => {
         taskId: 't1',
         maxOutputTokens: 512,
         tools: [{ name: 'fs.read', description: 'read', parameters: { type: 'object' } }],
+        budgetUsd: 2.5,
+        budgetTokens: 10_000,
+        attempt: 2,
       }),
-      models,
     );
     expect(plan).toMatchObject({
-      intent: 'code',
+      phase: 'code',
+      budget: { usd: 2.5, tokens: 10_000 },
+      attempt: 2,
       messages: [{ role: 'user', content: 'hi' }],
       tools: [{ name: 'fs.read', description: 'read', parameters: { type: 'object' } }],
       maxOutputTokens: 512,
       taskId: 't1',
     });
     expect(plan.runId).toBeUndefined();
-    expect(plan.decision.role).toBe('tactical');
   });
 
   it.each([
@@ -52,7 +53,10 @@ describe('planCompletion', () => {
     ['tools[1].name', request({ tools: [{ name: 'a', description: '', parameters: {} }, { name: 'a', description: '', parameters: {} }] })],
     ['tools[0].name', request({ tools: [{ name: '', description: '', parameters: {} }] })],
     ['max_output_tokens', request({ maxOutputTokens: -1 })],
+    ['budget_usd', request({ budgetUsd: -0.01 })],
+    ['budget_tokens', request({ budgetTokens: -1 })],
+    ['attempt', request({ attempt: -1 })],
   ])('names %s when it is wrong', (field, bad) => {
-    expect(() => planCompletion(bad, models)).toThrow(expect.objectContaining({ field, reason: 'invalid' }));
+    expect(() => planCompletion(bad)).toThrow(expect.objectContaining({ field, reason: 'invalid' }));
   });
 });

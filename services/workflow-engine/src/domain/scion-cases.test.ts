@@ -6,11 +6,13 @@
  * does. The corpus is read in place (Apache-2.0, jbeard4/scxml-test-framework), never copied.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { builtinActions, builtinActivities, type Registries } from './registries.js';
 import { validateDefinition } from './validate-definition.js';
 import { applyRunEvent, startRunMachine, type RunPosition, type RunnableDefinition } from './run-machine.js';
 
-const CORPUS = '/work/shared/corpora/statecharts/scion_cases.json';
+// Beside the checkout, like every other corpus: <repo>/../shared/corpora.
+const CORPUS = resolve(__dirname, '../../../../../shared/corpora/statecharts/scion_cases.json');
 
 /** The cases used: every one of them must be in the corpus and convert. */
 const SELECTED = [

@@ -1,10 +1,11 @@
 /**
- * Publishes what the executor produces: subtask results on the results work queue (stored and
- * acknowledged by the stream, deduplicated on workId, so a re-published result is stored once)
- * and work events for watchers (published without waiting for the stream's ack).
+ * Publishes what the executor produces: subtask results on the results work queue and
+ * escalations on `maestro.escalations.<taskId>` (both stored and acknowledged by their stream,
+ * deduplicated on the work id, so a re-published outcome is stored once) and work events for
+ * watchers (published without waiting for the stream's ack).
  */
 import { tracedHeaders, type Namespace } from '@maestro/bus';
-import { Subjects, type SubtaskResult, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
+import { Subjects, type Escalation, type SubtaskResult, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
 import type { WorkPublisher } from '../../domain/ports.js';
 
 /** The bus members the publisher needs (a `Bus` from `@maestro/bus` has them). */
@@ -22,6 +23,10 @@ export class BusWorkPublisher implements WorkPublisher {
   async publishResult(result: SubtaskResult): Promise<void> {
     // msgId = workId: JetStream drops a second copy inside its duplicate window.
     await this.bus.publish(Subjects.subtaskResult, result, { msgId: result.workId });
+  }
+
+  async publishEscalation(escalation: Escalation): Promise<void> {
+    await this.bus.publish(Subjects.escalation(escalation.taskId), escalation, { msgId: escalation.escalationId });
   }
 
   async publishStep(event: WorkStepEvent): Promise<void> {

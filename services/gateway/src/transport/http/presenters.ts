@@ -3,7 +3,7 @@
  * field instead of serialising the gRPC messages, so a proto change never silently changes the
  * HTTP API, and timestamps are always ISO-8601 strings (or null).
  */
-import type { AgentStep, Memory, Run, ScoredMemory, Subtask, Task, Transition } from '@maestro/contracts';
+import type { AgentStep, Memory, Run, ScoredMemory, Subtask, Task, Transition, ModelStats, TaskUsage, UsageTotals } from '@maestro/contracts';
 
 /** A subtask as the HTTP API shows it. */
 export interface SubtaskJson {
@@ -30,6 +30,20 @@ export interface TaskJson {
   subtasks: SubtaskJson[];
   failureReason: string;
   reviewSummary: string;
+  /** The limits the task runs under; 0 = no limit. */
+  budget: { usd: number; tokens: number };
+  /** The goal's classified intent, or null for tasks stored before intents were classified. */
+  intent: { intent: string; confidence: number; reason: string } | null;
+  workflow: string;
+  escalations: Array<{
+    escalationId: string;
+    subtaskId: string;
+    attempt: number;
+    reason: string;
+    decision: string;
+    decisionReason: string;
+    at: string | null;
+  }>;
   createdAt: string | null;
   updatedAt: string | null;
 }
@@ -121,8 +135,69 @@ export function toTaskJson(task: Task): TaskJson {
     subtasks: task.subtasks.map(toSubtaskJson),
     failureReason: task.failureReason,
     reviewSummary: task.reviewSummary,
+    budget: { usd: task.budget?.usd ?? 0, tokens: task.budget?.tokens ?? 0 },
+    intent: task.intent === '' ? null : { intent: task.intent, confidence: task.intentConfidence, reason: task.intentReason },
+    workflow: task.workflow,
+    escalations: task.escalations.map((e) => ({
+      escalationId: e.escalationId,
+      subtaskId: e.subtaskId,
+      attempt: e.attempt,
+      reason: e.reason,
+      decision: e.decision,
+      decisionReason: e.decisionReason,
+      at: iso(e.at),
+    })),
     createdAt: iso(task.createdAt),
     updatedAt: iso(task.updatedAt),
+  };
+}
+
+/** Usage totals as the HTTP API shows them. */
+export type UsageTotalsJson = Required<UsageTotals>;
+
+function toTotalsJson(totals: UsageTotals | undefined): UsageTotalsJson {
+  return {
+    calls: totals?.calls ?? 0,
+    inputTokens: totals?.inputTokens ?? 0,
+    cachedInputTokens: totals?.cachedInputTokens ?? 0,
+    outputTokens: totals?.outputTokens ?? 0,
+    reasoningTokens: totals?.reasoningTokens ?? 0,
+    costUsd: totals?.costUsd ?? 0,
+    unpricedCalls: totals?.unpricedCalls ?? 0,
+    scriptedCalls: totals?.scriptedCalls ?? 0,
+  };
+}
+
+/** A task's durable usage: overall, per workflow phase and per model. */
+export interface TaskUsageJson {
+  total: UsageTotalsJson;
+  byPhase: Array<{ phase: string } & UsageTotalsJson>;
+  byModel: Array<{ model: string } & UsageTotalsJson>;
+}
+
+/** Converts the router's TaskUsage message into the public JSON. */
+export function toTaskUsageJson(usage: TaskUsage): TaskUsageJson {
+  return {
+    total: toTotalsJson(usage.total),
+    byPhase: usage.byPhase.map((p) => ({ phase: p.phase, ...toTotalsJson(p.totals) })),
+    byModel: usage.byModel.map((m) => ({ model: m.spec, ...toTotalsJson(m.totals) })),
+  };
+}
+
+/** Converts the router's ModelStats message into the public JSON. */
+export function toModelStatsJson(stats: ModelStats): { stats: Array<Record<string, unknown>> } {
+  return {
+    stats: stats.stats.map((s) => ({
+      model: s.spec,
+      phase: s.phase,
+      ...toTotalsJson(s.totals),
+      failedCalls: s.failedCalls,
+      verdicts: s.verdicts,
+      successes: s.successes,
+      successRate: s.successRate,
+      latencyP50Ms: s.latencyP50Ms,
+      latencyP99Ms: s.latencyP99Ms,
+    })),
   };
 }
 

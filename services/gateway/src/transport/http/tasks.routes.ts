@@ -3,8 +3,9 @@
  */
 import { TaskLimits } from '@maestro/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { OrchestratorApi } from '../../ports.js';
-import { toAgentStepJson, toTaskJson } from './presenters.js';
+import { toMaestroError, type Logger } from '@maestro/runtime';
+import type { OrchestratorApi, RouterApi } from '../../ports.js';
+import { toAgentStepJson, toTaskJson, toTaskUsageJson } from './presenters.js';
 import { explainPattern } from './error-handler.js';
 import { idParamsSchema, idPattern, nonBlank, type IdParams } from './schemas.js';
 
@@ -18,6 +19,8 @@ export interface SubmitTaskBody {
   testCommand?: string[];
   project?: string;
   idempotencyKey?: string;
+  budget?: { usd?: number; tokens?: number };
+  workflow?: string;
 }
 
 const submitTaskSchema = {
@@ -38,6 +41,17 @@ const submitTaskSchema = {
       },
       project: { type: 'string', minLength: 1, maxLength: TaskLimits.projectMaxChars, pattern: nonBlank },
       idempotencyKey: { type: 'string', minLength: 1, maxLength: TaskLimits.idempotencyKeyMaxChars },
+      // What the task may spend on models; a limit left out (or 0) takes the configured default.
+      budget: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          usd: { type: 'number', minimum: 0 },
+          tokens: { type: 'integer', minimum: 0 },
+        },
+      },
+      // A workflow definition to run instead of the one the goal's intent picks.
+      workflow: { type: 'string', minLength: 1, maxLength: 64, pattern: explainPattern('^[a-z][a-z0-9_-]*$', 'must be a workflow definition name') },
     },
   },
 } as const;
@@ -101,7 +115,7 @@ const cancelTaskSchema = {
 } as const;
 
 /** Registers the task routes. */
-export function registerTaskRoutes(app: FastifyInstance, orchestrator: OrchestratorApi): void {
+export function registerTaskRoutes(app: FastifyInstance, orchestrator: OrchestratorApi, router: RouterApi, logger: Logger): void {
   app.post<{ Body: SubmitTaskBody }>('/v1/tasks', { schema: submitTaskSchema }, async (request, reply) => {
     const body = request.body;
     const task = await orchestrator.submitTask({
@@ -110,12 +124,23 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
       testCommand: body.testCommand ?? [],
       project: body.project ?? '',
       idempotencyKey: body.idempotencyKey ?? '',
+      budget: body.budget !== undefined ? { usd: body.budget.usd ?? 0, tokens: body.budget.tokens ?? 0 } : undefined,
+      workflow: body.workflow ?? '',
     });
     return reply.code(201).header('location', `/v1/tasks/${encodeURIComponent(task.id)}`).send(toTaskJson(task));
   });
 
   app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: { params: idParamsSchema } }, async (request) => {
-    return toTaskJson(await orchestrator.getTask({ taskId: request.params.id }));
+    const task = toTaskJson(await orchestrator.getTask({ taskId: request.params.id }));
+    // The usage totals live in the router's ledger. A task is still worth showing when the
+    // router cannot answer: its usage is then null with the reason, never made-up zeros.
+    try {
+      return { ...task, usage: toTaskUsageJson(await router.getTaskUsage({ taskId: task.id })), usageError: null };
+    } catch (err) {
+      const error = toMaestroError(err);
+      logger.warn('task usage unavailable', { taskId: task.id, code: error.code, message: error.message });
+      return { ...task, usage: null, usageError: error.message };
+    }
   });
 
   app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema }, async (request) => {

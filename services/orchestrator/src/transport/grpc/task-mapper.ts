@@ -1,7 +1,8 @@
 /**
  * Conversions between stored tasks and the `maestro.v1.Task` message.
  */
-import type { Subtask, Task } from '@maestro/contracts';
+import type { Subtask, Task, TaskEscalation } from '@maestro/contracts';
+import type { EscalationListing } from '../../domain/escalations.js';
 import type { SubtaskRecord, TaskWithSubtasks } from '../../domain/task.js';
 
 /** The proto form of a subtask (absent values become empty strings, as proto3 has it). */
@@ -19,8 +20,25 @@ export function toSubtaskMessage(subtask: SubtaskRecord): Subtask {
   };
 }
 
+/**
+ * The proto form of an escalation: `decision` is `hint`, `replan`, `takeover`, `abandon`, or
+ * `fail` (the subtask failed without a strategic decision: limit reached, no usable reply);
+ * empty while undecided. `decision_reason` carries the hint too, for a hint.
+ */
+export function toTaskEscalationMessage(e: EscalationListing): TaskEscalation {
+  return {
+    escalationId: e.escalationId,
+    subtaskId: e.subtaskId,
+    attempt: e.attempt,
+    reason: e.reason,
+    decision: e.decision,
+    decisionReason: e.hint !== undefined ? `${e.decisionReason} (hint: ${e.hint})` : e.subtasks !== undefined ? `${e.decisionReason} (new subtasks: ${e.subtasks.join(', ')})` : e.decisionReason,
+    at: e.at,
+  };
+}
+
 /** The proto form of a task with its subtasks. */
-export function toTaskMessage({ task, subtasks }: TaskWithSubtasks): Task {
+export function toTaskMessage({ task, subtasks, escalations }: TaskWithSubtasks): Task {
   return {
     id: task.id,
     goal: task.goal,
@@ -34,5 +52,11 @@ export function toTaskMessage({ task, subtasks }: TaskWithSubtasks): Task {
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
     reviewSummary: task.reviewSummary ?? '',
+    budget: { usd: task.budget.usd, tokens: task.budget.tokens },
+    intent: task.intent?.intent ?? '',
+    intentConfidence: task.intent?.confidence ?? 0,
+    intentReason: task.intent?.reason ?? '',
+    workflow: task.workflow,
+    escalations: (escalations ?? []).map(toTaskEscalationMessage),
   };
 }

@@ -1,45 +1,62 @@
 /**
  * The `maestro.v1.RouterService` handlers: Route (the decision only), Complete and
- * StreamComplete. Each completion is validated (the bad field named), routed, answered by the
- * role's provider, logged with its usage and cost, and published as
- * `maestro.events.llm.completed`.
+ * StreamComplete (through the {@link CompletionService}), ClassifyIntent, GetTaskUsage and
+ * GetModelStats. Translation between proto and plain types only; no decisions here.
  */
 import type {
+  ClassifyIntentRequest,
   CompleteChunk,
   CompleteRequest,
   CompleteResponse,
+  GetModelStatsRequest,
+  GetTaskUsageRequest,
+  IntentClassification,
+  ModelStats,
   RouteDecision as ProtoRouteDecision,
   RouteRequest,
   RouterServiceServer,
+  TaskUsage,
+  UsageTotals as ProtoUsageTotals,
 } from '@maestro/contracts';
-import { serverStream, systemClock, unary, type Clock, type Logger } from '@maestro/runtime';
-import {
-  costOf,
-  defaultPriceTable,
-  priceOf,
-  toProtoMessage,
-  type CompletionRequest,
-  type CompletionResult,
-  type PriceTable,
-} from '@maestro/llm';
-import { planCompletion, type CompletionPlan } from '../../domain/complete-request.js';
-import { toLlmCompletedEvent } from '../../domain/llm-completed-event.js';
-import { decideRoute, type RoleModels, type RouteDecision } from '../../domain/routing.js';
-import type { RoleRoutes } from '../../providers.js';
-import type { LlmEventPublisher } from '../nats/llm-events.publisher.js';
+import { invalidField, serverStream, unary } from '@maestro/runtime';
+import { classifyIntent } from '@maestro/intent';
+import { toProtoMessage } from '@maestro/llm';
+import type { CompletionService, SettledCompletion } from '../../app/completion-service.js';
+import type { RouteDecision } from '../../domain/routing.js';
+import { Phases, workflowFor, type RoutingPolicy } from '../../domain/routing-policy.js';
+import type { UsageLedger, UsageTotals } from '../../store/usage-ledger.js';
 
 /** What the handlers need. */
 export interface RouterHandlerDeps {
-  routes: RoleRoutes;
-  events: LlmEventPublisher;
-  /** @default systemClock */
-  clock?: Pick<Clock, 'now'>;
-  /** @default defaultPriceTable */
-  prices?: PriceTable;
+  completions: CompletionService;
+  ledger: UsageLedger;
+  policy: RoutingPolicy;
 }
 
 function toProtoDecision(decision: RouteDecision): ProtoRouteDecision {
-  return { ...decision };
+  return { ...decision, fallbacks: [...decision.fallbacks] };
+}
+
+function toProtoTotals(totals: UsageTotals): ProtoUsageTotals {
+  return { ...totals };
+}
+
+function toCompleteResponse(settled: SettledCompletion): CompleteResponse {
+  const { result, decision } = settled;
+  return {
+    message: toProtoMessage(result.message),
+    decision: toProtoDecision({ ...decision, scripted: result.scripted }),
+    usage: {
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      cachedInputTokens: result.usage.cachedInputTokens ?? 0,
+      reasoningTokens: result.usage.reasoningTokens ?? 0,
+      costUsd: settled.costUsd,
+      priced: settled.priced,
+    },
+    finishReason: result.finishReason,
+    servedBy: settled.servedBy === decision.spec ? '' : settled.servedBy,
+  };
 }
 
 /**
@@ -48,105 +65,56 @@ function toProtoDecision(decision: RouteDecision): ProtoRouteDecision {
  * a real model's.
  */
 export function createRouterHandlers(deps: RouterHandlerDeps): RouterServiceServer {
-  const clock = deps.clock ?? systemClock;
-  const prices = deps.prices ?? defaultPriceTable;
-  const models: RoleModels = { strategic: deps.routes.strategic.spec, tactical: deps.routes.tactical.spec };
-
-  const begin = (request: CompleteRequest, baseLogger: Logger) => {
-    const plan = planCompletion(request, models);
-    const route = deps.routes[plan.decision.role];
-    const logger = baseLogger.child({
-      role: plan.decision.role,
-      intent: plan.intent,
-      provider: plan.decision.provider,
-      model: plan.decision.model,
-      scripted: plan.decision.scripted,
-      ...(plan.taskId !== undefined ? { taskId: plan.taskId } : {}),
-      ...(plan.runId !== undefined ? { runId: plan.runId } : {}),
-      ...(plan.subtaskId !== undefined ? { subtaskId: plan.subtaskId } : {}),
-    });
-    const providerRequest: CompletionRequest = {
-      model: route.spec.model,
-      intent: plan.intent,
-      messages: plan.messages,
-      tools: plan.tools,
-      ...(plan.maxOutputTokens !== undefined ? { maxOutputTokens: plan.maxOutputTokens } : {}),
-    };
-    return { plan, route, logger, providerRequest, startedAt: clock.now() };
-  };
-
-  /** Accounts a finished completion (log + event) and builds the response. */
-  const settle = async (
-    plan: CompletionPlan,
-    specName: string,
-    logger: Logger,
-    result: CompletionResult,
-    startedAt: number,
-  ): Promise<CompleteResponse> => {
-    const durationMs = clock.now() - startedAt;
-    const costUsd = costOf(specName, result.usage, prices);
-    if (priceOf(specName, prices) === undefined) logger.warn('no price known for model; cost reported as 0', { spec: specName });
-    logger.info('completion done', {
-      scripted: result.scripted,
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      costUsd,
-      durationMs,
-      finishReason: result.finishReason,
-      toolCalls: result.message.toolCalls?.length ?? 0,
-    });
-    await deps.events.completed(
-      toLlmCompletedEvent(plan, { usage: result.usage, costUsd, durationMs, scripted: result.scripted, at: new Date() }),
-    );
-    return {
-      message: toProtoMessage(result.message),
-      decision: toProtoDecision({ ...plan.decision, scripted: result.scripted }),
-      usage: { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, costUsd },
-      finishReason: result.finishReason,
-    };
-  };
-
   return {
     route: unary<RouteRequest, ProtoRouteDecision>(async (request, ctx) => {
-      const decision = decideRoute(request, models);
+      const decision = await deps.completions.route(request);
       ctx.logger.debug('route decided', { ...decision });
       return toProtoDecision(decision);
     }),
 
-    complete: unary<CompleteRequest, CompleteResponse>(async (request, ctx) => {
-      const { plan, route, logger, providerRequest, startedAt } = begin(request, ctx.logger);
-      let result: CompletionResult;
-      try {
-        result = await route.provider.complete(providerRequest);
-      } catch (err) {
-        logger.warn('completion failed', { err: err instanceof Error ? err.message : String(err) });
-        throw err;
-      }
-      return settle(plan, route.spec.spec, logger, result, startedAt);
-    }),
+    complete: unary<CompleteRequest, CompleteResponse>(async (request, ctx) =>
+      toCompleteResponse(await deps.completions.complete(request, ctx.logger, ctx.signal)),
+    ),
 
     streamComplete: serverStream<CompleteRequest, CompleteChunk>(async (request, ctx, send) => {
-      const { plan, route, logger, providerRequest, startedAt } = begin(request, ctx.logger);
-      let result: CompletionResult | undefined;
-      try {
-        if (route.provider.stream !== undefined) {
-          for await (const event of route.provider.stream(providerRequest)) {
-            if (event.type === 'delta') send({ contentDelta: event.content });
-            else result = event.result;
-          }
-        } else {
-          // A provider without streaming still streams: its whole content as one delta.
-          result = await route.provider.complete(providerRequest);
-          if (result.message.content !== '') send({ contentDelta: result.message.content });
-        }
-      } catch (err) {
-        logger.warn('completion failed', { err: err instanceof Error ? err.message : String(err) });
-        throw err;
+      const settled = await deps.completions.stream(request, ctx.logger, ctx.signal, (content) => send({ contentDelta: content }));
+      send({ final: toCompleteResponse(settled) });
+    }),
+
+    classifyIntent: unary<ClassifyIntentRequest, IntentClassification>(async (request) => {
+      const classified = classifyIntent(request.text);
+      return { ...classified, workflow: workflowFor(deps.policy, classified.intent) };
+    }),
+
+    getTaskUsage: unary<GetTaskUsageRequest, TaskUsage>(async (request) => {
+      if (request.taskId.trim() === '') throw invalidField('task_id', 'must not be empty');
+      const usage = await deps.ledger.taskUsage(request.taskId);
+      return {
+        taskId: usage.taskId,
+        total: toProtoTotals(usage.total),
+        byPhase: usage.byPhase.map((p) => ({ phase: p.phase, totals: toProtoTotals(p.totals) })),
+        byModel: usage.byModel.map((m) => ({ spec: m.spec, totals: toProtoTotals(m.totals) })),
+      };
+    }),
+
+    getModelStats: unary<GetModelStatsRequest, ModelStats>(async (request) => {
+      if (request.phase !== '' && !(Phases as readonly string[]).includes(request.phase)) {
+        throw invalidField('phase', `unknown phase "${request.phase}"; expected one of ${Phases.join(', ')} or empty for all`);
       }
-      if (result === undefined) {
-        throw new Error(`provider ${route.provider.name} ended its stream without a final result`);
-      }
-      send({ final: await settle(plan, route.spec.spec, logger, result, startedAt) });
+      const stats = await deps.ledger.modelStats(request.phase === '' ? undefined : request.phase);
+      return {
+        stats: stats.map((s) => ({
+          spec: s.spec,
+          phase: s.phase,
+          totals: toProtoTotals(s.totals),
+          failedCalls: s.failedCalls,
+          verdicts: s.verdicts,
+          successes: s.successes,
+          successRate: s.verdicts === 0 ? 0 : s.successes / s.verdicts,
+          latencyP50Ms: s.latencyP50Ms,
+          latencyP99Ms: s.latencyP99Ms,
+        })),
+      };
     }),
   };
 }

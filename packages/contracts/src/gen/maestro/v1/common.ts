@@ -18,6 +18,13 @@ export interface ChatMessage {
   toolCallId: string;
   /** The tool's name (role "tool" only). */
   name: string;
+  /**
+   * The model's reasoning (DeepSeek reasoning_content, Gemini thought text), kept apart from
+   * the answer; never sent back to a model as content.
+   */
+  reasoning: string;
+  /** Gemini's opaque thoughtSignature on the message text, carried back on the next turn. */
+  thoughtSignature: string;
 }
 
 /** A model's request to run one tool. */
@@ -26,10 +33,12 @@ export interface ToolCall {
   name: string;
   /** The arguments as the model wrote them: a JSON object in text form. */
   argumentsJson: string;
+  /** Gemini's opaque thoughtSignature on the functionCall part, carried back on the next turn. */
+  thoughtSignature: string;
 }
 
 function createBaseChatMessage(): ChatMessage {
-  return { role: "", content: "", toolCalls: [], toolCallId: "", name: "" };
+  return { role: "", content: "", toolCalls: [], toolCallId: "", name: "", reasoning: "", thoughtSignature: "" };
 }
 
 export const ChatMessage: MessageFns<ChatMessage> = {
@@ -48,6 +57,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     }
     if (message.name !== "") {
       writer.uint32(42).string(message.name);
+    }
+    if (message.reasoning !== "") {
+      writer.uint32(50).string(message.reasoning);
+    }
+    if (message.thoughtSignature !== "") {
+      writer.uint32(58).string(message.thoughtSignature);
     }
     return writer;
   },
@@ -105,6 +120,22 @@ export const ChatMessage: MessageFns<ChatMessage> = {
             message.name = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reasoning = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.thoughtSignature = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -132,6 +163,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
         ? globalThis.String(object.tool_call_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      reasoning: isSet(object.reasoning) ? globalThis.String(object.reasoning) : "",
+      thoughtSignature: isSet(object.thoughtSignature)
+        ? globalThis.String(object.thoughtSignature)
+        : isSet(object.thought_signature)
+        ? globalThis.String(object.thought_signature)
+        : "",
     };
   },
 
@@ -152,6 +189,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.reasoning !== "") {
+      obj.reasoning = message.reasoning;
+    }
+    if (message.thoughtSignature !== "") {
+      obj.thoughtSignature = message.thoughtSignature;
+    }
     return obj;
   },
 
@@ -165,12 +208,14 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
     message.toolCallId = object.toolCallId ?? "";
     message.name = object.name ?? "";
+    message.reasoning = object.reasoning ?? "";
+    message.thoughtSignature = object.thoughtSignature ?? "";
     return message;
   },
 };
 
 function createBaseToolCall(): ToolCall {
-  return { id: "", name: "", argumentsJson: "" };
+  return { id: "", name: "", argumentsJson: "", thoughtSignature: "" };
 }
 
 export const ToolCall: MessageFns<ToolCall> = {
@@ -183,6 +228,9 @@ export const ToolCall: MessageFns<ToolCall> = {
     }
     if (message.argumentsJson !== "") {
       writer.uint32(26).string(message.argumentsJson);
+    }
+    if (message.thoughtSignature !== "") {
+      writer.uint32(34).string(message.thoughtSignature);
     }
     return writer;
   },
@@ -224,6 +272,14 @@ export const ToolCall: MessageFns<ToolCall> = {
             message.argumentsJson = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.thoughtSignature = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -245,6 +301,11 @@ export const ToolCall: MessageFns<ToolCall> = {
         : isSet(object.arguments_json)
         ? globalThis.String(object.arguments_json)
         : "",
+      thoughtSignature: isSet(object.thoughtSignature)
+        ? globalThis.String(object.thoughtSignature)
+        : isSet(object.thought_signature)
+        ? globalThis.String(object.thought_signature)
+        : "",
     };
   },
 
@@ -259,6 +320,9 @@ export const ToolCall: MessageFns<ToolCall> = {
     if (message.argumentsJson !== "") {
       obj.argumentsJson = message.argumentsJson;
     }
+    if (message.thoughtSignature !== "") {
+      obj.thoughtSignature = message.thoughtSignature;
+    }
     return obj;
   },
 
@@ -270,6 +334,7 @@ export const ToolCall: MessageFns<ToolCall> = {
     message.id = object.id ?? "";
     message.name = object.name ?? "";
     message.argumentsJson = object.argumentsJson ?? "";
+    message.thoughtSignature = object.thoughtSignature ?? "";
     return message;
   },
 };

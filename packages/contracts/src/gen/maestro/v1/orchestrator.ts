@@ -31,6 +31,35 @@ export interface SubmitTaskRequest {
   project: string;
   /** Optional caller key: a second submit with the same key returns the first task. */
   idempotencyKey: string;
+  /** Optional spending limits; unset fields take the orchestrator's configured defaults. */
+  budget:
+    | Budget
+    | undefined;
+  /**
+   * Optional workflow definition name; by default the routing policy picks it from the
+   * goal's intent.
+   */
+  workflow: string;
+}
+
+/** What a task may spend on models. A limit of 0 means none. */
+export interface Budget {
+  usd: number;
+  tokens: number;
+}
+
+/** One escalation of a failing subtask to the strategic model, and what it decided. */
+export interface TaskEscalation {
+  escalationId: string;
+  subtaskId: string;
+  attempt: number;
+  /** Why the tactical agent gave up: tests_failed, stuck, budget_exhausted, unparseable. */
+  reason: string;
+  /** hint, replan, takeover or abandon; empty while undecided. */
+  decision: string;
+  /** The strategic model's reason (and the hint, for hint). */
+  decisionReason: string;
+  at: Date | undefined;
 }
 
 export interface GetTaskRequest {
@@ -84,6 +113,18 @@ export interface Task {
     | undefined;
   /** The strategic model's review verdict, once reviewed. */
   reviewSummary: string;
+  /** The limits the task runs under (defaults applied). */
+  budget:
+    | Budget
+    | undefined;
+  /** The goal's classified intent, with its confidence and reason. */
+  intent: string;
+  intentConfidence: number;
+  intentReason: string;
+  /** The workflow definition the task runs. */
+  workflow: string;
+  /** Escalations of its subtasks, oldest first. */
+  escalations: TaskEscalation[];
 }
 
 export interface ListAgentStepsRequest {
@@ -137,7 +178,7 @@ export interface ListAgentStepsResponse {
 }
 
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
-  return { goal: "", repoPath: "", testCommand: [], project: "", idempotencyKey: "" };
+  return { goal: "", repoPath: "", testCommand: [], project: "", idempotencyKey: "", budget: undefined, workflow: "" };
 }
 
 export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
@@ -156,6 +197,12 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(42).string(message.idempotencyKey);
+    }
+    if (message.budget !== undefined) {
+      Budget.encode(message.budget, writer.uint32(50).fork()).join();
+    }
+    if (message.workflow !== "") {
+      writer.uint32(58).string(message.workflow);
     }
     return writer;
   },
@@ -213,6 +260,22 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.budget = Budget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workflow = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -244,6 +307,8 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined,
+      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
     };
   },
 
@@ -264,6 +329,12 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.budget !== undefined) {
+      obj.budget = Budget.toJSON(message.budget);
+    }
+    if (message.workflow !== "") {
+      obj.workflow = message.workflow;
+    }
     return obj;
   },
 
@@ -277,6 +348,272 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     message.testCommand = object.testCommand?.map((e) => e) || [];
     message.project = object.project ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? Budget.fromPartial(object.budget)
+      : undefined;
+    message.workflow = object.workflow ?? "";
+    return message;
+  },
+};
+
+function createBaseBudget(): Budget {
+  return { usd: 0, tokens: 0 };
+}
+
+export const Budget: MessageFns<Budget> = {
+  encode(message: Budget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.usd !== 0) {
+      writer.uint32(9).double(message.usd);
+    }
+    if (message.tokens !== 0) {
+      writer.uint32(16).int64(message.tokens);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Budget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBudget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.usd = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokens = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Budget {
+    return {
+      usd: isSet(object.usd) ? globalThis.Number(object.usd) : 0,
+      tokens: isSet(object.tokens) ? globalThis.Number(object.tokens) : 0,
+    };
+  },
+
+  toJSON(message: Budget): unknown {
+    const obj: any = {};
+    if (message.usd !== 0) {
+      obj.usd = floatToJson(message.usd);
+    }
+    if (message.tokens !== 0) {
+      obj.tokens = Math.round(message.tokens);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Budget>): Budget {
+    return Budget.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Budget>): Budget {
+    const message = createBaseBudget();
+    message.usd = object.usd ?? 0;
+    message.tokens = object.tokens ?? 0;
+    return message;
+  },
+};
+
+function createBaseTaskEscalation(): TaskEscalation {
+  return { escalationId: "", subtaskId: "", attempt: 0, reason: "", decision: "", decisionReason: "", at: undefined };
+}
+
+export const TaskEscalation: MessageFns<TaskEscalation> = {
+  encode(message: TaskEscalation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.escalationId !== "") {
+      writer.uint32(10).string(message.escalationId);
+    }
+    if (message.subtaskId !== "") {
+      writer.uint32(18).string(message.subtaskId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).int32(message.attempt);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.decision !== "") {
+      writer.uint32(42).string(message.decision);
+    }
+    if (message.decisionReason !== "") {
+      writer.uint32(50).string(message.decisionReason);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskEscalation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskEscalation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.escalationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subtaskId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.decisionReason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskEscalation {
+    return {
+      escalationId: isSet(object.escalationId)
+        ? globalThis.String(object.escalationId)
+        : isSet(object.escalation_id)
+        ? globalThis.String(object.escalation_id)
+        : "",
+      subtaskId: isSet(object.subtaskId)
+        ? globalThis.String(object.subtaskId)
+        : isSet(object.subtask_id)
+        ? globalThis.String(object.subtask_id)
+        : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      decision: isSet(object.decision) ? globalThis.String(object.decision) : "",
+      decisionReason: isSet(object.decisionReason)
+        ? globalThis.String(object.decisionReason)
+        : isSet(object.decision_reason)
+        ? globalThis.String(object.decision_reason)
+        : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: TaskEscalation): unknown {
+    const obj: any = {};
+    if (message.escalationId !== "") {
+      obj.escalationId = message.escalationId;
+    }
+    if (message.subtaskId !== "") {
+      obj.subtaskId = message.subtaskId;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.decision !== "") {
+      obj.decision = message.decision;
+    }
+    if (message.decisionReason !== "") {
+      obj.decisionReason = message.decisionReason;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskEscalation>): TaskEscalation {
+    return TaskEscalation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskEscalation>): TaskEscalation {
+    const message = createBaseTaskEscalation();
+    message.escalationId = object.escalationId ?? "";
+    message.subtaskId = object.subtaskId ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.reason = object.reason ?? "";
+    message.decision = object.decision ?? "";
+    message.decisionReason = object.decisionReason ?? "";
+    message.at = object.at ?? undefined;
     return message;
   },
 };
@@ -828,6 +1165,12 @@ function createBaseTask(): Task {
     createdAt: undefined,
     updatedAt: undefined,
     reviewSummary: "",
+    budget: undefined,
+    intent: "",
+    intentConfidence: 0,
+    intentReason: "",
+    workflow: "",
+    escalations: [],
   };
 }
 
@@ -868,6 +1211,24 @@ export const Task: MessageFns<Task> = {
     }
     if (message.reviewSummary !== "") {
       writer.uint32(98).string(message.reviewSummary);
+    }
+    if (message.budget !== undefined) {
+      Budget.encode(message.budget, writer.uint32(106).fork()).join();
+    }
+    if (message.intent !== "") {
+      writer.uint32(114).string(message.intent);
+    }
+    if (message.intentConfidence !== 0) {
+      writer.uint32(121).double(message.intentConfidence);
+    }
+    if (message.intentReason !== "") {
+      writer.uint32(130).string(message.intentReason);
+    }
+    if (message.workflow !== "") {
+      writer.uint32(138).string(message.workflow);
+    }
+    for (const v of message.escalations) {
+      TaskEscalation.encode(v!, writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -981,6 +1342,54 @@ export const Task: MessageFns<Task> = {
             message.reviewSummary = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.budget = Budget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.intent = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.intentConfidence = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.intentReason = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.workflow = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.escalations.push(TaskEscalation.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1037,6 +1446,22 @@ export const Task: MessageFns<Task> = {
         : isSet(object.review_summary)
         ? globalThis.String(object.review_summary)
         : "",
+      budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined,
+      intent: isSet(object.intent) ? globalThis.String(object.intent) : "",
+      intentConfidence: isSet(object.intentConfidence)
+        ? globalThis.Number(object.intentConfidence)
+        : isSet(object.intent_confidence)
+        ? globalThis.Number(object.intent_confidence)
+        : 0,
+      intentReason: isSet(object.intentReason)
+        ? globalThis.String(object.intentReason)
+        : isSet(object.intent_reason)
+        ? globalThis.String(object.intent_reason)
+        : "",
+      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
+      escalations: globalThis.Array.isArray(object?.escalations)
+        ? object.escalations.map((e: any) => TaskEscalation.fromJSON(e))
+        : [],
     };
   },
 
@@ -1078,6 +1503,24 @@ export const Task: MessageFns<Task> = {
     if (message.reviewSummary !== "") {
       obj.reviewSummary = message.reviewSummary;
     }
+    if (message.budget !== undefined) {
+      obj.budget = Budget.toJSON(message.budget);
+    }
+    if (message.intent !== "") {
+      obj.intent = message.intent;
+    }
+    if (message.intentConfidence !== 0) {
+      obj.intentConfidence = floatToJson(message.intentConfidence);
+    }
+    if (message.intentReason !== "") {
+      obj.intentReason = message.intentReason;
+    }
+    if (message.workflow !== "") {
+      obj.workflow = message.workflow;
+    }
+    if (message.escalations?.length) {
+      obj.escalations = message.escalations.map((e) => TaskEscalation.toJSON(e));
+    }
     return obj;
   },
 
@@ -1098,6 +1541,14 @@ export const Task: MessageFns<Task> = {
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.reviewSummary = object.reviewSummary ?? "";
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? Budget.fromPartial(object.budget)
+      : undefined;
+    message.intent = object.intent ?? "";
+    message.intentConfidence = object.intentConfidence ?? 0;
+    message.intentReason = object.intentReason ?? "";
+    message.workflow = object.workflow ?? "";
+    message.escalations = object.escalations?.map((e) => TaskEscalation.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1749,6 +2200,10 @@ export const OrchestratorServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 type DeepPartial<T> = T extends Builtin ? T
@@ -1777,6 +2232,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {

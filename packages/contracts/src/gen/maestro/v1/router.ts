@@ -28,6 +28,8 @@ export interface RouteRequest {
   role: string;
   /** "plan", "review", "escalate", "code" … */
   intent: string;
+  /** The task's classified intent ("docs", "fix" …), which the routing policy may match on. */
+  taskIntent: string;
 }
 
 export interface RouteDecision {
@@ -37,6 +39,9 @@ export interface RouteDecision {
   reason: string;
   /** True when the provider replays a script rather than asking a model. */
   scripted: boolean;
+  /** The model spec ("gemini:gemini-2.5-pro") and the specs tried after it while it fails. */
+  spec: string;
+  fallbacks: string[];
 }
 
 export interface ToolSpec {
@@ -57,12 +62,29 @@ export interface CompleteRequest {
   taskId: string;
   runId: string;
   subtaskId: string;
+  /**
+   * The task's budget: the call is refused with BUDGET_EXHAUSTED when the task's recorded
+   * spend has reached either limit. 0 = no limit.
+   */
+  budgetUsd: number;
+  budgetTokens: number;
+  /** The subtask's attempt, so a call's model can be credited with that attempt's verdict. */
+  attempt: number;
+  /** The task's classified intent (see RouteRequest.task_intent). */
+  taskIntent: string;
 }
 
 export interface Usage {
+  /** Input tokens, cached ones included. */
   inputTokens: number;
+  /** Output tokens, reasoning ones included. */
   outputTokens: number;
+  /** USD; 0 when unpriced (see priced). */
   costUsd: number;
+  cachedInputTokens: number;
+  reasoningTokens: number;
+  /** False when the price table does not know the model: cost_usd is then unknown, not free. */
+  priced: boolean;
 }
 
 export interface CompleteResponse {
@@ -71,8 +93,10 @@ export interface CompleteResponse {
   usage:
     | Usage
     | undefined;
-  /** "stop", "tool_calls" or "length". */
+  /** "stop", "tool_calls", "length" or "malformed_tool_call". */
   finishReason: string;
+  /** The spec that answered, when it is not decision.spec (a fallback served the call). */
+  servedBy: string;
 }
 
 export interface CompleteChunk {
@@ -80,8 +104,85 @@ export interface CompleteChunk {
   final?: CompleteResponse | undefined;
 }
 
+export interface ClassifyIntentRequest {
+  text: string;
+}
+
+export interface IntentClassification {
+  /** plan, code, fix, refactor, test, docs, explain, review or ops. */
+  intent: string;
+  confidence: number;
+  /** Why, in words ("starts with 'fix'; mentions 'crash'"). */
+  reason: string;
+  /** The workflow definition the routing policy picks for this intent. */
+  workflow: string;
+}
+
+export interface GetTaskUsageRequest {
+  taskId: string;
+}
+
+/** Usage summed over a set of calls. */
+export interface UsageTotals {
+  calls: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  /** USD of the priced calls. */
+  costUsd: number;
+  /** Calls whose model has no price: their cost is unknown and not in cost_usd. */
+  unpricedCalls: number;
+  /** Calls answered by a script, not a model. */
+  scriptedCalls: number;
+}
+
+export interface PhaseUsage {
+  /** The call's intent: plan, code, review, escalate. */
+  phase: string;
+  totals: UsageTotals | undefined;
+}
+
+export interface ModelUsage {
+  spec: string;
+  totals: UsageTotals | undefined;
+}
+
+export interface TaskUsage {
+  taskId: string;
+  total: UsageTotals | undefined;
+  byPhase: PhaseUsage[];
+  byModel: ModelUsage[];
+}
+
+export interface GetModelStatsRequest {
+  /** Only this phase when set. */
+  phase: string;
+}
+
+export interface ModelPhaseStats {
+  spec: string;
+  phase: string;
+  totals:
+    | UsageTotals
+    | undefined;
+  /** Calls that failed (provider error, refusal, budget). */
+  failedCalls: number;
+  /** Subtask attempts this model worked on that have a verdict, and how many succeeded. */
+  verdicts: number;
+  successes: number;
+  /** successes / verdicts; 0 when there are no verdicts. */
+  successRate: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+export interface ModelStats {
+  stats: ModelPhaseStats[];
+}
+
 function createBaseRouteRequest(): RouteRequest {
-  return { role: "", intent: "" };
+  return { role: "", intent: "", taskIntent: "" };
 }
 
 export const RouteRequest: MessageFns<RouteRequest> = {
@@ -91,6 +192,9 @@ export const RouteRequest: MessageFns<RouteRequest> = {
     }
     if (message.intent !== "") {
       writer.uint32(18).string(message.intent);
+    }
+    if (message.taskIntent !== "") {
+      writer.uint32(26).string(message.taskIntent);
     }
     return writer;
   },
@@ -124,6 +228,14 @@ export const RouteRequest: MessageFns<RouteRequest> = {
             message.intent = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.taskIntent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -140,6 +252,11 @@ export const RouteRequest: MessageFns<RouteRequest> = {
     return {
       role: isSet(object.role) ? globalThis.String(object.role) : "",
       intent: isSet(object.intent) ? globalThis.String(object.intent) : "",
+      taskIntent: isSet(object.taskIntent)
+        ? globalThis.String(object.taskIntent)
+        : isSet(object.task_intent)
+        ? globalThis.String(object.task_intent)
+        : "",
     };
   },
 
@@ -151,6 +268,9 @@ export const RouteRequest: MessageFns<RouteRequest> = {
     if (message.intent !== "") {
       obj.intent = message.intent;
     }
+    if (message.taskIntent !== "") {
+      obj.taskIntent = message.taskIntent;
+    }
     return obj;
   },
 
@@ -161,12 +281,13 @@ export const RouteRequest: MessageFns<RouteRequest> = {
     const message = createBaseRouteRequest();
     message.role = object.role ?? "";
     message.intent = object.intent ?? "";
+    message.taskIntent = object.taskIntent ?? "";
     return message;
   },
 };
 
 function createBaseRouteDecision(): RouteDecision {
-  return { role: "", provider: "", model: "", reason: "", scripted: false };
+  return { role: "", provider: "", model: "", reason: "", scripted: false, spec: "", fallbacks: [] };
 }
 
 export const RouteDecision: MessageFns<RouteDecision> = {
@@ -185,6 +306,12 @@ export const RouteDecision: MessageFns<RouteDecision> = {
     }
     if (message.scripted !== false) {
       writer.uint32(40).bool(message.scripted);
+    }
+    if (message.spec !== "") {
+      writer.uint32(50).string(message.spec);
+    }
+    for (const v of message.fallbacks) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -242,6 +369,22 @@ export const RouteDecision: MessageFns<RouteDecision> = {
             message.scripted = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.spec = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.fallbacks.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -261,6 +404,10 @@ export const RouteDecision: MessageFns<RouteDecision> = {
       model: isSet(object.model) ? globalThis.String(object.model) : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       scripted: isSet(object.scripted) ? globalThis.Boolean(object.scripted) : false,
+      spec: isSet(object.spec) ? globalThis.String(object.spec) : "",
+      fallbacks: globalThis.Array.isArray(object?.fallbacks)
+        ? object.fallbacks.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -281,6 +428,12 @@ export const RouteDecision: MessageFns<RouteDecision> = {
     if (message.scripted !== false) {
       obj.scripted = message.scripted;
     }
+    if (message.spec !== "") {
+      obj.spec = message.spec;
+    }
+    if (message.fallbacks?.length) {
+      obj.fallbacks = message.fallbacks;
+    }
     return obj;
   },
 
@@ -294,6 +447,8 @@ export const RouteDecision: MessageFns<RouteDecision> = {
     message.model = object.model ?? "";
     message.reason = object.reason ?? "";
     message.scripted = object.scripted ?? false;
+    message.spec = object.spec ?? "";
+    message.fallbacks = object.fallbacks?.map((e) => e) || [];
     return message;
   },
 };
@@ -400,7 +555,20 @@ export const ToolSpec: MessageFns<ToolSpec> = {
 };
 
 function createBaseCompleteRequest(): CompleteRequest {
-  return { role: "", intent: "", messages: [], tools: [], maxOutputTokens: 0, taskId: "", runId: "", subtaskId: "" };
+  return {
+    role: "",
+    intent: "",
+    messages: [],
+    tools: [],
+    maxOutputTokens: 0,
+    taskId: "",
+    runId: "",
+    subtaskId: "",
+    budgetUsd: 0,
+    budgetTokens: 0,
+    attempt: 0,
+    taskIntent: "",
+  };
 }
 
 export const CompleteRequest: MessageFns<CompleteRequest> = {
@@ -428,6 +596,18 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     }
     if (message.subtaskId !== "") {
       writer.uint32(66).string(message.subtaskId);
+    }
+    if (message.budgetUsd !== 0) {
+      writer.uint32(73).double(message.budgetUsd);
+    }
+    if (message.budgetTokens !== 0) {
+      writer.uint32(80).int64(message.budgetTokens);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(88).int32(message.attempt);
+    }
+    if (message.taskIntent !== "") {
+      writer.uint32(98).string(message.taskIntent);
     }
     return writer;
   },
@@ -509,6 +689,38 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
             message.subtaskId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.budgetUsd = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.budgetTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.taskIntent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -549,6 +761,22 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
         : isSet(object.subtask_id)
         ? globalThis.String(object.subtask_id)
         : "",
+      budgetUsd: isSet(object.budgetUsd)
+        ? globalThis.Number(object.budgetUsd)
+        : isSet(object.budget_usd)
+        ? globalThis.Number(object.budget_usd)
+        : 0,
+      budgetTokens: isSet(object.budgetTokens)
+        ? globalThis.Number(object.budgetTokens)
+        : isSet(object.budget_tokens)
+        ? globalThis.Number(object.budget_tokens)
+        : 0,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      taskIntent: isSet(object.taskIntent)
+        ? globalThis.String(object.taskIntent)
+        : isSet(object.task_intent)
+        ? globalThis.String(object.task_intent)
+        : "",
     };
   },
 
@@ -578,6 +806,18 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     if (message.subtaskId !== "") {
       obj.subtaskId = message.subtaskId;
     }
+    if (message.budgetUsd !== 0) {
+      obj.budgetUsd = floatToJson(message.budgetUsd);
+    }
+    if (message.budgetTokens !== 0) {
+      obj.budgetTokens = Math.round(message.budgetTokens);
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.taskIntent !== "") {
+      obj.taskIntent = message.taskIntent;
+    }
     return obj;
   },
 
@@ -594,12 +834,16 @@ export const CompleteRequest: MessageFns<CompleteRequest> = {
     message.taskId = object.taskId ?? "";
     message.runId = object.runId ?? "";
     message.subtaskId = object.subtaskId ?? "";
+    message.budgetUsd = object.budgetUsd ?? 0;
+    message.budgetTokens = object.budgetTokens ?? 0;
+    message.attempt = object.attempt ?? 0;
+    message.taskIntent = object.taskIntent ?? "";
     return message;
   },
 };
 
 function createBaseUsage(): Usage {
-  return { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  return { inputTokens: 0, outputTokens: 0, costUsd: 0, cachedInputTokens: 0, reasoningTokens: 0, priced: false };
 }
 
 export const Usage: MessageFns<Usage> = {
@@ -612,6 +856,15 @@ export const Usage: MessageFns<Usage> = {
     }
     if (message.costUsd !== 0) {
       writer.uint32(25).double(message.costUsd);
+    }
+    if (message.cachedInputTokens !== 0) {
+      writer.uint32(32).int32(message.cachedInputTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      writer.uint32(40).int32(message.reasoningTokens);
+    }
+    if (message.priced !== false) {
+      writer.uint32(48).bool(message.priced);
     }
     return writer;
   },
@@ -653,6 +906,30 @@ export const Usage: MessageFns<Usage> = {
             message.costUsd = reader.double();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cachedInputTokens = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reasoningTokens = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.priced = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -682,6 +959,17 @@ export const Usage: MessageFns<Usage> = {
         : isSet(object.cost_usd)
         ? globalThis.Number(object.cost_usd)
         : 0,
+      cachedInputTokens: isSet(object.cachedInputTokens)
+        ? globalThis.Number(object.cachedInputTokens)
+        : isSet(object.cached_input_tokens)
+        ? globalThis.Number(object.cached_input_tokens)
+        : 0,
+      reasoningTokens: isSet(object.reasoningTokens)
+        ? globalThis.Number(object.reasoningTokens)
+        : isSet(object.reasoning_tokens)
+        ? globalThis.Number(object.reasoning_tokens)
+        : 0,
+      priced: isSet(object.priced) ? globalThis.Boolean(object.priced) : false,
     };
   },
 
@@ -696,6 +984,15 @@ export const Usage: MessageFns<Usage> = {
     if (message.costUsd !== 0) {
       obj.costUsd = floatToJson(message.costUsd);
     }
+    if (message.cachedInputTokens !== 0) {
+      obj.cachedInputTokens = Math.round(message.cachedInputTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      obj.reasoningTokens = Math.round(message.reasoningTokens);
+    }
+    if (message.priced !== false) {
+      obj.priced = message.priced;
+    }
     return obj;
   },
 
@@ -707,12 +1004,15 @@ export const Usage: MessageFns<Usage> = {
     message.inputTokens = object.inputTokens ?? 0;
     message.outputTokens = object.outputTokens ?? 0;
     message.costUsd = object.costUsd ?? 0;
+    message.cachedInputTokens = object.cachedInputTokens ?? 0;
+    message.reasoningTokens = object.reasoningTokens ?? 0;
+    message.priced = object.priced ?? false;
     return message;
   },
 };
 
 function createBaseCompleteResponse(): CompleteResponse {
-  return { message: undefined, decision: undefined, usage: undefined, finishReason: "" };
+  return { message: undefined, decision: undefined, usage: undefined, finishReason: "", servedBy: "" };
 }
 
 export const CompleteResponse: MessageFns<CompleteResponse> = {
@@ -728,6 +1028,9 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     }
     if (message.finishReason !== "") {
       writer.uint32(34).string(message.finishReason);
+    }
+    if (message.servedBy !== "") {
+      writer.uint32(42).string(message.servedBy);
     }
     return writer;
   },
@@ -777,6 +1080,14 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
             message.finishReason = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.servedBy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -799,6 +1110,11 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
         : isSet(object.finish_reason)
         ? globalThis.String(object.finish_reason)
         : "",
+      servedBy: isSet(object.servedBy)
+        ? globalThis.String(object.servedBy)
+        : isSet(object.served_by)
+        ? globalThis.String(object.served_by)
+        : "",
     };
   },
 
@@ -816,6 +1132,9 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
     if (message.finishReason !== "") {
       obj.finishReason = message.finishReason;
     }
+    if (message.servedBy !== "") {
+      obj.servedBy = message.servedBy;
+    }
     return obj;
   },
 
@@ -832,6 +1151,7 @@ export const CompleteResponse: MessageFns<CompleteResponse> = {
       : undefined;
     message.usage = (object.usage !== undefined && object.usage !== null) ? Usage.fromPartial(object.usage) : undefined;
     message.finishReason = object.finishReason ?? "";
+    message.servedBy = object.servedBy ?? "";
     return message;
   },
 };
@@ -927,6 +1247,1147 @@ export const CompleteChunk: MessageFns<CompleteChunk> = {
   },
 };
 
+function createBaseClassifyIntentRequest(): ClassifyIntentRequest {
+  return { text: "" };
+}
+
+export const ClassifyIntentRequest: MessageFns<ClassifyIntentRequest> = {
+  encode(message: ClassifyIntentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClassifyIntentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClassifyIntentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClassifyIntentRequest {
+    return { text: isSet(object.text) ? globalThis.String(object.text) : "" };
+  },
+
+  toJSON(message: ClassifyIntentRequest): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClassifyIntentRequest>): ClassifyIntentRequest {
+    return ClassifyIntentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClassifyIntentRequest>): ClassifyIntentRequest {
+    const message = createBaseClassifyIntentRequest();
+    message.text = object.text ?? "";
+    return message;
+  },
+};
+
+function createBaseIntentClassification(): IntentClassification {
+  return { intent: "", confidence: 0, reason: "", workflow: "" };
+}
+
+export const IntentClassification: MessageFns<IntentClassification> = {
+  encode(message: IntentClassification, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intent !== "") {
+      writer.uint32(10).string(message.intent);
+    }
+    if (message.confidence !== 0) {
+      writer.uint32(17).double(message.confidence);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.workflow !== "") {
+      writer.uint32(34).string(message.workflow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IntentClassification {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntentClassification();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.intent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.confidence = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workflow = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IntentClassification {
+    return {
+      intent: isSet(object.intent) ? globalThis.String(object.intent) : "",
+      confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
+    };
+  },
+
+  toJSON(message: IntentClassification): unknown {
+    const obj: any = {};
+    if (message.intent !== "") {
+      obj.intent = message.intent;
+    }
+    if (message.confidence !== 0) {
+      obj.confidence = floatToJson(message.confidence);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.workflow !== "") {
+      obj.workflow = message.workflow;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IntentClassification>): IntentClassification {
+    return IntentClassification.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IntentClassification>): IntentClassification {
+    const message = createBaseIntentClassification();
+    message.intent = object.intent ?? "";
+    message.confidence = object.confidence ?? 0;
+    message.reason = object.reason ?? "";
+    message.workflow = object.workflow ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTaskUsageRequest(): GetTaskUsageRequest {
+  return { taskId: "" };
+}
+
+export const GetTaskUsageRequest: MessageFns<GetTaskUsageRequest> = {
+  encode(message: GetTaskUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTaskUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTaskUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTaskUsageRequest {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetTaskUsageRequest): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTaskUsageRequest>): GetTaskUsageRequest {
+    return GetTaskUsageRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTaskUsageRequest>): GetTaskUsageRequest {
+    const message = createBaseGetTaskUsageRequest();
+    message.taskId = object.taskId ?? "";
+    return message;
+  },
+};
+
+function createBaseUsageTotals(): UsageTotals {
+  return {
+    calls: 0,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    costUsd: 0,
+    unpricedCalls: 0,
+    scriptedCalls: 0,
+  };
+}
+
+export const UsageTotals: MessageFns<UsageTotals> = {
+  encode(message: UsageTotals, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calls !== 0) {
+      writer.uint32(8).int32(message.calls);
+    }
+    if (message.inputTokens !== 0) {
+      writer.uint32(16).int64(message.inputTokens);
+    }
+    if (message.cachedInputTokens !== 0) {
+      writer.uint32(24).int64(message.cachedInputTokens);
+    }
+    if (message.outputTokens !== 0) {
+      writer.uint32(32).int64(message.outputTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      writer.uint32(40).int64(message.reasoningTokens);
+    }
+    if (message.costUsd !== 0) {
+      writer.uint32(49).double(message.costUsd);
+    }
+    if (message.unpricedCalls !== 0) {
+      writer.uint32(56).int32(message.unpricedCalls);
+    }
+    if (message.scriptedCalls !== 0) {
+      writer.uint32(64).int32(message.scriptedCalls);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageTotals {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageTotals();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.calls = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.inputTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cachedInputTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.outputTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reasoningTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.costUsd = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.unpricedCalls = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.scriptedCalls = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageTotals {
+    return {
+      calls: isSet(object.calls) ? globalThis.Number(object.calls) : 0,
+      inputTokens: isSet(object.inputTokens)
+        ? globalThis.Number(object.inputTokens)
+        : isSet(object.input_tokens)
+        ? globalThis.Number(object.input_tokens)
+        : 0,
+      cachedInputTokens: isSet(object.cachedInputTokens)
+        ? globalThis.Number(object.cachedInputTokens)
+        : isSet(object.cached_input_tokens)
+        ? globalThis.Number(object.cached_input_tokens)
+        : 0,
+      outputTokens: isSet(object.outputTokens)
+        ? globalThis.Number(object.outputTokens)
+        : isSet(object.output_tokens)
+        ? globalThis.Number(object.output_tokens)
+        : 0,
+      reasoningTokens: isSet(object.reasoningTokens)
+        ? globalThis.Number(object.reasoningTokens)
+        : isSet(object.reasoning_tokens)
+        ? globalThis.Number(object.reasoning_tokens)
+        : 0,
+      costUsd: isSet(object.costUsd)
+        ? globalThis.Number(object.costUsd)
+        : isSet(object.cost_usd)
+        ? globalThis.Number(object.cost_usd)
+        : 0,
+      unpricedCalls: isSet(object.unpricedCalls)
+        ? globalThis.Number(object.unpricedCalls)
+        : isSet(object.unpriced_calls)
+        ? globalThis.Number(object.unpriced_calls)
+        : 0,
+      scriptedCalls: isSet(object.scriptedCalls)
+        ? globalThis.Number(object.scriptedCalls)
+        : isSet(object.scripted_calls)
+        ? globalThis.Number(object.scripted_calls)
+        : 0,
+    };
+  },
+
+  toJSON(message: UsageTotals): unknown {
+    const obj: any = {};
+    if (message.calls !== 0) {
+      obj.calls = Math.round(message.calls);
+    }
+    if (message.inputTokens !== 0) {
+      obj.inputTokens = Math.round(message.inputTokens);
+    }
+    if (message.cachedInputTokens !== 0) {
+      obj.cachedInputTokens = Math.round(message.cachedInputTokens);
+    }
+    if (message.outputTokens !== 0) {
+      obj.outputTokens = Math.round(message.outputTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      obj.reasoningTokens = Math.round(message.reasoningTokens);
+    }
+    if (message.costUsd !== 0) {
+      obj.costUsd = floatToJson(message.costUsd);
+    }
+    if (message.unpricedCalls !== 0) {
+      obj.unpricedCalls = Math.round(message.unpricedCalls);
+    }
+    if (message.scriptedCalls !== 0) {
+      obj.scriptedCalls = Math.round(message.scriptedCalls);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UsageTotals>): UsageTotals {
+    return UsageTotals.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UsageTotals>): UsageTotals {
+    const message = createBaseUsageTotals();
+    message.calls = object.calls ?? 0;
+    message.inputTokens = object.inputTokens ?? 0;
+    message.cachedInputTokens = object.cachedInputTokens ?? 0;
+    message.outputTokens = object.outputTokens ?? 0;
+    message.reasoningTokens = object.reasoningTokens ?? 0;
+    message.costUsd = object.costUsd ?? 0;
+    message.unpricedCalls = object.unpricedCalls ?? 0;
+    message.scriptedCalls = object.scriptedCalls ?? 0;
+    return message;
+  },
+};
+
+function createBasePhaseUsage(): PhaseUsage {
+  return { phase: "", totals: undefined };
+}
+
+export const PhaseUsage: MessageFns<PhaseUsage> = {
+  encode(message: PhaseUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phase !== "") {
+      writer.uint32(10).string(message.phase);
+    }
+    if (message.totals !== undefined) {
+      UsageTotals.encode(message.totals, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PhaseUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePhaseUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.totals = UsageTotals.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PhaseUsage {
+    return {
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      totals: isSet(object.totals) ? UsageTotals.fromJSON(object.totals) : undefined,
+    };
+  },
+
+  toJSON(message: PhaseUsage): unknown {
+    const obj: any = {};
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.totals !== undefined) {
+      obj.totals = UsageTotals.toJSON(message.totals);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PhaseUsage>): PhaseUsage {
+    return PhaseUsage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PhaseUsage>): PhaseUsage {
+    const message = createBasePhaseUsage();
+    message.phase = object.phase ?? "";
+    message.totals = (object.totals !== undefined && object.totals !== null)
+      ? UsageTotals.fromPartial(object.totals)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseModelUsage(): ModelUsage {
+  return { spec: "", totals: undefined };
+}
+
+export const ModelUsage: MessageFns<ModelUsage> = {
+  encode(message: ModelUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== "") {
+      writer.uint32(10).string(message.spec);
+    }
+    if (message.totals !== undefined) {
+      UsageTotals.encode(message.totals, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.totals = UsageTotals.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelUsage {
+    return {
+      spec: isSet(object.spec) ? globalThis.String(object.spec) : "",
+      totals: isSet(object.totals) ? UsageTotals.fromJSON(object.totals) : undefined,
+    };
+  },
+
+  toJSON(message: ModelUsage): unknown {
+    const obj: any = {};
+    if (message.spec !== "") {
+      obj.spec = message.spec;
+    }
+    if (message.totals !== undefined) {
+      obj.totals = UsageTotals.toJSON(message.totals);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelUsage>): ModelUsage {
+    return ModelUsage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelUsage>): ModelUsage {
+    const message = createBaseModelUsage();
+    message.spec = object.spec ?? "";
+    message.totals = (object.totals !== undefined && object.totals !== null)
+      ? UsageTotals.fromPartial(object.totals)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTaskUsage(): TaskUsage {
+  return { taskId: "", total: undefined, byPhase: [], byModel: [] };
+}
+
+export const TaskUsage: MessageFns<TaskUsage> = {
+  encode(message: TaskUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.total !== undefined) {
+      UsageTotals.encode(message.total, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.byPhase) {
+      PhaseUsage.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.byModel) {
+      ModelUsage.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = UsageTotals.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.byPhase.push(PhaseUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.byModel.push(ModelUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskUsage {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      total: isSet(object.total) ? UsageTotals.fromJSON(object.total) : undefined,
+      byPhase: globalThis.Array.isArray(object?.byPhase)
+        ? object.byPhase.map((e: any) => PhaseUsage.fromJSON(e))
+        : globalThis.Array.isArray(object?.by_phase)
+        ? object.by_phase.map((e: any) => PhaseUsage.fromJSON(e))
+        : [],
+      byModel: globalThis.Array.isArray(object?.byModel)
+        ? object.byModel.map((e: any) => ModelUsage.fromJSON(e))
+        : globalThis.Array.isArray(object?.by_model)
+        ? object.by_model.map((e: any) => ModelUsage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TaskUsage): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.total !== undefined) {
+      obj.total = UsageTotals.toJSON(message.total);
+    }
+    if (message.byPhase?.length) {
+      obj.byPhase = message.byPhase.map((e) => PhaseUsage.toJSON(e));
+    }
+    if (message.byModel?.length) {
+      obj.byModel = message.byModel.map((e) => ModelUsage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskUsage>): TaskUsage {
+    return TaskUsage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskUsage>): TaskUsage {
+    const message = createBaseTaskUsage();
+    message.taskId = object.taskId ?? "";
+    message.total = (object.total !== undefined && object.total !== null)
+      ? UsageTotals.fromPartial(object.total)
+      : undefined;
+    message.byPhase = object.byPhase?.map((e) => PhaseUsage.fromPartial(e)) || [];
+    message.byModel = object.byModel?.map((e) => ModelUsage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetModelStatsRequest(): GetModelStatsRequest {
+  return { phase: "" };
+}
+
+export const GetModelStatsRequest: MessageFns<GetModelStatsRequest> = {
+  encode(message: GetModelStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phase !== "") {
+      writer.uint32(10).string(message.phase);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetModelStatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetModelStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetModelStatsRequest {
+    return { phase: isSet(object.phase) ? globalThis.String(object.phase) : "" };
+  },
+
+  toJSON(message: GetModelStatsRequest): unknown {
+    const obj: any = {};
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetModelStatsRequest>): GetModelStatsRequest {
+    return GetModelStatsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetModelStatsRequest>): GetModelStatsRequest {
+    const message = createBaseGetModelStatsRequest();
+    message.phase = object.phase ?? "";
+    return message;
+  },
+};
+
+function createBaseModelPhaseStats(): ModelPhaseStats {
+  return {
+    spec: "",
+    phase: "",
+    totals: undefined,
+    failedCalls: 0,
+    verdicts: 0,
+    successes: 0,
+    successRate: 0,
+    latencyP50Ms: 0,
+    latencyP99Ms: 0,
+  };
+}
+
+export const ModelPhaseStats: MessageFns<ModelPhaseStats> = {
+  encode(message: ModelPhaseStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spec !== "") {
+      writer.uint32(10).string(message.spec);
+    }
+    if (message.phase !== "") {
+      writer.uint32(18).string(message.phase);
+    }
+    if (message.totals !== undefined) {
+      UsageTotals.encode(message.totals, writer.uint32(26).fork()).join();
+    }
+    if (message.failedCalls !== 0) {
+      writer.uint32(32).int32(message.failedCalls);
+    }
+    if (message.verdicts !== 0) {
+      writer.uint32(40).int32(message.verdicts);
+    }
+    if (message.successes !== 0) {
+      writer.uint32(48).int32(message.successes);
+    }
+    if (message.successRate !== 0) {
+      writer.uint32(57).double(message.successRate);
+    }
+    if (message.latencyP50Ms !== 0) {
+      writer.uint32(65).double(message.latencyP50Ms);
+    }
+    if (message.latencyP99Ms !== 0) {
+      writer.uint32(73).double(message.latencyP99Ms);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelPhaseStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelPhaseStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spec = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phase = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.totals = UsageTotals.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.failedCalls = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.verdicts = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.successes = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.successRate = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.latencyP50Ms = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.latencyP99Ms = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelPhaseStats {
+    return {
+      spec: isSet(object.spec) ? globalThis.String(object.spec) : "",
+      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
+      totals: isSet(object.totals) ? UsageTotals.fromJSON(object.totals) : undefined,
+      failedCalls: isSet(object.failedCalls)
+        ? globalThis.Number(object.failedCalls)
+        : isSet(object.failed_calls)
+        ? globalThis.Number(object.failed_calls)
+        : 0,
+      verdicts: isSet(object.verdicts) ? globalThis.Number(object.verdicts) : 0,
+      successes: isSet(object.successes) ? globalThis.Number(object.successes) : 0,
+      successRate: isSet(object.successRate)
+        ? globalThis.Number(object.successRate)
+        : isSet(object.success_rate)
+        ? globalThis.Number(object.success_rate)
+        : 0,
+      latencyP50Ms: isSet(object.latencyP50Ms)
+        ? globalThis.Number(object.latencyP50Ms)
+        : isSet(object.latency_p50_ms)
+        ? globalThis.Number(object.latency_p50_ms)
+        : 0,
+      latencyP99Ms: isSet(object.latencyP99Ms)
+        ? globalThis.Number(object.latencyP99Ms)
+        : isSet(object.latency_p99_ms)
+        ? globalThis.Number(object.latency_p99_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ModelPhaseStats): unknown {
+    const obj: any = {};
+    if (message.spec !== "") {
+      obj.spec = message.spec;
+    }
+    if (message.phase !== "") {
+      obj.phase = message.phase;
+    }
+    if (message.totals !== undefined) {
+      obj.totals = UsageTotals.toJSON(message.totals);
+    }
+    if (message.failedCalls !== 0) {
+      obj.failedCalls = Math.round(message.failedCalls);
+    }
+    if (message.verdicts !== 0) {
+      obj.verdicts = Math.round(message.verdicts);
+    }
+    if (message.successes !== 0) {
+      obj.successes = Math.round(message.successes);
+    }
+    if (message.successRate !== 0) {
+      obj.successRate = floatToJson(message.successRate);
+    }
+    if (message.latencyP50Ms !== 0) {
+      obj.latencyP50Ms = floatToJson(message.latencyP50Ms);
+    }
+    if (message.latencyP99Ms !== 0) {
+      obj.latencyP99Ms = floatToJson(message.latencyP99Ms);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelPhaseStats>): ModelPhaseStats {
+    return ModelPhaseStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelPhaseStats>): ModelPhaseStats {
+    const message = createBaseModelPhaseStats();
+    message.spec = object.spec ?? "";
+    message.phase = object.phase ?? "";
+    message.totals = (object.totals !== undefined && object.totals !== null)
+      ? UsageTotals.fromPartial(object.totals)
+      : undefined;
+    message.failedCalls = object.failedCalls ?? 0;
+    message.verdicts = object.verdicts ?? 0;
+    message.successes = object.successes ?? 0;
+    message.successRate = object.successRate ?? 0;
+    message.latencyP50Ms = object.latencyP50Ms ?? 0;
+    message.latencyP99Ms = object.latencyP99Ms ?? 0;
+    return message;
+  },
+};
+
+function createBaseModelStats(): ModelStats {
+  return { stats: [] };
+}
+
+export const ModelStats: MessageFns<ModelStats> = {
+  encode(message: ModelStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stats) {
+      ModelPhaseStats.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stats.push(ModelPhaseStats.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelStats {
+    return {
+      stats: globalThis.Array.isArray(object?.stats) ? object.stats.map((e: any) => ModelPhaseStats.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ModelStats): unknown {
+    const obj: any = {};
+    if (message.stats?.length) {
+      obj.stats = message.stats.map((e) => ModelPhaseStats.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelStats>): ModelStats {
+    return ModelStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelStats>): ModelStats {
+    const message = createBaseModelStats();
+    message.stats = object.stats?.map((e) => ModelPhaseStats.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Split-brain model routing: picks the strategic or tactical model for an intent and calls it. */
 export type RouterServiceService = typeof RouterServiceService;
 export const RouterServiceService = {
@@ -959,6 +2420,41 @@ export const RouterServiceService = {
     responseSerialize: (value: CompleteChunk): Buffer => Buffer.from(CompleteChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): CompleteChunk => CompleteChunk.decode(value),
   },
+  /**
+   * Classifies a task's goal (plan, code, fix, refactor, test, docs, explain, review, ops)
+   * locally and deterministically, and names the workflow the routing policy picks for it.
+   */
+  classifyIntent: {
+    path: "/maestro.v1.RouterService/ClassifyIntent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClassifyIntentRequest): Buffer =>
+      Buffer.from(ClassifyIntentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClassifyIntentRequest => ClassifyIntentRequest.decode(value),
+    responseSerialize: (value: IntentClassification): Buffer =>
+      Buffer.from(IntentClassification.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IntentClassification => IntentClassification.decode(value),
+  },
+  /** The durable usage totals of a task: overall, per workflow phase and per model. */
+  getTaskUsage: {
+    path: "/maestro.v1.RouterService/GetTaskUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTaskUsageRequest): Buffer => Buffer.from(GetTaskUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTaskUsageRequest => GetTaskUsageRequest.decode(value),
+    responseSerialize: (value: TaskUsage): Buffer => Buffer.from(TaskUsage.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TaskUsage => TaskUsage.decode(value),
+  },
+  /** Measured calls, verdicts, tokens, cost and latency per model and phase. */
+  getModelStats: {
+    path: "/maestro.v1.RouterService/GetModelStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetModelStatsRequest): Buffer => Buffer.from(GetModelStatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetModelStatsRequest => GetModelStatsRequest.decode(value),
+    responseSerialize: (value: ModelStats): Buffer => Buffer.from(ModelStats.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ModelStats => ModelStats.decode(value),
+  },
 } as const;
 
 export interface RouterServiceServer extends UntypedServiceImplementation {
@@ -967,6 +2463,15 @@ export interface RouterServiceServer extends UntypedServiceImplementation {
   complete: handleUnaryCall<CompleteRequest, CompleteResponse>;
   /** The same completion, delivered as content chunks and a final response. */
   streamComplete: handleServerStreamingCall<CompleteRequest, CompleteChunk>;
+  /**
+   * Classifies a task's goal (plan, code, fix, refactor, test, docs, explain, review, ops)
+   * locally and deterministically, and names the workflow the routing policy picks for it.
+   */
+  classifyIntent: handleUnaryCall<ClassifyIntentRequest, IntentClassification>;
+  /** The durable usage totals of a task: overall, per workflow phase and per model. */
+  getTaskUsage: handleUnaryCall<GetTaskUsageRequest, TaskUsage>;
+  /** Measured calls, verdicts, tokens, cost and latency per model and phase. */
+  getModelStats: handleUnaryCall<GetModelStatsRequest, ModelStats>;
 }
 
 export interface RouterServiceClient extends Client {
@@ -1008,6 +2513,57 @@ export interface RouterServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<CompleteChunk>;
+  /**
+   * Classifies a task's goal (plan, code, fix, refactor, test, docs, explain, review, ops)
+   * locally and deterministically, and names the workflow the routing policy picks for it.
+   */
+  classifyIntent(
+    request: ClassifyIntentRequest,
+    callback: (error: ServiceError | null, response: IntentClassification) => void,
+  ): ClientUnaryCall;
+  classifyIntent(
+    request: ClassifyIntentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IntentClassification) => void,
+  ): ClientUnaryCall;
+  classifyIntent(
+    request: ClassifyIntentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IntentClassification) => void,
+  ): ClientUnaryCall;
+  /** The durable usage totals of a task: overall, per workflow phase and per model. */
+  getTaskUsage(
+    request: GetTaskUsageRequest,
+    callback: (error: ServiceError | null, response: TaskUsage) => void,
+  ): ClientUnaryCall;
+  getTaskUsage(
+    request: GetTaskUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TaskUsage) => void,
+  ): ClientUnaryCall;
+  getTaskUsage(
+    request: GetTaskUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TaskUsage) => void,
+  ): ClientUnaryCall;
+  /** Measured calls, verdicts, tokens, cost and latency per model and phase. */
+  getModelStats(
+    request: GetModelStatsRequest,
+    callback: (error: ServiceError | null, response: ModelStats) => void,
+  ): ClientUnaryCall;
+  getModelStats(
+    request: GetModelStatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ModelStats) => void,
+  ): ClientUnaryCall;
+  getModelStats(
+    request: GetModelStatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ModelStats) => void,
+  ): ClientUnaryCall;
 }
 
 export const RouterServiceClient = makeGenericClientConstructor(
@@ -1030,6 +2586,17 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

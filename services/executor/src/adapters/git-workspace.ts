@@ -1,0 +1,42 @@
+/**
+ * Read-only git questions the worker asks about a subtask's repository, for the failure packet:
+ * where the agent started, and what it changed since. Nothing here writes to the repository or
+ * its index (other agents may share it).
+ */
+import { runCommand } from '@maestro/agent';
+
+/** Git's empty tree: the base of a diff in a repository without any commit yet. */
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/** Most characters of diff read; the packet keeps far less (a token budget). */
+const MAX_DIFF_CHARS = 200_000;
+
+const GIT_TIMEOUT_MS = 30_000;
+
+/** The commit checked out in `repo`, or undefined (no commit yet, or not a repository). */
+export async function gitHeadOf(repo: string): Promise<string | undefined> {
+  const head = await runCommand(['git', 'rev-parse', '--verify', '-q', 'HEAD'], { cwd: repo, timeoutMs: GIT_TIMEOUT_MS });
+  return head.exitCode === 0 ? head.output.trim() : undefined;
+}
+
+/**
+ * The diff of `files` (workspace-relative) between `base` and the working tree, committed or
+ * not, with files git does not track shown as new. Only those files: commits other agents made
+ * in the same repository meanwhile stay out. Never throws; a failing git gives what it could.
+ */
+export async function gitDiffOf(repo: string, base: string | undefined, files: readonly string[]): Promise<string> {
+  if (files.length === 0) return '';
+  const options = { cwd: repo, timeoutMs: GIT_TIMEOUT_MS, maxOutputChars: MAX_DIFF_CHARS };
+  const parts: string[] = [];
+  const tracked = await runCommand(['git', '--literal-pathspecs', 'diff', '--no-color', '--relative', base ?? EMPTY_TREE, '--', ...files], options);
+  if (tracked.exitCode === 0 && tracked.output.trim() !== '') parts.push(tracked.output.trimEnd());
+  const untracked = await runCommand(['git', '--literal-pathspecs', 'ls-files', '--others', '--exclude-standard', '--', ...files], options);
+  if (untracked.exitCode === 0) {
+    for (const file of untracked.output.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
+      // --no-index exits 1 when the files differ, which they always do here.
+      const added = await runCommand(['git', 'diff', '--no-color', '--no-index', '--', '/dev/null', file], options);
+      if (added.exitCode === 1 && added.output.trim() !== '') parts.push(added.output.trimEnd());
+    }
+  }
+  return parts.join('\n');
+}

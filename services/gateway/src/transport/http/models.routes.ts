@@ -1,0 +1,30 @@
+/**
+ * `/v1/models/stats`: each model's measured calls, verdicts, tokens, cost and latency per
+ * workflow phase (the router's GetModelStats over HTTP).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { RouterApi } from '../../ports.js';
+import { toModelStatsJson } from './presenters.js';
+
+/** The phases a model call may serve. */
+export const modelPhases = ['plan', 'code', 'review', 'escalate'] as const;
+
+/** Query of `GET /v1/models/stats`. */
+export interface ModelStatsQuery {
+  phase?: (typeof modelPhases)[number];
+}
+
+const modelStatsSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { phase: { type: 'string', enum: modelPhases } },
+  },
+} as const;
+
+/** Registers the model routes. */
+export function registerModelRoutes(app: FastifyInstance, router: RouterApi): void {
+  app.get<{ Querystring: ModelStatsQuery }>('/v1/models/stats', { schema: modelStatsSchema }, async (request) =>
+    toModelStatsJson(await router.getModelStats({ phase: request.query.phase ?? '' })),
+  );
+}

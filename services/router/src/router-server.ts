@@ -1,0 +1,63 @@
+/**
+ * The router's one wiring file: policy, prices and providers from the config, the completion
+ * service over a usage ledger and the bus, and the gRPC server with every RPC. `main.ts` calls
+ * it with the real ledger; tests with a test database or the in-memory ledger.
+ */
+import { RouterServiceService } from '@maestro/contracts';
+import type { Bus } from '@maestro/bus';
+import { createGrpcServer, systemClock, type Clock, type GrpcServer, type Logger } from '@maestro/runtime';
+import { CompletionService } from './app/completion-service.js';
+import { SuccessRateCache } from './app/success-rate-cache.js';
+import type { RouterConfig } from './config.js';
+import { createModelRegistry, describeKeys, type ModelRegistry } from './model-registry.js';
+import { loadRouterData } from './router-data.js';
+import type { UsageLedger } from './store/usage-ledger.js';
+import { createRouterHandlers } from './transport/grpc/router.handler.js';
+import { createBusLlmEventPublisher } from './transport/nats/llm-events.publisher.js';
+
+/** What {@link createRouterServer} needs besides the config. */
+export interface RouterServerDeps {
+  ledger: UsageLedger;
+  bus: Pick<Bus, 'publishEvent'>;
+  logger: Logger;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** The router, built but not started. */
+export interface RouterServer {
+  server: GrpcServer;
+  completions: CompletionService;
+  registry: ModelRegistry;
+}
+
+/**
+ * Builds the router. Throws `ConfigError` naming the variable for a bad policy, price table,
+ * script, or a configured provider without its key — before anything listens.
+ */
+export function createRouterServer(config: RouterConfig, deps: RouterServerDeps): RouterServer {
+  const clock = deps.clock ?? systemClock;
+  const { policy, prices } = loadRouterData(config);
+  const registry = createModelRegistry(config, policy, { logger: deps.logger, clock });
+  deps.logger.info('models configured', {
+    strategic: config.strategicModel.spec,
+    tactical: config.tacticalModel.spec,
+    strategicFallback: config.strategicFallback.map((s) => s.spec),
+    tacticalFallback: config.tacticalFallback.map((s) => s.spec),
+    scripted: registry.anyScripted,
+    keys: describeKeys(config),
+    routingPolicy: config.routingPolicyPath || '(default)',
+  });
+  const completions = new CompletionService({
+    registry,
+    policy,
+    prices,
+    ledger: deps.ledger,
+    rates: new SuccessRateCache(deps.ledger, { clock, ttlMs: config.statsCacheMs, logger: deps.logger }),
+    events: createBusLlmEventPublisher(deps.bus),
+    clock,
+  });
+  const server = createGrpcServer({ address: config.grpcAddr, logger: deps.logger, serviceNames: ['maestro.v1.RouterService'] });
+  server.add(RouterServiceService, createRouterHandlers({ completions, ledger: deps.ledger, policy }));
+  return { server, completions, registry };
+}

@@ -1,0 +1,143 @@
+/**
+ * The router with real provider adapters (the official SDKs) against local fake servers that
+ * speak DeepSeek's (OpenAI-compatible) and Gemini's wire formats: a 429 with a retry delay is
+ * retried after that delay, a failing primary falls back to the next model (and the ledger
+ * credits the model that answered), and no key ever reaches a log line. The fakes replay
+ * scripted replies, labelled as such: nothing here is a model.
+ */
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { credentials } from '@grpc/grpc-js';
+import { ChatMessage, CompleteRequest, RouterServiceClient, Streams, type CompleteResponse } from '@maestro/contracts';
+import { connectBus, type Bus } from '@maestro/bus';
+import { createDb, type Kysely } from '@maestro/db';
+import { FinishReasons, type CompletionResult } from '@maestro/llm';
+import { createLogger, createSilentLogger, type GrpcServer } from '@maestro/runtime';
+import { createTestDatabase, startFakeGeminiServer, startFakeOpenAIServer, type FakeGeminiServer, type FakeOpenAIServer, type TestDatabase } from '@maestro/testing';
+import { loadRouterConfig } from '../src/config.js';
+import { createRouterServer } from '../src/router-server.js';
+import { migrateRouterSchema } from '../src/store/migrations.js';
+import { PostgresUsageLedger, type RouterDatabase } from '../src/store/postgres-usage-ledger.js';
+
+const DEEPSEEK_KEY = 'sk-deepseek-test-key-never-logged';
+const GEMINI_KEY = 'gemini-test-key-never-logged';
+
+function reply(content: string): CompletionResult {
+  return {
+    message: { role: 'assistant', content },
+    usage: { inputTokens: 50, outputTokens: 5, cachedInputTokens: 20 },
+    finishReason: FinishReasons.stop,
+    scripted: true,
+  };
+}
+
+let database: TestDatabase;
+let db: Kysely<RouterDatabase>;
+let bus: Bus;
+let deepseek: FakeOpenAIServer;
+let gemini: FakeGeminiServer;
+let server: GrpcServer;
+let client: RouterServiceClient;
+let ledger: PostgresUsageLedger;
+const deepseekArrivals: number[] = [];
+let deepseekDown = false;
+const logText: string[] = [];
+
+beforeAll(async () => {
+  deepseek = await startFakeOpenAIServer({
+    reply: async () => {
+      deepseekArrivals.push(Date.now());
+      if (deepseekDown) throw new Error('fake outage');
+      return reply('from the deepseek wire');
+    },
+  });
+  gemini = await startFakeGeminiServer({ reply: async () => reply('from the gemini wire') });
+  database = await createTestDatabase('router_providers_test');
+  db = createDb<RouterDatabase>({ url: database.url, maxConnections: 4 });
+  await migrateRouterSchema(db, createSilentLogger());
+  ledger = new PostgresUsageLedger(db);
+  bus = await connectBus({ url: 'nats://127.0.0.1:4222', name: 'router-providers-test', logger: createSilentLogger(), namespace: `rp${randomUUID().slice(0, 8)}`, streamLimits: { storage: 'memory' } });
+  await bus.ensureStreams();
+  const config = loadRouterConfig({
+    MAESTRO_ROUTER_GRPC_ADDR: '127.0.0.1:0',
+    MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
+    MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
+    MAESTRO_TACTICAL_FALLBACK: 'gemini:gemini-2.5-flash',
+    DEEPSEEK_API_KEY: DEEPSEEK_KEY,
+    GEMINI_API_KEY: GEMINI_KEY,
+    MAESTRO_DEEPSEEK_BASE_URL: deepseek.openaiBaseUrl,
+    MAESTRO_GEMINI_BASE_URL: gemini.baseUrl,
+    MAESTRO_PROVIDER_MAX_ATTEMPTS: '2',
+    MAESTRO_PROVIDER_RETRY_MAX_MS: '5000',
+  });
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logText.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  ({ server } = createRouterServer(config, { ledger, bus, logger: createLogger({ service: 'router', level: 'debug', destination }) }));
+  const port = await server.start();
+  client = new RouterServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  await server?.shutdown();
+  await db?.destroy();
+  await database?.drop();
+  if (bus) {
+    for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
+    await bus.close();
+  }
+  await deepseek?.close();
+  await gemini?.close();
+});
+
+const complete = (request: CompleteRequest): Promise<CompleteResponse> =>
+  new Promise((resolve, reject) => client.complete(request, (err, res) => (err ? reject(err) : resolve(res))));
+
+const codeRequest = (taskId: string) =>
+  CompleteRequest.fromPartial({ intent: 'code', taskId, subtaskId: 's1', attempt: 1, messages: [ChatMessage.fromPartial({ role: 'user', content: 'add a sum function' })] });
+
+it('retries a 429 after the delay the provider asked for, through the real DeepSeek adapter', async () => {
+  deepseekArrivals.length = 0;
+  deepseek.enqueue({
+    status: 429,
+    headers: { 'retry-after-ms': '600' },
+    body: { error: { message: 'Rate limit reached', type: 'rate_limit_error', code: 'rate_limit_exceeded', param: null } },
+  });
+  const started = Date.now();
+  const response = await complete(codeRequest(`task-${randomUUID()}`));
+  expect(response.message?.content).toBe('from the deepseek wire');
+  expect(response.decision).toMatchObject({ spec: 'deepseek:deepseek-chat', scripted: true });
+  expect(response.servedBy).toBe('');
+  expect(response.usage).toMatchObject({ inputTokens: 50, cachedInputTokens: 20, outputTokens: 5, priced: true });
+  // The second request came only after the provider's 600 ms.
+  expect(deepseekArrivals).toHaveLength(1);
+  expect(deepseekArrivals[0]! - started).toBeGreaterThanOrEqual(600);
+  expect(logText.join('')).toContain('provider call retried');
+});
+
+it('falls back to the next model while the primary fails, and accounts the call to the model that answered', async () => {
+  deepseekDown = true;
+  try {
+    const taskId = `task-${randomUUID()}`;
+    const response = await complete(codeRequest(taskId));
+    expect(response.message?.content).toBe('from the gemini wire');
+    expect(response.servedBy).toBe('gemini:gemini-2.5-flash');
+    expect(response.decision?.fallbacks).toEqual(['gemini:gemini-2.5-flash']);
+    const usage = await ledger.taskUsage(taskId);
+    expect(usage.byModel.map((m) => m.spec)).toEqual(['gemini:gemini-2.5-flash']);
+    expect(gemini.decoded.at(-1)?.model).toBe('gemini-2.5-flash');
+  } finally {
+    deepseekDown = false;
+  }
+});
+
+it('never writes a key into a log line', () => {
+  const text = logText.join('');
+  expect(text.length).toBeGreaterThan(0);
+  expect(text).not.toContain(DEEPSEEK_KEY);
+  expect(text).not.toContain(GEMINI_KEY);
+});
