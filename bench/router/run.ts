@@ -57,15 +57,37 @@ const GOALS: readonly string[] = [
   'Review the pull request that changes the NATS stream limits',
 ];
 
-/** A latency row of the table. */
+/** Calls of one path: each call's latency (ms) and this process's CPU time over them (ms). */
+interface Sample {
+  latencies: number[];
+  cpuMs: number;
+}
+
+/** A row of a latency table. */
 interface LatencyRow {
   label: string;
   latency: LatencySummary;
   callsPerSecond: number;
+  /** CPU time of this process per call: the client's, plus the router's when it is called. */
+  cpuMsPerCall: number;
+}
+
+/** A row giving the router's added latency: the difference of the two paths' percentiles. */
+interface AddedRow {
+  label: string;
+  addedP50: number;
+  addedP99: number;
+  addedCpuMs: number;
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution. */
 const now = (): number => performance.now();
+
+/** CPU time (user + system) of this process so far, in ms. */
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 /** Rejects when `promise` takes longer than a phase may. */
 async function phase<T>(what: string, promise: Promise<T>): Promise<T> {
@@ -80,53 +102,64 @@ async function phase<T>(what: string, promise: Promise<T>): Promise<T> {
   }
 }
 
-/** Times one call (ms). */
-async function timed(call: () => Promise<unknown>): Promise<number> {
+/** Makes one call, adding its latency and CPU time to `sample`. */
+async function timed(call: () => Promise<unknown>, sample: Sample): Promise<void> {
+  const cpu0 = cpuNow();
   const t0 = now();
   await call();
-  return now() - t0;
+  sample.latencies.push(now() - t0);
+  sample.cpuMs += cpuNow() - cpu0;
 }
+
+const emptySample = (): Sample => ({ latencies: [], cpuMs: 0 });
 
 /**
  * Calls both paths `count` times, one call at a time, alternating which goes first, so load
  * from elsewhere on a shared machine falls on both alike.
  */
-async function sequentialPair(a: () => Promise<unknown>, b: () => Promise<unknown>, count: number): Promise<[number[], number[]]> {
-  const as: number[] = [];
-  const bs: number[] = [];
+async function sequentialPair(a: () => Promise<unknown>, b: () => Promise<unknown>, count: number): Promise<[Sample, Sample]> {
+  const as = emptySample();
+  const bs = emptySample();
   for (let i = 0; i < count; i++) {
     if (i % 2 === 0) {
-      as.push(await timed(a));
-      bs.push(await timed(b));
+      await timed(a, as);
+      await timed(b, bs);
     } else {
-      bs.push(await timed(b));
-      as.push(await timed(a));
+      await timed(b, bs);
+      await timed(a, as);
     }
   }
   return [as, bs];
 }
 
-/** `count` calls from `concurrency` callers, each making its next call when the last returns. */
-async function concurrent(call: () => Promise<unknown>, count: number, concurrency: number): Promise<{ latencies: number[]; callsPerSecond: number }> {
+/** Sequential calls of one path. */
+async function sequential(call: () => Promise<unknown>, count: number): Promise<Sample> {
+  const sample = emptySample();
+  for (let i = 0; i < count; i++) await timed(call, sample);
+  return sample;
+}
+
+/**
+ * `count` calls from `concurrency` callers, each making its next call when the last returns;
+ * calls per second over the whole phase, CPU time of the process over the whole phase.
+ */
+async function concurrent(call: () => Promise<unknown>, count: number, concurrency: number): Promise<{ sample: Sample; callsPerSecond: number }> {
   const latencies: number[] = [];
   let started = 0;
+  const cpu0 = cpuNow();
   const t0 = now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (started < count) {
         started++;
-        latencies.push(await timed(call));
+        const t = now();
+        await call();
+        latencies.push(now() - t);
       }
     }),
   );
-  return { latencies, callsPerSecond: count / ((now() - t0) / 1000) };
-}
-
-/** Sequential calls: latencies and calls per second (1000 / mean). */
-async function sequential(call: () => Promise<unknown>, count: number): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < count; i++) latencies.push(await timed(call));
-  return latencies;
+  const elapsed = now() - t0;
+  return { sample: { latencies, cpuMs: cpuNow() - cpu0 }, callsPerSecond: count / (elapsed / 1000) };
 }
 
 /** Operations per second of an async operation, awaited one at a time, for `seconds` (after a quarter second not counted). */
@@ -153,8 +186,19 @@ function syncRate(op: (i: number) => unknown, seconds: number): number {
   return run(seconds * 1000);
 }
 
-function latencyRow(label: string, latencies: number[], callsPerSecond = 1000 / mean(latencies)): LatencyRow {
-  return { label, latency: summarize(latencies), callsPerSecond };
+/** A row for one path; calls per second is 1000 / mean latency unless given (calls in flight). */
+function latencyRow(label: string, sample: Sample, callsPerSecond = 1000 / mean(sample.latencies)): LatencyRow {
+  return { label, latency: summarize(sample.latencies), callsPerSecond, cpuMsPerCall: sample.cpuMs / sample.latencies.length };
+}
+
+/** What the router adds: its row's percentiles and CPU per call minus the direct row's. */
+function addedRow(label: string, direct: LatencyRow, router: LatencyRow): AddedRow {
+  return {
+    label,
+    addedP50: router.latency.p50 - direct.latency.p50,
+    addedP99: router.latency.p99 - direct.latency.p99,
+    addedCpuMs: router.cpuMsPerCall - direct.cpuMsPerCall,
+  };
 }
 
 function mean(values: readonly number[]): number {
@@ -181,22 +225,15 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
 const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(2)}` : 'n/a');
 
-/** A row giving the router's added latency: the difference of the two paths' percentiles. */
-interface AddedRow {
-  label: string;
-  addedP50: number;
-  addedP99: number;
-}
-
 function printLatencyTable(title: string, rows: ReadonlyArray<LatencyRow | AddedRow>): void {
-  console.log(`| ${title} | calls | p50 ms | p99 ms | max ms | calls/s |`);
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`| ${title} | calls | p50 ms | p99 ms | max ms | calls/s | CPU ms/call |`);
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) {
     if ('latency' in row) {
       const l = row.latency;
-      console.log(`| ${row.label} | ${l.count} | ${fmt(l.p50)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${fmt(row.callsPerSecond, 0)} |`);
+      console.log(`| ${row.label} | ${l.count} | ${fmt(l.p50)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${fmt(row.callsPerSecond, 0)} | ${fmt(row.cpuMsPerCall)} |`);
     } else {
-      console.log(`| **${row.label}** | | **${signed(row.addedP50)}** | **${signed(row.addedP99)}** | | |`);
+      console.log(`| **${row.label}** | | **${signed(row.addedP50)}** | **${signed(row.addedP99)}** | | | **${signed(row.addedCpuMs)}** |`);
     }
   }
 }
@@ -225,30 +262,18 @@ async function main(): Promise<void> {
     await phase('warm-up', sequentialPair(directCall, routerCall, settings.warmupCalls));
 
     const [directSeq, routerSeq] = await phase('sequential Complete', sequentialPair(directCall, routerCall, settings.calls));
-    const rows: Array<LatencyRow | AddedRow> = [
-      latencyRow(`${direct.system} → fake, sequential`, directSeq),
-      latencyRow(`${router.system} → fake, sequential`, routerSeq),
-      {
-        label: 'router adds, sequential',
-        addedP50: percentile(routerSeq, 50) - percentile(directSeq, 50),
-        addedP99: percentile(routerSeq, 99) - percentile(directSeq, 99),
-      },
-    ];
-    console.log(`  sequential: direct p50 ${fmt(percentile(directSeq, 50))} ms, router p50 ${fmt(percentile(routerSeq, 50))} ms`);
+    const directSeqRow = latencyRow(`${direct.system} → fake, sequential`, directSeq);
+    const routerSeqRow = latencyRow(`${router.system} → fake, sequential`, routerSeq);
+    const rows: Array<LatencyRow | AddedRow> = [directSeqRow, routerSeqRow, addedRow('router adds, sequential', directSeqRow, routerSeqRow)];
+    console.log(`  sequential: direct p50 ${fmt(directSeqRow.latency.p50)} ms, router p50 ${fmt(routerSeqRow.latency.p50)} ms`);
 
     if (settings.concurrency > 0) {
       const c = settings.concurrency;
       const directConc = await phase('concurrent direct', concurrent(directCall, settings.concurrentCalls, c));
       const routerConc = await phase('concurrent router', concurrent(routerCall, settings.concurrentCalls, c));
-      rows.push(
-        latencyRow(`${direct.system} → fake, ${c} in flight`, directConc.latencies, directConc.callsPerSecond),
-        latencyRow(`${router.system} → fake, ${c} in flight`, routerConc.latencies, routerConc.callsPerSecond),
-        {
-          label: `router adds, ${c} in flight`,
-          addedP50: percentile(routerConc.latencies, 50) - percentile(directConc.latencies, 50),
-          addedP99: percentile(routerConc.latencies, 99) - percentile(directConc.latencies, 99),
-        },
-      );
+      const directRow = latencyRow(`${direct.system} → fake, ${c} in flight`, directConc.sample, directConc.callsPerSecond);
+      const routerRow = latencyRow(`${router.system} → fake, ${c} in flight`, routerConc.sample, routerConc.callsPerSecond);
+      rows.push(directRow, routerRow, addedRow(`router adds, ${c} in flight`, directRow, routerRow));
       console.log(`  ${c} in flight: direct ${fmt(directConc.callsPerSecond, 0)} calls/s, router ${fmt(routerConc.callsPerSecond, 0)} calls/s`);
     }
 

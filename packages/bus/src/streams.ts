@@ -1,5 +1,5 @@
 /**
- * JetStream stream set-up: the four streams of the subject catalogue, created or updated
+ * JetStream stream set-up: the streams of the subject catalogue, created or updated
  * idempotently by every service at start, so any service can come up first.
  */
 import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';

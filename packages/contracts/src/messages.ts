@@ -162,6 +162,17 @@ export const EscalationSchema = z.object({
   raisedAt: z.string(),
   packet: FailurePacketSchema,
   result: SubtaskResultSchema,
+}).superRefine((escalation, ctx) => {
+  // The failed result must be the one this escalation stands for, or recording it would touch another subtask.
+  for (const key of ['taskId', 'runId', 'subtaskId', 'attempt'] as const) {
+    if (escalation.result[key] !== escalation[key]) {
+      ctx.addIssue({ code: 'custom', path: ['result', key], message: `must equal the escalation's ${key}`, input: escalation.result[key] });
+    }
+  }
+  if (escalation.result.workId !== escalation.escalationId) {
+    ctx.addIssue({ code: 'custom', path: ['result', 'workId'], message: 'must equal the escalationId', input: escalation.result.workId });
+  }
+  if (escalation.result.ok) ctx.addIssue({ code: 'custom', path: ['result', 'ok'], message: 'must be false: an escalation stands for a failure', input: true });
 });
 export type Escalation = z.infer<typeof EscalationSchema>;
 

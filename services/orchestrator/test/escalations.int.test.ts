@@ -11,6 +11,7 @@ import {
   EscalationDecidedEventSchema,
   Streams,
   Subjects,
+  SubmitTaskRequest,
   type ActivityRequest,
   type ActivityResult,
   type CompleteRequest,
@@ -18,7 +19,7 @@ import {
   type SubtaskResult,
 } from '@maestro/contracts';
 import { sql } from '@maestro/db';
-import { UserError } from '@maestro/runtime';
+import { OperationalError, UserError } from '@maestro/runtime';
 import { createGitRepo, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -105,7 +106,7 @@ async function settle(): Promise<void> {
 
 /** Submits a task, plans it and requests code; resolves once both subtasks are dispatched. */
 async function dispatched(): Promise<Run> {
-  const task = await h.client.call.submitTask({ goal: 'Add divide()', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '' });
+  const task = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'Add divide()', repoPath: repo.dir }));
   const run = { taskId: task.id, runId: task.runId };
   const plan = request(run, 'plan');
   await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), plan, { msgId: plan.workId });
@@ -182,7 +183,7 @@ describe('an escalation decided with a hint', () => {
     const decided = await h.bus.jsm.streams.getMessage(h.bus.namespace.stream(Streams.events.name), {
       last_by_subj: h.bus.namespace.subject(Subjects.escalationDecided),
     });
-    expect(EscalationDecidedEventSchema.parse(decided.json())).toMatchObject({ runId: run.runId, subtaskId: 's1', decision: 'hint' });
+    expect(EscalationDecidedEventSchema.parse(decided?.json())).toMatchObject({ runId: run.runId, subtaskId: 's1', decision: 'hint' });
   });
 });
 
@@ -271,6 +272,18 @@ describe('exactly once', () => {
     expect(task.subtasks.find((s) => s.id === 's1')?.status).toBe('running');
   });
 
+  it('retries after a router blip at once, not waiting for the claim of the failed try', async () => {
+    let blips = 1;
+    h.router.replies.escalate = () => {
+      if (blips-- > 0) throw new OperationalError('UNAVAILABLE', 'router restarting');
+      return HINT;
+    };
+    const run = await dispatched();
+    await escalate(escalation(run, 's1'));
+    await workOf(run, 's1:2');
+    expect(escalateCalls(run)).toHaveLength(2);
+  });
+
   it('ignores an escalation of a stale attempt without asking the model', async () => {
     h.router.replies.escalate = HINT;
     const run = await dispatched();
@@ -344,7 +357,7 @@ describe('plan and review replies that do not parse', () => {
     const run = { taskId: '', runId: '' };
     h.router.replies.plan = ['Here is my plan: add divide.', JSON.stringify(PLAN)];
     try {
-      const task = await h.client.call.submitTask({ goal: 'Re-ask the plan', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '' });
+      const task = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'Re-ask the plan', repoPath: repo.dir }));
       Object.assign(run, { taskId: task.id, runId: task.runId });
       const plan = request(run, 'plan');
       await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), plan, { msgId: plan.workId });

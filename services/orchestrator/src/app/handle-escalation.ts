@@ -161,9 +161,17 @@ export async function handleEscalation(
     log.info('escalation raised; asking the strategic model', { reason: escalation.packet.reason });
     await announceRaised(admitted.record, deps);
   }
-  await deps.steps.record(escalationStep(admitted.record));
 
-  const decided = await decide(escalation, admitted.task, admitted.subtasks, admitted.earlier, deps, { reAsks, modelDeadlineMs }, log, signal);
+  let decided: Decided;
+  try {
+    await deps.steps.record(escalationStep(admitted.record));
+    decided = await decide(escalation, admitted.task, admitted.subtasks, admitted.earlier, deps, { reAsks, modelDeadlineMs }, log, signal);
+  } catch (err) {
+    // Retried (router unavailable) or handed back (shutdown): the next delivery, here or on
+    // another replica, must not wait for a claim nobody is using.
+    await releaseClaim(escalation, deps, log);
+    throw err;
+  }
 
   const stored = await deps.store.withLockedTask(escalation.taskId, async (locked) => {
     const record = (await locked.escalations()).find((e) => e.escalationId === escalation.escalationId);
@@ -194,6 +202,18 @@ export async function handleEscalation(
   if (stored.mine && record.decision !== null) await announceDecided(record, record.decision, deps);
   await dispatchDecided(record, deps, log);
   return { action: 'decided', outcome: record.decision, asked: true };
+}
+
+/** Gives up this handler's claim on a pending escalation (best-effort: it runs out anyway). */
+async function releaseClaim(escalation: Escalation, deps: EscalationDeps, log: Logger): Promise<void> {
+  try {
+    await deps.store.withLockedTask(escalation.taskId, async (locked) => {
+      const record = (await locked.escalations()).find((e) => e.escalationId === escalation.escalationId);
+      if (record?.status === EscalationStatuses.pending) await locked.updateEscalation(record.escalationId, { claimedUntil: null });
+    });
+  } catch (err) {
+    log.warn('escalation claim not released; it runs out by itself', { error: toMaestroError(err).message });
+  }
 }
 
 /** A decision before it is stored: the model's, or Orion's `fail` when none could be had. */

@@ -125,7 +125,8 @@ export class CompletionService {
     const { plan, decision, logger } = call;
     const durationMs = this.deps.clock.now() - call.startedAt;
     const servedBy = result.servedBy ?? decision.spec;
-    const { costUsd, priced } = priceUsage(servedBy, result.usage, this.deps.prices);
+    // A scripted reply (also one served over a real wire by a fake server) cost nothing.
+    const { costUsd, priced } = priceUsage(result.scripted ? 'scripted' : servedBy, result.usage, this.deps.prices);
     if (!priced) logger.warn('no price known for model; its cost is reported as unpriced', { spec: servedBy });
     logger.info('completion done', {
       scripted: result.scripted,
