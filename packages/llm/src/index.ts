@@ -92,3 +92,5 @@ export {
   type OpenAICompatibleProviderOptions,
 } from './providers/openai-compatible/openai-compatible-provider.js';
 export * from './resilience/index.js';
+export { FakeServerHeaders, SCRIPTED_REPLY } from './fake-server-headers.js';
+export { redactSecret, redactSecretDeep } from './redact-secret.js';

@@ -13,15 +13,9 @@
  * const server = await startFakeGeminiServer({ reply: (request) => scripted.complete(request) });
  * const gemini = new GeminiProvider({ apiKey: 'test-key', keyVariable: 'GEMINI_API_KEY', baseUrl: server.baseUrl });
  */
-import type { ChatMessage, CompletionRequest, CompletionResult, ToolCall, ToolSpec } from '@maestro/llm';
+import { FakeServerHeaders, SCRIPTED_REPLY, type ChatMessage, type CompletionRequest, type CompletionResult, type ToolCall, type ToolSpec } from '@maestro/llm';
 import { OperationalError, UserError } from '@maestro/runtime';
 import { startFakeHttpServer, type FakeHttpServer, type FakeResponse, type RecordedRequest } from './fake-http-server.js';
-
-/** The header that marks a reply as not produced by a model. */
-export const FAKE_REPLY_HEADER = 'x-maestro-fake';
-
-/** The request header carrying `intent` when the adapter forwards it (`forwardIntent`). */
-export const FAKE_INTENT_HEADER = 'x-maestro-intent';
 
 /** The SSE event separator of the live Gemini API. */
 export const GEMINI_SSE_SEPARATOR = '\r\n\r\n';
@@ -241,7 +235,7 @@ function toWireError(err: unknown): FakeResponse {
         : [500, 'INTERNAL'];
   return {
     status,
-    headers: { [FAKE_REPLY_HEADER]: 'scripted' },
+    headers: { [FakeServerHeaders.reply]: SCRIPTED_REPLY },
     body: { error: { code: status, message: `${code}${message}`, status: rpc } },
   };
 }
@@ -265,7 +259,7 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
               body: { error: { code: 404, message: `fake Gemini server: no such method ${recorded.url}`, status: 'NOT_FOUND' } },
             };
           }
-          const intent = recorded.headers[FAKE_INTENT_HEADER];
+          const intent = recorded.headers[FakeServerHeaders.intent];
           const request = fromGeminiWireRequest(call.model, recorded.body, typeof intent === 'string' ? intent : undefined);
           decoded.push(request);
           let result: CompletionResult;
@@ -276,7 +270,7 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
           }
           sequence += 1;
           const responseId = `fake-${sequence}`;
-          const headers = { [FAKE_REPLY_HEADER]: 'scripted' };
+          const headers = { [FakeServerHeaders.reply]: SCRIPTED_REPLY };
           if (!call.stream) return { headers, body: toGeminiWireResponse(result, call.model, responseId) };
           return {
             headers: { ...headers, 'content-type': 'text/event-stream' },

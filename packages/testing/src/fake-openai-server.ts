@@ -14,7 +14,7 @@
  * const server = await startFakeOpenAIServer({ reply: (req) => scripted.complete(req) });
  * const provider = new OpenAICompatibleProvider({ name: 'openai', apiKey: 'fake', baseURL: server.openaiBaseUrl, keyVariable: 'OPENAI_API_KEY' });
  */
-import type { ChatMessage, CompletionRequest, CompletionResult, ToolCall, ToolSpec } from '@maestro/llm';
+import { FakeServerHeaders, SCRIPTED_REPLY, type ChatMessage, type CompletionRequest, type CompletionResult, type ToolCall, type ToolSpec } from '@maestro/llm';
 import { OperationalError, UserError } from '@maestro/runtime';
 import {
   startFakeHttpServer,
@@ -22,11 +22,6 @@ import {
   type FakeResponse,
   type RecordedRequest,
 } from './fake-http-server.js';
-
-/** The label on every reply of a fake server (the adapter's `SCRIPTED_REPLY_HEADER`). */
-export const FAKE_REPLY_HEADER = 'x-maestro-fake';
-/** The request header the adapter uses to forward `intent` (its `INTENT_HEADER`). */
-export const FAKE_INTENT_HEADER = 'x-maestro-intent';
 
 /** Options of {@link startFakeOpenAIServer}. */
 export interface FakeOpenAIServerOptions {
@@ -135,7 +130,7 @@ export function fromChatCompletionsBody(
   const request: CompletionRequest = { model: root['model'], messages, tools };
   const limit = root['max_completion_tokens'] ?? root['max_tokens'];
   if (typeof limit === 'number') request.maxOutputTokens = limit;
-  const intent = headers[FAKE_INTENT_HEADER];
+  const intent = headers[FakeServerHeaders.intent];
   if (typeof intent === 'string' && intent !== '') request.intent = intent;
   return {
     request,
@@ -275,7 +270,7 @@ export function fakeResponseFromRecording(recording: RecordedWireResponse): Fake
 function errorResponse(status: number, message: string, type: string, code: string | null): FakeResponse {
   return {
     status,
-    headers: { [FAKE_REPLY_HEADER]: 'scripted' },
+    headers: { [FakeServerHeaders.reply]: SCRIPTED_REPLY },
     body: { error: { message, type, param: null, code } },
   };
 }
@@ -318,7 +313,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     }
     served += 1;
     const identity = { model: decoded.request.model, id: `chatcmpl-fake-${served}` };
-    const headers = { [FAKE_REPLY_HEADER]: 'scripted' };
+    const headers = { [FakeServerHeaders.reply]: SCRIPTED_REPLY };
     if (decoded.stream) {
       return {
         headers: { ...headers, 'content-type': 'text/event-stream' },

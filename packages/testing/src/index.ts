@@ -23,8 +23,6 @@ export {
   toChatCompletionChunks,
   fakeResponseFromRecording,
   FakeRequestError,
-  FAKE_REPLY_HEADER,
-  FAKE_INTENT_HEADER,
   type FakeOpenAIServer,
   type FakeOpenAIServerOptions,
   type DecodedChatRequest,

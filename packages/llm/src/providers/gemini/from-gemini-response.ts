@@ -5,6 +5,7 @@
  * function calls assembled (including Vertex `partialArgs` / `willContinue` pieces), thought
  * signatures carried, usage from the latest `usageMetadata`, the finish reason mapped.
  */
+import { FakeServerHeaders, SCRIPTED_REPLY } from '../../fake-server-headers.js';
 import { createHash } from 'node:crypto';
 import type { FunctionCall, GenerateContentResponse, GenerateContentResponseUsageMetadata, Part, PartialArg } from '@google/genai';
 import type { CompletionResult } from '../../chat-provider.js';
@@ -18,8 +19,6 @@ export type GeminiResponseLike = Pick<
   'candidates' | 'promptFeedback' | 'usageMetadata' | 'responseId' | 'sdkHttpResponse'
 >;
 
-/** The response header a fake server sets on replies that no model produced. */
-export const SCRIPTED_HEADER = 'x-maestro-fake';
 
 /** Finish reasons that mean the model (or its filters) refused: raised as `MODEL_REFUSED`. */
 const REFUSALS: Readonly<Record<string, string>> = {
@@ -82,7 +81,7 @@ export class GeminiResponseAccumulator {
   /** Adds one response or stream chunk; returns the visible (non-thought) text it carried. */
   add(response: GeminiResponseLike): string {
     this.chunks += 1;
-    if (response.sdkHttpResponse?.headers?.[SCRIPTED_HEADER] === 'scripted') this.scripted = true;
+    if (response.sdkHttpResponse?.headers?.[FakeServerHeaders.reply] === SCRIPTED_REPLY) this.scripted = true;
     if (response.responseId !== undefined) this.responseId = response.responseId;
     if (response.usageMetadata !== undefined) this.usage = response.usageMetadata;
     const blockReason = response.promptFeedback?.blockReason;

@@ -4,6 +4,7 @@
  * message and detail is scrubbed of the API key before it leaves this module.
  */
 import { OperationalError, UserError } from '@maestro/runtime';
+import { redactSecret, redactSecretDeep } from '../../redact-secret.js';
 import {
   ProviderErrorCodes,
   parseDurationMs,
@@ -41,23 +42,6 @@ export interface GeminiErrorContext {
   now: number;
 }
 
-const REDACTED = '[redacted]';
-
-/** Replaces every occurrence of `secret` (and any `key=` query parameter) in `text`. */
-export function scrubSecret(text: string, secret: string): string {
-  let out = secret === '' ? text : text.split(secret).join(REDACTED);
-  out = out.replace(/([?&]key=)[^&\s"']+/g, `$1${REDACTED}`);
-  return out;
-}
-
-function scrubValue(value: unknown, secret: string, depth = 0): unknown {
-  if (typeof value === 'string') return scrubSecret(value, secret);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrubValue(v, secret, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubValue(v, secret, depth + 1);
-  return out;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -213,8 +197,8 @@ function build(
 ): OperationalError | UserError {
   return providerError(
     code,
-    scrubSecret(message, ctx.apiKey),
-    scrubValue(details, ctx.apiKey) as ProviderErrorDetails,
+    redactSecret(message, ctx.apiKey),
+    redactSecretDeep(details, ctx.apiKey) as ProviderErrorDetails,
     cause === undefined ? undefined : scrubCause(cause, ctx.apiKey),
   );
 }
@@ -229,11 +213,11 @@ export function isErrorLike(value: unknown): value is Error {
 
 /** The cause itself when it holds no secret, else a copy with the secret scrubbed (keeping name and status). */
 function scrubCause(cause: unknown, secret: string): unknown {
-  if (!isErrorLike(cause)) return typeof cause === 'string' ? scrubSecret(cause, secret) : cause;
+  if (!isErrorLike(cause)) return typeof cause === 'string' ? redactSecret(cause, secret) : cause;
   if (secret === '' || (!cause.message.includes(secret) && !(cause.stack ?? '').includes(secret))) return cause;
-  const copy = new Error(scrubSecret(cause.message, secret));
+  const copy = new Error(redactSecret(cause.message, secret));
   copy.name = cause.name;
-  copy.stack = scrubSecret(cause.stack ?? '', secret);
+  copy.stack = redactSecret(cause.stack ?? '', secret);
   const status = (cause as { status?: unknown }).status;
   if (typeof status === 'number') (copy as Error & { status?: number }).status = status;
   return copy;

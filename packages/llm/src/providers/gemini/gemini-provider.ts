@@ -9,14 +9,11 @@ import { OperationalError, UserError } from '@maestro/runtime';
 import type { ChatProvider, CompletionRequest, CompletionResult, CompletionStreamEvent } from '../../chat-provider.js';
 import { ProviderErrorCodes } from '../../provider-errors.js';
 import { GeminiResponseAccumulator } from './from-gemini-response.js';
-import { fromGeminiHttpError, geminiError, isErrorLike, networkCodeOf, scrubSecret } from './gemini-errors.js';
+import { FakeServerHeaders } from '../../fake-server-headers.js';
+import { CallGuard } from '../call-guard.js';
+import { redactSecret } from '../../redact-secret.js';
+import { fromGeminiHttpError, geminiError, isErrorLike, networkCodeOf } from './gemini-errors.js';
 import { toGeminiRequest } from './to-gemini-request.js';
-
-/**
- * The request header carrying `CompletionRequest.intent` when `forwardIntent` is on (for fake
- * servers replaying a script; Gemini itself has no use for it).
- */
-export const GEMINI_INTENT_HEADER = 'x-maestro-intent';
 
 /** The Gemini API endpoint used when no `baseUrl` is configured. */
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
@@ -44,64 +41,6 @@ export interface GeminiProviderOptions {
   forwardIntent?: boolean;
   /** The clock, for `retry-after` given as an HTTP date. @default Date.now */
   now?: () => number;
-}
-
-/** What ended a call's wait: the caller's signal, one of our timers, or our own clean-up after a failure. */
-type AbortCause = 'caller' | 'timeout' | 'idle' | 'cleanup';
-
-/** One call's abort plumbing: the caller's signal, the timeout and the stream idle timer, as one signal. */
-class CallGuard {
-  readonly controller = new AbortController();
-  cause: AbortCause | undefined;
-  /** The limit that fired, for the error message. */
-  limitMs = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly abortedPromise: Promise<never>;
-  private readonly onCallerAbort = (): void => this.abort('caller');
-
-  constructor(private readonly caller: AbortSignal | undefined) {
-    this.abortedPromise = new Promise<never>((_, reject) => {
-      this.controller.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-    });
-    // Only ever observed through race(); never an unhandled rejection.
-    this.abortedPromise.catch(() => undefined);
-    if (caller?.aborted === true) this.abort('caller');
-    else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** (Re)starts the timer: when it fires the call is aborted as `cause`. */
-  arm(ms: number, cause: 'timeout' | 'idle'): void {
-    this.disarm();
-    this.timer = setTimeout(() => {
-      this.limitMs = ms;
-      this.abort(cause);
-    }, ms);
-  }
-
-  disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  abort(cause: AbortCause): void {
-    if (this.controller.signal.aborted) return;
-    this.cause = cause;
-    this.controller.abort();
-  }
-
-  /** `promise`, or a rejection as soon as the call is aborted (so a stuck SDK can never hang us). */
-  race<T>(promise: Promise<T>): Promise<T> {
-    return Promise.race([promise, this.abortedPromise]);
-  }
-
-  dispose(): void {
-    this.disarm();
-    this.caller?.removeEventListener('abort', this.onCallerAbort);
-  }
 }
 
 /** The SDK's HTTP error (by class, or by shape should two copies of the SDK be loaded). */
@@ -159,18 +98,19 @@ export class GeminiProvider implements ChatProvider {
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     const guard = new CallGuard(request.signal);
     const exchange: Exchange = {};
-    guard.arm(this.timeoutMs, 'timeout');
+    let finished = false;
+    guard.startDeadline(this.timeoutMs);
     try {
       const response = await guard.race(this.client.models.generateContent(this.parameters(request, guard, exchange)));
       const accumulator = new GeminiResponseAccumulator(this.options);
       accumulator.add(response);
-      return accumulator.finish(false);
+      const result = accumulator.finish(false);
+      finished = true;
+      return result;
     } catch (err: unknown) {
-      const error = this.toProviderError(err, guard, exchange, request.model);
-      guard.abort('cleanup');
-      throw error;
+      throw this.toProviderError(err, guard, exchange, request.model);
     } finally {
-      guard.dispose();
+      guard.dispose(finished);
     }
   }
 
@@ -180,15 +120,16 @@ export class GeminiProvider implements ChatProvider {
     const accumulator = new GeminiResponseAccumulator(this.options);
     let iterator: AsyncIterator<unknown> | undefined;
     let done = false;
-    guard.arm(this.timeoutMs, 'timeout');
+    guard.startDeadline(this.timeoutMs);
     try {
       const chunks = await guard.race(this.client.models.generateContentStream(this.parameters(request, guard, exchange)));
       iterator = chunks[Symbol.asyncIterator]();
       for (;;) {
-        // The first chunk is bounded by timeoutMs (armed above), every later gap by idleTimeoutMs.
-        if (accumulator.chunks > 0) guard.arm(this.idleTimeoutMs, 'idle');
+        // The first chunk is bounded by timeoutMs (started above), every later gap by idleTimeoutMs.
+        if (accumulator.chunks > 0) guard.armIdle(this.idleTimeoutMs);
         const next = await guard.race(iterator.next());
-        guard.disarm();
+        guard.clearDeadline();
+        guard.disarmIdle();
         if (next.done === true) break;
         const delta = accumulator.add(next.value as Parameters<GeminiResponseAccumulator['add']>[0]);
         if (delta !== '') yield { type: 'delta', content: delta };
@@ -197,14 +138,10 @@ export class GeminiProvider implements ChatProvider {
       done = true;
       yield { type: 'final', result };
     } catch (err: unknown) {
-      done = true;
-      const error = this.toProviderError(err, guard, exchange, request.model);
-      guard.abort('cleanup');
-      throw error;
+      throw this.toProviderError(err, guard, exchange, request.model);
     } finally {
       // A consumer that stops early (or an error) must not leave the request running.
-      if (!done) guard.abort('cleanup');
-      guard.dispose();
+      guard.dispose(done);
       if (iterator?.return !== undefined) {
         iterator.return().catch(() => undefined);
       }
@@ -226,7 +163,7 @@ export class GeminiProvider implements ChatProvider {
       httpOptions: {
         fetch: observingFetch,
         ...(this.options.forwardIntent === true && request.intent !== undefined
-          ? { headers: { [GEMINI_INTENT_HEADER]: request.intent } }
+          ? { headers: { [FakeServerHeaders.intent]: request.intent } }
           : {}),
       },
     };
@@ -248,7 +185,7 @@ export class GeminiProvider implements ChatProvider {
     };
     const details = { model, ...(exchange.status === undefined ? {} : { status: exchange.status }) };
     switch (guard.cause) {
-      case 'caller':
+      case 'cancelled':
         return geminiError(ProviderErrorCodes.cancelled, 'the Gemini call was cancelled by its caller', details, ctx, err);
       case 'timeout':
         return geminiError(
@@ -273,7 +210,7 @@ export class GeminiProvider implements ChatProvider {
         break;
     }
     if (isApiError(err)) return fromGeminiHttpError(err.status, err.message, ctx, err);
-    const text = scrubSecret(isErrorLike(err) ? err.message : String(err), this.options.apiKey);
+    const text = redactSecret(isErrorLike(err) ? err.message : String(err), this.options.apiKey);
     const network = networkCodeOf(err);
     if (network === 'UND_ERR_HEADERS_TIMEOUT' || network === 'UND_ERR_BODY_TIMEOUT') {
       return geminiError(ProviderErrorCodes.timeout, `Gemini did not answer in time (${network})`, details, ctx, err);

@@ -11,24 +11,14 @@
 import { OpenAI } from 'openai';
 import { systemClock, type Clock } from '@maestro/runtime';
 import type { ChatProvider, CompletionRequest, CompletionResult, CompletionStreamEvent } from '../../chat-provider.js';
+import { FakeServerHeaders, SCRIPTED_REPLY } from '../../fake-server-headers.js';
 import { ProviderErrorCodes, providerError } from '../../provider-errors.js';
 import { fromChatCompletion, type ReplyContext } from './from-openai-response.js';
-import { toProviderError, type AbortCause, type OpenAIErrorContext } from './openai-errors.js';
+import { CallGuard } from '../call-guard.js';
+import { toProviderError, type OpenAIErrorContext } from './openai-errors.js';
 import { StreamAssembler } from './stream-assembler.js';
 import { toOpenAIRequest, type MaxTokensParam, type OpenAIRequestOptions } from './to-openai-request.js';
 
-/**
- * The response header a fake server sets on every reply it replays from a script (see
- * `startFakeOpenAIServer` in `@maestro/testing`): such a reply is not a model's, and its result
- * says so with `scripted: true`.
- */
-export const SCRIPTED_REPLY_HEADER = 'x-maestro-fake';
-
-/**
- * The request header carrying `CompletionRequest.intent` when {@link OpenAICompatibleProviderOptions.forwardIntent}
- * is on, so a fake server replaying a script can match rules on it.
- */
-export const INTENT_HEADER = 'x-maestro-intent';
 
 /** Options of {@link OpenAICompatibleProvider}. */
 export interface OpenAICompatibleProviderOptions {
@@ -66,55 +56,6 @@ export const OpenAICompatibleDefaults = {
   timeoutMs: 120_000,
   idleTimeoutMs: 60_000,
 } as const;
-
-/** One call's abort controller and timers; its `cause` says who aborted. */
-class CallScope {
-  readonly controller = new AbortController();
-  cause: AbortCause | undefined;
-  private callTimer: ReturnType<typeof setTimeout> | undefined;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onCallerAbort = () => this.abort('cancelled');
-
-  constructor(
-    private readonly callerSignal: AbortSignal | undefined,
-    timeoutMs: number,
-    private readonly idleTimeoutMs: number,
-  ) {
-    if (callerSignal?.aborted) this.abort('cancelled');
-    else callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
-    this.callTimer = setTimeout(() => this.abort('timeout'), timeoutMs);
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  abort(cause: AbortCause): void {
-    if (this.cause !== undefined) return;
-    this.cause = cause;
-    this.controller.abort();
-  }
-
-  /** (Re)starts the idle timer: the next stream event must come within `idleTimeoutMs`. */
-  armIdle(): void {
-    this.disarmIdle();
-    this.idleTimer = setTimeout(() => this.abort('idle'), this.idleTimeoutMs);
-  }
-
-  disarmIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  /** Stops the timers and aborts whatever is still in flight (a consumer that stopped reading). */
-  dispose(): void {
-    this.disarmIdle();
-    if (this.callTimer !== undefined) clearTimeout(this.callTimer);
-    this.callTimer = undefined;
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
-    if (!this.controller.signal.aborted) this.controller.abort();
-  }
-}
 
 function positiveInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
@@ -180,22 +121,26 @@ export class OpenAICompatibleProvider implements ChatProvider {
   }
 
   async complete(request: CompletionRequest): Promise<CompletionResult> {
-    const call = new CallScope(request.signal, this.timeoutMs, this.idleTimeoutMs);
+    const call = this.guard(request);
+    let finished = false;
     try {
       if (call.cause !== undefined) throw new Error('aborted before the request was sent');
       const { data, response } = await this.client.chat.completions
         .create(toOpenAIRequest(request, this.requestOptions), this.sdkOptions(request, call))
         .withResponse();
-      return fromChatCompletion(data as unknown, this.replyContext(request, response.headers));
+      const result = fromChatCompletion(data as unknown, this.replyContext(request, response.headers));
+      finished = true;
+      return result;
     } catch (err) {
       throw toProviderError(err, this.errorContext(request, call, 'request'));
     } finally {
-      call.dispose();
+      call.dispose(finished);
     }
   }
 
   async *stream(request: CompletionRequest): AsyncIterable<CompletionStreamEvent> {
-    const call = new CallScope(request.signal, this.timeoutMs, this.idleTimeoutMs);
+    const call = this.guard(request);
+    let finished = false;
     try {
       let started: { data: AsyncIterable<unknown>; response: Response };
       try {
@@ -212,7 +157,7 @@ export class OpenAICompatibleProvider implements ChatProvider {
       const assembler = new StreamAssembler(this.replyContext(request, started.response.headers));
       const events = started.data[Symbol.asyncIterator]();
       for (;;) {
-        call.armIdle();
+        call.armIdle(this.idleTimeoutMs);
         let next: IteratorResult<unknown>;
         try {
           next = await events.next();
@@ -227,14 +172,24 @@ export class OpenAICompatibleProvider implements ChatProvider {
         const content = assembler.push(next.value);
         if (content !== '') yield { type: 'delta', content };
       }
-      yield { type: 'final', result: assembler.finish() };
+      const result = assembler.finish();
+      finished = true;
+      yield { type: 'final', result };
     } finally {
-      call.dispose();
+      // A consumer that stops early (or an error) must not leave the request running.
+      call.dispose(finished);
     }
   }
 
-  private sdkOptions(request: CompletionRequest, call: CallScope): OpenAI.RequestOptions {
-    const intent = this.forwardIntent && request.intent !== undefined ? { [INTENT_HEADER]: request.intent } : undefined;
+  /** The call's guard: the caller's signal and the whole-call deadline (the idle timer is armed per event). */
+  private guard(request: CompletionRequest): CallGuard {
+    const call = new CallGuard(request.signal);
+    call.startDeadline(this.timeoutMs);
+    return call;
+  }
+
+  private sdkOptions(request: CompletionRequest, call: CallGuard): OpenAI.RequestOptions {
+    const intent = this.forwardIntent && request.intent !== undefined ? { [FakeServerHeaders.intent]: request.intent } : undefined;
     return { signal: call.signal, ...(intent !== undefined ? { headers: intent } : {}) };
   }
 
@@ -243,12 +198,12 @@ export class OpenAICompatibleProvider implements ChatProvider {
       provider: this.name,
       model: request.model,
       apiKey: this.apiKey,
-      scripted: headers.get(SCRIPTED_REPLY_HEADER) === 'scripted',
+      scripted: headers.get(FakeServerHeaders.reply) === SCRIPTED_REPLY,
       request,
     };
   }
 
-  private errorContext(request: CompletionRequest, call: CallScope, phase: OpenAIErrorContext['phase']): OpenAIErrorContext {
+  private errorContext(request: CompletionRequest, call: CallGuard, phase: OpenAIErrorContext['phase']): OpenAIErrorContext {
     return {
       provider: this.name,
       keyVariable: this.keyVariable,

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { OperationalError, UserError } from '@maestro/runtime';
-import { redactSecret, toProviderError, type OpenAIErrorContext } from './openai-errors.js';
+import { toProviderError, type OpenAIErrorContext } from './openai-errors.js';
 
 const KEY = 'sk-live-abcdef123456';
 const ctx: OpenAIErrorContext = {
@@ -17,14 +17,6 @@ const ctx: OpenAIErrorContext = {
 
 const httpError = (status: number, error: unknown, headers: Record<string, string> = {}) =>
   APIError.generate(status, { error }, undefined, new Headers(headers));
-
-describe('redactSecret', () => {
-  it('removes every occurrence and leaves other text alone', () => {
-    expect(redactSecret(`a ${KEY} b ${KEY}`, KEY)).toBe('a [redacted] b [redacted]');
-    expect(redactSecret('nothing here', KEY)).toBe('nothing here');
-    expect(redactSecret('text', '')).toBe('text');
-  });
-});
 
 describe('toProviderError', () => {
   it('follows the SDK retry rule, x-should-retry first', () => {

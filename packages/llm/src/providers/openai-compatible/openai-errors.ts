@@ -15,6 +15,8 @@ import {
   APIUserAbortError,
 } from 'openai';
 import { OperationalError, UserError, isMaestroError } from '@maestro/runtime';
+import { FakeServerHeaders, SCRIPTED_REPLY } from '../../fake-server-headers.js';
+import { redactSecret, redactSecretDeep } from '../../redact-secret.js';
 import {
   ProviderErrorCodes,
   parseRetryAfter,
@@ -22,9 +24,7 @@ import {
   type ProviderErrorCode,
   type ProviderErrorDetails,
 } from '../../provider-errors.js';
-
-/** Why the adapter aborted a call itself. */
-export type AbortCause = 'cancelled' | 'timeout' | 'idle';
+import type { AbortCause } from '../call-guard.js';
 
 /** What the error mapping needs to know about the call that failed. */
 export interface OpenAIErrorContext {
@@ -44,26 +44,6 @@ export interface OpenAIErrorContext {
   idleTimeoutMs: number;
   /** The clock's time, for `Retry-After` dates. */
   now: number;
-}
-
-const REDACTED = '[redacted]';
-
-/**
- * Removes every occurrence of `secret` from `text`. Every message and detail the adapter builds
- * goes through it, because providers echo keys back (OpenAI masks them, small servers may not).
- */
-export function redactSecret(text: string, secret: string): string {
-  return secret === '' ? text : text.split(secret).join(REDACTED);
-}
-
-/** {@link redactSecret} over every string inside a JSON-like value. */
-function redactDeep(value: unknown, secret: string): unknown {
-  if (typeof value === 'string') return redactSecret(value, secret);
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, secret));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, secret)]));
-  }
-  return value;
 }
 
 /**
@@ -90,7 +70,7 @@ export function openAIProviderError(
   return providerError(
     code,
     redactSecret(message, ctx.apiKey),
-    redactDeep(all, ctx.apiKey) as ProviderErrorDetails,
+    redactSecretDeep(all, ctx.apiKey) as ProviderErrorDetails,
     safeCause(cause, ctx.apiKey),
   );
 }
@@ -290,7 +270,7 @@ export function toProviderError(err: unknown, ctx: OpenAIErrorContext): Operatio
       ...(shouldRetry !== undefined ? { shouldRetry } : {}),
       ...(requestId ? { requestId } : {}),
       // A fake server replaying a script labels its errors too (`x-maestro-fake: scripted`).
-      ...(headers?.get('x-maestro-fake') === 'scripted' ? { scripted: true } : {}),
+      ...(headers?.get(FakeServerHeaders.reply) === SCRIPTED_REPLY ? { scripted: true } : {}),
     };
     return fromStatus(ctx, err.status, info, providerMessageOf(err, info), details, shouldRetry, err, `HTTP ${err.status}`);
   }
