@@ -20,4 +20,13 @@ export const TaskLimits = {
   idempotencyKeyMaxChars: 200,
   /** Longest reason given when cancelling a task. */
   cancelReasonMaxChars: 2_000,
+  /** Longest workflow definition name a task may ask for. */
+  workflowMaxChars: 64,
 } as const;
+
+/**
+ * What a workflow definition may be called (the workflow-engine's rule for definition and state
+ * names: safe as an XState key and in a NATS subject), as JSON-schema pattern text; the engine,
+ * the gateway and SubmitTask all check names against it.
+ */
+export const WORKFLOW_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, createSilentLogger } from '@maestro/runtime';
 import { loadRouterConfig } from './config.js';
-import { createModelRegistry } from './model-registry.js';
+import { createModelRegistry, describeKeys } from './model-registry.js';
 import { defaultRoutingPolicy } from './domain/routing-policy.js';
 import { loadRouterData } from './router-data.js';
 
@@ -38,9 +38,17 @@ describe('router configuration', () => {
   });
 
   it('builds every provider when the keys are there, and never puts a key in a message', () => {
-    const built = registry({ GEMINI_API_KEY: 'secret-gemini', DEEPSEEK_API_KEY: 'secret-deepseek', MAESTRO_STRATEGIC_FALLBACK: 'deepseek:deepseek-reasoner' });
+    const env = { GEMINI_API_KEY: 'secret-gemini', DEEPSEEK_API_KEY: 'secret-deepseek', MAESTRO_STRATEGIC_FALLBACK: 'deepseek:deepseek-reasoner' };
+    const built = registry(env);
     expect(built.tiers.strategic.fallbacks.map((s) => s.spec)).toEqual(['deepseek:deepseek-reasoner']);
     expect(built.anyScripted).toBe(false);
+    // The start line says which keys are set, never what they are.
+    const keys = describeKeys(loadRouterConfig(env));
+    expect(keys).toEqual({ GEMINI_API_KEY: true, DEEPSEEK_API_KEY: true, OPENAI_API_KEY: false });
+    expect(JSON.stringify(keys)).not.toContain('secret-');
+    // A problem with one provider's key never quotes another's.
+    const problems = problemsOf(() => registry({ ...env, MAESTRO_TACTICAL_FALLBACK: 'openai:gpt-4o-mini' }));
+    expect(JSON.stringify(problems)).not.toContain('secret-');
   });
 
   it('rejects a malformed model spec or fallback list', () => {

@@ -5,9 +5,7 @@ import { connectBus, type Bus } from '@maestro/bus';
 import { createDb } from '@maestro/db';
 import { createLogger, initTelemetry, runService } from '@maestro/runtime';
 import { loadRouterConfig } from './config.js';
-import { loadRouterData } from './router-data.js';
-import { createModelRegistry } from './model-registry.js';
-import { createRouterServer } from './router-server.js';
+import { createRouterServer, loadRouterModels } from './router-server.js';
 import { PostgresUsageLedger, type RouterDatabase } from './store/postgres-usage-ledger.js';
 import { subscribeWorkVerdicts } from './transport/nats/work-verdicts.subscriber.js';
 
@@ -18,9 +16,9 @@ runService('router', async (lifecycle) => {
   const telemetry = initTelemetry({ serviceName: 'router', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
 
-  // Policy, prices and providers are checked before anything connects: a model that cannot be
-  // served stops the service at once, with the variable named, whether or not the servers are up.
-  createModelRegistry(config, loadRouterData(config).policy, { logger });
+  // Policy, prices and providers before anything connects: a model that cannot be served stops
+  // the service at once, with the variable named, whether or not the servers are up.
+  const models = loadRouterModels(config, { logger });
 
   const db = createDb<RouterDatabase>({ url: config.databaseUrl, applicationName: 'router' });
   lifecycle.onShutdown('database', () => db.destroy());
@@ -32,7 +30,7 @@ runService('router', async (lifecycle) => {
   const verdicts = await subscribeWorkVerdicts(bus, ledger);
   lifecycle.onShutdown('verdicts', () => verdicts.stop());
 
-  const { server } = createRouterServer(config, { ledger, bus, logger });
+  const { server } = createRouterServer(config, { ledger, bus, logger }, models);
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
 });

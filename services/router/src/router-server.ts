@@ -10,7 +10,7 @@ import { CompletionService } from './app/completion-service.js';
 import { SuccessRateCache } from './app/success-rate-cache.js';
 import type { RouterConfig } from './config.js';
 import { createModelRegistry, describeKeys, type ModelRegistry } from './model-registry.js';
-import { loadRouterData } from './router-data.js';
+import { loadRouterData, type RouterData } from './router-data.js';
 import type { UsageLedger } from './store/usage-ledger.js';
 import { createRouterHandlers } from './transport/grpc/router.handler.js';
 import { createBusLlmEventPublisher } from './transport/nats/llm-events.publisher.js';
@@ -31,14 +31,19 @@ export interface RouterServer {
   registry: ModelRegistry;
 }
 
+/** What the router decides and accounts by: the policy, the prices and a provider per model. */
+export interface RouterModels extends RouterData {
+  registry: ModelRegistry;
+}
+
 /**
- * Builds the router. Throws `ConfigError` naming the variable for a bad policy, price table,
- * script, or a configured provider without its key — before anything listens.
+ * Loads the policy and prices and builds every provider. Throws `ConfigError` naming the
+ * variable for a bad policy, price table, script, or a configured provider without its key, so
+ * `main.ts` calls it before connecting to anything.
  */
-export function createRouterServer(config: RouterConfig, deps: RouterServerDeps): RouterServer {
-  const clock = deps.clock ?? systemClock;
+export function loadRouterModels(config: RouterConfig, deps: { logger: Logger; clock?: Clock }): RouterModels {
   const { policy, prices } = loadRouterData(config);
-  const registry = createModelRegistry(config, policy, { logger: deps.logger, clock });
+  const registry = createModelRegistry(config, policy, { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   deps.logger.info('models configured', {
     strategic: config.strategicModel.spec,
     tactical: config.tacticalModel.spec,
@@ -48,6 +53,16 @@ export function createRouterServer(config: RouterConfig, deps: RouterServerDeps)
     keys: describeKeys(config),
     routingPolicy: config.routingPolicyPath || '(default)',
   });
+  return { policy, prices, registry };
+}
+
+/**
+ * Builds the router over its models (see {@link loadRouterModels}; built here when not given).
+ * Nothing listens until `server.start()`.
+ */
+export function createRouterServer(config: RouterConfig, deps: RouterServerDeps, models?: RouterModels): RouterServer {
+  const clock = deps.clock ?? systemClock;
+  const { policy, prices, registry } = models ?? loadRouterModels(config, { logger: deps.logger, clock });
   const completions = new CompletionService({
     registry,
     policy,

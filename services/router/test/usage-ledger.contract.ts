@@ -3,7 +3,7 @@
  * (`defineUsageLedgerContract('postgres', …)`), so the in-memory ledger used in unit tests
  * behaves as the durable one.
  */
-import type { ModelCallRecord, UsageLedger } from '../src/store/usage-ledger.js';
+import { emptyTotals, type ModelCallRecord, type UsageLedger } from '../src/store/usage-ledger.js';
 
 /** A call with defaults, overridable per test. */
 export function modelCall(overrides: Partial<ModelCallRecord> = {}): ModelCallRecord {
@@ -64,6 +64,7 @@ export function defineUsageLedgerContract(name: string, create: () => Promise<Us
         ['code', 2],
         ['plan', 1],
       ]);
+      expect(await ledger.taskUsage('nobody')).toEqual({ taskId: 'nobody', total: emptyTotals(), byPhase: [], byModel: [] });
       expect(usage.byModel.map((m) => [m.spec, m.totals.calls, m.totals.unpricedCalls])).toEqual([
         ['deepseek:deepseek-chat', 1, 0],
         ['openai:unpriced-model', 1, 1],

@@ -1,5 +1,6 @@
 import { ManualClock, OperationalError } from '@maestro/runtime';
-import type { ChatProvider, CompletionRequest, CompletionResult, CompletionStreamEvent } from '../chat-provider.js';
+import type { ChatProvider, CompletionRequest, CompletionStreamEvent } from '../chat-provider.js';
+import { request as baseRequest, StepProvider, type Step } from '../../test/step-provider.js';
 import { ProviderErrorCodes, providerError } from '../provider-errors.js';
 import {
   CircuitBreaker,
@@ -9,42 +10,6 @@ import {
   type CircuitStateChange,
 } from './circuit-breaker.js';
 
-const answer = (content: string): CompletionResult => ({
-  message: { role: 'assistant', content },
-  usage: { inputTokens: 10, outputTokens: 2 },
-  finishReason: 'stop',
-  scripted: false,
-});
-
-/** Each call takes the next step: a string answers, an error is thrown, a promise is awaited. */
-type Step = string | Error | Promise<string>;
-
-/** Plays its steps in order and counts the calls that reached it. */
-class FakeProvider implements ChatProvider {
-  readonly name: string;
-  calls = 0;
-  private readonly steps: Step[];
-
-  constructor(name: string, steps: Step[]) {
-    this.name = name;
-    this.steps = steps;
-  }
-
-  async complete(): Promise<CompletionResult> {
-    this.calls += 1;
-    const step = this.steps.shift();
-    if (step === undefined) throw new Error('the fake provider ran out of steps');
-    if (step instanceof Error) throw step;
-    return answer(await step);
-  }
-
-  async *stream(): AsyncGenerator<CompletionStreamEvent> {
-    const result = await this.complete();
-    yield { type: 'delta', content: result.message.content };
-    yield { type: 'final', result };
-  }
-}
-
 /** A promise resolved from outside, to hold a call in flight. */
 function deferred(): { promise: Promise<string>; resolve: (value: string) => void } {
   let resolve!: (value: string) => void;
@@ -52,7 +17,7 @@ function deferred(): { promise: Promise<string>; resolve: (value: string) => voi
   return { promise, resolve };
 }
 
-const request: CompletionRequest = { model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'hi' }], tools: [] };
+const request: CompletionRequest = { ...baseRequest, model: 'gemini-2.5-pro' };
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const unavailable = () => providerError(ProviderErrorCodes.unavailable, 'gemini is overloaded (503)', { provider: 'gemini', status: 503 });
 const badRequest = () => providerError(ProviderErrorCodes.badRequest, 'bad tool schema', { provider: 'gemini', status: 400 });
@@ -65,7 +30,7 @@ function setup(steps: Step[], failureThreshold = 3) {
     breaker: { failureThreshold, openMs: 30_000 },
     onStateChange: (change) => changes.push(change),
   });
-  const fake = new FakeProvider('gemini', steps);
+  const fake = new StepProvider('gemini', steps);
   const provider = new CircuitBreakerProvider(fake, breaker);
   const transitions = () => changes.map(({ from, to }) => `${from}->${to}`);
   return { clock, breaker, fake, provider, transitions };
@@ -90,7 +55,7 @@ describe('CircuitBreaker', () => {
       message: expect.stringMatching(/^gemini is failing .*tried again in 20 s \(at 2025-06-01T12:00:30\.000Z\)$/),
       details: { provider: 'gemini', retryAfterMs: 20_000 },
     });
-    expect(fake.calls).toBe(3);
+    expect(fake.calls).toHaveLength(3);
   });
 
   it('counts neither user errors nor resets on them, but resets on a success', async () => {
@@ -118,7 +83,7 @@ describe('CircuitBreaker', () => {
       code: ProviderErrorCodes.circuitOpen,
       message: expect.stringContaining('a trial call is checking whether it is back'),
     });
-    expect(fake.calls).toBe(4);
+    expect(fake.calls).toHaveLength(4);
 
     trial.resolve('back');
     await expect(trialCall).resolves.toMatchObject({ message: { content: 'back' } });
@@ -138,7 +103,7 @@ describe('CircuitBreaker', () => {
     await expect(provider.complete(request)).rejects.toMatchObject({ code: ProviderErrorCodes.circuitOpen });
     clock.advance(1_000);
     await expect(provider.complete(request)).resolves.toMatchObject({ message: { content: 'back' } });
-    expect(fake.calls).toBe(5);
+    expect(fake.calls).toHaveLength(5);
     expect(transitions()).toEqual(['closed->open', 'open->half_open', 'half_open->open', 'open->half_open', 'half_open->closed']);
   });
 
@@ -187,16 +152,16 @@ describe('CircuitBreakerRegistry', () => {
   it('gives every model of a provider the same breaker, so one outage stops them all', async () => {
     const clock = new ManualClock();
     const registry = new CircuitBreakerRegistry({ clock, breaker: { failureThreshold: 2 } });
-    const pro = new FakeProvider('gemini', [unavailable(), unavailable()]);
-    const flash = new FakeProvider('gemini', ['never asked']);
-    const other = new FakeProvider('deepseek', ['answered']);
+    const pro = new StepProvider('gemini', [unavailable(), unavailable()]);
+    const flash = new StepProvider('gemini', ['never asked']);
+    const other = new StepProvider('deepseek', ['answered']);
     const guardedPro = new CircuitBreakerProvider(pro, registry.get('gemini'));
     const guardedFlash = new CircuitBreakerProvider(flash, registry.get('gemini'));
     const guardedOther = new CircuitBreakerProvider(other, registry.get('deepseek'));
 
     await openBreaker(guardedPro, 2);
     await expect(guardedFlash.complete(request)).rejects.toMatchObject({ code: ProviderErrorCodes.circuitOpen });
-    expect(flash.calls).toBe(0);
+    expect(flash.calls).toHaveLength(0);
     await expect(guardedOther.complete(request)).resolves.toMatchObject({ message: { content: 'answered' } });
     expect(registry.states()).toEqual({ gemini: 'open', deepseek: 'closed' });
   });

@@ -1,39 +1,9 @@
-import { ManualClock, type Clock } from '@maestro/runtime';
-import type { ChatProvider, CompletionRequest, CompletionResult } from '../chat-provider.js';
+import { ManualClock } from '@maestro/runtime';
+import { request, StepProvider } from '../../test/step-provider.js';
 import { ProviderErrorCodes, providerError } from '../provider-errors.js';
 import { CircuitBreakerRegistry } from './circuit-breaker.js';
 import { createResilientProvider, type ResilienceEvent } from './create-resilient-provider.js';
 
-const answer = (content: string): CompletionResult => ({
-  message: { role: 'assistant', content },
-  usage: { inputTokens: 10, outputTokens: 2 },
-  finishReason: 'stop',
-  scripted: false,
-});
-
-/** Plays its steps in order (a string answers, an error is thrown) and records each call's time and model. */
-class FakeProvider implements ChatProvider {
-  readonly name: string;
-  readonly calls: Array<{ at: number; model: string }> = [];
-  private readonly clock: Clock;
-  private readonly steps: Array<string | Error>;
-
-  constructor(name: string, clock: Clock, steps: Array<string | Error>) {
-    this.name = name;
-    this.clock = clock;
-    this.steps = steps;
-  }
-
-  async complete(request: CompletionRequest): Promise<CompletionResult> {
-    this.calls.push({ at: this.clock.now(), model: request.model });
-    const step = this.steps.shift();
-    if (step === undefined) throw new Error(`${this.name} ran out of steps`);
-    if (step instanceof Error) throw step;
-    return answer(step);
-  }
-}
-
-const request: CompletionRequest = { model: 'ignored', messages: [{ role: 'user', content: 'hi' }], tools: [] };
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const unavailable = (provider: string) => providerError(ProviderErrorCodes.unavailable, `${provider} is down`, { provider, status: 503 });
 
@@ -65,8 +35,8 @@ const describeEvent = (event: ResilienceEvent): string => {
 describe('createResilientProvider', () => {
   it("uses the fallback while the primary's breaker is open, and the primary again once it closes", async () => {
     const clock = new ManualClock();
-    const gemini = new FakeProvider('gemini', clock, [unavailable('gemini'), unavailable('gemini'), unavailable('gemini'), unavailable('gemini'), 'gemini is back']);
-    const deepseek = new FakeProvider('deepseek', clock, ['deepseek 1', 'deepseek 2', 'deepseek 3']);
+    const gemini = new StepProvider('gemini', [unavailable('gemini'), unavailable('gemini'), unavailable('gemini'), unavailable('gemini'), 'gemini is back'], clock);
+    const deepseek = new StepProvider('deepseek', ['deepseek 1', 'deepseek 2', 'deepseek 3'], clock);
     const events: string[] = [];
     const provider = createResilientProvider({
       entries: [
@@ -114,7 +84,7 @@ describe('createResilientProvider', () => {
 
   it('counts a call that succeeded on a retry as a success for the breaker', async () => {
     const clock = new ManualClock();
-    const gemini = new FakeProvider('gemini', clock, [unavailable('gemini'), 'second try', 'next call']);
+    const gemini = new StepProvider('gemini', [unavailable('gemini'), 'second try', 'next call'], clock);
     const breakers = new CircuitBreakerRegistry({ clock, breaker: { failureThreshold: 1 } });
     const provider = createResilientProvider({
       entries: [{ spec: 'gemini:gemini-2.5-flash', model: 'gemini-2.5-flash', provider: gemini }],
@@ -130,8 +100,8 @@ describe('createResilientProvider', () => {
 
   it('skips every model of a provider whose shared breaker is open, and lists each model tried when all fail', async () => {
     const clock = new ManualClock();
-    const gemini = new FakeProvider('gemini', clock, [unavailable('gemini'), 'never asked']);
-    const deepseek = new FakeProvider('deepseek', clock, ['deepseek answers', unavailable('deepseek')]);
+    const gemini = new StepProvider('gemini', [unavailable('gemini'), 'never asked'], clock);
+    const deepseek = new StepProvider('deepseek', ['deepseek answers', unavailable('deepseek')], clock);
     const provider = createResilientProvider({
       entries: [
         { spec: 'gemini:gemini-2.5-pro', model: 'gemini-2.5-pro', provider: gemini },
@@ -163,7 +133,7 @@ describe('createResilientProvider', () => {
     const clock = new ManualClock();
     expect(() =>
       createResilientProvider({
-        entries: [{ spec: 'scripted', model: 'scripted', provider: new FakeProvider('scripted', clock, []) }],
+        entries: [{ spec: 'scripted', model: 'scripted', provider: new StepProvider('scripted', [], clock) }],
         breaker: { failureThreshold: 1 },
         breakers: new CircuitBreakerRegistry(),
       }),

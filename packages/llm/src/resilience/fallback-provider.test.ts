@@ -1,62 +1,14 @@
 import { UserError } from '@maestro/runtime';
-import type { ChatProvider, CompletionRequest, CompletionResult, CompletionStreamEvent } from '../chat-provider.js';
+import type { ChatProvider, CompletionResult, CompletionStreamEvent } from '../chat-provider.js';
+import { answer, request, StepProvider, type Step } from '../../test/step-provider.js';
 import { ProviderErrorCodes, providerError, type ProviderErrorCode } from '../provider-errors.js';
 import { FallbackProvider, type FallbackEntry, type FallbackInfo } from './fallback-provider.js';
 
-const answer = (content: string): CompletionResult => ({
-  message: { role: 'assistant', content },
-  usage: { inputTokens: 10, outputTokens: 2 },
-  finishReason: 'stop',
-  scripted: false,
-});
-
-/** A string answers, an error is thrown; an array is a stream: deltas, or an error thrown at that point. */
-type Step = string | Error | Array<string | Error>;
-
-/** Plays its steps in order, one per call, and records the model each call asked for. */
-class FakeProvider implements ChatProvider {
-  readonly name: string;
-  readonly models: string[] = [];
-  private readonly steps: Step[];
-
-  constructor(name: string, steps: Step[]) {
-    this.name = name;
-    this.steps = steps;
-  }
-
-  async complete(request: CompletionRequest): Promise<CompletionResult> {
-    const step = this.next(request);
-    if (step instanceof Error) throw step;
-    if (Array.isArray(step)) throw new Error('a stream step was given to complete()');
-    return answer(step);
-  }
-
-  async *stream(request: CompletionRequest): AsyncGenerator<CompletionStreamEvent> {
-    const step = this.next(request);
-    const events = Array.isArray(step) ? step : [step];
-    let content = '';
-    for (const event of events) {
-      if (event instanceof Error) throw event;
-      content += event;
-      yield { type: 'delta', content: event };
-    }
-    yield { type: 'final', result: answer(content) };
-  }
-
-  private next(request: CompletionRequest): Step {
-    this.models.push(request.model);
-    const step = this.steps.shift();
-    if (step === undefined) throw new Error(`${this.name} ran out of steps`);
-    return step;
-  }
-}
-
-const request: CompletionRequest = { model: 'ignored', messages: [{ role: 'user', content: 'hi' }], tools: [] };
 const error = (code: ProviderErrorCode, provider = 'gemini') => providerError(code, `${provider} says ${code}`, { provider });
 
 function setup(primarySteps: Step[], secondarySteps: Step[]) {
-  const primary = new FakeProvider('gemini', primarySteps);
-  const secondary = new FakeProvider('deepseek', secondarySteps);
+  const primary = new StepProvider('gemini', primarySteps);
+  const secondary = new StepProvider('deepseek', secondarySteps);
   const entries: FallbackEntry[] = [
     { spec: 'gemini:gemini-2.5-pro', model: 'gemini-2.5-pro', provider: primary },
     { spec: 'deepseek:deepseek-chat', model: 'deepseek-chat', provider: secondary },
@@ -155,7 +107,7 @@ describe('FallbackProvider.complete', () => {
         throw error(ProviderErrorCodes.timeout);
       },
     };
-    const secondary = new FakeProvider('deepseek', ['never asked']);
+    const secondary = new StepProvider('deepseek', ['never asked']);
     const provider = new FallbackProvider([
       { spec: 'gemini:gemini-2.5-pro', model: 'gemini-2.5-pro', provider: primary },
       { spec: 'deepseek:deepseek-chat', model: 'deepseek-chat', provider: secondary },
@@ -187,7 +139,7 @@ describe('FallbackProvider.stream', () => {
   });
 
   it("asks a model that does not stream with complete, as one final event", async () => {
-    const primary = new FakeProvider('gemini', [[error(ProviderErrorCodes.unavailable)]]);
+    const primary = new StepProvider('gemini', [[error(ProviderErrorCodes.unavailable)]]);
     const plain: ChatProvider = { name: 'scripted', complete: async () => answer('scripted reply') };
     const provider = new FallbackProvider([
       { spec: 'gemini:gemini-2.5-pro', model: 'gemini-2.5-pro', provider: primary },

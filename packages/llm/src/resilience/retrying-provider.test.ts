@@ -1,58 +1,10 @@
 import { ManualClock, OperationalError, type Clock } from '@maestro/runtime';
-import type { ChatProvider, CompletionRequest, CompletionResult, CompletionStreamEvent } from '../chat-provider.js';
+import type { ChatProvider, CompletionRequest, CompletionStreamEvent } from '../chat-provider.js';
+import { answer, request as baseRequest, StepProvider, type Step } from '../../test/step-provider.js';
 import { ProviderErrorCodes, providerError } from '../provider-errors.js';
 import { RetryingProvider, type RetryInfo, type RetryingProviderOptions } from './retrying-provider.js';
 
-/** A string answers, an error is thrown; an array is a stream: deltas, or an error thrown at that point. */
-type Step = string | Error | Array<string | Error>;
-
-const answer = (content: string): CompletionResult => ({
-  message: { role: 'assistant', content },
-  usage: { inputTokens: 10, outputTokens: 2 },
-  finishReason: 'stop',
-  scripted: false,
-});
-
-/** Plays its steps in order, one per call, and records the clock's time of each call. */
-class FakeProvider implements ChatProvider {
-  readonly name = 'gemini';
-  readonly callTimes: number[] = [];
-  private readonly clock: Clock;
-  private readonly steps: Step[];
-
-  constructor(clock: Clock, steps: Step[]) {
-    this.clock = clock;
-    this.steps = steps;
-  }
-
-  async complete(): Promise<CompletionResult> {
-    const step = this.next();
-    if (step instanceof Error) throw step;
-    if (Array.isArray(step)) throw new Error('a stream step was given to complete()');
-    return answer(step);
-  }
-
-  async *stream(): AsyncGenerator<CompletionStreamEvent> {
-    const step = this.next();
-    const events = Array.isArray(step) ? step : [step];
-    let content = '';
-    for (const event of events) {
-      if (event instanceof Error) throw event;
-      content += event;
-      yield { type: 'delta', content: event };
-    }
-    yield { type: 'final', result: answer(content) };
-  }
-
-  private next(): Step {
-    this.callTimes.push(this.clock.now());
-    const step = this.steps.shift();
-    if (step === undefined) throw new Error('the fake provider ran out of steps');
-    return step;
-  }
-}
-
-const request: CompletionRequest = { model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'hi' }], tools: [] };
+const request: CompletionRequest = { ...baseRequest, model: 'gemini-2.5-pro' };
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const unavailable = (details: Record<string, unknown> = {}) =>
   providerError(ProviderErrorCodes.unavailable, 'gemini is overloaded (503)', { provider: 'gemini', status: 503, ...details });
@@ -81,7 +33,7 @@ function track<T>(promise: Promise<T>): { settled: () => boolean; value: () => T
 
 function setup(steps: Step[], options: Omit<RetryingProviderOptions, 'clock' | 'onRetry'> = {}) {
   const clock = new ManualClock();
-  const fake = new FakeProvider(clock, steps);
+  const fake = new StepProvider('gemini', steps, clock);
   const retries: RetryInfo[] = [];
   const provider = new RetryingProvider(fake, { clock, onRetry: (info) => retries.push(info), ...options });
   const advance = async (ms: number): Promise<void> => {

@@ -8,7 +8,7 @@ import type { SubtaskWork } from '@maestro/contracts';
 import { UserError } from '@maestro/runtime';
 import { buildCodeActivityResult, planCodeDispatch, subtaskWorkId } from '../domain/subtask-progress.js';
 import type { CodeActivityRef, SubtaskRecord, TaskRecord } from '../domain/task.js';
-import type { SubtaskDispatched } from '../store/task-store.js';
+import { publishSubtaskWork } from '../app/publish-subtask-work.js';
 import { assertTaskActive, TASK_NOT_FOUND, type Activity } from './activity.js';
 
 /** Error code when code is requested for a task that has no plan. */
@@ -79,22 +79,11 @@ export const codeActivity: Activity = async (invocation) => {
   if (!dispatch) throw new UserError(TASK_NOT_FOUND, `task ${invocation.taskId} does not exist`, { reason: 'not_found' });
 
   const byId = new Map(dispatch.subtasks.map((s) => [s.id, s]));
-  const published: SubtaskDispatched[] = [];
-  try {
-    for (const d of dispatch.plan.dispatches) {
-      const subtask = byId.get(d.subtaskId);
-      if (!subtask) continue;
-      await deps.work.publishSubtaskWork(toWork(dispatch.task, subtask, request.runId, d.attempt));
-      published.push({ subtaskId: d.subtaskId, attempt: d.attempt });
-    }
-  } finally {
-    // Whatever was acknowledged is marked even when a later publish failed, so the redelivery
-    // publishes only the rest.
-    if (published.length > 0) {
-      const at = new Date(deps.clock.now());
-      await deps.store.withLockedTask(invocation.taskId, (locked) => locked.markDispatched(published, at));
-    }
-  }
+  const work = dispatch.plan.dispatches.flatMap((d) => {
+    const subtask = byId.get(d.subtaskId);
+    return subtask ? [toWork(dispatch.task, subtask, request.runId, d.attempt)] : [];
+  });
+  const published = await publishSubtaskWork(invocation.taskId, work, deps);
   logger.info('subtasks dispatched', {
     dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`),
     total: dispatch.subtasks.length,

@@ -7,6 +7,7 @@
 import { ChatMessage, CompleteRequest, type ActivityRequest } from '@maestro/contracts';
 import { isMaestroError, UserError, type Logger } from '@maestro/runtime';
 import { buildReAskMessages, type PromptMessage } from '../domain/prompts.js';
+import type { TaskRecord } from '../domain/task.js';
 import type { ActivityDeps } from './activity.js';
 
 /** Why Orion asks the strategic model (the router's intent). */
@@ -19,7 +20,12 @@ export type StrategicIntent = 'plan' | 'review' | 'escalate';
 export interface StrategicCall {
   request: Pick<ActivityRequest, 'runId'>;
   taskId: string;
-  deps: Pick<ActivityDeps, 'router' | 'store' | 'options'>;
+  /**
+   * The task as the caller read it: its budget and intent travel with every call (the router
+   * refuses calls over budget, and its policy may route by the task's intent).
+   */
+  task: Pick<TaskRecord, 'budget' | 'intent'>;
+  deps: Pick<ActivityDeps, 'router' | 'options'>;
   logger: Logger;
   signal: AbortSignal;
   subtaskId?: string;
@@ -42,10 +48,7 @@ export async function askStrategicModel(
   intent: StrategicIntent,
   messages: readonly PromptMessage[],
 ): Promise<{ text: string; model: ModelIdentity }> {
-  const { request, taskId, deps, logger, signal } = invocation;
-  // The task's budget and intent travel with every call: the router refuses calls over budget
-  // and its policy may route by the task's intent.
-  const task = (await deps.store.getTask(taskId))?.task;
+  const { request, taskId, task, deps, logger, signal } = invocation;
   const response = await deps.router.complete(
     CompleteRequest.fromPartial({
       role: 'strategic',
@@ -55,9 +58,9 @@ export async function askStrategicModel(
       runId: request.runId,
       ...(invocation.subtaskId !== undefined ? { subtaskId: invocation.subtaskId } : {}),
       ...(invocation.attempt !== undefined ? { attempt: invocation.attempt } : {}),
-      budgetUsd: task?.budget.usd ?? 0,
-      budgetTokens: task?.budget.tokens ?? 0,
-      taskIntent: task?.intent?.intent ?? '',
+      budgetUsd: task.budget.usd,
+      budgetTokens: task.budget.tokens,
+      taskIntent: task.intent?.intent ?? '',
     }),
     { deadlineMs: deps.options?.modelDeadlineMs ?? 180_000, signal },
   );

@@ -57,7 +57,7 @@ export const planActivity: Activity = async (invocation) => {
   const files = await deps.repoProbe.listFiles(task.repoPath);
   const messages = buildPlanPrompt({ goal: task.goal, project: task.project, testCommand: task.testCommand, files, notes });
   // A reply that does not parse is asked again with the parse error before the plan fails.
-  const { value: plan, model, reAsks } = await askUntilParsed(invocation, 'plan', messages, {
+  const { value: plan, model, reAsks } = await askUntilParsed({ ...invocation, task }, 'plan', messages, {
     parse: parsePlanReply,
     replyFormat: PLAN_REPLY_FORMAT,
     reAsks: deps.options?.replyReAsks ?? 2,

@@ -43,7 +43,7 @@ export const reviewActivity: Activity = async (invocation) => {
 
   const messages = buildReviewPrompt({ goal: task.goal, testCommand: task.testCommand, subtasks: subtasks.map(evidenceOf) });
   // A reply that does not parse is asked again with the parse error before the review fails.
-  const { value: verdict, model, reAsks } = await askUntilParsed(invocation, 'review', messages, {
+  const { value: verdict, model, reAsks } = await askUntilParsed({ ...invocation, task }, 'review', messages, {
     parse: parseReviewReply,
     replyFormat: REVIEW_REPLY_FORMAT,
     reAsks: deps.options?.replyReAsks ?? 2,

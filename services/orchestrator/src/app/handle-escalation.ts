@@ -22,6 +22,7 @@ import type { Escalation, SubtaskWork } from '@maestro/contracts';
 import { OperationalError, toMaestroError, UserError, type Clock, type Logger } from '@maestro/runtime';
 import { askUntilParsed } from '../activities/model-call.js';
 import { toWork } from '../activities/code.activity.js';
+import { publishSubtaskWork } from './publish-subtask-work.js';
 import { parseEscalationDecision, type StrategicDecision } from '../domain/escalation-decision.js';
 import type { PlannedSubtask } from '../domain/plan.js';
 import {
@@ -43,7 +44,7 @@ import { buildEscalationPrompt, ESCALATION_REPLY_FORMAT } from '../domain/prompt
 import { buildAbandonedCodeResult, buildCodeActivityResult, decideSubtaskResult } from '../domain/subtask-progress.js';
 import { isFinalSubtaskStatus, type SubtaskRecord, type TaskRecord } from '../domain/task.js';
 import type { AgentStepStore } from '../store/agent-step-store.js';
-import type { LockedTask, SubtaskDispatched, SubtaskPatch, TaskStore } from '../store/task-store.js';
+import type { LockedTask, SubtaskPatch, TaskStore } from '../store/task-store.js';
 
 /** Error code with which a delivery is put back while another handler asks the model about it. */
 export const ESCALATION_BEING_DECIDED = 'ESCALATION_BEING_DECIDED';
@@ -253,9 +254,10 @@ async function decide(
       {
         request: { runId: escalation.runId },
         taskId: escalation.taskId,
+        task,
         subtaskId: escalation.subtaskId,
         attempt: escalation.attempt,
-        deps: { router: deps.router, store: deps.store, options: { modelDeadlineMs: options.modelDeadlineMs } },
+        deps: { router: deps.router, options: { modelDeadlineMs: options.modelDeadlineMs } },
         logger: log,
         signal,
       },
@@ -428,17 +430,6 @@ async function dispatchDecided(record: EscalationRecord, deps: EscalationDeps, l
   const work: SubtaskWork[] = found.subtasks
     .filter((s) => targets.includes(s.id) && !isFinalSubtaskStatus(s.status) && s.attempt > 0 && s.dispatchedAttempt !== s.attempt)
     .map((s) => toWork(task, s, runId, s.attempt));
-  const published: SubtaskDispatched[] = [];
-  try {
-    for (const w of work) {
-      await deps.work.publishSubtaskWork(w);
-      published.push({ subtaskId: w.subtaskId, attempt: w.attempt });
-    }
-  } finally {
-    if (published.length > 0) {
-      const at = new Date(deps.clock.now());
-      await deps.store.withLockedTask(record.taskId, (locked) => locked.markDispatched(published, at));
-    }
-  }
+  const published = await publishSubtaskWork(record.taskId, work, deps);
   if (published.length > 0) log.info('escalation decision dispatched', { dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`) });
 }

@@ -1,11 +1,11 @@
 /**
- * Starts the `coding` run of a task: `WorkflowService.StartRun` with the task id as
+ * Starts the run of a task's workflow (`task.workflow`): `WorkflowService.StartRun` with the task id as
  * idempotency key, so trying again can never start a second run. Any failure but a refusal
  * (engine restarting, deadline passed, the engine's own database down: UNAVAILABLE,
  * DEADLINE_EXCEEDED, INTERNAL, CANCELLED …) does not fail the task, because the engine may
  * well have created the run: the task stays `pending` and StartRun is retried in the background
  * with bounded backoff, again on the next GetTask of the task, and on the next start of Orion.
- * Only a refusal (a `UserError`, say no `coding` definition) marks the task failed.
+ * Only a refusal (a `UserError`, say no such definition) marks the task failed.
  */
 import { OperationalError, toMaestroError, UserError, type Logger } from '@maestro/runtime';
 import type { TaskEvents, WorkflowPort } from '../domain/ports.js';
@@ -13,8 +13,6 @@ import { isFinalTaskStatus, type TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../store/task-store.js';
 import { cancelLateRun } from './cancel-late-run.js';
 
-/** The workflow definition every task runs. */
-export const CODING_WORKFLOW = 'coding'; // the default; a task runs `task.workflow`
 /** Error code when the task was stored but the engine refused to start its run. */
 export const WORKFLOW_START_FAILED = 'WORKFLOW_START_FAILED';
 /**

@@ -29,6 +29,11 @@ export interface TaskServiceDeps {
   workflowDeadlineMs?: number;
   /** Classifies goals (the router's ClassifyIntent). */
   router: Pick<RouterPort, 'classifyIntent'>;
+  /**
+   * Deadline of ClassifyIntent; past it the goal is classified here instead (the same classifier).
+   * @default 2000
+   */
+  classifyDeadlineMs?: number;
   /** Values a submission takes when it leaves them out. */
   defaults: SubmissionDefaults;
 }
@@ -54,7 +59,7 @@ export class TaskService {
       const existing = await this.deps.store.findByIdempotencyKey(valid.idempotencyKey);
       if (existing) return this.resume(existing, logger);
     }
-    const classified = await classifyTask(valid.goal, this.deps.router, { deadlineMs: 2_000, logger });
+    const classified = await classifyTask(valid.goal, this.deps.router, { deadlineMs: this.deps.classifyDeadlineMs ?? 2_000, logger });
     const { task, created } = await this.deps.store.insertTask({
       id: randomUUID(),
       ...valid,

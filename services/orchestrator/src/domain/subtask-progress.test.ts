@@ -1,23 +1,6 @@
-import type { SubtaskRecord, TaskRecord } from './task.js';
+import { codeRef as code, subtaskRecord as subtask, taskRecord as task } from '../../test/task-records.js';
 import { buildCodeActivityResult, decideSubtaskResult, planCodeDispatch } from './subtask-progress.js';
 
-const code = { workId: 'run-1:code:1', runId: 'run-1', state: 'code', activity: 'code', attempt: 1 };
-
-function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    id: 't1', goal: 'g', repoPath: '/r', testCommand: ['npm', 'test'], project: 'p', status: 'running', runId: 'run-1',
-    failureReason: null, reviewSummary: null, reviewApproved: null, idempotencyKey: null, planWorkId: null, reviewWorkId: null,
-    code, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', createdAt: new Date(0), updatedAt: new Date(0), ...overrides,
-  };
-}
-
-function subtask(id: string, overrides: Partial<SubtaskRecord> = {}): SubtaskRecord {
-  return {
-    taskId: 't1', id, position: 0, title: `title ${id}`, instructions: 'i', files: [], status: 'running', attempt: 1,
-    summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, dispatchedAttempt: 1,
-    dispatchedAt: new Date(0), hint: null, role: null, ...overrides,
-  };
-}
 
 describe('decideSubtaskResult', () => {
   const result = { runId: 'run-1', subtaskId: 's1', attempt: 1, ok: true };

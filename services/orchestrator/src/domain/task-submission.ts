@@ -4,7 +4,7 @@
  * gets INVALID_ARGUMENT and knows what to fix. File-system questions go through `RepoProbe`.
  */
 import path from 'node:path';
-import { TaskLimits } from '@maestro/contracts';
+import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import { invalidField, rejectNulCharacters } from '@maestro/runtime';
 import type { RepoProbe } from './repo-probe.js';
 import type { TaskBudget } from './task.js';
@@ -140,7 +140,7 @@ export function resolveProject(project: string, repoPath: string): string {
 }
 
 /** Workflow definition names, as the workflow-engine accepts them. */
-const WORKFLOW_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+const WORKFLOW_NAME = new RegExp(WORKFLOW_NAME_PATTERN);
 
 /**
  * Checks the budget: each limit a finite, non-negative number (tokens whole); 0 or absent takes
@@ -157,7 +157,10 @@ export function validateBudget(budget: TaskSubmissionInput['budget'], defaults: 
 export function validateWorkflowName(workflow: string): string | undefined {
   const trimmed = workflow.trim();
   if (trimmed === '') return undefined;
-  if (!WORKFLOW_NAME.test(trimmed)) throw invalidField('workflow', `must be a workflow definition name (lower-case letters, digits, "-" or "_"), got "${workflow}"`);
+  if (trimmed.length > TaskLimits.workflowMaxChars) throw invalidField('workflow', `must be at most ${TaskLimits.workflowMaxChars} characters`);
+  if (!WORKFLOW_NAME.test(trimmed)) {
+    throw invalidField('workflow', `must be a workflow definition name (a letter or "_", then letters, digits, "_" or "-"), got "${workflow}"`);
+  }
   return trimmed;
 }
 

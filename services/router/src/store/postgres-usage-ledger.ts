@@ -53,25 +53,7 @@ export interface RouterDatabase {
   subtask_verdicts: SubtaskVerdictsTable;
 }
 
-/** The aggregate columns every totals query selects. */
-const totalsColumns = sql<{
-  calls: number;
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  reasoning_tokens: number;
-  cost_usd: number;
-  unpriced_calls: number;
-  scripted_calls: number;
-}>`count(*)::int as calls,
-  coalesce(sum(input_tokens), 0)::float8 as input_tokens,
-  coalesce(sum(cached_input_tokens), 0)::float8 as cached_input_tokens,
-  coalesce(sum(output_tokens), 0)::float8 as output_tokens,
-  coalesce(sum(reasoning_tokens), 0)::float8 as reasoning_tokens,
-  coalesce(sum(cost_usd), 0)::float8 as cost_usd,
-  (count(*) filter (where cost_usd is null))::int as unpriced_calls,
-  (count(*) filter (where scripted))::int as scripted_calls`;
-
+/** The aggregate columns every totals query selects, as {@link TotalsRow} names them. */
 type TotalsRow = {
   calls: number;
   input_tokens: number;
@@ -82,6 +64,15 @@ type TotalsRow = {
   unpriced_calls: number;
   scripted_calls: number;
 };
+
+const totalsColumns = sql`count(*)::int as calls,
+  coalesce(sum(input_tokens), 0)::float8 as input_tokens,
+  coalesce(sum(cached_input_tokens), 0)::float8 as cached_input_tokens,
+  coalesce(sum(output_tokens), 0)::float8 as output_tokens,
+  coalesce(sum(reasoning_tokens), 0)::float8 as reasoning_tokens,
+  coalesce(sum(cost_usd), 0)::float8 as cost_usd,
+  (count(*) filter (where cost_usd is null))::int as unpriced_calls,
+  (count(*) filter (where scripted))::int as scripted_calls`;
 
 function toTotals(row: TotalsRow | undefined): UsageTotals {
   if (row === undefined) return emptyTotals();
@@ -147,16 +138,19 @@ export class PostgresUsageLedger implements UsageLedger {
 
   taskUsage(taskId: string): Promise<TaskUsageTotals> {
     return this.guard('read a task usage', async () => {
-      const totalRow = await sql<TotalsRow>`select ${totalsColumns} from router.model_calls where task_id = ${taskId}`.execute(this.db);
-      const phases = await sql<TotalsRow & { phase: string }>`select phase, ${totalsColumns} from router.model_calls
-        where task_id = ${taskId} group by phase order by phase collate "C"`.execute(this.db);
-      const models = await sql<TotalsRow & { spec: string }>`select spec, ${totalsColumns} from router.model_calls
-        where task_id = ${taskId} group by spec order by spec collate "C"`.execute(this.db);
+      // One statement, one snapshot: the total (grouping set ()), per phase and per model.
+      const { rows } = await sql<TotalsRow & { phase: string | null; spec: string | null; by: 'total' | 'phase' | 'spec' }>`
+        select phase, spec,
+          case when grouping(phase) = 0 then 'phase' when grouping(spec) = 0 then 'spec' else 'total' end as by,
+          ${totalsColumns}
+        from router.model_calls where task_id = ${taskId}
+        group by grouping sets ((), (phase), (spec))
+        order by by, phase collate "C", spec collate "C"`.execute(this.db);
       return {
         taskId,
-        total: toTotals(totalRow.rows[0]),
-        byPhase: phases.rows.map((r) => ({ phase: r.phase, totals: toTotals(r) })),
-        byModel: models.rows.map((r) => ({ spec: r.spec, totals: toTotals(r) })),
+        total: toTotals(rows.find((r) => r.by === 'total')),
+        byPhase: rows.filter((r) => r.by === 'phase').map((r) => ({ phase: r.phase ?? '', totals: toTotals(r) })),
+        byModel: rows.filter((r) => r.by === 'spec').map((r) => ({ spec: r.spec ?? '', totals: toTotals(r) })),
       };
     });
   }

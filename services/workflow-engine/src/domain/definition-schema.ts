@@ -4,10 +4,11 @@
  * our extensions, `meta.activity` and `meta.timeoutMs`. Only the shape lives here; references between parts
  * (targets, names in registries) are checked by `validateDefinition`.
  */
+import { WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import { z } from 'zod';
 
 /** What a state or definition id may be called: safe as an XState key and in a NATS subject. */
-export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+export const NAME_PATTERN = new RegExp(WORKFLOW_NAME_PATTERN);
 
 const name = z
   .string()

@@ -1,7 +1,7 @@
 /**
  * `/v1/tasks`: submit, read, list and cancel coding tasks (the orchestrator's API over HTTP).
  */
-import { TaskLimits } from '@maestro/contracts';
+import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import type { FastifyInstance } from 'fastify';
 import { toMaestroError, type Logger } from '@maestro/runtime';
 import type { OrchestratorApi, RouterApi } from '../../ports.js';
@@ -51,7 +51,12 @@ const submitTaskSchema = {
         },
       },
       // A workflow definition to run instead of the one the goal's intent picks.
-      workflow: { type: 'string', minLength: 1, maxLength: 64, pattern: explainPattern('^[a-z][a-z0-9_-]*$', 'must be a workflow definition name') },
+      workflow: {
+        type: 'string',
+        minLength: 1,
+        maxLength: TaskLimits.workflowMaxChars,
+        pattern: explainPattern(WORKFLOW_NAME_PATTERN, 'must be a workflow definition name'),
+      },
     },
   },
 } as const;
@@ -131,16 +136,19 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
   });
 
   app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: { params: idParamsSchema } }, async (request) => {
-    const task = toTaskJson(await orchestrator.getTask({ taskId: request.params.id }));
-    // The usage totals live in the router's ledger. A task is still worth showing when the
-    // router cannot answer: its usage is then null with the reason, never made-up zeros.
-    try {
-      return { ...task, usage: toTaskUsageJson(await router.getTaskUsage({ taskId: task.id })), usageError: null };
-    } catch (err) {
-      const error = toMaestroError(err);
-      logger.warn('task usage unavailable', { taskId: task.id, code: error.code, message: error.message });
-      return { ...task, usage: null, usageError: error.message };
-    }
+    // Both asked at once. The usage totals live in the router's ledger; a task is still worth
+    // showing when the router cannot answer: its usage is then null with the reason, never
+    // made-up zeros.
+    const [found, usage] = await Promise.allSettled([
+      orchestrator.getTask({ taskId: request.params.id }),
+      router.getTaskUsage({ taskId: request.params.id }),
+    ]);
+    if (found.status === 'rejected') throw found.reason;
+    const task = toTaskJson(found.value);
+    if (usage.status === 'fulfilled') return { ...task, usage: toTaskUsageJson(usage.value), usageError: null };
+    const error = toMaestroError(usage.reason);
+    logger.warn('task usage unavailable', { taskId: task.id, code: error.code, message: error.message });
+    return { ...task, usage: null, usageError: error.message };
   });
 
   app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema }, async (request) => {
