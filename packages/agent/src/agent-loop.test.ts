@@ -135,7 +135,7 @@ describe('runAgentLoop', () => {
     });
     const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
     expect(verdict.status).toBe('stuck');
-    expect(verdict.reason).toBe('declared done 3 times with the same failing test output');
+    expect(verdict.reason).toBe('declared done 2 times with the same failing test output');
     expect(verdict.tests).toMatchObject({ passed: false, exitCode: 1 });
     expect(verdict.filesChanged).toEqual(['sum.js']);
   });

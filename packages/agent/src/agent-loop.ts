@@ -134,6 +134,12 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 const STUCK_REPEATS = 3;
 /** How often two (action, observation) pairs may alternate (A, B, A, B, A, B) before the run counts as stuck. */
 const STUCK_ALTERNATIONS = 3;
+/**
+ * How often the model may say "done" while the tests fail with the same output before the run
+ * counts as stuck. Two: the second claim shows the failure fed back after the first changed
+ * nothing, and a third attempt would only spend tokens the escalation can use better.
+ */
+const STUCK_DONE_REPEATS = 2;
 /** Characters of test output kept as evidence and fed back to the model. */
 const TEST_OUTPUT_TAIL = 4_000;
 const SUMMARY_MAX = 300;
@@ -294,8 +300,8 @@ async function gitHead(workspace: string, env: Record<string, string | undefined
  * read gets the parser's message and the loop goes on. A reply with none of these means "done",
  * so the test command runs: exit 0 is success (with the test run as evidence), anything else is
  * fed back and the loop goes on within budget. The same (action, observation) three times in a
- * row, two of them alternating three times, or the same failing test output after "done" three
- * times ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
+ * row, two of them alternating three times, or the same failing test output after "done" twice
+ * ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
  */
 export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentVerdict> {
   const maxSteps = options.budget?.maxSteps ?? 20;
@@ -550,8 +556,8 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     const failure = withoutTimings(tests.outputTail);
     const seen = (failingTests.get(failure) ?? 0) + 1;
     failingTests.set(failure, seen);
-    if (seen >= STUCK_REPEATS) {
-      return finish('stuck', lastContent || 'the tests keep failing', `declared done ${STUCK_REPEATS} times with the same failing test output`);
+    if (seen >= STUCK_DONE_REPEATS) {
+      return finish('stuck', lastContent || 'the tests keep failing', `declared done ${STUCK_DONE_REPEATS} times with the same failing test output`);
     }
     const stuck = remember('declaring done', tests.outputTail);
     if (stuck !== undefined) return finish('stuck', lastContent || 'the tests keep failing', stuck);

@@ -141,14 +141,13 @@ describe('an executor whose agent fails', () => {
       packet: {
         reason: 'tests_failed',
         subtask: { title: 'Create src/divide.js', files: ['src/divide.js', 'test/divide.test.js'] },
-        steps: 4,
+        steps: 3,
         filesChanged: ['src/divide.js', 'test/divide.test.js'],
       },
-      result: { workId: first.workId, ok: false, failureReason: 'stuck: declared done 3 times with the same failing test output' },
+      result: { workId: first.workId, ok: false, failureReason: 'stuck: declared done 2 times with the same failing test output' },
     });
     const { packet } = escalation!;
     expect(packet.attempts.map((a) => [a.summary, a.ok])).toEqual([
-      ['npm test: failed (exit 1)', false],
       ['npm test: failed (exit 1)', false],
       ['npm test: failed (exit 1)', false],
     ]);

@@ -63,7 +63,7 @@ function subtaskResult(run: Run, subtaskId: string, attempt = 1): SubtaskResult 
 /** The escalation an executor publishes when attempt `attempt` of a subtask fails. */
 function escalation(run: Run, subtaskId: string, attempt = 1): Escalation {
   const workId = `${run.taskId}:${subtaskId}:${attempt}`;
-  const failureReason = 'stuck: declared done 3 times with the same failing test output';
+  const failureReason = 'stuck: declared done 2 times with the same failing test output';
   return {
     escalationId: workId, taskId: run.taskId, runId: run.runId, subtaskId, attempt, executorId: 'executor-1',
     raisedAt: new Date().toISOString(),
@@ -311,7 +311,7 @@ describe('the limits', () => {
     const result = await codeResult(run);
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe('SUBTASKS_FAILED');
-    expect(result.error?.message).toContain('stuck: declared done 3 times with the same failing test output');
+    expect(result.error?.message).toContain('stuck: declared done 2 times with the same failing test output');
     expect(result.error?.message).toContain('escalation limit reached: subtask s1 was escalated 2 times already (at most 2 per subtask)');
     const task = await h.client.call.getTask({ taskId: run.taskId });
     expect(task.escalations.map((e) => [e.attempt, e.decision])).toEqual([[1, 'hint'], [2, 'hint'], [3, 'fail']]);

@@ -10,7 +10,7 @@ const work: SubtaskWork = {
 
 const verdict: AgentVerdict = {
   status: 'stuck',
-  reason: 'declared done 3 times with the same failing test output',
+  reason: 'declared done 2 times with the same failing test output',
   summary: 'The zero test must be wrong. Done.',
   steps: 4,
   filesChanged: ['src/divide.js', 'test/divide.test.js'],
@@ -69,11 +69,11 @@ describe('toEscalation', () => {
         attempts: [{ step: 2, summary: 'npm test: failed (exit 1)', ok: false }],
         steps: 4,
         failingTestOutput: verdict.tests?.outputTail,
-        agentAccount: 'The zero test must be wrong. Done. (stuck: declared done 3 times with the same failing test output)',
+        agentAccount: 'The zero test must be wrong. Done. (stuck: declared done 2 times with the same failing test output)',
         filesChanged: ['src/divide.js', 'test/divide.test.js'],
         tokensSpent: { input: 4000, output: 250 },
       },
-      result: { ok: false, failureReason: 'stuck: declared done 3 times with the same failing test output', workId: 'task-1:s1:2' },
+      result: { ok: false, failureReason: 'stuck: declared done 2 times with the same failing test output', workId: 'task-1:s1:2' },
     });
     expect(countTokens(escalation.packet.lastDiff)).toBeLessThanOrEqual(100);
     expect(escalation.packet.lastDiff.startsWith('diff --git a/src/divide.js')).toBe(true);

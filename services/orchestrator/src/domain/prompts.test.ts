@@ -87,11 +87,11 @@ describe('buildEscalationPrompt', () => {
   it('shows the goal, the subtask, the failure packet, earlier decisions and the other subtasks, and asks for one of four decisions', () => {
     const [system, user] = buildEscalationPrompt({
       goal: 'Add divide()', testCommand: ['npm', 'test'], subtaskId: 's1', attempt: 2, role: 'tactical', packet,
-      failureReason: 'stuck: declared done 3 times', earlier: [{ attempt: 1, reason: 'stuck', decision: 'hint', decisionReason: 'missing check', hint: 'check b' }],
+      failureReason: 'stuck: declared done 2 times', earlier: [{ attempt: 1, reason: 'stuck', decision: 'hint', decisionReason: 'missing check', hint: 'check b' }],
       otherSubtasks: [{ id: 's2', title: 'Docs', status: 'succeeded' }],
     });
     expect(system?.content).toContain('"decision": "replan"');
-    for (const text of ['## Goal\nAdd divide()', 'Id: s1 (attempt 2, worked by the tactical model)', 'Hint it was given: check b', 'Reason: tests_failed — stuck: declared done 3 times',
+    for (const text of ['## Goal\nAdd divide()', 'Id: s1 (attempt 2, worked by the tactical model)', 'Hint it was given: check b', 'Reason: tests_failed — stuck: declared done 2 times',
       'npm test: failed (exit 1)', 'The test must be wrong.', 'Missing expected exception (RangeError)', '+export const divide', 'attempt 1 (stuck): hint — missing check (hint: check b)', '- s2: Docs (succeeded)']) {
       expect(user?.content).toContain(text);
     }
