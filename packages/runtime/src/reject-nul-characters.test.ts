@@ -1,7 +1,7 @@
 import { UserError } from './errors.js';
 import { toGrpcStatus } from './grpc/status-mapping.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { rejectNulCharacters } from './reject-nul-characters.js';
+import { protoFieldName, rejectNulCharacters } from './reject-nul-characters.js';
 
 function fieldOf(input: unknown): string | undefined {
   try {
@@ -19,6 +19,18 @@ describe('rejectNulCharacters', () => {
     expect(fieldOf({ goal: 'ok', testCommand: ['npm', 'te\u0000st'] })).toBe('testCommand[1]');
     expect(fieldOf({ outer: { inner: [{ name: '\u0000' }] } })).toBe('outer.inner[0].name');
     expect(fieldOf({ a: '\u0000', b: '\u0000' })).toBe('a');
+  });
+
+  it('names proto fields when asked to (as gRPC callers know them)', () => {
+    let field: string | undefined;
+    try {
+      rejectNulCharacters({ task: { testCommand: ['npm', '\u0000'] } }, '', protoFieldName);
+    } catch (err) {
+      field = (err as UserError).field;
+    }
+    expect(field).toBe('task.test_command[1]');
+    expect(protoFieldName('idempotencyKey')).toBe('idempotency_key');
+    expect(protoFieldName('goal')).toBe('goal');
   });
 
   it('says what is wrong in the message and maps to INVALID_ARGUMENT with the field', () => {

@@ -20,21 +20,27 @@ export const NUL_CHARACTER_PROBLEM = 'must not contain NUL (\\u0000) characters'
  *
  * @param input A request (or part of one) that has passed its schema.
  * @param path The field name of `input` itself; needed only when `input` is a string.
+ * @param fieldName How a key is named in the path (gRPC names proto fields: `test_command`).
  * @example
  * rejectNulCharacters({ goal: 'a\u0000b' }); // throws UserError "goal: must not contain NUL (\u0000) characters"
  */
-export function rejectNulCharacters(input: unknown, path = ''): void {
-  const found = findNul(input, path, new Set());
+export function rejectNulCharacters(input: unknown, path = '', fieldName: (key: string) => string = (key) => key): void {
+  const found = findNul(input, path, new Set(), fieldName);
   if (found !== undefined) throw invalidField(found === '' ? 'value' : found, NUL_CHARACTER_PROBLEM);
 }
 
-function findNul(value: unknown, path: string, seen: Set<object>): string | undefined {
+/** A camelCase key as its proto field name: `testCommand` → `test_command`. */
+export function protoFieldName(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function findNul(value: unknown, path: string, seen: Set<object>, fieldName: (key: string) => string): string | undefined {
   if (typeof value === 'string') return value.includes(NUL) ? path : undefined;
   if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
   seen.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${path}[${i}]`, seen);
+      const found = findNul(value[i], `${path}[${i}]`, seen, fieldName);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -43,7 +49,8 @@ function findNul(value: unknown, path: string, seen: Set<object>): string | unde
   // parsed bodies, query objects (fastify's have a null-prototype parent), proto messages.
   if (ArrayBuffer.isView(value) || value instanceof Date) return undefined;
   for (const [key, item] of Object.entries(value)) {
-    const found = findNul(item, path === '' ? key : `${path}.${key}`, seen);
+    const name = fieldName(key);
+    const found = findNul(item, path === '' ? name : `${path}.${name}`, seen, fieldName);
     if (found !== undefined) return found;
   }
   return undefined;

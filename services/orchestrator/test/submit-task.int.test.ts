@@ -350,6 +350,20 @@ describe('cancelling a task whose run is not known yet', () => {
   });
 });
 
+describe('NUL characters in any other call', () => {
+  it.each([
+    ['GetTask', () => h.client.call.getTask({ taskId: 'task\u0000' }), 'task_id'],
+    ['CancelTask', () => h.client.call.cancelTask({ taskId: 'task-1', reason: 'stop\u0000' }), 'reason'],
+    ['ListAgentSteps', () => h.client.call.listAgentSteps({ taskId: '\u0000', runId: '', subtaskId: '', limit: 0 }), 'task_id'],
+  ] as const)('%s answers INVALID_ARGUMENT naming the proto field', async (_rpc, call, field) => {
+    const err = await (call as () => Promise<unknown>)().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect((err as UserError).field).toBe(field);
+    expect((err as UserError).message).toBe(`${field}: must not contain NUL (\\u0000) characters`);
+  });
+});
+
 describe('when StartRun hangs longer than the inline wait', () => {
   let quick: Harness;
   beforeAll(async () => {

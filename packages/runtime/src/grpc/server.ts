@@ -1,7 +1,8 @@
 /**
  * gRPC server helpers: one `GrpcServer` per service, with `grpc.health.v1` built in, and
  * handler adapters (`unary`, `serverStream`) that give handlers a promise-based signature, a
- * per-call child logger bound to the method and trace id, a span, and the single error →
+ * per-call child logger bound to the method and trace id, a span, one refusal of NUL characters
+ * in any request field (INVALID_ARGUMENT naming the proto field), and the single error →
  * status translation. Handlers throw maestro errors; they never build statuses.
  *
  * @example
@@ -22,6 +23,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthService as HealthServiceDefinition } from '@maestro/contracts';
 import { toMaestroError } from '../errors.js';
+import { protoFieldName, rejectNulCharacters } from '../reject-nul-characters.js';
 import { createSilentLogger, type Logger } from '../logger.js';
 import { extractTraceContext, SpanKind, traceIdOf, withSpan, type HeaderCarrier } from '../telemetry.js';
 import { HealthService, ServingStatus } from './health-service.js';
@@ -88,7 +90,12 @@ async function traced<T>(
   const parent = extractTraceContext(metadataCarrier(call.metadata));
   return withSpan(method, { kind: SpanKind.SERVER, parent, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, (span) => {
     const logger = callLogger(call).child({ method, traceId: traceIdOf(span) });
-    return fn({ logger, metadata: call.metadata, signal: abortSignalFor(call) }).catch((err: unknown) => {
+    // PostgreSQL refuses NUL in text: every request is checked once here, whatever it stores.
+    const checked = (async () => {
+      rejectNulCharacters(call.request, '', protoFieldName);
+      return fn({ logger, metadata: call.metadata, signal: abortSignalFor(call) });
+    })();
+    return checked.catch((err: unknown) => {
       logFailure(logger, err);
       throw err;
     });

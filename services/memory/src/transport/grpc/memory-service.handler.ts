@@ -4,7 +4,7 @@
  * the runtime turns it into INVALID_ARGUMENT.
  */
 import type { Memory as MemoryMessage, MemoryServiceServer } from '@maestro/contracts';
-import { rejectNulCharacters, unary } from '@maestro/runtime';
+import { unary } from '@maestro/runtime';
 import { validateList, validateMemoryId, validateRecall, validateRemember } from '../../domain/memory.js';
 import type { Memory } from '../../domain/memory.js';
 import type { MemoryStore } from '../../store/memory-store.js';
@@ -22,21 +22,18 @@ export function toMemoryMessage(memory: Memory): MemoryMessage {
 }
 
 /**
- * Creates the MemoryService implementation to register with `GrpcServer.add`. Every request
- * is first checked for NUL characters (`rejectNulCharacters`), which PostgreSQL refuses in
- * text: the caller gets INVALID_ARGUMENT naming the field instead of an internal error.
+ * Creates the MemoryService implementation to register with `GrpcServer.add` (whose `unary`
+ * has already refused NUL characters in the request, naming the field).
  */
 export function createMemoryServiceHandlers({ store }: { store: MemoryStore }): MemoryServiceServer {
   return {
     remember: unary(async (request, ctx) => {
-      rejectNulCharacters(request);
       const memory = await store.remember(validateRemember(request));
       ctx.logger.info('memory remembered', { id: memory.id, project: memory.project, kind: memory.kind });
       return toMemoryMessage(memory);
     }),
 
     recall: unary(async (request, ctx) => {
-      rejectNulCharacters(request);
       const spec = validateRecall(request);
       const results = await store.recall(spec);
       ctx.logger.debug('memories recalled', {
@@ -49,7 +46,6 @@ export function createMemoryServiceHandlers({ store }: { store: MemoryStore }): 
     }),
 
     forget: unary(async (request, ctx) => {
-      rejectNulCharacters(request);
       const id = validateMemoryId(request.id);
       const forgotten = await store.forget(id);
       ctx.logger.info('memory forgotten', { id, forgotten });
@@ -57,7 +53,6 @@ export function createMemoryServiceHandlers({ store }: { store: MemoryStore }): 
     }),
 
     list: unary(async (request) => {
-      rejectNulCharacters(request);
       const memories = await store.list(validateList(request));
       return { memories: memories.map(toMemoryMessage) };
     }),
