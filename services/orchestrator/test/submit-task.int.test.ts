@@ -354,7 +354,7 @@ describe('NUL characters in any other call', () => {
   it.each([
     ['GetTask', () => h.client.call.getTask({ taskId: 'task\u0000' }), 'task_id'],
     ['CancelTask', () => h.client.call.cancelTask({ taskId: 'task-1', reason: 'stop\u0000' }), 'reason'],
-    ['ListAgentSteps', () => h.client.call.listAgentSteps({ taskId: '\u0000', runId: '', subtaskId: '', limit: 0 }), 'task_id'],
+    ['ListAgentSteps', () => h.client.call.listAgentSteps({ taskId: '\u0000', runId: '', subtaskId: '', limit: 0, after: '' }), 'task_id'],
   ] as const)('%s answers INVALID_ARGUMENT naming the proto field', async (_rpc, call, field) => {
     const err = await (call as () => Promise<unknown>)().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
