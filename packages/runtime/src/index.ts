@@ -30,7 +30,7 @@ export {
 export { createLogger, createSilentLogger, LogLevels, type Logger, type LogFields, type LogLevel, type LoggerOptions } from './logger.js';
 export { redactUrl } from './redact-url.js';
 export { rejectNulCharacters, NUL_CHARACTER_PROBLEM } from './reject-nul-characters.js';
-export { systemClock, ManualClock, type Clock } from './clock.js';
+export { systemClock, ManualClock, type Clock, type Timer } from './clock.js';
 export { exponentialBackoff, type BackoffOptions } from './backoff.js';
 export {
   env,

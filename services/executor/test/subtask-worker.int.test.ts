@@ -22,7 +22,7 @@ import {
   type SubtaskWork,
 } from '@maestro/contracts';
 import { ScriptedProvider, parseScript } from '@maestro/llm';
-import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, type Clock } from '@maestro/runtime';
+import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, systemClock, type Clock } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
 import type { SubtaskWriteGuard } from '../src/domain/ports.js';
 import { createExecutor, type Executor } from '../src/executor.js';
@@ -442,7 +442,7 @@ describe('executor on real NATS', () => {
     // 25 h later by the executor's clock, that cancel is outside the window: the work runs.
     const later = Date.now() + 25 * 60 * 60 * 1000;
     const model = new CountingScriptedModel();
-    executor = (await startExecutor(model, { clock: { now: () => later, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) } })).executor;
+    executor = (await startExecutor(model, { clock: { ...systemClock, now: () => later } })).executor;
 
     const work = workFor(repo, { taskId });
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
