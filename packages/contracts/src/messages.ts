@@ -82,6 +82,18 @@ export const SubtaskWorkSchema = z.object({
    * the subtask over after an escalation (the executor asks the router with that role).
    */
   role: z.enum(['tactical', 'strategic']).optional(),
+  /**
+   * The concerns Orion declared for the subtask, as lock-manager concerns on the task's
+   * repository (`file:/repo/src/a.ts`, `dir:/repo/src`, `port:3000`, `resource:db`). The
+   * executor holds them as one lease while the agent works; anything else it touches it
+   * acquires when it needs it.
+   */
+  concerns: z.array(z.string().min(1)).max(100).optional(),
+  /**
+   * The task's branch, which subtasks branch from and merge into; never the user's branch.
+   * @default `maestro/<taskId>`
+   */
+  taskBranch: z.string().min(1).optional(),
 });
 export type SubtaskWork = z.infer<typeof SubtaskWorkSchema>;
 
@@ -104,6 +116,10 @@ export const SubtaskResultSchema = z.object({
   executorId: z.string(),
   steps: z.number().int().nonnegative(),
   finishedAt: z.string(),
+  /** The git worktree the attempt worked in (removed after the attempt; kept for the record). */
+  worktree: z.string().optional(),
+  /** Where the subtask's commit landed: the task branch and its tip after the merge. */
+  merged: z.object({ branch: z.string(), sha: z.string() }).optional(),
 });
 export type SubtaskResult = z.infer<typeof SubtaskResultSchema>;
 

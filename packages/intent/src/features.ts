@@ -82,7 +82,7 @@ const cueSources: readonly CueSource[] = [
   },
   {
     name: 'plan-best-way', intent: Plan, prior: 1.5, label: 'asks how best to approach it',
-    phrases: w`\b(?:best|right|cleanest|simplest|recommended) (?:way|approach|strategy|design)\b|\bshould (?:we|i)\b|\bhow should\b|\bwhat would it take\b|\bis it (?:appropriate|a good idea|worth)\b`,
+    phrases: w`\b(?:best|right|cleanest|simplest|recommended) (?:way|approach|strategy|design)\b|\bpros and cons\b|\bwhat (?:are|would be) (?:the|our) (?:options|alternatives)\b|\bhow (?:would|could) (?:we|i|you) (?:go about|approach|structure|design)\b|\bshould (?:we|i)\b|\bhow should\b|\bwhat would it take\b|\bis it (?:appropriate|a good idea|worth)\b`,
   },
   {
     name: 'plan-want', intent: Plan, prior: 0.6, label: 'states a goal to work towards',
@@ -118,8 +118,13 @@ const cueSources: readonly CueSource[] = [
   },
   {
     name: 'fix-symptom', intent: Fix, prior: 1.0, label: 'describes something not working',
-    words: 'correctly properly shouldnt',
+    words: 'correctly properly shouldnt doesnt isnt wasnt wont cant didnt arent werent throws thrown unresponsive stuck',
     phrases: w`\b(?:(?:does|do|did|is|are|was|were|wo|ca)n'?t|not|cannot) (?:work|working|worked|being|show|showing|load|loading|render|rendering|called|compile|compiling|start|starting|run|running)\b|\bno longer\b|\bstopped working\b|\bi(?:'m| am) getting\b|\bgetting (?:this|an?|the) (?:error|warning|exception)\b|\binstead of (?:the )?expected\b|\bcomes out\b|\btoo (?:fast|slow|wide|big|small|long|short|many)\b|\bshould not\b|\bwhen (?:\S+ ){0,4}(?:is|are) (?:missing|empty|null|undefined|absent)\b`,
+  },
+  {
+    name: 'fix-problem', intent: Fix, prior: 0.6, label: 'names a problem',
+    words: 'error errors fail fails failing failure failures issue issues problem problems unexpected unexpectedly invalid erroneous erroneously glitch misbehaves broke breaks breaking',
+    phrases: w`\bexpected (?:\S+ ){0,3}(?:but|got)\b|\bworks? (?:fine|ok) (?:on|in|with) .* but\b`,
   },
   // refactor: structure, not behaviour
   {
@@ -129,7 +134,7 @@ const cueSources: readonly CueSource[] = [
   },
   {
     name: 'refactor-structure', intent: Refactor, prior: 1.0, label: 'talks about code structure',
-    words: 'refactor refactors refactored refactoring internals boilerplate duplication readability maintainability maintainable helper helpers outdated unused redundant legacy obsolete',
+    words: 'refactor refactors refactored refactoring restructure restructured simplify simplified simplification cleanup cleanups deduplicate dedupe internals boilerplate duplication readability maintainability maintainable helper helpers outdated unused redundant legacy obsolete',
     starts: w`(?:do ?n[o']?t|stop) us(?:e|ing)\b`,
     phrases: w`\binto (?:a |an |its own |separate |new )?(?:function|method|helper|class|module|file|constant|constants|variable|component|util|utility)s?\b|\bwithout (?:changing|altering) (?:the )?behaviou?r\b|\bno (?:functional|behaviou?r) change\b|\b(?:duplicated|dead) code\b|\bcode smell\b|\bconstants? (?:for|in)\b|\b(?:change|switch|convert|migrate) (?:\S+ ){1,4}to use\b`,
   },
@@ -150,7 +155,7 @@ const cueSources: readonly CueSource[] = [
   // test
   {
     name: 'test-word', intent: Test, prior: 1.0, label: 'mentions tests',
-    words: 'test tests testing testcase testcases spec specs coverage assert asserts assertion assertions mock mocks mocking mocked stub stubs stubbed fixture fixtures jest pytest vitest mocha unittest junit e2e',
+    words: 'test tests testing testcase testcases spec specs coverage assert asserts assertion assertions mock mocks mocking mocked stub stubs stubbed fixture fixtures jest pytest vitest mocha unittest junit e2e snapshot snapshots playwright cypress tdd',
     phrases: w`\bend-to-end\b`,
   },
   {
@@ -165,8 +170,8 @@ const cueSources: readonly CueSource[] = [
   // docs
   {
     name: 'docs-word', intent: Docs, prior: 1.2, label: 'mentions docs',
-    words: 'doc docs documentation document documented documents readme changelog jsdoc docstring docstrings typo typos spelling grammar wording guide guides tutorial tutorials faq manual link links example examples wiki md describe description translate translation diagram diagrams mermaid note notes policy policies styleguide',
-    phrases: w`\bcode comments?\b|\bhelp text\b|\bstyle guide\b|\bapi reference\b`,
+    words: 'doc docs documentation document documented documents readme changelog jsdoc docstring docstrings typo typos spelling grammar wording guide guides tutorial tutorials faq manual link links example examples wiki md describe description translate translation diagram diagrams mermaid note notes policy policies styleguide website homepage markdown mdx badge badges license licence copyright contributing contributors sponsor sponsors screenshot screenshots blog usage instructions glossary cheatsheet typedoc sphinx mkdocs docusaurus vitepress',
+    phrases: w`\bcode comments?\b|\bhelp text\b|\bstyle guide\b|\bapi reference\b|\b(?:in|to|from) the (?:docs|readme|guide|website|manual)\b|\bcode (?:block|sample|snippet)s?\b|\bcode of conduct\b|\bbroken links?\b|\bdocs? (?:site|page|section)s?\b`,
   },
   {
     name: 'docs-verb', intent: Docs, prior: 1.2, label: 'asks to document or reword',
@@ -191,8 +196,8 @@ const cueSources: readonly CueSource[] = [
   // review: critique of an existing change
   {
     name: 'review-word', intent: Review, prior: 1.5, label: 'asks for a review',
-    words: 'review reviews reviewed reviewing reviewer lgtm critique audit',
-    phrases: w`\b(?:this|the|my|a) (?:pr|pull request|diff|patch|change ?set|merge request)\b|\banaly[sz]e this\b|\blook over\b|\bsanity[- ]check\b|\bsecond (?:look|opinion)\b`,
+    words: 'review reviews reviewed reviewing reviewer reviewers lgtm critique audit feedback nit nits nitpick',
+    phrases: w`\b(?:this|the|my|a) (?:pr|pull request|diff|patch|change ?set|merge request)\b|\banaly[sz]e this\b|\blook over\b|\bsanity[- ]check\b|\bsecond (?:look|opinion)\b|\bwhat do you think\b|\b(?:your|any) thoughts\b|\bdouble[- ]check\b|\b(?:check|look at|go over|go through) (?:my|these|this|the) (?:changes?|diff|commits?|implementation)\b|\bdid (?:i|we) miss\b|\bany (?:feedback|suggestions|concerns)\b`,
   },
   {
     name: 'review-doubt', intent: Review, prior: 1.0, label: 'questions whether a change is right',
@@ -217,7 +222,7 @@ const cueSources: readonly CueSource[] = [
   },
   {
     name: 'ops-env', intent: Ops, prior: 1.0, label: 'mentions the build or environment',
-    words: 'build permissions makefile tsconfig webpack rollup esbuild bundle bundler bundling treeshaking macos windows linux cron secret secrets',
+    words: 'build permissions makefile tsconfig webpack rollup esbuild bundle bundler bundling treeshaking macos windows linux cron secret secrets gitignore gitattributes npmrc nvmrc editorconfig codecov pypi wheel wheels artifact artifacts sourcemap sourcemaps',
     phrases: w`\benv(?:ironment)? var(?:iable)?s?\b|\.env\b|\btree-?shak|\bcache dir\b`,
   },
 ];
@@ -354,6 +359,16 @@ export function extractFeatures(text: string): TextFeatures {
     add(`w:${stems[i]!}`);
     if (i + 1 < stems.length) add(`b:${stems[i]!}_${stems[i + 1]!}`);
   }
+  const X = process.env.IX ?? '';
+  if (X.includes('p4')) for (const s of stems) if (s.length >= 6) add(`p:${s.slice(0, 4)}`);
+  if (X.includes('p5')) for (const s of stems) if (s.length >= 6) add(`p:${s.slice(0, 5)}`);
+  if (X.includes('tick') && full.includes('`')) add('shape:code');
+  if (X.includes('kebab') && /\b[a-z]+-[a-z]+-[a-z]+\b/.test(full)) add('shape:kebab');
+  if (X.includes('c4')) for (const s of stems) { const t = `<${s}>`; for (let i = 0; i + 4 <= t.length; i += 1) add(`c:${t.slice(i, i + 4)}`); }
+  if (X.includes('c3')) for (const s of stems) { const t = `<${s}>`; for (let i = 0; i + 3 <= t.length; i += 1) add(`c:${t.slice(i, i + 3)}`); }
+  if (X.includes('deixis') && full.endsWith('?') && /\b(?:this|that|it|here|these|those)\b/.test(full)) add('shape:deictic-question');
+  if (X.includes('nobig')) { for (let i = features.length - 1; i >= 0; i -= 1) if (features[i]!.startsWith('b:')) features.splice(i, 1); }
+  if (X.includes('neg')) for (let i = 0; i + 1 < stems.length; i += 1) if (/^(?:not|no|dont|doesnt|isnt|cant|cannot|never|wont|didnt|arent)$/.test(stems[i]!)) add(`neg:${stems[i + 1]!}`);
   const lead = stems[leadIndex];
   if (lead !== undefined) add(`lead:${lead}`);
   if (full.endsWith('?')) add('shape:question');
