@@ -94,6 +94,11 @@ export const SubtaskWorkSchema = z.object({
    * @default `maestro/<taskId>`
    */
   taskBranch: z.string().min(1).optional(),
+  /**
+   * Tests that already failed before any agent touched the repository (phase zero's baseline
+   * run of the test command): a test run whose only failures are these is not blamed on the agent.
+   */
+  baselineFailures: z.array(z.string()).max(1_000).optional(),
 });
 export type SubtaskWork = z.infer<typeof SubtaskWorkSchema>;
 

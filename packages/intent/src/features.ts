@@ -170,7 +170,7 @@ const cueSources: readonly CueSource[] = [
   // docs
   {
     name: 'docs-word', intent: Docs, prior: 1.2, label: 'mentions docs',
-    words: 'doc docs documentation document documented documents readme changelog jsdoc docstring docstrings typo typos spelling grammar wording guide guides tutorial tutorials faq manual link links example examples wiki md describe description translate translation diagram diagrams mermaid note notes policy policies styleguide website homepage markdown mdx badge badges license licence copyright contributing contributors sponsor sponsors screenshot screenshots blog usage instructions glossary cheatsheet typedoc sphinx mkdocs docusaurus vitepress',
+    words: 'doc docs documentation document documented documents readme changelog jsdoc docstring docstrings typo typos spelling grammar wording guide guides tutorial tutorials faq manual link links example examples wiki md describe description translate translation diagram diagrams mermaid note notes policy policies styleguide homepage badge badges license licence copyright contributing contributors sponsor sponsors screenshot screenshots blog usage instructions glossary cheatsheet typedoc sphinx mkdocs docusaurus vitepress',
     phrases: w`\bcode comments?\b|\bhelp text\b|\bstyle guide\b|\bapi reference\b|\b(?:in|to|from) the (?:docs|readme|guide|website|manual)\b|\bcode (?:block|sample|snippet)s?\b|\bcode of conduct\b|\bbroken links?\b|\bdocs? (?:site|page|section)s?\b`,
   },
   {
@@ -359,16 +359,6 @@ export function extractFeatures(text: string): TextFeatures {
     add(`w:${stems[i]!}`);
     if (i + 1 < stems.length) add(`b:${stems[i]!}_${stems[i + 1]!}`);
   }
-  const X = process.env.IX ?? '';
-  if (X.includes('p4')) for (const s of stems) if (s.length >= 6) add(`p:${s.slice(0, 4)}`);
-  if (X.includes('p5')) for (const s of stems) if (s.length >= 6) add(`p:${s.slice(0, 5)}`);
-  if (X.includes('tick') && full.includes('`')) add('shape:code');
-  if (X.includes('kebab') && /\b[a-z]+-[a-z]+-[a-z]+\b/.test(full)) add('shape:kebab');
-  if (X.includes('c4')) for (const s of stems) { const t = `<${s}>`; for (let i = 0; i + 4 <= t.length; i += 1) add(`c:${t.slice(i, i + 4)}`); }
-  if (X.includes('c3')) for (const s of stems) { const t = `<${s}>`; for (let i = 0; i + 3 <= t.length; i += 1) add(`c:${t.slice(i, i + 3)}`); }
-  if (X.includes('deixis') && full.endsWith('?') && /\b(?:this|that|it|here|these|those)\b/.test(full)) add('shape:deictic-question');
-  if (X.includes('nobig')) { for (let i = features.length - 1; i >= 0; i -= 1) if (features[i]!.startsWith('b:')) features.splice(i, 1); }
-  if (X.includes('neg')) for (let i = 0; i + 1 < stems.length; i += 1) if (/^(?:not|no|dont|doesnt|isnt|cant|cannot|never|wont|didnt|arent)$/.test(stems[i]!)) add(`neg:${stems[i + 1]!}`);
   const lead = stems[leadIndex];
   if (lead !== undefined) add(`lead:${lead}`);
   if (full.endsWith('?')) add('shape:question');

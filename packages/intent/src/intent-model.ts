@@ -102,11 +102,6 @@ export function trainIntentModel(cases: readonly LabelledText[], options: TrainO
     const p = priors.get(f);
     if (p) for (let j = 0; j < k; j += 1) prior[i * k + j] = p[j]!;
   });
-  const X = process.env.IX ?? '';
-  const cueL2 = Number(/cl2=([\d.]+)/.exec(X)?.[1] ?? l2);
-  const bL2 = Number(/bl2=([\d.]+)/.exec(X)?.[1] ?? l2);
-  const l2s = new Float64Array(names.length * k);
-  names.forEach((f, i) => { for (let j = 0; j < k; j += 1) l2s[i * k + j] = f.startsWith('cue:') ? cueL2 : f.startsWith('b:') ? bL2 : l2; });
   const weights = Float64Array.from(prior);
   const bias = new Float64Array(k);
 
@@ -134,7 +129,7 @@ export function trainIntentModel(cases: readonly LabelledText[], options: TrainO
         }
       }
       for (let i = 0; i < weights.length; i += 1) {
-        const g = gradW[i]! + l2s[i]! * (weights[i]! - prior[i]!);
+        const g = gradW[i]! + l2 * (weights[i]! - prior[i]!);
         accW[i] = accW[i]! + g * g;
         if (accW[i]! > 0) weights[i] = weights[i]! - (learningRate * g) / Math.sqrt(accW[i]! + 1e-12);
       }
