@@ -7,13 +7,13 @@ import { intentList, Intents, isIntent, type Intent } from './intents.js';
 const plainGoals: Record<Intent, string[]> = {
   plan: ['propose a plan to migrate the job queue to NATS', 'design an architecture for multi-tenant billing', 'This proposal adds a quota system for task runs.'],
   code: ['add a --dry-run option to the deploy command', 'implement pagination for the tasks endpoint', 'create a new endpoint that returns run statistics'],
-  fix: ['fix the crash when the config file is missing', 'TypeError: cannot read properties of undefined (reading "id")', 'the login button does not work on Safari'],
+  fix: ['fix the crash when the config file is missing', 'TypeError: cannot read properties of undefined (reading "id")', 'the login button does not work on Safari', "the export button doesn't do anything"],
   refactor: ['refactor the retry loop into a helper function', 'rename getUser to fetchUser', 'extract the validation logic into its own module'],
   test: ['add unit tests for the lease renewal', 'write a test that covers the timeout path', 'add integration tests for the executor'],
-  docs: ['update the README with the new environment variables', 'fix typo in the contributing guide', 'add jsdoc comments to the public functions'],
+  docs: ['update the README with the new environment variables', 'fix typo in the contributing guide', 'add jsdoc comments to the public functions', 'the docs site has broken links in the getting started section'],
   explain: ['what does the orchestrator do?', 'how does the lock manager pick a lease TTL?', 'explain how the workflow engine stores its state'],
-  review: ['review this PR', 'please review my changes to the router', 'will this fix work on windows?'],
-  ops: ['bump node to 22 in the CI workflow', 'deploy the router to the staging cluster', 'upgrade the pnpm lockfile dependencies'],
+  review: ['review this PR', 'please review my changes to the router', 'will this fix work on windows?', 'any feedback on the new retry logic?'],
+  ops: ['bump node to 22 in the CI workflow', 'deploy the router to the staging cluster', 'upgrade the pnpm lockfile dependencies', 'publish wheels to PyPI from the release job'],
 };
 
 describe('classifyIntent', () => {
