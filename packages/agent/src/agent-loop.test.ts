@@ -435,3 +435,96 @@ describe('runAgentLoop', () => {
     expect(verdict.steps).toBe(1);
   });
 });
+
+describe('runAgentLoop with baseline failures', () => {
+  let repo: string;
+  // TAP, as node --test prints when its output is not a terminal; `legacy` already fails on HEAD.
+  const testCommand = ['node', '--test', '--test-reporter=tap', 'sum.test.js'];
+  beforeEach(() => {
+    repo = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-baseline-')));
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'user.email', 'test@example.com');
+    git(repo, 'config', 'user.name', 'Test');
+    writeFileSync(
+      join(repo, 'sum.test.js'),
+      [
+        "const { test } = require('node:test');",
+        "const assert = require('node:assert');",
+        "const { sum } = require('./sum.js');",
+        "test('sum adds two numbers', () => assert.strictEqual(sum(2, 3), 5));",
+        "test('legacy', () => assert.fail('broken before anyone started'));",
+        '',
+      ].join('\n'),
+    );
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'tests first');
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  const doneAfterWriting = (content: string) =>
+    scriptedModel({ rules: [{ name: 'r', turns: [{ toolCalls: [write('sum.js', content)] }, { content: 'Implemented sum.' }, { content: 'Still done.' }] }] });
+
+  it('counts a run that fails only in baseline tests as passed, and says so', async () => {
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop({
+      model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand,
+      baselineFailures: ['legacy', 'something else that used to fail'],
+      onStep: (step) => void steps.push(step),
+    });
+    expect(verdict).toMatchObject({
+      status: 'succeeded',
+      summary: 'Implemented sum. (tests passed except baseline failures: legacy)',
+      steps: 2,
+      tests: { command: testCommand, exitCode: 1, passed: true, exceptBaseline: ['legacy'] },
+    });
+    expect(steps.find((s) => s.tool === 'tests')).toMatchObject({ ok: true, summary: expect.stringContaining('passed except baseline failures: legacy') });
+  });
+
+  it('fails as before when a test outside the baseline fails too', async () => {
+    const model = doneAfterWriting('exports.sum = (a, b) => a - b;\n');
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand,
+      baselineFailures: ['legacy'],
+      budget: { maxSteps: 2 },
+    });
+    expect(verdict.status).toBe('budget_exhausted');
+    expect(verdict.tests).toMatchObject({ passed: false, exitCode: 1 });
+    expect(verdict.tests?.exceptBaseline).toBeUndefined();
+    expect(model.seen[2]).toBeUndefined();
+    expect(model.seen[1]).toBeDefined();
+  });
+
+  it('fails as before without a baseline, and when the failures cannot be named', async () => {
+    const without = await runAgentLoop({
+      model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand,
+      budget: { maxSteps: 2 },
+    });
+    expect(without.status).toBe('budget_exhausted');
+    expect(without.tests).toMatchObject({ passed: false });
+
+    // A command that fails without naming a test: the baseline cannot excuse it.
+    const unnamed = await runAgentLoop({
+      model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand: ['node', '-e', 'console.log("legacy"); process.exit(1)'],
+      baselineFailures: ['legacy'],
+      budget: { maxSteps: 2 },
+    });
+    expect(unnamed.status).toBe('budget_exhausted');
+    expect(unnamed.tests).toMatchObject({ passed: false, exitCode: 1 });
+  });
+});

@@ -10,7 +10,8 @@ import type { ChatMessage, ToolCall, ToolSpec, Usage } from '@maestro/llm';
 import type { ChatModel, ChatModelReply } from './chat-model.js';
 import { applyReplyEdits, extractEdits, ReplyFormats, type ReplyFormat } from './edits/reply-edits.js';
 import { hasNamedFencedBlock } from './edits/whole-file-parser.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type CommandResult } from './run-command.js';
+import { failingTestNames } from './test-failures.js';
 import { extractTextToolCalls, TEXT_TOOL_CALL_EXAMPLE } from './text-tool-calls.js';
 import type { ToolContext, ToolObservation, ToolRegistry } from './tool-registry.js';
 import { listWorkspaceFiles } from './workspace-files.js';
@@ -57,8 +58,12 @@ export interface AgentVerdict {
   filesChanged: string[];
   /** The last commit made by `git.commit` during the loop. */
   commitSha?: string;
-  /** The last run of the test command. */
-  tests?: { command: string[]; exitCode: number | null; passed: boolean; outputTail: string };
+  /**
+   * The last run of the test command. `exceptBaseline` is set when the run failed only in tests
+   * that already failed before the work started (see `baselineFailures`): it lists them, and
+   * `passed` is true because the gate counted the run as passed.
+   */
+  tests?: { command: string[]; exitCode: number | null; passed: boolean; outputTail: string; exceptBaseline?: string[] };
   usage: Usage;
 }
 
@@ -103,6 +108,14 @@ export interface RunAgentLoopOptions {
    * formats are prose. @default ['search-replace', 'unified-diff']
    */
   textEditFormats?: readonly TextEditFormat[];
+  /**
+   * Tests that already failed on the untouched HEAD (preflight's baseline, by the names
+   * `failingTestNames` reads). After "done", a failing test run whose failing tests are all
+   * named and all in this list counts as passed, and the verdict says "passed except baseline
+   * failures: …". A run with any other failure, or whose failures cannot be named, fails as
+   * without it. @default [] (every failing run fails)
+   */
+  baselineFailures?: readonly string[];
 }
 
 /**
@@ -142,6 +155,11 @@ const STUCK_ALTERNATIONS = 3;
 const STUCK_DONE_REPEATS = 2;
 /** Characters of test output kept as evidence and fed back to the model. */
 const TEST_OUTPUT_TAIL = 4_000;
+/**
+ * Characters of test output read when there is a baseline to compare with: the failing tests
+ * are named all over the output, and a cut-off output cannot prove that only baseline tests failed.
+ */
+const TEST_OUTPUT_FOR_BASELINE = 1_000_000;
 const SUMMARY_MAX = 300;
 /** Files offered to the edit parsers for resolving sloppy file names. */
 const KNOWN_PATHS_MAX = 20_000;
@@ -238,6 +256,19 @@ export function defaultSystemPrompt(
   ].join('\n');
 }
 
+/**
+ * The failing tests of a failed run when every one of them is in `baseline`, or undefined when
+ * the run failed otherwise: not a normal exit (timeout, abort, signal, could not start), output
+ * cut short, failures that cannot be named, or any failure the baseline does not have.
+ */
+function onlyBaselineFailures(run: CommandResult, baseline: ReadonlySet<string>): string[] | undefined {
+  if (baseline.size === 0 || run.spawnError !== undefined || run.timedOut || run.aborted) return undefined;
+  if (run.exitCode === null || run.exitCode === 0 || run.truncated > 0) return undefined;
+  const failing = failingTestNames(run.output);
+  if (!failing.known || !failing.names.every((name) => baseline.has(name))) return undefined;
+  return failing.names;
+}
+
 /** One entry of the action history that stuck detection reads. */
 interface HistoryEntry {
   /** Action and observation together; equal keys mean the same thing happened again. */
@@ -298,8 +329,9 @@ async function gitHead(workspace: string, env: Record<string, string | undefined
  * read as text: JSON tool calls in it are run and edit blocks (SEARCH/REPLACE, unified diff,
  * whole file) applied, all answered in one user message; a reply whose edits or calls cannot be
  * read gets the parser's message and the loop goes on. A reply with none of these means "done",
- * so the test command runs: exit 0 is success (with the test run as evidence), anything else is
- * fed back and the loop goes on within budget. The same (action, observation) three times in a
+ * so the test command runs: exit 0 is success (with the test run as evidence), and so is a
+ * failure only in tests named in `baselineFailures` (the verdict says "passed except baseline
+ * failures: …"); anything else is fed back and the loop goes on within budget. The same (action, observation) three times in a
  * row, two of them alternating three times, or the same failing test output after "done" twice
  * ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
  */
@@ -316,6 +348,7 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
   const remainingWall = (): number => Math.max(1, maxWallMs - (clock.now() - startedAt));
   const outOfTime = (): boolean => clock.now() - startedAt >= maxWallMs;
   const textEditFormats = [...(options.textEditFormats ?? DEFAULT_TEXT_EDIT_FORMATS)];
+  const baseline = new Set(options.baselineFailures ?? []);
 
   const baseSha = await gitHead(workspace, options.env);
   const specs = options.tools.specs();
@@ -538,18 +571,31 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     const run = await runCommand(testCommand, {
       cwd: workspace,
       timeoutMs: Math.min(testTimeoutMs, remainingWall()),
+      ...(baseline.size > 0 ? { maxOutputChars: TEST_OUTPUT_FOR_BASELINE } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
     const output = run.spawnError !== undefined ? `could not start the test command: ${run.spawnError}` : run.output;
-    const passed = run.exitCode === 0 && !run.timedOut && !run.aborted;
-    tests = { command: testCommand, exitCode: run.exitCode, passed, outputTail: tail(output, TEST_OUTPUT_TAIL) };
+    const exceptBaseline = onlyBaselineFailures(run, baseline);
+    const passed = (run.exitCode === 0 && !run.timedOut && !run.aborted) || exceptBaseline !== undefined;
+    const baselineNote = exceptBaseline !== undefined ? `passed except baseline failures: ${exceptBaseline.join(', ')}` : undefined;
+    tests = {
+      command: testCommand,
+      exitCode: run.exitCode,
+      passed,
+      outputTail: tail(output, TEST_OUTPUT_TAIL),
+      ...(exceptBaseline !== undefined ? { exceptBaseline } : {}),
+    };
     await report({
       kind: 'tool',
       tool: 'tests',
-      summary: truncate(`${testCommand.join(' ')}: ${passed ? 'passed' : run.timedOut ? 'timed out' : `failed (exit ${run.exitCode ?? run.signal ?? '?'})`}`, SUMMARY_MAX),
+      summary: truncate(
+        `${testCommand.join(' ')}: ${baselineNote ?? (passed ? 'passed' : run.timedOut ? 'timed out' : `failed (exit ${run.exitCode ?? run.signal ?? '?'})`)}`,
+        SUMMARY_MAX,
+      ),
       ok: passed,
     });
+    if (baselineNote !== undefined) return finish('succeeded', `${lastContent || 'done'} (tests ${baselineNote})`);
     if (passed) return finish('succeeded', lastContent || 'done; tests pass');
     if (options.signal?.aborted) return finish('failed', 'cancelled', 'the work was cancelled');
     // Declaring done over and over with the same failure is stuck even with other work between.

@@ -6,7 +6,10 @@
  * `exec`, `git.status`, `git.diff`, `git.commit`) confined to the workspace, the agent loop that
  * runs a model against them until the repository's tests decide, and the output parsers that
  * turn a text reply into edits (SEARCH/REPLACE blocks, unified diffs, whole files) and tool
- * calls (JSON in the text) for models that do not use native tool calls.
+ * calls (JSON in the text) for models that do not use native tool calls. Also what preflight
+ * shares with the loop: `failingTestNames` (the failing tests a run's output names, for the
+ * baseline and the loop's test gate) and the registry of processes `runCommand` started
+ * (`readPidRegistry`, `isSameLiveProcess`), by which orphans are found by pid, never by name.
  *
  * @example
  * import { createDefaultToolRegistry, runAgentLoop } from '@maestro/agent';
@@ -68,6 +71,19 @@ export { fsApplyPatchTool } from './tools/fs-apply-patch-tool.js';
 export { resolveWorkspacePath, type WorkspacePath, type ResolvePathOptions } from './workspace-path.js';
 export { listWorkspaceFiles, type ListWorkspaceFilesOptions, type WorkspaceFiles } from './workspace-files.js';
 export { runCommand, scrubEnvironment, type RunCommandOptions, type CommandResult } from './run-command.js';
+export { failingTestNames, TestOutputFormats, type FailingTests, type TestOutputFormat } from './test-failures.js';
+export {
+  currentBootId,
+  currentPidNamespace,
+  findGitCommonDir,
+  isSameLiveProcess,
+  pidRegistryDir,
+  processStartTicks,
+  readPidRegistry,
+  removeRegistryFile,
+  type RecordedProcess,
+  type RegistryEntry,
+} from './pid-registry.js';
 export {
   runAgentLoop,
   defaultSystemPrompt,

@@ -2,10 +2,13 @@
  * Running a command for a tool or for the verdict: argv only (no shell), an allow-listed
  * environment, a timeout that kills the whole process group, and a cap on captured output.
  * This is hygiene, not a sandbox: the command runs with the executor's uid and can read, write
- * and reach whatever that uid can.
+ * and reach whatever that uid can. While it runs, the process is recorded (pid and start time)
+ * in its repository's registry (`pid-registry.ts`), so one that outlives a crashed caller can be
+ * found and stopped later by preflight, by the id we recorded.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { recordStartedProcess } from './pid-registry.js';
 
 /** Options for {@link runCommand}. */
 export interface RunCommandOptions {
@@ -23,6 +26,13 @@ export interface RunCommandOptions {
    * dropped. Only put here what a command the model chose may read. @default {}
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Record the started process (pid, start time, owner) in the registry under the git common
+   * dir of `cwd`'s repository (`<git-common-dir>/maestro/pids/`, see `pid-registry.ts`) until it
+   * exits, so a later preflight can stop it if it outlives whoever started it. Nothing is
+   * recorded outside a repository or without `/proc`. @default true
+   */
+  recordProcess?: boolean;
 }
 
 /** How a command ended. */
@@ -146,6 +156,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
       resolvePromise({ exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: err instanceof Error ? err.message : String(err) });
       return;
     }
+    // Recorded before anything can report its exit, so the entry is always removed after it.
+    const unrecord = options.recordProcess !== false && child.pid !== undefined ? recordStartedProcess(child.pid, argv, options.cwd) : undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => buffer.push(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => buffer.push(chunk));
 
@@ -174,6 +186,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     child.on('exit', (code, signal) => {
       // Children left behind would keep running (and keep our pipes open): end the group.
       killGroup(child.pid);
+      unrecord?.();
       // Wait for the pipes to drain, but not forever if a child escaped the group.
       const grace = setTimeout(() => {
         child.stdout.destroy();

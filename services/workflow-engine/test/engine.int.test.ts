@@ -44,18 +44,19 @@ async function waitForRun(runId: string, until: (run: RunView) => boolean, what:
 }
 
 describe('a coding run', () => {
-  it('goes intake → plan → code → review → done on activity results, with one history row per transition', async () => {
+  it('goes intake → preflight → plan → code → review → done on activity results, with one history row per transition', async () => {
     const started = await instance.engine.startRun({ definitionName: 'coding', input: { taskId: 'task-1', goal: 'add --verbose' } });
     expect(started).toMatchObject({ status: 'running', state: 'intake', attempt: 1, history: [] });
     expect(started.context).toEqual({ input: { taskId: 'task-1', goal: 'add --verbose' }, outputs: {} });
 
     const outputs: Record<string, Record<string, unknown>> = {
       intake: { goal: 'add a --verbose flag' },
+      preflight: { baselineFailures: [] },
       plan: { subtasks: [{ id: 's1', title: 'flag' }] },
       code: { commits: ['abc123'] },
       review: { approved: true, summary: 'looks right' },
     };
-    for (const state of ['intake', 'plan', 'code', 'review']) {
+    for (const state of ['intake', 'preflight', 'plan', 'code', 'review']) {
       const request = await requestFor(started.id, state);
       expect(request).toMatchObject({ workId: `${started.id}:${state}:1`, activity: state, attempt: 1 });
       expect(request.context['input']).toEqual({ taskId: 'task-1', goal: 'add --verbose' });
@@ -66,27 +67,29 @@ describe('a coding run', () => {
     expect(done.state).toBe('done');
     expect(done.context['outputs']).toEqual(outputs);
     expect(done.history.map((h) => [h.seq, h.fromState, h.toState, h.eventType])).toEqual([
-      [1, 'intake', 'plan', 'activity.done'],
-      [2, 'plan', 'code', 'activity.done'],
-      [3, 'code', 'review', 'activity.done'],
-      [4, 'review', 'done', 'activity.done'],
+      [1, 'intake', 'preflight', 'activity.done'],
+      [2, 'preflight', 'plan', 'activity.done'],
+      [3, 'plan', 'code', 'activity.done'],
+      [4, 'code', 'review', 'activity.done'],
+      [5, 'review', 'done', 'activity.done'],
     ]);
     expect(done.history[0]?.event).toMatchObject({ type: 'activity.done', workId: `${started.id}:intake:1`, output: outputs['intake'] });
 
     const finished = await env.runEvents.waitFor((e) => e.runId === started.id && e.subject === 'maestro.events.run.finished', 'run.finished');
     // seq: the transition that finished the run, so followers can tell they saw everything.
-    expect(finished).toMatchObject({ status: 'done', state: 'done', seq: 4, definitionName: 'coding', input: { taskId: 'task-1', goal: 'add --verbose' } });
-    await env.runEvents.waitFor((e) => e.runId === started.id && e.subject === 'maestro.events.run.transitioned' && e.seq === 4, 'run.transitioned #4');
+    expect(finished).toMatchObject({ status: 'done', state: 'done', seq: 5, definitionName: 'coding', input: { taskId: 'task-1', goal: 'add --verbose' } });
+    await env.runEvents.waitFor((e) => e.runId === started.id && e.subject === 'maestro.events.run.transitioned' && e.seq === 5, 'run.transitioned #5');
     const ofRun = env.runEvents.all.filter((e) => e.runId === started.id);
     expect(ofRun.filter((e) => e.subject === 'maestro.events.run.started')).toHaveLength(1);
     expect(ofRun.filter((e) => e.subject === 'maestro.events.run.transitioned').map((e) => [e.seq, e.fromState, e.state])).toEqual([
-      [1, 'intake', 'plan'],
-      [2, 'plan', 'code'],
-      [3, 'code', 'review'],
-      [4, 'review', 'done'],
+      [1, 'intake', 'preflight'],
+      [2, 'preflight', 'plan'],
+      [3, 'plan', 'code'],
+      [4, 'code', 'review'],
+      [5, 'review', 'done'],
     ]);
     // Exactly one request per state: nothing was requested twice.
-    expect(env.requests.all.filter((r) => r.runId === started.id).map((r) => r.state)).toEqual(['intake', 'plan', 'code', 'review']);
+    expect(env.requests.all.filter((r) => r.runId === started.id).map((r) => r.state)).toEqual(['intake', 'preflight', 'plan', 'code', 'review']);
   });
 
   it('applies a result once however often it is delivered, and ignores stale results', async () => {
@@ -98,20 +101,20 @@ describe('a coding run', () => {
     await env.publishResult(result);
     await env.publishResult(result);
     await env.publishResult({ ...result, attempt: 2, workId: `${run.id}:intake:2` });
-    await requestFor(run.id, 'plan');
+    await requestFor(run.id, 'preflight');
     await env.publishResult(result);
     expect(await instance.engine.applyActivityResult(result)).toMatchObject({ applied: false, reason: expect.stringContaining('stale') });
-    expect(await instance.engine.applyActivityResult({ ...result, state: 'plan', attempt: 2 })).toMatchObject({ applied: false });
+    expect(await instance.engine.applyActivityResult({ ...result, state: 'preflight', attempt: 2 })).toMatchObject({ applied: false });
 
     // Move on, so every delivery above has been handled before we look.
-    const plan = await requestFor(run.id, 'plan');
-    await env.publishResult(resultFor(plan, { ok: true }));
-    const atCode = await waitForRun(run.id, (r) => r.state === 'code', 'code');
-    expect(atCode.history.map((h) => [h.fromState, h.toState])).toEqual([
-      ['intake', 'plan'],
-      ['plan', 'code'],
+    const preflight = await requestFor(run.id, 'preflight');
+    await env.publishResult(resultFor(preflight, { ok: true }));
+    const atPlan = await waitForRun(run.id, (r) => r.state === 'plan', 'plan');
+    expect(atPlan.history.map((h) => [h.fromState, h.toState])).toEqual([
+      ['intake', 'preflight'],
+      ['preflight', 'plan'],
     ]);
-    expect(atCode.context['outputs']).toEqual({ intake: { goal: 'g' }, plan: {} });
+    expect(atPlan.context['outputs']).toEqual({ intake: { goal: 'g' }, preflight: {} });
   });
 
   it('fails the run when an activity fails, and when the review does not approve', async () => {
@@ -124,7 +127,7 @@ describe('a coding run', () => {
     expect(event.error).toEqual({ code: 'REPO_MISSING', message: 'no such repository' });
 
     const b = await instance.engine.startRun({ definitionName: 'coding', input: {} });
-    for (const state of ['intake', 'plan', 'code']) await env.publishResult(resultFor(await requestFor(b.id, state), { ok: true }));
+    for (const state of ['intake', 'preflight', 'plan', 'code']) await env.publishResult(resultFor(await requestFor(b.id, state), { ok: true }));
     await env.publishResult(resultFor(await requestFor(b.id, 'review'), { ok: true, output: { approved: false, reason: 'tests fail' } }));
     const rejected = await waitForRun(b.id, (r) => r.status !== 'running', 'failed');
     expect(rejected).toMatchObject({ status: 'failed', state: 'failed' });
@@ -216,7 +219,7 @@ describe('restarts', () => {
     const real = new NatsRunEventsPublisher(env.bus);
     const failingWork = {
       publishActivityRequest: async (_queue: WorkQueue, request: ActivityRequest) => {
-        if (request.state === 'plan') throw new OperationalError('BUS_PUBLISH_FAILED', 'simulated outage');
+        if (request.state === 'preflight') throw new OperationalError('BUS_PUBLISH_FAILED', 'simulated outage');
         await real.publishActivityRequest(_queue, request);
       },
       publishEvent: real.publishEvent.bind(real),
@@ -225,17 +228,17 @@ describe('restarts', () => {
     const a = await startEngine(env, { publisher: failingWork });
     const run = await a.engine.startRun({ definitionName: 'coding', input: {} });
     const outcome = await a.engine.applyActivityResult(resultFor(await requestFor(run.id, 'intake'), { ok: true }));
-    expect(outcome).toMatchObject({ applied: true, run: { state: 'plan' } });
+    expect(outcome).toMatchObject({ applied: true, run: { state: 'preflight' } });
     await a.stop(); // the "crash": the retry queue is gone with the process
-    expect(env.requests.all.some((r) => r.runId === run.id && r.state === 'plan')).toBe(false);
+    expect(env.requests.all.some((r) => r.runId === run.id && r.state === 'preflight')).toBe(false);
 
-    // Engine B resumes from the database and asks for the plan again, same workId.
+    // Engine B resumes from the database and asks for the preflight again, same workId.
     instance = await startEngine(env);
-    const plan = await requestFor(run.id, 'plan');
-    expect(plan.workId).toBe(`${run.id}:plan:1`);
-    await env.publishResult(resultFor(plan, { ok: true }));
-    const atCode = await waitForRun(run.id, (r) => r.state === 'code', 'code');
-    expect(atCode.history.map((h) => h.seq)).toEqual([1, 2]);
+    const preflight = await requestFor(run.id, 'preflight');
+    expect(preflight.workId).toBe(`${run.id}:preflight:1`);
+    await env.publishResult(resultFor(preflight, { ok: true }));
+    const atPlan = await waitForRun(run.id, (r) => r.state === 'plan', 'plan');
+    expect(atPlan.history.map((h) => h.seq)).toEqual([1, 2]);
   });
 
   it('results published while no engine runs are applied when one starts', async () => {
@@ -246,10 +249,10 @@ describe('restarts', () => {
     expect((await env.store.getRun(run.id))?.state).toBe('intake');
 
     instance = await startEngine(env);
-    const atPlan = await waitForRun(run.id, (r) => r.state === 'plan', 'plan');
-    expect(atPlan.context['outputs']).toEqual({ intake: { goal: 'x' } });
-    expect(atPlan.history).toHaveLength(1);
-    await requestFor(run.id, 'plan');
+    const atPreflight = await waitForRun(run.id, (r) => r.state === 'preflight', 'preflight');
+    expect(atPreflight.context['outputs']).toEqual({ intake: { goal: 'x' } });
+    expect(atPreflight.history).toHaveLength(1);
+    await requestFor(run.id, 'preflight');
   });
 });
 

@@ -143,19 +143,19 @@ describe('activity timeouts (meta.timeoutMs)', () => {
     const run = await instance.engine.startRun({ definitionName: 'coding', input: {} });
     clock.advance(1 * MINUTE);
     await env.publishResult(resultFor(await requestFor(run.id, 'intake'), { ok: true }));
-    await requestFor(run.id, 'plan');
+    await requestFor(run.id, 'preflight');
 
-    // Past intake's 2 minutes from the start, but plan allows 10 minutes from entering it.
+    // Past intake's 2 minutes from the start, but preflight allows 15 minutes from entering it.
     clock.advance(2 * MINUTE);
     await instance.engine.sweepTimeouts();
-    expect(await instance.engine.getRun(run.id)).toMatchObject({ state: 'plan', status: 'running', history: [expect.objectContaining({ toState: 'plan' })] });
+    expect(await instance.engine.getRun(run.id)).toMatchObject({ state: 'preflight', status: 'running', history: [expect.objectContaining({ toState: 'preflight' })] });
 
-    clock.advance(8 * MINUTE + 1000);
+    clock.advance(13 * MINUTE + 1000);
     await instance.engine.sweepTimeouts();
     // The engine's own sweep (woken by the clock) may be the one holding the run: wait for the commit.
     const failed = await waitForRun(instance.engine, run.id, (r) => r.status !== 'running', 'failed');
     expect(failed).toMatchObject({ state: 'failed', status: 'failed' });
-    expect(failed.context['error']).toMatchObject({ code: ACTIVITY_TIMEOUT, state: 'plan' });
+    expect(failed.context['error']).toMatchObject({ code: ACTIVITY_TIMEOUT, state: 'preflight' });
   });
 
   it('fires once when several replicas sweep at the same moment', async () => {

@@ -43,7 +43,7 @@ describe('WorkflowService over gRPC', () => {
   it('serves the default coding definition', async () => {
     const def = await client.call.getDefinition({ name: 'coding', version: 0 });
     expect(def).toMatchObject({ name: 'coding', version: 1 });
-    expect(Object.keys(def.definition?.['states'] ?? {})).toEqual(['intake', 'plan', 'code', 'review', 'done', 'failed', 'cancelled']);
+    expect(Object.keys(def.definition?.['states'] ?? {})).toEqual(['intake', 'preflight', 'plan', 'code', 'review', 'done', 'failed', 'cancelled']);
     expect(def.createdAt).toBeInstanceOf(Date);
     const list = await client.call.listDefinitions({});
     expect(list.definitions.map((d) => d.name)).toEqual(['coding']);
@@ -125,8 +125,8 @@ describe('WorkflowService over gRPC', () => {
       stream.on('error', reject);
     });
     await ended;
-    expect(received.map((r) => r.state)).toEqual(['intake', 'plan', 'code', 'review', 'done']);
-    expect(received.map((r) => r.history.length)).toEqual([0, 1, 2, 3, 4]);
+    expect(received.map((r) => r.state)).toEqual(['intake', 'preflight', 'plan', 'code', 'review', 'done']);
+    expect(received.map((r) => r.history.length)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(received[received.length - 1]?.status).toBe('done');
   });
 

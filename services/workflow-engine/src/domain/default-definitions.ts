@@ -4,7 +4,7 @@
  */
 import coding from './definitions/coding.json' with { type: 'json' };
 
-/** The default `coding` workflow: intake → plan → code → review → done (+ failed, cancelled). */
+/** The default `coding` workflow: intake → preflight → plan → code → review → done (+ failed, cancelled). */
 export const codingDefinition: Readonly<Record<string, unknown>> = coding;
 
 /** Every built-in definition by name. */

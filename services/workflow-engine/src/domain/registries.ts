@@ -132,6 +132,7 @@ export const builtinGuards: Readonly<Record<string, GuardEntry>> = {
 /** The built-in activities: Orion's strategic steps, all on the orchestrator queue. */
 export const builtinActivities: Readonly<Record<string, ActivityEntry>> = {
   intake: { description: 'Orion reads the task and the repository and states the goal.', queue: WorkQueues.orchestrator },
+  preflight: { description: 'Orion checks the repository and the machine before any model is asked, and records the test baseline.', queue: WorkQueues.orchestrator },
   plan: { description: 'Orion plans subtasks with the strategic model.', queue: WorkQueues.orchestrator },
   code: { description: 'Orion dispatches the subtasks to executors and collects their results.', queue: WorkQueues.orchestrator },
   review: { description: 'Orion reviews the change and approves it or not.', queue: WorkQueues.orchestrator },

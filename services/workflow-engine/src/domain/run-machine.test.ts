@@ -22,16 +22,17 @@ describe('the coding definition', () => {
     expect(activityOf(coding.definition, started.state)).toBe('intake');
   });
 
-  it('walks intake → plan → code → review → done, storing each output under its state', () => {
+  it('walks intake → preflight → plan → code → review → done, storing each output under its state', () => {
     let position: RunPosition = startRunMachine(coding, { taskId: 't1' });
     const seen: string[] = [position.state];
     const outputs: Record<string, Record<string, unknown>> = {
       intake: { goal: 'add a flag' },
+      preflight: { baselineFailures: ['legacy test'] },
       plan: { subtasks: 2 },
       code: { commits: ['abc'] },
       review: { approved: true, summary: 'good' },
     };
-    for (const state of ['intake', 'plan', 'code', 'review']) {
+    for (const state of ['intake', 'preflight', 'plan', 'code', 'review']) {
       const next = step(coding, position, { type: 'activity.done', output: outputs[state] });
       expect(next.fromState).toBe(state);
       expect(next.transitioned).toBe(true);
@@ -39,22 +40,22 @@ describe('the coding definition', () => {
       seen.push(next.state);
       position = next;
     }
-    expect(seen).toEqual(['intake', 'plan', 'code', 'review', 'done']);
+    expect(seen).toEqual(['intake', 'preflight', 'plan', 'code', 'review', 'done']);
     expect(position.status).toBe('done');
     expect(position.context.outputs).toEqual(outputs);
   });
 
   it('fails the run when an activity fails, keeping the error', () => {
     const started = startRunMachine(coding, {});
-    const planned = step(coding, started, { type: 'activity.done', output: {} });
-    const failed = step(coding, planned, { type: 'activity.failed', error: { code: 'MODEL_DOWN', message: 'no model' } });
+    const checked = step(coding, step(coding, started, { type: 'activity.done', output: {} }), { type: 'activity.done', output: {} });
+    const failed = step(coding, checked, { type: 'activity.failed', error: { code: 'MODEL_DOWN', message: 'no model' } });
     expect(failed).toMatchObject({ fromState: 'plan', state: 'failed', status: 'failed', transitioned: true });
     expect(failed.context.error).toEqual({ code: 'MODEL_DOWN', message: 'no model', state: 'plan' });
   });
 
   it('fails the run when the review does not approve', () => {
     let position: RunPosition = startRunMachine(coding, {});
-    for (let i = 0; i < 3; i++) position = step(coding, position, { type: 'activity.done', output: {} });
+    for (let i = 0; i < 4; i++) position = step(coding, position, { type: 'activity.done', output: {} });
     expect(position.state).toBe('review');
     const rejected = step(coding, position, { type: 'activity.done', output: { approved: false, reason: 'tests are red' } });
     expect(rejected).toMatchObject({ state: 'failed', status: 'failed' });
@@ -63,7 +64,7 @@ describe('the coding definition', () => {
   });
 
   it('cancels from any working state and then ignores everything', () => {
-    for (const steps of [0, 1, 2, 3]) {
+    for (const steps of [0, 1, 2, 3, 4]) {
       let position: RunPosition = startRunMachine(coding, {});
       for (let i = 0; i < steps; i++) position = step(coding, position, { type: 'activity.done', output: {} });
       const cancelled = step(coding, position, { type: 'CANCEL' });
@@ -71,6 +72,16 @@ describe('the coding definition', () => {
       const after = step(coding, cancelled, { type: 'activity.done', output: { approved: true } });
       expect(after).toMatchObject({ state: 'cancelled', status: 'cancelled', transitioned: false, changed: false });
     }
+  });
+
+  it('stops in failed when preflight fails, before plan requests any model', () => {
+    const started = startRunMachine(coding, {});
+    const inPreflight = step(coding, started, { type: 'activity.done', output: {} });
+    expect(inPreflight.state).toBe('preflight');
+    expect(activityOf(coding.definition, inPreflight.state)).toBe('preflight');
+    const failed = step(coding, inPreflight, { type: 'activity.failed', error: { code: 'PREFLIGHT_FAILED', message: 'port 3000 is in use' } });
+    expect(failed).toMatchObject({ fromState: 'preflight', state: 'failed', status: 'failed' });
+    expect(failed.context.error).toEqual({ code: 'PREFLIGHT_FAILED', message: 'port 3000 is in use', state: 'preflight' });
   });
 
   it('ignores events the current state does not handle', () => {

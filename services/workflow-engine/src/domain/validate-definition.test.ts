@@ -57,7 +57,7 @@ describe('validateDefinition', () => {
       expect.arrayContaining([
         { path: 'states.review.on["activity.done"][0].guard', message: expect.stringMatching(/unknown guard "looksGood" \(known: approved, rejected\)/) },
         { path: 'states.plan.on["activity.done"].actions[1]', message: expect.stringContaining('unknown action "sendEmail"') },
-        { path: 'states.code.meta.activity', message: expect.stringMatching(/unknown activity "deploy" \(known: code, intake, plan, review\)/) },
+        { path: 'states.code.meta.activity', message: expect.stringMatching(/unknown activity "deploy" \(known: code, intake, plan, preflight, review\)/) },
         { path: 'states.intake.entry', message: expect.stringContaining('unknown action "beep"') },
       ]),
     );

@@ -1,0 +1,118 @@
+/**
+ * The preflight activity's sequence over a scripted probe and a manual clock: waiting for a held
+ * index.lock, giving up on it, stopping orphans, and checks skipped when git is missing. The
+ * real machine is exercised in `store/fs-preflight-probe.test.ts` and `test/preflight.int.test.ts`.
+ */
+import { createSilentLogger, ManualClock, UserError } from '@maestro/runtime';
+import type { AgentStepRecord } from '../domain/agent-step.js';
+import type { IndexLockObservation, PreflightProbe, RecordedProcessView, RepositoryState } from '../domain/preflight/preflight-probe.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { ActivityDeps, ActivityOutcome } from './activity.js';
+import { createPreflightActivity } from './preflight.activity.js';
+
+const repoPath = '/repos/calc';
+const state: RepositoryState = { gitDir: `${repoPath}/.git`, commonDir: `${repoPath}/.git`, inProgress: [], detachedHead: false, hasCommit: true };
+const lockPath = `${repoPath}/.git/index.lock`;
+
+function scriptedProbe(overrides: Partial<PreflightProbe> = {}): PreflightProbe & { removed: string[]; dropped: string[] } {
+  const removed: string[] = [];
+  const dropped: string[] = [];
+  return {
+    removed,
+    dropped,
+    findExecutable: async (name) => `/usr/bin/${name}`,
+    repositoryState: async () => state,
+    portState: async (host, port) => ({ host, port, state: 'free' }),
+    indexLock: async () => ({ present: false, path: lockPath }),
+    removeFile: async (file) => void removed.push(file),
+    freeDiskBytes: async () => 10 * 1024 ** 3,
+    recordedProcesses: async () => ({ processes: [], unreadable: [] }),
+    stopProcess: async () => 'stopped-by-sigterm',
+    dropRecord: async (file) => void dropped.push(file),
+    runBaseline: async () => ({ exitCode: 0, timedOut: false, output: 'ok 1 - adds\n', truncated: 0 }),
+    ...overrides,
+  };
+}
+
+function invoke(probe: PreflightProbe, clock: ManualClock, steps: AgentStepRecord[] = []): Promise<ActivityOutcome> {
+  const task = { id: 't1', repoPath, testCommand: ['node', '--test'], status: 'running' } as unknown as TaskRecord;
+  const deps = {
+    store: { getTask: async () => ({ task, subtasks: [] }) },
+    repoProbe: { readText: async () => undefined },
+    clock,
+    steps: { record: async (step: AgentStepRecord) => void steps.push(step) },
+  } as unknown as ActivityDeps;
+  const request = { workId: 'r:preflight:1', runId: 'r', state: 'preflight', activity: 'preflight', attempt: 1, context: { input: { taskId: 't1' } }, requestedAt: '' };
+  return createPreflightActivity({ probe })({ request, taskId: 't1', deps, logger: createSilentLogger(), signal: new AbortController().signal });
+}
+
+/** Runs `work`, advancing the manual clock whenever it waits. */
+async function drive<T>(clock: ManualClock, work: Promise<T>): Promise<T> {
+  let settled = false;
+  const done = work.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await new Promise((r) => setImmediate(r));
+    if (clock.pendingTimers > 0) clock.advance(500);
+  }
+  return done;
+}
+
+const held: IndexLockObservation = { present: true, path: lockPath, ageMs: 1_000, holders: [{ pid: 42, command: 'git', reason: 'open-file' }], uninspectable: 0 };
+
+describe('the preflight activity', () => {
+  it('waits for a held index.lock and goes on once it is released', async () => {
+    const clock = new ManualClock(0);
+    let looks = 0;
+    const probe = scriptedProbe({ indexLock: async () => (++looks < 4 ? held : { present: false, path: lockPath }) });
+    const outcome = await drive(clock, invoke(probe, clock));
+    expect(outcome.kind).toBe('completed');
+    const checks = outcome.kind === 'completed' ? (outcome.output.checks as Array<{ check: string; status: string; summary: string }>) : [];
+    expect(checks.find((c) => c.check === 'index-lock')).toMatchObject({ status: 'passed', summary: expect.stringContaining('released after') });
+    expect(probe.removed).toEqual([]);
+  });
+
+  it('gives up on a lock still held after the wait, naming the holder, and runs no baseline', async () => {
+    const clock = new ManualClock(0);
+    let baselines = 0;
+    const probe = scriptedProbe({ indexLock: async () => held, runBaseline: async () => (baselines++, { exitCode: 0, timedOut: false, output: '', truncated: 0 }) });
+    const steps: AgentStepRecord[] = [];
+    const failure = await drive(clock, invoke(probe, clock, steps).then(() => undefined, (err: unknown) => err));
+    expect(failure).toBeInstanceOf(UserError);
+    expect(failure).toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining('is held by pid 42 (git, has a file of the git dir open), still after waiting 10 s') });
+    expect(baselines).toBe(0);
+    expect(probe.removed).toEqual([]);
+    expect(steps.map((s) => [s.step, s.tool, s.ok])).toEqual([
+      [1, 'preflight.binaries', true],
+      [2, 'preflight.repository', true],
+      [3, 'preflight.index-lock', false],
+      [4, 'preflight.orphans', true],
+      [5, 'preflight.ports', true],
+      [6, 'preflight.disk', true],
+      [7, 'preflight.baseline', true],
+      [8, null, false],
+    ]);
+  });
+
+  it('stops orphans, drops records of gone processes, and leaves processes in use', async () => {
+    const clock = new ManualClock(0);
+    const view = (pid: number, processState: RecordedProcessView['state']): RecordedProcessView => ({ file: `/reg/${pid}`, pid, startTicks: 1, argv: ['npm', 'run', 'dev'], startedAt: 't', state: processState });
+    const stopped: number[] = [];
+    const probe = scriptedProbe({
+      recordedProcesses: async () => ({ processes: [view(1, 'orphaned'), view(2, 'gone'), view(3, 'in-use')], unreadable: ['/reg/junk'] }),
+      stopProcess: async (p) => (stopped.push(p.pid), 'stopped-by-sigkill'),
+    });
+    const outcome = await invoke(probe, clock);
+    expect(stopped).toEqual([1]);
+    expect(probe.dropped.sort()).toEqual(['/reg/1', '/reg/2', '/reg/junk']);
+    const checks = outcome.kind === 'completed' ? (outcome.output.checks as Array<{ check: string; status: string }>) : [];
+    expect(checks.find((c) => c.check === 'orphans')?.status).toBe('remedied');
+  });
+
+  it('skips the git checks when git is missing, and reports it', async () => {
+    const clock = new ManualClock(0);
+    const probe = scriptedProbe({ findExecutable: async (name) => (name === 'git' ? undefined : `/usr/bin/${name}`) });
+    await expect(invoke(probe, clock)).rejects.toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining('git "git" was not found on PATH') });
+  });
+});

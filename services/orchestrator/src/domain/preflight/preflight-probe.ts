@@ -1,0 +1,117 @@
+/**
+ * The port through which preflight looks at (and, where it is certainly safe, repairs) the
+ * machine: sockets, `/proc`, the file system, git, and the test command. The rules that judge
+ * what it sees are pure (`preflight-rules.ts`); the adapters live in `store/`.
+ */
+import type { Clock } from '@maestro/runtime';
+
+/** Whether a port could be bound on one loopback address. */
+export interface PortObservation {
+  host: string;
+  port: number;
+  /** `unavailable`: the host has no such address (no IPv6), so nothing can listen there either. */
+  state: 'free' | 'in-use' | 'unavailable';
+  /** The bind error, when not free. */
+  detail?: string;
+}
+
+/** A live process that may be holding `index.lock`, and why preflight thinks so. */
+export interface LockHolder {
+  pid: number;
+  /** Its command name (`/proc/<pid>/comm`). */
+  command: string;
+  /** `open-file`: it has the lock or another file of the git dir open; `git-cwd`: a git process working in the repository. */
+  reason: 'open-file' | 'git-cwd';
+}
+
+/** What is at `<git-dir>/index.lock`. */
+export type IndexLockObservation =
+  | { present: false; path: string }
+  | {
+      present: true;
+      path: string;
+      /** Time since the lock file was last modified. */
+      ageMs: number;
+      holders: LockHolder[];
+      /** Processes whose cwd or open files could not be read (another user's, without permission). */
+      uninspectable: number;
+    };
+
+/** Operations git leaves half-done, by the file that marks them in the git dir. */
+export const GitOperations = {
+  merge: 'merge',
+  rebase: 'rebase',
+  cherryPick: 'cherry-pick',
+  revert: 'revert',
+  bisect: 'bisect',
+} as const;
+export type GitOperation = (typeof GitOperations)[keyof typeof GitOperations];
+
+/** The repository as git leaves it on disk. */
+export interface RepositoryState {
+  /** The work tree's own git dir (`.git`, or `.git/worktrees/<name>` for a worktree). */
+  gitDir: string;
+  /** The dir shared by the repository and its worktrees. */
+  commonDir: string;
+  /** Operations in progress (MERGE_HEAD, rebase-merge / rebase-apply, CHERRY_PICK_HEAD, REVERT_HEAD, BISECT_LOG). */
+  inProgress: GitOperation[];
+  /** HEAD points at a commit, not a branch. */
+  detachedHead: boolean;
+  /** HEAD resolves to a commit (false in a repository without commits). */
+  hasCommit: boolean;
+}
+
+/** A process we recorded in the repository's registry, and what became of it. */
+export interface RecordedProcessView {
+  /** Registry file, to drop the entry. */
+  file: string;
+  pid: number;
+  /** The recorded start time (`/proc/<pid>/stat` field 22): the pid is this process only while it matches. */
+  startTicks: number;
+  argv: string[];
+  startedAt: string;
+  /**
+   * `gone`: no process with that pid and start time; `other-boot`: recorded before the machine
+   * restarted; `other-namespace`: recorded in another PID namespace, so its pid means nothing
+   * here; `in-use`: alive, and whoever started it is alive too; `orphaned`: alive, and whoever
+   * started it is gone.
+   */
+  state: 'gone' | 'other-boot' | 'other-namespace' | 'in-use' | 'orphaned';
+}
+
+/** How stopping an orphaned process ended. */
+export type StopOutcome = 'stopped-by-sigterm' | 'stopped-by-sigkill' | 'still-running' | 'not-permitted';
+
+/** One run of the test command on the untouched HEAD. */
+export interface BaselineRun {
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The command could not be started, or the worktree could not be made. */
+  error?: string;
+  /** The output, capped; enough to name the failing tests. */
+  output: string;
+  /** Characters of output dropped (names may be missing then). */
+  truncated: number;
+}
+
+/** The machine, as preflight sees it. */
+export interface PreflightProbe {
+  /** Where `name` resolves: a path (relative to `cwd`) when it has a `/`, else on `PATH`; undefined when not found or not executable. */
+  findExecutable(name: string, cwd: string): Promise<string | undefined>;
+  repositoryState(repoPath: string): Promise<RepositoryState>;
+  /** Tries to bind `host:port` and releases it at once. */
+  portState(host: string, port: number): Promise<PortObservation>;
+  indexLock(state: RepositoryState, repoPath: string): Promise<IndexLockObservation>;
+  /** Removes a lock file preflight judged stale. */
+  removeFile(path: string): Promise<void>;
+  /** Bytes available to an unprivileged user on the file system holding `path`. */
+  freeDiskBytes(path: string): Promise<number>;
+  /** The registry entries of the repository (`commonDir`), each classified. */
+  recordedProcesses(commonDir: string): Promise<{ processes: RecordedProcessView[]; unreadable: string[] }>;
+  /** SIGTERM to the process group we started, SIGKILL after `graceMs` of `clock` time. */
+  stopProcess(process: RecordedProcessView, graceMs: number, clock: Clock): Promise<StopOutcome>;
+  /** Drops a registry file. */
+  dropRecord(file: string): Promise<void>;
+  /** Runs `testCommand` once in a temporary detached worktree of HEAD, which is removed afterwards. */
+  runBaseline(repoPath: string, testCommand: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<BaselineRun>;
+}
