@@ -30,6 +30,7 @@ import { subscribeSubtaskResults } from './transport/nats/subtask-results.subscr
 import { subscribeWorkSteps } from './transport/nats/work-steps.subscriber.js';
 import { BusTaskEvents } from './transport/nats/task-events.publisher.js';
 import { BusWorkPublisher } from './transport/nats/work.publisher.js';
+import type { BranchDelivery } from './domain/delivery.js';
 
 /** What the orchestrator is made of. */
 export interface OrchestratorDeps {
@@ -59,6 +60,8 @@ export interface OrchestratorDeps {
   /** How long SubmitTask waits for StartRun before returning the task pending. @default DEFAULT_INLINE_START_MS */
   inlineStartMs?: number;
   activityOptions?: ActivityOptions;
+  /** Delivers approved work in the user's repository. @default the review's `GitBranchDelivery` */
+  branchDelivery?: BranchDelivery;
   /**
    * Escalations of failed subtasks put to the strategic model, per subtask and per task; past
    * them the subtask fails. @default DefaultEscalationLimits (2 per subtask, 6 per task)
@@ -135,6 +138,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     memory: deps.memory,
     work,
     clock: deps.clock,
+    steps: deps.steps,
+    ...(deps.branchDelivery ? { branchDelivery: deps.branchDelivery } : {}),
     ...(deps.activityOptions ? { options: deps.activityOptions } : {}),
   };
   const escalationDeps: EscalationDeps = {
@@ -144,6 +149,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     events: new BusEscalationEvents(deps.bus, deps.logger.child({ component: 'escalations' })),
     router: deps.router,
     clock: deps.clock,
+    repoProbe: deps.repoProbe,
     options: {
       ...(deps.escalationLimits !== undefined ? { limits: deps.escalationLimits } : {}),
       ...(deps.activityOptions?.replyReAsks !== undefined ? { replyReAsks: deps.activityOptions.replyReAsks } : {}),

@@ -147,14 +147,16 @@ it('refuses a repository in the middle of a rebase, saying how to get out of it'
   expect(result.error?.message).toContain('git rebase --abort');
 });
 
-it('records the tests that already fail on HEAD as baseline failures', async () => {
+it('records the tests that already fail on HEAD as baseline failures, on the task its subtasks are dispatched from', async () => {
   const dir = await repository({ legacy: true });
-  const result = await preflight(await submit(dir));
+  const run = await submit(dir);
+  const result = await preflight(run);
   expect(result.ok).toBe(true);
   expect(result.output).toMatchObject({
     baselineFailures: ['legacy rounding'],
     baseline: { exitCode: 1, namesKnown: true, note: expect.stringContaining('legacy rounding') },
   });
+  expect((await new PostgresTaskStore(h.db).getTask(run.taskId))?.task.baselineFailures).toEqual(['legacy rounding']);
 });
 
 it('records each check as a step of the task, with its outcome, when the runner has the step store', async () => {

@@ -12,7 +12,7 @@ export function taskRecord(overrides: Partial<TaskRecord> = {}): TaskRecord {
   return {
     id: 't1', goal: 'g', repoPath: '/r', testCommand: ['npm', 'test'], project: 'p', status: 'running', runId: 'run-1',
     failureReason: null, reviewSummary: null, reviewApproved: null, idempotencyKey: null, planWorkId: null, reviewWorkId: null,
-    code: codeRef, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', createdAt: new Date(0), updatedAt: new Date(0),
+    code: codeRef, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', deliveryMode: null, delivery: null, baselineFailures: null, createdAt: new Date(0), updatedAt: new Date(0),
     ...overrides,
   };
 }
@@ -22,6 +22,7 @@ export function subtaskRecord(id: string, overrides: Partial<SubtaskRecord> = {}
   return {
     taskId: 't1', id, position: 0, title: `title ${id}`, instructions: 'i', files: [], status: 'running', attempt: 1,
     summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, dispatchedAttempt: 1,
-    dispatchedAt: new Date(0), hint: null, role: null, ...overrides,
+    dispatchedAt: new Date(0), hint: null, role: null, dependsOn: [], resources: [], concerns: [], replaces: null,
+    ...overrides,
   };
 }

@@ -6,9 +6,11 @@
  */
 import type { ActivityRequest } from '@maestro/contracts';
 import { UserError, type Clock, type Logger } from '@maestro/runtime';
+import type { BranchDelivery } from '../domain/delivery.js';
 import type { MemoryPort, RouterPort, WorkPublisher } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
 import { isFinalTaskStatus, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
+import type { AgentStepStore } from '../store/agent-step-store.js';
 import type { TaskStore } from '../store/task-store.js';
 
 /** Timeouts and limits of the activities. */
@@ -34,6 +36,10 @@ export interface ActivityDeps {
   memory: MemoryPort;
   work: WorkPublisher;
   clock: Clock;
+  /** Where activities that report steps record them (preflight's checks); omitted, they are only logged. */
+  steps?: Pick<AgentStepStore, 'record'>;
+  /** Delivers approved work (the review's last step; see `domain/delivery.ts`). @default new GitBranchDelivery() */
+  branchDelivery?: BranchDelivery;
   options?: ActivityOptions;
 }
 

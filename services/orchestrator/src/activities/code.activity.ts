@@ -1,41 +1,24 @@
 /**
- * `code`: dispatches the plan's subtasks to the executors, one `SubtaskWork` each. The
- * activity's result is not published here: it is published by the subtask-results consumer
- * when the last subtask result arrives (see `record-subtask-result.ts`), using the request
- * reference stored on the task now.
+ * `code`: hands the plan's subtasks to the executors, one `SubtaskWork` per attempt, in the
+ * order the scheduler allows (`concern-schedule.ts`): subtasks that share a file or a declared
+ * resource one after the other in plan order, after what they depend on; the rest at once. This
+ * request starts what may start now; the result recorder and the escalation handler start the
+ * rest as results arrive. The activity's result is not published here: it is published when
+ * the last subtask is final (see `record-subtask-result.ts`), using the request reference
+ * stored on the task now.
  */
-import type { SubtaskWork } from '@maestro/contracts';
 import { UserError } from '@maestro/runtime';
-import { buildCodeActivityResult, planCodeDispatch, subtaskWorkId } from '../domain/subtask-progress.js';
-import type { CodeActivityRef, SubtaskRecord, TaskRecord } from '../domain/task.js';
-import { publishSubtaskWork } from '../app/publish-subtask-work.js';
+import { deliveryModeOf } from '../domain/delivery.js';
+import { buildCodeActivityResult, planCodeDispatch } from '../domain/subtask-progress.js';
+import type { CodeActivityRef } from '../domain/task.js';
+import { applyDispatch } from '../app/advance-subtasks.js';
+import { publishUnacknowledgedWork } from '../app/publish-subtask-work.js';
 import { assertTaskActive, TASK_NOT_FOUND, type Activity } from './activity.js';
+
+export { toWork } from '../domain/subtask-work.js';
 
 /** Error code when code is requested for a task that has no plan. */
 export const NO_PLAN = 'NO_PLAN';
-
-/** The `SubtaskWork` of one attempt of a subtask; escalation decisions dispatch with it too. */
-export function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, attempt: number): SubtaskWork {
-  return {
-    workId: subtaskWorkId(task.id, subtask.id, attempt),
-    taskId: task.id,
-    runId,
-    subtaskId: subtask.id,
-    attempt,
-    goal: task.goal,
-    title: subtask.title,
-    instructions: subtask.instructions,
-    files: subtask.files,
-    repoPath: task.repoPath,
-    testCommand: task.testCommand,
-    project: task.project,
-    budget: { usd: task.budget.usd, tokens: task.budget.tokens },
-    ...(task.intent !== null ? { taskIntent: task.intent.intent } : {}),
-    // After an escalation: Orion's hint, and the strategic model when it took the subtask over.
-    ...(subtask.hint !== null ? { hint: subtask.hint } : {}),
-    ...(subtask.role !== null ? { role: subtask.role } : {}),
-  };
-}
 
 /** Output (published later): `{ subtasks: [{ id, title, status, summary, commitSha, filesChanged }] }`. */
 export const codeActivity: Activity = async (invocation) => {
@@ -47,6 +30,7 @@ export const codeActivity: Activity = async (invocation) => {
     activity: request.activity,
     attempt: request.attempt,
   };
+  const delivery = deliveryModeOf(request.context);
 
   // Record the attempts first and publish after commit, then mark what the stream acknowledged.
   // If a publish fails (or Orion dies before marking) the request is redelivered, recognized by
@@ -62,37 +46,24 @@ export const codeActivity: Activity = async (invocation) => {
       });
     }
     const plan = planCodeDispatch(locked.task, before, ref);
-    for (const d of plan.dispatches.filter((x) => x.isNew)) {
-      await locked.updateSubtask(d.subtaskId, {
-        status: 'running',
-        attempt: d.attempt,
-        summary: null,
-        commitSha: null,
-        filesChanged: [],
-        failureReason: null,
-        result: null,
-      });
-    }
-    const task = await locked.update({ code: ref });
-    return { task, subtasks: await locked.subtasks(), plan };
+    await applyDispatch(locked, plan);
+    await locked.update({ code: ref, deliveryMode: delivery.mode });
+    return { subtasks: await locked.subtasks(), plan };
   });
   if (!dispatch) throw new UserError(TASK_NOT_FOUND, `task ${invocation.taskId} does not exist`, { reason: 'not_found' });
+  if (!delivery.ok) logger.warn('the workflow asks for an unknown delivery mode; the task branch will be left for review', { problem: delivery.problem });
 
-  const byId = new Map(dispatch.subtasks.map((s) => [s.id, s]));
-  const work = dispatch.plan.dispatches.flatMap((d) => {
-    const subtask = byId.get(d.subtaskId);
-    return subtask ? [toWork(dispatch.task, subtask, request.runId, d.attempt)] : [];
-  });
-  const published = await publishSubtaskWork(invocation.taskId, work, deps);
+  const published = await publishUnacknowledgedWork(invocation.taskId, deps);
+  const { plan } = dispatch;
   logger.info('subtasks dispatched', {
     dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`),
+    waiting: plan.waiting.map((w) => `${w.subtaskId}: ${w.reason}`),
+    failed: plan.fails.map((f) => `${f.subtaskId}: ${f.reason}`),
     total: dispatch.subtasks.length,
   });
-  if (dispatch.plan.allFinal) {
-    // Every subtask already succeeded in an earlier attempt: nothing to wait for.
-    await deps.work.publishActivityResult(
-      buildCodeActivityResult(ref, dispatch.subtasks, new Date(deps.clock.now()).toISOString()),
-    );
+  if (plan.allFinal) {
+    // Nothing to wait for (every subtask already succeeded, or failed without running).
+    await deps.work.publishActivityResult(buildCodeActivityResult(ref, dispatch.subtasks, new Date(deps.clock.now()).toISOString()));
   }
   return { kind: 'deferred' };
 };

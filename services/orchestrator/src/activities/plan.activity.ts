@@ -6,6 +6,7 @@
  */
 import { RecallRequest } from '@maestro/contracts';
 import { toMaestroError, UserError } from '@maestro/runtime';
+import { declareConcerns } from '../app/declare-concerns.js';
 import { parsePlanReply, type PlannedSubtask } from '../domain/plan.js';
 import { buildPlanPrompt, PLAN_REPLY_FORMAT } from '../domain/prompts.js';
 import { toRecallQuery } from '../domain/recall-query.js';
@@ -14,7 +15,14 @@ import { assertTaskActive, completed, requireTask, type Activity, type ActivityI
 import { askUntilParsed } from './model-call.js';
 
 function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Array<Record<string, unknown>> {
-  return subtasks.map((s) => ({ id: s.id, title: s.title, instructions: s.instructions, files: s.files }));
+  return subtasks.map((s) => ({
+    id: s.id,
+    title: s.title,
+    instructions: s.instructions,
+    files: s.files,
+    ...(s.dependsOn.length > 0 ? { dependsOn: s.dependsOn } : {}),
+    ...(s.resources.length > 0 ? { resources: s.resources } : {}),
+  }));
 }
 
 /**
@@ -44,7 +52,7 @@ async function recallNotes(invocation: ActivityInvocation, project: string, goal
   }
 }
 
-/** Output: `{ subtasks: [{ id, title, instructions, files }], model: { provider, model, scripted } }`. */
+/** Output: `{ subtasks: [{ id, title, instructions, files, dependsOn?, resources? }], model: { provider, model, scripted } }`. */
 export const planActivity: Activity = async (invocation) => {
   const { request, deps, logger } = invocation;
   const { task, subtasks } = await requireTask(invocation);
@@ -63,6 +71,7 @@ export const planActivity: Activity = async (invocation) => {
     reAsks: deps.options?.replyReAsks ?? 2,
   });
 
+  const declared = await declareConcerns(task.repoPath, plan.subtasks, deps.repoProbe);
   const stored = await deps.store.withLockedTask(task.id, async (locked) => {
     // The task may have ended (cancelled) while the model was thinking: store nothing then.
     assertTaskActive(locked.task);
@@ -70,7 +79,7 @@ export const planActivity: Activity = async (invocation) => {
       const existing = await locked.subtasks();
       if (existing.length > 0) return existing;
     }
-    const replaced = await locked.replaceSubtasks(plan.subtasks);
+    const replaced = await locked.replaceSubtasks(declared);
     // A new plan makes any earlier dispatch meaningless; its results will be ignored.
     await locked.update({ planWorkId: request.workId, code: null });
     return replaced;

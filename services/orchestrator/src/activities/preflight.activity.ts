@@ -29,7 +29,6 @@ import type { PreflightProbe, RepositoryState } from '../domain/preflight/prefli
 import { decideIndexLock, judgeBinaries, judgeDisk, judgeIndexLock, judgeOrphans, judgePorts, judgeRepository, orphanAction, summarizeBaseline, type BaselineSummary } from '../domain/preflight/preflight-rules.js';
 import { PREFLIGHT_REPO_FILE, PreflightDefaults, resolvePreflightSettings, type PreflightSettings } from '../domain/preflight/preflight-settings.js';
 import type { TaskRecord } from '../domain/task.js';
-import type { AgentStepStore } from '../store/agent-step-store.js';
 import { FsPreflightProbe } from '../store/fs-preflight-probe.js';
 import { completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
 
@@ -41,15 +40,6 @@ const LOOPBACK_HOSTS = ['127.0.0.1', '::1'] as const;
 
 /** The subtask and executor ids preflight's steps are recorded under. */
 export const PreflightStepIdentity = { subtaskId: 'preflight', executorId: 'orion' } as const;
-
-/**
- * What preflight uses beyond the activity deps: the store its checks are recorded in as steps.
- * Optional so the activity runs wherever the runner's deps do not carry it yet (the checks are
- * then only in the output and the logs).
- */
-export interface PreflightStepDeps {
-  steps?: Pick<AgentStepStore, 'record'>;
-}
 
 /** Options of {@link createPreflightActivity}. */
 export interface PreflightActivityOptions {
@@ -111,7 +101,7 @@ async function checkBaseline(probe: PreflightProbe, task: TaskRecord, settings: 
 
 /** Records each outcome as a step of the task (when the deps carry a step store) and logs it. */
 function stepRecorder(invocation: ActivityInvocation, task: TaskRecord): { note: Note; verdict(ok: boolean, summary: string): Promise<void> } {
-  const steps = (invocation.deps as ActivityInvocation['deps'] & PreflightStepDeps).steps;
+  const steps = invocation.deps.steps;
   if (steps === undefined) invocation.logger.info('preflight checks are not recorded as steps: the activity runner was given no step store');
   let step = 0;
   const record = async (kind: AgentStepRecord['kind'], tool: string | null, summary: string, ok: boolean): Promise<void> => {
@@ -191,6 +181,8 @@ export function createPreflightActivity(options: PreflightActivityOptions = {}):
     }
     const remedied = outcomes.filter((o) => o.status === CheckStatuses.remedied).map((o) => o.check);
     await recorder.verdict(true, `preflight passed${remedied.length > 0 ? ` after remedying ${remedied.join(', ')}` : ''}${baseline ? `; ${baseline.record.note}` : ''}`);
+    // Every dispatch of the task's subtasks carries the baseline, so their test gates know it.
+    await deps.store.withLockedTask(task.id, (locked) => locked.update({ baselineFailures: baseline?.failures ?? [] }));
     return completed({
       checks: outcomes.map((o) => ({ ...o })),
       baselineFailures: baseline?.failures ?? [],

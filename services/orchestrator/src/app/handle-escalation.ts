@@ -18,13 +18,15 @@
  * dispatch, recording the steps) is re-done by a redelivery, never the decision.
  */
 import { HandBackError } from '@maestro/bus';
-import type { Escalation, SubtaskWork } from '@maestro/contracts';
+import type { Escalation } from '@maestro/contracts';
 import { OperationalError, toMaestroError, UserError, type Clock, type Logger } from '@maestro/runtime';
 import { askUntilParsed } from '../activities/model-call.js';
-import { toWork } from '../activities/code.activity.js';
-import { publishSubtaskWork } from './publish-subtask-work.js';
+import { advanceSubtasks } from './advance-subtasks.js';
+import { directoriesAmong } from './declare-concerns.js';
+import { publishUnacknowledgedWork } from './publish-subtask-work.js';
 import { parseEscalationDecision, type StrategicDecision } from '../domain/escalation-decision.js';
-import type { PlannedSubtask } from '../domain/plan.js';
+import type { RepoProbe } from '../domain/repo-probe.js';
+import { subtaskConcerns } from '../domain/subtask-concerns.js';
 import {
   admitEscalation,
   decisionApplies,
@@ -41,10 +43,10 @@ import {
 } from '../domain/escalations.js';
 import type { EscalationEvents, RouterPort, WorkPublisher } from '../domain/ports.js';
 import { buildEscalationPrompt, ESCALATION_REPLY_FORMAT } from '../domain/prompts.js';
-import { buildAbandonedCodeResult, buildCodeActivityResult, decideSubtaskResult } from '../domain/subtask-progress.js';
-import { isFinalSubtaskStatus, type SubtaskRecord, type TaskRecord } from '../domain/task.js';
+import { buildAbandonedCodeResult } from '../domain/subtask-progress.js';
+import type { SubtaskRecord, TaskRecord } from '../domain/task.js';
 import type { AgentStepStore } from '../store/agent-step-store.js';
-import type { LockedTask, SubtaskPatch, TaskStore } from '../store/task-store.js';
+import type { LockedTask, NewSubtask, SubtaskPatch, TaskStore } from '../store/task-store.js';
 
 /** Error code with which a delivery is put back while another handler asks the model about it. */
 export const ESCALATION_BEING_DECIDED = 'ESCALATION_BEING_DECIDED';
@@ -72,6 +74,11 @@ export interface EscalationDeps {
   events: EscalationEvents;
   router: RouterPort;
   clock: Clock;
+  /**
+   * Tells which paths of a re-plan's subtasks are directories (their concern is `dir:`).
+   * @default none: only paths written with a trailing `/` are directories
+   */
+  repoProbe?: Pick<RepoProbe, 'kind'>;
   options?: EscalationOptions;
 }
 
@@ -152,6 +159,8 @@ export async function handleEscalation(
       await announceRaised(admitted.record, deps);
       await recordSteps(admitted.record, deps);
       await announceDecided(admitted.record, admitted.outcome, deps);
+      // Failing the subtask may have started what waited for it.
+      await dispatchDecided(admitted.record, deps, log);
       return { action: 'decided', outcome: admitted.outcome, asked: false };
     }
     case 'ask':
@@ -167,6 +176,10 @@ export async function handleEscalation(
   try {
     await deps.steps.record(escalationStep(admitted.record));
     decided = await decide(escalation, admitted.task, admitted.subtasks, admitted.earlier, deps, { reAsks, modelDeadlineMs }, log, signal);
+    if (decided.kind === 'model' && decided.decision.decision === 'replan' && deps.repoProbe !== undefined) {
+      const files = decided.decision.subtasks.flatMap((s) => s.files);
+      decided = { ...decided, directories: await directoriesAmong(admitted.task.repoPath, files, deps.repoProbe) };
+    }
   } catch (err) {
     // Retried (router unavailable) or handed back (shutdown): the next delivery, here or on
     // another replica, must not wait for a claim nobody is using.
@@ -182,7 +195,7 @@ export async function handleEscalation(
     const subtasks = await locked.subtasks();
     const applies = decisionApplies(locked.task, subtasks, escalation);
     const decidedAt = now();
-    const { outcome, planned } = completeOutcome(decided, record, subtasks, decidedAt);
+    const { outcome, planned } = completeOutcome(decided, record, locked.task, subtasks, decidedAt);
     if (!applies.ok) {
       const ignored = await locked.updateEscalation(record.escalationId, { status: EscalationStatuses.ignored, decision: outcome, claimedUntil: null, decidedAt });
       return { record: ignored, mine: true, ignored: applies.reason } as const;
@@ -217,8 +230,13 @@ async function releaseClaim(escalation: Escalation, deps: EscalationDeps, log: L
   }
 }
 
-/** A decision before it is stored: the model's, or Orion's `fail` when none could be had. */
-type Decided = { kind: 'model'; decision: StrategicDecision; model: EscalationOutcome['model']; reAsks: number } | { kind: 'fail'; reason: string };
+/**
+ * A decision before it is stored: the model's (for a re-plan, with the directories among its
+ * paths), or Orion's `fail` when none could be had.
+ */
+type Decided =
+  | { kind: 'model'; decision: StrategicDecision; model: EscalationOutcome['model']; reAsks: number; directories?: ReadonlySet<string> }
+  | { kind: 'fail'; reason: string };
 
 /** Asks the strategic model. A refusal or a reply that never parsed becomes `fail`; transient errors are thrown. */
 async function decide(
@@ -280,14 +298,17 @@ async function decide(
 
 /**
  * The stored form of a decision, and for a re-plan the subtasks to add, with ids Orion gives
- * them (after the failed subtask's id, clear of the task's other ids).
+ * them (after the failed subtask's id, clear of the task's other ids). They take the replaced
+ * subtask's place in plan order, wait for what it waited for, need the resources it declared,
+ * and stand for it in the `dependsOn` of later subtasks (see `concern-schedule.ts`).
  */
 function completeOutcome(
   decided: Decided,
   record: EscalationRecord,
+  task: TaskRecord,
   subtasks: readonly SubtaskRecord[],
   at: Date,
-): { outcome: EscalationOutcome; planned: PlannedSubtask[] } {
+): { outcome: EscalationOutcome; planned: NewSubtask[] } {
   if (decided.kind === 'fail') return { outcome: { kind: 'fail', reason: decided.reason, at: at.toISOString() }, planned: [] };
   const d = decided.decision;
   const base = { reason: d.reason, reAsks: decided.reAsks, at: at.toISOString(), ...(decided.model ? { model: decided.model } : {}) };
@@ -300,7 +321,20 @@ function completeOutcome(
       return { outcome: { kind: 'abandon', ...base }, planned: [] };
     case 'replan': {
       const ids = replanSubtaskIds(record.subtaskId, d.subtasks.length, new Set(subtasks.map((s) => s.id)));
-      const planned = d.subtasks.map((s, i) => ({ id: ids[i] as string, title: s.title, instructions: s.instructions, files: s.files }));
+      const old = subtasks.find((s) => s.id === record.subtaskId);
+      const dependsOn = old?.dependsOn ?? [];
+      const resources = old?.resources ?? [];
+      const dirs = decided.directories ?? new Set<string>();
+      const planned = d.subtasks.map((s, i) => ({
+        id: ids[i] as string,
+        title: s.title,
+        instructions: s.instructions,
+        files: s.files,
+        dependsOn,
+        resources,
+        concerns: subtaskConcerns(task.repoPath, s.files, resources, (p) => dirs.has(p)),
+        replaces: record.subtaskId,
+      }));
       return { outcome: { kind: 'replan', subtasks: ids, ...base }, planned };
     }
   }
@@ -317,24 +351,28 @@ async function applyOutcome(
   subtasks: readonly SubtaskRecord[],
   record: EscalationRecord,
   outcome: EscalationOutcome,
-  planned: readonly PlannedSubtask[],
+  planned: readonly NewSubtask[],
   deps: Pick<EscalationDeps, 'work' | 'clock'>,
 ): Promise<void> {
   const escalation = record.escalation;
   const subtask = subtasks.find((s) => s.id === record.subtaskId);
   if (subtask === undefined) return;
   const evidence = escalation.result as unknown as Record<string, unknown>;
-  const nextAttempt: SubtaskPatch = { status: 'running', attempt: subtask.attempt + 1, summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null };
+  // The next attempt waits for the scheduler like any other (in practice it starts at once:
+  // whatever conflicts with it waited for it).
+  const nextAttempt: SubtaskPatch = { status: 'pending', summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null };
   const finishedAt = new Date(deps.clock.now()).toISOString();
   switch (outcome.kind) {
     case 'hint':
       await locked.updateSubtask(subtask.id, { ...nextAttempt, hint: outcome.hint ?? null });
+      await advanceSubtasks(locked, deps);
       return;
     case 'takeover':
       await locked.updateSubtask(subtask.id, { ...nextAttempt, role: 'strategic', hint: outcome.hint ?? subtask.hint });
+      await advanceSubtasks(locked, deps);
       return;
     case 'replan': {
-      await locked.appendSubtasks(planned, { status: 'running', attempt: 1 });
+      await locked.appendSubtasks(planned, { status: 'pending', attempt: 0 });
       await locked.updateSubtask(subtask.id, {
         status: 'replaced',
         summary: `replaced by ${planned.map((s) => s.id).join(', ')} after it escalated (${escalation.packet.reason}): ${outcome.reason}`,
@@ -342,10 +380,15 @@ async function applyOutcome(
         failureReason: null,
         result: evidence,
       });
+      await advanceSubtasks(locked, deps);
       return;
     }
     case 'abandon': {
       await locked.updateSubtask(subtask.id, failedPatch(escalation, `abandoned by Orion after it escalated: ${outcome.reason}`));
+      // What has not started never will: the task fails with this result.
+      for (const waiting of subtasks.filter((s) => s.status === 'pending' && s.id !== subtask.id)) {
+        await locked.updateSubtask(waiting.id, { status: 'failed', failureReason: `not run: Orion abandoned the task after ${subtask.id} escalated` });
+      }
       const code = locked.task.code;
       if (code === null) return;
       const final = await locked.subtasks();
@@ -355,12 +398,9 @@ async function applyOutcome(
     }
     case 'fail': {
       const original = escalation.result.failureReason ?? 'the executor reported a failure without a reason';
-      const completes = decideSubtaskResult(locked.task, subtasks, { ...escalation, ok: false });
       await locked.updateSubtask(subtask.id, failedPatch(escalation, `${original}; ${outcome.reason}`));
-      if (completes.action !== 'record' || !completes.completesCode || locked.task.code === null) return;
-      const final = await locked.subtasks();
-      const listing = (await locked.escalations()).map(toEscalationListing);
-      await deps.work.publishActivityResult(buildCodeActivityResult(locked.task.code, final, finishedAt, listing));
+      // Its dependents fail, what waited for it starts, and the last one publishes the code result.
+      await advanceSubtasks(locked, deps);
       return;
     }
   }
@@ -414,22 +454,13 @@ async function announceDecided(record: EscalationRecord, outcome: EscalationOutc
 }
 
 /**
- * Publishes the work a decision created (the subtask's next attempt, or the re-plan's subtasks)
- * that the stream has not acknowledged yet, then marks it dispatched: the same exactly-once rule
- * as the code activity's dispatch. Nothing for a decision that created no work, or one not applied.
+ * Publishes the work a decision started (the subtask's next attempt, the re-plan's subtasks, and
+ * whatever else the scheduler started once the decision was applied) that the stream has not
+ * acknowledged yet, then marks it dispatched: the same exactly-once rule as the code activity's
+ * dispatch. Nothing for a decision that was not applied.
  */
 async function dispatchDecided(record: EscalationRecord, deps: EscalationDeps, log: Logger): Promise<void> {
-  const outcome = record.decision;
-  if (outcome === null || record.status !== EscalationStatuses.decided) return;
-  const targets = outcome.kind === 'replan' ? (outcome.subtasks ?? []) : outcome.kind === 'hint' || outcome.kind === 'takeover' ? [record.subtaskId] : [];
-  if (targets.length === 0) return;
-  const found = await deps.store.getTask(record.taskId);
-  if (found === undefined || found.task.code === null) return;
-  const { task } = found;
-  const runId = task.code?.runId ?? record.runId;
-  const work: SubtaskWork[] = found.subtasks
-    .filter((s) => targets.includes(s.id) && !isFinalSubtaskStatus(s.status) && s.attempt > 0 && s.dispatchedAttempt !== s.attempt)
-    .map((s) => toWork(task, s, runId, s.attempt));
-  const published = await publishSubtaskWork(record.taskId, work, deps);
+  if (record.decision === null || (record.status !== EscalationStatuses.decided && record.status !== EscalationStatuses.failed)) return;
+  const published = await publishUnacknowledgedWork(record.taskId, deps);
   if (published.length > 0) log.info('escalation decision dispatched', { dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`) });
 }

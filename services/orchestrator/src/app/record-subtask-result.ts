@@ -1,19 +1,23 @@
 /**
  * Handles one `SubtaskResult` from `maestro.results.subtask`: in one transaction holding the
- * task's row lock it records the result (ignoring duplicates and stale attempts) and, when that
- * result was the last one outstanding, publishes the `code` state's `ActivityResult`.
+ * task's row lock it records the result (ignoring duplicates and stale attempts), runs the
+ * scheduler (`concern-schedule.ts`: the subtasks that waited for this one start, those that
+ * depended on it fail if it failed) and, when every subtask is final, publishes the `code`
+ * state's `ActivityResult`. After the commit it publishes the subtasks it started.
  *
- * The result is published before the transaction commits, on purpose: if the publish fails the
- * recording rolls back and the redelivered message tries again; if the commit fails after the
- * publish, the retry publishes the same message id and the stream drops the duplicate. Either
- * way the code result is published exactly once per fan-out.
+ * The code result is published before the transaction commits, on purpose: if the publish fails
+ * the recording rolls back and the redelivered message tries again; if the commit fails after
+ * the publish, the retry publishes the same message id and the stream drops the duplicate.
+ * Either way the code result is published exactly once per fan-out. A redelivered result is
+ * ignored, so it starts nothing; it only publishes attempts a crash left unacknowledged.
  */
 import type { SubtaskResult } from '@maestro/contracts';
 import type { Clock, Logger } from '@maestro/runtime';
-import { toEscalationListing } from '../domain/escalations.js';
 import type { WorkPublisher } from '../domain/ports.js';
-import { buildCodeActivityResult, decideSubtaskResult, type SubtaskResultDecision } from '../domain/subtask-progress.js';
+import { decideSubtaskResult, type SubtaskResultDecision } from '../domain/subtask-progress.js';
 import type { TaskStore } from '../store/task-store.js';
+import { advanceSubtasks } from './advance-subtasks.js';
+import { publishUnacknowledgedWork } from './publish-subtask-work.js';
 
 /** What recording needs. */
 export interface SubtaskResultDeps {
@@ -22,10 +26,13 @@ export interface SubtaskResultDeps {
   clock: Clock;
 }
 
-/** What happened to a result; `published` is true when it completed the fan-out. */
+/**
+ * What happened to a result: `published` is true when it completed the fan-out, `dispatched`
+ * lists the subtasks it started (`<id>#<attempt>`).
+ */
 export type RecordOutcome =
   | { action: 'unknown-task' }
-  | (SubtaskResultDecision & { published: boolean });
+  | (SubtaskResultDecision & { published: boolean; dispatched: string[] });
 
 /** Records a subtask result; see the module comment for the exactly-once argument. */
 export async function recordSubtaskResult(result: SubtaskResult, deps: SubtaskResultDeps, logger: Logger): Promise<RecordOutcome> {
@@ -33,7 +40,7 @@ export async function recordSubtaskResult(result: SubtaskResult, deps: SubtaskRe
   const outcome = await deps.store.withLockedTask(result.taskId, async (locked) => {
     const subtasks = await locked.subtasks();
     const decision = decideSubtaskResult(locked.task, subtasks, result);
-    if (decision.action === 'ignore') return { ...decision, published: false };
+    if (decision.action === 'ignore') return { ...decision, published: false, waiting: [] as string[] };
     await locked.updateSubtask(result.subtaskId, {
       status: decision.status,
       summary: result.summary,
@@ -42,19 +49,19 @@ export async function recordSubtaskResult(result: SubtaskResult, deps: SubtaskRe
       failureReason: result.ok ? null : (result.failureReason ?? 'the executor reported a failure without a reason'),
       result: result as unknown as Record<string, unknown>,
     });
-    if (!decision.completesCode || !locked.task.code) return { ...decision, published: false };
-    const final = await locked.subtasks();
-    const escalations = (await locked.escalations()).map(toEscalationListing);
-    const activityResult = buildCodeActivityResult(locked.task.code, final, new Date(deps.clock.now()).toISOString(), escalations);
-    await deps.work.publishActivityResult(activityResult);
-    log.info('code activity finished', { ok: activityResult.ok, subtasks: final.length, workId: activityResult.workId });
-    return { ...decision, published: true };
+    const advanced = await advanceSubtasks(locked, deps);
+    if (advanced.fails.length > 0) log.info('dependent subtasks failed without running', { failed: advanced.fails });
+    if (advanced.published) log.info('code activity finished', { workId: locked.task.code?.workId });
+    return { ...decision, published: advanced.published, waiting: advanced.waiting.map((w) => `${w.subtaskId}: ${w.reason}`) };
   });
   if (!outcome) {
     log.warn('subtask result for an unknown task ignored');
     return { action: 'unknown-task' };
   }
-  if (outcome.action === 'ignore') log.info('subtask result ignored', { reason: outcome.reason });
-  else log.info('subtask result recorded', { status: outcome.status });
-  return outcome;
+  const { waiting, ...recorded } = outcome;
+  if (recorded.action === 'ignore') log.info('subtask result ignored', { reason: recorded.reason });
+  else log.info('subtask result recorded', { status: recorded.status, waiting });
+  const published = await publishUnacknowledgedWork(result.taskId, deps);
+  if (published.length > 0) log.info('subtasks dispatched', { dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`) });
+  return { ...recorded, dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`) };
 }

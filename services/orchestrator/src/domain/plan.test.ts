@@ -80,3 +80,60 @@ describe('parsePlanReply', () => {
     expect(err.message).toContain('subtasks[0].instructions');
   });
 });
+
+describe('parsePlanReply: dependsOn and resources', () => {
+  const base = (id: string, extra: Record<string, unknown> = {}) => ({ id, title: `t ${id}`, instructions: 'i', ...extra });
+
+  it('defaults both to empty lists', () => {
+    const parsed = parsePlanReply(JSON.stringify({ subtasks: [base('s1')] }));
+    expect(parsed.subtasks[0]).toMatchObject({ dependsOn: [], resources: [] });
+  });
+
+  it('keeps the trailing "/" of a directory among the files', () => {
+    const parsed = parsePlanReply(JSON.stringify({ subtasks: [base('s1', { files: ['./src/gen/', 'src/a.js'] })] }));
+    expect(parsed.subtasks[0]?.files).toEqual(['src/gen/', 'src/a.js']);
+  });
+
+  it('accepts dependencies on other subtasks of the plan', () => {
+    const parsed = parsePlanReply(JSON.stringify({ subtasks: [base('s1'), base('s2', { dependsOn: ['s1'] }), base('s3', { dependsOn: ['s1', 's2'] })] }));
+    expect(parsed.subtasks.map((s) => s.dependsOn)).toEqual([[], ['s1'], ['s1', 's2']]);
+  });
+
+  it('rejects an unknown id, naming its path', () => {
+    const err = parseError(JSON.stringify({ subtasks: [base('s1'), base('s2', { dependsOn: ['s1', 's9'] })] }));
+    expect(err.message).toContain('subtasks[1].dependsOn[1]: unknown subtask id "s9"');
+  });
+
+  it('rejects a subtask that depends on itself', () => {
+    expect(parseError(JSON.stringify({ subtasks: [base('s1', { dependsOn: ['s1'] })] })).message).toContain(
+      'subtasks[0].dependsOn[0]: a subtask cannot depend on itself ("s1")',
+    );
+  });
+
+  it('rejects a cycle, naming it', () => {
+    const err = parseError(JSON.stringify({ subtasks: [base('s1', { dependsOn: ['s3'] }), base('s2', { dependsOn: ['s1'] }), base('s3', { dependsOn: ['s2'] })] }));
+    expect(err.message).toContain('subtasks[0].dependsOn: dependency cycle s1 → s3 → s2 → s1');
+  });
+
+  it('normalizes ports, named resources and relative directories', () => {
+    const parsed = parsePlanReply(JSON.stringify({ subtasks: [base('s1', { resources: ['port:03000', ' resource:staging-db ', 'dir:./src/gen/'] })] }));
+    expect(parsed.subtasks[0]?.resources).toEqual(['port:3000', 'resource:staging-db', 'dir:src/gen']);
+  });
+
+  it.each([
+    ['port:0', 'port: needs a number 1..65535'],
+    ['port:70000', 'port: needs a number 1..65535'],
+    ['port:http', 'port: needs a number 1..65535'],
+    ['resource:two words', 'resource: needs a name'],
+    ['resource:', 'resource: needs a name'],
+    ['dir:/etc', 'must be relative to the repository'],
+    ['dir:../up', 'no ".."'],
+    ['dir:src/../../up', 'no ".."'],
+    ['file:src/a.js', 'must be port:<number>, resource:<name> or dir:<relative path>'],
+    ['staging-db', 'must be port:<number>, resource:<name> or dir:<relative path>'],
+  ])('rejects the resource %j', (resource, message) => {
+    const err = parseError(JSON.stringify({ subtasks: [base('s1', { resources: ['port:1', resource] })] }));
+    expect(err.message).toContain('subtasks[0].resources[1]');
+    expect(err.message).toContain(message);
+  });
+});

@@ -1,4 +1,5 @@
 import { buildEscalationPrompt, buildPlanPrompt, buildReAskMessages, buildReviewPrompt, PLAN_REPLY_FORMAT, summarizeFileListing } from './prompts.js';
+import { parsePlanReply } from './plan.js';
 
 describe('summarizeFileListing', () => {
   it('lists shallow files and collapses deep ones into their directory', () => {
@@ -103,5 +104,31 @@ describe('buildEscalationPrompt', () => {
       { role: 'assistant', content: 'a plan' },
       { role: 'user', content: `Your reply could not be used: the plan reply is not JSON\nReply again with JSON only, exactly in this shape:\n${PLAN_REPLY_FORMAT}` },
     ]);
+  });
+});
+
+describe('the plan prompt on scheduling', () => {
+  const [system] = buildPlanPrompt({ goal: 'g', project: 'p', testCommand: ['npm', 'test'], files: [], notes: [] });
+  const text = system?.content ?? '';
+
+  it('says what Orion really does: shared files and resources in plan order, dependsOn, the rest in parallel', () => {
+    expect(text).toContain('subtasks that share a file (or a file inside a listed directory) or a declared resource run one after the other, in the order you list them');
+    expect(text).toContain('"dependsOn" lists ids of earlier subtasks that must succeed first; if one of them fails, the subtasks that depend on it do not run');
+    expect(text).toContain('everything else runs in parallel');
+    expect(text).toContain('in its own git worktree of the task\'s branch');
+    expect(text).toContain('"port:<number>"');
+    expect(text).toContain('"resource:<name>"');
+    expect(text).toContain('"dir:<path>"');
+  });
+
+  it('no longer claims that agents lock the paths to order subtasks', () => {
+    expect(text).not.toContain('agents lock those paths');
+  });
+
+  it('asks for the reply format that the plan parser accepts, dependsOn and resources included', () => {
+    expect(text).toContain(PLAN_REPLY_FORMAT);
+    expect(PLAN_REPLY_FORMAT).toContain('"dependsOn":[]');
+    expect(PLAN_REPLY_FORMAT).toContain('"resources":[]');
+    expect(parsePlanReply(PLAN_REPLY_FORMAT).subtasks[0]).toMatchObject({ dependsOn: [], resources: [] });
   });
 });

@@ -58,18 +58,24 @@ export interface PlanPromptInput {
 }
 
 /** The reply format the plan prompt asks for; also documented in the service README. */
-export const PLAN_REPLY_FORMAT = `{"subtasks":[{"id":"s1","title":"short title","instructions":"what to do, precisely","files":["src/example.js"]}]}`;
+export const PLAN_REPLY_FORMAT = `{"subtasks":[{"id":"s1","title":"short title","instructions":"what to do, precisely","files":["src/example.js"],"dependsOn":[],"resources":[]}]}`;
 
 /** The reply format the review prompt asks for. */
 export const REVIEW_REPLY_FORMAT = `{"approved": true, "summary": "what was done and whether it meets the goal"}`;
 
 const PLAN_SYSTEM = [
   'You are Orion, the lead engineer of a team of autonomous coding agents.',
-  'Split the goal into 1 to 20 subtasks. Each subtask is done by one agent working in the repository:',
-  'it edits files, runs the test command and commits.',
+  'Split the goal into 1 to 20 subtasks. Each subtask is done by one agent in its own git worktree of the task\'s branch:',
+  'it edits files, runs the test command and commits, and its commit is merged into the task branch.',
   'Give each subtask an id made of letters, digits, ".", "_" or "-" (s1, s2, …), a short title,',
   'precise instructions, and the workspace-relative paths of the files it will create or change',
-  '(agents lock those paths, so subtasks that share a file run one after the other).',
+  '(a path ending in "/" means a whole directory).',
+  'How subtasks are scheduled:',
+  '- subtasks that share a file (or a file inside a listed directory) or a declared resource run one after the other, in the order you list them;',
+  '- "dependsOn" lists ids of earlier subtasks that must succeed first; if one of them fails, the subtasks that depend on it do not run;',
+  '- everything else runs in parallel.',
+  'Declare in "resources" what else a subtask needs to itself: "port:<number>" for a port its tests listen on,',
+  '"resource:<name>" for a shared service or database, "dir:<path>" for a directory it regenerates.',
   'Paths are relative to the repository root, use "/" and never contain "..".',
   'Reply with JSON only, exactly in this shape:',
   PLAN_REPLY_FORMAT,
@@ -176,6 +182,7 @@ const ESCALATION_SYSTEM = [
   'how it ended, its diff, the failing test output and its own account. Decide what happens next, exactly one of:',
   '- "hint": the subtask runs again and the agent is shown your hint. Best when the evidence points at a specific mistake.',
   '- "replan": the subtask is replaced by 1 to 5 new, smaller subtasks you describe. Best when it was too big or cut wrongly.',
+  '  They take its place: they wait for what it waited for, subtasks that depended on it wait for all of them, and those that share a file run one after the other in the order you list them.',
   '- "takeover": you work the subtask yourself, with the same tools. Best when the agent lacks the skill rather than the information.',
   '- "abandon": the whole task fails with your reason. Only when the goal cannot be reached.',
   'File paths are relative to the repository root, use "/" and never contain "..".',

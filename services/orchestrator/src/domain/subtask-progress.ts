@@ -1,10 +1,11 @@
 /**
- * The rules of the `code` fan-out: which subtasks a code activity request dispatches, whether
- * an executor's result counts, and the `code` state's ActivityResult once every subtask is
- * final. Pure functions over records, so at-least-once delivery (duplicates, stale attempts,
+ * The rules of the `code` fan-out: which subtasks a code activity request dispatches (through the
+ * scheduler, `concern-schedule.ts`), whether an executor's result counts, and the `code` state's
+ * ActivityResult once every subtask is final. Pure functions over records, so at-least-once delivery (duplicates, stale attempts,
  * redelivered requests) is decided in one testable place.
  */
 import type { ActivityResult, SubtaskResult } from '@maestro/contracts';
+import { scheduleSubtasks, type ScheduledFailure, type ScheduledWait } from './concern-schedule.js';
 import type { EscalationListing } from './escalations.js';
 import { isFinalSubtaskStatus, type CodeActivityRef, type SubtaskRecord, type TaskRecord } from './task.js';
 
@@ -24,55 +25,81 @@ export interface SubtaskDispatch {
   isNew: boolean;
 }
 
-/** What a `code` activity request leads to. */
-export interface CodeDispatchPlan {
-  /** Subtasks to publish; a repeated request republishes only attempts never acknowledged. */
+/** What the scheduler leads to after something changed: dispatches, failures, and whether the fan-out is over. */
+export interface NextDispatch {
+  /** New attempts to record as running, then publish. */
   dispatches: SubtaskDispatch[];
-  /** True when every subtask is already final, so the result can be published now. */
+  /** Pending subtasks that fail without running (a dependency failed). */
+  fails: ScheduledFailure[];
+  /** Pending subtasks that keep waiting, with what for. */
+  waiting: ScheduledWait[];
+  /** True when, after the failures, every subtask is final: the `code` result can be published. */
   allFinal: boolean;
+}
+
+/**
+ * Runs the scheduler (`concern-schedule.ts`) over the subtasks as they stand: every pending
+ * subtask whose turn has come gets a new attempt (its attempt + 1), those whose dependency
+ * failed fail. Re-running it on the same subtasks after its decisions were recorded decides
+ * nothing new, which is what makes a redelivered result or escalation dispatch nothing twice.
+ */
+export function planNextDispatch(subtasks: readonly SubtaskRecord[]): NextDispatch {
+  const schedule = scheduleSubtasks(subtasks);
+  const byId = new Map(subtasks.map((s) => [s.id, s]));
+  const dispatches = schedule.dispatch.map((id) => ({ subtaskId: id, attempt: (byId.get(id)?.attempt ?? 0) + 1, isNew: true }));
+  const failing = new Set(schedule.fail.map((f) => f.subtaskId));
+  const allFinal = dispatches.length === 0 && subtasks.every((s) => failing.has(s.id) || isFinalSubtaskStatus(s.status));
+  return { dispatches, fails: schedule.fail, waiting: schedule.waiting, allFinal };
+}
+
+/** What a `code` activity request leads to. */
+export interface CodeDispatchPlan extends NextDispatch {
+  /**
+   * Subtasks a new request puts back to waiting (`pending`) before scheduling: every one that
+   * did not succeed (or was replaced), so they start again as their turn comes.
+   */
+  resets: string[];
+  /** Attempts recorded earlier that the stream never acknowledged, to publish again (a repeated request). */
+  republish: SubtaskDispatch[];
 }
 
 /**
  * Decides the dispatches for a `code` request.
  *
  * A repeat of the request being served (a redelivery, or the engine republishing it when it
- * restarts, possibly long after JetStream's duplicate window) publishes only what the stream
- * has not acknowledged yet: subtasks whose current attempt was recorded but not marked
+ * restarts, possibly long after JetStream's duplicate window) publishes again only what the
+ * stream has not acknowledged yet: running subtasks whose attempt was recorded but not marked
  * dispatched (the publish failed or Orion died first). A dispatched attempt is on the queue or
  * with an executor, and an executor that dies gets it redelivered by JetStream, so publishing
- * it again would only start a second executor on a subtask still in progress.
+ * it again would only start a second executor on a subtask still in progress. Then the
+ * scheduler runs as it would after any change, which starts nothing it started already.
  *
- * A new request (first, or the engine retrying the state) starts a new attempt of every
- * subtask that has not succeeded; succeeded subtasks keep their commits.
+ * A new request (first, or the engine retrying the state) puts every subtask that has not
+ * succeeded back to waiting and schedules them all; succeeded subtasks keep their commits.
  */
 export function planCodeDispatch(task: TaskRecord, subtasks: readonly SubtaskRecord[], request: CodeActivityRef): CodeDispatchPlan {
   const repeat = task.code?.workId === request.workId;
-  const dispatches: SubtaskDispatch[] = [];
-  for (const subtask of subtasks) {
-    if (repeat) {
-      if (subtask.attempt === 0) {
-        dispatches.push({ subtaskId: subtask.id, attempt: 1, isNew: true });
-      } else if (!isFinalSubtaskStatus(subtask.status) && subtask.dispatchedAttempt !== subtask.attempt) {
-        dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt, isNew: false });
-      }
-    } else if (subtask.status !== 'succeeded' && subtask.status !== 'replaced') {
-      dispatches.push({ subtaskId: subtask.id, attempt: subtask.attempt + 1, isNew: true });
-    }
-  }
-  const pending = new Set(dispatches.map((d) => d.subtaskId));
-  const allFinal = subtasks.every((s) => !pending.has(s.id) && isFinalSubtaskStatus(s.status));
-  return { dispatches, allFinal };
+  const resets = repeat ? [] : subtasks.filter((s) => s.status === 'running' || s.status === 'failed').map((s) => s.id);
+  const view = subtasks.map((s) => (resets.includes(s.id) ? { ...s, status: 'pending' as const } : s));
+  const republish = repeat ? unacknowledgedAttempts(view) : [];
+  return { resets, republish, ...planNextDispatch(view) };
 }
 
-/** Whether an executor's result is recorded, and whether it completes the fan-out. */
-export type SubtaskResultDecision =
-  | { action: 'ignore'; reason: string }
-  | { action: 'record'; status: 'succeeded' | 'failed'; completesCode: boolean };
+/** Running attempts the stream has not acknowledged yet: what a repeat must publish again. */
+export function unacknowledgedAttempts(subtasks: readonly SubtaskRecord[]): SubtaskDispatch[] {
+  return subtasks
+    .filter((s) => s.status === 'running' && s.attempt > 0 && s.dispatchedAttempt !== s.attempt)
+    .map((s) => ({ subtaskId: s.id, attempt: s.attempt, isNew: false }));
+}
+
+/** Whether an executor's result is recorded. */
+export type SubtaskResultDecision = { action: 'ignore'; reason: string } | { action: 'record'; status: 'succeeded' | 'failed' };
 
 /**
  * Decides what to do with a subtask result. Results of another run, unknown subtasks, stale
- * attempts and subtasks that already have their result are ignored (acked, not recorded), so a
- * duplicate delivery can never publish the `code` result twice.
+ * attempts, subtasks waiting for their next attempt and subtasks that already have their result
+ * are ignored (acked, not recorded), so a duplicate delivery can never publish the `code`
+ * result twice, nor dispatch anything twice.
  */
 export function decideSubtaskResult(
   task: TaskRecord,
@@ -89,8 +116,10 @@ export function decideSubtaskResult(
     return { action: 'ignore', reason: `stale attempt ${result.attempt}; the subtask is on attempt ${subtask.attempt}` };
   }
   if (isFinalSubtaskStatus(subtask.status)) return { action: 'ignore', reason: `the subtask already ${subtask.status} (duplicate result)` };
-  const completesCode = subtasks.every((s) => s.id === subtask.id || isFinalSubtaskStatus(s.status));
-  return { action: 'record', status: result.ok ? 'succeeded' : 'failed', completesCode };
+  if (subtask.status === 'pending') {
+    return { action: 'ignore', reason: `the subtask waits for its next attempt; attempt ${result.attempt} was superseded` };
+  }
+  return { action: 'record', status: result.ok ? 'succeeded' : 'failed' };
 }
 
 /**

@@ -2,6 +2,7 @@
  * The task and subtask model Orion owns: statuses, records and the rules for moving a task
  * between statuses. Pure data and functions; the store persists them.
  */
+import type { DeliveryMode, TaskDelivery } from './delivery.js';
 import type { EscalationListing } from './escalations.js';
 
 /** Every status a task can have; the last three are final. */
@@ -15,9 +16,10 @@ export const TaskStatuses = {
 export type TaskStatus = (typeof TaskStatuses)[keyof typeof TaskStatuses];
 
 /**
- * Every status a subtask can have; `succeeded`, `failed` and `replaced` are final. `replaced`: an
- * escalation's re-plan put new subtasks in its place, so it neither holds up the `code` activity
- * nor counts as a failure.
+ * Every status a subtask can have; `succeeded`, `failed` and `replaced` are final. `pending`: it
+ * waits for the scheduler (its dependencies, or a subtask it conflicts with; see
+ * `concern-schedule.ts`). `replaced`: an escalation's re-plan put new subtasks in its place, so
+ * it neither holds up the `code` activity nor counts as a failure.
  */
 export const SubtaskStatuses = {
   pending: 'pending',
@@ -96,6 +98,15 @@ export interface TaskRecord {
   intent: TaskIntent | null;
   /** The workflow definition the task runs. */
   workflow: string;
+  /**
+   * How the approved work is delivered, as the run's workflow asked (recorded by the `code`
+   * activity); null until then, which means the default `branch`.
+   */
+  deliveryMode: DeliveryMode | null;
+  /** What delivery did, once the review decided (see `delivery.ts`); null before. */
+  delivery: TaskDelivery | null;
+  /** Tests that failed before any agent worked (preflight's baseline); null before preflight ran. */
+  baselineFailures: string[] | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -128,6 +139,14 @@ export interface SubtaskRecord {
   hint: string | null;
   /** Who works it: null (tactical) unless Orion took it over (`strategic`). */
   role: SubtaskRole | null;
+  /** Ids of subtasks that must succeed before it starts (from the plan). */
+  dependsOn: string[];
+  /** Resources it declared besides its files (`port:3000`, `resource:db`, `dir:src/gen`), repository-relative. */
+  resources: string[];
+  /** Its concerns as lock-manager names (`file:/repo/src/a.ts` …), declared from files and resources. */
+  concerns: string[];
+  /** The subtask a re-plan put it in place of; null for the plan's own. */
+  replaces: string | null;
 }
 
 /** A task together with its subtasks in plan order. */

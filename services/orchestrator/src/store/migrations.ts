@@ -144,6 +144,22 @@ const statements0007 = [
   sql`alter table orchestrator.tasks add column workflow text not null default 'coding'`,
 ];
 
+// Scheduling by concern and delivery. Subtasks gain what the plan declared (`depends_on`, the
+// `resources` besides files), the concerns Orion derived from both (lock-manager names on the
+// task's repository), and `replaces` (the subtask a re-plan put them in place of, which fixes
+// their place in plan order). Existing subtasks get empty lists: they run as before, in parallel
+// unless they share a file. Tasks gain the delivery mode their workflow asked for, the
+// delivery outcome once the review decided, and the tests preflight's baseline found failing.
+const statements0008 = [
+  sql`alter table orchestrator.subtasks add column depends_on jsonb not null default '[]'`,
+  sql`alter table orchestrator.subtasks add column resources jsonb not null default '[]'`,
+  sql`alter table orchestrator.subtasks add column concerns jsonb not null default '[]'`,
+  sql`alter table orchestrator.subtasks add column replaces text`,
+  sql`alter table orchestrator.tasks add column delivery_mode text check (delivery_mode in ('branch', 'fast-forward'))`,
+  sql`alter table orchestrator.tasks add column delivery jsonb`,
+  sql`alter table orchestrator.tasks add column baseline_failures jsonb`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -210,6 +226,19 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       for (const column of ['budget_usd', 'budget_tokens', 'intent', 'intent_confidence', 'intent_reason', 'workflow']) {
+        await sql`alter table orchestrator.tasks drop column if exists ${sql.id(column)}`.execute(db);
+      }
+    },
+  },
+  '0008_subtask_concerns_delivery': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0008) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['depends_on', 'resources', 'concerns', 'replaces']) {
+        await sql`alter table orchestrator.subtasks drop column if exists ${sql.id(column)}`.execute(db);
+      }
+      for (const column of ['delivery_mode', 'delivery', 'baseline_failures']) {
         await sql`alter table orchestrator.tasks drop column if exists ${sql.id(column)}`.execute(db);
       }
     },

@@ -4,13 +4,13 @@
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { Escalation, FailureKind } from '@maestro/contracts';
 import { toEscalationListing, type EscalationListing, type EscalationRecord } from '../domain/escalations.js';
-import type { PlannedSubtask } from '../domain/plan.js';
 import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
 import { ORCHESTRATOR_SCHEMA, type EscalationsTable, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
 import type {
   EscalationPatch,
   LockedTask,
   NewEscalation,
+  NewSubtask,
   NewTask,
   SubtaskDispatched,
   SubtaskPatch,
@@ -60,6 +60,9 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
     intent:
       row.intent === null ? null : { intent: row.intent, confidence: row.intent_confidence ?? 0, reason: row.intent_reason ?? '' },
     workflow: row.workflow,
+    deliveryMode: row.delivery_mode,
+    delivery: row.delivery,
+    baselineFailures: row.baseline_failures,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -84,6 +87,24 @@ function toSubtask(row: Selectable<SubtasksTable>): SubtaskRecord {
     dispatchedAt: row.dispatched_at,
     hint: row.hint,
     role: row.role,
+    dependsOn: row.depends_on,
+    resources: row.resources,
+    concerns: row.concerns,
+    replaces: row.replaces,
+  };
+}
+
+/** The columns a new subtask is stored with (what the plan said and the concerns declared). */
+function newSubtaskColumns(s: NewSubtask) {
+  return {
+    id: s.id,
+    title: s.title,
+    instructions: s.instructions,
+    files: JSON.stringify(s.files),
+    depends_on: JSON.stringify(s.dependsOn ?? []),
+    resources: JSON.stringify(s.resources ?? []),
+    concerns: JSON.stringify(s.concerns ?? []),
+    replaces: s.replaces ?? null,
   };
 }
 
@@ -130,6 +151,9 @@ function taskUpdate(patch: TaskPatch): Updateable<TasksTable> {
     out.code_activity = patch.code?.activity ?? null;
     out.code_attempt = patch.code?.attempt ?? null;
   }
+  if (patch.deliveryMode !== undefined) out.delivery_mode = patch.deliveryMode;
+  if (patch.delivery !== undefined) out.delivery = patch.delivery === null ? null : JSON.stringify(patch.delivery);
+  if (patch.baselineFailures !== undefined) out.baseline_failures = patch.baselineFailures === null ? null : JSON.stringify(patch.baselineFailures);
   return out;
 }
 
@@ -207,7 +231,7 @@ class PostgresLockedTask implements LockedTask {
     return this.task;
   }
 
-  async replaceSubtasks(planned: readonly PlannedSubtask[]): Promise<SubtaskRecord[]> {
+  async replaceSubtasks(planned: readonly NewSubtask[]): Promise<SubtaskRecord[]> {
     await this.trx.deleteFrom('subtasks').where('task_id', '=', this.task.id).execute();
     if (planned.length === 0) return [];
     const rows = await this.trx
@@ -215,11 +239,8 @@ class PostgresLockedTask implements LockedTask {
       .values(
         planned.map((s, position) => ({
           task_id: this.task.id,
-          id: s.id,
+          ...newSubtaskColumns(s),
           position,
-          title: s.title,
-          instructions: s.instructions,
-          files: JSON.stringify(s.files),
           status: 'pending' as const,
         })),
       )
@@ -237,7 +258,7 @@ class PostgresLockedTask implements LockedTask {
       .execute();
   }
 
-  async appendSubtasks(planned: readonly PlannedSubtask[], start: { status: SubtaskRecord['status']; attempt: number }): Promise<SubtaskRecord[]> {
+  async appendSubtasks(planned: readonly NewSubtask[], start: { status: SubtaskRecord['status']; attempt: number }): Promise<SubtaskRecord[]> {
     if (planned.length > 0) {
       const last = await this.trx
         .selectFrom('subtasks')
@@ -250,11 +271,8 @@ class PostgresLockedTask implements LockedTask {
         .values(
           planned.map((s, i) => ({
             task_id: this.task.id,
-            id: s.id,
+            ...newSubtaskColumns(s),
             position: first + i,
-            title: s.title,
-            instructions: s.instructions,
-            files: JSON.stringify(s.files),
             status: start.status,
             attempt: start.attempt,
           })),

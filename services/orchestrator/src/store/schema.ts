@@ -5,6 +5,7 @@
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { AgentStepRecord } from '../domain/agent-step.js';
+import type { DeliveryMode, TaskDelivery } from '../domain/delivery.js';
 import type { EscalationOutcome, EscalationStatus } from '../domain/escalations.js';
 import type { SubtaskRole, SubtaskStatus, TaskStatus } from '../domain/task.js';
 
@@ -38,6 +39,12 @@ export interface TasksTable {
   intent_confidence: number | null;
   intent_reason: string | null;
   workflow: ColumnType<string, string | undefined, string>;
+  /** The delivery mode the run's workflow asked for (added by `0008_subtask_concerns_delivery`). */
+  delivery_mode: ColumnType<DeliveryMode | null, DeliveryMode | null | undefined, DeliveryMode | null>;
+  /** What delivery did, once the review decided (added by `0008_subtask_concerns_delivery`). */
+  delivery: JSONColumnType<TaskDelivery | null, string | null | undefined, string | null>;
+  /** Tests failing before any agent worked, by preflight's baseline; null before it ran (added by `0008_subtask_concerns_delivery`). */
+  baseline_failures: JSONColumnType<string[] | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -64,6 +71,14 @@ export interface SubtasksTable {
   hint: ColumnType<string | null, string | null | undefined, string | null>;
   /** Who works the next dispatch; null means tactical (added by `0006_escalations`). */
   role: ColumnType<SubtaskRole | null, SubtaskRole | null | undefined, SubtaskRole | null>;
+  /** Ids it waits for (added by `0008_subtask_concerns_delivery`, like the next three). */
+  depends_on: JSONColumnType<string[], string | undefined, string>;
+  /** Declared resources besides files, repository-relative. */
+  resources: JSONColumnType<string[], string | undefined, string>;
+  /** Lock-manager concerns derived from files and resources. */
+  concerns: JSONColumnType<string[], string | undefined, string>;
+  /** The subtask a re-plan put it in place of. */
+  replaces: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

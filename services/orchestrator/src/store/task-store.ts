@@ -5,6 +5,7 @@
  * for the duration, so concurrent consumers on several replicas never lose an update.
  */
 import type { Escalation } from '@maestro/contracts';
+import type { DeliveryMode, TaskDelivery } from '../domain/delivery.js';
 import type { EscalationOutcome, EscalationRecord, EscalationStatus } from '../domain/escalations.js';
 import type { PlannedSubtask } from '../domain/plan.js';
 import type {
@@ -42,6 +43,21 @@ export interface TaskPatch {
   planWorkId?: string | null;
   reviewWorkId?: string | null;
   code?: CodeActivityRef | null;
+  deliveryMode?: DeliveryMode | null;
+  delivery?: TaskDelivery | null;
+  baselineFailures?: string[] | null;
+}
+
+/** A subtask about to be stored: as planned, with the concerns Orion declared for it. */
+export interface NewSubtask extends Pick<PlannedSubtask, 'id' | 'title' | 'instructions' | 'files'> {
+  /** @default [] */
+  dependsOn?: string[];
+  /** @default [] */
+  resources?: string[];
+  /** @default [] */
+  concerns?: string[];
+  /** The subtask a re-plan puts it in place of. @default null */
+  replaces?: string | null;
 }
 
 /** Fields of a subtask that change as it is dispatched and finishes. */
@@ -95,14 +111,14 @@ export interface LockedTask {
   /** Updates the task (and `updated_at`); returns the new record. */
   update(patch: TaskPatch): Promise<TaskRecord>;
   /** Replaces every subtask with the plan's, all pending and never dispatched. */
-  replaceSubtasks(planned: readonly PlannedSubtask[]): Promise<SubtaskRecord[]>;
+  replaceSubtasks(planned: readonly NewSubtask[]): Promise<SubtaskRecord[]>;
   /** Updates one subtask. */
   updateSubtask(subtaskId: string, patch: SubtaskPatch): Promise<void>;
   /**
    * Adds subtasks after the last one (a re-plan's), with the given status and attempt; returns
    * every subtask in plan order.
    */
-  appendSubtasks(planned: readonly PlannedSubtask[], start: { status: SubtaskStatus; attempt: number }): Promise<SubtaskRecord[]>;
+  appendSubtasks(planned: readonly NewSubtask[], start: { status: SubtaskStatus; attempt: number }): Promise<SubtaskRecord[]>;
   /** The task's escalations, oldest first. */
   escalations(): Promise<EscalationRecord[]>;
   /** Stores a new escalation; returns it as stored. */

@@ -16,6 +16,24 @@ export interface SubtaskJson {
   commitSha: string;
   filesChanged: string[];
   failureReason: string;
+  /** Ids of the subtasks that must succeed before it starts. */
+  dependsOn: string[];
+  /** What it declared it needs besides its files (`port:3000`, `resource:db`, `dir:src/gen`). */
+  resources: string[];
+  /** Its lock-manager concerns; subtasks whose concerns conflict run one after the other. */
+  concerns: string[];
+}
+
+/** What became of a task's work (its branch, and whether the user's branch got it). */
+export interface TaskDeliveryJson {
+  /** `branch` or `fast-forward`. */
+  mode: string;
+  /** The task branch, `maestro/<taskId>`. */
+  branch: string;
+  /** The task branch's commit; '' when it does not exist or is not known. */
+  sha: string;
+  delivered: boolean;
+  reason: string;
 }
 
 /** A task as the HTTP API shows it. */
@@ -44,6 +62,8 @@ export interface TaskJson {
     decisionReason: string;
     at: string | null;
   }>;
+  /** Null until the review decided (or the task failed or was cancelled). */
+  delivery: TaskDeliveryJson | null;
   createdAt: string | null;
   updatedAt: string | null;
 }
@@ -119,6 +139,9 @@ function toSubtaskJson(subtask: Subtask): SubtaskJson {
     commitSha: subtask.commitSha,
     filesChanged: subtask.filesChanged,
     failureReason: subtask.failureReason,
+    dependsOn: subtask.dependsOn,
+    resources: subtask.resources,
+    concerns: subtask.concerns,
   };
 }
 
@@ -147,6 +170,9 @@ export function toTaskJson(task: Task): TaskJson {
       decisionReason: e.decisionReason,
       at: iso(e.at),
     })),
+    delivery: task.delivery
+      ? { mode: task.delivery.mode, branch: task.delivery.branch, sha: task.delivery.sha, delivered: task.delivery.delivered, reason: task.delivery.reason }
+      : null,
     createdAt: iso(task.createdAt),
     updatedAt: iso(task.updatedAt),
   };

@@ -1,7 +1,8 @@
 /**
  * Conversions between stored tasks and the `maestro.v1.Task` message.
  */
-import type { Subtask, Task, TaskEscalation } from '@maestro/contracts';
+import type { Subtask, Task, TaskDelivery as TaskDeliveryMessage, TaskEscalation } from '@maestro/contracts';
+import { deliveryView, type TaskDelivery } from '../../domain/delivery.js';
 import type { EscalationListing } from '../../domain/escalations.js';
 import type { SubtaskRecord, TaskWithSubtasks } from '../../domain/task.js';
 
@@ -17,7 +18,15 @@ export function toSubtaskMessage(subtask: SubtaskRecord): Subtask {
     commitSha: subtask.commitSha ?? '',
     filesChanged: subtask.filesChanged,
     failureReason: subtask.failureReason ?? '',
+    dependsOn: subtask.dependsOn,
+    resources: subtask.resources,
+    concerns: subtask.concerns,
   };
+}
+
+/** The proto form of a task's delivery outcome. */
+export function toTaskDeliveryMessage(delivery: TaskDelivery): TaskDeliveryMessage {
+  return { mode: delivery.mode, branch: delivery.branch, sha: delivery.sha, delivered: delivery.delivered, reason: delivery.reason };
 }
 
 /**
@@ -37,7 +46,11 @@ export function toTaskEscalationMessage(e: EscalationListing): TaskEscalation {
   };
 }
 
-/** The proto form of a task with its subtasks. */
+function deliveryMessage(delivery: TaskDelivery | null): TaskDeliveryMessage | undefined {
+  return delivery === null ? undefined : toTaskDeliveryMessage(delivery);
+}
+
+/** The proto form of a task with its subtasks (and its delivery, once decided; see `delivery.ts`). */
 export function toTaskMessage({ task, subtasks, escalations }: TaskWithSubtasks): Task {
   return {
     id: task.id,
@@ -58,5 +71,6 @@ export function toTaskMessage({ task, subtasks, escalations }: TaskWithSubtasks)
     intentReason: task.intent?.reason ?? '',
     workflow: task.workflow,
     escalations: (escalations ?? []).map(toTaskEscalationMessage),
+    delivery: deliveryMessage(deliveryView(task, subtasks)),
   };
 }

@@ -88,12 +88,47 @@ export interface Subtask {
   instructions: string;
   /** Workspace-relative paths the subtask will touch. */
   files: string[];
-  /** "pending", "running", "succeeded" or "failed". */
+  /**
+   * "pending" (waiting for its dependencies or for a subtask it conflicts with), "running",
+   * "succeeded", "failed" or "replaced" (a re-plan put new subtasks in its place).
+   */
   status: string;
   summary: string;
   commitSha: string;
   filesChanged: string[];
   failureReason: string;
+  /** Ids of the subtasks that must succeed before it starts (from the plan). */
+  dependsOn: string[];
+  /**
+   * What it declared it needs besides its files: "port:3000", "resource:staging-db",
+   * "dir:src/gen" (repository-relative).
+   */
+  resources: string[];
+  /**
+   * Its concerns as lock-manager names ("file:/repo/src/a.ts", "dir:/repo/src/gen", "port:3000"):
+   * subtasks whose concerns conflict run one after the other, in plan order.
+   */
+  concerns: string[];
+}
+
+/** What became of a task's work: its branch, and whether the user's branch got it. */
+export interface TaskDelivery {
+  /**
+   * "branch" (the task branch is left for review) or "fast-forward" (the user's checked-out
+   * branch is fast-forwarded to the task branch when that is safe).
+   */
+  mode: string;
+  /** The task branch, maestro/<task id>. */
+  branch: string;
+  /** The task branch's commit; empty when it does not exist (or is not known). */
+  sha: string;
+  /**
+   * True when the work is where the mode puts it; false for a failed, cancelled or rejected
+   * task and for a refused fast-forward.
+   */
+  delivered: boolean;
+  /** What was done, or why not. */
+  reason: string;
 }
 
 export interface Task {
@@ -125,6 +160,8 @@ export interface Task {
   workflow: string;
   /** Escalations of its subtasks, oldest first. */
   escalations: TaskEscalation[];
+  /** What delivery did; unset until the review decided, or the task failed or was cancelled. */
+  delivery?: TaskDelivery | undefined;
 }
 
 export interface ListAgentStepsRequest {
@@ -943,6 +980,9 @@ function createBaseSubtask(): Subtask {
     commitSha: "",
     filesChanged: [],
     failureReason: "",
+    dependsOn: [],
+    resources: [],
+    concerns: [],
   };
 }
 
@@ -974,6 +1014,15 @@ export const Subtask: MessageFns<Subtask> = {
     }
     if (message.failureReason !== "") {
       writer.uint32(74).string(message.failureReason);
+    }
+    for (const v of message.dependsOn) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.resources) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.concerns) {
+      writer.uint32(98).string(v!);
     }
     return writer;
   },
@@ -1063,6 +1112,30 @@ export const Subtask: MessageFns<Subtask> = {
             message.failureReason = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.dependsOn.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.resources.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.concerns.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1098,6 +1171,17 @@ export const Subtask: MessageFns<Subtask> = {
         : isSet(object.failure_reason)
         ? globalThis.String(object.failure_reason)
         : "",
+      dependsOn: globalThis.Array.isArray(object?.dependsOn)
+        ? object.dependsOn.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.depends_on)
+        ? object.depends_on.map((e: any) => globalThis.String(e))
+        : [],
+      resources: globalThis.Array.isArray(object?.resources)
+        ? object.resources.map((e: any) => globalThis.String(e))
+        : [],
+      concerns: globalThis.Array.isArray(object?.concerns)
+        ? object.concerns.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1130,6 +1214,15 @@ export const Subtask: MessageFns<Subtask> = {
     if (message.failureReason !== "") {
       obj.failureReason = message.failureReason;
     }
+    if (message.dependsOn?.length) {
+      obj.dependsOn = message.dependsOn;
+    }
+    if (message.resources?.length) {
+      obj.resources = message.resources;
+    }
+    if (message.concerns?.length) {
+      obj.concerns = message.concerns;
+    }
     return obj;
   },
 
@@ -1147,6 +1240,142 @@ export const Subtask: MessageFns<Subtask> = {
     message.commitSha = object.commitSha ?? "";
     message.filesChanged = object.filesChanged?.map((e) => e) || [];
     message.failureReason = object.failureReason ?? "";
+    message.dependsOn = object.dependsOn?.map((e) => e) || [];
+    message.resources = object.resources?.map((e) => e) || [];
+    message.concerns = object.concerns?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseTaskDelivery(): TaskDelivery {
+  return { mode: "", branch: "", sha: "", delivered: false, reason: "" };
+}
+
+export const TaskDelivery: MessageFns<TaskDelivery> = {
+  encode(message: TaskDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== "") {
+      writer.uint32(10).string(message.mode);
+    }
+    if (message.branch !== "") {
+      writer.uint32(18).string(message.branch);
+    }
+    if (message.sha !== "") {
+      writer.uint32(26).string(message.sha);
+    }
+    if (message.delivered !== false) {
+      writer.uint32(32).bool(message.delivered);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.branch = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.delivered = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskDelivery {
+    return {
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      branch: isSet(object.branch) ? globalThis.String(object.branch) : "",
+      sha: isSet(object.sha) ? globalThis.String(object.sha) : "",
+      delivered: isSet(object.delivered) ? globalThis.Boolean(object.delivered) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: TaskDelivery): unknown {
+    const obj: any = {};
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.branch !== "") {
+      obj.branch = message.branch;
+    }
+    if (message.sha !== "") {
+      obj.sha = message.sha;
+    }
+    if (message.delivered !== false) {
+      obj.delivered = message.delivered;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskDelivery>): TaskDelivery {
+    return TaskDelivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskDelivery>): TaskDelivery {
+    const message = createBaseTaskDelivery();
+    message.mode = object.mode ?? "";
+    message.branch = object.branch ?? "";
+    message.sha = object.sha ?? "";
+    message.delivered = object.delivered ?? false;
+    message.reason = object.reason ?? "";
     return message;
   },
 };
@@ -1171,6 +1400,7 @@ function createBaseTask(): Task {
     intentReason: "",
     workflow: "",
     escalations: [],
+    delivery: undefined,
   };
 }
 
@@ -1229,6 +1459,9 @@ export const Task: MessageFns<Task> = {
     }
     for (const v of message.escalations) {
       TaskEscalation.encode(v!, writer.uint32(146).fork()).join();
+    }
+    if (message.delivery !== undefined) {
+      TaskDelivery.encode(message.delivery, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -1390,6 +1623,14 @@ export const Task: MessageFns<Task> = {
             message.escalations.push(TaskEscalation.decode(reader, reader.uint32()));
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.delivery = TaskDelivery.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1462,6 +1703,7 @@ export const Task: MessageFns<Task> = {
       escalations: globalThis.Array.isArray(object?.escalations)
         ? object.escalations.map((e: any) => TaskEscalation.fromJSON(e))
         : [],
+      delivery: isSet(object.delivery) ? TaskDelivery.fromJSON(object.delivery) : undefined,
     };
   },
 
@@ -1521,6 +1763,9 @@ export const Task: MessageFns<Task> = {
     if (message.escalations?.length) {
       obj.escalations = message.escalations.map((e) => TaskEscalation.toJSON(e));
     }
+    if (message.delivery !== undefined) {
+      obj.delivery = TaskDelivery.toJSON(message.delivery);
+    }
     return obj;
   },
 
@@ -1549,6 +1794,9 @@ export const Task: MessageFns<Task> = {
     message.intentReason = object.intentReason ?? "";
     message.workflow = object.workflow ?? "";
     message.escalations = object.escalations?.map((e) => TaskEscalation.fromPartial(e)) || [];
+    message.delivery = (object.delivery !== undefined && object.delivery !== null)
+      ? TaskDelivery.fromPartial(object.delivery)
+      : undefined;
     return message;
   },
 };
