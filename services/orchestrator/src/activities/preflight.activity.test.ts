@@ -7,6 +7,7 @@ import { createSilentLogger, ManualClock, UserError } from '@maestro/runtime';
 import type { AgentStepRecord } from '../domain/agent-step.js';
 import type { IndexLockObservation, PreflightProbe, RecordedProcessView, RepositoryState } from '../domain/preflight/preflight-probe.js';
 import type { TaskRecord } from '../domain/task.js';
+import type { TaskPatch } from '../store/task-store.js';
 import type { ActivityDeps, ActivityOutcome } from './activity.js';
 import { createPreflightActivity } from './preflight.activity.js';
 
@@ -34,10 +35,14 @@ function scriptedProbe(overrides: Partial<PreflightProbe> = {}): PreflightProbe 
   };
 }
 
-function invoke(probe: PreflightProbe, clock: ManualClock, steps: AgentStepRecord[] = []): Promise<ActivityOutcome> {
+function invoke(probe: PreflightProbe, clock: ManualClock, steps: AgentStepRecord[] = [], patches: TaskPatch[] = []): Promise<ActivityOutcome> {
   const task = { id: 't1', repoPath, testCommand: ['node', '--test'], status: 'running' } as unknown as TaskRecord;
   const deps = {
-    store: { getTask: async () => ({ task, subtasks: [] }) },
+    store: {
+      getTask: async () => ({ task, subtasks: [] }),
+      withLockedTask: async (_id: string, fn: (locked: { update(patch: TaskPatch): Promise<TaskRecord> }) => Promise<unknown>) =>
+        fn({ update: async (patch) => (patches.push(patch), task) }),
+    },
     repoProbe: { readText: async () => undefined },
     clock,
     steps: { record: async (step: AgentStepRecord) => void steps.push(step) },
@@ -66,11 +71,14 @@ describe('the preflight activity', () => {
     const clock = new ManualClock(0);
     let looks = 0;
     const probe = scriptedProbe({ indexLock: async () => (++looks < 4 ? held : { present: false, path: lockPath }) });
-    const outcome = await drive(clock, invoke(probe, clock));
+    const patches: TaskPatch[] = [];
+    const outcome = await drive(clock, invoke(probe, clock, [], patches));
     expect(outcome.kind).toBe('completed');
     const checks = outcome.kind === 'completed' ? (outcome.output.checks as Array<{ check: string; status: string; summary: string }>) : [];
     expect(checks.find((c) => c.check === 'index-lock')).toMatchObject({ status: 'passed', summary: expect.stringContaining('released after') });
     expect(probe.removed).toEqual([]);
+    // The baseline (all passing here) is stored on the task for every dispatch.
+    expect(patches).toEqual([{ baselineFailures: [] }]);
   });
 
   it('gives up on a lock still held after the wait, naming the holder, and runs no baseline', async () => {
