@@ -64,8 +64,12 @@ export const Subjects = {
   llmCompleted: 'maestro.events.llm.completed',
   /** A lock lease was granted. */
   lockAcquired: 'maestro.events.lock.acquired',
-  /** A lock lease was released or expired. */
+  /** A lock lease was released by its owner (`LockEvent`, reason 'released'). */
   lockReleased: 'maestro.events.lock.released',
+  /** A lock lease expired without being extended (`LockEvent`, reason 'expired'); one event per lease. */
+  lockExpired: 'maestro.events.lock.expired',
+  /** A lock request joined the queue: who waits, for what, behind whom. */
+  lockWaiting: 'maestro.events.lock.waiting',
 
   /** Everything under `maestro.events`. */
   allEvents: 'maestro.events.>',

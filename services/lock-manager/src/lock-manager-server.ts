@@ -21,9 +21,17 @@ export interface LockManagerServerOptions {
   events: LockEventPublisher;
 }
 
-/** Creates the LockService server (with health); call `start()` to listen. */
+/**
+ * Creates the LockService server (with health); call `start()` to listen. Leases the store
+ * expires are published as `maestro.events.lock.expired` from here.
+ */
 export function createLockManagerServer(options: LockManagerServerOptions): GrpcServer {
-  const server = createGrpcServer({ address: options.address, logger: options.logger, serviceNames: [LOCK_SERVICE_NAME] });
-  server.add(LockServiceService, createLockServiceHandlers({ store: options.store, events: options.events }));
+  const { store, events, logger } = options;
+  const server = createGrpcServer({ address: options.address, logger, serviceNames: [LOCK_SERVICE_NAME] });
+  server.add(LockServiceService, createLockServiceHandlers({ store, events }));
+  store.onExpired((lease) => {
+    logger.info('lock expired', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns, token: lease.fencingToken });
+    void events.expired(lease);
+  });
   return server;
 }

@@ -27,10 +27,19 @@ runService('lock-manager', async (lifecycle) => {
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 
+  // One dedicated connection for the grant channel (a subscribed connection runs nothing else).
+  const subscriber = redis.duplicate();
+  subscriber.on('error', (err: Error) => logger.warn('redis subscriber connection error', { err: err.message }));
+  lifecycle.onShutdown('redis-subscriber', () => {
+    subscriber.disconnect();
+  });
+  const store = new RedisLockStore({ redis, subscriber, keyPrefix: config.keyPrefix, logger });
+  lifecycle.onShutdown('lock-store', () => store.close());
+
   const server = createLockManagerServer({
     address: config.grpcAddr,
     logger,
-    store: new RedisLockStore({ redis, keyPrefix: config.keyPrefix }),
+    store,
     events: createBusLockEventPublisher(bus),
   });
   await server.start();

@@ -19,8 +19,11 @@ let redis: Redis;
 let keyPrefix: string;
 let bus: Bus;
 let server: GrpcServer;
+let store: RedisLockStore;
 let client: GrpcClient<LockServiceClient>;
-const events: Array<{ subject: string; event: LockEvent }> = [];
+/** Every lock event seen; `.waiting` carries its own shape, so fields are loosely typed. */
+type SeenEvent = Partial<LockEvent> & Record<string, unknown>;
+const events: Array<{ subject: string; event: SeenEvent }> = [];
 
 beforeAll(async () => {
   redis = new Redis(testServers.redisUrl);
@@ -34,11 +37,12 @@ beforeAll(async () => {
     streamLimits: { storage: 'memory' },
   });
   await bus.ensureStreams();
-  bus.subscribe('maestro.events.lock.>', LockEventSchema, (event, subject) => events.push({ subject, event }));
+  bus.subscribe('maestro.events.lock.>', LockEventSchema.partial().passthrough(), (event, subject) => events.push({ subject, event }));
+  store = new RedisLockStore({ redis, keyPrefix });
   server = createLockManagerServer({
     address: '127.0.0.1:0',
     logger,
-    store: new RedisLockStore({ redis, keyPrefix }),
+    store,
     events: createBusLockEventPublisher(bus),
   });
   const port = await server.start();
@@ -48,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.close();
   await server.shutdown();
+  await store.close();
   for (const spec of Object.values(Streams)) {
     await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
   }
@@ -73,7 +78,7 @@ async function errorOf(promise: Promise<unknown>): Promise<MaestroError> {
 }
 
 /** Waits (bounded) until an event matching `predicate` has arrived. */
-async function eventually(predicate: (e: { subject: string; event: LockEvent }) => boolean): Promise<{ subject: string; event: LockEvent }> {
+async function eventually(predicate: (e: { subject: string; event: SeenEvent }) => boolean): Promise<{ subject: string; event: SeenEvent }> {
   for (let i = 0; i < 100; i++) {
     const found = events.find(predicate);
     if (found) return found;
@@ -93,7 +98,7 @@ it('reports SERVING on the standard health service', async () => {
 });
 
 it('acquires, inspects, extends and releases a lease, publishing acquired and released events', async () => {
-  const lease = await client.call.acquire({
+  const lease = await client.call.acquire({ sharedConcerns: [],
     owner: 'exec-1/sub-1',
     concerns: ['file:/repo/src/./a.ts', 'git-index:/repo/', 'file:/repo/src/a.ts'],
     ttlMs: 30_000,
@@ -131,8 +136,8 @@ it('acquires, inspects, extends and releases a lease, publishing acquired and re
 });
 
 it('refuses a held concern with LOCK_CONFLICT naming it and its owner', async () => {
-  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['port:8080'], ttlMs: 30_000, waitMs: 0 });
-  const err = await errorOf(client.call.acquire({ owner: 'exec-B', concerns: ['port:08080'], ttlMs: 30_000, waitMs: 0 }));
+  const held = await client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['port:8080'], ttlMs: 30_000, waitMs: 0 });
+  const err = await errorOf(client.call.acquire({ sharedConcerns: [], owner: 'exec-B', concerns: ['port:08080'], ttlMs: 30_000, waitMs: 0 }));
   expect(err).toBeInstanceOf(UserError);
   expect(err.code).toBe('LOCK_CONFLICT');
   expect(err.message).toContain('port:8080 is held by exec-A');
@@ -140,8 +145,8 @@ it('refuses a held concern with LOCK_CONFLICT naming it and its owner', async ()
 });
 
 it('lets a waiting acquire through once the holder releases', async () => {
-  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 0 });
-  const waiting = client.call.acquire({ owner: 'exec-B', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 4_000 });
+  const held = await client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 0 });
+  const waiting = client.call.acquire({ sharedConcerns: [], owner: 'exec-B', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 4_000 });
   await new Promise((resolve) => setTimeout(resolve, 100));
   await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
   const lease = await waiting;
@@ -151,22 +156,22 @@ it('lets a waiting acquire through once the holder releases', async () => {
 });
 
 it('hands the concerns back when the caller’s deadline passes while it waits', async () => {
-  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
+  const held = await client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
   const err = await errorOf(
-    client.call.acquire({ owner: 'exec-B', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 60_000 }, { deadlineMs: 300 }),
+    client.call.acquire({ sharedConcerns: [], owner: 'exec-B', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 60_000 }, { deadlineMs: 300 }),
   );
   expect(err).toBeInstanceOf(OperationalError);
   expect(err.message).toMatch(/deadline/i);
   await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
   // The abandoned waiter must not pick the concern up after its caller left.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const next = await client.call.acquire({ owner: 'exec-C', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
+  const next = await client.call.acquire({ sharedConcerns: [], owner: 'exec-C', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
   expect(next.owner).toBe('exec-C');
   await client.call.release({ leaseId: next.leaseId, owner: 'exec-C' });
 });
 
 it('rejects another owner’s extend and release with LOCK_NOT_HELD', async () => {
-  const held = await client.call.acquire({ owner: 'exec-A', concerns: ['dir:/repo/src'], ttlMs: 30_000, waitMs: 0 });
+  const held = await client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['dir:/repo/src'], ttlMs: 30_000, waitMs: 0 });
   const extendErr = await errorOf(client.call.extend({ leaseId: held.leaseId, owner: 'exec-B', ttlMs: 1_000 }));
   expect(extendErr.code).toBe('LOCK_NOT_HELD');
   const releaseErr = await errorOf(client.call.release({ leaseId: held.leaseId, owner: 'exec-B' }));
@@ -176,12 +181,62 @@ it('rejects another owner’s extend and release with LOCK_NOT_HELD', async () =
 
 it('rejects bad input with INVALID_ARGUMENT naming the field', async () => {
   const badConcern = await errorOf(
-    client.call.acquire({ owner: 'exec-A', concerns: ['file:/ok', 'src/a.ts'], ttlMs: 1_000, waitMs: 0 }),
+    client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['file:/ok', 'src/a.ts'], ttlMs: 1_000, waitMs: 0 }),
   );
   expect(badConcern.code).toBe('INVALID_ARGUMENT');
   expect(badConcern.field).toBe('concerns[1]');
-  const noTtl = await errorOf(client.call.acquire({ owner: 'exec-A', concerns: ['port:1'], ttlMs: 0, waitMs: 0 }));
+  const noTtl = await errorOf(client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['port:1'], ttlMs: 0, waitMs: 0 }));
   expect(noTtl.field).toBe('ttl_ms');
   const noOwner = await errorOf(client.call.release({ leaseId: 'x', owner: '' }));
   expect(noOwner.field).toBe('owner');
+  const dotDot = await errorOf(client.call.acquire({ sharedConcerns: ['file:/r/../etc/passwd'], owner: 'A', concerns: [], ttlMs: 1_000, waitMs: 0 }));
+  expect(dotDot).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'shared_concerns[0]' });
+  const outside = await errorOf(
+    client.call.acquire({ sharedConcerns: [], repoRoot: '/work/r1', owner: 'A', concerns: ['dir:/work/r1/src', 'file:/work/r2/a'], ttlMs: 1_000, waitMs: 0 }),
+  );
+  expect(outside).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'concerns[1]' });
+  expect(outside.message).toContain('outside repo_root /work/r1');
+  const unknown = await errorOf(client.call.extend({ leaseId: 'no-such-lease', owner: 'A', ttlMs: 1_000 }));
+  expect(unknown).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
+  const badToken = await errorOf(client.call.checkFence({ leaseId: 'L', fencingToken: 0 }));
+  expect(badToken).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'fencing_token' });
+  // Nothing was granted by any of them.
+  expect((await client.call.inspect({ concernPrefix: '' })).leases).toEqual([]);
+});
+
+it('checks fences: the live lease passes, a lease that expired and passed on is FENCED', async () => {
+  const first = await client.call.acquire({ sharedConcerns: [], owner: 'writer-1', concerns: ['file:/fence/x'], ttlMs: 200, waitMs: 0 });
+  expect(await client.call.checkFence({ leaseId: first.leaseId, fencingToken: first.fencingToken })).toMatchObject({
+    leaseId: first.leaseId,
+    owner: 'writer-1',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const second = await client.call.acquire({ sharedConcerns: [], owner: 'writer-2', concerns: ['dir:/fence'], ttlMs: 30_000, waitMs: 0 });
+  const err = await errorOf(client.call.checkFence({ leaseId: first.leaseId, fencingToken: first.fencingToken }));
+  expect(err).toBeInstanceOf(UserError);
+  expect(err.code).toBe('FENCED');
+  expect(err.message).toContain(`newest token on an overlapping concern is ${second.fencingToken}`);
+  // The expiry was seen by the sweeper and published once.
+  const expired = await eventually((e) => e.event.leaseId === first.leaseId && e.event.reason === 'expired');
+  expect(expired.subject).toBe(Subjects.lockExpired);
+  expect(events.filter((e) => e.event.leaseId === first.leaseId && e.subject === Subjects.lockExpired)).toHaveLength(1);
+  await client.call.release({ leaseId: second.leaseId, owner: 'writer-2' });
+});
+
+it('shows waiters in Inspect and publishes lock.waiting, then serves them in order', async () => {
+  const held = await client.call.acquire({ sharedConcerns: ['dir:/q/lib'], owner: 'exec-A', concerns: ['file:/q/a.ts'], ttlMs: 30_000, waitMs: 0 });
+  const waiting = client.call.acquire({ sharedConcerns: [], owner: 'exec-B', concerns: ['dir:/q'], ttlMs: 30_000, waitMs: 4_000 });
+  const queued = await eventually((e) => e.subject === Subjects.lockWaiting && e.event.owner === 'exec-B' && e.event.concerns?.[0] === 'dir:/q');
+  expect(queued.event).toMatchObject({ owner: 'exec-B', concerns: ['dir:/q'], blockedBy: { owner: 'exec-A', leaseId: held.leaseId } });
+  const inspected = await client.call.inspect({ concernPrefix: 'dir:/q' });
+  expect(inspected.leases.map((l) => l.leaseId)).toEqual([held.leaseId]);
+  expect(inspected.leases[0]!.sharedConcerns).toEqual(['dir:/q/lib']);
+  expect(inspected.waiters).toEqual([
+    expect.objectContaining({ owner: 'exec-B', concerns: ['dir:/q'], sharedConcerns: [], queuedAt: expect.any(Date), deadline: expect.any(Date) }),
+  ]);
+  expect(inspected.waiters[0]!.deadline!.getTime() - inspected.waiters[0]!.queuedAt!.getTime()).toBe(4_000);
+  await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
+  const lease = await waiting;
+  expect(lease.leaseId).toBe(inspected.waiters[0]!.requestId);
+  await client.call.release({ leaseId: lease.leaseId, owner: 'exec-B' });
 });

@@ -3,8 +3,10 @@ import { parseConcern } from './concern.js';
 
 describe('parseConcern', () => {
   it.each([
-    ['file:/repo/src/../a.ts', 'file:/repo/a.ts'],
     ['file:/repo//src/./b.ts', 'file:/repo/src/b.ts'],
+    ['file:/./repo/./a.ts/', 'file:/repo/a.ts'],
+    ['repo:/work/r1/', 'repo:/work/r1'],
+    ['dir://repo///src//', 'dir:/repo/src'],
     ['dir:/repo/src/', 'dir:/repo/src'],
     ['dir:/', 'dir:/'],
     ['git-index:/repo/', 'git-index:/repo'],
@@ -23,6 +25,11 @@ describe('parseConcern', () => {
     ['src/a.ts', 'no known kind'],
     ['lock:/a', 'no known kind'],
     ['file:relative/a.ts', 'absolute path'],
+    ['file:/repo/src/../a.ts', 'must not contain ".." segments'],
+    ['dir:/..', 'must not contain ".." segments'],
+    ['repo:/a/b/..', 'must not contain ".." segments'],
+    ['repo:', 'absolute path'],
+    ['Dir:/a', 'no known kind'],
     ['dir:', 'absolute path'],
     ['port:0', '1..65535'],
     ['port:70000', '1..65535'],

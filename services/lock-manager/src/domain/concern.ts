@@ -1,16 +1,19 @@
 /**
  * Concerns: the names agents lock. A concern is `<kind>:<value>`; parsing normalizes the value
  * so that two spellings of one thing (`file:/repo/./a.ts`, `file:/repo/a.ts`) are one lock.
+ * Paths are normalized lexically only: the lock-manager may not see the filesystem, so callers
+ * resolve symlinks before they ask.
  */
-import path from 'node:path';
 import { invalidField } from '@maestro/runtime';
 
 /** The kinds of concern an agent can lock. */
 export const ConcernKinds = {
   /** One file, by absolute path. */
   file: 'file',
-  /** A directory, by absolute path (for now it conflicts only with the same directory). */
+  /** A directory and everything under it, by absolute path. */
   dir: 'dir',
+  /** A whole repository (everything under its root), by the root's absolute path. */
+  repo: 'repo',
   /** The git index of a repository, by the repository's absolute path. */
   gitIndex: 'git-index',
   /** A TCP port, 1 to 65535. */
@@ -33,7 +36,12 @@ export interface Concern {
 export const MAX_CONCERN_LENGTH = 4096;
 
 const kinds: readonly string[] = Object.values(ConcernKinds);
-const pathKinds: readonly string[] = [ConcernKinds.file, ConcernKinds.dir, ConcernKinds.gitIndex];
+/**
+ * Kinds whose values share one path space, where `repo:` and `dir:` cover every path under
+ * theirs (see `concernsOverlap`). `git-index:` is a path too, but stands alone.
+ */
+export const PATH_SPACE_KINDS: readonly ConcernKind[] = [ConcernKinds.repo, ConcernKinds.dir, ConcernKinds.file];
+const pathKinds: readonly string[] = [...PATH_SPACE_KINDS, ConcernKinds.gitIndex];
 // Resource names are identifiers, not free text: no spaces or control characters, so they read
 // the same in logs, keys and events.
 const resourceName = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/;
@@ -46,7 +54,8 @@ const controlChars = /[\u0000-\u001f\u007f]/;
  * (for example `concerns[2]`) and saying what a valid concern looks like.
  *
  * @example
- * parseConcern('file:/repo/src/../a.ts').name // 'file:/repo/a.ts'
+ * parseConcern('file:/repo/./src//a.ts').name // 'file:/repo/src/a.ts'
+ * parseConcern('file:/repo/src/../a.ts')       // throws: `..` is refused, not normalized away
  * parseConcern('port:08080').name             // 'port:8080'
  */
 export function parseConcern(raw: string, field = 'concern'): Concern {
@@ -72,13 +81,30 @@ export function parseConcern(raw: string, field = 'concern'): Concern {
   return { kind: kind as ConcernKind, value: normalized, name: `${kind}:${normalized}` };
 }
 
-function normalizePath(value: string, field: string, kind: string): string {
+/**
+ * Normalizes an absolute path lexically: `.` segments, repeated and trailing slashes go; `..`
+ * is refused (`field` named), because without the filesystem `a/link/..` cannot be resolved
+ * safely and a lock must never silently cover a different path than the caller meant.
+ */
+export function normalizeAbsolutePath(value: string, field: string, what: string): string {
   if (!value.startsWith('/')) {
-    throw invalidField(field, `${kind}: needs an absolute path (starting with /), got "${value}"`);
+    throw invalidField(field, `${what} needs an absolute path (starting with /), got "${value}"`);
   }
-  const normalized = path.posix.normalize(value);
-  // The root stays "/"; everywhere else a trailing slash is dropped so `dir:/a/` is `dir:/a`.
-  return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+  const segments = value.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.includes('..')) {
+    throw invalidField(field, `${what} must not contain ".." segments, got "${value}"; resolve the path before locking it`);
+  }
+  return `/${segments.join('/')}`;
+}
+
+/** True when `child` is `parent` or lies under it (both normalized absolute paths). */
+export function isPathWithin(child: string, parent: string): boolean {
+  if (parent === '/') return true;
+  return child === parent || child.startsWith(`${parent}/`);
+}
+
+function normalizePath(value: string, field: string, kind: string): string {
+  return normalizeAbsolutePath(value, field, `${kind}:`);
 }
 
 function normalizePort(value: string, field: string): string {

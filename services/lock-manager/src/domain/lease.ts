@@ -2,16 +2,26 @@
  * Leases: what a holder gets for a set of concerns, and the rules a request must meet before
  * any store sees it. Pure: no I/O, no clock.
  */
-import { UserError, invalidField } from '@maestro/runtime';
-import { parseConcern } from './concern.js';
+import { invalidField } from '@maestro/runtime';
+import { isPathWithin, normalizeAbsolutePath, parseConcern, PATH_SPACE_KINDS } from './concern.js';
+import type { Concern } from './concern.js';
 
-/** A grant of every concern in `concerns` to `owner` until `expiresAt`. */
+/**
+ * A grant of every concern in `concerns` (exclusive) and `sharedConcerns` (shared) to `owner`
+ * until `expiresAt`.
+ */
 export interface Lease {
   readonly leaseId: string;
   readonly owner: string;
-  /** Canonical concern names, in the order first requested. */
+  /** Canonical concern names held exclusively, in the order first requested. */
   readonly concerns: readonly string[];
-  /** Strictly greater than every token granted before it, across all concerns. */
+  /** Canonical concern names held in shared (read) mode. */
+  readonly sharedConcerns: readonly string[];
+  /**
+   * Strictly greater than every token the store granted before it, across all concerns, and
+   * at least the store's clock in µs when granted (so it keeps rising after the store loses
+   * its state; see `nextFencingToken`).
+   */
   readonly fencingToken: number;
   /** Milliseconds since the epoch, by the store's clock. */
   readonly expiresAt: number;
@@ -31,12 +41,21 @@ export const LeaseLimits = {
   maxIdLength: 256,
 } as const;
 
-/** A validated acquire: owner, distinct canonical concerns, ttl and wait. */
+/** A validated acquire: owner, distinct canonical concerns by mode, ttl and wait. */
 export interface AcquireSpec {
   readonly owner: string;
+  /** Held exclusively. */
   readonly concerns: readonly string[];
+  /** Held in shared mode; never also in `concerns`. */
+  readonly sharedConcerns: readonly string[];
   readonly ttlMs: number;
   readonly waitMs: number;
+}
+
+/** A validated fencing check. */
+export interface CheckFenceSpec {
+  readonly leaseId: string;
+  readonly fencingToken: number;
 }
 
 /** A validated extend: the lease, who claims it, and its new time to live from now. */
@@ -52,42 +71,64 @@ export interface ReleaseSpec {
   readonly owner: string;
 }
 
-/**
- * Checks an acquire request and normalizes its concerns (duplicates after normalization are
- * dropped, first spelling's position kept); throws an INVALID_ARGUMENT `UserError` naming the
- * first bad field (`owner`, `concerns[3]`, `ttl_ms` …).
- */
-export function validateAcquire(input: {
+/** The fields of an acquire request, as they arrive (proto names in the error fields). */
+export interface AcquireInput {
   owner: string;
   concerns: readonly string[];
+  /** @default [] */
+  sharedConcerns?: readonly string[] | undefined;
+  /** When set, every repo:/dir:/file: concern must lie inside it. @default '' (no bound) */
+  repoRoot?: string | undefined;
   ttlMs: number;
   waitMs: number;
-}): AcquireSpec {
+}
+
+/**
+ * Checks an acquire request and normalizes its concerns (duplicates after normalization are
+ * dropped, first spelling's position kept; a concern asked both exclusive and shared is held
+ * exclusive); throws an INVALID_ARGUMENT `UserError` naming the first bad field (`owner`,
+ * `concerns[3]`, `shared_concerns[0]`, `repo_root`, `ttl_ms` …).
+ */
+export function validateAcquire(input: AcquireInput): AcquireSpec {
   const owner = requireId(input.owner, 'owner');
-  if (input.concerns.length === 0) {
-    throw invalidField('concerns', 'must name at least one concern, e.g. file:/repo/src/a.ts');
+  const sharedInput = input.sharedConcerns ?? [];
+  const total = input.concerns.length + sharedInput.length;
+  if (total === 0) {
+    throw invalidField('concerns', 'must name at least one concern (here or in shared_concerns), e.g. file:/repo/src/a.ts');
   }
-  if (input.concerns.length > LeaseLimits.maxConcerns) {
+  if (total > LeaseLimits.maxConcerns) {
     throw invalidField(
       'concerns',
-      `must name at most ${LeaseLimits.maxConcerns} concerns, got ${input.concerns.length}; lock a dir: instead of its files`,
+      `concerns and shared_concerns must name at most ${LeaseLimits.maxConcerns} concerns together, got ${total}; lock a dir: instead of its files`,
     );
   }
-  const seen = new Set<string>();
-  const concerns: string[] = [];
-  input.concerns.forEach((raw, i) => {
-    const { name } = parseConcern(raw, `concerns[${i}]`);
-    if (!seen.has(name)) {
-      seen.add(name);
-      concerns.push(name);
-    }
-  });
+  const repoRoot = input.repoRoot ? normalizeAbsolutePath(input.repoRoot, 'repo_root', 'repo_root') : undefined;
+  const parse = (raw: string, field: string): string => {
+    const concern = parseConcern(raw, field);
+    if (repoRoot !== undefined) requireInside(concern, repoRoot, field);
+    return concern.name;
+  };
+  const concerns = distinct(input.concerns.map((raw, i) => parse(raw, `concerns[${i}]`)));
+  const exclusive = new Set(concerns);
+  const sharedConcerns = distinct(sharedInput.map((raw, i) => parse(raw, `shared_concerns[${i}]`))).filter(
+    (name) => !exclusive.has(name),
+  );
   return {
     owner,
     concerns,
+    sharedConcerns,
     ttlMs: requireTtl(input.ttlMs),
     waitMs: requireIntIn(input.waitMs, 'wait_ms', 0, LeaseLimits.maxWaitMs),
   };
+}
+
+/** Checks a CheckFence request; throws an INVALID_ARGUMENT `UserError` naming the bad field. */
+export function validateCheckFence(input: { leaseId: string; fencingToken: number }): CheckFenceSpec {
+  const leaseId = requireId(input.leaseId, 'lease_id');
+  if (!Number.isSafeInteger(input.fencingToken) || input.fencingToken < 1) {
+    throw invalidField('fencing_token', `must be the positive token of the lease, got ${input.fencingToken}`);
+  }
+  return { leaseId, fencingToken: input.fencingToken };
 }
 
 /** Checks an extend request; throws an INVALID_ARGUMENT `UserError` naming the bad field. */
@@ -104,37 +145,14 @@ export function validateRelease(input: { leaseId: string; owner: string }): Rele
   return { leaseId: requireId(input.leaseId, 'lease_id'), owner: requireId(input.owner, 'owner') };
 }
 
-/** The holder of a concern that blocked an acquire. */
-export interface Conflict {
-  readonly concern: string;
-  readonly leaseId: string;
-  readonly owner: string;
+function requireInside(concern: Concern, repoRoot: string, field: string): void {
+  if (PATH_SPACE_KINDS.includes(concern.kind) && !isPathWithin(concern.value, repoRoot)) {
+    throw invalidField(field, `${concern.name} is outside repo_root ${repoRoot}`);
+  }
 }
 
-/**
- * The error of an acquire that could not get every concern within its wait: names the held
- * concern and its owner so the caller can tell whom it is waiting on.
- */
-export function lockConflict(conflict: Conflict, waitMs: number): UserError {
-  const waited = waitMs > 0 ? ` after waiting ${waitMs} ms` : '';
-  return new UserError(
-    'LOCK_CONFLICT',
-    `${conflict.concern} is held by ${conflict.owner} (lease ${conflict.leaseId})${waited}; retry later or wait longer (wait_ms)`,
-    { reason: 'precondition', details: { ...conflict, waitMs } },
-  );
-}
-
-/**
- * The error of an extend or release by someone who does not hold the lease: another owner's
- * lease, or (for extend) a lease that expired or was released. A holder that gets it must stop
- * writing: its concerns may already belong to someone else.
- */
-export function lockNotHeld(leaseId: string, owner: string, why: 'expired_or_released' | 'other_owner'): UserError {
-  const message =
-    why === 'other_owner'
-      ? `lease ${leaseId} is not held by ${owner}; only its owner can extend or release it`
-      : `lease ${leaseId} is not held (it expired or was released); acquire the concerns again`;
-  return new UserError('LOCK_NOT_HELD', message, { reason: 'precondition', details: { leaseId, owner, why } });
+function distinct(names: readonly string[]): string[] {
+  return [...new Set(names)];
 }
 
 function requireId(value: string, field: string): string {

@@ -4,98 +4,144 @@
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '@maestro/runtime';
-import type { Clock } from '@maestro/runtime';
-import { lockNotHeld } from '../domain/lease.js';
-import type { AcquireSpec, ExtendSpec, Lease, ReleaseSpec } from '../domain/lease.js';
-import { acquireWithWait } from './acquire-with-wait.js';
-import type { AcquireAttempt, AcquireOptions, LockStore } from './lock-store.js';
+import type { Clock, Timer } from '@maestro/runtime';
+import { waitCancelled } from '../domain/lock-errors.js';
+import { LockTable } from '../domain/lock-table.js';
+import type { Grant, SweepResult } from '../domain/lock-table.js';
+import type { AcquireSpec, CheckFenceSpec, ExtendSpec, Lease, ReleaseSpec } from '../domain/lease.js';
+import { matchesPrefix } from './lock-store.js';
+import type { AcquireOptions, ExpiredListener, LockSnapshot, LockStore } from './lock-store.js';
+import { LocalWaiters } from './queued-acquire.js';
+import type { QueueBackend } from './queued-acquire.js';
 
 /** Options of {@link InMemoryLockStore}. */
 export interface InMemoryLockStoreOptions {
-  /** Where expiry and waiting read the time. @default systemClock */
+  /** Where expiry, waits and fencing tokens read the time. @default systemClock */
   clock?: Clock;
-  /** Makes lease ids. @default crypto.randomUUID */
-  newLeaseId?: () => string;
+  /** Makes request (and lease) ids. @default crypto.randomUUID */
+  newRequestId?: () => string;
 }
 
 /**
- * A {@link LockStore} in a Map. Expired leases are dropped lazily, whenever the store is
- * touched, by comparing with the clock: no timers, so a `ManualClock` drives expiry in tests.
+ * A {@link LockStore} over a {@link LockTable} in memory. A sweeper timer on the injected
+ * `Clock`, set to the earliest lease expiry and re-armed after every change, expires leases on
+ * time (and grants the waiters they blocked), so a `ManualClock` drives everything in tests.
  */
 export class InMemoryLockStore implements LockStore {
   private readonly clock: Clock;
-  private readonly newLeaseId: () => string;
-  private readonly leases = new Map<string, Lease>();
-  private readonly holders = new Map<string, string>();
-  private lastToken = 0;
+  private readonly newRequestId: () => string;
+  private readonly table = new LockTable();
+  private readonly waiters: LocalWaiters;
+  private readonly expiredListeners = new Set<ExpiredListener>();
+  private sweeper: { timer: Timer; due: number } | undefined;
+  private closed = false;
+  private readonly backend: QueueBackend;
 
   constructor(options: InMemoryLockStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.newLeaseId = options.newLeaseId ?? randomUUID;
+    this.newRequestId = options.newRequestId ?? randomUUID;
+    this.waiters = new LocalWaiters(this.clock);
+    this.backend = {
+      acquire: (id, spec) => this.step((now) => ({ value: this.table.acquire(id, spec, now), granted: [] })),
+      timeout: (id, spec) =>
+        this.step((now) => {
+          const { outcome, granted } = this.table.timeout(id, spec, now);
+          return { value: outcome, granted };
+        }),
+      cancel: (id) =>
+        this.step((now) => {
+          const { released, granted } = this.table.cancel(id, now);
+          return { value: released, granted };
+        }),
+    };
   }
 
   acquire(spec: AcquireSpec, options: AcquireOptions = {}): Promise<Lease> {
-    return acquireWithWait(() => Promise.resolve(this.tryAcquire(spec)), spec.waitMs, { clock: this.clock, signal: options.signal });
+    if (this.closed) return Promise.reject(waitCancelled());
+    return this.waiters.acquire(this.backend, this.newRequestId(), spec, options);
   }
 
   extend(spec: ExtendSpec): Promise<Lease> {
-    this.dropExpired();
-    const lease = this.leases.get(spec.leaseId);
-    if (!lease) return Promise.reject(lockNotHeld(spec.leaseId, spec.owner, 'expired_or_released'));
-    if (lease.owner !== spec.owner) return Promise.reject(lockNotHeld(spec.leaseId, spec.owner, 'other_owner'));
-    const extended: Lease = { ...lease, expiresAt: this.clock.now() + spec.ttlMs };
-    this.leases.set(lease.leaseId, extended);
-    return Promise.resolve(extended);
+    return this.step((now) => ({ value: this.table.extend(spec, now), granted: [] }));
   }
 
   release(spec: ReleaseSpec): Promise<Lease | undefined> {
-    this.dropExpired();
-    const lease = this.leases.get(spec.leaseId);
-    if (!lease) return Promise.resolve(undefined);
-    if (lease.owner !== spec.owner) return Promise.reject(lockNotHeld(spec.leaseId, spec.owner, 'other_owner'));
-    this.drop(lease);
-    return Promise.resolve(lease);
+    return this.step((now) => {
+      const { lease, granted } = this.table.release(spec, now);
+      return { value: lease, granted };
+    });
   }
 
-  inspect(concernPrefix: string): Promise<Lease[]> {
-    this.dropExpired();
-    const leases = [...this.leases.values()].filter((lease) =>
-      lease.concerns.some((concern) => concern.startsWith(concernPrefix)),
-    );
-    return Promise.resolve(leases);
+  checkFence(spec: CheckFenceSpec): Promise<Lease> {
+    return this.step((now) => ({ value: this.table.checkFence(spec, now), granted: [] }));
   }
 
-  private tryAcquire(spec: AcquireSpec): AcquireAttempt {
-    this.dropExpired();
-    for (const concern of spec.concerns) {
-      const holderId = this.holders.get(concern);
-      const holder = holderId === undefined ? undefined : this.leases.get(holderId);
-      if (holder) return { granted: false, conflict: { concern, leaseId: holder.leaseId, owner: holder.owner } };
-    }
-    this.lastToken += 1;
-    const lease: Lease = {
-      leaseId: this.newLeaseId(),
-      owner: spec.owner,
-      concerns: [...spec.concerns],
-      fencingToken: this.lastToken,
-      expiresAt: this.clock.now() + spec.ttlMs,
-    };
-    this.leases.set(lease.leaseId, lease);
-    for (const concern of lease.concerns) this.holders.set(concern, lease.leaseId);
-    return { granted: true, lease };
+  inspect(concernPrefix: string): Promise<LockSnapshot> {
+    return this.step((now) => {
+      const { leases, waiters } = this.table.inspect(now);
+      return {
+        value: {
+          leases: leases.filter((lease) => matchesPrefix(lease, concernPrefix)),
+          waiters: waiters.filter((waiter) => matchesPrefix(waiter, concernPrefix)),
+        },
+        granted: [],
+      };
+    });
   }
 
-  private dropExpired(): void {
+  onExpired(listener: ExpiredListener): () => void {
+    this.expiredListeners.add(listener);
+    return () => this.expiredListeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.sweeper?.timer.cancel();
+    this.sweeper = undefined;
+    this.waiters.rejectAll(waitCancelled());
+    return Promise.resolve();
+  }
+
+  /**
+   * One atomic step: sweep at the current time, run `op`, hand out its effects (grants to
+   * waiters, expired leases to listeners), re-arm the sweeper. A thrown error still hands out
+   * the sweep's effects.
+   */
+  private step<T>(op: (now: number) => { value: T; granted: Grant[] }): Promise<T> {
     const now = this.clock.now();
-    for (const lease of [...this.leases.values()]) {
-      if (lease.expiresAt <= now) this.drop(lease);
+    const swept = this.table.sweep(now);
+    try {
+      const { value, granted } = op(now);
+      this.dispatch({ expired: swept.expired, granted: [...swept.granted, ...granted] });
+      return Promise.resolve(value);
+    } catch (err) {
+      this.dispatch(swept);
+      return Promise.reject(err);
+    } finally {
+      this.armSweeper();
     }
   }
 
-  private drop(lease: Lease): void {
-    this.leases.delete(lease.leaseId);
-    for (const concern of lease.concerns) {
-      if (this.holders.get(concern) === lease.leaseId) this.holders.delete(concern);
+  private dispatch({ expired, granted }: SweepResult): void {
+    for (const lease of expired) {
+      for (const listener of this.expiredListeners) listener(lease);
     }
+    for (const { waiterId, lease } of granted) {
+      this.waiters.granted(waiterId, { fencingToken: lease.fencingToken, expiresAt: lease.expiresAt });
+    }
+  }
+
+  private armSweeper(): void {
+    if (this.closed) return;
+    const next = this.table.nextExpiry();
+    if (next === undefined || (this.sweeper && this.sweeper.due <= next)) return;
+    this.sweeper?.timer.cancel();
+    this.sweeper = {
+      due: next,
+      timer: this.clock.setTimer(next - this.clock.now(), () => {
+        this.sweeper = undefined;
+        void this.step(() => ({ value: undefined, granted: [] }));
+      }),
+    };
   }
 }

@@ -1,134 +1,75 @@
 /**
- * Locks in Redis, shared by every lock-manager replica. Each operation is one Lua script, so
- * an acquire of several concerns is atomic (all granted or none) and ownership checks cannot
- * race with expiry.
+ * Locks in Redis, shared by every lock-manager replica. All state lives in Redis, so replicas
+ * agree; each operation is one Lua script (`redis-lock-scripts.ts`), atomic against the others,
+ * and reads the time from Redis (`TIME`), so replicas with skewed clocks agree on expiry.
  *
- * Keys, under a configurable prefix (default `maestro:lock:`):
- * - `<prefix>concern:<concern>`: the id of the lease holding it, with the lease's PX ttl;
- * - `<prefix>lease:<id>`: hash of owner, concerns (JSON), token, expiresAt, same ttl;
- * - `<prefix>fence`: the counter every grant INCRs, so fencing tokens rise across all concerns;
- * - `<prefix>leases`: sorted set of lease ids by expiry, for Inspect (pruned as it goes).
+ * Waiting without polling: a request that cannot be granted joins the queue in Redis. Every
+ * script that frees concerns (release, cancel, timeout, expiry) grants, in queue order, every
+ * queued request that became grantable and PUBLISHes each grant on `<prefix>grants`. Each
+ * replica keeps its local waiters (`LocalWaiters`) and resolves them from that channel through
+ * one dedicated subscriber connection. Notices missed while the subscriber was disconnected
+ * are caught by one status read per local waiter when it reconnects, and at each waiter's
+ * deadline one script call settles it either way.
  *
- * Expiry times come from Redis's own clock (`TIME` inside the scripts), the same clock that
- * expires the keys, so replicas with skewed clocks agree on when a lease ends. Scripts read
- * lease and concern keys they derive from the prefix, so this needs a standalone Redis (or a
+ * Expiry: a sweeper per replica (a `Clock` timer set to the earliest expiry any script
+ * reported, and at least every `maxSweepIntervalMs`) runs the sweep script, which removes
+ * expired leases, grants waiters, and returns the removed leases: whichever script removes a
+ * lease reports it, so exactly one replica tells its `onExpired` listeners.
+ *
+ * Scripts build lease and waiter keys from the prefix, so this needs a standalone Redis (or a
  * single slot), not Redis Cluster.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { OperationalError, UnexpectedError, isMaestroError, systemClock } from '@maestro/runtime';
-import type { Clock } from '@maestro/runtime';
-import { lockNotHeld } from '../domain/lease.js';
-import type { AcquireSpec, ExtendSpec, Lease, ReleaseSpec } from '../domain/lease.js';
-import { acquireWithWait } from './acquire-with-wait.js';
-import type { AcquireAttempt, AcquireOptions, LockStore } from './lock-store.js';
+import { createSilentLogger, OperationalError, UnexpectedError, isMaestroError, systemClock } from '@maestro/runtime';
+import type { Clock, Logger, Timer } from '@maestro/runtime';
+import { fenced, LockErrorCodes, lockNotHeld, waitCancelled } from '../domain/lock-errors.js';
+import type { Blocker } from '../domain/lock-errors.js';
+import type { AcquireOutcome, Waiter } from '../domain/lock-table.js';
+import type { AcquireSpec, CheckFenceSpec, ExtendSpec, Lease, ReleaseSpec } from '../domain/lease.js';
+import { matchesPrefix } from './lock-store.js';
+import type { AcquireOptions, ExpiredListener, LockSnapshot, LockStore } from './lock-store.js';
+import { LocalWaiters } from './queued-acquire.js';
+import type { QueueBackend } from './queued-acquire.js';
+import {
+  acquireScript,
+  cancelScript,
+  checkFenceScript,
+  extendScript,
+  inspectScript,
+  releaseScript,
+  sweepScript,
+  timeoutScript,
+} from './redis-lock-scripts.js';
 
 /** The key prefix used when none is configured. */
 export const DEFAULT_LOCK_KEY_PREFIX = 'maestro:lock:';
 
 /** Options of {@link RedisLockStore}. */
 export interface RedisLockStoreOptions {
-  /** The connection; the store never closes it (its owner does). */
+  /** The command connection; the store never closes it (its owner does). */
   redis: Redis;
-  /** Prefix of every key; tests use a unique one per run. @default 'maestro:lock:' */
+  /**
+   * A dedicated connection for the grant channel (a subscribed connection can run nothing
+   * else). When given, its owner closes it. @default redis.duplicate(), closed by `close()`
+   */
+  subscriber?: Redis;
+  /** Prefix of every key and of the channel; tests use a unique one per run. @default 'maestro:lock:' */
   keyPrefix?: string;
-  /** Clock of the waiting loop (lease expiry uses Redis's clock). @default systemClock */
+  /** Clock of the local timers (wait deadlines, sweeper); expiry itself uses Redis's clock. @default systemClock */
   clock?: Clock;
-  /** Makes lease ids. @default crypto.randomUUID */
-  newLeaseId?: () => string;
+  /** Makes request (and lease) ids. @default crypto.randomUUID */
+  newRequestId?: () => string;
+  /**
+   * Longest pause between two sweeps, so leases granted by a replica that crashed (whose
+   * expiries this replica never heard of) still expire and free their waiters. @default 5000
+   */
+  maxSweepIntervalMs?: number;
+  /** Where failed sweeps and status checks are logged. @default a silent logger */
+  logger?: Logger;
 }
 
-// A Redis TIME reading in ms; Redis freezes time for the length of a script, so every key set
-// in one script expires at the same instant.
-const nowMs = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-/**
- * KEYS: fence, index, lease, concern keys… ; ARGV: leaseId, owner, ttl, concerns JSON,
- * lease key prefix, concern names… (aligned with the concern keys).
- * Returns {1, token, expiresAt} or {0, concern, holder lease id, holder owner}.
- */
-const acquireScript = `
-local ttl = tonumber(ARGV[3])
-for i = 4, #KEYS do
-  local holder = redis.call('GET', KEYS[i])
-  if holder then
-    local owner = redis.call('HGET', ARGV[5] .. holder, 'owner')
-    return {0, ARGV[i + 2], holder, owner or '(unknown)'}
-  end
-end
-${nowMs}
-local expiresAt = now + ttl
-local token = redis.call('INCR', KEYS[1])
-for i = 4, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[1], 'PX', ttl)
-end
-redis.call('HSET', KEYS[3], 'owner', ARGV[2], 'concerns', ARGV[4], 'token', token, 'expiresAt', expiresAt)
-redis.call('PEXPIRE', KEYS[3], ttl)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-redis.call('ZADD', KEYS[2], expiresAt, ARGV[1])
-return {1, token, expiresAt}
-`;
-
-/**
- * KEYS: lease, index; ARGV: leaseId, owner, ttl, concern key prefix.
- * Returns {1, token, expiresAt, concerns JSON} or {0, why}.
- */
-const extendScript = `
-local owner = redis.call('HGET', KEYS[1], 'owner')
-if not owner then return {0, 'expired_or_released'} end
-if owner ~= ARGV[2] then return {0, 'other_owner'} end
-local ttl = tonumber(ARGV[3])
-local concernsJson = redis.call('HGET', KEYS[1], 'concerns')
-local concerns = cjson.decode(concernsJson)
-for _, concern in ipairs(concerns) do
-  if redis.call('GET', ARGV[4] .. concern) ~= ARGV[1] then return {0, 'expired_or_released'} end
-end
-${nowMs}
-local expiresAt = now + ttl
-for _, concern in ipairs(concerns) do
-  redis.call('PEXPIRE', ARGV[4] .. concern, ttl)
-end
-redis.call('HSET', KEYS[1], 'expiresAt', expiresAt)
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[2], expiresAt, ARGV[1])
-return {1, redis.call('HGET', KEYS[1], 'token'), expiresAt, concernsJson}
-`;
-
-/**
- * KEYS: lease, index; ARGV: leaseId, owner, concern key prefix.
- * Returns {1, token, expiresAt, concerns JSON} or {0, why}.
- */
-const releaseScript = `
-local f = redis.call('HMGET', KEYS[1], 'owner', 'concerns', 'token', 'expiresAt')
-if not f[1] then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return {0, 'expired_or_released'}
-end
-if f[1] ~= ARGV[2] then return {0, 'other_owner'} end
-for _, concern in ipairs(cjson.decode(f[2])) do
-  local key = ARGV[3] .. concern
-  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
-end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-return {1, f[3], f[4], f[2]}
-`;
-
-/**
- * KEYS: index; ARGV: lease key prefix.
- * Returns {{leaseId, owner, concerns JSON, token, expiresAt}, …} for every live lease.
- */
-const inspectScript = `
-${nowMs}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local f = redis.call('HMGET', ARGV[1] .. id, 'owner', 'concerns', 'token', 'expiresAt')
-  if f[1] then table.insert(out, {id, f[1], f[2], f[3], f[4]}) end
-end
-return out
-`;
+const defaults = { keyPrefix: DEFAULT_LOCK_KEY_PREFIX, maxSweepIntervalMs: 5_000 } as const;
 
 /** A Lua script run by its SHA, loaded on first use (and again after a Redis restart). */
 class LuaScript {
@@ -153,134 +94,286 @@ class LuaScript {
 
 const scripts = {
   acquire: new LuaScript('acquire', acquireScript),
-  extend: new LuaScript('extend', extendScript),
+  timeout: new LuaScript('timeout', timeoutScript),
+  cancel: new LuaScript('cancel', cancelScript),
   release: new LuaScript('release', releaseScript),
+  extend: new LuaScript('extend', extendScript),
+  sweep: new LuaScript('sweep', sweepScript),
+  checkFence: new LuaScript('checkFence', checkFenceScript),
   inspect: new LuaScript('inspect', inspectScript),
 } as const;
 
-/** A {@link LockStore} in Redis (ioredis), atomic per operation through Lua scripts. */
+/** The common tail of every mutating script's reply. */
+interface MutationReply {
+  status: string;
+  payload: unknown[];
+  rest: unknown[];
+}
+
+/** A {@link LockStore} in Redis (ioredis): all state in Redis, grants pushed over pub/sub. */
 export class RedisLockStore implements LockStore {
   private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly ownsSubscriber: boolean;
   private readonly prefix: string;
   private readonly clock: Clock;
-  private readonly newLeaseId: () => string;
+  private readonly newRequestId: () => string;
+  private readonly maxSweepIntervalMs: number;
+  private readonly logger: Logger;
+  private readonly waiters: LocalWaiters;
+  private readonly expiredListeners = new Set<ExpiredListener>();
+  private readonly backend: QueueBackend;
+  private subscribed: Promise<void> | undefined;
+  private sweeper: { timer: Timer; due: number } | undefined;
+  private closed = false;
 
   constructor(options: RedisLockStoreOptions) {
     this.redis = options.redis;
-    this.prefix = options.keyPrefix ?? DEFAULT_LOCK_KEY_PREFIX;
+    this.ownsSubscriber = options.subscriber === undefined;
+    this.subscriber = options.subscriber ?? options.redis.duplicate();
+    this.prefix = options.keyPrefix ?? defaults.keyPrefix;
     this.clock = options.clock ?? systemClock;
-    this.newLeaseId = options.newLeaseId ?? randomUUID;
+    this.newRequestId = options.newRequestId ?? randomUUID;
+    this.maxSweepIntervalMs = options.maxSweepIntervalMs ?? defaults.maxSweepIntervalMs;
+    this.logger = options.logger ?? createSilentLogger();
+    this.waiters = new LocalWaiters(this.clock);
+    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('ready', this.onSubscriberReady);
+    this.backend = {
+      acquire: async (id, spec) => {
+        // The channel must be live before the request can be queued, or its grant could be missed.
+        if (spec.waitMs > 0) await this.ensureSubscribed();
+        return this.toOutcome(await this.mutate(scripts.acquire, [id, spec.owner, ...this.specArgs(spec), spec.waitMs]), spec, id);
+      },
+      timeout: async (id, spec) => this.toOutcome(await this.mutate(scripts.timeout, [id, spec.owner, ...this.specArgs(spec)]), spec, id),
+      cancel: async (id) => {
+        const reply = await this.mutate(scripts.cancel, [id]);
+        return reply.payload.length > 0 ? toLease(reply.payload) : undefined;
+      },
+    };
+    this.armSweeper(0);
   }
 
   acquire(spec: AcquireSpec, options: AcquireOptions = {}): Promise<Lease> {
-    return acquireWithWait(() => this.tryAcquire(spec), spec.waitMs, { clock: this.clock, signal: options.signal });
+    if (this.closed) return Promise.reject(closedError());
+    return this.waiters.acquire(this.backend, this.newRequestId(), spec, options);
   }
 
   async extend(spec: ExtendSpec): Promise<Lease> {
-    const reply = await this.run(
-      scripts.extend,
-      [this.leaseKey(spec.leaseId), this.indexKey],
-      [spec.leaseId, spec.owner, spec.ttlMs, this.concernKey('')],
-    );
-    const [ok, tokenOrWhy, expiresAt, concerns] = asArray(reply, 'extend');
-    if (ok !== 1) throw lockNotHeld(spec.leaseId, spec.owner, toWhy(tokenOrWhy));
-    return this.toLease(spec.leaseId, spec.owner, concerns, tokenOrWhy, expiresAt);
+    const reply = await this.mutate(scripts.extend, [spec.leaseId, spec.owner, spec.ttlMs]);
+    if (reply.status === 'extended') return toLease(reply.payload);
+    throw lockNotHeld(spec.leaseId, spec.owner, reply.status === 'other_owner' ? 'other_owner' : 'expired_or_released');
   }
 
   async release(spec: ReleaseSpec): Promise<Lease | undefined> {
-    const reply = await this.run(
-      scripts.release,
-      [this.leaseKey(spec.leaseId), this.indexKey],
-      [spec.leaseId, spec.owner, this.concernKey('')],
-    );
-    const [ok, tokenOrWhy, expiresAt, concerns] = asArray(reply, 'release');
-    if (ok === 1) return this.toLease(spec.leaseId, spec.owner, concerns, tokenOrWhy, expiresAt);
-    if (toWhy(tokenOrWhy) === 'other_owner') throw lockNotHeld(spec.leaseId, spec.owner, 'other_owner');
+    const reply = await this.mutate(scripts.release, [spec.leaseId, spec.owner]);
+    if (reply.status === 'released') return toLease(reply.payload);
+    if (reply.status === 'other_owner') throw lockNotHeld(spec.leaseId, spec.owner, 'other_owner');
     return undefined;
   }
 
-  async inspect(concernPrefix: string): Promise<Lease[]> {
-    const reply = await this.run(scripts.inspect, [this.indexKey], [this.leaseKey('')]);
-    const leases = asArray(reply, 'inspect').map((row) => {
-      const [leaseId, owner, concerns, token, expiresAt] = asArray(row, 'inspect');
-      return this.toLease(String(leaseId), String(owner), concerns, token, expiresAt);
+  async checkFence(spec: CheckFenceSpec): Promise<Lease> {
+    const [status, payload] = asArray(await this.run(scripts.checkFence, [spec.leaseId, String(spec.fencingToken)]), 'checkFence');
+    if (status === 'ok') return toLease(asArray(payload, 'checkFence'));
+    const newest = payload === '' || payload === undefined ? undefined : Number(payload);
+    throw fenced(spec.leaseId, spec.fencingToken, status === 'token_mismatch' ? 'token_mismatch' : 'not_live', newest);
+  }
+
+  async inspect(concernPrefix: string): Promise<LockSnapshot> {
+    const [leaseRows, waiterRows] = asArray(await this.run(scripts.inspect, []), 'inspect');
+    const leases = asArray(leaseRows, 'inspect').map((row) => toLease(asArray(row, 'inspect')));
+    const waiters = asArray(waiterRows, 'inspect').map((row): Waiter => {
+      const [id, owner, cj, sj, queuedAt, deadline, ttl] = asArray(row, 'inspect');
+      return {
+        waiterId: String(id),
+        owner: String(owner),
+        concerns: parseNames(cj),
+        sharedConcerns: parseNames(sj),
+        ttlMs: Number(ttl),
+        queuedAt: Number(queuedAt),
+        deadline: Number(deadline),
+      };
     });
-    return leases.filter((lease) => lease.concerns.some((concern) => concern.startsWith(concernPrefix)));
-  }
-
-  private async tryAcquire(spec: AcquireSpec): Promise<AcquireAttempt> {
-    const leaseId = this.newLeaseId();
-    const reply = await this.run(
-      scripts.acquire,
-      [this.fenceKey, this.indexKey, this.leaseKey(leaseId), ...spec.concerns.map((c) => this.concernKey(c))],
-      [leaseId, spec.owner, spec.ttlMs, JSON.stringify(spec.concerns), this.leaseKey(''), ...spec.concerns],
-    );
-    const [ok, a, b, c] = asArray(reply, 'acquire');
-    if (ok !== 1) {
-      return { granted: false, conflict: { concern: String(a), leaseId: String(b), owner: String(c) } };
-    }
-    const lease: Lease = {
-      leaseId,
-      owner: spec.owner,
-      concerns: [...spec.concerns],
-      fencingToken: Number(a),
-      expiresAt: Number(b),
+    return {
+      leases: leases.filter((lease) => matchesPrefix(lease, concernPrefix)),
+      waiters: waiters.filter((waiter) => matchesPrefix(waiter, concernPrefix)),
     };
-    return { granted: true, lease };
   }
 
-  private async run(script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>) {
-    try {
-      return await script.run(this.redis, keys, args);
-    } catch (err) {
-      if (isMaestroError(err)) throw err;
-      // A Redis that is down or unreachable is transient: callers may retry (UNAVAILABLE).
-      throw new OperationalError(
-        'LOCK_STORE_UNAVAILABLE',
-        `lock store (redis) failed during ${script.name}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
+  onExpired(listener: ExpiredListener): () => void {
+    this.expiredListeners.add(listener);
+    return () => this.expiredListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sweeper?.timer.cancel();
+    this.sweeper = undefined;
+    // Leave the queue on the way out, so nobody waits behind requests nobody will take.
+    await Promise.allSettled(this.waiters.queuedIds().map((id) => this.mutate(scripts.cancel, [id])));
+    this.waiters.rejectAll(waitCancelled());
+    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('ready', this.onSubscriberReady);
+    if (this.ownsSubscriber) this.subscriber.disconnect();
+    else await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  }
+
+  private readonly onMessage = (channel: string, message: string): void => {
+    if (channel !== this.channel) return;
+    const [id, token, expiresAt] = message.split(' ');
+    if (id === undefined || token === undefined || expiresAt === undefined) return;
+    this.waiters.granted(id, { fencingToken: Number(token), expiresAt: Number(expiresAt) });
+  };
+
+  /** After a (re)connect, notices may have been missed: read each local waiter's status once. */
+  private readonly onSubscriberReady = (): void => {
+    for (const id of this.waiters.queuedIds()) {
+      this.redis.hmget(`${this.prefix}waiter:${id}`, 'status', 'token', 'expiresAt').then(
+        ([status, token, expiresAt]) => {
+          if (status === 'granted') this.waiters.granted(id, { fencingToken: Number(token), expiresAt: Number(expiresAt) });
+        },
+        (err: unknown) => this.logger.warn('lock waiter status check failed', { err, requestId: id }),
       );
     }
+  };
+
+  private ensureSubscribed(): Promise<void> {
+    this.subscribed ??= this.subscriber.subscribe(this.channel).then(
+      () => undefined,
+      (err: unknown) => {
+        this.subscribed = undefined;
+        throw unavailable('subscribe', err);
+      },
+    );
+    return this.subscribed;
   }
 
-  private toLease(leaseId: string, owner: string, concerns: unknown, token: unknown, expiresAt: unknown): Lease {
-    const parsed: unknown = JSON.parse(String(concerns));
-    if (!Array.isArray(parsed)) {
-      throw new UnexpectedError('LOCK_STORE_CORRUPT', `lease ${leaseId} has malformed concerns in redis`);
-    }
-    return {
-      leaseId,
-      owner,
-      concerns: parsed.map(String),
-      fencingToken: Number(token),
-      expiresAt: Number(expiresAt),
+  private specArgs(spec: AcquireSpec): Array<string | number> {
+    return [JSON.stringify(spec.concerns), JSON.stringify(spec.sharedConcerns), spec.ttlMs];
+  }
+
+  private toOutcome(reply: MutationReply, spec: AcquireSpec, id: string): AcquireOutcome {
+    if (reply.status === 'granted') return { kind: 'granted', lease: toLease(reply.payload) };
+    const blocker = toBlocker(reply.payload);
+    if (reply.status === 'refused') return { kind: 'refused', blocker };
+    if (reply.status !== 'queued') throw corrupt(`unexpected acquire status ${reply.status}`);
+    const [queuedAt, deadline] = asArray(reply.rest[0], 'acquire');
+    const waiter: Waiter = {
+      waiterId: id,
+      owner: spec.owner,
+      concerns: [...spec.concerns],
+      sharedConcerns: [...spec.sharedConcerns],
+      ttlMs: spec.ttlMs,
+      queuedAt: Number(queuedAt),
+      deadline: Number(deadline),
     };
+    return { kind: 'queued', waiter, blocker };
+  }
+
+  /** Runs a script that may expire leases and grant waiters; reports the expired ones and re-arms the sweeper. */
+  private async mutate(script: LuaScript, args: ReadonlyArray<string | number>): Promise<MutationReply> {
+    const [status, payload, expired, nextDelta, ...rest] = asArray(await this.run(script, args), script.name);
+    for (const row of asArray(expired, script.name)) {
+      const lease = toLease(asArray(row, script.name));
+      for (const listener of this.expiredListeners) listener(lease);
+    }
+    const delta = Number(nextDelta);
+    if (delta >= 0) this.armSweeper(delta);
+    return { status: String(status), payload: asArray(payload, script.name), rest };
+  }
+
+  private armSweeper(inMs: number): void {
+    if (this.closed) return;
+    const wait = Math.min(Math.max(0, inMs), this.maxSweepIntervalMs);
+    const due = this.clock.now() + wait;
+    if (this.sweeper && this.sweeper.due <= due) return;
+    this.sweeper?.timer.cancel();
+    this.sweeper = {
+      due,
+      timer: this.clock.setTimer(wait, () => {
+        this.sweeper = undefined;
+        this.mutate(scripts.sweep, [])
+          .catch((err: unknown) => this.logger.warn('lock sweep failed', { err }))
+          .finally(() => this.armSweeper(this.maxSweepIntervalMs));
+      }),
+    };
+  }
+
+  private async run(script: LuaScript, args: ReadonlyArray<string | number>): Promise<unknown> {
+    try {
+      return await script.run(this.redis, [this.fenceKey, this.leasesKey, this.queueKey], [this.prefix, ...args]);
+    } catch (err) {
+      if (isMaestroError(err)) throw err;
+      throw unavailable(script.name, err);
+    }
+  }
+
+  private get channel(): string {
+    return `${this.prefix}grants`;
   }
 
   private get fenceKey(): string {
     return `${this.prefix}fence`;
   }
 
-  private get indexKey(): string {
+  private get leasesKey(): string {
     return `${this.prefix}leases`;
   }
 
-  private leaseKey(leaseId: string): string {
-    return `${this.prefix}lease:${leaseId}`;
+  private get queueKey(): string {
+    return `${this.prefix}queue`;
   }
+}
 
-  private concernKey(concern: string): string {
-    return `${this.prefix}concern:${concern}`;
-  }
+/** A Redis that is down or unreachable is transient: callers may retry (UNAVAILABLE). */
+function unavailable(operation: string, err: unknown): OperationalError {
+  return new OperationalError(
+    LockErrorCodes.storeUnavailable,
+    `lock store (redis) failed during ${operation}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  );
+}
+
+function closedError(): OperationalError {
+  return new OperationalError(LockErrorCodes.storeUnavailable, 'lock store is closed (the lock-manager is shutting down)');
+}
+
+function corrupt(message: string): UnexpectedError {
+  return new UnexpectedError(LockErrorCodes.storeCorrupt, message);
 }
 
 function asArray(reply: unknown, operation: string): unknown[] {
-  if (!Array.isArray(reply)) {
-    throw new UnexpectedError('LOCK_STORE_CORRUPT', `unexpected redis reply to ${operation}: ${String(reply)}`);
-  }
+  if (!Array.isArray(reply)) throw corrupt(`unexpected redis reply to ${operation}: ${String(reply)}`);
   return reply;
 }
 
-function toWhy(value: unknown): 'expired_or_released' | 'other_owner' {
-  return value === 'other_owner' ? 'other_owner' : 'expired_or_released';
+function parseNames(json: unknown): string[] {
+  const parsed: unknown = JSON.parse(String(json));
+  if (!Array.isArray(parsed)) throw corrupt(`malformed concern list in redis: ${String(json)}`);
+  return parsed.map(String);
+}
+
+function toLease(row: unknown[]): Lease {
+  const [leaseId, owner, cj, sj, token, expiresAt] = row;
+  return {
+    leaseId: String(leaseId),
+    owner: String(owner),
+    concerns: parseNames(cj),
+    sharedConcerns: parseNames(sj),
+    fencingToken: Number(token),
+    expiresAt: Number(expiresAt),
+  };
+}
+
+function toBlocker(row: unknown[]): Blocker {
+  const [concern, heldConcern, heldMode, owner, leaseId, queued] = row;
+  return {
+    concern: String(concern),
+    heldConcern: String(heldConcern),
+    heldMode: heldMode === 'shared' ? 'shared' : 'exclusive',
+    owner: String(owner),
+    leaseId: String(leaseId),
+    queued: queued === '1',
+  };
 }

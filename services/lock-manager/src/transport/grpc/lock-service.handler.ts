@@ -1,13 +1,15 @@
 /**
  * `maestro.v1.LockService` over gRPC: validates each request, asks the `LockStore`, publishes
  * the lock event and maps the lease to its proto form. Errors are thrown as maestro errors;
- * the runtime turns them into statuses (LOCK_CONFLICT and LOCK_NOT_HELD → FAILED_PRECONDITION,
- * bad input → INVALID_ARGUMENT naming the field, Redis down → UNAVAILABLE).
+ * the runtime turns them into statuses (LOCK_CONFLICT, LOCK_NOT_HELD and FENCED →
+ * FAILED_PRECONDITION, bad input → INVALID_ARGUMENT naming the field, Redis down → UNAVAILABLE).
  */
-import type { Lease as LeaseMessage, LockServiceServer } from '@maestro/contracts';
-import { OperationalError, unary } from '@maestro/runtime';
-import { validateAcquire, validateExtend, validateRelease } from '../../domain/lease.js';
+import type { Lease as LeaseMessage, LockServiceServer, Waiter as WaiterMessage } from '@maestro/contracts';
+import { unary } from '@maestro/runtime';
+import { validateAcquire, validateCheckFence, validateExtend, validateRelease } from '../../domain/lease.js';
 import type { Lease } from '../../domain/lease.js';
+import { waitCancelled } from '../../domain/lock-errors.js';
+import type { Waiter } from '../../domain/lock-table.js';
 import type { LockStore } from '../../store/lock-store.js';
 import type { LockEventPublisher } from '../nats/lock-event.publisher.js';
 
@@ -23,33 +25,28 @@ export function toLeaseMessage(lease: Lease): LeaseMessage {
     leaseId: lease.leaseId,
     owner: lease.owner,
     concerns: [...lease.concerns],
+    sharedConcerns: [...lease.sharedConcerns],
     fencingToken: lease.fencingToken,
     expiresAt: new Date(lease.expiresAt),
+  };
+}
+
+/** Converts a queued request into the `maestro.v1.Waiter` message. */
+export function toWaiterMessage(waiter: Waiter): WaiterMessage {
+  return {
+    requestId: waiter.waiterId,
+    owner: waiter.owner,
+    concerns: [...waiter.concerns],
+    sharedConcerns: [...waiter.sharedConcerns],
+    queuedAt: new Date(waiter.queuedAt),
+    deadline: new Date(waiter.deadline),
   };
 }
 
 /** Creates the LockService implementation to register with `GrpcServer.add`. */
 export function createLockServiceHandlers({ store, events }: LockServiceDeps): LockServiceServer {
   return {
-    acquire: unary(async (request, ctx) => {
-      const spec = validateAcquire(request);
-      const lease = await store.acquire(spec, { signal: ctx.signal });
-      if (ctx.signal.aborted) {
-        // The caller gave up (deadline or cancel) while the grant was in flight: nobody will
-        // use or release this lease, so hand the concerns back now instead of at ttl.
-        await store.release({ leaseId: lease.leaseId, owner: lease.owner });
-        throw new OperationalError('LOCK_WAIT_CANCELLED', 'acquire cancelled by the caller; the late grant was released');
-      }
-      ctx.logger.info('lock acquired', {
-        leaseId: lease.leaseId,
-        owner: lease.owner,
-        concerns: lease.concerns,
-        token: lease.fencingToken,
-        ttlMs: spec.ttlMs,
-      });
-      await events.acquired(lease);
-      return toLeaseMessage(lease);
-    }),
+    acquire: unaryAcquire(store, events),
 
     extend: unary(async (request, ctx) => {
       const spec = validateExtend(request);
@@ -71,8 +68,42 @@ export function createLockServiceHandlers({ store, events }: LockServiceDeps): L
     }),
 
     inspect: unary(async (request) => {
-      const leases = await store.inspect(request.concernPrefix);
-      return { leases: leases.map(toLeaseMessage) };
+      const { leases, waiters } = await store.inspect(request.concernPrefix);
+      return { leases: leases.map(toLeaseMessage), waiters: waiters.map(toWaiterMessage) };
+    }),
+
+    checkFence: unary(async (request) => {
+      const lease = await store.checkFence(validateCheckFence(request));
+      return toLeaseMessage(lease);
     }),
   };
+}
+
+function unaryAcquire(store: LockStore, events: LockEventPublisher): LockServiceServer['acquire'] {
+  return unary(async (request, ctx) => {
+    const spec = validateAcquire(request);
+    const lease = await store.acquire(spec, {
+      signal: ctx.signal,
+      onQueued: (waiter, blocker) => {
+        ctx.logger.info('lock request queued', { requestId: waiter.waiterId, owner: waiter.owner, blockedBy: blocker.owner });
+        void events.waiting(waiter, blocker);
+      },
+    });
+    if (ctx.signal.aborted) {
+      // The caller gave up (deadline or cancel) while the grant was in flight: nobody will
+      // use or release this lease, so hand the concerns back now instead of at ttl.
+      await store.release({ leaseId: lease.leaseId, owner: lease.owner });
+      throw waitCancelled(true);
+    }
+    ctx.logger.info('lock acquired', {
+      leaseId: lease.leaseId,
+      owner: lease.owner,
+      concerns: lease.concerns,
+      sharedConcerns: lease.sharedConcerns,
+      token: lease.fencingToken,
+      ttlMs: spec.ttlMs,
+    });
+    await events.acquired(lease);
+    return toLeaseMessage(lease);
+  });
 }

@@ -1,19 +1,26 @@
 /**
- * Lock facts on the bus: `maestro.events.lock.acquired` when a lease is granted and
- * `maestro.events.lock.released` when its holder releases it.
+ * Lock facts on the bus: `maestro.events.lock.acquired` when a lease is granted,
+ * `.released` when its holder releases it, `.expired` when it runs out (published by the one
+ * replica whose script removed it), and `.waiting` when a request joins the queue.
  */
 import { Subjects } from '@maestro/contracts';
 import type { LockEvent } from '@maestro/contracts';
 import { systemClock } from '@maestro/runtime';
 import type { Clock } from '@maestro/runtime';
+import type { Blocker } from '../../domain/lock-errors.js';
+import type { Waiter } from '../../domain/lock-table.js';
 import type { Lease } from '../../domain/lease.js';
 
-/** Where lock events go; the gRPC handler calls it after each grant and release. */
+/** Where lock events go; the gRPC handler and the store's expiry listener call it. */
 export interface LockEventPublisher {
   /** A lease was granted. */
   acquired(lease: Lease): Promise<void>;
   /** A lease was released by its owner. */
   released(lease: Lease): Promise<void>;
+  /** A lease expired (its owner neither extended nor released it in time). */
+  expired(lease: Lease): Promise<void>;
+  /** A request joined the queue behind `blocker`. */
+  waiting(waiter: Waiter, blocker: Blocker): Promise<void>;
 }
 
 /** The slice of `@maestro/bus`'s `Bus` this publisher needs (best-effort event publish). */
@@ -21,14 +28,56 @@ export interface EventBus {
   publishEvent(subject: string, payload: unknown): Promise<void>;
 }
 
-/** Builds the `LockEvent` payload (LockEventSchema) of a lease. */
-export function toLockEvent(lease: Lease, reason: NonNullable<LockEvent['reason']>, at: number): LockEvent {
+/**
+ * Payload of `maestro.events.lock.waiting`. (Its zod schema belongs in
+ * `@maestro/contracts` messages beside `LockEventSchema`; until it moves there, this is the
+ * shape.)
+ */
+export interface LockWaitingEvent {
+  /** Becomes the lease id if the request is granted. */
+  requestId: string;
+  owner: string;
+  concerns: string[];
+  sharedConcerns: string[];
+  /** ISO times, store clock. */
+  queuedAt: string;
+  deadline: string;
+  /** What it waits behind: a live lease, or a request queued earlier (`queued: true`). */
+  blockedBy: { owner: string; leaseId: string; concern: string; heldConcern: string; heldMode: string; queued: boolean };
+  at: string;
+}
+
+/**
+ * Builds the `LockEvent` payload (LockEventSchema) of a lease: `concerns` are the exclusive
+ * ones; `sharedConcerns` rides along as an extra field (the schema does not list it yet, so a
+ * strict parse drops it).
+ */
+export function toLockEvent(
+  lease: Lease,
+  reason: NonNullable<LockEvent['reason']>,
+  at: number,
+): LockEvent & { sharedConcerns: string[] } {
   return {
     leaseId: lease.leaseId,
     owner: lease.owner,
     concerns: [...lease.concerns],
+    sharedConcerns: [...lease.sharedConcerns],
     fencingToken: lease.fencingToken,
     reason,
+    at: new Date(at).toISOString(),
+  };
+}
+
+/** Builds the payload of `maestro.events.lock.waiting`. */
+export function toLockWaitingEvent(waiter: Waiter, blocker: Blocker, at: number): LockWaitingEvent {
+  return {
+    requestId: waiter.waiterId,
+    owner: waiter.owner,
+    concerns: [...waiter.concerns],
+    sharedConcerns: [...waiter.sharedConcerns],
+    queuedAt: new Date(waiter.queuedAt).toISOString(),
+    deadline: new Date(waiter.deadline).toISOString(),
+    blockedBy: { ...blocker },
     at: new Date(at).toISOString(),
   };
 }
@@ -42,5 +91,7 @@ export function createBusLockEventPublisher(bus: EventBus, clock: Clock = system
   return {
     acquired: (lease) => bus.publishEvent(Subjects.lockAcquired, toLockEvent(lease, 'granted', clock.now())),
     released: (lease) => bus.publishEvent(Subjects.lockReleased, toLockEvent(lease, 'released', clock.now())),
+    expired: (lease) => bus.publishEvent(Subjects.lockExpired, toLockEvent(lease, 'expired', clock.now())),
+    waiting: (waiter, blocker) => bus.publishEvent(Subjects.lockWaiting, toLockWaitingEvent(waiter, blocker, clock.now())),
   };
 }

@@ -23,21 +23,32 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 export interface AcquireRequest {
   /** Who holds the lease (an executor and subtask id, for example). */
   owner: string;
-  /** Concerns such as "file:/repo/src/a.ts", "git-index:/repo", "port:8080". */
+  /**
+   * Concerns held exclusively (write), such as "file:/repo/src/a.ts", "dir:/repo/src",
+   * "repo:/repo", "git-index:/repo", "port:8080", "resource:staging-db".
+   */
   concerns: string[];
   /** Lease time to live. Required, 1 ms to 1 hour. */
   ttlMs: number;
-  /** How long to wait for conflicting leases to go; 0 fails at once. */
+  /** How long to wait (queued, first come first served) for conflicting leases to go; 0 fails at once. */
   waitMs: number;
+  /** Concerns held in shared (read) mode: they conflict only with overlapping exclusive ones. */
+  sharedConcerns: string[];
+  /** When set, every repo:/dir:/file: concern must lie inside this absolute path. */
+  repoRoot?: string | undefined;
 }
 
 export interface Lease {
   leaseId: string;
   owner: string;
   concerns: string[];
-  /** Increases with every grant, across all concerns; writes are checked against it. */
+  /**
+   * Increases with every grant, across all concerns, even across store restarts; writes are
+   * checked against it (CheckFence, and the storage that takes the write).
+   */
   fencingToken: number;
   expiresAt: Date | undefined;
+  sharedConcerns: string[];
 }
 
 export interface ExtendRequest {
@@ -62,10 +73,33 @@ export interface InspectRequest {
 
 export interface InspectResponse {
   leases: Lease[];
+  /** Requests waiting for their concerns, in the order they will be served. */
+  waiters: Waiter[];
+}
+
+/** A request waiting in the queue. */
+export interface Waiter {
+  owner: string;
+  concerns: string[];
+  sharedConcerns: string[];
+  queuedAt:
+    | Date
+    | undefined;
+  /** When it gives up (LOCK_CONFLICT) unless granted before. */
+  deadline:
+    | Date
+    | undefined;
+  /** Becomes the lease id if it is granted. */
+  requestId: string;
+}
+
+export interface CheckFenceRequest {
+  leaseId: string;
+  fencingToken: number;
 }
 
 function createBaseAcquireRequest(): AcquireRequest {
-  return { owner: "", concerns: [], ttlMs: 0, waitMs: 0 };
+  return { owner: "", concerns: [], ttlMs: 0, waitMs: 0, sharedConcerns: [], repoRoot: undefined };
 }
 
 export const AcquireRequest: MessageFns<AcquireRequest> = {
@@ -81,6 +115,12 @@ export const AcquireRequest: MessageFns<AcquireRequest> = {
     }
     if (message.waitMs !== 0) {
       writer.uint32(32).int32(message.waitMs);
+    }
+    for (const v of message.sharedConcerns) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.repoRoot !== undefined) {
+      writer.uint32(50).string(message.repoRoot);
     }
     return writer;
   },
@@ -130,6 +170,22 @@ export const AcquireRequest: MessageFns<AcquireRequest> = {
             message.waitMs = reader.int32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sharedConcerns.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.repoRoot = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -156,6 +212,16 @@ export const AcquireRequest: MessageFns<AcquireRequest> = {
         : isSet(object.wait_ms)
         ? globalThis.Number(object.wait_ms)
         : 0,
+      sharedConcerns: globalThis.Array.isArray(object?.sharedConcerns)
+        ? object.sharedConcerns.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.shared_concerns)
+        ? object.shared_concerns.map((e: any) => globalThis.String(e))
+        : [],
+      repoRoot: isSet(object.repoRoot)
+        ? globalThis.String(object.repoRoot)
+        : isSet(object.repo_root)
+        ? globalThis.String(object.repo_root)
+        : undefined,
     };
   },
 
@@ -173,6 +239,12 @@ export const AcquireRequest: MessageFns<AcquireRequest> = {
     if (message.waitMs !== 0) {
       obj.waitMs = Math.round(message.waitMs);
     }
+    if (message.sharedConcerns?.length) {
+      obj.sharedConcerns = message.sharedConcerns;
+    }
+    if (message.repoRoot !== undefined) {
+      obj.repoRoot = message.repoRoot;
+    }
     return obj;
   },
 
@@ -185,12 +257,14 @@ export const AcquireRequest: MessageFns<AcquireRequest> = {
     message.concerns = object.concerns?.map((e) => e) || [];
     message.ttlMs = object.ttlMs ?? 0;
     message.waitMs = object.waitMs ?? 0;
+    message.sharedConcerns = object.sharedConcerns?.map((e) => e) || [];
+    message.repoRoot = object.repoRoot ?? undefined;
     return message;
   },
 };
 
 function createBaseLease(): Lease {
-  return { leaseId: "", owner: "", concerns: [], fencingToken: 0, expiresAt: undefined };
+  return { leaseId: "", owner: "", concerns: [], fencingToken: 0, expiresAt: undefined, sharedConcerns: [] };
 }
 
 export const Lease: MessageFns<Lease> = {
@@ -209,6 +283,9 @@ export const Lease: MessageFns<Lease> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(42).fork()).join();
+    }
+    for (const v of message.sharedConcerns) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -266,6 +343,14 @@ export const Lease: MessageFns<Lease> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sharedConcerns.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -297,6 +382,11 @@ export const Lease: MessageFns<Lease> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      sharedConcerns: globalThis.Array.isArray(object?.sharedConcerns)
+        ? object.sharedConcerns.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.shared_concerns)
+        ? object.shared_concerns.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -317,6 +407,9 @@ export const Lease: MessageFns<Lease> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.sharedConcerns?.length) {
+      obj.sharedConcerns = message.sharedConcerns;
+    }
     return obj;
   },
 
@@ -330,6 +423,7 @@ export const Lease: MessageFns<Lease> = {
     message.concerns = object.concerns?.map((e) => e) || [];
     message.fencingToken = object.fencingToken ?? 0;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.sharedConcerns = object.sharedConcerns?.map((e) => e) || [];
     return message;
   },
 };
@@ -673,13 +767,16 @@ export const InspectRequest: MessageFns<InspectRequest> = {
 };
 
 function createBaseInspectResponse(): InspectResponse {
-  return { leases: [] };
+  return { leases: [], waiters: [] };
 }
 
 export const InspectResponse: MessageFns<InspectResponse> = {
   encode(message: InspectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.leases) {
       Lease.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.waiters) {
+      Waiter.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -705,6 +802,14 @@ export const InspectResponse: MessageFns<InspectResponse> = {
             message.leases.push(Lease.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.waiters.push(Waiter.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -718,13 +823,19 @@ export const InspectResponse: MessageFns<InspectResponse> = {
   },
 
   fromJSON(object: any): InspectResponse {
-    return { leases: globalThis.Array.isArray(object?.leases) ? object.leases.map((e: any) => Lease.fromJSON(e)) : [] };
+    return {
+      leases: globalThis.Array.isArray(object?.leases) ? object.leases.map((e: any) => Lease.fromJSON(e)) : [],
+      waiters: globalThis.Array.isArray(object?.waiters) ? object.waiters.map((e: any) => Waiter.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: InspectResponse): unknown {
     const obj: any = {};
     if (message.leases?.length) {
       obj.leases = message.leases.map((e) => Lease.toJSON(e));
+    }
+    if (message.waiters?.length) {
+      obj.waiters = message.waiters.map((e) => Waiter.toJSON(e));
     }
     return obj;
   },
@@ -735,11 +846,269 @@ export const InspectResponse: MessageFns<InspectResponse> = {
   fromPartial(object: DeepPartial<InspectResponse>): InspectResponse {
     const message = createBaseInspectResponse();
     message.leases = object.leases?.map((e) => Lease.fromPartial(e)) || [];
+    message.waiters = object.waiters?.map((e) => Waiter.fromPartial(e)) || [];
     return message;
   },
 };
 
-/** Concern-based locks: a lease over a set of concerns, granted all at once or not at all. */
+function createBaseWaiter(): Waiter {
+  return { owner: "", concerns: [], sharedConcerns: [], queuedAt: undefined, deadline: undefined, requestId: "" };
+}
+
+export const Waiter: MessageFns<Waiter> = {
+  encode(message: Waiter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.owner !== "") {
+      writer.uint32(10).string(message.owner);
+    }
+    for (const v of message.concerns) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.sharedConcerns) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.queuedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.queuedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.deadline !== undefined) {
+      Timestamp.encode(toTimestamp(message.deadline), writer.uint32(42).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(50).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Waiter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaiter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.concerns.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sharedConcerns.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.queuedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Waiter {
+    return {
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      concerns: globalThis.Array.isArray(object?.concerns) ? object.concerns.map((e: any) => globalThis.String(e)) : [],
+      sharedConcerns: globalThis.Array.isArray(object?.sharedConcerns)
+        ? object.sharedConcerns.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.shared_concerns)
+        ? object.shared_concerns.map((e: any) => globalThis.String(e))
+        : [],
+      queuedAt: isSet(object.queuedAt)
+        ? fromJsonTimestamp(object.queuedAt)
+        : isSet(object.queued_at)
+        ? fromJsonTimestamp(object.queued_at)
+        : undefined,
+      deadline: isSet(object.deadline) ? fromJsonTimestamp(object.deadline) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Waiter): unknown {
+    const obj: any = {};
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.concerns?.length) {
+      obj.concerns = message.concerns;
+    }
+    if (message.sharedConcerns?.length) {
+      obj.sharedConcerns = message.sharedConcerns;
+    }
+    if (message.queuedAt !== undefined) {
+      obj.queuedAt = message.queuedAt.toISOString();
+    }
+    if (message.deadline !== undefined) {
+      obj.deadline = message.deadline.toISOString();
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Waiter>): Waiter {
+    return Waiter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Waiter>): Waiter {
+    const message = createBaseWaiter();
+    message.owner = object.owner ?? "";
+    message.concerns = object.concerns?.map((e) => e) || [];
+    message.sharedConcerns = object.sharedConcerns?.map((e) => e) || [];
+    message.queuedAt = object.queuedAt ?? undefined;
+    message.deadline = object.deadline ?? undefined;
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseCheckFenceRequest(): CheckFenceRequest {
+  return { leaseId: "", fencingToken: 0 };
+}
+
+export const CheckFenceRequest: MessageFns<CheckFenceRequest> = {
+  encode(message: CheckFenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaseId !== "") {
+      writer.uint32(10).string(message.leaseId);
+    }
+    if (message.fencingToken !== 0) {
+      writer.uint32(16).int64(message.fencingToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckFenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckFenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leaseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fencingToken = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckFenceRequest {
+    return {
+      leaseId: isSet(object.leaseId)
+        ? globalThis.String(object.leaseId)
+        : isSet(object.lease_id)
+        ? globalThis.String(object.lease_id)
+        : "",
+      fencingToken: isSet(object.fencingToken)
+        ? globalThis.Number(object.fencingToken)
+        : isSet(object.fencing_token)
+        ? globalThis.Number(object.fencing_token)
+        : 0,
+    };
+  },
+
+  toJSON(message: CheckFenceRequest): unknown {
+    const obj: any = {};
+    if (message.leaseId !== "") {
+      obj.leaseId = message.leaseId;
+    }
+    if (message.fencingToken !== 0) {
+      obj.fencingToken = Math.round(message.fencingToken);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckFenceRequest>): CheckFenceRequest {
+    return CheckFenceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckFenceRequest>): CheckFenceRequest {
+    const message = createBaseCheckFenceRequest();
+    message.leaseId = object.leaseId ?? "";
+    message.fencingToken = object.fencingToken ?? 0;
+    return message;
+  },
+};
+
+/**
+ * Concern-based locks: a lease over a set of hierarchical concerns (exclusive or shared),
+ * granted all at once or not at all; waiters are served in arrival order.
+ */
 export type LockServiceService = typeof LockServiceService;
 export const LockServiceService = {
   acquire: {
@@ -778,6 +1147,19 @@ export const LockServiceService = {
     responseSerialize: (value: InspectResponse): Buffer => Buffer.from(InspectResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InspectResponse => InspectResponse.decode(value),
   },
+  /**
+   * The lease when it is live and fencing_token is its token; otherwise FAILED_PRECONDITION
+   * with code FENCED. Writers call it before each write.
+   */
+  checkFence: {
+    path: "/maestro.v1.LockService/CheckFence" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CheckFenceRequest): Buffer => Buffer.from(CheckFenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CheckFenceRequest => CheckFenceRequest.decode(value),
+    responseSerialize: (value: Lease): Buffer => Buffer.from(Lease.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Lease => Lease.decode(value),
+  },
 } as const;
 
 export interface LockServiceServer extends UntypedServiceImplementation {
@@ -785,6 +1167,11 @@ export interface LockServiceServer extends UntypedServiceImplementation {
   extend: handleUnaryCall<ExtendRequest, Lease>;
   release: handleUnaryCall<ReleaseRequest, ReleaseResponse>;
   inspect: handleUnaryCall<InspectRequest, InspectResponse>;
+  /**
+   * The lease when it is live and fencing_token is its token; otherwise FAILED_PRECONDITION
+   * with code FENCED. Writers call it before each write.
+   */
+  checkFence: handleUnaryCall<CheckFenceRequest, Lease>;
 }
 
 export interface LockServiceClient extends Client {
@@ -841,6 +1228,25 @@ export interface LockServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InspectResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The lease when it is live and fencing_token is its token; otherwise FAILED_PRECONDITION
+   * with code FENCED. Writers call it before each write.
+   */
+  checkFence(
+    request: CheckFenceRequest,
+    callback: (error: ServiceError | null, response: Lease) => void,
+  ): ClientUnaryCall;
+  checkFence(
+    request: CheckFenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Lease) => void,
+  ): ClientUnaryCall;
+  checkFence(
+    request: CheckFenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Lease) => void,
   ): ClientUnaryCall;
 }
 
