@@ -6,7 +6,7 @@
  * - a plan reply that does not parse is asked again, and the task succeeds.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EscalationDecidedEventSchema, EscalationRaisedEventSchema, Subjects, type EscalationDecidedEvent, type EscalationRaisedEvent } from '@maestro/contracts';
@@ -51,10 +51,20 @@ describe('the escalation demo', () => {
       ['decision', 1],
     ]);
 
-    expect(readFileSync(join(e2e.repo, 'src', 'divide.js'), 'utf8')).toContain('RangeError');
-    const commits = execFileSync('git', ['log', '--format=%s', `${e2e.baseSha}..HEAD`], { cwd: e2e.repo, encoding: 'utf8' }).trim();
-    expect(commits).toBe('Add divide() with tests');
-    execFileSync('npm', ['test'], { cwd: e2e.repo, stdio: 'pipe' });
+    // The commit is on the task's branch (`maestro/<taskId>`); the user's branch is untouched.
+    const branch = `maestro/${String(task['id'])}`;
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: e2e.repo, encoding: 'utf8' }).trim();
+    expect(git('show', `${branch}:src/divide.js`)).toContain('RangeError');
+    expect(git('log', '--format=%s', `${e2e.baseSha}..${branch}`)).toBe('Add divide() with tests');
+    expect(git('rev-parse', 'HEAD')).toBe(e2e.baseSha);
+    // The task branch's tests pass, in a checkout of it.
+    const checkout = mkdtempSync(join(tmpdir(), 'maestro-e2e-branch-'));
+    try {
+      git('worktree', 'add', '--detach', '-q', checkout, branch);
+      execFileSync('npm', ['test'], { cwd: checkout, stdio: 'pipe' });
+    } finally {
+      git('worktree', 'remove', '--force', checkout);
+    }
   });
 });
 

@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from '@maestro/runtime';
-import { executorConfigSpec } from './config.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executorConfigSpec, WorkspaceDefaults } from './config.js';
 
 describe('executorConfigSpec', () => {
   it('has working defaults for a local executor', () => {
@@ -15,6 +17,20 @@ describe('executorConfigSpec', () => {
       lockTtlMs: 60_000,
     });
     expect(config.executorId).toMatch(new RegExp(`-${process.pid}$`));
+    expect(config).toMatchObject({ ...WorkspaceDefaults });
+    expect(config.worktreeRoot).toBe(join(tmpdir(), 'maestro-worktrees'));
+  });
+
+  it('reads the worktree, lock and merge settings', () => {
+    const config = loadConfig(executorConfigSpec, {
+      MAESTRO_EXECUTOR_WORKTREE_ROOT: '/var/maestro/wt',
+      MAESTRO_EXECUTOR_LOCK_WAIT_MS: '5000',
+      MAESTRO_EXECUTOR_DECLARED_LOCK_WAIT_MS: '7000',
+      MAESTRO_EXECUTOR_MERGE_LOCK_WAIT_MS: '9000',
+      MAESTRO_EXECUTOR_MERGE_ATTEMPTS: '3',
+    });
+    expect(config).toMatchObject({ worktreeRoot: '/var/maestro/wt', lockWaitMs: 5_000, declaredLockWaitMs: 7_000, mergeLockWaitMs: 9_000, mergeAttempts: 3 });
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_MERGE_ATTEMPTS: '0' })).toThrow('MAESTRO_EXECUTOR_MERGE_ATTEMPTS');
   });
 
   it('reads the executor variables', () => {

@@ -2,8 +2,26 @@
  * Every environment variable the executor reads, declared once. `main.ts` loads it with
  * `loadConfig(executorConfigSpec)`; nothing else reads `process.env`.
  */
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { commonEnv, env, grpcAddrEnv, type ConfigOf } from '@maestro/runtime';
+
+/**
+ * The defaults of the worktree, lock and merge settings, in one place: the environment spec
+ * below and `createExecutor` (for settings given in code) both read them.
+ */
+export const WorkspaceDefaults = {
+  /** Root of the executors' worktrees; each executor works under `<root>/<executorId>/`. */
+  worktreeRoot: join(tmpdir(), 'maestro-worktrees'),
+  /** How long a write waits for an undeclared concern held by someone else. */
+  lockWaitMs: 30_000,
+  /** How long a subtask waits for its declared concerns before the agent starts. */
+  declaredLockWaitMs: 60_000,
+  /** How long a merge waits for the repository's `git-index` concern. */
+  mergeLockWaitMs: 60_000,
+  /** Merges tried per subtask attempt; a conflict before the last one goes back to the agent. */
+  mergeAttempts: 2,
+} as const;
 
 /** The executor's configuration spec: shared variables plus the executor's own. */
 export const executorConfigSpec = {
@@ -45,6 +63,34 @@ export const executorConfigSpec = {
     min: 1_000,
     max: 3_600_000,
     doc: 'time to live of lock leases; held leases are extended every third of it',
+  }),
+  worktreeRoot: env.string('MAESTRO_EXECUTOR_WORKTREE_ROOT', {
+    default: WorkspaceDefaults.worktreeRoot,
+    doc: 'directory of the git worktrees subtasks work in; this executor uses <root>/<executorId>/ and clears it at start',
+  }),
+  lockWaitMs: env.int('MAESTRO_EXECUTOR_LOCK_WAIT_MS', {
+    default: WorkspaceDefaults.lockWaitMs,
+    min: 0,
+    max: 3_600_000,
+    doc: 'how long a write waits for a concern it did not declare, held by another subtask, before the write fails',
+  }),
+  declaredLockWaitMs: env.int('MAESTRO_EXECUTOR_DECLARED_LOCK_WAIT_MS', {
+    default: WorkspaceDefaults.declaredLockWaitMs,
+    min: 0,
+    max: 3_600_000,
+    doc: "how long a subtask waits for its declared concerns before the agent starts (then it is handed back)",
+  }),
+  mergeLockWaitMs: env.int('MAESTRO_EXECUTOR_MERGE_LOCK_WAIT_MS', {
+    default: WorkspaceDefaults.mergeLockWaitMs,
+    min: 0,
+    max: 3_600_000,
+    doc: "how long a finished subtask waits for the repository's git-index concern to merge into the task branch",
+  }),
+  mergeAttempts: env.int('MAESTRO_EXECUTOR_MERGE_ATTEMPTS', {
+    default: WorkspaceDefaults.mergeAttempts,
+    min: 1,
+    max: 10,
+    doc: 'merges tried per subtask attempt; a conflict before the last goes back to the agent, after it the subtask escalates (merge_conflict)',
   }),
   drainTimeoutMs: env.int('MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS', {
     default: 25_000,

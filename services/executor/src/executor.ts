@@ -11,7 +11,7 @@ import { systemClock, type Clock, type Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './adapters/kv-work-result-store.js';
 import { LockManagerWriteGuard, lockOwner, type LockClient } from './adapters/lock-manager-write-guard.js';
 import { RouterChatModel, type RouterCompleteClient } from './adapters/router-chat-model.js';
-import type { ExecutorConfig } from './config.js';
+import { WorkspaceDefaults, type ExecutorConfig } from './config.js';
 import { EndedTasks } from './domain/ended-tasks.js';
 import { ExecutorStats } from './domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
@@ -22,11 +22,12 @@ import { BusWorkPublisher } from './transport/nats/work.publisher.js';
 import { startWorkSubscriber } from './transport/nats/work.subscriber.js';
 import { SubtaskWorker } from './work/subtask-worker.js';
 
-/** The settings an executor runs with (a subset of {@link ExecutorConfig}). */
-export type ExecutorSettings = Pick<
-  ExecutorConfig,
-  'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'
->;
+/**
+ * The settings an executor runs with (a subset of {@link ExecutorConfig}); the worktree, lock
+ * wait and merge settings default to {@link WorkspaceDefaults}.
+ */
+export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'> &
+  Partial<Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts'>>;
 
 /** Options for {@link createExecutor}. */
 export interface CreateExecutorOptions {
@@ -81,19 +82,28 @@ export class Executor implements ExecutorAdmin {
       budget: { maxSteps: settings.maxSteps },
       stats: this.stats,
       endedTasks: this.endedTasks,
+      workspace: {
+        worktreeRoot: settings.worktreeRoot,
+        declaredLockWaitMs: settings.declaredLockWaitMs,
+        mergeLockWaitMs: settings.mergeLockWaitMs,
+        mergeAttempts: settings.mergeAttempts,
+      },
       logger,
       ...(tools !== undefined ? { tools } : {}),
     });
   }
 
   /**
-   * Starts listening for ended tasks, replays the task ends stored in the events stream during
-   * the registry's lifetime (24 h), then pulls work from the shared durable consumer: in that
-   * order, so a cancel published before this executor took any work is known first, and none
-   * falls between the replay and the live subscription.
+   * Removes worktrees an earlier process with this executor id left behind, starts listening for
+   * ended tasks, replays the task ends stored in the events stream during the registry's lifetime
+   * (24 h), then pulls work from the shared durable consumer: in that order, so a cancel
+   * published before this executor took any work is known first, and none falls between the
+   * replay and the live subscription.
    */
   async start(): Promise<void> {
     if (this.taskEvents !== undefined || this.stopped !== undefined) throw new Error('executor already started');
+    const orphans = await this.worker.removeOrphanedWorktrees();
+    if (orphans > 0) this.logger.info('orphaned worktrees removed', { count: orphans });
     this.taskEvents = await subscribeTaskEnds(this.bus, this.endedTasks, this.logger);
     await this.replayTaskEnds();
     this.replayAfterReconnects();
@@ -218,11 +228,14 @@ function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskColl
         ...(work.budget !== undefined ? { budget: work.budget } : {}),
         ...(work.taskIntent !== undefined ? { taskIntent: work.taskIntent } : {}),
       }),
-    createWriteGuard: (work) =>
+    createWriteGuard: (work, events) =>
       new LockManagerWriteGuard({
         client: locks,
         owner: lockOwner(settings.executorId, work.subtaskId),
         ttlMs: settings.lockTtlMs,
+        waitMs: settings.lockWaitMs ?? WorkspaceDefaults.lockWaitMs,
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+        ...(events !== undefined ? { events } : {}),
         logger: logger.child({ subtaskId: work.subtaskId, component: 'write-guard' }),
       }),
   };

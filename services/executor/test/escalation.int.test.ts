@@ -18,6 +18,7 @@ import { ScriptedProvider } from '@maestro/llm';
 import { createSilentLogger, UserError } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
 import type { SubtaskWriteGuard } from '../src/domain/ports.js';
+import { RecordingWriteGuard } from './recording-write-guard.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
@@ -37,7 +38,7 @@ class ScriptModel implements ChatModel {
   }
 }
 
-const grantAll: SubtaskWriteGuard = { acquire: async () => undefined, release: async () => undefined };
+const grantAll = (): SubtaskWriteGuard => new RecordingWriteGuard();
 
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
@@ -69,6 +70,7 @@ describe('an executor whose agent fails', () => {
   let results: KvWorkResultStore;
   let executor: Executor | undefined;
   let repo: string;
+  let worktreeRoot: string;
   const taskId = randomUUID();
 
   const stream = (name: string) => bus.namespace.stream(name);
@@ -87,11 +89,11 @@ describe('an executor whose agent fails', () => {
 
   async function start(model: ChatModel): Promise<Executor> {
     const started = await createExecutor({
-      settings: { executorId: 'exec-esc', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+      settings: { executorId: 'exec-esc', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot },
       bus,
       logger,
       results,
-      collaborators: { createModel: () => model, createWriteGuard: () => grantAll },
+      collaborators: { createModel: () => model, createWriteGuard: grantAll },
     });
     await started.start();
     return started;
@@ -114,6 +116,7 @@ describe('an executor whose agent fails', () => {
     await bus.ensureStreams();
     results = await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) });
     repo = sampleRepo();
+    worktreeRoot = mkdtempSync(join(tmpdir(), 'executor-escalation-wt-'));
   });
 
   afterEach(async () => {
@@ -123,6 +126,7 @@ describe('an executor whose agent fails', () => {
     for (const s of Object.values(Streams)) await bus.jsm.streams.delete(stream(s.name)).catch(() => undefined);
     await bus.close();
     rmSync(repo, { recursive: true, force: true });
+    rmSync(worktreeRoot, { recursive: true, force: true });
   });
 
   it('escalates with the failure packet, never redoes it, and the hinted attempt succeeds', async () => {
@@ -174,10 +178,18 @@ describe('an executor whose agent fails', () => {
       const all = await resultsOnBus();
       return all.length > 0 ? all : undefined;
     });
-    expect(result).toMatchObject({ workId: second.workId, ok: true, commitSha: git(repo, 'rev-parse', 'HEAD') });
+    // The commit is on the task branch (the escalated attempt's test file was carried into the
+    // hinted attempt's worktree, as the hint assumes); the user's branch is untouched.
+    const branch = `maestro/${taskId}`;
+    expect(result).toMatchObject({ workId: second.workId, ok: true, commitSha: git(repo, 'rev-parse', branch), merged: { branch } });
+    expect(result?.filesChanged).toEqual(['src/divide.js', 'test/divide.test.js']);
     expect(result?.tests).toMatchObject({ command: ['npm', 'test'], passed: true });
-    expect(readFileSync(join(repo, 'src', 'divide.js'), 'utf8')).toContain("throw new RangeError('division by zero')");
-    expect(git(repo, 'show', '--name-only', '--format=', 'HEAD').split('\n').sort()).toEqual(['src/divide.js', 'test/divide.test.js']);
+    expect(git(repo, 'show', `${branch}:src/divide.js`)).toContain("throw new RangeError('division by zero')");
+    expect(git(repo, 'show', '--name-only', '--format=', branch).split('\n').sort()).toEqual(['src/divide.js', 'test/divide.test.js']);
+    expect(git(repo, 'rev-list', '--count', 'main')).toBe('1');
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    // The carried work is forgotten once the subtask's commit landed.
+    expect(() => git(repo, 'rev-parse', '-q', '--verify', `refs/maestro/carried/${taskId}/s1`)).toThrow();
   });
 
   it("fails plainly, naming BUDGET_EXHAUSTED, when the router refuses because the task's budget is spent", async () => {

@@ -6,7 +6,7 @@
  * the lock-manager is involved.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +24,7 @@ import {
 import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, systemClock, type Clock } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
-import type { SubtaskWriteGuard } from '../src/domain/ports.js';
+import { RecordingWriteGuard } from './recording-write-guard.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';
 
@@ -96,18 +96,6 @@ class HangingModel implements ChatModel {
   }
 }
 
-/** A write guard that grants everything and remembers what it was asked for. */
-class RecordingWriteGuard implements SubtaskWriteGuard {
-  readonly concerns: string[] = [];
-  released = 0;
-  async acquire(concerns: string[]): Promise<void> {
-    this.concerns.push(...concerns);
-  }
-  async release(): Promise<void> {
-    this.released++;
-  }
-}
-
 function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
 }
@@ -170,6 +158,7 @@ describe('executor on real NATS', () => {
   let bus: Bus;
   let results: KvWorkResultStore;
   let executor: Executor | undefined;
+  let worktreeRoot: string;
   const repos: string[] = [];
 
   const stream = (name: string) => bus.namespace.stream(name);
@@ -191,6 +180,7 @@ describe('executor on real NATS', () => {
         maxDeliver: options.maxDeliver ?? 3,
         ackWaitMs: 30_000,
         lockTtlMs: 60_000,
+        worktreeRoot,
       },
       bus,
       logger,
@@ -236,6 +226,7 @@ describe('executor on real NATS', () => {
 
   beforeEach(async () => {
     namespace = `exint${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+    worktreeRoot = mkdtempSync(join(tmpdir(), 'executor-int-wt-'));
     bus = await connectBus({ url: NATS_URL, name: 'executor-int-test', logger, namespace });
     await bus.ensureStreams();
     results = await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) });
@@ -248,6 +239,7 @@ describe('executor on real NATS', () => {
     for (const s of Object.values(Streams)) await bus.jsm.streams.delete(stream(s.name)).catch(() => undefined);
     await bus.close();
     for (const repo of repos.splice(0)) rmSync(repo, { recursive: true, force: true });
+    rmSync(worktreeRoot, { recursive: true, force: true });
   });
 
   it('completes a subtask once, and a redelivery of the same work item is not redone', async () => {
@@ -276,12 +268,22 @@ describe('executor on real NATS', () => {
     });
     expect(result?.tests).toMatchObject({ command: ['node', '--test'], exitCode: 0, passed: true });
     expect(result?.tests?.outputTail).toMatch(/pass 2/);
-    const head = git(repo, 'rev-parse', 'HEAD');
+    // The commit landed on the task's branch; the user's branch and working tree are untouched.
+    const head = git(repo, 'rev-parse', 'maestro/task-int');
     expect(result?.commitSha).toBe(head);
-    expect(readFileSync(join(repo, 'math.js'), 'utf8')).toContain('exports.subtract');
-    expect(git(repo, 'log', '-1', '--format=%s')).toBe('Add subtract()');
+    expect(result?.merged).toEqual({ branch: 'maestro/task-int', sha: head });
+    expect(result?.worktree?.startsWith(realpathSync(worktreeRoot))).toBe(true);
+    expect(git(repo, 'show', 'maestro/task-int:math.js')).toContain('exports.subtract');
+    expect(git(repo, 'log', '-1', '--format=%s', 'maestro/task-int')).toBe('Add subtract()');
+    expect(readFileSync(join(repo, 'math.js'), 'utf8')).not.toContain('exports.subtract');
+    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('1');
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    // The attempt's worktree is gone.
+    expect(existsSync(result!.worktree!)).toBe(false);
+    expect(git(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
 
-    // Writes went through the guard: the file first, then the git index; released at the end.
+    // Writes went through the guard, named by the repository (not the worktree): the file first,
+    // then the git index for the merge; released at the end.
     const realRepo = git(repo, 'rev-parse', '--show-toplevel');
     expect(guards).toHaveLength(1);
     expect(guards[0]?.concerns).toEqual([`file:${join(realRepo, 'math.js')}`, `git-index:${realRepo}`]);
@@ -300,8 +302,8 @@ describe('executor on real NATS', () => {
 
     expect(model.calls).toBe(callsAfterFirst);
     expect(guards).toHaveLength(1);
-    expect(git(repo, 'rev-list', '--count', 'HEAD')).toBe('2'); // initial + exactly one new commit
-    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(repo, 'rev-list', '--count', 'maestro/task-int')).toBe('2'); // initial + exactly one new commit
+    expect(git(repo, 'rev-parse', 'maestro/task-int')).toBe(head);
     // Re-published with msgId = workId, so the results stream still holds the result once.
     expect(await resultsOnBus()).toEqual([result]);
     expect(await eventCount(Subjects.workFinished)).toBe(1);

@@ -13,6 +13,7 @@ import { createSilentLogger, systemClock, type LogFields, type Logger } from '@m
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
 import { EndedTasks } from '../src/domain/ended-tasks.js';
 import { createExecutor, type Executor } from '../src/executor.js';
+import { RecordingWriteGuard } from './recording-write-guard.js';
 import { replayTaskEnds } from '../src/transport/nats/task-events.replay.js';
 
 const NATS_PORT = 4222;
@@ -195,7 +196,7 @@ describe('task events replay on real NATS', () => {
               throw new Error('this model must not be called: the task ended');
             },
           }),
-          createWriteGuard: () => ({ acquire: async () => undefined, release: async () => undefined }),
+          createWriteGuard: () => new RecordingWriteGuard(),
         },
       });
       await executor.start();

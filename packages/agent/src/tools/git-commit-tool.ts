@@ -80,7 +80,7 @@ async function committablePaths(
 
 /**
  * Stages the given paths (or, inside the agent loop, the files the agent changed) and commits them with `message`, returning the new
- * commit's sha. Takes the `git-index:<repo root>` concern through the write guard first. When the
+ * commit's sha. During a merge (conflicts being resolved) the commit concludes the merge with the whole index. Takes the `git-index:<repo root>` concern through the write guard first. When the
  * commit does not happen (a hook refuses, git fails) the index is put back as it was, so nothing
  * the tool staged stays staged.
  */
@@ -126,8 +126,12 @@ export const gitCommitTool = defineTool({
     const onlyStagedDeletions = relPaths.length > 0 && addPaths.length === 0;
     const add = onlyStagedDeletions ? undefined : await runGit(['add', '-A', '--', ...(relPaths.length > 0 ? addPaths : ['.'])], root, context);
     if (add !== undefined && add.exitCode !== 0) return { ok: false, output: failure('git add', add) + (await restoreIndex(snapshot)) };
-    const staged = await runGit(['diff', '--cached', '--quiet', '--', ...relPaths], root, context);
-    if (staged.exitCode === 0) {
+    // In the middle of a merge (resolving conflicts) the commit concludes it: it takes the whole
+    // index, since git refuses a partial commit then, and it is worth making even when the
+    // resolution equals HEAD.
+    const merging = (await runGit(['rev-parse', '-q', '--verify', 'MERGE_HEAD'], root, context)).exitCode === 0;
+    const staged = merging ? undefined : await runGit(['diff', '--cached', '--quiet', '--', ...relPaths], root, context);
+    if (staged !== undefined && staged.exitCode === 0) {
       return { ok: false, output: `nothing to commit${relPaths.length > 0 ? ` in ${relPaths.join(', ')}` : ''}: no changes since the last commit` };
     }
     const identity = await runGit(['config', '--get', 'user.email'], root, context);
@@ -137,7 +141,7 @@ export const gitCommitTool = defineTool({
       'commit',
       '-m',
       message,
-      ...(relPaths.length > 0 ? ['--', ...relPaths] : []),
+      ...(relPaths.length > 0 && !merging ? ['--', ...relPaths] : []),
     ];
     const commit = await runGit(commitArgs, root, context);
     if (commit.exitCode !== 0) {
@@ -151,7 +155,7 @@ export const gitCommitTool = defineTool({
     }
     const head = await runGit(['rev-parse', 'HEAD'], root, context);
     const sha = head.output.trim();
-    const shown = await runGit(['show', '--name-only', '--format=', '--relative', 'HEAD'], root, context);
+    const shown = await runGit(['show', '--name-only', '--format=', '--relative', ...(merging ? ['--diff-merges=first-parent'] : []), 'HEAD'], root, context);
     const files = shown.output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
     return {
       ok: true,

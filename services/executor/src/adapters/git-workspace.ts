@@ -1,7 +1,6 @@
 /**
- * Read-only git questions the worker asks about a subtask's repository, for the failure packet:
- * where the agent started, and what it changed since. Nothing here writes to the repository or
- * its index (other agents may share it).
+ * Read-only git the worker uses for the failure packet: what the agent changed since it started
+ * (in its worktree). Nothing here writes to the repository or its index.
  */
 import { runCommand } from '@maestro/agent';
 
@@ -12,12 +11,6 @@ const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const MAX_DIFF_CHARS = 200_000;
 
 const GIT_TIMEOUT_MS = 30_000;
-
-/** The commit checked out in `repo`, or undefined (no commit yet, or not a repository). */
-export async function gitHeadOf(repo: string): Promise<string | undefined> {
-  const head = await runCommand(['git', 'rev-parse', '--verify', '-q', 'HEAD'], { cwd: repo, timeoutMs: GIT_TIMEOUT_MS });
-  return head.exitCode === 0 ? head.output.trim() : undefined;
-}
 
 /**
  * The diff of `files` (workspace-relative) between `base` and the working tree, committed or

@@ -9,6 +9,15 @@ describe('LeaseSet', () => {
     expect(set.missing(['git-index:/r', 'file:/r/a'])).toEqual(['git-index:/r']);
   });
 
+  it('counts files and directories inside a held directory as held', () => {
+    const set = new LeaseSet();
+    set.add({ leaseId: 'l1', concerns: ['dir:/r/src'], fencingToken: 1 });
+    expect(set.missing(['file:/r/src/a.ts', 'dir:/r/src/lib', 'dir:/r/src', 'file:/r/srcx/a.ts', 'file:/r/b.ts'])).toEqual([
+      'file:/r/srcx/a.ts',
+      'file:/r/b.ts',
+    ]);
+  });
+
   it('asks again for the concerns of a lease that was lost', () => {
     const set = new LeaseSet();
     set.add({ leaseId: 'l1', concerns: ['file:/r/a'], fencingToken: 1 });

@@ -19,14 +19,23 @@ export class LeaseSet {
 
   /**
    * The concerns of `requested` not yet covered by a held lease, without duplicates, in their
-   * first-seen order. Coverage is exact: a concern is held when some lease names it.
+   * first-seen order. A concern is held when some lease names it, or holds a `dir:` it lies in
+   * (a declared `dir:/repo/src` covers the agent's `file:/repo/src/a.ts`: asking for it would
+   * wait on our own lease).
    */
   missing(requested: readonly string[]): string[] {
     const held = new Set<string>();
-    for (const lease of this.leases.values()) for (const c of lease.concerns) held.add(c);
+    const dirs: string[] = [];
+    for (const lease of this.leases.values()) {
+      for (const c of lease.concerns) {
+        held.add(c);
+        if (c.startsWith('dir:')) dirs.push(c.slice('dir:'.length));
+      }
+    }
     const out: string[] = [];
     for (const concern of requested) {
-      if (!held.has(concern) && !out.includes(concern)) out.push(concern);
+      if (held.has(concern) || coveredByDir(concern, dirs) || out.includes(concern)) continue;
+      out.push(concern);
     }
     return out;
   }
@@ -39,6 +48,11 @@ export class LeaseSet {
   /** Forgets a lease (released, or lost because it expired); its concerns must be asked for again. */
   remove(leaseId: string): void {
     this.leases.delete(leaseId);
+  }
+
+  /** A held lease by id. */
+  get(leaseId: string): HeldLease | undefined {
+    return this.leases.get(leaseId);
   }
 
   /** Updates the fencing token of a lease after an extension, if it is still held. */
@@ -63,4 +77,11 @@ export class LeaseSet {
   get size(): number {
     return this.leases.size;
   }
+}
+
+/** True when `concern` is a file or directory inside (or equal to) one of the held `dirs`. */
+function coveredByDir(concern: string, dirs: readonly string[]): boolean {
+  const path = concern.startsWith('file:') ? concern.slice('file:'.length) : concern.startsWith('dir:') ? concern.slice('dir:'.length) : undefined;
+  if (path === undefined) return false;
+  return dirs.some((dir) => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
 }

@@ -29,8 +29,47 @@ export interface WorkPublisher {
   publishFinished(event: WorkFinishedEvent): Promise<void>;
 }
 
-/** A write guard that holds what it acquired until the subtask ends. */
+/** A lease the worker holds on purpose (the declared concerns, the merge's git index), with its fencing token. */
+export interface HeldLock {
+  leaseId: string;
+  concerns: readonly string[];
+  /** The lock-manager's fencing token of the grant; storage checks writes against it. */
+  fencingToken: number;
+}
+
+/** A lease the lock-manager granted, as reported to the worker (for the log and a step event). */
+export interface LeaseGrant {
+  concerns: readonly string[];
+  fencingToken: number;
+  /** How long the grant took, by the guard's clock (mostly waiting for conflicting leases). */
+  waitedMs: number;
+}
+
+/** What a write guard tells its subtask about. */
+export interface WriteGuardEvents {
+  /** A lease was granted (declared concerns, a write's concerns, the merge's git index). */
+  onGranted?(grant: LeaseGrant): void;
+}
+
+/**
+ * A write guard that holds what it acquired until the subtask ends: the agent's writes
+ * (`acquire`, waiting as long as the guard's policy allows), plus leases the worker takes on
+ * purpose with a wait of its choosing (`hold`), checks (`confirm`) and gives back early
+ * (`releaseLease`).
+ */
 export interface SubtaskWriteGuard extends WriteGuard {
+  /**
+   * Acquires `concerns` not yet held as one lease, all at once, waiting at most `waitMs` for
+   * conflicting leases; held and extended until released. Throws when they cannot be had.
+   */
+  hold(concerns: string[], waitMs: number): Promise<HeldLock>;
+  /**
+   * Asks the lock-manager whether `lock` is still current (its fencing token the latest grant of
+   * its concerns); throws (`LOCK_NOT_HELD`, `FENCED`) when it is not.
+   */
+  confirm(lock: HeldLock): Promise<void>;
+  /** Releases one held lease before the subtask ends (the merge's git-index lease); never throws. */
+  releaseLease(leaseId: string): Promise<void>;
   /** Releases everything acquired; never throws (leases expire anyway). */
   release(): Promise<void>;
 }
@@ -38,5 +77,5 @@ export interface SubtaskWriteGuard extends WriteGuard {
 /** Builds the per-subtask collaborators, which carry the subtask's ids (for accounting and lock owners). */
 export interface SubtaskCollaborators {
   createModel(work: SubtaskWork): ChatModel;
-  createWriteGuard(work: SubtaskWork): SubtaskWriteGuard;
+  createWriteGuard(work: SubtaskWork, events?: WriteGuardEvents): SubtaskWriteGuard;
 }

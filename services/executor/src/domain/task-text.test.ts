@@ -1,4 +1,4 @@
-import { buildTaskText, formatCommand, HINT_HEADING } from './task-text.js';
+import { buildConflictTaskText, buildTaskText, formatCommand, HINT_HEADING } from './task-text.js';
 
 const base = {
   goal: 'Give the calculator subtraction',
@@ -47,5 +47,18 @@ describe('buildTaskText with a hint', () => {
     expect(text.indexOf(HINT_HEADING)).toBeGreaterThan(text.indexOf('Instructions:'));
     expect(buildTaskText({ ...base, hint: '  ' })).not.toContain(HINT_HEADING);
     expect(buildTaskText(base)).not.toContain('Hint');
+  });
+});
+
+describe('buildConflictTaskText', () => {
+  it('names the branch and the conflicting files, says what to do, and repeats the subtask', () => {
+    const text = buildConflictTaskText(
+      { goal: 'g', title: 'Add subtract()', instructions: 'Export it.', files: [], testCommand: ['npm', 'test'] },
+      'maestro/t1',
+      ['src/math.js', 'README.md'],
+    );
+    expect(text).toMatch(/^Merge conflict: .* task branch maestro\/t1 .*\n- src\/math\.js\n- README\.md/);
+    expect(text).toContain('commit with git.commit (it concludes the merge)');
+    expect(text).toContain('The subtask you completed:\n\nSubtask: Add subtract()');
   });
 });

@@ -44,3 +44,23 @@ export function buildTaskText(
 export function formatCommand(argv: readonly string[]): string {
   return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
+
+/**
+ * The task text of the agent's second run after its finished work conflicted with the task
+ * branch: the conflict first (which files, where the worktree stands, what to do), then the
+ * subtask it had completed, so it resolves with the subtask's intent in mind.
+ */
+export function buildConflictTaskText(
+  work: Pick<SubtaskWork, 'goal' | 'title' | 'instructions' | 'files' | 'testCommand' | 'hint'>,
+  branch: string,
+  conflictedFiles: readonly string[],
+): string {
+  const files = conflictedFiles.length > 0 ? conflictedFiles.map((f) => `- ${f}`).join('\n') : '- (git reported no file names)';
+  return [
+    `Merge conflict: you finished and committed this subtask, but other work reached the task branch ${branch} meanwhile, and merging it into your commit conflicts in these files (paths relative to the repository root):\n${files}`,
+    'The workspace is now in the middle of that merge: the files above contain conflict markers (<<<<<<<, =======, >>>>>>>). ' +
+      'Resolve every conflict so that both your change and the other work are kept, remove the markers, run the tests, ' +
+      'and commit with git.commit (it concludes the merge). Do not undo the other work.',
+    `The subtask you completed:\n\n${buildTaskText(work)}`,
+  ].join('\n\n');
+}

@@ -1,9 +1,11 @@
 /**
  * Handles one coding subtask from the executor work queue: idempotency first (a stored outcome
- * is re-published, never redone), then the agent loop in the subtask's repository under the
- * lock-manager's write guard, then the outcome, stored before it is published: the result, or,
- * when the agent failed (tests still red, stuck, out of budget, unreadable replies), an
- * escalation to Orion with the failure packet. Work of a task that has ended (cancelled, failed,
+ * is re-published, never redone; a commit an earlier delivery merged is reported), then the
+ * agent loop in the attempt's own git worktree of the task branch under the lock-manager's
+ * write guard, then the merge queue (its commit into the task branch, conflicts back to the
+ * agent), then the outcome, stored before it is published: the result, or, when the agent
+ * failed (tests still red, stuck, out of budget, unreadable replies, work not committed, merge
+ * conflicts it could not resolve), an escalation to Orion with the failure packet. Work of a task that has ended (cancelled, failed,
  * succeeded) is not started, and is stopped when its task ends while it runs. Probe work
  * (`kind: 'probe'`) takes the same path with nothing (or a sleep) in place of the agent loop.
  */
@@ -20,8 +22,17 @@ import {
 } from '@maestro/agent';
 import { HandBackError } from '@maestro/bus';
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
-import { gitDiffOf, gitHeadOf } from '../adapters/git-workspace.js';
+import { gitDiffOf } from '../adapters/git-workspace.js';
+import { runGit } from '../adapters/git-cli.js';
+import { WorktreeManager, type SubtaskWorktree } from '../adapters/worktree-manager.js';
+import { commitStateOf, filesBetween, filesChangedSince, uncommittedReason } from '../adapters/worktree-state.js';
 import { exponentialBackoff, OperationalError, systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import { WorkspaceDefaults } from '../config.js';
+import { KeyedMutex } from '../domain/keyed-mutex.js';
+import { parseMergedRecord, type MergedRecord } from '../domain/merged-record.js';
+import { MaestroRefs } from '../domain/worktree-layout.js';
+import { MergeQueue } from './merge-queue.js';
+import { WorktreeWriteGuard } from './worktree-write-guard.js';
 import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
 import {
   isEscalation,
@@ -34,7 +45,7 @@ import {
   type WorkOutcome,
 } from '../domain/escalation.js';
 import type { ExecutorStats } from '../domain/executor-stats.js';
-import type { SubtaskCollaborators, WorkPublisher, WorkResultStore } from '../domain/ports.js';
+import type { SubtaskCollaborators, SubtaskWriteGuard, WorkPublisher, WorkResultStore } from '../domain/ports.js';
 import { isProbe, toProbeResult } from '../domain/probe.js';
 import {
   MAX_FAILURE_REASON_CHARS,
@@ -44,7 +55,7 @@ import {
   toWorkStepEvent,
   truncate,
 } from '../domain/subtask-result.js';
-import { buildTaskText } from '../domain/task-text.js';
+import { buildConflictTaskText, buildTaskText } from '../domain/task-text.js';
 import { TransientFailureWatch } from '../domain/transient-model-failure.js';
 import { extractWorkIdentity } from '../domain/work-identity.js';
 
@@ -94,6 +105,26 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   endedTasks?: EndedTasks;
   /** Token budgets of the diff, test output and account in a failure packet. @default DefaultPacketBudgets */
   packetBudgets?: PacketBudgets;
+  /** Worktrees, lock waits and merges. @default WorkspaceDefaults */
+  workspace?: WorkspacePolicy;
+}
+
+/** Where attempts work and how long they wait for locks; each field defaults to {@link WorkspaceDefaults}. */
+export interface WorkspacePolicy {
+  /** Root of the executors' worktrees; this executor uses `<root>/<executorId>/`. */
+  worktreeRoot?: string;
+  /** How long a subtask waits for its declared concerns before the agent starts. */
+  declaredLockWaitMs?: number;
+  /** How long a merge waits for the repository's `git-index` concern. */
+  mergeLockWaitMs?: number;
+  /** Merges tried per attempt; a conflict before the last goes back to the agent. */
+  mergeAttempts?: number;
+}
+
+/** A step event on its way: its number in the work item's sequence, and its publication. */
+interface PublishedStep {
+  index: number;
+  done: Promise<void>;
 }
 
 /** Pause between attempts of a durable write. */
@@ -113,13 +144,29 @@ export class SubtaskWorker {
   private readonly clock: Clock;
   private readonly preciseNow: () => number;
   private readonly endedTasks: EndedTasks;
+  private readonly policy: Required<WorkspacePolicy>;
+  private readonly worktrees: WorktreeManager;
+  private readonly mergeQueue: MergeQueue;
 
   constructor(private readonly options: SubtaskWorkerOptions) {
+    this.policy = { ...WorkspaceDefaults, ...definedOnly(options.workspace ?? {}) };
+    // One mutex for both, so git's administrative commands on a repository never race in this process.
+    const mutex = new KeyedMutex();
+    this.worktrees = new WorktreeManager({ root: this.policy.worktreeRoot, executorId: options.executorId, logger: options.logger, mutex });
+    this.mergeQueue = new MergeQueue({ mutex, lockWaitMs: this.policy.mergeLockWaitMs });
     this.tools = options.tools ?? createDefaultToolRegistry();
     this.clock = options.clock ?? systemClock;
     this.endedTasks = options.endedTasks ?? new EndedTasks({ clock: this.clock });
     const clock = options.clock;
     this.preciseNow = clock !== undefined ? () => clock.now() : () => performance.timeOrigin + performance.now();
+  }
+
+  /**
+   * Removes the worktrees an earlier process with this executor id left behind (a crash, a
+   * kill). Call before any work runs: every worktree in this executor's directory is then an orphan.
+   */
+  async removeOrphanedWorktrees(): Promise<number> {
+    return this.worktrees.removeOrphans(this.options.logger);
   }
 
   /** Handles one delivery of a work item and returns the outcome published for it (a result or an escalation). */
@@ -192,6 +239,8 @@ export class SubtaskWorker {
         return toFailedResult(work, problem, this.origin());
       }
       if (ended !== undefined) return this.notStarted(work, ended, log);
+      const merged = await this.mergedEarlier(work, log);
+      if (merged !== undefined) return merged;
       const signal = delivery.signal !== undefined ? AbortSignal.any([delivery.signal, taskEnded.signal]) : taskEnded.signal;
       return await this.runAgent(work, delivery, signal, () => ended, log);
     } finally {
@@ -212,8 +261,10 @@ export class SubtaskWorker {
   }
 
   /**
-   * The agent loop under `signal` (shutdown or the task's end). `endedStatus` tells which of the
-   * two stopped it: the task's end gives a failed result, shutdown a hand-back.
+   * The agent loop in the attempt's own worktree under `signal` (shutdown or the task's end),
+   * then the merge of its commit into the task branch (with the agent resolving conflicts, up to
+   * `mergeAttempts` merges). `endedStatus` tells which of the two stopped it: the task's end
+   * gives a failed result, shutdown a hand-back. The worktree is removed whatever the ending.
    */
   private async runAgent(
     work: SubtaskWork,
@@ -222,68 +273,224 @@ export class SubtaskWorker {
     endedStatus: () => FinalTaskStatus | undefined,
     log: Logger,
   ): Promise<WorkOutcome> {
-    const guard = this.options.createWriteGuard(work);
-    const model = new TransientFailureWatch(this.options.createModel(work));
-    let verdict: AgentVerdict;
-    log.info('subtask started', { repoPath: work.repoPath, maxSteps: this.options.budget.maxSteps, role: work.role ?? 'tactical', hinted: work.hint !== undefined });
-    // Where the agent starts, for the diff of a failure packet.
-    const base = await gitHeadOf(work.repoPath);
-    const testRuns: TestRunStep[] = [];
+    // Steps of the worker (locks, merges) and of each agent run, numbered in one sequence.
+    let nextStep = 0;
+    const publish = (step: Omit<AgentStep, 'index'>): PublishedStep => {
+      const index = nextStep++;
+      return { index, done: this.onStep(work, { ...step, index }, delivery, log) };
+    };
+    const report = (step: Omit<AgentStep, 'index'>): Promise<void> => publish(step).done;
+    const guard = this.options.createWriteGuard(work, {
+      onGranted: (grant) => {
+        log.info('lease granted', { concerns: grant.concerns, fencingToken: grant.fencingToken, waitedMs: grant.waitedMs });
+        void report({ kind: 'tool', tool: 'locks', summary: `locked ${grant.concerns.join(', ')} (fencing token ${grant.fencingToken}) after waiting ${grant.waitedMs} ms`, ok: true });
+      },
+    });
+    let worktree: SubtaskWorktree | undefined;
+    let keepUnfinished = false;
     try {
-      verdict = await runAgentLoop({
-        model,
-        tools: this.tools,
-        workspace: work.repoPath,
-        ...(this.options.systemPrompt !== undefined ? { systemPrompt: this.options.systemPrompt } : {}),
-        task: buildTaskText(work),
-        testCommand: work.testCommand,
-        budget: this.options.budget,
-        writeGuard: guard,
-        signal,
-        onStep: (step) => {
-          if (step.kind === 'tool' && step.tool === 'tests') testRuns.push({ step: step.index, summary: step.summary, ok: step.ok });
-          return this.onStep(work, step, delivery, log);
-        },
-      });
+      try {
+        worktree = await this.worktrees.open(work, log);
+      } catch (err) {
+        const error = toMaestroError(err);
+        if (error instanceof OperationalError) throw error;
+        log.warn('worktree not created; subtask cannot run', { err: error });
+        return toFailedResult(work, `worktree not created (${error.code}): ${error.message}`, this.origin());
+      }
+      keepUnfinished = true;
+      const outcome = await this.runInWorktree(work, worktree, guard, delivery, signal, endedStatus, publish, log);
+      keepUnfinished = !resultOf(outcome).ok;
+      return outcome;
     } catch (err) {
       const status = endedStatus();
-      if (status !== undefined) return this.stopped(work, status, log);
+      if (status !== undefined) {
+        keepUnfinished = false;
+        return this.stopped(work, status, log);
+      }
       if (delivery.signal?.aborted) throw handedBack(err);
       const error = toMaestroError(err);
       if (error instanceof OperationalError) {
-        log.warn('subtask hit a transient failure; handing it back for redelivery', { code: error.code, error: error.message });
+        log.warn('subtask hit a transient failure; handing it back for redelivery', { code: error.code, err: error });
         throw error;
       }
-      log.error('agent loop failed', { code: error.code, error: error.message });
-      return toFailedResult(work, `agent loop error (${error.code}): ${error.message}`, this.origin());
+      log.error('agent loop failed', { code: error.code, err: error });
+      return { ...toFailedResult(work, `agent loop error (${error.code}): ${error.message}`, this.origin()), ...(worktree ? { worktree: worktree.path } : {}) };
     } finally {
+      if (worktree !== undefined) {
+        // A task that ended keeps nothing: nobody will attempt the subtask again.
+        if (keepUnfinished && endedStatus() === undefined) await this.worktrees.keepUnfinished(worktree, work, log);
+        await this.worktrees.close(worktree, log);
+      }
       await guard.release();
     }
-    const status = endedStatus();
-    if (status !== undefined) return this.stopped(work, status, log);
-    // A loop cut short by shutdown has no honest verdict; the next executor starts it again.
-    if (delivery.signal?.aborted) throw handedBack(undefined);
-    // The router refuses calls once the task's budget is spent: no strategic decision can help,
-    // so the subtask fails plainly, with the code in its reason, and Orion fails the task.
-    const refusal = model.failure;
-    if (verdict.status === 'failed' && refusal?.code === TASK_BUDGET_EXHAUSTED) {
-      log.info('task budget exhausted; subtask failed without escalation', { error: refusal.message });
-      return { ...toSubtaskResult(work, verdict, this.origin()), failureReason: truncate(`${TASK_BUDGET_EXHAUSTED}: ${refusal.message}`, MAX_FAILURE_REASON_CHARS) };
+  }
+
+  /**
+   * Declared concerns, the agent loop, the commit check and the merge queue, in the worktree.
+   * Returns the outcome; throws a hand-back or transient failure for the caller to sort out.
+   */
+  private async runInWorktree(
+    work: SubtaskWork,
+    worktree: SubtaskWorktree,
+    guard: SubtaskWriteGuard,
+    delivery: WorkDelivery,
+    signal: AbortSignal,
+    endedStatus: () => FinalTaskStatus | undefined,
+    publish: (step: Omit<AgentStep, 'index'>) => PublishedStep,
+    log: Logger,
+  ): Promise<WorkOutcome> {
+    const report = (step: Omit<AgentStep, 'index'>): Promise<void> => publish(step).done;
+    const declared = work.concerns ?? [];
+    if (declared.length > 0) {
+      log.info('waiting for the declared concerns', { concerns: declared, waitMs: this.policy.declaredLockWaitMs });
+      await report({ kind: 'tool', tool: 'locks', summary: `waiting up to ${this.policy.declaredLockWaitMs} ms for the declared concerns ${declared.join(', ')}`, ok: true });
+      await guard.hold([...declared], this.policy.declaredLockWaitMs);
     }
-    // The loop ends a run whose model call failed with a `failed` verdict; when that failure was
-    // transient (router unreachable) the subtask did not fail, the infrastructure did: hand it back.
-    const transient = model.transientFailure;
-    if (verdict.status === 'failed' && transient !== undefined) {
-      log.warn('model unreachable; handing the subtask back for redelivery', { code: transient.code, error: transient.message });
-      throw transient;
+    const model = new TransientFailureWatch(this.options.createModel(work));
+    const testRuns: TestRunStep[] = [];
+    const writeGuard = new WorktreeWriteGuard(guard, { worktreeRoot: worktree.path, repoRoot: worktree.repoRoot });
+    log.info('subtask started', { worktree: worktree.path, maxSteps: this.options.budget.maxSteps, role: work.role ?? 'tactical', hinted: work.hint !== undefined, carried: worktree.carried });
+    let task = buildTaskText(work);
+    // Where the current run started (its work must be committed on top of it), and what the
+    // subtask's own changes are measured against (the task branch tip it last merged).
+    let start = worktree.base;
+    let diffBase = worktree.base;
+    let total: Pick<AgentVerdict, 'steps' | 'usage'> = { steps: 0, usage: { inputTokens: 0, outputTokens: 0 } };
+    for (let mergeAttempt = 1; ; mergeAttempt++) {
+      const ran = await runAgentLoop({
+        model,
+        tools: this.tools,
+        workspace: worktree.workspace,
+        ...(this.options.systemPrompt !== undefined ? { systemPrompt: this.options.systemPrompt } : {}),
+        task,
+        testCommand: work.testCommand,
+        budget: this.options.budget,
+        writeGuard,
+        signal,
+        onStep: (step) => {
+          const { index, done } = publish(step);
+          if (step.kind === 'tool' && step.tool === 'tests') testRuns.push({ step: index, summary: step.summary, ok: step.ok });
+          return done;
+        },
+      });
+      total = { steps: total.steps + ran.steps, usage: { inputTokens: total.usage.inputTokens + ran.usage.inputTokens, outputTokens: total.usage.outputTokens + ran.usage.outputTokens } };
+      const verdict: AgentVerdict = { ...ran, ...total };
+      const status = endedStatus();
+      if (status !== undefined) return this.stopped(work, status, log);
+      // A loop cut short by shutdown has no honest verdict; the next executor starts it again.
+      if (delivery.signal?.aborted) throw handedBack(undefined);
+      // The router refuses calls once the task's budget is spent: no strategic decision can help,
+      // so the subtask fails plainly, with the code in its reason, and Orion fails the task.
+      const refusal = model.failure;
+      if (verdict.status === 'failed' && refusal?.code === TASK_BUDGET_EXHAUSTED) {
+        log.info('task budget exhausted; subtask failed without escalation', { error: refusal.message });
+        const files = await filesChangedSince(worktree.workspace, diffBase);
+        return {
+          ...toSubtaskResult(work, { ...verdict, filesChanged: files }, this.origin()),
+          failureReason: truncate(`${TASK_BUDGET_EXHAUSTED}: ${refusal.message}`, MAX_FAILURE_REASON_CHARS),
+          worktree: worktree.path,
+        };
+      }
+      // The loop ends a run whose model call failed with a `failed` verdict; when that failure was
+      // transient (router unreachable) the subtask did not fail, the infrastructure did: hand it back.
+      const transient = model.transientFailure;
+      if (verdict.status === 'failed' && transient !== undefined) {
+        log.warn('model unreachable; handing the subtask back for redelivery', { code: transient.code, error: transient.message });
+        throw transient;
+      }
+      log.info('agent loop finished', { status: verdict.status, steps: verdict.steps, commitSha: verdict.commitSha, mergeAttempt });
+      if (verdict.status !== 'succeeded') return this.failed(work, verdict, worktree, diffBase, testRuns, undefined, log);
+
+      // Never succeeded without its commit.
+      const state = await commitStateOf(worktree.path);
+      const notCommitted = uncommittedReason(state, start);
+      if (notCommitted !== undefined) {
+        log.info('agent succeeded but its work is not committed', { reason: notCommitted });
+        await report({ kind: 'tool', tool: 'merge', summary: `not merged: ${notCommitted}`, ok: false });
+        return this.failed(work, { ...verdict, status: 'failed', reason: notCommitted }, worktree, diffBase, testRuns, `not_committed: ${notCommitted}`, log);
+      }
+
+      const merge = await this.mergeQueue.merge(worktree, work, guard, log);
+      if (merge.kind === 'merged') {
+        await report({ kind: 'tool', tool: 'merge', summary: `merged into ${merge.branch} at ${merge.sha}`, ok: true });
+        await this.worktrees.dropCarried(worktree.repoRoot, work);
+        const filesChanged = await filesBetween(worktree.workspace, merge.previous, merge.sha);
+        log.info('subtask finished', { status: verdict.status, steps: verdict.steps, commitSha: merge.sha, branch: merge.branch });
+        return {
+          ...toSubtaskResult(work, { ...verdict, filesChanged }, this.origin()),
+          commitSha: merge.sha,
+          merged: { branch: merge.branch, sha: merge.sha },
+          worktree: worktree.path,
+        };
+      }
+      const conflict = `the subtask's commit conflicts with the task branch ${worktree.branch} in ${merge.files.join(', ')}`;
+      await report({ kind: 'tool', tool: 'merge', summary: `merge conflict (attempt ${mergeAttempt} of ${this.policy.mergeAttempts}): ${merge.files.join(', ')}`, ok: false });
+      if (mergeAttempt >= this.policy.mergeAttempts) {
+        const reason = `${conflict} after ${mergeAttempt} merge attempt${mergeAttempt === 1 ? '' : 's'}`;
+        log.info('merge conflicts remain; escalating', { files: merge.files, mergeAttempt });
+        return this.failed(work, { ...verdict, status: 'failed', reason }, worktree, diffBase, testRuns, `merge_conflict: ${reason}`, log);
+      }
+      // Back to the agent, in the middle of the merge, with the conflict as its task.
+      start = state.head ?? start;
+      diffBase = merge.tip;
+      const files = await this.mergeQueue.startConflictedMerge(worktree, merge.tip);
+      log.info('merge conflict handed to the agent', { files, tip: merge.tip, mergeAttempt });
+      task = buildConflictTaskText(work, worktree.branch, files.length > 0 ? files : merge.files);
     }
-    log.info('subtask finished', { status: verdict.status, steps: verdict.steps, commitSha: verdict.commitSha });
-    if (verdict.status === 'succeeded' || !isSubjectToken(work.taskId)) return toSubtaskResult(work, verdict, this.origin());
+  }
+
+  /**
+   * The outcome of a failed attempt: an escalation with the evidence (a plain failed result when
+   * the task id cannot be a subject token). `failureReason` replaces the result's reason when the
+   * failure is the executor's finding (`not_committed: …`, `merge_conflict: …`) rather than the loop's.
+   */
+  private async failed(
+    work: SubtaskWork,
+    verdict: AgentVerdict,
+    worktree: SubtaskWorktree,
+    diffBase: string,
+    testRuns: readonly TestRunStep[],
+    failureReason: string | undefined,
+    log: Logger,
+  ): Promise<WorkOutcome> {
+    // Only this subtask's files: its worktree against where it started (or the tip it merged).
+    const filesChanged = await filesChangedSince(worktree.workspace, diffBase);
+    const failed: AgentVerdict = { ...verdict, status: verdict.status === 'succeeded' ? 'failed' : verdict.status, filesChanged };
+    const reason = failureReason === undefined ? {} : { failureReason: truncate(failureReason, MAX_FAILURE_REASON_CHARS) };
+    if (!isSubjectToken(work.taskId)) return { ...toSubtaskResult(work, failed, this.origin()), ...reason, worktree: worktree.path };
     // The agent failed: Orion decides what happens next, with the evidence.
-    const diff = await gitDiffOf(work.repoPath, base, verdict.filesChanged);
-    const escalation = toEscalation(work, verdict, { diff, testRuns }, this.origin(), this.options.packetBudgets);
-    log.info('subtask escalated', { reason: escalation.packet.reason, diffChars: escalation.packet.lastDiff.length });
+    const diff = await gitDiffOf(worktree.workspace, diffBase, filesChanged);
+    const escalation = toEscalation(work, failed, { diff, testRuns }, this.origin(), this.options.packetBudgets);
+    escalation.result = { ...escalation.result, ...reason, worktree: worktree.path };
+    log.info('subtask escalated', { reason: escalation.packet.reason, failureReason: escalation.result.failureReason, diffChars: escalation.packet.lastDiff.length });
     return escalation;
+  }
+
+  /**
+   * The result of a work item whose commit an earlier delivery already merged (its outcome was
+   * never stored: the executor died in between), from the record the merge left; undefined when
+   * there is none. The work is not redone.
+   */
+  private async mergedEarlier(work: SubtaskWork, log: Logger): Promise<SubtaskResult | undefined> {
+    const record = await readMergedRecord(work);
+    if (record === undefined) return undefined;
+    log.info('work already merged by an earlier delivery; reporting its commit', { branch: record.branch, sha: record.sha });
+    const filesChanged = await filesBetween(work.repoPath, record.previous, record.sha);
+    return {
+      workId: work.workId,
+      taskId: work.taskId,
+      runId: work.runId,
+      subtaskId: work.subtaskId,
+      attempt: work.attempt,
+      ok: true,
+      summary: `merged into ${record.branch} at ${record.sha} by an earlier delivery of this work item (its outcome was not stored); not redone`,
+      filesChanged,
+      commitSha: record.sha,
+      merged: { branch: record.branch, sha: record.sha },
+      executorId: this.options.executorId,
+      steps: 0,
+      finishedAt: this.origin().finishedAt,
+    };
   }
 
   /**
@@ -391,4 +598,15 @@ async function repositoryProblem(repoPath: string): Promise<string | undefined> 
 
 function handedBack(cause: unknown): HandBackError {
   return new HandBackError('subtask interrupted by executor shutdown; handed back for redelivery', { cause });
+}
+
+/** The record an earlier delivery's merge left for this work item, if any. */
+async function readMergedRecord(work: SubtaskWork): Promise<MergedRecord | undefined> {
+  const blob = await runGit(work.repoPath, ['cat-file', 'blob', MaestroRefs.merged(work.taskId, work.workId)]);
+  return blob.code === 0 ? parseMergedRecord(blob.stdout) : undefined;
+}
+
+/** `options` without its undefined fields, so spreading it over defaults keeps them. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,0 +1,192 @@
+/**
+ * The git worktrees subtask attempts work in. Each attempt gets its own worktree of the task
+ * branch tip (`git worktree add --detach`), so its edits and test runs see only its own changes
+ * and the user's working tree, index and branch are never touched. Worktrees are removed when
+ * the attempt ends, whatever the ending; worktrees a crashed process left behind are removed
+ * when the executor starts. Unfinished work of an attempt (escalated, failed, handed back) is
+ * kept as a commit under `refs/maestro/carried/…`, and the subtask's next attempt starts from it.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { SubtaskWork } from '@maestro/contracts';
+import { UserError, toMaestroError, type Logger } from '@maestro/runtime';
+import { KeyedMutex } from '../domain/keyed-mutex.js';
+import { executorWorktreeDir, MaestroRefs, taskBranchOf, worktreePathOf } from '../domain/worktree-layout.js';
+import { gitOk, identityArgs, resolveCommit, runGit } from './git-cli.js';
+import { ensureTaskBranch } from './task-branch.js';
+
+/** One attempt's worktree. */
+export interface SubtaskWorktree {
+  /** The worktree's top directory (real path). */
+  path: string;
+  /** Where the agent works: the worktree's counterpart of `repoPath` (a subdirectory when repoPath is one). */
+  workspace: string;
+  /** The repository's top directory (real path). */
+  repoRoot: string;
+  /** The repository's common git directory: the key git's administrative commands are serialized on. */
+  gitDir: string;
+  /** The task branch. */
+  branch: string;
+  /** The commit the worktree started at (the task branch tip then). */
+  base: string;
+  /** Whether the unfinished work of an earlier attempt was carried in (as uncommitted changes). */
+  carried: boolean;
+}
+
+/** Options for {@link WorktreeManager}. */
+export interface WorktreeManagerOptions {
+  /** Root of every executor's worktrees (`MAESTRO_EXECUTOR_WORKTREE_ROOT`). */
+  root: string;
+  executorId: string;
+  logger: Logger;
+  /** Serializes git administrative commands per repository; shared with the merge queue. */
+  mutex: KeyedMutex;
+}
+
+/** Creates, cleans and removes the worktrees of one executor. */
+export class WorktreeManager {
+  constructor(private readonly options: WorktreeManagerOptions) {}
+
+  /** This executor's directory of worktrees. */
+  get directory(): string {
+    return executorWorktreeDir(this.options.root, this.options.executorId);
+  }
+
+  /**
+   * Creates the attempt's worktree at the task branch tip (creating the branch from HEAD if
+   * missing), carrying in the subtask's unfinished work of an earlier attempt if there is one.
+   */
+  async open(work: SubtaskWork, log: Logger): Promise<SubtaskWorktree> {
+    const top = await runGit(work.repoPath, ['rev-parse', '--show-toplevel']);
+    if (top.code !== 0) {
+      throw new UserError('NOT_A_REPOSITORY', `repoPath: ${work.repoPath} is not inside a git repository`, { field: 'repoPath', reason: 'precondition' });
+    }
+    const repoRoot = await realpath(top.stdout.trim());
+    const prefix = (await gitOk(work.repoPath, ['rev-parse', '--show-prefix'])).replace(/\/$/, '');
+    const gitDir = await realpath(await gitOk(repoRoot, ['rev-parse', '--path-format=absolute', '--git-common-dir']));
+    const branch = taskBranchOf(work);
+    const path = worktreePathOf(this.options.root, this.options.executorId, work);
+    const { base, real } = await this.options.mutex.run(gitDir, async () => {
+      const tip = await ensureTaskBranch(repoRoot, branch);
+      if (existsSync(path)) await this.removeLocked(repoRoot, path, log);
+      await mkdir(dirname(path), { recursive: true });
+      await gitOk(repoRoot, ['worktree', 'add', '--detach', '--quiet', path, tip]);
+      return { base: tip, real: await realpath(path) };
+    });
+    const carried = await this.carryIn(real, repoRoot, work, log);
+    const worktree = { path: real, workspace: prefix === '' ? real : join(real, prefix), repoRoot, gitDir, branch, base, carried };
+    log.info('worktree created', { worktree: real, branch, base, carried });
+    return worktree;
+  }
+
+  /** Removes the worktree (`git worktree remove --force`, then prune); failures are logged, never thrown. */
+  async close(worktree: SubtaskWorktree, log: Logger): Promise<void> {
+    await this.options.mutex.run(worktree.gitDir, () => this.removeLocked(worktree.repoRoot, worktree.path, log));
+  }
+
+  /**
+   * Keeps the worktree's state (committed or not, untracked files included) as one commit on top
+   * of the attempt's base under `refs/maestro/carried/<task>/<subtask>`, for the next attempt.
+   * Returns whether anything was kept.
+   */
+  async keepUnfinished(worktree: SubtaskWorktree, work: SubtaskWork, log: Logger): Promise<boolean> {
+    try {
+      await gitOk(worktree.path, ['add', '-A']);
+      const tree = await gitOk(worktree.path, ['write-tree']);
+      const baseTree = await gitOk(worktree.path, ['rev-parse', `${worktree.base}^{tree}`]);
+      const ref = MaestroRefs.carried(work.taskId, work.subtaskId);
+      if (tree === baseTree) {
+        await runGit(worktree.repoRoot, ['update-ref', '-d', ref]);
+        return false;
+      }
+      const identity = await identityArgs(worktree.path);
+      const commit = await gitOk(worktree.path, [...identity, 'commit-tree', tree, '-p', worktree.base, '-m', `maestro: unfinished work of ${work.workId}`]);
+      await gitOk(worktree.repoRoot, ['update-ref', '-m', 'maestro: unfinished work', ref, commit]);
+      log.info('unfinished work kept for the next attempt', { ref, commit });
+      return true;
+    } catch (err) {
+      log.warn('unfinished work could not be kept; the next attempt starts from the task branch', { err: toMaestroError(err) });
+      return false;
+    }
+  }
+
+  /** Forgets the subtask's carried work (its commit reached the task branch). */
+  async dropCarried(repoRoot: string, work: SubtaskWork): Promise<void> {
+    await runGit(repoRoot, ['update-ref', '-d', MaestroRefs.carried(work.taskId, work.subtaskId)]);
+  }
+
+  /**
+   * Removes every worktree in this executor's directory. Called at start, before any work runs,
+   * so each one there is an orphan of an earlier process with this executor id (a crash, a kill).
+   */
+  async removeOrphans(log: Logger): Promise<number> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.directory);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const entry of entries) {
+      const path = join(this.directory, entry);
+      const gitDir = await commonGitDirOf(path);
+      if (gitDir !== undefined) {
+        await this.options.mutex.run(gitDir, async () => {
+          const result = await runGit(dirname(path), ['--git-dir', gitDir, 'worktree', 'remove', '--force', '--force', path]);
+          if (result.code !== 0) await rm(path, { recursive: true, force: true });
+          await runGit(dirname(path), ['--git-dir', gitDir, 'worktree', 'prune']);
+        });
+      } else {
+        await rm(path, { recursive: true, force: true });
+      }
+      removed++;
+      log.info('orphaned worktree removed', { worktree: path, gitDir });
+    }
+    return removed;
+  }
+
+  /** Carries the subtask's unfinished work of an earlier attempt into a fresh worktree, as uncommitted changes. */
+  private async carryIn(path: string, repoRoot: string, work: SubtaskWork, log: Logger): Promise<boolean> {
+    const carried = await resolveCommit(repoRoot, MaestroRefs.carried(work.taskId, work.subtaskId));
+    if (carried === undefined) return false;
+    const picked = await runGit(path, ['cherry-pick', '--no-commit', carried]);
+    if (picked.code !== 0) {
+      await runGit(path, ['cherry-pick', '--abort']);
+      await runGit(path, ['reset', '--hard', '-q']);
+      await runGit(path, ['clean', '-fdq']);
+      log.warn('unfinished work of the earlier attempt does not apply to the task branch; starting without it', {
+        carried,
+        output: (picked.stderr || picked.stdout).trim().slice(0, 500),
+      });
+      return false;
+    }
+    // Unstaged, as the earlier attempt left it: the agent decides what to commit.
+    await gitOk(path, ['reset', '-q']);
+    return true;
+  }
+
+  private async removeLocked(repoRoot: string, path: string, log: Logger): Promise<void> {
+    const removed = await runGit(repoRoot, ['worktree', 'remove', '--force', '--force', path]);
+    if (removed.code !== 0) {
+      await rm(path, { recursive: true, force: true }).catch((err: unknown) => log.warn('worktree directory not removed', { worktree: path, err: toMaestroError(err) }));
+    }
+    const pruned = await runGit(repoRoot, ['worktree', 'prune']);
+    if (pruned.code !== 0) log.warn('git worktree prune failed', { repoRoot, output: pruned.stderr.trim() });
+    log.debug('worktree removed', { worktree: path });
+  }
+}
+
+/** The common git directory a worktree belongs to, from its `.git` file, or undefined. */
+async function commonGitDirOf(worktree: string): Promise<string | undefined> {
+  try {
+    const text = await readFile(join(worktree, '.git'), 'utf8');
+    const match = /^gitdir:\s*(.+)$/m.exec(text);
+    if (match === null) return undefined;
+    const adminDir = resolve(worktree, match[1]!.trim());
+    const common = resolve(adminDir, '..', '..');
+    return existsSync(common) ? await realpath(common) : undefined;
+  } catch {
+    return undefined;
+  }
+}
