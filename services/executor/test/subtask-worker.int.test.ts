@@ -310,6 +310,28 @@ describe('executor on real NATS', () => {
     expect(executor.status()).toMatchObject({ executorId: 'exec-int', completed: 1, failed: 0, inFlight: 0 });
   });
 
+  it('does not blame the agent for tests that already failed before it started (the baseline)', async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    writeFileSync(
+      join(repo, 'legacy.test.js'),
+      "const test = require('node:test');\nconst assert = require('node:assert');\ntest('legacy rounding', () => assert.strictEqual(0.1 + 0.2, 0.3));\n",
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'a test that fails on HEAD');
+    executor = (await startExecutor(new CountingScriptedModel())).executor;
+
+    const work = workFor(repo, { baselineFailures: ['legacy rounding'] });
+    await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
+    const [result] = await waitFor('the subtask result', async () => {
+      const all = await resultsOnBus();
+      return all.length > 0 ? all : undefined;
+    });
+    expect(result).toMatchObject({ workId: work.workId, ok: true, filesChanged: ['math.js'] });
+    expect(result?.tests).toMatchObject({ exitCode: 1, passed: true });
+    expect(result?.summary).toContain('legacy rounding');
+  });
+
   it('reports dead-lettered work as a failed result so the task does not hang', async () => {
     const model = new CountingScriptedModel();
     executor = (await startExecutor(model)).executor;

@@ -364,6 +364,8 @@ export class SubtaskWorker {
         ...(this.options.systemPrompt !== undefined ? { systemPrompt: this.options.systemPrompt } : {}),
         task,
         testCommand: work.testCommand,
+        // Tests preflight found failing before anyone worked are not this agent's failures.
+        ...(work.baselineFailures !== undefined ? { baselineFailures: work.baselineFailures } : {}),
         budget: this.options.budget,
         writeGuard,
         signal,
