@@ -2,7 +2,7 @@
  * Scaling out: two executor processes share one durable work queue; a plan of several
  * subtasks is carried out with every subtask done exactly once (one result, one commit each).
  */
-import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,9 +99,14 @@ it('does every subtask exactly once across two executors', async () => {
   expect(finished.every((e) => e.ok)).toBe(true);
   expect(new Set(finished.map((e) => e.executorId))).toEqual(new Set(['executor-1', 'executor-2']));
 
-  const commits = execFileSync('git', ['log', '--format=%s', `${e2e.baseSha}..HEAD`], { cwd: e2e.repo, encoding: 'utf8' }).trim().split('\n');
+  // Every subtask's commit is on the task's branch, merged; the user's branch did not move.
+  const branch = `maestro/${String(task['id'])}`;
+  const gitOut = (...args: string[]): string => execFileSync('git', args, { cwd: e2e.repo, encoding: 'utf8' }).trim();
+  const commits = gitOut('log', '--no-merges', '--format=%s', `${e2e.baseSha}..${branch}`).split('\n');
   expect(commits.sort()).toEqual(Array.from({ length: SUBTASKS }, (_, i) => `Add part${i + 1}`).sort());
-  for (let i = 1; i <= SUBTASKS; i++) expect(existsSync(join(e2e.repo, `src/part${i}.js`))).toBe(true);
+  for (let i = 1; i <= SUBTASKS; i++) expect(gitOut('cat-file', '-t', `${branch}:src/part${i}.js`)).toBe('blob');
+  expect(gitOut('rev-parse', 'HEAD')).toBe(e2e.baseSha);
+  expect(gitOut('status', '--porcelain')).toBe('');
 
   // Every file an agent wrote was locked through the lock-manager, by the executor that wrote
   // it, and so was the repository's git index for each commit.

@@ -161,6 +161,22 @@ function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
 }
 
+/**
+ * Runs `npm test` on `branch` in a temporary worktree (the user's checkout is not touched) and
+ * removes the worktree after.
+ */
+function testsOnBranch(repo: string, branch: string): { status: number | null; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-demo-tests-'));
+  try {
+    git(repo, 'worktree', 'add', '-q', '--detach', dir, branch);
+    const run = spawnSync('npm', ['test'], { cwd: dir, encoding: 'utf8' });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: repo });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Copies the sample repository to a temp dir and makes it a git repository with one commit. */
 export function prepareSampleRepo(root: string): { repo: string; baseSha: string } {
   const repo = mkdtempSync(join(tmpdir(), 'maestro-demo-repo-'));
@@ -294,9 +310,14 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const states = [String(history[0]?.['fromState'] ?? ''), ...history.map((h) => String(h['toState']))].filter(Boolean);
     const subtasks = (finalTask['subtasks'] as Array<Record<string, unknown>> | undefined) ?? [];
     const filesChanged = [...new Set(subtasks.flatMap((s) => (s['filesChanged'] as string[] | undefined) ?? []))].sort();
-    const commits = git(repo, 'log', '--format=%h %s', `${baseSha}..HEAD`);
-    const tests = spawnSync('npm', ['test'], { cwd: repo, encoding: 'utf8' });
-    const testSummary = `${tests.stdout}${tests.stderr}`.split('\n').filter((l) => /^# (tests|pass|fail)/.test(l)).join(', ');
+    // The work is on the task's branch (maestro/<task id>); the user's branch stays where it was.
+    const delivery = finalTask['delivery'] as { mode?: string; branch?: string; sha?: string; delivered?: boolean; reason?: string } | null | undefined;
+    const branch = delivery?.branch || `maestro/${taskId}`;
+    const branchExists = spawnSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], { cwd: repo }).status === 0;
+    const commits = branchExists ? git(repo, 'log', '--format=%h %s', `${baseSha}..${branch}`) : '';
+    const userUntouched = git(repo, 'rev-parse', 'HEAD') === baseSha && git(repo, 'status', '--porcelain') === '';
+    const tests = branchExists ? testsOnBranch(repo, branch) : { status: null, output: `branch ${branch} does not exist` };
+    const testSummary = tests.output.split('\n').filter((l) => /^# (tests|pass|fail)/.test(l)).join(', ');
 
     out('');
     out('Outcome');
@@ -304,8 +325,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     out(`  states visited: ${states.join(' → ')}`);
     out(`  files changed:  ${filesChanged.join(', ') || '(none)'}`);
     out(`  review:         ${String(finalTask['reviewSummary'] ?? '')}`);
-    out(`  tests (npm test in the repository): ${tests.status === 0 ? 'PASS' : 'FAIL'} ${testSummary}`);
-    out(`  commits created:\n${commits.split('\n').map((l) => `    ${l}`).join('\n')}`);
+    out(`  delivery:       ${delivery ? `${delivery.mode ?? 'branch'}: ${branch} at ${(delivery.sha ?? '').slice(0, 12)}${delivery.reason ? ` — ${delivery.reason}` : ''}` : `(none recorded) ${branch}`}`);
+    out(`  your branch:    ${userUntouched ? 'untouched (HEAD and working tree as before the task)' : 'CHANGED'}`);
+    out(`  tests (npm test on ${branch}): ${tests.status === 0 ? 'PASS' : 'FAIL'} ${testSummary}`);
+    out(`  commits created on ${branch}:\n${commits.split('\n').map((l) => `    ${l}`).join('\n')}`);
     const escalations = (finalTask['escalations'] as Array<Record<string, unknown>> | undefined) ?? [];
     out(`  escalations:    ${escalations.length === 0 ? '(none)' : ''}`);
     for (const e of escalations) {
@@ -324,6 +347,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       finalTask['status'] === 'succeeded' &&
       tests.status === 0 &&
       commits.length > 0 &&
+      userUntouched &&
       filesChanged.length > 0 &&
       (!scenario.expectEscalation || escalations.length > 0);
   } finally {
