@@ -331,12 +331,38 @@ export type LlmCompletedEvent = z.infer<typeof LlmCompletedEventSchema>;
 export const LockEventSchema = z.object({
   leaseId: z.string(),
   owner: z.string(),
+  /** Held exclusively. */
   concerns: z.array(z.string()),
+  /** Held in shared (read) mode; absent in events of older lock-managers. */
+  sharedConcerns: z.array(z.string()).default([]),
   fencingToken: z.number().int(),
   reason: z.enum(['granted', 'released', 'expired']).optional(),
   at: z.string(),
 });
 export type LockEvent = z.infer<typeof LockEventSchema>;
+
+/** `maestro.events.lock.waiting`: a lock request joined the queue, and what it waits behind. */
+export const LockWaitingEventSchema = z.object({
+  /** Becomes the lease id if the request is granted. */
+  requestId: z.string(),
+  owner: z.string(),
+  concerns: z.array(z.string()),
+  sharedConcerns: z.array(z.string()),
+  /** ISO times, by the lock store's clock. */
+  queuedAt: z.string(),
+  deadline: z.string(),
+  /** A live lease, or a request queued earlier (`queued: true`). */
+  blockedBy: z.object({
+    owner: z.string(),
+    leaseId: z.string(),
+    concern: z.string(),
+    heldConcern: z.string(),
+    heldMode: z.string(),
+    queued: z.boolean(),
+  }),
+  at: z.string(),
+});
+export type LockWaitingEvent = z.infer<typeof LockWaitingEventSchema>;
 
 /** What a dead-lettered message carries besides its original bytes (in headers). */
 export const DeadLetterHeaders = {

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { connectBus } from '@maestro/bus';
 import type { Bus } from '@maestro/bus';
-import { HealthClient, HealthCheckResponse_ServingStatus, LockEventSchema, LockServiceClient, Streams, Subjects } from '@maestro/contracts';
+import { HealthClient, HealthCheckResponse_ServingStatus, LockEventSchema, LockServiceClient, LockWaitingEventSchema, Streams, Subjects } from '@maestro/contracts';
 import type { LockEvent } from '@maestro/contracts';
 import { createGrpcClient, createSilentLogger, MaestroError, OperationalError, UserError } from '@maestro/runtime';
 import type { GrpcClient, GrpcServer } from '@maestro/runtime';
@@ -228,6 +228,8 @@ it('shows waiters in Inspect and publishes lock.waiting, then serves them in ord
   const waiting = client.call.acquire({ sharedConcerns: [], owner: 'exec-B', concerns: ['dir:/q'], ttlMs: 30_000, waitMs: 4_000 });
   const queued = await eventually((e) => e.subject === Subjects.lockWaiting && e.event.owner === 'exec-B' && e.event.concerns?.[0] === 'dir:/q');
   expect(queued.event).toMatchObject({ owner: 'exec-B', concerns: ['dir:/q'], blockedBy: { owner: 'exec-A', leaseId: held.leaseId } });
+  // The payload is what the contract says a waiting event is.
+  expect(LockWaitingEventSchema.safeParse(queued.event).success).toBe(true);
   const inspected = await client.call.inspect({ concernPrefix: 'dir:/q' });
   expect(inspected.leases.map((l) => l.leaseId)).toEqual([held.leaseId]);
   expect(inspected.leases[0]!.sharedConcerns).toEqual(['dir:/q/lib']);

@@ -4,7 +4,7 @@
  * replica whose script removed it), and `.waiting` when a request joins the queue.
  */
 import { Subjects } from '@maestro/contracts';
-import type { LockEvent } from '@maestro/contracts';
+import type { LockEvent, LockWaitingEvent } from '@maestro/contracts';
 import { systemClock } from '@maestro/runtime';
 import type { Clock } from '@maestro/runtime';
 import type { Blocker } from '../../domain/lock-errors.js';
@@ -28,35 +28,8 @@ export interface EventBus {
   publishEvent(subject: string, payload: unknown): Promise<void>;
 }
 
-/**
- * Payload of `maestro.events.lock.waiting`. (Its zod schema belongs in
- * `@maestro/contracts` messages beside `LockEventSchema`; until it moves there, this is the
- * shape.)
- */
-export interface LockWaitingEvent {
-  /** Becomes the lease id if the request is granted. */
-  requestId: string;
-  owner: string;
-  concerns: string[];
-  sharedConcerns: string[];
-  /** ISO times, store clock. */
-  queuedAt: string;
-  deadline: string;
-  /** What it waits behind: a live lease, or a request queued earlier (`queued: true`). */
-  blockedBy: { owner: string; leaseId: string; concern: string; heldConcern: string; heldMode: string; queued: boolean };
-  at: string;
-}
-
-/**
- * Builds the `LockEvent` payload (LockEventSchema) of a lease: `concerns` are the exclusive
- * ones; `sharedConcerns` rides along as an extra field (the schema does not list it yet, so a
- * strict parse drops it).
- */
-export function toLockEvent(
-  lease: Lease,
-  reason: NonNullable<LockEvent['reason']>,
-  at: number,
-): LockEvent & { sharedConcerns: string[] } {
+/** Builds the `LockEvent` payload (LockEventSchema) of a lease: exclusive `concerns`, `sharedConcerns`. */
+export function toLockEvent(lease: Lease, reason: NonNullable<LockEvent['reason']>, at: number): LockEvent {
   return {
     leaseId: lease.leaseId,
     owner: lease.owner,
