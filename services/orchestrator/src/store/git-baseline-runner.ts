@@ -48,7 +48,9 @@ export async function runBaselineInWorktree(
   const worktree = path.join(parent, 'tree');
   try {
     try {
-      await execFileAsync(git, ['-C', repoPath, 'worktree', 'add', '--detach', worktree, 'HEAD'], { timeout: GIT_TIMEOUT_MS });
+      // Locked: a `git worktree prune` run elsewhere (an executor on another host, where this
+      // path does not exist) must not drop the metadata of a worktree still in use here.
+      await execFileAsync(git, ['-C', repoPath, 'worktree', 'add', '--lock', '--detach', worktree, 'HEAD'], { timeout: GIT_TIMEOUT_MS });
     } catch (err) {
       return { exitCode: null, timedOut: false, error: `git worktree add failed: ${message(err)}`, output: '', truncated: 0 };
     }
@@ -56,8 +58,9 @@ export async function runBaselineInWorktree(
     if (run.spawnError !== undefined) return { exitCode: null, timedOut: false, error: `could not start ${testCommand[0] ?? ''}: ${run.spawnError}`, output: '', truncated: 0 };
     return { exitCode: run.exitCode, timedOut: run.timedOut, output: run.output, truncated: run.truncated };
   } finally {
+    // Twice forced: removes a locked worktree and its metadata. No `worktree prune`: it would
+    // judge every worktree of the repository, including other processes' on other hosts.
     await execFileAsync(git, ['-C', repoPath, 'worktree', 'remove', '--force', '--force', worktree], { timeout: GIT_TIMEOUT_MS }).catch(() => undefined);
     await rm(parent, { recursive: true, force: true });
-    await execFileAsync(git, ['-C', repoPath, 'worktree', 'prune'], { timeout: GIT_TIMEOUT_MS }).catch(() => undefined);
   }
 }
