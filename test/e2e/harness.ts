@@ -3,7 +3,8 @@
  * NATS, PostgreSQL and Redis, in a namespace and database of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Streams } from '@maestro/contracts';
 import { connectBus, type Bus } from '@maestro/bus';
@@ -32,6 +33,9 @@ export async function startE2eCluster(options: { scriptPath: string; executors: 
   const databaseUrl = await createDatabase(testServerUrl(), dbName);
   const { repo, baseSha } = prepareSampleRepo(repoRoot);
   const logDir = join(repoRoot, '.demo', 'e2e-logs', id);
+  // Executor ids repeat across clusters (executor-1 …) and each executor clears its own
+  // worktree directory at start: clusters running at once must not share a worktree root.
+  const worktreeRoot = mkdtempSync(join(tmpdir(), 'maestro-e2e-worktrees-'));
   const cluster = new LocalCluster({
     root: repoRoot,
     logDir,
@@ -45,6 +49,7 @@ export async function startE2eCluster(options: { scriptPath: string; executors: 
       MAESTRO_TACTICAL_MODEL: 'scripted',
       MAESTRO_SCRIPT_PATH: options.scriptPath,
       MAESTRO_LOG_LEVEL: 'debug',
+      MAESTRO_EXECUTOR_WORKTREE_ROOT: worktreeRoot,
     },
   });
   const bus = await connectBus({ url: testServers.natsUrl, name: 'e2e-watch', logger: createSilentLogger(), namespace });
@@ -55,6 +60,7 @@ export async function startE2eCluster(options: { scriptPath: string; executors: 
     await bus.close();
     await dropDatabase(testServerUrl(), dbName);
     rmSync(repo, { recursive: true, force: true });
+    rmSync(worktreeRoot, { recursive: true, force: true });
   };
   try {
     await cluster.allocatePorts();

@@ -18,7 +18,7 @@
  * always comes after the subtasks it depends on. In that order the earliest waiting subtask is
  * only ever held up by running ones, so the schedule never deadlocks.
  */
-import { firstConflict } from './subtask-concerns.js';
+import { firstOverlap } from '@maestro/contracts';
 import type { SubtaskStatus } from './task.js';
 
 /** What the scheduler reads of a subtask. */
@@ -140,10 +140,10 @@ export function scheduleSubtasks(subtasks: readonly SchedulableSubtask[]): Subta
       if (other.id === subtask.id) return false;
       const s = state.get(other.id);
       const holds = s === 'running' || (otherIndex < index && s === 'pending');
-      return holds && firstConflict(subtask.concerns, other.concerns) !== undefined;
+      return holds && firstOverlap(subtask.concerns, other.concerns) !== undefined;
     });
     if (blocker !== undefined) {
-      const [mine, theirs] = firstConflict(subtask.concerns, blocker.concerns) ?? ['', ''];
+      const [mine, theirs] = firstOverlap(subtask.concerns, blocker.concerns) ?? ['', ''];
       const how = state.get(blocker.id) === 'running' ? 'running' : 'earlier in plan order';
       schedule.waiting.push({ subtaskId: subtask.id, reason: `waits for ${blocker.id} (${how}): ${mine} conflicts with ${theirs}` });
       return;

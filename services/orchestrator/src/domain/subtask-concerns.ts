@@ -3,7 +3,8 @@
  * plan. Files become `file:<repo>/<path>` (a directory of the repository, or a path written with
  * a trailing `/`, becomes `dir:`); declared resources become `port:<n>`, `resource:<name>` and
  * `dir:<repo>/<path>`. The executor holds them while its agent works, and Orion schedules by them
- * (see `concern-schedule.ts`): two subtasks whose concerns conflict never run at the same time.
+ * (see `concern-schedule.ts`): two subtasks whose concerns overlap (`concernsOverlap` of
+ * `@maestro/contracts`, the lock-manager's rule) never run at the same time.
  */
 import path from 'node:path';
 
@@ -57,30 +58,4 @@ export function subtaskConcerns(
     out.add(kind === 'dir' ? `dir:${inRepo(root, value)}` : `${kind}:${value}`);
   }
   return [...out].slice(0, MAX_SUBTASK_CONCERNS);
-}
-
-function isUnder(dir: string, target: string): boolean {
-  return dir === '/' || target.startsWith(`${dir}/`);
-}
-
-const PATH_KINDS: ReadonlySet<string> = new Set(['file', 'dir']);
-
-/**
- * Whether two concerns conflict: the same file or directory, or a file or directory inside a
- * `dir:`; ports, named resources and git indexes by equal name.
- */
-export function concernsConflict(a: string, b: string): boolean {
-  const x = parseConcernName(a);
-  const y = parseConcernName(b);
-  if (PATH_KINDS.has(x.kind) && PATH_KINDS.has(y.kind)) {
-    if (x.value === y.value) return true;
-    return (x.kind === 'dir' && isUnder(x.value, y.value)) || (y.kind === 'dir' && isUnder(y.value, x.value));
-  }
-  return x.kind === y.kind && x.value === y.value;
-}
-
-/** The first pair of conflicting concerns of two lists, or undefined. */
-export function firstConflict(a: readonly string[], b: readonly string[]): [string, string] | undefined {
-  for (const x of a) for (const y of b) if (concernsConflict(x, y)) return [x, y];
-  return undefined;
 }
