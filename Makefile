@@ -57,3 +57,4 @@ clean:
 bench: deps build servers
 	pnpm --filter @maestro/bench run queue
 	pnpm --filter @maestro/bench run router
+	pnpm --filter @maestro/bench run locks
