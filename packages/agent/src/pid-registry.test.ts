@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findGitCommonDir, isSameLiveProcess, pidRegistryDir, processStartTicks, readPidRegistry } from './pid-registry.js';
+import { findGitCommonDir, isSameLiveProcess, pidRegistryDir, processCmdline, processStartTicks, readPidRegistry } from './pid-registry.js';
 import { runCommand } from './run-command.js';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
@@ -80,6 +80,9 @@ describe('the pid registry', () => {
       const recorded = entries[0]!.process;
       expect(recorded).toMatchObject({ version: 1, cwd: repo, owner: { pid: process.pid, startTicks: processStartTicks(process.pid) } });
       expect(recorded.startTicks).toBe(processStartTicks(recorded.pid));
+      // The command line as the kernel shows it, so preflight can check the pid is still this command.
+      expect(recorded.cmdline).toEqual([process.execPath, '-e', 'setTimeout(() => {}, 60000)']);
+      expect(processCmdline(recorded.pid)).toEqual(recorded.cmdline);
       expect(isSameLiveProcess(recorded)).toBe(true);
       // The same pid with another start time is another process (a reused id).
       expect(isSameLiveProcess({ pid: recorded.pid, startTicks: recorded.startTicks + 1 })).toBe(false);
@@ -101,6 +104,13 @@ describe('the pid registry', () => {
     mkdirSync(registry, { recursive: true });
     writeFileSync(join(registry, 'junk.json'), '{not json');
     writeFileSync(join(registry, '.123-4.abcd.tmp'), '{}');
-    expect(readPidRegistry(join(repo, '.git'))).toEqual({ entries: [], unreadable: [join(registry, 'junk.json')] });
+    // An entry without a command is no entry: nothing could check the pid is still that command.
+    const base = { version: 1, pid: 4242, startTicks: 1, bootId: 'b', pidNamespace: 'n', cwd: repo, startedAt: 't', owner: { pid: 2, startTicks: 1 } };
+    writeFileSync(join(registry, 'no-argv.json'), JSON.stringify({ ...base, argv: [] }));
+    writeFileSync(join(registry, 'bad-cmdline.json'), JSON.stringify({ ...base, argv: ['x'], cmdline: [1] }));
+    expect(readPidRegistry(join(repo, '.git'))).toEqual({
+      entries: [],
+      unreadable: [join(registry, 'bad-cmdline.json'), join(registry, 'junk.json'), join(registry, 'no-argv.json')],
+    });
   });
 });

@@ -35,6 +35,12 @@ export interface RecordedProcess {
   pidNamespace: string;
   /** The command as started. */
   argv: string[];
+  /**
+   * `/proc/<pid>/cmdline` when the entry was written (the started program had exec'd by then):
+   * what the kernel shows for the process, which differs from `argv` for a script run through its
+   * `#!` interpreter. Absent in entries written before it was recorded; `argv` is compared then.
+   */
+  cmdline?: string[];
   cwd: string;
   /** ISO time the process was started. */
   startedAt: string;
@@ -117,6 +123,14 @@ export function processState(pid: number): string | undefined {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
 }
 
+/** The command line of process `pid` as `/proc/<pid>/cmdline` shows it, or undefined without such a process. */
+export function processCmdline(pid: number): string[] | undefined {
+  const raw = readText(`/proc/${pid}/cmdline`);
+  if (raw === undefined || raw === '') return undefined;
+  // Arguments are NUL-terminated; a process that rewrote its title may leave no NUL at all.
+  return (raw.endsWith('\0') ? raw.slice(0, -1) : raw).split('\0');
+}
+
 /** This boot's id, or undefined without `/proc`. */
 export function currentBootId(): string | undefined {
   return readText('/proc/sys/kernel/random/boot_id')?.trim() || undefined;
@@ -164,6 +178,7 @@ export function recordStartedProcess(pid: number, argv: readonly string[], cwd: 
       bootId,
       pidNamespace,
       argv: [...argv],
+      ...(cmdlineOf(pid) ?? {}),
       cwd,
       startedAt: now.toISOString(),
       owner: { pid: process.pid, startTicks: ownerTicks },
@@ -186,6 +201,16 @@ export function recordStartedProcess(pid: number, argv: readonly string[], cwd: 
   }
 }
 
+/** `{ cmdline }` of a process just started, when /proc shows it. */
+function cmdlineOf(pid: number): { cmdline: string[] } | undefined {
+  const cmdline = processCmdline(pid);
+  return cmdline === undefined ? undefined : { cmdline };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
 function isRecordedProcess(value: unknown): value is RecordedProcess {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -197,7 +222,9 @@ function isRecordedProcess(value: unknown): value is RecordedProcess {
     Number.isSafeInteger(v.startTicks) &&
     typeof v.bootId === 'string' &&
     typeof v.pidNamespace === 'string' &&
-    Array.isArray(v.argv) &&
+    isStringArray(v.argv) &&
+    v.argv.length > 0 &&
+    (v.cmdline === undefined || (isStringArray(v.cmdline) && v.cmdline.length > 0)) &&
     typeof v.cwd === 'string' &&
     typeof v.startedAt === 'string' &&
     typeof owner === 'object' &&

@@ -13,7 +13,7 @@ describe('executorConfigSpec', () => {
       concurrency: 2,
       maxSteps: 30,
       maxDeliver: 5,
-      ackWaitMs: 60_000,
+      ackWaitMs: 15_000,
       lockTtlMs: 60_000,
     });
     expect(config.executorId).toMatch(new RegExp(`-${process.pid}$`));
@@ -31,6 +31,18 @@ describe('executorConfigSpec', () => {
     });
     expect(config).toMatchObject({ worktreeRoot: '/var/maestro/wt', lockWaitMs: 5_000, declaredLockWaitMs: 7_000, mergeLockWaitMs: 9_000, mergeAttempts: 3 });
     expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_MERGE_ATTEMPTS: '0' })).toThrow('MAESTRO_EXECUTOR_MERGE_ATTEMPTS');
+  });
+
+  it('reads and checks the worktree links', () => {
+    expect(loadConfig(executorConfigSpec, {}).worktreeLinks).toEqual(['node_modules']);
+    expect(loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_WORKTREE_LINKS: 'node_modules, packages/*/node_modules/' }).worktreeLinks).toEqual([
+      'node_modules',
+      'packages/*/node_modules',
+    ]);
+    expect(loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_WORKTREE_LINKS: 'none' }).worktreeLinks).toEqual([]);
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_WORKTREE_LINKS: 'node_modules,../up' })).toThrow(
+      /MAESTRO_EXECUTOR_WORKTREE_LINKS: worktree link "\.\.\/up" must name a path inside the repository/,
+    );
   });
 
   it('reads the executor variables', () => {

@@ -4,7 +4,8 @@
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commonEnv, env, grpcAddrEnv, type ConfigOf } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
+import { parseWorktreeLinks } from './domain/worktree-links.js';
 
 /**
  * The defaults of the worktree, lock and merge settings, in one place: the environment spec
@@ -21,6 +22,11 @@ export const WorkspaceDefaults = {
   mergeLockWaitMs: 60_000,
   /** Merges tried per subtask attempt; a conflict before the last one goes back to the agent. */
   mergeAttempts: 2,
+  /**
+   * Repository-relative paths linked from the repository's checkout into every worktree when
+   * they exist there and git does not track them (installed dependencies a test command needs).
+   */
+  worktreeLinks: ['node_modules'] as readonly string[],
 } as const;
 
 /** The executor's configuration spec: shared variables plus the executor's own. */
@@ -53,10 +59,10 @@ export const executorConfigSpec = {
     doc: 'deliveries of one work item before it is dead-lettered and reported failed',
   }),
   ackWaitMs: env.int('MAESTRO_EXECUTOR_ACK_WAIT_MS', {
-    default: 60_000,
+    default: 15_000,
     min: 1_000,
     max: 3_600_000,
-    doc: 'JetStream ack wait; live work signals progress well within it, so only dead executors lose work',
+    doc: "JetStream ack wait, and the TTL of each attempt's work lease; live work signals progress every third of it, so a dead executor's work is redelivered within it",
   }),
   lockTtlMs: env.int('MAESTRO_LOCK_TTL_MS', {
     default: 60_000,
@@ -92,6 +98,13 @@ export const executorConfigSpec = {
     max: 10,
     doc: 'merges tried per subtask attempt; a conflict before the last goes back to the agent, after it the subtask escalates (merge_conflict)',
   }),
+  worktreeLinks: checked(
+    env.list('MAESTRO_EXECUTOR_WORKTREE_LINKS', {
+      default: [...WorkspaceDefaults.worktreeLinks],
+      doc: 'comma-separated repository-relative paths (a segment may be *) linked from the checkout into each worktree when present and untracked; "none" links nothing',
+    }),
+    parseWorktreeLinks,
+  ),
   drainTimeoutMs: env.int('MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS', {
     default: 25_000,
     min: 0,
@@ -99,6 +112,11 @@ export const executorConfigSpec = {
     doc: 'on SIGTERM, how long in-flight subtasks may run before they are aborted and handed back (nak)',
   }),
 } as const;
+
+/** `variable` with `check` run on its parsed value (a throw names the variable, like any parse error). */
+function checked<T>(variable: EnvVar<T>, check: (value: T) => T): EnvVar<T> {
+  return { ...variable, parse: (raw) => check(variable.parse(raw)) };
+}
 
 /** The executor's validated, frozen configuration. */
 export type ExecutorConfig = ConfigOf<typeof executorConfigSpec>;

@@ -8,9 +8,10 @@ import type { ToolRegistry } from '@maestro/agent';
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import type { ExecutorStatus } from '@maestro/contracts';
 import { systemClock, type Clock, type Logger } from '@maestro/runtime';
-import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './adapters/kv-work-result-store.js';
-import { LockManagerWriteGuard, lockOwner, type LockClient } from './adapters/lock-manager-write-guard.js';
-import { RouterChatModel, type RouterCompleteClient } from './adapters/router-chat-model.js';
+import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './store/kv-work-result-store.js';
+import { LockManagerWorkLease } from './store/lock-manager-work-lease.js';
+import { LockManagerWriteGuard, lockOwner, type LockClient } from './store/lock-manager-write-guard.js';
+import { RouterChatModel, type RouterCompleteClient } from './store/router-chat-model.js';
 import { WorkspaceDefaults, type ExecutorConfig } from './config.js';
 import { EndedTasks } from './domain/ended-tasks.js';
 import { ExecutorStats } from './domain/executor-stats.js';
@@ -27,7 +28,7 @@ import { SubtaskWorker } from './work/subtask-worker.js';
  * wait and merge settings default to {@link WorkspaceDefaults}.
  */
 export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'> &
-  Partial<Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts'>>;
+  Partial<Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks'>>;
 
 /** Options for {@link createExecutor}. */
 export interface CreateExecutorOptions {
@@ -87,6 +88,7 @@ export class Executor implements ExecutorAdmin {
         declaredLockWaitMs: settings.declaredLockWaitMs,
         mergeLockWaitMs: settings.mergeLockWaitMs,
         mergeAttempts: settings.mergeAttempts,
+        worktreeLinks: settings.worktreeLinks,
       },
       logger,
       ...(tools !== undefined ? { tools } : {}),
@@ -237,6 +239,16 @@ function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskColl
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         ...(events !== undefined ? { events } : {}),
         logger: logger.child({ subtaskId: work.subtaskId, component: 'write-guard' }),
+      }),
+    // Its TTL is the ack wait: a dead holder's lease runs out about when its work is redelivered.
+    createWorkLease: (work) =>
+      new LockManagerWorkLease({
+        client: locks,
+        work,
+        owner: lockOwner(settings.executorId, work.subtaskId),
+        ttlMs: settings.ackWaitMs,
+        ...(options.clock !== undefined ? { clock: options.clock } : {}),
+        logger: logger.child({ subtaskId: work.subtaskId, component: 'work-lease' }),
       }),
   };
 }

@@ -16,7 +16,7 @@ import { connectBus, type Bus } from '@maestro/bus';
 import { EscalationSchema, Streams, Subjects, SubtaskResultSchema, type Escalation, type SubtaskResult, type SubtaskWork } from '@maestro/contracts';
 import { ScriptedProvider } from '@maestro/llm';
 import { createSilentLogger, UserError } from '@maestro/runtime';
-import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
+import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import type { SubtaskWriteGuard } from '../src/domain/ports.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { createExecutor, type Executor } from '../src/executor.js';

@@ -19,7 +19,7 @@ import {
   type SubtaskWork,
 } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
-import { WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
+import { WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { buildExecutor, ExecutorProcess, type ExecutorProcessOptions } from './executor-process.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';

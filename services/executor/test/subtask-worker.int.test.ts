@@ -23,7 +23,7 @@ import {
 } from '@maestro/contracts';
 import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, systemClock, type Clock } from '@maestro/runtime';
-import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
+import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { connectBus, type Bus } from '@maestro/bus';
 import { Streams, Subjects, SubtaskResultSchema, type SubtaskResult, type SubtaskWork } from '@maestro/contracts';
 import { createSilentLogger, systemClock, type LogFields, type Logger } from '@maestro/runtime';
-import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/adapters/kv-work-result-store.js';
+import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { EndedTasks } from '../src/domain/ended-tasks.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';

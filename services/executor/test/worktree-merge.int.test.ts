@@ -12,22 +12,23 @@
  * - work left uncommitted is never a success; a work item redelivered after its merge reports the
  *   commit without redoing it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
 import { HandBackError } from '@maestro/bus';
 import type { Escalation, SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
 import { ScriptedProvider, parseScript, type Script } from '@maestro/llm';
-import { createSilentLogger, UserError } from '@maestro/runtime';
+import { createSilentLogger, OperationalError, UserError } from '@maestro/runtime';
 import { EndedTasks } from '../src/domain/ended-tasks.js';
 import { isEscalation, resultOf, type WorkOutcome } from '../src/domain/escalation.js';
 import { ExecutorStats } from '../src/domain/executor-stats.js';
 import { FenceErrors } from '../src/domain/fence-token.js';
-import type { WorkPublisher, WorkResultStore } from '../src/domain/ports.js';
-import { MaestroRefs } from '../src/domain/worktree-layout.js';
+import type { HeldLock, WorkLease, WorkPublisher, WorkResultStore } from '../src/domain/ports.js';
+import { EXECUTOR_MARKER_FILE } from '../src/domain/executor-directory.js';
+import { MaestroRefs, toSafeSegment } from '../src/domain/worktree-layout.js';
 import { commitFencedMerge, readFence } from '../src/work/merge-queue.js';
 import { SubtaskWorker, type WorkspacePolicy } from '../src/work/subtask-worker.js';
 import { RecordingWriteGuard, TokenCounter } from './recording-write-guard.js';
@@ -99,6 +100,34 @@ class HangingModel implements ChatModel {
   complete(request: ChatModelRequest): Promise<ChatModelReply> {
     this.markStarted();
     return new Promise((_, reject) => request.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+  }
+}
+
+/** A work lease the test controls: granted at once (or refused), lost on demand. */
+class FakeWorkLease implements WorkLease {
+  private readonly controller = new AbortController();
+  acquired = 0;
+  released = 0;
+  acquireError: Error | undefined;
+  confirmFails = false;
+  onAcquire: () => void = () => undefined;
+  get lost(): AbortSignal {
+    return this.controller.signal;
+  }
+  lose(): void {
+    this.controller.abort(Object.assign(new Error('lease w is not held'), { code: 'LOCK_NOT_HELD' }));
+  }
+  async acquire(): Promise<HeldLock> {
+    this.acquired++;
+    if (this.acquireError !== undefined) throw this.acquireError;
+    this.onAcquire();
+    return { leaseId: 'w', concerns: ['resource:work/x'], fencingToken: 1 };
+  }
+  async confirm(): Promise<void> {
+    if (this.confirmFails) throw new UserError('LOCK_NOT_HELD', 'lease w is not held', { reason: 'precondition' });
+  }
+  async release(): Promise<void> {
+    this.released++;
   }
 }
 
@@ -179,8 +208,15 @@ describe('subtask worktrees and the merge queue (real git)', () => {
   let guards: RecordingWriteGuard[];
   let endedTasks: EndedTasks;
 
-  function worker(model: ChatModel | ((work: SubtaskWork) => ChatModel), policy: WorkspacePolicy = {}, executorId = 'exec-wt', loseLeases = false): SubtaskWorker {
+  function worker(
+    model: ChatModel | ((work: SubtaskWork) => ChatModel),
+    policy: WorkspacePolicy = {},
+    executorId = 'exec-wt',
+    loseLeases = false,
+    workLease?: WorkLease,
+  ): SubtaskWorker {
     return new SubtaskWorker({
+      ...(workLease !== undefined ? { createWorkLease: () => workLease } : {}),
       executorId,
       results,
       publisher,
@@ -460,10 +496,43 @@ describe('subtask worktrees and the merge queue (real git)', () => {
     expect(worktreeCount(repo)).toBe(2);
 
     expect(await worker(new HangingModel(), {}, 'exec-orphans').removeOrphanedWorktrees()).toBe(2);
-    expect(readdirSync(dir)).toEqual([]);
+    // Only the marker saying who owns the directory now is left.
+    expect(readdirSync(dir)).toEqual([EXECUTOR_MARKER_FILE]);
+    expect(JSON.parse(readFileSync(join(dir, EXECUTOR_MARKER_FILE), 'utf8'))).toMatchObject({ executorId: 'exec-orphans', hostname: hostname(), pid: process.pid });
     expect(worktreeCount(repo)).toBe(1);
     // Another executor's worktrees are not touched.
     expect(await worker(new HangingModel(), {}, 'exec-other').removeOrphanedWorktrees()).toBe(0);
+  });
+
+  it('removes the worktrees of dead default-id executors of this host, and only theirs', async () => {
+    // A process that has exited: its pid is dead.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    const deadDir = join(worktreeRoot, toSafeSegment(`${hostname()}-${deadPid}`));
+    mkdirSync(deadDir, { recursive: true });
+    git(repo, 'worktree', 'add', '--detach', '-q', join(deadDir, 'task-d--s1--a1'), 'HEAD');
+    // A live process (this one) whose marker records another start time: its pid was reused.
+    const reusedDir = join(worktreeRoot, toSafeSegment(`${hostname()}-${process.pid}`));
+    mkdirSync(reusedDir, { recursive: true });
+    git(repo, 'worktree', 'add', '--detach', '-q', join(reusedDir, 'task-r--s1--a1'), 'HEAD');
+    writeFileSync(join(reusedDir, EXECUTOR_MARKER_FILE), JSON.stringify({ executorId: 'old', hostname: hostname(), pid: process.pid, startTime: '1' }));
+    // A live executor: the parent of this process, with no marker (a live pid counts as its owner).
+    const liveDir = join(worktreeRoot, toSafeSegment(`${hostname()}-${process.ppid}`));
+    mkdirSync(liveDir, { recursive: true });
+    git(repo, 'worktree', 'add', '--detach', '-q', join(liveDir, 'task-l--s1--a1'), 'HEAD');
+    // Another host's executor, and an explicitly named one: never this host's to judge.
+    const otherHost = join(worktreeRoot, toSafeSegment(`not-${hostname()}-${deadPid}`));
+    mkdirSync(join(otherHost, 'task-o--s1--a1'), { recursive: true });
+    expect(worktreeCount(repo)).toBe(4);
+
+    expect(await worker(new HangingModel(), {}, 'exec-scan').removeOrphanedWorktrees()).toBe(2);
+
+    expect(existsSync(deadDir)).toBe(false);
+    expect(existsSync(reusedDir)).toBe(false);
+    expect(readdirSync(liveDir)).toEqual(['task-l--s1--a1']);
+    expect(readdirSync(otherHost)).toEqual(['task-o--s1--a1']);
+    // Removed from git too (worktree remove + prune), not only from the disk.
+    expect(worktreeCount(repo)).toBe(2);
   });
 
   it('does not move the task branch when the lock-manager says the merge lease is lost', async () => {
@@ -474,6 +543,58 @@ describe('subtask worktrees and the merge queue (real git)', () => {
     expect(result.failureReason).toContain('lease is not held');
     expect(git(repo, 'rev-parse', BRANCH)).toBe(git(repo, 'rev-parse', 'main'));
     expect(() => git(repo, 'rev-parse', '-q', '--verify', MaestroRefs.gitIndexFence)).toThrow();
+    expect(worktreeCount(repo)).toBe(1);
+  });
+
+  it('stops an attempt whose work lease is lost: no merge, no outcome, nothing carried, handed back', async () => {
+    const lease = new FakeWorkLease();
+    const hanging = new HangingModel();
+    const handled = worker(hanging, {}, 'exec-wt', false, lease).handle(workFor(repo, 'paused', { title: 'Hang' }), noDelivery);
+    await hanging.started;
+    expect(lease.acquired).toBe(1);
+    // The executor was paused past the TTL; another executor took the work over.
+    lease.lose();
+    const error = await handled.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(HandBackError);
+    expect((error as Error).message).toContain('work lease was lost');
+    expect(results.byWorkId.size).toBe(0);
+    expect(publisher.results).toEqual([]);
+    expect(publisher.escalations).toEqual([]);
+    expect(git(repo, 'rev-parse', BRANCH)).toBe(git(repo, 'rev-parse', 'main'));
+    expect(() => git(repo, 'rev-parse', '-q', '--verify', MaestroRefs.carried(TASK, 'paused'))).toThrow();
+    expect(worktreeCount(repo)).toBe(1);
+    expect(lease.released).toBe(1);
+  });
+
+  it('never merges when the work lease is found gone just before the merge', async () => {
+    const lease = new FakeWorkLease();
+    lease.confirmFails = true;
+    const script = parseScript({ rules: [writeAndCommit('a', 'Create a.js', { 'a.js': 'exports.a = 1;\n' }, 'Add a')] });
+    await expect(worker(new GatedScriptModel(script), {}, 'exec-wt', false, lease).handle(workFor(repo, 'sa', { title: 'Create a.js' }), noDelivery)).rejects.toBeInstanceOf(HandBackError);
+    expect(git(repo, 'rev-parse', BRANCH)).toBe(git(repo, 'rev-parse', 'main'));
+    expect(results.byWorkId.size).toBe(0);
+  });
+
+  it('hands a redelivery back without running it while another attempt holds the lease, and re-publishes what that attempt stored', async () => {
+    const held = new FakeWorkLease();
+    held.acquireError = new OperationalError('LOCK_NOT_ACQUIRED', 'could not lock resource:work/… within 30000 ms', { details: { code: 'LOCK_CONFLICT' } });
+    const model = new HangingModel();
+    let called = false;
+    void model.started.then(() => (called = true));
+    await expect(worker(model, {}, 'exec-wt', false, held).handle(workFor(repo, 'busy'), noDelivery)).rejects.toBeInstanceOf(HandBackError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(called).toBe(false);
+
+    // The lease came free because its holder finished (and stored its outcome) meanwhile.
+    const freed = new FakeWorkLease();
+    const done = { ...workFor(repo, 'busy') };
+    freed.onAcquire = () => results.byWorkId.set(done.workId, { workId: done.workId, taskId: TASK, runId: 'run-wt', subtaskId: 'busy', attempt: 1, ok: true, summary: 'done elsewhere', filesChanged: [], executorId: 'exec-b', steps: 3, finishedAt: new Date(0).toISOString() });
+    const outcome = await worker(new HangingModel(), {}, 'exec-wt', false, freed).handle(done, noDelivery);
+    expect(resultOf(outcome)).toMatchObject({ ok: true, summary: 'done elsewhere', executorId: 'exec-b' });
+    expect(publisher.results.map((r) => r.summary)).toEqual(['done elsewhere']);
     expect(worktreeCount(repo)).toBe(1);
   });
 

@@ -77,6 +77,15 @@ async function errorOf(promise: Promise<unknown>): Promise<MaestroError> {
   return err as MaestroError;
 }
 
+/** Polls (bounded, 5 s) until `done` holds; fails naming `what` otherwise. */
+async function pollUntil(done: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
 /** Waits (bounded) until an event matching `predicate` has arrived. */
 async function eventually(predicate: (e: { subject: string; event: SeenEvent }) => boolean): Promise<{ subject: string; event: SeenEvent }> {
   for (let i = 0; i < 100; i++) {
@@ -147,7 +156,11 @@ it('refuses a held concern with LOCK_CONFLICT naming it and its owner', async ()
 it('lets a waiting acquire through once the holder releases', async () => {
   const held = await client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 0 });
   const waiting = client.call.acquire({ sharedConcerns: [], owner: 'exec-B', concerns: ['resource:staging-db'], ttlMs: 30_000, waitMs: 4_000 });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Released only once B waits in the queue: B must be granted by the release, not arrive after it.
+  await pollUntil(
+    async () => (await client.call.inspect({ concernPrefix: 'resource:staging-db' })).waiters.some((w) => w.owner === 'exec-B'),
+    'exec-B waits in the queue',
+  );
   await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
   const lease = await waiting;
   expect(lease.owner).toBe('exec-B');
@@ -163,8 +176,12 @@ it('hands the concerns back when the caller’s deadline passes while it waits',
   expect(err).toBeInstanceOf(OperationalError);
   expect(err.message).toMatch(/deadline/i);
   await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' });
-  // The abandoned waiter must not pick the concern up after its caller left.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // The abandoned waiter must not keep the concern after its caller left: it leaves the queue,
+  // or the grant that raced its cancel is released. Either way the concern ends up free.
+  await pollUntil(async () => {
+    const { leases, waiters } = await client.call.inspect({ concernPrefix: 'resource:ci-runner' });
+    return leases.length === 0 && waiters.length === 0;
+  }, 'resource:ci-runner is free of the abandoned waiter');
   const next = await client.call.acquire({ sharedConcerns: [], owner: 'exec-C', concerns: ['resource:ci-runner'], ttlMs: 30_000, waitMs: 0 });
   expect(next.owner).toBe('exec-C');
   await client.call.release({ leaseId: next.leaseId, owner: 'exec-C' });
@@ -210,8 +227,8 @@ it('checks fences: the live lease passes, a lease that expired and passed on is 
     leaseId: first.leaseId,
     owner: 'writer-1',
   });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const second = await client.call.acquire({ sharedConcerns: [], owner: 'writer-2', concerns: ['dir:/fence'], ttlMs: 30_000, waitMs: 0 });
+  // Queued behind the first lease, and granted by its expiry (nobody releases it).
+  const second = await client.call.acquire({ sharedConcerns: [], owner: 'writer-2', concerns: ['dir:/fence'], ttlMs: 30_000, waitMs: 4_000 });
   const err = await errorOf(client.call.checkFence({ leaseId: first.leaseId, fencingToken: first.fencingToken }));
   expect(err).toBeInstanceOf(UserError);
   expect(err.code).toBe('FENCED');

@@ -325,6 +325,23 @@ export function defineLockStoreContract(name: string, factory: () => Promise<Loc
         expect((await store.inspect('dir:/c')).leases).toEqual([]);
         expect((await store.inspect('')).waiters).toEqual([]);
       });
+
+      it('close() fails queued requests and those still in flight, and leaves none of them holding or queued', async () => {
+        const a = await acquire('A', ['resource:z']);
+        const queued = outcome(acquire('Q', ['resource:z'], { waitMs: 60_000 }));
+        await untilWaiting(1);
+        // Asked just before close(), answered after it began: a grant and a queue entry nobody will take.
+        const grantedInFlight = outcome(acquire('G', ['resource:free']));
+        const queuedInFlight = outcome(acquire('W', ['resource:z'], { waitMs: 60_000 }));
+        await store.close();
+        for (const result of [queued, grantedInFlight, queuedInFlight]) expect(await result).toMatchObject({ code: 'LOCK_WAIT_CANCELLED' });
+        // The store's data outlives the store object (Redis is shared by replicas): only A's lease is left.
+        const left = await store.inspect('');
+        expect(left.leases.map((lease) => lease.owner)).toEqual(['A']);
+        expect(left.waiters).toEqual([]);
+        await expect(acquire('late', ['resource:y'])).rejects.toMatchObject({ code: 'LOCK_WAIT_CANCELLED' });
+        await release(a);
+      });
     });
 
     describe('expiry', () => {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { OperationalError } from '@maestro/runtime';
+import { ManualClock, OperationalError } from '@maestro/runtime';
 import { testKeyPrefix, testServers } from '@maestro/testing';
 import { validateAcquire } from '../src/domain/lease.js';
 import { RedisLockStore } from '../src/store/redis-lock-store.js';
@@ -18,6 +18,49 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 }
 
 const spec = (owner: string, concerns: string[], ttlMs = 60_000, waitMs = 0) => validateAcquire({ owner, concerns, ttlMs, waitMs });
+
+/** Polls `done` (bounded, 10 s) until it holds; fails naming `what` otherwise. */
+async function pollUntil(done: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1_000; i++) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/**
+ * Waits for `promise`, failing with a message naming `what` if it has not settled within 10 s
+ * (where the mechanism under test is broken it would otherwise never settle).
+ */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const never = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`never settled: ${what}`)), 10_000);
+  });
+  try {
+    return await Promise.race([promise, never]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Makes `subscriber.subscribe` wait until `open()`; `held` counts the calls held back. */
+function holdSubscribes(subscriber: Redis): { readonly held: number; open(): void } {
+  const original = subscriber.subscribe.bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  let held = 0;
+  subscriber.subscribe = ((...args: unknown[]) => {
+    held++;
+    return opened.then(() => original(...args));
+  }) as unknown as Redis['subscribe'];
+  return {
+    get held() {
+      return held;
+    },
+    open,
+  };
+}
 
 defineLockStoreContract('RedisLockStore', async () => {
   const redis = new Redis(REDIS_URL);
@@ -92,7 +135,7 @@ describe('RedisLockStore in Redis', () => {
     const held = await one.acquire(spec('A', ['dir:/shared']));
     await expect(two.acquire(spec('B', ['file:/shared/a.ts']))).rejects.toMatchObject({ code: 'LOCK_CONFLICT' });
     const waiting = two.acquire(spec('B', ['file:/shared/a.ts'], 60_000, 20_000));
-    for (let i = 0; i < 100 && (await one.inspect('')).waiters.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await pollUntil(async () => (await one.inspect('')).waiters.length === 1, 'the request is queued');
     expect((await one.inspect('')).waiters).toEqual([expect.objectContaining({ owner: 'B' })]);
     await one.release({ leaseId: held.leaseId, owner: 'A' });
     const lease = await waiting;
@@ -103,40 +146,61 @@ describe('RedisLockStore in Redis', () => {
 
   it('catches a grant notice missed while its subscriber was away, by one status read on reconnect', async () => {
     const subscriber = new Redis(REDIS_URL);
-    const store = newStore({ subscriber });
+    // A manual clock that never moves: the wait's deadline cannot settle the request, only the status read can.
+    const store = newStore({ subscriber, clock: new ManualClock(), newRequestId: () => 'waiter-m' });
     const other = newStore();
     const held = await other.acquire(spec('A', ['resource:m']));
     const waiting = store.acquire(spec('B', ['resource:m'], 60_000, 55_000));
-    for (let i = 0; i < 100 && (await other.inspect('')).waiters.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await pollUntil(async () => (await other.inspect('')).waiters.length === 1, 'the request is queued');
     // Cut the subscriber: the grant below is published while nobody of `store` listens.
     const ended = new Promise((resolve) => subscriber.once('end', resolve));
     subscriber.disconnect();
     await ended;
     await other.release({ leaseId: held.leaseId, owner: 'A' });
-    let settled = false;
-    void waiting.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(settled).toBe(false);
+    expect(await redis.hget(`${keyPrefix}waiter:waiter-m`, 'status')).toBe('granted');
     await subscriber.connect();
-    // Resolved by the status read on reconnect, long before the wait's deadline (which would
-    // also settle it, through the timeout script).
-    const beforeDeadline = new Promise((resolve) => setTimeout(() => resolve('deadline fallback'), 10_000).unref());
-    await expect(Promise.race([waiting, beforeDeadline])).resolves.toMatchObject({ owner: 'B' });
+    await expect(within(waiting, 'the grant missed while disconnected')).resolves.toMatchObject({ leaseId: 'waiter-m', owner: 'B' });
+    await store.close();
+    subscriber.disconnect();
+  });
+
+  it('catches a grant published after the subscriber is ready again but before its channel is re-subscribed', async () => {
+    const subscriber = new Redis(REDIS_URL);
+    const store = newStore({ subscriber, clock: new ManualClock(), newRequestId: () => 'waiter-r' });
+    const other = newStore();
+    const held = await other.acquire(spec('A', ['resource:r']));
+    const waiting = store.acquire(spec('B', ['resource:r'], 60_000, 55_000));
+    await pollUntil(async () => (await other.inspect('')).waiters.length === 1, 'the request is queued');
+    const ended = new Promise((resolve) => subscriber.once('end', resolve));
+    subscriber.disconnect();
+    await ended;
+    // Hold every SUBSCRIBE of the reconnect (ioredis's own resubscribe and the store's) until the grant is out.
+    const gate = holdSubscribes(subscriber);
+    // Registered after the store's listener, so it runs once the store has reacted to `ready`.
+    const ready = new Promise((resolve) => subscriber.once('ready', resolve));
+    await subscriber.connect();
+    await ready;
+    await pollUntil(() => Promise.resolve(gate.held > 0), 'the channel is being re-subscribed');
+    // The grant goes out in the gap: connected, not subscribed. The command connection is the one
+    // the store's status read uses, so a read made on `ready` has run before this release.
+    await other.release({ leaseId: held.leaseId, owner: 'A' });
+    expect(await redis.hget(`${keyPrefix}waiter:waiter-r`, 'status')).toBe('granted');
+    gate.open();
+    await expect(within(waiting, 'the grant published before the channel was back')).resolves.toMatchObject({ leaseId: 'waiter-r', owner: 'B' });
     await store.close();
     subscriber.disconnect();
   });
 
   it('frees the queue of a replica that went away: its entries go at their deadline', async () => {
-    const gone = newStore();
+    // The crashed replica: a clock that never moves, so it never times its own waiter out.
+    const gone = newStore({ clock: new ManualClock() });
     const live = newStore();
     const held = await live.acquire(spec('A', ['resource:c'], 60_000));
-    // Put an entry of a crashed replica in the queue (nobody will ever time it out locally).
-    const orphan = gone.acquire(spec('GONE', ['resource:c'], 60_000, 300)).catch((e: unknown) => e);
-    for (let i = 0; i < 100 && (await live.inspect('')).waiters.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    // Simulate the crash: forget its local waiter without telling Redis.
-    (gone as unknown as { waiters: { rejectAll(e: unknown): void } }).waiters.rejectAll(new Error('crashed'));
-    await orphan;
-    await new Promise((r) => setTimeout(r, 500));
+    // Its entry in the queue (the caller's promise settles only when the test closes `gone`).
+    void gone.acquire(spec('GONE', ['resource:c'], 60_000, 300)).catch(() => undefined);
+    await pollUntil(async () => (await live.inspect('')).waiters.length === 1, 'the entry is queued');
+    // Inspect lists only entries before their deadline (by Redis's clock): wait until it is past.
+    await pollUntil(async () => (await live.inspect('')).waiters.length === 0, "the entry's deadline passes");
     const next = live.acquire(spec('B', ['resource:c'], 60_000, 5_000));
     await live.release({ leaseId: held.leaseId, owner: 'A' });
     await expect(next).resolves.toMatchObject({ owner: 'B' });

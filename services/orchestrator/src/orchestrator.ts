@@ -31,6 +31,9 @@ import { subscribeWorkSteps } from './transport/nats/work-steps.subscriber.js';
 import { BusTaskEvents } from './transport/nats/task-events.publisher.js';
 import { BusWorkPublisher } from './transport/nats/work.publisher.js';
 import type { BranchDelivery } from './domain/delivery.js';
+import type { PreflightProbe } from './domain/preflight/preflight-probe.js';
+import { FsPreflightProbe } from './store/fs-preflight-probe.js';
+import { GitBranchDelivery } from './store/git-branch-delivery.js';
 
 /** What the orchestrator is made of. */
 export interface OrchestratorDeps {
@@ -60,8 +63,13 @@ export interface OrchestratorDeps {
   /** How long SubmitTask waits for StartRun before returning the task pending. @default DEFAULT_INLINE_START_MS */
   inlineStartMs?: number;
   activityOptions?: ActivityOptions;
-  /** Delivers approved work in the user's repository. @default the review's `GitBranchDelivery` */
+  /**
+   * Reads task branches and delivers approved work in the user's repository (the review, and
+   * GetTask's view of a failed or cancelled task's branch). @default new GitBranchDelivery()
+   */
   branchDelivery?: BranchDelivery;
+  /** How preflight looks at and repairs the machine. @default new FsPreflightProbe() */
+  preflightProbe?: PreflightProbe;
   /**
    * Escalations of failed subtasks put to the strategic model, per subtask and per task; past
    * them the subtask fails. @default DefaultEscalationLimits (2 per subtask, 6 per task)
@@ -111,6 +119,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const taskEvents = new BusTaskEvents(deps.bus, deps.clock);
   const workflowDeadline = deps.workflowDeadlineMs !== undefined ? { workflowDeadlineMs: deps.workflowDeadlineMs } : {};
   const drainTimeoutMs = deps.drainTimeoutMs ?? 20_000;
+  // The adapters activities use, made here and nowhere else.
+  const branchDelivery = deps.branchDelivery ?? new GitBranchDelivery();
+  const preflightProbe = deps.preflightProbe ?? new FsPreflightProbe();
   const runs = new RunStarter({
     store: deps.store,
     workflow: deps.workflow,
@@ -127,6 +138,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     taskEvents,
     runs,
     router: deps.router,
+    branches: branchDelivery,
     defaults: { budget: deps.defaultBudget ?? { usd: 0, tokens: 0 } },
     ...workflowDeadline,
   });
@@ -139,7 +151,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     work,
     clock: deps.clock,
     steps: deps.steps,
-    ...(deps.branchDelivery ? { branchDelivery: deps.branchDelivery } : {}),
+    branchDelivery,
+    preflightProbe,
     ...(deps.activityOptions ? { options: deps.activityOptions } : {}),
   };
   const escalationDeps: EscalationDeps = {

@@ -12,7 +12,9 @@ import { Subjects, type ActivityRequest, type ActivityResult } from '@maestro/co
 import { createSilentLogger, systemClock } from '@maestro/runtime';
 import { orchestratorActivities } from '../src/activities/activity-registry.js';
 import { runActivity } from '../src/app/activity-runner.js';
+import { FsPreflightProbe } from '../src/store/fs-preflight-probe.js';
 import { FsRepoProbe } from '../src/store/fs-repo-probe.js';
+import { GitBranchDelivery } from '../src/store/git-branch-delivery.js';
 import { PostgresAgentStepStore } from '../src/store/postgres-agent-step-store.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
 import { createGitRepo, startHarness, type Harness } from './harness.js';
@@ -179,6 +181,8 @@ it('records each check as a step of the task, with its outcome, when the runner 
       work: { publishActivityResult: async (r: ActivityResult) => void published.push(r), publishSubtaskWork: unused },
       clock: systemClock,
       steps: new PostgresAgentStepStore(h.db),
+      branchDelivery: new GitBranchDelivery(),
+      preflightProbe: new FsPreflightProbe(),
     };
     await runActivity(preflightRequest(run, { ports: [port] }), deps, createSilentLogger());
     expect(published).toMatchObject([{ ok: false, error: { code: 'PREFLIGHT_FAILED' } }]);

@@ -1,5 +1,5 @@
 /**
- * The ports the subtask worker depends on; adapters in `src/adapters` and `src/transport`
+ * The ports the subtask worker depends on; adapters in `src/store` and `src/transport`
  * implement them over JetStream KV, the bus, and the router / lock-manager gRPC services.
  */
 import type { ChatModel, WriteGuard } from '@maestro/agent';
@@ -49,6 +49,23 @@ export interface LeaseGrant {
 export interface WriteGuardEvents {
   /** A lease was granted (declared concerns, a write's concerns, the merge's git index). */
   onGranted?(grant: LeaseGrant): void;
+  /** The lock-manager refused to extend a held lease (`LOCK_NOT_HELD`, `FENCED`): it is gone. */
+  onLost?(lock: HeldLock, error: Error): void;
+}
+
+/**
+ * The lease on one work item (`resource:work/<task>/<subtask>`) held for a whole attempt, so a
+ * paused executor that resumes after another redid its work stops instead of finishing it too.
+ */
+export interface WorkLease {
+  /** Takes the lease, waiting (bounded) for an earlier holder; throws when it cannot be had. */
+  acquire(): Promise<HeldLock>;
+  /** Aborted when an extension is refused: the attempt must stop at once, with no outcome. */
+  readonly lost: AbortSignal;
+  /** Asks the lock-manager whether the lease is still current; throws when it is not. */
+  confirm(): Promise<void>;
+  /** Releases it; never throws. */
+  release(): Promise<void>;
 }
 
 /**
@@ -78,4 +95,9 @@ export interface SubtaskWriteGuard extends WriteGuard {
 export interface SubtaskCollaborators {
   createModel(work: SubtaskWork): ChatModel;
   createWriteGuard(work: SubtaskWork, events?: WriteGuardEvents): SubtaskWriteGuard;
+  /**
+   * The work item's lease for an attempt. Without it (tests and embedded runs without a
+   * lock-manager) nothing keeps a resumed, paused executor from finishing work redone elsewhere.
+   */
+  createWorkLease?(work: SubtaskWork): WorkLease;
 }

@@ -23,8 +23,8 @@ import { assertNotFenced, formatFenceToken, parseFenceToken } from '../domain/fe
 import { formatMergedRecord, type MergedRecord } from '../domain/merged-record.js';
 import type { HeldLock, SubtaskWriteGuard } from '../domain/ports.js';
 import { MaestroRefs } from '../domain/worktree-layout.js';
-import { gitOk, identityArgs, resolveCommit, runGit } from '../adapters/git-cli.js';
-import type { SubtaskWorktree } from '../adapters/worktree-manager.js';
+import { gitOk, identityArgs, resolveCommit, runGit } from '../store/git-cli.js';
+import type { SubtaskWorktree } from '../store/worktree-manager.js';
 
 /** How a merge ended. */
 export type MergeOutcome =

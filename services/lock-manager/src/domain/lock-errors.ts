@@ -92,6 +92,17 @@ export function fenced(leaseId: string, token: number, why: FenceFailure, newest
   });
 }
 
+/**
+ * The store closed while the acquire was pending: the request is withdrawn from the queue and
+ * a grant it got meanwhile is handed back, so the caller holds nothing.
+ */
+export function storeClosing(): OperationalError {
+  return new OperationalError(
+    LockErrorCodes.waitCancelled,
+    'acquire cancelled: the lock store is closing (the lock-manager is shutting down); the request is withdrawn and any grant handed back, retry on another replica',
+  );
+}
+
 /** The caller cancelled (or its deadline passed) while its acquire waited in the queue. */
 export function waitCancelled(lateGrantReleased = false): OperationalError {
   const message = lateGrantReleased

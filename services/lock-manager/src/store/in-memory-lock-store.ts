@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '@maestro/runtime';
 import type { Clock, Timer } from '@maestro/runtime';
-import { waitCancelled } from '../domain/lock-errors.js';
+import { storeClosing } from '../domain/lock-errors.js';
 import { LockTable } from '../domain/lock-table.js';
 import type { Grant, SweepResult } from '../domain/lock-table.js';
 import type { AcquireSpec, CheckFenceSpec, ExtendSpec, Lease, ReleaseSpec } from '../domain/lease.js';
@@ -40,7 +40,7 @@ export class InMemoryLockStore implements LockStore {
   constructor(options: InMemoryLockStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.newRequestId = options.newRequestId ?? randomUUID;
-    this.waiters = new LocalWaiters(this.clock);
+    this.waiters = new LocalWaiters({ clock: this.clock });
     this.backend = {
       acquire: (id, spec) => this.step((now) => ({ value: this.table.acquire(id, spec, now), granted: [] })),
       timeout: (id, spec) =>
@@ -57,7 +57,7 @@ export class InMemoryLockStore implements LockStore {
   }
 
   acquire(spec: AcquireSpec, options: AcquireOptions = {}): Promise<Lease> {
-    if (this.closed) return Promise.reject(waitCancelled());
+    if (this.closed) return Promise.reject(storeClosing());
     return this.waiters.acquire(this.backend, this.newRequestId(), spec, options);
   }
 
@@ -94,12 +94,13 @@ export class InMemoryLockStore implements LockStore {
     return () => this.expiredListeners.delete(listener);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.sweeper?.timer.cancel();
     this.sweeper = undefined;
-    this.waiters.rejectAll(waitCancelled());
-    return Promise.resolve();
+    // Pending requests leave the table too, so the waiters behind them are not blocked by ghosts.
+    await this.waiters.close(storeClosing());
   }
 
   /**

@@ -38,7 +38,7 @@ function backend(overrides: Partial<QueueBackend> = {}): QueueBackend & { calls:
 
 describe('LocalWaiters', () => {
   it('resolves from a grant notice that arrives before the backend says "queued"', async () => {
-    const waiters = new LocalWaiters(new ManualClock());
+    const waiters = new LocalWaiters({ clock: new ManualClock() });
     const b = backend({
       acquire: (id) => {
         waiters.granted(id, { fencingToken: 9, expiresAt: 2_000 });
@@ -50,7 +50,7 @@ describe('LocalWaiters', () => {
 
   it('asks the backend once at the deadline, and names the blocker with the wait', async () => {
     const clock = new ManualClock();
-    const waiters = new LocalWaiters(clock);
+    const waiters = new LocalWaiters({ clock });
     const b = backend();
     const result = waiters.acquire(b, 'R1', spec).catch((e: unknown) => e);
     await tick();
@@ -63,7 +63,7 @@ describe('LocalWaiters', () => {
 
   it('on cancel, leaves the queue, reports a raced grant as released and ignores later notices', async () => {
     const clock = new ManualClock();
-    const waiters = new LocalWaiters(clock);
+    const waiters = new LocalWaiters({ clock });
     const b = backend({ cancel: () => Promise.resolve(lease('R1')) });
     const controller = new AbortController();
     const result = waiters.acquire(b, 'R1', spec, { signal: controller.signal }).catch((e: unknown) => e);
@@ -75,15 +75,117 @@ describe('LocalWaiters', () => {
   });
 
   it('tells onQueued once, and ignores notices for requests of other replicas', async () => {
-    const waiters = new LocalWaiters(new ManualClock());
+    const waiters = new LocalWaiters({ clock: new ManualClock() });
     const seen: string[] = [];
     const pending = waiters.acquire(backend(), 'R1', spec, { onQueued: (w, by) => seen.push(`${w.waiterId} behind ${by.owner}`) });
     await tick();
     waiters.granted('someone-else', { fencingToken: 1, expiresAt: 1 });
-    expect(waiters.queuedIds()).toEqual(['R1']);
+    expect(waiters.pendingIds()).toEqual(['R1']);
     waiters.granted('R1', { fencingToken: 9, expiresAt: 2_000 });
     await expect(pending).resolves.toEqual(lease('R1'));
     expect(seen).toEqual(['R1 behind A']);
-    expect(waiters.queuedIds()).toEqual([]);
+    expect(waiters.pendingIds()).toEqual([]);
+  });
+
+  describe('close()', () => {
+    /** A backend whose answers the test gives, one call at a time. */
+    function manualBackend(): QueueBackend & { calls: string[]; answer(call: string, value: unknown): void } {
+      const calls: string[] = [];
+      const waiting = new Map<string, (value: unknown) => void>();
+      const call = <T>(name: string): Promise<T> => {
+        calls.push(name);
+        return new Promise<T>((resolve) => waiting.set(name, resolve as (value: unknown) => void));
+      };
+      return {
+        calls,
+        acquire: (id) => call(`acquire ${id}`),
+        timeout: (id) => call(`timeout ${id}`),
+        cancel: (id) => call(`cancel ${id}`),
+        answer: (name, value) => {
+          const resolve = waiting.get(name);
+          if (!resolve) throw new Error(`no call ${name} is waiting for an answer (calls: ${calls.join(', ')})`);
+          waiting.delete(name);
+          resolve(value);
+        },
+      };
+    }
+
+    it.each([
+      ['granted', { kind: 'granted', lease: lease('R1') }],
+      ['queued', queued('R1')],
+    ] as const)('hands back a request the backend %s after close() failed its caller, and waits for that', async (_, answer) => {
+      const clock = new ManualClock();
+      const waiters = new LocalWaiters({ clock });
+      const b = manualBackend();
+      const result = waiters.acquire(b, 'R1', spec).catch((e: unknown) => e);
+      let closed = false;
+      const closing = waiters.close().then(() => (closed = true));
+      expect(await result).toMatchObject({ code: 'LOCK_WAIT_CANCELLED', message: expect.stringContaining('lock store is closing') });
+      b.answer('acquire R1', answer);
+      await tick();
+      expect(b.calls).toEqual(['acquire R1', 'cancel R1']);
+      expect(closed).toBe(false);
+      b.answer('cancel R1', answer.kind === 'granted' ? lease('R1') : undefined);
+      await closing;
+      expect(clock.pendingTimers).toBe(0);
+    });
+
+    it('takes queued requests out of the queue and ignores grant notices that follow', async () => {
+      const waiters = new LocalWaiters({ clock: new ManualClock() });
+      const b = manualBackend();
+      const result = waiters.acquire(b, 'R1', spec).catch((e: unknown) => e);
+      b.answer('acquire R1', queued('R1'));
+      await tick();
+      const closing = waiters.close();
+      // A cancel of a request ahead may grant this one: the notice must not reach a failed caller.
+      waiters.granted('R1', { fencingToken: 9, expiresAt: 2_000 });
+      expect(await result).toMatchObject({ code: 'LOCK_WAIT_CANCELLED' });
+      expect(b.calls).toEqual(['acquire R1', 'cancel R1']);
+      b.answer('cancel R1', lease('R1'));
+      await closing;
+      expect(waiters.pendingIds()).toEqual([]);
+    });
+
+    it("releases, by close()'s cancel, a lease the deadline call got as close() began", async () => {
+      const clock = new ManualClock();
+      const waiters = new LocalWaiters({ clock });
+      const b = manualBackend();
+      const result = waiters.acquire(b, 'R1', spec).catch((e: unknown) => e);
+      b.answer('acquire R1', queued('R1'));
+      await tick();
+      clock.advance(spec.waitMs);
+      expect(b.calls).toEqual(['acquire R1', 'timeout R1']);
+      const closing = waiters.close();
+      expect(await result).toMatchObject({ code: 'LOCK_WAIT_CANCELLED' });
+      // close() cancels the queued request; the cancel runs after the timeout call in the store.
+      expect(b.calls).toEqual(['acquire R1', 'timeout R1', 'cancel R1']);
+      b.answer('timeout R1', { kind: 'granted', lease: lease('R1') });
+      b.answer('cancel R1', lease('R1'));
+      await closing;
+    });
+
+    it('waits for calls in flight at most closeTimeoutMs, then resolves', async () => {
+      const clock = new ManualClock();
+      const waiters = new LocalWaiters({ clock, closeTimeoutMs: 1_000 });
+      const b = manualBackend();
+      const result = waiters.acquire(b, 'R1', spec).catch((e: unknown) => e);
+      let closed = false;
+      const closing = waiters.close().then(() => (closed = true));
+      await result;
+      clock.advance(999);
+      await tick();
+      expect(closed).toBe(false);
+      clock.advance(1);
+      await closing;
+      expect(clock.pendingTimers).toBe(0);
+    });
+
+    it('fails later acquires at once without asking the backend', async () => {
+      const waiters = new LocalWaiters({ clock: new ManualClock() });
+      await waiters.close();
+      const b = backend();
+      await expect(waiters.acquire(b, 'R2', spec)).rejects.toMatchObject({ code: 'LOCK_WAIT_CANCELLED' });
+      expect(b.calls).toEqual([]);
+    });
   });
 });

@@ -8,8 +8,9 @@
  * queued request that became grantable and PUBLISHes each grant on `<prefix>grants`. Each
  * replica keeps its local waiters (`LocalWaiters`) and resolves them from that channel through
  * one dedicated subscriber connection. Notices missed while the subscriber was disconnected
- * are caught by one status read per local waiter when it reconnects, and at each waiter's
- * deadline one script call settles it either way.
+ * are caught by one status read per local waiter when it reconnects — made only once the
+ * channel is subscribed again, so every grant is either seen by that read or delivered on the
+ * channel — and at each waiter's deadline one script call settles it either way.
  *
  * Expiry: a sweeper per replica (a `Clock` timer set to the earliest expiry any script
  * reported, and at least every `maxSweepIntervalMs`) runs the sweep script, which removes
@@ -23,7 +24,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createSilentLogger, OperationalError, UnexpectedError, isMaestroError, systemClock } from '@maestro/runtime';
 import type { Clock, Logger, Timer } from '@maestro/runtime';
-import { fenced, LockErrorCodes, lockNotHeld, waitCancelled } from '../domain/lock-errors.js';
+import { fenced, LockErrorCodes, lockNotHeld, storeClosing } from '../domain/lock-errors.js';
 import type { Blocker } from '../domain/lock-errors.js';
 import type { AcquireOutcome, Waiter } from '../domain/lock-table.js';
 import type { AcquireSpec, CheckFenceSpec, ExtendSpec, Lease, ReleaseSpec } from '../domain/lease.js';
@@ -65,11 +66,16 @@ export interface RedisLockStoreOptions {
    * expiries this replica never heard of) still expire and free their waiters. @default 5000
    */
   maxSweepIntervalMs?: number;
-  /** Where failed sweeps and status checks are logged. @default a silent logger */
+  /** Where failed sweeps, status checks and hand-backs are logged. @default a silent logger */
   logger?: Logger;
+  /**
+   * How long `close()` waits for script calls still in flight, so a grant or queue entry they
+   * make for a caller that already got an error is handed back before the connections go. @default 5000
+   */
+  closeTimeoutMs?: number;
 }
 
-const defaults = { keyPrefix: DEFAULT_LOCK_KEY_PREFIX, maxSweepIntervalMs: 5_000 } as const;
+const defaults = { keyPrefix: DEFAULT_LOCK_KEY_PREFIX, maxSweepIntervalMs: 5_000, closeTimeoutMs: 5_000 } as const;
 
 /** A Lua script run by its SHA, loaded on first use (and again after a Redis restart). */
 class LuaScript {
@@ -136,13 +142,18 @@ export class RedisLockStore implements LockStore {
     this.newRequestId = options.newRequestId ?? randomUUID;
     this.maxSweepIntervalMs = options.maxSweepIntervalMs ?? defaults.maxSweepIntervalMs;
     this.logger = options.logger ?? createSilentLogger();
-    this.waiters = new LocalWaiters(this.clock);
+    this.waiters = new LocalWaiters({
+      clock: this.clock,
+      logger: this.logger,
+      closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
+    });
     this.subscriber.on('message', this.onMessage);
     this.subscriber.on('ready', this.onSubscriberReady);
     this.backend = {
       acquire: async (id, spec) => {
         // The channel must be live before the request can be queued, or its grant could be missed.
         if (spec.waitMs > 0) await this.ensureSubscribed();
+        if (this.closed) throw storeClosing();
         return this.toOutcome(await this.mutate(scripts.acquire, [id, spec.owner, ...this.specArgs(spec), spec.waitMs]), spec, id);
       },
       timeout: async (id, spec) => this.toOutcome(await this.mutate(scripts.timeout, [id, spec.owner, ...this.specArgs(spec)]), spec, id),
@@ -155,7 +166,7 @@ export class RedisLockStore implements LockStore {
   }
 
   acquire(spec: AcquireSpec, options: AcquireOptions = {}): Promise<Lease> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(storeClosing());
     return this.waiters.acquire(this.backend, this.newRequestId(), spec, options);
   }
 
@@ -210,9 +221,9 @@ export class RedisLockStore implements LockStore {
     this.closed = true;
     this.sweeper?.timer.cancel();
     this.sweeper = undefined;
-    // Leave the queue on the way out, so nobody waits behind requests nobody will take.
-    await Promise.allSettled(this.waiters.queuedIds().map((id) => this.mutate(scripts.cancel, [id])));
-    this.waiters.rejectAll(waitCancelled());
+    // Leave the queue on the way out and hand back grants of calls still in flight, so nobody
+    // waits behind (or for) requests nobody will take.
+    await this.waiters.close(storeClosing());
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onSubscriberReady);
     if (this.ownsSubscriber) this.subscriber.disconnect();
@@ -226,9 +237,27 @@ export class RedisLockStore implements LockStore {
     this.waiters.granted(id, { fencingToken: Number(token), expiresAt: Number(expiresAt) });
   };
 
-  /** After a (re)connect, notices may have been missed: read each local waiter's status once. */
+  /**
+   * After a reconnect, notices may have been missed. ioredis emits `ready` before it re-sends
+   * SUBSCRIBE, so a status read made right away could run before the channel is back and miss
+   * a grant published in between. So: subscribe (again) and wait for Redis to confirm it, then
+   * read each local waiter's status once. Any grant is either before that read (seen by it) or
+   * after the subscription (delivered on the channel).
+   */
   private readonly onSubscriberReady = (): void => {
-    for (const id of this.waiters.queuedIds()) {
+    // Never subscribed: nothing can have been missed, and the first queued acquire subscribes.
+    if (this.subscribed === undefined || this.closed) return;
+    this.subscribed = undefined;
+    this.ensureSubscribed().then(
+      () => this.readMissedGrants(),
+      (err: unknown) => this.logger.warn('lock grant channel resubscribe failed', { err }),
+    );
+  };
+
+  /** One status read per local waiter: resolves those granted while their notice could not arrive. */
+  private readMissedGrants(): void {
+    if (this.closed) return;
+    for (const id of this.waiters.pendingIds()) {
       this.redis.hmget(`${this.prefix}waiter:${id}`, 'status', 'token', 'expiresAt').then(
         ([status, token, expiresAt]) => {
           if (status === 'granted') this.waiters.granted(id, { fencingToken: Number(token), expiresAt: Number(expiresAt) });
@@ -236,7 +265,7 @@ export class RedisLockStore implements LockStore {
         (err: unknown) => this.logger.warn('lock waiter status check failed', { err, requestId: id }),
       );
     }
-  };
+  }
 
   private ensureSubscribed(): Promise<void> {
     this.subscribed ??= this.subscriber.subscribe(this.channel).then(
@@ -333,10 +362,6 @@ function unavailable(operation: string, err: unknown): OperationalError {
     `lock store (redis) failed during ${operation}: ${err instanceof Error ? err.message : String(err)}`,
     { cause: err },
   );
-}
-
-function closedError(): OperationalError {
-  return new OperationalError(LockErrorCodes.storeUnavailable, 'lock store is closed (the lock-manager is shutting down)');
 }
 
 function corrupt(message: string): UnexpectedError {

@@ -7,6 +7,7 @@
 import type { ActivityRequest } from '@maestro/contracts';
 import { UserError, type Clock, type Logger } from '@maestro/runtime';
 import type { BranchDelivery } from '../domain/delivery.js';
+import type { PreflightProbe } from '../domain/preflight/preflight-probe.js';
 import type { MemoryPort, RouterPort, WorkPublisher } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
 import { isFinalTaskStatus, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
@@ -38,8 +39,10 @@ export interface ActivityDeps {
   clock: Clock;
   /** Where activities that report steps record them (preflight's checks); omitted, they are only logged. */
   steps?: Pick<AgentStepStore, 'record'>;
-  /** Delivers approved work (the review's last step; see `domain/delivery.ts`). @default new GitBranchDelivery() */
-  branchDelivery?: BranchDelivery;
+  /** Reads the task branch and delivers approved work (the review; see `domain/delivery.ts`). Wired in `orchestrator.ts`. */
+  branchDelivery: BranchDelivery;
+  /** How preflight looks at (and repairs) the machine. Wired in `orchestrator.ts`. */
+  preflightProbe: PreflightProbe;
   options?: ActivityOptions;
 }
 

@@ -5,11 +5,11 @@
  */
 import { createSilentLogger, ManualClock, UserError } from '@maestro/runtime';
 import type { AgentStepRecord } from '../domain/agent-step.js';
-import type { IndexLockObservation, PreflightProbe, RecordedProcessView, RepositoryState } from '../domain/preflight/preflight-probe.js';
+import type { IndexLockObservation, PreflightProbe, RecordedProcessView, RepositoryState, StaleLockRemoval } from '../domain/preflight/preflight-probe.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { TaskPatch } from '../store/task-store.js';
 import type { ActivityDeps, ActivityOutcome } from './activity.js';
-import { createPreflightActivity } from './preflight.activity.js';
+import { preflightActivity } from './preflight.activity.js';
 
 const repoPath = '/repos/calc';
 const state: RepositoryState = { gitDir: `${repoPath}/.git`, commonDir: `${repoPath}/.git`, inProgress: [], detachedHead: false, hasCommit: true };
@@ -25,10 +25,10 @@ function scriptedProbe(overrides: Partial<PreflightProbe> = {}): PreflightProbe 
     repositoryState: async () => state,
     portState: async (host, port) => ({ host, port, state: 'free' }),
     indexLock: async () => ({ present: false, path: lockPath }),
-    removeFile: async (file) => void removed.push(file),
+    removeStaleLock: async (lock) => (removed.push(lock.path), { kind: 'removed' }),
     freeDiskBytes: async () => 10 * 1024 ** 3,
-    recordedProcesses: async () => ({ processes: [], unreadable: [] }),
-    stopProcess: async () => 'stopped-by-sigterm',
+    recordedProcesses: async () => ({ processes: [], unreadable: [], trustedRoots: [repoPath] }),
+    stopProcess: async () => ({ outcome: 'stopped-by-sigterm' }),
     dropRecord: async (file) => void dropped.push(file),
     runBaseline: async () => ({ exitCode: 0, timedOut: false, output: 'ok 1 - adds\n', truncated: 0 }),
     ...overrides,
@@ -46,9 +46,11 @@ function invoke(probe: PreflightProbe, clock: ManualClock, steps: AgentStepRecor
     repoProbe: { readText: async () => undefined },
     clock,
     steps: { record: async (step: AgentStepRecord) => void steps.push(step) },
+    // The probe comes from the deps (wired in orchestrator.ts), never made by the activity.
+    preflightProbe: probe,
   } as unknown as ActivityDeps;
   const request = { workId: 'r:preflight:1', runId: 'r', state: 'preflight', activity: 'preflight', attempt: 1, context: { input: { taskId: 't1' } }, requestedAt: '' };
-  return createPreflightActivity({ probe })({ request, taskId: 't1', deps, logger: createSilentLogger(), signal: new AbortController().signal });
+  return preflightActivity({ request, taskId: 't1', deps, logger: createSilentLogger(), signal: new AbortController().signal });
 }
 
 /** Runs `work`, advancing the manual clock whenever it waits. */
@@ -64,7 +66,9 @@ async function drive<T>(clock: ManualClock, work: Promise<T>): Promise<T> {
   return done;
 }
 
-const held: IndexLockObservation = { present: true, path: lockPath, ageMs: 1_000, holders: [{ pid: 42, command: 'git', reason: 'open-file' }], uninspectable: 0 };
+const identity = { dev: 1, ino: 7, mtimeMs: 0 };
+const held: IndexLockObservation = { present: true, path: lockPath, identity, ageMs: 1_000, holders: [{ pid: 42, command: 'git', reason: 'open-file' }], uninspectable: 0 };
+const stale: IndexLockObservation = { present: true, path: lockPath, identity, ageMs: 3_600_000, holders: [], uninspectable: 0 };
 
 describe('the preflight activity', () => {
   it('waits for a held index.lock and goes on once it is released', async () => {
@@ -103,13 +107,67 @@ describe('the preflight activity', () => {
     ]);
   });
 
+  it('removes a stale lock only through the probe\'s checked removal', async () => {
+    const clock = new ManualClock(0);
+    let looks = 0;
+    const probe = scriptedProbe({ indexLock: async () => (++looks === 1 ? stale : { present: false, path: lockPath }) });
+    const outcome = await drive(clock, invoke(probe, clock));
+    const checks = outcome.kind === 'completed' ? (outcome.output.checks as Array<{ check: string; status: string }>) : [];
+    expect(checks.find((c) => c.check === 'index-lock')?.status).toBe('remedied');
+    expect(probe.removed).toEqual([lockPath]);
+  });
+
+  it('waits for a new lock that replaced the stale one between the scan and the removal, and removes nothing', async () => {
+    const clock = new ManualClock(0);
+    const removals: StaleLockRemoval[] = [];
+    let looks = 0;
+    const probe = scriptedProbe({
+      // First the stale lock; then (after it was put back) a new git's lock, held; then released.
+      indexLock: async () => [stale, held, held][looks++] ?? { present: false, path: lockPath },
+      removeStaleLock: async () => {
+        const removal: StaleLockRemoval = { kind: 'changed', restored: true };
+        removals.push(removal);
+        return removal;
+      },
+    });
+    const outcome = await drive(clock, invoke(probe, clock));
+    expect(removals).toHaveLength(1);
+    const checks = outcome.kind === 'completed' ? (outcome.output.checks as Array<{ check: string; status: string; summary: string }>) : [];
+    expect(checks.find((c) => c.check === 'index-lock')).toMatchObject({ status: 'passed', summary: expect.stringContaining('released after') });
+  });
+
+  it('fails, naming the quarantine file, when a replaced lock could not be put back', async () => {
+    const clock = new ManualClock(0);
+    const probe = scriptedProbe({
+      indexLock: async () => stale,
+      removeStaleLock: async () => ({ kind: 'changed', restored: false, quarantine: `${lockPath}.maestro-stale-1` }),
+    });
+    const failure = await drive(clock, invoke(probe, clock).then(() => undefined, (err: unknown) => err));
+    expect(failure).toMatchObject({ code: 'PREFLIGHT_FAILED', message: expect.stringContaining(`moved aside to ${lockPath}.maestro-stale-1 is a newer lock`) });
+  });
+
+  it('does not count a process the probe refused to signal as stopped, and keeps its record', async () => {
+    const clock = new ManualClock(0);
+    const view: RecordedProcessView = { file: '/reg/9', pid: 9, startTicks: 1, argv: ['npm', 'run', 'dev'], cmdline: ['npm', 'run', 'dev'], startedAt: 't', state: 'orphaned' };
+    const roots: Array<readonly string[]> = [];
+    const probe = scriptedProbe({
+      recordedProcesses: async () => ({ processes: [view], unreadable: [], trustedRoots: [repoPath, '/wt/a'] }),
+      stopProcess: async (_p, _g, _c, trusted) => (roots.push(trusted), { outcome: 'not-ours', reason: 'its working directory /home/u is not inside the repository or one of its worktrees' }),
+    });
+    const outcome = await invoke(probe, clock);
+    expect(roots).toEqual([[repoPath, '/wt/a']]);
+    expect(probe.dropped).toEqual([]);
+    const checks = outcome.kind === 'completed' ? (outcome.output.checks as Array<{ check: string; status: string; summary: string }>) : [];
+    expect(checks.find((c) => c.check === 'orphans')).toMatchObject({ status: 'passed', summary: expect.stringContaining('did not signal pid 9 (npm run dev, started t): its working directory /home/u') });
+  });
+
   it('stops orphans, drops records of gone processes, and leaves processes in use', async () => {
     const clock = new ManualClock(0);
-    const view = (pid: number, processState: RecordedProcessView['state']): RecordedProcessView => ({ file: `/reg/${pid}`, pid, startTicks: 1, argv: ['npm', 'run', 'dev'], startedAt: 't', state: processState });
+    const view = (pid: number, processState: RecordedProcessView['state']): RecordedProcessView => ({ file: `/reg/${pid}`, pid, startTicks: 1, argv: ['npm', 'run', 'dev'], cmdline: ['npm', 'run', 'dev'], startedAt: 't', state: processState });
     const stopped: number[] = [];
     const probe = scriptedProbe({
-      recordedProcesses: async () => ({ processes: [view(1, 'orphaned'), view(2, 'gone'), view(3, 'in-use')], unreadable: ['/reg/junk'] }),
-      stopProcess: async (p) => (stopped.push(p.pid), 'stopped-by-sigkill'),
+      recordedProcesses: async () => ({ processes: [view(1, 'orphaned'), view(2, 'gone'), view(3, 'in-use')], unreadable: ['/reg/junk'], trustedRoots: [repoPath] }),
+      stopProcess: async (p) => (stopped.push(p.pid), { outcome: 'stopped-by-sigkill' }),
     });
     const outcome = await invoke(probe, clock);
     expect(stopped).toEqual([1]);

@@ -26,10 +26,9 @@ import { UserError, type Clock } from '@maestro/runtime';
 import type { AgentStepRecord } from '../domain/agent-step.js';
 import { CheckStatuses, PreflightChecks, PreflightErrorCodes, isClear, stepSummary, violationMessage, type CheckOutcome, type PreflightCheck } from '../domain/preflight/preflight-check.js';
 import type { PreflightProbe, RepositoryState } from '../domain/preflight/preflight-probe.js';
-import { decideIndexLock, judgeBinaries, judgeDisk, judgeIndexLock, judgeOrphans, judgePorts, judgeRepository, orphanAction, summarizeBaseline, type BaselineSummary } from '../domain/preflight/preflight-rules.js';
+import { afterLockRemoval, decideIndexLock, judgeBinaries, judgeDisk, judgeIndexLock, judgeOrphans, judgePorts, judgeRepository, orphanAction, summarizeBaseline, type BaselineSummary } from '../domain/preflight/preflight-rules.js';
 import { PREFLIGHT_REPO_FILE, PreflightDefaults, resolvePreflightSettings, type PreflightSettings } from '../domain/preflight/preflight-settings.js';
 import type { TaskRecord } from '../domain/task.js';
-import { FsPreflightProbe } from '../store/fs-preflight-probe.js';
 import { completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
 
 /** Error code of a run preflight stopped (re-exported for the activity's callers). */
@@ -41,40 +40,45 @@ const LOOPBACK_HOSTS = ['127.0.0.1', '::1'] as const;
 /** The subtask and executor ids preflight's steps are recorded under. */
 export const PreflightStepIdentity = { subtaskId: 'preflight', executorId: 'orion' } as const;
 
-/** Options of {@link createPreflightActivity}. */
-export interface PreflightActivityOptions {
-  /** How the machine is looked at. @default new FsPreflightProbe() */
-  probe?: PreflightProbe;
-}
-
 type Note = (outcome: CheckOutcome) => Promise<void>;
 
 function skipped(check: PreflightCheck, why: string): CheckOutcome {
   return { check, status: CheckStatuses.skipped, summary: why };
 }
 
-/** Waits for a held lock up to `lockWaitMs`, removes a certainly stale one, and judges the rest. */
+/**
+ * Waits for a held lock up to `lockWaitMs`, removes a certainly stale one, and judges the rest.
+ * Between the /proc scan and the removal the user may delete the stale lock and a new git make
+ * a fresh one: the probe removes the lock only if it is still the file observed (device, inode,
+ * modification time), else puts it back and the new lock is waited for like any held one.
+ */
 async function checkIndexLock(probe: PreflightProbe, state: RepositoryState, repoPath: string, settings: PreflightSettings, clock: Clock, signal: AbortSignal): Promise<CheckOutcome> {
   for (let waited = 0; ; waited += PreflightDefaults.lockPollMs) {
     const lock = await probe.indexLock(state, repoPath);
-    const decision = decideIndexLock(lock, settings.staleLockMinAgeMs);
-    // git creates index.lock exclusively (O_EXCL): while the stale file exists no new git can
-    // take the lock, so removing the file we judged cannot pull it from under anyone.
-    if (decision.kind === 'remove') await probe.removeFile(lock.path);
+    let decision = decideIndexLock(lock, settings.staleLockMinAgeMs);
+    if (decision.kind === 'remove' && lock.present) {
+      const after = afterLockRemoval(await probe.removeStaleLock(lock), lock.path);
+      // Removed by someone else first: look again at once (it is most likely absent now).
+      if (after === undefined) {
+        waited -= PreflightDefaults.lockPollMs;
+        continue;
+      }
+      decision = after;
+    }
     if (decision.kind !== 'held' || waited >= settings.lockWaitMs) return judgeIndexLock(decision, lock.path, waited);
     await clock.sleep(PreflightDefaults.lockPollMs, signal);
   }
 }
 
 /** Stops our orphaned processes, drops records of processes that are gone, leaves the rest. */
-async function checkOrphans(probe: PreflightProbe, commonDir: string, settings: PreflightSettings, clock: Clock): Promise<CheckOutcome> {
-  const { processes, unreadable } = await probe.recordedProcesses(commonDir);
+async function checkOrphans(probe: PreflightProbe, commonDir: string, repoPath: string, settings: PreflightSettings, clock: Clock): Promise<CheckOutcome> {
+  const { processes, unreadable, trustedRoots } = await probe.recordedProcesses(commonDir, repoPath);
   const handled: Parameters<typeof judgeOrphans>[0][number][] = [];
   for (const recorded of processes) {
     const action = orphanAction(recorded);
     if (action === 'stop') {
-      const stop = await probe.stopProcess(recorded, settings.stopGraceMs, clock);
-      if (stop === 'stopped-by-sigterm' || stop === 'stopped-by-sigkill') await probe.dropRecord(recorded.file);
+      const stop = await probe.stopProcess(recorded, settings.stopGraceMs, clock, trustedRoots);
+      if (stop.outcome === 'stopped-by-sigterm' || stop.outcome === 'stopped-by-sigkill') await probe.dropRecord(recorded.file);
       handled.push({ process: recorded, stop });
     } else {
       if (action === 'drop') await probe.dropRecord(recorded.file);
@@ -129,68 +133,64 @@ function stepRecorder(invocation: ActivityInvocation, task: TaskRecord): { note:
 }
 
 /**
- * The preflight activity over `options.probe`. Output: `{ checks: [{ check, status, summary,
- * remedy? }], baselineFailures: string[], baseline: { command, exitCode, timedOut, namesKnown,
- * note } | null, ports: number[] }`; fails with `PREFLIGHT_FAILED` when any check is violated.
+ * The preflight activity, looking at the machine through `deps.preflightProbe` (wired in
+ * `orchestrator.ts`). Output: `{ checks: [{ check, status, summary, remedy? }], baselineFailures:
+ * string[], baseline: { command, exitCode, timedOut, namesKnown, note } | null, ports: number[] }`;
+ * fails with `PREFLIGHT_FAILED` when any check is violated.
  */
-export function createPreflightActivity(options: PreflightActivityOptions = {}): Activity {
-  const probe = options.probe ?? new FsPreflightProbe();
-  return async (invocation) => {
-    const { task } = await requireTask(invocation);
-    const { deps, signal } = invocation;
-    const settings = resolvePreflightSettings(invocation.request.context.preflight, await deps.repoProbe.readText(path.join(task.repoPath, PREFLIGHT_REPO_FILE)));
-    const recorder = stepRecorder(invocation, task);
-    const outcomes: CheckOutcome[] = [];
-    const note: Note = async (outcome) => {
-      outcomes.push(outcome);
-      await recorder.note(outcome);
-    };
-
-    const program = task.testCommand[0];
-    const binaries = [
-      { name: 'git', role: 'git', path: await probe.findExecutable('git', task.repoPath) },
-      ...(program !== undefined ? [{ name: program, role: "the test command's program", path: await probe.findExecutable(program, task.repoPath) }] : []),
-    ];
-    await note(judgeBinaries(binaries));
-    let state: RepositoryState | undefined;
-    if (binaries[0]?.path !== undefined) {
-      state = await probe.repositoryState(task.repoPath);
-      await note(judgeRepository(state, settings.allowDetachedHead));
-      await note(await checkIndexLock(probe, state, task.repoPath, settings, deps.clock, signal));
-      await note(await checkOrphans(probe, state.commonDir, settings, deps.clock));
-    } else {
-      for (const check of [PreflightChecks.repository, PreflightChecks.indexLock, PreflightChecks.orphans]) await note(skipped(check, 'git is missing'));
-    }
-    await note(await checkPorts(probe, settings.ports));
-    await note(judgeDisk(await probe.freeDiskBytes(task.repoPath), settings.minFreeDiskBytes, task.repoPath));
-
-    let baseline: BaselineSummary | undefined;
-    if (!isClear(outcomes)) await note(skipped(PreflightChecks.baseline, 'not run: the checks above found problems'));
-    else if (!settings.baseline) await note(skipped(PreflightChecks.baseline, 'turned off by "baseline": false'));
-    else if (task.testCommand.length === 0) await note(skipped(PreflightChecks.baseline, 'the task has no test command'));
-    else if (state?.hasCommit !== true) await note(skipped(PreflightChecks.baseline, 'the repository has no commit yet'));
-    else {
-      baseline = await checkBaseline(probe, task, settings, signal);
-      await note(baseline.outcome);
-    }
-
-    if (!isClear(outcomes)) {
-      const message = violationMessage(outcomes);
-      await recorder.verdict(false, message);
-      throw new UserError(PREFLIGHT_FAILED, message, { reason: 'precondition' });
-    }
-    const remedied = outcomes.filter((o) => o.status === CheckStatuses.remedied).map((o) => o.check);
-    await recorder.verdict(true, `preflight passed${remedied.length > 0 ? ` after remedying ${remedied.join(', ')}` : ''}${baseline ? `; ${baseline.record.note}` : ''}`);
-    // Every dispatch of the task's subtasks carries the baseline, so their test gates know it.
-    await deps.store.withLockedTask(task.id, (locked) => locked.update({ baselineFailures: baseline?.failures ?? [] }));
-    return completed({
-      checks: outcomes.map((o) => ({ ...o })),
-      baselineFailures: baseline?.failures ?? [],
-      baseline: baseline?.record ?? null,
-      ports: settings.ports,
-    });
+export const preflightActivity: Activity = async (invocation) => {
+  const { task } = await requireTask(invocation);
+  const { deps, signal } = invocation;
+  const probe = deps.preflightProbe;
+  const settings = resolvePreflightSettings(invocation.request.context.preflight, await deps.repoProbe.readText(path.join(task.repoPath, PREFLIGHT_REPO_FILE)));
+  const recorder = stepRecorder(invocation, task);
+  const outcomes: CheckOutcome[] = [];
+  const note: Note = async (outcome) => {
+    outcomes.push(outcome);
+    await recorder.note(outcome);
   };
-}
 
-/** The preflight activity on this machine. */
-export const preflightActivity: Activity = createPreflightActivity();
+  const program = task.testCommand[0];
+  const binaries = [
+    { name: 'git', role: 'git', path: await probe.findExecutable('git', task.repoPath) },
+    ...(program !== undefined ? [{ name: program, role: "the test command's program", path: await probe.findExecutable(program, task.repoPath) }] : []),
+  ];
+  await note(judgeBinaries(binaries));
+  let state: RepositoryState | undefined;
+  if (binaries[0]?.path !== undefined) {
+    state = await probe.repositoryState(task.repoPath);
+    await note(judgeRepository(state, settings.allowDetachedHead));
+    await note(await checkIndexLock(probe, state, task.repoPath, settings, deps.clock, signal));
+    await note(await checkOrphans(probe, state.commonDir, task.repoPath, settings, deps.clock));
+  } else {
+    for (const check of [PreflightChecks.repository, PreflightChecks.indexLock, PreflightChecks.orphans]) await note(skipped(check, 'git is missing'));
+  }
+  await note(await checkPorts(probe, settings.ports));
+  await note(judgeDisk(await probe.freeDiskBytes(task.repoPath), settings.minFreeDiskBytes, task.repoPath));
+
+  let baseline: BaselineSummary | undefined;
+  if (!isClear(outcomes)) await note(skipped(PreflightChecks.baseline, 'not run: the checks above found problems'));
+  else if (!settings.baseline) await note(skipped(PreflightChecks.baseline, 'turned off by "baseline": false'));
+  else if (task.testCommand.length === 0) await note(skipped(PreflightChecks.baseline, 'the task has no test command'));
+  else if (state?.hasCommit !== true) await note(skipped(PreflightChecks.baseline, 'the repository has no commit yet'));
+  else {
+    baseline = await checkBaseline(probe, task, settings, signal);
+    await note(baseline.outcome);
+  }
+
+  if (!isClear(outcomes)) {
+    const message = violationMessage(outcomes);
+    await recorder.verdict(false, message);
+    throw new UserError(PREFLIGHT_FAILED, message, { reason: 'precondition' });
+  }
+  const remedied = outcomes.filter((o) => o.status === CheckStatuses.remedied).map((o) => o.check);
+  await recorder.verdict(true, `preflight passed${remedied.length > 0 ? ` after remedying ${remedied.join(', ')}` : ''}${baseline ? `; ${baseline.record.note}` : ''}`);
+  // Every dispatch of the task's subtasks carries the baseline, so their test gates know it.
+  await deps.store.withLockedTask(task.id, (locked) => locked.update({ baselineFailures: baseline?.failures ?? [] }));
+  return completed({
+    checks: outcomes.map((o) => ({ ...o })),
+    baselineFailures: baseline?.failures ?? [],
+    baseline: baseline?.record ?? null,
+    ports: settings.ports,
+  });
+};

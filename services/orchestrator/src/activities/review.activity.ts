@@ -2,18 +2,19 @@
  * `review`: shows the strategic model the goal and each subtask's evidence (summary, files
  * changed, commit, test run), stores its verdict, then delivers the task's work as the workflow
  * asks (`context.delivery`: the task branch left for review, or the user's branch
- * fast-forwarded when safe; see `domain/delivery.ts`) and stores what delivery did. A
+ * fast-forwarded when safe; see `domain/delivery.ts`) and stores what delivery did. The task
+ * branch's commit is read *before* the evidence and stored with the verdict (`reviewSha`):
+ * delivery delivers exactly that commit, and nothing when the branch moved on since. A
  * redelivery of the same request returns the stored verdict and delivery (delivering only if
  * that had not been stored yet). A rejection is still a completed activity: the verdict is
  * data, and the workflow definition decides what `approved: false` leads to.
  */
 import { z } from 'zod';
 import { deliverTask } from '../app/deliver-task.js';
-import { deliveryModeOf, type TaskDelivery } from '../domain/delivery.js';
+import { deliveryModeOf, taskBranchName, type TaskDelivery } from '../domain/delivery.js';
 import { buildReviewPrompt, REVIEW_REPLY_FORMAT, type ReviewSubtaskEvidence } from '../domain/prompts.js';
 import { parseReviewReply } from '../domain/review.js';
 import type { SubtaskRecord, TaskRecord } from '../domain/task.js';
-import { GitBranchDelivery } from '../store/git-branch-delivery.js';
 import { assertTaskActive, completed, requireTask, type Activity } from './activity.js';
 import { askUntilParsed } from './model-call.js';
 
@@ -38,9 +39,6 @@ function evidenceOf(subtask: SubtaskRecord): ReviewSubtaskEvidence {
   };
 }
 
-/** The git adapter used when the activity's deps name none. */
-const defaultBranchDelivery = new GitBranchDelivery();
-
 /**
  * Delivers the task's work after the verdict and stores the outcome, unless this review request
  * stored one already. Stored even if the task ended meanwhile: it records what was done.
@@ -49,7 +47,7 @@ async function deliver(invocation: Parameters<Activity>[0], task: TaskRecord, ap
   const { request, deps, logger } = invocation;
   if (task.reviewWorkId === request.workId && task.delivery !== null) return task.delivery;
   const choice = deliveryModeOf(request.context);
-  const delivery = await deliverTask(task, approved, choice, deps.branchDelivery ?? defaultBranchDelivery);
+  const delivery = await deliverTask(task, { approved, sha: task.reviewSha }, choice, deps.branchDelivery);
   await deps.store.withLockedTask(task.id, (locked) => locked.update({ delivery, deliveryMode: delivery.mode }));
   logger.info('task delivered', { ...delivery, ...(choice.ok ? {} : { problem: choice.problem }) });
   return delivery;
@@ -58,12 +56,16 @@ async function deliver(invocation: Parameters<Activity>[0], task: TaskRecord, ap
 /** Output: `{ approved, summary, model: { provider, model, scripted }, delivery: { mode, branch, sha, delivered, reason } }`. */
 export const reviewActivity: Activity = async (invocation) => {
   const { request, deps, logger } = invocation;
-  const { task, subtasks } = await requireTask(invocation);
-  if (task.reviewWorkId === request.workId && task.reviewSummary !== null && task.reviewApproved !== null) {
+  const first = await requireTask(invocation);
+  if (first.task.reviewWorkId === request.workId && first.task.reviewSummary !== null && first.task.reviewApproved !== null) {
     logger.info('review request redelivered; returning the stored verdict');
-    const delivery = await deliver(invocation, task, task.reviewApproved);
-    return completed({ approved: task.reviewApproved, summary: task.reviewSummary, delivery: { ...delivery } });
+    const delivery = await deliver(invocation, first.task, first.task.reviewApproved);
+    return completed({ approved: first.task.reviewApproved, summary: first.task.reviewSummary, delivery: { ...delivery } });
   }
+  // The commit under review, read before the evidence (a subtask's result is recorded after its
+  // merge, so the evidence read next covers every merge this commit holds).
+  const reviewSha = (await deps.branchDelivery.branchSha(first.task.repoPath, taskBranchName(first.task.id))) ?? '';
+  const { task, subtasks } = await requireTask(invocation);
 
   const messages = buildReviewPrompt({ goal: task.goal, testCommand: task.testCommand, subtasks: subtasks.map(evidenceOf) });
   // A reply that does not parse is asked again with the parse error before the review fails.
@@ -76,9 +78,9 @@ export const reviewActivity: Activity = async (invocation) => {
     // The task may have ended (cancelled) while the model was thinking: store nothing then.
     assertTaskActive(locked.task);
     // A new verdict: whatever an earlier review attempt delivered no longer stands.
-    return locked.update({ reviewSummary: verdict.summary, reviewApproved: verdict.approved, reviewWorkId: request.workId, delivery: null });
+    return locked.update({ reviewSummary: verdict.summary, reviewApproved: verdict.approved, reviewWorkId: request.workId, reviewSha, delivery: null });
   });
-  logger.info('review stored', { approved: verdict.approved, scripted: model.scripted, reAsks });
-  const delivery = await deliver(invocation, stored ?? task, verdict.approved);
+  logger.info('review stored', { approved: verdict.approved, scripted: model.scripted, reAsks, reviewSha });
+  const delivery = await deliver(invocation, stored ?? { ...task, reviewSha }, verdict.approved);
   return completed({ approved: verdict.approved, summary: verdict.summary, model: { ...model }, delivery: { ...delivery } });
 };

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { TaskLimits } from '@maestro/contracts';
 import { invalidField, notFound, type Logger } from '@maestro/runtime';
+import { needsBranchTip, taskBranchName, type BranchDelivery } from '../domain/delivery.js';
 import type { RouterPort, TaskEvents, WorkflowPort } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
 import { isFinalTaskStatus, isTaskStatus, TaskStatuses, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
@@ -36,6 +37,8 @@ export interface TaskServiceDeps {
   classifyDeadlineMs?: number;
   /** Values a submission takes when it leaves them out. */
   defaults: SubmissionDefaults;
+  /** Where a failed or cancelled task's branch points, for its delivery view (git is the truth). */
+  branches: Pick<BranchDelivery, 'branchSha'>;
 }
 
 function checkTaskId(taskId: string): void {
@@ -90,7 +93,7 @@ export class TaskService {
     checkTaskId(taskId);
     const found = await this.mustGet(taskId);
     if (found.task.status === 'pending' && found.task.runId === null) this.deps.runs.retryInBackground(taskId);
-    return found;
+    return this.withBranchTip(found);
   }
 
   /** Tasks newest first; `limit` 0 means the default, more than the maximum is refused. */
@@ -101,10 +104,11 @@ export class TaskService {
     if (status !== '' && !isTaskStatus(status)) {
       throw invalidField('status', `must be one of ${Object.values(TaskStatuses).join(', ')}, got "${status}"`);
     }
-    return this.deps.store.listTasks({
+    const tasks = await this.deps.store.listTasks({
       limit: query.limit === 0 ? LIST_DEFAULT_LIMIT : query.limit,
       status: status === '' ? undefined : (status as TaskRecord['status']),
     });
+    return Promise.all(tasks.map((found) => this.withBranchTip(found)));
   }
 
   /**
@@ -140,7 +144,21 @@ export class TaskService {
       // The run event will say so too; recording it now lets the caller see the effect.
       if (run.status === 'cancelled') await this.markCancelled(taskId, why);
     }
-    return this.mustGet(taskId);
+    return this.withBranchTip(await this.mustGet(taskId));
+  }
+
+  /**
+   * Adds where the task branch points in git, for a failed or cancelled task whose delivery the
+   * review never decided (see `deliveryView`); other tasks are returned as they are.
+   */
+  private async withBranchTip(found: TaskWithSubtasks): Promise<TaskWithSubtasks> {
+    if (!needsBranchTip(found.task)) return found;
+    const branchTip = await this.deps.branches.branchSha(found.task.repoPath, taskBranchName(found.task.id)).then(
+      (sha) => sha ?? '',
+      // git missing or hanging: the view says the tip is unknown rather than failing the read.
+      () => null,
+    );
+    return { ...found, branchTip };
   }
 
   private async markCancelled(taskId: string, reason: string): Promise<void> {

@@ -93,40 +93,31 @@ function describeBranch(branch: string, sha: string | undefined): string {
   return sha === undefined || sha === '' ? `the task branch ${branch} (which does not exist)` : `the task branch ${branch} at ${sha.slice(0, 12)}`;
 }
 
-/**
- * The subtask commit the task branch got last, from the executors' results (`merged.sha`, the
- * branch tip after a subtask merged): '' when no subtask reported a merge.
- */
-export function lastMergedSha(subtasks: ReadonlyArray<{ result: Record<string, unknown> | null }>): string {
-  let best: { at: number; sha: string } | undefined;
-  for (const s of subtasks) {
-    const merged = s.result?.['merged'] as { sha?: unknown } | undefined;
-    if (typeof merged?.sha !== 'string' || merged.sha === '') continue;
-    const at = Date.parse(String(s.result?.['finishedAt'] ?? ''));
-    const when = Number.isNaN(at) ? 0 : at;
-    if (best === undefined || when >= best.at) best = { at: when, sha: merged.sha };
-  }
-  return best?.sha ?? '';
+/** True when the task's delivery is only shown, never decided: it failed or was cancelled before a review delivered. */
+export function needsBranchTip(task: { status: string; delivery: TaskDelivery | null }): boolean {
+  return task.delivery === null && (task.status === 'failed' || task.status === 'cancelled');
 }
 
 /**
  * The delivery GetTask shows: the stored one (the review decided), else for a task that failed
- * or was cancelled its branch left as it is (its commit as the last merged subtask reported it),
- * else null (not decided yet).
+ * or was cancelled its branch left as it is, at `branchTip` — the branch's commit as git has it
+ * now ('' no branch; null or undefined: git could not be asked). Git is the truth here, not the
+ * executors' reports: their clocks disagree, so no report can say which merge came last.
+ * Null while the task is going (not decided yet).
  */
 export function deliveryView(
   task: { id: string; status: string; deliveryMode: DeliveryMode | null; delivery: TaskDelivery | null },
-  subtasks: ReadonlyArray<{ result: Record<string, unknown> | null }>,
+  branchTip: string | null | undefined,
 ): TaskDelivery | null {
   if (task.delivery !== null) return task.delivery;
-  if (task.status !== 'failed' && task.status !== 'cancelled') return null;
+  if (!needsBranchTip(task)) return null;
   const branch = taskBranchName(task.id);
-  const sha = lastMergedSha(subtasks);
-  return {
-    mode: task.deliveryMode ?? DEFAULT_DELIVERY_MODE,
-    branch,
-    sha,
-    delivered: false,
-    reason: `the task ${task.status === 'failed' ? 'failed' : 'was cancelled'}; ${sha === '' ? `its branch ${branch} (if any subtask merged into it) is left as it is` : `its branch ${branch} is left as it is`}`,
-  };
+  const ended = `the task ${task.status === 'failed' ? 'failed' : 'was cancelled'}`;
+  const where =
+    branchTip === null || branchTip === undefined
+      ? `its branch ${branch} (if any subtask merged into it) is left as it is; git could not be asked where it points`
+      : branchTip === ''
+        ? `no subtask merged into it, so there is no branch ${branch}`
+        : `its branch ${branch} is left as it is`;
+  return { mode: task.deliveryMode ?? DEFAULT_DELIVERY_MODE, branch, sha: branchTip ?? '', delivered: false, reason: `${ended}; ${where}` };
 }

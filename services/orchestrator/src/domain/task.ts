@@ -91,6 +91,12 @@ export interface TaskRecord {
   planWorkId: string | null;
   /** The review activity request whose verdict is stored. */
   reviewWorkId: string | null;
+  /**
+   * The task branch's commit when the review read it, which is exactly what its verdict covers
+   * and what delivery delivers: '' when the branch did not exist then; null when no review
+   * recorded one (none yet, or stored before `0009_review_sha`).
+   */
+  reviewSha: string | null;
   /** The code activity request currently dispatched, if any. */
   code: CodeActivityRef | null;
   budget: TaskBudget;
@@ -155,6 +161,12 @@ export interface TaskWithSubtasks {
   subtasks: SubtaskRecord[];
   /** The escalations of its subtasks, oldest first (read with the task; absent means none were read). */
   escalations?: EscalationListing[];
+  /**
+   * The task branch's commit as git has it now, read for a failed or cancelled task whose
+   * delivery the review never decided: '' when the branch does not exist, null when git could
+   * not be asked; absent when not read.
+   */
+  branchTip?: string | null;
 }
 
 /** A change of task status with its reason, as decided by {@link nextTaskStatusForRun}. */

@@ -3,13 +3,15 @@
  * processes started here and stopped by pid.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, realpathSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidRegistryDir, processStartTicks, currentBootId, currentPidNamespace, type RecordedProcess } from '@maestro/agent';
 import { ManualClock } from '@maestro/runtime';
+import type { IndexLockObservation } from '../domain/preflight/preflight-probe.js';
 import { FsPreflightProbe } from './fs-preflight-probe.js';
+import { scanLockHolders, type ProcReader } from './proc-lock-inspector.js';
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' }).trim();
@@ -149,12 +151,12 @@ describe('FsPreflightProbe', () => {
 
   describe('recorded processes', () => {
     /** A registry entry written as runCommand writes it, for a process started here, "started by" `owner`. */
-    function record(pid: number, owner: { pid: number; startTicks: number }, argv: string[]): string {
+    function record(pid: number, owner: { pid: number; startTicks: number }, argv: string[], cmdline = liveCmdline(pid)): string {
       const dir = pidRegistryDir(join(repo, '.git'));
       mkdirSync(dir, { recursive: true });
       const startTicks = processStartTicks(pid)!;
       const entry: RecordedProcess = {
-        version: 1, pid, startTicks, bootId: currentBootId()!, pidNamespace: currentPidNamespace()!, argv, cwd: repo, startedAt: new Date().toISOString(), owner,
+        version: 1, pid, startTicks, bootId: currentBootId()!, pidNamespace: currentPidNamespace()!, argv, cmdline, cwd: repo, startedAt: new Date().toISOString(), owner,
       };
       const file = join(dir, `${pid}-${startTicks}.json`);
       writeFileSync(file, JSON.stringify(entry));
@@ -169,8 +171,13 @@ describe('FsPreflightProbe', () => {
       return { pid: owner.pid!, startTicks };
     }
 
-    function startDetached(script: string): ChildProcess {
-      const child = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' });
+    /** What the kernel shows as the process's command line (as runCommand records it). */
+    function liveCmdline(pid: number): string[] {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0$/, '').split('\0');
+    }
+
+    function startDetached(script: string, cwd = repo): ChildProcess {
+      const child = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore', cwd });
       children.push(child);
       return child;
     }
@@ -186,7 +193,8 @@ describe('FsPreflightProbe', () => {
       writeFileSync(goneFile, JSON.stringify({ version: 1, pid: gone.pid, startTicks: gone.startTicks, bootId: currentBootId(), pidNamespace: currentPidNamespace(), argv: ['x'], cwd: repo, startedAt: 'then', owner }));
       writeFileSync(join(pidRegistryDir(join(repo, '.git')), 'junk.json'), 'nope');
 
-      const { processes, unreadable } = await probe.recordedProcesses(join(repo, '.git'));
+      const { processes, unreadable, trustedRoots } = await probe.recordedProcesses(join(repo, '.git'), repo);
+      expect(trustedRoots).toEqual([repo]);
       const stateOf = (pid: number | undefined) => processes.find((p) => p.pid === pid)?.state;
       expect(stateOf(orphan.pid)).toBe('orphaned');
       expect(stateOf(inUse.pid)).toBe('in-use');
@@ -199,32 +207,146 @@ describe('FsPreflightProbe', () => {
       const polite = startDetached('setInterval(() => {}, 1000)');
       const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('ready')"], {
         detached: true,
+        cwd: repo,
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       children.push(stubborn);
       await new Promise((r) => stubborn.stdout!.once('data', r)); // its SIGTERM handler is in place
       record(polite.pid!, owner, ['node', 'polite']);
       record(stubborn.pid!, owner, ['node', 'stubborn']);
-      const { processes } = await probe.recordedProcesses(join(repo, '.git'));
+      const { processes, trustedRoots } = await probe.recordedProcesses(join(repo, '.git'), repo);
       const clock = new ManualClock(0);
 
       const politeView = processes.find((p) => p.pid === polite.pid)!;
-      expect(await drive(clock, probe.stopProcess(politeView, 5_000, clock))).toBe('stopped-by-sigterm');
+      expect(await drive(clock, probe.stopProcess(politeView, 5_000, clock, trustedRoots))).toEqual({ outcome: 'stopped-by-sigterm' });
       expect(polite.signalCode ?? (await new Promise((r) => polite.on('exit', (_c, s) => r(s))))).toBe('SIGTERM');
 
       const stubbornView = processes.find((p) => p.pid === stubborn.pid)!;
-      expect(await drive(clock, probe.stopProcess(stubbornView, 1_000, clock))).toBe('stopped-by-sigkill');
+      expect(await drive(clock, probe.stopProcess(stubbornView, 1_000, clock, trustedRoots))).toEqual({ outcome: 'stopped-by-sigkill' });
       expect(stubborn.signalCode ?? (await new Promise((r) => stubborn.on('exit', (_c, s) => r(s))))).toBe('SIGKILL');
     });
 
     it('never signals a process whose pid was reused: another start time is another process', async () => {
       const bystander = startDetached('setInterval(() => {}, 1000)');
       const clock = new ManualClock(0);
-      const view = { file: 'x', pid: bystander.pid!, startTicks: processStartTicks(bystander.pid!)! - 1, argv: ['old'], startedAt: 'then', state: 'orphaned' as const };
-      expect(await probe.stopProcess(view, 1_000, clock)).toBe('stopped-by-sigterm');
+      const view = { file: 'x', pid: bystander.pid!, startTicks: processStartTicks(bystander.pid!)! - 1, argv: ['old'], cmdline: ['old'], startedAt: 'then', state: 'orphaned' as const };
+      expect(await probe.stopProcess(view, 1_000, clock, [repo])).toEqual({ outcome: 'stopped-by-sigterm' });
       expect(bystander.exitCode).toBeNull();
       expect(bystander.signalCode).toBeNull();
       expect(processStartTicks(bystander.pid!)).toBeDefined();
+    });
+  });
+
+  describe('recorded processes that are not what the registry says', () => {
+    async function deadOwner(): Promise<{ pid: number; startTicks: number }> {
+      const owner = spawn(process.execPath, ['-e', '']);
+      const startTicks = processStartTicks(owner.pid!)!;
+      await new Promise((r) => owner.on('close', r));
+      return { pid: owner.pid!, startTicks };
+    }
+
+    /** A forged entry: anyone with our uid can write one, naming any of our processes. */
+    function forge(pid: number, owner: { pid: number; startTicks: number }, cmdline: string[]): void {
+      const dir = pidRegistryDir(join(repo, '.git'));
+      mkdirSync(dir, { recursive: true });
+      const startTicks = processStartTicks(pid)!;
+      const entry: RecordedProcess = {
+        version: 1, pid, startTicks, bootId: currentBootId()!, pidNamespace: currentPidNamespace()!, argv: cmdline, cmdline, cwd: repo, startedAt: 'then', owner,
+      };
+      writeFileSync(join(dir, `${pid}-${startTicks}.json`), JSON.stringify(entry));
+    }
+
+    it('never signals a process working outside the repository and its worktrees, nor one whose command line differs', async () => {
+      const owner = await deadOwner();
+      const script = 'setInterval(() => {}, 1000)';
+      // The user's own process elsewhere, named by a forged entry with its exact command line.
+      const elsewhere = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore', cwd: root });
+      // A process in the repository, but the entry records another command.
+      const other = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore', cwd: repo });
+      // A process in a worktree of the repository, recorded as it is: the only one stopped.
+      const worktree = join(root, 'wt');
+      git(repo, 'worktree', 'add', '-q', '--detach', worktree);
+      const ours = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore', cwd: worktree });
+      children.push(elsewhere, other, ours);
+      forge(elsewhere.pid!, owner, [process.execPath, '-e', script]);
+      forge(other.pid!, owner, ['npm', 'run', 'dev']);
+      forge(ours.pid!, owner, [process.execPath, '-e', script]);
+
+      const { processes, trustedRoots } = await probe.recordedProcesses(join(repo, '.git'), repo);
+      expect(trustedRoots.sort()).toEqual([repo, worktree].sort());
+      const clock = new ManualClock(0);
+      const stop = (pid: number | undefined) => drive(clock, probe.stopProcess(processes.find((p) => p.pid === pid)!, 1_000, clock, trustedRoots));
+      expect(await stop(elsewhere.pid)).toEqual({ outcome: 'not-ours', reason: `its working directory ${root} is not inside the repository or one of its worktrees` });
+      expect(await stop(other.pid)).toMatchObject({ outcome: 'not-ours', reason: expect.stringContaining('is not the recorded "npm run dev"') });
+      expect(await stop(ours.pid)).toEqual({ outcome: 'stopped-by-sigterm' });
+      expect(elsewhere.exitCode === null && elsewhere.signalCode === null).toBe(true);
+      expect(other.exitCode === null && other.signalCode === null).toBe(true);
+    });
+  });
+
+  describe('removing a stale index.lock', () => {
+    async function observe(): Promise<Extract<IndexLockObservation, { present: true }>> {
+      const seen = await probe.indexLock(await probe.repositoryState(repo), repo);
+      if (!seen.present) throw new Error('expected a lock');
+      return seen;
+    }
+
+    it('removes the very lock it observed', async () => {
+      const lockPath = join(repo, '.git', 'index.lock');
+      writeFileSync(lockPath, '');
+      const lock = await observe();
+      expect(lock.identity).toEqual({ dev: statSync(lockPath).dev, ino: statSync(lockPath).ino, mtimeMs: statSync(lockPath).mtimeMs });
+      expect(await probe.removeStaleLock(lock)).toEqual({ kind: 'removed' });
+      expect(readdirSync(join(repo, '.git')).filter((f) => f.startsWith('index.lock'))).toEqual([]);
+    });
+
+    it('puts back a new lock that replaced the observed one between the scan and the removal', async () => {
+      const lockPath = join(repo, '.git', 'index.lock');
+      writeFileSync(lockPath, 'stale');
+      const lock = await observe();
+      // The user deletes the stale lock; a new git takes the lock (a new file, another inode).
+      rmSync(lockPath);
+      writeFileSync(join(repo, '.git', 'keep-inode-busy'), '');
+      writeFileSync(lockPath, 'fresh');
+      expect(statSync(lockPath).ino === lock.identity.ino && statSync(lockPath).mtimeMs === lock.identity.mtimeMs).toBe(false);
+      expect(await probe.removeStaleLock(lock)).toEqual({ kind: 'changed', restored: true });
+      expect(readFileSync(lockPath, 'utf8')).toBe('fresh');
+      expect(readdirSync(join(repo, '.git')).filter((f) => f.startsWith('index.lock'))).toEqual(['index.lock']);
+    });
+
+    it('says a lock someone else removed first is gone', async () => {
+      const lockPath = join(repo, '.git', 'index.lock');
+      writeFileSync(lockPath, '');
+      const lock = await observe();
+      rmSync(lockPath);
+      expect(await probe.removeStaleLock(lock)).toEqual({ kind: 'gone' });
+    });
+  });
+
+  describe('lock holders when not root', () => {
+    /** A stand-in /proc: pid 100 runs as uid 1000 (us), pid 200 as uid 2000; neither's fds can be read. */
+    function fakeProc(): ProcReader {
+      const denied = (): never => {
+        throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      };
+      const files: Record<string, string> = {
+        '/fake/100/comm': 'node\n',
+        '/fake/100/status': 'Name:\tnode\nUid:\t1000\t1000\t1000\t1000\n',
+        '/fake/200/comm': 'postgres\n',
+        '/fake/200/status': 'Name:\tpostgres\nUid:\t2000\t2000\t2000\t2000\n',
+      };
+      return {
+        readdir: async (dir) => (dir === '/fake' ? ['100', '200', 'self'] : denied()),
+        readFile: async (file) => files[file] ?? denied(),
+        readlink: async () => denied(),
+      };
+    }
+    const scope = { lockPath: '/r/.git/index.lock', workTree: '/r', gitDirs: ['/r/.git'] };
+
+    it('counts only processes of our own uid as possible holders, and every process as root', async () => {
+      expect(await scanLockHolders(scope, { procRoot: '/fake', ownUid: 1000, reader: fakeProc() })).toEqual({ holders: [], uninspectable: 1 });
+      expect(await scanLockHolders(scope, { procRoot: '/fake', ownUid: 3000, reader: fakeProc() })).toEqual({ holders: [], uninspectable: 0 });
+      expect(await scanLockHolders(scope, { procRoot: '/fake', ownUid: 0, reader: fakeProc() })).toEqual({ holders: [], uninspectable: 2 });
     });
   });
 
@@ -269,6 +391,39 @@ describe('FsPreflightProbe', () => {
       expect(execFileSync('cat', [join(repo, 'math.test.js')], { encoding: 'utf8' })).toContain("('adds', () => {})");
     });
 
+    it('first removes baseline worktrees a crashed orchestrator left locked, and only those', async () => {
+      const tmp = join(root, 'tmp');
+      mkdirSync(tmp);
+      const crashed = spawn(process.execPath, ['-e', '']);
+      const crashedTicks = processStartTicks(crashed.pid!)!;
+      await new Promise((r) => crashed.on('close', r));
+      const boot = currentBootId()!;
+      const add = (dir: string, reason: string): string => {
+        mkdirSync(dir, { recursive: true });
+        git(repo, 'worktree', 'add', '-q', '--lock', '--reason', reason, '--detach', join(dir, 'tree'), 'HEAD');
+        return join(dir, 'tree');
+      };
+      const leftByCrash = add(join(tmp, 'maestro-baseline-crash1'), `maestro-baseline pid=${crashed.pid} start=${crashedTicks} boot=${boot}`);
+      const otherBoot = add(join(tmp, 'maestro-baseline-crash2'), `maestro-baseline pid=${process.pid} start=1 boot=another-boot`);
+      const running = add(join(tmp, 'maestro-baseline-live'), `maestro-baseline pid=${process.pid} start=${processStartTicks(process.pid)} boot=${boot}`);
+      const notUnderTmp = add(join(root, 'elsewhere', 'maestro-baseline-x'), `maestro-baseline pid=${crashed.pid} start=${crashedTicks} boot=${boot}`);
+      const someoneElses = add(join(tmp, 'maestro-baseline-other'), 'in use on host b');
+
+      const local = new FsPreflightProbe({ tmpDir: tmp });
+      const run = await local.runBaseline(repo, ['node', '-e', ''], 60_000, new AbortController().signal);
+      expect(run.exitCode).toBe(0);
+      expect(run.notes).toEqual([`removed 2 baseline worktrees a crashed orchestrator left: ${leftByCrash}, ${otherBoot}`]);
+      const listed = git(repo, 'worktree', 'list', '--porcelain');
+      expect(listed).not.toContain(leftByCrash);
+      expect(listed).not.toContain(otherBoot);
+      expect(existsSync(join(tmp, 'maestro-baseline-crash1'))).toBe(false);
+      for (const kept of [running, notUnderTmp, someoneElses]) {
+        expect(listed).toContain(kept);
+        expect(existsSync(kept)).toBe(true);
+      }
+      expect(readdirSync(tmp).sort()).toEqual(['maestro-baseline-live', 'maestro-baseline-other']);
+    });
+
     it('reports a command that cannot start, and stops one that runs too long', async () => {
       const missing = await probe.runBaseline(repo, ['no-such-program-maestro'], 10_000, new AbortController().signal);
       expect(missing).toMatchObject({ exitCode: null, error: expect.stringContaining('no-such-program-maestro') });
@@ -277,10 +432,4 @@ describe('FsPreflightProbe', () => {
     });
   });
 
-  it('removes files', async () => {
-    const file = join(repo, '.git', 'index.lock');
-    closeSync(openSync(file, 'w'));
-    await probe.removeFile(file);
-    expect(existsSync(file)).toBe(false);
-  });
 });

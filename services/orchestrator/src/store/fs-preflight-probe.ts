@@ -5,8 +5,9 @@
  * reads `/proc`.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, realpath, rm, stat, statfs } from 'node:fs/promises';
+import { access, link, realpath, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { OperationalError, systemClock, type Clock } from '@maestro/runtime';
@@ -19,11 +20,13 @@ import {
   type PreflightProbe,
   type RecordedProcessView,
   type RepositoryState,
-  type StopOutcome,
+  type StaleLockRemoval,
+  type StopResult,
 } from '../domain/preflight/preflight-probe.js';
 import { runBaselineInWorktree } from './git-baseline-runner.js';
+import { listWorktrees } from './git-worktree-list.js';
 import { probePort } from './socket-port-probe.js';
-import { fileAgeMs, scanLockHolders } from './proc-lock-inspector.js';
+import { fileIdentity, scanLockHolders } from './proc-lock-inspector.js';
 import { dropRecordFile, readRecordedProcesses, stopRecordedProcess } from './process-registry-sweeper.js';
 
 const execFileAsync = promisify(execFile);
@@ -54,6 +57,10 @@ const OPERATION_MARKERS: ReadonlyArray<[string, GitOperation]> = [
   ['REVERT_HEAD', GitOperations.revert],
   ['BISECT_LOG', GitOperations.bisect],
 ];
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -134,14 +141,40 @@ export class FsPreflightProbe implements PreflightProbe {
   async indexLock(state: RepositoryState, repoPath: string): Promise<IndexLockObservation> {
     const [gitDir, commonDir, workTree] = await Promise.all([realpath(state.gitDir), realpath(state.commonDir), realpath(repoPath)]);
     const lockPath = path.join(gitDir, 'index.lock');
-    const ageMs = await fileAgeMs(lockPath, this.clock.now());
-    if (ageMs === undefined) return { present: false, path: lockPath };
+    const identity = await fileIdentity(lockPath);
+    if (identity === undefined) return { present: false, path: lockPath };
     const scan = await scanLockHolders({ lockPath, workTree, gitDirs: [...new Set([gitDir, commonDir])] });
-    return { present: true, path: lockPath, ageMs, holders: scan.holders, uninspectable: scan.uninspectable };
+    return { present: true, path: lockPath, identity, ageMs: Math.max(0, this.clock.now() - identity.mtimeMs), holders: scan.holders, uninspectable: scan.uninspectable };
   }
 
-  async removeFile(file: string): Promise<void> {
-    await rm(file, { force: true });
+  /**
+   * Moves the lock to a quarantine name first (atomic), then compares what was moved with the
+   * observation: the judged file is deleted; any other file (the user deleted the stale lock and
+   * a new git made a fresh one since the /proc scan) is put back with `link`, which never
+   * replaces a lock that appeared meanwhile. The fresh lock's git only notices if it commits in
+   * the instant the file is away (its rename of index.lock then fails and it reports an error).
+   */
+  async removeStaleLock(lock: Extract<IndexLockObservation, { present: true }>): Promise<StaleLockRemoval> {
+    const quarantine = `${lock.path}.maestro-stale-${randomBytes(6).toString('hex')}`;
+    try {
+      await rename(lock.path, quarantine);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return { kind: 'gone' };
+      throw err;
+    }
+    const moved = await fileIdentity(quarantine);
+    if (moved !== undefined && moved.dev === lock.identity.dev && moved.ino === lock.identity.ino && moved.mtimeMs === lock.identity.mtimeMs) {
+      await rm(quarantine, { force: true });
+      return { kind: 'removed' };
+    }
+    try {
+      await link(quarantine, lock.path);
+    } catch (err) {
+      if (errorCode(err) === 'EEXIST') return { kind: 'changed', restored: false, quarantine };
+      throw err;
+    }
+    await unlink(quarantine);
+    return { kind: 'changed', restored: true };
   }
 
   async freeDiskBytes(target: string): Promise<number> {
@@ -149,12 +182,17 @@ export class FsPreflightProbe implements PreflightProbe {
     return info.bavail * info.bsize;
   }
 
-  async recordedProcesses(commonDir: string): Promise<{ processes: RecordedProcessView[]; unreadable: string[] }> {
-    return readRecordedProcesses(commonDir);
+  async recordedProcesses(commonDir: string, repoPath: string): Promise<{ processes: RecordedProcessView[]; unreadable: string[]; trustedRoots: string[] }> {
+    const { processes, unreadable } = readRecordedProcesses(commonDir);
+    if (processes.length === 0) return { processes, unreadable, trustedRoots: [] };
+    const worktrees = await listWorktrees(repoPath, { gitBinary: this.git, timeoutMs: this.gitTimeoutMs });
+    // Real paths: /proc/<pid>/cwd is one. A worktree whose directory is gone keeps its path.
+    const roots = await Promise.all([repoPath, ...worktrees.map((w) => w.path)].map((dir) => realpath(dir).catch(() => path.resolve(dir))));
+    return { processes, unreadable, trustedRoots: [...new Set(roots)] };
   }
 
-  stopProcess(process: RecordedProcessView, graceMs: number, clock: Clock): Promise<StopOutcome> {
-    return stopRecordedProcess(process, graceMs, clock);
+  stopProcess(process: RecordedProcessView, graceMs: number, clock: Clock, trustedRoots: readonly string[]): Promise<StopResult> {
+    return stopRecordedProcess(process, graceMs, clock, trustedRoots);
   }
 
   async dropRecord(file: string): Promise<void> {

@@ -160,6 +160,11 @@ const statements0008 = [
   sql`alter table orchestrator.tasks add column baseline_failures jsonb`,
 ];
 
+// The task branch's commit the review read, so delivery delivers exactly what was reviewed and
+// refuses when the branch moved on since. Existing rows get null (not recorded): delivering a
+// review stored before this migration is refused with that reason.
+const statements0009 = [sql`alter table orchestrator.tasks add column review_sha text`];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -241,6 +246,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
       for (const column of ['delivery_mode', 'delivery', 'baseline_failures']) {
         await sql`alter table orchestrator.tasks drop column if exists ${sql.id(column)}`.execute(db);
       }
+    },
+  },
+  '0009_review_sha': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0009) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.tasks drop column if exists review_sha`.execute(db);
     },
   },
 };

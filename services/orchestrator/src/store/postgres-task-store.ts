@@ -55,6 +55,7 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
     idempotencyKey: row.idempotency_key,
     planWorkId: row.plan_work_id,
     reviewWorkId: row.review_work_id,
+    reviewSha: row.review_sha,
     code,
     budget: { usd: row.budget_usd, tokens: Number(row.budget_tokens) },
     intent:
@@ -144,6 +145,7 @@ function taskUpdate(patch: TaskPatch): Updateable<TasksTable> {
   if (patch.reviewApproved !== undefined) out.review_approved = patch.reviewApproved;
   if (patch.planWorkId !== undefined) out.plan_work_id = patch.planWorkId;
   if (patch.reviewWorkId !== undefined) out.review_work_id = patch.reviewWorkId;
+  if (patch.reviewSha !== undefined) out.review_sha = patch.reviewSha;
   if (patch.code !== undefined) {
     out.code_work_id = patch.code?.workId ?? null;
     out.code_run_id = patch.code?.runId ?? null;

@@ -6,14 +6,18 @@
  * - it is a `git` process (`/proc/<pid>/comm` starts with `git`) whose working directory
  *   (`/proc/<pid>/cwd`) is inside the work tree or the git dirs (git closes the lock while a hook
  *   runs, but stays alive in the repository until it commits or rolls back).
- * A shell or an editor merely sitting in the repository does not count. Processes whose `cwd`
- * and `fd` cannot be read (another user's, without permission) are counted as uninspectable,
- * and an uninspectable process makes the lock "maybe held". Processes in another PID namespace
- * (another container on the same volume) are invisible here: the caller's age floor guards that.
+ * A shell or an editor merely sitting in the repository does not count. A process whose `cwd`
+ * or `fd` cannot be read is counted as uninspectable, and an uninspectable process makes the
+ * lock "maybe held" — but when we are not root, only processes of our own uid (real or
+ * effective, from `/proc/<pid>/status`) count: for a non-root user every other user's process
+ * is unreadable, and counting them would block removal forever. Such a process could only hold
+ * the lock if it can write the repository (a shared, group-writable one); the age floor is the
+ * guard there. Processes in another PID namespace (another container on the same volume) are
+ * invisible here: the caller's age floor guards that too.
  */
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LockHolder } from '../domain/preflight/preflight-probe.js';
+import type { FileIdentity, LockHolder } from '../domain/preflight/preflight-probe.js';
 
 function inside(file: string, dir: string): boolean {
   const relative = path.relative(dir, file);
@@ -37,23 +41,65 @@ export interface LockScan {
   uninspectable: number;
 }
 
+/** The file reads a scan makes (the real `fs/promises` unless a test stands in for `/proc`). */
+export interface ProcReader {
+  readdir(dir: string): Promise<string[]>;
+  readFile(file: string, encoding: 'utf8'): Promise<string>;
+  readlink(link: string): Promise<string>;
+}
+
+/** Options of {@link scanLockHolders}. */
+export interface LockScanOptions {
+  /** Where `/proc` is. @default '/proc' */
+  procRoot?: string;
+  /** The uid we run as; 0 (root) counts every uninspectable process. @default process.getuid() */
+  ownUid?: number;
+  /** @default the real file system */
+  reader?: ProcReader;
+}
+
+const realReader: ProcReader = { readdir: (dir) => readdir(dir), readFile: (file, encoding) => readFile(file, encoding), readlink: (link) => readlink(link) };
+
+/** The real and effective uids of a process (`Uid:` of `/proc/<pid>/status`), or undefined. */
+async function processUids(base: string, reader: ProcReader): Promise<number[] | undefined> {
+  try {
+    const line = (await reader.readFile(path.join(base, 'status'), 'utf8')).split('\n').find((l) => l.startsWith('Uid:'));
+    return line?.slice(4).trim().split(/\s+/).slice(0, 2).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether an uninspectable process may hold the lock: always as root; otherwise only when it
+ * runs as our uid (or its uids cannot be read).
+ */
+async function mayHold(base: string, ownUid: number | undefined, reader: ProcReader): Promise<boolean> {
+  if (ownUid === undefined || ownUid === 0) return true;
+  const uids = await processUids(base, reader);
+  return uids === undefined || uids.includes(ownUid);
+}
+
 /** Scans `/proc` (every process but this one) for holders of the lock described by `scope`. */
-export async function scanLockHolders(scope: LockScope, procRoot = '/proc'): Promise<LockScan> {
+export async function scanLockHolders(scope: LockScope, options: LockScanOptions = {}): Promise<LockScan> {
+  const procRoot = options.procRoot ?? '/proc';
+  const reader = options.reader ?? realReader;
+  const ownUid = options.ownUid ?? process.getuid?.();
   const holders: LockHolder[] = [];
   let uninspectable = 0;
-  const pids = (await readdir(procRoot)).filter((name) => /^\d+$/.test(name)).map(Number);
+  const pids = (await reader.readdir(procRoot)).filter((name) => /^\d+$/.test(name)).map(Number);
   for (const pid of pids) {
     if (pid === process.pid) continue;
     const base = path.join(procRoot, String(pid));
     let command: string;
     try {
-      command = (await readFile(path.join(base, 'comm'), 'utf8')).trim();
+      command = (await reader.readFile(path.join(base, 'comm'), 'utf8')).trim();
     } catch {
       continue; // Gone since the listing.
     }
-    const openFile = await holdsOpenFile(base, scope);
+    const openFile = await holdsOpenFile(base, scope, reader);
     if (openFile === 'denied') {
-      uninspectable += 1;
+      if (await mayHold(base, ownUid, reader)) uninspectable += 1;
       continue;
     }
     if (openFile) {
@@ -62,20 +108,20 @@ export async function scanLockHolders(scope: LockScope, procRoot = '/proc'): Pro
     }
     if (!command.startsWith('git')) continue;
     try {
-      const cwd = await readlink(path.join(base, 'cwd'));
+      const cwd = await reader.readlink(path.join(base, 'cwd'));
       if (inside(cwd, scope.workTree) || scope.gitDirs.some((dir) => inside(cwd, dir))) holders.push({ pid, command, reason: 'git-cwd' });
     } catch (err) {
-      if (errorCode(err) === 'EACCES' || errorCode(err) === 'EPERM') uninspectable += 1;
+      if ((errorCode(err) === 'EACCES' || errorCode(err) === 'EPERM') && (await mayHold(base, ownUid, reader))) uninspectable += 1;
     }
   }
   return { holders, uninspectable };
 }
 
 /** True when one of the process's open files is the lock or in a git dir; 'denied' when they cannot be read. */
-async function holdsOpenFile(base: string, scope: LockScope): Promise<boolean | 'denied'> {
+async function holdsOpenFile(base: string, scope: LockScope, reader: ProcReader): Promise<boolean | 'denied'> {
   let fds: string[];
   try {
-    fds = await readdir(path.join(base, 'fd'));
+    fds = await reader.readdir(path.join(base, 'fd'));
   } catch (err) {
     const code = errorCode(err);
     // A zombie or a process that just ended has no fds to read.
@@ -84,7 +130,7 @@ async function holdsOpenFile(base: string, scope: LockScope): Promise<boolean | 
   for (const fd of fds) {
     let target: string;
     try {
-      target = await readlink(path.join(base, 'fd', fd));
+      target = await reader.readlink(path.join(base, 'fd', fd));
     } catch {
       continue;
     }
@@ -93,10 +139,11 @@ async function holdsOpenFile(base: string, scope: LockScope): Promise<boolean | 
   return false;
 }
 
-/** Milliseconds since the file was last modified, by `now`. */
-export async function fileAgeMs(file: string, now: number): Promise<number | undefined> {
+/** Which file is at `file` (device, inode, modification time), or undefined when none is. */
+export async function fileIdentity(file: string): Promise<FileIdentity | undefined> {
   try {
-    return Math.max(0, now - (await stat(file)).mtimeMs);
+    const info = await stat(file);
+    return { dev: info.dev, ino: info.ino, mtimeMs: info.mtimeMs };
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return undefined;
     throw err;

@@ -4,6 +4,11 @@
  * stops the orphaned ones. A process is only ever found by the pid WE recorded, and only
  * counted as ours while its start time (from `/proc/<pid>/stat`) still matches the recorded
  * one, so a pid the kernel reused for someone else's process is never signalled.
+ *
+ * The registry is a directory anyone with our uid can write, so an entry is not trusted on its
+ * own: just before every signal the process's `/proc/<pid>/cmdline` must equal the recorded
+ * command line and its `/proc/<pid>/cwd` must lie inside the repository or one of its worktrees
+ * (`trustedRoots`); otherwise it is skipped and reported, never signalled.
  */
 import {
   currentBootId,
@@ -13,8 +18,10 @@ import {
   removeRegistryFile,
   type RecordedProcess,
 } from '@maestro/agent';
+import { readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import type { Clock } from '@maestro/runtime';
-import type { RecordedProcessView, StopOutcome } from '../domain/preflight/preflight-probe.js';
+import type { RecordedProcessView, StopResult } from '../domain/preflight/preflight-probe.js';
 
 /** How often a stopping process is looked at while it gets its grace time. */
 const STOP_POLL_MS = 100;
@@ -38,11 +45,48 @@ export function readRecordedProcesses(commonDir: string): { processes: RecordedP
       pid: recorded.pid,
       startTicks: recorded.startTicks,
       argv: recorded.argv,
+      cmdline: recorded.cmdline ?? recorded.argv,
       startedAt: recorded.startedAt,
       state: classify(recorded, here),
     })),
     unreadable,
   };
+}
+
+function inside(file: string, dir: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** `/proc/<pid>/cmdline` split into arguments, or undefined when it cannot be read. */
+function liveCmdline(pid: number): string[] | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (raw === '') return undefined;
+    return (raw.endsWith('\0') ? raw.slice(0, -1) : raw).split('\0');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why the live process at the view's pid may not be ours after all, or undefined when it still
+ * is the recorded command working in the repository (see the module doc).
+ */
+export function notOursReason(view: Pick<RecordedProcessView, 'pid' | 'cmdline'>, trustedRoots: readonly string[]): string | undefined {
+  const actual = liveCmdline(view.pid);
+  if (actual === undefined) return 'its command line cannot be read';
+  if (actual.length !== view.cmdline.length || actual.some((arg, i) => arg !== view.cmdline[i])) {
+    return `its command line "${actual.join(' ').slice(0, 80)}" is not the recorded "${view.cmdline.join(' ').slice(0, 80)}"`;
+  }
+  let cwd: string;
+  try {
+    cwd = readlinkSync(`/proc/${view.pid}/cwd`);
+  } catch {
+    return 'its working directory cannot be read';
+  }
+  if (!trustedRoots.some((root) => inside(cwd, root))) return `its working directory ${cwd} is not inside the repository or one of its worktrees`;
+  return undefined;
 }
 
 /** Signals the process group the recorded process leads (runCommand starts each command as a group leader). */
@@ -74,17 +118,25 @@ async function goneWithin(recorded: { pid: number; startTicks: number }, ms: num
 
 /**
  * Stops an orphaned process we started: SIGTERM to its process group, SIGKILL after `graceMs`
- * if it is still the same process. Checks the pid and start time again before every signal.
+ * if it is still the same process. Before every signal checks the pid and start time again,
+ * and that the process is still the recorded command working inside `trustedRoots`
+ * ({@link notOursReason}); one that is not is skipped (`not-ours`, with the reason).
  */
-export async function stopRecordedProcess(view: RecordedProcessView, graceMs: number, clock: Clock): Promise<StopOutcome> {
+export async function stopRecordedProcess(view: RecordedProcessView, graceMs: number, clock: Clock, trustedRoots: readonly string[]): Promise<StopResult> {
   const recorded = { pid: view.pid, startTicks: view.startTicks };
-  if (!isSameLiveProcess(recorded)) return 'stopped-by-sigterm';
-  const term = signalGroup(view.pid, 'SIGTERM');
-  if (term === 'not-permitted') return 'not-permitted';
-  if (await goneWithin(recorded, graceMs, clock)) return 'stopped-by-sigterm';
-  const kill = signalGroup(view.pid, 'SIGKILL');
-  if (kill === 'not-permitted') return 'not-permitted';
-  return (await goneWithin(recorded, AFTER_KILL_MS, clock)) ? 'stopped-by-sigkill' : 'still-running';
+  const check = (): StopResult | undefined => {
+    if (!isSameLiveProcess(recorded)) return { outcome: 'stopped-by-sigterm' };
+    const reason = notOursReason(view, trustedRoots);
+    return reason === undefined ? undefined : { outcome: 'not-ours', reason };
+  };
+  const beforeTerm = check();
+  if (beforeTerm !== undefined) return beforeTerm;
+  if (signalGroup(view.pid, 'SIGTERM') === 'not-permitted') return { outcome: 'not-permitted' };
+  if (await goneWithin(recorded, graceMs, clock)) return { outcome: 'stopped-by-sigterm' };
+  const beforeKill = check();
+  if (beforeKill !== undefined) return beforeKill;
+  if (signalGroup(view.pid, 'SIGKILL') === 'not-permitted') return { outcome: 'not-permitted' };
+  return { outcome: (await goneWithin(recorded, AFTER_KILL_MS, clock)) ? 'stopped-by-sigkill' : 'still-running' };
 }
 
 /** Drops a registry file. */

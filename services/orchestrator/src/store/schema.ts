@@ -27,6 +27,8 @@ export interface TasksTable {
   idempotency_key: string | null;
   plan_work_id: string | null;
   review_work_id: string | null;
+  /** The task branch's commit the review saw ('' none); null when not recorded (added by `0009_review_sha`). */
+  review_sha: ColumnType<string | null, string | null | undefined, string | null>;
   code_work_id: string | null;
   code_run_id: string | null;
   code_state: string | null;

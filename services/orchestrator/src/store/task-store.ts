@@ -42,6 +42,7 @@ export interface TaskPatch {
   reviewApproved?: boolean | null;
   planWorkId?: string | null;
   reviewWorkId?: string | null;
+  reviewSha?: string | null;
   code?: CodeActivityRef | null;
   deliveryMode?: DeliveryMode | null;
   delivery?: TaskDelivery | null;

@@ -63,7 +63,9 @@ export function createLockServiceHandlers({ store, events }: LockServiceDeps): L
         return { released: false };
       }
       ctx.logger.info('lock released', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns });
-      await events.released(lease);
+      // Not awaited: events are best-effort facts (publishEvent never throws), and the holder
+      // waiting behind this one must not wait for a JetStream ack as well.
+      void events.released(lease);
       return { released: true };
     }),
 
@@ -103,7 +105,9 @@ function unaryAcquire(store: LockStore, events: LockEventPublisher): LockService
       token: lease.fencingToken,
       ttlMs: spec.ttlMs,
     });
-    await events.acquired(lease);
+    // Not awaited (as for release): the grant answers without a JetStream round trip; the event
+    // is sent on the same connection before any later event of this lease.
+    void events.acquired(lease);
     return toLeaseMessage(lease);
   });
 }

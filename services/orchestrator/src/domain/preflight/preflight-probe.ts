@@ -24,18 +24,46 @@ export interface LockHolder {
   reason: 'open-file' | 'git-cwd';
 }
 
+/**
+ * Which file a lock observation saw: device, inode and modification time. A lock removed and
+ * created again by another git in the meantime differs in at least one of them.
+ */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+}
+
 /** What is at `<git-dir>/index.lock`. */
 export type IndexLockObservation =
   | { present: false; path: string }
   | {
       present: true;
       path: string;
+      /** The file that was judged; removal re-checks it is still this one. */
+      identity: FileIdentity;
       /** Time since the lock file was last modified. */
       ageMs: number;
       holders: LockHolder[];
-      /** Processes whose cwd or open files could not be read (another user's, without permission). */
+      /**
+       * Processes that might hold the lock but whose cwd or open files could not be read. When
+       * preflight does not run as root, only processes of its own uid count (see
+       * `proc-lock-inspector.ts`).
+       */
       uninspectable: number;
     };
+
+/**
+ * What removing a stale lock did: `removed` the very file that was judged; `gone` (someone else
+ * removed it first); `changed`: the file at the path was another one by then (a new git's
+ * lock), so it was put back untouched — or, when a third lock appeared meanwhile and it could
+ * not be put back, left at `quarantine` for a person to look at.
+ */
+export type StaleLockRemoval =
+  | { kind: 'removed' }
+  | { kind: 'gone' }
+  | { kind: 'changed'; restored: true }
+  | { kind: 'changed'; restored: false; quarantine: string };
 
 /** Operations git leaves half-done, by the file that marks them in the git dir. */
 export const GitOperations = {
@@ -69,6 +97,8 @@ export interface RecordedProcessView {
   /** The recorded start time (`/proc/<pid>/stat` field 22): the pid is this process only while it matches. */
   startTicks: number;
   argv: string[];
+  /** The command line the process must still show (`/proc/<pid>/cmdline`) to be signalled. */
+  cmdline: string[];
   startedAt: string;
   /**
    * `gone`: no process with that pid and start time; `other-boot`: recorded before the machine
@@ -79,8 +109,17 @@ export interface RecordedProcessView {
   state: 'gone' | 'other-boot' | 'other-namespace' | 'in-use' | 'orphaned';
 }
 
-/** How stopping an orphaned process ended. */
-export type StopOutcome = 'stopped-by-sigterm' | 'stopped-by-sigkill' | 'still-running' | 'not-permitted';
+/**
+ * How stopping an orphaned process ended. `not-ours`: it was not signalled, because it no longer
+ * shows the recorded command line or does not work inside the repository or its worktrees.
+ */
+export type StopOutcome = 'stopped-by-sigterm' | 'stopped-by-sigkill' | 'still-running' | 'not-permitted' | 'not-ours';
+
+/** A {@link StopOutcome} with the reason for `not-ours`. */
+export interface StopResult {
+  outcome: StopOutcome;
+  reason?: string;
+}
 
 /** One run of the test command on the untouched HEAD. */
 export interface BaselineRun {
@@ -92,6 +131,8 @@ export interface BaselineRun {
   output: string;
   /** Characters of output dropped (names may be missing then). */
   truncated: number;
+  /** Housekeeping done around the run (baseline worktrees a crashed orchestrator left, removed). */
+  notes?: string[];
 }
 
 /** The machine, as preflight sees it. */
@@ -102,14 +143,23 @@ export interface PreflightProbe {
   /** Tries to bind `host:port` and releases it at once. */
   portState(host: string, port: number): Promise<PortObservation>;
   indexLock(state: RepositoryState, repoPath: string): Promise<IndexLockObservation>;
-  /** Removes a lock file preflight judged stale. */
-  removeFile(path: string): Promise<void>;
+  /**
+   * Removes the lock preflight judged stale, only if the file at its path is still the one
+   * observed (same device, inode and modification time); see {@link StaleLockRemoval}.
+   */
+  removeStaleLock(lock: Extract<IndexLockObservation, { present: true }>): Promise<StaleLockRemoval>;
   /** Bytes available to an unprivileged user on the file system holding `path`. */
   freeDiskBytes(path: string): Promise<number>;
-  /** The registry entries of the repository (`commonDir`), each classified. */
-  recordedProcesses(commonDir: string): Promise<{ processes: RecordedProcessView[]; unreadable: string[] }>;
-  /** SIGTERM to the process group we started, SIGKILL after `graceMs` of `clock` time. */
-  stopProcess(process: RecordedProcessView, graceMs: number, clock: Clock): Promise<StopOutcome>;
+  /**
+   * The registry entries of the repository (`commonDir`), each classified, and the directories
+   * a recorded process must work in to be signalled: `repoPath` and every worktree git lists.
+   */
+  recordedProcesses(commonDir: string, repoPath: string): Promise<{ processes: RecordedProcessView[]; unreadable: string[]; trustedRoots: string[] }>;
+  /**
+   * SIGTERM to the process group we started, SIGKILL after `graceMs` of `clock` time; before each
+   * signal, skips a process that is not the recorded command working inside `trustedRoots`.
+   */
+  stopProcess(process: RecordedProcessView, graceMs: number, clock: Clock, trustedRoots: readonly string[]): Promise<StopResult>;
   /** Drops a registry file. */
   dropRecord(file: string): Promise<void>;
   /** Runs `testCommand` once in a temporary detached worktree of HEAD, which is removed afterwards. */

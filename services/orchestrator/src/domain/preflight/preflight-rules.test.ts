@@ -1,9 +1,10 @@
 import { CheckStatuses, violationMessage } from './preflight-check.js';
 import type { RecordedProcessView, RepositoryState } from './preflight-probe.js';
-import { decideIndexLock, judgeBinaries, judgeDisk, judgeIndexLock, judgeOrphans, judgePorts, judgeRepository, orphanAction, summarizeBaseline } from './preflight-rules.js';
+import { afterLockRemoval, decideIndexLock, judgeBinaries, judgeDisk, judgeIndexLock, judgeOrphans, judgePorts, judgeRepository, orphanAction, summarizeBaseline } from './preflight-rules.js';
 
 const clean: RepositoryState = { gitDir: '/r/.git', commonDir: '/r/.git', inProgress: [], detachedHead: false, hasCommit: true };
 const lockPath = '/r/.git/index.lock';
+const identity = { dev: 1, ino: 2, mtimeMs: 0 };
 
 describe('preflight rules', () => {
   it('binaries: passes when every program is found, names each missing one', () => {
@@ -29,12 +30,17 @@ describe('preflight rules', () => {
 
   it('index.lock: removes only an old lock nobody here holds; waits on a held one; refuses when unsure', () => {
     expect(decideIndexLock({ present: false, path: lockPath }, 60_000)).toEqual({ kind: 'absent' });
-    expect(decideIndexLock({ present: true, path: lockPath, ageMs: 120_000, holders: [], uninspectable: 0 }, 60_000)).toEqual({ kind: 'remove' });
-    expect(decideIndexLock({ present: true, path: lockPath, ageMs: 120_000, holders: [{ pid: 7, command: 'git', reason: 'git-cwd' }], uninspectable: 0 }, 60_000)).toMatchObject({ kind: 'held' });
-    expect(decideIndexLock({ present: true, path: lockPath, ageMs: 120_000, holders: [], uninspectable: 2 }, 60_000)).toMatchObject({ kind: 'uncertain' });
-    expect(decideIndexLock({ present: true, path: lockPath, ageMs: 5_000, holders: [], uninspectable: 0 }, 60_000)).toMatchObject({ kind: 'uncertain' });
+    expect(decideIndexLock({ present: true, path: lockPath, identity, ageMs: 120_000, holders: [], uninspectable: 0 }, 60_000)).toEqual({ kind: 'remove' });
+    expect(decideIndexLock({ present: true, path: lockPath, identity, ageMs: 120_000, holders: [{ pid: 7, command: 'git', reason: 'git-cwd' }], uninspectable: 0 }, 60_000)).toMatchObject({ kind: 'held' });
+    expect(decideIndexLock({ present: true, path: lockPath, identity, ageMs: 120_000, holders: [], uninspectable: 2 }, 60_000)).toMatchObject({ kind: 'uncertain' });
+    expect(decideIndexLock({ present: true, path: lockPath, identity, ageMs: 5_000, holders: [], uninspectable: 0 }, 60_000)).toMatchObject({ kind: 'uncertain' });
 
     expect(judgeIndexLock({ kind: 'remove' }, lockPath, 0).status).toBe(CheckStatuses.remedied);
+    // After the checked removal: done, look again, wait for the new lock, or ask a person.
+    expect(afterLockRemoval({ kind: 'removed' }, lockPath)).toEqual({ kind: 'remove' });
+    expect(afterLockRemoval({ kind: 'gone' }, lockPath)).toBeUndefined();
+    expect(afterLockRemoval({ kind: 'changed', restored: true }, lockPath)).toMatchObject({ kind: 'held' });
+    expect(afterLockRemoval({ kind: 'changed', restored: false, quarantine: `${lockPath}.q` }, lockPath)).toMatchObject({ kind: 'uncertain', reason: expect.stringContaining(`${lockPath}.q`) });
     expect(judgeIndexLock({ kind: 'held', reason: `${lockPath} is held by pid 7 (git)` }, lockPath, 10_000)).toMatchObject({
       status: 'failed',
       summary: `${lockPath} is held by pid 7 (git), still after waiting 10 s`,
@@ -43,15 +49,20 @@ describe('preflight rules', () => {
   });
 
   it('orphans: stops only orphans, drops the gone, leaves processes in use; fails when one cannot be stopped', () => {
-    const view = (state: RecordedProcessView['state'], pid = 10): RecordedProcessView => ({ file: `/f/${pid}`, pid, startTicks: 1, argv: ['npm', 'run', 'dev'], startedAt: 't', state });
+    const view = (state: RecordedProcessView['state'], pid = 10): RecordedProcessView => ({ file: `/f/${pid}`, pid, startTicks: 1, argv: ['npm', 'run', 'dev'], cmdline: ['npm', 'run', 'dev'], startedAt: 't', state });
     expect(['orphaned', 'gone', 'other-boot', 'in-use', 'other-namespace'].map((s) => orphanAction(view(s as RecordedProcessView['state'])))).toEqual(['stop', 'drop', 'drop', 'leave', 'leave']);
     expect(judgeOrphans([], []).summary).toBe('no process of an earlier run is left');
-    const remedied = judgeOrphans([{ process: view('orphaned'), stop: 'stopped-by-sigkill' }, { process: view('gone', 11) }, { process: view('in-use', 12) }], []);
+    const remedied = judgeOrphans([{ process: view('orphaned'), stop: { outcome: 'stopped-by-sigkill' } }, { process: view('gone', 11) }, { process: view('in-use', 12) }], []);
     expect(remedied.status).toBe('remedied');
     expect(remedied.summary).toContain('stopped 1 orphaned process of an earlier run: pid 10 (npm run dev, started t) by SIGKILL');
     expect(remedied.summary).toContain('dropped 1 record of processes that are gone');
     expect(remedied.summary).toContain('left 1 running: pid 12');
-    expect(judgeOrphans([{ process: view('orphaned'), stop: 'not-permitted' }], [])).toMatchObject({ status: 'failed', remedy: expect.stringContaining('kill <pid>') });
+    expect(judgeOrphans([{ process: view('orphaned'), stop: { outcome: 'not-permitted' } }], [])).toMatchObject({ status: 'failed', remedy: expect.stringContaining('kill <pid>') });
+    // A process that is not the recorded command (or works outside the repository) is reported, not counted as stopped.
+    expect(judgeOrphans([{ process: view('orphaned'), stop: { outcome: 'not-ours', reason: 'its command line "vim" is not the recorded "npm run dev"' } }], [])).toMatchObject({
+      status: 'passed',
+      summary: expect.stringContaining('did not signal pid 10 (npm run dev, started t): its command line "vim" is not the recorded "npm run dev"'),
+    });
   });
 
   it('ports and disk', () => {

@@ -5,7 +5,7 @@
  */
 import type { FailingTests } from '@maestro/agent';
 import { CheckStatuses, PreflightChecks, type CheckOutcome } from './preflight-check.js';
-import type { BaselineRun, GitOperation, IndexLockObservation, PortObservation, RecordedProcessView, RepositoryState, StopOutcome } from './preflight-probe.js';
+import type { BaselineRun, GitOperation, IndexLockObservation, PortObservation, RecordedProcessView, RepositoryState, StaleLockRemoval, StopResult } from './preflight-probe.js';
 
 const MIB = 1024 * 1024;
 
@@ -98,6 +98,28 @@ export function decideIndexLock(lock: IndexLockObservation, minAgeMs: number): I
   return { kind: 'remove' };
 }
 
+/**
+ * What a removal of a lock judged stale means for the check: `remove` (done), undefined (the
+ * lock was gone already: look again), `held` (a new git's lock was found in its place and put
+ * back: wait for it like any held lock), or `uncertain` (a lock that was not the judged one
+ * could not be put back because yet another one appeared: a person must look).
+ */
+export function afterLockRemoval(removal: StaleLockRemoval, path: string): IndexLockDecision | undefined {
+  switch (removal.kind) {
+    case 'removed':
+      return { kind: 'remove' };
+    case 'gone':
+      return undefined;
+    case 'changed':
+      return removal.restored
+        ? { kind: 'held', reason: `${path} was made anew by another git while the stale one was being removed; the new one was left in place` }
+        : {
+            kind: 'uncertain',
+            reason: `${path} changed while the stale one was being removed: the file moved aside to ${removal.quarantine} is a newer lock and could not be put back, because another ${path} appeared`,
+          };
+  }
+}
+
 /** The index-lock check's outcome from the last decision (and whether it was removed). */
 export function judgeIndexLock(decision: IndexLockDecision, path: string, waitedMs: number): CheckOutcome {
   switch (decision.kind) {
@@ -145,16 +167,18 @@ export function orphanAction(process: RecordedProcessView): OrphanAction {
 
 /** The orphans check's outcome from what was done to each recorded process. */
 export function judgeOrphans(
-  handled: ReadonlyArray<{ process: RecordedProcessView; stop?: StopOutcome }>,
+  handled: ReadonlyArray<{ process: RecordedProcessView; stop?: StopResult }>,
   unreadable: readonly string[],
 ): CheckOutcome {
   const label = (p: RecordedProcessView): string => `pid ${p.pid} (${p.argv.join(' ').slice(0, 80)}, started ${p.startedAt})`;
-  const stopped = handled.filter((h) => h.stop === 'stopped-by-sigterm' || h.stop === 'stopped-by-sigkill');
-  const stuck = handled.filter((h) => h.stop === 'still-running' || h.stop === 'not-permitted');
+  const stopped = handled.filter((h) => h.stop?.outcome === 'stopped-by-sigterm' || h.stop?.outcome === 'stopped-by-sigkill');
+  const stuck = handled.filter((h) => h.stop?.outcome === 'still-running' || h.stop?.outcome === 'not-permitted');
+  const notOurs = handled.filter((h) => h.stop?.outcome === 'not-ours');
   const dropped = handled.filter((h) => orphanAction(h.process) === 'drop');
   const left = handled.filter((h) => orphanAction(h.process) === 'leave');
   const notes = [
-    ...(stopped.length > 0 ? [`stopped ${stopped.length} orphaned process${stopped.length === 1 ? '' : 'es'} of an earlier run: ${stopped.map((h) => `${label(h.process)} by ${h.stop === 'stopped-by-sigterm' ? 'SIGTERM' : 'SIGKILL'}`).join(', ')}`] : []),
+    ...(stopped.length > 0 ? [`stopped ${stopped.length} orphaned process${stopped.length === 1 ? '' : 'es'} of an earlier run: ${stopped.map((h) => `${label(h.process)} by ${h.stop?.outcome === 'stopped-by-sigterm' ? 'SIGTERM' : 'SIGKILL'}`).join(', ')}`] : []),
+    ...(notOurs.length > 0 ? [`did not signal ${notOurs.map((h) => `${label(h.process)}: ${h.stop?.reason ?? 'not the recorded process'}`).join(', ')} (its record is kept; stop it by hand if it is ours)`] : []),
     ...(dropped.length > 0 ? [`dropped ${dropped.length} record${dropped.length === 1 ? '' : 's'} of processes that are gone`] : []),
     ...(left.length > 0 ? [`left ${left.length} running: ${left.map((h) => `${label(h.process)}, ${h.process.state === 'in-use' ? 'its starter is still running' : 'recorded in another PID namespace'}`).join(', ')}`] : []),
     ...(unreadable.length > 0 ? [`dropped ${unreadable.length} unreadable record file${unreadable.length === 1 ? '' : 's'}`] : []),
@@ -163,7 +187,7 @@ export function judgeOrphans(
     return {
       check: PreflightChecks.orphans,
       status: CheckStatuses.failed,
-      summary: `could not stop ${stuck.map((h) => `${label(h.process)}: ${h.stop === 'not-permitted' ? 'not permitted' : 'still running after SIGKILL'}`).join(', ')}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
+      summary: `could not stop ${stuck.map((h) => `${label(h.process)}: ${h.stop?.outcome === 'not-permitted' ? 'not permitted' : 'still running after SIGKILL'}`).join(', ')}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
       remedy: 'stop those processes by hand (kill <pid>), then submit the task again',
     };
   }
@@ -225,7 +249,8 @@ export interface BaselineSummary {
  */
 export function summarizeBaseline(command: readonly string[], run: BaselineRun, failing: FailingTests | undefined, timeoutMs: number): BaselineSummary {
   const record = (namesKnown: boolean, note: string): BaselineSummary['record'] => ({ command: [...command], exitCode: run.exitCode, timedOut: run.timedOut, namesKnown, note });
-  const outcome = (summary: string): CheckOutcome => ({ check: PreflightChecks.baseline, status: CheckStatuses.passed, summary });
+  const housekeeping = run.notes !== undefined && run.notes.length > 0 ? `; ${run.notes.join('; ')}` : '';
+  const outcome = (summary: string): CheckOutcome => ({ check: PreflightChecks.baseline, status: CheckStatuses.passed, summary: `${summary}${housekeeping}` });
   if (run.error !== undefined) {
     const note = `baseline could not run: ${run.error}`;
     return { outcome: outcome(note), failures: [], record: record(false, note) };

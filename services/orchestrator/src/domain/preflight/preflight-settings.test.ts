@@ -1,4 +1,4 @@
-import { PreflightDefaults, resolvePreflightSettings } from './preflight-settings.js';
+import { PreflightDefaults, PreflightMaxima, resolvePreflightSettings } from './preflight-settings.js';
 
 describe('resolvePreflightSettings', () => {
   it('uses the defaults when neither the run context nor the repository says anything', () => {
@@ -20,6 +20,27 @@ describe('resolvePreflightSettings', () => {
       JSON.stringify({ ports: [8080, 5173], allowDetachedHead: true, minFreeDiskBytes: 20 }),
     );
     expect(settings).toMatchObject({ ports: [3000, 5173, 8080], allowDetachedHead: true, baseline: false, minFreeDiskBytes: 20 });
+  });
+
+  it('lets the repository raise the safety floors but never lower them below the workflow\'s or the default', () => {
+    const lowered = resolvePreflightSettings(undefined, JSON.stringify({ staleLockMinAgeMs: 0, stopGraceMs: 0 }));
+    expect(lowered).toMatchObject({ staleLockMinAgeMs: PreflightDefaults.staleLockMinAgeMs, stopGraceMs: PreflightDefaults.stopGraceMs });
+    const workflowSet = resolvePreflightSettings({ staleLockMinAgeMs: 120_000, stopGraceMs: 1_000 }, JSON.stringify({ staleLockMinAgeMs: 60_000, stopGraceMs: 10_000 }));
+    expect(workflowSet).toMatchObject({ staleLockMinAgeMs: 120_000, stopGraceMs: 10_000 });
+    // The workflow (the operator's definition) may lower them; the repository still cannot go below it.
+    expect(resolvePreflightSettings({ stopGraceMs: 500 }, undefined).stopGraceMs).toBe(500);
+  });
+
+  it('refuses values over the maxima, naming the source and the field', () => {
+    expect(() => resolvePreflightSettings(undefined, JSON.stringify({ baselineTimeoutMs: PreflightMaxima.baselineTimeoutMs + 1 }))).toThrow(
+      `.maestro/preflight.json.baselineTimeoutMs: must be at most ${PreflightMaxima.baselineTimeoutMs}, got ${PreflightMaxima.baselineTimeoutMs + 1}`,
+    );
+    expect(() => resolvePreflightSettings({ lockWaitMs: 86_400_000 }, undefined)).toThrow('context.preflight.lockWaitMs: must be at most 300000, got 86400000');
+    expect(() => resolvePreflightSettings(undefined, JSON.stringify({ staleLockMinAgeMs: 10 ** 12 }))).toThrow('.maestro/preflight.json.staleLockMinAgeMs: must be at most');
+    expect(() => resolvePreflightSettings(undefined, JSON.stringify({ ports: Array.from({ length: 65 }, (_, i) => 1000 + i) }))).toThrow(
+      '.maestro/preflight.json.ports: must list at most 64 ports, got 65',
+    );
+    expect(resolvePreflightSettings(undefined, JSON.stringify({ stopGraceMs: PreflightMaxima.stopGraceMs })).stopGraceMs).toBe(PreflightMaxima.stopGraceMs);
   });
 
   it('names the source and the field of every bad value', () => {

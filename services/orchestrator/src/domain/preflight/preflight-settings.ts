@@ -6,7 +6,11 @@
  * - the repository's `.maestro/preflight.json`, for what one repository needs (its dev server's
  *   port), e.g. `{ "ports": [5173], "allowDetachedHead": true }`.
  * Ports are the union of both; a detached HEAD is allowed when either allows it; the baseline
- * is skipped when either turns it off; a number set in both takes the repository's value. Every field is validated, naming the source and the field.
+ * is skipped when either turns it off. Numbers: the repository's value wins, except for the
+ * safety floors (`staleLockMinAgeMs`, `stopGraceMs`), where the stricter (larger) of the
+ * workflow's value (or the default) and the repository's is taken: a file anyone can commit
+ * must not make preflight remove younger locks or kill faster. Every field is validated and
+ * bounded by {@link PreflightMaxima}, naming the source and the field.
  */
 import { invalidField } from '@maestro/runtime';
 
@@ -31,6 +35,25 @@ export const PreflightDefaults = {
   allowDetachedHead: false,
   /** Whether the baseline test run is made at all. */
   baseline: true,
+} as const;
+
+/**
+ * The largest value each setting accepts, from either source: a repository file must not make
+ * preflight wait for hours or ask for more disk than any machine has.
+ */
+export const PreflightMaxima = {
+  /** Ports one run may require. */
+  ports: 64,
+  /** 1 TiB. */
+  minFreeDiskBytes: 1024 ** 4,
+  /** 1 hour. */
+  baselineTimeoutMs: 3_600_000,
+  /** 5 minutes. */
+  lockWaitMs: 300_000,
+  /** 1 day. */
+  staleLockMinAgeMs: 86_400_000,
+  /** 1 minute. */
+  stopGraceMs: 60_000,
 } as const;
 
 /** The settings of one preflight, validated and complete. */
@@ -66,6 +89,7 @@ function readSource(value: unknown, source: string): PartialSettings {
   }
   if (raw.ports !== undefined) {
     if (!Array.isArray(raw.ports)) throw invalidField(`${source}.ports`, 'must be an array of port numbers');
+    if (raw.ports.length > PreflightMaxima.ports) throw invalidField(`${source}.ports`, `must list at most ${PreflightMaxima.ports} ports, got ${raw.ports.length}`);
     out.ports = raw.ports.map((port, i) => {
       if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
         throw invalidField(`${source}.ports[${i}]`, `must be a port number from 1 to 65535, got ${JSON.stringify(port)}`);
@@ -77,6 +101,7 @@ function readSource(value: unknown, source: string): PartialSettings {
     const v = raw[key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw invalidField(`${source}.${key}`, `must be a whole number of at least 0, got ${JSON.stringify(v)}`);
+    if (v > PreflightMaxima[key]) throw invalidField(`${source}.${key}`, `must be at most ${PreflightMaxima[key]}, got ${v}`);
     out[key] = v;
   }
   for (const key of FLAG_FIELDS) {
@@ -105,7 +130,7 @@ function readRepoFile(repoFileText: string | undefined): PartialSettings {
 
 /**
  * The settings of a run: the defaults, then the run context's `preflight`, then the repository's
- * file (ports and flags are combined, see the module doc).
+ * file (ports and flags are combined, safety floors take the stricter value; see the module doc).
  *
  * @example
  * resolvePreflightSettings({ ports: [3000] }, '{"ports":[5173]}').ports; // [3000, 5173]
@@ -122,8 +147,9 @@ export function resolvePreflightSettings(fromContext: unknown, repoFileText: str
     minFreeDiskBytes: repo.minFreeDiskBytes ?? workflow.minFreeDiskBytes ?? PreflightDefaults.minFreeDiskBytes,
     baselineTimeoutMs: repo.baselineTimeoutMs ?? workflow.baselineTimeoutMs ?? PreflightDefaults.baselineTimeoutMs,
     lockWaitMs: repo.lockWaitMs ?? workflow.lockWaitMs ?? PreflightDefaults.lockWaitMs,
-    staleLockMinAgeMs: repo.staleLockMinAgeMs ?? workflow.staleLockMinAgeMs ?? PreflightDefaults.staleLockMinAgeMs,
-    stopGraceMs: repo.stopGraceMs ?? workflow.stopGraceMs ?? PreflightDefaults.stopGraceMs,
+    // Safety floors: the repository may raise them, never lower them below the workflow's (or the default).
+    staleLockMinAgeMs: Math.max(workflow.staleLockMinAgeMs ?? PreflightDefaults.staleLockMinAgeMs, repo.staleLockMinAgeMs ?? 0),
+    stopGraceMs: Math.max(workflow.stopGraceMs ?? PreflightDefaults.stopGraceMs, repo.stopGraceMs ?? 0),
   };
   return settings;
 }

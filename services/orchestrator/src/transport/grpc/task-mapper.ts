@@ -51,7 +51,7 @@ function deliveryMessage(delivery: TaskDelivery | null): TaskDeliveryMessage | u
 }
 
 /** The proto form of a task with its subtasks (and its delivery, once decided; see `delivery.ts`). */
-export function toTaskMessage({ task, subtasks, escalations }: TaskWithSubtasks): Task {
+export function toTaskMessage({ task, subtasks, escalations, branchTip }: TaskWithSubtasks): Task {
   return {
     id: task.id,
     goal: task.goal,
@@ -71,6 +71,6 @@ export function toTaskMessage({ task, subtasks, escalations }: TaskWithSubtasks)
     intentReason: task.intent?.reason ?? '',
     workflow: task.workflow,
     escalations: (escalations ?? []).map(toTaskEscalationMessage),
-    delivery: deliveryMessage(deliveryView(task, subtasks)),
+    delivery: deliveryMessage(deliveryView(task, branchTip)),
   };
 }

@@ -238,6 +238,7 @@ export class LockManagerWriteGuard implements SubtaskWriteGuard {
             code: error.code,
             err: error,
           });
+          this.options.events?.onLost?.({ leaseId: lease.leaseId, concerns: lease.concerns, fencingToken: lease.fencingToken }, error);
         } else {
           this.options.logger.warn('lease extension failed; retrying at the next interval', { leaseId: lease.leaseId, code: error.code, err: error });
         }

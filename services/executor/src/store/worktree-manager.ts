@@ -7,14 +7,18 @@
  * kept as a commit under `refs/maestro/carried/…`, and the subtask's next attempt starts from it.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SubtaskWork } from '@maestro/contracts';
 import { UserError, toMaestroError, type Logger } from '@maestro/runtime';
+import { EXECUTOR_MARKER_FILE, parseExecutorMarker, pidOfDefaultIdDirectory, type ExecutorMarker } from '../domain/executor-directory.js';
 import { KeyedMutex } from '../domain/keyed-mutex.js';
 import { executorWorktreeDir, MaestroRefs, taskBranchOf, worktreePathOf } from '../domain/worktree-layout.js';
 import { gitOk, identityArgs, resolveCommit, runGit } from './git-cli.js';
 import { ensureTaskBranch } from './task-branch.js';
+import { isExecutorGone, processStartTime } from './process-liveness.js';
+import { linkUntrackedPaths } from './worktree-links.js';
 
 /** One attempt's worktree. */
 export interface SubtaskWorktree {
@@ -32,6 +36,8 @@ export interface SubtaskWorktree {
   base: string;
   /** Whether the unfinished work of an earlier attempt was carried in (as uncommitted changes). */
   carried: boolean;
+  /** Repository-relative paths linked in from the checkout (untracked dependencies; see worktree-links.ts). */
+  linked: string[];
 }
 
 /** Options for {@link WorktreeManager}. */
@@ -42,6 +48,8 @@ export interface WorktreeManagerOptions {
   logger: Logger;
   /** Serializes git administrative commands per repository; shared with the merge queue. */
   mutex: KeyedMutex;
+  /** Untracked repository paths linked into each worktree (`MAESTRO_EXECUTOR_WORKTREE_LINKS`). @default none */
+  links?: readonly string[];
 }
 
 /** Creates, cleans and removes the worktrees of one executor. */
@@ -75,8 +83,11 @@ export class WorktreeManager {
       return { base: tip, real: await realpath(path) };
     });
     const carried = await this.carryIn(real, repoRoot, work, log);
-    const worktree = { path: real, workspace: prefix === '' ? real : join(real, prefix), repoRoot, gitDir, branch, base, carried };
-    log.info('worktree created', { worktree: real, branch, base, carried });
+    const links = this.options.links ?? [];
+    // After the carry-in (its clean-up must never meet a link); under the mutex, as it may write info/exclude.
+    const linked = links.length === 0 ? [] : await this.options.mutex.run(gitDir, () => linkUntrackedPaths({ repoRoot, worktree: real, links }, log));
+    const worktree = { path: real, workspace: prefix === '' ? real : join(real, prefix), repoRoot, gitDir, branch, base, carried, linked };
+    log.info('worktree created', { worktree: real, branch, base, carried, linked });
     return worktree;
   }
 
@@ -119,17 +130,73 @@ export class WorktreeManager {
   /**
    * Removes every worktree in this executor's directory. Called at start, before any work runs,
    * so each one there is an orphan of an earlier process with this executor id (a crash, a kill).
+   * Then records who owns the directory now (see {@link writeMarker}).
    */
   async removeOrphans(log: Logger): Promise<number> {
+    const removed = await this.removeWorktreesIn(this.directory, log);
+    await this.writeMarker(log);
+    return removed;
+  }
+
+  /**
+   * Removes the worktrees of executors that ran on this host with the default id
+   * `<hostname>-<pid>` and are gone (no such process, or the pid now belongs to a process that
+   * started at another time than their marker says), with their directories. Their ids changed
+   * with their process, so {@link removeOrphans} of a later process never finds them. Returns
+   * how many worktrees were removed.
+   */
+  async removeDeadExecutors(log: Logger, host: string = hostname()): Promise<number> {
     let entries: string[];
     try {
-      entries = await readdir(this.directory);
+      entries = await readdir(this.options.root);
+    } catch {
+      return 0;
+    }
+    const own = basename(this.directory);
+    let removed = 0;
+    for (const entry of entries) {
+      if (entry === own) continue;
+      const pid = pidOfDefaultIdDirectory(entry, host);
+      if (pid === undefined) continue;
+      const dir = join(this.options.root, entry);
+      const marker = parseExecutorMarker(await readFile(join(dir, EXECUTOR_MARKER_FILE), 'utf8').catch(() => ''));
+      if (!(await isExecutorGone(pid, marker))) continue;
+      const count = await this.removeWorktreesIn(dir, log);
+      await rm(dir, { recursive: true, force: true });
+      log.info('worktrees of a dead executor removed', { directory: dir, pid, worktrees: count });
+      removed += count;
+    }
+    return removed;
+  }
+
+  /**
+   * Records in this executor's directory who owns it (id, host, pid and the kernel's start
+   * time of this process), so a later executor tells this process from one reusing its pid.
+   */
+  private async writeMarker(log: Logger): Promise<void> {
+    const marker: ExecutorMarker = { executorId: this.options.executorId, hostname: hostname(), pid: process.pid };
+    const startTime = await processStartTime(process.pid);
+    if (startTime !== undefined) marker.startTime = startTime;
+    try {
+      await mkdir(this.directory, { recursive: true });
+      await writeFile(join(this.directory, EXECUTOR_MARKER_FILE), `${JSON.stringify(marker)}\n`);
+    } catch (err) {
+      log.warn('executor marker not written; a later executor cannot tell a reused pid from this one', { err: toMaestroError(err) });
+    }
+  }
+
+  /** Removes every worktree in `dir` (git worktree remove --force + prune in the repository each belongs to). */
+  private async removeWorktreesIn(dir: string, log: Logger): Promise<number> {
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
     } catch {
       return 0;
     }
     let removed = 0;
     for (const entry of entries) {
-      const path = join(this.directory, entry);
+      if (entry === EXECUTOR_MARKER_FILE) continue;
+      const path = join(dir, entry);
       const gitDir = await commonGitDirOf(path);
       if (gitDir !== undefined) {
         await this.options.mutex.run(gitDir, async () => {
