@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
 import type { ChatModel, ChatModelRequest } from './chat-model.js';
 import { createDefaultToolRegistry } from './default-tool-registry.js';
 import { runAgentLoop, type AgentStep } from './agent-loop.js';
+import { failingTestNames } from './test-failures.js';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
@@ -526,5 +527,109 @@ describe('runAgentLoop with baseline failures', () => {
     });
     expect(unnamed.status).toBe('budget_exhausted');
     expect(unnamed.tests).toMatchObject({ passed: false, exitCode: 1 });
+  });
+
+  it("excuses only a run that exits with the baseline's exit code, when that is known", async () => {
+    const same = await runAgentLoop({
+      model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand,
+      baselineFailures: ['legacy'],
+      baselineExitCode: 1,
+    });
+    expect(same).toMatchObject({ status: 'succeeded', tests: { exitCode: 1, passed: true, exceptBaseline: ['legacy'] } });
+
+    // The same failing tests, but the command now ends differently (a later step of it failed).
+    const model = doneAfterWriting('exports.sum = (a, b) => a + b;\n');
+    const other = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand: ['sh', '-c', `${testCommand.join(' ')}; exit 3`],
+      baselineFailures: ['legacy'],
+      baselineExitCode: 1,
+      budget: { maxSteps: 3 },
+    });
+    expect(other.status).not.toBe('succeeded');
+    expect(other.tests).toMatchObject({ passed: false, exitCode: 3 });
+    expect(other.tests?.exceptBaseline).toBeUndefined();
+    // The model is told why the baseline did not excuse the run.
+    expect(model.seen[2]?.at(-1)?.content).toContain('exited with 3, the baseline run with 1');
+  });
+
+  it('does not excuse a crash after the TAP output, even with the exit code of the baseline', async () => {
+    const model = doneAfterWriting('exports.sum = (a, b) => a + b;\n');
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      // The tests fail only in `legacy`; then a crash that names no test, and the tests' exit code.
+      testCommand: ['sh', '-c', `${testCommand.join(' ')}; code=$?; node -e "throw new Error('crashed after the tests')"; exit $code`],
+      baselineFailures: ['legacy'],
+      baselineExitCode: 1,
+      budget: { maxSteps: 3 },
+    });
+    expect(verdict.status).not.toBe('succeeded');
+    expect(verdict.tests).toMatchObject({ passed: false, exitCode: 1 });
+    expect(model.seen[2]?.at(-1)?.content).toContain('could not all be named');
+  });
+
+  it('refuses a baseline exit code that is no failing exit code, naming the option', async () => {
+    for (const baselineExitCode of [0, 1.5, 256]) {
+      await expect(
+        runAgentLoop({ model: doneAfterWriting('x'), tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand, baselineFailures: ['legacy'], baselineExitCode }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('baselineExitCode') });
+    }
+  });
+});
+
+describe('runAgentLoop with a baseline read in another directory', () => {
+  let repo: string;
+  let baselineDir: string;
+  // `broken.test.js` fails as a whole file, which node --test names by its absolute path.
+  const testCommand = ['node', '--test', '--test-reporter=tap', 'sum.test.js', 'broken.test.js'];
+  beforeEach(() => {
+    repo = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-loop-')));
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'user.email', 'test@example.com');
+    git(repo, 'config', 'user.name', 'Test');
+    writeFileSync(
+      join(repo, 'sum.test.js'),
+      ["const { test } = require('node:test');", "const assert = require('node:assert');", "const { sum } = require('./sum.js');", "test('sum adds', () => assert.strictEqual(sum(2, 3), 5));", ''].join('\n'),
+    );
+    writeFileSync(join(repo, 'broken.test.js'), "throw new Error('broken before anyone started');\n");
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'tests first');
+    // Preflight's baseline runs in its own worktree, as here in a clone elsewhere.
+    baselineDir = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-baseline-')));
+    git(baselineDir, 'clone', '-q', repo, '.');
+  });
+  afterEach(() => {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(baselineDir, { recursive: true, force: true });
+  });
+
+  it('matches a whole-file baseline failure by its repository-relative name', async () => {
+    const baselineRun = spawnSync(testCommand[0] ?? 'node', testCommand.slice(1), { cwd: baselineDir, encoding: 'utf8' });
+    const baseline = failingTestNames(`${baselineRun.stdout}${baselineRun.stderr}`, { cwd: baselineDir });
+    expect(baseline).toMatchObject({ known: true, names: expect.arrayContaining(['sum.test.js', 'broken.test.js']) });
+    expect(baseline.known && baseline.names.length).toBe(2);
+    if (!baseline.known) return;
+
+    const verdict = await runAgentLoop({
+      model: scriptedModel({ rules: [{ name: 'r', turns: [{ toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] }, { content: 'Implemented sum.' }] }] }),
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand,
+      baselineFailures: baseline.names,
+      baselineExitCode: baselineRun.status ?? undefined,
+      budget: { maxSteps: 2 },
+    });
+    expect(verdict).toMatchObject({ status: 'succeeded', tests: { exitCode: 1, passed: true, exceptBaseline: ['broken.test.js'] } });
   });
 });

@@ -5,7 +5,7 @@
  * until the tests pass, the budget runs out, or the agent goes round in circles.
  */
 import { lstatSync, realpathSync } from 'node:fs';
-import { systemClock, type Clock } from '@maestro/runtime';
+import { invalidField, systemClock, type Clock } from '@maestro/runtime';
 import type { ChatMessage, ToolCall, ToolSpec, Usage } from '@maestro/llm';
 import type { ChatModel, ChatModelReply } from './chat-model.js';
 import { applyReplyEdits, extractEdits, ReplyFormats, type ReplyFormat } from './edits/reply-edits.js';
@@ -112,10 +112,21 @@ export interface RunAgentLoopOptions {
    * Tests that already failed on the untouched HEAD (preflight's baseline, by the names
    * `failingTestNames` reads). After "done", a failing test run whose failing tests are all
    * named and all in this list counts as passed, and the verdict says "passed except baseline
-   * failures: …". A run with any other failure, or whose failures cannot be named, fails as
-   * without it. @default [] (every failing run fails)
+   * failures: …". A run with any other failure, or whose failures cannot be named completely
+   * (`failingTestNames` says `known: false`: a runner's summary counts failures it does not
+   * name, output it cannot read looks like a failure), fails as without it. Names are compared
+   * repository-relative: file paths under the workspace lose the workspace prefix, so the
+   * baseline must be read with `failingTestNames(output, { cwd: <the baseline's directory> })`.
+   * @default [] (every failing run fails)
    */
   baselineFailures?: readonly string[];
+  /**
+   * The exit code of the baseline run that `baselineFailures` came from. When given, a run is
+   * excused only if it exits with the same code (a new way of failing, such as a second command
+   * or a crash after the tests, usually changes it). @default undefined (the exit code is not
+   * compared; any non-zero exit may be excused by the names alone)
+   */
+  baselineExitCode?: number;
 }
 
 /**
@@ -256,17 +267,28 @@ export function defaultSystemPrompt(
   ].join('\n');
 }
 
+/** What the test gate made of a failed run, given the baseline. */
+type BaselineJudgement = { excused: true; names: string[] } | { excused: false; reason: string };
+
 /**
- * The failing tests of a failed run when every one of them is in `baseline`, or undefined when
- * the run failed otherwise: not a normal exit (timeout, abort, signal, could not start), output
- * cut short, failures that cannot be named, or any failure the baseline does not have.
+ * Whether a failed run failed only in `baseline` tests: a normal non-zero exit (no timeout,
+ * abort, signal or start failure) with the baseline's exit code when that is known, the whole
+ * output read, every failure named (`failingTestNames`, names relative to `cwd`) and every name
+ * in the baseline. Otherwise why not, for the model and the log.
  */
-function onlyBaselineFailures(run: CommandResult, baseline: ReadonlySet<string>): string[] | undefined {
-  if (baseline.size === 0 || run.spawnError !== undefined || run.timedOut || run.aborted) return undefined;
-  if (run.exitCode === null || run.exitCode === 0 || run.truncated > 0) return undefined;
-  const failing = failingTestNames(run.output);
-  if (!failing.known || !failing.names.every((name) => baseline.has(name))) return undefined;
-  return failing.names;
+function judgeAgainstBaseline(run: CommandResult, baseline: ReadonlySet<string>, baselineExitCode: number | undefined, cwd: string): BaselineJudgement {
+  if (run.spawnError !== undefined || run.timedOut || run.aborted || run.exitCode === null || run.exitCode === 0) {
+    return { excused: false, reason: 'the run did not end with a normal failing exit' };
+  }
+  if (baselineExitCode !== undefined && run.exitCode !== baselineExitCode) {
+    return { excused: false, reason: `it exited with ${run.exitCode}, the baseline run with ${baselineExitCode}` };
+  }
+  if (run.truncated > 0) return { excused: false, reason: 'the output was too long to read whole' };
+  const failing = failingTestNames(run.output, { cwd });
+  if (!failing.known) return { excused: false, reason: `the failing tests could not all be named: ${failing.reason}` };
+  const fresh = failing.names.filter((name) => !baseline.has(name));
+  if (fresh.length > 0) return { excused: false, reason: `tests that did not fail before: ${fresh.join(', ')}` };
+  return { excused: true, names: failing.names };
 }
 
 /** One entry of the action history that stuck detection reads. */
@@ -330,10 +352,13 @@ async function gitHead(workspace: string, env: Record<string, string | undefined
  * whole file) applied, all answered in one user message; a reply whose edits or calls cannot be
  * read gets the parser's message and the loop goes on. A reply with none of these means "done",
  * so the test command runs: exit 0 is success (with the test run as evidence), and so is a
- * failure only in tests named in `baselineFailures` (the verdict says "passed except baseline
- * failures: …"); anything else is fed back and the loop goes on within budget. The same (action, observation) three times in a
- * row, two of them alternating three times, or the same failing test output after "done" twice
- * ends the run as `stuck`. Never throws for model or tool failures; they end in a verdict.
+ * failure only in tests named in `baselineFailures` (every failure named, all of them in the
+ * baseline, the exit code the baseline's when `baselineExitCode` is given; the verdict says
+ * "passed except baseline failures: …"); anything else is fed back and the loop goes on within
+ * budget. The same (action, observation) three times in a row, two of them alternating three
+ * times, or the same failing test output after "done" twice ends the run as `stuck`. Never
+ * throws for model or tool failures; they end in a verdict. Throws `INVALID_ARGUMENT` for a
+ * `baselineExitCode` that is not a failing exit code (1–255).
  */
 export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentVerdict> {
   const maxSteps = options.budget?.maxSteps ?? 20;
@@ -349,6 +374,10 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
   const outOfTime = (): boolean => clock.now() - startedAt >= maxWallMs;
   const textEditFormats = [...(options.textEditFormats ?? DEFAULT_TEXT_EDIT_FORMATS)];
   const baseline = new Set(options.baselineFailures ?? []);
+  const { baselineExitCode } = options;
+  if (baselineExitCode !== undefined && (!Number.isInteger(baselineExitCode) || baselineExitCode < 1 || baselineExitCode > 255)) {
+    throw invalidField('baselineExitCode', `must be the failing baseline run's exit code, an integer from 1 to 255; got ${baselineExitCode}`);
+  }
 
   const baseSha = await gitHead(workspace, options.env);
   const specs = options.tools.specs();
@@ -576,8 +605,10 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
       ...(options.env ? { env: options.env } : {}),
     });
     const output = run.spawnError !== undefined ? `could not start the test command: ${run.spawnError}` : run.output;
-    const exceptBaseline = onlyBaselineFailures(run, baseline);
-    const passed = (run.exitCode === 0 && !run.timedOut && !run.aborted) || exceptBaseline !== undefined;
+    const cleanPass = run.exitCode === 0 && !run.timedOut && !run.aborted;
+    const judgement = !cleanPass && baseline.size > 0 ? judgeAgainstBaseline(run, baseline, baselineExitCode, workspace) : undefined;
+    const exceptBaseline = judgement?.excused === true ? judgement.names : undefined;
+    const passed = cleanPass || exceptBaseline !== undefined;
     const baselineNote = exceptBaseline !== undefined ? `passed except baseline failures: ${exceptBaseline.join(', ')}` : undefined;
     tests = {
       command: testCommand,
@@ -611,6 +642,7 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
       role: 'user',
       content: [
         `The tests failed: ${JSON.stringify(testCommand)} ${run.timedOut ? 'timed out' : `exited with ${run.exitCode ?? run.signal}`}.`,
+        ...(judgement?.excused === false ? [`Failures that already happened before your work are excused, but this run's are not: ${judgement.reason}.`] : []),
         'Output (end):',
         '```',
         tests.outputTail,
