@@ -35,8 +35,11 @@ afterAll(async () => {
   for (const repo of repos) await repo.remove();
 });
 
-/** A repository whose test suite has one passing test and, when `legacy`, one that already fails. */
-async function repository(options: { legacy?: boolean } = {}): Promise<string> {
+/**
+ * A repository whose test suite has one passing test and, when `legacy`, one that already fails;
+ * when `broken`, also a test file that fails as a whole (it throws while loading).
+ */
+async function repository(options: { legacy?: boolean; broken?: boolean } = {}): Promise<string> {
   const repo = await createGitRepo({
     'package.json': JSON.stringify({ name: 'calc', scripts: { test: 'node --test' } }),
     'math.test.js': [
@@ -46,6 +49,7 @@ async function repository(options: { legacy?: boolean } = {}): Promise<string> {
       ...(options.legacy ? ["test('legacy rounding', () => assert.strictEqual(0.1 + 0.2, 0.3));"] : []),
       '',
     ].join('\n'),
+    ...(options.broken ? { 'broken.test.js': "throw new Error('cannot load');\n" } : {}),
   });
   repos.push(repo);
   return repo.dir;
@@ -159,6 +163,15 @@ it('records the tests that already fail on HEAD as baseline failures, on the tas
     baseline: { exitCode: 1, namesKnown: true, note: expect.stringContaining('legacy rounding') },
   });
   expect((await new PostgresTaskStore(h.db).getTask(run.taskId))?.task.baselineFailures).toEqual(['legacy rounding']);
+});
+
+it('names a test file that fails as a whole relative to the repository, not the baseline worktree', async () => {
+  const dir = await repository({ broken: true });
+  const run = await preflight(await submit(dir));
+  expect(run.ok).toBe(true);
+  const failures = (run.output as { baselineFailures: string[] }).baselineFailures;
+  expect(failures).toContain('broken.test.js');
+  expect(failures.some((name) => name.includes('maestro-baseline'))).toBe(false);
 });
 
 it('records each check as a step of the task, with its outcome, when the runner has the step store', async () => {

@@ -99,7 +99,7 @@ async function checkPorts(probe: PreflightProbe, ports: readonly number[]): Prom
 
 async function checkBaseline(probe: PreflightProbe, task: TaskRecord, settings: PreflightSettings, signal: AbortSignal): Promise<BaselineSummary> {
   const run = await probe.runBaseline(task.repoPath, task.testCommand, settings.baselineTimeoutMs, signal);
-  const failing = run.exitCode !== null && run.exitCode !== 0 && !run.timedOut && run.error === undefined ? failingTestNames(run.output) : undefined;
+  const failing = run.exitCode !== null && run.exitCode !== 0 && !run.timedOut && run.error === undefined ? failingTestNames(run.output, run.cwd !== undefined ? { cwd: run.cwd } : {}) : undefined;
   return summarizeBaseline(task.testCommand, run, failing, settings.baselineTimeoutMs);
 }
 

@@ -116,7 +116,7 @@ export async function runBaselineInWorktree(
     }
     const run = await runCommand(testCommand, { cwd: worktree, timeoutMs, signal, maxOutputChars: BASELINE_OUTPUT_CHARS });
     if (run.spawnError !== undefined) return { exitCode: null, timedOut: false, error: `could not start ${testCommand[0] ?? ''}: ${run.spawnError}`, output: '', truncated: 0, notes };
-    return { exitCode: run.exitCode, timedOut: run.timedOut, output: run.output, truncated: run.truncated, notes };
+    return { exitCode: run.exitCode, timedOut: run.timedOut, output: run.output, truncated: run.truncated, cwd: await realpath(worktree), notes };
   } finally {
     // Twice forced: removes a locked worktree and its metadata. No `worktree prune`: it would
     // judge every worktree of the repository, including other processes' on other hosts.

@@ -131,6 +131,8 @@ export interface BaselineRun {
   output: string;
   /** Characters of output dropped (names may be missing then). */
   truncated: number;
+  /** Where it ran (the temporary worktree's real path): file names in the output are relative to it. */
+  cwd?: string;
   /** Housekeeping done around the run (baseline worktrees a crashed orchestrator left, removed). */
   notes?: string[];
 }
