@@ -31,6 +31,8 @@ import { EXECUTOR_MARKER_FILE } from '../src/domain/executor-directory.js';
 import { MaestroRefs, toSafeSegment } from '../src/domain/worktree-layout.js';
 import { commitFencedMerge, readFence } from '../src/work/merge-queue.js';
 import { SubtaskWorker, type WorkspacePolicy } from '../src/work/subtask-worker.js';
+import { KeyedMutex } from '../src/domain/keyed-mutex.js';
+import { WorktreeManager } from '../src/store/worktree-manager.js';
 import { RecordingWriteGuard, TokenCounter } from './recording-write-guard.js';
 
 jest.setTimeout(60_000);
@@ -312,6 +314,26 @@ describe('subtask worktrees and the merge queue (real git)', () => {
     expect(publisher.steps.map((s) => s.step)).toEqual(publisher.steps.map((_, i) => i));
     // The fence records the merge's token.
     expect((await readFence(repo)).token).toBe(guard?.holds[1]?.fencingToken);
+  });
+
+  it("locks its worktrees against other people's prunes and never prunes anyone else's", async () => {
+    // A worktree whose directory this host cannot see (another host's mount, say): a global
+    // `git worktree prune` here would drop its metadata.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'executor-wt-elsewhere-')), 'review');
+    git(repo, 'worktree', 'add', '-q', '--detach', elsewhere);
+    rmSync(elsewhere, { recursive: true, force: true });
+    const manager = new WorktreeManager({ root: worktreeRoot, executorId: 'exec-wt', logger, mutex: new KeyedMutex() });
+
+    const worktree = await manager.open(workFor(repo, 's1'), logger);
+    const listed = git(repo, 'worktree', 'list', '--porcelain').split('\n\n');
+    expect(listed.find((entry) => entry.startsWith(`worktree ${worktree.path}`))).toContain('locked');
+    await manager.close(worktree, logger);
+
+    expect(existsSync(worktree.path)).toBe(false);
+    const after = git(repo, 'worktree', 'list', '--porcelain');
+    expect(after).not.toContain(worktree.path);
+    // The other worktree's metadata is still there: nothing of ours pruned it.
+    expect(after).toContain(`worktree ${realpathSync(join(elsewhere, '..'))}/review`);
   });
 
   it('merges two subtasks touching different files, each reporting only its own files', async () => {

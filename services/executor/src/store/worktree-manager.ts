@@ -77,23 +77,33 @@ export class WorktreeManager {
     const path = worktreePathOf(this.options.root, this.options.executorId, work);
     const { base, real } = await this.options.mutex.run(gitDir, async () => {
       const tip = await ensureTaskBranch(repoRoot, branch);
-      if (existsSync(path)) await this.removeLocked(repoRoot, path, log);
+      if (existsSync(path)) await this.removeLocked(repoRoot, gitDir, path, log);
       await mkdir(dirname(path), { recursive: true });
-      await gitOk(repoRoot, ['worktree', 'add', '--detach', '--quiet', path, tip]);
+      // Locked: a `git worktree prune` run anywhere else (a user, another host where this path
+      // does not exist) must not drop the metadata of a worktree in use here.
+      await gitOk(repoRoot, ['worktree', 'add', '--lock', '--detach', '--quiet', path, tip]);
       return { base: tip, real: await realpath(path) };
     });
-    const carried = await this.carryIn(real, repoRoot, work, log);
-    const links = this.options.links ?? [];
-    // After the carry-in (its clean-up must never meet a link); under the mutex, as it may write info/exclude.
-    const linked = links.length === 0 ? [] : await this.options.mutex.run(gitDir, () => linkUntrackedPaths({ repoRoot, worktree: real, links }, log));
+    let carried: boolean;
+    let linked: string[];
+    try {
+      carried = await this.carryIn(real, repoRoot, work, log);
+      const links = this.options.links ?? [];
+      // After the carry-in (its clean-up must never meet a link); under the mutex, as it may write info/exclude.
+      linked = links.length === 0 ? [] : await this.options.mutex.run(gitDir, () => linkUntrackedPaths({ repoRoot, worktree: real, links }, log));
+    } catch (err) {
+      // Nobody else knows this worktree yet: remove it here, or it would be left behind.
+      await this.options.mutex.run(gitDir, () => this.removeLocked(repoRoot, gitDir, real, log));
+      throw err;
+    }
     const worktree = { path: real, workspace: prefix === '' ? real : join(real, prefix), repoRoot, gitDir, branch, base, carried, linked };
     log.info('worktree created', { worktree: real, branch, base, carried, linked });
     return worktree;
   }
 
-  /** Removes the worktree (`git worktree remove --force`, then prune); failures are logged, never thrown. */
+  /** Removes the worktree and its metadata (never a global prune); failures are logged, never thrown. */
   async close(worktree: SubtaskWorktree, log: Logger): Promise<void> {
-    await this.options.mutex.run(worktree.gitDir, () => this.removeLocked(worktree.repoRoot, worktree.path, log));
+    await this.options.mutex.run(worktree.gitDir, () => this.removeLocked(worktree.repoRoot, worktree.gitDir, worktree.path, log));
   }
 
   /**
@@ -201,8 +211,10 @@ export class WorktreeManager {
       if (gitDir !== undefined) {
         await this.options.mutex.run(gitDir, async () => {
           const result = await runGit(dirname(path), ['--git-dir', gitDir, 'worktree', 'remove', '--force', '--force', path]);
-          if (result.code !== 0) await rm(path, { recursive: true, force: true });
-          await runGit(dirname(path), ['--git-dir', gitDir, 'worktree', 'prune']);
+          if (result.code !== 0) {
+            await rm(path, { recursive: true, force: true });
+            await removeWorktreeMetadata(gitDir, path);
+          }
         });
       } else {
         await rm(path, { recursive: true, force: true });
@@ -233,15 +245,38 @@ export class WorktreeManager {
     return true;
   }
 
-  private async removeLocked(repoRoot: string, path: string, log: Logger): Promise<void> {
+  /**
+   * `git worktree remove --force --force` (it is locked); when git cannot (the directory is
+   * already gone or broken), the directory and this worktree's own metadata are removed by hand.
+   * Never `git worktree prune`: it judges every worktree of the repository, and one on another
+   * host, whose path does not exist here, would lose its metadata.
+   */
+  private async removeLocked(repoRoot: string, gitDir: string, path: string, log: Logger): Promise<void> {
     const removed = await runGit(repoRoot, ['worktree', 'remove', '--force', '--force', path]);
     if (removed.code !== 0) {
       await rm(path, { recursive: true, force: true }).catch((err: unknown) => log.warn('worktree directory not removed', { worktree: path, err: toMaestroError(err) }));
+      const dropped = await removeWorktreeMetadata(gitDir, path);
+      if (dropped === 0) log.debug('no worktree metadata to remove', { worktree: path });
     }
-    const pruned = await runGit(repoRoot, ['worktree', 'prune']);
-    if (pruned.code !== 0) log.warn('git worktree prune failed', { repoRoot, output: pruned.stderr.trim() });
     log.debug('worktree removed', { worktree: path });
   }
+}
+
+/**
+ * Removes the metadata (`<common dir>/worktrees/<name>`) of the worktree at `path` only: the
+ * entry whose `gitdir` file points at `<path>/.git`. Returns how many entries were removed.
+ */
+async function removeWorktreeMetadata(gitDir: string, path: string): Promise<number> {
+  const adminRoot = join(gitDir, 'worktrees');
+  const wanted = new Set([join(path, '.git'), join(await realpath(dirname(path)).catch(() => dirname(path)), basename(path), '.git')]);
+  let removed = 0;
+  for (const name of await readdir(adminRoot).catch(() => [] as string[])) {
+    const pointer = await readFile(join(adminRoot, name, 'gitdir'), 'utf8').catch(() => undefined);
+    if (pointer === undefined || !wanted.has(pointer.trim())) continue;
+    await rm(join(adminRoot, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /** The common git directory a worktree belongs to, from its `.git` file, or undefined. */
