@@ -71,7 +71,13 @@ export { fsApplyPatchTool } from './tools/fs-apply-patch-tool.js';
 export { resolveWorkspacePath, type WorkspacePath, type ResolvePathOptions } from './workspace-path.js';
 export { listWorkspaceFiles, type ListWorkspaceFilesOptions, type WorkspaceFiles } from './workspace-files.js';
 export { runCommand, scrubEnvironment, type RunCommandOptions, type CommandResult } from './run-command.js';
-export { failingTestNames, TestOutputFormats, type FailingTests, type TestOutputFormat } from './test-failures.js';
+export {
+  failingTestNames,
+  TestOutputFormats,
+  type FailingTestNamesOptions,
+  type FailingTests,
+  type TestOutputFormat,
+} from './test-failures.js';
 export {
   currentBootId,
   currentPidNamespace,
