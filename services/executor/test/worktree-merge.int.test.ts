@@ -29,7 +29,7 @@ import { FenceErrors } from '../src/domain/fence-token.js';
 import type { HeldLock, WorkLease, WorkPublisher, WorkResultStore } from '../src/domain/ports.js';
 import { EXECUTOR_MARKER_FILE } from '../src/domain/executor-directory.js';
 import { MaestroRefs, toSafeSegment } from '../src/domain/worktree-layout.js';
-import { commitFencedMerge, readFence } from '../src/work/merge-queue.js';
+import { commitFencedMerge, MergeErrors, MergeQueue, readFence } from '../src/work/merge-queue.js';
 import { SubtaskWorker, type WorkspacePolicy } from '../src/work/subtask-worker.js';
 import { KeyedMutex } from '../src/domain/keyed-mutex.js';
 import { WorktreeManager } from '../src/store/worktree-manager.js';
@@ -660,6 +660,51 @@ describe('the fenced ref transaction (real git)', () => {
     await commitFencedMerge(repo, { branch: BRANCH, sha: base, previous: next, fencingToken: 9 });
     expect(git(repo, 'rev-parse', BRANCH)).toBe(base);
     expect((await readFence(repo)).token).toBe(9);
+  });
+
+  it('writes a merged record once: a second transaction for the same record changes nothing', async () => {
+    const record = { ref: MaestroRefs.merged(TASK, 's1:1'), content: 'first' };
+    await commitFencedMerge(repo, { branch: BRANCH, sha: next, previous: base, fencingToken: 3, records: [record] });
+    const again = commitFencedMerge(repo, { branch: BRANCH, sha: base, previous: next, fencingToken: 4, records: [{ ...record, content: 'second' }] });
+    await expect(again).rejects.toThrow();
+    expect(git(repo, 'rev-parse', BRANCH)).toBe(next);
+    expect(git(repo, 'cat-file', 'blob', record.ref)).toBe('first');
+    expect((await readFence(repo)).token).toBe(3);
+  });
+
+  it('refuses to move a task branch that is checked out somewhere, and stops a merge whose attempt ended while it waited', async () => {
+    const mutex = new KeyedMutex();
+    const manager = new WorktreeManager({ root: realpathSync(mkdtempSync(join(tmpdir(), 'executor-wt-q-'))), executorId: 'exec-q', logger, mutex });
+    const queue = new MergeQueue({ mutex, lockWaitMs: 1_000 });
+    const work = workFor(repo, 's1');
+    const worktree = await manager.open(work, logger);
+    try {
+      writeFileSync(join(worktree.path, 'y.js'), 'y\n');
+      git(worktree.path, 'add', 'y.js');
+      git(worktree.path, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '-m', 'y');
+
+      // The user looks at the task branch in a worktree of their own.
+      const review = join(realpathSync(mkdtempSync(join(tmpdir(), 'executor-wt-review-'))), 'review');
+      git(repo, 'worktree', 'add', '-q', review, BRANCH);
+      const refused = queue.merge(worktree, work, new RecordingWriteGuard(), logger);
+      await expect(refused).rejects.toMatchObject({ code: MergeErrors.branchCheckedOut });
+      await expect(refused).rejects.toThrow(review);
+      expect(git(repo, 'rev-parse', BRANCH)).toBe(base);
+      git(repo, 'worktree', 'remove', '--force', review);
+
+      // Stopped while waiting for the git index: nothing moves.
+      const stopped = new AbortController();
+      stopped.abort();
+      expect(await queue.merge(worktree, work, new RecordingWriteGuard(), logger, stopped.signal)).toEqual({ kind: 'stopped' });
+      expect(git(repo, 'rev-parse', BRANCH)).toBe(base);
+
+      // Otherwise it merges, and a second merge of the same work item reports the first.
+      const merged = await queue.merge(worktree, work, new RecordingWriteGuard(), logger);
+      expect(merged).toMatchObject({ kind: 'merged', previous: base });
+      expect(await queue.merge(worktree, work, new RecordingWriteGuard(), logger)).toEqual(merged);
+    } finally {
+      await manager.close(worktree, logger);
+    }
   });
 
   it('fails without a change when the branch moved since the merge was made', async () => {

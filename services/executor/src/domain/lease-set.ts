@@ -5,6 +5,7 @@
  * we hold would wait on our own lease (the lock-manager does not exempt an owner from its own
  * leases) until the wait ran out.
  */
+import { concernCovers } from '@maestro/contracts';
 
 /** A lease granted by the lock-manager, as the executor keeps it. */
 export interface HeldLease {
@@ -19,22 +20,15 @@ export class LeaseSet {
 
   /**
    * The concerns of `requested` not yet covered by a held lease, without duplicates, in their
-   * first-seen order. A concern is held when some lease names it, or holds a `dir:` it lies in
-   * (a declared `dir:/repo/src` covers the agent's `file:/repo/src/a.ts`: asking for it would
-   * wait on our own lease).
+   * first-seen order. A concern is held when some lease names it, or holds a `repo:`/`dir:` it
+   * lies in (`concernCovers` of `@maestro/contracts`: a declared `dir:/repo/src` covers the
+   * agent's `file:/repo/src/a.ts`; asking for it would wait on our own lease).
    */
   missing(requested: readonly string[]): string[] {
-    const held = new Set<string>();
-    const dirs: string[] = [];
-    for (const lease of this.leases.values()) {
-      for (const c of lease.concerns) {
-        held.add(c);
-        if (c.startsWith('dir:')) dirs.push(c.slice('dir:'.length));
-      }
-    }
+    const held = [...this.leases.values()].flatMap((lease) => lease.concerns);
     const out: string[] = [];
     for (const concern of requested) {
-      if (held.has(concern) || coveredByDir(concern, dirs) || out.includes(concern)) continue;
+      if (held.some((h) => concernCovers(h, concern)) || out.includes(concern)) continue;
       out.push(concern);
     }
     return out;
@@ -79,9 +73,3 @@ export class LeaseSet {
   }
 }
 
-/** True when `concern` is a file or directory inside (or equal to) one of the held `dirs`. */
-function coveredByDir(concern: string, dirs: readonly string[]): boolean {
-  const path = concern.startsWith('file:') ? concern.slice('file:'.length) : concern.startsWith('dir:') ? concern.slice('dir:'.length) : undefined;
-  if (path === undefined) return false;
-  return dirs.some((dir) => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
-}

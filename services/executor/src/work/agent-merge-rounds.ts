@@ -8,7 +8,7 @@
  */
 import { runAgentLoop, type AgentVerdict, type ChatModel, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import type { Logger } from '@maestro/runtime';
+import { UnexpectedError, type Logger } from '@maestro/runtime';
 import type { FinalTaskStatus } from '../domain/ended-tasks.js';
 import { TASK_BUDGET_EXHAUSTED, type PacketBudgets, type TestRunStep, type WorkOutcome } from '../domain/escalation.js';
 import type { SubtaskWriteGuard } from '../domain/ports.js';
@@ -149,7 +149,16 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
     }
 
     await attempt.confirmWorkLease();
-    const merge = await settings.mergeQueue.merge(worktree, work, guard, log);
+    const merge = await settings.mergeQueue.merge(worktree, work, guard, log, signal);
+    if (merge.kind === 'stopped') {
+      const ended = attempt.endedStatus();
+      if (ended !== undefined) {
+        log.info('task ended while the subtask waited to merge; not merged', { status: ended });
+        return toStoppedResult(work, ended, settings.origin());
+      }
+      attempt.assertMayContinue();
+      throw new UnexpectedError('MERGE_STOPPED', 'the merge was stopped but the attempt may continue; this is a bug');
+    }
     if (merge.kind === 'merged') {
       await steps.report({ kind: 'tool', tool: 'merge', summary: `merged into ${merge.branch} at ${merge.sha}`, ok: true });
       await settings.worktrees.dropCarried(worktree.repoRoot, work);

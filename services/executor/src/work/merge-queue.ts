@@ -20,7 +20,7 @@ import { Concerns } from '@maestro/agent';
 import { OperationalError, UnexpectedError, type Logger } from '@maestro/runtime';
 import type { KeyedMutex } from '../domain/keyed-mutex.js';
 import { assertNotFenced, formatFenceToken, parseFenceToken } from '../domain/fence-token.js';
-import { formatMergedRecord, type MergedRecord } from '../domain/merged-record.js';
+import { formatMergedRecord, parseMergedRecord, type MergedRecord } from '../domain/merged-record.js';
 import type { HeldLock, SubtaskWriteGuard } from '../domain/ports.js';
 import { MaestroRefs } from '../domain/worktree-layout.js';
 import { gitOk, identityArgs, resolveCommit, runGit } from '../store/git-cli.js';
@@ -35,7 +35,15 @@ export type MergeOutcome =
       tip: string;
       /** Repository-relative paths with conflicts. */
       files: string[];
-    };
+    }
+  /** The attempt was stopped (its task ended, shutdown, its work lease lost) while it waited for the git index. */
+  | { kind: 'stopped' };
+
+/** Error codes of the merge queue. */
+export const MergeErrors = {
+  /** The task branch is checked out in some worktree: moving it would rewrite that checkout's view. */
+  branchCheckedOut: 'TASK_BRANCH_CHECKED_OUT',
+} as const;
 
 /** Options for {@link MergeQueue}. */
 export interface MergeQueueOptions {
@@ -81,7 +89,8 @@ export async function commitFencedMerge(repoRoot: string, merge: FencedMerge): P
   const lines = ['start', `update refs/heads/${merge.branch} ${merge.sha} ${merge.previous}`, `update ${MaestroRefs.gitIndexFence} ${tokenBlob} ${fence.blob ?? zero}`];
   for (const record of merge.records ?? []) {
     const blob = await gitOk(repoRoot, ['hash-object', '-w', '--stdin'], { input: record.content });
-    lines.push(`update ${record.ref} ${blob}`);
+    // Create-only: a second writer of the same record fails the whole transaction.
+    lines.push(`update ${record.ref} ${blob} ${zero}`);
   }
   lines.push('prepare', 'commit', '');
   const result = await runGit(repoRoot, ['update-ref', '--stdin'], { input: lines.join('\n') });
@@ -111,11 +120,13 @@ export class MergeQueue {
    * already in it), then the branch is moved to the result by a fenced transaction that also
    * records the work item as merged. A conflicting merge is aborted and reported, never forced.
    */
-  async merge(worktree: SubtaskWorktree, work: SubtaskWork, guard: SubtaskWriteGuard, log: Logger): Promise<MergeOutcome> {
+  async merge(worktree: SubtaskWorktree, work: SubtaskWork, guard: SubtaskWriteGuard, log: Logger, signal?: AbortSignal): Promise<MergeOutcome> {
     const concern = Concerns.gitIndex(worktree.repoRoot);
     log.info('waiting for the git index to merge', { concern, waitMs: this.options.lockWaitMs });
     const lock = await guard.hold([concern], this.options.lockWaitMs);
     try {
+      // The wait may have been long: an attempt stopped meanwhile must not move the branch.
+      if (signal?.aborted) return { kind: 'stopped' };
       return await this.options.mutex.run(worktree.gitDir, () => this.mergeLocked(worktree, work, guard, lock, log));
     } finally {
       await guard.releaseLease(lock.leaseId);
@@ -134,6 +145,20 @@ export class MergeQueue {
 
   private async mergeLocked(worktree: SubtaskWorktree, work: SubtaskWork, guard: SubtaskWriteGuard, lock: HeldLock, log: Logger): Promise<MergeOutcome> {
     const ref = `refs/heads/${worktree.branch}`;
+    // This work item merged already (an earlier delivery that lost its outcome): report that merge.
+    const earlier = await readMergedRecordOf(worktree.repoRoot, MaestroRefs.merged(work.taskId, work.workId));
+    if (earlier !== undefined) {
+      log.info('work item merged earlier; reporting that merge', { sha: earlier.sha });
+      return { kind: 'merged', ...earlier };
+    }
+    const checkedOut = await checkoutOf(worktree.repoRoot, ref);
+    if (checkedOut !== undefined) {
+      throw new OperationalError(
+        MergeErrors.branchCheckedOut,
+        `the task branch ${worktree.branch} is checked out in ${checkedOut}; merging would change what that checkout sees. Check out another branch (or detach) there and the merge goes on`,
+        { details: { branch: worktree.branch, worktree: checkedOut } },
+      );
+    }
     const tip = await resolveCommit(worktree.repoRoot, ref);
     if (tip === undefined) throw new UnexpectedError('TASK_BRANCH_MISSING', `the task branch ${worktree.branch} no longer exists in ${worktree.repoRoot}`);
     const head = await gitOk(worktree.path, ['rev-parse', 'HEAD']);
@@ -165,6 +190,22 @@ export class MergeQueue {
     log.info('merged into the task branch', { branch: worktree.branch, sha, previous: tip, fencingToken: lock.fencingToken });
     return { kind: 'merged', ...record };
   }
+}
+
+/** The worktree (path) that has `ref` checked out, if any: `git worktree list --porcelain`. */
+async function checkoutOf(repoRoot: string, ref: string): Promise<string | undefined> {
+  const listed = await gitOk(repoRoot, ['worktree', 'list', '--porcelain']);
+  for (const entry of listed.split('\n\n')) {
+    const lines = entry.split('\n');
+    if (lines.includes(`branch ${ref}`)) return lines.find((l) => l.startsWith('worktree '))?.slice('worktree '.length);
+  }
+  return undefined;
+}
+
+/** The merged record stored under `ref`, if there is one. */
+export async function readMergedRecordOf(repoRoot: string, ref: string): Promise<MergedRecord | undefined> {
+  const blob = await runGit(repoRoot, ['cat-file', 'blob', ref]);
+  return blob.code === 0 ? parseMergedRecord(blob.stdout) : undefined;
 }
 
 /** Paths with unmerged entries in the worktree's index. */

@@ -5,15 +5,14 @@
  */
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
-import { parseMergedRecord, type MergedRecord } from '../domain/merged-record.js';
 import type { ResultOrigin } from '../domain/subtask-result.js';
 import { MaestroRefs } from '../domain/worktree-layout.js';
-import { runGit } from '../store/git-cli.js';
 import { filesBetween } from '../store/worktree-state.js';
+import { readMergedRecordOf } from './merge-queue.js';
 
 /** The result of work an earlier delivery merged, or undefined when there is no merge record. */
 export async function mergedEarlier(work: SubtaskWork, origin: ResultOrigin, log: Logger): Promise<SubtaskResult | undefined> {
-  const record = await readMergedRecord(work);
+  const record = await readMergedRecordOf(work.repoPath, MaestroRefs.merged(work.taskId, work.workId));
   if (record === undefined) return undefined;
   log.info('work already merged by an earlier delivery; reporting its commit', { branch: record.branch, sha: record.sha });
   const filesChanged = await filesBetween(work.repoPath, record.previous, record.sha);
@@ -34,8 +33,3 @@ export async function mergedEarlier(work: SubtaskWork, origin: ResultOrigin, log
   };
 }
 
-/** The record an earlier delivery's merge left for this work item, if any. */
-async function readMergedRecord(work: SubtaskWork): Promise<MergedRecord | undefined> {
-  const blob = await runGit(work.repoPath, ['cat-file', 'blob', MaestroRefs.merged(work.taskId, work.workId)]);
-  return blob.code === 0 ? parseMergedRecord(blob.stdout) : undefined;
-}

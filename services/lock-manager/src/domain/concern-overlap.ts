@@ -8,8 +8,7 @@
  * - `git-index:`, `port:` and `resource:` stand alone: they overlap only an equal name.
  * - Two overlapping concerns conflict unless both are held in shared (read) mode.
  */
-import { isPathWithin, PATH_SPACE_KINDS } from './concern.js';
-import type { ConcernKind } from './concern.js';
+import { concernsOverlap } from '@maestro/contracts';
 
 /** How a concern is held. */
 export const ConcernModes = {
@@ -39,31 +38,16 @@ export interface ConcernClash {
   readonly heldMode: ConcernMode;
 }
 
-const coveringKinds: readonly string[] = ['repo', 'dir'];
-
-function pathOf(name: string): { kind: string; path: string } | undefined {
-  const colon = name.indexOf(':');
-  const kind = name.slice(0, colon);
-  return PATH_SPACE_KINDS.includes(kind as ConcernKind) ? { kind, path: name.slice(colon + 1) } : undefined;
-}
-
 /**
- * True when two canonical concerns name overlapping things.
+ * True when two canonical concerns name overlapping things: `@maestro/contracts`' one rule,
+ * which Orion's scheduler and the executor use too.
  *
  * @example
  * concernsOverlap('dir:/r/src', 'file:/r/src/a.ts') // true
  * concernsOverlap('dir:/r/src', 'dir:/r/srcx')      // false (siblings)
  * concernsOverlap('git-index:/r', 'repo:/r')        // false (git-index stands alone)
  */
-export function concernsOverlap(a: string, b: string): boolean {
-  if (a === b) return true;
-  const pa = pathOf(a);
-  const pb = pathOf(b);
-  if (!pa || !pb) return false;
-  if (pa.path === pb.path) return true;
-  if (coveringKinds.includes(pa.kind) && isPathWithin(pb.path, pa.path)) return true;
-  return coveringKinds.includes(pb.kind) && isPathWithin(pa.path, pb.path);
-}
+export { concernsOverlap };
 
 /** True when a concern held in `aMode` and one held in `bMode` cannot be held together. */
 export function concernsConflict(a: string, aMode: ConcernMode, b: string, bMode: ConcernMode): boolean {

@@ -97,11 +97,7 @@ export function normalizeAbsolutePath(value: string, field: string, what: string
   return `/${segments.join('/')}`;
 }
 
-/** True when `child` is `parent` or lies under it (both normalized absolute paths). */
-export function isPathWithin(child: string, parent: string): boolean {
-  if (parent === '/') return true;
-  return child === parent || child.startsWith(`${parent}/`);
-}
+export { isPathWithin } from '@maestro/contracts';
 
 function normalizePath(value: string, field: string, kind: string): string {
   return normalizeAbsolutePath(value, field, `${kind}:`);
