@@ -50,5 +50,5 @@ it('finishes a run after the engine is SIGKILLed mid-run, with every transition 
   expect(new Set(seqs).size).toBe(seqs.length);
   expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   const moves = history.filter((h) => h.fromState !== h.toState).map((h) => `${h.fromState}→${h.toState}`);
-  expect(moves).toEqual(['intake→plan', 'plan→code', 'code→review', 'review→done']);
+  expect(moves).toEqual(['intake→preflight', 'preflight→plan', 'plan→code', 'code→review', 'review→done']);
 });

@@ -36,17 +36,49 @@ export const GrpcAddrVariables: Record<ServiceName | 'gateway', string> = {
   executor: 'MAESTRO_EXECUTOR_GRPC_ADDR',
 };
 
-/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The gRPC service name each process reports in its health service (besides ''), so start-up
+ * waits for *this* service: a port taken meanwhile by some other server answers '' too.
+ */
+const HealthServiceNames: Record<ServiceName, string> = {
+  'workflow-engine': 'maestro.v1.WorkflowService',
+  orchestrator: 'maestro.v1.OrchestratorService',
+  router: 'maestro.v1.RouterService',
+  memory: 'maestro.v1.MemoryService',
+  'lock-manager': 'maestro.v1.LockService',
+  executor: 'maestro.v1.ExecutorAdminService',
+  gateway: '',
+};
+
+/**
+ * Ports handed out are chosen below the kernel's ephemeral range (32768 and up on Linux), where
+ * every `listen(0)` of any process on the machine picks its port: a port we hand out and a
+ * service binds a moment later is not taken meanwhile by someone's port-0 listener.
+ */
+const PortRange = { min: 20_000, max: 32_000, tries: 200 } as const;
+/** Ports this process handed out, never handed out twice. */
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A free TCP port on 127.0.0.1, below the ephemeral range (see {@link PortRange}). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < PortRange.tries; i++) {
+    const port = PortRange.min + Math.floor(Math.random() * (PortRange.max - PortRange.min));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port on 127.0.0.1 between ${PortRange.min} and ${PortRange.max} after ${PortRange.tries} tries`);
 }
 
 /** One running service process. */
@@ -113,7 +145,7 @@ export class LocalCluster {
     const grpcAddr = options.extraEnv?.[GrpcAddrVariables[name]] ?? this.addresses.get(name)!;
     proc.grpcAddr = grpcAddr;
     await Promise.race([
-      waitServing(grpcAddr, options.readyTimeoutMs ?? 30_000),
+      waitServing(grpcAddr, options.readyTimeoutMs ?? 30_000, HealthServiceNames[name]),
       proc.exited.then(({ code, signal }) => {
         throw new Error(`${label} exited during start-up (exit ${code ?? signal}); see ${proc.logFile}`);
       }),
@@ -171,14 +203,14 @@ export class LocalCluster {
   }
 }
 
-/** Resolves once `grpc.health.v1` Check('') at `address` answers SERVING. */
-export async function waitServing(address: string, timeoutMs: number): Promise<void> {
+/** Resolves once `grpc.health.v1` Check(`service`) at `address` answers SERVING. */
+export async function waitServing(address: string, timeoutMs: number, service = ''): Promise<void> {
   const client = createGrpcClient(HealthClient, address, { deadlineMs: 1000 });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       try {
-        const res = await client.call.check({ service: '' });
+        const res = await client.call.check({ service });
         if (res.status === HealthCheckResponse_ServingStatus.SERVING) return;
       } catch {
         // not up yet
