@@ -21,6 +21,7 @@ export class MemoryPublisher implements WorkPublisher {
   readonly results: SubtaskResult[] = [];
   readonly escalations: Escalation[] = [];
   readonly steps: WorkStepEvent[] = [];
+  readonly finished: WorkFinishedEvent[] = [];
   async publishResult(result: SubtaskResult) {
     this.results.push(result);
   }
@@ -30,5 +31,7 @@ export class MemoryPublisher implements WorkPublisher {
   async publishStep(event: WorkStepEvent) {
     this.steps.push(event);
   }
-  async publishFinished(_event: WorkFinishedEvent) {}
+  async publishFinished(event: WorkFinishedEvent) {
+    this.finished.push(event);
+  }
 }

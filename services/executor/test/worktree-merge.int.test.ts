@@ -19,20 +19,21 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
 import { HandBackError } from '@maestro/bus';
-import type { Escalation, SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
+import type { Escalation, SubtaskWork } from '@maestro/contracts';
 import { ScriptedProvider, parseScript, type Script } from '@maestro/llm';
 import { createSilentLogger, OperationalError, UserError } from '@maestro/runtime';
 import { EndedTasks } from '../src/domain/ended-tasks.js';
-import { isEscalation, resultOf, type WorkOutcome } from '../src/domain/escalation.js';
+import { isEscalation, resultOf } from '../src/domain/escalation.js';
 import { ExecutorStats } from '../src/domain/executor-stats.js';
 import { FenceErrors } from '../src/domain/fence-token.js';
-import type { HeldLock, WorkLease, WorkPublisher, WorkResultStore } from '../src/domain/ports.js';
+import type { HeldLock, WorkLease } from '../src/domain/ports.js';
 import { EXECUTOR_MARKER_FILE } from '../src/domain/executor-directory.js';
 import { MaestroRefs, toSafeSegment } from '../src/domain/worktree-layout.js';
 import { commitFencedMerge, MergeErrors, MergeQueue, readFence } from '../src/work/merge-queue.js';
 import { SubtaskWorker, type WorkspacePolicy } from '../src/work/subtask-worker.js';
 import { KeyedMutex } from '../src/domain/keyed-mutex.js';
 import { WorktreeManager } from '../src/store/worktree-manager.js';
+import { MemoryPublisher, MemoryResults } from './memory-work-sinks.js';
 import { RecordingWriteGuard, TokenCounter } from './recording-write-guard.js';
 
 jest.setTimeout(60_000);
@@ -40,32 +41,6 @@ jest.setTimeout(60_000);
 const logger = createSilentLogger();
 const TASK = 'task-wt';
 const BRANCH = `maestro/${TASK}`;
-
-class MemoryResults implements WorkResultStore {
-  readonly byWorkId = new Map<string, WorkOutcome>();
-  async get(workId: string) {
-    return this.byWorkId.get(workId);
-  }
-  async put(outcome: WorkOutcome) {
-    this.byWorkId.set(isEscalation(outcome) ? outcome.escalationId : outcome.workId, outcome);
-  }
-}
-
-class MemoryPublisher implements WorkPublisher {
-  readonly results: SubtaskResult[] = [];
-  readonly escalations: Escalation[] = [];
-  readonly steps: WorkStepEvent[] = [];
-  async publishResult(result: SubtaskResult) {
-    this.results.push(result);
-  }
-  async publishEscalation(escalation: Escalation) {
-    this.escalations.push(escalation);
-  }
-  async publishStep(event: WorkStepEvent) {
-    this.steps.push(event);
-  }
-  async publishFinished(_event: WorkFinishedEvent) {}
-}
 
 /** A ChatModel over a ScriptedProvider; optionally holds its first answer until `open()` is called. */
 class GatedScriptModel implements ChatModel {

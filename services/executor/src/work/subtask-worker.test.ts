@@ -1,36 +1,11 @@
-import type { Escalation, SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
+import type { SubtaskWork } from '@maestro/contracts';
 import { ManualClock, OperationalError, createSilentLogger } from '@maestro/runtime';
 import { EndedTasks } from '../domain/ended-tasks.js';
-import { isEscalation, resultOf, type WorkOutcome } from '../domain/escalation.js';
+import { resultOf } from '../domain/escalation.js';
 import { ExecutorStats } from '../domain/executor-stats.js';
-import type { WorkPublisher, WorkResultStore } from '../domain/ports.js';
+import { MemoryPublisher, MemoryResults } from '../../test/memory-work-sinks.js';
 import { SubtaskWorker } from './subtask-worker.js';
 
-class MemoryResults implements WorkResultStore {
-  readonly byWorkId = new Map<string, WorkOutcome>();
-  async get(workId: string) {
-    return this.byWorkId.get(workId);
-  }
-  async put(outcome: WorkOutcome) {
-    this.byWorkId.set(isEscalation(outcome) ? outcome.escalationId : outcome.workId, outcome);
-  }
-}
-
-class RecordingPublisher implements WorkPublisher {
-  readonly results: SubtaskResult[] = [];
-  readonly escalations: Escalation[] = [];
-  readonly finished: WorkFinishedEvent[] = [];
-  async publishResult(result: SubtaskResult) {
-    this.results.push(result);
-  }
-  async publishEscalation(escalation: Escalation) {
-    this.escalations.push(escalation);
-  }
-  async publishStep(_event: WorkStepEvent) {}
-  async publishFinished(event: WorkFinishedEvent) {
-    this.finished.push(event);
-  }
-}
 
 const probe: SubtaskWork = {
   workId: 'probe-1:1',
@@ -52,7 +27,7 @@ const probe: SubtaskWork = {
 function setup() {
   const clock = new ManualClock(1_000);
   const results = new MemoryResults();
-  const publisher = new RecordingPublisher();
+  const publisher = new MemoryPublisher();
   const stats = new ExecutorStats();
   const touched: string[] = [];
   const endedTasks = new EndedTasks({ clock });
