@@ -3,7 +3,7 @@
  * NATS, PostgreSQL and Redis, in a namespace and database of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Streams } from '@maestro/contracts';
@@ -112,4 +112,14 @@ export async function waitForTaskEnd(gateway: string, taskId: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`task ${taskId} still ${String(task['status'])} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Writes the scripted models' replies for a cluster (`MAESTRO_SCRIPT_PATH`, a ScriptedProvider
+ * script: `{ description, rules }`) to a temp file and returns its path.
+ */
+export function writeE2eScript(description: string, rules: readonly unknown[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'maestro-e2e-script-')), 'script.json');
+  writeFileSync(path, JSON.stringify({ description, rules }));
+  return path;
 }

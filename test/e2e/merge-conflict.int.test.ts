@@ -6,11 +6,9 @@
  * `maestro/<taskId>` with both changes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { Subjects, WorkStepEventSchema, type WorkStepEvent } from '@maestro/contracts';
-import { postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
 
 jest.setTimeout(240_000);
 
@@ -35,27 +33,21 @@ function writeScript(): string {
       { content: `${message}.` },
     ],
   });
-  const script = {
-    description: 'e2e: two subtasks conflict on src/add.js; the second resolves the merge',
-    rules: [
-      { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
-      {
-        name: 'resolve',
-        when: { intent: 'code', contains: 'Merge conflict' },
-        turns: [
-          { toolCalls: [{ name: 'fs.write', arguments: { path: 'src/add.js', content: RESOLVED } }] },
-          { toolCalls: [{ name: 'git.commit', arguments: { message: 'Merge the task branch into the subtask' } }] },
-          { content: 'Resolved the conflict, keeping both changes.' },
-        ],
-      },
-      edit('comment', 'Comment add()', '  // checked: numbers only\n', 'Comment add'),
-      edit('check', 'Check add() arguments', "  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n", 'Check add arguments'),
-      { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'both changes in' }) }] },
-    ],
-  };
-  const path = join(mkdtempSync(join(tmpdir(), 'maestro-e2e-script-')), 'script.json');
-  writeFileSync(path, JSON.stringify(script));
-  return path;
+  return writeE2eScript('e2e: two subtasks conflict on src/add.js; the second resolves the merge', [
+    { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
+    {
+      name: 'resolve',
+      when: { intent: 'code', contains: 'Merge conflict' },
+      turns: [
+        { toolCalls: [{ name: 'fs.write', arguments: { path: 'src/add.js', content: RESOLVED } }] },
+        { toolCalls: [{ name: 'git.commit', arguments: { message: 'Merge the task branch into the subtask' } }] },
+        { content: 'Resolved the conflict, keeping both changes.' },
+      ],
+    },
+    edit('comment', 'Comment add()', '  // checked: numbers only\n', 'Comment add'),
+    edit('check', 'Check add() arguments', "  if (typeof a !== 'number' || typeof b !== 'number') throw new TypeError('numbers only');\n", 'Check add arguments'),
+    { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'both changes in' }) }] },
+  ]);
 }
 
 let e2e: E2eCluster;

@@ -2,10 +2,8 @@
  * Scaling out: two executor processes share one durable work queue; a plan of several
  * subtasks is carried out with every subtask done exactly once (one result, one commit each).
  */
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   HealthClient,
   HealthCheckResponse_ServingStatus as Serving,
@@ -16,7 +14,7 @@ import {
   type WorkFinishedEvent,
 } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
-import { postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
 
 jest.setTimeout(180_000);
 
@@ -54,17 +52,11 @@ function writeScript(): string {
       { content: `Added ${n}.` },
     ],
   }));
-  const script = {
-    description: 'e2e: several subtasks over two executors',
-    rules: [
-      { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
-      ...code,
-      { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'all parts added' }) }] },
-    ],
-  };
-  const path = join(mkdtempSync(join(tmpdir(), 'maestro-e2e-script-')), 'script.json');
-  writeFileSync(path, JSON.stringify(script));
-  return path;
+  return writeE2eScript('e2e: several subtasks over two executors', [
+    { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
+    ...code,
+    { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'all parts added' }) }] },
+  ]);
 }
 
 let e2e: E2eCluster;

@@ -6,11 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockEventSchema, Subjects, WorkFinishedEventSchema, type LockEvent, type WorkFinishedEvent } from '@maestro/contracts';
-import { postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
 
 jest.setTimeout(180_000);
 
@@ -29,17 +28,11 @@ function writeScript(): string {
       { content: `Added ${n}.` },
     ],
   }));
-  const script = {
-    description: 'e2e: two subtasks in worktrees of the task branch',
-    rules: [
-      { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
-      ...code,
-      { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'both added' }) }] },
-    ],
-  };
-  const path = join(mkdtempSync(join(tmpdir(), 'maestro-e2e-script-')), 'script.json');
-  writeFileSync(path, JSON.stringify(script));
-  return path;
+  return writeE2eScript('e2e: two subtasks in worktrees of the task branch', [
+    { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
+    ...code,
+    { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'both added' }) }] },
+  ]);
 }
 
 let e2e: E2eCluster;
