@@ -99,6 +99,8 @@ export const SubtaskWorkSchema = z.object({
    * run of the test command): a test run whose only failures are these is not blamed on the agent.
    */
   baselineFailures: z.array(z.string()).max(1_000).optional(),
+  /** How the baseline run exited when it failed: a run excused by `baselineFailures` must exit the same way. */
+  baselineExitCode: z.number().int().min(1).max(255).optional(),
 });
 export type SubtaskWork = z.infer<typeof SubtaskWorkSchema>;
 

@@ -321,7 +321,7 @@ describe('executor on real NATS', () => {
     git(repo, 'commit', '-q', '-m', 'a test that fails on HEAD');
     executor = (await startExecutor(new CountingScriptedModel())).executor;
 
-    const work = workFor(repo, { baselineFailures: ['legacy rounding'] });
+    const work = workFor(repo, { baselineFailures: ['legacy rounding'], baselineExitCode: 1 });
     await bus.publish(Subjects.subtaskWork, work, { msgId: work.workId });
     const [result] = await waitFor('the subtask result', async () => {
       const all = await resultsOnBus();

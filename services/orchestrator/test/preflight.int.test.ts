@@ -162,7 +162,9 @@ it('records the tests that already fail on HEAD as baseline failures, on the tas
     baselineFailures: ['legacy rounding'],
     baseline: { exitCode: 1, namesKnown: true, note: expect.stringContaining('legacy rounding') },
   });
-  expect((await new PostgresTaskStore(h.db).getTask(run.taskId))?.task.baselineFailures).toEqual(['legacy rounding']);
+  const stored = (await new PostgresTaskStore(h.db).getTask(run.taskId))?.task;
+  expect(stored?.baselineFailures).toEqual(['legacy rounding']);
+  expect(stored?.baselineExitCode).toBe(1);
 });
 
 it('names a test file that fails as a whole relative to the repository, not the baseline worktree', async () => {

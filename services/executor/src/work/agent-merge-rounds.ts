@@ -99,6 +99,7 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
       testCommand: work.testCommand,
       // Tests preflight found failing before anyone worked are not this agent's failures.
       ...(work.baselineFailures !== undefined ? { baselineFailures: work.baselineFailures } : {}),
+      ...(work.baselineExitCode !== undefined ? { baselineExitCode: work.baselineExitCode } : {}),
       budget: settings.budget,
       writeGuard,
       signal,

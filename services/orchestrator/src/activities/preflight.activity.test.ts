@@ -82,7 +82,7 @@ describe('the preflight activity', () => {
     expect(checks.find((c) => c.check === 'index-lock')).toMatchObject({ status: 'passed', summary: expect.stringContaining('released after') });
     expect(probe.removed).toEqual([]);
     // The baseline (all passing here) is stored on the task for every dispatch.
-    expect(patches).toEqual([{ baselineFailures: [] }]);
+    expect(patches).toEqual([{ baselineFailures: [], baselineExitCode: null }]);
   });
 
   it('gives up on a lock still held after the wait, naming the holder, and runs no baseline', async () => {

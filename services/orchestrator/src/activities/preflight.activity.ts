@@ -186,7 +186,9 @@ export const preflightActivity: Activity = async (invocation) => {
   const remedied = outcomes.filter((o) => o.status === CheckStatuses.remedied).map((o) => o.check);
   await recorder.verdict(true, `preflight passed${remedied.length > 0 ? ` after remedying ${remedied.join(', ')}` : ''}${baseline ? `; ${baseline.record.note}` : ''}`);
   // Every dispatch of the task's subtasks carries the baseline, so their test gates know it.
-  await deps.store.withLockedTask(task.id, (locked) => locked.update({ baselineFailures: baseline?.failures ?? [] }));
+  const exitCode = baseline?.record.exitCode;
+  const baselineExitCode = exitCode !== undefined && exitCode !== null && exitCode >= 1 && exitCode <= 255 && (baseline?.failures.length ?? 0) > 0 ? exitCode : null;
+  await deps.store.withLockedTask(task.id, (locked) => locked.update({ baselineFailures: baseline?.failures ?? [], baselineExitCode }));
   return completed({
     checks: outcomes.map((o) => ({ ...o })),
     baselineFailures: baseline?.failures ?? [],

@@ -3,13 +3,14 @@ import { toWork } from './subtask-work.js';
 
 describe('toWork', () => {
   it('carries the declared concerns, the task branch and the baseline failures preflight found', () => {
-    const task = taskRecord({ id: 'task-1', baselineFailures: ['divide refuses zero'] });
+    const task = taskRecord({ id: 'task-1', baselineFailures: ['divide refuses zero'], baselineExitCode: 1 });
     const subtask = subtaskRecord('s1', { concerns: ['file:/repo/src/a.ts'] });
     expect(toWork(task, subtask, 'run-1', 2)).toMatchObject({
       workId: 'task-1:s1:2',
       concerns: ['file:/repo/src/a.ts'],
       taskBranch: 'maestro/task-1',
       baselineFailures: ['divide refuses zero'],
+      baselineExitCode: 1,
     });
   });
 
@@ -18,6 +19,7 @@ describe('toWork', () => {
       const work = toWork(taskRecord({ baselineFailures }), subtaskRecord('s1', { concerns: [] }), 'run-1', 1);
       expect(work).not.toHaveProperty('concerns');
       expect(work).not.toHaveProperty('baselineFailures');
+      expect(work).not.toHaveProperty('baselineExitCode');
     }
   });
 });

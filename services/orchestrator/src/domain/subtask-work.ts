@@ -31,6 +31,7 @@ export function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, 
     ...(subtask.role !== null ? { role: subtask.role } : {}),
     ...(subtask.concerns.length > 0 ? { concerns: subtask.concerns } : {}),
     ...(task.baselineFailures !== null && task.baselineFailures.length > 0 ? { baselineFailures: task.baselineFailures } : {}),
+    ...(task.baselineExitCode !== null ? { baselineExitCode: task.baselineExitCode } : {}),
     taskBranch: taskBranchName(task.id),
   };
 }

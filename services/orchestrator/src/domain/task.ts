@@ -113,6 +113,8 @@ export interface TaskRecord {
   delivery: TaskDelivery | null;
   /** Tests that failed before any agent worked (preflight's baseline); null before preflight ran. */
   baselineFailures: string[] | null;
+  /** How the baseline run exited when it failed (1–255); null when it passed or did not run. */
+  baselineExitCode: number | null;
   createdAt: Date;
   updatedAt: Date;
 }

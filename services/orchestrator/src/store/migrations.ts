@@ -158,6 +158,7 @@ const statements0008 = [
   sql`alter table orchestrator.tasks add column delivery_mode text check (delivery_mode in ('branch', 'fast-forward'))`,
   sql`alter table orchestrator.tasks add column delivery jsonb`,
   sql`alter table orchestrator.tasks add column baseline_failures jsonb`,
+  sql`alter table orchestrator.tasks add column baseline_exit_code integer`,
 ];
 
 // The task branch's commit the review read, so delivery delivers exactly what was reviewed and
@@ -243,7 +244,7 @@ export const orchestratorMigrations: Record<string, Migration> = {
       for (const column of ['depends_on', 'resources', 'concerns', 'replaces']) {
         await sql`alter table orchestrator.subtasks drop column if exists ${sql.id(column)}`.execute(db);
       }
-      for (const column of ['delivery_mode', 'delivery', 'baseline_failures']) {
+      for (const column of ['delivery_mode', 'delivery', 'baseline_failures', 'baseline_exit_code']) {
         await sql`alter table orchestrator.tasks drop column if exists ${sql.id(column)}`.execute(db);
       }
     },

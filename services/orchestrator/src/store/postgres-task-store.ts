@@ -64,6 +64,7 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
     deliveryMode: row.delivery_mode,
     delivery: row.delivery,
     baselineFailures: row.baseline_failures,
+    baselineExitCode: row.baseline_exit_code,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -156,6 +157,7 @@ function taskUpdate(patch: TaskPatch): Updateable<TasksTable> {
   if (patch.deliveryMode !== undefined) out.delivery_mode = patch.deliveryMode;
   if (patch.delivery !== undefined) out.delivery = patch.delivery === null ? null : JSON.stringify(patch.delivery);
   if (patch.baselineFailures !== undefined) out.baseline_failures = patch.baselineFailures === null ? null : JSON.stringify(patch.baselineFailures);
+  if (patch.baselineExitCode !== undefined) out.baseline_exit_code = patch.baselineExitCode;
   return out;
 }
 

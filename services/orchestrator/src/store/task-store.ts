@@ -47,6 +47,7 @@ export interface TaskPatch {
   deliveryMode?: DeliveryMode | null;
   delivery?: TaskDelivery | null;
   baselineFailures?: string[] | null;
+  baselineExitCode?: number | null;
 }
 
 /** A subtask about to be stored: as planned, with the concerns Orion declared for it. */
