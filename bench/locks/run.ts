@@ -14,7 +14,7 @@ import { connectBus } from '@maestro/bus';
 import { Streams } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
 import { codemaestroTarget } from './codemaestro-target.js';
-import { startLockManager, stopLockManager, type LockManagerReplica } from './lock-manager-process.js';
+import { startLockManager, type LockManagerReplica } from './lock-manager-process.js';
 import type { LockTarget } from './lock-target.js';
 import { measureHealthRoundTrip } from './health-round-trip.js';
 import { measureContention, measureUncontended, type ContentionResult, type UncontendedResult } from './measure.js';
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     printContention(contention);
     printAgainstAim(contention);
   } finally {
-    await Promise.all(replicas.map((r) => stopLockManager(r)));
+    await Promise.all(replicas.map((r) => r.stop()));
     await deleteKeys(knobs.redisUrl, keyPrefix);
     if (replicas.length > 0) await deleteStreams(knobs.natsUrl, namespace);
   }

@@ -1,12 +1,12 @@
 /**
  * Real lock-manager processes for the load and fencing tests: `node services/lock-manager/dist/main.js`
- * with its configuration in the environment, its gRPC port read from the "grpc server listening"
- * log line (it binds port 0), and stopped by its own pid only.
+ * as a `ServiceProcess` of `@maestro/testing` (port 0, read from its log; stopped by its own pid).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { LockServiceClient } from '@maestro/contracts';
 import { createGrpcClient, type GrpcClient } from '@maestro/runtime';
+import { ServiceProcess } from '@maestro/testing';
 
 /** The workspace root (three levels above `services/lock-manager/test/stress`). */
 export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -39,75 +39,35 @@ export interface LockManagerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-/** A running lock-manager replica. */
+/** A running lock-manager replica (a {@link ServiceProcess} of `dist/main.js`). */
 export class LockManagerProcess {
-  private readonly lines: Array<Record<string, unknown>> = [];
-  private stderr = '';
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  /** Resolves when the process has exited. */
-  readonly exited: Promise<void>;
-
-  private constructor(private readonly child: ChildProcess) {
-    let partial = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.trim() === '' || this.lines.length > 5_000) continue;
-        try {
-          this.lines.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          this.lines.push({ msg: line });
-        }
-      }
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      if (this.stderr.length < 20_000) this.stderr += chunk;
-    });
-    this.exited = new Promise((resolveExit) => {
-      child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolveExit();
-      });
-    });
-  }
+  private constructor(private readonly service: ServiceProcess) {}
 
   /** Starts a replica and resolves once it serves gRPC. */
   static async start(options: LockManagerProcessOptions): Promise<LockManagerProcess> {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MAESTRO_LOG_LEVEL: 'info',
-      MAESTRO_LOCK_MANAGER_GRPC_ADDR: '127.0.0.1:0',
-      MAESTRO_REDIS_URL: options.redisUrl,
-      MAESTRO_NATS_URL: options.natsUrl,
-      MAESTRO_NATS_NAMESPACE: options.natsNamespace,
-      MAESTRO_LOCK_KEY_PREFIX: options.keyPrefix,
-    };
-    const child = spawn(process.execPath, [LOCK_MANAGER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const replica = new LockManagerProcess(child);
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-    while (replica.listeningPort() === undefined) {
-      if (replica.exit !== undefined || Date.now() > deadline) {
-        await replica.stop();
-        throw new Error(`lock-manager never served gRPC (exit ${JSON.stringify(replica.exit)}):\n${replica.output()}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return replica;
+    const service = await ServiceProcess.start({
+      main: LOCK_MANAGER_MAIN,
+      env: {
+        MAESTRO_LOG_LEVEL: 'info',
+        MAESTRO_LOCK_MANAGER_GRPC_ADDR: '127.0.0.1:0',
+        MAESTRO_REDIS_URL: options.redisUrl,
+        MAESTRO_NATS_URL: options.natsUrl,
+        MAESTRO_NATS_NAMESPACE: options.natsNamespace,
+        MAESTRO_LOCK_KEY_PREFIX: options.keyPrefix,
+      },
+      ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    });
+    return new LockManagerProcess(service);
   }
 
   /** The OS process id. */
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.service.pid;
   }
 
   /** `127.0.0.1:<port>` of its gRPC server. */
   get address(): string {
-    const port = this.listeningPort();
-    if (port === undefined) throw new Error('lock-manager has not logged its gRPC port');
-    return `127.0.0.1:${port}`;
+    return this.service.address;
   }
 
   /** A LockService client for this replica; the caller closes it. */
@@ -117,20 +77,11 @@ export class LockManagerProcess {
 
   /** Everything the process printed, for failure messages. */
   output(): string {
-    return `${this.lines.map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr}`;
+    return this.service.output();
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; only this process is signalled. */
-  async stop(graceMs = 5_000): Promise<void> {
-    if (this.exit !== undefined) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  private listeningPort(): number | undefined {
-    const line = this.lines.find((l) => l.msg === 'grpc server listening');
-    return typeof line?.port === 'number' ? line.port : undefined;
+  stop(graceMs = 5_000): Promise<void> {
+    return this.service.stop(graceMs);
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * A real service binary for load, fault and benchmark runs: `node <main>` with its configuration
+ * in the environment, binding its gRPC port 0 and read ready from its own "grpc server
+ * listening" log line (so no port is chosen up front and none can be taken meanwhile), stopped
+ * by its own pid only.
+ *
+ * @example
+ * const lm = await ServiceProcess.start({ main: 'services/lock-manager/dist/main.js',
+ *   env: { MAESTRO_LOCK_MANAGER_GRPC_ADDR: '127.0.0.1:0', MAESTRO_REDIS_URL: url } });
+ * lm.address; // '127.0.0.1:41234'
+ * await lm.stop();
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** How a service binary is started. */
+export interface ServiceProcessOptions {
+  /** The built entry point (`services/<name>/dist/main.js`). */
+  main: string;
+  /** Its configuration; PATH and HOME are passed through, nothing else of this process's. Its gRPC address must bind port 0. */
+  env: Record<string, string>;
+  /** Node flags (e.g. `--cpu-prof`). @default [] */
+  nodeArgs?: readonly string[];
+  /** @default 30000 */
+  readyTimeoutMs?: number;
+}
+
+/** Log lines kept for failure messages. */
+const MAX_LINES = 5_000;
+/** Characters of stderr kept. */
+const MAX_STDERR = 20_000;
+
+/** A running service binary. */
+export class ServiceProcess {
+  private readonly lines: Array<Record<string, unknown>> = [];
+  private stderr = '';
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<void>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly main: string,
+  ) {
+    let partial = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      partial += chunk;
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.trim() === '' || this.lines.length >= MAX_LINES) continue;
+        try {
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.lines.push({ msg: line });
+        }
+      }
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      if (this.stderr.length < MAX_STDERR) this.stderr += chunk;
+    });
+    this.exited = new Promise((resolveExit) => {
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolveExit();
+      });
+    });
+  }
+
+  /** Starts the binary and resolves once it logged its gRPC port; rejects with its output otherwise. */
+  static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const service = new ServiceProcess(child, options.main);
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    while (service.listeningPort() === undefined) {
+      if (service.exit !== undefined || Date.now() > deadline) {
+        const why = service.exit !== undefined ? `exited (${JSON.stringify(service.exit)})` : `not ready after ${timeoutMs} ms`;
+        await service.stop();
+        throw new Error(`node ${options.main} never served gRPC: ${why}\n${service.output()}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return service;
+  }
+
+  /** The OS process id. */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** `127.0.0.1:<port>` of its gRPC server. */
+  get address(): string {
+    const port = this.listeningPort();
+    if (port === undefined) throw new Error(`node ${this.main} has not logged its gRPC port`);
+    return `127.0.0.1:${port}`;
+  }
+
+  /** Everything the process printed (within the kept limits), for failure messages. */
+  output(): string {
+    return `${this.lines.map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr}`;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; only this process is signalled. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.exit !== undefined) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private listeningPort(): number | undefined {
+    const line = this.lines.find((l) => l.msg === 'grpc server listening');
+    return typeof line?.port === 'number' ? line.port : undefined;
+  }
+}
