@@ -9,7 +9,7 @@
  */
 export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database.js';
 export { testNamespace, testKeyPrefix, testServers } from './test-namespace.js';
-export { ServiceProcess, type ServiceProcessOptions } from './service-process.js';
+export { ServiceProcess, type ProcessExit, type ServiceProcessOptions } from './service-process.js';
 export {
   startFakeHttpServer,
   type FakeHttpServer,

@@ -22,24 +22,34 @@ export interface ServiceProcessOptions {
   nodeArgs?: readonly string[];
   /** @default 30000 */
   readyTimeoutMs?: number;
+  /** Log lines kept (a chatty benchmark replica would otherwise fill memory). @default 5000 */
+  maxLogLines?: number;
 }
 
-/** Log lines kept for failure messages. */
-const MAX_LINES = 5_000;
+/** How a process ended. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Log lines kept when not told otherwise. */
+const DEFAULT_MAX_LINES = 5_000;
 /** Characters of stderr kept. */
 const MAX_STDERR = 20_000;
 
 /** A running service binary. */
 export class ServiceProcess {
-  private readonly lines: Array<Record<string, unknown>> = [];
+  /** Its JSON log lines (a line that is not JSON as `{ msg }`), in order, up to `maxLogLines`. */
+  readonly logs: Array<Record<string, unknown>> = [];
   private stderr = '';
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  /** Resolves when the process has exited. */
-  readonly exited: Promise<void>;
+  private exit: ProcessExit | undefined;
+  /** Resolves with how the process ended. */
+  readonly exited: Promise<ProcessExit>;
 
   private constructor(
     readonly child: ChildProcess,
     private readonly main: string,
+    maxLines: number,
   ) {
     let partial = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -47,11 +57,11 @@ export class ServiceProcess {
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        if (line.trim() === '' || this.lines.length >= MAX_LINES) continue;
+        if (line.trim() === '' || this.logs.length >= maxLines) continue;
         try {
-          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
         } catch {
-          this.lines.push({ msg: line });
+          this.logs.push({ msg: line });
         }
       }
     });
@@ -61,7 +71,7 @@ export class ServiceProcess {
     this.exited = new Promise((resolveExit) => {
       child.once('exit', (code, signal) => {
         this.exit = { code, signal };
-        resolveExit();
+        resolveExit(this.exit);
       });
     });
   }
@@ -70,18 +80,38 @@ export class ServiceProcess {
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const service = new ServiceProcess(child, options.main);
-    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    const service = new ServiceProcess(child, options.main, options.maxLogLines ?? DEFAULT_MAX_LINES);
+    try {
+      await service.waitForLog('grpc server listening', options.readyTimeoutMs ?? 30_000);
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
+    return service;
+  }
+
+  /** True once the process has exited. */
+  get hasExited(): boolean {
+    return this.exit !== undefined;
+  }
+
+  /** Sends a signal to this process (and only this one) while it runs. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.hasExited) this.child.kill(signal);
+  }
+
+  /** Waits for a log line with this message; fails with the process's output when it exits first or in time. */
+  async waitForLog(msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
-    while (service.listeningPort() === undefined) {
-      if (service.exit !== undefined || Date.now() > deadline) {
-        const why = service.exit !== undefined ? `exited (${JSON.stringify(service.exit)})` : `not ready after ${timeoutMs} ms`;
-        await service.stop();
-        throw new Error(`node ${options.main} never served gRPC: ${why}\n${service.output()}`);
+    for (;;) {
+      const line = this.logs.find((l) => l.msg === msg);
+      if (line !== undefined) return line;
+      if (this.hasExited || Date.now() > deadline) {
+        const why = this.hasExited ? `exited (${JSON.stringify(this.exit)})` : `not within ${timeoutMs} ms`;
+        throw new Error(`node ${this.main} never logged "${msg}": ${why}\n${this.output()}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    return service;
   }
 
   /** The OS process id. */
@@ -98,7 +128,7 @@ export class ServiceProcess {
 
   /** Everything the process printed (within the kept limits), for failure messages. */
   output(): string {
-    return `${this.lines.map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr}`;
+    return `${this.logs.map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr}`;
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; only this process is signalled. */
@@ -111,7 +141,7 @@ export class ServiceProcess {
   }
 
   private listeningPort(): number | undefined {
-    const line = this.lines.find((l) => l.msg === 'grpc server listening');
+    const line = this.logs.find((l) => l.msg === 'grpc server listening');
     return typeof line?.port === 'number' ? line.port : undefined;
   }
 }
