@@ -236,5 +236,25 @@ describe('delivery through the review activity', () => {
     const tip = await workOnTaskBranch(repo.dir, task.id, 'cancelled.js');
     const got = await h.client.call.getTask({ taskId: task.id });
     expect(got.delivery).toEqual({ mode: 'branch', branch: `maestro/${task.id}`, sha: tip, delivered: false, reason: `the task was cancelled; its branch maestro/${task.id} is left as it is` });
+    // ListTasks shows the same (all tips of a page read with one git call per repository).
+    const other = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'And one more', repoPath: repo.dir }));
+    await h.client.call.cancelTask({ taskId: other.id, reason: 'not needed either' });
+    const listed = new Map((await h.client.call.listTasks({ limit: 0, status: 'cancelled' })).tasks.map((t) => [t.id, t.delivery?.sha]));
+    expect(listed.get(task.id)).toBe(tip);
+    expect(listed.get(other.id)).toBe('');
+  });
+});
+
+describe('GitBranchDelivery.branchShas', () => {
+  it('reads the tips of several branches in one call, leaving out those that do not exist', async () => {
+    const repo = await createGitRepo({ 'README.md': '# calc\n' });
+    try {
+      const a = await workOnTaskBranch(repo.dir, 'a');
+      const b = await workOnTaskBranch(repo.dir, 'b', 'b.js');
+      expect(await git.branchShas(repo.dir, ['maestro/a', 'maestro/b', 'maestro/missing'])).toEqual(new Map([['maestro/a', a], ['maestro/b', b]]));
+      expect(await git.branchShas(repo.dir, [])).toEqual(new Map());
+    } finally {
+      await repo.remove();
+    }
   });
 });

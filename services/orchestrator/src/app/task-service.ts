@@ -38,7 +38,7 @@ export interface TaskServiceDeps {
   /** Values a submission takes when it leaves them out. */
   defaults: SubmissionDefaults;
   /** Where a failed or cancelled task's branch points, for its delivery view (git is the truth). */
-  branches: Pick<BranchDelivery, 'branchSha'>;
+  branches: Pick<BranchDelivery, 'branchShas'>;
 }
 
 function checkTaskId(taskId: string): void {
@@ -108,7 +108,7 @@ export class TaskService {
       limit: query.limit === 0 ? LIST_DEFAULT_LIMIT : query.limit,
       status: status === '' ? undefined : (status as TaskRecord['status']),
     });
-    return Promise.all(tasks.map((found) => this.withBranchTip(found)));
+    return this.withBranchTips(tasks);
   }
 
   /**
@@ -152,13 +152,28 @@ export class TaskService {
    * review never decided (see `deliveryView`); other tasks are returned as they are.
    */
   private async withBranchTip(found: TaskWithSubtasks): Promise<TaskWithSubtasks> {
-    if (!needsBranchTip(found.task)) return found;
-    const branchTip = await this.deps.branches.branchSha(found.task.repoPath, taskBranchName(found.task.id)).then(
-      (sha) => sha ?? '',
-      // git missing or hanging: the view says the tip is unknown rather than failing the read.
-      () => null,
+    const [one] = await this.withBranchTips([found]);
+    return one!;
+  }
+
+  /** {@link withBranchTip} for a page of tasks: one git call per repository, not one per task. */
+  private async withBranchTips(page: readonly TaskWithSubtasks[]): Promise<TaskWithSubtasks[]> {
+    const byRepo = new Map<string, string[]>();
+    for (const { task } of page) {
+      if (needsBranchTip(task)) byRepo.set(task.repoPath, [...(byRepo.get(task.repoPath) ?? []), taskBranchName(task.id)]);
+    }
+    const tips = new Map<string, Map<string, string> | null>();
+    await Promise.all(
+      [...byRepo].map(async ([repoPath, branches]) => {
+        // git missing or hanging: the view says the tip is unknown rather than failing the read.
+        tips.set(repoPath, await this.deps.branches.branchShas(repoPath, branches).catch(() => null));
+      }),
     );
-    return { ...found, branchTip };
+    return page.map((found) => {
+      if (!needsBranchTip(found.task)) return found;
+      const repoTips = tips.get(found.task.repoPath);
+      return { ...found, branchTip: repoTips === null || repoTips === undefined ? null : (repoTips.get(taskBranchName(found.task.id)) ?? '') };
+    });
   }
 
   private async markCancelled(taskId: string, reason: string): Promise<void> {

@@ -71,6 +71,8 @@ export type FastForwardOutcome = { done: true; userBranch: string } | { done: fa
 export interface BranchDelivery {
   /** The commit `branch` points at in the repository, or undefined when there is no such branch. */
   branchSha(repoPath: string, branch: string): Promise<string | undefined>;
+  /** The commits several branches of one repository point at, in one git call; missing branches are left out. */
+  branchShas(repoPath: string, branches: readonly string[]): Promise<Map<string, string>>;
   /**
    * Fast-forwards the branch checked out in `repoPath` to `sha` (the task branch's commit), only
    * when the working tree is clean and the branch's tip is an ancestor of `sha`; else says why.

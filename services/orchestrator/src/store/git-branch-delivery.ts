@@ -40,6 +40,21 @@ export class GitBranchDelivery implements BranchDelivery {
     return run.ok && run.stdout !== '' ? run.stdout : undefined;
   }
 
+  async branchShas(repoPath: string, branches: readonly string[]): Promise<Map<string, string>> {
+    const tips = new Map<string, string>();
+    if (branches.length === 0) return tips;
+    // Exact ref names as patterns: for-each-ref lists only those that exist.
+    const run = await this.run(repoPath, ['for-each-ref', '--format=%(refname) %(objectname)', ...branches.map((b) => `refs/heads/${b}`)]);
+    if (!run.ok) throw new OperationalError('GIT_FAILED', `git for-each-ref in ${repoPath} failed: ${firstLine(run.stderr)}`);
+    const wanted = new Set(branches);
+    for (const line of run.stdout.split('\n')) {
+      const [ref, sha] = line.split(' ');
+      const branch = ref?.slice('refs/heads/'.length);
+      if (branch !== undefined && sha !== undefined && wanted.has(branch)) tips.set(branch, sha);
+    }
+    return tips;
+  }
+
   async fastForward(repoPath: string, sha: string, taskBranch: string): Promise<FastForwardOutcome> {
     const head = await this.run(repoPath, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
     if (!head.ok) return { done: false, reason: 'the repository has no branch checked out (detached HEAD), so there is no branch to fast-forward' };
