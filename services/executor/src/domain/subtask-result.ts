@@ -117,7 +117,8 @@ export function toWorkStepEvent(
   return event;
 }
 
-function workIdentity(work: Pick<SubtaskWork, 'workId' | 'taskId' | 'runId' | 'subtaskId' | 'attempt'>) {
+/** The fields that say which work item (and attempt) a result or event is about. */
+export function workIdentity(work: Pick<SubtaskWork, 'workId' | 'taskId' | 'runId' | 'subtaskId' | 'attempt'>) {
   return { workId: work.workId, taskId: work.taskId, runId: work.runId, subtaskId: work.subtaskId, attempt: work.attempt };
 }
 

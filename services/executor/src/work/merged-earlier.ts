@@ -5,7 +5,7 @@
  */
 import type { SubtaskResult, SubtaskWork } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
-import type { ResultOrigin } from '../domain/subtask-result.js';
+import { workIdentity, type ResultOrigin } from '../domain/subtask-result.js';
 import { MaestroRefs } from '../domain/worktree-layout.js';
 import { filesBetween } from '../store/worktree-state.js';
 import { readMergedRecordOf } from './merge-queue.js';
@@ -17,11 +17,7 @@ export async function mergedEarlier(work: SubtaskWork, origin: ResultOrigin, log
   log.info('work already merged by an earlier delivery; reporting its commit', { branch: record.branch, sha: record.sha });
   const filesChanged = await filesBetween(work.repoPath, record.previous, record.sha);
   return {
-    workId: work.workId,
-    taskId: work.taskId,
-    runId: work.runId,
-    subtaskId: work.subtaskId,
-    attempt: work.attempt,
+    ...workIdentity(work),
     ok: true,
     summary: `merged into ${record.branch} at ${record.sha} by an earlier delivery of this work item (its outcome was not stored); not redone`,
     filesChanged,
