@@ -271,6 +271,40 @@ export const TaskEventSchema = z.object({
 export type TaskEvent = z.infer<typeof TaskEventSchema>;
 
 /** `maestro.events.work.step`: one step of a tactical agent, so people can follow it live. */
+/** A memory an agent was given in its prompt, as recorded on the step that recalled it. */
+export const RecalledMemorySchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  /** The fused recall score. */
+  score: z.number(),
+  /** Why it matched ("keyword rank 1; vector rank 2", "pinned"). */
+  why: z.string().optional(),
+  /** Its content as it went into the prompt (cut to the prompt's memory budget). */
+  content: z.string(),
+});
+export type RecalledMemory = z.infer<typeof RecalledMemorySchema>;
+
+/** What one condensation of an agent's context did (a step of kind `condensation`). */
+export const CondensationSchema = z.object({
+  /** Why it ran: the request grew past its budget, or the provider said the context was too long. */
+  trigger: z.enum(['budget', 'context_too_long']),
+  tokensBefore: z.number().int().nonnegative(),
+  tokensAfter: z.number().int().nonnegative(),
+  /** `exact`: counted with the model's own tokenizer; `estimate`: with o200k_base for a model whose tokenizer we do not have. */
+  counted: z.enum(['exact', 'estimate']),
+  /** Messages summarised into the condensed prefix. */
+  summarisedMessages: z.number().int().nonnegative(),
+  /** `model`: summarised by the tactical model; `rule`: by rule. */
+  summarisedBy: z.enum(['rule', 'model']),
+  /** What was dropped or shortened, in words ("fs.read src/a.ts (superseded by a later read)"). */
+  dropped: z.array(z.string()),
+  /** Pinned facts carried, all verbatim (checked). */
+  pinnedFacts: z.number().int().nonnegative(),
+  /** Set when a first condensation lost a pinned fact and a safer one was used instead: what was lost. */
+  rejected: z.string().optional(),
+});
+export type Condensation = z.infer<typeof CondensationSchema>;
+
 export const WorkStepEventSchema = z.object({
   taskId: z.string(),
   runId: z.string(),
@@ -279,13 +313,18 @@ export const WorkStepEventSchema = z.object({
   /** The work item's attempt (absent from executors older than this field). */
   attempt: z.number().int().positive().optional(),
   step: z.number().int().nonnegative(),
-  kind: z.enum(['model', 'tool', 'verdict']),
+  /** `recall`: memories put in the agent's prompt (`recalled`); `condensation`: its context condensed (`condensation`). */
+  kind: z.enum(['model', 'tool', 'verdict', 'recall', 'condensation']),
   /** Tool name for kind "tool". */
   tool: z.string().optional(),
   /** A short, human-readable account of the step (truncated). */
   summary: z.string(),
   ok: z.boolean(),
   at: z.string(),
+  /** For kind `recall`: every memory that went into the prompt. */
+  recalled: z.array(RecalledMemorySchema).optional(),
+  /** For kind `condensation`. */
+  condensation: CondensationSchema.optional(),
 });
 export type WorkStepEvent = z.infer<typeof WorkStepEventSchema>;
 

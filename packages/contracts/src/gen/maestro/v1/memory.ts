@@ -27,7 +27,58 @@ export interface Memory {
   kind: string;
   content: string;
   tags: string[];
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /** Who it applies to: "project" (everyone working on `project`), "user:<id>" or "team:<id>". */
+  scope: string;
+  /** A pinned memory is always recalled first for its project and scope, whatever the query. */
+  pinned: boolean;
+  /** "active", "retired" (by a person) or "superseded" (by a later verified lesson). */
+  status: string;
+  /** The memory that superseded this one, when status is "superseded". */
+  supersededBy: string;
+  /**
+   * 0..1: how much recall trusts it. 1 for what a person wrote; a reflex starts lower, rises
+   * with each verified outcome that confirms it and decays with age (see the memory README).
+   */
+  confidence: number;
+  /** Not recalled after this time; unset: never expires. */
+  expiresAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /** Where a reflex came from; unset for what a person wrote. */
+  provenance:
+    | MemoryProvenance
+    | undefined;
+  /**
+   * A reflex's subject: the failure it answers (failing tests, error, files), so a later
+   * lesson on the same subject is found as a duplicate or a contradiction.
+   */
+  topic: string;
+  /** Verified outcomes that taught this reflex (duplicates merged into it); 0 for a person's memory. */
+  confirmations: number;
+  /** "person", "rule", or "model:<provider>/<model>" (the strategic model that worded a lesson). */
+  author: string;
+}
+
+/** The verified outcome a reflex was learned from. */
+export interface MemoryProvenance {
+  taskId: string;
+  subtaskId: string;
+  /** The commit that fixed it (merged into the task branch with the tests passing). */
+  commitSha: string;
+  /** The test run that verified the fix ("npm test: passed"), and the failure before it. */
+  testEvidence: string;
+  failingTests: string[];
+  /** The failure packet's kind (tests_failed, stuck, ...). */
+  failureKind: string;
+  /** What fixed it: the hint or decision, or the agent's own retry. */
+  fix: string;
+  files: string[];
+  /** Earlier outcomes merged into this reflex (task ids), oldest first. */
+  confirmedBy: string[];
 }
 
 export interface RememberRequest {
@@ -35,6 +86,11 @@ export interface RememberRequest {
   kind: string;
   content: string;
   tags: string[];
+  /** Default "project". */
+  scope: string;
+  pinned: boolean;
+  /** Unset: never expires. Must be in the future. */
+  expiresAt: Date | undefined;
 }
 
 export interface RecallRequest {
@@ -44,15 +100,29 @@ export interface RecallRequest {
   limit: number;
   /** Only this kind when set. */
   kind: string;
+  /** Scopes besides "project" whose memories apply ("user:<id>", "team:<id>"); "project" is always included. */
+  scopes: string[];
 }
 
 export interface ScoredMemory {
-  memory: Memory | undefined;
+  memory:
+    | Memory
+    | undefined;
+  /** The fused score (reciprocal rank fusion of the keyword and vector ranks, times confidence). */
   score: number;
+  /** Why it matched, for people: "keyword rank 1 (ts_rank 0.42); vector rank 3 (cosine 0.71)", "pinned", "recent". */
+  why: string;
+  /** 1-based rank in the keyword and vector lists; 0 when it was not in that list. */
+  keywordRank: number;
+  vectorRank: number;
 }
 
 export interface RecallResponse {
   memories: ScoredMemory[];
+  /** Set when recall was degraded (the embedder is down: keyword search only), saying why. */
+  warning: string;
+  /** How the vectors were searched: "pgvector", "exact-scan", or "none" (keyword only). */
+  vectorSearch: string;
 }
 
 export interface ForgetRequest {
@@ -67,14 +137,85 @@ export interface ListMemoriesRequest {
   project: string;
   kind: string;
   limit: number;
+  /** Also retired and superseded memories (history); default active only. */
+  includeInactive: boolean;
+  /** Only this scope when set. */
+  scope: string;
 }
 
 export interface ListMemoriesResponse {
   memories: Memory[];
 }
 
+/** Only the fields that are set change. */
+export interface UpdateMemoryRequest {
+  id: string;
+  content?: string | undefined;
+  pinned?:
+    | boolean
+    | undefined;
+  /** "active" or "retired". */
+  status?:
+    | string
+    | undefined;
+  /** Replaces the tags when `set_tags` is true (so an empty list clears them). */
+  tags: string[];
+  setTags: boolean;
+  expiresAt?:
+    | Date
+    | undefined;
+  /** Removes the expiry. */
+  clearExpiry: boolean;
+}
+
+export interface LearnRequest {
+  project: string;
+  /** The lesson, worded for an agent ("in this repository the tests need TZ=UTC"). */
+  content: string;
+  /** The subject (see Memory.topic); lessons on the same topic are duplicates or contradictions. */
+  topic: string;
+  provenance:
+    | MemoryProvenance
+    | undefined;
+  /** 0..1, default 0.6. */
+  confidence: number;
+  /** "rule" or "model:<provider>/<model>". */
+  author: string;
+  tags: string[];
+}
+
+export interface LearnResponse {
+  memory:
+    | Memory
+    | undefined;
+  /**
+   * "created", "merged" (into a duplicate, now `memory`) or "superseded" (created; the
+   * contradicted reflexes are in `superseded_ids`).
+   */
+  outcome: string;
+  supersededIds: string[];
+}
+
 function createBaseMemory(): Memory {
-  return { id: "", project: "", kind: "", content: "", tags: [], createdAt: undefined };
+  return {
+    id: "",
+    project: "",
+    kind: "",
+    content: "",
+    tags: [],
+    createdAt: undefined,
+    scope: "",
+    pinned: false,
+    status: "",
+    supersededBy: "",
+    confidence: 0,
+    expiresAt: undefined,
+    updatedAt: undefined,
+    provenance: undefined,
+    topic: "",
+    confirmations: 0,
+    author: "",
+  };
 }
 
 export const Memory: MessageFns<Memory> = {
@@ -96,6 +237,39 @@ export const Memory: MessageFns<Memory> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    if (message.scope !== "") {
+      writer.uint32(58).string(message.scope);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(64).bool(message.pinned);
+    }
+    if (message.status !== "") {
+      writer.uint32(74).string(message.status);
+    }
+    if (message.supersededBy !== "") {
+      writer.uint32(82).string(message.supersededBy);
+    }
+    if (message.confidence !== 0) {
+      writer.uint32(89).double(message.confidence);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(98).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(106).fork()).join();
+    }
+    if (message.provenance !== undefined) {
+      MemoryProvenance.encode(message.provenance, writer.uint32(114).fork()).join();
+    }
+    if (message.topic !== "") {
+      writer.uint32(122).string(message.topic);
+    }
+    if (message.confirmations !== 0) {
+      writer.uint32(128).int32(message.confirmations);
+    }
+    if (message.author !== "") {
+      writer.uint32(138).string(message.author);
     }
     return writer;
   },
@@ -161,6 +335,94 @@ export const Memory: MessageFns<Memory> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.supersededBy = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.confidence = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.provenance = MemoryProvenance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.confirmations = reader.int32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -185,6 +447,29 @@ export const Memory: MessageFns<Memory> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      supersededBy: isSet(object.supersededBy)
+        ? globalThis.String(object.supersededBy)
+        : isSet(object.superseded_by)
+        ? globalThis.String(object.superseded_by)
+        : "",
+      confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      provenance: isSet(object.provenance) ? MemoryProvenance.fromJSON(object.provenance) : undefined,
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      confirmations: isSet(object.confirmations) ? globalThis.Number(object.confirmations) : 0,
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
     };
   },
 
@@ -208,6 +493,39 @@ export const Memory: MessageFns<Memory> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.supersededBy !== "") {
+      obj.supersededBy = message.supersededBy;
+    }
+    if (message.confidence !== 0) {
+      obj.confidence = floatToJson(message.confidence);
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    if (message.provenance !== undefined) {
+      obj.provenance = MemoryProvenance.toJSON(message.provenance);
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.confirmations !== 0) {
+      obj.confirmations = Math.round(message.confirmations);
+    }
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
     return obj;
   },
 
@@ -222,12 +540,262 @@ export const Memory: MessageFns<Memory> = {
     message.content = object.content ?? "";
     message.tags = object.tags?.map((e) => e) || [];
     message.createdAt = object.createdAt ?? undefined;
+    message.scope = object.scope ?? "";
+    message.pinned = object.pinned ?? false;
+    message.status = object.status ?? "";
+    message.supersededBy = object.supersededBy ?? "";
+    message.confidence = object.confidence ?? 0;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    message.provenance = (object.provenance !== undefined && object.provenance !== null)
+      ? MemoryProvenance.fromPartial(object.provenance)
+      : undefined;
+    message.topic = object.topic ?? "";
+    message.confirmations = object.confirmations ?? 0;
+    message.author = object.author ?? "";
+    return message;
+  },
+};
+
+function createBaseMemoryProvenance(): MemoryProvenance {
+  return {
+    taskId: "",
+    subtaskId: "",
+    commitSha: "",
+    testEvidence: "",
+    failingTests: [],
+    failureKind: "",
+    fix: "",
+    files: [],
+    confirmedBy: [],
+  };
+}
+
+export const MemoryProvenance: MessageFns<MemoryProvenance> = {
+  encode(message: MemoryProvenance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.subtaskId !== "") {
+      writer.uint32(18).string(message.subtaskId);
+    }
+    if (message.commitSha !== "") {
+      writer.uint32(26).string(message.commitSha);
+    }
+    if (message.testEvidence !== "") {
+      writer.uint32(34).string(message.testEvidence);
+    }
+    for (const v of message.failingTests) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.failureKind !== "") {
+      writer.uint32(50).string(message.failureKind);
+    }
+    if (message.fix !== "") {
+      writer.uint32(58).string(message.fix);
+    }
+    for (const v of message.files) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.confirmedBy) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemoryProvenance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemoryProvenance();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subtaskId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.commitSha = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.testEvidence = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.failingTests.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.failureKind = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.fix = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.files.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.confirmedBy.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemoryProvenance {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      subtaskId: isSet(object.subtaskId)
+        ? globalThis.String(object.subtaskId)
+        : isSet(object.subtask_id)
+        ? globalThis.String(object.subtask_id)
+        : "",
+      commitSha: isSet(object.commitSha)
+        ? globalThis.String(object.commitSha)
+        : isSet(object.commit_sha)
+        ? globalThis.String(object.commit_sha)
+        : "",
+      testEvidence: isSet(object.testEvidence)
+        ? globalThis.String(object.testEvidence)
+        : isSet(object.test_evidence)
+        ? globalThis.String(object.test_evidence)
+        : "",
+      failingTests: globalThis.Array.isArray(object?.failingTests)
+        ? object.failingTests.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.failing_tests)
+        ? object.failing_tests.map((e: any) => globalThis.String(e))
+        : [],
+      failureKind: isSet(object.failureKind)
+        ? globalThis.String(object.failureKind)
+        : isSet(object.failure_kind)
+        ? globalThis.String(object.failure_kind)
+        : "",
+      fix: isSet(object.fix) ? globalThis.String(object.fix) : "",
+      files: globalThis.Array.isArray(object?.files)
+        ? object.files.map((e: any) => globalThis.String(e))
+        : [],
+      confirmedBy: globalThis.Array.isArray(object?.confirmedBy)
+        ? object.confirmedBy.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.confirmed_by)
+        ? object.confirmed_by.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemoryProvenance): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.subtaskId !== "") {
+      obj.subtaskId = message.subtaskId;
+    }
+    if (message.commitSha !== "") {
+      obj.commitSha = message.commitSha;
+    }
+    if (message.testEvidence !== "") {
+      obj.testEvidence = message.testEvidence;
+    }
+    if (message.failingTests?.length) {
+      obj.failingTests = message.failingTests;
+    }
+    if (message.failureKind !== "") {
+      obj.failureKind = message.failureKind;
+    }
+    if (message.fix !== "") {
+      obj.fix = message.fix;
+    }
+    if (message.files?.length) {
+      obj.files = message.files;
+    }
+    if (message.confirmedBy?.length) {
+      obj.confirmedBy = message.confirmedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MemoryProvenance>): MemoryProvenance {
+    return MemoryProvenance.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MemoryProvenance>): MemoryProvenance {
+    const message = createBaseMemoryProvenance();
+    message.taskId = object.taskId ?? "";
+    message.subtaskId = object.subtaskId ?? "";
+    message.commitSha = object.commitSha ?? "";
+    message.testEvidence = object.testEvidence ?? "";
+    message.failingTests = object.failingTests?.map((e) => e) || [];
+    message.failureKind = object.failureKind ?? "";
+    message.fix = object.fix ?? "";
+    message.files = object.files?.map((e) => e) || [];
+    message.confirmedBy = object.confirmedBy?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseRememberRequest(): RememberRequest {
-  return { project: "", kind: "", content: "", tags: [] };
+  return { project: "", kind: "", content: "", tags: [], scope: "", pinned: false, expiresAt: undefined };
 }
 
 export const RememberRequest: MessageFns<RememberRequest> = {
@@ -243,6 +811,15 @@ export const RememberRequest: MessageFns<RememberRequest> = {
     }
     for (const v of message.tags) {
       writer.uint32(34).string(v!);
+    }
+    if (message.scope !== "") {
+      writer.uint32(42).string(message.scope);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(48).bool(message.pinned);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -292,6 +869,30 @@ export const RememberRequest: MessageFns<RememberRequest> = {
             message.tags.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -310,6 +911,13 @@ export const RememberRequest: MessageFns<RememberRequest> = {
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       content: isSet(object.content) ? globalThis.String(object.content) : "",
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
@@ -327,6 +935,15 @@ export const RememberRequest: MessageFns<RememberRequest> = {
     if (message.tags?.length) {
       obj.tags = message.tags;
     }
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -339,12 +956,15 @@ export const RememberRequest: MessageFns<RememberRequest> = {
     message.kind = object.kind ?? "";
     message.content = object.content ?? "";
     message.tags = object.tags?.map((e) => e) || [];
+    message.scope = object.scope ?? "";
+    message.pinned = object.pinned ?? false;
+    message.expiresAt = object.expiresAt ?? undefined;
     return message;
   },
 };
 
 function createBaseRecallRequest(): RecallRequest {
-  return { project: "", query: "", limit: 0, kind: "" };
+  return { project: "", query: "", limit: 0, kind: "", scopes: [] };
 }
 
 export const RecallRequest: MessageFns<RecallRequest> = {
@@ -360,6 +980,9 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     }
     if (message.kind !== "") {
       writer.uint32(34).string(message.kind);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -409,6 +1032,14 @@ export const RecallRequest: MessageFns<RecallRequest> = {
             message.kind = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -427,6 +1058,7 @@ export const RecallRequest: MessageFns<RecallRequest> = {
       query: isSet(object.query) ? globalThis.String(object.query) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -444,6 +1076,9 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     if (message.kind !== "") {
       obj.kind = message.kind;
     }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
     return obj;
   },
 
@@ -456,12 +1091,13 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     message.query = object.query ?? "";
     message.limit = object.limit ?? 0;
     message.kind = object.kind ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseScoredMemory(): ScoredMemory {
-  return { memory: undefined, score: 0 };
+  return { memory: undefined, score: 0, why: "", keywordRank: 0, vectorRank: 0 };
 }
 
 export const ScoredMemory: MessageFns<ScoredMemory> = {
@@ -471,6 +1107,15 @@ export const ScoredMemory: MessageFns<ScoredMemory> = {
     }
     if (message.score !== 0) {
       writer.uint32(17).double(message.score);
+    }
+    if (message.why !== "") {
+      writer.uint32(26).string(message.why);
+    }
+    if (message.keywordRank !== 0) {
+      writer.uint32(32).int32(message.keywordRank);
+    }
+    if (message.vectorRank !== 0) {
+      writer.uint32(40).int32(message.vectorRank);
     }
     return writer;
   },
@@ -504,6 +1149,30 @@ export const ScoredMemory: MessageFns<ScoredMemory> = {
             message.score = reader.double();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.why = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.keywordRank = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.vectorRank = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -520,6 +1189,17 @@ export const ScoredMemory: MessageFns<ScoredMemory> = {
     return {
       memory: isSet(object.memory) ? Memory.fromJSON(object.memory) : undefined,
       score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      why: isSet(object.why) ? globalThis.String(object.why) : "",
+      keywordRank: isSet(object.keywordRank)
+        ? globalThis.Number(object.keywordRank)
+        : isSet(object.keyword_rank)
+        ? globalThis.Number(object.keyword_rank)
+        : 0,
+      vectorRank: isSet(object.vectorRank)
+        ? globalThis.Number(object.vectorRank)
+        : isSet(object.vector_rank)
+        ? globalThis.Number(object.vector_rank)
+        : 0,
     };
   },
 
@@ -530,6 +1210,15 @@ export const ScoredMemory: MessageFns<ScoredMemory> = {
     }
     if (message.score !== 0) {
       obj.score = floatToJson(message.score);
+    }
+    if (message.why !== "") {
+      obj.why = message.why;
+    }
+    if (message.keywordRank !== 0) {
+      obj.keywordRank = Math.round(message.keywordRank);
+    }
+    if (message.vectorRank !== 0) {
+      obj.vectorRank = Math.round(message.vectorRank);
     }
     return obj;
   },
@@ -543,18 +1232,27 @@ export const ScoredMemory: MessageFns<ScoredMemory> = {
       ? Memory.fromPartial(object.memory)
       : undefined;
     message.score = object.score ?? 0;
+    message.why = object.why ?? "";
+    message.keywordRank = object.keywordRank ?? 0;
+    message.vectorRank = object.vectorRank ?? 0;
     return message;
   },
 };
 
 function createBaseRecallResponse(): RecallResponse {
-  return { memories: [] };
+  return { memories: [], warning: "", vectorSearch: "" };
 }
 
 export const RecallResponse: MessageFns<RecallResponse> = {
   encode(message: RecallResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.memories) {
       ScoredMemory.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.warning !== "") {
+      writer.uint32(18).string(message.warning);
+    }
+    if (message.vectorSearch !== "") {
+      writer.uint32(26).string(message.vectorSearch);
     }
     return writer;
   },
@@ -580,6 +1278,22 @@ export const RecallResponse: MessageFns<RecallResponse> = {
             message.memories.push(ScoredMemory.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.warning = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.vectorSearch = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -597,6 +1311,12 @@ export const RecallResponse: MessageFns<RecallResponse> = {
       memories: globalThis.Array.isArray(object?.memories)
         ? object.memories.map((e: any) => ScoredMemory.fromJSON(e))
         : [],
+      warning: isSet(object.warning) ? globalThis.String(object.warning) : "",
+      vectorSearch: isSet(object.vectorSearch)
+        ? globalThis.String(object.vectorSearch)
+        : isSet(object.vector_search)
+        ? globalThis.String(object.vector_search)
+        : "",
     };
   },
 
@@ -604,6 +1324,12 @@ export const RecallResponse: MessageFns<RecallResponse> = {
     const obj: any = {};
     if (message.memories?.length) {
       obj.memories = message.memories.map((e) => ScoredMemory.toJSON(e));
+    }
+    if (message.warning !== "") {
+      obj.warning = message.warning;
+    }
+    if (message.vectorSearch !== "") {
+      obj.vectorSearch = message.vectorSearch;
     }
     return obj;
   },
@@ -614,6 +1340,8 @@ export const RecallResponse: MessageFns<RecallResponse> = {
   fromPartial(object: DeepPartial<RecallResponse>): RecallResponse {
     const message = createBaseRecallResponse();
     message.memories = object.memories?.map((e) => ScoredMemory.fromPartial(e)) || [];
+    message.warning = object.warning ?? "";
+    message.vectorSearch = object.vectorSearch ?? "";
     return message;
   },
 };
@@ -753,7 +1481,7 @@ export const ForgetResponse: MessageFns<ForgetResponse> = {
 };
 
 function createBaseListMemoriesRequest(): ListMemoriesRequest {
-  return { project: "", kind: "", limit: 0 };
+  return { project: "", kind: "", limit: 0, includeInactive: false, scope: "" };
 }
 
 export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
@@ -766,6 +1494,12 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(24).int32(message.limit);
+    }
+    if (message.includeInactive !== false) {
+      writer.uint32(32).bool(message.includeInactive);
+    }
+    if (message.scope !== "") {
+      writer.uint32(42).string(message.scope);
     }
     return writer;
   },
@@ -807,6 +1541,22 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.includeInactive = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -824,6 +1574,12 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
       project: isSet(object.project) ? globalThis.String(object.project) : "",
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      includeInactive: isSet(object.includeInactive)
+        ? globalThis.Boolean(object.includeInactive)
+        : isSet(object.include_inactive)
+        ? globalThis.Boolean(object.include_inactive)
+        : false,
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
     };
   },
 
@@ -838,6 +1594,12 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.includeInactive !== false) {
+      obj.includeInactive = message.includeInactive;
+    }
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
     return obj;
   },
 
@@ -849,6 +1611,8 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
     message.project = object.project ?? "";
     message.kind = object.kind ?? "";
     message.limit = object.limit ?? 0;
+    message.includeInactive = object.includeInactive ?? false;
+    message.scope = object.scope ?? "";
     return message;
   },
 };
@@ -922,9 +1686,489 @@ export const ListMemoriesResponse: MessageFns<ListMemoriesResponse> = {
   },
 };
 
-/** What agents remember: user preferences, project context and reflexes, recalled by relevance. */
+function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
+  return {
+    id: "",
+    content: undefined,
+    pinned: undefined,
+    status: undefined,
+    tags: [],
+    setTags: false,
+    expiresAt: undefined,
+    clearExpiry: false,
+  };
+}
+
+export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
+  encode(message: UpdateMemoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.content !== undefined) {
+      writer.uint32(18).string(message.content);
+    }
+    if (message.pinned !== undefined) {
+      writer.uint32(24).bool(message.pinned);
+    }
+    if (message.status !== undefined) {
+      writer.uint32(34).string(message.status);
+    }
+    for (const v of message.tags) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.setTags !== false) {
+      writer.uint32(48).bool(message.setTags);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
+    }
+    if (message.clearExpiry !== false) {
+      writer.uint32(64).bool(message.clearExpiry);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateMemoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateMemoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.setTags = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.clearExpiry = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateMemoryRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : undefined,
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : undefined,
+      status: isSet(object.status) ? globalThis.String(object.status) : undefined,
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      setTags: isSet(object.setTags)
+        ? globalThis.Boolean(object.setTags)
+        : isSet(object.set_tags)
+        ? globalThis.Boolean(object.set_tags)
+        : false,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      clearExpiry: isSet(object.clearExpiry)
+        ? globalThis.Boolean(object.clearExpiry)
+        : isSet(object.clear_expiry)
+        ? globalThis.Boolean(object.clear_expiry)
+        : false,
+    };
+  },
+
+  toJSON(message: UpdateMemoryRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.content !== undefined) {
+      obj.content = message.content;
+    }
+    if (message.pinned !== undefined) {
+      obj.pinned = message.pinned;
+    }
+    if (message.status !== undefined) {
+      obj.status = message.status;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.setTags !== false) {
+      obj.setTags = message.setTags;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.clearExpiry !== false) {
+      obj.clearExpiry = message.clearExpiry;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateMemoryRequest>): UpdateMemoryRequest {
+    return UpdateMemoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateMemoryRequest>): UpdateMemoryRequest {
+    const message = createBaseUpdateMemoryRequest();
+    message.id = object.id ?? "";
+    message.content = object.content ?? undefined;
+    message.pinned = object.pinned ?? undefined;
+    message.status = object.status ?? undefined;
+    message.tags = object.tags?.map((e) => e) || [];
+    message.setTags = object.setTags ?? false;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.clearExpiry = object.clearExpiry ?? false;
+    return message;
+  },
+};
+
+function createBaseLearnRequest(): LearnRequest {
+  return { project: "", content: "", topic: "", provenance: undefined, confidence: 0, author: "", tags: [] };
+}
+
+export const LearnRequest: MessageFns<LearnRequest> = {
+  encode(message: LearnRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.project !== "") {
+      writer.uint32(10).string(message.project);
+    }
+    if (message.content !== "") {
+      writer.uint32(18).string(message.content);
+    }
+    if (message.topic !== "") {
+      writer.uint32(26).string(message.topic);
+    }
+    if (message.provenance !== undefined) {
+      MemoryProvenance.encode(message.provenance, writer.uint32(34).fork()).join();
+    }
+    if (message.confidence !== 0) {
+      writer.uint32(41).double(message.confidence);
+    }
+    if (message.author !== "") {
+      writer.uint32(50).string(message.author);
+    }
+    for (const v of message.tags) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LearnRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLearnRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.project = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.topic = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.provenance = MemoryProvenance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.confidence = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.author = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LearnRequest {
+    return {
+      project: isSet(object.project) ? globalThis.String(object.project) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+      topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
+      provenance: isSet(object.provenance) ? MemoryProvenance.fromJSON(object.provenance) : undefined,
+      confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
+      author: isSet(object.author) ? globalThis.String(object.author) : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: LearnRequest): unknown {
+    const obj: any = {};
+    if (message.project !== "") {
+      obj.project = message.project;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    if (message.topic !== "") {
+      obj.topic = message.topic;
+    }
+    if (message.provenance !== undefined) {
+      obj.provenance = MemoryProvenance.toJSON(message.provenance);
+    }
+    if (message.confidence !== 0) {
+      obj.confidence = floatToJson(message.confidence);
+    }
+    if (message.author !== "") {
+      obj.author = message.author;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LearnRequest>): LearnRequest {
+    return LearnRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LearnRequest>): LearnRequest {
+    const message = createBaseLearnRequest();
+    message.project = object.project ?? "";
+    message.content = object.content ?? "";
+    message.topic = object.topic ?? "";
+    message.provenance = (object.provenance !== undefined && object.provenance !== null)
+      ? MemoryProvenance.fromPartial(object.provenance)
+      : undefined;
+    message.confidence = object.confidence ?? 0;
+    message.author = object.author ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLearnResponse(): LearnResponse {
+  return { memory: undefined, outcome: "", supersededIds: [] };
+}
+
+export const LearnResponse: MessageFns<LearnResponse> = {
+  encode(message: LearnResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memory !== undefined) {
+      Memory.encode(message.memory, writer.uint32(10).fork()).join();
+    }
+    if (message.outcome !== "") {
+      writer.uint32(18).string(message.outcome);
+    }
+    for (const v of message.supersededIds) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LearnResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLearnResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.memory = Memory.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.supersededIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LearnResponse {
+    return {
+      memory: isSet(object.memory) ? Memory.fromJSON(object.memory) : undefined,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      supersededIds: globalThis.Array.isArray(object?.supersededIds)
+        ? object.supersededIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.superseded_ids)
+        ? object.superseded_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LearnResponse): unknown {
+    const obj: any = {};
+    if (message.memory !== undefined) {
+      obj.memory = Memory.toJSON(message.memory);
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.supersededIds?.length) {
+      obj.supersededIds = message.supersededIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LearnResponse>): LearnResponse {
+    return LearnResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LearnResponse>): LearnResponse {
+    const message = createBaseLearnResponse();
+    message.memory = (object.memory !== undefined && object.memory !== null)
+      ? Memory.fromPartial(object.memory)
+      : undefined;
+    message.outcome = object.outcome ?? "";
+    message.supersededIds = object.supersededIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+/**
+ * What agents remember: user and team preferences, project context and reflexes (lessons learned
+ * from verified outcomes), recalled by relevance (keyword and vector similarity, fused by rank).
+ */
 export type MemoryServiceService = typeof MemoryServiceService;
 export const MemoryServiceService = {
+  /** Stores a memory written by a person (or a caller acting for one). */
   remember: {
     path: "/maestro.v1.MemoryService/Remember" as const,
     requestStream: false as const,
@@ -934,6 +2178,7 @@ export const MemoryServiceService = {
     responseSerialize: (value: Memory): Buffer => Buffer.from(Memory.encode(value).finish()),
     responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
   },
+  /** The memories that best match a query, within the project and the caller's scopes. */
   recall: {
     path: "/maestro.v1.MemoryService/Recall" as const,
     requestStream: false as const,
@@ -943,6 +2188,7 @@ export const MemoryServiceService = {
     responseSerialize: (value: RecallResponse): Buffer => Buffer.from(RecallResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RecallResponse => RecallResponse.decode(value),
   },
+  /** Deletes a memory for good (history included). Retiring (Update status "retired") keeps it. */
   forget: {
     path: "/maestro.v1.MemoryService/Forget" as const,
     requestStream: false as const,
@@ -952,6 +2198,7 @@ export const MemoryServiceService = {
     responseSerialize: (value: ForgetResponse): Buffer => Buffer.from(ForgetResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ForgetResponse => ForgetResponse.decode(value),
   },
+  /** A project's memories, newest first; retired and superseded ones only when asked. */
   list: {
     path: "/maestro.v1.MemoryService/List" as const,
     requestStream: false as const,
@@ -962,16 +2209,51 @@ export const MemoryServiceService = {
       Buffer.from(ListMemoriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMemoriesResponse => ListMemoriesResponse.decode(value),
   },
+  /** A person pins, edits or retires (or restores) a memory. */
+  update: {
+    path: "/maestro.v1.MemoryService/Update" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateMemoryRequest): Buffer => Buffer.from(UpdateMemoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateMemoryRequest => UpdateMemoryRequest.decode(value),
+    responseSerialize: (value: Memory): Buffer => Buffer.from(Memory.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Memory => Memory.decode(value),
+  },
+  /**
+   * A lesson from a verified outcome: stored as a reflex, merged into a duplicate, or
+   * superseding the reflexes it contradicts (they stay in history, no longer recalled).
+   */
+  learn: {
+    path: "/maestro.v1.MemoryService/Learn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LearnRequest): Buffer => Buffer.from(LearnRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LearnRequest => LearnRequest.decode(value),
+    responseSerialize: (value: LearnResponse): Buffer => Buffer.from(LearnResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LearnResponse => LearnResponse.decode(value),
+  },
 } as const;
 
 export interface MemoryServiceServer extends UntypedServiceImplementation {
+  /** Stores a memory written by a person (or a caller acting for one). */
   remember: handleUnaryCall<RememberRequest, Memory>;
+  /** The memories that best match a query, within the project and the caller's scopes. */
   recall: handleUnaryCall<RecallRequest, RecallResponse>;
+  /** Deletes a memory for good (history included). Retiring (Update status "retired") keeps it. */
   forget: handleUnaryCall<ForgetRequest, ForgetResponse>;
+  /** A project's memories, newest first; retired and superseded ones only when asked. */
   list: handleUnaryCall<ListMemoriesRequest, ListMemoriesResponse>;
+  /** A person pins, edits or retires (or restores) a memory. */
+  update: handleUnaryCall<UpdateMemoryRequest, Memory>;
+  /**
+   * A lesson from a verified outcome: stored as a reflex, merged into a duplicate, or
+   * superseding the reflexes it contradicts (they stay in history, no longer recalled).
+   */
+  learn: handleUnaryCall<LearnRequest, LearnResponse>;
 }
 
 export interface MemoryServiceClient extends Client {
+  /** Stores a memory written by a person (or a caller acting for one). */
   remember(request: RememberRequest, callback: (error: ServiceError | null, response: Memory) => void): ClientUnaryCall;
   remember(
     request: RememberRequest,
@@ -984,6 +2266,7 @@ export interface MemoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Memory) => void,
   ): ClientUnaryCall;
+  /** The memories that best match a query, within the project and the caller's scopes. */
   recall(
     request: RecallRequest,
     callback: (error: ServiceError | null, response: RecallResponse) => void,
@@ -999,6 +2282,7 @@ export interface MemoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RecallResponse) => void,
   ): ClientUnaryCall;
+  /** Deletes a memory for good (history included). Retiring (Update status "retired") keeps it. */
   forget(
     request: ForgetRequest,
     callback: (error: ServiceError | null, response: ForgetResponse) => void,
@@ -1014,6 +2298,7 @@ export interface MemoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ForgetResponse) => void,
   ): ClientUnaryCall;
+  /** A project's memories, newest first; retired and superseded ones only when asked. */
   list(
     request: ListMemoriesRequest,
     callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
@@ -1028,6 +2313,41 @@ export interface MemoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMemoriesResponse) => void,
+  ): ClientUnaryCall;
+  /** A person pins, edits or retires (or restores) a memory. */
+  update(
+    request: UpdateMemoryRequest,
+    callback: (error: ServiceError | null, response: Memory) => void,
+  ): ClientUnaryCall;
+  update(
+    request: UpdateMemoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Memory) => void,
+  ): ClientUnaryCall;
+  update(
+    request: UpdateMemoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Memory) => void,
+  ): ClientUnaryCall;
+  /**
+   * A lesson from a verified outcome: stored as a reflex, merged into a duplicate, or
+   * superseding the reflexes it contradicts (they stay in history, no longer recalled).
+   */
+  learn(
+    request: LearnRequest,
+    callback: (error: ServiceError | null, response: LearnResponse) => void,
+  ): ClientUnaryCall;
+  learn(
+    request: LearnRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LearnResponse) => void,
+  ): ClientUnaryCall;
+  learn(
+    request: LearnRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LearnResponse) => void,
   ): ClientUnaryCall;
 }
 
