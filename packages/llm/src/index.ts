@@ -2,8 +2,9 @@
  * `@maestro/llm`: everything about talking to models. Conversation types (and their proto
  * conversions), the {@link ChatProvider} port, the deterministic {@link ScriptedProvider},
  * offline token counting (`o200k_base`), prices, the Gemini and OpenAI-compatible adapters
- * (official SDKs), the provider error taxonomy, and the resilience layer (retries, circuit
- * breakers, fallbacks).
+ * (official SDKs), the provider error taxonomy, the resilience layer (retries, circuit
+ * breakers, fallbacks), and the {@link Embedder} port with its embedders (`createEmbedder`:
+ * the deterministic local hash embedder, OpenAI-compatible, Gemini).
  *
  * @example
  * import { createProvider, parseModelSpec } from '@maestro/llm';
@@ -94,3 +95,40 @@ export {
 export * from './resilience/index.js';
 export { FakeServerHeaders, SCRIPTED_REPLY } from './fake-server-headers.js';
 export { redactSecret, redactSecretDeep } from './redact-secret.js';
+export {
+  EmbedPurposes,
+  type Embedder,
+  type EmbedOptions,
+  type EmbedPurpose,
+  type EmbeddingUsage,
+  type EmbeddingResult,
+} from './embeddings/embedder.js';
+export {
+  LocalHashEmbedder,
+  LOCAL_HASH_EMBEDDER_DEFAULTS,
+  type LocalHashEmbedderOptions,
+} from './embeddings/local-hash-embedder.js';
+export { OpenAIEmbedder, decodeEmbedding, type OpenAIEmbedderOptions } from './embeddings/openai-embedder.js';
+export { GeminiEmbedder, GeminiTaskTypes, type GeminiEmbedderOptions } from './embeddings/gemini-embedder.js';
+export {
+  EmbedderProviders,
+  EMBEDDER_SPEC_VARIABLE,
+  parseEmbedderSpec,
+  type EmbedderProvider,
+  type EmbedderSpec,
+} from './embeddings/embedder-spec.js';
+export {
+  createEmbedder,
+  type EmbedderEnvironment,
+  type CreateEmbedderOptions,
+} from './embeddings/create-embedder.js';
+export {
+  KnownEmbeddingModels,
+  EmbeddingBatchLimits,
+  EMBEDDER_RETRY_DEFAULTS,
+  EMBEDDER_TIMEOUT_MS_DEFAULT,
+  embeddingModelInfo,
+  type EmbeddingModelInfo,
+} from './embeddings/embedding-models.js';
+export { normaliseVector, checkEmbeddings, type EmbeddingSource } from './embeddings/embedding-vectors.js';
+export { MAX_EMBEDDING_DIMENSIONS } from './embeddings/resolve-embedding-dimensions.js';

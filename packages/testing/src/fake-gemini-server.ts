@@ -4,6 +4,11 @@
  * path), asks a `reply` function (a `ScriptedProvider`, say), and encodes its `CompletionResult`
  * back as a Gemini JSON response or SSE stream (`\r\n\r\n` separators, as the live API sends).
  *
+ * It also answers the embedding methods: `:batchEmbedContents` and `:embedContent` (Gemini API)
+ * and `:predict` (Vertex), with the vectors of an `embed` function or, by default, of the
+ * deterministic local hash embedder (at `outputDimensionality`, else the model's native length
+ * when known, else 384).
+ *
  * Nothing here is a model: every reply carries `x-maestro-fake: scripted`, which the Gemini
  * adapter surfaces as `scripted: true`. Recorded payloads can be served as they are with
  * `enqueue` (they go out exactly as given, without that header).
@@ -13,7 +18,7 @@
  * const server = await startFakeGeminiServer({ reply: (request) => scripted.complete(request) });
  * const gemini = new GeminiProvider({ apiKey: 'test-key', keyVariable: 'GEMINI_API_KEY', baseUrl: server.baseUrl });
  */
-import { FakeServerHeaders, SCRIPTED_REPLY, type ChatMessage, type CompletionRequest, type CompletionResult, type ToolCall, type ToolSpec } from '@maestro/llm';
+import { FakeServerHeaders, LocalHashEmbedder, SCRIPTED_REPLY, countTokens, embeddingModelInfo, type ChatMessage, type CompletionRequest, type CompletionResult, type ToolCall, type ToolSpec } from '@maestro/llm';
 import { OperationalError, UserError } from '@maestro/runtime';
 import { startFakeHttpServer, type FakeHttpServer, type FakeResponse, type RecordedRequest } from './fake-http-server.js';
 
@@ -24,12 +29,33 @@ export const GEMINI_SSE_SEPARATOR = '\r\n\r\n';
 export interface FakeGeminiServerOptions {
   /** Answers each decoded request. Without it (and with nothing enqueued) the server answers 500. */
   reply?: (request: CompletionRequest) => Promise<CompletionResult>;
+  /**
+   * Answers one decoded embedding request with one vector per text. Errors it throws are served
+   * like `reply`'s. @default the local hash embedder (see the module comment)
+   */
+  embed?: (request: GeminiEmbeddingRequest) => Promise<number[][]> | number[][];
 }
 
 /** A running fake Gemini server. */
 export interface FakeGeminiServer extends FakeHttpServer {
   /** Every request the `reply` function was asked, decoded, in arrival order. */
   readonly decoded: CompletionRequest[];
+  /** Every embedding request decoded so far, in arrival order. */
+  readonly embeddingRequests: GeminiEmbeddingRequest[];
+}
+
+/** The embedding methods the fake answers. */
+export type GeminiEmbeddingMethod = 'embedContent' | 'batchEmbedContents' | 'predict';
+
+/** An embedding request as the fake understood it. */
+export interface GeminiEmbeddingRequest {
+  model: string;
+  method: GeminiEmbeddingMethod;
+  /** One text per vector asked for (a content's text parts joined). */
+  texts: string[];
+  /** The task type of each text (`RETRIEVAL_DOCUMENT` …), when sent. */
+  taskTypes: Array<string | undefined>;
+  outputDimensionality?: number;
 }
 
 /** A Gemini API call recognised from its path. */
@@ -47,6 +73,80 @@ function isRecord(value: unknown): value is Json {
 
 function records(value: unknown): Json[] {
   return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+/** The model and embedding method of a request path (`…/models/gemini-embedding-001:batchEmbedContents`). */
+export function parseGeminiEmbeddingPath(url: string): { model: string; method: GeminiEmbeddingMethod } | undefined {
+  const path = url.split('?')[0] ?? '';
+  const match = /\/models\/([^/:]+):(embedContent|batchEmbedContents|predict)$/.exec(path);
+  if (match === null) return undefined;
+  return { model: decodeURIComponent(match[1] ?? ''), method: match[2] as GeminiEmbeddingMethod };
+}
+
+function textOfContent(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!isRecord(content)) return '';
+  return records(content['parts'])
+    .map((part) => (typeof part['text'] === 'string' ? part['text'] : ''))
+    .join('');
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Decodes an embedding request body: `{content, taskType, outputDimensionality}`
+ * (`:embedContent`), `{requests: [that, with model]}` (`:batchEmbedContents`), or Vertex's
+ * `{instances: [{content, task_type}], parameters: {outputDimensionality}}` (`:predict`).
+ */
+export function fromGeminiEmbeddingBody(model: string, method: GeminiEmbeddingMethod, body: unknown): GeminiEmbeddingRequest {
+  const root = isRecord(body) ? body : {};
+  const items =
+    method === 'batchEmbedContents'
+      ? records(root['requests'])
+      : method === 'predict'
+        ? records(root['instances'])
+        : [root];
+  const dimensions =
+    method === 'predict'
+      ? positiveInteger(isRecord(root['parameters']) ? root['parameters']['outputDimensionality'] : undefined)
+      : items.map((item) => positiveInteger(item['outputDimensionality'])).find((d) => d !== undefined);
+  const taskType = (item: Json): string | undefined => {
+    const value = item['taskType'] ?? item['task_type'];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return {
+    model,
+    method,
+    texts: items.map((item) => textOfContent(item['content'])),
+    taskTypes: items.map(taskType),
+    ...(dimensions !== undefined ? { outputDimensionality: dimensions } : {}),
+  };
+}
+
+/** The response body of an embedding method for `vectors`. */
+export function toGeminiEmbeddingBody(request: GeminiEmbeddingRequest, vectors: readonly (readonly number[])[]): Json {
+  switch (request.method) {
+    case 'embedContent':
+      return { embedding: { values: [...(vectors[0] ?? [])] } };
+    case 'batchEmbedContents':
+      return { embeddings: vectors.map((values) => ({ values: [...values] })) };
+    case 'predict':
+      return {
+        predictions: vectors.map((values, i) => ({
+          embeddings: { values: [...values], statistics: { token_count: countTokens(request.texts[i] ?? ''), truncated: false } },
+        })),
+        metadata: { billableCharacterCount: request.texts.reduce((sum, text) => sum + text.replace(/\s/g, '').length, 0) },
+      };
+  }
+}
+
+/** The fake's default vectors: the local hash embedder (see the module comment). */
+function defaultEmbeddings(request: GeminiEmbeddingRequest): number[][] {
+  const dimensions = request.outputDimensionality ?? embeddingModelInfo('gemini', request.model)?.nativeDimensions ?? 384;
+  const embedder = new LocalHashEmbedder({ dimensions });
+  return request.texts.map((text) => embedder.embedOne(text));
 }
 
 /** The model and method of a Gemini request path (`/v1beta/models/gemini-2.5-pro:generateContent?…`). */
@@ -240,15 +340,33 @@ function toWireError(err: unknown): FakeResponse {
   };
 }
 
+/** What the bare fake server answers when no response was prepared (kept for chat calls without `reply`). */
+const NOTHING_PREPARED: FakeResponse = {
+  status: 500,
+  body: { error: { message: 'fake server: no response was prepared for this request' } },
+};
+
 /**
  * Starts a fake Gemini server on 127.0.0.1 (see the module comment). Requests to other paths
  * get a Gemini-shaped 404.
  */
 export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {}): Promise<FakeGeminiServer> {
   const decoded: CompletionRequest[] = [];
+  const embeddingRequests: GeminiEmbeddingRequest[] = [];
   let sequence = 0;
   const { reply } = options;
-  const responder =
+  const embed = async (recorded: RecordedRequest, route: { model: string; method: GeminiEmbeddingMethod }): Promise<FakeResponse> => {
+    const request = fromGeminiEmbeddingBody(route.model, route.method, recorded.body);
+    embeddingRequests.push(request);
+    let vectors: number[][];
+    try {
+      vectors = await (options.embed ?? defaultEmbeddings)(request);
+    } catch (err: unknown) {
+      return toWireError(err);
+    }
+    return { headers: { [FakeServerHeaders.reply]: SCRIPTED_REPLY }, body: toGeminiEmbeddingBody(request, vectors) };
+  };
+  const chat =
     reply === undefined
       ? undefined
       : async (recorded: RecordedRequest): Promise<FakeResponse> => {
@@ -278,6 +396,12 @@ export async function startFakeGeminiServer(options: FakeGeminiServerOptions = {
             separator: GEMINI_SSE_SEPARATOR,
           };
         };
+  const responder = async (recorded: RecordedRequest): Promise<FakeResponse> => {
+    const embedding = parseGeminiEmbeddingPath(recorded.url);
+    if (embedding !== undefined) return embed(recorded, embedding);
+    // Without a reply function, chat calls get the bare server's "nothing prepared" 500, as before.
+    return chat === undefined ? NOTHING_PREPARED : chat(recorded);
+  };
   const server = await startFakeHttpServer(responder);
-  return { ...server, decoded };
+  return { ...server, decoded, embeddingRequests };
 }

@@ -1,6 +1,7 @@
 /**
- * A fake OpenAI-compatible Chat Completions server: a real HTTP server speaking the real wire
- * format, so the official `openai` SDK (and our adapter over it) can be pointed at it.
+ * A fake OpenAI-compatible Chat Completions (and embeddings) server: a real HTTP server
+ * speaking the real wire format, so the official `openai` SDK (and our adapter over it) can be
+ * pointed at it.
  *
  * It decodes each `POST …/chat/completions` body into our `CompletionRequest`, asks `reply`
  * (typically a `ScriptedProvider`), and encodes the `CompletionResult` as a `chat.completion`
@@ -9,12 +10,23 @@
  * says so: `model` is the requested model and the header `x-maestro-fake: scripted` is set, which
  * the adapter turns into `scripted: true`.
  *
+ * It also answers `POST …/embeddings` in the OpenAI wire format: float arrays, or base64
+ * little-endian float32 when asked (`encoding_format: "base64"`, what the SDK asks by default),
+ * with the vectors of an `embed` function or, by default, of the deterministic local hash
+ * embedder, and `usage.prompt_tokens` counted with `o200k_base`.
+ *
  * @example
  * const scripted = ScriptedProvider.fromFile('demo-script.json');
  * const server = await startFakeOpenAIServer({ reply: (req) => scripted.complete(req) });
  * const provider = new OpenAICompatibleProvider({ name: 'openai', apiKey: 'fake', baseURL: server.openaiBaseUrl, keyVariable: 'OPENAI_API_KEY' });
  */
-import { FakeServerHeaders, SCRIPTED_REPLY, type ChatMessage, type CompletionRequest, type CompletionResult, type ToolCall, type ToolSpec } from '@maestro/llm';
+import {
+  FakeServerHeaders,
+  LocalHashEmbedder,
+  SCRIPTED_REPLY,
+  countTokens,
+  embeddingModelInfo,
+  type ChatMessage, type CompletionRequest, type CompletionResult, type ToolCall, type ToolSpec } from '@maestro/llm';
 import { OperationalError, UserError } from '@maestro/runtime';
 import {
   startFakeHttpServer,
@@ -33,6 +45,22 @@ export interface FakeOpenAIServerOptions {
   reply?: (request: CompletionRequest) => Promise<CompletionResult>;
   /** How many content deltas a streamed reply is split into (on code points). @default 3 */
   streamChunks?: number;
+  /**
+   * Answers one decoded embeddings request with one vector per input. Errors it throws are
+   * served like `reply`'s. @default the local hash embedder, at the requested `dimensions`,
+   * else the model's native length when known, else 384
+   */
+  embed?: (request: DecodedEmbeddingsRequest) => Promise<number[][]> | number[][];
+}
+
+/** An embeddings request as the fake server understood it. */
+export interface DecodedEmbeddingsRequest {
+  model: string;
+  /** The texts (a single string input becomes one). */
+  input: string[];
+  /** `base64` or `float` (the wire default when absent). */
+  encodingFormat: 'base64' | 'float';
+  dimensions?: number;
 }
 
 /** A chat completions request as the fake server understood it. */
@@ -49,6 +77,8 @@ export interface FakeOpenAIServer extends FakeHttpServer {
   readonly openaiBaseUrl: string;
   /** Every chat completions request decoded so far, in arrival order. */
   readonly chatRequests: DecodedChatRequest[];
+  /** Every embeddings request decoded so far, in arrival order. */
+  readonly embeddingRequests: DecodedEmbeddingsRequest[];
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -231,6 +261,57 @@ export function toChatCompletionChunks(
   return events;
 }
 
+/** Decodes an `/embeddings` request body (string or string-array `input`; token arrays are not supported). */
+export function fromEmbeddingsBody(body: unknown): DecodedEmbeddingsRequest {
+  const root = asRecord(body);
+  if (root === undefined) throw new FakeRequestError('the request body is not a JSON object');
+  if (typeof root['model'] !== 'string' || root['model'] === '') throw new FakeRequestError('model: must be a non-empty string');
+  const raw = root['input'];
+  const input = typeof raw === 'string' ? [raw] : Array.isArray(raw) && raw.every((x) => typeof x === 'string') ? (raw as string[]) : undefined;
+  if (input === undefined || input.length === 0) throw new FakeRequestError('input: must be a string or a non-empty array of strings');
+  const format = root['encoding_format'];
+  if (format !== undefined && format !== 'float' && format !== 'base64') throw new FakeRequestError(`encoding_format: must be "float" or "base64", got ${JSON.stringify(format)}`);
+  const dimensions = root['dimensions'];
+  if (dimensions !== undefined && (typeof dimensions !== 'number' || !Number.isInteger(dimensions) || dimensions < 1)) {
+    throw new FakeRequestError('dimensions: must be a positive integer');
+  }
+  return {
+    model: root['model'],
+    input,
+    encodingFormat: format === 'base64' ? 'base64' : 'float',
+    ...(typeof dimensions === 'number' ? { dimensions } : {}),
+  };
+}
+
+/** A vector as the wire's base64 form: little-endian float32 bytes. */
+export function toBase64Float32(vector: readonly number[]): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  return bytes.toString('base64');
+}
+
+/** An embeddings (`list`) body for `vectors`, in the request's encoding. */
+export function toEmbeddingsBody(request: DecodedEmbeddingsRequest, vectors: readonly (readonly number[])[]): Record<string, unknown> {
+  const promptTokens = request.input.reduce((sum, text) => sum + countTokens(text), 0);
+  return {
+    object: 'list',
+    data: vectors.map((vector, index) => ({
+      object: 'embedding',
+      index,
+      embedding: request.encodingFormat === 'base64' ? toBase64Float32(vector) : [...vector],
+    })),
+    model: request.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
+}
+
+/** The fake's default vectors: the local hash embedder at the asked or the model's native length. */
+function defaultEmbeddings(request: DecodedEmbeddingsRequest): number[][] {
+  const dimensions = request.dimensions ?? embeddingModelInfo('openai', request.model)?.nativeDimensions ?? 384;
+  const embedder = new LocalHashEmbedder({ dimensions });
+  return request.input.map((text) => embedder.embedOne(text));
+}
+
 /** One recorded HTTP response, as the provider corpora (`shared/corpora/providers`) store them. */
 export interface RecordedWireResponse {
   http_status?: number;
@@ -289,9 +370,27 @@ function errorFromReply(err: unknown): FakeResponse {
  */
 export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {}): Promise<FakeOpenAIServer> {
   const chatRequests: DecodedChatRequest[] = [];
+  const embeddingRequests: DecodedEmbeddingsRequest[] = [];
   let served = 0;
+  const respondToEmbeddings = async (recorded: RecordedRequest): Promise<FakeResponse> => {
+    let decoded: DecodedEmbeddingsRequest;
+    try {
+      decoded = fromEmbeddingsBody(recorded.body);
+    } catch (err) {
+      return errorResponse(400, `fake OpenAI server: ${(err as Error).message}`, 'invalid_request_error', null);
+    }
+    embeddingRequests.push(decoded);
+    let vectors: number[][];
+    try {
+      vectors = await (options.embed ?? defaultEmbeddings)(decoded);
+    } catch (err) {
+      return errorFromReply(err);
+    }
+    return { headers: { [FakeServerHeaders.reply]: SCRIPTED_REPLY }, body: toEmbeddingsBody(decoded, vectors) };
+  };
   const respond = async (recorded: RecordedRequest): Promise<FakeResponse> => {
     const path = recorded.url.split('?')[0] ?? '';
+    if (recorded.method === 'POST' && path.endsWith('/embeddings')) return respondToEmbeddings(recorded);
     if (recorded.method !== 'POST' || !path.endsWith('/chat/completions')) {
       return errorResponse(404, `fake OpenAI server: no route for ${recorded.method} ${path}`, 'invalid_request_error', 'unknown_url');
     }
@@ -327,5 +426,5 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     return { headers, body: toChatCompletionBody(result, identity) };
   };
   const server = await startFakeHttpServer(respond);
-  return Object.assign(server, { openaiBaseUrl: `${server.baseUrl}/v1`, chatRequests });
+  return Object.assign(server, { openaiBaseUrl: `${server.baseUrl}/v1`, chatRequests, embeddingRequests });
 }
