@@ -4,8 +4,14 @@
  */
 import type { ChatMessage, ToolSpec, Usage } from '@maestro/llm';
 
-/** One turn's request: the whole conversation so far and the tools on offer. */
+/** One turn's request: the conversation as the condenser derived it from the whole history, and the tools on offer. */
 export interface ChatModelRequest {
+  /**
+   * The whole conversation while it fits the model's context policy; past that, the system
+   * prompt, the task, the pinned facts, a summary of older turns and the recent turns. The
+   * condensed prefix stays byte-identical between condensations, so a provider's prefix cache
+   * keeps hitting.
+   */
   messages: ChatMessage[];
   tools: ToolSpec[];
   /**
@@ -19,6 +25,7 @@ export interface ChatModelRequest {
 /** One turn's reply, with who produced it (a scripted reply says so). */
 export interface ChatModelReply {
   message: ChatMessage;
+  /** The call's tokens; `cachedInputTokens` (served from the provider's prompt cache) when the provider reports it. */
   usage: Usage;
   /** True when the reply was replayed from a script rather than produced by a model. */
   scripted: boolean;

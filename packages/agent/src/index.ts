@@ -6,7 +6,9 @@
  * `exec`, `git.status`, `git.diff`, `git.commit`) confined to the workspace, the agent loop that
  * runs a model against them until the repository's tests decide, and the output parsers that
  * turn a text reply into edits (SEARCH/REPLACE blocks, unified diffs, whole files) and tool
- * calls (JSON in the text) for models that do not use native tool calls. Also what preflight
+ * calls (JSON in the text) for models that do not use native tool calls. The loop keeps each
+ * request inside the model's context budget with the condenser (`context/`): pinned facts kept
+ * verbatim, older turns summarised, a `context.pin` tool for the agent. Also what preflight
  * shares with the loop: `failingTestNames` (the failing tests a run's output names, for the
  * baseline and the loop's test gate) and the registry of processes `runCommand` started
  * (`readPidRegistry`, `isSameLiveProcess`), by which orphans are found by pid, never by name.
@@ -28,6 +30,15 @@
  * tools.toOpenAiTools();                   // [{ type: 'function', function: { name: 'fs_read', … } }, …]
  * tools.toGeminiFunctionDeclarations();    // [{ name: 'fs_read', description, parameters }, …]
  * tools.resolveToolName('fs_read');        // 'fs.read'
+ *
+ * // Condensing is on by default (the model's policy, the rule summariser); memories go into the prompt:
+ * await runAgentLoop({
+ *   model, tools, workspace: '/repos/demo', task, testCommand: ['node', '--test'],
+ *   context: { model: 'deepseek-chat', summariser: new ModelSummariser(model) },
+ *   pinnedFiles: ['sum.js'],                 // files in scope: in every request, verbatim
+ *   memories: recalled,                      // RecalledMemory[]: best first, within memoryTokenBudget (1500)
+ *   onStep: (step) => publish(step),         // kinds model | tool | verdict | recall | condensation
+ * });
  *
  * // A text reply with edit blocks instead of tool calls:
  * const found = extractEdits(reply, { knownPaths: ['sum.js'] });
@@ -94,12 +105,21 @@ export {
   runAgentLoop,
   defaultSystemPrompt,
   DEFAULT_TEXT_EDIT_FORMATS,
+  LoopDefaults,
+  AgentStepKinds,
   type TextEditFormat,
   type RunAgentLoopOptions,
+  type AgentContextOptions,
   type AgentBudget,
   type AgentStep,
+  type AgentStepKind,
   type AgentVerdict,
 } from './agent-loop.js';
+export { PIN_TOOL_NAME, PIN_MAX_CHARS, PIN_MAX_FACTS } from './loop/pin-tool.js';
+export { renderMemories, MEMORY_SECTION_TITLE, type MemoryPrompt } from './loop/memory-prompt.js';
+export { isContextTooLong } from './loop/model-turn.js';
+// Context condensing (the condenser, pinned facts, policies, summarisers): the list is curated in context/index.ts.
+export * from './context/index.js';
 export {
   extractTextToolCalls,
   TEXT_TOOL_CALL_EXAMPLE,

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '@maestro/runtime';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executorConfigSpec, WorkspaceDefaults } from './config.js';
+import { executorConfigSpec, RecallDefaults, WorkspaceDefaults } from './config.js';
 
 describe('executorConfigSpec', () => {
   it('has working defaults for a local executor', () => {
@@ -53,6 +53,20 @@ describe('executorConfigSpec', () => {
       MAESTRO_LOCK_TTL_MS: '15000',
     });
     expect(config).toMatchObject({ grpcAddr: '0.0.0.0:0', executorId: 'exec-7', concurrency: 8, lockTtlMs: 15_000 });
+  });
+
+  it('recalls nothing unless given the memory address, and reads the recall settings', () => {
+    const defaults = loadConfig(executorConfigSpec, {});
+    expect(defaults).toMatchObject({ memoryAddr: '', recallDeadlineMs: RecallDefaults.deadlineMs, recallLimit: RecallDefaults.limit });
+    const config = loadConfig(executorConfigSpec, {
+      MAESTRO_MEMORY_GRPC_ADDR: 'memory:50055',
+      MAESTRO_EXECUTOR_RECALL_DEADLINE_MS: '1500',
+      MAESTRO_EXECUTOR_RECALL_LIMIT: '20',
+    });
+    expect(config).toMatchObject({ memoryAddr: 'memory:50055', recallDeadlineMs: 1_500, recallLimit: 20 });
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_MEMORY_GRPC_ADDR: 'memory' })).toThrow('MAESTRO_MEMORY_GRPC_ADDR: expected host:port');
+    // Memory's own ceiling on one recall.
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_RECALL_LIMIT: '51' })).toThrow('MAESTRO_EXECUTOR_RECALL_LIMIT: expected 1..50, got 51');
   });
 
   it('names every bad variable at once', () => {

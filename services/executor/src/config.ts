@@ -29,6 +29,20 @@ export const WorkspaceDefaults = {
   worktreeLinks: ['node_modules'] as readonly string[],
 } as const;
 
+/**
+ * The defaults of recalling memories for a subtask, in one place: the environment spec below and
+ * `createExecutor` (for settings given in code) both read them.
+ */
+export const RecallDefaults = {
+  /**
+   * How long the recall before an agent starts may take. Memory is a nicety: a slow memory
+   * service costs the subtask its notes after this long, never more.
+   */
+  deadlineMs: 3_000,
+  /** Memories asked for per subtask; the agent loop puts the best in its prompt within its token budget. */
+  limit: 10,
+} as const;
+
 /** The executor's configuration spec: shared variables plus the executor's own. */
 export const executorConfigSpec = {
   ...commonEnv,
@@ -36,6 +50,24 @@ export const executorConfigSpec = {
   grpcAddr: grpcAddrEnv.executor,
   routerAddr: grpcAddrEnv.router,
   lockManagerAddr: grpcAddrEnv.lockManager,
+  /** Optional: without it agents get no recalled memories (the executor says so at start). */
+  memoryAddr: {
+    ...grpcAddrEnv.memory,
+    default: '',
+    doc: 'memory gRPC address the agents recall preferences, project context and reflexes from; empty: no recall (said at start)',
+  },
+  recallDeadlineMs: env.int('MAESTRO_EXECUTOR_RECALL_DEADLINE_MS', {
+    default: RecallDefaults.deadlineMs,
+    min: 100,
+    max: 60_000,
+    doc: 'how long the recall before a subtask may take; a slower or unreachable memory service only costs the subtask its memories',
+  }),
+  recallLimit: env.int('MAESTRO_EXECUTOR_RECALL_LIMIT', {
+    default: RecallDefaults.limit,
+    min: 1,
+    max: 50,
+    doc: "memories recalled per subtask; the agent puts the best of them in its prompt within the prompt's memory token budget",
+  }),
   executorId: env.string('MAESTRO_EXECUTOR_ID', {
     default: `${hostname()}-${process.pid}`,
     doc: 'name of this executor in results, events and lock owners (default <hostname>-<pid>)',

@@ -1,6 +1,6 @@
 /**
- * One executor process, assembled: the subtask worker with its router model and lock-manager
- * write guard, the shared durable work consumer, the result store, the `task.updated`
+ * One executor process, assembled: the subtask worker with its router model, lock-manager
+ * write guard and memory recall, the shared durable work consumer, the result store, the `task.updated`
  * subscription that stops work of ended tasks, and the drain and shutdown behaviour the admin
  * RPCs and SIGTERM use. `main.ts` only wires config and clients into it.
  */
@@ -11,8 +11,9 @@ import { systemClock, type Clock, type Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './store/kv-work-result-store.js';
 import { LockManagerWorkLease } from './store/lock-manager-work-lease.js';
 import { LockManagerWriteGuard, lockOwner, type LockClient } from './store/lock-manager-write-guard.js';
+import { GrpcMemoryRecall, type MemoryRecallClient } from './store/grpc-memory-recall.js';
 import { RouterChatModel, type RouterCompleteClient } from './store/router-chat-model.js';
-import { WorkspaceDefaults, type ExecutorConfig } from './config.js';
+import { RecallDefaults, WorkspaceDefaults, type ExecutorConfig } from './config.js';
 import { EndedTasks } from './domain/ended-tasks.js';
 import { ExecutorStats } from './domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
@@ -22,13 +23,17 @@ import { subscribeTaskEnds } from './transport/nats/task-events.subscriber.js';
 import { BusWorkPublisher } from './transport/nats/work.publisher.js';
 import { startWorkSubscriber } from './transport/nats/work.subscriber.js';
 import { SubtaskWorker } from './work/subtask-worker.js';
+import type { SubtaskRecallSettings } from './work/subtask-recall.js';
 
 /**
  * The settings an executor runs with (a subset of {@link ExecutorConfig}); the worktree, lock
- * wait and merge settings default to {@link WorkspaceDefaults}.
+ * wait and merge settings default to {@link WorkspaceDefaults}, the recall settings to
+ * {@link RecallDefaults}.
  */
 export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'> &
-  Partial<Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks'>>;
+  Partial<
+    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit'>
+  >;
 
 /** Options for {@link createExecutor}. */
 export interface CreateExecutorOptions {
@@ -39,6 +44,12 @@ export interface CreateExecutorOptions {
   router?: RouterCompleteClient;
   /** The lock-manager's promise client (`createGrpcClient(LockServiceClient, …).call`). */
   locks?: LockClient;
+  /**
+   * The memory service's promise client (`createGrpcClient(MemoryServiceClient, …).call`), which
+   * each subtask recalls from before its agent starts.
+   * @default none: agents work without recalled memories (said at start)
+   */
+  memory?: MemoryRecallClient;
   /**
    * Per-subtask model and write guard; replaces `router` and `locks` (tests, embedded mode).
    * @default RouterChatModel over `router`, LockManagerWriteGuard over `locks`
@@ -73,6 +84,7 @@ export class Executor implements ExecutorAdmin {
     private readonly logger: Logger,
     tools: ToolRegistry | undefined,
     private readonly clock: Clock = systemClock,
+    recall?: SubtaskRecallSettings,
   ) {
     this.endedTasks = new EndedTasks({ clock });
     this.worker = new SubtaskWorker({
@@ -92,6 +104,7 @@ export class Executor implements ExecutorAdmin {
       },
       logger,
       ...(tools !== undefined ? { tools } : {}),
+      ...(recall !== undefined ? { recall } : {}),
     });
   }
 
@@ -210,7 +223,23 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     options.results ??
     (await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) }));
   const collaborators = options.collaborators ?? routerAndLockCollaborators(options);
-  return new Executor(settings, bus, results, collaborators, logger, options.tools, options.clock);
+  return new Executor(settings, bus, results, collaborators, logger, options.tools, options.clock, recallSettings(options));
+}
+
+/** How subtasks recall, or undefined (said once, here) when no memory client was given. */
+function recallSettings(options: CreateExecutorOptions): SubtaskRecallSettings | undefined {
+  const { memory, settings, logger } = options;
+  if (memory === undefined) {
+    logger.info('memory recall off: no memory address (MAESTRO_MEMORY_GRPC_ADDR); agents work without recalled memories');
+    return undefined;
+  }
+  const recall = {
+    memory: new GrpcMemoryRecall(memory),
+    limit: settings.recallLimit ?? RecallDefaults.limit,
+    deadlineMs: settings.recallDeadlineMs ?? RecallDefaults.deadlineMs,
+  };
+  logger.info('memory recall on', { limit: recall.limit, deadlineMs: recall.deadlineMs });
+  return recall;
 }
 
 function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskCollaborators {

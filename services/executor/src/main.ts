@@ -3,7 +3,7 @@
  * server. No logic here; see `executor.ts`.
  */
 import { connectBus } from '@maestro/bus';
-import { ExecutorAdminServiceService, LockServiceClient, RouterServiceClient } from '@maestro/contracts';
+import { ExecutorAdminServiceService, LockServiceClient, MemoryServiceClient, RouterServiceClient } from '@maestro/contracts';
 import { createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
 import { executorConfigSpec } from './config.js';
 import { createExecutor } from './executor.js';
@@ -24,12 +24,22 @@ runService(
 
     const router = createGrpcClient(RouterServiceClient, config.routerAddr);
     const locks = createGrpcClient(LockServiceClient, config.lockManagerAddr);
+    // Optional: without an address agents work without recalled memories (createExecutor says so).
+    const memory = config.memoryAddr !== '' ? createGrpcClient(MemoryServiceClient, config.memoryAddr, { deadlineMs: config.recallDeadlineMs }) : undefined;
     lifecycle.onShutdown('grpc clients', () => {
       router.close();
       locks.close();
+      memory?.close();
     });
 
-    const executor = await createExecutor({ settings: config, bus, logger, router: router.call, locks: locks.call });
+    const executor = await createExecutor({
+      settings: config,
+      bus,
+      logger,
+      router: router.call,
+      locks: locks.call,
+      ...(memory !== undefined ? { memory: memory.call } : {}),
+    });
 
     const server = createGrpcServer({
       address: config.grpcAddr,

@@ -26,7 +26,7 @@ function appWith(health: HealthProbe) {
       listAgentSteps: notCalled('listAgentSteps'),
     },
     workflow: { getRun: notCalled('getRun') },
-    memory: { remember: notCalled('remember'), recall: notCalled('recall') },
+    memory: { remember: notCalled('remember'), recall: notCalled('recall'), list: notCalled('list'), update: notCalled('update'), forget: notCalled('forget') },
     router: { getTaskUsage: notCalled('getTaskUsage'), getModelStats: notCalled('getModelStats') },
     events: new RunEventHub(createSilentLogger()),
     health,

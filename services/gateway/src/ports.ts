@@ -15,6 +15,10 @@ import type {
   ListAgentStepsResponse,
   ListTasksRequest,
   ListTasksResponse,
+  ForgetRequest,
+  ForgetResponse,
+  ListMemoriesRequest,
+  ListMemoriesResponse,
   Memory,
   RecallRequest,
   RecallResponse,
@@ -22,6 +26,7 @@ import type {
   Run,
   SubmitTaskRequest,
   Task,
+  UpdateMemoryRequest,
 } from '@maestro/contracts';
 
 /**
@@ -48,10 +53,17 @@ export interface WorkflowApi {
   getRun(request: GetRunRequest): Promise<Run>;
 }
 
-/** The memory service's write and recall calls. */
+/**
+ * The memory service's calls the HTTP API exposes. `createGrpcClient(MemoryServiceClient, …).call`
+ * fits it; bad input arrives as a UserError naming the (proto) field.
+ */
 export interface MemoryApi {
   remember(request: RememberRequest): Promise<Memory>;
   recall(request: RecallRequest): Promise<RecallResponse>;
+  list(request: ListMemoriesRequest): Promise<ListMemoriesResponse>;
+  /** Pin, edit, retire or restore; only the fields that are set change. */
+  update(request: UpdateMemoryRequest): Promise<Memory>;
+  forget(request: ForgetRequest): Promise<ForgetResponse>;
 }
 
 /** One event seen on `maestro.events.>`: its catalogue subject and decoded JSON payload. */

@@ -27,9 +27,6 @@ import {
   type ListAgentStepsRequest,
   type ListAgentStepsResponse,
   type ListTasksRequest,
-  type Memory,
-  type RecallRequest,
-  type RememberRequest,
   type Run,
   type SubmitTaskRequest,
   type Task,
@@ -47,6 +44,7 @@ import {
 } from '@maestro/runtime';
 import { gatewayConfigSpec } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
+import { FakeMemoryService } from './fake-memory-service.js';
 
 const logger = createSilentLogger();
 const namespace = `gwtest_${randomBytes(4).toString('hex')}`;
@@ -142,7 +140,7 @@ class FakeOrchestrator {
 function agentStep(subtaskId: string, executorId: string, step: number, seconds: number, runId = 'run-steps', attempt = 0): AgentStep {
   return {
     taskId: 'task-steps', runId, subtaskId, executorId, step, kind: step === 0 ? 'model' : 'tool', tool: step === 0 ? '' : 'fs.write',
-    summary: `${subtaskId} ${executorId} step ${step}`, ok: true, at: new Date(at.getTime() + seconds * 1000), attempt,
+    summary: `${subtaskId} ${executorId} step ${step}`, ok: true, at: new Date(at.getTime() + seconds * 1000), attempt, recalled: [], condensation: undefined,
   };
 }
 
@@ -150,6 +148,8 @@ function agentStep(subtaskId: string, executorId: string, step: number, seconds:
 function liveStep(step: AgentStep): Record<string, unknown> {
   return {
     ...step, at: step.at?.toISOString(), ...(step.tool === '' ? { tool: undefined } : {}), ...(step.attempt === 0 ? { attempt: undefined } : {}),
+    // A live step has no `recalled` unless it is a recall (proto3 has an empty list for none).
+    ...(step.recalled.length === 0 ? { recalled: undefined } : {}),
   };
 }
 
@@ -233,7 +233,8 @@ let gateway: RunningGateway;
 let base: string;
 let repoDir: string;
 let notARepoDir: string;
-const memories: Memory[] = [];
+const fakeMemory = new FakeMemoryService(at);
+const memories = fakeMemory.memories;
 
 beforeAll(async () => {
   repoDir = mkdtempSync(join(tmpdir(), 'gateway-repo-'));
@@ -297,19 +298,7 @@ beforeAll(async () => {
   });
 
   memoryServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.MemoryService'], shutdownGraceMs: 500 });
-  memoryServer.add(MemoryServiceService, {
-    remember: unary(async (req: RememberRequest) => {
-      const memory: Memory = { id: `mem-${memories.length + 1}`, project: req.project, kind: req.kind, content: req.content, tags: req.tags, createdAt: at };
-      memories.push(memory);
-      return memory;
-    }),
-    recall: unary(async (req: RecallRequest) => ({
-      memories: memories
-        .filter((m) => m.project === req.project && m.content.includes(req.query))
-        .slice(0, req.limit || 5)
-        .map((memory) => ({ memory, score: 0.9 })),
-    })),
-  });
+  memoryServer.add(MemoryServiceService, fakeMemory.handlers());
 
   const [orchestratorPort, workflowPort, memoryPort] = await Promise.all([
     orchestratorServer.start(),
@@ -715,33 +704,167 @@ describe('task steps', () => {
 });
 
 describe('memories', () => {
-  it('remembers and recalls', async () => {
-    const stored = await post('/v1/memories', { project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'] });
-    expect(stored.status).toBe(201);
-    expect(stored.json).toMatchObject({ project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'] });
+  const send = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+  };
 
-    const recalled = await get('/v1/memories?project=demo&query=pnpm&limit=3');
+  it('remembers with scope, pin and expiry, and recalls across scopes with reasons and ranks', async () => {
+    const stored = await post('/v1/memories', {
+      project: 'mem-demo',
+      kind: 'preference',
+      content: 'use pnpm, never npm',
+      tags: ['tooling'],
+      scope: 'team:core',
+      pinned: true,
+      expiresAt: '2031-01-01T00:00:00Z',
+    });
+    expect(stored.status).toBe(201);
+    expect(stored.json).toEqual({
+      id: expect.any(String),
+      project: 'mem-demo',
+      kind: 'preference',
+      content: 'use pnpm, never npm',
+      tags: ['tooling'],
+      scope: 'team:core',
+      pinned: true,
+      status: 'active',
+      supersededBy: null,
+      confidence: 1,
+      expiresAt: '2031-01-01T00:00:00.000Z',
+      createdAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+      topic: null,
+      confirmations: 0,
+      author: 'person',
+      provenance: null,
+    });
+
+    const recalled = await get('/v1/memories?project=mem-demo&query=pnpm&limit=3&scopes=team:core,user:alice');
     expect(recalled.status).toBe(200);
-    expect(recalled.json.memories).toEqual([{ memory: expect.objectContaining({ id: stored.json.id }), score: 0.9 }]);
+    expect(fakeMemory.recalls.at(-1)).toEqual({ project: 'mem-demo', query: 'pnpm', limit: 3, kind: '', scopes: ['team:core', 'user:alice'] });
+    expect(recalled.json).toEqual({
+      vectorSearch: 'exact-scan',
+      memories: [
+        { memory: expect.objectContaining({ id: stored.json.id }), score: 1 / 61, why: 'keyword rank 1 (ts_rank 0.100)', keywordRank: 1, vectorRank: null },
+      ],
+    });
+  });
+
+  it('says when recall was degraded to keyword search', async () => {
+    fakeMemory.warning = 'vector search skipped, keyword search only: embedder local:hash-v1:384 failed (down)';
+    try {
+      const recalled = await get('/v1/memories?project=mem-demo&query=pnpm');
+      expect(recalled.json).toMatchObject({ vectorSearch: 'none', warning: fakeMemory.warning });
+    } finally {
+      fakeMemory.warning = '';
+    }
+  });
+
+  it('lists without a query: active ones, or all with includeInactive, of one scope when asked', async () => {
+    const a = await post('/v1/memories', { project: 'mem-list', kind: 'project', content: 'first' });
+    const b = await post('/v1/memories', { project: 'mem-list', kind: 'project', content: 'second', scope: 'user:bob' });
+    await send('PATCH', `/v1/memories/${a.json.id as string}`, { status: 'retired' });
+    const active = await get('/v1/memories?project=mem-list');
+    expect(active.status).toBe(200);
+    expect(active.json.memories.map((m: { id: string }) => m.id)).toEqual([b.json.id]);
+    expect(fakeMemory.lists.at(-1)).toEqual({ project: 'mem-list', kind: '', limit: 0, includeInactive: false, scope: '' });
+    const all = await get('/v1/memories?project=mem-list&includeInactive=true&limit=200');
+    expect(all.json.memories.map((m: { id: string; status: string }) => [m.id, m.status])).toEqual([
+      [a.json.id, 'retired'],
+      [b.json.id, 'active'],
+    ]);
+    await get('/v1/memories?project=mem-list&scope=user:bob&kind=project');
+    expect(fakeMemory.lists.at(-1)).toEqual({ project: 'mem-list', kind: 'project', limit: 0, includeInactive: false, scope: 'user:bob' });
+  });
+
+  it('pins, edits, retags, sets and clears the expiry, and retires with PATCH', async () => {
+    const m = await post('/v1/memories', { project: 'mem-patch', kind: 'project', content: 'old words', tags: ['x'] });
+    const id = m.json.id as string;
+    const pinned = await send('PATCH', `/v1/memories/${id}`, { pinned: true });
+    expect(pinned.status).toBe(200);
+    expect(pinned.json).toMatchObject({ id, pinned: true, content: 'old words', tags: ['x'] });
+    expect(fakeMemory.updates.at(-1)).toEqual({ id, pinned: true, tags: [], setTags: false, clearExpiry: false });
+
+    const edited = await send('PATCH', `/v1/memories/${id}`, { content: 'new words', tags: [], expiresAt: '2031-06-01T00:00:00Z' });
+    expect(edited.json).toMatchObject({ content: 'new words', tags: [], expiresAt: '2031-06-01T00:00:00.000Z' });
+    expect(fakeMemory.updates.at(-1)).toEqual({
+      id,
+      content: 'new words',
+      tags: [],
+      setTags: true,
+      expiresAt: new Date('2031-06-01T00:00:00Z'),
+      clearExpiry: false,
+    });
+    const cleared = await send('PATCH', `/v1/memories/${id}`, { expiresAt: null, status: 'retired' });
+    expect(cleared.json).toMatchObject({ expiresAt: null, status: 'retired' });
+    expect(fakeMemory.updates.at(-1)).toMatchObject({ clearExpiry: true, status: 'retired' });
+  });
+
+  it('forgets with DELETE: 204, then 404 naming the memory', async () => {
+    const m = await post('/v1/memories', { project: 'mem-delete', kind: 'project', content: 'short-lived' });
+    const first = await send('DELETE', `/v1/memories/${m.json.id as string}`);
+    expect(first).toEqual({ status: 204, json: undefined });
+    const again = await send('DELETE', `/v1/memories/${m.json.id as string}`);
+    expect(again.status).toBe(404);
+    expect(again.json.error.code).toBe('MEMORY_NOT_FOUND');
+    const patch = await send('PATCH', `/v1/memories/${m.json.id as string}`, { pinned: true });
+    expect(patch.status).toBe(404);
+    expect(patch.json.error.code).toBe('MEMORY_NOT_FOUND');
   });
 
   it.each([
     ['kind missing', { project: 'demo', content: 'x' }, 'kind'],
     ['kind unknown', { project: 'demo', kind: 'gossip', content: 'x' }, 'kind'],
     ['content empty', { project: 'demo', kind: 'project', content: '' }, 'content'],
+    ['content over 20 000 characters', { project: 'demo', kind: 'project', content: 'x'.repeat(20_001) }, 'content'],
     ['tags not a list', { project: 'demo', kind: 'project', content: 'x', tags: 'a' }, 'tags'],
+    ['pinned not a boolean', { project: 'demo', kind: 'project', content: 'x', pinned: 'yes' }, 'pinned'],
+    ['an expiry that is not a time', { project: 'demo', kind: 'project', content: 'x', expiresAt: 'tomorrow' }, 'expiresAt'],
+    ['an expiry in the past (said by the memory service)', { project: 'demo', kind: 'project', content: 'x', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    ['an unknown field', { project: 'demo', kind: 'project', content: 'x', confidence: 0.5 }, 'confidence'],
   ])('rejects a memory with %s naming the field', async (_case, body, field) => {
     const before = memories.length;
     const { status, json } = await post('/v1/memories', body);
     expect(status).toBe(400);
     expect(json.error.field).toBe(field);
+    expect(json.error.message.startsWith(`${field}: `)).toBe(true);
     expect(memories.length).toBe(before);
   });
 
-  it('requires project and query to recall', async () => {
-    const { status, json } = await get('/v1/memories?project=demo');
+  it.each([
+    ['an empty query', '/v1/memories?project=demo&query=', 'query'],
+    ['a blank query', `/v1/memories?project=demo&query=${encodeURIComponent('   ')}`, 'query'],
+    ['a query over 2 000 characters', `/v1/memories?project=demo&query=${'q'.repeat(2_001)}`, 'query'],
+    ['no project', '/v1/memories?query=pnpm', 'project'],
+    ['a negative limit', '/v1/memories?project=demo&query=pnpm&limit=-1', 'limit'],
+    ['a limit over 50 (said by the memory service)', '/v1/memories?project=demo&query=pnpm&limit=51', 'limit'],
+    ['an unknown kind', '/v1/memories?project=demo&query=pnpm&kind=gossip', 'kind'],
+    ['an unknown scope (said by the memory service)', '/v1/memories?project=demo&query=pnpm&scopes=user:alice,org:acme', 'scopes[1]'],
+    ['a list-only parameter', '/v1/memories?project=demo&query=pnpm&includeInactive=true', 'includeInactive'],
+    ['scopes without a query', '/v1/memories?project=demo&scopes=user:alice', 'scopes'],
+  ])('rejects a recall or list with %s naming the field', async (_case, path, field) => {
+    const { status, json } = await get(path);
     expect(status).toBe(400);
-    expect(json.error.field).toBe('query');
+    expect(json.error).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    expect(json.error.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it.each([
+    ['a status a person cannot set', { status: 'superseded' }, 'status'],
+    ['blank content', { content: '  ' }, 'content'],
+    ['an expiry that is not a time', { expiresAt: '31/12/2031' }, 'expiresAt'],
+    ['an unknown field', { topic: 'x' }, 'topic'],
+  ])('rejects a PATCH with %s naming the field', async (_case, body, field) => {
+    const m = await post('/v1/memories', { project: 'mem-bad-patch', kind: 'project', content: 'unchanged' });
+    const { status, json } = await send('PATCH', `/v1/memories/${m.json.id as string}`, body);
+    expect(status).toBe(400);
+    expect(json.error.field).toBe(field);
+    expect(memories.find((x) => x.id === m.json.id)?.content).toBe('unchanged');
   });
 });
 

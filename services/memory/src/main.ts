@@ -1,13 +1,16 @@
 /**
- * The memory process: config → telemetry and logger → PostgreSQL → gRPC server. Migrations
- * run before it, from `migrate.ts`. No logic here; see README.md for what the service does.
+ * The memory process: config → telemetry and logger → PostgreSQL → embedder → memory service,
+ * re-embedder and gRPC server. Migrations run before it, from `migrate.ts`. No logic here; see
+ * README.md for what the service does.
  */
 import { createDb } from '@maestro/db';
-import { createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
+import { createEmbedder } from '@maestro/llm';
+import type { EmbedderEnvironment } from '@maestro/llm';
+import { createLogger, initTelemetry, loadConfig, runService, systemClock } from '@maestro/runtime';
 import { memoryConfigSpec } from './config.js';
-import { createMemoryServer } from './memory-server.js';
-import { PostgresMemoryStore } from './store/postgres-memory-store.js';
-import type { MemoryDatabase } from './store/postgres-memory-store.js';
+import { REFLEX_POLICY_DEFAULTS } from './domain/confidence.js';
+import { createMemoryServer, openMemoryService } from './memory-server.js';
+import type { MemoryDatabase } from './store/memory-rows.js';
 
 runService('memory', async (lifecycle) => {
   const config = loadConfig(memoryConfigSpec);
@@ -19,7 +22,30 @@ runService('memory', async (lifecycle) => {
   const db = createDb<MemoryDatabase>({ url: config.databaseUrl, applicationName: 'memory' });
   lifecycle.onShutdown('database', () => db.destroy());
 
-  const server = createMemoryServer({ address: config.grpcAddr, logger, store: new PostgresMemoryStore(db) });
+  const credentials: EmbedderEnvironment = {
+    OPENAI_API_KEY: config.openaiApiKey,
+    OPENAI_BASE_URL: config.openaiBaseUrl,
+    GEMINI_API_KEY: config.geminiApiKey,
+    MAESTRO_GEMINI_BASE_URL: config.geminiBaseUrl,
+  };
+  const embedderOptions = { clock: systemClock, timeoutMs: config.embedTimeoutMs };
+  const parts = await openMemoryService({
+    db,
+    embedder: createEmbedder(config.embedder, credentials, embedderOptions),
+    embedderSpec: config.embedder.spec,
+    embedderFor: (spec) => createEmbedder(spec, credentials, { ...embedderOptions, field: 'embedding_spaces.spec' }),
+    clock: systemClock,
+    logger,
+    policy: { ...REFLEX_POLICY_DEFAULTS, halfLifeDays: config.reflexHalfLifeDays, ttlDays: config.reflexTtlDays },
+    minSimilarity: config.minSimilarity,
+    embedTimeoutMs: config.embedTimeoutMs,
+    reembedIntervalMs: config.reembedIntervalMs,
+    reembedBatchSize: config.reembedBatchSize,
+  });
+  parts.reembedder.start();
+  lifecycle.onShutdown('re-embedder', () => parts.reembedder.stop());
+
+  const server = createMemoryServer({ address: config.grpcAddr, logger, memory: parts.memory, clock: systemClock });
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
 });

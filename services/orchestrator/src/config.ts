@@ -81,6 +81,18 @@ export const orchestratorConfigSpec = {
     max: 1000,
     doc: "escalations of all of a task's subtasks put to the strategic model; past them a failing subtask fails",
   }),
+  // The model words lessons better than a template and is asked only after an escalation was
+  // fixed (rare, one short call); whenever it gives no usable lesson the rule words it anyway.
+  reflexProposer: env.oneOf('MAESTRO_REFLEX_PROPOSER', ['strategic', 'rule'], {
+    default: 'strategic',
+    doc: 'who words a reflex learned from a verified fix: strategic (the strategic model, intent reflect; the rule when it gives no usable lesson) or rule',
+  }),
+  memoryTokens: env.int('MAESTRO_ORCHESTRATOR_MEMORY_TOKENS', {
+    default: 1_500,
+    min: 0,
+    max: 100_000,
+    doc: 'tokens of recalled memory notes a plan or review prompt may hold (o200k_base); 0 = none',
+  }),
   replyReAsks: env.int('MAESTRO_ORCHESTRATOR_REPLY_REASKS', {
     default: 2,
     min: 0,

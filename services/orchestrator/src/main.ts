@@ -54,7 +54,13 @@ runService('orchestrator', async (lifecycle) => {
     defaultBudget: { usd: config.taskBudgetUsd, tokens: config.taskBudgetTokens },
     inlineStartMs: config.inlineStartMs,
     stepRetentionDays: config.stepRetentionDays,
-    activityOptions: { modelDeadlineMs: config.modelDeadlineMs, memoryDeadlineMs: config.rpcDeadlineMs, replyReAsks: config.replyReAsks },
+    activityOptions: {
+      modelDeadlineMs: config.modelDeadlineMs,
+      memoryDeadlineMs: config.rpcDeadlineMs,
+      replyReAsks: config.replyReAsks,
+      memoryTokens: config.memoryTokens,
+    },
+    reflexes: { proposer: config.reflexProposer },
     escalationLimits: { perSubtask: config.maxEscalationsPerSubtask, perTask: config.maxEscalationsPerTask },
   });
   await orchestrator.start();

@@ -12,6 +12,7 @@ import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
 import { AgentStepService } from './app/agent-steps.js';
 import type { EscalationDeps } from './app/handle-escalation.js';
+import { ReflexLearner, type ReflexLearningOptions } from './app/learn-reflex.js';
 import type { EscalationLimits } from './domain/escalations.js';
 import { RunStarter } from './app/run-starter.js';
 import { StepRetention, StepRetentionDefaults } from './app/step-retention.js';
@@ -85,6 +86,11 @@ export interface OrchestratorDeps {
    * @default StepRetentionDefaults.retentionDays
    */
   stepRetentionDays?: number;
+  /**
+   * How reflexes are learned from verified fixes (who words them, retries). Model deadline and
+   * re-asks default to `activityOptions`'. @default ReflexLearningDefaults
+   */
+  reflexes?: ReflexLearningOptions;
 }
 
 /** A running orchestrator. */
@@ -169,6 +175,21 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
       ...(deps.activityOptions?.modelDeadlineMs !== undefined ? { modelDeadlineMs: deps.activityOptions.modelDeadlineMs } : {}),
     },
   };
+  const reflexes = new ReflexLearner(
+    {
+      store: deps.store,
+      router: deps.router,
+      memory: deps.memory,
+      clock: deps.clock,
+      options: {
+        ...(deps.activityOptions?.replyReAsks !== undefined ? { replyReAsks: deps.activityOptions.replyReAsks } : {}),
+        ...(deps.activityOptions?.modelDeadlineMs !== undefined ? { modelDeadlineMs: deps.activityOptions.modelDeadlineMs } : {}),
+        ...(deps.activityOptions?.memoryDeadlineMs !== undefined ? { memoryDeadlineMs: deps.activityOptions.memoryDeadlineMs } : {}),
+        ...deps.reflexes,
+      },
+    },
+    deps.logger.child({ component: 'reflexes' }),
+  );
   const server = createGrpcServer({
     address: deps.grpcAddress,
     logger: deps.logger,
@@ -207,7 +228,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
           concurrency: deps.concurrency ?? 4,
           signal: handBack.signal,
         }),
-        await subscribeSubtaskResults(deps.bus, { store: deps.store, work, clock: deps.clock }),
+        await subscribeSubtaskResults(deps.bus, { store: deps.store, work, clock: deps.clock, reflexes }),
         await subscribeRunEvents(
           deps.bus,
           { store: deps.store, taskEvents, workflow: deps.workflow, ...workflowDeadline },
@@ -228,7 +249,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     stop() {
       // Idempotent: a second call (a test's cleanup, a second signal) waits for the first.
       stopping ??= (async () => {
-        await Promise.all([server.shutdown(), drainConsumers(), runs.stop(), retention.stop()]);
+        // Learnings in flight are abandoned (a redelivered result picks them up again).
+        await Promise.all([server.shutdown(), drainConsumers(), runs.stop(), retention.stop(), reflexes.stop()]);
         deps.logger.info('orchestrator stopped');
       })();
       return stopping;

@@ -98,7 +98,7 @@ describe('recording work steps', () => {
     expect(page.steps.map(brief)).toEqual(storedOrder.map((r) => [r.subtask_id, r.executor_id, r.step, r.at.toISOString()]));
     expect(page.steps.find((s) => s.subtaskId === 's2')).toEqual({
       taskId: task.taskId, runId: task.runId, subtaskId: 's2', executorId: 'exec-b', step: 1, kind: 'model', tool: '',
-      summary: 'planned the edit', ok: true, at: new Date(t0 + 2500), attempt: 0,
+      summary: 'planned the edit', ok: true, at: new Date(t0 + 2500), attempt: 0, recalled: [], condensation: undefined,
     });
     // The attempt is listed as the executor sent it; a step without one has 0 (unknown).
     expect(page.steps.filter((s) => s.attempt !== 0).map(brief)).toEqual([['s1', 'exec-b', 1, new Date(t0 + 10_000).toISOString()]]);
@@ -180,6 +180,62 @@ describe('recording work steps', () => {
   });
 });
 
+describe('step details', () => {
+  const recalled = [
+    { id: 'mem-1', kind: 'reflex', score: 0.0325, why: 'keyword rank 1 (ts_rank 0.42); vector rank 2 (cosine 0.71)', content: 'In this repository the tests need TZ=UTC.' },
+    { id: 'mem-2', kind: 'preference', score: 0.0161, content: 'Use pnpm, never npm.' },
+  ];
+  const condensation = {
+    trigger: 'context_too_long' as const, tokensBefore: 131_072, tokensAfter: 40_960, counted: 'exact' as const, summarisedMessages: 22,
+    summarisedBy: 'model' as const, dropped: ['fs.read src/a.ts (superseded by a later read)', 'exec npm test: 9000 lines cut to head and tail'],
+    pinnedFacts: 7, rejected: 'failing test "adds two numbers" (the first condensation summarised it away)',
+  };
+
+  it('keeps the memories of a recall step and the numbers of a condensation step, and lists them over gRPC', async () => {
+    const recall = stepEvent('d1', 'exec-d', 1, 100, { kind: 'recall', summary: 'recalled 2 memories (180 tokens)', recalled, attempt: 1 });
+    delete recall.tool;
+    const condensed = stepEvent('d1', 'exec-d', 2, 101, { kind: 'condensation', summary: 'condensed 131072 → 40960 tokens', condensation, attempt: 1 });
+    delete condensed.tool;
+    // Memory had nothing for the subtask: the step says so, with an empty list.
+    const none = stepEvent('d1', 'exec-d', 3, 102, { kind: 'recall', summary: 'no memories recalled', recalled: [], attempt: 1 });
+    delete none.tool;
+    await publishSteps([recall, condensed, none]);
+
+    const page = await listSteps({ taskId: task.taskId, subtaskId: 'd1' });
+    expect(page.steps.map((s) => [s.step, s.kind])).toEqual([[1, 'recall'], [2, 'condensation'], [3, 'recall']]);
+    expect(page.steps[0]?.recalled).toEqual([recalled[0], { ...recalled[1], why: '' }]);
+    expect(page.steps[0]?.condensation).toBeUndefined();
+    expect(page.steps[1]?.condensation).toEqual(condensation);
+    expect(page.steps[1]?.recalled).toEqual([]);
+    expect(page.steps[2]).toMatchObject({ recalled: [], condensation: undefined, summary: 'no memories recalled' });
+
+    const rows = await h.db.withSchema('orchestrator').selectFrom('agent_steps').select(['step', 'details'])
+      .where('task_id', '=', task.taskId).where('subtask_id', '=', 'd1').orderBy('seq').execute();
+    expect(rows).toEqual([
+      { step: 1, details: { recalled } },
+      { step: 2, details: { condensation } },
+      { step: 3, details: { recalled: [] } },
+    ]);
+    // Steps without details store none.
+    const plain = await h.db.withSchema('orchestrator').selectFrom('agent_steps').select('details')
+      .where('task_id', '=', task.taskId).where('subtask_id', '=', 's2').execute();
+    expect(plain).toEqual([{ details: null }]);
+  });
+
+  it("stores Orion's own recall step (planning, review) with what it recalled", async () => {
+    const store = new PostgresAgentStepStore(h.db);
+    const step = {
+      taskId: task.taskId, runId: task.runId, subtaskId: 'plan', executorId: 'orion', step: 1, kind: 'recall' as const, tool: null,
+      summary: 'recalled 1 memory for the plan', ok: true, at: new Date(t0 + 200_000), attempt: 1, recalled: [recalled[0]!],
+    };
+    expect(await store.record(step)).toBe('recorded');
+    expect(await store.record(step)).toBe('duplicate');
+    const listed = await store.list({ taskId: task.taskId, subtaskId: 'plan', limit: 10 });
+    expect(listed).toEqual([{ ...step, seq: expect.any(Number) }]);
+    expect(toAgentStepMessage(listed[0]!).recalled).toEqual([recalled[0]]);
+  });
+});
+
 describe('ListAgentSteps rejects bad requests with INVALID_ARGUMENT naming the field', () => {
   it.each<[string, Partial<ListAgentStepsRequest>, string, string]>([
     ['neither task_id nor run_id', {}, 'task_id', 'task_id: is required unless run_id is given'],
@@ -237,6 +293,36 @@ describe('migration 0004_agent_step_attempt', () => {
         ['done', 2],
       ]);
       expect(listed.map(toAgentStepMessage).map((m) => m.attempt)).toEqual([0, 2]);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('migration 0010_agent_step_details', () => {
+  it('keeps the steps recorded before it, without details, and stores details of the steps after it', async () => {
+    const before = Object.fromEntries(Object.entries(orchestratorMigrations).filter(([name]) => name < '0010'));
+    const { db, drop } = await createScratchDatabase(before);
+    try {
+      const taskId = randomUUID();
+      await sql`insert into orchestrator.tasks (id, goal, repo_path, test_command, project, status)
+        values (${taskId}, 'old task', '/tmp/old', '[]', '', 'running')`.execute(db);
+      await sql`insert into orchestrator.agent_steps (task_id, run_id, subtask_id, executor_id, step, kind, tool, summary, ok, at, attempt)
+        values (${taskId}, 'run-old', 's1', 'exec-a', 1, 'model', null, 'thought', true, ${new Date(t0)}, 1)`.execute(db);
+
+      await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
+
+      const store = new PostgresAgentStepStore(db);
+      const recalled = [{ id: 'm1', kind: 'project', score: 0.5, why: 'pinned', content: 'services talk gRPC' }];
+      expect(await store.record({
+        taskId, runId: 'run-old', subtaskId: 's1', executorId: 'exec-a', step: 2, kind: 'recall', tool: null, summary: 'recalled 1 memory', ok: true,
+        at: new Date(t0 + 1000), attempt: 1, recalled,
+      })).toBe('recorded');
+      const listed = await store.list({ taskId, limit: 10 });
+      expect(listed.map((s) => [s.summary, s.recalled])).toEqual([
+        ['thought', undefined],
+        ['recalled 1 memory', recalled],
+      ]);
     } finally {
       await drop();
     }

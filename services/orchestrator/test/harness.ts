@@ -28,6 +28,9 @@ import {
   type ClassifyIntentRequest,
   type IntentClassification,
   type GetRunRequest,
+  type LearnRequest,
+  type LearnResponse,
+  Memory,
   type RecallRequest,
   type RecallResponse,
   type Run,
@@ -292,15 +295,20 @@ export class FakeRouter {
 }
 
 /**
- * The memory stand-in: records Recall calls and returns fixed notes. Like the real memory
- * service it refuses queries over 2,000 characters (INVALID_ARGUMENT).
+ * The memory stand-in: records Recall calls and returns fixed notes; records Learn calls and
+ * answers `created` with a new id. Like the real memory service it refuses queries over 2,000
+ * characters (INVALID_ARGUMENT).
  */
 export class FakeMemory {
   static readonly maxQueryLength = 2_000;
   readonly recalls: RecallRequest[] = [];
-  notes: Array<{ kind: string; content: string }> = [];
+  notes: Array<{ kind: string; content: string; why?: string }> = [];
   /** When set, Recall fails with this error. */
   failWith: Error | undefined;
+  /** Every Learn call, including those that failed. */
+  readonly learns: LearnRequest[] = [];
+  /** When set, Learn fails with this error. */
+  learnFailWith: Error | undefined;
 
   register(server: GrpcServer): void {
     const notImplemented = unary(async () => {
@@ -315,14 +323,29 @@ export class FakeMemory {
         }
         return {
           memories: this.notes.map((n, i) => ({
-            memory: { id: `m${i}`, project: request.project, kind: n.kind, content: n.content, tags: [], createdAt: new Date() },
+            memory: Memory.fromPartial({ id: `m${i}`, project: request.project, kind: n.kind, content: n.content, createdAt: new Date(), status: 'active' }),
             score: 1 - i / 10,
+            why: n.why ?? `keyword rank ${i + 1}`,
+            keywordRank: i + 1,
+            vectorRank: 0,
           })),
+          warning: '',
+          vectorSearch: 'none',
         };
+      }),
+      learn: unary<LearnRequest, LearnResponse>(async (request) => {
+        this.learns.push(request);
+        if (this.learnFailWith) throw this.learnFailWith;
+        const memory = Memory.fromPartial({
+          id: `reflex-${this.learns.length}`, project: request.project, kind: 'reflex', content: request.content, topic: request.topic,
+          author: request.author, provenance: request.provenance, status: 'active', confidence: 0.6, confirmations: 1, createdAt: new Date(),
+        });
+        return { memory, outcome: 'created', supersededIds: [] };
       }),
       remember: notImplemented,
       forget: notImplemented,
       list: notImplemented,
+      update: notImplemented,
     });
   }
 }
@@ -369,7 +392,7 @@ export interface Harness {
 }
 
 /** Orion's options a test may set. */
-export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs' | 'escalationLimits' | 'activityOptions'>;
+export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs' | 'escalationLimits' | 'activityOptions' | 'reflexes'>;
 
 /** Starts the harness: scratch database, namespaced bus, fakes, and Orion itself. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {

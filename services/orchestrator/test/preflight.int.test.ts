@@ -192,7 +192,7 @@ it('records each check as a step of the task, with its outcome, when the runner 
       store: new PostgresTaskStore(h.db),
       repoProbe: new FsRepoProbe(),
       router: { complete: unused, classifyIntent: unused },
-      memory: { recall: unused },
+      memory: { recall: unused, learn: unused },
       work: { publishActivityResult: async (r: ActivityResult) => void published.push(r), publishSubtaskWork: unused },
       clock: systemClock,
       steps: new PostgresAgentStepStore(h.db),

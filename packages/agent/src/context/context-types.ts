@@ -47,6 +47,8 @@ export interface ContextPolicy {
   triggerTokens: number;
   /** What a condensation aims for (the prefix and the kept recent turns). */
   targetTokens: number;
+  /** Of the target, what the summary of older turns may take at most. */
+  summaryTokens: number;
   /** The last this-many tool observations are always kept whole. */
   keepRecentObservations: number;
   /** A tool output longer than this (tokens) in the condensed part is cut to its head and tail with a marker. */
@@ -56,11 +58,27 @@ export interface ContextPolicy {
 /** How tokens were counted for a model. */
 export type TokenCounting = Condensation['counted'];
 
+/** What a {@link Summariser} is told besides the messages. */
+export interface SummariseOptions {
+  /** The facts the request keeps verbatim (in its pinned block): the summary need not repeat them, and must not contradict them. */
+  pinned: readonly PinnedFact[];
+  signal?: AbortSignal;
+  /** The summary should fit in this many tokens. @default no limit */
+  maxTokens?: number;
+  /**
+   * The summary of the previous condensation, which covered the first `messages` of `messages`.
+   * A summariser that pays per token (a model) summarises that text plus the rest instead of
+   * reading the whole past again; a rule summariser may ignore it and start over.
+   * @default undefined (nothing was summarised before)
+   */
+  previous?: { text: string; messages: number };
+}
+
 /** Writes the summary of older turns: the tactical model when configured, by rule otherwise. */
 export interface Summariser {
   readonly by: Condensation['summarisedBy'];
   /** A summary of `messages` that keeps what an engineer continuing the work needs. */
-  summarise(messages: readonly ChatMessage[], options: { pinned: readonly PinnedFact[]; signal?: AbortSignal }): Promise<{ text: string; usage?: Usage }>;
+  summarise(messages: readonly ChatMessage[], options: SummariseOptions): Promise<{ text: string; usage?: Usage }>;
 }
 
 /** The request to send this turn, and the condensation made for it (if one was made now). */
@@ -70,4 +88,6 @@ export interface ContextView {
   tokens: number;
   /** Set only on the turn a new condensation was made. */
   condensation?: Condensation;
+  /** Tokens the summariser (a model) spent on this turn's condensation; absent when none was made or it was made by rule. */
+  summariserUsage?: Usage;
 }

@@ -1,9 +1,9 @@
 /**
  * The ports the subtask worker depends on; adapters in `src/store` and `src/transport`
- * implement them over JetStream KV, the bus, and the router / lock-manager gRPC services.
+ * implement them over JetStream KV, the bus, and the router / lock-manager / memory gRPC services.
  */
 import type { ChatModel, WriteGuard } from '@maestro/agent';
-import type { Escalation, SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
+import type { Escalation, RecalledMemory, SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
 import type { WorkOutcome } from './escalation.js';
 
 /**
@@ -100,4 +100,31 @@ export interface SubtaskCollaborators {
    * lock-manager) nothing keeps a resumed, paused executor from finishing work redone elsewhere.
    */
   createWorkLease?(work: SubtaskWork): WorkLease;
+}
+
+/** What the executor asks memory before a subtask's agent starts. */
+export interface MemoryRecallQuery {
+  /** The task's project: its memories, and those of the project scope, apply. */
+  project: string;
+  /** Words of the subtask (see `toRecallQuery`); never blank. */
+  query: string;
+  /** Memories asked for at most. */
+  limit: number;
+}
+
+/** What memory gave back for a subtask. */
+export interface MemoryRecallAnswer {
+  /** Best first: preferences, project context and reflexes, each with its score and why it matched. */
+  memories: RecalledMemory[];
+  /** Set when memory answered degraded (its embedder down: keyword search only), saying why. */
+  warning?: string;
+}
+
+/**
+ * The memory service, as the executor uses it: the memories that apply to a subtask. A memory
+ * outage costs the subtask its notes, never the subtask: callers treat a throw as "no memories".
+ */
+export interface MemoryRecall {
+  /** Throws when memory cannot answer within `deadlineMs` (unreachable, slow, refusing) or `signal` aborts. */
+  recall(query: MemoryRecallQuery, options: { deadlineMs: number; signal?: AbortSignal }): Promise<MemoryRecallAnswer>;
 }

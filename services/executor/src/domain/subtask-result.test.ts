@@ -133,5 +133,29 @@ describe('events', () => {
   it('leaves the tool out of model steps', () => {
     const event = toWorkStepEvent(work, { index: 0, kind: 'model', summary: 'thinking', ok: true }, 'exec-a', origin.finishedAt);
     expect(event).not.toHaveProperty('tool');
+    expect(event).not.toHaveProperty('recalled');
+    expect(event).not.toHaveProperty('condensation');
+  });
+
+  it('carries the memories of a recall step, as they went into the prompt', () => {
+    const recalled = [
+      { id: 'm1', kind: 'reflex', score: 0.032, why: 'keyword rank 1; vector rank 2', content: 'tests need TZ=UTC' },
+      { id: 'm2', kind: 'preference', score: 0.016, content: 'use pnpm' },
+    ];
+    const event = toWorkStepEvent(work, { index: 0, kind: 'recall', summary: 'recalled 2 memories', ok: true, recalled }, 'exec-a', origin.finishedAt);
+    expect(WorkStepEventSchema.parse(event)).toEqual(event);
+    expect(event).toMatchObject({ kind: 'recall', step: 0, recalled });
+    expect(event).not.toHaveProperty('condensation');
+  });
+
+  it('carries what a condensation step did', () => {
+    const condensation = {
+      trigger: 'context_too_long' as const, tokensBefore: 120_000, tokensAfter: 30_000, counted: 'exact' as const, summarisedMessages: 18,
+      summarisedBy: 'rule' as const, dropped: ['fs.read src/a.ts (superseded by a later read)'], pinnedFacts: 5, rejected: 'failing test "adds"',
+    };
+    const event = toWorkStepEvent(work, { index: 7, kind: 'condensation', summary: 'condensed', ok: true, condensation }, 'exec-a', origin.finishedAt);
+    expect(WorkStepEventSchema.parse(event)).toEqual(event);
+    expect(event.condensation).toEqual(condensation);
+    expect(event).not.toHaveProperty('recalled');
   });
 });

@@ -94,7 +94,11 @@ export function toWorkFinishedEvent(result: SubtaskResult): WorkFinishedEvent {
   return event;
 }
 
-/** The `maestro.events.work.step` payload for one agent step, its summary truncated. */
+/**
+ * The `maestro.events.work.step` payload for one agent step, its summary truncated; a `recall`
+ * step carries the memories that went into the prompt and a `condensation` step what it did, as
+ * the loop reported them (both already bounded by the loop: the memories by its prompt budget).
+ */
 export function toWorkStepEvent(
   work: Pick<SubtaskWork, 'taskId' | 'runId' | 'subtaskId' | 'attempt'>,
   step: AgentStep,
@@ -114,6 +118,8 @@ export function toWorkStepEvent(
     at,
   };
   if (step.tool !== undefined) event.tool = step.tool;
+  if (step.recalled !== undefined) event.recalled = step.recalled.map((memory) => ({ ...memory }));
+  if (step.condensation !== undefined) event.condensation = { ...step.condensation, dropped: [...step.condensation.dropped] };
   return event;
 }
 

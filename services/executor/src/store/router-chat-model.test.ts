@@ -1,6 +1,12 @@
-import { ChatMessage, CompleteRequest, RouteDecision, Usage, type CompleteResponse } from '@maestro/contracts';
-import { UnexpectedError, UserError } from '@maestro/runtime';
-import { fromCompleteResponse, toCompleteRequest } from './router-chat-model.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDefaultToolRegistry, isContextTooLong, runAgentLoop, type AgentStep } from '@maestro/agent';
+import { ChatMessage, CompleteRequest, RouteDecision, RouterServiceClient, RouterServiceService, Usage, type CompleteResponse } from '@maestro/contracts';
+import { ProviderErrorCodes, providerError, toProtoMessage } from '@maestro/llm';
+import { UnexpectedError, UserError, createGrpcClient, createGrpcServer, createSilentLogger, unary, type GrpcServer } from '@maestro/runtime';
+import { RouterChatModel, fromCompleteResponse, toCompleteRequest } from './router-chat-model.js';
 
 const ids = { taskId: 'task-1', runId: 'run-1', subtaskId: 'sub-1' };
 
@@ -59,6 +65,11 @@ describe('fromCompleteResponse', () => {
     });
   });
 
+  it('passes on cached input and reasoning tokens when the router reports them', () => {
+    const cached = fromCompleteResponse({ ...response, usage: Usage.fromPartial({ inputTokens: 120, outputTokens: 7, cachedInputTokens: 100, reasoningTokens: 3 }) });
+    expect(cached.usage).toEqual({ inputTokens: 120, outputTokens: 7, cachedInputTokens: 100, reasoningTokens: 3 });
+  });
+
   it('reads a reply without decision or usage as unattributed, with zero usage', () => {
     const out = fromCompleteResponse({ ...response, decision: undefined, usage: undefined });
     expect(out).toMatchObject({ scripted: false, provider: '', model: '', usage: { inputTokens: 0, outputTokens: 0 } });
@@ -77,5 +88,83 @@ describe('toCompleteRequest for a subtask Orion took over', () => {
   it('asks the strategic role, still for code', () => {
     const req = toCompleteRequest({ messages: [{ role: 'user', content: 'add divide()' }], tools: [] }, { ...ids, role: 'strategic' });
     expect(req).toMatchObject({ role: 'strategic', intent: 'code', subtaskId: 'sub-1' });
+  });
+});
+
+describe('RouterChatModel over gRPC, when the provider finds the prompt too long', () => {
+  // The router rethrows the provider adapter's error as it is (a UserError CONTEXT_TOO_LONG, never
+  // handed to a fallback model); its gRPC server sends it as INVALID_ARGUMENT with the code in
+  // the `maestro-error-code` metadata. This server answers Complete the same way, through the
+  // same runtime server and client the router and the executor use.
+  const tooLong = () =>
+    providerError(ProviderErrorCodes.contextTooLong, "the deepseek provider rejected the prompt as too long for deepseek-chat: This model's maximum context length is 65536 tokens.", {
+      provider: 'deepseek',
+      status: 400,
+      providerCode: 'context_length_exceeded',
+    });
+  let server: GrpcServer;
+  let client: ReturnType<typeof createGrpcClient<RouterServiceClient>>;
+  let answers: Array<() => CompleteResponse>;
+  const requests: CompleteRequest[] = [];
+  beforeAll(async () => {
+    server = createGrpcServer({ address: '127.0.0.1:0', logger: createSilentLogger(), serviceNames: ['maestro.v1.RouterService'] });
+    server.add(RouterServiceService, {
+      complete: unary<CompleteRequest, CompleteResponse>(async (request) => {
+        requests.push(request);
+        const answer = answers.shift();
+        if (answer === undefined) throw new Error('no answer scripted');
+        return answer();
+      }),
+    });
+    const port = await server.start();
+    client = createGrpcClient(RouterServiceClient, `127.0.0.1:${port}`);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.shutdown();
+  });
+  beforeEach(() => {
+    requests.length = 0;
+  });
+
+  const reply = (content: string): CompleteResponse => ({
+    message: toProtoMessage({ role: 'assistant', content }),
+    decision: RouteDecision.fromPartial({ role: 'tactical', provider: 'deepseek', model: 'deepseek-chat', scripted: true }),
+    usage: Usage.fromPartial({ inputTokens: 50, outputTokens: 5 }),
+    finishReason: 'stop',
+    servedBy: '',
+  });
+
+  it('rejects with a UserError of code CONTEXT_TOO_LONG, which the loop recognises', async () => {
+    answers = [() => { throw tooLong(); }];
+    const model = new RouterChatModel({ client: client.call, ...ids });
+    const failure = await model.complete({ messages: [{ role: 'user', content: 'hi' }], tools: [] }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(UserError);
+    expect(failure).toMatchObject({ code: 'CONTEXT_TOO_LONG', reason: 'invalid', message: expect.stringContaining('maximum context length') });
+    expect(isContextTooLong(failure)).toBe(true);
+  });
+
+  it('makes the agent loop condense and retry the turn once', async () => {
+    const repo = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-router-too-long-')));
+    try {
+      execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+      writeFileSync(join(repo, 'README.md'), '# demo\n');
+      answers = [() => { throw tooLong(); }, () => reply('Nothing to change.')];
+      const steps: AgentStep[] = [];
+      const verdict = await runAgentLoop({
+        model: new RouterChatModel({ client: client.call, ...ids }),
+        tools: createDefaultToolRegistry(),
+        workspace: repo,
+        task: 'Look at README.md.',
+        testCommand: [],
+        onStep: (step) => void steps.push(step),
+      });
+      expect(verdict).toMatchObject({ status: 'succeeded', steps: 1, summary: 'Nothing to change.', usage: { inputTokens: 50, outputTokens: 5 } });
+      expect(requests).toHaveLength(2);
+      expect(steps.map((step) => step.kind)).toEqual(['condensation', 'model', 'verdict']);
+      expect(steps[0]?.condensation).toMatchObject({ trigger: 'context_too_long' });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });

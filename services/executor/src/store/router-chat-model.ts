@@ -4,7 +4,7 @@
  */
 import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
 import type { CompleteRequest, CompleteResponse } from '@maestro/contracts';
-import { fromProtoMessage, toProtoMessage, toProtoToolSpec } from '@maestro/llm';
+import { fromProtoMessage, toProtoMessage, toProtoToolSpec, type Usage } from '@maestro/llm';
 import { UnexpectedError } from '@maestro/runtime';
 
 /** The one router method the executor calls (the `call` side of a runtime gRPC client). */
@@ -61,6 +61,18 @@ export function toCompleteRequest(
   };
 }
 
+/** The router's usage as the loop counts it; cached input and reasoning tokens only when there were any. */
+function toUsage(usage: CompleteResponse['usage']): Usage {
+  const cached = usage?.cachedInputTokens ?? 0;
+  const reasoning = usage?.reasoningTokens ?? 0;
+  return {
+    inputTokens: usage?.inputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    ...(cached > 0 ? { cachedInputTokens: cached } : {}),
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
 /** Reads the router's answer into the loop's shape; a reply without a message is a router bug. */
 export function fromCompleteResponse(response: CompleteResponse): ChatModelReply {
   if (response.message === undefined) {
@@ -68,7 +80,7 @@ export function fromCompleteResponse(response: CompleteResponse): ChatModelReply
   }
   return {
     message: fromProtoMessage(response.message, 'message'),
-    usage: { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 },
+    usage: toUsage(response.usage),
     scripted: response.decision?.scripted ?? false,
     provider: response.decision?.provider ?? '',
     model: response.decision?.model ?? '',
@@ -77,7 +89,10 @@ export function fromCompleteResponse(response: CompleteResponse): ChatModelReply
 
 /**
  * A chat model for one subtask that asks the router (role `tactical` unless told otherwise, intent `code`). Errors
- * keep their kind: an unreachable router is an `OperationalError`, so the work is handed back.
+ * keep their kind and code: an unreachable router is an `OperationalError`, so the work is handed back; a prompt
+ * the provider found too long arrives as the router sent it (gRPC `INVALID_ARGUMENT` with the `maestro-error-code`
+ * metadata `CONTEXT_TOO_LONG`, read back by the runtime's client) as a `UserError` with code `CONTEXT_TOO_LONG`,
+ * on which the agent loop condenses its context and retries once.
  */
 export class RouterChatModel implements ChatModel {
   private readonly deadlineMs: number;

@@ -1,6 +1,7 @@
 /**
- * The agent's part of an attempt, in its worktree: the declared concerns, then rounds of agent
- * loop → commit check → merge queue. A merge conflict before the last merge attempt goes back
+ * The agent's part of an attempt, in its worktree: the declared concerns, the recall of what
+ * memory knows about the work (`subtask-recall.ts`), then rounds of agent loop → commit check →
+ * merge queue. A merge conflict before the last merge attempt goes back
  * to the agent (the worktree left in the middle of the merge, the conflict as its task); a
  * verdict other than success, uncommitted work, or conflicts past the last attempt become a
  * failure outcome (escalation). The task's end gives a stopped result; shutdown, a lost work
@@ -21,6 +22,7 @@ import { commitStateOf, filesBetween, filesChangedSince, uncommittedReason } fro
 import { toFailureOutcome } from './failure-outcome.js';
 import type { MergeQueue } from './merge-queue.js';
 import type { StepReporter } from './step-reporter.js';
+import { recallForSubtask, type SubtaskRecallSettings } from './subtask-recall.js';
 import { WorktreeWriteGuard } from './worktree-write-guard.js';
 
 /** Budgets of one agent loop. */
@@ -45,6 +47,8 @@ export interface AgentRoundsSettings {
   mergeQueue: MergeQueue;
   worktrees: WorktreeManager;
   packetBudgets?: PacketBudgets;
+  /** Where memories come from. @default none: agents work without recalled memories */
+  recall?: SubtaskRecallSettings;
   origin(): ResultOrigin;
 }
 
@@ -77,6 +81,8 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
     await steps.report({ kind: 'tool', tool: 'locks', summary: `waiting up to ${settings.declaredLockWaitMs} ms for the declared concerns ${declared.join(', ')}`, ok: true });
     await guard.hold([...declared], settings.declaredLockWaitMs);
   }
+  // Once per attempt: a conflict round goes back to the same agent with the same notes.
+  const recalled = await recallForSubtask(settings.recall, work, { signal, steps, log });
   const model = new TransientFailureWatch(settings.createModel(work));
   const testRuns: TestRunStep[] = [];
   const writeGuard = new WorktreeWriteGuard(guard, { worktreeRoot: worktree.path, repoRoot: worktree.repoRoot });
@@ -100,6 +106,8 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
       // Tests preflight found failing before anyone worked are not this agent's failures.
       ...(work.baselineFailures !== undefined ? { baselineFailures: work.baselineFailures } : {}),
       ...(work.baselineExitCode !== undefined ? { baselineExitCode: work.baselineExitCode } : {}),
+      memories: recalled,
+      pinnedFiles: work.files,
       budget: settings.budget,
       writeGuard,
       signal,

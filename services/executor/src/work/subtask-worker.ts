@@ -29,6 +29,7 @@ import { mergedEarlier } from './merged-earlier.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { runProbe } from './probe-runner.js';
 import { StepReporter } from './step-reporter.js';
+import type { SubtaskRecallSettings } from './subtask-recall.js';
 import { handedBack, type WorkDelivery } from './work-delivery.js';
 import { runWorktreeAttempt, type WorktreeAttemptSettings } from './worktree-attempt.js';
 
@@ -63,6 +64,8 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   packetBudgets?: PacketBudgets;
   /** Worktrees, lock waits and merges. @default WorkspaceDefaults */
   workspace?: WorkspacePolicy;
+  /** Recalling memories for each subtask. @default none: agents work without recalled memories */
+  recall?: SubtaskRecallSettings;
 }
 
 /** Where attempts work and how long they wait for locks; each field defaults to {@link WorkspaceDefaults}. */
@@ -114,6 +117,7 @@ export class SubtaskWorker {
       mergeQueue: new MergeQueue({ mutex, lockWaitMs: policy.mergeLockWaitMs }),
       worktrees: this.worktrees,
       ...(options.packetBudgets !== undefined ? { packetBudgets: options.packetBudgets } : {}),
+      ...(options.recall !== undefined ? { recall: options.recall } : {}),
       origin: () => this.origin(),
     };
   }

@@ -1,20 +1,47 @@
 /**
- * What agents remember, and the rules a request must meet before the store sees it. Pure: no
- * I/O. Every rejection is an INVALID_ARGUMENT `UserError` naming the field at fault.
+ * What agents remember: the memory record, its kinds, statuses and provenance, and the bounds
+ * every request is held to. Pure: no I/O.
  */
-import { invalidField } from '@maestro/runtime';
 
 /** The kinds of memory. */
 export const MemoryKinds = {
-  /** How the user likes things done ("use pnpm", "no default exports"). */
+  /** How the user or team likes things done ("use pnpm", "no default exports"). */
   preference: 'preference',
-  /** Facts about the project (layout, conventions, where things live). */
+  /** Facts about the project (layout, conventions, commands, where things live). */
   project: 'project',
-  /** Lessons learned from past work ("tests need Redis running"). */
+  /** Lessons learned from verified outcomes ("tests need TZ=UTC"). */
   reflex: 'reflex',
 } as const;
 /** One of {@link MemoryKinds}. */
 export type MemoryKind = (typeof MemoryKinds)[keyof typeof MemoryKinds];
+
+/** Where a memory stands; only `active` memories are recalled. */
+export const MemoryStatuses = {
+  active: 'active',
+  /** Put aside by a person; kept, listed with `include_inactive`, restorable. */
+  retired: 'retired',
+  /** Contradicted by a later verified lesson (`supersededBy`); kept as history. */
+  superseded: 'superseded',
+} as const;
+/** One of {@link MemoryStatuses}. */
+export type MemoryStatus = (typeof MemoryStatuses)[keyof typeof MemoryStatuses];
+
+/** The author of what a person wrote (Remember); learned reflexes name their rule or model. */
+export const PERSON_AUTHOR = 'person';
+
+/** The verified outcome a reflex was learned from (see `MemoryProvenance` in memory.proto). */
+export interface MemoryProvenance {
+  readonly taskId: string;
+  readonly subtaskId: string;
+  readonly commitSha: string;
+  readonly testEvidence: string;
+  readonly failingTests: readonly string[];
+  readonly failureKind: string;
+  readonly fix: string;
+  readonly files: readonly string[];
+  /** Later outcomes merged into this reflex (task ids), oldest first. */
+  readonly confirmedBy: readonly string[];
+}
 
 /** One remembered note. */
 export interface Memory {
@@ -23,13 +50,24 @@ export interface Memory {
   readonly kind: MemoryKind;
   readonly content: string;
   readonly tags: readonly string[];
+  /** `project`, `user:<id>` or `team:<id>`. */
+  readonly scope: string;
+  readonly pinned: boolean;
+  readonly status: MemoryStatus;
+  readonly supersededBy: string | undefined;
+  /** 0..1 as stored; recall multiplies the decayed value (see `effectiveConfidence`). */
+  readonly confidence: number;
+  readonly expiresAt: Date | undefined;
   readonly createdAt: Date;
-}
-
-/** A memory with how well it matched a recall query (0 for a most-recent fallback). */
-export interface ScoredMemory {
-  readonly memory: Memory;
-  readonly score: number;
+  readonly updatedAt: Date;
+  readonly provenance: MemoryProvenance | undefined;
+  /** A learned reflex's subject; empty for what a person wrote. */
+  readonly topic: string;
+  readonly confirmations: number;
+  /** `person`, `rule`, `model:<provider>/<model>` or `scripted:<name>`. */
+  readonly author: string;
+  /** When a verified outcome last confirmed it; decay counts from here. Unset for a person's memory (no decay). */
+  readonly confirmedAt: Date | undefined;
 }
 
 /** Bounds of memory requests; exported so docs and tests quote the same numbers. */
@@ -52,128 +90,44 @@ export const MemoryLimits = {
   defaultListLimit: 50,
   /** Most list results. */
   maxListLimit: 200,
+  /** Most extra scopes on one recall. */
+  maxScopes: 20,
+  /** Longest id inside a `user:<id>` / `team:<id>` scope. */
+  maxScopeIdLength: 128,
+  /** Longest reflex topic. */
+  maxTopicLength: 500,
+  /** Longest author (`model:<provider>/<model>`). */
+  maxAuthorLength: 200,
+  /** Longest short provenance field (ids, commit, failure kind). */
+  maxProvenanceIdLength: 200,
+  /** Longest long provenance field (test evidence, fix). */
+  maxProvenanceTextLength: 4_000,
+  /** Most entries in a provenance list (failing tests, files). */
+  maxProvenanceListItems: 100,
+  /** Longest entry of a provenance list. */
+  maxProvenanceListItemLength: 500,
 } as const;
 
-/** A validated Remember. */
-export interface RememberSpec {
-  readonly project: string;
-  readonly kind: MemoryKind;
-  readonly content: string;
-  /** Trimmed, distinct, in the order given. */
-  readonly tags: readonly string[];
-}
-
-/** A validated Recall. */
-export interface RecallSpec {
-  readonly project: string;
-  /** Free text in web-search syntax (`"exact phrase"`, `-not`, `or`); may be empty. */
-  readonly query: string;
-  readonly limit: number;
-  /** Only this kind when set. */
-  readonly kind: MemoryKind | undefined;
-}
-
-/** A validated List: a project's memories, newest first. */
-export interface ListSpec {
-  readonly project: string;
-  readonly kind: MemoryKind | undefined;
-  readonly limit: number;
-}
-
 const kinds: readonly string[] = Object.values(MemoryKinds);
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const statuses: readonly string[] = Object.values(MemoryStatuses);
 
 /** True when `value` names a memory kind. */
 export function isMemoryKind(value: string): value is MemoryKind {
   return kinds.includes(value);
 }
 
-/** Checks a Remember request; tags are trimmed and de-duplicated. */
-export function validateRemember(input: {
-  project: string;
-  kind: string;
-  content: string;
-  tags: readonly string[];
-}): RememberSpec {
-  const project = requireProject(input.project);
-  const kind = requireKind(input.kind);
-  if (input.content.trim().length === 0) throw invalidField('content', 'must not be empty');
-  if (input.content.length > MemoryLimits.maxContentLength) {
-    throw invalidField(
-      'content',
-      `must be at most ${MemoryLimits.maxContentLength} characters, got ${input.content.length}; split it into several memories`,
-    );
-  }
-  if (input.tags.length > MemoryLimits.maxTags) {
-    throw invalidField('tags', `must be at most ${MemoryLimits.maxTags} tags, got ${input.tags.length}`);
-  }
-  const tags: string[] = [];
-  input.tags.forEach((raw, i) => {
-    const tag = raw.trim();
-    if (tag.length === 0) throw invalidField(`tags[${i}]`, 'must not be empty');
-    if (tag.length > MemoryLimits.maxTagLength) {
-      throw invalidField(`tags[${i}]`, `must be at most ${MemoryLimits.maxTagLength} characters, got ${tag.length}`);
-    }
-    if (!tags.includes(tag)) tags.push(tag);
-  });
-  return { project, kind, content: input.content, tags };
+/** True when `value` names a memory status. */
+export function isMemoryStatus(value: string): value is MemoryStatus {
+  return statuses.includes(value);
 }
 
-/** Checks a Recall request; a limit of 0 (unset in proto) means the default, 5. */
-export function validateRecall(input: { project: string; query: string; limit: number; kind: string }): RecallSpec {
-  const project = requireProject(input.project);
-  if (input.query.length > MemoryLimits.maxQueryLength) {
-    throw invalidField('query', `must be at most ${MemoryLimits.maxQueryLength} characters, got ${input.query.length}`);
-  }
-  return {
-    project,
-    query: input.query.trim(),
-    limit: limitOf(input.limit, MemoryLimits.defaultRecallLimit, MemoryLimits.maxRecallLimit),
-    kind: optionalKind(input.kind),
-  };
+/** The kinds, for messages ("preference, project, reflex"). */
+export const memoryKindList = kinds.join(', ');
+
+/** The text an embedder sees for a memory: its content, then its tags. */
+export function embeddingText(memory: Pick<Memory, 'content' | 'tags'>): string {
+  return memory.tags.length === 0 ? memory.content : `${memory.content}\n${memory.tags.join(' ')}`;
 }
 
-/** Checks a List request; a limit of 0 (unset in proto) means the default, 50. */
-export function validateList(input: { project: string; kind: string; limit: number }): ListSpec {
-  return {
-    project: requireProject(input.project),
-    kind: optionalKind(input.kind),
-    limit: limitOf(input.limit, MemoryLimits.defaultListLimit, MemoryLimits.maxListLimit),
-  };
-}
-
-/** Checks a memory id (a UUID, as Remember returns). */
-export function validateMemoryId(id: string): string {
-  const trimmed = id.trim();
-  if (trimmed.length === 0) throw invalidField('id', 'is required');
-  if (!uuid.test(trimmed)) throw invalidField('id', `must be a memory id (a UUID), got "${id}"`);
-  return trimmed.toLowerCase();
-}
-
-function requireProject(project: string): string {
-  const trimmed = project.trim();
-  if (trimmed.length === 0) throw invalidField('project', 'is required');
-  if (trimmed.length > MemoryLimits.maxProjectLength) {
-    throw invalidField('project', `must be at most ${MemoryLimits.maxProjectLength} characters, got ${trimmed.length}`);
-  }
-  return trimmed;
-}
-
-function requireKind(kind: string): MemoryKind {
-  if (!isMemoryKind(kind)) {
-    throw invalidField('kind', `must be one of ${kinds.join(', ')}, got "${kind}"`);
-  }
-  return kind;
-}
-
-function optionalKind(kind: string): MemoryKind | undefined {
-  return kind === '' ? undefined : requireKind(kind);
-}
-
-function limitOf(limit: number, fallback: number, max: number): number {
-  if (limit === 0) return fallback;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw invalidField('limit', `must be an integer from 1 to ${max} (0 for the default, ${fallback}), got ${limit}`);
-  }
-  return limit;
-}
+/** A memory about to be stored: everything but the id the store assigns. */
+export type NewMemory = Omit<Memory, 'id'>;

@@ -20,8 +20,13 @@ export interface ActivityOptions {
   modelDeadlineMs?: number;
   /** Deadline of a memory recall; recall is skipped when it passes. @default 5000 */
   memoryDeadlineMs?: number;
-  /** Memory notes recalled for the plan prompt. @default 8 */
+  /** Memories recalled for the plan and review prompts (before the memory budget). @default 8 */
   recallLimit?: number;
+  /**
+   * Tokens of memory notes a plan or review prompt may hold (counted with `o200k_base`); the
+   * notes that fit go in, in recall order. @default RecallBudgetDefaults.tokens (1500)
+   */
+  memoryTokens?: number;
   /**
    * How often a plan, review or escalation reply that does not parse is put back to the model
    * with the parse error before the activity fails. @default 2

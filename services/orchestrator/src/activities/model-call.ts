@@ -1,5 +1,5 @@
 /**
- * One strategic model call through the router, shared by plan, review and escalations: builds
+ * One strategic model call through the router, shared by plan, review, escalations and reflexes: builds
  * the CompleteRequest, calls with the model deadline, and returns the reply text together with
  * who answered, so a scripted reply is always labelled as one. {@link askUntilParsed} puts a
  * reply that does not parse back to the model with the parse error, a bounded number of times.
@@ -10,8 +10,8 @@ import { buildReAskMessages, type PromptMessage } from '../domain/prompts.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { ActivityDeps } from './activity.js';
 
-/** Why Orion asks the strategic model (the router's intent). */
-export type StrategicIntent = 'plan' | 'review' | 'escalate';
+/** Why Orion asks the strategic model (the router's intent); `reflect` words a reflex (`app/learn-reflex.ts`). */
+export type StrategicIntent = 'plan' | 'review' | 'escalate' | 'reflect';
 
 /**
  * What a strategic call needs: an activity invocation has it all; an escalation supplies the

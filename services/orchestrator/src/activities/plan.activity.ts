@@ -1,18 +1,18 @@
 /**
- * `plan`: recalls what memory knows about the project, asks the strategic model to split the
- * goal into subtasks, validates the reply and stores the subtasks. A redelivery of the same
+ * `plan`: recalls what memory knows about the project (within the prompt's memory budget,
+ * recorded as a `recall` step), asks the strategic model to split the goal into subtasks,
+ * validates the reply and stores the subtasks. A redelivery of the same
  * request returns the stored plan instead of asking the model again; a new attempt replaces
  * the plan (in one transaction, so subtasks are never duplicated).
  */
-import { RecallRequest } from '@maestro/contracts';
-import { toMaestroError, UserError } from '@maestro/runtime';
 import { declareConcerns } from '../app/declare-concerns.js';
 import { parsePlanReply, type PlannedSubtask } from '../domain/plan.js';
 import { buildPlanPrompt, PLAN_REPLY_FORMAT } from '../domain/prompts.js';
 import { toRecallQuery } from '../domain/recall-query.js';
 import type { SubtaskRecord } from '../domain/task.js';
-import { assertTaskActive, completed, requireTask, type Activity, type ActivityInvocation } from './activity.js';
+import { assertTaskActive, completed, requireTask, type Activity } from './activity.js';
 import { askUntilParsed } from './model-call.js';
+import { recallForPrompt } from './recall-memory.js';
 
 function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Array<Record<string, unknown>> {
   return subtasks.map((s) => ({
@@ -25,33 +25,6 @@ function planOutput(subtasks: ReadonlyArray<PlannedSubtask | SubtaskRecord>): Ar
   }));
 }
 
-/**
- * Memory notes for the prompt. Memory makes plans better but is not required, so a failing
- * or slow memory service costs the notes, not the plan. The query is the goal's opening (see
- * `toRecallQuery`): memory refuses long queries. A refusal (`UserError`) is still logged at
- * error level, because it means Orion sent something memory cannot take, a bug to fix here;
- * an unavailable memory is an operational matter (warn).
- */
-async function recallNotes(invocation: ActivityInvocation, project: string, goal: string): Promise<Array<{ kind: string; content: string }>> {
-  const { deps, logger, signal } = invocation;
-  const query = toRecallQuery(goal);
-  try {
-    const response = await deps.memory.recall(
-      RecallRequest.fromPartial({ project, query, limit: deps.options?.recallLimit ?? 8 }),
-      { deadlineMs: deps.options?.memoryDeadlineMs ?? 5_000, signal },
-    );
-    return response.memories.flatMap((m) => (m.memory ? [{ kind: m.memory.kind, content: m.memory.content }] : []));
-  } catch (err) {
-    // Shutting down: the request goes back to the queue rather than being planned without notes.
-    if (signal.aborted) throw err;
-    const error = toMaestroError(err);
-    const fields = { code: error.code, message: error.message, queryChars: query.length };
-    if (error instanceof UserError) logger.error('memory refused the recall query; planning without notes', fields);
-    else logger.warn('memory recall failed; planning without notes', fields);
-    return [];
-  }
-}
-
 /** Output: `{ subtasks: [{ id, title, instructions, files, dependsOn?, resources? }], model: { provider, model, scripted } }`. */
 export const planActivity: Activity = async (invocation) => {
   const { request, deps, logger } = invocation;
@@ -61,7 +34,8 @@ export const planActivity: Activity = async (invocation) => {
     return completed({ subtasks: planOutput(subtasks) });
   }
 
-  const notes = await recallNotes(invocation, task.project, task.goal);
+  // Memory is optional: an outage costs the notes, never the plan (see recall-memory.ts).
+  const notes = await recallForPrompt(invocation, task, 'plan', toRecallQuery(task.goal));
   const files = await deps.repoProbe.listFiles(task.repoPath);
   const messages = buildPlanPrompt({ goal: task.goal, project: task.project, testCommand: task.testCommand, files, notes });
   // A reply that does not parse is asked again with the parse error before the plan fails.

@@ -1,6 +1,8 @@
 /**
- * `review`: shows the strategic model the goal and each subtask's evidence (summary, files
- * changed, commit, test run), stores its verdict, then delivers the task's work as the workflow
+ * `review`: shows the strategic model the goal, each subtask's evidence (summary, files
+ * changed, commit, test run) and what memory knows about the work (recalled within the prompt's
+ * memory budget and recorded as a `recall` step; an outage costs the notes, never the review),
+ * stores its verdict, then delivers the task's work as the workflow
  * asks (`context.delivery`: the task branch left for review, or the user's branch
  * fast-forwarded when safe; see `domain/delivery.ts`) and stores what delivery did. The task
  * branch's commit is read *before* the evidence and stored with the verdict (`reviewSha`):
@@ -13,10 +15,12 @@ import { z } from 'zod';
 import { deliverTask } from '../app/deliver-task.js';
 import { deliveryModeOf, taskBranchName, type TaskDelivery } from '../domain/delivery.js';
 import { buildReviewPrompt, REVIEW_REPLY_FORMAT, type ReviewSubtaskEvidence } from '../domain/prompts.js';
+import { toReviewRecallQuery } from '../domain/recall-query.js';
 import { parseReviewReply } from '../domain/review.js';
 import type { SubtaskRecord, TaskRecord } from '../domain/task.js';
 import { assertTaskActive, completed, requireTask, type Activity } from './activity.js';
 import { askUntilParsed } from './model-call.js';
+import { recallForPrompt } from './recall-memory.js';
 
 const TestsEvidenceSchema = z.object({
   command: z.array(z.string()),
@@ -67,7 +71,8 @@ export const reviewActivity: Activity = async (invocation) => {
   const reviewSha = (await deps.branchDelivery.branchSha(first.task.repoPath, taskBranchName(first.task.id))) ?? '';
   const { task, subtasks } = await requireTask(invocation);
 
-  const messages = buildReviewPrompt({ goal: task.goal, testCommand: task.testCommand, subtasks: subtasks.map(evidenceOf) });
+  const notes = await recallForPrompt(invocation, task, 'review', toReviewRecallQuery(task.goal, subtasks.filter((s) => s.status !== 'replaced').map((s) => s.title)));
+  const messages = buildReviewPrompt({ goal: task.goal, testCommand: task.testCommand, subtasks: subtasks.map(evidenceOf), notes });
   // A reply that does not parse is asked again with the parse error before the review fails.
   const { value: verdict, model, reAsks } = await askUntilParsed({ ...invocation, task }, 'review', messages, {
     parse: parseReviewReply,

@@ -10,6 +10,12 @@
  * the publish, the retry publishes the same message id and the stream drops the duplicate.
  * Either way the code result is published exactly once per fan-out. A redelivered result is
  * ignored, so it starts nothing; it only publishes attempts a crash left unacknowledged.
+ *
+ * A verified success (ok, merged into the task branch, tests passing) is then handed to the
+ * reflex learner, in the background: if the subtask failed and was escalated before, Orion
+ * learns the lesson (`app/learn-reflex.ts`). A redelivered result is handed over too (the
+ * learner learns each success once), so a learning a crash interrupted is picked up again.
+ * Learning never holds up or fails the result.
  */
 import type { SubtaskResult } from '@maestro/contracts';
 import type { Clock, Logger } from '@maestro/runtime';
@@ -17,6 +23,7 @@ import type { WorkPublisher } from '../domain/ports.js';
 import { decideSubtaskResult, type SubtaskResultDecision } from '../domain/subtask-progress.js';
 import type { TaskStore } from '../store/task-store.js';
 import { advanceSubtasks } from './advance-subtasks.js';
+import type { ReflexLearner } from './learn-reflex.js';
 import { publishUnacknowledgedWork } from './publish-subtask-work.js';
 
 /** What recording needs. */
@@ -24,6 +31,13 @@ export interface SubtaskResultDeps {
   store: TaskStore;
   work: WorkPublisher;
   clock: Clock;
+  /** Learns reflexes from verified successes after escalations. @default none: nothing is learned */
+  reflexes?: Pick<ReflexLearner, 'learnFrom'>;
+}
+
+/** A result that can verify a fix: ok, its commit merged into the task branch, its tests passing. */
+function isVerifiedSuccess(result: SubtaskResult): boolean {
+  return result.ok && result.tests?.passed === true && (result.merged?.sha ?? '') !== '';
 }
 
 /**
@@ -63,5 +77,6 @@ export async function recordSubtaskResult(result: SubtaskResult, deps: SubtaskRe
   else log.info('subtask result recorded', { status: recorded.status, waiting });
   const published = await publishUnacknowledgedWork(result.taskId, deps);
   if (published.length > 0) log.info('subtasks dispatched', { dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`) });
+  if (isVerifiedSuccess(result)) deps.reflexes?.learnFrom(result.taskId, result.subtaskId);
   return { ...recorded, dispatched: published.map((d) => `${d.subtaskId}#${d.attempt}`) };
 }

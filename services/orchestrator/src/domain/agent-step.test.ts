@@ -1,5 +1,5 @@
 import { UserError } from '@maestro/runtime';
-import { decodeStepCursor, encodeStepCursor, toAgentStepRecord, validateAgentStepQuery } from './agent-step.js';
+import { decodeStepCursor, encodeStepCursor, fromStepDetails, toAgentStepRecord, toStepDetails, validateAgentStepQuery } from './agent-step.js';
 
 const event = {
   taskId: 't', runId: 'r', subtaskId: 's1', executorId: 'e1', step: 3, kind: 'tool' as const, tool: 'exec',
@@ -26,6 +26,33 @@ describe('toAgentStepRecord', () => {
     expect(() => toAgentStepRecord({ ...event, at: 'soon' })).toThrow(UserError);
     expect(() => toAgentStepRecord({ ...event, step: 2 ** 31 })).toThrow(/step: /);
     expect(() => toAgentStepRecord({ ...event, attempt: 2 ** 31 })).toThrow(/attempt: /);
+  });
+});
+
+describe('step details', () => {
+  const recalled = [
+    { id: 'm1', kind: 'reflex', score: 0.031, why: 'keyword rank 1; vector rank 2', content: 'tests need TZ=UTC' },
+    { id: 'm2', kind: 'preference', score: 0, content: 'use pnpm' },
+  ];
+  const condensation = {
+    trigger: 'budget' as const, tokensBefore: 41_000, tokensAfter: 12_500, counted: 'estimate' as const, summarisedMessages: 14,
+    summarisedBy: 'rule' as const, dropped: ['fs.read src/a.ts (superseded by a later read)'], pinnedFacts: 6,
+  };
+
+  it('carries the memories of a recall step and the numbers of a condensation step from the event', () => {
+    expect(toAgentStepRecord({ ...event, kind: 'recall', recalled }).recalled).toEqual(recalled);
+    expect(toAgentStepRecord({ ...event, kind: 'condensation', condensation }).condensation).toEqual(condensation);
+    expect(toAgentStepRecord(event)).not.toHaveProperty('recalled');
+    expect(toAgentStepRecord(event)).not.toHaveProperty('condensation');
+  });
+
+  it('are stored as one document, null for a step without any, and read back as they were', () => {
+    expect(toStepDetails({})).toBeNull();
+    expect(toStepDetails({ recalled })).toEqual({ recalled });
+    // An empty recall (memory had nothing) is still a recall that said so.
+    expect(toStepDetails({ recalled: [] })).toEqual({ recalled: [] });
+    expect(fromStepDetails(JSON.parse(JSON.stringify(toStepDetails({ condensation }))))).toEqual({ condensation });
+    expect(fromStepDetails(null)).toEqual({});
   });
 });
 

@@ -21,8 +21,13 @@
  * consumers and replicas, executors with skewed clocks), and a cursor on the step's time would
  * skip a step stored after the cursor was issued but stamped earlier. Storage order is the order
  * a client following `next_after` sees them, so it never misses one.
+ *
+ * **Details.** A `recall` step carries the memories that went into a prompt (an agent's, or
+ * Orion's for planning and review), a `condensation` step what the condensation did; both are
+ * kept with the step (one JSON document, {@link AgentStepDetails}) so a person can later see why
+ * an agent did what it did. Other steps have none.
  */
-import type { WorkStepEvent } from '@maestro/contracts';
+import type { Condensation, RecalledMemory, WorkStepEvent } from '@maestro/contracts';
 import { invalidField, UserError } from '@maestro/runtime';
 
 /** Default and largest page of ListAgentSteps. */
@@ -37,8 +42,9 @@ export const AgentStepLimits = {
 const MAX_STEP = 2_147_483_647;
 
 /**
- * What a step was: an agent's model turn, tool call or verdict (from `maestro.events.work.step`),
- * or Orion's own record of an escalation of the subtask and of its decision (executor `orion`).
+ * What a step was: an agent's model turn, tool call, recall, condensation or verdict (from
+ * `maestro.events.work.step`), or Orion's own record (executor `orion`) of a preflight check, an
+ * escalation of the subtask and its decision, or the memories it recalled for a plan or review.
  */
 export type AgentStepKind = WorkStepEvent['kind'] | 'escalation' | 'decision';
 
@@ -58,6 +64,31 @@ export interface AgentStepRecord {
   at: Date;
   /** The work item's attempt as the step event reported it; null when the event had none. */
   attempt: number | null;
+  /** For kind `recall`: every memory that went into the prompt, in prompt order. */
+  recalled?: RecalledMemory[];
+  /** For kind `condensation`: what the condensation did. */
+  condensation?: Condensation;
+}
+
+/** What a step records beyond its summary, stored with it as one document. */
+export type AgentStepDetails = Pick<AgentStepRecord, 'recalled' | 'condensation'>;
+
+/** The details of a step to store; null when it has none (most steps). */
+export function toStepDetails(step: AgentStepDetails): AgentStepDetails | null {
+  const details: AgentStepDetails = {
+    ...(step.recalled !== undefined ? { recalled: step.recalled } : {}),
+    ...(step.condensation !== undefined ? { condensation: step.condensation } : {}),
+  };
+  return Object.keys(details).length > 0 ? details : null;
+}
+
+/** The fields a stored details document gives back to its step (none for null). */
+export function fromStepDetails(details: AgentStepDetails | null): AgentStepDetails {
+  if (details === null) return {};
+  return {
+    ...(details.recalled !== undefined ? { recalled: details.recalled } : {}),
+    ...(details.condensation !== undefined ? { condensation: details.condensation } : {}),
+  };
 }
 
 /** A recorded step with its position in storage order, as the store lists it. */
@@ -97,6 +128,8 @@ export function toAgentStepRecord(event: WorkStepEvent): AgentStepRecord {
     // compare equal to the stored value, or paging would repeat it.
     at: new Date(millis),
     attempt: event.attempt ?? null,
+    ...(event.recalled !== undefined ? { recalled: event.recalled } : {}),
+    ...(event.condensation !== undefined ? { condensation: event.condensation } : {}),
   };
 }
 

@@ -13,6 +13,7 @@
 import type { Escalation, FailureKind } from '@maestro/contracts';
 import type { AgentStepRecord } from './agent-step.js';
 import type { StrategicDecisionKind } from './escalation-decision.js';
+import type { ReflexMark } from './reflex-learning.js';
 import { decideSubtaskResult } from './subtask-progress.js';
 import { isFinalTaskStatus, type SubtaskRecord, type TaskRecord } from './task.js';
 
@@ -54,6 +55,8 @@ export interface EscalationOutcome {
   reAsks?: number;
   /** When it was decided (ISO-8601). */
   at: string;
+  /** The reflex learned once the subtask succeeded verified after this decision (see `reflex-learning.ts`). */
+  reflex?: ReflexMark;
 }
 
 /** A stored escalation. */

@@ -11,6 +11,8 @@ import type {
   CompleteResponse,
   EscalationDecidedEvent,
   EscalationRaisedEvent,
+  LearnRequest,
+  LearnResponse,
   RecallRequest,
   RecallResponse,
   GetRunRequest,
@@ -37,9 +39,13 @@ export interface RouterPort {
   classifyIntent(request: ClassifyIntentRequest, options?: PortCallOptions): Promise<IntentClassification>;
 }
 
-/** The memory service's Recall RPC. */
+/**
+ * The memory service's RPCs Orion uses: Recall (notes for the plan and review prompts) and Learn
+ * (a reflex from a verified outcome; see `app/learn-reflex.ts`).
+ */
 export interface MemoryPort {
   recall(request: RecallRequest, options?: PortCallOptions): Promise<RecallResponse>;
+  learn(request: LearnRequest, options?: PortCallOptions): Promise<LearnResponse>;
 }
 
 /** The workflow-engine RPCs Orion uses: start a task's run, cancel it, read it. */

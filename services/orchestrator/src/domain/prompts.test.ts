@@ -1,4 +1,14 @@
-import { buildEscalationPrompt, buildPlanPrompt, buildReAskMessages, buildReviewPrompt, PLAN_REPLY_FORMAT, summarizeFileListing } from './prompts.js';
+import {
+  buildEscalationPrompt,
+  buildPlanPrompt,
+  buildReAskMessages,
+  buildReflectPrompt,
+  buildReviewPrompt,
+  PLAN_REPLY_FORMAT,
+  REFLECT_REPLY_FORMAT,
+  summarizeFileListing,
+} from './prompts.js';
+import { divideEscalation } from '../../test/reflex-records.js';
 import { parsePlanReply } from './plan.js';
 
 describe('summarizeFileListing', () => {
@@ -69,6 +79,42 @@ describe('buildReviewPrompt', () => {
     expect(user?.content).toContain('# pass 3');
     expect(user?.content).toContain('Failure: budget exhausted');
     expect(user?.content).toContain('Tests: not run');
+    expect(user?.content).not.toContain('Notes from memory');
+  });
+
+  it('holds the work to the recalled memory notes', () => {
+    const [, user] = buildReviewPrompt({
+      goal: 'Add multiply',
+      testCommand: ['npm', 'test'],
+      subtasks: [],
+      notes: [{ kind: 'reflex', content: 'divide() must throw a RangeError when b is 0' }],
+    });
+    expect(user?.content).toContain('## Notes from memory\nWhat the team knows about this repository');
+    expect(user?.content).toContain('- (reflex) divide() must throw a RangeError when b is 0');
+  });
+});
+
+describe('buildReflectPrompt', () => {
+  it('shows the failure, the verified fix and the suggested topic, and asks for a lesson and a topic', () => {
+    const [system, user] = buildReflectPrompt({
+      goal: 'Add divide()',
+      project: 'calc',
+      packet: divideEscalation().packet,
+      failureReason: 'tests_failed: the tests stayed red',
+      failingTests: ['divide refuses to divide by zero'],
+      errorLine: "error: 'Missing expected exception (RangeError).'",
+      fix: 'hint: throw a RangeError when b is 0',
+      testCommand: ['node', '--test'],
+      mergedSha: 'abc123',
+      filesChanged: ['src/divide.js'],
+      suggestedTopic: 'failing tests: divide refuses to divide by zero',
+    });
+    expect(system?.content).toContain(REFLECT_REPLY_FORMAT);
+    expect(user?.content).toContain('## What fixed it\nhint: throw a RangeError when b is 0');
+    expect(user?.content).toContain('Failing tests: divide refuses to divide by zero');
+    expect(user?.content).toContain('## Verified by\n`node --test` passed at abc123; files changed: src/divide.js');
+    expect(user?.content).toContain('## Suggested topic\nfailing tests: divide refuses to divide by zero');
+    expect(user?.content).toContain('not ok 2 - divide refuses to divide by zero');
   });
 });
 

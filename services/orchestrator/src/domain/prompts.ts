@@ -1,9 +1,10 @@
 /**
  * Prompt builders for the strategic model: the plan prompt (goal, repository layout, test
- * command, recalled memory notes), the review prompt (goal and each subtask's evidence), the
- * escalation prompt (a failed subtask's packet and what was decided before) and the re-ask of a
- * reply that did not parse. Pure functions from data to messages, so what the model sees is
- * testable and reviewable.
+ * command, recalled memory notes), the review prompt (goal, each subtask's evidence, recalled
+ * memory notes), the escalation prompt (a failed subtask's packet and what was decided before),
+ * the reflect prompt (a verified fix: the lesson to remember) and the re-ask of a reply that did
+ * not parse. Pure functions from data to messages, so what the model sees is testable and
+ * reviewable.
  */
 import type { FailurePacket } from '@maestro/contracts';
 
@@ -45,6 +46,20 @@ export function summarizeFileListing(files: readonly string[], limits: FileListi
   return [...lines.slice(0, maxEntries), `… and ${lines.length - maxEntries} more entries`];
 }
 
+/** A recalled memory as it goes into a prompt. */
+export interface MemoryNote {
+  kind: string;
+  content: string;
+}
+
+/**
+ * One memory note as a prompt line: `- (<kind>) <content>`. The memory budget counts exactly
+ * these lines (`domain/recall-budget.ts`), so what is counted is what is sent.
+ */
+export function formatMemoryNote(note: MemoryNote): string {
+  return `- (${note.kind}) ${note.content}`;
+}
+
 /** What the plan prompt is built from. */
 export interface PlanPromptInput {
   goal: string;
@@ -53,7 +68,7 @@ export interface PlanPromptInput {
   /** Workspace-relative paths of the repository's files. */
   files: readonly string[];
   /** Recalled memory notes (preferences, project context, reflexes), most relevant first. */
-  notes: ReadonlyArray<{ kind: string; content: string }>;
+  notes: readonly MemoryNote[];
   limits?: FileListingLimits;
 }
 
@@ -89,7 +104,8 @@ const REVIEW_SYSTEM = [
   REVIEW_REPLY_FORMAT,
 ].join('\n');
 
-function formatCommand(command: readonly string[]): string {
+/** A command line as a person would type it (arguments that need it JSON-quoted). */
+export function formatCommand(command: readonly string[]): string {
   return command.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
 }
 
@@ -101,9 +117,7 @@ export function buildPlanPrompt(input: PlanPromptInput): PromptMessage[] {
     `## Repository\nProject: ${input.project}\nTest command: ${formatCommand(input.testCommand)}`,
     `## Files\n${listing.length > 0 ? listing.join('\n') : '(the repository has no files yet)'}`,
   ];
-  if (input.notes.length > 0) {
-    sections.push(`## Notes from memory\n${input.notes.map((n) => `- (${n.kind}) ${n.content}`).join('\n')}`);
-  }
+  if (input.notes.length > 0) sections.push(`## Notes from memory\n${input.notes.map(formatMemoryNote).join('\n')}`);
   return [
     { role: 'system', content: PLAN_SYSTEM },
     { role: 'user', content: sections.join('\n\n') },
@@ -127,6 +141,8 @@ export interface ReviewPromptInput {
   goal: string;
   testCommand: readonly string[];
   subtasks: readonly ReviewSubtaskEvidence[];
+  /** Recalled memory notes (preferences, conventions, lessons) the work is held to, most relevant first. @default [] */
+  notes?: readonly MemoryNote[];
   /** Longest test output tail quoted per subtask. @default 2000 */
   maxOutputTail?: number;
 }
@@ -157,11 +173,14 @@ export function buildReviewPrompt(input: ReviewPromptInput): PromptMessage[] {
     }
     return lines.join('\n');
   });
-  const user = [
-    `## Goal\n${input.goal}`,
-    `## Test command\n${formatCommand(input.testCommand)}`,
-    `## Subtasks\n${blocks.join('\n\n')}`,
-  ].join('\n\n');
+  const sections = [`## Goal\n${input.goal}`, `## Test command\n${formatCommand(input.testCommand)}`, `## Subtasks\n${blocks.join('\n\n')}`];
+  const notes = input.notes ?? [];
+  if (notes.length > 0) {
+    sections.push(
+      `## Notes from memory\nWhat the team knows about this repository (preferences, conventions, lessons from verified fixes); hold the work to them:\n${notes.map(formatMemoryNote).join('\n')}`,
+    );
+  }
+  const user = sections.join('\n\n');
   return [
     { role: 'system', content: REVIEW_SYSTEM },
     { role: 'user', content: user },
@@ -259,6 +278,68 @@ export function buildEscalationPrompt(input: EscalationPromptInput): PromptMessa
   }
   return [
     { role: 'system', content: ESCALATION_SYSTEM },
+    { role: 'user', content: sections.join('\n\n') },
+  ];
+}
+
+/** The reply format the reflect prompt asks for. */
+export const REFLECT_REPLY_FORMAT = `{"lesson": "what a future agent in this repository should know or do, in one to three sentences", "topic": "the failure it answers, as a short phrase"}`;
+
+const REFLECT_SYSTEM = [
+  'You are Orion, the lead engineer of a team of autonomous coding agents.',
+  'One of your agents failed a subtask and escalated it; a later attempt fixed it: the fix is merged and the repository\'s tests pass.',
+  'Write the lesson a future agent working in this repository should be told so it does not make the same mistake:',
+  'one to three sentences, concrete (name the files, tests, commands or conventions involved), about this repository and its code rather than about the agent.',
+  'Name its topic: the failure the lesson answers, as a short phrase. Keep the suggested topic unless it is wrong:',
+  'lessons on the same topic are recognised as duplicates (merged) or contradictions (the newer, verified one replaces the older).',
+  'Reply with JSON only, exactly in this shape:',
+  REFLECT_REPLY_FORMAT,
+].join('\n');
+
+/** What the reflect prompt is built from: the failure, the fix that was verified, and the suggested topic. */
+export interface ReflectPromptInput {
+  goal: string;
+  project: string;
+  packet: FailurePacket;
+  /** The failed result's reason, as the executor put it. */
+  failureReason: string | undefined;
+  failingTests: readonly string[];
+  errorLine: string | undefined;
+  /** What fixed it, in a few words (`hint: …`, `takeover …`, `replan into …`). */
+  fix: string;
+  /** The passing test run and the merged commit. */
+  testCommand: readonly string[];
+  mergedSha: string;
+  filesChanged: readonly string[];
+  /** The rule's topic for this failure. */
+  suggestedTopic: string;
+  /** Longest failing output quoted. @default 2000 */
+  maxOutputTail?: number;
+}
+
+/** The messages asking the strategic model to word the lesson of a verified fix. */
+export function buildReflectPrompt(input: ReflectPromptInput): PromptMessage[] {
+  const { packet } = input;
+  const maxTail = input.maxOutputTail ?? 2000;
+  const output = packet.failingTestOutput.trim();
+  const failure = [
+    `Reason: ${packet.reason}${input.failureReason ? ` — ${input.failureReason}` : ''}`,
+    `Failing tests: ${input.failingTests.length > 0 ? input.failingTests.join(', ') : '(not named)'}`,
+    ...(input.errorLine !== undefined ? [`Error: ${input.errorLine}`] : []),
+    `The agent's own account:\n${packet.agentAccount || '(none)'}`,
+    `Failing test output (end):\n${output ? fenced(output.length > maxTail ? `…${output.slice(-maxTail)}` : output) : '(none)'}`,
+  ];
+  const sections = [
+    `## Goal\n${input.goal}`,
+    `## Project\n${input.project}`,
+    `## The subtask\nTitle: ${packet.subtask.title}\nInstructions:\n${packet.subtask.instructions}\nFiles: ${packet.subtask.files.length > 0 ? packet.subtask.files.join(', ') : '(none named)'}`,
+    `## How it failed\n${failure.join('\n\n')}`,
+    `## What fixed it\n${input.fix}`,
+    `## Verified by\n\`${formatCommand(input.testCommand)}\` passed at ${input.mergedSha}; files changed: ${input.filesChanged.length > 0 ? input.filesChanged.join(', ') : '(none)'}`,
+    `## Suggested topic\n${input.suggestedTopic}`,
+  ];
+  return [
+    { role: 'system', content: REFLECT_SYSTEM },
     { role: 'user', content: sections.join('\n\n') },
   ];
 }

@@ -1,4 +1,4 @@
-import { RECALL_QUERY_MAX_CHARS, toRecallQuery } from './recall-query.js';
+import { RECALL_QUERY_MAX_CHARS, toRecallQuery, toReviewRecallQuery } from './recall-query.js';
 
 describe('toRecallQuery', () => {
   it('keeps a short goal, with its whitespace collapsed', () => {
@@ -26,5 +26,18 @@ describe('toRecallQuery', () => {
     const query = toRecallQuery('😀'.repeat(10), 5);
     expect(query).toBe('😀😀');
     expect(query).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+});
+
+describe('toReviewRecallQuery', () => {
+  it('is the goal and the subtask titles', () => {
+    expect(toReviewRecallQuery('Add divide()', ['Create src/divide.js', 'Document it'])).toBe('Add divide() Create src/divide.js Document it');
+  });
+
+  it('leaves the titles room after a long goal, within the limit', () => {
+    const goal = Array.from({ length: 2000 }, (_, i) => `word${i}`).join(' ');
+    const query = toReviewRecallQuery(goal, ['Create src/divide.js']);
+    expect(query.length).toBeLessThanOrEqual(RECALL_QUERY_MAX_CHARS);
+    expect(query.endsWith(' Create src/divide.js')).toBe(true);
   });
 });

@@ -167,6 +167,11 @@ const statements0008 = [
 const statements0009 = [sql`alter table orchestrator.tasks add column review_sha text`];
 
 /** Every migration of the schema, by name (sorted by name when applied). */
+// What a step showed beyond its summary: the memories a `recall` step put in a prompt and what a
+// `condensation` step did, as one JSON document (`domain/agent-step.ts`, AgentStepDetails); null
+// for the other steps and for every step recorded before.
+const statements0010 = [sql`alter table orchestrator.agent_steps add column details jsonb`];
+
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
     async up(db: Kysely<unknown>): Promise<void> {
@@ -255,6 +260,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.tasks drop column if exists review_sha`.execute(db);
+    },
+  },
+  '0010_agent_step_details': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0010) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.agent_steps drop column if exists details`.execute(db);
     },
   },
 };

@@ -2,7 +2,7 @@
  * `AgentStepStore` on PostgreSQL through Kysely, table `orchestrator.agent_steps`.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AgentStepQuery, AgentStepRecord, StoredAgentStep } from '../domain/agent-step.js';
+import { fromStepDetails, toStepDetails, type AgentStepQuery, type AgentStepRecord, type StoredAgentStep } from '../domain/agent-step.js';
 import { TaskStatuses } from '../domain/task.js';
 import type { AgentStepStore, StepRecordOutcome } from './agent-step-store.js';
 import { isUuid } from './postgres-task-store.js';
@@ -32,7 +32,14 @@ function toAgentStep(row: Selectable<AgentStepsTable>): StoredAgentStep {
     ok: row.ok,
     at: row.at,
     attempt: row.attempt,
+    ...fromStepDetails(row.details),
   };
+}
+
+/** The `details` column's value: JSON text (see `schema.ts`), or null for a step without details. */
+function detailsJson(step: AgentStepRecord): string | null {
+  const details = toStepDetails(step);
+  return details === null ? null : JSON.stringify(details);
 }
 
 /** Stores agent steps in PostgreSQL; the schema must have been migrated (`orchestratorMigrations`). */
@@ -68,6 +75,7 @@ export class PostgresAgentStepStore implements AgentStepStore {
             ok: step.ok,
             at: step.at,
             attempt: step.attempt,
+            details: detailsJson(step),
           })
           .onConflict((oc) => oc.doNothing())
           .returning('task_id')

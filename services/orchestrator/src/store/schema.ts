@@ -4,7 +4,7 @@
  * otherwise send a JS array as a PostgreSQL array.
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { AgentStepRecord } from '../domain/agent-step.js';
+import type { AgentStepDetails, AgentStepRecord } from '../domain/agent-step.js';
 import type { DeliveryMode, TaskDelivery } from '../domain/delivery.js';
 import type { EscalationOutcome, EscalationStatus } from '../domain/escalations.js';
 import type { SubtaskRole, SubtaskStatus, TaskStatus } from '../domain/task.js';
@@ -125,6 +125,8 @@ export interface AgentStepsTable {
   recorded_at: Generated<Date>;
   /** Storage order, from a sequence (added by `0005_agent_step_seq`); ListAgentSteps pages on it. */
   seq: Generated<number>;
+  /** Recalled memories and condensation numbers; null when the step had none (added by `0010_agent_step_details`). */
+  details: JSONColumnType<AgentStepDetails | null, string | null | undefined, string | null>;
 }
 
 /** The tables of the `orchestrator` schema, as Kysely sees them (`db.withSchema(…)`). */

@@ -1,6 +1,6 @@
 /**
  * The routing policy: which model serves which phase (the call's intent: plan, code, review,
- * escalate) and task intent, as validated JSON data rather than code. Rules are tried in order;
+ * escalate, reflect — Orion wording a reflex from a verified fix) and task intent, as validated JSON data rather than code. Rules are tried in order;
  * the first whose `when` matches decides. A rule `use`s a tier (`strategic` / `tactical`, the
  * models configured for the roles), a model spec, or "the cheapest candidate whose measured
  * success rate for this phase is at least X". Also maps task intents to workflow definitions.
@@ -11,7 +11,7 @@ import { UserError } from '@maestro/runtime';
 import { parseModelSpec } from '@maestro/llm';
 
 /** The phases a call may serve (the `intent` of a CompleteRequest). */
-export const Phases = ['plan', 'code', 'review', 'escalate'] as const;
+export const Phases = ['plan', 'code', 'review', 'escalate', 'reflect'] as const;
 /** One of {@link Phases}. */
 export type Phase = (typeof Phases)[number];
 
@@ -79,14 +79,14 @@ export type RoutingPolicy = z.infer<typeof RoutingPolicySchema>;
 export type RoutingRule = RoutingPolicy['rules'][number];
 
 /**
- * Today's split, as a policy: an explicit role wins; plans, reviews and escalations go to the
- * strategic model, coding to the tactical one; every intent runs the `coding` workflow.
+ * Today's split, as a policy: an explicit role wins; plans, reviews, escalations and reflexes go
+ * to the strategic model, coding to the tactical one; every intent runs the `coding` workflow.
  */
 export const defaultRoutingPolicy: RoutingPolicy = RoutingPolicySchema.parse({
   rules: [
     { name: 'explicit strategic role', when: { role: ['strategic'] }, use: 'strategic' },
     { name: 'explicit tactical role', when: { role: ['tactical'] }, use: 'tactical' },
-    { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate'] }, use: 'strategic' },
+    { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate', 'reflect'] }, use: 'strategic' },
     { name: 'coding', when: { phase: ['code'] }, use: 'tactical' },
   ],
 });

@@ -20,6 +20,7 @@ export const PhaseRoles: Readonly<Record<Phase, Role>> = {
   plan: 'strategic',
   review: 'strategic',
   escalate: 'strategic',
+  reflect: 'strategic',
   code: 'tactical',
 };
 

@@ -1,20 +1,31 @@
 /**
- * `/v1/memories`: store a memory and recall memories by relevance (the memory service's API).
+ * `/v1/memories`: the memory service's API over HTTP. Remember (`POST`), recall by relevance
+ * (`GET ?project=&query=`), list a project's memories (`GET ?project=` without a query), pin,
+ * edit, retire or restore (`PATCH /:id`) and forget (`DELETE /:id`). The schemas turn away
+ * malformed requests; the memory service checks the rest and names the field, which the error
+ * handler renames to the body's camelCase (`expires_at` → `expiresAt`).
  */
 import type { FastifyInstance } from 'fastify';
+import { invalidField, notFound } from '@maestro/runtime';
 import type { MemoryApi } from '../../ports.js';
-import { toMemoryJson, toScoredMemoryJson } from './presenters.js';
-import { nonBlank } from './schemas.js';
+import { toMemoryJson, toRecallJson } from './memories.presenters.js';
+import { idParamsSchema, nonBlank, type IdParams } from './schemas.js';
 
 /** Kinds of memory the memory service keeps. */
 export const memoryKinds = ['preference', 'project', 'reflex'] as const;
+type MemoryKind = (typeof memoryKinds)[number];
 
 /** Body of `POST /v1/memories`. */
 export interface RememberBody {
   project: string;
-  kind: (typeof memoryKinds)[number];
+  kind: MemoryKind;
   content: string;
   tags?: string[];
+  /** `project` (default), `user:<id>` or `team:<id>`. */
+  scope?: string;
+  pinned?: boolean;
+  /** ISO-8601 time after which it is no longer recalled. */
+  expiresAt?: string;
 }
 
 const rememberSchema = {
@@ -23,48 +34,148 @@ const rememberSchema = {
     additionalProperties: false,
     required: ['project', 'kind', 'content'],
     properties: {
-      project: { type: 'string', minLength: 1, maxLength: 200, pattern: nonBlank },
+      project: { type: 'string', minLength: 1, maxLength: 512, pattern: nonBlank },
       kind: { type: 'string', enum: memoryKinds },
       content: { type: 'string', minLength: 1, maxLength: 20_000, pattern: nonBlank },
-      tags: { type: 'array', maxItems: 32, items: { type: 'string', minLength: 1, maxLength: 100 } },
+      tags: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 64 } },
+      scope: { type: 'string', maxLength: 200 },
+      pinned: { type: 'boolean' },
+      expiresAt: { type: 'string', maxLength: 64 },
     },
   },
 } as const;
 
-/** Query of `GET /v1/memories`. */
-export interface RecallQuery {
+/** Query of `GET /v1/memories`: a recall with `query`, a list without. */
+export interface MemoriesQuery {
   project: string;
-  query: string;
+  query?: string;
   limit?: number;
-  kind?: (typeof memoryKinds)[number];
+  kind?: MemoryKind;
+  /** Recall: comma-separated scopes besides `project` (`user:alice,team:core`). */
+  scopes?: string;
+  /** List: only this scope. */
+  scope?: string;
+  /** List: also retired, superseded and expired memories. */
+  includeInactive?: boolean;
 }
 
-const recallSchema = {
+const memoriesQuerySchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    required: ['project', 'query'],
+    required: ['project'],
     properties: {
-      project: { type: 'string', minLength: 1, maxLength: 200, pattern: nonBlank },
-      query: { type: 'string', minLength: 1, maxLength: 2000, pattern: nonBlank },
-      limit: { type: 'integer', minimum: 1, maximum: 50 },
+      project: { type: 'string', minLength: 1, maxLength: 512, pattern: nonBlank },
+      query: { type: 'string', minLength: 1, maxLength: 2_000, pattern: nonBlank },
+      // Recall takes at most 50, a list at most 200; the memory service says which.
+      limit: { type: 'integer', minimum: 1, maximum: 200 },
       kind: { type: 'string', enum: memoryKinds },
+      scopes: { type: 'string', maxLength: 4_000 },
+      scope: { type: 'string', maxLength: 200 },
+      includeInactive: { type: 'boolean' },
     },
   },
 } as const;
+
+/** Body of `PATCH /v1/memories/:id`: only the fields present change. */
+export interface UpdateMemoryBody {
+  content?: string;
+  pinned?: boolean;
+  /** `retired` puts it aside; `active` restores it. */
+  status?: 'active' | 'retired';
+  /** Replaces the tags (an empty list clears them). */
+  tags?: string[];
+  /** A new expiry (ISO-8601), or null to remove it. */
+  expiresAt?: string | null;
+}
+
+const updateSchema = {
+  params: idParamsSchema,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      content: { type: 'string', minLength: 1, maxLength: 20_000, pattern: nonBlank },
+      pinned: { type: 'boolean' },
+      status: { type: 'string', enum: ['active', 'retired'] },
+      tags: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 64 } },
+      expiresAt: { type: 'string', nullable: true, maxLength: 64 },
+    },
+  },
+} as const;
+
+/** An ISO-8601 time from a request field, or an error naming it. */
+function timeOf(text: string, field: string): Date {
+  const time = new Date(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(time.getTime())) {
+    throw invalidField(field, `must be an ISO-8601 time such as 2030-01-31T12:00:00Z, got "${text}"`);
+  }
+  return time;
+}
+
+/** Comma-separated scopes (`user:alice,team:core`), blanks dropped. */
+function scopesOf(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
 
 /** Registers the memory routes. */
 export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): void {
   app.post<{ Body: RememberBody }>('/v1/memories', { schema: rememberSchema }, async (request, reply) => {
-    const { project, kind, content, tags } = request.body;
-    const stored = await memory.remember({ project, kind, content, tags: tags ?? [] });
+    const body = request.body;
+    const stored = await memory.remember({
+      project: body.project,
+      kind: body.kind,
+      content: body.content,
+      tags: body.tags ?? [],
+      scope: body.scope ?? '',
+      pinned: body.pinned ?? false,
+      expiresAt: body.expiresAt === undefined ? undefined : timeOf(body.expiresAt, 'expiresAt'),
+    });
     return reply.code(201).send(toMemoryJson(stored));
   });
 
-  app.get<{ Querystring: RecallQuery }>('/v1/memories', { schema: recallSchema }, async (request) => {
-    const { project, query, limit, kind } = request.query;
-    // 0 and '' mean "the memory service's default" / "any kind" in the proto.
-    const response = await memory.recall({ project, query, limit: limit ?? 0, kind: kind ?? '' });
-    return { memories: response.memories.map(toScoredMemoryJson) };
+  app.get<{ Querystring: MemoriesQuery }>('/v1/memories', { schema: memoriesQuerySchema }, async (request) => {
+    const q = request.query;
+    // 0 and '' mean "the memory service's default" / "any" in the proto.
+    if (q.query !== undefined) {
+      for (const listOnly of ['scope', 'includeInactive'] as const) {
+        if (q[listOnly] !== undefined) throw invalidField(listOnly, 'applies to listing (no query); to recall across scopes, use scopes');
+      }
+      const response = await memory.recall({ project: q.project, query: q.query, limit: q.limit ?? 0, kind: q.kind ?? '', scopes: scopesOf(q.scopes) });
+      return toRecallJson(response);
+    }
+    if (q.scopes !== undefined) throw invalidField('scopes', 'applies to recall (with a query); to list one scope, use scope');
+    const response = await memory.list({
+      project: q.project,
+      kind: q.kind ?? '',
+      limit: q.limit ?? 0,
+      includeInactive: q.includeInactive ?? false,
+      scope: q.scope ?? '',
+    });
+    return { memories: response.memories.map(toMemoryJson) };
+  });
+
+  app.patch<{ Params: IdParams; Body: UpdateMemoryBody }>('/v1/memories/:id', { schema: updateSchema }, async (request) => {
+    const body = request.body ?? {};
+    const updated = await memory.update({
+      id: request.params.id,
+      ...(body.content !== undefined ? { content: body.content } : {}),
+      ...(body.pinned !== undefined ? { pinned: body.pinned } : {}),
+      ...(body.status !== undefined ? { status: body.status } : {}),
+      tags: body.tags ?? [],
+      setTags: body.tags !== undefined,
+      ...(typeof body.expiresAt === 'string' ? { expiresAt: timeOf(body.expiresAt, 'expiresAt') } : {}),
+      clearExpiry: body.expiresAt === null,
+    });
+    return toMemoryJson(updated);
+  });
+
+  app.delete<{ Params: IdParams }>('/v1/memories/:id', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    const { forgotten } = await memory.forget({ id: request.params.id });
+    if (!forgotten) throw notFound('memory', request.params.id, 'MEMORY_NOT_FOUND');
+    return reply.code(204).send();
   });
 }

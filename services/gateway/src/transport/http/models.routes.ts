@@ -7,7 +7,7 @@ import type { RouterApi } from '../../ports.js';
 import { toModelStatsJson } from './presenters.js';
 
 /** The phases a model call may serve. */
-export const modelPhases = ['plan', 'code', 'review', 'escalate'] as const;
+export const modelPhases = ['plan', 'code', 'review', 'escalate', 'reflect'] as const;
 
 /** Query of `GET /v1/models/stats`. */
 export interface ModelStatsQuery {

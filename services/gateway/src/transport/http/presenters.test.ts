@@ -1,5 +1,5 @@
-import { Task } from '@maestro/contracts';
-import { toTaskJson } from './presenters.js';
+import { AgentStep, Task } from '@maestro/contracts';
+import { toAgentStepJson, toTaskJson } from './presenters.js';
 
 describe('toTaskJson', () => {
   const subtask = {
@@ -16,5 +16,52 @@ describe('toTaskJson', () => {
     expect(toTaskJson(Task.fromPartial({ id: 't1' })).delivery).toBeNull();
     const delivery = { mode: 'fast-forward', branch: 'maestro/t1', sha: 'abc', delivered: false, reason: 'the working tree has uncommitted changes' };
     expect(toTaskJson(Task.fromPartial({ id: 't1', delivery })).delivery).toEqual(delivery);
+  });
+});
+
+describe('toAgentStepJson', () => {
+  const base = {
+    taskId: 't1', runId: 'r1', subtaskId: 's1', executorId: 'exec-a', step: 1, summary: 'recalled 2 memories', ok: true,
+    at: new Date('2030-01-02T03:04:05.678Z'), attempt: 1,
+  };
+
+  it('shows the memories a recall step put in the prompt, with id, kind, score, why and content', () => {
+    const json = toAgentStepJson(AgentStep.fromPartial({
+      ...base,
+      kind: 'recall',
+      recalled: [
+        { id: 'm1', kind: 'reflex', score: 0.0325, why: 'keyword rank 1; vector rank 2', content: 'tests need TZ=UTC' },
+        { id: 'm2', kind: 'preference', score: 0.0161, why: '', content: 'use pnpm' },
+      ],
+    }));
+    expect(json).toEqual({
+      taskId: 't1', runId: 'r1', subtaskId: 's1', executorId: 'exec-a', step: 1, kind: 'recall', summary: 'recalled 2 memories', ok: true,
+      at: '2030-01-02T03:04:05.678Z', attempt: 1,
+      recalled: [
+        { id: 'm1', kind: 'reflex', score: 0.0325, why: 'keyword rank 1; vector rank 2', content: 'tests need TZ=UTC' },
+        { id: 'm2', kind: 'preference', score: 0.0161, content: 'use pnpm' },
+      ],
+    });
+    // A recall that found nothing says so with an empty list.
+    expect(toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'recall' })).recalled).toEqual([]);
+  });
+
+  it('shows the numbers of a condensation step', () => {
+    const condensation = {
+      trigger: 'budget', tokensBefore: 41_000, tokensAfter: 12_500, counted: 'estimate', summarisedMessages: 14, summarisedBy: 'rule',
+      dropped: ['fs.read src/a.ts (superseded by a later read)'], pinnedFacts: 6,
+    };
+    const json = toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'condensation', condensation: { ...condensation, rejected: '' } }));
+    expect(json.condensation).toEqual(condensation);
+    expect(json).not.toHaveProperty('recalled');
+    const rejected = toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'condensation', condensation: { ...condensation, rejected: 'failing test "adds"' } }));
+    expect(rejected.condensation?.rejected).toBe('failing test "adds"');
+  });
+
+  it('leaves both out of the other steps', () => {
+    const json = toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'tool', tool: 'fs.read' }));
+    expect(json).not.toHaveProperty('recalled');
+    expect(json).not.toHaveProperty('condensation');
+    expect(json.tool).toBe('fs.read');
   });
 });

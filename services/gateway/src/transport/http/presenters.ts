@@ -3,7 +3,7 @@
  * field instead of serialising the gRPC messages, so a proto change never silently changes the
  * HTTP API, and timestamps are always ISO-8601 strings (or null).
  */
-import type { AgentStep, Memory, Run, ScoredMemory, Subtask, Task, Transition, ModelStats, TaskUsage, UsageTotals } from '@maestro/contracts';
+import type { AgentStep, StepCondensation, StepRecalledMemory, Run, Subtask, Task, Transition, ModelStats, TaskUsage, UsageTotals } from '@maestro/contracts';
 
 /** A subtask as the HTTP API shows it. */
 export interface SubtaskJson {
@@ -112,16 +112,44 @@ export interface AgentStepJson {
    * were, or from an executor that does not send one). A live event without one has no field.
    */
   attempt: number | null;
+  /**
+   * For kind `recall`: every memory that went into the prompt, in prompt order (an empty list when
+   * memory had nothing to give). Absent for other kinds.
+   */
+  recalled?: RecalledMemoryJson[];
+  /** For kind `condensation`: what the condensation did. Absent for other kinds. */
+  condensation?: CondensationJson;
 }
 
-/** A memory as the HTTP API shows it. */
-export interface MemoryJson {
+/** A memory that went into an agent's prompt, as its `recall` step shows it. */
+export interface RecalledMemoryJson {
   id: string;
-  project: string;
+  /** `preference`, `project` or `reflex`. */
   kind: string;
+  /** The fused recall score. */
+  score: number;
+  /** Why it matched ("keyword rank 1; vector rank 2", "pinned"); absent when not said. */
+  why?: string;
+  /** Its content as it went into the prompt. */
   content: string;
-  tags: string[];
-  createdAt: string | null;
+}
+
+/** What one condensation of an agent's context did, as its `condensation` step shows it. */
+export interface CondensationJson {
+  /** `budget` or `context_too_long`. */
+  trigger: string;
+  tokensBefore: number;
+  tokensAfter: number;
+  /** `exact` (the model's tokenizer) or `estimate`. */
+  counted: string;
+  summarisedMessages: number;
+  /** `rule` or `model`. */
+  summarisedBy: string;
+  /** What was dropped or shortened, in words. */
+  dropped: string[];
+  pinnedFacts: number;
+  /** What a first, rejected condensation lost; absent when none was rejected. */
+  rejected?: string;
 }
 
 function iso(date: Date | undefined): string | null {
@@ -270,22 +298,28 @@ export function toAgentStepJson(step: AgentStep): AgentStepJson {
     at: iso(step.at),
     // proto3 has no null: 0 is the orchestrator's "unknown"; attempts start at 1.
     attempt: step.attempt > 0 ? step.attempt : null,
+    // proto3 cannot tell an empty list from none: a recall step always has one.
+    ...(step.kind === 'recall' || step.recalled.length > 0 ? { recalled: step.recalled.map(toRecalledMemoryJson) } : {}),
+    ...(step.condensation !== undefined ? { condensation: toCondensationJson(step.condensation) } : {}),
   };
 }
 
-/** Converts the memory service's Memory message into the public JSON. */
-export function toMemoryJson(memory: Memory): MemoryJson {
+/** Converts a recalled memory of a step into the public JSON (an empty `why` left out). */
+export function toRecalledMemoryJson(memory: StepRecalledMemory): RecalledMemoryJson {
+  return { id: memory.id, kind: memory.kind, score: memory.score, ...(memory.why !== '' ? { why: memory.why } : {}), content: memory.content };
+}
+
+/** Converts a step's condensation into the public JSON (an empty `rejected` left out). */
+export function toCondensationJson(condensation: StepCondensation): CondensationJson {
   return {
-    id: memory.id,
-    project: memory.project,
-    kind: memory.kind,
-    content: memory.content,
-    tags: memory.tags,
-    createdAt: iso(memory.createdAt),
+    trigger: condensation.trigger,
+    tokensBefore: condensation.tokensBefore,
+    tokensAfter: condensation.tokensAfter,
+    counted: condensation.counted,
+    summarisedMessages: condensation.summarisedMessages,
+    summarisedBy: condensation.summarisedBy,
+    dropped: [...condensation.dropped],
+    pinnedFacts: condensation.pinnedFacts,
+    ...(condensation.rejected !== '' ? { rejected: condensation.rejected } : {}),
   };
-}
-
-/** Converts one recall hit into the public JSON. */
-export function toScoredMemoryJson(scored: ScoredMemory): { memory: MemoryJson | null; score: number } {
-  return { memory: scored.memory ? toMemoryJson(scored.memory) : null, score: scored.score };
 }

@@ -93,10 +93,11 @@ function recordedStep(subtaskId: string, executorId: string, step: number, secon
   const when = new Date(at.getTime() + seconds * 1000);
   const recorded: AgentStep = {
     taskId: 't1', runId: 'run-1', subtaskId, executorId, step, kind: 'tool', tool: 'fs.read', summary: `${subtaskId}#${step}`, ok: true, at: when,
-    attempt: 1,
+    attempt: 1, recalled: [], condensation: undefined,
   };
   // The executor's spelling of the time may differ from the orchestrator's; the instant is the same.
-  const live = { ...recorded, at: when.toISOString().replace('.000Z', 'Z') };
+  const { recalled: _recalled, condensation: _condensation, ...fields } = recorded;
+  const live = { ...fields, at: when.toISOString().replace('.000Z', 'Z') };
   return { recorded, live: { subject: 'maestro.events.work.step', payload: live } };
 }
 

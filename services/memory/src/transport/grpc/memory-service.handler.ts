@@ -1,60 +1,71 @@
 /**
- * `maestro.v1.MemoryService` over gRPC: validates each request, asks the `MemoryStore` and
- * maps memories to their proto form. Bad input is thrown as a `UserError` naming the field;
- * the runtime turns it into INVALID_ARGUMENT.
+ * `maestro.v1.MemoryService` over gRPC: validates each request (bad input is a `UserError`
+ * naming the field, which the runtime turns into INVALID_ARGUMENT), asks the `MemoryService`
+ * and maps the answer to its proto form.
  */
-import type { Memory as MemoryMessage, MemoryServiceServer } from '@maestro/contracts';
+import type { MemoryServiceServer } from '@maestro/contracts';
 import { unary } from '@maestro/runtime';
-import { validateList, validateMemoryId, validateRecall, validateRemember } from '../../domain/memory.js';
-import type { Memory } from '../../domain/memory.js';
-import type { MemoryStore } from '../../store/memory-store.js';
-
-/** Converts a domain memory into the `maestro.v1.Memory` message. */
-export function toMemoryMessage(memory: Memory): MemoryMessage {
-  return {
-    id: memory.id,
-    project: memory.project,
-    kind: memory.kind,
-    content: memory.content,
-    tags: [...memory.tags],
-    createdAt: memory.createdAt,
-  };
-}
+import type { Clock } from '@maestro/runtime';
+import type { MemoryService } from '../../app/memory-service.js';
+import { validateLearn } from '../../domain/lesson.js';
+import { validateList, validateMemoryId, validateRecall, validateRemember, validateUpdate } from '../../domain/memory-requests.js';
+import { toMemoryMessage, toScoredMemoryMessage } from './memory-mapper.js';
 
 /**
  * Creates the MemoryService implementation to register with `GrpcServer.add` (whose `unary`
  * has already refused NUL characters in the request, naming the field).
  */
-export function createMemoryServiceHandlers({ store }: { store: MemoryStore }): MemoryServiceServer {
+export function createMemoryServiceHandlers({ memory, clock }: { memory: MemoryService; clock: Clock }): MemoryServiceServer {
+  const now = (): Date => new Date(clock.now());
   return {
     remember: unary(async (request, ctx) => {
-      const memory = await store.remember(validateRemember(request));
-      ctx.logger.info('memory remembered', { id: memory.id, project: memory.project, kind: memory.kind });
-      return toMemoryMessage(memory);
+      const stored = await memory.remember(validateRemember(request, now()), ctx.logger);
+      ctx.logger.info('memory remembered', { id: stored.id, project: stored.project, kind: stored.kind, scope: stored.scope });
+      return toMemoryMessage(stored);
     }),
 
     recall: unary(async (request, ctx) => {
       const spec = validateRecall(request);
-      const results = await store.recall(spec);
+      const result = await memory.recall(spec, ctx.logger);
       ctx.logger.debug('memories recalled', {
         project: spec.project,
         kind: spec.kind,
-        count: results.length,
-        fallback: results.length > 0 && results.every((r) => r.score === 0),
+        count: result.hits.length,
+        vectorSearch: result.vectorSearch,
+        degraded: result.warning !== '',
       });
-      return { memories: results.map((r) => ({ memory: toMemoryMessage(r.memory), score: r.score })) };
+      return { memories: result.hits.map(toScoredMemoryMessage), warning: result.warning, vectorSearch: result.vectorSearch };
     }),
 
     forget: unary(async (request, ctx) => {
       const id = validateMemoryId(request.id);
-      const forgotten = await store.forget(id);
+      const forgotten = await memory.forget(id);
       ctx.logger.info('memory forgotten', { id, forgotten });
       return { forgotten };
     }),
 
     list: unary(async (request) => {
-      const memories = await store.list(validateList(request));
+      const memories = await memory.list(validateList(request));
       return { memories: memories.map(toMemoryMessage) };
+    }),
+
+    update: unary(async (request, ctx) => {
+      const spec = validateUpdate(request, now());
+      const updated = await memory.update(spec, ctx.logger);
+      ctx.logger.info('memory updated', { id: updated.id, fields: Object.keys(spec).filter((k) => k !== 'id') });
+      return toMemoryMessage(updated);
+    }),
+
+    learn: unary(async (request, ctx) => {
+      const answer = await memory.learn(validateLearn(request), ctx.logger);
+      ctx.logger.info('lesson learned', {
+        id: answer.memory.id,
+        project: answer.memory.project,
+        outcome: answer.outcome,
+        supersededIds: answer.supersededIds,
+        author: answer.memory.author,
+      });
+      return { memory: toMemoryMessage(answer.memory), outcome: answer.outcome, supersededIds: [...answer.supersededIds] };
     }),
   };
 }

@@ -177,9 +177,44 @@ export interface ListAgentStepsRequest {
   after: string;
 }
 
+/** A memory that went into an agent's prompt, as the `recall` step that put it there recorded it. */
+export interface StepRecalledMemory {
+  id: string;
+  /** "preference", "project" or "reflex". */
+  kind: string;
+  /** The fused recall score. */
+  score: number;
+  /** Why it matched ("keyword rank 1; vector rank 2", "pinned"); empty when not said. */
+  why: string;
+  /** Its content as it went into the prompt (cut to the prompt's memory budget). */
+  content: string;
+}
+
+/** What one condensation of an agent's context did (a `condensation` step). */
+export interface StepCondensation {
+  /** "budget" (the request grew past its budget) or "context_too_long" (the provider said so). */
+  trigger: string;
+  tokensBefore: number;
+  tokensAfter: number;
+  /** "exact" (the model's own tokenizer) or "estimate". */
+  counted: string;
+  /** Messages summarised into the condensed prefix. */
+  summarisedMessages: number;
+  /** "rule" or "model". */
+  summarisedBy: string;
+  /** What was dropped or shortened, in words. */
+  dropped: string[];
+  /** Pinned facts carried verbatim (checked). */
+  pinnedFacts: number;
+  /** Set when a first condensation lost a pinned fact and a safer one was used: what was lost. */
+  rejected: string;
+}
+
 /**
- * One step of a tactical agent (a model reply, a tool call, or the final verdict), as the
- * executor reported it on `maestro.events.work.step`.
+ * One step of a tactical agent (a model reply, a tool call, the memories recalled into its
+ * prompt, a condensation of its context, or the final verdict), as the executor reported it on
+ * `maestro.events.work.step`; or one of Orion's own (a preflight check, an escalation and its
+ * decision, the memories recalled for planning or review).
  */
 export interface AgentStep {
   taskId: string;
@@ -189,7 +224,10 @@ export interface AgentStep {
   executorId: string;
   /** The step's number within the executor's run of the subtask. */
   step: number;
-  /** "model", "tool" or "verdict". */
+  /**
+   * An agent's: "model", "tool", "recall", "condensation" or "verdict". Orion's (executor
+   * "orion"): "tool" and "verdict" (preflight checks), "escalation", "decision", "recall".
+   */
   kind: string;
   /** The tool's name for kind "tool"; empty otherwise. */
   tool: string;
@@ -205,6 +243,10 @@ export interface AgentStep {
    * step recorded before attempts were, or from an executor that does not send one).
    */
   attempt: number;
+  /** For kind "recall": every memory that went into the prompt, in the order it went in. */
+  recalled: StepRecalledMemory[];
+  /** For kind "condensation": what it did; unset for other kinds. */
+  condensation: StepCondensation | undefined;
 }
 
 export interface ListAgentStepsResponse {
@@ -1946,6 +1988,368 @@ export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
   },
 };
 
+function createBaseStepRecalledMemory(): StepRecalledMemory {
+  return { id: "", kind: "", score: 0, why: "", content: "" };
+}
+
+export const StepRecalledMemory: MessageFns<StepRecalledMemory> = {
+  encode(message: StepRecalledMemory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.score !== 0) {
+      writer.uint32(25).double(message.score);
+    }
+    if (message.why !== "") {
+      writer.uint32(34).string(message.why);
+    }
+    if (message.content !== "") {
+      writer.uint32(42).string(message.content);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepRecalledMemory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepRecalledMemory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.why = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.content = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepRecalledMemory {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      why: isSet(object.why) ? globalThis.String(object.why) : "",
+      content: isSet(object.content) ? globalThis.String(object.content) : "",
+    };
+  },
+
+  toJSON(message: StepRecalledMemory): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.why !== "") {
+      obj.why = message.why;
+    }
+    if (message.content !== "") {
+      obj.content = message.content;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepRecalledMemory>): StepRecalledMemory {
+    return StepRecalledMemory.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepRecalledMemory>): StepRecalledMemory {
+    const message = createBaseStepRecalledMemory();
+    message.id = object.id ?? "";
+    message.kind = object.kind ?? "";
+    message.score = object.score ?? 0;
+    message.why = object.why ?? "";
+    message.content = object.content ?? "";
+    return message;
+  },
+};
+
+function createBaseStepCondensation(): StepCondensation {
+  return {
+    trigger: "",
+    tokensBefore: 0,
+    tokensAfter: 0,
+    counted: "",
+    summarisedMessages: 0,
+    summarisedBy: "",
+    dropped: [],
+    pinnedFacts: 0,
+    rejected: "",
+  };
+}
+
+export const StepCondensation: MessageFns<StepCondensation> = {
+  encode(message: StepCondensation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.trigger !== "") {
+      writer.uint32(10).string(message.trigger);
+    }
+    if (message.tokensBefore !== 0) {
+      writer.uint32(16).int32(message.tokensBefore);
+    }
+    if (message.tokensAfter !== 0) {
+      writer.uint32(24).int32(message.tokensAfter);
+    }
+    if (message.counted !== "") {
+      writer.uint32(34).string(message.counted);
+    }
+    if (message.summarisedMessages !== 0) {
+      writer.uint32(40).int32(message.summarisedMessages);
+    }
+    if (message.summarisedBy !== "") {
+      writer.uint32(50).string(message.summarisedBy);
+    }
+    for (const v of message.dropped) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.pinnedFacts !== 0) {
+      writer.uint32(64).int32(message.pinnedFacts);
+    }
+    if (message.rejected !== "") {
+      writer.uint32(74).string(message.rejected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepCondensation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepCondensation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokensBefore = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tokensAfter = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.counted = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.summarisedMessages = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.summarisedBy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.dropped.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pinnedFacts = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.rejected = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepCondensation {
+    return {
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      tokensBefore: isSet(object.tokensBefore)
+        ? globalThis.Number(object.tokensBefore)
+        : isSet(object.tokens_before)
+        ? globalThis.Number(object.tokens_before)
+        : 0,
+      tokensAfter: isSet(object.tokensAfter)
+        ? globalThis.Number(object.tokensAfter)
+        : isSet(object.tokens_after)
+        ? globalThis.Number(object.tokens_after)
+        : 0,
+      counted: isSet(object.counted) ? globalThis.String(object.counted) : "",
+      summarisedMessages: isSet(object.summarisedMessages)
+        ? globalThis.Number(object.summarisedMessages)
+        : isSet(object.summarised_messages)
+        ? globalThis.Number(object.summarised_messages)
+        : 0,
+      summarisedBy: isSet(object.summarisedBy)
+        ? globalThis.String(object.summarisedBy)
+        : isSet(object.summarised_by)
+        ? globalThis.String(object.summarised_by)
+        : "",
+      dropped: globalThis.Array.isArray(object?.dropped)
+        ? object.dropped.map((e: any) => globalThis.String(e))
+        : [],
+      pinnedFacts: isSet(object.pinnedFacts)
+        ? globalThis.Number(object.pinnedFacts)
+        : isSet(object.pinned_facts)
+        ? globalThis.Number(object.pinned_facts)
+        : 0,
+      rejected: isSet(object.rejected) ? globalThis.String(object.rejected) : "",
+    };
+  },
+
+  toJSON(message: StepCondensation): unknown {
+    const obj: any = {};
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.tokensBefore !== 0) {
+      obj.tokensBefore = Math.round(message.tokensBefore);
+    }
+    if (message.tokensAfter !== 0) {
+      obj.tokensAfter = Math.round(message.tokensAfter);
+    }
+    if (message.counted !== "") {
+      obj.counted = message.counted;
+    }
+    if (message.summarisedMessages !== 0) {
+      obj.summarisedMessages = Math.round(message.summarisedMessages);
+    }
+    if (message.summarisedBy !== "") {
+      obj.summarisedBy = message.summarisedBy;
+    }
+    if (message.dropped?.length) {
+      obj.dropped = message.dropped;
+    }
+    if (message.pinnedFacts !== 0) {
+      obj.pinnedFacts = Math.round(message.pinnedFacts);
+    }
+    if (message.rejected !== "") {
+      obj.rejected = message.rejected;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepCondensation>): StepCondensation {
+    return StepCondensation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepCondensation>): StepCondensation {
+    const message = createBaseStepCondensation();
+    message.trigger = object.trigger ?? "";
+    message.tokensBefore = object.tokensBefore ?? 0;
+    message.tokensAfter = object.tokensAfter ?? 0;
+    message.counted = object.counted ?? "";
+    message.summarisedMessages = object.summarisedMessages ?? 0;
+    message.summarisedBy = object.summarisedBy ?? "";
+    message.dropped = object.dropped?.map((e) => e) || [];
+    message.pinnedFacts = object.pinnedFacts ?? 0;
+    message.rejected = object.rejected ?? "";
+    return message;
+  },
+};
+
 function createBaseAgentStep(): AgentStep {
   return {
     taskId: "",
@@ -1959,6 +2363,8 @@ function createBaseAgentStep(): AgentStep {
     ok: false,
     at: undefined,
     attempt: 0,
+    recalled: [],
+    condensation: undefined,
   };
 }
 
@@ -1996,6 +2402,12 @@ export const AgentStep: MessageFns<AgentStep> = {
     }
     if (message.attempt !== 0) {
       writer.uint32(88).int32(message.attempt);
+    }
+    for (const v of message.recalled) {
+      StepRecalledMemory.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.condensation !== undefined) {
+      StepCondensation.encode(message.condensation, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -2101,6 +2513,22 @@ export const AgentStep: MessageFns<AgentStep> = {
             message.attempt = reader.int32();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.recalled.push(StepRecalledMemory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.condensation = StepCondensation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2142,6 +2570,10 @@ export const AgentStep: MessageFns<AgentStep> = {
       ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
       attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      recalled: globalThis.Array.isArray(object?.recalled)
+        ? object.recalled.map((e: any) => StepRecalledMemory.fromJSON(e))
+        : [],
+      condensation: isSet(object.condensation) ? StepCondensation.fromJSON(object.condensation) : undefined,
     };
   },
 
@@ -2180,6 +2612,12 @@ export const AgentStep: MessageFns<AgentStep> = {
     if (message.attempt !== 0) {
       obj.attempt = Math.round(message.attempt);
     }
+    if (message.recalled?.length) {
+      obj.recalled = message.recalled.map((e) => StepRecalledMemory.toJSON(e));
+    }
+    if (message.condensation !== undefined) {
+      obj.condensation = StepCondensation.toJSON(message.condensation);
+    }
     return obj;
   },
 
@@ -2199,6 +2637,10 @@ export const AgentStep: MessageFns<AgentStep> = {
     message.ok = object.ok ?? false;
     message.at = object.at ?? undefined;
     message.attempt = object.attempt ?? 0;
+    message.recalled = object.recalled?.map((e) => StepRecalledMemory.fromPartial(e)) || [];
+    message.condensation = (object.condensation !== undefined && object.condensation !== null)
+      ? StepCondensation.fromPartial(object.condensation)
+      : undefined;
     return message;
   },
 };

@@ -1,0 +1,65 @@
+/**
+ * What the loop reports while it runs (`AgentStep`, one per model turn, tool call, test run,
+ * recall, condensation and the verdict) and how a run ends (`AgentVerdict`).
+ */
+import type { Condensation, RecalledMemory } from '@maestro/contracts';
+import type { Usage } from '@maestro/llm';
+
+/** Kinds of {@link AgentStep}. */
+export const AgentStepKinds = {
+  /** A model turn. */
+  model: 'model',
+  /**
+   * A tool call (native or written as JSON text), the edits of a text reply (tool `edits`), a
+   * text reply that could not be read (tool `edits` or `tool_call`), or a test run (tool `tests`).
+   */
+  tool: 'tool',
+  /** The end of the run. */
+  verdict: 'verdict',
+  /** The memories that went into the system prompt (`recalled`), reported before the first model turn. */
+  recall: 'recall',
+  /** The context was condensed before a model turn (`condensation`). */
+  condensation: 'condensation',
+} as const;
+/** One of {@link AgentStepKinds}. */
+export type AgentStepKind = (typeof AgentStepKinds)[keyof typeof AgentStepKinds];
+
+/** Something that happened, reported as it happens (for `maestro.events.work.step`). */
+export interface AgentStep {
+  /** Position of this report in the run, from 0. */
+  index: number;
+  /** See {@link AgentStepKinds}. */
+  kind: AgentStepKind;
+  tool?: string;
+  /** A short human-readable account (truncated). */
+  summary: string;
+  ok: boolean;
+  /** For model turns: whether the reply came from a script, so nobody mistakes it for a model's. */
+  scripted?: boolean;
+  /** For `recall`: exactly the memories that went into the prompt, as they went in. */
+  recalled?: RecalledMemory[];
+  /** For `condensation`: what the condensation did (tokens before and after, what was dropped). */
+  condensation?: Condensation;
+}
+
+/** How a run ended, with its evidence. */
+export interface AgentVerdict {
+  status: 'succeeded' | 'failed' | 'stuck' | 'budget_exhausted';
+  /** Why it did not succeed. */
+  reason?: string;
+  summary: string;
+  /** Model turns taken. */
+  steps: number;
+  /** Workspace-relative paths changed during the run (committed or not). */
+  filesChanged: string[];
+  /** The last commit made by `git.commit` during the loop. */
+  commitSha?: string;
+  /**
+   * The last run of the test command. `exceptBaseline` is set when the run failed only in tests
+   * that already failed before the work started (see `baselineFailures`): it lists them, and
+   * `passed` is true because the gate counted the run as passed.
+   */
+  tests?: { command: string[]; exitCode: number | null; passed: boolean; outputTail: string; exceptBaseline?: string[] };
+  /** Tokens of every model call of the run: the turns, and a model summariser's calls when one condensed the context. */
+  usage: Usage;
+}

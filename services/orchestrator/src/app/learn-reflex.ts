@@ -1,0 +1,308 @@
+/**
+ * Learning reflexes from verified outcomes: when a subtask that failed and was escalated later
+ * succeeds with its commit merged and the repository's tests passing (`domain/reflex-learning.ts`
+ * says exactly when), Orion proposes the lesson — worded by the strategic model (role
+ * `strategic`, intent `reflect`) when so configured, by rule otherwise or when the model gives no
+ * usable lesson — and hands it to memory's `Learn` with its provenance. Memory merges duplicates
+ * and supersedes contradicted reflexes.
+ *
+ * **Once per success.** The escalation learned from carries the learning's state
+ * (`decision.reflex`): claimed under the task's lock, the proposal stored before memory is
+ * called (a retry sends the same lesson), then `learned` with memory's answer. A redelivered
+ * result, another replica or a second call finds the claim or the `learned` mark and does
+ * nothing. The one gap: Orion stopping between memory's answer and storing `learned` makes a
+ * later retry send the same lesson again, which memory merges as a duplicate.
+ *
+ * **Never fails the task.** Learning runs in the background after the result is recorded
+ * ({@link ReflexLearner}). Memory unavailable: logged at warn and retried with backoff
+ * (`retryDelaysMs`, about 13 minutes in all by default); after the last retry the reflex is
+ * dropped with a warn (marked `dropped`, never tried again). Memory refusing the lesson (a
+ * `UserError`: a bug here) drops it at once, logged at error. Orion stopping abandons what is
+ * in flight (warn); nothing resumes it at start (only a redelivery of the result after the claim
+ * ran out would pick it up again).
+ */
+import { LearnRequest } from '@maestro/contracts';
+import { toMaestroError, UserError, type Clock, type Logger } from '@maestro/runtime';
+import { askUntilParsed } from '../activities/model-call.js';
+import type { MemoryPort, RouterPort } from '../domain/ports.js';
+import { buildReflectPrompt, REFLECT_REPLY_FORMAT } from '../domain/prompts.js';
+import {
+  claimReflex,
+  describeFix,
+  findVerifiedFix,
+  ReflexMarkStates,
+  type ReflexMark,
+  type ReflexProposal,
+  type VerifiedFix,
+} from '../domain/reflex-learning.js';
+import { modelAuthor, parseReflectReply } from '../domain/reflex-reply.js';
+import { toLearnRequest } from '../domain/reflex-request.js';
+import { failureSignatureOf, proposeReflexByRule, topicOf } from '../domain/reflex-rule.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { TaskStore } from '../store/task-store.js';
+
+/** Who words a reflex: the strategic model (falling back to the rule), or the rule alone. */
+export const ReflexProposers = { strategic: 'strategic', rule: 'rule' } as const;
+export type ReflexProposer = (typeof ReflexProposers)[keyof typeof ReflexProposers];
+
+/** Defaults of reflex learning. */
+export const ReflexLearningDefaults = {
+  proposer: ReflexProposers.strategic,
+  /** Pauses before the retries of a learning that failed (memory or the store unavailable). */
+  retryDelaysMs: [1_000, 5_000, 30_000, 120_000, 600_000] as readonly number[],
+  memoryDeadlineMs: 10_000,
+  modelDeadlineMs: 180_000,
+  replyReAsks: 2,
+} as const;
+
+/** How reflexes are learned. */
+export interface ReflexLearningOptions {
+  /** @default ReflexLearningDefaults.proposer (`strategic`) */
+  proposer?: ReflexProposer;
+  /** @default ReflexLearningDefaults.retryDelaysMs */
+  retryDelaysMs?: readonly number[];
+  /** Deadline of the Learn call. @default 10000 */
+  memoryDeadlineMs?: number;
+  /** Deadline of one `reflect` model call. @default 180000 */
+  modelDeadlineMs?: number;
+  /** Re-asks of a reflect reply that does not parse before the rule words the lesson. @default 2 */
+  replyReAsks?: number;
+  /** How long one learner's claim lasts. @default every model call's deadline plus the Learn deadline plus 30 s */
+  claimMs?: number;
+}
+
+/** What learning needs. */
+export interface ReflexLearningDeps {
+  store: TaskStore;
+  router: RouterPort;
+  memory: MemoryPort;
+  clock: Clock;
+  options?: ReflexLearningOptions;
+}
+
+/** What one try did. Transient failures are thrown (the caller retries). */
+export type ReflexLearning =
+  | { action: 'skipped'; reason: string }
+  | { action: 'learned'; proposal: ReflexProposal; memoryId: string; outcome: string; supersededIds: string[] }
+  | { action: 'dropped'; reason: string };
+
+/** A signal that never aborts. */
+const NEVER: AbortSignal = new AbortController().signal;
+
+function claimMsOf(options: ReflexLearningOptions | undefined): number {
+  if (options?.claimMs !== undefined) return options.claimMs;
+  const reAsks = options?.replyReAsks ?? ReflexLearningDefaults.replyReAsks;
+  return (reAsks + 1) * (options?.modelDeadlineMs ?? ReflexLearningDefaults.modelDeadlineMs) + (options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs) + 30_000;
+}
+
+/**
+ * Updates the mark of the claim taken (identified by its `claimedUntil`), under the task's lock;
+ * false when the claim is no longer this learner's (it ran out and another took it).
+ */
+async function updateMark(deps: ReflexLearningDeps, fix: VerifiedFix, claimedUntil: string | null, next: (mark: ReflexMark) => ReflexMark): Promise<boolean> {
+  const done = await deps.store.withLockedTask(fix.escalation.taskId, async (locked) => {
+    const record = (await locked.escalations()).find((e) => e.escalationId === fix.escalation.escalationId);
+    const mark = record?.decision?.reflex;
+    if (record?.decision == null || mark === undefined || mark.state !== ReflexMarkStates.learning || mark.claimedUntil !== claimedUntil) return false;
+    await locked.updateEscalation(record.escalationId, { decision: { ...record.decision, reflex: next(mark) } });
+    return true;
+  });
+  return done === true;
+}
+
+/** The strategic model's proposal; the rule's when the model gives no usable lesson. */
+async function propose(fix: VerifiedFix, task: TaskRecord, deps: ReflexLearningDeps, log: Logger, signal: AbortSignal): Promise<ReflexProposal> {
+  const proposer = deps.options?.proposer ?? ReflexLearningDefaults.proposer;
+  if (proposer === ReflexProposers.rule) return proposeReflexByRule(fix);
+  const signature = failureSignatureOf(fix);
+  const { escalation } = fix.escalation;
+  const messages = buildReflectPrompt({
+    goal: task.goal,
+    project: task.project,
+    packet: escalation.packet,
+    failureReason: escalation.result.failureReason,
+    failingTests: signature.failingTests,
+    errorLine: signature.errorLine,
+    fix: describeFix(fix),
+    testCommand: fix.tests.command,
+    mergedSha: fix.mergedSha,
+    filesChanged: fix.filesChanged,
+    suggestedTopic: topicOf(signature),
+  });
+  try {
+    const { value, model, reAsks } = await askUntilParsed(
+      {
+        request: { runId: escalation.runId },
+        taskId: task.id,
+        task,
+        subtaskId: fix.subtaskId,
+        attempt: fix.attempt,
+        deps: { router: deps.router, options: { modelDeadlineMs: deps.options?.modelDeadlineMs ?? ReflexLearningDefaults.modelDeadlineMs } },
+        logger: log,
+        signal,
+      },
+      'reflect',
+      messages,
+      { parse: parseReflectReply, replyFormat: REFLECT_REPLY_FORMAT, reAsks: deps.options?.replyReAsks ?? ReflexLearningDefaults.replyReAsks },
+    );
+    log.info('strategic model worded the reflex', { provider: model.provider, model: model.model, scripted: model.scripted, reAsks });
+    return { ...value, author: modelAuthor(model) };
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const error = toMaestroError(err);
+    log.warn('strategic model gave no usable reflex; the rule words it', { err: error, code: error.code });
+    return proposeReflexByRule(fix);
+  }
+}
+
+/**
+ * One try at learning from the success of `subtaskId` (see the module comment): skipped when
+ * there is nothing (more) to learn or another learner holds the claim; throws when memory or the
+ * store is unavailable, after releasing the claim, so the caller can retry.
+ */
+export async function learnReflex(taskId: string, subtaskId: string, deps: ReflexLearningDeps, logger: Logger, signal: AbortSignal = NEVER): Promise<ReflexLearning> {
+  const now = (): Date => new Date(deps.clock.now());
+  const claimed = await deps.store.withLockedTask(taskId, async (locked) => {
+    const found = findVerifiedFix(await locked.subtasks(), await locked.escalations(), subtaskId);
+    if (!found.learn) return { action: 'skipped', reason: found.reason } as const;
+    const claim = claimReflex(found.fix, now(), claimMsOf(deps.options));
+    if (claim.action === 'skip') return { action: 'skipped', reason: claim.reason } as const;
+    const decision = { ...found.fix.decision, reflex: claim.mark };
+    await locked.updateEscalation(found.fix.escalation.escalationId, { decision });
+    return { action: 'claimed', fix: { ...found.fix, decision }, mark: claim.mark, task: locked.task } as const;
+  });
+  if (claimed === undefined) return { action: 'skipped', reason: `task ${taskId} does not exist` };
+  if (claimed.action === 'skipped') return claimed;
+  const { fix, mark, task } = claimed;
+  const log = logger.child({ taskId, subtaskId: fix.subtaskId, attempt: fix.attempt, escalationId: fix.escalation.escalationId, reflexTry: mark.tries });
+
+  try {
+    let proposal = mark.proposal;
+    if (proposal === undefined) {
+      const proposed = await propose(fix, task, deps, log, signal);
+      proposal = proposed;
+      if (!(await updateMark(deps, fix, mark.claimedUntil, (m) => ({ ...m, proposal: proposed, at: now().toISOString() })))) {
+        return { action: 'skipped', reason: 'the claim ran out while the lesson was proposed; another learner has it' };
+      }
+    }
+    const request = LearnRequest.fromPartial(toLearnRequest(task.project, fix, proposal));
+    const response = await deps.memory.learn(request, { deadlineMs: deps.options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs, signal });
+    const memoryId = response.memory?.id ?? '';
+    await updateMark(deps, fix, mark.claimedUntil, (m) => ({
+      ...m,
+      state: ReflexMarkStates.learned,
+      claimedUntil: null,
+      memoryId,
+      outcome: response.outcome,
+      supersededIds: response.supersededIds,
+      at: now().toISOString(),
+    }));
+    log.info('reflex learned', { memoryId, outcome: response.outcome, supersededIds: response.supersededIds, topic: proposal.topic, author: proposal.author });
+    return { action: 'learned', proposal, memoryId, outcome: response.outcome, supersededIds: response.supersededIds };
+  } catch (err) {
+    const error = toMaestroError(err);
+    const refused = error instanceof UserError && !signal.aborted;
+    await updateMark(deps, fix, mark.claimedUntil, (m) => ({
+      ...m,
+      ...(refused ? { state: ReflexMarkStates.dropped } : {}),
+      claimedUntil: null,
+      lastError: `${error.code}: ${error.message}`.slice(0, 500),
+      at: now().toISOString(),
+    })).catch((markErr: unknown) => log.warn('reflex claim not released; it runs out by itself', { err: markErr }));
+    if (refused) {
+      log.error('memory refused the reflex; dropped', { err: error, code: error.code });
+      return { action: 'dropped', reason: `memory refused it (${error.code}): ${error.message}` };
+    }
+    throw error;
+  }
+}
+
+/** Marks a learning given up after its last retry (best-effort: logged when it cannot be stored). */
+async function markDropped(taskId: string, subtaskId: string, reason: string, deps: ReflexLearningDeps, log: Logger): Promise<void> {
+  try {
+    await deps.store.withLockedTask(taskId, async (locked) => {
+      const found = findVerifiedFix(await locked.subtasks(), await locked.escalations(), subtaskId);
+      if (!found.learn) return;
+      const mark = found.fix.decision.reflex;
+      if (mark?.claimedUntil != null && Date.parse(mark.claimedUntil) > deps.clock.now()) return;
+      const dropped: ReflexMark = {
+        ...(mark ?? { tries: 0 }),
+        state: ReflexMarkStates.dropped,
+        subtaskId: found.fix.subtaskId,
+        attempt: found.fix.attempt,
+        claimedUntil: null,
+        lastError: reason.slice(0, 500),
+        at: new Date(deps.clock.now()).toISOString(),
+      };
+      await locked.updateEscalation(found.fix.escalation.escalationId, { decision: { ...found.fix.decision, reflex: dropped } });
+    });
+  } catch (err) {
+    log.warn('dropped reflex not marked', { err });
+  }
+}
+
+/**
+ * Runs {@link learnReflex} in the background for each verified success it is told about,
+ * retrying failures after `retryDelaysMs` (Clock-driven) and dropping the reflex with a warn
+ * after the last. One learning per (task, subtask) at a time in this process. Never throws.
+ */
+export class ReflexLearner {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly deps: ReflexLearningDeps,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts learning from the success of `subtaskId` (if there is a lesson in it) in the background. */
+  learnFrom(taskId: string, subtaskId: string): void {
+    const key = `${taskId}:${subtaskId}`;
+    if (this.stopping.signal.aborted || this.running.has(key)) return;
+    const run = this.run(taskId, subtaskId).finally(() => this.running.delete(key));
+    this.running.set(key, run);
+  }
+
+  /** Resolves once every learning in flight has settled. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+
+  /** Abandons the learnings in flight (their model or memory calls are cancelled) and waits for them to end. */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('orchestrator shutting down'));
+    await this.idle();
+  }
+
+  private async run(taskId: string, subtaskId: string): Promise<void> {
+    const log = this.logger.child({ taskId, subtaskId });
+    const delays = this.deps.options?.retryDelaysMs ?? ReflexLearningDefaults.retryDelaysMs;
+    const signal = this.stopping.signal;
+    for (let retry = 0; ; retry++) {
+      try {
+        // learnReflex binds the task and subtask to its own lines.
+        const outcome = await learnReflex(taskId, subtaskId, this.deps, this.logger, signal);
+        if (outcome.action === 'skipped') log.debug('no reflex learned', { reason: outcome.reason });
+        return;
+      } catch (err) {
+        if (signal.aborted) {
+          log.warn('reflex learning abandoned: the orchestrator is stopping', { err });
+          return;
+        }
+        const delay = delays[retry];
+        if (delay === undefined) {
+          log.warn('reflex dropped: learning kept failing', { err, tries: retry + 1 });
+          await markDropped(taskId, subtaskId, `gave up after ${retry + 1} tries: ${toMaestroError(err).message}`, this.deps, log);
+          return;
+        }
+        log.warn('reflex learning failed; retrying', { err, retryInMs: delay, retry: retry + 1, of: delays.length });
+        try {
+          await this.deps.clock.sleep(delay, signal);
+        } catch {
+          log.warn('reflex learning abandoned: the orchestrator is stopping');
+          return;
+        }
+      }
+    }
+  }
+}
