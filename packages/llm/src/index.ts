@@ -95,6 +95,7 @@ export {
 export * from './resilience/index.js';
 export { FakeServerHeaders, SCRIPTED_REPLY } from './fake-server-headers.js';
 export { redactSecret, redactSecretDeep } from './redact-secret.js';
+export { assistantTurns, condensedTurnsNote } from './condensed-turns.js';
 export {
   EmbedPurposes,
   type Embedder,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '@maestro/runtime';
+import { assistantTurns } from './condensed-turns.js';
 import type { ChatProvider, CompletionRequest, CompletionResult, CompletionStreamEvent } from './chat-provider.js';
 import { FinishReasons, type ChatMessage, type ToolCall } from './messages.js';
 import { countMessageTokens, countTokens, o200kCounter } from './token-counter.js';
@@ -150,8 +151,8 @@ const STREAM_CHUNKS = 3;
 /**
  * Replays a {@link Script}. The reply is turn *n* of the first rule whose `when` matches
  * (intent equal, `contains` found in any message's content), where *n* is the number of
- * assistant messages already in the conversation: stateless, so any router replica gives the
- * same reply. Usage is counted with `o200k_base`; cost is always 0.
+ * assistant turns already in the conversation (`assistantTurns`: a condensed summary counts as
+ * the turns it folded): stateless, so any router replica gives the same reply. Usage is counted with `o200k_base`; cost is always 0.
  */
 export class ScriptedProvider implements ChatProvider {
   readonly name = 'scripted';
@@ -184,7 +185,8 @@ export class ScriptedProvider implements ChatProvider {
 
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     const rule = this.matchRule(request);
-    const turnIndex = request.messages.filter((m) => m.role === 'assistant').length;
+    // A condensed conversation says how many turns its summary stands for (see condensed-turns.ts).
+    const turnIndex = assistantTurns(request.messages);
     const turn = rule.turns[turnIndex];
     if (turn === undefined) {
       throw new UserError(

@@ -107,7 +107,7 @@ describe('Condenser', () => {
         expect(c.tokensBefore).toBeGreaterThan(policy.triggerTokens);
         expect(c.tokensAfter).toBeLessThan(c.tokensBefore);
         expect(c.summarisedMessages).toBeGreaterThan(0);
-        expect(request[2]).toMatchObject({ role: 'assistant', content: expect.stringContaining(`[Context condensed: ${c.summarisedMessages} earlier messages are summarised here`) });
+        expect(request[2]).toMatchObject({ role: 'assistant', content: expect.stringContaining(`: ${c.summarisedMessages} earlier messages are summarised here`) });
         expect(request[3]).toMatchObject({ role: 'user', content: expect.stringMatching(new RegExp(`^${PINNED_FACTS_HEADER.replace(/[[\]().]/g, '\\$&')}`)) });
         // The latest results are there whole.
         expect(request[request.length - 1]).toBe(history[at - 1]);

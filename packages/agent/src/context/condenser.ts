@@ -28,7 +28,7 @@
  * every request (in a history never condensed, a short assistant note and the pinned block are
  * put right after the task for it).
  */
-import { o200kCounter, type ChatMessage, type TokenCounter, type ToolSpec, type Usage } from '@maestro/llm';
+import { condensedTurnsNote, o200kCounter, type ChatMessage, type TokenCounter, type ToolSpec, type Usage } from '@maestro/llm';
 import type { Condensation } from '@maestro/contracts';
 import type { ContextPolicy, ContextView, PinnedFact, Summariser, TokenCounting } from './context-types.js';
 import { MessageTokens } from './message-tokens.js';
@@ -88,16 +88,17 @@ interface Condensed {
 }
 
 /** The summary of older turns, as the agent's own account of them (an assistant message: roles keep alternating). */
-function summaryMessage(summary: string, messages: number, by: Condensation['summarisedBy']): ChatMessage {
+function summaryMessage(summary: string, messages: number, turns: number, by: Condensation['summarisedBy']): ChatMessage {
   const how = by === 'model' ? 'by a model' : 'by rule: actions and the gist of their results';
   return {
     role: 'assistant',
-    content: `[Context condensed: ${messages} earlier messages are summarised here (${how}); the facts pinned so far come next, then the latest turns verbatim.]${summary !== '' ? `\n${summary}` : ''}`,
+    // The note's opening says how many assistant turns this stands for (stateless replayers count them).
+    content: `${condensedTurnsNote(turns)}: ${messages} earlier messages are summarised here (${how}); the facts pinned so far come next, then the latest turns verbatim.]${summary !== '' ? `\n${summary}` : ''}`,
   };
 }
 
 /** In a history never condensed, what stands before a pinned block put after the task (so roles keep alternating). */
-const PINNED_ONLY_NOTE: ChatMessage = { role: 'assistant', content: '[Context: the facts pinned so far come next; the conversation continues verbatim after them.]' };
+const PINNED_ONLY_NOTE: ChatMessage = { role: 'assistant', content: `${condensedTurnsNote(0)}; the facts pinned so far come next and the conversation continues verbatim after them.]` };
 
 /** The pinned-facts message (a user message, like the task). */
 function pinnedMessage(facts: readonly PinnedFact[]): ChatMessage {
@@ -245,7 +246,7 @@ export class Condenser {
 
     const build = (listed: readonly PinnedFact[], cutRecent: boolean): ChatMessage[] => [
       ...headMessages,
-      summaryMessage(summary, summarised.length, by),
+      summaryMessage(summary, summarised.length, summarised.filter((i) => history[i]?.role === 'assistant').length, by),
       pinnedMessage(listed),
       ...(cutRecent ? history.slice(keptFrom).map((_, k) => cuts.kept(keptFrom + k, true)) : kept),
     ];

@@ -1,15 +1,15 @@
 /**
  * The loop with context condensing, memories and pinned facts, on real git repositories in temp
- * directories. The model is a fake `ChatModel` that replays its turns by count (a condensed
- * request holds fewer assistant messages than turns taken, so `ScriptedProvider`, which picks
- * the turn by counting them, cannot drive a condensing run) and records every request it got;
- * its input tokens are the request's, counted as the scripted provider counts them.
+ * directories. The model is mostly a fake `ChatModel` that replays its turns by call count and
+ * records every request it got (its input tokens are the request's, counted as the scripted
+ * provider counts them); one test drives a condensing run with the stateless `ScriptedProvider`,
+ * which counts the turns a condensed summary says it folded.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { o200kCounter, providerError, ProviderErrorCodes, type ChatMessage, type ToolCall } from '@maestro/llm';
+import { assistantTurns, o200kCounter, parseScript, providerError, ProviderErrorCodes, ScriptedProvider, type ChatMessage, type ToolCall } from '@maestro/llm';
 import type { ChatModel, ChatModelRequest } from '../chat-model.js';
 import { ModelSummariser } from '../context/model-summariser.js';
 import { PINNED_FACTS_HEADER } from '../context/pinned-facts-message.js';
@@ -170,10 +170,29 @@ describe('runAgentLoop with a long subtask', () => {
     expect(last.messages.some((m) => m.content.startsWith(PINNED_FACTS_HEADER))).toBe(true);
     expect(last.messages.some((m) => m.role === 'tool' && m.content.includes(`pinned (1 of`))).toBe(false);
     // Once condensing started, each request was smaller than the same turn's request without it.
-    const firstCondensed = model.requests.findIndex((r) => r.messages.some((m) => m.content.startsWith('[Context condensed')));
+    const firstCondensed = model.requests.findIndex((r) => r.messages.some((m) => m.content.startsWith('[context condensed')));
     expect(firstCondensed).toBeGreaterThan(0);
     const size = (r: ChatModelRequest | undefined) => o200kCounter.countMessageTokens(r?.messages ?? []);
     for (let i = firstCondensed; i < uncondensed.requests.length; i++) expect(size(model.requests[i])).toBeLessThan(size(uncondensed.requests[i]));
+  });
+  it('lets the stateless ScriptedProvider replay the right turn after each condensation (the summary says how many turns it folded)', async () => {
+    git(repo, 'checkout', '-q', '--', '.');
+    const provider = new ScriptedProvider(parseScript({ rules: [{ name: 'long', when: {}, turns: script() }] }), 'in-test script');
+    const requests: ChatMessage[][] = [];
+    const model: ChatModel = {
+      async complete({ messages, tools }) {
+        requests.push(messages);
+        const result = await provider.complete({ model: 'scripted', intent: 'code', messages, tools });
+        return { message: result.message, usage: result.usage, scripted: true, provider: provider.name, model: 'scripted' };
+      },
+    };
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop(options(model, steps, { policy: { triggerTokens: 12_000, targetTokens: 4_000, keepRecentObservations: 1 } }));
+    expect(verdict).toMatchObject({ status: 'succeeded', summary: 'add() now adds.', steps: 18, tests: { passed: true } });
+    expect(steps.filter((s) => s.kind === 'condensation').length).toBeGreaterThan(0);
+    // Condensed requests hold fewer assistant messages than turns taken, yet each got its own turn.
+    expect(requests.some((messages, turn) => messages.filter((m) => m.role === 'assistant').length < turn)).toBe(true);
+    requests.forEach((messages, turn) => expect(assistantTurns(messages)).toBe(turn));
   });
 });
 
