@@ -9,6 +9,7 @@
 export * from './subjects.js';
 export * from './messages.js';
 export { TaskLimits, WORKFLOW_NAME_PATTERN } from './limits.js';
+export { MemoryRecallLimits, toRecallQueryText } from './recall-query.js';
 export { concernCovers, concernsOverlap, firstOverlap, isPathWithin } from './concern-overlap.js';
 export * from './gen/maestro/v1/common.js';
 export * from './gen/maestro/v1/orchestrator.js';

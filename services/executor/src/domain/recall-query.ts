@@ -2,10 +2,10 @@
  * What the executor asks memory about a subtask: one query made from the subtask's title, the
  * files it works on and its instructions, within memory's limit on a query. Pure.
  */
-import type { SubtaskWork } from '@maestro/contracts';
+import { MemoryRecallLimits, toRecallQueryText, type SubtaskWork } from '@maestro/contracts';
 
 /** Memory refuses a recall query longer than this (characters). */
-export const RECALL_QUERY_MAX_CHARS = 2_000;
+export const RECALL_QUERY_MAX_CHARS = MemoryRecallLimits.queryMaxChars;
 
 /**
  * The recall query of a subtask: its title, then its files, then its instructions, whitespace
@@ -15,21 +15,8 @@ export const RECALL_QUERY_MAX_CHARS = 2_000;
  */
 export function toRecallQuery(work: Pick<SubtaskWork, 'title' | 'instructions' | 'files'>, maxChars: number = RECALL_QUERY_MAX_CHARS): string {
   const text = [work.title, work.files.join(' '), work.instructions]
-    .map((part) => part.replace(/\s+/g, ' ').trim())
+    .map((part) => part.trim())
     .filter((part) => part !== '')
     .join(' — ');
-  return cutAtWord(text, maxChars);
-}
-
-/** `text` cut to at most `maxChars` at the last word boundary (mid-word for one long word), never splitting a surrogate pair. */
-function cutAtWord(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  let cut = maxChars;
-  // A low surrogate at the cut would leave half a character behind.
-  if (/[\uDC00-\uDFFF]/.test(text.charAt(cut))) cut--;
-  const head = text.slice(0, cut);
-  if (text.charAt(cut) === ' ') return head.trimEnd();
-  const space = head.lastIndexOf(' ');
-  // Cutting back to a word boundary is worth losing at most a fifth of the query.
-  return (space >= cut * 0.8 ? head.slice(0, space) : head).trimEnd();
+  return toRecallQueryText(text, maxChars);
 }

@@ -2,6 +2,7 @@
  * What agents remember: the memory record, its kinds, statuses and provenance, and the bounds
  * every request is held to. Pure: no I/O.
  */
+import { MemoryRecallLimits } from '@maestro/contracts';
 
 /** The kinds of memory. */
 export const MemoryKinds = {
@@ -80,8 +81,8 @@ export const MemoryLimits = {
   maxTags: 20,
   /** Longest tag. */
   maxTagLength: 64,
-  /** Longest recall query, in characters. */
-  maxQueryLength: 2_000,
+  /** Longest recall query, in characters (declared with its callers in @maestro/contracts). */
+  maxQueryLength: MemoryRecallLimits.queryMaxChars,
   /** Recall results when no limit is given. */
   defaultRecallLimit: 5,
   /** Most recall results. */

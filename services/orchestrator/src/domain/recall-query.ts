@@ -5,24 +5,14 @@
  * first paragraph of a goal says what it is about, which is what recall matches on.
  */
 
+import { toRecallQueryText } from '@maestro/contracts';
+
 /** Longest recall query Orion sends; half of memory's limit, so a change there has room. */
 export const RECALL_QUERY_MAX_CHARS = 1_000;
 
-/**
- * The goal, whitespace-collapsed, cut to at most `maxChars` characters at the last word
- * boundary (or mid-word when the opening is one long word), never splitting a surrogate pair.
- */
+/** The goal's opening as a recall query: whitespace-collapsed, cut at a word boundary (see `toRecallQueryText`). */
 export function toRecallQuery(goal: string, maxChars: number = RECALL_QUERY_MAX_CHARS): string {
-  const text = goal.replace(/\s+/g, ' ').trim();
-  if (text.length <= maxChars) return text;
-  let cut = maxChars;
-  // A low surrogate at the cut would leave half a character behind.
-  if (/[\uDC00-\uDFFF]/.test(text.charAt(cut))) cut--;
-  const head = text.slice(0, cut);
-  if (text.charAt(cut) === ' ') return head.trimEnd();
-  const space = head.lastIndexOf(' ');
-  // Cutting back to a word boundary is worth losing at most a fifth of the query.
-  return (space >= cut * 0.8 ? head.slice(0, space) : head).trimEnd();
+  return toRecallQueryText(goal, maxChars);
 }
 
 /**

@@ -6,6 +6,7 @@
  * handler renames to the body's camelCase (`expires_at` → `expiresAt`).
  */
 import type { FastifyInstance } from 'fastify';
+import { MemoryRecallLimits } from '@maestro/contracts';
 import { invalidField, notFound } from '@maestro/runtime';
 import type { MemoryApi } from '../../ports.js';
 import { toMemoryJson, toRecallJson } from './memories.presenters.js';
@@ -66,7 +67,7 @@ const memoriesQuerySchema = {
     required: ['project'],
     properties: {
       project: { type: 'string', minLength: 1, maxLength: 512, pattern: nonBlank },
-      query: { type: 'string', minLength: 1, maxLength: 2_000, pattern: nonBlank },
+      query: { type: 'string', minLength: 1, maxLength: MemoryRecallLimits.queryMaxChars, pattern: nonBlank },
       // Recall takes at most 50, a list at most 200; the memory service says which.
       limit: { type: 'integer', minimum: 1, maximum: 200 },
       kind: { type: 'string', enum: memoryKinds },
