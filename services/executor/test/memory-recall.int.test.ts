@@ -5,8 +5,7 @@
  * recording every request the agent loop sends it, so the test sees the prompt the recalled
  * memories went into. Memory stopped or paused (SIGSTOP) must cost the subtask its notes only.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-res
 import { RECALL_STEP_TOOL } from '../src/work/subtask-recall.js';
 import { buildMemory, MemoryProcess } from './memory-process.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
+import { git, makeMathRepo } from './math-repo.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const PROJECT = 'calculator';
@@ -96,31 +96,7 @@ class RecordingLogger implements Logger {
   }
 }
 
-function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-}
-
-function makeRepo(): string {
-  const repo = mkdtempSync(join(tmpdir(), 'executor-recall-'));
-  git(repo, 'init', '-q');
-  git(repo, 'config', 'user.email', 'test@example.invalid');
-  git(repo, 'config', 'user.name', 'Executor Test');
-  writeFileSync(join(repo, 'math.js'), 'exports.add = (a, b) => a + b;\n');
-  writeFileSync(
-    join(repo, 'math.test.js'),
-    [
-      "const test = require('node:test');",
-      "const assert = require('node:assert');",
-      "const m = require('./math.js');",
-      "test('add', () => assert.strictEqual(m.add(2, 3), 5));",
-      "test('subtract', () => assert.strictEqual(m.subtract(5, 3), 2));",
-      '',
-    ].join('\n'),
-  );
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'initial');
-  return repo;
-}
+const makeRepo = (): string => makeMathRepo('executor-recall-');
 
 function workFor(repo: string): SubtaskWork {
   const subtaskId = `sub-${randomUUID().slice(0, 8)}`;

@@ -5,7 +5,6 @@
  * write guard is in-process and records the concerns it is asked for. Neither the router nor
  * the lock-manager is involved.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, systemClock, type Clock } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
+import { git, makeMathRepo } from './math-repo.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';
 
@@ -96,32 +96,7 @@ class HangingModel implements ChatModel {
   }
 }
 
-function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-}
-
-function makeRepo(): string {
-  const repo = mkdtempSync(join(tmpdir(), 'executor-int-'));
-  git(repo, 'init', '-q');
-  git(repo, 'config', 'user.email', 'test@example.invalid');
-  git(repo, 'config', 'user.name', 'Executor Test');
-  writeFileSync(join(repo, 'math.js'), 'exports.add = (a, b) => a + b;\n');
-  // The repository's own tests, run by `node --test` (it finds `*.test.js`).
-  writeFileSync(
-    join(repo, 'math.test.js'),
-    [
-      "const test = require('node:test');",
-      "const assert = require('node:assert');",
-      "const m = require('./math.js');",
-      "test('add', () => assert.strictEqual(m.add(2, 3), 5));",
-      "test('subtract', () => assert.strictEqual(m.subtract(5, 3), 2));",
-      '',
-    ].join('\n'),
-  );
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'initial');
-  return repo;
-}
+const makeRepo = (): string => makeMathRepo('executor-int-');
 
 function workFor(repo: string, overrides: Partial<SubtaskWork> = {}): SubtaskWork {
   const subtaskId = `sub-${randomUUID().slice(0, 8)}`;

@@ -1,0 +1,37 @@
+/**
+ * The small repository most executor tests work in: `math.js` with `add`, and `math.test.js`
+ * (run by `node --test`) whose `subtract` test fails until an agent writes `subtract`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Runs git in `repo`; its trimmed output. */
+export function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+}
+
+/** A fresh repository (one commit) in a temp directory named after `prefix`. */
+export function makeMathRepo(prefix: string): string {
+  const repo = mkdtempSync(join(tmpdir(), prefix));
+  git(repo, 'init', '-q');
+  git(repo, 'config', 'user.email', 'test@example.invalid');
+  git(repo, 'config', 'user.name', 'Executor Test');
+  writeFileSync(join(repo, 'math.js'), 'exports.add = (a, b) => a + b;\n');
+  // The repository's own tests, run by `node --test` (it finds `*.test.js`).
+  writeFileSync(
+    join(repo, 'math.test.js'),
+    [
+      "const test = require('node:test');",
+      "const assert = require('node:assert');",
+      "const m = require('./math.js');",
+      "test('add', () => assert.strictEqual(m.add(2, 3), 5));",
+      "test('subtract', () => assert.strictEqual(m.subtract(5, 3), 2));",
+      '',
+    ].join('\n'),
+  );
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'initial');
+  return repo;
+}
