@@ -69,6 +69,12 @@ describe('executorConfigSpec', () => {
     expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_RECALL_LIMIT: '51' })).toThrow('MAESTRO_EXECUTOR_RECALL_LIMIT: expected 1..50, got 51');
   });
 
+  it('summarises condensed turns by rule unless told to use the model', () => {
+    expect(loadConfig(executorConfigSpec, {}).summariser).toBe('rule');
+    expect(loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_SUMMARISER: 'model' }).summariser).toBe('model');
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_SUMMARISER: 'llm' })).toThrow('MAESTRO_EXECUTOR_SUMMARISER');
+  });
+
   it('names every bad variable at once', () => {
     let error: unknown;
     try {

@@ -78,6 +78,12 @@ export const executorConfigSpec = {
     max: 64,
     doc: 'subtasks this executor works on at once',
   }),
+  // The rule summariser is deterministic, costs nothing and is what bench/context measures; a
+  // model summary words older turns better at the price of one tactical call per condensation.
+  summariser: env.oneOf('MAESTRO_EXECUTOR_SUMMARISER', ['rule', 'model'], {
+    default: 'rule',
+    doc: 'who summarises older agent turns when the context is condensed: rule (by rule, no model call) or model (the tactical model, its tokens counted in the subtask budget; the rule stands in when it fails)',
+  }),
   maxSteps: env.int('MAESTRO_EXECUTOR_MAX_STEPS', {
     default: 30,
     min: 1,

@@ -32,7 +32,7 @@ import type { SubtaskRecallSettings } from './work/subtask-recall.js';
  */
 export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'> &
   Partial<
-    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit'>
+    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser'>
   >;
 
 /** Options for {@link createExecutor}. */
@@ -93,6 +93,7 @@ export class Executor implements ExecutorAdmin {
       publisher: new BusWorkPublisher(bus),
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
+      ...(settings.summariser !== undefined ? { summariser: settings.summariser } : {}),
       stats: this.stats,
       endedTasks: this.endedTasks,
       workspace: {

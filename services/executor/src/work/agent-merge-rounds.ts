@@ -7,7 +7,7 @@
  * failure outcome (escalation). The task's end gives a stopped result; shutdown, a lost work
  * lease and transient model failures are thrown for the caller to hand back.
  */
-import { runAgentLoop, type AgentVerdict, type ChatModel, type ToolRegistry } from '@maestro/agent';
+import { ModelSummariser, runAgentLoop, type AgentVerdict, type ChatModel, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
 import { UnexpectedError, type Logger } from '@maestro/runtime';
 import type { FinalTaskStatus } from '../domain/ended-tasks.js';
@@ -24,6 +24,9 @@ import type { MergeQueue } from './merge-queue.js';
 import type { StepReporter } from './step-reporter.js';
 import { recallForSubtask, type SubtaskRecallSettings } from './subtask-recall.js';
 import { WorktreeWriteGuard } from './worktree-write-guard.js';
+
+/** Who summarises older turns when an agent's context is condensed. */
+export type SummariserChoice = 'rule' | 'model';
 
 /** Budgets of one agent loop. */
 export interface SubtaskBudget {
@@ -49,6 +52,11 @@ export interface AgentRoundsSettings {
   packetBudgets?: PacketBudgets;
   /** Where memories come from. @default none: agents work without recalled memories */
   recall?: SubtaskRecallSettings;
+  /**
+   * Who summarises older turns when the agent's context is condensed: the rule, or the subtask's
+   * own model (its tokens count in the subtask's usage and budget). @default 'rule'
+   */
+  summariser?: SummariserChoice;
   origin(): ResultOrigin;
 }
 
@@ -107,6 +115,7 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
       ...(work.baselineFailures !== undefined ? { baselineFailures: work.baselineFailures } : {}),
       ...(work.baselineExitCode !== undefined ? { baselineExitCode: work.baselineExitCode } : {}),
       memories: recalled,
+      ...(settings.summariser === 'model' ? { context: { summariser: new ModelSummariser(model) } } : {}),
       pinnedFiles: work.files,
       budget: settings.budget,
       writeGuard,

@@ -23,7 +23,7 @@ import { toNotStartedResult } from '../domain/task-end-results.js';
 import { extractWorkIdentity } from '../domain/work-identity.js';
 import { repositoryProblem } from '../store/repository-check.js';
 import { WorktreeManager } from '../store/worktree-manager.js';
-import type { SubtaskBudget } from './agent-merge-rounds.js';
+import type { SubtaskBudget, SummariserChoice } from './agent-merge-rounds.js';
 import { MergeQueue } from './merge-queue.js';
 import { mergedEarlier } from './merged-earlier.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
@@ -66,6 +66,8 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   workspace?: WorkspacePolicy;
   /** Recalling memories for each subtask. @default none: agents work without recalled memories */
   recall?: SubtaskRecallSettings;
+  /** Who summarises older turns when an agent's context is condensed. @default 'rule' */
+  summariser?: SummariserChoice;
 }
 
 /** Where attempts work and how long they wait for locks; each field defaults to {@link WorkspaceDefaults}. */
@@ -118,6 +120,7 @@ export class SubtaskWorker {
       worktrees: this.worktrees,
       ...(options.packetBudgets !== undefined ? { packetBudgets: options.packetBudgets } : {}),
       ...(options.recall !== undefined ? { recall: options.recall } : {}),
+      ...(options.summariser !== undefined ? { summariser: options.summariser } : {}),
       origin: () => this.origin(),
     };
   }
