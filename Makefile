@@ -58,3 +58,4 @@ bench: deps build servers
 	pnpm --filter @maestro/bench run queue
 	pnpm --filter @maestro/bench run router
 	pnpm --filter @maestro/bench run locks
+	pnpm --filter @maestro/bench run context
