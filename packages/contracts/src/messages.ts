@@ -270,7 +270,6 @@ export const TaskEventSchema = z.object({
 });
 export type TaskEvent = z.infer<typeof TaskEventSchema>;
 
-/** `maestro.events.work.step`: one step of a tactical agent, so people can follow it live. */
 /** A memory an agent was given in its prompt, as recorded on the step that recalled it. */
 export const RecalledMemorySchema = z.object({
   id: z.string(),
@@ -305,6 +304,7 @@ export const CondensationSchema = z.object({
 });
 export type Condensation = z.infer<typeof CondensationSchema>;
 
+/** `maestro.events.work.step`: one step of a tactical agent, so people can follow it live. */
 export const WorkStepEventSchema = z.object({
   taskId: z.string(),
   runId: z.string(),

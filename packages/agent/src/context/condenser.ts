@@ -100,6 +100,12 @@ function summaryMessage(summary: string, messages: number, turns: number, by: Co
 /** In a history never condensed, what stands before a pinned block put after the task (so roles keep alternating). */
 const PINNED_ONLY_NOTE: ChatMessage = { role: 'assistant', content: `${condensedTurnsNote(0)}; the facts pinned so far come next and the conversation continues verbatim after them.]` };
 
+/** Pinned facts a build lost, for `rejected`: how many, which (each cut to 80 characters), and what was done. */
+function describeLost(facts: readonly PinnedFact[]): string {
+  const which = facts.map((fact) => `${fact.kind}: "${fact.text.slice(0, 80)}"`).join('; ');
+  return `${facts.length} pinned fact${facts.length === 1 ? '' : 's'} (${which}); they were added to the pinned block`;
+}
+
 /** The pinned-facts message (a user message, like the task). */
 function pinnedMessage(facts: readonly PinnedFact[]): ChatMessage {
   return { role: 'user', content: renderPinnedFacts(facts) };
@@ -257,7 +263,7 @@ export class Condenser {
     let rejected: string | undefined;
     const lost = missingFacts(prefix, allFacts);
     if (lost.length > 0) {
-      rejected = `the first condensation lost ${lost.length} pinned fact${lost.length === 1 ? '' : 's'} (${lost.map((fact) => `${fact.kind}: "${fact.text.slice(0, 80)}"`).join('; ')}); they were added to the pinned block`;
+      rejected = `the first condensation lost ${describeLost(lost)}`;
       listed = [...listed, ...lost];
       prefix = build(listed, false);
     }
@@ -269,6 +275,8 @@ export class Condenser {
       dropped.push(`the last ${policy.keepRecentObservations} tool results too were cut to ${policy.maxObservationTokens} tokens each: ${run.force ? 'the provider refused the request as too long' : 'the request passed the usable window'}`);
       const stillLost = missingFacts(prefix, allFacts);
       if (stillLost.length > 0) {
+        const lostNow = `cutting the last results lost ${describeLost(stillLost)}`;
+        rejected = rejected === undefined ? lostNow : `${rejected}; ${lostNow}`;
         listed = [...listed, ...stillLost];
         prefix = build(listed, true);
         tokensAfter = this.tokens.total(prefix) + run.toolTokens;

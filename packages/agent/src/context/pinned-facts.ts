@@ -43,7 +43,7 @@ export const DEFAULT_PINNED_FACT_LIMITS: Readonly<Record<PinnedFactKind, PinnedF
   task: { first: 1, last: 0 },
   constraint: { first: 6, last: 6 },
   file: { first: 4, last: 8 },
-  failing_test: { first: 2, last: 8 },
+  failing_test: { first: 2, last: 25 },
   error: { first: 4, last: 8 },
   preference: { first: 0, last: 12 },
   user_feedback: { first: 2, last: 10 },

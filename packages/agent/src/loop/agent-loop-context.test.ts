@@ -175,6 +175,23 @@ describe('runAgentLoop with a long subtask', () => {
     const size = (r: ChatModelRequest | undefined) => o200kCounter.countMessageTokens(r?.messages ?? []);
     for (let i = firstCondensed; i < uncondensed.requests.length; i++) expect(size(model.requests[i])).toBeLessThan(size(uncondensed.requests[i]));
   });
+  it("adopts the answering model's window and tokenizer when the caller named no model (counted exactly for an OpenAI model)", async () => {
+    git(repo, 'checkout', '-q', '--', '.');
+    const replayed = turnModel(script());
+    // A test double standing in for the router's reply from an OpenAI model (the loop reads only its provider and model).
+    const asOpenAi: ChatModel = { complete: async (request) => ({ ...(await replayed.complete(request)), scripted: false, provider: 'openai', model: 'gpt-4o' }) };
+    const steps: AgentStep[] = [];
+    await runAgentLoop(options(asOpenAi, steps, { policy: { triggerTokens: 12_000, targetTokens: 4_000, keepRecentObservations: 1 } }));
+    const counted = steps.flatMap((s) => (s.condensation !== undefined ? [s.condensation.counted] : []));
+    expect(counted.length).toBeGreaterThan(0);
+    expect(new Set(counted)).toEqual(new Set(['exact']));
+
+    git(repo, 'checkout', '-q', '--', '.');
+    const scriptedSteps: AgentStep[] = [];
+    await runAgentLoop(options(turnModel(script()), scriptedSteps, { policy: { triggerTokens: 12_000, targetTokens: 4_000, keepRecentObservations: 1 } }));
+    expect(new Set(scriptedSteps.flatMap((s) => (s.condensation !== undefined ? [s.condensation.counted] : [])))).toEqual(new Set(['estimate']));
+  });
+
   it('lets the stateless ScriptedProvider replay the right turn after each condensation (the summary says how many turns it folded)', async () => {
     git(repo, 'checkout', '-q', '--', '.');
     const provider = new ScriptedProvider(parseScript({ rules: [{ name: 'long', when: {}, turns: script() }] }), 'in-test script');
@@ -298,14 +315,15 @@ describe('runAgentLoop with recalled memories', () => {
   });
   afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
+  // In memory's order: best first.
   const memories = [
-    { id: 'm-project', kind: 'project', score: 0.4, why: 'keyword rank 2', content: 'The build is `make build`; generated code lives in gen/.' },
     { id: 'm-reflex', kind: 'reflex', score: 0.9, why: 'keyword rank 1; vector rank 1', content: 'In this repo, tests need TZ=UTC.' },
     { id: 'm-pref', kind: 'preference', score: 0.7, content: 'Never touch generated code.' },
+    { id: 'm-project', kind: 'project', score: 0.4, why: 'keyword rank 2', content: 'The build is `make build`; generated code lives in gen/.' },
     { id: 'm-big', kind: 'project', score: 0.1, content: Array.from({ length: 3_000 }, (_, i) => `note${i}`).join(' ') },
   ];
 
-  it('puts the memories in the system prompt by score within the budget, and reports exactly those in a recall step first', async () => {
+  it("puts the memories in the system prompt in memory's order within the budget, and reports exactly those in a recall step first", async () => {
     const model = turnModel([{ content: 'Nothing to do.' }]);
     const steps: AgentStep[] = [];
     const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Look around.', testCommand: [], memories, memoryTokenBudget: 200, onStep: (s) => void steps.push(s) });
@@ -314,7 +332,7 @@ describe('runAgentLoop with recalled memories', () => {
     const recall = steps[0] as AgentStep;
     expect(recall.index).toBe(0);
     expect(recall.recalled?.map((m) => m.id)).toEqual(['m-reflex', 'm-pref', 'm-project', 'm-big']);
-    expect(recall.recalled?.slice(0, 3)).toEqual([memories[1], memories[2], memories[0]]);
+    expect(recall.recalled?.slice(0, 3)).toEqual(memories.slice(0, 3));
     // The big one was cut to the room left; the step says what went in, as it went in.
     expect(recall.recalled?.[3]?.content).toMatch(/^note0 note1 .* …$/);
     expect(recall.summary).toBe('4 memories in the prompt (1 reflex, 1 preference, 2 project)');

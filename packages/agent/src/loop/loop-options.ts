@@ -148,10 +148,14 @@ export interface LoopSettings {
   modelContext: ModelContext;
 }
 
-/** The model's context policy with the caller's overrides; a policy that cannot work is INVALID_ARGUMENT naming `context.policy.<field>`. */
-function modelContextOf(context: AgentContextOptions | undefined): ModelContext {
+/**
+ * The model's context policy with the caller's overrides (`model` replaces `context.model`, for
+ * the model that answered when the caller named none); a policy that cannot work is
+ * INVALID_ARGUMENT naming `context.policy.<field>`.
+ */
+export function modelContextOf(context: AgentContextOptions | undefined, model: string = context?.model ?? ''): ModelContext {
   try {
-    return contextPolicyFor(context?.model ?? '', context?.policy ?? {});
+    return contextPolicyFor(model, context?.policy ?? {});
   } catch (err) {
     if (err instanceof UserError && err.field !== undefined) {
       throw invalidField(`context.policy.${err.field}`, err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message);

@@ -7,10 +7,12 @@
 import type { RecalledMemory } from '@maestro/contracts';
 import type { ToolSpec } from '@maestro/llm';
 import { Condenser } from '../context/condenser.js';
+import type { ModelContext } from '../context/context-policy.js';
 import { PinnedFactKinds } from '../context/context-types.js';
 import { PinnedFacts } from '../context/pinned-facts.js';
 import type { ToolRegistry } from '../tool-registry.js';
 import { AgentPins } from './agent-pins.js';
+import { modelContextOf } from './loop-options.js';
 import type { LoopRun } from './loop-run.js';
 import { renderMemories } from './memory-prompt.js';
 import type { TurnContext } from './model-turn.js';
@@ -49,14 +51,30 @@ export async function setUpLoop(run: LoopRun): Promise<LoopSetup> {
   pinGivenFacts(run, facts, memories.used);
   if (run.settings.memories.length > 0) await reportRecall(run, memories.used);
 
-  const condenser = new Condenser({
-    policy: modelContext.policy,
-    counting: modelContext.counting,
-    tokenCounter: modelContext.tokenCounter,
-    ...(options.context?.summariser !== undefined ? { summariser: options.context.summariser } : {}),
-  });
+  const condenserFor = (model: ModelContext): Condenser =>
+    new Condenser({
+      policy: model.policy,
+      counting: model.counting,
+      tokenCounter: model.tokenCounter,
+      ...(options.context?.summariser !== undefined ? { summariser: options.context.summariser } : {}),
+    });
+  let condenser = condenserFor(modelContext);
+  // The executor does not know which model the router will pick; the first reply says. Its
+  // window and tokenizer apply from then on (a first request is rarely big enough to have been
+  // condensed; if it was, the next request is condensed afresh under the new policy). A scripted reply names no real model: the default stays.
+  let modelKnown = options.context?.model !== undefined;
   const context: TurnContext = {
     view: (history, viewOptions) => condenser.view(history, facts, viewOptions),
+    answeredBy(reply) {
+      if (modelKnown) return;
+      modelKnown = true;
+      if (reply.scripted) return;
+      try {
+        condenser = condenserFor(modelContextOf(options.context, `${reply.provider}:${reply.model}`));
+      } catch {
+        // The caller's overrides do not fit this model's window: keep the policy they were checked against.
+      }
+    },
   };
   return { tools, specs, facts, context };
 }

@@ -4,18 +4,23 @@ import { MEMORY_SECTION_TITLE, renderMemories } from './memory-prompt.js';
 const memory = (id: string, kind: string, score: number, content: string) => ({ id, kind, score, content });
 
 describe('renderMemories', () => {
-  it('lists memories best score first, each with its kind, and returns exactly those it listed', () => {
+  it("lists memories in memory's order (a pinned one first, whatever its score), each with its kind, and returns exactly those it listed", () => {
     const { section, used } = renderMemories(
-      [memory('m1', 'project', 0.2, 'Build with make.'), memory('m2', 'reflex', 0.9, 'In this repo, tests need TZ=UTC.'), memory('m3', 'preference', 0.5, 'use pnpm')],
+      [memory('pinned', 'preference', 0, 'use pnpm'), memory('m2', 'reflex', 0.9, 'In this repo, tests need TZ=UTC.'), memory('m1', 'project', 0.2, 'Build with make.')],
       1_500,
     );
-    expect(used.map((m) => m.id)).toEqual(['m2', 'm3', 'm1']);
+    expect(used.map((m) => m.id)).toEqual(['pinned', 'm2', 'm1']);
     expect(section.split('\n')).toEqual([
       expect.stringContaining(MEMORY_SECTION_TITLE),
-      '- [reflex] In this repo, tests need TZ=UTC.',
       '- [preference] use pnpm',
+      '- [reflex] In this repo, tests need TZ=UTC.',
       '- [project] Build with make.',
     ]);
+  });
+
+  it('keeps a pinned memory (score 0, listed first by memory) when the budget cuts the rest', () => {
+    const { used } = renderMemories([memory('pinned', 'project', 0, 'Never touch generated/.'), memory('best', 'reflex', 0.9, Array.from({ length: 400 }, (_, i) => `w${i}`).join(' '))], 40);
+    expect(used[0]?.id).toBe('pinned');
   });
 
   it('stops when the budget is full, cutting the memory that did not fit when there is room for a useful part', () => {

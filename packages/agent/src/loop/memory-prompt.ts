@@ -1,6 +1,7 @@
 /**
  * Recalled memories in the system prompt: a section "What we know about this repository", one
- * line per memory with its kind, in score order until the token budget is full. What went in
+ * line per memory with its kind, in memory's order (pinned first, then best first) until the
+ * token budget is full. What went in
  * (the content as it went in, a last one possibly cut) is what the `recall` step reports.
  */
 import type { RecalledMemory } from '@maestro/contracts';
@@ -43,18 +44,18 @@ function cutToFit(kind: string, content: string, room: number): string | undefin
 }
 
 /**
- * Renders `memories` (best score first; ties keep their order) into the section, each line
+ * Renders `memories` in the order memory gave them (pinned ones first, whatever their score,
+ * then best first: re-sorting by score would push a pinned memory to the end) into the section, each line
  * counted with the o200k tokenizer, until `budgetTokens` is full. Content is flattened to one
  * line, so a memory reads the same wherever it is quoted (and a preference can be checked
  * verbatim as a pinned fact). The first memory that does not fit whole is cut to the room left
  * when that is worth it, and ends the section.
  */
 export function renderMemories(memories: readonly RecalledMemory[], budgetTokens: number): MemoryPrompt {
-  const ordered = memories.map((memory, i) => ({ memory, i })).sort((a, b) => b.memory.score - a.memory.score || a.i - b.i);
   const used: RecalledMemory[] = [];
   const lines: string[] = [];
   let room = budgetTokens;
-  for (const { memory } of ordered) {
+  for (const memory of memories) {
     const content = memory.content.replace(/\s+/g, ' ').trim();
     if (content === '') continue;
     const line = memoryLine(memory.kind, content);

@@ -20,6 +20,8 @@ export interface TurnContext {
     history: readonly ChatMessage[],
     options: { tools: readonly ToolSpec[]; signal?: AbortSignal; force?: ForcedCondensation },
   ): Promise<{ messages: ChatMessage[]; condensation?: Condensation; summariserUsage?: Usage }>;
+  /** Tells the context which model answered (its window and tokenizer apply when the caller named none). */
+  answeredBy(reply: Pick<ChatModelReply, 'provider' | 'model' | 'scripted'>): void;
 }
 
 /** A turn's reply, or how the run ends instead. */
@@ -78,7 +80,9 @@ export async function takeModelTurn(run: LoopRun, context: TurnContext, tools: r
       return cutOff() ?? { kind: 'end', end: { status: 'failed', summary: run.lastContent || 'the context could not be condensed', reason: `condensing the context failed: ${message(err)}` } };
     }
     try {
-      return { kind: 'reply', reply: await untilAborted(options.model.complete({ messages, tools: [...tools], signal }), signal) };
+      const reply = await untilAborted(options.model.complete({ messages, tools: [...tools], signal }), signal);
+      context.answeredBy(reply);
+      return { kind: 'reply', reply };
     } catch (err) {
       const ended = cutOff();
       if (ended !== undefined) return ended;
