@@ -38,7 +38,7 @@ it('upgrades memories written before recall was hybrid, and re-embeds them', asy
       ('acme/web', 'preference', 'Use pnpm, never npm.', '{}', '2029-06-02T00:00:00Z')
   `.execute(db);
 
-  expect(await migrateMemorySchema(db, logger)).toEqual(['0002_recall_and_lessons']);
+  expect(await migrateMemorySchema(db, logger)).toEqual(['0002_recall_and_lessons', '0003_embedding_skips']);
   const [pref, reflex] = await new PostgresMemoryStore(db).list(validateList({ project: 'acme/web', kind: '', limit: 0 }), new Date('2030-01-01T00:00:00Z'));
   expect(reflex).toMatchObject({
     kind: 'reflex',
@@ -63,8 +63,8 @@ it('upgrades memories written before recall was hybrid, and re-embeds them', asy
     [pref!.id, 'recent'],
     [reflex!.id, 'recent'],
   ]);
-  expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 2, ready: false });
-  expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 0, ready: true });
+  expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 2, skipped: 0, ready: false });
+  expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 0, skipped: 0, ready: true });
   expect((await h.recall('retry policy')).hits[0]).toMatchObject({ memory: { id: reflex!.id }, keywordRank: 0, vectorRank: 1 });
   await h.close();
 });

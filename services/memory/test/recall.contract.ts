@@ -8,11 +8,12 @@
 import { MaestroError } from '@maestro/runtime';
 import { REFLEX_POLICY_DEFAULTS } from '../src/domain/confidence.js';
 import { validateLearn } from '../src/domain/lesson.js';
+import { EMBEDDING_TEXT_MAX_CHARS, MemoryLimits } from '../src/domain/memory.js';
 import { validateList, validateUpdate } from '../src/domain/memory-requests.js';
 import { parseRecallQuery } from '../src/domain/recall-query.js';
 import { contents, MemoryHarness } from './support/memory-harness.js';
 import type { Backend } from './support/memory-harness.js';
-import { ShortVectorEmbedder, SwitchableEmbedder } from './support/test-embedders.js';
+import { RefusingEmbedder, ShortVectorEmbedder, SwitchableEmbedder } from './support/test-embedders.js';
 
 const DAY = 86_400_000;
 
@@ -239,7 +240,7 @@ export function defineRecallContract(name: string, backend: () => Backend): void
         // Still down: the pass fails (the loop logs and retries later), the memory stays missing.
         await expect(h.parts.reembedder.runOnce()).rejects.toMatchObject({ code: 'EMBEDDER_UNAVAILABLE' });
         embedder.down = false;
-        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 1, ready: false });
+        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 1, skipped: 0, ready: false });
         expect(await h.parts.index.missing(embedder.id, 10)).toEqual([]);
         expect((await h.recall('retry policy')).hits[0]).toMatchObject({ memory: { id: m.id }, vectorRank: 1 });
       });
@@ -252,7 +253,7 @@ export function defineRecallContract(name: string, backend: () => Backend): void
         const before = await h.recall('retry policy');
         expect(before.hits[0]).toMatchObject({ memory: { id: retry.id }, vectorRank: 1 });
         // The first space became ready on the service's first pass.
-        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 0, ready: true });
+        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 0, skipped: 0, ready: true });
 
         // A deploy with another embedder (another space: 256 dimensions).
         await h.reopen({ embedder: new SwitchableEmbedder(256), reembedBatchSize: 2 });
@@ -283,6 +284,75 @@ export function defineRecallContract(name: string, backend: () => Backend): void
         await h.reopen({ embedder: new SwitchableEmbedder(256) });
         expect(h.parts.spaces.ready).toBe(true);
         expect(h.parts.spaces.writers().map((e) => e.id)).toEqual(['local:hash-v1:256']);
+      });
+
+      it('skips a memory the new embedder refuses, so its space still becomes ready; recall finds it by keyword', async () => {
+        const retry = await h.remember('Configure the retryPolicy before calling the payments client.');
+        const refused = await h.remember('The legacy importer needs the REFUSED flag set before a run.');
+        await h.remember('Integration tests need Redis running on port 6379.');
+        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 0, skipped: 0, ready: true });
+
+        const embedder = new RefusingEmbedder({ dimensions: 256, refuse: 'REFUSED' });
+        await h.reopen({ embedder });
+        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 2, skipped: 1, ready: false });
+        // The batch, refused whole; then each text on its own.
+        expect(embedder.requests.map((r) => r.length)).toEqual([3, 1, 1, 1]);
+        const warned = h.logger.at('warn').filter((l) => l.message.startsWith('memory not embedded: the embedder refuses its text'));
+        expect(warned.map((l) => l.fields)).toEqual([
+          expect.objectContaining({ embedder: 'local:hash-v1:256', memoryId: refused.id, err: expect.objectContaining({ code: 'CONTEXT_TOO_LONG' }) }),
+        ]);
+        expect(await h.parts.index.missing(embedder.id, 10)).toEqual([]);
+
+        // Not asked again: the space becomes ready and recall moves to it.
+        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 0, skipped: 0, ready: true });
+        expect(embedder.requests).toHaveLength(4);
+        expect(h.parts.spaces.serving().id).toBe('local:hash-v1:256');
+        const legacy = await h.recall('legacy importer');
+        expect(legacy.warning).toBe('');
+        expect(legacy.hits.find((x) => x.memory.id === refused.id)).toMatchObject({ keywordRank: 1, vectorRank: 0 });
+        expect((await h.recall('retry policy')).hits[0]).toMatchObject({ memory: { id: retry.id }, vectorRank: 1 });
+
+        // Edited into text the embedder takes, it gets a vector in this space.
+        await update({ id: refused.id, content: 'The legacy importer needs the strict flag set before a run.', tags: [], setTags: false, clearExpiry: false });
+        expect((await h.recall('legacy importer')).hits.find((x) => x.memory.id === refused.id)!.vectorRank).toBeGreaterThan(0);
+      });
+
+      it('skips nothing when the embedder refuses every text for a reason not about the text (a bad key)', async () => {
+        await h.remember('one');
+        await h.remember('two');
+        const embedder = new RefusingEmbedder({ dimensions: 256 });
+        await h.reopen({ embedder });
+        embedder.authFailed = true;
+        await expect(h.parts.reembedder.runOnce()).rejects.toMatchObject({ code: 'PROVIDER_AUTH_FAILED' });
+        // One try of the batch, one of its first text: then the pass gives up.
+        expect(embedder.requests.map((r) => r.length)).toEqual([2, 1]);
+        expect(await h.parts.index.missing(embedder.id, 10)).toHaveLength(2);
+        embedder.authFailed = false;
+        expect(await h.parts.reembedder.runOnce()).toEqual({ embedded: 2, skipped: 0, ready: false });
+      });
+
+      it('skips nothing when the embedder answers vectors of the wrong dimension (its fault, not the text\'s)', async () => {
+        (h.embedder as SwitchableEmbedder).down = true;
+        const m = await h.remember('Integration tests need Redis running on port 6379.');
+        await h.reopen({ embedder: new ShortVectorEmbedder(), embedderSpec: 'local' });
+        await expect(h.parts.reembedder.runOnce()).rejects.toMatchObject({ code: 'EMBEDDER_BAD_VECTOR' });
+        expect(await h.parts.index.missing('local:hash-v1:384', 10)).toEqual([m]);
+      });
+
+      it('embeds the opening of a memory longer than the embedder takes', async () => {
+        const embedder = new RefusingEmbedder({ dimensions: 384, maxChars: EMBEDDING_TEXT_MAX_CHARS });
+        await h.reopen({ embedder });
+        const opening = 'Configure the retryPolicy before calling the payments client. ';
+        const long = (opening + 'Background notes follow. '.repeat(MemoryLimits.maxContentLength)).slice(0, MemoryLimits.maxContentLength).trim();
+        const m = await h.remember(long, { tags: ['http', 'payments'] });
+        expect(h.logger.at('warn')).toEqual([]);
+        expect(await h.parts.index.missing(embedder.id, 10)).toEqual([]);
+        const [text] = embedder.requests[0]!;
+        expect(text!.length).toBeLessThanOrEqual(EMBEDDING_TEXT_MAX_CHARS);
+        expect(text!.startsWith(opening)).toBe(true);
+        expect(text!.endsWith('\nhttp payments')).toBe(true);
+        expect(embedder.requests).toHaveLength(1);
+        expect((await h.parts.index.missing(embedder.id, 10)).map((x) => x.id)).not.toContain(m.id);
       });
 
       it('runs passes on the clock: at once while there is work, then every interval', async () => {

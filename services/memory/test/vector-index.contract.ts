@@ -3,7 +3,8 @@
  * PostgreSQL): spaces per embedder with their readiness, writes checked against the space's
  * dimension (INVALID_ARGUMENT naming `embedding`), cosine search ranked best first within the
  * recall filter (project, scopes, kind, live) and the query's exclusions, the "missing" scan
- * the re-embedder uses, and vectors that go with their memory.
+ * the re-embedder uses (and the skip records that take a memory out of it), and vectors that go
+ * with their memory.
  */
 import { LocalHashEmbedder } from '@maestro/llm';
 import { MaestroError, UserError } from '@maestro/runtime';
@@ -205,6 +206,28 @@ export function defineVectorIndexContract(name: string, factory: () => Promise<V
       // A vector for a memory forgotten meanwhile is dropped, not an error.
       await h.index.put(space.embedderId, [{ memoryId: a.id, vector: (await embedder.embed(['first']))[0]! }], at(2));
       expect(await search('first')).toEqual([]);
+    });
+
+    it('leaves skipped memories out of the missing scan of their space only, until their content changes', async () => {
+      await h.index.registerSpace(space, at(0));
+      await h.index.registerSpace({ embedderId: 'local:hash-v1:32', spec: 'local:32', dimensions: 32 }, at(0));
+      const a = await memory('first');
+      const b = await memory('second');
+      await h.index.skip(space.embedderId, [{ memoryId: a.id, reason: 'CONTEXT_TOO_LONG: too long' }], at(1));
+      // Recording it again replaces the reason; an empty list is a no-op.
+      await h.index.skip(space.embedderId, [{ memoryId: a.id, reason: 'CONTEXT_TOO_LONG: still too long' }], at(2));
+      await h.index.skip(space.embedderId, [], at(2));
+      expect((await h.index.missing(space.embedderId, 10)).map((m) => m.id)).toEqual([b.id]);
+      expect((await h.index.missing('local:hash-v1:32', 10)).map((m) => m.id)).toEqual([a.id, b.id]);
+
+      // Edited content may embed: the skip record goes with the vectors.
+      await h.index.removeAll(a.id);
+      expect((await h.index.missing(space.embedderId, 10)).map((m) => m.id)).toEqual([a.id, b.id]);
+
+      // A memory forgotten meanwhile is ignored, not an error.
+      expect(await h.store.forget(b.id)).toBe(true);
+      await h.index.skip(space.embedderId, [{ memoryId: b.id, reason: 'CONTEXT_TOO_LONG: too long' }], at(3));
+      expect((await h.index.missing(space.embedderId, 10)).map((m) => m.id)).toEqual([a.id]);
     });
 
     it('searches one space while another, of another dimension, holds vectors of the same memories', async () => {

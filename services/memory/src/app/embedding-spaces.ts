@@ -7,7 +7,9 @@
  */
 import { EmbedPurposes } from '@maestro/llm';
 import type { Embedder, EmbedPurpose } from '@maestro/llm';
+import { UnexpectedError } from '@maestro/runtime';
 import type { Clock, Logger } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { embeddingText } from '../domain/memory.js';
 import type { Memory } from '../domain/memory.js';
 import { checkVector } from '../domain/vector.js';
@@ -106,12 +108,24 @@ export class EmbeddingSpaces {
     this.currentReady = true;
   }
 
-  /** Vectors of `texts` from `embedder`, checked for its dimension, within the deadline. */
+  /**
+   * Vectors of `texts` from `embedder`, within the deadline. The embedder's own errors pass as
+   * they are (a `UserError` means it refused the request); an answer that does not fit the
+   * space (count, dimension, non-finite values) is `EMBEDDER_BAD_VECTOR`, the embedder's fault.
+   */
   async embed(embedder: Embedder, texts: readonly string[], purpose: EmbedPurpose): Promise<number[][]> {
     const vectors = await withDeadline(this.clock, this.embedTimeoutMs, `embedder ${embedder.id}`, (signal) =>
       embedder.embed(texts, { signal, purpose }),
     );
-    vectors.forEach((vector) => checkVector(vector, embedder.dimensions));
+    try {
+      if (vectors.length !== texts.length) throw new Error(`${vectors.length} vectors for ${texts.length} texts`);
+      vectors.forEach((vector) => checkVector(vector, embedder.dimensions));
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new UnexpectedError(MemoryErrorCodes.embedderBadVector, `embedder ${embedder.id} answered vectors that do not fit its space: ${detail}`, {
+        cause: err,
+      });
+    }
     return vectors;
   }
 

@@ -10,6 +10,7 @@ import { REFLEX_POLICY_DEFAULTS } from '../domain/confidence.js';
 import type { ReflexPolicy } from '../domain/confidence.js';
 import { outcomeOf, planLesson } from '../domain/lesson.js';
 import type { LearnOutcome, LearnSpec } from '../domain/lesson.js';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { MemoryStatuses, PERSON_AUTHOR } from '../domain/memory.js';
 import type { Memory } from '../domain/memory.js';
 import { isEmptyUpdate } from '../domain/memory-requests.js';
@@ -105,7 +106,7 @@ export class MemoryService {
    */
   async update(spec: UpdateSpec, logger: Logger): Promise<Memory> {
     const existing = await this.store.get(spec.id);
-    if (existing === undefined) throw notFound('memory', spec.id, 'MEMORY_NOT_FOUND');
+    if (existing === undefined) throw notFound('memory', spec.id, MemoryErrorCodes.notFound);
     if (isEmptyUpdate(spec)) return existing;
     const restoring = spec.status === MemoryStatuses.active && existing.status === MemoryStatuses.superseded;
     const updated = await this.store.update(spec.id, {
@@ -113,7 +114,7 @@ export class MemoryService {
       ...(restoring ? { supersededBy: null } : {}),
       updatedAt: this.now(),
     });
-    if (updated === undefined) throw notFound('memory', spec.id, 'MEMORY_NOT_FOUND');
+    if (updated === undefined) throw notFound('memory', spec.id, MemoryErrorCodes.notFound);
     if (spec.content !== undefined || spec.tags !== undefined) {
       // The old vectors describe the old words: drop them in every space, then embed anew
       // (or let the re-embedder do it when the embedder is down).

@@ -6,6 +6,7 @@
  */
 import { OperationalError } from '@maestro/runtime';
 import type { Clock } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 
 /** Runs `call`, rejecting with `code` once `ms` of `clock` time has passed. */
 export async function withDeadline<T>(
@@ -20,7 +21,7 @@ export async function withDeadline<T>(
     expire = reject;
   });
   const timer = clock.setTimer(ms, () => {
-    const err = new OperationalError('EMBEDDER_TIMEOUT', `${what} did not answer within ${ms} ms`);
+    const err = new OperationalError(MemoryErrorCodes.embedderTimeout, `${what} did not answer within ${ms} ms`);
     controller.abort(err);
     expire(err);
   });

@@ -125,9 +125,43 @@ export function isMemoryStatus(value: string): value is MemoryStatus {
 /** The kinds, for messages ("preference, project, reflex"). */
 export const memoryKindList = kinds.join(', ');
 
-/** The text an embedder sees for a memory: its content, then its tags. */
+/**
+ * Most characters of a memory sent to an embedder. 2 000 characters are about 500 tokens of
+ * English: within the smallest input limit in common use, the 512 tokens of the small open
+ * models an OpenAI-compatible server may run (all-MiniLM, bge, e5), and far within OpenAI's
+ * 8 191 and Gemini's 2 048. It is also the room a recall query has (`maxQueryLength`), and the
+ * query goes to the same embedder. A longer memory embeds its opening; keyword search still
+ * reads all of it. Text that still does not fit (dense code, CJK) is refused by the provider
+ * and skipped by the re-embedder in that space.
+ */
+export const EMBEDDING_TEXT_MAX_CHARS = 2_000;
+
+/**
+ * The text an embedder sees for a memory: its content, then its tags, at most
+ * {@link EMBEDDING_TEXT_MAX_CHARS}. Text within the bound is unchanged (so vectors already
+ * stored keep matching); a longer one keeps the tags whole and cuts the content to fit.
+ */
 export function embeddingText(memory: Pick<Memory, 'content' | 'tags'>): string {
-  return memory.tags.length === 0 ? memory.content : `${memory.content}\n${memory.tags.join(' ')}`;
+  const tags = memory.tags.length === 0 ? '' : `\n${memory.tags.join(' ')}`;
+  if (memory.content.length + tags.length <= EMBEDDING_TEXT_MAX_CHARS) return memory.content + tags;
+  // Tags are bounded (maxTags × maxTagLength) well below the limit, so content keeps most of the room.
+  const room = Math.max(0, EMBEDDING_TEXT_MAX_CHARS - tags.length);
+  return (cutAtWordBoundary(memory.content, room) + tags).slice(0, EMBEDDING_TEXT_MAX_CHARS);
+}
+
+/**
+ * `text` cut to at most `maxChars` characters at the last whitespace (mid-word when that would
+ * lose more than a fifth of the room), never splitting a surrogate pair.
+ */
+function cutAtWordBoundary(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let cut = maxChars;
+  // A low surrogate at the cut would leave half a character behind.
+  if (cut > 0 && /[\uDC00-\uDFFF]/.test(text.charAt(cut))) cut--;
+  const head = text.slice(0, cut);
+  if (/\s/.test(text.charAt(cut))) return head.trimEnd();
+  const space = head.search(/\s\S*$/);
+  return (space >= cut * 0.8 ? head.slice(0, space) : head).trimEnd();
 }
 
 /** A memory about to be stored: everything but the id the store assigns. */

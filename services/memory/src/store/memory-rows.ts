@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import { UnexpectedError } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { isMemoryKind, isMemoryStatus } from '../domain/memory.js';
 import type { Memory, MemoryProvenance } from '../domain/memory.js';
 
@@ -54,11 +55,21 @@ export interface MemoryVectorsTable {
   created_at: Date;
 }
 
+/** The `memory.embedding_skips` table: memories an embedder refuses to embed, per space. */
+export interface EmbeddingSkipsTable {
+  memory_id: string;
+  embedder_id: string;
+  /** The embedder's error (`CODE: message`), for whoever wonders why a memory has no vector. */
+  reason: string;
+  created_at: Date;
+}
+
 /** The tables of the `memory` schema, for `Kysely<MemoryDatabase>` (use `withSchema('memory')`). */
 export interface MemoryDatabase {
   memories: MemoriesTable;
   embedding_spaces: EmbeddingSpacesTable;
   memory_vectors: MemoryVectorsTable;
+  embedding_skips: EmbeddingSkipsTable;
 }
 
 /** A memory row as selected (no tsv, no seq). */
@@ -91,8 +102,8 @@ export const memoryColumnsSql = sql.raw(memoryColumns.map((c) => `m.${c}`).join(
 
 /** Converts a row into a domain memory; a row the domain cannot read is a bug (UnexpectedError). */
 export function toMemory(row: MemoryRow): Memory {
-  if (!isMemoryKind(row.kind)) throw new UnexpectedError('MEMORY_STORE_CORRUPT', `memory ${row.id} has unknown kind "${row.kind}"`);
-  if (!isMemoryStatus(row.status)) throw new UnexpectedError('MEMORY_STORE_CORRUPT', `memory ${row.id} has unknown status "${row.status}"`);
+  if (!isMemoryKind(row.kind)) throw new UnexpectedError(MemoryErrorCodes.storeCorrupt, `memory ${row.id} has unknown kind "${row.kind}"`);
+  if (!isMemoryStatus(row.status)) throw new UnexpectedError(MemoryErrorCodes.storeCorrupt, `memory ${row.id} has unknown status "${row.status}"`);
   return {
     id: row.id,
     project: row.project,

@@ -128,6 +128,26 @@ export const memoryMigrations: Record<string, Migration> = {
       `.execute(db);
     },
   },
+  '0003_embedding_skips': {
+    // A memory whose text an embedder refuses for good (too long for its input, refused
+    // content) is recorded per space, so the re-embedder stops asking and the space can become
+    // ready; recall still finds it by keyword. Editing its content clears the record.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`
+        CREATE TABLE memory.embedding_skips (
+          memory_id uuid NOT NULL REFERENCES memory.memories (id) ON DELETE CASCADE,
+          embedder_id text NOT NULL REFERENCES memory.embedding_spaces (embedder_id) ON DELETE CASCADE,
+          reason text NOT NULL,
+          created_at timestamptz NOT NULL,
+          PRIMARY KEY (memory_id, embedder_id)
+        )
+      `.execute(db);
+      await sql`CREATE INDEX embedding_skips_space_idx ON memory.embedding_skips (embedder_id, memory_id)`.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`DROP TABLE IF EXISTS memory.embedding_skips`.execute(db);
+    },
+  },
 };
 
 /**

@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { UnexpectedError } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { ExactScanVectorIndex } from './exact-scan-vector-index.js';
 import type { MemoryDatabase } from './memory-rows.js';
 import { PgvectorVectorIndex } from './pgvector-vector-index.js';
@@ -23,6 +24,6 @@ export function openVectorIndex(db: Kysely<MemoryDatabase>): Promise<VectorIndex
     const type = result.rows[0]?.type;
     if (type === 'vector') return new PgvectorVectorIndex(db);
     if (type === 'double precision[]') return new ExactScanVectorIndex(db);
-    throw new UnexpectedError('MEMORY_SCHEMA_OUTDATED', `memory.memory_vectors.embedding has type ${type ?? '(missing)'}; run the memory migrations`);
+    throw new UnexpectedError(MemoryErrorCodes.schemaOutdated, `memory.memory_vectors.embedding has type ${type ?? '(missing)'}; run the memory migrations`);
   });
 }

@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import { UnexpectedError } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { topicKey } from '../domain/lesson.js';
 import type { LearnSpec, LessonPlan } from '../domain/lesson.js';
 import { MemoryKinds, MemoryStatuses } from '../domain/memory.js';
@@ -202,7 +203,7 @@ async function applyLessonPlan(trx: Transaction<MemoryDatabase>, plan: LessonPla
       .where('id', '=', plan.into.id)
       .returning(memoryColumns)
       .executeTakeFirst();
-    if (row === undefined) throw new UnexpectedError('MEMORY_STORE_FAILED', `reflex ${plan.into.id} vanished while locked`);
+    if (row === undefined) throw new UnexpectedError(MemoryErrorCodes.storeFailed, `reflex ${plan.into.id} vanished while locked`);
     memory = toMemory(row);
   } else {
     memory = await insertMemory(trx, plan.memory);

@@ -1,11 +1,12 @@
 /**
- * What both PostgreSQL vector adapters share: the spaces table, writes, the "missing" scan the
- * re-embedder uses, and the search query. They differ only in how a vector is written and how
+ * What both PostgreSQL vector adapters share: the spaces table, writes, skip records, the
+ * "missing" scan the re-embedder uses, and the search query. They differ only in how a vector is written and how
  * cosine similarity is computed (`PgvectorVectorIndex`, `ExactScanVectorIndex`).
  */
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder } from 'kysely';
 import { UnexpectedError } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { MemoryStatuses } from '../domain/memory.js';
 import type { Memory } from '../domain/memory.js';
 import type { VectorHit } from '../domain/rank-fusion.js';
@@ -15,7 +16,7 @@ import { memoryColumns, memoryColumnsSql, toMemory } from './memory-rows.js';
 import type { EmbeddingSpacesTable, MemoryDatabase, MemoryRow } from './memory-rows.js';
 import { exclusionFilterSql, recallFilterSql } from './recall-filter-sql.js';
 import { guardStore } from './store-errors.js';
-import type { EmbeddingSpace, VectorEntry, VectorIndex, VectorQuery } from './vector-index.js';
+import type { EmbeddingSpace, SkippedEntry, VectorEntry, VectorIndex, VectorQuery } from './vector-index.js';
 
 /** The shared half of the PostgreSQL vector adapters. */
 export abstract class PostgresVectorIndex implements VectorIndex {
@@ -44,7 +45,7 @@ export abstract class PostgresVectorIndex implements VectorIndex {
       const row = await this.db.selectFrom('embedding_spaces').selectAll().where('embedder_id', '=', space.embedderId).executeTakeFirstOrThrow();
       if (row.dimensions !== space.dimensions) {
         throw new UnexpectedError(
-          'EMBEDDING_SPACE_MISMATCH',
+          MemoryErrorCodes.embeddingSpaceMismatch,
           `embedder ${space.embedderId} gives ${space.dimensions} dimensions, but its stored space has ${row.dimensions}`,
         );
       }
@@ -84,9 +85,25 @@ export abstract class PostgresVectorIndex implements VectorIndex {
     });
   }
 
+  skip(embedderId: string, entries: readonly SkippedEntry[], now: Date): Promise<void> {
+    return guardStore('record memories not embedded', async () => {
+      if (entries.length === 0) return;
+      const values = entries.map((e) => sql`(${e.memoryId}::uuid, ${embedderId}, ${e.reason}, ${now}::timestamptz)`);
+      await sql`
+        INSERT INTO memory.embedding_skips (memory_id, embedder_id, reason, created_at)
+        SELECT s.memory_id, s.embedder_id, s.reason, s.created_at
+        FROM (VALUES ${sql.join(values)}) AS s(memory_id, embedder_id, reason, created_at)
+        WHERE EXISTS (SELECT 1 FROM memory.memories m WHERE m.id = s.memory_id)
+        ON CONFLICT (memory_id, embedder_id) DO UPDATE SET reason = EXCLUDED.reason, created_at = EXCLUDED.created_at
+      `.execute(this.db);
+    });
+  }
+
   removeAll(memoryId: string): Promise<void> {
     return guardStore('remove vectors', async () => {
+      // New content may embed where the old did not: the skip records go with the vectors.
       await this.db.deleteFrom('memory_vectors').where('memory_id', '=', memoryId).execute();
+      await this.db.deleteFrom('embedding_skips').where('memory_id', '=', memoryId).execute();
     });
   }
 
@@ -103,6 +120,16 @@ export abstract class PostgresVectorIndex implements VectorIndex {
                 .select(sql`1`.as('one'))
                 .whereRef('v.memory_id', '=', 'm.id')
                 .where('v.embedder_id', '=', embedderId),
+            ),
+          ),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('embedding_skips as s')
+                .select(sql`1`.as('one'))
+                .whereRef('s.memory_id', '=', 'm.id')
+                .where('s.embedder_id', '=', embedderId),
             ),
           ),
         )
@@ -144,7 +171,7 @@ export abstract class PostgresVectorIndex implements VectorIndex {
     const known = this.dimensions.get(embedderId);
     if (known !== undefined) return known;
     const row = await this.db.selectFrom('embedding_spaces').select('dimensions').where('embedder_id', '=', embedderId).executeTakeFirst();
-    if (row === undefined) throw new UnexpectedError('EMBEDDING_SPACE_UNKNOWN', `no embedding space ${embedderId} was registered`);
+    if (row === undefined) throw new UnexpectedError(MemoryErrorCodes.embeddingSpaceUnknown, `no embedding space ${embedderId} was registered`);
     this.dimensions.set(embedderId, row.dimensions);
     return row.dimensions;
   }

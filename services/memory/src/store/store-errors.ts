@@ -4,6 +4,7 @@
  * (`MEMORY_STORE_FAILED`, INTERNAL). Maestro errors (a UserError naming a field) pass as they are.
  */
 import { OperationalError, UnexpectedError, isMaestroError } from '@maestro/runtime';
+import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 
 /** Runs `fn`, translating database errors as above. */
 export async function guardStore<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -12,8 +13,8 @@ export async function guardStore<T>(operation: string, fn: () => Promise<T>): Pr
   } catch (err) {
     if (isMaestroError(err)) throw err;
     const message = `memory store (postgres) failed during ${operation}: ${err instanceof Error ? err.message : String(err)}`;
-    if (isConnectionError(err)) throw new OperationalError('MEMORY_STORE_UNAVAILABLE', message, { cause: err });
-    throw new UnexpectedError('MEMORY_STORE_FAILED', message, { cause: err });
+    if (isConnectionError(err)) throw new OperationalError(MemoryErrorCodes.storeUnavailable, message, { cause: err });
+    throw new UnexpectedError(MemoryErrorCodes.storeFailed, message, { cause: err });
   }
 }
 

@@ -34,6 +34,13 @@ export interface VectorEntry {
   readonly vector: readonly number[];
 }
 
+/** A memory the embedder of a space refuses to embed, and why. */
+export interface SkippedEntry {
+  readonly memoryId: string;
+  /** The embedder's error, as `CODE: message`. */
+  readonly reason: string;
+}
+
 /** What a vector search looks for. */
 export interface VectorQuery {
   readonly embedderId: string;
@@ -61,9 +68,14 @@ export interface VectorIndex {
    * space's is INVALID_ARGUMENT naming `embedding`.
    */
   put(embedderId: string, entries: readonly VectorEntry[], now: Date): Promise<void>;
-  /** Drops a memory's vectors in every space (its content changed). */
+  /**
+   * Records memories the space's embedder refuses for good, so {@link missing} no longer
+   * returns them (a memory forgotten meanwhile is ignored; recording again replaces the reason).
+   */
+  skip(embedderId: string, entries: readonly SkippedEntry[], now: Date): Promise<void>;
+  /** Drops a memory's vectors and skip records in every space (its content changed). */
   removeAll(memoryId: string): Promise<void>;
-  /** Active memories without a vector in the space, oldest first, at most `limit`. */
+  /** Active memories with neither a vector nor a skip record in the space, oldest first, at most `limit`. */
   missing(embedderId: string, limit: number): Promise<Memory[]>;
   /**
    * The live memories most similar to `query.vector` in its space, best first, ranked 1..n on

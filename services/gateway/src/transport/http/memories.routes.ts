@@ -176,6 +176,9 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
 
   app.delete<{ Params: IdParams }>('/v1/memories/:id', { schema: { params: idParamsSchema } }, async (request, reply) => {
     const { forgotten } = await memory.forget({ id: request.params.id });
+    // The memory service's own code for a missing memory (`MemoryErrorCodes.notFound` in
+    // services/memory/src/domain/memory-error-codes.ts), repeated here because the gateway never
+    // imports another service: Forget answers `forgotten: false` instead of NOT_FOUND.
     if (!forgotten) throw notFound('memory', request.params.id, 'MEMORY_NOT_FOUND');
     return reply.code(204).send();
   });
