@@ -3,6 +3,7 @@
  * `loadOrchestratorConfig` runs once in `main.ts`.
  */
 import { commonEnv, env, grpcAddrEnv, loadConfig, type ConfigOf } from '@maestro/runtime';
+import { RecallBudgetDefaults } from './domain/recall-budget.js';
 
 /** The orchestrator's configuration spec (see the README for the table). */
 export const orchestratorConfigSpec = {
@@ -88,7 +89,7 @@ export const orchestratorConfigSpec = {
     doc: 'who words a reflex learned from a verified fix: strategic (the strategic model, intent reflect; the rule when it gives no usable lesson) or rule',
   }),
   memoryTokens: env.int('MAESTRO_ORCHESTRATOR_MEMORY_TOKENS', {
-    default: 1_500,
+    default: RecallBudgetDefaults.tokens,
     min: 0,
     max: 100_000,
     doc: 'tokens of recalled memory notes a plan or review prompt may hold (o200k_base); 0 = none',

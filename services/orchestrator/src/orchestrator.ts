@@ -97,6 +97,11 @@ export interface OrchestratorDeps {
 export interface Orchestrator {
   readonly tasks: TaskService;
   readonly server: GrpcServer;
+  /**
+   * The background reflex learner: `idle()` resolves once every learning in flight has settled
+   * (tests wait on it); `resumeInterrupted()` runs one sweep for learnings left mid-way now.
+   */
+  readonly reflexes: Pick<ReflexLearner, 'idle' | 'resumeInterrupted'>;
   /** Starts the gRPC server and the consumers; resolves to the bound port. */
   start(): Promise<number>;
   /**
@@ -222,6 +227,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   return {
     tasks,
     server,
+    reflexes,
     async start() {
       consumers.push(
         await subscribeActivityRequests(deps.bus, runnerDeps, deps.logger, {
@@ -242,6 +248,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
       );
       const port = await server.start();
       retention.start();
+      // Learnings a replica left mid-way (it stopped while learning), now and every so often.
+      reflexes.start();
       // Tasks a replica stored but could not start (engine down, then the replica died).
       await runs.resumeUnstarted();
       return port;
@@ -249,7 +257,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     stop() {
       // Idempotent: a second call (a test's cleanup, a second signal) waits for the first.
       stopping ??= (async () => {
-        // Learnings in flight are abandoned (a redelivered result picks them up again).
+        // Learnings in flight are abandoned (the next start's sweep, here or on another replica, resumes them).
         await Promise.all([server.shutdown(), drainConsumers(), runs.stop(), retention.stop(), reflexes.stop()]);
         deps.logger.info('orchestrator stopped');
       })();

@@ -4,10 +4,15 @@
  * reflex with its provenance, worded by the strategic model (`reflect`) and attributed as a
  * script's; a redelivered result teaches nothing more; a success without an escalation, or one
  * whose tests did not pass, teaches nothing; a memory outage is retried until memory is back;
- * a refusal drops the reflex; a reply that never parses, or the `rule` proposer, words it by rule.
+ * a refusal drops the reflex; a reply that never parses, or the `rule` proposer, words it by rule;
+ * the topic is always the failure's, whatever topic the model's reply names; a learning Orion
+ * left mid-way is resumed with its stored proposal, at start and on the clock once its claim ran out.
+ * "Nothing learned" is asserted after the learner is idle, so slow learning cannot pass for none.
  */
 import {
   Consumers,
+  MemoryServiceClient,
+  RouterServiceClient,
   Streams,
   Subjects,
   SubmitTaskRequest,
@@ -16,16 +21,22 @@ import {
   type SubtaskResult,
 } from '@maestro/contracts';
 import { sql } from '@maestro/db';
-import { invalidField, OperationalError } from '@maestro/runtime';
+import { createGrpcClient, createGrpcServer, createSilentLogger, invalidField, ManualClock, OperationalError } from '@maestro/runtime';
+import { ReflexLearner } from '../src/app/learn-reflex.js';
 import type { ReflexMark } from '../src/domain/reflex-learning.js';
-import { createGitRepo, eventually, startHarness, type Harness } from './harness.js';
+import type { Orchestrator } from '../src/orchestrator.js';
+import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
+import { createGitRepo, eventually, FakeMemory, FakeRouter, startHarness, type Harness } from './harness.js';
 import { FAILING_TAP } from './reflex-records.js';
 
 type Run = { taskId: string; runId: string };
 
 const PLAN = { subtasks: [{ id: 's1', title: 'Create src/divide.js', instructions: 'Export divide(a, b).', files: ['src/divide.js', 'test/divide.test.js'] }] };
 const HINT = JSON.stringify({ decision: 'hint', reason: 'divide(1, 0) returns Infinity', hint: 'Throw a RangeError before dividing when b is 0.' });
-const LESSON = { lesson: 'In this repository divide() must throw a RangeError when b is 0; the zero test asserts it.', topic: 'Failing tests: divide refuses to divide by zero' };
+// The reply still names a topic (older prompts asked for one), and a wrong one: it is ignored.
+const LESSON = { lesson: 'In this repository divide() must throw a RangeError when b is 0; the zero test asserts it.', topic: 'Division semantics' };
+/** The failure's signature: the topic of every lesson on it. */
+const TOPIC = 'failing tests: divide refuses to divide by zero';
 
 let repo: { dir: string; remove(): Promise<void> };
 
@@ -102,11 +113,26 @@ function scenario(h: () => Harness) {
       select decision from orchestrator.escalations where escalation_id = ${`${run.taskId}:s1:1`}`.execute(h().db);
     return rows.rows[0]?.decision?.reflex;
   };
+  /** Every result and escalation handled, and every learning they started settled. */
   const settle = async (): Promise<void> => {
     await h().settled(Streams.results.name, Consumers.orchestratorSubtaskResults);
     await h().settled(Streams.escalations.name, Consumers.orchestratorEscalations);
+    await h().orchestrator.reflexes.idle();
   };
-  return { submitAndDispatch, escalatedThenFixed, learnsOf, markOf, settle };
+  /**
+   * A learning Orion left mid-way: memory failed the first try (the proposal is stored and the
+   * claim released), then `orion` stopped while waiting to retry. Memory is back afterwards.
+   */
+  const interrupted = async (orion: Orchestrator): Promise<Run> => {
+    h().memory.learnFailWith = new OperationalError('MEMORY_DOWN', 'memory is restarting');
+    const run = await escalatedThenFixed();
+    await eventually(() => markOf(run), (m) => m?.lastError !== undefined && m.claimedUntil === null && m.proposal !== undefined, 'the first try failed');
+    await orion.stop();
+    h().memory.learnFailWith = undefined;
+    expect(await markOf(run)).toMatchObject({ state: 'learning', claimedUntil: null, tries: 1 });
+    return run;
+  };
+  return { submitAndDispatch, escalatedThenFixed, learnsOf, markOf, settle, interrupted };
 }
 
 describe('learning with the strategic proposer', () => {
@@ -135,7 +161,7 @@ describe('learning with the strategic proposer', () => {
     expect(learn).toMatchObject({
       project: 'calc',
       content: LESSON.lesson,
-      topic: 'failing tests: divide refuses to divide by zero',
+      topic: TOPIC,
       author: 'scripted:fixed-replies',
       provenance: {
         taskId: run.taskId,
@@ -155,14 +181,13 @@ describe('learning with the strategic proposer', () => {
     expect(reflect[0]?.messages.map((m) => m.content).join('\n')).toContain('## What fixed it\nhint: Throw a RangeError before dividing when b is 0.');
     expect(await eventually(() => s.markOf(run), (m) => m?.state === 'learned', 'the learned mark')).toMatchObject({
       state: 'learned', subtaskId: 's1', attempt: 2, memoryId: 'reflex-1', outcome: 'created', claimedUntil: null, tries: 1,
-      proposal: { lesson: LESSON.lesson, topic: 'failing tests: divide refuses to divide by zero', author: 'scripted:fixed-replies' },
+      proposal: { lesson: LESSON.lesson, topic: TOPIC, author: 'scripted:fixed-replies' },
     });
 
     // A redelivered result (another copy on the stream) learns nothing more.
     const again = success(run, 2);
     await h.bus.publish(Subjects.subtaskResult, again, { msgId: `${again.workId}#again` });
     await s.settle();
-    await new Promise((r) => setTimeout(r, 300));
     expect(s.learnsOf(run)).toHaveLength(1);
     expect(h.router.calls.filter((c) => c.intent === 'reflect' && c.taskId === run.taskId)).toHaveLength(1);
   });
@@ -173,7 +198,6 @@ describe('learning with the strategic proposer', () => {
     await h.bus.publish(Subjects.subtaskResult, first, { msgId: first.workId });
     const red = await s.escalatedThenFixed({ tests: { command: ['make', 'test'], exitCode: 2, passed: false, outputTail: 'not ok 1' } });
     await s.settle();
-    await new Promise((r) => setTimeout(r, 300));
     expect([...s.learnsOf(plain), ...s.learnsOf(red)]).toEqual([]);
     expect(await s.markOf(red)).toBeUndefined();
   });
@@ -212,7 +236,7 @@ describe('learning with the strategic proposer', () => {
     h.router.replies.reflect = 'I learned that dividing by zero is bad.';
     const run = await s.escalatedThenFixed();
     const [learn] = await eventually(() => s.learnsOf(run), (ls) => ls.length === 1, 'the reflex learned');
-    expect(learn).toMatchObject({ author: 'rule', topic: 'failing tests: divide refuses to divide by zero' });
+    expect(learn).toMatchObject({ author: 'rule', topic: TOPIC });
     expect(learn?.content).toContain('what made them pass: Throw a RangeError before dividing when b is 0.');
     // Asked, then re-asked twice with the parse error.
     expect(h.router.calls.filter((c) => c.intent === 'reflect' && c.taskId === run.taskId)).toHaveLength(3);
@@ -236,8 +260,100 @@ describe('learning with the rule proposer', () => {
   it('never asks the model, and attributes the lesson to the rule', async () => {
     const run = await s.escalatedThenFixed();
     const [learn] = await eventually(() => s.learnsOf(run), (ls) => ls.length === 1, 'the reflex learned');
-    expect(learn).toMatchObject({ author: 'rule', topic: 'failing tests: divide refuses to divide by zero', provenance: { commitSha: 'merged-2' } });
+    expect(learn).toMatchObject({ author: 'rule', topic: TOPIC, provenance: { commitSha: 'merged-2' } });
     expect(learn?.content).toMatch(/^In src\/divide\.js, test\/divide\.test\.js: when the tests failed \("divide refuses to divide by zero"\)/);
     expect(h.router.calls.filter((c) => c.intent === 'reflect')).toEqual([]);
+  });
+});
+
+describe('resuming a learning Orion left mid-way, at start', () => {
+  let h: Harness;
+  const s = scenario(() => h);
+
+  beforeAll(async () => {
+    // Retries far apart: the learner is waiting to retry when Orion stops.
+    h = await startHarness({ reflexes: { retryDelaysMs: [600_000] } });
+    h.router.replies.plan = JSON.stringify(PLAN);
+    h.router.replies.escalate = HINT;
+    h.router.replies.reflect = JSON.stringify(LESSON);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('learns it on the next start, sending the stored proposal without asking the model again', async () => {
+    const run = await s.interrupted(h.orchestrator);
+    await h.startReplica();
+    const mark = await eventually(() => s.markOf(run), (m) => m?.state === 'learned', 'the reflex learned by the restarted Orion');
+    expect(mark).toMatchObject({ claimedUntil: null, tries: 2, memoryId: 'reflex-2' });
+    expect(s.learnsOf(run).map((l) => [l.content, l.topic])).toEqual([
+      [LESSON.lesson, TOPIC],
+      [LESSON.lesson, TOPIC],
+    ]);
+    expect(h.router.calls.filter((c) => c.intent === 'reflect' && c.taskId === run.taskId)).toHaveLength(1);
+  });
+});
+
+describe('resuming a learning Orion left mid-way, on the clock', () => {
+  let h: Harness;
+  const s = scenario(() => h);
+  // A learner of its own (a replica on a manual clock), with its own router and memory stand-ins.
+  const peers = createGrpcServer({ address: '127.0.0.1:0', logger: createSilentLogger(), serviceNames: [] });
+  const router = new FakeRouter();
+  const memory = new FakeMemory();
+  let clients: { router: ReturnType<typeof createGrpcClient<RouterServiceClient>>; memory: ReturnType<typeof createGrpcClient<MemoryServiceClient>> };
+
+  beforeAll(async () => {
+    h = await startHarness({ reflexes: { retryDelaysMs: [600_000] } });
+    h.router.replies.plan = JSON.stringify(PLAN);
+    h.router.replies.escalate = HINT;
+    h.router.replies.reflect = JSON.stringify(LESSON);
+    router.register(peers);
+    memory.register(peers);
+    const address = `127.0.0.1:${await peers.start()}`;
+    clients = { router: createGrpcClient(RouterServiceClient, address), memory: createGrpcClient(MemoryServiceClient, address) };
+  });
+
+  afterAll(async () => {
+    clients?.router.close();
+    clients?.memory.close();
+    await peers.shutdown();
+    await h?.close();
+  });
+
+  it('leaves a claim that still runs alone, and learns it once the claim ran out, with the stored proposal', async () => {
+    const run = await s.interrupted(h.orchestrator);
+    // Orion died holding the claim: it runs for 30 s more.
+    const clock = new ManualClock(Date.now());
+    const claimedUntil = new Date(clock.now() + 30_000).toISOString();
+    await sql`update orchestrator.escalations set decision = jsonb_set(decision, '{reflex,claimedUntil}', to_jsonb(${claimedUntil}::text))
+      where escalation_id = ${`${run.taskId}:s1:1`}`.execute(h.db);
+
+    const learner = new ReflexLearner(
+      { store: new PostgresTaskStore(h.db), router: clients.router.call, memory: clients.memory.call, clock, options: { resumeEveryMs: 60_000 } },
+      createSilentLogger(),
+    );
+    try {
+      learner.start();
+      // The first sweep ran (the loop sleeps on the clock) and left the running claim alone.
+      await eventually(() => clock.pendingTimers, (n) => n === 1, 'the first sweep');
+      await learner.idle();
+      expect(memory.learns).toEqual([]);
+      expect(await learner.resumeInterrupted()).toBe(0);
+
+      clock.advance(60_000);
+      await eventually(() => memory.learns.length, (n) => n === 1, 'the sweep after the claim ran out');
+      await learner.idle();
+      expect(memory.learns[0]).toMatchObject({ content: LESSON.lesson, topic: TOPIC, author: 'scripted:fixed-replies', provenance: { taskId: run.taskId } });
+      expect(await s.markOf(run)).toMatchObject({ state: 'learned', claimedUntil: null, tries: 2, memoryId: 'reflex-1' });
+      // The stored proposal was sent: no model was asked again.
+      expect(router.calls).toEqual([]);
+      expect(h.router.calls.filter((c) => c.intent === 'reflect' && c.taskId === run.taskId)).toHaveLength(1);
+      // Learned: the next sweep finds nothing.
+      expect(await learner.resumeInterrupted()).toBe(0);
+    } finally {
+      await learner.stop();
+    }
   });
 });

@@ -66,8 +66,8 @@ export async function recallForPrompt(invocation: ActivityInvocation, task: Task
   const { deps, logger, signal } = invocation;
   const budget = deps.options?.memoryTokens ?? RecallBudgetDefaults.tokens;
   try {
-    const response = await deps.memory.recall(RecallRequest.fromPartial({ project: task.project, query, limit: deps.options?.recallLimit ?? 8 }), {
-      deadlineMs: deps.options?.memoryDeadlineMs ?? 5_000,
+    const response = await deps.memory.recall(RecallRequest.fromPartial({ project: task.project, query, limit: deps.options?.recallLimit ?? RecallBudgetDefaults.limit }), {
+      deadlineMs: deps.options?.memoryDeadlineMs ?? RecallBudgetDefaults.deadlineMs,
       signal,
     });
     const scored = response.memories.flatMap((m) =>

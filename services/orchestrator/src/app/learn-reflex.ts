@@ -17,9 +17,16 @@
  * ({@link ReflexLearner}). Memory unavailable: logged at warn and retried with backoff
  * (`retryDelaysMs`, about 13 minutes in all by default); after the last retry the reflex is
  * dropped with a warn (marked `dropped`, never tried again). Memory refusing the lesson (a
- * `UserError`: a bug here) drops it at once, logged at error. Orion stopping abandons what is
- * in flight (warn); nothing resumes it at start (only a redelivery of the result after the claim
- * ran out would pick it up again).
+ * `UserError`: a bug here) drops it at once, logged at error.
+ *
+ * **Resumed after a stop.** Orion stopping abandons what is in flight (warn), leaving the mark in
+ * `learning`: released on a clean stop, claimed until its claim runs out on a crash. At start and
+ * then every `resumeEveryMs` (on the injected Clock) the learner looks for such marks with no
+ * claim running and learns them again, at most `resumeBatch` per sweep, sending the stored
+ * proposal when there is one. Every replica sweeps; the claim keeps two from learning one at once.
+ *
+ * **One topic per failure.** The topic a reflex is filed under is always the failure's signature
+ * (`domain/reflex-rule.ts` `topicOf`); the strategic model only words the lesson.
  */
 import { LearnRequest } from '@maestro/contracts';
 import { toMaestroError, UserError, type Clock, type Logger } from '@maestro/runtime';
@@ -53,6 +60,12 @@ export const ReflexLearningDefaults = {
   memoryDeadlineMs: 10_000,
   modelDeadlineMs: 180_000,
   replyReAsks: 2,
+  /** Added to the model and memory deadlines to make a claim's length (see `claimMs`). */
+  claimSlackMs: 30_000,
+  /** Pause between sweeps for learnings Orion left mid-way. */
+  resumeEveryMs: 5 * 60_000,
+  /** Interrupted learnings resumed per sweep. */
+  resumeBatch: 20,
 } as const;
 
 /** How reflexes are learned. */
@@ -67,8 +80,12 @@ export interface ReflexLearningOptions {
   modelDeadlineMs?: number;
   /** Re-asks of a reflect reply that does not parse before the rule words the lesson. @default 2 */
   replyReAsks?: number;
-  /** How long one learner's claim lasts. @default every model call's deadline plus the Learn deadline plus 30 s */
+  /** How long one learner's claim lasts. @default every model call's deadline plus the Learn deadline plus `claimSlackMs` */
   claimMs?: number;
+  /** Pause between sweeps for interrupted learnings. @default ReflexLearningDefaults.resumeEveryMs (5 minutes) */
+  resumeEveryMs?: number;
+  /** Interrupted learnings resumed per sweep. @default ReflexLearningDefaults.resumeBatch (20) */
+  resumeBatch?: number;
 }
 
 /** What learning needs. */
@@ -92,7 +109,7 @@ const NEVER: AbortSignal = new AbortController().signal;
 function claimMsOf(options: ReflexLearningOptions | undefined): number {
   if (options?.claimMs !== undefined) return options.claimMs;
   const reAsks = options?.replyReAsks ?? ReflexLearningDefaults.replyReAsks;
-  return (reAsks + 1) * (options?.modelDeadlineMs ?? ReflexLearningDefaults.modelDeadlineMs) + (options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs) + 30_000;
+  return (reAsks + 1) * (options?.modelDeadlineMs ?? ReflexLearningDefaults.modelDeadlineMs) + (options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs) + ReflexLearningDefaults.claimSlackMs;
 }
 
 /**
@@ -127,7 +144,7 @@ async function propose(fix: VerifiedFix, task: TaskRecord, deps: ReflexLearningD
     testCommand: fix.tests.command,
     mergedSha: fix.mergedSha,
     filesChanged: fix.filesChanged,
-    suggestedTopic: topicOf(signature),
+    topic: topicOf(signature),
   });
   try {
     const { value, model, reAsks } = await askUntilParsed(
@@ -146,7 +163,7 @@ async function propose(fix: VerifiedFix, task: TaskRecord, deps: ReflexLearningD
       { parse: parseReflectReply, replyFormat: REFLECT_REPLY_FORMAT, reAsks: deps.options?.replyReAsks ?? ReflexLearningDefaults.replyReAsks },
     );
     log.info('strategic model worded the reflex', { provider: model.provider, model: model.model, scripted: model.scripted, reAsks });
-    return { ...value, author: modelAuthor(model) };
+    return { lesson: value.lesson, topic: topicOf(signature), author: modelAuthor(model) };
   } catch (err) {
     if (signal.aborted) throw err;
     const error = toMaestroError(err);
@@ -197,7 +214,7 @@ export async function learnReflex(taskId: string, subtaskId: string, deps: Refle
       supersededIds: response.supersededIds,
       at: now().toISOString(),
     }));
-    log.info('reflex learned', { memoryId, outcome: response.outcome, supersededIds: response.supersededIds, topic: proposal.topic, author: proposal.author });
+    log.info('reflex learned', { memoryId, outcome: response.outcome, supersededIds: response.supersededIds, topic: request.topic, author: proposal.author });
     return { action: 'learned', proposal, memoryId, outcome: response.outcome, supersededIds: response.supersededIds };
   } catch (err) {
     const error = toMaestroError(err);
@@ -244,11 +261,14 @@ async function markDropped(taskId: string, subtaskId: string, reason: string, de
 /**
  * Runs {@link learnReflex} in the background for each verified success it is told about,
  * retrying failures after `retryDelaysMs` (Clock-driven) and dropping the reflex with a warn
- * after the last. One learning per (task, subtask) at a time in this process. Never throws.
+ * after the last; once started, also resumes learnings Orion left mid-way (see the module
+ * comment). One learning per (task, subtask) at a time in this process. Never throws.
  */
 export class ReflexLearner {
   private readonly running = new Map<string, Promise<void>>();
   private readonly stopping = new AbortController();
+  private sweeps: Promise<void> | undefined;
+  private sweep: Promise<number> | undefined;
 
   constructor(
     private readonly deps: ReflexLearningDeps,
@@ -263,14 +283,57 @@ export class ReflexLearner {
     this.running.set(key, run);
   }
 
-  /** Resolves once every learning in flight has settled. */
+  /**
+   * Starts resuming interrupted learnings in the background: one sweep now, then one every
+   * `resumeEveryMs` of the clock, until `stop`. A sweep that fails is logged and the next one
+   * tries again.
+   */
+  start(): void {
+    if (this.sweeps !== undefined || this.stopping.signal.aborted) return;
+    const every = this.deps.options?.resumeEveryMs ?? ReflexLearningDefaults.resumeEveryMs;
+    const signal = this.stopping.signal;
+    this.sweeps = (async () => {
+      while (!signal.aborted) {
+        await this.resumeInterrupted().catch((err: unknown) => this.logger.warn('sweep for interrupted reflex learnings failed; retrying at the next one', { err }));
+        try {
+          await this.deps.clock.sleep(every, signal);
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  /**
+   * One sweep: starts learning again (in the background) from up to `resumeBatch` escalations
+   * whose mark was left in `learning` with no claim running; resolves to how many it found.
+   */
+  async resumeInterrupted(): Promise<number> {
+    const sweep = (async () => {
+      const batch = this.deps.options?.resumeBatch ?? ReflexLearningDefaults.resumeBatch;
+      const found = await this.deps.store.listInterruptedReflexes(new Date(this.deps.clock.now()), batch);
+      for (const r of found) this.learnFrom(r.taskId, r.subtaskId);
+      if (found.length > 0) this.logger.info('resuming interrupted reflex learnings', { count: found.length, escalationIds: found.map((r) => r.escalationId) });
+      return found.length;
+    })();
+    this.sweep = sweep;
+    try {
+      return await sweep;
+    } finally {
+      if (this.sweep === sweep) this.sweep = undefined;
+    }
+  }
+
+  /** Resolves once every learning in flight (and a sweep in progress) has settled. */
   async idle(): Promise<void> {
+    await this.sweep?.catch(() => undefined);
     while (this.running.size > 0) await Promise.all([...this.running.values()]);
   }
 
-  /** Abandons the learnings in flight (their model or memory calls are cancelled) and waits for them to end. */
+  /** Stops sweeping, abandons the learnings in flight (their model or memory calls are cancelled) and waits for them to end. */
   async stop(): Promise<void> {
     this.stopping.abort(new Error('orchestrator shutting down'));
+    await this.sweeps;
     await this.idle();
   }
 

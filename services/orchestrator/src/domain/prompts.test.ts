@@ -95,7 +95,7 @@ describe('buildReviewPrompt', () => {
 });
 
 describe('buildReflectPrompt', () => {
-  it('shows the failure, the verified fix and the suggested topic, and asks for a lesson and a topic', () => {
+  it('shows the failure, the verified fix and the fixed topic, and asks for the lesson only', () => {
     const [system, user] = buildReflectPrompt({
       goal: 'Add divide()',
       project: 'calc',
@@ -107,13 +107,14 @@ describe('buildReflectPrompt', () => {
       testCommand: ['node', '--test'],
       mergedSha: 'abc123',
       filesChanged: ['src/divide.js'],
-      suggestedTopic: 'failing tests: divide refuses to divide by zero',
+      topic: 'failing tests: divide refuses to divide by zero',
     });
     expect(system?.content).toContain(REFLECT_REPLY_FORMAT);
     expect(user?.content).toContain('## What fixed it\nhint: throw a RangeError when b is 0');
     expect(user?.content).toContain('Failing tests: divide refuses to divide by zero');
     expect(user?.content).toContain('## Verified by\n`node --test` passed at abc123; files changed: src/divide.js');
-    expect(user?.content).toContain('## Suggested topic\nfailing tests: divide refuses to divide by zero');
+    expect(user?.content).toContain('## Topic (fixed)\nfailing tests: divide refuses to divide by zero');
+    expect(REFLECT_REPLY_FORMAT).not.toContain('topic');
     expect(user?.content).toContain('not ok 2 - divide refuses to divide by zero');
   });
 });

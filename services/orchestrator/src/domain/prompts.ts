@@ -283,20 +283,20 @@ export function buildEscalationPrompt(input: EscalationPromptInput): PromptMessa
 }
 
 /** The reply format the reflect prompt asks for. */
-export const REFLECT_REPLY_FORMAT = `{"lesson": "what a future agent in this repository should know or do, in one to three sentences", "topic": "the failure it answers, as a short phrase"}`;
+export const REFLECT_REPLY_FORMAT = `{"lesson": "what a future agent in this repository should know or do, in one to three sentences"}`;
 
 const REFLECT_SYSTEM = [
   'You are Orion, the lead engineer of a team of autonomous coding agents.',
   'One of your agents failed a subtask and escalated it; a later attempt fixed it: the fix is merged and the repository\'s tests pass.',
   'Write the lesson a future agent working in this repository should be told so it does not make the same mistake:',
   'one to three sentences, concrete (name the files, tests, commands or conventions involved), about this repository and its code rather than about the agent.',
-  'Name its topic: the failure the lesson answers, as a short phrase. Keep the suggested topic unless it is wrong:',
-  'lessons on the same topic are recognised as duplicates (merged) or contradictions (the newer, verified one replaces the older).',
+  'The lesson is filed under the topic given (the failure\'s signature, which you do not choose): lessons on the same topic are',
+  'recognised as duplicates (merged) or contradictions (the newer, verified one replaces the older), so word it to stand for that failure.',
   'Reply with JSON only, exactly in this shape:',
   REFLECT_REPLY_FORMAT,
 ].join('\n');
 
-/** What the reflect prompt is built from: the failure, the fix that was verified, and the suggested topic. */
+/** What the reflect prompt is built from: the failure, the fix that was verified, and the topic the lesson is filed under. */
 export interface ReflectPromptInput {
   goal: string;
   project: string;
@@ -311,8 +311,8 @@ export interface ReflectPromptInput {
   testCommand: readonly string[];
   mergedSha: string;
   filesChanged: readonly string[];
-  /** The rule's topic for this failure. */
-  suggestedTopic: string;
+  /** The topic the lesson is filed under: the failure's signature (`reflex-rule.ts` `topicOf`), never the model's. */
+  topic: string;
   /** Longest failing output quoted. @default 2000 */
   maxOutputTail?: number;
 }
@@ -336,7 +336,7 @@ export function buildReflectPrompt(input: ReflectPromptInput): PromptMessage[] {
     `## How it failed\n${failure.join('\n\n')}`,
     `## What fixed it\n${input.fix}`,
     `## Verified by\n\`${formatCommand(input.testCommand)}\` passed at ${input.mergedSha}; files changed: ${input.filesChanged.length > 0 ? input.filesChanged.join(', ') : '(none)'}`,
-    `## Suggested topic\n${input.suggestedTopic}`,
+    `## Topic (fixed)\n${input.topic}`,
   ];
   return [
     { role: 'system', content: REFLECT_SYSTEM },

@@ -9,8 +9,12 @@
 import type { RecalledMemory } from '@maestro/contracts';
 import { formatMemoryNote, type MemoryNote } from './prompts.js';
 
-/** Defaults of Orion's memory budget. */
+/** Defaults of Orion's recall for its prompts (`activities/recall-memory.ts`) and its memory budget; the one place they live. */
 export const RecallBudgetDefaults = {
+  /** Memories recalled for a plan or review prompt, before the budget (`ActivityOptions.recallLimit`). */
+  limit: 8,
+  /** Deadline of a recall (ms); past it the prompt goes without notes (`ActivityOptions.memoryDeadlineMs`). */
+  deadlineMs: 5_000,
   /** Tokens of memory notes in one plan or review prompt. */
   tokens: 1_500,
   /** Least room (tokens) worth a cut note; with less left, the note is left out. */

@@ -34,7 +34,10 @@ export type ReflexMarkState = (typeof ReflexMarkStates)[keyof typeof ReflexMarkS
 /** A lesson ready for memory: what it says, its subject, and who worded it. */
 export interface ReflexProposal {
   lesson: string;
-  /** The normalised subject (see `reflex-rule.ts` `normaliseTopic`). */
+  /**
+   * The subject memory merges and supersedes on: always the failure's signature
+   * (`reflex-rule.ts` `topicOf`), whoever worded the lesson.
+   */
   topic: string;
   /** `rule`, `model:<provider>/<model>`, or `scripted:<model>` for a scripted reply. */
   author: string;
@@ -60,6 +63,16 @@ export interface ReflexMark {
   lastError?: string;
   /** When the mark last changed (ISO-8601). */
   at: string;
+}
+
+/**
+ * A learning left in `learning` state with no claim running (Orion stopped mid-way): the task,
+ * the escalation it is learned from, and the success it is learned from (the mark's `subtaskId`).
+ */
+export interface InterruptedReflex {
+  taskId: string;
+  escalationId: string;
+  subtaskId: string;
 }
 
 /** The test evidence of a result, as executors report it. */

@@ -1,35 +1,33 @@
 /**
  * The strategic model's reflex proposal: its reply to the `reflect` prompt must be JSON
- * (optionally in a ```json fence): `{"lesson": "…", "topic": "…"}`. Parsed and validated here;
- * a reply that does not fit is a `UserError`, which the caller puts back to the model. Also who
- * a proposal is attributed to: a scripted reply is never presented as a model's.
+ * (optionally in a ```json fence): `{"lesson": "…"}`. Parsed and validated here; a reply that
+ * does not fit is a `UserError`, which the caller puts back to the model. The model only words
+ * the lesson: the topic memory files it under is always the failure's signature
+ * (`reflex-rule.ts` `topicOf`), so a model rewording it cannot split or churn lessons on one
+ * failure. A `topic` a reply still carries is accepted and ignored. Also who a proposal is
+ * attributed to: a scripted reply is never presented as a model's.
  */
 import { UserError } from '@maestro/runtime';
 import { z } from 'zod';
 import type { DecidingModel } from './escalations.js';
 import { extractJsonText, formatIssues, quoteReply, tryParseJson } from './model-reply.js';
 import type { ReflexProposal } from './reflex-learning.js';
-import { normaliseTopic, ReflexLimits } from './reflex-rule.js';
+import { ReflexLimits } from './reflex-rule.js';
 
 /** Error code of a reflect reply that cannot be used. */
 export const REFLECT_REPLY_INVALID = 'REFLECT_REPLY_INVALID';
 
-/** The reply's shape. */
+/** The reply's shape (other fields, such as a `topic` older prompts asked for, are ignored). */
 export const ReflectReplySchema = z.object({
   lesson: z
     .string()
     .trim()
     .min(1, 'must not be empty')
     .max(ReflexLimits.lessonMaxChars, `must be at most ${ReflexLimits.lessonMaxChars} characters`),
-  topic: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(ReflexLimits.topicMaxChars, `must be at most ${ReflexLimits.topicMaxChars} characters`),
 });
 
-/** Parses a reflect reply into a lesson and a normalised topic; throws a `UserError` quoting the reply when it does not fit. */
-export function parseReflectReply(reply: string): Omit<ReflexProposal, 'author'> {
+/** Parses a reflect reply into its lesson; throws a `UserError` quoting the reply when it does not fit. */
+export function parseReflectReply(reply: string): Pick<ReflexProposal, 'lesson'> {
   const json = tryParseJson(extractJsonText(reply));
   if (!json.ok) {
     throw new UserError(REFLECT_REPLY_INVALID, `the reflect reply is not JSON (${json.error}); reply was ${quoteReply(reply)}`, { reason: 'invalid' });
@@ -40,7 +38,7 @@ export function parseReflectReply(reply: string): Omit<ReflexProposal, 'author'>
       reason: 'invalid',
     });
   }
-  return { lesson: parsed.data.lesson.replace(/\s+/g, ' '), topic: normaliseTopic(parsed.data.topic) };
+  return { lesson: parsed.data.lesson.replace(/\s+/g, ' ') };
 }
 
 /**

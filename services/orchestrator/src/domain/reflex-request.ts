@@ -1,5 +1,6 @@
 /**
- * The memory `Learn` request for a proposed reflex: the lesson and topic, and the provenance of
+ * The memory `Learn` request for a proposed reflex: the lesson, the topic (always the failure's
+ * signature, `topicOf`, whatever a stored proposal says), and the provenance of
  * the verified outcome it was learned from (task, subtask, the merged commit, the passing test
  * run and the failure before it, the failing tests, the failure kind, the fix and the files).
  * A pure mapping, so what memory is told is testable.
@@ -7,7 +8,7 @@
 import type { LearnRequest } from '@maestro/contracts';
 import { formatCommand } from './prompts.js';
 import { describeFix, type ReflexProposal, type VerifiedFix } from './reflex-learning.js';
-import { failureSignatureOf } from './reflex-rule.js';
+import { failureSignatureOf, topicOf } from './reflex-rule.js';
 
 /** Longest tail of the failing output quoted in the test evidence. */
 export const EVIDENCE_TAIL_CHARS = 600;
@@ -35,7 +36,8 @@ export function toLearnRequest(project: string, fix: VerifiedFix, proposal: Refl
   return {
     project,
     content: proposal.lesson,
-    topic: proposal.topic,
+    // Never the proposal's own: merge vs supersede must meet every lesson on one failure.
+    topic: topicOf(signature),
     provenance: {
       taskId: fix.escalation.taskId,
       // The subtask that failed (a re-plan's replacements are named in `fix`).

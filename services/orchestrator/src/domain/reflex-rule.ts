@@ -1,9 +1,10 @@
 /**
  * The reflex a rule proposes from a verified fix, without a model: the lesson worded from the
  * failure kind, the failing tests, the error line, the fix (the hint, the take-over, the re-plan)
- * and the files changed; the topic from the normalised failure signature. Also the topic
- * normalisation every proposal goes through, so lessons on the same failure meet on one topic in
- * memory (where duplicates merge and contradictions supersede). Pure functions.
+ * and the files changed; the topic from the normalised failure signature. That topic
+ * ({@link topicOf}) is every reflex's, whoever words the lesson (the model only words it), so
+ * lessons on the same failure meet on one topic in memory (where duplicates merge and
+ * contradictions supersede). Pure functions.
  */
 import { failingTestNames } from '@maestro/agent';
 import type { FailureKind } from '@maestro/contracts';

@@ -166,12 +166,12 @@ const statements0008 = [
 // review stored before this migration is refused with that reason.
 const statements0009 = [sql`alter table orchestrator.tasks add column review_sha text`];
 
-/** Every migration of the schema, by name (sorted by name when applied). */
 // What a step showed beyond its summary: the memories a `recall` step put in a prompt and what a
 // `condensation` step did, as one JSON document (`domain/agent-step.ts`, AgentStepDetails); null
 // for the other steps and for every step recorded before.
 const statements0010 = [sql`alter table orchestrator.agent_steps add column details jsonb`];
 
+/** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
     async up(db: Kysely<unknown>): Promise<void> {

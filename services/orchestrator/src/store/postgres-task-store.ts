@@ -2,8 +2,10 @@
  * `TaskStore` on PostgreSQL through Kysely, in the `orchestrator` schema.
  */
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { sql } from '@maestro/db';
 import type { Escalation, FailureKind } from '@maestro/contracts';
 import { toEscalationListing, type EscalationListing, type EscalationRecord } from '../domain/escalations.js';
+import type { InterruptedReflex } from '../domain/reflex-learning.js';
 import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
 import { ORCHESTRATOR_SCHEMA, type EscalationsTable, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
 import type {
@@ -414,6 +416,20 @@ export class PostgresTaskStore implements TaskStore {
       .limit(limit)
       .execute();
     return rows.map(toTask);
+  }
+
+  async listInterruptedReflexes(now: Date, limit: number): Promise<InterruptedReflex[]> {
+    // The mark lives in the decision (`decision.reflex`, see domain/reflex-learning.ts).
+    const rows = await this.db
+      .selectFrom('escalations')
+      .select(['task_id', 'escalation_id', sql<string>`decision->'reflex'->>'subtaskId'`.as('reflex_subtask_id')])
+      .where(sql<boolean>`decision->'reflex'->>'state' = 'learning'`)
+      .where(sql<boolean>`coalesce((decision->'reflex'->>'claimedUntil')::timestamptz <= ${now}, true)`)
+      .orderBy('updated_at', 'asc')
+      .orderBy('escalation_id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ taskId: r.task_id, escalationId: r.escalation_id, subtaskId: r.reflex_subtask_id }));
   }
 
   async withLockedTask<T>(taskId: string, fn: (locked: LockedTask) => Promise<T>): Promise<T | undefined> {

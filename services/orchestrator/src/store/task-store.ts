@@ -8,6 +8,7 @@ import type { Escalation } from '@maestro/contracts';
 import type { DeliveryMode, TaskDelivery } from '../domain/delivery.js';
 import type { EscalationOutcome, EscalationRecord, EscalationStatus } from '../domain/escalations.js';
 import type { PlannedSubtask } from '../domain/plan.js';
+import type { InterruptedReflex } from '../domain/reflex-learning.js';
 import type {
   CodeActivityRef,
   SubtaskRecord,
@@ -151,6 +152,12 @@ export interface TaskStore {
   listTasks(query: TaskQuery): Promise<TaskWithSubtasks[]>;
   /** Pending tasks without a run (their StartRun has not succeeded yet), oldest first. */
   listUnstartedTasks(limit: number): Promise<TaskRecord[]>;
+  /**
+   * Reflex learnings left mid-way (Orion stopped while learning): escalations whose reflex mark is
+   * `learning` with no claim running at `now` (released, or run out), least recently updated
+   * first, at most `limit`.
+   */
+  listInterruptedReflexes(now: Date, limit: number): Promise<InterruptedReflex[]>;
   /**
    * Runs `fn` in one transaction holding the task's row lock (`SELECT … FOR UPDATE`);
    * undefined when there is no such task. A throw rolls everything back.
