@@ -1,11 +1,14 @@
 /**
  * The small repository most executor tests work in: `math.js` with `add`, and `math.test.js`
- * (run by `node --test`) whose `subtract` test fails until an agent writes `subtract`.
+ * (run by `node --test`) whose `subtract` test fails until an agent writes `subtract`; and the
+ * work item that asks for it.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SubtaskWork } from '@maestro/contracts';
 
 /** Runs git in `repo`; its trimmed output. */
 export function git(repo: string, ...args: string[]): string {
@@ -34,4 +37,24 @@ export function makeMathRepo(prefix: string): string {
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'initial');
   return repo;
+}
+
+/** The work item "add subtract()" in `repo` (a fresh subtask id each time), with `overrides` on top. */
+export function subtractWork(repo: string, overrides: Partial<SubtaskWork> = {}): SubtaskWork {
+  const subtaskId = `sub-${randomUUID().slice(0, 8)}`;
+  return {
+    workId: `${subtaskId}:1`,
+    taskId: 'task-int',
+    runId: 'run-int',
+    subtaskId,
+    attempt: 1,
+    goal: 'Give the calculator subtraction',
+    title: 'Add subtract()',
+    instructions: 'Export subtract(a, b) from math.js so that math.test.js passes.',
+    files: ['math.js'],
+    repoPath: repo,
+    testCommand: ['node', '--test'],
+    project: 'calculator',
+    ...overrides,
+  };
 }

@@ -30,7 +30,7 @@ import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-res
 import { RECALL_STEP_TOOL } from '../src/work/subtask-recall.js';
 import { buildMemory, MemoryProcess } from './memory-process.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
-import { git, makeMathRepo } from './math-repo.js';
+import { git, makeMathRepo, subtractWork } from './math-repo.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const PROJECT = 'calculator';
@@ -98,23 +98,7 @@ class RecordingLogger implements Logger {
 
 const makeRepo = (): string => makeMathRepo('executor-recall-');
 
-function workFor(repo: string): SubtaskWork {
-  const subtaskId = `sub-${randomUUID().slice(0, 8)}`;
-  return {
-    workId: `${subtaskId}:1`,
-    taskId: 'task-recall',
-    runId: 'run-recall',
-    subtaskId,
-    attempt: 1,
-    goal: 'Give the calculator subtraction',
-    title: 'Add subtract()',
-    instructions: 'Export subtract(a, b) from math.js so that math.test.js passes.',
-    files: ['math.js'],
-    repoPath: repo,
-    testCommand: ['node', '--test'],
-    project: PROJECT,
-  };
-}
+const workFor = (repo: string): SubtaskWork => subtractWork(repo, { taskId: 'task-recall', runId: 'run-recall', project: PROJECT });
 
 /** Polls `probe` until it returns a value (not a timing assertion: it only bounds the wait). */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

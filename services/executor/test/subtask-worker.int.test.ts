@@ -24,7 +24,7 @@ import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, systemClock, type Clock } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
-import { git, makeMathRepo } from './math-repo.js';
+import { git, makeMathRepo, subtractWork } from './math-repo.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';
 
@@ -98,24 +98,7 @@ class HangingModel implements ChatModel {
 
 const makeRepo = (): string => makeMathRepo('executor-int-');
 
-function workFor(repo: string, overrides: Partial<SubtaskWork> = {}): SubtaskWork {
-  const subtaskId = `sub-${randomUUID().slice(0, 8)}`;
-  return {
-    workId: `${subtaskId}:1`,
-    taskId: 'task-int',
-    runId: 'run-int',
-    subtaskId,
-    attempt: 1,
-    goal: 'Give the calculator subtraction',
-    title: 'Add subtract()',
-    instructions: 'Export subtract(a, b) from math.js so that math.test.js passes.',
-    files: ['math.js'],
-    repoPath: repo,
-    testCommand: ['node', '--test'],
-    project: 'calculator',
-    ...overrides,
-  };
-}
+const workFor = (repo: string, overrides: Partial<SubtaskWork> = {}): SubtaskWork => subtractWork(repo, overrides);
 
 /** Polls `probe` until it returns a value (not a timing assertion: it only bounds the wait). */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
