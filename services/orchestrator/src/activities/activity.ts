@@ -18,9 +18,9 @@ import type { TaskStore } from '../store/task-store.js';
 export interface ActivityOptions {
   /** Deadline of a strategic model call. @default 180000 */
   modelDeadlineMs?: number;
-  /** Deadline of a memory recall; recall is skipped when it passes. @default 5000 */
+  /** Deadline of a memory recall; recall is skipped when it passes. @default RecallBudgetDefaults.deadlineMs (5000) */
   memoryDeadlineMs?: number;
-  /** Memories recalled for the plan and review prompts (before the memory budget). @default 8 */
+  /** Memories recalled for the plan and review prompts (before the memory budget). @default RecallBudgetDefaults.limit (8) */
   recallLimit?: number;
   /**
    * Tokens of memory notes a plan or review prompt may hold (counted with `o200k_base`); the
