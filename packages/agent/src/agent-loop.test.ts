@@ -90,6 +90,8 @@ describe('runAgentLoop', () => {
     });
     expect(verdict.reason).toBeUndefined();
     expect(verdict.tests?.outputTail).toMatch(/pass 1/);
+    // It recovered on its own retry: the first failed run is the evidence.
+    expect(verdict.recoveredFrom).toEqual({ failingTests: ['sum adds two numbers'], outputTail: expect.stringMatching(/fail 1/), exitCode: 1 });
     expect(verdict.usage.inputTokens).toBeGreaterThan(0);
     expect(verdict.usage.outputTokens).toBeGreaterThan(0);
     expect(readFileSync(join(repo, 'sum.js'), 'utf8')).toContain('a + b');
@@ -138,6 +140,8 @@ describe('runAgentLoop', () => {
     expect(verdict.status).toBe('stuck');
     expect(verdict.reason).toBe('declared done 2 times with the same failing test output');
     expect(verdict.tests).toMatchObject({ passed: false, exitCode: 1 });
+    // A run that never got past its failure recovered from nothing.
+    expect(verdict.recoveredFrom).toBeUndefined();
     expect(verdict.filesChanged).toEqual(['sum.js']);
   });
 
@@ -218,6 +222,8 @@ describe('runAgentLoop', () => {
       onStep: (step) => void steps.push(step),
     });
     expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, filesChanged: ['sum.js'], commitSha: git(repo, 'rev-parse', 'HEAD'), tests: { passed: true } });
+    // Passed at the first run: nothing was recovered from.
+    expect(verdict.recoveredFrom).toBeUndefined();
     expect(readFileSync(join(repo, 'sum.js'), 'utf8')).toBe('exports.sum = (a, b) => a + b;\n');
     const results = model.seen[1]?.at(-1);
     expect(results?.role).toBe('user');
@@ -483,6 +489,8 @@ describe('runAgentLoop with baseline failures', () => {
       tests: { command: testCommand, exitCode: 1, passed: true, exceptBaseline: ['legacy'] },
     });
     expect(steps.find((s) => s.tool === 'tests')).toMatchObject({ ok: true, summary: expect.stringContaining('passed except baseline failures: legacy') });
+    // Excused baseline failures are no failure the agent recovered from.
+    expect(verdict.recoveredFrom).toBeUndefined();
   });
 
   it('fails as before when a test outside the baseline fails too', async () => {

@@ -19,7 +19,7 @@ import { runTestGate } from './loop/test-gate.js';
 import { handleTextReply } from './loop/text-reply.js';
 import { runNativeCalls } from './loop/tool-calls.js';
 
-export { AgentStepKinds, type AgentStep, type AgentStepKind, type AgentVerdict } from './loop/agent-step.js';
+export { AgentStepKinds, type AgentStep, type AgentStepKind, type AgentVerdict, type RecoveredFrom } from './loop/agent-step.js';
 export { DEFAULT_TEXT_EDIT_FORMATS, LoopDefaults, type AgentBudget, type AgentContextOptions, type RunAgentLoopOptions, type TextEditFormat } from './loop/loop-options.js';
 export { defaultSystemPrompt } from './loop/system-prompt.js';
 

@@ -114,6 +114,7 @@ export {
   type AgentStep,
   type AgentStepKind,
   type AgentVerdict,
+  type RecoveredFrom,
 } from './agent-loop.js';
 export { PIN_TOOL_NAME, PIN_MAX_CHARS, PIN_MAX_FACTS } from './loop/pin-tool.js';
 export { renderMemories, MEMORY_SECTION_TITLE, type MemoryPrompt } from './loop/memory-prompt.js';

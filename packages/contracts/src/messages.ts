@@ -127,6 +127,14 @@ export const SubtaskResultSchema = z.object({
   worktree: z.string().optional(),
   /** Where the subtask's commit landed: the task branch and its tip after the merge. */
   merged: z.object({ branch: z.string(), sha: z.string() }).optional(),
+  /**
+   * On a success: the first failed test run of the attempt, which the agent got past on its own
+   * retry (the failing tests it named, the output's tail, the exit code). Orion learns a
+   * low-confidence reflex from it. Absent when the first run passed.
+   */
+  recoveredFrom: z
+    .object({ failingTests: z.array(z.string()).max(20), outputTail: z.string().max(4_000), exitCode: z.number().int().nullable() })
+    .optional(),
 });
 export type SubtaskResult = z.infer<typeof SubtaskResultSchema>;
 

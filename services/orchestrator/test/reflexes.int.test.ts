@@ -7,6 +7,8 @@
  * a refusal drops the reflex; a reply that never parses, or the `rule` proposer, words it by rule;
  * the topic is always the failure's, whatever topic the model's reply names; a learning Orion
  * left mid-way is resumed with its stored proposal, at start and on the clock once its claim ran out.
+ * A success the agent reached on its own retry (`recoveredFrom`, never escalated) teaches one
+ * lesson by rule at confidence 0.4, without a model call; an escalated one only the escalation's.
  * "Nothing learned" is asserted after the learner is idle, so slow learning cannot pass for none.
  */
 import {
@@ -240,6 +242,77 @@ describe('learning with the strategic proposer', () => {
     expect(learn?.content).toContain('what made them pass: Throw a RangeError before dividing when b is 0.');
     // Asked, then re-asked twice with the parse error.
     expect(h.router.calls.filter((c) => c.intent === 'reflect' && c.taskId === run.taskId)).toHaveLength(3);
+  });
+});
+
+describe("learning from the agent's own retry", () => {
+  let h: Harness;
+  const s = scenario(() => h);
+  /** The first failed run of attempt 1, which the agent fixed itself before its tests passed. */
+  const recoveredFrom = { failingTests: ['divide refuses to divide by zero'], outputTail: FAILING_TAP, exitCode: 2 };
+
+  beforeAll(async () => {
+    // The strategic proposer is configured: an own retry still never asks a model.
+    h = await startHarness({ reflexes: { retryDelaysMs: [100] } });
+    h.router.replies.plan = JSON.stringify(PLAN);
+    h.router.replies.escalate = HINT;
+    h.router.replies.reflect = JSON.stringify(LESSON);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('learns it once, by rule, at confidence 0.4, under the failure signature, with its provenance', async () => {
+    const run = await s.submitAndDispatch();
+    const result = success(run, 1, { recoveredFrom });
+    await h.bus.publish(Subjects.subtaskResult, result, { msgId: result.workId });
+    await s.settle();
+    const learns = s.learnsOf(run);
+    expect(learns).toHaveLength(1);
+    expect(learns[0]).toMatchObject({
+      project: 'calc',
+      topic: `own retry, ${TOPIC}`,
+      author: 'rule',
+      tags: ['reflex', 'tests_failed', 'own_retry'],
+      provenance: {
+        taskId: run.taskId,
+        subtaskId: 's1',
+        commitSha: 'merged-1',
+        failingTests: ['divide refuses to divide by zero'],
+        failureKind: 'tests_failed',
+        fix: "the agent's own retry after the tests failed",
+        files: ['src/divide.js', 'test/divide.test.js'],
+      },
+    });
+    expect(learns[0]?.confidence).toBeCloseTo(0.4);
+    expect(learns[0]?.content).toBe(
+      'In src/divide.js, test/divide.test.js: when the tests failed ("divide refuses to divide by zero") with error: \'Missing expected exception (RangeError).\', ' +
+        'the agent fixed it on its own retry, changing src/divide.js, test/divide.test.js (verified: `make test` passed).',
+    );
+    expect(learns[0]?.provenance?.testEvidence).toContain('make test: passed (exit 0) at merged-1 (attempt 1)');
+    expect(learns[0]?.provenance?.testEvidence).toContain('not ok 2 - divide refuses to divide by zero');
+    expect(h.router.calls.filter((c) => c.intent === 'reflect' && c.taskId === run.taskId)).toEqual([]);
+  });
+
+  it('learns nothing without recoveredFrom, nor when its failed run names neither a test nor an error', async () => {
+    const plain = await s.submitAndDispatch();
+    const first = success(plain, 1);
+    await h.bus.publish(Subjects.subtaskResult, first, { msgId: first.workId });
+    const silent = await s.submitAndDispatch();
+    const quiet = success(silent, 1, { recoveredFrom: { failingTests: [], outputTail: 'make: *** [test] 2', exitCode: 2 } });
+    await h.bus.publish(Subjects.subtaskResult, quiet, { msgId: quiet.workId });
+    await s.settle();
+    expect([...s.learnsOf(plain), ...s.learnsOf(silent)]).toEqual([]);
+  });
+
+  it('leaves a subtask that was escalated to the escalation: one lesson, the hint\'s', async () => {
+    const run = await s.escalatedThenFixed({ recoveredFrom });
+    await eventually(() => s.markOf(run), (m) => m?.state === 'learned', 'the escalation lesson learned');
+    await s.settle();
+    const learns = s.learnsOf(run);
+    expect(learns).toHaveLength(1);
+    expect(learns[0]).toMatchObject({ topic: TOPIC, provenance: { fix: 'hint: Throw a RangeError before dividing when b is 0.' } });
   });
 });
 

@@ -42,6 +42,16 @@ export interface AgentStep {
   condensation?: Condensation;
 }
 
+/** A failed test run the agent got past on its own: the failing tests it named, the output's tail, the exit code. */
+export interface RecoveredFrom {
+  /** The failing tests' names, when the output named them all (at most 20); empty otherwise. */
+  failingTests: string[];
+  /** The end of the failed run's output (at most `TEST_OUTPUT_TAIL` characters). */
+  outputTail: string;
+  /** Null when the run timed out, was killed or could not start. */
+  exitCode: number | null;
+}
+
 /** How a run ended, with its evidence. */
 export interface AgentVerdict {
   status: 'succeeded' | 'failed' | 'stuck' | 'budget_exhausted';
@@ -60,6 +70,13 @@ export interface AgentVerdict {
    * `passed` is true because the gate counted the run as passed.
    */
   tests?: { command: string[]; exitCode: number | null; passed: boolean; outputTail: string; exceptBaseline?: string[] };
+  /**
+   * The first failed test run of this loop, when the run still `succeeded` with a passing final
+   * run after it: the agent recovered on its own retry (a lesson Orion may learn). Unset when no
+   * run failed, when the run did not succeed, and for failures the baseline excused (those never
+   * count as failed runs).
+   */
+  recoveredFrom?: RecoveredFrom;
   /** Tokens of every model call of the run: the turns, and a model summariser's calls when one condensed the context. */
   usage: Usage;
 }

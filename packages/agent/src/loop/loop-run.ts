@@ -6,7 +6,7 @@
  */
 import type { ChatMessage, Usage } from '@maestro/llm';
 import type { ToolContext } from '../tool-registry.js';
-import type { AgentStep, AgentVerdict } from './agent-step.js';
+import type { AgentStep, AgentVerdict, RecoveredFrom } from './agent-step.js';
 import { gitChangedFiles, gitHead } from './git-changes.js';
 import type { LoopSettings } from './loop-options.js';
 import { truncate } from './step-text.js';
@@ -30,6 +30,8 @@ export class LoopRun {
   steps = 0;
   commitSha: string | undefined;
   tests: AgentVerdict['tests'];
+  /** The first test run that failed (and was not excused by the baseline), kept for `recoveredFrom`. */
+  firstFailure: RecoveredFrom | undefined;
   /** The last non-empty text the model wrote: the summary of a verdict that has no better one. */
   lastContent = '';
   private stepIndex = 0;
@@ -113,6 +115,8 @@ export class LoopRun {
       ...(reason !== undefined ? { reason } : {}),
       ...(this.commitSha !== undefined ? { commitSha: this.commitSha } : {}),
       ...(this.tests !== undefined ? { tests: this.tests } : {}),
+      // Recovered only when the tests failed once and the run still ended on a passing run.
+      ...(status === 'succeeded' && this.tests?.passed === true && this.firstFailure !== undefined ? { recoveredFrom: this.firstFailure } : {}),
     };
     await this.report({ kind: 'verdict', summary: truncate(`${status}: ${reason ?? summary}`), ok: status === 'succeeded' });
     return verdict;

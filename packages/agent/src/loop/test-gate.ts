@@ -3,7 +3,8 @@
  * succeeds; so does a failure only in baseline tests (every failure named, all in the baseline,
  * the baseline's exit code when known). Anything else goes back to the model with the output's
  * tail, the failing tests' names, and why the baseline did not excuse it; those names and the
- * failure messages become pinned facts.
+ * failure messages become pinned facts. The first failure fed back is kept on the run: a run that
+ * still ends on a passing run reports it as `recoveredFrom`.
  */
 import { ReplyFormats } from '../edits/reply-edits.js';
 import { hasNamedFencedBlock } from '../edits/whole-file-parser.js';
@@ -133,13 +134,15 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
   });
   if (baselineNote !== undefined) return { kind: 'end', end: { status: 'succeeded', summary: `${run.lastContent || 'done'} (tests ${baselineNote})` } };
   if (passed) return { kind: 'end', end: { status: 'succeeded', summary: run.lastContent || 'done; tests pass' } };
+  const failing = result.spawnError === undefined ? failingTestNames(output, { cwd: workspace }) : undefined;
+  const failingTests = failing?.known === true ? failing.names.slice(0, FAILING_NAMES_MAX) : [];
+  // The first failure the agent may still recover from (the verdict's `recoveredFrom`).
+  run.firstFailure ??= { failingTests, outputTail: tests.outputTail, exitCode: result.exitCode };
   if (run.cancelled()) return { kind: 'end', end: run.cancelledEnd() };
   // Declaring done over and over with the same failure is stuck even with other work between.
   const stuck = run.stuck.declaredDoneFailing(tests.outputTail) ?? run.stuck.remember('declaring done', tests.outputTail);
   if (stuck !== undefined) return { kind: 'end', end: run.stuckEnd(stuck, 'the tests keep failing') };
 
-  const failing = result.spawnError === undefined ? failingTestNames(output, { cwd: workspace }) : undefined;
-  const failingTests = failing?.known === true ? failing.names.slice(0, FAILING_NAMES_MAX) : [];
   run.history.push({
     role: 'user',
     content: [

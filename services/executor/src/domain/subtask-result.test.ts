@@ -7,6 +7,7 @@ import {
 } from '@maestro/contracts';
 import {
   MAX_STEP_SUMMARY_CHARS,
+  MAX_RECOVERED_TESTS,
   MAX_TEST_OUTPUT_CHARS,
   toFailedResult,
   toSubtaskResult,
@@ -98,6 +99,19 @@ describe('toSubtaskResult', () => {
       origin,
     );
     expect(SubtaskResultSchema.parse(result).tests?.exitCode).toBeNull();
+  });
+
+  it('carries the failed run a success recovered from, bounded, and drops it from a failure', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `test ${i}`);
+    const recoveredFrom = { failingTests: names, outputTail: `${'x'.repeat(10_000)}AssertionError: 5 !== -1`, exitCode: 1 };
+    const result = SubtaskResultSchema.parse(toSubtaskResult(work, { ...succeeded, recoveredFrom }, origin));
+    expect(result.recoveredFrom?.failingTests).toEqual(names.slice(0, MAX_RECOVERED_TESTS));
+    expect(result.recoveredFrom?.outputTail.length).toBe(MAX_TEST_OUTPUT_CHARS);
+    expect(result.recoveredFrom?.outputTail.endsWith('AssertionError: 5 !== -1')).toBe(true);
+    expect(result.recoveredFrom?.exitCode).toBe(1);
+
+    const failed = toSubtaskResult(work, { ...succeeded, status: 'stuck', recoveredFrom }, origin);
+    expect(failed.recoveredFrom).toBeUndefined();
   });
 });
 

@@ -12,6 +12,9 @@ export const MAX_STEP_SUMMARY_CHARS = 500;
 /** Longest test output tail kept in a result; enough for the failing assertion. */
 export const MAX_TEST_OUTPUT_CHARS = 4_000;
 
+/** Failing test names kept from the failed run a success recovered from (`recoveredFrom`). */
+export const MAX_RECOVERED_TESTS = 20;
+
 /** Longest failure reason kept in a result. */
 export const MAX_FAILURE_REASON_CHARS = 2_000;
 
@@ -25,7 +28,8 @@ export interface ResultOrigin {
 /**
  * The result of a subtask from the agent's verdict: ok only when the loop succeeded (its tests
  * passed); otherwise `failureReason` starts with the verdict status (`stuck: …`,
- * `budget_exhausted: …`) so the orchestrator can tell a stuck agent from red tests.
+ * `budget_exhausted: …`) so the orchestrator can tell a stuck agent from red tests. A success
+ * whose tests failed first carries that failed run (`recoveredFrom`, bounded).
  */
 export function toSubtaskResult(work: SubtaskWork, verdict: AgentVerdict, origin: ResultOrigin): SubtaskResult {
   const ok = verdict.status === 'succeeded';
@@ -45,6 +49,14 @@ export function toSubtaskResult(work: SubtaskWork, verdict: AgentVerdict, origin
       exitCode: verdict.tests.exitCode,
       passed: verdict.tests.passed,
       outputTail: tail(verdict.tests.outputTail, MAX_TEST_OUTPUT_CHARS),
+    };
+  }
+  // Only a success can have recovered; its first failed run is the evidence Orion learns from.
+  if (ok && verdict.tests?.passed === true && verdict.recoveredFrom !== undefined) {
+    result.recoveredFrom = {
+      failingTests: verdict.recoveredFrom.failingTests.slice(0, MAX_RECOVERED_TESTS),
+      outputTail: tail(verdict.recoveredFrom.outputTail, MAX_TEST_OUTPUT_CHARS),
+      exitCode: verdict.recoveredFrom.exitCode,
     };
   }
   if (!ok) {

@@ -101,6 +101,8 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
   let start = worktree.base;
   let diffBase = worktree.base;
   let total: Pick<AgentVerdict, 'steps' | 'usage'> = { steps: 0, usage: { inputTokens: 0, outputTokens: 0 } };
+  // The first failed test run of any round; a merge-conflict round that passes at once keeps it.
+  let recoveredFrom: AgentVerdict['recoveredFrom'];
   const failed = (verdict: AgentVerdict, failureReason?: string) =>
     toFailureOutcome(work, { verdict, worktree, diffBase, testRuns, ...(failureReason !== undefined ? { failureReason } : {}) }, settings.origin(), settings.packetBudgets, log);
   for (let mergeAttempt = 1; ; mergeAttempt++) {
@@ -127,7 +129,8 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
       },
     });
     total = { steps: total.steps + ran.steps, usage: { inputTokens: total.usage.inputTokens + ran.usage.inputTokens, outputTokens: total.usage.outputTokens + ran.usage.outputTokens } };
-    const verdict: AgentVerdict = { ...ran, ...total };
+    recoveredFrom ??= ran.recoveredFrom;
+    const verdict: AgentVerdict = { ...ran, ...total, ...(recoveredFrom !== undefined ? { recoveredFrom } : {}) };
     const status = attempt.endedStatus();
     if (status !== undefined) {
       log.info('task ended while the subtask ran; stopped it', { status });

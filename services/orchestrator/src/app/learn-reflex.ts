@@ -6,6 +6,10 @@
  * usable lesson — and hands it to memory's `Learn` with its provenance. Memory merges duplicates
  * and supersedes contradicted reflexes.
  *
+ * **Own retries.** A subtask never escalated that succeeded verified after its tests failed
+ * inside the attempt (`recoveredFrom`) teaches a lesson too, worded by rule only and at low
+ * confidence (`domain/reflex-own-retry.ts`), with no mark: memory's merge makes a repeat harmless.
+ *
  * **Once per success.** The escalation learned from carries the learning's state
  * (`decision.reflex`): claimed under the task's lock, the proposal stored before memory is
  * called (a retry sends the same lesson), then `learned` with memory's answer. A redelivered
@@ -44,6 +48,7 @@ import {
 } from '../domain/reflex-learning.js';
 import { modelAuthor, parseReflectReply } from '../domain/reflex-reply.js';
 import { toLearnRequest } from '../domain/reflex-request.js';
+import { findOwnRetry, proposeOwnRetryReflex, toOwnRetryLearnRequest, type OwnRetry } from '../domain/reflex-own-retry.js';
 import { failureSignatureOf, proposeReflexByRule, topicOf } from '../domain/reflex-rule.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -180,8 +185,14 @@ async function propose(fix: VerifiedFix, task: TaskRecord, deps: ReflexLearningD
 export async function learnReflex(taskId: string, subtaskId: string, deps: ReflexLearningDeps, logger: Logger, signal: AbortSignal = NEVER): Promise<ReflexLearning> {
   const now = (): Date => new Date(deps.clock.now());
   const claimed = await deps.store.withLockedTask(taskId, async (locked) => {
-    const found = findVerifiedFix(await locked.subtasks(), await locked.escalations(), subtaskId);
-    if (!found.learn) return { action: 'skipped', reason: found.reason } as const;
+    const subtasks = await locked.subtasks();
+    const escalations = await locked.escalations();
+    const found = findVerifiedFix(subtasks, escalations, subtaskId);
+    if (!found.learn) {
+      // No escalation taught it: perhaps the agent's own retry did.
+      const own = findOwnRetry(subtasks, escalations, subtaskId);
+      return own.learn ? ({ action: 'own-retry', retry: own.retry, task: locked.task } as const) : ({ action: 'skipped', reason: `${found.reason}; ${own.reason}` } as const);
+    }
     const claim = claimReflex(found.fix, now(), claimMsOf(deps.options));
     if (claim.action === 'skip') return { action: 'skipped', reason: claim.reason } as const;
     const decision = { ...found.fix.decision, reflex: claim.mark };
@@ -190,6 +201,7 @@ export async function learnReflex(taskId: string, subtaskId: string, deps: Refle
   });
   if (claimed === undefined) return { action: 'skipped', reason: `task ${taskId} does not exist` };
   if (claimed.action === 'skipped') return claimed;
+  if (claimed.action === 'own-retry') return learnOwnRetry(taskId, claimed.task, claimed.retry, deps, logger, signal);
   const { fix, mark, task } = claimed;
   const log = logger.child({ taskId, subtaskId: fix.subtaskId, attempt: fix.attempt, escalationId: fix.escalation.escalationId, reflexTry: mark.tries });
 
@@ -228,6 +240,33 @@ export async function learnReflex(taskId: string, subtaskId: string, deps: Refle
     })).catch((markErr: unknown) => log.warn('reflex claim not released; it runs out by itself', { err: markErr }));
     if (refused) {
       log.error('memory refused the reflex; dropped', { err: error, code: error.code });
+      return { action: 'dropped', reason: `memory refused it (${error.code}): ${error.message}` };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Learns the lesson of the agent's own retry (`domain/reflex-own-retry.ts`): worded by rule (own
+ * retries are frequent: no model call), sent to memory at low confidence. No mark is kept: a
+ * second Learn for the same task (a redelivered result, a retry after memory timed out) is
+ * harmless, as memory merges the duplicate and never counts the same task twice; an Orion crash
+ * mid-way loses the lesson until the result is delivered again. Throws when memory is
+ * unavailable (the learner retries); a refusal drops it.
+ */
+async function learnOwnRetry(taskId: string, task: TaskRecord, retry: OwnRetry, deps: ReflexLearningDeps, logger: Logger, signal: AbortSignal): Promise<ReflexLearning> {
+  const log = logger.child({ taskId, subtaskId: retry.subtaskId, attempt: retry.attempt, ownRetry: true });
+  const proposal = proposeOwnRetryReflex(retry);
+  const request = LearnRequest.fromPartial(toOwnRetryLearnRequest(task.project, taskId, retry, proposal));
+  try {
+    const response = await deps.memory.learn(request, { deadlineMs: deps.options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs, signal });
+    const memoryId = response.memory?.id ?? '';
+    log.info('reflex learned from an own retry', { memoryId, outcome: response.outcome, supersededIds: response.supersededIds, topic: request.topic, confidence: request.confidence });
+    return { action: 'learned', proposal, memoryId, outcome: response.outcome, supersededIds: response.supersededIds };
+  } catch (err) {
+    const error = toMaestroError(err);
+    if (error instanceof UserError && !signal.aborted) {
+      log.error('memory refused the own-retry reflex; dropped', { err: error, code: error.code });
       return { action: 'dropped', reason: `memory refused it (${error.code}): ${error.message}` };
     }
     throw error;

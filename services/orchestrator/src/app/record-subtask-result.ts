@@ -12,9 +12,11 @@
  * ignored, so it starts nothing; it only publishes attempts a crash left unacknowledged.
  *
  * A verified success (ok, merged into the task branch, tests passing) is then handed to the
- * reflex learner, in the background: if the subtask failed and was escalated before, Orion
- * learns the lesson (`app/learn-reflex.ts`). A redelivered result is handed over too (the
- * learner learns each success once), so a learning a crash interrupted is picked up again.
+ * reflex learner, in the background: if the subtask failed and was escalated before, or its
+ * tests failed inside the attempt and the agent fixed them itself (`recoveredFrom`), Orion learns
+ * the lesson (`app/learn-reflex.ts`). A redelivered result is handed over too (the learner
+ * learns each escalation's success once, and memory merges an own retry's lesson told twice), so
+ * a learning a crash interrupted is picked up again.
  * Learning never holds up or fails the result.
  */
 import type { SubtaskResult } from '@maestro/contracts';
@@ -31,7 +33,7 @@ export interface SubtaskResultDeps {
   store: TaskStore;
   work: WorkPublisher;
   clock: Clock;
-  /** Learns reflexes from verified successes after escalations. @default none: nothing is learned */
+  /** Learns reflexes from verified successes (after escalations or the agent's own retry). @default none: nothing is learned */
   reflexes?: Pick<ReflexLearner, 'learnFrom'>;
 }
 

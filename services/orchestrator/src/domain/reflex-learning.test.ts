@@ -33,10 +33,10 @@ describe('findVerifiedFix', () => {
     expect(describeFix(learned(findVerifiedFix([succeededSubtask('s1', 2)], [takeover], 's1')))).toBe('takeover by the strategic model: the agent lacks the skill');
   });
 
-  it('learns nothing without an escalation: a retry within one attempt is not learned from', () => {
+  it('learns nothing without an escalation here: own retries are reflex-own-retry.ts\'s', () => {
     expect(findVerifiedFix([succeededSubtask('s1', 1)], [], 's1')).toEqual({
       learn: false,
-      reason: 'subtask s1 was never escalated (a retry within one attempt is not learned from)',
+      reason: 'subtask s1 was never escalated',
     });
   });
 

@@ -6,9 +6,9 @@
  * succeeded: the successful attempt's result is `ok`, its commit was merged into the task branch
  * (`merged.sha`) and the repository's test command passed (`tests.passed`). The lesson comes from
  * the escalation's failure packet and the decision that fixed it (a `hint`, a `takeover`, or a
- * `replan` whose replacement subtasks all succeeded that way). A subtask whose tests went red and
- * then green inside one attempt is not learned from: nothing was escalated, no packet exists, and
- * such self-corrections are too frequent and too noisy to be lessons.
+ * `replan` whose replacement subtasks all succeeded that way). A subtask never escalated whose
+ * tests went red and then green inside one attempt (the agent's own retry) is learned from too,
+ * by rule and at low confidence: `reflex-own-retry.ts`.
  *
  * **Once.** The learning state lives on the escalation it is learned from, in its stored decision
  * (`decision.reflex`, a {@link ReflexMark}): claimed under the task's lock before anything is
@@ -93,7 +93,7 @@ const VerifiedResultSchema = z.object({
   tests: z.object({ command: z.array(z.string()), exitCode: z.number().int().nullable(), passed: z.literal(true), outputTail: z.string() }),
   merged: z.object({ branch: z.string(), sha: z.string().min(1) }),
 });
-type VerifiedResult = z.infer<typeof VerifiedResultSchema>;
+export type VerifiedResult = z.infer<typeof VerifiedResultSchema>;
 
 /** A fix verified by a merged commit and a passing test run, with the failure it answers. */
 export interface VerifiedFix {
@@ -116,7 +116,8 @@ export interface VerifiedFix {
 /** Why nothing is learned from a success, or the fix to learn from. */
 export type LearnableOutcome = { learn: true; fix: VerifiedFix } | { learn: false; reason: string };
 
-function verifiedResultOf(subtask: SubtaskRecord): VerifiedResult | string {
+/** The verified success a stored result stands for (ok, merged, tests passed), or why it is none. */
+export function verifiedResultOf(subtask: SubtaskRecord): VerifiedResult | string {
   if (subtask.status !== 'succeeded') return `subtask ${subtask.id} is ${subtask.status}`;
   const parsed = VerifiedResultSchema.safeParse(subtask.result);
   if (parsed.success) return parsed.data;
@@ -165,7 +166,7 @@ export function findVerifiedFix(subtasks: readonly SubtaskRecord[], escalations:
       ? undefined
       : escalations.find((e) => e.subtaskId === subtask.replaces && isDecided(e, ['replan']) && (e.decision?.subtasks ?? []).includes(subtaskId));
   if (replan === undefined || replan.decision === null) {
-    return { learn: false, reason: `subtask ${subtaskId} was never escalated (a retry within one attempt is not learned from)` };
+    return { learn: false, reason: `subtask ${subtaskId} was never escalated` };
   }
   const ids = replan.decision.subtasks ?? [];
   const replacements = ids.map((id) => subtasks.find((s) => s.id === id));
