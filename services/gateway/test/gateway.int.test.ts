@@ -755,6 +755,20 @@ describe('memories', () => {
     });
   });
 
+  it('recalls with the query in a JSON body too, and names the field of a 1 MB query', async () => {
+    const recalled = await post('/v1/memories/recall', { project: 'mem-demo', query: 'pnpm', limit: 2, scopes: ['team:core'] });
+    expect(recalled.status).toBe(200);
+    expect(fakeMemory.recalls.at(-1)).toEqual({ project: 'mem-demo', query: 'pnpm', limit: 2, kind: '', scopes: ['team:core'] });
+    expect(recalled.json.memories.length).toBeGreaterThan(0);
+    const before = fakeMemory.recalls.length;
+    const huge = await post('/v1/memories/recall', { project: 'mem-demo', query: 'q'.repeat(1_000_000) });
+    expect(huge.status).toBe(400);
+    expect(huge.json.error.field).toBe('query');
+    const blank = await post('/v1/memories/recall', { project: 'mem-demo', query: '   ' });
+    expect([blank.status, blank.json.error.field]).toEqual([400, 'query']);
+    expect(fakeMemory.recalls.length).toBe(before);
+  });
+
   it('says when recall was degraded to keyword search', async () => {
     fakeMemory.warning = 'vector search skipped, keyword search only: embedder local:hash-v1:384 failed (down)';
     try {

@@ -78,6 +78,34 @@ const memoriesQuerySchema = {
   },
 } as const;
 
+/**
+ * Body of `POST /v1/memories/recall`: recall with the query in the body, for callers whose query
+ * does not belong in a URL (a URL over Node's 16 KB header limit is refused before any route
+ * runs, with no field named; a body up to the gateway's body limit gets its 400 naming `query`).
+ */
+export interface RecallBody {
+  project: string;
+  query: string;
+  limit?: number;
+  kind?: (typeof memoryKinds)[number];
+  scopes?: string[];
+}
+
+const recallBodySchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['project', 'query'],
+    properties: {
+      project: { type: 'string', minLength: 1, maxLength: 512, pattern: nonBlank },
+      query: { type: 'string', minLength: 1, maxLength: MemoryRecallLimits.queryMaxChars, pattern: nonBlank },
+      limit: { type: 'integer', minimum: 1, maximum: 50 },
+      kind: { type: 'string', enum: memoryKinds },
+      scopes: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 200 } },
+    },
+  },
+} as const;
+
 /** Body of `PATCH /v1/memories/:id`: only the fields present change. */
 export interface UpdateMemoryBody {
   content?: string;
@@ -157,6 +185,12 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
       scope: q.scope ?? '',
     });
     return { memories: response.memories.map(toMemoryJson) };
+  });
+
+  app.post<{ Body: RecallBody }>('/v1/memories/recall', { schema: recallBodySchema }, async (request) => {
+    const b = request.body;
+    const response = await memory.recall({ project: b.project, query: b.query, limit: b.limit ?? 0, kind: b.kind ?? '', scopes: b.scopes ?? [] });
+    return toRecallJson(response);
   });
 
   app.patch<{ Params: IdParams; Body: UpdateMemoryBody }>('/v1/memories/:id', { schema: updateSchema }, async (request) => {
