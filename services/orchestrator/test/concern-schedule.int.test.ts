@@ -164,6 +164,8 @@ describe('scheduling by concern', () => {
     expect(result?.ok).toBe(false);
     expect(result?.error?.message).toBe('2 of 3 subtasks failed: s1 (title s1): tests still red; s2 (title s2): not run: it depends on s1, which failed');
     expect(workPublishes(run.taskId)).toEqual(['s1:1', 's3:1']);
+    // The code result is published inside the transaction that records s3; read once it committed.
+    await settle();
     task = await h.client.call.getTask({ taskId: run.taskId });
     expect(task.subtasks.map((s) => s.status)).toEqual(['failed', 'failed', 'succeeded']);
   });
