@@ -28,7 +28,9 @@ runService('memory', async (lifecycle) => {
     GEMINI_API_KEY: config.geminiApiKey,
     MAESTRO_GEMINI_BASE_URL: config.geminiBaseUrl,
   };
-  const embedderOptions = { clock: systemClock, timeoutMs: config.embedTimeoutMs };
+  // `embedTimeoutMs` bounds a whole embedder call, retries included (`EmbeddingSpaces` aborts it
+  // then); giving each request the same timeout too only ran a second timer and left no room to retry.
+  const embedderOptions = { clock: systemClock };
   const parts = await openMemoryService({
     db,
     embedder: createEmbedder(config.embedder, credentials, embedderOptions),
