@@ -112,13 +112,14 @@ describe('SubtaskWorker with probe work', () => {
   });
 
   it('hands a sleeping probe back when the executor shuts down', async () => {
-    const { worker, results, publisher } = setup();
+    const { worker, results, publisher, clock } = setup();
     const shutdown = new AbortController();
     const pending = worker.handle({ ...probe, probeWorkMs: 60_000 }, { working: () => undefined, signal: shutdown.signal });
     await new Promise((r) => setImmediate(r));
     shutdown.abort();
 
     await expect(pending).rejects.toMatchObject({ code: 'WORK_HANDED_BACK' });
+    expect(clock.pendingTimers).toBe(0);
     expect(results.byWorkId.size).toBe(0);
     expect(publisher.results).toEqual([]);
   });

@@ -152,7 +152,7 @@ export class SubtaskWorker {
     try {
       const probe = isProbe(work);
       const ran = probe
-        ? await runProbe(work, delivery, { clock: this.clock, injectedClock: this.options.clock !== undefined, preciseNow: this.preciseNow, origin: () => this.origin() })
+        ? await runProbe(work, delivery, { clock: this.clock, preciseNow: this.preciseNow, origin: () => this.origin() })
         : await this.run(work, delivery, log);
       if ('republished' in ran) return ran.republished;
       // Probes are canaries: their record is the result and the event, not an info line each.
