@@ -43,7 +43,7 @@ export class OutcomeRecorder {
     try {
       await this.options.publisher.publishFinished(toWorkFinishedEvent(result));
     } catch (err) {
-      log.warn('work finished event not published', { error: toMaestroError(err).message });
+      log.warn('work finished event not published', { err });
     }
     log[level](isEscalation(outcome) ? 'escalation published' : 'result published', { ok: result.ok, failureReason: result.failureReason });
   }

@@ -5,7 +5,7 @@
  */
 import type { AgentStep } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import { toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import type { Clock, Logger } from '@maestro/runtime';
 import type { WorkPublisher } from '../domain/ports.js';
 import { toWorkStepEvent } from '../domain/subtask-result.js';
 import type { WorkDelivery } from './work-delivery.js';
@@ -51,7 +51,7 @@ export class StepReporter {
       await publisher.publishStep(event);
     } catch (err) {
       // Step events are for watchers; losing one must not fail the subtask.
-      log.warn('work step event not published', { step: step.index, error: toMaestroError(err).message });
+      log.warn('work step event not published', { step: step.index, err });
     }
   }
 }

@@ -180,7 +180,7 @@ export class SubtaskWorker {
       stored = await this.outcomes.stored(identity.workId);
     } catch (err) {
       // A corrupt or unreadable record must not stop the task from hearing of the failure.
-      log.warn('stored result unreadable; publishing a failed result', { error: toMaestroError(err).message });
+      log.warn('stored result unreadable; publishing a failed result', { err });
     }
     if (stored !== undefined) {
       log.info('dead-lettered work had a stored outcome; re-publishing it', { reason, ok: resultOf(stored).ok, escalated: isEscalation(stored) });
