@@ -44,7 +44,14 @@ describe('context bench', () => {
     expect(last.factsTotal).toBe(transcripts.reduce((sum, t) => sum + t.facts.length, 0));
     // A transcript that never reaches the trigger is sent as it is.
     const short = rows.find((row) => row.condensations === 0);
+    expect(short).toBeDefined();
     expect(short?.inputTokensWith).toBe(short?.inputTokensWithout);
+    // The others are condensed: each sends less, and the default policy keeps every listed fact.
+    const condensed = rows.filter((row) => (row.condensations as number) > 0);
+    expect(condensed.length).toBeGreaterThan(0);
+    for (const row of condensed) expect(row.inputTokensWith).toBeLessThan(row.inputTokensWithout as number);
+    expect(last.savedShare).toBeGreaterThan(0);
+    expect(last.factsKept).toBe(last.factsTotal);
   });
 
   it('prints a table for people, with the peer and the aims beside the figures', async () => {

@@ -162,10 +162,9 @@ export class Condenser {
       return this.condense(history, facts, { toolTokens, tokensBefore: tokens, force: options.force !== undefined, ...(options.signal ? { signal: options.signal } : {}) });
     }
     const missing = missingFacts(messages, facts.list());
-    if (missing.length > 0) {
-      this.pinMissing(history, missing);
-      messages = this.requestFor(history);
-    }
+    if (missing.length === 0) return { messages, tokens };
+    this.pinMissing(history, missing);
+    messages = this.requestFor(history);
     return { messages, tokens: this.tokens.total(messages) + toolTokens };
   }
 
