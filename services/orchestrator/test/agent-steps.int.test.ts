@@ -202,15 +202,17 @@ describe('step details', () => {
     await publishSteps([recall, condensed, none]);
 
     const page = await listSteps({ taskId: task.taskId, subtaskId: 'd1' });
-    expect(page.steps.map((s) => [s.step, s.kind])).toEqual([[1, 'recall'], [2, 'condensation'], [3, 'recall']]);
-    expect(page.steps[0]?.recalled).toEqual([recalled[0], { ...recalled[1], why: '' }]);
-    expect(page.steps[0]?.condensation).toBeUndefined();
-    expect(page.steps[1]?.condensation).toEqual(condensation);
-    expect(page.steps[1]?.recalled).toEqual([]);
-    expect(page.steps[2]).toMatchObject({ recalled: [], condensation: undefined, summary: 'no memories recalled' });
+    // Steps are consumed concurrently, so storage order may differ from publish order: compare by step.
+    const steps = [...page.steps].sort((a, b) => a.step - b.step);
+    expect(steps.map((s) => [s.step, s.kind])).toEqual([[1, 'recall'], [2, 'condensation'], [3, 'recall']]);
+    expect(steps[0]?.recalled).toEqual([recalled[0], { ...recalled[1], why: '' }]);
+    expect(steps[0]?.condensation).toBeUndefined();
+    expect(steps[1]?.condensation).toEqual(condensation);
+    expect(steps[1]?.recalled).toEqual([]);
+    expect(steps[2]).toMatchObject({ recalled: [], condensation: undefined, summary: 'no memories recalled' });
 
     const rows = await h.db.withSchema('orchestrator').selectFrom('agent_steps').select(['step', 'details'])
-      .where('task_id', '=', task.taskId).where('subtask_id', '=', 'd1').orderBy('seq').execute();
+      .where('task_id', '=', task.taskId).where('subtask_id', '=', 'd1').orderBy('step').execute();
     expect(rows).toEqual([
       { step: 1, details: { recalled } },
       { step: 2, details: { condensation } },

@@ -77,7 +77,8 @@ export function fitRecallToBudget(scored: readonly ScoredNote[], budgetTokens: n
     }
     notes.push({ kind: m.kind, content });
     recalled.push({ id: m.id, kind: m.kind, score: m.score, ...(m.why !== '' ? { why: m.why } : {}), content });
-    tokens += count(formatMemoryNote({ kind: m.kind, content })) + (notes.length > 1 ? 1 : 0);
+    // A whole note costs what was just counted; only a cut one is counted again.
+    tokens += cut ? count(formatMemoryNote({ kind: m.kind, content })) + (notes.length > 1 ? 1 : 0) : lineTokens;
     // The cut note counts as not sent whole, with everything after it.
     if (cut) return { notes, recalled, tokens, leftOut: scored.length - i, cut };
   }

@@ -17,8 +17,8 @@ import { SubtaskResultSchema } from '@maestro/contracts';
 import type { EscalationRecord } from './escalations.js';
 import { formatCommand } from './prompts.js';
 import { verifiedResultOf, type ReflexProposal, type TestEvidence } from './reflex-learning.js';
-import { EVIDENCE_TAIL_CHARS } from './reflex-request.js';
-import { errorLineOf, failingTestsOf, normaliseTopic, RULE_AUTHOR, ReflexLimits, topicOf, type FailureSignature } from './reflex-rule.js';
+import { EVIDENCE_TAIL_CHARS, tail } from './reflex-request.js';
+import { clip, errorLineOf, failingTestsOf, normaliseTopic, RULE_AUTHOR, ReflexLimits, topicOf, type FailureSignature } from './reflex-rule.js';
 import type { SubtaskRecord } from './task.js';
 
 /** Defaults of own-retry reflexes. */
@@ -113,11 +113,6 @@ export function ownRetryTopic(signature: FailureSignature): string {
   return normaliseTopic(`${OwnRetryDefaults.topicPrefix}, ${topicOf(signature)}`);
 }
 
-function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
-}
-
 /**
  * The rule's lesson: "In <files>: when the tests failed (<tests>) with <error>, the agent fixed
  * it on its own retry, changing <files> (verified: <command> passed)." Worded from the failure
@@ -132,11 +127,6 @@ export function proposeOwnRetryReflex(retry: OwnRetry): ReflexProposal {
   const verified = retry.tests.command.length > 0 ? ` (verified: \`${formatCommand(retry.tests.command)}\` passed)` : '';
   const lesson = `${where}: when the tests failed${tests}${error}, the agent fixed it on its own retry${changed}${verified}.`;
   return { lesson: clip(lesson, ReflexLimits.lessonMaxChars), topic: ownRetryTopic(signature), author: RULE_AUTHOR };
-}
-
-function tail(text: string, max: number): string {
-  const trimmed = text.trim();
-  return trimmed.length <= max ? trimmed : `…${trimmed.slice(-max)}`;
 }
 
 /** The test evidence for people: the passing run (command, exit code, commit) and the failed run's tail. */

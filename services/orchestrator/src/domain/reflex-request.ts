@@ -13,7 +13,8 @@ import { failureSignatureOf, topicOf } from './reflex-rule.js';
 /** Longest tail of the failing output quoted in the test evidence. */
 export const EVIDENCE_TAIL_CHARS = 600;
 
-function tail(text: string, max: number): string {
+/** The last `max` characters of a text, trimmed (with `…` before them when cut). */
+export function tail(text: string, max: number): string {
   const trimmed = text.trim();
   return trimmed.length <= max ? trimmed : `…${trimmed.slice(-max)}`;
 }

@@ -27,7 +27,8 @@ export const RULE_AUTHOR = 'rule';
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
-function clip(text: string, max: number): string {
+/** A text flattened to one line and cut to at most `max` characters (with `…` when cut). */
+export function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }

@@ -158,7 +158,6 @@ const statements0008 = [
   sql`alter table orchestrator.tasks add column delivery_mode text check (delivery_mode in ('branch', 'fast-forward'))`,
   sql`alter table orchestrator.tasks add column delivery jsonb`,
   sql`alter table orchestrator.tasks add column baseline_failures jsonb`,
-  sql`alter table orchestrator.tasks add column baseline_exit_code integer`,
 ];
 
 // The task branch's commit the review read, so delivery delivers exactly what was reviewed and
@@ -170,6 +169,11 @@ const statements0009 = [sql`alter table orchestrator.tasks add column review_sha
 // `condensation` step did, as one JSON document (`domain/agent-step.ts`, AgentStepDetails); null
 // for the other steps and for every step recorded before.
 const statements0010 = [sql`alter table orchestrator.agent_steps add column details jsonb`];
+
+// How preflight's baseline run exited when it failed. Its own migration, as 0008 was applied
+// before the column existed; `if not exists` because for a while 0008 itself added it, so a
+// database migrated then has it already.
+const statements0011 = [sql`alter table orchestrator.tasks add column if not exists baseline_exit_code integer`];
 
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
@@ -249,7 +253,7 @@ export const orchestratorMigrations: Record<string, Migration> = {
       for (const column of ['depends_on', 'resources', 'concerns', 'replaces']) {
         await sql`alter table orchestrator.subtasks drop column if exists ${sql.id(column)}`.execute(db);
       }
-      for (const column of ['delivery_mode', 'delivery', 'baseline_failures', 'baseline_exit_code']) {
+      for (const column of ['delivery_mode', 'delivery', 'baseline_failures']) {
         await sql`alter table orchestrator.tasks drop column if exists ${sql.id(column)}`.execute(db);
       }
     },
@@ -268,6 +272,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.agent_steps drop column if exists details`.execute(db);
+    },
+  },
+  '0011_baseline_exit_code': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0011) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.tasks drop column if exists baseline_exit_code`.execute(db);
     },
   },
 };

@@ -47,7 +47,7 @@ export interface TasksTable {
   delivery: JSONColumnType<TaskDelivery | null, string | null | undefined, string | null>;
   /** Tests failing before any agent worked, by preflight's baseline; null before it ran (added by `0008_subtask_concerns_delivery`). */
   baseline_failures: JSONColumnType<string[] | null, string | null | undefined, string | null>;
-  /** How that baseline run exited when it failed (1–255); null when it passed or did not run. */
+  /** How that baseline run exited when it failed (1–255); null when it passed or did not run (added by `0011_baseline_exit_code`). */
   baseline_exit_code: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
