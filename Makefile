@@ -12,6 +12,7 @@ demo: deps build servers
 	node packages/cli/dist/main.js demo
 
 test: deps servers proto-check build typecheck deploy-check
+	bash scripts/ensure-chromium.sh
 	pnpm exec jest --ci
 
 deps:
@@ -21,6 +22,7 @@ deps:
 
 build:
 	pnpm exec tsc -b tsconfig.json
+	pnpm --filter @maestro/web build
 
 servers:
 	bash scripts/ensure-servers.sh
@@ -41,6 +43,7 @@ proto-check:
 
 typecheck: build
 	pnpm exec tsc -p tsconfig.tests.json
+	pnpm --filter @maestro/web exec vue-tsc --noEmit
 
 # Runs every service's migrations against MAESTRO_DATABASE_URL (what an init container does).
 migrate: build
@@ -59,3 +62,4 @@ bench: deps build servers
 	pnpm --filter @maestro/bench run router
 	pnpm --filter @maestro/bench run locks
 	pnpm --filter @maestro/bench run context
+	pnpm --filter @maestro/bench run engine

@@ -26,7 +26,13 @@ export interface E2eCluster {
 }
 
 /** Starts every service (with `executors` executor processes) on a fresh sample repository. */
-export async function startE2eCluster(options: { scriptPath: string; executors: number; executorConcurrency?: number }): Promise<E2eCluster> {
+export async function startE2eCluster(options: {
+  scriptPath: string;
+  executors: number;
+  executorConcurrency?: number;
+  /** Extra environment for every service (e.g. `MAESTRO_OTLP_ENDPOINT`). */
+  env?: Record<string, string>;
+}): Promise<E2eCluster> {
   const id = randomUUID().replace(/-/g, '').slice(0, 8);
   const namespace = `e2e${id}`;
   const dbName = `maestro_e2e_${id}`;
@@ -50,6 +56,7 @@ export async function startE2eCluster(options: { scriptPath: string; executors: 
       MAESTRO_SCRIPT_PATH: options.scriptPath,
       MAESTRO_LOG_LEVEL: 'debug',
       MAESTRO_EXECUTOR_WORKTREE_ROOT: worktreeRoot,
+      ...options.env,
     },
   });
   const bus = await connectBus({ url: testServers.natsUrl, name: 'e2e-watch', logger: createSilentLogger(), namespace });

@@ -4,7 +4,7 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { OperationalError, redactUrl, SpanKind, withSpan, type Logger } from '@maestro/runtime';
+import { OperationalError, processRegistry, redactUrl, SpanKind, withSpan, type Logger, type Registry } from '@maestro/runtime';
 import type { ZodType } from 'zod';
 import { tracedHeaders } from './headers.js';
 import { createNamespace, type Namespace } from './namespace.js';
@@ -22,6 +22,8 @@ export interface BusOptions {
   namespace?: string;
   /** Limits applied by `ensureStreams`. */
   streamLimits?: StreamLimits;
+  /** Where consumers report dead letters, lag and depth. @default processRegistry() */
+  metrics?: Registry;
 }
 
 /** Options for a publish. */
@@ -48,6 +50,7 @@ export class Bus {
     readonly namespace: Namespace,
     private readonly logger: Logger,
     private readonly streamLimits: StreamLimits,
+    private readonly metrics: Registry = processRegistry(),
   ) {
     this.js = jetstream(connection);
   }
@@ -88,7 +91,7 @@ export class Bus {
 
   /** Starts a durable work consumer; it is stopped by `close()` if not before. */
   async consume<T>(options: WorkConsumerOptions<T>): Promise<WorkConsumer> {
-    const consumer = await startWorkConsumer({ js: this.js, jsm: this.jsm, namespace: this.namespace, logger: this.logger }, options);
+    const consumer = await startWorkConsumer({ js: this.js, jsm: this.jsm, namespace: this.namespace, logger: this.logger, metrics: this.metrics }, options);
     this.consumers.add(consumer);
     return {
       get inFlight() {
@@ -181,7 +184,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     });
   }
   const jsm = await jetstreamManager(connection);
-  const bus = new Bus(connection, jsm, createNamespace(options.namespace ?? ''), logger, options.streamLimits ?? {});
+  const bus = new Bus(connection, jsm, createNamespace(options.namespace ?? ''), logger, options.streamLimits ?? {}, options.metrics);
   void (async () => {
     for await (const status of connection.status()) {
       if (status.type === 'disconnect') {

@@ -22,6 +22,7 @@ export {
   type DeliveryContext,
   type DeadLetter,
 } from './work-consumer.js';
+export { deadLetterCounter, trackWorkConsumer, DeadLetterReasons, type DeadLetterReason } from './bus-metrics.js';
 export { ensureStreams, toStreamConfig, type StreamLimits } from './streams.js';
 export { createNamespace, rootNamespace, type Namespace } from './namespace.js';
 export { tracedHeaders, traceContextOf, headerCarrier } from './headers.js';

@@ -7,8 +7,9 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { DeadLetterHeaders, Subjects } from '@maestro/contracts';
-import { exponentialBackoff, OperationalError, SpanKind, toMaestroError, traceIdOf, UserError, withSpan, type Logger } from '@maestro/runtime';
+import { exponentialBackoff, OperationalError, processRegistry, SpanKind, toMaestroError, traceIdOf, UserError, withSpan, type Logger, type Registry } from '@maestro/runtime';
 import { ZodError, type ZodType } from 'zod';
+import { deadLetterCounter, DeadLetterReasons, trackWorkConsumer, type DeadLetterReason } from './bus-metrics.js';
 import { traceContextOf, tracedHeaders } from './headers.js';
 import type { Namespace } from './namespace.js';
 
@@ -54,6 +55,11 @@ export interface WorkConsumerOptions<T> {
   filterSubject: string;
   schema: ZodType<T>;
   handler: (payload: T, delivery: DeliveryContext) => Promise<void>;
+  /**
+   * Attributes for the message's consume span, from its parsed payload (say, the task it works
+   * for), so the span can be found by what it did.
+   */
+  spanAttributes?: (payload: T) => Record<string, string | number | boolean>;
   /** Called after a message is dead-lettered, e.g. to publish a failed result. */
   onDeadLetter?: (deadLetter: DeadLetter) => Promise<void>;
   /** Deliveries before dead-lettering. @default 5 */
@@ -91,10 +97,11 @@ const defaultBackoff = exponentialBackoff({ baseMs: 250, maxMs: 10_000 });
 
 /** Creates (idempotently) the durable consumer and starts handling its messages. */
 export async function startWorkConsumer<T>(
-  deps: { js: JetStreamClient; jsm: JetStreamManager; namespace: Namespace; logger: Logger },
+  deps: { js: JetStreamClient; jsm: JetStreamManager; namespace: Namespace; logger: Logger; metrics?: Registry },
   options: WorkConsumerOptions<T>,
 ): Promise<WorkConsumer> {
   const { js, jsm, namespace } = deps;
+  const metrics = deps.metrics ?? processRegistry();
   const stream = namespace.stream(options.stream);
   const durable = namespace.consumer(options.durable);
   const maxDeliver = options.maxDeliver ?? 5;
@@ -132,13 +139,17 @@ export async function startWorkConsumer<T>(
   const slotWaiters: Array<() => void> = [];
   const idleWaiters: Array<() => void> = [];
 
-  const deadLetter = async (msg: JsMsg, reason: string, payload: unknown): Promise<void> => {
+  const deadLetters = deadLetterCounter(metrics);
+  const untrack = trackWorkConsumer(metrics, jsm, stream, durable);
+
+  const deadLetter = async (msg: JsMsg, kind: DeadLetterReason, reason: string, payload: unknown): Promise<void> => {
     const subject = namespace.unprefix(msg.subject);
     const headers = tracedHeaders();
     headers.set(DeadLetterHeaders.originalSubject, subject);
     headers.set(DeadLetterHeaders.reason, oneLine(reason).slice(0, 1000));
     headers.set(DeadLetterHeaders.deliveries, String(msg.info.deliveryCount));
     await js.publish(namespace.subject(Subjects.deadLetter(subject)), msg.data, { headers });
+    deadLetters.inc({ consumer: options.durable, reason: kind });
     logger.warn('message dead-lettered', { subject, reason, deliveries: msg.info.deliveryCount });
     if (options.onDeadLetter) {
       await options.onDeadLetter({ subject, reason, deliveries: msg.info.deliveryCount, payload, raw: msg.string() });
@@ -156,12 +167,13 @@ export async function startWorkConsumer<T>(
       let payload: T;
       try {
         payload = options.schema.parse(msg.json());
+        if (options.spanAttributes) span.setAttributes(options.spanAttributes(payload));
       } catch (err) {
-        await deadLetter(msg, `malformed payload: ${describeParseError(err)}`, undefined);
+        await deadLetter(msg, DeadLetterReasons.malformed, `malformed payload: ${describeParseError(err)}`, undefined);
         return;
       }
       if (deliveryCount > maxDeliver) {
-        await deadLetter(msg, `gave up after ${maxDeliver} deliveries`, payload);
+        await deadLetter(msg, DeadLetterReasons.exhausted, `gave up after ${maxDeliver} deliveries`, payload);
         return;
       }
       // Progress signals are best-effort: on a closing or draining connection they throw, and a
@@ -195,13 +207,13 @@ export async function startWorkConsumer<T>(
             msg.nak();
           }
         } else if (error instanceof UserError) {
-          await deadLetter(msg, `${error.code}: ${error.message}`, payload);
+          await deadLetter(msg, DeadLetterReasons.rejected, `${error.code}: ${error.message}`, payload);
         } else if (deliveryCount >= maxDeliver) {
           // An unexpected error's message is internal (driver text, a bug's details): the
           // reason travels on to users in failed results, so it names only the code.
           const last = error instanceof OperationalError ? `${error.code}: ${error.message}` : error.code;
           log.error('giving up on message', { code: error.code, message: error.message, deliveries: deliveryCount });
-          await deadLetter(msg, `failed ${deliveryCount} times; last error ${last}`, payload);
+          await deadLetter(msg, DeadLetterReasons.exhausted, `failed ${deliveryCount} times; last error ${last}`, payload);
         } else {
           const delay = backoff(deliveryCount);
           (error instanceof OperationalError ? log.warn : log.error).call(log, 'handler failed; will retry', {
@@ -262,6 +274,7 @@ export async function startWorkConsumer<T>(
     },
     async stop() {
       stopping = true;
+      untrack();
       slotWaiters.splice(0).forEach((w) => w());
       await batch?.close();
       await loop.catch(() => undefined);

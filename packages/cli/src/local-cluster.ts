@@ -4,7 +4,7 @@
  * files, readiness by `grpc.health.v1` Check, and a clean stop (SIGTERM, then SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '@maestro/contracts';
@@ -59,12 +59,13 @@ const PortRange = { min: 20_000, max: 32_000, tries: 200 } as const;
 /** Ports this process handed out, never handed out twice. */
 const handedOut = new Set<number>();
 
-function canListen(port: number): Promise<boolean> {
+/** True when nothing listens on `host:port` (a listener could be opened and was closed again). */
+export function canListen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
@@ -88,7 +89,11 @@ export interface ServiceProcess {
   label: string;
   pid: number;
   grpcAddr: string;
+  /** Its Prometheus `/metrics` port on 127.0.0.1 (0 for a migration run). */
+  metricsPort: number;
   logFile: string;
+  /** The script the process runs (`services/<name>/dist/main.js`); tells it apart from a process that reused its PID. */
+  entry: string;
   /** Resolves with the exit code (null when killed by a signal) and signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): void;
@@ -102,11 +107,19 @@ export interface LocalClusterOptions {
   logDir: string;
   /** Environment shared by every service (URLs, models, namespace …). */
   env: Record<string, string>;
+  /**
+   * Start each process in a process group of its own, so a Ctrl-C at the terminal reaches only
+   * the command that started them (which then stops them in order), and {@link LocalCluster.release}
+   * can leave them running after it exits (`maestro up --detach`).
+   * @default false
+   */
+  detached?: boolean;
 }
 
 /** A set of local service processes sharing one configuration. */
 export class LocalCluster {
   private readonly processes: ServiceProcess[] = [];
+  private readonly children: ChildProcess[] = [];
   /** gRPC address per service name (the first instance's). */
   readonly addresses = new Map<string, string>();
   gatewayPort = 0;
@@ -141,7 +154,14 @@ export class LocalCluster {
    */
   async start(name: ServiceName, options: { label?: string; extraEnv?: Record<string, string>; readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
     const label = options.label ?? name;
-    const proc = this.spawnProcess(name, label, join(this.options.root, 'services', name, 'dist', 'main.js'), options.extraEnv ?? {});
+    // Each service's metrics port has a fixed default: two executors, or two clusters on one
+    // host, would collide on it. Every process gets a free one of its own.
+    const metricsPort = await freePort();
+    const proc = this.spawnProcess(name, label, join(this.options.root, 'services', name, 'dist', 'main.js'), {
+      MAESTRO_METRICS_PORT: String(metricsPort),
+      ...(options.extraEnv ?? {}),
+    });
+    proc.metricsPort = metricsPort;
     const grpcAddr = options.extraEnv?.[GrpcAddrVariables[name]] ?? this.addresses.get(name)!;
     proc.grpcAddr = grpcAddr;
     await Promise.race([
@@ -155,13 +175,20 @@ export class LocalCluster {
 
   private spawnProcess(name: string, label: string, entry: string, extraEnv: Record<string, string>): ServiceProcess {
     const logFile = join(this.options.logDir, `${label}.log`);
-    const log = createWriteStream(logFile, { flags: 'a' });
-    const child: ChildProcess = spawn(process.execPath, [entry], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...this.sharedEnv(), ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // The log is the child's own stdout/stderr (a file descriptor, not a pipe through this
+    // process), so its output keeps going to the file after a detached start returns.
+    const logFd = openSync(logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [entry], {
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...this.sharedEnv(), ...extraEnv },
+        stdio: ['ignore', logFd, logFd],
+        detached: this.options.detached === true,
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    this.children.push(child);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
@@ -170,7 +197,9 @@ export class LocalCluster {
       label,
       pid: child.pid ?? -1,
       grpcAddr: '',
+      metricsPort: 0,
       logFile,
+      entry,
       exited,
       kill: (signal = 'SIGTERM') => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -182,6 +211,14 @@ export class LocalCluster {
       if (i >= 0) this.processes.splice(i, 1);
     });
     return proc;
+  }
+
+  /**
+   * Lets this process exit while the services keep running (with {@link LocalClusterOptions.detached}):
+   * nothing of theirs keeps the event loop alive any more.
+   */
+  release(): void {
+    for (const child of this.children) child.unref();
   }
 
   /** Running processes. */

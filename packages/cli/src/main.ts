@@ -1,29 +1,30 @@
 #!/usr/bin/env node
 /**
- * The `maestro` command. `maestro demo` runs the end-to-end demo (see demo.ts).
+ * The `maestro` command: the cluster commands (`up`, `down`, `run`, `ls`, `show`, `logs`,
+ * `cancel`, `defs`; see commands/), `maestro demo` (demo.ts) and `maestro intent`.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readCliEnv } from './cli-env.js';
+import { ClusterCommands, overviewUsage } from './commands/index.js';
 import { DemoScenarios, isDemoScenario, runDemo } from './demo.js';
 import { runIntentCommand } from './intent-command.js';
 
-const usage = `usage: maestro demo [--keep] [--executors N] [--wire] [--scenario default|escalation]
+const demoUsage = `usage: maestro demo [--keep] [--executors N] [--wire] [--scenario default|escalation]
 
-  demo   start the seven services locally, run a scripted coding task end to end, print the outcome
-         --wire      the strategic role on the gemini adapter, the tactical on the deepseek adapter,
-                     each talking to a local fake server that replays the script (not a model)
-         --scenario  escalation: a subtask fails twice, escalates, the strategic hint fixes it
-       maestro intent ["<goal text>" | -]
-  intent classify a goal (or each line of stdin) offline; prints {"text","intent","confidence","reason"} per line
+  start the seven services locally, run a scripted coding task end to end, print the outcome
+  --wire      the strategic role on the gemini adapter, the tactical on the deepseek adapter,
+              each talking to a local fake server that replays the script (not a model)
+  --scenario  escalation: a subtask fails twice, escalates, the strategic hint fixes it
 
 environment: MAESTRO_NATS_URL, MAESTRO_DEMO_PG_URL (server URL, default postgres://postgres@127.0.0.1:5432/postgres), MAESTRO_REDIS_URL`;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'intent') return runIntentCommand(rest);
-  if (command !== 'demo') {
-    process.stderr.write(`${usage}\n`);
-    return command === undefined || command === '--help' ? 0 : 2;
+const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+async function demo(rest: string[]): Promise<number> {
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${demoUsage}\n`);
+    return 0;
   }
   const executorsFlag = rest.indexOf('--executors');
   const executors = executorsFlag >= 0 ? Number(rest[executorsFlag + 1]) : 2;
@@ -37,7 +38,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--scenario: expected one of ${Object.keys(DemoScenarios).join(', ')}, got "${scenario}"\n`);
     return 2;
   }
-  const root = resolve(fileURLToPath(import.meta.url), '../../../..');
   const ok = await runDemo({
     root,
     natsUrl: process.env['MAESTRO_NATS_URL'] ?? 'nats://127.0.0.1:4222',
@@ -49,6 +49,31 @@ async function main(argv: string[]): Promise<number> {
     scenario,
   });
   return ok ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'intent') return runIntentCommand(rest);
+  if (command === 'demo') return demo(rest);
+  const run = command === undefined ? undefined : ClusterCommands[command];
+  if (run === undefined || !Object.prototype.hasOwnProperty.call(ClusterCommands, command!)) {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(`${overviewUsage}\n`);
+      return 0;
+    }
+    process.stderr.write(`maestro: unknown command "${command}"\n\n${overviewUsage}\n`);
+    return 2;
+  }
+  // Ctrl-C (and SIGTERM) end what the command is doing its own way: `up` stops its cluster,
+  // `run` stops following. A second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  const onSignal = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return run(rest, { root, env: readCliEnv(), stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), interrupt: interrupt.signal });
 }
 
 main(process.argv.slice(2)).then(

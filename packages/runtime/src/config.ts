@@ -187,6 +187,25 @@ export const commonEnv = {
     default: '',
     doc: 'OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318); empty disables export',
   }),
+  metricsHost: env.string('MAESTRO_METRICS_HOST', {
+    default: '127.0.0.1',
+    doc: 'address the Prometheus /metrics endpoint binds (0.0.0.0 in a container)',
+  }),
+} as const;
+
+/**
+ * The Prometheus `/metrics` port of each service. One variable name, a different default per
+ * service (9460 + the gRPC port's last digit) so all seven run side by side on one host; 0
+ * turns the endpoint off. Containers all use the same value (the deployments set it).
+ */
+export const metricsPortEnv = {
+  gateway: env.port('MAESTRO_METRICS_PORT', { default: 9460, doc: 'Prometheus /metrics port (0: off)' }),
+  orchestrator: env.port('MAESTRO_METRICS_PORT', { default: 9461, doc: 'Prometheus /metrics port (0: off)' }),
+  workflowEngine: env.port('MAESTRO_METRICS_PORT', { default: 9462, doc: 'Prometheus /metrics port (0: off)' }),
+  router: env.port('MAESTRO_METRICS_PORT', { default: 9463, doc: 'Prometheus /metrics port (0: off)' }),
+  lockManager: env.port('MAESTRO_METRICS_PORT', { default: 9464, doc: 'Prometheus /metrics port (0: off)' }),
+  memory: env.port('MAESTRO_METRICS_PORT', { default: 9465, doc: 'Prometheus /metrics port (0: off)' }),
+  executor: env.port('MAESTRO_METRICS_PORT', { default: 9466, doc: 'Prometheus /metrics port (0: off)' }),
 } as const;
 
 /** gRPC listen/dial addresses of each service; one variable per service, shared by all. */

@@ -14,6 +14,7 @@
  *   server.add(RouterServiceService, handlers);
  *   await server.start();
  *   lifecycle.onShutdown('grpc', () => server.shutdown());
+ *   await serveMetrics({ service: 'router', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
  * });
  */
 export {
@@ -38,6 +39,7 @@ export {
   describeConfig,
   commonEnv,
   grpcAddrEnv,
+  metricsPortEnv,
   ConfigError,
   type EnvVar,
   type EnvVarOptions,
@@ -51,10 +53,21 @@ export {
   extractTraceContext,
   withSpan,
   traceIdOf,
+  traceIdIn,
+  toTraceCarrier,
+  fromTraceCarrier,
+  startSpan,
+  withActiveSpan,
+  withSpanInTrace,
+  recordSpanFailure,
+  setActiveSpanAttributes,
+  TraceAttributes,
   SpanKind,
+  type Span,
   type Telemetry,
   type TelemetryOptions,
   type HeaderCarrier,
+  type TraceCarrier,
 } from './telemetry.js';
 export { HealthService, ServingStatus } from './grpc/health-service.js';
 export { toGrpcStatus, fromGrpcError, ErrorMetadataKeys } from './grpc/status-mapping.js';
@@ -68,3 +81,35 @@ export {
 } from './grpc/server.js';
 export { createGrpcClient, CALL_ABORTED, type GrpcClient, type GrpcClientOptions, type PromiseClient, type CallOpts } from './grpc/client.js';
 export { runService, type Lifecycle, type RunServiceOptions } from './lifecycle.js';
+export {
+  processRegistry,
+  defineCounter,
+  defineGauge,
+  defineHistogram,
+  enableProcessMetrics,
+  DurationBuckets,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  startMetricsServer,
+  serveMetrics,
+  METRICS_PATH,
+  grpcServerHistogram,
+  splitGrpcPath,
+  grpcCodeName,
+  trackConsumerBacklog,
+  parsePrometheusText,
+  sampleValue,
+  type MetricDefinition,
+  type HistogramDefinition,
+  type MetricsServer,
+  type MetricsServerOptions,
+  type ServeMetricsOptions,
+  type GrpcServerLabel,
+  type ConsumerBacklog,
+  type ConsumerBacklogSource,
+  type ConsumerBacklogOptions,
+  type MetricSample,
+  type ParsedMetrics,
+} from './metrics/index.js';

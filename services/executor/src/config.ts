@@ -4,7 +4,7 @@
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commonEnv, env, grpcAddrEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, metricsPortEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
 import { parseWorktreeLinks } from './domain/worktree-links.js';
 
 /**
@@ -48,6 +48,7 @@ export const executorConfigSpec = {
   ...commonEnv,
   /** Where the admin gRPC server (health, status, drain) listens; port 0 picks a free port. */
   grpcAddr: grpcAddrEnv.executor,
+  metricsPort: metricsPortEnv.executor,
   routerAddr: grpcAddrEnv.router,
   lockManagerAddr: grpcAddrEnv.lockManager,
   /** Optional: without it agents get no recalled memories (the executor says so at start). */

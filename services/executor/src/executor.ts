@@ -15,6 +15,7 @@ import { GrpcMemoryRecall, type MemoryRecallClient } from './store/grpc-memory-r
 import { RouterChatModel, type RouterCompleteClient } from './store/router-chat-model.js';
 import { RecallDefaults, WorkspaceDefaults, type ExecutorConfig } from './config.js';
 import { EndedTasks } from './domain/ended-tasks.js';
+import { createExecutorMetrics, instrumentWorkPublisher } from './metrics.js';
 import { ExecutorStats } from './domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
 import type { ExecutorAdmin } from './transport/grpc/executor-admin.handler.js';
@@ -90,7 +91,7 @@ export class Executor implements ExecutorAdmin {
     this.worker = new SubtaskWorker({
       executorId: settings.executorId,
       results,
-      publisher: new BusWorkPublisher(bus),
+      publisher: instrumentWorkPublisher(new BusWorkPublisher(bus), createExecutorMetrics()),
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
       ...(settings.summariser !== undefined ? { summariser: settings.summariser } : {}),
@@ -198,6 +199,7 @@ export class Executor implements ExecutorAdmin {
     }
     // Kept until in-flight work settled: a task ending during the drain still stops its work.
     this.taskEvents?.unsubscribe();
+    this.worker.close();
     const { completed, failed, inFlight } = this.status();
     this.logger.info('executor stopped', { completed, failed, inFlight });
   }

@@ -4,9 +4,10 @@
  */
 import { connectBus } from '@maestro/bus';
 import { ExecutorAdminServiceService, LockServiceClient, MemoryServiceClient, RouterServiceClient } from '@maestro/contracts';
-import { createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
+import { createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { executorConfigSpec } from './config.js';
 import { createExecutor } from './executor.js';
+import { createExecutorMetrics, instrumentRouterClient } from './metrics.js';
 import { createExecutorAdminHandlers } from './transport/grpc/executor-admin.handler.js';
 
 runService(
@@ -36,7 +37,7 @@ runService(
       settings: config,
       bus,
       logger,
-      router: router.call,
+      router: instrumentRouterClient(router.call, createExecutorMetrics()),
       locks: locks.call,
       ...(memory !== undefined ? { memory: memory.call } : {}),
     });
@@ -49,6 +50,7 @@ runService(
     server.add(ExecutorAdminServiceService, createExecutorAdminHandlers(executor));
     await server.start();
     lifecycle.onShutdown('grpc server', () => server.shutdown());
+    await serveMetrics({ service: 'executor', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
 
     await executor.start();
     // Registered last, so it runs first on SIGTERM: stop pulling, finish or hand back work,

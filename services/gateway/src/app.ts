@@ -6,14 +6,20 @@
 import { rejectNulCharacters, type Logger } from '@maestro/runtime';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import { fastify, type FastifyInstance } from 'fastify';
-import type { HealthProbe, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
+import type { HealthProbe, LifecycleEvents, LockApi, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
+import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
 import { registerErrorHandling } from './transport/http/error-handler.js';
+import { registerHttpTracing } from './transport/http/tracing.js';
+import { registerEventRoutes } from './transport/http/events.routes.js';
 import { registerHealthRoutes } from './transport/http/health.routes.js';
+import { registerLockRoutes } from './transport/http/locks.routes.js';
 import { registerMemoryRoutes } from './transport/http/memories.routes.js';
+import { registerModelRoutes } from './transport/http/models.routes.js';
+import { registerOpenApiGenerator, registerOpenApiRoutes } from './transport/http/openapi.js';
 import { registerRunRoutes } from './transport/http/runs.routes.js';
 import { OpenStreams } from './transport/http/sse.js';
 import { registerTaskRoutes } from './transport/http/tasks.routes.js';
-import { registerModelRoutes } from './transport/http/models.routes.js';
+import { registerViewer } from './transport/http/viewer.js';
 
 /** What {@link buildGatewayApp} is built from. */
 export interface GatewayDeps {
@@ -21,14 +27,20 @@ export interface GatewayDeps {
   workflow: WorkflowApi;
   memory: MemoryApi;
   router: RouterApi;
-  /** Live run events (the NATS hub in production). */
-  events: RunEvents;
+  locks: LockApi;
+  /** Live events, per run and all lifecycle events (the NATS hub in production). */
+  events: RunEvents & LifecycleEvents;
   health: HealthProbe;
   logger: Logger;
   /** Interval of the SSE heartbeat comment. @default 15000 */
   sseHeartbeatMs?: number;
   /** Largest accepted request body in bytes. @default 1048576 */
   bodyLimit?: number;
+  /**
+   * The viewer's build (packages/web/dist): served at `/` with index.html for client routes, or a
+   * 503 page when it does not exist. No viewer routes at all when absent (API-only tests).
+   */
+  webDist?: string;
 }
 
 const strictness: AjvOptions = { allErrors: false, removeAdditional: false, useDefaults: true, strict: true };
@@ -58,9 +70,14 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? validators.body : validators.text).compile(schema),
   );
+  // Response schemas document the API (openapi.ts) and are checked by the OpenAPI walk test;
+  // they must not filter what is sent, so bodies are serialised as they are.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   const logger = deps.logger;
   registerErrorHandling(app, logger);
+  // Before any route: it wraps each route's handler as the route is added.
+  registerHttpTracing(app);
   // PostgreSQL refuses NUL in text, so no route takes it: one check of what passed the
   // route's schema, answering 400 naming the field (`testCommand[1]`) before any upstream call.
   app.addHook('preHandler', async (request) => {
@@ -81,17 +98,30 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
     streams.closeAll();
   });
 
-  registerHealthRoutes(app, deps.health);
-  registerTaskRoutes(app, deps.orchestrator, deps.router, deps.logger);
-  registerModelRoutes(app, deps.router);
-  registerRunRoutes(app, {
-    workflow: deps.workflow,
-    orchestrator: deps.orchestrator,
-    events: deps.events,
-    streams,
-    heartbeatMs: deps.sseHeartbeatMs ?? 15_000,
-    logger: logger.child({ component: 'runs' }),
+  // Request metrics, when added, hook in here (onRequest/onResponse on `app`), before the routes.
+
+  // The OpenAPI generator learns routes as they are added, so it goes first and the routes are
+  // added in a plugin that boots after it (handlers, hooks and compilers above apply to it).
+  const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
+  registerOpenApiGenerator(app);
+  void app.register(async (api) => {
+    registerHealthRoutes(api, deps.health);
+    registerTaskRoutes(api, deps.orchestrator, deps.router, deps.logger);
+    registerModelRoutes(api, deps.router);
+    registerRunRoutes(api, {
+      workflow: deps.workflow,
+      orchestrator: deps.orchestrator,
+      events: deps.events,
+      streams,
+      heartbeatMs,
+      logger: logger.child({ component: 'runs' }),
+    });
+    registerDefinitionRoutes(api, deps.workflow);
+    registerLockRoutes(api, deps.locks);
+    registerEventRoutes(api, { events: deps.events, streams, heartbeatMs, logger: logger.child({ component: 'events' }) });
+    registerMemoryRoutes(api, deps.memory);
+    registerOpenApiRoutes(api);
+    if (deps.webDist !== undefined) registerViewer(api, { distDir: deps.webDist, logger: logger.child({ component: 'viewer' }) });
   });
-  registerMemoryRoutes(app, deps.memory);
   return app;
 }

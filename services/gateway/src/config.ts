@@ -17,17 +17,22 @@ export const gatewayConfigSpec = {
   workflowEngineAddr: grpcAddrEnv.workflowEngine,
   memoryAddr: grpcAddrEnv.memory,
   routerAddr: grpcAddrEnv.router,
+  lockManagerAddr: grpcAddrEnv.lockManager,
   upstreamDeadlineMs: env.int('MAESTRO_GATEWAY_UPSTREAM_DEADLINE_MS', {
     default: 10_000,
     min: 100,
     max: 300_000,
-    doc: 'deadline of each gRPC call to the orchestrator, workflow-engine, memory and router',
+    doc: 'deadline of each gRPC call to the orchestrator, workflow-engine, memory, router and lock-manager',
   }),
   sseHeartbeatMs: env.int('MAESTRO_GATEWAY_SSE_HEARTBEAT_MS', {
     default: 15_000,
     min: 1_000,
     max: 300_000,
     doc: 'interval of the comment line that keeps idle server-sent-event streams open through proxies; each beat also re-reads the run and ends the stream if it finished unseen',
+  }),
+  webDist: env.string('MAESTRO_WEB_DIST', {
+    default: '',
+    doc: 'directory of the built viewer served at /; empty: packages/web/dist, found relative to the gateway package',
   }),
 } as const;
 

@@ -1,11 +1,12 @@
 /**
- * Assembles a running gateway from its configuration: NATS, the gRPC clients of its three
+ * Assembles a running gateway from its configuration: NATS, the gRPC clients of its
  * upstreams, the event hub, the HTTP app and the gRPC health server. `main.ts` calls it once;
  * integration tests call it too, so they exercise exactly the production wiring.
  */
 import { connectBus } from '@maestro/bus';
 import {
   HealthClient,
+  LockServiceClient,
   MemoryServiceClient,
   RouterServiceClient,
   OrchestratorServiceClient,
@@ -23,6 +24,11 @@ import { RunEventHub } from './transport/nats/run-event-hub.js';
 /** Options for {@link startGateway} besides the configuration. */
 export interface StartGatewayOptions {
   logger: Logger;
+  /**
+   * The viewer's build directory when `MAESTRO_WEB_DIST` is empty (main.ts passes
+   * packages/web/dist, found from its own location). No viewer routes when neither is set.
+   */
+  defaultWebDist?: string;
 }
 
 /** A started gateway. */
@@ -33,6 +39,10 @@ export interface RunningGateway {
   readonly grpcPort: number;
   /** Stops in order: HTTP (ending SSE streams), gRPC health, event subscription, clients, NATS. */
   stop(): Promise<void>;
+}
+
+function webDistOption(dir: string | undefined): { webDist?: string } {
+  return dir ? { webDist: dir } : {};
 }
 
 /**
@@ -67,11 +77,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, clientOptions);
     const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, clientOptions);
     const router = createGrpcClient(RouterServiceClient, config.routerAddr, clientOptions);
+    const locks = createGrpcClient(LockServiceClient, config.lockManagerAddr, clientOptions);
     const orchestratorHealth = createGrpcClient(HealthClient, config.orchestratorAddr, clientOptions);
     stops.push({
       name: 'grpc clients',
       stop: () => {
-        for (const client of [orchestrator, workflow, memory, router, orchestratorHealth]) client.close();
+        for (const client of [orchestrator, workflow, memory, router, locks, orchestratorHealth]) client.close();
       },
     });
 
@@ -84,6 +95,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       workflow: namedUpstream('workflow-engine', workflow.call),
       memory: namedUpstream('memory', memory.call),
       router: namedUpstream('router', router.call),
+      locks: namedUpstream('lock-manager', locks.call),
       events: hub,
       health: createUpstreamHealthProbe({
         natsConnected: () => bus.connected,
@@ -92,6 +104,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       }),
       logger,
       sseHeartbeatMs: config.sseHeartbeatMs,
+      ...webDistOption(config.webDist || options.defaultWebDist),
     });
     await app.listen({ port: config.httpPort, host: config.httpHost });
     stops.push({ name: 'http', stop: () => app.close() });

@@ -2,6 +2,7 @@
  * The gateway process: configuration → logger and telemetry → {@link startGateway}; stopped
  * gracefully on SIGTERM/SIGINT. No logic lives here.
  */
+import { fileURLToPath } from 'node:url';
 import { createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
 import { gatewayConfigSpec } from './config.js';
 import { startGateway } from './gateway.js';
@@ -12,6 +13,8 @@ runService('gateway', async (lifecycle) => {
   lifecycle.setLogger(logger);
   const telemetry = initTelemetry({ serviceName: 'gateway', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
-  const gateway = await startGateway(config, { logger });
+  // dist/main.js → the workspace's packages/web/dist (MAESTRO_WEB_DIST overrides it).
+  const defaultWebDist = fileURLToPath(new URL('../../../packages/web/dist', import.meta.url));
+  const gateway = await startGateway(config, { logger, defaultWebDist });
   lifecycle.onShutdown('gateway', () => gateway.stop());
 });

@@ -4,6 +4,21 @@
  * `main.ts` and test doubles or real test servers elsewhere.
  */
 import type {
+  CancelRunRequest,
+  DefinitionDiff,
+  DiffDefinitionsRequest,
+  GetDefinitionRequest,
+  GetRunHistoryRequest,
+  InspectRequest,
+  InspectResponse,
+  ListDefinitionsRequest,
+  ListDefinitionsResponse,
+  ListRunsRequest,
+  ListRunsResponse,
+  PutDefinitionRequest,
+  RunHistory,
+  SendEventRequest,
+  WorkflowDefinition,
   CancelTaskRequest,
   GetModelStatsRequest,
   GetRunRequest,
@@ -48,9 +63,29 @@ export interface RouterApi {
   getModelStats(request: GetModelStatsRequest): Promise<ModelStats>;
 }
 
-/** The part of the workflow-engine's API the gateway reads: one run with its history. */
+/**
+ * The workflow-engine's API as the gateway uses it: runs (read, list, page their history, send a
+ * person's event, cancel) and definitions (list, read, store a version, diff two versions).
+ */
 export interface WorkflowApi {
   getRun(request: GetRunRequest): Promise<Run>;
+  /** Newest first, without their history; `nextPageToken` is '' on the last page. */
+  listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
+  getRunHistory(request: GetRunHistoryRequest): Promise<RunHistory>;
+  sendEvent(request: SendEventRequest): Promise<Run>;
+  cancelRun(request: CancelRunRequest): Promise<Run>;
+  /** The latest version of each definition, or every version of `name` newest first. */
+  listDefinitions(request: ListDefinitionsRequest): Promise<ListDefinitionsResponse>;
+  /** One version (the latest when `version` is 0). */
+  getDefinition(request: GetDefinitionRequest): Promise<WorkflowDefinition>;
+  /** Stores a new version, or returns the latest when the document is identical to it. */
+  putDefinition(request: PutDefinitionRequest): Promise<WorkflowDefinition>;
+  diffDefinitions(request: DiffDefinitionsRequest): Promise<DefinitionDiff>;
+}
+
+/** The lock-manager's read side: who holds which concerns and who waits. */
+export interface LockApi {
+  inspect(request: InspectRequest): Promise<InspectResponse>;
 }
 
 /**
@@ -83,6 +118,15 @@ export type RunEventListener = (event: BusEvent) => void;
 export interface RunEvents {
   /** Starts delivering `runId`'s events to `listener`; call the returned function to stop. */
   listen(runId: string, listener: RunEventListener): () => void;
+}
+
+/**
+ * Every run's and task's lifecycle events at once (the global `/v1/events` stream). Like
+ * {@link RunEvents.listen}, a listener is live the moment it is added.
+ */
+export interface LifecycleEvents {
+  /** Starts delivering every lifecycle event to `listener`; call the returned function to stop. */
+  listenAll(listener: RunEventListener): () => void;
 }
 
 /** What `/healthz` reports about the orchestrator's grpc.health Check. */

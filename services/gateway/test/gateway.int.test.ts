@@ -14,6 +14,7 @@ import { connectBus, type Bus } from '@maestro/bus';
 import {
   HealthCheckResponse_ServingStatus,
   HealthClient,
+  LockServiceService,
   MemoryServiceService,
   OrchestratorServiceService,
   Streams,
@@ -22,7 +23,12 @@ import {
   WorkflowServiceService,
   type AgentStep,
   type CancelTaskRequest,
+  type DiffDefinitionsRequest,
+  type GetDefinitionRequest,
   type GetRunRequest,
+  type InspectRequest,
+  type ListDefinitionsRequest,
+  type PutDefinitionRequest,
   type GetTaskRequest,
   type ListAgentStepsRequest,
   type ListAgentStepsResponse,
@@ -36,6 +42,7 @@ import {
   createGrpcServer,
   createSilentLogger,
   invalidField,
+  ManualClock,
   loadConfig,
   notFound,
   OperationalError,
@@ -45,6 +52,7 @@ import {
 import { gatewayConfigSpec } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { FakeMemoryService } from './fake-memory-service.js';
+import { FakeLocks, FakeWorkflow } from './fakes/index.js';
 
 const logger = createSilentLogger();
 const namespace = `gwtest_${randomBytes(4).toString('hex')}`;
@@ -228,6 +236,11 @@ let orchestrator: FakeOrchestrator;
 let orchestratorServer: GrpcServer;
 let workflowServer: GrpcServer;
 let memoryServer: GrpcServer;
+let lockServer: GrpcServer;
+const fakeClock = new ManualClock(at.getTime());
+// Definitions and locks are the in-process fakes (test/fakes), served over real gRPC.
+const definitions = new FakeWorkflow(fakeClock);
+const locks = new FakeLocks(fakeClock);
 let publisher: Bus;
 let gateway: RunningGateway;
 let base: string;
@@ -295,15 +308,23 @@ beforeAll(async () => {
       if (!run) throw notFound('run', req.runId, 'RUN_NOT_FOUND');
       return run;
     }),
+    putDefinition: unary((req: PutDefinitionRequest) => definitions.putDefinition(req)),
+    getDefinition: unary((req: GetDefinitionRequest) => definitions.getDefinition(req)),
+    listDefinitions: unary((req: ListDefinitionsRequest) => definitions.listDefinitions(req)),
+    diffDefinitions: unary((req: DiffDefinitionsRequest) => definitions.diffDefinitions(req)),
   });
+
+  lockServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.LockService'], shutdownGraceMs: 500 });
+  lockServer.add(LockServiceService, { inspect: unary((req: InspectRequest) => locks.inspect(req)) });
 
   memoryServer = createGrpcServer({ address: '127.0.0.1:0', logger, serviceNames: ['maestro.v1.MemoryService'], shutdownGraceMs: 500 });
   memoryServer.add(MemoryServiceService, fakeMemory.handlers());
 
-  const [orchestratorPort, workflowPort, memoryPort] = await Promise.all([
+  const [orchestratorPort, workflowPort, memoryPort, lockPort] = await Promise.all([
     orchestratorServer.start(),
     workflowServer.start(),
     memoryServer.start(),
+    lockServer.start(),
   ]);
 
   const config = loadConfig(gatewayConfigSpec, {
@@ -315,6 +336,7 @@ beforeAll(async () => {
     MAESTRO_ORCHESTRATOR_GRPC_ADDR: `127.0.0.1:${orchestratorPort}`,
     MAESTRO_WORKFLOW_ENGINE_GRPC_ADDR: `127.0.0.1:${workflowPort}`,
     MAESTRO_MEMORY_GRPC_ADDR: `127.0.0.1:${memoryPort}`,
+    MAESTRO_LOCK_MANAGER_GRPC_ADDR: `127.0.0.1:${lockPort}`,
     // The smallest allowed: each beat also re-reads the run of an open stream.
     MAESTRO_GATEWAY_SSE_HEARTBEAT_MS: '1000',
   });
@@ -324,7 +346,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.stop();
-  await Promise.all([orchestratorServer?.shutdown(), workflowServer?.shutdown(), memoryServer?.shutdown()]);
+  await Promise.all([orchestratorServer?.shutdown(), workflowServer?.shutdown(), memoryServer?.shutdown(), lockServer?.shutdown()]);
   if (publisher) {
     for (const spec of Object.values(Streams)) {
       await publisher.jsm.streams.delete(publisher.namespace.stream(spec.name)).catch(() => undefined);
@@ -491,7 +513,7 @@ describe('task reads', () => {
     const listed = await get('/v1/tasks?limit=1&status=running');
     expect(listed.status).toBe(200);
     expect(listed.json.tasks).toHaveLength(1);
-    expect(orchestrator.listed.at(-1)).toEqual({ limit: 1, status: 'running' });
+    expect(orchestrator.listed.at(-1)).toEqual({ limit: 1, status: 'running', goalContains: '', pageToken: '' });
 
     for (const [query, field] of [
       ['limit=many', 'limit'],
@@ -879,6 +901,63 @@ describe('memories', () => {
     expect(status).toBe(400);
     expect(json.error.field).toBe(field);
     expect(memories.find((x) => x.id === m.json.id)?.content).toBe('unchanged');
+  });
+});
+
+describe('definitions over gRPC', () => {
+  async function put(name: string, body: unknown): Promise<{ status: number; json: any }> {
+    const response = await fetch(`${base}/v1/definitions/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, json: await response.json() };
+  }
+  const review = { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final', meta: { n: 1 } } } };
+
+  it('stores versions (201, then 200 for the same document), diffs them, and names the fault of a bad one', async () => {
+    expect(await put('review', review)).toMatchObject({ status: 201, json: { name: 'review', version: 1, definition: review } });
+    expect(await put('review', review)).toMatchObject({ status: 200, json: { version: 1 } });
+    const next = { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final', meta: { n: 2, tags: ['x'] } } } };
+    expect(await put('review', next)).toMatchObject({ status: 201, json: { version: 2 } });
+    expect(await get('/v1/definitions/review/diff?from=1&to=2')).toEqual({
+      status: 200,
+      json: {
+        name: 'review', fromVersion: 1, toVersion: 2,
+        changes: [
+          { path: '/states/done/meta/n', op: 'changed', before: 1, after: 2 },
+          { path: '/states/done/meta/tags', op: 'added', after: ['x'] },
+        ],
+      },
+    });
+    expect(await put('review', { initial: 'nowhere', states: {} })).toMatchObject({ status: 400, json: { error: { code: 'INVALID_DEFINITION', field: 'initial' } } });
+    expect((await get('/v1/definitions/review/versions')).json.definitions.map((d: { version: number }) => d.version)).toEqual([2, 1]);
+    expect(await get('/v1/definitions/nothing')).toMatchObject({ status: 404, json: { error: { code: 'DEFINITION_NOT_FOUND' } } });
+  });
+});
+
+describe('GET /v1/locks over gRPC', () => {
+  it('shows leases with 64-bit fencing tokens as strings, and waiters', async () => {
+    locks.grant('executor:exec-a:s1', ['file:/srv/demo/src/cli.ts'], 60_000);
+    locks.queue('executor:exec-b:s2', ['file:/srv/demo/src/cli.ts'], 30_000);
+    const { status, json } = await get('/v1/locks?prefix=file%3A%2Fsrv%2Fdemo');
+    expect(status).toBe(200);
+    expect(json.leases).toEqual([expect.objectContaining({ owner: 'executor:exec-a:s1', fencingToken: '1', expiresAt: '2030-01-02T03:05:05.000Z' })]);
+    expect(json.waiters).toEqual([expect.objectContaining({ owner: 'executor:exec-b:s2', deadline: '2030-01-02T03:04:35.000Z' })]);
+  });
+});
+
+describe('GET /v1/events over NATS', () => {
+  it('streams run and task lifecycle events from the bus, without agent steps', async () => {
+    const stream = await openEventStream(`${base}/v1/events`);
+    try {
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toMatch(/^text\/event-stream/);
+      // Published until the first arrives: the stream's listener is live once the headers are sent.
+      await publisher.publish(Subjects.workStep, liveStep(agentStep('s1', 'exec-a', 9, 9, 'run-global')));
+      await publisher.publish(Subjects.runTransitioned, runEvent('run-global', 2, 'intake', 'plan'));
+      await publisher.publish(Subjects.taskUpdated, { taskId: 'task-global', status: 'running', runId: 'run-global', at: at.toISOString() });
+      expect(await stream.next()).toMatchObject({ event: 'run.transitioned', data: { runId: 'run-global', seq: 2 } });
+      expect(await stream.next()).toMatchObject({ event: 'task.updated', data: { taskId: 'task-global', status: 'running' } });
+    } finally {
+      await stream.cancel();
+    }
   });
 });
 

@@ -2,7 +2,7 @@
  * Every environment variable the lock-manager reads, declared once. `loadConfig` in `main.ts`
  * validates them all at start and names any bad one.
  */
-import { commonEnv, env, grpcAddrEnv } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, metricsPortEnv } from '@maestro/runtime';
 import type { ConfigOf } from '@maestro/runtime';
 
 /** The lock-manager's configuration spec (see the README's table). */
@@ -13,6 +13,8 @@ export const lockManagerConfigSpec = {
   redisUrl: commonEnv.redisUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.lockManager,
+  metricsHost: commonEnv.metricsHost,
+  metricsPort: metricsPortEnv.lockManager,
   keyPrefix: env.string('MAESTRO_LOCK_KEY_PREFIX', {
     default: 'maestro:lock:',
     doc: 'prefix of every Redis key the lock-manager writes (tests and shared Redis servers use their own)',

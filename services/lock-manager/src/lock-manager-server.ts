@@ -4,7 +4,8 @@
  */
 import { LockServiceService } from '@maestro/contracts';
 import { createGrpcServer } from '@maestro/runtime';
-import type { GrpcServer, Logger } from '@maestro/runtime';
+import type { GrpcServer, Logger, Registry } from '@maestro/runtime';
+import { createLockManagerMetrics, instrumentLockStore } from './metrics.js';
 import type { LockStore } from './store/lock-store.js';
 import { createLockServiceHandlers } from './transport/grpc/lock-service.handler.js';
 import type { LockEventPublisher } from './transport/nats/lock-event.publisher.js';
@@ -19,6 +20,8 @@ export interface LockManagerServerOptions {
   logger: Logger;
   store: LockStore;
   events: LockEventPublisher;
+  /** Where the lock and gRPC metrics go. @default processRegistry() */
+  metrics?: Registry;
 }
 
 /**
@@ -26,8 +29,9 @@ export interface LockManagerServerOptions {
  * expires are published as `maestro.events.lock.expired` from here.
  */
 export function createLockManagerServer(options: LockManagerServerOptions): GrpcServer {
-  const { store, events, logger } = options;
-  const server = createGrpcServer({ address: options.address, logger, serviceNames: [LOCK_SERVICE_NAME] });
+  const { events, logger } = options;
+  const store = instrumentLockStore(options.store, createLockManagerMetrics(options.metrics));
+  const server = createGrpcServer({ address: options.address, logger, serviceNames: [LOCK_SERVICE_NAME], metrics: options.metrics });
   server.add(LockServiceService, createLockServiceHandlers({ store, events }));
   store.onExpired((lease) => {
     logger.info('lock expired', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns, token: lease.fencingToken });

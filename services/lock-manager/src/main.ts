@@ -1,10 +1,11 @@
 /**
- * The lock-manager process: config → telemetry and logger → Redis and NATS → gRPC server.
+ * The lock-manager process: config → telemetry and logger → Redis and NATS → gRPC server →
+ * metrics endpoint.
  * No logic here; see README.md for what the service does.
  */
 import { Redis } from 'ioredis';
 import { connectBus } from '@maestro/bus';
-import { createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
+import { createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { lockManagerConfigSpec } from './config.js';
 import { createLockManagerServer } from './lock-manager-server.js';
 import { RedisLockStore } from './store/redis-lock-store.js';
@@ -44,4 +45,5 @@ runService('lock-manager', async (lifecycle) => {
   });
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
+  await serveMetrics({ service: 'lock-manager', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
 });

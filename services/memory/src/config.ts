@@ -4,7 +4,7 @@
  */
 import { parseEmbedderSpec } from '@maestro/llm';
 import type { EmbedderSpec } from '@maestro/llm';
-import { commonEnv, env, grpcAddrEnv } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, metricsPortEnv } from '@maestro/runtime';
 import type { ConfigOf, EnvVar } from '@maestro/runtime';
 import { EMBEDDING_SPACES_DEFAULTS } from './app/embedding-spaces.js';
 import { MEMORY_SERVICE_DEFAULTS } from './app/memory-service.js';
@@ -38,6 +38,8 @@ export const memoryConfigSpec = {
   databaseUrl: commonEnv.databaseUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.memory,
+  metricsHost: commonEnv.metricsHost,
+  metricsPort: metricsPortEnv.memory,
   embedder: embedderSpec(
     'MAESTRO_MEMORY_EMBEDDER',
     'local',

@@ -6,7 +6,7 @@
 import { createDb } from '@maestro/db';
 import { createEmbedder } from '@maestro/llm';
 import type { EmbedderEnvironment } from '@maestro/llm';
-import { createLogger, initTelemetry, loadConfig, runService, systemClock } from '@maestro/runtime';
+import { createLogger, initTelemetry, loadConfig, runService, serveMetrics, systemClock } from '@maestro/runtime';
 import { memoryConfigSpec } from './config.js';
 import { REFLEX_POLICY_DEFAULTS } from './domain/confidence.js';
 import { createMemoryServer, openMemoryService } from './memory-server.js';
@@ -50,4 +50,5 @@ runService('memory', async (lifecycle) => {
   const server = createMemoryServer({ address: config.grpcAddr, logger, memory: parts.memory, clock: systemClock });
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
+  await serveMetrics({ service: 'memory', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
 });

@@ -8,8 +8,9 @@ import { MemoryServiceService } from '@maestro/contracts';
 import type { Kysely } from '@maestro/db';
 import type { Embedder } from '@maestro/llm';
 import { createGrpcServer } from '@maestro/runtime';
-import type { Clock, GrpcServer, Logger } from '@maestro/runtime';
+import type { Clock, GrpcServer, Logger, Registry } from '@maestro/runtime';
 import { EmbeddingSpaces } from './app/embedding-spaces.js';
+import { createMemoryMetrics, instrumentRecall } from './metrics.js';
 import type { EmbedderFactory } from './app/embedding-spaces.js';
 import { MemoryService } from './app/memory-service.js';
 import { Reembedder } from './app/reembedder.js';
@@ -92,11 +93,14 @@ export interface MemoryServerOptions {
   logger: Logger;
   memory: MemoryService;
   clock: Clock;
+  /** Where recall and gRPC metrics go. @default processRegistry() */
+  metrics?: Registry;
 }
 
 /** Creates the MemoryService server (with health); call `start()` to listen. */
 export function createMemoryServer(options: MemoryServerOptions): GrpcServer {
-  const server = createGrpcServer({ address: options.address, logger: options.logger, serviceNames: [MEMORY_SERVICE_NAME] });
-  server.add(MemoryServiceService, createMemoryServiceHandlers({ memory: options.memory, clock: options.clock }));
+  const server = createGrpcServer({ address: options.address, logger: options.logger, serviceNames: [MEMORY_SERVICE_NAME], metrics: options.metrics });
+  const memory = instrumentRecall(options.memory, createMemoryMetrics(options.metrics), options.clock);
+  server.add(MemoryServiceService, createMemoryServiceHandlers({ memory, clock: options.clock }));
   return server;
 }

@@ -2,7 +2,7 @@
  * Every environment variable the orchestrator reads, once: name, type, default and meaning.
  * `loadOrchestratorConfig` runs once in `main.ts`.
  */
-import { commonEnv, env, grpcAddrEnv, loadConfig, type ConfigOf } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, type ConfigOf } from '@maestro/runtime';
 import { RecallBudgetDefaults } from './domain/recall-budget.js';
 
 /** The orchestrator's configuration spec (see the README for the table). */
@@ -13,6 +13,8 @@ export const orchestratorConfigSpec = {
   natsNamespace: commonEnv.natsNamespace,
   databaseUrl: commonEnv.databaseUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
+  metricsHost: commonEnv.metricsHost,
+  metricsPort: metricsPortEnv.orchestrator,
   grpcAddr: grpcAddrEnv.orchestrator,
   workflowEngineAddr: grpcAddrEnv.workflowEngine,
   routerAddr: grpcAddrEnv.router,

@@ -5,12 +5,15 @@
 import { connectBus } from '@maestro/bus';
 import { MemoryServiceClient, RouterServiceClient, WorkflowServiceClient } from '@maestro/contracts';
 import { createDb } from '@maestro/db';
-import { createGrpcClient, createLogger, initTelemetry, runService, systemClock } from '@maestro/runtime';
+import { createGrpcClient, createLogger, initTelemetry, processRegistry, runService, serveMetrics, systemClock } from '@maestro/runtime';
 import { loadOrchestratorConfig } from './config.js';
+import { createOrchestratorMetrics, instrumentOrchestratorDeps, trackUnfinishedTasks } from './metrics.js';
 import { createOrchestrator } from './orchestrator.js';
 import { FsRepoProbe } from './store/fs-repo-probe.js';
 import { PostgresAgentStepStore } from './store/postgres-agent-step-store.js';
+import { PostgresTaskStatusCounts } from './store/postgres-task-status-counts.js';
 import { PostgresTaskStore } from './store/postgres-task-store.js';
+import { PostgresTaskTraceStore } from './store/postgres-task-trace-store.js';
 import type { OrchestratorDatabase } from './store/schema.js';
 
 runService('orchestrator', async (lifecycle) => {
@@ -36,11 +39,14 @@ runService('orchestrator', async (lifecycle) => {
     memory.close();
   });
 
-  const orchestrator = createOrchestrator({
+  const metrics = createOrchestratorMetrics();
+  trackUnfinishedTasks(processRegistry(), new PostgresTaskStatusCounts(db), metrics, { logger });
+  const orchestrator = createOrchestrator(instrumentOrchestratorDeps({
     logger,
     clock: systemClock,
     store: new PostgresTaskStore(db),
     steps: new PostgresAgentStepStore(db),
+    taskTraces: new PostgresTaskTraceStore(db),
     repoProbe: new FsRepoProbe(),
     bus,
     // Model calls and recalls take the activity's signal: cancelled when the drain time is up.
@@ -62,7 +68,8 @@ runService('orchestrator', async (lifecycle) => {
     },
     reflexes: { proposer: config.reflexProposer },
     escalationLimits: { perSubtask: config.maxEscalationsPerSubtask, perTask: config.maxEscalationsPerTask },
-  });
+  }, metrics));
+  await serveMetrics({ service: 'orchestrator', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
   await orchestrator.start();
   // Registered last, so it runs first on SIGTERM: stop taking calls and messages, let those in
   // flight finish for up to MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS and hand the rest back, then

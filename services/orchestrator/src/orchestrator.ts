@@ -35,6 +35,10 @@ import type { BranchDelivery } from './domain/delivery.js';
 import type { PreflightProbe } from './domain/preflight/preflight-probe.js';
 import { FsPreflightProbe } from './store/fs-preflight-probe.js';
 import { GitBranchDelivery } from './store/git-branch-delivery.js';
+import { TaskTracing } from './app/task-tracing.js';
+import { InMemoryTaskTraceStore } from './store/in-memory-task-trace-store.js';
+import type { TaskTraceStore } from './store/task-trace-store.js';
+import { withTaskTraces } from './transport/nats/task-traced-bus.js';
 
 /** What the orchestrator is made of. */
 export interface OrchestratorDeps {
@@ -45,6 +49,11 @@ export interface OrchestratorDeps {
   steps: AgentStepStore;
   repoProbe: RepoProbe;
   bus: Pick<Bus, 'consume' | 'publish' | 'publishEvent'>;
+  /**
+   * Where each task's trace context is kept, so its background work joins the task's one trace.
+   * @default new InMemoryTaskTraceStore()
+   */
+  taskTraces?: TaskTraceStore;
   router: RouterPort;
   memory: MemoryPort;
   workflow: WorkflowPort;
@@ -126,8 +135,11 @@ async function outlasts(work: Promise<unknown>, ms: number): Promise<boolean> {
 
 /** Wires the orchestrator from its dependencies (nothing runs until `start`). */
 export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
-  const work = new BusWorkPublisher(deps.bus);
-  const taskEvents = new BusTaskEvents(deps.bus, deps.clock);
+  // Every message naming a task is handled in the task's trace, however late it comes.
+  const tracing = new TaskTracing(deps.taskTraces ?? new InMemoryTaskTraceStore(), deps.logger.child({ component: 'task-tracing' }));
+  const bus = withTaskTraces(deps.bus, tracing);
+  const work = new BusWorkPublisher(bus);
+  const taskEvents = new BusTaskEvents(bus, deps.clock);
   const workflowDeadline = deps.workflowDeadlineMs !== undefined ? { workflowDeadlineMs: deps.workflowDeadlineMs } : {};
   const drainTimeoutMs = deps.drainTimeoutMs ?? 20_000;
   // The adapters activities use, made here and nowhere else.
@@ -135,6 +147,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const preflightProbe = deps.preflightProbe ?? new FsPreflightProbe();
   const runs = new RunStarter({
     store: deps.store,
+    tracing,
     workflow: deps.workflow,
     taskEvents,
     logger: deps.logger.child({ component: 'run-starter' }),
@@ -170,7 +183,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     store: deps.store,
     steps: deps.steps,
     work,
-    events: new BusEscalationEvents(deps.bus, deps.logger.child({ component: 'escalations' })),
+    events: new BusEscalationEvents(bus, deps.logger.child({ component: 'escalations' })),
     router: deps.router,
     clock: deps.clock,
     repoProbe: deps.repoProbe,
@@ -230,18 +243,18 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     reflexes,
     async start() {
       consumers.push(
-        await subscribeActivityRequests(deps.bus, runnerDeps, deps.logger, {
+        await subscribeActivityRequests(bus, runnerDeps, deps.logger, {
           concurrency: deps.concurrency ?? 4,
           signal: handBack.signal,
         }),
-        await subscribeSubtaskResults(deps.bus, { store: deps.store, work, clock: deps.clock, reflexes }),
+        await subscribeSubtaskResults(bus, { store: deps.store, work, clock: deps.clock, reflexes }),
         await subscribeRunEvents(
-          deps.bus,
+          bus,
           { store: deps.store, taskEvents, workflow: deps.workflow, ...workflowDeadline },
           deps.logger.child({ component: 'run-events' }),
         ),
-        await subscribeWorkSteps(deps.bus, deps.steps),
-        await subscribeEscalations(deps.bus, escalationDeps, deps.logger.child({ component: 'escalations' }), {
+        await subscribeWorkSteps(bus, deps.steps),
+        await subscribeEscalations(bus, escalationDeps, deps.logger.child({ component: 'escalations' }), {
           concurrency: deps.concurrency ?? 4,
           signal: handBack.signal,
         }),

@@ -239,7 +239,7 @@ describe('delivery through the review activity', () => {
     // ListTasks shows the same (all tips of a page read with one git call per repository).
     const other = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'And one more', repoPath: repo.dir }));
     await h.client.call.cancelTask({ taskId: other.id, reason: 'not needed either' });
-    const listed = new Map((await h.client.call.listTasks({ limit: 0, status: 'cancelled' })).tasks.map((t) => [t.id, t.delivery?.sha]));
+    const listed = new Map((await h.client.call.listTasks({ limit: 0, status: 'cancelled', goalContains: '', pageToken: '' })).tasks.map((t) => [t.id, t.delivery?.sha]));
     expect(listed.get(task.id)).toBe(tip);
     expect(listed.get(other.id)).toBe('');
   });

@@ -98,12 +98,12 @@ it('lists newest first, filtered by status, with subtasks', async () => {
     await l.replaceSubtasks(plan);
     await l.update({ status: 'running', code: { workId: 'w', runId: 'r', state: 'code', activity: 'code', attempt: 1 } });
   });
-  const [newest] = await store.listTasks({ limit: 1 });
+  const [newest] = (await store.listTasks({ limit: 1 })).tasks;
   expect(newest?.task.goal).toBe('newest');
   expect(newest?.task.code).toEqual({ workId: 'w', runId: 'r', state: 'code', activity: 'code', attempt: 1 });
   expect(newest?.subtasks).toHaveLength(2);
   const running = await store.listTasks({ limit: 50, status: 'running' });
-  expect(running.map((t) => t.task.id)).toEqual([task.id]);
+  expect(running.tasks.map((t) => t.task.id)).toEqual([task.id]);
 });
 
 it('marks an attempt dispatched only while the subtask is still on that attempt', async () => {

@@ -162,9 +162,9 @@ describe('a valid task', () => {
   });
 
   it('is listed, and filtered by status', async () => {
-    expect((await h.client.call.listTasks({ limit: 0, status: '' })).tasks.map((t) => t.id)).toEqual([taskId]);
-    expect((await h.client.call.listTasks({ limit: 10, status: 'succeeded' })).tasks).toEqual([]);
-    const bad = await h.client.call.listTasks({ limit: 10, status: 'done' }).catch((e: unknown) => e);
+    expect((await h.client.call.listTasks({ limit: 0, status: '', goalContains: '', pageToken: '' })).tasks.map((t) => t.id)).toEqual([taskId]);
+    expect((await h.client.call.listTasks({ limit: 10, status: 'succeeded', goalContains: '', pageToken: '' })).tasks).toEqual([]);
+    const bad = await h.client.call.listTasks({ limit: 10, status: 'done', goalContains: '', pageToken: '' }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(UserError);
     expect((bad as UserError).field).toBe('status');
   });
@@ -233,7 +233,7 @@ describe('when the workflow-engine is down', () => {
     expect(runId).toBe(h.workflow.runFor(task.id));
     const started = await h.client.call.getTask({ taskId: task.id });
     expect(started).toMatchObject({ status: 'pending', failureReason: '' });
-    expect((await h.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add divide')).toHaveLength(1);
+    expect((await h.client.call.listTasks({ limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add divide')).toHaveLength(1);
   });
 
   it('keeps the task pending, not failed, when the engine answers INTERNAL (its own database down), and starts the run later', async () => {
@@ -272,7 +272,7 @@ describe('when the workflow-engine is down', () => {
     expect(again.id).toBe(first.id);
     expect(again.runId).toMatch(/^run-/);
     expect(await runOf(first.id)).toBe(again.runId);
-    expect((await h.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add modulo')).toHaveLength(1);
+    expect((await h.client.call.listTasks({ limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add modulo')).toHaveLength(1);
   });
 
   it('has a starting replica start the runs of tasks left without one', async () => {
@@ -290,7 +290,7 @@ describe('when the workflow-engine is down', () => {
     expect(err).toBeInstanceOf(UserError);
     expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.FAILED_PRECONDITION);
     expect((err as UserError).message).toContain('could not be started');
-    const failed = (await h.client.call.listTasks({ limit: 100, status: 'failed' })).tasks.find((t) => t.goal === 'Add abs');
+    const failed = (await h.client.call.listTasks({ limit: 100, status: 'failed', goalContains: '', pageToken: '' })).tasks.find((t) => t.goal === 'Add abs');
     expect(failed?.failureReason).toContain('workflow definition coding does not exist');
   });
 });
@@ -304,7 +304,7 @@ describe('cancelling a task whose run is not known yet', () => {
     const open = h.workflow.closeStartGate();
     const submitted = h.client.call.submitTask(request({ goal: 'Add floor' }));
     await eventually(() => h.workflow.waitingAtGate, (n) => n === 1, 'StartRun in flight');
-    const [pending] = (await h.client.call.listTasks({ limit: 100, status: 'pending' })).tasks.filter((t) => t.goal === 'Add floor');
+    const [pending] = (await h.client.call.listTasks({ limit: 100, status: 'pending', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add floor');
     expect(pending?.runId).toBe('');
 
     const cancelled = await h.client.call.cancelTask({ taskId: pending?.id ?? '', reason: 'wrong repository' });
@@ -388,7 +388,7 @@ describe('when StartRun hangs longer than the inline wait', () => {
     const started = await eventually(() => quick.client.call.getTask({ taskId }), (t) => t.runId !== '', 'the run attached');
     expect(started.runId).toBe(quick.workflow.runFor(taskId));
     expect(new Set(quick.workflow.starts.map((r) => r.idempotencyKey))).toEqual(new Set([taskId]));
-    expect((await quick.client.call.listTasks({ limit: 100, status: '' })).tasks.filter((t) => t.goal === 'Add cube')).toHaveLength(1);
+    expect((await quick.client.call.listTasks({ limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add cube')).toHaveLength(1);
   });
 });
 

@@ -23,6 +23,7 @@ export function subtaskRecord(id: string, overrides: Partial<SubtaskRecord> = {}
     taskId: 't1', id, position: 0, title: `title ${id}`, instructions: 'i', files: [], status: 'running', attempt: 1,
     summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, dispatchedAttempt: 1,
     dispatchedAt: new Date(0), hint: null, role: null, dependsOn: [], resources: [], concerns: [], replaces: null,
+    executorId: null, worktree: null, verdict: null,
     ...overrides,
   };
 }

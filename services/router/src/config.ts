@@ -1,7 +1,7 @@
 /**
  * The router's configuration: every environment variable it reads, declared once.
  */
-import { ConfigError, commonEnv, env, grpcAddrEnv, loadConfig, type ConfigOf, type EnvVar } from '@maestro/runtime';
+import { ConfigError, commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
 import { parseModelSpec, type ModelSpec } from '@maestro/llm';
 
 /** A model spec variable (`<provider>:<model>` or `scripted`), parsed and checked at start. */
@@ -28,6 +28,7 @@ function modelSpecList(name: string, doc: string): EnvVar<ModelSpec[]> {
 export const routerConfigSpec = {
   ...commonEnv,
   grpcAddr: grpcAddrEnv.router,
+  metricsPort: metricsPortEnv.router,
   strategicModel: modelSpec(
     'MAESTRO_STRATEGIC_MODEL',
     'gemini:gemini-2.5-pro',

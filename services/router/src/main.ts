@@ -1,9 +1,10 @@
 /**
- * The router service: config → logger → database → bus → router server → lifecycle. No logic.
+ * The router service: config → logger → database → bus → router server → metrics endpoint →
+ * lifecycle. No logic.
  */
 import { connectBus, type Bus } from '@maestro/bus';
 import { createDb } from '@maestro/db';
-import { createLogger, initTelemetry, runService } from '@maestro/runtime';
+import { createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
 import { loadRouterConfig } from './config.js';
 import { createRouterServer, loadRouterModels } from './router-server.js';
 import { PostgresUsageLedger, type RouterDatabase } from './store/postgres-usage-ledger.js';
@@ -33,4 +34,5 @@ runService('router', async (lifecycle) => {
   const { server } = createRouterServer(config, { ledger, bus, logger }, models);
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
+  await serveMetrics({ service: 'router', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
 });

@@ -5,10 +5,11 @@
  */
 import { RouterServiceService } from '@maestro/contracts';
 import type { Bus } from '@maestro/bus';
-import { createGrpcServer, systemClock, type Clock, type GrpcServer, type Logger } from '@maestro/runtime';
+import { createGrpcServer, systemClock, type Clock, type GrpcServer, type Logger, type Registry } from '@maestro/runtime';
 import { CompletionService } from './app/completion-service.js';
 import { SuccessRateCache } from './app/success-rate-cache.js';
 import type { RouterConfig } from './config.js';
+import { createRouterMetrics, instrumentUsageLedger } from './metrics.js';
 import { createModelRegistry, describeKeys, type ModelRegistry } from './model-registry.js';
 import { loadRouterData, type RouterData } from './router-data.js';
 import type { UsageLedger } from './store/usage-ledger.js';
@@ -22,6 +23,8 @@ export interface RouterServerDeps {
   logger: Logger;
   /** @default systemClock */
   clock?: Clock;
+  /** Where model-call and gRPC metrics go. @default processRegistry() */
+  metrics?: Registry;
 }
 
 /** The router, built but not started. */
@@ -67,12 +70,12 @@ export function createRouterServer(config: RouterConfig, deps: RouterServerDeps,
     registry,
     policy,
     prices,
-    ledger: deps.ledger,
+    ledger: instrumentUsageLedger(deps.ledger, createRouterMetrics(deps.metrics)),
     rates: new SuccessRateCache(deps.ledger, { clock, ttlMs: config.statsCacheMs, logger: deps.logger }),
     events: createBusLlmEventPublisher(deps.bus),
     clock,
   });
-  const server = createGrpcServer({ address: config.grpcAddr, logger: deps.logger, serviceNames: ['maestro.v1.RouterService'] });
+  const server = createGrpcServer({ address: config.grpcAddr, logger: deps.logger, serviceNames: ['maestro.v1.RouterService'], metrics: deps.metrics });
   server.add(RouterServiceService, createRouterHandlers({ completions, ledger: deps.ledger, policy }));
   return { server, completions, registry };
 }

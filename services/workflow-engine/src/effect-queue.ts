@@ -1,8 +1,11 @@
 /**
- * Publishes the effects of committed steps (activity requests, run events) in order, retrying
- * a failed publish until it succeeds, unless the failure is permanent (see
- * {@link isPermanentPublishError}): such an effect is dropped so it cannot block the ones behind it. The database commit is the truth; publishing after it
- * can fail (NATS away), and this queue keeps trying in the background instead of leaving a run
+ * Publishes the effects of committed steps (activity requests, run events), **in order per
+ * run and in parallel across runs**: each key (a run id) has its own lane, so one run's
+ * effects never wait for another's publishes, and a run whose publish keeps failing holds back
+ * only its own later effects. A lane retries a failed publish until it succeeds, unless the
+ * failure is permanent (see {@link isPermanentPublishError}): such an effect is dropped so it
+ * cannot block the ones behind it. The database commit is the truth; publishing after it can
+ * fail (NATS away), and this queue keeps trying in the background instead of leaving a run
  * waiting for a request nobody sent. A crash loses the queue; the engine's start-up resume
  * re-publishes every pending activity request, and every effect has a deterministic message id,
  * so JetStream drops the copies that did get through.
@@ -35,110 +38,153 @@ export function isPermanentPublishError(err: unknown): boolean {
   return false;
 }
 
+/** What the queue reports about its publishes (the engine's metrics implement it). */
+export interface EffectQueueObserver {
+  /** A publish succeeded after `seconds` (this attempt only). */
+  published(seconds: number): void;
+  /** A publish failed transiently and will be retried. */
+  retried(): void;
+  /** An effect was dropped: failed permanently, or the engine stopped first. */
+  dropped(reason: 'permanent' | 'stopping'): void;
+}
+
 /** Options of {@link EffectQueue}. */
 export interface EffectQueueOptions {
   logger: Logger;
   clock: Clock;
   /** Delay before the n-th retry of a failing effect. @default 200ms·2^(n-1), at most 10s */
   backoffMs?: (failures: number) => number;
+  /** Told about every publish (latency, retries, drops). @default none */
+  observer?: EffectQueueObserver;
 }
 
 interface Queued {
   effect: Effect;
   /**
-   * The trace context of the call that enqueued the effect. The drain loop runs in the context
-   * of whichever call started it, so without this every later effect would be published (and
-   * its `traceparent` header written) under the first caller's trace.
+   * The trace context of the call that enqueued the effect. A lane's drain loop runs in the
+   * context of whichever call started it, so without this every later effect of the run would
+   * be published (and its `traceparent` header written) under the first caller's trace.
    */
   trace: Context;
   /** Resolved after the first attempt, whatever its outcome. */
   attempted: () => void;
 }
 
-const defaultBackoff = exponentialBackoff({ baseMs: 200, maxMs: 10_000 });
+/** One key's effects, published one after the other. */
+interface Lane {
+  queue: Queued[];
+  draining?: Promise<void>;
+  /** True while the head has failed and waits for its retry. */
+  failing: boolean;
+  /** Ends the backoff wait early (stop). */
+  wake: () => void;
+}
 
-/** An in-order, retrying publisher of effects. */
+const defaultBackoff = exponentialBackoff({ baseMs: 200, maxMs: 10_000 });
+const noObserver: EffectQueueObserver = { published: () => undefined, retried: () => undefined, dropped: () => undefined };
+
+/** A retrying publisher of effects, in order per key (run), concurrent across keys. */
 export class EffectQueue {
-  private readonly queue: Queued[] = [];
-  private draining: Promise<void> | undefined;
-  private failing = false;
+  private readonly lanes = new Map<string, Lane>();
   private stopped = false;
-  private wake: () => void = () => undefined;
   private readonly handlers = new Set<Promise<void>>();
   private readonly backoff: (failures: number) => number;
+  private readonly observer: EffectQueueObserver;
 
   constructor(private readonly options: EffectQueueOptions) {
     this.backoff = options.backoffMs ?? defaultBackoff;
+    this.observer = options.observer ?? noObserver;
   }
 
-  /** Effects waiting to be published (including one being retried). */
+  /** Effects waiting to be published, over all keys (including ones being retried). */
   get pending(): number {
-    return this.queue.length;
+    let count = 0;
+    for (const lane of this.lanes.values()) count += lane.queue.length;
+    return count;
+  }
+
+  /** Keys with effects waiting (runs whose publishes are in flight or being retried). */
+  get activeKeys(): number {
+    return this.lanes.size;
   }
 
   /**
-   * Queues effects and resolves once each has been tried once (so, in the healthy case, when
-   * they are published). While the queue is stuck retrying an earlier failure it resolves at
-   * once: the caller's commit stands, and the effects follow when NATS is back.
+   * Queues effects behind the earlier ones of the same `key` and resolves once each has been
+   * tried once (so, in the healthy case, when they are published). While the key's lane is
+   * stuck retrying an earlier failure it resolves at once: the caller's commit stands, and the
+   * effects follow when NATS is back. Other keys are not held up by this one.
    */
-  enqueue(effects: Effect[]): Promise<void> {
+  enqueue(key: string, effects: Effect[]): Promise<void> {
     if (this.stopped) {
-      for (const effect of effects) this.options.logger.warn('effect dropped: engine stopping', { effect: effect.description });
+      for (const effect of effects) this.dropOnStop(effect);
       return Promise.resolve();
     }
+    let lane = this.lanes.get(key);
+    if (lane === undefined) {
+      lane = { queue: [], failing: false, wake: () => undefined };
+      this.lanes.set(key, lane);
+    }
     const trace = context.active();
-    const attempts = effects.map(
-      (effect) =>
-        new Promise<void>((resolve) => {
-          this.queue.push({ effect, trace, attempted: resolve });
-        }),
-    );
-    const waitFor = this.failing ? Promise.resolve() : Promise.all(attempts).then(() => undefined);
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    const attempts = effects.map((effect) => new Promise<void>((resolve) => lane.queue.push({ effect, trace, attempted: resolve })));
+    const waitFor = lane.failing ? Promise.resolve() : Promise.all(attempts).then(() => undefined);
+    if (lane.draining === undefined) this.startDrain(key, lane);
     return waitFor;
   }
 
-  private async drain(): Promise<void> {
+  private startDrain(key: string, lane: Lane): void {
+    lane.draining = this.drain(key, lane).finally(() => {
+      lane.draining = undefined;
+      // An enqueue between the loop's end and this callback found the lane still draining.
+      if (lane.queue.length > 0 && !this.stopped) this.startDrain(key, lane);
+      // Empty lanes go, so the map holds only runs with something to publish.
+      else if (lane.queue.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+    });
+  }
+
+  private async drain(key: string, lane: Lane): Promise<void> {
     let failures = 0;
-    while (this.queue.length > 0 && !this.stopped) {
-      const head = this.queue[0]!;
+    while (lane.queue.length > 0 && !this.stopped) {
+      const head = lane.queue[0]!;
+      const started = this.options.clock.now();
       try {
         await context.with(head.trace, () => head.effect.publish());
-        this.queue.shift();
+        this.observer.published((this.options.clock.now() - started) / 1000);
+        lane.queue.shift();
         head.attempted();
-        if (failures > 0) this.options.logger.info('effect published after retries', { effect: head.effect.description, failures });
+        if (failures > 0) this.options.logger.info('effect published after retries', { key, effect: head.effect.description, failures });
         failures = 0;
-        this.failing = false;
+        lane.failing = false;
       } catch (err) {
         if (isPermanentPublishError(err)) {
-          this.drop(head, err, failures);
+          this.drop(lane, head, err, failures);
           failures = 0;
-          this.failing = false;
+          lane.failing = false;
           continue;
         }
         failures++;
-        this.failing = true;
+        lane.failing = true;
+        this.observer.retried();
         head.attempted();
-        // Everything behind the failing effect has had its "first attempt" too, in the sense the
-        // caller cares about: it will not be published before the failure clears.
-        for (const queued of this.queue) queued.attempted();
+        // Everything behind the failing effect in this lane has had its "first attempt" too, in
+        // the sense the caller cares about: it will not be published before the failure clears.
+        for (const queued of lane.queue) queued.attempted();
         this.options.logger.warn('effect publish failed; will retry', {
+          key,
           effect: head.effect.description,
           failures,
           err: err instanceof Error ? err.message : String(err),
         });
         // stop() wakes the wait early rather than sitting out a long backoff.
-        await Promise.race([this.options.clock.sleep(this.backoff(failures)), new Promise<void>((resolve) => (this.wake = resolve))]);
+        await Promise.race([this.options.clock.sleep(this.backoff(failures)), new Promise<void>((resolve) => (lane.wake = resolve))]);
       }
     }
   }
 
   /** Drops an effect that can never be published, and lets its owner know. */
-  private drop(head: Queued, err: unknown, failures: number): void {
-    this.queue.shift();
+  private drop(lane: Lane, head: Queued, err: unknown, failures: number): void {
+    lane.queue.shift();
     head.attempted();
+    this.observer.dropped('permanent');
     this.options.logger.error('effect publish failed permanently; dropped', {
       effect: head.effect.description,
       failures,
@@ -147,7 +193,7 @@ export class EffectQueue {
     const onPermanentFailure = head.effect.onPermanentFailure;
     if (onPermanentFailure === undefined) return;
     // Not awaited: the handler may enqueue effects (failing a run publishes its transition),
-    // which would wait for this very drain loop.
+    // which would wait for this very lane.
     const handled = context
       .with(head.trace, () => onPermanentFailure.call(head.effect, err))
       .catch((handlerErr: unknown) => {
@@ -160,20 +206,29 @@ export class EffectQueue {
     this.handlers.add(handled);
   }
 
+  private dropOnStop(effect: Effect): void {
+    this.observer.dropped('stopping');
+    this.options.logger.warn('effect dropped: engine stopping', { effect: effect.description });
+  }
+
   /** Resolves once every permanent-failure handler started so far has finished (for tests and stop). */
   async settled(): Promise<void> {
     while (this.handlers.size > 0) await Promise.all([...this.handlers]);
   }
 
-  /** Stops retrying; what is still queued is dropped (and logged). Waits for a publish in flight. */
+  /** Stops retrying; what is still queued is dropped (and logged). Waits for publishes in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake();
-    await this.draining;
+    const lanes = [...this.lanes.values()];
+    for (const lane of lanes) lane.wake();
+    await Promise.all(lanes.map((lane) => lane.draining));
     await this.settled();
-    for (const queued of this.queue.splice(0)) {
-      queued.attempted();
-      this.options.logger.warn('effect dropped: engine stopping', { effect: queued.effect.description });
+    for (const lane of lanes) {
+      for (const queued of lane.queue.splice(0)) {
+        queued.attempted();
+        this.dropOnStop(queued.effect);
+      }
     }
+    this.lanes.clear();
   }
 }

@@ -1,88 +1,62 @@
 /**
  * The workflow-engine as a library, for the embedded (one-process) mode and for tests: the
- * engine, its store and NATS adapters, the gRPC handlers and the definition domain. The
+ * wired service, the engine with its store port and adapters, and the definition domain. The
  * service itself runs from `main.ts`.
  *
  * @example
- * const engine = createWorkflowEngine({ store: new PostgresRunStore(db), publisher: new NatsRunEventsPublisher(bus), logger });
- * await engine.ensureDefaultDefinitions();
- * await engine.resume();
- * engine.startTimeoutSweep();
- * const run = await engine.startRun({ definitionName: 'coding', input: { taskId } });
+ * const service = createWorkflowEngineService({ address: '127.0.0.1:0', logger, db, bus });
+ * const port = await service.start();
+ * const run = await service.engine.startRun({ definitionName: 'coding', input: { taskId } });
+ * await service.stop();
+ *
+ * @example
+ * // Without servers: an engine over the in-memory store.
+ * const engine = createWorkflowEngine({ store: new InMemoryRunStore(), publisher, logger });
  */
+export { createWorkflowEngineService, WORKFLOW_SERVICE_NAME, type WorkflowEngineService, type WorkflowEngineServiceOptions } from './workflow-engine-service.js';
 export {
   createWorkflowEngine,
-  toActivityEvent,
-  workIdOf,
+  engineDefaults,
   RUN_STATUSES,
-  ACTIVITY_REQUEST_UNPUBLISHABLE,
-  ACTIVITY_TIMEOUT,
   type WorkflowEngine,
-  type ResumeSummary,
   type WorkflowEngineDeps,
-  type RunEventsPublisher,
-  type RunView,
+  type ResumeSummary,
   type SavedDefinition,
   type StartRunInput,
   type ActivityResultOutcome,
+  type ListRunsInput,
+  type RunPage,
+  type HistoryPageView,
+  type DefinitionDiffView,
 } from './engine.js';
-export { EffectQueue, isPermanentPublishError, type Effect, type EffectQueueOptions } from './effect-queue.js';
-export { RunChanges, type RunChangeListener } from './run-changes.js';
+export type { RunView } from './run-watcher.js';
+export type { RunEventsPublisher } from './run-events-publisher.js';
 export { workflowEngineConfigSpec, loadWorkflowEngineConfig, type WorkflowEngineConfig } from './config.js';
 export { workflowMigrations, migrateWorkflowSchema, WORKFLOW_SCHEMA } from './store/migrations.js';
 export { PostgresRunStore } from './store/postgres-run-store.js';
-export type {
-  RunStore,
-  RunRecord,
-  NewRun,
-  DefinitionRecord,
-  TransitionRecord,
-  RunDecision,
-  ApplyOutcome,
-  ListRunsQuery,
-} from './store/run-store.js';
-export type { WorkflowDatabase, DefinitionsTable, RunsTable, HistoryTable } from './store/workflow-database.js';
-export { createWorkflowHandlers, toRunMessage, toTransitionMessage, toDefinitionMessage, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './transport/grpc/workflow.handler.js';
-export {
-  startActivityResultSubscriber,
-  toUnprocessableResult,
-  RESULT_UNPROCESSABLE,
-  RESULT_MAX_DELIVER,
-  resultBackoffMs,
-  type ActivityResultSubscriberOptions,
-} from './transport/nats/activity-result.subscriber.js';
+export { InMemoryRunStore, type InMemoryRunStoreOptions } from './store/in-memory-run-store.js';
+export type { RunStore, RunRecord, NewRun, DefinitionRecord, TransitionRecord, ApplyOutcome, ListRunsQuery, HistoryPage } from './store/run-store.js';
+export type { WorkflowDatabase } from './store/workflow-database.js';
+export { createWorkflowHandlers, WorkflowRequestLimits } from './transport/grpc/workflow.handler.js';
+export { startActivityResultSubscriber, RESULT_UNPROCESSABLE, type ActivityResultSubscriberOptions } from './transport/nats/activity-result.subscriber.js';
 export { NatsRunEventsPublisher } from './transport/nats/run-events.publisher.js';
 export {
   parseDefinition,
   validateDefinition,
-  formatProblems,
+  diffDefinitions,
   defaultRegistries,
-  builtinActions,
-  builtinGuards,
-  builtinActivities,
-  codingDefinition,
   defaultDefinitions,
-  startRunMachine,
-  applyRunEvent,
-  activityOf,
-  activityTimeoutOf,
-  MAX_ACTIVITY_TIMEOUT_MS,
-  isFinished,
+  codingDefinition,
+  EngineFailureCodes,
+  ACTIVITY_TIMEOUT,
+  ACTIVITY_REQUEST_UNPUBLISHABLE,
   RunStatuses,
-  contentHash,
-  canonicalJson,
-  DefinitionDocumentSchema,
   type DefinitionDocument,
   type DefinitionProblem,
-  type DefinitionValidation,
+  type DefinitionChange,
   type Registries,
-  type ActionEntry,
-  type GuardEntry,
-  type ActivityEntry,
   type MachineEvent,
   type RunContext,
   type RunStatus,
-  type RunPosition,
-  type RunStep,
-  type RunnableDefinition,
+  type RunDecision,
 } from './domain/index.js';

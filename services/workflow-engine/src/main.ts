@@ -1,19 +1,14 @@
 /**
- * The workflow-engine process: config → telemetry and logger → PostgreSQL → NATS → engine →
- * resume unfinished runs → timeout sweep → activity results → gRPC server. Wiring only; see README.md.
+ * The workflow-engine process: config → telemetry and logger → PostgreSQL (migrations) → NATS →
+ * the service wired in `workflow-engine-service.ts`. Wiring only; see README.md.
  */
 import { connectBus } from '@maestro/bus';
-import { RunEventSchema, Subjects, WorkflowServiceService } from '@maestro/contracts';
 import { createDb } from '@maestro/db';
-import { createGrpcServer, createLogger, initTelemetry, runService } from '@maestro/runtime';
+import { createLogger, initTelemetry, runService } from '@maestro/runtime';
 import { loadWorkflowEngineConfig } from './config.js';
-import { createWorkflowEngine } from './engine.js';
 import { migrateWorkflowSchema } from './store/migrations.js';
-import { PostgresRunStore } from './store/postgres-run-store.js';
 import type { WorkflowDatabase } from './store/workflow-database.js';
-import { createWorkflowHandlers } from './transport/grpc/workflow.handler.js';
-import { startActivityResultSubscriber } from './transport/nats/activity-result.subscriber.js';
-import { NatsRunEventsPublisher } from './transport/nats/run-events.publisher.js';
+import { createWorkflowEngineService } from './workflow-engine-service.js';
 
 runService('workflow-engine', async (lifecycle) => {
   const config = loadWorkflowEngineConfig();
@@ -30,30 +25,16 @@ runService('workflow-engine', async (lifecycle) => {
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 
-  const engine = createWorkflowEngine({
-    store: new PostgresRunStore(db),
-    publisher: new NatsRunEventsPublisher(bus),
+  const service = createWorkflowEngineService({
+    address: config.grpcAddr,
     logger,
+    db,
+    bus,
+    resultConcurrency: config.resultConcurrency,
     watchPollMs: config.watchPollMs,
     sweepMs: config.sweepMs,
   });
-  lifecycle.onShutdown('engine effects and timeout sweep', () => engine.stop());
-  await engine.ensureDefaultDefinitions();
-  await engine.resume();
-  engine.startTimeoutSweep();
-
-  const results = await startActivityResultSubscriber(bus, engine, { logger, concurrency: config.resultConcurrency });
-  lifecycle.onShutdown('activity results', () => results.stop());
-  // Transitions made by other replicas reach this replica's WatchRun streams through the events.
-  for (const subject of [Subjects.runTransitioned, Subjects.runFinished]) {
-    const subscription = bus.subscribe(subject, RunEventSchema, (event) => engine.notifyRunChanged(event.runId));
-    lifecycle.onShutdown(`watch ${subject}`, () => subscription.unsubscribe());
-  }
-
-  const server = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: ['maestro.v1.WorkflowService'] });
-  server.add(WorkflowServiceService, createWorkflowHandlers(engine));
-  await server.start();
-  lifecycle.onShutdown('grpc', () => server.shutdown());
-  // Registered last, so it runs first: open WatchRun streams end before the server drains.
-  lifecycle.onShutdown('watch streams', () => engine.endWatches());
+  // Registered after the bus and database, so it stops before them.
+  lifecycle.onShutdown('workflow-engine', () => service.stop());
+  await service.start();
 });

@@ -39,14 +39,33 @@ describe('workflow migrations', () => {
       visits: start.visits,
       context: start.context,
     });
-    const { run: running } = await store.createRun(newRun());
-    const { run: done } = await store.createRun(newRun());
+    // Rows written as the store of that time wrote them (no trace_parent column yet).
+    const insertOld = async (run: ReturnType<typeof newRun>) => {
+      await db
+        .insertInto('workflow.runs')
+        .values({
+          id: run.id,
+          definition_name: run.definitionName,
+          definition_version: run.definitionVersion,
+          status: run.status,
+          state: run.state,
+          attempt: run.attempt,
+          visits: JSON.stringify(run.visits),
+          snapshot: JSON.stringify(run.snapshot),
+          context: JSON.stringify(run.context),
+        })
+        .execute();
+      return run;
+    };
+    const running = await insertOld(newRun());
+    const done = await insertOld(newRun());
     await db.updateTable('workflow.runs').set({ status: 'done', state: 'done' }).where('id', '=', done.id).execute();
     // What 0003 did to every row that existed when it ran.
     await db.updateTable('workflow.runs').set({ finished_published: true }).execute();
 
-    expect(await migrateWorkflowSchema(db, createSilentLogger())).toEqual(['0004_finished_published_running']);
-    expect(await store.getRun(running.id)).toMatchObject({ status: 'running', finishedPublished: false });
+    expect(await migrateWorkflowSchema(db, createSilentLogger())).toEqual(['0004_finished_published_running', '0005_run_trace_and_paging']);
+    // 0005: older runs have no trace.
+    expect(await store.getRun(running.id)).toMatchObject({ status: 'running', finishedPublished: false, traceParent: null });
     expect(await store.getRun(done.id)).toMatchObject({ status: 'done', finishedPublished: true });
 
     // Even a running row still (wrongly) marked published is owed its run.finished once it finishes.

@@ -3,7 +3,7 @@
  * the real PostgreSQL and NATS: what a caller sees, including error statuses and WatchRun.
  */
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { WorkflowServiceClient, WorkflowServiceService, type Run } from '@maestro/contracts';
+import { WorkflowServiceClient, WorkflowServiceService, type ListRunsRequest, type Run } from '@maestro/contracts';
 import { createGrpcClient, createGrpcServer, createSilentLogger, UserError, type GrpcClient, type GrpcServer } from '@maestro/runtime';
 import { createWorkflowHandlers } from '../src/transport/grpc/workflow.handler.js';
 import { createEnvironment, resultFor, startEngine, type EngineInstance, type Environment } from './harness.js';
@@ -30,6 +30,10 @@ afterAll(async () => {
   await env?.close();
 });
 
+function listRunsRequest(fields: Partial<ListRunsRequest>): ListRunsRequest {
+  return { limit: 0, status: '', definitionName: '', definitionVersion: 0, pageToken: '', ...fields };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<UserError> {
   try {
     await promise;
@@ -45,7 +49,7 @@ describe('WorkflowService over gRPC', () => {
     expect(def).toMatchObject({ name: 'coding', version: 1 });
     expect(Object.keys(def.definition?.['states'] ?? {})).toEqual(['intake', 'preflight', 'plan', 'code', 'review', 'done', 'failed', 'cancelled']);
     expect(def.createdAt).toBeInstanceOf(Date);
-    const list = await client.call.listDefinitions({});
+    const list = await client.call.listDefinitions({ name: '' });
     expect(list.definitions.map((d) => d.name)).toEqual(['coding']);
   });
 
@@ -59,7 +63,8 @@ describe('WorkflowService over gRPC', () => {
     expect(err).toBeInstanceOf(UserError);
     expect(err.reason).toBe('invalid');
     expect(err.field).toBe('definition');
-    expect(err.message).toContain('states.plan.on["activity.done"].target: unknown state "cod"');
+    // The path under the request field leads the message, for clients to point at.
+    expect(err.message).toMatch(/^definition\.states\.plan\.on\["activity\.done"\]\.target: unknown state "cod"/);
     await expect(client.call.getDefinition({ name: 'broken', version: 0 })).rejects.toMatchObject({ reason: 'not_found' });
   });
 
@@ -79,17 +84,108 @@ describe('WorkflowService over gRPC', () => {
       [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: 'activity.failed', payload: undefined }), 'type'],
       [client.call.startRun({ definitionName: '', definitionVersion: 0, input: undefined, idempotencyKey: '' }), 'definition_name'],
       [client.call.startRun({ definitionName: 'coding', definitionVersion: -1, input: undefined, idempotencyKey: '' }), 'definition_version'],
-      [client.call.listRuns({ limit: 0, status: 'sleeping' }), 'status'],
-      [client.call.listRuns({ limit: 100_000, status: '' }), 'limit'],
+      [client.call.listRuns(listRunsRequest({ status: 'sleeping' })), 'status'],
+      [client.call.listRuns(listRunsRequest({ limit: 100_000 })), 'limit'],
       [client.call.putDefinition({ name: 'x', definition: undefined }), 'definition'],
       [client.call.putDefinition({ name: 'bad name', definition: {} }), 'name'],
+      [client.call.listRuns(listRunsRequest({ definitionVersion: 2 })), 'definition_version'],
+      [client.call.listRuns(listRunsRequest({ pageToken: 'not-a-token' })), 'page_token'],
+      [client.call.getRunHistory({ runId: 'x', afterSeq: 0, limit: 0 }), 'run_id'],
+      [client.call.getRunHistory({ runId: '00000000-0000-4000-8000-000000000000', afterSeq: -1, limit: 0 }), 'after_seq'],
+      [client.call.getRunHistory({ runId: '00000000-0000-4000-8000-000000000000', afterSeq: 0, limit: 5001 }), 'limit'],
+      [client.call.cancelRun({ runId: '', reason: '' }), 'run_id'],
+      [client.call.cancelRun({ runId: '00000000-0000-4000-8000-000000000000', reason: 'x'.repeat(1001) }), 'reason'],
+      [client.call.diffDefinitions({ name: '', fromVersion: 1, toVersion: 2 }), 'name'],
+      [client.call.diffDefinitions({ name: 'coding', fromVersion: 0, toVersion: 1 }), 'from_version'],
+      [client.call.diffDefinitions({ name: 'coding', fromVersion: 1, toVersion: -3 }), 'to_version'],
     ];
     for (const [call, field] of cases) {
       const err = await rejection(call);
       expect({ field: err.field, reason: err.reason }).toEqual({ field, reason: 'invalid' });
       expect(err.message).toContain(`${field}:`);
     }
-    await expect(client.call.getRun({ runId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ reason: 'not_found' });
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    await expect(client.call.getRun({ runId: unknown })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.getRunHistory({ runId: unknown, afterSeq: 0, limit: 0 })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.cancelRun({ runId: unknown, reason: '' })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.listDefinitions({ name: 'nothing-here' })).rejects.toMatchObject({ reason: 'not_found' });
+  });
+
+  it('lists every version of one definition newest first, and diffs two of them as JSON pointers', async () => {
+    const v1 = { id: 'diffy', initial: 'plan', states: { plan: { meta: { activity: 'plan' }, on: { 'activity.done': 'done' } }, done: { type: 'final' } } };
+    const v2 = { ...v1, description: 'second', states: { ...v1.states, plan: { meta: { activity: 'plan', timeoutMs: 1000 }, on: { 'activity.done': 'done' } } } };
+    await client.call.putDefinition({ name: 'diffy', definition: v1 });
+    await client.call.putDefinition({ name: 'diffy', definition: v2 });
+    expect((await client.call.listDefinitions({ name: 'diffy' })).definitions.map((d) => d.version)).toEqual([2, 1]);
+    expect((await client.call.listDefinitions({ name: '' })).definitions.find((d) => d.name === 'diffy')?.version).toBe(2);
+
+    const diff = await client.call.diffDefinitions({ name: 'diffy', fromVersion: 1, toVersion: 2 });
+    expect(diff).toEqual({
+      name: 'diffy',
+      fromVersion: 1,
+      toVersion: 2,
+      changes: [
+        { path: '/description', op: 'added', after: 'second' },
+        { path: '/states/plan/meta/timeoutMs', op: 'added', after: 1000 },
+      ],
+    });
+    expect((await client.call.diffDefinitions({ name: 'diffy', fromVersion: 2, toVersion: 1 })).changes.map((c) => [c.path, c.op, c.before])).toEqual([
+      ['/description', 'removed', 'second'],
+      ['/states/plan/meta/timeoutMs', 'removed', 1000],
+    ]);
+    const missing = await rejection(client.call.diffDefinitions({ name: 'diffy', fromVersion: 1, toVersion: 9 }));
+    expect(missing).toMatchObject({ reason: 'not_found', message: expect.stringContaining('diffy version 9') });
+  });
+
+  it('pages runs of one definition version newest first with opaque tokens', async () => {
+    const flow = { id: 'paged', initial: 'plan', states: { plan: { meta: { activity: 'plan' }, on: { CANCEL: 'cancelled' } }, cancelled: { type: 'final' } } };
+    const v1 = await client.call.putDefinition({ name: 'paged', definition: flow });
+    const started: string[] = [];
+    for (let i = 0; i < 5; i++) started.push((await client.call.startRun({ definitionName: 'paged', definitionVersion: 0, input: { i }, idempotencyKey: '' })).id);
+    await client.call.putDefinition({ name: 'paged', definition: { ...flow, description: 'v2' } });
+    const pinnedToV2 = (await client.call.startRun({ definitionName: 'paged', definitionVersion: 0, input: {}, idempotencyKey: '' })).id;
+
+    const seen: string[] = [];
+    let pageToken = '';
+    let pages = 0;
+    do {
+      const page = await client.call.listRuns(listRunsRequest({ limit: 2, definitionName: 'paged', definitionVersion: v1.version, pageToken }));
+      expect(page.runs.every((r) => r.definitionVersion === v1.version && r.history.length === 0)).toBe(true);
+      seen.push(...page.runs.map((r) => r.id));
+      pageToken = page.nextPageToken;
+      pages++;
+    } while (pageToken !== '');
+    expect(pages).toBe(3);
+    expect(new Set(seen)).toEqual(new Set(started));
+    expect(seen).toHaveLength(5);
+    const all = (await client.call.listRuns(listRunsRequest({ limit: 10, definitionName: 'paged' }))).runs.map((r) => r.id);
+    expect(all).toHaveLength(6);
+    expect(all.slice(1)).toEqual(seen);
+    expect(all[0]).toBe(pinnedToV2);
+
+    // A token belongs to its filters.
+    const first = await client.call.listRuns(listRunsRequest({ limit: 2, definitionName: 'paged' }));
+    const err = await rejection(client.call.listRuns(listRunsRequest({ limit: 2, definitionName: 'paged', status: 'done', pageToken: first.nextPageToken })));
+    expect(err).toMatchObject({ reason: 'invalid', field: 'page_token' });
+  });
+
+  it('cancels a run with a reason, returns an ended run as it is, and pages its history', async () => {
+    const run = await client.call.startRun({ definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
+    const request = await env.requests.waitFor((r) => r.runId === run.id && r.state === 'intake', 'intake request');
+    await env.publishResult(resultFor(request, { ok: true, output: {} }));
+    await env.requests.waitFor((r) => r.runId === run.id && r.state === 'preflight', 'preflight request');
+
+    const cancelled = await client.call.cancelRun({ runId: run.id, reason: 'wrong repository' });
+    expect(cancelled).toMatchObject({ status: 'cancelled', state: 'cancelled' });
+    expect(cancelled.history[1]).toMatchObject({ seq: 2, eventType: 'CANCEL', event: { type: 'CANCEL', reason: 'wrong repository' } });
+    const again = await client.call.cancelRun({ runId: run.id, reason: 'twice' });
+    expect(again).toEqual(cancelled);
+
+    const page1 = await client.call.getRunHistory({ runId: run.id, afterSeq: 0, limit: 1 });
+    expect(page1).toMatchObject({ runId: run.id, nextAfterSeq: 1, transitions: [{ seq: 1, fromState: 'intake', toState: 'preflight' }] });
+    const page2 = await client.call.getRunHistory({ runId: run.id, afterSeq: page1.nextAfterSeq, limit: 1 });
+    expect(page2).toMatchObject({ nextAfterSeq: 0, transitions: [{ seq: 2, toState: 'cancelled' }] });
+    expect((await client.call.getRunHistory({ runId: run.id, afterSeq: 0, limit: 0 })).transitions).toHaveLength(2);
   });
 
   it('starts, lists, cancels and reads a run', async () => {
@@ -97,14 +193,14 @@ describe('WorkflowService over gRPC', () => {
     expect(run).toMatchObject({ definitionName: 'coding', definitionVersion: 1, status: 'running', state: 'intake', attempt: 1, history: [] });
     expect(run.context).toEqual({ input: { taskId: 'grpc-1', nested: { list: [1, 'two', null] } }, outputs: {} });
 
-    const running = await client.call.listRuns({ limit: 10, status: 'running' });
+    const running = await client.call.listRuns(listRunsRequest({ limit: 10, status: 'running' }));
     expect(running.runs.map((r) => r.id)).toContain(run.id);
 
     const cancelled = await client.call.sendEvent({ runId: run.id, type: 'CANCEL', payload: { by: 'test' } });
     expect(cancelled).toMatchObject({ status: 'cancelled', state: 'cancelled' });
     expect(cancelled.history).toEqual([expect.objectContaining({ seq: 1, fromState: 'intake', toState: 'cancelled', eventType: 'CANCEL', event: { type: 'CANCEL', by: 'test' } })]);
     expect(await client.call.getRun({ runId: run.id })).toMatchObject({ status: 'cancelled', history: [expect.objectContaining({ seq: 1 })] });
-    expect((await client.call.listRuns({ limit: 10, status: 'cancelled' })).runs.map((r) => r.id)).toContain(run.id);
+    expect((await client.call.listRuns(listRunsRequest({ limit: 10, status: 'cancelled' }))).runs.map((r) => r.id)).toContain(run.id);
   });
 
   it('WatchRun streams the run, then each transition, and ends with the run', async () => {

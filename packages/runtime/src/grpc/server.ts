@@ -2,8 +2,9 @@
  * gRPC server helpers: one `GrpcServer` per service, with `grpc.health.v1` built in, and
  * handler adapters (`unary`, `serverStream`) that give handlers a promise-based signature, a
  * per-call child logger bound to the method and trace id, a span, one refusal of NUL characters
- * in any request field (INVALID_ARGUMENT naming the proto field), and the single error →
- * status translation. Handlers throw maestro errors; they never build statuses.
+ * in any request field (INVALID_ARGUMENT naming the proto field), the single error →
+ * status translation, and the call's duration in `maestro_grpc_server_handling_seconds` by
+ * method and status code. Handlers throw maestro errors; they never build statuses.
  *
  * @example
  * const server = createGrpcServer({ address: '127.0.0.1:50053', logger, serviceName: 'maestro.v1.RouterService' });
@@ -25,6 +26,8 @@ import { HealthService as HealthServiceDefinition } from '@maestro/contracts';
 import { toMaestroError } from '../errors.js';
 import { protoFieldName, rejectNulCharacters } from '../reject-nul-characters.js';
 import { createSilentLogger, type Logger } from '../logger.js';
+import { grpcCodeName, grpcServerHistogram, splitGrpcPath, type GrpcServerLabel } from '../metrics/grpc-metrics.js';
+import { processRegistry, type Histogram, type Registry } from '../metrics/registry.js';
 import { extractTraceContext, SpanKind, traceIdOf, withSpan, type HeaderCarrier } from '../telemetry.js';
 import { HealthService, ServingStatus } from './health-service.js';
 import { toGrpcStatus } from './status-mapping.js';
@@ -47,9 +50,12 @@ export interface GrpcServerOptions {
   serviceNames: string[];
   /** How long `shutdown()` lets in-flight calls finish before cancelling them. @default 10000 */
   shutdownGraceMs?: number;
+  /** Where call durations are recorded. @default processRegistry() */
+  metrics?: Registry;
 }
 
 const loggers = new WeakMap<object, Logger>();
+const durations = new WeakMap<object, Histogram<GrpcServerLabel>>();
 
 function metadataCarrier(metadata: Metadata): HeaderCarrier {
   return {
@@ -88,7 +94,8 @@ async function traced<T>(
 ): Promise<T> {
   const method = call.getPath();
   const parent = extractTraceContext(metadataCarrier(call.metadata));
-  return withSpan(method, { kind: SpanKind.SERVER, parent, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, (span) => {
+  const endTimer = durations.get(call)?.startTimer(splitGrpcPath(method));
+  const observed = withSpan(method, { kind: SpanKind.SERVER, parent, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, (span) => {
     const logger = callLogger(call).child({ method, traceId: traceIdOf(span) });
     // PostgreSQL refuses NUL in text: every request is checked once here, whatever it stores.
     const checked = (async () => {
@@ -100,6 +107,17 @@ async function traced<T>(
       throw err;
     });
   });
+  if (!endTimer) return observed;
+  return observed.then(
+    (result) => {
+      endTimer({ grpc_code: 'OK' });
+      return result;
+    },
+    (err: unknown) => {
+      endTimer({ grpc_code: grpcCodeName(toGrpcStatus(err).code) });
+      throw err;
+    },
+  );
 }
 
 /** Adapts a promise-returning function into a grpc-js unary handler. */
@@ -136,9 +154,11 @@ export class GrpcServer {
   readonly health: HealthService;
   private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   private boundPort: number | undefined;
+  private readonly durations: Histogram<GrpcServerLabel>;
 
   constructor(private readonly options: GrpcServerOptions) {
     this.health = new HealthService();
+    this.durations = grpcServerHistogram(options.metrics ?? processRegistry());
     this.server.addService(HealthServiceDefinition, this.health.implementation() as unknown as UntypedServiceImplementation);
   }
 
@@ -148,6 +168,7 @@ export class GrpcServer {
     for (const [name, handler] of Object.entries(implementation)) {
       wrapped[name] = ((call: object, callback?: unknown) => {
         loggers.set(call, this.options.logger);
+        durations.set(call, this.durations);
         return (handler as (call: object, callback?: unknown) => void)(call, callback);
       }) as UntypedServiceImplementation[string];
     }

@@ -23,7 +23,7 @@ export interface WorkPublisher {
   publishResult(result: SubtaskResult): Promise<void>;
   /** Publishes an escalation for the orchestrator, deduplicated on its escalationId (the workId). */
   publishEscalation(escalation: Escalation): Promise<void>;
-  /** Publishes one agent step for live watchers. */
+  /** Publishes one agent step and resolves once the events stream stored it (deduplicated on the step's identity); throws otherwise. */
   publishStep(event: WorkStepEvent): Promise<void>;
   /** Publishes that a subtask finished. */
   publishFinished(event: WorkFinishedEvent): Promise<void>;

@@ -1,16 +1,17 @@
 /**
  * The `work.step` events of one work item: the worker's own steps (locks, merges) and every
  * agent run's, numbered in one sequence. Each step also tells JetStream the work is alive.
- * Step events are for watchers: one that cannot be published is logged, never fatal.
+ * Steps go to the process's {@link StepOutbox}, which publishes them in order until the stream
+ * has them; the agent never waits for NATS, and `flushed()` says when all of them are out.
  */
 import type { AgentStep } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import type { Clock, Logger } from '@maestro/runtime';
-import type { WorkPublisher } from '../domain/ports.js';
+import type { Clock } from '@maestro/runtime';
 import { toWorkStepEvent } from '../domain/subtask-result.js';
+import type { StepOutbox } from './step-outbox.js';
 import type { WorkDelivery } from './work-delivery.js';
 
-/** A step event on its way: its number in the work item's sequence, and its publication. */
+/** A step event on its way: its number in the work item's sequence, and `done` once it is queued. */
 export interface PublishedStep {
   index: number;
   done: Promise<void>;
@@ -20,10 +21,9 @@ export interface PublishedStep {
 export interface StepReporterOptions {
   work: SubtaskWork;
   delivery: WorkDelivery;
-  publisher: WorkPublisher;
+  outbox: StepOutbox;
   executorId: string;
   clock: Clock;
-  log: Logger;
 }
 
 /** Numbers and publishes the steps of one work item. */
@@ -32,7 +32,7 @@ export class StepReporter {
 
   constructor(private readonly options: StepReporterOptions) {}
 
-  /** Numbers the step and starts publishing it; the agent loop awaits `done`. */
+  /** Numbers the step and queues it for publishing; `done` resolves once queued (the agent never waits for NATS). */
   publish(step: Omit<AgentStep, 'index'>): PublishedStep {
     const index = this.next++;
     return { index, done: this.send({ ...step, index }) };
@@ -43,15 +43,14 @@ export class StepReporter {
     return this.publish(step).done;
   }
 
+  /** Resolves once every step of this work item left the outbox; rejects when `signal` aborts first. */
+  flushed(signal?: AbortSignal): Promise<void> {
+    return this.options.outbox.flushed(this.options.work.workId, signal);
+  }
+
   private async send(step: AgentStep): Promise<void> {
-    const { work, delivery, publisher, executorId, clock, log } = this.options;
+    const { work, delivery, outbox, executorId, clock } = this.options;
     delivery.working();
-    const event = toWorkStepEvent(work, step, executorId, new Date(clock.now()).toISOString());
-    try {
-      await publisher.publishStep(event);
-    } catch (err) {
-      // Step events are for watchers; losing one must not fail the subtask.
-      log.warn('work step event not published', { step: step.index, err });
-    }
+    outbox.enqueue(work.workId, toWorkStepEvent(work, step, executorId, new Date(clock.now()).toISOString()));
   }
 }

@@ -28,6 +28,7 @@ import { MergeQueue } from './merge-queue.js';
 import { mergedEarlier } from './merged-earlier.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { runProbe } from './probe-runner.js';
+import { StepOutbox, type StepOutboxCounts, type StepOutboxOptions } from './step-outbox.js';
 import { StepReporter } from './step-reporter.js';
 import type { SubtaskRecallSettings } from './subtask-recall.js';
 import { handedBack, type WorkDelivery } from './work-delivery.js';
@@ -68,6 +69,8 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   recall?: SubtaskRecallSettings;
   /** Who summarises older turns when an agent's context is condensed. @default 'rule' */
   summariser?: SummariserChoice;
+  /** The step outbox's bound and retry pauses. @default StepOutboxDefaults */
+  stepOutbox?: Pick<StepOutboxOptions, 'capacity' | 'retryBaseMs' | 'retryMaxMs'>;
 }
 
 /** Where attempts work and how long they wait for locks; each field defaults to {@link WorkspaceDefaults}. */
@@ -97,6 +100,7 @@ export class SubtaskWorker {
   private readonly worktrees: WorktreeManager;
   private readonly outcomes: OutcomeRecorder;
   private readonly attempts: WorktreeAttemptSettings;
+  private readonly steps: StepOutbox;
 
   constructor(private readonly options: SubtaskWorkerOptions) {
     const policy = { ...WorkspaceDefaults, ...definedOnly(options.workspace ?? {}) };
@@ -107,6 +111,7 @@ export class SubtaskWorker {
     this.endedTasks = options.endedTasks ?? new EndedTasks({ clock: this.clock });
     const clock = options.clock;
     this.preciseNow = clock !== undefined ? () => clock.now() : () => performance.timeOrigin + performance.now();
+    this.steps = new StepOutbox({ ...options.stepOutbox, publisher: options.publisher, clock: this.clock, logger: options.logger.child({ component: 'step-outbox' }) });
     this.outcomes = new OutcomeRecorder({ results: options.results, publisher: options.publisher, stats: options.stats, clock: this.clock });
     this.attempts = {
       tools: options.tools ?? createDefaultToolRegistry(),
@@ -155,11 +160,38 @@ export class SubtaskWorker {
         ? await runProbe(work, delivery, { clock: this.clock, preciseNow: this.preciseNow, origin: () => this.origin() })
         : await this.run(work, delivery, log);
       if ('republished' in ran) return ran.republished;
+      await this.stepsFlushed(work, delivery, log);
       // Probes are canaries: their record is the result and the event, not an info line each.
       await this.outcomes.finish(ran, log, probe ? 'debug' : 'info');
       return ran;
     } finally {
       stats.ended();
+    }
+  }
+
+  /** How many steps wait in the outbox, were published and were dropped. */
+  stepCounts(): StepOutboxCounts {
+    return this.steps.counts();
+  }
+
+  /** Stops publishing steps (shutdown, after in-flight work settled); see `StepOutbox.close`. */
+  close(): void {
+    this.steps.close();
+  }
+
+  /**
+   * Waits until every step of the work item is published (or dropped and logged), so the
+   * subtask's history is complete before its outcome ends it. A shutdown while NATS is away
+   * hands the work back instead: the steps stay queued, and the next delivery finds the merge
+   * record (or redoes the work).
+   */
+  private async stepsFlushed(work: SubtaskWork, delivery: WorkDelivery, log: Logger): Promise<void> {
+    const { pending } = this.steps.counts();
+    if (pending > 0) log.debug('waiting for the step outbox before the outcome', { pending });
+    try {
+      await this.steps.flushed(work.workId, delivery.signal);
+    } catch (err) {
+      throw handedBack(err, 'executor shutting down before the subtask\'s steps were published; handed back');
     }
   }
 
@@ -226,7 +258,7 @@ export class SubtaskWorker {
       if (merged !== undefined) return merged;
       const stops = [taskEnded.signal, ...(delivery.signal !== undefined ? [delivery.signal] : []), ...(lease !== undefined ? [lease.lost] : [])];
       const signal = stops.length === 1 ? taskEnded.signal : AbortSignal.any(stops);
-      const steps = new StepReporter({ work, delivery, publisher: this.options.publisher, executorId: this.options.executorId, clock: this.clock, log });
+      const steps = new StepReporter({ work, delivery, outbox: this.steps, executorId: this.options.executorId, clock: this.clock });
       return await runWorktreeAttempt(this.attempts, { work, delivery, signal, endedStatus: () => ended, ...(lease !== undefined ? { lease } : {}), steps, log });
     } finally {
       stopWatching();

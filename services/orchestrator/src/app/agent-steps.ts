@@ -18,7 +18,10 @@ import type { AgentStepStore, StepRecordOutcome } from '../store/agent-step-stor
  * none) is dropped with a debug line, so the consumer acks it; so is a second copy.
  */
 export async function recordAgentStep(event: WorkStepEvent, steps: AgentStepStore, logger: Logger): Promise<StepRecordOutcome> {
-  const outcome = await steps.record(toAgentStepRecord(event));
+  const record = toAgentStepRecord(event);
+  const outcome = await steps.record(record);
+  // Who runs the subtask shows while it runs, not only once its result arrives.
+  if (outcome === 'recorded') await steps.noteSubtaskExecutor(record);
   const fields = { taskId: event.taskId, subtaskId: event.subtaskId, executorId: event.executorId, step: event.step };
   if (outcome === 'unknown-task') logger.debug('agent step of an unknown task dropped', fields);
   else if (outcome === 'duplicate') logger.debug('agent step already recorded', fields);

@@ -43,6 +43,7 @@ import {
 } from '../domain/escalations.js';
 import type { EscalationEvents, RouterPort, WorkPublisher } from '../domain/ports.js';
 import { buildEscalationPrompt, ESCALATION_REPLY_FORMAT } from '../domain/prompts.js';
+import { toSubtaskEvidence } from '../domain/subtask-evidence.js';
 import { buildAbandonedCodeResult } from '../domain/subtask-progress.js';
 import type { SubtaskRecord, TaskRecord } from '../domain/task.js';
 import type { AgentStepStore } from '../store/agent-step-store.js';
@@ -360,7 +361,8 @@ async function applyOutcome(
   const evidence = escalation.result as unknown as Record<string, unknown>;
   // The next attempt waits for the scheduler like any other (in practice it starts at once:
   // whatever conflicts with it waited for it).
-  const nextAttempt: SubtaskPatch = { status: 'pending', summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null };
+  // The escalated attempt's executor, worktree and verdict stay on view until the next one reports.
+  const nextAttempt: SubtaskPatch = { status: 'pending', summary: null, commitSha: null, filesChanged: [], failureReason: null, result: null, ...toSubtaskEvidence(escalation.result) };
   const finishedAt = new Date(deps.clock.now()).toISOString();
   switch (outcome.kind) {
     case 'hint':
@@ -379,6 +381,7 @@ async function applyOutcome(
         filesChanged: escalation.result.filesChanged,
         failureReason: null,
         result: evidence,
+        ...toSubtaskEvidence(escalation.result),
       });
       await advanceSubtasks(locked, deps);
       return;
@@ -414,6 +417,7 @@ function failedPatch(escalation: Escalation, failureReason: string): SubtaskPatc
     filesChanged: escalation.result.filesChanged,
     failureReason,
     result: escalation.result as unknown as Record<string, unknown>,
+    ...toSubtaskEvidence(escalation.result),
   };
 }
 

@@ -22,6 +22,7 @@
 import type { SubtaskResult } from '@maestro/contracts';
 import type { Clock, Logger } from '@maestro/runtime';
 import type { WorkPublisher } from '../domain/ports.js';
+import { toSubtaskEvidence } from '../domain/subtask-evidence.js';
 import { decideSubtaskResult, type SubtaskResultDecision } from '../domain/subtask-progress.js';
 import type { TaskStore } from '../store/task-store.js';
 import { advanceSubtasks } from './advance-subtasks.js';
@@ -64,6 +65,7 @@ export async function recordSubtaskResult(result: SubtaskResult, deps: SubtaskRe
       filesChanged: result.filesChanged,
       failureReason: result.ok ? null : (result.failureReason ?? 'the executor reported a failure without a reason'),
       result: result as unknown as Record<string, unknown>,
+      ...toSubtaskEvidence(result),
     });
     const advanced = await advanceSubtasks(locked, deps);
     if (advanced.fails.length > 0) log.info('dependent subtasks failed without running', { failed: advanced.fails });

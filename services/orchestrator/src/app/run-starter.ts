@@ -12,6 +12,7 @@ import type { TaskEvents, WorkflowPort } from '../domain/ports.js';
 import { isFinalTaskStatus, type TaskRecord } from '../domain/task.js';
 import type { TaskStore } from '../store/task-store.js';
 import { cancelLateRun } from './cancel-late-run.js';
+import type { TaskTracing } from './task-tracing.js';
 
 /** Error code when the task was stored but the engine refused to start its run. */
 export const WORKFLOW_START_FAILED = 'WORKFLOW_START_FAILED';
@@ -28,6 +29,8 @@ const RESUME_LIMIT = 500;
 /** What starting runs needs. */
 export interface RunStarterDeps {
   store: TaskStore;
+  /** Puts every attempt in the task's trace, whether SubmitTask, a GetTask or a timer began it. */
+  tracing: Pick<TaskTracing, 'run'>;
   workflow: WorkflowPort;
   taskEvents: TaskEvents;
   /** For the background retries, which outlive the call that began them. */
@@ -179,7 +182,11 @@ export class RunStarter {
     });
   }
 
-  private async attempt(task: TaskRecord, logger: Logger): Promise<Attempt> {
+  private attempt(task: TaskRecord, logger: Logger): Promise<Attempt> {
+    return this.deps.tracing.run('start run', task.id, () => this.attemptInTrace(task, logger));
+  }
+
+  private async attemptInTrace(task: TaskRecord, logger: Logger): Promise<Attempt> {
     let runId: string;
     try {
       const run = await this.deps.workflow.startRun(

@@ -8,15 +8,12 @@ import { invalidField, notFound, type Logger } from '@maestro/runtime';
 import { needsBranchTip, taskBranchName, type BranchDelivery } from '../domain/delivery.js';
 import type { RouterPort, TaskEvents, WorkflowPort } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
-import { isFinalTaskStatus, isTaskStatus, TaskStatuses, type TaskRecord, type TaskWithSubtasks } from '../domain/task.js';
+import { isFinalTaskStatus, type TaskWithSubtasks } from '../domain/task.js';
 import { validateTaskSubmission, type SubmissionDefaults, type TaskSubmissionInput } from '../domain/task-submission.js';
+import { encodeTaskListCursor, validateTaskListQuery, type TaskListInput } from '../domain/task-list-query.js';
 import { classifyTask } from './classify-task.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { RunStarter } from './run-starter.js';
-
-/** Default and largest page of ListTasks. */
-export const LIST_DEFAULT_LIMIT = 50;
-export const LIST_MAX_LIMIT = 500;
 
 /** What the task service needs. */
 export interface TaskServiceDeps {
@@ -96,19 +93,14 @@ export class TaskService {
     return this.withBranchTip(found);
   }
 
-  /** Tasks newest first; `limit` 0 means the default, more than the maximum is refused. */
-  async list(query: { limit: number; status: string }): Promise<TaskWithSubtasks[]> {
-    if (!Number.isInteger(query.limit) || query.limit < 0) throw invalidField('limit', 'must be a positive number');
-    if (query.limit > LIST_MAX_LIMIT) throw invalidField('limit', `must be at most ${LIST_MAX_LIMIT}`);
-    const status = query.status.trim();
-    if (status !== '' && !isTaskStatus(status)) {
-      throw invalidField('status', `must be one of ${Object.values(TaskStatuses).join(', ')}, got "${status}"`);
-    }
-    const tasks = await this.deps.store.listTasks({
-      limit: query.limit === 0 ? LIST_DEFAULT_LIMIT : query.limit,
-      status: status === '' ? undefined : (status as TaskRecord['status']),
-    });
-    return this.withBranchTips(tasks);
+  /**
+   * One page of tasks newest first, filtered by status and goal (`domain/task-list-query.ts`);
+   * `limit` 0 means the default, more than the maximum is refused. `nextPageToken` is '' after
+   * the last page.
+   */
+  async list(input: TaskListInput): Promise<{ tasks: TaskWithSubtasks[]; nextPageToken: string }> {
+    const page = await this.deps.store.listTasks(validateTaskListQuery(input));
+    return { tasks: await this.withBranchTips(page.tasks), nextPageToken: page.next === null ? '' : encodeTaskListCursor(page.next) };
   }
 
   /**

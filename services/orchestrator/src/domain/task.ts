@@ -155,6 +155,12 @@ export interface SubtaskRecord {
   concerns: string[];
   /** The subtask a re-plan put it in place of; null for the plan's own. */
   replaces: string | null;
+  /** The executor that last ran it (from its steps while it runs, then its result); null until one took it. */
+  executorId: string | null;
+  /** The git worktree its last attempt ran in (from the result); null until one reported it. */
+  worktree: string | null;
+  /** The test gate's verdict on its last attempt (`subtask-evidence.ts`); null until tests ran. */
+  verdict: string | null;
 }
 
 /** A task together with its subtasks in plan order. */

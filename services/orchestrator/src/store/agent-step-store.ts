@@ -32,4 +32,10 @@ export interface AgentStepStore {
    * resolves to how many it deleted (fewer than `limit`: none are left).
    */
   deleteStepsOfFinishedTasks(finishedBefore: Date, limit: number): Promise<number>;
+  /**
+   * Records the step's executor as the one running its subtask, when the subtask is running that
+   * very attempt (a late step of an earlier attempt changes nothing). Outside any transaction of
+   * the task, so it never waits for one that waits for it.
+   */
+  noteSubtaskExecutor(step: Pick<AgentStepRecord, 'taskId' | 'subtaskId' | 'attempt' | 'executorId'>): Promise<void>;
 }

@@ -175,6 +175,29 @@ const statements0010 = [sql`alter table orchestrator.agent_steps add column deta
 // database migrated then has it already.
 const statements0011 = [sql`alter table orchestrator.tasks add column if not exists baseline_exit_code integer`];
 
+// What the task view shows of a subtask's last attempt: the executor that ran it, the worktree it
+// ran in and the test gate's verdict (domain/subtask-evidence.ts). Subtasks with a stored result
+// get theirs from it, the verdict in the words `toVerdict` uses; the others stay null.
+const statements0012 = [
+  sql`alter table orchestrator.subtasks add column executor_id text`,
+  sql`alter table orchestrator.subtasks add column worktree text`,
+  sql`alter table orchestrator.subtasks add column verdict text`,
+  sql`update orchestrator.subtasks set
+    executor_id = nullif(result->>'executorId', ''),
+    worktree = nullif(result->>'worktree', ''),
+    verdict = case when jsonb_typeof(result->'tests') = 'object' then
+      (case when (result->'tests'->>'passed')::boolean then 'passed: ' else 'failed: ' end)
+      || coalesce((select string_agg(part, ' ') from jsonb_array_elements_text(result->'tests'->'command') as part), '')
+      || case when result->'tests'->>'exitCode' is null then ' did not exit (killed or timed out)' else ' exited ' || (result->'tests'->>'exitCode') end
+    end
+    where result is not null`,
+];
+
+// The trace context of the task's first traced work (the SubmitTask call, normally), kept so
+// that work driven later by messages and timers joins the task's one trace
+// (`store/postgres-task-trace-store.ts`). Null for tasks submitted before, until their next work.
+const statements0013 = [sql`alter table orchestrator.tasks add column trace_context jsonb`];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -280,6 +303,24 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.tasks drop column if exists baseline_exit_code`.execute(db);
+    },
+  },
+  '0012_subtask_evidence': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0012) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['executor_id', 'worktree', 'verdict']) {
+        await sql`alter table orchestrator.subtasks drop column if exists ${sql.id(column)}`.execute(db);
+      }
+    },
+  },
+  '0013_task_trace_context': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0013) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.tasks drop column if exists trace_context`.execute(db);
     },
   },
 };

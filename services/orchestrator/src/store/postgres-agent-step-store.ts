@@ -90,6 +90,19 @@ export class PostgresAgentStepStore implements AgentStepStore {
     }
   }
 
+  async noteSubtaskExecutor(step: Pick<AgentStepRecord, 'taskId' | 'subtaskId' | 'attempt' | 'executorId'>): Promise<void> {
+    if (!isUuid(step.taskId) || step.attempt === null || step.executorId === '') return;
+    await this.db
+      .updateTable('subtasks')
+      .set({ executor_id: step.executorId })
+      .where('task_id', '=', step.taskId)
+      .where('id', '=', step.subtaskId)
+      .where('attempt', '=', step.attempt)
+      .where('status', '=', 'running')
+      .where(sql<boolean>`executor_id is distinct from ${step.executorId}`)
+      .execute();
+  }
+
   async taskExists(taskId: string): Promise<boolean> {
     if (!isUuid(taskId)) return false;
     const row = await this.db.selectFrom('tasks').select('id').where('id', '=', taskId).executeTakeFirst();

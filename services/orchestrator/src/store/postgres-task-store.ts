@@ -6,6 +6,7 @@ import { sql } from '@maestro/db';
 import type { Escalation, FailureKind } from '@maestro/contracts';
 import { toEscalationListing, type EscalationListing, type EscalationRecord } from '../domain/escalations.js';
 import type { InterruptedReflex } from '../domain/reflex-learning.js';
+import { containsPattern } from '../domain/task-list-query.js';
 import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
 import { ORCHESTRATOR_SCHEMA, type EscalationsTable, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   NewTask,
   SubtaskDispatched,
   SubtaskPatch,
+  TaskPage,
   TaskPatch,
   TaskQuery,
   TaskStore,
@@ -95,6 +97,9 @@ function toSubtask(row: Selectable<SubtasksTable>): SubtaskRecord {
     resources: row.resources,
     concerns: row.concerns,
     replaces: row.replaces,
+    executorId: row.executor_id,
+    worktree: row.worktree,
+    verdict: row.verdict,
   };
 }
 
@@ -174,6 +179,9 @@ function subtaskUpdate(patch: SubtaskPatch): Updateable<SubtasksTable> {
   if (patch.result !== undefined) out.result = patch.result === null ? null : JSON.stringify(patch.result);
   if (patch.hint !== undefined) out.hint = patch.hint;
   if (patch.role !== undefined) out.role = patch.role;
+  if (patch.executorId !== undefined) out.executor_id = patch.executorId;
+  if (patch.worktree !== undefined) out.worktree = patch.worktree;
+  if (patch.verdict !== undefined) out.verdict = patch.verdict;
   return out;
 }
 
@@ -397,13 +405,26 @@ export class PostgresTaskStore implements TaskStore {
     return row?.id;
   }
 
-  async listTasks(query: TaskQuery): Promise<TaskWithSubtasks[]> {
-    let q = this.db.selectFrom('tasks').selectAll();
+  async listTasks(query: TaskQuery): Promise<TaskPage> {
+    // The cursor keeps created_at as PostgreSQL has it (microseconds), not as a JS Date (milliseconds).
+    let q = this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'));
     if (query.status !== undefined) q = q.where('status', '=', query.status);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+    if (query.goalContains !== undefined) q = q.where(sql<boolean>`goal ilike ${containsPattern(query.goalContains)} escape '\\'`);
+    const before = query.before;
+    if (before !== undefined) q = q.where(sql<boolean>`(created_at, id) < (${before.createdAt}::timestamptz, ${before.id}::uuid)`);
+    // One more than asked for says whether another page exists, without a count.
+    const fetched = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+    const rows = fetched.slice(0, query.limit);
     const ids = rows.map((r) => r.id);
     const [subtasks, escalations] = await Promise.all([loadSubtasks(this.db, ids), loadEscalations(this.db, ids)]);
-    return rows.map((row) => ({ task: toTask(row), subtasks: subtasks.get(row.id) ?? [], escalations: escalations.get(row.id) ?? [] }));
+    const last = rows.at(-1);
+    return {
+      tasks: rows.map((row) => ({ task: toTask(row), subtasks: subtasks.get(row.id) ?? [], escalations: escalations.get(row.id) ?? [] })),
+      next: fetched.length > query.limit && last !== undefined ? { createdAt: last.cursor_at, id: last.id } : null,
+    };
   }
 
   async listUnstartedTasks(limit: number): Promise<TaskRecord[]> {

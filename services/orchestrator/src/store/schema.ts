@@ -49,6 +49,8 @@ export interface TasksTable {
   baseline_failures: JSONColumnType<string[] | null, string | null | undefined, string | null>;
   /** How that baseline run exited when it failed (1–255); null when it passed or did not run (added by `0011_baseline_exit_code`). */
   baseline_exit_code: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The task's trace context (`traceparent`, `tracestate`); null until its first traced work (added by `0013_task_trace_context`). */
+  trace_context: JSONColumnType<Record<string, string> | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -83,6 +85,12 @@ export interface SubtasksTable {
   concerns: JSONColumnType<string[], string | undefined, string>;
   /** The subtask a re-plan put it in place of. */
   replaces: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The executor that last ran it (added by `0012_subtask_evidence`, like the next two). */
+  executor_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The worktree its last attempt ran in. */
+  worktree: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The test gate's verdict on its last attempt. */
+  verdict: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

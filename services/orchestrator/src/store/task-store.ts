@@ -9,6 +9,7 @@ import type { DeliveryMode, TaskDelivery } from '../domain/delivery.js';
 import type { EscalationOutcome, EscalationRecord, EscalationStatus } from '../domain/escalations.js';
 import type { PlannedSubtask } from '../domain/plan.js';
 import type { InterruptedReflex } from '../domain/reflex-learning.js';
+import type { TaskListCursor, TaskListQuery } from '../domain/task-list-query.js';
 import type {
   CodeActivityRef,
   SubtaskRecord,
@@ -74,6 +75,10 @@ export interface SubtaskPatch {
   result?: Record<string, unknown> | null;
   hint?: string | null;
   role?: SubtaskRole | null;
+  /** The last attempt's executor, worktree and verdict (`SubtaskEvidence`). */
+  executorId?: string | null;
+  worktree?: string | null;
+  verdict?: string | null;
 }
 
 /** An escalation about to be stored (admitted, or failed at once over the limits). */
@@ -99,10 +104,13 @@ export interface SubtaskDispatched {
   attempt: number;
 }
 
-/** Filter and size of a task listing. */
-export interface TaskQuery {
-  limit: number;
-  status?: TaskStatus | undefined;
+/** Filter, size and start of a task listing (see `domain/task-list-query.ts`). */
+export type TaskQuery = TaskListQuery;
+
+/** One page of tasks, newest first, and where the next page starts (null after the last). */
+export interface TaskPage {
+  tasks: TaskWithSubtasks[];
+  next: TaskListCursor | null;
 }
 
 /** A task whose row is locked for the current transaction. */
@@ -148,8 +156,8 @@ export interface TaskStore {
   findByIdempotencyKey(key: string): Promise<TaskWithSubtasks | undefined>;
   /** The id of the task whose run this is, if any. */
   findTaskIdByRunId(runId: string): Promise<string | undefined>;
-  /** Tasks newest first, with their subtasks. */
-  listTasks(query: TaskQuery): Promise<TaskWithSubtasks[]>;
+  /** One page of tasks newest first (by created_at, then id), with their subtasks. */
+  listTasks(query: TaskQuery): Promise<TaskPage>;
   /** Pending tasks without a run (their StartRun has not succeeded yet), oldest first. */
   listUnstartedTasks(limit: number): Promise<TaskRecord[]>;
   /**

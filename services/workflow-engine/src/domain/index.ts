@@ -55,6 +55,34 @@ export {
   type RunStep,
   type RunnableDefinition,
 } from './run-machine.js';
+export {
+  EngineFailureCodes,
+  ACTIVITY_TIMEOUT,
+  ACTIVITY_REQUEST_UNPUBLISHABLE,
+  CANCEL_EVENT,
+  workIdOf,
+  deadlineOf,
+  toActivityEvent,
+  checkSendableEventType,
+  decideEvent,
+  decideActivityResult,
+  decideTimeout,
+  timeoutEvent,
+  cancelEvent,
+  type EngineFailureCode,
+  type DecidableRun,
+  type TransitionDraft,
+  type RunDecision,
+} from './run-decision.js';
+export { toRunEvent, pendingActivityOf, type RunFacts, type PendingActivity } from './run-messages.js';
+export {
+  diffDefinitions,
+  toJsonPointer,
+  escapePointerSegment,
+  DefinitionChangeOps,
+  type DefinitionChange,
+  type DefinitionChangeOp,
+} from './definition-diff.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
 export { isUuid } from './uuid.js';
 export { codingDefinition, defaultDefinitions } from './default-definitions.js';

@@ -2,7 +2,7 @@ import { UserError } from '@maestro/runtime';
 import { codingDefinition } from './default-definitions.js';
 import { defaultRegistries } from './registries.js';
 import { formatPath } from './definition-schema.js';
-import { parseDefinition, validateDefinition, type DefinitionProblem } from './validate-definition.js';
+import { formatProblems, parseDefinition, validateDefinition, type DefinitionProblem } from './validate-definition.js';
 
 function problemsOf(document: unknown): DefinitionProblem[] {
   const result = validateDefinition(document, defaultRegistries);
@@ -150,7 +150,18 @@ describe('validateDefinition', () => {
     const err = caught as UserError;
     expect(err.reason).toBe('invalid');
     expect(err.field).toBe('definition');
-    expect(err.message).toContain('states.plan.on["activity.done"].target: unknown state "cod"');
+    // The path, under the request field, leads the message so clients can point at it.
+    expect(err.message).toMatch(/^definition\.states\.plan\.on\["activity\.done"\]\.target: unknown state "cod"/);
+  });
+
+  it('formatProblems prefixes each path with the field, and leaves whole-document problems at the field', () => {
+    const problems = [
+      { path: 'initial', message: 'unknown state "x"' },
+      { path: '["bad key"]', message: 'unknown field' },
+      { path: '', message: 'must be an object' },
+    ];
+    expect(formatProblems(problems, 'definition')).toBe('definition.initial: unknown state "x"; definition["bad key"]: unknown field; definition: must be an object');
+    expect(formatProblems(problems)).toBe('initial: unknown state "x"; ["bad key"]: unknown field; must be an object');
   });
 });
 

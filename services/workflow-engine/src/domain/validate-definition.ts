@@ -193,19 +193,35 @@ export function validateDefinition(document: unknown, registries: Registries): D
   return { ok: true, definition };
 }
 
-/** One line per problem, `path: message`. */
-export function formatProblems(problems: ReadonlyArray<DefinitionProblem>): string {
-  return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ');
+/**
+ * One line per problem, `path: message`; with `field`, each path is prefixed by it
+ * (`definition.states.plan.on["activity.done"].target: …`), so every problem names where in the
+ * request it is, in a form a client can read back.
+ */
+export function formatProblems(problems: ReadonlyArray<DefinitionProblem>, field?: string): string {
+  return problems
+    .map((p) => {
+      const at = problemPath(p.path, field);
+      return at === '' ? p.message : `${at}: ${p.message}`;
+    })
+    .join('; ');
+}
+
+function problemPath(path: string, field: string | undefined): string {
+  if (field === undefined || field === '') return path;
+  if (path === '') return field;
+  return path.startsWith('[') ? `${field}${path}` : `${field}.${path}`;
 }
 
 /**
  * Validates and returns the document, or throws a UserError (INVALID_ARGUMENT at the edge)
- * whose message lists every problem; `field` names the request field the document came in.
+ * whose message lists every problem, each at its path under `field` (the request field the
+ * document came in): `definition.states.plan.on["activity.done"].target: unknown state "cod" (…)`.
  */
 export function parseDefinition(document: unknown, registries: Registries, field = 'definition'): DefinitionDocument {
   const result = validateDefinition(document, registries);
   if (result.ok) return result.definition;
-  throw new UserError('INVALID_DEFINITION', `${field} is invalid: ${formatProblems(result.problems)}`, {
+  throw new UserError('INVALID_DEFINITION', formatProblems(result.problems, field), {
     field,
     reason: 'invalid',
     details: { problems: result.problems },

@@ -112,6 +112,27 @@ export const workflowMigrations: Record<string, Migration> = {
       // Nothing to undo: false is the truth for a running run.
     },
   },
+  '0005_run_trace_and_paging': {
+    // trace_parent: the W3C traceparent of the StartRun call, so every effect of the run (from
+    // any replica, after any restart) is published in the trace of the task that started it.
+    // Null for older runs. ListRuns pages by keyset on (created_at, id) newest first, with or
+    // without a definition filter: a plain (created_at, id) index serves the backward scan that
+    // 0001's (created_at desc, id) index cannot.
+    async up(db: Kysely<any>): Promise<void> {
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+      await schema.alterTable('runs').addColumn('trace_parent', 'text').execute();
+      await schema.createIndex('runs_created_id_idx').on('runs').columns(['created_at', 'id']).execute();
+      await schema.createIndex('runs_definition_created_idx').on('runs').columns(['definition_name', 'definition_version', 'created_at', 'id']).execute();
+      await schema.dropIndex('runs_created_idx').ifExists().execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+      await schema.createIndex('runs_created_idx').ifNotExists().on('runs').columns(['created_at desc', 'id']).execute();
+      await schema.dropIndex('runs_definition_created_idx').ifExists().execute();
+      await schema.dropIndex('runs_created_id_idx').ifExists().execute();
+      await schema.alterTable('runs').dropColumn('trace_parent').execute();
+    },
+  },
 };
 
 /** Applies every pending workflow migration; returns the names applied. Safe to run concurrently. */

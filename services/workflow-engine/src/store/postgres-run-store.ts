@@ -2,10 +2,10 @@
  * The {@link RunStore} on PostgreSQL (kysely), in the `workflow` schema. Applying an event is
  * one transaction: lock the run row, decide, update the run and insert the history row.
  */
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import { UnexpectedError } from '@maestro/runtime';
 import { isUuid, type RunContext, type RunStatus } from '../domain/index.js';
-import type { ApplyOutcome, DefinitionRecord, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
+import type { ApplyOutcome, DefinitionRecord, HistoryPage, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
 import type { DefinitionsTable, HistoryTable, RunsTable, WorkflowDatabase } from './workflow-database.js';
 
 
@@ -30,6 +30,7 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     updatedAt: row.updated_at,
     timeoutAt: row.timeout_at,
     finishedPublished: row.finished_published,
+    traceParent: row.trace_parent,
   };
 }
 
@@ -87,6 +88,11 @@ export class PostgresRunStore implements RunStore {
     return rows.map(toDefinition);
   }
 
+  async listDefinitionVersions(name: string): Promise<DefinitionRecord[]> {
+    const rows = await this.db.selectFrom('workflow.definitions').selectAll().where('name', '=', name).orderBy('version', 'desc').execute();
+    return rows.map(toDefinition);
+  }
+
   async createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
     const inserted = await this.db
       .insertInto('workflow.runs')
@@ -102,6 +108,7 @@ export class PostgresRunStore implements RunStore {
         context: JSON.stringify(run.context),
         idempotency_key: run.idempotencyKey ?? null,
         timeout_at: run.timeoutAt ?? null,
+        trace_parent: run.traceParent ?? null,
       })
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returningAll()
@@ -122,8 +129,17 @@ export class PostgresRunStore implements RunStore {
   }
 
   async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
-    let q = this.db.selectFrom('workflow.runs').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(query.limit);
+    if (query.afterId !== undefined && !isUuid(query.afterId)) return [];
+    let q = this.db.selectFrom('workflow.runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.definitionName !== undefined) q = q.where('definition_name', '=', query.definitionName);
+    if (query.definitionVersion !== undefined) q = q.where('definition_version', '=', query.definitionVersion);
+    if (query.afterId !== undefined) {
+      // The cursor run's own (created_at, id), read in the same statement: timestamps keep
+      // their microseconds, which a JS Date would round away.
+      const afterId = query.afterId;
+      q = q.where(sql<SqlBool>`(created_at, id) < (select c.created_at, c.id from workflow.runs c where c.id = ${afterId})`);
+    }
     return (await q.execute()).map(toRun);
   }
 
@@ -133,10 +149,12 @@ export class PostgresRunStore implements RunStore {
     return (await q.execute()).map(toRun);
   }
 
-  async getHistory(runId: string): Promise<TransitionRecord[]> {
+  async getHistory(runId: string, page: HistoryPage = {}): Promise<TransitionRecord[]> {
     if (!isUuid(runId)) return [];
-    const rows = await this.db.selectFrom('workflow.history').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
-    return rows.map(toTransition);
+    let q = this.db.selectFrom('workflow.history').selectAll().where('run_id', '=', runId).orderBy('seq');
+    if (page.afterSeq !== undefined && page.afterSeq > 0) q = q.where('seq', '>', page.afterSeq);
+    if (page.limit !== undefined) q = q.limit(page.limit);
+    return (await q.execute()).map(toTransition);
   }
 
   async applyToRun(runId: string, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined> {

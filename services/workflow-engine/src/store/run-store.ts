@@ -4,7 +4,9 @@
  * from what is stored, and writes the new position and its history row in one transaction,
  * so a crash leaves either both or neither.
  */
-import type { RunPosition, RunStatus } from '../domain/index.js';
+import type { RunDecision, RunPosition, RunStatus } from '../domain/index.js';
+
+export type { RunDecision } from '../domain/index.js';
 
 /** One stored version of a definition. */
 export interface DefinitionRecord {
@@ -28,6 +30,11 @@ export interface RunRecord extends RunPosition {
   timeoutAt: Date | null;
   /** True once `run.finished` was published (false while running, and while a finished run's event may be lost). */
   finishedPublished: boolean;
+  /**
+   * The W3C `traceparent` of the StartRun call that created the run: every effect of the run is
+   * published in this trace. Null when the caller had no trace (or the run predates migration 0005).
+   */
+  traceParent: string | null;
 }
 
 /** One transition of a run (a history row). */
@@ -51,24 +58,9 @@ export interface NewRun extends RunPosition {
   idempotencyKey?: string;
   /** When the initial state's activity times out. @default null (never) */
   timeoutAt?: Date | null;
+  /** The creating call's W3C `traceparent`. @default null */
+  traceParent?: string | null;
 }
-
-/** What the caller of {@link RunStore.applyToRun} decided, given the locked run. */
-export type RunDecision =
-  | {
-      kind: 'ignore';
-      reason: string;
-      /** Also forget the run's activity timeout (so a sweep does not find the run due again). */
-      clearTimeout?: boolean;
-    }
-  | {
-      kind: 'update';
-      position: RunPosition;
-      /** Present when a state was entered: becomes the next history row. */
-      transition?: { fromState: string; toState: string; eventType: string; event: Record<string, unknown> };
-      /** The new activity deadline (null: none); absent leaves it as it is. */
-      timeoutAt?: Date | null;
-    };
 
 /** The outcome of {@link RunStore.applyToRun}. */
 export type ApplyOutcome =
@@ -77,9 +69,26 @@ export type ApplyOutcome =
 
 /** Options of {@link RunStore.listRuns}. */
 export interface ListRunsQuery {
-  /** At most this many, newest first. */
+  /** At most this many, newest first (`created_at` desc, then `id` desc). */
   limit: number;
   status?: RunStatus;
+  /** Only runs of this definition. */
+  definitionName?: string;
+  /** Only runs pinned to this version (with `definitionName`). */
+  definitionVersion?: number;
+  /**
+   * Keyset cursor: only runs that come after this run in the order, i.e. older, or as old
+   * with a smaller id. A run id that does not exist yields nothing.
+   */
+  afterId?: string;
+}
+
+/** Options of {@link RunStore.getHistory}. */
+export interface HistoryPage {
+  /** Only transitions with a greater seq. @default 0 */
+  afterSeq?: number;
+  /** At most this many. @default all */
+  limit?: number;
 }
 
 /** Where definitions and runs are kept. */
@@ -93,14 +102,18 @@ export interface RunStore {
   getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined>;
   /** The latest version of every definition, by name. */
   listDefinitions(): Promise<DefinitionRecord[]>;
+  /** Every version of one definition, newest first; empty when there is none. */
+  listDefinitionVersions(name: string): Promise<DefinitionRecord[]>;
   /** Inserts a run, or returns the run that already has its idempotency key. */
   createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
+  /** The run, or undefined (also for an id that is not a UUID). */
   getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs newest first, filtered and paged by keyset (see {@link ListRunsQuery}). */
   listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
   /** Running runs in id order after `afterId`, for resuming them page by page. */
   listRunning(afterId: string | undefined, limit: number): Promise<RunRecord[]>;
-  /** The transitions of a run, by seq. */
-  getHistory(runId: string): Promise<TransitionRecord[]>;
+  /** The transitions of a run, by seq (a page of them with `page`). */
+  getHistory(runId: string, page?: HistoryPage): Promise<TransitionRecord[]>;
   /**
    * Locks the run (`SELECT … FOR UPDATE`), calls `decide` with it, and writes the decided
    * position and transition in the same transaction. Undefined when the run does not exist.

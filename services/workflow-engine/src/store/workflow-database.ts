@@ -40,6 +40,8 @@ export interface RunsTable {
   timeout_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** True once run.finished was published; false on running runs and on finished runs whose event may be lost. */
   finished_published: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The W3C traceparent of the StartRun call (migration 0005); null when it had none. */
+  trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `workflow.history`: one row per transition of a run, numbered from 1 by `seq`. */

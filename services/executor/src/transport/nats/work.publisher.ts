@@ -1,12 +1,14 @@
 /**
  * Publishes what the executor produces: subtask results on the results work queue and
  * escalations on `maestro.escalations.<taskId>` (both stored and acknowledged by their stream,
- * deduplicated on the work id, so a re-published outcome is stored once) and work events for
- * watchers (published without waiting for the stream's ack).
+ * deduplicated on the work id, so a re-published outcome is stored once), agent steps (acked by
+ * the events stream and deduplicated on the step's identity: the step outbox retries them until
+ * stored) and the `work.finished` event for watchers (published without waiting for the ack).
  */
 import { tracedHeaders, type Namespace } from '@maestro/bus';
 import { Subjects, type Escalation, type SubtaskResult, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
 import type { WorkPublisher } from '../../domain/ports.js';
+import { stepMessageId } from '../../domain/step-message-id.js';
 
 /** The bus members the publisher needs (a `Bus` from `@maestro/bus` has them). */
 export interface BusPublishing {
@@ -30,7 +32,8 @@ export class BusWorkPublisher implements WorkPublisher {
   }
 
   async publishStep(event: WorkStepEvent): Promise<void> {
-    this.emit(Subjects.workStep, event);
+    // Waits for the stream's ack, so a step lost to a NATS restart throws and is retried.
+    await this.bus.publish(Subjects.workStep, event, { msgId: stepMessageId(event) });
   }
 
   async publishFinished(event: WorkFinishedEvent): Promise<void> {
@@ -38,11 +41,8 @@ export class BusWorkPublisher implements WorkPublisher {
   }
 
   /**
-   * Events are best-effort by design (a lost one is logged, never retried), so the executor
-   * does not wait for the events stream's ack: that round trip per agent step and per finished
-   * item would hold a work slot for nothing. The stream still stores what arrives; the
-   * connection keeps publish order, so a subtask's steps are stored before its result.
-   * Throws only when the connection is closed.
+   * The `work.finished` event is for live watchers (the result is the record), so the executor
+   * does not wait for the events stream's ack. Throws only when the connection is closed.
    */
   private emit(subject: string, event: unknown): void {
     this.bus.connection.publish(this.bus.namespace.subject(subject), JSON.stringify(event), { headers: tracedHeaders() });

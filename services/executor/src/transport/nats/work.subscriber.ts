@@ -5,6 +5,7 @@
  */
 import type { Bus, WorkConsumer } from '@maestro/bus';
 import { Consumers, Streams, Subjects, SubtaskWorkSchema } from '@maestro/contracts';
+import { TraceAttributes } from '@maestro/runtime';
 import type { SubtaskWorker } from '../../work/subtask-worker.js';
 
 /** Options for {@link startWorkSubscriber}. */
@@ -30,6 +31,7 @@ export function startWorkSubscriber(bus: Bus, worker: SubtaskWorker, options: Wo
     maxDeliver: options.maxDeliver,
     ackWaitMs: options.ackWaitMs,
     concurrency: options.concurrency,
+    spanAttributes: (work) => ({ [TraceAttributes.taskId]: work.taskId }),
     handler: async (work, delivery) => {
       await worker.handle(work, { working: () => delivery.working(), signal: options.signal }, delivery.logger);
     },

@@ -4,6 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { UpstreamHealth, type HealthProbe } from '../../ports.js';
+import { healthSchema, ok } from './response-schemas.js';
+
+const healthRouteSchema = {
+  tags: ['health'],
+  summary: 'Whether this gateway can do its job: NATS connected and the orchestrator serving',
+  response: { 200: ok('Ready', healthSchema), 503: ok('Not ready; the body says what is missing', healthSchema) },
+} as const;
 
 /** Body of `/healthz`, in both the 200 and the 503 case. */
 export interface HealthBody {
@@ -14,7 +21,7 @@ export interface HealthBody {
 
 /** Registers `/healthz`. */
 export function registerHealthRoutes(app: FastifyInstance, health: HealthProbe): void {
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { schema: healthRouteSchema }, async (_request, reply) => {
     const nats = health.natsConnected() ? 'connected' : 'disconnected';
     const orchestrator = await health.orchestrator();
     const ok = nats === 'connected' && orchestrator === UpstreamHealth.serving;

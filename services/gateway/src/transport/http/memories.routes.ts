@@ -11,6 +11,15 @@ import { invalidField, notFound } from '@maestro/runtime';
 import type { MemoryApi } from '../../ports.js';
 import { toMemoryJson, toRecallJson } from './memories.presenters.js';
 import { idParamsSchema, nonBlank, type IdParams } from './schemas.js';
+import { errorResponses, memorySchema, ok, recallSchema } from './response-schemas.js';
+
+const tags = ['memories'];
+const memoryListSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['memories'],
+  properties: { memories: { type: 'array', items: memorySchema } },
+} as const;
 
 /** Kinds of memory the memory service keeps. */
 export const memoryKinds = ['preference', 'project', 'reflex'] as const;
@@ -30,6 +39,9 @@ export interface RememberBody {
 }
 
 const rememberSchema = {
+  tags,
+  summary: 'Remember something for a project (memory Remember)',
+  response: { 201: ok('The memory', memorySchema), ...errorResponses(400, 503) },
   body: {
     type: 'object',
     additionalProperties: false,
@@ -61,6 +73,9 @@ export interface MemoriesQuery {
 }
 
 const memoriesQuerySchema = {
+  tags,
+  summary: 'Recall by relevance with a query (memory Recall), or list a project\'s memories without one (memory List)',
+  response: { 200: ok('Recall hits, or the list', { anyOf: [recallSchema, memoryListSchema] }), ...errorResponses(400, 503) },
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -92,6 +107,9 @@ export interface RecallBody {
 }
 
 const recallBodySchema = {
+  tags,
+  summary: 'Recall with the query in the body, for long queries (memory Recall)',
+  response: { 200: ok('Recall hits', recallSchema), ...errorResponses(400, 503) },
   body: {
     type: 'object',
     additionalProperties: false,
@@ -119,6 +137,9 @@ export interface UpdateMemoryBody {
 }
 
 const updateSchema = {
+  tags,
+  summary: 'Pin, edit, retag, retire or restore, set or clear the expiry (memory Update)',
+  response: { 200: ok('The memory', memorySchema), ...errorResponses(400, 404, 503) },
   params: idParamsSchema,
   body: {
     type: 'object',
@@ -128,7 +149,7 @@ const updateSchema = {
       pinned: { type: 'boolean' },
       status: { type: 'string', enum: ['active', 'retired'] },
       tags: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 64 } },
-      expiresAt: { type: 'string', nullable: true, maxLength: 64 },
+      expiresAt: { type: ['string', 'null'], maxLength: 64 },
     },
   },
 } as const;
@@ -208,7 +229,13 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
     return toMemoryJson(updated);
   });
 
-  app.delete<{ Params: IdParams }>('/v1/memories/:id', { schema: { params: idParamsSchema } }, async (request, reply) => {
+  const forgetSchema = {
+    tags,
+    summary: 'Forget a memory (memory Forget)',
+    params: idParamsSchema,
+    response: { 204: { description: 'Forgotten', type: 'null' }, ...errorResponses(400, 404, 503) },
+  } as const;
+  app.delete<{ Params: IdParams }>('/v1/memories/:id', { schema: forgetSchema }, async (request, reply) => {
     const { forgotten } = await memory.forget({ id: request.params.id });
     // The memory service's own code for a missing memory (`MemoryErrorCodes.notFound` in
     // services/memory/src/domain/memory-error-codes.ts), repeated here because the gateway never

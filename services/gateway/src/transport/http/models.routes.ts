@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouterApi } from '../../ports.js';
 import { toModelStatsJson } from './presenters.js';
+import { errorResponses, modelStatsSchema, ok } from './response-schemas.js';
 
 /** The phases a model call may serve. */
 export const modelPhases = ['plan', 'code', 'review', 'escalate', 'reflect'] as const;
@@ -14,7 +15,10 @@ export interface ModelStatsQuery {
   phase?: (typeof modelPhases)[number];
 }
 
-const modelStatsSchema = {
+const modelStatsRouteSchema = {
+  tags: ['models'],
+  summary: 'Each model\'s measured calls, verdicts, tokens, cost and latency per phase (router GetModelStats)',
+  response: { 200: ok('Per model and phase', modelStatsSchema), ...errorResponses(400, 503) },
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -24,7 +28,7 @@ const modelStatsSchema = {
 
 /** Registers the model routes. */
 export function registerModelRoutes(app: FastifyInstance, router: RouterApi): void {
-  app.get<{ Querystring: ModelStatsQuery }>('/v1/models/stats', { schema: modelStatsSchema }, async (request) =>
+  app.get<{ Querystring: ModelStatsQuery }>('/v1/models/stats', { schema: modelStatsRouteSchema }, async (request) =>
     toModelStatsJson(await router.getModelStats({ phase: request.query.phase ?? '' })),
   );
 }

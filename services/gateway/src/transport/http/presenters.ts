@@ -22,6 +22,12 @@ export interface SubtaskJson {
   resources: string[];
   /** Its lock-manager concerns; subtasks whose concerns conflict run one after the other. */
   concerns: string[];
+  /** The executor that last ran it; '' until one took it. */
+  executorId: string;
+  /** The git worktree it ran in; '' until one was made. */
+  worktree: string;
+  /** The test gate's verdict on its last attempt; '' until it ran. */
+  verdict: string;
 }
 
 /** What became of a task's work (its branch, and whether the user's branch got it). */
@@ -170,6 +176,9 @@ function toSubtaskJson(subtask: Subtask): SubtaskJson {
     dependsOn: subtask.dependsOn,
     resources: subtask.resources,
     concerns: subtask.concerns,
+    executorId: subtask.executorId,
+    worktree: subtask.worktree,
+    verdict: subtask.verdict,
   };
 }
 
@@ -236,6 +245,21 @@ export function toTaskUsageJson(usage: TaskUsage): TaskUsageJson {
     byPhase: usage.byPhase.map((p) => ({ phase: p.phase, ...toTotalsJson(p.totals) })),
     byModel: usage.byModel.map((m) => ({ model: m.spec, ...toTotalsJson(m.totals) })),
   };
+}
+
+/** What a task has spent so far, as the task list shows it. */
+export interface TaskCostJson {
+  usd: number;
+  /** Input plus output tokens, as the budget counts them. */
+  tokens: number;
+  /** True when some calls used a model without a price (their cost is not in `usd`). */
+  unpriced: boolean;
+}
+
+/** The short cost summary of a task's usage (the task list's `usage`). */
+export function toTaskCostJson(usage: TaskUsage): TaskCostJson {
+  const total = toTotalsJson(usage.total);
+  return { usd: total.costUsd, tokens: total.inputTokens + total.outputTokens, unpriced: total.unpricedCalls > 0 };
 }
 
 /** Converts the router's ModelStats message into the public JSON. */

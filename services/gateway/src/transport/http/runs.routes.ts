@@ -1,14 +1,22 @@
 /**
- * `/v1/runs/:id` and its live event stream: workflow runs, read from the workflow-engine, with
- * the steps their agents took, read from the orchestrator.
+ * `/v1/runs`: workflow runs, read from the workflow-engine (one run with the steps its agents
+ * took, read from the orchestrator; lists; history pages), a person's event for a gated state,
+ * cancelling, and a run's live event stream.
  */
-import { OperationalError, toMaestroError, type Logger } from '@maestro/runtime';
+import { TaskLimits } from '@maestro/contracts';
+import { OperationalError, invalidField, toMaestroError, type Logger } from '@maestro/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
 import { readRunSteps, StepReadLimits, type RunSteps } from './agent-steps.js';
+import { explainPattern } from './error-handler.js';
 import { toAgentStepJson, toRunJson } from './presenters.js';
-import { idParamsSchema, type IdParams } from './schemas.js';
+import { errorResponses, eventStream, ok, runSchema, runSummarySchema, runWithStepsSchema, transitionSchema } from './response-schemas.js';
+import { definitionNamePattern, idParamsSchema, nonBlank, pageTokenSchema, type IdParams } from './schemas.js';
 import { streamRunEvents, type OpenStreams } from './sse.js';
+import { toRunHistoryJson, toRunSummaryJson } from './workflow.presenters.js';
+
+/** Run statuses, as the workflow-engine reports them. */
+export const runStatuses = ['running', 'done', 'failed', 'cancelled'] as const;
 
 /** What the run routes need. */
 export interface RunRoutesDeps {
@@ -20,6 +28,131 @@ export interface RunRoutesDeps {
   heartbeatMs: number;
   logger: Logger;
 }
+
+const tags = ['runs'];
+
+/** Query of the run lists (`/v1/runs`, `/v1/definitions/:name/runs`). */
+export interface ListRunsQuery {
+  status?: (typeof runStatuses)[number];
+  definition?: string;
+  version?: number;
+  limit?: number;
+  pageToken?: string;
+}
+
+/** The query properties shared by both run lists. */
+export const runListQueryProperties = {
+  status: { type: 'string', enum: runStatuses },
+  version: { type: 'integer', minimum: 1 },
+  limit: { type: 'integer', minimum: 1, maximum: 500 },
+  pageToken: pageTokenSchema,
+} as const;
+
+/** The answer of both run lists. */
+export const runListResponse = ok('One page, newest first; nextPageToken is "" on the last', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['runs', 'nextPageToken'],
+  properties: { runs: { type: 'array', items: runSummarySchema }, nextPageToken: { type: 'string' } },
+});
+
+const listRunsSchema = {
+  tags,
+  summary: 'List runs without their history (workflow ListRuns)',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...runListQueryProperties,
+      definition: { type: 'string', minLength: 1, maxLength: TaskLimits.workflowMaxChars, pattern: definitionNamePattern },
+    },
+  },
+  response: { 200: runListResponse, ...errorResponses(400, 503) },
+} as const;
+
+/** Query of `GET /v1/runs/:id/history`. */
+export interface RunHistoryQuery {
+  afterSeq?: number;
+  limit?: number;
+}
+
+const historySchema = {
+  tags,
+  summary: 'A run\'s transitions, oldest first, one page (workflow GetRunHistory)',
+  params: idParamsSchema,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { afterSeq: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 5000 } },
+  },
+  response: {
+    200: ok('One page; nextAfterSeq is 0 on the last', {
+      type: 'object',
+      additionalProperties: false,
+      required: ['runId', 'transitions', 'nextAfterSeq'],
+      properties: { runId: { type: 'string' }, transitions: { type: 'array', items: transitionSchema }, nextAfterSeq: { type: 'integer' } },
+    }),
+    ...errorResponses(400, 404, 503),
+  },
+} as const;
+
+/** Body of `POST /v1/runs/:id/events`. */
+export interface SendEventBody {
+  type: string;
+  payload?: Record<string, unknown>;
+}
+
+const sendEventSchema = {
+  tags,
+  summary: 'Send an event to a run, e.g. a person approving a gated state (workflow SendEvent)',
+  params: idParamsSchema,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type'],
+    properties: {
+      type: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        pattern: explainPattern('^(?!xstate\\.)\\S+$', 'must be an event type without blanks, not starting with "xstate."'),
+      },
+      payload: { type: 'object', additionalProperties: true },
+    },
+  },
+  response: { 200: ok('The run after the event', runSchema), ...errorResponses(400, 404, 409, 503) },
+} as const;
+
+/** Body of `POST /v1/runs/:id/cancel` (optional). */
+export interface CancelRunBody {
+  reason?: string;
+}
+
+const cancelRunSchema = {
+  tags,
+  summary: 'Cancel a running run; a run that has ended is returned as it is (workflow CancelRun)',
+  params: idParamsSchema,
+  body: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    properties: { reason: { type: 'string', maxLength: TaskLimits.cancelReasonMaxChars, pattern: nonBlank } },
+  },
+  response: { 200: ok('The run', runSchema), ...errorResponses(400, 404, 409, 503) },
+} as const;
+
+const getRunSchema = {
+  tags,
+  summary: 'One run with its history and its agents\' first 1000 steps (workflow GetRun, orchestrator ListAgentSteps)',
+  params: idParamsSchema,
+  response: { 200: ok('The run; stepsUnavailable when the orchestrator could not list the steps', runWithStepsSchema), ...errorResponses(400, 404, 503) },
+} as const;
+
+const runEventsSchema = {
+  tags,
+  summary: 'Server-sent events of one run: its history, recorded steps, then live events until it finishes',
+  params: idParamsSchema,
+  response: { 200: eventStream('The event stream (see the gateway README)'), ...errorResponses(400, 404, 503) },
+} as const;
 
 /**
  * A run's recorded steps, or undefined when the orchestrator cannot say: the run is the
@@ -39,16 +172,46 @@ async function stepsOrNothing(deps: RunRoutesDeps, runId: string): Promise<RunSt
   }
 }
 
+/** Lists runs (newest first, without history) of one definition and version when given. */
+export async function listRuns(workflow: WorkflowApi, query: ListRunsQuery): Promise<{ runs: ReturnType<typeof toRunSummaryJson>[]; nextPageToken: string }> {
+  if (query.version !== undefined && query.definition === undefined) throw invalidField('version', 'needs definition (a version of which definition?)');
+  const response = await workflow.listRuns({
+    // 0 and '' mean "the engine's default" / "any" / "first page" in the proto.
+    limit: query.limit ?? 0,
+    status: query.status ?? '',
+    definitionName: query.definition ?? '',
+    definitionVersion: query.version ?? 0,
+    pageToken: query.pageToken ?? '',
+  });
+  return { runs: response.runs.map(toRunSummaryJson), nextPageToken: response.nextPageToken };
+}
+
 /** Registers the run routes. */
 export function registerRunRoutes(app: FastifyInstance, deps: RunRoutesDeps): void {
-  app.get<{ Params: IdParams }>('/v1/runs/:id', { schema: { params: idParamsSchema } }, async (request) => {
+  app.get<{ Querystring: ListRunsQuery }>('/v1/runs', { schema: listRunsSchema }, async (request) => listRuns(deps.workflow, request.query));
+
+  app.get<{ Params: IdParams }>('/v1/runs/:id', { schema: getRunSchema }, async (request) => {
     const runId = request.params.id;
     const [run, steps] = await Promise.all([deps.workflow.getRun({ runId }), stepsOrNothing(deps, runId)]);
     if (steps === undefined) return { ...toRunJson(run), stepsUnavailable: true };
     return { ...toRunJson(run), steps: steps.steps.map(toAgentStepJson), stepsNextAfter: steps.nextAfter, stepsUnavailable: false };
   });
 
-  app.get<{ Params: IdParams }>('/v1/runs/:id/events', { schema: { params: idParamsSchema } }, async (request, reply) => {
+  app.get<{ Params: IdParams; Querystring: RunHistoryQuery }>('/v1/runs/:id/history', { schema: historySchema }, async (request) =>
+    toRunHistoryJson(
+      await deps.workflow.getRunHistory({ runId: request.params.id, afterSeq: request.query.afterSeq ?? 0, limit: request.query.limit ?? 0 }),
+    ),
+  );
+
+  app.post<{ Params: IdParams; Body: SendEventBody }>('/v1/runs/:id/events', { schema: sendEventSchema }, async (request) =>
+    toRunJson(await deps.workflow.sendEvent({ runId: request.params.id, type: request.body.type, payload: request.body.payload ?? {} })),
+  );
+
+  app.post<{ Params: IdParams; Body: CancelRunBody | null }>('/v1/runs/:id/cancel', { schema: cancelRunSchema }, async (request) =>
+    toRunJson(await deps.workflow.cancelRun({ runId: request.params.id, reason: request.body?.reason ?? 'cancelled through the gateway' })),
+  );
+
+  app.get<{ Params: IdParams }>('/v1/runs/:id/events', { schema: runEventsSchema }, async (request, reply) => {
     await streamRunEvents(reply, {
       runId: request.params.id,
       workflow: deps.workflow,

@@ -2,6 +2,7 @@
  * JSON-schema pieces shared by the routes. Bodies are validated strictly (no type coercion,
  * unknown fields rejected); path and query parameters are coerced from text (see app.ts).
  */
+import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import { explainPattern } from './error-handler.js';
 
 /** A string with at least one non-space character. */
@@ -28,4 +29,26 @@ export const idParamsSchema = {
 /** Typed path parameters of `/…/:id` routes. */
 export interface IdParams {
   id: string;
+}
+
+/** An opaque paging cursor: the `nextPageToken` of a previous page. */
+export const pageTokenSchema = { type: 'string', minLength: 1, maxLength: 2048 } as const;
+
+/** A workflow definition name, as the workflow-engine accepts it. */
+export const definitionNamePattern = explainPattern(
+  WORKFLOW_NAME_PATTERN,
+  'must be a workflow definition name: a letter or "_", then letters, digits, "_" or "-"',
+);
+
+/** Path parameters of `/v1/definitions/:name…` routes. */
+export const nameParamsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: TaskLimits.workflowMaxChars, pattern: definitionNamePattern } },
+} as const;
+
+/** Typed path parameters of `/v1/definitions/:name…` routes. */
+export interface NameParams {
+  name: string;
 }

@@ -132,7 +132,7 @@ describe('streamRunEvents', () => {
 
   it('sends history, then events that arrived while reading it (without duplicates), then live events until run.finished', async () => {
     const hub = new RunEventHub(createSilentLogger());
-    const workflow: WorkflowApi = {
+    const workflow: Pick<WorkflowApi, 'getRun'> = {
       getRun: async () => {
         // Both happen after the stream subscribed and before the history is returned:
         // seq 2 is also in the history, seq 3 is not.
@@ -458,7 +458,7 @@ describe('streamRunEvents', () => {
 
   it('ends the stream of a client that stops reading once too much waits unsent, and stops listening', async () => {
     const hub = new RunEventHub(createSilentLogger());
-    const workflow: WorkflowApi = { getRun: async () => run('running', [1]) };
+    const workflow: Pick<WorkflowApi, 'getRun'> = { getRun: async () => run('running', [1]) };
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
     await streamRunEvents(reply, { runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, maxBufferedBytes: 2000, logger: createSilentLogger() });

@@ -179,7 +179,7 @@ export function finishedEventOf(run: Run): Record<string, unknown> {
 /** What {@link streamRunEvents} needs. */
 export interface RunEventStreamOptions {
   runId: string;
-  workflow: WorkflowApi;
+  workflow: Pick<WorkflowApi, 'getRun'>;
   /** Where the run's agent steps are recorded; a failure there only leaves them out of the replay. */
   orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
   events: RunEvents;

@@ -5,9 +5,12 @@ import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import type { FastifyInstance } from 'fastify';
 import { toMaestroError, type Logger } from '@maestro/runtime';
 import type { OrchestratorApi, RouterApi } from '../../ports.js';
-import { toAgentStepJson, toTaskJson, toTaskUsageJson } from './presenters.js';
+import { toAgentStepJson, toTaskCostJson, toTaskJson, toTaskUsageJson, type TaskJson } from './presenters.js';
 import { explainPattern } from './error-handler.js';
-import { idParamsSchema, idPattern, nonBlank, type IdParams } from './schemas.js';
+import { idParamsSchema, idPattern, nonBlank, pageTokenSchema, type IdParams } from './schemas.js';
+import { agentStepSchema, errorResponses, listedTaskSchema, ok, taskSchema, taskWithUsageSchema } from './response-schemas.js';
+
+const tags = ['tasks'];
 
 /** Task statuses, as the orchestrator reports them. */
 export const taskStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -24,6 +27,9 @@ export interface SubmitTaskBody {
 }
 
 const submitTaskSchema = {
+  tags,
+  summary: 'Submit a coding task (orchestrator SubmitTask)',
+  response: { 201: ok('The task, also at the Location header', taskSchema), ...errorResponses(400, 409, 503) },
   body: {
     type: 'object',
     additionalProperties: false,
@@ -65,15 +71,31 @@ const submitTaskSchema = {
 export interface ListTasksQuery {
   limit?: number;
   status?: (typeof taskStatuses)[number];
+  /** Goal contains (case-insensitive). */
+  q?: string;
+  pageToken?: string;
 }
 
 const listTasksSchema = {
+  tags,
+  summary: 'List tasks, newest first, one page (orchestrator ListTasks) with each one\'s cost so far (router)',
+  response: {
+    200: ok('One page; nextPageToken is "" on the last', {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tasks', 'nextPageToken'],
+      properties: { tasks: { type: 'array', items: listedTaskSchema }, nextPageToken: { type: 'string' } },
+    }),
+    ...errorResponses(400, 503),
+  },
   querystring: {
     type: 'object',
     additionalProperties: false,
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: 500 },
       status: { type: 'string', enum: taskStatuses },
+      q: { type: 'string', minLength: 1, maxLength: 1000, pattern: nonBlank },
+      pageToken: pageTokenSchema,
     },
   },
 } as const;
@@ -86,6 +108,17 @@ export interface ListStepsQuery {
 }
 
 const listStepsSchema = {
+  tags,
+  summary: 'A task\'s recorded agent steps, oldest first, one page (orchestrator ListAgentSteps)',
+  response: {
+    200: ok('One page; nextAfter is "" on the last', {
+      type: 'object',
+      additionalProperties: false,
+      required: ['steps', 'nextAfter'],
+      properties: { steps: { type: 'array', items: agentStepSchema }, nextAfter: { type: 'string' } },
+    }),
+    ...errorResponses(400, 404, 503),
+  },
   params: idParamsSchema,
   querystring: {
     type: 'object',
@@ -110,6 +143,9 @@ export interface CancelTaskBody {
 }
 
 const cancelTaskSchema = {
+  tags,
+  summary: 'Cancel a task (orchestrator CancelTask)',
+  response: { 200: ok('The task', taskSchema), ...errorResponses(400, 404, 409, 503) },
   params: idParamsSchema,
   // No body at all is fine (fastify passes null); an object may carry a reason.
   body: {
@@ -121,6 +157,21 @@ const cancelTaskSchema = {
 
 /** Registers the task routes. */
 export function registerTaskRoutes(app: FastifyInstance, orchestrator: OrchestratorApi, router: RouterApi, logger: Logger): void {
+  // Each listed task's cost so far, asked of the router all at once; a task whose usage the
+  // router cannot give shows null (never made-up zeros), and the page is still served.
+  const withCosts = async (tasks: TaskJson[]): Promise<Array<TaskJson & { usage: ReturnType<typeof toTaskCostJson> | null }>> => {
+    const usages = await Promise.allSettled(tasks.map((task) => router.getTaskUsage({ taskId: task.id })));
+    const failed = usages.filter((u) => u.status === 'rejected');
+    if (failed.length > 0) {
+      const error = toMaestroError(failed[0]!.reason);
+      logger.warn('task list shown without some usage', { unavailable: failed.length, code: error.code, message: error.message });
+    }
+    return tasks.map((task, i) => {
+      const usage = usages[i]!;
+      return { ...task, usage: usage.status === 'fulfilled' ? toTaskCostJson(usage.value) : null };
+    });
+  };
+
   app.post<{ Body: SubmitTaskBody }>('/v1/tasks', { schema: submitTaskSchema }, async (request, reply) => {
     const body = request.body;
     const task = await orchestrator.submitTask({
@@ -135,7 +186,13 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
     return reply.code(201).header('location', `/v1/tasks/${encodeURIComponent(task.id)}`).send(toTaskJson(task));
   });
 
-  app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: { params: idParamsSchema } }, async (request) => {
+  const getTaskSchema = {
+    tags,
+    summary: 'One task with its usage per phase and per model (orchestrator GetTask, router GetTaskUsage)',
+    params: idParamsSchema,
+    response: { 200: ok('The task; usage null with usageError when the router could not say', taskWithUsageSchema), ...errorResponses(400, 404, 503) },
+  };
+  app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: getTaskSchema }, async (request) => {
     // Both asked at once. The usage totals live in the router's ledger; a task is still worth
     // showing when the router cannot answer: its usage is then null with the reason, never
     // made-up zeros.
@@ -153,11 +210,13 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
 
   app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema }, async (request) => {
     const response = await orchestrator.listTasks({
-      // 0 and '' mean "the orchestrator's default" / "any status" in the proto.
+      // 0 and '' mean "the orchestrator's default" / "any status" / "any goal" / "first page" in the proto.
       limit: request.query.limit ?? 0,
       status: request.query.status ?? '',
+      goalContains: request.query.q ?? '',
+      pageToken: request.query.pageToken ?? '',
     });
-    return { tasks: response.tasks.map(toTaskJson) };
+    return { tasks: await withCosts(response.tasks.map(toTaskJson)), nextPageToken: response.nextPageToken };
   });
 
   app.get<{ Params: IdParams; Querystring: ListStepsQuery }>('/v1/tasks/:id/steps', { schema: listStepsSchema }, async (request) => {

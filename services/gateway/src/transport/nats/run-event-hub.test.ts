@@ -34,3 +34,20 @@ describe('RunEventHub', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('RunEventHub lifecycle listeners', () => {
+  it('delivers run and task lifecycle events, not steps or locks, until the listener stops', () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const seen: string[] = [];
+    const stop = hub.listenAll((e) => seen.push(e.subject));
+    hub.dispatch(event('run-a', 'maestro.events.run.started'));
+    hub.dispatch(event('run-a', 'maestro.events.work.step'));
+    hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't1', status: 'running' } });
+    hub.dispatch(event(undefined, 'maestro.events.lock.acquired'));
+    expect(hub.lifecycleListenerCount).toBe(1);
+    stop();
+    hub.dispatch(event('run-a', 'maestro.events.run.finished'));
+    expect(seen).toEqual(['maestro.events.run.started', 'maestro.events.task.updated']);
+    expect(hub.lifecycleListenerCount).toBe(0);
+  });
+});

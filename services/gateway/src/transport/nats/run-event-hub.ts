@@ -1,16 +1,27 @@
 /**
  * Fans the gateway's one NATS subscription on `maestro.events.>` out to the SSE streams that
- * want it, by the payload's `runId`. One subscription for the whole process (instead of one per
+ * want it: by the payload's `runId` (a run's stream), or every lifecycle event (run started,
+ * transitioned, finished; task updated) to the global `/v1/events` streams. One subscription for the whole process (instead of one per
  * client) keeps NATS interest constant however many people watch, and makes `listen` synchronous:
  * a listener is live the moment it is added, which is what lets a stream register before it
  * reads a run's history without missing anything in between.
  */
+import { Subjects } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
-import type { BusEvent, RunEventListener, RunEvents } from '../../ports.js';
+import type { BusEvent, LifecycleEvents, RunEventListener, RunEvents } from '../../ports.js';
+
+/** The subjects of the global stream: runs' and tasks' lifecycles, not agent steps or locks. */
+export const lifecycleSubjects: ReadonlySet<string> = new Set([
+  Subjects.runStarted,
+  Subjects.runTransitioned,
+  Subjects.runFinished,
+  Subjects.taskUpdated,
+]);
 
 /** Dispatches bus events to the listeners of their run. */
-export class RunEventHub implements RunEvents {
+export class RunEventHub implements RunEvents, LifecycleEvents {
   private readonly listeners = new Map<string, Set<RunEventListener>>();
+  private readonly lifecycleListeners = new Set<RunEventListener>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -30,24 +41,44 @@ export class RunEventHub implements RunEvents {
     };
   }
 
+  /** Adds a listener for every lifecycle event ({@link lifecycleSubjects}); the returned function removes it. */
+  listenAll(listener: RunEventListener): () => void {
+    this.lifecycleListeners.add(listener);
+    return () => {
+      this.lifecycleListeners.delete(listener);
+    };
+  }
+
+  /** Number of listeners of the global lifecycle stream. */
+  get lifecycleListenerCount(): number {
+    return this.lifecycleListeners.size;
+  }
+
   /** Number of runs somebody is listening to. */
   get watchedRuns(): number {
     return this.listeners.size;
   }
 
-  /** Hands one event to the listeners of its `runId`; events without one are nobody's. */
+  /**
+   * Hands one event to the listeners of its `runId` (events without one are no run's) and, for a
+   * lifecycle subject, to every global listener.
+   */
   dispatch(event: BusEvent): void {
+    if (lifecycleSubjects.has(event.subject)) this.deliver(this.lifecycleListeners, event);
     const runId = event.payload.runId;
     if (typeof runId !== 'string') return;
     const set = this.listeners.get(runId);
-    if (!set) return;
-    for (const listener of [...set]) {
+    if (set) this.deliver(set, event);
+  }
+
+  private deliver(listeners: ReadonlySet<RunEventListener>, event: BusEvent): void {
+    for (const listener of [...listeners]) {
       try {
         listener(event);
       } catch (err) {
         // One broken stream must not starve the others.
-        this.logger.error('run event listener failed', {
-          runId,
+        this.logger.error('event listener failed', {
+          runId: event.payload.runId,
           subject: event.subject,
           err: err instanceof Error ? err.message : String(err),
         });

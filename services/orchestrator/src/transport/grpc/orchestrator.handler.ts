@@ -23,9 +23,10 @@ export function createOrchestratorHandlers(tasks: TaskService, steps: AgentStepS
   return {
     submitTask: unary<SubmitTaskRequest, Task>(async (request, ctx) => toTaskMessage(await tasks.submit(request, ctx.logger))),
     getTask: unary<GetTaskRequest, Task>(async (request) => toTaskMessage(await tasks.get(request.taskId))),
-    listTasks: unary<ListTasksRequest, ListTasksResponse>(async (request) => ({
-      tasks: (await tasks.list({ limit: request.limit, status: request.status })).map(toTaskMessage),
-    })),
+    listTasks: unary<ListTasksRequest, ListTasksResponse>(async (request) => {
+      const page = await tasks.list({ limit: request.limit, status: request.status, goalContains: request.goalContains, pageToken: request.pageToken });
+      return { tasks: page.tasks.map(toTaskMessage), nextPageToken: page.nextPageToken };
+    }),
     cancelTask: unary<CancelTaskRequest, Task>(async (request, ctx) =>
       toTaskMessage(await tasks.cancel(request.taskId, request.reason, ctx.logger)),
     ),

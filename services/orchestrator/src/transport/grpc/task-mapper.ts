@@ -21,6 +21,9 @@ export function toSubtaskMessage(subtask: SubtaskRecord): Subtask {
     dependsOn: subtask.dependsOn,
     resources: subtask.resources,
     concerns: subtask.concerns,
+    executorId: subtask.executorId ?? '',
+    worktree: subtask.worktree ?? '',
+    verdict: subtask.verdict ?? '',
   };
 }
 

@@ -18,7 +18,7 @@ import type {
   TaskUsage,
   UsageTotals as ProtoUsageTotals,
 } from '@maestro/contracts';
-import { invalidField, serverStream, unary } from '@maestro/runtime';
+import { invalidField, serverStream, setActiveSpanAttributes, TraceAttributes, unary } from '@maestro/runtime';
 import { classifyIntent } from '@maestro/intent';
 import { toProtoMessage } from '@maestro/llm';
 import type { CompletionService, SettledCompletion } from '../../app/completion-service.js';
@@ -59,6 +59,11 @@ function toCompleteResponse(settled: SettledCompletion): CompleteResponse {
   };
 }
 
+/** Names the task a completion works for on the call's span (the task's one trace is found by it). */
+function markTaskWork(taskId: string): void {
+  if (taskId !== '') setActiveSpanAttributes({ [TraceAttributes.taskId]: taskId });
+}
+
 /**
  * Creates the RouterService implementation, ready for `server.add(RouterServiceService, …)`.
  * Every log line about a completion carries `scripted`, so scripted replies are never read as
@@ -72,11 +77,13 @@ export function createRouterHandlers(deps: RouterHandlerDeps): RouterServiceServ
       return toProtoDecision(decision);
     }),
 
-    complete: unary<CompleteRequest, CompleteResponse>(async (request, ctx) =>
-      toCompleteResponse(await deps.completions.complete(request, ctx.logger, ctx.signal)),
-    ),
+    complete: unary<CompleteRequest, CompleteResponse>(async (request, ctx) => {
+      markTaskWork(request.taskId);
+      return toCompleteResponse(await deps.completions.complete(request, ctx.logger, ctx.signal));
+    }),
 
     streamComplete: serverStream<CompleteRequest, CompleteChunk>(async (request, ctx, send) => {
+      markTaskWork(request.taskId);
       const settled = await deps.completions.stream(request, ctx.logger, ctx.signal, (content) => send({ contentDelta: content }));
       send({ final: toCompleteResponse(settled) });
     }),

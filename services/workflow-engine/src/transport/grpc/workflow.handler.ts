@@ -1,10 +1,13 @@
 /**
  * `maestro.v1.WorkflowService` over the engine: checks each request's fields (errors name the
  * proto field, e.g. `run_id: must be a UUID`), calls the engine, and converts records to the
- * generated message types. No workflow logic lives here.
+ * generated message types (`workflow-messages.ts`). No workflow logic lives here.
  */
 import type {
+  CancelRunRequest,
+  DiffDefinitionsRequest,
   GetDefinitionRequest,
+  GetRunHistoryRequest,
   GetRunRequest,
   ListDefinitionsRequest,
   ListDefinitionsResponse,
@@ -14,52 +17,37 @@ import type {
   Run,
   SendEventRequest,
   StartRunRequest,
-  Transition,
   WatchRunRequest,
-  WorkflowDefinition,
   WorkflowServiceServer,
 } from '@maestro/contracts';
 import { invalidField, serverStream, unary } from '@maestro/runtime';
-import { RUN_STATUSES, type RunView, type WorkflowEngine } from '../../engine.js';
+import { RUN_STATUSES, type WorkflowEngine } from '../../engine.js';
 import { isUuid, type RunStatus } from '../../domain/index.js';
-import type { DefinitionRecord, RunRecord, TransitionRecord } from '../../store/run-store.js';
+import { decodeRunPageToken, encodeRunPageToken, type RunPageFilters } from './run-page-token.js';
+import { toDefinitionDiffMessage, toDefinitionMessage, toRunHistoryMessage, toRunMessage } from './workflow-messages.js';
+
+export { toDefinitionMessage, toRunMessage, toTransitionMessage } from './workflow-messages.js';
+
+/** Request limits of the WorkflowService, in one place. */
+export const WorkflowRequestLimits = {
+  /** ListRuns returns this many runs when the request says 0. */
+  defaultListRuns: 50,
+  /** The most runs one ListRuns returns. */
+  maxListRuns: 500,
+  /** GetRunHistory returns this many transitions when the request says 0. */
+  defaultHistory: 500,
+  /** The most transitions one GetRunHistory returns. */
+  maxHistory: 5000,
+  /** The longest idempotency key StartRun accepts. */
+  maxIdempotencyKey: 200,
+  /** The longest reason CancelRun accepts. */
+  maxCancelReason: 1000,
+} as const;
 
 /** ListRuns returns this many runs when the request says 0. */
-export const DEFAULT_LIST_LIMIT = 50;
+export const DEFAULT_LIST_LIMIT = WorkflowRequestLimits.defaultListRuns;
 /** The most runs one ListRuns returns. */
-export const MAX_LIST_LIMIT = 500;
-const MAX_KEY_LENGTH = 200;
-
-/** A Struct-safe copy: JSON drops `undefined` members, which a protobuf Struct cannot hold. */
-function toStruct(value: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-}
-
-/** The wire form of a stored definition version. */
-export function toDefinitionMessage(record: DefinitionRecord): WorkflowDefinition {
-  return { name: record.name, version: record.version, definition: toStruct(record.definition), createdAt: record.createdAt };
-}
-
-/** The wire form of a history row. */
-export function toTransitionMessage(t: TransitionRecord): Transition {
-  return { seq: t.seq, fromState: t.fromState, toState: t.toState, eventType: t.eventType, event: toStruct(t.event), at: t.at };
-}
-
-/** The wire form of a run (history empty when the record has none, as in ListRuns). */
-export function toRunMessage(run: RunRecord | RunView): Run {
-  return {
-    id: run.id,
-    definitionName: run.definitionName,
-    definitionVersion: run.definitionVersion,
-    status: run.status,
-    state: run.state,
-    attempt: run.attempt,
-    context: toStruct(run.context),
-    history: 'history' in run ? run.history.map(toTransitionMessage) : [],
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-  };
-}
+export const MAX_LIST_LIMIT = WorkflowRequestLimits.maxListRuns;
 
 function requireText(field: string, value: string): string {
   const trimmed = value.trim();
@@ -78,6 +66,32 @@ function optionalVersion(field: string, value: number): number | undefined {
   return value === 0 ? undefined : value;
 }
 
+function requireVersion(field: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw invalidField(field, `must be a version number (1 or more), got ${value}`);
+  return value;
+}
+
+/** `value`, or `fallback` when it is 0; INVALID_ARGUMENT on `field` outside 0..max. */
+function pageLimit(field: string, value: number, fallback: number, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw invalidField(field, `must be 0 (default ${fallback}) to ${max}, got ${value}`);
+  return value === 0 ? fallback : value;
+}
+
+function listRunsFilters(req: ListRunsRequest): RunPageFilters {
+  const status = req.status.trim();
+  if (status !== '' && !(RUN_STATUSES as readonly string[]).includes(status)) {
+    throw invalidField('status', `must be one of ${RUN_STATUSES.join(', ')} or empty, got "${status}"`);
+  }
+  const definitionName = req.definitionName.trim();
+  const definitionVersion = optionalVersion('definition_version', req.definitionVersion);
+  if (definitionVersion !== undefined && definitionName === '') throw invalidField('definition_version', 'needs definition_name (a version of which definition?)');
+  return {
+    ...(status !== '' ? { status } : {}),
+    ...(definitionName !== '' ? { definitionName } : {}),
+    ...(definitionVersion !== undefined ? { definitionVersion } : {}),
+  };
+}
+
 /** The handlers of every WorkflowService RPC, ready for `server.add(WorkflowServiceService, …)`. */
 export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceServer {
   return {
@@ -92,15 +106,23 @@ export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceS
       return toDefinitionMessage(await engine.getDefinition(name, optionalVersion('version', req.version)));
     }),
 
-    listDefinitions: unary(async (_req: ListDefinitionsRequest): Promise<ListDefinitionsResponse> => ({
-      definitions: (await engine.listDefinitions()).map(toDefinitionMessage),
-    })),
+    listDefinitions: unary(async (req: ListDefinitionsRequest): Promise<ListDefinitionsResponse> => {
+      const name = req.name.trim();
+      return { definitions: (await engine.listDefinitions(name === '' ? undefined : name)).map(toDefinitionMessage) };
+    }),
+
+    diffDefinitions: unary(async (req: DiffDefinitionsRequest) => {
+      const name = requireText('name', req.name);
+      const fromVersion = requireVersion('from_version', req.fromVersion);
+      const toVersion = requireVersion('to_version', req.toVersion);
+      return toDefinitionDiffMessage(await engine.diffDefinitions(name, fromVersion, toVersion));
+    }),
 
     startRun: unary(async (req: StartRunRequest) => {
       const definitionName = requireText('definition_name', req.definitionName);
       const definitionVersion = optionalVersion('definition_version', req.definitionVersion);
       const key = req.idempotencyKey.trim();
-      if (key.length > MAX_KEY_LENGTH) throw invalidField('idempotency_key', `must be at most ${MAX_KEY_LENGTH} characters`);
+      if (key.length > WorkflowRequestLimits.maxIdempotencyKey) throw invalidField('idempotency_key', `must be at most ${WorkflowRequestLimits.maxIdempotencyKey} characters`);
       const view = await engine.startRun({
         definitionName,
         ...(definitionVersion !== undefined ? { definitionVersion } : {}),
@@ -117,21 +139,38 @@ export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceS
       return toRunMessage(await engine.sendEvent(runId, { ...(req.payload ?? {}), type }));
     }),
 
+    cancelRun: unary(async (req: CancelRunRequest) => {
+      const runId = requireRunId(req.runId);
+      const reason = req.reason.trim();
+      if (reason.length > WorkflowRequestLimits.maxCancelReason) throw invalidField('reason', `must be at most ${WorkflowRequestLimits.maxCancelReason} characters`);
+      return toRunMessage(await engine.cancelRun(runId, reason));
+    }),
+
     getRun: unary(async (req: GetRunRequest) => toRunMessage(await engine.getRun(requireRunId(req.runId)))),
 
+    getRunHistory: unary(async (req: GetRunHistoryRequest) => {
+      const runId = requireRunId(req.runId);
+      if (!Number.isInteger(req.afterSeq) || req.afterSeq < 0) throw invalidField('after_seq', `must be 0 (from the start) or a seq, got ${req.afterSeq}`);
+      const limit = pageLimit('limit', req.limit, WorkflowRequestLimits.defaultHistory, WorkflowRequestLimits.maxHistory);
+      return toRunHistoryMessage(await engine.getRunHistory(runId, { afterSeq: req.afterSeq, limit }));
+    }),
+
     listRuns: unary(async (req: ListRunsRequest): Promise<ListRunsResponse> => {
-      if (!Number.isInteger(req.limit) || req.limit < 0 || req.limit > MAX_LIST_LIMIT) {
-        throw invalidField('limit', `must be 0 (default ${DEFAULT_LIST_LIMIT}) to ${MAX_LIST_LIMIT}, got ${req.limit}`);
-      }
-      const status = req.status.trim();
-      if (status !== '' && !(RUN_STATUSES as readonly string[]).includes(status)) {
-        throw invalidField('status', `must be one of ${RUN_STATUSES.join(', ')} or empty, got "${status}"`);
-      }
-      const runs = await engine.listRuns({
-        limit: req.limit === 0 ? DEFAULT_LIST_LIMIT : req.limit,
-        ...(status !== '' ? { status: status as RunStatus } : {}),
+      const limit = pageLimit('limit', req.limit, WorkflowRequestLimits.defaultListRuns, WorkflowRequestLimits.maxListRuns);
+      const filters = listRunsFilters(req);
+      const token = req.pageToken.trim();
+      const afterId = token === '' ? undefined : decodeRunPageToken(token, filters);
+      const page = await engine.listRuns({
+        limit,
+        ...(filters.status !== undefined ? { status: filters.status as RunStatus } : {}),
+        ...(filters.definitionName !== undefined ? { definitionName: filters.definitionName } : {}),
+        ...(filters.definitionVersion !== undefined ? { definitionVersion: filters.definitionVersion } : {}),
+        ...(afterId !== undefined ? { afterId } : {}),
       });
-      return { runs: runs.map(toRunMessage) };
+      return {
+        runs: page.runs.map(toRunMessage),
+        nextPageToken: page.nextAfterId === undefined ? '' : encodeRunPageToken(page.nextAfterId, filters),
+      };
     }),
 
     watchRun: serverStream(async (req: WatchRunRequest, ctx, send: (run: Run) => void) => {

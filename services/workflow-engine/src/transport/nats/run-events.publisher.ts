@@ -6,7 +6,7 @@
  */
 import { ActivityRequestSchema, Subjects, type ActivityRequest, type ActivityRequestedEvent, type RunEvent, type WorkQueue } from '@maestro/contracts';
 import type { Bus } from '@maestro/bus';
-import type { RunEventsPublisher } from '../../engine.js';
+import type { RunEventsPublisher } from '../../run-events-publisher.js';
 
 /** The engine's publisher over a {@link Bus}. */
 export class NatsRunEventsPublisher implements RunEventsPublisher {

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Struct } from "../../google/protobuf/struct.js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export interface SubmitTaskRequest {
@@ -59,7 +60,14 @@ export interface TaskEscalation {
   decision: string;
   /** The strategic model's reason (and the hint, for hint). */
   decisionReason: string;
-  at: Date | undefined;
+  at:
+    | Date
+    | undefined;
+  /**
+   * The failure packet the tactical agent handed over (failure kind, failing tests, the diff,
+   * its last steps), as the orchestrator received it; unset for escalations recorded before it was kept.
+   */
+  packet: { [key: string]: any } | undefined;
 }
 
 export interface GetTaskRequest {
@@ -71,10 +79,16 @@ export interface ListTasksRequest {
   limit: number;
   /** Only tasks with this status when set. */
   status: string;
+  /** Only tasks whose goal contains this text (case-insensitive) when set. */
+  goalContains: string;
+  /** Opaque cursor: the next_page_token of the previous page; empty for the first page. */
+  pageToken: string;
 }
 
 export interface ListTasksResponse {
   tasks: Task[];
+  /** Empty when this was the last page. */
+  nextPageToken: string;
 }
 
 export interface CancelTaskRequest {
@@ -109,6 +123,15 @@ export interface Subtask {
    * subtasks whose concerns conflict run one after the other, in plan order.
    */
   concerns: string[];
+  /** The executor that last ran it; empty until one took it. */
+  executorId: string;
+  /** The git worktree it ran in (removed once it ended); empty until one was made. */
+  worktree: string;
+  /**
+   * The test gate's verdict on its last attempt ("passed: npm test exited 0", "failed: …");
+   * empty until it ran.
+   */
+  verdict: string;
 }
 
 /** What became of a task's work: its branch, and whether the user's branch got it. */
@@ -246,7 +269,38 @@ export interface AgentStep {
   /** For kind "recall": every memory that went into the prompt, in the order it went in. */
   recalled: StepRecalledMemory[];
   /** For kind "condensation": what it did; unset for other kinds. */
-  condensation: StepCondensation | undefined;
+  condensation:
+    | StepCondensation
+    | undefined;
+  /**
+   * For kind "model": the call as the router answered it; unset for other kinds and for steps
+   * recorded before calls were.
+   */
+  modelCall:
+    | StepModelCall
+    | undefined;
+  /** How long the step took (the model call, the tool run) in milliseconds; 0 when not measured. */
+  durationMs: number;
+  /** For kind "tool": its arguments as JSON, cut to a bound with a marker; empty otherwise. */
+  arguments: string;
+  /** For kind "tool": what it observed, cut to head and tail with a marker; empty otherwise. */
+  observation: string;
+}
+
+/** One model call of an agent step: who answered and what it cost. */
+export interface StepModelCall {
+  /** "gemini", "deepseek", "openai" or "scripted" (a replayed script, not a model). */
+  provider: string;
+  model: string;
+  scripted: boolean;
+  inputTokens: number;
+  /** Input tokens served from the provider's cache (part of input_tokens). */
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  usd: number;
+  /** False when the model has no price (usd is then 0 and means unknown, not free). */
+  priced: boolean;
 }
 
 export interface ListAgentStepsResponse {
@@ -521,7 +575,16 @@ export const Budget: MessageFns<Budget> = {
 };
 
 function createBaseTaskEscalation(): TaskEscalation {
-  return { escalationId: "", subtaskId: "", attempt: 0, reason: "", decision: "", decisionReason: "", at: undefined };
+  return {
+    escalationId: "",
+    subtaskId: "",
+    attempt: 0,
+    reason: "",
+    decision: "",
+    decisionReason: "",
+    at: undefined,
+    packet: undefined,
+  };
 }
 
 export const TaskEscalation: MessageFns<TaskEscalation> = {
@@ -546,6 +609,9 @@ export const TaskEscalation: MessageFns<TaskEscalation> = {
     }
     if (message.at !== undefined) {
       Timestamp.encode(toTimestamp(message.at), writer.uint32(58).fork()).join();
+    }
+    if (message.packet !== undefined) {
+      Struct.encode(Struct.wrap(message.packet), writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -619,6 +685,14 @@ export const TaskEscalation: MessageFns<TaskEscalation> = {
             message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.packet = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -652,6 +726,7 @@ export const TaskEscalation: MessageFns<TaskEscalation> = {
         ? globalThis.String(object.decision_reason)
         : "",
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      packet: isObject(object.packet) ? object.packet : undefined,
     };
   },
 
@@ -678,6 +753,9 @@ export const TaskEscalation: MessageFns<TaskEscalation> = {
     if (message.at !== undefined) {
       obj.at = message.at.toISOString();
     }
+    if (message.packet !== undefined) {
+      obj.packet = message.packet;
+    }
     return obj;
   },
 
@@ -693,6 +771,7 @@ export const TaskEscalation: MessageFns<TaskEscalation> = {
     message.decision = object.decision ?? "";
     message.decisionReason = object.decisionReason ?? "";
     message.at = object.at ?? undefined;
+    message.packet = object.packet ?? undefined;
     return message;
   },
 };
@@ -771,7 +850,7 @@ export const GetTaskRequest: MessageFns<GetTaskRequest> = {
 };
 
 function createBaseListTasksRequest(): ListTasksRequest {
-  return { limit: 0, status: "" };
+  return { limit: 0, status: "", goalContains: "", pageToken: "" };
 }
 
 export const ListTasksRequest: MessageFns<ListTasksRequest> = {
@@ -781,6 +860,12 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     }
     if (message.status !== "") {
       writer.uint32(18).string(message.status);
+    }
+    if (message.goalContains !== "") {
+      writer.uint32(26).string(message.goalContains);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
     }
     return writer;
   },
@@ -814,6 +899,22 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
             message.status = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.goalContains = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -830,6 +931,16 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     return {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       status: isSet(object.status) ? globalThis.String(object.status) : "",
+      goalContains: isSet(object.goalContains)
+        ? globalThis.String(object.goalContains)
+        : isSet(object.goal_contains)
+        ? globalThis.String(object.goal_contains)
+        : "",
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
     };
   },
 
@@ -841,6 +952,12 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
+    if (message.goalContains !== "") {
+      obj.goalContains = message.goalContains;
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
@@ -851,18 +968,23 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     const message = createBaseListTasksRequest();
     message.limit = object.limit ?? 0;
     message.status = object.status ?? "";
+    message.goalContains = object.goalContains ?? "";
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListTasksResponse(): ListTasksResponse {
-  return { tasks: [] };
+  return { tasks: [], nextPageToken: "" };
 }
 
 export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   encode(message: ListTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.tasks) {
       Task.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -888,6 +1010,14 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
             message.tasks.push(Task.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -901,13 +1031,23 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   },
 
   fromJSON(object: any): ListTasksResponse {
-    return { tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [] };
+    return {
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
   },
 
   toJSON(message: ListTasksResponse): unknown {
     const obj: any = {};
     if (message.tasks?.length) {
       obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -918,6 +1058,7 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   fromPartial(object: DeepPartial<ListTasksResponse>): ListTasksResponse {
     const message = createBaseListTasksResponse();
     message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -1025,6 +1166,9 @@ function createBaseSubtask(): Subtask {
     dependsOn: [],
     resources: [],
     concerns: [],
+    executorId: "",
+    worktree: "",
+    verdict: "",
   };
 }
 
@@ -1065,6 +1209,15 @@ export const Subtask: MessageFns<Subtask> = {
     }
     for (const v of message.concerns) {
       writer.uint32(98).string(v!);
+    }
+    if (message.executorId !== "") {
+      writer.uint32(106).string(message.executorId);
+    }
+    if (message.worktree !== "") {
+      writer.uint32(114).string(message.worktree);
+    }
+    if (message.verdict !== "") {
+      writer.uint32(122).string(message.verdict);
     }
     return writer;
   },
@@ -1178,6 +1331,30 @@ export const Subtask: MessageFns<Subtask> = {
             message.concerns.push(reader.string());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.executorId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.worktree = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.verdict = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1224,6 +1401,13 @@ export const Subtask: MessageFns<Subtask> = {
       concerns: globalThis.Array.isArray(object?.concerns)
         ? object.concerns.map((e: any) => globalThis.String(e))
         : [],
+      executorId: isSet(object.executorId)
+        ? globalThis.String(object.executorId)
+        : isSet(object.executor_id)
+        ? globalThis.String(object.executor_id)
+        : "",
+      worktree: isSet(object.worktree) ? globalThis.String(object.worktree) : "",
+      verdict: isSet(object.verdict) ? globalThis.String(object.verdict) : "",
     };
   },
 
@@ -1265,6 +1449,15 @@ export const Subtask: MessageFns<Subtask> = {
     if (message.concerns?.length) {
       obj.concerns = message.concerns;
     }
+    if (message.executorId !== "") {
+      obj.executorId = message.executorId;
+    }
+    if (message.worktree !== "") {
+      obj.worktree = message.worktree;
+    }
+    if (message.verdict !== "") {
+      obj.verdict = message.verdict;
+    }
     return obj;
   },
 
@@ -1285,6 +1478,9 @@ export const Subtask: MessageFns<Subtask> = {
     message.dependsOn = object.dependsOn?.map((e) => e) || [];
     message.resources = object.resources?.map((e) => e) || [];
     message.concerns = object.concerns?.map((e) => e) || [];
+    message.executorId = object.executorId ?? "";
+    message.worktree = object.worktree ?? "";
+    message.verdict = object.verdict ?? "";
     return message;
   },
 };
@@ -2365,6 +2561,10 @@ function createBaseAgentStep(): AgentStep {
     attempt: 0,
     recalled: [],
     condensation: undefined,
+    modelCall: undefined,
+    durationMs: 0,
+    arguments: "",
+    observation: "",
   };
 }
 
@@ -2408,6 +2608,18 @@ export const AgentStep: MessageFns<AgentStep> = {
     }
     if (message.condensation !== undefined) {
       StepCondensation.encode(message.condensation, writer.uint32(106).fork()).join();
+    }
+    if (message.modelCall !== undefined) {
+      StepModelCall.encode(message.modelCall, writer.uint32(114).fork()).join();
+    }
+    if (message.durationMs !== 0) {
+      writer.uint32(120).int32(message.durationMs);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(130).string(message.arguments);
+    }
+    if (message.observation !== "") {
+      writer.uint32(138).string(message.observation);
     }
     return writer;
   },
@@ -2529,6 +2741,38 @@ export const AgentStep: MessageFns<AgentStep> = {
             message.condensation = StepCondensation.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.modelCall = StepModelCall.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.durationMs = reader.int32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.observation = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2574,6 +2818,18 @@ export const AgentStep: MessageFns<AgentStep> = {
         ? object.recalled.map((e: any) => StepRecalledMemory.fromJSON(e))
         : [],
       condensation: isSet(object.condensation) ? StepCondensation.fromJSON(object.condensation) : undefined,
+      modelCall: isSet(object.modelCall)
+        ? StepModelCall.fromJSON(object.modelCall)
+        : isSet(object.model_call)
+        ? StepModelCall.fromJSON(object.model_call)
+        : undefined,
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+      observation: isSet(object.observation) ? globalThis.String(object.observation) : "",
     };
   },
 
@@ -2618,6 +2874,18 @@ export const AgentStep: MessageFns<AgentStep> = {
     if (message.condensation !== undefined) {
       obj.condensation = StepCondensation.toJSON(message.condensation);
     }
+    if (message.modelCall !== undefined) {
+      obj.modelCall = StepModelCall.toJSON(message.modelCall);
+    }
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    if (message.observation !== "") {
+      obj.observation = message.observation;
+    }
     return obj;
   },
 
@@ -2641,6 +2909,235 @@ export const AgentStep: MessageFns<AgentStep> = {
     message.condensation = (object.condensation !== undefined && object.condensation !== null)
       ? StepCondensation.fromPartial(object.condensation)
       : undefined;
+    message.modelCall = (object.modelCall !== undefined && object.modelCall !== null)
+      ? StepModelCall.fromPartial(object.modelCall)
+      : undefined;
+    message.durationMs = object.durationMs ?? 0;
+    message.arguments = object.arguments ?? "";
+    message.observation = object.observation ?? "";
+    return message;
+  },
+};
+
+function createBaseStepModelCall(): StepModelCall {
+  return {
+    provider: "",
+    model: "",
+    scripted: false,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    usd: 0,
+    priced: false,
+  };
+}
+
+export const StepModelCall: MessageFns<StepModelCall> = {
+  encode(message: StepModelCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.scripted !== false) {
+      writer.uint32(24).bool(message.scripted);
+    }
+    if (message.inputTokens !== 0) {
+      writer.uint32(32).int32(message.inputTokens);
+    }
+    if (message.cachedInputTokens !== 0) {
+      writer.uint32(40).int32(message.cachedInputTokens);
+    }
+    if (message.outputTokens !== 0) {
+      writer.uint32(48).int32(message.outputTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      writer.uint32(56).int32(message.reasoningTokens);
+    }
+    if (message.usd !== 0) {
+      writer.uint32(65).double(message.usd);
+    }
+    if (message.priced !== false) {
+      writer.uint32(72).bool(message.priced);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepModelCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepModelCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.scripted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.inputTokens = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cachedInputTokens = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outputTokens = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.reasoningTokens = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.usd = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.priced = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepModelCall {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      scripted: isSet(object.scripted) ? globalThis.Boolean(object.scripted) : false,
+      inputTokens: isSet(object.inputTokens)
+        ? globalThis.Number(object.inputTokens)
+        : isSet(object.input_tokens)
+        ? globalThis.Number(object.input_tokens)
+        : 0,
+      cachedInputTokens: isSet(object.cachedInputTokens)
+        ? globalThis.Number(object.cachedInputTokens)
+        : isSet(object.cached_input_tokens)
+        ? globalThis.Number(object.cached_input_tokens)
+        : 0,
+      outputTokens: isSet(object.outputTokens)
+        ? globalThis.Number(object.outputTokens)
+        : isSet(object.output_tokens)
+        ? globalThis.Number(object.output_tokens)
+        : 0,
+      reasoningTokens: isSet(object.reasoningTokens)
+        ? globalThis.Number(object.reasoningTokens)
+        : isSet(object.reasoning_tokens)
+        ? globalThis.Number(object.reasoning_tokens)
+        : 0,
+      usd: isSet(object.usd) ? globalThis.Number(object.usd) : 0,
+      priced: isSet(object.priced) ? globalThis.Boolean(object.priced) : false,
+    };
+  },
+
+  toJSON(message: StepModelCall): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.scripted !== false) {
+      obj.scripted = message.scripted;
+    }
+    if (message.inputTokens !== 0) {
+      obj.inputTokens = Math.round(message.inputTokens);
+    }
+    if (message.cachedInputTokens !== 0) {
+      obj.cachedInputTokens = Math.round(message.cachedInputTokens);
+    }
+    if (message.outputTokens !== 0) {
+      obj.outputTokens = Math.round(message.outputTokens);
+    }
+    if (message.reasoningTokens !== 0) {
+      obj.reasoningTokens = Math.round(message.reasoningTokens);
+    }
+    if (message.usd !== 0) {
+      obj.usd = floatToJson(message.usd);
+    }
+    if (message.priced !== false) {
+      obj.priced = message.priced;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepModelCall>): StepModelCall {
+    return StepModelCall.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepModelCall>): StepModelCall {
+    const message = createBaseStepModelCall();
+    message.provider = object.provider ?? "";
+    message.model = object.model ?? "";
+    message.scripted = object.scripted ?? false;
+    message.inputTokens = object.inputTokens ?? 0;
+    message.cachedInputTokens = object.cachedInputTokens ?? 0;
+    message.outputTokens = object.outputTokens ?? 0;
+    message.reasoningTokens = object.reasoningTokens ?? 0;
+    message.usd = object.usd ?? 0;
+    message.priced = object.priced ?? false;
     return message;
   },
 };
@@ -2933,6 +3430,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

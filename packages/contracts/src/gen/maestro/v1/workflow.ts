@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Struct } from "../../google/protobuf/struct.js";
+import { Struct, Value } from "../../google/protobuf/struct.js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export interface WorkflowDefinition {
@@ -43,6 +43,8 @@ export interface GetDefinitionRequest {
 }
 
 export interface ListDefinitionsRequest {
+  /** Every version of this definition, newest first, when set; otherwise the latest version of each. */
+  name: string;
 }
 
 export interface ListDefinitionsResponse {
@@ -72,13 +74,70 @@ export interface GetRunRequest {
 }
 
 export interface ListRunsRequest {
+  /** Maximum number of runs, newest first. 0 means the default (50); at most 500. */
   limit: number;
   /** "running", "done", "failed" or "cancelled" when set. */
   status: string;
+  /** Only runs of this definition when set. */
+  definitionName: string;
+  /** Only runs pinned to this version of definition_name when not 0 (needs definition_name). */
+  definitionVersion: number;
+  /** Opaque cursor: the next_page_token of the previous page; empty for the first page. */
+  pageToken: string;
 }
 
 export interface ListRunsResponse {
+  /** Without their history (GetRun and GetRunHistory have it). */
   runs: Run[];
+  /** Empty when this was the last page. */
+  nextPageToken: string;
+}
+
+export interface GetRunHistoryRequest {
+  runId: string;
+  /** Transitions with a seq greater than this; 0 for the first page. */
+  afterSeq: number;
+  /** Maximum number of transitions. 0 means the default (500); at most 5000. */
+  limit: number;
+}
+
+export interface RunHistory {
+  runId: string;
+  transitions: Transition[];
+  /** The after_seq of the next page; 0 when this was the last page. */
+  nextAfterSeq: number;
+}
+
+export interface CancelRunRequest {
+  runId: string;
+  /** Why, recorded on the CANCEL event. */
+  reason: string;
+}
+
+export interface DiffDefinitionsRequest {
+  name: string;
+  /** Both required: existing versions of the definition. */
+  fromVersion: number;
+  toVersion: number;
+}
+
+/** One difference between two definition documents. */
+export interface DefinitionChange {
+  /** RFC 6901 JSON pointer into the document ("/states/plan/on/PLANNED"). */
+  path: string;
+  /** "added", "removed" or "changed". */
+  op: string;
+  /** The value in from_version (unset when added) and in to_version (unset when removed). */
+  before?: any | undefined;
+  after?: any | undefined;
+}
+
+export interface DefinitionDiff {
+  name: string;
+  fromVersion: number;
+  toVersion: number;
+  /** Sorted by path; empty when the versions are equal. */
+  changes: DefinitionChange[];
 }
 
 export interface WatchRunRequest {
@@ -402,11 +461,14 @@ export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
 };
 
 function createBaseListDefinitionsRequest(): ListDefinitionsRequest {
-  return {};
+  return { name: "" };
 }
 
 export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
-  encode(_: ListDefinitionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListDefinitionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
     return writer;
   },
 
@@ -423,6 +485,14 @@ export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -435,20 +505,24 @@ export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
     }
   },
 
-  fromJSON(_: any): ListDefinitionsRequest {
-    return {};
+  fromJSON(object: any): ListDefinitionsRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
   },
 
-  toJSON(_: ListDefinitionsRequest): unknown {
+  toJSON(message: ListDefinitionsRequest): unknown {
     const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<ListDefinitionsRequest>): ListDefinitionsRequest {
     return ListDefinitionsRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<ListDefinitionsRequest>): ListDefinitionsRequest {
+  fromPartial(object: DeepPartial<ListDefinitionsRequest>): ListDefinitionsRequest {
     const message = createBaseListDefinitionsRequest();
+    message.name = object.name ?? "";
     return message;
   },
 };
@@ -832,7 +906,7 @@ export const GetRunRequest: MessageFns<GetRunRequest> = {
 };
 
 function createBaseListRunsRequest(): ListRunsRequest {
-  return { limit: 0, status: "" };
+  return { limit: 0, status: "", definitionName: "", definitionVersion: 0, pageToken: "" };
 }
 
 export const ListRunsRequest: MessageFns<ListRunsRequest> = {
@@ -842,6 +916,15 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     }
     if (message.status !== "") {
       writer.uint32(18).string(message.status);
+    }
+    if (message.definitionName !== "") {
+      writer.uint32(26).string(message.definitionName);
+    }
+    if (message.definitionVersion !== 0) {
+      writer.uint32(32).int32(message.definitionVersion);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
     }
     return writer;
   },
@@ -875,6 +958,30 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
             message.status = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.definitionName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.definitionVersion = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -891,6 +998,21 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     return {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       status: isSet(object.status) ? globalThis.String(object.status) : "",
+      definitionName: isSet(object.definitionName)
+        ? globalThis.String(object.definitionName)
+        : isSet(object.definition_name)
+        ? globalThis.String(object.definition_name)
+        : "",
+      definitionVersion: isSet(object.definitionVersion)
+        ? globalThis.Number(object.definitionVersion)
+        : isSet(object.definition_version)
+        ? globalThis.Number(object.definition_version)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
     };
   },
 
@@ -902,6 +1024,15 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
+    if (message.definitionName !== "") {
+      obj.definitionName = message.definitionName;
+    }
+    if (message.definitionVersion !== 0) {
+      obj.definitionVersion = Math.round(message.definitionVersion);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
@@ -912,18 +1043,24 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     const message = createBaseListRunsRequest();
     message.limit = object.limit ?? 0;
     message.status = object.status ?? "";
+    message.definitionName = object.definitionName ?? "";
+    message.definitionVersion = object.definitionVersion ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListRunsResponse(): ListRunsResponse {
-  return { runs: [] };
+  return { runs: [], nextPageToken: "" };
 }
 
 export const ListRunsResponse: MessageFns<ListRunsResponse> = {
   encode(message: ListRunsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.runs) {
       Run.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -949,6 +1086,14 @@ export const ListRunsResponse: MessageFns<ListRunsResponse> = {
             message.runs.push(Run.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -962,13 +1107,23 @@ export const ListRunsResponse: MessageFns<ListRunsResponse> = {
   },
 
   fromJSON(object: any): ListRunsResponse {
-    return { runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => Run.fromJSON(e)) : [] };
+    return {
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => Run.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
   },
 
   toJSON(message: ListRunsResponse): unknown {
     const obj: any = {};
     if (message.runs?.length) {
       obj.runs = message.runs.map((e) => Run.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -979,6 +1134,669 @@ export const ListRunsResponse: MessageFns<ListRunsResponse> = {
   fromPartial(object: DeepPartial<ListRunsResponse>): ListRunsResponse {
     const message = createBaseListRunsResponse();
     message.runs = object.runs?.map((e) => Run.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetRunHistoryRequest(): GetRunHistoryRequest {
+  return { runId: "", afterSeq: 0, limit: 0 };
+}
+
+export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
+  encode(message: GetRunHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.afterSeq !== 0) {
+      writer.uint32(16).int32(message.afterSeq);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRunHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRunHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterSeq = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRunHistoryRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      afterSeq: isSet(object.afterSeq)
+        ? globalThis.Number(object.afterSeq)
+        : isSet(object.after_seq)
+        ? globalThis.Number(object.after_seq)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: GetRunHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.afterSeq !== 0) {
+      obj.afterSeq = Math.round(message.afterSeq);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRunHistoryRequest>): GetRunHistoryRequest {
+    return GetRunHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRunHistoryRequest>): GetRunHistoryRequest {
+    const message = createBaseGetRunHistoryRequest();
+    message.runId = object.runId ?? "";
+    message.afterSeq = object.afterSeq ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseRunHistory(): RunHistory {
+  return { runId: "", transitions: [], nextAfterSeq: 0 };
+}
+
+export const RunHistory: MessageFns<RunHistory> = {
+  encode(message: RunHistory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    for (const v of message.transitions) {
+      Transition.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.nextAfterSeq !== 0) {
+      writer.uint32(24).int32(message.nextAfterSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunHistory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunHistory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transitions.push(Transition.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.nextAfterSeq = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunHistory {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      transitions: globalThis.Array.isArray(object?.transitions)
+        ? object.transitions.map((e: any) => Transition.fromJSON(e))
+        : [],
+      nextAfterSeq: isSet(object.nextAfterSeq)
+        ? globalThis.Number(object.nextAfterSeq)
+        : isSet(object.next_after_seq)
+        ? globalThis.Number(object.next_after_seq)
+        : 0,
+    };
+  },
+
+  toJSON(message: RunHistory): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.transitions?.length) {
+      obj.transitions = message.transitions.map((e) => Transition.toJSON(e));
+    }
+    if (message.nextAfterSeq !== 0) {
+      obj.nextAfterSeq = Math.round(message.nextAfterSeq);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunHistory>): RunHistory {
+    return RunHistory.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunHistory>): RunHistory {
+    const message = createBaseRunHistory();
+    message.runId = object.runId ?? "";
+    message.transitions = object.transitions?.map((e) => Transition.fromPartial(e)) || [];
+    message.nextAfterSeq = object.nextAfterSeq ?? 0;
+    return message;
+  },
+};
+
+function createBaseCancelRunRequest(): CancelRunRequest {
+  return { runId: "", reason: "" };
+}
+
+export const CancelRunRequest: MessageFns<CancelRunRequest> = {
+  encode(message: CancelRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelRunRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CancelRunRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelRunRequest>): CancelRunRequest {
+    return CancelRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelRunRequest>): CancelRunRequest {
+    const message = createBaseCancelRunRequest();
+    message.runId = object.runId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDiffDefinitionsRequest(): DiffDefinitionsRequest {
+  return { name: "", fromVersion: 0, toVersion: 0 };
+}
+
+export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
+  encode(message: DiffDefinitionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.fromVersion !== 0) {
+      writer.uint32(16).int32(message.fromVersion);
+    }
+    if (message.toVersion !== 0) {
+      writer.uint32(24).int32(message.toVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffDefinitionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffDefinitionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromVersion = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.toVersion = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiffDefinitionsRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      fromVersion: isSet(object.fromVersion)
+        ? globalThis.Number(object.fromVersion)
+        : isSet(object.from_version)
+        ? globalThis.Number(object.from_version)
+        : 0,
+      toVersion: isSet(object.toVersion)
+        ? globalThis.Number(object.toVersion)
+        : isSet(object.to_version)
+        ? globalThis.Number(object.to_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: DiffDefinitionsRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.fromVersion !== 0) {
+      obj.fromVersion = Math.round(message.fromVersion);
+    }
+    if (message.toVersion !== 0) {
+      obj.toVersion = Math.round(message.toVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiffDefinitionsRequest>): DiffDefinitionsRequest {
+    return DiffDefinitionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiffDefinitionsRequest>): DiffDefinitionsRequest {
+    const message = createBaseDiffDefinitionsRequest();
+    message.name = object.name ?? "";
+    message.fromVersion = object.fromVersion ?? 0;
+    message.toVersion = object.toVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseDefinitionChange(): DefinitionChange {
+  return { path: "", op: "", before: undefined, after: undefined };
+}
+
+export const DefinitionChange: MessageFns<DefinitionChange> = {
+  encode(message: DefinitionChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.op !== "") {
+      writer.uint32(18).string(message.op);
+    }
+    if (message.before !== undefined) {
+      Value.encode(Value.wrap(message.before), writer.uint32(26).fork()).join();
+    }
+    if (message.after !== undefined) {
+      Value.encode(Value.wrap(message.after), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DefinitionChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDefinitionChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.op = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.before = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.after = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DefinitionChange {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      op: isSet(object.op) ? globalThis.String(object.op) : "",
+      before: isSet(object?.before) ? object.before : undefined,
+      after: isSet(object?.after) ? object.after : undefined,
+    };
+  },
+
+  toJSON(message: DefinitionChange): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.op !== "") {
+      obj.op = message.op;
+    }
+    if (message.before !== undefined) {
+      obj.before = message.before;
+    }
+    if (message.after !== undefined) {
+      obj.after = message.after;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DefinitionChange>): DefinitionChange {
+    return DefinitionChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DefinitionChange>): DefinitionChange {
+    const message = createBaseDefinitionChange();
+    message.path = object.path ?? "";
+    message.op = object.op ?? "";
+    message.before = object.before === undefined ? undefined : object.before;
+    message.after = object.after === undefined ? undefined : object.after;
+    return message;
+  },
+};
+
+function createBaseDefinitionDiff(): DefinitionDiff {
+  return { name: "", fromVersion: 0, toVersion: 0, changes: [] };
+}
+
+export const DefinitionDiff: MessageFns<DefinitionDiff> = {
+  encode(message: DefinitionDiff, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.fromVersion !== 0) {
+      writer.uint32(16).int32(message.fromVersion);
+    }
+    if (message.toVersion !== 0) {
+      writer.uint32(24).int32(message.toVersion);
+    }
+    for (const v of message.changes) {
+      DefinitionChange.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DefinitionDiff {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDefinitionDiff();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromVersion = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.toVersion = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.changes.push(DefinitionChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DefinitionDiff {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      fromVersion: isSet(object.fromVersion)
+        ? globalThis.Number(object.fromVersion)
+        : isSet(object.from_version)
+        ? globalThis.Number(object.from_version)
+        : 0,
+      toVersion: isSet(object.toVersion)
+        ? globalThis.Number(object.toVersion)
+        : isSet(object.to_version)
+        ? globalThis.Number(object.to_version)
+        : 0,
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => DefinitionChange.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DefinitionDiff): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.fromVersion !== 0) {
+      obj.fromVersion = Math.round(message.fromVersion);
+    }
+    if (message.toVersion !== 0) {
+      obj.toVersion = Math.round(message.toVersion);
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => DefinitionChange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DefinitionDiff>): DefinitionDiff {
+    return DefinitionDiff.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DefinitionDiff>): DefinitionDiff {
+    const message = createBaseDefinitionDiff();
+    message.name = object.name ?? "";
+    message.fromVersion = object.fromVersion ?? 0;
+    message.toVersion = object.toVersion ?? 0;
+    message.changes = object.changes?.map((e) => DefinitionChange.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1527,6 +2345,37 @@ export const WorkflowServiceService = {
     responseSerialize: (value: ListRunsResponse): Buffer => Buffer.from(ListRunsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRunsResponse => ListRunsResponse.decode(value),
   },
+  /** A run's transitions, oldest first, paged by sequence number. */
+  getRunHistory: {
+    path: "/maestro.v1.WorkflowService/GetRunHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRunHistoryRequest): Buffer => Buffer.from(GetRunHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRunHistoryRequest => GetRunHistoryRequest.decode(value),
+    responseSerialize: (value: RunHistory): Buffer => Buffer.from(RunHistory.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunHistory => RunHistory.decode(value),
+  },
+  /** Cancels a running run (the CANCEL event); a run that has ended is returned as it is. */
+  cancelRun: {
+    path: "/maestro.v1.WorkflowService/CancelRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelRunRequest): Buffer => Buffer.from(CancelRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelRunRequest => CancelRunRequest.decode(value),
+    responseSerialize: (value: Run): Buffer => Buffer.from(Run.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Run => Run.decode(value),
+  },
+  /** What changed between two versions of a definition, as JSON-pointer paths. */
+  diffDefinitions: {
+    path: "/maestro.v1.WorkflowService/DiffDefinitions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiffDefinitionsRequest): Buffer =>
+      Buffer.from(DiffDefinitionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiffDefinitionsRequest => DiffDefinitionsRequest.decode(value),
+    responseSerialize: (value: DefinitionDiff): Buffer => Buffer.from(DefinitionDiff.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DefinitionDiff => DefinitionDiff.decode(value),
+  },
   /** The run now, then every transition until it ends or the caller cancels. */
   watchRun: {
     path: "/maestro.v1.WorkflowService/WatchRun" as const,
@@ -1549,6 +2398,12 @@ export interface WorkflowServiceServer extends UntypedServiceImplementation {
   sendEvent: handleUnaryCall<SendEventRequest, Run>;
   getRun: handleUnaryCall<GetRunRequest, Run>;
   listRuns: handleUnaryCall<ListRunsRequest, ListRunsResponse>;
+  /** A run's transitions, oldest first, paged by sequence number. */
+  getRunHistory: handleUnaryCall<GetRunHistoryRequest, RunHistory>;
+  /** Cancels a running run (the CANCEL event); a run that has ended is returned as it is. */
+  cancelRun: handleUnaryCall<CancelRunRequest, Run>;
+  /** What changed between two versions of a definition, as JSON-pointer paths. */
+  diffDefinitions: handleUnaryCall<DiffDefinitionsRequest, DefinitionDiff>;
   /** The run now, then every transition until it ends or the caller cancels. */
   watchRun: handleServerStreamingCall<WatchRunRequest, Run>;
 }
@@ -1651,6 +2506,51 @@ export interface WorkflowServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListRunsResponse) => void,
+  ): ClientUnaryCall;
+  /** A run's transitions, oldest first, paged by sequence number. */
+  getRunHistory(
+    request: GetRunHistoryRequest,
+    callback: (error: ServiceError | null, response: RunHistory) => void,
+  ): ClientUnaryCall;
+  getRunHistory(
+    request: GetRunHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RunHistory) => void,
+  ): ClientUnaryCall;
+  getRunHistory(
+    request: GetRunHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RunHistory) => void,
+  ): ClientUnaryCall;
+  /** Cancels a running run (the CANCEL event); a run that has ended is returned as it is. */
+  cancelRun(request: CancelRunRequest, callback: (error: ServiceError | null, response: Run) => void): ClientUnaryCall;
+  cancelRun(
+    request: CancelRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Run) => void,
+  ): ClientUnaryCall;
+  cancelRun(
+    request: CancelRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Run) => void,
+  ): ClientUnaryCall;
+  /** What changed between two versions of a definition, as JSON-pointer paths. */
+  diffDefinitions(
+    request: DiffDefinitionsRequest,
+    callback: (error: ServiceError | null, response: DefinitionDiff) => void,
+  ): ClientUnaryCall;
+  diffDefinitions(
+    request: DiffDefinitionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DefinitionDiff) => void,
+  ): ClientUnaryCall;
+  diffDefinitions(
+    request: DiffDefinitionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DefinitionDiff) => void,
   ): ClientUnaryCall;
   /** The run now, then every transition until it ends or the caller cancels. */
   watchRun(request: WatchRunRequest, options?: Partial<CallOptions>): ClientReadableStream<Run>;

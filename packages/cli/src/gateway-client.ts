@@ -1,0 +1,95 @@
+/**
+ * The CLI's only way to the cluster: the gateway's public HTTP API. Errors come back as
+ * {@link GatewayError} carrying the gateway's `{ error: { code, message, field } }`, and a gateway
+ * that does not answer as {@link GatewayUnreachableError}, saying how to start one.
+ */
+import { readEventStream, type SseEvent } from './sse-client.js';
+
+/** The gateway answered with an error status. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** Nothing answers at the gateway URL. */
+export class GatewayUnreachableError extends Error {
+  override readonly name = 'GatewayUnreachableError';
+}
+
+function errorOf(status: number, method: string, path: string, body: unknown): GatewayError {
+  const error = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
+  if (error && typeof error.message === 'string') {
+    return new GatewayError(status, String(error.code ?? `HTTP_${status}`), error.message, typeof error.field === 'string' ? error.field : undefined);
+  }
+  return new GatewayError(status, `HTTP_${status}`, `${method} ${path}: HTTP ${status}`, undefined);
+}
+
+/** A client of one gateway. */
+export class GatewayClient {
+  constructor(readonly baseUrl: string) {}
+
+  private unreachable(err: unknown): GatewayUnreachableError {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+    return new GatewayUnreachableError(
+      `no gateway answers at ${this.baseUrl} (${why}); start the cluster with \`maestro up\`, or point --gateway or MAESTRO_GATEWAY_URL at a running gateway`,
+    );
+  }
+
+  /** Sends a request and returns the parsed JSON body; throws {@link GatewayError} on a non-2xx status. */
+  async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    if (!response.ok) throw errorOf(response.status, method, path, json);
+    if (json === null) throw new GatewayError(response.status, 'NOT_JSON', `${method} ${path}: the answer was not JSON; is ${this.baseUrl} a CodeMaestro gateway?`, undefined);
+    return { status: response.status, body: json as T };
+  }
+
+  /** GET returning the body. */
+  async get<T>(path: string): Promise<T> {
+    return (await this.request<T>('GET', path)).body;
+  }
+
+  /** POST returning the body. */
+  async post<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request<T>('POST', path, body)).body;
+  }
+
+  /** Follows an SSE stream until it ends or `signal` aborts. */
+  async events(path: string, onEvent: (event: SseEvent) => void, signal?: AbortSignal): Promise<void> {
+    try {
+      await readEventStream(`${this.baseUrl}${path}`, onEvent, signal);
+    } catch (err) {
+      if (signal?.aborted) return;
+      if (err instanceof TypeError) throw this.unreachable(err);
+      throw err;
+    }
+  }
+}
+
+/** `a/b` path segment, encoded. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
+}

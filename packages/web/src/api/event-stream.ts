@@ -1,0 +1,86 @@
+/**
+ * Server-sent events from the gateway (`/v1/events`, `/v1/runs/:id/events`) over the browser's
+ * EventSource, with the connection's state for the views (live, reconnecting, ended). The
+ * browser reconnects by itself after a network failure; a stream that ended on purpose (a run's
+ * stream after `run.finished`) is closed by the caller so it is not replayed again and again.
+ */
+
+/** Where a stream stands, as the views show it. */
+export const StreamStates = {
+  connecting: 'connecting',
+  live: 'live',
+  reconnecting: 'reconnecting',
+  closed: 'closed',
+} as const;
+export type StreamState = (typeof StreamStates)[keyof typeof StreamStates];
+
+/** One named event with its parsed `data`. */
+export interface StreamEvent {
+  name: string;
+  data: Record<string, unknown>;
+}
+
+/** The part of EventSource the wrapper uses, so tests can hand in a fake. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onopen: ((event: Event) => unknown) | null;
+  onerror: ((event: Event) => unknown) | null;
+  addEventListener(name: string, listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+/** Options of {@link openEventStream}. */
+export interface EventStreamOptions {
+  url: string;
+  /** Event names to listen to (SSE `event:` lines). */
+  events: readonly string[];
+  onEvent(event: StreamEvent): void;
+  onState(state: StreamState): void;
+  /** @default the browser's EventSource */
+  create?: (url: string) => EventSourceLike;
+}
+
+/** EventSource.CLOSED: the browser gave up (an answer that is not a stream, such as a 404). */
+const CLOSED = 2;
+
+/** Opens the stream; returns the function that closes it. Data that is not a JSON object is ignored. */
+export function openEventStream(options: EventStreamOptions): () => void {
+  const source = (options.create ?? ((url) => new EventSource(url)))(options.url);
+  let closed = false;
+  options.onState(StreamStates.connecting);
+  source.onopen = () => {
+    if (!closed) options.onState(StreamStates.live);
+  };
+  source.onerror = () => {
+    if (closed) return;
+    if (source.readyState === CLOSED) {
+      closed = true;
+      options.onState(StreamStates.closed);
+    } else {
+      options.onState(StreamStates.reconnecting);
+    }
+  };
+  for (const name of options.events) {
+    source.addEventListener(name, (message) => {
+      if (closed) return;
+      const data = parseObject(message.data);
+      if (data !== undefined) options.onEvent({ name, data });
+    });
+  }
+  return () => {
+    if (closed) return;
+    closed = true;
+    source.close();
+    options.onState(StreamStates.closed);
+  };
+}
+
+function parseObject(text: unknown): Record<string, unknown> | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
+import { serve, type ServedApp } from '../../../test/serve.js';
+
+const review = { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } };
+
+let fakes: FakeUpstreams;
+let app: ServedApp;
+beforeEach(async () => {
+  fakes = createFakeUpstreams();
+  app = await serve(depsOf(fakes));
+});
+afterEach(async () => {
+  await app.close();
+});
+
+async function put(name: string, body: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${app.url}/v1/definitions/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
+
+async function get(path: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${app.url}${path}`);
+  return { status: response.status, body: await response.json() };
+}
+
+describe('/v1/definitions', () => {
+  it('stores a new version with 201, answers an identical document with 200 and the same version', async () => {
+    const first = await put('review', review);
+    expect(first).toEqual({ status: 201, body: { name: 'review', version: 1, createdAt: '2030-01-02T03:04:05.000Z', definition: review } });
+    expect(await put('review', review)).toEqual({ status: 200, body: first.body });
+    const changed = { ...review, states: { ...review.states, review: { on: { DONE: 'done', AGAIN: 'review' } } } };
+    expect(await put('review', changed)).toMatchObject({ status: 201, body: { version: 2 } });
+  });
+
+  it('refuses a faulty document with 400 naming the path of the fault', async () => {
+    const answer = await put('review', { initial: 'review', states: { review: { on: { DONE: 'finished' } } } });
+    expect(answer).toEqual({
+      status: 400,
+      body: { error: { code: 'INVALID_DEFINITION', message: expect.stringContaining('unknown state "finished"'), field: 'states.review.on["DONE"]' } },
+    });
+  });
+
+  it('reads the latest, one version, every version newest first, and 404s what does not exist', async () => {
+    await put('review', review);
+    await put('review', { ...review, states: { ...review.states, extra: { type: 'final' } } });
+    expect((await get('/v1/definitions/review')).body.version).toBe(2);
+    expect((await get('/v1/definitions/review?version=1')).body.definition).toEqual(review);
+    expect((await get('/v1/definitions/review/versions')).body.definitions.map((d: { version: number }) => d.version)).toEqual([2, 1]);
+    expect((await get('/v1/definitions')).body.definitions.map((d: { name: string; version: number }) => [d.name, d.version])).toEqual([['review', 2]]);
+    expect(await get('/v1/definitions/review?version=7')).toMatchObject({ status: 404, body: { error: { code: 'DEFINITION_NOT_FOUND' } } });
+    expect(await get('/v1/definitions/nothing/versions')).toMatchObject({ status: 404, body: { error: { code: 'DEFINITION_NOT_FOUND' } } });
+  });
+
+  it('diffs two versions as JSON-pointer changes', async () => {
+    await put('review', review);
+    await put('review', { initial: 'review', states: { review: { on: { DONE: 'extra' } }, extra: { type: 'final' } } });
+    expect(await get('/v1/definitions/review/diff?from=1&to=2')).toEqual({
+      status: 200,
+      body: {
+        name: 'review',
+        fromVersion: 1,
+        toVersion: 2,
+        changes: [
+          { path: '/states/done', op: 'removed', before: { type: 'final' } },
+          { path: '/states/extra', op: 'added', after: { type: 'final' } },
+          { path: '/states/review/on/DONE', op: 'changed', before: 'done', after: 'extra' },
+        ],
+      },
+    });
+    expect(await get('/v1/definitions/review/diff?from=1&to=3')).toMatchObject({ status: 404 });
+  });
+
+  it('lists the runs pinned to a definition version', async () => {
+    await put('review', review);
+    await put('review', { ...review, states: { ...review.states, extra: { type: 'final' } } });
+    const old = await fakes.workflow.startRun('review', {}, 1);
+    await fakes.workflow.startRun('review');
+    const answer = await get('/v1/definitions/review/runs?version=1');
+    expect(answer.body).toEqual({ runs: [expect.objectContaining({ id: old.id, definitionVersion: 1 })], nextPageToken: '' });
+    expect(answer.body.runs[0]).not.toHaveProperty('history');
+  });
+});

@@ -1,0 +1,76 @@
+import { createFakeUpstreams, depsOf } from '../../../test/fakes/index.js';
+import { serve } from '../../../test/serve.js';
+
+/** Reads the stream until `done` says enough, returning the text read. */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: (text: string) => boolean): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!done(text)) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  return text;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('GET /v1/events', () => {
+  it('streams every run\'s and task\'s lifecycle events, not agent steps, with heartbeats', async () => {
+    const fakes = createFakeUpstreams();
+    const app = await serve(depsOf(fakes, { sseHeartbeatMs: 50 }));
+    const abort = new AbortController();
+    try {
+      const response = await fetch(`${app.url}/v1/events`, { signal: abort.signal });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      await until(() => fakes.hub.lifecycleListenerCount === 1);
+      fakes.hub.dispatch({ subject: 'maestro.events.run.started', payload: { runId: 'r1', definitionName: 'coding', seq: 1 } });
+      fakes.hub.dispatch({ subject: 'maestro.events.work.step', payload: { runId: 'r1', step: 1 } });
+      fakes.hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't1', status: 'running' } });
+      fakes.hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'r2', status: 'done' } });
+      const text = await readUntil(response.body!.getReader(), (t) => t.includes('run.finished') && t.includes(': heartbeat'));
+      const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map((m) => [m[1], JSON.parse(m[2]!)]);
+      expect(events).toEqual([
+        ['run.started', { runId: 'r1', definitionName: 'coding', seq: 1 }],
+        ['task.updated', { taskId: 't1', status: 'running' }],
+        ['run.finished', { runId: 'r2', status: 'done' }],
+      ]);
+    } finally {
+      abort.abort();
+      await app.close();
+    }
+  });
+
+  it('frees the subscription when the client disconnects', async () => {
+    const fakes = createFakeUpstreams();
+    const app = await serve(depsOf(fakes));
+    try {
+      const clients = [new AbortController(), new AbortController()];
+      for (const client of clients) await fetch(`${app.url}/v1/events`, { signal: client.signal });
+      await until(() => fakes.hub.lifecycleListenerCount === 2);
+      clients[0]!.abort();
+      await until(() => fakes.hub.lifecycleListenerCount === 1);
+      clients[1]!.abort();
+      await until(() => fakes.hub.lifecycleListenerCount === 0);
+      // Nothing is written to a closed stream.
+      fakes.hub.dispatch({ subject: 'maestro.events.run.started', payload: { runId: 'r1' } });
+      expect(fakes.hub.lifecycleListenerCount).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('ends open streams when the gateway closes', async () => {
+    const fakes = createFakeUpstreams();
+    const app = await serve(depsOf(fakes));
+    const response = await fetch(`${app.url}/v1/events`);
+    await until(() => fakes.hub.lifecycleListenerCount === 1);
+    await app.close();
+    const text = await readUntil(response.body!.getReader(), () => false);
+    expect(text).toBe('');
+    expect(fakes.hub.lifecycleListenerCount).toBe(0);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * `GET /v1/locks`: the lock-manager's leases and queued requests (Inspect), optionally only
+ * those whose concerns start with a prefix. Executors hold leases as `executor:<executorId>:<subtaskId>`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { LockApi } from '../../ports.js';
+import { toLocksJson } from './locks.presenters.js';
+import { errorResponses, locksSchema, ok } from './response-schemas.js';
+
+/** Query of `GET /v1/locks`. */
+interface LocksQuery {
+  prefix?: string;
+}
+
+const locksRouteSchema = {
+  tags: ['locks'],
+  summary: 'Leases held and requests waiting (lock-manager Inspect)',
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { prefix: { type: 'string', minLength: 1, maxLength: 4096, description: 'only concerns starting with this' } },
+  },
+  response: { 200: ok('Leases and waiters', locksSchema), ...errorResponses(400, 503) },
+} as const;
+
+/** Registers the lock routes. */
+export function registerLockRoutes(app: FastifyInstance, locks: LockApi): void {
+  app.get<{ Querystring: LocksQuery }>('/v1/locks', { schema: locksRouteSchema }, async (request) =>
+    toLocksJson(await locks.inspect({ concernPrefix: request.query.prefix ?? '' })),
+  );
+}

@@ -1,0 +1,77 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
+import { serve, type ServedApp } from '../../../test/serve.js';
+
+let fakes: FakeUpstreams;
+let app: ServedApp;
+let repo: string;
+beforeEach(async () => {
+  fakes = createFakeUpstreams();
+  repo = mkdtempSync(join(tmpdir(), 'gateway-tasks-'));
+  mkdirSync(join(repo, '.git'));
+  app = await serve(depsOf(fakes));
+});
+afterEach(async () => {
+  await app.close();
+});
+
+async function get(path: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${app.url}${path}`);
+  return { status: response.status, body: await response.json() };
+}
+
+async function submit(goal: string): Promise<string> {
+  const task = await fakes.orchestrator.submitTask({ goal, repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  return task.id;
+}
+
+describe('GET /v1/tasks', () => {
+  it('finds tasks whose goal contains q, a page at a time, each with its cost so far', async () => {
+    const verbose = await submit('Add a --verbose flag');
+    await submit('Fix the parser');
+    const quiet = await submit('Add a --QUIET flag');
+    fakes.router.calls.push(
+      { taskId: verbose, phase: 'plan', model: 'a/priced', inputTokens: 1000, outputTokens: 200, costUsd: 0.02, ok: true, latencyMs: 10 },
+      { taskId: verbose, phase: 'code', model: 'b/unpriced', inputTokens: 500, outputTokens: 50, costUsd: undefined, ok: true, latencyMs: 10 },
+    );
+    const first = await get('/v1/tasks?q=ADD%20A&limit=1');
+    expect(first.body.tasks.map((t: { id: string; usage: unknown }) => [t.id, t.usage])).toEqual([[quiet, { usd: 0, tokens: 0, unpriced: false }]]);
+    const second = await get(`/v1/tasks?q=add%20a&limit=1&pageToken=${first.body.nextPageToken}`);
+    expect(second.body.tasks.map((t: { id: string; usage: unknown }) => [t.id, t.usage])).toEqual([[verbose, { usd: 0.02, tokens: 1750, unpriced: true }]]);
+    expect(second.body.nextPageToken).toBe('');
+  });
+
+  it('keeps serving old callers (no paging parameters) and shows null usage when the router cannot say', async () => {
+    const id = await submit('Add a flag');
+    fakes.router.unavailableFor.add(id);
+    expect(await get('/v1/tasks')).toEqual({ status: 200, body: { tasks: [expect.objectContaining({ id, usage: null, subtasks: [] })], nextPageToken: '' } });
+  });
+});
+
+describe('GET /v1/locks', () => {
+  it('shows leases (fencing tokens as strings) and waiters, filtered by concern prefix', async () => {
+    fakes.locks.grant('executor:executor-1:s1', ['file:/srv/a/src/cli.ts'], 30_000);
+    fakes.locks.grant('executor:executor-2:s9', ['file:/srv/b/README.md'], 30_000);
+    fakes.locks.queue('executor:executor-3:s2', ['file:/srv/a/src/cli.ts'], 60_000);
+    expect(await get('/v1/locks?prefix=file%3A%2Fsrv%2Fa%2F')).toEqual({
+      status: 200,
+      body: {
+        leases: [
+          {
+            leaseId: 'lease-1', owner: 'executor:executor-1:s1', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
+            fencingToken: '1', expiresAt: '2030-01-02T03:04:35.000Z',
+          },
+        ],
+        waiters: [
+          {
+            requestId: 'request-1', owner: 'executor:executor-3:s2', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
+            queuedAt: '2030-01-02T03:04:05.000Z', deadline: '2030-01-02T03:05:05.000Z',
+          },
+        ],
+      },
+    });
+    expect((await get('/v1/locks')).body.leases).toHaveLength(2);
+  });
+});

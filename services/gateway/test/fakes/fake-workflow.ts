@@ -1,0 +1,208 @@
+/**
+ * The workflow-engine as the gateway sees it (WorkflowApi), in process: versioned definitions
+ * (a new version only when the document changed; a document naming an unknown state refused
+ * like the engine, `definition is invalid: <path>: …`), runs started by the test that move on
+ * the events their state accepts, paged lists and histories, cancelling, and diffs computed
+ * from the stored documents.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Run,
+  type CancelRunRequest,
+  type DefinitionChange,
+  type DefinitionDiff,
+  type DiffDefinitionsRequest,
+  type GetDefinitionRequest,
+  type GetRunHistoryRequest,
+  type GetRunRequest,
+  type ListDefinitionsRequest,
+  type ListDefinitionsResponse,
+  type ListRunsRequest,
+  type ListRunsResponse,
+  type PutDefinitionRequest,
+  type RunHistory,
+  type SendEventRequest,
+  type Transition,
+  type WorkflowDefinition,
+} from '@maestro/contracts';
+import { UserError, invalidField, notFound, type Clock } from '@maestro/runtime';
+import type { WorkflowApi } from '../../src/ports.js';
+import { pageOf } from './paging.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+interface StateNode {
+  type?: string;
+  on?: Record<string, string | { target: string }>;
+}
+interface Document {
+  initial: string;
+  states: Record<string, StateNode>;
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function targetOf(transition: string | { target: string }): string {
+  return typeof transition === 'string' ? transition : transition.target;
+}
+
+/** The engine's checks this fake plays: an initial state that exists, transitions to known states. */
+function problemsOf(document: Record<string, unknown>): string[] {
+  const states = document['states'];
+  if (states === null || typeof states !== 'object' || Array.isArray(states)) return ['states: must be an object of state nodes'];
+  const names = Object.keys(states);
+  const problems: string[] = [];
+  if (typeof document['initial'] !== 'string' || !names.includes(document['initial'])) problems.push(`initial: unknown state "${String(document['initial'])}"`);
+  for (const [name, node] of Object.entries(states as Record<string, StateNode>)) {
+    for (const [event, transition] of Object.entries(node.on ?? {})) {
+      if (!names.includes(targetOf(transition))) problems.push(`states.${name}.on["${event}"]: unknown state "${targetOf(transition)}"`);
+    }
+  }
+  return problems;
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function diff(before: Json | undefined, after: Json | undefined, path: string, out: DefinitionChange[]): void {
+  const isObject = (v: Json | undefined): v is { [key: string]: Json } => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObject(before) && isObject(after)) {
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) diff(before[key], after[key], `${path}/${escapePointer(key)}`, out);
+    return;
+  }
+  if (before === undefined && after !== undefined) out.push({ path, op: 'added', after });
+  else if (after === undefined && before !== undefined) out.push({ path, op: 'removed', before });
+  else if (canonical(before) !== canonical(after)) out.push({ path, op: 'changed', before, after });
+}
+
+/** An in-process workflow-engine for gateway tests. */
+export class FakeWorkflow implements WorkflowApi {
+  private readonly definitions = new Map<string, WorkflowDefinition[]>();
+  readonly runs: Run[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  async putDefinition(request: PutDefinitionRequest): Promise<WorkflowDefinition> {
+    const document = request.definition ?? {};
+    const problems = problemsOf(document);
+    if (problems.length > 0) {
+      throw new UserError('INVALID_DEFINITION', `definition is invalid: ${problems.join('; ')}`, { field: 'definition', reason: 'invalid' });
+    }
+    const versions = this.definitions.get(request.name) ?? [];
+    const latest = versions[versions.length - 1];
+    if (latest && canonical(latest.definition) === canonical(document)) return latest;
+    const stored: WorkflowDefinition = { name: request.name, version: versions.length + 1, definition: document, createdAt: this.now() };
+    this.definitions.set(request.name, [...versions, stored]);
+    return stored;
+  }
+
+  async getDefinition(request: GetDefinitionRequest): Promise<WorkflowDefinition> {
+    const versions = this.definitions.get(request.name) ?? [];
+    const found = request.version === 0 ? versions[versions.length - 1] : versions.find((v) => v.version === request.version);
+    if (!found) throw notFound('definition', request.version ? `${request.name} version ${request.version}` : request.name, 'DEFINITION_NOT_FOUND');
+    return found;
+  }
+
+  async listDefinitions(request: ListDefinitionsRequest): Promise<ListDefinitionsResponse> {
+    if (request.name !== '') return { definitions: [...(this.definitions.get(request.name) ?? [])].reverse() };
+    return { definitions: [...this.definitions.values()].map((versions) => versions[versions.length - 1]!) };
+  }
+
+  async diffDefinitions(request: DiffDefinitionsRequest): Promise<DefinitionDiff> {
+    const from = await this.getDefinition({ name: request.name, version: request.fromVersion });
+    const to = await this.getDefinition({ name: request.name, version: request.toVersion });
+    const changes: DefinitionChange[] = [];
+    diff(from.definition as Json, to.definition as Json, '', changes);
+    return { name: request.name, fromVersion: from.version, toVersion: to.version, changes: changes.sort((a, b) => (a.path < b.path ? -1 : 1)) };
+  }
+
+  /** Starts a run of the latest (or given) version, in its initial state, as StartRun does. */
+  async startRun(definitionName: string, input: Record<string, unknown> = {}, version = 0): Promise<Run> {
+    const definition = await this.getDefinition({ name: definitionName, version });
+    const document = definition.definition as Document;
+    const now = this.now();
+    const run = Run.fromPartial({
+      id: randomUUID(),
+      definitionName,
+      definitionVersion: definition.version,
+      status: 'running',
+      state: document.initial,
+      attempt: 1,
+      context: { input },
+      history: [{ seq: 1, fromState: '', toState: document.initial, eventType: 'xstate.init', event: {}, at: now }],
+      createdAt: now,
+      updatedAt: now,
+    });
+    this.runs.unshift(run);
+    return run;
+  }
+
+  async getRun(request: GetRunRequest): Promise<Run> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(request.runId)) {
+      throw invalidField('run_id', `must be a UUID (got "${request.runId}")`);
+    }
+    const run = this.runs.find((r) => r.id === request.runId);
+    if (!run) throw notFound('run', request.runId, 'RUN_NOT_FOUND');
+    return run;
+  }
+
+  async listRuns(request: ListRunsRequest): Promise<ListRunsResponse> {
+    const matching = this.runs.filter(
+      (r) =>
+        (request.status === '' || r.status === request.status) &&
+        (request.definitionName === '' || r.definitionName === request.definitionName) &&
+        (request.definitionVersion === 0 || r.definitionVersion === request.definitionVersion),
+    );
+    const { page, next } = pageOf(matching, request.limit || 50, request.pageToken);
+    return { runs: page.map((r) => ({ ...r, history: [] })), nextPageToken: next };
+  }
+
+  async getRunHistory(request: GetRunHistoryRequest): Promise<RunHistory> {
+    const run = await this.getRun({ runId: request.runId });
+    const limit = request.limit || 500;
+    const after = run.history.filter((t) => t.seq > request.afterSeq);
+    const page = after.slice(0, limit);
+    return { runId: run.id, transitions: page, nextAfterSeq: after.length > limit ? page[page.length - 1]!.seq : 0 };
+  }
+
+  private transition(run: Run, toState: string, eventType: string, event: Record<string, unknown>): void {
+    const now = this.now();
+    const entry: Transition = { seq: run.history.length + 1, fromState: run.state, toState, eventType, event, at: now };
+    run.history.push(entry);
+    run.state = toState;
+    run.updatedAt = now;
+  }
+
+  async sendEvent(request: SendEventRequest): Promise<Run> {
+    const run = await this.getRun({ runId: request.runId });
+    if (run.status !== 'running') throw new UserError('RUN_ENDED', `run ${run.id} has ended (${run.status})`, { reason: 'precondition' });
+    const document = (await this.getDefinition({ name: run.definitionName, version: run.definitionVersion })).definition as Document;
+    const transition = document.states[run.state]?.on?.[request.type];
+    if (transition === undefined) {
+      throw new UserError('EVENT_NOT_ACCEPTED', `state ${run.state} does not accept ${request.type}`, { reason: 'precondition' });
+    }
+    const target = targetOf(transition);
+    this.transition(run, target, request.type, { ...(request.payload ?? {}), type: request.type });
+    if (document.states[target]?.type === 'final') run.status = 'done';
+    return run;
+  }
+
+  async cancelRun(request: CancelRunRequest): Promise<Run> {
+    const run = await this.getRun({ runId: request.runId });
+    if (run.status !== 'running') return run;
+    this.transition(run, run.state, 'CANCEL', { type: 'CANCEL', reason: request.reason });
+    run.status = 'cancelled';
+    return run;
+  }
+}
