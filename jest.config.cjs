@@ -18,10 +18,10 @@
  */
 const esmOnlyPackages = ['content-disposition', 'cookie', '@seriousme/openapi-schema-validator'];
 
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 // pnpm keeps a package at node_modules/.pnpm/<name with / as +>@<version>/node_modules/<name>/.
-const names = esmOnlyPackages.map(escape).join('|');
-const storeNames = esmOnlyPackages.map((name) => escape(name.replace('/', '+'))).join('|');
+const names = esmOnlyPackages.map(escapeRegExp).join('|');
+const storeNames = esmOnlyPackages.map((name) => escapeRegExp(name.replace('/', '+'))).join('|');
 const esmOnlyFile = `/node_modules/(?:\\.pnpm/(?:${storeNames})@[^/]+/node_modules/)?(?:${names})/.+\\.m?js$`;
 
 const swc = (syntax) => [

@@ -103,7 +103,7 @@ describe('engine bench', () => {
     expect(progress).toHaveLength(8);
 
     // Every run went through the engine: 1 warm-up + 2 + 4 runs of each definition, all done with four transitions.
-    expect(await engine.listRuns({ limit: 500, status: 'done' })).toHaveLength(14);
+    expect((await engine.listRuns({ limit: 500, status: 'done' })).runs).toHaveLength(14);
 
     const lines: string[] = [];
     printTable(measured, 2, (line) => lines.push(line));

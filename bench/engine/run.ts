@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       bus = await connectBus({ url: knobs.natsUrl, name: 'bench-engine', logger: createSilentLogger(), namespace });
       console.log(`workflow-engine: ${knobs.engineMain} (pid ${engine.pid}) at ${engine.address}, database ${engineDb.name}, NATS namespace ${namespace}`);
     }
-    const engineSettings = `, result concurrency ${knobs.engineResultConcurrency ?? 'default (4)'}, streams on file storage, log level info`;
+    const engineSettings = `, result concurrency ${knobs.engineResultConcurrency ?? 'default (16)'}, streams on file storage, log level info`;
     for (const system of knobs.systems) {
       let target: RunTarget;
       let role: BenchEntry['role'] = TargetRoles.ours;

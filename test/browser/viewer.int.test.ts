@@ -2,7 +2,8 @@
  * The web viewer in a real browser (Debian's Chromium, headless, driven by playwright-core)
  * against the whole cluster as processes with scripted models: a task started through the API
  * is followed live on the runs list and on its run page through every state to done, a step is
- * opened (model, tokens, cost) and reached again by its deep link, the subtask's lock holder is
+ * opened (model, tokens, cost) and reached again by its deep link after the run, where its model,
+ * tokens and cost come from the recorded step alone (no live usage event), the subtask's lock holder is
  * shown while it holds the lock, and the error states show for an unknown run and a gateway
  * that is down. Screenshots go to test/browser/artifacts/.
  *
@@ -153,7 +154,7 @@ it('follows a task live from submission to done: the list, the run page, its loc
   expect(await neverReloaded(runPage)).toBe(true);
   await shot(runPage, 'run-page-done');
 
-  // Open a model step whose call was seen live: its model, tokens and cost.
+  // Open a model step: its model, tokens and cost.
   await runPage.locator('[data-testid="step-kind-filter"]').selectOption('model');
   const modelRow = runPage.locator('[data-testid="step-row"][data-has-usage="true"]').last();
   await modelRow.waitFor();
@@ -171,11 +172,21 @@ it('follows a task live from submission to done: the list, the run page, its loc
   expect(await detail.locator('[data-testid="step-cost"]').textContent()).toMatch(/^\$\d/);
   expect(await detail.locator('[data-testid="step-duration"]').textContent()).toMatch(/\d/);
 
-  // The step's deep link, pasted in a new tab, opens the same step.
+  // The step's deep link, pasted in a new tab after the run ended, opens the same step, and shows
+  // its model, tokens and cost from the recorded step: that page saw no live usage event.
+  const tokensIn = await detail.locator('[data-testid="step-tokens-in"]').textContent();
   const linked = await context.newPage();
   await linked.goto(`${e2e.gateway}/runs/${runId}/steps/${encodeURIComponent(key)}`);
-  await linked.locator(`[data-testid="step-detail"][data-step-key="${key}"]`).waitFor();
-  await expect(linked.locator('[data-testid="step-provider"]').textContent()).resolves.toBe('scripted');
+  const linkedDetail = linked.locator(`[data-testid="step-detail"][data-step-key="${key}"]`);
+  await linkedDetail.waitFor();
+  expect(await linkedDetail.getAttribute('data-call-source')).toBe('recorded');
+  await expect(linkedDetail.locator('[data-testid="step-provider"]').textContent()).resolves.toBe('scripted');
+  expect((await linkedDetail.locator('[data-testid="step-model"]').textContent())?.trim()).not.toMatch(/^(—|)$/);
+  await expect(linkedDetail.locator('[data-testid="step-tokens-in"]').textContent()).resolves.toBe(tokensIn);
+  expect(await linkedDetail.locator('[data-testid="step-tokens-out"]').textContent()).toMatch(/^\d/);
+  expect(await linkedDetail.locator('[data-testid="step-cost"]').textContent()).toMatch(/^\$\d/);
+  expect(await linkedDetail.locator('[data-testid="step-duration"]').textContent()).toMatch(/\d/);
+  await shot(linked, 'step-detail-deep-link');
   await linked.close();
 
   // And the list, never reloaded, shows the task succeeded and its run done.

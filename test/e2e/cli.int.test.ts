@@ -3,7 +3,8 @@
  * directory, port, database, NATS namespace and Redis prefix of its own), `maestro run` of the
  * demo goal on a copy of examples/sample-repo (exit 0), `ls`, `show`, `logs`, `defs ls`, bad
  * arguments (exit 2 naming them), a second `up` refused, then `maestro down`: every process the
- * state file listed is gone. The models are the scripted provider (no key is set), and the
+ * state file listed is gone. Then a foreground `maestro up` killed with SIGKILL (no handler
+ * runs): its watchdog stops every service. The models are the scripted provider (no key is set), and the
  * output says so.
  */
 import { spawn } from 'node:child_process';
@@ -37,11 +38,11 @@ interface Result {
   stderr: string;
 }
 
-/** Runs `maestro <args>` from the built dist with the test's private environment. */
-function maestro(args: string[], timeoutMs = 400_000): Promise<Result> {
+/** The test's private environment for `maestro`. */
+function maestroEnv(): Record<string, string> {
   const dbUrl = new URL(testServerUrl());
   dbUrl.pathname = `/${dbName}`;
-  const env: Record<string, string> = {
+  return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: process.env['HOME'] ?? '/tmp',
     MAESTRO_STATE_DIR: stateDir,
@@ -53,6 +54,11 @@ function maestro(args: string[], timeoutMs = 400_000): Promise<Result> {
     MAESTRO_LOCK_KEY_PREFIX: `maestro:${namespace}:lock:`,
     MAESTRO_EXECUTOR_WORKTREE_ROOT: worktreeRoot,
   };
+}
+
+/** Runs `maestro <args>` from the built dist with the test's private environment. */
+function maestro(args: string[], timeoutMs = 400_000): Promise<Result> {
+  const env = maestroEnv();
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [main, ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -175,4 +181,25 @@ it('maestro up --detach, run, ls, show, logs, defs ls, bad arguments, down', asy
   expect(down.stdout).toContain(`stopped ${pids.length} processes`);
   expect(pids.filter((p) => runs(p.pid, p.entry))).toEqual([]);
   expect(existsSync(join(stateDir, 'cluster.json'))).toBe(false);
+});
+
+it('a foreground maestro up killed with SIGKILL leaves no service running', async () => {
+  // Its own process group, as a terminal would start it; nothing of it can handle SIGKILL.
+  const up = spawn(process.execPath, [main, 'up', '--skip-servers'], { env: maestroEnv(), cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stdout = '';
+  up.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  up.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<void>((r) => up.once('exit', () => r()));
+  for (let i = 0; i < 1200 && !stdout.includes('Ctrl-C stops the cluster'); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(stdout).toContain('Ctrl-C stops the cluster');
+  const services = readState().processes.map((p) => ({ pid: p.pid, entry: p.entry }));
+  pids = services;
+  expect(services.length).toBeGreaterThanOrEqual(8);
+  expect(services.every((p) => runs(p.pid, p.entry))).toBe(true);
+
+  up.kill('SIGKILL');
+  await exited;
+  // The watchdog gives them SIGTERM and, at worst, SIGKILL after the 15 s grace.
+  for (let i = 0; i < 600 && services.some((p) => runs(p.pid, p.entry)); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(services.filter((p) => runs(p.pid, p.entry))).toEqual([]);
 });

@@ -121,6 +121,53 @@ describe('runAgentLoop', () => {
     expect(steps[0]?.summary).toMatch(/^\[scripted\] scripted\/scripted: /);
   });
 
+  it('records each model call (who answered, tokens, cost, duration) and each tool call (arguments, whole observation) on its step', async () => {
+    let now = 1_000_000;
+    const scripted = scriptedModel({
+      rules: [{ name: 'code', when: { intent: 'code' }, turns: [{ content: 'Writing.', toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] }, { content: 'Done.' }] }],
+    });
+    // A priced model whose call takes 250 ms on the loop's clock.
+    const model: ChatModel = {
+      async complete(request) {
+        const reply = await scripted.complete(request);
+        now += 250;
+        return { ...reply, scripted: false, provider: 'deepseek', model: 'deepseek-chat', usage: { ...reply.usage, cachedInputTokens: 3 }, cost: { usd: 0.002, priced: true } };
+      },
+    };
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum(a, b) in sum.js so that sum.test.js passes.',
+      testCommand: ['node', '--test', 'sum.test.js'],
+      clock: { now: () => now },
+      onStep: (step) => void steps.push(step),
+    });
+    expect(verdict.status).toBe('succeeded');
+    const [first, write1, second, tests] = steps;
+    expect(first).toMatchObject({
+      kind: 'model',
+      durationMs: 250,
+      modelCall: { provider: 'deepseek', model: 'deepseek-chat', scripted: false, cachedInputTokens: 3, reasoningTokens: 0, usd: 0.002, priced: true },
+    });
+    expect(first?.modelCall?.inputTokens).toBeGreaterThan(0);
+    expect(second?.modelCall?.usd).toBe(0.002);
+    expect(write1).toMatchObject({ kind: 'tool', tool: 'fs.write', durationMs: 0 });
+    expect(JSON.parse(write1?.arguments ?? '')).toEqual({ path: 'sum.js', content: 'exports.sum = (a, b) => a + b;\n' });
+    expect(write1?.observation).toMatch(/sum\.js/);
+    expect(tests).toMatchObject({ kind: 'tool', tool: 'tests', arguments: JSON.stringify({ argv: ['node', '--test', 'sum.test.js'] }) });
+    expect(tests?.observation).toMatch(/pass 1/);
+    expect(steps.find((s) => s.kind === 'verdict')).not.toHaveProperty('modelCall');
+  });
+
+  it('says a scripted reply was scripted, with provider scripted and no price', async () => {
+    const model = scriptedModel({ rules: [{ name: 'code', when: { intent: 'code' }, turns: [{ content: 'Nothing to do.' }] }] });
+    const steps: AgentStep[] = [];
+    await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 't', testCommand: [], onStep: (step) => void steps.push(step) });
+    expect(steps[0]?.modelCall).toMatchObject({ provider: 'scripted', model: 'scripted', scripted: true, usd: 0, priced: false });
+  });
+
   it('ends stuck when the model repeats the same call with the same result', async () => {
     const read = { name: 'fs.read', arguments: { path: 'README.md' } };
     const model = scriptedModel({ rules: [{ name: 'loop', turns: Array.from({ length: 10 }, () => ({ toolCalls: [read] })) }] });

@@ -7,6 +7,7 @@
  * facts, the condenser), the model turn, tool calls, text replies, the test gate, stuck detection
  * and git changes.
  */
+import type { WorkStepModelCall } from '@maestro/contracts';
 import type { ChatModelReply } from './chat-model.js';
 import { PinnedFactKinds } from './context/context-types.js';
 import type { AgentVerdict } from './loop/agent-step.js';
@@ -50,7 +51,7 @@ export async function runAgentLoop(options: RunAgentLoopOptions): Promise<AgentV
     // Condense the history into this turn's request, then ask the model (once more on CONTEXT_TOO_LONG).
     const turn = await takeModelTurn(run, setup.context, setup.specs);
     if (turn.kind === 'end') return run.finish(turn.end);
-    const dispatched = await dispatch(run, setup, turn.reply);
+    const dispatched = await dispatch(run, setup, turn.reply, turn.durationMs);
     if (dispatched.kind === 'end') return run.finish(dispatched.end);
     if (dispatched.kind === 'done') {
       const verdict = await judge(run, setup, turn.reply.message.content, dispatched.knownPaths);
@@ -72,8 +73,8 @@ function budgetEnd(run: LoopRun): LoopEnd | undefined {
 /** What a reply led to: another turn, the end of the run (stuck), or "done" for the tests to judge. */
 type Dispatched = { kind: 'next' } | { kind: 'end'; end: LoopEnd } | { kind: 'done'; knownPaths: string[] };
 
-/** Records the reply and acts on it: native calls, else the text (edits, JSON calls), else "done". */
-async function dispatch(run: LoopRun, setup: LoopSetup, reply: ChatModelReply): Promise<Dispatched> {
+/** Records the reply (`durationMs`: how long its call took) and acts on it: native calls, else the text (edits, JSON calls), else "done". */
+async function dispatch(run: LoopRun, setup: LoopSetup, reply: ChatModelReply, durationMs: number): Promise<Dispatched> {
   run.steps += 1;
   run.addUsage(reply.usage);
   run.history.push(reply.message);
@@ -85,6 +86,8 @@ async function dispatch(run: LoopRun, setup: LoopSetup, reply: ChatModelReply): 
     summary: truncate(`${reply.scripted ? '[scripted] ' : ''}${reply.provider}/${reply.model}: ${content || '(no text)'}${calls.length > 0 ? ` → ${calls.map((c) => c.name).join(', ')}` : ''}`),
     ok: true,
     scripted: reply.scripted,
+    modelCall: toModelCall(reply),
+    durationMs,
   });
 
   if (calls.length > 0) {
@@ -94,6 +97,21 @@ async function dispatch(run: LoopRun, setup: LoopSetup, reply: ChatModelReply): 
   const text = await handleTextReply(run, setup.tools, content);
   if (text.kind === 'stuck') return { kind: 'end', end: run.stuckEnd(text.reason) };
   return text.kind === 'continue' ? { kind: 'next' } : { kind: 'done', knownPaths: text.knownPaths };
+}
+
+/** A turn's call as its `model` step records it; a scripted reply's provider is `scripted`, whatever served it. */
+function toModelCall(reply: ChatModelReply): WorkStepModelCall {
+  return {
+    provider: reply.scripted ? 'scripted' : reply.provider,
+    model: reply.model,
+    scripted: reply.scripted,
+    inputTokens: reply.usage.inputTokens,
+    cachedInputTokens: reply.usage.cachedInputTokens ?? 0,
+    outputTokens: reply.usage.outputTokens,
+    reasoningTokens: reply.usage.reasoningTokens ?? 0,
+    usd: reply.cost?.priced === true ? reply.cost.usd : 0,
+    priced: reply.cost?.priced ?? false,
+  };
 }
 
 /**

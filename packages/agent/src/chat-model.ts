@@ -31,6 +31,11 @@ export interface ChatModelReply {
   scripted: boolean;
   provider: string;
   model: string;
+  /**
+   * What the call cost, when the implementation knows (the router prices every call it serves):
+   * `usd` is 0 and means unknown when `priced` is false. Absent when nobody priced the call.
+   */
+  cost?: { usd: number; priced: boolean };
 }
 
 /** What the agent loop talks to. */

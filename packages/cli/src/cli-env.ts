@@ -18,8 +18,24 @@ export const CliDefaults = {
   stateDirName: '.maestro',
   /** The database `maestro up` uses (created when missing). */
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/maestro',
-  /** Executor processes `maestro up` starts. */
+  /** Executor processes `maestro up` (and `maestro demo`) start. */
   executors: 2,
+  /** The most executors `--executors` accepts. */
+  maxExecutors: 8,
+  /** How long a stopped service gets between SIGTERM and SIGKILL (`maestro down --grace-seconds`, Ctrl-C of `up`). */
+  stopGraceMs: 15_000,
+  /** The largest `--grace-seconds` of `maestro down`. */
+  maxGraceSeconds: 300,
+  /** How long to wait for processes to vanish after SIGKILL. */
+  killWaitMs: 5_000,
+  /** How often a stop looks whether the processes are gone. */
+  stopPollMs: 100,
+  /** How long a service gets to answer SERVING, and the gateway its `/healthz`, at start-up. */
+  readyTimeoutMs: 30_000,
+  /** `maestro run`: how long after the run finished the task may take to reach a final status. */
+  finalStatusTimeoutMs: 60_000,
+  /** `maestro run`: how often the task is re-read while waiting for its final status. */
+  finalStatusPollMs: 250,
 } as const;
 
 /** What the cluster commands read from the environment. */

@@ -8,6 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliDefaults, type CliEnv } from './cli-env.js';
+import { isOrphanedGroup, signalGroup } from './process-group.js';
+import type { StopTarget } from './stop-targets.js';
 
 /** One process of a cluster. */
 export interface ClusterProcessState {
@@ -102,4 +104,18 @@ export function isRunning(proc: Pick<ClusterProcessState, 'pid' | 'entry'>): boo
 /** Every process of the state (the supervisor first) that still runs. */
 export function runningProcesses(state: ClusterState): ClusterProcessState[] {
   return [...(state.supervisor ? [state.supervisor] : []), ...state.processes].filter(isRunning);
+}
+
+/**
+ * True while the process group a recorded service leads is still ours: the service still runs
+ * the recorded script, or it has exited and commands it started (test runners, git) remain in
+ * its group (see {@link isOrphanedGroup}).
+ */
+export function ownsGroup(proc: Pick<ClusterProcessState, 'pid' | 'entry'>): boolean {
+  return isRunning(proc) || isOrphanedGroup(proc.pid);
+}
+
+/** The stop target of a recorded service: its whole process group, while {@link ownsGroup} says it is ours. */
+export function groupTarget(proc: Pick<ClusterProcessState, 'label' | 'pid' | 'entry'>): StopTarget {
+  return { label: proc.label, pid: proc.pid, alive: () => ownsGroup(proc), signal: (sig) => void signalGroup(proc.pid, sig) };
 }

@@ -4,11 +4,14 @@
  * files, readiness by `grpc.health.v1` Check, and a clean stop (SIGTERM, then SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
+import { CliDefaults } from './cli-env.js';
+import { isOrphanedGroup, signalGroup } from './process-group.js';
+import { stopTargets } from './stop-targets.js';
 
 /** The services of the cluster, in start order (servers before their clients). */
 export const ServiceNames = [
@@ -114,18 +117,59 @@ export interface LocalClusterOptions {
    * @default false
    */
   detached?: boolean;
+  /**
+   * With {@link detached}: start a watchdog (packages/cli/dist/watchdog-main.js, in a session of
+   * its own) that stops every service's process group when this process ends without stopping
+   * them — killed with SIGKILL, crashed, or exited on a second Ctrl-C. For a foreground
+   * `maestro up`; a `--detach` cluster is meant to outlive its caller and has none.
+   * @default false
+   */
+  watchdog?: boolean;
+  /** The grace between SIGTERM and SIGKILL, for {@link LocalCluster.stopAll} and the watchdog. @default CliDefaults.stopGraceMs */
+  graceMs?: number;
 }
 
 /** A set of local service processes sharing one configuration. */
 export class LocalCluster {
   private readonly processes: ServiceProcess[] = [];
   private readonly children: ChildProcess[] = [];
+  private watchdog: ChildProcess | undefined;
+  /** Every process started, exited or not, so a stop also reaches what an exited service left in its group. */
+  private readonly processesByPid = new Map<number, ServiceProcess>();
   /** gRPC address per service name (the first instance's). */
   readonly addresses = new Map<string, string>();
   gatewayPort = 0;
 
   constructor(private readonly options: LocalClusterOptions) {
+    if (options.watchdog === true && options.detached !== true) throw new Error('LocalCluster: watchdog needs detached (it stops process groups)');
     mkdirSync(options.logDir, { recursive: true });
+  }
+
+  private get graceMs(): number {
+    return this.options.graceMs ?? CliDefaults.stopGraceMs;
+  }
+
+  /**
+   * Starts the watchdog (once): its stdin is a pipe only this process writes to, not inherited
+   * by the services, so it reads end-of-file exactly when this process is gone, however it died.
+   */
+  private watchdogInput(): NodeJS.WritableStream | undefined {
+    if (this.options.watchdog !== true) return undefined;
+    if (!this.watchdog) {
+      const entry = join(this.options.root, 'packages', 'cli', 'dist', 'watchdog-main.js');
+      if (!existsSync(entry)) throw new Error(`not built: ${entry} (the watchdog of a foreground cluster); run \`make build\` first`);
+      const logFd = openSync(join(this.options.logDir, 'watchdog.log'), 'a');
+      try {
+        this.watchdog = spawn(process.execPath, [entry, String(this.graceMs)], { stdio: ['pipe', logFd, logFd], detached: true });
+      } finally {
+        closeSync(logFd);
+      }
+      // Neither the watchdog nor its pipe keeps this process alive.
+      this.watchdog.unref();
+      (this.watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+      this.watchdog.stdin!.on('error', () => undefined);
+    }
+    return this.watchdog.stdin!;
   }
 
   /** Picks free ports for every service so each knows where the others are. */
@@ -165,7 +209,7 @@ export class LocalCluster {
     const grpcAddr = options.extraEnv?.[GrpcAddrVariables[name]] ?? this.addresses.get(name)!;
     proc.grpcAddr = grpcAddr;
     await Promise.race([
-      waitServing(grpcAddr, options.readyTimeoutMs ?? 30_000, HealthServiceNames[name]),
+      waitServing(grpcAddr, options.readyTimeoutMs ?? CliDefaults.readyTimeoutMs, HealthServiceNames[name]),
       proc.exited.then(({ code, signal }) => {
         throw new Error(`${label} exited during start-up (exit ${code ?? signal}); see ${proc.logFile}`);
       }),
@@ -174,6 +218,8 @@ export class LocalCluster {
   }
 
   private spawnProcess(name: string, label: string, entry: string, extraEnv: Record<string, string>): ServiceProcess {
+    // The watchdog runs before the first service does, so no service is ever unwatched.
+    const watchdog = this.watchdogInput();
     const logFile = join(this.options.logDir, `${label}.log`);
     // The log is the child's own stdout/stderr (a file descriptor, not a pipe through this
     // process), so its output keeps going to the file after a detached start returns.
@@ -189,6 +235,8 @@ export class LocalCluster {
       closeSync(logFd);
     }
     this.children.push(child);
+    const detached = this.options.detached === true;
+    if (child.pid !== undefined) watchdog?.write(`${JSON.stringify({ label, pid: child.pid, entry })}\n`);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
@@ -201,11 +249,15 @@ export class LocalCluster {
       logFile,
       entry,
       exited,
+      // A detached process leads its own group: the signal reaches the commands it started too.
       kill: (signal = 'SIGTERM') => {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        const running = child.exitCode === null && child.signalCode === null;
+        if (detached && child.pid !== undefined && (running || isOrphanedGroup(child.pid))) signalGroup(child.pid, signal);
+        else if (running) child.kill(signal);
       },
     };
     this.processes.push(proc);
+    if (child.pid !== undefined) this.processesByPid.set(child.pid, proc);
     void exited.then(() => {
       const i = this.processes.indexOf(proc);
       if (i >= 0) this.processes.splice(i, 1);
@@ -226,17 +278,22 @@ export class LocalCluster {
     return this.processes;
   }
 
-  /** SIGTERM to every process (clients first, in reverse start order), SIGKILL after the grace. */
-  async stopAll(graceMs = 15_000): Promise<void> {
-    const procs = [...this.processes].reverse();
-    for (const proc of procs) proc.kill('SIGTERM');
-    await Promise.all(
-      procs.map(async (proc) => {
-        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-        await proc.exited;
-        clearTimeout(timer);
-      }),
-    );
+  /**
+   * SIGTERM to every process (clients first, in reverse start order; with {@link LocalClusterOptions.detached}
+   * to its whole process group), SIGKILL after the grace; resolves with the labels of any still
+   * running after that.
+   */
+  async stopAll(graceMs = this.graceMs): Promise<string[]> {
+    const detached = this.options.detached === true;
+    const targets = [...this.children].reverse().flatMap((child) => {
+      const proc = this.processesByPid.get(child.pid ?? -1);
+      if (!proc) return [];
+      const pid = proc.pid;
+      const running = (): boolean => child.exitCode === null && child.signalCode === null;
+      return [{ label: proc.label, pid, alive: () => running() || (detached && isOrphanedGroup(pid)), signal: (sig: NodeJS.Signals) => proc.kill(sig) }];
+    });
+    const left = await stopTargets(targets, { graceMs });
+    return left.map((t) => t.label);
   }
 }
 

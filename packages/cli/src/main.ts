@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCliEnv } from './cli-env.js';
+import { CliDefaults, readCliEnv } from './cli-env.js';
 import { ClusterCommands, overviewUsage } from './commands/index.js';
 import { DemoScenarios, isDemoScenario, runDemo } from './demo.js';
 import { runIntentCommand } from './intent-command.js';
@@ -27,9 +27,9 @@ async function demo(rest: string[]): Promise<number> {
     return 0;
   }
   const executorsFlag = rest.indexOf('--executors');
-  const executors = executorsFlag >= 0 ? Number(rest[executorsFlag + 1]) : 2;
-  if (!Number.isInteger(executors) || executors < 1 || executors > 8) {
-    process.stderr.write('--executors: expected an integer from 1 to 8\n');
+  const executors = executorsFlag >= 0 ? Number(rest[executorsFlag + 1]) : CliDefaults.executors;
+  if (!Number.isInteger(executors) || executors < 1 || executors > CliDefaults.maxExecutors) {
+    process.stderr.write(`--executors: expected an integer from 1 to ${CliDefaults.maxExecutors}\n`);
     return 2;
   }
   const scenarioFlag = rest.indexOf('--scenario');
@@ -64,8 +64,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`maestro: unknown command "${command}"\n\n${overviewUsage}\n`);
     return 2;
   }
-  // Ctrl-C (and SIGTERM) end what the command is doing its own way: `up` stops its cluster,
-  // `run` stops following. A second Ctrl-C exits at once.
+  // Ctrl-C, SIGTERM and SIGHUP (the terminal closed) end what the command is doing its own way:
+  // `up` stops its cluster, `run` stops following. A second one exits at once (a foreground
+  // `up`'s watchdog then stops what is left).
   const interrupt = new AbortController();
   const onSignal = (): void => {
     if (interrupt.signal.aborted) process.exit(130);
@@ -73,6 +74,11 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  // After a hang-up the terminal is gone and writing to it fails (EIO): that must not crash a
+  // command in the middle of stopping its cluster.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   return run(rest, { root, env: readCliEnv(), stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), interrupt: interrupt.signal });
 }
 

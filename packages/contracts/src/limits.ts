@@ -22,6 +22,8 @@ export const TaskLimits = {
   cancelReasonMaxChars: 2_000,
   /** Longest workflow definition name a task may ask for. */
   workflowMaxChars: 64,
+  /** Longest goal search of a task list (ListTasks `goal_contains`, the gateway's `q`). */
+  goalContainsMaxChars: 500,
 } as const;
 
 /**

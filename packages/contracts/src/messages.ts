@@ -312,6 +312,38 @@ export const CondensationSchema = z.object({
 });
 export type Condensation = z.infer<typeof CondensationSchema>;
 
+/**
+ * How much of a tool step's arguments and observation a `work.step` event carries. The executor
+ * cuts longer texts (the arguments at the end, the observation in the middle, keeping its head
+ * and tail) and marks the cut, so a viewer can tell a cut text from a whole one.
+ */
+export const WorkStepLimits = {
+  /** Characters of a tool call's arguments (JSON text) kept. */
+  argumentsChars: 4 * 1024,
+  /** Characters of a tool's observation kept, head and tail together. */
+  observationChars: 16 * 1024,
+} as const;
+
+/** The model call of a `model` step: who answered and what it cost, as the router reported it. */
+export const WorkStepModelCallSchema = z.object({
+  /** `gemini`, `deepseek`, `openai`, or `scripted` for a replayed script. */
+  provider: z.string(),
+  model: z.string(),
+  /** True when a script, not a model, replied. */
+  scripted: z.boolean(),
+  /** Input tokens, cached ones included. */
+  inputTokens: z.number().int().nonnegative(),
+  /** Input tokens served from the provider's prompt cache. */
+  cachedInputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  reasoningTokens: z.number().int().nonnegative(),
+  /** USD; 0 when `priced` is false (unknown, not free). */
+  usd: z.number().nonnegative(),
+  /** False when the router has no price for the model. */
+  priced: z.boolean(),
+});
+export type WorkStepModelCall = z.infer<typeof WorkStepModelCallSchema>;
+
 /** `maestro.events.work.step`: one step of a tactical agent, so people can follow it live. */
 export const WorkStepEventSchema = z.object({
   taskId: z.string(),
@@ -333,6 +365,14 @@ export const WorkStepEventSchema = z.object({
   recalled: z.array(RecalledMemorySchema).optional(),
   /** For kind `condensation`. */
   condensation: CondensationSchema.optional(),
+  /** For kind `model`: the call behind it (absent from executors older than this field). */
+  modelCall: WorkStepModelCallSchema.optional(),
+  /** How long the step took (the model call, the tool run), in milliseconds; absent when not measured. */
+  durationMs: z.number().int().nonnegative().optional(),
+  /** For kind `tool`: its arguments as JSON text, cut to {@link WorkStepLimits.argumentsChars} with a marker. */
+  arguments: z.string().optional(),
+  /** For kind `tool`: what it observed, cut to head and tail ({@link WorkStepLimits.observationChars}) with a marker. */
+  observation: z.string().optional(),
 });
 export type WorkStepEvent = z.infer<typeof WorkStepEventSchema>;
 

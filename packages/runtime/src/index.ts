@@ -61,6 +61,8 @@ export {
   withSpanInTrace,
   recordSpanFailure,
   setActiveSpanAttributes,
+  activeTraceContext,
+  withTraceContext,
   TraceAttributes,
   SpanKind,
   type Span,
@@ -68,6 +70,7 @@ export {
   type TelemetryOptions,
   type HeaderCarrier,
   type TraceCarrier,
+  type Context,
 } from './telemetry.js';
 export { HealthService, ServingStatus } from './grpc/health-service.js';
 export { toGrpcStatus, fromGrpcError, ErrorMetadataKeys } from './grpc/status-mapping.js';

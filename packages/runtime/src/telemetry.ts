@@ -67,6 +67,20 @@ export function setActiveSpanAttributes(attributes: Record<string, string | numb
   trace.getActiveSpan()?.setAttributes(attributes);
 }
 
+/**
+ * The active trace context, for work queued now and done later from another call's context (a
+ * queue drained by a loop that whichever caller enqueued first started): keep it with the entry
+ * and do the work inside it with {@link withTraceContext}.
+ */
+export function activeTraceContext(): Context {
+  return context.active();
+}
+
+/** Runs `fn` with `ctx` active, so the spans and outgoing headers it makes belong to that trace. */
+export function withTraceContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 const TRACER_NAME = 'codemaestro';
 
 /**

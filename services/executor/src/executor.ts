@@ -15,7 +15,7 @@ import { GrpcMemoryRecall, type MemoryRecallClient } from './store/grpc-memory-r
 import { RouterChatModel, type RouterCompleteClient } from './store/router-chat-model.js';
 import { RecallDefaults, WorkspaceDefaults, type ExecutorConfig } from './config.js';
 import { EndedTasks } from './domain/ended-tasks.js';
-import { createExecutorMetrics, instrumentWorkPublisher } from './metrics.js';
+import { countStepDrops, createExecutorMetrics, instrumentWorkPublisher } from './metrics.js';
 import { ExecutorStats } from './domain/executor-stats.js';
 import type { SubtaskCollaborators, WorkResultStore } from './domain/ports.js';
 import type { ExecutorAdmin } from './transport/grpc/executor-admin.handler.js';
@@ -88,10 +88,12 @@ export class Executor implements ExecutorAdmin {
     recall?: SubtaskRecallSettings,
   ) {
     this.endedTasks = new EndedTasks({ clock });
+    const metrics = createExecutorMetrics();
     this.worker = new SubtaskWorker({
       executorId: settings.executorId,
       results,
-      publisher: instrumentWorkPublisher(new BusWorkPublisher(bus), createExecutorMetrics()),
+      publisher: instrumentWorkPublisher(new BusWorkPublisher(bus), metrics),
+      stepOutbox: { onDropped: countStepDrops(metrics) },
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
       ...(settings.summariser !== undefined ? { summariser: settings.summariser } : {}),

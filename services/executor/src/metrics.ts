@@ -7,13 +7,16 @@
  *   kind (`maestro_agent_tokens_total`);
  * - the work publisher (`WorkPublisher`): agent steps by kind and success
  *   (`maestro_agent_steps_total`) and finished subtasks by outcome
- *   (`maestro_subtasks_finished_total`).
+ *   (`maestro_subtasks_finished_total`);
+ * - the step outbox's drop listener (`countStepDrops`): steps dropped unpublished, by reason
+ *   (`maestro_agent_steps_dropped_total`).
  *
  * The work queue's depth and lag come from the bus (every consumer reports them).
  */
 import { defineCounter, defineHistogram, processRegistry, systemClock, toMaestroError } from '@maestro/runtime';
 import type { Clock, Counter, Histogram, Registry } from '@maestro/runtime';
 import type { WorkPublisher } from './domain/ports.js';
+import type { StepDropReason } from './work/step-outbox.js';
 import type { RouterCompleteClient } from './store/router-chat-model.js';
 
 /** The executor's metrics. */
@@ -22,6 +25,7 @@ export interface ExecutorMetrics {
   readonly tokens: Counter<'model' | 'phase' | 'kind'>;
   readonly steps: Counter<'kind' | 'ok'>;
   readonly finished: Counter<'outcome'>;
+  readonly stepsDropped: Counter<'reason'>;
 }
 
 /** Defines the executor's metrics on `registry`. */
@@ -46,6 +50,11 @@ export function createExecutorMetrics(registry: Registry = processRegistry()): E
       name: 'maestro_subtasks_finished_total',
       help: 'Subtask attempts this executor finished, by outcome (succeeded, failed).',
       labelNames: ['outcome'],
+    }),
+    stepsDropped: defineCounter(registry, {
+      name: 'maestro_agent_steps_dropped_total',
+      help: 'Agent steps the step outbox dropped unpublished, by reason (full, permanent: a publish error no retry fixes, attempts: still failing after the attempt limit).',
+      labelNames: ['reason'],
     }),
   };
 }
@@ -91,4 +100,9 @@ export function instrumentWorkPublisher(publisher: WorkPublisher, metrics: Execu
       return publisher.publishFinished(event);
     },
   };
+}
+
+/** The step outbox's drop listener that counts each dropped step by reason. */
+export function countStepDrops(metrics: ExecutorMetrics): (reason: StepDropReason) => void {
+  return (reason) => metrics.stepsDropped.inc({ reason });
 }

@@ -38,7 +38,7 @@ function appWith(health: HealthProbe) {
     },
     locks: { inspect: notCalled('inspect') },
     memory: { remember: notCalled('remember'), recall: notCalled('recall'), list: notCalled('list'), update: notCalled('update'), forget: notCalled('forget') },
-    router: { getTaskUsage: notCalled('getTaskUsage'), getModelStats: notCalled('getModelStats') },
+    router: { getTaskUsage: notCalled('getTaskUsage'), listTaskUsageTotals: notCalled('listTaskUsageTotals'), getModelStats: notCalled('getModelStats') },
     events: new RunEventHub(createSilentLogger()),
     health,
     logger: createSilentLogger(),

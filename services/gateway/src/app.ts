@@ -3,9 +3,10 @@
  * of `ports.ts`. It opens no connection itself, so `main.ts` hands it real gRPC clients and the
  * NATS event hub, and tests hand it whatever they need.
  */
-import { rejectNulCharacters, type Logger } from '@maestro/runtime';
+import { rejectNulCharacters, systemClock, type Clock, type Logger, type Registry } from '@maestro/runtime';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import { fastify, type FastifyInstance } from 'fastify';
+import { createGatewayMetrics, registerHttpMetrics, trackOpenStreams } from './metrics.js';
 import type { HealthProbe, LifecycleEvents, LockApi, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
 import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
 import { registerErrorHandling } from './transport/http/error-handler.js';
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Interval of the SSE heartbeat comment. @default 15000 */
   sseHeartbeatMs?: number;
+  /** Where the SSE heartbeats read time from (tests pass a `ManualClock`). @default systemClock */
+  clock?: Clock;
   /** Largest accepted request body in bytes. @default 1048576 */
   bodyLimit?: number;
   /**
@@ -41,6 +44,11 @@ export interface GatewayDeps {
    * 503 page when it does not exist. No viewer routes at all when absent (API-only tests).
    */
   webDist?: string;
+  /**
+   * Where the HTTP request durations and the open-stream gauge are recorded (see `metrics.ts`).
+   * @default processRegistry()
+   */
+  metrics?: Registry;
 }
 
 const strictness: AjvOptions = { allErrors: false, removeAdditional: false, useDefaults: true, strict: true };
@@ -98,11 +106,18 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
     streams.closeAll();
   });
 
-  // Request metrics, when added, hook in here (onRequest/onResponse on `app`), before the routes.
+  // On the root instance, before the routes: every request is observed, the 404s included.
+  const metrics = createGatewayMetrics(deps.metrics);
+  registerHttpMetrics(app, metrics);
+  const untrackStreams = trackOpenStreams(metrics, streams);
+  app.addHook('onClose', async () => {
+    untrackStreams();
+  });
 
   // The OpenAPI generator learns routes as they are added, so it goes first and the routes are
   // added in a plugin that boots after it (handlers, hooks and compilers above apply to it).
   const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
+  const clock = deps.clock ?? systemClock;
   registerOpenApiGenerator(app);
   void app.register(async (api) => {
     registerHealthRoutes(api, deps.health);
@@ -114,11 +129,12 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
       events: deps.events,
       streams,
       heartbeatMs,
+      clock,
       logger: logger.child({ component: 'runs' }),
     });
     registerDefinitionRoutes(api, deps.workflow);
     registerLockRoutes(api, deps.locks);
-    registerEventRoutes(api, { events: deps.events, streams, heartbeatMs, logger: logger.child({ component: 'events' }) });
+    registerEventRoutes(api, { events: deps.events, streams, heartbeatMs, clock, logger: logger.child({ component: 'events' }) });
     registerMemoryRoutes(api, deps.memory);
     registerOpenApiRoutes(api);
     if (deps.webDist !== undefined) registerViewer(api, { distDir: deps.webDist, logger: logger.child({ component: 'viewer' }) });

@@ -2,9 +2,9 @@
  * Every environment variable the gateway reads, declared once. `loadConfig(gatewayConfigSpec)`
  * runs in `main.ts` only.
  */
-import { commonEnv, env, grpcAddrEnv, type ConfigOf } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, metricsPortEnv, type ConfigOf } from '@maestro/runtime';
 
-/** The gateway's configuration spec: common variables, its HTTP listener and its upstreams. */
+/** The gateway's configuration spec: common variables, its HTTP listener, its metrics endpoint and its upstreams. */
 export const gatewayConfigSpec = {
   ...commonEnv,
   httpPort: env.port('MAESTRO_GATEWAY_PORT', { default: 8080, doc: 'HTTP port of the public API (0: any free port)' }),
@@ -12,6 +12,8 @@ export const gatewayConfigSpec = {
     default: '127.0.0.1',
     doc: 'HTTP listen address; 0.0.0.0 to accept connections from other hosts (containers)',
   }),
+  // MAESTRO_METRICS_HOST comes with commonEnv above.
+  metricsPort: metricsPortEnv.gateway,
   grpcAddr: grpcAddrEnv.gateway,
   orchestratorAddr: grpcAddrEnv.orchestrator,
   workflowEngineAddr: grpcAddrEnv.workflowEngine,

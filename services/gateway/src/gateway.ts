@@ -12,10 +12,11 @@ import {
   OrchestratorServiceClient,
   WorkflowServiceClient,
 } from '@maestro/contracts';
-import { createGrpcClient, createGrpcServer, type Logger } from '@maestro/runtime';
+import { createGrpcClient, createGrpcServer, processRegistry, type Logger, type Registry } from '@maestro/runtime';
 import type { AddressInfo } from 'node:net';
 import { buildGatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
+import { createGatewayMetrics, instrumentGrpcClient, type GrpcServiceDefinition } from './metrics.js';
 import { namedUpstream } from './transport/grpc/named-upstream.js';
 import { createUpstreamHealthProbe } from './transport/grpc/upstream-health.js';
 import { subscribeToEvents } from './transport/nats/event-subscriber.js';
@@ -29,6 +30,8 @@ export interface StartGatewayOptions {
    * packages/web/dist, found from its own location). No viewer routes when neither is set.
    */
   defaultWebDist?: string;
+  /** Where the gateway's metrics are recorded (`main.ts` serves it on /metrics). @default processRegistry() */
+  metrics?: Registry;
 }
 
 /** A started gateway. */
@@ -86,16 +89,21 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       },
     });
 
+    // Each upstream call is timed by its gRPC status first; then its transient failures are named.
+    const metrics = createGatewayMetrics(options.metrics ?? processRegistry());
+    const upstream = <T extends object>(name: string, client: T, service: GrpcServiceDefinition): T =>
+      namedUpstream(name, instrumentGrpcClient(client, service, metrics));
+
     const hub = new RunEventHub(logger.child({ component: 'events' }));
     const subscription = await subscribeToEvents(bus, hub);
     stops.push({ name: 'event subscription', stop: () => subscription.unsubscribe() });
 
     const app = buildGatewayApp({
-      orchestrator: namedUpstream('orchestrator', orchestrator.call),
-      workflow: namedUpstream('workflow-engine', workflow.call),
-      memory: namedUpstream('memory', memory.call),
-      router: namedUpstream('router', router.call),
-      locks: namedUpstream('lock-manager', locks.call),
+      orchestrator: upstream('orchestrator', orchestrator.call, OrchestratorServiceClient.service),
+      workflow: upstream('workflow-engine', workflow.call, WorkflowServiceClient.service),
+      memory: upstream('memory', memory.call, MemoryServiceClient.service),
+      router: upstream('router', router.call, RouterServiceClient.service),
+      locks: upstream('lock-manager', locks.call, LockServiceClient.service),
       events: hub,
       health: createUpstreamHealthProbe({
         natsConnected: () => bus.connected,
@@ -103,6 +111,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         logger,
       }),
       logger,
+      metrics: metrics.registry,
       sseHeartbeatMs: config.sseHeartbeatMs,
       ...webDistOption(config.webDist || options.defaultWebDist),
     });

@@ -1,9 +1,9 @@
 /**
- * The gateway process: configuration → logger and telemetry → {@link startGateway}; stopped
- * gracefully on SIGTERM/SIGINT. No logic lives here.
+ * The gateway process: configuration → logger and telemetry → {@link startGateway} → metrics
+ * endpoint; stopped gracefully on SIGTERM/SIGINT. No logic lives here.
  */
 import { fileURLToPath } from 'node:url';
-import { createLogger, initTelemetry, loadConfig, runService } from '@maestro/runtime';
+import { createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { gatewayConfigSpec } from './config.js';
 import { startGateway } from './gateway.js';
 
@@ -17,4 +17,5 @@ runService('gateway', async (lifecycle) => {
   const defaultWebDist = fileURLToPath(new URL('../../../packages/web/dist', import.meta.url));
   const gateway = await startGateway(config, { logger, defaultWebDist });
   lifecycle.onShutdown('gateway', () => gateway.stop());
+  await serveMetrics({ service: 'gateway', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
 });

@@ -23,6 +23,8 @@ import type {
   GetModelStatsRequest,
   GetRunRequest,
   GetTaskUsageRequest,
+  ListTaskUsageTotalsRequest,
+  ListTaskUsageTotalsResponse,
   ModelStats,
   TaskUsage,
   GetTaskRequest,
@@ -60,6 +62,8 @@ export interface OrchestratorApi {
 /** The router's accounting API: a task's durable usage totals and each model's measured figures. */
 export interface RouterApi {
   getTaskUsage(request: GetTaskUsageRequest): Promise<TaskUsage>;
+  /** The overall totals of 1–500 distinct tasks in one call, in the order asked (a task list page). */
+  listTaskUsageTotals(request: ListTaskUsageTotalsRequest): Promise<ListTaskUsageTotalsResponse>;
   getModelStats(request: GetModelStatsRequest): Promise<ModelStats>;
 }
 

@@ -149,8 +149,14 @@ function agentStep(subtaskId: string, executorId: string, step: number, seconds:
   return {
     taskId: 'task-steps', runId, subtaskId, executorId, step, kind: step === 0 ? 'model' : 'tool', tool: step === 0 ? '' : 'fs.write',
     summary: `${subtaskId} ${executorId} step ${step}`, ok: true, at: new Date(at.getTime() + seconds * 1000), attempt, recalled: [], condensation: undefined,
+    // A model step carries its call, a tool step its arguments and observation.
+    modelCall: step === 0 ? STEP_CALL : undefined, durationMs: step === 0 ? 1500 : 3,
+    arguments: step === 0 ? '' : '{"path":"a.ts"}', observation: step === 0 ? '' : 'wrote a.ts',
   };
 }
+
+/** The model call of every recorded model step. */
+const STEP_CALL = { provider: 'scripted', model: 'scripted', scripted: true, inputTokens: 950, cachedInputTokens: 0, outputTokens: 12, reasoningTokens: 0, usd: 0, priced: true };
 
 /** The live event a recorded step was recorded from (an unknown attempt is one the executor did not send). */
 function liveStep(step: AgentStep): Record<string, unknown> {
@@ -158,6 +164,7 @@ function liveStep(step: AgentStep): Record<string, unknown> {
     ...step, at: step.at?.toISOString(), ...(step.tool === '' ? { tool: undefined } : {}), ...(step.attempt === 0 ? { attempt: undefined } : {}),
     // A live step has no `recalled` unless it is a recall (proto3 has an empty list for none).
     ...(step.recalled.length === 0 ? { recalled: undefined } : {}),
+    ...(step.arguments === '' ? { arguments: undefined, observation: undefined } : {}),
   };
 }
 
@@ -593,6 +600,7 @@ describe('runs', () => {
       {
         taskId: 'task-steps', runId: 'run-done', subtaskId: 'd1', executorId: 'exec-a', step: 0, kind: 'model',
         summary: 'd1 exec-a step 0', ok: true, at: new Date(at.getTime() + 1000).toISOString(), attempt: 1,
+        modelCall: STEP_CALL, durationMs: 1500, arguments: null, observation: null,
       },
     ]);
     expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: '', runId: 'run-done', subtaskId: '', limit: 1000, after: '' });
@@ -622,7 +630,11 @@ describe('runs', () => {
       ['work.step', 's2/exec-b/0', true],
       ['work.step', 's1/exec-b/0', true],
     ]);
-    expect(replayed[3]?.data).toMatchObject({ taskId: 'task-steps', runId: 'run-steps', kind: 'tool', tool: 'fs.write', summary: 's1 exec-a step 1' });
+    expect(replayed[3]?.data).toMatchObject({
+      taskId: 'task-steps', runId: 'run-steps', kind: 'tool', tool: 'fs.write', summary: 's1 exec-a step 1', modelCall: null, durationMs: 3, arguments: '{"path":"a.ts"}', observation: 'wrote a.ts',
+    });
+    // A replayed model step carries its call, so a viewer opened after the run still shows tokens and cost.
+    expect(replayed[2]?.data).toMatchObject({ kind: 'model', modelCall: STEP_CALL, durationMs: 1500, arguments: null, observation: null });
     // The recorded attempt, null where the executor sent none.
     expect(replayed.slice(2).map((f) => f.data?.attempt)).toEqual([null, null, null, 2]);
 
@@ -909,12 +921,12 @@ describe('definitions over gRPC', () => {
     const response = await fetch(`${base}/v1/definitions/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: response.status, json: await response.json() };
   }
-  const review = { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final', meta: { n: 1 } } } };
+  const review = { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final', meta: { n: 1 } } } };
 
   it('stores versions (201, then 200 for the same document), diffs them, and names the fault of a bad one', async () => {
     expect(await put('review', review)).toMatchObject({ status: 201, json: { name: 'review', version: 1, definition: review } });
     expect(await put('review', review)).toMatchObject({ status: 200, json: { version: 1 } });
-    const next = { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final', meta: { n: 2, tags: ['x'] } } } };
+    const next = { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final', meta: { n: 2, tags: ['x'] } } } };
     expect(await put('review', next)).toMatchObject({ status: 201, json: { version: 2 } });
     expect(await get('/v1/definitions/review/diff?from=1&to=2')).toEqual({
       status: 200,
@@ -926,7 +938,10 @@ describe('definitions over gRPC', () => {
         ],
       },
     });
-    expect(await put('review', { initial: 'nowhere', states: {} })).toMatchObject({ status: 400, json: { error: { code: 'INVALID_DEFINITION', field: 'initial' } } });
+    expect(await put('review', { id: 'review', initial: 'nowhere', states: { done: { type: 'final' } } })).toMatchObject({
+      status: 400,
+      json: { error: { code: 'INVALID_DEFINITION', message: 'initial: unknown state "nowhere" (known: done)', field: 'initial' } },
+    });
     expect((await get('/v1/definitions/review/versions')).json.definitions.map((d: { version: number }) => d.version)).toEqual([2, 1]);
     expect(await get('/v1/definitions/nothing')).toMatchObject({ status: 404, json: { error: { code: 'DEFINITION_NOT_FOUND' } } });
   });

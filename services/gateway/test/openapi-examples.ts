@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subtask } from '@maestro/contracts';
+import { Subtask, TaskEscalation } from '@maestro/contracts';
 import type { FakeUpstreams } from './fakes/index.js';
 
 /** A request: path parameters filled in, query and JSON body. */
@@ -28,6 +28,7 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
   const repo = mkdtempSync(join(tmpdir(), 'gateway-walk-'));
   mkdirSync(join(repo, '.git'));
   const coding = {
+    id: 'coding',
     initial: 'plan',
     states: { plan: { on: { PLANNED: 'approve' } }, approve: { on: { APPROVED: 'done', REJECTED: 'plan' } }, done: { type: 'final' } },
   };
@@ -54,7 +55,21 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
       Subtask.fromPartial({ id: 's2', title: 'Document it', files: ['README.md'], status: 'pending', dependsOn: ['s1'] }),
     ],
   });
-  fakes.orchestrator.recordStep({ taskId: task.id, runId: run.id, subtaskId: 's1', executorId: 'executor-1', step: 1, kind: 'tool', tool: 'fs.write', summary: 'wrote src/cli.ts', ok: true, attempt: 1 });
+  fakes.orchestrator.recordStep({
+    taskId: task.id, runId: run.id, subtaskId: 's1', executorId: 'executor-1', step: 0, kind: 'model', summary: 'deepseek/deepseek-chat: writing it', ok: true, attempt: 1,
+    modelCall: { provider: 'deepseek', model: 'deepseek-chat', scripted: false, inputTokens: 1200, cachedInputTokens: 800, outputTokens: 90, reasoningTokens: 0, usd: 0.0004, priced: true },
+    durationMs: 1850,
+  });
+  fakes.orchestrator.recordStep({
+    taskId: task.id, runId: run.id, subtaskId: 's1', executorId: 'executor-1', step: 1, kind: 'tool', tool: 'fs.write', summary: 'wrote src/cli.ts', ok: true, attempt: 1,
+    durationMs: 4, arguments: '{"path":"src/cli.ts","content":"…"}', observation: 'wrote src/cli.ts (12 lines)',
+  });
+  task.escalations = [
+    TaskEscalation.fromPartial({
+      escalationId: `${task.id}:s2:1`, subtaskId: 's2', attempt: 1, reason: 'tests_failed', decision: 'hint', decisionReason: 'the README example is stale', at: new Date(0),
+      packet: { reason: 'tests_failed', steps: 3, lastDiff: '', failingTestOutput: 'README example fails', agentAccount: 'done', filesChanged: [], attempts: [] },
+    }),
+  ];
   fakes.router.calls.push({ taskId: task.id, phase: 'plan', model: 'openai/gpt-x', inputTokens: 1200, outputTokens: 300, costUsd: 0.01, ok: true, latencyMs: 900 });
   fakes.locks.grant(`executor:executor-1:s1`, [`file:${repo}/src/cli.ts`], 30_000);
   fakes.locks.queue(`executor:executor-2:s2`, [`file:${repo}/src/cli.ts`], 60_000);
@@ -90,8 +105,8 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
     'GET /v1/definitions': { valid: {} },
     'GET /v1/definitions/{name}': { valid: { params: { name: 'coding' }, query: { version: '1' } }, bad: { params: { name: 'coding' }, query: { version: 'one' }, field: 'version' } },
     'PUT /v1/definitions/{name}': {
-      valid: { params: { name: 'review' }, body: { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } } },
-      bad: { params: { name: 'review' }, body: { initial: 'review', states: { review: { on: { DONE: 'finished' } } } }, field: 'states.review.on["DONE"]' },
+      valid: { params: { name: 'review' }, body: { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } } },
+      bad: { params: { name: 'review' }, body: { id: 'review', initial: 'review', states: { review: { on: { DONE: 'finished' } } } }, field: 'states.review.on.DONE' },
     },
     'GET /v1/definitions/{name}/versions': { valid: { params: { name: 'coding' } }, bad: { params: { name: '9lives' }, field: 'name' } },
     'GET /v1/definitions/{name}/diff': { valid: { params: { name: 'coding' }, query: { from: '1', to: '2' } }, bad: { params: { name: 'coding' }, query: { from: '1' }, field: 'to' } },

@@ -99,6 +99,7 @@ describe('recording work steps', () => {
     expect(page.steps.find((s) => s.subtaskId === 's2')).toEqual({
       taskId: task.taskId, runId: task.runId, subtaskId: 's2', executorId: 'exec-b', step: 1, kind: 'model', tool: '',
       summary: 'planned the edit', ok: true, at: new Date(t0 + 2500), attempt: 0, recalled: [], condensation: undefined,
+      modelCall: undefined, durationMs: 0, arguments: '', observation: '',
     });
     // The attempt is listed as the executor sent it; a step without one has 0 (unknown).
     expect(page.steps.filter((s) => s.attempt !== 0).map(brief)).toEqual([['s1', 'exec-b', 1, new Date(t0 + 10_000).toISOString()]]);
@@ -238,6 +239,39 @@ describe('step details', () => {
   });
 });
 
+describe('model calls, durations, arguments and observations', () => {
+  const modelCall = {
+    provider: 'deepseek', model: 'deepseek-chat', scripted: false, inputTokens: 12_400, cachedInputTokens: 9_000, outputTokens: 310, reasoningTokens: 40, usd: 0.0042, priced: true,
+  };
+
+  it('keeps a model step\'s call and a tool step\'s arguments, observation and duration, and lists them over gRPC', async () => {
+    const model = stepEvent('c1', 'exec-c', 1, 300, { kind: 'model', summary: 'deepseek/deepseek-chat: reading', modelCall, durationMs: 2_150, attempt: 1 });
+    delete model.tool;
+    const observation = `line 1\n\n[… 40000 characters cut …]\n\nlast line`;
+    const tool = stepEvent('c1', 'exec-c', 2, 301, { tool: 'exec', summary: 'exec → ok', durationMs: 87, arguments: '{"argv":["npm","test"]}', observation, attempt: 1 });
+    // A step from an executor that sends none of these.
+    const old = stepEvent('c1', 'exec-c', 3, 302, { attempt: 1 });
+    await publishSteps([model, tool, old]);
+
+    const steps = [...(await listSteps({ taskId: task.taskId, subtaskId: 'c1' })).steps].sort((a, b) => a.step - b.step);
+    expect(steps[0]).toMatchObject({ kind: 'model', modelCall, durationMs: 2_150, arguments: '', observation: '' });
+    expect(steps[1]).toMatchObject({ kind: 'tool', tool: 'exec', modelCall: undefined, durationMs: 87, arguments: '{"argv":["npm","test"]}', observation });
+    expect(steps[2]).toMatchObject({ modelCall: undefined, durationMs: 0, arguments: '', observation: '' });
+  });
+
+  it('keeps a scripted call as scripted and an unpriced one as unpriced', async () => {
+    const scripted = stepEvent('c2', 'exec-c', 1, 310, {
+      kind: 'model', summary: '[scripted] scripted/scripted: hi', modelCall: { ...modelCall, provider: 'scripted', model: 'scripted', scripted: true, usd: 0 },
+    });
+    delete scripted.tool;
+    const unpriced = stepEvent('c2', 'exec-c', 2, 311, { kind: 'model', summary: 'x/y: hi', modelCall: { ...modelCall, provider: 'openai', model: 'new-model', usd: 0, priced: false } });
+    delete unpriced.tool;
+    await publishSteps([scripted, unpriced]);
+    const steps = [...(await listSteps({ taskId: task.taskId, subtaskId: 'c2' })).steps].sort((a, b) => a.step - b.step);
+    expect(steps.map((s) => [s.modelCall?.provider, s.modelCall?.scripted, s.modelCall?.priced])).toEqual([['scripted', true, true], ['openai', false, false]]);
+  });
+});
+
 describe('ListAgentSteps rejects bad requests with INVALID_ARGUMENT naming the field', () => {
   it.each<[string, Partial<ListAgentStepsRequest>, string, string]>([
     ['neither task_id nor run_id', {}, 'task_id', 'task_id: is required unless run_id is given'],
@@ -325,6 +359,37 @@ describe('migration 0010_agent_step_details', () => {
         ['thought', undefined],
         ['recalled 1 memory', recalled],
       ]);
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('migration 0014_agent_step_call', () => {
+  it('keeps the steps recorded before it, without calls, and stores the calls of the steps after it', async () => {
+    const before = Object.fromEntries(Object.entries(orchestratorMigrations).filter(([name]) => name < '0014'));
+    const { db, drop } = await createScratchDatabase(before);
+    try {
+      const taskId = randomUUID();
+      await sql`insert into orchestrator.tasks (id, goal, repo_path, test_command, project, status)
+        values (${taskId}, 'old task', '/tmp/old', '[]', '', 'running')`.execute(db);
+      await sql`insert into orchestrator.agent_steps (task_id, run_id, subtask_id, executor_id, step, kind, tool, summary, ok, at, attempt)
+        values (${taskId}, 'run-old', 's1', 'exec-a', 1, 'model', null, 'scripted/scripted: thought', true, ${new Date(t0)}, 1)`.execute(db);
+
+      await migrateToLatest(db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
+
+      const store = new PostgresAgentStepStore(db);
+      const modelCall = { provider: 'scripted', model: 'scripted', scripted: true, inputTokens: 900, cachedInputTokens: 0, outputTokens: 12, reasoningTokens: 0, usd: 0, priced: true };
+      expect(await store.record({
+        taskId, runId: 'run-old', subtaskId: 's1', executorId: 'exec-a', step: 2, kind: 'model', tool: null, summary: 'scripted/scripted: next', ok: true,
+        at: new Date(t0 + 1000), attempt: 1, modelCall, durationMs: 15,
+      })).toBe('recorded');
+      const listed = await store.list({ taskId, limit: 10 });
+      expect(listed.map((s) => [s.summary, s.modelCall, s.durationMs])).toEqual([
+        ['scripted/scripted: thought', undefined, undefined],
+        ['scripted/scripted: next', modelCall, 15],
+      ]);
+      expect(toAgentStepMessage(listed[0]!)).toMatchObject({ modelCall: undefined, durationMs: 0, arguments: '', observation: '' });
     } finally {
       await drop();
     }

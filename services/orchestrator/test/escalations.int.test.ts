@@ -171,6 +171,8 @@ describe('an escalation decided with a hint', () => {
     expect(task.escalations).toEqual([
       expect.objectContaining({ escalationId: `${run.taskId}:s1:1`, subtaskId: 's1', attempt: 1, reason: 'tests_failed', decision: 'hint' }),
     ]);
+    // With the failure packet as the executor handed it over (the code activity's output above has none).
+    expect(task.escalations[0]?.packet).toEqual(escalation(run, 's1').packet);
     expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([['s1', 'succeeded'], ['s2', 'succeeded']]);
     const steps = await h.client.call.listAgentSteps({ taskId: run.taskId, runId: '', subtaskId: 's1', limit: 0, after: '' });
     expect(steps.steps.map((s) => [s.kind, s.executorId, s.attempt, s.ok])).toEqual([

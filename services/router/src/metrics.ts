@@ -76,6 +76,7 @@ export function instrumentUsageLedger(ledger: UsageLedger, metrics: RouterMetric
     },
     taskSpend: (taskId) => ledger.taskSpend(taskId),
     taskUsage: (taskId) => ledger.taskUsage(taskId),
+    taskTotals: (taskIds) => ledger.taskTotals(taskIds),
     recordVerdict: (verdict) => ledger.recordVerdict(verdict),
     modelStats: (phase) => ledger.modelStats(phase),
   };

@@ -20,6 +20,7 @@ import {
   type CompleteRequest,
   type CompleteResponse,
   type IntentClassification,
+  type ListTaskUsageTotalsResponse,
   type ModelStats,
   type TaskUsage,
   type LlmCompletedEvent,
@@ -277,6 +278,23 @@ describe('RouterService', () => {
     expect(usage.total).toMatchObject({ calls: 1, inputTokens: first.usage?.inputTokens, outputTokens: first.usage?.outputTokens, costUsd: 0, scriptedCalls: 1, unpricedCalls: 0 });
     expect(usage.byPhase.map((p) => [p.phase, p.totals?.calls])).toEqual([['plan', 1]]);
     expect(usage.byModel.map((m) => m.spec)).toEqual(['scripted']);
+  });
+
+  it('serves the totals of several tasks in one ListTaskUsageTotals, and refuses bad id lists naming task_ids', async () => {
+    const spender = `task-${randomUUID()}`;
+    const idle = `task-${randomUUID()}`;
+    const first = await complete(completeRequest({ intent: 'plan', taskId: spender }));
+    const totals = (taskIds: string[]) =>
+      new Promise<ListTaskUsageTotalsResponse>((resolve, reject) => client.listTaskUsageTotals({ taskIds }, (e, r) => (e ? reject(e) : resolve(r))));
+    const answer = await totals([idle, spender]);
+    expect(answer.usages.map((u) => [u.taskId, u.total?.calls, u.total?.inputTokens])).toEqual([
+      [idle, 0, 0],
+      [spender, 1, first.usage?.inputTokens],
+    ]);
+    for (const bad of [[], [spender, ''], [spender, spender], Array.from({ length: 501 }, (_, i) => `t${i}`)]) {
+      const err = await grpcError(totals(bad));
+      expect({ bad: bad.length, code: err.code, field: err.metadata.get(ErrorMetadataKeys.field) }).toEqual({ bad: bad.length, code: status.INVALID_ARGUMENT, field: ['task_ids'] });
+    }
   });
 
   it('credits the models of a subtask attempt with its verdict from work.finished, in GetModelStats', async () => {

@@ -72,6 +72,20 @@ export function defineUsageLedgerContract(name: string, create: () => Promise<Us
       ]);
     });
 
+    it('sums several tasks at once, one entry per distinct id in the order asked, zero for a task without calls', async () => {
+      await ledger.record(modelCall());
+      await ledger.record(modelCall({ costUsd: null, scripted: true, outputTokens: 7 }));
+      await ledger.record(modelCall({ taskId: 'task-2', inputTokens: 5 }));
+      await ledger.record(modelCall({ taskId: undefined, inputTokens: 9 }));
+      const totals = await ledger.taskTotals(['nobody', 'task-2', 'task-1', 'task-2']);
+      expect(totals.map((t) => t.taskId)).toEqual(['nobody', 'task-2', 'task-1']);
+      expect(totals[0]!.total).toEqual(emptyTotals());
+      expect(totals[1]!.total).toMatchObject({ calls: 1, inputTokens: 5, outputTokens: 20 });
+      expect(totals[2]!.total).toEqual({ ...(await ledger.taskUsage('task-1')).total, costUsd: expect.closeTo(0.001, 9) as unknown as number });
+      expect(totals[2]!.total).toMatchObject({ calls: 2, outputTokens: 27, unpricedCalls: 1, scriptedCalls: 1 });
+      expect(await ledger.taskTotals([])).toEqual([]);
+    });
+
     it('credits each model with the verdicts of the attempts it worked, once per attempt', async () => {
       await ledger.record(modelCall({ subtaskId: 's1', attempt: 1 }));
       await ledger.record(modelCall({ subtaskId: 's1', attempt: 1, latencyMs: 300 }));

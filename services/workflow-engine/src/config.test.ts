@@ -11,7 +11,7 @@ describe('loadWorkflowEngineConfig', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       natsNamespace: '',
       migrateOnStart: true,
-      resultConcurrency: 4,
+      resultConcurrency: 16,
       sweepMs: 5000,
     });
   });

@@ -2,7 +2,8 @@
  * Every environment variable the workflow-engine reads, once: name, type, default, meaning.
  * `loadWorkflowEngineConfig()` runs once in `main.ts`; nothing else reads `process.env`.
  */
-import { commonEnv, env, grpcAddrEnv, loadConfig, type ConfigOf } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, type ConfigOf } from '@maestro/runtime';
+import { DEFAULT_RESULT_CONCURRENCY } from './transport/nats/activity-result.subscriber.js';
 
 /** The engine's configuration spec (also rendered into the README's table). */
 export const workflowEngineConfigSpec = {
@@ -12,12 +13,14 @@ export const workflowEngineConfigSpec = {
   databaseUrl: commonEnv.databaseUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.workflowEngine,
+  metricsHost: commonEnv.metricsHost,
+  metricsPort: metricsPortEnv.workflowEngine,
   migrateOnStart: env.bool('MAESTRO_WORKFLOW_ENGINE_MIGRATE_ON_START', {
     default: true,
     doc: 'apply pending migrations of the workflow schema at start (false when an init container runs migrate.js)',
   }),
   resultConcurrency: env.int('MAESTRO_WORKFLOW_ENGINE_RESULT_CONCURRENCY', {
-    default: 4,
+    default: DEFAULT_RESULT_CONCURRENCY,
     min: 1,
     max: 64,
     doc: 'activity results applied at once by this process',

@@ -29,12 +29,13 @@ function target() {
 }
 
 describe('EffectQueue', () => {
-  it('publishes in order and resolves once published', async () => {
+  it('publishes a run\'s effects in order and resolves once published', async () => {
     const { state, effect } = target();
     const queue = new EffectQueue({ logger: createSilentLogger(), clock: new ManualClock() });
-    await queue.enqueue([effect('a'), effect('b')]);
+    await queue.enqueue('run-1', [effect('a'), effect('b')]);
     expect(state.published).toEqual(['a', 'b']);
     expect(queue.pending).toBe(0);
+    expect(queue.activeKeys).toBe(0);
   });
 
   it('keeps retrying a failed publish, in order, without holding callers', async () => {
@@ -42,8 +43,8 @@ describe('EffectQueue', () => {
     const { state, effect } = target();
     const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 1000 });
     state.down = true;
-    await queue.enqueue([effect('a'), effect('b')]); // resolves after the first failed attempt
-    await queue.enqueue([effect('c')]); // resolves at once while the queue is failing
+    await queue.enqueue('run-1', [effect('a'), effect('b')]); // resolves after the first failed attempt
+    await queue.enqueue('run-1', [effect('c')]); // resolves at once while the run's lane is failing
     expect(state.published).toEqual([]);
     expect(queue.pending).toBe(3);
 
@@ -58,16 +59,95 @@ describe('EffectQueue', () => {
     expect(queue.pending).toBe(0);
   });
 
+  it('publishes different runs at the same time, each in its own order', async () => {
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock: new ManualClock() });
+    const events: string[] = [];
+    const releases = new Map<string, () => void>();
+    const effect = (name: string): Effect => ({
+      description: name,
+      publish: async () => {
+        events.push(`start ${name}`);
+        await new Promise<void>((resolve) => releases.set(name, resolve));
+        events.push(`end ${name}`);
+      },
+    });
+
+    const run1 = queue.enqueue('run-1', [effect('1a'), effect('1b')]);
+    const run2 = queue.enqueue('run-2', [effect('2a')]);
+    await flush();
+    // Both runs' first publishes are in flight; 1b waits for 1a.
+    expect(events).toEqual(['start 1a', 'start 2a']);
+    expect(queue.activeKeys).toBe(2);
+
+    releases.get('2a')!();
+    await run2; // run-2 is done while run-1's first publish is still out
+    expect(events).toEqual(['start 1a', 'start 2a', 'end 2a']);
+
+    const later = queue.enqueue('run-1', [effect('1c')]);
+    releases.get('1a')!();
+    await flush();
+    expect(events.slice(3)).toEqual(['end 1a', 'start 1b']);
+    releases.get('1b')!();
+    await flush();
+    releases.get('1c')!();
+    await Promise.all([run1, later]);
+    expect(events.filter((e) => e.includes('1'))).toEqual(['start 1a', 'end 1a', 'start 1b', 'end 1b', 'start 1c', 'end 1c']);
+    expect(queue.activeKeys).toBe(0);
+  });
+
+  it('lets a run whose publishes keep failing hold back only its own effects', async () => {
+    const clock = new ManualClock();
+    const published: string[] = [];
+    let run1Down = true;
+    const effect = (key: string, name: string): Effect => ({
+      description: name,
+      publish: async () => {
+        if (key === 'run-1' && run1Down) throw new OperationalError('BUS_PUBLISH_FAILED', 'stream unavailable');
+        published.push(name);
+      },
+    });
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 1000 });
+    await queue.enqueue('run-1', [effect('run-1', '1a'), effect('run-1', '1b')]);
+    await queue.enqueue('run-2', [effect('run-2', '2a')]);
+    await queue.enqueue('run-2', [effect('run-2', '2b')]);
+    expect(published).toEqual(['2a', '2b']);
+    expect(queue.pending).toBe(2);
+
+    run1Down = false;
+    clock.advance(1000);
+    await flush();
+    await flush();
+    expect(published).toEqual(['2a', '2b', '1a', '1b']);
+    expect(queue.pending).toBe(0);
+  });
+
+  it('reports publish latency, retries and drops to its observer', async () => {
+    const clock = new ManualClock();
+    const { state, effect } = target();
+    const seen = { published: 0, retried: 0, dropped: [] as string[] };
+    const queue = new EffectQueue({
+      logger: createSilentLogger(),
+      clock,
+      backoffMs: () => 1000,
+      observer: { published: () => void seen.published++, retried: () => void seen.retried++, dropped: (reason) => void seen.dropped.push(reason) },
+    });
+    await queue.enqueue('run-1', [effect('a')]);
+    state.down = true;
+    await queue.enqueue('run-1', [effect('b')]);
+    await queue.stop();
+    expect(seen).toEqual({ published: 1, retried: 1, dropped: ['stopping'] });
+  });
+
   it('drops what is left on stop, without waiting for the backoff', async () => {
     const clock = new ManualClock();
     const { state, effect } = target();
     const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 60_000 });
     state.down = true;
-    await queue.enqueue([effect('a')]);
+    await queue.enqueue('run-1', [effect('a')]);
     await queue.stop();
     expect(queue.pending).toBe(0);
     state.down = false;
-    await queue.enqueue([effect('b')]);
+    await queue.enqueue('run-1', [effect('b')]);
     clock.advance(60_000);
     await flush();
     expect(state.published).toEqual([]);
@@ -89,12 +169,12 @@ describe('EffectQueue', () => {
     let first: Promise<void> = Promise.resolve();
     const traceA = await withSpan('call a', {}, async (span) => {
       // Starts the drain, which stays busy with "a" while call b enqueues.
-      first = queue.enqueue([effect('a', blocked)]);
+      first = queue.enqueue('run-1', [effect('a', blocked)]);
       return span.spanContext().traceId;
     });
     let second: Promise<void> = Promise.resolve();
     const traceB = await withSpan('call b', {}, async (span) => {
-      second = queue.enqueue([effect('b')]);
+      second = queue.enqueue('run-1', [effect('b')]);
       return span.spanContext().traceId;
     });
     release();
@@ -120,8 +200,8 @@ describe('EffectQueue', () => {
         reported.push(err);
       },
     };
-    await queue.enqueue([effect('a'), broken, effect('b')]);
-    await queue.enqueue([effect('c')]);
+    await queue.enqueue('run-1', [effect('a'), broken, effect('b')]);
+    await queue.enqueue('run-1', [effect('c')]);
     await queue.settled();
     // No clock advance was needed: nothing waited on a backoff.
     expect(state.published).toEqual(['a', 'b', 'c']);

@@ -20,6 +20,7 @@ import {
   checkSendableEventType,
   contentHash,
   deadlineOf,
+  isFinished,
   decideActivityResult,
   decideEvent,
   defaultDefinitions,
@@ -35,6 +36,7 @@ import {
   type RunStatus,
 } from './domain/index.js';
 import { EffectQueue } from './effect-queue.js';
+import { ResultOutcomes, silentEngineObserver, StepTriggers, type EngineObserver, type StepTrigger } from './engine-observer.js';
 import { RunDefinitions } from './run-definitions.js';
 import { RunEffects } from './run-effects.js';
 import type { RunEventsPublisher } from './run-events-publisher.js';
@@ -133,6 +135,8 @@ export interface WorkflowEngineDeps {
    * (older ones are left alone: whoever waited has long since read the run). @default 3600000 (1 h)
    */
   finishedRepublishWindowMs?: number;
+  /** Told about runs, transitions, requests and publishes (the service passes its metrics). @default silentEngineObserver */
+  observer?: EngineObserver;
 }
 
 /** The defaults of {@link WorkflowEngineDeps}, in one place. */
@@ -201,6 +205,8 @@ export interface WorkflowEngine {
   startTimeoutSweep(): void;
   /** Ends every WatchRun stream (before the gRPC server drains, so it need not wait for them). */
   endWatches(): void;
+  /** Effects waiting to be published by this process (in flight or being retried). */
+  pendingEffects(): number;
   /** Stops the timeout sweep and background publishing retries; call after the result consumer has stopped. */
   stop(): Promise<void>;
 }
@@ -215,11 +221,14 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
   const resumePageSize = deps.resumePageSize ?? engineDefaults.resumePageSize;
   const finishedRepublishWindowMs = deps.finishedRepublishWindowMs ?? engineDefaults.finishedRepublishWindowMs;
   const definitions = new RunDefinitions({ store, registries });
+  const observer = deps.observer ?? silentEngineObserver;
+  const queue = new EffectQueue({ logger, clock, observer });
 
   const effects = new RunEffects({
     publisher,
     store,
-    queue: new EffectQueue({ logger, clock }),
+    queue,
+    observer,
     registries,
     clock,
     logger,
@@ -231,7 +240,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     clock,
     logger,
     runnableOf: (run) => runnableOfRun(run),
-    committed: (run, transition, runnable) => committed(run, transition, runnable),
+    committed: (run, transition, runnable, startedAt) => committed(run, transition, runnable, { trigger: StepTriggers.timeout, startedAt }),
     intervalMs: deps.sweepMs ?? engineDefaults.sweepMs,
     batchSize: deps.sweepBatchSize ?? engineDefaults.sweepBatchSize,
     retryDelayMs: deps.sweepRetryDelayMs ?? engineDefaults.sweepRetryDelayMs,
@@ -251,10 +260,18 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     return { ...run, history: await store.getHistory(runId) };
   }
 
-  /** After a commit: tell watchers, publish the transition's effects. */
-  async function committed(run: RunRecord, transition: TransitionRecord | undefined, runnable: RunnableDefinition): Promise<void> {
+  /** After a commit: tell watchers, publish the transition's effects, then record the step. */
+  async function committed(
+    run: RunRecord,
+    transition: TransitionRecord | undefined,
+    runnable: RunnableDefinition,
+    step: { trigger: StepTrigger; startedAt: number },
+  ): Promise<void> {
     await watcher.committed(run);
-    if (transition !== undefined) await effects.publish(run.id, effects.transitioned(run, transition, runnable));
+    if (transition === undefined) return;
+    await effects.publish(run.id, effects.transitioned(run, transition, runnable));
+    observer.transitioned(run.definitionName, transition.fromState, step.trigger, (clock.now() - step.startedAt) / 1000);
+    if (isFinished(run.status)) observer.runFinished(run.definitionName, run.status);
   }
 
   /**
@@ -330,6 +347,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       });
       definitions.pin(run);
       if (created) {
+        observer.runStarted(run.definitionName);
+        if (isFinished(run.status)) observer.runFinished(run.definitionName, run.status);
         logger.info('run started', { runId: run.id, definition: record.name, version: record.version, state: run.state });
         await effects.publish(run.id, effects.started(run, runnable));
       } else {
@@ -342,13 +361,14 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
 
     async sendEvent(runId, event) {
       checkSendableEventType(event.type);
+      const startedAt = clock.now();
       const runnable = await definitions.ofRunId(runId);
       if (runnable === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
       const outcome = await store.applyToRun(runId, (run) => decideEvent(run, runnable, event, clock.now()));
       if (outcome === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
       if (outcome.applied) {
         logger.info('event applied', { runId, event: event.type, state: outcome.run.state, seq: outcome.transition?.seq });
-        await committed(outcome.run, outcome.transition, runnable);
+        await committed(outcome.run, outcome.transition, runnable, { trigger: StepTriggers.event, startedAt });
       } else {
         logger.debug('event ignored', { runId, event: event.type, reason: outcome.reason });
       }
@@ -359,17 +379,23 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
 
     async applyActivityResult(result) {
       const log = logger.child({ runId: result.runId, workId: result.workId });
+      const startedAt = clock.now();
       // The run's pinned definition is usually cached: the step's only read is the store's own.
       const runnable = await definitions.ofRunId(result.runId);
       if (runnable === undefined) {
         log.warn('activity result for an unknown run ignored');
+        observer.resultHandled(ResultOutcomes.ignored);
         return { applied: false, reason: 'unknown run' };
       }
       const outcome = await store.applyToRun(result.runId, (run) => decideActivityResult(run, runnable, result, clock.now()));
-      if (outcome === undefined) return { applied: false, reason: 'unknown run' };
+      if (outcome === undefined) {
+        observer.resultHandled(ResultOutcomes.ignored);
+        return { applied: false, reason: 'unknown run' };
+      }
+      observer.resultHandled(outcome.applied ? ResultOutcomes.applied : ResultOutcomes.ignored);
       if (outcome.applied) {
         log.info('activity result applied', { ok: result.ok, from: result.state, to: outcome.run.state, seq: outcome.transition?.seq });
-        await committed(outcome.run, outcome.transition, runnable);
+        await committed(outcome.run, outcome.transition, runnable, { trigger: StepTriggers.result, startedAt });
         return { applied: true, run: outcome.run, transition: outcome.transition };
       }
       log.info('activity result ignored', { reason: outcome.reason });
@@ -449,6 +475,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     startTimeoutSweep: () => sweep.start(),
 
     endWatches: () => watcher.endAll(),
+
+    pendingEffects: () => queue.pending,
 
     async stop() {
       await sweep.stop();

@@ -1,10 +1,10 @@
 /**
  * The workflow-engine process: config → telemetry and logger → PostgreSQL (migrations) → NATS →
- * the service wired in `workflow-engine-service.ts`. Wiring only; see README.md.
+ * the service wired in `workflow-engine-service.ts` → the /metrics endpoint. Wiring only; see README.md.
  */
 import { connectBus } from '@maestro/bus';
 import { createDb } from '@maestro/db';
-import { createLogger, initTelemetry, runService } from '@maestro/runtime';
+import { createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
 import { loadWorkflowEngineConfig } from './config.js';
 import { migrateWorkflowSchema } from './store/migrations.js';
 import type { WorkflowDatabase } from './store/workflow-database.js';
@@ -37,4 +37,5 @@ runService('workflow-engine', async (lifecycle) => {
   // Registered after the bus and database, so it stops before them.
   lifecycle.onShutdown('workflow-engine', () => service.stop());
   await service.start();
+  await serveMetrics({ service: 'workflow-engine', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });
 });

@@ -8,6 +8,7 @@ import { Subjects, type ActivityRequest } from '@maestro/contracts';
 import type { Clock, Logger } from '@maestro/runtime';
 import { isFinished, pendingActivityOf, toRunEvent, type Registries, type RunnableDefinition } from './domain/index.js';
 import type { Effect, EffectQueue } from './effect-queue.js';
+import type { EngineObserver } from './engine-observer.js';
 import type { RunEventsPublisher } from './run-events-publisher.js';
 import { inRunTrace } from './run-trace.js';
 import type { RunRecord, RunStore, TransitionRecord } from './store/run-store.js';
@@ -20,6 +21,8 @@ export interface RunEffectsOptions {
   registries: Registries;
   clock: Clock;
   logger: Logger;
+  /** Told about each activity request that went out. */
+  observer: Pick<EngineObserver, 'activityRequested'>;
   /**
    * Fails the attempt whose request can never be published (a payload its schema rejects, one
    * over NATS max_payload), so the run ends instead of waiting for work nobody was sent.
@@ -85,6 +88,7 @@ export class RunEffects {
           if (!requestOut) {
             await publisher.publishActivityRequest(entry.queue, request);
             requestOut = true;
+            this.options.observer.activityRequested(request.activity);
           }
           await publisher.publishEvent(Subjects.activityRequested, requested, `${request.workId}:requested`);
         },

@@ -18,7 +18,7 @@ export interface TimeoutSweepOptions {
   /** The runnable definition of a run (throws when it no longer loads). */
   runnableOf(run: RunRecord): Promise<RunnableDefinition>;
   /** Publishes and notifies what a committed timeout step changed. */
-  committed(run: RunRecord, transition: TransitionRecord | undefined, runnable: RunnableDefinition): Promise<void>;
+  committed(run: RunRecord, transition: TransitionRecord | undefined, runnable: RunnableDefinition, startedAt: number): Promise<void>;
   /** How often the sweep runs. @default 5000 */
   intervalMs?: number;
   /** Timed-out runs one pass handles at most per batch. @default 100 */
@@ -66,6 +66,7 @@ export class TimeoutSweep {
   private async timeOut(candidate: RunRecord, now: Date): Promise<boolean> {
     const { store } = this.options;
     const log = this.logger.child({ runId: candidate.id, state: candidate.state, attempt: candidate.attempt });
+    const startedAt = this.options.clock.now();
     try {
       const runnable = await this.options.runnableOf(candidate);
       const outcome = await store.applyToTimedOutRun(candidate.id, now, (run) => decideTimeout(run, runnable, now.getTime()));
@@ -76,7 +77,7 @@ export class TimeoutSweep {
         return false;
       }
       log.warn('activity timed out', { to: outcome.run.state, status: outcome.run.status, seq: outcome.transition?.seq });
-      await this.options.committed(outcome.run, outcome.transition, runnable);
+      await this.options.committed(outcome.run, outcome.transition, runnable, startedAt);
       return true;
     } catch (err) {
       const retryAt = new Date(now.getTime() + this.retryDelayMs);

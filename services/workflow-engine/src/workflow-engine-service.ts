@@ -7,8 +7,9 @@
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import { RunEventSchema, Subjects, WorkflowServiceService } from '@maestro/contracts';
 import type { Kysely } from '@maestro/db';
-import { createGrpcServer, type Clock, type GrpcServer, type Logger } from '@maestro/runtime';
+import { createGrpcServer, processRegistry, type Clock, type GrpcServer, type Logger, type Registry } from '@maestro/runtime';
 import { createWorkflowEngine, type WorkflowEngine } from './engine.js';
+import { createWorkflowEngineMetrics } from './metrics.js';
 import { PostgresRunStore } from './store/postgres-run-store.js';
 import type { WorkflowDatabase } from './store/workflow-database.js';
 import { createWorkflowHandlers } from './transport/grpc/workflow.handler.js';
@@ -25,7 +26,7 @@ export interface WorkflowEngineServiceOptions {
   logger: Logger;
   db: Kysely<WorkflowDatabase>;
   bus: Pick<Bus, 'publish' | 'consume' | 'subscribe'>;
-  /** Activity results applied at once. @default 4 (the subscriber's default) */
+  /** Activity results applied at once. @default 16 (the subscriber's DEFAULT_RESULT_CONCURRENCY) */
   resultConcurrency?: number;
   /** @default 5000 (the engine's default) */
   watchPollMs?: number;
@@ -33,6 +34,8 @@ export interface WorkflowEngineServiceOptions {
   sweepMs?: number;
   /** @default systemClock */
   clock?: Clock;
+  /** Where the engine's and gRPC metrics go (`metrics.ts`). @default processRegistry() */
+  metrics?: Registry;
 }
 
 /** A wired workflow-engine: start it once, stop it once. */
@@ -48,17 +51,21 @@ export interface WorkflowEngineService {
 /** Wires the service; nothing runs until `start()`. */
 export function createWorkflowEngineService(options: WorkflowEngineServiceOptions): WorkflowEngineService {
   const { logger, bus } = options;
-  const engine = createWorkflowEngine({
-    store: new PostgresRunStore(options.db),
+  const registry = options.metrics ?? processRegistry();
+  const store = new PostgresRunStore(options.db);
+  // The gauges read the engine on scrape, so it is looked up then, not now.
+  const observer = createWorkflowEngineMetrics({ store, pendingEffects: () => engine.pendingEffects(), logger }, registry);
+  const engine: WorkflowEngine = createWorkflowEngine({
+    store,
     publisher: new NatsRunEventsPublisher(bus),
     logger,
+    observer,
     ...(options.clock !== undefined ? { clock: options.clock } : {}),
     ...(options.watchPollMs !== undefined ? { watchPollMs: options.watchPollMs } : {}),
     ...(options.sweepMs !== undefined ? { sweepMs: options.sweepMs } : {}),
   });
-  const server = createGrpcServer({ address: options.address, logger, serviceNames: [WORKFLOW_SERVICE_NAME] });
+  const server = createGrpcServer({ address: options.address, logger, serviceNames: [WORKFLOW_SERVICE_NAME], metrics: registry });
   server.add(WorkflowServiceService, createWorkflowHandlers(engine));
-  // Metrics: `src/metrics.ts` (to come) is wired here, observing `engine` and `server`, before start().
 
   let results: WorkConsumer | undefined;
   const subscriptions: LiveSubscription[] = [];

@@ -2,7 +2,7 @@
  * What the loop reports while it runs (`AgentStep`, one per model turn, tool call, test run,
  * recall, condensation and the verdict) and how a run ends (`AgentVerdict`).
  */
-import type { Condensation, RecalledMemory } from '@maestro/contracts';
+import type { Condensation, RecalledMemory, WorkStepModelCall } from '@maestro/contracts';
 import type { Usage } from '@maestro/llm';
 
 /** Kinds of {@link AgentStep}. */
@@ -40,6 +40,17 @@ export interface AgentStep {
   recalled?: RecalledMemory[];
   /** For `condensation`: what the condensation did (tokens before and after, what was dropped). */
   condensation?: Condensation;
+  /** For model turns: who answered, its tokens and cost (`usd` 0 and `priced` false when the model gave no price). */
+  modelCall?: WorkStepModelCall;
+  /** How long the model call, tool run or test run took, in milliseconds (the loop's clock). */
+  durationMs?: number;
+  /**
+   * For `tool`: the call's arguments as JSON text (for the test gate, the test command; absent for
+   * edits written in the reply), whole: whoever publishes the step bounds it.
+   */
+  arguments?: string;
+  /** For `tool`: what the tool answered (the test output, the edits' outcome), whole: whoever publishes the step bounds it. */
+  observation?: string;
 }
 
 /** A failed test run the agent got past on its own: the failing tests it named, the output's tail, the exit code. */

@@ -25,7 +25,7 @@ export interface TurnContext {
 }
 
 /** A turn's reply, or how the run ends instead. */
-export type ModelTurnOutcome = { kind: 'reply'; reply: ChatModelReply } | { kind: 'end'; end: LoopEnd };
+export type ModelTurnOutcome = { kind: 'reply'; reply: ChatModelReply; /** How long the call that answered took. */ durationMs: number } | { kind: 'end'; end: LoopEnd };
 
 /** Whether `err` (or its cause) is a provider's "the prompt is too long for this model". */
 export function isContextTooLong(err: unknown): boolean {
@@ -80,9 +80,11 @@ export async function takeModelTurn(run: LoopRun, context: TurnContext, tools: r
       return cutOff() ?? { kind: 'end', end: { status: 'failed', summary: run.lastContent || 'the context could not be condensed', reason: `condensing the context failed: ${message(err)}` } };
     }
     try {
+      const startedAt = run.settings.clock.now();
       const reply = await untilAborted(options.model.complete({ messages, tools: [...tools], signal }), signal);
+      const durationMs = Math.max(0, run.settings.clock.now() - startedAt);
       context.answeredBy(reply);
-      return { kind: 'reply', reply };
+      return { kind: 'reply', reply, durationMs };
     } catch (err) {
       const ended = cutOff();
       if (ended !== undefined) return ended;

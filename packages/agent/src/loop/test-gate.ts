@@ -105,6 +105,7 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
       end: { status: 'budget_exhausted', summary: run.lastContent || 'out of time', reason: `used the whole wall-clock budget of ${run.settings.maxWallMs} ms before the tests could run` },
     };
   }
+  const startedAt = run.settings.clock.now();
   const result = await runCommand(testCommand, {
     cwd: workspace,
     timeoutMs: Math.min(run.settings.testTimeoutMs, run.remainingWall()),
@@ -131,6 +132,9 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
     tool: 'tests',
     summary: truncate(`${testCommand.join(' ')}: ${baselineNote ?? (passed ? 'passed' : result.timedOut ? 'timed out' : `failed (exit ${result.exitCode ?? result.signal ?? '?'})`)}`),
     ok: passed,
+    durationMs: Math.max(0, run.settings.clock.now() - startedAt),
+    arguments: JSON.stringify({ argv: testCommand }),
+    observation: output,
   });
   if (baselineNote !== undefined) return { kind: 'end', end: { status: 'succeeded', summary: `${run.lastContent || 'done'} (tests ${baselineNote})` } };
   if (passed) return { kind: 'end', end: { status: 'succeeded', summary: run.lastContent || 'done; tests pass' } };

@@ -68,7 +68,7 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
         ? ''
         : textCalls.message;
     run.history.push({ role: 'user', content: problem });
-    await run.report({ kind: 'tool', tool: !found.ok ? 'edits' : 'tool_call', summary: truncate(problem), ok: false });
+    await run.report({ kind: 'tool', tool: !found.ok ? 'edits' : 'tool_call', summary: truncate(problem), ok: false, observation: problem });
     const stuck = run.stuck.remember('an unreadable reply', problem, `reply\0${content.trim()}`);
     return stuck !== undefined ? { kind: 'stuck', reason: stuck } : { kind: 'continue' };
   }
@@ -80,6 +80,7 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
   if (edits.length > 0) {
     let outcome: string;
     let ok: boolean;
+    const startedAt = run.settings.clock.now();
     try {
       const applied = await applyReplyEdits(workspace, edits, options.writeGuard ? { writeGuard: options.writeGuard } : {});
       ok = applied.ok;
@@ -98,7 +99,15 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
     }
     editsFailed = !ok;
     answers.push(outcome);
-    await run.report({ kind: 'tool', tool: 'edits', summary: truncate(`${found.value.format}: ${outcome}`), ok });
+    await run.report({
+      kind: 'tool',
+      tool: 'edits',
+      summary: truncate(`${found.value.format}: ${outcome}`),
+      ok,
+      durationMs: Math.max(0, run.settings.clock.now() - startedAt),
+      arguments: JSON.stringify({ format: found.value.format, files: [...new Set(edits.map((edit) => edit.path))] }),
+      observation: outcome,
+    });
     const stuck = run.stuck.remember(`the same ${found.value.format} edits`, outcome, `edits\0${content.trim()}`);
     if (stuck !== undefined) return { kind: 'stuck', reason: stuck };
   }

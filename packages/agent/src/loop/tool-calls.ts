@@ -1,7 +1,8 @@
 /**
  * Running one tool call, native or written in the text: checked against the budget first,
  * run through the registry, its effects (files changed, a commit) collected, reported as a
- * `tool` step and recorded for stuck detection.
+ * `tool` step (with its arguments, its whole observation and how long it ran) and recorded for
+ * stuck detection.
  */
 import type { ToolCall } from '@maestro/llm';
 import type { ToolObservation, ToolRegistry } from '../tool-registry.js';
@@ -24,13 +25,30 @@ export async function runToolCall(run: LoopRun, tools: ToolRegistry, call: ToolC
   const halt = run.haltReason();
   if (halt !== undefined) {
     const observation = { ok: false, output: `${call.name} was not run: ${halt}.` };
-    await run.report({ kind: 'tool', tool: call.name, summary: truncate(`${callKey(call)} → ${observation.output}`), ok: false });
+    await run.report({
+      kind: 'tool',
+      tool: call.name,
+      summary: truncate(`${callKey(call)} → ${observation.output}`),
+      ok: false,
+      arguments: call.argumentsJson,
+      observation: observation.output,
+    });
     return { observation };
   }
+  const startedAt = run.settings.clock.now();
   const observation = await tools.run(call, run.toolContext());
+  const durationMs = Math.max(0, run.settings.clock.now() - startedAt);
   observation.effects?.filesChanged?.forEach((f) => run.reportedFiles.add(f));
   if (observation.effects?.commitSha !== undefined) run.commitSha = observation.effects.commitSha;
-  await run.report({ kind: 'tool', tool: call.name, summary: truncate(`${callKey(call)} → ${observation.output}`), ok: observation.ok });
+  await run.report({
+    kind: 'tool',
+    tool: call.name,
+    summary: truncate(`${callKey(call)} → ${observation.output}`),
+    ok: observation.ok,
+    durationMs,
+    arguments: call.argumentsJson,
+    observation: observation.output,
+  });
   const stuck = run.stuck.remember(callKey(call), observation.output);
   return stuck === undefined ? { observation } : { observation, stuck };
 }

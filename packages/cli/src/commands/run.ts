@@ -9,9 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
+import { systemClock, type Clock } from '@maestro/runtime';
 import { ExitCodes, UsageError, flag, positiveNumberOption, stringOption, type CommandSpec, type ParsedArgs } from '../args.js';
+import { CliDefaults } from '../cli-env.js';
 import { formatProgress, spendOf, type Spend } from '../format.js';
-import { segment, type GatewayClient } from '../gateway-client.js';
+import { GatewayError, GatewayUnreachableError, segment, type GatewayClient } from '../gateway-client.js';
 import { FinalTaskStatuses, describeOutcome, describeRunEvent, describeSubtaskChanges, stateOfEvent, type TaskView } from '../run-view.js';
 import type { SseEvent } from '../sse-client.js';
 import { gatewayFor, gatewayHelp, gatewayOption, runCommand, say, type CommandContext } from './context.js';
@@ -95,17 +97,29 @@ function eventKey(event: SseEvent): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolveSleep) => {
-    if (signal.aborted) return resolveSleep();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolveSleep();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Options for {@link followTask}. */
+export interface FollowTaskOptions {
+  /** Where the waits between reads and reconnects take their time from. @default systemClock */
+  clock?: Clock;
+  /**
+   * How long after the run finished the task may take to reach a final status before `run`
+   * gives up (exit 1, saying how to look again).
+   * @default CliDefaults.finalStatusTimeoutMs
+   */
+  finalStatusTimeoutMs?: number;
+  /** How often the task is re-read meanwhile. @default CliDefaults.finalStatusPollMs */
+  finalStatusPollMs?: number;
+}
+
+/** A read that may well work the next time: the gateway is unreachable, overloaded or failing. */
+function isTransient(err: unknown): boolean {
+  return err instanceof GatewayUnreachableError || (err instanceof GatewayError && (err.status >= 500 || err.status === 429));
+}
+
+/** Waits `ms` on `clock`; an abort ends the wait early (the caller looks at the signal). */
+function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return clock.sleep(ms, signal).catch(() => undefined);
+}
 
 /** Prints what a followed task does, as text (progress rewritten in place on a TTY) or JSON lines. */
 class RunPrinter {
@@ -160,7 +174,10 @@ class RunPrinter {
 }
 
 /** Follows `task` until it ends or `ctx.interrupt` aborts; returns the exit code. */
-export async function followTask(gateway: GatewayClient, task: TaskView, ctx: CommandContext, json: boolean): Promise<number> {
+export async function followTask(gateway: GatewayClient, task: TaskView, ctx: CommandContext, json: boolean, options: FollowTaskOptions = {}): Promise<number> {
+  const clock = options.clock ?? systemClock;
+  const finalStatusTimeoutMs = options.finalStatusTimeoutMs ?? CliDefaults.finalStatusTimeoutMs;
+  const finalStatusPollMs = options.finalStatusPollMs ?? CliDefaults.finalStatusPollMs;
   const printer = new RunPrinter(ctx, json, task.createdAt ? Date.parse(task.createdAt) || Date.now() : Date.now());
   const seen = new Set<string>();
   let state = '';
@@ -212,7 +229,7 @@ export async function followTask(gateway: GatewayClient, task: TaskView, ctx: Co
 
   const poll = async (): Promise<void> => {
     while (!stop.signal.aborted && !FinalTaskStatuses.includes(current.status)) {
-      await sleep(2000, stop.signal);
+      await pause(clock, 2000, stop.signal);
       if (stop.signal.aborted) return;
       try {
         absorbTask(await gateway.get<TaskView>(`/v1/tasks/${segment(task.id)}`));
@@ -233,12 +250,28 @@ export async function followTask(gateway: GatewayClient, task: TaskView, ctx: Co
       } catch (err) {
         if (!json) printer.line(`stream   lost (${err instanceof Error ? err.message : String(err)}); reconnecting`);
       }
-      if (!runFinished) await sleep(1000, stop.signal);
+      if (!runFinished) await pause(clock, 1000, stop.signal);
     }
-    // The orchestrator learns that the run ended from the run's events: the task may lag a moment.
+    // The orchestrator learns that the run ended from the run's events: the task may lag a
+    // moment. A failed read is tried again (as poll() does), but not for ever.
+    const deadline = clock.now() + finalStatusTimeoutMs;
+    let lastError: unknown;
     while (!stop.signal.aborted && !FinalTaskStatuses.includes(current.status)) {
-      absorbTask(await gateway.get<TaskView>(`/v1/tasks/${segment(task.id)}`));
-      if (!FinalTaskStatuses.includes(current.status)) await sleep(250, stop.signal);
+      try {
+        absorbTask(await gateway.get<TaskView>(`/v1/tasks/${segment(task.id)}`));
+        lastError = undefined;
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        lastError = err;
+      }
+      if (FinalTaskStatuses.includes(current.status)) break;
+      if (clock.now() >= deadline) {
+        const why = lastError === undefined ? `still "${current.status}"` : `not readable (${lastError instanceof Error ? lastError.message : String(lastError)})`;
+        throw new Error(
+          `the run of task ${task.id} finished, but the task is ${why} after ${Math.round(finalStatusTimeoutMs / 1000)}s; look again with \`maestro show ${task.id}\``,
+        );
+      }
+      await pause(clock, finalStatusPollMs, stop.signal);
     }
     if (stop.signal.aborted) {
       printer.done();
@@ -249,7 +282,12 @@ export async function followTask(gateway: GatewayClient, task: TaskView, ctx: Co
     }
     stop.abort();
     await polling;
-    absorbTask(await gateway.get<TaskView>(`/v1/tasks/${segment(task.id)}`));
+    try {
+      absorbTask(await gateway.get<TaskView>(`/v1/tasks/${segment(task.id)}`));
+    } catch (err) {
+      // The final status is known already; this read only freshens the totals.
+      if (!isTransient(err)) throw err;
+    }
     const exitCode = current.status === 'succeeded' ? ExitCodes.ok : ExitCodes.failed;
     if (json) {
       printer.record({ type: 'result', taskId: current.id, status: current.status, failureReason: current.failureReason ?? '', exitCode, task: current });

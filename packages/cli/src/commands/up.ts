@@ -3,7 +3,8 @@
  * (scripts/ensure-servers.sh), creates the database when missing, applies the migrations,
  * starts the seven services as processes (each in its own process group, logs in the state
  * directory), records them in the state file and prints the viewer's and the gateway's URL.
- * In the foreground until Ctrl-C (then it stops them, clients first); with `--detach` it
+ * In the foreground until Ctrl-C, SIGTERM or SIGHUP (then it stops them, clients first; a
+ * watchdog stops them should it die any other way); with `--detach` it
  * returns once every service is serving, its last line `gateway: http://<host>:<port>`.
  * Without a provider key the models are the scripted provider, and it says so.
  */
@@ -34,7 +35,7 @@ const usage = `usage: maestro up [--detach] [--executors N] [--skip-servers]
 
   --detach         leave the cluster running in the background and return once every service
                    is serving; the last line is \`gateway: http://<host>:<port>\`. \`maestro down\` stops it
-  --executors N    executor processes (1-8, default ${CliDefaults.executors})
+  --executors N    executor processes (1-${CliDefaults.maxExecutors}, default ${CliDefaults.executors})
   --skip-servers   do not run scripts/ensure-servers.sh (your servers are elsewhere)
 
   environment: MAESTRO_GATEWAY_PORT (default ${CliDefaults.gatewayPort}), MAESTRO_GATEWAY_HOST,
@@ -124,7 +125,7 @@ async function waitHealthz(url: string, timeoutMs: number): Promise<void> {
 export function runUp(argv: readonly string[], ctx: CommandContext): Promise<number> {
   return runCommand(upSpec, argv, ctx, async (args) => {
     const detach = flag(args, 'detach');
-    const executors = positiveIntOption(args, 'executors', 8) ?? CliDefaults.executors;
+    const executors = positiveIntOption(args, 'executors', CliDefaults.maxExecutors) ?? CliDefaults.executors;
     const port = gatewayPortOf(ctx.env);
     const host = ctx.env.gatewayHost ?? CliDefaults.gatewayHost;
     const databaseUrl = ctx.env.databaseUrl ?? CliDefaults.databaseUrl;
@@ -173,7 +174,11 @@ export function runUp(argv: readonly string[], ctx: CommandContext): Promise<num
     const cluster = new LocalCluster({
       root: ctx.root,
       logDir,
+      // Each service in a process group of its own: a Ctrl-C at the terminal reaches only this
+      // process, which stops them in order; `down` signals whole groups. In the foreground a
+      // watchdog stops them should this process die without doing so (SIGKILL, a crash).
       detached: true,
+      watchdog: !detach,
       env: {
         ...ctx.env.forwarded,
         MAESTRO_DATABASE_URL: databaseUrl,
@@ -230,7 +235,7 @@ export function runUp(argv: readonly string[], ctx: CommandContext): Promise<num
           record(await cluster.start('executor', { label: `executor-${i}`, extraEnv: { MAESTRO_EXECUTOR_GRPC_ADDR: addr, MAESTRO_EXECUTOR_ID: `executor-${i}` } }));
         }
       }
-      await waitHealthz(gatewayUrl, 30_000);
+      await waitHealthz(gatewayUrl, CliDefaults.readyTimeoutMs);
       checkInterrupt();
     } catch (err) {
       await stop();

@@ -56,6 +56,8 @@ export interface TaskEscalation {
   decision: string;
   decisionReason: string;
   at: string | null;
+  /** The failure packet the agent handed over (failure kind, failing output, diff, its account); null when not kept. */
+  packet?: Record<string, unknown> | null;
 }
 
 /** A task as `GET /v1/tasks/:id` and the list return it. */
@@ -124,6 +126,27 @@ export interface AgentStep {
   attempt?: number | null;
   recalled?: RecalledMemory[];
   condensation?: Condensation;
+  /** For a model step: who answered, tokens and cost (null or absent for other steps and old records). */
+  modelCall?: StepModelCall | null;
+  /** How long the step took in ms (null or absent when not measured). */
+  durationMs?: number | null;
+  /** For a tool step: its arguments as JSON text (cut with a marker when long). */
+  arguments?: string | null;
+  /** For a tool step: what it observed (head and tail with a marker when long). */
+  observation?: string | null;
+}
+
+/** The model call a model step records. */
+export interface StepModelCall {
+  provider: string;
+  model: string;
+  scripted: boolean;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  usd: number;
+  priced: boolean;
 }
 
 /** A workflow run. */

@@ -1,5 +1,5 @@
 import type { AgentStep, Run } from '../api/types';
-import { applyRunEvent, createRunState, taskIdOfRun } from './run-state';
+import { applyRunEvent, createRunState, stepCall, taskIdOfRun } from './run-state';
 import { stepKey } from './step-key';
 
 const run: Run = {
@@ -77,6 +77,30 @@ describe('run state', () => {
     expect(byNumber.get(2)?.usage).toBeUndefined();
     expect(byNumber.get(3)?.usage?.inputTokens).toBe(200);
     expect(state.byKey.get(stepKey(step(3, '2030-01-01T00:00:04.020Z')))?.usage?.cachedInputTokens).toBe(2);
+  });
+
+  it('shows a recorded step’s own call, opened after the run with no live event seen', () => {
+    const modelCall = { provider: 'deepseek', model: 'deepseek-chat', scripted: false, inputTokens: 1200, cachedInputTokens: 800, outputTokens: 40, reasoningTokens: 0, usd: 0.0004, priced: true };
+    const state = createRunState({ ...run, steps: [{ ...step(1, '2030-01-01T00:00:03.000Z', 'model'), modelCall, durationMs: 900 }, step(2, '2030-01-01T00:00:04.000Z', 'tool')] });
+    const [model, tool] = state.steps;
+    expect(stepCall(model!)).toEqual({ ...modelCall, source: 'recorded', durationMs: 900 });
+    expect(stepCall(tool!)).toBeUndefined();
+  });
+
+  it('prefers the recorded call to a live completion, and falls back to the completion for a step without one', () => {
+    const state = createRunState(run);
+    const modelCall = { provider: 'scripted', model: 'scripted', scripted: true, inputTokens: 10, cachedInputTokens: 0, outputTokens: 1, reasoningTokens: 0, usd: 0, priced: true };
+    applyRunEvent(state, { name: 'work.step', data: { ...step(1, '2030-01-01T00:00:03.010Z', 'model'), modelCall } });
+    applyRunEvent(state, { name: 'work.step', data: { ...step(2, '2030-01-01T00:00:05.010Z', 'model') } });
+    const completion = (at: string, inputTokens: number) => ({
+      name: 'llm.completed',
+      data: { runId: 'r1', subtaskId: 's1', provider: 'openai', model: 'gpt-x', scripted: false, inputTokens, outputTokens: 5, costUsd: 0.01, priced: true, durationMs: 12, at },
+    });
+    applyRunEvent(state, completion('2030-01-01T00:00:03.000Z', 100));
+    applyRunEvent(state, completion('2030-01-01T00:00:05.000Z', 200));
+    const [recorded, old] = state.steps;
+    expect(stepCall(recorded!)).toMatchObject({ source: 'recorded', provider: 'scripted', inputTokens: 10 });
+    expect(stepCall(old!)).toMatchObject({ source: 'live', provider: 'openai', model: 'gpt-x', inputTokens: 200, usd: 0.01, priced: true, durationMs: 12 });
   });
 
   it('keeps Orion’s completions apart, merges escalations, and ends on run.finished', () => {

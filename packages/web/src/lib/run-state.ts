@@ -1,9 +1,13 @@
 /**
  * A run as the run page holds it, and how each server-sent event changes it: transitions by
- * `seq` (each once), agent steps by their identity (each once, kept in time order), model usage
- * (`llm.completed`) matched to the model step it paid for, escalations merged by id, and the
- * run's end. The page keeps one state object and calls {@link applyRunEvent} per event, so a
- * replayed event and its live copy never show twice.
+ * `seq` (each once), agent steps by their identity (each once, kept in time order), escalations
+ * merged by id, and the run's end. The page keeps one state object and calls
+ * {@link applyRunEvent} per event, so a replayed event and its live copy never show twice.
+ *
+ * A model step carries its own call (provider, model, tokens, cost: `modelCall`), recorded and
+ * live alike, so a step opened after the run shows them. Live `llm.completed` events are still
+ * matched to model steps, only as a fallback for steps recorded before steps carried their call
+ * ({@link stepCall} prefers the step's own record).
  */
 import type { AgentStep, EscalationEvent, LlmCompleted, Run, Transition } from '../api/types';
 import type { StreamEvent } from '../api/event-stream';
@@ -13,7 +17,7 @@ import { compareSteps, stepKey, stepTimeMs } from './step-key';
 export interface StepEntry {
   key: string;
   step: AgentStep;
-  /** The model call behind a `model` step, when its `llm.completed` was seen. */
+  /** The `llm.completed` matched to a `model` step (the fallback for steps without `modelCall`). */
   usage?: LlmCompleted;
   /** Time since the same agent's previous step (ms), when there is one. */
   sincePreviousMs?: number;
@@ -88,6 +92,51 @@ export function createRunState(run: Run): RunState {
   for (const t of run.history ?? []) addTransition(state, t);
   addSteps(state, run.steps ?? []);
   return state;
+}
+
+/** A model step's call as the viewer shows it, and where it came from. */
+export interface StepCall {
+  provider: string;
+  model: string;
+  scripted: boolean;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  usd: number;
+  priced: boolean;
+  /** `recorded`: the step's own `modelCall`; `live`: an `llm.completed` seen while the page was open. */
+  source: 'recorded' | 'live';
+  /** How long the call took, when known. */
+  durationMs?: number;
+}
+
+/** The call behind a model step: its recorded `modelCall`, else the matched live completion, else undefined. */
+export function stepCall(entry: StepEntry): StepCall | undefined {
+  const call = entry.step.modelCall;
+  if (call) {
+    return {
+      ...call,
+      provider: call.scripted ? 'scripted' : call.provider,
+      source: 'recorded',
+      ...(typeof entry.step.durationMs === 'number' ? { durationMs: entry.step.durationMs } : {}),
+    };
+  }
+  const u = entry.usage;
+  if (!u) return undefined;
+  return {
+    provider: u.scripted ? 'scripted' : u.provider,
+    model: u.model,
+    scripted: u.scripted,
+    inputTokens: u.inputTokens,
+    cachedInputTokens: u.cachedInputTokens ?? 0,
+    outputTokens: u.outputTokens,
+    reasoningTokens: u.reasoningTokens ?? 0,
+    usd: u.costUsd,
+    priced: u.priced !== false,
+    source: 'live',
+    durationMs: u.durationMs,
+  };
 }
 
 function addTransition(state: RunState, transition: Transition): boolean {

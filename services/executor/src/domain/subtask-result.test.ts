@@ -3,12 +3,15 @@ import {
   SubtaskResultSchema,
   WorkFinishedEventSchema,
   WorkStepEventSchema,
+  WorkStepLimits,
   type SubtaskWork,
 } from '@maestro/contracts';
 import {
   MAX_STEP_SUMMARY_CHARS,
   MAX_RECOVERED_TESTS,
   MAX_TEST_OUTPUT_CHARS,
+  cutEnd,
+  cutMiddle,
   toFailedResult,
   toSubtaskResult,
   toWorkFinishedEvent,
@@ -160,6 +163,54 @@ describe('events', () => {
     expect(WorkStepEventSchema.parse(event)).toEqual(event);
     expect(event).toMatchObject({ kind: 'recall', step: 0, recalled });
     expect(event).not.toHaveProperty('condensation');
+  });
+
+  it('carries a model step\'s call: who answered, its tokens, cost and duration', () => {
+    const modelCall = {
+      provider: 'deepseek', model: 'deepseek-chat', scripted: false, inputTokens: 1_200, cachedInputTokens: 800, outputTokens: 90, reasoningTokens: 0, usd: 0.00042, priced: true,
+    };
+    const event = toWorkStepEvent(work, { index: 2, kind: 'model', summary: 'deepseek/deepseek-chat: ok', ok: true, modelCall, durationMs: 1234.6 }, 'exec-a', origin.finishedAt);
+    expect(WorkStepEventSchema.parse(event)).toEqual(event);
+    expect(event).toMatchObject({ modelCall, durationMs: 1235 });
+    expect(event).not.toHaveProperty('arguments');
+    expect(event).not.toHaveProperty('observation');
+  });
+
+  it('carries a tool step\'s arguments and observation, whole when short', () => {
+    const event = toWorkStepEvent(
+      work,
+      { index: 4, kind: 'tool', tool: 'fs.read', summary: 'fs.read → …', ok: true, durationMs: 3, arguments: '{"path":"src/a.ts"}', observation: 'export const a = 1;\n' },
+      'exec-a',
+      origin.finishedAt,
+    );
+    expect(WorkStepEventSchema.parse(event)).toEqual(event);
+    expect(event).toMatchObject({ arguments: '{"path":"src/a.ts"}', observation: 'export const a = 1;\n', durationMs: 3 });
+    expect(event).not.toHaveProperty('modelCall');
+  });
+
+  it('cuts long arguments at the end and a long observation in the middle, within the bounds, marking each cut', () => {
+    const args = JSON.stringify({ path: 'big.txt', content: 'a'.repeat(20_000) });
+    const observation = `HEAD-${'x'.repeat(50_000)}-TAIL`;
+    const event = toWorkStepEvent(work, { index: 5, kind: 'tool', tool: 'fs.write', summary: 's', ok: true, arguments: args, observation }, 'exec-a', origin.finishedAt);
+    expect(event.arguments!.length).toBeLessThanOrEqual(WorkStepLimits.argumentsChars);
+    expect(event.arguments!.startsWith('{"path":"big.txt"')).toBe(true);
+    expect(event.arguments).toMatch(/\[… \d+ characters cut …\]\n$/);
+    expect(event.observation!.length).toBeLessThanOrEqual(WorkStepLimits.observationChars);
+    expect(event.observation!.startsWith('HEAD-')).toBe(true);
+    expect(event.observation!.endsWith('-TAIL')).toBe(true);
+    const omitted = Number(/\[… (\d+) characters cut …\]/.exec(event.observation!)?.[1]);
+    // What was kept plus what the marker says was cut is the whole observation.
+    expect(event.observation!.length - `\n[… ${omitted} characters cut …]\n`.length + omitted).toBe(observation.length);
+  });
+
+  it('keeps texts within the bound as they are', () => {
+    expect(cutEnd('abc', 3)).toBe('abc');
+    expect(cutMiddle('abc', 3)).toBe('abc');
+  });
+
+  it('still reads a step event from an executor that sends none of the step details', () => {
+    const old = { taskId: 't', runId: 'r', subtaskId: 's', executorId: 'e', step: 1, kind: 'model', summary: 'x', ok: true, at: origin.finishedAt };
+    expect(WorkStepEventSchema.parse(old)).toEqual(old);
   });
 
   it('carries what a condensation step did', () => {

@@ -4,7 +4,7 @@
  * Pure functions, so the wire shapes are tested without a model or a server.
  */
 import type { AgentStep, AgentVerdict } from '@maestro/agent';
-import type { SubtaskResult, SubtaskWork, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
+import { WorkStepLimits, type SubtaskResult, type SubtaskWork, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
 
 /** Longest step summary put on the bus; the full text stays in the agent's conversation. */
 export const MAX_STEP_SUMMARY_CHARS = 500;
@@ -109,7 +109,9 @@ export function toWorkFinishedEvent(result: SubtaskResult): WorkFinishedEvent {
 /**
  * The `maestro.events.work.step` payload for one agent step, its summary truncated; a `recall`
  * step carries the memories that went into the prompt and a `condensation` step what it did, as
- * the loop reported them (both already bounded by the loop: the memories by its prompt budget).
+ * the loop reported them (both already bounded by the loop: the memories by its prompt budget); a
+ * `model` step its call (who answered, tokens, cost); a `tool` step its arguments and
+ * observation, cut to {@link WorkStepLimits} with a marker; any step how long it took.
  */
 export function toWorkStepEvent(
   work: Pick<SubtaskWork, 'taskId' | 'runId' | 'subtaskId' | 'attempt'>,
@@ -132,7 +134,33 @@ export function toWorkStepEvent(
   if (step.tool !== undefined) event.tool = step.tool;
   if (step.recalled !== undefined) event.recalled = step.recalled.map((memory) => ({ ...memory }));
   if (step.condensation !== undefined) event.condensation = { ...step.condensation, dropped: [...step.condensation.dropped] };
+  if (step.modelCall !== undefined) event.modelCall = { ...step.modelCall };
+  if (step.durationMs !== undefined && Number.isFinite(step.durationMs)) event.durationMs = Math.max(0, Math.round(step.durationMs));
+  if (step.arguments !== undefined) event.arguments = cutEnd(step.arguments, WorkStepLimits.argumentsChars);
+  if (step.observation !== undefined) event.observation = cutMiddle(step.observation, WorkStepLimits.observationChars);
   return event;
+}
+
+/** The marker put where a step's text was cut, saying how much is missing. */
+export function cutMarker(omitted: number): string {
+  return `\n[… ${omitted} characters cut …]\n`;
+}
+
+/** Keeps the start of `text` in at most `max` characters, marking the cut at the end. */
+export function cutEnd(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // The marker's own length depends on the number it names; one longer number is enough room.
+  const keep = Math.max(0, max - cutMarker(text.length).length);
+  return `${text.slice(0, keep)}${cutMarker(text.length - keep)}`;
+}
+
+/** Keeps the head and the tail of `text` (where errors and results are) in at most `max` characters, marking the cut. */
+export function cutMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const room = Math.max(0, max - cutMarker(text.length).length);
+  const head = Math.ceil(room / 2);
+  const tailChars = room - head;
+  return `${text.slice(0, head)}${cutMarker(text.length - room)}${tailChars > 0 ? text.slice(text.length - tailChars) : ''}`;
 }
 
 /** The fields that say which work item (and attempt) a result or event is about. */

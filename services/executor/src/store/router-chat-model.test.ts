@@ -62,7 +62,27 @@ describe('fromCompleteResponse', () => {
       scripted: true,
       provider: 'scripted',
       model: 'scripted',
+      cost: { usd: 0, priced: false },
     });
+  });
+
+  it('carries the cost the router priced the call at', () => {
+    const out = fromCompleteResponse({ ...response, usage: Usage.fromPartial({ inputTokens: 1_000, outputTokens: 50, costUsd: 0.0125, priced: true }) });
+    expect(out.cost).toEqual({ usd: 0.0125, priced: true });
+  });
+
+  it('says unpriced, with 0 usd, for a model the router has no price for', () => {
+    const out = fromCompleteResponse({ ...response, usage: Usage.fromPartial({ inputTokens: 1_000, outputTokens: 50, costUsd: 0.5, priced: false }) });
+    expect(out.cost).toEqual({ usd: 0, priced: false });
+  });
+
+  it('names the model that served the call when a fallback answered', () => {
+    const out = fromCompleteResponse({
+      ...response,
+      decision: RouteDecision.fromPartial({ role: 'tactical', provider: 'gemini', model: 'gemini-2.5-pro', scripted: false }),
+      servedBy: 'deepseek:deepseek-chat',
+    });
+    expect(out).toMatchObject({ provider: 'deepseek', model: 'deepseek-chat', scripted: false });
   });
 
   it('passes on cached input and reasoning tokens when the router reports them', () => {

@@ -73,17 +73,31 @@ function toUsage(usage: CompleteResponse['usage']): Usage {
   };
 }
 
-/** Reads the router's answer into the loop's shape; a reply without a message is a router bug. */
+/**
+ * Who answered: the spec that served the call when a fallback did (`servedBy`, `provider:model`),
+ * else the routing decision's provider and model.
+ */
+function answeredBy(response: CompleteResponse): { provider: string; model: string } {
+  const colon = response.servedBy.indexOf(':');
+  if (colon > 0) return { provider: response.servedBy.slice(0, colon), model: response.servedBy.slice(colon + 1) };
+  return { provider: response.decision?.provider ?? '', model: response.decision?.model ?? '' };
+}
+
+/**
+ * Reads the router's answer into the loop's shape, with the call's cost as the router priced it
+ * (no usage: unpriced); a reply without a message is a router bug.
+ */
 export function fromCompleteResponse(response: CompleteResponse): ChatModelReply {
   if (response.message === undefined) {
     throw new UnexpectedError('ROUTER_EMPTY_REPLY', 'the router answered Complete without a message');
   }
+  const priced = response.usage?.priced ?? false;
   return {
     message: fromProtoMessage(response.message, 'message'),
     usage: toUsage(response.usage),
     scripted: response.decision?.scripted ?? false,
-    provider: response.decision?.provider ?? '',
-    model: response.decision?.model ?? '',
+    ...answeredBy(response),
+    cost: { usd: priced ? (response.usage?.costUsd ?? 0) : 0, priced },
   };
 }
 

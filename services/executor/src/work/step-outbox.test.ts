@@ -1,19 +1,26 @@
 import type { WorkStepEvent } from '@maestro/contracts';
 import { ManualClock, OperationalError, type Logger, type LogFields } from '@maestro/runtime';
-import { StepOutbox, StepOutboxDefaults } from './step-outbox.js';
+import { StepOutbox, StepOutboxDefaults, type StepDropReason, type StepOutboxOptions } from './step-outbox.js';
 
 /** Settles every promise callback queued so far. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-/** A stream that stores what it acks and can be taken down (publishes then throw, as during a NATS restart). */
+/**
+ * A stream that stores what it acks and can be taken down (publishes then throw, as during a
+ * NATS restart), or made to refuse chosen steps with a chosen error.
+ */
 class FlakyStream {
   readonly stored: WorkStepEvent[] = [];
   calls = 0;
   down = false;
+  /** The error a publish of `event` throws, if any, besides `down`. */
+  refuse: (event: WorkStepEvent) => unknown = () => undefined;
 
   async publishStep(event: WorkStepEvent): Promise<void> {
     this.calls++;
     if (this.down) throw new OperationalError('BUS_PUBLISH_FAILED', 'could not publish: connection lost');
+    const refused = this.refuse(event);
+    if (refused !== undefined) throw refused;
     this.stored.push(event);
   }
 }
@@ -34,12 +41,13 @@ function step(subtaskId: string, index: number): WorkStepEvent {
   return { taskId: 't', runId: 'r', subtaskId, executorId: 'e', attempt: 1, step: index, kind: 'model', summary: `${subtaskId}#${index}`, ok: true, at: '2026-01-01T00:00:00.000Z' };
 }
 
-function setup(capacity?: number) {
+function setup(options: Partial<Pick<StepOutboxOptions, 'capacity' | 'maxAttempts'>> = {}) {
   const clock = new ManualClock();
   const stream = new FlakyStream();
   const logger = recordingLogger();
-  const outbox = new StepOutbox({ publisher: stream, clock, logger, ...(capacity !== undefined ? { capacity } : {}), retryBaseMs: 100, retryMaxMs: 1_000 });
-  return { clock, stream, logger, outbox };
+  const drops: StepDropReason[] = [];
+  const outbox = new StepOutbox({ publisher: stream, clock, logger, ...options, retryBaseMs: 100, retryMaxMs: 1_000, onDropped: (reason) => drops.push(reason) });
+  return { clock, stream, logger, outbox, drops };
 }
 
 describe('StepOutbox', () => {
@@ -113,7 +121,7 @@ describe('StepOutbox', () => {
   });
 
   it('when full, drops the oldest queued step (never the one being sent), logs it at error with counts, and still flushes', async () => {
-    const { clock, stream, outbox, logger } = setup(2);
+    const { clock, stream, outbox, logger, drops } = setup({ capacity: 2 });
     stream.down = true;
     outbox.enqueue('w1', step('a', 0)); // being sent
     await settle();
@@ -131,6 +139,23 @@ describe('StepOutbox', () => {
     await flushed;
     expect(stream.stored.map((e) => e.step)).toEqual([0, 2, 3]);
     expect(outbox.counts()).toEqual({ pending: 0, published: 3, dropped: 1 });
+    expect(drops).toEqual(['full']);
+  });
+
+  it('when full, drops the oldest waiting step over every work item', async () => {
+    const { clock, stream, outbox, logger } = setup({ capacity: 2 });
+    stream.down = true;
+    outbox.enqueue('w1', step('a', 0)); // being sent
+    outbox.enqueue('w2', step('b', 0)); // being sent
+    outbox.enqueue('w2', step('b', 1)); // oldest waiting
+    outbox.enqueue('w1', step('a', 1));
+    outbox.enqueue('w1', step('a', 2)); // drops b#1
+    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.fields)).toEqual([expect.objectContaining({ subtaskId: 'b', step: 1, reason: 'full' })]);
+    await settle();
+    stream.down = false;
+    clock.advance(100);
+    await Promise.all([outbox.flushed('w1'), outbox.flushed('w2')]);
+    expect(stream.stored.map((e) => e.summary).sort()).toEqual(['a#0', 'a#1', 'a#2', 'b#0']);
   });
 
   it('rejects a flush when its signal aborts, keeping the steps queued', async () => {
@@ -161,8 +186,82 @@ describe('StepOutbox', () => {
     expect(logger.lines.find((l) => l.level === 'error')?.fields).toMatchObject({ pending: 2 });
   });
 
-  it('refuses a capacity that is not a positive integer', () => {
+  it('refuses a capacity or an attempt limit that is not a positive integer', () => {
     expect(() => new StepOutbox({ publisher: new FlakyStream(), clock: new ManualClock(), logger: recordingLogger(), capacity: 0 })).toThrow(RangeError);
+    expect(() => new StepOutbox({ publisher: new FlakyStream(), clock: new ManualClock(), logger: recordingLogger(), maxAttempts: 1.5 })).toThrow('maxAttempts');
     expect(StepOutboxDefaults.capacity).toBeGreaterThan(0);
+  });
+
+  describe('one work item never holds back another', () => {
+    it('publishes and flushes a work item while another one\'s step keeps failing', async () => {
+      const { clock, stream, outbox } = setup();
+      stream.refuse = (event) => (event.subtaskId === 'a' ? new OperationalError('BUS_PUBLISH_FAILED', 'could not publish: timeout') : undefined);
+      outbox.enqueue('w1', step('a', 0));
+      outbox.enqueue('w1', step('a', 1));
+      outbox.enqueue('w2', step('b', 0));
+      outbox.enqueue('w2', step('b', 1));
+      await outbox.flushed('w2');
+      expect(stream.stored.map((e) => e.summary)).toEqual(['b#0', 'b#1']);
+
+      let w1Flushed = false;
+      void outbox.flushed('w1').then(() => (w1Flushed = true));
+      clock.advance(100);
+      await settle();
+      expect(w1Flushed).toBe(false);
+      // Its own later steps wait behind it: per-item order holds.
+      stream.refuse = () => undefined;
+      clock.advance(200);
+      await settle();
+      expect(w1Flushed).toBe(true);
+      expect(stream.stored.map((e) => e.summary)).toEqual(['b#0', 'b#1', 'a#0', 'a#1']);
+    });
+
+    it('drops a step whose publish fails permanently at once, logs it at error with the error, and goes on with the next', async () => {
+      const { stream, outbox, logger, drops } = setup();
+      const bug = new TypeError('Cannot read properties of undefined');
+      stream.refuse = (event) => (event.summary === 'a#1' ? bug : undefined);
+      for (let i = 0; i < 3; i++) outbox.enqueue('w1', step('a', i));
+      await outbox.flushed('w1');
+      expect(stream.stored.map((e) => e.summary)).toEqual(['a#0', 'a#2']);
+      expect(stream.calls).toBe(3);
+      expect(drops).toEqual(['permanent']);
+      const [error] = logger.lines.filter((l) => l.level === 'error');
+      expect(error?.message).toBe('work step event dropped: it cannot be published');
+      expect(error?.fields).toMatchObject({ taskId: 't', subtaskId: 'a', step: 1, reason: 'permanent', attempts: 1, err: bug });
+      expect(outbox.counts()).toEqual({ pending: 0, published: 2, dropped: 1 });
+    });
+
+    it('treats a payload over max_payload as permanent, though the bus wraps it as operational', async () => {
+      const { stream, outbox, drops } = setup();
+      const tooBig = new Error('max_payload size exceeded');
+      stream.refuse = (event) => (event.step === 0 ? new OperationalError('BUS_PUBLISH_FAILED', 'could not publish to maestro.events.work.step', { cause: tooBig }) : undefined);
+      outbox.enqueue('w1', step('a', 0));
+      outbox.enqueue('w1', step('a', 1));
+      await outbox.flushed('w1');
+      expect(drops).toEqual(['permanent']);
+      expect(stream.stored.map((e) => e.step)).toEqual([1]);
+    });
+
+    it('drops a step still failing after maxAttempts (retried on the clock), so its work item flushes', async () => {
+      const { clock, stream, outbox, logger, drops } = setup({ maxAttempts: 3 });
+      stream.refuse = (event) => (event.step === 0 ? new OperationalError('BUS_PUBLISH_FAILED', 'could not publish: no responders') : undefined);
+      outbox.enqueue('w1', step('a', 0));
+      outbox.enqueue('w1', step('a', 1));
+      let flushed = false;
+      void outbox.flushed('w1').then(() => (flushed = true));
+      await settle();
+      clock.advance(100);
+      await settle();
+      expect(stream.calls).toBe(2);
+      expect(flushed).toBe(false);
+      clock.advance(200);
+      await settle();
+      expect(flushed).toBe(true);
+      expect(stream.calls).toBe(4);
+      expect(stream.stored.map((e) => e.step)).toEqual([1]);
+      expect(drops).toEqual(['attempts']);
+      expect(logger.lines.find((l) => l.level === 'error')?.fields).toMatchObject({ step: 0, reason: 'attempts', attempts: 3, err: expect.any(OperationalError) });
+      expect(clock.pendingTimers).toBe(0);
+    });
   });
 });

@@ -69,8 +69,8 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   recall?: SubtaskRecallSettings;
   /** Who summarises older turns when an agent's context is condensed. @default 'rule' */
   summariser?: SummariserChoice;
-  /** The step outbox's bound and retry pauses. @default StepOutboxDefaults */
-  stepOutbox?: Pick<StepOutboxOptions, 'capacity' | 'retryBaseMs' | 'retryMaxMs'>;
+  /** The step outbox's bound, retry pauses, attempt limit and drop listener. @default StepOutboxDefaults */
+  stepOutbox?: Pick<StepOutboxOptions, 'capacity' | 'retryBaseMs' | 'retryMaxMs' | 'maxAttempts' | 'onDropped'>;
 }
 
 /** Where attempts work and how long they wait for locks; each field defaults to {@link WorkspaceDefaults}. */

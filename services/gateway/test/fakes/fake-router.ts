@@ -2,8 +2,16 @@
  * The router's accounting as the gateway sees it (RouterApi), in process: a ledger of model
  * calls the test records, summed per task, phase and model like the real ledger.
  */
-import type { GetModelStatsRequest, GetTaskUsageRequest, ModelStats, TaskUsage, UsageTotals } from '@maestro/contracts';
-import { OperationalError } from '@maestro/runtime';
+import type {
+  GetModelStatsRequest,
+  GetTaskUsageRequest,
+  ListTaskUsageTotalsRequest,
+  ListTaskUsageTotalsResponse,
+  ModelStats,
+  TaskUsage,
+  UsageTotals,
+} from '@maestro/contracts';
+import { OperationalError, invalidField } from '@maestro/runtime';
 import type { RouterApi } from '../../src/ports.js';
 
 /** One recorded model call. */
@@ -43,11 +51,15 @@ export class FakeRouter implements RouterApi {
   readonly calls: LedgerCall[] = [];
   /** Task ids whose usage the router fails to give (plays a ledger outage for them). */
   readonly unavailableFor = new Set<string>();
+  /** Every ListTaskUsageTotals request, so tests can see how often the router was asked. */
+  readonly totalsRequests: ListTaskUsageTotalsRequest[] = [];
+
+  private failFor(taskId: string): void {
+    if (this.unavailableFor.has(taskId)) throw new OperationalError('LEDGER_UNAVAILABLE', 'router is unavailable (ledger down)');
+  }
 
   async getTaskUsage(request: GetTaskUsageRequest): Promise<TaskUsage> {
-    if (this.unavailableFor.has(request.taskId)) {
-      throw new OperationalError('LEDGER_UNAVAILABLE', 'router is unavailable (ledger down)');
-    }
+    this.failFor(request.taskId);
     const calls = this.calls.filter((c) => c.taskId === request.taskId);
     return {
       taskId: request.taskId,
@@ -55,6 +67,17 @@ export class FakeRouter implements RouterApi {
       byPhase: [...groups(calls, (c) => c.phase)].map(([phase, list]) => ({ phase, totals: sum(list) })),
       byModel: [...groups(calls, (c) => c.model)].map(([spec, list]) => ({ spec, totals: sum(list) })),
     } as TaskUsage;
+  }
+
+  /** One query for the whole list, as the router's: fails whole (the ledger is one database). */
+  async listTaskUsageTotals(request: ListTaskUsageTotalsRequest): Promise<ListTaskUsageTotalsResponse> {
+    this.totalsRequests.push(request);
+    const ids = request.taskIds;
+    if (ids.length === 0 || ids.length > 500 || new Set(ids).size !== ids.length || ids.some((id) => id.trim() === '')) {
+      throw invalidField('task_ids', 'must name 1 to 500 distinct, non-empty task ids');
+    }
+    ids.forEach((id) => this.failFor(id));
+    return { usages: ids.map((taskId) => ({ taskId, total: sum(this.calls.filter((c) => c.taskId === taskId)) })) };
   }
 
   async getModelStats(request: GetModelStatsRequest): Promise<ModelStats> {

@@ -1,9 +1,10 @@
 /**
  * The workflow-engine as the gateway sees it (WorkflowApi), in process: versioned definitions
- * (a new version only when the document changed; a document naming an unknown state refused
- * like the engine, `definition is invalid: <path>: …`), runs started by the test that move on
- * the events their state accepts, paged lists and histories, cancelling, and diffs computed
- * from the stored documents.
+ * (a new version only when the document changed, `created` saying which), checked by the
+ * engine's own pure validator (`parseDefinition` over the default registries, from the
+ * workflow-engine's domain, which does no I/O), so a faulty document is refused with exactly
+ * the engine's error; runs started by the test that move on the events their state accepts,
+ * paged lists and histories, cancelling, and diffs computed from the stored documents.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -26,6 +27,8 @@ import {
   type WorkflowDefinition,
 } from '@maestro/contracts';
 import { UserError, invalidField, notFound, type Clock } from '@maestro/runtime';
+// A test double may borrow the engine's pure domain (services never import each other in src/).
+import { NAME_PATTERN, canonicalJson, defaultRegistries, parseDefinition } from '../../../workflow-engine/src/domain/index.js';
 import type { WorkflowApi } from '../../src/ports.js';
 import { pageOf } from './paging.js';
 
@@ -39,32 +42,8 @@ interface Document {
   states: Record<string, StateNode>;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function targetOf(transition: string | { target: string }): string {
   return typeof transition === 'string' ? transition : transition.target;
-}
-
-/** The engine's checks this fake plays: an initial state that exists, transitions to known states. */
-function problemsOf(document: Record<string, unknown>): string[] {
-  const states = document['states'];
-  if (states === null || typeof states !== 'object' || Array.isArray(states)) return ['states: must be an object of state nodes'];
-  const names = Object.keys(states);
-  const problems: string[] = [];
-  if (typeof document['initial'] !== 'string' || !names.includes(document['initial'])) problems.push(`initial: unknown state "${String(document['initial'])}"`);
-  for (const [name, node] of Object.entries(states as Record<string, StateNode>)) {
-    for (const [event, transition] of Object.entries(node.on ?? {})) {
-      if (!names.includes(targetOf(transition))) problems.push(`states.${name}.on["${event}"]: unknown state "${targetOf(transition)}"`);
-    }
-  }
-  return problems;
 }
 
 function escapePointer(key: string): string {
@@ -79,7 +58,7 @@ function diff(before: Json | undefined, after: Json | undefined, path: string, o
   }
   if (before === undefined && after !== undefined) out.push({ path, op: 'added', after });
   else if (after === undefined && before !== undefined) out.push({ path, op: 'removed', before });
-  else if (canonical(before) !== canonical(after)) out.push({ path, op: 'changed', before, after });
+  else if (canonicalJson(before) !== canonicalJson(after)) out.push({ path, op: 'changed', before, after });
 }
 
 /** An in-process workflow-engine for gateway tests. */
@@ -94,17 +73,16 @@ export class FakeWorkflow implements WorkflowApi {
   }
 
   async putDefinition(request: PutDefinitionRequest): Promise<WorkflowDefinition> {
-    const document = request.definition ?? {};
-    const problems = problemsOf(document);
-    if (problems.length > 0) {
-      throw new UserError('INVALID_DEFINITION', `definition is invalid: ${problems.join('; ')}`, { field: 'definition', reason: 'invalid' });
-    }
+    if (!NAME_PATTERN.test(request.name)) throw invalidField('name', 'must start with a letter or "_" and hold only letters, digits, "_" and "-"');
+    if (request.definition === undefined) throw invalidField('definition', 'must be given (a JSON state machine document)');
+    // The engine's own check and error (INVALID_DEFINITION on `definition`, one `definition.<path>: …` per problem).
+    const document = parseDefinition(request.definition, defaultRegistries, 'definition') as Record<string, unknown>;
     const versions = this.definitions.get(request.name) ?? [];
     const latest = versions[versions.length - 1];
-    if (latest && canonical(latest.definition) === canonical(document)) return latest;
-    const stored: WorkflowDefinition = { name: request.name, version: versions.length + 1, definition: document, createdAt: this.now() };
+    if (latest && canonicalJson(latest.definition) === canonicalJson(document)) return { ...latest, created: false };
+    const stored: WorkflowDefinition = { name: request.name, version: versions.length + 1, definition: document, createdAt: this.now(), created: false };
     this.definitions.set(request.name, [...versions, stored]);
-    return stored;
+    return { ...stored, created: true };
   }
 
   async getDefinition(request: GetDefinitionRequest): Promise<WorkflowDefinition> {

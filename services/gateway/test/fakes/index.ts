@@ -39,7 +39,7 @@ export function createFakeUpstreams(): FakeUpstreams {
   };
 }
 
-/** Gateway deps over the fakes (NATS connected, orchestrator serving). */
+/** Gateway deps over the fakes (NATS connected, orchestrator serving; heartbeats on the fakes' clock). */
 export function depsOf(fakes: FakeUpstreams, extra: Partial<GatewayDeps> = {}): GatewayDeps {
   return {
     orchestrator: fakes.orchestrator,
@@ -50,6 +50,7 @@ export function depsOf(fakes: FakeUpstreams, extra: Partial<GatewayDeps> = {}): 
     events: fakes.hub,
     health: { natsConnected: () => true, orchestrator: async () => UpstreamHealth.serving },
     logger: createSilentLogger(),
+    clock: fakes.clock,
     ...extra,
   };
 }

@@ -25,9 +25,11 @@
  * **Details.** A `recall` step carries the memories that went into a prompt (an agent's, or
  * Orion's for planning and review), a `condensation` step what the condensation did; both are
  * kept with the step (one JSON document, {@link AgentStepDetails}) so a person can later see why
- * an agent did what it did. Other steps have none.
+ * an agent did what it did. Other steps have none. A `model` step keeps its call (who answered,
+ * tokens, cost), a `tool` step its arguments and observation (bounded by the executor), and any
+ * step how long it took, so the history shows them without the live usage events.
  */
-import type { Condensation, RecalledMemory, WorkStepEvent } from '@maestro/contracts';
+import type { Condensation, RecalledMemory, WorkStepEvent, WorkStepModelCall } from '@maestro/contracts';
 import { invalidField, UserError } from '@maestro/runtime';
 
 /** Default and largest page of ListAgentSteps. */
@@ -68,6 +70,14 @@ export interface AgentStepRecord {
   recalled?: RecalledMemory[];
   /** For kind `condensation`: what the condensation did. */
   condensation?: Condensation;
+  /** For kind `model`: the call as the router answered it; absent for other kinds and older steps. */
+  modelCall?: WorkStepModelCall;
+  /** How long the step took in milliseconds; absent when not measured. */
+  durationMs?: number;
+  /** For kind `tool`: its arguments as JSON text (bounded, marked when cut). */
+  arguments?: string;
+  /** For kind `tool`: what it observed (head and tail, marked when cut). */
+  observation?: string;
 }
 
 /** What a step records beyond its summary, stored with it as one document. */
@@ -130,6 +140,11 @@ export function toAgentStepRecord(event: WorkStepEvent): AgentStepRecord {
     attempt: event.attempt ?? null,
     ...(event.recalled !== undefined ? { recalled: event.recalled } : {}),
     ...(event.condensation !== undefined ? { condensation: event.condensation } : {}),
+    ...(event.modelCall !== undefined ? { modelCall: event.modelCall } : {}),
+    // The column is an integer: a duration past it is not a measurement worth keeping.
+    ...(event.durationMs !== undefined && event.durationMs <= MAX_STEP ? { durationMs: event.durationMs } : {}),
+    ...(event.arguments !== undefined ? { arguments: event.arguments } : {}),
+    ...(event.observation !== undefined ? { observation: event.observation } : {}),
   };
 }
 

@@ -10,7 +10,7 @@
  * what may have been lost after the commit (publishing the new dispatch, recording the steps);
  * the model is never asked again.
  */
-import type { Escalation, FailureKind } from '@maestro/contracts';
+import type { Escalation, FailureKind, FailurePacket } from '@maestro/contracts';
 import type { AgentStepRecord } from './agent-step.js';
 import type { StrategicDecisionKind } from './escalation-decision.js';
 import type { ReflexMark } from './reflex-learning.js';
@@ -256,6 +256,8 @@ export interface EscalationListing {
   hint?: string;
   subtasks?: string[];
   at: Date;
+  /** The failure packet the executor handed over (GetTask shows it; the code activity's output leaves it out). */
+  packet?: FailurePacket;
 }
 
 /** The listing form of a stored escalation (code activity output, GetTask). */
@@ -271,5 +273,6 @@ export function toEscalationListing(record: EscalationRecord): EscalationListing
     ...(d?.hint !== undefined ? { hint: d.hint } : {}),
     ...(d?.subtasks !== undefined ? { subtasks: d.subtasks } : {}),
     at: record.createdAt,
+    packet: record.escalation.packet,
   };
 }

@@ -4,6 +4,7 @@
  * creation time exactly as PostgreSQL keeps it (microseconds, UTC text), so a page never skips or
  * repeats a task created in the same millisecond as another. Pure; the store runs the query.
  */
+import { TaskLimits } from '@maestro/contracts';
 import { invalidField } from '@maestro/runtime';
 import { isTaskStatus, TaskStatuses, type TaskStatus } from './task.js';
 
@@ -13,8 +14,8 @@ export const TaskListLimits = {
   defaultLimit: 50,
   /** Largest page. */
   maxLimit: 500,
-  /** Longest `goal_contains`. */
-  goalContainsMaxChars: 500,
+  /** Longest `goal_contains` (shared with the gateway's `q`). */
+  goalContainsMaxChars: TaskLimits.goalContainsMaxChars,
 } as const;
 
 /** Where the previous page ended: the last task's creation time (PostgreSQL's exact text, UTC) and id. */

@@ -198,6 +198,17 @@ const statements0012 = [
 // (`store/postgres-task-trace-store.ts`). Null for tasks submitted before, until their next work.
 const statements0013 = [sql`alter table orchestrator.tasks add column trace_context jsonb`];
 
+// What the viewer shows of a step without matching live events: a model step's call (who
+// answered, tokens, cost, as one JSON document), how long any step took, and a tool step's
+// arguments and observation (bounded by the executor, `WorkStepLimits`). Null for steps that have
+// none and for every step recorded before.
+const statements0014 = [
+  sql`alter table orchestrator.agent_steps add column model_call jsonb`,
+  sql`alter table orchestrator.agent_steps add column duration_ms integer`,
+  sql`alter table orchestrator.agent_steps add column arguments text`,
+  sql`alter table orchestrator.agent_steps add column observation text`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -321,6 +332,16 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.tasks drop column if exists trace_context`.execute(db);
+    },
+  },
+  '0014_agent_step_call': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0014) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['model_call', 'duration_ms', 'arguments', 'observation']) {
+        await sql`alter table orchestrator.agent_steps drop column if exists ${sql.id(column)}`.execute(db);
+      }
     },
   },
 };

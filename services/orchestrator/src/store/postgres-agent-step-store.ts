@@ -33,6 +33,10 @@ function toAgentStep(row: Selectable<AgentStepsTable>): StoredAgentStep {
     at: row.at,
     attempt: row.attempt,
     ...fromStepDetails(row.details),
+    ...(row.model_call !== null ? { modelCall: row.model_call } : {}),
+    ...(row.duration_ms !== null ? { durationMs: row.duration_ms } : {}),
+    ...(row.arguments !== null ? { arguments: row.arguments } : {}),
+    ...(row.observation !== null ? { observation: row.observation } : {}),
   };
 }
 
@@ -76,6 +80,10 @@ export class PostgresAgentStepStore implements AgentStepStore {
             at: step.at,
             attempt: step.attempt,
             details: detailsJson(step),
+            model_call: step.modelCall !== undefined ? JSON.stringify(step.modelCall) : null,
+            duration_ms: step.durationMs ?? null,
+            arguments: step.arguments ?? null,
+            observation: step.observation ?? null,
           })
           .onConflict((oc) => oc.doNothing())
           .returning('task_id')

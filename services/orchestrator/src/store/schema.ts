@@ -3,6 +3,7 @@
  * columns read as parsed values and are written as JSON text, because node-postgres would
  * otherwise send a JS array as a PostgreSQL array.
  */
+import type { WorkStepModelCall } from '@maestro/contracts';
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { AgentStepDetails, AgentStepRecord } from '../domain/agent-step.js';
 import type { DeliveryMode, TaskDelivery } from '../domain/delivery.js';
@@ -135,6 +136,14 @@ export interface AgentStepsTable {
   seq: Generated<number>;
   /** Recalled memories and condensation numbers; null when the step had none (added by `0010_agent_step_details`). */
   details: JSONColumnType<AgentStepDetails | null, string | null | undefined, string | null>;
+  /** A model step's call (who answered, tokens, cost); null for other steps and those recorded before `0014_agent_step_call`. */
+  model_call: JSONColumnType<WorkStepModelCall | null, string | null | undefined, string | null>;
+  /** How long the step took in ms; null when not measured (added by `0014_agent_step_call`). */
+  duration_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A tool step's arguments (JSON text, bounded); null otherwise (added by `0014_agent_step_call`). */
+  arguments: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A tool step's observation (bounded); null otherwise (added by `0014_agent_step_call`). */
+  observation: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The tables of the `orchestrator` schema, as Kysely sees them (`db.withSchema(…)`). */

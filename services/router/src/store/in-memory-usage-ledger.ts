@@ -77,6 +77,15 @@ export class InMemoryUsageLedger implements UsageLedger {
     };
   }
 
+  async taskTotals(taskIds: readonly string[]): Promise<Array<{ taskId: string; total: UsageTotals }>> {
+    const wanted = new Set(taskIds);
+    const totals = groupTotals(
+      this.calls.filter((c) => c.taskId !== undefined && wanted.has(c.taskId)),
+      (c) => c.taskId!,
+    );
+    return [...wanted].map((taskId) => ({ taskId, total: totals.get(taskId) ?? emptyTotals() }));
+  }
+
   async recordVerdict(verdict: SubtaskVerdict): Promise<void> {
     const key = `${verdict.taskId}\0${verdict.subtaskId}\0${verdict.attempt}`;
     if (!this.verdicts.has(key)) this.verdicts.set(key, { ...verdict });

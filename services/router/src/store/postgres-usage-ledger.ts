@@ -155,6 +155,20 @@ export class PostgresUsageLedger implements UsageLedger {
     });
   }
 
+  taskTotals(taskIds: readonly string[]): Promise<Array<{ taskId: string; total: UsageTotals }>> {
+    const wanted = [...new Set(taskIds)];
+    if (wanted.length === 0) return Promise.resolve([]);
+    return this.guard('read task totals', async () => {
+      // One statement for the whole list, grouped by task (the task_id index serves the filter).
+      const { rows } = await sql<TotalsRow & { task_id: string }>`
+        select task_id, ${totalsColumns}
+        from router.model_calls where task_id = any(${wanted}::text[])
+        group by task_id`.execute(this.db);
+      const byTask = new Map(rows.map((r) => [r.task_id, toTotals(r)]));
+      return wanted.map((taskId) => ({ taskId, total: byTask.get(taskId) ?? emptyTotals() }));
+    });
+  }
+
   recordVerdict(verdict: SubtaskVerdict): Promise<void> {
     return this.guard('record a verdict', async () => {
       await this.db

@@ -87,6 +87,11 @@ export interface UsageLedger {
   taskSpend(taskId: string): Promise<TaskSpend>;
   /** A task's totals; zero totals for a task with no calls. */
   taskUsage(taskId: string): Promise<TaskUsageTotals>;
+  /**
+   * The overall totals of several tasks in one read (a task list's cost so far): one entry per
+   * distinct id, in the order given; zero totals for a task with no calls.
+   */
+  taskTotals(taskIds: readonly string[]): Promise<Array<{ taskId: string; total: UsageTotals }>>;
   /** Records a subtask attempt's verdict; a repeat of the same attempt keeps the first. */
   recordVerdict(verdict: SubtaskVerdict): Promise<void>;
   /** Figures per model and phase, optionally for one phase, ordered by spec then phase. */

@@ -90,7 +90,8 @@ export type EntryRecorder = (state: string) => void;
 
 /**
  * Builds an executable XState machine for a definition, with the registries' implementations
- * and an entry recorder. Built per step: recorders are per call, and building is cheap.
+ * and an entry recorder. `run-machine.ts` builds one per definition and points its recorder at
+ * the step being run.
  */
 export function createRunMachine(definition: DefinitionDocument, registries: Registries, onEnter: EntryRecorder) {
   const actions: Record<string, unknown> = {};

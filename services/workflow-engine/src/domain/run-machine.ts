@@ -11,7 +11,7 @@
  */
 import { createActor, type AnyActorRef } from 'xstate';
 import { UnexpectedError } from '@maestro/runtime';
-import { createRunMachine } from './compile-definition.js';
+import { createRunMachine, type EntryRecorder } from './compile-definition.js';
 import type { DefinitionDocument } from './definition-schema.js';
 import type { MachineEvent, Registries, RunContext } from './registries.js';
 import { stateOf } from './validate-definition.js';
@@ -78,13 +78,58 @@ function statusOf(definition: DefinitionDocument, state: string, snapshot: XStat
   return RunStatuses.done;
 }
 
+const ignoreEntry: EntryRecorder = () => undefined;
+
+/** A definition's machine, built once, and the slot its entry recorder is read from. */
+interface CachedMachine {
+  machine: ReturnType<typeof createRunMachine>;
+  recorder: { current: EntryRecorder };
+}
+
+/**
+ * Machines by definition document (a compiled definition is cached and immutable). Building
+ * one per step cost about a tenth of the engine's CPU under load. A step runs synchronously
+ * from start to persisted snapshot, so one recorder slot per machine cannot be shared by two
+ * steps at once.
+ */
+const machines = new WeakMap<DefinitionDocument, Map<Registries, CachedMachine>>();
+
+function machineOf(definition: DefinitionDocument, registries: Registries): CachedMachine {
+  let byRegistries = machines.get(definition);
+  if (byRegistries === undefined) {
+    byRegistries = new Map();
+    machines.set(definition, byRegistries);
+  }
+  let cached = byRegistries.get(registries);
+  if (cached === undefined) {
+    const recorder = { current: ignoreEntry };
+    cached = { machine: createRunMachine(definition, registries, (state) => recorder.current(state)), recorder };
+    byRegistries.set(registries, cached);
+  }
+  return cached;
+}
+
 function runActor(
   { definition, registries }: RunnableDefinition,
   options: { snapshot?: unknown; input?: Record<string, unknown> },
   event: MachineEvent | undefined,
 ): { snapshot: unknown; value: XStateSnapshot; entered: string[] } {
   const entered: string[] = [];
-  const machine = createRunMachine(definition, registries, (state) => entered.push(state));
+  const { machine, recorder } = machineOf(definition, registries);
+  recorder.current = (state) => entered.push(state);
+  try {
+    return runActorOf(machine, options, event, entered);
+  } finally {
+    recorder.current = ignoreEntry;
+  }
+}
+
+function runActorOf(
+  machine: ReturnType<typeof createRunMachine>,
+  options: { snapshot?: unknown; input?: Record<string, unknown> },
+  event: MachineEvent | undefined,
+  entered: string[],
+): { snapshot: unknown; value: XStateSnapshot; entered: string[] } {
   const actor: AnyActorRef = createActor(machine, options.snapshot === undefined ? { input: options.input ?? {} } : { snapshot: options.snapshot as never });
   let failure: unknown;
   // Without an error observer XState rethrows an action's error asynchronously (process crash).

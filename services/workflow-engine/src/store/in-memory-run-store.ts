@@ -121,6 +121,12 @@ export class InMemoryRunStore implements RunStore {
       .map((r) => structuredClone(r));
   }
 
+  async countRunning(cap: number): Promise<number> {
+    let count = 0;
+    for (const run of this.runs.values()) if (run.status === 'running' && ++count >= cap) break;
+    return count;
+  }
+
   async listRunning(afterId: string | undefined, limit: number): Promise<RunRecord[]> {
     return [...this.runs.values()]
       .filter((r) => r.status === 'running' && (afterId === undefined || r.id > afterId))

@@ -1,11 +1,13 @@
 /**
  * The {@link RunStore} on PostgreSQL (kysely), in the `workflow` schema. Applying an event is
- * one transaction: lock the run row, decide, update the run and insert the history row.
+ * one statement, conditional on the row version the decision was made from (see `applyToRun`).
  */
 import { sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import { UnexpectedError } from '@maestro/runtime';
 import { isUuid, type RunContext, type RunStatus } from '../domain/index.js';
 import type { ApplyOutcome, DefinitionRecord, HistoryPage, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
+import { clearRunTimeout, writeStep, type WrittenStep } from './postgres-run-step.js';
+import { RunRowCache, runRowCacheDefaults } from './run-row-cache.js';
 import type { DefinitionsTable, HistoryTable, RunsTable, WorkflowDatabase } from './workflow-database.js';
 
 
@@ -46,9 +48,29 @@ function toTransition(row: Selectable<HistoryTable>): TransitionRecord {
   };
 }
 
+/** Options of {@link PostgresRunStore}; defaults in {@link postgresRunStoreDefaults}. */
+export interface PostgresRunStoreOptions {
+  /**
+   * Running runs whose last write by this store is kept in memory (see `run-row-cache.ts`), so
+   * their next step costs one statement instead of a read and a write. 0 turns it off.
+   * @default 1000
+   */
+  cachedRuns?: number;
+}
+
+/** The defaults of {@link PostgresRunStoreOptions}, in one place. */
+export const postgresRunStoreDefaults = { cachedRuns: runRowCacheDefaults.maxRuns } as const;
+
 /** Definitions and runs in PostgreSQL; the schema comes from `workflowMigrations`. */
 export class PostgresRunStore implements RunStore {
-  constructor(private readonly db: Kysely<WorkflowDatabase>) {}
+  private readonly cache: RunRowCache;
+
+  constructor(
+    private readonly db: Kysely<WorkflowDatabase>,
+    options: PostgresRunStoreOptions = {},
+  ) {
+    this.cache = new RunRowCache({ maxRuns: options.cachedRuns ?? postgresRunStoreDefaults.cachedRuns });
+  }
 
   async saveDefinition(name: string, definition: Record<string, unknown>, hash: string): Promise<{ definition: DefinitionRecord; created: boolean }> {
     return this.db.transaction().execute(async (trx) => {
@@ -112,8 +134,13 @@ export class PostgresRunStore implements RunStore {
       })
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returningAll()
+      .returning(sql<string>`xmin::text`.as('row_version'))
       .executeTakeFirst();
-    if (inserted !== undefined) return { run: toRun(inserted), created: true };
+    if (inserted !== undefined) {
+      const created = toRun(inserted);
+      this.cache.remember(created, inserted.row_version);
+      return { run: created, created: true };
+    }
     const existing = await this.db.selectFrom('workflow.runs').selectAll().where('idempotency_key', '=', run.idempotencyKey ?? null).executeTakeFirst();
     if (existing === undefined) {
       // The conflicting row was deleted between the two statements; nothing deletes runs today.
@@ -149,6 +176,15 @@ export class PostgresRunStore implements RunStore {
     return (await q.execute()).map(toRun);
   }
 
+  async countRunning(cap: number): Promise<number> {
+    // The limit bounds the work however many runs there are.
+    const row = await this.db
+      .selectFrom((eb) => eb.selectFrom('workflow.runs').select('id').where('status', '=', 'running').limit(cap).as('running'))
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   async getHistory(runId: string, page: HistoryPage = {}): Promise<TransitionRecord[]> {
     if (!isUuid(runId)) return [];
     let q = this.db.selectFrom('workflow.history').selectAll().where('run_id', '=', runId).orderBy('seq');
@@ -159,10 +195,32 @@ export class PostgresRunStore implements RunStore {
 
   async applyToRun(runId: string, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined> {
     if (!isUuid(runId)) return undefined;
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('workflow.runs').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst();
-      return row === undefined ? undefined : this.decideAndWrite(trx, toRun(row), decide);
+    // Optimistic first, as most steps meet no other writer. A run this process wrote last is
+    // decided from the cache and written in one statement that applies only if the row is
+    // still the version the cache holds (PostgreSQL's `xmin`, new with every update of the
+    // row): one round trip per step. An ignore is not checked by any write, so it is judged
+    // again on the stored row. Otherwise (or when the cached version is stale): read the run
+    // with its version, decide, write conditionally. When someone wrote in between, the step
+    // is decided again under the row lock, so a step is never lost and never applied twice.
+    const cached = this.cache.get(runId);
+    if (cached !== undefined) {
+      const decision = decide(cached.run);
+      if (decision.kind === 'update') {
+        const written = await writeStep(this.db, cached.run, decision, cached.rowVersion);
+        if (written !== undefined) return this.remembered(written);
+        this.cache.forget(runId);
+      }
+    }
+    const seen = await this.db.selectFrom('workflow.runs').selectAll().select(sql<string>`xmin::text`.as('row_version')).where('id', '=', runId).executeTakeFirst();
+    if (seen === undefined) return undefined;
+    const written = await this.decideAndWrite(this.db, toRun(seen), decide, seen.row_version, true);
+    if (written !== undefined) return this.remembered(written);
+    const locked = await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('workflow.runs').selectAll().select(sql<string>`xmin::text`.as('row_version')).where('id', '=', runId).forUpdate().executeTakeFirst();
+      return row === undefined ? undefined : this.decideAndWrite(trx, toRun(row), decide, row.row_version, false);
     });
+    // Cached only once committed: a rolled-back write left the row as it was.
+    return locked === undefined ? undefined : this.remembered(locked);
   }
 
   async listTimedOut(now: Date, limit: number): Promise<RunRecord[]> {
@@ -179,26 +237,29 @@ export class PostgresRunStore implements RunStore {
 
   async applyToTimedOutRun(runId: string, now: Date, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome | undefined> {
     if (!isUuid(runId)) return undefined;
-    return this.db.transaction().execute(async (trx) => {
+    const written = await this.db.transaction().execute(async (trx) => {
       // The conditions are checked again under the lock: a result may have moved the run on
       // since the sweep listed it. A row another transaction holds (a replica's sweep, a
       // result being applied) is skipped, not waited for; the next sweep looks again.
       const row = await trx
         .selectFrom('workflow.runs')
         .selectAll()
+        .select(sql<string>`xmin::text`.as('row_version'))
         .where('id', '=', runId)
         .where('status', '=', 'running')
         .where('timeout_at', '<=', now)
         .forUpdate()
         .skipLocked()
         .executeTakeFirst();
-      return row === undefined ? undefined : this.decideAndWrite(trx, toRun(row), decide);
+      return row === undefined ? undefined : this.decideAndWrite(trx, toRun(row), decide, row.row_version, false);
     });
+    return written === undefined ? undefined : this.remembered(written);
   }
 
   async postponeTimeout(runId: string, now: Date, until: Date): Promise<boolean> {
     if (!isUuid(runId)) return false;
     // Only a deadline that is still the due one: a result may have set a new one meanwhile.
+    this.cache.forget(runId);
     const result = await this.db
       .updateTable('workflow.runs')
       .set({ timeout_at: until })
@@ -228,55 +289,33 @@ export class PostgresRunStore implements RunStore {
     return (await q.execute()).map(toRun);
   }
 
-  /** Lets `decide` judge the locked run and writes what it decided, inside `trx`. */
-  private async decideAndWrite(trx: Transaction<WorkflowDatabase>, run: RunRecord, decide: (run: RunRecord) => RunDecision): Promise<ApplyOutcome> {
+  /**
+   * Lets `decide` judge the run (read as `rowVersion`) and writes what it decided, through `db`
+   * (a transaction that holds the row lock, or the pool). When `conditional`, every write
+   * applies only if the row is still `rowVersion`, and undefined means it was not: nothing was
+   * written.
+   */
+  private async decideAndWrite(
+    db: Kysely<WorkflowDatabase>,
+    run: RunRecord,
+    decide: (run: RunRecord) => RunDecision,
+    rowVersion: string,
+    conditional: boolean,
+  ): Promise<WrittenStep | undefined> {
     const decision = decide(run);
-    if (decision.kind === 'ignore') {
-      if (decision.clearTimeout === true && run.timeoutAt !== null) {
-        // Not a change of the run (updated_at stays): only the sweep's bookkeeping.
-        await trx.updateTable('workflow.runs').set({ timeout_at: null }).where('id', '=', run.id).execute();
-        return { applied: false, run: { ...run, timeoutAt: null }, reason: decision.reason };
-      }
-      return { applied: false, run, reason: decision.reason };
+    const condition = conditional ? rowVersion : undefined;
+    if (decision.kind === 'update') return writeStep(db, run, decision, condition);
+    if (decision.clearTimeout === true && run.timeoutAt !== null) {
+      const cleared = await clearRunTimeout(db, run, condition);
+      if (cleared === undefined) return undefined;
+      return { outcome: { applied: false, run: { ...run, timeoutAt: null }, reason: decision.reason }, rowVersion: cleared };
     }
-    const { position } = decision;
-    const updated = await trx
-      .updateTable('workflow.runs')
-      .set({
-        status: position.status,
-        state: position.state,
-        attempt: position.attempt,
-        visits: JSON.stringify(position.visits),
-        snapshot: JSON.stringify(position.snapshot),
-        context: JSON.stringify(position.context),
-        updated_at: sql<Date>`now()`,
-        // The step that finishes a run owes a run.finished, whatever the row said before (rows
-        // from before migration 0004 could claim a running run had published it).
-        ...(position.status !== 'running' && run.status === 'running' ? { finished_published: false } : {}),
-        ...(decision.timeoutAt !== undefined ? { timeout_at: decision.timeoutAt } : {}),
-      })
-      .where('id', '=', run.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const transition = decision.transition === undefined ? undefined : await this.insertTransition(trx, run.id, decision.transition);
-    return { applied: true, run: toRun(updated), transition };
+    return { outcome: { applied: false, run, reason: decision.reason }, rowVersion };
   }
 
-  private async insertTransition(trx: Transaction<WorkflowDatabase>, runId: string, t: NonNullable<Extract<RunDecision, { kind: 'update' }>['transition']>): Promise<TransitionRecord> {
-    // The run row is locked, so max(seq) + 1 cannot race with another writer of this run.
-    const last = await trx.selectFrom('workflow.history').select((eb) => eb.fn.max('seq').as('seq')).where('run_id', '=', runId).executeTakeFirst();
-    const row = await trx
-      .insertInto('workflow.history')
-      .values({
-        run_id: runId,
-        seq: (last?.seq ?? 0) + 1,
-        from_state: t.fromState,
-        to_state: t.toState,
-        event_type: t.eventType,
-        event: JSON.stringify(t.event),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toTransition(row);
+  /** Caches the run as the step left it (for its next step) and returns the outcome. */
+  private remembered(written: WrittenStep): ApplyOutcome {
+    this.cache.remember(written.outcome.run, written.rowVersion, written.json);
+    return written.outcome;
   }
 }

@@ -172,6 +172,16 @@ export function defineRunStoreContract(name: string, factory: () => Promise<RunS
         expect(await store.getRun(run.id)).toMatchObject({ status: 'cancelled', finishedPublished: true });
         expect(await store.listFinishedUnpublished(60_000, undefined, 10)).toEqual([]);
       });
+
+      it('counts running runs, at most up to a cap', async () => {
+        const version = await saveVersion('coding', 'one');
+        const before = await store.countRunning(1000);
+        const runs = await Promise.all([1, 2, 3].map(() => store.createRun(newRun('coding', version))));
+        expect(await store.countRunning(1000)).toBe(before + 3);
+        await store.applyToRun(runs[0]!.run.id, (current) => moveTo(current, 'cancelled', 'cancelled', null));
+        expect(await store.countRunning(1000)).toBe(before + 2);
+        expect(await store.countRunning(1)).toBe(1);
+      });
     });
 
     describe('activity deadlines', () => {

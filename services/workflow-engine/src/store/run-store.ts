@@ -112,6 +112,8 @@ export interface RunStore {
   listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
   /** Running runs in id order after `afterId`, for resuming them page by page. */
   listRunning(afterId: string | undefined, limit: number): Promise<RunRecord[]>;
+  /** How many runs are running, counting at most `cap` (then `cap`): a bounded query for metrics. */
+  countRunning(cap: number): Promise<number>;
   /** The transitions of a run, by seq (a page of them with `page`). */
   getHistory(runId: string, page?: HistoryPage): Promise<TransitionRecord[]>;
   /**

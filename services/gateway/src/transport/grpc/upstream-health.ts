@@ -28,7 +28,7 @@ export function createUpstreamHealthProbe(options: UpstreamHealthProbeOptions): 
         const response = await options.orchestratorHealth.call.check({ service: '' }, { deadlineMs: options.deadlineMs ?? 2000 });
         return response.status === HealthCheckResponse_ServingStatus.SERVING ? UpstreamHealth.serving : UpstreamHealth.notServing;
       } catch (err) {
-        options.logger.warn('orchestrator health check failed', { err: err instanceof Error ? err.message : String(err) });
+        options.logger.warn('orchestrator health check failed', { err });
         return UpstreamHealth.unreachable;
       }
     },

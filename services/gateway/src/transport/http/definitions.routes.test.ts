@@ -1,7 +1,9 @@
+import { UserError } from '@maestro/runtime';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
+import { toDefinitionFault } from './definitions.routes.js';
 
-const review = { initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } };
+const review = { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } };
 
 let fakes: FakeUpstreams;
 let app: ServedApp;
@@ -32,12 +34,41 @@ describe('/v1/definitions', () => {
     expect(await put('review', changed)).toMatchObject({ status: 201, body: { version: 2 } });
   });
 
-  it('refuses a faulty document with 400 naming the path of the fault', async () => {
-    const answer = await put('review', { initial: 'review', states: { review: { on: { DONE: 'finished' } } } });
+  it('refuses a faulty document with 400 naming the path of the first fault inside the body', async () => {
+    // The fake answers with the engine's own validator, so this is the engine's exact error.
+    const answer = await put('review', { id: 'review', initial: 'review', states: { review: { on: { DONE: 'finished' } } } });
     expect(answer).toEqual({
       status: 400,
-      body: { error: { code: 'INVALID_DEFINITION', message: expect.stringContaining('unknown state "finished"'), field: 'states.review.on["DONE"]' } },
+      body: {
+        error: {
+          code: 'INVALID_DEFINITION',
+          message: 'states.review.on.DONE: unknown state "finished" (known: review); states: needs at least one final state (type: "final")',
+          field: 'states.review.on.DONE',
+        },
+      },
     });
+    expect(await put('review', { initial: 'review', states: { review: { type: 'final' } } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_DEFINITION', field: 'id' } },
+    });
+    expect(await put('review', { ...review, states: { ...review.states, 'bad name': { type: 'final' } } })).toMatchObject({
+      status: 400,
+      body: { error: { field: 'states["bad name"]' } },
+    });
+  });
+
+  it('maps the engine\'s problem list: first path as field, paths relative to the body, no field for the whole document', () => {
+    const fault = (message: string) => toDefinitionFault(new UserError('INVALID_DEFINITION', message, { field: 'definition' })) as UserError;
+    expect(fault('definition.states.plan.on["activity.done"].target: unknown state "cod" (known: a; b); definition.initial: x')).toMatchObject({
+      field: 'states.plan.on["activity.done"].target',
+      message: 'states.plan.on["activity.done"].target: unknown state "cod" (known: a; b); initial: x',
+    });
+    expect(fault('definition["odd-key"]: unknown field')).toMatchObject({ field: '["odd-key"]', message: '["odd-key"]: unknown field' });
+    expect(fault('definition.states.review.on.CANCEL[1].guard: unknown guard "g"').field).toBe('states.review.on.CANCEL[1].guard');
+    const whole = fault('definition: XState rejects the machine: boom');
+    expect([whole.field, whole.message]).toEqual([undefined, 'definition: XState rejects the machine: boom']);
+    const other = new UserError('INVALID_ARGUMENT', 'name: bad', { field: 'name' });
+    expect(toDefinitionFault(other)).toBe(other);
   });
 
   it('reads the latest, one version, every version newest first, and 404s what does not exist', async () => {
@@ -53,7 +84,7 @@ describe('/v1/definitions', () => {
 
   it('diffs two versions as JSON-pointer changes', async () => {
     await put('review', review);
-    await put('review', { initial: 'review', states: { review: { on: { DONE: 'extra' } }, extra: { type: 'final' } } });
+    await put('review', { id: 'review', initial: 'review', states: { review: { on: { DONE: 'extra' } }, extra: { type: 'final' } } });
     expect(await get('/v1/definitions/review/diff?from=1&to=2')).toEqual({
       status: 200,
       body: {

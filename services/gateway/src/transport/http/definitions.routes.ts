@@ -69,22 +69,33 @@ const runsSchema = {
   response: { 200: runListResponse, ...errorResponses(400, 503) },
 } as const;
 
-const INVALID_PREFIX = 'definition is invalid: ';
+/** The request field the engine names a document's problems under (PutDefinition `definition`). */
+const DOCUMENT_FIELD = 'definition';
 
 /**
- * The engine names the request field `definition` and lists every problem as `path: message`
- * (`states.plan.on["activity.done"].target: unknown state "cod"`). Here the body is the
- * document, so the first problem's path is the field at fault.
+ * The first problem's path under {@link DOCUMENT_FIELD}, as the engine writes paths
+ * (validate-definition.ts `formatProblems`): `.key`, `[0]` or `["key with dots"]` steps, then `: `.
+ */
+const FIRST_PROBLEM_PATH = /^definition((?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])+): /;
+
+/** Each problem's leading `definition.` / `definition[`: the body is the document, so paths start inside it. */
+const PROBLEM_PREFIX = /(^|; )definition(?:\.(?=[A-Za-z_$])|(?=\[))/g;
+
+/**
+ * The engine refuses a document with field `definition` and one `definition.<path>: message`
+ * per problem, joined by `; ` (`definition.states.review.on["DONE"]: unknown state "finished"
+ * (known: done, review)`). Here the body is the document, so the field at fault is the first
+ * problem's path inside it (`states.review.on["DONE"]`) and every path in the message loses its
+ * `definition.` prefix. A problem of the whole document (`definition: XState rejects …`) names no
+ * field. Any other error is returned as it is.
  */
 export function toDefinitionFault(err: unknown): unknown {
   const error = toMaestroError(err);
-  if (!(error instanceof UserError) || error.field !== 'definition' || !error.message.startsWith(INVALID_PREFIX)) return err;
-  const first = error.message.slice(INVALID_PREFIX.length).split('; ')[0] ?? '';
-  const colon = first.indexOf(': ');
-  const path = colon > 0 ? first.slice(0, colon) : '';
-  // A problem of the whole machine (XState's own complaint) has no path.
-  const field = path !== '' && !/\s/.test(path) ? path : undefined;
-  return new UserError(error.code, error.message, { reason: error.reason, ...(field !== undefined ? { field } : {}), cause: err });
+  if (!(error instanceof UserError) || error.field !== DOCUMENT_FIELD) return err;
+  const path = FIRST_PROBLEM_PATH.exec(error.message)?.[1];
+  const field = path === undefined ? undefined : path.startsWith('.') ? path.slice(1) : path;
+  const message = error.message.replace(PROBLEM_PREFIX, '$1');
+  return new UserError(error.code, message, { reason: error.reason, ...(field !== undefined ? { field } : {}), cause: err });
 }
 
 /** Registers the definition routes. */
@@ -107,20 +118,12 @@ export function registerDefinitionRoutes(app: FastifyInstance, workflow: Workflo
   });
 
   app.put<{ Params: NameParams; Body: Record<string, unknown> }>('/v1/definitions/:name', { schema: putSchema }, async (request, reply) => {
-    const name = request.params.name;
-    // The engine returns the latest version when the document is identical to it; comparing
-    // with the latest before tells the two apart. Two identical new documents stored at the
-    // same moment may both be answered 201 (both name the same version).
-    const latest = await workflow.getDefinition({ name, version: 0 }).catch((err: unknown) => {
-      const error = toMaestroError(err);
-      if (error instanceof UserError && error.reason === 'not_found') return undefined;
-      throw err;
-    });
-    const stored = await workflow.putDefinition({ name, definition: request.body }).catch((err: unknown) => {
+    // `created` says whether this call stored a new version (201) or the document equalled the
+    // latest version, which is returned (200): one call, no race with another writer.
+    const stored = await workflow.putDefinition({ name: request.params.name, definition: request.body }).catch((err: unknown) => {
       throw toDefinitionFault(err);
     });
-    const created = latest === undefined || stored.version !== latest.version;
-    return reply.code(created ? 201 : 200).send(toDefinitionJson(stored));
+    return reply.code(stored.created ? 201 : 200).send(toDefinitionJson(stored));
   });
 
   app.get<{ Params: NameParams; Querystring: DiffQuery }>('/v1/definitions/:name/diff', { schema: diffSchema }, async (request) =>

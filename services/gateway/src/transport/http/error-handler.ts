@@ -122,6 +122,30 @@ const clientErrorCodes: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+/**
+ * An upstream UserError with its field renamed to what this route's caller sent, for fields
+ * whose HTTP name is not the camelCase of the proto's: the engine's `run_id` is the path's
+ * `id`, ListTasks' `goal_contains` is the query's `q`. The message's leading field name is
+ * renamed too, so message and field agree. Anything else is returned as it is.
+ */
+export function renameUpstreamField(err: unknown, names: Readonly<Record<string, string>>): unknown {
+  const error = toMaestroError(err);
+  if (!(error instanceof UserError) || error.field === undefined) return err;
+  const renamed = names[error.field];
+  if (renamed === undefined) return err;
+  const message = error.message.startsWith(`${error.field}:`) ? `${renamed}${error.message.slice(error.field.length)}` : error.message;
+  return new UserError(error.code, message, { reason: error.reason, field: renamed, ...(error.details ? { details: error.details } : {}), cause: err });
+}
+
+/** Awaits an upstream call, renaming its error's field as {@link renameUpstreamField} does. */
+export async function withFieldNames<T>(call: Promise<T>, names: Readonly<Record<string, string>>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw renameUpstreamField(err, names);
+  }
+}
+
 /** Translates anything a route threw into the response the caller gets. */
 export function toHttpError(err: unknown): HttpError {
   const validation = (err as { validation?: unknown }).validation;

@@ -20,7 +20,7 @@ async function until(condition: () => boolean): Promise<void> {
 describe('GET /v1/events', () => {
   it('streams every run\'s and task\'s lifecycle events, not agent steps, with heartbeats', async () => {
     const fakes = createFakeUpstreams();
-    const app = await serve(depsOf(fakes, { sseHeartbeatMs: 50 }));
+    const app = await serve(depsOf(fakes, { sseHeartbeatMs: 5_000 }));
     const abort = new AbortController();
     try {
       const response = await fetch(`${app.url}/v1/events`, { signal: abort.signal });
@@ -31,6 +31,8 @@ describe('GET /v1/events', () => {
       fakes.hub.dispatch({ subject: 'maestro.events.work.step', payload: { runId: 'r1', step: 1 } });
       fakes.hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't1', status: 'running' } });
       fakes.hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'r2', status: 'done' } });
+      // The heartbeat runs on the injected clock: moving it sends one.
+      fakes.clock.advance(5_000);
       const text = await readUntil(response.body!.getReader(), (t) => t.includes('run.finished') && t.includes(': heartbeat'));
       const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map((m) => [m[1], JSON.parse(m[2]!)]);
       expect(events).toEqual([
@@ -38,6 +40,28 @@ describe('GET /v1/events', () => {
         ['task.updated', { taskId: 't1', status: 'running' }],
         ['run.finished', { runId: 'r2', status: 'done' }],
       ]);
+    } finally {
+      abort.abort();
+      await app.close();
+    }
+  });
+
+  it('sends a heartbeat per interval of the injected clock, and stops it when the client leaves', async () => {
+    const fakes = createFakeUpstreams();
+    const app = await serve(depsOf(fakes, { sseHeartbeatMs: 10_000 }));
+    const abort = new AbortController();
+    try {
+      const response = await fetch(`${app.url}/v1/events`, { signal: abort.signal });
+      await until(() => fakes.hub.lifecycleListenerCount === 1);
+      expect(fakes.clock.pendingTimers).toBe(1);
+      fakes.clock.advance(9_999);
+      fakes.clock.advance(20_001);
+      const reader = response.body!.getReader();
+      const text = await readUntil(reader, (t) => (t.match(/: heartbeat/g) ?? []).length >= 3);
+      expect(text.match(/: heartbeat/g)).toHaveLength(3);
+      abort.abort();
+      await until(() => fakes.hub.lifecycleListenerCount === 0);
+      expect(fakes.clock.pendingTimers).toBe(0);
     } finally {
       abort.abort();
       await app.close();

@@ -4,10 +4,11 @@
  * no agent steps: a list reads its first page, then applies these. A heartbeat comment keeps
  * idle streams open; a client that leaves (or reads too slowly) frees its listener at once.
  */
-import type { Logger } from '@maestro/runtime';
+import type { Clock, Logger, Timer } from '@maestro/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { LifecycleEvents } from '../../ports.js';
 import { errorResponses, eventStream } from './response-schemas.js';
+import { startHeartbeat } from './heartbeat.js';
 import { SseWriter, eventNameOf, type OpenStreams } from './sse.js';
 
 /** What the global event stream needs. */
@@ -15,6 +16,8 @@ export interface EventRoutesDeps {
   events: LifecycleEvents;
   streams: OpenStreams;
   heartbeatMs: number;
+  /** What the heartbeat is timed by. */
+  clock: Clock;
   /** Unsent bytes past which a slow client's stream is ended. @default DEFAULT_SSE_MAX_BUFFERED_BYTES */
   maxBufferedBytes?: number;
   logger: Logger;
@@ -33,13 +36,13 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     let finished = false;
     let unlisten: () => void = () => undefined;
     let forget: () => void = () => undefined;
-    let heartbeat: NodeJS.Timeout | undefined;
+    let heartbeat: Timer | undefined;
     const finish = (why: string): void => {
       if (finished) return;
       finished = true;
       unlisten();
       forget();
-      if (heartbeat) clearInterval(heartbeat);
+      heartbeat?.cancel();
       writer.end();
       deps.logger.debug('event stream ended', { why });
     };
@@ -52,6 +55,6 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     forget = deps.streams.add(() => finish('gateway shutting down'));
     writer.open();
     unlisten = deps.events.listenAll((event) => writer.event(eventNameOf(event.subject), event.payload));
-    heartbeat = setInterval(() => writer.comment('heartbeat'), deps.heartbeatMs);
+    heartbeat = startHeartbeat(deps.clock, deps.heartbeatMs, () => writer.comment('heartbeat'));
   });
 }

@@ -12,6 +12,13 @@ describe('toTaskJson', () => {
     expect(json.subtasks[0]).toMatchObject({ dependsOn: ['s1'], resources: ['port:3000'], concerns: ['file:/repo/src/a.js', 'port:3000'] });
   });
 
+  it('shows each escalation\'s failure packet, and null when none was kept', () => {
+    const packet = { reason: 'tests_failed', steps: 4, lastDiff: '+x', failingTestOutput: 'AssertionError', agentAccount: 'done', filesChanged: ['a.js'] };
+    const escalation = { escalationId: 'e1', subtaskId: 's1', attempt: 1, reason: 'tests_failed', decision: 'hint', decisionReason: 'r' };
+    const json = toTaskJson(Task.fromPartial({ id: 't1', escalations: [{ ...escalation, packet }, escalation] }));
+    expect(json.escalations.map((e) => e.packet)).toEqual([packet, null]);
+  });
+
   it('shows the delivery once there is one, and null before', () => {
     expect(toTaskJson(Task.fromPartial({ id: 't1' })).delivery).toBeNull();
     const delivery = { mode: 'fast-forward', branch: 'maestro/t1', sha: 'abc', delivered: false, reason: 'the working tree has uncommitted changes' };
@@ -36,7 +43,7 @@ describe('toAgentStepJson', () => {
     }));
     expect(json).toEqual({
       taskId: 't1', runId: 'r1', subtaskId: 's1', executorId: 'exec-a', step: 1, kind: 'recall', summary: 'recalled 2 memories', ok: true,
-      at: '2030-01-02T03:04:05.678Z', attempt: 1,
+      at: '2030-01-02T03:04:05.678Z', attempt: 1, modelCall: null, durationMs: null, arguments: null, observation: null,
       recalled: [
         { id: 'm1', kind: 'reflex', score: 0.0325, why: 'keyword rank 1; vector rank 2', content: 'tests need TZ=UTC' },
         { id: 'm2', kind: 'preference', score: 0.0161, content: 'use pnpm' },
@@ -56,6 +63,19 @@ describe('toAgentStepJson', () => {
     expect(json).not.toHaveProperty('recalled');
     const rejected = toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'condensation', condensation: { ...condensation, rejected: 'failing test "adds"' } }));
     expect(rejected.condensation?.rejected).toBe('failing test "adds"');
+  });
+
+  it('shows a model step\'s call (who answered, tokens, cost) and how long it took', () => {
+    const modelCall = {
+      provider: 'scripted', model: 'scripted', scripted: true, inputTokens: 950, cachedInputTokens: 0, outputTokens: 12, reasoningTokens: 0, usd: 0, priced: true,
+    };
+    const json = toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'model', modelCall, durationMs: 420 }));
+    expect(json).toMatchObject({ modelCall, durationMs: 420, arguments: null, observation: null });
+  });
+
+  it('shows a tool step\'s arguments and observation, and null for what a step does not have', () => {
+    const json = toAgentStepJson(AgentStep.fromPartial({ ...base, kind: 'tool', tool: 'exec', arguments: '{"argv":["npm","test"]}', observation: '1 passing', durationMs: 0 }));
+    expect(json).toMatchObject({ modelCall: null, durationMs: null, arguments: '{"argv":["npm","test"]}', observation: '1 passing' });
   });
 
   it('leaves both out of the other steps', () => {

@@ -3,7 +3,7 @@
  * field instead of serialising the gRPC messages, so a proto change never silently changes the
  * HTTP API, and timestamps are always ISO-8601 strings (or null).
  */
-import type { AgentStep, StepCondensation, StepRecalledMemory, Run, Subtask, Task, Transition, ModelStats, TaskUsage, UsageTotals } from '@maestro/contracts';
+import type { AgentStep, StepCondensation, StepModelCall, StepRecalledMemory, Run, Subtask, Task, Transition, ModelStats, TaskUsage, UsageTotals } from '@maestro/contracts';
 
 /** A subtask as the HTTP API shows it. */
 export interface SubtaskJson {
@@ -67,6 +67,8 @@ export interface TaskJson {
     decision: string;
     decisionReason: string;
     at: string | null;
+    /** The failure packet the executor handed over (failure kind, tests, diff, the agent's account); null when not kept. */
+    packet: Record<string, unknown> | null;
   }>;
   /** Null until the review decided (or the task failed or was cancelled). */
   delivery: TaskDeliveryJson | null;
@@ -125,6 +127,30 @@ export interface AgentStepJson {
   recalled?: RecalledMemoryJson[];
   /** For kind `condensation`: what the condensation did. Absent for other kinds. */
   condensation?: CondensationJson;
+  /** For kind `model`: who answered, its tokens and cost; null for other kinds and for steps recorded before calls were. */
+  modelCall: StepModelCallJson | null;
+  /** How long the step took (the model call, the tool run) in ms; null when not measured. */
+  durationMs: number | null;
+  /** For kind `tool`: its arguments as JSON text (cut with a marker past 4 KiB); null otherwise. */
+  arguments: string | null;
+  /** For kind `tool`: what it observed (head and tail past 16 KiB, with a marker); null otherwise. */
+  observation: string | null;
+}
+
+/** The model call of a `model` step. */
+export interface StepModelCallJson {
+  /** `gemini`, `deepseek`, `openai`, or `scripted` for a replayed script. */
+  provider: string;
+  model: string;
+  scripted: boolean;
+  inputTokens: number;
+  /** Input tokens served from the provider's cache (part of `inputTokens`). */
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  /** USD; 0 and unknown when `priced` is false. */
+  usd: number;
+  priced: boolean;
 }
 
 /** A memory that went into an agent's prompt, as its `recall` step shows it. */
@@ -206,6 +232,7 @@ export function toTaskJson(task: Task): TaskJson {
       decision: e.decision,
       decisionReason: e.decisionReason,
       at: iso(e.at),
+      packet: e.packet ?? null,
     })),
     delivery: task.delivery
       ? { mode: task.delivery.mode, branch: task.delivery.branch, sha: task.delivery.sha, delivered: task.delivery.delivered, reason: task.delivery.reason }
@@ -257,7 +284,7 @@ export interface TaskCostJson {
 }
 
 /** The short cost summary of a task's usage (the task list's `usage`). */
-export function toTaskCostJson(usage: TaskUsage): TaskCostJson {
+export function toTaskCostJson(usage: Pick<TaskUsage, 'total'>): TaskCostJson {
   const total = toTotalsJson(usage.total);
   return { usd: total.costUsd, tokens: total.inputTokens + total.outputTokens, unpriced: total.unpricedCalls > 0 };
 }
@@ -325,6 +352,26 @@ export function toAgentStepJson(step: AgentStep): AgentStepJson {
     // proto3 cannot tell an empty list from none: a recall step always has one.
     ...(step.kind === 'recall' || step.recalled.length > 0 ? { recalled: step.recalled.map(toRecalledMemoryJson) } : {}),
     ...(step.condensation !== undefined ? { condensation: toCondensationJson(step.condensation) } : {}),
+    modelCall: step.modelCall !== undefined ? toStepModelCallJson(step.modelCall) : null,
+    // proto3 has no null: 0 ms and empty strings are the orchestrator's "none".
+    durationMs: step.durationMs > 0 ? step.durationMs : null,
+    arguments: step.arguments !== '' ? step.arguments : null,
+    observation: step.observation !== '' ? step.observation : null,
+  };
+}
+
+/** Converts a step's model call into the public JSON. */
+export function toStepModelCallJson(call: StepModelCall): StepModelCallJson {
+  return {
+    provider: call.provider,
+    model: call.model,
+    scripted: call.scripted,
+    inputTokens: call.inputTokens,
+    cachedInputTokens: call.cachedInputTokens,
+    outputTokens: call.outputTokens,
+    reasoningTokens: call.reasoningTokens,
+    usd: call.usd,
+    priced: call.priced,
   };
 }
 

@@ -14,6 +14,10 @@ const strings = { type: 'array', items: str } as const;
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 /** Any JSON object (run context, definition documents, event payloads). */
 const anyObject = { type: 'object', additionalProperties: true } as const;
+/** Any JSON object, or null when there is none. */
+const nullableObject = { type: ['object', 'null'], additionalProperties: true } as const;
+const nullableInt = { type: ['integer', 'null'] } as const;
+const nullableStr = { type: ['string', 'null'] } as const;
 
 /** A closed object whose every listed property is required. */
 function closed<P extends Record<string, unknown>>(properties: P, optional: ReadonlyArray<keyof P> = []) {
@@ -63,7 +67,7 @@ export const taskSchema = closed({
   workflow: str,
   escalations: {
     type: 'array',
-    items: closed({ escalationId: str, subtaskId: str, attempt: int, reason: str, decision: str, decisionReason: str, at: nullableTime }),
+    items: closed({ escalationId: str, subtaskId: str, attempt: int, reason: str, decision: str, decisionReason: str, at: nullableTime, packet: nullableObject }),
   },
   delivery: { ...closed({ mode: str, branch: str, sha: str, delivered: bool, reason: str }), type: ['object', 'null'] },
   createdAt: nullableTime,
@@ -121,11 +125,21 @@ export const runSummarySchema = closed(runSummaryProperties);
 /** A run with its history (send-event and cancel answers). */
 export const runSchema = closed({ ...runSummaryProperties, history: { type: 'array', items: transitionSchema } });
 
-/** One recorded agent step (`AgentStepJson`); `tool`, `recalled`, `condensation` only for their kinds. */
+/** A model step's call (`StepModelCallJson`). */
+const stepModelCallSchema = closed({
+  provider: str, model: str, scripted: bool, inputTokens: int, cachedInputTokens: int, outputTokens: int, reasoningTokens: int, usd: num, priced: bool,
+});
+
+/**
+ * One recorded agent step (`AgentStepJson`); `tool`, `recalled`, `condensation` only for their
+ * kinds; `modelCall`, `durationMs`, `arguments`, `observation` null when the step has none.
+ */
 export const agentStepSchema = closed(
   {
     taskId: str, runId: str, subtaskId: str, executorId: str, step: int, kind: str, tool: str, summary: str, ok: bool,
     at: nullableTime, attempt: { type: ['integer', 'null'] },
+    modelCall: { ...stepModelCallSchema, type: ['object', 'null'] },
+    durationMs: nullableInt, arguments: nullableStr, observation: nullableStr,
     recalled: { type: 'array', items: closed({ id: str, kind: str, score: num, why: str, content: str }, ['why']) },
     condensation: closed(
       {

@@ -1,7 +1,7 @@
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
 
-const gated = { initial: 'plan', states: { plan: { on: { PLANNED: 'approve' } }, approve: { on: { APPROVED: 'done' } }, done: { type: 'final' } } };
+const gated = { id: 'gated', initial: 'plan', states: { plan: { on: { PLANNED: 'approve' } }, approve: { on: { APPROVED: 'done' } }, done: { type: 'final' } } };
 
 let fakes: FakeUpstreams;
 let app: ServedApp;
@@ -34,6 +34,19 @@ describe('/v1/runs', () => {
     expect(second.body).toEqual({ runs: [expect.objectContaining({ id: runs[1]!.id })], nextPageToken: '' });
     expect(await call('GET', '/v1/runs?version=1')).toMatchObject({ status: 400, body: { error: { field: 'version' } } });
     expect(await call('GET', '/v1/runs?pageToken=bogus')).toMatchObject({ status: 400, body: { error: { field: 'pageToken' } } });
+  });
+
+  it('names the path parameter id when the engine refuses a run id that is not a UUID', async () => {
+    const notUuid = 'run-1';
+    for (const [method, path] of [['GET', ''], ['GET', '/history'], ['POST', '/events'], ['POST', '/cancel'], ['GET', '/events']] as const) {
+      const answer = await call(method, `/v1/runs/${notUuid}${path}`, path === '/events' && method === 'POST' ? { type: 'APPROVED' } : undefined);
+      expect({ method, path, ...answer }).toEqual({
+        method,
+        path,
+        status: 400,
+        body: { error: { code: 'INVALID_ARGUMENT', message: 'id: must be a UUID (got "run-1")', field: 'id' } },
+      });
+    }
   });
 
   it('pages a run\'s history by seq', async () => {

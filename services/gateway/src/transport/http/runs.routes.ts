@@ -4,16 +4,22 @@
  * cancelling, and a run's live event stream.
  */
 import { TaskLimits } from '@maestro/contracts';
-import { OperationalError, invalidField, toMaestroError, type Logger } from '@maestro/runtime';
+import { OperationalError, invalidField, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
 import { readRunSteps, StepReadLimits, type RunSteps } from './agent-steps.js';
-import { explainPattern } from './error-handler.js';
+import { explainPattern, withFieldNames } from './error-handler.js';
 import { toAgentStepJson, toRunJson } from './presenters.js';
 import { errorResponses, eventStream, ok, runSchema, runSummarySchema, runWithStepsSchema, transitionSchema } from './response-schemas.js';
 import { definitionNamePattern, idParamsSchema, nonBlank, pageTokenSchema, type IdParams } from './schemas.js';
 import { streamRunEvents, type OpenStreams } from './sse.js';
 import { toRunHistoryJson, toRunSummaryJson } from './workflow.presenters.js';
+
+/**
+ * The engine's names for what the run routes call otherwise: the run is the path's `id` (the
+ * engine checks it is a UUID), the run lists filter by `definition` and `version`.
+ */
+const runFieldNames = { run_id: 'id', definition_name: 'definition', definition_version: 'version' } as const;
 
 /** Run statuses, as the workflow-engine reports them. */
 export const runStatuses = ['running', 'done', 'failed', 'cancelled'] as const;
@@ -26,6 +32,8 @@ export interface RunRoutesDeps {
   events: RunEvents;
   streams: OpenStreams;
   heartbeatMs: number;
+  /** What the run streams' heartbeats are timed by. */
+  clock: Clock;
   logger: Logger;
 }
 
@@ -163,11 +171,7 @@ async function stepsOrNothing(deps: RunRoutesDeps, runId: string): Promise<RunSt
     return await readRunSteps(deps.orchestrator, runId, StepReadLimits.runSteps);
   } catch (err) {
     const error = toMaestroError(err);
-    (error instanceof OperationalError ? deps.logger.warn : deps.logger.error).call(deps.logger, 'run shown without its agent steps', {
-      runId,
-      code: error.code,
-      err: error.message,
-    });
+    (error instanceof OperationalError ? deps.logger.warn : deps.logger.error).call(deps.logger, 'run shown without its agent steps', { runId, err });
     return undefined;
   }
 }
@@ -175,14 +179,17 @@ async function stepsOrNothing(deps: RunRoutesDeps, runId: string): Promise<RunSt
 /** Lists runs (newest first, without history) of one definition and version when given. */
 export async function listRuns(workflow: WorkflowApi, query: ListRunsQuery): Promise<{ runs: ReturnType<typeof toRunSummaryJson>[]; nextPageToken: string }> {
   if (query.version !== undefined && query.definition === undefined) throw invalidField('version', 'needs definition (a version of which definition?)');
-  const response = await workflow.listRuns({
-    // 0 and '' mean "the engine's default" / "any" / "first page" in the proto.
-    limit: query.limit ?? 0,
-    status: query.status ?? '',
-    definitionName: query.definition ?? '',
-    definitionVersion: query.version ?? 0,
-    pageToken: query.pageToken ?? '',
-  });
+  const response = await withFieldNames(
+    workflow.listRuns({
+      // 0 and '' mean "the engine's default" / "any" / "first page" in the proto.
+      limit: query.limit ?? 0,
+      status: query.status ?? '',
+      definitionName: query.definition ?? '',
+      definitionVersion: query.version ?? 0,
+      pageToken: query.pageToken ?? '',
+    }),
+    runFieldNames,
+  );
   return { runs: response.runs.map(toRunSummaryJson), nextPageToken: response.nextPageToken };
 }
 
@@ -192,34 +199,44 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRoutesDeps): vo
 
   app.get<{ Params: IdParams }>('/v1/runs/:id', { schema: getRunSchema }, async (request) => {
     const runId = request.params.id;
-    const [run, steps] = await Promise.all([deps.workflow.getRun({ runId }), stepsOrNothing(deps, runId)]);
+    const [run, steps] = await Promise.all([withFieldNames(deps.workflow.getRun({ runId }), runFieldNames), stepsOrNothing(deps, runId)]);
     if (steps === undefined) return { ...toRunJson(run), stepsUnavailable: true };
     return { ...toRunJson(run), steps: steps.steps.map(toAgentStepJson), stepsNextAfter: steps.nextAfter, stepsUnavailable: false };
   });
 
   app.get<{ Params: IdParams; Querystring: RunHistoryQuery }>('/v1/runs/:id/history', { schema: historySchema }, async (request) =>
     toRunHistoryJson(
-      await deps.workflow.getRunHistory({ runId: request.params.id, afterSeq: request.query.afterSeq ?? 0, limit: request.query.limit ?? 0 }),
+      await withFieldNames(
+        deps.workflow.getRunHistory({ runId: request.params.id, afterSeq: request.query.afterSeq ?? 0, limit: request.query.limit ?? 0 }),
+        runFieldNames,
+      ),
     ),
   );
 
   app.post<{ Params: IdParams; Body: SendEventBody }>('/v1/runs/:id/events', { schema: sendEventSchema }, async (request) =>
-    toRunJson(await deps.workflow.sendEvent({ runId: request.params.id, type: request.body.type, payload: request.body.payload ?? {} })),
+    toRunJson(
+      await withFieldNames(deps.workflow.sendEvent({ runId: request.params.id, type: request.body.type, payload: request.body.payload ?? {} }), runFieldNames),
+    ),
   );
 
   app.post<{ Params: IdParams; Body: CancelRunBody | null }>('/v1/runs/:id/cancel', { schema: cancelRunSchema }, async (request) =>
-    toRunJson(await deps.workflow.cancelRun({ runId: request.params.id, reason: request.body?.reason ?? 'cancelled through the gateway' })),
+    toRunJson(
+      await withFieldNames(deps.workflow.cancelRun({ runId: request.params.id, reason: request.body?.reason ?? 'cancelled through the gateway' }), runFieldNames),
+    ),
   );
 
   app.get<{ Params: IdParams }>('/v1/runs/:id/events', { schema: runEventsSchema }, async (request, reply) => {
-    await streamRunEvents(reply, {
+    // It throws before anything is written (an unknown run, a bad id), as an ordinary JSON error.
+    const stream = streamRunEvents(reply, {
       runId: request.params.id,
       workflow: deps.workflow,
       orchestrator: deps.orchestrator,
       events: deps.events,
       streams: deps.streams,
       heartbeatMs: deps.heartbeatMs,
+      clock: deps.clock,
       logger: deps.logger.child({ component: 'sse' }),
     });
+    await withFieldNames(stream, runFieldNames);
   });
 }

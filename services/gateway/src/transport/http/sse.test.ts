@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AgentStep, ListAgentStepsRequest, Run } from '@maestro/contracts';
-import { createSilentLogger, notFound, OperationalError } from '@maestro/runtime';
+import { createSilentLogger, ManualClock, notFound, OperationalError } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
 import type { OrchestratorApi, WorkflowApi } from '../../ports.js';
 import { RunEventHub } from '../nats/run-event-hub.js';
@@ -31,6 +31,11 @@ class FakeResponse extends EventEmitter {
     this.ended = true;
     this.emit('close');
   }
+}
+
+/** Lets the promise callbacks a heartbeat started (the run re-read) run to their end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 function fakeReply(): { reply: FastifyReply; response: FakeResponse; hijacked: () => boolean } {
@@ -93,10 +98,10 @@ function recordedStep(subtaskId: string, executorId: string, step: number, secon
   const when = new Date(at.getTime() + seconds * 1000);
   const recorded: AgentStep = {
     taskId: 't1', runId: 'run-1', subtaskId, executorId, step, kind: 'tool', tool: 'fs.read', summary: `${subtaskId}#${step}`, ok: true, at: when,
-    attempt: 1, recalled: [], condensation: undefined,
+    attempt: 1, recalled: [], condensation: undefined, modelCall: undefined, durationMs: 12, arguments: '{"path":"a.ts"}', observation: 'export {}',
   };
   // The executor's spelling of the time may differ from the orchestrator's; the instant is the same.
-  const { recalled: _recalled, condensation: _condensation, ...fields } = recorded;
+  const { recalled: _recalled, condensation: _condensation, modelCall: _modelCall, ...fields } = recorded;
   const live = { ...fields, at: when.toISOString().replace('.000Z', 'Z') };
   return { recorded, live: { subject: 'maestro.events.work.step', payload: live } };
 }
@@ -126,10 +131,6 @@ describe('eventNameOf', () => {
 });
 
 describe('streamRunEvents', () => {
-  afterEach(() => {
-    jest.useRealTimers();
-  });
-
   it('sends history, then events that arrived while reading it (without duplicates), then live events until run.finished', async () => {
     const hub = new RunEventHub(createSilentLogger());
     const workflow: Pick<WorkflowApi, 'getRun'> = {
@@ -211,7 +212,7 @@ describe('streamRunEvents', () => {
   });
 
   it('sends a heartbeat comment every interval while the run is quiet, and stops when the client leaves', async () => {
-    jest.useFakeTimers();
+    const clock = new ManualClock(0);
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
@@ -221,19 +222,20 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      clock,
       logger: createSilentLogger(),
     });
-    jest.advanceTimersByTime(31_000);
+    clock.advance(31_000);
     expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
 
     response.emit('close');
     expect(hub.watchedRuns).toBe(0);
-    jest.advanceTimersByTime(60_000);
+    clock.advance(60_000);
     expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
   });
 
   it('ends the stream from a heartbeat re-read when the run finished but its live run.finished never came', async () => {
-    jest.useFakeTimers();
+    const clock = new ManualClock(0);
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     let reads = 0;
@@ -250,12 +252,14 @@ describe('streamRunEvents', () => {
       events: hub,
       streams,
       heartbeatMs: 15_000,
+      clock,
       logger: createSilentLogger(),
     });
     hub.dispatch(transitioned(2)); // seq 2 arrives live; seq 3 and run.finished are lost
     expect(response.ended).toBe(false);
 
-    await jest.advanceTimersByTimeAsync(15_000);
+    clock.advance(15_000);
+    await settle();
     expect(response.ended).toBe(true);
     const sent = frames(response.written);
     expect(sent.map((f) => f.comment ?? [f.event, f.data?.seq, f.data?.replay])).toEqual([
@@ -281,7 +285,7 @@ describe('streamRunEvents', () => {
   });
 
   it('keeps the stream open when a heartbeat re-read fails, and ends it on a later one', async () => {
-    jest.useFakeTimers();
+    const clock = new ManualClock(0);
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     let reads = 0;
@@ -299,11 +303,14 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      clock,
       logger: createSilentLogger(),
     });
-    await jest.advanceTimersByTimeAsync(15_000);
+    clock.advance(15_000);
+    await settle();
     expect(response.ended).toBe(false);
-    await jest.advanceTimersByTimeAsync(15_000);
+    clock.advance(15_000);
+    await settle();
     expect(response.ended).toBe(true);
     expect(frames(response.written).map((f) => f.comment ?? f.event)).toEqual(['heartbeat', 'heartbeat', 'run.transitioned', 'run.finished']);
   });
@@ -388,7 +395,7 @@ describe('streamRunEvents', () => {
     ]);
     expect(sent[1]?.data).toEqual({
       taskId: 't1', runId: 'run-1', subtaskId: 's1', executorId: 'exec-a', step: 1, kind: 'tool', tool: 'fs.read', summary: 's1#1', ok: true,
-      at: new Date(at.getTime() + 1000).toISOString(), attempt: 1, replay: true,
+      at: new Date(at.getTime() + 1000).toISOString(), attempt: 1, modelCall: null, durationMs: 12, arguments: '{"path":"a.ts"}', observation: 'export {}', replay: true,
     });
     expect(requests.map((r) => [r.runId, r.taskId, r.after])).toEqual([
       ['run-1', '', ''],
@@ -423,7 +430,7 @@ describe('streamRunEvents', () => {
   });
 
   it('sends the recorded steps it has not shown when a heartbeat re-read finds the run finished', async () => {
-    jest.useFakeTimers();
+    const clock = new ManualClock(0);
     const hub = new RunEventHub(createSilentLogger());
     const first = recordedStep('s1', 'exec-a', 1, 1);
     const second = recordedStep('s1', 'exec-a', 2, 2);
@@ -438,12 +445,14 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      clock,
       logger: createSilentLogger(),
     });
     hub.dispatch(second.live);
     // Recorded meanwhile; the live events of the third step and of run.finished are lost.
     recorded.push(second.recorded, lost.recorded);
-    await jest.advanceTimersByTimeAsync(15_000);
+    clock.advance(15_000);
+    await settle();
 
     expect(response.ended).toBe(true);
     expect(frames(response.written).map((f) => f.comment ?? [f.event, f.data?.step, f.data?.replay])).toEqual([

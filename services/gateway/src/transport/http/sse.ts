@@ -16,10 +16,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Subjects, type Run } from '@maestro/contracts';
-import type { Logger } from '@maestro/runtime';
+import { systemClock, type Clock, type Logger, type Timer } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
 import type { BusEvent, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
 import { readRunSteps, StepReadLimits, stepIdentity, type RunSteps } from './agent-steps.js';
+import { startHeartbeat } from './heartbeat.js';
 import { toAgentStepJson, toTransitionJson } from './presenters.js';
 
 /** Streams that are open now, so a shutting-down gateway can end them instead of waiting. */
@@ -186,6 +187,8 @@ export interface RunEventStreamOptions {
   streams: OpenStreams;
   /** Interval of the heartbeat comment, and of re-reading the run to catch a missed `run.finished`. @default 15000 */
   heartbeatMs: number;
+  /** What the heartbeat is timed by. @default systemClock */
+  clock?: Clock;
   /** Unsent bytes past which a slow client's stream is ended. @default DEFAULT_SSE_MAX_BUFFERED_BYTES (1 MiB) */
   maxBufferedBytes?: number;
   logger: Logger;
@@ -210,7 +213,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     try {
       return await readRunSteps(options.orchestrator, runId, StepReadLimits.streamSteps);
     } catch (err) {
-      logger.warn('recorded agent steps unavailable for the run event stream', { runId, err: err instanceof Error ? err.message : String(err) });
+      logger.warn('recorded agent steps unavailable for the run event stream', { runId, err });
       return undefined;
     }
   };
@@ -230,7 +233,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     unlisten();
     return;
   }
-  let heartbeat: NodeJS.Timeout | undefined;
+  let heartbeat: Timer | undefined;
   let forget: () => void = () => undefined;
   let finished = false;
   const finish = (why: string): void => {
@@ -238,7 +241,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     finished = true;
     unlisten();
     forget();
-    if (heartbeat) clearInterval(heartbeat);
+    heartbeat?.cancel();
     writer.end();
     logger.debug('run event stream ended', { runId, why });
   };
@@ -341,13 +344,13 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
       finish('run finished (seen on re-read)');
     } catch (err) {
       // The stream stays open: live events still arrive, and the next beat reads again.
-      logger.warn('re-reading the run for its event stream failed', { runId, err: err instanceof Error ? err.message : String(err) });
+      logger.warn('re-reading the run for its event stream failed', { runId, err });
     } finally {
       rereading = false;
     }
   };
-  heartbeat = setInterval(() => {
+  heartbeat = startHeartbeat(options.clock ?? systemClock, options.heartbeatMs, () => {
     writer.comment('heartbeat');
     void reread();
-  }, options.heartbeatMs);
+  });
 }

@@ -1,17 +1,22 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OperationalError, invalidField } from '@maestro/runtime';
+import { TaskLimits } from '@maestro/contracts';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
+import { RecordingLogger } from '../../../test/recording-logger.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
 
 let fakes: FakeUpstreams;
 let app: ServedApp;
 let repo: string;
+let logger: RecordingLogger;
 beforeEach(async () => {
   fakes = createFakeUpstreams();
   repo = mkdtempSync(join(tmpdir(), 'gateway-tasks-'));
   mkdirSync(join(repo, '.git'));
-  app = await serve(depsOf(fakes));
+  logger = new RecordingLogger();
+  app = await serve(depsOf(fakes, { logger }));
 });
 afterEach(async () => {
   await app.close();
@@ -41,12 +46,41 @@ describe('GET /v1/tasks', () => {
     const second = await get(`/v1/tasks?q=add%20a&limit=1&pageToken=${first.body.nextPageToken}`);
     expect(second.body.tasks.map((t: { id: string; usage: unknown }) => [t.id, t.usage])).toEqual([[verbose, { usd: 0.02, tokens: 1750, unpriced: true }]]);
     expect(second.body.nextPageToken).toBe('');
+    // One router call per page, naming every task of it.
+    expect(fakes.router.totalsRequests).toEqual([{ taskIds: [quiet] }, { taskIds: [verbose] }]);
+  });
+
+  it('asks the router once for a whole page', async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await submit(`goal ${i}`));
+    const answer = await get('/v1/tasks?limit=5');
+    expect(answer.body.tasks).toHaveLength(5);
+    expect(fakes.router.totalsRequests).toEqual([{ taskIds: [...ids].reverse() }]);
   });
 
   it('keeps serving old callers (no paging parameters) and shows null usage when the router cannot say', async () => {
     const id = await submit('Add a flag');
+    const other = await submit('Fix the parser');
     fakes.router.unavailableFor.add(id);
-    expect(await get('/v1/tasks')).toEqual({ status: 200, body: { tasks: [expect.objectContaining({ id, usage: null, subtasks: [] })], nextPageToken: '' } });
+    expect(await get('/v1/tasks')).toEqual({
+      status: 200,
+      body: { tasks: [expect.objectContaining({ id: other, usage: null }), expect.objectContaining({ id, usage: null, subtasks: [] })], nextPageToken: '' },
+    });
+    const [line] = logger.find('task list shown without usage');
+    expect(line).toEqual({ level: 'warn', message: 'task list shown without usage', fields: { tasks: 2, err: expect.any(OperationalError) } });
+  });
+
+  it('takes a q of the orchestrator\'s length at most, and names q when the orchestrator refuses it', async () => {
+    const longest = 'x'.repeat(TaskLimits.goalContainsMaxChars);
+    expect((await get(`/v1/tasks?q=${longest}`)).status).toBe(200);
+    expect(await get(`/v1/tasks?q=${longest}x`)).toMatchObject({ status: 400, body: { error: { field: 'q' } } });
+    fakes.orchestrator.listTasks = async () => {
+      throw invalidField('goal_contains', 'must not hold a NUL character');
+    };
+    expect(await get('/v1/tasks?q=flag')).toEqual({
+      status: 400,
+      body: { error: { code: 'INVALID_ARGUMENT', message: 'q: must not hold a NUL character', field: 'q' } },
+    });
   });
 });
 

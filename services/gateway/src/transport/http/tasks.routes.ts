@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { toMaestroError, type Logger } from '@maestro/runtime';
 import type { OrchestratorApi, RouterApi } from '../../ports.js';
 import { toAgentStepJson, toTaskCostJson, toTaskJson, toTaskUsageJson, type TaskJson } from './presenters.js';
-import { explainPattern } from './error-handler.js';
+import { explainPattern, withFieldNames } from './error-handler.js';
 import { idParamsSchema, idPattern, nonBlank, pageTokenSchema, type IdParams } from './schemas.js';
 import { agentStepSchema, errorResponses, listedTaskSchema, ok, taskSchema, taskWithUsageSchema } from './response-schemas.js';
 
@@ -94,7 +94,8 @@ const listTasksSchema = {
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: 500 },
       status: { type: 'string', enum: taskStatuses },
-      q: { type: 'string', minLength: 1, maxLength: 1000, pattern: nonBlank },
+      // The orchestrator's limit on `goal_contains`, so the edge never accepts what it refuses.
+      q: { type: 'string', minLength: 1, maxLength: TaskLimits.goalContainsMaxChars, pattern: nonBlank },
       pageToken: pageTokenSchema,
     },
   },
@@ -157,19 +158,22 @@ const cancelTaskSchema = {
 
 /** Registers the task routes. */
 export function registerTaskRoutes(app: FastifyInstance, orchestrator: OrchestratorApi, router: RouterApi, logger: Logger): void {
-  // Each listed task's cost so far, asked of the router all at once; a task whose usage the
-  // router cannot give shows null (never made-up zeros), and the page is still served.
+  // Each listed task's cost so far, asked of the router in one call for the whole page; when
+  // the router cannot answer, every task shows null (never made-up zeros) and the page is still
+  // served.
   const withCosts = async (tasks: TaskJson[]): Promise<Array<TaskJson & { usage: ReturnType<typeof toTaskCostJson> | null }>> => {
-    const usages = await Promise.allSettled(tasks.map((task) => router.getTaskUsage({ taskId: task.id })));
-    const failed = usages.filter((u) => u.status === 'rejected');
-    if (failed.length > 0) {
-      const error = toMaestroError(failed[0]!.reason);
-      logger.warn('task list shown without some usage', { unavailable: failed.length, code: error.code, message: error.message });
+    if (tasks.length === 0) return [];
+    try {
+      const { usages } = await router.listTaskUsageTotals({ taskIds: [...new Set(tasks.map((task) => task.id))] });
+      const byTask = new Map(usages.map((u) => [u.taskId, u]));
+      return tasks.map((task) => {
+        const usage = byTask.get(task.id);
+        return { ...task, usage: usage ? toTaskCostJson(usage) : null };
+      });
+    } catch (err) {
+      logger.warn('task list shown without usage', { tasks: tasks.length, err });
+      return tasks.map((task) => ({ ...task, usage: null }));
     }
-    return tasks.map((task, i) => {
-      const usage = usages[i]!;
-      return { ...task, usage: usage.status === 'fulfilled' ? toTaskCostJson(usage.value) : null };
-    });
   };
 
   app.post<{ Body: SubmitTaskBody }>('/v1/tasks', { schema: submitTaskSchema }, async (request, reply) => {
@@ -203,19 +207,22 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
     if (found.status === 'rejected') throw found.reason;
     const task = toTaskJson(found.value);
     if (usage.status === 'fulfilled') return { ...task, usage: toTaskUsageJson(usage.value), usageError: null };
-    const error = toMaestroError(usage.reason);
-    logger.warn('task usage unavailable', { taskId: task.id, code: error.code, message: error.message });
-    return { ...task, usage: null, usageError: error.message };
+    logger.warn('task usage unavailable', { taskId: task.id, err: usage.reason });
+    return { ...task, usage: null, usageError: toMaestroError(usage.reason).message };
   });
 
   app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema }, async (request) => {
-    const response = await orchestrator.listTasks({
-      // 0 and '' mean "the orchestrator's default" / "any status" / "any goal" / "first page" in the proto.
-      limit: request.query.limit ?? 0,
-      status: request.query.status ?? '',
-      goalContains: request.query.q ?? '',
-      pageToken: request.query.pageToken ?? '',
-    });
+    const response = await withFieldNames(
+      orchestrator.listTasks({
+        // 0 and '' mean "the orchestrator's default" / "any status" / "any goal" / "first page" in the proto.
+        limit: request.query.limit ?? 0,
+        status: request.query.status ?? '',
+        goalContains: request.query.q ?? '',
+        pageToken: request.query.pageToken ?? '',
+      }),
+      // The query calls the goal search `q`.
+      { goal_contains: 'q' },
+    );
     return { tasks: await withCosts(response.tasks.map(toTaskJson)), nextPageToken: response.nextPageToken };
   });
 

@@ -1,8 +1,3 @@
-// @fastify/static 10 requires content-disposition 3, which is ESM-only and cannot be loaded by
-// the workspace's CommonJS Jest; the viewer never sends downloads, so the header builder is
-// stubbed (Node ≥ 20.19 loads the real one in production).
-jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }), { virtual: true });
-
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

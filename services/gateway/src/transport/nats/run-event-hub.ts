@@ -77,11 +77,7 @@ export class RunEventHub implements RunEvents, LifecycleEvents {
         listener(event);
       } catch (err) {
         // One broken stream must not starve the others.
-        this.logger.error('event listener failed', {
-          runId: event.payload.runId,
-          subject: event.subject,
-          err: err instanceof Error ? err.message : String(err),
-        });
+        this.logger.error('event listener failed', { runId: event.payload.runId, subject: event.subject, err });
       }
     }
   }

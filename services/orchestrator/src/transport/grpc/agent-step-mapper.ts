@@ -6,7 +6,8 @@ import type { AgentStepRecord } from '../../domain/agent-step.js';
 
 /**
  * The proto form of a recorded step (no tool becomes an empty string, an unknown attempt 0, no
- * recalled memories an empty list, as proto3 has them).
+ * recalled memories an empty list, an unmeasured duration 0, no arguments or observation empty
+ * strings, as proto3 has them; no model call stays unset).
  */
 export function toAgentStepMessage(step: AgentStepRecord): AgentStep {
   return {
@@ -23,6 +24,10 @@ export function toAgentStepMessage(step: AgentStepRecord): AgentStep {
     attempt: step.attempt ?? 0,
     recalled: (step.recalled ?? []).map(toStepRecalledMemory),
     condensation: step.condensation !== undefined ? toStepCondensation(step.condensation) : undefined,
+    modelCall: step.modelCall !== undefined ? { ...step.modelCall } : undefined,
+    durationMs: step.durationMs ?? 0,
+    arguments: step.arguments ?? '',
+    observation: step.observation ?? '',
   };
 }
 

@@ -35,7 +35,8 @@ export function toTaskDeliveryMessage(delivery: TaskDelivery): TaskDeliveryMessa
 /**
  * The proto form of an escalation: `decision` is `hint`, `replan`, `takeover`, `abandon`, or
  * `fail` (the subtask failed without a strategic decision: limit reached, no usable reply);
- * empty while undecided. `decision_reason` carries the hint too, for a hint.
+ * empty while undecided. `decision_reason` carries the hint too, for a hint. `packet` is the
+ * failure packet as received, as plain JSON (a Struct holds no undefined values).
  */
 export function toTaskEscalationMessage(e: EscalationListing): TaskEscalation {
   return {
@@ -46,6 +47,7 @@ export function toTaskEscalationMessage(e: EscalationListing): TaskEscalation {
     decision: e.decision,
     decisionReason: e.hint !== undefined ? `${e.decisionReason} (hint: ${e.hint})` : e.subtasks !== undefined ? `${e.decisionReason} (new subtasks: ${e.subtasks.join(', ')})` : e.decisionReason,
     at: e.at,
+    packet: e.packet !== undefined ? (JSON.parse(JSON.stringify(e.packet)) as Record<string, unknown>) : undefined,
   };
 }
 

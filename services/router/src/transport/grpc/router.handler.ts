@@ -1,7 +1,7 @@
 /**
  * The `maestro.v1.RouterService` handlers: Route (the decision only), Complete and
- * StreamComplete (through the {@link CompletionService}), ClassifyIntent, GetTaskUsage and
- * GetModelStats. Translation between proto and plain types only; no decisions here.
+ * StreamComplete (through the {@link CompletionService}), ClassifyIntent, GetTaskUsage,
+ * ListTaskUsageTotals and GetModelStats. Translation between proto and plain types only; no decisions here.
  */
 import type {
   ClassifyIntentRequest,
@@ -11,6 +11,8 @@ import type {
   GetModelStatsRequest,
   GetTaskUsageRequest,
   IntentClassification,
+  ListTaskUsageTotalsRequest,
+  ListTaskUsageTotalsResponse,
   ModelStats,
   RouteDecision as ProtoRouteDecision,
   RouteRequest,
@@ -31,6 +33,27 @@ export interface RouterHandlerDeps {
   completions: CompletionService;
   ledger: UsageLedger;
   policy: RoutingPolicy;
+}
+
+/** Request limits of the RouterService, in one place. */
+export const RouterRequestLimits = {
+  /** The most task ids one ListTaskUsageTotals takes (the gateway's largest task page). */
+  maxTaskUsageIds: 500,
+} as const;
+
+/** The ids of a ListTaskUsageTotals, checked: 1..max distinct, none blank; the field is `task_ids`. */
+function requireTaskIds(ids: readonly string[]): string[] {
+  if (ids.length === 0) throw invalidField('task_ids', 'must name at least one task');
+  if (ids.length > RouterRequestLimits.maxTaskUsageIds) {
+    throw invalidField('task_ids', `must name at most ${RouterRequestLimits.maxTaskUsageIds} tasks, got ${ids.length}`);
+  }
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    if (id.trim() === '') throw invalidField('task_ids', `item ${i} is empty; every id must be a task id`);
+    if (seen.has(id)) throw invalidField('task_ids', `item ${i} repeats "${id}"; name each task once`);
+    seen.add(id);
+  });
+  return [...seen];
 }
 
 function toProtoDecision(decision: RouteDecision): ProtoRouteDecision {
@@ -102,6 +125,11 @@ export function createRouterHandlers(deps: RouterHandlerDeps): RouterServiceServ
         byPhase: usage.byPhase.map((p) => ({ phase: p.phase, totals: toProtoTotals(p.totals) })),
         byModel: usage.byModel.map((m) => ({ spec: m.spec, totals: toProtoTotals(m.totals) })),
       };
+    }),
+
+    listTaskUsageTotals: unary<ListTaskUsageTotalsRequest, ListTaskUsageTotalsResponse>(async (request) => {
+      const totals = await deps.ledger.taskTotals(requireTaskIds(request.taskIds));
+      return { usages: totals.map((t) => ({ taskId: t.taskId, total: toProtoTotals(t.total) })) };
     }),
 
     getModelStats: unary<GetModelStatsRequest, ModelStats>(async (request) => {

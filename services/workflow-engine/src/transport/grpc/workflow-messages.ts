@@ -12,9 +12,18 @@ function toStruct(value: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
-/** The wire form of a stored definition version. */
-export function toDefinitionMessage(record: DefinitionRecord): WorkflowDefinition {
-  return { name: record.name, version: record.version, definition: toStruct(record.definition), createdAt: record.createdAt };
+/**
+ * The wire form of a stored definition version; `created` only for what PutDefinition saved
+ * (a `SavedDefinition`), false for every read.
+ */
+export function toDefinitionMessage(record: DefinitionRecord & { created?: boolean }): WorkflowDefinition {
+  return {
+    name: record.name,
+    version: record.version,
+    definition: toStruct(record.definition),
+    createdAt: record.createdAt,
+    created: record.created === true,
+  };
 }
 
 /** The wire form of a history row. */

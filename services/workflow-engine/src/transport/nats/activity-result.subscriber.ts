@@ -21,11 +21,18 @@ export const RESULT_MAX_DELIVER = 30;
 /** Redelivery delay of a result whose handling failed: 250ms·2^(n-1), at most 30 s. */
 export const resultBackoffMs: (deliveryCount: number) => number = exponentialBackoff({ baseMs: 250, maxMs: 30_000 });
 
+/**
+ * Results applied at once by one process. A step spends most of its time waiting on
+ * PostgreSQL and JetStream round trips, so more steps in flight than cores pay off; 16 keeps
+ * 16 runs moving at once (the pool has 10 connections, each held only for a statement).
+ */
+export const DEFAULT_RESULT_CONCURRENCY = 16;
+
 /** Options of {@link startActivityResultSubscriber}. */
 export interface ActivityResultSubscriberOptions {
   /** Where dead-lettered results are reported (at error: a run was failed because of one). */
   logger: Logger;
-  /** Results applied at once by this process. @default 4 */
+  /** Results applied at once by this process. @default DEFAULT_RESULT_CONCURRENCY (16) */
   concurrency?: number;
   /** Deliveries before a result that keeps failing is dead-lettered. @default RESULT_MAX_DELIVER (30) */
   maxDeliver?: number;
@@ -92,7 +99,7 @@ export async function startActivityResultSubscriber(
     durable: Consumers.engineActivityResults,
     filterSubject: Subjects.activityResult,
     schema: ActivityResultSchema,
-    concurrency: options.concurrency ?? 4,
+    concurrency: options.concurrency ?? DEFAULT_RESULT_CONCURRENCY,
     maxDeliver: options.maxDeliver ?? RESULT_MAX_DELIVER,
     backoffMs: options.backoffMs ?? resultBackoffMs,
     handler: async (result, delivery) => {

@@ -122,6 +122,22 @@ export interface GetTaskUsageRequest {
   taskId: string;
 }
 
+export interface ListTaskUsageTotalsRequest {
+  /** 1 to 500 distinct task ids. */
+  taskIds: string[];
+}
+
+export interface TaskUsageTotals {
+  taskId: string;
+  /** Zero totals for a task with no recorded call. */
+  total: UsageTotals | undefined;
+}
+
+export interface ListTaskUsageTotalsResponse {
+  /** One per requested task id, in the request's order. */
+  usages: TaskUsageTotals[];
+}
+
 /** Usage summed over a set of calls. */
 export interface UsageTotals {
   calls: number;
@@ -1504,6 +1520,241 @@ export const GetTaskUsageRequest: MessageFns<GetTaskUsageRequest> = {
   },
 };
 
+function createBaseListTaskUsageTotalsRequest(): ListTaskUsageTotalsRequest {
+  return { taskIds: [] };
+}
+
+export const ListTaskUsageTotalsRequest: MessageFns<ListTaskUsageTotalsRequest> = {
+  encode(message: ListTaskUsageTotalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.taskIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTaskUsageTotalsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTaskUsageTotalsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTaskUsageTotalsRequest {
+    return {
+      taskIds: globalThis.Array.isArray(object?.taskIds)
+        ? object.taskIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.task_ids)
+        ? object.task_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListTaskUsageTotalsRequest): unknown {
+    const obj: any = {};
+    if (message.taskIds?.length) {
+      obj.taskIds = message.taskIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTaskUsageTotalsRequest>): ListTaskUsageTotalsRequest {
+    return ListTaskUsageTotalsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTaskUsageTotalsRequest>): ListTaskUsageTotalsRequest {
+    const message = createBaseListTaskUsageTotalsRequest();
+    message.taskIds = object.taskIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseTaskUsageTotals(): TaskUsageTotals {
+  return { taskId: "", total: undefined };
+}
+
+export const TaskUsageTotals: MessageFns<TaskUsageTotals> = {
+  encode(message: TaskUsageTotals, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.total !== undefined) {
+      UsageTotals.encode(message.total, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskUsageTotals {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskUsageTotals();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = UsageTotals.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskUsageTotals {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      total: isSet(object.total) ? UsageTotals.fromJSON(object.total) : undefined,
+    };
+  },
+
+  toJSON(message: TaskUsageTotals): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.total !== undefined) {
+      obj.total = UsageTotals.toJSON(message.total);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskUsageTotals>): TaskUsageTotals {
+    return TaskUsageTotals.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskUsageTotals>): TaskUsageTotals {
+    const message = createBaseTaskUsageTotals();
+    message.taskId = object.taskId ?? "";
+    message.total = (object.total !== undefined && object.total !== null)
+      ? UsageTotals.fromPartial(object.total)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListTaskUsageTotalsResponse(): ListTaskUsageTotalsResponse {
+  return { usages: [] };
+}
+
+export const ListTaskUsageTotalsResponse: MessageFns<ListTaskUsageTotalsResponse> = {
+  encode(message: ListTaskUsageTotalsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.usages) {
+      TaskUsageTotals.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTaskUsageTotalsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTaskUsageTotalsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.usages.push(TaskUsageTotals.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTaskUsageTotalsResponse {
+    return {
+      usages: globalThis.Array.isArray(object?.usages)
+        ? object.usages.map((e: any) => TaskUsageTotals.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListTaskUsageTotalsResponse): unknown {
+    const obj: any = {};
+    if (message.usages?.length) {
+      obj.usages = message.usages.map((e) => TaskUsageTotals.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTaskUsageTotalsResponse>): ListTaskUsageTotalsResponse {
+    return ListTaskUsageTotalsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTaskUsageTotalsResponse>): ListTaskUsageTotalsResponse {
+    const message = createBaseListTaskUsageTotalsResponse();
+    message.usages = object.usages?.map((e) => TaskUsageTotals.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseUsageTotals(): UsageTotals {
   return {
     calls: 0,
@@ -2445,6 +2696,18 @@ export const RouterServiceService = {
     responseSerialize: (value: TaskUsage): Buffer => Buffer.from(TaskUsage.encode(value).finish()),
     responseDeserialize: (value: Buffer): TaskUsage => TaskUsage.decode(value),
   },
+  /** The overall usage totals of several tasks at once (a task list's "cost so far"). */
+  listTaskUsageTotals: {
+    path: "/maestro.v1.RouterService/ListTaskUsageTotals" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTaskUsageTotalsRequest): Buffer =>
+      Buffer.from(ListTaskUsageTotalsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTaskUsageTotalsRequest => ListTaskUsageTotalsRequest.decode(value),
+    responseSerialize: (value: ListTaskUsageTotalsResponse): Buffer =>
+      Buffer.from(ListTaskUsageTotalsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTaskUsageTotalsResponse => ListTaskUsageTotalsResponse.decode(value),
+  },
   /** Measured calls, verdicts, tokens, cost and latency per model and phase. */
   getModelStats: {
     path: "/maestro.v1.RouterService/GetModelStats" as const,
@@ -2470,6 +2733,8 @@ export interface RouterServiceServer extends UntypedServiceImplementation {
   classifyIntent: handleUnaryCall<ClassifyIntentRequest, IntentClassification>;
   /** The durable usage totals of a task: overall, per workflow phase and per model. */
   getTaskUsage: handleUnaryCall<GetTaskUsageRequest, TaskUsage>;
+  /** The overall usage totals of several tasks at once (a task list's "cost so far"). */
+  listTaskUsageTotals: handleUnaryCall<ListTaskUsageTotalsRequest, ListTaskUsageTotalsResponse>;
   /** Measured calls, verdicts, tokens, cost and latency per model and phase. */
   getModelStats: handleUnaryCall<GetModelStatsRequest, ModelStats>;
 }
@@ -2547,6 +2812,22 @@ export interface RouterServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TaskUsage) => void,
+  ): ClientUnaryCall;
+  /** The overall usage totals of several tasks at once (a task list's "cost so far"). */
+  listTaskUsageTotals(
+    request: ListTaskUsageTotalsRequest,
+    callback: (error: ServiceError | null, response: ListTaskUsageTotalsResponse) => void,
+  ): ClientUnaryCall;
+  listTaskUsageTotals(
+    request: ListTaskUsageTotalsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTaskUsageTotalsResponse) => void,
+  ): ClientUnaryCall;
+  listTaskUsageTotals(
+    request: ListTaskUsageTotalsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTaskUsageTotalsResponse) => void,
   ): ClientUnaryCall;
   /** Measured calls, verdicts, tokens, cost and latency per model and phase. */
   getModelStats(

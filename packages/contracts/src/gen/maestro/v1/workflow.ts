@@ -28,7 +28,14 @@ export interface WorkflowDefinition {
   version: number;
   /** The definition document (see services/workflow-engine/README.md). */
   definition: { [key: string]: any } | undefined;
-  createdAt: Date | undefined;
+  createdAt:
+    | Date
+    | undefined;
+  /**
+   * PutDefinition only: true when this call stored a new version, false when the document
+   * equalled the latest version (which is returned). Always false elsewhere.
+   */
+  created: boolean;
 }
 
 export interface PutDefinitionRequest {
@@ -170,7 +177,7 @@ export interface Run {
 }
 
 function createBaseWorkflowDefinition(): WorkflowDefinition {
-  return { name: "", version: 0, definition: undefined, createdAt: undefined };
+  return { name: "", version: 0, definition: undefined, createdAt: undefined, created: false };
 }
 
 export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
@@ -186,6 +193,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(40).bool(message.created);
     }
     return writer;
   },
@@ -235,6 +245,14 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -257,6 +275,7 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
     };
   },
 
@@ -274,6 +293,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
     return obj;
   },
 
@@ -286,6 +308,7 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     message.version = object.version ?? 0;
     message.definition = object.definition ?? undefined;
     message.createdAt = object.createdAt ?? undefined;
+    message.created = object.created ?? false;
     return message;
   },
 };
