@@ -4,7 +4,8 @@
  * start → last end); latencies are per step and per run, nearest rank.
  */
 import type { RunTarget } from './run-target.js';
-import { nowMs, percentile } from './stats.js';
+import { percentile } from '../shared/stats.js';
+import { nowMs } from './stats.js';
 
 /** How a phase is run. */
 export interface PhaseOptions {

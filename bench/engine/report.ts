@@ -6,7 +6,7 @@
  */
 import type { PhaseResult } from './measure.js';
 import type { BenchResult } from './engine-bench.js';
-import { ms, rate } from './stats.js';
+import { ms, rate } from '../shared/stats.js';
 
 /** The aim and the figures for the peers. */
 export const ENGINE_AIM = {

@@ -6,7 +6,7 @@
 import { HealthClient } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
 import type { UncontendedResult } from './measure.js';
-import { percentile } from './stats.js';
+import { percentile } from '../shared/stats.js';
 
 /** `ops` sequential Health/Check calls to `address` (after `warmup`), each counted as one op. */
 export async function measureHealthRoundTrip(address: string, ops: number, warmup: number): Promise<UncontendedResult> {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LockClient, LockTarget } from './lock-target.js';
-import { percentile } from './stats.js';
+import { percentile } from '../shared/stats.js';
 
 /** Sequential acquire+release of one uncontended resource. */
 export interface UncontendedResult {

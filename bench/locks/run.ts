@@ -18,7 +18,7 @@ import { startLockManager, type LockManagerReplica } from './lock-manager-proces
 import type { LockTarget } from './lock-target.js';
 import { measureHealthRoundTrip } from './health-round-trip.js';
 import { measureContention, measureUncontended, type ContentionResult, type UncontendedResult } from './measure.js';
-import { ms } from './stats.js';
+import { ms } from '../shared/stats.js';
 import { redisSemaphoreTarget } from './redis-semaphore-target.js';
 import { redlockTarget } from './redlock-target.js';
 

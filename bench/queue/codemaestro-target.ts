@@ -60,6 +60,8 @@ export class CodeMaestroTarget implements QueueTarget {
       MAESTRO_NATS_NAMESPACE: this.namespace,
       MAESTRO_EXECUTOR_ID: `bench-executor-${i}`,
       MAESTRO_EXECUTOR_GRPC_ADDR: '127.0.0.1:0',
+      // Several executors side by side: none serves metrics, so none fights over the default port.
+      MAESTRO_METRICS_PORT: '0',
       MAESTRO_EXECUTOR_CONCURRENCY: String(this.options.concurrency),
     });
     // e.g. BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the executors.

@@ -1,15 +1,8 @@
 /**
- * Small statistics for the queue benchmark: nearest-rank percentiles and a summary of
- * pick-up latencies, kept apart from the runner so they are easy to check by eye.
+ * Small statistics for the queue benchmark: a summary of pick-up latencies (by the benchmarks'
+ * shared percentiles) and a clock comparable across processes.
  */
-
-/** The p-th percentile (0..100) of `values` by nearest rank; NaN for no values. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
-}
+import { percentile } from '../shared/stats.js';
 
 /** p50 / p99 / max of a set of latencies in milliseconds. */
 export interface LatencySummary {

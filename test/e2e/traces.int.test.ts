@@ -1,9 +1,11 @@
 /**
  * One trace per task: a task submitted through the gateway is followed by every service it
  * touches (gateway → orchestrator → workflow-engine → executor → router, over gRPC and NATS),
- * and every span that names the task (`maestro.task_id`) lands in the same trace. The cluster
- * exports to an in-process OTLP/HTTP receiver (the exporter sends JSON to `POST /v1/traces`);
- * the services flush their spans when the cluster is stopped gracefully.
+ * and every span that names the task (`maestro.task_id`) lands in the same trace. Two tasks run
+ * at the same time on one executor stay apart: no trace holds spans of both (the executor's step
+ * outbox once published every step under the trace of whichever task started its sender). The
+ * cluster exports to an in-process OTLP/HTTP receiver (the exporter sends JSON to
+ * `POST /v1/traces`); the services flush their spans when the cluster is stopped gracefully.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -112,10 +114,49 @@ async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]
   };
 }
 
-/** One subtask, written, tested and committed by the scripted tactical model. */
+/** The two tasks run at the same time: each one subtask writing its own file, told apart by goal. */
+const pairs = [
+  { name: 'pairA', file: 'pair-a', value: 2 },
+  { name: 'pairB', file: 'pair-b', value: 3 },
+] as const;
+const pairGoal = (pair: (typeof pairs)[number]): string => `Add ${pair.name}(), with a test.`;
+
+/** A plan rule and a code rule for one of the concurrent tasks. */
+function pairRules(pair: (typeof pairs)[number]): unknown[] {
+  const { name, file, value } = pair;
+  const plan = { subtasks: [{ id: 's1', title: `Create src/${file}.js`, instructions: `Export ${name}() returning ${value}, with a test.`, files: [`src/${file}.js`, `test/${file}.test.js`] }] };
+  return [
+    { name: `plan-${file}`, when: { intent: 'plan', contains: pairGoal(pair) }, turns: [{ content: JSON.stringify(plan) }] },
+    {
+      name: `code-${file}`,
+      when: { intent: 'code', contains: `Create src/${file}.js` },
+      turns: [
+        {
+          toolCalls: [
+            { name: 'fs.write', arguments: { path: `src/${file}.js`, content: `export function ${name}() {\n  return ${value};\n}\n` } },
+            {
+              name: 'fs.write',
+              arguments: {
+                path: `test/${file}.test.js`,
+                content: `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { ${name} } from '../src/${file}.js';\n\ntest('${name}', () => assert.equal(${name}(), ${value}));\n`,
+              },
+            },
+          ],
+        },
+        { toolCalls: [{ name: 'exec', arguments: { argv: ['node', '--test', `test/${file}.test.js`] } }] },
+        { toolCalls: [{ name: 'git.commit', arguments: { message: `Add ${name}`, paths: [`src/${file}.js`, `test/${file}.test.js`] } }] },
+        { content: `Added ${name}.` },
+      ],
+    },
+  ];
+}
+
+/** One subtask, written, tested and committed by the scripted tactical model (and the two concurrent tasks' own). */
 function writeScript(): string {
   const plan = { subtasks: [{ id: 's1', title: 'Create src/traced.js', instructions: 'Export traced() returning 1, with a test.', files: ['src/traced.js', 'test/traced.test.js'] }] };
   return writeE2eScript('e2e: one traced task', [
+    // The concurrent tasks' rules first: the first rule that matches replies.
+    ...pairs.flatMap(pairRules),
     { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(plan) }] },
     {
       name: 'code',
@@ -189,12 +230,21 @@ function expectGatewayRoot(trace: readonly ReceivedSpan[]): void {
 
 const firstTask = { id: '' };
 const restartedTask = { id: '' };
+const concurrentTasks: string[] = [];
 
 it('runs a task to success', async () => {
   const cluster = e2e!;
   const submitted = await postJson(`${cluster.gateway}/v1/tasks`, { goal: 'Add traced(), with a test.', repoPath: cluster.repo });
   firstTask.id = String(submitted['id']);
   expect((await waitForTaskEnd(cluster.gateway, firstTask.id))['status']).toBe('succeeded');
+});
+
+it('runs two tasks at the same time on one executor', async () => {
+  const cluster = e2e!;
+  const submitted = await Promise.all(pairs.map((pair) => postJson(`${cluster.gateway}/v1/tasks`, { goal: pairGoal(pair), repoPath: cluster.repo })));
+  concurrentTasks.push(...submitted.map((task) => String(task['id'])));
+  const ended = await Promise.all(concurrentTasks.map((id) => waitForTaskEnd(cluster.gateway, id)));
+  expect(ended.map((task) => task['status'])).toEqual(['succeeded', 'succeeded']);
 });
 
 it('runs a task whose run is started only by a restarted orchestrator', async () => {
@@ -242,4 +292,20 @@ it('puts each task in one trace across every service, over gRPC and NATS', async
     expect.arrayContaining(['gateway', 'orchestrator', 'workflow-engine', 'executor', 'router']),
   );
   expectGatewayRoot(restarted);
+
+  // Two tasks at once: each in one trace of its own, with the executor's step publishes (the
+  // orchestrator's consume of each step names the step's task), and no trace names two tasks.
+  for (const id of concurrentTasks) {
+    const trace = traceOfTask(id);
+    expectGatewayRoot(trace);
+    expect(trace.filter((s) => s.service === 'orchestrator' && s.name === 'nats.consume maestro.events.work.step').length).toBeGreaterThan(0);
+  }
+  const tasksByTrace = new Map<string, Set<string>>();
+  for (const span of receiver.spans) {
+    const taskId = span.attributes['maestro.task_id'];
+    if (typeof taskId !== 'string') continue;
+    tasksByTrace.set(span.traceId, (tasksByTrace.get(span.traceId) ?? new Set()).add(taskId));
+  }
+  const mixed = [...tasksByTrace].filter(([, tasks]) => tasks.size > 1).map(([traceId, tasks]) => ({ traceId, tasks: [...tasks] }));
+  expect(mixed).toEqual([]);
 });

@@ -26,3 +26,4 @@ export { deadLetterCounter, trackWorkConsumer, DeadLetterReasons, type DeadLette
 export { ensureStreams, toStreamConfig, type StreamLimits } from './streams.js';
 export { createNamespace, rootNamespace, type Namespace } from './namespace.js';
 export { tracedHeaders, traceContextOf, headerCarrier } from './headers.js';
+export { isPermanentPublishError } from './permanent-publish-error.js';

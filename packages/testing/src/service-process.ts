@@ -16,7 +16,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface ServiceProcessOptions {
   /** The built entry point (`services/<name>/dist/main.js`). */
   main: string;
-  /** Its configuration; PATH and HOME are passed through, nothing else of this process's. Its gRPC address must bind port 0. */
+  /**
+   * Its configuration; PATH and HOME are passed through, nothing else of this process's. Its gRPC
+   * address must bind port 0. `MAESTRO_METRICS_PORT` is `0` (metrics off) unless given, so
+   * replicas started side by side never fight over a service's default metrics port.
+   */
   env: Record<string, string>;
   /** Node flags (e.g. `--cpu-prof`). @default [] */
   nodeArgs?: readonly string[];
@@ -78,7 +82,7 @@ export class ServiceProcess {
 
   /** Starts the binary and resolves once it logged its gRPC port; rejects with its output otherwise. */
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MAESTRO_METRICS_PORT: '0', ...options.env };
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const service = new ServiceProcess(child, options.main, options.maxLogLines ?? DEFAULT_MAX_LINES);
     try {

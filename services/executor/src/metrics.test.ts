@@ -1,7 +1,7 @@
 import type { CompleteResponse, WorkFinishedEvent, WorkStepEvent } from '@maestro/contracts';
 import { ManualClock, OperationalError, parsePrometheusText, Registry, sampleValue } from '@maestro/runtime';
 import type { WorkPublisher } from './domain/ports.js';
-import { createExecutorMetrics, instrumentRouterClient, instrumentWorkPublisher } from './metrics.js';
+import { countStepDrops, createExecutorMetrics, instrumentRouterClient, instrumentWorkPublisher } from './metrics.js';
 
 describe('executor metrics', () => {
   it('time each model turn by phase and outcome and count its tokens by model', async () => {
@@ -53,5 +53,16 @@ describe('executor metrics', () => {
     expect(sampleValue(parsed, 'maestro_agent_steps_total', { kind: 'model', ok: 'true' })).toBe(1);
     expect(sampleValue(parsed, 'maestro_agent_steps_total', { kind: 'tool', ok: 'false' })).toBe(1);
     expect(sampleValue(parsed, 'maestro_subtasks_finished_total', { outcome: 'succeeded' })).toBe(1);
+  });
+
+  it('count steps the outbox dropped, by reason', async () => {
+    const registry = new Registry();
+    const onDropped = countStepDrops(createExecutorMetrics(registry));
+    onDropped('permanent');
+    onDropped('attempts');
+    onDropped('attempts');
+    const parsed = parsePrometheusText(await registry.metrics());
+    expect(sampleValue(parsed, 'maestro_agent_steps_dropped_total', { reason: 'permanent' })).toBe(1);
+    expect(sampleValue(parsed, 'maestro_agent_steps_dropped_total', { reason: 'attempts' })).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { createSilentLogger, initTelemetry, ManualClock, OperationalError, withSpan, type Telemetry } from '@maestro/runtime';
-import { EffectQueue, isPermanentPublishError, type Effect } from './effect-queue.js';
+import { EffectQueue, type Effect } from './effect-queue.js';
 
 // A real tracer provider (no exporter): it registers the async context manager that carries the
 // active span across awaits, as in the running service.
@@ -48,9 +48,10 @@ describe('EffectQueue', () => {
     expect(state.published).toEqual([]);
     expect(queue.pending).toBe(3);
 
+    expect(state.attempts).toBe(2); // a and b went out together, both failed; c waits behind them
     clock.advance(1000);
     await flush();
-    expect(state.attempts).toBe(2); // retried, still down
+    expect(state.attempts).toBe(4); // both retried, still down
     state.down = false;
     clock.advance(1000);
     await flush();
@@ -59,7 +60,7 @@ describe('EffectQueue', () => {
     expect(queue.pending).toBe(0);
   });
 
-  it('publishes different runs at the same time, each in its own order', async () => {
+  it('publishes different runs at the same time; a run\'s later effects wait for its earlier ones', async () => {
     const queue = new EffectQueue({ logger: createSilentLogger(), clock: new ManualClock() });
     const events: string[] = [];
     const releases = new Map<string, () => void>();
@@ -75,24 +76,60 @@ describe('EffectQueue', () => {
     const run1 = queue.enqueue('run-1', [effect('1a'), effect('1b')]);
     const run2 = queue.enqueue('run-2', [effect('2a')]);
     await flush();
-    // Both runs' first publishes are in flight; 1b waits for 1a.
-    expect(events).toEqual(['start 1a', 'start 2a']);
+    // One step's effects go out together, in order; the other run's do not wait for them.
+    expect(events).toEqual(['start 1a', 'start 1b', 'start 2a']);
     expect(queue.activeKeys).toBe(2);
 
     releases.get('2a')!();
-    await run2; // run-2 is done while run-1's first publish is still out
-    expect(events).toEqual(['start 1a', 'start 2a', 'end 2a']);
+    await run2; // run-2 is done while run-1's publishes are still out
+    expect(events.slice(3)).toEqual(['end 2a']);
 
     const later = queue.enqueue('run-1', [effect('1c')]);
     releases.get('1a')!();
     await flush();
-    expect(events.slice(3)).toEqual(['end 1a', 'start 1b']);
+    // 1c (a later step) waits until every effect of the step before it is acked.
+    expect(events.slice(4)).toEqual(['end 1a']);
     releases.get('1b')!();
+    await run1;
     await flush();
+    expect(events.slice(5)).toEqual(['end 1b', 'start 1c']);
     releases.get('1c')!();
-    await Promise.all([run1, later]);
-    expect(events.filter((e) => e.includes('1'))).toEqual(['start 1a', 'end 1a', 'start 1b', 'end 1b', 'start 1c', 'end 1c']);
+    await later;
     expect(queue.activeKeys).toBe(0);
+  });
+
+  it('retries only the failed effects of a step, in order, before anything enqueued after them', async () => {
+    const clock = new ManualClock();
+    const published: string[] = [];
+    const attempts: string[] = [];
+    const down = new Set(['b', 'c']);
+    const effect = (name: string): Effect => ({
+      description: name,
+      publish: async () => {
+        attempts.push(name);
+        if (down.has(name)) throw new OperationalError('BUS_PUBLISH_FAILED', `stream of ${name} unavailable`);
+        published.push(name);
+      },
+    });
+    const queue = new EffectQueue({ logger: createSilentLogger(), clock, backoffMs: () => 1000 });
+    await queue.enqueue('run-1', [effect('a'), effect('b'), effect('c'), effect('d')]);
+    expect(published).toEqual(['a', 'd']);
+    await queue.enqueue('run-1', [effect('e')]); // the lane is failing: queued, not held
+    expect(queue.pending).toBe(3);
+
+    down.delete('b');
+    clock.advance(1000);
+    await flush();
+    // b went out; c failed again and still holds e back.
+    expect(published).toEqual(['a', 'd', 'b']);
+    down.clear();
+    clock.advance(1000);
+    await flush();
+    await flush();
+    expect(published).toEqual(['a', 'd', 'b', 'c', 'e']);
+    // Published effects are never published again; each failed one is retried once per round.
+    expect(attempts).toEqual(['a', 'b', 'c', 'd', 'b', 'c', 'c', 'e']);
+    expect(queue.pending).toBe(0);
   });
 
   it('lets a run whose publishes keep failing hold back only its own effects', async () => {
@@ -208,14 +245,5 @@ describe('EffectQueue', () => {
     expect(attempts).toBe(1);
     expect(reported).toEqual([expect.any(TypeError)]);
     expect(queue.pending).toBe(0);
-  });
-});
-
-describe('isPermanentPublishError', () => {
-  it('retries operational errors, but not bugs or payloads over max_payload', () => {
-    expect(isPermanentPublishError(new OperationalError('BUS_PUBLISH_FAILED', 'could not publish: TIMEOUT'))).toBe(false);
-    expect(isPermanentPublishError(new Error('Expected string, received number'))).toBe(true);
-    const tooBig = new Error("'payload' max_payload size exceeded");
-    expect(isPermanentPublishError(new OperationalError('BUS_PUBLISH_FAILED', 'could not publish to x', { cause: tooBig }))).toBe(true);
   });
 });

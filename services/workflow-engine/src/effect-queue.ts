@@ -2,7 +2,14 @@
  * Publishes the effects of committed steps (activity requests, run events), **in order per
  * run and in parallel across runs**: each key (a run id) has its own lane, so one run's
  * effects never wait for another's publishes, and a run whose publish keeps failing holds back
- * only its own later effects. A lane retries a failed publish until it succeeds, unless the
+ * only its own later effects. Within a lane, the effects of one `enqueue` call (one committed
+ * step: its `run.transitioned`, `run.finished`, activity request) are **published together**:
+ * issued in order at once, their acks awaited together, so a step costs one publish round trip
+ * instead of one per effect; the next call's effects go out only once all of them are acked.
+ * A step has at most one effect per subject, so per run and subject the order always holds;
+ * across subjects of one step it holds in the healthy case (issued in order on one
+ * connection), and when one of them fails, the others may be stored before its retry.
+ * A lane retries a failed publish until it succeeds, unless the
  * failure is permanent (see {@link isPermanentPublishError}): such an effect is dropped so it
  * cannot block the ones behind it. The database commit is the truth; publishing after it can
  * fail (NATS away), and this queue keeps trying in the background instead of leaving a run
@@ -11,7 +18,8 @@
  * so JetStream drops the copies that did get through.
  */
 import { context, type Context } from '@opentelemetry/api';
-import { exponentialBackoff, OperationalError, type Clock, type Logger } from '@maestro/runtime';
+import { isPermanentPublishError } from '@maestro/bus';
+import { exponentialBackoff, type Clock, type Logger } from '@maestro/runtime';
 
 /** One publish to make, with a name for logs. */
 export interface Effect {
@@ -23,19 +31,6 @@ export interface Effect {
    * dropped, e.g. to fail the run that waits for it. Must not wait for the queue itself.
    */
   onPermanentFailure?(err: unknown): Promise<void>;
-}
-
-/**
- * Whether a publish failure can never succeed on retry: anything that is not an
- * OperationalError (a bug, a payload that fails its schema) and a message larger than the
- * server's max_payload (wrapped in an OperationalError by the bus, but the same every time).
- */
-export function isPermanentPublishError(err: unknown): boolean {
-  if (!(err instanceof OperationalError)) return true;
-  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
-    if (/max_payload|max payload/i.test(cause.message)) return true;
-  }
-  return false;
 }
 
 /** What the queue reports about its publishes (the engine's metrics implement it). */
@@ -66,8 +61,10 @@ interface Queued {
    * be published (and its `traceparent` header written) under the first caller's trace.
    */
   trace: Context;
-  /** Resolved after the first attempt, whatever its outcome. */
+  /** Resolved after the first attempt, whatever its outcome (idempotent). */
   attempted: () => void;
+  /** The enqueue call it came with: effects of one call are published together. */
+  batch: number;
 }
 
 /** One key's effects, published one after the other. */
@@ -86,6 +83,7 @@ const noObserver: EffectQueueObserver = { published: () => undefined, retried: (
 /** A retrying publisher of effects, in order per key (run), concurrent across keys. */
 export class EffectQueue {
   private readonly lanes = new Map<string, Lane>();
+  private nextBatch = 0;
   private stopped = false;
   private readonly handlers = new Set<Promise<void>>();
   private readonly backoff: (failures: number) => number;
@@ -125,7 +123,8 @@ export class EffectQueue {
       this.lanes.set(key, lane);
     }
     const trace = context.active();
-    const attempts = effects.map((effect) => new Promise<void>((resolve) => lane.queue.push({ effect, trace, attempted: resolve })));
+    const batch = this.nextBatch++;
+    const attempts = effects.map((effect) => new Promise<void>((resolve) => lane.queue.push({ effect, trace, attempted: resolve, batch })));
     const waitFor = lane.failing ? Promise.resolve() : Promise.all(attempts).then(() => undefined);
     if (lane.draining === undefined) this.startDrain(key, lane);
     return waitFor;
@@ -144,45 +143,57 @@ export class EffectQueue {
   private async drain(key: string, lane: Lane): Promise<void> {
     let failures = 0;
     while (lane.queue.length > 0 && !this.stopped) {
-      const head = lane.queue[0]!;
+      // The head batch: the effects one enqueue call queued (or what is left of them after a
+      // failure), published together; what was enqueued later waits until they are all out.
+      const batch = lane.queue[0]!.batch;
+      let size = 1;
+      while (size < lane.queue.length && lane.queue[size]!.batch === batch) size++;
+      const heads = lane.queue.slice(0, size);
       const started = this.options.clock.now();
-      try {
-        await context.with(head.trace, () => head.effect.publish());
-        this.observer.published((this.options.clock.now() - started) / 1000);
-        lane.queue.shift();
-        head.attempted();
-        if (failures > 0) this.options.logger.info('effect published after retries', { key, effect: head.effect.description, failures });
+      // Issued one after the other in this tick, so in the healthy case they are stored in
+      // order too; only their acks are awaited together.
+      const outcomes = await Promise.allSettled(heads.map((head) => context.with(head.trace, () => head.effect.publish())));
+      const seconds = (this.options.clock.now() - started) / 1000;
+      const retry: Queued[] = [];
+      let firstError: unknown;
+      outcomes.forEach((outcome, i) => {
+        const head = heads[i]!;
+        if (outcome.status === 'fulfilled') {
+          this.observer.published(seconds);
+          head.attempted();
+          if (failures > 0) this.options.logger.info('effect published after retries', { key, effect: head.effect.description, failures });
+        } else if (isPermanentPublishError(outcome.reason)) {
+          this.drop(head, outcome.reason, failures);
+        } else {
+          retry.push(head);
+          firstError ??= outcome.reason;
+        }
+      });
+      lane.queue.splice(0, size, ...retry);
+      if (retry.length === 0) {
         failures = 0;
         lane.failing = false;
-      } catch (err) {
-        if (isPermanentPublishError(err)) {
-          this.drop(lane, head, err, failures);
-          failures = 0;
-          lane.failing = false;
-          continue;
-        }
-        failures++;
-        lane.failing = true;
-        this.observer.retried();
-        head.attempted();
-        // Everything behind the failing effect in this lane has had its "first attempt" too, in
-        // the sense the caller cares about: it will not be published before the failure clears.
-        for (const queued of lane.queue) queued.attempted();
-        this.options.logger.warn('effect publish failed; will retry', {
-          key,
-          effect: head.effect.description,
-          failures,
-          err: err instanceof Error ? err.message : String(err),
-        });
-        // stop() wakes the wait early rather than sitting out a long backoff.
-        await Promise.race([this.options.clock.sleep(this.backoff(failures)), new Promise<void>((resolve) => (lane.wake = resolve))]);
+        continue;
       }
+      failures++;
+      lane.failing = true;
+      for (let i = 0; i < retry.length; i++) this.observer.retried();
+      // Everything in this lane has had its "first attempt" now, in the sense the caller cares
+      // about: it will not be published before the failure clears.
+      for (const queued of lane.queue) queued.attempted();
+      this.options.logger.warn('effect publish failed; will retry', {
+        key,
+        effects: retry.map((queued) => queued.effect.description),
+        failures,
+        err: firstError instanceof Error ? firstError.message : String(firstError),
+      });
+      // stop() wakes the wait early rather than sitting out a long backoff.
+      await Promise.race([this.options.clock.sleep(this.backoff(failures)), new Promise<void>((resolve) => (lane.wake = resolve))]);
     }
   }
 
   /** Drops an effect that can never be published, and lets its owner know. */
-  private drop(lane: Lane, head: Queued, err: unknown, failures: number): void {
-    lane.queue.shift();
+  private drop(head: Queued, err: unknown, failures: number): void {
     head.attempted();
     this.observer.dropped('permanent');
     this.options.logger.error('effect publish failed permanently; dropped', {

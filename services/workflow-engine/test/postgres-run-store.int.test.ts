@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { codingDefinition, contentHash, defaultRegistries, parseDefinition, startRunMachine, type RunPosition } from '../src/domain/index.js';
 import { PostgresRunStore } from '../src/store/postgres-run-store.js';
-import type { NewRun } from '../src/store/run-store.js';
+import type { NewRun, RunDecision, RunRecord } from '../src/store/run-store.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -137,6 +137,52 @@ describe('PostgresRunStore runs', () => {
     const history = await store.getHistory(run.id);
     expect(history.map((h) => h.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(history.map((h) => h.event['n'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('decides each step from what is stored, even when another replica wrote since this store did', async () => {
+    const replica = new PostgresRunStore(scratch.db);
+    const { run } = await store.createRun(newRun(version));
+    const tick = (by: string) => (current: RunRecord): RunDecision => ({
+      kind: 'update',
+      position: { ...current, context: { ...current.context, by: [...((current.context['by'] as string[] | undefined) ?? []), by] } },
+      transition: { fromState: current.state, toState: current.state, eventType: 'tick', event: { type: 'tick', by } },
+    });
+    const first = await store.applyToRun(run.id, tick('a'));
+    // What a caller does with the returned run does not leak into the next step.
+    (first?.run.context['by'] as string[]).push('mutated by the caller');
+    await replica.applyToRun(run.id, tick('b'));
+    const third = await store.applyToRun(run.id, tick('a'));
+    expect(third).toMatchObject({ applied: true, run: { context: { by: ['a', 'b', 'a'] } }, transition: { seq: 3 } });
+
+    // The replica moves the run on; an ignore judged on this store's older copy would drop the step.
+    await replica.applyToRun(run.id, (current) => ({
+      kind: 'update',
+      position: { ...current, state: 'plan' },
+      transition: { fromState: current.state, toState: 'plan', eventType: 'GO', event: { type: 'GO' } },
+    }));
+    const judged: string[] = [];
+    const step = await store.applyToRun(run.id, (current) => {
+      judged.push(current.state);
+      return current.state === 'plan' ? tick('a')(current) : { kind: 'ignore', reason: `not in plan but ${current.state}` };
+    });
+    expect(judged).toEqual(['intake', 'plan']);
+    expect(step).toMatchObject({ applied: true, run: { state: 'plan' }, transition: { seq: 5 } });
+    expect((await store.getHistory(run.id)).map((h) => h.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('serializes concurrent applies to one run from two replicas: no lost update, no duplicate seq', async () => {
+    const replica = new PostgresRunStore(scratch.db);
+    const { run } = await store.createRun(newRun(version));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 === 0 ? store : replica).applyToRun(run.id, (current) => {
+          const n = Number(current.context['n'] ?? 0) + 1;
+          return { kind: 'update', position: { ...current, context: { ...current.context, n } }, transition: { fromState: current.state, toState: current.state, eventType: 'tick', event: { type: 'tick', n } } };
+        }),
+      ),
+    );
+    expect((await store.getRun(run.id))?.context['n']).toBe(12);
+    expect((await store.getHistory(run.id)).map((h) => h.event['n'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
   it('lists runs by status, newest first, and running runs page by page', async () => {

@@ -3,7 +3,7 @@
  * the real PostgreSQL and NATS: what a caller sees, including error statuses and WatchRun.
  */
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { WorkflowServiceClient, WorkflowServiceService, type ListRunsRequest, type Run } from '@maestro/contracts';
+import { TaskLimits, WorkflowServiceClient, WorkflowServiceService, type ListRunsRequest, type Run } from '@maestro/contracts';
 import { createGrpcClient, createGrpcServer, createSilentLogger, UserError, type GrpcClient, type GrpcServer } from '@maestro/runtime';
 import { createWorkflowHandlers } from '../src/transport/grpc/workflow.handler.js';
 import { createEnvironment, resultFor, startEngine, type EngineInstance, type Environment } from './harness.js';
@@ -94,7 +94,7 @@ describe('WorkflowService over gRPC', () => {
       [client.call.getRunHistory({ runId: '00000000-0000-4000-8000-000000000000', afterSeq: -1, limit: 0 }), 'after_seq'],
       [client.call.getRunHistory({ runId: '00000000-0000-4000-8000-000000000000', afterSeq: 0, limit: 5001 }), 'limit'],
       [client.call.cancelRun({ runId: '', reason: '' }), 'run_id'],
-      [client.call.cancelRun({ runId: '00000000-0000-4000-8000-000000000000', reason: 'x'.repeat(1001) }), 'reason'],
+      [client.call.cancelRun({ runId: '00000000-0000-4000-8000-000000000000', reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }), 'reason'],
       [client.call.diffDefinitions({ name: '', fromVersion: 1, toVersion: 2 }), 'name'],
       [client.call.diffDefinitions({ name: 'coding', fromVersion: 0, toVersion: 1 }), 'from_version'],
       [client.call.diffDefinitions({ name: 'coding', fromVersion: 1, toVersion: -3 }), 'to_version'],

@@ -1,5 +1,5 @@
 import type { Task } from '../api/types';
-import { applyLifecycleEvent, costOf, matchesFilter } from './task-list';
+import { applyLifecycleEvent, costOf, matchesFilter, startRunStatePrune } from './task-list';
 
 function task(id: string, status: string, goal = 'add a flag'): Task {
   return { id, goal, repoPath: '/r', project: 'p', status, runId: `run-${id}`, subtasks: [], failureReason: '', reviewSummary: '', workflow: '', escalations: [], createdAt: null, updatedAt: null };
@@ -25,11 +25,60 @@ describe('applyLifecycleEvent', () => {
     expect(applyLifecycleEvent([], new Map(), 'task.updated', { taskId: 'b', status: 'pending' })).toBe('reload');
   });
 
-  it('records the state of a known task’s run', () => {
+  it('records the state of a listed task’s run, and asks for fresh costs when the run moves on', () => {
     const runStates = new Map<string, string>();
-    expect(applyLifecycleEvent([task('a', 'running')], runStates, 'run.transitioned', { runId: 'run-a', state: 'code' })).toBe('changed');
+    const tasks = [task('a', 'running')];
+    expect(applyLifecycleEvent(tasks, runStates, 'run.started', { runId: 'run-a', state: 'intake' })).toBe('changed');
+    expect(applyLifecycleEvent(tasks, runStates, 'run.transitioned', { runId: 'run-a', state: 'code' })).toBe('costs');
     expect(runStates.get('run-a')).toBe('code');
+    expect(applyLifecycleEvent(tasks, runStates, 'run.finished', { runId: 'run-a', state: 'done' })).toBe('costs');
+    expect(runStates.get('run-a')).toBe('done');
+  });
+
+  it('keeps a new run’s state for the re-read it asks for, and ignores other runs the list does not show', () => {
+    const runStates = new Map<string, string>();
     expect(applyLifecycleEvent([], runStates, 'run.started', { runId: 'run-x', state: 'intake' })).toBe('reload');
+    expect(applyLifecycleEvent([], runStates, 'run.transitioned', { runId: 'run-x', state: 'plan' })).toBe('none');
+    expect(runStates.get('run-x')).toBe('plan');
+    expect(applyLifecycleEvent([], runStates, 'run.transitioned', { runId: 'run-y', state: 'code' })).toBe('none');
+    expect(applyLifecycleEvent([], runStates, 'run.finished', { runId: 'run-z', state: 'done' })).toBe('none');
+    expect([...runStates.keys()]).toEqual(['run-x']);
+  });
+});
+
+describe('startRunStatePrune', () => {
+  it('keeps only the runs the re-read list shows', () => {
+    const runStates = new Map([['run-a', 'code'], ['run-gone', 'done'], ['run-x', 'intake']]);
+    const prune = startRunStatePrune(runStates);
+    prune([task('a', 'running'), task('b', 'pending')]);
+    expect([...runStates.entries()]).toEqual([['run-a', 'code']]);
+  });
+
+  it('keeps a run first heard of while the read was in flight, for the next re-read to decide', () => {
+    const runStates = new Map([['run-gone', 'done']]);
+    const prune = startRunStatePrune(runStates);
+    expect(applyLifecycleEvent([], runStates, 'run.started', { runId: 'run-new', state: 'intake' })).toBe('reload');
+    prune([]);
+    expect([...runStates.keys()]).toEqual(['run-new']);
+    startRunStatePrune(runStates)([]);
+    expect(runStates.size).toBe(0);
+  });
+
+  it('stays bounded however many runs a filtered list sees come and go', () => {
+    const runStates = new Map<string, string>();
+    const shown = [task('a', 'failed')];
+    let largest = 0;
+    for (let i = 0; i < 1000; i += 1) {
+      const prune = startRunStatePrune(runStates);
+      applyLifecycleEvent(shown, runStates, 'run.started', { runId: `run-${i}-new`, state: 'intake' });
+      prune(shown);
+      applyLifecycleEvent(shown, runStates, 'run.transitioned', { runId: `run-${i}-new`, state: 'code' });
+      applyLifecycleEvent(shown, runStates, 'run.finished', { runId: `run-${i}-new`, state: 'done' });
+      largest = Math.max(largest, runStates.size);
+    }
+    expect(largest).toBe(1);
+    startRunStatePrune(runStates)(shown);
+    expect(runStates.size).toBe(0);
   });
 });
 

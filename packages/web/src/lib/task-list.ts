@@ -2,6 +2,8 @@
  * The runs page's list: tasks as `GET /v1/tasks` returns them, kept current by the lifecycle
  * events of `/v1/events` (a task's status changes in place; an unknown task means the list must
  * be read again), and filtered by status and by words of the goal the same way the gateway does.
+ * The run state column holds only the runs the list shows (plus runs a pending re-read may add),
+ * so a page left open does not collect every run the system ever ran.
  */
 import type { ListUsage, Task, TaskUsage } from '../api/types';
 
@@ -11,8 +13,12 @@ export const TaskStatuses = ['pending', 'running', 'succeeded', 'failed', 'cance
 /** Event names the runs page listens to on `/v1/events`. */
 export const LifecycleEvents = ['task.updated', 'run.started', 'run.transitioned', 'run.finished'] as const;
 
-/** What the page should do after an event: nothing, re-render, or re-read the list. */
-export type ListEffect = 'none' | 'changed' | 'reload';
+/**
+ * What the page should do after an event: nothing, re-render, re-read the list soon (`reload`:
+ * its membership or a status changed), or re-render and re-read it when convenient (`costs`: a
+ * listed run moved to its next state, so its cost so far has likely grown).
+ */
+export type ListEffect = 'none' | 'changed' | 'reload' | 'costs';
 
 /** The filter the page shows. */
 export interface TaskFilter {
@@ -31,6 +37,8 @@ export function matchesFilter(task: Pick<Task, 'status' | 'goal'>, filter: TaskF
  * Applies one lifecycle event to the list in place. `task.updated` sets the task's status;
  * run events update the run state column of the task whose `runId` they carry (`runStates`).
  * Anything about a task not in the list asks for a reload (a new task, or one the filter may now take).
+ * The state of a run the list does not show is kept only from its `run.started` until the re-read
+ * that started asks for ({@link startRunStatePrune}); other runs' events are ignored.
  */
 export function applyLifecycleEvent(
   tasks: Task[],
@@ -55,12 +63,28 @@ export function applyLifecycleEvent(
     const runId = typeof data['runId'] === 'string' ? data['runId'] : '';
     const state = typeof data['state'] === 'string' ? data['state'] : '';
     if (runId === '' || state === '') return 'none';
-    const known = tasks.some((t) => t.runId === runId);
-    runStates.set(runId, state);
-    if (!known) return name === 'run.started' ? 'reload' : 'none';
-    return 'changed';
+    if (tasks.some((t) => t.runId === runId)) {
+      runStates.set(runId, state);
+      return name === 'run.started' ? 'changed' : 'costs';
+    }
+    // A new run may be a task's the list should show: keep its state for the re-read to decide.
+    if (name === 'run.started' || runStates.has(runId)) runStates.set(runId, state);
+    return name === 'run.started' ? 'reload' : 'none';
   }
   return 'none';
+}
+
+/**
+ * Call when a re-read of the list begins; call the returned function with the list it read. It
+ * drops the states of runs that list does not show, except runs first heard of while the read was
+ * in flight (the answer may predate them; the re-read their `run.started` asked for decides).
+ */
+export function startRunStatePrune(runStates: Map<string, string>): (shown: ReadonlyArray<Pick<Task, 'runId'>>) => void {
+  const heardBefore = new Set(runStates.keys());
+  return (shown) => {
+    const listed = new Set(shown.map((t) => t.runId));
+    for (const runId of heardBefore) if (!listed.has(runId)) runStates.delete(runId);
+  };
 }
 
 /** The cost so far a list entry shows: the list's short usage, or the full usage's total. */

@@ -26,7 +26,7 @@ import {
   type Transition,
   type WorkflowDefinition,
 } from '@maestro/contracts';
-import { UserError, invalidField, notFound, type Clock } from '@maestro/runtime';
+import { invalidField, notFound, type Clock } from '@maestro/runtime';
 // A test double may borrow the engine's pure domain (services never import each other in src/).
 import { NAME_PATTERN, canonicalJson, defaultRegistries, parseDefinition } from '../../../workflow-engine/src/domain/index.js';
 import type { WorkflowApi } from '../../src/ports.js';
@@ -163,13 +163,16 @@ export class FakeWorkflow implements WorkflowApi {
   }
 
   async sendEvent(request: SendEventRequest): Promise<Run> {
+    if (request.type.startsWith('xstate.') || request.type.startsWith('activity.')) {
+      throw invalidField('type', `event types starting with "xstate." or "activity." are reserved (got "${request.type}")`);
+    }
     const run = await this.getRun({ runId: request.runId });
-    if (run.status !== 'running') throw new UserError('RUN_ENDED', `run ${run.id} has ended (${run.status})`, { reason: 'precondition' });
+    // Like the engine: an event the state does not handle, or one sent to an ended run, changes
+    // nothing and the run is returned as it is.
+    if (run.status !== 'running') return run;
     const document = (await this.getDefinition({ name: run.definitionName, version: run.definitionVersion })).definition as Document;
     const transition = document.states[run.state]?.on?.[request.type];
-    if (transition === undefined) {
-      throw new UserError('EVENT_NOT_ACCEPTED', `state ${run.state} does not accept ${request.type}`, { reason: 'precondition' });
-    }
+    if (transition === undefined) return run;
     const target = targetOf(transition);
     this.transition(run, target, request.type, { ...(request.payload ?? {}), type: request.type });
     if (document.states[target]?.type === 'final') run.status = 'done';

@@ -6,6 +6,7 @@
  */
 import { TaskLimits } from '@maestro/contracts';
 import { invalidField } from '@maestro/runtime';
+import { isUuid } from './uuid.js';
 import { isTaskStatus, TaskStatuses, type TaskStatus } from './task.js';
 
 /** Page sizes and the longest goal search. */
@@ -76,7 +77,6 @@ export function encodeTaskListCursor(cursor: TaskListCursor): string {
 
 /** PostgreSQL's UTC text of a timestamptz as the store selects it (`YYYY-MM-DDTHH:MM:SS.ffffffZ`). */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const badToken = () => invalidField('page_token', 'is not a page token this service issued; pass the next_page_token of the previous page, or nothing for the first page');
 
@@ -91,6 +91,6 @@ export function decodeTaskListCursor(token: string): TaskListCursor {
   if (typeof position !== 'object' || position === null || Array.isArray(position)) throw badToken();
   const { t, i } = position as { t?: unknown; i?: unknown };
   if (typeof t !== 'string' || !CURSOR_TIME.test(t) || Number.isNaN(Date.parse(t))) throw badToken();
-  if (typeof i !== 'string' || !UUID.test(i)) throw badToken();
+  if (typeof i !== 'string' || !isUuid(i)) throw badToken();
   return { createdAt: t, id: i };
 }

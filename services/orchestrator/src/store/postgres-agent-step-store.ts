@@ -4,8 +4,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { fromStepDetails, toStepDetails, type AgentStepQuery, type AgentStepRecord, type StoredAgentStep } from '../domain/agent-step.js';
 import { TaskStatuses } from '../domain/task.js';
+import { isUuid } from '../domain/uuid.js';
 import type { AgentStepStore, StepRecordOutcome } from './agent-step-store.js';
-import { isUuid } from './postgres-task-store.js';
 import { ORCHESTRATOR_SCHEMA, type AgentStepsTable, type OrchestratorDatabase } from './schema.js';
 
 /** PostgreSQL's foreign_key_violation: the step names a task that does not exist. */

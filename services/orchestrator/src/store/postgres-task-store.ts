@@ -7,6 +7,7 @@ import type { Escalation, FailureKind } from '@maestro/contracts';
 import { toEscalationListing, type EscalationListing, type EscalationRecord } from '../domain/escalations.js';
 import type { InterruptedReflex } from '../domain/reflex-learning.js';
 import { containsPattern } from '../domain/task-list-query.js';
+import { isUuid } from '../domain/uuid.js';
 import type { SubtaskRecord, TaskRecord, TaskWithSubtasks } from '../domain/task.js';
 import { ORCHESTRATOR_SCHEMA, type EscalationsTable, type OrchestratorDatabase, type SubtasksTable, type TasksTable } from './schema.js';
 import type {
@@ -22,13 +23,6 @@ import type {
   TaskQuery,
   TaskStore,
 } from './task-store.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True for a string PostgreSQL accepts as a uuid; other ids cannot name a task. */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 function toTask(row: Selectable<TasksTable>): TaskRecord {
   const code =

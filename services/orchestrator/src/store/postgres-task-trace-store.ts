@@ -4,10 +4,9 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { TraceCarrier } from '@maestro/runtime';
+import { isUuid } from '../domain/uuid.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from './schema.js';
 import type { TaskTraceStore } from './task-trace-store.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Trace contexts kept with the tasks in PostgreSQL. */
 export class PostgresTaskTraceStore implements TaskTraceStore {
@@ -19,7 +18,7 @@ export class PostgresTaskTraceStore implements TaskTraceStore {
 
   async remember(taskId: string, carrier: TraceCarrier): Promise<TraceCarrier | null> {
     // Task ids are uuids: anything else names no task (and would make PostgreSQL refuse the cast).
-    if (!UUID.test(taskId)) return null;
+    if (!isUuid(taskId)) return null;
     const row = await this.db
       .updateTable('tasks')
       .set({ trace_context: sql<string>`coalesce(trace_context, ${JSON.stringify(carrier)}::jsonb)` })
@@ -30,7 +29,7 @@ export class PostgresTaskTraceStore implements TaskTraceStore {
   }
 
   async recall(taskId: string): Promise<TraceCarrier | null> {
-    if (!UUID.test(taskId)) return null;
+    if (!isUuid(taskId)) return null;
     const row = await this.db.selectFrom('tasks').select('trace_context').where('id', '=', taskId).executeTakeFirst();
     return row?.trace_context ?? null;
   }

@@ -61,13 +61,16 @@ describe('/v1/runs', () => {
     expect(await call('GET', '/v1/runs/3b0c9d2e-0000-4000-8000-000000000000/history')).toMatchObject({ status: 404, body: { error: { code: 'RUN_NOT_FOUND' } } });
   });
 
-  it('sends a person\'s event to a gated run, and refuses one its state does not take with 409', async () => {
+  it('sends a person\'s event to a gated run; one its state does not take changes nothing, as the engine does', async () => {
     const run = await fakes.workflow.startRun('gated');
     await fakes.workflow.sendEvent({ runId: run.id, type: 'PLANNED', payload: {} });
     const approved = await call('POST', `/v1/runs/${run.id}/events`, { type: 'APPROVED', payload: { by: 'alice' } });
     expect(approved).toMatchObject({ status: 200, body: { id: run.id, state: 'done', status: 'done' } });
     expect(approved.body.history.at(-1)).toMatchObject({ eventType: 'APPROVED', event: { by: 'alice', type: 'APPROVED' } });
-    expect(await call('POST', `/v1/runs/${run.id}/events`, { type: 'APPROVED' })).toMatchObject({ status: 409 });
+    const ignored = await call('POST', `/v1/runs/${run.id}/events`, { type: 'APPROVED' });
+    expect(ignored).toMatchObject({ status: 200, body: { state: 'done', status: 'done' } });
+    expect(ignored.body.history).toHaveLength(approved.body.history.length);
+    expect(await call('POST', `/v1/runs/${run.id}/events`, { type: 'activity.done' })).toMatchObject({ status: 400, body: { error: { field: 'type' } } });
     expect(await call('POST', `/v1/runs/${run.id}/events`, { payload: {} })).toMatchObject({ status: 400, body: { error: { field: 'type' } } });
   });
 

@@ -128,7 +128,8 @@ const sendEventSchema = {
       payload: { type: 'object', additionalProperties: true },
     },
   },
-  response: { 200: ok('The run after the event', runSchema), ...errorResponses(400, 404, 409, 503) },
+  // The engine ignores an event the run's state does not take (or an ended run): 200, the run unchanged.
+  response: { 200: ok('The run after the event (unchanged when its state does not take it)', runSchema), ...errorResponses(400, 404, 503) },
 } as const;
 
 /** Body of `POST /v1/runs/:id/cancel` (optional). */
@@ -145,7 +146,7 @@ const cancelRunSchema = {
     additionalProperties: false,
     properties: { reason: { type: 'string', maxLength: TaskLimits.cancelReasonMaxChars, pattern: nonBlank } },
   },
-  response: { 200: ok('The run', runSchema), ...errorResponses(400, 404, 409, 503) },
+  response: { 200: ok('The run', runSchema), ...errorResponses(400, 404, 503) },
 } as const;
 
 const getRunSchema = {

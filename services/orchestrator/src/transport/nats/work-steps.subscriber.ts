@@ -5,6 +5,7 @@
  * order a follower of ListAgentSteps sees them.
  */
 import { Consumers, Streams, Subjects, WorkStepEventSchema } from '@maestro/contracts';
+import { TraceAttributes } from '@maestro/runtime';
 import type { Bus, WorkConsumer } from '@maestro/bus';
 import { recordAgentStep } from '../../app/agent-steps.js';
 import type { AgentStepStore } from '../../store/agent-step-store.js';
@@ -27,6 +28,8 @@ export function subscribeWorkSteps(
     filterSubject: Subjects.workStep,
     schema: WorkStepEventSchema,
     concurrency: options.concurrency ?? 4,
+    // The consume span continues the step's publish (its traceparent), so it names the task too.
+    spanAttributes: (event) => ({ [TraceAttributes.taskId]: event.taskId }),
     handler: async (event, delivery) => {
       await recordAgentStep(event, steps, delivery.logger);
     },

@@ -20,6 +20,7 @@ import type {
   WatchRunRequest,
   WorkflowServiceServer,
 } from '@maestro/contracts';
+import { TaskLimits } from '@maestro/contracts';
 import { invalidField, serverStream, unary } from '@maestro/runtime';
 import { RUN_STATUSES, type WorkflowEngine } from '../../engine.js';
 import { isUuid, type RunStatus } from '../../domain/index.js';
@@ -40,8 +41,8 @@ export const WorkflowRequestLimits = {
   maxHistory: 5000,
   /** The longest idempotency key StartRun accepts. */
   maxIdempotencyKey: 200,
-  /** The longest reason CancelRun accepts. */
-  maxCancelReason: 1000,
+  /** The longest reason CancelRun accepts: the same as a task's cancel reason (the gateway checks it too). */
+  maxCancelReason: TaskLimits.cancelReasonMaxChars,
 } as const;
 
 /** ListRuns returns this many runs when the request says 0. */

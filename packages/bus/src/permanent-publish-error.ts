@@ -1,10 +1,11 @@
 /**
- * Which failures to publish a step can never succeed on retry, so the step outbox drops the
- * step at once instead of retrying it: anything that is not an `OperationalError` (a bug, a
+ * Which failures to publish a message can never succeed on retry, so a publisher that retries in
+ * the background (the executor's step outbox, the workflow-engine's effect queue) drops it
+ * at once instead of retrying it: anything that is not an `OperationalError` (a bug, a
  * payload that fails its schema) and a message larger than the server's `max_payload` (the bus
  * wraps it in an `OperationalError`, but it is the same every time). A missing stream is not
  * among them: it looks like "no responders", which JetStream also answers while a restarted
- * server loads its streams; the outbox's attempt limit bounds that case.
+ * server loads its streams; the caller's attempt limit bounds that case.
  */
 import { OperationalError } from '@maestro/runtime';
 
