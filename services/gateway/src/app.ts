@@ -7,7 +7,7 @@ import { rejectNulCharacters, systemClock, type Clock, type Logger, type Registr
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import { fastify, type FastifyInstance } from 'fastify';
 import { createGatewayMetrics, registerHttpMetrics, trackOpenStreams } from './metrics.js';
-import type { HealthProbe, LifecycleEvents, LockApi, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
+import type { HealthProbe, LifecycleEvents, LockApi, LockEvents, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
 import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
 import { registerErrorHandling } from './transport/http/error-handler.js';
 import { registerHttpTracing } from './transport/http/tracing.js';
@@ -29,8 +29,8 @@ export interface GatewayDeps {
   memory: MemoryApi;
   router: RouterApi;
   locks: LockApi;
-  /** Live events, per run and all lifecycle events (the NATS hub in production). */
-  events: RunEvents & LifecycleEvents;
+  /** Live events, per run, all lifecycle events and all lock events (the NATS hub in production). */
+  events: RunEvents & LifecycleEvents & LockEvents;
   health: HealthProbe;
   logger: Logger;
   /** Interval of the SSE heartbeat comment. @default 15000 */

@@ -133,6 +133,15 @@ export interface LifecycleEvents {
   listenAll(listener: RunEventListener): () => void;
 }
 
+/**
+ * Every lock event (`maestro.events.lock.*`) at once. They name a lease owner, not a run, so a
+ * run's stream takes them all and keeps its own subtasks'. Live the moment a listener is added.
+ */
+export interface LockEvents {
+  /** Starts delivering every lock event to `listener`; call the returned function to stop. */
+  listenLocks(listener: RunEventListener): () => void;
+}
+
 /** What `/healthz` reports about the orchestrator's grpc.health Check. */
 export const UpstreamHealth = {
   serving: 'serving',

@@ -1,8 +1,9 @@
 /**
  * Everything the run page shows, loaded and kept live: the run (GET /v1/runs/:id, then its
  * event stream), its task (subtasks, escalations, usage; re-read when the stream says it
- * changed), its workflow definition, and the locks its subtasks hold (GET /v1/locks, polled
- * while the run runs, since lock events carry no run id). Steps beyond the first 1000 are paged
+ * changed), its workflow definition, and the locks its subtasks hold (GET /v1/locks, read when
+ * the page opens, then on the stream's lock events, throttled, plus a slow safety read while the
+ * run runs: see lib/lock-refresh). Steps beyond the first 1000 are paged
  * in from the task's steps. Each part fails on its own: a missing definition leaves the graph
  * out, not the page.
  */
@@ -11,11 +12,9 @@ import { asApiError, type ApiError } from '../api/api-error';
 import { openEventStream, StreamStates, type StreamState } from '../api/event-stream';
 import { gateway, getJson } from '../api/gateway-client';
 import type { AgentStep, DefinitionVersion, LockTable, Task, TaskUsage } from '../api/types';
+import { createLockRefresh, isLockEvent, LockStreamEvents, type LockRefresh } from '../lib/lock-refresh';
 import { addSteps, applyRunEvent, createRunState, RunStreamEvents, type RunState } from '../lib/run-state';
 import { throttle } from './throttle';
-
-/** How often the lock table is read while the run runs. @default 1000 ms */
-export const LOCK_POLL_MS = 1000;
 
 /** The run page's data. */
 export interface RunPage {
@@ -43,7 +42,10 @@ export function useRunPage(runId: Ref<string>): RunPage {
 
   let generation = 0;
   let closeStream: (() => void) | undefined;
-  let lockTimer: ReturnType<typeof setInterval> | undefined;
+  let lockRefresh: LockRefresh | undefined;
+  // Reads may overlap: an older answer must not replace a newer one.
+  let lockReadsStarted = 0;
+  let lockReadApplied = 0;
 
   // Many events arrive at once (a replay of thousands of steps): re-render once per frame.
   const render = throttle(() => triggerRef(run), 50);
@@ -52,8 +54,8 @@ export function useRunPage(runId: Ref<string>): RunPage {
   function stop(): void {
     closeStream?.();
     closeStream = undefined;
-    if (lockTimer !== undefined) clearInterval(lockTimer);
-    lockTimer = undefined;
+    lockRefresh?.stop();
+    lockRefresh = undefined;
     render.cancel();
     readTask.cancel();
   }
@@ -70,9 +72,11 @@ export function useRunPage(runId: Ref<string>): RunPage {
   }
 
   async function loadLocks(mine: number): Promise<void> {
+    const order = ++lockReadsStarted;
     try {
       const table = await gateway.getLocks();
-      if (mine !== generation) return;
+      if (mine !== generation || order < lockReadApplied) return;
+      lockReadApplied = order;
       locks.value = table;
       locksError.value = undefined;
     } catch (err) {
@@ -120,25 +124,36 @@ export function useRunPage(runId: Ref<string>): RunPage {
           if (mine === generation) definitionError.value = asApiError(err, `workflow definition ${read.definitionName}`);
         });
       if (read.stepsNextAfter && state.taskId) void pageSteps(mine, state.taskId, read.stepsNextAfter);
-      void loadLocks(mine);
-      if (state.status === 'running') lockTimer = setInterval(() => void loadLocks(mine), LOCK_POLL_MS);
+      const refresh = createLockRefresh({ read: () => void loadLocks(mine) });
+      lockRefresh = refresh;
+      refresh.start(state.status === 'running');
+      let reconnecting = false;
       closeStream = openEventStream({
         url: `/v1/runs/${encodeURIComponent(id)}/events`,
-        events: RunStreamEvents,
+        events: [...RunStreamEvents, ...LockStreamEvents],
         onState: (s) => {
-          if (mine === generation) stream.value = s;
+          if (mine !== generation) return;
+          stream.value = s;
+          // Lock events sent while the stream was down are lost: read the table again.
+          if (s === StreamStates.reconnecting) reconnecting = true;
+          else if (s === StreamStates.live && reconnecting) {
+            reconnecting = false;
+            refresh.changed();
+          }
         },
         onEvent: (event) => {
           if (mine !== generation || !run.value) return;
+          if (isLockEvent(event.name)) {
+            refresh.changed();
+            return;
+          }
           const effect = applyRunEvent(run.value, event);
           if (effect.changed) render.schedule();
           if (effect.taskChanged) readTask.schedule();
           if (effect.finished) {
             // The stream ends after run.finished; closing it keeps the browser from replaying it.
             closeStream?.();
-            if (lockTimer !== undefined) clearInterval(lockTimer);
-            lockTimer = undefined;
-            void loadLocks(mine);
+            refresh.runEnded();
             readTask.schedule();
           }
         },

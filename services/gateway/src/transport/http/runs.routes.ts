@@ -6,7 +6,7 @@
 import { TaskLimits } from '@maestro/contracts';
 import { OperationalError, invalidField, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import type { FastifyInstance } from 'fastify';
-import type { OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
+import type { LockEvents, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
 import { readRunSteps, StepReadLimits, type RunSteps } from './agent-steps.js';
 import { explainPattern, withFieldNames } from './error-handler.js';
 import { toAgentStepJson, toRunJson } from './presenters.js';
@@ -27,9 +27,9 @@ export const runStatuses = ['running', 'done', 'failed', 'cancelled'] as const;
 /** What the run routes need. */
 export interface RunRoutesDeps {
   workflow: WorkflowApi;
-  /** Where the runs' agent steps are recorded. */
-  orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
-  events: RunEvents;
+  /** Where the runs' agent steps are recorded, and their tasks (for the streams' lock events). */
+  orchestrator: Pick<OrchestratorApi, 'listAgentSteps' | 'getTask'>;
+  events: RunEvents & LockEvents;
   streams: OpenStreams;
   heartbeatMs: number;
   /** What the run streams' heartbeats are timed by. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AgentStep, ListAgentStepsRequest, Run } from '@maestro/contracts';
+import type { AgentStep, ListAgentStepsRequest, Run, Task } from '@maestro/contracts';
 import { createSilentLogger, ManualClock, notFound, OperationalError } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
 import type { OrchestratorApi, WorkflowApi } from '../../ports.js';
@@ -90,8 +90,18 @@ function run(status: string, seqs: number[]): Run {
   };
 }
 
+/** What the stream reads from the orchestrator. */
+type StreamOrchestrator = Pick<OrchestratorApi, 'listAgentSteps' | 'getTask'>;
+
+/** GetTask of runs that name no task (context without input.taskId): never asked. */
+const noTask: Pick<OrchestratorApi, 'getTask'> = {
+  getTask: async () => {
+    throw new Error('the stream asked for the task of a run that names none');
+  },
+};
+
 /** An orchestrator that has recorded no steps. */
-const noSteps: Pick<OrchestratorApi, 'listAgentSteps'> = { listAgentSteps: async () => ({ steps: [], nextAfter: '' }) };
+const noSteps: StreamOrchestrator = { ...noTask, listAgentSteps: async () => ({ steps: [], nextAfter: '' }) };
 
 /** A recorded step of run-1 and the live event it was recorded from. */
 function recordedStep(subtaskId: string, executorId: string, step: number, seconds: number): { recorded: AgentStep; live: { subject: string; payload: Record<string, unknown> } } {
@@ -107,8 +117,9 @@ function recordedStep(subtaskId: string, executorId: string, step: number, secon
 }
 
 /** An orchestrator holding `steps`, served in pages of `pageSize`, recording each request. */
-function stepsFrom(steps: AgentStep[], pageSize = 1000, requests: ListAgentStepsRequest[] = []): Pick<OrchestratorApi, 'listAgentSteps'> {
+function stepsFrom(steps: AgentStep[], pageSize = 1000, requests: ListAgentStepsRequest[] = []): StreamOrchestrator {
   return {
+    ...noTask,
     listAgentSteps: async (request) => {
       requests.push(request);
       const start = request.after === '' ? 0 : Number(request.after);
@@ -410,6 +421,7 @@ describe('streamRunEvents', () => {
       runId: 'run-1',
       workflow: { getRun: async () => run('running', [1]) },
       orchestrator: {
+        ...noTask,
         listAgentSteps: async () => {
           throw new OperationalError('UNAVAILABLE', 'orchestrator is unavailable (connection refused)');
         },
@@ -441,7 +453,7 @@ describe('streamRunEvents', () => {
     await streamRunEvents(reply, {
       runId: 'run-1',
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : run('done', [1])) },
-      orchestrator: { listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
+      orchestrator: { ...noTask, listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -486,6 +498,142 @@ describe('streamRunEvents', () => {
     expect(streams.size).toBe(0);
     // Later events write nothing (the fake throws on a write after end).
     hub.dispatch(transitioned(200));
+  });
+});
+
+/** A running run of `taskId` (its context names the task, as the orchestrator starts coding runs). */
+function runOfTask(runId: string, taskId: string): Run {
+  return { ...run('running', [1]), id: runId, context: { input: { taskId } } };
+}
+
+/** An orchestrator whose tasks have the given subtask ids (changed in place by a "re-plan"); counts GetTask calls. */
+function tasksWith(subtasks: Record<string, string[]>, reads: string[] = []): StreamOrchestrator {
+  return {
+    listAgentSteps: async () => ({ steps: [], nextAfter: '' }),
+    getTask: async ({ taskId }) => {
+      reads.push(taskId);
+      const ids = subtasks[taskId];
+      if (!ids) throw notFound('task', taskId);
+      return { id: taskId, subtasks: ids.map((id) => ({ id })) } as unknown as Task;
+    },
+  };
+}
+
+const lockEvent = (verb: 'acquired' | 'released' | 'expired' | 'waiting', owner: string, concern = 'file:/repo/a.ts') => ({
+  subject: `maestro.events.lock.${verb}`,
+  payload: { leaseId: `lease-${owner}`, requestId: `req-${owner}`, owner, concerns: [concern], sharedConcerns: [], fencingToken: 1, at: at.toISOString() },
+});
+
+describe('streamRunEvents lock events', () => {
+  it("sends each run's stream the lock events of its own task's subtasks, re-reading the task for a subtask a re-plan added", async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const subtasks: Record<string, string[]> = { t1: ['s1', 's2'], t2: ['x1'] };
+    const reads: string[] = [];
+    const orchestrator = tasksWith(subtasks, reads);
+    const open = async (runId: string, taskId: string): Promise<FakeResponse> => {
+      const { reply, response } = fakeReply();
+      await streamRunEvents(reply, {
+        runId,
+        workflow: { getRun: async () => runOfTask(runId, taskId) },
+        orchestrator,
+        events: hub,
+        streams: new OpenStreams(),
+        heartbeatMs: 15_000,
+        clock: new ManualClock(0),
+        logger: createSilentLogger(),
+      });
+      return response;
+    };
+    const one = await open('run-1', 't1');
+    const two = await open('run-2', 't2');
+    await settle();
+
+    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
+    hub.dispatch(lockEvent('waiting', 'executor:e2:s2'));
+    hub.dispatch(lockEvent('acquired', 'executor:e3:x1'));
+    hub.dispatch(lockEvent('acquired', 'cli:alice'));
+    hub.dispatch(lockEvent('released', 'executor:e1:s1'));
+    // A re-plan of t1 adds s3; its executor locks before anybody re-read the task.
+    subtasks['t1'] = ['s1', 's2', 's3'];
+    hub.dispatch(lockEvent('acquired', 'executor:e1:s3'));
+    hub.dispatch(lockEvent('expired', 'executor:e3:x1'));
+    await settle();
+
+    const locksOf = (response: FakeResponse) => frames(response.written).filter((f) => f.event?.startsWith('lock.')).map((f) => [f.event, f.data?.owner]);
+    expect(locksOf(one)).toEqual([
+      ['lock.acquired', 'executor:e1:s1'],
+      ['lock.waiting', 'executor:e2:s2'],
+      ['lock.released', 'executor:e1:s1'],
+      ['lock.acquired', 'executor:e1:s3'],
+    ]);
+    expect(locksOf(two)).toEqual([
+      ['lock.acquired', 'executor:e3:x1'],
+      ['lock.expired', 'executor:e3:x1'],
+    ]);
+    // run-1 read t1 to start, for x1 (another task's: judged once) and for s3 (found); run-2 read
+    // t2 to start, for s1, then for s2 and s3 together (seen while that read was pending).
+    expect(reads.filter((t) => t === 't1')).toHaveLength(3);
+    expect(reads.filter((t) => t === 't2')).toHaveLength(3);
+    // Ids once judged another task's cost no more reads.
+    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
+    hub.dispatch(lockEvent('acquired', 'executor:e9:x1'));
+    await settle();
+    expect(reads).toHaveLength(6);
+    expect(locksOf(one)).toHaveLength(5);
+    expect(locksOf(two)).toHaveLength(3);
+  });
+
+  it('stops taking lock events when the client disconnects', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const { reply, response } = fakeReply();
+    const streams = new OpenStreams();
+    await streamRunEvents(reply, {
+      runId: 'run-1',
+      workflow: { getRun: async () => runOfTask('run-1', 't1') },
+      orchestrator: tasksWith({ t1: ['s1'] }),
+      events: hub,
+      streams,
+      heartbeatMs: 15_000,
+      logger: createSilentLogger(),
+    });
+    await settle();
+    expect(hub.lockListenerCount).toBe(1);
+    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
+
+    response.emit('close');
+    expect(hub.lockListenerCount).toBe(0);
+    expect(hub.watchedRuns).toBe(0);
+    expect(streams.size).toBe(0);
+    expect(response.ended).toBe(true);
+    // Nothing more is written (the fake throws on a write after end).
+    hub.dispatch(lockEvent('released', 'executor:e1:s1'));
+    expect(frames(response.written).filter((f) => f.event?.startsWith('lock.'))).toHaveLength(1);
+  });
+
+  it('takes no lock events for a run of no task, nor for a run that had already ended', async () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const reads: string[] = [];
+    const open = async (r: Run): Promise<FakeResponse> => {
+      const { reply, response } = fakeReply();
+      await streamRunEvents(reply, {
+        runId: r.id,
+        workflow: { getRun: async () => r },
+        orchestrator: tasksWith({ t1: ['s1'] }, reads),
+        events: hub,
+        streams: new OpenStreams(),
+        heartbeatMs: 15_000,
+        clock: new ManualClock(0),
+        logger: createSilentLogger(),
+      });
+      return response;
+    };
+    const noTaskRun = await open(run('running', [1]));
+    await open({ ...runOfTask('run-9', 't1'), status: 'done', state: 'done' });
+    expect(hub.lockListenerCount).toBe(0);
+    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
+    await settle();
+    expect(reads).toEqual([]);
+    expect(frames(noTaskRun.written).filter((f) => f.event?.startsWith('lock.'))).toHaveLength(0);
   });
 });
 

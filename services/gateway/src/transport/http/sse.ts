@@ -9,6 +9,11 @@
  * (ListAgentSteps) are read at the same time and replayed after the transitions; a live step
  * that is also among them is dropped by its identity (`stepIdentity`).
  *
+ * The live events also include the lock events of the run's task's subtasks (lock events name a
+ * lease owner, not a run): once the run is read, a {@link RunLockEventFilter} reads the task
+ * named by its `context.input.taskId` and passes on the events whose owner is one of its
+ * subtasks. They are live only, no replay: a client reads `GET /v1/locks` for the table so far.
+ *
  * Live events come over core NATS, which drops messages while a connection is down. So each
  * heartbeat also re-reads the run: once it has finished, the transitions the stream missed and a
  * `run.finished` built from the run are sent (with the recorded steps the stream has not shown)
@@ -18,10 +23,12 @@ import type { ServerResponse } from 'node:http';
 import { Subjects, type Run } from '@maestro/contracts';
 import { systemClock, type Clock, type Logger, type Timer } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
-import type { BusEvent, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
+import type { BusEvent, LockEvents, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
+import { lockSubjects } from '../nats/run-event-hub.js';
 import { readRunSteps, StepReadLimits, stepIdentity, type RunSteps } from './agent-steps.js';
 import { startHeartbeat } from './heartbeat.js';
 import { toAgentStepJson, toTransitionJson } from './presenters.js';
+import { RunLockEventFilter } from './run-lock-events.js';
 
 /** Streams that are open now, so a shutting-down gateway can end them instead of waiting. */
 export class OpenStreams {
@@ -177,13 +184,23 @@ export function finishedEventOf(run: Run): Record<string, unknown> {
   };
 }
 
+/** The task a coding run was started for (`context.input.taskId`), or undefined for a run of no task. */
+export function taskIdOfRun(run: Pick<Run, 'context'>): string | undefined {
+  const input = isRecord(run.context) ? run.context['input'] : undefined;
+  const taskId = isRecord(input) ? input['taskId'] : undefined;
+  return typeof taskId === 'string' && taskId !== '' ? taskId : undefined;
+}
+
 /** What {@link streamRunEvents} needs. */
 export interface RunEventStreamOptions {
   runId: string;
   workflow: Pick<WorkflowApi, 'getRun'>;
-  /** Where the run's agent steps are recorded; a failure there only leaves them out of the replay. */
-  orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
-  events: RunEvents;
+  /**
+   * Where the run's agent steps are recorded, and its task (whose subtasks' lock events the
+   * stream passes on); a failure there only leaves steps or lock events out.
+   */
+  orchestrator: Pick<OrchestratorApi, 'listAgentSteps' | 'getTask'>;
+  events: RunEvents & LockEvents;
   streams: OpenStreams;
   /** Interval of the heartbeat comment, and of re-reading the run to catch a missed `run.finished`. @default 15000 */
   heartbeatMs: number;
@@ -203,10 +220,18 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   const { runId, logger } = options;
   const buffered: BusEvent[] = [];
   let deliver: ((event: BusEvent) => void) | undefined;
-  const unlisten = options.events.listen(runId, (event) => {
+  const receive = (event: BusEvent): void => {
     if (deliver) deliver(event);
     else buffered.push(event);
-  });
+  };
+  const unlistenRun = options.events.listen(runId, receive);
+  const unlistenLocks = options.events.listenLocks(receive);
+  let locks: RunLockEventFilter | undefined;
+  const unlisten = (): void => {
+    unlistenRun();
+    unlistenLocks();
+    locks?.close();
+  };
 
   // Best-effort: the run is the workflow-engine's, and an orchestrator outage must not hide it.
   const readSteps = async (): Promise<RunSteps | undefined> => {
@@ -296,8 +321,25 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     return;
   }
 
+  const taskId = taskIdOfRun(run);
+  if (taskId === undefined) unlistenLocks();
+  else {
+    locks = new RunLockEventFilter({
+      taskId,
+      tasks: options.orchestrator,
+      emit: (event) => {
+        if (!finished) writer.event(eventNameOf(event.subject), event.payload);
+      },
+      logger,
+    });
+  }
+
   const forward = (event: BusEvent): void => {
     if (finished) return;
+    if (lockSubjects.has(event.subject)) {
+      locks?.offer(event);
+      return;
+    }
     if (event.subject === Subjects.workStep) {
       // Already replayed from the record, or a second copy of a live one.
       const identity = stepIdentity(event.payload);

@@ -51,3 +51,19 @@ describe('RunEventHub lifecycle listeners', () => {
     expect(hub.lifecycleListenerCount).toBe(0);
   });
 });
+
+describe('RunEventHub lock listeners', () => {
+  it('delivers every lock event, and nothing else, until the listener stops', () => {
+    const hub = new RunEventHub(createSilentLogger());
+    const seen: string[] = [];
+    const stop = hub.listenLocks((e) => seen.push(e.subject));
+    for (const verb of ['acquired', 'released', 'expired', 'waiting']) hub.dispatch(event(undefined, `maestro.events.lock.${verb}`));
+    hub.dispatch(event('run-a', 'maestro.events.run.started'));
+    hub.dispatch(event('run-a', 'maestro.events.work.step'));
+    expect(hub.lockListenerCount).toBe(1);
+    stop();
+    hub.dispatch(event(undefined, 'maestro.events.lock.acquired'));
+    expect(seen).toEqual(['maestro.events.lock.acquired', 'maestro.events.lock.released', 'maestro.events.lock.expired', 'maestro.events.lock.waiting']);
+    expect(hub.lockListenerCount).toBe(0);
+  });
+});

@@ -1,14 +1,16 @@
 /**
  * Fans the gateway's one NATS subscription on `maestro.events.>` out to the SSE streams that
- * want it: by the payload's `runId` (a run's stream), or every lifecycle event (run started,
- * transitioned, finished; task updated) to the global `/v1/events` streams. One subscription for the whole process (instead of one per
+ * want it: by the payload's `runId` (a run's stream), every lifecycle event (run started,
+ * transitioned, finished; task updated) to the global `/v1/events` streams, and every lock
+ * event to the run streams, which keep those of their own run's subtasks (lock events carry no
+ * run id, only the lease owner). One subscription for the whole process (instead of one per
  * client) keeps NATS interest constant however many people watch, and makes `listen` synchronous:
  * a listener is live the moment it is added, which is what lets a stream register before it
  * reads a run's history without missing anything in between.
  */
 import { Subjects } from '@maestro/contracts';
 import type { Logger } from '@maestro/runtime';
-import type { BusEvent, LifecycleEvents, RunEventListener, RunEvents } from '../../ports.js';
+import type { BusEvent, LifecycleEvents, LockEvents, RunEventListener, RunEvents } from '../../ports.js';
 
 /** The subjects of the global stream: runs' and tasks' lifecycles, not agent steps or locks. */
 export const lifecycleSubjects: ReadonlySet<string> = new Set([
@@ -18,10 +20,19 @@ export const lifecycleSubjects: ReadonlySet<string> = new Set([
   Subjects.taskUpdated,
 ]);
 
+/** The lock-manager's subjects: leases granted, released, expired, and requests queued. */
+export const lockSubjects: ReadonlySet<string> = new Set([
+  Subjects.lockAcquired,
+  Subjects.lockReleased,
+  Subjects.lockExpired,
+  Subjects.lockWaiting,
+]);
+
 /** Dispatches bus events to the listeners of their run. */
-export class RunEventHub implements RunEvents, LifecycleEvents {
+export class RunEventHub implements RunEvents, LifecycleEvents, LockEvents {
   private readonly listeners = new Map<string, Set<RunEventListener>>();
   private readonly lifecycleListeners = new Set<RunEventListener>();
+  private readonly lockListeners = new Set<RunEventListener>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -49,6 +60,19 @@ export class RunEventHub implements RunEvents, LifecycleEvents {
     };
   }
 
+  /** Adds a listener for every lock event ({@link lockSubjects}); the returned function removes it. */
+  listenLocks(listener: RunEventListener): () => void {
+    this.lockListeners.add(listener);
+    return () => {
+      this.lockListeners.delete(listener);
+    };
+  }
+
+  /** Number of listeners of lock events (open run streams). */
+  get lockListenerCount(): number {
+    return this.lockListeners.size;
+  }
+
   /** Number of listeners of the global lifecycle stream. */
   get lifecycleListenerCount(): number {
     return this.lifecycleListeners.size;
@@ -61,10 +85,11 @@ export class RunEventHub implements RunEvents, LifecycleEvents {
 
   /**
    * Hands one event to the listeners of its `runId` (events without one are no run's) and, for a
-   * lifecycle subject, to every global listener.
+   * lifecycle subject, to every global listener; a lock event to every lock listener.
    */
   dispatch(event: BusEvent): void {
     if (lifecycleSubjects.has(event.subject)) this.deliver(this.lifecycleListeners, event);
+    if (lockSubjects.has(event.subject)) this.deliver(this.lockListeners, event);
     const runId = event.payload.runId;
     if (typeof runId !== 'string') return;
     const set = this.listeners.get(runId);
