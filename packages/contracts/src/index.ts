@@ -11,6 +11,7 @@ export * from './messages.js';
 export { TaskLimits, WORKFLOW_NAME_PATTERN } from './limits.js';
 export { MemoryRecallLimits, toRecallQueryText } from './recall-query.js';
 export { concernCovers, concernsOverlap, firstOverlap, isPathWithin } from './concern-overlap.js';
+export { executorLockOwner, parseExecutorLockOwner, type ExecutorLockOwner } from './lock-owner.js';
 export * from './gen/maestro/v1/common.js';
 export * from './gen/maestro/v1/orchestrator.js';
 export * from './gen/maestro/v1/workflow.js';

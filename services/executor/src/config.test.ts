@@ -55,6 +55,12 @@ describe('executorConfigSpec', () => {
     expect(config).toMatchObject({ grpcAddr: '0.0.0.0:0', executorId: 'exec-7', concurrency: 8, lockTtlMs: 15_000 });
   });
 
+  it('refuses an executor id that would make lock owners ambiguous or escape its worktree directory', () => {
+    expect(loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_ID: 'pod-3.executor_a' }).executorId).toBe('pod-3.executor_a');
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_ID: 'host:7' })).toThrow(/MAESTRO_EXECUTOR_ID: expected letters, digits, '\.', '_' and '-' \(no ':' or '\/'\), got "host:7"/);
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_EXECUTOR_ID: 'a/b' })).toThrow('MAESTRO_EXECUTOR_ID');
+  });
+
   it('recalls nothing unless given the memory address, and reads the recall settings', () => {
     const defaults = loadConfig(executorConfigSpec, {});
     expect(defaults).toMatchObject({ memoryAddr: '', recallDeadlineMs: RecallDefaults.deadlineMs, recallLimit: RecallDefaults.limit });

@@ -69,9 +69,11 @@ export const executorConfigSpec = {
     max: 50,
     doc: "memories recalled per subtask; the agent puts the best of them in its prompt within the prompt's memory token budget",
   }),
-  executorId: env.string('MAESTRO_EXECUTOR_ID', {
+  // It names a directory (<root>/<executorId>/) and sits in lock owners, which are split at ':'
+  // (`executor:<executorId>:<taskId>:<subtaskId>`), so neither '/' nor ':' may appear in it.
+  executorId: env.matching('MAESTRO_EXECUTOR_ID', /^[A-Za-z0-9._-]+$/, "letters, digits, '.', '_' and '-' (no ':' or '/')", {
     default: `${hostname()}-${process.pid}`,
-    doc: 'name of this executor in results, events and lock owners (default <hostname>-<pid>)',
+    doc: 'name of this executor in results, events and lock owners (default <hostname>-<pid>); letters, digits, ., _ and -',
   }),
   concurrency: env.int('MAESTRO_EXECUTOR_CONCURRENCY', {
     default: 2,

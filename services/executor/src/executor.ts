@@ -6,11 +6,11 @@
  */
 import type { ToolRegistry } from '@maestro/agent';
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
-import type { ExecutorStatus } from '@maestro/contracts';
+import { executorLockOwner, type ExecutorStatus } from '@maestro/contracts';
 import { systemClock, type Clock, type Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './store/kv-work-result-store.js';
 import { LockManagerWorkLease } from './store/lock-manager-work-lease.js';
-import { LockManagerWriteGuard, lockOwner, type LockClient } from './store/lock-manager-write-guard.js';
+import { LockManagerWriteGuard, type LockClient } from './store/lock-manager-write-guard.js';
 import { GrpcMemoryRecall, type MemoryRecallClient } from './store/grpc-memory-recall.js';
 import { RouterChatModel, type RouterCompleteClient } from './store/router-chat-model.js';
 import { RecallDefaults, WorkspaceDefaults, type ExecutorConfig } from './config.js';
@@ -267,7 +267,7 @@ function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskColl
     createWriteGuard: (work, events) =>
       new LockManagerWriteGuard({
         client: locks,
-        owner: lockOwner(settings.executorId, work.subtaskId),
+        owner: executorLockOwner({ executorId: settings.executorId, taskId: work.taskId, subtaskId: work.subtaskId }),
         ttlMs: settings.lockTtlMs,
         waitMs: settings.lockWaitMs ?? WorkspaceDefaults.lockWaitMs,
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
@@ -279,7 +279,7 @@ function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskColl
       new LockManagerWorkLease({
         client: locks,
         work,
-        owner: lockOwner(settings.executorId, work.subtaskId),
+        owner: executorLockOwner({ executorId: settings.executorId, taskId: work.taskId, subtaskId: work.subtaskId }),
         ttlMs: settings.ackWaitMs,
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         logger: logger.child({ subtaskId: work.subtaskId, component: 'work-lease' }),

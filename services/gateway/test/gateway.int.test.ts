@@ -949,12 +949,12 @@ describe('definitions over gRPC', () => {
 
 describe('GET /v1/locks over gRPC', () => {
   it('shows leases with 64-bit fencing tokens as strings, and waiters', async () => {
-    locks.grant('executor:exec-a:s1', ['file:/srv/demo/src/cli.ts'], 60_000);
-    locks.queue('executor:exec-b:s2', ['file:/srv/demo/src/cli.ts'], 30_000);
+    locks.grant('executor:exec-a:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', ['file:/srv/demo/src/cli.ts'], 60_000);
+    locks.queue('executor:exec-b:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', ['file:/srv/demo/src/cli.ts'], 30_000);
     const { status, json } = await get('/v1/locks?prefix=file%3A%2Fsrv%2Fdemo');
     expect(status).toBe(200);
-    expect(json.leases).toEqual([expect.objectContaining({ owner: 'executor:exec-a:s1', fencingToken: '1', expiresAt: '2030-01-02T03:05:05.000Z' })]);
-    expect(json.waiters).toEqual([expect.objectContaining({ owner: 'executor:exec-b:s2', deadline: '2030-01-02T03:04:35.000Z' })]);
+    expect(json.leases).toEqual([expect.objectContaining({ owner: 'executor:exec-a:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', fencingToken: '1', expiresAt: '2030-01-02T03:05:05.000Z' })]);
+    expect(json.waiters).toEqual([expect.objectContaining({ owner: 'executor:exec-b:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', deadline: '2030-01-02T03:04:35.000Z' })]);
   });
 });
 

@@ -71,8 +71,8 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
     }),
   ];
   fakes.router.calls.push({ taskId: task.id, phase: 'plan', model: 'openai/gpt-x', inputTokens: 1200, outputTokens: 300, costUsd: 0.01, ok: true, latencyMs: 900 });
-  fakes.locks.grant(`executor:executor-1:s1`, [`file:${repo}/src/cli.ts`], 30_000);
-  fakes.locks.queue(`executor:executor-2:s2`, [`file:${repo}/src/cli.ts`], 60_000);
+  fakes.locks.grant(`executor:executor-1:${task.id}:s1`, [`file:${repo}/src/cli.ts`], 30_000);
+  fakes.locks.queue(`executor:executor-2:${task.id}:s2`, [`file:${repo}/src/cli.ts`], 60_000);
   const memory = await fakes.memory.remember({ project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'], scope: '', pinned: false, expiresAt: undefined });
   const forgettable = await fakes.memory.remember({ project: 'demo', kind: 'project', content: 'tests run with npm test', tags: [], scope: '', pinned: false, expiresAt: undefined });
   const cancellable = await fakes.workflow.startRun('coding');

@@ -116,9 +116,9 @@ async function seed(): Promise<Record<string, Case[]>> {
   const run = await startRun(1);
   await workflowClient.call.sendEvent({ runId: run.id, type: 'PLANNED', payload: {} });
   const cancellable = await startRun();
-  await store.acquire({ owner: 'executor:executor-1:s1', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 0 });
+  await store.acquire({ owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 0 });
   waiter = store
-    .acquire({ owner: 'executor:executor-2:s2', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 60_000 }, { signal: waiting.signal })
+    .acquire({ owner: 'executor:executor-2:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 60_000 }, { signal: waiting.signal })
     .catch(() => undefined);
   const unknownRun = randomUUID();
   const review = { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } };
@@ -209,8 +209,8 @@ describe('the OpenAPI document against the real workflow-engine and lock-manager
   it('shows the real lease and its waiter, and the run the engine moved', async () => {
     const locks = await sendExample(app.url, 'GET', '/v1/locks', { query: { prefix: concern } });
     expect(locks.body).toMatchObject({
-      leases: [expect.objectContaining({ owner: 'executor:executor-1:s1', concerns: [concern] })],
-      waiters: [expect.objectContaining({ owner: 'executor:executor-2:s2' })],
+      leases: [expect.objectContaining({ owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: [concern] })],
+      waiters: [expect.objectContaining({ owner: 'executor:executor-2:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2' })],
     });
     const runs = await sendExample(app.url, 'GET', '/v1/definitions/{name}/runs', { params: { name: 'gated' }, query: { version: '1' } });
     expect((runs.body as { runs: Array<{ status: string; state: string }> }).runs).toEqual([expect.objectContaining({ status: 'done', state: 'done' })]);

@@ -1,26 +1,37 @@
 /**
  * Which locks a run's subtasks hold and wait for, from `GET /v1/locks`. Executors own leases as
- * `executor:<executorId>:<subtaskId>`; a task's concerns name its repository
- * (`file:/repo/src/a.ts`), so a lease belongs to the run when its owner is one of the task's
- * subtasks and a concern lies in the task's repository.
+ * `executor:<executorId>:<taskId>:<subtaskId>`, so a lease or a waiter is the run's when its
+ * owner names the run's task; another task's subtask of the same id (`s1`) is not. Work leases
+ * (`resource:work/<task>/<subtask>`, which an executor holds for a whole attempt so a redelivered
+ * attempt waits for it) are left out: they lock no file, and every running subtask holds one.
+ *
+ * The owner is read by the one rule the services use: `parseExecutorLockOwner` of
+ * packages/contracts, imported by path. That file imports nothing, so the bundle gets the rule
+ * without the contracts' gRPC code (the package index would pull it in).
  */
+import { parseExecutorLockOwner, type ExecutorLockOwner } from '../../../contracts/src/lock-owner';
 import type { Lease, LockTable, LockWaiter } from '../api/types';
 
 /** Who a lock owner is, read from its name. */
-export interface LockOwner {
-  executorId: string;
-  subtaskId: string;
-}
+export type LockOwner = ExecutorLockOwner;
 
-/** Reads `executor:<executorId>:<subtaskId>`; undefined for any other owner. */
-export function parseLockOwner(owner: string): LockOwner | undefined {
-  const match = /^executor:([^:]+):(.+)$/.exec(owner);
-  return match ? { executorId: match[1] ?? '', subtaskId: match[2] ?? '' } : undefined;
+/** Reads `executor:<executorId>:<taskId>:<subtaskId>`; undefined for any other owner. */
+export const parseLockOwner: (owner: string) => LockOwner | undefined = parseExecutorLockOwner;
+
+/**
+ * The concern prefix of an executor's work leases (services/executor/src/domain/work-lease-concern.ts).
+ */
+export const WORK_LEASE_CONCERN_PREFIX = 'resource:work/';
+
+/** Whether an entry is only an attempt's work lease (or a wait for one). */
+function isWorkLease(entry: { concerns: string[]; sharedConcerns: string[] }): boolean {
+  const concerns = [...entry.concerns, ...entry.sharedConcerns];
+  return concerns.length > 0 && concerns.every((c) => c.startsWith(WORK_LEASE_CONCERN_PREFIX));
 }
 
 /** A lease or a waiter with its owner read. */
-export type OwnedLease = Lease & { holder: LockOwner | undefined };
-export type OwnedWaiter = LockWaiter & { holder: LockOwner | undefined };
+export type OwnedLease = Lease & { holder: LockOwner };
+export type OwnedWaiter = LockWaiter & { holder: LockOwner };
 
 /** The run's part of the lock table. */
 export interface RunLocks {
@@ -28,17 +39,11 @@ export interface RunLocks {
   waiters: OwnedWaiter[];
 }
 
-function concernsIn(entry: { concerns: string[]; sharedConcerns: string[] }, repoPath: string): boolean {
-  if (repoPath === '') return true;
-  return [...entry.concerns, ...entry.sharedConcerns].some((c) => c.includes(repoPath));
-}
-
-/** Keeps the leases and waiters of the task's subtasks (by owner and repository). */
-export function locksOfRun(table: LockTable, subtaskIds: ReadonlySet<string>, repoPath: string): RunLocks {
-  const mine = <T extends { owner: string; concerns: string[]; sharedConcerns: string[] }>(entry: T): (T & { holder: LockOwner | undefined }) | undefined => {
+/** Keeps the leases and waiters whose owner names `taskId`, but for work leases (none when the run names no task). */
+export function locksOfRun(table: LockTable, taskId: string): RunLocks {
+  const mine = <T extends { owner: string; concerns: string[]; sharedConcerns: string[] }>(entry: T): (T & { holder: LockOwner }) | undefined => {
     const holder = parseLockOwner(entry.owner);
-    const ours = holder !== undefined ? subtaskIds.has(holder.subtaskId) && concernsIn(entry, repoPath) : concernsIn(entry, repoPath) && repoPath !== '';
-    return ours ? { ...entry, holder } : undefined;
+    return holder !== undefined && taskId !== '' && holder.taskId === taskId && !isWorkLease(entry) ? { ...entry, holder } : undefined;
   };
   return {
     leases: table.leases.map(mine).filter((l): l is OwnedLease => l !== undefined),

@@ -9,7 +9,7 @@
  * matched to model steps, only as a fallback for steps recorded before steps carried their call
  * ({@link stepCall} prefers the step's own record).
  */
-import type { AgentStep, EscalationEvent, LlmCompleted, Run, Transition } from '../api/types';
+import type { AgentStep, EscalationEvent, LlmCompleted, Run, StepModelCall, Transition } from '../api/types';
 import type { StreamEvent } from '../api/event-stream';
 import { compareSteps, stepKey, stepTimeMs } from './step-key';
 
@@ -95,16 +95,7 @@ export function createRunState(run: Run): RunState {
 }
 
 /** A model step's call as the viewer shows it, and where it came from. */
-export interface StepCall {
-  provider: string;
-  model: string;
-  scripted: boolean;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  usd: number;
-  priced: boolean;
+export interface StepCall extends StepModelCall {
   /** `recorded`: the step's own `modelCall`; `live`: an `llm.completed` seen while the page was open. */
   source: 'recorded' | 'live';
   /** How long the call took, when known. */

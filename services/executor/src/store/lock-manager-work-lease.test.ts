@@ -35,7 +35,7 @@ class FakeLockClient implements LockClient {
 const work = { taskId: 'task:1', subtaskId: 's1' };
 
 function workLease(client: LockClient, w: { taskId: string; subtaskId: string }, clock: ManualClock) {
-  return new LockManagerWorkLease({ client, work: w as never, owner: 'executor:e:s1', ttlMs: 15_000, clock, logger: createSilentLogger() });
+  return new LockManagerWorkLease({ client, work: w as never, owner: 'executor:e:task_3a1:s1', ttlMs: 15_000, clock, logger: createSilentLogger() });
 }
 
 describe('LockManagerWorkLease', () => {
@@ -43,7 +43,7 @@ describe('LockManagerWorkLease', () => {
     const client = new FakeLockClient();
     const lease = workLease(client, work, new ManualClock(0));
     await lease.acquire();
-    expect(client.acquired).toEqual([expect.objectContaining({ concerns: ['resource:work/task_3a1/s1'], ttlMs: 15_000, waitMs: 30_000, owner: 'executor:e:s1' })]);
+    expect(client.acquired).toEqual([expect.objectContaining({ concerns: ['resource:work/task_3a1/s1'], ttlMs: 15_000, waitMs: 30_000, owner: 'executor:e:task_3a1:s1' })]);
     await lease.release();
     expect(client.released).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
-import type { AcquireRequest, ExtendRequest, Lease, ReleaseRequest } from '@maestro/contracts';
+import { executorLockOwner, type AcquireRequest, type ExtendRequest, type Lease, type ReleaseRequest } from '@maestro/contracts';
 import { ManualClock, UserError, createSilentLogger, OperationalError } from '@maestro/runtime';
 import type { LeaseGrant } from '../domain/ports.js';
-import { LockManagerWriteGuard, lockOwner, type CheckFenceRequest, type LockClient } from './lock-manager-write-guard.js';
+import { LockManagerWriteGuard, type CheckFenceRequest, type LockClient } from './lock-manager-write-guard.js';
 
 /** Settles every promise callback queued so far (the guard's calls resolve on microtasks). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -43,7 +43,7 @@ class FakeLockClient implements LockClient {
 function guardOver(client: LockClient, clock: ManualClock, grants: LeaseGrant[] = []) {
   return new LockManagerWriteGuard({
     client,
-    owner: lockOwner('exec-a', 'sub-1'),
+    owner: executorLockOwner({ executorId: 'exec-a', taskId: 'task-1', subtaskId: 'sub-1' }),
     ttlMs: 3_000,
     waitMs: 1_234,
     clock,
@@ -51,12 +51,6 @@ function guardOver(client: LockClient, clock: ManualClock, grants: LeaseGrant[] 
     logger: createSilentLogger(),
   });
 }
-
-describe('lockOwner', () => {
-  it('names the executor and the subtask, so an operator inspecting leases sees who holds what', () => {
-    expect(lockOwner('exec-a', 'sub-1')).toBe('executor:exec-a:sub-1');
-  });
-});
 
 describe('LockManagerWriteGuard', () => {
   it('acquires missing concerns with the policy wait, reports the grant, and does not ask twice', async () => {
@@ -66,7 +60,7 @@ describe('LockManagerWriteGuard', () => {
     const guard = guardOver(client, clock, grants);
     await guard.acquire(['file:/r/a', 'file:/r/a']);
     await guard.acquire(['file:/r/a']);
-    expect(client.acquired).toEqual([expect.objectContaining({ owner: 'executor:exec-a:sub-1', concerns: ['file:/r/a'], ttlMs: 3_000, waitMs: 1_234 })]);
+    expect(client.acquired).toEqual([expect.objectContaining({ owner: 'executor:exec-a:task-1:sub-1', concerns: ['file:/r/a'], ttlMs: 3_000, waitMs: 1_234 })]);
     expect(grants).toEqual([{ concerns: ['file:/r/a'], fencingToken: 1, waitedMs: 0 }]);
     const held = await guard.hold(['git-index:/r'], 50);
     expect(client.acquired[1]).toMatchObject({ concerns: ['git-index:/r'], waitMs: 50 });
@@ -88,7 +82,7 @@ describe('LockManagerWriteGuard', () => {
     clock.advance(1);
     await settle();
     expect(client.extended.map((e) => e.leaseId)).toEqual(['l1', 'l2']);
-    expect(client.extended[0]).toMatchObject({ owner: 'executor:exec-a:sub-1', ttlMs: 3_000 });
+    expect(client.extended[0]).toMatchObject({ owner: 'executor:exec-a:task-1:sub-1', ttlMs: 3_000 });
     // Re-armed after the round, never two at once.
     expect(clock.pendingTimers).toBe(1);
     clock.advance(1_000);

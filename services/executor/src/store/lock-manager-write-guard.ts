@@ -32,7 +32,7 @@ export interface LockClient {
 /** Options for {@link LockManagerWriteGuard}. */
 export interface LockManagerWriteGuardOptions {
   client: LockClient;
-  /** Lease owner; the executor uses `executor:<executorId>:<subtaskId>` (see {@link lockOwner}). */
+  /** Lease owner; the executor uses `executor:<executorId>:<taskId>:<subtaskId>` (`executorLockOwner` of @maestro/contracts). */
   owner: string;
   /** Lease time to live. */
   ttlMs: number;
@@ -60,11 +60,6 @@ export const WriteGuardDefaults = {
   /** The shortest extension interval, whatever the TTL. */
   minExtendEveryMs: 250,
 } as const;
-
-/** The lock owner of a subtask on an executor; unique per subtask so two subtasks never share leases. */
-export function lockOwner(executorId: string, subtaskId: string): string {
-  return `executor:${executorId}:${subtaskId}`;
-}
 
 /** Extra deadline beyond the lock wait, for the call itself. */
 const CALL_MARGIN_MS = 10_000;

@@ -7,7 +7,7 @@ import type { InspectResponse, Lease, Waiter } from '@maestro/contracts';
 /** A lease as the HTTP API shows it. */
 export interface LeaseJson {
   leaseId: string;
-  /** `executor:<executorId>:<subtaskId>` for an executor's lease. */
+  /** `executor:<executorId>:<taskId>:<subtaskId>` for an executor's lease. */
   owner: string;
   concerns: string[];
   sharedConcerns: string[];

@@ -1,6 +1,7 @@
 /**
  * `GET /v1/locks`: the lock-manager's leases and queued requests (Inspect), optionally only
- * those whose concerns start with a prefix. Executors hold leases as `executor:<executorId>:<subtaskId>`.
+ * those whose concerns start with a prefix. Executors hold leases as
+ * `executor:<executorId>:<taskId>:<subtaskId>` (`parseExecutorLockOwner` of @maestro/contracts reads it).
  */
 import type { FastifyInstance } from 'fastify';
 import type { LockApi } from '../../ports.js';

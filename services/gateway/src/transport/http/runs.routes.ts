@@ -27,8 +27,8 @@ export const runStatuses = ['running', 'done', 'failed', 'cancelled'] as const;
 /** What the run routes need. */
 export interface RunRoutesDeps {
   workflow: WorkflowApi;
-  /** Where the runs' agent steps are recorded, and their tasks (for the streams' lock events). */
-  orchestrator: Pick<OrchestratorApi, 'listAgentSteps' | 'getTask'>;
+  /** Where the runs' agent steps are recorded. */
+  orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
   events: RunEvents & LockEvents;
   streams: OpenStreams;
   heartbeatMs: number;

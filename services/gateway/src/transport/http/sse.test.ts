@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AgentStep, ListAgentStepsRequest, Run, Task } from '@maestro/contracts';
+import type { AgentStep, ListAgentStepsRequest, Run } from '@maestro/contracts';
 import { createSilentLogger, ManualClock, notFound, OperationalError } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
 import type { OrchestratorApi, WorkflowApi } from '../../ports.js';
@@ -91,17 +91,10 @@ function run(status: string, seqs: number[]): Run {
 }
 
 /** What the stream reads from the orchestrator. */
-type StreamOrchestrator = Pick<OrchestratorApi, 'listAgentSteps' | 'getTask'>;
-
-/** GetTask of runs that name no task (context without input.taskId): never asked. */
-const noTask: Pick<OrchestratorApi, 'getTask'> = {
-  getTask: async () => {
-    throw new Error('the stream asked for the task of a run that names none');
-  },
-};
+type StreamOrchestrator = Pick<OrchestratorApi, 'listAgentSteps'>;
 
 /** An orchestrator that has recorded no steps. */
-const noSteps: StreamOrchestrator = { ...noTask, listAgentSteps: async () => ({ steps: [], nextAfter: '' }) };
+const noSteps: StreamOrchestrator = { listAgentSteps: async () => ({ steps: [], nextAfter: '' }) };
 
 /** A recorded step of run-1 and the live event it was recorded from. */
 function recordedStep(subtaskId: string, executorId: string, step: number, seconds: number): { recorded: AgentStep; live: { subject: string; payload: Record<string, unknown> } } {
@@ -119,7 +112,6 @@ function recordedStep(subtaskId: string, executorId: string, step: number, secon
 /** An orchestrator holding `steps`, served in pages of `pageSize`, recording each request. */
 function stepsFrom(steps: AgentStep[], pageSize = 1000, requests: ListAgentStepsRequest[] = []): StreamOrchestrator {
   return {
-    ...noTask,
     listAgentSteps: async (request) => {
       requests.push(request);
       const start = request.after === '' ? 0 : Number(request.after);
@@ -421,8 +413,7 @@ describe('streamRunEvents', () => {
       runId: 'run-1',
       workflow: { getRun: async () => run('running', [1]) },
       orchestrator: {
-        ...noTask,
-        listAgentSteps: async () => {
+            listAgentSteps: async () => {
           throw new OperationalError('UNAVAILABLE', 'orchestrator is unavailable (connection refused)');
         },
       },
@@ -453,7 +444,7 @@ describe('streamRunEvents', () => {
     await streamRunEvents(reply, {
       runId: 'run-1',
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : run('done', [1])) },
-      orchestrator: { ...noTask, listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
+      orchestrator: { listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
@@ -506,36 +497,29 @@ function runOfTask(runId: string, taskId: string): Run {
   return { ...run('running', [1]), id: runId, context: { input: { taskId } } };
 }
 
-/** An orchestrator whose tasks have the given subtask ids (changed in place by a "re-plan"); counts GetTask calls. */
-function tasksWith(subtasks: Record<string, string[]>, reads: string[] = []): StreamOrchestrator {
-  return {
-    listAgentSteps: async () => ({ steps: [], nextAfter: '' }),
-    getTask: async ({ taskId }) => {
-      reads.push(taskId);
-      const ids = subtasks[taskId];
-      if (!ids) throw notFound('task', taskId);
-      return { id: taskId, subtasks: ids.map((id) => ({ id })) } as unknown as Task;
-    },
-  };
-}
-
 const lockEvent = (verb: 'acquired' | 'released' | 'expired' | 'waiting', owner: string, concern = 'file:/repo/a.ts') => ({
   subject: `maestro.events.lock.${verb}`,
   payload: { leaseId: `lease-${owner}`, requestId: `req-${owner}`, owner, concerns: [concern], sharedConcerns: [], fencingToken: 1, at: at.toISOString() },
 });
 
+/** Task ids are UUIDs; two tasks' subtasks share names (`s1`, `s2`, …). */
+const t1 = '3f6c2a9e-8d1b-4c57-9a0e-2b7d5f1c4e88';
+const t2 = '9b1e4d77-0c3a-4f2e-8a61-5d9c0b2e7f13';
+
 describe('streamRunEvents lock events', () => {
-  it("sends each run's stream the lock events of its own task's subtasks, re-reading the task for a subtask a re-plan added", async () => {
+  it("sends each run's stream the lock events its task's owners name, not another task's subtask of the same name", async () => {
     const hub = new RunEventHub(createSilentLogger());
-    const subtasks: Record<string, string[]> = { t1: ['s1', 's2'], t2: ['x1'] };
-    const reads: string[] = [];
-    const orchestrator = tasksWith(subtasks, reads);
-    const open = async (runId: string, taskId: string): Promise<FakeResponse> => {
+    const open = async (runId: string, taskId: string, whileReading?: () => void): Promise<FakeResponse> => {
       const { reply, response } = fakeReply();
       await streamRunEvents(reply, {
         runId,
-        workflow: { getRun: async () => runOfTask(runId, taskId) },
-        orchestrator,
+        workflow: {
+          getRun: async () => {
+            whileReading?.();
+            return runOfTask(runId, taskId);
+          },
+        },
+        orchestrator: noSteps,
         events: hub,
         streams: new OpenStreams(),
         heartbeatMs: 15_000,
@@ -544,43 +528,32 @@ describe('streamRunEvents lock events', () => {
       });
       return response;
     };
-    const one = await open('run-1', 't1');
-    const two = await open('run-2', 't2');
-    await settle();
+    // An event that arrives while run-1 is being read is sent once the run is known.
+    const one = await open('run-1', t1, () => hub.dispatch(lockEvent('acquired', `executor:e1:${t1}:s1`)));
+    const two = await open('run-2', t2);
 
-    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
-    hub.dispatch(lockEvent('waiting', 'executor:e2:s2'));
-    hub.dispatch(lockEvent('acquired', 'executor:e3:x1'));
+    hub.dispatch(lockEvent('waiting', `executor:e2:${t1}:s2`));
+    hub.dispatch(lockEvent('acquired', `executor:e3:${t2}:s1`));
     hub.dispatch(lockEvent('acquired', 'cli:alice'));
-    hub.dispatch(lockEvent('released', 'executor:e1:s1'));
-    // A re-plan of t1 adds s3; its executor locks before anybody re-read the task.
-    subtasks['t1'] = ['s1', 's2', 's3'];
-    hub.dispatch(lockEvent('acquired', 'executor:e1:s3'));
-    hub.dispatch(lockEvent('expired', 'executor:e3:x1'));
+    // An executor from before owners named their task: no run's.
+    hub.dispatch(lockEvent('acquired', 'executor:e4:s1'));
+    hub.dispatch(lockEvent('released', `executor:e1:${t1}:s1`));
+    // A subtask a re-plan added is the task's like the rest.
+    hub.dispatch(lockEvent('acquired', `executor:e1:${t1}:s3`));
+    hub.dispatch(lockEvent('expired', `executor:e3:${t2}:s1`));
     await settle();
 
     const locksOf = (response: FakeResponse) => frames(response.written).filter((f) => f.event?.startsWith('lock.')).map((f) => [f.event, f.data?.owner]);
     expect(locksOf(one)).toEqual([
-      ['lock.acquired', 'executor:e1:s1'],
-      ['lock.waiting', 'executor:e2:s2'],
-      ['lock.released', 'executor:e1:s1'],
-      ['lock.acquired', 'executor:e1:s3'],
+      ['lock.acquired', `executor:e1:${t1}:s1`],
+      ['lock.waiting', `executor:e2:${t1}:s2`],
+      ['lock.released', `executor:e1:${t1}:s1`],
+      ['lock.acquired', `executor:e1:${t1}:s3`],
     ]);
     expect(locksOf(two)).toEqual([
-      ['lock.acquired', 'executor:e3:x1'],
-      ['lock.expired', 'executor:e3:x1'],
+      ['lock.acquired', `executor:e3:${t2}:s1`],
+      ['lock.expired', `executor:e3:${t2}:s1`],
     ]);
-    // run-1 read t1 to start, for x1 (another task's: judged once) and for s3 (found); run-2 read
-    // t2 to start, for s1, then for s2 and s3 together (seen while that read was pending).
-    expect(reads.filter((t) => t === 't1')).toHaveLength(3);
-    expect(reads.filter((t) => t === 't2')).toHaveLength(3);
-    // Ids once judged another task's cost no more reads.
-    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
-    hub.dispatch(lockEvent('acquired', 'executor:e9:x1'));
-    await settle();
-    expect(reads).toHaveLength(6);
-    expect(locksOf(one)).toHaveLength(5);
-    expect(locksOf(two)).toHaveLength(3);
   });
 
   it('stops taking lock events when the client disconnects', async () => {
@@ -589,8 +562,8 @@ describe('streamRunEvents lock events', () => {
     const streams = new OpenStreams();
     await streamRunEvents(reply, {
       runId: 'run-1',
-      workflow: { getRun: async () => runOfTask('run-1', 't1') },
-      orchestrator: tasksWith({ t1: ['s1'] }),
+      workflow: { getRun: async () => runOfTask('run-1', t1) },
+      orchestrator: noSteps,
       events: hub,
       streams,
       heartbeatMs: 15_000,
@@ -598,7 +571,7 @@ describe('streamRunEvents lock events', () => {
     });
     await settle();
     expect(hub.lockListenerCount).toBe(1);
-    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
+    hub.dispatch(lockEvent('acquired', `executor:e1:${t1}:s1`));
 
     response.emit('close');
     expect(hub.lockListenerCount).toBe(0);
@@ -606,19 +579,18 @@ describe('streamRunEvents lock events', () => {
     expect(streams.size).toBe(0);
     expect(response.ended).toBe(true);
     // Nothing more is written (the fake throws on a write after end).
-    hub.dispatch(lockEvent('released', 'executor:e1:s1'));
+    hub.dispatch(lockEvent('released', `executor:e1:${t1}:s1`));
     expect(frames(response.written).filter((f) => f.event?.startsWith('lock.'))).toHaveLength(1);
   });
 
   it('takes no lock events for a run of no task, nor for a run that had already ended', async () => {
     const hub = new RunEventHub(createSilentLogger());
-    const reads: string[] = [];
     const open = async (r: Run): Promise<FakeResponse> => {
       const { reply, response } = fakeReply();
       await streamRunEvents(reply, {
         runId: r.id,
         workflow: { getRun: async () => r },
-        orchestrator: tasksWith({ t1: ['s1'] }, reads),
+        orchestrator: noSteps,
         events: hub,
         streams: new OpenStreams(),
         heartbeatMs: 15_000,
@@ -628,11 +600,10 @@ describe('streamRunEvents lock events', () => {
       return response;
     };
     const noTaskRun = await open(run('running', [1]));
-    await open({ ...runOfTask('run-9', 't1'), status: 'done', state: 'done' });
+    await open({ ...runOfTask('run-9', t1), status: 'done', state: 'done' });
     expect(hub.lockListenerCount).toBe(0);
-    hub.dispatch(lockEvent('acquired', 'executor:e1:s1'));
+    hub.dispatch(lockEvent('acquired', `executor:e1:${t1}:s1`));
     await settle();
-    expect(reads).toEqual([]);
     expect(frames(noTaskRun.written).filter((f) => f.event?.startsWith('lock.'))).toHaveLength(0);
   });
 });

@@ -9,10 +9,11 @@
  * (ListAgentSteps) are read at the same time and replayed after the transitions; a live step
  * that is also among them is dropped by its identity (`stepIdentity`).
  *
- * The live events also include the lock events of the run's task's subtasks (lock events name a
- * lease owner, not a run): once the run is read, a {@link RunLockEventFilter} reads the task
- * named by its `context.input.taskId` and passes on the events whose owner is one of its
- * subtasks. They are live only, no replay: a client reads `GET /v1/locks` for the table so far.
+ * The live events also include the lock events of the run's task (lock events name a lease
+ * owner, not a run): once the run is read, an event is passed on when its owner,
+ * `executor:<executorId>:<taskId>:<subtaskId>`, names the task of the run's
+ * `context.input.taskId` ({@link isLockEventOfTask}). They are live only, no replay: a client
+ * reads `GET /v1/locks` for the table so far.
  *
  * Live events come over core NATS, which drops messages while a connection is down. So each
  * heartbeat also re-reads the run: once it has finished, the transitions the stream missed and a
@@ -28,7 +29,7 @@ import { lockSubjects } from '../nats/run-event-hub.js';
 import { readRunSteps, StepReadLimits, stepIdentity, type RunSteps } from './agent-steps.js';
 import { startHeartbeat } from './heartbeat.js';
 import { toAgentStepJson, toTransitionJson } from './presenters.js';
-import { RunLockEventFilter } from './run-lock-events.js';
+import { isLockEventOfTask } from './run-lock-events.js';
 
 /** Streams that are open now, so a shutting-down gateway can end them instead of waiting. */
 export class OpenStreams {
@@ -195,11 +196,8 @@ export function taskIdOfRun(run: Pick<Run, 'context'>): string | undefined {
 export interface RunEventStreamOptions {
   runId: string;
   workflow: Pick<WorkflowApi, 'getRun'>;
-  /**
-   * Where the run's agent steps are recorded, and its task (whose subtasks' lock events the
-   * stream passes on); a failure there only leaves steps or lock events out.
-   */
-  orchestrator: Pick<OrchestratorApi, 'listAgentSteps' | 'getTask'>;
+  /** Where the run's agent steps are recorded; a failure there only leaves steps out. */
+  orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
   events: RunEvents & LockEvents;
   streams: OpenStreams;
   /** Interval of the heartbeat comment, and of re-reading the run to catch a missed `run.finished`. @default 15000 */
@@ -226,11 +224,9 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   };
   const unlistenRun = options.events.listen(runId, receive);
   const unlistenLocks = options.events.listenLocks(receive);
-  let locks: RunLockEventFilter | undefined;
   const unlisten = (): void => {
     unlistenRun();
     unlistenLocks();
-    locks?.close();
   };
 
   // Best-effort: the run is the workflow-engine's, and an orchestrator outage must not hide it.
@@ -321,23 +317,14 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     return;
   }
 
+  // A run of no task has no lock events: stop taking them.
   const taskId = taskIdOfRun(run);
   if (taskId === undefined) unlistenLocks();
-  else {
-    locks = new RunLockEventFilter({
-      taskId,
-      tasks: options.orchestrator,
-      emit: (event) => {
-        if (!finished) writer.event(eventNameOf(event.subject), event.payload);
-      },
-      logger,
-    });
-  }
 
   const forward = (event: BusEvent): void => {
     if (finished) return;
     if (lockSubjects.has(event.subject)) {
-      locks?.offer(event);
+      if (taskId !== undefined && isLockEventOfTask(event, taskId)) writer.event(eventNameOf(event.subject), event.payload);
       return;
     }
     if (event.subject === Subjects.workStep) {

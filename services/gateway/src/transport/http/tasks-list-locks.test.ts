@@ -86,21 +86,21 @@ describe('GET /v1/tasks', () => {
 
 describe('GET /v1/locks', () => {
   it('shows leases (fencing tokens as strings) and waiters, filtered by concern prefix', async () => {
-    fakes.locks.grant('executor:executor-1:s1', ['file:/srv/a/src/cli.ts'], 30_000);
-    fakes.locks.grant('executor:executor-2:s9', ['file:/srv/b/README.md'], 30_000);
-    fakes.locks.queue('executor:executor-3:s2', ['file:/srv/a/src/cli.ts'], 60_000);
+    fakes.locks.grant('executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', ['file:/srv/a/src/cli.ts'], 30_000);
+    fakes.locks.grant('executor:executor-2:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s9', ['file:/srv/b/README.md'], 30_000);
+    fakes.locks.queue('executor:executor-3:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', ['file:/srv/a/src/cli.ts'], 60_000);
     expect(await get('/v1/locks?prefix=file%3A%2Fsrv%2Fa%2F')).toEqual({
       status: 200,
       body: {
         leases: [
           {
-            leaseId: 'lease-1', owner: 'executor:executor-1:s1', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
+            leaseId: 'lease-1', owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
             fencingToken: '1', expiresAt: '2030-01-02T03:04:35.000Z',
           },
         ],
         waiters: [
           {
-            requestId: 'request-1', owner: 'executor:executor-3:s2', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
+            requestId: 'request-1', owner: 'executor:executor-3:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
             queuedAt: '2030-01-02T03:04:05.000Z', deadline: '2030-01-02T03:05:05.000Z',
           },
         ],
