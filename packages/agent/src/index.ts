@@ -73,7 +73,7 @@ export { fsReadTool } from './tools/fs-read-tool.js';
 export { fsListTool } from './tools/fs-list-tool.js';
 export { fsSearchTool } from './tools/fs-search-tool.js';
 export { fsWriteTool } from './tools/fs-write-tool.js';
-export { execTool } from './tools/exec-tool.js';
+export { execTool, createExecTool } from './tools/exec-tool.js';
 export { gitStatusTool } from './tools/git-status-tool.js';
 export { gitDiffTool } from './tools/git-diff-tool.js';
 export { gitCommitTool } from './tools/git-commit-tool.js';
@@ -200,3 +200,19 @@ export { editWorkspace, type EditWorkspaceOptions, type FileOutcome, type NewCon
 export { closestLines, findClosestWindow, type ClosestWindow, type ClosestLinesOptions } from './edits/closest-lines.js';
 export { similarityRatio, closestMatch } from './edits/similarity-ratio.js';
 export { fenceFor } from './edits/fence-line.js';
+export {
+  CommandPolicy,
+  CommandPolicyErrorCodes,
+  CommandPatternError,
+  createCommandPolicy,
+  defaultCommandPolicy,
+  formatDenial,
+  parseCommandPrefixes,
+  toPrefixRules,
+  DEFAULT_ALLOW_RULES,
+  DEFAULT_DENY_RULES,
+  type CommandDecision,
+  type CommandPolicyErrorCode,
+  type CommandPolicyOptions,
+  type CommandRule,
+} from './policy/index.js';

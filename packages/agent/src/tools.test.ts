@@ -81,7 +81,8 @@ describe('default tools', () => {
       expect(result.output).toMatch(/^exit code 3\n/);
       expect(result.output).toContain('out');
       expect(result.output).toContain('err');
-      expect((await tools.run(call('exec', { argv: ['definitely-not-a-program-xyz'] }), context)).output).toMatch(/could not start "definitely-not-a-program-xyz"/);
+      // An unknown program never reaches spawn: the command policy refuses it (see tools/exec-tool.test.ts).
+      expect((await tools.run(call('exec', { argv: ['definitely-not-a-program-xyz'] }), context)).output).toMatch(/^COMMAND_DENIED: .*"definitely-not-a-program-xyz"/);
     });
 
     it('runs in a subdirectory of the workspace', async () => {

@@ -92,4 +92,12 @@ describe('executorConfigSpec', () => {
     expect((error as ConfigError).message).toContain('MAESTRO_EXECUTOR_CONCURRENCY: expected 1..64, got 0');
     expect((error as ConfigError).message).toContain('MAESTRO_EXECUTOR_MAX_STEPS');
   });
+
+  it('reads the command policy additions and names a malformed one', () => {
+    const config = loadConfig(executorConfigSpec, { MAESTRO_COMMAND_ALLOW: 'make lint, tox', MAESTRO_COMMAND_DENY: '[["npm","publish"]]' });
+    expect(config.commandAllow).toBe('make lint, tox');
+    expect(config.commandDeny).toBe('[["npm","publish"]]');
+    expect(loadConfig(executorConfigSpec, {}).commandAllow).toBe('');
+    expect(() => loadConfig(executorConfigSpec, { MAESTRO_COMMAND_ALLOW: '[["make",' })).toThrow(/MAESTRO_COMMAND_ALLOW/);
+  });
 });

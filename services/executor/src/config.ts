@@ -4,6 +4,7 @@
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCommandPrefixes } from '@maestro/agent';
 import { commonEnv, env, grpcAddrEnv, metricsPortEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
 import { parseWorktreeLinks } from './domain/worktree-links.js';
 
@@ -146,6 +147,21 @@ export const executorConfigSpec = {
     }),
     parseWorktreeLinks,
   ),
+  // Argv prefixes added to the command policy's defaults; deny rules are checked before any allow rule.
+  commandAllow: checked(
+    env.string('MAESTRO_COMMAND_ALLOW', {
+      default: '',
+      doc: 'argv prefixes the agents\' exec and the test gate may also run: comma-separated ("make lint, tox") or JSON ([["make","lint"]]); empty: the default allow rules only',
+    }),
+    checkCommandPrefixes,
+  ),
+  commandDeny: checked(
+    env.string('MAESTRO_COMMAND_DENY', {
+      default: '',
+      doc: 'argv prefixes refused on top of the default deny rules, before any allow rule: comma-separated ("npm publish") or JSON ([["npm","publish"]])',
+    }),
+    checkCommandPrefixes,
+  ),
   drainTimeoutMs: env.int('MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS', {
     default: 25_000,
     min: 0,
@@ -157,6 +173,12 @@ export const executorConfigSpec = {
 /** `variable` with `check` run on its parsed value (a throw names the variable, like any parse error). */
 function checked<T>(variable: EnvVar<T>, check: (value: T) => T): EnvVar<T> {
   return { ...variable, parse: (raw) => check(variable.parse(raw)) };
+}
+
+/** Fails fast (the loader names the variable) when a command prefix list cannot be read. */
+function checkCommandPrefixes(value: string): string {
+  parseCommandPrefixes(value);
+  return value;
 }
 
 /** The executor's validated, frozen configuration. */

@@ -4,7 +4,7 @@
  * subscription that stops work of ended tasks, and the drain and shutdown behaviour the admin
  * RPCs and SIGTERM use. `main.ts` only wires config and clients into it.
  */
-import type { ToolRegistry } from '@maestro/agent';
+import { createCommandPolicy, parseCommandPrefixes, toPrefixRules, type ToolRegistry } from '@maestro/agent';
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import { executorLockOwner, type ExecutorStatus } from '@maestro/contracts';
 import { systemClock, type Clock, type Logger } from '@maestro/runtime';
@@ -33,7 +33,7 @@ import type { SubtaskRecallSettings } from './work/subtask-recall.js';
  */
 export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'> &
   Partial<
-    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser'>
+    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny'>
   >;
 
 /** Options for {@link createExecutor}. */
@@ -97,6 +97,10 @@ export class Executor implements ExecutorAdmin {
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
       ...(settings.summariser !== undefined ? { summariser: settings.summariser } : {}),
+      commandPolicy: createCommandPolicy({
+        allow: toPrefixRules(parseCommandPrefixes(settings.commandAllow ?? ''), 'MAESTRO_COMMAND_ALLOW'),
+        deny: toPrefixRules(parseCommandPrefixes(settings.commandDeny ?? ''), 'MAESTRO_COMMAND_DENY'),
+      }),
       stats: this.stats,
       endedTasks: this.endedTasks,
       workspace: {

@@ -74,7 +74,8 @@ describe('request validation', () => {
   it('rejects a submit whose body is not a JSON object before any upstream call', async () => {
     const app = await serve({ natsConnected: () => true, orchestrator: async () => UpstreamHealth.serving });
     try {
-      const response = await fetch(`${app.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'fix it' });
+      // JSON, but a string: a plain-text body is refused earlier, with 415 (bad-input.test.ts).
+      const response = await fetch(`${app.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"fix it"' });
       expect(response.status).toBe(400);
       expect(await response.json()).toEqual({
         error: { code: 'INVALID_ARGUMENT', message: expect.stringContaining('must be a JSON object') },

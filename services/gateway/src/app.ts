@@ -10,6 +10,8 @@ import { createGatewayMetrics, registerHttpMetrics, trackOpenStreams } from './m
 import type { HealthProbe, LifecycleEvents, LockApi, LockEvents, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
 import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
 import { registerErrorHandling } from './transport/http/error-handler.js';
+import { createClientErrorHandler, createFrameworkErrorHandler, maxPathParamChars } from './transport/http/framework-errors.js';
+import { acceptJsonBodiesOnly } from './transport/http/json-bodies.js';
 import { registerHttpTracing } from './transport/http/tracing.js';
 import { registerEventRoutes } from './transport/http/events.routes.js';
 import { registerHealthRoutes } from './transport/http/health.routes.js';
@@ -68,11 +70,17 @@ function createValidators(): Record<'body' | 'text', Ajv> {
 
 /** Builds the fastify instance with every route; call `listen` (or `inject`) on it. */
 export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
+  const logger = deps.logger;
   const app = fastify({
     logger: false,
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // Closing ends SSE streams (preClose below); plain requests finish first.
     return503OnClosing: true,
+    // An over-long id reaches its route's schema (400 naming it) instead of fastify's 414; what
+    // fastify and node still refuse themselves is answered in the standard shape.
+    routerOptions: { maxParamLength: maxPathParamChars },
+    frameworkErrors: createFrameworkErrorHandler(logger),
+    clientErrorHandler: createClientErrorHandler(logger),
   });
   const validators = createValidators();
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -82,8 +90,9 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
   // they must not filter what is sent, so bodies are serialised as they are.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  const logger = deps.logger;
   registerErrorHandling(app, logger);
+  // Before any route: non-JSON bodies get 415, and body routes document 413/415.
+  acceptJsonBodiesOnly(app);
   // Before any route: it wraps each route's handler as the route is added.
   registerHttpTracing(app);
   // PostgreSQL refuses NUL in text, so no route takes it: one check of what passed the

@@ -39,7 +39,8 @@ export function operationsOf(document: OpenApiDocument): Array<{ key: string; me
   );
 }
 
-function urlOf(base: string, path: string, request: ExampleRequest): string {
+/** The URL of `path` with the example's parameters and query filled in. */
+export function urlOf(base: string, path: string, request: ExampleRequest): string {
   const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(request.params?.[name] ?? ''));
   const query = new URLSearchParams(request.query ?? {}).toString();
   return `${base}${filled}${query ? `?${query}` : ''}`;

@@ -2,8 +2,15 @@
  * Every environment variable the orchestrator reads, once: name, type, default and meaning.
  * `loadOrchestratorConfig` runs once in `main.ts`.
  */
+import { parseCommandPrefixes } from '@maestro/agent';
 import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, type ConfigOf } from '@maestro/runtime';
 import { RecallBudgetDefaults } from './domain/recall-budget.js';
+
+/** Checks a command prefix list (the loader names the variable on a throw) and keeps it as written. */
+function checkCommandPrefixes(raw: string): string {
+  parseCommandPrefixes(raw);
+  return raw;
+}
 
 /** The orchestrator's configuration spec (see the README for the table). */
 export const orchestratorConfigSpec = {
@@ -60,6 +67,19 @@ export const orchestratorConfigSpec = {
       if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error(`expected a non-negative number of US dollars, got "${raw}"`);
       return value;
     },
+  },
+  // The same variables as the executor's: a test command SubmitTask accepts is one the executor's test gate runs.
+  commandAllow: {
+    name: 'MAESTRO_COMMAND_ALLOW',
+    doc: 'argv prefixes a test command may also be (the executor reads the same variable): comma-separated ("make lint, tox") or JSON ([["tox"]])',
+    default: '',
+    parse: checkCommandPrefixes,
+  },
+  commandDeny: {
+    name: 'MAESTRO_COMMAND_DENY',
+    doc: 'argv prefixes refused as test commands on top of the default deny rules (the executor reads the same variable)',
+    default: '',
+    parse: checkCommandPrefixes,
   },
   taskBudgetTokens: env.int('MAESTRO_TASK_BUDGET_TOKENS', {
     default: 0,

@@ -5,6 +5,7 @@
 import { connectBus } from '@maestro/bus';
 import { MemoryServiceClient, RouterServiceClient, WorkflowServiceClient } from '@maestro/contracts';
 import { createDb } from '@maestro/db';
+import { createCommandPolicy, parseCommandPrefixes, toPrefixRules } from '@maestro/agent';
 import { createGrpcClient, createLogger, initTelemetry, processRegistry, runService, serveMetrics, systemClock } from '@maestro/runtime';
 import { loadOrchestratorConfig } from './config.js';
 import { createOrchestratorMetrics, instrumentOrchestratorDeps, trackUnfinishedTasks } from './metrics.js';
@@ -58,6 +59,10 @@ runService('orchestrator', async (lifecycle) => {
     workflowDeadlineMs: config.rpcDeadlineMs,
     drainTimeoutMs: config.drainTimeoutMs,
     defaultBudget: { usd: config.taskBudgetUsd, tokens: config.taskBudgetTokens },
+    commandPolicy: createCommandPolicy({
+      allow: toPrefixRules(parseCommandPrefixes(config.commandAllow), 'MAESTRO_COMMAND_ALLOW'),
+      deny: toPrefixRules(parseCommandPrefixes(config.commandDeny), 'MAESTRO_COMMAND_DENY'),
+    }),
     inlineStartMs: config.inlineStartMs,
     stepRetentionDays: config.stepRetentionDays,
     activityOptions: {

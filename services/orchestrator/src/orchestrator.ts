@@ -6,6 +6,7 @@
  */
 import { OrchestratorServiceService } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
+import type { CommandPolicy } from '@maestro/agent';
 import { createGrpcServer, type Clock, type GrpcServer, type Logger } from '@maestro/runtime';
 import type { ActivityOptions } from './activities/activity.js';
 import { orchestratorActivities } from './activities/activity-registry.js';
@@ -91,6 +92,11 @@ export interface OrchestratorDeps {
    */
   defaultBudget?: TaskBudget;
   /**
+   * The policy a submitted (or detected) test command must pass.
+   * @default defaultCommandPolicy
+   */
+  commandPolicy?: CommandPolicy;
+  /**
    * Agent steps of tasks finished longer ago than this many days are deleted by an hourly sweep.
    * @default StepRetentionDefaults.retentionDays
    */
@@ -163,7 +169,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     runs,
     router: deps.router,
     branches: branchDelivery,
-    defaults: { budget: deps.defaultBudget ?? { usd: 0, tokens: 0 } },
+    defaults: { budget: deps.defaultBudget ?? { usd: 0, tokens: 0 }, ...(deps.commandPolicy !== undefined ? { commandPolicy: deps.commandPolicy } : {}) },
     ...workflowDeadline,
   });
   const runnerDeps: ActivityRunnerDeps = {

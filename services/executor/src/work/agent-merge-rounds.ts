@@ -7,9 +7,9 @@
  * failure outcome (escalation). The task's end gives a stopped result; shutdown, a lost work
  * lease and transient model failures are thrown for the caller to hand back.
  */
-import { ModelSummariser, runAgentLoop, type AgentVerdict, type ChatModel, type ToolRegistry } from '@maestro/agent';
+import { CommandPolicyErrorCodes, ModelSummariser, runAgentLoop, type AgentVerdict, type ChatModel, type CommandPolicy, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import { UnexpectedError, type Logger } from '@maestro/runtime';
+import { UnexpectedError, UserError, type Logger } from '@maestro/runtime';
 import type { FinalTaskStatus } from '../domain/ended-tasks.js';
 import { TASK_BUDGET_EXHAUSTED, type PacketBudgets, type TestRunStep, type WorkOutcome } from '../domain/escalation.js';
 import type { SubtaskWriteGuard } from '../domain/ports.js';
@@ -40,6 +40,8 @@ export interface SubtaskBudget {
 /** What every attempt of this executor shares. */
 export interface AgentRoundsSettings {
   tools: ToolRegistry;
+  /** The policy the test command must pass before the agent starts (the orchestrator checked it too). */
+  commandPolicy: CommandPolicy;
   systemPrompt?: string;
   budget: SubtaskBudget;
   createModel(work: SubtaskWork): ChatModel;
@@ -83,6 +85,7 @@ export interface AgentRoundsAttempt {
  */
 export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt: AgentRoundsAttempt): Promise<WorkOutcome> {
   const { work, worktree, guard, signal, steps, log } = attempt;
+  assertTestCommandAllowed(work.testCommand, settings.commandPolicy);
   const declared = work.concerns ?? [];
   if (declared.length > 0) {
     log.info('waiting for the declared concerns', { concerns: declared, waitMs: settings.declaredLockWaitMs });
@@ -206,4 +209,18 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
     log.info('merge conflict handed to the agent', { files, tip: merge.tip, mergeAttempt });
     task = buildConflictTaskText(work, worktree.branch, files.length > 0 ? files : merge.files);
   }
+}
+
+/**
+ * The test gate's own check of the test command (defence in depth: SubmitTask refuses it first).
+ * A refusal fails the subtask, with the rule and reason, before any worktree command runs.
+ */
+export function assertTestCommandAllowed(testCommand: readonly string[], policy: CommandPolicy): void {
+  if (testCommand.length === 0) return;
+  const decision = policy.evaluate(testCommand);
+  if (decision.decision === 'allow') return;
+  throw new UserError(
+    CommandPolicyErrorCodes.COMMAND_DENIED,
+    `the test command ${JSON.stringify(testCommand)} is refused by the command policy (rule ${decision.rule}): ${decision.reason}`,
+  );
 }

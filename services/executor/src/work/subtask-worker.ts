@@ -8,7 +8,7 @@
  * with nothing (or a sleep) in place of the agent loop. Dead-lettered work is reported failed.
  */
 import { performance } from 'node:perf_hooks';
-import { createDefaultToolRegistry, type ToolRegistry } from '@maestro/agent';
+import { createExecTool, createToolRegistry, defaultCommandPolicy, defaultTools, type CommandPolicy, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
 import { systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
 import { WorkspaceDefaults } from '../config.js';
@@ -45,8 +45,13 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   budget: SubtaskBudget;
   stats: ExecutorStats;
   logger: Logger;
-  /** @default createDefaultToolRegistry() */
+  /** @default the default tools, `exec` under `commandPolicy` */
   tools?: ToolRegistry;
+  /**
+   * What the agent's `exec` (with the default tools) and the test gate may run.
+   * @default defaultCommandPolicy
+   */
+  commandPolicy?: CommandPolicy;
   /** @default the agent's system prompt */
   systemPrompt?: string;
   /**
@@ -104,6 +109,7 @@ export class SubtaskWorker {
 
   constructor(private readonly options: SubtaskWorkerOptions) {
     const policy = { ...WorkspaceDefaults, ...definedOnly(options.workspace ?? {}) };
+    const commandPolicy = options.commandPolicy ?? defaultCommandPolicy;
     // One mutex for both, so git's administrative commands on a repository never race in this process.
     const mutex = new KeyedMutex();
     this.worktrees = new WorktreeManager({ root: policy.worktreeRoot, executorId: options.executorId, logger: options.logger, mutex, links: policy.worktreeLinks });
@@ -114,7 +120,8 @@ export class SubtaskWorker {
     this.steps = new StepOutbox({ ...options.stepOutbox, publisher: options.publisher, clock: this.clock, logger: options.logger.child({ component: 'step-outbox' }) });
     this.outcomes = new OutcomeRecorder({ results: options.results, publisher: options.publisher, stats: options.stats, clock: this.clock });
     this.attempts = {
-      tools: options.tools ?? createDefaultToolRegistry(),
+      tools: options.tools ?? createToolRegistry(defaultTools.map((tool) => (tool.name === 'exec' ? createExecTool(commandPolicy) : tool))),
+      commandPolicy,
       ...(options.systemPrompt !== undefined ? { systemPrompt: options.systemPrompt } : {}),
       budget: options.budget,
       createModel: (work) => options.createModel(work),

@@ -4,6 +4,7 @@
  * gets INVALID_ARGUMENT and knows what to fix. File-system questions go through `RepoProbe`.
  */
 import path from 'node:path';
+import { CommandPolicyErrorCodes, defaultCommandPolicy, type CommandPolicy } from '@maestro/agent';
 import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import { invalidField, rejectNulCharacters } from '@maestro/runtime';
 import type { RepoProbe } from './repo-probe.js';
@@ -27,6 +28,12 @@ export interface TaskSubmissionInput {
 /** Defaults a submission takes from the orchestrator's configuration. */
 export interface SubmissionDefaults {
   budget: TaskBudget;
+  /**
+   * The policy a test command must pass (given or detected): the executor runs it, so one it
+   * would refuse is refused here, before anything is stored.
+   * @default defaultCommandPolicy
+   */
+  commandPolicy?: CommandPolicy;
 }
 
 /** A task that passed validation, normalized and with defaults filled in. */
@@ -112,6 +119,16 @@ export function validateTestCommand(command: readonly string[]): string[] {
   return [...command];
 }
 
+/** Refuses a test command the command policy denies, naming `test_command` and the rule. */
+export function checkTestCommandPolicy(command: readonly string[], policy: CommandPolicy = defaultCommandPolicy): void {
+  const decision = policy.evaluate(command);
+  if (decision.decision === 'allow') return;
+  throw invalidField(
+    'test_command',
+    `is refused by the command policy (${CommandPolicyErrorCodes.COMMAND_DENIED}, rule ${decision.rule}): ${decision.reason}; use the repository's test runner, e.g. ["npm","test"]`,
+  );
+}
+
 /** Detects the test command from the repository's package.json / Makefile, or fails naming the field. */
 export async function detectRepoTestCommand(repoPath: string, probe: RepoProbe): Promise<string[]> {
   const packageJson = await probe.readText(path.join(repoPath, 'package.json'));
@@ -187,6 +204,7 @@ export async function validateTaskSubmission(
   const repoPath = await checkRepository(normalizeRepoPath(input.repoPath), probe);
   const testCommand =
     input.testCommand.length > 0 ? validateTestCommand(input.testCommand) : await detectRepoTestCommand(repoPath, probe);
+  checkTestCommandPolicy(testCommand, defaults.commandPolicy);
   const project = resolveProject(input.project, repoPath);
   const key = input.idempotencyKey.trim();
   if (key.length > TaskLimits.idempotencyKeyMaxChars) {

@@ -52,6 +52,11 @@ describe('toHttpError', () => {
       field: 'testCommand.0',
     });
     expect(toHttpError(violation('minLength', '/goal', { limit: 1 })).body.error.message).toBe('goal: must not be empty');
+    expect(toHttpError(violation('minItems', '/testCommand', { limit: 1 })).body.error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'testCommand: must not be empty; leave it out to use the default',
+      field: 'testCommand',
+    });
     expect(toHttpError(violation('type', '', { type: 'object' }, 'must be object')).body.error).toEqual({
       code: 'INVALID_ARGUMENT',
       message: 'request body must be a JSON object; send it with content-type application/json',

@@ -92,6 +92,10 @@ function describeViolation(violation: SchemaViolation, where: string): { field: 
     case 'minLength':
       problem = params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters`;
       break;
+    case 'minItems':
+      // An empty list is never "use the default": the caller leaves the field out for that.
+      problem = params.limit === 1 ? 'must not be empty; leave it out to use the default' : `must have at least ${String(params.limit)} items`;
+      break;
     case 'pattern':
       problem = patternExplanations.get(String(params.pattern)) ?? `must match ${String(params.pattern)}`;
       break;
@@ -112,6 +116,14 @@ function describeViolation(violation: SchemaViolation, where: string): { field: 
 function isFastifyError(err: unknown): err is FastifyError {
   return err instanceof Error && typeof (err as Partial<FastifyError>).code === 'string' && (err as Partial<FastifyError>).code!.startsWith('FST_');
 }
+
+/**
+ * Messages for fastify's client errors that say what to do, by fastify code; the others keep
+ * fastify's message. None of them quotes the request.
+ */
+const clientErrorMessages: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'request body must be JSON; send it with content-type application/json',
+};
 
 const clientErrorCodes: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -162,7 +174,9 @@ export function toHttpError(err: unknown): HttpError {
     return {
       status: err.statusCode,
       level: 'info',
-      body: { error: { code: clientErrorCodes[err.statusCode] ?? `HTTP_${err.statusCode}`, message: err.message } },
+      body: {
+        error: { code: clientErrorCodes[err.statusCode] ?? `HTTP_${err.statusCode}`, message: clientErrorMessages[err.code] ?? err.message },
+      },
     };
   }
   const error = toMaestroError(err);
@@ -188,6 +202,15 @@ export function toHttpError(err: unknown): HttpError {
   };
 }
 
+/** The longest part of a request path a not-found message quotes. */
+const quotedPathMaxChars = 200;
+
+/** The path of `url` (no query) for a message, cut short so a huge URL is not echoed back. */
+function quotedPath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.length > quotedPathMaxChars ? `${path.slice(0, quotedPathMaxChars)}… (${path.length} characters)` : path;
+}
+
 /** Installs the error and not-found handlers on `app`; 5xx are logged with their cause. */
 export function registerErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((err, request, reply) => {
@@ -207,7 +230,7 @@ export function registerErrorHandling(app: FastifyInstance, logger: Logger): voi
   });
   app.setNotFoundHandler((request, reply) => {
     const body: HttpErrorBody = {
-      error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see the gateway README for the API` },
+      error: { code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${quotedPath(request.url)}; see the gateway README for the API` },
     };
     void reply.code(404).send(body);
   });

@@ -7,7 +7,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { seedAndDescribe, type OperationExamples } from '../../../test/openapi-examples.js';
-import { expectDocumented, operationsOf, sendExample, type OpenApiDocument } from '../../../test/openapi-walk.js';
+import { expectDocumented, operationsOf, sendExample, urlOf, type OpenApiDocument } from '../../../test/openapi-walk.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
 
 let fakes: FakeUpstreams;
@@ -42,6 +42,18 @@ describe('the OpenAPI document', () => {
     for (const { key, op } of all) {
       expect({ key, tags: op.tags?.length ?? 0 }).toEqual({ key, tags: 1 });
       if ((op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined) expect({ key, has400: '400' in op.responses }).toEqual({ key, has400: true });
+    }
+  });
+
+  it('answers a body that is not JSON with a documented 415 on every operation that takes a body', async () => {
+    const withBody = operations().filter(({ op }) => op.requestBody !== undefined);
+    expect(withBody.length).toBeGreaterThanOrEqual(6);
+    for (const { key, method, path, op } of withBody) {
+      expect({ key, documents: ['413' in op.responses, '415' in op.responses] }).toEqual({ key, documents: [true, true] });
+      const response = await fetch(urlOf(app.url, path, examples[key]!.valid), { method, headers: { 'content-type': 'text/plain' }, body: 'fix it' });
+      const answer = { status: response.status, type: (response.headers.get('content-type') ?? '').split(';')[0]!, body: await response.json() };
+      expect({ key, status: answer.status }).toEqual({ key, status: 415 });
+      expectDocumented(op, answer, `${key} (text/plain)`);
     }
   });
 

@@ -38,11 +38,13 @@ const errorDescriptions: Record<number, string> = {
   400: 'Invalid input; `field` names the request field at fault',
   404: 'Unknown id',
   409: 'Refused because of the thing\'s state',
+  413: 'The request body is larger than the gateway accepts',
+  415: 'The request body is not JSON (content-type must be application/json)',
   503: 'An upstream service is unavailable or timed out',
 };
 
 /** The documented error responses of a route (each with the error body). */
-export function errorResponses(...statuses: Array<400 | 404 | 409 | 503>): Record<number, unknown> {
+export function errorResponses(...statuses: Array<400 | 404 | 409 | 413 | 415 | 503>): Record<number, unknown> {
   return Object.fromEntries(statuses.map((s) => [s, { description: errorDescriptions[s], ...errorBodySchema }]));
 }
 

@@ -40,8 +40,11 @@ const submitTaskSchema = {
       // blanks is refused here although the orchestrator, which trims, would take it.
       goal: { type: 'string', minLength: 1, maxLength: TaskLimits.goalMaxChars, pattern: nonBlank },
       repoPath: { type: 'string', minLength: 1, maxLength: TaskLimits.repoPathMaxChars, pattern: nonBlank },
+      // Left out, the orchestrator detects the command; `[]` is refused rather than read as
+      // "detect" (gRPC callers cannot tell the two apart: for them empty means detect).
       testCommand: {
         type: 'array',
+        minItems: 1,
         maxItems: TaskLimits.testCommandMaxArgs,
         items: { type: 'string', minLength: 1, maxLength: TaskLimits.testCommandArgMaxChars },
       },
