@@ -3,7 +3,7 @@
  * (`GET /v1/tasks/:id`).
  */
 import { ExitCodes, flag, type CommandSpec } from '../args.js';
-import { formatTable, formatTokens, formatUsd, oneLine } from '../format.js';
+import { formatTable, formatTokens, formatUsd, oneLine, type UsageTotalsJson } from '../format.js';
 import { segment } from '../gateway-client.js';
 import type { TaskView } from '../run-view.js';
 import { gatewayFor, gatewayHelp, gatewayOption, runCommand, say, type CommandContext } from './context.js';
@@ -18,22 +18,13 @@ ${gatewayHelp}`;
 /** The argument spec of `maestro show`. */
 export const showSpec: CommandSpec = { name: 'show', usage, options: { json: { type: 'boolean' }, ...gatewayOption }, positionals: ['task'] };
 
-interface Totals {
-  calls?: number;
-  inputTokens?: number;
-  outputTokens?: number;
-  costUsd?: number;
-  scriptedCalls?: number;
-  unpricedCalls?: number;
-}
-
 type ShownTask = TaskView & {
-  usage?: { total?: Totals; byModel?: Array<Totals & { model?: string }> } | null;
+  usage?: { total?: UsageTotalsJson; byModel?: Array<UsageTotalsJson & { model?: string }> } | null;
   budget?: { usd?: number; tokens?: number };
   intent?: { intent?: string } | null;
 };
 
-function describeTotals(t: Totals): string {
+function describeTotals(t: UsageTotalsJson): string {
   return `${t.calls ?? 0} calls, ${formatTokens(t.inputTokens ?? 0)} in / ${formatTokens(t.outputTokens ?? 0)} out tokens, ${formatUsd(t.costUsd ?? 0)}${t.scriptedCalls ? ` (${t.scriptedCalls} scripted, free)` : ''}${t.unpricedCalls ? ` (+${t.unpricedCalls} unpriced)` : ''}`;
 }
 
