@@ -17,6 +17,7 @@ test: deps servers proto-check build typecheck deploy-check
 
 deps:
 	@command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq git)
+	@command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap)
 	@command -v pnpm >/dev/null && pnpm --version | grep -q '^12\.' || npm install -g --allow-scripts=pnpm pnpm@$(PNPM_VERSION)
 	pnpm install --frozen-lockfile
 
@@ -47,7 +48,7 @@ typecheck: build
 
 # Runs every service's migrations against MAESTRO_DATABASE_URL (what an init container does).
 migrate: build
-	for s in workflow-engine orchestrator memory router; do node services/$$s/dist/migrate.js || exit 1; done
+	for s in workflow-engine orchestrator memory router gateway; do node services/$$s/dist/migrate.js || exit 1; done
 
 deploy-check:
 	node deploy/check-consistency.mjs

@@ -13,10 +13,11 @@
 /**
  * Packages published as ES modules only that tests load, by name as in node_modules:
  * content-disposition 3 (through @fastify/static), cookie 2 (fastify's `inject`, through
- * light-my-request) and @seriousme/openapi-schema-validator (the OpenAPI test). Add a package
+ * light-my-request), @seriousme/openapi-schema-validator (the OpenAPI test) and jose 6 (the
+ * gateway's OIDC verifier). Add a package
  * here when a test fails with "Cannot use import statement outside a module" from it.
  */
-const esmOnlyPackages = ['content-disposition', 'cookie', '@seriousme/openapi-schema-validator'];
+const esmOnlyPackages = ['content-disposition', 'cookie', '@seriousme/openapi-schema-validator', 'jose'];
 
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 // pnpm keeps a package at node_modules/.pnpm/<name with / as +>@<version>/node_modules/<name>/.
@@ -47,4 +48,6 @@ module.exports = {
   },
   testTimeout: 60000,
   maxWorkers: 2,
+  // The fault suite (test/faults) prints its Jepsen-style summary table after the run.
+  reporters: ['default', '<rootDir>/test/faults/fault-summary-reporter.cjs'],
 };

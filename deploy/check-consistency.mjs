@@ -21,7 +21,9 @@
  *   host:port, one-of lists); compose `${VAR:-default}` is read as its default.
  * - gRPC: the service's own MAESTRO_<SERVICE>_GRPC_ADDR is `0.0.0.0:<port>`, every other one
  *   is `<that service's DNS name>:<port>`, with the port of `grpcAddrEnv`'s default. k8s: the
- *   container port, Service port and the readiness/liveness `grpc:` probes use that port.
+ *   container port and Service port use that port; the readiness/liveness `grpc:` probes use
+ *   it too, or MAESTRO_GRPC_HEALTH_PORT when that is set (the plaintext health-only port for
+ *   kubelet probes under mTLS), which must then be a containerPort.
  * - A declared `env.port` variable (the gateway's HTTP port) is a container port, published in
  *   compose and exposed by the k8s Service; a declared `*_HOST` variable is 0.0.0.0.
  * - MAESTRO_SERVICE names the service; the command is `serve` (the image's default).
@@ -52,6 +54,8 @@ const RUNTIME_CONFIG = join(ROOT, 'packages/runtime/src/config.ts');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const K8S_DIR = join(ROOT, 'k8s');
 
+/** The plaintext health-only port kubelet probes use under mTLS: probed on the pod, never exposed. */
+const HEALTH_PORT_VAR = 'MAESTRO_GRPC_HEALTH_PORT';
 /** Variables every container may carry whether or not its config declares them. */
 const ENTRYPOINT_VARS = new Set(['MAESTRO_SERVICE']);
 /** Named by the blueprint (ARCHITECTURE.md, Configuration) but not declared by any service yet. */
@@ -471,7 +475,7 @@ function checkEnvironment(where, service, env, model, dnsNames) {
 function listenPorts(service, env) {
   const out = [];
   for (const decl of service.vars.values()) {
-    if (decl.kind !== 'port' || decl === service.metricsPort) continue;
+    if (decl.kind !== 'port' || decl === service.metricsPort || decl.name === HEALTH_PORT_VAR) continue;
     const raw = env.get(decl.name);
     const value = raw === undefined || raw === '' ? decl.default : Number(raw);
     if (typeof value === 'number' && value > 0) out.push({ name: decl.name, port: value });
@@ -689,9 +693,12 @@ function checkK8s(model, loadAll) {
     if (port !== undefined) {
       const containerPorts = (container.ports ?? []).map((p) => p.containerPort);
       if (!containerPorts.includes(port)) problem(where, `containerPorts ${JSON.stringify(containerPorts)} lack the gRPC port ${port}`);
+      const healthPort = Number(env.get(HEALTH_PORT_VAR) ?? 0) || undefined;
+      if (healthPort !== undefined && !containerPorts.includes(healthPort)) problem(where, `containerPorts ${JSON.stringify(containerPorts)} lack ${HEALTH_PORT_VAR} ${healthPort}`);
+      const probePort = healthPort ?? port;
       for (const probe of ['readinessProbe', 'livenessProbe']) {
         const grpcPort = container[probe]?.grpc?.port;
-        if (grpcPort !== port) problem(where, `${probe} must be a native gRPC probe on port ${port} (is ${JSON.stringify(container[probe] ?? null)})`);
+        if (grpcPort !== probePort) problem(where, `${probe} must be a native gRPC probe on port ${probePort} (is ${JSON.stringify(container[probe] ?? null)})`);
       }
     }
     const svc = find('Service', service.name);

@@ -32,7 +32,7 @@ const DEFAULTS = { responderConcurrency: 16, runTimeoutMs: 30_000, engineSetting
 export async function createWorkflowEngineActivitiesTarget(options: ActivitiesTargetOptions): Promise<RunTarget> {
   const { responderConcurrency, runTimeoutMs, engineSettings } = { ...DEFAULTS, ...options };
   const grpc = createGrpcClient(WorkflowServiceClient, options.address, { deadlineMs: 30_000 });
-  await grpc.call.putDefinition({ name: BenchDefinitionNames.activities, definition: activitiesDefinition() });
+  await grpc.call.putDefinition({ tenant: '', name: BenchDefinitionNames.activities, definition: activitiesDefinition() });
   const responder = await startActivityResponder(options.bus, responderConcurrency);
   return {
     name: 'CodeMaestro workflow-engine, activities (gRPC + JetStream)',
@@ -40,7 +40,7 @@ export async function createWorkflowEngineActivitiesTarget(options: ActivitiesTa
       `engine at ${options.address}${engineSettings}; StartRun, then each state's activity answered at once ` +
       `by a bench responder (durable consumer, concurrency ${responderConcurrency}); a run ends at run.finished`,
     async run(index: number): Promise<number[]> {
-      const started = await grpc.call.startRun({
+      const started = await grpc.call.startRun({ tenant: '',
         definitionName: BenchDefinitionNames.activities,
         definitionVersion: 0,
         input: { bench: index },

@@ -5,7 +5,7 @@
  * Work is published the way the orchestrator publishes it (`Bus.publish`, `Nats-Msg-Id` =
  * workId); completions are read from the results subject with a plain subscription.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, type Bus } from '@maestro/bus';
@@ -39,10 +39,13 @@ export class CodeMaestroTarget implements QueueTarget {
   private listener: (completion: Completion) => void = () => undefined;
   private readonly namespace = `bench${randomUUID().replace(/-/g, '').slice(0, 10)}`;
 
+  /** The executors and this publisher sign work and results with one key, as a cluster does. */
+  private readonly busSigningKey = randomBytes(32).toString('base64url');
+
   constructor(private readonly options: CodeMaestroTargetOptions) {}
 
   async start(workers: number): Promise<void> {
-    const bus = await connectBus({ url: this.options.natsUrl, name: 'bench-queue', logger: createSilentLogger(), namespace: this.namespace });
+    const bus = await connectBus({ url: this.options.natsUrl, name: 'bench-queue', logger: createSilentLogger(), namespace: this.namespace, signing: { key: this.busSigningKey } });
     this.bus = bus;
     await bus.ensureStreams();
     this.subscription = bus.connection.subscribe(bus.namespace.subject(Subjects.subtaskResult), {
@@ -59,9 +62,12 @@ export class CodeMaestroTarget implements QueueTarget {
       MAESTRO_NATS_URL: this.options.natsUrl,
       MAESTRO_NATS_NAMESPACE: this.namespace,
       MAESTRO_EXECUTOR_ID: `bench-executor-${i}`,
+      MAESTRO_BUS_SIGNING_KEY: this.busSigningKey,
       MAESTRO_EXECUTOR_GRPC_ADDR: '127.0.0.1:0',
       // Several executors side by side: none serves metrics, so none fights over the default port.
       MAESTRO_METRICS_PORT: '0',
+      // Local benchmark: plaintext gRPC (mTLS needs the MAESTRO_GRPC_TLS_* files).
+      MAESTRO_GRPC_PLAINTEXT: 'true',
       MAESTRO_EXECUTOR_CONCURRENCY: String(this.options.concurrency),
     });
     // e.g. BENCH_EXECUTOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the executors.

@@ -5,7 +5,8 @@
  * opened (model, tokens, cost) and reached again by its deep link after the run, where its model,
  * tokens and cost come from the recorded step alone (no live usage event), the subtask's lock holder is
  * shown while it holds the lock, and the error states show for an unknown run and a gateway
- * that is down. Screenshots go to test/browser/artifacts/.
+ * that is down. The viewer asks for an API key first and refuses a wrong one. Screenshots go to
+ * test/browser/artifacts/.
  *
  * The subtask holds its lock deterministically: its scripted agent runs
  * examples/scripts/hold-until-file.mjs, which waits until this test creates a gate file after it
@@ -84,7 +85,9 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)`);
   if (!existsSync(join(repoRoot, 'packages', 'web', 'dist', 'index.html'))) throw new Error('the viewer is not built: run make build');
   mkdirSync(artifacts, { recursive: true });
-  e2e = await startE2eCluster({ scriptPath: writeScript(), executors: 1 });
+  // The agent's hold script and the gate file live outside its worktree: the sandbox lets its
+  // commands read exactly those two directories besides the system's.
+  e2e = await startE2eCluster({ scriptPath: writeScript(), executors: 1, env: { MAESTRO_SANDBOX_READ_PATHS: `${join(repoRoot, 'examples', 'scripts')}:${workdir}` } });
   context = await chromium.launchPersistentContext(join(workdir, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -104,7 +107,18 @@ it('follows a task live from submission to done: the list, the run page, its loc
   // The runs list is open before the task exists: the task must appear and change without a reload.
   listPage = await context.newPage();
   await listPage.goto(`${e2e.gateway}/`);
+  // Every /v1 route needs a key: the viewer asks for one and shows nothing before.
+  await listPage.locator('[data-testid="sign-in"]').waitFor();
+  expect(await listPage.locator('[data-testid="task-row"]').count()).toBe(0);
+  await listPage.locator('[data-testid="api-key-input"]').fill(`mk_aaaaaaaaaaaa_${'A'.repeat(43)}`);
+  await listPage.locator('[data-testid="sign-in-submit"]').click();
+  await listPage.locator('[data-testid="sign-in-problem"]').waitFor();
+  await shot(listPage, 'sign-in-refused');
+  await listPage.locator('[data-testid="api-key-input"]').fill(e2e.apiKey);
+  await listPage.locator('[data-testid="sign-in-submit"]').click();
   await listPage.locator('[data-testid="stream-state"][data-state="live"]').waitFor();
+  // The key lives in each tab's sessionStorage: the pages this test opens next start signed in.
+  await context.addInitScript((key: string) => sessionStorage.setItem('maestro.apiKey', key), e2e.apiKey);
   await markNoReload(listPage);
 
   const task = await postJson(`${e2e.gateway}/v1/tasks`, { goal, repoPath: e2e.repo, project: 'browser', workflow: 'coding' });

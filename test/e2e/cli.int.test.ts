@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Streams } from '@maestro/contracts';
@@ -163,6 +163,34 @@ it('maestro up --detach, run, ls, show, logs, defs ls, bad arguments, down', asy
   expect(logs.stdout).toMatch(/step +s1 #1 /);
   expect(logs.stdout).toMatch(/tool \w+/);
 
+  // Authentication: `up` stored the operator key for its own gateway (owner-only); a wrong key,
+  // a key without the scope and a revoked key are refused, SSE (`logs --follow`) included.
+  expect(statSync(join(stateDir, 'api-key')).mode & 0o777).toBe(0o600);
+  const bogusKey = `mk_aaaaaaaaaaaa_${'A'.repeat(43)}`;
+  const wrongKey = await maestro(['ls', '--api-key', bogusKey]);
+  expect(wrongKey.code).toBe(1);
+  expect(wrongKey.stderr).toContain('the gateway refused the credentials');
+  expect(wrongKey.stderr).not.toContain(bogusKey);
+  const wrongKeyStream = await maestro(['logs', taskId!, '--follow', '--api-key', bogusKey]);
+  expect(wrongKeyStream.code).toBe(1);
+  expect(wrongKeyStream.stderr).toContain('the gateway refused the credentials');
+  const created = await maestro(['keys', 'create', '--name', 'reader', '--scopes', 'read', '--json']);
+  expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+  const reader = JSON.parse(created.stdout) as { id: string; key: string; scopes: string[] };
+  expect(reader.scopes).toEqual(['read']);
+  expect((await maestro(['ls', '--api-key', reader.key])).code).toBe(0);
+  const readerRun = await maestro(['run', demoGoal, '--repo', repo, '--api-key', reader.key]);
+  expect(readerRun.code).toBe(1);
+  expect(readerRun.stderr).toContain('submit');
+  const revoked = await maestro(['keys', 'revoke', reader.id]);
+  expect({ code: revoked.code, stderr: revoked.stderr }).toEqual({ code: 0, stderr: '' });
+  const afterRevoke = await maestro(['ls', '--api-key', reader.key]);
+  expect(afterRevoke.code).toBe(1);
+  expect(afterRevoke.stderr).toContain('the gateway refused the credentials');
+  const keys = await maestro(['keys', 'ls', '--json']);
+  expect(keys.code).toBe(0);
+  expect((JSON.parse(keys.stdout) as { keys: Array<{ id: string; revokedAt?: string | null }> }).keys.find((k) => k.id === reader.id)?.revokedAt).toBeTruthy();
+
   const defs = await maestro(['defs', 'ls']);
   expect({ code: defs.code, stderr: defs.stderr }).toEqual({ code: 0, stderr: '' });
   expect(defs.stdout).toMatch(/^NAME +VERSION +CREATED/);
@@ -181,6 +209,7 @@ it('maestro up --detach, run, ls, show, logs, defs ls, bad arguments, down', asy
   expect(down.stdout).toContain(`stopped ${pids.length} processes`);
   expect(pids.filter((p) => runs(p.pid, p.entry))).toEqual([]);
   expect(existsSync(join(stateDir, 'cluster.json'))).toBe(false);
+  expect(existsSync(join(stateDir, 'api-key'))).toBe(false);
 });
 
 it('a foreground maestro up killed with SIGKILL leaves no service running', async () => {

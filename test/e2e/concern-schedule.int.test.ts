@@ -220,7 +220,15 @@ beforeAll(async () => {
   writeFileSync(meetScript, MEET_SOURCE);
   // Two executors with one slot each: running two subtasks at once takes both, and a second
   // slot is always free, so a subtask that waits does so because Orion held it back.
-  e2e = await startE2eCluster({ scriptPath: writeScript(), executors: 2, executorConcurrency: 1 });
+  e2e = await startE2eCluster({
+    scriptPath: writeScript(),
+    executors: 2,
+    executorConcurrency: 1,
+    // This test proves the schedule (two subtasks at the same time): their commands meet through
+    // a directory both write, which the sandbox rightly hides from each. So, explicitly and for
+    // this test only, commands run unsandboxed; test/security and the sandbox's own tests cover it.
+    env: { MAESTRO_SANDBOX: 'none', MAESTRO_ALLOW_UNSANDBOXED: 'true' },
+  });
   repo = realpathSync(e2e.repo);
   // The user is busy in their checkout: an uncommitted edit of the very file the subtasks
   // change, and an untracked file.

@@ -18,10 +18,14 @@ export const repoRoot = resolve(__dirname, '../..');
 export interface E2eCluster {
   cluster: LocalCluster;
   gateway: string;
+  /** The cluster's operator key (scope admin): {@link postJson} and {@link getJson} send it to `gateway`. */
+  apiKey: string;
   repo: string;
   baseSha: string;
   /** A bus connection in the cluster's namespace, for watching events. */
   bus: Bus;
+  /** Where each service process writes its log (`<label>.log`). */
+  logDir: string;
   stop(): Promise<void>;
 }
 
@@ -32,11 +36,19 @@ export async function startE2eCluster(options: {
   executorConcurrency?: number;
   /** Extra environment for every service (e.g. `MAESTRO_OTLP_ENDPOINT`). */
   env?: Record<string, string>;
+  /** A password in the services' database URL (the test server trusts any), e.g. a canary. @default none */
+  databasePassword?: string;
+  /**
+   * Servers to run on instead of the machine's shared ones (the fault tests' private servers).
+   * @default testServers (NATS, Redis) and testServerUrl() (PostgreSQL)
+   */
+  servers?: { natsUrl: string; redisUrl: string; postgresUrl: string };
 }): Promise<E2eCluster> {
+  const servers = options.servers ?? { natsUrl: testServers.natsUrl, redisUrl: testServers.redisUrl, postgresUrl: testServerUrl() };
   const id = randomUUID().replace(/-/g, '').slice(0, 8);
   const namespace = `e2e${id}`;
   const dbName = `maestro_e2e_${id}`;
-  const databaseUrl = await createDatabase(testServerUrl(), dbName);
+  const databaseUrl = withPassword(await createDatabase(servers.postgresUrl, dbName), options.databasePassword);
   const { repo, baseSha } = prepareSampleRepo(repoRoot);
   const logDir = join(repoRoot, '.demo', 'e2e-logs', id);
   // Executor ids repeat across clusters (executor-1 …) and each executor clears its own
@@ -46,26 +58,28 @@ export async function startE2eCluster(options: {
     root: repoRoot,
     logDir,
     env: {
-      MAESTRO_NATS_URL: testServers.natsUrl,
+      MAESTRO_NATS_URL: servers.natsUrl,
       MAESTRO_NATS_NAMESPACE: namespace,
       MAESTRO_DATABASE_URL: databaseUrl,
-      MAESTRO_REDIS_URL: testServers.redisUrl,
+      MAESTRO_REDIS_URL: servers.redisUrl,
       MAESTRO_LOCK_KEY_PREFIX: `maestro:${namespace}:lock:`,
       MAESTRO_STRATEGIC_MODEL: 'scripted',
       MAESTRO_TACTICAL_MODEL: 'scripted',
       MAESTRO_SCRIPT_PATH: options.scriptPath,
       MAESTRO_LOG_LEVEL: 'debug',
       MAESTRO_EXECUTOR_WORKTREE_ROOT: worktreeRoot,
+      // prepareSampleRepo copies the sample under the temp directory.
+      MAESTRO_REPO_ROOTS: tmpdir(),
       ...options.env,
     },
   });
-  const bus = await connectBus({ url: testServers.natsUrl, name: 'e2e-watch', logger: createSilentLogger(), namespace });
+  const bus = await connectBus({ url: servers.natsUrl, name: 'e2e-watch', logger: createSilentLogger(), namespace });
   await bus.ensureStreams();
   const stop = async (): Promise<void> => {
     await cluster.stopAll();
     for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
     await bus.close();
-    await dropDatabase(testServerUrl(), dbName);
+    await dropDatabase(servers.postgresUrl, dbName);
     rmSync(repo, { recursive: true, force: true });
     rmSync(worktreeRoot, { recursive: true, force: true });
   };
@@ -93,12 +107,35 @@ export async function startE2eCluster(options: {
     await stop();
     throw err;
   }
-  return { cluster, gateway: `http://127.0.0.1:${cluster.gatewayPort}`, repo, baseSha, bus, stop };
+  const gateway = `http://127.0.0.1:${cluster.gatewayPort}`;
+  apiKeysByGateway.set(gateway, cluster.apiKey);
+  return { cluster, gateway, apiKey: cluster.apiKey, repo, baseSha, bus, logDir, stop };
+}
+
+/**
+ * The operator key of each gateway a test started, by origin: the helpers below authenticate
+ * with it, so a test states credentials only where they are what it tests.
+ */
+const apiKeysByGateway = new Map<string, string>();
+
+/** `Authorization: Bearer <key>` for the gateway `url` points at, when the harness started it. */
+export function authHeaders(url: string): Record<string, string> {
+  const key = apiKeysByGateway.get(new URL(url).origin);
+  return key === undefined ? {} : { authorization: `Bearer ${key}` };
+}
+
+/** `url` with `password` in its user information (the user defaulting to postgres); `url` itself without one. */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  if (parsed.username === '') parsed.username = 'postgres';
+  parsed.password = password;
+  return parsed.toString();
 }
 
 /** POSTs JSON and returns the parsed body, failing the test on a non-2xx status. */
 export async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { ...authHeaders(url), 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -106,7 +143,7 @@ export async function postJson(url: string, body: unknown): Promise<Record<strin
 
 /** GETs JSON. */
 export async function getJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: authHeaders(url) });
   return (await res.json()) as Record<string, unknown>;
 }
 

@@ -7,14 +7,13 @@
  * (and only it, by its pid) while the agent is between turns, restarts it on the same port and
  * store directory, and then reads the subtask's steps back through ListAgentSteps' service.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
 import { connectBus, type Bus, type WorkConsumer } from '@maestro/bus';
+import { freePort } from '@maestro/cli';
 import { Streams, Subjects, SubtaskResultSchema, type SubtaskResult } from '@maestro/contracts';
 import { createDb, migrateToLatest, sql, type Kysely } from '@maestro/db';
 import { ScriptedProvider, parseScript } from '@maestro/llm';
@@ -23,16 +22,16 @@ import { createTestDatabase, type TestDatabase } from '@maestro/testing';
 import { createExecutor, type Executor } from '../../services/executor/src/executor.js';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../../services/executor/src/store/kv-work-result-store.js';
 import { RecordingWriteGuard } from '../../services/executor/test/recording-write-guard.js';
-import { makeMathRepo, subtractWork } from '../../services/executor/test/math-repo.js';
+import { makeMathRepo, subtractWork, TEST_REPO_ROOTS } from '../../services/executor/test/math-repo.js';
 import { AgentStepService } from '../../services/orchestrator/src/app/agent-steps.js';
 import { orchestratorMigrations } from '../../services/orchestrator/src/store/migrations.js';
 import { PostgresAgentStepStore } from '../../services/orchestrator/src/store/postgres-agent-step-store.js';
 import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../../services/orchestrator/src/store/schema.js';
 import { subscribeWorkSteps } from '../../services/orchestrator/src/transport/nats/work-steps.subscriber.js';
+import { PrivateNats, waitUntil } from '../faults/private-servers.js';
 
 jest.setTimeout(120_000);
 
-const NATS_SERVER = '/usr/sbin/nats-server';
 const logger = process.env.STEP_HISTORY_LOG ? createLogger({ service: 'step-history-test', level: 'debug' }) : createSilentLogger();
 
 const script = parseScript({
@@ -86,67 +85,6 @@ class GatedModel implements ChatModel {
   }
 }
 
-/** A nats-server of this test's own: JetStream on, its store in `storeDir`, on `port`. */
-class PrivateNats {
-  private process: ChildProcess | undefined;
-
-  constructor(
-    readonly port: number,
-    private readonly storeDir: string,
-  ) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
-    this.process = child;
-    await waitUntil('the private nats-server to listen', () => accepts(this.port));
-  }
-
-  /** SIGKILLs the server this test started (by its pid) and waits for it to be gone. */
-  async kill(): Promise<void> {
-    const child = this.process;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    process.kill(child.pid!, 'SIGKILL');
-    await exited;
-    this.process = undefined;
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** Polls until `probe` holds (bounds the wait; not a timing assertion). */
-async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 let nats: PrivateNats;
 let storeDir: string;
 let database: TestDatabase;
@@ -195,7 +133,7 @@ it('records every step of a subtask exactly once although NATS was killed and re
   model.gate(2); // the test kills NATS here …
   model.gate(4); // … and restarts it here, so turns 2 and 3 step while it is down.
   executor = await createExecutor({
-    settings: { executorId: 'exec-steps', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot },
+    settings: { executorId: 'exec-steps', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot, repoRoots: TEST_REPO_ROOTS },
     bus: executorBus,
     logger,
     results: await KvWorkResultStore.open(executorBus.connection, { bucket: WORK_RESULTS_BUCKET }),

@@ -16,10 +16,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
 import { UserError } from '@maestro/runtime';
+import { WorkspacePathErrorCodes } from './protected-paths.js';
 import { resolveWorkspacePath, type WorkspacePath } from './workspace-path.js';
 
 function changed(input: string, why: string): UserError {
-  return new UserError('PATH_CHANGED', `path ${JSON.stringify(input)} is refused: ${why}; nothing was written`, { field: 'path', details: { path: input } });
+  return new UserError(WorkspacePathErrorCodes.changed, `path ${JSON.stringify(input)} is refused: ${why}; nothing was written`, { field: 'path', details: { path: input } });
 }
 
 /**

@@ -12,6 +12,8 @@
  * shares with the loop: `failingTestNames` (the failing tests a run's output names, for the
  * baseline and the loop's test gate) and the registry of processes `runCommand` started
  * (`readPidRegistry`, `isSameLiveProcess`), by which orphans are found by pid, never by name.
+ * Commands a model or a repository chose run in a sandbox (`sandbox/`: bubblewrap, or refused,
+ * or explicitly unsandboxed), passed as the loop's `sandbox` option.
  *
  * @example
  * import { createDefaultToolRegistry, runAgentLoop } from '@maestro/agent';
@@ -80,8 +82,47 @@ export { gitCommitTool } from './tools/git-commit-tool.js';
 export { fsEditTool } from './tools/fs-edit-tool.js';
 export { fsApplyPatchTool } from './tools/fs-apply-patch-tool.js';
 export { resolveWorkspacePath, type WorkspacePath, type ResolvePathOptions } from './workspace-path.js';
+export {
+  WorkspacePathErrorCodes,
+  StepFlags,
+  CI_REVIEW_NOTE,
+  isGitDirName,
+  isInGitDir,
+  isCiConfigPath,
+  ciConfigPaths,
+  type WorkspacePathErrorCode,
+  type StepFlag,
+} from './protected-paths.js';
+export { flagCiConfigChanges } from './ci-review-flag.js';
 export { listWorkspaceFiles, type ListWorkspaceFilesOptions, type WorkspaceFiles } from './workspace-files.js';
 export { runCommand, scrubEnvironment, type RunCommandOptions, type CommandResult } from './run-command.js';
+export {
+  SandboxErrorCodes,
+  SandboxError,
+  SandboxDefaults,
+  resolveSandboxLimits,
+  BubblewrapSandbox,
+  BubblewrapDefaults,
+  UnsandboxedRunner,
+  RefusingSandbox,
+  probeSandbox,
+  createCommandSandbox,
+  SandboxModes,
+  type SandboxErrorCode,
+  type Sandbox,
+  type SandboxRequest,
+  type PreparedCommand,
+  type LimitEnforcement,
+  type SandboxLimits,
+  type BubblewrapSandboxOptions,
+  type SandboxProbe,
+  type SandboxMode,
+  type CommandSandboxOptions,
+  sandboxEnv,
+  createSandboxFromSettings,
+  parseSandboxReadPaths,
+  type SandboxSettings,
+} from './sandbox/index.js';
 export {
   failingTestNames,
   TestOutputFormats,

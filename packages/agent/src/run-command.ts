@@ -1,14 +1,17 @@
 /**
  * Running a command for a tool or for the verdict: argv only (no shell), an allow-listed
  * environment, a timeout that kills the whole process group, and a cap on captured output.
- * This is hygiene, not a sandbox: the command runs with the executor's uid and can read, write
- * and reach whatever that uid can. While it runs, the process is recorded (pid and start time)
- * in its repository's registry (`pid-registry.ts`), so one that outlives a crashed caller can be
- * found and stopped later by preflight, by the id we recorded.
+ * That alone is hygiene, not a sandbox; with a `sandbox` (see `sandbox/`) the command is
+ * confined by it: its worktree the only writable place, no network, its own PID namespace,
+ * limits on CPU, processes, memory and file size. Every command is spawned here. While it runs,
+ * the process is recorded (pid and start time) in its repository's registry (`pid-registry.ts`),
+ * so one that outlives a crashed caller can be found and stopped later by preflight, by the id
+ * we recorded.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { recordStartedProcess } from './pid-registry.js';
+import { SandboxError, SandboxErrorCodes, type PreparedCommand, type Sandbox, type SandboxErrorCode } from './sandbox/sandbox.js';
 
 /** Options for {@link runCommand}. */
 export interface RunCommandOptions {
@@ -33,6 +36,14 @@ export interface RunCommandOptions {
    * recorded outside a repository or without `/proc`. @default true
    */
   recordProcess?: boolean;
+  /**
+   * Confines the command (see `sandbox/`). A sandbox that refuses the command (no sandbox could
+   * be had) ends it unstarted with `refusal` set. @default none: hygiene only, for our own
+   * fixed-argv commands (git); every command a model or a repository chose gets one
+   */
+  sandbox?: Sandbox;
+  /** The worktree the sandbox binds writable; `cwd` is inside it. @default cwd */
+  worktree?: string;
 }
 
 /** How a command ended. */
@@ -47,8 +58,12 @@ export interface CommandResult {
   output: string;
   /** Characters dropped from the middle of the output. */
   truncated: number;
-  /** Set when the command could not be started (for example, not found). */
+  /** Set when the command could not be started (for example, not found, or refused by the sandbox). */
   spawnError?: string;
+  /** Set when the sandbox refused the command or could not be set up for it; `spawnError` says the same. */
+  refusal?: { code: SandboxErrorCode; message: string };
+  /** A warning the command's observation must carry (it ran without a sandbox). */
+  sandboxNotice?: string;
 }
 
 /** Variables a command inherits from the executor's environment; everything else is dropped. */
@@ -130,15 +145,37 @@ function killGroup(pid: number | undefined): void {
 /**
  * Runs `argv` without a shell in its own process group (`detached`), so a timeout or abort
  * kills it together with every child it started; stray children are also killed once the
- * command exits. Never rejects: a command that cannot start (not found, or arguments `spawn`
- * refuses, such as one with a NUL byte) is reported in `spawnError`.
+ * command exits. With a `sandbox`, the sandboxed form is spawned (and the sandbox cleaned up
+ * after). Never rejects: a command that cannot start (not found, arguments `spawn` refuses such
+ * as one with a NUL byte, or refused by the sandbox) is reported in `spawnError`.
  */
-export function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
-  const [command, ...args] = argv;
-  const buffer = new OutputBuffer(options.maxOutputChars ?? 32_000);
+export async function runCommand(argv: readonly string[], options: RunCommandOptions): Promise<CommandResult> {
+  const [command] = argv;
   if (command === undefined || command === '') {
-    return Promise.resolve({ exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: 'empty command' });
+    return { exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: 'empty command' };
   }
+  const env = commandEnvironment(options.env, process.env);
+  if (options.sandbox === undefined) return spawnCommand(argv, argv, env, options);
+  let prepared: PreparedCommand;
+  try {
+    prepared = await options.sandbox.prepare(argv, { cwd: options.cwd, worktree: options.worktree ?? options.cwd, env });
+  } catch (err) {
+    const refusal: NonNullable<CommandResult['refusal']> =
+      err instanceof SandboxError ? { code: err.code as SandboxErrorCode, message: err.message } : { code: SandboxErrorCodes.setupFailed, message: err instanceof Error ? err.message : String(err) };
+    return { exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: `${refusal.code}: ${refusal.message}`, refusal };
+  }
+  try {
+    const result = await spawnCommand(prepared.argv, argv, prepared.env, options);
+    return prepared.notice === undefined ? result : { ...result, sandboxNotice: prepared.notice };
+  } finally {
+    await prepared.cleanup();
+  }
+}
+
+/** Spawns `spawnArgv` (the command itself or its sandboxed form; `argv` is what is recorded) and collects its output. */
+function spawnCommand(spawnArgv: readonly string[], argv: readonly string[], env: Record<string, string>, options: RunCommandOptions): Promise<CommandResult> {
+  const [command = '', ...args] = spawnArgv;
+  const buffer = new OutputBuffer(options.maxOutputChars ?? 32_000);
   return new Promise((resolvePromise) => {
     let timedOut = false;
     let aborted = false;
@@ -147,7 +184,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
     try {
       child = spawn(command, args, {
         cwd: options.cwd,
-        env: commandEnvironment(options.env, process.env),
+        env,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

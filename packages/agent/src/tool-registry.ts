@@ -16,7 +16,10 @@ import {
   type GeminiFunctionDeclaration,
   type OpenAiTool,
 } from './provider-tools.js';
+import type { Sandbox } from './sandbox/sandbox.js';
 import type { WriteGuard } from './write-guard.js';
+import { flagCiConfigChanges } from './ci-review-flag.js';
+import type { StepFlag } from './protected-paths.js';
 
 /** How much harm a tool can do; later policies (approval, sandboxing) key on it. */
 export const ToolRisks = {
@@ -46,6 +49,13 @@ export interface ToolContext {
    */
   env?: Record<string, string | undefined>;
   /**
+   * Confines the programs `exec` runs (the workspace is their worktree). @default none: they run
+   * with `runCommand`'s hygiene only; the executor always passes one
+   */
+  sandbox?: Sandbox;
+  /** The directory sandboxed commands may write (the worktree's top, `workspace` or above it). @default workspace */
+  worktree?: string;
+  /**
    * Workspace-relative files this agent has changed so far (the loop keeps the list). With it,
    * `git.commit` without paths commits only these, not every change in the work tree: other
    * agents may be editing the same repository at the same time.
@@ -66,6 +76,8 @@ export interface ToolObservation {
   ok: boolean;
   output: string;
   effects?: ToolEffects;
+  /** Marks for a person (e.g. `ci-config-changed`, see `StepFlags`), carried onto the call's step. */
+  flags?: StepFlag[];
 }
 
 /** A tool as the registry holds it (arguments already validated when `run` is called). */
@@ -266,7 +278,8 @@ export function createToolRegistry(tools: readonly ToolDefinition[]): ToolRegist
       if (context.signal?.aborted) return { ok: false, output: `${tool.name} was not run: the work was cancelled` };
       let observation: ToolObservation;
       try {
-        observation = await tool.run(args, context);
+        // Every file tool reports what it changed; CI configuration among it is flagged here, once for all.
+        observation = flagCiConfigChanges(await tool.run(args, context));
       } catch (err) {
         return { ok: false, output: `${tool.name} failed: ${err instanceof Error ? err.message : String(err)}` };
       }

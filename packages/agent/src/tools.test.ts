@@ -180,19 +180,22 @@ describe('default tools', () => {
       expect(nothing).toMatchObject({ ok: false, output: expect.stringMatching(/^nothing to commit: you have not changed any files/) });
     });
 
-    it('leaves nothing staged when the commit fails (a refusing hook), and refuses a NUL byte in the message', async () => {
+    it('leaves nothing staged when the commit fails (its branch locked), and refuses a NUL byte in the message', async () => {
       writeFileSync(join(ws, 'a.js'), 'a');
       writeFileSync(join(ws, 'README.md'), 'changed\n');
       git(ws, 'add', 'README.md'); // staged by the agent earlier: must stay staged
-      writeFileSync(join(ws, '.git', 'hooks', 'pre-commit'), '#!/bin/sh\necho "lint failed" >&2\nexit 1\n', { mode: 0o755 });
+      // Staging works, the commit cannot move the branch. (A refusing pre-commit hook no longer
+      // serves: our git runs no hook of the repository.)
+      const branchLock = join(ws, '.git', 'refs', 'heads', `${git(ws, 'branch', '--show-current')}.lock`);
+      writeFileSync(branchLock, '');
       const refused = await tools.run(call('git.commit', { message: 'add a' }), context);
       expect(refused.ok).toBe(false);
-      expect(refused.output).toMatch(/^git commit failed \(exit code 1\): lint failed The index was put back as it was before; nothing was left staged\.$/);
+      expect(refused.output).toMatch(/^git commit failed \(exit code 128\): .*\.lock.* The index was put back as it was before; nothing was left staged\.$/s);
       expect(git(ws, 'diff', '--cached', '--name-only')).toBe('README.md');
       expect(git(ws, 'status', '--porcelain')).toBe('M  README.md\n?? a.js');
       expect(git(ws, 'rev-list', '--count', 'HEAD')).toBe('1');
 
-      rmSync(join(ws, '.git', 'hooks', 'pre-commit'));
+      rmSync(branchLock);
       expect(await tools.run(call('git.commit', { message: 'bad\u0000message' }), context)).toEqual({ ok: false, output: 'invalid arguments for git.commit: message: must not contain a NUL byte' });
       expect(git(ws, 'status', '--porcelain')).toBe('M  README.md\n?? a.js');
     });

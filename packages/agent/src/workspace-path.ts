@@ -5,6 +5,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '@maestro/runtime';
+import { isGitDirName, WorkspacePathErrorCodes } from './protected-paths.js';
 
 /** A path proven to lie inside the workspace. */
 export interface WorkspacePath {
@@ -23,7 +24,7 @@ export interface ResolvePathOptions {
 }
 
 function refuse(input: string, why: string): UserError {
-  return new UserError('PATH_REFUSED', `path ${JSON.stringify(input)} is refused: ${why}`, {
+  return new UserError(WorkspacePathErrorCodes.refused, `path ${JSON.stringify(input)} is refused: ${why}`, {
     field: 'path',
     details: { path: input },
   });
@@ -39,7 +40,8 @@ function isInside(root: string, candidate: string): boolean {
  * location is outside the workspace. Symlinks are resolved before the check (the realpath of
  * the nearest existing ancestor, plus the part that does not exist yet), so a link pointing
  * outside is refused; a dangling link is refused too, since where it would write is unknown.
- * With `write`, paths inside `.git/` and the workspace root itself are refused as well.
+ * With `write`, the workspace root itself is refused too, and paths inside `.git/` (any depth,
+ * any spelling git treats as `.git`, or reached through a link) with `GIT_DIR_WRITE_REFUSED`.
  */
 export function resolveWorkspacePath(workspace: string, input: string, options: ResolvePathOptions = {}): WorkspacePath {
   if (input.length === 0) throw refuse(input, 'it is empty; give a path relative to the workspace root');
@@ -75,8 +77,13 @@ export function resolveWorkspacePath(workspace: string, input: string, options: 
   const rel = relative(root, absolute);
   if (options.write) {
     if (rel === '') throw refuse(input, 'it is the workspace root, not a file');
-    if (rel.split(sep).some((part) => part.toLowerCase() === '.git')) {
-      throw refuse(input, 'writing inside .git/ is not allowed; use the git tools');
+    // Lexically too: `sub/.git` may not exist yet, and a link may lead into a `.git` elsewhere in the workspace.
+    if (rel.split(sep).some(isGitDirName) || relative(root, lexical).split(sep).some(isGitDirName)) {
+      throw new UserError(
+        WorkspacePathErrorCodes.gitDirWrite,
+        `path ${JSON.stringify(input)} is refused (${WorkspacePathErrorCodes.gitDirWrite}): writing inside .git/ is not allowed (a hook or config there would run code on every commit); use the git tools`,
+        { field: 'path', details: { path: input } },
+      );
     }
   }
   return { absolute, relative: rel === '' ? '.' : rel, root };

@@ -15,6 +15,8 @@ export const DeadLetterReasons = {
   rejected: 'rejected',
   /** Every delivery failed. */
   exhausted: 'exhausted',
+  /** A control message without a valid, fresh signature (see message-signing.ts). */
+  unauthenticated: 'unauthenticated',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReasons)[keyof typeof DeadLetterReasons];
 
@@ -22,7 +24,7 @@ export type DeadLetterReason = (typeof DeadLetterReasons)[keyof typeof DeadLette
 export function deadLetterCounter(registry: Registry): Counter<'consumer' | 'reason'> {
   return defineCounter(registry, {
     name: 'maestro_dead_letters_total',
-    help: 'Messages sent to the dead-letter subject, by durable consumer and reason (malformed, rejected, exhausted).',
+    help: 'Messages sent to the dead-letter subject, by durable consumer and reason (malformed, rejected, exhausted, unauthenticated).',
     labelNames: ['consumer', 'reason'],
   });
 }

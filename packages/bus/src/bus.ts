@@ -4,9 +4,11 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { OperationalError, processRegistry, redactUrl, SpanKind, withSpan, type Logger, type Registry } from '@maestro/runtime';
+import { OperationalError, processRegistry, processSecrets, redactUrl, SpanKind, withSpan, type Logger, type Redactor, type Registry } from '@maestro/runtime';
 import type { ZodType } from 'zod';
 import { tracedHeaders } from './headers.js';
+import { type BusSigning } from './bus-signing.js';
+import { MessageSigner } from './message-signing.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { ensureStreams, type StreamLimits } from './streams.js';
 import { startWorkConsumer, type WorkConsumer, type WorkConsumerOptions } from './work-consumer.js';
@@ -24,6 +26,17 @@ export interface BusOptions {
   streamLimits?: StreamLimits;
   /** Where consumers report dead letters, lag and depth. @default processRegistry() */
   metrics?: Registry;
+  /**
+   * Redacts every payload before it is published (events, steps, work, results), so a secret a
+   * tool printed never reaches the stream or a subscriber. @default processSecrets()
+   */
+  redactor?: Redactor;
+  /**
+   * Signs every publish and makes durable consumers of control streams (work, results,
+   * escalations) verify what they receive (see message-signing.ts); from `busSigningFrom(config)`.
+   * @default unsigned, silently (libraries and tests); services always pass it
+   */
+  signing?: BusSigning;
 }
 
 /** Options for a publish. */
@@ -51,6 +64,9 @@ export class Bus {
     private readonly logger: Logger,
     private readonly streamLimits: StreamLimits,
     private readonly metrics: Registry = processRegistry(),
+    private readonly redactor: Redactor = processSecrets(),
+    /** Signs publishes and verifies control messages; undefined when the bus runs unsigned. */
+    private readonly signer?: MessageSigner,
   ) {
     this.js = jetstream(connection);
   }
@@ -62,13 +78,18 @@ export class Bus {
 
   /**
    * Publishes to a JetStream stream and waits for the stream's ack, so the message is stored
-   * when this resolves. Events, work and results all go this way.
+   * when this resolves. Events, work and results all go this way, redacted (see
+   * {@link BusOptions.redactor}): the JSON text is redacted as a whole, and the marker needs no
+   * escaping, so the payload stays valid JSON with each secret replaced inside its string.
    */
   async publish(subject: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
     await withSpan(`nats.publish ${subject}`, { kind: SpanKind.PRODUCER }, async () => {
       const headers = tracedHeaders();
+      const wireSubject = this.namespace.subject(subject);
+      const body = this.encode(payload);
+      this.signer?.sign(wireSubject, body, headers);
       try {
-        await this.js.publish(this.namespace.subject(subject), JSON.stringify(payload), {
+        await this.js.publish(wireSubject, body, {
           headers,
           ...(options.msgId ? { msgID: options.msgId } : {}),
         });
@@ -78,6 +99,14 @@ export class Bus {
         });
       }
     });
+  }
+
+  /**
+   * The text a publish sends for `payload`: its JSON, redacted. For the few messages sent past
+   * `publish` (a core-NATS publish nobody waits on), so they are redacted too.
+   */
+  encode(payload: unknown): string {
+    return this.redactor.redact(JSON.stringify(payload));
   }
 
   /** Publishes a fact on `maestro.events.…`. A failure is logged, not thrown: events are best-effort. */
@@ -91,7 +120,10 @@ export class Bus {
 
   /** Starts a durable work consumer; it is stopped by `close()` if not before. */
   async consume<T>(options: WorkConsumerOptions<T>): Promise<WorkConsumer> {
-    const consumer = await startWorkConsumer({ js: this.js, jsm: this.jsm, namespace: this.namespace, logger: this.logger, metrics: this.metrics }, options);
+    const consumer = await startWorkConsumer(
+      { js: this.js, jsm: this.jsm, namespace: this.namespace, logger: this.logger, metrics: this.metrics, ...(this.signer ? { signer: this.signer } : {}) },
+      options,
+    );
     this.consumers.add(consumer);
     return {
       get inFlight() {
@@ -184,7 +216,12 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     });
   }
   const jsm = await jetstreamManager(connection);
-  const bus = new Bus(connection, jsm, createNamespace(options.namespace ?? ''), logger, options.streamLimits ?? {}, options.metrics);
+  const signing = options.signing;
+  const signer = signing && 'key' in signing ? new MessageSigner({ key: signing.key, signer: options.name, ...(signing.windowMs ? { windowMs: signing.windowMs } : {}) }) : undefined;
+  if (signing && 'unsigned' in signing) {
+    logger.warn('NATS control messages are NOT signed or verified (MAESTRO_BUS_UNSIGNED=true): anyone who can publish on NATS can forge results; local runs only');
+  }
+  const bus = new Bus(connection, jsm, createNamespace(options.namespace ?? ''), logger, options.streamLimits ?? {}, options.metrics, options.redactor, signer);
   void (async () => {
     for await (const status of connection.status()) {
       if (status.type === 'disconnect') {

@@ -11,6 +11,9 @@
  *   schema: SubtaskWorkSchema, concurrency: 2,
  *   handler: async (work, delivery) => { ... },
  * });
+ *
+ * Services pass `signing: busSigningFrom(config)`: every publish is then signed and the consumers
+ * of work, results and escalations refuse (dead-letter) what is unsigned, forged or replayed.
  */
 export { Bus, connectBus, type BusOptions, type PublishOptions, type LiveSubscription } from './bus.js';
 export {
@@ -21,7 +24,19 @@ export {
   type WorkConsumerOptions,
   type DeliveryContext,
   type DeadLetter,
+  ControlStreams,
 } from './work-consumer.js';
+export {
+  MessageSigner,
+  SignatureHeaders,
+  SignatureRejections,
+  MessageSigningDefaults,
+  MIN_SIGNING_KEY_BYTES,
+  type MessageSigningOptions,
+  type SignatureRejection,
+  type SignatureVerdict,
+} from './message-signing.js';
+export { busSigningFrom, type BusSigning, type BusSigningConfig } from './bus-signing.js';
 export { deadLetterCounter, trackWorkConsumer, DeadLetterReasons, type DeadLetterReason } from './bus-metrics.js';
 export { ensureStreams, toStreamConfig, type StreamLimits } from './streams.js';
 export { createNamespace, rootNamespace, type Namespace } from './namespace.js';

@@ -6,11 +6,12 @@
  */
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { DeadLetterHeaders, Subjects } from '@maestro/contracts';
+import { DeadLetterHeaders, Streams, Subjects } from '@maestro/contracts';
 import { exponentialBackoff, OperationalError, processRegistry, SpanKind, toMaestroError, traceIdOf, UserError, withSpan, type Logger, type Registry } from '@maestro/runtime';
 import { ZodError, type ZodType } from 'zod';
 import { deadLetterCounter, DeadLetterReasons, trackWorkConsumer, type DeadLetterReason } from './bus-metrics.js';
 import { traceContextOf, tracedHeaders } from './headers.js';
+import { SignatureHeaders, type MessageSigner } from './message-signing.js';
 import type { Namespace } from './namespace.js';
 
 /**
@@ -70,7 +71,17 @@ export interface WorkConsumerOptions<T> {
   concurrency?: number;
   /** Delay before redelivery after the n-th failed delivery. @default 250ms·2^(n-1), at most 10s */
   backoffMs?: (deliveryCount: number) => number;
+  /**
+   * Verify each message's signature before the handler sees it (when the bus has a signing key):
+   * a message that fails is dead-lettered with its rejection (`UNSIGNED`, `BAD_SIGNATURE`,
+   * `STALE`, `REPLAYED`) and `onDeadLetter` is NOT called, since nothing it says can be trusted.
+   * @default true on the control streams (work, results, escalations), false on events
+   */
+  authenticate?: boolean;
 }
+
+/** The streams whose messages make services act: their consumers verify signatures by default. */
+export const ControlStreams: ReadonlySet<string> = new Set([Streams.work.name, Streams.results.name, Streams.escalations.name]);
 
 /** A running consumer. */
 export interface WorkConsumer {
@@ -97,7 +108,7 @@ const defaultBackoff = exponentialBackoff({ baseMs: 250, maxMs: 10_000 });
 
 /** Creates (idempotently) the durable consumer and starts handling its messages. */
 export async function startWorkConsumer<T>(
-  deps: { js: JetStreamClient; jsm: JetStreamManager; namespace: Namespace; logger: Logger; metrics?: Registry },
+  deps: { js: JetStreamClient; jsm: JetStreamManager; namespace: Namespace; logger: Logger; metrics?: Registry; signer?: MessageSigner },
   options: WorkConsumerOptions<T>,
 ): Promise<WorkConsumer> {
   const { js, jsm, namespace } = deps;
@@ -109,6 +120,7 @@ export async function startWorkConsumer<T>(
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const backoff = options.backoffMs ?? defaultBackoff;
   const logger = deps.logger.child({ consumer: options.durable });
+  const verifier = (options.authenticate ?? ControlStreams.has(options.stream)) ? deps.signer : undefined;
 
   const config = {
     durable_name: durable,
@@ -142,7 +154,7 @@ export async function startWorkConsumer<T>(
   const deadLetters = deadLetterCounter(metrics);
   const untrack = trackWorkConsumer(metrics, jsm, stream, durable);
 
-  const deadLetter = async (msg: JsMsg, kind: DeadLetterReason, reason: string, payload: unknown): Promise<void> => {
+  const deadLetter = async (msg: JsMsg, kind: DeadLetterReason, reason: string, payload: unknown, trusted = true): Promise<void> => {
     const subject = namespace.unprefix(msg.subject);
     const headers = tracedHeaders();
     headers.set(DeadLetterHeaders.originalSubject, subject);
@@ -151,7 +163,7 @@ export async function startWorkConsumer<T>(
     await js.publish(namespace.subject(Subjects.deadLetter(subject)), msg.data, { headers });
     deadLetters.inc({ consumer: options.durable, reason: kind });
     logger.warn('message dead-lettered', { subject, reason, deliveries: msg.info.deliveryCount });
-    if (options.onDeadLetter) {
+    if (trusted && options.onDeadLetter) {
       await options.onDeadLetter({ subject, reason, deliveries: msg.info.deliveryCount, payload, raw: msg.string() });
     }
     // No reason argument: NATS servers before 2.10.4 ignore a term that carries one, leaving the
@@ -164,6 +176,13 @@ export async function startWorkConsumer<T>(
     const deliveryCount = msg.info.deliveryCount;
     await withSpan(`nats.consume ${subject}`, { kind: SpanKind.CONSUMER, parent: traceContextOf(msg.headers) }, async (span) => {
       const log = logger.child({ subject, deliveryCount, traceId: traceIdOf(span) });
+      if (verifier) {
+        const verdict = verifier.verify(msg.subject, msg.data, msg.headers, msg.time.getTime(), `${msg.info.stream}/${msg.info.streamSequence}`);
+        if (!verdict.ok) {
+          await deadLetter(msg, DeadLetterReasons.unauthenticated, `${verdict.rejection}: ${verdict.reason}`, undefined, false);
+          return;
+        }
+      }
       let payload: T;
       try {
         payload = options.schema.parse(msg.json());
@@ -197,10 +216,13 @@ export async function startWorkConsumer<T>(
             // A fresh copy: without the original Nats-Msg-Id, which the stream would drop as a
             // duplicate inside its window (and the ack below would then lose the work).
             const headers = tracedHeaders();
+            const signatureHeaders = new Set<string>(Object.values(SignatureHeaders));
             for (const [key, values] of msg.headers ?? []) {
-              if (key.toLowerCase() === 'nats-msg-id' || key === 'traceparent' || key === 'tracestate') continue;
+              if (key.toLowerCase() === 'nats-msg-id' || key === 'traceparent' || key === 'tracestate' || signatureHeaders.has(key)) continue;
               for (const value of values) headers.append(key, value);
             }
+            // Signed afresh: the copy is stored now, maybe long after the original was signed.
+            deps.signer?.sign(msg.subject, msg.data, headers);
             await js.publish(msg.subject, msg.data, { headers });
             msg.ack();
           } else {

@@ -42,6 +42,8 @@ export const CliDefaults = {
 export interface CliEnv {
   /** `MAESTRO_GATEWAY_URL`: the gateway the client commands talk to. */
   gatewayUrl: string | undefined;
+  /** `MAESTRO_API_KEY`: the key the client commands send to the gateway. */
+  apiKey: string | undefined;
   /** `MAESTRO_STATE_DIR`: where `maestro up` keeps its state file and logs. */
   stateDir: string | undefined;
   /** `MAESTRO_GATEWAY_PORT`: the port `maestro up` starts the gateway on. */
@@ -78,6 +80,7 @@ export function forwardedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 export function readCliEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
   return Object.freeze({
     gatewayUrl: nonEmpty(env['MAESTRO_GATEWAY_URL']),
+    apiKey: nonEmpty(env['MAESTRO_API_KEY']),
     stateDir: nonEmpty(env['MAESTRO_STATE_DIR']),
     gatewayPort: nonEmpty(env['MAESTRO_GATEWAY_PORT']),
     gatewayHost: nonEmpty(env['MAESTRO_GATEWAY_HOST']),

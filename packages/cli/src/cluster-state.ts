@@ -5,7 +5,7 @@
  * one from it still runs. A PID counts as ours only while it still runs the recorded script, so a
  * PID the system has since given to another program is never signalled.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliDefaults, type CliEnv } from './cli-env.js';
 import { isOrphanedGroup, signalGroup } from './process-group.js';
@@ -118,4 +118,31 @@ export function ownsGroup(proc: Pick<ClusterProcessState, 'pid' | 'entry'>): boo
 /** The stop target of a recorded service: its whole process group, while {@link ownsGroup} says it is ours. */
 export function groupTarget(proc: Pick<ClusterProcessState, 'label' | 'pid' | 'entry'>): StopTarget {
   return { label: proc.label, pid: proc.pid, alive: () => ownsGroup(proc), signal: (sig) => void signalGroup(proc.pid, sig) };
+}
+
+/** The file holding the operator key of the cluster `maestro up` started (mode 0600). */
+export function apiKeyFileOf(stateDir: string): string {
+  return join(stateDir, 'api-key');
+}
+
+/** Stores the cluster's operator key, readable by its owner only. */
+export function writeApiKeyFile(stateDir: string, key: string): void {
+  mkdirSync(stateDir, { recursive: true });
+  const path = apiKeyFileOf(stateDir);
+  writeFileSync(`${path}.tmp`, `${key}\n`, { mode: 0o600 });
+  chmodSync(`${path}.tmp`, 0o600);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The operator key `maestro up` stored, or undefined when there is none. */
+export function readApiKeyFile(stateDir: string): string | undefined {
+  const path = apiKeyFileOf(stateDir);
+  if (!existsSync(path)) return undefined;
+  const key = readFileSync(path, 'utf8').trim();
+  return key === '' ? undefined : key;
+}
+
+/** Removes the stored key (with the cluster it belonged to). */
+export function removeApiKeyFile(stateDir: string): void {
+  rmSync(apiKeyFileOf(stateDir), { force: true });
 }

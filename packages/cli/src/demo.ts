@@ -18,7 +18,7 @@ import pg from 'pg';
 import { Streams } from '@maestro/contracts';
 import { connectBus } from '@maestro/bus';
 import { ScriptedProvider, type CompletionRequest } from '@maestro/llm';
-import { createSilentLogger } from '@maestro/runtime';
+import { createSilentLogger, safeGitArgs, safeGitEnv } from '@maestro/runtime';
 import { startFakeGeminiServer, startFakeOpenAIServer } from '@maestro/testing';
 import { LocalCluster, MigratingServices, ServiceNames, freePort } from './local-cluster.js';
 import { readEventStream, type SseEvent } from './sse-client.js';
@@ -143,22 +143,28 @@ function describeEvent(e: SseEvent): string | undefined {
   }
 }
 
-async function postJson(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** `Authorization: Bearer <key>`: every /v1 route of the gateway asks for a key. */
+function bearer(apiKey: string): Record<string, string> {
+  return { authorization: `Bearer ${apiKey}` };
+}
+
+async function postJson(url: string, apiKey: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', headers: { ...bearer(apiKey), 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
-async function getJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url);
+async function getJson(url: string, apiKey: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { headers: bearer(apiKey) });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
+/** Runs git hardened (`safeGitArgs`): no hook or command-running config of the repository runs. */
 function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+  return execFileSync('git', safeGitArgs(args), { cwd: repo, encoding: 'utf8', env: safeGitEnv(process.env) }).trim();
 }
 
 /**
@@ -172,7 +178,7 @@ function testsOnBranch(repo: string, branch: string): { status: number | null; o
     const run = spawnSync('npm', ['test'], { cwd: dir, encoding: 'utf8' });
     return { status: run.status, output: `${run.stdout}${run.stderr}` };
   } finally {
-    spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: repo });
+    spawnSync('git', safeGitArgs(['worktree', 'remove', '--force', dir]), { cwd: repo, env: safeGitEnv(process.env) });
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -249,6 +255,8 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       MAESTRO_TACTICAL_MODEL: 'scripted',
       MAESTRO_SCRIPT_PATH: scriptPath,
       MAESTRO_LOG_LEVEL: 'info',
+      // prepareSampleRepo copies the sample under the temp directory.
+      MAESTRO_REPO_ROOTS: tmpdir(),
       ...(wire?.env ?? {}),
     },
   });
@@ -275,15 +283,19 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     }
     const gateway = `http://127.0.0.1:${cluster.gatewayPort}`;
     out(`${time()} all services SERVING; gateway at ${gateway}`);
+    // Authentication is on: the demo's requests carry the cluster's operator key, and one without is refused.
+    const anonymous = await fetch(`${gateway}/v1/tasks`);
+    if (anonymous.status !== 401) throw new Error(`the gateway answered a request without a key with HTTP ${anonymous.status}, not 401: authentication is off`);
+    out(`${time()} authentication on: GET /v1/tasks without a key → HTTP 401; the demo sends the operator key`);
 
-    await postJson(`${gateway}/v1/memories`, {
+    await postJson(`${gateway}/v1/memories`, cluster.apiKey, {
       project: 'sample-calculator',
       kind: 'project',
       content: 'Each helper lives in its own file under src/ with a node:test file under test/.',
       tags: ['layout'],
     });
     const goal = scenario.goal;
-    const task = await postJson(`${gateway}/v1/tasks`, { goal, repoPath: repo, project: 'sample-calculator' });
+    const task = await postJson(`${gateway}/v1/tasks`, cluster.apiKey, { goal, repoPath: repo, project: 'sample-calculator' });
     const taskId = String(task['id']);
     const runId = String(task['runId']);
     out(`${time()} task ${taskId} submitted: "${goal}"`);
@@ -297,15 +309,16 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         if (line) out(`${time()} ${line}`);
       },
       watchdog,
+      bearer(cluster.apiKey),
     );
 
     // The run has ended; Orion learns it from the run's events, so the task may lag a moment.
-    let finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`);
+    let finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`, cluster.apiKey);
     for (let i = 0; i < 100 && !['succeeded', 'failed', 'cancelled'].includes(String(finalTask['status'])); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`);
+      finalTask = await getJson(`${gateway}/v1/tasks/${taskId}`, cluster.apiKey);
     }
-    const run = await getJson(`${gateway}/v1/runs/${runId}`);
+    const run = await getJson(`${gateway}/v1/runs/${runId}`, cluster.apiKey);
     const history = (run['history'] as Array<Record<string, unknown>> | undefined) ?? [];
     const states = [String(history[0]?.['fromState'] ?? ''), ...history.map((h) => String(h['toState']))].filter(Boolean);
     const subtasks = (finalTask['subtasks'] as Array<Record<string, unknown>> | undefined) ?? [];
@@ -313,7 +326,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     // The work is on the task's branch (maestro/<task id>); the user's branch stays where it was.
     const delivery = finalTask['delivery'] as { mode?: string; branch?: string; sha?: string; delivered?: boolean; reason?: string } | null | undefined;
     const branch = delivery?.branch || `maestro/${taskId}`;
-    const branchExists = spawnSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], { cwd: repo }).status === 0;
+    const branchExists = spawnSync('git', safeGitArgs(['rev-parse', '--verify', '-q', `refs/heads/${branch}`]), { cwd: repo, env: safeGitEnv(process.env) }).status === 0;
     const commits = branchExists ? git(repo, 'log', '--format=%h %s', `${baseSha}..${branch}`) : '';
     const userUntouched = git(repo, 'rev-parse', 'HEAD') === baseSha && git(repo, 'status', '--porcelain') === '';
     const tests = branchExists ? testsOnBranch(repo, branch) : { status: null, output: `branch ${branch} does not exist` };

@@ -3,7 +3,7 @@
  * {@link GatewayError} carrying the gateway's `{ error: { code, message, field } }`, and a gateway
  * that does not answer as {@link GatewayUnreachableError}, saying how to start one.
  */
-import { readEventStream, type SseEvent } from './sse-client.js';
+import { EventStreamError, readEventStream, type SseEvent } from './sse-client.js';
 
 /** The gateway answered with an error status. */
 export class GatewayError extends Error {
@@ -31,9 +31,17 @@ function errorOf(status: number, method: string, path: string, body: unknown): G
   return new GatewayError(status, `HTTP_${status}`, `${method} ${path}: HTTP ${status}`, undefined);
 }
 
-/** A client of one gateway. */
+/** A client of one gateway, sending `apiKey` (when given) as `Authorization: Bearer <key>` on every request. */
 export class GatewayClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
+
+  /** The credentials header, or nothing without a key. */
+  private authHeaders(): Record<string, string> {
+    return this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` };
+  }
 
   private unreachable(err: unknown): GatewayUnreachableError {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -44,12 +52,12 @@ export class GatewayClient {
   }
 
   /** Sends a request and returns the parsed JSON body; throws {@link GatewayError} on a non-2xx status. */
-  async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...this.authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -72,6 +80,11 @@ export class GatewayClient {
     return (await this.request<T>('GET', path)).body;
   }
 
+  /** DELETE returning the body. */
+  async delete<T>(path: string): Promise<T> {
+    return (await this.request<T>('DELETE', path)).body;
+  }
+
   /** POST returning the body. */
   async post<T>(path: string, body: unknown): Promise<T> {
     return (await this.request<T>('POST', path, body)).body;
@@ -80,9 +93,18 @@ export class GatewayClient {
   /** Follows an SSE stream until it ends or `signal` aborts. */
   async events(path: string, onEvent: (event: SseEvent) => void, signal?: AbortSignal): Promise<void> {
     try {
-      await readEventStream(`${this.baseUrl}${path}`, onEvent, signal);
+      await readEventStream(`${this.baseUrl}${path}`, onEvent, signal, this.authHeaders());
     } catch (err) {
       if (signal?.aborted) return;
+      if (err instanceof EventStreamError) {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(err.body);
+        } catch {
+          body = null;
+        }
+        throw errorOf(err.status, 'GET', path, body);
+      }
       if (err instanceof TypeError) throw this.unreachable(err);
       throw err;
     }

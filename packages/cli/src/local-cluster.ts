@@ -4,10 +4,11 @@
  * files, readiness by `grpc.health.v1` Check, and a clean stop (SIGTERM, then SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { HealthCheckResponse_ServingStatus, HealthClient } from '@maestro/contracts';
+import { HealthCheckResponse_ServingStatus, HealthClient, generateApiKey } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
 import { CliDefaults } from './cli-env.js';
 import { isOrphanedGroup, signalGroup } from './process-group.js';
@@ -26,7 +27,7 @@ export const ServiceNames = [
 export type ServiceName = (typeof ServiceNames)[number];
 
 /** Services that own tables and ship a `dist/migrate.js`. */
-export const MigratingServices = ['workflow-engine', 'orchestrator', 'memory', 'router'] as const;
+export const MigratingServices = ['workflow-engine', 'orchestrator', 'memory', 'router', 'gateway'] as const;
 
 /** The env variable holding each service's gRPC address. */
 export const GrpcAddrVariables: Record<ServiceName | 'gateway', string> = {
@@ -139,8 +140,19 @@ export class LocalCluster {
   /** gRPC address per service name (the first instance's). */
   readonly addresses = new Map<string, string>();
   gatewayPort = 0;
+  /**
+   * The operator key of this cluster's gateway (`MAESTRO_GATEWAY_BOOTSTRAP_KEY`, scope admin):
+   * the one given in `env`, else a random one made here. Clients send it as a bearer token.
+   */
+  readonly apiKey: string;
+  /**
+   * The key every service of this cluster signs and verifies NATS control messages with
+   * (`MAESTRO_BUS_SIGNING_KEY`): random per cluster, unless `env` gives one.
+   */
+  private readonly busSigningKey = randomBytes(32).toString('base64url');
 
   constructor(private readonly options: LocalClusterOptions) {
+    this.apiKey = options.env['MAESTRO_GATEWAY_BOOTSTRAP_KEY'] || generateApiKey().key;
     if (options.watchdog === true && options.detached !== true) throw new Error('LocalCluster: watchdog needs detached (it stops process groups)');
     mkdirSync(options.logDir, { recursive: true });
   }
@@ -180,7 +192,14 @@ export class LocalCluster {
 
   /** The environment every service gets: shared settings plus every service's address. */
   sharedEnv(): Record<string, string> {
-    const env: Record<string, string> = { ...this.options.env, MAESTRO_GATEWAY_PORT: String(this.gatewayPort) };
+    // A local cluster on 127.0.0.1 talks plaintext gRPC (each service warns so at start).
+    const env: Record<string, string> = {
+      MAESTRO_GRPC_PLAINTEXT: 'true',
+      MAESTRO_BUS_SIGNING_KEY: this.busSigningKey,
+      ...this.options.env,
+      MAESTRO_GATEWAY_PORT: String(this.gatewayPort),
+      MAESTRO_GATEWAY_BOOTSTRAP_KEY: this.apiKey,
+    };
     for (const [name, addr] of this.addresses) env[GrpcAddrVariables[name as ServiceName]] = addr;
     return env;
   }

@@ -9,13 +9,30 @@ export interface SseEvent {
   data: string;
 }
 
+/** The stream was refused (the status and the body the server sent). */
+export class EventStreamError extends Error {
+  override readonly name = 'EventStreamError';
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`GET ${url}: HTTP ${status} ${body}`);
+  }
+}
+
 /**
- * Reads `url` as an event stream and calls `onEvent` for each event until the server ends
+ * Reads `url` as an event stream (with `headers`, e.g. the credentials) and calls `onEvent` for each event until the server ends
  * the stream or `signal` aborts.
  */
-export async function readEventStream(url: string, onEvent: (event: SseEvent) => void, signal?: AbortSignal): Promise<void> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal });
-  if (!response.ok || !response.body) throw new Error(`GET ${url}: HTTP ${response.status} ${await response.text()}`);
+export async function readEventStream(
+  url: string,
+  onEvent: (event: SseEvent) => void,
+  signal?: AbortSignal,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  const response = await fetch(url, { headers: { ...headers, accept: 'text/event-stream' }, signal });
+  if (!response.ok || !response.body) throw new EventStreamError(url, response.status, await response.text());
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

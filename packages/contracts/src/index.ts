@@ -12,6 +12,8 @@ export { TaskLimits, WORKFLOW_NAME_PATTERN } from './limits.js';
 export { MemoryRecallLimits, toRecallQueryText } from './recall-query.js';
 export { concernCovers, concernsOverlap, firstOverlap, isPathWithin } from './concern-overlap.js';
 export { executorLockOwner, parseExecutorLockOwner, type ExecutorLockOwner } from './lock-owner.js';
+export { API_KEY_PREFIX, formatApiKey, generateApiKey, parseApiKey, type ApiKeyParts, type GeneratedApiKey } from './api-key.js';
+export { isTenantName, TENANT_PATTERN, TENANT_RULE, Tenants } from './tenant.js';
 export * from './gen/maestro/v1/common.js';
 export * from './gen/maestro/v1/orchestrator.js';
 export * from './gen/maestro/v1/workflow.js';

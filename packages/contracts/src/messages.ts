@@ -55,6 +55,11 @@ export const SubtaskWorkSchema = z.object({
   testCommand: z.array(z.string()),
   project: z.string(),
   /**
+   * The task's tenant: the executor recalls memories within it. Absent on work published before
+   * tenants existed, which belongs to `default`.
+   */
+  tenant: z.string().optional(),
+  /**
    * `code` (also when absent): run the agent loop in `repoPath`. `probe`: a canary that goes
    * through the whole executor path (idempotency check, result store, result publish, ack) but
    * does no work, so operators and `bench/queue` can measure the queue without a model; a probe
@@ -245,6 +250,8 @@ export type EscalationDecidedEvent = z.infer<typeof EscalationDecidedEventSchema
 /** `maestro.events.run.*`: a run started, moved, or ended. */
 export const RunEventSchema = z.object({
   runId: z.string(),
+  /** The tenant the run belongs to; the gateway shows a tenant only its own runs' events. */
+  tenant: z.string().optional(),
   definitionName: z.string(),
   status: z.enum(['running', 'done', 'failed', 'cancelled']),
   state: z.string(),
@@ -271,6 +278,8 @@ export type ActivityRequestedEvent = z.infer<typeof ActivityRequestedEventSchema
 /** `maestro.events.task.updated`. */
 export const TaskEventSchema = z.object({
   taskId: z.string(),
+  /** The tenant the task belongs to; the gateway shows a tenant only its own tasks' events. */
+  tenant: z.string().optional(),
   runId: z.string().optional(),
   status: z.string(),
   reason: z.string().optional(),
@@ -373,6 +382,8 @@ export const WorkStepEventSchema = z.object({
   arguments: z.string().optional(),
   /** For kind `tool`: what it observed, cut to head and tail ({@link WorkStepLimits.observationChars}) with a marker. */
   observation: z.string().optional(),
+  /** For kind `tool`: marks for a person, e.g. `ci-config-changed` (the call changed CI configuration). */
+  flags: z.array(z.string().max(64)).max(8).optional(),
 });
 export type WorkStepEvent = z.infer<typeof WorkStepEventSchema>;
 

@@ -13,6 +13,13 @@ export interface DbOptions {
   maxConnections?: number;
   /** Application name shown in `pg_stat_activity`. */
   applicationName?: string;
+  /**
+   * Told when an idle pooled connection fails (the server restarted or crashed, the network
+   * dropped it). The pool has already dropped that connection and opens a new one for the next
+   * query, so this is for logging only.
+   * @default ignored
+   */
+  onIdleConnectionError?: (err: Error) => void;
 }
 
 // int8 (bigint counts, sequence values) comes back as a number: every value we store fits in 2^53.
@@ -25,5 +32,12 @@ export function createDb<Database>(options: DbOptions): Kysely<Database> {
     max: options.maxConnections ?? 10,
     application_name: options.applicationName,
   });
+  // pg re-throws a connection's failure as an uncaught exception unless someone listens: a
+  // PostgreSQL restart would crash every service (the fault suite's postgres-restart scenario
+  // found it). An idle connection's failure reaches the pool's 'error'; a checked-out one's
+  // reaches the connection itself, whose query fails with the same error for its caller (and a
+  // connection that failed is never reused), so there it needs no more than a listener.
+  pool.on('error', (err) => options.onIdleConnectionError?.(err));
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

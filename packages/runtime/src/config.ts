@@ -191,6 +191,36 @@ export const commonEnv = {
     default: '127.0.0.1',
     doc: 'address the Prometheus /metrics endpoint binds (0.0.0.0 in a container)',
   }),
+  // gRPC transport security, compiled once by compileTransportSecurity (grpc/tls/).
+  grpcTlsCa: env.string('MAESTRO_GRPC_TLS_CA', {
+    default: '',
+    doc: 'PEM file of the CA that signs every service certificate (gRPC mTLS)',
+  }),
+  grpcTlsCert: env.string('MAESTRO_GRPC_TLS_CERT', {
+    default: '',
+    doc: "PEM file of this service's certificate; its URI SAN spiffe://maestro/<service> is its caller identity",
+  }),
+  grpcTlsKey: env.string('MAESTRO_GRPC_TLS_KEY', {
+    default: '',
+    doc: "PEM file of this service's private key",
+  }),
+  // NATS control-message signing, compiled once by busSigningFrom (@maestro/bus).
+  busSigningKey: env.string('MAESTRO_BUS_SIGNING_KEY', {
+    default: '',
+    doc: 'shared secret (at least 32 bytes, from a Secret) that signs and verifies NATS work, results and escalations',
+  }),
+  busUnsigned: env.bool('MAESTRO_BUS_UNSIGNED', {
+    default: false,
+    doc: 'publish and accept NATS control messages without signatures, for local runs only (instead of MAESTRO_BUS_SIGNING_KEY)',
+  }),
+  grpcPlaintext: env.bool('MAESTRO_GRPC_PLAINTEXT', {
+    default: false,
+    doc: 'plaintext gRPC without caller identity, for local runs only (instead of the three MAESTRO_GRPC_TLS_* files)',
+  }),
+  grpcHealthPort: env.port('MAESTRO_GRPC_HEALTH_PORT', {
+    default: 0,
+    doc: 'extra plaintext port serving only grpc.health.v1, for kubelet gRPC probes (they cannot present a certificate); 0: off',
+  }),
 } as const;
 
 /**

@@ -30,7 +30,42 @@ export {
 } from './errors.js';
 export { createLogger, createSilentLogger, LogLevels, type Logger, type LogFields, type LogLevel, type LoggerOptions } from './logger.js';
 export { redactUrl } from './redact-url.js';
+export {
+  SecretRegistry,
+  createSecretRegistry,
+  processSecrets,
+  redactDeep,
+  redactionMarker,
+  noRedaction,
+  isSecretName,
+  urlCredentials,
+  MIN_SECRET_LENGTH,
+  type Redactor,
+  type SecretRegistryOptions,
+} from './secrets/index.js';
 export { rejectNulCharacters, NUL_CHARACTER_PROBLEM } from './reject-nul-characters.js';
+export {
+  RepoSafetyErrorCodes,
+  REPO_ROOTS_VARIABLE,
+  parseRepoRoots,
+  isInsideRoots,
+  resolveRepoInRoots,
+  repoRootsEnv,
+  type RepoSafetyErrorCode,
+  type RepoInRoots,
+} from './repo-roots.js';
+export {
+  SAFE_GIT_CONFIG,
+  SAFE_DIFF_FLAGS,
+  GIT_CONFIG_LIST_ARGS,
+  safeGitArgs,
+  safeGitEnv,
+  safeGitEnvOverrides,
+  findUnsafeGitConfig,
+  unsafeGitConfigProblem,
+  type SafeGitEnvOptions,
+  type GitConfigFindings,
+} from './safe-git.js';
 export { systemClock, ManualClock, type Clock, type Timer } from './clock.js';
 export { exponentialBackoff, type BackoffOptions } from './backoff.js';
 export {
@@ -81,7 +116,22 @@ export {
   serverStream,
   type CallContext,
   type GrpcServerOptions,
+  CALLER_NOT_ALLOWED,
 } from './grpc/server.js';
+export {
+  compileTransportSecurity,
+  PLAINTEXT,
+  PLAINTEXT_WARNING,
+  TransportSecurityVariables,
+  type MtlsTransportSecurity,
+  type PlaintextTransportSecurity,
+  type ReadFile,
+  type TransportSecurity,
+  type TransportSecurityConfig,
+} from './grpc/tls/transport-security.js';
+export { toChannelCredentials, toServerCredentials } from './grpc/tls/credentials.js';
+export { identityOf, toSpiffeId, ServiceIdentities, SPIFFE_TRUST_DOMAIN, type CertificateNames, type ServiceIdentity } from './grpc/tls/service-identity.js';
+export { checkCaller, ServiceCallers, type CallerDecision, type MethodCallers } from './grpc/tls/service-callers.js';
 export { createGrpcClient, CALL_ABORTED, type GrpcClient, type GrpcClientOptions, type PromiseClient, type CallOpts } from './grpc/client.js';
 export { runService, type Lifecycle, type RunServiceOptions } from './lifecycle.js';
 export {
@@ -116,3 +166,4 @@ export {
   type MetricSample,
   type ParsedMetrics,
 } from './metrics/index.js';
+export { tenantScope, ownerTenant, isVisibleTo } from './tenant-scope.js';

@@ -12,6 +12,7 @@
  */
 import { ConfigError } from './config.js';
 import { guardedDestination, type Logger } from './logger.js';
+import { processSecrets } from './secrets/process-secrets.js';
 
 /** Registers what must happen when the process is asked to stop. */
 export interface Lifecycle {
@@ -49,7 +50,7 @@ export function runService(
   const log = (level: 'info' | 'error', message: string, fields: Record<string, unknown> = {}): void => {
     try {
       if (logger) logger[level](message, fields);
-      else stderr.write(`${JSON.stringify({ level, service: name, msg: message, ...fields })}\n`);
+      else stderr.write(processSecrets().redact(`${JSON.stringify({ level, service: name, msg: message, ...fields })}\n`));
     } catch {
       // Nowhere left to say it.
     }
@@ -99,7 +100,7 @@ export function runService(
     () => log('info', 'started'),
     (err: unknown) => {
       if (err instanceof ConfigError) {
-        stderr.write(`${name}: ${err.message}\n`);
+        stderr.write(processSecrets().redact(`${name}: ${err.message}\n`));
         process.exit(1);
       }
       log('error', 'failed to start', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });

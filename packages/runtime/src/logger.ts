@@ -3,6 +3,8 @@
  * data goes in fields, so logs can be searched: `logger.info('lock acquired', { concern })`.
  */
 import { pino, type Logger as PinoLogger } from 'pino';
+import { processSecrets } from './secrets/process-secrets.js';
+import type { Redactor } from './secrets/secret-registry.js';
 
 /** Fields attached to a log line. */
 export type LogFields = Record<string, unknown>;
@@ -29,6 +31,11 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Write to this stream instead of stdout (tests). */
   destination?: NodeJS.WritableStream;
+  /**
+   * Redacts every line as written: message, fields, bindings and serialized errors (message and
+   * stack) alike, so no call site has to remember. @default processSecrets()
+   */
+  redactor?: Redactor;
 }
 
 class PinoBackedLogger implements Logger {
@@ -101,6 +108,15 @@ export function guardedDestination(stream: NodeJS.WritableStream, service = ''):
   return destination;
 }
 
+/**
+ * `destination` with each line redacted before it is written. The whole serialized line is
+ * redacted, not the fields, so nothing (a child's bindings, an error's stack) escapes; a secret
+ * escaped inside JSON is matched in that form, and the marker needs no escaping.
+ */
+function redactingDestination(destination: GuardedDestination, redactor: Redactor): { write(line: string): boolean } {
+  return { write: (line) => destination.write(redactor.redact(line)) };
+}
+
 /** Creates the JSON logger a service uses for its whole life. */
 export function createLogger(options: LoggerOptions): Logger {
   const base = pino(
@@ -111,7 +127,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
-    guardedDestination(options.destination ?? process.stdout, options.service),
+    redactingDestination(guardedDestination(options.destination ?? process.stdout, options.service), options.redactor ?? processSecrets()),
   );
   return new PinoBackedLogger(base);
 }

@@ -10,6 +10,8 @@
 export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database.js';
 export { testNamespace, testKeyPrefix, testServers } from './test-namespace.js';
 export { ServiceProcess, type ProcessExit, type ServiceProcessOptions } from './service-process.js';
+export { testBusSigningKey } from './test-bus-signing.js';
+export { createTestCertificates, type TestCertificates, type TestCertificateFiles, type TestCertificateOptions } from './test-certificates.js';
 export {
   startFakeHttpServer,
   type FakeHttpServer,
@@ -50,3 +52,4 @@ export {
   type GeminiEmbeddingMethod,
   type GeminiEmbeddingRequest,
 } from './fake-gemini-server.js';
+export { createTrappedGitRepo, TRAPPED_HOOKS, type TrappedGitRepo, type TrappedGitRepoOptions } from './trapped-git-repo.js';

@@ -11,6 +11,7 @@
  * await lm.stop();
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { testBusSigningKey } from './test-bus-signing.js';
 
 /** How a service binary is started. */
 export interface ServiceProcessOptions {
@@ -20,6 +21,9 @@ export interface ServiceProcessOptions {
    * Its configuration; PATH and HOME are passed through, nothing else of this process's. Its gRPC
    * address must bind port 0. `MAESTRO_METRICS_PORT` is `0` (metrics off) unless given, so
    * replicas started side by side never fight over a service's default metrics port.
+   * `MAESTRO_GRPC_PLAINTEXT` is `true` unless given: a test of mTLS sets it to `false` with
+   * the three `MAESTRO_GRPC_TLS_*` files. `MAESTRO_BUS_SIGNING_KEY` is {@link testBusSigningKey}
+   * unless given, so every process a test starts signs and verifies with the same key.
    */
   env: Record<string, string>;
   /** Node flags (e.g. `--cpu-prof`). @default [] */
@@ -73,7 +77,9 @@ export class ServiceProcess {
       if (this.stderr.length < MAX_STDERR) this.stderr += chunk;
     });
     this.exited = new Promise((resolveExit) => {
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': the last lines the process wrote (its shutdown logs) are read by
+      // then, so a test that asserts on them once it exited sees them all.
+      child.once('close', (code, signal) => {
         this.exit = { code, signal };
         resolveExit(this.exit);
       });
@@ -82,7 +88,8 @@ export class ServiceProcess {
 
   /** Starts the binary and resolves once it logged its gRPC port; rejects with its output otherwise. */
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MAESTRO_METRICS_PORT: '0', ...options.env };
+    // Plaintext gRPC unless a test gives MAESTRO_GRPC_TLS_* (and MAESTRO_GRPC_PLAINTEXT: 'false').
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MAESTRO_METRICS_PORT: '0', MAESTRO_GRPC_PLAINTEXT: 'true', MAESTRO_BUS_SIGNING_KEY: testBusSigningKey, ...options.env };
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const service = new ServiceProcess(child, options.main, options.maxLogLines ?? DEFAULT_MAX_LINES);
     try {

@@ -4,8 +4,8 @@
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandPrefixes } from '@maestro/agent';
-import { commonEnv, env, grpcAddrEnv, metricsPortEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
+import { parseCommandPrefixes, sandboxEnv } from '@maestro/agent';
+import { commonEnv, env, grpcAddrEnv, metricsPortEnv, repoRootsEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
 import { parseWorktreeLinks } from './domain/worktree-links.js';
 
 /**
@@ -162,6 +162,13 @@ export const executorConfigSpec = {
     }),
     checkCommandPrefixes,
   ),
+  // The sandbox of every command an agent or the test gate runs (see @maestro/agent sandbox/).
+  sandbox: sandboxEnv.mode('MAESTRO_SANDBOX'),
+  allowUnsandboxed: sandboxEnv.allowUnsandboxed('MAESTRO_ALLOW_UNSANDBOXED'),
+  sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
+  sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
+  // The same variable as the orchestrator's: checked again right before a repository is touched.
+  repoRoots: repoRootsEnv('MAESTRO_REPO_ROOTS'),
   drainTimeoutMs: env.int('MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS', {
     default: 25_000,
     min: 0,

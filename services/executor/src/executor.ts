@@ -4,10 +4,10 @@
  * subscription that stops work of ended tasks, and the drain and shutdown behaviour the admin
  * RPCs and SIGTERM use. `main.ts` only wires config and clients into it.
  */
-import { createCommandPolicy, parseCommandPrefixes, toPrefixRules, type ToolRegistry } from '@maestro/agent';
+import { createCommandPolicy, createSandboxFromSettings, parseCommandPrefixes, toPrefixRules, type Sandbox, type ToolRegistry } from '@maestro/agent';
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import { executorLockOwner, type ExecutorStatus } from '@maestro/contracts';
-import { systemClock, type Clock, type Logger } from '@maestro/runtime';
+import { processSecrets, REPO_ROOTS_VARIABLE, systemClock, type Clock, type Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './store/kv-work-result-store.js';
 import { LockManagerWorkLease } from './store/lock-manager-work-lease.js';
 import { LockManagerWriteGuard, type LockClient } from './store/lock-manager-write-guard.js';
@@ -31,9 +31,9 @@ import type { SubtaskRecallSettings } from './work/subtask-recall.js';
  * wait and merge settings default to {@link WorkspaceDefaults}, the recall settings to
  * {@link RecallDefaults}.
  */
-export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs'> &
+export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs' | 'repoRoots'> &
   Partial<
-    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny'>
+    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny' | 'sandbox' | 'allowUnsandboxed' | 'sandboxNetwork' | 'sandboxReadPaths'>
   >;
 
 /** Options for {@link createExecutor}. */
@@ -61,6 +61,11 @@ export interface CreateExecutorOptions {
   /** @default the agent's default tool registry */
   tools?: ToolRegistry;
   /**
+   * Confines the agents' `exec` and test gates. @default from the settings (`createSandboxFromSettings`:
+   * bubblewrap if its probe passes, else refusing every command or, if allowed, unsandboxed)
+   */
+  sandbox?: Sandbox;
+  /**
    * Time for the ended-tasks registry and the window of task events replayed at start.
    * @default systemClock
    */
@@ -86,6 +91,7 @@ export class Executor implements ExecutorAdmin {
     tools: ToolRegistry | undefined,
     private readonly clock: Clock = systemClock,
     recall?: SubtaskRecallSettings,
+    sandbox?: Sandbox,
   ) {
     this.endedTasks = new EndedTasks({ clock });
     const metrics = createExecutorMetrics();
@@ -96,7 +102,10 @@ export class Executor implements ExecutorAdmin {
       stepOutbox: { onDropped: countStepDrops(metrics) },
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
+      repoRoots: settings.repoRoots,
       ...(settings.summariser !== undefined ? { summariser: settings.summariser } : {}),
+      // The process's secrets (its environment's keys, URL passwords), out of prompts and steps.
+      redactor: processSecrets(),
       commandPolicy: createCommandPolicy({
         allow: toPrefixRules(parseCommandPrefixes(settings.commandAllow ?? ''), 'MAESTRO_COMMAND_ALLOW'),
         deny: toPrefixRules(parseCommandPrefixes(settings.commandDeny ?? ''), 'MAESTRO_COMMAND_DENY'),
@@ -113,6 +122,7 @@ export class Executor implements ExecutorAdmin {
       logger,
       ...(tools !== undefined ? { tools } : {}),
       ...(recall !== undefined ? { recall } : {}),
+      ...(sandbox !== undefined ? { sandbox } : {}),
     });
   }
 
@@ -232,7 +242,13 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     options.results ??
     (await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) }));
   const collaborators = options.collaborators ?? routerAndLockCollaborators(options);
-  return new Executor(settings, bus, results, collaborators, logger, options.tools, options.clock, recallSettings(options));
+  if (settings.repoRoots.length === 0) {
+    logger.warn(`no repository roots: every subtask will be refused until ${REPO_ROOTS_VARIABLE} lists the directories repositories live in`);
+  } else {
+    logger.info('repository roots', { repoRoots: settings.repoRoots });
+  }
+  const sandbox = options.sandbox ?? (await createSandboxFromSettings(settings, logger));
+  return new Executor(settings, bus, results, collaborators, logger, options.tools, options.clock, recallSettings(options), sandbox);
 }
 
 /** How subtasks recall, or undefined (said once, here) when no memory client was given. */

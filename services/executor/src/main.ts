@@ -2,9 +2,9 @@
  * The executor process: config → logger/telemetry → bus and gRPC clients → executor → admin
  * server. No logic here; see `executor.ts`.
  */
-import { connectBus } from '@maestro/bus';
+import { busSigningFrom, connectBus } from '@maestro/bus';
 import { ExecutorAdminServiceService, LockServiceClient, MemoryServiceClient, RouterServiceClient } from '@maestro/contracts';
-import { createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
+import { compileTransportSecurity, createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { executorConfigSpec } from './config.js';
 import { createExecutor } from './executor.js';
 import { createExecutorMetrics, instrumentRouterClient } from './metrics.js';
@@ -14,19 +14,20 @@ runService(
   'executor',
   async (lifecycle) => {
     const config = loadConfig(executorConfigSpec);
+    const security = compileTransportSecurity(config);
     const logger = createLogger({ service: 'executor', level: config.logLevel }).child({ executorId: config.executorId });
     lifecycle.setLogger(logger);
     const telemetry = initTelemetry({ serviceName: 'executor', otlpEndpoint: config.otlpEndpoint });
     lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
 
-    const bus = await connectBus({ url: config.natsUrl, name: `executor-${config.executorId}`, logger, namespace: config.natsNamespace });
+    const bus = await connectBus({ url: config.natsUrl, name: `executor-${config.executorId}`, logger, namespace: config.natsNamespace, signing: busSigningFrom(config) });
     lifecycle.onShutdown('bus', () => bus.close());
     await bus.ensureStreams();
 
-    const router = createGrpcClient(RouterServiceClient, config.routerAddr);
-    const locks = createGrpcClient(LockServiceClient, config.lockManagerAddr);
+    const router = createGrpcClient(RouterServiceClient, config.routerAddr, { security });
+    const locks = createGrpcClient(LockServiceClient, config.lockManagerAddr, { security });
     // Optional: without an address agents work without recalled memories (createExecutor says so).
-    const memory = config.memoryAddr !== '' ? createGrpcClient(MemoryServiceClient, config.memoryAddr, { deadlineMs: config.recallDeadlineMs }) : undefined;
+    const memory = config.memoryAddr !== '' ? createGrpcClient(MemoryServiceClient, config.memoryAddr, { deadlineMs: config.recallDeadlineMs, security }) : undefined;
     lifecycle.onShutdown('grpc clients', () => {
       router.close();
       locks.close();
@@ -46,6 +47,8 @@ runService(
       address: config.grpcAddr,
       logger,
       serviceNames: ['maestro.v1.ExecutorAdminService'],
+      security,
+      healthPort: config.grpcHealthPort,
     });
     server.add(ExecutorAdminServiceService, createExecutorAdminHandlers(executor));
     await server.start();

@@ -18,6 +18,7 @@ import { ScriptedProvider } from '@maestro/llm';
 import { createSilentLogger, UserError } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import type { SubtaskWriteGuard } from '../src/domain/ports.js';
+import { TEST_REPO_ROOTS } from './math-repo.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 
@@ -89,7 +90,7 @@ describe('an executor whose agent fails', () => {
 
   async function start(model: ChatModel): Promise<Executor> {
     const started = await createExecutor({
-      settings: { executorId: 'exec-esc', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot },
+      settings: { executorId: 'exec-esc', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot, repoRoots: TEST_REPO_ROOTS },
       bus,
       logger,
       results,

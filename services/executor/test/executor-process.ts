@@ -4,6 +4,7 @@
  * port read from the "grpc server listening" line), ready once it pulls work.
  */
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExecutorAdminServiceClient, type ExecutorStatus } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
@@ -53,6 +54,8 @@ export class ExecutorProcess {
         MAESTRO_EXECUTOR_MAX_DELIVER: String(options.maxDeliver ?? 5),
         MAESTRO_EXECUTOR_ACK_WAIT_MS: String(options.ackWaitMs ?? 60_000),
         MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs ?? 25_000),
+        // Test repositories are made under the temp directory.
+        MAESTRO_REPO_ROOTS: tmpdir(),
       },
       // Tests assert on lines logged late in a long run (draining, hand-back): keep them all.
       maxLogLines: Number.POSITIVE_INFINITY,

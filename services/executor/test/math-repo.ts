@@ -5,10 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SubtaskWork } from '@maestro/contracts';
+
+/** The repository roots (`MAESTRO_REPO_ROOTS`) of executors in tests: their repositories are made under the temp directory. */
+export const TEST_REPO_ROOTS: readonly string[] = [realpathSync(tmpdir())];
 
 /** Runs git in `repo`; its trimmed output. */
 export function git(repo: string, ...args: string[]): string {

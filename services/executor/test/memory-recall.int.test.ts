@@ -30,7 +30,7 @@ import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-res
 import { RECALL_STEP_TOOL } from '../src/work/subtask-recall.js';
 import { buildMemory, MemoryProcess } from './memory-process.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
-import { git, makeMathRepo, subtractWork } from './math-repo.js';
+import { git, makeMathRepo, subtractWork, TEST_REPO_ROOTS } from './math-repo.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const PROJECT = 'calculator';
@@ -121,17 +121,19 @@ async function deadAddress(): Promise<string> {
 }
 
 let memory: MemoryProcess;
-const remembered: Record<'layout' | 'preference' | 'elsewhere', Memory> = {} as never;
+const remembered: Record<'layout' | 'preference' | 'elsewhere' | 'otherTenant', Memory> = {} as never;
 
 beforeAll(async () => {
   buildMemory();
   memory = await MemoryProcess.start();
-  const remember = (project: string, kind: string, content: string) =>
-    memory.client.call.remember({ project, kind, content, tags: [], scope: '', pinned: false, expiresAt: undefined });
+  const remember = (project: string, kind: string, content: string, tenant = '') =>
+    memory.client.call.remember({ tenant, project, kind, content, tags: [], scope: '', pinned: false, expiresAt: undefined });
   remembered.layout = await remember(PROJECT, 'project', 'math.js is CommonJS: add each new function, such as subtract, with exports.<name> = ...');
   remembered.preference = await remember(PROJECT, 'preference', 'Write math.js functions as arrow functions, like add.');
   // Another project's memory, which this subtask must never be given.
   remembered.elsewhere = await remember('other-project', 'project', 'math.js in other-project is an ES module: export function subtract.');
+  // Another tenant's memory of the same project: the work (of `default`, carrying no tenant) must never be given it.
+  remembered.otherTenant = await remember(PROJECT, 'project', 'math.js of another tenant: write subtract as a class method.', 'globex');
 }, 120_000);
 
 afterAll(async () => {
@@ -155,7 +157,7 @@ describe('recall before the agent starts', () => {
   async function startExecutor(model: ChatModel, memoryAddr: string, recallDeadlineMs = 20_000): Promise<Executor> {
     memoryClient = createGrpcClient(MemoryServiceClient, memoryAddr);
     const started = await createExecutor({
-      settings: { executorId: 'exec-recall', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot, recallDeadlineMs },
+      settings: { executorId: 'exec-recall', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot, recallDeadlineMs, repoRoots: TEST_REPO_ROOTS },
       bus,
       logger,
       results,
@@ -227,6 +229,7 @@ describe('recall before the agent starts', () => {
     expect(prompt).toContain(`[project] ${remembered.layout.content}`);
     expect(prompt).toContain(`[preference] ${remembered.preference.content}`);
     expect(prompt).not.toContain(remembered.elsewhere.content);
+    expect(prompt).not.toContain(remembered.otherTenant.content);
     // The plan's files are in scope for the whole run.
     expect(prompt).toContain('Files in scope for this task: math.js');
 

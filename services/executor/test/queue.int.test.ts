@@ -19,6 +19,7 @@ import {
   type SubtaskWork,
 } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
+import { testBusSigningKey } from '@maestro/testing';
 import { WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { buildExecutor, ExecutorProcess, type ExecutorProcessOptions } from './executor-process.js';
 
@@ -73,7 +74,7 @@ describe('executor work queue with real executor processes', () => {
 
   beforeEach(async () => {
     namespace = `qint${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-    bus = await connectBus({ url: NATS_URL, name: 'queue-int-test', logger, namespace });
+    bus = await connectBus({ url: NATS_URL, name: 'queue-int-test', logger, namespace, signing: { key: testBusSigningKey } });
     await bus.ensureStreams();
     results = [];
     finished = new Map();

@@ -24,7 +24,7 @@ import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { OperationalError, createGrpcClient, createGrpcServer, createLogger, createSilentLogger, systemClock, type Clock } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
-import { git, makeMathRepo, subtractWork } from './math-repo.js';
+import { git, makeMathRepo, subtractWork, TEST_REPO_ROOTS } from './math-repo.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';
 
@@ -139,6 +139,7 @@ describe('executor on real NATS', () => {
         ackWaitMs: 30_000,
         lockTtlMs: 60_000,
         worktreeRoot,
+        repoRoots: TEST_REPO_ROOTS,
       },
       bus,
       logger,

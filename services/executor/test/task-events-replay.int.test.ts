@@ -13,6 +13,7 @@ import { createSilentLogger, systemClock, type LogFields, type Logger } from '@m
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { EndedTasks } from '../src/domain/ended-tasks.js';
 import { createExecutor, type Executor } from '../src/executor.js';
+import { TEST_REPO_ROOTS } from './math-repo.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { replayTaskEnds } from '../src/transport/nats/task-events.replay.js';
 
@@ -185,7 +186,7 @@ describe('task events replay on real NATS', () => {
       const logger = new RecordingLogger();
       let modelCalls = 0;
       executor = await createExecutor({
-        settings: { executorId: 'exec-replay', concurrency: 1, maxSteps: 5, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000 },
+        settings: { executorId: 'exec-replay', concurrency: 1, maxSteps: 5, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, repoRoots: TEST_REPO_ROOTS },
         bus: executorBus,
         logger,
         results,

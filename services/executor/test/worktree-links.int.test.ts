@@ -18,6 +18,7 @@ import { ExecutorStats } from '../src/domain/executor-stats.js';
 import { linkUntrackedPaths } from '../src/store/worktree-links.js';
 import { SubtaskWorker } from '../src/work/subtask-worker.js';
 import { MemoryPublisher, MemoryResults } from './memory-work-sinks.js';
+import { TEST_REPO_ROOTS } from './math-repo.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 
 jest.setTimeout(60_000);
@@ -93,6 +94,7 @@ describe('untracked dependencies linked into worktrees (real git)', () => {
       results: new MemoryResults(),
       publisher,
       budget: { maxSteps: 12 },
+      repoRoots: TEST_REPO_ROOTS,
       stats: new ExecutorStats(),
       logger,
       workspace: { worktreeRoot, worktreeLinks: links },

@@ -34,6 +34,7 @@ import { SubtaskWorker, type WorkspacePolicy } from '../src/work/subtask-worker.
 import { KeyedMutex } from '../src/domain/keyed-mutex.js';
 import { WorktreeManager } from '../src/store/worktree-manager.js';
 import { MemoryPublisher, MemoryResults } from './memory-work-sinks.js';
+import { TEST_REPO_ROOTS } from './math-repo.js';
 import { RecordingWriteGuard, TokenCounter } from './recording-write-guard.js';
 
 jest.setTimeout(60_000);
@@ -198,6 +199,7 @@ describe('subtask worktrees and the merge queue (real git)', () => {
       results,
       publisher,
       budget: { maxSteps: 12 },
+      repoRoots: TEST_REPO_ROOTS,
       stats: new ExecutorStats(),
       logger,
       endedTasks,

@@ -3,6 +3,10 @@ import { createSilentLogger } from '@maestro/runtime';
 import { buildGatewayApp, type GatewayDeps } from './app.js';
 import { UpstreamHealth, type HealthProbe } from './ports.js';
 import { RunEventHub } from './transport/nats/run-event-hub.js';
+import { authedFetch, createTestAuth } from '../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 function notCalled(what: string): () => Promise<never> {
   return () => Promise.reject(new Error(`${what} must not be called in this test`));
@@ -41,6 +45,7 @@ function appWith(health: HealthProbe) {
     router: { getTaskUsage: notCalled('getTaskUsage'), listTaskUsageTotals: notCalled('listTaskUsageTotals'), getModelStats: notCalled('getModelStats') },
     events: new RunEventHub(createSilentLogger()),
     health,
+    auth: { authenticator: createTestAuth().authenticator },
     logger: createSilentLogger(),
   };
   return buildGatewayApp(deps);

@@ -6,15 +6,20 @@
 import { rejectNulCharacters, systemClock, type Clock, type Logger, type Registry } from '@maestro/runtime';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import { fastify, type FastifyInstance } from 'fastify';
+import type { ApiKeyStore } from './auth/api-key-store.js';
+import type { Authenticator } from './auth/authenticator.js';
 import { createGatewayMetrics, registerHttpMetrics, trackOpenStreams } from './metrics.js';
 import type { HealthProbe, LifecycleEvents, LockApi, LockEvents, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
 import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
+import { registerAuthentication } from './transport/http/authentication.js';
+import { rejectNonFiniteNumbers } from './transport/http/reject-non-finite-numbers.js';
 import { registerErrorHandling } from './transport/http/error-handler.js';
 import { createClientErrorHandler, createFrameworkErrorHandler, maxPathParamChars } from './transport/http/framework-errors.js';
 import { acceptJsonBodiesOnly } from './transport/http/json-bodies.js';
 import { registerHttpTracing } from './transport/http/tracing.js';
 import { registerEventRoutes } from './transport/http/events.routes.js';
 import { registerHealthRoutes } from './transport/http/health.routes.js';
+import { registerKeyRoutes } from './transport/http/keys.routes.js';
 import { registerLockRoutes } from './transport/http/locks.routes.js';
 import { registerMemoryRoutes } from './transport/http/memories.routes.js';
 import { registerModelRoutes } from './transport/http/models.routes.js';
@@ -34,6 +39,12 @@ export interface GatewayDeps {
   /** Live events, per run, all lifecycle events and all lock events (the NATS hub in production). */
   events: RunEvents & LifecycleEvents & LockEvents;
   health: HealthProbe;
+  /**
+   * Who may call: every route but the public ones needs a credential the authenticator accepts
+   * (there is no way to turn this off). `keys` serves `/v1/keys`; without it (OIDC only) there
+   * are no key routes.
+   */
+  auth: { authenticator: Authenticator; keys?: ApiKeyStore };
   logger: Logger;
   /** Interval of the SSE heartbeat comment. @default 15000 */
   sseHeartbeatMs?: number;
@@ -100,6 +111,9 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
   app.addHook('preHandler', async (request) => {
     rejectNulCharacters(request.query);
     rejectNulCharacters(request.body);
+    // `?limit=1e309` and a body's 1e309 arrive as Infinity, which Ajv's bounds let through.
+    rejectNonFiniteNumbers(request.query);
+    rejectNonFiniteNumbers(request.body);
   });
   app.addHook('onResponse', async (request, reply) => {
     logger.debug('request served', {
@@ -123,6 +137,10 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
     untrackStreams();
   });
 
+  // After the tracing and metrics hooks (a refusal is traced and counted like any answer),
+  // before any route: an unauthenticated request reaches no handler, body parser or stream.
+  registerAuthentication(app, deps.auth.authenticator);
+
   // The OpenAPI generator learns routes as they are added, so it goes first and the routes are
   // added in a plugin that boots after it (handlers, hooks and compilers above apply to it).
   const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
@@ -142,9 +160,10 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
       logger: logger.child({ component: 'runs' }),
     });
     registerDefinitionRoutes(api, deps.workflow);
-    registerLockRoutes(api, deps.locks);
+    registerLockRoutes(api, deps.locks, deps.orchestrator);
     registerEventRoutes(api, { events: deps.events, streams, heartbeatMs, clock, logger: logger.child({ component: 'events' }) });
     registerMemoryRoutes(api, deps.memory);
+    if (deps.auth.keys) registerKeyRoutes(api, { keys: deps.auth.keys, clock });
     registerOpenApiRoutes(api);
     if (deps.webDist !== undefined) registerViewer(api, { distDir: deps.webDist, logger: logger.child({ component: 'viewer' }) });
   });

@@ -12,10 +12,15 @@ import {
   OrchestratorServiceClient,
   WorkflowServiceClient,
 } from '@maestro/contracts';
-import { createGrpcClient, createGrpcServer, processRegistry, type Logger, type Registry } from '@maestro/runtime';
+import { createDb } from '@maestro/db';
+import { UnexpectedError, createGrpcClient, createGrpcServer, processRegistry, systemClock, type Logger, type Registry, type TransportSecurity } from '@maestro/runtime';
 import type { AddressInfo } from 'node:net';
 import { buildGatewayApp } from './app.js';
-import type { GatewayConfig } from './config.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { installBootstrapKey } from './auth/bootstrap-key.js';
+import { createOidcVerifier } from './auth/oidc-verifier.js';
+import { PostgresApiKeyStore, type GatewayTables } from './auth/postgres-api-key-store.js';
+import { acceptsCredential, checkGatewayConfig, type GatewayConfig } from './config.js';
 import { createGatewayMetrics, instrumentGrpcClient, type GrpcServiceDefinition } from './metrics.js';
 import { namedUpstream } from './transport/grpc/named-upstream.js';
 import { createUpstreamHealthProbe } from './transport/grpc/upstream-health.js';
@@ -32,6 +37,13 @@ export interface StartGatewayOptions {
   defaultWebDist?: string;
   /** Where the gateway's metrics are recorded (`main.ts` serves it on /metrics). @default processRegistry() */
   metrics?: Registry;
+  /**
+   * gRPC transport security of its upstream clients and its health server (mTLS as identity
+   * `gateway`, or plaintext), from compileTransportSecurity. @default PLAINTEXT
+   */
+  security?: TransportSecurity;
+  /** Plaintext health-only port for kubelet probes (MAESTRO_GRPC_HEALTH_PORT). @default 0 (none) */
+  healthPort?: number;
 }
 
 /** A started gateway. */
@@ -66,6 +78,33 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   };
 
   try {
+    checkGatewayConfig(config);
+    const keys = acceptsCredential(config, 'api-keys')
+      ? new PostgresApiKeyStore(createDb<GatewayTables>({ url: config.databaseUrl, applicationName: 'gateway', maxConnections: 4 }), { ownsDb: true })
+      : undefined;
+    if (keys) {
+      stops.push({ name: 'api key store', stop: () => keys.close() });
+      try {
+        await installBootstrapKey(keys, { key: config.bootstrapKey, tenant: config.bootstrapTenant, clock: systemClock, logger });
+      } catch (err) {
+        // 42P01: undefined_table.
+        if ((err as { code?: unknown }).code === '42P01') {
+          throw new UnexpectedError('GATEWAY_NOT_MIGRATED', 'the gateway.api_keys table does not exist: run the gateway\'s migrations first (node services/gateway/dist/migrate.js, or make migrate)', { cause: err });
+        }
+        throw err;
+      }
+    }
+    const oidc = acceptsCredential(config, 'oidc')
+      ? createOidcVerifier({
+          issuer: config.oidcIssuer,
+          audience: config.oidcAudience,
+          jwksUrl: config.oidcJwksUrl,
+          clockSkewS: config.oidcClockSkewS,
+          tenantClaim: config.oidcTenantClaim,
+        })
+      : undefined;
+    const authenticator = createAuthenticator({ ...(keys ? { keys } : {}), ...(oidc ? { oidc } : {}), logger: logger.child({ component: 'auth' }) });
+
     const bus = await connectBus({
       url: config.natsUrl,
       name: 'gateway',
@@ -75,7 +114,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     });
     stops.push({ name: 'nats', stop: () => bus.close() });
 
-    const clientOptions = { deadlineMs: config.upstreamDeadlineMs };
+    const clientOptions = { deadlineMs: config.upstreamDeadlineMs, security: options.security };
     const orchestrator = createGrpcClient(OrchestratorServiceClient, config.orchestratorAddr, clientOptions);
     const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, clientOptions);
     const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, clientOptions);
@@ -110,6 +149,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         orchestratorHealth,
         logger,
       }),
+      auth: { authenticator, ...(keys ? { keys } : {}) },
       logger,
       metrics: metrics.registry,
       sseHeartbeatMs: config.sseHeartbeatMs,
@@ -120,7 +160,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const httpPort = (app.server.address() as AddressInfo).port;
 
     // Health turns SERVING only once HTTP is listening, so "healthy" means "ready for requests".
-    const grpcServer = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: [] });
+    const grpcServer = createGrpcServer({ address: config.grpcAddr, logger, serviceNames: [], security: options.security, healthPort: options.healthPort });
     const grpcPort = await grpcServer.start();
     stops.push({ name: 'grpc server', stop: () => grpcServer.shutdown() });
     logger.info('gateway listening', { host: config.httpHost, httpPort, grpcPort });

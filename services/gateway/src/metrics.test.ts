@@ -17,6 +17,10 @@ import {
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../test/fakes/index.js';
 import { serve, type ServedApp } from '../test/serve.js';
 import { createGatewayMetrics, grpcCodeOfFailure, instrumentGrpcClient, UNMATCHED_ROUTE } from './metrics.js';
+import { authedFetch } from '../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 function serviceError(code: GrpcStatus, details: string): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new Metadata() });

@@ -58,6 +58,7 @@ export class FakeMemoryService {
     }
     const memory: Memory = {
       id: `0b8e5c0e-1a8f-4c4b-9d7a-${String(this.memories.length + 1).padStart(12, '0')}`,
+      tenant: req.tenant,
       project: req.project,
       kind: req.kind,
       content: req.content,

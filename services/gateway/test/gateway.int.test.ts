@@ -49,12 +49,21 @@ import {
   unary,
   type GrpcServer,
 } from '@maestro/runtime';
+import { createDb, migrateToLatest } from '@maestro/db';
+import { createTestDatabase, type TestDatabase } from '@maestro/testing';
+import { generateApiKey } from '../src/auth/api-key.js';
+import { GATEWAY_SCHEMA, loadGatewayMigrations } from '../src/auth/api-key-migrations.js';
 import { gatewayConfigSpec } from '../src/config.js';
 import { startGateway, type RunningGateway } from '../src/gateway.js';
 import { FakeMemoryService } from './fake-memory-service.js';
 import { FakeLocks, FakeWorkflow } from './fakes/index.js';
+import { authedFetch, bearer } from './auth.js';
 
 const logger = createSilentLogger();
+// The operator's key this gateway is started with; every request below sends it.
+const bootstrapKey = generateApiKey().key;
+const fetch = authedFetch(bootstrapKey);
+let database: TestDatabase;
 const namespace = `gwtest_${randomBytes(4).toString('hex')}`;
 const at = new Date('2030-01-02T03:04:05.000Z');
 
@@ -78,6 +87,7 @@ class FakeOrchestrator {
     }
     const task: Task = {
       id: `task-${this.nextId++}`,
+      tenant: request.tenant,
       goal: request.goal,
       repoPath: request.repoPath,
       testCommand: request.testCommand,
@@ -114,7 +124,7 @@ class FakeOrchestrator {
   }
 
   async cancelTask(request: CancelTaskRequest): Promise<Task> {
-    const task = await this.getTask({ taskId: request.taskId });
+    const task = await this.getTask({ tenant: request.tenant, taskId: request.taskId });
     const cancelled = { ...task, status: 'cancelled', failureReason: request.reason };
     this.tasks.set(task.id, cancelled);
     return cancelled;
@@ -175,6 +185,7 @@ function transition(seq: number, from: string, to: string): Run['history'][numbe
 function makeRun(id: string, status: string, state: string, history: Run['history']): Run {
   return {
     id,
+    tenant: 'default',
     definitionName: 'coding',
     definitionVersion: 1,
     status,
@@ -334,8 +345,15 @@ beforeAll(async () => {
     lockServer.start(),
   ]);
 
+  database = await createTestDatabase('gateway_int');
+  const migrator = createDb({ url: database.url, maxConnections: 1 });
+  await migrateToLatest(migrator, { schema: GATEWAY_SCHEMA, migrations: loadGatewayMigrations(), logger });
+  await migrator.destroy();
+
   const config = loadConfig(gatewayConfigSpec, {
     MAESTRO_LOG_LEVEL: 'silent',
+    MAESTRO_DATABASE_URL: database.url,
+    MAESTRO_GATEWAY_BOOTSTRAP_KEY: bootstrapKey,
     MAESTRO_NATS_NAMESPACE: namespace,
     MAESTRO_GATEWAY_PORT: '0',
     MAESTRO_GATEWAY_HOST: '127.0.0.1',
@@ -361,6 +379,41 @@ afterAll(async () => {
     await publisher.close();
   }
   for (const dir of [repoDir, notARepoDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+  await database?.drop();
+});
+
+describe('authentication with keys in PostgreSQL', () => {
+  it('refuses a request without a key with 401 and WWW-Authenticate: Bearer', async () => {
+    const response = await globalThis.fetch(`${base}/v1/tasks`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await response.json()).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('missing credentials') } });
+  });
+
+  it('creates a read key with the bootstrap key, accepts it for reads, refuses it for submits, and refuses it once revoked', async () => {
+    const created = await post('/v1/keys', { name: 'dashboard', scopes: ['read'] });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ name: 'dashboard', tenant: 'default', scopes: ['read'] });
+    const key = created.json.key as string;
+    expect((await globalThis.fetch(`${base}/v1/tasks`, { headers: bearer(key) })).status).toBe(200);
+    const submit = await globalThis.fetch(`${base}/v1/tasks`, {
+      method: 'POST',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      body: JSON.stringify({ goal: 'x', repoPath: repoDir }),
+    });
+    expect(submit.status).toBe(403);
+    expect(await submit.json()).toEqual({ error: { code: 'SCOPE_MISSING', message: 'this route needs scope submit' } });
+
+    const listed = await get('/v1/keys');
+    expect(listed.json.keys.map((k: { id: string }) => k.id)).toContain(created.json.id);
+    expect(JSON.stringify(listed.json)).not.toContain(key.slice(-43));
+
+    const revoked = await fetch(`${base}/v1/keys/${created.json.id as string}`, { method: 'DELETE' });
+    expect(revoked.status).toBe(200);
+    const refused = await globalThis.fetch(`${base}/v1/tasks`, { headers: bearer(key) });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: { code: 'UNAUTHENTICATED', message: `API key ${created.json.id as string} was revoked` } });
+  });
 });
 
 async function post(path: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
@@ -396,6 +449,7 @@ describe('POST /v1/tasks', () => {
     });
     expect(headers.get('location')).toBe(`/v1/tasks/${json.id as string}`);
     expect(orchestrator.submitted.at(-1)).toEqual({
+      tenant: 'default',
       goal: 'add a --verbose flag',
       repoPath: repoDir,
       testCommand: ['npm', 'test'],
@@ -520,7 +574,7 @@ describe('task reads', () => {
     const listed = await get('/v1/tasks?limit=1&status=running');
     expect(listed.status).toBe(200);
     expect(listed.json.tasks).toHaveLength(1);
-    expect(orchestrator.listed.at(-1)).toEqual({ limit: 1, status: 'running', goalContains: '', pageToken: '' });
+    expect(orchestrator.listed.at(-1)).toEqual({ tenant: 'default', limit: 1, status: 'running', goalContains: '', pageToken: '' });
 
     for (const [query, field] of [
       ['limit=many', 'limit'],
@@ -603,7 +657,7 @@ describe('runs', () => {
         modelCall: STEP_CALL, durationMs: 1500, arguments: null, observation: null,
       },
     ]);
-    expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: '', runId: 'run-done', subtaskId: '', limit: 1000, after: '' });
+    expect(orchestrator.stepRequests.at(-1)).toEqual({ tenant: 'default', taskId: '', runId: 'run-done', subtaskId: '', limit: 1000, after: '' });
   });
 
   it('gets the run without steps, saying so, when the orchestrator cannot list them', async () => {
@@ -697,14 +751,14 @@ describe('task steps', () => {
     ]);
     // The attempt the executor reported, null when unknown.
     expect(json.steps.map((s: { attempt: number | null }) => s.attempt)).toEqual([null, null, null, 2, 1]);
-    expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: 'task-steps', runId: '', subtaskId: '', limit: 0, after: '' });
+    expect(orchestrator.stepRequests.at(-1)).toEqual({ tenant: 'default', taskId: 'task-steps', runId: '', subtaskId: '', limit: 0, after: '' });
   });
 
   it('passes subtaskId, limit and after through, page by page', async () => {
     const first = await get('/v1/tasks/task-steps/steps?subtaskId=s1&limit=2');
     expect(first.json.steps.map((s: { step: number; executorId: string }) => `${s.executorId}/${s.step}`)).toEqual(['exec-a/0', 'exec-a/1']);
     expect(first.json.nextAfter).not.toBe('');
-    expect(orchestrator.stepRequests.at(-1)).toEqual({ taskId: 'task-steps', runId: '', subtaskId: 's1', limit: 2, after: '' });
+    expect(orchestrator.stepRequests.at(-1)).toEqual({ tenant: 'default', taskId: 'task-steps', runId: '', subtaskId: 's1', limit: 2, after: '' });
 
     const second = await get(`/v1/tasks/task-steps/steps?subtaskId=s1&limit=2&after=${encodeURIComponent(first.json.nextAfter as string)}`);
     expect(second.json.steps.map((s: { step: number; executorId: string }) => `${s.executorId}/${s.step}`)).toEqual(['exec-b/0']);
@@ -760,6 +814,7 @@ describe('memories', () => {
     expect(stored.status).toBe(201);
     expect(stored.json).toEqual({
       id: expect.any(String),
+      tenant: 'default',
       project: 'mem-demo',
       kind: 'preference',
       content: 'use pnpm, never npm',
@@ -780,7 +835,7 @@ describe('memories', () => {
 
     const recalled = await get('/v1/memories?project=mem-demo&query=pnpm&limit=3&scopes=team:core,user:alice');
     expect(recalled.status).toBe(200);
-    expect(fakeMemory.recalls.at(-1)).toEqual({ project: 'mem-demo', query: 'pnpm', limit: 3, kind: '', scopes: ['team:core', 'user:alice'] });
+    expect(fakeMemory.recalls.at(-1)).toEqual({ tenant: 'default', project: 'mem-demo', query: 'pnpm', limit: 3, kind: '', scopes: ['team:core', 'user:alice'] });
     expect(recalled.json).toEqual({
       vectorSearch: 'exact-scan',
       memories: [
@@ -792,7 +847,7 @@ describe('memories', () => {
   it('recalls with the query in a JSON body too, and names the field of a 1 MB query', async () => {
     const recalled = await post('/v1/memories/recall', { project: 'mem-demo', query: 'pnpm', limit: 2, scopes: ['team:core'] });
     expect(recalled.status).toBe(200);
-    expect(fakeMemory.recalls.at(-1)).toEqual({ project: 'mem-demo', query: 'pnpm', limit: 2, kind: '', scopes: ['team:core'] });
+    expect(fakeMemory.recalls.at(-1)).toEqual({ tenant: 'default', project: 'mem-demo', query: 'pnpm', limit: 2, kind: '', scopes: ['team:core'] });
     expect(recalled.json.memories.length).toBeGreaterThan(0);
     const before = fakeMemory.recalls.length;
     const huge = await post('/v1/memories/recall', { project: 'mem-demo', query: 'q'.repeat(1_000_000) });
@@ -820,14 +875,14 @@ describe('memories', () => {
     const active = await get('/v1/memories?project=mem-list');
     expect(active.status).toBe(200);
     expect(active.json.memories.map((m: { id: string }) => m.id)).toEqual([b.json.id]);
-    expect(fakeMemory.lists.at(-1)).toEqual({ project: 'mem-list', kind: '', limit: 0, includeInactive: false, scope: '' });
+    expect(fakeMemory.lists.at(-1)).toEqual({ tenant: 'default', project: 'mem-list', kind: '', limit: 0, includeInactive: false, scope: '' });
     const all = await get('/v1/memories?project=mem-list&includeInactive=true&limit=200');
     expect(all.json.memories.map((m: { id: string; status: string }) => [m.id, m.status])).toEqual([
       [a.json.id, 'retired'],
       [b.json.id, 'active'],
     ]);
     await get('/v1/memories?project=mem-list&scope=user:bob&kind=project');
-    expect(fakeMemory.lists.at(-1)).toEqual({ project: 'mem-list', kind: 'project', limit: 0, includeInactive: false, scope: 'user:bob' });
+    expect(fakeMemory.lists.at(-1)).toEqual({ tenant: 'default', project: 'mem-list', kind: 'project', limit: 0, includeInactive: false, scope: 'user:bob' });
   });
 
   it('pins, edits, retags, sets and clears the expiry, and retires with PATCH', async () => {
@@ -836,11 +891,12 @@ describe('memories', () => {
     const pinned = await send('PATCH', `/v1/memories/${id}`, { pinned: true });
     expect(pinned.status).toBe(200);
     expect(pinned.json).toMatchObject({ id, pinned: true, content: 'old words', tags: ['x'] });
-    expect(fakeMemory.updates.at(-1)).toEqual({ id, pinned: true, tags: [], setTags: false, clearExpiry: false });
+    expect(fakeMemory.updates.at(-1)).toEqual({ tenant: 'default', id, pinned: true, tags: [], setTags: false, clearExpiry: false });
 
     const edited = await send('PATCH', `/v1/memories/${id}`, { content: 'new words', tags: [], expiresAt: '2031-06-01T00:00:00Z' });
     expect(edited.json).toMatchObject({ content: 'new words', tags: [], expiresAt: '2031-06-01T00:00:00.000Z' });
     expect(fakeMemory.updates.at(-1)).toEqual({
+      tenant: 'default',
       id,
       content: 'new words',
       tags: [],

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subtask, TaskEscalation } from '@maestro/contracts';
+import { parseApiKey } from '../src/auth/api-key.js';
 import type { FakeUpstreams } from './fakes/index.js';
 
 /** A request: path parameters filled in, query and JSON body. */
@@ -32,12 +33,12 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
     initial: 'plan',
     states: { plan: { on: { PLANNED: 'approve' } }, approve: { on: { APPROVED: 'done', REJECTED: 'plan' } }, done: { type: 'final' } },
   };
-  await fakes.workflow.putDefinition({ name: 'coding', definition: coding });
-  await fakes.workflow.putDefinition({ name: 'coding', definition: { ...coding, states: { ...coding.states, plan: { on: { PLANNED: 'done' } } } } });
+  await fakes.workflow.putDefinition({ tenant: 'default', name: 'coding', definition: coding });
+  await fakes.workflow.putDefinition({ tenant: 'default', name: 'coding', definition: { ...coding, states: { ...coding.states, plan: { on: { PLANNED: 'done' } } } } });
   const run = await fakes.workflow.startRun('coding', { goal: 'add a flag' }, 1);
-  await fakes.workflow.sendEvent({ runId: run.id, type: 'PLANNED', payload: {} });
+  await fakes.workflow.sendEvent({ tenant: 'default', runId: run.id, type: 'PLANNED', payload: {} });
   const task = await fakes.orchestrator.submitTask({
-    goal: 'Add a --verbose flag', repoPath: repo, testCommand: ['npm', 'test'], project: 'demo', idempotencyKey: '', budget: undefined, workflow: '',
+    tenant: 'default', goal: 'Add a --verbose flag', repoPath: repo, testCommand: ['npm', 'test'], project: 'demo', idempotencyKey: '', budget: undefined, workflow: '',
   });
   // What the orchestrator holds once Orion planned and an executor ran the first subtask.
   Object.assign(task, {
@@ -73,14 +74,22 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
   fakes.router.calls.push({ taskId: task.id, phase: 'plan', model: 'openai/gpt-x', inputTokens: 1200, outputTokens: 300, costUsd: 0.01, ok: true, latencyMs: 900 });
   fakes.locks.grant(`executor:executor-1:${task.id}:s1`, [`file:${repo}/src/cli.ts`], 30_000);
   fakes.locks.queue(`executor:executor-2:${task.id}:s2`, [`file:${repo}/src/cli.ts`], 60_000);
-  const memory = await fakes.memory.remember({ project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'], scope: '', pinned: false, expiresAt: undefined });
-  const forgettable = await fakes.memory.remember({ project: 'demo', kind: 'project', content: 'tests run with npm test', tags: [], scope: '', pinned: false, expiresAt: undefined });
+  const memory = await fakes.memory.remember({ tenant: 'default', project: 'demo', kind: 'preference', content: 'use pnpm, never npm', tags: ['tooling'], scope: '', pinned: false, expiresAt: undefined });
+  const forgettable = await fakes.memory.remember({ tenant: 'default', project: 'demo', kind: 'project', content: 'tests run with npm test', tags: [], scope: '', pinned: false, expiresAt: undefined });
   const cancellable = await fakes.workflow.startRun('coding');
   const otherTask = await fakes.orchestrator.submitTask({
-    goal: 'Fix the parser', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '',
+    tenant: 'default', goal: 'Fix the parser', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '',
   });
 
+  const revocable = parseApiKey(await fakes.auth.keyFor(['read']))!.keyId;
+
   return {
+    'POST /v1/keys': {
+      valid: { body: { name: 'ci pipeline', scopes: ['read', 'submit'] } },
+      bad: { body: { name: 'ci pipeline', scopes: [] }, field: 'scopes' },
+    },
+    'GET /v1/keys': { valid: {} },
+    'DELETE /v1/keys/{id}': { valid: { params: { id: revocable } }, bad: { params: { id: 'not-a-key' }, field: 'id' } },
     'GET /healthz': { valid: {} },
     'GET /openapi.json': { valid: {} },
     'GET /docs': { valid: {} },

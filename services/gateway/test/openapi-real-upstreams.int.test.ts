@@ -30,6 +30,10 @@ import { createFakeUpstreams, depsOf } from './fakes/index.js';
 import type { ExampleRequest } from './openapi-examples.js';
 import { expectDocumented, operationsOf, sendExample, type OpenApiDocument } from './openapi-walk.js';
 import { serve, type ServedApp } from './serve.js';
+import { authedFetch } from './auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 // The gateway does not depend on ioredis; the lock-manager's own copy is borrowed for its store.
 const { Redis } = createRequire(join(__dirname, '../../lock-manager/package.json'))('ioredis') as {
@@ -98,7 +102,7 @@ const gated = {
 };
 
 async function startRun(version = 0): Promise<Run> {
-  return workflowClient.call.startRun({ definitionName: 'gated', definitionVersion: version, input: { goal: 'walk' }, idempotencyKey: '' });
+  return workflowClient.call.startRun({ tenant: 'default', definitionName: 'gated', definitionVersion: version, input: { goal: 'walk' }, idempotencyKey: '' });
 }
 
 /** An example with the status it must get (a valid request may also be a documented 404/409). */
@@ -111,10 +115,10 @@ interface Case {
 
 /** Seeds the real services and returns the cases of every walked operation. */
 async function seed(): Promise<Record<string, Case[]>> {
-  await workflowClient.call.putDefinition({ name: 'gated', definition: gated });
-  await workflowClient.call.putDefinition({ name: 'gated', definition: { ...gated, states: { ...gated.states, plan: { on: { PLANNED: 'done' } } } } });
+  await workflowClient.call.putDefinition({ tenant: 'default', name: 'gated', definition: gated });
+  await workflowClient.call.putDefinition({ tenant: 'default', name: 'gated', definition: { ...gated, states: { ...gated.states, plan: { on: { PLANNED: 'done' } } } } });
   const run = await startRun(1);
-  await workflowClient.call.sendEvent({ runId: run.id, type: 'PLANNED', payload: {} });
+  await workflowClient.call.sendEvent({ tenant: 'default', runId: run.id, type: 'PLANNED', payload: {} });
   const cancellable = await startRun();
   await store.acquire({ owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 0 });
   waiter = store

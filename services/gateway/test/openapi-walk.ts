@@ -5,6 +5,7 @@
  * (openapi-real-upstreams.int.test.ts).
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { bearer, TEST_ADMIN_KEY } from './auth.js';
 import type { ExampleRequest } from './openapi-examples.js';
 
 interface MediaType {
@@ -46,13 +47,17 @@ export function urlOf(base: string, path: string, request: ExampleRequest): stri
   return `${base}${filled}${query ? `?${query}` : ''}`;
 }
 
-/** Sends the request to the app at `base`; streams are read up to their headers and then dropped. */
-export async function sendExample(base: string, method: string, path: string, request: ExampleRequest): Promise<WalkAnswer> {
+/**
+ * Sends the request to the app at `base` with `key` (the test admin key by default); streams are
+ * read up to their headers and then dropped.
+ */
+export async function sendExample(base: string, method: string, path: string, request: ExampleRequest, key: string = TEST_ADMIN_KEY): Promise<WalkAnswer> {
   const abort = new AbortController();
   const response = await fetch(urlOf(base, path, request), {
     method,
     signal: abort.signal,
-    ...(request.body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(request.body) } : {}),
+    headers: { ...bearer(key), ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
   });
   const type = (response.headers.get('content-type') ?? '').split(';')[0]!;
   if (type === 'text/event-stream') {

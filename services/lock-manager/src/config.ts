@@ -14,6 +14,11 @@ export const lockManagerConfigSpec = {
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.lockManager,
   metricsHost: commonEnv.metricsHost,
+  grpcTlsCa: commonEnv.grpcTlsCa,
+  grpcTlsCert: commonEnv.grpcTlsCert,
+  grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcPlaintext: commonEnv.grpcPlaintext,
+  grpcHealthPort: commonEnv.grpcHealthPort,
   metricsPort: metricsPortEnv.lockManager,
   keyPrefix: env.string('MAESTRO_LOCK_KEY_PREFIX', {
     default: 'maestro:lock:',

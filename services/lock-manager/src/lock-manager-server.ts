@@ -4,7 +4,7 @@
  */
 import { LockServiceService } from '@maestro/contracts';
 import { createGrpcServer } from '@maestro/runtime';
-import type { GrpcServer, Logger, Registry } from '@maestro/runtime';
+import type { GrpcServer, Logger, Registry, TransportSecurity } from '@maestro/runtime';
 import { createLockManagerMetrics, instrumentLockStore } from './metrics.js';
 import type { LockStore } from './store/lock-store.js';
 import { createLockServiceHandlers } from './transport/grpc/lock-service.handler.js';
@@ -22,6 +22,10 @@ export interface LockManagerServerOptions {
   events: LockEventPublisher;
   /** Where the lock and gRPC metrics go. @default processRegistry() */
   metrics?: Registry;
+  /** gRPC transport security (mTLS with the caller check, or plaintext), from compileTransportSecurity. @default PLAINTEXT */
+  security?: TransportSecurity;
+  /** Plaintext health-only port for kubelet probes (MAESTRO_GRPC_HEALTH_PORT). @default 0 (none) */
+  healthPort?: number;
 }
 
 /**
@@ -31,7 +35,7 @@ export interface LockManagerServerOptions {
 export function createLockManagerServer(options: LockManagerServerOptions): GrpcServer {
   const { events, logger } = options;
   const store = instrumentLockStore(options.store, createLockManagerMetrics(options.metrics));
-  const server = createGrpcServer({ address: options.address, logger, serviceNames: [LOCK_SERVICE_NAME], metrics: options.metrics });
+  const server = createGrpcServer({ address: options.address, logger, serviceNames: [LOCK_SERVICE_NAME], metrics: options.metrics, security: options.security, healthPort: options.healthPort });
   server.add(LockServiceService, createLockServiceHandlers({ store, events }));
   store.onExpired((lease) => {
     logger.info('lock expired', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns, token: lease.fencingToken });

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { connectBus } from '@maestro/bus';
-import { createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
+import { compileTransportSecurity, createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { lockManagerConfigSpec } from './config.js';
 import { createLockManagerServer } from './lock-manager-server.js';
 import { RedisLockStore } from './store/redis-lock-store.js';
@@ -13,6 +13,7 @@ import { createBusLockEventPublisher } from './transport/nats/lock-event.publish
 
 runService('lock-manager', async (lifecycle) => {
   const config = loadConfig(lockManagerConfigSpec);
+  const security = compileTransportSecurity(config);
   const telemetry = initTelemetry({ serviceName: 'lock-manager', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
   const logger = createLogger({ service: 'lock-manager', level: config.logLevel });
@@ -39,6 +40,8 @@ runService('lock-manager', async (lifecycle) => {
 
   const server = createLockManagerServer({
     address: config.grpcAddr,
+    security,
+    healthPort: config.grpcHealthPort,
     logger,
     store,
     events: createBusLockEventPublisher(bus),

@@ -39,6 +39,11 @@ export const memoryConfigSpec = {
   otlpEndpoint: commonEnv.otlpEndpoint,
   grpcAddr: grpcAddrEnv.memory,
   metricsHost: commonEnv.metricsHost,
+  grpcTlsCa: commonEnv.grpcTlsCa,
+  grpcTlsCert: commonEnv.grpcTlsCert,
+  grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcPlaintext: commonEnv.grpcPlaintext,
+  grpcHealthPort: commonEnv.grpcHealthPort,
   metricsPort: metricsPortEnv.memory,
   embedder: embedderSpec(
     'MAESTRO_MEMORY_EMBEDDER',

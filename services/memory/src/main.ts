@@ -6,7 +6,7 @@
 import { createDb } from '@maestro/db';
 import { createEmbedder } from '@maestro/llm';
 import type { EmbedderEnvironment } from '@maestro/llm';
-import { createLogger, initTelemetry, loadConfig, runService, serveMetrics, systemClock } from '@maestro/runtime';
+import { compileTransportSecurity, createLogger, initTelemetry, loadConfig, runService, serveMetrics, systemClock } from '@maestro/runtime';
 import { memoryConfigSpec } from './config.js';
 import { REFLEX_POLICY_DEFAULTS } from './domain/confidence.js';
 import { createMemoryServer, openMemoryService } from './memory-server.js';
@@ -14,6 +14,7 @@ import type { MemoryDatabase } from './store/memory-rows.js';
 
 runService('memory', async (lifecycle) => {
   const config = loadConfig(memoryConfigSpec);
+  const security = compileTransportSecurity(config);
   const telemetry = initTelemetry({ serviceName: 'memory', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
   const logger = createLogger({ service: 'memory', level: config.logLevel });
@@ -47,7 +48,7 @@ runService('memory', async (lifecycle) => {
   parts.reembedder.start();
   lifecycle.onShutdown('re-embedder', () => parts.reembedder.stop());
 
-  const server = createMemoryServer({ address: config.grpcAddr, logger, memory: parts.memory, clock: systemClock });
+  const server = createMemoryServer({ address: config.grpcAddr, logger, memory: parts.memory, clock: systemClock, security, healthPort: config.grpcHealthPort });
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
   await serveMetrics({ service: 'memory', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });

@@ -8,7 +8,7 @@ import { MemoryServiceService } from '@maestro/contracts';
 import type { Kysely } from '@maestro/db';
 import type { Embedder } from '@maestro/llm';
 import { createGrpcServer } from '@maestro/runtime';
-import type { Clock, GrpcServer, Logger, Registry } from '@maestro/runtime';
+import type { Clock, GrpcServer, Logger, Registry, TransportSecurity } from '@maestro/runtime';
 import { EmbeddingSpaces } from './app/embedding-spaces.js';
 import { createMemoryMetrics, instrumentRecall } from './metrics.js';
 import type { EmbedderFactory } from './app/embedding-spaces.js';
@@ -95,11 +95,15 @@ export interface MemoryServerOptions {
   clock: Clock;
   /** Where recall and gRPC metrics go. @default processRegistry() */
   metrics?: Registry;
+  /** gRPC transport security (mTLS with the caller check, or plaintext), from compileTransportSecurity. @default PLAINTEXT */
+  security?: TransportSecurity;
+  /** Plaintext health-only port for kubelet probes (MAESTRO_GRPC_HEALTH_PORT). @default 0 (none) */
+  healthPort?: number;
 }
 
 /** Creates the MemoryService server (with health); call `start()` to listen. */
 export function createMemoryServer(options: MemoryServerOptions): GrpcServer {
-  const server = createGrpcServer({ address: options.address, logger: options.logger, serviceNames: [MEMORY_SERVICE_NAME], metrics: options.metrics });
+  const server = createGrpcServer({ address: options.address, logger: options.logger, serviceNames: [MEMORY_SERVICE_NAME], metrics: options.metrics, security: options.security, healthPort: options.healthPort });
   const memory = instrumentRecall(options.memory, createMemoryMetrics(options.metrics), options.clock);
   server.add(MemoryServiceService, createMemoryServiceHandlers({ memory, clock: options.clock }));
   return server;

@@ -35,11 +35,11 @@ afterAll(async () => {
 const DAY = 86_400_000;
 
 const remember = (patch: Partial<RememberRequest>) =>
-  client.call.remember({ project: 'acme/grpc', kind: 'project', content: 'x', tags: [], scope: '', pinned: false, expiresAt: undefined, ...patch });
-const recall = (patch: Partial<RecallRequest>) => client.call.recall({ project: 'acme/grpc', query: 'x', limit: 0, kind: '', scopes: [], ...patch });
-const update = (patch: Partial<UpdateMemoryRequest> & { id: string }) => client.call.update({ tags: [], setTags: false, clearExpiry: false, ...patch });
+  client.call.remember({ tenant: '', project: 'acme/grpc', kind: 'project', content: 'x', tags: [], scope: '', pinned: false, expiresAt: undefined, ...patch });
+const recall = (patch: Partial<RecallRequest>) => client.call.recall({ tenant: '', project: 'acme/grpc', query: 'x', limit: 0, kind: '', scopes: [], ...patch });
+const update = (patch: Partial<UpdateMemoryRequest> & { id: string }) => client.call.update({ tenant: '', tags: [], setTags: false, clearExpiry: false, ...patch });
 const learn = (patch: Partial<LearnRequest>) =>
-  client.call.learn({
+  client.call.learn({ tenant: '',
     project: 'acme/grpc',
     content: 'In this repository the tests need TZ=UTC.',
     topic: 'dates.test.ts fails with a timezone offset',
@@ -120,10 +120,10 @@ it('remembers, recalls with reasons, lists and forgets', async () => {
   // Without the team's scope, the team's preference is not recalled.
   expect((await recall({ project, query: 'which package manager workspaces' })).memories.map((m) => m.memory!.id)).toEqual([note.id]);
 
-  expect((await client.call.list({ project, kind: '', limit: 0, includeInactive: false, scope: '' })).memories.map((m) => m.id)).toEqual([note.id, pref.id]);
-  expect((await client.call.list({ project, kind: '', limit: 0, includeInactive: false, scope: 'team:core' })).memories.map((m) => m.id)).toEqual([pref.id]);
-  expect(await client.call.forget({ id: pref.id })).toEqual({ forgotten: true });
-  expect(await client.call.forget({ id: pref.id })).toEqual({ forgotten: false });
+  expect((await client.call.list({ tenant: '', project, kind: '', limit: 0, includeInactive: false, scope: '' })).memories.map((m) => m.id)).toEqual([note.id, pref.id]);
+  expect((await client.call.list({ tenant: '', project, kind: '', limit: 0, includeInactive: false, scope: 'team:core' })).memories.map((m) => m.id)).toEqual([pref.id]);
+  expect(await client.call.forget({ tenant: '', id: pref.id })).toEqual({ forgotten: true });
+  expect(await client.call.forget({ tenant: '', id: pref.id })).toEqual({ forgotten: false });
 });
 
 it('pins, edits, retires and restores a memory, and sets its expiry', async () => {
@@ -141,7 +141,7 @@ it('pins, edits, retires and restores a memory, and sets its expiry', async () =
 
   expect((await update({ id: m.id, status: 'retired' })).status).toBe('retired');
   expect((await recall({ project, query: 'circuit breaker' })).memories).toEqual([]);
-  expect((await client.call.list({ project, kind: '', limit: 0, includeInactive: true, scope: '' })).memories.map((x) => x.status)).toEqual(['retired']);
+  expect((await client.call.list({ tenant: '', project, kind: '', limit: 0, includeInactive: true, scope: '' })).memories.map((x) => x.status)).toEqual(['retired']);
   expect((await update({ id: m.id, status: 'active' })).status).toBe('active');
   expect((await recall({ project, query: 'circuit breaker' })).memories.map((x) => x.memory!.id)).toEqual([m.id]);
 
@@ -171,7 +171,7 @@ it('learns a lesson: created with provenance, merged when repeated, superseded w
   const superseded = await learn({ project, content: 'In this repository the tests need TZ=Europe/Berlin.', provenance: { ...created.memory!.provenance!, taskId: 'task-3' }, author: 'scripted:reflect-demo' });
   expect(superseded.outcome).toBe('superseded');
   expect(superseded.supersededIds).toEqual([created.memory!.id]);
-  const history = await client.call.list({ project, kind: 'reflex', limit: 0, includeInactive: true, scope: '' });
+  const history = await client.call.list({ tenant: '', project, kind: 'reflex', limit: 0, includeInactive: true, scope: '' });
   expect(history.memories.map((m) => [m.id, m.status, m.supersededBy])).toEqual([
     [superseded.memory!.id, 'active', ''],
     [created.memory!.id, 'superseded', superseded.memory!.id],
@@ -207,7 +207,7 @@ describe('bad input: INVALID_ARGUMENT naming the field, nothing stored', () => {
   ])('remember with %s', async (_case, patch, field) => {
     const project = `acme/bad-${field}`;
     expect(await fieldOf(remember({ project, ...patch }))).toBe(field);
-    expect((await client.call.list({ project, kind: '', limit: 0, includeInactive: true, scope: '' })).memories).toEqual([]);
+    expect((await client.call.list({ tenant: '', project, kind: '', limit: 0, includeInactive: true, scope: '' })).memories).toEqual([]);
   });
 
   it('names the kind and what is allowed', async () => {
@@ -225,7 +225,7 @@ describe('bad input: INVALID_ARGUMENT naming the field, nothing stored', () => {
   ])('update with %s', async (_case, patch, field) => {
     const m = await remember({ project: 'acme/bad-update', content: 'unchanged' });
     expect(await fieldOf(update({ id: m.id, ...patch }))).toBe(field);
-    expect((await client.call.list({ project: 'acme/bad-update', kind: '', limit: 1, includeInactive: true, scope: '' })).memories[0]).toMatchObject({
+    expect((await client.call.list({ tenant: '', project: 'acme/bad-update', kind: '', limit: 1, includeInactive: true, scope: '' })).memories[0]).toMatchObject({
       content: 'unchanged',
       status: 'active',
     });
@@ -242,13 +242,13 @@ describe('bad input: INVALID_ARGUMENT naming the field, nothing stored', () => {
     ['empty content', { content: '' }, 'content'],
   ])('learn with %s', async (_case, patch, field) => {
     expect(await fieldOf(learn({ project: 'acme/bad-learn', ...patch }))).toBe(field);
-    expect((await client.call.list({ project: 'acme/bad-learn', kind: '', limit: 0, includeInactive: true, scope: '' })).memories).toEqual([]);
+    expect((await client.call.list({ tenant: '', project: 'acme/bad-learn', kind: '', limit: 0, includeInactive: true, scope: '' })).memories).toEqual([]);
   });
 
   it('list with a limit over 200 or an unknown scope; forget with a bad id', async () => {
-    expect(await fieldOf(client.call.list({ project: 'p', kind: '', limit: 201, includeInactive: false, scope: '' }))).toBe('limit');
-    expect(await fieldOf(client.call.list({ project: 'p', kind: '', limit: 0, includeInactive: false, scope: 'org:x' }))).toBe('scope');
-    expect(await fieldOf(client.call.forget({ id: 'not-a-uuid' }))).toBe('id');
+    expect(await fieldOf(client.call.list({ tenant: '', project: 'p', kind: '', limit: 201, includeInactive: false, scope: '' }))).toBe('limit');
+    expect(await fieldOf(client.call.list({ tenant: '', project: 'p', kind: '', limit: 0, includeInactive: false, scope: 'org:x' }))).toBe('scope');
+    expect(await fieldOf(client.call.forget({ tenant: '', id: 'not-a-uuid' }))).toBe('id');
   });
 
   it('refuses NUL characters, which PostgreSQL refuses, naming the field', async () => {
@@ -259,7 +259,7 @@ describe('bad input: INVALID_ARGUMENT naming the field, nothing stored', () => {
     expect(content.message).toBe('content: must not contain NUL (\\u0000) characters');
     expect(await fieldOf(remember({ project, content: 'x', tags: ['ok', 'b\u0000d'] }))).toBe('tags[1]');
     expect(await fieldOf(recall({ project, query: 'redis\u0000' }))).toBe('query');
-    expect((await client.call.list({ project, kind: '', limit: 0, includeInactive: true, scope: '' })).memories).toEqual([]);
+    expect((await client.call.list({ tenant: '', project, kind: '', limit: 0, includeInactive: true, scope: '' })).memories).toEqual([]);
   });
 });
 

@@ -38,9 +38,10 @@ it('upgrades memories written before recall was hybrid, and re-embeds them', asy
       ('acme/web', 'preference', 'Use pnpm, never npm.', '{}', '2029-06-02T00:00:00Z')
   `.execute(db);
 
-  expect(await migrateMemorySchema(db, logger)).toEqual(['0002_recall_and_lessons', '0003_embedding_skips']);
+  expect(await migrateMemorySchema(db, logger)).toEqual(['0002_recall_and_lessons', '0003_embedding_skips', '0004_tenants']);
   const [pref, reflex] = await new PostgresMemoryStore(db).list(validateList({ project: 'acme/web', kind: '', limit: 0 }), new Date('2030-01-01T00:00:00Z'));
   expect(reflex).toMatchObject({
+    tenant: 'default',
     kind: 'reflex',
     scope: 'project',
     pinned: false,

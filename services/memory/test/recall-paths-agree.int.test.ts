@@ -102,7 +102,7 @@ it('ranks every memory alike by vector similarity, for every query', async () =>
       h.parts.index.search({
         embedderId: h.embedder.id,
         vector: vector!,
-        filter: { project: 'acme/web', scopes: ['project', 'user:alice', 'team:core'], kind: undefined, now: new Date(h.clock.now()) },
+        filter: { tenant: undefined, project: 'acme/web', scopes: ['project', 'user:alice', 'team:core'], kind: undefined, now: new Date(h.clock.now()) },
         exclusions: '',
         minSimilarity: -1,
         limit: 100,

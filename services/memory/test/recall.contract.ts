@@ -31,9 +31,10 @@ export function defineRecallContract(name: string, backend: () => Backend): void
 
     const now = (): Date => new Date(h.clock.now());
     const update = (input: Parameters<typeof validateUpdate>[0]) => h.memory.update(validateUpdate(input, now()), h.logger);
-    const learn = (content: string, topic: string, taskId: string) =>
+    const learn = (content: string, topic: string, taskId: string, tenant = '') =>
       h.memory.learn(
         validateLearn({
+          tenant,
           project: 'acme/web',
           content,
           topic,
@@ -62,7 +63,7 @@ export function defineRecallContract(name: string, backend: () => Backend): void
         await h.remember('The web app is built with Vite and served by fastify.');
 
         // Keyword search alone does not see it: the parser keeps "retrypolicy" as one word.
-        const filter = { project: 'acme/web', scopes: ['project'], kind: undefined, now: now() };
+        const filter = { tenant: undefined, project: 'acme/web', scopes: ['project'], kind: undefined, now: now() };
         expect(await h.parts.store.keywordSearch(parseRecallQuery('retry policy'), filter, 10)).toEqual([]);
 
         const result = await h.recall('retry policy');
@@ -145,6 +146,44 @@ export function defineRecallContract(name: string, backend: () => Backend): void
         expect((await h.recall('linter')).hits).toHaveLength(5);
         expect((await h.recall('linter', { limit: 2 })).hits).toHaveLength(2);
         expect((await h.recall('nothing-matches-this', { limit: 3 })).hits).toHaveLength(3);
+      });
+    });
+
+    describe('tenants', () => {
+      it("recalls, lists, updates and forgets within the caller's tenant; an empty tenant sees every tenant's", async () => {
+        const acme = await h.remember('Integration tests need Redis running on port 6379.', { tenant: 'acme', pinned: true });
+        const globex = await h.remember('Integration tests need Redis running on port 6380.', { tenant: 'globex' });
+        const internal = await h.remember('Integration tests need Redis running on port 6381.');
+        expect([acme.tenant, globex.tenant, internal.tenant]).toEqual(['acme', 'globex', 'default']);
+
+        const recalled = async (tenant: string) => (await h.recall('redis port', { tenant })).hits.map((x) => x.memory.id).sort();
+        expect(await recalled('acme')).toEqual([acme.id]);
+        expect(await recalled('globex')).toEqual([globex.id]);
+        expect(await recalled('default')).toEqual([internal.id]);
+        expect(await recalled('nobody')).toEqual([]);
+        expect(await recalled('')).toEqual([acme.id, globex.id, internal.id].sort());
+        expect((await list({ tenant: 'globex' })).map((m) => m.id)).toEqual([globex.id]);
+        expect((await list({ tenant: '' })).map((m) => m.id)).toEqual([internal.id, globex.id, acme.id]);
+
+        // Another tenant's memory is "no such memory": NOT_FOUND on update, nothing to forget.
+        const unknown = await errorOf(update({ tenant: 'globex', id: '00000000-0000-4000-8000-000000000000', content: 'x', tags: [], setTags: false, clearExpiry: false }));
+        const foreign = await errorOf(update({ tenant: 'globex', id: acme.id, content: 'x', tags: [], setTags: false, clearExpiry: false }));
+        expect(foreign.code).toBe(unknown.code);
+        expect(foreign.message).toBe(unknown.message.replace('00000000-0000-4000-8000-000000000000', acme.id));
+        expect(await h.memory.forget({ id: acme.id, tenant: 'globex' })).toBe(false);
+        expect((await list({ tenant: 'acme' })).map((m) => m.content)).toEqual([acme.content]);
+        expect((await update({ tenant: 'acme', id: acme.id, pinned: false, tags: [], setTags: false, clearExpiry: false })).pinned).toBe(false);
+        expect(await h.memory.forget({ id: acme.id, tenant: 'acme' })).toBe(true);
+        expect(await h.memory.forget({ id: globex.id, tenant: undefined })).toBe(true);
+      });
+
+      it('learns per tenant: the same topic in two tenants makes two reflexes, never a merge across them', async () => {
+        const first = await learn('Set TZ=UTC in the test script.', 'dates.test.ts fails with a timezone offset', 't1', 'acme');
+        const second = await learn('Set TZ=UTC in the test script.', 'dates.test.ts fails with a timezone offset', 't2', 'globex');
+        expect([first.outcome, second.outcome]).toEqual(['created', 'created']);
+        expect([first.memory.tenant, second.memory.tenant]).toEqual(['acme', 'globex']);
+        expect((await learn('Set TZ=UTC in the test script.', 'dates.test.ts fails with a timezone offset', 't3', 'acme')).memory.id).toBe(first.memory.id);
+        expect((await learn('Set TZ=UTC in the test script.', 'dates.test.ts fails with a timezone offset', 't4')).memory.tenant).toBe('default');
       });
     });
 
@@ -498,8 +537,8 @@ export function defineRecallContract(name: string, backend: () => Backend): void
         expect((await list({ includeInactive: true })).map((m) => m.id)).toEqual([d.id, c.id, b.id, a.id]);
         expect((await list({ scope: 'user:alice' })).map((m) => m.id)).toEqual([c.id]);
         expect((await list({ kind: 'preference', limit: 1 })).map((m) => m.id)).toEqual([c.id]);
-        expect(await h.memory.forget(a.id)).toBe(true);
-        expect(await h.memory.forget(a.id)).toBe(false);
+        expect(await h.memory.forget({ id: a.id, tenant: undefined })).toBe(true);
+        expect(await h.memory.forget({ id: a.id, tenant: undefined })).toBe(false);
         expect((await list()).map((m) => m.id)).toEqual([c.id]);
       });
 

@@ -41,6 +41,7 @@ export function defineVectorIndexContract(name: string, factory: () => Promise<V
     const memory = (content: string, patch: Partial<NewMemory> = {}): Promise<Memory> => {
       seconds++;
       return h.store.remember({
+        tenant: 'default',
         project: 'p',
         kind: 'project',
         content,
@@ -65,7 +66,7 @@ export function defineVectorIndexContract(name: string, factory: () => Promise<V
       const vectors = await embedder.embed(memories.map((m) => m.content));
       await h.index.put(space.embedderId, memories.map((m, i) => ({ memoryId: m.id, vector: vectors[i]! })), at(100));
     };
-    const filter = (patch: Partial<RecallFilter> = {}): RecallFilter => ({ project: 'p', scopes: ['project'], kind: undefined, now: at(1_000), ...patch });
+    const filter = (patch: Partial<RecallFilter> = {}): RecallFilter => ({ tenant: undefined, project: 'p', scopes: ['project'], kind: undefined, now: at(1_000), ...patch });
     const search = async (text: string, patch: { filter?: Partial<RecallFilter>; exclusions?: string; minSimilarity?: number; limit?: number } = {}) => {
       const [vector] = await embedder.embed([text]);
       return h.index.search({
@@ -144,6 +145,18 @@ export function defineVectorIndexContract(name: string, factory: () => Promise<V
       expect(await ids({ scopes: ['project', 'user:alice'] })).toEqual([mine.id, alice.id, pref.id].sort());
       expect(await ids({ kind: 'preference' })).toEqual([pref.id]);
       expect(await ids({ now: at(400) })).toEqual([mine.id, pref.id, expired.id].sort());
+    });
+
+    it("searches one tenant's memories when the filter names one, every tenant's when not", async () => {
+      await h.index.registerSpace(space, at(0));
+      const mine = await memory('Redis runs on port 6379.', { tenant: 'acme' });
+      const theirs = await memory('Redis runs on port 6379.', { tenant: 'globex' });
+      await embedAll(mine, theirs);
+      const ids = async (patch: Partial<RecallFilter>) => (await search('redis port', { filter: patch })).map((x) => x.memory.id).sort();
+      expect(await ids({ tenant: 'acme' })).toEqual([mine.id]);
+      expect(await ids({ tenant: 'globex' })).toEqual([theirs.id]);
+      expect(await ids({ tenant: 'nobody' })).toEqual([]);
+      expect(await ids({})).toEqual([mine.id, theirs.id].sort());
     });
 
     it('never returns a memory holding an excluded word', async () => {

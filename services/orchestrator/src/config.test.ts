@@ -34,7 +34,8 @@ describe('orchestratorConfigSpec', () => {
     expect([...rows.keys()].sort()).toEqual(spec.map((v) => v.name).sort());
     for (const v of spec) {
       const documented = rows.get(v.name);
-      const expected = v.default === undefined || v.default === '' ? '(empty)' : `\`${String(v.default)}\``;
+      const empty = v.default === undefined || v.default === '' || (Array.isArray(v.default) && v.default.length === 0);
+      const expected = empty ? '(empty)' : `\`${String(v.default)}\``;
       expect([v.name, documented]).toEqual([v.name, expected]);
     }
   });

@@ -2,8 +2,8 @@
  * Every environment variable the orchestrator reads, once: name, type, default and meaning.
  * `loadOrchestratorConfig` runs once in `main.ts`.
  */
-import { parseCommandPrefixes } from '@maestro/agent';
-import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, type ConfigOf } from '@maestro/runtime';
+import { parseCommandPrefixes, sandboxEnv } from '@maestro/agent';
+import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, repoRootsEnv, type ConfigOf } from '@maestro/runtime';
 import { RecallBudgetDefaults } from './domain/recall-budget.js';
 
 /** Checks a command prefix list (the loader names the variable on a throw) and keeps it as written. */
@@ -18,9 +18,16 @@ export const orchestratorConfigSpec = {
   logLevel: commonEnv.logLevel,
   natsUrl: commonEnv.natsUrl,
   natsNamespace: commonEnv.natsNamespace,
+  busSigningKey: commonEnv.busSigningKey,
+  busUnsigned: commonEnv.busUnsigned,
   databaseUrl: commonEnv.databaseUrl,
   otlpEndpoint: commonEnv.otlpEndpoint,
   metricsHost: commonEnv.metricsHost,
+  grpcTlsCa: commonEnv.grpcTlsCa,
+  grpcTlsCert: commonEnv.grpcTlsCert,
+  grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcPlaintext: commonEnv.grpcPlaintext,
+  grpcHealthPort: commonEnv.grpcHealthPort,
   metricsPort: metricsPortEnv.orchestrator,
   grpcAddr: grpcAddrEnv.orchestrator,
   workflowEngineAddr: grpcAddrEnv.workflowEngine,
@@ -81,6 +88,14 @@ export const orchestratorConfigSpec = {
     default: '',
     parse: checkCommandPrefixes,
   },
+  // The same variable as the executor's, which checks again before it touches a repository.
+  repoRoots: repoRootsEnv('MAESTRO_REPO_ROOTS'),
+  // The same variables as the executor's: preflight's baseline runs the repository's test
+  // command, confined like an executor's test gate.
+  sandbox: sandboxEnv.mode('MAESTRO_SANDBOX'),
+  allowUnsandboxed: sandboxEnv.allowUnsandboxed('MAESTRO_ALLOW_UNSANDBOXED'),
+  sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
+  sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
   taskBudgetTokens: env.int('MAESTRO_TASK_BUDGET_TOKENS', {
     default: 0,
     min: 0,

@@ -2,11 +2,11 @@
  * The orchestrator process: config → logger/telemetry → database, bus and gRPC clients →
  * Orion → serving. No logic here; see `orchestrator.ts`.
  */
-import { connectBus } from '@maestro/bus';
+import { busSigningFrom, connectBus } from '@maestro/bus';
 import { MemoryServiceClient, RouterServiceClient, WorkflowServiceClient } from '@maestro/contracts';
 import { createDb } from '@maestro/db';
-import { createCommandPolicy, parseCommandPrefixes, toPrefixRules } from '@maestro/agent';
-import { createGrpcClient, createLogger, initTelemetry, processRegistry, runService, serveMetrics, systemClock } from '@maestro/runtime';
+import { createCommandPolicy, createSandboxFromSettings, parseCommandPrefixes, toPrefixRules } from '@maestro/agent';
+import { compileTransportSecurity, createGrpcClient, createLogger, initTelemetry, processRegistry, runService, serveMetrics, systemClock } from '@maestro/runtime';
 import { loadOrchestratorConfig } from './config.js';
 import { createOrchestratorMetrics, instrumentOrchestratorDeps, trackUnfinishedTasks } from './metrics.js';
 import { createOrchestrator } from './orchestrator.js';
@@ -19,6 +19,7 @@ import type { OrchestratorDatabase } from './store/schema.js';
 
 runService('orchestrator', async (lifecycle) => {
   const config = loadOrchestratorConfig();
+  const security = compileTransportSecurity(config);
   const logger = createLogger({ service: 'orchestrator', level: config.logLevel });
   lifecycle.setLogger(logger);
   const telemetry = initTelemetry({ serviceName: 'orchestrator', otlpEndpoint: config.otlpEndpoint });
@@ -27,13 +28,13 @@ runService('orchestrator', async (lifecycle) => {
   const db = createDb<OrchestratorDatabase>({ url: config.databaseUrl, applicationName: 'orchestrator' });
   lifecycle.onShutdown('database', () => db.destroy());
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'orchestrator', logger, namespace: config.natsNamespace });
+  const bus = await connectBus({ url: config.natsUrl, name: 'orchestrator', logger, namespace: config.natsNamespace, signing: busSigningFrom(config) });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 
-  const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, { deadlineMs: config.rpcDeadlineMs });
-  const router = createGrpcClient(RouterServiceClient, config.routerAddr, { deadlineMs: config.modelDeadlineMs });
-  const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, { deadlineMs: config.rpcDeadlineMs });
+  const workflow = createGrpcClient(WorkflowServiceClient, config.workflowEngineAddr, { deadlineMs: config.rpcDeadlineMs, security });
+  const router = createGrpcClient(RouterServiceClient, config.routerAddr, { deadlineMs: config.modelDeadlineMs, security });
+  const memory = createGrpcClient(MemoryServiceClient, config.memoryAddr, { deadlineMs: config.rpcDeadlineMs, security });
   lifecycle.onShutdown('grpc clients', () => {
     workflow.close();
     router.close();
@@ -55,10 +56,14 @@ runService('orchestrator', async (lifecycle) => {
     memory: memory.call,
     workflow: workflow.call,
     grpcAddress: config.grpcAddr,
+    security,
+    healthPort: config.grpcHealthPort,
     concurrency: config.concurrency,
     workflowDeadlineMs: config.rpcDeadlineMs,
     drainTimeoutMs: config.drainTimeoutMs,
     defaultBudget: { usd: config.taskBudgetUsd, tokens: config.taskBudgetTokens },
+    repoRoots: config.repoRoots,
+    sandbox: await createSandboxFromSettings(config, logger),
     commandPolicy: createCommandPolicy({
       allow: toPrefixRules(parseCommandPrefixes(config.commandAllow), 'MAESTRO_COMMAND_ALLOW'),
       deny: toPrefixRules(parseCommandPrefixes(config.commandDeny), 'MAESTRO_COMMAND_DENY'),

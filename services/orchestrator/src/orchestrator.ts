@@ -6,8 +6,8 @@
  */
 import { OrchestratorServiceService } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
-import type { CommandPolicy } from '@maestro/agent';
-import { createGrpcServer, type Clock, type GrpcServer, type Logger } from '@maestro/runtime';
+import type { CommandPolicy, Sandbox } from '@maestro/agent';
+import { createGrpcServer, REPO_ROOTS_VARIABLE, type Clock, type GrpcServer, type Logger, type TransportSecurity } from '@maestro/runtime';
 import type { ActivityOptions } from './activities/activity.js';
 import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
@@ -60,6 +60,10 @@ export interface OrchestratorDeps {
   workflow: WorkflowPort;
   /** `host:port` of the gRPC server; port 0 picks a free one. */
   grpcAddress: string;
+  /** gRPC transport security (mTLS with the caller check, or plaintext), from compileTransportSecurity. @default PLAINTEXT */
+  security?: TransportSecurity;
+  /** Plaintext health-only port for kubelet probes (MAESTRO_GRPC_HEALTH_PORT). @default 0 (none) */
+  healthPort?: number;
   /** Activity requests handled at once. @default 4 */
   concurrency?: number;
   /** Deadline of workflow-engine calls. @default 10000 */
@@ -96,6 +100,19 @@ export interface OrchestratorDeps {
    * @default defaultCommandPolicy
    */
   commandPolicy?: CommandPolicy;
+  /**
+   * Real paths of the directories repositories must live in (`MAESTRO_REPO_ROOTS`, parsed by
+   * `parseRepoRoots`). SubmitTask refuses a repo_path whose real path is outside them
+   * (`REPO_OUTSIDE_ROOTS`); an empty list refuses every repository (warned at start). Required:
+   * where repositories may live is always a decision.
+   */
+  repoRoots: readonly string[];
+  /**
+   * Confines the test command preflight runs on the repository's untouched HEAD (the baseline),
+   * like an executor's test gate (`createSandboxFromSettings` of `@maestro/agent`). Required: a
+   * repository's own command never runs without the operator having decided how.
+   */
+  sandbox: Sandbox;
   /**
    * Agent steps of tasks finished longer ago than this many days are deleted by an hourly sweep.
    * @default StepRetentionDefaults.retentionDays
@@ -141,6 +158,11 @@ async function outlasts(work: Promise<unknown>, ms: number): Promise<boolean> {
 
 /** Wires the orchestrator from its dependencies (nothing runs until `start`). */
 export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
+  if (deps.repoRoots.length === 0) {
+    deps.logger.warn(`no repository roots: SubmitTask refuses every repository until ${REPO_ROOTS_VARIABLE} lists the directories they live in`);
+  } else {
+    deps.logger.info('repository roots', { repoRoots: deps.repoRoots });
+  }
   // Every message naming a task is handled in the task's trace, however late it comes.
   const tracing = new TaskTracing(deps.taskTraces ?? new InMemoryTaskTraceStore(), deps.logger.child({ component: 'task-tracing' }));
   const bus = withTaskTraces(deps.bus, tracing);
@@ -150,7 +172,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const drainTimeoutMs = deps.drainTimeoutMs ?? 20_000;
   // The adapters activities use, made here and nowhere else.
   const branchDelivery = deps.branchDelivery ?? new GitBranchDelivery();
-  const preflightProbe = deps.preflightProbe ?? new FsPreflightProbe();
+  const preflightProbe = deps.preflightProbe ?? new FsPreflightProbe({ sandbox: deps.sandbox });
   const runs = new RunStarter({
     store: deps.store,
     tracing,
@@ -169,7 +191,11 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     runs,
     router: deps.router,
     branches: branchDelivery,
-    defaults: { budget: deps.defaultBudget ?? { usd: 0, tokens: 0 }, ...(deps.commandPolicy !== undefined ? { commandPolicy: deps.commandPolicy } : {}) },
+    defaults: {
+      budget: deps.defaultBudget ?? { usd: 0, tokens: 0 },
+      repoRoots: deps.repoRoots,
+      ...(deps.commandPolicy !== undefined ? { commandPolicy: deps.commandPolicy } : {}),
+    },
     ...workflowDeadline,
   });
   const runnerDeps: ActivityRunnerDeps = {
@@ -217,6 +243,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const server = createGrpcServer({
     address: deps.grpcAddress,
     logger: deps.logger,
+    security: deps.security,
+    healthPort: deps.healthPort,
     serviceNames: ['maestro.v1.OrchestratorService'],
     shutdownGraceMs: drainTimeoutMs,
   });

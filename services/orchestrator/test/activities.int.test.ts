@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function submit(overrides: Partial<SubmitTaskRequest> = {}): Promise<{ taskId: string; runId: string }> {
-  const task = await h.client.call.submitTask({
+  const task = await h.client.call.submitTask({ tenant: '',
     goal: 'Add a multiply function', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', ...overrides,
   });
   return { taskId: task.id, runId: task.runId };
@@ -92,7 +92,7 @@ describe('plan', () => {
     expect(prompt).toContain('Test command: npm test');
     expect(prompt).toContain('Use named exports only');
 
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status, s.files])).toEqual([
       ['s1', 'pending', ['src/math.js']],
       ['s2', 'pending', ['test/math.test.js']],
@@ -127,7 +127,7 @@ describe('plan', () => {
     expect(result?.error?.code).toBe('PLAN_REPLY_INVALID');
     expect(result?.error?.message).toContain('the plan reply is not JSON');
     expect(result?.error?.message).toContain('Sure! First, open src/math.js');
-    expect((await h.client.call.getTask({ taskId: run.taskId })).subtasks).toEqual([]);
+    expect((await h.client.call.getTask({ tenant: '', taskId: run.taskId })).subtasks).toEqual([]);
   });
 
   it('fails naming the offending path when a subtask escapes the repository', async () => {
@@ -229,7 +229,7 @@ describe('review', () => {
     expect(prompt).toContain('sha-s2');
     expect(prompt).toContain('src/s2.js');
     expect(prompt).toContain('# pass s1');
-    expect((await h.client.call.getTask({ taskId: run.taskId })).reviewSummary).toBe('multiply exists and is tested');
+    expect((await h.client.call.getTask({ tenant: '', taskId: run.taskId })).reviewSummary).toBe('multiply exists and is tested');
   });
 });
 
@@ -237,7 +237,7 @@ describe('a task that already ended', () => {
   it('fails every activity of its run with TASK_ENDED, doing no work', async () => {
     h.router.replies.plan = JSON.stringify(PLAN);
     const run = await submit({ goal: 'Add a power function' });
-    const cancelled = await h.client.call.cancelTask({ taskId: run.taskId, reason: 'not needed after all' });
+    const cancelled = await h.client.call.cancelTask({ tenant: '', taskId: run.taskId, reason: 'not needed after all' });
     expect(cancelled.status).toBe('cancelled');
     const calls = h.router.calls.length;
     const recalls = h.memory.recalls.length;
@@ -254,7 +254,7 @@ describe('a task that already ended', () => {
     expect(h.router.calls.length).toBe(calls);
     expect(h.memory.recalls.length).toBe(recalls);
     expect(h.subtaskWork.items.length).toBe(dispatchedBefore);
-    expect((await h.client.call.getTask({ taskId: run.taskId })).subtasks).toEqual([]);
+    expect((await h.client.call.getTask({ tenant: '', taskId: run.taskId })).subtasks).toEqual([]);
   });
 
   it('stores no plan when the task is cancelled while the model is thinking', async () => {
@@ -264,12 +264,12 @@ describe('a task that already ended', () => {
     const request = activityRequest(run, 'plan');
     await publishRequest(request);
     await h.results.waitFor(() => h.router.calls.some((c) => c.taskId === run.taskId), 'the plan call');
-    await h.client.call.cancelTask({ taskId: run.taskId, reason: 'changed my mind' });
+    await h.client.call.cancelTask({ tenant: '', taskId: run.taskId, reason: 'changed my mind' });
     h.router.release();
 
     const [result] = await resultFor(request.workId);
     expect(result).toMatchObject({ ok: false, error: { code: 'TASK_ENDED' } });
-    expect((await h.client.call.getTask({ taskId: run.taskId })).subtasks).toEqual([]);
+    expect((await h.client.call.getTask({ tenant: '', taskId: run.taskId })).subtasks).toEqual([]);
   });
 });
 

@@ -23,7 +23,7 @@ let task: { taskId: string; runId: string };
 beforeAll(async () => {
   h = await startHarness();
   repo = await createGitRepo({ Makefile: 'test:\n\tnode --test\n' });
-  const submitted = await h.client.call.submitTask({ goal: 'Add steps', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const submitted = await h.client.call.submitTask({ tenant: '', goal: 'Add steps', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
   task = { taskId: submitted.id, runId: submitted.runId };
 });
 
@@ -50,7 +50,7 @@ async function publishSteps(events: unknown[]): Promise<void> {
 }
 
 function listSteps(overrides: Partial<ListAgentStepsRequest>) {
-  return h.client.call.listAgentSteps({ taskId: '', runId: '', subtaskId: '', limit: 0, after: '', ...overrides });
+  return h.client.call.listAgentSteps({ tenant: '', taskId: '', runId: '', subtaskId: '', limit: 0, after: '', ...overrides });
 }
 
 const brief = (s: AgentStep) => [s.subtaskId, s.executorId, s.step, s.at?.toISOString()];

@@ -113,7 +113,7 @@ describe('scheduling by concern', () => {
     expect(workPublishes(run.taskId)).toEqual(['s1:1']);
     const first = h.subtaskWork.items.find((w) => w.taskId === run.taskId && w.subtaskId === 's1');
     expect(first).toMatchObject({ concerns: [`file:${repo.dir}/src/math.js`], taskBranch: `maestro/${run.taskId}` });
-    let task = await h.client.call.getTask({ taskId: run.taskId });
+    let task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([['s1', 'running'], ['s2', 'pending']]);
     expect(task.subtasks[1]?.concerns).toEqual([`file:${repo.dir}/src/math.js`, `file:${repo.dir}/test/math.test.js`]);
 
@@ -124,7 +124,7 @@ describe('scheduling by concern', () => {
     await deliver(subtaskResult(run, 's1'), 'dup');
     await settle();
     expect(workPublishes(run.taskId)).toEqual(['s1:1', 's2:1']);
-    task = await h.client.call.getTask({ taskId: run.taskId });
+    task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([['s1', 'succeeded'], ['s2', 'running']]);
 
     await deliver(subtaskResult(run, 's2'));
@@ -141,7 +141,7 @@ describe('scheduling by concern', () => {
   it('holds back the files inside a directory of the repository, and lets the rest run', async () => {
     const run = await coding('directory');
     expect(workPublishes(run.taskId)).toEqual(['s1:1', 's3:1']);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks[0]?.concerns).toEqual([`dir:${repo.dir}/src`]);
     await deliver(subtaskResult(run, 's1'));
     await h.subtaskWork.waitFor((ws) => ws.some((w) => w.workId === `${run.taskId}:s2:1`), 's2 dispatched after s1');
@@ -152,7 +152,7 @@ describe('scheduling by concern', () => {
     expect(workPublishes(run.taskId)).toEqual(['s1:1', 's3:1']);
     await deliver(subtaskResult(run, 's1', { ok: false, failureReason: 'tests still red', commitSha: undefined }));
     await settle();
-    let task = await h.client.call.getTask({ taskId: run.taskId });
+    let task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status, s.failureReason])).toEqual([
       ['s1', 'failed', 'tests still red'],
       ['s2', 'failed', 'not run: it depends on s1, which failed'],
@@ -166,7 +166,7 @@ describe('scheduling by concern', () => {
     expect(workPublishes(run.taskId)).toEqual(['s1:1', 's3:1']);
     // The code result is published inside the transaction that records s3; read once it committed.
     await settle();
-    task = await h.client.call.getTask({ taskId: run.taskId });
+    task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => s.status)).toEqual(['failed', 'failed', 'succeeded']);
   });
 });

@@ -197,7 +197,7 @@ describe('delivery through the review activity', () => {
     const review = await perform(request(r, 'review', { delivery: 'fast-forward' }));
     expect(review?.output?.delivery).toMatchObject({ mode: 'fast-forward', branch: `maestro/${task.id}`, sha, delivered: true });
     expect(userBranchTip(repo.dir)).toBe(sha);
-    const got = await h.client.call.getTask({ taskId: task.id });
+    const got = await h.client.call.getTask({ tenant: '', taskId: task.id });
     expect(got.delivery).toMatchObject({ mode: 'fast-forward', branch: `maestro/${task.id}`, sha, delivered: true });
     expect(got.delivery?.reason).toContain(`was fast-forwarded to maestro/${task.id}`);
   });
@@ -226,7 +226,7 @@ describe('delivery through the review activity', () => {
 
   it('says a cancelled task leaves its branch as it is, where git has it', async () => {
     const task = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'Add another feature', repoPath: repo.dir }));
-    const cancelled = await h.client.call.cancelTask({ taskId: task.id, reason: 'not needed' });
+    const cancelled = await h.client.call.cancelTask({ tenant: '', taskId: task.id, reason: 'not needed' });
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.delivery).toEqual({
       mode: 'branch', branch: `maestro/${task.id}`, sha: '', delivered: false,
@@ -234,12 +234,12 @@ describe('delivery through the review activity', () => {
     });
     // A merge no executor reported (or reported with a skewed clock): GetTask shows git's tip.
     const tip = await workOnTaskBranch(repo.dir, task.id, 'cancelled.js');
-    const got = await h.client.call.getTask({ taskId: task.id });
+    const got = await h.client.call.getTask({ tenant: '', taskId: task.id });
     expect(got.delivery).toEqual({ mode: 'branch', branch: `maestro/${task.id}`, sha: tip, delivered: false, reason: `the task was cancelled; its branch maestro/${task.id} is left as it is` });
     // ListTasks shows the same (all tips of a page read with one git call per repository).
     const other = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'And one more', repoPath: repo.dir }));
-    await h.client.call.cancelTask({ taskId: other.id, reason: 'not needed either' });
-    const listed = new Map((await h.client.call.listTasks({ limit: 0, status: 'cancelled', goalContains: '', pageToken: '' })).tasks.map((t) => [t.id, t.delivery?.sha]));
+    await h.client.call.cancelTask({ tenant: '', taskId: other.id, reason: 'not needed either' });
+    const listed = new Map((await h.client.call.listTasks({ tenant: '', limit: 0, status: 'cancelled', goalContains: '', pageToken: '' })).tasks.map((t) => [t.id, t.delivery?.sha]));
     expect(listed.get(task.id)).toBe(tip);
     expect(listed.get(other.id)).toBe('');
   });

@@ -167,14 +167,14 @@ describe('an escalation decided with a hint', () => {
     ]);
 
     // In the task (GetTask) and in its steps.
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.escalations).toEqual([
       expect.objectContaining({ escalationId: `${run.taskId}:s1:1`, subtaskId: 's1', attempt: 1, reason: 'tests_failed', decision: 'hint' }),
     ]);
     // With the failure packet as the executor handed it over (the code activity's output above has none).
     expect(task.escalations[0]?.packet).toEqual(escalation(run, 's1').packet);
     expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([['s1', 'succeeded'], ['s2', 'succeeded']]);
-    const steps = await h.client.call.listAgentSteps({ taskId: run.taskId, runId: '', subtaskId: 's1', limit: 0, after: '' });
+    const steps = await h.client.call.listAgentSteps({ tenant: '', taskId: run.taskId, runId: '', subtaskId: 's1', limit: 0, after: '' });
     expect(steps.steps.map((s) => [s.kind, s.executorId, s.attempt, s.ok])).toEqual([
       ['escalation', 'orion', 1, false],
       ['decision', 'orion', 1, true],
@@ -205,7 +205,7 @@ describe('an escalation decided with a re-plan', () => {
     const first = await workOf(run, 's1.1:1');
     const second = await workOf(run, 's1.2:1');
     expect([first.title, first.files, second.title, second.files]).toEqual(['Write divide()', ['src/divide.js'], 'Test divide()', ['test/divide.test.js']]);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([
       ['s1', 'replaced'],
       ['s2', 'running'],
@@ -246,7 +246,7 @@ describe('an escalation decided with abandon', () => {
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe('TASK_ABANDONED');
     expect(result.error?.message).toContain('the goal contradicts the existing API');
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([['s1', 'failed'], ['s2', 'running']]);
     expect(task.subtasks[0]?.failureReason).toContain('abandoned by Orion');
     expect(h.subtaskWork.items.filter((w) => w.taskId === run.taskId)).toHaveLength(2);
@@ -270,7 +270,7 @@ describe('exactly once', () => {
     expect(dispatches).toHaveLength(1);
     const rows = await sql<{ n: string }>`select count(*) as n from orchestrator.escalations where task_id = ${run.taskId}`.execute(h.db);
     expect(Number(rows.rows[0]?.n)).toBe(1);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.find((s) => s.id === 's1')?.status).toBe('running');
   });
 
@@ -292,7 +292,7 @@ describe('exactly once', () => {
     await escalate(escalation(run, 's1', 7));
     await settle();
     expect(escalateCalls(run)).toHaveLength(0);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.escalations).toEqual([]);
   });
 });
@@ -315,7 +315,7 @@ describe('the limits', () => {
     expect(result.error?.code).toBe('SUBTASKS_FAILED');
     expect(result.error?.message).toContain('stuck: declared done 2 times with the same failing test output');
     expect(result.error?.message).toContain('escalation limit reached: subtask s1 was escalated 2 times already (at most 2 per subtask)');
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.escalations.map((e) => [e.attempt, e.decision])).toEqual([[1, 'hint'], [2, 'hint'], [3, 'fail']]);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,7 @@ import {
   type LogFields,
   type Logger,
 } from '@maestro/runtime';
+import { createSandboxFromSettings } from '@maestro/agent';
 import { createDb, migrateToLatest, sql, type Kysely, type Migration } from '@maestro/db';
 import { createTestDatabase, testNamespace, testServerUrl, testServers } from '@maestro/testing';
 import pg from 'pg';
@@ -187,7 +189,7 @@ export class FakeWorkflowEngine {
 
   register(server: GrpcServer): void {
     const run = (id: string, status: string): Run => ({
-      id, definitionName: 'coding', definitionVersion: 1, status, state: 'intake', attempt: 1, context: {}, history: [],
+      tenant: 'default', id, definitionName: 'coding', definitionVersion: 1, status, state: 'intake', attempt: 1, context: {}, history: [],
       createdAt: new Date(), updatedAt: new Date(),
     });
     const notImplemented = unary(async () => {
@@ -392,7 +394,9 @@ export interface Harness {
 }
 
 /** Orion's options a test may set. */
-export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs' | 'escalationLimits' | 'activityOptions' | 'reflexes'>;
+export type HarnessOptions = Pick<OrchestratorDeps, 'drainTimeoutMs' | 'startRetryDelaysMs' | 'inlineStartMs' | 'escalationLimits' | 'activityOptions' | 'reflexes'> &
+  // Default: the temp directory, where createGitRepo makes repositories.
+  Partial<Pick<OrchestratorDeps, 'repoRoots'>>;
 
 /** Starts the harness: scratch database, namespaced bus, fakes, and Orion itself. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -450,6 +454,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       grpcAddress: '127.0.0.1:0',
       concurrency: 2,
       startRetryDelaysMs: [20, 20, 50, 100, 100, 100, 100, 100],
+      // Test repositories are made under the temp directory (see makeRepo).
+      repoRoots: [realpathSync(os.tmpdir())],
+      // The baseline runs in the real sandbox, as in production.
+      sandbox: await createSandboxFromSettings({}, createSilentLogger()),
       ...options,
     });
     replicas.push(orchestrator);

@@ -7,6 +7,8 @@
  * durations moved as the work did. A second registry on the same database (another replica, or
  * this one restarted) reports the same unfinished tasks.
  */
+import { realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connectBus, type Bus } from '@maestro/bus';
 import {
   ActivityResultSchema,
@@ -39,6 +41,7 @@ import {
   type GrpcServer,
   type MetricsServer,
 } from '@maestro/runtime';
+import { createSandboxFromSettings } from '@maestro/agent';
 import { testNamespace, testServers } from '@maestro/testing';
 import { createOrchestratorMetrics, instrumentOrchestratorDeps, trackUnfinishedTasks } from '../src/metrics.js';
 import { createOrchestrator, type Orchestrator } from '../src/orchestrator.js';
@@ -87,7 +90,7 @@ beforeAll(async () => {
       {
         logger, clock: systemClock, store: new PostgresTaskStore(scratch.db), steps: new PostgresAgentStepStore(scratch.db),
         repoProbe: new FsRepoProbe(), bus, router: routerClient.call, memory: memory.call, workflow: workflow.call,
-        grpcAddress: '127.0.0.1:0', concurrency: 2,
+        grpcAddress: '127.0.0.1:0', concurrency: 2, repoRoots: [realpathSync(tmpdir())], sandbox: await createSandboxFromSettings({}, logger),
       },
       metrics,
     ),

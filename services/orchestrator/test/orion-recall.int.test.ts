@@ -66,7 +66,7 @@ async function planned(goal: string): Promise<Run> {
 }
 
 async function recallSteps(run: Run, subtaskId: string) {
-  const { steps } = await h.client.call.listAgentSteps({ taskId: run.taskId, runId: '', subtaskId, limit: 0, after: '' });
+  const { steps } = await h.client.call.listAgentSteps({ tenant: '', taskId: run.taskId, runId: '', subtaskId, limit: 0, after: '' });
   return steps.filter((s) => s.kind === 'recall');
 }
 

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 function newTask(overrides: Partial<NewTask> = {}): NewTask {
-  return { id: randomUUID(), goal: 'g', repoPath: '/repo', testCommand: ['npm', 'test'], project: 'p', idempotencyKey: null,
+  return { id: randomUUID(), tenant: 'default', goal: 'g', repoPath: '/repo', testCommand: ['npm', 'test'], project: 'p', idempotencyKey: null,
     budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', ...overrides };
 }
 
@@ -45,6 +45,19 @@ it('returns the existing task for a used idempotency key and stores nothing new'
   const second = await store.insertTask(newTask({ idempotencyKey: 'same', goal: 'other' }));
   expect(second).toEqual({ task: first.task, created: false });
   expect(await countRows(db, 'tasks')).toBe(before);
+});
+
+it('keeps idempotency keys per tenant, and lists one tenant\'s tasks when asked', async () => {
+  const a = await store.insertTask(newTask({ tenant: 'store-a', idempotencyKey: 'per-tenant' }));
+  const b = await store.insertTask(newTask({ tenant: 'store-b', idempotencyKey: 'per-tenant' }));
+  expect([a.created, b.created]).toEqual([true, true]);
+  expect(b.task.id).not.toBe(a.task.id);
+  expect(b.task.tenant).toBe('store-b');
+  expect((await store.insertTask(newTask({ tenant: 'store-a', idempotencyKey: 'per-tenant' }))).task.id).toBe(a.task.id);
+  expect((await store.findByIdempotencyKey('per-tenant', 'store-b'))?.task.id).toBe(b.task.id);
+  expect(await store.findByIdempotencyKey('per-tenant', 'store-c')).toBeUndefined();
+  expect((await store.listTasks({ tenant: 'store-a', limit: 10 })).tasks.map((t) => t.task.id)).toEqual([a.task.id]);
+  expect((await store.listTasks({ limit: 500 })).tasks.map((t) => t.task.id)).toEqual(expect.arrayContaining([a.task.id, b.task.id]));
 });
 
 it('treats ids that are not UUIDs as unknown instead of failing', async () => {

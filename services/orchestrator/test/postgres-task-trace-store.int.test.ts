@@ -24,6 +24,7 @@ afterAll(async () => {
 async function addTask(): Promise<string> {
   const { task } = await new PostgresTaskStore(db).insertTask({
     id: randomUUID(),
+    tenant: 'default',
     goal: 'g',
     repoPath: '/repo',
     testCommand: ['npm', 'test'],

@@ -56,7 +56,7 @@ async function repository(options: { legacy?: boolean; broken?: boolean } = {}):
 }
 
 async function submit(repoPath: string): Promise<{ taskId: string; runId: string }> {
-  const task = await h.client.call.submitTask({
+  const task = await h.client.call.submitTask({ tenant: '',
     goal: 'Add a multiply function', repoPath, testCommand: TEST_COMMAND, project: '', idempotencyKey: '', budget: undefined, workflow: '',
   });
   return { taskId: task.id, runId: task.runId };
@@ -129,7 +129,7 @@ it('stops the run before planning when a required port is in use, naming it, and
     expect(checkOf(result, 'baseline')).toBeUndefined();
     expect(h.router.calls.length).toBe(calls);
     expect(h.memory.recalls.length).toBe(recalls);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks).toEqual([]);
   } finally {
     await new Promise((r) => server.close(r));
@@ -202,7 +202,7 @@ it('records each check as a step of the task, with its outcome, when the runner 
     await runActivity(preflightRequest(run, { ports: [port] }), deps, createSilentLogger());
     expect(published).toMatchObject([{ ok: false, error: { code: 'PREFLIGHT_FAILED' } }]);
 
-    const { steps } = await h.client.call.listAgentSteps({ taskId: run.taskId, runId: '', subtaskId: 'preflight', limit: 0, after: '' });
+    const { steps } = await h.client.call.listAgentSteps({ tenant: '', taskId: run.taskId, runId: '', subtaskId: 'preflight', limit: 0, after: '' });
     expect(steps.map((s) => [s.step, s.kind, s.tool, s.ok])).toEqual([
       [1, 'tool', 'preflight.binaries', true],
       [2, 'tool', 'preflight.repository', true],

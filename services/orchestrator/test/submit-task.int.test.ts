@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 function request(overrides: Partial<SubmitTaskRequest>): SubmitTaskRequest {
-  return { goal: 'Add a multiply function to src/math.js', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', ...overrides };
+  return { tenant: '', goal: 'Add a multiply function to src/math.js', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', ...overrides };
 }
 
 async function submitError(overrides: Partial<SubmitTaskRequest>): Promise<UserError> {
@@ -143,6 +143,7 @@ describe('a valid task', () => {
     });
     expect(h.workflow.starts).toEqual([
       {
+        tenant: 'default',
         definitionName: 'coding',
         definitionVersion: 0,
         input: { taskId, goal: task.goal, repoPath: repo.dir, testCommand: ['npm', 'test'], project: 'calc' },
@@ -150,7 +151,7 @@ describe('a valid task', () => {
       },
     ]);
     expect(task.runId).toMatch(/^run-/);
-    expect(await h.client.call.getTask({ taskId })).toMatchObject({ id: taskId, runId: task.runId });
+    expect(await h.client.call.getTask({ tenant: '', taskId })).toMatchObject({ id: taskId, runId: task.runId });
     expect(await taskEventCount()).toBe(1);
   });
 
@@ -162,15 +163,15 @@ describe('a valid task', () => {
   });
 
   it('is listed, and filtered by status', async () => {
-    expect((await h.client.call.listTasks({ limit: 0, status: '', goalContains: '', pageToken: '' })).tasks.map((t) => t.id)).toEqual([taskId]);
-    expect((await h.client.call.listTasks({ limit: 10, status: 'succeeded', goalContains: '', pageToken: '' })).tasks).toEqual([]);
-    const bad = await h.client.call.listTasks({ limit: 10, status: 'done', goalContains: '', pageToken: '' }).catch((e: unknown) => e);
+    expect((await h.client.call.listTasks({ tenant: '', limit: 0, status: '', goalContains: '', pageToken: '' })).tasks.map((t) => t.id)).toEqual([taskId]);
+    expect((await h.client.call.listTasks({ tenant: '', limit: 10, status: 'succeeded', goalContains: '', pageToken: '' })).tasks).toEqual([]);
+    const bad = await h.client.call.listTasks({ tenant: '', limit: 10, status: 'done', goalContains: '', pageToken: '' }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(UserError);
     expect((bad as UserError).field).toBe('status');
   });
 
   it('follows its run: running, then failed with the run error', async () => {
-    const { runId } = await h.client.call.getTask({ taskId });
+    const { runId } = await h.client.call.getTask({ tenant: '', taskId });
     const input = { taskId };
     await h.bus.publish(Subjects.runTransitioned, {
       runId, definitionName: 'coding', status: 'running', state: 'plan', fromState: 'intake', input, at: new Date().toISOString(),
@@ -180,7 +181,7 @@ describe('a valid task', () => {
       error: { code: 'SUBTASKS_FAILED', message: '1 of 2 subtasks failed' }, at: new Date().toISOString(),
     });
     await h.settled(Streams.events.name, Consumers.orchestratorRunEvents);
-    const task = await h.client.call.getTask({ taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId });
     expect(task.status).toBe('failed');
     expect(task.failureReason).toBe('SUBTASKS_FAILED: 1 of 2 subtasks failed');
     // pending (submit) + running + failed
@@ -188,7 +189,7 @@ describe('a valid task', () => {
   });
 
   it('stays failed when cancelled after it ended', async () => {
-    const task = await h.client.call.cancelTask({ taskId, reason: 'too late' });
+    const task = await h.client.call.cancelTask({ tenant: '', taskId, reason: 'too late' });
     expect(task.status).toBe('failed');
     expect(h.workflow.events).toHaveLength(0);
   });
@@ -197,14 +198,14 @@ describe('a valid task', () => {
 describe('CancelTask', () => {
   it('sends CANCEL to the run and marks the task cancelled', async () => {
     const task = await h.client.call.submitTask(request({ goal: 'Add a subtract function' }));
-    const cancelled = await h.client.call.cancelTask({ taskId: task.id, reason: 'changed my mind' });
-    expect(h.workflow.events).toEqual([{ runId: task.runId, type: 'CANCEL', payload: { reason: 'changed my mind' } }]);
+    const cancelled = await h.client.call.cancelTask({ tenant: '', taskId: task.id, reason: 'changed my mind' });
+    expect(h.workflow.events).toEqual([{ tenant: 'default', runId: task.runId, type: 'CANCEL', payload: { reason: 'changed my mind' } }]);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.failureReason).toBe('changed my mind');
   });
 
   it('says NOT_FOUND for an unknown task', async () => {
-    const err = await h.client.call.cancelTask({ taskId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', reason: '' }).catch((e: unknown) => e);
+    const err = await h.client.call.cancelTask({ tenant: '', taskId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', reason: '' }).catch((e: unknown) => e);
     expect((err as UserError).cause).toMatchObject({ code: GrpcStatus.NOT_FOUND });
   });
 });
@@ -216,7 +217,7 @@ describe('when the workflow-engine is down', () => {
   });
 
   async function runOf(taskId: string): Promise<string> {
-    const task = await eventually(() => h.client.call.getTask({ taskId }), (t) => t.runId !== '', `a run for task ${taskId}`);
+    const task = await eventually(() => h.client.call.getTask({ tenant: '', taskId }), (t) => t.runId !== '', `a run for task ${taskId}`);
     return task.runId;
   }
 
@@ -226,14 +227,14 @@ describe('when the workflow-engine is down', () => {
     expect(task).toMatchObject({ status: 'pending', runId: '', failureReason: '' });
     // Still pending, not failed, while the engine stays down.
     await eventually(() => h.logs.filter((l) => l.message.startsWith('run not started yet') && l.fields.taskId === task.id).length, (n) => n >= 3, 'a few retries');
-    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).status).toBe('pending');
 
     h.workflow.failStartWith = undefined;
     const runId = await runOf(task.id);
     expect(runId).toBe(h.workflow.runFor(task.id));
-    const started = await h.client.call.getTask({ taskId: task.id });
+    const started = await h.client.call.getTask({ tenant: '', taskId: task.id });
     expect(started).toMatchObject({ status: 'pending', failureReason: '' });
-    expect((await h.client.call.listTasks({ limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add divide')).toHaveLength(1);
+    expect((await h.client.call.listTasks({ tenant: '', limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add divide')).toHaveLength(1);
   });
 
   it('keeps the task pending, not failed, when the engine answers INTERNAL (its own database down), and starts the run later', async () => {
@@ -242,11 +243,11 @@ describe('when the workflow-engine is down', () => {
     const task = await h.client.call.submitTask(request({ goal: 'Add square' }));
     expect(task).toMatchObject({ status: 'pending', runId: '', failureReason: '' });
     await eventually(() => h.logs.filter((l) => l.message.startsWith('run not started yet') && l.fields.taskId === task.id).length, (n) => n >= 2, 'a few retries');
-    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).status).toBe('pending');
 
     h.workflow.failStartWith = undefined;
     expect(await runOf(task.id)).toBe(h.workflow.runFor(task.id));
-    expect((await h.client.call.getTask({ taskId: task.id })).failureReason).toBe('');
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).failureReason).toBe('');
   });
 
   it('attaches the run the engine created although StartRun reported a failure, starting no second one', async () => {
@@ -272,13 +273,13 @@ describe('when the workflow-engine is down', () => {
     expect(again.id).toBe(first.id);
     expect(again.runId).toMatch(/^run-/);
     expect(await runOf(first.id)).toBe(again.runId);
-    expect((await h.client.call.listTasks({ limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add modulo')).toHaveLength(1);
+    expect((await h.client.call.listTasks({ tenant: '', limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add modulo')).toHaveLength(1);
   });
 
   it('has a starting replica start the runs of tasks left without one', async () => {
     // As if a replica stored the task, the engine was down, and the replica died retrying.
     const { task } = await new PostgresTaskStore(h.db).insertTask({
-      id: randomUUID(), goal: 'Add sign', repoPath: repo.dir, testCommand: ['npm', 'test'], project: 'calc', idempotencyKey: null, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding',
+      id: randomUUID(), tenant: 'default', goal: 'Add sign', repoPath: repo.dir, testCommand: ['npm', 'test'], project: 'calc', idempotencyKey: null, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding',
     });
     await h.startReplica();
     expect(await runOf(task.id)).toBe(h.workflow.runFor(task.id));
@@ -290,7 +291,7 @@ describe('when the workflow-engine is down', () => {
     expect(err).toBeInstanceOf(UserError);
     expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.FAILED_PRECONDITION);
     expect((err as UserError).message).toContain('could not be started');
-    const failed = (await h.client.call.listTasks({ limit: 100, status: 'failed', goalContains: '', pageToken: '' })).tasks.find((t) => t.goal === 'Add abs');
+    const failed = (await h.client.call.listTasks({ tenant: '', limit: 100, status: 'failed', goalContains: '', pageToken: '' })).tasks.find((t) => t.goal === 'Add abs');
     expect(failed?.failureReason).toContain('workflow definition coding does not exist');
   });
 });
@@ -304,23 +305,23 @@ describe('cancelling a task whose run is not known yet', () => {
     const open = h.workflow.closeStartGate();
     const submitted = h.client.call.submitTask(request({ goal: 'Add floor' }));
     await eventually(() => h.workflow.waitingAtGate, (n) => n === 1, 'StartRun in flight');
-    const [pending] = (await h.client.call.listTasks({ limit: 100, status: 'pending', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add floor');
+    const [pending] = (await h.client.call.listTasks({ tenant: '', limit: 100, status: 'pending', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add floor');
     expect(pending?.runId).toBe('');
 
-    const cancelled = await h.client.call.cancelTask({ taskId: pending?.id ?? '', reason: 'wrong repository' });
+    const cancelled = await h.client.call.cancelTask({ tenant: '', taskId: pending?.id ?? '', reason: 'wrong repository' });
     expect(cancelled).toMatchObject({ status: 'cancelled', failureReason: 'wrong repository' });
     open();
 
     const task = await submitted;
     const runId = h.workflow.runFor(task.id);
     expect(task).toMatchObject({ id: pending?.id, status: 'cancelled', runId });
-    expect(h.workflow.events).toContainEqual({ runId, type: 'CANCEL', payload: { reason: 'wrong repository' } });
+    expect(h.workflow.events).toContainEqual({ tenant: 'default', runId, type: 'CANCEL', payload: { reason: 'wrong repository' } });
   });
 
   it('cancels a run that turns up later through its events', async () => {
     h.workflow.failStartWith = new OperationalError('ENGINE_DOWN', 'engine is restarting');
     const task = await h.client.call.submitTask(request({ goal: 'Add ceil' }));
-    const cancelled = await h.client.call.cancelTask({ taskId: task.id, reason: 'no longer needed' });
+    const cancelled = await h.client.call.cancelTask({ tenant: '', taskId: task.id, reason: 'no longer needed' });
     expect(cancelled.status).toBe('cancelled');
 
     // The engine had created the run after all; its first event names the task.
@@ -329,8 +330,8 @@ describe('cancelling a task whose run is not known yet', () => {
       runId, definitionName: 'coding', status: 'running', state: 'intake', input: { taskId: task.id }, at: new Date().toISOString(),
     });
     await h.settled(Streams.events.name, Consumers.orchestratorRunEvents);
-    expect(h.workflow.events.filter((e) => e.runId === runId)).toEqual([{ runId, type: 'CANCEL', payload: { reason: 'no longer needed' } }]);
-    const after = await h.client.call.getTask({ taskId: task.id });
+    expect(h.workflow.events.filter((e) => e.runId === runId)).toEqual([{ tenant: 'default', runId, type: 'CANCEL', payload: { reason: 'no longer needed' } }]);
+    const after = await h.client.call.getTask({ tenant: '', taskId: task.id });
     expect(after).toMatchObject({ status: 'cancelled', runId });
 
     // Later events of that run change nothing and send no second CANCEL.
@@ -343,18 +344,18 @@ describe('cancelling a task whose run is not known yet', () => {
 
   it('refuses a cancel reason over the limit', async () => {
     const task = await h.client.call.submitTask(request({ goal: 'Add round' }));
-    const err = await h.client.call.cancelTask({ taskId: task.id, reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }).catch((e: unknown) => e);
+    const err = await h.client.call.cancelTask({ tenant: '', taskId: task.id, reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }).catch((e: unknown) => e);
     expect((err as UserError).field).toBe('reason');
     expect(((err as UserError).cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
-    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).status).toBe('pending');
   });
 });
 
 describe('NUL characters in any other call', () => {
   it.each([
-    ['GetTask', () => h.client.call.getTask({ taskId: 'task\u0000' }), 'task_id'],
-    ['CancelTask', () => h.client.call.cancelTask({ taskId: 'task-1', reason: 'stop\u0000' }), 'reason'],
-    ['ListAgentSteps', () => h.client.call.listAgentSteps({ taskId: '\u0000', runId: '', subtaskId: '', limit: 0, after: '' }), 'task_id'],
+    ['GetTask', () => h.client.call.getTask({ tenant: '', taskId: 'task\u0000' }), 'task_id'],
+    ['CancelTask', () => h.client.call.cancelTask({ tenant: '', taskId: 'task-1', reason: 'stop\u0000' }), 'reason'],
+    ['ListAgentSteps', () => h.client.call.listAgentSteps({ tenant: '', taskId: '\u0000', runId: '', subtaskId: '', limit: 0, after: '' }), 'task_id'],
   ] as const)('%s answers INVALID_ARGUMENT naming the proto field', async (_rpc, call, field) => {
     const err = await (call as () => Promise<unknown>)().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
@@ -385,10 +386,10 @@ describe('when StartRun hangs longer than the inline wait', () => {
     } finally {
       open();
     }
-    const started = await eventually(() => quick.client.call.getTask({ taskId }), (t) => t.runId !== '', 'the run attached');
+    const started = await eventually(() => quick.client.call.getTask({ tenant: '', taskId }), (t) => t.runId !== '', 'the run attached');
     expect(started.runId).toBe(quick.workflow.runFor(taskId));
     expect(new Set(quick.workflow.starts.map((r) => r.idempotencyKey))).toEqual(new Set([taskId]));
-    expect((await quick.client.call.listTasks({ limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add cube')).toHaveLength(1);
+    expect((await quick.client.call.listTasks({ tenant: '', limit: 100, status: '', goalContains: '', pageToken: '' })).tasks.filter((t) => t.goal === 'Add cube')).toHaveLength(1);
   });
 });
 
@@ -405,7 +406,7 @@ describe('a dead-lettered run event', () => {
       { store: new PostgresTaskStore(h.db), workflow: h.workflowPort, taskEvents },
       createSilentLogger(),
     );
-    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('succeeded');
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).status).toBe('succeeded');
   });
 
   it('leaves the task as it is when the run cannot be read', async () => {
@@ -416,6 +417,6 @@ describe('a dead-lettered run event', () => {
       { store: new PostgresTaskStore(h.db), workflow: h.workflowPort, taskEvents: { updated: async () => undefined } },
       createSilentLogger(),
     );
-    expect((await h.client.call.getTask({ taskId: task.id })).status).toBe('pending');
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).status).toBe('pending');
   });
 });

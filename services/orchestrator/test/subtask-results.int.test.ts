@@ -71,7 +71,7 @@ function codeResultPublishes(workId: string) {
 
 /** Submits a task, plans it and requests code; resolves once the subtasks are dispatched. */
 async function dispatched(): Promise<{ taskId: string; runId: string }> {
-  const task = await h.client.call.submitTask({ goal: 'Split the calculator', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await h.client.call.submitTask({ tenant: '', goal: 'Split the calculator', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
   const run = { taskId: task.id, runId: task.runId };
   const plan = request(run, 'plan');
   await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), plan, { msgId: plan.workId });
@@ -96,7 +96,7 @@ describe('the code activity', () => {
     expect(work[0]).toMatchObject({ runId: run.runId, goal: 'Split the calculator', repoPath: repo.dir, testCommand: ['make', 'test'], project: 'calc' });
     await settle();
     expect(codeResultPublishes(`${run.runId}:code:1`)).toHaveLength(0);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => s.status)).toEqual(['running', 'running', 'running']);
   });
 
@@ -127,7 +127,7 @@ describe('the code activity', () => {
     expect(codeResults[0]?.output?.subtasks).toEqual(
       ['s1', 's2', 's3'].map((id) => expect.objectContaining({ id, status: 'succeeded', commitSha: `sha-${id}-1` })),
     );
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => [s.id, s.status, s.summary])).toEqual([
       ['s1', 'succeeded', 'did s1'],
       ['s2', 'succeeded', 'did s2'],
@@ -190,7 +190,7 @@ describe('the code activity', () => {
     // arrives again, past the stream's duplicate window. s2 and s3 are still being worked on.
     await republishCode(run);
     expect(workPublishes(run.taskId)).toHaveLength(3);
-    const task = await h.client.call.getTask({ taskId: run.taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.map((s) => s.status)).toEqual(['succeeded', 'running', 'running']);
 
     // The fan-out still completes normally.

@@ -29,12 +29,12 @@ afterAll(async () => {
 });
 
 async function submit(goal: string): Promise<string> {
-  const task = await h.client.call.submitTask({ goal, repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await h.client.call.submitTask({ tenant: '', goal, repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
   return task.id;
 }
 
 async function list(request: { limit?: number; status?: string; goalContains?: string; pageToken?: string }) {
-  return h.client.call.listTasks({ limit: request.limit ?? 0, status: request.status ?? '', goalContains: request.goalContains ?? '', pageToken: request.pageToken ?? '' });
+  return h.client.call.listTasks({ tenant: '', limit: request.limit ?? 0, status: request.status ?? '', goalContains: request.goalContains ?? '', pageToken: request.pageToken ?? '' });
 }
 
 async function refusedField(promise: Promise<unknown>): Promise<string | undefined> {
@@ -116,7 +116,7 @@ function request(run: { taskId: string; runId: string }, activity: string): Acti
 describe('a subtask’s executor, worktree and verdict', () => {
   it('shows the executor from its steps while it runs, then the worktree and verdict from its result', async () => {
     const taskId = await submit('Split the calculator (evidence)');
-    const task = await h.client.call.getTask({ taskId });
+    const task = await h.client.call.getTask({ tenant: '', taskId });
     const run = { taskId, runId: task.runId };
     const plan = request(run, 'plan');
     await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), plan, { msgId: plan.workId });
@@ -126,7 +126,7 @@ describe('a subtask’s executor, worktree and verdict', () => {
     await h.subtaskWork.waitFor((ws) => ws.some((w) => w.taskId === taskId), 'the subtask dispatched');
     await h.settled(Streams.work.name, Consumers.orchestratorWork);
 
-    const before = await h.client.call.getTask({ taskId });
+    const before = await h.client.call.getTask({ tenant: '', taskId });
     expect(before.subtasks[0]).toMatchObject({ status: 'running', executorId: '', worktree: '', verdict: '' });
 
     // A late step of another attempt changes nothing; a step of the running attempt names its executor.
@@ -136,7 +136,7 @@ describe('a subtask’s executor, worktree and verdict', () => {
     await h.bus.publish(Subjects.workStep, step(7, 'stale-executor'));
     await h.bus.publish(Subjects.workStep, step(1, 'executor-a'));
     await h.settled(Streams.events.name, Consumers.orchestratorWorkSteps);
-    expect((await h.client.call.getTask({ taskId })).subtasks[0]).toMatchObject({ status: 'running', executorId: 'executor-a', verdict: '' });
+    expect((await h.client.call.getTask({ tenant: '', taskId })).subtasks[0]).toMatchObject({ status: 'running', executorId: 'executor-a', verdict: '' });
 
     const result: SubtaskResult = {
       workId: `${taskId}:s1:1`, taskId, runId: run.runId, subtaskId: 's1', attempt: 1, ok: false, summary: 'tests red',
@@ -145,7 +145,7 @@ describe('a subtask’s executor, worktree and verdict', () => {
     };
     await h.bus.publish(Subjects.subtaskResult, result, { msgId: result.workId });
     await h.settled(Streams.results.name, Consumers.orchestratorSubtaskResults);
-    const after = await eventually(() => h.client.call.getTask({ taskId }), (t) => t.subtasks[0]?.status === 'failed', 'the result recorded');
+    const after = await eventually(() => h.client.call.getTask({ tenant: '', taskId }), (t) => t.subtasks[0]?.status === 'failed', 'the result recorded');
     expect(after.subtasks[0]).toMatchObject({ executorId: 'executor-a', worktree: '/tmp/wt/executor-a/t--s1--a1', verdict: 'failed: make test exited 2' });
   });
 });

@@ -4,7 +4,7 @@
  */
 import { connectBus, type Bus } from '@maestro/bus';
 import { createDb } from '@maestro/db';
-import { createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
+import { compileTransportSecurity, createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
 import { loadRouterConfig } from './config.js';
 import { createRouterServer, loadRouterModels } from './router-server.js';
 import { PostgresUsageLedger, type RouterDatabase } from './store/postgres-usage-ledger.js';
@@ -12,6 +12,7 @@ import { subscribeWorkVerdicts } from './transport/nats/work-verdicts.subscriber
 
 runService('router', async (lifecycle) => {
   const config = loadRouterConfig();
+  const security = compileTransportSecurity(config);
   const logger = createLogger({ service: 'router', level: config.logLevel });
   lifecycle.setLogger(logger);
   const telemetry = initTelemetry({ serviceName: 'router', otlpEndpoint: config.otlpEndpoint });
@@ -31,7 +32,7 @@ runService('router', async (lifecycle) => {
   const verdicts = await subscribeWorkVerdicts(bus, ledger);
   lifecycle.onShutdown('verdicts', () => verdicts.stop());
 
-  const { server } = createRouterServer(config, { ledger, bus, logger }, models);
+  const { server } = createRouterServer(config, { ledger, bus, logger, security, healthPort: config.grpcHealthPort }, models);
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());
   await serveMetrics({ service: 'router', host: config.metricsHost, port: config.metricsPort, logger, lifecycle });

@@ -5,7 +5,7 @@
  */
 import { RouterServiceService } from '@maestro/contracts';
 import type { Bus } from '@maestro/bus';
-import { createGrpcServer, systemClock, type Clock, type GrpcServer, type Logger, type Registry } from '@maestro/runtime';
+import { createGrpcServer, systemClock, type Clock, type GrpcServer, type Logger, type Registry, type TransportSecurity } from '@maestro/runtime';
 import { CompletionService } from './app/completion-service.js';
 import { SuccessRateCache } from './app/success-rate-cache.js';
 import type { RouterConfig } from './config.js';
@@ -25,6 +25,10 @@ export interface RouterServerDeps {
   clock?: Clock;
   /** Where model-call and gRPC metrics go. @default processRegistry() */
   metrics?: Registry;
+  /** gRPC transport security (mTLS with the caller check, or plaintext), from compileTransportSecurity. @default PLAINTEXT */
+  security?: TransportSecurity;
+  /** Plaintext health-only port for kubelet probes (MAESTRO_GRPC_HEALTH_PORT). @default 0 (none) */
+  healthPort?: number;
 }
 
 /** The router, built but not started. */
@@ -75,7 +79,7 @@ export function createRouterServer(config: RouterConfig, deps: RouterServerDeps,
     events: createBusLlmEventPublisher(deps.bus),
     clock,
   });
-  const server = createGrpcServer({ address: config.grpcAddr, logger: deps.logger, serviceNames: ['maestro.v1.RouterService'], metrics: deps.metrics });
+  const server = createGrpcServer({ address: config.grpcAddr, logger: deps.logger, serviceNames: ['maestro.v1.RouterService'], metrics: deps.metrics, security: deps.security, healthPort: deps.healthPort });
   server.add(RouterServiceService, createRouterHandlers({ completions, ledger: deps.ledger, policy }));
   return { server, completions, registry };
 }

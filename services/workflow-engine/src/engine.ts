@@ -12,7 +12,7 @@
  * requests and `run.finished` events that may not have gone out.
  */
 import { randomUUID } from 'node:crypto';
-import type { ActivityRequest, ActivityResult } from '@maestro/contracts';
+import { Tenants, type ActivityRequest, type ActivityResult } from '@maestro/contracts';
 import { invalidField, notFound, systemClock, type Clock, type Logger } from '@maestro/runtime';
 import {
   ACTIVITY_REQUEST_UNPUBLISHABLE,
@@ -54,8 +54,16 @@ export interface SavedDefinition extends DefinitionRecord {
   created: boolean;
 }
 
+/**
+ * The tenant a call acts for: a tenant name confines it to that tenant's runs and definitions
+ * (plus the shared definitions); undefined is an internal caller acting across tenants.
+ */
+export type TenantScope = string | undefined;
+
 /** What StartRun asks for. */
 export interface StartRunInput {
+  /** The tenant the run belongs to; its definitions shadow the shared ones. @default undefined: shared definitions, run of `default` */
+  tenant?: TenantScope;
   definitionName: string;
   /** Absent or 0: the latest version. */
   definitionVersion?: number;
@@ -71,6 +79,8 @@ export type ActivityResultOutcome =
 
 /** What ListRuns asks for. */
 export interface ListRunsInput {
+  /** Only this tenant's runs. @default undefined: every tenant's */
+  tenant?: TenantScope;
   /** At most this many runs, newest first. */
   limit: number;
   status?: RunStatus;
@@ -164,14 +174,24 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'done', 'failed', 
 export interface WorkflowEngine {
   /** Upserts the built-in definitions (a new version only when one changed). */
   ensureDefaultDefinitions(): Promise<SavedDefinition[]>;
-  /** Validates and stores a definition as its next version (unless unchanged). */
-  putDefinition(name: string, document: unknown): Promise<SavedDefinition>;
-  /** A version of a definition (latest when `version` is absent or 0); NOT_FOUND otherwise. */
-  getDefinition(name: string, version?: number): Promise<DefinitionRecord>;
-  /** Without `name`: the latest version of every definition. With it: all its versions, newest first (NOT_FOUND if none). */
-  listDefinitions(name?: string): Promise<DefinitionRecord[]>;
+  /**
+   * Validates and stores a definition as its next version (unless unchanged), in `tenant`; an
+   * internal caller's (no tenant) is shared.
+   */
+  putDefinition(name: string, document: unknown, tenant?: TenantScope): Promise<SavedDefinition>;
+  /**
+   * A version of a definition (latest when `version` is absent or 0); NOT_FOUND otherwise. The
+   * name resolves within `tenant` first, then among the shared ones (see `definitionOwner`).
+   */
+  getDefinition(name: string, version?: number, tenant?: TenantScope): Promise<DefinitionRecord>;
+  /**
+   * Without `name`: the latest version of every definition `tenant` can run (its own, and the
+   * shared ones it does not shadow; every tenant's for an internal caller). With it: all
+   * versions of the one the name resolves to, newest first (NOT_FOUND if none).
+   */
+  listDefinitions(name?: string, tenant?: TenantScope): Promise<DefinitionRecord[]>;
   /** What changed from one version of a definition to another; NOT_FOUND naming a missing version. */
-  diffDefinitions(name: string, fromVersion: number, toVersion: number): Promise<DefinitionDiffView>;
+  diffDefinitions(name: string, fromVersion: number, toVersion: number, tenant?: TenantScope): Promise<DefinitionDiffView>;
   /** Starts a run in the caller's trace, or returns the run of the same idempotency key. */
   startRun(input: StartRunInput): Promise<RunView>;
   /**
@@ -179,18 +199,19 @@ export interface WorkflowEngine {
    * `activity.*` types are reserved (INVALID_ARGUMENT on `type`): activity outcomes come only
    * from {@link applyActivityResult} and the timeout sweep, which check state and attempt.
    */
-  sendEvent(runId: string, event: MachineEvent): Promise<RunView>;
+  sendEvent(runId: string, event: MachineEvent, tenant?: TenantScope): Promise<RunView>;
   /** Sends CANCEL (with `reason` when given); an ended run is returned as it is. */
-  cancelRun(runId: string, reason: string): Promise<RunView>;
+  cancelRun(runId: string, reason: string, tenant?: TenantScope): Promise<RunView>;
   /** Applies an activity result; results for another state or attempt are ignored. */
   applyActivityResult(result: ActivityResult): Promise<ActivityResultOutcome>;
-  getRun(runId: string): Promise<RunView>;
-  /** A page of a run's transitions after `afterSeq`; NOT_FOUND for an unknown run. */
-  getRunHistory(runId: string, page: { afterSeq: number; limit: number }): Promise<HistoryPageView>;
+  /** The run with its history; NOT_FOUND for an unknown run, and for another tenant's run alike. */
+  getRun(runId: string, tenant?: TenantScope): Promise<RunView>;
+  /** A page of a run's transitions after `afterSeq`; NOT_FOUND for an unknown run (or another tenant's). */
+  getRunHistory(runId: string, page: { afterSeq: number; limit: number }, tenant?: TenantScope): Promise<HistoryPageView>;
   /** Runs newest first, without their history, a page at a time. */
   listRuns(query: ListRunsInput): Promise<RunPage>;
   /** The run now, then after each change, until it finishes or `signal` aborts. */
-  watchRun(runId: string, signal: AbortSignal): AsyncGenerator<RunView>;
+  watchRun(runId: string, signal: AbortSignal, tenant?: TenantScope): AsyncGenerator<RunView>;
   /** Tells watchers a run changed elsewhere (another replica); they re-read it. */
   notifyRunChanged(runId: string): void;
   /**
@@ -209,6 +230,11 @@ export interface WorkflowEngine {
   pendingEffects(): number;
   /** Stops the timeout sweep and background publishing retries; call after the result consumer has stopped. */
   stop(): Promise<void>;
+}
+
+/** True when a caller of `tenant` may see `run`: its own tenant's, or any for an internal caller. */
+function visibleTo(run: RunRecord, tenant: TenantScope): boolean {
+  return tenant === undefined || run.tenant === tenant;
 }
 
 /** Creates the engine. Call `ensureDefaultDefinitions()` and `resume()` once at start. */
@@ -246,18 +272,38 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     retryDelayMs: deps.sweepRetryDelayMs ?? engineDefaults.sweepRetryDelayMs,
   });
 
-  function loadDefinition(name: string, version?: number): Promise<DefinitionRecord> {
-    return definitions.load(name, version);
+  function loadDefinition(name: string, version: number | undefined, owner: string): Promise<DefinitionRecord> {
+    return definitions.load(name, version, owner);
   }
 
   function runnableOfRun(run: RunRecord): Promise<RunnableDefinition> {
     return definitions.ofRun(run);
   }
 
-  async function loadRun(runId: string): Promise<RunView> {
+  async function loadRun(runId: string, tenant?: TenantScope): Promise<RunView> {
     const run = await store.getRun(runId);
-    if (run === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
+    // Another tenant's run is answered exactly like one that does not exist.
+    if (run === undefined || !visibleTo(run, tenant)) throw notFound('run', runId, 'RUN_NOT_FOUND');
     return { ...run, history: await store.getHistory(runId) };
+  }
+
+  /** NOT_FOUND, as for an unknown run, unless the run belongs to `tenant` (or the caller is internal). */
+  async function checkRunTenant(runId: string, tenant: TenantScope): Promise<void> {
+    if (tenant === undefined) return;
+    if ((await definitions.tenantOf(runId)) !== tenant) throw notFound('run', runId, 'RUN_NOT_FOUND');
+  }
+
+  /**
+   * The tenant whose `name` a caller of `tenant` means: its own when it has a definition of that
+   * name (shadowing a shared one), the shared ones otherwise; an internal caller means the shared.
+   */
+  async function definitionOwner(name: string, tenant: TenantScope): Promise<string> {
+    if (tenant === undefined) return Tenants.shared;
+    return (await store.getDefinition(name, undefined, tenant)) !== undefined ? tenant : Tenants.shared;
+  }
+
+  async function resolveDefinition(name: string, version: number | undefined, tenant: TenantScope): Promise<DefinitionRecord> {
+    return loadDefinition(name, version, await definitionOwner(name, tenant));
   }
 
   /** After a commit: tell watchers, publish the transition's effects, then record the step. */
@@ -304,34 +350,45 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       return saved;
     },
 
-    async putDefinition(name, document) {
+    async putDefinition(name, document, tenant) {
       if (!NAME_PATTERN.test(name)) throw invalidField('name', 'must start with a letter or "_" and hold only letters, digits, "_" and "-"');
       const definition = parseDefinition(document, registries, 'definition');
-      const { definition: record, created } = await store.saveDefinition(name, definition, contentHash(definition));
-      if (created) logger.info('definition version stored', { name, version: record.version });
+      // A tenant's save is its own version line: a shared definition is never overwritten by one.
+      const owner = tenant ?? Tenants.shared;
+      const { definition: record, created } = await store.saveDefinition(name, definition, contentHash(definition), owner);
+      if (created) logger.info('definition version stored', { name, version: record.version, tenant: owner });
       return { ...record, created };
     },
 
-    getDefinition: (name, version) => loadDefinition(name, version),
+    getDefinition: (name, version, tenant) => resolveDefinition(name, version, tenant),
 
-    async listDefinitions(name) {
-      if (name === undefined) return store.listDefinitions();
-      const versions = await store.listDefinitionVersions(name);
+    async listDefinitions(name, tenant) {
+      if (name === undefined) {
+        if (tenant === undefined) return store.listDefinitions();
+        // Sorted by name, then tenant: '' (shared) before the tenant's own, which then shadows it.
+        const latest = new Map<string, DefinitionRecord>();
+        for (const record of await store.listDefinitions([Tenants.shared, tenant])) latest.set(record.name, record);
+        return [...latest.values()];
+      }
+      const versions = await store.listDefinitionVersions(name, await definitionOwner(name, tenant));
       if (versions.length === 0) throw notFound('definition', name, 'DEFINITION_NOT_FOUND');
       return versions;
     },
 
-    async diffDefinitions(name, fromVersion, toVersion) {
-      const [from, to] = await Promise.all([loadDefinition(name, fromVersion), loadDefinition(name, toVersion)]);
+    async diffDefinitions(name, fromVersion, toVersion, tenant) {
+      const owner = await definitionOwner(name, tenant);
+      const [from, to] = await Promise.all([loadDefinition(name, fromVersion, owner), loadDefinition(name, toVersion, owner)]);
       return { name, fromVersion, toVersion, changes: diffDefinitions(from.definition, to.definition) };
     },
 
     async startRun(input) {
-      const record = await loadDefinition(input.definitionName, input.definitionVersion);
+      const record = await resolveDefinition(input.definitionName, input.definitionVersion, input.tenant);
       const runnable = definitions.runnableOf(record);
       const step = startRunMachine(runnable, input.input ?? {});
       const { run, created } = await store.createRun({
         id: randomUUID(),
+        tenant: input.tenant ?? Tenants.default,
+        definitionTenant: record.tenant,
         definitionName: record.name,
         definitionVersion: record.version,
         snapshot: step.snapshot,
@@ -349,7 +406,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       if (created) {
         observer.runStarted(run.definitionName);
         if (isFinished(run.status)) observer.runFinished(run.definitionName, run.status);
-        logger.info('run started', { runId: run.id, definition: record.name, version: record.version, state: run.state });
+        logger.info('run started', { runId: run.id, tenant: run.tenant, definition: record.name, version: record.version, state: run.state });
         await effects.publish(run.id, effects.started(run, runnable));
         // A run just created has no transitions yet: nothing to read back.
         return { ...run, history: [] };
@@ -360,8 +417,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       return loadRun(run.id);
     },
 
-    async sendEvent(runId, event) {
+    async sendEvent(runId, event, tenant) {
       checkSendableEventType(event.type);
+      await checkRunTenant(runId, tenant);
       const startedAt = clock.now();
       const runnable = await definitions.ofRunId(runId);
       if (runnable === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
@@ -380,7 +438,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       return { ...outcome.run, history: await store.getHistory(runId) };
     },
 
-    cancelRun: (runId, reason) => engine.sendEvent(runId, cancelEvent(reason)),
+    cancelRun: (runId, reason, tenant) => engine.sendEvent(runId, cancelEvent(reason), tenant),
 
     async applyActivityResult(result) {
       const log = logger.child({ runId: result.runId, workId: result.workId });
@@ -414,10 +472,11 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       return { applied: false, reason: outcome.reason };
     },
 
-    getRun: (runId) => loadRun(runId),
+    getRun: (runId, tenant) => loadRun(runId, tenant),
 
-    async getRunHistory(runId, page) {
-      if ((await store.getRun(runId)) === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
+    async getRunHistory(runId, page, tenant) {
+      const run = await store.getRun(runId);
+      if (run === undefined || !visibleTo(run, tenant)) throw notFound('run', runId, 'RUN_NOT_FOUND');
       // One more than asked tells whether another page follows.
       const rows = await store.getHistory(runId, { afterSeq: page.afterSeq, limit: page.limit + 1 });
       const transitions = rows.slice(0, page.limit);
@@ -431,7 +490,10 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       return rows.length > query.limit ? { runs, nextAfterId: runs[runs.length - 1]!.id } : { runs };
     },
 
-    watchRun: (runId, signal) => watcher.watch(runId, signal),
+    async *watchRun(runId, signal, tenant) {
+      await checkRunTenant(runId, tenant);
+      yield* watcher.watch(runId, signal);
+    },
 
     notifyRunChanged(runId) {
       watcher.changedElsewhere(runId);

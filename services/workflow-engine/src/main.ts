@@ -2,9 +2,9 @@
  * The workflow-engine process: config → telemetry and logger → PostgreSQL (migrations) → NATS →
  * the service wired in `workflow-engine-service.ts` → the /metrics endpoint. Wiring only; see README.md.
  */
-import { connectBus } from '@maestro/bus';
+import { busSigningFrom, connectBus } from '@maestro/bus';
 import { createDb } from '@maestro/db';
-import { createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
+import { compileTransportSecurity, createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
 import { loadWorkflowEngineConfig } from './config.js';
 import { migrateWorkflowSchema } from './store/migrations.js';
 import type { WorkflowDatabase } from './store/workflow-database.js';
@@ -12,6 +12,7 @@ import { createWorkflowEngineService } from './workflow-engine-service.js';
 
 runService('workflow-engine', async (lifecycle) => {
   const config = loadWorkflowEngineConfig();
+  const security = compileTransportSecurity(config);
   const telemetry = initTelemetry({ serviceName: 'workflow-engine', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
   const logger = createLogger({ service: 'workflow-engine', level: config.logLevel });
@@ -21,12 +22,14 @@ runService('workflow-engine', async (lifecycle) => {
   lifecycle.onShutdown('database', () => db.destroy());
   if (config.migrateOnStart) await migrateWorkflowSchema(db, logger);
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'workflow-engine', logger, namespace: config.natsNamespace });
+  const bus = await connectBus({ url: config.natsUrl, name: 'workflow-engine', logger, namespace: config.natsNamespace, signing: busSigningFrom(config) });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 
   const service = createWorkflowEngineService({
     address: config.grpcAddr,
+    security,
+    healthPort: config.grpcHealthPort,
     logger,
     db,
     bus,

@@ -7,7 +7,7 @@
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import { RunEventSchema, Subjects, WorkflowServiceService } from '@maestro/contracts';
 import type { Kysely } from '@maestro/db';
-import { createGrpcServer, processRegistry, type Clock, type GrpcServer, type Logger, type Registry } from '@maestro/runtime';
+import { createGrpcServer, processRegistry, type Clock, type GrpcServer, type Logger, type Registry, type TransportSecurity } from '@maestro/runtime';
 import { createWorkflowEngine, type WorkflowEngine } from './engine.js';
 import { createWorkflowEngineMetrics } from './metrics.js';
 import { PostgresRunStore } from './store/postgres-run-store.js';
@@ -36,6 +36,10 @@ export interface WorkflowEngineServiceOptions {
   clock?: Clock;
   /** Where the engine's and gRPC metrics go (`metrics.ts`). @default processRegistry() */
   metrics?: Registry;
+  /** gRPC transport security (mTLS with the caller check, or plaintext), from compileTransportSecurity. @default PLAINTEXT */
+  security?: TransportSecurity;
+  /** Plaintext health-only port for kubelet probes (MAESTRO_GRPC_HEALTH_PORT). @default 0 (none) */
+  healthPort?: number;
 }
 
 /** A wired workflow-engine: start it once, stop it once. */
@@ -64,7 +68,7 @@ export function createWorkflowEngineService(options: WorkflowEngineServiceOption
     ...(options.watchPollMs !== undefined ? { watchPollMs: options.watchPollMs } : {}),
     ...(options.sweepMs !== undefined ? { sweepMs: options.sweepMs } : {}),
   });
-  const server = createGrpcServer({ address: options.address, logger, serviceNames: [WORKFLOW_SERVICE_NAME], metrics: registry });
+  const server = createGrpcServer({ address: options.address, logger, serviceNames: [WORKFLOW_SERVICE_NAME], metrics: registry, security: options.security, healthPort: options.healthPort });
   server.add(WorkflowServiceService, createWorkflowHandlers(engine));
 
   let results: WorkConsumer | undefined;

@@ -26,7 +26,12 @@ describe('workflow migrations', () => {
     const upTo0003 = Object.fromEntries(Object.entries(workflowMigrations).filter(([name]) => name < '0004'));
     await migrateToLatest(db, { schema: WORKFLOW_SCHEMA, migrations: upTo0003, logger: createSilentLogger() });
     const store = new PostgresRunStore(db);
-    const { definition: record } = await store.saveDefinition('coding', codingDefinition as Record<string, unknown>, contentHash(codingDefinition));
+    // Written as the store of that time wrote it (no tenant column yet).
+    const record = await db
+      .insertInto('workflow.definitions')
+      .values({ name: 'coding', version: 1, definition: JSON.stringify(codingDefinition), source: JSON.stringify(codingDefinition), hash: contentHash(codingDefinition) })
+      .returning('version')
+      .executeTakeFirstOrThrow();
     const start = startRunMachine({ definition: parseDefinition(codingDefinition, defaultRegistries), registries: defaultRegistries }, { taskId: 't' });
     const newRun = () => ({
       id: randomUUID(),
@@ -63,9 +68,10 @@ describe('workflow migrations', () => {
     // What 0003 did to every row that existed when it ran.
     await db.updateTable('workflow.runs').set({ finished_published: true }).execute();
 
-    expect(await migrateWorkflowSchema(db, createSilentLogger())).toEqual(['0004_finished_published_running', '0005_run_trace_and_paging']);
-    // 0005: older runs have no trace.
-    expect(await store.getRun(running.id)).toMatchObject({ status: 'running', finishedPublished: false, traceParent: null });
+    expect(await migrateWorkflowSchema(db, createSilentLogger())).toEqual(['0004_finished_published_running', '0005_run_trace_and_paging', '0006_tenants']);
+    // 0005: older runs have no trace. 0006: older runs belong to `default`, older definitions are shared.
+    expect(await store.getRun(running.id)).toMatchObject({ status: 'running', finishedPublished: false, traceParent: null, tenant: 'default', definitionTenant: '' });
+    expect(await store.getDefinition('coding', record.version)).toMatchObject({ tenant: '' });
     expect(await store.getRun(done.id)).toMatchObject({ status: 'done', finishedPublished: true });
 
     // Even a running row still (wrongly) marked published is owed its run.finished once it finishes.

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function listRunsRequest(fields: Partial<ListRunsRequest>): ListRunsRequest {
-  return { limit: 0, status: '', definitionName: '', definitionVersion: 0, pageToken: '', ...fields };
+  return { tenant: '', limit: 0, status: '', definitionName: '', definitionVersion: 0, pageToken: '', ...fields };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<UserError> {
@@ -45,11 +45,11 @@ async function rejection(promise: Promise<unknown>): Promise<UserError> {
 
 describe('WorkflowService over gRPC', () => {
   it('serves the default coding definition', async () => {
-    const def = await client.call.getDefinition({ name: 'coding', version: 0 });
+    const def = await client.call.getDefinition({ tenant: '', name: 'coding', version: 0 });
     expect(def).toMatchObject({ name: 'coding', version: 1 });
     expect(Object.keys(def.definition?.['states'] ?? {})).toEqual(['intake', 'preflight', 'plan', 'code', 'review', 'done', 'failed', 'cancelled']);
     expect(def.createdAt).toBeInstanceOf(Date);
-    const list = await client.call.listDefinitions({ name: '' });
+    const list = await client.call.listDefinitions({ tenant: '', name: '' });
     expect(list.definitions.map((d) => d.name)).toEqual(['coding']);
   });
 
@@ -59,45 +59,45 @@ describe('WorkflowService over gRPC', () => {
       initial: 'plan',
       states: { plan: { meta: { activity: 'plan' }, on: { 'activity.done': { target: 'cod' } } }, done: { type: 'final' } },
     };
-    const err = await rejection(client.call.putDefinition({ name: 'broken', definition }));
+    const err = await rejection(client.call.putDefinition({ tenant: '', name: 'broken', definition }));
     expect(err).toBeInstanceOf(UserError);
     expect(err.reason).toBe('invalid');
     expect(err.field).toBe('definition');
     // The path under the request field leads the message, for clients to point at.
     expect(err.message).toMatch(/^definition\.states\.plan\.on\["activity\.done"\]\.target: unknown state "cod"/);
-    await expect(client.call.getDefinition({ name: 'broken', version: 0 })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.getDefinition({ tenant: '', name: 'broken', version: 0 })).rejects.toMatchObject({ reason: 'not_found' });
   });
 
   it('stores a valid definition as a new version', async () => {
     const definition = { id: 'quick', initial: 'plan', states: { plan: { meta: { activity: 'plan' }, on: { 'activity.done': 'done' } }, done: { type: 'final' } } };
-    expect(await client.call.putDefinition({ name: 'quick', definition })).toMatchObject({ name: 'quick', version: 1, definition });
-    expect(await client.call.putDefinition({ name: 'quick', definition: { ...definition, description: 'd' } })).toMatchObject({ version: 2 });
+    expect(await client.call.putDefinition({ tenant: '', name: 'quick', definition })).toMatchObject({ name: 'quick', version: 1, definition });
+    expect(await client.call.putDefinition({ tenant: '', name: 'quick', definition: { ...definition, description: 'd' } })).toMatchObject({ version: 2 });
   });
 
   it('names the field of bad requests', async () => {
     const cases: Array<[Promise<unknown>, string]> = [
-      [client.call.getRun({ runId: 'abc' }), 'run_id'],
-      [client.call.sendEvent({ runId: '', type: 'CANCEL', payload: undefined }), 'run_id'],
-      [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: ' ', payload: undefined }), 'type'],
+      [client.call.getRun({ tenant: '', runId: 'abc' }), 'run_id'],
+      [client.call.sendEvent({ tenant: '', runId: '', type: 'CANCEL', payload: undefined }), 'run_id'],
+      [client.call.sendEvent({ tenant: '', runId: '00000000-0000-4000-8000-000000000000', type: ' ', payload: undefined }), 'type'],
       // Activity outcomes come only from ActivityResults (which are checked against state and attempt).
-      [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: 'activity.done', payload: { output: {} } }), 'type'],
-      [client.call.sendEvent({ runId: '00000000-0000-4000-8000-000000000000', type: 'activity.failed', payload: undefined }), 'type'],
-      [client.call.startRun({ definitionName: '', definitionVersion: 0, input: undefined, idempotencyKey: '' }), 'definition_name'],
-      [client.call.startRun({ definitionName: 'coding', definitionVersion: -1, input: undefined, idempotencyKey: '' }), 'definition_version'],
+      [client.call.sendEvent({ tenant: '', runId: '00000000-0000-4000-8000-000000000000', type: 'activity.done', payload: { output: {} } }), 'type'],
+      [client.call.sendEvent({ tenant: '', runId: '00000000-0000-4000-8000-000000000000', type: 'activity.failed', payload: undefined }), 'type'],
+      [client.call.startRun({ tenant: '', definitionName: '', definitionVersion: 0, input: undefined, idempotencyKey: '' }), 'definition_name'],
+      [client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: -1, input: undefined, idempotencyKey: '' }), 'definition_version'],
       [client.call.listRuns(listRunsRequest({ status: 'sleeping' })), 'status'],
       [client.call.listRuns(listRunsRequest({ limit: 100_000 })), 'limit'],
-      [client.call.putDefinition({ name: 'x', definition: undefined }), 'definition'],
-      [client.call.putDefinition({ name: 'bad name', definition: {} }), 'name'],
+      [client.call.putDefinition({ tenant: '', name: 'x', definition: undefined }), 'definition'],
+      [client.call.putDefinition({ tenant: '', name: 'bad name', definition: {} }), 'name'],
       [client.call.listRuns(listRunsRequest({ definitionVersion: 2 })), 'definition_version'],
       [client.call.listRuns(listRunsRequest({ pageToken: 'not-a-token' })), 'page_token'],
-      [client.call.getRunHistory({ runId: 'x', afterSeq: 0, limit: 0 }), 'run_id'],
-      [client.call.getRunHistory({ runId: '00000000-0000-4000-8000-000000000000', afterSeq: -1, limit: 0 }), 'after_seq'],
-      [client.call.getRunHistory({ runId: '00000000-0000-4000-8000-000000000000', afterSeq: 0, limit: 5001 }), 'limit'],
-      [client.call.cancelRun({ runId: '', reason: '' }), 'run_id'],
-      [client.call.cancelRun({ runId: '00000000-0000-4000-8000-000000000000', reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }), 'reason'],
-      [client.call.diffDefinitions({ name: '', fromVersion: 1, toVersion: 2 }), 'name'],
-      [client.call.diffDefinitions({ name: 'coding', fromVersion: 0, toVersion: 1 }), 'from_version'],
-      [client.call.diffDefinitions({ name: 'coding', fromVersion: 1, toVersion: -3 }), 'to_version'],
+      [client.call.getRunHistory({ tenant: '', runId: 'x', afterSeq: 0, limit: 0 }), 'run_id'],
+      [client.call.getRunHistory({ tenant: '', runId: '00000000-0000-4000-8000-000000000000', afterSeq: -1, limit: 0 }), 'after_seq'],
+      [client.call.getRunHistory({ tenant: '', runId: '00000000-0000-4000-8000-000000000000', afterSeq: 0, limit: 5001 }), 'limit'],
+      [client.call.cancelRun({ tenant: '', runId: '', reason: '' }), 'run_id'],
+      [client.call.cancelRun({ tenant: '', runId: '00000000-0000-4000-8000-000000000000', reason: 'x'.repeat(TaskLimits.cancelReasonMaxChars + 1) }), 'reason'],
+      [client.call.diffDefinitions({ tenant: '', name: '', fromVersion: 1, toVersion: 2 }), 'name'],
+      [client.call.diffDefinitions({ tenant: '', name: 'coding', fromVersion: 0, toVersion: 1 }), 'from_version'],
+      [client.call.diffDefinitions({ tenant: '', name: 'coding', fromVersion: 1, toVersion: -3 }), 'to_version'],
     ];
     for (const [call, field] of cases) {
       const err = await rejection(call);
@@ -105,21 +105,21 @@ describe('WorkflowService over gRPC', () => {
       expect(err.message).toContain(`${field}:`);
     }
     const unknown = '00000000-0000-4000-8000-000000000000';
-    await expect(client.call.getRun({ runId: unknown })).rejects.toMatchObject({ reason: 'not_found' });
-    await expect(client.call.getRunHistory({ runId: unknown, afterSeq: 0, limit: 0 })).rejects.toMatchObject({ reason: 'not_found' });
-    await expect(client.call.cancelRun({ runId: unknown, reason: '' })).rejects.toMatchObject({ reason: 'not_found' });
-    await expect(client.call.listDefinitions({ name: 'nothing-here' })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.getRun({ tenant: '', runId: unknown })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.getRunHistory({ tenant: '', runId: unknown, afterSeq: 0, limit: 0 })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.cancelRun({ tenant: '', runId: unknown, reason: '' })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.listDefinitions({ tenant: '', name: 'nothing-here' })).rejects.toMatchObject({ reason: 'not_found' });
   });
 
   it('lists every version of one definition newest first, and diffs two of them as JSON pointers', async () => {
     const v1 = { id: 'diffy', initial: 'plan', states: { plan: { meta: { activity: 'plan' }, on: { 'activity.done': 'done' } }, done: { type: 'final' } } };
     const v2 = { ...v1, description: 'second', states: { ...v1.states, plan: { meta: { activity: 'plan', timeoutMs: 1000 }, on: { 'activity.done': 'done' } } } };
-    await client.call.putDefinition({ name: 'diffy', definition: v1 });
-    await client.call.putDefinition({ name: 'diffy', definition: v2 });
-    expect((await client.call.listDefinitions({ name: 'diffy' })).definitions.map((d) => d.version)).toEqual([2, 1]);
-    expect((await client.call.listDefinitions({ name: '' })).definitions.find((d) => d.name === 'diffy')?.version).toBe(2);
+    await client.call.putDefinition({ tenant: '', name: 'diffy', definition: v1 });
+    await client.call.putDefinition({ tenant: '', name: 'diffy', definition: v2 });
+    expect((await client.call.listDefinitions({ tenant: '', name: 'diffy' })).definitions.map((d) => d.version)).toEqual([2, 1]);
+    expect((await client.call.listDefinitions({ tenant: '', name: '' })).definitions.find((d) => d.name === 'diffy')?.version).toBe(2);
 
-    const diff = await client.call.diffDefinitions({ name: 'diffy', fromVersion: 1, toVersion: 2 });
+    const diff = await client.call.diffDefinitions({ tenant: '', name: 'diffy', fromVersion: 1, toVersion: 2 });
     expect(diff).toEqual({
       name: 'diffy',
       fromVersion: 1,
@@ -129,21 +129,21 @@ describe('WorkflowService over gRPC', () => {
         { path: '/states/plan/meta/timeoutMs', op: 'added', after: 1000 },
       ],
     });
-    expect((await client.call.diffDefinitions({ name: 'diffy', fromVersion: 2, toVersion: 1 })).changes.map((c) => [c.path, c.op, c.before])).toEqual([
+    expect((await client.call.diffDefinitions({ tenant: '', name: 'diffy', fromVersion: 2, toVersion: 1 })).changes.map((c) => [c.path, c.op, c.before])).toEqual([
       ['/description', 'removed', 'second'],
       ['/states/plan/meta/timeoutMs', 'removed', 1000],
     ]);
-    const missing = await rejection(client.call.diffDefinitions({ name: 'diffy', fromVersion: 1, toVersion: 9 }));
+    const missing = await rejection(client.call.diffDefinitions({ tenant: '', name: 'diffy', fromVersion: 1, toVersion: 9 }));
     expect(missing).toMatchObject({ reason: 'not_found', message: expect.stringContaining('diffy version 9') });
   });
 
   it('pages runs of one definition version newest first with opaque tokens', async () => {
     const flow = { id: 'paged', initial: 'plan', states: { plan: { meta: { activity: 'plan' }, on: { CANCEL: 'cancelled' } }, cancelled: { type: 'final' } } };
-    const v1 = await client.call.putDefinition({ name: 'paged', definition: flow });
+    const v1 = await client.call.putDefinition({ tenant: '', name: 'paged', definition: flow });
     const started: string[] = [];
-    for (let i = 0; i < 5; i++) started.push((await client.call.startRun({ definitionName: 'paged', definitionVersion: 0, input: { i }, idempotencyKey: '' })).id);
-    await client.call.putDefinition({ name: 'paged', definition: { ...flow, description: 'v2' } });
-    const pinnedToV2 = (await client.call.startRun({ definitionName: 'paged', definitionVersion: 0, input: {}, idempotencyKey: '' })).id;
+    for (let i = 0; i < 5; i++) started.push((await client.call.startRun({ tenant: '', definitionName: 'paged', definitionVersion: 0, input: { i }, idempotencyKey: '' })).id);
+    await client.call.putDefinition({ tenant: '', name: 'paged', definition: { ...flow, description: 'v2' } });
+    const pinnedToV2 = (await client.call.startRun({ tenant: '', definitionName: 'paged', definitionVersion: 0, input: {}, idempotencyKey: '' })).id;
 
     const seen: string[] = [];
     let pageToken = '';
@@ -170,42 +170,42 @@ describe('WorkflowService over gRPC', () => {
   });
 
   it('cancels a run with a reason, returns an ended run as it is, and pages its history', async () => {
-    const run = await client.call.startRun({ definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
+    const run = await client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
     const request = await env.requests.waitFor((r) => r.runId === run.id && r.state === 'intake', 'intake request');
     await env.publishResult(resultFor(request, { ok: true, output: {} }));
     await env.requests.waitFor((r) => r.runId === run.id && r.state === 'preflight', 'preflight request');
 
-    const cancelled = await client.call.cancelRun({ runId: run.id, reason: 'wrong repository' });
+    const cancelled = await client.call.cancelRun({ tenant: '', runId: run.id, reason: 'wrong repository' });
     expect(cancelled).toMatchObject({ status: 'cancelled', state: 'cancelled' });
     expect(cancelled.history[1]).toMatchObject({ seq: 2, eventType: 'CANCEL', event: { type: 'CANCEL', reason: 'wrong repository' } });
-    const again = await client.call.cancelRun({ runId: run.id, reason: 'twice' });
+    const again = await client.call.cancelRun({ tenant: '', runId: run.id, reason: 'twice' });
     expect(again).toEqual(cancelled);
 
-    const page1 = await client.call.getRunHistory({ runId: run.id, afterSeq: 0, limit: 1 });
+    const page1 = await client.call.getRunHistory({ tenant: '', runId: run.id, afterSeq: 0, limit: 1 });
     expect(page1).toMatchObject({ runId: run.id, nextAfterSeq: 1, transitions: [{ seq: 1, fromState: 'intake', toState: 'preflight' }] });
-    const page2 = await client.call.getRunHistory({ runId: run.id, afterSeq: page1.nextAfterSeq, limit: 1 });
+    const page2 = await client.call.getRunHistory({ tenant: '', runId: run.id, afterSeq: page1.nextAfterSeq, limit: 1 });
     expect(page2).toMatchObject({ nextAfterSeq: 0, transitions: [{ seq: 2, toState: 'cancelled' }] });
-    expect((await client.call.getRunHistory({ runId: run.id, afterSeq: 0, limit: 0 })).transitions).toHaveLength(2);
+    expect((await client.call.getRunHistory({ tenant: '', runId: run.id, afterSeq: 0, limit: 0 })).transitions).toHaveLength(2);
   });
 
   it('starts, lists, cancels and reads a run', async () => {
-    const run = await client.call.startRun({ definitionName: 'coding', definitionVersion: 0, input: { taskId: 'grpc-1', nested: { list: [1, 'two', null] } }, idempotencyKey: '' });
+    const run = await client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: 0, input: { taskId: 'grpc-1', nested: { list: [1, 'two', null] } }, idempotencyKey: '' });
     expect(run).toMatchObject({ definitionName: 'coding', definitionVersion: 1, status: 'running', state: 'intake', attempt: 1, history: [] });
     expect(run.context).toEqual({ input: { taskId: 'grpc-1', nested: { list: [1, 'two', null] } }, outputs: {} });
 
     const running = await client.call.listRuns(listRunsRequest({ limit: 10, status: 'running' }));
     expect(running.runs.map((r) => r.id)).toContain(run.id);
 
-    const cancelled = await client.call.sendEvent({ runId: run.id, type: 'CANCEL', payload: { by: 'test' } });
+    const cancelled = await client.call.sendEvent({ tenant: '', runId: run.id, type: 'CANCEL', payload: { by: 'test' } });
     expect(cancelled).toMatchObject({ status: 'cancelled', state: 'cancelled' });
     expect(cancelled.history).toEqual([expect.objectContaining({ seq: 1, fromState: 'intake', toState: 'cancelled', eventType: 'CANCEL', event: { type: 'CANCEL', by: 'test' } })]);
-    expect(await client.call.getRun({ runId: run.id })).toMatchObject({ status: 'cancelled', history: [expect.objectContaining({ seq: 1 })] });
+    expect(await client.call.getRun({ tenant: '', runId: run.id })).toMatchObject({ status: 'cancelled', history: [expect.objectContaining({ seq: 1 })] });
     expect((await client.call.listRuns(listRunsRequest({ limit: 10, status: 'cancelled' }))).runs.map((r) => r.id)).toContain(run.id);
   });
 
   it('WatchRun streams the run, then each transition, and ends with the run', async () => {
-    const run = await client.call.startRun({ definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
-    const stream = client.raw.watchRun({ runId: run.id }, client.metadata());
+    const run = await client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
+    const stream = client.raw.watchRun({ tenant: '', runId: run.id }, client.metadata());
     const received: Run[] = [];
     const ended = new Promise<void>((resolve, reject) => {
       stream.on('data', (message: Run) => {
@@ -227,15 +227,15 @@ describe('WorkflowService over gRPC', () => {
   });
 
   it('WatchRun ends when the client cancels, and rejects unknown runs', async () => {
-    const run = await client.call.startRun({ definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
-    const stream = client.raw.watchRun({ runId: run.id }, client.metadata());
+    const run = await client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
+    const stream = client.raw.watchRun({ tenant: '', runId: run.id }, client.metadata());
     const first = await new Promise<Run>((resolve) => stream.once('data', resolve));
     expect(first.state).toBe('intake');
     const cancelled = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
     stream.cancel();
     expect((await cancelled).code).toBe(GrpcStatus.CANCELLED);
 
-    const missing = client.raw.watchRun({ runId: '00000000-0000-4000-8000-000000000000' }, client.metadata());
+    const missing = client.raw.watchRun({ tenant: '', runId: '00000000-0000-4000-8000-000000000000' }, client.metadata());
     missing.on('data', () => undefined);
     const err = await new Promise<ServiceError>((resolve) => missing.on('error', resolve));
     expect(err.code).toBe(GrpcStatus.NOT_FOUND);

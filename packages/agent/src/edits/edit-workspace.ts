@@ -3,7 +3,8 @@
  * guard asked for all of them before anything is read or written, new contents computed from the
  * current ones, and either every file written or none (a failed write puts back what was there).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readConfinedFile } from '../confined-read.js';
 import { reconfirmWorkspacePath, removeConfinedFile, writeConfinedFile } from '../confined-write.js';
 import { EditErrorCodes, type EditResult } from './edit-format-error.js';
 import { resolveWorkspacePath, type WorkspacePath } from '../workspace-path.js';
@@ -35,7 +36,7 @@ async function readCurrent(target: WorkspacePath): Promise<EditResult<string | u
   const info = await stat(target.absolute).catch(() => undefined);
   if (info === undefined) return { ok: true, value: undefined };
   if (!info.isFile()) return failure(`${target.relative} is not a regular file`, EditErrorCodes.fileState, target.relative);
-  const bytes = await readFile(target.absolute);
+  const bytes = await readConfinedFile(target, target.relative);
   if (bytes.includes(0)) return failure(`${target.relative} is a binary file; it cannot be edited as text`, EditErrorCodes.fileState, target.relative);
   return { ok: true, value: bytes.toString('utf8') };
 }

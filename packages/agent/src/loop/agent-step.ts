@@ -51,6 +51,8 @@ export interface AgentStep {
   arguments?: string;
   /** For `tool`: what the tool answered (the test output, the edits' outcome), whole: whoever publishes the step bounds it. */
   observation?: string;
+  /** For `tool`: marks for a person, e.g. `ci-config-changed` (see `StepFlags`). */
+  flags?: string[];
 }
 
 /** A failed test run the agent got past on its own: the failing tests it named, the output's tail, the exit code. */

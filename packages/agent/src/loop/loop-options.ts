@@ -4,11 +4,13 @@
  */
 import { realpathSync } from 'node:fs';
 import type { RecalledMemory } from '@maestro/contracts';
-import { invalidField, systemClock, UserError, type Clock } from '@maestro/runtime';
+import { invalidField, systemClock, UserError, type Clock, type Redactor } from '@maestro/runtime';
 import type { ChatModel } from '../chat-model.js';
 import { contextPolicyFor, type ModelContext } from '../context/context-policy.js';
 import type { ContextPolicy, Summariser } from '../context/context-types.js';
 import { ReplyFormats, type ReplyFormat } from '../edits/reply-edits.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { worktreeTopOf } from '../sandbox/worktree-top.js';
 import type { ToolRegistry } from '../tool-registry.js';
 import type { WriteGuard } from '../write-guard.js';
 import type { AgentStep } from './agent-step.js';
@@ -71,6 +73,17 @@ export interface RunAgentLoopOptions {
    * may read. @default {}
    */
   env?: Record<string, string | undefined>;
+  /**
+   * Confines the commands the model (`exec`) and the test gate run, with the workspace as their
+   * only writable place (see `sandbox/`). Our own git commands are not sandboxed. @default none:
+   * commands get `runCommand`'s hygiene only; the executor always passes one
+   */
+  sandbox?: Sandbox;
+  /**
+   * The directory sandboxed commands may write: the worktree's top, when `workspace` is a
+   * subdirectory of it. @default the nearest of `workspace` and its ancestors holding `.git`
+   */
+  worktree?: string;
   /** Time source for the wall-clock budget. @default systemClock */
   clock?: Pick<Clock, 'now'>;
   /**
@@ -113,6 +126,13 @@ export interface RunAgentLoopOptions {
   memories?: readonly RecalledMemory[];
   /** Tokens the memories may take in the system prompt. @default 1500 */
   memoryTokenBudget?: number;
+  /**
+   * Takes the process's secrets out of everything the loop sends out: every request to the model
+   * (tool observations are the usual way a key gets in: a file, test output, `env`), every step
+   * given to `onStep`, and the verdict. The history itself keeps what the tools said, so the
+   * tools work on real text. @default none (nothing is redacted)
+   */
+  redactor?: Redactor;
 }
 
 /** Every default of {@link RunAgentLoopOptions}, in one place. */
@@ -130,6 +150,8 @@ export interface LoopSettings {
   options: RunAgentLoopOptions;
   /** The workspace's real path. */
   workspace: string;
+  /** The real path of the directory sandboxed commands may write (the worktree's top). */
+  worktree: string;
   testCommand: string[];
   maxSteps: number;
   maxWallMs: number;
@@ -178,9 +200,11 @@ export function resolveLoopOptions(options: RunAgentLoopOptions): LoopSettings {
   if (!Number.isInteger(memoryTokenBudget) || memoryTokenBudget < 0) {
     throw invalidField('memoryTokenBudget', `must be a whole number of tokens, 0 or more; got ${memoryTokenBudget}`);
   }
+  const workspace = realpathSync(options.workspace);
   return {
     options,
-    workspace: realpathSync(options.workspace),
+    workspace,
+    worktree: options.worktree !== undefined ? realpathSync(options.worktree) : worktreeTopOf(workspace),
     testCommand: [...options.testCommand],
     maxSteps: options.budget?.maxSteps ?? LoopDefaults.maxSteps,
     maxWallMs: options.budget?.maxWallMs ?? LoopDefaults.maxWallMs,

@@ -5,6 +5,7 @@
  * into the verdict.
  */
 import type { ChatMessage, Usage } from '@maestro/llm';
+import { redactDeep } from '@maestro/runtime';
 import type { ToolContext } from '../tool-registry.js';
 import type { AgentStep, AgentVerdict, RecoveredFrom } from './agent-step.js';
 import { gitChangedFiles, gitHead } from './git-changes.js';
@@ -48,10 +49,16 @@ export class LoopRun {
     return new LoopRun(settings, await gitHead(settings.workspace, settings.options.env), startedAt);
   }
 
-  /** Reports a step to `onStep`, numbered in order. */
+  /** Reports a step to `onStep`, numbered in order, redacted (see `RunAgentLoopOptions.redactor`). */
   async report(step: Omit<AgentStep, 'index'>): Promise<void> {
     const index = this.stepIndex++;
-    await this.settings.options.onStep?.({ index, ...step });
+    await this.settings.options.onStep?.({ index, ...this.redacted(step) });
+  }
+
+  /** `value`'s strings without the secrets of `RunAgentLoopOptions.redactor`; `value` itself without one. */
+  redacted<T>(value: T): T {
+    const { redactor } = this.settings.options;
+    return redactor === undefined ? value : redactDeep(redactor, value);
   }
 
   /** Adds a model call's tokens (a turn's or a model summariser's). */
@@ -98,6 +105,7 @@ export class LoopRun {
       ...(options.writeGuard ? { writeGuard: options.writeGuard } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.env ? { env: options.env } : {}),
+      ...(options.sandbox ? { sandbox: options.sandbox, worktree: this.settings.worktree } : {}),
       changedFiles: [...this.reportedFiles],
     };
   }
@@ -119,7 +127,8 @@ export class LoopRun {
       ...(status === 'succeeded' && this.tests?.passed === true && this.firstFailure !== undefined ? { recoveredFrom: this.firstFailure } : {}),
     };
     await this.report({ kind: 'verdict', summary: truncate(`${status}: ${reason ?? summary}`), ok: status === 'succeeded' });
-    return verdict;
+    // The summary, reason and test output tails leave the process in the subtask's result.
+    return this.redacted(verdict);
   }
 
   /** The end for a run the agent went round in circles in. */

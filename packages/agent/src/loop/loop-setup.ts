@@ -8,7 +8,7 @@ import type { RecalledMemory } from '@maestro/contracts';
 import type { ToolSpec } from '@maestro/llm';
 import { Condenser } from '../context/condenser.js';
 import type { ModelContext } from '../context/context-policy.js';
-import { PinnedFactKinds } from '../context/context-types.js';
+import { PinnedFactKinds, type Summariser } from '../context/context-types.js';
 import { PinnedFacts } from '../context/pinned-facts.js';
 import type { ToolRegistry } from '../tool-registry.js';
 import { AgentPins } from './agent-pins.js';
@@ -51,12 +51,16 @@ export async function setUpLoop(run: LoopRun): Promise<LoopSetup> {
   pinGivenFacts(run, facts, memories.used);
   if (run.settings.memories.length > 0) await reportRecall(run, memories.used);
 
+  // A model summariser sends older turns to a model too: redacted, as every request is.
+  const given = options.context?.summariser;
+  const summariser: Summariser | undefined =
+    given === undefined ? undefined : { by: given.by, summarise: (messages, summariseOptions) => given.summarise(run.redacted(messages), summariseOptions) };
   const condenserFor = (model: ModelContext): Condenser =>
     new Condenser({
       policy: model.policy,
       counting: model.counting,
       tokenCounter: model.tokenCounter,
-      ...(options.context?.summariser !== undefined ? { summariser: options.context.summariser } : {}),
+      ...(summariser !== undefined ? { summariser } : {}),
     });
   let condenser = condenserFor(modelContext);
   // The executor does not know which model the router will pick; the first reply says. Its

@@ -68,7 +68,8 @@ export async function takeModelTurn(run: LoopRun, context: TurnContext, tools: r
     if (view.condensation !== undefined) {
       await run.report({ kind: 'condensation', summary: truncate(describeCondensation(view.condensation)), ok: true, condensation: view.condensation });
     }
-    return view.messages;
+    // What leaves for the model is redacted; the history keeps what the tools said.
+    return run.redacted(view.messages);
   };
 
   let retried = false;

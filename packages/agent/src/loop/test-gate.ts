@@ -108,12 +108,16 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
   const startedAt = run.settings.clock.now();
   const result = await runCommand(testCommand, {
     cwd: workspace,
+    worktree: run.settings.worktree,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     timeoutMs: Math.min(run.settings.testTimeoutMs, run.remainingWall()),
     ...(baseline.size > 0 ? { maxOutputChars: TEST_OUTPUT_FOR_BASELINE } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
   const output = result.spawnError !== undefined ? `could not start the test command: ${result.spawnError}` : result.output;
+  // The observation carries the unsandboxed warning; the output stays as the runner wrote it, for the parsers.
+  const observation = result.sandboxNotice !== undefined ? `${result.sandboxNotice}\n${output}` : output;
   const cleanPass = result.exitCode === 0 && !result.timedOut && !result.aborted;
   const judgement = !cleanPass && baseline.size > 0 ? judgeAgainstBaseline(result, baseline, baselineExitCode, workspace) : undefined;
   const exceptBaseline = judgement?.excused === true ? judgement.names : undefined;
@@ -134,7 +138,7 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
     ok: passed,
     durationMs: Math.max(0, run.settings.clock.now() - startedAt),
     arguments: JSON.stringify({ argv: testCommand }),
-    observation: output,
+    observation,
   });
   if (baselineNote !== undefined) return { kind: 'end', end: { status: 'succeeded', summary: `${run.lastContent || 'done'} (tests ${baselineNote})` } };
   if (passed) return { kind: 'end', end: { status: 'succeeded', summary: run.lastContent || 'done; tests pass' } };

@@ -6,6 +6,7 @@
  */
 import { lstatSync } from 'node:fs';
 import type { ToolCall } from '@maestro/llm';
+import { flagCiConfigChanges } from '../ci-review-flag.js';
 import { applyReplyEdits, extractEdits } from '../edits/reply-edits.js';
 import { extractTextToolCalls } from '../text-tool-calls.js';
 import type { ToolRegistry } from '../tool-registry.js';
@@ -80,6 +81,7 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
   if (edits.length > 0) {
     let outcome: string;
     let ok: boolean;
+    let flags: string[] = [];
     const startedAt = run.settings.clock.now();
     try {
       const applied = await applyReplyEdits(workspace, edits, options.writeGuard ? { writeGuard: options.writeGuard } : {});
@@ -87,9 +89,15 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
       if (applied.ok) {
         applied.value.files.filter((file) => file.action !== 'unchanged').forEach((file) => run.reportedFiles.add(file.path));
         const shell = found.value.shell.length;
-        outcome =
-          applied.value.summary +
-          (shell > 0 ? ` The ${shell === 1 ? 'shell block' : `${shell} shell blocks`} in your reply ${shell === 1 ? 'was' : 'were'} not run; use the exec tool to run commands.` : '');
+        const flagged = flagCiConfigChanges({
+          ok: true,
+          output:
+            applied.value.summary +
+            (shell > 0 ? ` The ${shell === 1 ? 'shell block' : `${shell} shell blocks`} in your reply ${shell === 1 ? 'was' : 'were'} not run; use the exec tool to run commands.` : ''),
+          effects: { filesChanged: applied.value.files.filter((file) => file.action !== 'unchanged').map((file) => file.path) },
+        });
+        outcome = flagged.output;
+        flags = flagged.flags ?? [];
       } else {
         outcome = applied.error.message;
       }
@@ -107,6 +115,7 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
       durationMs: Math.max(0, run.settings.clock.now() - startedAt),
       arguments: JSON.stringify({ format: found.value.format, files: [...new Set(edits.map((edit) => edit.path))] }),
       observation: outcome,
+      ...(flags.length > 0 ? { flags } : {}),
     });
     const stuck = run.stuck.remember(`the same ${found.value.format} edits`, outcome, `edits\0${content.trim()}`);
     if (stuck !== undefined) return { kind: 'stuck', reason: stuck };

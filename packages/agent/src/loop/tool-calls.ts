@@ -48,6 +48,7 @@ export async function runToolCall(run: LoopRun, tools: ToolRegistry, call: ToolC
     durationMs,
     arguments: call.argumentsJson,
     observation: observation.output,
+    ...(observation.flags?.length ? { flags: observation.flags } : {}),
   });
   const stuck = run.stuck.remember(callKey(call), observation.output);
   return stuck === undefined ? { observation } : { observation, stuck };

@@ -16,8 +16,10 @@ const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
  * the agent gets an observation with the code (`COMMAND_DENIED`), the rule and the reason.
  * Runs `argv` without a shell (so nothing in it is interpreted), in a directory inside the
  * workspace, with an allow-listed environment (no credentials inherited), a timeout that kills
- * the whole process group, and capped output. `ok` is true only for exit code 0. Not a sandbox:
- * the program can read and write whatever the executor's uid can, and reach the network.
+ * the whole process group, and capped output, inside the context's sandbox (the workspace its
+ * only writable place): a sandbox that refuses the command is reported with its code
+ * (`SANDBOX_UNAVAILABLE`), and an unsandboxed run carries its warning. `ok` is true only for
+ * exit code 0.
  */
 export function createExecTool(policy: CommandPolicy = defaultCommandPolicy): ToolDefinition {
   return defineTool({
@@ -32,7 +34,7 @@ export function createExecTool(policy: CommandPolicy = defaultCommandPolicy): To
         timeoutMs: z.number().int().positive().optional().describe('kill the command after this many milliseconds'),
       })
       .strict(),
-    async run({ argv, cwd, timeoutMs }, { workspace, signal, execTimeoutMs, env }) {
+    async run({ argv, cwd, timeoutMs }, { workspace, signal, execTimeoutMs, env, sandbox, worktree }) {
       if ((argv[0] ?? '') === '') return { ok: false, output: 'invalid arguments for exec: argv[0]: the program name must not be empty' };
       const decision = policy.evaluate(argv);
       if (decision.decision === 'deny') return { ok: false, output: `${formatDenial(decision)}. The command was not run.` };
@@ -41,7 +43,15 @@ export function createExecTool(policy: CommandPolicy = defaultCommandPolicy): To
       if (!info?.isDirectory()) return { ok: false, output: `cwd ${dir.relative} is not a directory of the workspace` };
       const ceiling = execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
       const limit = Math.min(timeoutMs ?? ceiling, ceiling);
-      const result = await runCommand(argv, { cwd: dir.absolute, timeoutMs: limit, ...(signal ? { signal } : {}), ...(env ? { env } : {}) });
+      const result = await runCommand(argv, {
+        cwd: dir.absolute,
+        worktree: worktree ?? workspace,
+        timeoutMs: limit,
+        ...(signal ? { signal } : {}),
+        ...(env ? { env } : {}),
+        ...(sandbox ? { sandbox } : {}),
+      });
+      if (result.refusal !== undefined) return { ok: false, output: `refused (${result.refusal.code}): ${result.refusal.message} The command was not run.` };
       if (result.spawnError !== undefined) {
         return { ok: false, output: `could not start ${JSON.stringify(argv[0])}: ${result.spawnError}` };
       }
@@ -52,9 +62,10 @@ export function createExecTool(policy: CommandPolicy = defaultCommandPolicy): To
           : result.exitCode === null
             ? `killed by ${result.signal ?? 'a signal'}`
             : `exit code ${result.exitCode}`;
+      const notice = result.sandboxNotice !== undefined ? `\n${result.sandboxNotice}` : '';
       return {
         ok: result.exitCode === 0 && !result.timedOut && !result.aborted,
-        output: result.output === '' ? `${status} (no output)` : `${status}\n${result.output}`,
+        output: result.output === '' ? `${status} (no output)${notice}` : `${status}${notice}\n${result.output}`,
       };
     },
   });

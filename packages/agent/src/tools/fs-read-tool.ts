@@ -1,8 +1,9 @@
 /**
  * `fs.read`: a file of the workspace, whole or a line range.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { readConfinedFile } from '../confined-read.js';
 import { defineTool } from '../tool-registry.js';
 import { resolveWorkspacePath } from '../workspace-path.js';
 
@@ -31,7 +32,8 @@ export const fsReadTool = defineTool({
     const info = await stat(target.absolute).catch(() => undefined);
     if (info === undefined) return { ok: false, output: `${target.relative} does not exist` };
     if (!info.isFile()) return { ok: false, output: `${target.relative} is not a file${info.isDirectory() ? ' (it is a directory; use fs.list)' : ''}` };
-    const bytes = await readFile(target.absolute);
+    // Opened without following a link that appeared since the check (see confined-read.ts).
+    const bytes = await readConfinedFile(target, path);
     if (bytes.subarray(0, 8192).includes(0)) {
       return { ok: false, output: `${target.relative} is a binary file (${bytes.length} bytes); not shown` };
     }

@@ -1,6 +1,8 @@
 /**
- * Running git for the git tools: no prompts, no pager, a bounded time, the caller's abort signal.
+ * Running git for the git tools: no hooks, no repository-configured programs, no prompts, no
+ * pager, a bounded time, the caller's abort signal.
  */
+import { safeGitArgs, safeGitEnvOverrides } from '@maestro/runtime';
 import { runCommand, type CommandResult } from '../run-command.js';
 import type { ToolContext } from '../tool-registry.js';
 
@@ -14,18 +16,20 @@ export interface RunGitOptions {
 }
 
 /**
- * Runs `git <args>` in `cwd` (already confined by the caller) without a shell, with terminal
- * prompts off (a credential prompt would hang the agent) and paths unquoted (`core.quotePath`
- * off, so non-ASCII names read as written).
+ * Runs `git <args>` in `cwd` (already confined by the caller) without a shell, hardened by
+ * `safeGitArgs`/`safeGitEnvOverrides` of `@maestro/runtime`: no hook or command-running config
+ * of the repository runs, terminal prompts are off (a credential prompt would hang the agent)
+ * and paths are unquoted (non-ASCII names read as written).
  */
 export function runGit(args: readonly string[], cwd: string, context: Pick<ToolContext, 'signal' | 'env'>, options: RunGitOptions = {}): Promise<CommandResult> {
-  return runCommand(['git', '-c', 'core.quotePath=false', ...args], {
+  return runCommand(['git', ...safeGitArgs(args)], {
     cwd,
     timeoutMs: GIT_TIMEOUT_MS,
     ...(options.maxOutputChars !== undefined ? { maxOutputChars: options.maxOutputChars } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
     // Only the caller's explicit variables plus these; runCommand adds the allow-listed base.
-    env: { ...context.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', PAGER: 'cat' },
+    // Inherited GIT_* variables are already dropped by runCommand's allow-list.
+    env: { ...context.env, ...safeGitEnvOverrides(), PAGER: 'cat' },
   });
 }
 

@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTrappedGitRepo } from '@maestro/testing';
+import { gitChangedFiles, gitHead } from '../loop/git-changes.js';
+import { listWorkspaceFiles } from '../workspace-files.js';
 import { createDefaultToolRegistry } from '../default-tool-registry.js';
 import type { ToolContext } from '../tool-registry.js';
 
@@ -115,6 +118,27 @@ describe('git.status and git.diff', () => {
       expect((await call({ workspace: plain }, 'git.diff')).output).toMatch(/^the workspace is not a git repository/);
     } finally {
       rmSync(plain, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the git tools on a repository with hooks and command-running config', () => {
+  it('run none of its hooks, fsmonitor, pager, editor or external diff', async () => {
+    const trapped = createTrappedGitRepo();
+    try {
+      const context: ToolContext = { workspace: trapped.repo };
+      writeFileSync(join(trapped.repo, 'README.md'), '# changed\n');
+      writeFileSync(join(trapped.repo, 'new.txt'), 'new\n');
+      const base = await gitHead(trapped.repo, undefined);
+      expect((await call(context, 'git.status')).ok).toBe(true);
+      expect((await call(context, 'git.diff')).output).toContain('# changed');
+      expect((await call(context, 'git.commit', { message: 'change', paths: ['README.md', 'new.txt'] })).ok).toBe(true);
+      expect((await call(context, 'git.diff', { staged: true })).ok).toBe(true);
+      expect((await listWorkspaceFiles(trapped.repo, '.')).files).toContain('new.txt');
+      expect((await gitChangedFiles(trapped.repo, base, undefined)).sort()).toEqual(['README.md', 'new.txt']);
+      expect(trapped.firedTraps()).toEqual([]);
+    } finally {
+      trapped.remove();
     }
   });
 });

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import { ExitCodes, UsageError, parseCommandArgs, stringOption, type CommandSpec, type ParsedArgs } from '../args.js';
 import { CliDefaults, type CliEnv } from '../cli-env.js';
-import { readClusterState, stateDirOf } from '../cluster-state.js';
+import { readApiKeyFile, readClusterState, stateDirOf } from '../cluster-state.js';
 import { GatewayClient, GatewayError, GatewayUnreachableError } from '../gateway-client.js';
 
 /** The streams and settings a command runs with; tests inject their own. */
@@ -22,11 +22,12 @@ export interface CommandContext {
   interrupt: AbortSignal;
 }
 
-/** The `--gateway` option every client command has. */
-export const gatewayOption = { gateway: { type: 'string' } } as const;
+/** The `--gateway` and `--api-key` options every client command has. */
+export const gatewayOption = { gateway: { type: 'string' }, 'api-key': { type: 'string' } } as const;
 
-/** The help line about `--gateway`. */
-export const gatewayHelp = `  --gateway URL   the gateway (default: MAESTRO_GATEWAY_URL, else the cluster \`maestro up\` started, else ${CliDefaults.gatewayUrl})`;
+/** The help lines about `--gateway` and `--api-key`. */
+export const gatewayHelp = `  --gateway URL   the gateway (default: MAESTRO_GATEWAY_URL, else the cluster \`maestro up\` started, else ${CliDefaults.gatewayUrl})
+  --api-key KEY   the key sent to the gateway (default: MAESTRO_API_KEY, else the key \`maestro up\` stored for its own gateway)`;
 
 /** Writes a line to stdout. */
 export function say(ctx: CommandContext, line: string): void {
@@ -56,9 +57,31 @@ export function gatewayUrlFor(args: ParsedArgs, ctx: CommandContext): string {
   }
 }
 
-/** A client of the gateway the arguments and environment name. */
+/**
+ * The key for the gateway at `url`: `--api-key`, else `MAESTRO_API_KEY`, else the operator key
+ * `maestro up` stored — only when `url` is the gateway that cluster runs, so the local key is
+ * never sent to another server.
+ */
+export function apiKeyFor(args: ParsedArgs, ctx: CommandContext, url: string): string | undefined {
+  const flagged = stringOption(args, 'api-key');
+  if (flagged !== undefined) {
+    if (flagged.trim() === '') throw new UsageError('--api-key: must not be empty');
+    return flagged.trim();
+  }
+  if (ctx.env.apiKey !== undefined) return ctx.env.apiKey.trim();
+  try {
+    const stateDir = stateDirOf(ctx.env, ctx.root);
+    if (readClusterState(stateDir)?.gatewayUrl.replace(/\/+$/, '') !== url) return undefined;
+    return readApiKeyFile(stateDir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A client of the gateway the arguments and environment name, with their key. */
 export function gatewayFor(args: ParsedArgs, ctx: CommandContext): GatewayClient {
-  return new GatewayClient(gatewayUrlFor(args, ctx));
+  const url = gatewayUrlFor(args, ctx);
+  return new GatewayClient(url, apiKeyFor(args, ctx, url));
 }
 
 /**
@@ -82,6 +105,12 @@ export async function runCommand(
     if (err instanceof UsageError) {
       ctx.stderr.write(`maestro ${spec.name}: ${err.message}\n\n${spec.usage}\n`);
       return ExitCodes.usage;
+    }
+    if (err instanceof GatewayError && err.status === 401) {
+      ctx.stderr.write(
+        `maestro ${spec.name}: the gateway refused the credentials: ${err.message}\n  pass --api-key KEY or set MAESTRO_API_KEY (a cluster \`maestro up\` started uses the key it stored)\n`,
+      );
+      return ExitCodes.failed;
     }
     if (err instanceof GatewayError) {
       ctx.stderr.write(`maestro ${spec.name}: ${err.message}${err.status === 400 && err.field ? ` (field ${err.field})` : ''}\n`);

@@ -7,7 +7,7 @@
  */
 import { ExitCodes, positiveIntOption, type CommandSpec } from '../args.js';
 import { CliDefaults } from '../cli-env.js';
-import { groupTarget, isRunning, ownsGroup, readClusterState, removeClusterState, stateDirOf, stateFileOf, type ClusterProcessState } from '../cluster-state.js';
+import { groupTarget, isRunning, ownsGroup, readClusterState, removeApiKeyFile, removeClusterState, stateDirOf, stateFileOf, type ClusterProcessState } from '../cluster-state.js';
 import { stopTargets, type StopTarget } from '../stop-targets.js';
 import { runCommand, say, type CommandContext } from './context.js';
 
@@ -67,6 +67,7 @@ export function runDown(argv: readonly string[], ctx: CommandContext): Promise<n
       return ExitCodes.failed;
     }
     removeClusterState(stateDir);
+    removeApiKeyFile(stateDir);
     const listed = state.processes.length + (state.supervisor ? 1 : 0);
     say(ctx, `stopped ${ordered.length} process${ordered.length === 1 ? '' : 'es'} of the cluster at ${state.gatewayUrl}${ordered.length < listed ? ` (${listed - ordered.length} had already exited)` : ''}`);
     return ExitCodes.ok;

@@ -5,6 +5,7 @@ import { runCancel } from './cancel.js';
 import type { CommandContext } from './context.js';
 import { runDefs } from './defs.js';
 import { runDown } from './down.js';
+import { runKeys } from './keys.js';
 import { runLogs } from './logs.js';
 import { runLs } from './ls.js';
 import { runRun } from './run.js';
@@ -21,6 +22,7 @@ export const ClusterCommands: Record<string, (argv: readonly string[], ctx: Comm
   logs: runLogs,
   cancel: runCancel,
   defs: runDefs,
+  keys: runKeys,
 };
 
 /** The overview of every command. */
@@ -35,8 +37,10 @@ export const overviewUsage = `usage: maestro <command> [options]      (maestro <
   logs <task> [--follow]               the steps its agents took (live with --follow)
   cancel <task> [--reason TEXT]        cancel a task
   defs ls|get|put|diff                 workflow definitions and their versions
+  keys create|ls|revoke                API keys of the gateway (scopes read, submit, admin)
   demo [--wire] [--scenario S]         the self-contained demo (starts and stops its own cluster)
   intent "<goal>"                      classify a goal offline
 
   The client commands talk to the gateway: --gateway URL, else MAESTRO_GATEWAY_URL, else the
-  cluster \`maestro up\` started, else http://127.0.0.1:8080.`;
+  cluster \`maestro up\` started, else http://127.0.0.1:8080; with --api-key KEY, else
+  MAESTRO_API_KEY, else the key \`maestro up\` stored for its own gateway.`;

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
-import { systemClock, type Clock } from '@maestro/runtime';
+import { safeGitArgs, safeGitEnv, systemClock, type Clock } from '@maestro/runtime';
 import { ExitCodes, UsageError, flag, positiveNumberOption, stringOption, type CommandSpec, type ParsedArgs } from '../args.js';
 import { CliDefaults } from '../cli-env.js';
 import { formatProgress, spendOf, type Spend } from '../format.js';
@@ -49,7 +49,7 @@ export interface SubmitTaskRequest {
 
 function git(cwd: string, ...args: string[]): string | undefined {
   try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', safeGitArgs(args), { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: safeGitEnv(process.env, { readOnly: true }) }).trim();
   } catch {
     return undefined;
   }

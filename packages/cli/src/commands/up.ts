@@ -10,15 +10,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCodes, UsageError, flag, positiveIntOption, type CommandSpec } from '../args.js';
 import { CliDefaults, ProviderKeyVariables, type CliEnv } from '../cli-env.js';
 import {
   readClusterState,
+  apiKeyFileOf,
+  removeApiKeyFile,
   removeClusterState,
   runningProcesses,
   stateDirOf,
   stateFileOf,
+  writeApiKeyFile,
   writeClusterState,
   type ClusterProcessState,
   type ClusterState,
@@ -42,8 +46,19 @@ const usage = `usage: maestro up [--detach] [--executors N] [--skip-servers]
   MAESTRO_DATABASE_URL (default ${CliDefaults.databaseUrl}), MAESTRO_STATE_DIR
   (default <workspace>/${CliDefaults.stateDirName}: state file and logs), MAESTRO_NATS_URL, MAESTRO_REDIS_URL,
   MAESTRO_NATS_NAMESPACE, … — every MAESTRO_* variable and ${ProviderKeyVariables.join(', ')} reach the services.
+  MAESTRO_REPO_ROOTS: colon-separated directories repositories must live in (\`maestro run --repo\`
+  outside them is refused); default: the temp directory and the directory \`up\` was started in.
   Models: with none of those keys set (and no MAESTRO_STRATEGIC_MODEL / MAESTRO_TACTICAL_MODEL),
   the scripted provider replays examples/scripts/demo-script.json — no model is asked.`;
+
+/**
+ * The repository roots of a cluster `up` starts when `MAESTRO_REPO_ROOTS` is not set: the temp
+ * directory (where `maestro demo` and the samples put repositories) and the directory `up` was
+ * started in.
+ */
+export function defaultRepoRoots(cwd: string): string {
+  return [...new Set([tmpdir(), cwd])].join(':');
+}
 
 /** The argument spec of `maestro up`. */
 export const upSpec: CommandSpec = {
@@ -184,6 +199,7 @@ export function runUp(argv: readonly string[], ctx: CommandContext): Promise<num
         MAESTRO_DATABASE_URL: databaseUrl,
         MAESTRO_GATEWAY_HOST: host,
         MAESTRO_EXECUTOR_WORKTREE_ROOT: ctx.env.forwarded['MAESTRO_EXECUTOR_WORKTREE_ROOT'] ?? join(stateDir, 'worktrees'),
+        MAESTRO_REPO_ROOTS: ctx.env.forwarded['MAESTRO_REPO_ROOTS'] ?? defaultRepoRoots(ctx.cwd),
         ...models.env,
       },
     });
@@ -204,6 +220,8 @@ export function runUp(argv: readonly string[], ctx: CommandContext): Promise<num
     // Written before the first process starts and after each, so `maestro down` can stop even
     // a cluster whose start-up was cut short.
     writeClusterState(stateDir, state);
+    // The gateway needs a key on every /v1 route: the operator key goes where the CLI finds it.
+    writeApiKeyFile(stateDir, cluster.apiKey);
     const checkInterrupt = (): void => {
       if (ctx.interrupt.aborted) throw new Error('interrupted during start-up; what had started is stopped again');
     };
@@ -215,6 +233,7 @@ export function runUp(argv: readonly string[], ctx: CommandContext): Promise<num
     const stop = async (): Promise<void> => {
       await cluster.stopAll();
       removeClusterState(stateDir);
+      removeApiKeyFile(stateDir);
     };
     try {
       await cluster.allocatePorts();
@@ -245,6 +264,7 @@ export function runUp(argv: readonly string[], ctx: CommandContext): Promise<num
     say(ctx, `${time()} all services serving; logs in ${logDir}`);
     say(ctx, `models: ${models.scripted ? `SCRIPTED — ${models.description}; no model is asked` : models.description}`);
     say(ctx, `viewer: ${state.viewerUrl}`);
+    say(ctx, `api key: the operator key (scope admin) is in ${apiKeyFileOf(stateDir)}; the CLI sends it to this gateway, the viewer asks for it`);
     if (detach) {
       say(ctx, 'stop it with `maestro down`');
       say(ctx, `gateway: ${gatewayUrl}`);

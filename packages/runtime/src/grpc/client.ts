@@ -3,13 +3,13 @@
  * call, trace context in metadata, and failures mapped back into the maestro error hierarchy.
  *
  * @example
- * const orchestrator = createGrpcClient(OrchestratorServiceClient, '127.0.0.1:50051');
+ * const orchestrator = createGrpcClient(OrchestratorServiceClient, '127.0.0.1:50051', { security });
  * const task = await orchestrator.call.submitTask({ goal, repoPath, ... });
  */
 import {
-  credentials,
   Metadata,
   type CallOptions,
+  type ChannelCredentials,
   type ChannelOptions,
   type Client,
   type ClientUnaryCall,
@@ -19,6 +19,8 @@ import { context } from '@opentelemetry/api';
 import { OperationalError } from '../errors.js';
 import { SpanKind, injectTraceContext, withSpan } from '../telemetry.js';
 import { fromGrpcError } from './status-mapping.js';
+import { toChannelCredentials } from './tls/credentials.js';
+import { PLAINTEXT, type TransportSecurity } from './tls/transport-security.js';
 
 /** The last (fullest) overload ts-proto generates for a unary method. */
 type UnaryMethod<Req, Res> = (
@@ -59,6 +61,14 @@ export interface GrpcClientOptions {
   /** Deadline for each call unless the call says otherwise. @default 10000 */
   deadlineMs?: number;
   channelOptions?: ChannelOptions;
+  /**
+   * mTLS (present this service's certificate, verify the server's against the CA and the
+   * dialled host name) or plaintext, from `compileTransportSecurity(config)`. The server's
+   * certificate must name the host dialled (its k8s Service name, or 127.0.0.1 in tests);
+   * `channelOptions['grpc.ssl_target_name_override']` covers a dialled name it cannot carry.
+   * @default PLAINTEXT (tests and local tools)
+   */
+  security?: TransportSecurity;
 }
 
 /** A connected client: promise calls, the raw client for streams, and close. */
@@ -72,13 +82,13 @@ export interface GrpcClient<C extends Client> {
   close(): void;
 }
 
-/** Creates a client for `address` (`host:port`), plaintext inside the cluster. */
+/** Creates a client for `address` (`host:port`) over the given transport security. */
 export function createGrpcClient<C extends Client>(
-  Ctor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: ChannelOptions) => C,
+  Ctor: new (address: string, creds: ChannelCredentials, options?: ChannelOptions) => C,
   address: string,
   options: GrpcClientOptions = {},
 ): GrpcClient<C> {
-  const raw = new Ctor(address, credentials.createInsecure(), {
+  const raw = new Ctor(address, toChannelCredentials(options.security ?? PLAINTEXT), {
     'grpc.keepalive_time_ms': 30_000,
     ...options.channelOptions,
   });

@@ -6,14 +6,21 @@
  * status translation, and the call's duration in `maestro_grpc_server_handling_seconds` by
  * method and status code. Handlers throw maestro errors; they never build statuses.
  *
+ * Over mTLS (`security` from `compileTransportSecurity`) every call of an added service is
+ * checked against the service-callers table by the caller's certificate identity before its
+ * handler runs: a caller the table does not allow gets PERMISSION_DENIED naming it and the
+ * method. Health is never checked: any peer with a certificate of the CA may probe it.
+ *
  * @example
  * const server = createGrpcServer({ address: '127.0.0.1:50053', logger, serviceName: 'maestro.v1.RouterService' });
  * server.add(RouterServiceService, { route: unary(async (req, ctx) => decide(req)) , ... });
  * await server.start();
  */
 import {
+  Metadata as GrpcMetadata,
   Server,
   ServerCredentials,
+  status as GrpcStatus,
   type handleServerStreamingCall,
   type handleUnaryCall,
   type Metadata,
@@ -30,7 +37,11 @@ import { grpcCodeName, grpcServerHistogram, splitGrpcPath, type GrpcServerLabel 
 import { processRegistry, type Histogram, type Registry } from '../metrics/registry.js';
 import { extractTraceContext, SpanKind, traceIdOf, withSpan, type HeaderCarrier } from '../telemetry.js';
 import { HealthService, ServingStatus } from './health-service.js';
-import { toGrpcStatus } from './status-mapping.js';
+import { ErrorMetadataKeys, toGrpcStatus } from './status-mapping.js';
+import { toServerCredentials } from './tls/credentials.js';
+import { checkCaller } from './tls/service-callers.js';
+import { identityOf } from './tls/service-identity.js';
+import { PLAINTEXT, PLAINTEXT_WARNING, type TransportSecurity } from './tls/transport-security.js';
 
 /** What a handler gets besides its request. */
 export interface CallContext {
@@ -39,6 +50,8 @@ export interface CallContext {
   metadata: Metadata;
   /** Aborted when the client cancels or the deadline passes. */
   signal: AbortSignal;
+  /** The caller's certificate identity (`executor`, `gateway` …); undefined over plaintext. */
+  caller?: string;
 }
 
 /** Options for {@link createGrpcServer}. */
@@ -52,10 +65,36 @@ export interface GrpcServerOptions {
   shutdownGraceMs?: number;
   /** Where call durations are recorded. @default processRegistry() */
   metrics?: Registry;
+  /**
+   * mTLS (with the caller check) or plaintext, from `compileTransportSecurity(config)`; every
+   * service passes its own. @default PLAINTEXT (tests and local tools)
+   */
+  security?: TransportSecurity;
+  /**
+   * A second, plaintext port on the same host serving only `grpc.health.v1` (the same
+   * statuses): kubelet's native gRPC probes cannot present a client certificate, so under
+   * mTLS they probe here. 0 or absent: no such port. @default 0
+   */
+  healthPort?: number;
 }
+
+/** Error code (in `maestro-error-code`) of a call refused by the service-callers table. */
+export const CALLER_NOT_ALLOWED = 'CALLER_NOT_ALLOWED';
 
 const loggers = new WeakMap<object, Logger>();
 const durations = new WeakMap<object, Histogram<GrpcServerLabel>>();
+const callers = new WeakMap<object, string>();
+
+/** The peer certificate's identity of a call over TLS. */
+function callerOf(call: { getAuthContext?: () => { sslPeerCertificate?: Parameters<typeof identityOf>[0] } | null }): string | undefined {
+  return identityOf(call.getAuthContext?.()?.sslPeerCertificate);
+}
+
+function permissionDenied(reason: string): { code: GrpcStatus; details: string; metadata: GrpcMetadata } {
+  const metadata = new GrpcMetadata();
+  metadata.set(ErrorMetadataKeys.code, CALLER_NOT_ALLOWED);
+  return { code: GrpcStatus.PERMISSION_DENIED, details: reason, metadata };
+}
 
 function metadataCarrier(metadata: Metadata): HeaderCarrier {
   return {
@@ -96,11 +135,12 @@ async function traced<T>(
   const parent = extractTraceContext(metadataCarrier(call.metadata));
   const endTimer = durations.get(call)?.startTimer(splitGrpcPath(method));
   const observed = withSpan(method, { kind: SpanKind.SERVER, parent, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, (span) => {
-    const logger = callLogger(call).child({ method, traceId: traceIdOf(span) });
+    const caller = callers.get(call);
+    const logger = callLogger(call).child({ method, traceId: traceIdOf(span), ...(caller !== undefined ? { caller } : {}) });
     // PostgreSQL refuses NUL in text: every request is checked once here, whatever it stores.
     const checked = (async () => {
       rejectNulCharacters(call.request, '', protoFieldName);
-      return fn({ logger, metadata: call.metadata, signal: abortSignalFor(call) });
+      return fn({ logger, metadata: call.metadata, signal: abortSignalFor(call), ...(caller !== undefined ? { caller } : {}) });
     })();
     return checked.catch((err: unknown) => {
       logFailure(logger, err);
@@ -153,20 +193,40 @@ export function serverStream<Req, Res>(
 export class GrpcServer {
   readonly health: HealthService;
   private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private healthOnly: Server | undefined;
   private boundPort: number | undefined;
   private readonly durations: Histogram<GrpcServerLabel>;
+  private readonly security: TransportSecurity;
 
   constructor(private readonly options: GrpcServerOptions) {
+    this.security = options.security ?? PLAINTEXT;
     this.health = new HealthService();
     this.durations = grpcServerHistogram(options.metrics ?? processRegistry());
     this.server.addService(HealthServiceDefinition, this.health.implementation() as unknown as UntypedServiceImplementation);
   }
 
-  /** Registers a service; every handler gets a child logger of this server's logger. */
+  /**
+   * Registers a service; every handler gets a child logger of this server's logger. Over mTLS
+   * each call is first checked against the service-callers table.
+   */
   add<S extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: S): this {
     const wrapped: UntypedServiceImplementation = {};
+    const checked = this.security.mode === 'mtls';
     for (const [name, handler] of Object.entries(implementation)) {
-      wrapped[name] = ((call: object, callback?: unknown) => {
+      const path = definition[name]?.path ?? name;
+      wrapped[name] = ((call: object, callback?: (err: unknown) => void) => {
+        if (checked) {
+          const caller = callerOf(call);
+          const decision = checkCaller(path, caller);
+          if (!decision.allowed) {
+            this.options.logger.warn('call refused: caller not allowed', { method: path, caller, reason: decision.reason });
+            const status = permissionDenied(decision.reason);
+            if (callback) callback(status);
+            else (call as { emit(event: 'error', err: unknown): void }).emit('error', status);
+            return;
+          }
+          if (caller !== undefined) callers.set(call, caller);
+        }
         loggers.set(call, this.options.logger);
         durations.set(call, this.durations);
         return (handler as (call: object, callback?: unknown) => void)(call, callback);
@@ -179,14 +239,38 @@ export class GrpcServer {
   /** Binds and starts serving; health turns SERVING. Resolves to the bound port. */
   async start(): Promise<number> {
     const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(this.options.address, ServerCredentials.createInsecure(), (err, bound) =>
+      this.server.bindAsync(this.options.address, toServerCredentials(this.security), (err, bound) =>
         err ? reject(err) : resolve(bound),
       );
     });
     this.boundPort = port;
+    await this.startHealthPort();
     for (const name of ['', ...this.options.serviceNames]) this.health.setStatus(name, ServingStatus.SERVING);
-    this.options.logger.info('grpc server listening', { address: this.options.address, port });
+    if (this.security.mode === 'plaintext') {
+      this.options.logger.warn(PLAINTEXT_WARNING, { address: this.options.address, callerCheck: false });
+    }
+    this.options.logger.info('grpc server listening', {
+      address: this.options.address,
+      port,
+      transport: this.security.mode,
+      ...(this.security.mode === 'mtls' ? { identity: this.security.identity } : {}),
+    });
     return port;
+  }
+
+  /** Binds the plaintext health-only port, if one is configured. */
+  private async startHealthPort(): Promise<void> {
+    const healthPort = this.options.healthPort ?? 0;
+    if (healthPort === 0) return;
+    const host = this.options.address.slice(0, this.options.address.lastIndexOf(':'));
+    const address = `${host}:${healthPort}`;
+    const server = new Server();
+    server.addService(HealthServiceDefinition, this.health.implementation() as unknown as UntypedServiceImplementation);
+    await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+    this.healthOnly = server;
+    this.options.logger.info('grpc health port listening (plaintext, health only)', { address });
   }
 
   /** The bound port (after `start()`). */
@@ -213,6 +297,8 @@ export class GrpcServer {
         resolve();
       });
     });
+    // Probes see NOT_SERVING until the main port has drained.
+    this.healthOnly?.forceShutdown();
   }
 }
 

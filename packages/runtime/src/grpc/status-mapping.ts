@@ -11,6 +11,8 @@ import {
   toMaestroError,
   type MaestroError,
 } from '../errors.js';
+import { processSecrets } from '../secrets/process-secrets.js';
+import type { Redactor } from '../secrets/secret-registry.js';
 
 /** Metadata keys carrying the maestro error code and field across gRPC. */
 export const ErrorMetadataKeys = { code: 'maestro-error-code', field: 'maestro-error-field' } as const;
@@ -24,15 +26,17 @@ const userReasonToStatus: Record<UserError['reason'], GrpcStatus> = {
 
 /**
  * The status a caller sees for an error. Unexpected errors never leak their message or
- * stack: the caller gets "internal error" and the log has the rest.
+ * stack: the caller gets "internal error" and the log has the rest. Messages that do go out are
+ * redacted by `redactor` (@default processSecrets()): a user error may quote what a tool or an
+ * upstream said.
  */
-export function toGrpcStatus(err: unknown): Partial<StatusObject> & { code: GrpcStatus; details: string } {
+export function toGrpcStatus(err: unknown, redactor: Redactor = processSecrets()): Partial<StatusObject> & { code: GrpcStatus; details: string } {
   const error = toMaestroError(err);
   const metadata = new Metadata();
   metadata.set(ErrorMetadataKeys.code, error.code);
   if (error.field) metadata.set(ErrorMetadataKeys.field, error.field);
-  if (error instanceof UserError) return { code: userReasonToStatus[error.reason], details: error.message, metadata };
-  if (error instanceof OperationalError) return { code: GrpcStatus.UNAVAILABLE, details: error.message, metadata };
+  if (error instanceof UserError) return { code: userReasonToStatus[error.reason], details: redactor.redact(error.message), metadata };
+  if (error instanceof OperationalError) return { code: GrpcStatus.UNAVAILABLE, details: redactor.redact(error.message), metadata };
   return { code: GrpcStatus.INTERNAL, details: `internal error (${error.code})`, metadata };
 }
 

@@ -1,9 +1,13 @@
 /**
- * Server-sent events from the gateway (`/v1/events`, `/v1/runs/:id/events`) over the browser's
- * EventSource, with the connection's state for the views (live, reconnecting, ended). The
+ * Server-sent events from the gateway (`/v1/events`, `/v1/runs/:id/events`) over an EventSource
+ * that sends the viewer's key (`FetchEventSource`: the browser's own cannot send headers), with the connection's state for the views (live, reconnecting, ended). The
  * browser reconnects by itself after a network failure; a stream that ended on purpose (a run's
  * stream after `run.finished`) is closed by the caller so it is not replayed again and again.
  */
+
+import { toApiError } from './api-error';
+import { authHeaders, signOut } from './credentials';
+import { FetchEventSource } from './fetch-event-source';
 
 /** Where a stream stands, as the views show it. */
 export const StreamStates = {
@@ -36,7 +40,7 @@ export interface EventStreamOptions {
   events: readonly string[];
   onEvent(event: StreamEvent): void;
   onState(state: StreamState): void;
-  /** @default the browser's EventSource */
+  /** @default a {@link FetchEventSource} with the viewer's key; a 401 signs the viewer out */
   create?: (url: string) => EventSourceLike;
 }
 
@@ -45,7 +49,7 @@ const CLOSED = 2;
 
 /** Opens the stream; returns the function that closes it. Data that is not a JSON object is ignored. */
 export function openEventStream(options: EventStreamOptions): () => void {
-  const source = (options.create ?? ((url) => new EventSource(url)))(options.url);
+  const source = (options.create ?? authenticatedSource)(options.url);
   let closed = false;
   options.onState(StreamStates.connecting);
   source.onopen = () => {
@@ -73,6 +77,16 @@ export function openEventStream(options: EventStreamOptions): () => void {
     source.close();
     options.onState(StreamStates.closed);
   };
+}
+
+/** The default source: the viewer's key on every connection; a refused key signs the viewer out. */
+function authenticatedSource(url: string): EventSourceLike {
+  return new FetchEventSource(url, {
+    headers: () => authHeaders(),
+    onRefused: (status, body) => {
+      if (status === 401) signOut(toApiError(status, parseObject(body), 'the live stream').message);
+    },
+  });
 }
 
 function parseObject(text: unknown): Record<string, unknown> | undefined {

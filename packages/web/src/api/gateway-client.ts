@@ -3,6 +3,7 @@
  * throws an {@link ApiError} on failure, so views show what went wrong.
  */
 import { asApiError, toApiError } from './api-error';
+import { authHeaders, signOut } from './credentials';
 import type { DefinitionVersion, LockTable, Run, Task, TaskUsage } from './types';
 
 /** Query parameters; undefined and empty values are left out. */
@@ -15,11 +16,11 @@ function withQuery(path: string, query: Query = {}): string {
   return text === '' ? path : `${path}?${text}`;
 }
 
-/** GETs JSON from the gateway (same origin). */
-export async function getJson<T>(path: string, what: string, query?: Query): Promise<T> {
+/** GETs JSON from the gateway (same origin) with the viewer's key, or with `key` when given (a sign-in being checked). */
+export async function getJson<T>(path: string, what: string, query?: Query, key?: string): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(withQuery(path, query), { headers: { accept: 'application/json' } });
+    response = await fetch(withQuery(path, query), { headers: { ...authHeaders(key), accept: 'application/json' } });
   } catch (err) {
     throw asApiError(err, what);
   }
@@ -30,7 +31,12 @@ export async function getJson<T>(path: string, what: string, query?: Query): Pro
     if (response.ok) throw asApiError(err, what);
     body = undefined;
   }
-  if (!response.ok) throw toApiError(response.status, body, what);
+  if (!response.ok) {
+    const error = toApiError(response.status, body, what);
+    // A key the gateway refuses (revoked, wrong) is forgotten: the sign-in screen says why.
+    if (response.status === 401 && key === undefined) signOut(error.message);
+    throw error;
+  }
   return body as T;
 }
 
@@ -38,6 +44,8 @@ const id = (value: string): string => encodeURIComponent(value);
 
 /** The gateway's read API, one function per route the viewer uses. */
 export const gateway = {
+  /** Checks a key before the viewer keeps it: any read it is allowed proves it. */
+  checkKey: (key: string) => getJson<{ tasks: Task[] }>('/v1/tasks', 'signing in', { limit: 1 }, key),
   listTasks: (query: { status?: string; q?: string; limit?: number; pageToken?: string }) =>
     getJson<{ tasks: Task[]; nextPageToken: string }>('/v1/tasks', 'the task list', query),
   getTask: (taskId: string) => getJson<Task & { usage: TaskUsage | null }>(`/v1/tasks/${id(taskId)}`, `task ${taskId}`),

@@ -110,6 +110,8 @@ export interface MemoryRecallQuery {
   query: string;
   /** Memories asked for at most. */
   limit: number;
+  /** The task's tenant: only its memories apply. */
+  tenant: string;
 }
 
 /** What memory gave back for a subtask. */

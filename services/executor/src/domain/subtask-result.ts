@@ -138,6 +138,7 @@ export function toWorkStepEvent(
   if (step.durationMs !== undefined && Number.isFinite(step.durationMs)) event.durationMs = Math.max(0, Math.round(step.durationMs));
   if (step.arguments !== undefined) event.arguments = cutEnd(step.arguments, WorkStepLimits.argumentsChars);
   if (step.observation !== undefined) event.observation = cutMiddle(step.observation, WorkStepLimits.observationChars);
+  if (step.flags !== undefined && step.flags.length > 0) event.flags = step.flags.slice(0, 8);
   return event;
 }
 

@@ -1,10 +1,11 @@
 /**
  * The executor's own git commands (worktrees, task branches, merges, ref transactions): argv
- * without a shell, optional stdin, a bounded time, no prompts. The agent's git tools have their
+ * without a shell, optional stdin, a bounded time, no prompts, and none of the repository's
+ * hooks or command-running config (`safeGitArgs`/`safeGitEnv` of `@maestro/runtime`). The agent's git tools have their
  * own runner in `@maestro/agent`; this one is for what the executor does around the agent.
  */
 import { spawn } from 'node:child_process';
-import { UnexpectedError } from '@maestro/runtime';
+import { safeGitArgs, safeGitEnv, UnexpectedError } from '@maestro/runtime';
 
 /** Git's administrative commands are local; a minute means a hook or a lock is hanging. */
 const GIT_TIMEOUT_MS = 60_000;
@@ -30,9 +31,10 @@ export interface RunGitOptions {
 /** Runs `git <args>` in `cwd`; never throws for a non-zero exit (see {@link gitOk}). */
 export function runGit(cwd: string, args: readonly string[], options: RunGitOptions = {}): Promise<GitResult> {
   return new Promise((resolve) => {
-    const child = spawn('git', ['-c', 'core.quotePath=false', ...args], {
+    // Hardened (`safeGitArgs`/`safeGitEnv`): the repository's hooks and config run nothing here.
+    const child = spawn('git', safeGitArgs(args), {
       cwd,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' },
+      env: { ...safeGitEnv(process.env), LC_ALL: 'C' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -2,7 +2,8 @@
  * Read-only git the worker uses for the failure packet: what the agent changed since it started
  * (in its worktree). Nothing here writes to the repository or its index.
  */
-import { runCommand } from '@maestro/agent';
+import { runCommand, type CommandResult } from '@maestro/agent';
+import { safeGitArgs, safeGitEnvOverrides } from '@maestro/runtime';
 
 /** Git's empty tree: the base of a diff in a repository without any commit yet. */
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -19,15 +20,17 @@ const GIT_TIMEOUT_MS = 30_000;
  */
 export async function gitDiffOf(repo: string, base: string | undefined, files: readonly string[]): Promise<string> {
   if (files.length === 0) return '';
-  const options = { cwd: repo, timeoutMs: GIT_TIMEOUT_MS, maxOutputChars: MAX_DIFF_CHARS };
+  // Hardened: no external diff, textconv, pager or fsmonitor of the repository runs.
+  const options = { cwd: repo, timeoutMs: GIT_TIMEOUT_MS, maxOutputChars: MAX_DIFF_CHARS, env: safeGitEnvOverrides({ readOnly: true }) };
+  const git = (args: readonly string[]): Promise<CommandResult> => runCommand(['git', ...safeGitArgs(args)], options);
   const parts: string[] = [];
-  const tracked = await runCommand(['git', '--literal-pathspecs', 'diff', '--no-color', '--relative', base ?? EMPTY_TREE, '--', ...files], options);
+  const tracked = await git(['--literal-pathspecs', 'diff', '--no-color', '--relative', base ?? EMPTY_TREE, '--', ...files]);
   if (tracked.exitCode === 0 && tracked.output.trim() !== '') parts.push(tracked.output.trimEnd());
-  const untracked = await runCommand(['git', '--literal-pathspecs', 'ls-files', '--others', '--exclude-standard', '--', ...files], options);
+  const untracked = await git(['--literal-pathspecs', 'ls-files', '--others', '--exclude-standard', '--', ...files]);
   if (untracked.exitCode === 0) {
     for (const file of untracked.output.split('\n').map((l) => l.trim()).filter((l) => l !== '')) {
       // --no-index exits 1 when the files differ, which they always do here.
-      const added = await runCommand(['git', 'diff', '--no-color', '--no-index', '--', '/dev/null', file], options);
+      const added = await git(['diff', '--no-color', '--no-index', '--', '/dev/null', file]);
       if (added.exitCode === 1 && added.output.trim() !== '') parts.push(added.output.trimEnd());
     }
   }

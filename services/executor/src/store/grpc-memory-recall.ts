@@ -18,7 +18,7 @@ export class GrpcMemoryRecall implements MemoryRecall {
   async recall(query: MemoryRecallQuery, options: { deadlineMs: number; signal?: AbortSignal }): Promise<MemoryRecallAnswer> {
     const response = await this.client.recall(
       // Every kind (''), the project scope only: a subtask has no user or team of its own.
-      { project: query.project, query: query.query, limit: query.limit, kind: '', scopes: [] },
+      { tenant: query.tenant, project: query.project, query: query.query, limit: query.limit, kind: '', scopes: [] },
       { deadlineMs: options.deadlineMs, ...(options.signal !== undefined ? { signal: options.signal } : {}) },
     );
     return {

@@ -7,9 +7,9 @@
  * failure outcome (escalation). The task's end gives a stopped result; shutdown, a lost work
  * lease and transient model failures are thrown for the caller to hand back.
  */
-import { CommandPolicyErrorCodes, ModelSummariser, runAgentLoop, type AgentVerdict, type ChatModel, type CommandPolicy, type ToolRegistry } from '@maestro/agent';
+import { CommandPolicyErrorCodes, ModelSummariser, runAgentLoop, type AgentVerdict, type ChatModel, type CommandPolicy, type Sandbox, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import { UnexpectedError, UserError, type Logger } from '@maestro/runtime';
+import { UnexpectedError, UserError, type Logger, type Redactor } from '@maestro/runtime';
 import type { FinalTaskStatus } from '../domain/ended-tasks.js';
 import { TASK_BUDGET_EXHAUSTED, type PacketBudgets, type TestRunStep, type WorkOutcome } from '../domain/escalation.js';
 import type { SubtaskWriteGuard } from '../domain/ports.js';
@@ -59,6 +59,10 @@ export interface AgentRoundsSettings {
    * own model (its tokens count in the subtask's usage and budget). @default 'rule'
    */
   summariser?: SummariserChoice;
+  /** Takes secrets out of what the agent sends to the model and reports (see `RunAgentLoopOptions.redactor`). @default none */
+  redactor?: Redactor;
+  /** Confines the agent's `exec` and the test gate (the worktree their only writable place). @default none: unsandboxed */
+  sandbox?: Sandbox;
   origin(): ResultOrigin;
 }
 
@@ -123,6 +127,8 @@ export async function runAgentMergeRounds(settings: AgentRoundsSettings, attempt
       ...(settings.summariser === 'model' ? { context: { summariser: new ModelSummariser(model) } } : {}),
       pinnedFiles: work.files,
       budget: settings.budget,
+      ...(settings.redactor !== undefined ? { redactor: settings.redactor } : {}),
+      ...(settings.sandbox !== undefined ? { sandbox: settings.sandbox, worktree: worktree.path } : {}),
       writeGuard,
       signal,
       onStep: (step) => {

@@ -8,7 +8,7 @@
  * without the step saying so. Memory is a nicety: unreachable, slow or refusing, it costs the
  * subtask its notes (a warn line and a failed `memory.recall` step say so), never the subtask.
  */
-import type { RecalledMemory, SubtaskWork } from '@maestro/contracts';
+import { Tenants, type RecalledMemory, type SubtaskWork } from '@maestro/contracts';
 import { CALL_ABORTED, toMaestroError, UserError, type Logger } from '@maestro/runtime';
 import type { MemoryRecall } from '../domain/ports.js';
 import { toRecallQuery } from '../domain/recall-query.js';
@@ -47,7 +47,7 @@ export async function recallForSubtask(
     return [];
   }
   try {
-    const answer = await settings.memory.recall({ project, query, limit: settings.limit }, { deadlineMs: settings.deadlineMs, signal });
+    const answer = await settings.memory.recall({ project, query, limit: settings.limit, tenant: work.tenant ?? Tenants.default }, { deadlineMs: settings.deadlineMs, signal });
     // A warning says recall was degraded (memory's embedder down: keyword search only).
     log.info('memories recalled', { recalled: answer.memories.length, ids: answer.memories.map((m) => m.id), ...(answer.warning !== undefined ? { warning: answer.warning } : {}) });
     return answer.memories;

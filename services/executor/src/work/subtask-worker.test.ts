@@ -38,6 +38,8 @@ function setup() {
     stats,
     logger: createSilentLogger(),
     budget: { maxSteps: 5 },
+    // Probes never look at a repository.
+    repoRoots: [],
     clock,
     endedTasks,
     // A probe must never build a model or a write guard (so never runs the agent loop).

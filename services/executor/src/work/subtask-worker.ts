@@ -8,9 +8,9 @@
  * with nothing (or a sleep) in place of the agent loop. Dead-lettered work is reported failed.
  */
 import { performance } from 'node:perf_hooks';
-import { createExecTool, createToolRegistry, defaultCommandPolicy, defaultTools, type CommandPolicy, type ToolRegistry } from '@maestro/agent';
+import { createExecTool, createToolRegistry, defaultCommandPolicy, defaultTools, type CommandPolicy, type Sandbox, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import { systemClock, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import { systemClock, toMaestroError, type Clock, type Logger, type Redactor } from '@maestro/runtime';
 import { WorkspaceDefaults } from '../config.js';
 import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
 import { isEscalation, resultOf, type PacketBudgets, type WorkOutcome } from '../domain/escalation.js';
@@ -22,6 +22,7 @@ import { toFailedResult, type ResultOrigin } from '../domain/subtask-result.js';
 import { toNotStartedResult } from '../domain/task-end-results.js';
 import { extractWorkIdentity } from '../domain/work-identity.js';
 import { repositoryProblem } from '../store/repository-check.js';
+import { checkRepositoryIntake } from '../store/repository-intake.js';
 import { WorktreeManager } from '../store/worktree-manager.js';
 import type { SubtaskBudget, SummariserChoice } from './agent-merge-rounds.js';
 import { MergeQueue } from './merge-queue.js';
@@ -55,6 +56,13 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   /** @default the agent's system prompt */
   systemPrompt?: string;
   /**
+   * Real paths of the directories repositories must live in (`MAESTRO_REPO_ROOTS`). Work whose
+   * repository's real path is outside them, checked right before the worktree is made, fails
+   * with `REPO_OUTSIDE_ROOTS`; an empty list refuses every repository. Required: where
+   * repositories may live is always a decision.
+   */
+  repoRoots: readonly string[];
+  /**
    * Time for retries, result times and probe timing. When not given, probe pick-up times use
    * the sub-millisecond wall clock (`performance.timeOrigin + performance.now()`).
    * @default systemClock
@@ -74,6 +82,10 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
   recall?: SubtaskRecallSettings;
   /** Who summarises older turns when an agent's context is condensed. @default 'rule' */
   summariser?: SummariserChoice;
+  /** Takes secrets out of what agents send to models and report as steps and verdicts. @default none */
+  redactor?: Redactor;
+  /** Confines the agents' `exec` and the test gate (see `createSandboxFromSettings` in @maestro/agent). @default none: unsandboxed */
+  sandbox?: Sandbox;
   /** The step outbox's bound, retry pauses, attempt limit and drop listener. @default StepOutboxDefaults */
   stepOutbox?: Pick<StepOutboxOptions, 'capacity' | 'retryBaseMs' | 'retryMaxMs' | 'maxAttempts' | 'onDropped'>;
 }
@@ -133,6 +145,8 @@ export class SubtaskWorker {
       ...(options.packetBudgets !== undefined ? { packetBudgets: options.packetBudgets } : {}),
       ...(options.recall !== undefined ? { recall: options.recall } : {}),
       ...(options.summariser !== undefined ? { summariser: options.summariser } : {}),
+      ...(options.redactor !== undefined ? { redactor: options.redactor } : {}),
+      ...(options.sandbox !== undefined ? { sandbox: options.sandbox } : {}),
       origin: () => this.origin(),
     };
   }
@@ -249,6 +263,18 @@ export class SubtaskWorker {
         log.warn('subtask cannot run', { repoPath: work.repoPath, problem });
         return toFailedResult(work, problem, this.origin());
       }
+      // Before any git command of ours runs there: the roots again (a link swapped since
+      // SubmitTask leads nowhere new) and no filter, merge or diff driver in its config.
+      const intake = await checkRepositoryIntake(work.repoPath, this.options.repoRoots);
+      if (!intake.ok) {
+        log.warn('subtask repository refused', { repoPath: work.repoPath, code: intake.code, problem: intake.problem });
+        return toFailedResult(work, `${intake.code}: repoPath: ${intake.problem}`, this.origin());
+      }
+      if (intake.overridden.length > 0) {
+        log.debug('repository config overridden by our git settings', { repoPath: intake.realPath, keys: intake.overridden });
+      }
+      // From here on the path checked is the one worked in.
+      work = intake.realPath === work.repoPath ? work : { ...work, repoPath: intake.realPath };
       if (ended !== undefined) return this.notStarted(work, ended, log);
       lease = this.options.createWorkLease?.(work);
       if (lease !== undefined) {

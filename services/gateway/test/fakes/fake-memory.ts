@@ -28,6 +28,7 @@ export class FakeMemory implements MemoryApi {
     if (request.expiresAt !== undefined && request.expiresAt <= now) throw invalidField('expires_at', 'must be in the future');
     const memory = Memory.fromPartial({
       id: `0b8e5c0e-1a8f-4c4b-9d7a-${String(this.memories.length + 1).padStart(12, '0')}`,
+      tenant: request.tenant,
       project: request.project,
       kind: request.kind,
       content: request.content,

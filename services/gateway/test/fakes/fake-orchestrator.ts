@@ -2,7 +2,8 @@
  * The orchestrator as the gateway sees it (OrchestratorApi), in process: tasks kept in a list,
  * submitted, read, listed (status, goal-contains, paging), cancelled; agent steps recorded by the
  * test. Refuses what the real one refuses (unknown ids, a repoPath that is not a git work tree,
- * cancelling an ended task).
+ * cancelling an ended task). Like the real one, a caller acting for a tenant sees only that
+ * tenant's tasks: another's read as unknown.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,11 @@ import { UserError, invalidField, notFound, type Clock } from '@maestro/runtime'
 import type { OrchestratorApi } from '../../src/ports.js';
 import { pageOf } from './paging.js';
 
+/** True when a caller acting for `caller` ('' for internal callers: every tenant) may see `owner`'s things. */
+export function visibleTo(caller: string, owner: string): boolean {
+  return caller === '' || caller === owner;
+}
+
 /** An in-process orchestrator for gateway tests. */
 export class FakeOrchestrator implements OrchestratorApi {
   readonly tasks: Task[] = [];
@@ -33,6 +39,7 @@ export class FakeOrchestrator implements OrchestratorApi {
     const now = new Date(this.clock.now());
     const task = Task.fromPartial({
       id: `task-${this.tasks.length + 1}`,
+      tenant: request.tenant,
       goal: request.goal.trim(),
       repoPath: request.repoPath,
       testCommand: request.testCommand,
@@ -48,7 +55,7 @@ export class FakeOrchestrator implements OrchestratorApi {
   }
 
   async getTask(request: GetTaskRequest): Promise<Task> {
-    const task = this.tasks.find((t) => t.id === request.taskId);
+    const task = this.tasks.find((t) => t.id === request.taskId && visibleTo(request.tenant, t.tenant));
     if (!task) throw notFound('task', request.taskId, 'TASK_NOT_FOUND');
     return task;
   }
@@ -57,14 +64,14 @@ export class FakeOrchestrator implements OrchestratorApi {
     if (request.limit < 0 || request.limit > 500) throw invalidField('limit', 'must be 0 to 500');
     const needle = request.goalContains.toLowerCase();
     const matching = this.tasks.filter(
-      (t) => (request.status === '' || t.status === request.status) && (needle === '' || t.goal.toLowerCase().includes(needle)),
+      (t) => visibleTo(request.tenant, t.tenant) && (request.status === '' || t.status === request.status) && (needle === '' || t.goal.toLowerCase().includes(needle)),
     );
     const { page, next } = pageOf(matching, request.limit || 50, request.pageToken);
     return { tasks: page, nextPageToken: next };
   }
 
   async cancelTask(request: CancelTaskRequest): Promise<Task> {
-    const task = await this.getTask({ taskId: request.taskId });
+    const task = await this.getTask({ tenant: request.tenant, taskId: request.taskId });
     if (!['pending', 'running'].includes(task.status)) {
       throw new UserError('TASK_ENDED', `task ${task.id} has already ended (${task.status})`, { reason: 'precondition' });
     }
@@ -75,7 +82,7 @@ export class FakeOrchestrator implements OrchestratorApi {
   }
 
   async listAgentSteps(request: ListAgentStepsRequest): Promise<ListAgentStepsResponse> {
-    if (request.taskId !== '') await this.getTask({ taskId: request.taskId });
+    if (request.taskId !== '') await this.getTask({ tenant: request.tenant, taskId: request.taskId });
     const matching = this.steps.filter(
       (s) =>
         (request.taskId === '' || s.taskId === request.taskId) &&

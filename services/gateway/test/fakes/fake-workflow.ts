@@ -30,6 +30,7 @@ import { invalidField, notFound, type Clock } from '@maestro/runtime';
 // A test double may borrow the engine's pure domain (services never import each other in src/).
 import { NAME_PATTERN, canonicalJson, defaultRegistries, parseDefinition } from '../../../workflow-engine/src/domain/index.js';
 import type { WorkflowApi } from '../../src/ports.js';
+import { visibleTo } from './fake-orchestrator.js';
 import { pageOf } from './paging.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -80,7 +81,7 @@ export class FakeWorkflow implements WorkflowApi {
     const versions = this.definitions.get(request.name) ?? [];
     const latest = versions[versions.length - 1];
     if (latest && canonicalJson(latest.definition) === canonicalJson(document)) return { ...latest, created: false };
-    const stored: WorkflowDefinition = { name: request.name, version: versions.length + 1, definition: document, createdAt: this.now(), created: false };
+    const stored: WorkflowDefinition = { name: request.name, tenant: request.tenant, version: versions.length + 1, definition: document, createdAt: this.now(), created: false };
     this.definitions.set(request.name, [...versions, stored]);
     return { ...stored, created: true };
   }
@@ -98,20 +99,21 @@ export class FakeWorkflow implements WorkflowApi {
   }
 
   async diffDefinitions(request: DiffDefinitionsRequest): Promise<DefinitionDiff> {
-    const from = await this.getDefinition({ name: request.name, version: request.fromVersion });
-    const to = await this.getDefinition({ name: request.name, version: request.toVersion });
+    const from = await this.getDefinition({ tenant: request.tenant, name: request.name, version: request.fromVersion });
+    const to = await this.getDefinition({ tenant: request.tenant, name: request.name, version: request.toVersion });
     const changes: DefinitionChange[] = [];
     diff(from.definition as Json, to.definition as Json, '', changes);
     return { name: request.name, fromVersion: from.version, toVersion: to.version, changes: changes.sort((a, b) => (a.path < b.path ? -1 : 1)) };
   }
 
   /** Starts a run of the latest (or given) version, in its initial state, as StartRun does. */
-  async startRun(definitionName: string, input: Record<string, unknown> = {}, version = 0): Promise<Run> {
-    const definition = await this.getDefinition({ name: definitionName, version });
+  async startRun(definitionName: string, input: Record<string, unknown> = {}, version = 0, tenant = 'default'): Promise<Run> {
+    const definition = await this.getDefinition({ tenant: '', name: definitionName, version });
     const document = definition.definition as Document;
     const now = this.now();
     const run = Run.fromPartial({
       id: randomUUID(),
+      tenant,
       definitionName,
       definitionVersion: definition.version,
       status: 'running',
@@ -130,7 +132,7 @@ export class FakeWorkflow implements WorkflowApi {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(request.runId)) {
       throw invalidField('run_id', `must be a UUID (got "${request.runId}")`);
     }
-    const run = this.runs.find((r) => r.id === request.runId);
+    const run = this.runs.find((r) => r.id === request.runId && visibleTo(request.tenant, r.tenant));
     if (!run) throw notFound('run', request.runId, 'RUN_NOT_FOUND');
     return run;
   }
@@ -138,6 +140,7 @@ export class FakeWorkflow implements WorkflowApi {
   async listRuns(request: ListRunsRequest): Promise<ListRunsResponse> {
     const matching = this.runs.filter(
       (r) =>
+        visibleTo(request.tenant, r.tenant) &&
         (request.status === '' || r.status === request.status) &&
         (request.definitionName === '' || r.definitionName === request.definitionName) &&
         (request.definitionVersion === 0 || r.definitionVersion === request.definitionVersion),
@@ -147,7 +150,7 @@ export class FakeWorkflow implements WorkflowApi {
   }
 
   async getRunHistory(request: GetRunHistoryRequest): Promise<RunHistory> {
-    const run = await this.getRun({ runId: request.runId });
+    const run = await this.getRun({ tenant: request.tenant, runId: request.runId });
     const limit = request.limit || 500;
     const after = run.history.filter((t) => t.seq > request.afterSeq);
     const page = after.slice(0, limit);
@@ -166,11 +169,11 @@ export class FakeWorkflow implements WorkflowApi {
     if (request.type.startsWith('xstate.') || request.type.startsWith('activity.')) {
       throw invalidField('type', `event types starting with "xstate." or "activity." are reserved (got "${request.type}")`);
     }
-    const run = await this.getRun({ runId: request.runId });
+    const run = await this.getRun({ tenant: request.tenant, runId: request.runId });
     // Like the engine: an event the state does not handle, or one sent to an ended run, changes
     // nothing and the run is returned as it is.
     if (run.status !== 'running') return run;
-    const document = (await this.getDefinition({ name: run.definitionName, version: run.definitionVersion })).definition as Document;
+    const document = (await this.getDefinition({ tenant: request.tenant, name: run.definitionName, version: run.definitionVersion })).definition as Document;
     const transition = document.states[run.state]?.on?.[request.type];
     if (transition === undefined) return run;
     const target = targetOf(transition);
@@ -180,7 +183,7 @@ export class FakeWorkflow implements WorkflowApi {
   }
 
   async cancelRun(request: CancelRunRequest): Promise<Run> {
-    const run = await this.getRun({ runId: request.runId });
+    const run = await this.getRun({ tenant: request.tenant, runId: request.runId });
     if (run.status !== 'running') return run;
     this.transition(run, run.state, 'CANCEL', { type: 'CANCEL', reason: request.reason });
     run.status = 'cancelled';

@@ -5,6 +5,7 @@
 import { ManualClock, createSilentLogger } from '@maestro/runtime';
 import type { GatewayDeps } from '../../src/app.js';
 import { UpstreamHealth } from '../../src/ports.js';
+import { createTestAuth, type TestAuth } from '../auth.js';
 import { RunEventHub } from '../../src/transport/nats/run-event-hub.js';
 import { FakeLocks } from './fake-locks.js';
 import { FakeMemory } from './fake-memory.js';
@@ -23,6 +24,8 @@ export interface FakeUpstreams {
   router: FakeRouter;
   locks: FakeLocks;
   hub: RunEventHub;
+  /** The API keys the app accepts (the test admin key and whatever a test adds). */
+  auth: TestAuth;
 }
 
 /** Fresh fakes at 2030-01-02T03:04:05Z. */
@@ -36,6 +39,7 @@ export function createFakeUpstreams(): FakeUpstreams {
     router: new FakeRouter(),
     locks: new FakeLocks(clock),
     hub: new RunEventHub(createSilentLogger()),
+    auth: createTestAuth(clock),
   };
 }
 
@@ -48,6 +52,7 @@ export function depsOf(fakes: FakeUpstreams, extra: Partial<GatewayDeps> = {}): 
     router: fakes.router,
     locks: fakes.locks,
     events: fakes.hub,
+    auth: { authenticator: fakes.auth.authenticator, keys: fakes.auth.store },
     health: { natsConnected: () => true, orchestrator: async () => UpstreamHealth.serving },
     logger: createSilentLogger(),
     clock: fakes.clock,

@@ -4,7 +4,7 @@
  * content (best effort: an embedder outage never fails a write), and leaves storage to the
  * ports. The gRPC handler validates and maps; this is what it calls.
  */
-import { notFound } from '@maestro/runtime';
+import { notFound, isVisibleTo } from '@maestro/runtime';
 import type { Clock, Logger } from '@maestro/runtime';
 import { REFLEX_POLICY_DEFAULTS } from '../domain/confidence.js';
 import type { ReflexPolicy } from '../domain/confidence.js';
@@ -14,7 +14,7 @@ import { MemoryErrorCodes } from '../domain/memory-error-codes.js';
 import { MemoryStatuses, PERSON_AUTHOR } from '../domain/memory.js';
 import type { Memory } from '../domain/memory.js';
 import { isEmptyUpdate } from '../domain/memory-requests.js';
-import type { ListSpec, RecallSpec, RememberSpec, UpdateSpec } from '../domain/memory-requests.js';
+import type { ForgetSpec, ListSpec, RecallSpec, RememberSpec, UpdateSpec } from '../domain/memory-requests.js';
 import type { MemoryStore } from '../store/memory-store.js';
 import type { VectorIndex } from '../store/vector-index.js';
 import type { EmbeddingSpaces } from './embedding-spaces.js';
@@ -106,11 +106,13 @@ export class MemoryService {
    */
   async update(spec: UpdateSpec, logger: Logger): Promise<Memory> {
     const existing = await this.store.get(spec.id);
-    if (existing === undefined) throw notFound('memory', spec.id, MemoryErrorCodes.notFound);
+    // Another tenant's memory is answered exactly like one that does not exist.
+    if (existing === undefined || !isVisibleTo(existing.tenant, spec.tenant)) throw notFound('memory', spec.id, MemoryErrorCodes.notFound);
     if (isEmptyUpdate(spec)) return existing;
     const restoring = spec.status === MemoryStatuses.active && existing.status === MemoryStatuses.superseded;
+    const { tenant: _scope, ...changes } = spec;
     const updated = await this.store.update(spec.id, {
-      ...spec,
+      ...changes,
       ...(restoring ? { supersededBy: null } : {}),
       updatedAt: this.now(),
     });
@@ -124,9 +126,9 @@ export class MemoryService {
     return updated;
   }
 
-  /** Deletes a memory and its vectors for good; false when there was none. */
-  forget(id: string): Promise<boolean> {
-    return this.store.forget(id);
+  /** Deletes a memory and its vectors for good; false when there was none (or none of the caller's tenant). */
+  forget(spec: ForgetSpec): Promise<boolean> {
+    return this.store.forget(spec.id, spec.tenant);
   }
 
   /** Stores a verified lesson: created, merged into a duplicate, or superseding contradictions. */

@@ -45,7 +45,7 @@ export function candidatePool(limit: number): number {
 
 /** Recalls the memories that best match `spec` at `now`. */
 export async function recallMemories(deps: RecallDeps, spec: RecallSpec, now: Date, logger: Logger): Promise<RecallResult> {
-  const filter: RecallFilter = { project: spec.project, scopes: spec.scopes, kind: spec.kind, now };
+  const filter: RecallFilter = { tenant: spec.tenant, project: spec.project, scopes: spec.scopes, kind: spec.kind, now };
   const query = parseRecallQuery(spec.query);
   const pool = candidatePool(spec.limit);
   const [keyword, vector, pinned] = await Promise.all([

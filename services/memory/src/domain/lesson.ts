@@ -5,7 +5,7 @@
  * wording is near-identical (most distinctive words shared), otherwise the newer one wins and
  * the older ones are kept as history (`superseded`), never deleted.
  */
-import { invalidField } from '@maestro/runtime';
+import { invalidField, ownerTenant, tenantScope } from '@maestro/runtime';
 import { confirmedConfidence, reflexExpiry } from './confidence.js';
 import type { ReflexPolicy } from './confidence.js';
 import { requireContent, requireProject, requireTags } from './field-rules.js';
@@ -26,6 +26,8 @@ export type LearnOutcome = (typeof LearnOutcomes)[keyof typeof LearnOutcomes];
 
 /** A validated Learn. */
 export interface LearnSpec {
+  /** The tenant the reflex belongs to: merges and supersedes look within it only. */
+  readonly tenant: string;
   readonly project: string;
   readonly content: string;
   /** Trimmed, inner whitespace collapsed. */
@@ -62,6 +64,7 @@ const authorPattern = /^(rule|model:[^\s/]+\/\S+|scripted:\S+)$/;
 
 /** Checks a Learn request. */
 export function validateLearn(input: {
+  tenant?: string;
   project: string;
   content: string;
   topic: string;
@@ -70,6 +73,7 @@ export function validateLearn(input: {
   author: string;
   tags: readonly string[];
 }): LearnSpec {
+  const tenant = ownerTenant(tenantScope(input.tenant));
   const project = requireProject(input.project);
   const content = requireContent(input.content);
   const topic = normaliseSpaces(input.topic);
@@ -85,6 +89,7 @@ export function validateLearn(input: {
     throw invalidField('confidence', `must be from 0 to 1 (0 for the default), got ${confidence}`);
   }
   return {
+    tenant,
     project,
     content,
     topic,
@@ -133,6 +138,7 @@ export function planLesson(existing: readonly Memory[], spec: LearnSpec, now: Da
   return {
     action: 'create',
     memory: {
+      tenant: spec.tenant,
       project: spec.project,
       kind: MemoryKinds.reflex,
       content: spec.content,

@@ -21,6 +21,7 @@ function fieldOf(fn: () => unknown): string | undefined {
 describe('validateRemember', () => {
   it('accepts a memory, trimming the project, de-duplicating tags, scope project by default', () => {
     expect(validateRemember({ ...remember, project: ' acme/web ', tags: [' tooling', 'pnpm', 'tooling '] }, now)).toEqual({
+      tenant: 'default',
       project: 'acme/web',
       kind: 'preference',
       content: 'Use pnpm, never npm.',

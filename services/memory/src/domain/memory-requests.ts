@@ -3,7 +3,7 @@
  * each validator returns the checked spec the store works with. Every rejection is an
  * INVALID_ARGUMENT `UserError` naming the field at fault.
  */
-import { invalidField } from '@maestro/runtime';
+import { invalidField, ownerTenant, tenantScope } from '@maestro/runtime';
 import { futureExpiry, limitOf, optionalKind, requireContent, requireKind, requireProject, requireTags } from './field-rules.js';
 import { MemoryLimits, MemoryStatuses } from './memory.js';
 import type { MemoryKind } from './memory.js';
@@ -11,6 +11,8 @@ import { recallScopes, requireScope } from './memory-scope.js';
 
 /** A validated Remember: what a person (or a caller acting for one) wrote. */
 export interface RememberSpec {
+  /** The tenant the memory belongs to. */
+  readonly tenant: string;
   readonly project: string;
   readonly kind: MemoryKind;
   readonly content: string;
@@ -23,6 +25,8 @@ export interface RememberSpec {
 
 /** A validated Recall. */
 export interface RecallSpec {
+  /** Only this tenant's memories; undefined: every tenant's (an internal caller). */
+  readonly tenant: string | undefined;
   readonly project: string;
   /** Free text in web-search syntax (`"exact phrase"`, `-not`, `or`); never blank. */
   readonly query: string;
@@ -35,6 +39,8 @@ export interface RecallSpec {
 
 /** A validated List: a project's memories, newest first. */
 export interface ListSpec {
+  /** Only this tenant's memories; undefined: every tenant's (an internal caller). */
+  readonly tenant: string | undefined;
   readonly project: string;
   readonly kind: MemoryKind | undefined;
   readonly limit: number;
@@ -49,6 +55,8 @@ export type SettableStatus = typeof MemoryStatuses.active | typeof MemoryStatuse
 
 /** A validated Update: only the fields that are set change. */
 export interface UpdateSpec {
+  /** The caller's tenant: another tenant's memory is NOT_FOUND; undefined: any (an internal caller). */
+  readonly tenant: string | undefined;
   readonly id: string;
   readonly content?: string;
   readonly pinned?: boolean;
@@ -63,6 +71,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Checks a Remember request; scope defaults to `project`, the expiry must be after `now`. */
 export function validateRemember(
   input: {
+    tenant?: string;
     project: string;
     kind: string;
     content: string;
@@ -74,6 +83,7 @@ export function validateRemember(
   now: Date,
 ): RememberSpec {
   return {
+    tenant: ownerTenant(tenantScope(input.tenant)),
     project: requireProject(input.project),
     kind: requireKind(input.kind),
     content: requireContent(input.content),
@@ -86,12 +96,14 @@ export function validateRemember(
 
 /** Checks a Recall request; a limit of 0 (unset in proto) means the default, 5. */
 export function validateRecall(input: {
+  tenant?: string;
   project: string;
   query: string;
   limit: number;
   kind: string;
   scopes?: readonly string[];
 }): RecallSpec {
+  const tenant = tenantScope(input.tenant);
   const project = requireProject(input.project);
   // Length first: a 1 MB query is refused without scanning it again for blanks.
   if (input.query.length > MemoryLimits.maxQueryLength) {
@@ -102,6 +114,7 @@ export function validateRecall(input: {
     throw invalidField('query', 'must not be empty: ask with a few words (List returns a project\'s memories without a query)');
   }
   return {
+    tenant,
     project,
     query,
     limit: limitOf(input.limit, MemoryLimits.defaultRecallLimit, MemoryLimits.maxRecallLimit),
@@ -112,6 +125,7 @@ export function validateRecall(input: {
 
 /** Checks a List request; a limit of 0 (unset in proto) means the default, 50. */
 export function validateList(input: {
+  tenant?: string;
   project: string;
   kind: string;
   limit: number;
@@ -120,12 +134,24 @@ export function validateList(input: {
 }): ListSpec {
   const scope = input.scope ?? '';
   return {
+    tenant: tenantScope(input.tenant),
     project: requireProject(input.project),
     kind: optionalKind(input.kind),
     limit: limitOf(input.limit, MemoryLimits.defaultListLimit, MemoryLimits.maxListLimit),
     includeInactive: input.includeInactive ?? false,
     scope: scope.trim() === '' ? undefined : requireScope(scope, 'scope'),
   };
+}
+
+/** A validated Forget: the memory, and the caller's tenant (another tenant's memory is "none"). */
+export interface ForgetSpec {
+  readonly id: string;
+  readonly tenant: string | undefined;
+}
+
+/** Checks a Forget request. */
+export function validateForget(input: { id: string; tenant?: string }): ForgetSpec {
+  return { tenant: tenantScope(input.tenant), id: validateMemoryId(input.id) };
 }
 
 /** Checks a memory id (a UUID, as Remember returns). */
@@ -142,6 +168,7 @@ export function validateMemoryId(id: string): string {
  */
 export function validateUpdate(
   input: {
+    tenant?: string;
     id: string;
     content?: string | undefined;
     pinned?: boolean | undefined;
@@ -153,6 +180,7 @@ export function validateUpdate(
   },
   now: Date,
 ): UpdateSpec {
+  const tenant = tenantScope(input.tenant);
   const id = validateMemoryId(input.id);
   if (input.expiresAt !== undefined && input.clearExpiry) {
     throw invalidField('expires_at', 'cannot be set together with clear_expiry; send one of them');
@@ -168,6 +196,7 @@ export function validateUpdate(
     status = input.status;
   }
   return {
+    tenant,
     id,
     ...(input.content !== undefined ? { content: requireContent(input.content) } : {}),
     ...(input.pinned !== undefined ? { pinned: input.pinned } : {}),

@@ -47,6 +47,8 @@ export interface MemoryProvenance {
 /** One remembered note. */
 export interface Memory {
   readonly id: string;
+  /** The tenant it belongs to (`default` for what an internal caller created). */
+  readonly tenant: string;
   readonly project: string;
   readonly kind: MemoryKind;
   readonly content: string;

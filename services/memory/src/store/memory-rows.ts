@@ -12,6 +12,8 @@ import type { Memory, MemoryProvenance } from '../domain/memory.js';
 /** The `memory.memories` table. */
 export interface MemoriesTable {
   id: Generated<string>;
+  /** The owning tenant (migration 0004); `default` for what an internal caller created. */
+  tenant: ColumnType<string, string | undefined, string>;
   project: string;
   kind: string;
   content: string;
@@ -78,6 +80,7 @@ export type MemoryRow = Omit<Selectable<MemoriesTable>, 'tsv' | 'seq'>;
 /** The columns of a {@link MemoryRow}, for kysely selects. */
 export const memoryColumns = [
   'id',
+  'tenant',
   'project',
   'kind',
   'content',
@@ -106,6 +109,7 @@ export function toMemory(row: MemoryRow): Memory {
   if (!isMemoryStatus(row.status)) throw new UnexpectedError(MemoryErrorCodes.storeCorrupt, `memory ${row.id} has unknown status "${row.status}"`);
   return {
     id: row.id,
+    tenant: row.tenant,
     project: row.project,
     kind: row.kind,
     content: row.content,

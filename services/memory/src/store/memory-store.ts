@@ -11,6 +11,8 @@ import type { RecallQueryParts } from '../domain/recall-query.js';
 
 /** Which memories a recall may return: live (active, unexpired at `now`) ones of the project and scopes. */
 export interface RecallFilter {
+  /** Only this tenant's memories; undefined: every tenant's (an internal caller). */
+  readonly tenant: string | undefined;
   readonly project: string;
   /** `project` and the caller's other scopes. */
   readonly scopes: readonly string[];
@@ -43,9 +45,12 @@ export interface MemoryStore {
   get(id: string): Promise<Memory | undefined>;
   /** Applies `changes`; undefined when there is no such memory. */
   update(id: string, changes: MemoryChanges): Promise<Memory | undefined>;
-  /** Deletes a memory (and its vectors); false when there was none with that id. */
-  forget(id: string): Promise<boolean>;
-  /** The project's memories, newest first; live ones only unless `includeInactive`. */
+  /**
+   * Deletes a memory (and its vectors); false when there was none with that id, or (with
+   * `tenant`) none of that tenant.
+   */
+  forget(id: string, tenant?: string): Promise<boolean>;
+  /** The project's memories (of `spec.tenant` when set), newest first; live ones only unless `includeInactive`. */
   list(spec: ListSpec, now: Date): Promise<Memory[]>;
   /**
    * Full-text matches, best first, at most `limit`: every word of the query (web-search
@@ -57,7 +62,7 @@ export interface MemoryStore {
   /** The newest live memories. */
   newest(filter: RecallFilter, limit: number): Promise<Memory[]>;
   /**
-   * Learn, atomically for one project and topic: reads the active reflexes on the topic, asks
+   * Learn, atomically for one tenant, project and topic: reads the active reflexes on the topic, asks
    * `plan` what to do, and does it (merge, or create and supersede), so two lessons on one
    * topic at the same time cannot both create.
    */

@@ -148,6 +148,18 @@ export const memoryMigrations: Record<string, Migration> = {
       await sql`DROP TABLE IF EXISTS memory.embedding_skips`.execute(db);
     },
   },
+  '0004_tenants': {
+    // Every memory belongs to a tenant: `default` for the memories that existed, as for what an
+    // internal caller creates. Lists and recalls of one tenant filter on it first.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`ALTER TABLE memory.memories ADD COLUMN tenant text NOT NULL DEFAULT 'default'`.execute(db);
+      await sql`CREATE INDEX memories_tenant_project_created_idx ON memory.memories (tenant, project, created_at DESC)`.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`DROP INDEX IF EXISTS memory.memories_tenant_project_created_idx`.execute(db);
+      await sql`ALTER TABLE memory.memories DROP COLUMN tenant`.execute(db);
+    },
+  },
 };
 
 /**

@@ -62,9 +62,11 @@ export class PostgresMemoryStore implements MemoryStore {
     });
   }
 
-  forget(id: string): Promise<boolean> {
+  forget(id: string, tenant?: string): Promise<boolean> {
     return guardStore('forget', async () => {
-      const result = await this.db.deleteFrom('memories').where('id', '=', id).executeTakeFirst();
+      let query = this.db.deleteFrom('memories').where('id', '=', id);
+      if (tenant !== undefined) query = query.where('tenant', '=', tenant);
+      const result = await query.executeTakeFirst();
       return result.numDeletedRows > 0n;
     });
   }
@@ -72,6 +74,7 @@ export class PostgresMemoryStore implements MemoryStore {
   list(spec: ListSpec, now: Date): Promise<Memory[]> {
     return guardStore('list', async () => {
       let query = this.db.selectFrom('memories').select(memoryColumns).where('project', '=', spec.project);
+      if (spec.tenant !== undefined) query = query.where('tenant', '=', spec.tenant);
       if (spec.kind !== undefined) query = query.where('kind', '=', spec.kind);
       if (spec.scope !== undefined) query = query.where('scope', '=', spec.scope);
       if (!spec.includeInactive) {
@@ -107,12 +110,13 @@ export class PostgresMemoryStore implements MemoryStore {
     return guardStore('learn', () =>
       this.db.transaction().execute(async (trx) => {
         const key = topicKey(spec.topic);
-        // One lesson per project and topic at a time: without it two replicas could both see
-        // no reflex on the topic and both create one.
-        await sql`SELECT pg_advisory_xact_lock(hashtext(${spec.project}), hashtext(${key}))`.execute(trx);
+        // One lesson per tenant, project and topic at a time: without it two replicas could both
+        // see no reflex on the topic and both create one.
+        await sql`SELECT pg_advisory_xact_lock(hashtext(${`${spec.tenant}/${spec.project}`}), hashtext(${key}))`.execute(trx);
         const rows = await trx
           .selectFrom('memories')
           .select(memoryColumns)
+          .where('tenant', '=', spec.tenant)
           .where('project', '=', spec.project)
           .where('kind', '=', MemoryKinds.reflex)
           .where('status', '=', MemoryStatuses.active)
@@ -159,6 +163,7 @@ async function insertMemory(db: Kysely<MemoryDatabase> | Transaction<MemoryDatab
   const row = await db
     .insertInto('memories')
     .values({
+      tenant: memory.tenant,
       project: memory.project,
       kind: memory.kind,
       content: memory.content,

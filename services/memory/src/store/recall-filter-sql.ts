@@ -1,6 +1,6 @@
 /**
  * The one WHERE clause every recall search shares (keyword, vector, pinned, recent), over
- * `memory.memories m`: the project, the scopes, the kind when set, active and not expired.
+ * `memory.memories m`: the project, the tenant and the kind when set, the scopes, active and not expired.
  */
 import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
@@ -10,7 +10,9 @@ import type { RecallFilter } from './memory-store.js';
 /** `m.project = … AND m.scope = ANY(…) AND … ` for `filter`. */
 export function recallFilterSql(filter: RecallFilter): RawBuilder<unknown> {
   const kind = filter.kind === undefined ? sql`` : sql`AND m.kind = ${filter.kind}`;
+  const tenant = filter.tenant === undefined ? sql`` : sql`AND m.tenant = ${filter.tenant}`;
   return sql`m.project = ${filter.project}
+    ${tenant}
     AND m.scope = ANY(${[...filter.scopes]}::text[])
     AND m.status = ${MemoryStatuses.active}
     AND (m.expires_at IS NULL OR m.expires_at > ${filter.now})

@@ -123,11 +123,12 @@ export class MemoryHarness {
   /** Remembers a memory (after a tick of the clock, so creation times differ). */
   async remember(
     content: string,
-    options: { project?: string; kind?: MemoryKind; tags?: string[]; scope?: string; pinned?: boolean; expiresAt?: Date } = {},
+    options: { tenant?: string; project?: string; kind?: MemoryKind; tags?: string[]; scope?: string; pinned?: boolean; expiresAt?: Date } = {},
   ): Promise<Memory> {
     this.clock.advance(1_000);
     const spec = validateRemember(
       {
+        tenant: options.tenant ?? '',
         project: options.project ?? 'acme/web',
         kind: options.kind ?? 'project',
         content,
@@ -142,8 +143,9 @@ export class MemoryHarness {
   }
 
   /** Recalls with the given query. */
-  recall(query: string, options: { project?: string; limit?: number; kind?: string; scopes?: string[] } = {}): Promise<RecallResult> {
+  recall(query: string, options: { tenant?: string; project?: string; limit?: number; kind?: string; scopes?: string[] } = {}): Promise<RecallResult> {
     const spec = validateRecall({
+      tenant: options.tenant ?? '',
       project: options.project ?? 'acme/web',
       query,
       limit: options.limit ?? 0,

@@ -8,6 +8,7 @@ export function testMemory(id: string, patch: Partial<Memory> = {}): Memory {
   const at = new Date('2030-01-01T00:00:00.000Z');
   return {
     id,
+    tenant: 'default',
     project: 'acme/web',
     kind: 'project',
     content: `memory ${id}`,

@@ -5,7 +5,7 @@
  * reply that does not parse back to the model with the parse error, a bounded number of times.
  */
 import { ChatMessage, CompleteRequest, type ActivityRequest } from '@maestro/contracts';
-import { isMaestroError, UserError, type Logger } from '@maestro/runtime';
+import { isMaestroError, processSecrets, UserError, type Logger } from '@maestro/runtime';
 import { buildReAskMessages, type PromptMessage } from '../domain/prompts.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { ActivityDeps } from './activity.js';
@@ -53,7 +53,8 @@ export async function askStrategicModel(
     CompleteRequest.fromPartial({
       role: 'strategic',
       intent,
-      messages: messages.map((m) => ChatMessage.fromPartial({ role: m.role, content: m.content })),
+      // Prompts quote repository files, results and escalations: none may carry this process's secrets.
+      messages: messages.map((m) => ChatMessage.fromPartial({ role: m.role, content: processSecrets().redact(m.content) })),
       taskId,
       runId: request.runId,
       ...(invocation.subtaskId !== undefined ? { subtaskId: invocation.subtaskId } : {}),

@@ -66,7 +66,7 @@ export async function recallForPrompt(invocation: ActivityInvocation, task: Task
   const { deps, logger, signal } = invocation;
   const budget = deps.options?.memoryTokens ?? RecallBudgetDefaults.tokens;
   try {
-    const response = await deps.memory.recall(RecallRequest.fromPartial({ project: task.project, query, limit: deps.options?.recallLimit ?? RecallBudgetDefaults.limit }), {
+    const response = await deps.memory.recall(RecallRequest.fromPartial({ tenant: task.tenant, project: task.project, query, limit: deps.options?.recallLimit ?? RecallBudgetDefaults.limit }), {
       deadlineMs: deps.options?.memoryDeadlineMs ?? RecallBudgetDefaults.deadlineMs,
       signal,
     });

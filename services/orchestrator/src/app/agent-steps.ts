@@ -42,15 +42,16 @@ export class AgentStepService {
   /**
    * The steps of a task (NOT_FOUND for an unknown task) or of a run (empty for a run that is
    * no task's, or has no steps yet: the run belongs to the workflow-engine, which Orion does not
-   * ask), in the order Orion stored them.
+   * ask), in the order Orion stored them. With `tenant` (a tenant name), another tenant's task
+   * is NOT_FOUND and another tenant's run has no steps, exactly as if unknown.
    */
-  async list(input: AgentStepListInput): Promise<AgentStepPage> {
+  async list(input: AgentStepListInput, tenant?: string): Promise<AgentStepPage> {
     const query = validateAgentStepQuery(input);
-    if (query.taskId !== undefined && !(await this.steps.taskExists(query.taskId))) {
+    if (query.taskId !== undefined && !(await this.steps.taskExists(query.taskId, tenant))) {
       throw notFound('task', query.taskId, 'TASK_NOT_FOUND');
     }
     // One more than asked for says whether another page exists, without a count.
-    const rows = await this.steps.list({ ...query, limit: query.limit + 1 });
+    const rows = await this.steps.list({ ...query, ...(tenant !== undefined ? { tenant } : {}), limit: query.limit + 1 });
     const steps = rows.slice(0, query.limit);
     const last = steps.at(-1);
     return { steps, nextAfter: rows.length > query.limit && last ? encodeStepCursor(last) : '' };

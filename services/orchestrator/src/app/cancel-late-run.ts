@@ -30,7 +30,7 @@ export async function cancelLateRun(task: TaskRecord, runId: string, deps: LateR
   const reason = task.failureReason ?? `the task ${task.status} before its run started`;
   try {
     const run = await deps.workflow.sendEvent(
-      { runId, type: 'CANCEL', payload: { reason } },
+      { tenant: task.tenant, runId, type: 'CANCEL', payload: { reason } },
       { deadlineMs: deps.workflowDeadlineMs ?? 10_000 },
     );
     logger.info('cancel sent to a run that outlived its task', { taskId: task.id, runId, taskStatus: task.status, runStatus: run.status });

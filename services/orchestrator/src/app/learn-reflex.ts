@@ -214,7 +214,7 @@ export async function learnReflex(taskId: string, subtaskId: string, deps: Refle
         return { action: 'skipped', reason: 'the claim ran out while the lesson was proposed; another learner has it' };
       }
     }
-    const request = LearnRequest.fromPartial(toLearnRequest(task.project, fix, proposal));
+    const request = LearnRequest.fromPartial(toLearnRequest(task.project, fix, proposal, task.tenant));
     const response = await deps.memory.learn(request, { deadlineMs: deps.options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs, signal });
     const memoryId = response.memory?.id ?? '';
     await updateMark(deps, fix, mark.claimedUntil, (m) => ({
@@ -257,7 +257,7 @@ export async function learnReflex(taskId: string, subtaskId: string, deps: Refle
 async function learnOwnRetry(taskId: string, task: TaskRecord, retry: OwnRetry, deps: ReflexLearningDeps, logger: Logger, signal: AbortSignal): Promise<ReflexLearning> {
   const log = logger.child({ taskId, subtaskId: retry.subtaskId, attempt: retry.attempt, ownRetry: true });
   const proposal = proposeOwnRetryReflex(retry);
-  const request = LearnRequest.fromPartial(toOwnRetryLearnRequest(task.project, taskId, retry, proposal));
+  const request = LearnRequest.fromPartial(toOwnRetryLearnRequest(task.project, taskId, retry, proposal, task.tenant));
   try {
     const response = await deps.memory.learn(request, { deadlineMs: deps.options?.memoryDeadlineMs ?? ReflexLearningDefaults.memoryDeadlineMs, signal });
     const memoryId = response.memory?.id ?? '';

@@ -191,6 +191,8 @@ export class RunStarter {
     try {
       const run = await this.deps.workflow.startRun(
         {
+          // The run belongs to the task's tenant, and resolves its workflow among that tenant's definitions first.
+          tenant: task.tenant,
           definitionName: task.workflow,
           definitionVersion: 0,
           input: {

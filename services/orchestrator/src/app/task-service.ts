@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TaskLimits } from '@maestro/contracts';
-import { invalidField, notFound, type Logger } from '@maestro/runtime';
+import { invalidField, notFound, type Logger, isVisibleTo, ownerTenant, tenantScope } from '@maestro/runtime';
 import { needsBranchTip, taskBranchName, type BranchDelivery } from '../domain/delivery.js';
 import type { RouterPort, TaskEvents, WorkflowPort } from '../domain/ports.js';
 import type { RepoProbe } from '../domain/repo-probe.js';
@@ -53,15 +53,18 @@ export class TaskService {
    * `pending` without a run id and its run is started in the background (see `RunStarter`),
    * so a caller never has a reason to submit the same work twice.
    */
-  async submit(input: TaskSubmissionInput, logger: Logger): Promise<TaskWithSubtasks> {
+  async submit(input: TaskSubmissionInput & { tenant?: string }, logger: Logger): Promise<TaskWithSubtasks> {
+    // The task belongs to the caller's tenant; an internal caller's to `default`.
+    const tenant = ownerTenant(tenantScope(input.tenant));
     const valid = await validateTaskSubmission(input, this.deps.repoProbe, this.deps.defaults);
     if (valid.idempotencyKey !== null) {
-      const existing = await this.deps.store.findByIdempotencyKey(valid.idempotencyKey);
+      const existing = await this.deps.store.findByIdempotencyKey(valid.idempotencyKey, tenant);
       if (existing) return this.resume(existing, logger);
     }
     const classified = await classifyTask(valid.goal, this.deps.router, { deadlineMs: this.deps.classifyDeadlineMs ?? 2_000, logger });
     const { task, created } = await this.deps.store.insertTask({
       id: randomUUID(),
+      tenant,
       ...valid,
       intent: classified.intent,
       workflow: valid.workflow ?? classified.workflow,
@@ -69,6 +72,7 @@ export class TaskService {
     if (!created) return this.resume(await this.mustGet(task.id), logger);
     logger.info('task submitted', {
       taskId: task.id,
+      tenant: task.tenant,
       repoPath: task.repoPath,
       project: task.project,
       intent: classified.intent.intent,
@@ -82,13 +86,14 @@ export class TaskService {
   }
 
   /**
-   * The task with its subtasks; NOT_FOUND when there is none. Reading a pending task without
-   * a run also tries starting its run again (in the background), should earlier tries have
-   * given up.
+   * The task with its subtasks; NOT_FOUND when there is none, or it is another tenant's than
+   * `tenant` (a tenant name; undefined: an internal caller, any tenant). Reading a pending task
+   * without a run also tries starting its run again (in the background), should earlier tries
+   * have given up.
    */
-  async get(taskId: string): Promise<TaskWithSubtasks> {
+  async get(taskId: string, tenant?: string): Promise<TaskWithSubtasks> {
     checkTaskId(taskId);
-    const found = await this.mustGet(taskId);
+    const found = await this.mustGet(taskId, tenant);
     if (found.task.status === 'pending' && found.task.runId === null) this.deps.runs.retryInBackground(taskId);
     return this.withBranchTip(found);
   }
@@ -98,8 +103,9 @@ export class TaskService {
    * `limit` 0 means the default, more than the maximum is refused. `nextPageToken` is '' after
    * the last page.
    */
-  async list(input: TaskListInput): Promise<{ tasks: TaskWithSubtasks[]; nextPageToken: string }> {
-    const page = await this.deps.store.listTasks(validateTaskListQuery(input));
+  async list(input: TaskListInput, tenant?: string): Promise<{ tasks: TaskWithSubtasks[]; nextPageToken: string }> {
+    const query = validateTaskListQuery(input);
+    const page = await this.deps.store.listTasks(tenant === undefined ? query : { ...query, tenant });
     return { tasks: await this.withBranchTips(page.tasks), nextPageToken: page.next === null ? '' : encodeTaskListCursor(page.next) };
   }
 
@@ -107,9 +113,12 @@ export class TaskService {
    * Asks the task's run to cancel. A task that already ended is returned unchanged. A task
    * whose run is not known yet (StartRun in flight, or waiting for the engine) is cancelled
    * here, and its run, should it appear after all, is sent CANCEL then (`cancelLateRun`).
+   * Another tenant's task than `tenant` is NOT_FOUND, untouched.
    */
-  async cancel(taskId: string, reason: string, logger: Logger): Promise<TaskWithSubtasks> {
+  async cancel(taskId: string, reason: string, logger: Logger, tenant?: string): Promise<TaskWithSubtasks> {
     checkTaskId(taskId);
+    // A task's tenant never changes: checked once, before anything is decided.
+    if (tenant !== undefined) await this.mustGet(taskId, tenant);
     if (reason.length > TaskLimits.cancelReasonMaxChars) {
       throw invalidField('reason', `is ${reason.length} characters; at most ${TaskLimits.cancelReasonMaxChars} are allowed`);
     }
@@ -121,7 +130,7 @@ export class TaskService {
       if (locked.task.runId === null) {
         return { kind: 'cancelled' as const, task: await locked.update({ status: 'cancelled', failureReason: why }) };
       }
-      return { kind: 'run' as const, runId: locked.task.runId };
+      return { kind: 'run' as const, runId: locked.task.runId, tenant: locked.task.tenant };
     });
     if (!decision) throw notFound('task', taskId, 'TASK_NOT_FOUND');
     if (decision.kind === 'cancelled') {
@@ -129,7 +138,7 @@ export class TaskService {
       await this.deps.taskEvents.updated(decision.task, why);
     } else if (decision.kind === 'run') {
       const run = await this.deps.workflow.sendEvent(
-        { runId: decision.runId, type: 'CANCEL', payload: { reason: why } },
+        { tenant: decision.tenant, runId: decision.runId, type: 'CANCEL', payload: { reason: why } },
         { deadlineMs: this.deps.workflowDeadlineMs ?? 10_000 },
       );
       logger.info('cancel sent to run', { taskId, runId: decision.runId, runStatus: run.status });
@@ -184,9 +193,10 @@ export class TaskService {
     return existing;
   }
 
-  private async mustGet(taskId: string): Promise<TaskWithSubtasks> {
+  /** The task; NOT_FOUND when there is none, and for another tenant's than `tenant` alike. */
+  private async mustGet(taskId: string, tenant?: string): Promise<TaskWithSubtasks> {
     const found = await this.deps.store.getTask(taskId);
-    if (!found) throw notFound('task', taskId, 'TASK_NOT_FOUND');
+    if (!found || !isVisibleTo(found.task.tenant, tenant)) throw notFound('task', taskId, 'TASK_NOT_FOUND');
     return found;
   }
 }

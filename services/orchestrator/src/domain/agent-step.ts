@@ -189,6 +189,8 @@ export interface AgentStepListInput {
 
 /** A validated listing: whose steps, which subtask, how many, from where. */
 export interface AgentStepQuery {
+  /** Only steps of this tenant's tasks. @default every tenant's */
+  tenant?: string;
   /** Exactly one of `taskId` and `runId` is set. */
   taskId?: string;
   runId?: string;

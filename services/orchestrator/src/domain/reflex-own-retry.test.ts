@@ -50,7 +50,7 @@ describe('the own-retry lesson', () => {
     // The same failure fixed the same way words the same lesson: memory merges it.
     expect(proposeOwnRetryReflex(retryOf(findOwnRetry([recovered()], [], 's1')))).toEqual(proposal);
 
-    const request = toOwnRetryLearnRequest('calc', 't1', retry, proposal);
+    const request = toOwnRetryLearnRequest('calc', 't1', retry, proposal, 'acme');
     expect(request).toMatchObject({
       project: 'calc',
       content: proposal.lesson,

@@ -141,10 +141,11 @@ export function ownRetryEvidence(retry: OwnRetry): string {
  * The `Learn` request for an own retry: the rule's lesson at {@link OwnRetryDefaults.confidence},
  * with its provenance (task, subtask, merged commit, test evidence, failing tests, files).
  * Learning it twice for the same task (a redelivered result) is harmless: memory merges the
- * duplicate and never counts the same task twice.
+ * duplicate and never counts the same task twice. Learned in the task's `tenant`.
  */
-export function toOwnRetryLearnRequest(project: string, taskId: string, retry: OwnRetry, proposal: ReflexProposal): LearnRequest {
+export function toOwnRetryLearnRequest(project: string, taskId: string, retry: OwnRetry, proposal: ReflexProposal, tenant: string): LearnRequest {
   return {
+    tenant,
     project,
     content: proposal.lesson,
     topic: ownRetryTopic(retry.signature),

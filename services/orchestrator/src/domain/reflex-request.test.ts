@@ -7,7 +7,7 @@ describe('toLearnRequest', () => {
     const outcome = findVerifiedFix([succeededSubtask('s1', 2)], [divideEscalationRecord()], 's1');
     if (!outcome.learn) throw new Error(outcome.reason);
     // A proposal stored with another topic (an older model-worded one) is filed under the failure's.
-    const request = toLearnRequest('calc', outcome.fix, { lesson: 'throw on zero', topic: 'division stuff', author: 'rule' });
+    const request = toLearnRequest('calc', outcome.fix, { lesson: 'throw on zero', topic: 'division stuff', author: 'rule' }, 'acme');
     expect(request).toMatchObject({
       project: 'calc',
       content: 'throw on zero',

@@ -31,10 +31,11 @@ export function testEvidenceOf(fix: VerifiedFix): string {
   return `${after}\n${before}`;
 }
 
-/** The `Learn` request for a proposal (confidence 0: memory's default for a new reflex). */
-export function toLearnRequest(project: string, fix: VerifiedFix, proposal: ReflexProposal): LearnRequest {
+/** The `Learn` request for a proposal (confidence 0: memory's default for a new reflex), learned in the task's tenant. */
+export function toLearnRequest(project: string, fix: VerifiedFix, proposal: ReflexProposal, tenant: string): LearnRequest {
   const signature = failureSignatureOf(fix);
   return {
+    tenant,
     project,
     content: proposal.lesson,
     // Never the proposal's own: merge vs supersede must meet every lesson on one failure.

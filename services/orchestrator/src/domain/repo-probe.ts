@@ -15,6 +15,15 @@ export type GitWorkTreeInfo =
   | { kind: 'work-tree'; topLevel: string; realPath: string }
   | { kind: 'not-work-tree'; detail: string };
 
+/**
+ * Config keys of a repository that would make git run a command: `unsafe` ones our `-c`
+ * overrides cannot neutralise (filter, merge and diff drivers), `overridden` ones they do.
+ */
+export interface RepoCommandConfig {
+  unsafe: string[];
+  overridden: string[];
+}
+
 /** Read-only questions about a repository on disk. */
 export interface RepoProbe {
   /** What is at `path` (following symlinks). */
@@ -28,4 +37,6 @@ export interface RepoProbe {
   readText(path: string): Promise<string | undefined>;
   /** The work tree's files (tracked and untracked-but-not-ignored), relative, `/`-separated. */
   listFiles(repoPath: string): Promise<string[]>;
+  /** Reads the repository's git config (reading runs nothing) for keys that would run commands. */
+  commandConfig(repoPath: string): Promise<RepoCommandConfig>;
 }

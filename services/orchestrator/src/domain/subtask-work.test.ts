@@ -14,6 +14,10 @@ describe('toWork', () => {
     });
   });
 
+  it("carries the task's tenant, so the executor recalls within it", () => {
+    expect(toWork(taskRecord({ tenant: 'acme' }), subtaskRecord('s1'), 'run-1', 1).tenant).toBe('acme');
+  });
+
   it('leaves out what there is none of: no concerns, no baseline (not run, or nothing failed)', () => {
     for (const baselineFailures of [null, []]) {
       const work = toWork(taskRecord({ baselineFailures }), subtaskRecord('s1', { concerns: [] }), 'run-1', 1);

@@ -24,6 +24,8 @@ export function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, 
     repoPath: task.repoPath,
     testCommand: task.testCommand,
     project: task.project,
+    // The executor recalls memories of the task's tenant only.
+    tenant: task.tenant,
     budget: { usd: task.budget.usd, tokens: task.budget.tokens },
     ...(task.intent !== null ? { taskIntent: task.intent.intent } : {}),
     // After an escalation: Orion's hint, and the strategic model when it took the subtask over.

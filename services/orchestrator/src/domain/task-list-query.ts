@@ -35,6 +35,8 @@ export interface TaskListInput {
 
 /** A valid listing: filters, size and where to start. */
 export interface TaskListQuery {
+  /** Only this tenant's tasks. @default every tenant's */
+  tenant?: string;
   limit: number;
   status?: TaskStatus;
   /** Case-insensitive substring of the goal; `%`, `_` and `\` match themselves. */

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { CommandPolicyErrorCodes, defaultCommandPolicy, type CommandPolicy } from '@maestro/agent';
 import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
-import { invalidField, rejectNulCharacters } from '@maestro/runtime';
+import { invalidField, isInsideRoots, rejectNulCharacters, RepoSafetyErrorCodes, resolveRepoInRoots, unsafeGitConfigProblem } from '@maestro/runtime';
 import type { RepoProbe } from './repo-probe.js';
 import type { TaskBudget } from './task.js';
 import { detectTestCommand, MakefileNames } from './test-command.js';
@@ -34,6 +34,12 @@ export interface SubmissionDefaults {
    * @default defaultCommandPolicy
    */
   commandPolicy?: CommandPolicy;
+  /**
+   * Real paths repositories must live in (`MAESTRO_REPO_ROOTS`); an empty list refuses every
+   * repository. The orchestrator always passes it; left out, no roots are checked (unit tests
+   * of the other rules). @default no roots check
+   */
+  repoRoots?: readonly string[];
 }
 
 /** A task that passed validation, normalized and with defaults filled in. */
@@ -100,6 +106,28 @@ export async function checkRepository(repoPath: string, probe: RepoProbe): Promi
     );
   }
   return git.realPath;
+}
+
+/**
+ * Refuses a repository whose real path is outside `roots` (`REPO_OUTSIDE_ROOTS`, naming
+ * `repo_path` and the roots) before any git command runs in it, and returns its real path. A
+ * path that does not exist is left to {@link checkRepository}, which says so.
+ */
+export async function checkRepoRoots(repoPath: string, roots: readonly string[]): Promise<string> {
+  const found = await resolveRepoInRoots(repoPath, roots);
+  if (found.ok) return found.realPath;
+  if (found.code === RepoSafetyErrorCodes.REPO_NOT_FOUND) return repoPath;
+  throw invalidField('repo_path', found.problem, found.code);
+}
+
+/**
+ * Refuses a repository whose git config defines a filter, merge or diff driver
+ * (`REPO_UNSAFE_CONFIG`, naming the keys): git would run those commands on the executor's
+ * checkout, add and merge, and no override of ours switches them off.
+ */
+export async function checkRepoConfig(repoPath: string, probe: RepoProbe): Promise<void> {
+  const { unsafe } = await probe.commandConfig(repoPath);
+  if (unsafe.length > 0) throw invalidField('repo_path', unsafeGitConfigProblem(repoPath, unsafe), RepoSafetyErrorCodes.REPO_UNSAFE_CONFIG);
 }
 
 /**
@@ -200,8 +228,17 @@ export async function validateTaskSubmission(
     workflow: input.workflow,
   });
   const goal = validateGoal(input.goal);
-  // Stored as the real path: the same repository through a symlink is the same repo_path.
-  const repoPath = await checkRepository(normalizeRepoPath(input.repoPath), probe);
+  // Stored as the real path: the same repository through a symlink is the same repo_path, and a
+  // later swap of a link on the submitted path does not move the task. The roots come first:
+  // no git command runs in a repository outside them.
+  const roots = defaults.repoRoots;
+  const normalized = normalizeRepoPath(input.repoPath);
+  const repoPath = await checkRepository(roots !== undefined ? await checkRepoRoots(normalized, roots) : normalized, probe);
+  if (roots !== undefined && !isInsideRoots(repoPath, roots)) {
+    // The path resolved elsewhere between the two looks: a link was swapped meanwhile.
+    throw invalidField('repo_path', `${input.repoPath} changed while it was checked (its real path is now ${repoPath}, outside the repository roots)`, RepoSafetyErrorCodes.REPO_OUTSIDE_ROOTS);
+  }
+  await checkRepoConfig(repoPath, probe);
   const testCommand =
     input.testCommand.length > 0 ? validateTestCommand(input.testCommand) : await detectRepoTestCommand(repoPath, probe);
   checkTestCommandPolicy(testCommand, defaults.commandPolicy);

@@ -87,6 +87,8 @@ export interface TaskRecord {
   reviewSummary: string | null;
   reviewApproved: boolean | null;
   idempotencyKey: string | null;
+  /** The tenant the task belongs to: its run and its memories are that tenant's too. */
+  tenant: string;
   /** The plan activity request whose plan is stored (at-least-once: a redelivery reuses it). */
   planWorkId: string | null;
   /** The review activity request whose verdict is stored. */

@@ -20,11 +20,11 @@ export type StepRecordOutcome = (typeof StepRecordOutcomes)[keyof typeof StepRec
 export interface AgentStepStore {
   /** Stores the step unless a step with its identity is stored already, or its task is unknown. */
   record(step: AgentStepRecord): Promise<StepRecordOutcome>;
-  /** True when a task has this id (false also for ids that are not UUIDs). */
-  taskExists(taskId: string): Promise<boolean>;
+  /** True when a task has this id (of `tenant`, when given); false also for ids that are not UUIDs. */
+  taskExists(taskId: string, tenant?: string): Promise<boolean>;
   /**
    * Up to `query.limit` steps of the task or run in the order they were stored (`seq`), strictly
-   * after `query.after` when given.
+   * after `query.after` when given; only of `query.tenant`'s tasks when set.
    */
   list(query: AgentStepQuery): Promise<StoredAgentStep[]>;
   /**

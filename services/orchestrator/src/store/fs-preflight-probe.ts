@@ -10,7 +10,8 @@ import { constants } from 'node:fs';
 import { access, link, realpath, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { OperationalError, systemClock, type Clock } from '@maestro/runtime';
+import type { Sandbox } from '@maestro/agent';
+import { OperationalError, safeGitArgs, safeGitEnv, systemClock, type Clock } from '@maestro/runtime';
 import {
   GitOperations,
   type BaselineRun,
@@ -46,6 +47,8 @@ export interface FsPreflightProbeOptions {
   tmpDir?: string;
   /** Source of "now" for the age of a lock file (compared with its modification time). @default systemClock */
   clock?: Pick<Clock, 'now'>;
+  /** Confines the baseline test run (see `runBaselineInWorktree`). @default none: it runs unsandboxed */
+  sandbox?: Sandbox;
 }
 
 /** The files in a git dir that mark an operation in progress. */
@@ -78,6 +81,7 @@ export class FsPreflightProbe implements PreflightProbe {
   private readonly searchPath: string;
   private readonly tmpDir: string | undefined;
   private readonly clock: Pick<Clock, 'now'>;
+  private readonly sandbox: Sandbox | undefined;
 
   constructor(options: FsPreflightProbeOptions = {}) {
     this.git = options.gitBinary ?? 'git';
@@ -86,6 +90,7 @@ export class FsPreflightProbe implements PreflightProbe {
     this.searchPath = options.searchPath ?? process.env.PATH ?? '';
     this.tmpDir = options.tmpDir;
     this.clock = options.clock ?? systemClock;
+    this.sandbox = options.sandbox;
   }
 
   async findExecutable(name: string, cwd: string): Promise<string | undefined> {
@@ -106,7 +111,7 @@ export class FsPreflightProbe implements PreflightProbe {
   /** Runs git in `repoPath`; its trimmed stdout, or undefined when it exits non-zero. */
   private async gitOutput(repoPath: string, args: readonly string[]): Promise<string | undefined> {
     try {
-      const { stdout } = await execFileAsync(this.git, ['-C', repoPath, ...args], { timeout: this.gitTimeoutMs });
+      const { stdout } = await execFileAsync(this.git, safeGitArgs(['-C', repoPath, ...args]), { timeout: this.gitTimeoutMs, env: safeGitEnv(process.env, { readOnly: true }) });
       return stdout.trim();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -203,6 +208,7 @@ export class FsPreflightProbe implements PreflightProbe {
     return runBaselineInWorktree(repoPath, testCommand, timeoutMs, signal, {
       gitBinary: this.git,
       ...(this.tmpDir !== undefined ? { tmpDir: this.tmpDir } : {}),
+      ...(this.sandbox !== undefined ? { sandbox: this.sandbox } : {}),
     });
   }
 }

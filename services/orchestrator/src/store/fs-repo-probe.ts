@@ -6,8 +6,8 @@
 import { execFile } from 'node:child_process';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { OperationalError } from '@maestro/runtime';
-import type { GitWorkTreeInfo, PathKind, RepoProbe } from '../domain/repo-probe.js';
+import { findUnsafeGitConfig, GIT_CONFIG_LIST_ARGS, OperationalError, safeGitArgs, safeGitEnv } from '@maestro/runtime';
+import type { GitWorkTreeInfo, PathKind, RepoCommandConfig, RepoProbe } from '../domain/repo-probe.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -71,7 +71,7 @@ export class FsRepoProbe implements RepoProbe {
   /** `git -C <dir> rev-parse <flag>`: its trimmed output, or git's complaint when it exits non-zero. */
   private async revParse(dir: string, flag: string): Promise<{ ok: true; stdout: string } | { ok: false; detail: string }> {
     try {
-      const { stdout } = await execFileAsync(this.git, ['-C', dir, 'rev-parse', flag], { timeout: this.timeoutMs });
+      const { stdout } = await execFileAsync(this.git, safeGitArgs(['-C', dir, 'rev-parse', flag]), { timeout: this.timeoutMs, env: safeGitEnv(process.env, { readOnly: true }) });
       return { ok: true, stdout: stdout.trim() };
     } catch (err) {
       if (errorCode(err) === 'ENOENT') {
@@ -98,12 +98,25 @@ export class FsRepoProbe implements RepoProbe {
     }
   }
 
+  async commandConfig(repoPath: string): Promise<RepoCommandConfig> {
+    try {
+      const { stdout } = await execFileAsync(this.git, safeGitArgs(['-C', repoPath, ...GIT_CONFIG_LIST_ARGS]), {
+        timeout: this.timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        env: safeGitEnv(process.env, { readOnly: true }),
+      });
+      return findUnsafeGitConfig(stdout);
+    } catch (err) {
+      throw new OperationalError('GIT_FAILED', `git config --list failed in ${repoPath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   async listFiles(repoPath: string): Promise<string[]> {
     try {
       const { stdout } = await execFileAsync(
         this.git,
-        ['-C', repoPath, 'ls-files', '--cached', '--others', '--exclude-standard', '-z'],
-        { timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+        safeGitArgs(['-C', repoPath, 'ls-files', '--cached', '--others', '--exclude-standard', '-z']),
+        { timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: safeGitEnv(process.env, { readOnly: true }) },
       );
       return [...new Set(stdout.split('\0').filter((f) => f !== ''))];
     } catch (err) {

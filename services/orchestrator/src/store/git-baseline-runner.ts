@@ -1,7 +1,8 @@
 /**
  * The test command's baseline: one run on the untouched HEAD, in a temporary
  * `git worktree add --detach` outside the user's tree (never in it: the user's uncommitted
- * work must neither change the result nor be touched), bounded by a timeout. The worktree is
+ * work must neither change the result nor be touched), bounded by a timeout, in the sandbox
+ * the orchestrator was given (the same bubblewrap confinement as an executor's test gate). The worktree is
  * removed afterwards whatever happened (`git worktree remove --force`, then the directory and
  * `git worktree prune`). The command runs through `runCommand` from `@maestro/agent`: no shell,
  * an allow-listed environment, its process group killed at the timeout, and its pid recorded
@@ -17,7 +18,8 @@ import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { currentBootId, isSameLiveProcess, processStartTicks, runCommand } from '@maestro/agent';
+import { currentBootId, isSameLiveProcess, processStartTicks, runCommand, type Sandbox } from '@maestro/agent';
+import { safeGitArgs, safeGitEnv } from '@maestro/runtime';
 import type { BaselineRun } from '../domain/preflight/preflight-probe.js';
 import { listWorktrees } from './git-worktree-list.js';
 
@@ -34,6 +36,8 @@ export interface BaselineOptions {
   gitBinary?: string;
   /** Where temporary worktrees are made. @default os.tmpdir() */
   tmpDir?: string;
+  /** Confines the test command (its worktree the only writable place). @default none: unsandboxed */
+  sandbox?: Sandbox;
 }
 
 /** The prefix of every baseline worktree's parent directory (made with `mkdtemp`). */
@@ -75,7 +79,7 @@ export async function removeStaleBaselineWorktrees(repoPath: string, options: Ba
     if (!path.basename(parent).startsWith(BASELINE_DIR_PREFIX)) continue;
     if ((await realOrResolved(path.dirname(parent))) !== tmpDir) continue;
     if (!creatorGone(entry.locked)) continue;
-    await execFileAsync(git, ['-C', repoPath, 'worktree', 'remove', '--force', '--force', entry.path], { timeout: GIT_TIMEOUT_MS });
+    await execFileAsync(git, safeGitArgs(['-C', repoPath, 'worktree', 'remove', '--force', '--force', entry.path]), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) });
     await rm(parent, { recursive: true, force: true });
     removed.push(entry.path);
   }
@@ -110,17 +114,24 @@ export async function runBaselineInWorktree(
       // path does not exist) must not drop the metadata of a worktree still in use here. The
       // reason names us, so a later run can tell the worktree was left by a crash.
       const lock = reason === undefined ? ['--lock'] : ['--lock', '--reason', reason];
-      await execFileAsync(git, ['-C', repoPath, 'worktree', 'add', ...lock, '--detach', worktree, 'HEAD'], { timeout: GIT_TIMEOUT_MS });
+      // Hardened: no post-checkout hook or fsmonitor of the repository runs on our checkout.
+      await execFileAsync(git, safeGitArgs(['-C', repoPath, 'worktree', 'add', ...lock, '--detach', worktree, 'HEAD']), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) });
     } catch (err) {
       return { exitCode: null, timedOut: false, error: `git worktree add failed: ${message(err)}`, output: '', truncated: 0, notes };
     }
-    const run = await runCommand(testCommand, { cwd: worktree, timeoutMs, signal, maxOutputChars: BASELINE_OUTPUT_CHARS });
+    const run = await runCommand(testCommand, {
+      cwd: worktree,
+      timeoutMs,
+      signal,
+      maxOutputChars: BASELINE_OUTPUT_CHARS,
+      ...(options.sandbox !== undefined ? { sandbox: options.sandbox, worktree } : {}),
+    });
     if (run.spawnError !== undefined) return { exitCode: null, timedOut: false, error: `could not start ${testCommand[0] ?? ''}: ${run.spawnError}`, output: '', truncated: 0, notes };
     return { exitCode: run.exitCode, timedOut: run.timedOut, output: run.output, truncated: run.truncated, cwd: await realpath(worktree), notes };
   } finally {
     // Twice forced: removes a locked worktree and its metadata. No `worktree prune`: it would
     // judge every worktree of the repository, including other processes' on other hosts.
-    await execFileAsync(git, ['-C', repoPath, 'worktree', 'remove', '--force', '--force', worktree], { timeout: GIT_TIMEOUT_MS }).catch(() => undefined);
+    await execFileAsync(git, safeGitArgs(['-C', repoPath, 'worktree', 'remove', '--force', '--force', worktree]), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) }).catch(() => undefined);
     await rm(parent, { recursive: true, force: true });
   }
 }

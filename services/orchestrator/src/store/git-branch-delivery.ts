@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { OperationalError } from '@maestro/runtime';
+import { OperationalError, safeGitArgs, safeGitEnv } from '@maestro/runtime';
 import type { BranchDelivery, FastForwardOutcome } from '../domain/delivery.js';
 
 const execFileAsync = promisify(execFile);
@@ -94,10 +94,11 @@ export class GitBranchDelivery implements BranchDelivery {
 
   private async run(repoPath: string, args: readonly string[]): Promise<GitRun> {
     try {
-      const { stdout } = await execFileAsync(this.git, ['-C', repoPath, ...args], {
+      // Hardened: the repository's hooks (post-merge, reference-transaction …) and config run nothing.
+      const { stdout } = await execFileAsync(this.git, safeGitArgs(['-C', repoPath, ...args]), {
         timeout: this.timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+        env: { ...safeGitEnv(process.env), LC_ALL: 'C' },
       });
       return { ok: true, stdout: stdout.trim(), raw: stdout };
     } catch (err) {

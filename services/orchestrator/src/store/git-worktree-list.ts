@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { safeGitArgs, safeGitEnv } from '@maestro/runtime';
 
 const execFileAsync = promisify(execFile);
 
@@ -34,6 +35,9 @@ export function parseWorktreeList(porcelain: string): WorktreeEntry[] {
 
 /** The worktrees of `repoPath` (the main one first); rejects when git fails. */
 export async function listWorktrees(repoPath: string, options: { gitBinary?: string; timeoutMs?: number } = {}): Promise<WorktreeEntry[]> {
-  const { stdout } = await execFileAsync(options.gitBinary ?? 'git', ['-C', repoPath, 'worktree', 'list', '--porcelain'], { timeout: options.timeoutMs ?? 10_000 });
+  const { stdout } = await execFileAsync(options.gitBinary ?? 'git', safeGitArgs(['-C', repoPath, 'worktree', 'list', '--porcelain']), {
+    timeout: options.timeoutMs ?? 10_000,
+    env: safeGitEnv(process.env, { readOnly: true }),
+  });
   return parseWorktreeList(stdout);
 }

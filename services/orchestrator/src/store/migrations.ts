@@ -209,6 +209,16 @@ const statements0014 = [
   sql`alter table orchestrator.agent_steps add column observation text`,
 ];
 
+// Every task belongs to a tenant: `default` for the tasks that existed, as for what an internal
+// caller submits. Idempotency keys are per tenant (a second tenant's key must never return the
+// first tenant's task), and a tenant's ListTasks pages newest first within the tenant.
+const statements0015 = [
+  sql`alter table orchestrator.tasks add column tenant text not null default 'default'`,
+  sql`alter table orchestrator.tasks drop constraint tasks_idempotency_key_key`,
+  sql`alter table orchestrator.tasks add constraint tasks_tenant_idempotency_key_key unique (tenant, idempotency_key)`,
+  sql`create index tasks_tenant_created_idx on orchestrator.tasks (tenant, created_at)`,
+];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -342,6 +352,17 @@ export const orchestratorMigrations: Record<string, Migration> = {
       for (const column of ['model_call', 'duration_ms', 'arguments', 'observation']) {
         await sql`alter table orchestrator.agent_steps drop column if exists ${sql.id(column)}`.execute(db);
       }
+    },
+  },
+  '0015_task_tenant': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0015) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`drop index if exists orchestrator.tasks_tenant_created_idx`.execute(db);
+      await sql`alter table orchestrator.tasks drop constraint if exists tasks_tenant_idempotency_key_key`.execute(db);
+      await sql`alter table orchestrator.tasks add constraint tasks_idempotency_key_key unique (idempotency_key)`.execute(db);
+      await sql`alter table orchestrator.tasks drop column if exists tenant`.execute(db);
     },
   },
 };

@@ -111,9 +111,11 @@ export class PostgresAgentStepStore implements AgentStepStore {
       .execute();
   }
 
-  async taskExists(taskId: string): Promise<boolean> {
+  async taskExists(taskId: string, tenant?: string): Promise<boolean> {
     if (!isUuid(taskId)) return false;
-    const row = await this.db.selectFrom('tasks').select('id').where('id', '=', taskId).executeTakeFirst();
+    let q = this.db.selectFrom('tasks').select('id').where('id', '=', taskId);
+    if (tenant !== undefined) q = q.where('tenant', '=', tenant);
+    const row = await q.executeTakeFirst();
     return row !== undefined;
   }
 
@@ -128,6 +130,8 @@ export class PostgresAgentStepStore implements AgentStepStore {
       throw new Error('AgentStepStore.list needs a task id or a run id');
     }
     if (query.subtaskId !== undefined) q = q.where('subtask_id', '=', query.subtaskId);
+    const tenant = query.tenant;
+    if (tenant !== undefined) q = q.where('task_id', 'in', (eb) => eb.selectFrom('tasks').select('id').where('tenant', '=', tenant));
     if (query.after !== undefined) q = q.where('seq', '>', query.after.seq);
     const rows = await q.orderBy('seq').limit(query.limit).execute();
     return rows.map(toAgentStep);

@@ -51,6 +51,7 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
     reviewSummary: row.review_summary,
     reviewApproved: row.review_approved,
     idempotencyKey: row.idempotency_key,
+    tenant: row.tenant,
     planWorkId: row.plan_work_id,
     reviewWorkId: row.review_work_id,
     reviewSha: row.review_sha,
@@ -366,6 +367,7 @@ export class PostgresTaskStore implements TaskStore {
         project: task.project,
         status: 'pending',
         idempotency_key: task.idempotencyKey,
+        tenant: task.tenant,
         budget_usd: task.budget.usd,
         budget_tokens: task.budget.tokens,
         intent: task.intent?.intent ?? null,
@@ -373,12 +375,12 @@ export class PostgresTaskStore implements TaskStore {
         intent_reason: task.intent?.reason ?? null,
         workflow: task.workflow,
       })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .onConflict((oc) => oc.columns(['tenant', 'idempotency_key']).doNothing())
       .returningAll()
       .executeTakeFirst();
     if (row) return { task: toTask(row), created: true };
     // Only the idempotency key can conflict (ids are fresh UUIDs), so the key is set here.
-    const existing = await this.findByIdempotencyKey(task.idempotencyKey ?? '');
+    const existing = await this.findByIdempotencyKey(task.idempotencyKey ?? '', task.tenant);
     if (!existing) throw new Error(`task insert conflicted but no task has idempotency key ${task.idempotencyKey}`);
     return { task: existing.task, created: false };
   }
@@ -389,8 +391,8 @@ export class PostgresTaskStore implements TaskStore {
     return row ? this.withSubtasks(row) : undefined;
   }
 
-  async findByIdempotencyKey(key: string): Promise<TaskWithSubtasks | undefined> {
-    const row = await this.db.selectFrom('tasks').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+  async findByIdempotencyKey(key: string, tenant: string): Promise<TaskWithSubtasks | undefined> {
+    const row = await this.db.selectFrom('tasks').selectAll().where('tenant', '=', tenant).where('idempotency_key', '=', key).executeTakeFirst();
     return row ? this.withSubtasks(row) : undefined;
   }
 
@@ -405,6 +407,7 @@ export class PostgresTaskStore implements TaskStore {
       .selectFrom('tasks')
       .selectAll()
       .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'));
+    if (query.tenant !== undefined) q = q.where('tenant', '=', query.tenant);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.goalContains !== undefined) q = q.where(sql<boolean>`goal ilike ${containsPattern(query.goalContains)} escape '\\'`);
     const before = query.before;

@@ -26,6 +26,8 @@ export interface TasksTable {
   review_summary: string | null;
   review_approved: boolean | null;
   idempotency_key: string | null;
+  /** The tenant the task belongs to (added by `0015_task_tenant`). */
+  tenant: ColumnType<string, string | undefined, string>;
   plan_work_id: string | null;
   review_work_id: string | null;
   /** The task branch's commit the review saw ('' none); null when not recorded (added by `0009_review_sha`). */

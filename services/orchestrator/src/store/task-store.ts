@@ -25,6 +25,8 @@ import type {
 /** A validated task about to be stored. */
 export interface NewTask {
   id: string;
+  /** The tenant the task belongs to. */
+  tenant: string;
   goal: string;
   repoPath: string;
   testCommand: string[];
@@ -146,17 +148,17 @@ export interface LockedTask {
 /** Where tasks live. */
 export interface TaskStore {
   /**
-   * Stores a new pending task. With an idempotency key that is already taken, stores nothing
-   * and returns the existing task with `created: false`.
+   * Stores a new pending task. With an idempotency key that its tenant already used, stores
+   * nothing and returns the existing task with `created: false`.
    */
   insertTask(task: NewTask): Promise<{ task: TaskRecord; created: boolean }>;
   /** The task with its subtasks, or undefined (also for ids that are not UUIDs). */
   getTask(taskId: string): Promise<TaskWithSubtasks | undefined>;
-  /** The task submitted with this idempotency key, if any. */
-  findByIdempotencyKey(key: string): Promise<TaskWithSubtasks | undefined>;
+  /** The task `tenant` submitted with this idempotency key, if any (keys are per tenant). */
+  findByIdempotencyKey(key: string, tenant: string): Promise<TaskWithSubtasks | undefined>;
   /** The id of the task whose run this is, if any. */
   findTaskIdByRunId(runId: string): Promise<string | undefined>;
-  /** One page of tasks newest first (by created_at, then id), with their subtasks. */
+  /** One page of tasks newest first (by created_at, then id), with their subtasks; of `query.tenant` only when set. */
   listTasks(query: TaskQuery): Promise<TaskPage>;
   /** Pending tasks without a run (their StartRun has not succeeded yet), oldest first. */
   listUnstartedTasks(limit: number): Promise<TaskRecord[]>;

@@ -9,7 +9,7 @@ const AT = new Date(Date.UTC(2030, 0, 1));
 
 function run(overrides: Partial<RunFacts> = {}): RunFacts {
   const step = startRunMachine(coding, { taskId: 't1' });
-  return { id: 'r1', definitionName: 'coding', status: step.status, state: step.state, attempt: step.attempt, context: step.context, ...overrides };
+  return { id: 'r1', tenant: 'acme', definitionName: 'coding', status: step.status, state: step.state, attempt: step.attempt, context: step.context, ...overrides };
 }
 
 describe('run messages', () => {
@@ -23,11 +23,11 @@ describe('run messages', () => {
     expect(pendingActivityOf(run({ status: 'done', state: 'done' }), coding, AT)).toBeUndefined();
   });
 
-  it('puts the error of a finished run on its event, and not while it runs', () => {
+  it('puts the tenant of the run on its events, and the error of a finished run, not while it runs', () => {
     const error = { code: 'ACTIVITY_TIMEOUT', message: 'late', state: 'intake' };
     const failed = run({ status: 'failed', state: 'failed', context: { input: { taskId: 't1' }, outputs: {}, error } });
     expect(toRunEvent(failed, AT, { seq: 1 })).toEqual({
-      runId: 'r1', definitionName: 'coding', status: 'failed', state: 'failed', input: { taskId: 't1' }, at: AT.toISOString(), seq: 1,
+      runId: 'r1', tenant: 'acme', definitionName: 'coding', status: 'failed', state: 'failed', input: { taskId: 't1' }, at: AT.toISOString(), seq: 1,
       error: { code: 'ACTIVITY_TIMEOUT', message: 'late' },
     });
     expect(toRunEvent({ ...failed, status: 'running' }, AT).error).toBeUndefined();

@@ -11,6 +11,8 @@ import { workIdOf } from './run-decision.js';
 /** What the messages need of a run. */
 export interface RunFacts {
   id: string;
+  /** The tenant the run belongs to (carried on its events). */
+  tenant: string;
   definitionName: string;
   status: RunStatus;
   state: string;
@@ -22,6 +24,7 @@ export interface RunFacts {
 export function toRunEvent(run: RunFacts, at: Date, extra: Partial<RunEvent> = {}): RunEvent {
   const event: RunEvent = {
     runId: run.id,
+    tenant: run.tenant,
     definitionName: run.definitionName,
     status: run.status,
     state: run.state,

@@ -5,6 +5,7 @@
  * database row. A step needs no lock: `decide` runs and its result is written without yielding
  * to the event loop, so no other step can interleave.
  */
+import { Tenants } from '@maestro/contracts';
 import { systemClock, UnexpectedError, type Clock } from '@maestro/runtime';
 import { isFinished } from '../domain/index.js';
 import type { ApplyOutcome, DefinitionRecord, HistoryPage, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
@@ -22,6 +23,16 @@ function newestFirst(a: RunRecord, b: RunRecord): number {
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
+/** The map key of a (tenant, name) definition; a name never holds a NUL. */
+function definitionKey(tenant: string, name: string): string {
+  return `${tenant}\u0000${name}`;
+}
+
+/** Code-point order, as PostgreSQL's C collation and `Array.prototype.sort` have it. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Definitions and runs in maps; nothing survives the process. */
 export class InMemoryRunStore implements RunStore {
   private readonly clock: Clock;
@@ -37,46 +48,52 @@ export class InMemoryRunStore implements RunStore {
     return new Date(this.clock.now());
   }
 
-  async saveDefinition(name: string, definition: Record<string, unknown>, hash: string): Promise<{ definition: DefinitionRecord; created: boolean }> {
-    const versions = this.definitions.get(name) ?? [];
+  async saveDefinition(name: string, definition: Record<string, unknown>, hash: string, tenant: string = Tenants.shared): Promise<{ definition: DefinitionRecord; created: boolean }> {
+    const key = definitionKey(tenant, name);
+    const versions = this.definitions.get(key) ?? [];
     const latest = versions[versions.length - 1];
     if (latest !== undefined && latest.hash === hash) return { definition: structuredClone(latest), created: false };
-    const record: DefinitionRecord = { name, version: (latest?.version ?? 0) + 1, definition: structuredClone(definition), hash, createdAt: this.now() };
+    const record: DefinitionRecord = { tenant, name, version: (latest?.version ?? 0) + 1, definition: structuredClone(definition), hash, createdAt: this.now() };
     versions.push(record);
-    this.definitions.set(name, versions);
+    this.definitions.set(key, versions);
     return { definition: structuredClone(record), created: true };
   }
 
-  async getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined> {
-    const versions = this.definitions.get(name) ?? [];
+  async getDefinition(name: string, version?: number, tenant: string = Tenants.shared): Promise<DefinitionRecord | undefined> {
+    const versions = this.definitions.get(definitionKey(tenant, name)) ?? [];
     const found = version === undefined ? versions[versions.length - 1] : versions.find((d) => d.version === version);
     return found === undefined ? undefined : structuredClone(found);
   }
 
-  async listDefinitions(): Promise<DefinitionRecord[]> {
-    return [...this.definitions.keys()]
-      .sort()
-      .map((name) => this.definitions.get(name)!.at(-1)!)
+  async listDefinitions(tenants?: readonly string[]): Promise<DefinitionRecord[]> {
+    return [...this.definitions.values()]
+      .map((versions) => versions.at(-1)!)
+      .filter((d) => tenants === undefined || tenants.includes(d.tenant))
+      .sort((a, b) => compareText(a.name, b.name) || compareText(a.tenant, b.tenant))
       .map((d) => structuredClone(d));
   }
 
-  async listDefinitionVersions(name: string): Promise<DefinitionRecord[]> {
-    return [...(this.definitions.get(name) ?? [])].reverse().map((d) => structuredClone(d));
+  async listDefinitionVersions(name: string, tenant: string = Tenants.shared): Promise<DefinitionRecord[]> {
+    return [...(this.definitions.get(definitionKey(tenant, name)) ?? [])].reverse().map((d) => structuredClone(d));
   }
 
   async createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
+    const tenant = run.tenant ?? Tenants.default;
+    const definitionTenant = run.definitionTenant ?? Tenants.shared;
     if (run.idempotencyKey !== undefined) {
-      const existing = [...this.runs.values()].find((r) => r.idempotencyKey === run.idempotencyKey);
+      const existing = [...this.runs.values()].find((r) => r.tenant === tenant && r.idempotencyKey === run.idempotencyKey);
       if (existing !== undefined) return { run: structuredClone(existing), created: false };
     }
     if (this.runs.has(run.id)) throw new UnexpectedError('RUN_ID_TAKEN', `run ${run.id} exists already`);
-    if (!this.definitions.get(run.definitionName)?.some((d) => d.version === run.definitionVersion)) {
+    if (!this.definitions.get(definitionKey(definitionTenant, run.definitionName))?.some((d) => d.version === run.definitionVersion)) {
       // PostgreSQL's foreign key says the same.
       throw new UnexpectedError('RUN_DEFINITION_MISSING', `definition ${run.definitionName} version ${run.definitionVersion} does not exist`);
     }
     const now = this.now();
     const record: RunRecord = {
       id: run.id,
+      tenant,
+      definitionTenant,
       definitionName: run.definitionName,
       definitionVersion: run.definitionVersion,
       status: run.status,
@@ -111,6 +128,7 @@ export class InMemoryRunStore implements RunStore {
     return [...this.runs.values()]
       .filter(
         (r) =>
+          (query.tenant === undefined || r.tenant === query.tenant) &&
           (query.status === undefined || r.status === query.status) &&
           (query.definitionName === undefined || r.definitionName === query.definitionName) &&
           (query.definitionVersion === undefined || r.definitionVersion === query.definitionVersion) &&

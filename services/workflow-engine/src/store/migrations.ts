@@ -133,6 +133,46 @@ export const workflowMigrations: Record<string, Migration> = {
       await schema.alterTable('runs').dropColumn('trace_parent').execute();
     },
   },
+  '0006_tenants': {
+    // Every run belongs to a tenant (`default` for the runs that existed, as for what an internal
+    // caller starts); idempotency keys are per tenant. Definitions belong to a tenant too, `''`
+    // being the shared ones (the built-ins and every row that existed): versions count per
+    // (tenant, name), and a run names the tenant of the definition it is pinned to, since a
+    // tenant's own `coding` and the shared `coding` both have a version 1.
+    async up(db: Kysely<any>): Promise<void> {
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+      await schema.alterTable('definitions').addColumn('tenant', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await schema.alterTable('runs').addColumn('tenant', 'text', (c) => c.notNull().defaultTo('default')).execute();
+      await schema.alterTable('runs').addColumn('definition_tenant', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await schema.alterTable('runs').dropConstraint('runs_definition_fk').execute();
+      await schema.alterTable('definitions').dropConstraint('definitions_pk').execute();
+      await schema.alterTable('definitions').addPrimaryKeyConstraint('definitions_pk', ['tenant', 'name', 'version']).execute();
+      await schema
+        .alterTable('runs')
+        .addForeignKeyConstraint('runs_definition_fk', ['definition_tenant', 'definition_name', 'definition_version'], `${WORKFLOW_SCHEMA}.definitions`, ['tenant', 'name', 'version'])
+        .execute();
+      await schema.alterTable('runs').dropConstraint('runs_idempotency_key_key').execute();
+      await schema.alterTable('runs').addUniqueConstraint('runs_tenant_idempotency_key_key', ['tenant', 'idempotency_key']).execute();
+      // A tenant's ListRuns pages newest first within the tenant.
+      await schema.createIndex('runs_tenant_created_idx').on('runs').columns(['tenant', 'created_at', 'id']).execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      const schema = db.schema.withSchema(WORKFLOW_SCHEMA);
+      await schema.dropIndex('runs_tenant_created_idx').ifExists().execute();
+      await schema.alterTable('runs').dropConstraint('runs_tenant_idempotency_key_key').execute();
+      await schema.alterTable('runs').addUniqueConstraint('runs_idempotency_key_key', ['idempotency_key']).execute();
+      await schema.alterTable('runs').dropConstraint('runs_definition_fk').execute();
+      await schema.alterTable('definitions').dropConstraint('definitions_pk').execute();
+      await schema.alterTable('definitions').addPrimaryKeyConstraint('definitions_pk', ['name', 'version']).execute();
+      await schema
+        .alterTable('runs')
+        .addForeignKeyConstraint('runs_definition_fk', ['definition_name', 'definition_version'], `${WORKFLOW_SCHEMA}.definitions`, ['name', 'version'])
+        .execute();
+      await schema.alterTable('runs').dropColumn('definition_tenant').execute();
+      await schema.alterTable('runs').dropColumn('tenant').execute();
+      await schema.alterTable('definitions').dropColumn('tenant').execute();
+    },
+  },
 };
 
 /** Applies every pending workflow migration; returns the names applied. Safe to run concurrently. */

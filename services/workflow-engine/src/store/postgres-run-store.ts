@@ -3,6 +3,7 @@
  * one statement, conditional on the row version the decision was made from (see `applyToRun`).
  */
 import { sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { Tenants } from '@maestro/contracts';
 import { UnexpectedError } from '@maestro/runtime';
 import { isUuid, type RunContext, type RunStatus } from '../domain/index.js';
 import type { ApplyOutcome, DefinitionRecord, HistoryPage, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
@@ -13,12 +14,14 @@ import type { DefinitionsTable, HistoryTable, RunsTable, WorkflowDatabase } from
 
 function toDefinition(row: Selectable<DefinitionsTable>): DefinitionRecord {
   const definition = row.source === null ? row.definition : (JSON.parse(row.source) as Record<string, unknown>);
-  return { name: row.name, version: row.version, definition, hash: row.hash, createdAt: row.created_at };
+  return { tenant: row.tenant, name: row.name, version: row.version, definition, hash: row.hash, createdAt: row.created_at };
 }
 
 function toRun(row: Selectable<RunsTable>): RunRecord {
   return {
     id: row.id,
+    tenant: row.tenant,
+    definitionTenant: row.definition_tenant,
     definitionName: row.definition_name,
     definitionVersion: row.definition_version,
     status: row.status as RunStatus,
@@ -72,46 +75,48 @@ export class PostgresRunStore implements RunStore {
     this.cache = new RunRowCache({ maxRuns: options.cachedRuns ?? postgresRunStoreDefaults.cachedRuns });
   }
 
-  async saveDefinition(name: string, definition: Record<string, unknown>, hash: string): Promise<{ definition: DefinitionRecord; created: boolean }> {
+  async saveDefinition(name: string, definition: Record<string, unknown>, hash: string, tenant: string = Tenants.shared): Promise<{ definition: DefinitionRecord; created: boolean }> {
     return this.db.transaction().execute(async (trx) => {
-      // Serializes saves of one name, so two concurrent saves cannot both pick version n+1.
-      await sql`select pg_advisory_xact_lock(hashtext(${`workflow.definitions:${name}`}))`.execute(trx);
-      const latest = await this.latestDefinition(trx, name);
+      // Serializes saves of one (tenant, name), so two concurrent saves cannot both pick version n+1.
+      await sql`select pg_advisory_xact_lock(hashtext(${`workflow.definitions:${tenant}:${name}`}))`.execute(trx);
+      const latest = await this.latestDefinition(trx, tenant, name);
       if (latest !== undefined && latest.hash === hash) return { definition: toDefinition(latest), created: false };
       const row = await trx
         .insertInto('workflow.definitions')
-        .values({ name, version: (latest?.version ?? 0) + 1, definition: JSON.stringify(definition), source: JSON.stringify(definition), hash })
+        .values({ tenant, name, version: (latest?.version ?? 0) + 1, definition: JSON.stringify(definition), source: JSON.stringify(definition), hash })
         .returningAll()
         .executeTakeFirstOrThrow();
       return { definition: toDefinition(row), created: true };
     });
   }
 
-  private latestDefinition(db: Kysely<WorkflowDatabase>, name: string) {
-    return db.selectFrom('workflow.definitions').selectAll().where('name', '=', name).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  private latestDefinition(db: Kysely<WorkflowDatabase>, tenant: string, name: string) {
+    return db.selectFrom('workflow.definitions').selectAll().where('tenant', '=', tenant).where('name', '=', name).orderBy('version', 'desc').limit(1).executeTakeFirst();
   }
 
-  async getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined> {
+  async getDefinition(name: string, version?: number, tenant: string = Tenants.shared): Promise<DefinitionRecord | undefined> {
     const row =
       version === undefined
-        ? await this.latestDefinition(this.db, name)
-        : await this.db.selectFrom('workflow.definitions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+        ? await this.latestDefinition(this.db, tenant, name)
+        : await this.db.selectFrom('workflow.definitions').selectAll().where('tenant', '=', tenant).where('name', '=', name).where('version', '=', version).executeTakeFirst();
     return row === undefined ? undefined : toDefinition(row);
   }
 
-  async listDefinitions(): Promise<DefinitionRecord[]> {
-    const rows = await this.db
+  async listDefinitions(tenants?: readonly string[]): Promise<DefinitionRecord[]> {
+    if (tenants !== undefined && tenants.length === 0) return [];
+    let q = this.db
       .selectFrom('workflow.definitions')
       .selectAll()
-      .distinctOn('name')
+      .distinctOn(['name', 'tenant'])
       .orderBy('name')
-      .orderBy('version', 'desc')
-      .execute();
-    return rows.map(toDefinition);
+      .orderBy('tenant')
+      .orderBy('version', 'desc');
+    if (tenants !== undefined) q = q.where('tenant', 'in', [...tenants]);
+    return (await q.execute()).map(toDefinition);
   }
 
-  async listDefinitionVersions(name: string): Promise<DefinitionRecord[]> {
-    const rows = await this.db.selectFrom('workflow.definitions').selectAll().where('name', '=', name).orderBy('version', 'desc').execute();
+  async listDefinitionVersions(name: string, tenant: string = Tenants.shared): Promise<DefinitionRecord[]> {
+    const rows = await this.db.selectFrom('workflow.definitions').selectAll().where('tenant', '=', tenant).where('name', '=', name).orderBy('version', 'desc').execute();
     return rows.map(toDefinition);
   }
 
@@ -120,6 +125,8 @@ export class PostgresRunStore implements RunStore {
       .insertInto('workflow.runs')
       .values({
         id: run.id,
+        tenant: run.tenant ?? Tenants.default,
+        definition_tenant: run.definitionTenant ?? Tenants.shared,
         definition_name: run.definitionName,
         definition_version: run.definitionVersion,
         status: run.status,
@@ -132,7 +139,7 @@ export class PostgresRunStore implements RunStore {
         timeout_at: run.timeoutAt ?? null,
         trace_parent: run.traceParent ?? null,
       })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .onConflict((oc) => oc.columns(['tenant', 'idempotency_key']).doNothing())
       .returningAll()
       .returning(sql<string>`xmin::text`.as('row_version'))
       .executeTakeFirst();
@@ -141,7 +148,12 @@ export class PostgresRunStore implements RunStore {
       this.cache.remember(created, inserted.row_version);
       return { run: created, created: true };
     }
-    const existing = await this.db.selectFrom('workflow.runs').selectAll().where('idempotency_key', '=', run.idempotencyKey ?? null).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('workflow.runs')
+      .selectAll()
+      .where('tenant', '=', run.tenant ?? Tenants.default)
+      .where('idempotency_key', '=', run.idempotencyKey ?? null)
+      .executeTakeFirst();
     if (existing === undefined) {
       // The conflicting row was deleted between the two statements; nothing deletes runs today.
       throw new UnexpectedError('RUN_CREATE_RACE', `run with idempotency key ${run.idempotencyKey} vanished during creation`);
@@ -158,6 +170,7 @@ export class PostgresRunStore implements RunStore {
   async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
     if (query.afterId !== undefined && !isUuid(query.afterId)) return [];
     let q = this.db.selectFrom('workflow.runs').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit);
+    if (query.tenant !== undefined) q = q.where('tenant', '=', query.tenant);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.definitionName !== undefined) q = q.where('definition_name', '=', query.definitionName);
     if (query.definitionVersion !== undefined) q = q.where('definition_version', '=', query.definitionVersion);

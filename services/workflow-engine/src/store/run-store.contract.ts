@@ -74,6 +74,28 @@ export function defineRunStoreContract(name: string, factory: () => Promise<RunS
         expect((await store.listDefinitionVersions('b-flow')).map((d) => d.version)).toEqual([2, 1]);
         expect(await store.listDefinitionVersions('nothing')).toEqual([]);
       });
+
+      it('keeps a version line per tenant: shared by default, a tenant\'s own beside it', async () => {
+        const shared = documentOf('shared');
+        const own = documentOf('own');
+        expect((await store.saveDefinition('coding', shared, contentHash(shared))).definition).toMatchObject({ tenant: '', version: 1 });
+        expect((await store.saveDefinition('coding', own, contentHash(own), 'acme')).definition).toMatchObject({ tenant: 'acme', version: 1 });
+        expect((await store.saveDefinition('coding', shared, contentHash(shared), 'acme')).definition).toMatchObject({ tenant: 'acme', version: 2 });
+        expect((await store.getDefinition('coding'))?.definition).toEqual(shared);
+        expect((await store.getDefinition('coding', 1, 'acme'))?.definition).toEqual(own);
+        expect((await store.getDefinition('coding', undefined, 'acme'))?.version).toBe(2);
+        expect(await store.getDefinition('coding', undefined, 'other')).toBeUndefined();
+        expect((await store.listDefinitionVersions('coding', 'acme')).map((d) => d.version)).toEqual([2, 1]);
+        expect((await store.listDefinitionVersions('coding')).map((d) => d.version)).toEqual([1]);
+        await saveVersion('b-flow', 'one');
+        expect((await store.listDefinitions()).map((d) => [d.name, d.tenant, d.version])).toEqual([
+          ['b-flow', '', 1],
+          ['coding', '', 1],
+          ['coding', 'acme', 2],
+        ]);
+        expect((await store.listDefinitions(['acme'])).map((d) => [d.name, d.tenant])).toEqual([['coding', 'acme']]);
+        expect(await store.listDefinitions([])).toEqual([]);
+      });
     });
 
     describe('runs', () => {
@@ -88,6 +110,27 @@ export function defineRunStoreContract(name: string, factory: () => Promise<RunS
         expect(await store.getRun(first.run.id)).toEqual(first.run);
         expect(await store.getRun(randomUUID())).toBeUndefined();
         expect(await store.getRun('not-a-uuid')).toBeUndefined();
+      });
+
+      it('keeps runs per tenant: idempotency keys, the pinned definition\'s tenant, ListRuns filtered by tenant', async () => {
+        const sharedVersion = await saveVersion('coding', 'shared');
+        const own = documentOf('own');
+        const ownVersion = (await store.saveDefinition('coding', own, contentHash(own), 'acme')).definition.version;
+        const byDefault = await store.createRun(newRun('coding', sharedVersion, { idempotencyKey: 'task-1' }));
+        expect(byDefault.run).toMatchObject({ tenant: 'default', definitionTenant: '' });
+        const acme = await store.createRun(newRun('coding', ownVersion, { tenant: 'acme', definitionTenant: 'acme', idempotencyKey: 'task-1' }));
+        expect(acme).toMatchObject({ created: true, run: { tenant: 'acme', definitionTenant: 'acme' } });
+        expect(acme.run.id).not.toBe(byDefault.run.id);
+        const again = await store.createRun(newRun('coding', ownVersion, { tenant: 'acme', definitionTenant: 'acme', idempotencyKey: 'task-1' }));
+        expect(again).toMatchObject({ created: false, run: { id: acme.run.id } });
+        const other = (await store.createRun(newRun('coding', sharedVersion, { tenant: 'other' }))).run;
+        expect(await store.getRun(other.id)).toMatchObject({ tenant: 'other', definitionTenant: '' });
+
+        const ids = async (tenant?: string) => new Set((await store.listRuns({ limit: 10, ...(tenant !== undefined ? { tenant } : {}) })).map((r) => r.id));
+        expect(await ids('acme')).toEqual(new Set([acme.run.id]));
+        expect(await ids('other')).toEqual(new Set([other.id]));
+        expect(await ids('nobody')).toEqual(new Set());
+        expect(await ids()).toEqual(new Set([byDefault.run.id, acme.run.id, other.id]));
       });
 
       it('lists runs newest first, filtered by status, definition and version', async () => {

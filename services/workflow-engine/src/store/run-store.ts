@@ -10,6 +10,8 @@ export type { RunDecision } from '../domain/index.js';
 
 /** One stored version of a definition. */
 export interface DefinitionRecord {
+  /** The owning tenant; '' for a shared definition every tenant can read and run. */
+  tenant: string;
   name: string;
   version: number;
   definition: Record<string, unknown>;
@@ -21,6 +23,10 @@ export interface DefinitionRecord {
 /** A run as stored. */
 export interface RunRecord extends RunPosition {
   id: string;
+  /** The tenant the run belongs to: the one its StartRun acted for (`default` for an internal caller). */
+  tenant: string;
+  /** The tenant of the definition version the run is pinned to ('' for a shared one). */
+  definitionTenant: string;
   definitionName: string;
   definitionVersion: number;
   idempotencyKey: string | null;
@@ -52,9 +58,13 @@ export interface TransitionRecord {
 /** A run to insert. */
 export interface NewRun extends RunPosition {
   id: string;
+  /** The owning tenant. @default 'default' */
+  tenant?: string;
+  /** The tenant of the pinned definition version. @default '' (shared) */
+  definitionTenant?: string;
   definitionName: string;
   definitionVersion: number;
-  /** A second create with the same key returns the first run instead. */
+  /** A second create in the same tenant with the same key returns the first run instead. */
   idempotencyKey?: string;
   /** When the initial state's activity times out. @default null (never) */
   timeoutAt?: Date | null;
@@ -71,6 +81,8 @@ export type ApplyOutcome =
 export interface ListRunsQuery {
   /** At most this many, newest first (`created_at` desc, then `id` desc). */
   limit: number;
+  /** Only runs of this tenant. @default every tenant's */
+  tenant?: string;
   status?: RunStatus;
   /** Only runs of this definition. */
   definitionName?: string;
@@ -94,17 +106,18 @@ export interface HistoryPage {
 /** Where definitions and runs are kept. */
 export interface RunStore {
   /**
-   * Stores `definition` as the next version of `name`, unless the latest version has the same
-   * hash, in which case that version is returned with `created: false`.
+   * Stores `definition` as the next version of `name` in `tenant` ('' when absent: shared),
+   * unless that tenant's latest version has the same hash, in which case that version is
+   * returned with `created: false`. Versions count per (tenant, name).
    */
-  saveDefinition(name: string, definition: Record<string, unknown>, hash: string): Promise<{ definition: DefinitionRecord; created: boolean }>;
-  /** A version of a definition; the latest when `version` is absent. */
-  getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined>;
-  /** The latest version of every definition, by name. */
-  listDefinitions(): Promise<DefinitionRecord[]>;
-  /** Every version of one definition, newest first; empty when there is none. */
-  listDefinitionVersions(name: string): Promise<DefinitionRecord[]>;
-  /** Inserts a run, or returns the run that already has its idempotency key. */
+  saveDefinition(name: string, definition: Record<string, unknown>, hash: string, tenant?: string): Promise<{ definition: DefinitionRecord; created: boolean }>;
+  /** A version of a definition of `tenant` ('' when absent: shared); the latest when `version` is absent. */
+  getDefinition(name: string, version?: number, tenant?: string): Promise<DefinitionRecord | undefined>;
+  /** The latest version of every definition of the given tenants (of every tenant when absent), by name then tenant. */
+  listDefinitions(tenants?: readonly string[]): Promise<DefinitionRecord[]>;
+  /** Every version of one definition of `tenant` ('' when absent: shared), newest first; empty when there is none. */
+  listDefinitionVersions(name: string, tenant?: string): Promise<DefinitionRecord[]>;
+  /** Inserts a run, or returns the run of the same tenant that already has its idempotency key. */
   createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
   /** The run, or undefined (also for an id that is not a UUID). */
   getRun(id: string): Promise<RunRecord | undefined>;

@@ -10,6 +10,8 @@ type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** `workflow.definitions`: one row per version of a definition. */
 export interface DefinitionsTable {
+  /** The owning tenant; '' for the shared definitions every tenant can run (migration 0006). */
+  tenant: ColumnType<string, string | undefined, string>;
   name: string;
   version: number;
   definition: JSONColumnType<Record<string, unknown>>;
@@ -23,6 +25,10 @@ export interface DefinitionsTable {
 /** `workflow.runs`: one row per run, holding its XState snapshot and where it is. */
 export interface RunsTable {
   id: string;
+  /** The owning tenant (migration 0006); `default` for runs an internal caller started. */
+  tenant: ColumnType<string, string | undefined, string>;
+  /** The tenant of the definition the run is pinned to ('' for a shared one). */
+  definition_tenant: ColumnType<string, string | undefined, string>;
   definition_name: string;
   definition_version: number;
   status: string;

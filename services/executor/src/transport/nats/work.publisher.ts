@@ -13,6 +13,8 @@ import { stepMessageId } from '../../domain/step-message-id.js';
 /** The bus members the publisher needs (a `Bus` from `@maestro/bus` has them). */
 export interface BusPublishing {
   publish(subject: string, payload: unknown, options?: { msgId?: string }): Promise<void>;
+  /** The text a publish sends for `payload` (its JSON, redacted), for the events sent past `publish`. */
+  encode(payload: unknown): string;
   /** The raw connection, for events sent without waiting for the stream's ack. */
   readonly connection: { publish(subject: string, payload: string, options: { headers: ReturnType<typeof tracedHeaders> }): void };
   readonly namespace: Pick<Namespace, 'subject'>;
@@ -45,6 +47,6 @@ export class BusWorkPublisher implements WorkPublisher {
    * does not wait for the events stream's ack. Throws only when the connection is closed.
    */
   private emit(subject: string, event: unknown): void {
-    this.bus.connection.publish(this.bus.namespace.subject(subject), JSON.stringify(event), { headers: tracedHeaders() });
+    this.bus.connection.publish(this.bus.namespace.subject(subject), this.bus.encode(event), { headers: tracedHeaders() });
   }
 }

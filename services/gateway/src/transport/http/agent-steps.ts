@@ -21,9 +21,10 @@ export interface RunSteps {
   nextAfter: string;
 }
 
-/** Reads up to `maxSteps` recorded steps of `runId`, page by page. Throws what the orchestrator throws. */
+/** Reads up to `maxSteps` recorded steps of `runId` for `tenant`, page by page. Throws what the orchestrator throws. */
 export async function readRunSteps(
   orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>,
+  tenant: string,
   runId: string,
   maxSteps: number,
 ): Promise<RunSteps> {
@@ -31,7 +32,7 @@ export async function readRunSteps(
   let after = '';
   while (steps.length < maxSteps) {
     const limit = Math.min(StepReadLimits.pageSize, maxSteps - steps.length);
-    const page = await orchestrator.listAgentSteps({ taskId: '', runId, subtaskId: '', limit, after });
+    const page = await orchestrator.listAgentSteps({ tenant, taskId: '', runId, subtaskId: '', limit, after });
     steps.push(...page.steps);
     after = page.nextAfter;
     if (after === '') break;

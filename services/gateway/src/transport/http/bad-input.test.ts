@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 let fakes: FakeUpstreams;
 let app: ServedApp;

@@ -2,6 +2,10 @@ import { UserError } from '@maestro/runtime';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
 import { toDefinitionFault } from './definitions.routes.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 const review = { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } };
 
@@ -28,7 +32,7 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 describe('/v1/definitions', () => {
   it('stores a new version with 201, answers an identical document with 200 and the same version', async () => {
     const first = await put('review', review);
-    expect(first).toEqual({ status: 201, body: { name: 'review', version: 1, createdAt: '2030-01-02T03:04:05.000Z', definition: review } });
+    expect(first).toEqual({ status: 201, body: { name: 'review', tenant: 'default', version: 1, createdAt: '2030-01-02T03:04:05.000Z', definition: review } });
     expect(await put('review', review)).toEqual({ status: 200, body: first.body });
     const changed = { ...review, states: { ...review.states, review: { on: { DONE: 'done', AGAIN: 'review' } } } };
     expect(await put('review', changed)).toMatchObject({ status: 201, body: { version: 2 } });

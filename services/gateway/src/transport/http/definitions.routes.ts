@@ -100,39 +100,39 @@ export function toDefinitionFault(err: unknown): unknown {
 
 /** Registers the definition routes. */
 export function registerDefinitionRoutes(app: FastifyInstance, workflow: WorkflowApi): void {
-  app.get('/v1/definitions', { schema: listSchema }, async () => {
-    const response = await workflow.listDefinitions({ name: '' });
+  app.get('/v1/definitions', { schema: listSchema, config: { scope: 'read' } }, async (request) => {
+    const response = await workflow.listDefinitions({ tenant: request.principal.tenant, name: '' });
     return { definitions: response.definitions.map(toDefinitionJson) };
   });
 
-  app.get<{ Params: NameParams; Querystring: { version?: number } }>('/v1/definitions/:name', { schema: getSchema }, async (request) =>
-    toDefinitionJson(await workflow.getDefinition({ name: request.params.name, version: request.query.version ?? 0 })),
+  app.get<{ Params: NameParams; Querystring: { version?: number } }>('/v1/definitions/:name', { schema: getSchema, config: { scope: 'read' } }, async (request) =>
+    toDefinitionJson(await workflow.getDefinition({ tenant: request.principal.tenant, name: request.params.name, version: request.query.version ?? 0 })),
   );
 
-  app.get<{ Params: NameParams }>('/v1/definitions/:name/versions', { schema: versionsSchema }, async (request) => {
-    const response = await workflow.listDefinitions({ name: request.params.name });
+  app.get<{ Params: NameParams }>('/v1/definitions/:name/versions', { schema: versionsSchema, config: { scope: 'read' } }, async (request) => {
+    const response = await workflow.listDefinitions({ tenant: request.principal.tenant, name: request.params.name });
     if (response.definitions.length === 0) {
       throw new UserError('DEFINITION_NOT_FOUND', `definition ${request.params.name} does not exist`, { reason: 'not_found' });
     }
     return { definitions: response.definitions.map(toDefinitionJson) };
   });
 
-  app.put<{ Params: NameParams; Body: Record<string, unknown> }>('/v1/definitions/:name', { schema: putSchema }, async (request, reply) => {
+  app.put<{ Params: NameParams; Body: Record<string, unknown> }>('/v1/definitions/:name', { schema: putSchema, config: { scope: 'submit' } }, async (request, reply) => {
     // `created` says whether this call stored a new version (201) or the document equalled the
     // latest version, which is returned (200): one call, no race with another writer.
-    const stored = await workflow.putDefinition({ name: request.params.name, definition: request.body }).catch((err: unknown) => {
+    const stored = await workflow.putDefinition({ tenant: request.principal.tenant, name: request.params.name, definition: request.body }).catch((err: unknown) => {
       throw toDefinitionFault(err);
     });
     return reply.code(stored.created ? 201 : 200).send(toDefinitionJson(stored));
   });
 
-  app.get<{ Params: NameParams; Querystring: DiffQuery }>('/v1/definitions/:name/diff', { schema: diffSchema }, async (request) =>
+  app.get<{ Params: NameParams; Querystring: DiffQuery }>('/v1/definitions/:name/diff', { schema: diffSchema, config: { scope: 'read' } }, async (request) =>
     toDefinitionDiffJson(
-      await workflow.diffDefinitions({ name: request.params.name, fromVersion: request.query.from, toVersion: request.query.to }),
+      await workflow.diffDefinitions({ tenant: request.principal.tenant, name: request.params.name, fromVersion: request.query.from, toVersion: request.query.to }),
     ),
   );
 
-  app.get<{ Params: NameParams; Querystring: Omit<ListRunsQuery, 'definition'> }>('/v1/definitions/:name/runs', { schema: runsSchema }, async (request) =>
-    listRuns(workflow, { ...request.query, definition: request.params.name }),
+  app.get<{ Params: NameParams; Querystring: Omit<ListRunsQuery, 'definition'> }>('/v1/definitions/:name/runs', { schema: runsSchema, config: { scope: 'read' } }, async (request) =>
+    listRuns(workflow, request.principal.tenant, { ...request.query, definition: request.params.name }),
   );
 }

@@ -5,8 +5,9 @@
  * wrong content type, body too large) with their status. Nothing else builds error responses,
  * and no response ever carries a stack trace or an unexpected error's message.
  */
-import { OperationalError, UserError, toMaestroError, type Logger } from '@maestro/runtime';
+import { OperationalError, UserError, processSecrets, toMaestroError, type Logger, type Redactor } from '@maestro/runtime';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { AuthError } from '../../auth/auth-errors.js';
 
 /** The JSON body of every error response. */
 export interface HttpErrorBody {
@@ -180,6 +181,9 @@ export function toHttpError(err: unknown): HttpError {
     };
   }
   const error = toMaestroError(err);
+  if (error instanceof AuthError) {
+    return { status: error.status, level: 'info', body: { error: { code: error.code, message: error.message } } };
+  }
   if (error instanceof UserError) {
     const { message, field } = translateField(error.message, error.field);
     return {
@@ -211,21 +215,29 @@ function quotedPath(url: string): string {
   return path.length > quotedPathMaxChars ? `${path.slice(0, quotedPathMaxChars)}… (${path.length} characters)` : path;
 }
 
-/** Installs the error and not-found handlers on `app`; 5xx are logged with their cause. */
-export function registerErrorHandling(app: FastifyInstance, logger: Logger): void {
+/**
+ * Installs the error and not-found handlers on `app`; 5xx are logged with their cause. Every
+ * message a caller gets is redacted by `redactor` (@default processSecrets()): an upstream's
+ * message may quote what a tool or a provider said.
+ */
+export function registerErrorHandling(app: FastifyInstance, logger: Logger, redactor: Redactor = processSecrets()): void {
   app.setErrorHandler((err, request, reply) => {
     const httpError = toHttpError(err);
+    httpError.body.error.message = redactor.redact(httpError.body.error.message);
     const fields = {
       method: request.method,
       url: request.url,
       status: httpError.status,
       code: httpError.body.error.code,
       err: err instanceof Error ? err.message : String(err),
+      // Refusals name the key (never the secret or token) so an operator can find who it was.
+      ...(err instanceof AuthError && err.details?.['keyId'] !== undefined ? { keyId: err.details['keyId'] } : {}),
       ...(httpError.status >= 500 && err instanceof Error
         ? { stack: err.stack, cause: err.cause instanceof Error ? err.cause.message : err.cause }
         : {}),
     };
     logger[httpError.level]('request failed', fields);
+    if (httpError.status === 401) void reply.header('www-authenticate', 'Bearer');
     void reply.code(httpError.status).type('application/json; charset=utf-8').send(httpError.body);
   });
   app.setNotFoundHandler((request, reply) => {

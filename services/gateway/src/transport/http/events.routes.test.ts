@@ -1,5 +1,9 @@
 import { createFakeUpstreams, depsOf } from '../../../test/fakes/index.js';
 import { serve } from '../../../test/serve.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 /** Reads the stream until `done` says enough, returning the text read. */
 async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: (text: string) => boolean): Promise<string> {
@@ -18,7 +22,7 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('GET /v1/events', () => {
-  it('streams every run\'s and task\'s lifecycle events, not agent steps, with heartbeats', async () => {
+  it('streams the lifecycle events of the caller\'s tenant\'s runs and tasks, not agent steps, with heartbeats', async () => {
     const fakes = createFakeUpstreams();
     const app = await serve(depsOf(fakes, { sseHeartbeatMs: 5_000 }));
     const abort = new AbortController();
@@ -27,18 +31,21 @@ describe('GET /v1/events', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       await until(() => fakes.hub.lifecycleListenerCount === 1);
-      fakes.hub.dispatch({ subject: 'maestro.events.run.started', payload: { runId: 'r1', definitionName: 'coding', seq: 1 } });
-      fakes.hub.dispatch({ subject: 'maestro.events.work.step', payload: { runId: 'r1', step: 1 } });
-      fakes.hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't1', status: 'running' } });
-      fakes.hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'r2', status: 'done' } });
+      fakes.hub.dispatch({ subject: 'maestro.events.run.started', payload: { runId: 'r1', tenant: 'default', definitionName: 'coding', seq: 1 } });
+      fakes.hub.dispatch({ subject: 'maestro.events.work.step', payload: { runId: 'r1', tenant: 'default', step: 1 } });
+      // Another tenant's, and one that names no tenant (whose it is cannot be told): not shown.
+      fakes.hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't9', tenant: 'globex', status: 'running' } });
+      fakes.hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't8', status: 'running' } });
+      fakes.hub.dispatch({ subject: 'maestro.events.task.updated', payload: { taskId: 't1', tenant: 'default', status: 'running' } });
+      fakes.hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'r2', tenant: 'default', status: 'done' } });
       // The heartbeat runs on the injected clock: moving it sends one.
       fakes.clock.advance(5_000);
       const text = await readUntil(response.body!.getReader(), (t) => t.includes('run.finished') && t.includes(': heartbeat'));
       const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map((m) => [m[1], JSON.parse(m[2]!)]);
       expect(events).toEqual([
-        ['run.started', { runId: 'r1', definitionName: 'coding', seq: 1 }],
-        ['task.updated', { taskId: 't1', status: 'running' }],
-        ['run.finished', { runId: 'r2', status: 'done' }],
+        ['run.started', { runId: 'r1', tenant: 'default', definitionName: 'coding', seq: 1 }],
+        ['task.updated', { taskId: 't1', tenant: 'default', status: 'running' }],
+        ['run.finished', { runId: 'r2', tenant: 'default', status: 'done' }],
       ]);
     } finally {
       abort.abort();

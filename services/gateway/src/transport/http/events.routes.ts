@@ -31,7 +31,8 @@ const eventsSchema = {
 
 /** Registers `GET /v1/events`. */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
-  app.get('/v1/events', { schema: eventsSchema }, async (_request, reply) => {
+  app.get('/v1/events', { schema: eventsSchema, config: { scope: 'read' } }, async (request, reply) => {
+    const tenant = request.principal.tenant;
     reply.hijack();
     let finished = false;
     let unlisten: () => void = () => undefined;
@@ -54,7 +55,12 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     reply.raw.on('close', () => finish('client closed'));
     forget = deps.streams.add(() => finish('gateway shutting down'));
     writer.open();
-    unlisten = deps.events.listenAll((event) => writer.event(eventNameOf(event.subject), event.payload));
+    unlisten = deps.events.listenAll((event) => {
+      // Only the caller's tenant's runs and tasks: an event naming no tenant (published by a
+      // version that did not set it) is not shown to anyone, since whose it is cannot be told.
+      if (event.payload['tenant'] !== tenant) return;
+      writer.event(eventNameOf(event.subject), event.payload);
+    });
     heartbeat = startHeartbeat(deps.clock, deps.heartbeatMs, () => writer.comment('heartbeat'));
   });
 }

@@ -21,7 +21,7 @@ export interface HealthBody {
 
 /** Registers `/healthz`. */
 export function registerHealthRoutes(app: FastifyInstance, health: HealthProbe): void {
-  app.get('/healthz', { schema: healthRouteSchema }, async (_request, reply) => {
+  app.get('/healthz', { schema: healthRouteSchema, config: { public: true } }, async (_request, reply) => {
     const nats = health.natsConnected() ? 'connected' : 'disconnected';
     const orchestrator = await health.orchestrator();
     const ok = nats === 'connected' && orchestrator === UpstreamHealth.serving;

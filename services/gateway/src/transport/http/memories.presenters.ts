@@ -22,6 +22,8 @@ export interface MemoryProvenanceJson {
 /** A memory as the HTTP API shows it. */
 export interface MemoryJson {
   id: string;
+  /** The tenant the memory belongs to. */
+  tenant: string;
   project: string;
   /** `preference`, `project` or `reflex`. */
   kind: string;
@@ -95,6 +97,7 @@ function toProvenanceJson(p: MemoryProvenance): MemoryProvenanceJson {
 export function toMemoryJson(memory: Memory): MemoryJson {
   return {
     id: memory.id,
+    tenant: memory.tenant,
     project: memory.project,
     kind: memory.kind,
     content: memory.content,

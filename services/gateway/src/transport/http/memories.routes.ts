@@ -173,9 +173,9 @@ function scopesOf(text: string | undefined): string[] {
 
 /** Registers the memory routes. */
 export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): void {
-  app.post<{ Body: RememberBody }>('/v1/memories', { schema: rememberSchema }, async (request, reply) => {
+  app.post<{ Body: RememberBody }>('/v1/memories', { schema: rememberSchema, config: { scope: 'submit' } }, async (request, reply) => {
     const body = request.body;
-    const stored = await memory.remember({
+    const stored = await memory.remember({ tenant: request.principal.tenant,
       project: body.project,
       kind: body.kind,
       content: body.content,
@@ -187,18 +187,18 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
     return reply.code(201).send(toMemoryJson(stored));
   });
 
-  app.get<{ Querystring: MemoriesQuery }>('/v1/memories', { schema: memoriesQuerySchema }, async (request) => {
+  app.get<{ Querystring: MemoriesQuery }>('/v1/memories', { schema: memoriesQuerySchema, config: { scope: 'read' } }, async (request) => {
     const q = request.query;
     // 0 and '' mean "the memory service's default" / "any" in the proto.
     if (q.query !== undefined) {
       for (const listOnly of ['scope', 'includeInactive'] as const) {
         if (q[listOnly] !== undefined) throw invalidField(listOnly, 'applies to listing (no query); to recall across scopes, use scopes');
       }
-      const response = await memory.recall({ project: q.project, query: q.query, limit: q.limit ?? 0, kind: q.kind ?? '', scopes: scopesOf(q.scopes) });
+      const response = await memory.recall({ tenant: request.principal.tenant, project: q.project, query: q.query, limit: q.limit ?? 0, kind: q.kind ?? '', scopes: scopesOf(q.scopes) });
       return toRecallJson(response);
     }
     if (q.scopes !== undefined) throw invalidField('scopes', 'applies to recall (with a query); to list one scope, use scope');
-    const response = await memory.list({
+    const response = await memory.list({ tenant: request.principal.tenant,
       project: q.project,
       kind: q.kind ?? '',
       limit: q.limit ?? 0,
@@ -208,15 +208,15 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
     return { memories: response.memories.map(toMemoryJson) };
   });
 
-  app.post<{ Body: RecallBody }>('/v1/memories/recall', { schema: recallBodySchema }, async (request) => {
+  app.post<{ Body: RecallBody }>('/v1/memories/recall', { schema: recallBodySchema, config: { scope: 'read' } }, async (request) => {
     const b = request.body;
-    const response = await memory.recall({ project: b.project, query: b.query, limit: b.limit ?? 0, kind: b.kind ?? '', scopes: b.scopes ?? [] });
+    const response = await memory.recall({ tenant: request.principal.tenant, project: b.project, query: b.query, limit: b.limit ?? 0, kind: b.kind ?? '', scopes: b.scopes ?? [] });
     return toRecallJson(response);
   });
 
-  app.patch<{ Params: IdParams; Body: UpdateMemoryBody }>('/v1/memories/:id', { schema: updateSchema }, async (request) => {
+  app.patch<{ Params: IdParams; Body: UpdateMemoryBody }>('/v1/memories/:id', { schema: updateSchema, config: { scope: 'submit' } }, async (request) => {
     const body = request.body ?? {};
-    const updated = await memory.update({
+    const updated = await memory.update({ tenant: request.principal.tenant,
       id: request.params.id,
       ...(body.content !== undefined ? { content: body.content } : {}),
       ...(body.pinned !== undefined ? { pinned: body.pinned } : {}),
@@ -235,8 +235,8 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
     params: idParamsSchema,
     response: { 204: { description: 'Forgotten', type: 'null' }, ...errorResponses(400, 404, 503) },
   } as const;
-  app.delete<{ Params: IdParams }>('/v1/memories/:id', { schema: forgetSchema }, async (request, reply) => {
-    const { forgotten } = await memory.forget({ id: request.params.id });
+  app.delete<{ Params: IdParams }>('/v1/memories/:id', { schema: forgetSchema, config: { scope: 'submit' } }, async (request, reply) => {
+    const { forgotten } = await memory.forget({ tenant: request.principal.tenant, id: request.params.id });
     // The memory service's own code for a missing memory (`MemoryErrorCodes.notFound` in
     // services/memory/src/domain/memory-error-codes.ts), repeated here because the gateway never
     // imports another service: Forget answers `forgotten: false` instead of NOT_FOUND.

@@ -28,7 +28,7 @@ const modelStatsRouteSchema = {
 
 /** Registers the model routes. */
 export function registerModelRoutes(app: FastifyInstance, router: RouterApi): void {
-  app.get<{ Querystring: ModelStatsQuery }>('/v1/models/stats', { schema: modelStatsRouteSchema }, async (request) =>
+  app.get<{ Querystring: ModelStatsQuery }>('/v1/models/stats', { schema: modelStatsRouteSchema, config: { scope: 'read' } }, async (request) =>
     toModelStatsJson(await router.getModelStats({ phase: request.query.phase ?? '' })),
   );
 }

@@ -9,6 +9,10 @@ import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/f
 import { seedAndDescribe, type OperationExamples } from '../../../test/openapi-examples.js';
 import { expectDocumented, operationsOf, sendExample, urlOf, type OpenApiDocument } from '../../../test/openapi-walk.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 let fakes: FakeUpstreams;
 let app: ServedApp;
@@ -42,6 +46,30 @@ describe('the OpenAPI document', () => {
     for (const { key, op } of all) {
       expect({ key, tags: op.tags?.length ?? 0 }).toEqual({ key, tags: 1 });
       if ((op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined) expect({ key, has400: '400' in op.responses }).toEqual({ key, has400: true });
+    }
+  });
+
+  it('declares the bearer scheme on every operation but the public ones, and documents 401 and 403 there', () => {
+    const document_ = document as unknown as { components: { securitySchemes: Record<string, unknown> } };
+    expect(document_.components.securitySchemes).toEqual({ bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }) });
+    const publicOps = ['GET /healthz', 'GET /openapi.json', 'GET /docs'];
+    for (const { key, op } of operations()) {
+      const { security } = op as { security?: unknown };
+      if (publicOps.includes(key)) {
+        expect({ key, security }).toEqual({ key, security: [] });
+      } else {
+        expect({ key, security, documents: ['401' in op.responses, '403' in op.responses] }).toEqual({ key, security: [{ bearer: [] }], documents: [true, true] });
+      }
+    }
+  });
+
+  it('answers every protected operation without a key with its documented 401', async () => {
+    const publicOps = ['GET /healthz', 'GET /openapi.json', 'GET /docs'];
+    for (const { key, method, path, op } of operations().filter(({ key: k }) => !publicOps.includes(k))) {
+      const response = await globalThis.fetch(urlOf(app.url, path, examples[key]!.valid), { method });
+      const answer = { status: response.status, type: (response.headers.get('content-type') ?? '').split(';')[0]!, body: await response.json() };
+      expect({ key, status: answer.status }).toEqual({ key, status: 401 });
+      expectDocumented(op, answer, `${key} (no key)`);
     }
   });
 

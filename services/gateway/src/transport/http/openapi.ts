@@ -6,8 +6,10 @@
  *
  * Register it before any route: the generator learns routes as they are added.
  */
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_ROUTE_SCOPE } from './authentication.js';
+import { errorResponses } from './response-schemas.js';
 import { renderReferencePage, type OpenApiDocument } from './reference-page.js';
 
 /** The areas of the API, in the order the reference page shows them. */
@@ -19,9 +21,33 @@ export const apiTags = [
   { name: 'events', description: 'Live lifecycle events of every run and task' },
   { name: 'memories', description: 'Project memory (memory service)' },
   { name: 'models', description: 'Measured model figures (router)' },
+  { name: 'keys', description: 'API keys of the caller\'s tenant (scope admin)' },
   { name: 'health', description: 'Whether this gateway can do its job' },
   { name: 'docs', description: 'This description of the API' },
 ];
+
+/** The name of the bearer security scheme in the document. */
+export const BEARER_SCHEME = 'bearer';
+
+/**
+ * Marks each operation as the authentication hook treats its route: public ones with no
+ * security, every other with the bearer scheme, its scope in the description and the 401 and
+ * 403 answers the hook gives.
+ */
+const documentAuthentication: SwaggerTransform = ({ schema, url, route }) => {
+  if (route.config?.public === true || schema === undefined) return { schema: { ...schema, security: [] }, url };
+  const scope = route.config?.scope ?? DEFAULT_ROUTE_SCOPE;
+  const documented = schema as { response?: Record<string, unknown>; description?: string };
+  return {
+    url,
+    schema: {
+      ...schema,
+      security: [{ [BEARER_SCHEME]: [] }],
+      description: [`Needs scope \`${scope}\`.`, documented.description].filter(Boolean).join(' '),
+      response: { ...documented.response, ...errorResponses(401, 403) },
+    },
+  };
+};
 
 /** Installs the generator on `app` itself (not a child context); call before registering routes. */
 export function registerOpenApiGenerator(app: FastifyInstance): void {
@@ -34,7 +60,17 @@ export function registerOpenApiGenerator(app: FastifyInstance): void {
         description: 'The public HTTP API of CodeMaestro. Every error is `{ "error": { "code", "message", "field"? } }`.',
       },
       tags: apiTags,
+      components: {
+        securitySchemes: {
+          [BEARER_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key (`mk_<id>_<secret>`, see POST /v1/keys) or an OIDC access token, as the gateway is configured',
+          },
+        },
+      },
     },
+    transform: documentAuthentication,
   });
 }
 
@@ -43,6 +79,7 @@ export function registerOpenApiRoutes(app: FastifyInstance): void {
   app.get(
     '/openapi.json',
     {
+      config: { public: true },
       schema: {
         tags: ['docs'],
         summary: 'This API as an OpenAPI 3.1 document',
@@ -55,6 +92,7 @@ export function registerOpenApiRoutes(app: FastifyInstance): void {
   app.get(
     '/docs',
     {
+      config: { public: true },
       schema: {
         tags: ['docs'],
         summary: 'A reference page of this API, rendered from /openapi.json',

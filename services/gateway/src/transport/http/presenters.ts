@@ -45,6 +45,8 @@ export interface TaskDeliveryJson {
 /** A task as the HTTP API shows it. */
 export interface TaskJson {
   id: string;
+  /** The tenant the task belongs to. */
+  tenant: string;
   goal: string;
   repoPath: string;
   testCommand: string[];
@@ -89,6 +91,8 @@ export interface TransitionJson {
 /** A workflow run as the HTTP API shows it. */
 export interface RunJson {
   id: string;
+  /** The tenant the run belongs to. */
+  tenant: string;
   definitionName: string;
   definitionVersion: number;
   status: string;
@@ -212,6 +216,7 @@ function toSubtaskJson(subtask: Subtask): SubtaskJson {
 export function toTaskJson(task: Task): TaskJson {
   return {
     id: task.id,
+    tenant: task.tenant,
     goal: task.goal,
     repoPath: task.repoPath,
     testCommand: task.testCommand,
@@ -322,6 +327,7 @@ export function toTransitionJson(transition: Transition): TransitionJson {
 export function toRunJson(run: Run): RunJson {
   return {
     id: run.id,
+    tenant: run.tenant,
     definitionName: run.definitionName,
     definitionVersion: run.definitionVersion,
     status: run.status,

@@ -36,6 +36,8 @@ export const errorBodySchema = closed({
 
 const errorDescriptions: Record<number, string> = {
   400: 'Invalid input; `field` names the request field at fault',
+  401: 'No credentials, or ones that are malformed, unknown, revoked, expired or wrongly signed (UNAUTHENTICATED)',
+  403: 'Authenticated without the scope this route needs (SCOPE_MISSING)',
   404: 'Unknown id',
   409: 'Refused because of the thing\'s state',
   413: 'The request body is larger than the gateway accepts',
@@ -44,7 +46,7 @@ const errorDescriptions: Record<number, string> = {
 };
 
 /** The documented error responses of a route (each with the error body). */
-export function errorResponses(...statuses: Array<400 | 404 | 409 | 413 | 415 | 503>): Record<number, unknown> {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 503>): Record<number, unknown> {
   return Object.fromEntries(statuses.map((s) => [s, { description: errorDescriptions[s], ...errorBodySchema }]));
 }
 
@@ -62,7 +64,7 @@ export const subtaskSchema = closed({
 
 /** A task (`TaskJson`). */
 export const taskSchema = closed({
-  id: str, goal: str, repoPath: str, testCommand: strings, project: str, status: str, runId: str,
+  id: str, tenant: str, goal: str, repoPath: str, testCommand: strings, project: str, status: str, runId: str,
   subtasks: { type: 'array', items: subtaskSchema }, failureReason: str, reviewSummary: str,
   budget: closed({ usd: num, tokens: int }),
   intent: { ...closed({ intent: str, confidence: num, reason: str }), type: ['object', 'null'] },
@@ -117,7 +119,7 @@ export const transitionSchema = closed({
 });
 
 const runSummaryProperties = {
-  id: str, definitionName: str, definitionVersion: int, status: str, state: str, attempt: int,
+  id: str, tenant: str, definitionName: str, definitionVersion: int, status: str, state: str, attempt: int,
   context: { type: ['object', 'null'], additionalProperties: true }, createdAt: nullableTime, updatedAt: nullableTime,
 } as const;
 
@@ -166,7 +168,7 @@ export const runWithStepsSchema = closed(
 );
 
 /** One stored version of a workflow definition (`DefinitionJson`). */
-export const definitionSchema = closed({ name: str, version: int, createdAt: nullableTime, definition: anyObject });
+export const definitionSchema = closed({ name: str, tenant: str, version: int, createdAt: nullableTime, definition: anyObject });
 
 /** `{ definitions }`, the answer of both definition lists. */
 export const definitionListSchema = closed({ definitions: { type: 'array', items: definitionSchema } });
@@ -199,7 +201,7 @@ export const locksSchema = closed({
 
 /** A memory (`MemoryJson`). */
 export const memorySchema = closed({
-  id: str, project: str, kind: str, content: str, tags: strings, scope: str, pinned: bool, status: str,
+  id: str, tenant: str, project: str, kind: str, content: str, tags: strings, scope: str, pinned: bool, status: str,
   supersededBy: { type: ['string', 'null'] }, confidence: num, expiresAt: nullableTime, createdAt: nullableTime,
   updatedAt: nullableTime, topic: { type: ['string', 'null'] }, confirmations: int, author: str,
   provenance: {

@@ -1,5 +1,9 @@
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 const gated = { id: 'gated', initial: 'plan', states: { plan: { on: { PLANNED: 'approve' } }, approve: { on: { APPROVED: 'done' } }, done: { type: 'final' } } };
 
@@ -7,7 +11,7 @@ let fakes: FakeUpstreams;
 let app: ServedApp;
 beforeEach(async () => {
   fakes = createFakeUpstreams();
-  await fakes.workflow.putDefinition({ name: 'gated', definition: gated });
+  await fakes.workflow.putDefinition({ tenant: 'default', name: 'gated', definition: gated });
   app = await serve(depsOf(fakes));
 });
 afterEach(async () => {
@@ -26,7 +30,7 @@ describe('/v1/runs', () => {
   it('lists runs newest first without history, filtered, a page at a time', async () => {
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await fakes.workflow.startRun('gated'));
-    await fakes.workflow.cancelRun({ runId: runs[0]!.id, reason: 'test' });
+    await fakes.workflow.cancelRun({ tenant: 'default', runId: runs[0]!.id, reason: 'test' });
     const first = await call('GET', '/v1/runs?status=running&limit=1');
     expect(first.body.runs.map((r: { id: string }) => r.id)).toEqual([runs[2]!.id]);
     expect(first.body.runs[0]).not.toHaveProperty('history');
@@ -51,8 +55,8 @@ describe('/v1/runs', () => {
 
   it('pages a run\'s history by seq', async () => {
     const run = await fakes.workflow.startRun('gated');
-    await fakes.workflow.sendEvent({ runId: run.id, type: 'PLANNED', payload: {} });
-    await fakes.workflow.sendEvent({ runId: run.id, type: 'APPROVED', payload: {} });
+    await fakes.workflow.sendEvent({ tenant: 'default', runId: run.id, type: 'PLANNED', payload: {} });
+    await fakes.workflow.sendEvent({ tenant: 'default', runId: run.id, type: 'APPROVED', payload: {} });
     const first = await call('GET', `/v1/runs/${run.id}/history?limit=2`);
     expect(first.body.transitions.map((t: { toState: string }) => t.toState)).toEqual(['plan', 'approve']);
     expect(first.body.nextAfterSeq).toBe(2);
@@ -63,7 +67,7 @@ describe('/v1/runs', () => {
 
   it('sends a person\'s event to a gated run; one its state does not take changes nothing, as the engine does', async () => {
     const run = await fakes.workflow.startRun('gated');
-    await fakes.workflow.sendEvent({ runId: run.id, type: 'PLANNED', payload: {} });
+    await fakes.workflow.sendEvent({ tenant: 'default', runId: run.id, type: 'PLANNED', payload: {} });
     const approved = await call('POST', `/v1/runs/${run.id}/events`, { type: 'APPROVED', payload: { by: 'alice' } });
     expect(approved).toMatchObject({ status: 200, body: { id: run.id, state: 'done', status: 'done' } });
     expect(approved.body.history.at(-1)).toMatchObject({ eventType: 'APPROVED', event: { by: 'alice', type: 'APPROVED' } });

@@ -167,9 +167,9 @@ const runEventsSchema = {
  * A run's recorded steps, or undefined when the orchestrator cannot say: the run is the
  * workflow-engine's, and an orchestrator outage must not make it unreadable.
  */
-async function stepsOrNothing(deps: RunRoutesDeps, runId: string): Promise<RunSteps | undefined> {
+async function stepsOrNothing(deps: RunRoutesDeps, tenant: string, runId: string): Promise<RunSteps | undefined> {
   try {
-    return await readRunSteps(deps.orchestrator, runId, StepReadLimits.runSteps);
+    return await readRunSteps(deps.orchestrator, tenant, runId, StepReadLimits.runSteps);
   } catch (err) {
     const error = toMaestroError(err);
     (error instanceof OperationalError ? deps.logger.warn : deps.logger.error).call(deps.logger, 'run shown without its agent steps', { runId, err });
@@ -178,10 +178,10 @@ async function stepsOrNothing(deps: RunRoutesDeps, runId: string): Promise<RunSt
 }
 
 /** Lists runs (newest first, without history) of one definition and version when given. */
-export async function listRuns(workflow: WorkflowApi, query: ListRunsQuery): Promise<{ runs: ReturnType<typeof toRunSummaryJson>[]; nextPageToken: string }> {
+export async function listRuns(workflow: WorkflowApi, tenant: string, query: ListRunsQuery): Promise<{ runs: ReturnType<typeof toRunSummaryJson>[]; nextPageToken: string }> {
   if (query.version !== undefined && query.definition === undefined) throw invalidField('version', 'needs definition (a version of which definition?)');
   const response = await withFieldNames(
-    workflow.listRuns({
+    workflow.listRuns({ tenant,
       // 0 and '' mean "the engine's default" / "any" / "first page" in the proto.
       limit: query.limit ?? 0,
       status: query.status ?? '',
@@ -196,39 +196,40 @@ export async function listRuns(workflow: WorkflowApi, query: ListRunsQuery): Pro
 
 /** Registers the run routes. */
 export function registerRunRoutes(app: FastifyInstance, deps: RunRoutesDeps): void {
-  app.get<{ Querystring: ListRunsQuery }>('/v1/runs', { schema: listRunsSchema }, async (request) => listRuns(deps.workflow, request.query));
+  app.get<{ Querystring: ListRunsQuery }>('/v1/runs', { schema: listRunsSchema, config: { scope: 'read' } }, async (request) => listRuns(deps.workflow, request.principal.tenant, request.query));
 
-  app.get<{ Params: IdParams }>('/v1/runs/:id', { schema: getRunSchema }, async (request) => {
+  app.get<{ Params: IdParams }>('/v1/runs/:id', { schema: getRunSchema, config: { scope: 'read' } }, async (request) => {
     const runId = request.params.id;
-    const [run, steps] = await Promise.all([withFieldNames(deps.workflow.getRun({ runId }), runFieldNames), stepsOrNothing(deps, runId)]);
+    const [run, steps] = await Promise.all([withFieldNames(deps.workflow.getRun({ tenant: request.principal.tenant, runId }), runFieldNames), stepsOrNothing(deps, request.principal.tenant, runId)]);
     if (steps === undefined) return { ...toRunJson(run), stepsUnavailable: true };
     return { ...toRunJson(run), steps: steps.steps.map(toAgentStepJson), stepsNextAfter: steps.nextAfter, stepsUnavailable: false };
   });
 
-  app.get<{ Params: IdParams; Querystring: RunHistoryQuery }>('/v1/runs/:id/history', { schema: historySchema }, async (request) =>
+  app.get<{ Params: IdParams; Querystring: RunHistoryQuery }>('/v1/runs/:id/history', { schema: historySchema, config: { scope: 'read' } }, async (request) =>
     toRunHistoryJson(
       await withFieldNames(
-        deps.workflow.getRunHistory({ runId: request.params.id, afterSeq: request.query.afterSeq ?? 0, limit: request.query.limit ?? 0 }),
+        deps.workflow.getRunHistory({ tenant: request.principal.tenant, runId: request.params.id, afterSeq: request.query.afterSeq ?? 0, limit: request.query.limit ?? 0 }),
         runFieldNames,
       ),
     ),
   );
 
-  app.post<{ Params: IdParams; Body: SendEventBody }>('/v1/runs/:id/events', { schema: sendEventSchema }, async (request) =>
+  app.post<{ Params: IdParams; Body: SendEventBody }>('/v1/runs/:id/events', { schema: sendEventSchema, config: { scope: 'submit' } }, async (request) =>
     toRunJson(
-      await withFieldNames(deps.workflow.sendEvent({ runId: request.params.id, type: request.body.type, payload: request.body.payload ?? {} }), runFieldNames),
+      await withFieldNames(deps.workflow.sendEvent({ tenant: request.principal.tenant, runId: request.params.id, type: request.body.type, payload: request.body.payload ?? {} }), runFieldNames),
     ),
   );
 
-  app.post<{ Params: IdParams; Body: CancelRunBody | null }>('/v1/runs/:id/cancel', { schema: cancelRunSchema }, async (request) =>
+  app.post<{ Params: IdParams; Body: CancelRunBody | null }>('/v1/runs/:id/cancel', { schema: cancelRunSchema, config: { scope: 'submit' } }, async (request) =>
     toRunJson(
-      await withFieldNames(deps.workflow.cancelRun({ runId: request.params.id, reason: request.body?.reason ?? 'cancelled through the gateway' }), runFieldNames),
+      await withFieldNames(deps.workflow.cancelRun({ tenant: request.principal.tenant, runId: request.params.id, reason: request.body?.reason ?? 'cancelled through the gateway' }), runFieldNames),
     ),
   );
 
-  app.get<{ Params: IdParams }>('/v1/runs/:id/events', { schema: runEventsSchema }, async (request, reply) => {
+  app.get<{ Params: IdParams }>('/v1/runs/:id/events', { schema: runEventsSchema, config: { scope: 'read' } }, async (request, reply) => {
     // It throws before anything is written (an unknown run, a bad id), as an ordinary JSON error.
     const stream = streamRunEvents(reply, {
+      tenant: request.principal.tenant,
       runId: request.params.id,
       workflow: deps.workflow,
       orchestrator: deps.orchestrator,

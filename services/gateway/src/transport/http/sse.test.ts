@@ -78,6 +78,7 @@ const at = new Date('2030-01-01T00:00:00Z');
 function run(status: string, seqs: number[]): Run {
   return {
     id: 'run-1',
+    tenant: 'default',
     definitionName: 'coding',
     definitionVersion: 1,
     status,
@@ -147,7 +148,7 @@ describe('streamRunEvents', () => {
     };
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
-    await streamRunEvents(reply, { runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, logger: createSilentLogger() });
+    await streamRunEvents(reply, { tenant: 'default', runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, logger: createSilentLogger() });
 
     hub.dispatch(transitioned(3)); // a second copy
     hub.dispatch(transitioned(9, 'run-2')); // somebody else's run
@@ -176,6 +177,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => run('failed', [1]) },
       orchestrator: noSteps,
@@ -196,6 +198,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response, hijacked } = fakeReply();
     const attempt = streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'nope',
       workflow: {
         getRun: async () => {
@@ -219,6 +222,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => run('running', []) },
       orchestrator: noSteps,
@@ -249,6 +253,7 @@ describe('streamRunEvents', () => {
     };
     const streams = new OpenStreams();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : finishedRun) },
       orchestrator: noSteps,
@@ -293,6 +298,7 @@ describe('streamRunEvents', () => {
     const { reply, response } = fakeReply();
     let reads = 0;
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: {
         getRun: async () => {
@@ -322,6 +328,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: {
         getRun: async () => {
@@ -345,6 +352,7 @@ describe('streamRunEvents', () => {
     const streams = new OpenStreams();
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => run('running', [1]) },
       orchestrator: noSteps,
@@ -369,6 +377,7 @@ describe('streamRunEvents', () => {
     const requests: ListAgentStepsRequest[] = [];
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: {
         getRun: async () => {
@@ -410,6 +419,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => run('running', [1]) },
       orchestrator: {
@@ -442,6 +452,7 @@ describe('streamRunEvents', () => {
     let reads = 0;
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : run('done', [1])) },
       orchestrator: { listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
@@ -473,7 +484,7 @@ describe('streamRunEvents', () => {
     const workflow: Pick<WorkflowApi, 'getRun'> = { getRun: async () => run('running', [1]) };
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
-    await streamRunEvents(reply, { runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, maxBufferedBytes: 2000, logger: createSilentLogger() });
+    await streamRunEvents(reply, { tenant: 'default', runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, maxBufferedBytes: 2000, logger: createSilentLogger() });
     expect(response.ended).toBe(false);
 
     response.stalled = true;
@@ -512,6 +523,7 @@ describe('streamRunEvents lock events', () => {
     const open = async (runId: string, taskId: string, whileReading?: () => void): Promise<FakeResponse> => {
       const { reply, response } = fakeReply();
       await streamRunEvents(reply, {
+        tenant: 'default',
         runId,
         workflow: {
           getRun: async () => {
@@ -561,6 +573,7 @@ describe('streamRunEvents lock events', () => {
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
     await streamRunEvents(reply, {
+      tenant: 'default',
       runId: 'run-1',
       workflow: { getRun: async () => runOfTask('run-1', t1) },
       orchestrator: noSteps,
@@ -588,6 +601,7 @@ describe('streamRunEvents lock events', () => {
     const open = async (r: Run): Promise<FakeResponse> => {
       const { reply, response } = fakeReply();
       await streamRunEvents(reply, {
+        tenant: 'default',
         runId: r.id,
         workflow: { getRun: async () => r },
         orchestrator: noSteps,

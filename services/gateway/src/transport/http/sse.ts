@@ -194,6 +194,8 @@ export function taskIdOfRun(run: Pick<Run, 'context'>): string | undefined {
 
 /** What {@link streamRunEvents} needs. */
 export interface RunEventStreamOptions {
+  /** The caller's tenant: the run and its steps are read for it (another tenant's run is not found). */
+  tenant: string;
   runId: string;
   workflow: Pick<WorkflowApi, 'getRun'>;
   /** Where the run's agent steps are recorded; a failure there only leaves steps out. */
@@ -232,7 +234,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   // Best-effort: the run is the workflow-engine's, and an orchestrator outage must not hide it.
   const readSteps = async (): Promise<RunSteps | undefined> => {
     try {
-      return await readRunSteps(options.orchestrator, runId, StepReadLimits.streamSteps);
+      return await readRunSteps(options.orchestrator, options.tenant, runId, StepReadLimits.streamSteps);
     } catch (err) {
       logger.warn('recorded agent steps unavailable for the run event stream', { runId, err });
       return undefined;
@@ -242,7 +244,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   let run;
   let recorded: RunSteps | undefined;
   try {
-    [run, recorded] = await Promise.all([options.workflow.getRun({ runId }), readSteps()]);
+    [run, recorded] = await Promise.all([options.workflow.getRun({ tenant: options.tenant, runId }), readSteps()]);
   } catch (err) {
     unlisten();
     throw err;
@@ -357,7 +359,7 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     if (rereading || finished) return;
     rereading = true;
     try {
-      const now = await options.workflow.getRun({ runId });
+      const now = await options.workflow.getRun({ tenant: options.tenant, runId });
       // The live run.finished may have arrived (and ended the stream) meanwhile.
       if (finished || now.status === 'running') return;
       // Steps whose live events were lost the same way. Read before anything is written, so

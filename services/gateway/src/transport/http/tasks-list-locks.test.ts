@@ -6,6 +6,10 @@ import { TaskLimits } from '@maestro/contracts';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
 import { RecordingLogger } from '../../../test/recording-logger.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 let fakes: FakeUpstreams;
 let app: ServedApp;
@@ -28,7 +32,7 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 }
 
 async function submit(goal: string): Promise<string> {
-  const task = await fakes.orchestrator.submitTask({ goal, repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await fakes.orchestrator.submitTask({ tenant: 'default', goal, repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
   return task.id;
 }
 
@@ -85,22 +89,27 @@ describe('GET /v1/tasks', () => {
 });
 
 describe('GET /v1/locks', () => {
-  it('shows leases (fencing tokens as strings) and waiters, filtered by concern prefix', async () => {
-    fakes.locks.grant('executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', ['file:/srv/a/src/cli.ts'], 30_000);
-    fakes.locks.grant('executor:executor-2:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s9', ['file:/srv/b/README.md'], 30_000);
-    fakes.locks.queue('executor:executor-3:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', ['file:/srv/a/src/cli.ts'], 60_000);
+  it('shows the leases (fencing tokens as strings) and waiters of the tenant\'s tasks, filtered by concern prefix', async () => {
+    const taskId = await submit('Add a flag');
+    const elsewhere = await fakes.orchestrator.submitTask({ tenant: 'globex', goal: 'Not ours', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+    fakes.locks.grant(`executor:executor-1:${taskId}:s1`, ['file:/srv/a/src/cli.ts'], 30_000);
+    fakes.locks.grant(`executor:executor-2:${taskId}:s9`, ['file:/srv/b/README.md'], 30_000);
+    fakes.locks.queue(`executor:executor-3:${taskId}:s2`, ['file:/srv/a/src/cli.ts'], 60_000);
+    // Another tenant's task and an owner that names no task: not shown to this tenant.
+    fakes.locks.grant(`executor:executor-4:${elsewhere.id}:s1`, ['file:/srv/a/src/other.ts'], 30_000);
+    fakes.locks.grant('cli:alice', ['file:/srv/a/src/mine.ts'], 30_000);
     expect(await get('/v1/locks?prefix=file%3A%2Fsrv%2Fa%2F')).toEqual({
       status: 200,
       body: {
         leases: [
           {
-            leaseId: 'lease-1', owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
+            leaseId: 'lease-1', owner: `executor:executor-1:${taskId}:s1`, concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
             fencingToken: '1', expiresAt: '2030-01-02T03:04:35.000Z',
           },
         ],
         waiters: [
           {
-            requestId: 'request-1', owner: 'executor:executor-3:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
+            requestId: 'request-1', owner: `executor:executor-3:${taskId}:s2`, concerns: ['file:/srv/a/src/cli.ts'], sharedConcerns: [],
             queuedAt: '2030-01-02T03:04:05.000Z', deadline: '2030-01-02T03:05:05.000Z',
           },
         ],

@@ -179,9 +179,9 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
     }
   };
 
-  app.post<{ Body: SubmitTaskBody }>('/v1/tasks', { schema: submitTaskSchema }, async (request, reply) => {
+  app.post<{ Body: SubmitTaskBody }>('/v1/tasks', { schema: submitTaskSchema, config: { scope: 'submit' } }, async (request, reply) => {
     const body = request.body;
-    const task = await orchestrator.submitTask({
+    const task = await orchestrator.submitTask({ tenant: request.principal.tenant,
       goal: body.goal,
       repoPath: body.repoPath,
       testCommand: body.testCommand ?? [],
@@ -199,12 +199,12 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
     params: idParamsSchema,
     response: { 200: ok('The task; usage null with usageError when the router could not say', taskWithUsageSchema), ...errorResponses(400, 404, 503) },
   };
-  app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: getTaskSchema }, async (request) => {
+  app.get<{ Params: IdParams }>('/v1/tasks/:id', { schema: getTaskSchema, config: { scope: 'read' } }, async (request) => {
     // Both asked at once. The usage totals live in the router's ledger; a task is still worth
     // showing when the router cannot answer: its usage is then null with the reason, never
     // made-up zeros.
     const [found, usage] = await Promise.allSettled([
-      orchestrator.getTask({ taskId: request.params.id }),
+      orchestrator.getTask({ tenant: request.principal.tenant, taskId: request.params.id }),
       router.getTaskUsage({ taskId: request.params.id }),
     ]);
     if (found.status === 'rejected') throw found.reason;
@@ -214,9 +214,9 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
     return { ...task, usage: null, usageError: toMaestroError(usage.reason).message };
   });
 
-  app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema }, async (request) => {
+  app.get<{ Querystring: ListTasksQuery }>('/v1/tasks', { schema: listTasksSchema, config: { scope: 'read' } }, async (request) => {
     const response = await withFieldNames(
-      orchestrator.listTasks({
+      orchestrator.listTasks({ tenant: request.principal.tenant,
         // 0 and '' mean "the orchestrator's default" / "any status" / "any goal" / "first page" in the proto.
         limit: request.query.limit ?? 0,
         status: request.query.status ?? '',
@@ -229,8 +229,8 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
     return { tasks: await withCosts(response.tasks.map(toTaskJson)), nextPageToken: response.nextPageToken };
   });
 
-  app.get<{ Params: IdParams; Querystring: ListStepsQuery }>('/v1/tasks/:id/steps', { schema: listStepsSchema }, async (request) => {
-    const response = await orchestrator.listAgentSteps({
+  app.get<{ Params: IdParams; Querystring: ListStepsQuery }>('/v1/tasks/:id/steps', { schema: listStepsSchema, config: { scope: 'read' } }, async (request) => {
+    const response = await orchestrator.listAgentSteps({ tenant: request.principal.tenant,
       taskId: request.params.id,
       runId: '',
       // '' and 0 mean "every subtask" / "the orchestrator's default" in the proto.
@@ -243,9 +243,9 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
 
   app.post<{ Params: IdParams; Body: CancelTaskBody | null }>(
     '/v1/tasks/:id/cancel',
-    { schema: cancelTaskSchema },
+    { schema: cancelTaskSchema, config: { scope: 'submit' } },
     async (request) => {
-      const task = await orchestrator.cancelTask({
+      const task = await orchestrator.cancelTask({ tenant: request.principal.tenant,
         taskId: request.params.id,
         reason: request.body?.reason ?? 'cancelled through the gateway',
       });

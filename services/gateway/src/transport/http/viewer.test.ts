@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { createFakeUpstreams, depsOf } from '../../../test/fakes/index.js';
 import { serve, type ServedApp } from '../../../test/serve.js';
 import { VIEWER_NOT_BUILT, ViewerCache } from './viewer.js';
+import { authedFetch } from '../../../test/auth.js';
+
+// Every request sends the test admin key (the app authenticates all but its public routes).
+const fetch = authedFetch();
 
 const INDEX = '<!doctype html><title>CodeMaestro</title><script src="/assets/app-3f2a.js"></script>';
 

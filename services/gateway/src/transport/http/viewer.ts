@@ -36,12 +36,17 @@ export function registerViewer(app: FastifyInstance, options: { distDir: string;
       if (isApiPath(request.url)) return reply.callNotFound();
       return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${VIEWER_NOT_BUILT}\n`);
     };
-    app.get('/', { schema: { hide: true } }, notBuilt);
-    app.get('/*', { schema: { hide: true } }, notBuilt);
+    app.get('/', { schema: { hide: true }, config: { public: true } }, notBuilt);
+    app.get('/*', { schema: { hide: true }, config: { public: true } }, notBuilt);
     return;
   }
 
   void app.register(async (instance) => {
+    // The viewer's files hold no data (it asks for a key and sends it on its API calls), so
+    // every route of this plugin, @fastify/static's included, is public.
+    instance.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
     // Loaded only when there is a viewer to serve (it needs an ESM-only dependency, see openapi.ts).
     const { default: fastifyStatic } = await import('@fastify/static');
     await instance.register(fastifyStatic, {

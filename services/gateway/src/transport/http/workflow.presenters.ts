@@ -30,6 +30,8 @@ export function toRunHistoryJson(history: RunHistory): RunHistoryJson {
 /** One stored version of a workflow definition. */
 export interface DefinitionJson {
   name: string;
+  /** The tenant that stored it; empty for the shared built-in definitions every tenant can run. */
+  tenant: string;
   version: number;
   createdAt: string | null;
   /** The definition document (see the workflow-engine README). */
@@ -40,6 +42,7 @@ export interface DefinitionJson {
 export function toDefinitionJson(definition: WorkflowDefinition): DefinitionJson {
   return {
     name: definition.name,
+    tenant: definition.tenant,
     version: definition.version,
     createdAt: definition.createdAt ? definition.createdAt.toISOString() : null,
     definition: definition.definition ?? {},

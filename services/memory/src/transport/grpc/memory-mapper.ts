@@ -8,6 +8,7 @@ import type { RecallHit } from '../../domain/rank-fusion.js';
 /** Converts a domain memory into the `maestro.v1.Memory` message. */
 export function toMemoryMessage(memory: Memory): MemoryMessage {
   return {
+    tenant: memory.tenant,
     id: memory.id,
     project: memory.project,
     kind: memory.kind,

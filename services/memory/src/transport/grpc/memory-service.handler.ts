@@ -8,7 +8,7 @@ import { unary } from '@maestro/runtime';
 import type { Clock } from '@maestro/runtime';
 import type { MemoryService } from '../../app/memory-service.js';
 import { validateLearn } from '../../domain/lesson.js';
-import { validateList, validateMemoryId, validateRecall, validateRemember, validateUpdate } from '../../domain/memory-requests.js';
+import { validateForget, validateList, validateRecall, validateRemember, validateUpdate } from '../../domain/memory-requests.js';
 import { toMemoryMessage, toScoredMemoryMessage } from './memory-mapper.js';
 
 /**
@@ -20,7 +20,7 @@ export function createMemoryServiceHandlers({ memory, clock }: { memory: MemoryS
   return {
     remember: unary(async (request, ctx) => {
       const stored = await memory.remember(validateRemember(request, now()), ctx.logger);
-      ctx.logger.info('memory remembered', { id: stored.id, project: stored.project, kind: stored.kind, scope: stored.scope });
+      ctx.logger.info('memory remembered', { id: stored.id, tenant: stored.tenant, project: stored.project, kind: stored.kind, scope: stored.scope });
       return toMemoryMessage(stored);
     }),
 
@@ -38,9 +38,9 @@ export function createMemoryServiceHandlers({ memory, clock }: { memory: MemoryS
     }),
 
     forget: unary(async (request, ctx) => {
-      const id = validateMemoryId(request.id);
-      const forgotten = await memory.forget(id);
-      ctx.logger.info('memory forgotten', { id, forgotten });
+      const spec = validateForget(request);
+      const forgotten = await memory.forget(spec);
+      ctx.logger.info('memory forgotten', { id: spec.id, forgotten });
       return { forgotten };
     }),
 
@@ -52,7 +52,7 @@ export function createMemoryServiceHandlers({ memory, clock }: { memory: MemoryS
     update: unary(async (request, ctx) => {
       const spec = validateUpdate(request, now());
       const updated = await memory.update(spec, ctx.logger);
-      ctx.logger.info('memory updated', { id: updated.id, fields: Object.keys(spec).filter((k) => k !== 'id') });
+      ctx.logger.info('memory updated', { id: updated.id, fields: Object.keys(spec).filter((k) => k !== 'id' && k !== 'tenant') });
       return toMemoryMessage(updated);
     }),
 

@@ -12,7 +12,7 @@ import type {
   SubmitTaskRequest,
   Task,
 } from '@maestro/contracts';
-import { unary } from '@maestro/runtime';
+import { unary, tenantScope } from '@maestro/runtime';
 import type { AgentStepService } from '../../app/agent-steps.js';
 import type { TaskService } from '../../app/task-service.js';
 import { toAgentStepMessage } from './agent-step-mapper.js';
@@ -22,16 +22,22 @@ import { toTaskMessage } from './task-mapper.js';
 export function createOrchestratorHandlers(tasks: TaskService, steps: AgentStepService) {
   return {
     submitTask: unary<SubmitTaskRequest, Task>(async (request, ctx) => toTaskMessage(await tasks.submit(request, ctx.logger))),
-    getTask: unary<GetTaskRequest, Task>(async (request) => toTaskMessage(await tasks.get(request.taskId))),
+    getTask: unary<GetTaskRequest, Task>(async (request) => {
+      const tenant = tenantScope(request.tenant);
+      return toTaskMessage(await tasks.get(request.taskId, tenant));
+    }),
     listTasks: unary<ListTasksRequest, ListTasksResponse>(async (request) => {
-      const page = await tasks.list({ limit: request.limit, status: request.status, goalContains: request.goalContains, pageToken: request.pageToken });
+      const tenant = tenantScope(request.tenant);
+      const page = await tasks.list({ limit: request.limit, status: request.status, goalContains: request.goalContains, pageToken: request.pageToken }, tenant);
       return { tasks: page.tasks.map(toTaskMessage), nextPageToken: page.nextPageToken };
     }),
-    cancelTask: unary<CancelTaskRequest, Task>(async (request, ctx) =>
-      toTaskMessage(await tasks.cancel(request.taskId, request.reason, ctx.logger)),
-    ),
+    cancelTask: unary<CancelTaskRequest, Task>(async (request, ctx) => {
+      const tenant = tenantScope(request.tenant);
+      return toTaskMessage(await tasks.cancel(request.taskId, request.reason, ctx.logger, tenant));
+    }),
     listAgentSteps: unary<ListAgentStepsRequest, ListAgentStepsResponse>(async (request) => {
-      const page = await steps.list(request);
+      const tenant = tenantScope(request.tenant);
+      const page = await steps.list(request, tenant);
       return { steps: page.steps.map(toAgentStepMessage), nextAfter: page.nextAfter };
     }),
   };

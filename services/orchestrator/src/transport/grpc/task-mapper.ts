@@ -58,6 +58,7 @@ function deliveryMessage(delivery: TaskDelivery | null): TaskDeliveryMessage | u
 /** The proto form of a task with its subtasks (and its delivery, once decided; see `delivery.ts`). */
 export function toTaskMessage({ task, subtasks, escalations, branchTip }: TaskWithSubtasks): Task {
   return {
+    tenant: task.tenant,
     id: task.id,
     goal: task.goal,
     repoPath: task.repoPath,

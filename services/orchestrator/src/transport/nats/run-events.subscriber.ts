@@ -34,7 +34,8 @@ export async function reconcileDeadLetteredRunEvent(deadLetter: DeadLetter, deps
   const event = parsed.data;
   const log = logger.child({ runId: event.runId });
   try {
-    const run = await deps.workflow.getRun({ runId: event.runId }, { deadlineMs: deps.workflowDeadlineMs ?? 10_000 });
+    // As an internal caller (no tenant): the event names a run, not yet whose task it is.
+    const run = await deps.workflow.getRun({ tenant: '', runId: event.runId }, { deadlineMs: deps.workflowDeadlineMs ?? 10_000 });
     if (!RUN_STATUSES.has(run.status)) throw new Error(`the engine reported run status "${run.status}"`);
     const current: RunEvent = { ...event, status: run.status as RunEvent['status'], state: run.state, at: new Date().toISOString() };
     const updated = await applyRunEvent(current, deps, log);
@@ -57,6 +58,8 @@ export function subscribeRunEvents(bus: Pick<Bus, 'consume'>, deps: RunEventDeps
     filterSubject: RUN_EVENTS_FILTER,
     schema: RunEventSchema,
     concurrency: 1,
+    // A forged run.finished would finish a task: verified like the control streams (the engine signs what it publishes).
+    authenticate: true,
     maxDeliver: ORCHESTRATOR_CONSUMER_MAX_DELIVER,
     backoffMs: orchestratorConsumerBackoffMs,
     handler: async (event, delivery) => {

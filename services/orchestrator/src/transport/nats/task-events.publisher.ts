@@ -18,6 +18,7 @@ export class BusTaskEvents implements TaskEvents {
     const why = reason ?? task.failureReason ?? undefined;
     const event: TaskEvent = {
       taskId: task.id,
+      tenant: task.tenant,
       ...(task.runId ? { runId: task.runId } : {}),
       status: task.status,
       ...(why ? { reason: why } : {}),

@@ -18,6 +18,7 @@ function toStruct(value: Record<string, unknown>): Record<string, unknown> {
  */
 export function toDefinitionMessage(record: DefinitionRecord & { created?: boolean }): WorkflowDefinition {
   return {
+    tenant: record.tenant,
     name: record.name,
     version: record.version,
     definition: toStruct(record.definition),
@@ -34,6 +35,7 @@ export function toTransitionMessage(t: TransitionRecord): Transition {
 /** The wire form of a run (history empty when the record has none, as in ListRuns). */
 export function toRunMessage(run: RunRecord | RunView): Run {
   return {
+    tenant: run.tenant,
     id: run.id,
     definitionName: run.definitionName,
     definitionVersion: run.definitionVersion,

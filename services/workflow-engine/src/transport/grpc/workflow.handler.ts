@@ -21,8 +21,8 @@ import type {
   WorkflowServiceServer,
 } from '@maestro/contracts';
 import { TaskLimits } from '@maestro/contracts';
-import { invalidField, serverStream, unary } from '@maestro/runtime';
-import { RUN_STATUSES, type WorkflowEngine } from '../../engine.js';
+import { invalidField, serverStream, tenantScope, unary } from '@maestro/runtime';
+import { RUN_STATUSES, type TenantScope, type WorkflowEngine } from '../../engine.js';
 import { isUuid, type RunStatus } from '../../domain/index.js';
 import { decodeRunPageToken, encodeRunPageToken, type RunPageFilters } from './run-page-token.js';
 import { toDefinitionDiffMessage, toDefinitionMessage, toRunHistoryMessage, toRunMessage } from './workflow-messages.js';
@@ -49,6 +49,14 @@ export const WorkflowRequestLimits = {
 export const DEFAULT_LIST_LIMIT = WorkflowRequestLimits.defaultListRuns;
 /** The most runs one ListRuns returns. */
 export const MAX_LIST_LIMIT = WorkflowRequestLimits.maxListRuns;
+
+/**
+ * The request's tenant: undefined for an empty one (an internal caller acting across tenants),
+ * INVALID_ARGUMENT naming `tenant` for one that is not a tenant name.
+ */
+function tenantOf(req: { tenant: string }): TenantScope {
+  return tenantScope(req.tenant);
+}
 
 function requireText(field: string, value: string): string {
   const trimmed = value.trim();
@@ -97,34 +105,40 @@ function listRunsFilters(req: ListRunsRequest): RunPageFilters {
 export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceServer {
   return {
     putDefinition: unary(async (req: PutDefinitionRequest) => {
+      const tenant = tenantOf(req);
       const name = requireText('name', req.name);
       if (req.definition === undefined) throw invalidField('definition', 'must be given (a JSON state machine document)');
-      return toDefinitionMessage(await engine.putDefinition(name, req.definition));
+      return toDefinitionMessage(await engine.putDefinition(name, req.definition, tenant));
     }),
 
     getDefinition: unary(async (req: GetDefinitionRequest) => {
+      const tenant = tenantOf(req);
       const name = requireText('name', req.name);
-      return toDefinitionMessage(await engine.getDefinition(name, optionalVersion('version', req.version)));
+      return toDefinitionMessage(await engine.getDefinition(name, optionalVersion('version', req.version), tenant));
     }),
 
     listDefinitions: unary(async (req: ListDefinitionsRequest): Promise<ListDefinitionsResponse> => {
+      const tenant = tenantOf(req);
       const name = req.name.trim();
-      return { definitions: (await engine.listDefinitions(name === '' ? undefined : name)).map(toDefinitionMessage) };
+      return { definitions: (await engine.listDefinitions(name === '' ? undefined : name, tenant)).map(toDefinitionMessage) };
     }),
 
     diffDefinitions: unary(async (req: DiffDefinitionsRequest) => {
+      const tenant = tenantOf(req);
       const name = requireText('name', req.name);
       const fromVersion = requireVersion('from_version', req.fromVersion);
       const toVersion = requireVersion('to_version', req.toVersion);
-      return toDefinitionDiffMessage(await engine.diffDefinitions(name, fromVersion, toVersion));
+      return toDefinitionDiffMessage(await engine.diffDefinitions(name, fromVersion, toVersion, tenant));
     }),
 
     startRun: unary(async (req: StartRunRequest) => {
+      const tenant = tenantOf(req);
       const definitionName = requireText('definition_name', req.definitionName);
       const definitionVersion = optionalVersion('definition_version', req.definitionVersion);
       const key = req.idempotencyKey.trim();
       if (key.length > WorkflowRequestLimits.maxIdempotencyKey) throw invalidField('idempotency_key', `must be at most ${WorkflowRequestLimits.maxIdempotencyKey} characters`);
       const view = await engine.startRun({
+        ...(tenant !== undefined ? { tenant } : {}),
         definitionName,
         ...(definitionVersion !== undefined ? { definitionVersion } : {}),
         input: req.input ?? {},
@@ -134,34 +148,42 @@ export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceS
     }),
 
     sendEvent: unary(async (req: SendEventRequest) => {
+      const tenant = tenantOf(req);
       const runId = requireRunId(req.runId);
       const type = requireText('type', req.type);
       // The payload's fields travel on the event next to its type (XState's event shape).
-      return toRunMessage(await engine.sendEvent(runId, { ...(req.payload ?? {}), type }));
+      return toRunMessage(await engine.sendEvent(runId, { ...(req.payload ?? {}), type }, tenant));
     }),
 
     cancelRun: unary(async (req: CancelRunRequest) => {
+      const tenant = tenantOf(req);
       const runId = requireRunId(req.runId);
       const reason = req.reason.trim();
       if (reason.length > WorkflowRequestLimits.maxCancelReason) throw invalidField('reason', `must be at most ${WorkflowRequestLimits.maxCancelReason} characters`);
-      return toRunMessage(await engine.cancelRun(runId, reason));
+      return toRunMessage(await engine.cancelRun(runId, reason, tenant));
     }),
 
-    getRun: unary(async (req: GetRunRequest) => toRunMessage(await engine.getRun(requireRunId(req.runId)))),
+    getRun: unary(async (req: GetRunRequest) => {
+      const tenant = tenantOf(req);
+      return toRunMessage(await engine.getRun(requireRunId(req.runId), tenant));
+    }),
 
     getRunHistory: unary(async (req: GetRunHistoryRequest) => {
+      const tenant = tenantOf(req);
       const runId = requireRunId(req.runId);
       if (!Number.isInteger(req.afterSeq) || req.afterSeq < 0) throw invalidField('after_seq', `must be 0 (from the start) or a seq, got ${req.afterSeq}`);
       const limit = pageLimit('limit', req.limit, WorkflowRequestLimits.defaultHistory, WorkflowRequestLimits.maxHistory);
-      return toRunHistoryMessage(await engine.getRunHistory(runId, { afterSeq: req.afterSeq, limit }));
+      return toRunHistoryMessage(await engine.getRunHistory(runId, { afterSeq: req.afterSeq, limit }, tenant));
     }),
 
     listRuns: unary(async (req: ListRunsRequest): Promise<ListRunsResponse> => {
+      const tenant = tenantOf(req);
       const limit = pageLimit('limit', req.limit, WorkflowRequestLimits.defaultListRuns, WorkflowRequestLimits.maxListRuns);
       const filters = listRunsFilters(req);
       const token = req.pageToken.trim();
       const afterId = token === '' ? undefined : decodeRunPageToken(token, filters);
       const page = await engine.listRuns({
+        ...(tenant !== undefined ? { tenant } : {}),
         limit,
         ...(filters.status !== undefined ? { status: filters.status as RunStatus } : {}),
         ...(filters.definitionName !== undefined ? { definitionName: filters.definitionName } : {}),
@@ -175,8 +197,9 @@ export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceS
     }),
 
     watchRun: serverStream(async (req: WatchRunRequest, ctx, send: (run: Run) => void) => {
+      const tenant = tenantOf(req);
       const runId = requireRunId(req.runId);
-      for await (const run of engine.watchRun(runId, ctx.signal)) send(toRunMessage(run));
+      for await (const run of engine.watchRun(runId, ctx.signal, tenant)) send(toRunMessage(run));
     }),
   };
 }

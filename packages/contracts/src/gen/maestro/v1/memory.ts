@@ -61,6 +61,8 @@ export interface Memory {
   confirmations: number;
   /** "person", "rule", or "model:<provider>/<model>" (the strategic model that worded a lesson). */
   author: string;
+  /** The tenant it belongs to ("default" for what was created without one). */
+  tenant: string;
 }
 
 /** The verified outcome a reflex was learned from. */
@@ -90,7 +92,14 @@ export interface RememberRequest {
   scope: string;
   pinned: boolean;
   /** Unset: never expires. Must be in the future. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface RecallRequest {
@@ -102,6 +111,11 @@ export interface RecallRequest {
   kind: string;
   /** Scopes besides "project" whose memories apply ("user:<id>", "team:<id>"); "project" is always included. */
   scopes: string[];
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ScoredMemory {
@@ -127,6 +141,11 @@ export interface RecallResponse {
 
 export interface ForgetRequest {
   id: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ForgetResponse {
@@ -141,6 +160,11 @@ export interface ListMemoriesRequest {
   includeInactive: boolean;
   /** Only this scope when set. */
   scope: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListMemoriesResponse {
@@ -166,6 +190,11 @@ export interface UpdateMemoryRequest {
     | undefined;
   /** Removes the expiry. */
   clearExpiry: boolean;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface LearnRequest {
@@ -182,6 +211,11 @@ export interface LearnRequest {
   /** "rule" or "model:<provider>/<model>". */
   author: string;
   tags: string[];
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface LearnResponse {
@@ -215,6 +249,7 @@ function createBaseMemory(): Memory {
     topic: "",
     confirmations: 0,
     author: "",
+    tenant: "",
   };
 }
 
@@ -270,6 +305,9 @@ export const Memory: MessageFns<Memory> = {
     }
     if (message.author !== "") {
       writer.uint32(138).string(message.author);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(146).string(message.tenant);
     }
     return writer;
   },
@@ -423,6 +461,14 @@ export const Memory: MessageFns<Memory> = {
             message.author = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -470,6 +516,7 @@ export const Memory: MessageFns<Memory> = {
       topic: isSet(object.topic) ? globalThis.String(object.topic) : "",
       confirmations: isSet(object.confirmations) ? globalThis.Number(object.confirmations) : 0,
       author: isSet(object.author) ? globalThis.String(object.author) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -526,6 +573,9 @@ export const Memory: MessageFns<Memory> = {
     if (message.author !== "") {
       obj.author = message.author;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -553,6 +603,7 @@ export const Memory: MessageFns<Memory> = {
     message.topic = object.topic ?? "";
     message.confirmations = object.confirmations ?? 0;
     message.author = object.author ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -795,7 +846,7 @@ export const MemoryProvenance: MessageFns<MemoryProvenance> = {
 };
 
 function createBaseRememberRequest(): RememberRequest {
-  return { project: "", kind: "", content: "", tags: [], scope: "", pinned: false, expiresAt: undefined };
+  return { project: "", kind: "", content: "", tags: [], scope: "", pinned: false, expiresAt: undefined, tenant: "" };
 }
 
 export const RememberRequest: MessageFns<RememberRequest> = {
@@ -820,6 +871,9 @@ export const RememberRequest: MessageFns<RememberRequest> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(66).string(message.tenant);
     }
     return writer;
   },
@@ -893,6 +947,14 @@ export const RememberRequest: MessageFns<RememberRequest> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -918,6 +980,7 @@ export const RememberRequest: MessageFns<RememberRequest> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -944,6 +1007,9 @@ export const RememberRequest: MessageFns<RememberRequest> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -959,12 +1025,13 @@ export const RememberRequest: MessageFns<RememberRequest> = {
     message.scope = object.scope ?? "";
     message.pinned = object.pinned ?? false;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseRecallRequest(): RecallRequest {
-  return { project: "", query: "", limit: 0, kind: "", scopes: [] };
+  return { project: "", query: "", limit: 0, kind: "", scopes: [], tenant: "" };
 }
 
 export const RecallRequest: MessageFns<RecallRequest> = {
@@ -983,6 +1050,9 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     }
     for (const v of message.scopes) {
       writer.uint32(42).string(v!);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(50).string(message.tenant);
     }
     return writer;
   },
@@ -1040,6 +1110,14 @@ export const RecallRequest: MessageFns<RecallRequest> = {
             message.scopes.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1059,6 +1137,7 @@ export const RecallRequest: MessageFns<RecallRequest> = {
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1079,6 +1158,9 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     if (message.scopes?.length) {
       obj.scopes = message.scopes;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1092,6 +1174,7 @@ export const RecallRequest: MessageFns<RecallRequest> = {
     message.limit = object.limit ?? 0;
     message.kind = object.kind ?? "";
     message.scopes = object.scopes?.map((e) => e) || [];
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1347,13 +1430,16 @@ export const RecallResponse: MessageFns<RecallResponse> = {
 };
 
 function createBaseForgetRequest(): ForgetRequest {
-  return { id: "" };
+  return { id: "", tenant: "" };
 }
 
 export const ForgetRequest: MessageFns<ForgetRequest> = {
   encode(message: ForgetRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.id !== "") {
       writer.uint32(10).string(message.id);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
     }
     return writer;
   },
@@ -1379,6 +1465,14 @@ export const ForgetRequest: MessageFns<ForgetRequest> = {
             message.id = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1392,13 +1486,19 @@ export const ForgetRequest: MessageFns<ForgetRequest> = {
   },
 
   fromJSON(object: any): ForgetRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+    };
   },
 
   toJSON(message: ForgetRequest): unknown {
     const obj: any = {};
     if (message.id !== "") {
       obj.id = message.id;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
     }
     return obj;
   },
@@ -1409,6 +1509,7 @@ export const ForgetRequest: MessageFns<ForgetRequest> = {
   fromPartial(object: DeepPartial<ForgetRequest>): ForgetRequest {
     const message = createBaseForgetRequest();
     message.id = object.id ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1481,7 +1582,7 @@ export const ForgetResponse: MessageFns<ForgetResponse> = {
 };
 
 function createBaseListMemoriesRequest(): ListMemoriesRequest {
-  return { project: "", kind: "", limit: 0, includeInactive: false, scope: "" };
+  return { project: "", kind: "", limit: 0, includeInactive: false, scope: "", tenant: "" };
 }
 
 export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
@@ -1500,6 +1601,9 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
     }
     if (message.scope !== "") {
       writer.uint32(42).string(message.scope);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(50).string(message.tenant);
     }
     return writer;
   },
@@ -1557,6 +1661,14 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
             message.scope = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1580,6 +1692,7 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
         ? globalThis.Boolean(object.include_inactive)
         : false,
       scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1600,6 +1713,9 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
     if (message.scope !== "") {
       obj.scope = message.scope;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1613,6 +1729,7 @@ export const ListMemoriesRequest: MessageFns<ListMemoriesRequest> = {
     message.limit = object.limit ?? 0;
     message.includeInactive = object.includeInactive ?? false;
     message.scope = object.scope ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1696,6 +1813,7 @@ function createBaseUpdateMemoryRequest(): UpdateMemoryRequest {
     setTags: false,
     expiresAt: undefined,
     clearExpiry: false,
+    tenant: "",
   };
 }
 
@@ -1724,6 +1842,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     }
     if (message.clearExpiry !== false) {
       writer.uint32(64).bool(message.clearExpiry);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(74).string(message.tenant);
     }
     return writer;
   },
@@ -1805,6 +1926,14 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
             message.clearExpiry = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1839,6 +1968,7 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
         : isSet(object.clear_expiry)
         ? globalThis.Boolean(object.clear_expiry)
         : false,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1868,6 +1998,9 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     if (message.clearExpiry !== false) {
       obj.clearExpiry = message.clearExpiry;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1884,12 +2017,22 @@ export const UpdateMemoryRequest: MessageFns<UpdateMemoryRequest> = {
     message.setTags = object.setTags ?? false;
     message.expiresAt = object.expiresAt ?? undefined;
     message.clearExpiry = object.clearExpiry ?? false;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseLearnRequest(): LearnRequest {
-  return { project: "", content: "", topic: "", provenance: undefined, confidence: 0, author: "", tags: [] };
+  return {
+    project: "",
+    content: "",
+    topic: "",
+    provenance: undefined,
+    confidence: 0,
+    author: "",
+    tags: [],
+    tenant: "",
+  };
 }
 
 export const LearnRequest: MessageFns<LearnRequest> = {
@@ -1914,6 +2057,9 @@ export const LearnRequest: MessageFns<LearnRequest> = {
     }
     for (const v of message.tags) {
       writer.uint32(58).string(v!);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(66).string(message.tenant);
     }
     return writer;
   },
@@ -1987,6 +2133,14 @@ export const LearnRequest: MessageFns<LearnRequest> = {
             message.tags.push(reader.string());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2008,6 +2162,7 @@ export const LearnRequest: MessageFns<LearnRequest> = {
       confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
       author: isSet(object.author) ? globalThis.String(object.author) : "",
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -2034,6 +2189,9 @@ export const LearnRequest: MessageFns<LearnRequest> = {
     if (message.tags?.length) {
       obj.tags = message.tags;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -2051,6 +2209,7 @@ export const LearnRequest: MessageFns<LearnRequest> = {
     message.confidence = object.confidence ?? 0;
     message.author = object.author ?? "";
     message.tags = object.tags?.map((e) => e) || [];
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };

@@ -41,6 +41,11 @@ export interface SubmitTaskRequest {
    * goal's intent.
    */
   workflow: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 /** What a task may spend on models. A limit of 0 means none. */
@@ -72,6 +77,11 @@ export interface TaskEscalation {
 
 export interface GetTaskRequest {
   taskId: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListTasksRequest {
@@ -83,6 +93,11 @@ export interface ListTasksRequest {
   goalContains: string;
   /** Opaque cursor: the next_page_token of the previous page; empty for the first page. */
   pageToken: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListTasksResponse {
@@ -94,6 +109,11 @@ export interface ListTasksResponse {
 export interface CancelTaskRequest {
   taskId: string;
   reason: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface Subtask {
@@ -184,7 +204,11 @@ export interface Task {
   /** Escalations of its subtasks, oldest first. */
   escalations: TaskEscalation[];
   /** What delivery did; unset until the review decided, or the task failed or was cancelled. */
-  delivery?: TaskDelivery | undefined;
+  delivery?:
+    | TaskDelivery
+    | undefined;
+  /** The tenant it belongs to ("default" for what was created without one). */
+  tenant: string;
 }
 
 export interface ListAgentStepsRequest {
@@ -198,6 +222,11 @@ export interface ListAgentStepsRequest {
   limit: number;
   /** Opaque cursor: the next_after of the previous page; empty for the first page. */
   after: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 /** A memory that went into an agent's prompt, as the `recall` step that put it there recorded it. */
@@ -311,7 +340,16 @@ export interface ListAgentStepsResponse {
 }
 
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
-  return { goal: "", repoPath: "", testCommand: [], project: "", idempotencyKey: "", budget: undefined, workflow: "" };
+  return {
+    goal: "",
+    repoPath: "",
+    testCommand: [],
+    project: "",
+    idempotencyKey: "",
+    budget: undefined,
+    workflow: "",
+    tenant: "",
+  };
 }
 
 export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
@@ -336,6 +374,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.workflow !== "") {
       writer.uint32(58).string(message.workflow);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(66).string(message.tenant);
     }
     return writer;
   },
@@ -409,6 +450,14 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.workflow = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -442,6 +491,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
         : "",
       budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined,
       workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -468,6 +518,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     if (message.workflow !== "") {
       obj.workflow = message.workflow;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -485,6 +538,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
       ? Budget.fromPartial(object.budget)
       : undefined;
     message.workflow = object.workflow ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -777,13 +831,16 @@ export const TaskEscalation: MessageFns<TaskEscalation> = {
 };
 
 function createBaseGetTaskRequest(): GetTaskRequest {
-  return { taskId: "" };
+  return { taskId: "", tenant: "" };
 }
 
 export const GetTaskRequest: MessageFns<GetTaskRequest> = {
   encode(message: GetTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
     }
     return writer;
   },
@@ -809,6 +866,14 @@ export const GetTaskRequest: MessageFns<GetTaskRequest> = {
             message.taskId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -828,6 +893,7 @@ export const GetTaskRequest: MessageFns<GetTaskRequest> = {
         : isSet(object.task_id)
         ? globalThis.String(object.task_id)
         : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -835,6 +901,9 @@ export const GetTaskRequest: MessageFns<GetTaskRequest> = {
     const obj: any = {};
     if (message.taskId !== "") {
       obj.taskId = message.taskId;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
     }
     return obj;
   },
@@ -845,12 +914,13 @@ export const GetTaskRequest: MessageFns<GetTaskRequest> = {
   fromPartial(object: DeepPartial<GetTaskRequest>): GetTaskRequest {
     const message = createBaseGetTaskRequest();
     message.taskId = object.taskId ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseListTasksRequest(): ListTasksRequest {
-  return { limit: 0, status: "", goalContains: "", pageToken: "" };
+  return { limit: 0, status: "", goalContains: "", pageToken: "", tenant: "" };
 }
 
 export const ListTasksRequest: MessageFns<ListTasksRequest> = {
@@ -866,6 +936,9 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(34).string(message.pageToken);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(42).string(message.tenant);
     }
     return writer;
   },
@@ -915,6 +988,14 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -941,6 +1022,7 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -958,6 +1040,9 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -970,6 +1055,7 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     message.status = object.status ?? "";
     message.goalContains = object.goalContains ?? "";
     message.pageToken = object.pageToken ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1064,7 +1150,7 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
 };
 
 function createBaseCancelTaskRequest(): CancelTaskRequest {
-  return { taskId: "", reason: "" };
+  return { taskId: "", reason: "", tenant: "" };
 }
 
 export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
@@ -1074,6 +1160,9 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(26).string(message.tenant);
     }
     return writer;
   },
@@ -1107,6 +1196,14 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1127,6 +1224,7 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
         ? globalThis.String(object.task_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1138,6 +1236,9 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1148,6 +1249,7 @@ export const CancelTaskRequest: MessageFns<CancelTaskRequest> = {
     const message = createBaseCancelTaskRequest();
     message.taskId = object.taskId ?? "";
     message.reason = object.reason ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1639,6 +1741,7 @@ function createBaseTask(): Task {
     workflow: "",
     escalations: [],
     delivery: undefined,
+    tenant: "",
   };
 }
 
@@ -1700,6 +1803,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.delivery !== undefined) {
       TaskDelivery.encode(message.delivery, writer.uint32(154).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(162).string(message.tenant);
     }
     return writer;
   },
@@ -1869,6 +1975,14 @@ export const Task: MessageFns<Task> = {
             message.delivery = TaskDelivery.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1942,6 +2056,7 @@ export const Task: MessageFns<Task> = {
         ? object.escalations.map((e: any) => TaskEscalation.fromJSON(e))
         : [],
       delivery: isSet(object.delivery) ? TaskDelivery.fromJSON(object.delivery) : undefined,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -2004,6 +2119,9 @@ export const Task: MessageFns<Task> = {
     if (message.delivery !== undefined) {
       obj.delivery = TaskDelivery.toJSON(message.delivery);
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -2035,12 +2153,13 @@ export const Task: MessageFns<Task> = {
     message.delivery = (object.delivery !== undefined && object.delivery !== null)
       ? TaskDelivery.fromPartial(object.delivery)
       : undefined;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseListAgentStepsRequest(): ListAgentStepsRequest {
-  return { taskId: "", runId: "", subtaskId: "", limit: 0, after: "" };
+  return { taskId: "", runId: "", subtaskId: "", limit: 0, after: "", tenant: "" };
 }
 
 export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
@@ -2059,6 +2178,9 @@ export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
     }
     if (message.after !== "") {
       writer.uint32(42).string(message.after);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(50).string(message.tenant);
     }
     return writer;
   },
@@ -2116,6 +2238,14 @@ export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
             message.after = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2147,6 +2277,7 @@ export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
         : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
       after: isSet(object.after) ? globalThis.String(object.after) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -2167,6 +2298,9 @@ export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
     if (message.after !== "") {
       obj.after = message.after;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -2180,6 +2314,7 @@ export const ListAgentStepsRequest: MessageFns<ListAgentStepsRequest> = {
     message.subtaskId = object.subtaskId ?? "";
     message.limit = object.limit ?? 0;
     message.after = object.after ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };

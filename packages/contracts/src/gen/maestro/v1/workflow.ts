@@ -36,22 +36,41 @@ export interface WorkflowDefinition {
    * equalled the latest version (which is returned). Always false elsewhere.
    */
   created: boolean;
+  /** The tenant it belongs to; empty for the shared built-in definitions every tenant can run. */
+  tenant: string;
 }
 
 export interface PutDefinitionRequest {
   name: string;
-  definition: { [key: string]: any } | undefined;
+  definition:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface GetDefinitionRequest {
   name: string;
   /** 0 means the latest version. */
   version: number;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListDefinitionsRequest {
   /** Every version of this definition, newest first, when set; otherwise the latest version of each. */
   name: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListDefinitionsResponse {
@@ -68,16 +87,33 @@ export interface StartRunRequest {
     | undefined;
   /** Optional: a second start with the same key returns the first run. */
   idempotencyKey: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface SendEventRequest {
   runId: string;
   type: string;
-  payload: { [key: string]: any } | undefined;
+  payload:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface GetRunRequest {
   runId: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListRunsRequest {
@@ -91,6 +127,11 @@ export interface ListRunsRequest {
   definitionVersion: number;
   /** Opaque cursor: the next_page_token of the previous page; empty for the first page. */
   pageToken: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface ListRunsResponse {
@@ -106,6 +147,11 @@ export interface GetRunHistoryRequest {
   afterSeq: number;
   /** Maximum number of transitions. 0 means the default (500); at most 5000. */
   limit: number;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface RunHistory {
@@ -119,6 +165,11 @@ export interface CancelRunRequest {
   runId: string;
   /** Why, recorded on the CANCEL event. */
   reason: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface DiffDefinitionsRequest {
@@ -126,6 +177,11 @@ export interface DiffDefinitionsRequest {
   /** Both required: existing versions of the definition. */
   fromVersion: number;
   toVersion: number;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 /** One difference between two definition documents. */
@@ -149,6 +205,11 @@ export interface DefinitionDiff {
 
 export interface WatchRunRequest {
   runId: string;
+  /**
+   * The tenant the caller acts for. Set by the gateway from the caller's credentials; empty
+   * only for internal service callers, meaning every tenant (see docs/tenants.md).
+   */
+  tenant: string;
 }
 
 export interface Transition {
@@ -173,11 +234,15 @@ export interface Run {
   context: { [key: string]: any } | undefined;
   history: Transition[];
   createdAt: Date | undefined;
-  updatedAt: Date | undefined;
+  updatedAt:
+    | Date
+    | undefined;
+  /** The tenant it belongs to ("default" for what was created without one). */
+  tenant: string;
 }
 
 function createBaseWorkflowDefinition(): WorkflowDefinition {
-  return { name: "", version: 0, definition: undefined, createdAt: undefined, created: false };
+  return { name: "", version: 0, definition: undefined, createdAt: undefined, created: false, tenant: "" };
 }
 
 export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
@@ -196,6 +261,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     }
     if (message.created !== false) {
       writer.uint32(40).bool(message.created);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(50).string(message.tenant);
     }
     return writer;
   },
@@ -253,6 +321,14 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
             message.created = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -276,6 +352,7 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
         ? fromJsonTimestamp(object.created_at)
         : undefined,
       created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -296,6 +373,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     if (message.created !== false) {
       obj.created = message.created;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -309,12 +389,13 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     message.definition = object.definition ?? undefined;
     message.createdAt = object.createdAt ?? undefined;
     message.created = object.created ?? false;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBasePutDefinitionRequest(): PutDefinitionRequest {
-  return { name: "", definition: undefined };
+  return { name: "", definition: undefined, tenant: "" };
 }
 
 export const PutDefinitionRequest: MessageFns<PutDefinitionRequest> = {
@@ -324,6 +405,9 @@ export const PutDefinitionRequest: MessageFns<PutDefinitionRequest> = {
     }
     if (message.definition !== undefined) {
       Struct.encode(Struct.wrap(message.definition), writer.uint32(18).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(26).string(message.tenant);
     }
     return writer;
   },
@@ -357,6 +441,14 @@ export const PutDefinitionRequest: MessageFns<PutDefinitionRequest> = {
             message.definition = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -373,6 +465,7 @@ export const PutDefinitionRequest: MessageFns<PutDefinitionRequest> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       definition: isObject(object.definition) ? object.definition : undefined,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -384,6 +477,9 @@ export const PutDefinitionRequest: MessageFns<PutDefinitionRequest> = {
     if (message.definition !== undefined) {
       obj.definition = message.definition;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -394,12 +490,13 @@ export const PutDefinitionRequest: MessageFns<PutDefinitionRequest> = {
     const message = createBasePutDefinitionRequest();
     message.name = object.name ?? "";
     message.definition = object.definition ?? undefined;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseGetDefinitionRequest(): GetDefinitionRequest {
-  return { name: "", version: 0 };
+  return { name: "", version: 0, tenant: "" };
 }
 
 export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
@@ -409,6 +506,9 @@ export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
     }
     if (message.version !== 0) {
       writer.uint32(16).int32(message.version);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(26).string(message.tenant);
     }
     return writer;
   },
@@ -442,6 +542,14 @@ export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
             message.version = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -458,6 +566,7 @@ export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -469,6 +578,9 @@ export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -479,18 +591,22 @@ export const GetDefinitionRequest: MessageFns<GetDefinitionRequest> = {
     const message = createBaseGetDefinitionRequest();
     message.name = object.name ?? "";
     message.version = object.version ?? 0;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseListDefinitionsRequest(): ListDefinitionsRequest {
-  return { name: "" };
+  return { name: "", tenant: "" };
 }
 
 export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
   encode(message: ListDefinitionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
     }
     return writer;
   },
@@ -516,6 +632,14 @@ export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -529,13 +653,19 @@ export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
   },
 
   fromJSON(object: any): ListDefinitionsRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+    };
   },
 
   toJSON(message: ListDefinitionsRequest): unknown {
     const obj: any = {};
     if (message.name !== "") {
       obj.name = message.name;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
     }
     return obj;
   },
@@ -546,6 +676,7 @@ export const ListDefinitionsRequest: MessageFns<ListDefinitionsRequest> = {
   fromPartial(object: DeepPartial<ListDefinitionsRequest>): ListDefinitionsRequest {
     const message = createBaseListDefinitionsRequest();
     message.name = object.name ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -622,7 +753,7 @@ export const ListDefinitionsResponse: MessageFns<ListDefinitionsResponse> = {
 };
 
 function createBaseStartRunRequest(): StartRunRequest {
-  return { definitionName: "", definitionVersion: 0, input: undefined, idempotencyKey: "" };
+  return { definitionName: "", definitionVersion: 0, input: undefined, idempotencyKey: "", tenant: "" };
 }
 
 export const StartRunRequest: MessageFns<StartRunRequest> = {
@@ -638,6 +769,9 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(34).string(message.idempotencyKey);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(42).string(message.tenant);
     }
     return writer;
   },
@@ -687,6 +821,14 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -717,6 +859,7 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -734,6 +877,9 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -746,12 +892,13 @@ export const StartRunRequest: MessageFns<StartRunRequest> = {
     message.definitionVersion = object.definitionVersion ?? 0;
     message.input = object.input ?? undefined;
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseSendEventRequest(): SendEventRequest {
-  return { runId: "", type: "", payload: undefined };
+  return { runId: "", type: "", payload: undefined, tenant: "" };
 }
 
 export const SendEventRequest: MessageFns<SendEventRequest> = {
@@ -764,6 +911,9 @@ export const SendEventRequest: MessageFns<SendEventRequest> = {
     }
     if (message.payload !== undefined) {
       Struct.encode(Struct.wrap(message.payload), writer.uint32(26).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(34).string(message.tenant);
     }
     return writer;
   },
@@ -805,6 +955,14 @@ export const SendEventRequest: MessageFns<SendEventRequest> = {
             message.payload = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -826,6 +984,7 @@ export const SendEventRequest: MessageFns<SendEventRequest> = {
         : "",
       type: isSet(object.type) ? globalThis.String(object.type) : "",
       payload: isObject(object.payload) ? object.payload : undefined,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -840,6 +999,9 @@ export const SendEventRequest: MessageFns<SendEventRequest> = {
     if (message.payload !== undefined) {
       obj.payload = message.payload;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -851,18 +1013,22 @@ export const SendEventRequest: MessageFns<SendEventRequest> = {
     message.runId = object.runId ?? "";
     message.type = object.type ?? "";
     message.payload = object.payload ?? undefined;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseGetRunRequest(): GetRunRequest {
-  return { runId: "" };
+  return { runId: "", tenant: "" };
 }
 
 export const GetRunRequest: MessageFns<GetRunRequest> = {
   encode(message: GetRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.runId !== "") {
       writer.uint32(10).string(message.runId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
     }
     return writer;
   },
@@ -888,6 +1054,14 @@ export const GetRunRequest: MessageFns<GetRunRequest> = {
             message.runId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -907,6 +1081,7 @@ export const GetRunRequest: MessageFns<GetRunRequest> = {
         : isSet(object.run_id)
         ? globalThis.String(object.run_id)
         : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -914,6 +1089,9 @@ export const GetRunRequest: MessageFns<GetRunRequest> = {
     const obj: any = {};
     if (message.runId !== "") {
       obj.runId = message.runId;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
     }
     return obj;
   },
@@ -924,12 +1102,13 @@ export const GetRunRequest: MessageFns<GetRunRequest> = {
   fromPartial(object: DeepPartial<GetRunRequest>): GetRunRequest {
     const message = createBaseGetRunRequest();
     message.runId = object.runId ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseListRunsRequest(): ListRunsRequest {
-  return { limit: 0, status: "", definitionName: "", definitionVersion: 0, pageToken: "" };
+  return { limit: 0, status: "", definitionName: "", definitionVersion: 0, pageToken: "", tenant: "" };
 }
 
 export const ListRunsRequest: MessageFns<ListRunsRequest> = {
@@ -948,6 +1127,9 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(42).string(message.pageToken);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(50).string(message.tenant);
     }
     return writer;
   },
@@ -1005,6 +1187,14 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1036,6 +1226,7 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1056,6 +1247,9 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1069,6 +1263,7 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     message.definitionName = object.definitionName ?? "";
     message.definitionVersion = object.definitionVersion ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1163,7 +1358,7 @@ export const ListRunsResponse: MessageFns<ListRunsResponse> = {
 };
 
 function createBaseGetRunHistoryRequest(): GetRunHistoryRequest {
-  return { runId: "", afterSeq: 0, limit: 0 };
+  return { runId: "", afterSeq: 0, limit: 0, tenant: "" };
 }
 
 export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
@@ -1176,6 +1371,9 @@ export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(24).int32(message.limit);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(34).string(message.tenant);
     }
     return writer;
   },
@@ -1217,6 +1415,14 @@ export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1242,6 +1448,7 @@ export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
         ? globalThis.Number(object.after_seq)
         : 0,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1256,6 +1463,9 @@ export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1267,6 +1477,7 @@ export const GetRunHistoryRequest: MessageFns<GetRunHistoryRequest> = {
     message.runId = object.runId ?? "";
     message.afterSeq = object.afterSeq ?? 0;
     message.limit = object.limit ?? 0;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1383,7 +1594,7 @@ export const RunHistory: MessageFns<RunHistory> = {
 };
 
 function createBaseCancelRunRequest(): CancelRunRequest {
-  return { runId: "", reason: "" };
+  return { runId: "", reason: "", tenant: "" };
 }
 
 export const CancelRunRequest: MessageFns<CancelRunRequest> = {
@@ -1393,6 +1604,9 @@ export const CancelRunRequest: MessageFns<CancelRunRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(26).string(message.tenant);
     }
     return writer;
   },
@@ -1426,6 +1640,14 @@ export const CancelRunRequest: MessageFns<CancelRunRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1446,6 +1668,7 @@ export const CancelRunRequest: MessageFns<CancelRunRequest> = {
         ? globalThis.String(object.run_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1457,6 +1680,9 @@ export const CancelRunRequest: MessageFns<CancelRunRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1467,12 +1693,13 @@ export const CancelRunRequest: MessageFns<CancelRunRequest> = {
     const message = createBaseCancelRunRequest();
     message.runId = object.runId ?? "";
     message.reason = object.reason ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
 
 function createBaseDiffDefinitionsRequest(): DiffDefinitionsRequest {
-  return { name: "", fromVersion: 0, toVersion: 0 };
+  return { name: "", fromVersion: 0, toVersion: 0, tenant: "" };
 }
 
 export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
@@ -1485,6 +1712,9 @@ export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
     }
     if (message.toVersion !== 0) {
       writer.uint32(24).int32(message.toVersion);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(34).string(message.tenant);
     }
     return writer;
   },
@@ -1526,6 +1756,14 @@ export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
             message.toVersion = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1551,6 +1789,7 @@ export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
         : isSet(object.to_version)
         ? globalThis.Number(object.to_version)
         : 0,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1565,6 +1804,9 @@ export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
     if (message.toVersion !== 0) {
       obj.toVersion = Math.round(message.toVersion);
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -1576,6 +1818,7 @@ export const DiffDefinitionsRequest: MessageFns<DiffDefinitionsRequest> = {
     message.name = object.name ?? "";
     message.fromVersion = object.fromVersion ?? 0;
     message.toVersion = object.toVersion ?? 0;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -1825,13 +2068,16 @@ export const DefinitionDiff: MessageFns<DefinitionDiff> = {
 };
 
 function createBaseWatchRunRequest(): WatchRunRequest {
-  return { runId: "" };
+  return { runId: "", tenant: "" };
 }
 
 export const WatchRunRequest: MessageFns<WatchRunRequest> = {
   encode(message: WatchRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.runId !== "") {
       writer.uint32(10).string(message.runId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
     }
     return writer;
   },
@@ -1857,6 +2103,14 @@ export const WatchRunRequest: MessageFns<WatchRunRequest> = {
             message.runId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1876,6 +2130,7 @@ export const WatchRunRequest: MessageFns<WatchRunRequest> = {
         : isSet(object.run_id)
         ? globalThis.String(object.run_id)
         : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -1883,6 +2138,9 @@ export const WatchRunRequest: MessageFns<WatchRunRequest> = {
     const obj: any = {};
     if (message.runId !== "") {
       obj.runId = message.runId;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
     }
     return obj;
   },
@@ -1893,6 +2151,7 @@ export const WatchRunRequest: MessageFns<WatchRunRequest> = {
   fromPartial(object: DeepPartial<WatchRunRequest>): WatchRunRequest {
     const message = createBaseWatchRunRequest();
     message.runId = object.runId ?? "";
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };
@@ -2070,6 +2329,7 @@ function createBaseRun(): Run {
     history: [],
     createdAt: undefined,
     updatedAt: undefined,
+    tenant: "",
   };
 }
 
@@ -2104,6 +2364,9 @@ export const Run: MessageFns<Run> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(82).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(90).string(message.tenant);
     }
     return writer;
   },
@@ -2201,6 +2464,14 @@ export const Run: MessageFns<Run> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2241,6 +2512,7 @@ export const Run: MessageFns<Run> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
     };
   },
 
@@ -2276,6 +2548,9 @@ export const Run: MessageFns<Run> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
     return obj;
   },
 
@@ -2294,6 +2569,7 @@ export const Run: MessageFns<Run> = {
     message.history = object.history?.map((e) => Transition.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.tenant = object.tenant ?? "";
     return message;
   },
 };

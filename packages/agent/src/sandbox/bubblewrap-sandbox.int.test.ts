@@ -1,0 +1,233 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testServers } from '@maestro/testing';
+import { runCommand, type CommandResult } from '../run-command.js';
+import { BubblewrapSandbox, type BubblewrapSandboxOptions } from './bubblewrap-sandbox.js';
+import { detectCgroupV1 } from './cgroup-limits.js';
+import { createCommandSandbox } from './command-sandbox.js';
+import { SandboxErrorCodes, type Sandbox } from './sandbox.js';
+import { UnsandboxedRunner } from './unsandboxed-runner.js';
+
+const MIB = 1024 * 1024;
+let base: string;
+let worktree: string;
+let otherWorktree: string;
+
+beforeEach(() => {
+  base = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-sandbox-int-')));
+  worktree = join(base, 'worktree');
+  otherWorktree = join(base, 'other-worktree');
+  mkdirSync(worktree);
+  mkdirSync(otherWorktree);
+  writeFileSync(join(otherWorktree, 'secret.txt'), 'other task');
+});
+
+afterEach(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+function sandboxed(options: BubblewrapSandboxOptions = {}): BubblewrapSandbox {
+  return new BubblewrapSandbox(options);
+}
+
+function run(sandbox: Sandbox, argv: string[], extra: { cwd?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return runCommand(argv, { cwd: extra.cwd ?? worktree, worktree, sandbox, timeoutMs: extra.timeoutMs ?? 30_000, recordProcess: false });
+}
+
+function sh(script: string): string[] {
+  return ['/bin/sh', '-c', script];
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
+}
+
+describe('BubblewrapSandbox (real bwrap)', () => {
+  it('lets the command write its worktree and nothing else', async () => {
+    const result = await run(sandboxed(), sh(`echo inside > made.txt && cat made.txt; echo x > ${otherWorktree}/x; echo x > /usr/x; echo x > /etc/x; echo x > ${base}/x; echo done`));
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(worktree, 'made.txt'), 'utf8')).toBe('inside\n');
+    expect(readdirSync(base).sort()).toEqual(['other-worktree', 'worktree']);
+    expect(readdirSync(otherWorktree)).toEqual(['secret.txt']);
+    expect(result.output).toMatch(/cannot create \/usr\/x/);
+  });
+
+  it('hides host secrets, other worktrees, sockets and the host /tmp', async () => {
+    const result = await run(sandboxed(), sh(`for p in /etc/shadow /etc/gshadow /etc/ssh /root /home /run /var/run/postgresql ${otherWorktree}/secret.txt ${base}/other-worktree; do [ -e "$p" ] && echo "VISIBLE $p"; done; ls /tmp; echo checked`));
+    expect(result.exitCode).toBe(0);
+    expect(result.output).not.toMatch(/VISIBLE/);
+    expect(result.output).toContain('checked');
+    // Control: the host does have them, so a leak would show.
+    expect(statSync('/var/run/postgresql').isDirectory()).toBe(true);
+    expect(statSync(join(otherWorktree, 'secret.txt')).isFile()).toBe(true);
+  });
+
+  it('drops every capability', async () => {
+    const result = await run(sandboxed(), ['grep', '^CapEff:', '/proc/self/status']);
+    expect(result.output.trim()).toMatch(/^CapEff:\s+0+$/);
+  });
+
+  it('keeps the command off the network unless network is allowed', async () => {
+    const ports = [new URL(testServers.natsUrl).port, new URL(testServers.redisUrl).port];
+    const probe = `const net = require('node:net'); let left = ${ports.length};
+      for (const port of [${ports.join(',')}]) {
+        const s = net.connect({ host: '127.0.0.1', port }, () => { console.log('CONNECTED ' + port); s.destroy(); if (--left === 0) process.exit(0); });
+        s.on('error', (e) => { console.log('FAILED ' + port + ' ' + e.code); if (--left === 0) process.exit(0); });
+      }`;
+    const denied = await run(sandboxed(), ['node', '-e', probe]);
+    expect(denied.output).not.toContain('CONNECTED');
+    expect(denied.output.match(/FAILED/g)).toHaveLength(2);
+    const allowed = await run(sandboxed({ network: true }), ['node', '-e', probe]);
+    expect(allowed.output.match(/CONNECTED/g)).toHaveLength(2);
+  });
+
+  it('passes no credentials: a variable of the executor is neither in env nor in /proc/1/environ', async () => {
+    process.env['MAESTRO_DATABASE_URL'] = 'postgres://canary:canary-secret@db/x';
+    try {
+      const result = await run(sandboxed(), sh('env; tr "\\0" "\\n" < /proc/1/environ; echo HOME=$HOME TMPDIR=$TMPDIR'));
+      expect(result.exitCode).toBe(0);
+      expect(result.output).not.toContain('canary');
+      expect(result.output).toContain('HOME=/tmp/home TMPDIR=/tmp');
+    } finally {
+      delete process.env['MAESTRO_DATABASE_URL'];
+    }
+  });
+
+  it('ends a setsid daemon together with the command', async () => {
+    const marker = `31.${process.pid}${Date.now() % 100000}`;
+    const daemon = sh(`setsid sh -c 'sleep ${marker}' > /dev/null 2>&1 & sleep 0.2; echo started`);
+    const result = await run(sandboxed(), daemon);
+    expect(result.output).toContain('started');
+    expect(processesWithArgument(marker)).toEqual([]);
+    // Control: without the sandbox the daemon escapes the process group and lives on.
+    await run(new UnsandboxedRunner('test control'), daemon);
+    const escaped = processesWithArgument(marker);
+    for (const pid of escaped) process.kill(pid, 'SIGKILL');
+    expect(escaped).toHaveLength(1);
+  });
+
+  it('stops a fork bomb at the pids limit', async () => {
+    const result = await run(sandboxed({ limits: { processes: 32 } }), sh('while :; do sleep 5 & done'), { timeoutMs: 20_000 });
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/fork/i);
+  });
+
+  it('stops a file at the file-size limit', async () => {
+    const result = await run(sandboxed({ limits: { fileSizeBytes: 4 * MIB } }), sh('head -c 200M /dev/zero > big'));
+    expect(result.exitCode).not.toBe(0);
+    expect(statSync(join(worktree, 'big')).size).toBeLessThanOrEqual(4 * MIB);
+  });
+
+  it('kills a process past the memory limit', async () => {
+    const allocate = ['node', '-e', 'const a = []; for (let i = 0; i < 64; i++) a.push(Buffer.alloc(8 * 1024 * 1024, 1)); console.log("ALLOCATED")'];
+    const result = await run(sandboxed({ limits: { memoryBytes: 64 * MIB } }), allocate);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).not.toContain('ALLOCATED');
+    expect((await run(sandboxed(), allocate)).output).toContain('ALLOCATED');
+  });
+
+  it('removes the empty cgroups a killed executor left behind, and only those', async () => {
+    const pids = detectCgroupV1('pids');
+    if (!pids.usable) throw new Error(`this test needs a writable pids cgroup: ${pids.reason}`);
+    const stale = join(pids.parentDir, '4194301-deadbeef');
+    const live = join(pids.parentDir, `${process.pid}-cafe`);
+    mkdirSync(stale);
+    mkdirSync(live);
+    try {
+      sandboxed();
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      for (const dir of [stale, live]) if (existsSync(dir)) rmdirSync(dir);
+    }
+  });
+
+  it('kills a command at the wall-clock timeout', async () => {
+    const result = await run(sandboxed(), ['sleep', '30'], { timeoutMs: 500 });
+    expect(result.timedOut).toBe(true);
+  });
+
+  it('shows the repository read-only and the linked dependencies, but not the checkout', async () => {
+    const repo = join(base, 'repo');
+    mkdirSync(join(repo, 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(join(repo, 'node_modules', 'dep', 'index.js'), 'module.exports = "dep loaded";');
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\n');
+    writeFileSync(join(repo, 'tracked.txt'), 'v1\n');
+    git(base, 'init', '-q', 'repo');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'init');
+    writeFileSync(join(repo, 'wip.txt'), 'uncommitted work of the user');
+    const linked = join(base, 'linked');
+    git(repo, 'worktree', 'add', '-q', '--detach', linked);
+    symlinkSync(join(repo, 'node_modules'), join(linked, 'node_modules'));
+    symlinkSync(otherWorktree, join(linked, 'escape'));
+    writeFileSync(join(linked, 'tracked.txt'), 'v2\n');
+    const result = await runCommand(
+      sh(`node -e 'console.log(require("dep"))'; git status --porcelain; [ -e ${repo}/wip.txt ] && echo VISIBLE-WIP; [ -e escape/secret.txt ] && echo VISIBLE-ESCAPE; touch ${repo}/.git/hooks/planted || echo HOOKS-READ-ONLY; echo x >> .git || echo DOTGIT-READ-ONLY`),
+      { cwd: linked, worktree: linked, sandbox: sandboxed(), timeoutMs: 30_000, recordProcess: false },
+    );
+    expect(result.output).toContain('dep loaded');
+    expect(result.output).toMatch(/M tracked\.txt/);
+    expect(result.output).not.toMatch(/VISIBLE/);
+    expect(result.output).toContain('HOOKS-READ-ONLY');
+    expect(result.output).toContain('DOTGIT-READ-ONLY');
+  });
+
+  it('refuses a command when bwrap is missing', async () => {
+    const result = await run(sandboxed({ bwrapPath: join(base, 'no-bwrap') }), ['true']);
+    expect(result.refusal?.code).toBe(SandboxErrorCodes.unavailable);
+    expect(result.exitCode).toBeNull();
+  });
+});
+
+describe('createCommandSandbox', () => {
+  const logs: Array<{ level: string; message: string }> = [];
+  const logger = {
+    info: (message: string) => void logs.push({ level: 'info', message }),
+    warn: (message: string) => void logs.push({ level: 'warn', message }),
+  };
+  beforeEach(() => {
+    logs.length = 0;
+  });
+
+  it('picks bubblewrap when the probe passes', async () => {
+    const sandbox = await createCommandSandbox({ mode: 'bwrap', allowUnsandboxed: false, logger });
+    expect(sandbox.kind).toBe('bubblewrap');
+    expect(sandbox.enforcement().map((e) => e.limit)).toEqual(expect.arrayContaining(['processes', 'memoryBytes', 'cpuSeconds', 'fileSizeBytes', 'openFiles', 'wallClock']));
+  });
+
+  it('refuses every command with SANDBOX_UNAVAILABLE when bwrap cannot run and unsandboxed is not allowed, and says so at start', async () => {
+    const sandbox = await createCommandSandbox({ mode: 'bwrap', allowUnsandboxed: false, bubblewrap: { bwrapPath: join(base, 'no-bwrap') }, logger });
+    const result = await run(sandbox, ['sh', '-c', `touch ${worktree}/ran`]);
+    expect(result.refusal?.code).toBe(SandboxErrorCodes.unavailable);
+    expect(result.spawnError).toContain('MAESTRO_ALLOW_UNSANDBOXED');
+    expect(readdirSync(worktree)).toEqual([]);
+    expect(logs).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('REFUSED') })]);
+  });
+
+  it('runs commands unsandboxed, with a warning on each, when the operator allowed it', async () => {
+    const sandbox = await createCommandSandbox({ mode: 'bwrap', allowUnsandboxed: true, bubblewrap: { bwrapPath: join(base, 'no-bwrap') }, logger });
+    expect(sandbox).toBeInstanceOf(UnsandboxedRunner);
+    const result = await run(sandbox, ['sh', '-c', 'echo ran']);
+    expect(result.exitCode).toBe(0);
+    expect(result.sandboxNotice).toMatch(/WITHOUT a sandbox/);
+    expect(logs[0]?.level).toBe('warn');
+  });
+});
+
+/** Host pids whose command line has `argument`. */
+function processesWithArgument(argument: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(argument)) found.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}

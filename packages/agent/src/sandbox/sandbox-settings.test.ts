@@ -1,0 +1,52 @@
+import { PassThrough } from 'node:stream';
+import { ConfigError, createLogger, loadConfig } from '@maestro/runtime';
+import { createSandboxFromSettings, parseSandboxReadPaths, sandboxEnv } from './sandbox-settings.js';
+
+const spec = {
+  sandbox: sandboxEnv.mode('MAESTRO_SANDBOX'),
+  allowUnsandboxed: sandboxEnv.allowUnsandboxed('MAESTRO_ALLOW_UNSANDBOXED'),
+  sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
+  sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
+};
+
+function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => string } {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  return { logger: createLogger({ service: 'sandbox-test', destination: stream }), lines: () => chunks.join('') };
+}
+
+describe('createSandboxFromSettings', () => {
+  it('refuses MAESTRO_SANDBOX=none without MAESTRO_ALLOW_UNSANDBOXED, naming both', async () => {
+    const { logger } = capturedLogger();
+    const error = await createSandboxFromSettings({ sandbox: 'none' }, logger).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['MAESTRO_SANDBOX', 'MAESTRO_ALLOW_UNSANDBOXED']);
+  });
+
+  it('runs unsandboxed with MAESTRO_SANDBOX=none and MAESTRO_ALLOW_UNSANDBOXED=true, warning at start', async () => {
+    const { logger, lines } = capturedLogger();
+    const sandbox = await createSandboxFromSettings({ sandbox: 'none', allowUnsandboxed: true }, logger);
+    expect(sandbox.kind).toBe('unsandboxed');
+    expect(lines()).toMatch(/"level":"warn".*SANDBOX OFF/);
+  });
+
+  it('probes bubblewrap by default and logs how each limit is enforced', async () => {
+    const { logger, lines } = capturedLogger();
+    const sandbox = await createSandboxFromSettings({}, logger);
+    expect(sandbox.kind).toBe('bubblewrap');
+    expect(lines()).toMatch(/"processes":".*"msg":"command sandbox: bubblewrap"/);
+  });
+});
+
+describe('the sandbox variables', () => {
+  it('default to bubblewrap, no network, nothing unsandboxed', () => {
+    const config = loadConfig(spec, {});
+    expect([config.sandbox, config.allowUnsandboxed, config.sandboxNetwork, config.sandboxReadPaths]).toEqual(['bwrap', false, 'deny', []]);
+  });
+
+  it('read colon-separated absolute paths and refuse a relative one', () => {
+    expect(parseSandboxReadPaths('/opt/go: /opt/jdk')).toEqual(['/opt/go', '/opt/jdk']);
+    expect(() => loadConfig(spec, { MAESTRO_SANDBOX_READ_PATHS: 'opt/go' })).toThrow(/MAESTRO_SANDBOX_READ_PATHS: expected absolute paths/);
+  });
+});

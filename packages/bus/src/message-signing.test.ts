@@ -1,0 +1,91 @@
+import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { ConfigError, ManualClock } from '@maestro/runtime';
+import { busSigningFrom } from './bus-signing.js';
+import { MessageSigner, SignatureHeaders, SignatureRejections } from './message-signing.js';
+
+const key = 'k'.repeat(32);
+const subject = 'maestro.results.subtask';
+const body = new TextEncoder().encode(JSON.stringify({ workId: 'w1', ok: true }));
+const t0 = Date.parse('2026-01-01T00:00:00Z');
+
+function signed(signer: MessageSigner, on = subject, data: Uint8Array = body): MsgHdrs {
+  const headers = createHeaders();
+  signer.sign(on, data, headers);
+  return headers;
+}
+
+describe('MessageSigner', () => {
+  let clock: ManualClock;
+  let signer: MessageSigner;
+  let verifier: MessageSigner;
+  beforeEach(() => {
+    clock = new ManualClock(t0);
+    signer = new MessageSigner({ key, signer: 'executor-1', clock });
+    verifier = new MessageSigner({ key, signer: 'orchestrator', clock });
+  });
+
+  it('accepts what it signed, and a redelivery of the same stored message', () => {
+    const headers = signed(signer);
+    expect(headers.get(SignatureHeaders.signer)).toBe('executor-1');
+    expect(headers.get(SignatureHeaders.signature)).toMatch(/^v1=[A-Za-z0-9_-]{43}$/);
+    expect(verifier.verify(subject, body, headers, t0 + 1000, 'S/1')).toEqual({ ok: true });
+    expect(verifier.verify(subject, body, headers, t0 + 1000, 'S/1')).toEqual({ ok: true });
+  });
+
+  it('refuses a message without signature headers as UNSIGNED', () => {
+    expect(verifier.verify(subject, body, undefined, t0, 'S/1')).toMatchObject({ ok: false, rejection: SignatureRejections.unsigned });
+    const partial = signed(signer);
+    partial.delete(SignatureHeaders.signature);
+    expect(verifier.verify(subject, body, partial, t0, 'S/1')).toMatchObject({ ok: false, rejection: 'UNSIGNED', reason: expect.stringContaining('Maestro-Signature') });
+  });
+
+  it('refuses a tampered body, another subject, a changed header or another key as BAD_SIGNATURE', () => {
+    const headers = signed(signer);
+    const tampered = new TextEncoder().encode(JSON.stringify({ workId: 'w1', ok: false }));
+    expect(verifier.verify(subject, tampered, headers, t0, 'S/1')).toMatchObject({ ok: false, rejection: SignatureRejections.badSignature });
+    expect(verifier.verify('maestro.escalations.t1', body, headers, t0, 'S/1')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
+    const relabelled = signed(signer);
+    relabelled.set(SignatureHeaders.signer, 'orchestrator');
+    expect(verifier.verify(subject, body, relabelled, t0, 'S/1')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
+    const moved = signed(signer);
+    moved.set(SignatureHeaders.signedAt, String(t0 + 1));
+    expect(verifier.verify(subject, body, moved, t0, 'S/1')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
+    const stranger = new MessageSigner({ key: 'x'.repeat(32), signer: 'executor-1', clock });
+    expect(verifier.verify(subject, body, signed(stranger), t0, 'S/1')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
+  });
+
+  it('refuses a message stored too long after (or before) it was signed as STALE', () => {
+    const headers = signed(signer);
+    const window = verifier.windowMs;
+    expect(verifier.verify(subject, body, headers, t0 + window, 'S/1')).toEqual({ ok: true });
+    expect(verifier.verify(subject, body, signed(signer), t0 + window + 1, 'S/2')).toMatchObject({ ok: false, rejection: SignatureRejections.stale });
+    expect(verifier.verify(subject, body, signed(signer), t0 - window - 1, 'S/3')).toMatchObject({ ok: false, rejection: 'STALE' });
+  });
+
+  it('refuses the same signed message stored a second time inside the window as REPLAYED', () => {
+    const headers = signed(signer);
+    expect(verifier.verify(subject, body, headers, t0 + 10, 'S/1')).toEqual({ ok: true });
+    expect(verifier.verify(subject, body, headers, t0 + 20, 'S/2')).toMatchObject({ ok: false, rejection: SignatureRejections.replayed });
+  });
+
+  it('forgets ids once they could only be stale, and still refuses their replay as STALE', () => {
+    const headers = signed(signer);
+    expect(verifier.verify(subject, body, headers, t0, 'S/1')).toEqual({ ok: true });
+    clock.advance(3 * verifier.windowMs);
+    expect(verifier.verify(subject, body, headers, clock.now(), 'S/2')).toMatchObject({ ok: false, rejection: 'STALE' });
+  });
+
+  it('refuses a key shorter than 32 bytes', () => {
+    expect(() => new MessageSigner({ key: 'short', signer: 'x' })).toThrow(/at least 32 bytes/);
+  });
+});
+
+describe('busSigningFrom', () => {
+  it('takes the key, or unsigned when asked, and otherwise stops the service naming the variable', () => {
+    expect(busSigningFrom({ busSigningKey: key, busUnsigned: false })).toEqual({ key });
+    expect(busSigningFrom({ busSigningKey: '', busUnsigned: true })).toEqual({ unsigned: true });
+    expect(() => busSigningFrom({ busSigningKey: '', busUnsigned: false })).toThrow(ConfigError);
+    expect(() => busSigningFrom({ busSigningKey: '', busUnsigned: false })).toThrow(/MAESTRO_BUS_SIGNING_KEY: is required/);
+    expect(() => busSigningFrom({ busSigningKey: 'too-short', busUnsigned: false })).toThrow(/MAESTRO_BUS_SIGNING_KEY: must be at least 32 bytes/);
+  });
+});

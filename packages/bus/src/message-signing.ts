@@ -1,0 +1,154 @@
+/**
+ * Authentication of control messages (work, results, escalations): anyone who can publish on
+ * NATS could otherwise hand the orchestrator a fake subtask result or a fake escalation. Every
+ * service holds one shared key (`MAESTRO_BUS_SIGNING_KEY`); each publish is signed with
+ * HMAC-SHA256 over the signer, the wire subject, the signing time, a fresh message id and the
+ * body, carried in four headers, and each durable consumer of a control stream verifies before
+ * its handler runs.
+ *
+ * Freshness is judged against the time the stream STORED the message (the server's timestamp),
+ * not the time it is consumed: work may rightly wait in a backlog for hours, while a captured
+ * message published again gets a new stored time far from its signing time. Inside the window a
+ * replay is caught by its message id (per process: cheap, and enough with the window).
+ */
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { systemClock, type Clock } from '@maestro/runtime';
+
+/** The headers a signed message carries. */
+export const SignatureHeaders = {
+  /** Which service signed (its bus connection name); informational, and covered by the signature. */
+  signer: 'Maestro-Signer',
+  /** When it was signed, milliseconds since the epoch (decimal). */
+  signedAt: 'Maestro-Signed-At',
+  /** A fresh random id per publish, for replay detection. */
+  messageId: 'Maestro-Message-Id',
+  /** `v1=<base64url HMAC-SHA256>`. */
+  signature: 'Maestro-Signature',
+} as const;
+
+/** Why a control message was refused; the start of its dead letter's reason. */
+export const SignatureRejections = {
+  /** No signature headers (or some missing): published by something without the key. */
+  unsigned: 'UNSIGNED',
+  /** The signature does not match: wrong key, or subject, body or headers changed after signing. */
+  badSignature: 'BAD_SIGNATURE',
+  /** Signed too long before (or after) the stream stored it: a replay of an old message. */
+  stale: 'STALE',
+  /** A message id already seen on another stored message inside the window: a replay. */
+  replayed: 'REPLAYED',
+} as const;
+/** One of {@link SignatureRejections}. */
+export type SignatureRejection = (typeof SignatureRejections)[keyof typeof SignatureRejections];
+
+/** The outcome of {@link MessageSigner.verify}. */
+export type SignatureVerdict = { ok: true } | { ok: false; rejection: SignatureRejection; reason: string };
+
+/** The shortest key accepted, in bytes (of its UTF-8 text): 256 bits, as much as the HMAC gives. */
+export const MIN_SIGNING_KEY_BYTES = 32;
+
+/** Options for {@link MessageSigner}. */
+export interface MessageSigningOptions {
+  /** The shared secret, at least {@link MIN_SIGNING_KEY_BYTES} bytes. */
+  key: string;
+  /** The name written in `Maestro-Signer` (the service). */
+  signer: string;
+  /** Largest accepted distance between signing and storing. @default 300000 (5 minutes; covers clock skew) */
+  windowMs?: number;
+  /** Where signing times come from. @default systemClock */
+  clock?: Clock;
+}
+
+/** The defaults of {@link MessageSigningOptions}. */
+export const MessageSigningDefaults = { windowMs: 5 * 60 * 1000 } as const;
+
+const VERSION = 'v1';
+
+/** Signs outgoing control messages and verifies incoming ones with one shared key. */
+export class MessageSigner {
+  private readonly key: Buffer;
+  readonly signer: string;
+  readonly windowMs: number;
+  private readonly clock: Clock;
+  /** Message id → the stored message it came with (`stream/seq`), and when it may be forgotten. */
+  private readonly seen = new Map<string, { where: string; until: number }>();
+
+  constructor(options: MessageSigningOptions) {
+    this.key = Buffer.from(options.key, 'utf8');
+    if (this.key.length < MIN_SIGNING_KEY_BYTES) {
+      throw new RangeError(`the bus signing key must be at least ${MIN_SIGNING_KEY_BYTES} bytes, got ${this.key.length}`);
+    }
+    this.signer = options.signer;
+    this.windowMs = options.windowMs ?? MessageSigningDefaults.windowMs;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Adds the signature headers for `body` published on `subject` (the wire subject, namespace included). */
+  sign(subject: string, body: Uint8Array | string, headers: MsgHdrs): void {
+    const signedAt = String(this.clock.now());
+    const messageId = randomUUID();
+    for (const name of Object.values(SignatureHeaders)) headers.delete(name);
+    headers.set(SignatureHeaders.signer, this.signer);
+    headers.set(SignatureHeaders.signedAt, signedAt);
+    headers.set(SignatureHeaders.messageId, messageId);
+    headers.set(SignatureHeaders.signature, `${VERSION}=${this.mac(this.signer, subject, signedAt, messageId, body)}`);
+  }
+
+  /**
+   * Checks a stored message: its signature, its signing time against `storedAtMs` (the stream's
+   * timestamp), and that its id was not seen on another stored message (`storedAs`, e.g.
+   * `stream/seq`; a redelivery of the same stored message is not a replay).
+   */
+  verify(subject: string, body: Uint8Array, headers: MsgHdrs | undefined, storedAtMs: number, storedAs: string): SignatureVerdict {
+    const read = (name: string): string | undefined => (headers?.has(name) ? headers.get(name) : undefined);
+    const signer = read(SignatureHeaders.signer);
+    const signedAt = read(SignatureHeaders.signedAt);
+    const messageId = read(SignatureHeaders.messageId);
+    const signature = read(SignatureHeaders.signature);
+    if (signer === undefined || signedAt === undefined || messageId === undefined || signature === undefined) {
+      const missing = Object.values(SignatureHeaders).filter((name) => read(name) === undefined);
+      return refuse(SignatureRejections.unsigned, `the message is not signed (missing ${missing.join(', ')})`);
+    }
+    const expected = Buffer.from(`${VERSION}=${this.mac(signer, subject, signedAt, messageId, body)}`);
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return refuse(SignatureRejections.badSignature, `the signature of signer ${JSON.stringify(signer)} does not match the message`);
+    }
+    const at = Number(signedAt);
+    if (!/^\d{1,16}$/.test(signedAt) || Math.abs(storedAtMs - at) > this.windowMs) {
+      return refuse(
+        SignatureRejections.stale,
+        `signed at ${/^\d{1,16}$/.test(signedAt) ? new Date(at).toISOString() : JSON.stringify(signedAt)} but stored at ${new Date(storedAtMs).toISOString()}, more than ${this.windowMs} ms apart`,
+      );
+    }
+    this.forgetExpired();
+    const before = this.seen.get(messageId);
+    if (before !== undefined && before.where !== storedAs) {
+      return refuse(SignatureRejections.replayed, `message id ${messageId} was already received as ${before.where}`);
+    }
+    if (before === undefined) this.seen.set(messageId, { where: storedAs, until: at + 2 * this.windowMs });
+    return { ok: true };
+  }
+
+  private mac(signer: string, subject: string, signedAt: string, messageId: string, body: Uint8Array | string): string {
+    const hmac = createHmac('sha256', this.key);
+    // Newlines cannot occur in a subject, a header value or a number, so the fields cannot be shifted into each other.
+    hmac.update(`${VERSION}\n${signer}\n${subject}\n${signedAt}\n${messageId}\n`);
+    hmac.update(body);
+    return hmac.digest('base64url');
+  }
+
+  /** Ids older than the window can no longer pass the freshness check, so they need not be kept. */
+  private forgetExpired(): void {
+    const now = this.clock.now();
+    // Kept in arrival order, which is close to signing order: stop at the first one still live.
+    for (const [id, entry] of this.seen) {
+      if (entry.until >= now) break;
+      this.seen.delete(id);
+    }
+  }
+}
+
+function refuse(rejection: SignatureRejection, reason: string): SignatureVerdict {
+  return { ok: false, rejection, reason };
+}

@@ -1,0 +1,155 @@
+/**
+ * Escapes tried through the agent's exec tool, as a model would call it, with the executor's
+ * bubblewrap sandbox in the tool context (packages/agent/src/sandbox): each command passes the
+ * command policy (they are `node` scripts, which the policy allows on purpose), so only the
+ * sandbox stands between it and the host. Each must be contained: no network, no host secret,
+ * no other tenant's worktree, a bounded number of processes, a bounded file, no daemon left
+ * behind. Every case has a control showing the thing it reaches for is really there on the host.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BubblewrapSandbox, createDefaultToolRegistry, type ToolContext, type ToolObservation } from '@maestro/agent';
+import { testServers } from '@maestro/testing';
+import { CaseTable } from './case-table.js';
+
+const MIB = 1024 * 1024;
+const FILE_LIMIT = 8 * MIB;
+const PROCESS_LIMIT = 48;
+const tools = createDefaultToolRegistry();
+const table = new CaseTable('sandbox escapes through the exec tool');
+
+let base: string;
+let worktree: string;
+let otherTenant: string;
+let context: ToolContext;
+
+beforeAll(() => {
+  base = realpathSync(mkdtempSync(path.join(tmpdir(), 'maestro-sec-sandbox-')));
+  worktree = path.join(base, 'tenant-a', 'worktree');
+  otherTenant = path.join(base, 'tenant-b', 'worktree');
+  mkdirSync(worktree, { recursive: true });
+  mkdirSync(otherTenant, { recursive: true });
+  writeFileSync(path.join(otherTenant, 'secret.txt'), 'tenant-b-secret\n');
+  context = {
+    workspace: worktree,
+    sandbox: new BubblewrapSandbox({ limits: { fileSizeBytes: FILE_LIMIT, processes: PROCESS_LIMIT } }),
+    execTimeoutMs: 60_000,
+  };
+});
+
+afterAll(() => {
+  rmSync(base, { recursive: true, force: true });
+  table.print();
+});
+
+/** Runs a node script through the exec tool, as the model would. */
+function node(script: string): Promise<ToolObservation> {
+  return tools.run({ id: 'x', name: 'exec', argumentsJson: JSON.stringify({ argv: ['node', '-e', script] }) }, context);
+}
+
+/** Host processes whose command line holds `argument`. */
+function processesWithArgument(argument: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(argument)) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+jest.setTimeout(180_000);
+
+it('contains every escape the command tries', async () => {
+  // The network: NATS and Redis listen on the host's loopback.
+  const ports = [new URL(testServers.natsUrl).port, new URL(testServers.redisUrl).port];
+  const network = await node(
+    `const net = require('node:net'); let left = ${ports.length};
+     for (const port of [${ports.join(',')}]) {
+       const s = net.connect({ host: '127.0.0.1', port }, () => { console.log('CONNECTED ' + port); s.destroy(); if (--left === 0) process.exit(0); });
+       s.on('error', (e) => { console.log('FAILED ' + port + ' ' + e.code); if (--left === 0) process.exit(0); });
+     }
+     fetch('http://example.invalid/').then(() => console.log('FETCHED'), (e) => console.log('FETCH FAILED'));`,
+  );
+  table.record({
+    case: 'connect to NATS and Redis on the host, fetch a URL',
+    expected: 'every connection fails',
+    got: network.output.match(/CONNECTED|FETCHED/) ? `REACHED: ${network.output.slice(0, 80)}` : (network.output.match(/FAILED \d+ \w+/g) ?? []).join(', '),
+    pass: !/CONNECTED|FETCHED/.test(network.output) && (network.output.match(/FAILED \d+/g) ?? []).length === ports.length,
+  });
+
+  // A host secret.
+  const shadow = await node(`try { console.log(require('node:fs').readFileSync('/etc/shadow', 'utf8')); } catch (e) { console.log('DENIED ' + e.code); }`);
+  table.record({
+    case: 'read /etc/shadow',
+    expected: 'not there or denied',
+    got: /root:/.test(shadow.output) ? 'READ' : (shadow.output.match(/DENIED \w+/)?.[0] ?? shadow.output.slice(0, 60)),
+    pass: !/root:/.test(shadow.output) && /DENIED/.test(shadow.output),
+  });
+
+  // Another tenant's worktree, by its absolute path and by walking up.
+  const other = await node(
+    `const fs = require('node:fs');
+     for (const p of [${JSON.stringify(path.join(otherTenant, 'secret.txt'))}, '../../tenant-b/worktree/secret.txt']) {
+       try { console.log('READ ' + fs.readFileSync(p, 'utf8')); } catch (e) { console.log('DENIED ' + e.code); }
+     }`,
+  );
+  table.record({
+    case: "read another tenant's worktree",
+    expected: 'not there',
+    got: other.output.includes('tenant-b-secret') ? 'READ' : (other.output.match(/DENIED \w+/g) ?? []).join(', '),
+    pass: !other.output.includes('tenant-b-secret') && (other.output.match(/DENIED/g) ?? []).length === 2,
+  });
+
+  // Forking without bound (bounded here: at most 400 children, each sleeping, never an exponential bomb).
+  const forks = await node(
+    `const { spawn } = require('node:child_process'); let started = 0; let failed = 0; const kids = [];
+     for (let i = 0; i < 400; i++) {
+       try { const c = spawn('sleep', ['20']); c.on('error', () => { failed++; }); if (c.pid) { started++; kids.push(c); } else failed++; } catch { failed++; }
+     }
+     setTimeout(() => { console.log('STARTED ' + started + ' FAILED ' + failed); for (const c of kids) c.kill('SIGKILL'); process.exit(0); }, 500);`,
+  );
+  const started = Number(forks.output.match(/STARTED (\d+)/)?.[1] ?? NaN);
+  table.record({
+    case: 'fork 400 processes',
+    expected: `stopped near the limit of ${PROCESS_LIMIT} processes`,
+    got: Number.isNaN(started) ? `no count: ${forks.output.slice(0, 80)}` : `${started} started`,
+    pass: !Number.isNaN(started) ? started < PROCESS_LIMIT : !forks.ok,
+  });
+
+  // Filling the disk.
+  const fill = await node(
+    `const fs = require('node:fs'); const chunk = Buffer.alloc(${MIB}, 1); const fd = fs.openSync('fill.bin', 'w');
+     let written = 0; try { for (let i = 0; i < 256; i++) { fs.writeSync(fd, chunk); written++; } console.log('WROTE ' + written); } catch (e) { console.log('STOPPED ' + written + ' ' + e.code); }`,
+  );
+  const size = existsSync(path.join(worktree, 'fill.bin')) ? statSync(path.join(worktree, 'fill.bin')).size : 0;
+  table.record({
+    case: 'write 256 MiB into the worktree',
+    expected: `stopped at ${FILE_LIMIT / MIB} MiB`,
+    got: `${(size / MIB).toFixed(1)} MiB on disk${/WROTE 256/.test(fill.output) ? ', all written' : ''}`,
+    pass: size <= FILE_LIMIT && !/WROTE 256/.test(fill.output),
+  });
+  rmSync(path.join(worktree, 'fill.bin'), { force: true });
+
+  // A daemon left behind: detached into its own session, parent gone.
+  const marker = `41.${process.pid}${Date.now() % 100000}`;
+  const daemon = await node(`require('node:child_process').spawn('sleep', ['${marker}'], { detached: true, stdio: 'ignore' }).unref(); console.log('STARTED');`);
+  const left = processesWithArgument(marker);
+  for (const pid of left) process.kill(pid, 'SIGKILL');
+  table.record({
+    case: 'leave a detached daemon behind',
+    expected: 'ended with the command',
+    got: `${daemon.output.includes('STARTED') ? 'started' : 'not started'}, ${left.length} left running`,
+    pass: daemon.output.includes('STARTED') && left.length === 0,
+  });
+
+  // Controls: what the commands reached for is really there on the host.
+  const controls = [statSync(path.join(otherTenant, 'secret.txt')).isFile(), existsSync('/etc/shadow')];
+  table.record({ case: 'controls: the other worktree and /etc/shadow exist on the host', expected: 'both exist', got: controls.join(', '), pass: controls.every(Boolean) });
+
+  expect(table.failures()).toEqual([]);
+});
