@@ -187,6 +187,19 @@ it('maestro up --detach, run, ls, show, logs, defs ls, bad arguments, down', asy
   const afterRevoke = await maestro(['ls', '--api-key', reader.key]);
   expect(afterRevoke.code).toBe(1);
   expect(afterRevoke.stderr).toContain('the gateway refused the credentials');
+  // Another tenant's key (only the operator may make one) sees none of this tenant's tasks:
+  // its ids answer "not found" exactly like unknown ones, the live stream included.
+  const foreign = await maestro(['keys', 'create', '--name', 'globex-reader', '--scopes', 'read', '--tenant', 'globex', '--json']);
+  expect({ code: foreign.code, stderr: foreign.stderr }).toEqual({ code: 0, stderr: '' });
+  const globexKey = (JSON.parse(foreign.stdout) as { key: string; tenant: string }).key;
+  const foreignLs = await maestro(['ls', '--api-key', globexKey]);
+  expect({ code: foreignLs.code, stdout: foreignLs.stdout.trim() }).toEqual({ code: 0, stdout: 'no tasks' });
+  const foreignShow = await maestro(['show', taskId!, '--api-key', globexKey]);
+  expect(foreignShow.code).toBe(1);
+  expect(foreignShow.stderr).toMatch(/not found|does not exist/);
+  const foreignFollow = await maestro(['logs', taskId!, '--follow', '--api-key', globexKey]);
+  expect(foreignFollow.code).toBe(1);
+  expect(foreignFollow.stderr).toMatch(/not found|does not exist/);
   const keys = await maestro(['keys', 'ls', '--json']);
   expect(keys.code).toBe(0);
   expect((JSON.parse(keys.stdout) as { keys: Array<{ id: string; revokedAt?: string | null }> }).keys.find((k) => k.id === reader.id)?.revokedAt).toBeTruthy();

@@ -2,7 +2,8 @@
  * The demos the README promises, run as a user runs them (the services as processes):
  * `maestro demo --wire` (the gemini and deepseek adapters talking to local fake servers over
  * the real wire formats) and `maestro demo --scenario escalation` (a subtask fails twice,
- * escalates, the strategic hint fixes it). Each must pass and say that no model answered.
+ * escalates, the strategic hint fixes it). Each must pass and say that no model answered, with
+ * the gateway's authentication on and the agents' commands in the bubblewrap sandbox.
  */
 import { resolve } from 'node:path';
 import { runDemo } from '@maestro/cli';
@@ -46,4 +47,7 @@ it('maestro demo --scenario escalation passes, and its outcome lists the escalat
   expect(text).toContain('DEMO PASSED');
   expect(ok).toBe(true);
   expect(text).toMatch(/escalations:\s*\n\s+\S+ attempt \d+ \(\w+\) → hint: /);
+  // With authentication on and every command sandboxed (the test gate ran in bubblewrap).
+  expect(text).toContain('authentication on: GET /v1/tasks without a key → HTTP 401');
+  expect(text).toMatch(/commands: command sandbox: bubblewrap, network none; limits: .*processes 1024/);
 });

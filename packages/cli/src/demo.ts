@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -141,6 +141,27 @@ function describeEvent(e: SseEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * What the executor said at start about the sandbox its agents' commands and test gates run in
+ * (its `command sandbox: …` log line): bubblewrap with how each limit is enforced, or the warning
+ * that commands are refused or unsandboxed.
+ */
+function sandboxLine(executorLog: string): string {
+  const lines = existsSync(executorLog) ? readFileSync(executorLog, 'utf8').split('\n') : [];
+  for (const line of lines) {
+    let entry: { msg?: unknown; network?: unknown; limits?: Record<string, unknown> };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (typeof entry.msg !== 'string' || !entry.msg.startsWith('command sandbox')) continue;
+    const limits = entry.limits ? Object.entries(entry.limits).map(([name, how]) => `${name} ${String(how).split(' (')[0]}`).join(', ') : '';
+    return `commands: ${entry.msg}${entry.network ? `, network ${String(entry.network)}` : ''}${limits ? `; limits: ${limits}` : ''}`;
+  }
+  return `commands: the executor did not say which sandbox it uses (see ${executorLog})`;
 }
 
 /** `Authorization: Bearer <key>`: every /v1 route of the gateway asks for a key. */
@@ -287,6 +308,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const anonymous = await fetch(`${gateway}/v1/tasks`);
     if (anonymous.status !== 401) throw new Error(`the gateway answered a request without a key with HTTP ${anonymous.status}, not 401: authentication is off`);
     out(`${time()} authentication on: GET /v1/tasks without a key → HTTP 401; the demo sends the operator key`);
+    out(`${time()} ${sandboxLine(join(logDir, 'executor-1.log'))}`);
 
     await postJson(`${gateway}/v1/memories`, cluster.apiKey, {
       project: 'sample-calculator',

@@ -4,6 +4,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Logger } from '@maestro/runtime';
 
 /** Options for {@link createDb}. */
 export interface DbOptions {
@@ -17,9 +18,11 @@ export interface DbOptions {
    * Told when an idle pooled connection fails (the server restarted or crashed, the network
    * dropped it). The pool has already dropped that connection and opens a new one for the next
    * query, so this is for logging only.
-   * @default ignored
+   * @default a warning on `logger` when one is given, else ignored
    */
   onIdleConnectionError?: (err: Error) => void;
+  /** Where the default {@link onIdleConnectionError} warns. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 // int8 (bigint counts, sequence values) comes back as a number: every value we store fits in 2^53.
@@ -37,7 +40,9 @@ export function createDb<Database>(options: DbOptions): Kysely<Database> {
   // found it). An idle connection's failure reaches the pool's 'error'; a checked-out one's
   // reaches the connection itself, whose query fails with the same error for its caller (and a
   // connection that failed is never reused), so there it needs no more than a listener.
-  pool.on('error', (err) => options.onIdleConnectionError?.(err));
+  const onIdleError =
+    options.onIdleConnectionError ?? ((err: Error) => options.logger?.warn('an idle database connection failed; the pool opens a new one for the next query', { err }));
+  pool.on('error', (err) => onIdleError(err));
   pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -3,6 +3,7 @@
  * server. No logic here; see `executor.ts`.
  */
 import { busSigningFrom, connectBus } from '@maestro/bus';
+import { countTokens } from '@maestro/llm';
 import { ExecutorAdminServiceService, LockServiceClient, MemoryServiceClient, RouterServiceClient } from '@maestro/contracts';
 import { compileTransportSecurity, createGrpcClient, createGrpcServer, createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { executorConfigSpec } from './config.js';
@@ -33,6 +34,11 @@ runService(
       locks.close();
       memory?.close();
     });
+
+    // The o200k token encoder is built on first use, which blocks the event loop for seconds on
+    // a busy machine: built now, before any work is pulled, it cannot stall a first subtask's
+    // lease extensions into a needless redelivery (seen in the fault suite).
+    countTokens('warm up the token encoder');
 
     const executor = await createExecutor({
       settings: config,

@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   try {
     checkGatewayConfig(config);
     const keys = acceptsCredential(config, 'api-keys')
-      ? new PostgresApiKeyStore(createDb<GatewayTables>({ url: config.databaseUrl, applicationName: 'gateway', maxConnections: 4 }), { ownsDb: true })
+      ? new PostgresApiKeyStore(createDb<GatewayTables>({ url: config.databaseUrl, applicationName: 'gateway', maxConnections: 4, logger }), { ownsDb: true })
       : undefined;
     if (keys) {
       stops.push({ name: 'api key store', stop: () => keys.close() });

@@ -199,7 +199,7 @@ function makeRun(id: string, status: string, state: string, history: Run['histor
 }
 
 function runEvent(runId: string, seq: number, fromState: string, state: string) {
-  return { runId, definitionName: 'coding', status: 'running', state, fromState, eventType: 'activity.done', seq, at: at.toISOString() };
+  return { runId, tenant: 'default', definitionName: 'coding', status: 'running', state, fromState, eventType: 'activity.done', seq, at: at.toISOString() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1015,7 +1015,7 @@ describe('GET /v1/locks over gRPC', () => {
 });
 
 describe('GET /v1/events over NATS', () => {
-  it('streams run and task lifecycle events from the bus, without agent steps', async () => {
+  it('streams the caller\'s tenant\'s run and task lifecycle events from the bus, without agent steps', async () => {
     const stream = await openEventStream(`${base}/v1/events`);
     try {
       expect(stream.status).toBe(200);
@@ -1023,7 +1023,9 @@ describe('GET /v1/events over NATS', () => {
       // Published until the first arrives: the stream's listener is live once the headers are sent.
       await publisher.publish(Subjects.workStep, liveStep(agentStep('s1', 'exec-a', 9, 9, 'run-global')));
       await publisher.publish(Subjects.runTransitioned, runEvent('run-global', 2, 'intake', 'plan'));
-      await publisher.publish(Subjects.taskUpdated, { taskId: 'task-global', status: 'running', runId: 'run-global', at: at.toISOString() });
+      // Another tenant's task: not on this caller's stream.
+      await publisher.publish(Subjects.taskUpdated, { taskId: 'task-other', tenant: 'globex', status: 'running', at: at.toISOString() });
+      await publisher.publish(Subjects.taskUpdated, { taskId: 'task-global', tenant: 'default', status: 'running', runId: 'run-global', at: at.toISOString() });
       expect(await stream.next()).toMatchObject({ event: 'run.transitioned', data: { runId: 'run-global', seq: 2 } });
       expect(await stream.next()).toMatchObject({ event: 'task.updated', data: { taskId: 'task-global', status: 'running' } });
     } finally {

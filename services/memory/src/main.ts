@@ -20,7 +20,7 @@ runService('memory', async (lifecycle) => {
   const logger = createLogger({ service: 'memory', level: config.logLevel });
   lifecycle.setLogger(logger);
 
-  const db = createDb<MemoryDatabase>({ url: config.databaseUrl, applicationName: 'memory' });
+  const db = createDb<MemoryDatabase>({ url: config.databaseUrl, applicationName: 'memory', logger });
   lifecycle.onShutdown('database', () => db.destroy());
 
   const credentials: EmbedderEnvironment = {

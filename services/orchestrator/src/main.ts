@@ -25,7 +25,7 @@ runService('orchestrator', async (lifecycle) => {
   const telemetry = initTelemetry({ serviceName: 'orchestrator', otlpEndpoint: config.otlpEndpoint });
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
 
-  const db = createDb<OrchestratorDatabase>({ url: config.databaseUrl, applicationName: 'orchestrator' });
+  const db = createDb<OrchestratorDatabase>({ url: config.databaseUrl, applicationName: 'orchestrator', logger });
   lifecycle.onShutdown('database', () => db.destroy());
 
   const bus = await connectBus({ url: config.natsUrl, name: 'orchestrator', logger, namespace: config.natsNamespace, signing: busSigningFrom(config) });

@@ -22,7 +22,7 @@ runService('router', async (lifecycle) => {
   // the service at once, with the variable named, whether or not the servers are up.
   const models = loadRouterModels(config, { logger });
 
-  const db = createDb<RouterDatabase>({ url: config.databaseUrl, applicationName: 'router' });
+  const db = createDb<RouterDatabase>({ url: config.databaseUrl, applicationName: 'router', logger });
   lifecycle.onShutdown('database', () => db.destroy());
   const ledger = new PostgresUsageLedger(db);
 

@@ -18,7 +18,7 @@ runService('workflow-engine', async (lifecycle) => {
   const logger = createLogger({ service: 'workflow-engine', level: config.logLevel });
   lifecycle.setLogger(logger);
 
-  const db = createDb<WorkflowDatabase>({ url: config.databaseUrl, applicationName: 'workflow-engine' });
+  const db = createDb<WorkflowDatabase>({ url: config.databaseUrl, applicationName: 'workflow-engine', logger });
   lifecycle.onShutdown('database', () => db.destroy());
   if (config.migrateOnStart) await migrateWorkflowSchema(db, logger);
 
