@@ -10,6 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBus, type Bus } from '@maestro/bus';
 import { LockServiceClient, WorkflowServiceClient, type Run } from '@maestro/contracts';
@@ -75,7 +77,7 @@ beforeAll(async () => {
 
   workflowClient = createGrpcClient(WorkflowServiceClient, `127.0.0.1:${workflowPort}`, { deadlineMs: 10_000 });
   lockClient = createGrpcClient(LockServiceClient, `127.0.0.1:${lockPort}`, { deadlineMs: 10_000 });
-  const fakes = createFakeUpstreams();
+  fakes = createFakeUpstreams();
   app = await serve(depsOf(fakes, { workflow: workflowClient.call, locks: lockClient.call, metrics: new Registry() }));
   document = (await (await fetch(`${app.url}/openapi.json`)).json()) as OpenApiDocument;
 });
@@ -101,6 +103,10 @@ const gated = {
   states: { plan: { on: { PLANNED: 'approve' } }, approve: { on: { APPROVED: 'done', REJECTED: 'plan' } }, done: { type: 'final' } },
 };
 
+let fakes: ReturnType<typeof createFakeUpstreams>;
+/** The (fake orchestrator's) task the seeded leases are for: /v1/locks shows a tenant its own tasks' locks only. */
+let lockTaskId = '';
+
 async function startRun(version = 0): Promise<Run> {
   return workflowClient.call.startRun({ tenant: 'default', definitionName: 'gated', definitionVersion: version, input: { goal: 'walk' }, idempotencyKey: '' });
 }
@@ -120,9 +126,12 @@ async function seed(): Promise<Record<string, Case[]>> {
   const run = await startRun(1);
   await workflowClient.call.sendEvent({ tenant: 'default', runId: run.id, type: 'PLANNED', payload: {} });
   const cancellable = await startRun();
-  await store.acquire({ owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 0 });
+  const repo = mkdtempSync(join(tmpdir(), 'gateway-walk-repo-'));
+  mkdirSync(join(repo, '.git'));
+  lockTaskId = (await fakes.orchestrator.submitTask({ tenant: 'default', goal: 'hold a lock', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' })).id;
+  await store.acquire({ owner: `executor:executor-1:${lockTaskId}:s1`, concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 0 });
   waiter = store
-    .acquire({ owner: 'executor:executor-2:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2', concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 60_000 }, { signal: waiting.signal })
+    .acquire({ owner: `executor:executor-2:${lockTaskId}:s2`, concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 60_000 }, { signal: waiting.signal })
     .catch(() => undefined);
   const unknownRun = randomUUID();
   const review = { id: 'review', initial: 'review', states: { review: { on: { DONE: 'done' } }, done: { type: 'final' } } };
@@ -213,8 +222,8 @@ describe('the OpenAPI document against the real workflow-engine and lock-manager
   it('shows the real lease and its waiter, and the run the engine moved', async () => {
     const locks = await sendExample(app.url, 'GET', '/v1/locks', { query: { prefix: concern } });
     expect(locks.body).toMatchObject({
-      leases: [expect.objectContaining({ owner: 'executor:executor-1:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s1', concerns: [concern] })],
-      waiters: [expect.objectContaining({ owner: 'executor:executor-2:7c1d0e52-3b4a-4f6e-9d21-8a5b6c7d8e9f:s2' })],
+      leases: [expect.objectContaining({ owner: `executor:executor-1:${lockTaskId}:s1`, concerns: [concern] })],
+      waiters: [expect.objectContaining({ owner: `executor:executor-2:${lockTaskId}:s2` })],
     });
     const runs = await sendExample(app.url, 'GET', '/v1/definitions/{name}/runs', { params: { name: 'gated' }, query: { version: '1' } });
     expect((runs.body as { runs: Array<{ status: string; state: string }> }).runs).toEqual([expect.objectContaining({ status: 'done', state: 'done' })]);
