@@ -54,7 +54,7 @@ export const gatewayConfigSpec = {
     doc: 'which credentials are accepted: api-keys, oidc, or both (api-keys,oidc); there is no way to turn authentication off',
   }),
   bootstrapKey: bootstrapKeyEnv,
-  bootstrapTenant: env.matching('MAESTRO_GATEWAY_BOOTSTRAP_TENANT', new RegExp(TENANT_PATTERN), 'a tenant name (lower-case letters, digits, ., _, -)', {
+  bootstrapTenant: env.matching('MAESTRO_GATEWAY_BOOTSTRAP_TENANT', new RegExp(TENANT_PATTERN), 'a tenant name (a lower-case letter or digit, then up to 62 lower-case letters, digits, _ or -)', {
     default: DEFAULT_TENANT,
     doc: 'the tenant of the bootstrap key',
   }),

@@ -127,6 +127,10 @@ describe('createOidcVerifier', () => {
     expect((await refusal(await sign(withoutTenant))).message).toBe('token refused: it has no tenant claim naming the tenant');
   });
 
+  it('refuses a token whose tenant claim is not a tenant name the services accept', async () => {
+    expect((await refusal(await sign({ ...claims(), tenant: 'Acme.Corp' }))).message).toMatch(/^token refused: its tenant claim is not a tenant name \(must be a tenant name/);
+  });
+
   it('reads the tenant from the configured claim', async () => {
     const custom = createOidcVerifier({ issuer, audience, jwksUrl, clock, tenantClaim: 'org' });
     expect(await custom.verify(await sign(claims({ org: 'globex' })))).toMatchObject({ tenant: 'globex' });

@@ -9,6 +9,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 import { OperationalError, systemClock, type Clock } from '@maestro/runtime';
 import { unauthenticated } from './auth-errors.js';
 import { isScope, type Principal, type Scope } from './principal.js';
+import { isTenantName, TENANT_RULE } from './tenant-name.js';
 
 /** Algorithms a token may be signed with. */
 export const allowedOidcAlgorithms = ['RS256', 'ES256', 'EdDSA'] as const;
@@ -91,6 +92,7 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       }
       const tenant = payload[tenantClaim];
       if (typeof tenant !== 'string' || tenant === '') throw unauthenticated(`token refused: it has no ${tenantClaim} claim naming the tenant`);
+      if (!isTenantName(tenant)) throw unauthenticated(`token refused: its ${tenantClaim} claim is not a tenant name (${TENANT_RULE})`);
       return { tenant, scopes: scopesOf(payload['scope']), subject: payload.sub ?? '', via: 'oidc' };
     },
   };

@@ -1,7 +1,14 @@
-/** What a tenant name may look like, wherever the gateway takes one (key requests, configuration). */
+/**
+ * What a tenant name may look like, wherever the gateway takes one (key requests, configuration,
+ * an OIDC token's tenant claim): the one rule of `@maestro/contracts`, which every upstream
+ * service checks too, so a key or token the gateway accepts never names a tenant they refuse.
+ */
+import { TENANT_PATTERN as TENANT_REGEXP, TENANT_RULE, Tenants, isTenantName } from '@maestro/contracts';
 
-/** Lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters. */
-export const TENANT_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$';
+/** The tenant name rule as a JSON-schema pattern (the request schemas take it as text). */
+export const TENANT_PATTERN = TENANT_REGEXP.source;
 
 /** The tenant of keys and tokens that name none. */
-export const DEFAULT_TENANT = 'default';
+export const DEFAULT_TENANT = Tenants.default;
+
+export { isTenantName, TENANT_RULE };

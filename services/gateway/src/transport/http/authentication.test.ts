@@ -218,6 +218,8 @@ describe('/v1/keys', () => {
       error: { code: 'TENANT_FORBIDDEN', message: 'only the operator may create keys for another tenant than default' },
     });
     const operator = await fakes.auth.keyFor(['admin'], { operator: true });
+    // A tenant the services would refuse is refused here too, not issued as a key that cannot work.
+    expect(await call('POST', '/v1/keys', operator, { name: 'x', scopes: ['read'], tenant: 'acme.corp' })).toMatchObject({ status: 400, body: { error: { field: 'tenant' } } });
     const forGlobex = await call('POST', '/v1/keys', operator, { name: 'globex admin', scopes: ['admin'], tenant: 'globex' });
     expect(forGlobex).toMatchObject({ status: 201, body: { tenant: 'globex' } });
     expect((await call('GET', '/v1/keys', TEST_ADMIN_KEY)).body.keys.map((k: { tenant: string }) => k.tenant)).not.toContain('globex');

@@ -10,7 +10,7 @@ import { generateApiKey, hashSecret } from '../../auth/api-key.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../auth/api-key-store.js';
 import { AuthError, AuthErrorCodes } from '../../auth/auth-errors.js';
 import { allScopes, type Principal, type Scope } from '../../auth/principal.js';
-import { TENANT_PATTERN } from '../../auth/tenant-name.js';
+import { TENANT_PATTERN, TENANT_RULE } from '../../auth/tenant-name.js';
 import { explainPattern } from './error-handler.js';
 import { nonBlank } from './schemas.js';
 import { errorResponses, ok } from './response-schemas.js';
@@ -26,7 +26,7 @@ export interface CreateKeyBody {
 }
 
 const keyIdPattern = explainPattern('^[A-Za-z0-9_-]{12}$', 'must be a key id: the 12 characters after mk_');
-const tenantPattern = explainPattern(TENANT_PATTERN, 'must be a tenant name: lower-case letters, digits, ".", "_" or "-", at most 63 characters');
+const tenantPattern = explainPattern(TENANT_PATTERN, TENANT_RULE);
 
 const str = { type: 'string' } as const;
 const time = { type: 'string', format: 'date-time' } as const;
