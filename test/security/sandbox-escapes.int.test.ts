@@ -6,11 +6,11 @@
  * no other tenant's worktree, a bounded number of processes, a bounded file, no daemon left
  * behind. Every case has a control showing the thing it reaches for is really there on the host.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BubblewrapSandbox, createDefaultToolRegistry, type ToolContext, type ToolObservation } from '@maestro/agent';
-import { testServers } from '@maestro/testing';
+import { processesWithArgument, testServers } from '@maestro/testing';
 import { CaseTable } from './case-table.js';
 
 const MIB = 1024 * 1024;
@@ -48,19 +48,6 @@ function node(script: string): Promise<ToolObservation> {
   return tools.run({ id: 'x', name: 'exec', argumentsJson: JSON.stringify({ argv: ['node', '-e', script] }) }, context);
 }
 
-/** Host processes whose command line holds `argument`. */
-function processesWithArgument(argument: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(argument)) found.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 jest.setTimeout(180_000);
 

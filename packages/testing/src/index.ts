@@ -53,3 +53,4 @@ export {
   type GeminiEmbeddingRequest,
 } from './fake-gemini-server.js';
 export { createTrappedGitRepo, TRAPPED_HOOKS, type TrappedGitRepo, type TrappedGitRepoOptions } from './trapped-git-repo.js';
+export { processesWithArgument } from './host-processes.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testServers } from '@maestro/testing';
+import { processesWithArgument, testServers } from '@maestro/testing';
 import { runCommand, type CommandResult } from '../run-command.js';
 import { BubblewrapSandbox, type BubblewrapSandboxOptions } from './bubblewrap-sandbox.js';
 import { detectCgroupV1 } from './cgroup-limits.js';
@@ -217,17 +217,3 @@ describe('createCommandSandbox', () => {
     expect(logs[0]?.level).toBe('warn');
   });
 });
-
-/** Host pids whose command line has `argument`. */
-function processesWithArgument(argument: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(argument)) found.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
-}

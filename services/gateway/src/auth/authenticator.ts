@@ -38,6 +38,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const { keys, oidc, logger } = options;
   const accepted = [keys ? 'an API key' : undefined, oidc ? 'an OIDC token' : undefined].filter(Boolean).join(' or ');
 
+  /** Keys already handed to the redactor (a key's text is fixed by its id: the secret's hash matched). */
+  const redactedKeys = new Set<string>();
   const byKey = async (store: ApiKeyStore, token: string): Promise<Principal> => {
     const parts = parseApiKey(token);
     if (!parts) throw unauthenticated('malformed API key: expected mk_<12-character id>_<43-character secret>');
@@ -51,8 +53,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       store.touch(key.id, new Date(now)).catch((err: unknown) => logger.warn('API key use not recorded', { keyId: key.id, err }));
     }
     // A valid key is a credential this process now holds: it is redacted from every log line,
-    // event and error from here on (see @maestro/runtime secrets).
-    processSecrets().register(token, 'GATEWAY_API_KEY');
+    // event and error from here on (see @maestro/runtime secrets). Once per key, not per request.
+    if (!redactedKeys.has(key.id)) {
+      processSecrets().register(token, 'GATEWAY_API_KEY');
+      redactedKeys.add(key.id);
+    }
     return { tenant: key.tenant, scopes: key.scopes, subject: `key:${key.id}`, via: key.operator ? 'operator' : 'api-key', keyId: key.id };
   };
 
