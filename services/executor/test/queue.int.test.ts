@@ -223,13 +223,16 @@ describe('executor work queue with real executor processes', () => {
 
   it('on SIGTERM past its drain timeout hands the work back, exits 0, and another executor completes it', async () => {
     const leaving = await startExecutor('q-leaving', { concurrency: 2, drainTimeoutMs: 300 });
-    const items = Array.from({ length: 2 }, (_, i) => probe(i, { probeWorkMs: 4_000 }));
+    // Long enough that the items are still in hand after the second executor has started (a
+    // few seconds on a loaded machine); handed back at the drain timeout, not worked to the end.
+    const items = Array.from({ length: 2 }, (_, i) => probe(i, { probeWorkMs: 15_000 }));
     await publishAll(items);
     await waitFor('both items in hand', async () => ((await leaving.status()).inFlight === 2 ? true : undefined));
     // Already waiting for work when the handed-back items become deliverable again. (Also
     // needed on NATS 2.9.10: nak delays that expire while no pull request waits lose one
     // message until ack_wait and deliver another twice; see the README, "Known limits".)
     await startExecutor('q-staying', { concurrency: 2 });
+    expect((await leaving.status()).inFlight).toBe(2);
 
     leaving.signal('SIGTERM');
     expect(await leaving.exited).toEqual({ code: 0, signal: null });
@@ -240,5 +243,5 @@ describe('executor work queue with real executor processes', () => {
     expect(results).toHaveLength(2);
     expect(got.every((r) => r.ok && r.executorId === 'q-staying')).toBe(true);
     expect(items.every((w) => finished.get(w.subtaskId) === 1)).toBe(true);
-  });
+  }, 120_000);
 });
