@@ -6,11 +6,18 @@
  * task) nor its dead-letter hook (which would record a failed result); signed ones are handled.
  * The consumers are durable consumers of the production streams, filters and names, started by
  * a bus holding the key as the orchestrator's does (`signing: busSigningFrom(config)`).
+ *
+ * Forged `task.updated` cancels (unsigned, wrong key, stale) reach the executor's live task-end
+ * subscription and its replay of stored events, the executor's own code on a keyed bus: neither
+ * records the task as ended, so its running work is not stopped; a signed cancel does stop it.
  */
 import { randomUUID } from 'node:crypto';
 import { connectBus, MessageSigner, SignatureRejections, tracedHeaders, type Bus, type WorkConsumer } from '@maestro/bus';
 import { Consumers, DeadLetterHeaders, Streams, Subjects, SubtaskResultSchema, type SubtaskResult } from '@maestro/contracts';
-import { createSilentLogger, ManualClock } from '@maestro/runtime';
+import { EndedTasks } from '../../services/executor/src/domain/ended-tasks.js';
+import { subscribeTaskEnds } from '../../services/executor/src/transport/nats/task-events.subscriber.js';
+import { replayTaskEnds } from '../../services/executor/src/transport/nats/task-events.replay.js';
+import { createSilentLogger, ManualClock, systemClock } from '@maestro/runtime';
 import { testNamespace, testServers } from '@maestro/testing';
 import { CaseTable } from './case-table.js';
 
@@ -157,6 +164,50 @@ it('dead-letters forged, tampered, stale and replayed results and escalations, a
     table.record({ case: `${id} (signed with the cluster key)`, expected: 'handled once', got: `handled ${handled.filter((h) => h === id).length}x`, pass: handled.filter((h) => h === id).length === 1 });
   }
   table.record({ case: 'dead-letter hook for refused messages', expected: 'never called (nothing recorded)', got: `${hooked.length} calls`, pass: hooked.length === 0 });
+
+  expect(table.failures()).toEqual([]);
+});
+
+it('never stops an executor\'s work on a forged task.updated cancel, heard live or replayed from the stream', async () => {
+  const wrongKey = new MessageSigner({ key: 'not-the-cluster-key-but-32-bytes-long!', signer: 'orchestrator' });
+  const longAgo = new MessageSigner({ key, signer: 'orchestrator', clock: new ManualClock(Date.now() - 60 * 60 * 1000) });
+  const cancel = (taskId: string) => ({ taskId, tenant: 'default', runId: 'run-1', status: 'cancelled', at: new Date().toISOString() });
+
+  // The executor's live subscription, on a bus holding the key; `stopped` stands for its running work of each task.
+  const ended = new EndedTasks();
+  const stopped: string[] = [];
+  for (const taskId of ['task-unsigned', 'task-wrong-key', 'task-stale', 'task-signed']) ended.watch(taskId, () => void stopped.push(taskId));
+  const subscription = await subscribeTaskEnds(service, ended, logger);
+  try {
+    await publishRaw(Subjects.taskUpdated, cancel('task-unsigned'));
+    await publishRaw(Subjects.taskUpdated, cancel('task-wrong-key'), (s, b, h) => wrongKey.sign(s, b, h));
+    await publishRaw(Subjects.taskUpdated, cancel('task-stale'), (s, b, h) => longAgo.sign(s, b, h));
+    // The genuine cancel comes last: once it is heard, every forgery has been seen.
+    await service.publish(Subjects.taskUpdated, cancel('task-signed'));
+    await eventually(() => stopped.includes('task-signed'), 'the signed cancel');
+  } finally {
+    subscription.unsubscribe();
+  }
+
+  // An executor started later replays the stored events, forgeries included.
+  const replayed = new EndedTasks();
+  const summary = await replayTaskEnds(service, replayed, logger, { clock: systemClock });
+
+  for (const taskId of ['task-unsigned', 'task-wrong-key', 'task-stale']) {
+    table.record({
+      case: `forged task.updated cancel of ${taskId}`,
+      expected: 'work not stopped, live or on replay',
+      got: `live: ${stopped.includes(taskId) ? 'STOPPED' : 'not stopped'}; replay: ${replayed.get(taskId) ?? 'not ended'}`,
+      pass: !stopped.includes(taskId) && replayed.get(taskId) === undefined,
+    });
+  }
+  table.record({
+    case: 'signed task.updated cancel (cluster key)',
+    expected: 'work stopped, live and on replay',
+    got: `live: ${stopped.includes('task-signed') ? 'stopped' : 'NOT STOPPED'}; replay: ${replayed.get('task-signed') ?? 'not ended'}`,
+    pass: stopped.includes('task-signed') && replayed.get('task-signed') === 'cancelled',
+  });
+  table.record({ case: 'replay counts the forgeries', expected: '3 unauthenticated', got: `${summary.unauthenticated} unauthenticated`, pass: summary.unauthenticated === 3 });
 
   expect(table.failures()).toEqual([]);
 });

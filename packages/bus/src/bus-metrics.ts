@@ -1,5 +1,6 @@
 /**
- * What the bus reports to Prometheus: dead letters by consumer and reason, and each durable
+ * What the bus reports to Prometheus: dead letters by consumer and reason, live messages a
+ * subscription dropped for their signature (by subscription and reason), and each durable
  * work consumer's lag and depth (read from JetStream's consumer info on scrape; see
  * `trackConsumerBacklog` in @maestro/runtime). Every consumer the bus starts is tracked, so a
  * service gets its queue metrics without wiring anything.
@@ -26,6 +27,19 @@ export function deadLetterCounter(registry: Registry): Counter<'consumer' | 'rea
     name: 'maestro_dead_letters_total',
     help: 'Messages sent to the dead-letter subject, by durable consumer and reason (malformed, rejected, exhausted, unauthenticated).',
     labelNames: ['consumer', 'reason'],
+  });
+}
+
+/**
+ * The counter of live (core-NATS) messages a subscription dropped because they failed signature
+ * verification, by the subscription's catalogue subject and the rejection in lower case
+ * (`unsigned`, `bad_signature`, `stale`, `replayed`); see message-signing.ts.
+ */
+export function liveRejectionCounter(registry: Registry): Counter<'subscription' | 'reason'> {
+  return defineCounter(registry, {
+    name: 'maestro_live_messages_rejected_total',
+    help: 'Live NATS messages dropped by a subscription for failing signature verification, by subscription subject and reason (unsigned, bad_signature, stale, replayed).',
+    labelNames: ['subscription', 'reason'],
   });
 }
 

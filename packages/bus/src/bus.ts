@@ -1,14 +1,17 @@
 /**
  * The connection every service has to NATS: reconnecting, namespaced, traced, with typed
- * publish and subscribe and the durable work consumers of `work-consumer.ts`.
+ * publish and subscribe and the durable work consumers of `work-consumer.ts`. With a signing key
+ * every publish (JetStream or core NATS) is signed and every live subscription verifies.
  */
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { OperationalError, processRegistry, processSecrets, redactUrl, SpanKind, withSpan, type Logger, type Redactor, type Registry } from '@maestro/runtime';
+import { OperationalError, processRegistry, processSecrets, redactUrl, SpanKind, systemClock, withSpan, type Clock, type Logger, type Redactor, type Registry } from '@maestro/runtime';
 import type { ZodType } from 'zod';
 import { tracedHeaders } from './headers.js';
 import { type BusSigning } from './bus-signing.js';
-import { MessageSigner } from './message-signing.js';
+import { liveRejectionCounter } from './bus-metrics.js';
+import { LiveRejections } from './live-rejections.js';
+import { MessageSigner, type SignatureVerdict } from './message-signing.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { ensureStreams, type StreamLimits } from './streams.js';
 import { startWorkConsumer, type WorkConsumer, type WorkConsumerOptions } from './work-consumer.js';
@@ -33,11 +36,29 @@ export interface BusOptions {
   redactor?: Redactor;
   /**
    * Signs every publish and makes durable consumers of control streams (work, results,
-   * escalations) verify what they receive (see message-signing.ts); from `busSigningFrom(config)`.
+   * escalations) and every live subscription verify what they receive (see message-signing.ts);
+   * from `busSigningFrom(config)`.
    * @default unsigned, silently (libraries and tests); services always pass it
    */
   signing?: BusSigning;
+  /** Where signing times and the pace of rejection warnings come from. @default systemClock */
+  clock?: Clock;
+  /**
+   * How long a JetStream API request or a publish waits for the server's answer.
+   * @default BusDefaults.apiTimeoutMs
+   */
+  apiTimeoutMs?: number;
 }
+
+/** The defaults of {@link BusOptions}. */
+export const BusDefaults = {
+  /**
+   * nats.js waits 5 s; a busy server (or a busy host: seen on a loaded 2-CPU machine) answers
+   * later than that now and then, and a publish or stream read that gives up too early fails
+   * work that was fine. Callers retry what times out; this only makes that rarer.
+   */
+  apiTimeoutMs: 15_000,
+} as const;
 
 /** Options for a publish. */
 export interface PublishOptions {
@@ -55,6 +76,9 @@ export class Bus {
   readonly js: JetStreamClient;
   private readonly consumers = new Set<WorkConsumer>();
   private readonly subscriptions = new Set<Subscription>();
+  /** Numbers this bus's subscriptions, for live replay detection (see `MessageSigner.verifyLive`). */
+  private subscriptionCount = 0;
+  private readonly liveRejections: LiveRejections;
 
   constructor(
     /** The raw connection, for JetStream KV and other direct uses. */
@@ -65,10 +89,13 @@ export class Bus {
     private readonly streamLimits: StreamLimits,
     private readonly metrics: Registry = processRegistry(),
     private readonly redactor: Redactor = processSecrets(),
-    /** Signs publishes and verifies control messages; undefined when the bus runs unsigned. */
+    /** Signs publishes and verifies control and live messages; undefined when the bus runs unsigned. */
     private readonly signer?: MessageSigner,
+    clock: Clock = systemClock,
   ) {
-    this.js = jetstream(connection);
+    // The manager's options (its API timeout) for publishes and KV too.
+    this.js = jetstream(connection, jsm.getOptions());
+    this.liveRejections = new LiveRejections({ logger, counter: liveRejectionCounter(metrics), clock });
   }
 
   /** Creates or updates every stream of the catalogue. Safe to call from every service. */
@@ -102,11 +129,34 @@ export class Bus {
   }
 
   /**
-   * The text a publish sends for `payload`: its JSON, redacted. For the few messages sent past
-   * `publish` (a core-NATS publish nobody waits on), so they are redacted too.
+   * Publishes on core NATS without waiting for anything (the stream, if one covers the subject,
+   * still stores it): for events only live watchers need, where a publish must not wait on
+   * JetStream. Redacted, traced and signed like {@link publish}. Throws only when the connection
+   * is closed.
+   */
+  publishLive(subject: string, payload: unknown): void {
+    const headers = tracedHeaders();
+    const wireSubject = this.namespace.subject(subject);
+    const body = this.encode(payload);
+    this.signer?.sign(wireSubject, body, headers);
+    this.connection.publish(wireSubject, body, { headers });
+  }
+
+  /**
+   * The text a publish sends for `payload`: its JSON, redacted. Use {@link publishLive} to send
+   * past `publish`, which signs as well.
    */
   encode(payload: unknown): string {
     return this.redactor.redact(JSON.stringify(payload));
+  }
+
+  /**
+   * Verifies a message read from a stream outside {@link consume} (an ordered consumer, a
+   * replay), as a durable consumer of a control stream would: always ok on an unsigned bus.
+   */
+  verifyStored(msg: JsMsg): SignatureVerdict {
+    if (!this.signer) return { ok: true };
+    return this.signer.verify(msg.subject, msg.data, msg.headers, msg.time.getTime(), `${msg.info.stream}/${msg.info.streamSequence}`);
   }
 
   /** Publishes a fact on `maestro.events.…`. A failure is logged, not thrown: events are best-effort. */
@@ -137,15 +187,27 @@ export class Bus {
   }
 
   /**
-   * Subscribes to live messages (core NATS; nothing is replayed). Payloads that fail the
-   * schema are logged and skipped. `handler` gets the catalogue subject.
+   * Subscribes to live messages (core NATS; nothing is replayed). On a signed bus each message
+   * is verified first (`MessageSigner.verifyLive`): one that is unsigned, forged, tampered, stale
+   * or replayed is dropped, counted in `maestro_live_messages_rejected_total` and warned about
+   * (rate-limited, see live-rejections.ts). Payloads that fail the schema are logged and
+   * skipped. `handler` gets the catalogue subject.
    */
   subscribe<T>(subject: string, schema: ZodType<T> | null, handler: (payload: T, subject: string) => void): LiveSubscription {
+    const signer = this.signer;
+    const subscriptionId = `live-${++this.subscriptionCount}`;
     const sub = this.connection.subscribe(this.namespace.subject(subject), {
       callback: (err, msg) => {
         if (err) {
           this.logger.warn('subscription error', { subject, err: err.message });
           return;
+        }
+        if (signer) {
+          const verdict = signer.verifyLive(msg.subject, msg.data, msg.headers, subscriptionId);
+          if (!verdict.ok) {
+            this.liveRejections.record(subject, msg.subject, verdict.rejection, verdict.reason);
+            return;
+          }
         }
         let payload: T;
         try {
@@ -215,13 +277,15 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       cause: err,
     });
   }
-  const jsm = await jetstreamManager(connection);
+  const jsm = await jetstreamManager(connection, { timeout: options.apiTimeoutMs ?? BusDefaults.apiTimeoutMs });
   const signing = options.signing;
-  const signer = signing && 'key' in signing ? new MessageSigner({ key: signing.key, signer: options.name, ...(signing.windowMs ? { windowMs: signing.windowMs } : {}) }) : undefined;
+  const clock = options.clock ?? systemClock;
+  const signer =
+    signing && 'key' in signing ? new MessageSigner({ key: signing.key, signer: options.name, clock, ...(signing.windowMs ? { windowMs: signing.windowMs } : {}) }) : undefined;
   if (signing && 'unsigned' in signing) {
-    logger.warn('NATS control messages are NOT signed or verified (MAESTRO_BUS_UNSIGNED=true): anyone who can publish on NATS can forge results; local runs only');
+    logger.warn('NATS messages are NOT signed or verified (MAESTRO_BUS_UNSIGNED=true): anyone who can publish on NATS can forge results and events; local runs only');
   }
-  const bus = new Bus(connection, jsm, createNamespace(options.namespace ?? ''), logger, options.streamLimits ?? {}, options.metrics, options.redactor, signer);
+  const bus = new Bus(connection, jsm, createNamespace(options.namespace ?? ''), logger, options.streamLimits ?? {}, options.metrics, options.redactor, signer, clock);
   void (async () => {
     for await (const status of connection.status()) {
       if (status.type === 'disconnect') {

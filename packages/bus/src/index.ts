@@ -13,9 +13,10 @@
  * });
  *
  * Services pass `signing: busSigningFrom(config)`: every publish is then signed and the consumers
- * of work, results and escalations refuse (dead-letter) what is unsigned, forged or replayed.
+ * of work, results and escalations refuse (dead-letter) what is unsigned, forged or replayed, and
+ * live subscriptions (`subscribe`) drop it.
  */
-export { Bus, connectBus, type BusOptions, type PublishOptions, type LiveSubscription } from './bus.js';
+export { Bus, BusDefaults, connectBus, type BusOptions, type PublishOptions, type LiveSubscription } from './bus.js';
 export {
   startWorkConsumer,
   HandBackError,
@@ -37,7 +38,7 @@ export {
   type SignatureVerdict,
 } from './message-signing.js';
 export { busSigningFrom, type BusSigning, type BusSigningConfig } from './bus-signing.js';
-export { deadLetterCounter, trackWorkConsumer, DeadLetterReasons, type DeadLetterReason } from './bus-metrics.js';
+export { deadLetterCounter, liveRejectionCounter, trackWorkConsumer, DeadLetterReasons, type DeadLetterReason } from './bus-metrics.js';
 export { ensureStreams, toStreamConfig, type StreamLimits } from './streams.js';
 export { createNamespace, rootNamespace, type Namespace } from './namespace.js';
 export { tracedHeaders, traceContextOf, headerCarrier } from './headers.js';

@@ -80,6 +80,50 @@ describe('MessageSigner', () => {
   });
 });
 
+describe('MessageSigner.verifyLive', () => {
+  let clock: ManualClock;
+  let signer: MessageSigner;
+  let verifier: MessageSigner;
+  beforeEach(() => {
+    clock = new ManualClock(t0);
+    signer = new MessageSigner({ key, signer: 'orchestrator', clock });
+    verifier = new MessageSigner({ key, signer: 'executor-1', clock });
+  });
+
+  it('accepts a signed message once per subscription, and refuses it again on the same one as REPLAYED', () => {
+    const headers = signed(signer);
+    expect(verifier.verifyLive(subject, body, headers, 'live-1')).toEqual({ ok: true });
+    expect(verifier.verifyLive(subject, body, headers, 'live-2')).toEqual({ ok: true });
+    expect(verifier.verifyLive(subject, body, headers, 'live-1')).toMatchObject({ ok: false, rejection: SignatureRejections.replayed });
+  });
+
+  it('refuses unsigned, forged, tampered and stale live messages', () => {
+    expect(verifier.verifyLive(subject, body, undefined, 'live-1')).toMatchObject({ ok: false, rejection: 'UNSIGNED' });
+    const stranger = new MessageSigner({ key: 'x'.repeat(32), signer: 'orchestrator', clock });
+    expect(verifier.verifyLive(subject, body, signed(stranger), 'live-1')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
+    const tampered = new TextEncoder().encode(JSON.stringify({ workId: 'w1', ok: false }));
+    expect(verifier.verifyLive(subject, tampered, signed(signer), 'live-1')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
+    const old = signed(signer);
+    clock.advance(verifier.windowMs + 1);
+    expect(verifier.verifyLive(subject, body, old, 'live-1')).toMatchObject({ ok: false, rejection: 'STALE', reason: expect.stringContaining('received at') });
+  });
+
+  it('keeps live and stored sightings apart: an event both stored and heard live passes each check once', () => {
+    const headers = signed(signer);
+    expect(verifier.verify(subject, body, headers, t0, 'EVENTS/7')).toEqual({ ok: true });
+    expect(verifier.verifyLive(subject, body, headers, 'live-1')).toEqual({ ok: true });
+    expect(verifier.verify(subject, body, headers, t0, 'EVENTS/7')).toEqual({ ok: true });
+  });
+
+  it('forgets live ids once they could only be stale, and still refuses their replay as STALE', () => {
+    const headers = signed(signer);
+    expect(verifier.verifyLive(subject, body, headers, 'live-1')).toEqual({ ok: true });
+    clock.advance(verifier.windowMs + 1);
+    expect(verifier.verifyLive(subject, body, signed(signer), 'live-1')).toEqual({ ok: true });
+    expect(verifier.verifyLive(subject, body, headers, 'live-1')).toMatchObject({ ok: false, rejection: 'STALE' });
+  });
+});
+
 describe('busSigningFrom', () => {
   it('takes the key, or unsigned when asked, and otherwise stops the service naming the variable', () => {
     expect(busSigningFrom({ busSigningKey: key, busUnsigned: false })).toEqual({ key });

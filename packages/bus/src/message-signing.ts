@@ -10,6 +10,10 @@
  * not the time it is consumed: work may rightly wait in a backlog for hours, while a captured
  * message published again gets a new stored time far from its signing time. Inside the window a
  * replay is caught by its message id (per process: cheap, and enough with the window).
+ *
+ * Live (core-NATS) subscriptions verify the same signature with {@link MessageSigner.verifyLive}:
+ * nothing stores a live message, so freshness is judged against the time it is received, and
+ * every sighting of a message id after the first on one subscription is a replay.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { MsgHdrs } from '@nats-io/transport-node';
@@ -72,6 +76,8 @@ export class MessageSigner {
   private readonly clock: Clock;
   /** Message id → the stored message it came with (`stream/seq`), and when it may be forgotten. */
   private readonly seen = new Map<string, { where: string; until: number }>();
+  /** Subscription and message id of live messages → when they may be forgotten (see {@link verifyLive}). */
+  private readonly seenLive = new Map<string, number>();
 
   constructor(options: MessageSigningOptions) {
     this.key = Buffer.from(options.key, 'utf8');
@@ -100,6 +106,55 @@ export class MessageSigner {
    * `stream/seq`; a redelivery of the same stored message is not a replay).
    */
   verify(subject: string, body: Uint8Array, headers: MsgHdrs | undefined, storedAtMs: number, storedAs: string): SignatureVerdict {
+    const checked = this.check(subject, body, headers, storedAtMs, 'stored');
+    if (!checked.ok) return checked;
+    const { messageId, at } = checked;
+    this.forgetExpired();
+    const before = this.seen.get(messageId);
+    if (before !== undefined && before.where !== storedAs) {
+      return refuse(SignatureRejections.replayed, `message id ${messageId} was already received as ${before.where}`);
+    }
+    if (before === undefined) this.seen.set(messageId, { where: storedAs, until: at + 2 * this.windowMs });
+    return { ok: true };
+  }
+
+  /**
+   * Checks a live (core-NATS) message received now on subscription `subscription` (any id unique
+   * to one subscription of this process): its signature, its signing time against the clock, and
+   * that its id was not received on this subscription before.
+   *
+   * What identifies a live message is its `Maestro-Message-Id`, the fresh random nonce of each
+   * signed publish, scoped to the subscription: core NATS delivers one publish once to each
+   * subscription whose subject matches, so two overlapping subscriptions both rightly get it, but
+   * the same id twice on one subscription is a captured message published again. Ids are kept
+   * until their signing time plus the window, after which the freshness check refuses them anyway.
+   * Kept apart from the stored messages' ids: a message both stored and heard live (events are)
+   * must pass both checks once each.
+   */
+  verifyLive(subject: string, body: Uint8Array, headers: MsgHdrs | undefined, subscription: string): SignatureVerdict {
+    const now = this.clock.now();
+    const checked = this.check(subject, body, headers, now, 'received');
+    if (!checked.ok) return checked;
+    for (const [id, until] of this.seenLive) {
+      if (until >= now) break;
+      this.seenLive.delete(id);
+    }
+    const seenAs = `${subscription}\n${checked.messageId}`;
+    if (this.seenLive.has(seenAs)) {
+      return refuse(SignatureRejections.replayed, `message id ${checked.messageId} was already received on this subscription`);
+    }
+    this.seenLive.set(seenAs, checked.at + this.windowMs);
+    return { ok: true };
+  }
+
+  /** The signature and freshness checks shared by stored and live messages; `atMs` is when it was stored or received. */
+  private check(
+    subject: string,
+    body: Uint8Array,
+    headers: MsgHdrs | undefined,
+    atMs: number,
+    atWhat: 'stored' | 'received',
+  ): { ok: true; messageId: string; at: number } | { ok: false; rejection: SignatureRejection; reason: string } {
     const read = (name: string): string | undefined => (headers?.has(name) ? headers.get(name) : undefined);
     const signer = read(SignatureHeaders.signer);
     const signedAt = read(SignatureHeaders.signedAt);
@@ -115,19 +170,13 @@ export class MessageSigner {
       return refuse(SignatureRejections.badSignature, `the signature of signer ${JSON.stringify(signer)} does not match the message`);
     }
     const at = Number(signedAt);
-    if (!/^\d{1,16}$/.test(signedAt) || Math.abs(storedAtMs - at) > this.windowMs) {
+    if (!/^\d{1,16}$/.test(signedAt) || Math.abs(atMs - at) > this.windowMs) {
       return refuse(
         SignatureRejections.stale,
-        `signed at ${/^\d{1,16}$/.test(signedAt) ? new Date(at).toISOString() : JSON.stringify(signedAt)} but stored at ${new Date(storedAtMs).toISOString()}, more than ${this.windowMs} ms apart`,
+        `signed at ${/^\d{1,16}$/.test(signedAt) ? new Date(at).toISOString() : JSON.stringify(signedAt)} but ${atWhat} at ${new Date(atMs).toISOString()}, more than ${this.windowMs} ms apart`,
       );
     }
-    this.forgetExpired();
-    const before = this.seen.get(messageId);
-    if (before !== undefined && before.where !== storedAs) {
-      return refuse(SignatureRejections.replayed, `message id ${messageId} was already received as ${before.where}`);
-    }
-    if (before === undefined) this.seen.set(messageId, { where: storedAs, until: at + 2 * this.windowMs });
-    return { ok: true };
+    return { ok: true, messageId, at };
   }
 
   private mac(signer: string, subject: string, signedAt: string, messageId: string, body: Uint8Array | string): string {
@@ -149,6 +198,6 @@ export class MessageSigner {
   }
 }
 
-function refuse(rejection: SignatureRejection, reason: string): SignatureVerdict {
+function refuse(rejection: SignatureRejection, reason: string): { ok: false; rejection: SignatureRejection; reason: string } {
   return { ok: false, rejection, reason };
 }

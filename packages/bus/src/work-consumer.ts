@@ -160,7 +160,11 @@ export async function startWorkConsumer<T>(
     headers.set(DeadLetterHeaders.originalSubject, subject);
     headers.set(DeadLetterHeaders.reason, oneLine(reason).slice(0, 1000));
     headers.set(DeadLetterHeaders.deliveries, String(msg.info.deliveryCount));
-    await js.publish(namespace.subject(Subjects.deadLetter(subject)), msg.data, { headers });
+    const deadSubject = namespace.subject(Subjects.deadLetter(subject));
+    // Signed like every publish of a keyed bus: it vouches that this service dead-lettered the
+    // bytes (on the dead-letter subject only, which the signature covers), not for what they say.
+    deps.signer?.sign(deadSubject, msg.data, headers);
+    await js.publish(deadSubject, msg.data, { headers });
     deadLetters.inc({ consumer: options.durable, reason: kind });
     logger.warn('message dead-lettered', { subject, reason, deliveries: msg.info.deliveryCount });
     if (trusted && options.onDeadLetter) {

@@ -207,11 +207,11 @@ export const commonEnv = {
   // NATS control-message signing, compiled once by busSigningFrom (@maestro/bus).
   busSigningKey: env.string('MAESTRO_BUS_SIGNING_KEY', {
     default: '',
-    doc: 'shared secret (at least 32 bytes, from a Secret) that signs and verifies NATS work, results and escalations',
+    doc: 'shared secret (at least 32 bytes, from a Secret) that signs and verifies NATS messages: work, results, escalations and events',
   }),
   busUnsigned: env.bool('MAESTRO_BUS_UNSIGNED', {
     default: false,
-    doc: 'publish and accept NATS control messages without signatures, for local runs only (instead of MAESTRO_BUS_SIGNING_KEY)',
+    doc: 'publish and accept NATS messages without signatures, for local runs only (instead of MAESTRO_BUS_SIGNING_KEY)',
   }),
   grpcPlaintext: env.bool('MAESTRO_GRPC_PLAINTEXT', {
     default: false,

@@ -122,7 +122,7 @@ describe('task events replay on real NATS', () => {
     const logger = new RecordingLogger();
     const summary = await replayTaskEnds(bus, ended, logger, { clock: systemClock });
 
-    expect(summary).toEqual({ read: 6, ended: 2, malformed: 2, cut: false });
+    expect(summary).toEqual({ read: 6, ended: 2, malformed: 2, unauthenticated: 0, cut: false });
     expect(ended.get('t-1')).toBe('cancelled');
     expect(ended.get('t-2')).toBeUndefined();
     expect(ended.get('t-3')).toBe('failed');
@@ -139,7 +139,7 @@ describe('task events replay on real NATS', () => {
 
     const summary = await replayTaskEnds(bus, ended, logger, { clock: systemClock, maxMessages: 2 });
 
-    expect(summary).toEqual({ read: 2, ended: 2, malformed: 0, cut: true });
+    expect(summary).toEqual({ read: 2, ended: 2, malformed: 0, unauthenticated: 0, cut: true });
     expect(ended.get('t-a')).toBe('cancelled');
     expect(ended.get('t-c')).toBeUndefined();
     expect(logger.lines.find((l) => l.level === 'warn')?.message).toBe(
@@ -154,7 +154,7 @@ describe('task events replay on real NATS', () => {
 
     const summary = await replayTaskEnds(bus, ended, logger, { clock: systemClock });
 
-    expect(summary).toEqual({ read: 0, ended: 0, malformed: 0, cut: false });
+    expect(summary).toEqual({ read: 0, ended: 0, malformed: 0, unauthenticated: 0, cut: false });
     expect(ended.size).toBe(0);
     expect(logger.lines.map((l) => `${l.level} ${l.message}`)).toEqual([
       'warn task events could not be replayed; only task ends heard live will stop work',

@@ -25,7 +25,8 @@ import { registerMemoryRoutes } from './transport/http/memories.routes.js';
 import { registerModelRoutes } from './transport/http/models.routes.js';
 import { registerOpenApiGenerator, registerOpenApiRoutes } from './transport/http/openapi.js';
 import { registerRunRoutes } from './transport/http/runs.routes.js';
-import { OpenStreams } from './transport/http/sse.js';
+import { OpenStreams } from './transport/http/open-streams.js';
+import type { SseStreamSettings } from './transport/http/sse-stream.js';
 import { registerTaskRoutes } from './transport/http/tasks.routes.js';
 import { registerViewer } from './transport/http/viewer.js';
 
@@ -46,9 +47,9 @@ export interface GatewayDeps {
    */
   auth: { authenticator: Authenticator; keys?: ApiKeyStore };
   logger: Logger;
-  /** Interval of the SSE heartbeat comment. @default 15000 */
+  /** Interval of the SSE heartbeat comment, and of re-checking an open stream's API key. @default 15000 */
   sseHeartbeatMs?: number;
-  /** Where the SSE heartbeats read time from (tests pass a `ManualClock`). @default systemClock */
+  /** Where the SSE heartbeats and token-expiry timers read time from (tests pass a `ManualClock`). @default systemClock */
   clock?: Clock;
   /** Largest accepted request body in bytes. @default 1048576 */
   bodyLimit?: number;
@@ -143,8 +144,9 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
 
   // The OpenAPI generator learns routes as they are added, so it goes first and the routes are
   // added in a plugin that boots after it (handlers, hooks and compilers above apply to it).
-  const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
   const clock = deps.clock ?? systemClock;
+  // Every event stream runs the same way, and re-checks its caller's credential on its heartbeat.
+  const sse: SseStreamSettings = { streams, heartbeatMs: deps.sseHeartbeatMs ?? 15_000, clock, credentials: deps.auth.authenticator };
   registerOpenApiGenerator(app);
   void app.register(async (api) => {
     registerHealthRoutes(api, deps.health);
@@ -154,14 +156,12 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
       workflow: deps.workflow,
       orchestrator: deps.orchestrator,
       events: deps.events,
-      streams,
-      heartbeatMs,
-      clock,
+      sse,
       logger: logger.child({ component: 'runs' }),
     });
     registerDefinitionRoutes(api, deps.workflow);
     registerLockRoutes(api, deps.locks, deps.orchestrator);
-    registerEventRoutes(api, { events: deps.events, streams, heartbeatMs, clock, logger: logger.child({ component: 'events' }) });
+    registerEventRoutes(api, { events: deps.events, sse, logger: logger.child({ component: 'events' }) });
     registerMemoryRoutes(api, deps.memory);
     if (deps.auth.keys) registerKeyRoutes(api, { keys: deps.auth.keys, clock });
     registerOpenApiRoutes(api);

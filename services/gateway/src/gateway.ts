@@ -3,7 +3,7 @@
  * upstreams, the event hub, the HTTP app and the gRPC health server. `main.ts` calls it once;
  * integration tests call it too, so they exercise exactly the production wiring.
  */
-import { connectBus } from '@maestro/bus';
+import { busSigningFrom, connectBus } from '@maestro/bus';
 import {
   HealthClient,
   LockServiceClient,
@@ -111,6 +111,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
       logger,
       // Tests (and several installations on one NATS) set MAESTRO_NATS_NAMESPACE.
       namespace: config.natsNamespace,
+      // Lifecycle events are verified before a tenant's stream shows them (see the bus README).
+      signing: busSigningFrom(config),
     });
     stops.push({ name: 'nats', stop: () => bus.close() });
 

@@ -50,7 +50,7 @@ import {
   type GrpcServer,
 } from '@maestro/runtime';
 import { createDb, migrateToLatest } from '@maestro/db';
-import { createTestDatabase, type TestDatabase } from '@maestro/testing';
+import { createTestDatabase, testBusSigningKey, type TestDatabase } from '@maestro/testing';
 import { generateApiKey } from '../src/auth/api-key.js';
 import { GATEWAY_SCHEMA, loadGatewayMigrations } from '../src/auth/api-key-migrations.js';
 import { gatewayConfigSpec } from '../src/config.js';
@@ -272,7 +272,7 @@ beforeAll(async () => {
   execFileSync('git', ['init', '-q', repoDir]);
   notARepoDir = mkdtempSync(join(tmpdir(), 'gateway-plain-'));
 
-  publisher = await connectBus({ url: 'nats://127.0.0.1:4222', name: 'gateway-test', logger, namespace, streamLimits: { storage: 'memory' } });
+  publisher = await connectBus({ url: 'nats://127.0.0.1:4222', name: 'gateway-test', logger, namespace, streamLimits: { storage: 'memory' }, signing: { key: testBusSigningKey } });
   await publisher.ensureStreams();
 
   orchestrator = new FakeOrchestrator();
@@ -354,6 +354,7 @@ beforeAll(async () => {
     MAESTRO_LOG_LEVEL: 'silent',
     MAESTRO_DATABASE_URL: database.url,
     MAESTRO_GATEWAY_BOOTSTRAP_KEY: bootstrapKey,
+    MAESTRO_BUS_SIGNING_KEY: testBusSigningKey,
     MAESTRO_NATS_NAMESPACE: namespace,
     MAESTRO_GATEWAY_PORT: '0',
     MAESTRO_GATEWAY_HOST: '127.0.0.1',

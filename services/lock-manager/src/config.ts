@@ -19,6 +19,8 @@ export const lockManagerConfigSpec = {
   grpcTlsKey: commonEnv.grpcTlsKey,
   grpcPlaintext: commonEnv.grpcPlaintext,
   grpcHealthPort: commonEnv.grpcHealthPort,
+  busSigningKey: commonEnv.busSigningKey,
+  busUnsigned: commonEnv.busUnsigned,
   metricsPort: metricsPortEnv.lockManager,
   keyPrefix: env.string('MAESTRO_LOCK_KEY_PREFIX', {
     default: 'maestro:lock:',

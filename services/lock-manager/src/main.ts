@@ -4,7 +4,7 @@
  * No logic here; see README.md for what the service does.
  */
 import { Redis } from 'ioredis';
-import { connectBus } from '@maestro/bus';
+import { busSigningFrom, connectBus } from '@maestro/bus';
 import { compileTransportSecurity, createLogger, initTelemetry, loadConfig, runService, serveMetrics } from '@maestro/runtime';
 import { lockManagerConfigSpec } from './config.js';
 import { createLockManagerServer } from './lock-manager-server.js';
@@ -25,7 +25,7 @@ runService('lock-manager', async (lifecycle) => {
     await redis.quit();
   });
 
-  const bus = await connectBus({ url: config.natsUrl, name: 'lock-manager', logger, namespace: config.natsNamespace });
+  const bus = await connectBus({ url: config.natsUrl, name: 'lock-manager', logger, namespace: config.natsNamespace, signing: busSigningFrom(config) });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
 

@@ -2,7 +2,7 @@
  * The router service: config → logger → database → bus → router server → metrics endpoint →
  * lifecycle. No logic.
  */
-import { connectBus, type Bus } from '@maestro/bus';
+import { busSigningFrom, connectBus, type Bus } from '@maestro/bus';
 import { createDb } from '@maestro/db';
 import { compileTransportSecurity, createLogger, initTelemetry, runService, serveMetrics } from '@maestro/runtime';
 import { loadRouterConfig } from './config.js';
@@ -26,7 +26,7 @@ runService('router', async (lifecycle) => {
   lifecycle.onShutdown('database', () => db.destroy());
   const ledger = new PostgresUsageLedger(db);
 
-  const bus: Bus = await connectBus({ url: config.natsUrl, name: 'router', logger, namespace: config.natsNamespace });
+  const bus: Bus = await connectBus({ url: config.natsUrl, name: 'router', logger, namespace: config.natsNamespace, signing: busSigningFrom(config) });
   lifecycle.onShutdown('bus', () => bus.close());
   await bus.ensureStreams();
   const verdicts = await subscribeWorkVerdicts(bus, ledger);

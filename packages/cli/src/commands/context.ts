@@ -27,7 +27,7 @@ export const gatewayOption = { gateway: { type: 'string' }, 'api-key': { type: '
 
 /** The help lines about `--gateway` and `--api-key`. */
 export const gatewayHelp = `  --gateway URL   the gateway (default: MAESTRO_GATEWAY_URL, else the cluster \`maestro up\` started, else ${CliDefaults.gatewayUrl})
-  --api-key KEY   the key sent to the gateway (default: MAESTRO_API_KEY, else the key \`maestro up\` stored for its own gateway)`;
+  --api-key KEY   the API key or OIDC access token sent to the gateway as a bearer credential (default: MAESTRO_API_KEY, else the key \`maestro up\` stored for its own gateway)`;
 
 /** Writes a line to stdout. */
 export function say(ctx: CommandContext, line: string): void {
@@ -108,7 +108,7 @@ export async function runCommand(
     }
     if (err instanceof GatewayError && err.status === 401) {
       ctx.stderr.write(
-        `maestro ${spec.name}: the gateway refused the credentials: ${err.message}\n  pass --api-key KEY or set MAESTRO_API_KEY (a cluster \`maestro up\` started uses the key it stored)\n`,
+        `maestro ${spec.name}: the gateway refused the credentials: ${err.message}\n  pass --api-key KEY (an API key or an OIDC access token) or set MAESTRO_API_KEY (a cluster \`maestro up\` started uses the key it stored)\n`,
       );
       return ExitCodes.failed;
     }

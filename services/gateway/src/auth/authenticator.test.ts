@@ -1,4 +1,4 @@
-import { createSilentLogger } from '@maestro/runtime';
+import { createSilentLogger, ManualClock } from '@maestro/runtime';
 import { generateApiKey, hashSecret } from './api-key.js';
 import { AuthError } from './auth-errors.js';
 import { createAuthenticator } from './authenticator.js';
@@ -53,5 +53,45 @@ describe('createAuthenticator', () => {
     expect(await refusal(createAuthenticator({ keys: store, oidc, logger: createSilentLogger() }).authenticate(undefined))).toBe(
       'missing credentials: send Authorization: Bearer with an API key or an OIDC token',
     );
+  });
+});
+
+describe('Authenticator.stillValid', () => {
+  it('holds an API key valid while it is stored and not revoked, the operator\'s too', async () => {
+    const { store, key } = await storeWithKey();
+    const auth = createAuthenticator({ keys: store, logger: createSilentLogger() });
+    const principal = await auth.authenticate(`Bearer ${key}`);
+    expect(await auth.stillValid(principal)).toBe(true);
+    await store.revoke(principal.keyId!, new Date(1));
+    expect(await auth.stillValid(principal)).toBe(false);
+
+    const operator = await storeWithKey(true);
+    const operatorAuth = createAuthenticator({ keys: operator.store, logger: createSilentLogger() });
+    const operatorPrincipal = await operatorAuth.authenticate(`Bearer ${operator.key}`);
+    expect(await operatorAuth.stillValid(operatorPrincipal)).toBe(true);
+    // Rotating the configured bootstrap key retires the old one.
+    await operator.store.upsertOperator({ id: 'rotated00000', name: 'bootstrap', tenant: 'acme', scopes: ['admin'], secretHash: hashSecret('x'), operator: true, createdAt: new Date(2) });
+    expect(await operatorAuth.stillValid(operatorPrincipal)).toBe(false);
+  });
+
+  it('holds an OIDC principal valid until its expiry on the clock', async () => {
+    const clock = new ManualClock(1_000);
+    const auth = createAuthenticator({ oidc, clock, logger: createSilentLogger() });
+    const principal = { ...(await auth.authenticate(`Bearer ${jwt}`)), expiresAtMs: 5_000 };
+    expect(await auth.stillValid(principal)).toBe(true);
+    clock.advance(3_999);
+    expect(await auth.stillValid(principal)).toBe(true);
+    clock.advance(1);
+    expect(await auth.stillValid(principal)).toBe(false);
+  });
+
+  it('passes a key store failure on to the caller', async () => {
+    const { store, key } = await storeWithKey();
+    const auth = createAuthenticator({ keys: store, logger: createSilentLogger() });
+    const principal = await auth.authenticate(`Bearer ${key}`);
+    store.get = async () => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    await expect(auth.stillValid(principal)).rejects.toThrow('ECONNREFUSED');
   });
 });

@@ -16,7 +16,7 @@ export interface AuthenticatorOptions {
   keys?: ApiKeyStore;
   /** The OIDC verifier; undefined when tokens are not accepted. */
   oidc?: OidcVerifier;
-  /** When a key was last used is recorded from it. @default systemClock */
+  /** When a key was last used is recorded from it, and a token's expiry is read against it. @default systemClock */
   clock?: Clock;
   logger: Logger;
 }
@@ -25,6 +25,13 @@ export interface AuthenticatorOptions {
 export interface Authenticator {
   /** The principal of `authorization` (the header's value), or throws an AuthError. */
   authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * Whether a principal {@link authenticate} returned earlier would still be accepted now, for
+   * what outlives one request (an open event stream): an API key (the operator's too) while it
+   * exists and is not revoked (rotating the bootstrap key revokes the old one), an OIDC token
+   * until its `expiresAtMs`. Throws when the key store cannot be read: the caller decides.
+   */
+  stillValid(principal: Principal): Promise<boolean>;
 }
 
 const bearer = /^Bearer +(\S+) *$/i;
@@ -62,6 +69,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 
   return {
+    async stillValid(principal) {
+      if (principal.via === 'oidc') return principal.expiresAtMs === undefined || clock.now() < principal.expiresAtMs;
+      // The same lookup as `byKey`: the secret matched when the principal was made, and a key's
+      // id fixes its secret, so only existence and revocation can have changed.
+      if (!keys || principal.keyId === undefined) return false;
+      const key = await keys.get(principal.keyId);
+      return key !== undefined && key.revokedAt === undefined;
+    },
     async authenticate(authorization) {
       if (authorization === undefined || authorization === '') {
         throw unauthenticated(`missing credentials: send Authorization: Bearer with ${accepted}`);

@@ -74,7 +74,8 @@ async function refusal(token: string): Promise<AuthError> {
 
 describe('createOidcVerifier', () => {
   it('accepts a valid RS256 token: tenant from its claim, maestro scopes from `scope`, subject from `sub`', async () => {
-    expect(await verifier.verify(await sign(claims()))).toEqual({ tenant: 'acme', scopes: ['read', 'submit'], subject: 'alice', via: 'oidc' });
+    // It is valid until exp plus the 60 s skew: a stream opened with it ends then.
+    expect(await verifier.verify(await sign(claims()))).toEqual({ tenant: 'acme', scopes: ['read', 'submit'], subject: 'alice', via: 'oidc', expiresAtMs: (seconds(now) + 300 + 60) * 1000 });
   });
 
   it('accepts ES256 tokens from the same key set', async () => {

@@ -93,7 +93,10 @@ export function createOidcVerifier(options: OidcVerifierOptions): OidcVerifier {
       const tenant = payload[tenantClaim];
       if (typeof tenant !== 'string' || tenant === '') throw unauthenticated(`token refused: it has no ${tenantClaim} claim naming the tenant`);
       if (!isTenantName(tenant)) throw unauthenticated(`token refused: its ${tenantClaim} claim is not a tenant name (${TENANT_RULE})`);
-      return { tenant, scopes: scopesOf(payload['scope']), subject: payload.sub ?? '', via: 'oidc' };
+      // `exp` is required above; the verifier accepts the token until exp + skew, so that is when
+      // a stream opened with it ends.
+      const expiresAtMs = ((payload.exp ?? 0) + clockTolerance) * 1000;
+      return { tenant, scopes: scopesOf(payload['scope']), subject: payload.sub ?? '', via: 'oidc', expiresAtMs };
     },
   };
 }

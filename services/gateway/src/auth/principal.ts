@@ -28,6 +28,12 @@ export interface Principal {
   readonly via: PrincipalVia;
   /** The API key's id (for logs); absent for OIDC. */
   readonly keyId?: string;
+  /**
+   * When the credential stops being valid, in ms since the epoch: an OIDC token's `exp` plus the
+   * configured clock skew (the last instant the verifier would still accept it). Absent for API
+   * keys, which do not expire but can be revoked: `Authenticator.stillValid` re-checks them.
+   */
+  readonly expiresAtMs?: number;
 }
 
 /** True for one of the three scope names. */

@@ -2,7 +2,8 @@
  * The executor's memory of task ends it did not hear live: a bounded read of the recent
  * `maestro.events.task.updated` events kept in the `MAESTRO_EVENTS` stream into
  * {@link EndedTasks}, so an executor that starts after a task's final event still refuses the
- * task's queued work.
+ * task's queued work. On a signed bus an event that fails verification (`Bus.verifyStored`) is
+ * skipped: a forged cancel stored in the stream must not stop work either.
  */
 import type { Bus } from '@maestro/bus';
 import { Streams, Subjects, TaskEventSchema } from '@maestro/contracts';
@@ -39,6 +40,8 @@ export interface ReplayTaskEndsSummary {
   ended: number;
   /** Events that did not parse as a `TaskEvent`, skipped. */
   malformed: number;
+  /** Events without a valid signature on a signed bus (unsigned, forged, stale, replayed), skipped. */
+  unauthenticated: number;
   /** Whether the replay stopped at `maxMessages` or `timeoutMs` before reaching the stream's end. */
   cut: boolean;
 }
@@ -63,7 +66,7 @@ export async function replayTaskEnds(
   const stream = bus.namespace.stream(Streams.events.name);
   const subject = bus.namespace.subject(Subjects.taskUpdated);
   const since = new Date(options.clock.now() - windowMs).toISOString();
-  const summary: ReplayTaskEndsSummary = { read: 0, ended: 0, malformed: 0, cut: false };
+  const summary: ReplayTaskEndsSummary = { read: 0, ended: 0, malformed: 0, unauthenticated: 0, cut: false };
 
   try {
     await readInto(bus, endedTasks, { stream, subject, since, maxMessages, timeoutMs }, summary);
@@ -77,6 +80,9 @@ export async function replayTaskEnds(
     return summary;
   }
 
+  if (summary.unauthenticated > 0) {
+    logger.warn('stored task events without a valid signature skipped; something without the bus key published them', { ...summary, since });
+  }
   if (summary.cut) {
     logger.warn('task events replay cut short; work of tasks that ended in the unread part may still run', {
       ...summary,
@@ -112,8 +118,9 @@ async function readInto(bus: Bus, endedTasks: EndedTasks, spec: ReadSpec, summar
     try {
       for await (const msg of messages) {
         summary.read++;
-        const parsed = TaskEventSchema.safeParse(safeJson(msg.data));
-        if (!parsed.success) summary.malformed++;
+        const parsed = bus.verifyStored(msg).ok ? TaskEventSchema.safeParse(safeJson(msg.data)) : undefined;
+        if (parsed === undefined) summary.unauthenticated++;
+        else if (!parsed.success) summary.malformed++;
         else if (endedTasks.observe(parsed.data.taskId, parsed.data.status)) summary.ended++;
         if (msg.info.pending === 0) break;
         if (summary.read >= maxMessages) {

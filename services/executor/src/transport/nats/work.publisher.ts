@@ -5,7 +5,6 @@
  * the events stream and deduplicated on the step's identity: the step outbox retries them until
  * stored) and the `work.finished` event for watchers (published without waiting for the ack).
  */
-import { tracedHeaders, type Namespace } from '@maestro/bus';
 import { Subjects, type Escalation, type SubtaskResult, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
 import type { WorkPublisher } from '../../domain/ports.js';
 import { stepMessageId } from '../../domain/step-message-id.js';
@@ -13,11 +12,8 @@ import { stepMessageId } from '../../domain/step-message-id.js';
 /** The bus members the publisher needs (a `Bus` from `@maestro/bus` has them). */
 export interface BusPublishing {
   publish(subject: string, payload: unknown, options?: { msgId?: string }): Promise<void>;
-  /** The text a publish sends for `payload` (its JSON, redacted), for the events sent past `publish`. */
-  encode(payload: unknown): string;
-  /** The raw connection, for events sent without waiting for the stream's ack. */
-  readonly connection: { publish(subject: string, payload: string, options: { headers: ReturnType<typeof tracedHeaders> }): void };
-  readonly namespace: Pick<Namespace, 'subject'>;
+  /** A core-NATS publish nobody waits on, redacted and signed like `publish`. */
+  publishLive(subject: string, payload: unknown): void;
 }
 
 /** A {@link WorkPublisher} over the bus. */
@@ -47,6 +43,7 @@ export class BusWorkPublisher implements WorkPublisher {
    * does not wait for the events stream's ack. Throws only when the connection is closed.
    */
   private emit(subject: string, event: unknown): void {
-    this.bus.connection.publish(this.bus.namespace.subject(subject), this.bus.encode(event), { headers: tracedHeaders() });
+    // Signed like every publish: the subscribers of a signed bus drop what is not.
+    this.bus.publishLive(subject, event);
   }
 }

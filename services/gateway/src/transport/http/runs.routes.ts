@@ -4,7 +4,7 @@
  * cancelling, and a run's live event stream.
  */
 import { TaskLimits } from '@maestro/contracts';
-import { OperationalError, invalidField, toMaestroError, type Clock, type Logger } from '@maestro/runtime';
+import { OperationalError, invalidField, toMaestroError, type Logger } from '@maestro/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { LockEvents, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
 import { readRunSteps, StepReadLimits, type RunSteps } from './agent-steps.js';
@@ -12,7 +12,8 @@ import { explainPattern, withFieldNames } from './error-handler.js';
 import { toAgentStepJson, toRunJson } from './presenters.js';
 import { errorResponses, eventStream, ok, runSchema, runSummarySchema, runWithStepsSchema, transitionSchema } from './response-schemas.js';
 import { definitionNamePattern, idParamsSchema, nonBlank, pageTokenSchema, type IdParams } from './schemas.js';
-import { streamRunEvents, type OpenStreams } from './sse.js';
+import { streamRunEvents } from './sse.js';
+import type { SseStreamSettings } from './sse-stream.js';
 import { toRunHistoryJson, toRunSummaryJson } from './workflow.presenters.js';
 
 /**
@@ -30,10 +31,8 @@ export interface RunRoutesDeps {
   /** Where the runs' agent steps are recorded. */
   orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
   events: RunEvents & LockEvents;
-  streams: OpenStreams;
-  heartbeatMs: number;
-  /** What the run streams' heartbeats are timed by. */
-  clock: Clock;
+  /** How run event streams are run (heartbeat, clock, slow-client bound, credential re-check). */
+  sse: SseStreamSettings;
   logger: Logger;
 }
 
@@ -229,14 +228,13 @@ export function registerRunRoutes(app: FastifyInstance, deps: RunRoutesDeps): vo
   app.get<{ Params: IdParams }>('/v1/runs/:id/events', { schema: runEventsSchema, config: { scope: 'read' } }, async (request, reply) => {
     // It throws before anything is written (an unknown run, a bad id), as an ordinary JSON error.
     const stream = streamRunEvents(reply, {
+      ...deps.sse,
       tenant: request.principal.tenant,
+      principal: request.principal,
       runId: request.params.id,
       workflow: deps.workflow,
       orchestrator: deps.orchestrator,
       events: deps.events,
-      streams: deps.streams,
-      heartbeatMs: deps.heartbeatMs,
-      clock: deps.clock,
       logger: deps.logger.child({ component: 'sse' }),
     });
     await withFieldNames(stream, runFieldNames);

@@ -4,7 +4,10 @@ import { createSilentLogger, ManualClock, notFound, OperationalError } from '@ma
 import type { FastifyReply } from 'fastify';
 import type { OrchestratorApi, WorkflowApi } from '../../ports.js';
 import { RunEventHub } from '../nats/run-event-hub.js';
-import { CLIENT_TOO_SLOW_COMMENT, OpenStreams, SseWriter, eventNameOf, streamRunEvents } from './sse.js';
+import type { Principal } from '../../auth/principal.js';
+import { OpenStreams } from './open-streams.js';
+import { eventNameOf, streamRunEvents } from './sse.js';
+import { CLIENT_TOO_SLOW_COMMENT, SseWriter } from './sse-writer.js';
 
 /** Just enough of a ServerResponse to watch what the stream writes. */
 class FakeResponse extends EventEmitter {
@@ -32,6 +35,14 @@ class FakeResponse extends EventEmitter {
     this.emit('close');
   }
 }
+
+/** The caller of the streams below: an API key that stays valid unless a test revokes it. */
+const keyPrincipal: Principal = { tenant: 'default', scopes: ['read'], subject: 'key:k1', via: 'api-key', keyId: 'k1' };
+let keyValid = true;
+beforeEach(() => {
+  keyValid = true;
+});
+const access = { principal: keyPrincipal, credentials: { stillValid: async () => keyValid } };
 
 /** Lets the promise callbacks a heartbeat started (the run re-read) run to their end. */
 async function settle(): Promise<void> {
@@ -148,7 +159,7 @@ describe('streamRunEvents', () => {
     };
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
-    await streamRunEvents(reply, { tenant: 'default', runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, logger: createSilentLogger() });
+    await streamRunEvents(reply, { tenant: 'default', runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, ...access, logger: createSilentLogger() });
 
     hub.dispatch(transitioned(3)); // a second copy
     hub.dispatch(transitioned(9, 'run-2')); // somebody else's run
@@ -184,6 +195,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     expect(response.ended).toBe(true);
@@ -209,6 +221,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     await expect(attempt).rejects.toMatchObject({ reason: 'not_found' });
@@ -229,6 +242,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       clock,
       logger: createSilentLogger(),
     });
@@ -260,6 +274,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams,
       heartbeatMs: 15_000,
+      ...access,
       clock,
       logger: createSilentLogger(),
     });
@@ -312,6 +327,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       clock,
       logger: createSilentLogger(),
     });
@@ -341,6 +357,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     expect(hub.watchedRuns).toBe(0);
@@ -359,12 +376,46 @@ describe('streamRunEvents', () => {
       events: hub,
       streams,
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     expect(streams.size).toBe(1);
     streams.closeAll();
     expect(response.ended).toBe(true);
     expect(hub.watchedRuns).toBe(0);
+  });
+
+  it('ends with an unauthenticated event at the first heartbeat after its key is revoked, and stops listening', async () => {
+    const clock = new ManualClock(0);
+    const hub = new RunEventHub(createSilentLogger());
+    const streams = new OpenStreams();
+    const { reply, response } = fakeReply();
+    await streamRunEvents(reply, {
+      tenant: 'default',
+      runId: 'run-1',
+      workflow: { getRun: async () => run('running', [1]) },
+      orchestrator: noSteps,
+      events: hub,
+      streams,
+      heartbeatMs: 15_000,
+      ...access,
+      clock,
+      logger: createSilentLogger(),
+    });
+    clock.advance(15_000);
+    await settle();
+    expect(response.ended).toBe(false);
+
+    keyValid = false;
+    hub.dispatch(transitioned(2));
+    clock.advance(15_000);
+    await settle();
+    expect(response.ended).toBe(true);
+    expect(frames(response.written).map((f) => f.comment ?? f.event)).toEqual(['run.transitioned', 'heartbeat', 'run.transitioned', 'heartbeat', 'unauthenticated']);
+    expect(frames(response.written).at(-1)?.data).toEqual({ code: 'UNAUTHENTICATED', message: 'credentials revoked' });
+    expect(hub.watchedRuns).toBe(0);
+    expect(streams.size).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('replays the recorded steps after the history, all pages, and drops live copies of them', async () => {
@@ -389,6 +440,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     hub.dispatch(a2.live); // a late copy of a recorded step
@@ -430,6 +482,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     hub.dispatch(recordedStep('s1', 'exec-a', 1, 1).live);
@@ -459,6 +512,7 @@ describe('streamRunEvents', () => {
       events: hub,
       streams: new OpenStreams(),
       heartbeatMs: 15_000,
+      ...access,
       clock,
       logger: createSilentLogger(),
     });
@@ -484,7 +538,7 @@ describe('streamRunEvents', () => {
     const workflow: Pick<WorkflowApi, 'getRun'> = { getRun: async () => run('running', [1]) };
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
-    await streamRunEvents(reply, { tenant: 'default', runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, maxBufferedBytes: 2000, logger: createSilentLogger() });
+    await streamRunEvents(reply, { tenant: 'default', runId: 'run-1', workflow, orchestrator: noSteps, events: hub, streams, heartbeatMs: 15_000, ...access, maxBufferedBytes: 2000, logger: createSilentLogger() });
     expect(response.ended).toBe(false);
 
     response.stalled = true;
@@ -535,6 +589,7 @@ describe('streamRunEvents lock events', () => {
         events: hub,
         streams: new OpenStreams(),
         heartbeatMs: 15_000,
+        ...access,
         clock: new ManualClock(0),
         logger: createSilentLogger(),
       });
@@ -580,6 +635,7 @@ describe('streamRunEvents lock events', () => {
       events: hub,
       streams,
       heartbeatMs: 15_000,
+      ...access,
       logger: createSilentLogger(),
     });
     await settle();
@@ -608,6 +664,7 @@ describe('streamRunEvents lock events', () => {
         events: hub,
         streams: new OpenStreams(),
         heartbeatMs: 15_000,
+        ...access,
         clock: new ManualClock(0),
         logger: createSilentLogger(),
       });

@@ -19,120 +19,20 @@
  * heartbeat also re-reads the run: once it has finished, the transitions the stream missed and a
  * `run.finished` built from the run are sent (with the recorded steps the stream has not shown)
  * and the stream ends, instead of waiting for an event that may never come.
+ *
+ * What every stream shares (hijack, heartbeat, shutdown, slow clients, the caller's credential
+ * lapsing) is sse-stream.ts.
  */
-import type { ServerResponse } from 'node:http';
 import { Subjects, type Run } from '@maestro/contracts';
-import { systemClock, type Clock, type Logger, type Timer } from '@maestro/runtime';
+import { systemClock, type Logger } from '@maestro/runtime';
 import type { FastifyReply } from 'fastify';
+import type { Principal } from '../../auth/principal.js';
 import type { BusEvent, LockEvents, OrchestratorApi, RunEvents, WorkflowApi } from '../../ports.js';
 import { lockSubjects } from '../nats/run-event-hub.js';
 import { readRunSteps, StepReadLimits, stepIdentity, type RunSteps } from './agent-steps.js';
-import { startHeartbeat } from './heartbeat.js';
 import { toAgentStepJson, toTransitionJson } from './presenters.js';
 import { isLockEventOfTask } from './run-lock-events.js';
-
-/** Streams that are open now, so a shutting-down gateway can end them instead of waiting. */
-export class OpenStreams {
-  private readonly closers = new Set<() => void>();
-
-  /** Remembers a stream's closer; returns the function that forgets it. */
-  add(close: () => void): () => void {
-    this.closers.add(close);
-    return () => {
-      this.closers.delete(close);
-    };
-  }
-
-  /** How many streams are open. */
-  get size(): number {
-    return this.closers.size;
-  }
-
-  /** Ends every open stream (clients see the stream end and may reconnect elsewhere). */
-  closeAll(): void {
-    for (const close of [...this.closers]) close();
-  }
-}
-
-/** How much a stream may hold unsent for a slow client before it is ended: 1 MiB. */
-export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
-
-/** The last line a stream sends when its client does not read fast enough. */
-export const CLIENT_TOO_SLOW_COMMENT = 'client too slow; reconnect to resume';
-
-/** Options of {@link SseWriter}. */
-export interface SseWriterOptions {
-  /** Unsent bytes (`writableLength`) past which the stream is ended. @default DEFAULT_SSE_MAX_BUFFERED_BYTES */
-  maxBufferedBytes?: number;
-  /** Called once when the stream was ended because the client fell behind, so its owner stops too. */
-  onTooSlow?: () => void;
-}
-
-/**
- * Writes the `text/event-stream` wire format: numbered events and comment lines. A client that
- * stops reading would make every write pile up in gateway memory, so once more than
- * `maxBufferedBytes` wait unsent the stream ends with {@link CLIENT_TOO_SLOW_COMMENT}; the
- * client reconnects and replays from the run's history.
- */
-export class SseWriter {
-  private nextId = 1;
-  private ended = false;
-  private readonly maxBufferedBytes: number;
-
-  constructor(
-    private readonly response: ServerResponse,
-    private readonly options: SseWriterOptions = {},
-  ) {
-    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES;
-  }
-
-  /** Whether the stream has ended (by {@link end} or because the client fell behind). */
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
-  /** Sends the status line and headers at once, so the client knows the stream is open. */
-  open(): void {
-    this.response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      // nginx and similar proxies buffer responses unless told otherwise.
-      'x-accel-buffering': 'no',
-    });
-    this.response.flushHeaders();
-  }
-
-  /** Sends one event; `id` increases by one per event of this stream. */
-  event(name: string, data: unknown): void {
-    if (this.ended) return;
-    // JSON.stringify escapes newlines inside strings, so `data` is always one line.
-    this.write(`id: ${this.nextId++}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-  }
-
-  /** Sends a comment line, which clients ignore; keeps idle connections from being cut. */
-  comment(text: string): void {
-    if (this.ended) return;
-    this.write(`: ${text}\n\n`);
-  }
-
-  private write(chunk: string): void {
-    // write() returning false only says the buffer is past its high-water mark; what bounds
-    // memory is how much is still unsent, whatever the socket's own buffer size.
-    this.response.write(chunk);
-    if (this.response.writableLength <= this.maxBufferedBytes) return;
-    this.response.write(`: ${CLIENT_TOO_SLOW_COMMENT}\n\n`);
-    this.end();
-    this.options.onTooSlow?.();
-  }
-
-  /** Ends the response. */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.response.end();
-  }
-}
+import { openSseStream, type SseStreamSettings } from './sse-stream.js';
 
 /** The SSE event name of a subject: its last two tokens (`maestro.events.run.transitioned` → `run.transitioned`). */
 export function eventNameOf(subject: string): string {
@@ -193,21 +93,20 @@ export function taskIdOfRun(run: Pick<Run, 'context'>): string | undefined {
 }
 
 /** What {@link streamRunEvents} needs. */
-export interface RunEventStreamOptions {
+export interface RunEventStreamOptions extends Omit<SseStreamSettings, 'clock'> {
   /** The caller's tenant: the run and its steps are read for it (another tenant's run is not found). */
   tenant: string;
   runId: string;
+  /** Who the stream is for: it ends when this credential is revoked or expires. */
+  principal: Principal;
   workflow: Pick<WorkflowApi, 'getRun'>;
   /** Where the run's agent steps are recorded; a failure there only leaves steps out. */
   orchestrator: Pick<OrchestratorApi, 'listAgentSteps'>;
   events: RunEvents & LockEvents;
-  streams: OpenStreams;
-  /** Interval of the heartbeat comment, and of re-reading the run to catch a missed `run.finished`. @default 15000 */
+  /** Interval of the heartbeat comment, of the credential re-check, and of re-reading the run to catch a missed `run.finished`. */
   heartbeatMs: number;
   /** What the heartbeat is timed by. @default systemClock */
-  clock?: Clock;
-  /** Unsent bytes past which a slow client's stream is ended. @default DEFAULT_SSE_MAX_BUFFERED_BYTES (1 MiB) */
-  maxBufferedBytes?: number;
+  clock?: SseStreamSettings['clock'];
   logger: Logger;
 }
 
@@ -250,42 +149,31 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     throw err;
   }
 
-  reply.hijack();
-  if (reply.raw.destroyed) {
-    // The client left while the history was being read; its 'close' has already fired.
-    unlisten();
-    return;
-  }
-  let heartbeat: Timer | undefined;
-  let forget: () => void = () => undefined;
-  let finished = false;
-  const finish = (why: string): void => {
-    if (finished) return;
-    finished = true;
-    unlisten();
-    forget();
-    heartbeat?.cancel();
-    writer.end();
-    logger.debug('run event stream ended', { runId, why });
-  };
-  const writer = new SseWriter(reply.raw, {
+  // Each heartbeat also re-reads the run (`reread`, below, set before the first beat can come).
+  let onBeat: () => void = () => undefined;
+  const stream = openSseStream(reply, {
+    streams: options.streams,
+    heartbeatMs: options.heartbeatMs,
+    clock: options.clock ?? systemClock,
     ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
-    onTooSlow: () => {
-      logger.info('run event stream ended: client too slow', { runId });
-      finish('client too slow');
-    },
+    credentials: options.credentials,
+    principal: options.principal,
+    logger,
+    logFields: { runId },
+    onBeat: () => onBeat(),
+    onEnd: unlisten,
   });
-  forget = options.streams.add(() => finish('gateway shutting down'));
-  reply.raw.on('close', () => finish('client closed'));
+  // The client left while the history was being read; its 'close' has already fired.
+  if (!stream) return;
+  const finish = stream.finish;
 
-  writer.open();
   logger.debug('run event stream opened', { runId, history: run.history.length, buffered: buffered.length });
 
   // History first, each entry as the run.transitioned event it once was.
   const seen = new Set<string>();
   let lastHistorySeq = 0;
   for (const transition of run.history) {
-    writer.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(run, transition));
+    stream.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(run, transition));
     seen.add(`${Subjects.runTransitioned}:${transition.seq}`);
     lastHistorySeq = Math.max(lastHistorySeq, transition.seq);
   }
@@ -302,19 +190,19 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
         if (sentSteps.has(identity)) continue;
         sentSteps.add(identity);
       }
-      writer.event(eventNameOf(Subjects.workStep), payload);
+      stream.event(eventNameOf(Subjects.workStep), payload);
     }
   };
   if (recorded) {
     replaySteps(recorded);
     if (recorded.nextAfter !== '') logger.info('run event stream replays only the first recorded steps', { runId, replayed: recorded.steps.length });
   } else {
-    writer.comment('recorded steps unavailable');
+    stream.comment('recorded steps unavailable');
   }
 
   if (run.status !== 'running') {
     // The run ended before we looked: say how, and stop; nothing more will happen.
-    writer.event(eventNameOf(Subjects.runFinished), finishedEventOf(run));
+    stream.event(eventNameOf(Subjects.runFinished), finishedEventOf(run));
     finish('run had already ended');
     return;
   }
@@ -324,9 +212,9 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
   if (taskId === undefined) unlistenLocks();
 
   const forward = (event: BusEvent): void => {
-    if (finished) return;
+    if (stream.finished) return;
     if (lockSubjects.has(event.subject)) {
-      if (taskId !== undefined && isLockEventOfTask(event, taskId)) writer.event(eventNameOf(event.subject), event.payload);
+      if (taskId !== undefined && isLockEventOfTask(event, taskId)) stream.event(eventNameOf(event.subject), event.payload);
       return;
     }
     if (event.subject === Subjects.workStep) {
@@ -346,32 +234,32 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
       seen.add(key);
       if (runSubjectsWithSeq.has(event.subject)) sentSeq = Math.max(sentSeq, seq);
     }
-    writer.event(eventNameOf(event.subject), event.payload);
+    stream.event(eventNameOf(event.subject), event.payload);
     if (event.subject === Subjects.runFinished) finish('run finished');
   };
   for (const event of buffered.splice(0)) forward(event);
-  if (finished) return;
+  if (stream.finished) return;
   deliver = forward;
 
   let rereading = false;
   const reread = async (): Promise<void> => {
     // One re-read at a time: a slow engine must not pile calls up, one per beat.
-    if (rereading || finished) return;
+    if (rereading || stream.finished) return;
     rereading = true;
     try {
       const now = await options.workflow.getRun({ tenant: options.tenant, runId });
       // The live run.finished may have arrived (and ended the stream) meanwhile.
-      if (finished || now.status === 'running') return;
+      if (stream.finished || now.status === 'running') return;
       // Steps whose live events were lost the same way. Read before anything is written, so
       // what follows is written at once, with no live event in between.
       const steps = await readSteps();
-      if (finished) return;
+      if (stream.finished) return;
       logger.info('run finished without its live event reaching this stream; ending it from the run', { runId, status: now.status });
       for (const transition of [...now.history].sort((a, b) => a.seq - b.seq)) {
-        if (transition.seq > sentSeq) writer.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(now, transition));
+        if (transition.seq > sentSeq) stream.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(now, transition));
       }
       if (steps) replaySteps(steps);
-      writer.event(eventNameOf(Subjects.runFinished), finishedEventOf(now));
+      stream.event(eventNameOf(Subjects.runFinished), finishedEventOf(now));
       finish('run finished (seen on re-read)');
     } catch (err) {
       // The stream stays open: live events still arrive, and the next beat reads again.
@@ -380,8 +268,5 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
       rereading = false;
     }
   };
-  heartbeat = startHeartbeat(options.clock ?? systemClock, options.heartbeatMs, () => {
-    writer.comment('heartbeat');
-    void reread();
-  });
+  onBeat = () => void reread();
 }

@@ -1,7 +1,8 @@
 /**
  * The durable consumer of `maestro.events.work.finished`: each subtask attempt's verdict goes
  * into the usage ledger, crediting the models that worked that attempt (their measured success
- * rate, which "cheapest qualifying model" routing rules read).
+ * rate, which "cheapest qualifying model" routing rules read). On a keyed bus only signed
+ * verdicts count; an unsigned or forged one is dead-lettered with the reason.
  */
 import { Consumers, Streams, Subjects, WorkFinishedEventSchema } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
@@ -13,6 +14,8 @@ export function subscribeWorkVerdicts(bus: Pick<Bus, 'consume'>, ledger: Pick<Us
     stream: Streams.events.name,
     durable: Consumers.routerWorkVerdicts,
     filterSubject: Subjects.workFinished,
+    // Verdicts move routing ("cheapest model whose success rate is at least X"): forged ones are dead-lettered.
+    authenticate: true,
     schema: WorkFinishedEventSchema,
     concurrency: 4,
     handler: async (event) => {

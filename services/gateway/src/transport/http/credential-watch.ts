@@ -1,0 +1,105 @@
+/**
+ * Whether an open stream's credential is still accepted. A request is authenticated once, when
+ * it arrives; a server-sent-event stream outlives that, so its principal is watched while it
+ * runs: an OIDC token lapses at its expiry (a timer on the Clock, no polling), an API key is
+ * re-checked against the key store on each heartbeat, so a revoked key's stream ends at the
+ * first heartbeat after the revocation.
+ *
+ * A re-check that fails (the key store is down) keeps the stream open: the caller was
+ * authenticated when the stream opened, revocation is enforced within a heartbeat on a
+ * best-effort basis, and ending every open stream whenever PostgreSQL blips would turn a store
+ * outage into a reconnect storm that fails anyway. The failure is logged and the next heartbeat
+ * checks again; new requests (a reconnect included) still need the store and fail closed.
+ */
+import type { Clock, Logger, Timer } from '@maestro/runtime';
+import type { Authenticator } from '../../auth/authenticator.js';
+import type { Principal } from '../../auth/principal.js';
+
+/** Why a stream's credential stopped being accepted: the message of the stream's last event. */
+export const CredentialLapse = {
+  /** The API key was revoked or deleted. */
+  revoked: 'credentials revoked',
+  /** The OIDC token's exp (plus the clock skew) has passed. */
+  expired: 'token expired',
+} as const;
+export type CredentialLapse = (typeof CredentialLapse)[keyof typeof CredentialLapse];
+
+/** What re-checks a principal: the gateway's {@link Authenticator}. */
+export type CredentialCheck = Pick<Authenticator, 'stillValid'>;
+
+/** What {@link watchCredentials} needs. */
+export interface CredentialWatchOptions {
+  principal: Principal;
+  credentials: CredentialCheck;
+  /** What the expiry timer runs on (the heartbeat's clock). */
+  clock: Clock;
+  logger: Logger;
+  /** Called at most once, when the credential is no longer accepted; the watch has stopped. */
+  onLapse(lapse: CredentialLapse): void;
+}
+
+/** A running watch of one stream's credential. */
+export interface CredentialWatch {
+  /** Re-checks an API key against the key store (one check at a time); call it on each heartbeat. */
+  check(): void;
+  /** Stops watching: the stream ended. */
+  stop(): void;
+}
+
+/** The longest timer to set at once: node fires a `setTimeout` of more than 2^31-1 ms at once. */
+const maxTimerMs = 2 ** 31 - 1;
+
+/** Starts watching `options.principal`; OIDC expiry is armed now, key re-checks run on {@link CredentialWatch.check}. */
+export function watchCredentials(options: CredentialWatchOptions): CredentialWatch {
+  const { principal, clock, logger } = options;
+  let stopped = false;
+  let checking = false;
+  let expiry: Timer | undefined;
+
+  const stop = (): void => {
+    stopped = true;
+    expiry?.cancel();
+  };
+  const lapse = (why: CredentialLapse): void => {
+    if (stopped) return;
+    stop();
+    options.onLapse(why);
+  };
+
+  const expiresAtMs = principal.expiresAtMs;
+  if (expiresAtMs !== undefined) {
+    // Never fired synchronously: the stream is not set up yet while this runs.
+    const arm = (): void => {
+      const left = Math.max(0, expiresAtMs - clock.now());
+      expiry = clock.setTimer(Math.min(left, maxTimerMs), () => {
+        // A token valid for longer than one timer, or a timer that fired a little early.
+        if (clock.now() < expiresAtMs) arm();
+        else lapse(CredentialLapse.expired);
+      });
+    };
+    arm();
+  }
+
+  return {
+    check() {
+      // OIDC tokens cannot be revoked at the provider in a way the gateway could see: their
+      // expiry is their end, and its timer is already set.
+      if (stopped || checking || principal.via === 'oidc') return;
+      checking = true;
+      void options.credentials
+        .stillValid(principal)
+        .then(
+          (valid) => {
+            if (!valid) lapse(CredentialLapse.revoked);
+          },
+          (err: unknown) => {
+            logger.warn('stream credential re-check failed; the stream stays open and is checked again at the next heartbeat', { keyId: principal.keyId, err });
+          },
+        )
+        .finally(() => {
+          checking = false;
+        });
+    },
+    stop,
+  };
+}

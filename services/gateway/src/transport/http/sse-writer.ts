@@ -1,0 +1,85 @@
+/**
+ * The `text/event-stream` wire format of one response, and the bound on what a slow client may
+ * leave unsent in gateway memory.
+ */
+import type { ServerResponse } from 'node:http';
+
+/** How much a stream may hold unsent for a slow client before it is ended: 1 MiB. */
+export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** The last line a stream sends when its client does not read fast enough. */
+export const CLIENT_TOO_SLOW_COMMENT = 'client too slow; reconnect to resume';
+
+/** Options of {@link SseWriter}. */
+export interface SseWriterOptions {
+  /** Unsent bytes (`writableLength`) past which the stream is ended. @default DEFAULT_SSE_MAX_BUFFERED_BYTES */
+  maxBufferedBytes?: number;
+  /** Called once when the stream was ended because the client fell behind, so its owner stops too. */
+  onTooSlow?: () => void;
+}
+
+/**
+ * Writes the `text/event-stream` wire format: numbered events and comment lines. A client that
+ * stops reading would make every write pile up in gateway memory, so once more than
+ * `maxBufferedBytes` wait unsent the stream ends with {@link CLIENT_TOO_SLOW_COMMENT}; the
+ * client reconnects and replays from the run's history.
+ */
+export class SseWriter {
+  private nextId = 1;
+  private ended = false;
+  private readonly maxBufferedBytes: number;
+
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly options: SseWriterOptions = {},
+  ) {
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES;
+  }
+
+  /** Whether the stream has ended (by {@link end} or because the client fell behind). */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Sends the status line and headers at once, so the client knows the stream is open. */
+  open(): void {
+    this.response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // nginx and similar proxies buffer responses unless told otherwise.
+      'x-accel-buffering': 'no',
+    });
+    this.response.flushHeaders();
+  }
+
+  /** Sends one event; `id` increases by one per event of this stream. */
+  event(name: string, data: unknown): void {
+    if (this.ended) return;
+    // JSON.stringify escapes newlines inside strings, so `data` is always one line.
+    this.write(`id: ${this.nextId++}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Sends a comment line, which clients ignore; keeps idle connections from being cut. */
+  comment(text: string): void {
+    if (this.ended) return;
+    this.write(`: ${text}\n\n`);
+  }
+
+  private write(chunk: string): void {
+    // write() returning false only says the buffer is past its high-water mark; what bounds
+    // memory is how much is still unsent, whatever the socket's own buffer size.
+    this.response.write(chunk);
+    if (this.response.writableLength <= this.maxBufferedBytes) return;
+    this.response.write(`: ${CLIENT_TOO_SLOW_COMMENT}\n\n`);
+    this.end();
+    this.options.onTooSlow?.();
+  }
+
+  /** Ends the response. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.response.end();
+  }
+}
