@@ -16,7 +16,7 @@ import { Streams } from '@maestro/contracts';
 import { connectBus } from '@maestro/bus';
 import { createSilentLogger } from '@maestro/runtime';
 import { dropDatabase, freePort, prepareSampleRepo } from '@maestro/cli';
-import { testServerUrl, testServers } from '@maestro/testing';
+import { runToEnd, testServerUrl, testServers, type RunResult } from '@maestro/testing';
 
 jest.setTimeout(900_000);
 
@@ -32,11 +32,7 @@ const worktreeRoot = mkdtempSync(join(tmpdir(), 'maestro-cli-worktrees-'));
 let port = 0;
 let repo = '';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = RunResult;
 
 /** The test's private environment for `maestro`. */
 function maestroEnv(): Record<string, string> {
@@ -58,23 +54,7 @@ function maestroEnv(): Record<string, string> {
 
 /** Runs `maestro <args>` from the built dist with the test's private environment. */
 function maestro(args: string[], timeoutMs = 400_000): Promise<Result> {
-  const env = maestroEnv();
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`maestro ${args.join(' ')} did not end in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(process.execPath, [main, ...args], { env: maestroEnv(), cwd: root, timeoutMs });
 }
 
 interface StateFile {

@@ -13,12 +13,12 @@
  * output ever carries the token. The gateway's clock is the fakes' ManualClock, so expiry is
  * exact and nothing waits on the wall clock.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSilentLogger, loadConfig } from '@maestro/runtime';
 import { prepareSampleRepo } from '@maestro/cli';
+import { runToEnd, type RunResult } from '@maestro/testing';
 import { acceptsCredential, checkGatewayConfig, gatewayConfigSpec, type GatewayConfig } from '../../services/gateway/src/config.js';
 import { createAuthenticator } from '../../services/gateway/src/auth/authenticator.js';
 import { createOidcVerifier } from '../../services/gateway/src/auth/oidc-verifier.js';
@@ -184,31 +184,12 @@ function recordAnswer(label: string, answer: Answer, token: string | undefined, 
 }
 
 /** What `maestro` printed and how it ended. */
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliResult = RunResult;
 
 /** Runs the built `maestro <args>` against the test's gateway, with a private state directory and no key in the environment unless `env` sets one. */
 function maestro(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const childEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: scratch, MAESTRO_STATE_DIR: join(scratch, 'state'), ...env };
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...args, '--gateway', app.url], { env: childEnv, cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`maestro ${args.join(' ')} did not end:\n${stdout}\n${stderr}`));
-    }, 300_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(process.execPath, [CLI_MAIN, ...args, '--gateway', app.url], { env: childEnv, cwd: scratch, timeoutMs: 300_000 });
 }
 
 /** What a CLI run must end with: its exit code, what stderr and stdout must (not) show. */

@@ -31,6 +31,17 @@ function errorOf(status: number, method: string, path: string, body: unknown): G
   return new GatewayError(status, `HTTP_${status}`, `${method} ${path}: HTTP ${status}`, undefined);
 }
 
+/** The event the gateway ends a stream with once the stream's credential is no longer accepted. */
+export const UNAUTHENTICATED_EVENT = 'unauthenticated';
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** A client of one gateway, sending `apiKey` (when given) as `Authorization: Bearer <key>` on every request. */
 export class GatewayClient {
   constructor(
@@ -92,9 +103,18 @@ export class GatewayClient {
 
   /** Follows an SSE stream until it ends or `signal` aborts. */
   async events(path: string, onEvent: (event: SseEvent) => void, signal?: AbortSignal): Promise<void> {
+    // The gateway ends an open stream with this event when its credential was revoked or has
+    // expired: it becomes the 401 a new request would get, not a stream to reopen.
+    let lapsed: GatewayError | undefined;
+    const deliver = (event: SseEvent): void => {
+      if (event.event === UNAUTHENTICATED_EVENT) lapsed = errorOf(401, 'GET', path, { error: parseJson(event.data) });
+      else onEvent(event);
+    };
     try {
-      await readEventStream(`${this.baseUrl}${path}`, onEvent, signal, this.authHeaders());
+      await readEventStream(`${this.baseUrl}${path}`, deliver, signal, this.authHeaders());
+      if (lapsed !== undefined) throw lapsed;
     } catch (err) {
+      if (err === lapsed) throw err;
       if (signal?.aborted) return;
       if (err instanceof EventStreamError) {
         let body: unknown = null;

@@ -11,6 +11,7 @@ export { createTestDatabase, testServerUrl, type TestDatabase } from './test-dat
 export { testNamespace, testKeyPrefix, testServers } from './test-namespace.js';
 export { ServiceProcess, type ProcessExit, type ServiceProcessOptions } from './service-process.js';
 export { testBusSigningKey } from './test-bus-signing.js';
+export { runToEnd, type RunResult, type RunToEndOptions } from './run-to-end.js';
 export { createTestCertificates, type TestCertificates, type TestCertificateFiles, type TestCertificateOptions } from './test-certificates.js';
 export {
   startFakeHttpServer,

@@ -14,6 +14,7 @@ import type { Scope } from '../src/auth/principal.js';
 import { bearer } from './auth.js';
 import { createFakeUpstreams, depsOf } from './fakes/index.js';
 import { serve } from './serve.js';
+import { readUntil } from './read-sse.js';
 
 const heartbeatMs = 15_000;
 
@@ -33,18 +34,6 @@ afterAll(async () => {
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
-/** Reads until `done` says enough or the stream ends. */
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: (text: string) => boolean): Promise<{ text: string; ended: boolean }> {
-  const decoder = new TextDecoder();
-  let text = '';
-  while (!done(text)) {
-    const chunk = await reader.read();
-    if (chunk.done) return { text, ended: true };
-    text += decoder.decode(chunk.value, { stream: true });
-  }
-  return { text, ended: false };
 }
 
 describe('open event streams over the PostgreSQL key store', () => {

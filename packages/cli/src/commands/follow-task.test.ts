@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { ManualClock } from '@maestro/runtime';
 import { readCliEnv } from '../cli-env.js';
-import { GatewayClient } from '../gateway-client.js';
+import { GatewayClient, GatewayError } from '../gateway-client.js';
 import type { TaskView } from '../run-view.js';
 import type { CommandContext } from './context.js';
 import { followTask } from './run.js';
@@ -91,5 +91,32 @@ describe('maestro run: waiting for the final status after the run finished', () 
     expect((result.code as Error).message).toBe(
       'the run of task t1 finished, but the task is not readable (the orchestrator is unavailable) after 2s; look again with `maestro show t1`',
     );
+  });
+});
+
+describe('maestro run: a stream the gateway ends because the credential lapsed', () => {
+  let server: Server | undefined;
+  afterEach(() => server?.close());
+
+  it('fails with the 401 the gateway would give a new request, and does not reconnect', async () => {
+    let streams = 0;
+    server = createServer((req, res) => {
+      if (req.url === '/v1/runs/r1/events') {
+        streams++;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('event: run.started\ndata: {"state":"plan"}\n\nevent: unauthenticated\ndata: {"code":"UNAUTHENTICATED","message":"credentials revoked"}\n\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(task('running')));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const result = await follow(url, { finalStatusTimeoutMs: 10_000, finalStatusPollMs: 250 });
+
+    expect(result.code).toBeInstanceOf(GatewayError);
+    expect(result.code).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', message: 'credentials revoked' });
+    expect(streams).toBe(1);
   });
 });

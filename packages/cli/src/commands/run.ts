@@ -248,6 +248,8 @@ export async function followTask(gateway: GatewayClient, task: TaskView, ctx: Co
       try {
         await gateway.events(`/v1/runs/${segment(task.runId)}/events`, onEvent, stop.signal);
       } catch (err) {
+        // Refused (credentials revoked or expired, the run gone): reconnecting would only be refused again.
+        if (err instanceof GatewayError && !isTransient(err)) throw err;
         if (!json) printer.line(`stream   lost (${err instanceof Error ? err.message : String(err)}); reconnecting`);
       }
       if (!runFinished) await pause(clock, 1000, stop.signal);

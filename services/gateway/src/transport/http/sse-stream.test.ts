@@ -13,20 +13,9 @@ import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/f
 import { serve, type ServedApp } from '../../../test/serve.js';
 import { authedFetch, bearer } from '../../../test/auth.js';
 import { RecordingLogger } from '../../../test/recording-logger.js';
+import { readUntil } from '../../../test/read-sse.js';
 
 const heartbeatMs = 15_000;
-
-/** Reads the stream until `done` says enough or it ends; `ended` tells which. */
-async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, done: (text: string) => boolean): Promise<{ text: string; ended: boolean }> {
-  const decoder = new TextDecoder();
-  let text = '';
-  while (!done(text)) {
-    const chunk = await reader.read();
-    if (chunk.done) return { text, ended: true };
-    text += decoder.decode(chunk.value, { stream: true });
-  }
-  return { text, ended: false };
-}
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -108,6 +108,9 @@ type StreamOrchestrator = Pick<OrchestratorApi, 'listAgentSteps'>;
 /** An orchestrator that has recorded no steps. */
 const noSteps: StreamOrchestrator = { listAgentSteps: async () => ({ steps: [], nextAfter: '' }) };
 
+/** What most streams here share: run-1 of tenant default, no recorded steps, a 15 s heartbeat. */
+const runStream = { tenant: 'default', runId: 'run-1', orchestrator: noSteps, heartbeatMs: 15_000, ...access, logger: createSilentLogger() };
+
 /** A recorded step of run-1 and the live event it was recorded from. */
 function recordedStep(subtaskId: string, executorId: string, step: number, seconds: number): { recorded: AgentStep; live: { subject: string; payload: Record<string, unknown> } } {
   const when = new Date(at.getTime() + seconds * 1000);
@@ -188,15 +191,10 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => run('failed', [1]) },
-      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
-      logger: createSilentLogger(),
     });
     expect(response.ended).toBe(true);
     expect(frames(response.written).map((f) => [f.event, f.data?.status])).toEqual([
@@ -235,16 +233,11 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => run('running', []) },
-      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
       clock,
-      logger: createSilentLogger(),
     });
     clock.advance(31_000);
     expect(frames(response.written).filter((f) => f.comment === 'heartbeat')).toHaveLength(2);
@@ -267,16 +260,11 @@ describe('streamRunEvents', () => {
     };
     const streams = new OpenStreams();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : finishedRun) },
-      orchestrator: noSteps,
       events: hub,
       streams,
-      heartbeatMs: 15_000,
-      ...access,
       clock,
-      logger: createSilentLogger(),
     });
     hub.dispatch(transitioned(2)); // seq 2 arrives live; seq 3 and run.finished are lost
     expect(response.ended).toBe(false);
@@ -313,8 +301,7 @@ describe('streamRunEvents', () => {
     const { reply, response } = fakeReply();
     let reads = 0;
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: {
         getRun: async () => {
           reads++;
@@ -323,13 +310,9 @@ describe('streamRunEvents', () => {
           return run('done', [1]);
         },
       },
-      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
       clock,
-      logger: createSilentLogger(),
     });
     clock.advance(15_000);
     await settle();
@@ -344,8 +327,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: {
         getRun: async () => {
           response.destroyed = true;
@@ -353,12 +335,8 @@ describe('streamRunEvents', () => {
           return run('running', [1]);
         },
       },
-      orchestrator: noSteps,
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
-      logger: createSilentLogger(),
     });
     expect(hub.watchedRuns).toBe(0);
     expect(response.written).toBe('');
@@ -369,15 +347,10 @@ describe('streamRunEvents', () => {
     const streams = new OpenStreams();
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => run('running', [1]) },
-      orchestrator: noSteps,
       events: hub,
       streams,
-      heartbeatMs: 15_000,
-      ...access,
-      logger: createSilentLogger(),
     });
     expect(streams.size).toBe(1);
     streams.closeAll();
@@ -391,16 +364,11 @@ describe('streamRunEvents', () => {
     const streams = new OpenStreams();
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => run('running', [1]) },
-      orchestrator: noSteps,
       events: hub,
       streams,
-      heartbeatMs: 15_000,
-      ...access,
       clock,
-      logger: createSilentLogger(),
     });
     clock.advance(15_000);
     await settle();
@@ -428,8 +396,7 @@ describe('streamRunEvents', () => {
     const requests: ListAgentStepsRequest[] = [];
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: {
         getRun: async () => {
           hub.dispatch(b1.live); // recorded and live at once
@@ -439,9 +406,6 @@ describe('streamRunEvents', () => {
       orchestrator: stepsFrom([a1.recorded, a2.recorded, b1.recorded], 2, requests),
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
-      logger: createSilentLogger(),
     });
     hub.dispatch(a2.live); // a late copy of a recorded step
     hub.dispatch(again.live);
@@ -471,8 +435,7 @@ describe('streamRunEvents', () => {
     const hub = new RunEventHub(createSilentLogger());
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => run('running', [1]) },
       orchestrator: {
             listAgentSteps: async () => {
@@ -481,9 +444,6 @@ describe('streamRunEvents', () => {
       },
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
-      logger: createSilentLogger(),
     });
     hub.dispatch(recordedStep('s1', 'exec-a', 1, 1).live);
     hub.dispatch({ subject: 'maestro.events.run.finished', payload: { runId: 'run-1', status: 'done', state: 'done', seq: 2 } });
@@ -505,16 +465,12 @@ describe('streamRunEvents', () => {
     let reads = 0;
     const { reply, response } = fakeReply();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => (++reads === 1 ? run('running', [1]) : run('done', [1])) },
       orchestrator: { listAgentSteps: async () => ({ steps: [...recorded], nextAfter: '' }) },
       events: hub,
       streams: new OpenStreams(),
-      heartbeatMs: 15_000,
-      ...access,
       clock,
-      logger: createSilentLogger(),
     });
     hub.dispatch(second.live);
     // Recorded meanwhile; the live events of the third step and of run.finished are lost.
@@ -628,15 +584,10 @@ describe('streamRunEvents lock events', () => {
     const { reply, response } = fakeReply();
     const streams = new OpenStreams();
     await streamRunEvents(reply, {
-      tenant: 'default',
-      runId: 'run-1',
+      ...runStream,
       workflow: { getRun: async () => runOfTask('run-1', t1) },
-      orchestrator: noSteps,
       events: hub,
       streams,
-      heartbeatMs: 15_000,
-      ...access,
-      logger: createSilentLogger(),
     });
     await settle();
     expect(hub.lockListenerCount).toBe(1);
