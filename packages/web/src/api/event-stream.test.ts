@@ -1,3 +1,4 @@
+import { credentials, signIn } from './credentials';
 import { openEventStream, StreamStates, type EventSourceLike, type StreamEvent, type StreamState } from './event-stream';
 
 class FakeSource implements EventSourceLike {
@@ -52,5 +53,17 @@ describe('openEventStream', () => {
     expect(source.closed).toBe(true);
     expect(events).toEqual([]);
     expect(states.filter((s) => s === StreamStates.closed)).toHaveLength(1);
+  });
+
+  it('closes and signs out when the gateway ends the stream because the key was revoked', () => {
+    signIn('mk_test');
+    const { source, events, states } = open();
+    source.emit('unauthenticated', '{"code":"UNAUTHENTICATED","message":"credentials revoked"}');
+    source.emit('run.transitioned', '{"a":1}');
+    expect(source.closed).toBe(true);
+    expect(events).toEqual([]);
+    expect(states[states.length - 1]).toBe(StreamStates.closed);
+    expect(credentials.key.value).toBeUndefined();
+    expect(credentials.reason.value).toBe('the live stream ended: credentials revoked');
   });
 });

@@ -44,6 +44,9 @@ export interface EventStreamOptions {
   create?: (url: string) => EventSourceLike;
 }
 
+/** The event the gateway ends a stream with once its credential is no longer accepted. */
+export const UNAUTHENTICATED_EVENT = 'unauthenticated';
+
 /** EventSource.CLOSED: the browser gave up (an answer that is not a stream, such as a 404). */
 const CLOSED = 2;
 
@@ -64,6 +67,16 @@ export function openEventStream(options: EventStreamOptions): () => void {
       options.onState(StreamStates.reconnecting);
     }
   };
+  // The gateway's last event on a stream whose key was revoked or whose token expired: sign in
+  // again now, rather than reconnecting to be refused.
+  source.addEventListener(UNAUTHENTICATED_EVENT, (message) => {
+    if (closed) return;
+    closed = true;
+    source.close();
+    options.onState(StreamStates.closed);
+    const reason = parseObject(message.data)?.['message'];
+    signOut(`the live stream ended: ${typeof reason === 'string' ? reason : 'credentials no longer accepted'}`);
+  });
   for (const name of options.events) {
     source.addEventListener(name, (message) => {
       if (closed) return;
