@@ -21,7 +21,9 @@ import { getJson, postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } f
 jest.setTimeout(240_000);
 
 /** How long one agent waits at the rendezvous for the other; a bound, never asserted. */
-const RENDEZVOUS_WAIT_MS = 20_000;
+// Generous: the other agent may be on an executor stalled by its first subtask (seconds on a
+// loaded machine); under the exec tool's 120 s default timeout.
+const RENDEZVOUS_WAIT_MS = 90_000;
 
 /** The directory of the rendezvous script and its markers, outside every repository. */
 const meetDir = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-e2e-meet-')));

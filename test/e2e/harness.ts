@@ -14,6 +14,12 @@ import { testServerUrl, testServers } from '@maestro/testing';
 
 export const repoRoot = resolve(__dirname, '../..');
 
+/**
+ * How long each service of a test cluster may take to serve: eight cold Node start-ups and the
+ * migrations, maybe while another test's cluster starts too (Jest runs two files at once).
+ */
+export const E2E_READY_TIMEOUT_MS = 90_000;
+
 /** A running cluster and what a test needs to talk to it. */
 export interface E2eCluster {
   cluster: LocalCluster;
@@ -88,12 +94,13 @@ export async function startE2eCluster(options: {
     for (const name of MigratingServices) await cluster.migrate(name);
     for (const name of ServiceNames) {
       if (name !== 'executor') {
-        await cluster.start(name);
+        await cluster.start(name, { readyTimeoutMs: E2E_READY_TIMEOUT_MS });
         continue;
       }
       for (let i = 1; i <= options.executors; i++) {
         const addr = i === 1 ? cluster.addresses.get('executor')! : `127.0.0.1:${await freePort()}`;
         await cluster.start('executor', {
+          readyTimeoutMs: E2E_READY_TIMEOUT_MS,
           label: `executor-${i}`,
           extraEnv: {
             MAESTRO_EXECUTOR_GRPC_ADDR: addr,

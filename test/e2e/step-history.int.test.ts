@@ -30,7 +30,7 @@ import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../../services/o
 import { subscribeWorkSteps } from '../../services/orchestrator/src/transport/nats/work-steps.subscriber.js';
 import { PrivateNats, waitUntil } from '../faults/private-servers.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 const logger = process.env.STEP_HISTORY_LOG ? createLogger({ service: 'step-history-test', level: 'debug' }) : createSilentLogger();
 
@@ -133,7 +133,7 @@ it('records every step of a subtask exactly once although NATS was killed and re
   model.gate(2); // the test kills NATS here …
   model.gate(4); // … and restarts it here, so turns 2 and 3 step while it is down.
   executor = await createExecutor({
-    settings: { executorId: 'exec-steps', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 30_000, lockTtlMs: 60_000, worktreeRoot, repoRoots: TEST_REPO_ROOTS },
+    settings: { executorId: 'exec-steps', concurrency: 1, maxSteps: 10, maxDeliver: 3, ackWaitMs: 120_000, lockTtlMs: 60_000, worktreeRoot, repoRoots: TEST_REPO_ROOTS },
     bus: executorBus,
     logger,
     results: await KvWorkResultStore.open(executorBus.connection, { bucket: WORK_RESULTS_BUCKET }),

@@ -15,6 +15,7 @@ import {
 } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
 import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { waitUntil } from '@maestro/testing';
 
 jest.setTimeout(180_000);
 
@@ -78,7 +79,9 @@ it('does every subtask exactly once across two executors', async () => {
 
   const task = await postJson(`${e2e.gateway}/v1/tasks`, { goal: 'Add the numbered parts, with tests.', repoPath: e2e.repo });
   const done = await waitForTaskEnd(e2e.gateway, String(task['id']));
-  // Events published just before the task ended may still be in flight to this subscriber.
+  // A subtask's work.finished follows its result, so it may still be on its way to this
+  // subscriber; then a moment more for a duplicate to show up.
+  await waitUntil('a work.finished of every subtask', () => new Set(finished.map((e) => e.subtaskId)).size >= SUBTASKS);
   await new Promise((r) => setTimeout(r, 500));
   sub.unsubscribe();
   lockSub.unsubscribe();

@@ -10,6 +10,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockEventSchema, Subjects, WorkFinishedEventSchema, type LockEvent, type WorkFinishedEvent } from '@maestro/contracts';
 import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { waitUntil } from '@maestro/testing';
 
 jest.setTimeout(180_000);
 
@@ -70,7 +71,8 @@ it("lands every subtask's commit on maestro/<taskId>, leaving the user's checkou
   const task = await postJson(`${e2e.gateway}/v1/tasks`, { goal: 'Add left() and right().', repoPath: repo });
   const taskId = String(task['id']);
   const done = await waitForTaskEnd(e2e.gateway, taskId);
-  await new Promise((r) => setTimeout(r, 500));
+  // A subtask's work.finished follows its result, so it may still be on its way here.
+  await waitUntil('a work.finished of both subtasks', () => new Set(finished.map((e) => e.subtaskId)).size >= 2);
   subs.forEach((s) => s.unsubscribe());
 
   expect(done['status']).toBe('succeeded');

@@ -11,7 +11,7 @@ import { isClean } from './jepsen-table.js';
 import { waitUntil } from './private-servers.js';
 import { Workload, readStream, report, writeFaultScript } from './workload.js';
 
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 
 const SCENARIO = 'delivery-faults';
 /** A signed message on the work subject that is no work item. */

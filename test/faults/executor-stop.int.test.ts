@@ -9,7 +9,7 @@ import { isClean } from './jepsen-table.js';
 import { waitUntil } from './private-servers.js';
 import { Workload, report, writeFaultScript } from './workload.js';
 
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 
 const SCENARIO = 'executor-stop';
 const gate = new Gate();

@@ -12,7 +12,7 @@ import { connectBus, type Bus } from '@maestro/bus';
 import { generateApiKey } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
 import type { LocalCluster, ServiceName, ServiceProcess } from '@maestro/cli';
-import { startE2eCluster } from '../e2e/harness.js';
+import { E2E_READY_TIMEOUT_MS, startE2eCluster } from '../e2e/harness.js';
 import { PrivateNats, PrivatePostgres, PrivateRedis } from './private-servers.js';
 
 export const repoRoot = resolve(__dirname, '../..');
@@ -145,7 +145,7 @@ export async function startFaultCluster(options: FaultClusterOptions): Promise<F
     restart: async (label) => {
       const start = starts.get(label);
       if (start === undefined) throw new Error(`no service instance labelled ${label}`);
-      return cluster.start(start.name, { label, ...(start.extraEnv !== undefined ? { extraEnv: start.extraEnv } : {}) });
+      return cluster.start(start.name, { label, readyTimeoutMs: E2E_READY_TIMEOUT_MS, ...(start.extraEnv !== undefined ? { extraEnv: start.extraEnv } : {}) });
     },
     log: (label) => {
       try {

@@ -8,7 +8,7 @@ import { startFaultCluster, type FaultCluster } from './fault-cluster.js';
 import { isClean } from './jepsen-table.js';
 import { Workload, report, writeFaultScript } from './workload.js';
 
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 
 const SCENARIO = 'nats-restart';
 let fc: FaultCluster;

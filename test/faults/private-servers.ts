@@ -9,6 +9,7 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@maestro/cli';
+import { waitUntil } from '@maestro/testing';
 
 /** Where the server binaries are on this machine (Debian packages). */
 export const ServerBinaries = {
@@ -34,14 +35,8 @@ export function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** Polls until `probe` holds (bounds the wait; not a timing assertion). */
-export async function waitUntil(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls until `probe` holds (bounds the wait; not a timing assertion); the fault tests import it from here. */
+export { waitUntil };
 
 /**
  * One server process this test owns: started by `spawnServer`, signalled by its own PID only.

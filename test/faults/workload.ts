@@ -22,6 +22,12 @@ export const PlanParts = [
 ] as const;
 
 const commitMessage = (name: string): string => `Add ${name}`;
+
+/**
+ * How long an agent waits at a closed gate: as long as the exec tool lets a command run (120 s)
+ * allows, so a stalled machine cannot run the hold out before the fault is injected.
+ */
+const GATE_HOLD_MS = 110_000;
 const holdScript = join(repoRoot, 'examples', 'scripts', 'hold-until-file.mjs');
 
 /**
@@ -39,7 +45,7 @@ export function writeFaultScript(options: { gateFile?: string; holdMs?: number }
     turns: [
       { toolCalls: [{ name: 'fs.write', arguments: { path: `src/${p.name}.js`, content: `export function ${p.name}() {\n  return '${p.name}';\n}\n` } }] },
       ...(options.gateFile !== undefined
-        ? [{ toolCalls: [{ name: 'exec', arguments: { argv: ['node', holdScript, options.gateFile, String(options.holdMs ?? 90_000)] } }] }]
+        ? [{ toolCalls: [{ name: 'exec', arguments: { argv: ['node', holdScript, options.gateFile, String(options.holdMs ?? GATE_HOLD_MS)] } }] }]
         : []),
       { toolCalls: [{ name: 'git.commit', arguments: { message: commitMessage(p.name), paths: [`src/${p.name}.js`] } }] },
       { content: `Added ${p.name}.` },

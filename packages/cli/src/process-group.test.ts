@@ -33,9 +33,10 @@ function membersOf(pgid: number): number[] {
   return out;
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!condition()) throw new Error(`gave up waiting: ${what}`);
+/** Polls `condition` for up to 30 s (a bound for a loaded machine, not a timing assertion). */
+async function until(condition: () => boolean, what: string, explain: () => string = () => ''): Promise<void> {
+  for (let i = 0; i < 600 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!condition()) throw new Error(`gave up waiting: ${what}${explain() === '' ? '' : `; ${explain()}`}`);
 }
 
 const started: ChildProcess[] = [];
@@ -48,7 +49,7 @@ async function startGroup(script: string): Promise<{ pid: number; entry: string;
   const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
   started.push(child);
   const pid = child.pid!;
-  await until(() => membersOf(pid).some((p) => p !== pid), 'the sleep in the group');
+  await until(() => membersOf(pid).some((p) => p !== pid), 'the sleep in the group', () => `group ${pid} has ${JSON.stringify(membersOf(pid))}`);
   return { pid, entry: script, sleeper: membersOf(pid).find((p) => p !== pid)! };
 }
 
@@ -146,6 +147,8 @@ describe('the watchdog of a foreground maestro up', () => {
     expect([a.pid, a.sleeper, b.pid, b.sleeper].map(alive)).toEqual([true, true, true, true]);
     input.end();
     expect(await stopped).toEqual([]);
-    expect([a.pid, a.sleeper, b.pid, b.sleeper].map(alive)).toEqual([false, false, false, false]);
+    // Each process's state is in the failure message, so it tells what was left (a zombie is not alive).
+    const states = Object.fromEntries([a.pid, a.sleeper, b.pid, b.sleeper].map((pid) => [pid, pidState(pid)]));
+    expect(Object.values(states).includes('live') ? states : 'none live').toBe('none live');
   });
 });

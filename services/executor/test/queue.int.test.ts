@@ -119,8 +119,12 @@ describe('executor work queue with real executor processes', () => {
     });
   }
 
-  /** Counts per workId, after a pause long enough for a duplicate to have shown up. */
-  async function settle(): Promise<void> {
+  /**
+   * Waits for a work.finished of each of `items` (published after the result, so it can trail
+   * it), then pauses long enough for a duplicate to have shown up.
+   */
+  async function settle(items: SubtaskWork[] = []): Promise<void> {
+    await waitFor('a work.finished for every item', () => (items.every((w) => finished.has(w.subtaskId)) ? true : undefined));
     await new Promise((r) => setTimeout(r, 1_000));
   }
 
@@ -131,7 +135,7 @@ describe('executor work queue with real executor processes', () => {
     await publishAll(items);
 
     const got = await resultsFor(items);
-    await settle();
+    await settle(items);
 
     const perWork = new Map<string, number>();
     for (const r of results) perWork.set(r.workId, (perWork.get(r.workId) ?? 0) + 1);
@@ -151,7 +155,8 @@ describe('executor work queue with real executor processes', () => {
 
   it('redelivers the work of a SIGKILLed executor to another, which completes it', async () => {
     const victim = await startExecutor('q-victim', { concurrency: 4, ackWaitMs: 2_000 });
-    const items = Array.from({ length: 4 }, (_, i) => probe(i, { probeWorkMs: 3_000 }));
+    // Long enough that the victim still holds its items once the survivor has started (seconds on a loaded machine).
+    const items = Array.from({ length: 4 }, (_, i) => probe(i, { probeWorkMs: 15_000 }));
     await publishAll(items);
     // The victim holds long work before anyone else is there to take it.
     await waitFor('the victim to hold work', async () => ((await victim.status()).inFlight > 0 ? true : undefined));
@@ -162,7 +167,7 @@ describe('executor work queue with real executor processes', () => {
     expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
     const got = await resultsFor(items);
-    await settle();
+    await settle(items);
 
     expect(results).toHaveLength(4);
     expect(got.every((r) => r.ok)).toBe(true);
@@ -172,7 +177,7 @@ describe('executor work queue with real executor processes', () => {
     expect(got.filter((r) => r.executorId === 'q-victim')).toHaveLength(4 - bySurvivor.length);
     expect(items.every((w) => finished.get(w.subtaskId) === 1)).toBe(true);
     expect((await survivor.status()).completed).toBe(bySurvivor.length);
-  });
+  }, 120_000);
 
   it('dead-letters a poison item after MAX_DELIVER tries and reports it failed, while the rest finish', async () => {
     await startExecutor('q-p1', { concurrency: 2, maxDeliver: 3 });
@@ -208,7 +213,8 @@ describe('executor work queue with real executor processes', () => {
 
   it('on SIGTERM finishes the work it holds, then exits 0', async () => {
     const exec = await startExecutor('q-drain', { concurrency: 2, drainTimeoutMs: 20_000 });
-    const items = Array.from({ length: 2 }, (_, i) => probe(i, { probeWorkMs: 1_500 }));
+    // Long enough to be seen in hand (both at once) on a loaded machine; the drain waits for it.
+    const items = Array.from({ length: 2 }, (_, i) => probe(i, { probeWorkMs: 10_000 }));
     await publishAll(items);
     await waitFor('both items in hand', async () => ((await exec.status()).inFlight === 2 ? true : undefined));
 
@@ -239,7 +245,7 @@ describe('executor work queue with real executor processes', () => {
     expect(leaving.logs.some((l) => l.msg === 'drain timed out; handing in-flight subtasks back')).toBe(true);
 
     const got = await resultsFor(items);
-    await settle();
+    await settle(items);
     expect(results).toHaveLength(2);
     expect(got.every((r) => r.ok && r.executorId === 'q-staying')).toBe(true);
     expect(items.every((w) => finished.get(w.subtaskId) === 1)).toBe(true);
