@@ -51,6 +51,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVICES_DIR = join(ROOT, 'services');
 const RUNTIME_CONFIG = join(ROOT, 'packages/runtime/src/config.ts');
+/** Where shared variable builders live (`repoRootsEnv`, `tenantRepoRootsEnv`), imported by service configs. */
+const RUNTIME_SRC = join(ROOT, 'packages/runtime/src');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const K8S_DIR = join(ROOT, 'k8s');
 
@@ -189,6 +191,16 @@ function helperHasDefault(source, callee) {
   return open >= 0 && /\bdefault:/.test(callText(source, open));
 }
 
+let runtimeSourceText;
+/** The text of every non-test source of packages/runtime, where shared builders are defined (read once). */
+function runtimeSources() {
+  runtimeSourceText ??= readdirSync(RUNTIME_SRC)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => stripComments(readFileSync(join(RUNTIME_SRC, f), 'utf8')))
+    .join('\n');
+  return runtimeSourceText;
+}
+
 /**
  * Every `<callee>('NAME', …)` declaration in `source`: the kind (`int`, `url`, …; `custom`
  * for a builder that is not `env.*`), default, and the limits a value must meet.
@@ -205,7 +217,7 @@ function declarationsIn(source) {
     if (stringDefault) decl.default = stringDefault[1];
     else if (numberOption(text, 'default') !== undefined) decl.default = numberOption(text, 'default');
     else if (/\bdefault:/.test(text)) decl.default = '(computed)';
-    else if (kind === 'custom' && helperHasDefault(source, callee)) decl.default = '(computed)';
+    else if (kind === 'custom' && (helperHasDefault(source, callee) || helperHasDefault(runtimeSources(), callee))) decl.default = '(computed)';
     decl.min = numberOption(text, 'min');
     decl.max = numberOption(text, 'max');
     const protocols = /\bprotocols:\s*\[([^\]]*)\]/.exec(text);

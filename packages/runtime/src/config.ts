@@ -191,7 +191,7 @@ export const commonEnv = {
     default: '127.0.0.1',
     doc: 'address the Prometheus /metrics endpoint binds (0.0.0.0 in a container)',
   }),
-  // gRPC transport security, compiled once by compileTransportSecurity (grpc/tls/).
+  // gRPC transport security, compiled by compileTransportSecurity at start and reloaded on rotation (grpc/tls/).
   grpcTlsCa: env.string('MAESTRO_GRPC_TLS_CA', {
     default: '',
     doc: 'PEM file of the CA that signs every service certificate (gRPC mTLS)',
@@ -203,6 +203,12 @@ export const commonEnv = {
   grpcTlsKey: env.string('MAESTRO_GRPC_TLS_KEY', {
     default: '',
     doc: "PEM file of this service's private key",
+  }),
+  grpcTlsRefreshS: env.int('MAESTRO_GRPC_TLS_REFRESH_S', {
+    default: 60,
+    min: 1,
+    max: 3600,
+    doc: 'seconds between re-reads of the three MAESTRO_GRPC_TLS_* files, so rotated certificates are used without a restart (a broken rotation keeps the last good ones)',
   }),
   // NATS control-message signing, compiled once by busSigningFrom (@maestro/bus).
   busSigningKey: env.string('MAESTRO_BUS_SIGNING_KEY', {

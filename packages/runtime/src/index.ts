@@ -55,6 +55,16 @@ export {
   type RepoInRoots,
 } from './repo-roots.js';
 export {
+  TENANT_REPO_ROOTS_VARIABLE,
+  parseTenantRepoRoots,
+  checkTenantRepoRoots,
+  tenantRepoRootsOf,
+  resolveRepoForTenant,
+  tenantRepoRootsEnv,
+  type TenantRepoRoots,
+  type RepoRootsScope,
+} from './tenant-repo-roots.js';
+export {
   SAFE_GIT_CONFIG,
   SAFE_DIFF_FLAGS,
   GIT_CONFIG_LIST_ARGS,

@@ -19,6 +19,11 @@ import type { EnvVar } from './config.js';
 export const RepoSafetyErrorCodes = {
   /** The repository's real path is outside every `MAESTRO_REPO_ROOTS` directory (or none is configured). */
   REPO_OUTSIDE_ROOTS: 'REPO_OUTSIDE_ROOTS',
+  /**
+   * The repository's real path is within `MAESTRO_REPO_ROOTS` but outside its task's tenant's
+   * `MAESTRO_TENANT_REPO_ROOTS` entry, or that tenant has no entry (see tenant-repo-roots.ts).
+   */
+  REPO_OUTSIDE_TENANT_ROOTS: 'REPO_OUTSIDE_TENANT_ROOTS',
   /** The repository path does not exist (or names a directory that vanished). */
   REPO_NOT_FOUND: 'REPO_NOT_FOUND',
   /** The repository's git config defines a command git would run on our commands (a filter, merge or diff driver). */

@@ -5,7 +5,7 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandPrefixes, sandboxEnv } from '@maestro/agent';
-import { commonEnv, env, grpcAddrEnv, metricsPortEnv, repoRootsEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
+import { commonEnv, env, grpcAddrEnv, metricsPortEnv, repoRootsEnv, tenantRepoRootsEnv, type ConfigOf, type EnvVar } from '@maestro/runtime';
 import { parseWorktreeLinks } from './domain/worktree-links.js';
 
 /**
@@ -169,6 +169,9 @@ export const executorConfigSpec = {
   sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
   // The same variable as the orchestrator's: checked again right before a repository is touched.
   repoRoots: repoRootsEnv('MAESTRO_REPO_ROOTS'),
+  // The same variable as the orchestrator's: work is checked against its tenant's roots again.
+  // Each tenant root must lie within MAESTRO_REPO_ROOTS (checked by createExecutor, at start).
+  tenantRepoRoots: tenantRepoRootsEnv('MAESTRO_TENANT_REPO_ROOTS'),
   drainTimeoutMs: env.int('MAESTRO_EXECUTOR_DRAIN_TIMEOUT_MS', {
     default: 25_000,
     min: 0,

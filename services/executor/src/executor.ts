@@ -7,7 +7,7 @@
 import { createCommandPolicy, createSandboxFromSettings, parseCommandPrefixes, toPrefixRules, type Sandbox, type ToolRegistry } from '@maestro/agent';
 import type { Bus, LiveSubscription, WorkConsumer } from '@maestro/bus';
 import { executorLockOwner, type ExecutorStatus } from '@maestro/contracts';
-import { processSecrets, REPO_ROOTS_VARIABLE, systemClock, type Clock, type Logger } from '@maestro/runtime';
+import { checkTenantRepoRoots, processSecrets, REPO_ROOTS_VARIABLE, systemClock, type Clock, type Logger } from '@maestro/runtime';
 import { KvWorkResultStore, WORK_RESULTS_BUCKET } from './store/kv-work-result-store.js';
 import { LockManagerWorkLease } from './store/lock-manager-work-lease.js';
 import { LockManagerWriteGuard, type LockClient } from './store/lock-manager-write-guard.js';
@@ -33,7 +33,7 @@ import type { SubtaskRecallSettings } from './work/subtask-recall.js';
  */
 export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs' | 'repoRoots'> &
   Partial<
-    Pick<ExecutorConfig, 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny' | 'sandbox' | 'allowUnsandboxed' | 'sandboxNetwork' | 'sandboxReadPaths'>
+    Pick<ExecutorConfig, 'tenantRepoRoots' | 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny' | 'sandbox' | 'allowUnsandboxed' | 'sandboxNetwork' | 'sandboxReadPaths'>
   >;
 
 /** Options for {@link createExecutor}. */
@@ -103,6 +103,7 @@ export class Executor implements ExecutorAdmin {
       ...collaborators,
       budget: { maxSteps: settings.maxSteps },
       repoRoots: settings.repoRoots,
+      ...(settings.tenantRepoRoots !== undefined ? { tenantRepoRoots: settings.tenantRepoRoots } : {}),
       ...(settings.summariser !== undefined ? { summariser: settings.summariser } : {}),
       // The process's secrets (its environment's keys, URL passwords), out of prompts and steps.
       redactor: processSecrets(),
@@ -238,6 +239,8 @@ export class Executor implements ExecutorAdmin {
  */
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   const { settings, bus, logger } = options;
+  // Before anything opens: a tenant root outside MAESTRO_REPO_ROOTS stops the executor, naming the variable.
+  checkTenantRepoRoots(settings.tenantRepoRoots ?? [], settings.repoRoots);
   const results =
     options.results ??
     (await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) }));
@@ -246,6 +249,9 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     logger.warn(`no repository roots: every subtask will be refused until ${REPO_ROOTS_VARIABLE} lists the directories repositories live in`);
   } else {
     logger.info('repository roots', { repoRoots: settings.repoRoots });
+  }
+  if (settings.tenantRepoRoots !== undefined && settings.tenantRepoRoots.length > 0) {
+    logger.info('repository roots per tenant; work of a tenant without an entry is refused', { tenantRepoRoots: settings.tenantRepoRoots });
   }
   const sandbox = options.sandbox ?? (await createSandboxFromSettings(settings, logger));
   return new Executor(settings, bus, results, collaborators, logger, options.tools, options.clock, recallSettings(options), sandbox);

@@ -7,16 +7,19 @@
  * - a filter driver in the repository's config: refused with REPO_UNSAFE_CONFIG before any
  *   worktree is made, the model never asked;
  * - a repository outside the roots, a symlink inside them leading out, or no roots at all:
- *   refused with REPO_OUTSIDE_ROOTS.
+ *   refused with REPO_OUTSIDE_ROOTS;
+ * - with `MAESTRO_TENANT_REPO_ROOTS`, work on another tenant's repository (plainly or through a
+ *   link in its own tenant's root), or of a tenant without an entry (work without a tenant is
+ *   `default`'s): refused with REPO_OUTSIDE_TENANT_ROOTS; its own tenant's works.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
 import { parseScript, ScriptedProvider, type Script } from '@maestro/llm';
-import { createSilentLogger, RepoSafetyErrorCodes } from '@maestro/runtime';
+import { createSilentLogger, parseTenantRepoRoots, RepoSafetyErrorCodes, type TenantRepoRoots } from '@maestro/runtime';
 import { createTrappedGitRepo, type TrappedGitRepo } from '@maestro/testing';
 import { resultOf } from '../src/domain/escalation.js';
 import { ExecutorStats } from '../src/domain/executor-stats.js';
@@ -65,8 +68,9 @@ const subtractScript = (): Script =>
     ],
   });
 
-function workFor(repo: string): SubtaskWork {
+function workFor(repo: string, tenant?: string): SubtaskWork {
   return {
+    ...(tenant !== undefined ? { tenant } : {}),
     workId: 's1:1',
     taskId: TASK,
     runId: 'run-safety',
@@ -90,13 +94,14 @@ describe('the executor on repositories that try to run their code through our gi
   let trapped: TrappedGitRepo;
   let model: ScriptModel;
 
-  const worker = (repoRoots: readonly string[]): SubtaskWorker =>
+  const worker = (repoRoots: readonly string[], tenantRepoRoots?: readonly TenantRepoRoots[]): SubtaskWorker =>
     new SubtaskWorker({
       executorId: 'exec-safety',
       results: new MemoryResults(),
       publisher: new MemoryPublisher(),
       budget: { maxSteps: 12 },
       repoRoots,
+      ...(tenantRepoRoots !== undefined ? { tenantRepoRoots } : {}),
       stats: new ExecutorStats(),
       logger: createSilentLogger(),
       workspace: { worktreeRoot },
@@ -188,6 +193,48 @@ describe('the executor on repositories that try to run their code through our gi
       expect(result.ok).toBe(true);
       expect(git(trapped.repo, 'rev-parse', BRANCH)).toBe(result.commitSha);
       expect(trapped.firedTraps()).toEqual([]);
+    });
+  });
+
+  describe('MAESTRO_TENANT_REPO_ROOTS, checked again at use with the work item\'s tenant', () => {
+    // acme's root is a fresh directory; globex's is the one holding the trapped repository.
+    let acme: string;
+    let tenantRepoRoots: readonly TenantRepoRoots[];
+    beforeEach(() => {
+      acme = realpathSync(mkdtempSync(join(tmpdir(), 'executor-safety-acme-')));
+      tenantRepoRoots = parseTenantRepoRoots(`acme=${acme};globex=${dirname(trapped.repo)}`);
+    });
+    afterEach(() => rmSync(acme, { recursive: true, force: true }));
+
+    const refusedWith = async (work: SubtaskWork, text: string): Promise<void> => {
+      const result = resultOf(await worker(TEST_REPO_ROOTS, tenantRepoRoots).handle(work, { working: () => undefined }));
+      expect(result.ok).toBe(false);
+      expect(result.failureReason).toContain(RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS);
+      expect(result.failureReason).toContain('repoPath:');
+      expect(result.failureReason).toContain(text);
+      expect(model.calls).toBe(0);
+      expect(worktreeCount(trapped.repo)).toBe(1);
+    };
+
+    it("refuses work on another tenant's repository", async () => {
+      await refusedWith(workFor(trapped.repo, 'acme'), `outside the repository roots of tenant acme, ${acme}`);
+    });
+
+    it("refuses a link in the tenant's own root leading into another tenant's, by its real path", async () => {
+      const link = join(acme, 'calc');
+      symlinkSync(trapped.repo, link);
+      await refusedWith(workFor(link, 'acme'), `its real path is ${trapped.repo}`);
+    });
+
+    it('refuses work of a tenant without an entry; work without a tenant is default\'s', async () => {
+      await refusedWith(workFor(trapped.repo, 'initech'), 'tenant initech has no repository roots (MAESTRO_TENANT_REPO_ROOTS)');
+      await refusedWith(workFor(trapped.repo), 'tenant default has no repository roots (MAESTRO_TENANT_REPO_ROOTS)');
+    });
+
+    it("works in its own tenant's repository", async () => {
+      const result = resultOf(await worker(TEST_REPO_ROOTS, tenantRepoRoots).handle(workFor(trapped.repo, 'globex'), { working: () => undefined }));
+      expect(result.ok).toBe(true);
+      expect(git(trapped.repo, 'rev-parse', BRANCH)).toBe(result.commitSha);
     });
   });
 });

@@ -17,6 +17,7 @@ export const lockManagerConfigSpec = {
   grpcTlsCa: commonEnv.grpcTlsCa,
   grpcTlsCert: commonEnv.grpcTlsCert,
   grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcTlsRefreshS: commonEnv.grpcTlsRefreshS,
   grpcPlaintext: commonEnv.grpcPlaintext,
   grpcHealthPort: commonEnv.grpcHealthPort,
   busSigningKey: commonEnv.busSigningKey,

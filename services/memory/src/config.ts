@@ -42,6 +42,7 @@ export const memoryConfigSpec = {
   grpcTlsCa: commonEnv.grpcTlsCa,
   grpcTlsCert: commonEnv.grpcTlsCert,
   grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcTlsRefreshS: commonEnv.grpcTlsRefreshS,
   grpcPlaintext: commonEnv.grpcPlaintext,
   grpcHealthPort: commonEnv.grpcHealthPort,
   metricsPort: metricsPortEnv.memory,

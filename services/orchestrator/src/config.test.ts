@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '@maestro/runtime';
-import { orchestratorConfigSpec } from './config.js';
+import { loadOrchestratorConfig, orchestratorConfigSpec } from './config.js';
 
 /** The `| \`NAME\` | \`default\` | … |` rows of the README's Configuration table. */
 function readmeConfigRows(): Map<string, string> {
@@ -26,6 +27,20 @@ describe('orchestratorConfigSpec', () => {
   it('reads the drain timeout and refuses one past the 30 s shutdown ceiling', () => {
     expect(loadConfig(orchestratorConfigSpec, { MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS: '5000' }).drainTimeoutMs).toBe(5_000);
     expect(() => loadConfig(orchestratorConfigSpec, { MAESTRO_ORCHESTRATOR_DRAIN_TIMEOUT_MS: '60000' })).toThrow(ConfigError);
+  });
+
+  it('refuses a tenant repository root outside MAESTRO_REPO_ROOTS at load, naming MAESTRO_TENANT_REPO_ROOTS', () => {
+    const base = realpathSync(mkdtempSync(path.join(tmpdir(), 'orchestrator-config-')));
+    try {
+      for (const dir of ['repos/acme', 'elsewhere']) mkdirSync(path.join(base, dir), { recursive: true });
+      const repoRoots = path.join(base, 'repos');
+      const load = (tenantRoots: string) => loadOrchestratorConfig({ MAESTRO_REPO_ROOTS: repoRoots, MAESTRO_TENANT_REPO_ROOTS: tenantRoots });
+      expect(load(`acme=${repoRoots}/acme`).tenantRepoRoots).toEqual([{ tenant: 'acme', roots: [path.join(repoRoots, 'acme')] }]);
+      expect(() => load(`acme=${base}/elsewhere`)).toThrow(ConfigError);
+      expect(() => load(`acme=${base}/elsewhere`)).toThrow(/MAESTRO_TENANT_REPO_ROOTS: every tenant root must lie within MAESTRO_REPO_ROOTS/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('is documented, variable for variable and default for default, in the README', () => {

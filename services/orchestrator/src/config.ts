@@ -3,7 +3,7 @@
  * `loadOrchestratorConfig` runs once in `main.ts`.
  */
 import { parseCommandPrefixes, sandboxEnv } from '@maestro/agent';
-import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, repoRootsEnv, type ConfigOf } from '@maestro/runtime';
+import { checkTenantRepoRoots, commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, repoRootsEnv, tenantRepoRootsEnv, type ConfigOf } from '@maestro/runtime';
 import { RecallBudgetDefaults } from './domain/recall-budget.js';
 
 /** Checks a command prefix list (the loader names the variable on a throw) and keeps it as written. */
@@ -26,6 +26,7 @@ export const orchestratorConfigSpec = {
   grpcTlsCa: commonEnv.grpcTlsCa,
   grpcTlsCert: commonEnv.grpcTlsCert,
   grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcTlsRefreshS: commonEnv.grpcTlsRefreshS,
   grpcPlaintext: commonEnv.grpcPlaintext,
   grpcHealthPort: commonEnv.grpcHealthPort,
   metricsPort: metricsPortEnv.orchestrator,
@@ -90,6 +91,9 @@ export const orchestratorConfigSpec = {
   },
   // The same variable as the executor's, which checks again before it touches a repository.
   repoRoots: repoRootsEnv('MAESTRO_REPO_ROOTS'),
+  // The same variable as the executor's; each tenant root must lie within MAESTRO_REPO_ROOTS
+  // (checked by loadOrchestratorConfig, as it needs both variables).
+  tenantRepoRoots: tenantRepoRootsEnv('MAESTRO_TENANT_REPO_ROOTS'),
   // The same variables as the executor's: preflight's baseline runs the repository's test
   // command, confined like an executor's test gate.
   sandbox: sandboxEnv.mode('MAESTRO_SANDBOX'),
@@ -142,7 +146,12 @@ export const orchestratorConfigSpec = {
 /** The loaded, frozen configuration. */
 export type OrchestratorConfig = ConfigOf<typeof orchestratorConfigSpec>;
 
-/** Reads and validates the configuration; throws `ConfigError` naming every bad variable. */
+/**
+ * Reads and validates the configuration; throws `ConfigError` naming every bad variable, and
+ * `MAESTRO_TENANT_REPO_ROOTS` when a tenant root lies outside `MAESTRO_REPO_ROOTS`.
+ */
 export function loadOrchestratorConfig(source: Record<string, string | undefined> = process.env): OrchestratorConfig {
-  return loadConfig(orchestratorConfigSpec, source);
+  const config = loadConfig(orchestratorConfigSpec, source);
+  checkTenantRepoRoots(config.tenantRepoRoots, config.repoRoots);
+  return config;
 }

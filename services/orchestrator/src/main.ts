@@ -63,6 +63,7 @@ runService('orchestrator', async (lifecycle) => {
     drainTimeoutMs: config.drainTimeoutMs,
     defaultBudget: { usd: config.taskBudgetUsd, tokens: config.taskBudgetTokens },
     repoRoots: config.repoRoots,
+    tenantRepoRoots: config.tenantRepoRoots,
     sandbox: await createSandboxFromSettings(config, logger),
     commandPolicy: createCommandPolicy({
       allow: toPrefixRules(parseCommandPrefixes(config.commandAllow), 'MAESTRO_COMMAND_ALLOW'),

@@ -7,7 +7,7 @@
 import { OrchestratorServiceService } from '@maestro/contracts';
 import type { Bus, WorkConsumer } from '@maestro/bus';
 import type { CommandPolicy, Sandbox } from '@maestro/agent';
-import { createGrpcServer, REPO_ROOTS_VARIABLE, type Clock, type GrpcServer, type Logger, type TransportSecurity } from '@maestro/runtime';
+import { createGrpcServer, REPO_ROOTS_VARIABLE, type Clock, type GrpcServer, type Logger, type TenantRepoRoots, type TransportSecurity } from '@maestro/runtime';
 import type { ActivityOptions } from './activities/activity.js';
 import { orchestratorActivities } from './activities/activity-registry.js';
 import type { ActivityRunnerDeps } from './app/activity-runner.js';
@@ -108,6 +108,14 @@ export interface OrchestratorDeps {
    */
   repoRoots: readonly string[];
   /**
+   * Each tenant's repository roots within `repoRoots` (`MAESTRO_TENANT_REPO_ROOTS`, parsed by
+   * `parseTenantRepoRoots` and checked against `repoRoots` by `checkTenantRepoRoots`). When any
+   * are given, SubmitTask also refuses a repo_path outside its tenant's roots, and every
+   * repository of a tenant without an entry (`REPO_OUTSIDE_TENANT_ROOTS`).
+   * @default [] (every tenant shares `repoRoots`)
+   */
+  tenantRepoRoots?: readonly TenantRepoRoots[];
+  /**
    * Confines the test command preflight runs on the repository's untouched HEAD (the baseline),
    * like an executor's test gate (`createSandboxFromSettings` of `@maestro/agent`). Required: a
    * repository's own command never runs without the operator having decided how.
@@ -163,6 +171,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   } else {
     deps.logger.info('repository roots', { repoRoots: deps.repoRoots });
   }
+  if (deps.tenantRepoRoots !== undefined && deps.tenantRepoRoots.length > 0) {
+    deps.logger.info('repository roots per tenant; a tenant without an entry is refused every repository', { tenantRepoRoots: deps.tenantRepoRoots });
+  }
   // Every message naming a task is handled in the task's trace, however late it comes.
   const tracing = new TaskTracing(deps.taskTraces ?? new InMemoryTaskTraceStore(), deps.logger.child({ component: 'task-tracing' }));
   const bus = withTaskTraces(deps.bus, tracing);
@@ -194,6 +205,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     defaults: {
       budget: deps.defaultBudget ?? { usd: 0, tokens: 0 },
       repoRoots: deps.repoRoots,
+      ...(deps.tenantRepoRoots !== undefined ? { tenantRepoRoots: deps.tenantRepoRoots } : {}),
       ...(deps.commandPolicy !== undefined ? { commandPolicy: deps.commandPolicy } : {}),
     },
     ...workflowDeadline,

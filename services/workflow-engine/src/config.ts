@@ -19,6 +19,7 @@ export const workflowEngineConfigSpec = {
   grpcTlsCa: commonEnv.grpcTlsCa,
   grpcTlsCert: commonEnv.grpcTlsCert,
   grpcTlsKey: commonEnv.grpcTlsKey,
+  grpcTlsRefreshS: commonEnv.grpcTlsRefreshS,
   grpcPlaintext: commonEnv.grpcPlaintext,
   grpcHealthPort: commonEnv.grpcHealthPort,
   metricsPort: metricsPortEnv.workflowEngine,

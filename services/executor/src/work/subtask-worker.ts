@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { createExecTool, createToolRegistry, defaultCommandPolicy, defaultTools, type CommandPolicy, type Sandbox, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import { systemClock, toMaestroError, type Clock, type Logger, type Redactor } from '@maestro/runtime';
+import { ownerTenant, systemClock, toMaestroError, type Clock, type Logger, type Redactor, type TenantRepoRoots } from '@maestro/runtime';
 import { WorkspaceDefaults } from '../config.js';
 import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
 import { isEscalation, resultOf, type PacketBudgets, type WorkOutcome } from '../domain/escalation.js';
@@ -62,6 +62,13 @@ export interface SubtaskWorkerOptions extends SubtaskCollaborators {
    * repositories may live is always a decision.
    */
   repoRoots: readonly string[];
+  /**
+   * Each tenant's roots within `repoRoots` (`MAESTRO_TENANT_REPO_ROOTS`). When any are given,
+   * work whose repository is outside its tenant's roots (work without a tenant is `default`'s),
+   * or whose tenant has no entry, fails with `REPO_OUTSIDE_TENANT_ROOTS`.
+   * @default [] (every tenant shares `repoRoots`)
+   */
+  tenantRepoRoots?: readonly TenantRepoRoots[];
   /**
    * Time for retries, result times and probe timing. When not given, probe pick-up times use
    * the sub-millisecond wall clock (`performance.timeOrigin + performance.now()`).
@@ -265,9 +272,11 @@ export class SubtaskWorker {
       }
       // Before any git command of ours runs there: the roots again (a link swapped since
       // SubmitTask leads nowhere new) and no filter, merge or diff driver in its config.
-      const intake = await checkRepositoryIntake(work.repoPath, this.options.repoRoots);
+      // Work published before tenants existed (no tenant) belongs to `default`, like its task.
+      const tenant = ownerTenant(work.tenant || undefined);
+      const intake = await checkRepositoryIntake(work.repoPath, tenant, { repoRoots: this.options.repoRoots, tenantRepoRoots: this.options.tenantRepoRoots ?? [] });
       if (!intake.ok) {
-        log.warn('subtask repository refused', { repoPath: work.repoPath, code: intake.code, problem: intake.problem });
+        log.warn('subtask repository refused', { repoPath: work.repoPath, tenant, code: intake.code, problem: intake.problem });
         return toFailedResult(work, `${intake.code}: repoPath: ${intake.problem}`, this.origin());
       }
       if (intake.overridden.length > 0) {

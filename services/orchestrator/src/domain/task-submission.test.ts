@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { TaskLimits } from '@maestro/contracts';
 import { createCommandPolicy, parseCommandPrefixes, toPrefixRules } from '@maestro/agent';
-import { UserError } from '@maestro/runtime';
+import { parseTenantRepoRoots, RepoSafetyErrorCodes, UserError } from '@maestro/runtime';
 import { FsRepoProbe } from '../store/fs-repo-probe.js';
-import { validateTaskSubmission, type TaskSubmissionInput } from './task-submission.js';
+import { validateTaskSubmission, type SubmissionDefaults, type TaskSubmissionInput } from './task-submission.js';
 
 const probe = new FsRepoProbe();
 let root: string;
@@ -216,5 +216,59 @@ describe('validateTaskSubmission', () => {
     const valid = await validateTaskSubmission(input({ testCommand: ['tox', '-e', 'py3'] }), probe, { budget: { usd: 1, tokens: 1 }, commandPolicy });
     expect(valid.testCommand).toEqual(['tox', '-e', 'py3']);
     await expect(validateTaskSubmission(input({ testCommand: ['tox'] }), probe)).rejects.toThrow(/test_command: is refused by the command policy/);
+  });
+});
+
+describe('validateTaskSubmission with repository roots per tenant (MAESTRO_TENANT_REPO_ROOTS)', () => {
+  // <root>/tenants is MAESTRO_REPO_ROOTS; acme and globex each have a directory below it.
+  let repos: string;
+  let acmeRepo: string;
+  let globexRepo: string;
+  let defaults: SubmissionDefaults;
+
+  beforeAll(async () => {
+    repos = path.join(await realpath(root), 'tenants');
+    acmeRepo = await gitRepo('tenants/acme/calc', { 'package.json': JSON.stringify({ scripts: { test: 'node --test' } }) });
+    globexRepo = await gitRepo('tenants/globex/ledger', { 'package.json': JSON.stringify({ scripts: { test: 'node --test' } }) });
+    defaults = {
+      budget: { usd: 0, tokens: 0 },
+      repoRoots: [repos],
+      tenantRepoRoots: parseTenantRepoRoots(`acme=${path.join(repos, 'acme')};globex=${path.join(repos, 'globex')}`),
+    };
+  });
+
+  it("accepts a repository within the submitting tenant's roots", async () => {
+    expect((await validateTaskSubmission(input({ tenant: 'acme', repoPath: acmeRepo }), probe, defaults)).repoPath).toBe(await realpath(acmeRepo));
+  });
+
+  it("refuses another tenant's repository, naming repo_path and the tenant, with REPO_OUTSIDE_TENANT_ROOTS", async () => {
+    const err = await rejection(validateTaskSubmission(input({ tenant: 'acme', repoPath: globexRepo }), probe, defaults));
+    expect(err.field).toBe('repo_path');
+    expect(err.code).toBe(RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS);
+    expect(err.message).toContain('outside the repository roots of tenant acme');
+  });
+
+  it("refuses a link in the tenant's own root that leads into another tenant's root, by its real path", async () => {
+    const link = path.join(repos, 'acme', 'ledger-link');
+    await symlink(globexRepo, link);
+    const err = await rejection(validateTaskSubmission(input({ tenant: 'acme', repoPath: link }), probe, defaults));
+    expect(err.code).toBe(RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS);
+    expect(err.message).toContain(`its real path is ${await realpath(globexRepo)}`);
+  });
+
+  it("refuses a tenant without an entry, and an internal caller's task (it belongs to default) unless default has one", async () => {
+    const unknown = await rejection(validateTaskSubmission(input({ tenant: 'initech', repoPath: acmeRepo }), probe, defaults));
+    expect(unknown).toMatchObject({ field: 'repo_path', code: RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS });
+    expect(unknown.message).toContain('tenant initech has no repository roots (MAESTRO_TENANT_REPO_ROOTS)');
+    const internal = await rejection(validateTaskSubmission(input({ tenant: '', repoPath: acmeRepo }), probe, defaults));
+    expect(internal.message).toContain('tenant default has no repository roots (MAESTRO_TENANT_REPO_ROOTS)');
+
+    const withDefault = { ...defaults, tenantRepoRoots: parseTenantRepoRoots(`default=${path.join(repos, 'acme')}`) };
+    expect((await validateTaskSubmission(input({ repoPath: acmeRepo }), probe, withDefault)).repoPath).toBe(await realpath(acmeRepo));
+  });
+
+  it('lets every tenant use MAESTRO_REPO_ROOTS when no tenant roots are configured', async () => {
+    const shared = { budget: defaults.budget, repoRoots: [repos] };
+    expect((await validateTaskSubmission(input({ tenant: 'acme', repoPath: globexRepo }), probe, shared)).repoPath).toBe(await realpath(globexRepo));
   });
 });

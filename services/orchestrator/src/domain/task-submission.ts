@@ -5,8 +5,19 @@
  */
 import path from 'node:path';
 import { CommandPolicyErrorCodes, defaultCommandPolicy, type CommandPolicy } from '@maestro/agent';
-import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
-import { invalidField, isInsideRoots, rejectNulCharacters, RepoSafetyErrorCodes, resolveRepoInRoots, unsafeGitConfigProblem } from '@maestro/runtime';
+import { TaskLimits, Tenants, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
+import {
+  invalidField,
+  isInsideRoots,
+  ownerTenant,
+  rejectNulCharacters,
+  RepoSafetyErrorCodes,
+  resolveRepoForTenant,
+  tenantRepoRootsOf,
+  tenantScope,
+  unsafeGitConfigProblem,
+  type TenantRepoRoots,
+} from '@maestro/runtime';
 import type { RepoProbe } from './repo-probe.js';
 import type { TaskBudget } from './task.js';
 import { detectTestCommand, MakefileNames } from './test-command.js';
@@ -23,6 +34,11 @@ export interface TaskSubmissionInput {
   budget?: { usd: number; tokens: number } | undefined;
   /** A workflow definition name; empty lets the goal's intent pick it. */
   workflow: string;
+  /**
+   * The request's tenant: a tenant name, or empty (absent) for an internal caller, whose task
+   * belongs to `default`. Picks the repository roots when `tenantRepoRoots` are configured.
+   */
+  tenant?: string | undefined;
 }
 
 /** Defaults a submission takes from the orchestrator's configuration. */
@@ -40,6 +56,13 @@ export interface SubmissionDefaults {
    * of the other rules). @default no roots check
    */
   repoRoots?: readonly string[];
+  /**
+   * Each tenant's roots within `repoRoots` (`MAESTRO_TENANT_REPO_ROOTS`): when any are given, a
+   * repository must also lie within its task's tenant's roots, and a tenant without an entry is
+   * refused (`REPO_OUTSIDE_TENANT_ROOTS`). Only checked along with `repoRoots`.
+   * @default [] (every tenant shares `repoRoots`)
+   */
+  tenantRepoRoots?: readonly TenantRepoRoots[];
 }
 
 /** A task that passed validation, normalized and with defaults filled in. */
@@ -110,11 +133,18 @@ export async function checkRepository(repoPath: string, probe: RepoProbe): Promi
 
 /**
  * Refuses a repository whose real path is outside `roots` (`REPO_OUTSIDE_ROOTS`, naming
- * `repo_path` and the roots) before any git command runs in it, and returns its real path. A
- * path that does not exist is left to {@link checkRepository}, which says so.
+ * `repo_path` and the roots) or, with tenant roots configured, outside the roots of `tenant`
+ * (`REPO_OUTSIDE_TENANT_ROOTS`; a tenant without an entry is refused) before any git command
+ * runs in it, and returns its real path. A path that does not exist is left to
+ * {@link checkRepository}, which says so.
  */
-export async function checkRepoRoots(repoPath: string, roots: readonly string[]): Promise<string> {
-  const found = await resolveRepoInRoots(repoPath, roots);
+export async function checkRepoRoots(
+  repoPath: string,
+  roots: readonly string[],
+  tenant: string = Tenants.default,
+  tenantRepoRoots: readonly TenantRepoRoots[] = [],
+): Promise<string> {
+  const found = await resolveRepoForTenant(repoPath, tenant, { repoRoots: roots, tenantRepoRoots });
   if (found.ok) return found.realPath;
   if (found.code === RepoSafetyErrorCodes.REPO_NOT_FOUND) return repoPath;
   throw invalidField('repo_path', found.problem, found.code);
@@ -231,12 +261,19 @@ export async function validateTaskSubmission(
   // Stored as the real path: the same repository through a symlink is the same repo_path, and a
   // later swap of a link on the submitted path does not move the task. The roots come first:
   // no git command runs in a repository outside them.
+  // The tenant's roots, when configured, are those of the tenant the task will belong to (an
+  // internal caller's task belongs to `default`, so `default` needs an entry).
   const roots = defaults.repoRoots;
+  const tenantRepoRoots = defaults.tenantRepoRoots ?? [];
+  const tenant = ownerTenant(tenantScope(input.tenant));
   const normalized = normalizeRepoPath(input.repoPath);
-  const repoPath = await checkRepository(roots !== undefined ? await checkRepoRoots(normalized, roots) : normalized, probe);
+  const repoPath = await checkRepository(roots !== undefined ? await checkRepoRoots(normalized, roots, tenant, tenantRepoRoots) : normalized, probe);
   if (roots !== undefined && !isInsideRoots(repoPath, roots)) {
     // The path resolved elsewhere between the two looks: a link was swapped meanwhile.
     throw invalidField('repo_path', `${input.repoPath} changed while it was checked (its real path is now ${repoPath}, outside the repository roots)`, RepoSafetyErrorCodes.REPO_OUTSIDE_ROOTS);
+  }
+  if (roots !== undefined && tenantRepoRoots.length > 0 && !isInsideRoots(repoPath, tenantRepoRootsOf(tenant, tenantRepoRoots) ?? [])) {
+    throw invalidField('repo_path', `${input.repoPath} changed while it was checked (its real path is now ${repoPath}, outside the repository roots of tenant ${tenant})`, RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS);
   }
   await checkRepoConfig(repoPath, probe);
   const testCommand =

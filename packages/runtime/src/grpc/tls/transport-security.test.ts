@@ -70,6 +70,15 @@ describe('compileTransportSecurity', () => {
     expect(problems['MAESTRO_GRPC_TLS_KEY']).toContain('is not a PEM private key');
   });
 
+  it('reads the refresh interval from commonEnv (default 60 s) and refuses one out of bounds, naming the variable', () => {
+    const files = pki.issue('memory');
+    const base = { MAESTRO_GRPC_TLS_CA: pki.caFile, MAESTRO_GRPC_TLS_CERT: files.cert, MAESTRO_GRPC_TLS_KEY: files.key };
+    expect(loadConfig(commonEnv, base).grpcTlsRefreshS).toBe(60);
+    expect(loadConfig(commonEnv, { ...base, MAESTRO_GRPC_TLS_REFRESH_S: '5' }).grpcTlsRefreshS).toBe(5);
+    expect(() => loadConfig(commonEnv, { ...base, MAESTRO_GRPC_TLS_REFRESH_S: '0' })).toThrow(/MAESTRO_GRPC_TLS_REFRESH_S/);
+    expect(problemsOf({ ...tls(), grpcTlsRefreshS: 0 })).toHaveProperty('MAESTRO_GRPC_TLS_REFRESH_S', expect.stringContaining('1..3600'));
+  });
+
   it('refuses a key that does not belong to the certificate', () => {
     const problems = problemsOf({ ...tls('executor'), grpcTlsKey: pki.issue('router').key });
     expect(problems['MAESTRO_GRPC_TLS_KEY']).toContain('is not the private key of the certificate');

@@ -1,7 +1,10 @@
 /**
- * How a service's gRPC traffic is secured, compiled once at start from `commonEnv`'s four
+ * How a service's gRPC traffic is secured, compiled once at start from `commonEnv`'s transport
  * variables (Temporal's `compileWorkerOptions`): mutual TLS with this service's certificate
- * and the cluster CA, or — only when asked for explicitly — plaintext for local runs.
+ * and the cluster CA, or — only when asked for explicitly — plaintext for local runs. Under
+ * mTLS the files are checked at start (a bad one stops the service) and then re-read every
+ * `MAESTRO_GRPC_TLS_REFRESH_S` by a `CertificateReloader`, so a rotation (cert-manager swapping
+ * the Secret's files) is used without a restart.
  *
  * @example
  * const config = loadConfig({ ...commonEnv, grpcAddr: grpcAddrEnv.router });
@@ -9,22 +12,32 @@
  * createGrpcServer({ address: config.grpcAddr, logger, serviceNames, security });
  * createGrpcClient(LockServiceClient, config.lockManagerAddr, { security });
  */
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../config.js';
-import { identityOf } from './service-identity.js';
+import type { Clock } from '../../clock.js';
+import { commonEnv, ConfigError } from '../../config.js';
+import { createLogger, type Logger } from '../../logger.js';
+import { backgroundClock } from './background-clock.js';
+import { CertificateReloader } from './certificate-reloader.js';
+import { loadTlsFiles, TlsFileVariables, type ReadFile } from './tls-files.js';
+
+export type { ReadFile } from './tls-files.js';
 
 /** Mutual TLS: both ends present a certificate of the same CA and verify the other's. */
 export interface MtlsTransportSecurity {
   readonly mode: 'mtls';
-  /** PEM of the CA (bundle) peers' certificates must chain to. */
+  /** PEM of the CA (bundle) peers' certificates must chain to: the one in use (last good rotation). */
   readonly ca: Buffer;
-  /** PEM of this service's certificate (chain). */
+  /** PEM of this service's certificate (chain) in use. */
   readonly cert: Buffer;
-  /** PEM of this service's private key. */
+  /** PEM of this service's private key in use. */
   readonly key: Buffer;
-  /** The identity this service's certificate names (`spiffe://maestro/<identity>` or its CN). */
+  /** The identity this service's certificate names (`spiffe://maestro/<identity>` or its CN); fixed for the process. */
   readonly identity: string;
+  /**
+   * The files re-read every `MAESTRO_GRPC_TLS_REFRESH_S` while a server or channel uses them:
+   * the one certificate provider behind this service's gRPC credentials.
+   */
+  readonly certificates: CertificateReloader;
 }
 
 /** Plaintext: no encryption and no caller identity. Local runs only. */
@@ -37,10 +50,9 @@ export type TransportSecurity = MtlsTransportSecurity | PlaintextTransportSecuri
 
 /** The variables the transport security is compiled from, by name. */
 export const TransportSecurityVariables = {
-  ca: 'MAESTRO_GRPC_TLS_CA',
-  cert: 'MAESTRO_GRPC_TLS_CERT',
-  key: 'MAESTRO_GRPC_TLS_KEY',
+  ...TlsFileVariables,
   plaintext: 'MAESTRO_GRPC_PLAINTEXT',
+  refresh: 'MAESTRO_GRPC_TLS_REFRESH_S',
 } as const;
 
 /** The config fields (from `commonEnv`) {@link compileTransportSecurity} reads. */
@@ -49,6 +61,22 @@ export interface TransportSecurityConfig {
   readonly grpcTlsCert: string;
   readonly grpcTlsKey: string;
   readonly grpcPlaintext: boolean;
+  /** Seconds between re-reads of the files. @default commonEnv's `MAESTRO_GRPC_TLS_REFRESH_S` default (60) */
+  readonly grpcTlsRefreshS?: number;
+}
+
+/** Options for {@link compileTransportSecurity} besides the config. */
+export interface TransportSecurityOptions {
+  /** Reads a file's bytes. @default readFileSync */
+  readFile?: ReadFile;
+  /** Schedules the re-reads. @default backgroundClock (the wall clock; a pending re-read keeps no process alive) */
+  clock?: Clock;
+  /**
+   * Where reloads (info) and refused rotations (error) are logged.
+   * @default a logger of its own named after the certificate's identity (services compile
+   * transport security before their logger exists)
+   */
+  logger?: Logger;
 }
 
 /** Plaintext transport, for tests and local tools that build their own. */
@@ -57,56 +85,14 @@ export const PLAINTEXT: PlaintextTransportSecurity = Object.freeze({ mode: 'plai
 /** The warning every plaintext server logs at start. */
 export const PLAINTEXT_WARNING = 'gRPC is plaintext without caller identity: for local runs only';
 
-/** Reads a file's bytes; injected by tests. */
-export type ReadFile = (path: string) => Buffer;
-
-type Problem = { variable: string; problem: string };
-
-function readPem(variable: string, path: string, readFile: ReadFile, problems: Problem[]): Buffer | undefined {
-  try {
-    return readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.push({ variable, problem: `cannot read "${path}" (${code ?? (err instanceof Error ? err.message : String(err))})` });
-    return undefined;
-  }
-}
-
-function parseCertificate(variable: string, path: string, pem: Buffer, problems: Problem[]): X509Certificate | undefined {
-  try {
-    return new X509Certificate(pem);
-  } catch {
-    problems.push({ variable, problem: `"${path}" is not a PEM certificate` });
-    return undefined;
-  }
-}
-
-function parseKey(path: string, pem: Buffer, problems: Problem[]): KeyObject | undefined {
-  try {
-    return createPrivateKey(pem);
-  } catch {
-    problems.push({ variable: TransportSecurityVariables.key, problem: `"${path}" is not a PEM private key (unencrypted)` });
-    return undefined;
-  }
-}
-
-/** `CN=executor\nO=maestro` (X509Certificate.subject) → `{ CN: 'executor', O: 'maestro' }`. */
-function subjectFields(subject: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of subject.split('\n')) {
-    const at = line.indexOf('=');
-    if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return fields;
-}
-
 /**
- * Validates the four transport variables and loads the PEM files. Certificates configured →
- * mTLS; none and `MAESTRO_GRPC_PLAINTEXT=true` → plaintext; none and no plaintext, both, only
- * some of the three files, or a file that cannot be read or parsed → a `ConfigError` naming
- * every offending variable, so the service refuses to start.
+ * Validates the transport variables and loads the PEM files. Certificates configured → mTLS
+ * (the files then re-read every `MAESTRO_GRPC_TLS_REFRESH_S` while in use, see
+ * `CertificateReloader`); none and `MAESTRO_GRPC_PLAINTEXT=true` → plaintext; none and no
+ * plaintext, both, only some of the three files, or a file that cannot be read or parsed → a
+ * `ConfigError` naming every offending variable, so the service refuses to start.
  */
-export function compileTransportSecurity(config: TransportSecurityConfig, readFile: ReadFile = readFileSync): TransportSecurity {
+export function compileTransportSecurity(config: TransportSecurityConfig, options: TransportSecurityOptions = {}): TransportSecurity {
   const V = TransportSecurityVariables;
   const paths = { ca: config.grpcTlsCa.trim(), cert: config.grpcTlsCert.trim(), key: config.grpcTlsKey.trim() };
   const given = (['ca', 'cert', 'key'] as const).filter((k) => paths[k] !== '');
@@ -115,30 +101,66 @@ export function compileTransportSecurity(config: TransportSecurityConfig, readFi
     const problem = `is required: gRPC runs over mTLS with ${V.ca}, ${V.cert} and ${V.key} (PEM files); set ${V.plaintext}=true only for a local plaintext run`;
     throw new ConfigError([V.ca, V.cert, V.key].map((variable) => ({ variable, problem })));
   }
-  const problems: Problem[] = [];
+  const problems: Array<{ variable: string; problem: string }> = [];
   if (config.grpcPlaintext) {
     problems.push({ variable: V.plaintext, problem: `cannot be true while certificates are configured (${given.map((k) => V[k]).join(', ')}): choose mTLS or plaintext` });
   }
   for (const k of ['ca', 'cert', 'key'] as const) {
     if (paths[k] === '') problems.push({ variable: V[k], problem: `is required when ${given.map((g) => V[g]).join(', ')} ${given.length === 1 ? 'is' : 'are'} set (mTLS needs the CA, the certificate and its key)` });
   }
+  const refreshS = refreshSeconds(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const ca = readPem(V.ca, paths.ca, readFile, problems);
-  const cert = readPem(V.cert, paths.cert, readFile, problems);
-  const key = readPem(V.key, paths.key, readFile, problems);
-  if (ca) parseCertificate(V.ca, paths.ca, ca, problems);
-  const certificate = cert ? parseCertificate(V.cert, paths.cert, cert, problems) : undefined;
-  const privateKey = key ? parseKey(paths.key, key, problems) : undefined;
-  if (certificate && privateKey && !certificate.checkPrivateKey(privateKey)) {
-    problems.push({ variable: V.key, problem: `"${paths.key}" is not the private key of the certificate in ${V.cert}` });
+  const readFile = options.readFile ?? readFileSync;
+  const loaded = loadTlsFiles(paths, readFile);
+  if (!loaded.ok) throw new ConfigError(loaded.problems.map(({ variable, problem }) => ({ variable, problem })));
+  const initial = loaded.material;
+  const certificates = new CertificateReloader({
+    paths,
+    initial,
+    refreshMs: refreshS * 1000,
+    clock: options.clock ?? backgroundClock,
+    logger: options.logger ?? lazyLogger(initial.identity),
+    readFile,
+  });
+  return Object.freeze({
+    mode: 'mtls',
+    get ca() {
+      return certificates.material.ca;
+    },
+    get cert() {
+      return certificates.material.cert;
+    },
+    get key() {
+      return certificates.material.key;
+    },
+    identity: initial.identity,
+    certificates,
+  });
+}
+
+/** The refresh interval, checked by commonEnv's own rule when a caller passes it directly. */
+function refreshSeconds(config: TransportSecurityConfig, problems: Array<{ variable: string; problem: string }>): number {
+  const spec = commonEnv.grpcTlsRefreshS;
+  const fallback = spec.default as number; // declared with a default in commonEnv
+  if (config.grpcTlsRefreshS === undefined) return fallback;
+  try {
+    return spec.parse(String(config.grpcTlsRefreshS));
+  } catch (err) {
+    problems.push({ variable: spec.name, problem: err instanceof Error ? err.message : String(err) });
+    return fallback;
   }
-  const identity = certificate
-    ? identityOf({ subjectaltname: certificate.subjectAltName ?? '', subject: subjectFields(certificate.subject) })
-    : undefined;
-  if (certificate && identity === undefined) {
-    problems.push({ variable: V.cert, problem: `"${paths.cert}" names no identity: give it a URI SAN spiffe://maestro/<service> (or a subject CN)` });
-  }
-  if (problems.length > 0 || !ca || !cert || !key || identity === undefined) throw new ConfigError(problems);
-  return Object.freeze({ mode: 'mtls', ca, cert, key, identity });
+}
+
+/** A logger created on first use, so compiling (and every test that does) opens no stream. */
+function lazyLogger(service: string): Logger {
+  let logger: Logger | undefined;
+  const get = (): Logger => (logger ??= createLogger({ service }).child({ component: 'grpc-tls' }));
+  return {
+    debug: (message, fields) => get().debug(message, fields),
+    info: (message, fields) => get().info(message, fields),
+    warn: (message, fields) => get().warn(message, fields),
+    error: (message, fields) => get().error(message, fields),
+    child: (bindings) => get().child(bindings),
+  };
 }
