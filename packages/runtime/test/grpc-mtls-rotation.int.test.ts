@@ -8,7 +8,7 @@
  * happens when the test advances it.
  */
 import { X509Certificate } from 'node:crypto';
-import { status as GrpcStatus, type ServerUnaryCall, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { Lease, LockServiceClient, LockServiceService, type AcquireRequest, type InspectResponse } from '@maestro/contracts';
 import {
   compileTransportSecurity,
@@ -24,6 +24,7 @@ import {
 } from '@maestro/runtime';
 import { createTestCertificates, type TestCertificates } from '@maestro/testing';
 import { createSecretVolume, tlsSecretOf, type SecretVolume, type TlsSecretContents } from './secret-volume.js';
+import { failureOf } from './grpc-failure.js';
 
 const REFRESH_S = 1;
 const acquire = { owner: 'w1', concerns: ['repo/a.ts'], ttlMs: 1000, waitMs: 0, sharedConcerns: [], repoRoot: undefined } as AcquireRequest;
@@ -66,15 +67,6 @@ async function startLockServer(security: TransportSecurity): Promise<{ server: G
   });
   const port = await server.start();
   return { server, address: `127.0.0.1:${port}` };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e as Error & { cause?: ServiceError },
-  );
-  if (!err) throw new Error('the call succeeded');
-  return (err.cause ?? err) as ServiceError;
 }
 
 describe('gRPC mTLS certificates rotated under a running server and client', () => {

@@ -36,6 +36,7 @@ import {
   type TransportSecurity,
 } from '@maestro/runtime';
 import { createTestCertificates, type TestCertificates } from '@maestro/testing';
+import { failureOf } from './grpc-failure.js';
 
 let pki: TestCertificates;
 let foreignPki: TestCertificates;
@@ -55,16 +56,6 @@ function startLockServer(security: TransportSecurity, logger: Logger = createSil
     inspect: unary(async (): Promise<InspectResponse> => ({ leases: [], waiters: [] })),
   });
   return server.start().then((port) => ({ server, address: `127.0.0.1:${port}` }));
-}
-
-/** The raw gRPC status code of a failed call (the maestro error keeps it as its cause). */
-async function failureOf(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e as Error & { cause?: ServiceError },
-  );
-  if (!err) throw new Error('the call succeeded');
-  return (err.cause ?? err) as ServiceError;
 }
 
 const acquire = { owner: 'w1', concerns: ['repo/a.ts'], ttlMs: 1000, waitMs: 0, sharedConcerns: [], repoRoot: undefined } as AcquireRequest;

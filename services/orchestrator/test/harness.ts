@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -144,14 +144,28 @@ export async function createGitRepo(files: Record<string, string>): Promise<{ di
   const root = await mkdtemp(path.join(os.tmpdir(), 'orchestrator-repo-'));
   const dir = path.join(root, 'calc');
   await mkdir(dir);
-  execFileSync('git', ['init', '-q', dir]);
   for (const [file, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text);
   }
+  commitAll(dir);
+  return { dir, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** `git init` in `dir` (created if missing) and one commit of everything in it. */
+export function commitAll(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('git', ['init', '-q', dir]);
   execFileSync('git', ['-C', dir, 'add', '-A']);
   execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init']);
-  return { dir, remove: () => rm(root, { recursive: true, force: true }) };
+  return dir;
+}
+
+/** A git repository at `dir` with one commit: an npm package whose tests are `node --test`. */
+export function calcRepo(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'calc', scripts: { test: 'node --test' } }));
+  return commitAll(dir);
 }
 
 /** The workflow-engine stand-in: records StartRun / SendEvent and answers with fixed runs. */

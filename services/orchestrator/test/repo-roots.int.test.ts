@@ -6,27 +6,17 @@
  * A repository whose config defines a filter driver is refused with REPO_UNSAFE_CONFIG.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { SubmitTaskRequest } from '@maestro/contracts';
 import { RepoSafetyErrorCodes, UserError } from '@maestro/runtime';
-import { countRows, startHarness, type Harness } from './harness.js';
+import { calcRepo, countRows, startHarness, type Harness } from './harness.js';
 
 const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'orchestrator-roots-')));
 const root = path.join(base, 'roots');
 let h: Harness;
-
-/** A git repository with one commit at `dir`. */
-function gitRepo(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'calc', scripts: { test: 'node --test' } }));
-  execFileSync('git', ['init', '-q', dir]);
-  execFileSync('git', ['-C', dir, 'add', '-A']);
-  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init']);
-  return dir;
-}
 
 beforeAll(async () => {
   mkdirSync(root);
@@ -53,15 +43,15 @@ async function refusal(repoPath: string): Promise<UserError> {
 
 describe('SubmitTask refuses a repository outside MAESTRO_REPO_ROOTS, naming repo_path, storing nothing', () => {
   it.each([
-    ['outside every root', () => gitRepo(path.join(base, 'elsewhere', 'calc'))],
+    ['outside every root', () => calcRepo(path.join(base, 'elsewhere', 'calc'))],
     ['a symlink inside the root pointing outside', () => {
-      const target = gitRepo(path.join(base, 'linked-target', 'calc'));
+      const target = calcRepo(path.join(base, 'linked-target', 'calc'));
       symlinkSync(target, path.join(root, 'link-out'));
       return path.join(root, 'link-out');
     }],
-    ['in a sibling whose name starts with the root (prefix confusion)', () => gitRepo(path.join(`${root}-evil`, 'calc'))],
+    ['in a sibling whose name starts with the root (prefix confusion)', () => calcRepo(path.join(`${root}-evil`, 'calc'))],
     ['reached by .. from inside the root', () => {
-      gitRepo(path.join(base, 'dotdot', 'calc'));
+      calcRepo(path.join(base, 'dotdot', 'calc'));
       return `${root}/../dotdot/calc`;
     }],
   ])('%s', async (_what, make) => {
@@ -77,7 +67,7 @@ describe('SubmitTask refuses a repository outside MAESTRO_REPO_ROOTS, naming rep
   });
 
   it('refuses a repository whose config defines a filter driver, naming the key', async () => {
-    const repo = gitRepo(path.join(root, 'filtered'));
+    const repo = calcRepo(path.join(root, 'filtered'));
     execFileSync('git', ['-C', repo, 'config', 'filter.sneaky.smudge', 'touch /tmp/should-never-run']);
     const err = await refusal(repo);
     expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -90,7 +80,7 @@ describe('SubmitTask refuses a repository outside MAESTRO_REPO_ROOTS, naming rep
 
 describe('a repository inside the root', () => {
   it('is accepted and stored as its real path, also through a symlink inside the root', async () => {
-    const repo = gitRepo(path.join(root, 'team', 'calc'));
+    const repo = calcRepo(path.join(root, 'team', 'calc'));
     symlinkSync(repo, path.join(root, 'calc-link'));
     const task = await h.client.call.submitTask(request(path.join(root, 'calc-link')));
     expect(task.repoPath).toBe(repo);

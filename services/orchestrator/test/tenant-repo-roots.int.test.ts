@@ -5,36 +5,25 @@
  * nothing; a tenant without an entry is refused naming the variable; acme's own repository is
  * accepted. An internal caller (empty tenant) submits as `default`, which has an entry here.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { SubmitTaskRequest } from '@maestro/contracts';
 import { parseTenantRepoRoots, RepoSafetyErrorCodes, UserError } from '@maestro/runtime';
 import type { OrchestratorDeps } from '../src/orchestrator.js';
-import { countRows, startHarness, type Harness, type HarnessOptions } from './harness.js';
+import { calcRepo, countRows, startHarness, type Harness, type HarnessOptions } from './harness.js';
 
 const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'orchestrator-tenant-roots-')));
 const repos = path.join(base, 'repos');
 let h: Harness;
 
-/** A git repository with one commit at `dir`. */
-function gitRepo(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'calc', scripts: { test: 'node --test' } }));
-  execFileSync('git', ['init', '-q', dir]);
-  execFileSync('git', ['-C', dir, 'add', '-A']);
-  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init']);
-  return dir;
-}
-
 let acmeRepo: string;
 let globexRepo: string;
 
 beforeAll(async () => {
-  acmeRepo = gitRepo(path.join(repos, 'acme', 'calc'));
-  globexRepo = gitRepo(path.join(repos, 'globex', 'ledger'));
+  acmeRepo = calcRepo(path.join(repos, 'acme', 'calc'));
+  globexRepo = calcRepo(path.join(repos, 'globex', 'ledger'));
   mkdirSync(path.join(repos, 'internal'));
   // The harness hands its options to createOrchestrator as they are.
   const options: HarnessOptions & Pick<OrchestratorDeps, 'tenantRepoRoots'> = {
