@@ -124,12 +124,22 @@ describe('resolveRepoForTenant', () => {
     });
   });
 
-  it("refuses a path inside the tenant's root that is a symlink into another tenant's root, by its real path", async () => {
+  it("refuses a path inside the tenant's root that is a symlink into another tenant's root, by its real path, without naming it", async () => {
     const link = path.join(acme, 'ledger-link');
     symlinkSync(path.join(globex, 'ledger'), link);
     const found = await resolveRepoForTenant(link, 'acme', { repoRoots: [repos], tenantRepoRoots });
     expect(found).toMatchObject({ ok: false, code: RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS });
-    expect(!found.ok && found.problem).toContain(`its real path is ${path.join(globex, 'ledger')}`);
+    // Refused by where it leads, without naming it: that would show another tenant's layout.
+    expect(!found.ok && found.problem).not.toContain(globex);
+  });
+
+  it("answers a missing path behind a link into another tenant's tree like an existing one there", async () => {
+    const link = path.join(acme, 'peek');
+    symlinkSync(globex, link);
+    const there = await resolveRepoForTenant(path.join(link, 'ledger'), 'acme', { repoRoots: [repos], tenantRepoRoots });
+    const notThere = await resolveRepoForTenant(path.join(link, 'no-such-repo'), 'acme', { repoRoots: [repos], tenantRepoRoots });
+    expect(there).toMatchObject({ ok: false, code: RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS });
+    expect(notThere).toMatchObject({ ok: false, code: RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS });
   });
 
   it("judges a tenant root symlinked into another tenant's tree by the real path it was given at start", async () => {

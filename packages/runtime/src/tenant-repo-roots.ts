@@ -11,6 +11,7 @@
  * checkTenantRepoRoots(tenantRoots, repoRoots); // ConfigError naming the variable if one lies outside
  * const found = await resolveRepoForTenant('/srv/repos/acme/calc', 'acme', { repoRoots, tenantRepoRoots: tenantRoots });
  */
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isTenantName, TENANT_RULE } from '@maestro/contracts';
 import { ConfigError, type EnvVar } from './config.js';
@@ -112,19 +113,36 @@ export async function resolveRepoForTenant(repoPath: string, tenant: string, sco
     };
   }
   const found = await resolveRepoInRoots(repoPath, scope.repoRoots);
-  const outside = (via: string): RepoInRoots => ({
+  const outside = (): RepoInRoots => ({
     ok: false,
     code: RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS,
-    problem: `${repoPath}${via} is outside the repository roots of tenant ${tenant}, ${roots.join(':')} (${TENANT_REPO_ROOTS_VARIABLE}); use a repository under one of them`,
+    problem: `${repoPath} is outside the repository roots of tenant ${tenant}, ${roots.join(':')} (${TENANT_REPO_ROOTS_VARIABLE}); use a repository under one of them`,
   });
   if (!found.ok) {
-    // A missing path outside the tenant's roots (as written) is refused like an existing one,
-    // so a tenant cannot learn which paths exist in another tenant's tree.
-    const missingOutside = found.code === RepoSafetyErrorCodes.REPO_NOT_FOUND && path.isAbsolute(repoPath) && !repoPath.includes('\0') && !isInsideRoots(path.resolve(repoPath), roots);
-    return missingOutside ? outside('') : found;
+    // A missing path outside the tenant's roots is refused like an existing one, so a tenant
+    // cannot learn which paths exist in another tenant's tree; "outside" is judged by where the
+    // path really leads (its deepest existing directory resolved), not as written, so a symlink
+    // inside the tenant's tree pointing into another's tells nothing either.
+    const missingOutside =
+      found.code === RepoSafetyErrorCodes.REPO_NOT_FOUND && path.isAbsolute(repoPath) && !repoPath.includes('\0') && !isInsideRoots(await leadsTo(path.resolve(repoPath)), roots);
+    return missingOutside ? outside() : found;
   }
-  if (!isInsideRoots(found.realPath, roots)) return outside(found.realPath === path.resolve(repoPath) ? '' : ` (its real path is ${found.realPath})`);
+  // The real path is not named: it would show the layout of another tenant's tree.
+  if (!isInsideRoots(found.realPath, roots)) return outside();
   return found;
+}
+
+/** Where `absolute` leads: the real path of its deepest existing ancestor, with the rest appended. */
+async function leadsTo(absolute: string): Promise<string> {
+  const rest: string[] = [];
+  for (let at = absolute; ; at = path.dirname(at)) {
+    try {
+      return path.join(await realpath(at), ...rest.reverse());
+    } catch {
+      if (at === path.dirname(at)) return absolute;
+      rest.push(path.basename(at));
+    }
+  }
 }
 
 /**

@@ -130,6 +130,19 @@ describe('CertificateReloader', () => {
     expect((errorsOf(logs)[0]?.fields?.['err'] as Error).message).toContain('is not a PEM certificate');
   });
 
+  it('keeps the last good set when the certificate is whole but a block after it is cut (what TLS alone refuses)', () => {
+    const { reloader, logs } = setUp();
+    const good = reloader.material;
+    install(ca2, 'executor');
+    const cert = readFileSync(paths().cert);
+    writeFileSync(paths().cert, Buffer.concat([cert, cert.subarray(0, cert.length / 2)]));
+
+    expect(reloader.refresh()).toBe('kept');
+    expect(reloader.material).toBe(good);
+    expect(errorsOf(logs)[0]?.fields?.['file']).toBe(paths().cert);
+    expect((errorsOf(logs)[0]?.fields?.['err'] as Error).message).toContain('TLS cannot use');
+  });
+
   it('keeps the last good set when a file cannot be read', () => {
     const { reloader, logs } = setUp();
     const good = reloader.material;

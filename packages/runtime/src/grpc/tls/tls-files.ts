@@ -4,6 +4,7 @@
  * for every reload after a rotation (`CertificateReloader`, which keeps the last good set).
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { identityOf } from './service-identity.js';
 
 /** The variables naming the three files, by file. */
@@ -113,6 +114,15 @@ export function loadTlsFiles(paths: TlsFilePaths, readFile: ReadFile): TlsFilesR
     : undefined;
   if (certificate && identity === undefined) {
     problems.push({ variable: V.cert, path: paths.cert, problem: `"${paths.cert}" names no identity: give it a URI SAN spiffe://maestro/<service> (or a subject CN)` });
+  }
+  if (problems.length === 0 && ca && cert && key) {
+    // What grpc-js will do with them: a file whose first PEM block is fine but whose rest is
+    // broken (a bundle cut short) passes the checks above and fails only here.
+    try {
+      createSecureContext({ ca, cert, key });
+    } catch (err) {
+      problems.push({ variable: V.cert, path: paths.cert, problem: `TLS cannot use ${V.ca}, ${V.cert} and ${V.key} together (${err instanceof Error ? err.message : String(err)})` });
+    }
   }
   if (problems.length > 0 || !ca || !cert || !key || !certificate || identity === undefined) return { ok: false, problems };
   return {

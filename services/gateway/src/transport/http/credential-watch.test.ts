@@ -118,4 +118,26 @@ describe('watchCredentials', () => {
     expect(lapses).toEqual([]);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('counts a re-check the key store never answers as failed after its timeout, and asks again', async () => {
+    let calls = 0;
+    const credentials: CredentialCheck = {
+      stillValid: () => {
+        calls++;
+        return calls === 1 ? new Promise<boolean>(() => undefined) : Promise.resolve(false);
+      },
+    };
+    const clock = new ManualClock(0);
+    const lapses: string[] = [];
+    const watch = watchCredentials({ principal: key, credentials, clock, logger: createSilentLogger(), onLapse: (lapse) => lapses.push(lapse), checkTimeoutMs: 1_000 });
+    watch.check();
+    watch.check();
+    expect(calls).toBe(1);
+    clock.advance(1_000);
+    await settle();
+    watch.check();
+    await settle();
+    expect(calls).toBe(2);
+    expect(lapses).toEqual([CredentialLapse.revoked]);
+  });
 });

@@ -36,7 +36,18 @@ export interface CredentialWatchOptions {
   logger: Logger;
   /** Called at most once, when the credential is no longer accepted; the watch has stopped. */
   onLapse(lapse: CredentialLapse): void;
+  /**
+   * How long one re-check may take before it counts as failed, so a key store that never
+   * answers (a half-open connection, a pool used up) cannot stop the checks for good.
+   * @default CredentialWatchDefaults.checkTimeoutMs (streams pass their heartbeat interval)
+   */
+  checkTimeoutMs?: number;
 }
+
+/** The defaults of {@link CredentialWatchOptions}. */
+export const CredentialWatchDefaults = {
+  checkTimeoutMs: 15_000,
+} as const;
 
 /** A running watch of one stream's credential. */
 export interface CredentialWatch {
@@ -86,8 +97,12 @@ export function watchCredentials(options: CredentialWatchOptions): CredentialWat
       // expiry is their end, and its timer is already set.
       if (stopped || checking || principal.via === 'oidc') return;
       checking = true;
-      void options.credentials
-        .stillValid(principal)
+      const timeoutMs = options.checkTimeoutMs ?? CredentialWatchDefaults.checkTimeoutMs;
+      let timer: Timer | undefined;
+      const unanswered = new Promise<never>((_, reject) => {
+        timer = clock.setTimer(timeoutMs, () => reject(new Error(`the key store did not answer within ${timeoutMs} ms`)));
+      });
+      void Promise.race([options.credentials.stillValid(principal), unanswered])
         .then(
           (valid) => {
             if (!valid) lapse(CredentialLapse.revoked);
@@ -97,6 +112,7 @@ export function watchCredentials(options: CredentialWatchOptions): CredentialWat
           },
         )
         .finally(() => {
+          timer?.cancel();
           checking = false;
         });
     },

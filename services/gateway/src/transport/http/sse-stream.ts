@@ -99,7 +99,15 @@ export function openSseStream(reply: FastifyReply, options: SseStreamOptions): S
     finish(lapse);
   };
 
-  credentials = watchCredentials({ principal, credentials: options.credentials, clock: options.clock, logger: logger.child(fields), onLapse: lapsed });
+  credentials = watchCredentials({
+    principal,
+    credentials: options.credentials,
+    clock: options.clock,
+    logger: logger.child(fields),
+    onLapse: lapsed,
+    // A check still unanswered at the next heartbeat counts as failed, and that heartbeat asks again.
+    checkTimeoutMs: options.heartbeatMs,
+  });
   forget = options.streams.add(() => finish('gateway shutting down'));
   reply.raw.on('close', () => finish('client closed'));
   writer.open();

@@ -26,6 +26,8 @@ export function subscribeWorkSteps(
     stream: Streams.events.name,
     durable: WORK_STEPS_CONSUMER,
     filterSubject: Subjects.workStep,
+    // Recorded steps are replayed to the task's tenant: a forged one is dead-lettered, never stored.
+    authenticate: true,
     schema: WorkStepEventSchema,
     concurrency: options.concurrency ?? 4,
     // The consume span continues the step's publish (its traceparent), so it names the task too.
