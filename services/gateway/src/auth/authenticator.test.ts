@@ -74,6 +74,21 @@ describe('Authenticator.stillValid', () => {
     expect(await operatorAuth.stillValid(operatorPrincipal)).toBe(false);
   });
 
+  it('ends an operator principal whose id now stands for another secret, tenant or scopes (the gateway re-configured)', async () => {
+    const operator = await storeWithKey(true);
+    const auth = createAuthenticator({ keys: operator.store, logger: createSilentLogger() });
+    const principal = await auth.authenticate(`Bearer ${operator.key}`);
+    const stored = (await operator.store.get(principal.keyId!))!;
+    await operator.store.upsertOperator({ ...stored, secretHash: hashSecret('another secret') });
+    expect(await auth.stillValid(principal)).toBe(false);
+    await operator.store.upsertOperator({ ...stored, tenant: 'globex' });
+    expect(await auth.stillValid(principal)).toBe(false);
+    await operator.store.upsertOperator({ ...stored, scopes: ['read'] });
+    expect(await auth.stillValid(principal)).toBe(false);
+    await operator.store.upsertOperator(stored);
+    expect(await auth.stillValid(principal)).toBe(true);
+  });
+
   it('holds an OIDC principal valid until its expiry on the clock', async () => {
     const clock = new ManualClock(1_000);
     const auth = createAuthenticator({ oidc, clock, logger: createSilentLogger() });

@@ -65,17 +65,25 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       processSecrets().register(token, 'GATEWAY_API_KEY');
       redactedKeys.add(key.id);
     }
-    return { tenant: key.tenant, scopes: key.scopes, subject: `key:${key.id}`, via: key.operator ? 'operator' : 'api-key', keyId: key.id };
+    return { tenant: key.tenant, scopes: key.scopes, subject: `key:${key.id}`, via: key.operator ? 'operator' : 'api-key', keyId: key.id, keySecretHash: key.secretHash };
   };
 
   return {
     async stillValid(principal) {
       if (principal.via === 'oidc') return principal.expiresAtMs === undefined || clock.now() < principal.expiresAtMs;
-      // The same lookup as `byKey`: the secret matched when the principal was made, and a key's
-      // id fixes its secret, so only existence and revocation can have changed.
+      // The same lookup as `byKey`. The key must still exist unrevoked and be the one the
+      // stream opened with: the operator key's id can come back with another secret, tenant or
+      // scopes when the gateway is re-configured.
       if (!keys || principal.keyId === undefined) return false;
       const key = await keys.get(principal.keyId);
-      return key !== undefined && key.revokedAt === undefined;
+      return (
+        key !== undefined &&
+        key.revokedAt === undefined &&
+        key.secretHash === principal.keySecretHash &&
+        key.tenant === principal.tenant &&
+        key.scopes.length === principal.scopes.length &&
+        key.scopes.every((scope) => principal.scopes.includes(scope))
+      );
     },
     async authenticate(authorization) {
       if (authorization === undefined || authorization === '') {

@@ -29,6 +29,12 @@ export interface Principal {
   /** The API key's id (for logs); absent for OIDC. */
   readonly keyId?: string;
   /**
+   * The stored hash of the API key's secret when it was checked, so an open stream can tell
+   * the same id now standing for another secret (the operator key re-configured). Never logged
+   * or sent anywhere; absent for OIDC.
+   */
+  readonly keySecretHash?: string;
+  /**
    * When the credential stops being valid, in ms since the epoch: an OIDC token's `exp` plus the
    * configured clock skew (the last instant the verifier would still accept it). Absent for API
    * keys, which do not expire but can be revoked: `Authenticator.stillValid` re-checks them.
