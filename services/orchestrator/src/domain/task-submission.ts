@@ -273,7 +273,7 @@ export async function validateTaskSubmission(
     throw invalidField('repo_path', `${input.repoPath} changed while it was checked (its real path is now ${repoPath}, outside the repository roots)`, RepoSafetyErrorCodes.REPO_OUTSIDE_ROOTS);
   }
   if (roots !== undefined && tenantRepoRoots.length > 0 && !isInsideRoots(repoPath, tenantRepoRootsOf(tenant, tenantRepoRoots) ?? [])) {
-    throw invalidField('repo_path', `${input.repoPath} changed while it was checked (its real path is now ${repoPath}, outside the repository roots of tenant ${tenant})`, RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS);
+    throw invalidField('repo_path', `${input.repoPath} changed while it was checked and now leads outside the repository roots of tenant ${tenant}`, RepoSafetyErrorCodes.REPO_OUTSIDE_TENANT_ROOTS);
   }
   await checkRepoConfig(repoPath, probe);
   const testCommand =
