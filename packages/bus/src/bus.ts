@@ -53,11 +53,12 @@ export interface BusOptions {
 /** The defaults of {@link BusOptions}. */
 export const BusDefaults = {
   /**
-   * nats.js waits 5 s; a busy server (or a busy host: seen on a loaded 2-CPU machine) answers
-   * later than that now and then, and a publish or stream read that gives up too early fails
-   * work that was fine. Callers retry what times out; this only makes that rarer.
+   * nats.js's own 5 s. Longer is not kinder: a request sent while NATS was down gets no answer
+   * and waits this long even after NATS is back, so a service answers its caller that much
+   * later (seen: submissions timing out at the gateway's client after a NATS restart with 15 s).
+   * A test that reads streams from a busy machine may pass more.
    */
-  apiTimeoutMs: 15_000,
+  apiTimeoutMs: 5_000,
 } as const;
 
 /** Options for a publish. */

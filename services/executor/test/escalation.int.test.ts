@@ -113,7 +113,7 @@ describe('an executor whose agent fails', () => {
 
   beforeEach(async () => {
     const namespace = `exesc${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-    bus = await connectBus({ url: NATS_URL, name: 'executor-escalation-test', logger, namespace });
+    bus = await connectBus({ url: NATS_URL, name: 'executor-escalation-test', logger, namespace, apiTimeoutMs: 15_000 });
     await bus.ensureStreams();
     results = await KvWorkResultStore.open(bus.connection, { bucket: bus.namespace.stream(WORK_RESULTS_BUCKET) });
     repo = sampleRepo();
