@@ -156,8 +156,7 @@ export class Bus {
    * replay), as a durable consumer of a control stream would: always ok on an unsigned bus.
    */
   verifyStored(msg: JsMsg): SignatureVerdict {
-    if (!this.signer) return { ok: true };
-    return this.signer.verify(msg.subject, msg.data, msg.headers, msg.time.getTime(), `${msg.info.stream}/${msg.info.streamSequence}`);
+    return this.signer ? this.signer.verifyStored(msg) : { ok: true };
   }
 
   /** Publishes a fact on `maestro.events.…`. A failure is logged, not thrown: events are best-effort. */

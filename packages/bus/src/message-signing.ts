@@ -16,8 +16,12 @@
  * every sighting of a message id after the first on one subscription is a replay.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { systemClock, type Clock } from '@maestro/runtime';
+
+/** What {@link MessageSigner.verifyStored} reads of a message from a stream. */
+type StoredMessage = Pick<JsMsg, 'subject' | 'data' | 'headers' | 'time' | 'info'>;
 
 /** The headers a signed message carries. */
 export const SignatureHeaders = {
@@ -98,6 +102,11 @@ export class MessageSigner {
     headers.set(SignatureHeaders.signedAt, signedAt);
     headers.set(SignatureHeaders.messageId, messageId);
     headers.set(SignatureHeaders.signature, `${VERSION}=${this.mac(this.signer, subject, signedAt, messageId, body)}`);
+  }
+
+  /** {@link verify} for a message read from a stream: its stream timestamp and position. */
+  verifyStored(msg: StoredMessage): SignatureVerdict {
+    return this.verify(msg.subject, msg.data, msg.headers, msg.time.getTime(), `${msg.info.stream}/${msg.info.streamSequence}`);
   }
 
   /**

@@ -181,7 +181,7 @@ export async function startWorkConsumer<T>(
     await withSpan(`nats.consume ${subject}`, { kind: SpanKind.CONSUMER, parent: traceContextOf(msg.headers) }, async (span) => {
       const log = logger.child({ subject, deliveryCount, traceId: traceIdOf(span) });
       if (verifier) {
-        const verdict = verifier.verify(msg.subject, msg.data, msg.headers, msg.time.getTime(), `${msg.info.stream}/${msg.info.streamSequence}`);
+        const verdict = verifier.verifyStored(msg);
         if (!verdict.ok) {
           await deadLetter(msg, DeadLetterReasons.unauthenticated, `${verdict.rejection}: ${verdict.reason}`, undefined, false);
           return;
