@@ -1,7 +1,7 @@
 import { ManualClock } from '@maestro/runtime';
 import { RecordingLogger } from '../../test/recording-logger.js';
 import { generateApiKey, secretMatches } from './api-key.js';
-import { installBootstrapKey, NO_KEYS_HINT } from './bootstrap-key.js';
+import { installBootstrapKey, NO_KEYS_HINT, REVOKED_BOOTSTRAP_HINT } from './bootstrap-key.js';
 import { InMemoryApiKeyStore } from './in-memory-api-key-store.js';
 
 const clock = new ManualClock(Date.parse('2030-01-01T00:00:00.000Z'));
@@ -32,5 +32,31 @@ describe('installBootstrapKey', () => {
     const logger = new RecordingLogger();
     await installBootstrapKey(store, { key: '', tenant: 'default', clock, logger });
     expect(logger.lines).toEqual([]);
+  });
+
+  it('leaves a revoked bootstrap key revoked when the gateway starts again with it configured, and says so', async () => {
+    const store = new InMemoryApiKeyStore();
+    const key = generateApiKey();
+    await installBootstrapKey(store, { key: key.key, tenant: 'ops', clock, logger: new RecordingLogger() });
+    const revokedAt = new Date(clock.now() + 1_000);
+    await store.revoke(key.keyId, revokedAt);
+
+    const logger = new RecordingLogger();
+    await installBootstrapKey(store, { key: key.key, tenant: 'ops', clock, logger });
+    expect((await store.get(key.keyId))?.revokedAt).toEqual(revokedAt);
+    expect(await store.countActive()).toBe(0);
+    expect(logger.lines).toEqual([{ level: 'error', message: REVOKED_BOOTSTRAP_HINT, fields: { keyId: key.keyId, revokedAt: revokedAt.toISOString() } }]);
+    expect(JSON.stringify(logger.lines)).not.toContain(key.secret);
+  });
+
+  it('installs a new bootstrap key after the old one was revoked, and the old one stays revoked', async () => {
+    const store = new InMemoryApiKeyStore();
+    const old = generateApiKey();
+    await installBootstrapKey(store, { key: old.key, tenant: 'ops', clock, logger: new RecordingLogger() });
+    await store.revoke(old.keyId, new Date(clock.now()));
+    const rotated = generateApiKey();
+    await installBootstrapKey(store, { key: rotated.key, tenant: 'ops', clock, logger: new RecordingLogger() });
+    expect((await store.get(rotated.keyId))?.revokedAt).toBeUndefined();
+    expect((await store.get(old.keyId))?.revokedAt).toBeDefined();
   });
 });
