@@ -11,7 +11,7 @@ import { tracedHeaders } from './headers.js';
 import { type BusSigning } from './bus-signing.js';
 import { liveRejectionCounter } from './bus-metrics.js';
 import { LiveRejections } from './live-rejections.js';
-import { MessageSigner, type SignatureVerdict } from './message-signing.js';
+import { DEDUP_HEADER, MessageSigner, type SignatureVerdict } from './message-signing.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { ensureStreams, type StreamLimits } from './streams.js';
 import { startWorkConsumer, type WorkConsumer, type WorkConsumerOptions } from './work-consumer.js';
@@ -99,9 +99,14 @@ export class Bus {
     this.liveRejections = new LiveRejections({ logger, counter: liveRejectionCounter(metrics), clock });
   }
 
-  /** Creates or updates every stream of the catalogue. Safe to call from every service. */
+  /**
+   * Creates or updates every stream of the catalogue. Safe to call from every service. On a
+   * keyed bus whose signing window is not the default, the duplicate window follows it (twice
+   * it, see `StreamDefaults`) unless the stream limits set one.
+   */
   async ensureStreams(): Promise<void> {
-    await ensureStreams(this.jsm, this.streamLimits, this.namespace);
+    const duplicateWindowMs = this.streamLimits.duplicateWindowMs ?? (this.signer ? 2 * this.signer.windowMs : undefined);
+    await ensureStreams(this.jsm, { ...this.streamLimits, ...(duplicateWindowMs !== undefined ? { duplicateWindowMs } : {}) }, this.namespace);
   }
 
   /**
@@ -115,12 +120,11 @@ export class Bus {
       const headers = tracedHeaders();
       const wireSubject = this.namespace.subject(subject);
       const body = this.encode(payload);
+      // Set before signing: the signature covers the deduplication id (see MessageSigner).
+      if (options.msgId) headers.set(DEDUP_HEADER, options.msgId);
       this.signer?.sign(wireSubject, body, headers);
       try {
-        await this.js.publish(wireSubject, body, {
-          headers,
-          ...(options.msgId ? { msgID: options.msgId } : {}),
-        });
+        await this.js.publish(wireSubject, body, { headers });
       } catch (err) {
         throw new OperationalError('BUS_PUBLISH_FAILED', `could not publish to ${subject}: ${err instanceof Error ? err.message : String(err)}`, {
           cause: err,

@@ -31,6 +31,7 @@ export {
   MessageSigner,
   SignatureHeaders,
   SignatureRejections,
+  DEDUP_HEADER,
   MessageSigningDefaults,
   MIN_SIGNING_KEY_BYTES,
   type MessageSigningOptions,
@@ -39,7 +40,7 @@ export {
 } from './message-signing.js';
 export { busSigningFrom, type BusSigning, type BusSigningConfig } from './bus-signing.js';
 export { deadLetterCounter, liveRejectionCounter, trackWorkConsumer, DeadLetterReasons, type DeadLetterReason } from './bus-metrics.js';
-export { ensureStreams, toStreamConfig, type StreamLimits } from './streams.js';
+export { ensureStreams, StreamDefaults, toStreamConfig, type StreamLimits } from './streams.js';
 export { createNamespace, rootNamespace, type Namespace } from './namespace.js';
 export { tracedHeaders, traceContextOf, headerCarrier } from './headers.js';
 export { isPermanentPublishError } from './permanent-publish-error.js';

@@ -1,7 +1,7 @@
 import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { ConfigError, ManualClock } from '@maestro/runtime';
 import { busSigningFrom } from './bus-signing.js';
-import { MessageSigner, SignatureHeaders, SignatureRejections } from './message-signing.js';
+import { DEDUP_HEADER, MessageSigner, SignatureHeaders, SignatureRejections } from './message-signing.js';
 
 const key = 'k'.repeat(32);
 const subject = 'maestro.results.subtask';
@@ -27,9 +27,27 @@ describe('MessageSigner', () => {
   it('accepts what it signed, and a redelivery of the same stored message', () => {
     const headers = signed(signer);
     expect(headers.get(SignatureHeaders.signer)).toBe('executor-1');
-    expect(headers.get(SignatureHeaders.signature)).toMatch(/^v1=[A-Za-z0-9_-]{43}$/);
+    expect(headers.get(SignatureHeaders.signature)).toMatch(/^v2=[A-Za-z0-9_-]{43}$/);
     expect(verifier.verify(subject, body, headers, t0 + 1000, 'S/1')).toEqual({ ok: true });
     expect(verifier.verify(subject, body, headers, t0 + 1000, 'S/1')).toEqual({ ok: true });
+  });
+
+  it('gives every signed message a deduplication id the signature covers: its own message id, or the publisher\'s', () => {
+    const fresh = signed(signer);
+    expect(fresh.get(DEDUP_HEADER)).toBe(fresh.get(SignatureHeaders.messageId));
+    const own = createHeaders();
+    own.set(DEDUP_HEADER, 'work-42');
+    signer.sign(subject, body, own);
+    expect(own.get(DEDUP_HEADER)).toBe('work-42');
+    expect(verifier.verify(subject, body, own, t0, 'S/1')).toEqual({ ok: true });
+
+    // A replay with another Nats-Msg-Id (to get past the stream's deduplication) or none fails the signature.
+    const renamed = signed(signer);
+    renamed.set(DEDUP_HEADER, 'something-else');
+    expect(verifier.verify(subject, body, renamed, t0, 'S/2')).toMatchObject({ ok: false, rejection: SignatureRejections.badSignature });
+    const stripped = signed(signer);
+    stripped.delete(DEDUP_HEADER);
+    expect(verifier.verify(subject, body, stripped, t0, 'S/3')).toMatchObject({ ok: false, rejection: 'BAD_SIGNATURE' });
   });
 
   it('refuses a message without signature headers as UNSIGNED', () => {

@@ -2,14 +2,20 @@
  * Authentication of control messages (work, results, escalations): anyone who can publish on
  * NATS could otherwise hand the orchestrator a fake subtask result or a fake escalation. Every
  * service holds one shared key (`MAESTRO_BUS_SIGNING_KEY`); each publish is signed with
- * HMAC-SHA256 over the signer, the wire subject, the signing time, a fresh message id and the
- * body, carried in four headers, and each durable consumer of a control stream verifies before
- * its handler runs.
+ * HMAC-SHA256 over the signer, the wire subject, the signing time, a fresh message id, the
+ * JetStream deduplication id (`Nats-Msg-Id`) and the body, carried in four headers (and
+ * `Nats-Msg-Id`, which a signed message always has), and each durable consumer of a control
+ * stream verifies before its handler runs.
  *
  * Freshness is judged against the time the stream STORED the message (the server's timestamp),
  * not the time it is consumed: work may rightly wait in a backlog for hours, while a captured
  * message published again gets a new stored time far from its signing time. Inside the window a
- * replay is caught by its message id (per process: cheap, and enough with the window).
+ * replay is stopped by the NATS server itself, for every replica of every service at once: the
+ * signature covers `Nats-Msg-Id`, so a replay must carry the original's, and the stream drops a
+ * repeated `Nats-Msg-Id` for its duplicate window, which is at least twice the signing window
+ * (`StreamDefaults.duplicateWindowMs`): by the time the server forgets the id, the copy is stale.
+ * Each process also remembers the ids it verified, a second line for a stream configured with a
+ * shorter duplicate window.
  *
  * Live (core-NATS) subscriptions verify the same signature with {@link MessageSigner.verifyLive}:
  * nothing stores a live message, so freshness is judged against the time it is received, and
@@ -31,9 +37,15 @@ export const SignatureHeaders = {
   signedAt: 'Maestro-Signed-At',
   /** A fresh random id per publish, for replay detection. */
   messageId: 'Maestro-Message-Id',
-  /** `v1=<base64url HMAC-SHA256>`. */
+  /** `v2=<base64url HMAC-SHA256>`. */
   signature: 'Maestro-Signature',
 } as const;
+
+/**
+ * JetStream's deduplication header. A signed message always carries one (the publisher's own
+ * idempotency id, or else its `Maestro-Message-Id`), and the signature covers it.
+ */
+export const DEDUP_HEADER = 'Nats-Msg-Id';
 
 /** Why a control message was refused; the start of its dead letter's reason. */
 export const SignatureRejections = {
@@ -43,7 +55,7 @@ export const SignatureRejections = {
   badSignature: 'BAD_SIGNATURE',
   /** Signed too long before (or after) the stream stored it: a replay of an old message. */
   stale: 'STALE',
-  /** A message id already seen on another stored message inside the window: a replay. */
+  /** A message id already seen on another stored message inside the window: a replay (the server drops most before this). */
   replayed: 'REPLAYED',
 } as const;
 /** One of {@link SignatureRejections}. */
@@ -70,7 +82,8 @@ export interface MessageSigningOptions {
 /** The defaults of {@link MessageSigningOptions}. */
 export const MessageSigningDefaults = { windowMs: 5 * 60 * 1000 } as const;
 
-const VERSION = 'v1';
+/** v2 added `Nats-Msg-Id` to what is signed; v1 signatures are refused. */
+const VERSION = 'v2';
 
 /** Signs outgoing control messages and verifies incoming ones with one shared key. */
 export class MessageSigner {
@@ -93,15 +106,22 @@ export class MessageSigner {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Adds the signature headers for `body` published on `subject` (the wire subject, namespace included). */
+  /**
+   * Adds the signature headers for `body` published on `subject` (the wire subject, namespace
+   * included). A `Nats-Msg-Id` already in `headers` (the publisher's idempotency id) is kept and
+   * signed; without one, the fresh message id becomes it, so the stream deduplicates every
+   * signed message.
+   */
   sign(subject: string, body: Uint8Array | string, headers: MsgHdrs): void {
     const signedAt = String(this.clock.now());
     const messageId = randomUUID();
     for (const name of Object.values(SignatureHeaders)) headers.delete(name);
+    if (!headers.has(DEDUP_HEADER) || headers.get(DEDUP_HEADER) === '') headers.set(DEDUP_HEADER, messageId);
+    const dedupId = headers.get(DEDUP_HEADER);
     headers.set(SignatureHeaders.signer, this.signer);
     headers.set(SignatureHeaders.signedAt, signedAt);
     headers.set(SignatureHeaders.messageId, messageId);
-    headers.set(SignatureHeaders.signature, `${VERSION}=${this.mac(this.signer, subject, signedAt, messageId, body)}`);
+    headers.set(SignatureHeaders.signature, `${VERSION}=${this.mac(this.signer, subject, signedAt, messageId, dedupId, body)}`);
   }
 
   /** {@link verify} for a message read from a stream: its stream timestamp and position. */
@@ -173,7 +193,8 @@ export class MessageSigner {
       const missing = Object.values(SignatureHeaders).filter((name) => read(name) === undefined);
       return refuse(SignatureRejections.unsigned, `the message is not signed (missing ${missing.join(', ')})`);
     }
-    const expected = Buffer.from(`${VERSION}=${this.mac(signer, subject, signedAt, messageId, body)}`);
+    // A missing Nats-Msg-Id is signed as '' by nobody (sign always sets one), so stripping it fails here.
+    const expected = Buffer.from(`${VERSION}=${this.mac(signer, subject, signedAt, messageId, read(DEDUP_HEADER) ?? '', body)}`);
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return refuse(SignatureRejections.badSignature, `the signature of signer ${JSON.stringify(signer)} does not match the message`);
@@ -188,10 +209,10 @@ export class MessageSigner {
     return { ok: true, messageId, at };
   }
 
-  private mac(signer: string, subject: string, signedAt: string, messageId: string, body: Uint8Array | string): string {
+  private mac(signer: string, subject: string, signedAt: string, messageId: string, dedupId: string, body: Uint8Array | string): string {
     const hmac = createHmac('sha256', this.key);
     // Newlines cannot occur in a subject, a header value or a number, so the fields cannot be shifted into each other.
-    hmac.update(`${VERSION}\n${signer}\n${subject}\n${signedAt}\n${messageId}\n`);
+    hmac.update(`${VERSION}\n${signer}\n${subject}\n${signedAt}\n${messageId}\n${dedupId}\n`);
     hmac.update(body);
     return hmac.digest('base64url');
   }

@@ -5,13 +5,14 @@
 import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { Streams, type StreamSpec } from '@maestro/contracts';
+import { MessageSigningDefaults } from './message-signing.js';
 import { rootNamespace, type Namespace } from './namespace.js';
 
 /** Per-stream limits; the defaults suit one cluster's worth of work. */
 export interface StreamLimits {
-  /** How long events and dead letters are kept. @default 7 days */
+  /** How long events and dead letters are kept. @default StreamDefaults.eventsMaxAgeMs (7 days) */
   eventsMaxAgeMs?: number;
-  /** Window in which a repeated `Nats-Msg-Id` is dropped. @default 2 minutes */
+  /** Window in which a repeated `Nats-Msg-Id` is dropped. @default StreamDefaults.duplicateWindowMs (10 minutes) */
   duplicateWindowMs?: number;
   /** File (durable) or memory storage. @default 'file' */
   storage?: 'file' | 'memory';
@@ -19,9 +20,21 @@ export interface StreamLimits {
   replicas?: number;
 }
 
+/**
+ * The defaults of {@link StreamLimits}. The duplicate window is twice the signing window
+ * (`MessageSigningDefaults.windowMs`) because it is what stops a captured signed message
+ * published again (see `message-signing.ts`): a copy within the window is dropped by the server
+ * as a repeated `Nats-Msg-Id`, one after it is refused as stale, whatever the signer's clock skew
+ * (up to the signing window). It is also the window of the publishers' idempotency ids (a work
+ * item published twice by a restarted orchestrator is stored once).
+ */
+export const StreamDefaults = {
+  eventsMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  duplicateWindowMs: 2 * MessageSigningDefaults.windowMs,
+} as const;
+
 /** The JetStream config for one stream of the catalogue. */
 export function toStreamConfig(spec: StreamSpec, limits: StreamLimits = {}, namespace: Namespace = rootNamespace): Partial<StreamConfig> & { name: string } {
-  const day = 24 * 60 * 60 * 1000;
   const isLimits = spec.retention === 'limits';
   return {
     name: namespace.stream(spec.name),
@@ -29,8 +42,8 @@ export function toStreamConfig(spec: StreamSpec, limits: StreamLimits = {}, name
     retention: isLimits ? RetentionPolicy.Limits : RetentionPolicy.Workqueue,
     storage: limits.storage === 'memory' ? StorageType.Memory : StorageType.File,
     num_replicas: limits.replicas ?? 1,
-    duplicate_window: nanos(limits.duplicateWindowMs ?? 2 * 60 * 1000),
-    max_age: isLimits ? nanos(limits.eventsMaxAgeMs ?? 7 * day) : 0,
+    duplicate_window: nanos(limits.duplicateWindowMs ?? StreamDefaults.duplicateWindowMs),
+    max_age: isLimits ? nanos(limits.eventsMaxAgeMs ?? StreamDefaults.eventsMaxAgeMs) : 0,
   };
 }
 
