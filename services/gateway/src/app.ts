@@ -8,6 +8,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { ApiKeyStore } from './auth/api-key-store.js';
 import type { Authenticator } from './auth/authenticator.js';
+import { SharedKeyRechecks } from './auth/shared-key-rechecks.js';
 import { createGatewayMetrics, registerHttpMetrics, trackOpenStreams } from './metrics.js';
 import type { HealthProbe, LifecycleEvents, LockApi, LockEvents, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
 import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
@@ -145,8 +146,11 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
   // The OpenAPI generator learns routes as they are added, so it goes first and the routes are
   // added in a plugin that boots after it (handlers, hooks and compilers above apply to it).
   const clock = deps.clock ?? systemClock;
-  // Every event stream runs the same way, and re-checks its caller's credential on its heartbeat.
-  const sse: SseStreamSettings = { streams, heartbeatMs: deps.sseHeartbeatMs ?? 15_000, clock, credentials: deps.auth.authenticator };
+  // Every event stream runs the same way, and re-checks its caller's credential on its heartbeat:
+  // the streams of one key share one key-store lookup per heartbeat period.
+  const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
+  const credentials = new SharedKeyRechecks({ credentials: deps.auth.authenticator, clock, logger: logger.child({ component: 'stream-auth' }), periodMs: heartbeatMs });
+  const sse: SseStreamSettings = { streams, heartbeatMs, clock, credentials };
   registerOpenApiGenerator(app);
   void app.register(async (api) => {
     registerHealthRoutes(api, deps.health);

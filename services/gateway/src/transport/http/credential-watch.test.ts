@@ -11,13 +11,17 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A key store answer the test sets: valid, revoked, or unreadable. */
-function checkAnswering(answer: () => boolean): CredentialCheck & { calls: number } {
+/** A key store answer the test sets: valid, revoked, or unreadable; `failures` are the failed re-checks reported. */
+function checkAnswering(answer: () => boolean): CredentialCheck & { calls: number; failures: unknown[] } {
   const check = {
     calls: 0,
+    failures: [] as unknown[],
     stillValid: async () => {
       check.calls++;
       return answer();
+    },
+    checkFailed: (err: unknown) => {
+      check.failures.push(err);
     },
   };
   return check;
@@ -41,17 +45,20 @@ describe('watchCredentials', () => {
     expect(credentials.calls).toBe(2);
   });
 
-  it('keeps watching when a re-check fails, logging it, and reports the revocation a later check sees', async () => {
+  it('keeps watching when a re-check fails, reporting it, and reports the revocation a later check sees', async () => {
     let answer: () => boolean = () => {
       throw new Error('connection refused');
     };
     const logger = new RecordingLogger();
     const lapses: CredentialLapse[] = [];
-    const watch = watchCredentials({ principal: key, credentials: checkAnswering(() => answer()), clock: new ManualClock(0), logger, onLapse: (lapse) => lapses.push(lapse) });
+    const credentials = checkAnswering(() => answer());
+    const watch = watchCredentials({ principal: key, credentials, clock: new ManualClock(0), logger, onLapse: (lapse) => lapses.push(lapse) });
     watch.check();
     await settle();
     expect(lapses).toEqual([]);
-    expect(logger.lines.filter((line) => line.level === 'warn').map((line) => line.fields['keyId'])).toEqual(['k1']);
+    // The warning is the shared re-checks' (one per period); the stream's own line is at debug.
+    expect(credentials.failures).toEqual([new Error('connection refused')]);
+    expect(logger.lines.map((line) => [line.level, line.fields['keyId']])).toEqual([['debug', 'k1']]);
     answer = () => false;
     watch.check();
     await settle();
@@ -68,6 +75,7 @@ describe('watchCredentials', () => {
           release = resolve;
         });
       },
+      checkFailed: () => undefined,
     };
     const watch = watchCredentials({ principal: key, credentials, clock: new ManualClock(0), logger: createSilentLogger(), onLapse: () => undefined });
     watch.check();
@@ -121,11 +129,13 @@ describe('watchCredentials', () => {
 
   it('counts a re-check the key store never answers as failed after its timeout, and asks again', async () => {
     let calls = 0;
+    const failures: unknown[] = [];
     const credentials: CredentialCheck = {
       stillValid: () => {
         calls++;
         return calls === 1 ? new Promise<boolean>(() => undefined) : Promise.resolve(false);
       },
+      checkFailed: (err) => failures.push(err),
     };
     const clock = new ManualClock(0);
     const lapses: string[] = [];
@@ -135,6 +145,7 @@ describe('watchCredentials', () => {
     expect(calls).toBe(1);
     clock.advance(1_000);
     await settle();
+    expect(failures).toEqual([new Error('the key store did not answer within 1000 ms')]);
     watch.check();
     await settle();
     expect(calls).toBe(2);

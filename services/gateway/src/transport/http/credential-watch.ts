@@ -3,17 +3,20 @@
  * it arrives; a server-sent-event stream outlives that, so its principal is watched while it
  * runs: an OIDC token lapses at its expiry (a timer on the Clock, no polling), an API key is
  * re-checked against the key store on each heartbeat, so a revoked key's stream ends at the
- * first heartbeat after the revocation.
+ * first heartbeat after the revocation or, at the latest, the one after it: the streams of one
+ * key share its lookups ({@link SharedKeyRechecks}), and a stream's heartbeat may get the answer
+ * of a lookup another stream of the key started just before the revocation.
  *
  * A re-check that fails (the key store is down) keeps the stream open: the caller was
- * authenticated when the stream opened, revocation is enforced within a heartbeat on a
+ * authenticated when the stream opened, revocation is enforced within two heartbeats on a
  * best-effort basis, and ending every open stream whenever PostgreSQL blips would turn a store
- * outage into a reconnect storm that fails anyway. The failure is logged and the next heartbeat
- * checks again; new requests (a reconnect included) still need the store and fail closed.
+ * outage into a reconnect storm that fails anyway. The failure is reported to the shared
+ * re-checks (which warn once per period, not once per stream) and the next heartbeat checks
+ * again; new requests (a reconnect included) still need the store and fail closed.
  */
 import type { Clock, Logger, Timer } from '@maestro/runtime';
-import type { Authenticator } from '../../auth/authenticator.js';
 import type { Principal } from '../../auth/principal.js';
+import type { SharedKeyRechecks } from '../../auth/shared-key-rechecks.js';
 
 /** Why a stream's credential stopped being accepted: the message of the stream's last event. */
 export const CredentialLapse = {
@@ -24,8 +27,8 @@ export const CredentialLapse = {
 } as const;
 export type CredentialLapse = (typeof CredentialLapse)[keyof typeof CredentialLapse];
 
-/** What re-checks a principal: the gateway's {@link Authenticator}. */
-export type CredentialCheck = Pick<Authenticator, 'stillValid'>;
+/** What re-checks a principal and hears of the re-checks that failed: the gateway's {@link SharedKeyRechecks}. */
+export type CredentialCheck = Pick<SharedKeyRechecks, 'stillValid' | 'checkFailed'>;
 
 /** What {@link watchCredentials} needs. */
 export interface CredentialWatchOptions {
@@ -33,6 +36,7 @@ export interface CredentialWatchOptions {
   credentials: CredentialCheck;
   /** What the expiry timer runs on (the heartbeat's clock). */
   clock: Clock;
+  /** The stream's logger: each failed re-check at debug (the warning is the shared re-checks'). */
   logger: Logger;
   /** Called at most once, when the credential is no longer accepted; the watch has stopped. */
   onLapse(lapse: CredentialLapse): void;
@@ -108,7 +112,8 @@ export function watchCredentials(options: CredentialWatchOptions): CredentialWat
             if (!valid) lapse(CredentialLapse.revoked);
           },
           (err: unknown) => {
-            logger.warn('stream credential re-check failed; the stream stays open and is checked again at the next heartbeat', { keyId: principal.keyId, err });
+            logger.debug('stream credential re-check failed; the stream stays open and is checked again at the next heartbeat', { keyId: principal.keyId, err });
+            options.credentials.checkFailed(err);
           },
         )
         .finally(() => {

@@ -28,7 +28,7 @@ export interface SseStreamSettings {
   clock: Clock;
   /** Unsent bytes past which a slow client's stream is ended. @default DEFAULT_SSE_MAX_BUFFERED_BYTES (1 MiB) */
   maxBufferedBytes?: number;
-  /** Re-checks the caller's credential while the stream is open (the gateway's Authenticator). */
+  /** Re-checks the caller's credential while the stream is open: the gateway's one SharedKeyRechecks, shared by all its streams. */
   credentials: CredentialCheck;
 }
 
