@@ -30,6 +30,10 @@ class FakeLockClient implements LockClient {
     this.released.push(request);
     return { released: true };
   }
+
+  async checkFence(): Promise<unknown> {
+    throw new Error('the work lease never confirms a fence');
+  }
 }
 
 const work = { taskId: 'task:1', subtaskId: 's1' };

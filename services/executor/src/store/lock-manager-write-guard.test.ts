@@ -1,7 +1,7 @@
-import { executorLockOwner, type AcquireRequest, type ExtendRequest, type Lease, type ReleaseRequest } from '@maestro/contracts';
+import { executorLockOwner, type AcquireRequest, type CheckFenceRequest, type ExtendRequest, type Lease, type ReleaseRequest } from '@maestro/contracts';
 import { ManualClock, UserError, createSilentLogger, OperationalError } from '@maestro/runtime';
 import type { LeaseGrant } from '../domain/ports.js';
-import { LockManagerWriteGuard, type CheckFenceRequest, type LockClient } from './lock-manager-write-guard.js';
+import { LockManagerWriteGuard, type LockClient } from './lock-manager-write-guard.js';
 
 /** Settles every promise callback queued so far (the guard's calls resolve on microtasks). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -37,6 +37,17 @@ class FakeLockClient implements LockClient {
   async release(request: ReleaseRequest) {
     this.released.push(request);
     return { released: true };
+  }
+
+  readonly checked: CheckFenceRequest[] = [];
+  /** Leases a newer grant has fenced off. */
+  readonly fenced = new Set<string>();
+
+  async checkFence(request: CheckFenceRequest): Promise<unknown> {
+    this.checked.push(request);
+    if (this.lost.has(request.leaseId)) throw new UserError('LOCK_NOT_HELD', `lease ${request.leaseId} is not held`, { reason: 'precondition' });
+    if (this.fenced.has(request.leaseId)) throw new UserError('FENCED', 'a newer lease exists', { reason: 'precondition' });
+    return {};
   }
 }
 
@@ -152,30 +163,25 @@ describe('LockManagerWriteGuard', () => {
     await guard.release();
   });
 
-  it('confirms a lease with CheckFence when the client has it, else with Extend (LOCK_NOT_HELD for a lost one)', async () => {
+  it('confirms a lease with CheckFence: LOCK_NOT_HELD for a lost one, FENCED for one a newer grant replaced', async () => {
     const client = new FakeLockClient();
     const guard = guardOver(client, new ManualClock());
     const held = await guard.hold(['git-index:/r'], 100);
     await guard.confirm(held);
-    expect(client.extended.map((e) => e.leaseId)).toEqual(['l1']);
     client.lost.add('l1');
     await expect(guard.confirm(held)).rejects.toMatchObject({ code: 'LOCK_NOT_HELD' });
 
-    const checked: CheckFenceRequest[] = [];
-    const fenced = Object.assign(new FakeLockClient(), {
-      checkFence: async (request: CheckFenceRequest) => {
-        checked.push(request);
-        if (request.fencingToken < 2) throw new UserError('FENCED', 'a newer lease exists', { reason: 'precondition' });
-        return {};
-      },
-    });
-    const guard2 = guardOver(fenced, new ManualClock());
+    const fencing = new FakeLockClient();
+    const guard2 = guardOver(fencing, new ManualClock());
     const first = await guard2.hold(['git-index:/r'], 100);
+    fencing.fenced.add('l1');
     await expect(guard2.confirm(first)).rejects.toMatchObject({ code: 'FENCED' });
     const second = await guard2.hold(['git-index:/s'], 100);
     await guard2.confirm(second);
-    expect(checked).toEqual([{ leaseId: 'l1', fencingToken: 1 }, { leaseId: 'l2', fencingToken: 2 }]);
-    expect(fenced.extended).toHaveLength(0);
+    expect(fencing.checked).toEqual([{ leaseId: 'l1', fencingToken: 1 }, { leaseId: 'l2', fencingToken: 2 }]);
+    // Confirming asks, it does not renew.
+    expect(client.extended).toHaveLength(0);
+    expect(fencing.extended).toHaveLength(0);
     // A lease released early is not current any more.
     await guard2.releaseLease(second.leaseId);
     await expect(guard2.confirm(second)).rejects.toMatchObject({ code: 'LOCK_NOT_HELD' });

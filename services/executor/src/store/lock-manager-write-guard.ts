@@ -5,16 +5,10 @@
  * concerns, the merge's git index), held leases are extended while the subtask runs, and
  * everything is released when it ends.
  */
-import type { AcquireRequest, ExtendRequest, Lease, ReleaseRequest, ReleaseResponse } from '@maestro/contracts';
+import type { AcquireRequest, CheckFenceRequest, ExtendRequest, Lease, ReleaseRequest, ReleaseResponse } from '@maestro/contracts';
 import { OperationalError, UserError, systemClock, toMaestroError, type Clock, type Logger, type Timer } from '@maestro/runtime';
 import { LeaseSet } from '../domain/lease-set.js';
 import type { HeldLock, SubtaskWriteGuard, WriteGuardEvents } from '../domain/ports.js';
-
-/** A `CheckFence` request, once lock.proto has it (the generated client then has `checkFence`). */
-export interface CheckFenceRequest {
-  leaseId: string;
-  fencingToken: number;
-}
 
 /** The lock-manager methods the executor calls (the `call` side of a runtime gRPC client). */
 export interface LockClient {
@@ -22,11 +16,10 @@ export interface LockClient {
   extend(request: ExtendRequest, options?: { deadlineMs?: number }): Promise<Lease>;
   release(request: ReleaseRequest, options?: { deadlineMs?: number }): Promise<ReleaseResponse>;
   /**
-   * Confirms a lease is current with this fencing token. Not in lock.proto yet; when the generated
-   * client has it, `confirm` uses it, otherwise it extends the lease (which fails with
-   * `LOCK_NOT_HELD` for a lost lease).
+   * Confirms a lease is current with this fencing token: `LOCK_NOT_HELD` for a lease that expired
+   * or was released, `FENCED` when a newer grant of its concerns exists.
    */
-  checkFence?(request: CheckFenceRequest, options?: { deadlineMs?: number }): Promise<unknown>;
+  checkFence(request: CheckFenceRequest, options?: { deadlineMs?: number }): Promise<unknown>;
 }
 
 /** Options for {@link LockManagerWriteGuard}. */
@@ -108,22 +101,13 @@ export class LockManagerWriteGuard implements SubtaskWriteGuard {
     });
   }
 
-  /**
-   * Confirms `lock` with the lock-manager: `CheckFence` when the client has it, else an `Extend`
-   * (a lost lease fails it with `LOCK_NOT_HELD`; a current one is renewed on the way).
-   */
+  /** Confirms `lock` with the lock-manager (`CheckFence`): throws `LOCK_NOT_HELD` or `FENCED` when it is not current. */
   async confirm(lock: HeldLock): Promise<void> {
     if (this.released) throw released();
     if (this.leases.get(lock.leaseId) === undefined) {
       throw new UserError('LOCK_NOT_HELD', `lease ${lock.leaseId} is no longer held by this subtask`, { reason: 'precondition' });
     }
-    const { client, owner, ttlMs } = this.options;
-    if (client.checkFence !== undefined) {
-      await client.checkFence({ leaseId: lock.leaseId, fencingToken: lock.fencingToken }, { deadlineMs: CALL_MARGIN_MS });
-      return;
-    }
-    const extended = await client.extend({ leaseId: lock.leaseId, owner, ttlMs }, { deadlineMs: CALL_MARGIN_MS });
-    this.leases.refresh(lock.leaseId, extended.fencingToken);
+    await this.options.client.checkFence({ leaseId: lock.leaseId, fencingToken: lock.fencingToken }, { deadlineMs: CALL_MARGIN_MS });
   }
 
   /** Releases one lease now; a failure is logged (it expires anyway). */

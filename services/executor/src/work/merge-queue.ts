@@ -5,7 +5,7 @@
  *
  * Fencing happens in two places, on purpose:
  * - the lock-manager is asked just before the transaction whether the lease is still current
- *   (`CheckFence`, or `Extend` until lock.proto has it): this catches a lease that expired
+ *   (`CheckFence`): this catches a lease that expired
  *   while the merge ran;
  * - the repository itself refuses a late writer: the transaction moves the branch and
  *   `refs/maestro/fence/git-index` (a blob holding the highest fencing token that ever moved a
