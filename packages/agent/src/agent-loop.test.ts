@@ -2,10 +2,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
+import { FinishReasons, ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
 import type { ChatModel, ChatModelRequest } from './chat-model.js';
 import { createDefaultToolRegistry } from './default-tool-registry.js';
 import { runAgentLoop, type AgentStep } from './agent-loop.js';
+import { MALFORMED_TOOL_CALL_PROBLEM } from './loop/text-reply.js';
 import { failingTestNames } from './test-failures.js';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
@@ -19,7 +20,19 @@ function scriptedModel(script: unknown): ChatModel & { seen: ChatMessage[][] } {
     async complete({ messages, tools }) {
       seen.push(messages);
       const result = await provider.complete({ model: 'scripted', intent: 'code', messages, tools });
-      return { message: result.message, usage: result.usage, scripted: result.scripted, provider: provider.name, model: 'scripted' };
+      return { message: result.message, usage: result.usage, scripted: result.scripted, provider: provider.name, model: 'scripted', finishReason: result.finishReason };
+    },
+  };
+}
+
+/** `model`, except that the replies to the calls `malformed` picks (numbered from 0) come back as Gemini's malformed function calls. */
+function malformedOn<M extends ChatModel>(model: M, malformed: (call: number) => boolean): M {
+  let calls = 0;
+  return {
+    ...model,
+    async complete(request: ChatModelRequest) {
+      const reply = await model.complete(request);
+      return malformed(calls++) ? { ...reply, finishReason: FinishReasons.malformedToolCall } : reply;
     },
   };
 }
@@ -303,6 +316,82 @@ describe('runAgentLoop', () => {
     expect(model.seen[1]?.at(-1)?.content).toMatch(/^Could not read the tool call in your reply \(line 2\): it is not valid JSON even after repair: Colon expected/);
     expect(model.seen[2]?.at(-1)?.content).toBe('fs.write returned:\ncreated sum.js (30 bytes)');
     expect(verdict).toMatchObject({ status: 'succeeded', steps: 3 });
+  });
+
+  it("sends a provider's malformed tool call back to the model as a parse error instead of ending the run, and succeeds once the call is made again", async () => {
+    const model = malformedOn(
+      scriptedModel({
+        rules: [
+          {
+            name: 'gemini',
+            turns: [
+              // What the Gemini adapter returns for MALFORMED_FUNCTION_CALL: Gemini's finish message as the content, no tool calls.
+              { content: 'Malformed function call: print(default_api.fs_write(path="sum.js", content=exports.sum = (a, b) => a + b;))' },
+              { toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] },
+              { content: 'Done.' },
+            ],
+          },
+        ],
+      }),
+      (call) => call === 0,
+    );
+    const steps: AgentStep[] = [];
+    const verdict = await runAgentLoop({
+      model,
+      tools: createDefaultToolRegistry(),
+      workspace: repo,
+      task: 'Add sum.',
+      testCommand: ['node', '--test', 'sum.test.js'],
+      onStep: (step) => void steps.push(step),
+    });
+    expect(model.seen[1]?.at(-1)).toEqual({ role: 'user', content: MALFORMED_TOOL_CALL_PROBLEM });
+    expect(MALFORMED_TOOL_CALL_PROBLEM).toMatch(/^Could not read the tool call in your reply: the model provider could not parse it \(finish reason malformed_tool_call\)\.\nNothing from this reply was run or applied\./);
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 3, filesChanged: ['sum.js'], tests: { passed: true } });
+    // The malformed reply ran no tests: it was answered like an unreadable text tool call.
+    expect(steps.map((s) => `${s.kind}${s.tool ? `:${s.tool}` : ''}:${s.ok}`)).toEqual([
+      'model:true',
+      'tool:tool_call:false',
+      'model:true',
+      'tool:fs.write:true',
+      'model:true',
+      'tool:tests:true',
+      'verdict:true',
+    ]);
+    expect(steps[0]?.summary).toMatch(/\[malformed tool call\]$/);
+  });
+
+  it('runs none of the calls a reply marked malformed carries, and keeps them out of the next request', async () => {
+    const model = malformedOn(
+      scriptedModel({ rules: [{ name: 'gemini', turns: [{ content: 'Writing.', toolCalls: [write('x.md', 'x')] }, { content: 'Nothing to change.' }] }] }),
+      (call) => call === 0,
+    );
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [] });
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, filesChanged: [] });
+    expect(existsSync(join(repo, 'x.md'))).toBe(false);
+    expect(model.seen[1]?.slice(-2)).toEqual([
+      { role: 'assistant', content: 'Writing.' },
+      { role: 'user', content: MALFORMED_TOOL_CALL_PROBLEM },
+    ]);
+  });
+
+  it('ends stuck, never succeeded, when the model keeps making the same malformed tool call', async () => {
+    const model = malformedOn(
+      scriptedModel({ rules: [{ name: 'gemini', turns: Array.from({ length: 10 }, () => ({ content: 'Malformed function call: print(default_api.fs_write(' })) }] }),
+      () => true,
+    );
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand: [] });
+    expect(verdict).toMatchObject({ status: 'stuck', steps: 3, reason: 'an unreadable reply returned the same result 3 times' });
+    expect(verdict.tests).toBeUndefined();
+  });
+
+  it('stops at the step budget when every reply is a different malformed tool call', async () => {
+    const model = malformedOn(
+      scriptedModel({ rules: [{ name: 'gemini', turns: Array.from({ length: 10 }, (_, i) => ({ content: `Malformed function call: print(default_api.fs_write(path="n${i}.md"` })) }] }),
+      () => true,
+    );
+    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand: [], budget: { maxSteps: 4 } });
+    expect(verdict).toMatchObject({ status: 'budget_exhausted', steps: 4, reason: 'used all 4 model turns without passing tests' });
+    expect(model.seen).toHaveLength(4);
   });
 
   it('ends stuck when the model alternates between two actions with the same results', async () => {

@@ -8,6 +8,7 @@
  * and git changes.
  */
 import type { WorkStepModelCall } from '@maestro/contracts';
+import { FinishReasons } from '@maestro/llm';
 import type { ChatModelReply } from './chat-model.js';
 import { PinnedFactKinds } from './context/context-types.js';
 import type { AgentVerdict } from './loop/agent-step.js';
@@ -17,7 +18,7 @@ import { setUpLoop, type LoopSetup } from './loop/loop-setup.js';
 import { takeModelTurn } from './loop/model-turn.js';
 import { truncate } from './loop/step-text.js';
 import { runTestGate } from './loop/test-gate.js';
-import { handleTextReply } from './loop/text-reply.js';
+import { handleMalformedToolCall, handleTextReply } from './loop/text-reply.js';
 import { runNativeCalls } from './loop/tool-calls.js';
 
 export { AgentStepKinds, type AgentStep, type AgentStepKind, type AgentVerdict, type RecoveredFrom } from './loop/agent-step.js';
@@ -30,7 +31,9 @@ export { defaultSystemPrompt } from './loop/system-prompt.js';
  * (the caller's plus `context.pin`). Native tool calls are run and answered with `tool` messages.
  * A reply without native calls is read as text: JSON tool calls in it are run and edit blocks
  * (SEARCH/REPLACE, unified diff, whole file) applied, all answered in one user message; a reply
- * whose edits or calls cannot be read gets the parser's message and the loop goes on. A reply
+ * whose edits or calls cannot be read gets the parser's message and the loop goes on, and so does
+ * a reply whose finish reason is `malformed_tool_call` (the provider could not parse the tool call
+ * the model made; nothing in that reply is run or applied). A reply
  * with none of these means "done", so the test command runs: exit 0 is success (with the test
  * run as evidence), and so is a failure only in tests named in `baselineFailures` (every failure
  * named, all of them in the baseline, the exit code the baseline's when `baselineExitCode` is
@@ -77,19 +80,29 @@ type Dispatched = { kind: 'next' } | { kind: 'end'; end: LoopEnd } | { kind: 'do
 async function dispatch(run: LoopRun, setup: LoopSetup, reply: ChatModelReply, durationMs: number): Promise<Dispatched> {
   run.steps += 1;
   run.addUsage(reply.usage);
-  run.history.push(reply.message);
-  const calls = reply.message.toolCalls ?? [];
+  // A malformed tool call is a parse error, whatever else the reply holds: no call of it runs, and
+  // none stays in the history, where a call without its answer would break the next request.
+  const malformed = reply.finishReason === FinishReasons.malformedToolCall;
+  const { toolCalls, ...withoutCalls } = reply.message;
+  run.history.push(malformed ? withoutCalls : reply.message);
+  const calls = malformed ? [] : (toolCalls ?? []);
   const content = reply.message.content;
   if (content.trim() !== '') run.lastContent = content.trim();
   await run.report({
     kind: 'model',
-    summary: truncate(`${reply.scripted ? '[scripted] ' : ''}${reply.provider}/${reply.model}: ${content || '(no text)'}${calls.length > 0 ? ` → ${calls.map((c) => c.name).join(', ')}` : ''}`),
+    summary: truncate(
+      `${reply.scripted ? '[scripted] ' : ''}${reply.provider}/${reply.model}: ${content || '(no text)'}${calls.length > 0 ? ` → ${calls.map((c) => c.name).join(', ')}` : ''}${malformed ? ' [malformed tool call]' : ''}`,
+    ),
     ok: true,
     scripted: reply.scripted,
     modelCall: toModelCall(reply),
     durationMs,
   });
 
+  if (malformed) {
+    const answered = await handleMalformedToolCall(run, content);
+    return answered.kind === 'stuck' ? { kind: 'end', end: run.stuckEnd(answered.reason) } : { kind: 'next' };
+  }
   if (calls.length > 0) {
     const stuck = await runNativeCalls(run, setup.tools, calls);
     return stuck === undefined ? { kind: 'next' } : { kind: 'end', end: run.stuckEnd(stuck) };

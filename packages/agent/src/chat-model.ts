@@ -2,7 +2,7 @@
  * The model as the agent loop sees it: one call per turn. The executor implements it over the
  * router's gRPC `Complete`; tests implement it over `ScriptedProvider` directly.
  */
-import type { ChatMessage, ToolSpec, Usage } from '@maestro/llm';
+import type { ChatMessage, FinishReason, ToolSpec, Usage } from '@maestro/llm';
 
 /** One turn's request: the conversation as the condenser derived it from the whole history, and the tools on offer. */
 export interface ChatModelRequest {
@@ -36,6 +36,13 @@ export interface ChatModelReply {
    * `usd` is 0 and means unknown when `priced` is false. Absent when nobody priced the call.
    */
   cost?: { usd: number; priced: boolean };
+  /**
+   * Why the model stopped, when the implementation knows. `malformed_tool_call` (Gemini
+   * `MALFORMED_FUNCTION_CALL`: the model wrote a tool call the provider could not parse) makes the
+   * reply a parse error the loop sends back to the model, never a final answer. Absent: the reply
+   * is read by its content and tool calls alone.
+   */
+  finishReason?: FinishReason;
 }
 
 /** What the agent loop talks to. */

@@ -40,6 +40,18 @@ const LOOKS_LIKE_CALL = [/["'`]?\b(?:tool|name)\b["'`]?\s*:/, /["'`]?\b(?:argume
 /** The preferred shape of a tool call written as text, used by the messages and the default system prompt so both teach the same thing. */
 export const TEXT_TOOL_CALL_EXAMPLE = '{"tool": "fs.read", "arguments": {"path": "src/app.ts"}}';
 
+/**
+ * The message for a tool call that could not be read: where (` (line 3)`, or empty), why, that
+ * nothing from the reply ran, and how to send it again. One wording for a JSON call in the text
+ * and for a native call the provider could not parse, so the model is taught one thing.
+ */
+export function unreadableToolCallMessage(where: string, why: string): string {
+  return (
+    `Could not read the tool call in your reply${where}: ${why}\n` +
+    `Nothing from this reply was run or applied. Send the call again as one JSON object, e.g. ${TEXT_TOOL_CALL_EXAMPLE}, or use native tool calls.`
+  );
+}
+
 interface Candidate {
   /** Offset of the candidate in the reply, for ordering. */
   offset: number;
@@ -243,12 +255,7 @@ export function extractTextToolCalls(reply: string, options: ExtractTextToolCall
     const parsed = parse(candidate.text);
     if (!parsed.ok) {
       if (!looksLikeCall(candidate.text)) continue;
-      return {
-        ok: false,
-        message:
-          `Could not read the tool call in your reply (line ${candidate.line}): it is not valid JSON even after repair: ${parsed.message}\n` +
-          `Nothing from this reply was run or applied. Send the call again as one JSON object, e.g. ${TEXT_TOOL_CALL_EXAMPLE}, or use native tool calls.`,
-      };
+      return { ok: false, message: unreadableToolCallMessage(` (line ${candidate.line})`, `it is not valid JSON even after repair: ${parsed.message}`) };
     }
     const values = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
     const found = values.map((value) => toCall(value, parsed.repaired));

@@ -2,13 +2,14 @@
  * A reply without native tool calls, read as text: the edit blocks in it (SEARCH/REPLACE, unified
  * diffs, whole files when configured) are applied and the JSON tool calls in it run, all answered
  * in one user message; a reply whose edits or calls cannot be read gets the parser's message. A
- * reply with none of these means the model is done.
+ * reply with none of these means the model is done. A reply the provider marked as a malformed
+ * tool call (finish reason `malformed_tool_call`) is never read as text: it is a parse error too.
  */
 import { lstatSync } from 'node:fs';
-import type { ToolCall } from '@maestro/llm';
+import { FinishReasons, type ToolCall } from '@maestro/llm';
 import { flagCiConfigChanges } from '../ci-review-flag.js';
 import { applyReplyEdits, extractEdits } from '../edits/reply-edits.js';
-import { extractTextToolCalls } from '../text-tool-calls.js';
+import { extractTextToolCalls, unreadableToolCallMessage } from '../text-tool-calls.js';
 import type { ToolRegistry } from '../tool-registry.js';
 import { listWorkspaceFiles } from '../workspace-files.js';
 import { resolveWorkspacePath } from '../workspace-path.js';
@@ -28,6 +29,42 @@ export type TextReplyOutcome =
   | { kind: 'continue' }
   /** The run is stuck (the answer is in the history when there was one). */
   | { kind: 'stuck'; reason: string };
+
+/**
+ * The `tool` of the steps a reply's text leads to, besides the tools it calls: its edits (applied,
+ * or not readable), or a tool call that could not be read (written as text, or native and
+ * malformed).
+ */
+export const TextReplyTools = {
+  edits: 'edits',
+  toolCall: 'tool_call',
+} as const;
+/** One of {@link TextReplyTools}. */
+export type TextReplyTool = (typeof TextReplyTools)[keyof typeof TextReplyTools];
+
+/** What the model is told when the provider could not parse the tool call it made. */
+export const MALFORMED_TOOL_CALL_PROBLEM = unreadableToolCallMessage('', `the model provider could not parse it (finish reason ${FinishReasons.malformedToolCall}).`);
+
+/**
+ * Answers a reply nothing could be taken from: `problem` goes back to the model as a user message
+ * and is reported as a failed `tool` step, and the reply counts for stuck detection like any
+ * action (the same reply answered the same way three times in a row is stuck).
+ */
+async function answerUnreadableReply(run: LoopRun, tool: TextReplyTool, problem: string, content: string): Promise<Exclude<TextReplyOutcome, { kind: 'done' }>> {
+  run.history.push({ role: 'user', content: problem });
+  await run.report({ kind: 'tool', tool, summary: truncate(problem), ok: false, observation: problem });
+  const stuck = run.stuck.remember('an unreadable reply', problem, `reply\0${content.trim()}`);
+  return stuck !== undefined ? { kind: 'stuck', reason: stuck } : { kind: 'continue' };
+}
+
+/**
+ * Handles a reply whose tool call the provider could not parse (Gemini `MALFORMED_FUNCTION_CALL`):
+ * not a final answer but a parse error, answered like an unreadable text tool call and bounded the
+ * same way (stuck detection, then the turn budget). Nothing in the reply is run or applied.
+ */
+export async function handleMalformedToolCall(run: LoopRun, content: string): Promise<Exclude<TextReplyOutcome, { kind: 'done' }>> {
+  return answerUnreadableReply(run, TextReplyTools.toolCall, MALFORMED_TOOL_CALL_PROBLEM, content);
+}
 
 /** For diff headers: does the workspace have this path (so an `a/` or `b/` directory is real)? */
 function existsIn(workspace: string): (path: string) => boolean {
@@ -68,10 +105,7 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
       : textCalls.ok
         ? ''
         : textCalls.message;
-    run.history.push({ role: 'user', content: problem });
-    await run.report({ kind: 'tool', tool: !found.ok ? 'edits' : 'tool_call', summary: truncate(problem), ok: false, observation: problem });
-    const stuck = run.stuck.remember('an unreadable reply', problem, `reply\0${content.trim()}`);
-    return stuck !== undefined ? { kind: 'stuck', reason: stuck } : { kind: 'continue' };
+    return answerUnreadableReply(run, !found.ok ? TextReplyTools.edits : TextReplyTools.toolCall, problem, content);
   }
   const edits = found.value.edits;
   if (edits.length === 0 && textCalls.calls.length === 0) return { kind: 'done', knownPaths: known };
@@ -109,7 +143,7 @@ export async function handleTextReply(run: LoopRun, tools: ToolRegistry, content
     answers.push(outcome);
     await run.report({
       kind: 'tool',
-      tool: 'edits',
+      tool: TextReplyTools.edits,
       summary: truncate(`${found.value.format}: ${outcome}`),
       ok,
       durationMs: Math.max(0, run.settings.clock.now() - startedAt),

@@ -63,7 +63,23 @@ describe('fromCompleteResponse', () => {
       provider: 'scripted',
       model: 'scripted',
       cost: { usd: 0, priced: false },
+      finishReason: 'tool_calls',
     });
+  });
+
+  it("carries the provider's finish reason, so the loop can tell a malformed tool call from an answer", () => {
+    const malformed = fromCompleteResponse({
+      ...response,
+      message: ChatMessage.fromPartial({ role: 'assistant', content: 'Malformed function call: print(' }),
+      finishReason: 'malformed_tool_call',
+    });
+    expect(malformed).toMatchObject({ message: { role: 'assistant', content: 'Malformed function call: print(' }, finishReason: 'malformed_tool_call' });
+    expect(fromCompleteResponse({ ...response, finishReason: 'length' }).finishReason).toBe('length');
+  });
+
+  it('leaves the finish reason out when the router sent none or one the loop does not know', () => {
+    expect(fromCompleteResponse({ ...response, finishReason: '' })).not.toHaveProperty('finishReason');
+    expect(fromCompleteResponse({ ...response, finishReason: 'content_filter' })).not.toHaveProperty('finishReason');
   });
 
   it('carries the cost the router priced the call at', () => {
@@ -162,6 +178,27 @@ describe('RouterChatModel over gRPC, when the provider finds the prompt too long
     expect(failure).toBeInstanceOf(UserError);
     expect(failure).toMatchObject({ code: 'CONTEXT_TOO_LONG', reason: 'invalid', message: expect.stringContaining('maximum context length') });
     expect(isContextTooLong(failure)).toBe(true);
+  });
+
+  it("makes the agent loop send a malformed tool call back to the model as a parse error, not take it as the answer", async () => {
+    const repo = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-router-malformed-')));
+    try {
+      execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+      writeFileSync(join(repo, 'README.md'), '# demo\n');
+      answers = [() => ({ ...reply('Malformed function call: print(default_api.fs_read('), finishReason: 'malformed_tool_call' }), () => reply('Nothing to change.')];
+      const verdict = await runAgentLoop({
+        model: new RouterChatModel({ client: client.call, ...ids }),
+        tools: createDefaultToolRegistry(),
+        workspace: repo,
+        task: 'Look at README.md.',
+        testCommand: [],
+      });
+      expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, summary: 'Nothing to change.' });
+      expect(requests).toHaveLength(2);
+      expect(requests[1]?.messages.at(-1)).toMatchObject({ role: 'user', content: expect.stringMatching(/^Could not read the tool call in your reply: .*malformed_tool_call/) });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it('makes the agent loop condense and retry the turn once', async () => {

@@ -4,7 +4,7 @@
  */
 import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent';
 import type { CompleteRequest, CompleteResponse } from '@maestro/contracts';
-import { fromProtoMessage, toProtoMessage, toProtoToolSpec, type Usage } from '@maestro/llm';
+import { FinishReasons, fromProtoMessage, toProtoMessage, toProtoToolSpec, type FinishReason, type Usage } from '@maestro/llm';
 import { UnexpectedError } from '@maestro/runtime';
 
 /** The one router method the executor calls (the `call` side of a runtime gRPC client). */
@@ -83,9 +83,16 @@ function answeredBy(response: CompleteResponse): { provider: string; model: stri
   return { provider: response.decision?.provider ?? '', model: response.decision?.model ?? '' };
 }
 
+/** True when the router's `finish_reason` is one the loop knows (an empty one is not). */
+function isFinishReason(value: string): value is FinishReason {
+  return (Object.values(FinishReasons) as string[]).includes(value);
+}
+
 /**
  * Reads the router's answer into the loop's shape, with the call's cost as the router priced it
- * (no usage: unpriced); a reply without a message is a router bug.
+ * (no usage: unpriced) and the finish reason, so a malformed tool call (`malformed_tool_call`)
+ * reaches the loop as a parse error rather than as an answer; an empty or unknown finish reason
+ * is left out. A reply without a message is a router bug.
  */
 export function fromCompleteResponse(response: CompleteResponse): ChatModelReply {
   if (response.message === undefined) {
@@ -98,6 +105,7 @@ export function fromCompleteResponse(response: CompleteResponse): ChatModelReply
     scripted: response.decision?.scripted ?? false,
     ...answeredBy(response),
     cost: { usd: priced ? (response.usage?.costUsd ?? 0) : 0, priced },
+    ...(isFinishReason(response.finishReason) ? { finishReason: response.finishReason } : {}),
   };
 }
 
