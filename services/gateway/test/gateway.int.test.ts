@@ -98,6 +98,7 @@ class FakeOrchestrator {
       failureReason: '',
       createdAt: at,
       updatedAt: at,
+      answer: '',
       reviewSummary: '',
       budget: { usd: 0, tokens: 0 },
       intent: 'code',

@@ -245,7 +245,7 @@ describe('RouterService', () => {
   it('rejects a Route with an unknown intent, naming intent', async () => {
     const err = await grpcError(route({ role: '', intent: 'dance', taskIntent: '' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
-    expect(err.details).toBe('intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect');
+    expect(err.details).toBe('intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect, answer');
   });
 
   it('reports an exhausted script as FAILED_PRECONDITION with the rule and turn', async () => {

@@ -124,7 +124,7 @@ export interface WorkflowEngineDeps {
   clock?: Clock;
   /** @default defaultRegistries */
   registries?: Registries;
-  /** Definitions upserted by `ensureDefaultDefinitions`. @default defaultDefinitions (coding) */
+  /** Definitions upserted by `ensureDefaultDefinitions`. @default defaultDefinitions (coding, explain) */
   definitions?: Readonly<Record<string, unknown>>;
   /** How often WatchRun re-reads a run even without a notification. @default 5000 */
   watchPollMs?: number;

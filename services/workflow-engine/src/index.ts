@@ -47,6 +47,7 @@ export {
   defaultRegistries,
   defaultDefinitions,
   codingDefinition,
+  explainDefinition,
   EngineFailureCodes,
   ACTIVITY_TIMEOUT,
   ACTIVITY_REQUEST_UNPUBLISHABLE,

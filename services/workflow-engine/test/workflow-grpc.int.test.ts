@@ -44,13 +44,15 @@ async function rejection(promise: Promise<unknown>): Promise<UserError> {
 }
 
 describe('WorkflowService over gRPC', () => {
-  it('serves the default coding definition', async () => {
+  it('serves the default coding and explain definitions', async () => {
     const def = await client.call.getDefinition({ tenant: '', name: 'coding', version: 0 });
     expect(def).toMatchObject({ name: 'coding', version: 1 });
     expect(Object.keys(def.definition?.['states'] ?? {})).toEqual(['intake', 'preflight', 'plan', 'code', 'review', 'done', 'failed', 'cancelled']);
     expect(def.createdAt).toBeInstanceOf(Date);
     const list = await client.call.listDefinitions({ tenant: '', name: '' });
-    expect(list.definitions.map((d) => d.name)).toEqual(['coding']);
+    expect(list.definitions.map((d) => d.name)).toEqual(['coding', 'explain']);
+    const explain = await client.call.getDefinition({ tenant: '', name: 'explain', version: 0 });
+    expect(Object.keys(explain.definition?.['states'] ?? {})).toEqual(['intake', 'answer', 'done', 'failed', 'cancelled']);
   });
 
   it('rejects an invalid definition with INVALID_ARGUMENT naming the path at fault', async () => {

@@ -1,8 +1,9 @@
 /**
- * The activities Orion performs for the `coding` workflow, by the name the workflow
- * definition uses.
+ * The activities Orion performs for the `coding` and `explain` workflows, by the name the
+ * workflow definition uses.
  */
 import type { Activity } from './activity.js';
+import { answerActivity } from './answer.activity.js';
 import { codeActivity } from './code.activity.js';
 import { intakeActivity } from './intake.activity.js';
 import { planActivity } from './plan.activity.js';
@@ -16,4 +17,5 @@ export const orchestratorActivities: Readonly<Record<string, Activity>> = {
   plan: planActivity,
   code: codeActivity,
   review: reviewActivity,
+  answer: answerActivity,
 };

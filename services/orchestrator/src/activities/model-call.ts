@@ -10,8 +10,8 @@ import { buildReAskMessages, type PromptMessage } from '../domain/prompts.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { ActivityDeps } from './activity.js';
 
-/** Why Orion asks the strategic model (the router's intent); `reflect` words a reflex (`app/learn-reflex.ts`). */
-export type StrategicIntent = 'plan' | 'review' | 'escalate' | 'reflect';
+/** Why Orion asks the strategic model (the router's intent); `reflect` words a reflex (`app/learn-reflex.ts`), `answer` answers a question (`answer.activity.ts`). */
+export type StrategicIntent = 'plan' | 'review' | 'escalate' | 'reflect' | 'answer';
 
 /**
  * What a strategic call needs: an activity invocation has it all; an escalation supplies the

@@ -20,7 +20,7 @@ import type { TaskRecord } from '../domain/task.js';
 import type { ActivityInvocation } from './activity.js';
 
 /** Which of Orion's prompts the notes are for; also the subtask id its `recall` step is recorded under. */
-export type RecallPurpose = 'plan' | 'review';
+export type RecallPurpose = 'plan' | 'review' | 'answer';
 
 /** Longest step summary stored. */
 const MAX_SUMMARY = 500;

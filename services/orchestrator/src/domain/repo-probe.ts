@@ -35,6 +35,13 @@ export interface RepoProbe {
   gitWorkTree(path: string): Promise<GitWorkTreeInfo>;
   /** The text of a file, or undefined when it does not exist or is not a regular file. */
   readText(path: string): Promise<string | undefined>;
+  /**
+   * The text of `relative` (a path listed by {@link listFiles}) inside the work tree at
+   * `repoPath`, or undefined when it is missing, not a regular file, too big, inside `.git`, or
+   * leads out of the work tree (through `..` or a symlink): a repository's files never make us
+   * read, and show a model, a file of the host.
+   */
+  readRepoFile(repoPath: string, relative: string): Promise<string | undefined>;
   /** The work tree's files (tracked and untracked-but-not-ignored), relative, `/`-separated. */
   listFiles(repoPath: string): Promise<string[]>;
   /** Reads the repository's git config (reading runs nothing) for keys that would run commands. */

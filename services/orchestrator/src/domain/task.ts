@@ -86,6 +86,8 @@ export interface TaskRecord {
   failureReason: string | null;
   reviewSummary: string | null;
   reviewApproved: boolean | null;
+  /** The strategic model's answer, for a task run on the read-only `explain` workflow. */
+  answer: string | null;
   idempotencyKey: string | null;
   /** The tenant the task belongs to: its run and its memories are that tenant's too. */
   tenant: string;

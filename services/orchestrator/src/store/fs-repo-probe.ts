@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative as relativePath, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { findUnsafeGitConfig, GIT_CONFIG_LIST_ARGS, OperationalError, safeGitArgs, safeGitEnv } from '@maestro/runtime';
 import type { GitWorkTreeInfo, PathKind, RepoCommandConfig, RepoProbe } from '../domain/repo-probe.js';
@@ -96,6 +97,22 @@ export class FsRepoProbe implements RepoProbe {
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
       throw new OperationalError('FS_UNAVAILABLE', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  async readRepoFile(repoPath: string, relative: string): Promise<string | undefined> {
+    if (relative === '' || isAbsolute(relative) || relative.split(/[\\/]/).some((part) => part === '..' || part === '.git')) return undefined;
+    let repoReal: string;
+    let fileReal: string;
+    try {
+      [repoReal, fileReal] = await Promise.all([realpath(repoPath), realpath(join(repoPath, relative))]);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return undefined;
+      throw new OperationalError('FS_UNAVAILABLE', `cannot resolve ${relative} in ${repoPath}: ${(err as Error).message}`, { cause: err });
+    }
+    const inside = relativePath(repoReal, fileReal);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || inside.split(sep).includes('.git')) return undefined;
+    return this.readText(fileReal);
   }
 
   async commandConfig(repoPath: string): Promise<RepoCommandConfig> {

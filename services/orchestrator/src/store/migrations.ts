@@ -219,6 +219,9 @@ const statements0015 = [
   sql`create index tasks_tenant_created_idx on orchestrator.tasks (tenant, created_at)`,
 ];
 
+// The strategic model's answer of a task run on the read-only `explain` workflow; null for the rest.
+const statements0016 = [sql`alter table orchestrator.tasks add column answer text`];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -363,6 +366,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
       await sql`alter table orchestrator.tasks drop constraint if exists tasks_tenant_idempotency_key_key`.execute(db);
       await sql`alter table orchestrator.tasks add constraint tasks_idempotency_key_key unique (idempotency_key)`.execute(db);
       await sql`alter table orchestrator.tasks drop column if exists tenant`.execute(db);
+    },
+  },
+  '0016_task_answer': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0016) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.tasks drop column if exists answer`.execute(db);
     },
   },
 };

@@ -50,6 +50,7 @@ function toTask(row: Selectable<TasksTable>): TaskRecord {
     failureReason: row.failure_reason,
     reviewSummary: row.review_summary,
     reviewApproved: row.review_approved,
+    answer: row.answer,
     idempotencyKey: row.idempotency_key,
     tenant: row.tenant,
     planWorkId: row.plan_work_id,
@@ -146,6 +147,7 @@ function taskUpdate(patch: TaskPatch): Updateable<TasksTable> {
   if (patch.failureReason !== undefined) out.failure_reason = patch.failureReason;
   if (patch.reviewSummary !== undefined) out.review_summary = patch.reviewSummary;
   if (patch.reviewApproved !== undefined) out.review_approved = patch.reviewApproved;
+  if (patch.answer !== undefined) out.answer = patch.answer;
   if (patch.planWorkId !== undefined) out.plan_work_id = patch.planWorkId;
   if (patch.reviewWorkId !== undefined) out.review_work_id = patch.reviewWorkId;
   if (patch.reviewSha !== undefined) out.review_sha = patch.reviewSha;

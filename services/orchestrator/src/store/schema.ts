@@ -25,6 +25,8 @@ export interface TasksTable {
   failure_reason: string | null;
   review_summary: string | null;
   review_approved: boolean | null;
+  /** The answer of an `explain` task (added by `0016_task_answer`). */
+  answer: ColumnType<string | null, string | null | undefined, string | null>;
   idempotency_key: string | null;
   /** The tenant the task belongs to (added by `0015_task_tenant`). */
   tenant: ColumnType<string, string | undefined, string>;

@@ -44,6 +44,7 @@ export interface TaskPatch {
   failureReason?: string | null;
   reviewSummary?: string | null;
   reviewApproved?: boolean | null;
+  answer?: string | null;
   planWorkId?: string | null;
   reviewWorkId?: string | null;
   reviewSha?: string | null;

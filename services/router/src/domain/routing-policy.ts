@@ -1,6 +1,7 @@
 /**
  * The routing policy: which model serves which phase (the call's intent: plan, code, review,
- * escalate, reflect — Orion wording a reflex from a verified fix) and task intent, as validated JSON data rather than code. Rules are tried in order;
+ * escalate, reflect — Orion wording a reflex from a verified fix —, answer — Orion answering a
+ * question about the repository) and task intent, as validated JSON data rather than code. Rules are tried in order;
  * the first whose `when` matches decides. A rule `use`s a tier (`strategic` / `tactical`, the
  * models configured for the roles), a model spec, or "the cheapest candidate whose measured
  * success rate for this phase is at least X". Also maps task intents to workflow definitions.
@@ -11,7 +12,7 @@ import { UserError } from '@maestro/runtime';
 import { parseModelSpec } from '@maestro/llm';
 
 /** The phases a call may serve (the `intent` of a CompleteRequest). */
-export const Phases = ['plan', 'code', 'review', 'escalate', 'reflect'] as const;
+export const Phases = ['plan', 'code', 'review', 'escalate', 'reflect', 'answer'] as const;
 /** One of {@link Phases}. */
 export type Phase = (typeof Phases)[number];
 
@@ -68,6 +69,12 @@ export const RoutingPolicySchema = z
     rules: z.array(RuleSchema).min(1),
     /** Task intent → workflow definition name; intents not listed run `defaultWorkflow`. */
     workflows: z.partialRecord(z.enum(TaskIntents), z.string().min(1)).default({}),
+    /**
+     * The least classifier confidence for `workflows` to apply; a goal classified less surely
+     * runs `defaultWorkflow` (a question misread as a change costs a review, a change misread as
+     * a question costs the change). @default 0.5
+     */
+    workflowMinConfidence: z.number().min(0).max(1).default(0.5),
     /** @default "coding" */
     defaultWorkflow: z.string().min(1).default('coding'),
   })
@@ -79,16 +86,20 @@ export type RoutingPolicy = z.infer<typeof RoutingPolicySchema>;
 export type RoutingRule = RoutingPolicy['rules'][number];
 
 /**
- * Today's split, as a policy: an explicit role wins; plans, reviews, escalations and reflexes go
- * to the strategic model, coding to the tactical one; every intent runs the `coding` workflow.
+ * The default policy: an explicit role wins; plans, reviews, escalations, reflexes and answers
+ * go to the strategic model, coding to the tactical one. A goal classified as a question about
+ * the code (`explain`) or a request for feedback on it (`review`) runs the read-only `explain`
+ * workflow (Orion answers; nothing is changed or committed) when the classifier is at least
+ * `workflowMinConfidence` sure; everything else runs the `coding` workflow.
  */
 export const defaultRoutingPolicy: RoutingPolicy = RoutingPolicySchema.parse({
   rules: [
     { name: 'explicit strategic role', when: { role: ['strategic'] }, use: 'strategic' },
     { name: 'explicit tactical role', when: { role: ['tactical'] }, use: 'tactical' },
-    { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate', 'reflect'] }, use: 'strategic' },
+    { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate', 'reflect', 'answer'] }, use: 'strategic' },
     { name: 'coding', when: { phase: ['code'] }, use: 'tactical' },
   ],
+  workflows: { explain: 'explain', review: 'explain' },
 });
 
 /** Validates a policy object; a `UserError` (`ROUTING_POLICY_INVALID`) names each bad path. */
@@ -125,8 +136,13 @@ export function specsNamedBy(policy: RoutingPolicy): string[] {
   return [...specs];
 }
 
-/** The workflow definition the policy picks for a task intent. */
-export function workflowFor(policy: RoutingPolicy, taskIntent: string): string {
+/**
+ * The workflow definition the policy picks for a goal classified as `taskIntent` with
+ * `confidence`: the intent's workflow when the classifier is at least `workflowMinConfidence`
+ * sure, else the default.
+ */
+export function workflowFor(policy: RoutingPolicy, taskIntent: string, confidence: number): string {
+  if (confidence < policy.workflowMinConfidence) return policy.defaultWorkflow;
   return (policy.workflows as Record<string, string | undefined>)[taskIntent] ?? policy.defaultWorkflow;
 }
 

@@ -38,7 +38,7 @@ describe('decideRoute with the default policy (today\'s split)', () => {
 
   it('rejects unknown or missing intents and unknown roles, naming the field', () => {
     expect(() => decideRoute({ role: '', intent: 'dance' }, context)).toThrow(
-      expect.objectContaining({ field: 'intent', reason: 'invalid', message: 'intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect' }),
+      expect.objectContaining({ field: 'intent', reason: 'invalid', message: 'intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect, answer' }),
     );
     expect(() => decideRoute({ role: '', intent: '' }, context)).toThrow(expect.objectContaining({ field: 'intent' }));
     expect(() => decideRoute({ role: '', intent: 'toString' }, context)).toThrow(expect.objectContaining({ field: 'intent' }));
@@ -82,9 +82,19 @@ describe('decideRoute with a policy', () => {
     expect(decideRoute({ role: '', intent: 'code' }, { ...context, policy, rates: few })).toMatchObject({ spec: 'scripted', role: 'tactical' });
   });
 
-  it('maps task intents to workflows, with the default for the rest', () => {
-    expect(workflowFor(policy, 'docs')).toBe('docs-only');
-    expect(workflowFor(policy, 'fix')).toBe('coding');
+  it('maps task intents to workflows, with the default for the rest and for goals classified less surely than the floor', () => {
+    expect(workflowFor(policy, 'docs', 0.9)).toBe('docs-only');
+    expect(workflowFor(policy, 'fix', 0.9)).toBe('coding');
+    expect(workflowFor(policy, 'docs', 0.49)).toBe('coding');
+    expect(workflowFor({ ...policy, workflowMinConfidence: 0.2 }, 'docs', 0.3)).toBe('docs-only');
+  });
+
+  it('runs questions and requests for feedback on the read-only explain workflow by default, the rest on coding', () => {
+    expect(workflowFor(defaultRoutingPolicy, 'explain', 0.8)).toBe('explain');
+    expect(workflowFor(defaultRoutingPolicy, 'review', 0.6)).toBe('explain');
+    expect(workflowFor(defaultRoutingPolicy, 'explain', 0.3)).toBe('coding');
+    for (const intent of ['plan', 'code', 'fix', 'refactor', 'test', 'docs', 'ops']) expect(workflowFor(defaultRoutingPolicy, intent, 1)).toBe('coding');
+    expect(decideRoute({ role: '', intent: 'answer' }, { ...context, policy: defaultRoutingPolicy })).toMatchObject({ role: 'strategic' });
   });
 
   it('rejects a bad policy naming the path at fault', () => {

@@ -21,6 +21,7 @@ export const PhaseRoles: Readonly<Record<Phase, Role>> = {
   review: 'strategic',
   escalate: 'strategic',
   reflect: 'strategic',
+  answer: 'strategic',
   code: 'tactical',
 };
 

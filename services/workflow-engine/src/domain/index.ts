@@ -85,4 +85,4 @@ export {
 } from './definition-diff.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
 export { isUuid } from './uuid.js';
-export { codingDefinition, defaultDefinitions } from './default-definitions.js';
+export { codingDefinition, defaultDefinitions, explainDefinition } from './default-definitions.js';

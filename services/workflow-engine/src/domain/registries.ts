@@ -136,6 +136,7 @@ export const builtinActivities: Readonly<Record<string, ActivityEntry>> = {
   plan: { description: 'Orion plans subtasks with the strategic model.', queue: WorkQueues.orchestrator },
   code: { description: 'Orion dispatches the subtasks to executors and collects their results.', queue: WorkQueues.orchestrator },
   review: { description: 'Orion reviews the change and approves it or not.', queue: WorkQueues.orchestrator },
+  answer: { description: 'Orion answers a question about the repository with the strategic model; nothing is changed.', queue: WorkQueues.orchestrator },
 };
 
 /** The registries the engine runs with unless told otherwise. */

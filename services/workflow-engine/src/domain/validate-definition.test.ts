@@ -1,5 +1,5 @@
 import { UserError } from '@maestro/runtime';
-import { codingDefinition } from './default-definitions.js';
+import { codingDefinition, explainDefinition } from './default-definitions.js';
 import { defaultRegistries } from './registries.js';
 import { formatPath } from './definition-schema.js';
 import { formatProblems, parseDefinition, validateDefinition, type DefinitionProblem } from './validate-definition.js';
@@ -22,9 +22,9 @@ function codingWith(change: (d: any) => void): unknown {
 }
 
 describe('validateDefinition', () => {
-  it('accepts the shipped coding definition', () => {
-    const result = validateDefinition(codingDefinition, defaultRegistries);
-    expect(result.ok).toBe(true);
+  it('accepts the shipped coding and explain definitions', () => {
+    expect(validateDefinition(codingDefinition, defaultRegistries).ok).toBe(true);
+    expect(validateDefinition(explainDefinition, defaultRegistries).ok).toBe(true);
   });
 
   it('names the path of an unknown target', () => {
@@ -57,7 +57,7 @@ describe('validateDefinition', () => {
       expect.arrayContaining([
         { path: 'states.review.on["activity.done"][0].guard', message: expect.stringMatching(/unknown guard "looksGood" \(known: approved, rejected\)/) },
         { path: 'states.plan.on["activity.done"].actions[1]', message: expect.stringContaining('unknown action "sendEmail"') },
-        { path: 'states.code.meta.activity', message: expect.stringMatching(/unknown activity "deploy" \(known: code, intake, plan, preflight, review\)/) },
+        { path: 'states.code.meta.activity', message: expect.stringMatching(/unknown activity "deploy" \(known: answer, code, intake, plan, preflight, review\)/) },
         { path: 'states.intake.entry', message: expect.stringContaining('unknown action "beep"') },
       ]),
     );

@@ -8,7 +8,7 @@ import { toModelStatsJson } from './presenters.js';
 import { errorResponses, modelStatsSchema, ok } from './response-schemas.js';
 
 /** The phases a model call may serve. */
-export const modelPhases = ['plan', 'code', 'review', 'escalate', 'reflect'] as const;
+export const modelPhases = ['plan', 'code', 'review', 'escalate', 'reflect', 'answer'] as const;
 
 /** Query of `GET /v1/models/stats`. */
 export interface ModelStatsQuery {

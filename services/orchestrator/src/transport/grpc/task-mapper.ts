@@ -71,6 +71,7 @@ export function toTaskMessage({ task, subtasks, escalations, branchTip }: TaskWi
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
     reviewSummary: task.reviewSummary ?? '',
+    answer: task.answer ?? '',
     budget: { usd: task.budget.usd, tokens: task.budget.tokens },
     intent: task.intent?.intent ?? '',
     intentConfidence: task.intent?.confidence ?? 0,

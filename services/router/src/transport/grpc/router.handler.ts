@@ -113,7 +113,7 @@ export function createRouterHandlers(deps: RouterHandlerDeps): RouterServiceServ
 
     classifyIntent: unary<ClassifyIntentRequest, IntentClassification>(async (request) => {
       const classified = classifyIntent(request.text);
-      return { ...classified, workflow: workflowFor(deps.policy, classified.intent) };
+      return { ...classified, workflow: workflowFor(deps.policy, classified.intent, classified.confidence) };
     }),
 
     getTaskUsage: unary<GetTaskUsageRequest, TaskUsage>(async (request) => {

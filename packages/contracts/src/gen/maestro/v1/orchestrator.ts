@@ -209,6 +209,11 @@ export interface Task {
     | undefined;
   /** The tenant it belongs to ("default" for what was created without one). */
   tenant: string;
+  /**
+   * The strategic model's answer, for a task that asks a question rather than for a change
+   * (the `explain` workflow); empty otherwise.
+   */
+  answer: string;
 }
 
 export interface ListAgentStepsRequest {
@@ -1742,6 +1747,7 @@ function createBaseTask(): Task {
     escalations: [],
     delivery: undefined,
     tenant: "",
+    answer: "",
   };
 }
 
@@ -1806,6 +1812,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.tenant !== "") {
       writer.uint32(162).string(message.tenant);
+    }
+    if (message.answer !== "") {
+      writer.uint32(170).string(message.answer);
     }
     return writer;
   },
@@ -1983,6 +1992,14 @@ export const Task: MessageFns<Task> = {
             message.tenant = reader.string();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.answer = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2057,6 +2074,7 @@ export const Task: MessageFns<Task> = {
         : [],
       delivery: isSet(object.delivery) ? TaskDelivery.fromJSON(object.delivery) : undefined,
       tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
     };
   },
 
@@ -2122,6 +2140,9 @@ export const Task: MessageFns<Task> = {
     if (message.tenant !== "") {
       obj.tenant = message.tenant;
     }
+    if (message.answer !== "") {
+      obj.answer = message.answer;
+    }
     return obj;
   },
 
@@ -2154,6 +2175,7 @@ export const Task: MessageFns<Task> = {
       ? TaskDelivery.fromPartial(object.delivery)
       : undefined;
     message.tenant = object.tenant ?? "";
+    message.answer = object.answer ?? "";
     return message;
   },
 };
