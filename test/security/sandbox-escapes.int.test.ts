@@ -7,6 +7,8 @@
  * behind. Every case has a control showing the thing it reaches for is really there on the host.
  */
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BubblewrapSandbox, createDefaultToolRegistry, type ToolContext, type ToolObservation } from '@maestro/agent';
@@ -23,8 +25,19 @@ let base: string;
 let worktree: string;
 let otherTenant: string;
 let context: ToolContext;
+/** An HTTP server of the test's own on the host's loopback, for the sandboxed fetch to aim at. */
+let web: Server;
+let webUrl: string;
+const webRequests: string[] = [];
+const WEB_BODY = 'served-to-the-host';
 
-beforeAll(() => {
+beforeAll(async () => {
+  web = createServer((req, res) => {
+    webRequests.push(req.url ?? '');
+    res.end(WEB_BODY);
+  });
+  await new Promise<void>((resolveListen) => web.listen(0, '127.0.0.1', resolveListen));
+  webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}/`;
   base = realpathSync(mkdtempSync(path.join(tmpdir(), 'maestro-sec-sandbox-')));
   worktree = path.join(base, 'tenant-a', 'worktree');
   otherTenant = path.join(base, 'tenant-b', 'worktree');
@@ -38,7 +51,8 @@ beforeAll(() => {
   };
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await new Promise((resolveClose) => web.close(resolveClose));
   rmSync(base, { recursive: true, force: true });
   table.print();
 });
@@ -52,21 +66,32 @@ function node(script: string): Promise<ToolObservation> {
 jest.setTimeout(180_000);
 
 it('contains every escape the command tries', async () => {
-  // The network: NATS and Redis listen on the host's loopback.
+  // The network: NATS and Redis listen on the host's loopback, and so does the test's web server.
   const ports = [new URL(testServers.natsUrl).port, new URL(testServers.redisUrl).port];
+  // Control: the host itself fetches the page.
+  const fromHost = await fetch(webUrl).then(async (res) => `${res.status} ${await res.text()}`, (err: unknown) => `FAILED ${String(err)}`);
+  // Every attempt settles before the script prints and exits.
   const network = await node(
-    `const net = require('node:net'); let left = ${ports.length};
-     for (const port of [${ports.join(',')}]) {
-       const s = net.connect({ host: '127.0.0.1', port }, () => { console.log('CONNECTED ' + port); s.destroy(); if (--left === 0) process.exit(0); });
-       s.on('error', (e) => { console.log('FAILED ' + port + ' ' + e.code); if (--left === 0) process.exit(0); });
-     }
-     fetch('http://example.invalid/').then(() => console.log('FETCHED'), (e) => console.log('FETCH FAILED'));`,
+    `const net = require('node:net');
+     const connects = [${ports.join(',')}].map((port) => new Promise((settle) => {
+       const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); settle('CONNECTED ' + port); });
+       s.on('error', (e) => settle('FAILED ' + port + ' ' + e.code));
+     }));
+     const fetched = fetch(${JSON.stringify(webUrl)}).then(
+       async (res) => 'FETCHED ' + res.status + ' ' + (await res.text()),
+       (e) => 'FETCH FAILED ' + (e.cause?.code ?? e.message),
+     );
+     Promise.all([...connects, fetched]).then((lines) => { console.log(lines.join('\\n')); process.exit(0); });`,
   );
+  const fetchLine = network.output.match(/FETCH(ED| FAILED) .*/)?.[0] ?? 'no fetch result';
   table.record({
-    case: 'connect to NATS and Redis on the host, fetch a URL',
-    expected: 'every connection fails',
-    got: network.output.match(/CONNECTED|FETCHED/) ? `REACHED: ${network.output.slice(0, 80)}` : (network.output.match(/FAILED \d+ \w+/g) ?? []).join(', '),
-    pass: !/CONNECTED|FETCHED/.test(network.output) && (network.output.match(/FAILED \d+/g) ?? []).length === ports.length,
+    case: "connect to NATS and Redis on the host, fetch the test's web page on 127.0.0.1",
+    expected: 'every connection and the fetch fail',
+    got: network.output.match(/CONNECTED|FETCHED/) ? `REACHED: ${network.output.slice(0, 80)}` : [...(network.output.match(/FAILED \d+ \w+/g) ?? []), fetchLine].join(', '),
+    pass:
+      !/CONNECTED|FETCHED/.test(network.output) &&
+      (network.output.match(/FAILED \d+/g) ?? []).length === ports.length &&
+      /FETCH FAILED/.test(network.output),
   });
 
   // A host secret.
@@ -137,6 +162,13 @@ it('contains every escape the command tries', async () => {
   // Controls: what the commands reached for is really there on the host.
   const controls = [statSync(path.join(otherTenant, 'secret.txt')).isFile(), existsSync('/etc/shadow')];
   table.record({ case: 'controls: the other worktree and /etc/shadow exist on the host', expected: 'both exist', got: controls.join(', '), pass: controls.every(Boolean) });
+  // The host's fetch got the page, and it was the server's only request: the sandbox's never arrived.
+  table.record({
+    case: "control: the host fetches the test's web page",
+    expected: `200 ${WEB_BODY}, the server's one request`,
+    got: `${fromHost}, ${webRequests.length} request(s) served`,
+    pass: fromHost === `200 ${WEB_BODY}` && webRequests.length === 1,
+  });
 
   expect(table.failures()).toEqual([]);
 });

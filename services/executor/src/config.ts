@@ -167,6 +167,7 @@ export const executorConfigSpec = {
   allowUnsandboxed: sandboxEnv.allowUnsandboxed('MAESTRO_ALLOW_UNSANDBOXED'),
   sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
   sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
+  sandboxAllowUnlimitedProcesses: sandboxEnv.allowUnlimitedProcesses('MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES'),
   // The same variable as the orchestrator's: checked again right before a repository is touched.
   repoRoots: repoRootsEnv('MAESTRO_REPO_ROOTS'),
   // The same variable as the orchestrator's: work is checked against its tenant's roots again.

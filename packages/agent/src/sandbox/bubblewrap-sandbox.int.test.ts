@@ -1,16 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processesWithArgument, testServers } from '@maestro/testing';
 import { runCommand, type CommandResult } from '../run-command.js';
 import { BubblewrapSandbox, type BubblewrapSandboxOptions } from './bubblewrap-sandbox.js';
-import { detectCgroupV1 } from './cgroup-limits.js';
+import { detectCgroupV1, type CgroupAvailability } from './cgroup-limits.js';
 import { createCommandSandbox } from './command-sandbox.js';
-import { SandboxErrorCodes, type Sandbox } from './sandbox.js';
+import { SandboxErrorCodes, type PreparedCommand, type Sandbox, type SandboxRequest } from './sandbox.js';
 import { UnsandboxedRunner } from './unsandboxed-runner.js';
 
 const MIB = 1024 * 1024;
+const NO_CGROUP: CgroupAvailability = { usable: false, reason: 'no cgroup in this test' };
+/** The unprivileged uid (nobody) a root test run drops to, where RLIMIT_NPROC binds. */
+const NOBODY = 65534;
 let base: string;
 let worktree: string;
 let otherWorktree: string;
@@ -38,6 +41,21 @@ function run(sandbox: Sandbox, argv: string[], extra: { cwd?: string; timeoutMs?
 
 function sh(script: string): string[] {
   return ['/bin/sh', '-c', script];
+}
+
+/**
+ * Runs `sandbox`'s commands as `uid` (`setpriv`, util-linux like `prlimit`), as an executor
+ * running as that uid would: bwrap and everything in it then belong to it.
+ */
+function asUid(sandbox: Sandbox, uid: number): Sandbox {
+  return {
+    kind: sandbox.kind,
+    enforcement: () => sandbox.enforcement(),
+    prepare: async (argv: readonly string[], request: SandboxRequest): Promise<PreparedCommand> => {
+      const prepared = await sandbox.prepare(argv, request);
+      return { ...prepared, argv: ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', ...prepared.argv] };
+    },
+  };
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -113,6 +131,43 @@ describe('BubblewrapSandbox (real bwrap)', () => {
     expect(result.timedOut).toBe(false);
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toMatch(/fork/i);
+  });
+
+  it('stops forking at RLIMIT_NPROC where no pids cgroup is usable and the executor is not root', async () => {
+    // As root the test drops to nobody, as an executor running as non-root would be; the
+    // worktree must then be that uid's to enter.
+    const root = process.getuid?.() === 0;
+    const uid = root ? NOBODY : (process.getuid?.() ?? NOBODY);
+    chmodSync(base, 0o755);
+    chmodSync(worktree, 0o777);
+    const limited = (processes: number): Sandbox => {
+      const sandbox = sandboxed({ cgroups: { pids: NO_CGROUP, memory: NO_CGROUP }, uid, limits: { processes } });
+      return root ? asUid(sandbox, uid) : sandbox;
+    };
+    expect(sandboxed({ cgroups: { pids: NO_CGROUP, memory: NO_CGROUP }, uid }).processLimit.how).toBe('nproc');
+    // Bounded: at most 100 children, each ended with the PID namespace when the command ends.
+    const forks = sh('i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done; echo STARTED $i');
+    const stopped = await run(limited(32), forks, { timeoutMs: 20_000 });
+    expect(stopped.timedOut).toBe(false);
+    expect(stopped.exitCode).not.toBe(0);
+    expect(stopped.output).toMatch(/fork/i);
+    expect(stopped.output).not.toContain('STARTED');
+    // Control: the same 100 children fit under the default limit.
+    const fits = await run(limited(1024), forks, { timeoutMs: 20_000 });
+    expect(fits.output).toContain('STARTED 100');
+  });
+
+  it('kills a busy loop at the CPU-time limit, not at the wall-clock timeout', async () => {
+    const busy = sh('while :; do :; done');
+    const result = await run(sandboxed({ limits: { cpuSeconds: 1 } }), busy, { timeoutMs: 60_000 });
+    expect(result.timedOut).toBe(false);
+    // The loop died of SIGKILL (RLIMIT_CPU's hard limit; SIGXCPU at a soft one below it), which
+    // bwrap passes on as its exit code 128 + signal: bwrap itself was not killed.
+    expect(result.signal).toBeNull();
+    expect([128 + constants.signals.SIGKILL, 128 + constants.signals.SIGXCPU]).toContain(result.exitCode);
+    // Control: under the default CPU limit the same loop runs until the timeout ends it.
+    const control = await run(sandboxed(), busy, { timeoutMs: 1_000 });
+    expect(control.timedOut).toBe(true);
   });
 
   it('stops a file at the file-size limit', async () => {
@@ -206,6 +261,25 @@ describe('createCommandSandbox', () => {
     expect(result.spawnError).toContain('MAESTRO_ALLOW_UNSANDBOXED');
     expect(readdirSync(worktree)).toEqual([]);
     expect(logs).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('REFUSED') })]);
+  });
+
+  it('refuses every command as root without a pids cgroup, even with unsandboxed commands allowed, unless unlimited processes are allowed', async () => {
+    const rootWithoutPids = { cgroups: { pids: NO_CGROUP, memory: NO_CGROUP }, uid: 0 };
+    const refusing = await createCommandSandbox({ mode: 'bwrap', allowUnsandboxed: true, bubblewrap: rootWithoutPids, logger });
+    expect(refusing.kind).toBe('refusing');
+    const refused = await run(refusing, sh(`touch ${worktree}/ran`));
+    expect(refused.refusal?.code).toBe(SandboxErrorCodes.unavailable);
+    expect(refused.spawnError).toContain('MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES=true');
+    expect(readdirSync(worktree)).toEqual([]);
+    expect(logs).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('REFUSED') })]);
+
+    logs.length = 0;
+    const allowed = await createCommandSandbox({ mode: 'bwrap', allowUnsandboxed: false, bubblewrap: { ...rootWithoutPids, allowUnlimitedProcesses: true }, logger });
+    expect(allowed.kind).toBe('bubblewrap');
+    expect((await run(allowed, sh(`touch ${worktree}/ran`))).exitCode).toBe(0);
+    expect(readdirSync(worktree)).toEqual(['ran']);
+    expect(logs.map((l) => l.level)).toEqual(['warn', 'info']);
+    expect(logs[0]?.message).toContain('SANDBOX PROCESS LIMIT OFF');
   });
 
   it('runs commands unsandboxed, with a warning on each, when the operator allowed it', async () => {

@@ -6,11 +6,15 @@
  * worktree as the only writable host directory. The PID namespace ends with the command, taking
  * every process it started with it (`setsid` daemons included). Limits: rlimits through
  * `prlimit` inside, a pids and a memory cgroup per command when the host lets us make them.
+ * Without a pids cgroup the process limit is RLIMIT_NPROC, which binds any uid but 0: an
+ * executor running as root then refuses every command unless the operator opted into no
+ * process limit at all (`allowUnlimitedProcesses`), so a fork bomb is never silently uncontained.
  */
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { bubblewrapArgs, SANDBOX_HOME } from './bubblewrap-args.js';
 import { createCommandCgroups, detectCgroupV1, type CgroupAvailability, type CgroupController, type CommandCgroups } from './cgroup-limits.js';
+import { refusalMessage } from './refusing-sandbox.js';
 import { SandboxError, SandboxErrorCodes, type LimitEnforcement, type PreparedCommand, type Sandbox, type SandboxRequest } from './sandbox.js';
 import { resolveSandboxLimits, type SandboxLimits } from './sandbox-defaults.js';
 import { systemMounts, type SystemMount } from './system-mounts.js';
@@ -29,17 +33,51 @@ export interface BubblewrapSandboxOptions {
   /** The limits of every command. @default SandboxDefaults */
   limits?: Partial<SandboxLimits>;
   /**
-   * Where the cgroup v1 hierarchies are mounted; `false` uses none (processes then unlimited,
-   * memory by RLIMIT_AS). @default '/sys/fs/cgroup'
+   * Where the cgroup v1 hierarchies are mounted; `false` uses none (processes then bounded by
+   * RLIMIT_NPROC, see {@link ProcessLimitPlan}; memory by RLIMIT_AS). @default '/sys/fs/cgroup'
    */
   cgroupRoot?: string | false;
+  /**
+   * Each controller's availability as found already, instead of detecting it under `cgroupRoot`
+   * (tests, and the probe's second sandbox). @default detectCgroupV1 of each under cgroupRoot
+   */
+  cgroups?: Readonly<Record<CgroupController, CgroupAvailability>>;
+  /**
+   * The uid commands run as: the executor's own (bwrap keeps it). It decides whether RLIMIT_NPROC
+   * can stand in for a missing pids cgroup (it does not bind uid 0). @default process.getuid()
+   */
+  uid?: number;
+  /**
+   * Run commands with no process limit where none can be enforced (no usable pids cgroup and
+   * uid 0); otherwise every command is then refused with `SANDBOX_UNAVAILABLE`. The operator's
+   * `MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES`. @default false
+   */
+  allowUnlimitedProcesses?: boolean;
 }
+
+/** The variable an operator sets to accept commands without a process limit (named in refusals and warnings). */
+export const ALLOW_UNLIMITED_PROCESSES_VARIABLE = 'MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES';
+
+/** What an operator can do when no process limit can be enforced, said with every refused command. */
+export const PROCESS_LIMIT_REMEDY = `An operator must give the executor a writable cgroup v1 pids hierarchy or run it as a non-root uid, or set ${ALLOW_UNLIMITED_PROCESSES_VARIABLE}=true to run commands with no process limit (a fork bomb is then not contained).`;
+
+/**
+ * How the process limit of every command is enforced on this host, decided once from the pids
+ * cgroup's availability and the uid: a pids cgroup per command; else RLIMIT_NPROC (any uid but
+ * 0); else, as root, refused, or not enforced when the operator allowed unlimited processes.
+ */
+export type ProcessLimitPlan =
+  | { how: 'cgroup'; parentDir: string }
+  | { how: 'nproc'; uid: number; why: string }
+  | { how: 'unenforced'; why: string }
+  | { how: 'refused'; why: string };
 
 /** Every default of {@link BubblewrapSandboxOptions}. */
 export const BubblewrapDefaults = {
   bwrapPath: '/usr/bin/bwrap',
   prlimitPath: '/usr/bin/prlimit',
   cgroupRoot: '/sys/fs/cgroup',
+  allowUnlimitedProcesses: false,
 } as const;
 
 /** Runs commands inside bubblewrap; see the module comment for what a command sees. */
@@ -48,6 +86,8 @@ export class BubblewrapSandbox implements Sandbox {
   readonly bwrapPath: string;
   readonly prlimitPath: string;
   readonly network: boolean;
+  /** How each command's processes are bounded (or why commands are refused). */
+  readonly processLimit: ProcessLimitPlan;
   private readonly readOnlyPaths: string[];
   private readonly limits: SandboxLimits;
   private readonly cgroups: Record<CgroupController, CgroupAvailability>;
@@ -64,13 +104,27 @@ export class BubblewrapSandbox implements Sandbox {
     this.limits = resolveSandboxLimits(options.limits);
     const root = options.cgroupRoot ?? BubblewrapDefaults.cgroupRoot;
     this.cgroups =
-      root === false
+      options.cgroups ??
+      (root === false
         ? { pids: { usable: false, reason: 'cgroups turned off' }, memory: { usable: false, reason: 'cgroups turned off' } }
-        : { pids: detectCgroupV1('pids', root), memory: detectCgroupV1('memory', root) };
+        : { pids: detectCgroupV1('pids', root), memory: detectCgroupV1('memory', root) });
+    // Without getuid (not Linux) the uid is taken as root: the safe side of the choice below.
+    this.processLimit = planProcessLimit(this.cgroups.pids, options.uid ?? process.getuid?.() ?? 0, options.allowUnlimitedProcesses ?? BubblewrapDefaults.allowUnlimitedProcesses);
     this.system = systemMounts();
   }
 
+  /**
+   * Why every command is refused (no process limit can be enforced as uid 0 and the operator did
+   * not allow unlimited processes; {@link PROCESS_LIMIT_REMEDY} says what to do), or undefined
+   * when commands may run.
+   */
+  refusal(): string | undefined {
+    return this.processLimit.how === 'refused' ? `no process limit can be enforced: ${this.processLimit.why}` : undefined;
+  }
+
   async prepare(argv: readonly string[], request: SandboxRequest): Promise<PreparedCommand> {
+    const refusal = this.refusal();
+    if (refusal !== undefined) throw new SandboxError(SandboxErrorCodes.unavailable, refusalMessage(refusal, PROCESS_LIMIT_REMEDY));
     for (const [what, path] of [['bwrap', this.bwrapPath], ['prlimit', this.prlimitPath]] as const) {
       try {
         accessSync(path, constants.X_OK);
@@ -107,19 +161,38 @@ export class BubblewrapSandbox implements Sandbox {
   }
 
   enforcement(): LimitEnforcement[] {
-    const { pids, memory } = this.cgroups;
+    const { memory } = this.cgroups;
     return [
       { limit: 'wallClock', value: undefined, how: "the caller's timeout kills bwrap, and the PID namespace with it" },
       { limit: 'cpuSeconds', value: this.limits.cpuSeconds, how: 'RLIMIT_CPU per process (prlimit)' },
       { limit: 'fileSizeBytes', value: this.limits.fileSizeBytes, how: 'RLIMIT_FSIZE per process (prlimit)' },
       { limit: 'openFiles', value: this.limits.openFiles, how: 'RLIMIT_NOFILE per process (prlimit)' },
-      pids.usable
-        ? { limit: 'processes', value: this.limits.processes, how: `cgroup v1 pids.max per command under ${pids.parentDir}` }
-        : { limit: 'processes', value: undefined, how: `not enforced (${pids.reason}; RLIMIT_NPROC does not bind uid 0)` },
+      this.processEnforcement(),
       memory.usable
         ? { limit: 'memoryBytes', value: this.limits.memoryBytes, how: `cgroup v1 memory.limit_in_bytes per command under ${memory.parentDir}` }
         : { limit: 'memoryBytes', value: this.limits.addressSpaceBytes, how: `RLIMIT_AS per process (prlimit), as ${memory.reason}` },
     ];
+  }
+
+  private processEnforcement(): LimitEnforcement {
+    const plan = this.processLimit;
+    switch (plan.how) {
+      case 'cgroup':
+        return { limit: 'processes', value: this.limits.processes, how: `cgroup v1 pids.max per command under ${plan.parentDir}` };
+      case 'nproc':
+        return {
+          limit: 'processes',
+          value: this.limits.processes,
+          how:
+            `RLIMIT_NPROC per process (prlimit), as ${plan.why}. A fork fails once uid ${plan.uid} has that many processes and threads. ` +
+            `The kernel counts them per uid: from Linux 5.14 within each command's own user namespace; on older kernels every process of uid ${plan.uid} ` +
+            `in the container counts (the executor's and other commands' included), so the limit then bounds all of them together`,
+        };
+      case 'unenforced':
+        return { limit: 'processes', value: undefined, how: `NOT ENFORCED (${plan.why}; ${ALLOW_UNLIMITED_PROCESSES_VARIABLE}=true)` };
+      case 'refused':
+        return { limit: 'processes', value: undefined, how: `none can be enforced (${plan.why}): every command is refused` };
+    }
   }
 
   private rlimitOptions(limits: SandboxLimits): string[] {
@@ -127,6 +200,7 @@ export class BubblewrapSandbox implements Sandbox {
       `--cpu=${limits.cpuSeconds}`,
       `--fsize=${limits.fileSizeBytes}`,
       `--nofile=${limits.openFiles}`,
+      ...(this.processLimit.how === 'nproc' ? [`--nproc=${limits.processes}`] : []),
       ...(this.cgroups.memory.usable ? [] : [`--as=${limits.addressSpaceBytes}`]),
     ];
   }
@@ -142,6 +216,17 @@ export class BubblewrapSandbox implements Sandbox {
       throw new SandboxError(SandboxErrorCodes.setupFailed, `could not make the command's cgroups: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
+}
+
+/**
+ * Picks how processes are bounded: the pids cgroup when usable; else RLIMIT_NPROC for a non-root
+ * `uid`; else (root, which RLIMIT_NPROC does not bind) refused, or unenforced if `allowUnlimited`.
+ */
+export function planProcessLimit(pids: CgroupAvailability, uid: number, allowUnlimited: boolean): ProcessLimitPlan {
+  if (pids.usable) return { how: 'cgroup', parentDir: pids.parentDir };
+  if (uid !== 0) return { how: 'nproc', uid, why: `the pids cgroup is not usable: ${pids.reason}` };
+  const why = `the pids cgroup is not usable: ${pids.reason}; and the executor runs as uid 0, which RLIMIT_NPROC does not bind`;
+  return allowUnlimited ? { how: 'unenforced', why } : { how: 'refused', why };
 }
 
 function realOrThrow(path: string, what: string): string {

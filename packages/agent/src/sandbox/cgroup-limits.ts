@@ -1,13 +1,14 @@
 /**
  * Per-command cgroups (v1) for the limits rlimits cannot give: the number of processes of the
- * whole command (root, kuid 0, is exempt from RLIMIT_NPROC) and its memory. For each command a
+ * whole command (root, kuid 0, is exempt from RLIMIT_NPROC) and its memory. cgroup v2 is not
+ * supported yet: on a v2-only host the reason a controller is unusable says so. For each command a
  * child group `<own group>/maestro-sandbox/<id>` is made under the executor's own group of each
  * controller (so any limit the host set on the executor still applies), its limit written, and
  * removed after the command ended. The command joins it from inside the sandbox: only the
  * group's `cgroup.procs` file is bound into it, so it can join, not leave or change the limit.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The controllers used, and the file holding each one's limit. */
@@ -20,6 +21,8 @@ export type CgroupController = keyof typeof CgroupControllers;
 
 /** The parent group made under the executor's own, holding one group per command. */
 const PARENT = 'maestro-sandbox';
+/** `statfs` type of a cgroup v2 mount (CGROUP2_SUPER_MAGIC). */
+const CGROUP2_MAGIC = 0x63677270;
 /** Tries at removing a group whose last processes are still being reaped. */
 const REMOVE_TRIES = 20;
 const REMOVE_PAUSE_MS = 50;
@@ -39,7 +42,11 @@ export interface CommandCgroups {
  */
 export function detectCgroupV1(controller: CgroupController, root = '/sys/fs/cgroup'): CgroupAvailability {
   const mount = join(root, controller);
-  if (!existsSync(join(mount, 'cgroup.procs'))) return { usable: false, reason: `no cgroup v1 ${controller} hierarchy at ${mount}` };
+  if (!existsSync(join(mount, 'cgroup.procs'))) {
+    const v2 = cgroupV2Evidence({ root, rootIsCgroup2: isCgroup2Mount(root), selfCgroup: readSelfCgroup() });
+    const missing = `no cgroup v1 ${controller} hierarchy at ${mount}`;
+    return { usable: false, reason: v2 === undefined ? missing : `${missing}: this host uses cgroup v2 (${v2}), which the sandbox does not support yet` };
+  }
   const own = ownGroup(controller);
   const ownDir = own !== undefined && existsSync(join(mount, own)) ? join(mount, own) : mount;
   const parentDir = join(ownDir, PARENT);
@@ -53,6 +60,34 @@ export function detectCgroupV1(controller: CgroupController, root = '/sys/fs/cgr
     return { usable: true, parentDir };
   } catch (err) {
     return { usable: false, reason: `cannot make a group under ${ownDir}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
+ * What shows that this host runs cgroup v2 only, or undefined: `root` mounted as `cgroup2`, or
+ * `/proc/self/cgroup` holding nothing but the unified `0::` line. Pure, so it is tested without
+ * a cgroup v2 host.
+ */
+export function cgroupV2Evidence(host: { root: string; rootIsCgroup2: boolean; selfCgroup: string | undefined }): string | undefined {
+  if (host.rootIsCgroup2) return `${host.root} is a cgroup2 mount`;
+  const lines = (host.selfCgroup ?? '').split('\n').filter((line) => line.trim() !== '');
+  if (lines.length > 0 && lines.every((line) => line.startsWith('0::'))) return '/proc/self/cgroup lists only the unified 0:: hierarchy';
+  return undefined;
+}
+
+function isCgroup2Mount(path: string): boolean {
+  try {
+    return statfsSync(path).type === CGROUP2_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+function readSelfCgroup(): string | undefined {
+  try {
+    return readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
@@ -72,17 +107,13 @@ function removeStaleGroups(parentDir: string): void {
   }
 }
 
-/** This process's group path in `controller`'s v1 hierarchy (`4:memory:/a/b` → `/a/b`). */
+/** This process's group path in `controller`'s v1 hierarchy (`4:memory:/a/b` → `/a/b`); without /proc, undefined (the hierarchy's root is used). */
 function ownGroup(controller: string): string | undefined {
-  try {
-    for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-      const first = line.indexOf(':');
-      const second = line.indexOf(':', first + 1);
-      if (first < 0 || second < 0) continue;
-      if (line.slice(first + 1, second).split(',').includes(controller)) return line.slice(second + 1);
-    }
-  } catch {
-    // No /proc: the hierarchy's root is used.
+  for (const line of (readSelfCgroup() ?? '').split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    if (line.slice(first + 1, second).split(',').includes(controller)) return line.slice(second + 1);
   }
   return undefined;
 }

@@ -9,7 +9,14 @@
  */
 export { SandboxErrorCodes, SandboxError, type SandboxErrorCode, type Sandbox, type SandboxRequest, type PreparedCommand, type LimitEnforcement } from './sandbox.js';
 export { SandboxDefaults, resolveSandboxLimits, type SandboxLimits } from './sandbox-defaults.js';
-export { BubblewrapSandbox, BubblewrapDefaults, type BubblewrapSandboxOptions } from './bubblewrap-sandbox.js';
+export {
+  BubblewrapSandbox,
+  BubblewrapDefaults,
+  planProcessLimit,
+  ALLOW_UNLIMITED_PROCESSES_VARIABLE,
+  type BubblewrapSandboxOptions,
+  type ProcessLimitPlan,
+} from './bubblewrap-sandbox.js';
 export { UnsandboxedRunner } from './unsandboxed-runner.js';
 export { RefusingSandbox } from './refusing-sandbox.js';
 export { probeSandbox, type SandboxProbe } from './probe-sandbox.js';

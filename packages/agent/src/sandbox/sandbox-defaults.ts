@@ -14,7 +14,9 @@ export interface SandboxLimits {
   openFiles: number;
   /**
    * Processes and threads of the whole command (a pids cgroup's `pids.max`; node counts each of
-   * its threads). Not enforced without a writable pids cgroup: RLIMIT_NPROC does not bind kuid 0. @default 1024
+   * its threads). Without a writable pids cgroup, RLIMIT_NPROC of the command's uid instead; as
+   * uid 0, which RLIMIT_NPROC does not bind, commands are refused unless the operator allowed
+   * unlimited processes (see `ProcessLimitPlan`). @default 1024
    */
   processes: number;
   /**

@@ -1,5 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { ConfigError, createLogger, loadConfig } from '@maestro/runtime';
+import type { BubblewrapSandboxOptions } from './bubblewrap-sandbox.js';
+import type { SandboxProbe } from './probe-sandbox.js';
 import { createSandboxFromSettings, parseSandboxReadPaths, sandboxEnv } from './sandbox-settings.js';
 
 const spec = {
@@ -7,6 +9,7 @@ const spec = {
   allowUnsandboxed: sandboxEnv.allowUnsandboxed('MAESTRO_ALLOW_UNSANDBOXED'),
   sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
   sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
+  sandboxAllowUnlimitedProcesses: sandboxEnv.allowUnlimitedProcesses('MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES'),
 };
 
 function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => string } {
@@ -37,12 +40,25 @@ describe('createSandboxFromSettings', () => {
     expect(sandbox.kind).toBe('bubblewrap');
     expect(lines()).toMatch(/"processes":".*"msg":"command sandbox: bubblewrap"/);
   });
+
+  it('hands MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES to the bubblewrap sandbox (false unless set)', async () => {
+    const { logger } = capturedLogger();
+    const given: Array<boolean | undefined> = [];
+    const probe = (options: BubblewrapSandboxOptions): Promise<SandboxProbe> => {
+      given.push(options.allowUnlimitedProcesses);
+      return Promise.resolve({ available: false, failed: 'bubblewrap', reason: 'not probed in this test' });
+    };
+    await createSandboxFromSettings({}, logger, { probe });
+    await createSandboxFromSettings({ sandboxAllowUnlimitedProcesses: true }, logger, { probe });
+    expect(given).toEqual([false, true]);
+  });
 });
 
 describe('the sandbox variables', () => {
-  it('default to bubblewrap, no network, nothing unsandboxed', () => {
+  it('default to bubblewrap, no network, nothing unsandboxed, no unlimited processes', () => {
     const config = loadConfig(spec, {});
-    expect([config.sandbox, config.allowUnsandboxed, config.sandboxNetwork, config.sandboxReadPaths]).toEqual(['bwrap', false, 'deny', []]);
+    expect([config.sandbox, config.allowUnsandboxed, config.sandboxNetwork, config.sandboxReadPaths, config.sandboxAllowUnlimitedProcesses]).toEqual(['bwrap', false, 'deny', [], false]);
+    expect(loadConfig(spec, { MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES: 'true' }).sandboxAllowUnlimitedProcesses).toBe(true);
   });
 
   it('read colon-separated absolute paths and refuse a relative one', () => {

@@ -6,7 +6,8 @@
  * the one sandbox it uses.
  */
 import { ConfigError, env, type EnvVar, type Logger } from '@maestro/runtime';
-import { createCommandSandbox } from './command-sandbox.js';
+import { BubblewrapDefaults } from './bubblewrap-sandbox.js';
+import { createCommandSandbox, type CommandSandboxOptions } from './command-sandbox.js';
 import type { Sandbox } from './sandbox.js';
 
 /** Splits `MAESTRO_SANDBOX_READ_PATHS` (colon-separated absolute paths); throws naming a relative one. */
@@ -33,6 +34,11 @@ export const sandboxEnv = {
       default: 'deny',
       doc: 'deny: sandboxed commands get no network (only their own loopback); allow: they share the host network (package downloads, but also every service the host reaches)',
     }),
+  allowUnlimitedProcesses: (name: 'MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES') =>
+    env.bool(name, {
+      default: BubblewrapDefaults.allowUnlimitedProcesses,
+      doc: 'let sandboxed commands run with NO process limit where none can be enforced (the service runs as uid 0, which RLIMIT_NPROC does not bind, and no cgroup v1 pids hierarchy is writable); otherwise every command is then refused (warned at start either way)',
+    }),
   // The default is given at the call (`{ default: [] }`) so deploy/check-consistency.mjs, which
   // reads the config files, sees that an empty value is valid.
   readPaths: (name: 'MAESTRO_SANDBOX_READ_PATHS', options: { default: string[] }): EnvVar<string[]> => ({
@@ -49,13 +55,15 @@ export interface SandboxSettings {
   allowUnsandboxed?: boolean;
   sandboxNetwork?: 'deny' | 'allow';
   sandboxReadPaths?: readonly string[];
+  sandboxAllowUnlimitedProcesses?: boolean;
 }
 
 /**
  * Checks the settings together (mode `none` needs `MAESTRO_ALLOW_UNSANDBOXED=true`: a
- * `ConfigError` naming both otherwise), probes and logs the choice (see `createCommandSandbox`).
+ * `ConfigError` naming both otherwise), probes and logs the choice (see `createCommandSandbox`;
+ * `options.probe` replaces its probe, for tests).
  */
-export async function createSandboxFromSettings(settings: SandboxSettings, logger: Logger): Promise<Sandbox> {
+export async function createSandboxFromSettings(settings: SandboxSettings, logger: Logger, options: Pick<CommandSandboxOptions, 'probe'> = {}): Promise<Sandbox> {
   const mode = settings.sandbox ?? 'bwrap';
   const allowUnsandboxed = settings.allowUnsandboxed ?? false;
   if (mode === 'none' && !allowUnsandboxed) {
@@ -68,7 +76,12 @@ export async function createSandboxFromSettings(settings: SandboxSettings, logge
   return createCommandSandbox({
     mode,
     allowUnsandboxed,
-    bubblewrap: { network: settings.sandboxNetwork === 'allow', readOnlyPaths: [...(settings.sandboxReadPaths ?? [])] },
+    bubblewrap: {
+      network: settings.sandboxNetwork === 'allow',
+      readOnlyPaths: [...(settings.sandboxReadPaths ?? [])],
+      allowUnlimitedProcesses: settings.sandboxAllowUnlimitedProcesses ?? BubblewrapDefaults.allowUnlimitedProcesses,
+    },
     logger: logger.child({ component: 'sandbox' }),
+    ...options,
   });
 }
