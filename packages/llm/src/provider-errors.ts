@@ -83,12 +83,11 @@ export function providerError(
     ProviderErrorCodes.authFailed,
     ProviderErrorCodes.insufficientBalance,
     ProviderErrorCodes.refused,
-    ProviderErrorCodes.cancelled,
     ProviderErrorCodes.keyMissing,
   ]);
   return new UserError(code, message, {
     ...options,
-    reason: code === ProviderErrorCodes.modelNotFound ? 'not_found' : precondition.has(code) ? 'precondition' : 'invalid',
+    reason: code === ProviderErrorCodes.modelNotFound ? 'not_found' : code === ProviderErrorCodes.cancelled ? 'cancelled' : precondition.has(code) ? 'precondition' : 'invalid',
   });
 }
 

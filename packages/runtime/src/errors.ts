@@ -37,8 +37,11 @@ export abstract class MaestroError extends Error {
  */
 export class UserError extends MaestroError {
   readonly kind = 'user' as const;
-  /** Which flavour of caller mistake this is; decides the status code at the edge. */
-  readonly reason: 'invalid' | 'not_found' | 'precondition' | 'already_exists';
+  /**
+   * Which flavour of caller mistake this is; decides the status code at the edge. `cancelled`:
+   * the caller gave up on the call (its signal aborted), so the work stopped.
+   */
+  readonly reason: 'invalid' | 'not_found' | 'precondition' | 'already_exists' | 'cancelled';
 
   constructor(
     code: string,

@@ -22,3 +22,16 @@ describe('toGrpcStatus redaction', () => {
     expect(status.details).toBe('internal error (BUG)');
   });
 });
+
+describe('toGrpcStatus codes', () => {
+  it('maps each kind of user error to its status, a cancelled call to CANCELLED', () => {
+    const statusOf = (reason: UserError['reason']) => toGrpcStatus(new UserError('X', 'x', { reason })).code;
+    expect(['invalid', 'not_found', 'precondition', 'already_exists', 'cancelled'].map((r) => statusOf(r as UserError['reason']))).toEqual([
+      GrpcStatus.INVALID_ARGUMENT,
+      GrpcStatus.NOT_FOUND,
+      GrpcStatus.FAILED_PRECONDITION,
+      GrpcStatus.ALREADY_EXISTS,
+      GrpcStatus.CANCELLED,
+    ]);
+  });
+});

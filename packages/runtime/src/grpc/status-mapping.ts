@@ -22,6 +22,8 @@ const userReasonToStatus: Record<UserError['reason'], GrpcStatus> = {
   not_found: GrpcStatus.NOT_FOUND,
   precondition: GrpcStatus.FAILED_PRECONDITION,
   already_exists: GrpcStatus.ALREADY_EXISTS,
+  // What a server records for a call its caller cancelled (the caller's own side already says CANCELLED).
+  cancelled: GrpcStatus.CANCELLED,
 };
 
 /**

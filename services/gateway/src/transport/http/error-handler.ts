@@ -55,6 +55,8 @@ const userReasonToStatus: Record<UserError['reason'], number> = {
   not_found: 404,
   precondition: 409,
   already_exists: 409,
+  // The client closed the request (nginx's convention): nobody is left to read the answer.
+  cancelled: 499,
 };
 
 /** `repo_path` → `repoPath`: upstream services name proto fields, callers know body fields. */
