@@ -183,6 +183,8 @@ export class FakeWorkflowEngine {
   private readonly runs = new Map<string, string>();
   /** What GetRun reports for a run id (a run not listed is NOT_FOUND). */
   readonly runStatuses = new Map<string, string>();
+  /** When set, a CANCEL sent with SendEvent waits for it before answering (the run's own events racing the answer). */
+  beforeCancelAnswer: ((runId: string) => Promise<void>) | undefined;
 
   /** Holds StartRun calls until the returned function is called. */
   closeStartGate(): () => void {
@@ -225,6 +227,7 @@ export class FakeWorkflowEngine {
       }),
       sendEvent: unary<SendEventRequest, Run>(async (request) => {
         this.events.push(request);
+        if (request.type === 'CANCEL') await this.beforeCancelAnswer?.(request.runId);
         return run(request.runId, request.type === 'CANCEL' ? 'cancelled' : 'running');
       }),
       putDefinition: notImplemented,

@@ -204,6 +204,25 @@ describe('CancelTask', () => {
     expect(cancelled.failureReason).toBe('changed my mind');
   });
 
+  it('keeps the reason when the run\'s cancelled event marked the task before the cancel answered', async () => {
+    const task = await h.client.call.submitTask(request({ goal: 'Add a modulo function' }));
+    h.workflow.beforeCancelAnswer = async (runId) => {
+      // The engine's run.finished (cancelled, carrying no reason) is applied first.
+      await h.bus.publish(Subjects.runFinished, {
+        runId, definitionName: 'coding', status: 'cancelled', state: 'cancelled', input: { taskId: task.id }, at: new Date().toISOString(),
+      });
+      await h.settled(Streams.events.name, Consumers.orchestratorRunEvents);
+      const marked = await h.client.call.getTask({ tenant: '', taskId: task.id });
+      expect(marked).toMatchObject({ status: 'cancelled', failureReason: '' });
+    };
+    try {
+      const cancelled = await h.client.call.cancelTask({ tenant: '', taskId: task.id, reason: 'wrong repository' });
+      expect(cancelled).toMatchObject({ status: 'cancelled', failureReason: 'wrong repository' });
+    } finally {
+      h.workflow.beforeCancelAnswer = undefined;
+    }
+  });
+
   it('says NOT_FOUND for an unknown task', async () => {
     const err = await h.client.call.cancelTask({ tenant: '', taskId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', reason: '' }).catch((e: unknown) => e);
     expect((err as UserError).cause).toMatchObject({ code: GrpcStatus.NOT_FOUND });

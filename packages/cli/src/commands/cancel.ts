@@ -13,6 +13,9 @@ const usage = `usage: maestro cancel <task> [--reason TEXT] [--gateway URL]
   --reason TEXT   why (kept with the task)
 ${gatewayHelp}`;
 
+/** Task statuses after which there is nothing to cancel. */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
 /** The argument spec of `maestro cancel`. */
 export const cancelSpec: CommandSpec = { name: 'cancel', usage, options: { reason: { type: 'string' }, ...gatewayOption }, positionals: ['task'] };
 
@@ -21,7 +24,15 @@ export function runCancel(argv: readonly string[], ctx: CommandContext): Promise
   return runCommand(cancelSpec, argv, ctx, async (args) => {
     const reason = stringOption(args, 'reason');
     if (reason !== undefined && reason.trim() === '') throw new UsageError('--reason: must not be empty (leave it out instead)');
-    const task = await gatewayFor(args, ctx).post<TaskView>(`/v1/tasks/${segment(args.positionals[0]!)}/cancel`, reason !== undefined ? { reason } : {});
+    const gateway = gatewayFor(args, ctx);
+    const path = `/v1/tasks/${segment(args.positionals[0]!)}`;
+    // Asked first, so a task that had already ended (cancelled included) is not reported as cancelled now.
+    const before = await gateway.get<TaskView>(path);
+    if (FINAL_STATUSES.has(before.status)) {
+      say(ctx, `task ${before.id} had already ended (${before.status}); nothing to cancel`);
+      return ExitCodes.ok;
+    }
+    const task = await gateway.post<TaskView>(`${path}/cancel`, reason !== undefined ? { reason } : {});
     if (task.status !== 'cancelled') {
       say(ctx, `task ${task.id} had already ended (${task.status}); nothing to cancel`);
       return ExitCodes.ok;

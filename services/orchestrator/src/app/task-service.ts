@@ -177,10 +177,16 @@ export class TaskService {
     });
   }
 
+  /**
+   * Records the cancel with its reason. The run's `cancelled` event often arrives first and
+   * marks the task cancelled without one (the run carries none): the reason is then added to it.
+   */
   private async markCancelled(taskId: string, reason: string): Promise<void> {
-    const updated = await this.deps.store.withLockedTask(taskId, async (locked) =>
-      isFinalTaskStatus(locked.task.status) ? undefined : locked.update({ status: 'cancelled', failureReason: reason }),
-    );
+    const updated = await this.deps.store.withLockedTask(taskId, async (locked) => {
+      const { status, failureReason } = locked.task;
+      if (status === 'cancelled' && (failureReason === null || failureReason === '')) return locked.update({ failureReason: reason });
+      return isFinalTaskStatus(status) ? undefined : locked.update({ status: 'cancelled', failureReason: reason });
+    });
     if (updated) await this.deps.taskEvents.updated(updated, reason);
   }
 
