@@ -1,4 +1,4 @@
-import { describeOutcome, describeRunEvent, describeSubtaskChanges, splitModelSummary, stateOfEvent, type TaskView } from './run-view.js';
+import { describeAnswer, describeOutcome, describeRunEvent, describeSubtaskChanges, splitModelSummary, stateOfEvent, type TaskView } from './run-view.js';
 
 const event = (name: string, data: Record<string, unknown>) => ({ event: name, data: JSON.stringify(data) });
 
@@ -67,5 +67,32 @@ describe('describeOutcome', () => {
       delivery: { mode: 'branch', branch: 'maestro/t1', sha: '0123456789abcdef', delivered: false, reason: '' },
     });
     expect(lines).toEqual(['task     t1 failed — budget exhausted', 'branch   maestro/t1 at 0123456789ab']);
+  });
+});
+
+describe('describeAnswer', () => {
+  it('shows the whole answer, line breaks and paragraphs kept, lined up under its label', () => {
+    const answer = '[scripted reply, not a model\'s answer] src/add.js exports add(a, b).\r\n\nIt returns a + b;\n  test/add.test.js checks it.\n\n';
+    expect(describeAnswer(answer)).toEqual([
+      'answer   [scripted reply, not a model\'s answer] src/add.js exports add(a, b).',
+      '',
+      '         It returns a + b;',
+      '           test/add.test.js checks it.',
+    ]);
+  });
+
+  it('does not cut a long answer', () => {
+    const long = 'x'.repeat(5000);
+    expect(describeAnswer(long)).toEqual([`answer   ${long}`]);
+  });
+
+  it('drops control characters, so a reply cannot drive the terminal, and keeps tabs', () => {
+    expect(describeAnswer('red \u001b[31mtext\u0007\tend\u009b')).toEqual(['answer   red [31mtext\tend']);
+  });
+
+  it('shows nothing for a task without an answer', () => {
+    expect(describeAnswer('')).toEqual([]);
+    expect(describeAnswer(undefined)).toEqual([]);
+    expect(describeAnswer('\n \n')).toEqual([]);
   });
 });

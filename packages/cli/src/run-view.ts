@@ -26,6 +26,8 @@ export interface TaskView {
   workflow?: string;
   failureReason?: string;
   reviewSummary?: string;
+  /** The answer of a task run on the read-only `explain` workflow; '' (or absent, from an older gateway) otherwise. */
+  answer?: string;
   subtasks?: SubtaskView[];
   delivery?: { mode?: string; branch?: string; sha?: string; delivered?: boolean; reason?: string } | null;
   usage?: { total?: Record<string, number> } | null;
@@ -114,6 +116,23 @@ export function describeSubtaskChanges(previous: ReadonlyMap<string, string>, ta
     else lines.push(`subtask  ${subtask.id} ${before} → ${subtask.status}${subtask.executorId ? ` on ${subtask.executorId}` : ''}`);
   }
   return { lines, statuses };
+}
+
+/** The width of the labels (`task     `, `answer   `) that open the lines shown for a task. */
+const LABEL_WIDTH = 9;
+
+/**
+ * The answer of a task as a block of lines, the first labelled `answer`, the rest indented to
+ * line up with it: shown whole (it is the outcome of an `explain` task, not a summary of one),
+ * line breaks kept. Control characters other than tabs are dropped, so a model's reply cannot
+ * move the cursor or recolour the terminal. Empty when there is no answer.
+ */
+export function describeAnswer(answer: string | undefined): string[] {
+  const lines = (answer ?? '').split(/\r\n|\r|\n/).map((line) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').trimEnd());
+  // Blank lines around the answer carry nothing; those inside it separate paragraphs.
+  while (lines.length > 0 && lines[0] === '') lines.shift();
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.map((line, i) => (i === 0 ? `${'answer'.padEnd(LABEL_WIDTH)}${line}` : line === '' ? '' : `${' '.repeat(LABEL_WIDTH)}${line}`));
 }
 
 /** The closing lines of a followed task: its outcome, reason, delivery and spend. */

@@ -44,12 +44,13 @@ const task = (status: string): TaskView => ({ id: 't1', runId: 'r1', goal: 'g', 
 const unavailable = { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'the orchestrator is unavailable' } } };
 
 /** Runs followTask on a ManualClock, moving it on whenever the command waits, until it ends. */
-async function follow(url: string, options: { finalStatusTimeoutMs: number; finalStatusPollMs: number }): Promise<{ code: number | Error; out: string }> {
+async function follow(url: string, options: { finalStatusTimeoutMs: number; finalStatusPollMs: number; json?: boolean }): Promise<{ code: number | Error; out: string }> {
   const clock = new ManualClock(1_000_000);
   const out = new Capture();
   const ctx: CommandContext = { root: '/', env: readCliEnv({}), stdout: out, stderr: new Capture(), cwd: '/', interrupt: new AbortController().signal };
   let done = false;
-  const following = followTask(new GatewayClient(url), task('running'), ctx, false, { clock, ...options }).then(
+  const { json = false, ...timing } = options;
+  const following = followTask(new GatewayClient(url), task('running'), ctx, json, { clock, ...timing }).then(
     (code) => code,
     (e: unknown) => e as Error,
   );
@@ -91,6 +92,39 @@ describe('maestro run: waiting for the final status after the run finished', () 
     expect((result.code as Error).message).toBe(
       'the run of task t1 finished, but the task is not readable (the orchestrator is unavailable) after 2s; look again with `maestro show t1`',
     );
+  });
+});
+
+describe('maestro run: a task that answered a question', () => {
+  let server: Server | undefined;
+  afterEach(() => server?.close());
+  const answer = "[scripted reply, not a model's answer] src/add.js exports one function, add(a, b).\nIt returns a + b; test/add.test.js checks it.";
+  const answered = { ...task('succeeded'), workflow: 'explain', answer };
+
+  it('prints the whole answer last, its lines lined up under the first', async () => {
+    const gw = await gatewayAnswering([{ status: 200, body: answered }]);
+    server = gw.server;
+    const result = await follow(gw.url, { finalStatusTimeoutMs: 10_000, finalStatusPollMs: 250 });
+    expect(result.code).toBe(0);
+    const lines = result.out.trimEnd().split('\n');
+    expect(lines.slice(-2)).toEqual([
+      expect.stringMatching(/^\d\d:\d\d:\d\d answer   \[scripted reply, not a model's answer\] src\/add\.js exports one function, add\(a, b\)\.$/),
+      '                  It returns a + b; test/add.test.js checks it.',
+    ]);
+  });
+
+  it('puts the answer in the --json result, and \'\' there for a task without one', async () => {
+    const gw = await gatewayAnswering([{ status: 200, body: answered }]);
+    server = gw.server;
+    const result = await follow(gw.url, { finalStatusTimeoutMs: 10_000, finalStatusPollMs: 250, json: true });
+    const records = result.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.at(-1)).toMatchObject({ type: 'result', status: 'succeeded', answer, exitCode: 0 });
+    server.close();
+
+    const plain = await gatewayAnswering([{ status: 200, body: task('succeeded') }]);
+    server = plain.server;
+    const without = await follow(plain.url, { finalStatusTimeoutMs: 10_000, finalStatusPollMs: 250, json: true });
+    expect(JSON.parse(without.out.trimEnd().split('\n').at(-1)!)).toMatchObject({ type: 'result', answer: '' });
   });
 });
 

@@ -14,21 +14,22 @@ import { ExitCodes, UsageError, flag, positiveNumberOption, stringOption, type C
 import { CliDefaults } from '../cli-env.js';
 import { formatProgress, spendOf, type Spend } from '../format.js';
 import { GatewayError, GatewayUnreachableError, segment, type GatewayClient } from '../gateway-client.js';
-import { FinalTaskStatuses, describeOutcome, describeRunEvent, describeSubtaskChanges, stateOfEvent, type TaskView } from '../run-view.js';
+import { FinalTaskStatuses, describeAnswer, describeOutcome, describeRunEvent, describeSubtaskChanges, stateOfEvent, type TaskView } from '../run-view.js';
 import type { SseEvent } from '../sse-client.js';
 import { gatewayFor, gatewayHelp, gatewayOption, runCommand, say, type CommandContext } from './context.js';
 
 const usage = `usage: maestro run "<goal>" --repo <path> [--budget-usd N] [--workflow NAME] [--json] [--gateway URL]
 
-  Submits a coding task and follows it live: states, subtasks, agent steps (with their model,
-  "scripted" for the scripted provider) and a progress line (elapsed, tokens, cost).
+  Submits a task and follows it live: states, subtasks, agent steps (with their model,
+  "scripted" for the scripted provider) and a progress line (elapsed, tokens, cost). A question
+  about the code (run on the read-only explain workflow) ends with its answer, printed whole.
   Exits 0 only when the task succeeds, 1 when it fails or is cancelled, 2 for a bad argument.
   Ctrl-C stops following; the task goes on (\`maestro cancel <task>\` stops it).
 
   --repo PATH       the git repository to work on (required; must have a commit)
   --budget-usd N    the most the task may spend on models, in dollars (positive)
   --workflow NAME   the workflow definition to run instead of the one the goal's intent picks
-  --json            JSON lines for scripts: task, event, progress, result
+  --json            JSON lines for scripts: task, event, progress, result (with the answer)
 ${gatewayHelp}`;
 
 /** The argument spec of `maestro run`. */
@@ -121,6 +122,9 @@ function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   return clock.sleep(ms, signal).catch(() => undefined);
 }
 
+/** The width of the time that opens each printed line (`12:34:56 `). */
+const TIME_WIDTH = 9;
+
 /** Prints what a followed task does, as text (progress rewritten in place on a TTY) or JSON lines. */
 class RunPrinter {
   private progressShown = false;
@@ -146,6 +150,11 @@ class RunPrinter {
   line(text: string): void {
     this.clearProgress();
     say(this.ctx, `${this.time()} ${text}`);
+  }
+
+  /** Lines that belong together (an answer): the first stamped with the time, the rest lined up under it. */
+  block(lines: readonly string[]): void {
+    lines.forEach((text, i) => (i === 0 ? this.line(text) : say(this.ctx, text === '' ? '' : `${' '.repeat(TIME_WIDTH)}${text}`)));
   }
 
   record(value: Record<string, unknown>): void {
@@ -292,11 +301,13 @@ export async function followTask(gateway: GatewayClient, task: TaskView, ctx: Co
     }
     const exitCode = current.status === 'succeeded' ? ExitCodes.ok : ExitCodes.failed;
     if (json) {
-      printer.record({ type: 'result', taskId: current.id, status: current.status, failureReason: current.failureReason ?? '', exitCode, task: current });
+      printer.record({ type: 'result', taskId: current.id, status: current.status, failureReason: current.failureReason ?? '', answer: current.answer ?? '', exitCode, task: current });
     } else {
       printer.progress(spend, state);
       if (ctx.stdout.isTTY === true) say(ctx, '');
       describeOutcome(current).forEach((l) => printer.line(l));
+      // A question's answer is what the task produced: shown whole, last.
+      printer.block(describeAnswer(current.answer));
     }
     return exitCode;
   } finally {

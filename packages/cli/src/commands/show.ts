@@ -1,16 +1,17 @@
 /**
- * `maestro show <task>`: one task — goal, status, repository, subtasks, delivery and usage
+ * `maestro show <task>`: one task — goal, status, repository, answer, subtasks, delivery and usage
  * (`GET /v1/tasks/:id`).
  */
 import { ExitCodes, flag, type CommandSpec } from '../args.js';
 import { formatTable, formatTokens, formatUsd, oneLine, type UsageTotalsJson } from '../format.js';
 import { segment } from '../gateway-client.js';
-import type { TaskView } from '../run-view.js';
+import { FinalTaskStatuses, describeAnswer, type TaskView } from '../run-view.js';
 import { gatewayFor, gatewayHelp, gatewayOption, runCommand, say, type CommandContext } from './context.js';
 
 const usage = `usage: maestro show <task> [--json] [--gateway URL]
 
-  Shows a task: goal, status, repository, subtasks, delivery and usage (tokens and cost, per model).
+  Shows a task: goal, status, repository, the answer (of a question about the code, whole),
+  subtasks, delivery and usage (tokens and cost, per model).
 
   --json   the gateway's JSON for the task
 ${gatewayHelp}`;
@@ -43,11 +44,13 @@ export function describeTask(task: ShownTask): string[] {
   }
   if (task.createdAt) lines.push(`created  ${task.createdAt}`);
   if (task.reviewSummary) lines.push(`review   ${oneLine(task.reviewSummary, 200)}`);
+  lines.push(...describeAnswer(task.answer));
   if (task.delivery?.branch) {
     lines.push(`branch   ${task.delivery.branch}${task.delivery.sha ? ` at ${task.delivery.sha.slice(0, 12)}` : ''}${task.delivery.reason ? ` — ${task.delivery.reason}` : ''}`);
   }
   const subtasks = task.subtasks ?? [];
-  lines.push('', subtasks.length === 0 ? 'subtasks (none yet)' : 'subtasks');
+  // A task that ended without subtasks (a question answered, a stopped run) will have none.
+  lines.push('', subtasks.length > 0 ? 'subtasks' : FinalTaskStatuses.includes(task.status) ? 'subtasks (none)' : 'subtasks (none yet)');
   if (subtasks.length > 0) {
     const rows = subtasks.map((s) => [s.id, s.status, s.executorId ?? '', (s.commitSha ?? '').slice(0, 10), oneLine(s.failureReason ? `${s.title} — ${s.failureReason}` : s.title, 80)]);
     lines.push(...formatTable(['ID', 'STATUS', 'EXECUTOR', 'COMMIT', 'TITLE'], rows).split('\n').map((l) => `  ${l}`));

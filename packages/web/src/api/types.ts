@@ -71,6 +71,11 @@ export interface Task {
   subtasks: Subtask[];
   failureReason: string;
   reviewSummary: string;
+  /**
+   * The answer of a task run on the read-only `explain` workflow, its outcome (opening with
+   * `[scripted reply, not a model's answer]` when a script gave it: lib/task-answer); '' for every other task.
+   */
+  answer: string;
   workflow: string;
   escalations: TaskEscalation[];
   createdAt: string | null;

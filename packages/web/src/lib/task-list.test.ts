@@ -2,7 +2,7 @@ import type { Task } from '../api/types';
 import { applyLifecycleEvent, costOf, matchesFilter, startRunStatePrune } from './task-list';
 
 function task(id: string, status: string, goal = 'add a flag'): Task {
-  return { id, goal, repoPath: '/r', project: 'p', status, runId: `run-${id}`, subtasks: [], failureReason: '', reviewSummary: '', workflow: '', escalations: [], createdAt: null, updatedAt: null };
+  return { id, goal, repoPath: '/r', project: 'p', status, runId: `run-${id}`, subtasks: [], failureReason: '', reviewSummary: '', answer: '', workflow: '', escalations: [], createdAt: null, updatedAt: null };
 }
 
 describe('matchesFilter', () => {

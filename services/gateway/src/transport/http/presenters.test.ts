@@ -19,6 +19,12 @@ describe('toTaskJson', () => {
     expect(json.escalations.map((e) => e.packet)).toEqual([packet, null]);
   });
 
+  it('shows the answer of a task that asked a question, and \'\' for one that did not', () => {
+    expect(toTaskJson(Task.fromPartial({ id: 't1', workflow: 'coding' })).answer).toBe('');
+    const answer = 'src/add.js exports add(a, b).\nNothing else uses it.';
+    expect(toTaskJson(Task.fromPartial({ id: 't2', workflow: 'explain', answer }))).toMatchObject({ workflow: 'explain', answer });
+  });
+
   it('shows the delivery once there is one, and null before', () => {
     expect(toTaskJson(Task.fromPartial({ id: 't1' })).delivery).toBeNull();
     const delivery = { mode: 'fast-forward', branch: 'maestro/t1', sha: 'abc', delivered: false, reason: 'the working tree has uncommitted changes' };

@@ -56,6 +56,11 @@ export interface TaskJson {
   subtasks: SubtaskJson[];
   failureReason: string;
   reviewSummary: string;
+  /**
+   * The strategic model's answer, the outcome of a task run on the read-only `explain` workflow
+   * (opening `[scripted reply, not a model's answer]` when a script gave it); '' otherwise.
+   */
+  answer: string;
   /** The limits the task runs under; 0 = no limit. */
   budget: { usd: number; tokens: number };
   /** The goal's classified intent, or null for tasks stored before intents were classified. */
@@ -226,6 +231,7 @@ export function toTaskJson(task: Task): TaskJson {
     subtasks: task.subtasks.map(toSubtaskJson),
     failureReason: task.failureReason,
     reviewSummary: task.reviewSummary,
+    answer: task.answer,
     budget: { usd: task.budget?.usd ?? 0, tokens: task.budget?.tokens ?? 0 },
     intent: task.intent === '' ? null : { intent: task.intent, confidence: task.intentConfidence, reason: task.intentReason },
     workflow: task.workflow,

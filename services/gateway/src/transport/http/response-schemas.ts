@@ -66,6 +66,7 @@ export const subtaskSchema = closed({
 export const taskSchema = closed({
   id: str, tenant: str, goal: str, repoPath: str, testCommand: strings, project: str, status: str, runId: str,
   subtasks: { type: 'array', items: subtaskSchema }, failureReason: str, reviewSummary: str,
+  answer: { type: 'string', description: 'The answer of a task run on the read-only `explain` workflow (labelled `[scripted reply, not a model\'s answer]` when a script gave it); \'\' otherwise.' },
   budget: closed({ usd: num, tokens: int }),
   intent: { ...closed({ intent: str, confidence: num, reason: str }), type: ['object', 'null'] },
   workflow: str,
