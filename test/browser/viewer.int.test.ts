@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { postJson, repoRoot, startE2eCluster, writeE2eScript, type E2eCluster } from '../e2e/harness';
+import { postJson, repoRoot, startE2eCluster, writeE2eScript, type E2eCluster } from '../e2e/harness.js';
 
 jest.setTimeout(240_000);
 
@@ -118,7 +118,8 @@ it('follows a task live from submission to done: the list, the run page, its loc
   await listPage.locator('[data-testid="sign-in-submit"]').click();
   await listPage.locator('[data-testid="stream-state"][data-state="live"]').waitFor();
   // The key lives in each tab's sessionStorage: the pages this test opens next start signed in.
-  await context.addInitScript((key: string) => sessionStorage.setItem('maestro.apiKey', key), e2e.apiKey);
+  // Runs in the page, where `sessionStorage` is the browser's (this file is type-checked without the DOM library).
+  await context.addInitScript((key: string) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('maestro.apiKey', key), e2e.apiKey);
   await markNoReload(listPage);
 
   const task = await postJson(`${e2e.gateway}/v1/tasks`, { goal, repoPath: e2e.repo, project: 'browser', workflow: 'coding' });

@@ -5,7 +5,7 @@
  * agent past the limit.
  */
 import { join } from 'node:path';
-import { postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
 
 jest.setTimeout(240_000);
 

@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockEventSchema, LockWaitingEventSchema, Subjects, WorkFinishedEventSchema, WorkStepEventSchema } from '@maestro/contracts';
-import { getJson, postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { getJson, postJson, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
 
 jest.setTimeout(240_000);
 

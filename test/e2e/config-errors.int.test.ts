@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ServiceNames } from '@maestro/cli';
-import { repoRoot } from './harness';
+import { repoRoot } from './harness.js';
 
 function runService(name: string, env: Record<string, string>): { status: number | null; stderr: string } {
   const result = spawnSync(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {

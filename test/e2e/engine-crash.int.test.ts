@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { RunEventSchema, Subjects } from '@maestro/contracts';
-import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
 
 jest.setTimeout(180_000);
 

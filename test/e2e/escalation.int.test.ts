@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EscalationDecidedEventSchema, EscalationRaisedEventSchema, Subjects, type EscalationDecidedEvent, type EscalationRaisedEvent } from '@maestro/contracts';
-import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
 
 jest.setTimeout(240_000);
 

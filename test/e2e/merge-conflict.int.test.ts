@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { Subjects, WorkStepEventSchema, type WorkStepEvent } from '@maestro/contracts';
-import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness.js';
 
 jest.setTimeout(240_000);
 

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ListMemoriesRequest, MemoryServiceClient, RecallRequest, type Memory } from '@maestro/contracts';
 import { createGrpcClient, type GrpcClient } from '@maestro/runtime';
-import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness';
+import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
 
 jest.setTimeout(480_000);
 

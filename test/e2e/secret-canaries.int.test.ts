@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { generateApiKey } from '@maestro/contracts';
 import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '@maestro/testing';
-import { getJson, postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { getJson, postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness.js';
 
 jest.setTimeout(240_000);
 

@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness.js';
 
 jest.setTimeout(360_000);
 

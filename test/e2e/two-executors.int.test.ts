@@ -14,7 +14,7 @@ import {
   type WorkFinishedEvent,
 } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
-import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness.js';
 import { waitUntil } from '@maestro/testing';
 
 jest.setTimeout(180_000);

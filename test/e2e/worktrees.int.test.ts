@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockEventSchema, Subjects, WorkFinishedEventSchema, type LockEvent, type WorkFinishedEvent } from '@maestro/contracts';
-import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness';
+import { postJson, startE2eCluster, waitForTaskEnd, writeE2eScript, type E2eCluster } from './harness.js';
 import { waitUntil } from '@maestro/testing';
 
 jest.setTimeout(180_000);
