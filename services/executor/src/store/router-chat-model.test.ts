@@ -10,6 +10,18 @@ import { RouterChatModel, fromCompleteResponse, toCompleteRequest } from './rout
 
 const ids = { taskId: 'task-1', runId: 'run-1', subtaskId: 'sub-1' };
 
+
+/** Runs `body` in a fresh git repository holding a README (removed afterwards). */
+async function inScratchRepo<T>(prefix: string, body: (repo: string) => Promise<T>): Promise<T> {
+  const repo = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  try {
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    writeFileSync(join(repo, 'README.md'), '# demo\n');
+    return await body(repo);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
 describe('toCompleteRequest', () => {
   it('asks the tactical role for code, with the ids the router accounts usage to', () => {
     const req = toCompleteRequest(
@@ -181,47 +193,31 @@ describe('RouterChatModel over gRPC, when the provider finds the prompt too long
   });
 
   it("makes the agent loop send a malformed tool call back to the model as a parse error, not take it as the answer", async () => {
-    const repo = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-router-malformed-')));
-    try {
-      execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-      writeFileSync(join(repo, 'README.md'), '# demo\n');
-      answers = [() => ({ ...reply('Malformed function call: print(default_api.fs_read('), finishReason: 'malformed_tool_call' }), () => reply('Nothing to change.')];
-      const verdict = await runAgentLoop({
-        model: new RouterChatModel({ client: client.call, ...ids }),
-        tools: createDefaultToolRegistry(),
-        workspace: repo,
-        task: 'Look at README.md.',
-        testCommand: [],
-      });
-      expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, summary: 'Nothing to change.' });
-      expect(requests).toHaveLength(2);
-      expect(requests[1]?.messages.at(-1)).toMatchObject({ role: 'user', content: expect.stringMatching(/^Could not read the tool call in your reply: .*malformed_tool_call/) });
-    } finally {
-      rmSync(repo, { recursive: true, force: true });
-    }
+    answers = [() => ({ ...reply('Malformed function call: print(default_api.fs_read('), finishReason: 'malformed_tool_call' }), () => reply('Nothing to change.')];
+    const verdict = await inScratchRepo('maestro-router-malformed-', (repo) =>
+      runAgentLoop({ model: new RouterChatModel({ client: client.call, ...ids }), tools: createDefaultToolRegistry(), workspace: repo, task: 'Look at README.md.', testCommand: [] }),
+    );
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, summary: 'Nothing to change.' });
+    expect(requests).toHaveLength(2);
+    expect(requests[1]?.messages.at(-1)).toMatchObject({ role: 'user', content: expect.stringMatching(/^Could not read the tool call in your reply: .*malformed_tool_call/) });
   });
 
   it('makes the agent loop condense and retry the turn once', async () => {
-    const repo = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-router-too-long-')));
-    try {
-      execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
-      writeFileSync(join(repo, 'README.md'), '# demo\n');
-      answers = [() => { throw tooLong(); }, () => reply('Nothing to change.')];
-      const steps: AgentStep[] = [];
-      const verdict = await runAgentLoop({
+    answers = [() => { throw tooLong(); }, () => reply('Nothing to change.')];
+    const steps: AgentStep[] = [];
+    const verdict = await inScratchRepo('maestro-router-too-long-', (repo) =>
+      runAgentLoop({
         model: new RouterChatModel({ client: client.call, ...ids }),
         tools: createDefaultToolRegistry(),
         workspace: repo,
         task: 'Look at README.md.',
         testCommand: [],
         onStep: (step) => void steps.push(step),
-      });
-      expect(verdict).toMatchObject({ status: 'succeeded', steps: 1, summary: 'Nothing to change.', usage: { inputTokens: 50, outputTokens: 5 } });
-      expect(requests).toHaveLength(2);
-      expect(steps.map((step) => step.kind)).toEqual(['condensation', 'model', 'verdict']);
-      expect(steps[0]?.condensation).toMatchObject({ trigger: 'context_too_long' });
-    } finally {
-      rmSync(repo, { recursive: true, force: true });
-    }
+      }),
+    );
+    expect(verdict).toMatchObject({ status: 'succeeded', steps: 1, summary: 'Nothing to change.', usage: { inputTokens: 50, outputTokens: 5 } });
+    expect(requests).toHaveLength(2);
+    expect(steps.map((step) => step.kind)).toEqual(['condensation', 'model', 'verdict']);
+    expect(steps[0]?.condensation).toMatchObject({ trigger: 'context_too_long' });
   });
 });
