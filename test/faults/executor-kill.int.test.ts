@@ -59,4 +59,8 @@ it('loses and repeats nothing when an executor is SIGKILLed mid-subtask', async 
   expect(row.terminal.done).toBe(TASKS);
   // The killed executor's subtask was finished by the other one.
   expect(redone).toEqual([expect.objectContaining({ executorId: 'executor-2', ok: true })]);
+  // The agents really waited at the gate: every hold ran in the sandbox and ended well.
+  const holds = steps.filter((e) => e.kind === 'tool' && e.tool === 'exec');
+  expect(holds.length).toBeGreaterThan(0);
+  expect(holds.filter((e) => !e.ok).map((e) => e.summary)).toEqual([]);
 });

@@ -5,7 +5,7 @@
  * executor's work moves on quickly.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { connectBus, type Bus } from '@maestro/bus';
@@ -16,6 +16,17 @@ import { E2E_READY_TIMEOUT_MS, startE2eCluster } from '../e2e/harness.js';
 import { PrivateNats, PrivatePostgres, PrivateRedis } from './private-servers.js';
 
 export const repoRoot = resolve(__dirname, '../..');
+
+/**
+ * Where every {@link Gate}'s directory is made. The sandboxed agents' commands see only their
+ * worktree and the system unless told otherwise, so a fault cluster lets them read this and the
+ * hold script's directory (`MAESTRO_SANDBOX_READ_PATHS`): without it the hold script cannot even
+ * be loaded, its `exec` fails at once, and no agent ever waits at the gate.
+ */
+export const GATE_ROOT = join(realpathSync(tmpdir()), 'maestro-fault-gates');
+
+/** What the sandboxed hold of a fault cluster reads: the hold script and the gates. */
+const gateReadPaths = (): string => [join(repoRoot, 'examples', 'scripts'), GATE_ROOT].join(':');
 
 /** How the temp directories of `writeFaultScript` start; a cluster deletes its script's at stop. */
 export const FAULT_SCRIPT_DIR_PREFIX = 'maestro-fault-script-';
@@ -88,6 +99,7 @@ export async function startFaultCluster(options: FaultClusterOptions): Promise<F
   let e2e: Awaited<ReturnType<typeof startE2eCluster>>;
   let bus: Bus;
   try {
+    mkdirSync(GATE_ROOT, { recursive: true });
     await Promise.all([nats.start(), redis.start(), postgres.start()]);
     e2e = await startE2eCluster({
       scriptPath: options.scriptPath,
@@ -102,6 +114,7 @@ export async function startFaultCluster(options: FaultClusterOptions): Promise<F
         MAESTRO_BUS_SIGNING_KEY: signingKey,
         // The gateway's operator key, given so every service and the cluster's `apiKey` agree.
         MAESTRO_GATEWAY_BOOTSTRAP_KEY: generateApiKey().key,
+        MAESTRO_SANDBOX_READ_PATHS: gateReadPaths(),
         ...options.env,
       },
     });
@@ -174,7 +187,8 @@ export class Gate {
   private readonly dir: string;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), 'maestro-fault-gate-'));
+    mkdirSync(GATE_ROOT, { recursive: true });
+    this.dir = mkdtempSync(join(GATE_ROOT, 'gate-'));
     this.file = join(this.dir, 'open');
   }
 
