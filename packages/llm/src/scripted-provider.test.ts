@@ -72,6 +72,16 @@ describe('ScriptedProvider', () => {
     expect(second.finishReason).toBe('stop');
   });
 
+  it('replays a finish reason a turn names (a provider\'s malformed tool call), and refuses an unknown one', async () => {
+    const malformed = new ScriptedProvider(
+      parseScript({ rules: [{ name: 'gemini', when: { intent: 'code' }, turns: [{ content: 'Malformed function call: print(fs_write(', finishReason: 'malformed_tool_call' }] }] }),
+      'malformed.json',
+    );
+    const reply = await malformed.complete({ model: 'scripted', intent: 'code', tools: [], messages: [user('add sum')] });
+    expect(reply).toMatchObject({ scripted: true, finishReason: 'malformed_tool_call', message: { content: 'Malformed function call: print(fs_write(' } });
+    expect(() => parseScript({ rules: [{ name: 'x', when: {}, turns: [{ content: 'a', finishReason: 'exploded' }] }] })).toThrow(/finishReason/);
+  });
+
   it('is stateless: the same conversation always gets the same reply', async () => {
     const request = { model: 'scripted', intent: 'plan', tools: [], messages: [user('plan it')] };
     const replies = await Promise.all([provider.complete(request), provider.complete(request)]);

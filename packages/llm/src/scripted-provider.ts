@@ -21,6 +21,12 @@ const ScriptTurnSchema = z
   .object({
     content: z.string().optional(),
     toolCalls: z.array(ScriptToolCallSchema).optional(),
+    /**
+     * How the reply ends, when not the usual (`tool_calls` with tool calls, `stop` without): a
+     * script can replay what a provider answers for a call it could not parse (`malformed_tool_call`,
+     * Gemini's MALFORMED_FUNCTION_CALL) or for an answer cut at the output limit (`length`).
+     */
+    finishReason: z.enum([FinishReasons.stop, FinishReasons.toolCalls, FinishReasons.length, FinishReasons.malformedToolCall]).optional(),
   })
   .strict()
   .refine((turn) => (turn.content ?? '') !== '' || (turn.toolCalls ?? []).length > 0, {
@@ -211,7 +217,7 @@ export class ScriptedProvider implements ChatProvider {
         inputTokens: countMessageTokens(request.messages) + o200kCounter.countToolTokens(request.tools),
         outputTokens,
       },
-      finishReason: toolCalls.length > 0 ? FinishReasons.toolCalls : FinishReasons.stop,
+      finishReason: turn.finishReason ?? (toolCalls.length > 0 ? FinishReasons.toolCalls : FinishReasons.stop),
       scripted: true,
     };
   }
