@@ -28,6 +28,12 @@ afterAll(async () => {
   gate.remove();
 });
 
+/** How long after `killedAt` another executor's first step of the victim's subtask came, as text. */
+function reclaimDelay(steps: readonly WorkStepEvent[], victim: WorkStepEvent, killedAt: number): string {
+  const first = steps.find((e) => e.taskId === victim.taskId && e.subtaskId === victim.subtaskId && e.executorId !== victim.executorId);
+  return first === undefined ? '(never seen)' : `${((Date.parse(first.at) - killedAt) / 1000).toFixed(1)} s`;
+}
+
 it('loses and repeats nothing when an executor is SIGKILLed mid-subtask', async () => {
   const steps: WorkStepEvent[] = [];
   const finished: WorkFinishedEvent[] = [];
@@ -41,6 +47,7 @@ it('loses and repeats nothing when an executor is SIGKILLed mid-subtask', async 
   const midSubtask = (e: WorkStepEvent): boolean => e.executorId === 'executor-1' && e.kind === 'tool' && e.tool === 'fs.write';
   await waitUntil('executor-1 in the middle of a subtask', () => steps.some(midSubtask));
   const victim = steps.find(midSubtask)!;
+  const killedAt = Date.now();
   await fc.kill('executor-1');
   gate.open();
 
@@ -51,6 +58,8 @@ it('loses and repeats nothing when an executor is SIGKILLed mid-subtask', async 
   const row = report(SCENARIO, records, [`logs: ${fc.logDir}`, 
     `executor-1 SIGKILLed while in subtask ${victim.subtaskId} of task ${victim.taskId}`,
     `that subtask finished by: ${redone.map((e) => `${e.executorId} (ok=${e.ok})`).join(', ') || 'nobody seen'}`,
+    // Printed, not asserted: how soon the dead executor's work was taken up (its work lease and ack wait are 10 s here).
+    `taken up again ${reclaimDelay(steps, victim, killedAt)} after the SIGKILL`,
   ]);
 
   expect(row.problems).toEqual([]);
