@@ -88,9 +88,10 @@ export type RoutingRule = RoutingPolicy['rules'][number];
 /**
  * The default policy: an explicit role wins; plans, reviews, escalations, reflexes and answers
  * go to the strategic model, coding to the tactical one. A goal classified as a question about
- * the code (`explain`) or a request for feedback on it (`review`) runs the read-only `explain`
- * workflow (Orion answers; nothing is changed or committed) when the classifier is at least
- * `workflowMinConfidence` sure; everything else runs the `coding` workflow.
+ * the code (`explain`) runs the read-only `explain` workflow (Orion answers; nothing is changed
+ * or committed) when the classifier is at least `workflowMinConfidence` sure; everything else
+ * runs the `coding` workflow. Not `review`: such goals often ask for changes as well ("review
+ * src/retry.ts and fix any bugs"), and a change read as a question would be lost.
  */
 export const defaultRoutingPolicy: RoutingPolicy = RoutingPolicySchema.parse({
   rules: [
@@ -99,7 +100,7 @@ export const defaultRoutingPolicy: RoutingPolicy = RoutingPolicySchema.parse({
     { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate', 'reflect', 'answer'] }, use: 'strategic' },
     { name: 'coding', when: { phase: ['code'] }, use: 'tactical' },
   ],
-  workflows: { explain: 'explain', review: 'explain' },
+  workflows: { explain: 'explain' },
 });
 
 /** Validates a policy object; a `UserError` (`ROUTING_POLICY_INVALID`) names each bad path. */

@@ -89,11 +89,10 @@ describe('decideRoute with a policy', () => {
     expect(workflowFor({ ...policy, workflowMinConfidence: 0.2 }, 'docs', 0.3)).toBe('docs-only');
   });
 
-  it('runs questions and requests for feedback on the read-only explain workflow by default, the rest on coding', () => {
+  it('runs questions on the read-only explain workflow by default, the rest (reviews included) on coding', () => {
     expect(workflowFor(defaultRoutingPolicy, 'explain', 0.8)).toBe('explain');
-    expect(workflowFor(defaultRoutingPolicy, 'review', 0.6)).toBe('explain');
     expect(workflowFor(defaultRoutingPolicy, 'explain', 0.3)).toBe('coding');
-    for (const intent of ['plan', 'code', 'fix', 'refactor', 'test', 'docs', 'ops']) expect(workflowFor(defaultRoutingPolicy, intent, 1)).toBe('coding');
+    for (const intent of ['plan', 'code', 'fix', 'refactor', 'test', 'docs', 'review', 'ops']) expect(workflowFor(defaultRoutingPolicy, intent, 1)).toBe('coding');
     expect(decideRoute({ role: '', intent: 'answer' }, { ...context, policy: defaultRoutingPolicy })).toMatchObject({ role: 'strategic' });
   });
 
