@@ -14,7 +14,7 @@ import type { Principal } from '../../auth/principal.js';
 import { watchCredentials, type CredentialCheck, type CredentialLapse, type CredentialWatch } from './credential-watch.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { OpenStreams } from './open-streams.js';
-import { SseWriter } from './sse-writer.js';
+import { CLIENT_TOO_SLOW_COMMENT, SSE_PACE_BYTES, SseWriter } from './sse-writer.js';
 
 /** The name of the event a stream ends with when its credential is no longer accepted. */
 export const UNAUTHENTICATED_EVENT = 'unauthenticated';
@@ -53,6 +53,12 @@ export interface SseStream {
   comment(text: string): void;
   /** Ends the stream (once; later calls do nothing). `why` is logged. */
   finish(why: string): void;
+  /**
+   * For a long run of writes (a replay): resolves at once while little is unsent, otherwise once
+   * the client has read it. A client that reads nothing for a heartbeat interval is too slow and
+   * its stream is ended. Resolves to whether the stream is still open.
+   */
+  pace(): Promise<boolean>;
   /** Whether the stream has ended. */
   readonly finished: boolean;
 }
@@ -118,10 +124,28 @@ export function openSseStream(reply: FastifyReply, options: SseStreamOptions): S
     options.onBeat?.();
   });
 
+  const pace = async (): Promise<boolean> => {
+    if (finished || writer.unsentBytes <= SSE_PACE_BYTES) return !finished;
+    const waited = new AbortController();
+    const gaveUp = options.clock.sleep(options.heartbeatMs, waited.signal).then(
+      () => true,
+      () => false,
+    );
+    const timedOut = await Promise.race([writer.drained().then(() => false), gaveUp]);
+    waited.abort();
+    if (timedOut && !finished) {
+      logger.info('event stream ended: client too slow', { ...fields, unsentBytes: writer.unsentBytes });
+      writer.comment(CLIENT_TOO_SLOW_COMMENT);
+      finish('client too slow');
+    }
+    return !finished;
+  };
+
   return {
     event: (name, data) => writer.event(name, data),
     comment: (text) => writer.comment(text),
     finish,
+    pace,
     get finished() {
       return finished;
     },

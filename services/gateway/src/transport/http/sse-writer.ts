@@ -7,6 +7,13 @@ import type { ServerResponse } from 'node:http';
 /** How much a stream may hold unsent for a slow client before it is ended: 1 MiB. */
 export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/**
+ * Unsent bytes past which a long replay waits for the client to read ({@link SseStream.pace}):
+ * well below {@link DEFAULT_SSE_MAX_BUFFERED_BYTES}, so a replay of thousands of steps is sent as
+ * fast as the client reads instead of overrunning the bound at once.
+ */
+export const SSE_PACE_BYTES = 256 * 1024;
+
 /** The last line a stream sends when its client does not read fast enough. */
 export const CLIENT_TOO_SLOW_COMMENT = 'client too slow; reconnect to resume';
 
@@ -39,6 +46,24 @@ export class SseWriter {
   /** Whether the stream has ended (by {@link end} or because the client fell behind). */
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** Bytes written and not yet sent to the client. */
+  get unsentBytes(): number {
+    return this.response.writableLength;
+  }
+
+  /** Resolves once the response's buffer has drained, or it closed. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.response.off('drain', done);
+        this.response.off('close', done);
+        resolve();
+      };
+      this.response.on('drain', done);
+      this.response.on('close', done);
+    });
   }
 
   /** Sends the status line and headers at once, so the client knows the stream is open. */

@@ -489,6 +489,60 @@ describe('streamRunEvents', () => {
     ]);
   });
 
+  it('replays thousands of recorded steps as fast as the client reads them, never past the unsent bound', async () => {
+    const steps = Array.from({ length: 3000 }, (_, i) => recordedStep('s1', 'exec-a', i + 1, i + 1).recorded);
+    const { reply, response } = fakeReply();
+    // The client reads only when the test says so: every write stays unsent until then.
+    response.stalled = true;
+    let done = false;
+    const streaming = streamRunEvents(reply, {
+      ...runStream,
+      workflow: { getRun: async () => run('done', [1]) },
+      orchestrator: stepsFrom(steps),
+      events: new RunEventHub(createSilentLogger()),
+      streams: new OpenStreams(),
+    }).then(() => {
+      done = true;
+    });
+    let reads = 0;
+    let mostUnsent = 0;
+    while (!done && reads < 1000) {
+      await settle();
+      mostUnsent = Math.max(mostUnsent, response.writableLength);
+      response.writableLength = 0;
+      response.emit('drain');
+      reads++;
+    }
+    await streaming;
+    const sent = frames(response.written);
+    expect(sent.filter((f) => f.event === 'work.step')).toHaveLength(3000);
+    expect(sent[sent.length - 1]?.event).toBe('run.finished');
+    expect(sent.some((f) => f.comment === CLIENT_TOO_SLOW_COMMENT)).toBe(false);
+    // It waited for the client more than once, and never left more than the bound unsent.
+    expect(reads).toBeGreaterThan(1);
+    expect(mostUnsent).toBeLessThan(1024 * 1024);
+  });
+
+  it('ends a replay whose client reads nothing for a heartbeat interval as too slow', async () => {
+    const clock = new ManualClock(0);
+    const steps = Array.from({ length: 3000 }, (_, i) => recordedStep('s1', 'exec-a', i + 1, i + 1).recorded);
+    const { reply, response } = fakeReply();
+    response.stalled = true;
+    const hub = new RunEventHub(createSilentLogger());
+    const streams = new OpenStreams();
+    const streaming = streamRunEvents(reply, { ...runStream, clock, workflow: { getRun: async () => run('running', [1]) }, orchestrator: stepsFrom(steps), events: hub, streams });
+    await settle();
+    expect(response.ended).toBe(false);
+    clock.advance(15_000);
+    await streaming;
+    expect(response.ended).toBe(true);
+    const sent = frames(response.written);
+    expect(sent[sent.length - 1]).toEqual({ comment: CLIENT_TOO_SLOW_COMMENT });
+    expect(sent.filter((f) => f.event === 'work.step').length).toBeLessThan(3000);
+    expect(hub.watchedRuns).toBe(0);
+    expect(streams.size).toBe(0);
+  });
+
   it('ends the stream of a client that stops reading once too much waits unsent, and stops listening', async () => {
     const hub = new RunEventHub(createSilentLogger());
     const workflow: Pick<WorkflowApi, 'getRun'> = { getRun: async () => run('running', [1]) };

@@ -176,13 +176,16 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
     stream.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(run, transition));
     seen.add(`${Subjects.runTransitioned}:${transition.seq}`);
     lastHistorySeq = Math.max(lastHistorySeq, transition.seq);
+    if (!(await stream.pace())) return;
   }
   // The highest transition seq this stream has sent, from the history or live.
   let sentSeq = lastHistorySeq;
 
   // Then the steps recorded so far, each as the work.step event it once was.
   const sentSteps = new Set<string>();
-  const replaySteps = (steps: RunSteps): void => {
+  // Paced: thousands of steps are sent as fast as the client reads them, never all at once
+  // past the bound on what a client may leave unsent (which would end the stream every time).
+  const replaySteps = async (steps: RunSteps): Promise<void> => {
     for (const step of steps.steps) {
       const payload = { ...toAgentStepJson(step), replay: true };
       const identity = stepIdentity(payload);
@@ -191,10 +194,12 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
         sentSteps.add(identity);
       }
       stream.event(eventNameOf(Subjects.workStep), payload);
+      if (!(await stream.pace())) return;
     }
   };
   if (recorded) {
-    replaySteps(recorded);
+    await replaySteps(recorded);
+    if (stream.finished) return;
     if (recorded.nextAfter !== '') logger.info('run event stream replays only the first recorded steps', { runId, replayed: recorded.steps.length });
   } else {
     stream.comment('recorded steps unavailable');
@@ -250,15 +255,15 @@ export async function streamRunEvents(reply: FastifyReply, options: RunEventStre
       const now = await options.workflow.getRun({ tenant: options.tenant, runId });
       // The live run.finished may have arrived (and ended the stream) meanwhile.
       if (stream.finished || now.status === 'running') return;
-      // Steps whose live events were lost the same way. Read before anything is written, so
-      // what follows is written at once, with no live event in between.
+      // Steps whose live events were lost the same way, read before anything is written (a live
+      // event sent while the replay is paced is not sent twice: both paths skip what was sent).
       const steps = await readSteps();
       if (stream.finished) return;
       logger.info('run finished without its live event reaching this stream; ending it from the run', { runId, status: now.status });
       for (const transition of [...now.history].sort((a, b) => a.seq - b.seq)) {
         if (transition.seq > sentSeq) stream.event(eventNameOf(Subjects.runTransitioned), replayedTransitionEvent(now, transition));
       }
-      if (steps) replaySteps(steps);
+      if (steps) await replaySteps(steps);
       stream.event(eventNameOf(Subjects.runFinished), finishedEventOf(now));
       finish('run finished (seen on re-read)');
     } catch (err) {
