@@ -313,3 +313,50 @@ it('follows the ended run to its end on the live stream: the page says the strea
   await shot(page, 'large-run-stream-ended');
   await page.close();
 });
+
+it('on a run whose steps all come with the first read (600), follows to the newest step and scrolls a deep link to its row', async () => {
+  // A second question, answered and ended, with 600 recorded steps: fewer than the first page
+  // of GET /v1/runs/:id, so the timeline has them all at its first render (no later page moves it).
+  const MID = 600;
+  const submitted = await postJson(`${e2e.gateway}/v1/tasks`, { goal: 'What does src/add.js export?', repoPath: e2e.repo, project: 'browser', workflow: 'explain' });
+  const midTask = String(submitted['id']);
+  const done = await waitForTaskEnd(e2e.gateway, midTask, 120_000);
+  const midRun = String(done['runId']);
+  const own = await listAllSteps(midTask);
+  const startMs = Math.max(Date.now(), ...own.map((s) => Date.parse(s.at))) + 1000;
+  const midEvents = Array.from({ length: MID }, (_, i) => makeStep(midTask, midRun, i + 1, startMs));
+  await publishAll(signedBus, midEvents, PUBLISH_CONCURRENCY);
+  const deadline = Date.now() + 60_000;
+  while ((await listAllSteps(midTask)).length < own.length + MID) {
+    if (Date.now() > deadline) throw new Error(`the ${MID} steps were not all stored after 60 s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const count = own.length + MID;
+
+  // Opened with every step already there: the timeline shows the newest one.
+  const page = await context.newPage();
+  await page.goto(`${e2e.gateway}/runs/${midRun}`);
+  await page.locator(`[data-testid="step-timeline"][data-count="${count}"]`).waitFor({ timeout: 60_000 });
+  await page.locator(`[data-testid="step-row"]`).first().waitFor();
+  const newest = `${SUBTASK}·${EXECUTOR}#${MID}`;
+  const deadlineFollow = Date.now() + 10_000;
+  let view = await timelineView(page);
+  while (!view.visible.includes(newest) && Date.now() < deadlineFollow) {
+    await new Promise((r) => setTimeout(r, 200));
+    view = await timelineView(page);
+  }
+  expect(view.visible).toContain(newest);
+  await shot(page, 'mid-run-follows-newest');
+  await page.close();
+
+  // A deep link to a step in the middle: its row is scrolled into view.
+  const linked = midEvents[299]!;
+  const key = stepKeyOf(linked);
+  const deep = await context.newPage();
+  await deep.goto(`${e2e.gateway}/runs/${midRun}/steps/${encodeURIComponent(key)}`);
+  await deep.locator(`[data-testid="step-detail"][data-step-key="${key}"]`).waitFor({ timeout: 60_000 });
+  await deep.locator(`[data-testid="step-row"][data-step-key="${key}"].selected`).waitFor({ timeout: 10_000 });
+  expect((await timelineView(deep)).visible).toContain(`${SUBTASK}·${EXECUTOR}#300`);
+  await shot(deep, 'mid-run-step-deep-link');
+  await deep.close();
+});
