@@ -6,18 +6,10 @@
  * scripted replies, labelled as such: nothing here is a model.
  */
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { credentials } from '@grpc/grpc-js';
-import { ChatMessage, CompleteRequest, RouterServiceClient, Streams, type CompleteResponse } from '@maestro/contracts';
-import { connectBus, type Bus } from '@maestro/bus';
-import { createDb, type Kysely } from '@maestro/db';
+import { ChatMessage, CompleteRequest, type CompleteResponse, type RouterServiceClient } from '@maestro/contracts';
 import { FinishReasons, type CompletionResult } from '@maestro/llm';
-import { createLogger, createSilentLogger, type GrpcServer } from '@maestro/runtime';
-import { createTestDatabase, startFakeGeminiServer, startFakeOpenAIServer, type FakeGeminiServer, type FakeOpenAIServer, type TestDatabase } from '@maestro/testing';
-import { loadRouterConfig } from '../src/config.js';
-import { createRouterServer } from '../src/router-server.js';
-import { migrateRouterSchema } from '../src/store/migrations.js';
-import { PostgresUsageLedger, type RouterDatabase } from '../src/store/postgres-usage-ledger.js';
+import type { PostgresUsageLedger } from '../src/store/postgres-usage-ledger.js';
+import { startRouterOverFakes, type RouterOverFakes } from './router-over-fakes.js';
 
 const DEEPSEEK_KEY = 'sk-deepseek-test-key-never-logged';
 const GEMINI_KEY = 'gemini-test-key-never-logged';
@@ -31,67 +23,39 @@ function reply(content: string): CompletionResult {
   };
 }
 
-let database: TestDatabase;
-let db: Kysely<RouterDatabase>;
-let bus: Bus;
-let deepseek: FakeOpenAIServer;
-let gemini: FakeGeminiServer;
-let server: GrpcServer;
+let router: RouterOverFakes;
 let client: RouterServiceClient;
 let ledger: PostgresUsageLedger;
+let gemini: RouterOverFakes['gemini'];
+let deepseek: RouterOverFakes['deepseek'];
+let logText: string[];
 const deepseekArrivals: number[] = [];
 let deepseekDown = false;
-const logText: string[] = [];
 
 beforeAll(async () => {
-  deepseek = await startFakeOpenAIServer({
-    reply: async () => {
+  router = await startRouterOverFakes({
+    name: 'router-providers',
+    deepseekReply: async () => {
       deepseekArrivals.push(Date.now());
       if (deepseekDown) throw new Error('fake outage');
       return reply('from the deepseek wire');
     },
-  });
-  gemini = await startFakeGeminiServer({ reply: async () => reply('from the gemini wire') });
-  database = await createTestDatabase('router_providers_test');
-  db = createDb<RouterDatabase>({ url: database.url, maxConnections: 4 });
-  await migrateRouterSchema(db, createSilentLogger());
-  ledger = new PostgresUsageLedger(db);
-  bus = await connectBus({ url: 'nats://127.0.0.1:4222', name: 'router-providers-test', logger: createSilentLogger(), namespace: `rp${randomUUID().slice(0, 8)}`, streamLimits: { storage: 'memory' } });
-  await bus.ensureStreams();
-  const config = loadRouterConfig({
-    MAESTRO_ROUTER_GRPC_ADDR: '127.0.0.1:0',
-    MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
-    MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
-    MAESTRO_TACTICAL_FALLBACK: 'gemini:gemini-2.5-flash',
-    DEEPSEEK_API_KEY: DEEPSEEK_KEY,
-    GEMINI_API_KEY: GEMINI_KEY,
-    MAESTRO_DEEPSEEK_BASE_URL: deepseek.openaiBaseUrl,
-    MAESTRO_GEMINI_BASE_URL: gemini.baseUrl,
-    MAESTRO_PROVIDER_MAX_ATTEMPTS: '2',
-    MAESTRO_PROVIDER_RETRY_MAX_MS: '5000',
-  });
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logText.push(chunk.toString('utf8'));
-      callback();
+    geminiReply: async () => reply('from the gemini wire'),
+    env: {
+      MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
+      MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
+      MAESTRO_TACTICAL_FALLBACK: 'gemini:gemini-2.5-flash',
+      DEEPSEEK_API_KEY: DEEPSEEK_KEY,
+      GEMINI_API_KEY: GEMINI_KEY,
+      MAESTRO_PROVIDER_MAX_ATTEMPTS: '2',
+      MAESTRO_PROVIDER_RETRY_MAX_MS: '5000',
     },
   });
-  ({ server } = createRouterServer(config, { ledger, bus, logger: createLogger({ service: 'router', level: 'debug', destination }) }));
-  const port = await server.start();
-  client = new RouterServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  ({ client, ledger, gemini, deepseek, logText } = router);
 });
 
 afterAll(async () => {
-  client?.close();
-  await server?.shutdown();
-  await db?.destroy();
-  await database?.drop();
-  if (bus) {
-    for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
-    await bus.close();
-  }
-  await deepseek?.close();
-  await gemini?.close();
+  await router?.stop();
 });
 
 const complete = (request: CompleteRequest): Promise<CompleteResponse> =>

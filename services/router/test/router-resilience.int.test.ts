@@ -18,23 +18,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { ChatMessage, CompleteRequest, RouterServiceClient, Streams, type CompleteChunk, type CompleteResponse, type TaskUsage } from '@maestro/contracts';
-import { connectBus, type Bus } from '@maestro/bus';
-import { createDb, type Kysely } from '@maestro/db';
+import { ChatMessage, CompleteRequest, RouterServiceClient, type CompleteChunk, type CompleteResponse, type TaskUsage } from '@maestro/contracts';
+import type { Bus } from '@maestro/bus';
 import { FakeServerHeaders, FinishReasons, SCRIPTED_REPLY, type CompletionRequest, type CompletionResult } from '@maestro/llm';
-import { createLogger, createSilentLogger, ErrorMetadataKeys, systemClock, type Clock, type GrpcServer, type Timer } from '@maestro/runtime';
+import { createSilentLogger, ErrorMetadataKeys, systemClock, type Clock, type GrpcServer, type Timer } from '@maestro/runtime';
 import {
-  createTestDatabase,
   fakeResponseFromRecording,
   fromChatCompletionsBody,
   GEMINI_SSE_SEPARATOR,
-  startFakeGeminiServer,
   startFakeHttpServer,
-  startFakeOpenAIServer,
-  testNamespace,
-  testServers,
   toChatCompletionBody,
   toChatCompletionChunks,
   toGeminiWireChunks,
@@ -45,12 +38,11 @@ import {
   type FakeOpenAIServer,
   type RecordedRequest,
   type RecordedWireResponse,
-  type TestDatabase,
 } from '@maestro/testing';
 import { loadRouterConfig } from '../src/config.js';
 import { createRouterServer } from '../src/router-server.js';
-import { migrateRouterSchema } from '../src/store/migrations.js';
-import { PostgresUsageLedger, type RouterDatabase } from '../src/store/postgres-usage-ledger.js';
+import type { PostgresUsageLedger } from '../src/store/postgres-usage-ledger.js';
+import { startRouterOverFakes, type RouterOverFakes } from './router-over-fakes.js';
 
 /** The provider corpora, beside the checkout: <repo>/../shared/corpora/providers. */
 const CORPORA = join(__dirname, '../../../..', 'shared', 'corpora', 'providers');
@@ -102,8 +94,7 @@ function heldReply(content: string): { reply: Reply; arrived: Promise<void>; rel
   };
 }
 
-let database: TestDatabase;
-let db: Kysely<RouterDatabase>;
+let router: RouterOverFakes;
 let bus: Bus;
 let ledger: PostgresUsageLedger;
 let deepseek: FakeOpenAIServer;
@@ -111,56 +102,34 @@ let gemini: FakeGeminiServer;
 let deepseekReply: Reply = async () => reply('from the deepseek wire');
 let geminiReply: Reply = async () => reply('from the gemini wire');
 const clock = new RecordingClock();
-const logLines: Array<Record<string, unknown>> = [];
-let server: GrpcServer;
+let logLines: Array<Record<string, unknown>>;
 let client: RouterServiceClient;
 
 beforeAll(async () => {
-  deepseek = await startFakeOpenAIServer({ reply: (request) => deepseekReply(request) });
-  gemini = await startFakeGeminiServer({ reply: (request) => geminiReply(request) });
-  database = await createTestDatabase('router_resilience_test');
-  db = createDb<RouterDatabase>({ url: database.url, maxConnections: 8 });
-  await migrateRouterSchema(db, createSilentLogger());
-  ledger = new PostgresUsageLedger(db);
-  bus = await connectBus({ url: testServers.natsUrl, name: 'router-resilience-test', logger: createSilentLogger(), namespace: testNamespace(), streamLimits: { storage: 'memory' } });
-  await bus.ensureStreams();
-  const config = loadRouterConfig({
-    MAESTRO_ROUTER_GRPC_ADDR: '127.0.0.1:0',
-    // plan → Gemini, code → DeepSeek; no fallbacks, so nothing hides a failure of either.
-    MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
-    MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
-    DEEPSEEK_API_KEY: 'sk-deepseek-test-key',
-    GEMINI_API_KEY: 'gemini-test-key',
-    MAESTRO_DEEPSEEK_BASE_URL: deepseek.openaiBaseUrl,
-    MAESTRO_GEMINI_BASE_URL: gemini.baseUrl,
-    // A held request outlives the tests' wait for its close by far (a stream's silence: 20 s).
-    MAESTRO_PROVIDER_TIMEOUT_MS: '40000',
-    MAESTRO_PROVIDER_MAX_ATTEMPTS: '3',
-    // Room for every delay a recorded 429 asks for (the waits are recorded, not slept).
-    MAESTRO_PROVIDER_RETRY_MAX_MS: '120000',
-  });
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
+  router = await startRouterOverFakes({
+    name: 'router-resilience',
+    deepseekReply: (request) => deepseekReply(request),
+    geminiReply: (request) => geminiReply(request),
+    clock,
+    maxConnections: 8,
+    env: {
+      // plan → Gemini, code → DeepSeek; no fallbacks, so nothing hides a failure of either.
+      MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
+      MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
+      DEEPSEEK_API_KEY: 'sk-deepseek-test-key',
+      GEMINI_API_KEY: 'gemini-test-key',
+      // A held request outlives the tests' wait for its close by far (a stream's silence: 20 s).
+      MAESTRO_PROVIDER_TIMEOUT_MS: '40000',
+      MAESTRO_PROVIDER_MAX_ATTEMPTS: '3',
+      // Room for every delay a recorded 429 asks for (the waits are recorded, not slept).
+      MAESTRO_PROVIDER_RETRY_MAX_MS: '120000',
     },
   });
-  ({ server } = createRouterServer(config, { ledger, bus, clock, logger: createLogger({ service: 'router', level: 'debug', destination }) }));
-  const port = await server.start();
-  client = new RouterServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  ({ client, bus, ledger, deepseek, gemini, logLines } = router);
 });
 
 afterAll(async () => {
-  client?.close();
-  await server?.shutdown();
-  await db?.destroy();
-  await database?.drop();
-  if (bus) {
-    for (const spec of Object.values(Streams)) await bus.jsm.streams.delete(bus.namespace.stream(spec.name)).catch(() => undefined);
-    await bus.close();
-  }
-  await deepseek?.close();
-  await gemini?.close();
+  await router?.stop();
 });
 
 const complete = (request: CompleteRequest): Promise<CompleteResponse> =>
