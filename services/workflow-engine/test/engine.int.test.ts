@@ -183,9 +183,12 @@ describe('a coding run', () => {
 });
 
 describe('definitions', () => {
-  it('stores the default coding definition once, and versions changed definitions', async () => {
+  it('stores the default coding and explain definitions once, and versions changed definitions', async () => {
     const again = await instance.engine.ensureDefaultDefinitions();
-    expect(again).toEqual([expect.objectContaining({ name: 'coding', version: 1, created: false })]);
+    expect(again).toEqual([
+      expect.objectContaining({ name: 'coding', version: 1, created: false }),
+      expect.objectContaining({ name: 'explain', version: 1, created: false }),
+    ]);
 
     const doc = {
       id: 'tiny',
@@ -199,6 +202,7 @@ describe('definitions', () => {
     expect((await instance.engine.getDefinition('tiny', 1)).definition).toEqual(doc);
     expect((await instance.engine.listDefinitions()).map((d) => [d.name, d.version])).toEqual([
       ['coding', 1],
+      ['explain', 1],
       ['tiny', 2],
     ]);
 
