@@ -3,7 +3,7 @@
  * stream shares the same lifecycle, see sse.test.ts): a stream ends with an `unauthenticated`
  * event when its key is revoked or its token expires, and not otherwise.
  */
-import { generateApiKey, hashSecret } from '../../auth/api-key.js';
+import { generateApiKey, hashSecret, parseApiKey } from '../../auth/api-key.js';
 import { createAuthenticator } from '../../auth/authenticator.js';
 import { unauthenticated } from '../../auth/auth-errors.js';
 import { InMemoryApiKeyStore } from '../../auth/in-memory-api-key-store.js';
@@ -69,7 +69,8 @@ describe('an open event stream and its API key', () => {
 
   it('ends with an unauthenticated event at the first heartbeat after the key is revoked, logging whose it was', async () => {
     const key = await fakes.auth.keyFor(['read']);
-    const keyId = key.split('_')[1]!;
+    // Parsed, not split at '_': a key id is base64url and may hold '_' itself.
+    const keyId = parseApiKey(key)!.keyId;
     const reader = await open(key);
     await until(() => fakes.hub.lifecycleListenerCount === 1);
     fakes.clock.advance(heartbeatMs);
