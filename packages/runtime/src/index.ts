@@ -30,6 +30,7 @@ export {
 } from './errors.js';
 export { createLogger, createSilentLogger, LogLevels, type Logger, type LogFields, type LogLevel, type LoggerOptions } from './logger.js';
 export { redactUrl } from './redact-url.js';
+export { cutEnd, cutMiddle } from './text-cuts.js';
 export {
   SecretRegistry,
   createSecretRegistry,

@@ -10,8 +10,6 @@ import {
   MAX_STEP_SUMMARY_CHARS,
   MAX_RECOVERED_TESTS,
   MAX_TEST_OUTPUT_CHARS,
-  cutEnd,
-  cutMiddle,
   toFailedResult,
   toSubtaskResult,
   toWorkFinishedEvent,
@@ -201,11 +199,6 @@ describe('events', () => {
     const omitted = Number(/\[… (\d+) characters cut …\]/.exec(event.observation!)?.[1]);
     // What was kept plus what the marker says was cut is the whole observation.
     expect(event.observation!.length - `\n[… ${omitted} characters cut …]\n`.length + omitted).toBe(observation.length);
-  });
-
-  it('keeps texts within the bound as they are', () => {
-    expect(cutEnd('abc', 3)).toBe('abc');
-    expect(cutMiddle('abc', 3)).toBe('abc');
   });
 
   it('still reads a step event from an executor that sends none of the step details', () => {

@@ -5,6 +5,7 @@
  */
 import type { AgentStep, AgentVerdict } from '@maestro/agent';
 import { WorkStepLimits, type SubtaskResult, type SubtaskWork, type WorkFinishedEvent, type WorkStepEvent } from '@maestro/contracts';
+import { cutEnd, cutMiddle } from '@maestro/runtime';
 
 /** Longest step summary put on the bus; the full text stays in the agent's conversation. */
 export const MAX_STEP_SUMMARY_CHARS = 500;
@@ -140,28 +141,6 @@ export function toWorkStepEvent(
   if (step.observation !== undefined) event.observation = cutMiddle(step.observation, WorkStepLimits.observationChars);
   if (step.flags !== undefined && step.flags.length > 0) event.flags = step.flags.slice(0, 8);
   return event;
-}
-
-/** The marker put where a step's text was cut, saying how much is missing. */
-export function cutMarker(omitted: number): string {
-  return `\n[… ${omitted} characters cut …]\n`;
-}
-
-/** Keeps the start of `text` in at most `max` characters, marking the cut at the end. */
-export function cutEnd(text: string, max: number): string {
-  if (text.length <= max) return text;
-  // The marker's own length depends on the number it names; one longer number is enough room.
-  const keep = Math.max(0, max - cutMarker(text.length).length);
-  return `${text.slice(0, keep)}${cutMarker(text.length - keep)}`;
-}
-
-/** Keeps the head and the tail of `text` (where errors and results are) in at most `max` characters, marking the cut. */
-export function cutMiddle(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const room = Math.max(0, max - cutMarker(text.length).length);
-  const head = Math.ceil(room / 2);
-  const tailChars = room - head;
-  return `${text.slice(0, head)}${cutMarker(text.length - room)}${tailChars > 0 ? text.slice(text.length - tailChars) : ''}`;
 }
 
 /** The fields that say which work item (and attempt) a result or event is about. */

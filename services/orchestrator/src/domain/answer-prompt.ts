@@ -4,14 +4,14 @@
  * memory knows about the project. Pure: which files to quote is decided here
  * ({@link chooseFilesToQuote}); reading them is the activity's job.
  */
-import { UserError } from '@maestro/runtime';
+import { cutEnd, cutMiddle, UserError } from '@maestro/runtime';
 import { formatMemoryNote, summarizeFileListing, type MemoryNote, type PromptMessage } from './prompts.js';
 
 /** Limits of what the answer prompt quotes, in one place. */
 export const AnswerPromptLimits = {
   /** Files quoted at most. */
   files: 8,
-  /** Characters quoted per file (head and tail beyond it, with a marker). */
+  /** Characters quoted per file (head and tail of a longer one, with a marker). */
   charsPerFile: 12_000,
   /** Characters quoted over all files. */
   charsTotal: 48_000,
@@ -75,13 +75,6 @@ export function chooseFilesToQuote(question: string, files: readonly string[]): 
   return chosen;
 }
 
-/** `text` cut to `max` characters: head and tail with a marker between. */
-export function headAndTail(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const half = Math.floor(max / 2);
-  return `${text.slice(0, half)}\n[… ${text.length - 2 * half} characters cut …]\n${text.slice(text.length - half)}`;
-}
-
 /** The messages asking the strategic model to answer the question. */
 export function buildAnswerPrompt(input: AnswerPromptInput): PromptMessage[] {
   const listing = summarizeFileListing(input.files);
@@ -94,7 +87,7 @@ export function buildAnswerPrompt(input: AnswerPromptInput): PromptMessage[] {
   const quoted: string[] = [];
   for (const file of input.quoted) {
     if (budget <= 0) break;
-    const text = headAndTail(file.text, Math.min(AnswerPromptLimits.charsPerFile, budget));
+    const text = cutMiddle(file.text, Math.min(AnswerPromptLimits.charsPerFile, budget));
     budget -= text.length;
     quoted.push(`### ${file.path}\n\`\`\`\n${text}\n\`\`\``);
   }
@@ -116,5 +109,5 @@ export const ANSWER_REPLY_FORMAT = 'the answer as plain text or Markdown (not em
 export function parseAnswerReply(reply: string): string {
   const answer = reply.trim();
   if (answer === '') throw new UserError(EMPTY_ANSWER, 'the reply is empty');
-  return answer.length > AnswerPromptLimits.answerChars ? `${answer.slice(0, AnswerPromptLimits.answerChars)}\n[… answer cut at ${AnswerPromptLimits.answerChars} characters]` : answer;
+  return cutEnd(answer, AnswerPromptLimits.answerChars);
 }
