@@ -14,7 +14,7 @@ import type { Principal } from '../../auth/principal.js';
 import { watchCredentials, type CredentialCheck, type CredentialLapse, type CredentialWatch } from './credential-watch.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { OpenStreams } from './open-streams.js';
-import { CLIENT_TOO_SLOW_COMMENT, SSE_PACE_BYTES, SseWriter } from './sse-writer.js';
+import { SseWriter } from './sse-writer.js';
 
 /** The name of the event a stream ends with when its credential is no longer accepted. */
 export const UNAUTHENTICATED_EVENT = 'unauthenticated';
@@ -125,7 +125,7 @@ export function openSseStream(reply: FastifyReply, options: SseStreamOptions): S
   });
 
   const pace = async (): Promise<boolean> => {
-    if (finished || writer.unsentBytes <= SSE_PACE_BYTES) return !finished;
+    if (finished || !writer.needsDrain) return !finished;
     const waited = new AbortController();
     const gaveUp = options.clock.sleep(options.heartbeatMs, waited.signal).then(
       () => true,
@@ -133,11 +133,8 @@ export function openSseStream(reply: FastifyReply, options: SseStreamOptions): S
     );
     const timedOut = await Promise.race([writer.drained().then(() => false), gaveUp]);
     waited.abort();
-    if (timedOut && !finished) {
-      logger.info('event stream ended: client too slow', { ...fields, unsentBytes: writer.unsentBytes });
-      writer.comment(CLIENT_TOO_SLOW_COMMENT);
-      finish('client too slow');
-    }
+    // Ended like any stream whose client falls behind (the writer's bound): said last, logged once.
+    if (timedOut) writer.endTooSlow();
     return !finished;
   };
 

@@ -8,11 +8,11 @@ import type { ServerResponse } from 'node:http';
 export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
- * Unsent bytes past which a long replay waits for the client to read ({@link SseStream.pace}):
- * well below {@link DEFAULT_SSE_MAX_BUFFERED_BYTES}, so a replay of thousands of steps is sent as
- * fast as the client reads instead of overrunning the bound at once.
+ * The share of `maxBufferedBytes` past which a long replay waits for the client to read
+ * (`SseStream.pace`): well below the bound, so a replay of thousands of steps is sent as fast as
+ * the client reads instead of overrunning it at once.
  */
-export const SSE_PACE_BYTES = 256 * 1024;
+const PACE_SHARE_OF_MAX_BUFFERED = 1 / 4;
 
 /** The last line a stream sends when its client does not read fast enough. */
 export const CLIENT_TOO_SLOW_COMMENT = 'client too slow; reconnect to resume';
@@ -48,9 +48,9 @@ export class SseWriter {
     return this.ended;
   }
 
-  /** Bytes written and not yet sent to the client. */
-  get unsentBytes(): number {
-    return this.response.writableLength;
+  /** Whether so much waits unsent that a long run of writes should wait for the client ({@link drained}). */
+  get needsDrain(): boolean {
+    return this.response.writableLength > this.maxBufferedBytes * PACE_SHARE_OF_MAX_BUFFERED;
   }
 
   /** Resolves once the response's buffer has drained, or it closed. */
@@ -95,7 +95,12 @@ export class SseWriter {
     // write() returning false only says the buffer is past its high-water mark; what bounds
     // memory is how much is still unsent, whatever the socket's own buffer size.
     this.response.write(chunk);
-    if (this.response.writableLength <= this.maxBufferedBytes) return;
+    if (this.response.writableLength > this.maxBufferedBytes) this.endTooSlow();
+  }
+
+  /** Ends the stream because the client does not read fast enough: says so last, then `onTooSlow`. */
+  endTooSlow(): void {
+    if (this.ended) return;
     this.response.write(`: ${CLIENT_TOO_SLOW_COMMENT}\n\n`);
     this.end();
     this.options.onTooSlow?.();
