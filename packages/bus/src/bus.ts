@@ -11,9 +11,9 @@ import { tracedHeaders } from './headers.js';
 import { type BusSigning } from './bus-signing.js';
 import { liveRejectionCounter } from './bus-metrics.js';
 import { LiveRejections } from './live-rejections.js';
-import { DEDUP_HEADER, MessageSigner, type SignatureVerdict } from './message-signing.js';
+import { DEDUP_HEADER, MessageSigner, MessageSigningDefaults, type SignatureVerdict } from './message-signing.js';
 import { createNamespace, type Namespace } from './namespace.js';
-import { ensureStreams, type StreamLimits } from './streams.js';
+import { duplicateWindowFor, ensureStreams, type StreamLimits } from './streams.js';
 import { startWorkConsumer, type WorkConsumer, type WorkConsumerOptions } from './work-consumer.js';
 
 /** Options for {@link connectBus}. */
@@ -100,13 +100,13 @@ export class Bus {
   }
 
   /**
-   * Creates or updates every stream of the catalogue. Safe to call from every service. On a
-   * keyed bus whose signing window is not the default, the duplicate window follows it (twice
-   * it, see `StreamDefaults`) unless the stream limits set one.
+   * Creates or updates every stream of the catalogue. Safe to call from every service. The
+   * duplicate window follows this bus's signing window (`duplicateWindowFor`) unless the stream
+   * limits set one.
    */
   async ensureStreams(): Promise<void> {
-    const duplicateWindowMs = this.streamLimits.duplicateWindowMs ?? (this.signer ? 2 * this.signer.windowMs : undefined);
-    await ensureStreams(this.jsm, { ...this.streamLimits, ...(duplicateWindowMs !== undefined ? { duplicateWindowMs } : {}) }, this.namespace);
+    const duplicateWindowMs = this.streamLimits.duplicateWindowMs ?? duplicateWindowFor(this.signer?.windowMs ?? MessageSigningDefaults.windowMs);
+    await ensureStreams(this.jsm, { ...this.streamLimits, duplicateWindowMs }, this.namespace);
   }
 
   /**

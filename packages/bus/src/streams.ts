@@ -30,8 +30,13 @@ export interface StreamLimits {
  */
 export const StreamDefaults = {
   eventsMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
-  duplicateWindowMs: 2 * MessageSigningDefaults.windowMs,
+  duplicateWindowMs: duplicateWindowFor(MessageSigningDefaults.windowMs),
 } as const;
+
+/** The duplicate window that makes a replay of a message signed with `signingWindowMs` dropped or stale (see {@link StreamDefaults}). */
+export function duplicateWindowFor(signingWindowMs: number): number {
+  return 2 * signingWindowMs;
+}
 
 /** The JetStream config for one stream of the catalogue. */
 export function toStreamConfig(spec: StreamSpec, limits: StreamLimits = {}, namespace: Namespace = rootNamespace): Partial<StreamConfig> & { name: string } {
