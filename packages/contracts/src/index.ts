@@ -9,6 +9,7 @@
 export * from './subjects.js';
 export * from './messages.js';
 export { TaskLimits, WORKFLOW_NAME_PATTERN } from './limits.js';
+export { ModelPhases, type ModelPhase } from './model-phases.js';
 export { MemoryRecallLimits, toRecallQueryText } from './recall-query.js';
 export { concernCovers, concernsOverlap, firstOverlap, isPathWithin } from './concern-overlap.js';
 export { executorLockOwner, parseExecutorLockOwner, type ExecutorLockOwner } from './lock-owner.js';

@@ -9,12 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '@maestro/runtime';
+import { ModelPhases, type ModelPhase } from '@maestro/contracts';
 import { parseModelSpec } from '@maestro/llm';
 
-/** The phases a call may serve (the `intent` of a CompleteRequest). */
-export const Phases = ['plan', 'code', 'review', 'escalate', 'reflect', 'answer'] as const;
+/** The phases a call may serve (the `intent` of a CompleteRequest): the contracts' {@link ModelPhases}. */
+export const Phases = ModelPhases;
 /** One of {@link Phases}. */
-export type Phase = (typeof Phases)[number];
+export type Phase = ModelPhase;
 
 /** The task intents the classifier gives. */
 export const TaskIntents = ['plan', 'code', 'fix', 'refactor', 'test', 'docs', 'explain', 'review', 'ops'] as const;

@@ -2,13 +2,14 @@
  * `/v1/models/stats`: each model's measured calls, verdicts, tokens, cost and latency per
  * workflow phase (the router's GetModelStats over HTTP).
  */
+import { ModelPhases } from '@maestro/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { RouterApi } from '../../ports.js';
 import { toModelStatsJson } from './presenters.js';
 import { errorResponses, modelStatsSchema, ok } from './response-schemas.js';
 
-/** The phases a model call may serve. */
-export const modelPhases = ['plan', 'code', 'review', 'escalate', 'reflect', 'answer'] as const;
+/** The phases a model call may serve (the router's phases). */
+export const modelPhases = ModelPhases;
 
 /** Query of `GET /v1/models/stats`. */
 export interface ModelStatsQuery {
