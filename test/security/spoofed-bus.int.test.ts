@@ -44,7 +44,7 @@ import { subscribeWorkVerdicts } from '../../services/router/src/transport/nats/
 import { subscribeTaskEnds } from '../../services/executor/src/transport/nats/task-events.subscriber.js';
 import { replayTaskEnds } from '../../services/executor/src/transport/nats/task-events.replay.js';
 import { createSilentLogger, ManualClock, systemClock, UnexpectedError } from '@maestro/runtime';
-import { testNamespace, testServers } from '@maestro/testing';
+import { testNamespace, testServers, waitUntil } from '@maestro/testing';
 import { CaseTable } from './case-table.js';
 
 const key = `${randomUUID()}${randomUUID()}`;
@@ -96,13 +96,8 @@ async function deadLetters(subject: string, id: (payload: unknown) => string = i
   return found;
 }
 
-async function eventually(probe: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (!(await probe())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Waits for `probe` (a bound for a broken run, not a timing assertion). */
+const eventually = (probe: () => Promise<boolean> | boolean, what: string): Promise<void> => waitUntil(what, probe, 20_000);
 
 beforeAll(async () => {
   const namespace = testNamespace('sec');

@@ -12,7 +12,7 @@ export { testNamespace, testKeyPrefix, testServers } from './test-namespace.js';
 export { ServiceProcess, type ProcessExit, type ServiceProcessOptions } from './service-process.js';
 export { testBusSigningKey } from './test-bus-signing.js';
 export { runToEnd, type RunResult, type RunToEndOptions } from './run-to-end.js';
-export { waitUntil } from './wait-until.js';
+export { waitFor, waitUntil } from './wait-until.js';
 export { createTestCertificates, type TestCertificates, type TestCertificateFiles, type TestCertificateOptions } from './test-certificates.js';
 export {
   startFakeHttpServer,

@@ -21,6 +21,7 @@ import type { SubtaskWriteGuard } from '../src/domain/ports.js';
 import { TEST_REPO_ROOTS } from './math-repo.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { createExecutor, type Executor } from '../src/executor.js';
+import { waitFor } from '@maestro/testing';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -56,15 +57,6 @@ function sampleRepo(): string {
   return repo;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('an executor whose agent fails', () => {
   let bus: Bus;

@@ -31,6 +31,7 @@ import { RECALL_STEP_TOOL } from '../src/work/subtask-recall.js';
 import { buildMemory, MemoryProcess } from './memory-process.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { git, makeMathRepo, subtractWork, TEST_REPO_ROOTS } from './math-repo.js';
+import { waitFor } from '@maestro/testing';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const PROJECT = 'calculator';
@@ -100,16 +101,6 @@ const makeRepo = (): string => makeMathRepo('executor-recall-');
 
 const workFor = (repo: string): SubtaskWork => subtractWork(repo, { taskId: 'task-recall', runId: 'run-recall', project: PROJECT });
 
-/** Polls `probe` until it returns a value (not a timing assertion: it only bounds the wait). */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A `127.0.0.1` address nothing listens on (bound once, then closed). */
 async function deadAddress(): Promise<string> {

@@ -19,23 +19,13 @@ import {
   type SubtaskWork,
 } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
-import { testBusSigningKey } from '@maestro/testing';
+import { testBusSigningKey, waitFor } from '@maestro/testing';
 import { WORK_RESULTS_BUCKET } from '../src/store/kv-work-result-store.js';
 import { buildExecutor, ExecutorProcess, type ExecutorProcessOptions } from './executor-process.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const logger = createSilentLogger();
 
-/** Polls until `check` returns a value; only bounds the wait, asserts nothing about time. */
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function probe(index: number, overrides: Partial<SubtaskWork> = {}): SubtaskWork {
   const subtaskId = `probe-${index}-${randomUUID().slice(0, 8)}`;

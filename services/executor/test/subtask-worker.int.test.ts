@@ -27,6 +27,7 @@ import { RecordingWriteGuard } from './recording-write-guard.js';
 import { git, makeMathRepo, subtractWork, TEST_REPO_ROOTS } from './math-repo.js';
 import { createExecutor, type Executor } from '../src/executor.js';
 import { createExecutorAdminHandlers } from '../src/transport/grpc/executor-admin.handler.js';
+import { waitFor } from '@maestro/testing';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
 const logger = process.env.EXINT_LOG ? createLogger({ service: 'executor-int-test', level: 'debug' }) : createSilentLogger();
@@ -100,16 +101,6 @@ const makeRepo = (): string => makeMathRepo('executor-int-');
 
 const workFor = (repo: string, overrides: Partial<SubtaskWork> = {}): SubtaskWork => subtractWork(repo, overrides);
 
-/** Polls `probe` until it returns a value (not a timing assertion: it only bounds the wait). */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('executor on real NATS', () => {
   let namespace: string;

@@ -29,7 +29,7 @@ import {
   type SubtaskWork,
 } from '@maestro/contracts';
 import { createGrpcClient, createSilentLogger, Registry, type GrpcClient, type GrpcServer } from '@maestro/runtime';
-import { testKeyPrefix } from '@maestro/testing';
+import { testKeyPrefix, waitFor } from '@maestro/testing';
 // The real router and lock-manager, wired in this process from their own sources (as bench/ and the gateway's tests do).
 import { createLockManagerServer } from '../../lock-manager/src/lock-manager-server.js';
 import { RedisLockStore, type RedisLockStoreOptions } from '../../lock-manager/src/store/redis-lock-store.js';
@@ -78,16 +78,6 @@ interface RecordedCall {
   response: CompleteResponse;
 }
 
-/** Polls `probe` until it returns a value (it only bounds the wait). */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('work Orion took over', () => {
   let dir: string;

@@ -16,6 +16,7 @@ import { createExecutor, type Executor } from '../src/executor.js';
 import { TEST_REPO_ROOTS } from './math-repo.js';
 import { RecordingWriteGuard } from './recording-write-guard.js';
 import { replayTaskEnds } from '../src/transport/nats/task-events.replay.js';
+import { waitFor } from '@maestro/testing';
 
 const NATS_PORT = 4222;
 const silent = createSilentLogger();
@@ -80,15 +81,6 @@ class CuttableProxy {
   }
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('task events replay on real NATS', () => {
   let namespace: string;
