@@ -18,6 +18,11 @@ const usage = `usage: maestro defs ls [--json]
   Workflow definitions, versioned: every put of a changed document is a new version; runs
   stay pinned to the version they started with.
 
+  Definitions belong to your tenant. The built-in ones (coding, explain) are shared by every
+  tenant until yours puts one of the same name: from then on your tenant's own definition of
+  that name is the one its tasks run, get and diff show, and versions count on from 1 for it;
+  the shared one is unchanged for every other tenant.
+
   ls     the latest version of each definition
   get    one definition as JSON (the latest, or --version N)
   put    store <file.json> as the next version of <name> (unchanged documents keep their version)
