@@ -6,7 +6,7 @@
  * no other tenant's worktree, a bounded number of processes, a bounded file, no daemon left
  * behind. Every case has a control showing the thing it reaches for is really there on the host.
  */
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,9 +57,15 @@ afterAll(async () => {
   table.print();
 });
 
-/** Runs a node script through the exec tool, as the model would. */
-function node(script: string): Promise<ToolObservation> {
-  return tools.run({ id: 'x', name: 'exec', argumentsJson: JSON.stringify({ argv: ['node', '-e', script] }) }, context);
+/** Runs a node script through the exec tool, as the model would (in `within`, the test's context by default). */
+function node(script: string, within: ToolContext = context): Promise<ToolObservation> {
+  return tools.run({ id: 'x', name: 'exec', argumentsJson: JSON.stringify({ argv: ['node', '-e', script] }) }, within);
+}
+
+/** Bytes free on the filesystem holding `dir`, as the sandbox reads them. */
+function freeBytes(dir: string): number {
+  const stats = statfsSync(dir);
+  return stats.bavail * stats.bsize;
 }
 
 
@@ -146,6 +152,30 @@ it('contains every escape the command tries', async () => {
     pass: size <= FILE_LIMIT && !/WROTE 256/.test(fill.output),
   });
   rmSync(path.join(worktree, 'fill.bin'), { force: true });
+
+  // Filling the disk with many files, each below the file limit: the disk floor ends it. The
+  // floor is set 48 MiB below what is free now, so the case needs no full disk (and fills none).
+  const fillDir = path.join(worktree, 'fill');
+  mkdirSync(fillDir);
+  const FILES = 200;
+  const floored: ToolContext = {
+    ...context,
+    sandbox: new BubblewrapSandbox({ limits: { fileSizeBytes: FILE_LIMIT, processes: PROCESS_LIMIT, minFreeDiskBytes: Math.max(MIB, freeBytes(worktree) - 48 * MIB) } }),
+  };
+  const many = await node(
+    `const fs = require('node:fs'); const chunk = Buffer.alloc(${MIB}, 1); let i = 0;
+     const next = () => { if (i === ${FILES}) { console.log('WROTE ALL'); return; } const fd = fs.openSync('fill/' + i++ + '.bin', 'w'); fs.writeSync(fd, chunk); fs.fsyncSync(fd); fs.closeSync(fd); setTimeout(next, 10); };
+     next();`,
+    floored,
+  );
+  const files = readdirSync(fillDir).length;
+  table.record({
+    case: `write ${FILES} files of 1 MiB past the disk floor`,
+    expected: 'ended at the floor (SANDBOX_DISK_LOW)',
+    got: `${files} files, ${/SANDBOX_DISK_LOW/.test(many.output) ? 'ended by the floor' : 'not ended by the floor'}${/WROTE ALL/.test(many.output) ? ', all written' : ''}`,
+    pass: /SANDBOX_DISK_LOW/.test(many.output) && files < FILES && !/WROTE ALL/.test(many.output),
+  });
+  rmSync(fillDir, { recursive: true, force: true });
 
   // A daemon left behind: detached into its own session, parent gone.
   const marker = `41.${process.pid}${Date.now() % 100000}`;

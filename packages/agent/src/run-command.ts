@@ -11,6 +11,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { recordStartedProcess } from './pid-registry.js';
+import { watchDiskFloor } from './sandbox/disk-floor.js';
 import { SandboxError, SandboxErrorCodes, type PreparedCommand, type Sandbox, type SandboxErrorCode } from './sandbox/sandbox.js';
 
 /** Options for {@link runCommand}. */
@@ -64,6 +65,8 @@ export interface CommandResult {
   refusal?: { code: SandboxErrorCode; message: string };
   /** A warning the command's observation must carry (it ran without a sandbox). */
   sandboxNotice?: string;
+  /** Set when the sandbox ended the command while it ran (the disk fell below its floor); the process group was killed. */
+  stopped?: { code: SandboxErrorCode; message: string };
 }
 
 /** Variables a command inherits from the executor's environment; everything else is dropped. */
@@ -165,7 +168,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     return { exitCode: null, signal: null, timedOut: false, aborted: false, output: '', truncated: 0, spawnError: `${refusal.code}: ${refusal.message}`, refusal };
   }
   try {
-    const result = await spawnCommand(prepared.argv, argv, prepared.env, options);
+    const result = await spawnCommand(prepared.argv, argv, prepared.env, options, prepared);
     return prepared.notice === undefined ? result : { ...result, sandboxNotice: prepared.notice };
   } finally {
     await prepared.cleanup();
@@ -173,12 +176,19 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
 }
 
 /** Spawns `spawnArgv` (the command itself or its sandboxed form; `argv` is what is recorded) and collects its output. */
-function spawnCommand(spawnArgv: readonly string[], argv: readonly string[], env: Record<string, string>, options: RunCommandOptions): Promise<CommandResult> {
+function spawnCommand(
+  spawnArgv: readonly string[],
+  argv: readonly string[],
+  env: Record<string, string>,
+  options: RunCommandOptions,
+  sandboxed: Pick<PreparedCommand, 'diskFloor'> = {},
+): Promise<CommandResult> {
   const [command = '', ...args] = spawnArgv;
   const buffer = new OutputBuffer(options.maxOutputChars ?? 32_000);
   return new Promise((resolvePromise) => {
     let timedOut = false;
     let aborted = false;
+    let stopped: CommandResult['stopped'];
     let settled = false;
     let child: ChildProcessByStdio<null, Readable, Readable>;
     try {
@@ -208,13 +218,21 @@ function spawnCommand(spawnArgv: readonly string[], argv: readonly string[], env
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    const unwatchDisk =
+      sandboxed.diskFloor === undefined
+        ? undefined
+        : watchDiskFloor(sandboxed.diskFloor, (message) => {
+            stopped = { code: SandboxErrorCodes.diskLow, message: `ended by the sandbox: ${message}` };
+            killGroup(child.pid);
+          });
 
-    const finish = (result: Omit<CommandResult, 'output' | 'truncated' | 'timedOut' | 'aborted'>): void => {
+    const finish = (result: Omit<CommandResult, 'output' | 'truncated' | 'timedOut' | 'aborted' | 'stopped'>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      unwatchDisk?.();
       options.signal?.removeEventListener('abort', onAbort);
-      resolvePromise({ ...result, timedOut, aborted, output: buffer.toString(), truncated: buffer.truncated });
+      resolvePromise({ ...result, timedOut, aborted, ...(stopped !== undefined ? { stopped } : {}), output: buffer.toString(), truncated: buffer.truncated });
     };
 
     child.on('error', (err) => {

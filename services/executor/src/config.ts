@@ -168,6 +168,7 @@ export const executorConfigSpec = {
   sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
   sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
   sandboxAllowUnlimitedProcesses: sandboxEnv.allowUnlimitedProcesses('MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES'),
+  sandboxMinFreeDiskMib: sandboxEnv.minFreeDiskMib('MAESTRO_SANDBOX_MIN_FREE_DISK_MIB'),
   // The same variable as the orchestrator's: checked again right before a repository is touched.
   repoRoots: repoRootsEnv('MAESTRO_REPO_ROOTS'),
   // The same variable as the orchestrator's: work is checked against its tenant's roots again.

@@ -33,7 +33,7 @@ import type { SubtaskRecallSettings } from './work/subtask-recall.js';
  */
 export type ExecutorSettings = Pick<ExecutorConfig, 'executorId' | 'concurrency' | 'maxSteps' | 'maxDeliver' | 'ackWaitMs' | 'lockTtlMs' | 'repoRoots'> &
   Partial<
-    Pick<ExecutorConfig, 'tenantRepoRoots' | 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny' | 'sandbox' | 'allowUnsandboxed' | 'sandboxNetwork' | 'sandboxReadPaths' | 'sandboxAllowUnlimitedProcesses'>
+    Pick<ExecutorConfig, 'tenantRepoRoots' | 'worktreeRoot' | 'lockWaitMs' | 'declaredLockWaitMs' | 'mergeLockWaitMs' | 'mergeAttempts' | 'worktreeLinks' | 'recallDeadlineMs' | 'recallLimit' | 'summariser' | 'commandAllow' | 'commandDeny' | 'sandbox' | 'allowUnsandboxed' | 'sandboxNetwork' | 'sandboxReadPaths' | 'sandboxAllowUnlimitedProcesses' | 'sandboxMinFreeDiskMib'>
   >;
 
 /** Options for {@link createExecutor}. */

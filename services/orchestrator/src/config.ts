@@ -101,6 +101,7 @@ export const orchestratorConfigSpec = {
   sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
   sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
   sandboxAllowUnlimitedProcesses: sandboxEnv.allowUnlimitedProcesses('MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES'),
+  sandboxMinFreeDiskMib: sandboxEnv.minFreeDiskMib('MAESTRO_SANDBOX_MIN_FREE_DISK_MIB'),
   taskBudgetTokens: env.int('MAESTRO_TASK_BUDGET_TOKENS', {
     default: 0,
     min: 0,

@@ -115,7 +115,12 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
-  const output = result.spawnError !== undefined ? `could not start the test command: ${result.spawnError}` : result.output;
+  const output =
+    result.spawnError !== undefined
+      ? `could not start the test command: ${result.spawnError}`
+      : result.stopped !== undefined
+        ? `${result.stopped.message} (${result.stopped.code})\n${result.output}`
+        : result.output;
   // The observation carries the unsandboxed warning; the output stays as the runner wrote it, for the parsers.
   const observation = result.sandboxNotice !== undefined ? `${result.sandboxNotice}\n${output}` : output;
   const cleanPass = result.exitCode === 0 && !result.timedOut && !result.aborted;
@@ -134,7 +139,7 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
   await run.report({
     kind: 'tool',
     tool: 'tests',
-    summary: truncate(`${testCommand.join(' ')}: ${baselineNote ?? (passed ? 'passed' : result.timedOut ? 'timed out' : `failed (exit ${result.exitCode ?? result.signal ?? '?'})`)}`),
+    summary: truncate(`${testCommand.join(' ')}: ${baselineNote ?? (passed ? 'passed' : result.timedOut ? 'timed out' : result.stopped !== undefined ? 'ended by the sandbox: disk below its floor' : `failed (exit ${result.exitCode ?? result.signal ?? '?'})`)}`),
     ok: passed,
     durationMs: Math.max(0, run.settings.clock.now() - startedAt),
     arguments: JSON.stringify({ argv: testCommand }),
@@ -154,7 +159,7 @@ export async function runTestGate(run: LoopRun, content: string, knownPaths: rea
   run.history.push({
     role: 'user',
     content: [
-      `The tests failed: ${JSON.stringify(testCommand)} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode ?? result.signal}`}.`,
+      `The tests failed: ${JSON.stringify(testCommand)} ${result.timedOut ? 'timed out' : result.stopped !== undefined ? result.stopped.message : `exited with ${result.exitCode ?? result.signal}`}.`,
       ...(judgement?.excused === false ? [`Failures that already happened before your work are excused, but this run's are not: ${judgement.reason}.`] : []),
       ...(failingTests.length > 0 ? [`Failing tests: ${failingTests.join('; ')}`] : []),
       'Output (end):',

@@ -6,6 +6,7 @@ import { processesWithArgument, testServers } from '@maestro/testing';
 import { runCommand, type CommandResult } from '../run-command.js';
 import { BubblewrapSandbox, type BubblewrapSandboxOptions } from './bubblewrap-sandbox.js';
 import { detectCgroupV1, type CgroupAvailability } from './cgroup-limits.js';
+import { statfsFreeBytes } from './disk-floor.js';
 import { createCommandSandbox } from './command-sandbox.js';
 import { SandboxErrorCodes, type PreparedCommand, type Sandbox, type SandboxRequest } from './sandbox.js';
 import { UnsandboxedRunner } from './unsandboxed-runner.js';
@@ -198,6 +199,26 @@ describe('BubblewrapSandbox (real bwrap)', () => {
     } finally {
       for (const dir of [stale, live]) if (existsSync(dir)) rmdirSync(dir);
     }
+  });
+
+  it('does not start a command when the disk is already below the floor', async () => {
+    const result = await run(sandboxed({ limits: { minFreeDiskBytes: Number.MAX_SAFE_INTEGER } }), sh('touch started'));
+    expect(result.refusal?.code).toBe(SandboxErrorCodes.diskLow);
+    expect(result.refusal?.message).toMatch(/not started: only .* MiB is free on the filesystem of .*, below the sandbox's floor/);
+    expect(existsSync(join(worktree, 'started'))).toBe(false);
+  });
+
+  it('ends a command whose writes take the disk below the floor, however small each file is', async () => {
+    // The floor sits 24 MiB below what is free now: the case needs no full disk and fills none.
+    const floor = Math.max(MIB, statfsFreeBytes(worktree) - 24 * MIB);
+    const result = await run(
+      sandboxed({ limits: { minFreeDiskBytes: floor } }),
+      sh('i=0; while [ $i -lt 200 ]; do head -c 1M /dev/zero > f$i; sync f$i; i=$((i+1)); sleep 0.01; done; echo WROTE-ALL'),
+    );
+    expect(result.stopped?.code).toBe(SandboxErrorCodes.diskLow);
+    expect(result.stopped?.message).toContain("below the sandbox's floor");
+    expect(result.output).not.toContain('WROTE-ALL');
+    expect(readdirSync(worktree).length).toBeLessThan(200);
   });
 
   it('kills a command at the wall-clock timeout', async () => {

@@ -13,6 +13,7 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { bubblewrapArgs, SANDBOX_HOME } from './bubblewrap-args.js';
+import { belowFloorMessage, DiskFloorDefaults, freeBelowFloor, type DiskFloor } from './disk-floor.js';
 import { createCommandCgroups, detectCgroupV1, type CgroupAvailability, type CgroupController, type CommandCgroups } from './cgroup-limits.js';
 import { refusalMessage } from './refusing-sandbox.js';
 import { SandboxError, SandboxErrorCodes, type LimitEnforcement, type PreparedCommand, type Sandbox, type SandboxRequest } from './sandbox.js';
@@ -136,6 +137,9 @@ export class BubblewrapSandbox implements Sandbox {
     const cwd = realOrThrow(request.cwd, 'cwd');
     if (!isWithin(cwd, worktree)) throw new SandboxError(SandboxErrorCodes.setupFailed, `the working directory ${cwd} is not inside the worktree ${worktree}`);
     const limits = resolveSandboxLimits(request.limits, this.limits);
+    const diskFloor: DiskFloor = { path: worktree, minFreeBytes: limits.minFreeDiskBytes };
+    const free = freeBelowFloor(diskFloor);
+    if (free !== undefined) throw new SandboxError(SandboxErrorCodes.diskLow, `the command was not started: ${belowFloorMessage(diskFloor, free)}`);
     const groups = this.commandCgroups(limits);
     const repository = worktreeMounts(worktree);
     const args = bubblewrapArgs({
@@ -154,6 +158,7 @@ export class BubblewrapSandbox implements Sandbox {
     return {
       argv: args,
       env: { ...request.env, HOME: SANDBOX_HOME, TMPDIR: '/tmp' },
+      diskFloor,
       cleanup: async () => {
         await groups?.remove().catch(() => undefined);
       },
@@ -171,6 +176,11 @@ export class BubblewrapSandbox implements Sandbox {
       memory.usable
         ? { limit: 'memoryBytes', value: this.limits.memoryBytes, how: `cgroup v1 memory.limit_in_bytes per command under ${memory.parentDir}` }
         : { limit: 'memoryBytes', value: this.limits.addressSpaceBytes, how: `RLIMIT_AS per process (prlimit), as ${memory.reason}` },
+      {
+        limit: 'minFreeDiskBytes',
+        value: this.limits.minFreeDiskBytes,
+        how: `free space of the worktree's filesystem (statfs) before the command and every ${DiskFloorDefaults.checkMs} ms while it runs; ended below it (a floor, not a quota)`,
+      },
     ];
   }
 

@@ -45,7 +45,9 @@ const NO_CGROUP = { usable: false, reason: 'not used by the probe' } as const;
 async function runProbe(sandbox: BubblewrapSandbox): Promise<SandboxProbe> {
   const worktree = await mkdtemp(join(tmpdir(), 'maestro-sandbox-probe-'));
   try {
-    const prepared = await sandbox.prepare(['/bin/sh', '-c', 'grep "^CapEff:" /proc/self/status'], { cwd: worktree, worktree, env: { PATH: '/usr/bin:/bin' } });
+    // The disk floor is each command's business: a disk low at start must not disable the sandbox for good.
+    const request = { cwd: worktree, worktree, env: { PATH: '/usr/bin:/bin' }, limits: { minFreeDiskBytes: 1 } };
+    const prepared = await sandbox.prepare(['/bin/sh', '-c', 'grep "^CapEff:" /proc/self/status'], request);
     try {
       const { stdout } = await runFile(prepared.argv, prepared.env, worktree);
       if (!/^CapEff:\s*0+\s*$/m.test(stdout)) return { available: false, failed: 'bubblewrap', reason: `the sandboxed command still holds capabilities (${stdout.trim()})` };

@@ -30,6 +30,12 @@ export interface SandboxLimits {
    * because V8 and WebAssembly reserve far more address space than they use. @default 16 GiB
    */
   addressSpaceBytes: number;
+  /**
+   * Free space the worktree's filesystem must keep, in bytes: a command is not started below it
+   * and is ended when the free space falls below it while it runs (see `disk-floor.ts`; a floor,
+   * not a quota). @default 256 MiB
+   */
+  minFreeDiskBytes: number;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -42,6 +48,7 @@ export const SandboxDefaults: Readonly<SandboxLimits> = Object.freeze({
   processes: 1024,
   memoryBytes: 4 * GIB,
   addressSpaceBytes: 16 * GIB,
+  minFreeDiskBytes: GIB / 4,
 });
 
 /**

@@ -10,6 +10,7 @@ const spec = {
   sandboxNetwork: sandboxEnv.network('MAESTRO_SANDBOX_NETWORK'),
   sandboxReadPaths: sandboxEnv.readPaths('MAESTRO_SANDBOX_READ_PATHS', { default: [] }),
   sandboxAllowUnlimitedProcesses: sandboxEnv.allowUnlimitedProcesses('MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES'),
+  sandboxMinFreeDiskMib: sandboxEnv.minFreeDiskMib('MAESTRO_SANDBOX_MIN_FREE_DISK_MIB'),
 };
 
 function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => string } {
@@ -52,6 +53,18 @@ describe('createSandboxFromSettings', () => {
     await createSandboxFromSettings({ sandboxAllowUnlimitedProcesses: true }, logger, { probe });
     expect(given).toEqual([false, true]);
   });
+
+  it('hands MAESTRO_SANDBOX_MIN_FREE_DISK_MIB to the bubblewrap sandbox as its disk floor in bytes', async () => {
+    const { logger } = capturedLogger();
+    const given: Array<number | undefined> = [];
+    const probe = (options: BubblewrapSandboxOptions): Promise<SandboxProbe> => {
+      given.push(options.limits?.minFreeDiskBytes);
+      return Promise.resolve({ available: false, failed: 'bubblewrap', reason: 'not probed in this test' });
+    };
+    await createSandboxFromSettings({}, logger, { probe });
+    await createSandboxFromSettings({ sandboxMinFreeDiskMib: 1024 }, logger, { probe });
+    expect(given).toEqual([undefined, 1024 * 1024 * 1024]);
+  });
 });
 
 describe('the sandbox variables', () => {
@@ -59,6 +72,13 @@ describe('the sandbox variables', () => {
     const config = loadConfig(spec, {});
     expect([config.sandbox, config.allowUnsandboxed, config.sandboxNetwork, config.sandboxReadPaths, config.sandboxAllowUnlimitedProcesses]).toEqual(['bwrap', false, 'deny', [], false]);
     expect(loadConfig(spec, { MAESTRO_SANDBOX_ALLOW_UNLIMITED_PROCESSES: 'true' }).sandboxAllowUnlimitedProcesses).toBe(true);
+  });
+
+  it('keep 256 MiB free on the disk unless told otherwise, and refuse a floor that is not a whole positive number', () => {
+    expect(loadConfig(spec, {}).sandboxMinFreeDiskMib).toBe(256);
+    expect(loadConfig(spec, { MAESTRO_SANDBOX_MIN_FREE_DISK_MIB: '2048' }).sandboxMinFreeDiskMib).toBe(2048);
+    expect(() => loadConfig(spec, { MAESTRO_SANDBOX_MIN_FREE_DISK_MIB: '0' })).toThrow(/MAESTRO_SANDBOX_MIN_FREE_DISK_MIB/);
+    expect(() => loadConfig(spec, { MAESTRO_SANDBOX_MIN_FREE_DISK_MIB: 'lots' })).toThrow(/MAESTRO_SANDBOX_MIN_FREE_DISK_MIB/);
   });
 
   it('read colon-separated absolute paths and refuse a relative one', () => {

@@ -8,6 +8,7 @@
 import { ConfigError, env, type EnvVar, type Logger } from '@maestro/runtime';
 import { BubblewrapDefaults } from './bubblewrap-sandbox.js';
 import { createCommandSandbox, type CommandSandboxOptions } from './command-sandbox.js';
+import { SandboxDefaults } from './sandbox-defaults.js';
 import type { Sandbox } from './sandbox.js';
 
 /** Splits `MAESTRO_SANDBOX_READ_PATHS` (colon-separated absolute paths); throws naming a relative one. */
@@ -16,6 +17,8 @@ export function parseSandboxReadPaths(raw: string): string[] {
   for (const path of paths) if (!path.startsWith('/')) throw new Error(`expected absolute paths separated by ':', got "${path}"`);
   return paths;
 }
+
+const MIB = 1024 * 1024;
 
 /** The sandbox variables; a service's config spreads them in under the keys of {@link SandboxSettings}. */
 export const sandboxEnv = {
@@ -39,6 +42,13 @@ export const sandboxEnv = {
       default: BubblewrapDefaults.allowUnlimitedProcesses,
       doc: 'let sandboxed commands run with NO process limit where none can be enforced (the service runs as uid 0, which RLIMIT_NPROC does not bind, and no cgroup v1 pids hierarchy is writable); otherwise every command is then refused (warned at start either way)',
     }),
+  minFreeDiskMib: (name: 'MAESTRO_SANDBOX_MIN_FREE_DISK_MIB') =>
+    env.int(name, {
+      default: SandboxDefaults.minFreeDiskBytes / MIB,
+      min: 1,
+      max: 1024 * 1024,
+      doc: "free space (MiB) the worktrees' filesystem must keep: a sandboxed command is not started below it and is ended when the free space falls below it while it runs (a floor that protects the host, not a per-command quota)",
+    }),
   // The default is given at the call (`{ default: [] }`) so deploy/check-consistency.mjs, which
   // reads the config files, sees that an empty value is valid.
   readPaths: (name: 'MAESTRO_SANDBOX_READ_PATHS', options: { default: string[] }): EnvVar<string[]> => ({
@@ -56,6 +66,7 @@ export interface SandboxSettings {
   sandboxNetwork?: 'deny' | 'allow';
   sandboxReadPaths?: readonly string[];
   sandboxAllowUnlimitedProcesses?: boolean;
+  sandboxMinFreeDiskMib?: number;
 }
 
 /**
@@ -80,6 +91,7 @@ export async function createSandboxFromSettings(settings: SandboxSettings, logge
       network: settings.sandboxNetwork === 'allow',
       readOnlyPaths: [...(settings.sandboxReadPaths ?? [])],
       allowUnlimitedProcesses: settings.sandboxAllowUnlimitedProcesses ?? BubblewrapDefaults.allowUnlimitedProcesses,
+      ...(settings.sandboxMinFreeDiskMib !== undefined ? { limits: { minFreeDiskBytes: settings.sandboxMinFreeDiskMib * MIB } } : {}),
     },
     logger: logger.child({ component: 'sandbox' }),
     ...options,

@@ -5,6 +5,7 @@
  * had and no opt-out was given: every command is refused).
  */
 import { OperationalError } from '@maestro/runtime';
+import type { DiskFloor } from './disk-floor.js';
 import type { SandboxLimits } from './sandbox-defaults.js';
 
 /** Stable codes of sandbox failures, as they appear in observations and logs. */
@@ -13,6 +14,8 @@ export const SandboxErrorCodes = {
   unavailable: 'SANDBOX_UNAVAILABLE',
   /** The sandbox exists but could not be set up for this command (its worktree is gone, a cgroup could not be made). */
   setupFailed: 'SANDBOX_SETUP_FAILED',
+  /** The worktree's filesystem has less free space than the sandbox's floor: not started, or ended while it ran. */
+  diskLow: 'SANDBOX_DISK_LOW',
 } as const;
 /** One of {@link SandboxErrorCodes}. */
 export type SandboxErrorCode = (typeof SandboxErrorCodes)[keyof typeof SandboxErrorCodes];
@@ -47,6 +50,8 @@ export interface PreparedCommand {
    * Absent for a sandboxed command.
    */
   notice?: string;
+  /** The free space the worktree's filesystem must keep while the command runs (`runCommand` watches it and ends the command below it). */
+  diskFloor?: DiskFloor;
   /** Called once after the command ended (removes its cgroups); never rejects. */
   cleanup(): Promise<void>;
 }
@@ -66,7 +71,8 @@ export interface Sandbox {
   readonly kind: 'bubblewrap' | 'unsandboxed' | 'refusing';
   /**
    * Turns `argv` into the command to spawn. Throws {@link SandboxError} when the command must not
-   * run (`SANDBOX_UNAVAILABLE`) or the sandbox cannot be set up for it (`SANDBOX_SETUP_FAILED`).
+   * run (`SANDBOX_UNAVAILABLE`, `SANDBOX_DISK_LOW`) or the sandbox cannot be set up for it
+   * (`SANDBOX_SETUP_FAILED`).
    */
   prepare(argv: readonly string[], request: SandboxRequest): Promise<PreparedCommand>;
   /** How the limits are enforced (one entry per limit). */

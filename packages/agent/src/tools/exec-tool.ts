@@ -55,7 +55,9 @@ export function createExecTool(policy: CommandPolicy = defaultCommandPolicy): To
       if (result.spawnError !== undefined) {
         return { ok: false, output: `could not start ${JSON.stringify(argv[0])}: ${result.spawnError}` };
       }
-      const status = result.timedOut
+      const status = result.stopped !== undefined
+        ? `${result.stopped.message} (${result.stopped.code}); the process group was killed`
+        : result.timedOut
         ? `timed out after ${limit} ms; the process group was killed`
         : result.aborted
           ? 'cancelled; the process group was killed'
