@@ -470,3 +470,11 @@ export const DeadLetterHeaders = {
   reason: 'Maestro-Dead-Letter-Reason',
   deliveries: 'Maestro-Deliveries',
 } as const;
+
+/** `maestro.gateway.keys.revoked`: which key a gateway revoked, so the others re-check its open streams. */
+export const KeyRevokedSchema = z.object({
+  keyId: z.string().min(1),
+  tenant: z.string(),
+  revokedAt: z.string(),
+});
+export type KeyRevoked = z.infer<typeof KeyRevokedSchema>;

@@ -71,6 +71,13 @@ export const Subjects = {
   /** A lock request joined the queue: who waits, for what, behind whom. */
   lockWaiting: 'maestro.events.lock.waiting',
 
+  /**
+   * An API key was revoked (core NATS, between gateways, signed like every live message): every
+   * gateway replica re-checks that key's open event streams at once instead of at their next
+   * heartbeat. Outside `maestro.events` on purpose: no stream stores it and no viewer sees it.
+   */
+  keyRevoked: 'maestro.gateway.keys.revoked',
+
   /** Everything under `maestro.events`. */
   allEvents: 'maestro.events.>',
   /** Dead letter for a subject: where a message goes after it could not be processed. */

@@ -8,9 +8,10 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { ApiKeyStore } from './auth/api-key-store.js';
 import type { Authenticator } from './auth/authenticator.js';
+import { LocalKeyRevocations } from './auth/local-key-revocations.js';
 import { SharedKeyRechecks } from './auth/shared-key-rechecks.js';
 import { createGatewayMetrics, registerHttpMetrics, trackOpenStreams } from './metrics.js';
-import type { HealthProbe, LifecycleEvents, LockApi, LockEvents, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
+import type { HealthProbe, KeyRevocations, LifecycleEvents, LockApi, LockEvents, MemoryApi, OrchestratorApi, RunEvents, WorkflowApi, RouterApi } from './ports.js';
 import { registerDefinitionRoutes } from './transport/http/definitions.routes.js';
 import { registerAuthentication } from './transport/http/authentication.js';
 import { rejectNonFiniteNumbers } from './transport/http/reject-non-finite-numbers.js';
@@ -47,6 +48,11 @@ export interface GatewayDeps {
    * are no key routes.
    */
   auth: { authenticator: Authenticator; keys?: ApiKeyStore };
+  /**
+   * Where revocations are announced and heard, so every replica's open streams of a revoked key
+   * re-check at once (the bus in production). @default within this process only
+   */
+  keyRevocations?: KeyRevocations;
   logger: Logger;
   /** Interval of the SSE heartbeat comment, and of re-checking an open stream's API key. @default 15000 */
   sseHeartbeatMs?: number;
@@ -151,6 +157,11 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
   const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
   const credentials = new SharedKeyRechecks({ credentials: deps.auth.authenticator, clock, logger: logger.child({ component: 'stream-auth' }), periodMs: heartbeatMs });
   const sse: SseStreamSettings = { streams, heartbeatMs, clock, credentials };
+  const revocations = deps.keyRevocations ?? new LocalKeyRevocations();
+  const unlistenRevocations = revocations.listen(({ keyId }) => credentials.revoked(keyId));
+  app.addHook('onClose', async () => {
+    unlistenRevocations();
+  });
   registerOpenApiGenerator(app);
   void app.register(async (api) => {
     registerHealthRoutes(api, deps.health);
@@ -167,7 +178,7 @@ export function buildGatewayApp(deps: GatewayDeps): FastifyInstance {
     registerLockRoutes(api, deps.locks, deps.orchestrator);
     registerEventRoutes(api, { events: deps.events, sse, logger: logger.child({ component: 'events' }) });
     registerMemoryRoutes(api, deps.memory);
-    if (deps.auth.keys) registerKeyRoutes(api, { keys: deps.auth.keys, clock });
+    if (deps.auth.keys) registerKeyRoutes(api, { keys: deps.auth.keys, clock, revocations, logger: logger.child({ component: 'keys' }) });
     registerOpenApiRoutes(api);
     if (deps.webDist !== undefined) registerViewer(api, { distDir: deps.webDist, logger: logger.child({ component: 'viewer' }) });
   });

@@ -25,6 +25,7 @@ import { createGatewayMetrics, instrumentGrpcClient, type GrpcServiceDefinition 
 import { namedUpstream } from './transport/grpc/named-upstream.js';
 import { createUpstreamHealthProbe } from './transport/grpc/upstream-health.js';
 import { subscribeToEvents } from './transport/nats/event-subscriber.js';
+import { BusKeyRevocations } from './transport/nats/key-revocations.js';
 import { RunEventHub } from './transport/nats/run-event-hub.js';
 
 /** Options for {@link startGateway} besides the configuration. */
@@ -139,6 +140,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     const subscription = await subscribeToEvents(bus, hub);
     stops.push({ name: 'event subscription', stop: () => subscription.unsubscribe() });
 
+    const keyRevocations = new BusKeyRevocations(bus);
+    stops.push({ name: 'key revocations', stop: () => keyRevocations.close() });
+
     const app = buildGatewayApp({
       orchestrator: upstream('orchestrator', orchestrator.call, OrchestratorServiceClient.service),
       workflow: upstream('workflow-engine', workflow.call, WorkflowServiceClient.service),
@@ -152,6 +156,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
         logger,
       }),
       auth: { authenticator, ...(keys ? { keys } : {}) },
+      keyRevocations,
       logger,
       metrics: metrics.registry,
       sseHeartbeatMs: config.sseHeartbeatMs,

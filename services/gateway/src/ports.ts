@@ -5,6 +5,7 @@
  */
 import type {
   CancelRunRequest,
+  KeyRevoked,
   DefinitionDiff,
   DiffDefinitionsRequest,
   GetDefinitionRequest,
@@ -140,6 +141,18 @@ export interface LifecycleEvents {
 export interface LockEvents {
   /** Starts delivering every lock event to `listener`; call the returned function to stop. */
   listenLocks(listener: RunEventListener): () => void;
+}
+
+/**
+ * Revocations of API keys, told to every gateway replica: the replica that revoked a key
+ * announces it, and each replica (itself included) re-checks the open streams of that key at
+ * once. Best-effort: an announcement lost on the way leaves the heartbeat's re-check to end them.
+ */
+export interface KeyRevocations {
+  /** Tells every replica; rejects when it could not be sent (the revocation itself stands). */
+  announce(revocation: KeyRevoked): Promise<void>;
+  /** Starts delivering announcements (this replica's own included); call the returned function to stop. */
+  listen(onRevoked: (revocation: KeyRevoked) => void): () => void;
 }
 
 /** What `/healthz` reports about the orchestrator's grpc.health Check. */

@@ -52,6 +52,8 @@ function setup(): {
   open(principal: Principal): Stream;
   runUntil(atMs: number): Promise<void>;
   checksAsked(): number;
+  /** What hearing a revocation announced on the bus does (the app's listener). */
+  announceRevoked(keyId: string): void;
 } {
   const clock = new ManualClock(0);
   const store = new ObservedKeyStore();
@@ -65,6 +67,7 @@ function setup(): {
       return rechecks.stillValid(principal);
     },
     checkFailed: (err: unknown) => rechecks.checkFailed(err),
+    onRevoked: (principal: Principal, onRevoked: () => void) => rechecks.onRevoked(principal, onRevoked),
   };
   return {
     clock,
@@ -103,6 +106,7 @@ function setup(): {
       }
     },
     checksAsked: () => asked,
+    announceRevoked: (keyId) => rechecks.revoked(keyId),
   };
 }
 
@@ -160,6 +164,34 @@ describe('SharedKeyRechecks', () => {
     // Streams 0-33 beat first after the revocation's lookup started and end at once; 34-99 got
     // the answer of a lookup started before it and end one heartbeat later.
     expect(late).toEqual([...Array.from({ length: 34 }, () => 0), ...Array.from({ length: 66 }, () => 1)]);
+  });
+
+  it('ends all 100 streams of a key announced revoked at once, with one fresh read, and none of another key', async () => {
+    const env = setup();
+    const { id, principal } = await env.newKey();
+    const other = await env.newKey();
+    const streams = Array.from({ length: 100 }, () => env.open(principal));
+    const others = Array.from({ length: 10 }, () => env.open(other.principal));
+    // Mid-period, right after a shared lookup said the key is valid: that answer must not be reused.
+    await env.runUntil(heartbeatMs + 1_000);
+    env.store.reads = [];
+    const revokedAtMs = env.clock.now();
+    await env.store.revoke(id, new Date(revokedAtMs));
+    env.announceRevoked(id);
+    await settle();
+    expect(streams.map((stream) => [stream.lapse, stream.endedAtMs])).toEqual(Array.from({ length: 100 }, () => [CredentialLapse.revoked, revokedAtMs]));
+    expect(env.store.reads).toEqual([id]);
+    expect(others.filter((stream) => stream.lapse !== undefined)).toEqual([]);
+  });
+
+  it('ends nothing on an announcement the key store does not bear out', async () => {
+    const env = setup();
+    const { id, principal } = await env.newKey();
+    const streams = Array.from({ length: 10 }, () => env.open(principal));
+    env.announceRevoked(id);
+    await settle();
+    await env.runUntil(2 * heartbeatMs);
+    expect(streams.filter((stream) => stream.lapse !== undefined)).toEqual([]);
   });
 
   it('keeps every stream open while the key store fails, logging one warning per period with the failed checks', async () => {

@@ -12,6 +12,12 @@
  * never as a revocation: the streams that share it stay open and ask again at their next
  * heartbeat.
  *
+ * A revocation announced on the bus (any replica's `DELETE /v1/keys/:id`, see `key-revocations`)
+ * does not wait for the heartbeat: {@link SharedKeyRechecks.revoked} drops the key's shared
+ * lookups and tells the key's streams ({@link SharedKeyRechecks.onRevoked}) to re-check at once,
+ * so their answer comes from a lookup that started after the revocation. The announcement is only
+ * a prompt to look: a stream ends on what the key store says, never on the message alone.
+ *
  * While the key store fails, the streams' failed checks are logged as one warning per period
  * with how many failed since the previous warning (the bus's `LiveRejections` shape), not one
  * per stream per heartbeat.
@@ -45,6 +51,7 @@ export const KEY_RECHECKS_FAILED = 'open streams\' key re-checks failed; the str
 
 /** One key-store lookup and when it started, shared by the streams whose principal it answers for. */
 interface SharedLookup {
+  keyId: string;
   startedAt: number;
   answer: Promise<boolean>;
 }
@@ -57,6 +64,8 @@ export class SharedKeyRechecks {
   private sweptAt: number;
   /** When the last warning was logged and how many checks failed after it; none logged yet when undefined. */
   private warned: { at: number; failedSince: number } | undefined;
+  /** Key id → what the open streams of that key do when it is announced revoked. */
+  private readonly revocationListeners = new Map<string, Set<() => void>>();
 
   constructor(private readonly options: SharedKeyRechecksOptions) {
     this.sweptAt = options.clock.now();
@@ -77,7 +86,7 @@ export class SharedKeyRechecks {
     if (shared !== undefined && now - shared.startedAt < this.options.periodMs) return shared.answer;
     // A store that throws synchronously fails this lookup like one that rejects.
     const answer = new Promise<boolean>((resolve) => resolve(this.options.credentials.stillValid(principal)));
-    this.lookups.set(shareKey, { startedAt: now, answer });
+    this.lookups.set(shareKey, { keyId: principal.keyId ?? '', startedAt: now, answer });
     return answer;
   }
 
@@ -96,6 +105,34 @@ export class SharedKeyRechecks {
     this.warned = { at: now, failedSince: 0 };
     // This check included; `err` is this check's, the others' were most likely the same outage.
     this.options.logger.warn(KEY_RECHECKS_FAILED, { failedChecks: (last?.failedSince ?? 0) + 1, err });
+  }
+
+  /**
+   * Calls `onRevoked` when `principal`'s key is announced revoked (never for an OIDC principal);
+   * returns the function that stops listening.
+   */
+  onRevoked(principal: Principal, onRevoked: () => void): () => void {
+    const keyId = principal.via === 'oidc' ? undefined : principal.keyId;
+    if (keyId === undefined) return () => undefined;
+    let listeners = this.revocationListeners.get(keyId);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.revocationListeners.set(keyId, listeners);
+    }
+    listeners.add(onRevoked);
+    return () => {
+      listeners.delete(onRevoked);
+      if (listeners.size === 0 && this.revocationListeners.get(keyId) === listeners) this.revocationListeners.delete(keyId);
+    };
+  }
+
+  /**
+   * `keyId` was announced revoked: its shared lookups are dropped (the next re-check asks the
+   * store afresh) and its streams' listeners are called.
+   */
+  revoked(keyId: string): void {
+    for (const [shareKey, lookup] of this.lookups) if (lookup.keyId === keyId) this.lookups.delete(shareKey);
+    for (const listener of [...(this.revocationListeners.get(keyId) ?? [])]) listener();
   }
 
   /** Drops the lookups too old to share, at most once a period, so keys no stream checks any more are not kept. */

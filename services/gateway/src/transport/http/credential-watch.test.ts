@@ -12,7 +12,8 @@ async function settle(): Promise<void> {
 }
 
 /** A key store answer the test sets: valid, revoked, or unreadable; `failures` are the failed re-checks reported. */
-function checkAnswering(answer: () => boolean): CredentialCheck & { calls: number; failures: unknown[] } {
+function checkAnswering(answer: () => boolean): CredentialCheck & { calls: number; failures: unknown[]; announce(): void; listening(): number } {
+  const listeners = new Set<() => void>();
   const check = {
     calls: 0,
     failures: [] as unknown[],
@@ -23,9 +24,21 @@ function checkAnswering(answer: () => boolean): CredentialCheck & { calls: numbe
     checkFailed: (err: unknown) => {
       check.failures.push(err);
     },
+    onRevoked: (_principal: Principal, listener: () => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Announces the key revoked, as SharedKeyRechecks.revoked does. */
+    announce: () => {
+      for (const listener of [...listeners]) listener();
+    },
+    listening: () => listeners.size,
   };
   return check;
 }
+
+/** No announcements ever: for checks that only answer. */
+const noAnnouncements = { onRevoked: () => () => undefined };
 
 describe('watchCredentials', () => {
   it('reports a revoked API key at the first check after the revocation, once', async () => {
@@ -76,6 +89,7 @@ describe('watchCredentials', () => {
         });
       },
       checkFailed: () => undefined,
+      ...noAnnouncements,
     };
     const watch = watchCredentials({ principal: key, credentials, clock: new ManualClock(0), logger: createSilentLogger(), onLapse: () => undefined });
     watch.check();
@@ -85,6 +99,61 @@ describe('watchCredentials', () => {
     await settle();
     watch.check();
     expect(calls).toBe(2);
+  });
+
+  it('checks again after a running check when the key is announced revoked meanwhile', async () => {
+    const answers: Array<(valid: boolean) => void> = [];
+    const announced = new Set<() => void>();
+    const credentials: CredentialCheck = {
+      stillValid: () => new Promise<boolean>((resolve) => answers.push(resolve)),
+      checkFailed: () => undefined,
+      onRevoked: (_principal, listener) => {
+        announced.add(listener);
+        return () => announced.delete(listener);
+      },
+    };
+    const lapses: CredentialLapse[] = [];
+    const watch = watchCredentials({ principal: key, credentials, clock: new ManualClock(0), logger: createSilentLogger(), onLapse: (lapse) => lapses.push(lapse) });
+    watch.check();
+    for (const listener of announced) listener();
+    for (const listener of announced) listener();
+    expect(answers).toHaveLength(1);
+    // The running check's lookup started before the revocation and still says valid.
+    answers[0]!(true);
+    await settle();
+    expect(answers).toHaveLength(2);
+    answers[1]!(false);
+    await settle();
+    expect(lapses).toEqual([CredentialLapse.revoked]);
+    expect(answers).toHaveLength(2);
+  });
+
+  it('checks at once when the key is announced revoked, and ends on what the store answers', async () => {
+    let valid = true;
+    const credentials = checkAnswering(() => valid);
+    const lapses: CredentialLapse[] = [];
+    const watch = watchCredentials({ principal: key, credentials, clock: new ManualClock(0), logger: createSilentLogger(), onLapse: (lapse) => lapses.push(lapse) });
+    // An announcement the store does not bear out (a stale or spoofed one) ends nothing.
+    credentials.announce();
+    await settle();
+    expect([credentials.calls, lapses]).toEqual([1, []]);
+    valid = false;
+    credentials.announce();
+    await settle();
+    expect([credentials.calls, lapses]).toEqual([2, [CredentialLapse.revoked]]);
+    expect(credentials.listening()).toBe(0);
+    watch.stop();
+  });
+
+  it('stops listening for announcements once stopped', async () => {
+    const credentials = checkAnswering(() => false);
+    const watch = watchCredentials({ principal: key, credentials, clock: new ManualClock(0), logger: createSilentLogger(), onLapse: () => undefined });
+    expect(credentials.listening()).toBe(1);
+    watch.stop();
+    expect(credentials.listening()).toBe(0);
+    credentials.announce();
+    await settle();
+    expect(credentials.calls).toBe(0);
   });
 
   it('reports an OIDC token as expired at its expiry on the clock, not before, without asking the store', async () => {
@@ -136,6 +205,7 @@ describe('watchCredentials', () => {
         return calls === 1 ? new Promise<boolean>(() => undefined) : Promise.resolve(false);
       },
       checkFailed: (err) => failures.push(err),
+      ...noAnnouncements,
     };
     const clock = new ManualClock(0);
     const lapses: string[] = [];

@@ -5,7 +5,10 @@
  * re-checked against the key store on each heartbeat, so a revoked key's stream ends at the
  * first heartbeat after the revocation or, at the latest, the one after it: the streams of one
  * key share its lookups ({@link SharedKeyRechecks}), and a stream's heartbeat may get the answer
- * of a lookup another stream of the key started just before the revocation.
+ * of a lookup another stream of the key started just before the revocation. A revocation
+ * announced on the bus (by whichever replica revoked the key) re-checks at once, and so ends the
+ * stream within one key-store lookup; the heartbeat re-check stays for an announcement that
+ * never arrived (core NATS drops messages while a connection is down).
  *
  * A re-check that fails (the key store is down) keeps the stream open: the caller was
  * authenticated when the stream opened, revocation is enforced within two heartbeats on a
@@ -28,7 +31,7 @@ export const CredentialLapse = {
 export type CredentialLapse = (typeof CredentialLapse)[keyof typeof CredentialLapse];
 
 /** What re-checks a principal and hears of the re-checks that failed: the gateway's {@link SharedKeyRechecks}. */
-export type CredentialCheck = Pick<SharedKeyRechecks, 'stillValid' | 'checkFailed'>;
+export type CredentialCheck = Pick<SharedKeyRechecks, 'stillValid' | 'checkFailed' | 'onRevoked'>;
 
 /** What {@link watchCredentials} needs. */
 export interface CredentialWatchOptions {
@@ -69,11 +72,15 @@ export function watchCredentials(options: CredentialWatchOptions): CredentialWat
   const { principal, clock, logger } = options;
   let stopped = false;
   let checking = false;
+  /** A revocation was announced while a check ran: check again when it ends. */
+  let checkAgain = false;
   let expiry: Timer | undefined;
+  let unlistenRevoked: () => void = () => undefined;
 
   const stop = (): void => {
     stopped = true;
     expiry?.cancel();
+    unlistenRevoked();
   };
   const lapse = (why: CredentialLapse): void => {
     if (stopped) return;
@@ -95,32 +102,41 @@ export function watchCredentials(options: CredentialWatchOptions): CredentialWat
     arm();
   }
 
-  return {
-    check() {
-      // OIDC tokens cannot be revoked at the provider in a way the gateway could see: their
-      // expiry is their end, and its timer is already set.
-      if (stopped || checking || principal.via === 'oidc') return;
-      checking = true;
-      const timeoutMs = options.checkTimeoutMs ?? CredentialWatchDefaults.checkTimeoutMs;
-      let timer: Timer | undefined;
-      const unanswered = new Promise<never>((_, reject) => {
-        timer = clock.setTimer(timeoutMs, () => reject(new Error(`the key store did not answer within ${timeoutMs} ms`)));
+  const check = (): void => {
+    // OIDC tokens cannot be revoked at the provider in a way the gateway could see: their
+    // expiry is their end, and its timer is already set.
+    if (stopped || checking || principal.via === 'oidc') return;
+    checking = true;
+    const timeoutMs = options.checkTimeoutMs ?? CredentialWatchDefaults.checkTimeoutMs;
+    let timer: Timer | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = clock.setTimer(timeoutMs, () => reject(new Error(`the key store did not answer within ${timeoutMs} ms`)));
+    });
+    void Promise.race([options.credentials.stillValid(principal), unanswered])
+      .then(
+        (valid) => {
+          if (!valid) lapse(CredentialLapse.revoked);
+        },
+        (err: unknown) => {
+          logger.debug('stream credential re-check failed; the stream stays open and is checked again at the next heartbeat', { keyId: principal.keyId, err });
+          options.credentials.checkFailed(err);
+        },
+      )
+      .finally(() => {
+        timer?.cancel();
+        checking = false;
+        if (checkAgain) {
+          checkAgain = false;
+          check();
+        }
       });
-      void Promise.race([options.credentials.stillValid(principal), unanswered])
-        .then(
-          (valid) => {
-            if (!valid) lapse(CredentialLapse.revoked);
-          },
-          (err: unknown) => {
-            logger.debug('stream credential re-check failed; the stream stays open and is checked again at the next heartbeat', { keyId: principal.keyId, err });
-            options.credentials.checkFailed(err);
-          },
-        )
-        .finally(() => {
-          timer?.cancel();
-          checking = false;
-        });
-    },
-    stop,
   };
+  // An announced revocation checks at once; one that comes while a check runs (whose lookup may
+  // have started before the revocation) checks again when it ends.
+  const checkAnnounced = (): void => {
+    if (checking) checkAgain = true;
+    else check();
+  };
+  unlistenRevoked = options.credentials.onRevoked(principal, checkAnnounced);
+  return { check, stop };
 }

@@ -3,7 +3,7 @@
  * key's secret is shown once, in the answer to its creation; only its hash is stored. Only the
  * operator (the configured bootstrap key) may create or see keys of other tenants.
  */
-import type { Clock } from '@maestro/runtime';
+import type { Clock, Logger } from '@maestro/runtime';
 import { UserError, notFound, processSecrets } from '@maestro/runtime';
 import type { FastifyInstance } from 'fastify';
 import { generateApiKey, hashSecret } from '../../auth/api-key.js';
@@ -11,6 +11,7 @@ import type { ApiKeyRecord, ApiKeyStore } from '../../auth/api-key-store.js';
 import { AuthError, AuthErrorCodes } from '../../auth/auth-errors.js';
 import { allScopes, type Principal, type Scope } from '../../auth/principal.js';
 import { TENANT_PATTERN, TENANT_RULE } from '../../auth/tenant-name.js';
+import type { KeyRevocations } from '../../ports.js';
 import { explainPattern } from './error-handler.js';
 import { nonBlank } from './schemas.js';
 import { errorResponses, ok } from './response-schemas.js';
@@ -81,7 +82,7 @@ const listSchema = {
 
 const revokeSchema = {
   tags,
-  summary: 'Revoke an API key; it is refused from then on',
+  summary: 'Revoke an API key; it is refused from then on, and its open event streams end at once on every gateway replica',
   params: {
     type: 'object',
     additionalProperties: false,
@@ -103,6 +104,9 @@ const revokeSchema = {
 export interface KeyRoutesDeps {
   keys: ApiKeyStore;
   clock: Clock;
+  /** Told of every revocation, so every replica's open streams of the key re-check at once. */
+  revocations: KeyRevocations;
+  logger: Logger;
 }
 
 function toKeyJson(key: ApiKeyRecord): Record<string, unknown> {
@@ -124,7 +128,7 @@ function managedTenant(principal: Principal): string | undefined {
 
 /** Registers `/v1/keys`. */
 export function registerKeyRoutes(app: FastifyInstance, deps: KeyRoutesDeps): void {
-  const { keys, clock } = deps;
+  const { keys, clock, revocations, logger } = deps;
 
   app.post<{ Body: CreateKeyBody }>('/v1/keys', { schema: createSchema, config: admin }, async (request, reply) => {
     const principal = request.principal;
@@ -161,6 +165,11 @@ export function registerKeyRoutes(app: FastifyInstance, deps: KeyRoutesDeps): vo
     }
     const revoked = await keys.revoke(existing.id, new Date(clock.now()), tenant);
     if (!revoked?.revokedAt) throw notFound('API key', request.params.id, 'API_KEY_NOT_FOUND');
-    return { id: revoked.id, revokedAt: revoked.revokedAt.toISOString() };
+    const revokedAt = revoked.revokedAt.toISOString();
+    // The revocation is stored; the announcement only hurries the open streams' end along.
+    await revocations.announce({ keyId: revoked.id, tenant: revoked.tenant, revokedAt }).catch((err: unknown) => {
+      logger.warn('key revocation not announced; its open streams end at their next heartbeat re-check', { keyId: revoked.id, err });
+    });
+    return { id: revoked.id, revokedAt };
   });
 }

@@ -42,7 +42,7 @@ let keyValid = true;
 beforeEach(() => {
   keyValid = true;
 });
-const access = { principal: keyPrincipal, credentials: { stillValid: async () => keyValid, checkFailed: () => undefined } };
+const access = { principal: keyPrincipal, credentials: { stillValid: async () => keyValid, checkFailed: () => undefined, onRevoked: () => () => undefined } };
 
 /** Lets the promise callbacks a heartbeat started (the run re-read) run to their end. */
 async function settle(): Promise<void> {
