@@ -306,7 +306,7 @@ export class FakeRouter {
       route: notImplemented,
       streamComplete: notImplemented,
       // The real classifier, as the router runs it; every intent runs the coding workflow.
-      classifyIntent: unary<ClassifyIntentRequest, IntentClassification>(async (request) => ({ ...classifyIntent(request.text), workflow: 'coding' })),
+      classifyIntent: unary<ClassifyIntentRequest, IntentClassification>(async (request) => ({ ...classifyIntent(request.text), workflow: 'coding', decidedBy: 'rules' })),
       getTaskUsage: notImplemented,
       getModelStats: notImplemented,
     });

@@ -7,6 +7,7 @@ import { RouterServiceService } from '@maestro/contracts';
 import type { Bus } from '@maestro/bus';
 import { createGrpcServer, systemClock, type Clock, type GrpcServer, type Logger, type Registry, type TransportSecurity } from '@maestro/runtime';
 import { CompletionService } from './app/completion-service.js';
+import { IntentService } from './app/intent-service.js';
 import { SuccessRateCache } from './app/success-rate-cache.js';
 import type { RouterConfig } from './config.js';
 import { createRouterMetrics, instrumentUsageLedger } from './metrics.js';
@@ -80,6 +81,7 @@ export function createRouterServer(config: RouterConfig, deps: RouterServerDeps,
     clock,
   });
   const server = createGrpcServer({ address: config.grpcAddr, logger: deps.logger, serviceNames: ['maestro.v1.RouterService'], metrics: deps.metrics, security: deps.security, healthPort: deps.healthPort });
-  server.add(RouterServiceService, createRouterHandlers({ completions, ledger: deps.ledger, policy }));
+  const intents = new IntentService({ completions, policy, clock });
+  server.add(RouterServiceService, createRouterHandlers({ completions, intents, ledger: deps.ledger }));
   return { server, completions, registry };
 }

@@ -6,7 +6,7 @@
  * scripted replies, labelled as such: nothing here is a model.
  */
 import { randomUUID } from 'node:crypto';
-import { ChatMessage, CompleteRequest, type CompleteResponse, type RouterServiceClient } from '@maestro/contracts';
+import { ChatMessage, ClassifyIntentRequest, CompleteRequest, type CompleteResponse, type IntentClassification, type RouterServiceClient } from '@maestro/contracts';
 import { FinishReasons, type CompletionResult } from '@maestro/llm';
 import type { PostgresUsageLedger } from '../src/store/postgres-usage-ledger.js';
 import { startRouterOverFakes, type RouterOverFakes } from './router-over-fakes.js';
@@ -40,7 +40,10 @@ beforeAll(async () => {
       if (deepseekDown) throw new Error('fake outage');
       return reply('from the deepseek wire');
     },
-    geminiReply: async () => reply('from the gemini wire'),
+    geminiReply: async (request) =>
+      request.messages[0]?.content.startsWith('You classify what a software task asks for')
+        ? reply('```json\n{"intent": "explain", "confidence": 0.85, "reason": "asks how the retry logic works"}\n```')
+        : reply('from the gemini wire'),
     env: {
       MAESTRO_STRATEGIC_MODEL: 'gemini:gemini-2.5-pro',
       MAESTRO_TACTICAL_MODEL: 'deepseek:deepseek-chat',
@@ -97,6 +100,22 @@ it('falls back to the next model while the primary fails, and accounts the call 
   } finally {
     deepseekDown = false;
   }
+});
+
+it('asks the strategic model over the Gemini wire about a goal the classifier is unsure of, and accounts the call to the classify phase', async () => {
+  const classify = (text: string): Promise<IntentClassification> =>
+    new Promise((resolve, reject) => client.classifyIntent(ClassifyIntentRequest.fromPartial({ text }), (err, res) => (err ? reject(err) : resolve(res))));
+  const before = gemini.decoded.length;
+  const sure = await classify('fix the crash when the config file is missing');
+  expect(sure).toMatchObject({ intent: 'fix', decidedBy: 'rules' });
+  expect(gemini.decoded.length).toBe(before);
+
+  const unsure = await classify('look at the retry logic');
+  expect(unsure).toMatchObject({ intent: 'explain', confidence: 0.85, workflow: 'explain', decidedBy: 'gemini:gemini-2.5-pro' });
+  expect(unsure.reason).toMatch(/^gemini:gemini-2\.5-pro: asks how the retry logic works \(the classifier said code at 0\.\d\d\)$/);
+  expect(gemini.decoded.length).toBe(before + 1);
+  const stats = await ledger.modelStats('classify');
+  expect(stats.map((s) => [s.spec, s.totals.calls])).toEqual([['gemini:gemini-2.5-pro', 1]]);
 });
 
 it('never writes a key into a log line', () => {

@@ -245,7 +245,7 @@ describe('RouterService', () => {
   it('rejects a Route with an unknown intent, naming intent', async () => {
     const err = await grpcError(route({ role: '', intent: 'dance', taskIntent: '' }));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
-    expect(err.details).toBe('intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect, answer');
+    expect(err.details).toBe('intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect, answer, classify');
   });
 
   it('reports an exhausted script as FAILED_PRECONDITION with the rule and turn', async () => {
@@ -328,9 +328,13 @@ describe('RouterService', () => {
     const result = await new Promise<IntentClassification>((resolve, reject) =>
       client.classifyIntent({ text: 'Fix the crash when the config file is missing' }, (e, r) => (e ? reject(e) : resolve(r))),
     );
-    expect(result).toMatchObject({ intent: 'fix', workflow: 'coding' });
+    expect(result).toMatchObject({ intent: 'fix', workflow: 'coding', decidedBy: 'rules' });
     expect(result.confidence).toBeGreaterThan(0);
     expect(result.reason).not.toBe('');
+    // Unsure, but the models here are scripted: none is asked.
+    const unsure = await new Promise<IntentClassification>((resolve, reject) => client.classifyIntent({ text: 'look at the retry logic' }, (e, r) => (e ? reject(e) : resolve(r))));
+    expect(unsure).toMatchObject({ intent: 'code', decidedBy: 'rules' });
+    expect(unsure.confidence).toBeLessThan(0.4);
     const err = await grpcError(new Promise((resolve, reject) => client.classifyIntent({ text: '  ' }, (e, r) => (e ? reject(e) : resolve(r)))));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
   });

@@ -1,7 +1,8 @@
 /**
  * The routing policy: which model serves which phase (the call's intent: plan, code, review,
  * escalate, reflect — Orion wording a reflex from a verified fix —, answer — Orion answering a
- * question about the repository) and task intent, as validated JSON data rather than code. Rules are tried in order;
+ * question about the repository —, classify — the router asking what an unclear goal asks for)
+ * and task intent, as validated JSON data rather than code. Rules are tried in order;
  * the first whose `when` matches decides. A rule `use`s a tier (`strategic` / `tactical`, the
  * models configured for the roles), a model spec, or "the cheapest candidate whose measured
  * success rate for this phase is at least X". Also maps task intents to workflow definitions.
@@ -63,6 +64,12 @@ const RuleSchema = z
   })
   .strict();
 
+/**
+ * The defaults of a policy's `intentModel`: ask below 0.4, where the classifier's README calls a
+ * goal ambiguous; within 1.5 s, inside the orchestrator's 2 s deadline for classifying a goal.
+ */
+export const IntentModelDefaults = { askBelow: 0.4, deadlineMs: 1_500 } as const;
+
 /** The schema of a routing policy file. */
 export const RoutingPolicySchema = z
   .object({
@@ -78,6 +85,18 @@ export const RoutingPolicySchema = z
     workflowMinConfidence: z.number().min(0).max(1).default(0.5),
     /** @default "coding" */
     defaultWorkflow: z.string().min(1).default('coding'),
+    /**
+     * When the router asks a model what a goal asks for: the local classifier's confidence below
+     * which the model routed for the `classify` phase is asked (0: never), and how long it may
+     * take before the classifier's answer stands. Never a scripted model. @default IntentModelDefaults
+     */
+    intentModel: z
+      .object({
+        askBelow: z.number().min(0).max(1).default(() => IntentModelDefaults.askBelow),
+        deadlineMs: z.number().int().min(100).max(30_000).default(() => IntentModelDefaults.deadlineMs),
+      })
+      .strict()
+      .default(() => ({ ...IntentModelDefaults })),
   })
   .strict();
 
@@ -87,8 +106,9 @@ export type RoutingPolicy = z.infer<typeof RoutingPolicySchema>;
 export type RoutingRule = RoutingPolicy['rules'][number];
 
 /**
- * The default policy: an explicit role wins; plans, reviews, escalations, reflexes and answers
- * go to the strategic model, coding to the tactical one. A goal classified as a question about
+ * The default policy: an explicit role wins; plans, reviews, escalations, reflexes, answers and
+ * the classification of a goal the classifier is unsure of go to the strategic model, coding to
+ * the tactical one. A goal classified as a question about
  * the code (`explain`) runs the read-only `explain` workflow (Orion answers; nothing is changed
  * or committed) when the classifier is at least `workflowMinConfidence` sure; everything else
  * runs the `coding` workflow. Not `review`: such goals often ask for changes as well ("review
@@ -98,7 +118,7 @@ export const defaultRoutingPolicy: RoutingPolicy = RoutingPolicySchema.parse({
   rules: [
     { name: 'explicit strategic role', when: { role: ['strategic'] }, use: 'strategic' },
     { name: 'explicit tactical role', when: { role: ['tactical'] }, use: 'tactical' },
-    { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate', 'reflect', 'answer'] }, use: 'strategic' },
+    { name: 'strategic phases', when: { phase: ['plan', 'review', 'escalate', 'reflect', 'answer', 'classify'] }, use: 'strategic' },
     { name: 'coding', when: { phase: ['code'] }, use: 'tactical' },
   ],
   workflows: { explain: 'explain' },

@@ -38,7 +38,7 @@ describe('decideRoute with the default policy (today\'s split)', () => {
 
   it('rejects unknown or missing intents and unknown roles, naming the field', () => {
     expect(() => decideRoute({ role: '', intent: 'dance' }, context)).toThrow(
-      expect.objectContaining({ field: 'intent', reason: 'invalid', message: 'intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect, answer' }),
+      expect.objectContaining({ field: 'intent', reason: 'invalid', message: 'intent: unknown intent "dance"; expected one of plan, code, review, escalate, reflect, answer, classify' }),
     );
     expect(() => decideRoute({ role: '', intent: '' }, context)).toThrow(expect.objectContaining({ field: 'intent' }));
     expect(() => decideRoute({ role: '', intent: 'toString' }, context)).toThrow(expect.objectContaining({ field: 'intent' }));

@@ -22,6 +22,7 @@ export const PhaseRoles: Readonly<Record<Phase, Role>> = {
   escalate: 'strategic',
   reflect: 'strategic',
   answer: 'strategic',
+  classify: 'strategic',
   code: 'tactical',
 };
 

@@ -21,18 +21,18 @@ import type {
   UsageTotals as ProtoUsageTotals,
 } from '@maestro/contracts';
 import { invalidField, serverStream, setActiveSpanAttributes, TraceAttributes, unary } from '@maestro/runtime';
-import { classifyIntent } from '@maestro/intent';
 import { toProtoMessage } from '@maestro/llm';
 import type { CompletionService, SettledCompletion } from '../../app/completion-service.js';
+import type { IntentService } from '../../app/intent-service.js';
 import type { RouteDecision } from '../../domain/routing.js';
-import { Phases, workflowFor, type RoutingPolicy } from '../../domain/routing-policy.js';
+import { Phases } from '../../domain/routing-policy.js';
 import type { UsageLedger, UsageTotals } from '../../store/usage-ledger.js';
 
 /** What the handlers need. */
 export interface RouterHandlerDeps {
   completions: CompletionService;
+  intents: IntentService;
   ledger: UsageLedger;
-  policy: RoutingPolicy;
 }
 
 /** Request limits of the RouterService, in one place. */
@@ -111,10 +111,7 @@ export function createRouterHandlers(deps: RouterHandlerDeps): RouterServiceServ
       send({ final: toCompleteResponse(settled) });
     }),
 
-    classifyIntent: unary<ClassifyIntentRequest, IntentClassification>(async (request) => {
-      const classified = classifyIntent(request.text);
-      return { ...classified, workflow: workflowFor(deps.policy, classified.intent, classified.confidence) };
-    }),
+    classifyIntent: unary<ClassifyIntentRequest, IntentClassification>((request, ctx) => deps.intents.classify(request.text, ctx.logger, ctx.signal)),
 
     getTaskUsage: unary<GetTaskUsageRequest, TaskUsage>(async (request) => {
       if (request.taskId.trim() === '') throw invalidField('task_id', 'must not be empty');

@@ -116,6 +116,11 @@ export interface IntentClassification {
   reason: string;
   /** The workflow definition the routing policy picks for this intent. */
   workflow: string;
+  /**
+   * Who decided: "rules" (the local classifier), or the spec of the model asked because the
+   * rules were not sure enough (the policy's intent_model.ask_below), e.g. "gemini:gemini-2.5-pro".
+   */
+  decidedBy: string;
 }
 
 export interface GetTaskUsageRequest {
@@ -1331,7 +1336,7 @@ export const ClassifyIntentRequest: MessageFns<ClassifyIntentRequest> = {
 };
 
 function createBaseIntentClassification(): IntentClassification {
-  return { intent: "", confidence: 0, reason: "", workflow: "" };
+  return { intent: "", confidence: 0, reason: "", workflow: "", decidedBy: "" };
 }
 
 export const IntentClassification: MessageFns<IntentClassification> = {
@@ -1347,6 +1352,9 @@ export const IntentClassification: MessageFns<IntentClassification> = {
     }
     if (message.workflow !== "") {
       writer.uint32(34).string(message.workflow);
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(42).string(message.decidedBy);
     }
     return writer;
   },
@@ -1396,6 +1404,14 @@ export const IntentClassification: MessageFns<IntentClassification> = {
             message.workflow = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1414,6 +1430,11 @@ export const IntentClassification: MessageFns<IntentClassification> = {
       confidence: isSet(object.confidence) ? globalThis.Number(object.confidence) : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
+      decidedBy: isSet(object.decidedBy)
+        ? globalThis.String(object.decidedBy)
+        : isSet(object.decided_by)
+        ? globalThis.String(object.decided_by)
+        : "",
     };
   },
 
@@ -1431,6 +1452,9 @@ export const IntentClassification: MessageFns<IntentClassification> = {
     if (message.workflow !== "") {
       obj.workflow = message.workflow;
     }
+    if (message.decidedBy !== "") {
+      obj.decidedBy = message.decidedBy;
+    }
     return obj;
   },
 
@@ -1443,6 +1467,7 @@ export const IntentClassification: MessageFns<IntentClassification> = {
     message.confidence = object.confidence ?? 0;
     message.reason = object.reason ?? "";
     message.workflow = object.workflow ?? "";
+    message.decidedBy = object.decidedBy ?? "";
     return message;
   },
 };
