@@ -179,11 +179,59 @@ describe('Condenser', () => {
 
   it('counts the tools offered against the budget', async () => {
     const tools: ToolSpec[] = [{ name: 'bash', description: 'Run a command. '.repeat(400), parameters: { type: 'object', properties: { command: { type: 'string' } } } }];
-    const history = longRun(6);
+    const history = longRun(12);
     const without = await new Condenser({ policy }).view(history, new PinnedFacts());
     const withTools = await new Condenser({ policy }).view(history, new PinnedFacts(), { tools });
     expect(without.condensation).toBeUndefined();
     expect(withTools.condensation).toBeDefined();
+  });
+
+  it('sends each reply without the command its text repeats, from the first request on, so the request still grows as a prefix', async () => {
+    const echoing = (id: string, command: string): ChatMessage => call(id, command, `I run the reproduction.\n\n\`\`\`bash\n${command}\n\`\`\``);
+    const history = [SYSTEM, TASK, echoing('a', 'python reproduce.py'), result('a', 'ValueError: empty input'), echoing('b', 'python -m pytest'), result('b', '1 failed')];
+    const condenser = new Condenser({ policy });
+    const facts = new PinnedFacts();
+    const first = await condenser.view(history.slice(0, 4), facts);
+    const second = await condenser.view(history, facts);
+    expect(first.messages[2]).toEqual({ ...history[2], content: 'I run the reproduction.' });
+    expect(second.messages.slice(0, first.messages.length)).toEqual(first.messages);
+    expect(second.messages[4]?.content).toBe('I run the reproduction.');
+    expect(second.messages[4]?.toolCalls).toEqual(history[4]?.toolCalls);
+    expect(second.tokens).toBeLessThan(countMessageTokens(history));
+  });
+
+  it('does not condense while the recent results are most of the request (it would save little), and does once it pays', async () => {
+    const big = (name: string): string => fileLines(name, 120);
+    const history: ChatMessage[] = [SYSTEM, TASK];
+    for (let i = 0; i < 5; i++) history.push(call(`s${i}`, `python step${i}.py`), result(`s${i}`, fileLines(`step${i}`, 8)));
+    history.push(call('a', 'python dump_a.py'), result('a', big('a')), call('b', 'python dump_b.py'), result('b', big('b')));
+    expect(countMessageTokens(history)).toBeGreaterThan(policy.triggerTokens);
+    const condenser = new Condenser({ policy });
+    const facts = new PinnedFacts();
+    const early = await condenser.view(history, facts);
+    expect(early.condensation).toBeUndefined();
+    expect(early.messages).toEqual(history);
+    const later = [...history, call('c', 'python -m pytest'), result('c', '4 passed'), call('d', 'git diff --stat'), result('d', ' src/parser.py | 2 +-')];
+    const view = await condenser.view(later, facts);
+    expect(view.condensation).toBeDefined();
+    expect(view.tokens).toBeLessThan(countMessageTokens(later) - (policy.triggerTokens - policy.targetTokens) / 2);
+  });
+
+  it('after a condensation held up by long recent results, condenses again once the request grew by the gap from where it settles', async () => {
+    const history: ChatMessage[] = [SYSTEM, TASK];
+    for (let i = 0; i < 12; i++) history.push(call(`s${i}`, `python step${i}.py`), result(`s${i}`, fileLines(`step${i}`, 6)));
+    history.push(call('x', 'python dump_x.py'), result('x', fileLines('x', 70)), call('y', 'python dump_y.py'), result('y', fileLines('y', 70)));
+    const condenser = new Condenser({ policy });
+    const facts = new PinnedFacts();
+    const first = (await condenser.view(history, facts)).condensation;
+    expect(first?.tokensAfter).toBeGreaterThan(policy.targetTokens + (policy.triggerTokens - policy.targetTokens) / 2);
+    let second;
+    for (let i = 0; i < 20 && second === undefined; i++) {
+      history.push(call(`t${i}`, `python next${i}.py`), result(`t${i}`, fileLines(`next${i}`, 6)));
+      second = (await condenser.view(history, facts)).condensation;
+    }
+    // Counted from the size right after the first, it would have waited for the whole gap again.
+    expect(second?.tokensBefore).toBeLessThan((first?.tokensAfter ?? 0) + (policy.triggerTokens - policy.targetTokens));
   });
 
   it('starts over when the history is not the one it condensed (a new run)', async () => {

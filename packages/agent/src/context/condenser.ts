@@ -7,18 +7,23 @@
  * with the system prompt and the task verbatim. Roles alternate as in the history (some
  * providers, deepseek-reasoner among them, refuse two user messages in a row): the summary is
  * an assistant message (the agent's account of its own earlier turns), the pinned facts a user
- * message, and the kept turns start at an assistant message. Until the request passes the
- * policy's trigger it is the history as it is. When it does, a condensation folds the older turns into a summary
- * (by rule, or by the tactical model) and keeps as many recent turns as fit the target: the last
- * `keepRecentObservations` tool results whole, older kept ones longer than
- * `maxObservationTokens` cut to head and tail with a `[… N lines cut …]` marker, and file reads
- * superseded by a later read or write of the same file replaced by a one-line note. A turn is
- * kept or folded whole, so a tool result never loses its call nor a call its results.
+ * message, and the kept turns start at an assistant message. Every reply is sent without the
+ * fenced blocks of its text that repeat its tool calls' commands word for word (some agents
+ * write each command twice; the call keeps it), the same bytes every turn. Until the request
+ * passes the policy's trigger it is otherwise the history as it is. When it does, a condensation
+ * folds the older turns into a summary (by rule, or by the tactical model) and keeps as many
+ * recent turns as fit the target: the last `keepRecentObservations` tool results whole, older
+ * kept ones longer than `maxObservationTokens` cut to head and tail with a `[… N lines cut …]`
+ * marker, and file reads superseded by a later read or write of the same file replaced by a
+ * one-line note. A turn is kept or folded whole, so a tool result never loses its call nor a
+ * call its results. A condensation that would not save half the trigger–target gap (the recent
+ * results are most of the request) is not made: it would break the cache for little.
  *
  * Condensations come in chunks: the condensed prefix is kept, byte for byte, until the next one,
  * and the turns after it are appended as they come, so a provider's prefix cache keeps hitting.
  * The next condensation comes once the request has grown by the gap between trigger and target
- * again (or passes the usable window, or the provider said the context was too long).
+ * again, counted from where it settles once its recent results have aged (or passes the usable
+ * window, or the provider said the context was too long).
  *
  * Every condensation is checked: each pinned fact must be in the request word for word. The
  * first build lists in its pinned block only the facts it folded away (the rest are in the task
@@ -31,6 +36,7 @@
 import { condensedTurnsNote, o200kCounter, type ChatMessage, type TokenCounter, type ToolSpec, type Usage } from '@maestro/llm';
 import type { Condensation } from '@maestro/contracts';
 import type { ContextPolicy, ContextView, PinnedFact, Summariser, TokenCounting } from './context-types.js';
+import { MessageAgeing } from './message-ageing.js';
 import { MessageTokens } from './message-tokens.js';
 import { ObservationCuts } from './observation-cuts.js';
 import type { PinnedFacts } from './pinned-facts.js';
@@ -66,10 +72,20 @@ interface Head {
   taskIndex: number | undefined;
 }
 
-/** What a condensation produced, kept until the next one. */
+/**
+ * How the request is derived from the history, kept until the next condensation: the frame,
+ * then `history[keptFrom..)`, aged before `agedBefore` and as sent whole from there.
+ */
 interface Condensed {
-  /** The request's messages for `history[0..coveredUpTo)`. */
-  prefix: ChatMessage[];
+  /** What comes before the kept turns: the head, and once condensed (or pinned) the summary (or a note) and the pinned facts. */
+  frame: ChatMessage[];
+  /** Index of the task in the history (undefined: none yet), to tell a history whose head changed. */
+  taskIndex: number | undefined;
+  /** Messages of `history[keptFrom..agedBefore)` are sent aged (see {@link MessageAgeing}). */
+  agedBefore: number;
+  /** The superseded-read notes of the condensation, by tool call id. */
+  notes: ReadonlyMap<string, string>;
+  /** The history's length when this was made. */
   coveredUpTo: number;
   /** `history[coveredUpTo - 1]`, to tell that a later history continues this one. */
   lastCovered: ChatMessage | undefined;
@@ -78,12 +94,14 @@ interface Condensed {
   summary: string | undefined;
   /** The first history index kept verbatim (after the summary). */
   keptFrom: number;
-  /** Position of the pinned-facts message in `prefix` (−1: none yet), and the facts it lists. */
+  /** Position of the pinned-facts message in `frame` (−1: none yet), and the facts it lists. */
   pinnedAt: number;
   pinnedListed: PinnedFact[];
   /** Request tokens right after the condensation (tools included); 0 when only pinned facts were added to a history never condensed. */
   tokensAfter: number;
-  /** False when no condensation was made, only a pinned-facts message added to the history as it is. */
+  /** The same once its recent outputs have aged too: where the request settles when they age. */
+  settledTokens: number;
+  /** False when no condensation was made (the history is sent as it is, perhaps with a pinned-facts message after the task). */
   condensed: boolean;
 }
 
@@ -96,6 +114,9 @@ function summaryMessage(summary: string, messages: number, turns: number, by: Co
     content: `${condensedTurnsNote(turns)}: ${messages} earlier messages are summarised here (${how}); the facts pinned so far come next, then the latest turns verbatim.]${summary !== '' ? `\n${summary}` : ''}`,
   };
 }
+
+/** A condensation is made only if it saves at least this share of the trigger–target gap (the room new turns get). */
+const MIN_SAVING_SHARE_OF_GAP = 0.5;
 
 /** In a history never condensed, what stands before a pinned block put after the task (so roles keep alternating). */
 const PINNED_ONLY_NOTE: ChatMessage = { role: 'assistant', content: `${condensedTurnsNote(0)}; the facts pinned so far come next and the conversation continues verbatim after them.]` };
@@ -136,6 +157,7 @@ export class Condenser {
   private readonly tokens: MessageTokens;
   private readonly summariser: Summariser;
   private readonly ruleSummariser: RuleSummariser;
+  private readonly ageing: MessageAgeing;
   private condensed: Condensed | undefined;
 
   constructor(options: CondenserOptions) {
@@ -145,6 +167,7 @@ export class Condenser {
     this.tokens = new MessageTokens(this.counter);
     this.ruleSummariser = new RuleSummariser({ tokenCounter: this.counter });
     this.summariser = options.summariser ?? this.ruleSummariser;
+    this.ageing = new MessageAgeing(this.policy, this.tokens, this.counter);
   }
 
   /**
@@ -156,16 +179,40 @@ export class Condenser {
     facts.update(history);
     const toolTokens = options.tools !== undefined && options.tools.length > 0 ? this.counter.countToolTokens(options.tools) : 0;
     if (this.condensed !== undefined && !this.continues(this.condensed, history)) this.condensed = undefined;
+    this.condensed ??= this.uncondensed(history);
     let messages = this.requestFor(history);
     const tokens = this.tokens.total(messages) + toolTokens;
     if (options.force !== undefined || tokens > this.nextTrigger()) {
-      return this.condense(history, facts, { toolTokens, tokensBefore: tokens, force: options.force !== undefined, ...(options.signal ? { signal: options.signal } : {}) });
+      const condensed = await this.condense(history, facts, { toolTokens, tokensBefore: tokens, force: options.force !== undefined, ...(options.signal ? { signal: options.signal } : {}) });
+      if (condensed !== undefined) return condensed;
     }
     const missing = missingFacts(messages, facts.list());
     if (missing.length === 0) return { messages, tokens };
-    this.pinMissing(history, missing);
+    this.pinMissing(this.condensed, missing);
     messages = this.requestFor(history);
     return { messages, tokens: this.tokens.total(messages) + toolTokens };
+  }
+
+  /** The state of a history never condensed: its head, then the rest as it is. */
+  private uncondensed(history: readonly ChatMessage[]): Condensed {
+    const head = headOf(history);
+    const bodyFrom = head.taskIndex !== undefined ? head.taskIndex + 1 : head.indices.length;
+    return {
+      frame: history.slice(0, bodyFrom),
+      taskIndex: head.taskIndex,
+      agedBefore: bodyFrom,
+      notes: new Map(),
+      coveredUpTo: bodyFrom,
+      lastCovered: history[bodyFrom - 1],
+      summarised: [],
+      summary: undefined,
+      keptFrom: bodyFrom,
+      pinnedAt: -1,
+      pinnedListed: [],
+      tokensAfter: 0,
+      settledTokens: 0,
+      condensed: false,
+    };
   }
 
   /** The request size past which the next condensation is made. */
@@ -173,47 +220,45 @@ export class Condenser {
     const { triggerTokens, targetTokens, windowTokens, reserveOutputTokens } = this.policy;
     if (this.condensed === undefined || !this.condensed.condensed) return triggerTokens;
     // Grow by the trigger–target gap again before condensing, so a request that could not be
-    // brought below the trigger is not condensed (and its cache broken) on every turn.
-    return Math.min(windowTokens - reserveOutputTokens, Math.max(triggerTokens, this.condensed.tokensAfter + (triggerTokens - targetTokens)));
+    // brought below the trigger is not condensed (and its cache broken) on every turn. The gap is
+    // counted from where the request settles once its recent results have aged (they will be cut
+    // at the next condensation anyway): counted from its size right after, a condensation held
+    // up by a few long recent outputs would let every later turn grow that much larger.
+    return Math.min(windowTokens - reserveOutputTokens, Math.max(triggerTokens, this.condensed.settledTokens + (triggerTokens - targetTokens)));
   }
 
   private continues(condensed: Condensed, history: readonly ChatMessage[]): boolean {
-    return history.length >= condensed.coveredUpTo && sameMessage(history[condensed.coveredUpTo - 1], condensed.lastCovered);
+    return (
+      history.length >= condensed.coveredUpTo &&
+      sameMessage(history[condensed.coveredUpTo - 1], condensed.lastCovered) &&
+      (condensed.condensed || condensed.taskIndex === headOf(history).taskIndex)
+    );
   }
 
+  /** The request for `history`: the frame, then the history from `keptFrom`, aged before `agedBefore`. */
   private requestFor(history: readonly ChatMessage[]): ChatMessage[] {
     const condensed = this.condensed;
-    return condensed === undefined ? [...history] : [...condensed.prefix, ...history.slice(condensed.coveredUpTo)];
+    if (condensed === undefined) return [...history];
+    const { keptFrom, agedBefore, notes } = condensed;
+    const rest = history.slice(keptFrom).map((message, k) => (keptFrom + k < agedBefore ? this.ageing.aged(message, message.toolCallId !== undefined ? notes.get(message.toolCallId) : undefined) : this.ageing.sent(message)));
+    return [...condensed.frame, ...rest];
   }
 
   /** Adds facts missing from the request to its pinned block (in a history never condensed, a note and the block go right after the task). */
-  private pinMissing(history: readonly ChatMessage[], missing: readonly PinnedFact[]): void {
-    if (this.condensed === undefined) {
-      const head = headOf(history);
-      const at = head.taskIndex !== undefined ? head.taskIndex + 1 : head.indices.length;
-      this.condensed = {
-        prefix: [...history.slice(0, at), PINNED_ONLY_NOTE, pinnedMessage([]), ...history.slice(at)],
-        coveredUpTo: history.length,
-        lastCovered: history[history.length - 1],
-        summarised: [],
-        summary: undefined,
-        keptFrom: at,
-        pinnedAt: at + 1,
-        pinnedListed: [],
-        tokensAfter: 0,
-        condensed: false,
-      };
+  private pinMissing(condensed: Condensed, missing: readonly PinnedFact[]): void {
+    if (condensed.pinnedAt < 0) {
+      condensed.frame = [...condensed.frame, PINNED_ONLY_NOTE, pinnedMessage([])];
+      condensed.pinnedAt = condensed.frame.length - 1;
     }
-    const condensed = this.condensed;
     condensed.pinnedListed = [...condensed.pinnedListed, ...missing];
-    condensed.prefix[condensed.pinnedAt] = pinnedMessage(condensed.pinnedListed);
+    condensed.frame[condensed.pinnedAt] = pinnedMessage(condensed.pinnedListed);
   }
 
   private async condense(
     history: readonly ChatMessage[],
     facts: PinnedFacts,
     run: { toolTokens: number; tokensBefore: number; force: boolean; signal?: AbortSignal },
-  ): Promise<ContextView> {
+  ): Promise<ContextView | undefined> {
     const { policy } = this;
     const head = headOf(history);
     const headMessages = head.indices.map((i) => history[i] as ChatMessage);
@@ -225,7 +270,7 @@ export class Condenser {
 
     // What the kept turns look like: superseded reads noted, old long outputs cut.
     const bodyFrom = head.taskIndex !== undefined ? head.taskIndex + 1 : head.indices.length;
-    const cuts = new ObservationCuts(history, bodyFrom, policy, this.tokens, this.counter);
+    const cuts = new ObservationCuts(history, bodyFrom, policy, this.ageing);
 
     // Choose the kept turns: whole turns from the end, within the budget, the recent results always.
     const pinnedEstimate = this.tokens.text(renderPinnedFacts(allFacts.filter((fact) => !headText.includes(fact.text))));
@@ -233,15 +278,23 @@ export class Condenser {
     const keptBudget = target - this.tokens.total(headMessages) - run.toolTokens - pinnedEstimate - summaryBudget;
     let keptFrom = this.keptFrom(history, bodyFrom, cuts, keptBudget);
     // Never unfold what a previous condensation folded (and still start at an assistant turn).
-    if (this.condensed !== undefined && this.condensed.keptFrom > keptFrom) {
+    if (this.condensed?.condensed === true && this.condensed.keptFrom > keptFrom) {
       const folded = this.condensed.keptFrom;
       keptFrom = history.findIndex((message, i) => i >= folded && message.role === 'assistant');
       if (keptFrom < 0) keptFrom = folded;
     }
+    // Not worth it when, even with a summary of its full budget, it would not save half the room
+    // new turns get (the recent results are most of the request): the prefix cache would break
+    // for little. The request goes on as it is, and a later turn condenses once it pays.
+    const keptTokens = history.slice(keptFrom).reduce((sum, _, k) => sum + this.tokens.of(cuts.kept(keptFrom + k)), 0);
+    const atMost = this.tokens.total(headMessages) + run.toolTokens + pinnedEstimate + summaryBudget + keptTokens;
+    const minSaving = (policy.triggerTokens - policy.targetTokens) * MIN_SAVING_SHARE_OF_GAP;
+    if (!run.force && run.tokensBefore <= hardLimit && atMost > run.tokensBefore - minSaving) return undefined;
     const dropped: string[] = [];
     const kept = history.slice(keptFrom).map((message, k) => {
       const shown = cuts.kept(keptFrom + k);
-      if (shown !== message) dropped.push(cuts.describe(keptFrom + k, shown));
+      // A reply without the command its text repeated lost nothing worth reporting.
+      if (shown !== message && message.role !== 'assistant') dropped.push(cuts.describe(keptFrom + k, shown));
       return shown;
     });
 
@@ -249,10 +302,13 @@ export class Condenser {
     const summarised = history.map((_, i) => i).filter((i) => i < keptFrom && !head.indices.includes(i));
     const { text: summary, usage, by } = await this.summarise(history, summarised, allFacts, summaryBudget, run.signal);
 
-    const build = (listed: readonly PinnedFact[], cutRecent: boolean): ChatMessage[] => [
+    const frameOf = (listed: readonly PinnedFact[]): ChatMessage[] => [
       ...headMessages,
       summaryMessage(summary, summarised.length, summarised.filter((i) => history[i]?.role === 'assistant').length, by),
       pinnedMessage(listed),
+    ];
+    const build = (listed: readonly PinnedFact[], cutRecent: boolean): ChatMessage[] => [
+      ...frameOf(listed),
       ...(cutRecent ? history.slice(keptFrom).map((_, k) => cuts.kept(keptFrom + k, true)) : kept),
     ];
 
@@ -267,7 +323,9 @@ export class Condenser {
       prefix = build(listed, false);
     }
     let tokensAfter = this.tokens.total(prefix) + run.toolTokens;
+    let agedBefore = cuts.agedBefore;
     if (tokensAfter > hardLimit || (run.force && tokensAfter > target)) {
+      agedBefore = history.length;
       // Last resort: the recent results are too big to send whole.
       prefix = build(listed, true);
       tokensAfter = this.tokens.total(prefix) + run.toolTokens;
@@ -282,8 +340,13 @@ export class Condenser {
       }
     }
 
+    const settledTokens = agedBefore === history.length ? tokensAfter : this.tokens.total(build(listed, true)) + run.toolTokens;
     this.condensed = {
-      prefix,
+      settledTokens,
+      frame: prefix.slice(0, headMessages.length + 2),
+      taskIndex: head.taskIndex,
+      agedBefore,
+      notes: cuts.notes,
       coveredUpTo: history.length,
       lastCovered: history[history.length - 1],
       summarised,
@@ -318,7 +381,7 @@ export class Condenser {
   ): Promise<{ text: string; usage?: Usage; by: Condensation['summarisedBy'] }> {
     if (indices.length === 0) return { text: '', by: this.summariser.by };
     const messages = indices.map((i) => history[i] as ChatMessage);
-    const before = this.condensed;
+    const before = this.condensed?.condensed === true ? this.condensed : undefined;
     const previous =
       before?.summary !== undefined && before.summarised.every((index, k) => indices[k] === index)
         ? { text: before.summary, messages: before.summarised.length }

@@ -56,9 +56,13 @@ const UNKNOWN_WINDOW_TOKENS = 32_000;
  *   {@link WORKING_BUDGET_TOKENS} (a quarter of the usable window if that is smaller: small
  *   windows), whatever the window: a bigger window is room for an exceptional turn (a long
  *   file, a long test log), not a reason to resend everything. The figure was measured with
- *   `bench/context` on real DeepSeek and Aider transcripts: from 9k up every fact the corpus
- *   lists survives (at 8k one result line of an old script run is lost), and each 1k more
- *   costs about 1–2% of the input tokens saved (see bench/README.md, "context").
+ *   `bench/context` on real DeepSeek and Aider transcripts: at 6.5k each transcript of 30
+ *   turns or more sends at most half the input tokens of the whole history (at 7k two send
+ *   more: a run whose history grows slowly spends a third of its turns below the trigger), and
+ *   every fact the corpus lists survives (at 5.5k one result line of an old script run is lost
+ *   from the summary); each 1k more costs about 1–2% of the input tokens saved (see
+ *   bench/README.md, "context"). It holds fewer turns than the 9k it replaces, though not by
+ *   as much as the figures say: replies are sent without the commands their text repeats.
  * - `targetTokens` (45% of the trigger) is what a condensation shrinks the request to: the
  *   system prompt, the task, the pinned facts, the summary and the last turns. The gap up to
  *   the trigger is what new turns fill before the next condensation; condensing in such chunks
@@ -70,7 +74,7 @@ const UNKNOWN_WINDOW_TOKENS = 32_000;
  *   depends on them; older ones still kept verbatim are cut to `maxObservationTokens` (600) of
  *   head and tail.
  */
-export const WORKING_BUDGET_TOKENS = 9_000;
+export const WORKING_BUDGET_TOKENS = 6_500;
 const TARGET_SHARE_OF_TRIGGER = 0.45;
 const SUMMARY_SHARE_OF_TRIGGER = 0.25;
 const RESERVE_SHARE_OF_WINDOW = 1 / 8;
@@ -155,7 +159,7 @@ function validatePolicy(policy: ContextPolicy): void {
  *
  * @example
  * const { policy, counting, tokenCounter } = contextPolicyFor('deepseek-chat');
- * policy.triggerTokens; // 9000
+ * policy.triggerTokens; // 6500
  * counting;             // 'estimate'
  */
 export function contextPolicyFor(model: string, overrides: Partial<ContextPolicy> = {}): ModelContext {

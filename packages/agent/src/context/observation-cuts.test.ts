@@ -1,4 +1,5 @@
 import { o200kCounter, type ChatMessage } from '@maestro/llm';
+import { MessageAgeing } from './message-ageing.js';
 import { MessageTokens } from './message-tokens.js';
 import { ObservationCuts } from './observation-cuts.js';
 
@@ -17,7 +18,7 @@ describe('ObservationCuts', () => {
     result('c', ''),
     { role: 'user', content: `The tests failed:\n${long}` },
   ];
-  const cuts = new ObservationCuts(history, 1, { keepRecentObservations: 2, maxObservationTokens: 100 }, new MessageTokens(o200kCounter), o200kCounter);
+  const cuts = new ObservationCuts(history, 1, { keepRecentObservations: 2 }, new MessageAgeing({ maxObservationTokens: 100 }, new MessageTokens(o200kCounter), o200kCounter));
 
   it('keeps the last results whole, and messages that are not results as they are', () => {
     expect([...cuts.recent]).toEqual([6, 7]);

@@ -36,12 +36,26 @@ describe('RuleSummariser', () => {
     expect(o200kCounter.countTokens(half)).toBeLessThanOrEqual(budget);
     // The latest runs keep their detail, older ones are down to one line, the oldest are left out.
     expect(half).toContain('result 59 first\n    middle\n    result 59 last');
-    expect(half).toMatch(/^- \(\d+ earlier messages left out\)\n- bash: \S+ \S+ → /);
+    expect(half).toMatch(/^- \(\d+ earlier messages left out\)\n- (bash: .+ → |looked around: )/);
     expect(half).not.toContain('python run2.py');
     const tiny = summariser.summariseNow(turns, 150);
     expect(o200kCounter.countTokens(tiny)).toBeLessThanOrEqual(150);
     expect(tiny).toMatch(/^- \(\d+ earlier messages left out\)/);
     expect(tiny).toContain('python run59.py');
+  });
+
+  it('folds the turns that only looked around into shared one-word lines before shortening what the agent ran', () => {
+    const turns = history(30);
+    const full = summariser.summariseNow(turns, Number.POSITIVE_INFINITY);
+    const text = summariser.summariseNow(turns, Math.floor(o200kCounter.countTokens(full) * 0.72));
+    expect(text).not.toContain('earlier messages left out');
+    expect(text).toContain('- looked around: cat');
+    expect(text).not.toContain('cat src/file0.py');
+    // What an older run printed outlasts where the agent looked.
+    expect(text).toContain('result 2 first\n    middle\n    result 2 last');
+    const run: ChatMessage[] = [bash('l1', 'grep -rn parse src'), result('l1', 'src/a.py:1: parse'), bash('l2', 'find . -name "*.py"'), result('l2', './a.py')];
+    const folded = summariser.summariseNow([...run, ...history(30)], Math.floor(o200kCounter.countTokens(full) * 0.72));
+    expect(folded).toMatch(/^- looked around: grep, find, cat\n/);
   });
 
   it('is deterministic', () => {

@@ -5,13 +5,16 @@
  * whose output is a finding); prose and reasoning dropped. Free and deterministic, so it
  * summarises the whole past again at each condensation (it ignores `previous`). It fits its
  * budget by making turns terser in order of what the next step needs least: first the turns
- * that only looked around (reads, searches, listings), oldest first; then the older turns to
- * one line each, oldest first, while the latest keep up to half the budget in full detail;
- * then the oldest are left out with a count. Detail fades with age: what happened last matters
+ * that only looked around (reads, searches, listings), oldest first, to one line each, then to
+ * a word each (runs of them share one line: `- looked around: grep, cat, find`); then the older
+ * turns to one line each, oldest first, while the latest keep up to half the budget in full
+ * detail; then the oldest are left out with a count. What the agent's own runs printed (its
+ * findings) so outlasts where it looked. Detail fades with age: what happened last matters
  * most to the next step.
  */
 import { o200kCounter, type ChatMessage, type TokenCounter } from '@maestro/llm';
 import type { SummariseOptions, Summariser } from './context-types.js';
+import { callCommand, shellWords } from './file-operations.js';
 import { digestTurn, turnKind, type DigestLevel, type TurnKind } from './turn-digest.js';
 import { turnsOf } from './turns.js';
 
@@ -31,6 +34,22 @@ interface Entry {
   level: DigestLevel;
   text: string;
   tokens: number;
+  /** A looking turn folded into a shared `- looked around: …` line, as the word(s) it adds there. */
+  looked?: string;
+}
+
+/** The opening of the line that folded looking turns share. */
+const LOOKED_AROUND = '- looked around: ';
+
+/** A looking turn in a word or two: the programs or tools it called (`grep`, `cat`, `fs.read`). */
+function lookWords(messages: readonly ChatMessage[]): string {
+  const calls = messages[0]?.toolCalls ?? [];
+  return calls
+    .map((call) => {
+      const command = callCommand(call);
+      return command === undefined ? call.name : (shellWords(command)[0]?.[0] ?? call.name).replace(/^.*\//, '');
+    })
+    .join(', ');
 }
 
 /** A {@link Summariser} by rule (see the module comment). */
@@ -58,13 +77,22 @@ export class RuleSummariser implements Summariser {
     const terser = (level: DigestLevel, applies: (entry: Entry, i: number) => boolean): void => {
       for (let i = 0; i < entries.length && total > maxTokens; i++) {
         const entry = entries[i] as Entry;
-        if (entry.level <= level || !applies(entry, i)) continue;
+        if (entry.level <= level || entry.looked !== undefined || !applies(entry, i)) continue;
         const shorter = this.entry(entry.messages, level);
         total += shorter.tokens - entry.tokens;
         entries[i] = shorter;
       }
     };
     terser(0, (entry) => entry.kind === 'look');
+    for (let i = 0; i < entries.length && total > maxTokens; i++) {
+      const entry = entries[i] as Entry;
+      if (entry.kind !== 'look' || entry.looked !== undefined) continue;
+      const looked = lookWords(entry.messages);
+      const joins = entries[i - 1]?.looked !== undefined;
+      const tokens = this.counter.countTokens(joins ? `, ${looked}` : `${LOOKED_AROUND}${looked}`) + (joins ? 0 : 1);
+      total += tokens - entry.tokens;
+      entries[i] = { ...entry, looked, tokens };
+    }
     terser(0, (_, i) => i < latest);
     let omitted = 0;
     while (total > maxTokens && omitted < latest) total -= (entries[omitted++] as Entry).tokens;
@@ -72,7 +100,13 @@ export class RuleSummariser implements Summariser {
     // Then leave the oldest out, until the text itself (with the line saying so) fits.
     const render = (count: number): string => {
       const left = entries.slice(0, count).reduce((sum, entry) => sum + entry.messages.length, 0);
-      return [...(count > 0 ? [`- (${left} earlier messages left out)`] : []), ...entries.slice(count).map((entry) => entry.text)].join('\n');
+      const lines: string[] = count > 0 ? [`- (${left} earlier messages left out)`] : [];
+      entries.slice(count).forEach((entry, k) => {
+        if (entry.looked === undefined) lines.push(entry.text);
+        else if (k > 0 && entries[count + k - 1]?.looked !== undefined) lines[lines.length - 1] += `, ${entry.looked}`;
+        else lines.push(`${LOOKED_AROUND}${entry.looked}`);
+      });
+      return lines.join('\n');
     };
     while (total > maxTokens && omitted < entries.length - 1) total -= (entries[omitted++] as Entry).tokens;
     let text = render(omitted);
