@@ -14,6 +14,8 @@ export interface EngineProcessOptions {
   natsNamespace: string;
   /** `MAESTRO_WORKFLOW_ENGINE_RESULT_CONCURRENCY`; undefined = the service's default. */
   resultConcurrency?: number;
+  /** `MAESTRO_WORKFLOW_ENGINE_STEP_BATCH` (1: no group commit); undefined = the service's default. */
+  stepBatch?: number;
   /** Node flags (e.g. `--cpu-prof`). @default [] */
   nodeArgs?: readonly string[];
 }
@@ -30,6 +32,7 @@ export function startEngineProcess(options: EngineProcessOptions): Promise<Servi
       MAESTRO_NATS_URL: options.natsUrl,
       MAESTRO_NATS_NAMESPACE: options.natsNamespace,
       ...(options.resultConcurrency !== undefined ? { MAESTRO_WORKFLOW_ENGINE_RESULT_CONCURRENCY: String(options.resultConcurrency) } : {}),
+      ...(options.stepBatch !== undefined ? { MAESTRO_WORKFLOW_ENGINE_STEP_BATCH: String(options.stepBatch) } : {}),
     },
     nodeArgs: options.nodeArgs ?? [],
     // Every transition logs a line at info; only the first ones are needed (the port).

@@ -14,7 +14,7 @@ import { connectBus, type Bus } from '@maestro/bus';
 import { Streams } from '@maestro/contracts';
 import { createDb, sql } from '@maestro/db';
 import { createSilentLogger } from '@maestro/runtime';
-import { createTestDatabase, testServerUrl, type ServiceProcess, type TestDatabase } from '@maestro/testing';
+import { createTestDatabase, testBusSigningKey, testServerUrl, type ServiceProcess, type TestDatabase } from '@maestro/testing';
 import { runEngineBench, TargetRoles, type BenchEntry } from './engine-bench.js';
 import { startEngineProcess } from './engine-process.js';
 import { createLangGraphTarget } from './langgraph-target.js';
@@ -41,6 +41,7 @@ const knobs = {
   engineMain: process.env.BENCH_ENGINE_MAIN ?? join(WORKSPACE_ROOT, 'services', 'workflow-engine', 'dist', 'main.js'),
   engineNodeArgs: (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
   engineResultConcurrency: optionalIntKnob('BENCH_ENGINE_RESULT_CONCURRENCY'),
+  engineStepBatch: optionalIntKnob('BENCH_ENGINE_STEP_BATCH'),
 } as const;
 
 function intKnob(name: string, fallback: number): number {
@@ -99,12 +100,17 @@ async function main(): Promise<void> {
         natsUrl: knobs.natsUrl,
         natsNamespace: namespace,
         ...(knobs.engineResultConcurrency !== undefined ? { resultConcurrency: knobs.engineResultConcurrency } : {}),
+        ...(knobs.engineStepBatch !== undefined ? { stepBatch: knobs.engineStepBatch } : {}),
         nodeArgs: knobs.engineNodeArgs,
       });
-      bus = await connectBus({ url: knobs.natsUrl, name: 'bench-engine', logger: createSilentLogger(), namespace });
+      // Signed with the key the engine process was given (ServiceProcess passes the test key): the
+      // engine verifies every result it consumes, and the responder every request it reads.
+      bus = await connectBus({ url: knobs.natsUrl, name: 'bench-engine', logger: createSilentLogger(), namespace, signing: { key: testBusSigningKey } });
       console.log(`workflow-engine: ${knobs.engineMain} (pid ${engine.pid}) at ${engine.address}, database ${engineDb.name}, NATS namespace ${namespace}`);
     }
-    const engineSettings = `, result concurrency ${knobs.engineResultConcurrency ?? 'default (16)'}, streams on file storage, log level info`;
+    const engineSettings =
+      `, result concurrency ${knobs.engineResultConcurrency ?? 'default (16)'}, step batch ${knobs.engineStepBatch ?? 'default (64)'}, ` +
+      'streams on file storage, log level info';
     for (const system of knobs.systems) {
       let target: RunTarget;
       let role: BenchEntry['role'] = TargetRoles.ours;

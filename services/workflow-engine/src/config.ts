@@ -3,6 +3,7 @@
  * `loadWorkflowEngineConfig()` runs once in `main.ts`; nothing else reads `process.env`.
  */
 import { commonEnv, env, grpcAddrEnv, loadConfig, metricsPortEnv, type ConfigOf } from '@maestro/runtime';
+import { postgresRunStoreDefaults } from './store/postgres-run-store.js';
 import { DEFAULT_RESULT_CONCURRENCY } from './transport/nats/activity-result.subscriber.js';
 
 /** The engine's configuration spec (also rendered into the README's table). */
@@ -32,6 +33,12 @@ export const workflowEngineConfigSpec = {
     min: 1,
     max: 64,
     doc: 'activity results applied at once by this process',
+  }),
+  stepBatch: env.int('MAESTRO_WORKFLOW_ENGINE_STEP_BATCH', {
+    default: postgresRunStoreDefaults.stepBatch,
+    min: 1,
+    max: 1000,
+    doc: 'steps of different runs committed together in one statement when they arrive while a commit is in flight (group commit); 1: every step commits alone',
   }),
   watchPollMs: env.int('MAESTRO_WORKFLOW_ENGINE_WATCH_POLL_MS', {
     default: 5000,

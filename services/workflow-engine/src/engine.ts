@@ -425,17 +425,23 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
       if (runnable === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
       const outcome = await store.applyToRun(runId, (run) => decideEvent(run, runnable, event, clock.now()));
       if (outcome === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
-      if (outcome.applied) {
-        // Per transition, so at debug: at info the log line cost a noticeable share of a step's CPU.
-        logger.debug('event applied', { runId, event: event.type, state: outcome.run.state, seq: outcome.transition?.seq });
-        await committed(outcome.run, outcome.transition, runnable, { trigger: StepTriggers.event, startedAt });
-      } else {
+      if (!outcome.applied) {
         logger.debug('event ignored', { runId, event: event.type, reason: outcome.reason });
+        return { ...outcome.run, history: await store.getHistory(runId) };
       }
-      // The step's run is the stored one (written, or read to judge the event), so only the
-      // history is read; unless the step finished the run, whose effects then changed the row.
-      if (outcome.applied && isFinished(outcome.run.status)) return loadRun(runId);
-      return { ...outcome.run, history: await store.getHistory(runId) };
+      // Per transition, so at debug: at info the log line cost a noticeable share of a step's CPU.
+      logger.debug('event applied', { runId, event: event.type, state: outcome.run.state, seq: outcome.transition?.seq });
+      const effectsOut = committed(outcome.run, outcome.transition, runnable, { trigger: StepTriggers.event, startedAt });
+      // The step's run is the stored one, so only the history is read (unless the store knows
+      // it: it wrote all of it), while its effects go out (the step is committed; the reply
+      // still waits for both); unless the step finished the run, whose effects then change the
+      // row (finished_published), so it is read after them.
+      if (isFinished(outcome.run.status)) {
+        await effectsOut;
+        return loadRun(runId);
+      }
+      const [history] = await Promise.all([outcome.knownHistory?.() ?? store.getHistory(runId), effectsOut]);
+      return { ...outcome.run, history };
     },
 
     cancelRun: (runId, reason, tenant) => engine.sendEvent(runId, cancelEvent(reason), tenant),

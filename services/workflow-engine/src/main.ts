@@ -34,6 +34,7 @@ runService('workflow-engine', async (lifecycle) => {
     db,
     bus,
     resultConcurrency: config.resultConcurrency,
+    stepBatch: config.stepBatch,
     watchPollMs: config.watchPollMs,
     sweepMs: config.sweepMs,
   });

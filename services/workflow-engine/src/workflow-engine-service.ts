@@ -28,6 +28,8 @@ export interface WorkflowEngineServiceOptions {
   bus: Pick<Bus, 'publish' | 'consume' | 'subscribe'>;
   /** Activity results applied at once. @default 16 (the subscriber's DEFAULT_RESULT_CONCURRENCY) */
   resultConcurrency?: number;
+  /** Steps committed together at most (group commit; 1: off). @default 64 (the store's) */
+  stepBatch?: number;
   /** @default 5000 (the engine's default) */
   watchPollMs?: number;
   /** @default 5000 (the engine's default) */
@@ -56,7 +58,7 @@ export interface WorkflowEngineService {
 export function createWorkflowEngineService(options: WorkflowEngineServiceOptions): WorkflowEngineService {
   const { logger, bus } = options;
   const registry = options.metrics ?? processRegistry();
-  const store = new PostgresRunStore(options.db);
+  const store = new PostgresRunStore(options.db, { logger, ...(options.stepBatch !== undefined ? { stepBatch: options.stepBatch } : {}) });
   // The gauges read the engine on scrape, so it is looked up then, not now.
   const observer = createWorkflowEngineMetrics({ store, pendingEffects: () => engine.pendingEffects(), logger }, registry);
   const engine: WorkflowEngine = createWorkflowEngine({

@@ -4,10 +4,12 @@
  */
 import { sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import { Tenants } from '@maestro/contracts';
-import { UnexpectedError } from '@maestro/runtime';
+import { createSilentLogger, UnexpectedError, type Logger } from '@maestro/runtime';
 import { isUuid, type RunContext, type RunStatus } from '../domain/index.js';
 import type { ApplyOutcome, DefinitionRecord, HistoryPage, ListRunsQuery, NewRun, RunDecision, RunRecord, RunStore, TransitionRecord } from './run-store.js';
-import { clearRunTimeout, writeStep, type WrittenStep } from './postgres-run-step.js';
+import { CachedHistory } from './cached-history.js';
+import { GroupCommit, groupCommitDefaults } from './group-commit.js';
+import { clearRunTimeout, writeStep, writeSteps, type StepToWrite, type UpdateDecision, type WrittenStep } from './postgres-run-step.js';
 import { RunRowCache, runRowCacheDefaults } from './run-row-cache.js';
 import type { DefinitionsTable, HistoryTable, RunsTable, WorkflowDatabase } from './workflow-database.js';
 
@@ -59,20 +61,67 @@ export interface PostgresRunStoreOptions {
    * @default 1000
    */
   cachedRuns?: number;
+  /**
+   * Steps of different runs written together in one statement (one commit) when they arrive
+   * while another step's write is in flight (`group-commit.ts`); a step that finds none in
+   * flight is written at once. The same holds for `markFinishedPublished`. 1 turns batching
+   * off: every step is its own statement.
+   * @default 64
+   */
+  stepBatch?: number;
+  /** Told when a batch of steps failed and its steps were written one by one. @default silent */
+  logger?: Logger;
 }
 
 /** The defaults of {@link PostgresRunStoreOptions}, in one place. */
-export const postgresRunStoreDefaults = { cachedRuns: runRowCacheDefaults.maxRuns } as const;
+export const postgresRunStoreDefaults = { cachedRuns: runRowCacheDefaults.maxRuns, stepBatch: groupCommitDefaults.maxBatch } as const;
 
 /** Definitions and runs in PostgreSQL; the schema comes from `workflowMigrations`. */
 export class PostgresRunStore implements RunStore {
   private readonly cache: RunRowCache;
+  /** The conditional step writes made on the pool, batched across runs; undefined when off. */
+  private readonly steps: GroupCommit<StepToWrite, WrittenStep | undefined> | undefined;
+  /** `markFinishedPublished` writes, batched the same way; undefined when off. */
+  private readonly finishedMarks: GroupCommit<string, void> | undefined;
 
   constructor(
     private readonly db: Kysely<WorkflowDatabase>,
     options: PostgresRunStoreOptions = {},
   ) {
     this.cache = new RunRowCache({ maxRuns: options.cachedRuns ?? postgresRunStoreDefaults.cachedRuns });
+    const stepBatch = options.stepBatch ?? postgresRunStoreDefaults.stepBatch;
+    const logger = (options.logger ?? createSilentLogger()).child({ component: 'run-store' });
+    this.steps =
+      stepBatch > 1
+        ? new GroupCommit({
+            writeBatch: (steps) => writeSteps(db, steps),
+            writeOne: (step) => writeStep(db, step.run, step.decision, step.rowVersion),
+            keyOf: (step) => step.run.id,
+            logger,
+            maxBatch: stepBatch,
+          })
+        : undefined;
+    this.finishedMarks =
+      stepBatch > 1
+        ? new GroupCommit({
+            writeBatch: async (runIds) => {
+              await this.markFinished(runIds);
+              return runIds.map(() => undefined);
+            },
+            writeOne: (runId) => this.markFinished([runId]),
+            keyOf: (runId) => runId,
+            logger,
+            maxBatch: stepBatch,
+          })
+        : undefined;
+  }
+
+  /**
+   * Writes a step on the pool, applied only if the row is still `rowVersion`: with the steps of
+   * other runs that wait for the same commit when batching is on. Resolves once committed.
+   */
+  private writeIfUnchanged(run: RunRecord, decision: UpdateDecision, rowVersion: string): Promise<WrittenStep | undefined> {
+    return this.steps === undefined ? writeStep(this.db, run, decision, rowVersion) : this.steps.write({ run, decision, rowVersion });
   }
 
   async saveDefinition(name: string, definition: Record<string, unknown>, hash: string, tenant: string = Tenants.shared): Promise<{ definition: DefinitionRecord; created: boolean }> {
@@ -145,7 +194,7 @@ export class PostgresRunStore implements RunStore {
       .executeTakeFirst();
     if (inserted !== undefined) {
       const created = toRun(inserted);
-      this.cache.remember(created, inserted.row_version);
+      this.cache.remember(created, inserted.row_version, undefined, CachedHistory.empty);
       return { run: created, created: true };
     }
     const existing = await this.db
@@ -219,8 +268,9 @@ export class PostgresRunStore implements RunStore {
     if (cached !== undefined) {
       const decision = decide(cached.run);
       if (decision.kind === 'update') {
-        const written = await writeStep(this.db, cached.run, decision, cached.rowVersion);
-        if (written !== undefined) return this.remembered(written);
+        const written = await this.writeIfUnchanged(cached.run, decision, cached.rowVersion);
+        // Written on the cached version: the history is what was kept plus this step's row.
+        if (written !== undefined) return this.remembered(written, cached.history);
         this.cache.forget(runId);
       }
     }
@@ -285,7 +335,12 @@ export class PostgresRunStore implements RunStore {
 
   async markFinishedPublished(runId: string): Promise<void> {
     if (!isUuid(runId)) return;
-    await this.db.updateTable('workflow.runs').set({ finished_published: true }).where('id', '=', runId).where('status', '!=', 'running').execute();
+    await (this.finishedMarks === undefined ? this.markFinished([runId]) : this.finishedMarks.write(runId));
+  }
+
+  /** Records `run.finished` as published for finished runs among `runIds`, in one statement. */
+  private async markFinished(runIds: readonly string[]): Promise<void> {
+    await sql`update workflow.runs set finished_published = true where id = any(${[...runIds]}::uuid[]) and status != 'running'`.execute(this.db);
   }
 
   async listFinishedUnpublished(withinMs: number, afterId: string | undefined, limit: number): Promise<RunRecord[]> {
@@ -317,7 +372,7 @@ export class PostgresRunStore implements RunStore {
   ): Promise<WrittenStep | undefined> {
     const decision = decide(run);
     const condition = conditional ? rowVersion : undefined;
-    if (decision.kind === 'update') return writeStep(db, run, decision, condition);
+    if (decision.kind === 'update') return conditional ? this.writeIfUnchanged(run, decision, rowVersion) : writeStep(db, run, decision);
     if (decision.clearTimeout === true && run.timeoutAt !== null) {
       const cleared = await clearRunTimeout(db, run, condition);
       if (cleared === undefined) return undefined;
@@ -326,9 +381,14 @@ export class PostgresRunStore implements RunStore {
     return { outcome: { applied: false, run, reason: decision.reason }, rowVersion };
   }
 
-  /** Caches the run as the step left it (for its next step) and returns the outcome. */
-  private remembered(written: WrittenStep): ApplyOutcome {
-    this.cache.remember(written.outcome.run, written.rowVersion, written.json);
-    return written.outcome;
+  /**
+   * Caches the run as the step left it (for its next step) and returns the outcome; with the
+   * run's whole history when the step was written on a cached version whose history was kept.
+   */
+  private remembered(written: WrittenStep, historyBefore?: CachedHistory): ApplyOutcome {
+    const { outcome } = written;
+    const history = historyBefore !== undefined && outcome.applied ? historyBefore.after(outcome.transition) : undefined;
+    this.cache.remember(outcome.run, written.rowVersion, written.json, history);
+    return history === undefined || !outcome.applied ? outcome : { ...outcome, knownHistory: () => history.records() };
   }
 }

@@ -10,12 +10,15 @@
  * again: the decision (XState) and the callers get objects of their own, so nothing they do can
  * change what the next step starts from.
  */
+import type { CachedHistory } from './cached-history.js';
 import type { RunRecord } from './run-store.js';
 
 /** A cached run and the row version it was written as. */
 export interface CachedRun {
   run: RunRecord;
   rowVersion: string;
+  /** The run's whole history at that version, when known (see `cached-history.ts`). */
+  history?: CachedHistory;
 }
 
 interface Entry {
@@ -24,16 +27,23 @@ interface Entry {
   context: string;
   visits: string;
   rowVersion: string;
+  history?: CachedHistory;
 }
 
 /** Options of {@link RunRowCache}; defaults in {@link runRowCacheDefaults}. */
 export interface RunRowCacheOptions {
   /** Runs kept (oldest written out first). 0 turns the cache off. @default 1000 */
   maxRuns?: number;
+  /**
+   * Characters of event JSON a run's kept history may hold; a longer history is not kept (the
+   * next SendEvent reply reads it). Bounds the memory activity outputs in events could take.
+   * @default 65536
+   */
+  maxHistorySize?: number;
 }
 
 /** The defaults of {@link RunRowCacheOptions}, in one place. */
-export const runRowCacheDefaults = { maxRuns: 1000 } as const;
+export const runRowCacheDefaults = { maxRuns: 1000, maxHistorySize: 64 * 1024 } as const;
 
 /** JSON text of a run's snapshot, context and visits, as written to the row. */
 export interface RunJson {
@@ -46,9 +56,11 @@ export interface RunJson {
 export class RunRowCache {
   private readonly entries = new Map<string, Entry>();
   private readonly maxRuns: number;
+  private readonly maxHistorySize: number;
 
   constructor(options: RunRowCacheOptions = {}) {
     this.maxRuns = options.maxRuns ?? runRowCacheDefaults.maxRuns;
+    this.maxHistorySize = options.maxHistorySize ?? runRowCacheDefaults.maxHistorySize;
   }
 
   /** Runs cached now. */
@@ -68,14 +80,16 @@ export class RunRowCache {
         visits: JSON.parse(entry.visits) as RunRecord['visits'],
       },
       rowVersion: entry.rowVersion,
+      ...(entry.history !== undefined ? { history: entry.history } : {}),
     };
   }
 
   /**
    * Remembers `run` as written with `rowVersion`, its JSON columns as `json` (the text written;
-   * computed from the run when absent). Finished runs are not kept: nothing steps them again.
+   * computed from the run when absent), and its whole `history` at that version when known
+   * (dropped when over `maxHistorySize`). Finished runs are not kept: nothing steps them again.
    */
-  remember(run: RunRecord, rowVersion: string, json?: RunJson): void {
+  remember(run: RunRecord, rowVersion: string, json?: RunJson, history?: CachedHistory): void {
     if (this.maxRuns === 0 || run.status !== 'running') {
       this.entries.delete(run.id);
       return;
@@ -85,7 +99,8 @@ export class RunRowCache {
     // Re-inserting moves the run to the newest end, so the oldest written goes first.
     this.entries.delete(run.id);
     if (this.entries.size >= this.maxRuns) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(run.id, { run: rest, ...text, rowVersion });
+    const kept = history !== undefined && history.size <= this.maxHistorySize ? { history } : {};
+    this.entries.set(run.id, { run: rest, ...text, rowVersion, ...kept });
   }
 
   /** Forgets a run (its row changed in a way this process did not follow). */

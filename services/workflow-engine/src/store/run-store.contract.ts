@@ -193,6 +193,18 @@ export function defineRunStoreContract(name: string, factory: () => Promise<RunS
         expect(await store.applyToRun('not-a-uuid', (current) => moveTo(current, 'x'))).toBeUndefined();
       });
 
+      it('gives, with a step, only the history a read would give', async () => {
+        const version = await saveVersion('coding', 'one');
+        const { run } = await store.createRun(newRun('coding', version));
+        for (const state of ['plan', 'code', 'review']) {
+          const step = await store.applyToRun(run.id, (current) => moveTo(current, state));
+          // Optional: a store that does not know the history without a read gives none.
+          if (step?.applied && step.knownHistory !== undefined) expect(step.knownHistory()).toEqual(await store.getHistory(run.id));
+        }
+        const quiet = await store.applyToRun(run.id, (current) => ({ kind: 'update', position: { ...current, context: { ...current.context, note: 'x' } } }));
+        if (quiet?.applied && quiet.knownHistory !== undefined) expect(quiet.knownHistory()).toEqual(await store.getHistory(run.id));
+      });
+
       it('pages history by seq', async () => {
         const version = await saveVersion('coding', 'one');
         const { run } = await store.createRun(newRun('coding', version));

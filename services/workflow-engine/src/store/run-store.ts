@@ -75,7 +75,17 @@ export interface NewRun extends RunPosition {
 /** The outcome of {@link RunStore.applyToRun}. */
 export type ApplyOutcome =
   | { applied: false; run: RunRecord; reason: string }
-  | { applied: true; run: RunRecord; transition: TransitionRecord | undefined };
+  | {
+      applied: true;
+      run: RunRecord;
+      transition: TransitionRecord | undefined;
+      /**
+       * The run's whole history as of this step (fresh records on every call), when the store
+       * knows it without a read: it wrote every row of it since the run was last read. Absent
+       * otherwise (then `getHistory`). A function, so callers that do not need it pay nothing.
+       */
+      knownHistory?: () => TransitionRecord[];
+    };
 
 /** Options of {@link RunStore.listRuns}. */
 export interface ListRunsQuery {
