@@ -2,28 +2,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FinishReasons, ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
+import { FinishReasons } from '@maestro/llm';
 import type { ChatModel, ChatModelRequest } from './chat-model.js';
 import { createDefaultToolRegistry } from './default-tool-registry.js';
-import { runAgentLoop, type AgentStep } from './agent-loop.js';
+import { runAgentLoop, type AgentStep, type RunAgentLoopOptions } from './agent-loop.js';
+import { scriptedChatModel } from './scripted-chat-model.js';
 import { MALFORMED_TOOL_CALL_PROBLEM } from './loop/text-reply.js';
 import { failingTestNames } from './test-failures.js';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-
-/** A ChatModel over the scripted provider, remembering every conversation it was shown. */
-function scriptedModel(script: unknown): ChatModel & { seen: ChatMessage[][] } {
-  const provider = new ScriptedProvider(parseScript(script), 'in-test script');
-  const seen: ChatMessage[][] = [];
-  return {
-    seen,
-    async complete({ messages, tools }) {
-      seen.push(messages);
-      const result = await provider.complete({ model: 'scripted', intent: 'code', messages, tools });
-      return { message: result.message, usage: result.usage, scripted: result.scripted, provider: provider.name, model: 'scripted', finishReason: result.finishReason };
-    },
-  };
-}
 
 /** `model`, except that the replies to the calls `malformed` picks (numbered from 0) come back as Gemini's malformed function calls. */
 function malformedOn<M extends ChatModel>(model: M, malformed: (call: number) => boolean): M {
@@ -38,6 +25,14 @@ function malformedOn<M extends ChatModel>(model: M, malformed: (call: number) =>
 }
 
 const write = (path: string, content: string) => ({ name: 'fs.write', arguments: { path, content } });
+
+/** Runs the loop in `workspace` (a test's repository) with the default tools; `options` name the rest. */
+function loopIn(workspace: string, options: Omit<RunAgentLoopOptions, 'tools' | 'workspace'>): ReturnType<typeof runAgentLoop> {
+  return runAgentLoop({ tools: createDefaultToolRegistry(), workspace, ...options });
+}
+
+/** The test command of the test repository's sum.test.js. */
+const SUM_TESTS = ['node', '--test', 'sum.test.js'];
 
 describe('runAgentLoop', () => {
   let repo: string;
@@ -63,7 +58,7 @@ describe('runAgentLoop', () => {
   afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
   it('feeds failing tests back until the model fixes the code, then succeeds with evidence and a commit', async () => {
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [
         {
           name: 'code',
@@ -82,12 +77,10 @@ describe('runAgentLoop', () => {
     });
     const steps: AgentStep[] = [];
     const concerns: string[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum(a, b) in sum.js so that sum.test.js passes.',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       writeGuard: { acquire: async (c) => void concerns.push(...c) },
       onStep: (step) => void steps.push(step),
     });
@@ -136,7 +129,7 @@ describe('runAgentLoop', () => {
 
   it('records each model call (who answered, tokens, cost, duration) and each tool call (arguments, whole observation) on its step', async () => {
     let now = 1_000_000;
-    const scripted = scriptedModel({
+    const scripted = scriptedChatModel({
       rules: [{ name: 'code', when: { intent: 'code' }, turns: [{ content: 'Writing.', toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] }, { content: 'Done.' }] }],
     });
     // A priced model whose call takes 250 ms on the loop's clock.
@@ -148,12 +141,10 @@ describe('runAgentLoop', () => {
       },
     };
     const steps: AgentStep[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum(a, b) in sum.js so that sum.test.js passes.',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       clock: { now: () => now },
       onStep: (step) => void steps.push(step),
     });
@@ -175,16 +166,16 @@ describe('runAgentLoop', () => {
   });
 
   it('says a scripted reply was scripted, with provider scripted and no price', async () => {
-    const model = scriptedModel({ rules: [{ name: 'code', when: { intent: 'code' }, turns: [{ content: 'Nothing to do.' }] }] });
+    const model = scriptedChatModel({ rules: [{ name: 'code', when: { intent: 'code' }, turns: [{ content: 'Nothing to do.' }] }] });
     const steps: AgentStep[] = [];
-    await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 't', testCommand: [], onStep: (step) => void steps.push(step) });
+    await loopIn(repo, { model, task: 't', testCommand: [], onStep: (step) => void steps.push(step) });
     expect(steps[0]?.modelCall).toMatchObject({ provider: 'scripted', model: 'scripted', scripted: true, usd: 0, priced: false });
   });
 
   it('ends stuck when the model repeats the same call with the same result', async () => {
     const read = { name: 'fs.read', arguments: { path: 'README.md' } };
-    const model = scriptedModel({ rules: [{ name: 'loop', turns: Array.from({ length: 10 }, () => ({ toolCalls: [read] })) }] });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    const model = scriptedChatModel({ rules: [{ name: 'loop', turns: Array.from({ length: 10 }, () => ({ toolCalls: [read] })) }] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: SUM_TESTS });
     expect(verdict.status).toBe('stuck');
     expect(verdict.steps).toBe(3);
     expect(verdict.reason).toBe('fs.read({"path":"README.md"}) returned the same result 3 times');
@@ -193,10 +184,10 @@ describe('runAgentLoop', () => {
   });
 
   it('ends stuck when the model keeps declaring done while the same tests fail', async () => {
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [{ name: 'lazy', turns: [{ toolCalls: [write('sum.js', 'exports.sum = () => 0;\n')] }, ...Array.from({ length: 5 }, () => ({ content: 'Done.' }))] }],
     });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: SUM_TESTS });
     expect(verdict.status).toBe('stuck');
     expect(verdict.reason).toBe('declared done 2 times with the same failing test output');
     expect(verdict.tests).toMatchObject({ passed: false, exitCode: 1 });
@@ -209,7 +200,7 @@ describe('runAgentLoop', () => {
     writeFileSync(join(repo, 'sum.js'), "exports.sum = (a, b) => {\n  return a - b;\n};\n");
     git(repo, 'add', 'sum.js');
     git(repo, 'commit', '-q', '-m', 'buggy sum');
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [
         {
           name: 'text-editor',
@@ -222,12 +213,10 @@ describe('runAgentLoop', () => {
     });
     const steps: AgentStep[] = [];
     const concerns: string[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Fix sum.',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       writeGuard: { acquire: async (c) => void concerns.push(...c) },
       onStep: (step) => void steps.push(step),
     });
@@ -241,14 +230,12 @@ describe('runAgentLoop', () => {
   it('sends the parser\'s message back for a malformed edit block, and succeeds within budget once the model fixes it', async () => {
     const create = (divider: boolean) =>
       ['Creating sum.js.', 'sum.js', '<<<<<<< SEARCH', ...(divider ? ['======='] : []), 'exports.sum = (a, b) => a + b;', '>>>>>>> REPLACE'].join('\n');
-    const model = scriptedModel({ rules: [{ name: 'sloppy', turns: [{ content: create(false) }, { content: create(true) }, { content: 'Done.' }] }] });
+    const model = scriptedChatModel({ rules: [{ name: 'sloppy', turns: [{ content: create(false) }, { content: create(true) }, { content: 'Done.' }] }] });
     const steps: AgentStep[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       budget: { maxSteps: 3 },
       onStep: (step) => void steps.push(step),
     });
@@ -271,14 +258,12 @@ describe('runAgentLoop', () => {
       ']',
       '```',
     ].join('\n');
-    const model = scriptedModel({ rules: [{ name: 'texter', turns: [{ content: reply }, { content: 'Added and committed sum.' }] }] });
+    const model = scriptedChatModel({ rules: [{ name: 'texter', turns: [{ content: reply }, { content: 'Added and committed sum.' }] }] });
     const steps: AgentStep[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       onStep: (step) => void steps.push(step),
     });
     expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, filesChanged: ['sum.js'], commitSha: git(repo, 'rev-parse', 'HEAD'), tests: { passed: true } });
@@ -300,7 +285,7 @@ describe('runAgentLoop', () => {
   });
 
   it('tells the model when a JSON tool call in its text cannot be read, and goes on', async () => {
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [
         {
           name: 'broken',
@@ -312,7 +297,7 @@ describe('runAgentLoop', () => {
         },
       ],
     });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand: ['node', '--test', 'sum.test.js'] });
+    const verdict = await loopIn(repo, { model, task: 'Add sum.', testCommand: SUM_TESTS });
     expect(model.seen[1]?.at(-1)?.content).toMatch(/^Could not read the tool call in your reply \(line 2\): it is not valid JSON even after repair: Colon expected/);
     expect(model.seen[2]?.at(-1)?.content).toBe('fs.write returned:\ncreated sum.js (30 bytes)');
     expect(verdict).toMatchObject({ status: 'succeeded', steps: 3 });
@@ -320,7 +305,7 @@ describe('runAgentLoop', () => {
 
   it("sends a provider's malformed tool call back to the model as a parse error instead of ending the run, and succeeds once the call is made again", async () => {
     const model = malformedOn(
-      scriptedModel({
+      scriptedChatModel({
         rules: [
           {
             name: 'gemini',
@@ -336,12 +321,10 @@ describe('runAgentLoop', () => {
       (call) => call === 0,
     );
     const steps: AgentStep[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       onStep: (step) => void steps.push(step),
     });
     expect(model.seen[1]?.at(-1)).toEqual({ role: 'user', content: MALFORMED_TOOL_CALL_PROBLEM });
@@ -362,10 +345,10 @@ describe('runAgentLoop', () => {
 
   it('runs none of the calls a reply marked malformed carries, and keeps them out of the next request', async () => {
     const model = malformedOn(
-      scriptedModel({ rules: [{ name: 'gemini', turns: [{ content: 'Writing.', toolCalls: [write('x.md', 'x')] }, { content: 'Nothing to change.' }] }] }),
+      scriptedChatModel({ rules: [{ name: 'gemini', turns: [{ content: 'Writing.', toolCalls: [write('x.md', 'x')] }, { content: 'Nothing to change.' }] }] }),
       (call) => call === 0,
     );
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: [] });
     expect(verdict).toMatchObject({ status: 'succeeded', steps: 2, filesChanged: [] });
     expect(existsSync(join(repo, 'x.md'))).toBe(false);
     expect(model.seen[1]?.slice(-2)).toEqual([
@@ -376,20 +359,20 @@ describe('runAgentLoop', () => {
 
   it('ends stuck, never succeeded, when the model keeps making the same malformed tool call', async () => {
     const model = malformedOn(
-      scriptedModel({ rules: [{ name: 'gemini', turns: Array.from({ length: 10 }, () => ({ content: 'Malformed function call: print(default_api.fs_write(' })) }] }),
+      scriptedChatModel({ rules: [{ name: 'gemini', turns: Array.from({ length: 10 }, () => ({ content: 'Malformed function call: print(default_api.fs_write(' })) }] }),
       () => true,
     );
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand: [] });
+    const verdict = await loopIn(repo, { model, task: 'Add sum.', testCommand: [] });
     expect(verdict).toMatchObject({ status: 'stuck', steps: 3, reason: 'an unreadable reply returned the same result 3 times' });
     expect(verdict.tests).toBeUndefined();
   });
 
   it('stops at the step budget when every reply is a different malformed tool call', async () => {
     const model = malformedOn(
-      scriptedModel({ rules: [{ name: 'gemini', turns: Array.from({ length: 10 }, (_, i) => ({ content: `Malformed function call: print(default_api.fs_write(path="n${i}.md"` })) }] }),
+      scriptedChatModel({ rules: [{ name: 'gemini', turns: Array.from({ length: 10 }, (_, i) => ({ content: `Malformed function call: print(default_api.fs_write(path="n${i}.md"` })) }] }),
       () => true,
     );
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand: [], budget: { maxSteps: 4 } });
+    const verdict = await loopIn(repo, { model, task: 'Add sum.', testCommand: [], budget: { maxSteps: 4 } });
     expect(verdict).toMatchObject({ status: 'budget_exhausted', steps: 4, reason: 'used all 4 model turns without passing tests' });
     expect(model.seen).toHaveLength(4);
   });
@@ -397,8 +380,8 @@ describe('runAgentLoop', () => {
   it('ends stuck when the model alternates between two actions with the same results', async () => {
     const readme = { name: 'fs.read', arguments: { path: 'README.md' } };
     const tests = { name: 'fs.read', arguments: { path: 'sum.test.js' } };
-    const model = scriptedModel({ rules: [{ name: 'pingpong', turns: Array.from({ length: 12 }, (_, i) => ({ toolCalls: [i % 2 === 0 ? readme : tests] })) }] });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    const model = scriptedChatModel({ rules: [{ name: 'pingpong', turns: Array.from({ length: 12 }, (_, i) => ({ toolCalls: [i % 2 === 0 ? readme : tests] })) }] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: SUM_TESTS });
     expect(verdict.status).toBe('stuck');
     expect(verdict.steps).toBe(6);
     expect(verdict.reason).toBe('alternated between fs.read({"path":"README.md"}) and fs.read({"path":"sum.test.js"}), with the same results, 3 times');
@@ -406,7 +389,7 @@ describe('runAgentLoop', () => {
 
   it('does not call a model stuck for coming back to the same read after other work', async () => {
     const readme = { toolCalls: [{ name: 'fs.read', arguments: { path: 'README.md' } }] };
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [
         {
           name: 'wanderer',
@@ -422,20 +405,18 @@ describe('runAgentLoop', () => {
         },
       ],
     });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: SUM_TESTS });
     expect(verdict).toMatchObject({ status: 'succeeded', steps: 7, filesChanged: ['notes-1.md', 'notes-2.md', 'sum.js'] });
   });
 
   it('stops at the step budget', async () => {
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [{ name: 'busy', turns: Array.from({ length: 10 }, (_, i) => ({ toolCalls: [write(`notes-${i}.md`, `note ${i}`)] })) }],
     });
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'anything',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       budget: { maxSteps: 2 },
     });
     expect(verdict.status).toBe('budget_exhausted');
@@ -445,8 +426,8 @@ describe('runAgentLoop', () => {
   });
 
   it('stops at the token budget', async () => {
-    const model = scriptedModel({ rules: [{ name: 'busy', turns: Array.from({ length: 10 }, (_, i) => ({ toolCalls: [write(`n${i}.md`, 'x')] })) }] });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxTokens: 10 } });
+    const model = scriptedChatModel({ rules: [{ name: 'busy', turns: Array.from({ length: 10 }, (_, i) => ({ toolCalls: [write(`n${i}.md`, 'x')] })) }] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: [], budget: { maxTokens: 10 } });
     expect(verdict.status).toBe('budget_exhausted');
     expect(verdict.steps).toBe(1);
     expect(verdict.reason).toMatch(/^used \d+ of 10 tokens$/);
@@ -456,14 +437,12 @@ describe('runAgentLoop', () => {
     // Margins wide enough for a busy machine: the first nap ends well inside the budget, the
     // second cannot.
     const nap = { name: 'exec', arguments: { argv: ['node', '-e', 'setTimeout(() => {}, 2500)'] } };
-    const model = scriptedModel({ rules: [{ name: 'sleepy', turns: [{ content: 'Waiting four times.', toolCalls: [nap, nap, nap, nap] }] }] });
+    const model = scriptedChatModel({ rules: [{ name: 'sleepy', turns: [{ content: 'Waiting four times.', toolCalls: [nap, nap, nap, nap] }] }] });
     const steps: AgentStep[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'anything',
-      testCommand: ['node', '--test', 'sum.test.js'],
+      testCommand: SUM_TESTS,
       budget: { maxWallMs: 4_000 },
       onStep: (step) => void steps.push(step),
     });
@@ -489,12 +468,12 @@ describe('runAgentLoop', () => {
       },
     };
     // A budget well above the loop's set-up time, so the model call is what the budget cuts.
-    const cut = await runAgentLoop({ model: listening, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 1500 } });
+    const cut = await loopIn(repo, { model: listening, task: 'anything', testCommand: [], budget: { maxWallMs: 1500 } });
     expect(cut).toMatchObject({ status: 'budget_exhausted', steps: 0, reason: 'used the whole wall-clock budget of 1500 ms (the model call was cut off)' });
     expect(seen[0]?.signal?.aborted).toBe(true);
 
     const deaf: ChatModel = { complete: () => new Promise(() => undefined) };
-    const ignored = await runAgentLoop({ model: deaf, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], budget: { maxWallMs: 1500 } });
+    const ignored = await loopIn(repo, { model: deaf, task: 'anything', testCommand: [], budget: { maxWallMs: 1500 } });
     expect(ignored).toMatchObject({ status: 'budget_exhausted', reason: 'used the whole wall-clock budget of 1500 ms (the model call was cut off)' });
 
     // Shut down while the model call is in flight (not on a timer: the loop's set-up may take
@@ -507,14 +486,14 @@ describe('runAgentLoop', () => {
         return pending;
       },
     };
-    const cancelled = await runAgentLoop({ model: interrupted, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [], signal: shutdown.signal });
+    const cancelled = await loopIn(repo, { model: interrupted, task: 'anything', testCommand: [], signal: shutdown.signal });
     expect(cancelled).toMatchObject({ status: 'failed', reason: 'the work was cancelled' });
     expect(seen[1]?.signal?.aborted).toBe(true);
   });
 
   it('turns a test command spawn refuses (a NUL byte) into failed tests instead of throwing', async () => {
-    const model = scriptedModel({ rules: [{ name: 'done', turns: [{ content: 'Done.' }] }] });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', 'bad\u0000arg'], budget: { maxSteps: 1 } });
+    const model = scriptedChatModel({ rules: [{ name: 'done', turns: [{ content: 'Done.' }] }] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: ['node', 'bad\u0000arg'], budget: { maxSteps: 1 } });
     expect(verdict).toMatchObject({ status: 'budget_exhausted', tests: { passed: false, exitCode: null } });
     expect(verdict.tests?.outputTail).toMatch(/^could not start the test command: .*null bytes/);
   });
@@ -527,22 +506,20 @@ describe('runAgentLoop', () => {
     git(repo, 'commit', '-q', '-m', 'calc');
     // A summary that names the file and shows a snippet: prose, not a new src/calc.js.
     const summary = 'Done. The key function in `src/calc.js` is now:\n\n```js\nexport const add = (a, b) => a + b;\n```\n';
-    const first = await runAgentLoop({ model: scriptedModel({ rules: [{ name: 'r', turns: [{ content: summary }] }] }), tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [] });
+    const first = await loopIn(repo, { model: scriptedChatModel({ rules: [{ name: 'r', turns: [{ content: summary }] }] }), task: 'anything', testCommand: [] });
     expect(first).toMatchObject({ status: 'succeeded', steps: 1, filesChanged: [] });
     expect(readFileSync(join(repo, 'src', 'calc.js'), 'utf8')).toBe(original);
 
     // A named whole file for lib/calc.js is not applied by default either...
     const named = 'lib/calc.js\n```js\nexport const mul = (a, b) => a * b;\n```\n';
-    const second = await runAgentLoop({ model: scriptedModel({ rules: [{ name: 'r', turns: [{ content: named }] }] }), tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: [] });
+    const second = await loopIn(repo, { model: scriptedChatModel({ rules: [{ name: 'r', turns: [{ content: named }] }] }), task: 'anything', testCommand: [] });
     expect(second).toMatchObject({ status: 'succeeded', filesChanged: [] });
     expect(existsSync(join(repo, 'lib'))).toBe(false);
 
     // ...and when whole files are on, it creates lib/calc.js instead of overwriting src/calc.js by basename.
-    const model = scriptedModel({ rules: [{ name: 'r', turns: [{ content: named }, { content: 'Added lib/calc.js.' }] }] });
-    const third = await runAgentLoop({
+    const model = scriptedChatModel({ rules: [{ name: 'r', turns: [{ content: named }, { content: 'Added lib/calc.js.' }] }] });
+    const third = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'anything',
       testCommand: [],
       textEditFormats: ['search-replace', 'unified-diff', 'whole-file'],
@@ -553,8 +530,8 @@ describe('runAgentLoop', () => {
     expect(model.seen[0]?.[0]?.content).toContain('with the whole new file in a fenced block after a line with its path');
 
     // By default a model that writes a whole file is told why nothing changed when the tests fail.
-    const wholeSum = scriptedModel({ rules: [{ name: 'r', turns: [{ content: 'sum.js\n```js\nexports.sum = (a, b) => a + b;\n```\n' }, { content: 'Done.' }] }] });
-    await runAgentLoop({ model: wholeSum, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'], budget: { maxSteps: 2 } });
+    const wholeSum = scriptedChatModel({ rules: [{ name: 'r', turns: [{ content: 'sum.js\n```js\nexports.sum = (a, b) => a + b;\n```\n' }, { content: 'Done.' }] }] });
+    await loopIn(repo, { model: wholeSum, task: 'anything', testCommand: SUM_TESTS, budget: { maxSteps: 2 } });
     expect(existsSync(join(repo, 'sum.js'))).toBe(false);
     expect(wholeSum.seen[1]?.at(-1)?.content).toMatch(/The tests failed[\s\S]*Note: code blocks with a file name were not applied; change files with SEARCH\/REPLACE blocks, a unified diff, or the tools\.$/);
     expect(wholeSum.seen[0]?.[0]?.content).not.toContain('whole new file');
@@ -562,8 +539,8 @@ describe('runAgentLoop', () => {
 
   it('creates and deletes files from diffs whose headers carry a/ and b/ without a diff --git line', async () => {
     const diff = ['```diff', '--- /dev/null', '+++ b/sum.js', '@@ -0,0 +1 @@', '+exports.sum = (a, b) => a + b;', '--- a/README.md', '+++ /dev/null', '@@ -1 +0,0 @@', '-# demo', '```'].join('\n');
-    const model = scriptedModel({ rules: [{ name: 'r', turns: [{ content: diff }, { content: 'Done.' }] }] });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    const model = scriptedChatModel({ rules: [{ name: 'r', turns: [{ content: diff }, { content: 'Done.' }] }] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: SUM_TESTS });
     expect(model.seen[1]?.at(-1)?.content).toBe('Applied 2 edits: created sum.js, deleted README.md.');
     expect(verdict).toMatchObject({ status: 'succeeded', filesChanged: ['README.md', 'sum.js'] });
     expect(existsSync(join(repo, 'b'))).toBe(false);
@@ -571,8 +548,8 @@ describe('runAgentLoop', () => {
   });
 
   it('fails with the reason when the model call fails', async () => {
-    const model = scriptedModel({ rules: [{ name: 'short', turns: [{ toolCalls: [write('a.md', 'a')] }] }] });
-    const verdict = await runAgentLoop({ model, tools: createDefaultToolRegistry(), workspace: repo, task: 'anything', testCommand: ['node', '--test', 'sum.test.js'] });
+    const model = scriptedChatModel({ rules: [{ name: 'short', turns: [{ toolCalls: [write('a.md', 'a')] }] }] });
+    const verdict = await loopIn(repo, { model, task: 'anything', testCommand: SUM_TESTS });
     expect(verdict.status).toBe('failed');
     expect(verdict.reason).toContain('model call failed: script exhausted for rule short at turn 1');
     expect(verdict.steps).toBe(1);
@@ -605,14 +582,12 @@ describe('runAgentLoop with baseline failures', () => {
   afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
   const doneAfterWriting = (content: string) =>
-    scriptedModel({ rules: [{ name: 'r', turns: [{ toolCalls: [write('sum.js', content)] }, { content: 'Implemented sum.' }, { content: 'Still done.' }] }] });
+    scriptedChatModel({ rules: [{ name: 'r', turns: [{ toolCalls: [write('sum.js', content)] }, { content: 'Implemented sum.' }, { content: 'Still done.' }] }] });
 
   it('counts a run that fails only in baseline tests as passed, and says so', async () => {
     const steps: AgentStep[] = [];
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       testCommand,
       baselineFailures: ['legacy', 'something else that used to fail'],
@@ -631,10 +606,8 @@ describe('runAgentLoop with baseline failures', () => {
 
   it('fails as before when a test outside the baseline fails too', async () => {
     const model = doneAfterWriting('exports.sum = (a, b) => a - b;\n');
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       testCommand,
       baselineFailures: ['legacy'],
@@ -648,10 +621,8 @@ describe('runAgentLoop with baseline failures', () => {
   });
 
   it('fails as before without a baseline, and when the failures cannot be named', async () => {
-    const without = await runAgentLoop({
+    const without = await loopIn(repo, {
       model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       testCommand,
       budget: { maxSteps: 2 },
@@ -660,10 +631,8 @@ describe('runAgentLoop with baseline failures', () => {
     expect(without.tests).toMatchObject({ passed: false });
 
     // A command that fails without naming a test: the baseline cannot excuse it.
-    const unnamed = await runAgentLoop({
+    const unnamed = await loopIn(repo, {
       model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       testCommand: ['node', '-e', 'console.log("legacy"); process.exit(1)'],
       baselineFailures: ['legacy'],
@@ -674,10 +643,8 @@ describe('runAgentLoop with baseline failures', () => {
   });
 
   it("excuses only a run that exits with the baseline's exit code, when that is known", async () => {
-    const same = await runAgentLoop({
+    const same = await loopIn(repo, {
       model: doneAfterWriting('exports.sum = (a, b) => a + b;\n'),
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       testCommand,
       baselineFailures: ['legacy'],
@@ -687,10 +654,8 @@ describe('runAgentLoop with baseline failures', () => {
 
     // The same failing tests, but the command now ends differently (a later step of it failed).
     const model = doneAfterWriting('exports.sum = (a, b) => a + b;\n');
-    const other = await runAgentLoop({
+    const other = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       testCommand: ['sh', '-c', `${testCommand.join(' ')}; exit 3`],
       baselineFailures: ['legacy'],
@@ -706,10 +671,8 @@ describe('runAgentLoop with baseline failures', () => {
 
   it('does not excuse a crash after the TAP output, even with the exit code of the baseline', async () => {
     const model = doneAfterWriting('exports.sum = (a, b) => a + b;\n');
-    const verdict = await runAgentLoop({
+    const verdict = await loopIn(repo, {
       model,
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
       task: 'Add sum.',
       // The tests fail only in `legacy`; then a crash that names no test, and the tests' exit code.
       testCommand: ['sh', '-c', `${testCommand.join(' ')}; code=$?; node -e "throw new Error('crashed after the tests')"; exit $code`],
@@ -725,7 +688,7 @@ describe('runAgentLoop with baseline failures', () => {
   it('refuses a baseline exit code that is no failing exit code, naming the option', async () => {
     for (const baselineExitCode of [0, 1.5, 256]) {
       await expect(
-        runAgentLoop({ model: doneAfterWriting('x'), tools: createDefaultToolRegistry(), workspace: repo, task: 'Add sum.', testCommand, baselineFailures: ['legacy'], baselineExitCode }),
+        loopIn(repo, { model: doneAfterWriting('x'), task: 'Add sum.', testCommand, baselineFailures: ['legacy'], baselineExitCode }),
       ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('baselineExitCode') });
     }
   });
@@ -764,10 +727,8 @@ describe('runAgentLoop with a baseline read in another directory', () => {
     expect(baseline.known && baseline.names.length).toBe(2);
     if (!baseline.known) return;
 
-    const verdict = await runAgentLoop({
-      model: scriptedModel({ rules: [{ name: 'r', turns: [{ toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] }, { content: 'Implemented sum.' }] }] }),
-      tools: createDefaultToolRegistry(),
-      workspace: repo,
+    const verdict = await loopIn(repo, {
+      model: scriptedChatModel({ rules: [{ name: 'r', turns: [{ toolCalls: [write('sum.js', 'exports.sum = (a, b) => a + b;\n')] }, { content: 'Implemented sum.' }] }] }),
       task: 'Add sum.',
       testCommand,
       baselineFailures: baseline.names,

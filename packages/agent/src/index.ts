@@ -48,6 +48,7 @@
  * else await applyReplyEdits('/repos/demo', found.value.edits, { writeGuard });
  */
 export type { ChatModel, ChatModelRequest, ChatModelReply } from './chat-model.js';
+export { scriptedChatModel, type ScriptedChatModel } from './scripted-chat-model.js';
 export { Concerns, type WriteGuard } from './write-guard.js';
 export {
   ToolRisks,

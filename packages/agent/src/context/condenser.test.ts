@@ -1,5 +1,5 @@
-import { countMessageTokens, ScriptedProvider, parseScript, type ChatMessage, type ToolSpec } from '@maestro/llm';
-import type { ChatModel, ChatModelRequest } from '../chat-model.js';
+import { countMessageTokens, type ChatMessage, type ToolSpec } from '@maestro/llm';
+import { scriptedChatModel, type ScriptedChatModel } from '../scripted-chat-model.js';
 import { contextPolicyFor } from './context-policy.js';
 import type { ContextPolicy, ContextView, PinnedFact, Summariser } from './context-types.js';
 import { Condenser } from './condenser.js';
@@ -244,18 +244,8 @@ describe('Condenser', () => {
   });
 
   describe('with a model summariser', () => {
-    function scriptedModel(): ChatModel & { seen: ChatModelRequest[] } {
-      const provider = new ScriptedProvider(parseScript({ rules: [{ name: 'summary', turns: [{ content: 'Summary by the model: parser edited, tests still failing.' }] }] }), 'in-test script');
-      const seen: ChatModelRequest[] = [];
-      return {
-        seen,
-        async complete(request) {
-          seen.push(request);
-          const reply = await provider.complete({ model: 'scripted', intent: 'summarise', messages: request.messages, tools: request.tools });
-          return { message: reply.message, usage: reply.usage, scripted: reply.scripted, provider: provider.name, model: 'scripted' };
-        },
-      };
-    }
+    const scriptedModel = (): ScriptedChatModel =>
+      scriptedChatModel({ rules: [{ name: 'summary', turns: [{ content: 'Summary by the model: parser edited, tests still failing.' }] }] }, 'summarise');
 
     it('uses its summary and reports its usage; a later condensation gives it the previous summary', async () => {
       const model = scriptedModel();
@@ -266,7 +256,7 @@ describe('Condenser', () => {
       expect(condensed[0]?.condensation?.summarisedBy).toBe('model');
       expect(condensed[0]?.summariserUsage?.inputTokens).toBeGreaterThan(0);
       expect(condensed[0]?.messages[2]?.content).toContain('Summary by the model: parser edited');
-      expect(model.seen[1]?.messages[1]?.content).toContain('Summary of the turns before these:\nSummary by the model');
+      expect(model.requests[1]?.messages[1]?.content).toContain('Summary of the turns before these:\nSummary by the model');
     });
 
     it('falls back to the rule when the summariser fails', async () => {

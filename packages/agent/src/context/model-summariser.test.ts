@@ -1,20 +1,9 @@
-import { ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
-import type { ChatModel, ChatModelRequest } from '../chat-model.js';
+import type { ChatMessage } from '@maestro/llm';
+import { scriptedChatModel, type ScriptedChatModel } from '../scripted-chat-model.js';
 import { ModelSummariser, SUMMARY_INSTRUCTIONS } from './model-summariser.js';
 
-/** A ChatModel over the scripted provider, remembering what it was asked. */
-function scriptedModel(reply: string): ChatModel & { seen: ChatModelRequest[] } {
-  const provider = new ScriptedProvider(parseScript({ rules: [{ name: 'summary', turns: [{ content: reply }] }] }), 'in-test script');
-  const seen: ChatModelRequest[] = [];
-  return {
-    seen,
-    async complete(request) {
-      seen.push(request);
-      const result = await provider.complete({ model: 'scripted', intent: 'summarise', messages: request.messages, tools: request.tools });
-      return { message: result.message, usage: result.usage, scripted: result.scripted, provider: provider.name, model: 'scripted' };
-    },
-  };
-}
+/** A scripted model whose one reply is `reply`. */
+const scriptedModel = (reply: string): ScriptedChatModel => scriptedChatModel({ rules: [{ name: 'summary', turns: [{ content: reply }] }] }, 'summarise');
 
 const MESSAGES: ChatMessage[] = [
   { role: 'assistant', content: 'Reading.', toolCalls: [{ id: 'c1', name: 'bash', argumentsJson: '{"command":"cat old.py"}' }] },
@@ -31,7 +20,7 @@ describe('ModelSummariser', () => {
     expect(summariser.by).toBe('model');
     expect(result.text).toBe('Tried pytest: test_b fails.');
     expect(result.usage.inputTokens).toBeGreaterThan(0);
-    const [request] = model.seen;
+    const [request] = model.requests;
     expect(request?.tools).toEqual([]);
     expect(request?.messages[0]).toEqual({ role: 'system', content: SUMMARY_INSTRUCTIONS });
     const prompt = request?.messages[1]?.content ?? '';
@@ -46,7 +35,7 @@ describe('ModelSummariser', () => {
   it('does not read again what the previous summary covered', async () => {
     const model = scriptedModel('Updated summary.');
     await new ModelSummariser(model).summarise(MESSAGES, { pinned: [], previous: { text: 'Read old.py.', messages: 2 } });
-    const prompt = model.seen[0]?.messages[1]?.content ?? '';
+    const prompt = model.requests[0]?.messages[1]?.content ?? '';
     expect(prompt).toContain('Summary of the turns before these:\nRead old.py.');
     expect(prompt).not.toContain('cat old.py');
     expect(prompt).toContain('pytest');

@@ -2,26 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScriptedProvider, parseScript, type ChatMessage } from '@maestro/llm';
+import type { ChatMessage } from '@maestro/llm';
 import { createSecretRegistry } from '@maestro/runtime';
 import { runAgentLoop, type AgentStep } from '../agent-loop.js';
-import type { ChatModel } from '../chat-model.js';
 import { createDefaultToolRegistry } from '../default-tool-registry.js';
+import { scriptedChatModel } from '../scripted-chat-model.js';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-
-function scriptedModel(script: unknown): ChatModel & { seen: ChatMessage[][] } {
-  const provider = new ScriptedProvider(parseScript(script), 'in-test script');
-  const seen: ChatMessage[][] = [];
-  return {
-    seen,
-    async complete({ messages, tools }) {
-      seen.push(messages);
-      const result = await provider.complete({ model: 'scripted', intent: 'code', messages, tools });
-      return { message: result.message, usage: result.usage, scripted: result.scripted, provider: provider.name, model: 'scripted' };
-    },
-  };
-}
 
 describe('runAgentLoop with a redactor', () => {
   const canary = `sk-canary-loop-${process.pid}-0123456789`;
@@ -52,7 +39,7 @@ describe('runAgentLoop with a redactor', () => {
   };
 
   async function run(redact: boolean): Promise<{ seen: ChatMessage[][]; steps: AgentStep[]; verdict: unknown }> {
-    const model = scriptedModel(script);
+    const model = scriptedChatModel(script);
     const steps: AgentStep[] = [];
     const verdict = await runAgentLoop({
       model,

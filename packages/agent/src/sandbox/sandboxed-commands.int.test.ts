@@ -2,26 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScriptedProvider, parseScript } from '@maestro/llm';
 import { runAgentLoop, type AgentStep } from '../agent-loop.js';
-import type { ChatModel } from '../chat-model.js';
 import { createDefaultToolRegistry } from '../default-tool-registry.js';
+import { scriptedChatModel } from '../scripted-chat-model.js';
 import { BubblewrapSandbox } from './bubblewrap-sandbox.js';
 import { RefusingSandbox } from './refusing-sandbox.js';
 import type { Sandbox } from './sandbox.js';
 import { UnsandboxedRunner } from './unsandboxed-runner.js';
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-
-function scriptedModel(script: unknown): ChatModel {
-  const provider = new ScriptedProvider(parseScript(script), 'in-test script');
-  return {
-    async complete({ messages, tools }) {
-      const result = await provider.complete({ model: 'scripted', intent: 'code', messages, tools });
-      return { message: result.message, usage: result.usage, scripted: result.scripted, provider: provider.name, model: 'scripted' };
-    },
-  };
-}
 
 /** The test file passes only inside the sandbox: its HOME is the sandbox's, the host's /etc/shadow is not there. */
 const SANDBOX_AWARE_TEST = [
@@ -49,7 +38,7 @@ describe('commands of the agent loop in the sandbox', () => {
 
   async function runWith(sandbox: Sandbox): Promise<{ status: string; steps: AgentStep[] }> {
     const steps: AgentStep[] = [];
-    const model = scriptedModel({
+    const model = scriptedChatModel({
       rules: [
         {
           name: 'coder',
