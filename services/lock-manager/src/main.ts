@@ -44,7 +44,7 @@ runService('lock-manager', async (lifecycle) => {
     healthPort: config.grpcHealthPort,
     logger,
     store,
-    events: createBusLockEventPublisher(bus),
+    events: createBusLockEventPublisher(bus, { logger }),
   });
   await server.start();
   lifecycle.onShutdown('grpc', () => server.shutdown());

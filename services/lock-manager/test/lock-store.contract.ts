@@ -276,6 +276,32 @@ export function defineLockStoreContract(name: string, factory: () => Promise<Loc
         void writer;
       });
 
+      it('grants every queued reader at once when the writer before them leaves, and keeps a later reader behind the next writer', async () => {
+        const first = await acquire('W1', ['dir:/m']);
+        const r1 = waitFor('R1', [], { shared: ['dir:/m'] });
+        await untilWaiting(1);
+        const r2 = waitFor('R2', [], { shared: ['dir:/m'] });
+        await untilWaiting(2);
+        const w2 = waitFor('W2', ['file:/m/a.ts']);
+        await untilWaiting(3);
+        const r3 = waitFor('R3', [], { shared: ['dir:/m'] });
+        await untilWaiting(4);
+
+        await release(first);
+        // Both readers go with that one release. R3 asks exactly what they hold, but arrived after
+        // W2, which clashes with them.
+        expect((await store.inspect('')).waiters.map((w) => w.owner)).toEqual(['W2', 'R3']);
+        const readers = [(await r1) as Lease, (await r2) as Lease];
+        expect(readers.map((lease) => lease.owner)).toEqual(['R1', 'R2']);
+        await release(readers[0]!);
+        await release(readers[1]!);
+        const second = (await w2) as Lease;
+        expect((await store.inspect('')).waiters.map((w) => w.owner)).toEqual(['R3']);
+        await release(second);
+        expect(await r3).toMatchObject({ owner: 'R3', sharedConcerns: ['dir:/m'] });
+        expect(order).toEqual(['R1', 'R2', 'W2', 'R3']);
+      });
+
       it('tells who waits behind whom when a request is queued', async () => {
         const a = await acquire('A', ['resource:v']);
         const seen: Array<{ owner: string; blockedBy: string; queuedAt: number; deadline: number }> = [];

@@ -144,6 +144,52 @@ describe('RedisLockStore in Redis', () => {
     await expect(one.checkFence({ leaseId: lease.leaseId, fencingToken: lease.fencingToken })).resolves.toMatchObject({ owner: 'B' });
   });
 
+  it('grants a waiter of the replica that freed its concern from the script reply, without the grant channel', async () => {
+    const subscriber = new Redis(REDIS_URL);
+    // A manual clock that never moves: only the release itself can settle the request.
+    const store = newStore({ subscriber, clock: new ManualClock() });
+    const held = await store.acquire(spec('A', ['resource:d']));
+    const waiting = store.acquire(spec('B', ['resource:d'], 60_000, 55_000));
+    await pollUntil(async () => (await store.inspect('')).waiters.length === 1, 'the request is queued');
+    // No notice can arrive any more: the subscriber is gone for good.
+    const ended = new Promise((resolve) => subscriber.once('end', resolve));
+    subscriber.disconnect();
+    await ended;
+    await store.release({ leaseId: held.leaseId, owner: 'A' });
+    await expect(within(waiting, 'the grant this replica made')).resolves.toMatchObject({ owner: 'B', concerns: ['resource:d'] });
+  });
+
+  it('finds a grant whose reply was lost by one status read once the command connection is back', async () => {
+    const commands = new Redis(REDIS_URL);
+    // A manual clock that never moves: the wait's deadline cannot settle the request.
+    const store = newStore({ redis: commands, replicaId: 'replica-1', clock: new ManualClock() });
+    // The same replica id on another connection: its release tells the grant in its own reply,
+    // which `store` never sees, and publishes no notice — as if `store` had lost that reply.
+    const twin = newStore({ replicaId: 'replica-1' });
+    const held = await twin.acquire(spec('A', ['resource:l']));
+    const waiting = store.acquire(spec('B', ['resource:l'], 60_000, 55_000));
+    await pollUntil(async () => (await twin.inspect('')).waiters.length === 1, 'the request is queued');
+    await twin.release({ leaseId: held.leaseId, owner: 'A' });
+    expect((await twin.inspect('')).leases).toEqual([expect.objectContaining({ owner: 'B' })]);
+    commands.disconnect(true);
+    await expect(within(waiting, 'the grant whose reply was lost')).resolves.toMatchObject({ owner: 'B', concerns: ['resource:l'] });
+    await store.close();
+    commands.disconnect();
+  });
+
+  it('serves entries queued without a queue record (by an older version) and drops records of ids no longer queued', async () => {
+    let made = 0;
+    const store = newStore({ newRequestId: () => `request-${++made}` });
+    const held = await store.acquire(spec('A', ['resource:o']));
+    const waiting = store.acquire(spec('B', ['resource:o'], 60_000, 20_000));
+    await pollUntil(async () => (await store.inspect('')).waiters.length === 1, 'the request is queued');
+    await redis.hdel(`${keyPrefix}queued`, 'request-2');
+    await redis.hset(`${keyPrefix}queued`, 'request-gone', `${Date.now() + 60_000}\n["resource:o"]\n[]`);
+    await store.release({ leaseId: held.leaseId, owner: 'A' });
+    await expect(within(waiting, 'the grant of the entry without a record')).resolves.toMatchObject({ leaseId: 'request-2', owner: 'B' });
+    expect(await redis.exists(`${keyPrefix}queued`)).toBe(0);
+  });
+
   it('catches a grant notice missed while its subscriber was away, by one status read on reconnect', async () => {
     const subscriber = new Redis(REDIS_URL);
     // A manual clock that never moves: the wait's deadline cannot settle the request, only the status read can.

@@ -3,14 +3,19 @@
  * agree; each operation is one Lua script (`redis-lock-scripts.ts`), atomic against the others,
  * and reads the time from Redis (`TIME`), so replicas with skewed clocks agree on expiry.
  *
- * Waiting without polling: a request that cannot be granted joins the queue in Redis. Every
- * script that frees concerns (release, cancel, timeout, expiry) grants, in queue order, every
- * queued request that became grantable and PUBLISHes each grant on `<prefix>grants`. Each
- * replica keeps its local waiters (`LocalWaiters`) and resolves them from that channel through
- * one dedicated subscriber connection. Notices missed while the subscriber was disconnected
- * are caught by one status read per local waiter when it reconnects — made only once the
- * channel is subscribed again, so every grant is either seen by that read or delivered on the
- * channel — and at each waiter's deadline one script call settles it either way.
+ * Waiting without polling: a request that cannot be granted joins the queue in Redis, marked
+ * with the id of the replica whose caller waits. Every script that frees concerns (release,
+ * cancel, timeout, expiry) grants, in queue order, every queued request that became grantable
+ * and tells each grant to its replica once: in its reply when the replica running it queued the
+ * request (the common case: one replica, or a client that keeps its channel to one replica), so
+ * the next holder is answered as soon as the freeing script returns; else as a notice on
+ * `<prefix>grants`, which each replica reads through one dedicated subscriber connection. Each
+ * replica keeps its local waiters (`LocalWaiters`). Nothing is lost for good: notices missed
+ * while the subscriber was disconnected are caught by one status read per local waiter when it
+ * reconnects — made only once the channel is subscribed again, so every grant is either seen by
+ * that read or delivered on the channel — and the same read runs when the command connection
+ * is back after a drop that may have taken a reply with grants; at each waiter's deadline one
+ * script call settles it either way.
  *
  * Expiry: a sweeper per replica (a `Clock` timer set to the earliest expiry any script
  * reported, and at least every `maxSweepIntervalMs`) runs the sweep script, which removes
@@ -61,6 +66,11 @@ export interface RedisLockStoreOptions {
   clock?: Clock;
   /** Makes request (and lease) ids. @default crypto.randomUUID */
   newRequestId?: () => string;
+  /**
+   * Marks this store's queued requests in Redis, so a script it runs answers their grants in
+   * its reply instead of on the channel. Unique per store instance. @default crypto.randomUUID()
+   */
+  replicaId?: string;
   /**
    * Longest pause between two sweeps, so leases granted by a replica that crashed (whose
    * expiries this replica never heard of) still expire and free their waiters. @default 5000
@@ -124,6 +134,7 @@ export class RedisLockStore implements LockStore {
   private readonly prefix: string;
   private readonly clock: Clock;
   private readonly newRequestId: () => string;
+  private readonly replicaId: string;
   private readonly maxSweepIntervalMs: number;
   private readonly logger: Logger;
   private readonly waiters: LocalWaiters;
@@ -140,6 +151,7 @@ export class RedisLockStore implements LockStore {
     this.prefix = options.keyPrefix ?? defaults.keyPrefix;
     this.clock = options.clock ?? systemClock;
     this.newRequestId = options.newRequestId ?? randomUUID;
+    this.replicaId = options.replicaId ?? randomUUID();
     this.maxSweepIntervalMs = options.maxSweepIntervalMs ?? defaults.maxSweepIntervalMs;
     this.logger = options.logger ?? createSilentLogger();
     this.waiters = new LocalWaiters({
@@ -149,6 +161,7 @@ export class RedisLockStore implements LockStore {
     });
     this.subscriber.on('message', this.onMessage);
     this.subscriber.on('ready', this.onSubscriberReady);
+    this.redis.on('ready', this.onCommandReady);
     this.backend = {
       acquire: async (id, spec) => {
         // The channel must be live before the request can be queued, or its grant could be missed.
@@ -226,6 +239,7 @@ export class RedisLockStore implements LockStore {
     await this.waiters.close(storeClosing());
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onSubscriberReady);
+    this.redis.off('ready', this.onCommandReady);
     if (this.ownsSubscriber) this.subscriber.disconnect();
     else await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
@@ -254,7 +268,17 @@ export class RedisLockStore implements LockStore {
     );
   };
 
-  /** One status read per local waiter: resolves those granted while their notice could not arrive. */
+  /**
+   * The command connection is (back) up. A drop may have taken the reply of a script that
+   * granted waiters of this replica (ioredis may re-send that command, but its second run finds
+   * them granted already and does not report them again): one status read per local waiter
+   * finds those grants.
+   */
+  private readonly onCommandReady = (): void => {
+    this.readMissedGrants();
+  };
+
+  /** One status read per local waiter: resolves those granted while their notice or reply could not arrive. */
   private readMissedGrants(): void {
     if (this.closed) return;
     for (const id of this.waiters.pendingIds()) {
@@ -300,9 +324,17 @@ export class RedisLockStore implements LockStore {
     return { kind: 'queued', waiter, blocker };
   }
 
-  /** Runs a script that may expire leases and grant waiters; reports the expired ones and re-arms the sweeper. */
+  /**
+   * Runs a script that may expire leases and grant waiters. Its grants of this replica's waiters
+   * come in the reply and are resolved here, first, so the next holder's answer goes out before
+   * anything else this reply causes. Then it reports the expired leases and re-arms the sweeper.
+   */
   private async mutate(script: LuaScript, args: ReadonlyArray<string | number>): Promise<MutationReply> {
-    const [status, payload, expired, nextDelta, ...rest] = asArray(await this.run(script, args), script.name);
+    const [status, payload, expired, nextDelta, grants, ...rest] = asArray(await this.run(script, args), script.name);
+    for (const row of asArray(grants, script.name)) {
+      const [id, token, expiresAt] = asArray(row, script.name);
+      this.waiters.granted(String(id), { fencingToken: Number(token), expiresAt: Number(expiresAt) });
+    }
     for (const row of asArray(expired, script.name)) {
       const lease = toLease(asArray(row, script.name));
       for (const listener of this.expiredListeners) listener(lease);
@@ -331,7 +363,7 @@ export class RedisLockStore implements LockStore {
 
   private async run(script: LuaScript, args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
-      return await script.run(this.redis, [this.fenceKey, this.leasesKey, this.queueKey], [this.prefix, ...args]);
+      return await script.run(this.redis, [this.fenceKey, this.leasesKey, this.queueKey], [this.prefix, this.replicaId, ...args]);
     } catch (err) {
       if (isMaestroError(err)) throw err;
       throw unavailable(script.name, err);

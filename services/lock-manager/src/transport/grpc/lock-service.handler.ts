@@ -62,9 +62,9 @@ export function createLockServiceHandlers({ store, events }: LockServiceDeps): L
         ctx.logger.info('lock release found no lease', { leaseId: spec.leaseId, owner: spec.owner });
         return { released: false };
       }
-      ctx.logger.info('lock released', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns });
-      // Not awaited: events are best-effort facts (publishEvent never throws), and the holder
-      // waiting behind this one must not wait for a JetStream ack as well.
+      ctx.logger.debug('lock released', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns });
+      // Not awaited: events are best-effort facts (the publisher never throws), sent after this
+      // answer; the `lock.released` event is the record of it.
       void events.released(lease);
       return { released: true };
     }),
@@ -87,7 +87,7 @@ function unaryAcquire(store: LockStore, events: LockEventPublisher): LockService
     const lease = await store.acquire(spec, {
       signal: ctx.signal,
       onQueued: (waiter, blocker) => {
-        ctx.logger.info('lock request queued', { requestId: waiter.waiterId, owner: waiter.owner, blockedBy: blocker.owner });
+        ctx.logger.debug('lock request queued', { requestId: waiter.waiterId, owner: waiter.owner, blockedBy: blocker.owner });
         void events.waiting(waiter, blocker);
       },
     });
@@ -97,7 +97,9 @@ function unaryAcquire(store: LockStore, events: LockEventPublisher): LockService
       await store.release({ leaseId: lease.leaseId, owner: lease.owner });
       throw waitCancelled(true);
     }
-    ctx.logger.info('lock acquired', {
+    // Debug, like every per-grant line: on a contended lock this runs hundreds of times a second,
+    // and the `lock.acquired` event is the record of each grant.
+    ctx.logger.debug('lock acquired', {
       leaseId: lease.leaseId,
       owner: lease.owner,
       concerns: lease.concerns,
@@ -105,8 +107,8 @@ function unaryAcquire(store: LockStore, events: LockEventPublisher): LockService
       token: lease.fencingToken,
       ttlMs: spec.ttlMs,
     });
-    // Not awaited (as for release): the grant answers without a JetStream round trip; the event
-    // is sent on the same connection before any later event of this lease.
+    // Not awaited (as for release): the grant answers first; the event follows on the next turn of
+    // the event loop, before any later event of this lease.
     void events.acquired(lease);
     return toLeaseMessage(lease);
   });
