@@ -51,6 +51,17 @@ describe('the escalation demo', () => {
       ['decision', 1],
     ]);
 
+    // In the run's history too, as notes in `code` between the transitions (the run did not move).
+    const run = await getJson(`${e2e.gateway}/v1/runs/${String(done['runId'])}`);
+    const history = run['history'] as Array<Record<string, unknown>>;
+    const notes = history.filter((t) => t['note'] === true);
+    expect(notes.map((t) => [t['eventType'], t['fromState'], t['toState'], (t['event'] as Record<string, unknown>)['subtaskId']])).toEqual([
+      ['escalation.raised', 'code', 'code', 's1'],
+      ['escalation.decided', 'code', 'code', 's1'],
+    ]);
+    expect((notes[1]?.['event'] as Record<string, unknown>)['decision']).toBe('hint');
+    expect(history.filter((t) => t['note'] !== true).map((t) => t['toState'])).toEqual(['preflight', 'plan', 'code', 'review', 'done']);
+
     // The commit is on the task's branch (`maestro/<taskId>`); the user's branch is untouched.
     const branch = `maestro/${String(task['id'])}`;
     const git = (...args: string[]) => execFileSync('git', args, { cwd: e2e.repo, encoding: 'utf8' }).trim();

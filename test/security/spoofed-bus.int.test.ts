@@ -295,6 +295,10 @@ function recordingRunEventDeps(): RunEventDeps & { calls: DepCall[] } {
         call('workflow.getRun', request);
         throw new UnexpectedError(FakeErrors.noRuns, 'the recording engine has no runs');
       },
+      recordRunNote: async (request) => {
+        call('workflow.recordRunNote', request);
+        throw new UnexpectedError(FakeErrors.noRuns, 'the recording engine has no runs');
+      },
     },
     taskEvents: { updated: async (task, reason) => void call('taskEvents.updated', task, reason) },
   };

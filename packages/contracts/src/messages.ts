@@ -258,6 +258,8 @@ export const RunEventSchema = z.object({
   fromState: z.string().optional(),
   eventType: z.string().optional(),
   seq: z.number().int().optional(),
+  /** A `run.transitioned` that is a note (RecordRunNote): recorded in the history, the run did not move. */
+  note: z.boolean().optional(),
   /** The input the run was started with (carries the taskId for coding runs). */
   input: json.optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),

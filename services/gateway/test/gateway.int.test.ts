@@ -180,7 +180,7 @@ function liveStep(step: AgentStep): Record<string, unknown> {
 }
 
 function transition(seq: number, from: string, to: string): Run['history'][number] {
-  return { seq, fromState: from, toState: to, eventType: seq === 1 ? 'xstate.init' : 'activity.done', event: { type: 'activity.done' }, at };
+  return { seq, fromState: from, toState: to, eventType: seq === 1 ? 'xstate.init' : 'activity.done', event: { type: 'activity.done' }, at, note: false };
 }
 
 function makeRun(id: string, status: string, state: string, history: Run['history']): Run {

@@ -228,6 +228,7 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     steps: deps.steps,
     work,
     events: new BusEscalationEvents(bus, deps.logger.child({ component: 'escalations' })),
+    workflow: deps.workflow,
     router: deps.router,
     clock: deps.clock,
     repoProbe: deps.repoProbe,

@@ -181,6 +181,13 @@ describe('an escalation decided with a hint', () => {
     ]);
     expect(steps.steps[1]?.summary).toContain('hint: the zero check is missing');
 
+    // In the run's history, as two notes.
+    expect(h.workflow.notes.filter((n) => n.runId === run.runId).map((n) => [n.type, n.noteId, n.data?.['decision'] ?? null])).toEqual([
+      ['escalation.raised', `${run.taskId}:s1:1:raised`, null],
+      ['escalation.decided', `${run.taskId}:s1:1:decided`, 'hint'],
+    ]);
+    expect(h.workflow.notes.find((n) => n.runId === run.runId && n.type === 'escalation.decided')?.data).toMatchObject({ subtaskId: 's1', attempt: 1, reason: 'the zero check is missing', hint: 'throw a RangeError when b is 0' });
+
     // And on the bus for live viewers.
     const decided = await h.bus.jsm.streams.getMessage(h.bus.namespace.stream(Streams.events.name), {
       last_by_subj: h.bus.namespace.subject(Subjects.escalationDecided),
@@ -272,6 +279,8 @@ describe('exactly once', () => {
     expect(Number(rows.rows[0]?.n)).toBe(1);
     const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.subtasks.find((s) => s.id === 's1')?.status).toBe('running');
+    // Every delivery records what is missing in the run's history; the engine keeps each note once.
+    expect(new Set(h.workflow.notes.filter((n) => n.runId === run.runId).map((n) => n.noteId))).toEqual(new Set([`${e.escalationId}:raised`, `${e.escalationId}:decided`]));
   });
 
   it('retries after a router blip at once, not waiting for the claim of the failed try', async () => {

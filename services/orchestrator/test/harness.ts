@@ -35,7 +35,9 @@ import {
   type RecallRequest,
   type RecallResponse,
   type Run,
+  type RecordRunNoteRequest,
   type SendEventRequest,
+  type Transition,
   type StartRunRequest,
   type SubtaskWork,
 } from '@maestro/contracts';
@@ -181,6 +183,8 @@ export class FakeWorkflowEngine {
   /** StartRun calls waiting at the gate. */
   waitingAtGate = 0;
   private readonly runs = new Map<string, string>();
+  /** The notes recorded with RecordRunNote, once per run and note id. */
+  readonly notes: RecordRunNoteRequest[] = [];
   /** What GetRun reports for a run id (a run not listed is NOT_FOUND). */
   readonly runStatuses = new Map<string, string>();
   /** When set, a CANCEL sent with SendEvent waits for it before answering (the run's own events racing the answer). */
@@ -229,6 +233,12 @@ export class FakeWorkflowEngine {
         this.events.push(request);
         if (request.type === 'CANCEL') await this.beforeCancelAnswer?.(request.runId);
         return run(request.runId, request.type === 'CANCEL' ? 'cancelled' : 'running');
+      }),
+      recordRunNote: unary<RecordRunNoteRequest, Transition>(async (request) => {
+        const seen = this.notes.find((n) => n.runId === request.runId && n.noteId === request.noteId);
+        if (seen === undefined) this.notes.push(request);
+        const recorded = seen ?? request;
+        return { seq: this.notes.indexOf(recorded) + 1, fromState: 'code', toState: 'code', eventType: recorded.type, event: { ...recorded.data, note: true, noteId: recorded.noteId }, at: new Date(), note: true };
       }),
       putDefinition: notImplemented,
       getDefinition: notImplemented,

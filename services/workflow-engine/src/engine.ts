@@ -13,8 +13,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Tenants, type ActivityRequest, type ActivityResult } from '@maestro/contracts';
-import { invalidField, notFound, systemClock, type Clock, type Logger } from '@maestro/runtime';
+import { invalidField, notFound, systemClock, UnexpectedError, type Clock, type Logger } from '@maestro/runtime';
 import {
+  checkRunNote,
+  decideNote,
+  isNoteEvent,
+  type RunNote,
   ACTIVITY_REQUEST_UNPUBLISHABLE,
   cancelEvent,
   checkSendableEventType,
@@ -36,6 +40,7 @@ import {
   type RunStatus,
 } from './domain/index.js';
 import { EffectQueue } from './effect-queue.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { ResultOutcomes, silentEngineObserver, StepTriggers, type EngineObserver, type StepTrigger } from './engine-observer.js';
 import { RunDefinitions } from './run-definitions.js';
 import { RunEffects } from './run-effects.js';
@@ -202,6 +207,11 @@ export interface WorkflowEngine {
   sendEvent(runId: string, event: MachineEvent, tenant?: TenantScope): Promise<RunView>;
   /** Sends CANCEL (with `reason` when given); an ended run is returned as it is. */
   cancelRun(runId: string, reason: string, tenant?: TenantScope): Promise<RunView>;
+  /**
+   * Records a note in the run's history without moving it (see `domain/run-note.ts`), once per
+   * note id: a second call returns the first entry. NOT_FOUND for an unknown run (or another tenant's).
+   */
+  recordRunNote(runId: string, note: RunNote, tenant?: TenantScope): Promise<TransitionRecord>;
   /** Applies an activity result; results for another state or attempt are ignored. */
   applyActivityResult(result: ActivityResult): Promise<ActivityResultOutcome>;
   /** The run with its history; NOT_FOUND for an unknown run, and for another tenant's run alike. */
@@ -305,6 +315,24 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
   async function resolveDefinition(name: string, version: number | undefined, tenant: TenantScope): Promise<DefinitionRecord> {
     return loadDefinition(name, version, await definitionOwner(name, tenant));
   }
+
+  /**
+   * Records a checked note unless the run's history has its id already. One note of a run at a
+   * time in this process (`noteQueue`), so two calls with one id here record it once; two engine
+   * replicas asked at the very same moment could both record it (see the README).
+   */
+  async function recordNoteOnce(runId: string, note: RunNote): Promise<TransitionRecord> {
+    const recorded = (await store.getHistory(runId)).find((t) => isNoteEvent(t.event) && t.event['noteId'] === note.noteId);
+    if (recorded !== undefined) return recorded;
+    const outcome = await store.applyToRun(runId, (run) => decideNote(run, note));
+    if (outcome === undefined) throw notFound('run', runId, 'RUN_NOT_FOUND');
+    if (!outcome.applied || outcome.transition === undefined) throw new UnexpectedError('RUN_NOTE_NOT_RECORDED', `the note ${note.noteId} of run ${runId} was not recorded`);
+    await watcher.committed(outcome.run);
+    await effects.publish(runId, effects.noted(outcome.run, outcome.transition));
+    logger.debug('run note recorded', { runId, type: note.type, noteId: note.noteId, seq: outcome.transition.seq });
+    return outcome.transition;
+  }
+  const noteQueue = new KeyedQueue();
 
   /** After a commit: tell watchers, publish the transition's effects, then record the step. */
   async function committed(
@@ -445,6 +473,13 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     },
 
     cancelRun: (runId, reason, tenant) => engine.sendEvent(runId, cancelEvent(reason), tenant),
+
+    async recordRunNote(runId, note, tenant) {
+      const checked = checkRunNote(note);
+      await checkRunTenant(runId, tenant);
+      return noteQueue.run(runId, () => recordNoteOnce(runId, checked));
+    },
+
 
     async applyActivityResult(result) {
       const log = logger.child({ runId: result.runId, workId: result.workId });

@@ -70,6 +70,20 @@ export class RunEffects {
     ];
   }
 
+  /**
+   * A recorded note (see `domain/run-note.ts`): its `run.transitioned` (`note: true`, the state
+   * unchanged) and nothing else, since the run did not move and its activity is already out.
+   */
+  noted(run: RunRecord, note: TransitionRecord): Effect[] {
+    const event = { ...toRunEvent(run, note.at, { fromState: note.fromState, eventType: note.eventType, seq: note.seq, state: note.toState }), note: true };
+    return [
+      this.inTrace(run, 'run.noted', {
+        description: `run.transitioned ${run.id}#${note.seq} (note)`,
+        publish: () => this.options.publisher.publishEvent(Subjects.runTransitioned, event, `${run.id}:${note.seq}`),
+      }),
+    ];
+  }
+
   /** The request for the current state's activity, when the run is waiting on one. */
   pendingActivity(run: RunRecord, runnable: RunnableDefinition): Effect[] {
     const pending = pendingActivityOf(run, runnable, new Date(this.options.clock.now()));

@@ -190,6 +190,31 @@ describe('WorkflowService over gRPC', () => {
     expect((await client.call.getRunHistory({ tenant: '', runId: run.id, afterSeq: 0, limit: 0 })).transitions).toHaveLength(2);
   });
 
+  it('records a note in a run\'s history once per note id, without moving the run or asking for its work again', async () => {
+    const run = await client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: 0, input: {}, idempotencyKey: '' });
+    const request = await env.requests.waitFor((r) => r.runId === run.id && r.state === 'intake', 'intake request');
+    const note = { tenant: '', runId: run.id, type: 'escalation.raised', noteId: 'esc-1:raised', data: { escalationId: 'esc-1', subtaskId: 's1', reason: 'tests still failing' } };
+    const first = await client.call.recordRunNote(note);
+    expect(first).toMatchObject({ seq: 1, fromState: 'intake', toState: 'intake', eventType: 'escalation.raised', note: true, event: { ...note.data, note: true, noteId: 'esc-1:raised' } });
+    expect(await client.call.recordRunNote({ ...note, data: { reason: 'a second delivery' } })).toEqual(first);
+    await env.runEvents.waitFor((e) => e.runId === run.id && e.subject === 'maestro.events.run.transitioned' && e.seq === 1 && e.note === true, 'the note\'s run.transitioned');
+
+    // The run did not move: the same state and attempt; its work is answered as before.
+    expect(await client.call.getRun({ tenant: '', runId: run.id })).toMatchObject({ state: 'intake', attempt: 1, status: 'running', history: [expect.objectContaining({ seq: 1, note: true })] });
+    await env.publishResult(resultFor(request, { ok: true, output: {} }));
+    await env.requests.waitFor((r) => r.runId === run.id && r.state === 'preflight', 'preflight request');
+    expect(env.requests.all.filter((r) => r.runId === run.id && r.state === 'intake')).toHaveLength(1);
+    const history = await client.call.getRunHistory({ tenant: '', runId: run.id, afterSeq: 0, limit: 0 });
+    expect(history.transitions.map((t) => [t.seq, t.fromState, t.toState, t.note])).toEqual([
+      [1, 'intake', 'intake', true],
+      [2, 'intake', 'preflight', false],
+    ]);
+
+    await expect(client.call.recordRunNote({ ...note, tenant: 'globex' })).rejects.toMatchObject({ reason: 'not_found' });
+    await expect(client.call.recordRunNote({ ...note, type: 'activity.done' })).rejects.toMatchObject({ reason: 'invalid', field: 'type' });
+    await expect(client.call.recordRunNote({ ...note, noteId: ' ' })).rejects.toMatchObject({ reason: 'invalid', field: 'note_id' });
+  });
+
   it('starts, lists, cancels and reads a run', async () => {
     const run = await client.call.startRun({ tenant: '', definitionName: 'coding', definitionVersion: 0, input: { taskId: 'grpc-1', nested: { list: [1, 'two', null] } }, idempotencyKey: '' });
     expect(run).toMatchObject({ definitionName: 'coding', definitionVersion: 1, status: 'running', state: 'intake', attempt: 1, history: [] });

@@ -92,6 +92,8 @@ export interface Transition {
   eventType: string;
   event: Record<string, unknown> | null;
   at: string | null;
+  /** A note (an escalation raised or decided): recorded in the history, the run did not move. */
+  note?: boolean;
 }
 
 /** A memory that went into an agent's prompt. */

@@ -45,4 +45,13 @@ describe('pathTaken', () => {
     expect([...path.visited]).toEqual(['intake', 'plan', 'review']);
     expect([...path.edges]).toEqual(['intake->plan', 'plan->review']);
   });
+
+  it('takes no step for a note (an escalation recorded while the run stayed where it was)', () => {
+    const path = pathTaken([
+      { fromState: 'plan', toState: 'code' },
+      { fromState: 'code', toState: 'code', note: true },
+      { fromState: 'code', toState: 'review' },
+    ]);
+    expect([...path.edges]).toEqual(['plan->code', 'code->review']);
+  });
 });

@@ -121,10 +121,12 @@ export interface RunPath {
 }
 
 /** Reads the path from a run's transitions (`fromState` → `toState`, oldest first). */
-export function pathTaken(transitions: ReadonlyArray<{ fromState: string; toState: string }>): RunPath {
+export function pathTaken(transitions: ReadonlyArray<{ fromState: string; toState: string; note?: boolean }>): RunPath {
   const visited = new Set<string>();
   const edges = new Set<string>();
   for (const t of transitions) {
+    // A note (an escalation recorded in the history) is no step along the path.
+    if (t.note === true) continue;
     // The initial state is only ever a `fromState` when the history starts with leaving it.
     if (t.fromState !== '') visited.add(t.fromState);
     if (t.toState !== '') visited.add(t.toState);

@@ -39,6 +39,15 @@ describe('run state', () => {
     expect(state.transitions.map((t) => t.seq)).toEqual([1, 2, 3]);
   });
 
+  it('keeps a note as a note, the state where it was', () => {
+    const state = createRunState(run);
+    applyRunEvent(state, { name: 'run.transitioned', data: { runId: 'r1', seq: 3, fromState: 'plan', state: 'code' } });
+    const noted = applyRunEvent(state, { name: 'run.transitioned', data: { runId: 'r1', seq: 4, fromState: 'code', state: 'code', eventType: 'escalation.raised', note: true } });
+    expect(noted.changed).toBe(true);
+    expect(state.state).toBe('code');
+    expect(state.transitions.at(-1)).toMatchObject({ seq: 4, eventType: 'escalation.raised', note: true });
+  });
+
   it('ignores events of another run', () => {
     const state = createRunState(run);
     expect(applyRunEvent(state, { name: 'run.transitioned', data: { runId: 'r2', seq: 9, state: 'done' } }).changed).toBe(false);

@@ -266,7 +266,8 @@ export function applyRunEvent(state: RunState, event: StreamEvent): RunEventEffe
     case 'run.transitioned': {
       const seq = num(data['seq'], -1);
       const toState = str(data['state']);
-      const isNew = seq >= 0 && addTransition(state, { seq, fromState: str(data['fromState']), toState, eventType: str(data['eventType']), event: null, at: str(data['at']) || null });
+      const note = data['note'] === true;
+      const isNew = seq >= 0 && addTransition(state, { seq, fromState: str(data['fromState']), toState, eventType: str(data['eventType']), event: null, at: str(data['at']) || null, ...(note ? { note } : {}) });
       const latest = state.transitions[state.transitions.length - 1];
       if (isNew && latest?.seq === seq && state.status === 'running') state.state = toState;
       return { changed: isNew, finished: false, taskChanged: isNew };

@@ -120,7 +120,7 @@ export class FakeWorkflow implements WorkflowApi {
       state: document.initial,
       attempt: 1,
       context: { input },
-      history: [{ seq: 1, fromState: '', toState: document.initial, eventType: 'xstate.init', event: {}, at: now }],
+      history: [{ seq: 1, fromState: '', toState: document.initial, eventType: 'xstate.init', event: {}, at: now, note: false }],
       createdAt: now,
       updatedAt: now,
     });
@@ -159,7 +159,7 @@ export class FakeWorkflow implements WorkflowApi {
 
   private transition(run: Run, toState: string, eventType: string, event: Record<string, unknown>): void {
     const now = this.now();
-    const entry: Transition = { seq: run.history.length + 1, fromState: run.state, toState, eventType, event, at: now };
+    const entry: Transition = { seq: run.history.length + 1, fromState: run.state, toState, eventType, event, at: now, note: false };
     run.history.push(entry);
     run.state = toState;
     run.updatedAt = now;

@@ -20,6 +20,8 @@ type Decision = { kind: 'updated'; task: TaskRecord } | { kind: 'late'; task: Ta
 
 /** Applies a run event; returns the updated task when its status changed. */
 export async function applyRunEvent(event: RunEvent, deps: RunEventDeps, logger: Logger): Promise<TaskRecord | undefined> {
+  // A note (an escalation Orion recorded in the run's history) moves nothing.
+  if (event.note === true) return undefined;
   const fromInput = typeof event.input?.taskId === 'string' ? event.input.taskId : undefined;
   const taskId = fromInput ?? (await deps.store.findTaskIdByRunId(event.runId));
   if (!taskId) return undefined;

@@ -19,7 +19,7 @@
  */
 import { HandBackError } from '@maestro/bus';
 import type { Escalation } from '@maestro/contracts';
-import { OperationalError, toMaestroError, UserError, type Clock, type Logger } from '@maestro/runtime';
+import { cutEnd, OperationalError, toMaestroError, UserError, type Clock, type Logger } from '@maestro/runtime';
 import { askUntilParsed } from '../activities/model-call.js';
 import { advanceSubtasks } from './advance-subtasks.js';
 import { directoriesAmong } from './declare-concerns.js';
@@ -41,13 +41,22 @@ import {
   type EscalationOutcome,
   type EscalationRecord,
 } from '../domain/escalations.js';
-import type { EscalationEvents, RouterPort, WorkPublisher } from '../domain/ports.js';
+import type { EscalationEvents, RouterPort, WorkflowPort, WorkPublisher } from '../domain/ports.js';
 import { buildEscalationPrompt, ESCALATION_REPLY_FORMAT } from '../domain/prompts.js';
 import { toSubtaskEvidence } from '../domain/subtask-evidence.js';
 import { buildAbandonedCodeResult } from '../domain/subtask-progress.js';
 import type { SubtaskRecord, TaskRecord } from '../domain/task.js';
 import type { AgentStepStore } from '../store/agent-step-store.js';
 import type { LockedTask, NewSubtask, SubtaskPatch, TaskStore } from '../store/task-store.js';
+
+/** The types of the notes an escalation leaves in its run's history. */
+export const EscalationNoteTypes = {
+  raised: 'escalation.raised',
+  decided: 'escalation.decided',
+} as const;
+
+/** The longest reason, summary or hint a note carries (the step and the task keep them whole). */
+const NOTE_TEXT_CHARS = 2_000;
 
 /** Error code with which a delivery is put back while another handler asks the model about it. */
 export const ESCALATION_BEING_DECIDED = 'ESCALATION_BEING_DECIDED';
@@ -73,6 +82,8 @@ export interface EscalationDeps {
   steps: AgentStepStore;
   work: WorkPublisher;
   events: EscalationEvents;
+  /** Where the escalation and its decision are recorded in the run's history (as notes). */
+  workflow: Pick<WorkflowPort, 'recordRunNote'>;
   router: RouterPort;
   clock: Clock;
   /**
@@ -152,6 +163,7 @@ export async function handleEscalation(
       const record = admitted.record;
       log.info('escalation already decided; not asking again', { status: record.status, decision: record.decision?.kind ?? null });
       await recordSteps(record, deps);
+      await recordInRunHistory(record, deps);
       await dispatchDecided(record, deps, log);
       return { action: 'decided', outcome: record.decision, asked: false };
     }
@@ -159,6 +171,7 @@ export async function handleEscalation(
       log.info('escalation over the limits; subtask failed', { reason: admitted.reason });
       await announceRaised(admitted.record, deps);
       await recordSteps(admitted.record, deps);
+      await recordInRunHistory(admitted.record, deps);
       await announceDecided(admitted.record, admitted.outcome, deps);
       // Failing the subtask may have started what waited for it.
       await dispatchDecided(admitted.record, deps, log);
@@ -176,6 +189,7 @@ export async function handleEscalation(
   let decided: Decided;
   try {
     await deps.steps.record(escalationStep(admitted.record));
+    await recordInRunHistory(admitted.record, deps);
     decided = await decide(escalation, admitted.task, admitted.subtasks, admitted.earlier, deps, { reAsks, modelDeadlineMs }, log, signal);
     if (decided.kind === 'model' && decided.decision.decision === 'replan' && deps.repoProbe !== undefined) {
       const files = decided.decision.subtasks.flatMap((s) => s.files);
@@ -214,6 +228,7 @@ export async function handleEscalation(
   if ('ignored' in stored) log.info('escalation decided too late; decision not applied', { reason: stored.ignored, decision: record.decision?.kind });
   else log.info('escalation decided', { decision: record.decision?.kind, status: record.status, mine: stored.mine });
   await recordSteps(record, deps);
+  await recordInRunHistory(record, deps);
   if (stored.mine && record.decision !== null) await announceDecided(record, record.decision, deps);
   await dispatchDecided(record, deps, log);
   return { action: 'decided', outcome: record.decision, asked: true };
@@ -425,6 +440,38 @@ function failedPatch(escalation: Escalation, failureReason: string): SubtaskPatc
 async function recordSteps(record: EscalationRecord, deps: Pick<EscalationDeps, 'steps'>): Promise<void> {
   await deps.steps.record(escalationStep(record));
   if (record.decision !== null) await deps.steps.record(decisionStep(record, record.decision));
+}
+
+/**
+ * The escalation and, once there is one, its decision as notes in the run's history
+ * (`escalation.raised`, `escalation.decided`), each once by its note id: a redelivery records
+ * what is missing and nothing twice. A failure throws, so the delivery is retried.
+ */
+async function recordInRunHistory(record: EscalationRecord, deps: Pick<EscalationDeps, 'workflow'>): Promise<void> {
+  const base = { escalationId: record.escalationId, subtaskId: record.subtaskId, attempt: record.attempt };
+  const e = record.escalation;
+  await deps.workflow.recordRunNote({
+    tenant: '',
+    runId: record.runId,
+    type: EscalationNoteTypes.raised,
+    noteId: `${record.escalationId}:raised`,
+    data: { ...base, reason: cutEnd(e.packet.reason, NOTE_TEXT_CHARS), summary: cutEnd(escalationSummary(e), NOTE_TEXT_CHARS) },
+  });
+  const outcome = record.decision;
+  if (outcome === null) return;
+  await deps.workflow.recordRunNote({
+    tenant: '',
+    runId: record.runId,
+    type: EscalationNoteTypes.decided,
+    noteId: `${record.escalationId}:decided`,
+    data: {
+      ...base,
+      decision: outcome.kind,
+      reason: cutEnd(outcome.reason, NOTE_TEXT_CHARS),
+      ...(outcome.hint !== undefined ? { hint: cutEnd(outcome.hint, NOTE_TEXT_CHARS) } : {}),
+      ...(outcome.subtasks !== undefined ? { subtasks: outcome.subtasks } : {}),
+    },
+  });
 }
 
 async function announceRaised(record: EscalationRecord, deps: Pick<EscalationDeps, 'events'>): Promise<void> {

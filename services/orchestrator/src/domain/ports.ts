@@ -16,6 +16,8 @@ import type {
   RecallRequest,
   RecallResponse,
   GetRunRequest,
+  RecordRunNoteRequest,
+  Transition,
   Run,
   SendEventRequest,
   StartRunRequest,
@@ -54,6 +56,8 @@ export interface WorkflowPort {
   sendEvent(request: SendEventRequest, options?: PortCallOptions): Promise<Run>;
   /** Reads a run, when a run event could not be applied and was dead-lettered. */
   getRun(request: GetRunRequest, options?: PortCallOptions): Promise<Run>;
+  /** Records a note in a run's history (an escalation raised or decided), once per note id. */
+  recordRunNote(request: RecordRunNoteRequest, options?: PortCallOptions): Promise<Transition>;
 }
 
 /**

@@ -84,5 +84,6 @@ export {
   type DefinitionChangeOp,
 } from './definition-diff.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
+export { checkRunNote, decideNote, isNoteEvent, noteEvent, RunNoteLimits, type RunNote } from './run-note.js';
 export { isUuid } from './uuid.js';
 export { codingDefinition, defaultDefinitions, explainDefinition } from './default-definitions.js';

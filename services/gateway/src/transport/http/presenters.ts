@@ -91,6 +91,8 @@ export interface TransitionJson {
   eventType: string;
   event: Record<string, unknown> | null;
   at: string | null;
+  /** A note (an escalation raised or decided, recorded by Orion): the run did not move. */
+  note: boolean;
 }
 
 /** A workflow run as the HTTP API shows it. */
@@ -326,6 +328,7 @@ export function toTransitionJson(transition: Transition): TransitionJson {
     eventType: transition.eventType,
     event: transition.event ?? null,
     at: iso(transition.at),
+    note: transition.note === true,
   };
 }
 

@@ -114,9 +114,9 @@ export const listedTaskSchema = {
   },
 } as const;
 
-/** One history entry of a run (`TransitionJson`). */
+/** One history entry of a run (`TransitionJson`); `note`: a fact recorded without moving the run (an escalation raised or decided). */
 export const transitionSchema = closed({
-  seq: int, fromState: str, toState: str, eventType: str, event: { type: ['object', 'null'], additionalProperties: true }, at: nullableTime,
+  seq: int, fromState: str, toState: str, eventType: str, event: { type: ['object', 'null'], additionalProperties: true }, at: nullableTime, note: bool,
 });
 
 const runSummaryProperties = {

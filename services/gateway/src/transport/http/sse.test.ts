@@ -96,7 +96,7 @@ function run(status: string, seqs: number[]): Run {
     state: status === 'running' ? 'plan' : 'done',
     attempt: 1,
     context: {},
-    history: seqs.map((seq) => ({ seq, fromState: `s${seq - 1}`, toState: `s${seq}`, eventType: 'activity.done', event: {}, at })),
+    history: seqs.map((seq) => ({ seq, fromState: `s${seq - 1}`, toState: `s${seq}`, eventType: 'activity.done', event: {}, at, note: false })),
     createdAt: at,
     updatedAt: at,
   };

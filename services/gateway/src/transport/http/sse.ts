@@ -57,6 +57,7 @@ export function replayedTransitionEvent(run: Run, transition: Run['history'][num
     eventType: entry.eventType,
     event: entry.event,
     at: entry.at,
+    ...(entry.note ? { note: true } : {}),
     replay: true,
   };
 }

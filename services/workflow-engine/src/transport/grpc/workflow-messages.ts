@@ -4,7 +4,7 @@
  * cannot hold.
  */
 import type { DefinitionChange as DefinitionChangeMessage, DefinitionDiff, Run, RunHistory, Transition, WorkflowDefinition } from '@maestro/contracts';
-import type { DefinitionChange } from '../../domain/index.js';
+import { isNoteEvent, type DefinitionChange } from '../../domain/index.js';
 import type { DefinitionDiffView, HistoryPageView, RunView } from '../../engine.js';
 import type { DefinitionRecord, RunRecord, TransitionRecord } from '../../store/run-store.js';
 
@@ -29,7 +29,7 @@ export function toDefinitionMessage(record: DefinitionRecord & { created?: boole
 
 /** The wire form of a history row. */
 export function toTransitionMessage(t: TransitionRecord): Transition {
-  return { seq: t.seq, fromState: t.fromState, toState: t.toState, eventType: t.eventType, event: toStruct(t.event), at: t.at };
+  return { seq: t.seq, fromState: t.fromState, toState: t.toState, eventType: t.eventType, event: toStruct(t.event), at: t.at, note: isNoteEvent(t.event) };
 }
 
 /** The wire form of a run (history empty when the record has none, as in ListRuns). */

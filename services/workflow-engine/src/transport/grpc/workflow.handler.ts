@@ -15,6 +15,7 @@ import type {
   ListRunsResponse,
   PutDefinitionRequest,
   Run,
+  RecordRunNoteRequest,
   SendEventRequest,
   StartRunRequest,
   WatchRunRequest,
@@ -25,7 +26,7 @@ import { invalidField, serverStream, tenantScope, unary } from '@maestro/runtime
 import { RUN_STATUSES, type TenantScope, type WorkflowEngine } from '../../engine.js';
 import { isUuid, type RunStatus } from '../../domain/index.js';
 import { decodeRunPageToken, encodeRunPageToken, type RunPageFilters } from './run-page-token.js';
-import { toDefinitionDiffMessage, toDefinitionMessage, toRunHistoryMessage, toRunMessage } from './workflow-messages.js';
+import { toDefinitionDiffMessage, toDefinitionMessage, toRunHistoryMessage, toRunMessage, toTransitionMessage } from './workflow-messages.js';
 
 export { toDefinitionMessage, toRunMessage, toTransitionMessage } from './workflow-messages.js';
 
@@ -153,6 +154,13 @@ export function createWorkflowHandlers(engine: WorkflowEngine): WorkflowServiceS
       const type = requireText('type', req.type);
       // The payload's fields travel on the event next to its type (XState's event shape).
       return toRunMessage(await engine.sendEvent(runId, { ...(req.payload ?? {}), type }, tenant));
+    }),
+
+    recordRunNote: unary(async (req: RecordRunNoteRequest) => {
+      const tenant = tenantOf(req);
+      const runId = requireRunId(req.runId);
+      const note = { type: requireText('type', req.type), noteId: req.noteId, data: req.data ?? {} };
+      return toTransitionMessage(await engine.recordRunNote(runId, note, tenant));
     }),
 
     cancelRun: unary(async (req: CancelRunRequest) => {

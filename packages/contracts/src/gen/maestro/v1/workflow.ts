@@ -107,6 +107,20 @@ export interface SendEventRequest {
   tenant: string;
 }
 
+export interface RecordRunNoteRequest {
+  runId: string;
+  /** What happened, e.g. "escalation.raised" (lower case, dot-separated words). */
+  type: string;
+  /** What the history entry says about it (its event, next to note_id). */
+  data:
+    | { [key: string]: any }
+    | undefined;
+  /** The note's identity for recording it once, e.g. "<escalation id>:raised". */
+  noteId: string;
+  /** The tenant the caller acts for; empty only for internal service callers (every tenant). */
+  tenant: string;
+}
+
 export interface GetRunRequest {
   runId: string;
   /**
@@ -218,7 +232,11 @@ export interface Transition {
   toState: string;
   eventType: string;
   event: { [key: string]: any } | undefined;
-  at: Date | undefined;
+  at:
+    | Date
+    | undefined;
+  /** A note (RecordRunNote), not a transition: the run did not move. */
+  note: boolean;
 }
 
 export interface Run {
@@ -1013,6 +1031,147 @@ export const SendEventRequest: MessageFns<SendEventRequest> = {
     message.runId = object.runId ?? "";
     message.type = object.type ?? "";
     message.payload = object.payload ?? undefined;
+    message.tenant = object.tenant ?? "";
+    return message;
+  },
+};
+
+function createBaseRecordRunNoteRequest(): RecordRunNoteRequest {
+  return { runId: "", type: "", data: undefined, noteId: "", tenant: "" };
+}
+
+export const RecordRunNoteRequest: MessageFns<RecordRunNoteRequest> = {
+  encode(message: RecordRunNoteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.data !== undefined) {
+      Struct.encode(Struct.wrap(message.data), writer.uint32(26).fork()).join();
+    }
+    if (message.noteId !== "") {
+      writer.uint32(34).string(message.noteId);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(42).string(message.tenant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordRunNoteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordRunNoteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.noteId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordRunNoteRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      data: isObject(object.data) ? object.data : undefined,
+      noteId: isSet(object.noteId)
+        ? globalThis.String(object.noteId)
+        : isSet(object.note_id)
+        ? globalThis.String(object.note_id)
+        : "",
+      tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+    };
+  },
+
+  toJSON(message: RecordRunNoteRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.data !== undefined) {
+      obj.data = message.data;
+    }
+    if (message.noteId !== "") {
+      obj.noteId = message.noteId;
+    }
+    if (message.tenant !== "") {
+      obj.tenant = message.tenant;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordRunNoteRequest>): RecordRunNoteRequest {
+    return RecordRunNoteRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordRunNoteRequest>): RecordRunNoteRequest {
+    const message = createBaseRecordRunNoteRequest();
+    message.runId = object.runId ?? "";
+    message.type = object.type ?? "";
+    message.data = object.data ?? undefined;
+    message.noteId = object.noteId ?? "";
     message.tenant = object.tenant ?? "";
     return message;
   },
@@ -2157,7 +2316,7 @@ export const WatchRunRequest: MessageFns<WatchRunRequest> = {
 };
 
 function createBaseTransition(): Transition {
-  return { seq: 0, fromState: "", toState: "", eventType: "", event: undefined, at: undefined };
+  return { seq: 0, fromState: "", toState: "", eventType: "", event: undefined, at: undefined, note: false };
 }
 
 export const Transition: MessageFns<Transition> = {
@@ -2179,6 +2338,9 @@ export const Transition: MessageFns<Transition> = {
     }
     if (message.at !== undefined) {
       Timestamp.encode(toTimestamp(message.at), writer.uint32(50).fork()).join();
+    }
+    if (message.note !== false) {
+      writer.uint32(56).bool(message.note);
     }
     return writer;
   },
@@ -2244,6 +2406,14 @@ export const Transition: MessageFns<Transition> = {
             message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.note = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2276,6 +2446,7 @@ export const Transition: MessageFns<Transition> = {
         : "",
       event: isObject(object.event) ? object.event : undefined,
       at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      note: isSet(object.note) ? globalThis.Boolean(object.note) : false,
     };
   },
 
@@ -2299,6 +2470,9 @@ export const Transition: MessageFns<Transition> = {
     if (message.at !== undefined) {
       obj.at = message.at.toISOString();
     }
+    if (message.note !== false) {
+      obj.note = message.note;
+    }
     return obj;
   },
 
@@ -2313,6 +2487,7 @@ export const Transition: MessageFns<Transition> = {
     message.eventType = object.eventType ?? "";
     message.event = object.event ?? undefined;
     message.at = object.at ?? undefined;
+    message.note = object.note ?? false;
     return message;
   },
 };
@@ -2626,6 +2801,20 @@ export const WorkflowServiceService = {
     responseSerialize: (value: Run): Buffer => Buffer.from(Run.encode(value).finish()),
     responseDeserialize: (value: Buffer): Run => Run.decode(value),
   },
+  /**
+   * Records a fact about a run in its history without moving it (Orion: an escalation raised or
+   * decided): an entry with note = true and from_state = to_state = the run's state then. Once
+   * per note_id: a second call with the same note_id returns the first entry.
+   */
+  recordRunNote: {
+    path: "/maestro.v1.WorkflowService/RecordRunNote" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordRunNoteRequest): Buffer => Buffer.from(RecordRunNoteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordRunNoteRequest => RecordRunNoteRequest.decode(value),
+    responseSerialize: (value: Transition): Buffer => Buffer.from(Transition.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Transition => Transition.decode(value),
+  },
   getRun: {
     path: "/maestro.v1.WorkflowService/GetRun" as const,
     requestStream: false as const,
@@ -2695,6 +2884,12 @@ export interface WorkflowServiceServer extends UntypedServiceImplementation {
   startRun: handleUnaryCall<StartRunRequest, Run>;
   /** Sends an event to a run (for example CANCEL); unknown events for the current state are ignored. */
   sendEvent: handleUnaryCall<SendEventRequest, Run>;
+  /**
+   * Records a fact about a run in its history without moving it (Orion: an escalation raised or
+   * decided): an entry with note = true and from_state = to_state = the run's state then. Once
+   * per note_id: a second call with the same note_id returns the first entry.
+   */
+  recordRunNote: handleUnaryCall<RecordRunNoteRequest, Transition>;
   getRun: handleUnaryCall<GetRunRequest, Run>;
   listRuns: handleUnaryCall<ListRunsRequest, ListRunsResponse>;
   /** A run's transitions, oldest first, paged by sequence number. */
@@ -2778,6 +2973,26 @@ export interface WorkflowServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Run) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records a fact about a run in its history without moving it (Orion: an escalation raised or
+   * decided): an entry with note = true and from_state = to_state = the run's state then. Once
+   * per note_id: a second call with the same note_id returns the first entry.
+   */
+  recordRunNote(
+    request: RecordRunNoteRequest,
+    callback: (error: ServiceError | null, response: Transition) => void,
+  ): ClientUnaryCall;
+  recordRunNote(
+    request: RecordRunNoteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Transition) => void,
+  ): ClientUnaryCall;
+  recordRunNote(
+    request: RecordRunNoteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Transition) => void,
   ): ClientUnaryCall;
   getRun(request: GetRunRequest, callback: (error: ServiceError | null, response: Run) => void): ClientUnaryCall;
   getRun(
