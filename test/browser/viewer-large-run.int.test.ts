@@ -287,6 +287,8 @@ it('opens a deep link to step 4,800, past the first page of steps, with its deta
   const around = await timelineView(deep);
   expect(around.visible).toContain(`${SUBTASK}·${EXECUTOR}#${LINKED_STEP}`);
   expect(around.rows).toBeLessThan(MAX_ROWS);
+  // The rest of the steps may still be arriving (pages and the stream's replay): wait for all.
+  await deep.locator(`[data-testid="step-timeline"][data-count="${total}"]`).waitFor({ timeout: 60_000 });
   await expect(deep.locator('[data-testid="step-timeline"] h2').textContent()).resolves.toContain(`(${total} of ${total})`);
   await shot(deep, 'large-run-step-deep-link');
   await deep.close();
