@@ -102,6 +102,17 @@ describe('IntentService', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('keeps the classifier\'s answer when no model can be routed for classify', async () => {
+    const completions = completionsFor('gemini:gemini-2.5-pro', async () => '{}');
+    completions.route = async () => {
+      throw new Error('success rates unreadable');
+    };
+    const answer = await service(completions).classify(UNSURE, logger);
+    expect(answer).toMatchObject({ intent: 'code', decidedBy: DECIDED_BY_RULES, workflow: 'coding' });
+    expect(answer.reason).toContain('no model could be asked as the classifier was unsure');
+    expect(completions.asked).toEqual([]);
+  });
+
   it('refuses blank text before anything is asked', async () => {
     const completions = completionsFor('gemini:gemini-2.5-pro', async () => '{}');
     await expect(service(completions).classify('  ', logger)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

@@ -46,7 +46,14 @@ export class IntentService {
     const rules = classifyIntent(text);
     const { askBelow, deadlineMs } = this.deps.policy.intentModel;
     if (rules.confidence >= askBelow) return this.answer(rules, DECIDED_BY_RULES);
-    const decision = await this.deps.completions.route({ role: '', intent: 'classify', taskIntent: '' });
+    let decision: Awaited<ReturnType<IntentServiceDeps['completions']['route']>>;
+    try {
+      decision = await this.deps.completions.route({ role: '', intent: 'classify', taskIntent: '' });
+    } catch (err) {
+      // The policy routes `classify` nowhere usable (a rule's measured rates unreadable…): the classifier's answer stands.
+      logger.warn('no model could be routed to classify an unclear goal; the classifier\'s answer stands', { err });
+      return this.answer({ ...rules, reason: `${rules.reason} (no model could be asked as the classifier was unsure: ${toMaestroError(err).message})` }, DECIDED_BY_RULES);
+    }
     if (parseModelSpec(decision.spec).provider === 'scripted') return this.answer(rules, DECIDED_BY_RULES);
 
     const deadline = new AbortController();
