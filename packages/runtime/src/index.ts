@@ -31,6 +31,7 @@ export {
 export { createLogger, createSilentLogger, LogLevels, type Logger, type LogFields, type LogLevel, type LoggerOptions } from './logger.js';
 export { redactUrl } from './redact-url.js';
 export { cutEnd, cutMiddle } from './text-cuts.js';
+export { KeyedMutex } from './keyed-mutex.js';
 export {
   SecretRegistry,
   createSecretRegistry,

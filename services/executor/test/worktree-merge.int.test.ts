@@ -21,7 +21,7 @@ import type { ChatModel, ChatModelReply, ChatModelRequest } from '@maestro/agent
 import { HandBackError } from '@maestro/bus';
 import type { Escalation, SubtaskWork } from '@maestro/contracts';
 import { ScriptedProvider, parseScript, type Script } from '@maestro/llm';
-import { createSilentLogger, OperationalError, UserError } from '@maestro/runtime';
+import { createSilentLogger, KeyedMutex, OperationalError, UserError } from '@maestro/runtime';
 import { EndedTasks } from '../src/domain/ended-tasks.js';
 import { isEscalation, resultOf } from '../src/domain/escalation.js';
 import { ExecutorStats } from '../src/domain/executor-stats.js';
@@ -31,7 +31,6 @@ import { EXECUTOR_MARKER_FILE } from '../src/domain/executor-directory.js';
 import { MaestroRefs, toSafeSegment } from '../src/domain/worktree-layout.js';
 import { commitFencedMerge, MergeErrors, MergeQueue, readFence } from '../src/work/merge-queue.js';
 import { SubtaskWorker, type WorkspacePolicy } from '../src/work/subtask-worker.js';
-import { KeyedMutex } from '../src/domain/keyed-mutex.js';
 import { WorktreeManager } from '../src/store/worktree-manager.js';
 import { MemoryPublisher, MemoryResults } from './memory-work-sinks.js';
 import { TEST_REPO_ROOTS } from './math-repo.js';

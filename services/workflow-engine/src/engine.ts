@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Tenants, type ActivityRequest, type ActivityResult } from '@maestro/contracts';
-import { invalidField, notFound, systemClock, UnexpectedError, type Clock, type Logger } from '@maestro/runtime';
+import { invalidField, KeyedMutex, notFound, systemClock, UnexpectedError, type Clock, type Logger } from '@maestro/runtime';
 import {
   checkRunNote,
   decideNote,
@@ -40,7 +40,6 @@ import {
   type RunStatus,
 } from './domain/index.js';
 import { EffectQueue } from './effect-queue.js';
-import { KeyedQueue } from './keyed-queue.js';
 import { ResultOutcomes, silentEngineObserver, StepTriggers, type EngineObserver, type StepTrigger } from './engine-observer.js';
 import { RunDefinitions } from './run-definitions.js';
 import { RunEffects } from './run-effects.js';
@@ -332,7 +331,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps): WorkflowEngine {
     logger.debug('run note recorded', { runId, type: note.type, noteId: note.noteId, seq: outcome.transition.seq });
     return outcome.transition;
   }
-  const noteQueue = new KeyedQueue();
+  const noteQueue = new KeyedMutex();
 
   /** After a commit: tell watchers, publish the transition's effects, then record the step. */
   async function committed(

@@ -11,9 +11,8 @@ import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promi
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SubtaskWork } from '@maestro/contracts';
-import { UserError, toMaestroError, type Logger } from '@maestro/runtime';
+import { UserError, toMaestroError, type KeyedMutex, type Logger } from '@maestro/runtime';
 import { EXECUTOR_MARKER_FILE, parseExecutorMarker, pidOfDefaultIdDirectory, type ExecutorMarker } from '../domain/executor-directory.js';
-import { KeyedMutex } from '../domain/keyed-mutex.js';
 import { executorWorktreeDir, MaestroRefs, taskBranchOf, worktreePathOf } from '../domain/worktree-layout.js';
 import { gitOk, identityArgs, resolveCommit, runGit } from './git-cli.js';
 import { ensureTaskBranch } from './task-branch.js';

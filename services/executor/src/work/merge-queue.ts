@@ -17,8 +17,7 @@
  */
 import type { SubtaskWork } from '@maestro/contracts';
 import { Concerns } from '@maestro/agent';
-import { OperationalError, UnexpectedError, type Logger } from '@maestro/runtime';
-import type { KeyedMutex } from '../domain/keyed-mutex.js';
+import { OperationalError, UnexpectedError, type KeyedMutex, type Logger } from '@maestro/runtime';
 import { assertNotFenced, formatFenceToken, parseFenceToken } from '../domain/fence-token.js';
 import { formatMergedRecord, parseMergedRecord, type MergedRecord } from '../domain/merged-record.js';
 import type { HeldLock, SubtaskWriteGuard } from '../domain/ports.js';

@@ -10,12 +10,11 @@
 import { performance } from 'node:perf_hooks';
 import { createExecTool, createToolRegistry, defaultCommandPolicy, defaultTools, type CommandPolicy, type Sandbox, type ToolRegistry } from '@maestro/agent';
 import type { SubtaskWork } from '@maestro/contracts';
-import { ownerTenant, systemClock, toMaestroError, type Clock, type Logger, type Redactor, type TenantRepoRoots } from '@maestro/runtime';
+import { KeyedMutex, ownerTenant, systemClock, toMaestroError, type Clock, type Logger, type Redactor, type TenantRepoRoots } from '@maestro/runtime';
 import { WorkspaceDefaults } from '../config.js';
 import { EndedTasks, type FinalTaskStatus } from '../domain/ended-tasks.js';
 import { isEscalation, resultOf, type PacketBudgets, type WorkOutcome } from '../domain/escalation.js';
 import type { ExecutorStats } from '../domain/executor-stats.js';
-import { KeyedMutex } from '../domain/keyed-mutex.js';
 import type { SubtaskCollaborators, WorkLease, WorkPublisher, WorkResultStore } from '../domain/ports.js';
 import { isProbe } from '../domain/probe.js';
 import { toFailedResult, type ResultOrigin } from '../domain/subtask-result.js';

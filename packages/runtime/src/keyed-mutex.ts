@@ -1,9 +1,10 @@
 /**
  * One queue per key: work for the same key runs one at a time, in the order it was asked for;
- * work for different keys runs freely. The executor keys it by repository, so git's
- * administrative commands on one repository (worktree add/remove/prune, ref transactions) never
- * race inside this process; across processes git's own lock files and the `git-index:<repo>`
- * concern take over.
+ * work for different keys runs freely; a failure does not stop the work after it. The executor
+ * keys it by repository, so git's administrative commands on one repository (worktree
+ * add/remove/prune, ref transactions) never race inside this process (across processes git's
+ * own lock files and the `git-index:<repo>` concern take over); the workflow-engine keys it by
+ * run, so one run's notes are recorded one at a time.
  */
 
 /** Serializes async work per key. */
