@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { codingDefinition, contentHash, defaultRegistries, parseDefinition, startRunMachine, type RunPosition } from '../src/domain/index.js';
+import { codingDefinition, contentHash, type RunPosition } from '../src/domain/index.js';
 import { PostgresRunStore } from '../src/store/postgres-run-store.js';
 import type { NewRun, RunDecision, RunRecord } from '../src/store/run-store.js';
+import { newCodingRun } from './coding-run.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -16,23 +17,7 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-const definition = parseDefinition(codingDefinition, defaultRegistries);
-
-function newRun(version: number, overrides: Partial<NewRun> = {}): NewRun {
-  const start = startRunMachine({ definition, registries: defaultRegistries }, { taskId: 't' });
-  return {
-    id: randomUUID(),
-    definitionName: 'coding',
-    definitionVersion: version,
-    snapshot: start.snapshot,
-    state: start.state,
-    status: start.status,
-    attempt: start.attempt,
-    visits: start.visits,
-    context: start.context,
-    ...overrides,
-  };
-}
+const newRun = newCodingRun;
 
 describe('PostgresRunStore definitions', () => {
   it('versions a definition only when its content changes', async () => {

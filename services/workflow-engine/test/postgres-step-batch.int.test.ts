@@ -3,12 +3,12 @@
  * writes each run as a step of its own would, per-row conditional, and one bad row fails only
  * its own step.
  */
-import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { codingDefinition, contentHash, defaultRegistries, parseDefinition, startRunMachine } from '../src/domain/index.js';
+import { codingDefinition, contentHash } from '../src/domain/index.js';
 import { writeSteps, type StepToWrite } from '../src/store/postgres-run-step.js';
 import { PostgresRunStore } from '../src/store/postgres-run-store.js';
 import type { NewRun, RunDecision, RunRecord } from '../src/store/run-store.js';
+import { newCodingRun } from './coding-run.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -25,22 +25,7 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-const definition = parseDefinition(codingDefinition, defaultRegistries);
-
-function newRun(): NewRun {
-  const start = startRunMachine({ definition, registries: defaultRegistries }, { taskId: 't' });
-  return {
-    id: randomUUID(),
-    definitionName: 'coding',
-    definitionVersion: version,
-    snapshot: start.snapshot,
-    state: start.state,
-    status: start.status,
-    attempt: start.attempt,
-    visits: start.visits,
-    context: start.context,
-  };
-}
+const newRun = (): NewRun => newCodingRun(version);
 
 async function rowVersionOf(runId: string): Promise<string> {
   const row = (await sql<{ v: string }>`select xmin::text as v from workflow.runs where id = ${runId}::uuid`.execute(scratch.db)).rows[0];
