@@ -80,6 +80,7 @@ export {
 } from './safe-git.js';
 export { systemClock, ManualClock, type Clock, type Timer } from './clock.js';
 export { exponentialBackoff, type BackoffOptions } from './backoff.js';
+export { unreadableWorktreeMetadata, retryWhileWorktreeMetadataHalfWritten, type WorktreeRaceRetry } from './worktree-metadata-race.js';
 export {
   env,
   loadConfig,

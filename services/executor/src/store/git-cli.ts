@@ -58,12 +58,15 @@ export function runGit(cwd: string, args: readonly string[], options: RunGitOpti
 /** Runs git and returns its trimmed stdout; throws an `UnexpectedError` naming the command when it fails. */
 export async function gitOk(cwd: string, args: readonly string[], options: RunGitOptions = {}): Promise<string> {
   const result = await runGit(cwd, args, options);
-  if (result.code !== 0) {
-    throw new UnexpectedError('GIT_FAILED', `git ${args.join(' ')} failed (exit ${result.code ?? 'killed'}) in ${cwd}: ${(result.stderr || result.stdout).trim()}`, {
-      details: { cwd, args },
-    });
-  }
+  if (result.code !== 0) throw gitFailed(cwd, args, result);
   return result.stdout.trim();
+}
+
+/** The `GIT_FAILED` error of a git command that exited non-zero: the command, its exit and what it said. */
+export function gitFailed(cwd: string, args: readonly string[], result: GitResult): UnexpectedError {
+  return new UnexpectedError('GIT_FAILED', `git ${args.join(' ')} failed (exit ${result.code ?? 'killed'}) in ${cwd}: ${(result.stderr || result.stdout).trim()}`, {
+    details: { cwd, args },
+  });
 }
 
 /** The commit `rev` names in `cwd`, or undefined when it names none. */

@@ -11,13 +11,14 @@ import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promi
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SubtaskWork } from '@maestro/contracts';
-import { UserError, toMaestroError, type KeyedMutex, type Logger } from '@maestro/runtime';
+import { systemClock, UserError, toMaestroError, type Clock, type KeyedMutex, type Logger, type WorktreeRaceRetry } from '@maestro/runtime';
 import { EXECUTOR_MARKER_FILE, parseExecutorMarker, pidOfDefaultIdDirectory, type ExecutorMarker } from '../domain/executor-directory.js';
 import { executorWorktreeDir, MaestroRefs, taskBranchOf, worktreePathOf } from '../domain/worktree-layout.js';
 import { gitOk, identityArgs, resolveCommit, runGit } from './git-cli.js';
 import { ensureTaskBranch } from './task-branch.js';
 import { isExecutorGone, processStartTime } from './process-liveness.js';
 import { linkUntrackedPaths } from './worktree-links.js';
+import { runWorktreeGit, worktreeGitOk } from './worktree-git.js';
 
 /** One attempt's worktree. */
 export interface SubtaskWorktree {
@@ -49,11 +50,17 @@ export interface WorktreeManagerOptions {
   mutex: KeyedMutex;
   /** Untracked repository paths linked into each worktree (`MAESTRO_EXECUTOR_WORKTREE_LINKS`). @default none */
   links?: readonly string[];
+  /** Times the waits of a worktree command for another process's half-written metadata (see worktree-git.ts). @default systemClock */
+  clock?: Clock;
 }
 
 /** Creates, cleans and removes the worktrees of one executor. */
 export class WorktreeManager {
-  constructor(private readonly options: WorktreeManagerOptions) {}
+  private readonly retry: WorktreeRaceRetry;
+
+  constructor(private readonly options: WorktreeManagerOptions) {
+    this.retry = { clock: options.clock ?? systemClock };
+  }
 
   /** This executor's directory of worktrees. */
   get directory(): string {
@@ -80,7 +87,7 @@ export class WorktreeManager {
       await mkdir(dirname(path), { recursive: true });
       // Locked: a `git worktree prune` run anywhere else (a user, another host where this path
       // does not exist) must not drop the metadata of a worktree in use here.
-      await gitOk(repoRoot, ['worktree', 'add', '--lock', '--detach', '--quiet', path, tip]);
+      await worktreeGitOk(repoRoot, ['worktree', 'add', '--lock', '--detach', '--quiet', path, tip], this.retry);
       return { base: tip, real: await realpath(path) };
     });
     let carried: boolean;
@@ -209,7 +216,7 @@ export class WorktreeManager {
       const gitDir = await commonGitDirOf(path);
       if (gitDir !== undefined) {
         await this.options.mutex.run(gitDir, async () => {
-          const result = await runGit(dirname(path), ['--git-dir', gitDir, 'worktree', 'remove', '--force', '--force', path]);
+          const result = await runWorktreeGit(dirname(path), ['--git-dir', gitDir, 'worktree', 'remove', '--force', '--force', path], this.retry);
           if (result.code !== 0) {
             await rm(path, { recursive: true, force: true });
             await removeWorktreeMetadata(gitDir, path);
@@ -251,7 +258,7 @@ export class WorktreeManager {
    * host, whose path does not exist here, would lose its metadata.
    */
   private async removeLocked(repoRoot: string, gitDir: string, path: string, log: Logger): Promise<void> {
-    const removed = await runGit(repoRoot, ['worktree', 'remove', '--force', '--force', path]);
+    const removed = await runWorktreeGit(repoRoot, ['worktree', 'remove', '--force', '--force', path], this.retry);
     if (removed.code !== 0) {
       await rm(path, { recursive: true, force: true }).catch((err: unknown) => log.warn('worktree directory not removed', { worktree: path, err: toMaestroError(err) }));
       const dropped = await removeWorktreeMetadata(gitDir, path);

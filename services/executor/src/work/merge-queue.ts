@@ -17,12 +17,13 @@
  */
 import type { SubtaskWork } from '@maestro/contracts';
 import { Concerns } from '@maestro/agent';
-import { OperationalError, UnexpectedError, type KeyedMutex, type Logger } from '@maestro/runtime';
+import { OperationalError, systemClock, UnexpectedError, type Clock, type KeyedMutex, type Logger, type WorktreeRaceRetry } from '@maestro/runtime';
 import { assertNotFenced, formatFenceToken, parseFenceToken } from '../domain/fence-token.js';
 import { formatMergedRecord, parseMergedRecord, type MergedRecord } from '../domain/merged-record.js';
 import type { HeldLock, SubtaskWriteGuard } from '../domain/ports.js';
 import { MaestroRefs } from '../domain/worktree-layout.js';
 import { gitOk, identityArgs, resolveCommit, runGit } from '../store/git-cli.js';
+import { worktreeGitOk } from '../store/worktree-git.js';
 import type { SubtaskWorktree } from '../store/worktree-manager.js';
 
 /** How a merge ended. */
@@ -50,6 +51,8 @@ export interface MergeQueueOptions {
   mutex: KeyedMutex;
   /** How long a merge waits for the repository's `git-index` concern. */
   lockWaitMs: number;
+  /** Times the waits of `git worktree list` for another process's half-written metadata (see worktree-git.ts). @default systemClock */
+  clock?: Clock;
 }
 
 /** The fence blob's token in `repoRoot`, and the blob itself (the transaction's expected old value). */
@@ -111,7 +114,11 @@ export async function commitFencedMerge(repoRoot: string, merge: FencedMerge): P
  * for the duration of one merge and gives it back at once, so the next subtask can merge.
  */
 export class MergeQueue {
-  constructor(private readonly options: MergeQueueOptions) {}
+  private readonly retry: WorktreeRaceRetry;
+
+  constructor(private readonly options: MergeQueueOptions) {
+    this.retry = { clock: options.clock ?? systemClock };
+  }
 
   /**
    * Merges the worktree's HEAD (the subtask's commit) into the task branch: the current tip is
@@ -150,7 +157,7 @@ export class MergeQueue {
       log.info('work item merged earlier; reporting that merge', { sha: earlier.sha });
       return { kind: 'merged', ...earlier };
     }
-    const checkedOut = await checkoutOf(worktree.repoRoot, ref);
+    const checkedOut = await checkoutOf(worktree.repoRoot, ref, this.retry);
     if (checkedOut !== undefined) {
       throw new OperationalError(
         MergeErrors.branchCheckedOut,
@@ -192,8 +199,8 @@ export class MergeQueue {
 }
 
 /** The worktree (path) that has `ref` checked out, if any: `git worktree list --porcelain`. */
-async function checkoutOf(repoRoot: string, ref: string): Promise<string | undefined> {
-  const listed = await gitOk(repoRoot, ['worktree', 'list', '--porcelain']);
+async function checkoutOf(repoRoot: string, ref: string, retry: WorktreeRaceRetry): Promise<string | undefined> {
+  const listed = await worktreeGitOk(repoRoot, ['worktree', 'list', '--porcelain'], retry);
   for (const entry of listed.split('\n\n')) {
     const lines = entry.split('\n');
     if (lines.includes(`branch ${ref}`)) return lines.find((l) => l.startsWith('worktree '))?.slice('worktree '.length);

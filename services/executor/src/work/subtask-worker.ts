@@ -130,8 +130,8 @@ export class SubtaskWorker {
     const commandPolicy = options.commandPolicy ?? defaultCommandPolicy;
     // One mutex for both, so git's administrative commands on a repository never race in this process.
     const mutex = new KeyedMutex();
-    this.worktrees = new WorktreeManager({ root: policy.worktreeRoot, executorId: options.executorId, logger: options.logger, mutex, links: policy.worktreeLinks });
     this.clock = options.clock ?? systemClock;
+    this.worktrees = new WorktreeManager({ root: policy.worktreeRoot, executorId: options.executorId, logger: options.logger, mutex, links: policy.worktreeLinks, clock: this.clock });
     this.endedTasks = options.endedTasks ?? new EndedTasks({ clock: this.clock });
     const clock = options.clock;
     this.preciseNow = clock !== undefined ? () => clock.now() : () => performance.timeOrigin + performance.now();
@@ -146,7 +146,7 @@ export class SubtaskWorker {
       createWriteGuard: (work, events) => options.createWriteGuard(work, events),
       declaredLockWaitMs: policy.declaredLockWaitMs,
       mergeAttempts: policy.mergeAttempts,
-      mergeQueue: new MergeQueue({ mutex, lockWaitMs: policy.mergeLockWaitMs }),
+      mergeQueue: new MergeQueue({ mutex, lockWaitMs: policy.mergeLockWaitMs, clock: this.clock }),
       worktrees: this.worktrees,
       ...(options.packetBudgets !== undefined ? { packetBudgets: options.packetBudgets } : {}),
       ...(options.recall !== undefined ? { recall: options.recall } : {}),

@@ -13,17 +13,14 @@
  * it, so every baseline run first removes the repository's `maestro-baseline-*` worktrees under
  * the temp dir whose creator is gone ({@link removeStaleBaselineWorktrees}).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { currentBootId, isSameLiveProcess, processStartTicks, runCommand, type Sandbox } from '@maestro/agent';
 import { safeGitArgs, safeGitEnv } from '@maestro/runtime';
 import type { BaselineRun } from '../domain/preflight/preflight-probe.js';
+import { execGitWorktreeCommand } from './git-worktree-command.js';
 import { listWorktrees } from './git-worktree-list.js';
-
-const execFileAsync = promisify(execFile);
 
 /** Output kept from the baseline run: enough to name every failing test of a large suite. */
 const BASELINE_OUTPUT_CHARS = 1_000_000;
@@ -79,7 +76,7 @@ export async function removeStaleBaselineWorktrees(repoPath: string, options: Ba
     if (!path.basename(parent).startsWith(BASELINE_DIR_PREFIX)) continue;
     if ((await realOrResolved(path.dirname(parent))) !== tmpDir) continue;
     if (!creatorGone(entry.locked)) continue;
-    await execFileAsync(git, safeGitArgs(['-C', repoPath, 'worktree', 'remove', '--force', '--force', entry.path]), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) });
+    await execGitWorktreeCommand(git, safeGitArgs(['-C', repoPath, 'worktree', 'remove', '--force', '--force', entry.path]), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) });
     await rm(parent, { recursive: true, force: true });
     removed.push(entry.path);
   }
@@ -115,7 +112,7 @@ export async function runBaselineInWorktree(
       // reason names us, so a later run can tell the worktree was left by a crash.
       const lock = reason === undefined ? ['--lock'] : ['--lock', '--reason', reason];
       // Hardened: no post-checkout hook or fsmonitor of the repository runs on our checkout.
-      await execFileAsync(git, safeGitArgs(['-C', repoPath, 'worktree', 'add', ...lock, '--detach', worktree, 'HEAD']), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) });
+      await execGitWorktreeCommand(git, safeGitArgs(['-C', repoPath, 'worktree', 'add', ...lock, '--detach', worktree, 'HEAD']), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) });
     } catch (err) {
       return { exitCode: null, timedOut: false, error: `git worktree add failed: ${message(err)}`, output: '', truncated: 0, notes };
     }
@@ -131,7 +128,7 @@ export async function runBaselineInWorktree(
   } finally {
     // Twice forced: removes a locked worktree and its metadata. No `worktree prune`: it would
     // judge every worktree of the repository, including other processes' on other hosts.
-    await execFileAsync(git, safeGitArgs(['-C', repoPath, 'worktree', 'remove', '--force', '--force', worktree]), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) }).catch(() => undefined);
+    await execGitWorktreeCommand(git, safeGitArgs(['-C', repoPath, 'worktree', 'remove', '--force', '--force', worktree]), { timeout: GIT_TIMEOUT_MS, env: safeGitEnv(process.env) }).catch(() => undefined);
     await rm(parent, { recursive: true, force: true });
   }
 }

@@ -4,11 +4,8 @@
  * when it works inside the repository or one of these worktrees, and baseline worktrees a crashed
  * orchestrator left locked are found here (by their lock reason) and removed.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { safeGitArgs, safeGitEnv } from '@maestro/runtime';
-
-const execFileAsync = promisify(execFile);
+import { execGitWorktreeCommand } from './git-worktree-command.js';
 
 /** One worktree of a repository. */
 export interface WorktreeEntry {
@@ -35,7 +32,7 @@ export function parseWorktreeList(porcelain: string): WorktreeEntry[] {
 
 /** The worktrees of `repoPath` (the main one first); rejects when git fails. */
 export async function listWorktrees(repoPath: string, options: { gitBinary?: string; timeoutMs?: number } = {}): Promise<WorktreeEntry[]> {
-  const { stdout } = await execFileAsync(options.gitBinary ?? 'git', safeGitArgs(['-C', repoPath, 'worktree', 'list', '--porcelain']), {
+  const stdout = await execGitWorktreeCommand(options.gitBinary ?? 'git', safeGitArgs(['-C', repoPath, 'worktree', 'list', '--porcelain']), {
     timeout: options.timeoutMs ?? 10_000,
     env: safeGitEnv(process.env, { readOnly: true }),
   });
