@@ -20,7 +20,8 @@ import { connectBus } from '@maestro/bus';
 import { ScriptedProvider, type CompletionRequest } from '@maestro/llm';
 import { createSilentLogger, safeGitArgs, safeGitEnv } from '@maestro/runtime';
 import { startFakeGeminiServer, startFakeOpenAIServer } from '@maestro/testing';
-import { LocalCluster, MigratingServices, ServiceNames, freePort } from './local-cluster.js';
+import { freePort } from './free-port.js';
+import { LocalCluster, MigratingServices, ServiceNames } from './local-cluster.js';
 import { readEventStream, type SseEvent } from './sse-client.js';
 
 /** Options for {@link runDemo}. */

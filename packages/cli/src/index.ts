@@ -13,11 +13,11 @@ export {
   ServiceNames,
   MigratingServices,
   GrpcAddrVariables,
-  freePort,
   waitServing,
   type ServiceName,
   type ServiceProcess,
   type LocalClusterOptions,
 } from './local-cluster.js';
+export { canListen, freePort } from './free-port.js';
 export { readEventStream, type SseEvent } from './sse-client.js';
 export { runDemo, prepareSampleRepo, createDatabase, dropDatabase, type DemoOptions } from './demo.js';

@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { HealthCheckResponse_ServingStatus, HealthClient, generateApiKey } from '@maestro/contracts';
 import { createGrpcClient } from '@maestro/runtime';
 import { CliDefaults } from './cli-env.js';
+import { freePort } from './free-port.js';
 import { isOrphanedGroup, signalGroup } from './process-group.js';
 import { stopTargets } from './stop-targets.js';
 
@@ -53,38 +53,6 @@ const HealthServiceNames: Record<ServiceName, string> = {
   executor: 'maestro.v1.ExecutorAdminService',
   gateway: '',
 };
-
-/**
- * Ports handed out are chosen below the kernel's ephemeral range (32768 and up on Linux), where
- * every `listen(0)` of any process on the machine picks its port: a port we hand out and a
- * service binds a moment later is not taken meanwhile by someone's port-0 listener.
- */
-const PortRange = { min: 20_000, max: 32_000, tries: 200 } as const;
-/** Ports this process handed out, never handed out twice. */
-const handedOut = new Set<number>();
-
-/** True when nothing listens on `host:port` (a listener could be opened and was closed again). */
-export function canListen(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
-/** A free TCP port on 127.0.0.1, below the ephemeral range (see {@link PortRange}). */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < PortRange.tries; i++) {
-    const port = PortRange.min + Math.floor(Math.random() * (PortRange.max - PortRange.min));
-    if (handedOut.has(port)) continue;
-    if (await canListen(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error(`no free port on 127.0.0.1 between ${PortRange.min} and ${PortRange.max} after ${PortRange.tries} tries`);
-}
 
 /** One running service process. */
 export interface ServiceProcess {

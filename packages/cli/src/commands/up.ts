@@ -28,7 +28,8 @@ import {
   type ClusterState,
 } from '../cluster-state.js';
 import { databaseNameOf, ensureDatabase } from '../database.js';
-import { LocalCluster, MigratingServices, ServiceNames, canListen, freePort, type ServiceProcess } from '../local-cluster.js';
+import { canListen, freePort } from '../free-port.js';
+import { LocalCluster, MigratingServices, ServiceNames, type ServiceProcess } from '../local-cluster.js';
 import { runCommand, say, type CommandContext } from './context.js';
 
 const usage = `usage: maestro up [--detach] [--executors N] [--skip-servers]
