@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { connectBus } from '@maestro/bus';
@@ -18,7 +19,7 @@ import { startLockManager, type LockManagerReplica } from './lock-manager-proces
 import type { LockTarget } from './lock-target.js';
 import { measureHealthRoundTrip } from './health-round-trip.js';
 import { measureContention, measureUncontended, type ContentionResult, type UncontendedResult } from './measure.js';
-import { ms } from '../shared/stats.js';
+import { ms, percentile } from '../shared/stats.js';
 import { redisSemaphoreTarget } from './redis-semaphore-target.js';
 import { redlockTarget } from './redlock-target.js';
 
@@ -139,12 +140,37 @@ function printContention(rows: Array<{ target: LockTarget; result: ContentionRes
   }
 }
 
-function printAgainstAim(rows: Array<{ target: LockTarget; result: ContentionResult }>): void {
+/** The median time `await sleep(holdMs)` really takes here (timers fire late): what one hold costs a handoff. */
+async function measureHold(holdMs: number, samples = 200): Promise<number> {
+  const taken: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await sleep(holdMs);
+    taken.push(performance.now() - t0);
+  }
+  return percentile(taken, 50);
+}
+
+/**
+ * The most handoffs/s any lock served over gRPC from this machine could make: a handoff is at
+ * least a hold plus the release reaching the service and the grant reaching the next holder,
+ * two one-way trips, i.e. one gRPC round trip (the service's own work and Redis counted as zero).
+ */
+function printGrpcCeiling(holdTakesMs: number, roundTripMs: number, aimHandoffs: number): void {
+  const ceiling = 1000 / (holdTakesMs + roundTripMs);
+  console.log(
+    `\nceiling for a lock reached over gRPC on this machine: one handoff ≥ a hold (${ms(holdTakesMs)} ms measured for ${knobs.holdMs} ms) + one gRPC round trip ` +
+      `(${ms(roundTripMs)} ms p50, Health/Check above) = at most ${ceiling.toFixed(0)} handoffs/s, with no lock work at all; ` +
+      `the aim asks for ${aimHandoffs.toFixed(0)}/s${aimHandoffs > ceiling ? ' — above that ceiling' : ''}`,
+  );
+}
+
+function printAgainstAim(rows: Array<{ target: LockTarget; result: ContentionResult }>): number | undefined {
   const clients = Math.max(...knobs.clientCounts);
   const atMax = rows.filter((r) => r.result.clients === clients);
   const ours = atMax.find((r) => r.target.name.startsWith('CodeMaestro'));
   const peers = atMax.filter((r) => r.target.name.endsWith('(tuned)'));
-  if (ours === undefined) return;
+  if (ours === undefined) return undefined;
   const [low, high] = ISSUE_PEER_FIGURES.handoffsPerSecond;
   const [p99Low, p99High] = ISSUE_PEER_FIGURES.p99WaitMs;
   console.log(`\nagainst the aim at ${clients} clients (≥ ${AIM.handoffsRatio}× the handoffs/s, ≤ ${AIM.p99WaitRatio}× the p99 wait of the tuned peers):`);
@@ -159,6 +185,9 @@ function printAgainstAim(rows: Array<{ target: LockTarget; result: ContentionRes
   };
   for (const peer of peers) line(`${peer.target.name}, this run`, peer.result.handoffsPerSecond, peer.result.p99WaitMs);
   line(`the issue's tuned peers (${low}–${high}/s, p99 ${p99Low}–${p99High} ms; best case for them)`, high, p99Low);
+  // The smallest handoffs/s the aim asks for: twice the slowest tuned peer of this run.
+  const peerRates = peers.map((p) => p.result.handoffsPerSecond);
+  return AIM.handoffsRatio * (peerRates.length > 0 ? Math.min(...peerRates) : low);
 }
 
 /** Bounds `work` by `ms`; resolves undefined when it ran out (the work is left to fail on its own). */
@@ -201,6 +230,7 @@ async function main(): Promise<void> {
     for (const target of targets) console.log(`  ${target.name}: ${target.settings}`);
 
     const uncontended: Array<{ name: string; result: UncontendedResult }> = [];
+    let roundTripMs: number | undefined;
     for (const target of targets) {
       const budgetMs = 120_000;
       const result = await within(budgetMs + 5_000, measureUncontended(target, knobs.uncontendedOps, knobs.warmup, budgetMs));
@@ -209,7 +239,10 @@ async function main(): Promise<void> {
     }
     if (replicas[0] !== undefined) {
       const health = await within(60_000, measureHealthRoundTrip(replicas[0].address, knobs.uncontendedOps, knobs.warmup));
-      if (health !== undefined) uncontended.push({ name: HEALTH_ROW, result: health });
+      if (health !== undefined) {
+        uncontended.push({ name: HEALTH_ROW, result: health });
+        roundTripMs = health.p50Ms;
+      }
     }
     printUncontended(uncontended);
 
@@ -223,7 +256,8 @@ async function main(): Promise<void> {
       }
     }
     printContention(contention);
-    printAgainstAim(contention);
+    const aimHandoffs = printAgainstAim(contention);
+    if (aimHandoffs !== undefined && roundTripMs !== undefined) printGrpcCeiling(await measureHold(knobs.holdMs), roundTripMs, aimHandoffs);
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
     await deleteKeys(knobs.redisUrl, keyPrefix);
