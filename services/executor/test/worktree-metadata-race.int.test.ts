@@ -4,39 +4,17 @@
  * of it, so a command that meets it half-written fails. The executor runs such a command again,
  * a bounded number of times, and says how to clear metadata that stays broken.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SubtaskWork } from '@maestro/contracts';
 import { createSilentLogger, KeyedMutex, type Clock } from '@maestro/runtime';
 import { WorktreeManager } from '../src/store/worktree-manager.js';
 import { WorktreeGitErrors } from '../src/store/worktree-git.js';
+import { git, makeMathRepo, subtractWork } from './math-repo.js';
 
 jest.setTimeout(60_000);
 
 const logger = createSilentLogger();
-
-function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-}
-
-function workFor(repo: string, subtaskId: string): SubtaskWork {
-  return {
-    workId: `${subtaskId}:1`,
-    taskId: 'task-race',
-    runId: 'run-race',
-    subtaskId,
-    attempt: 1,
-    goal: 'Race',
-    title: `Subtask ${subtaskId}`,
-    instructions: 'None.',
-    files: [],
-    repoPath: repo,
-    testCommand: ['node', '--test'],
-    project: 'race',
-  };
-}
 
 /** A clock whose sleeps end at once, are written down, and may do something first (the other process finishing). */
 function steppingClock(onSleep: (count: number) => void = () => undefined): Clock & { slept: number[] } {
@@ -57,9 +35,7 @@ describe('worktree commands while another process writes worktree metadata (real
   let root: string;
 
   beforeEach(() => {
-    repo = realpathSync(mkdtempSync(join(tmpdir(), 'executor-race-repo-')));
-    git(repo, 'init', '-q', '-b', 'main');
-    git(repo, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '--allow-empty', '-m', 'initial');
+    repo = makeMathRepo('executor-race-repo-');
     root = realpathSync(mkdtempSync(join(tmpdir(), 'executor-race-root-')));
   });
 
@@ -88,7 +64,7 @@ describe('worktree commands while another process writes worktree metadata (real
     });
     const manager = new WorktreeManager({ root, executorId: 'exec-race', logger, mutex: new KeyedMutex(), clock });
 
-    const worktree = await manager.open(workFor(repo, 's1'), logger);
+    const worktree = await manager.open(subtractWork(repo, { subtaskId: 's1', workId: 's1:1' }), logger);
     expect(clock.slept).toEqual([20, 40]);
     expect(git(repo, 'worktree', 'list', '--porcelain')).toContain(`worktree ${worktree.path}`);
     await manager.close(worktree, logger);
@@ -100,7 +76,7 @@ describe('worktree commands while another process writes worktree metadata (real
     const clock = steppingClock();
     const manager = new WorktreeManager({ root, executorId: 'exec-race', logger, mutex: new KeyedMutex(), clock });
 
-    const opening = manager.open(workFor(repo, 's1'), logger);
+    const opening = manager.open(subtractWork(repo, { subtaskId: 's1', workId: 's1:1' }), logger);
     await expect(opening).rejects.toMatchObject({ code: WorktreeGitErrors.metadataUnreadable });
     await expect(opening).rejects.toThrow(/\.git\/worktrees\/dead.*`git worktree prune`/);
     // Bounded: six tries, five waits.
@@ -113,7 +89,7 @@ describe('worktree commands while another process writes worktree metadata (real
     const rounds = 8;
     const churn = executors.map(async (manager, index) => {
       for (let round = 0; round < rounds; round++) {
-        const worktree = await manager.open(workFor(repo, `s${index}-${round}`), logger);
+        const worktree = await manager.open(subtractWork(repo), logger);
         await manager.close(worktree, logger);
       }
     });
