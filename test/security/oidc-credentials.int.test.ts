@@ -272,7 +272,7 @@ beforeAll(async () => {
   const coding = { id: 'coding', initial: 'plan', states: { plan: { on: { PLANNED: 'done' } }, done: { type: 'final' } } };
   await fakes.workflow.putDefinition({ tenant: 'acme', name: 'coding', definition: coding });
   const acmeTask = await fakes.orchestrator.submitTask({
-    tenant: 'acme', goal: 'Add a --verbose flag', repoPath: gitDir, testCommand: [], project: 'demo', idempotencyKey: '', budget: undefined, workflow: '',
+    tenant: 'acme', goal: 'Add a --verbose flag', repoPath: gitDir, testCommand: [], project: 'demo', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [],
   });
   const acmeRun = await fakes.workflow.startRun('coding', { taskId: acmeTask.id }, 1, 'acme');
   await fakes.workflow.sendEvent({ tenant: 'acme', runId: acmeRun.id, type: 'PLANNED', payload: {} });

@@ -1,9 +1,9 @@
-import { UsageError, parseCommandArgs, positiveIntOption, positiveNumberOption, type CommandSpec } from './args.js';
+import { UsageError, parseCommandArgs, positiveIntOption, positiveNumberOption, stringListOption, type CommandSpec } from './args.js';
 
 const spec: CommandSpec = {
   name: 'run',
   usage: 'usage: maestro run',
-  options: { repo: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, 'budget-usd': { type: 'string' } },
+  options: { repo: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, 'budget-usd': { type: 'string' }, tag: { type: 'string', multiple: true } },
   positionals: ['goal', 'extra?'],
 };
 
@@ -66,5 +66,14 @@ describe('number options', () => {
       const argv = bad.startsWith('=') ? [`--budget-usd${bad}`] : ['--budget-usd', bad];
       expect(() => positiveNumberOption(parsed(argv), 'budget-usd')).toThrow(/^--budget-usd: expected a positive number/);
     }
+  });
+});
+
+describe('repeatable options', () => {
+  it('gives every value in order, [] when the option was not given, and names one missing its value', () => {
+    expect(stringListOption(parseCommandArgs(spec, ['goal', '--tag', 'a', '--repo', '/r', '--tag=b'])!, 'tag')).toEqual(['a', 'b']);
+    expect(stringListOption(parseCommandArgs(spec, ['goal'])!, 'tag')).toEqual([]);
+    expect(stringListOption(parseCommandArgs(spec, ['goal', '--repo', '/r'])!, 'repo')).toEqual(['/r']);
+    expect(usageError(['goal', '--tag', 'a', '--tag'])).toBe('option --tag needs a value');
   });
 });

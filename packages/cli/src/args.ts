@@ -26,6 +26,8 @@ export class UsageError extends Error {
 export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
+  /** Repeatable (`--memory-scope a --memory-scope b`): its value is the list, in order. */
+  multiple?: boolean;
 }
 
 /** What a command accepts. */
@@ -40,7 +42,7 @@ export interface CommandSpec {
 
 /** The parsed arguments of a command. */
 export interface ParsedArgs {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -64,7 +66,7 @@ function describeParseError(err: unknown): string {
  * too few or too many positional arguments.
  */
 export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs | undefined {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: ParsedArgs;
   try {
     parsed = parseArgs({
       args: [...argv],
@@ -90,6 +92,12 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Every value of a repeatable string option, in the order given; [] when it was not given. */
+export function stringListOption(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? [...value] : typeof value === 'string' ? [value] : [];
 }
 
 /** A boolean option's value. */

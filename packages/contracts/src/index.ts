@@ -11,6 +11,7 @@ export * from './messages.js';
 export { TaskLimits, WORKFLOW_NAME_PATTERN } from './limits.js';
 export { ModelPhases, type ModelPhase } from './model-phases.js';
 export { MemoryRecallLimits, toRecallQueryText } from './recall-query.js';
+export { isMemoryScope, MEMORY_SCOPE_RULE, MemoryScopeLimits, PERSONAL_SCOPE_PATTERN, PROJECT_SCOPE } from './memory-scope.js';
 export { concernCovers, concernsOverlap, firstOverlap, isPathWithin } from './concern-overlap.js';
 export { executorLockOwner, parseExecutorLockOwner, type ExecutorLockOwner } from './lock-owner.js';
 export { API_KEY_PREFIX, formatApiKey, generateApiKey, parseApiKey, type ApiKeyParts, type GeneratedApiKey } from './api-key.js';

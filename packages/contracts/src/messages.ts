@@ -60,6 +60,11 @@ export const SubtaskWorkSchema = z.object({
    */
   tenant: z.string().optional(),
   /**
+   * Whose preferences apply besides the project's (`user:<id>`, `team:<id>`), as the task was
+   * submitted with them: the executor recalls from these and `project`. Absent means none.
+   */
+  memoryScopes: z.array(z.string()).optional(),
+  /**
    * `code` (also when absent): run the agent loop in `repoPath`. `probe`: a canary that goes
    * through the whole executor path (idempotency check, result store, result publish, ack) but
    * does no work, so operators and `bench/queue` can measure the queue without a model; a probe

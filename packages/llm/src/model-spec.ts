@@ -3,7 +3,7 @@
  */
 import { UserError } from '@maestro/runtime';
 
-/** Providers CodeMaestro knows by name; only `scripted` has an adapter so far. */
+/** Providers CodeMaestro knows by name, each with its adapter (`scripted` replays a script and says so). */
 export const ProviderNames = {
   scripted: 'scripted',
   gemini: 'gemini',

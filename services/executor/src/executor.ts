@@ -296,6 +296,10 @@ function routerAndLockCollaborators(options: CreateExecutorOptions): SubtaskColl
         owner: executorLockOwner({ executorId: settings.executorId, taskId: work.taskId, subtaskId: work.subtaskId }),
         ttlMs: settings.lockTtlMs,
         waitMs: settings.lockWaitMs ?? WorkspaceDefaults.lockWaitMs,
+        // The concerns are named on the repository (README "Locks"), so the lock-manager bounds them
+        // by it. By now repoPath is the real path the intake check resolved, and SubmitTask accepts
+        // only a repository's top level: it is the top-level real path the worktree's concerns map onto.
+        repoRoot: work.repoPath,
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         ...(events !== undefined ? { events } : {}),
         logger: logger.child({ subtaskId: work.subtaskId, component: 'write-guard' }),

@@ -3,7 +3,8 @@
  * real PostgreSQL), the executor on the real NATS with its durable work consumer, a temporary
  * git repository. The model is the ScriptedProvider (its replies are scripted, and say so),
  * recording every request the agent loop sends it, so the test sees the prompt the recalled
- * memories went into. Memory stopped or paused (SIGSTOP) must cost the subtask its notes only.
+ * memories went into. Memory stopped or paused (SIGSTOP) must cost the subtask its notes only. A
+ * team's preferences reach the prompt only when the work item names that team (`memoryScopes`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -112,19 +113,22 @@ async function deadAddress(): Promise<string> {
 }
 
 let memory: MemoryProcess;
-const remembered: Record<'layout' | 'preference' | 'elsewhere' | 'otherTenant', Memory> = {} as never;
+const remembered: Record<'layout' | 'preference' | 'elsewhere' | 'otherTenant' | 'team' | 'otherTeam', Memory> = {} as never;
 
 beforeAll(async () => {
   buildMemory();
   memory = await MemoryProcess.start();
-  const remember = (project: string, kind: string, content: string, tenant = '') =>
-    memory.client.call.remember({ tenant, project, kind, content, tags: [], scope: '', pinned: false, expiresAt: undefined });
+  const remember = (project: string, kind: string, content: string, tenant = '', scope = '') =>
+    memory.client.call.remember({ tenant, project, kind, content, tags: [], scope, pinned: false, expiresAt: undefined });
   remembered.layout = await remember(PROJECT, 'project', 'math.js is CommonJS: add each new function, such as subtract, with exports.<name> = ...');
   remembered.preference = await remember(PROJECT, 'preference', 'Write math.js functions as arrow functions, like add.');
   // Another project's memory, which this subtask must never be given.
   remembered.elsewhere = await remember('other-project', 'project', 'math.js in other-project is an ES module: export function subtract.');
   // Another tenant's memory of the same project: the work (of `default`, carrying no tenant) must never be given it.
   remembered.otherTenant = await remember(PROJECT, 'project', 'math.js of another tenant: write subtract as a class method.', 'globex');
+  // Two teams' preferences of the same project: each applies only to work that names its team.
+  remembered.team = await remember(PROJECT, 'preference', 'Platform team: give each math.js function, such as subtract, a one-line comment.', '', 'team:platform');
+  remembered.otherTeam = await remember(PROJECT, 'preference', 'Mobile team: math.js functions such as subtract must round to two decimals.', '', 'team:mobile');
 }, 120_000);
 
 afterAll(async () => {
@@ -221,6 +225,9 @@ describe('recall before the agent starts', () => {
     expect(prompt).toContain(`[preference] ${remembered.preference.content}`);
     expect(prompt).not.toContain(remembered.elsewhere.content);
     expect(prompt).not.toContain(remembered.otherTenant.content);
+    // The work item names no team: no team's preferences.
+    expect(prompt).not.toContain(remembered.team.content);
+    expect(prompt).not.toContain(remembered.otherTeam.content);
     // The plan's files are in scope for the whole run.
     expect(prompt).toContain('Files in scope for this task: math.js');
 
@@ -244,6 +251,32 @@ describe('recall before the agent starts', () => {
     }
     expect(steps.some((s) => s.tool === RECALL_STEP_TOOL)).toBe(false);
     expect(logger.find('memories recalled')[0]?.fields).toMatchObject({ recalled: 2 });
+  }, 90_000);
+
+  it("adds the preferences of the team the work item names, and never another team's", async () => {
+    const repo = makeRepo();
+    repos.push(repo);
+    const model = new RecordingScriptedModel();
+    executor = await startExecutor(model, memory.address);
+
+    const work: SubtaskWork = { ...workFor(repo), memoryScopes: ['team:platform'] };
+    const result = await run(work);
+    expect(result).toMatchObject({ workId: work.workId, ok: true, filesChanged: ['math.js'] });
+
+    const prompt = model.systemPrompt();
+    expect(prompt).toContain(`[preference] ${remembered.team.content}`);
+    // The project's memories as always, and no other team's.
+    expect(prompt).toContain(`[project] ${remembered.layout.content}`);
+    expect(prompt).toContain(`[preference] ${remembered.preference.content}`);
+    expect(prompt).not.toContain(remembered.otherTeam.content);
+
+    const steps = await waitFor('the step events', async () => {
+      const all = await stepsOf(work);
+      return all.some((s) => s.kind === 'verdict') ? all : undefined;
+    });
+    const recall = steps.find((s) => s.kind === 'recall');
+    expect(recall!.recalled!.map((m) => m.id).sort()).toEqual([remembered.layout.id, remembered.preference.id, remembered.team.id].sort());
+    expect(logger.find('memories recalled')[0]?.fields).toMatchObject({ recalled: 3, scopes: ['team:platform'] });
   }, 90_000);
 
   it('goes on without memories when memory is unreachable, saying so', async () => {

@@ -105,6 +105,7 @@ class FakeOrchestrator {
       intentConfidence: 0.9,
       intentReason: 'test double',
       workflow: 'coding',
+      memoryScopes: request.memoryScopes,
       escalations: [],
     };
     this.tasks.set(task.id, task);
@@ -459,6 +460,7 @@ describe('POST /v1/tasks', () => {
       idempotencyKey: 'k-1',
       budget: undefined,
       workflow: '',
+      memoryScopes: [],
     });
   });
 

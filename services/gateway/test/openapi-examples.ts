@@ -39,6 +39,7 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
   await fakes.workflow.sendEvent({ tenant: 'default', runId: run.id, type: 'PLANNED', payload: {} });
   const task = await fakes.orchestrator.submitTask({
     tenant: 'default', goal: 'Add a --verbose flag', repoPath: repo, testCommand: ['npm', 'test'], project: 'demo', idempotencyKey: '', budget: undefined, workflow: '',
+    memoryScopes: ['user:alice'],
   });
   // What the orchestrator holds once Orion planned and an executor ran the first subtask.
   Object.assign(task, {
@@ -78,7 +79,7 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
   const forgettable = await fakes.memory.remember({ tenant: 'default', project: 'demo', kind: 'project', content: 'tests run with npm test', tags: [], scope: '', pinned: false, expiresAt: undefined });
   const cancellable = await fakes.workflow.startRun('coding');
   const otherTask = await fakes.orchestrator.submitTask({
-    tenant: 'default', goal: 'Fix the parser', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '',
+    tenant: 'default', goal: 'Fix the parser', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [],
   });
 
   const revocable = parseApiKey(await fakes.auth.keyFor(['read']))!.keyId;
@@ -94,7 +95,7 @@ export async function seedAndDescribe(fakes: FakeUpstreams): Promise<Record<stri
     'GET /openapi.json': { valid: {} },
     'GET /docs': { valid: {} },
     'POST /v1/tasks': {
-      valid: { body: { goal: 'Rename the config module', repoPath: repo, budget: { usd: 2 } } },
+      valid: { body: { goal: 'Rename the config module', repoPath: repo, budget: { usd: 2 }, memoryScopes: ['user:alice', 'team:core'] } },
       bad: { body: { goal: 'x', repoPath: repo, budget: { tokens: -1 } }, field: 'budget.tokens' },
     },
     'GET /v1/tasks': { valid: { query: { q: 'VERBOSE', limit: '10' } }, bad: { query: { status: 'finished' }, field: 'status' } },

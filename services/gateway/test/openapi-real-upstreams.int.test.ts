@@ -128,7 +128,7 @@ async function seed(): Promise<Record<string, Case[]>> {
   const cancellable = await startRun();
   const repo = mkdtempSync(join(tmpdir(), 'gateway-walk-repo-'));
   mkdirSync(join(repo, '.git'));
-  lockTaskId = (await fakes.orchestrator.submitTask({ tenant: 'default', goal: 'hold a lock', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' })).id;
+  lockTaskId = (await fakes.orchestrator.submitTask({ tenant: 'default', goal: 'hold a lock', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] })).id;
   await store.acquire({ owner: `executor:executor-1:${lockTaskId}:s1`, concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 0 });
   waiter = store
     .acquire({ owner: `executor:executor-2:${lockTaskId}:s2`, concerns: [concern], sharedConcerns: [], ttlMs: 60_000, waitMs: 60_000 }, { signal: waiting.signal })

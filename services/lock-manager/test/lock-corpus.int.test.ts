@@ -134,8 +134,9 @@ type ModelName = 'knossos.mutex' | 'hazelcast.OwnerAwareMutex' | 'hazelcast.Fenc
 /**
  * Drives a random history of acquire/release by three clients on one concern and checks every
  * step against `model`'s rules (from the corpus): acquire while held fails, acquire when free
- * succeeds; release by the holder frees it; release when free, or by a non-owner, is refused;
- * and (fenced) each grant's token is above every token seen.
+ * succeeds; release by the holder frees it; release by a non-owner is refused;
+ * and (fenced) each grant's token is above every token seen. A release when free is refused
+ * (LOCK_NOT_HELD) for an id never granted, and releases nothing for a lease that ended.
  */
 async function runModel(model: ModelName, store: LockStore, seed: number, steps: number, tally: Tally): Promise<void> {
   const random = prng(seed);
@@ -172,8 +173,15 @@ async function runModel(model: ModelName, store: LockStore, seed: number, steps:
         owner = null;
         stale = current;
         current = undefined;
+      } else if (owner === null && stale === undefined) {
+        // knossos: "release when free: inconsistent (not held)" — of an id never granted: refused.
+        tally.check(
+          model,
+          result instanceof MaestroError && result.code === 'LOCK_NOT_HELD' && result.field === 'lease_id',
+          `${step}: release by ${client} of a lease never granted must be refused`,
+        );
       } else if (owner === null) {
-        // knossos: "release when free: inconsistent (not held)" — our release reports nothing released.
+        // Release when free of a lease that ended: reports nothing released (a retried release is harmless).
         tally.check(model, result === undefined, `${step}: release by ${client} when free must release nothing`);
       } else {
         // hazelcast: "release by a non-owner: inconsistent" — refused, and the holder keeps it.

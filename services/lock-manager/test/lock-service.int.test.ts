@@ -2,6 +2,7 @@
  * The LockService end to end: a gRPC client on one side, the server on port 0 in the middle,
  * real Redis and real NATS (JetStream, in a namespace of its own) behind it.
  */
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { connectBus } from '@maestro/bus';
 import type { Bus } from '@maestro/bus';
@@ -219,6 +220,21 @@ it('rejects bad input with INVALID_ARGUMENT naming the field', async () => {
   expect(badToken).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'fencing_token' });
   // Nothing was granted by any of them.
   expect((await client.call.inspect({ concernPrefix: '' })).leases).toEqual([]);
+});
+
+it('refuses to release a lease id it never granted with FAILED_PRECONDITION LOCK_NOT_HELD naming lease_id, and frees nothing', async () => {
+  const held = await client.call.acquire({ sharedConcerns: [], owner: 'exec-A', concerns: ['resource:never'], ttlMs: 30_000, waitMs: 0 });
+  const err = await errorOf(client.call.release({ leaseId: 'no-such-lease', owner: 'exec-A' }));
+  // FAILED_PRECONDITION on the wire: the client maps it back to a precondition UserError.
+  expect(err).toBeInstanceOf(UserError);
+  expect(err).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id', reason: 'precondition' });
+  expect((err.cause as { code?: number }).code).toBe(GrpcStatus.FAILED_PRECONDITION);
+  expect(err.message).toContain('no such lease no-such-lease');
+  expect((await client.call.inspect({ concernPrefix: 'resource:never' })).leases.map((l) => l.leaseId)).toEqual([held.leaseId]);
+  // A lease that ended is another matter: its repeated release answers released: false.
+  expect(await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' })).toEqual({ released: true });
+  expect(await client.call.release({ leaseId: held.leaseId, owner: 'exec-A' })).toEqual({ released: false });
+  expect(events.filter((e) => e.subject === Subjects.lockReleased && e.event.leaseId === 'no-such-lease')).toEqual([]);
 });
 
 it('checks fences: the live lease passes, a lease that expired and passed on is FENCED', async () => {

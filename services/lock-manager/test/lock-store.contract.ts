@@ -420,10 +420,44 @@ export function defineLockStoreContract(name: string, factory: () => Promise<Loc
         expect(err).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
       });
 
-      it('refuses to extend a lease id that never existed', async () => {
-        const err = await errorOf(store.extend({ leaseId: 'no-such-lease', owner: 'A', ttlMs: 1_000 }));
-        expect(err).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
-        expect(await store.release({ leaseId: 'no-such-lease', owner: 'A' })).toBeUndefined();
+      it('refuses to extend or release a lease id that never existed, naming lease_id, and grants nothing', async () => {
+        const held = await acquire('A', ['resource:h']);
+        const waiting = waitFor('B', ['resource:h']);
+        await untilWaiting(1);
+        const extendErr = await errorOf(store.extend({ leaseId: 'no-such-lease', owner: 'A', ttlMs: 1_000 }));
+        expect(extendErr).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
+        for (const owner of ['A', 'B']) {
+          const releaseErr = await errorOf(store.release({ leaseId: 'no-such-lease', owner }));
+          expect(releaseErr).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id', details: { why: 'no_such_lease' } });
+          expect(releaseErr.message).toContain('no such lease no-such-lease');
+        }
+        // A queued request's id is not a lease either.
+        const [queued] = (await store.inspect('resource:h')).waiters;
+        expect(await errorOf(store.release({ leaseId: queued!.waiterId, owner: 'B' }))).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
+        // Nothing was freed or granted by them: A still holds, B still waits.
+        const after = await store.inspect('resource:h');
+        expect(after.leases.map((lease) => lease.leaseId)).toEqual([held.leaseId]);
+        expect(after.waiters.map((waiter) => waiter.owner)).toEqual(['B']);
+        expect(order).toEqual([]);
+        await release(held);
+        expect(await waiting).toMatchObject({ owner: 'B' });
+      });
+
+      it('answers a release of a lease that expired with nothing released, not an error', async () => {
+        const lease = await acquire('A', ['resource:x1'], { ttlMs: 200 });
+        await h.elapse(600);
+        expect(await release(lease)).toBeUndefined();
+        expect(await release(lease)).toBeUndefined();
+      });
+
+      it('knows no lease lost with the store state: its release is refused, naming lease_id', async () => {
+        const live = await acquire('A', ['resource:l1']);
+        const ended = await acquire('A', ['resource:l2']);
+        await release(ended);
+        store = await h.loseState();
+        for (const lease of [live, ended]) {
+          expect(await errorOf(release(lease))).toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
+        }
       });
     });
 

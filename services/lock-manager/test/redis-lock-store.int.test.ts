@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { ManualClock, OperationalError } from '@maestro/runtime';
 import { testKeyPrefix, testServers } from '@maestro/testing';
 import { validateAcquire } from '../src/domain/lease.js';
+import { RedisLockRetention } from '../src/store/redis-lock-scripts.js';
 import { RedisLockStore } from '../src/store/redis-lock-store.js';
 import { defineLockStoreContract } from './lock-store.contract.js';
 
@@ -116,6 +117,21 @@ describe('RedisLockStore in Redis', () => {
     await store.release({ leaseId: lease.leaseId, owner: 'A' });
     expect(await redis.exists(`${keyPrefix}lease:${lease.leaseId}`)).toBe(0);
     expect(await redis.zcard(`${keyPrefix}leases`)).toBe(0);
+  });
+
+  it('remembers a released lease in ended:<id> for the retention, and knows no such lease once that key expires', async () => {
+    const store = newStore();
+    const lease = await store.acquire(spec('A', ['resource:kept']));
+    await store.release({ leaseId: lease.leaseId, owner: 'A' });
+    const ended = `${keyPrefix}ended:${lease.leaseId}`;
+    const ttl = await redis.pttl(ended);
+    expect(ttl).toBeGreaterThan(RedisLockRetention.endedMs - 60_000);
+    expect(ttl).toBeLessThanOrEqual(RedisLockRetention.endedMs);
+    await expect(store.release({ leaseId: lease.leaseId, owner: 'A' })).resolves.toBeUndefined();
+    // What the retention running out does, without waiting 10 minutes.
+    await redis.pexpire(ended, 1);
+    await pollUntil(async () => (await redis.exists(ended)) === 0, 'ended key expired');
+    await expect(store.release({ leaseId: lease.leaseId, owner: 'A' })).rejects.toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
   });
 
   it('issues tokens from Redis time in µs, so they keep rising after Redis forgets the counter', async () => {

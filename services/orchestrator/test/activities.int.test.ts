@@ -34,7 +34,7 @@ afterAll(async () => {
 
 async function submit(overrides: Partial<SubmitTaskRequest> = {}): Promise<{ taskId: string; runId: string }> {
   const task = await h.client.call.submitTask({ tenant: '',
-    goal: 'Add a multiply function', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', ...overrides,
+    goal: 'Add a multiply function', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [], ...overrides,
   });
   return { taskId: task.id, runId: task.runId };
 }

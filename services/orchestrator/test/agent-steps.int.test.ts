@@ -23,7 +23,7 @@ let task: { taskId: string; runId: string };
 beforeAll(async () => {
   h = await startHarness();
   repo = await createGitRepo({ Makefile: 'test:\n\tnode --test\n' });
-  const submitted = await h.client.call.submitTask({ tenant: '', goal: 'Add steps', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const submitted = await h.client.call.submitTask({ tenant: '', goal: 'Add steps', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] });
   task = { taskId: submitted.id, runId: submitted.runId };
 });
 

@@ -2,8 +2,9 @@
  * Escalations end to end through Orion: a failed subtask's escalation published on the real
  * NATS, the strategic model (a stand-in router) asked for a decision, and each decision's end
  * state in the real PostgreSQL and on the bus: a hint or a take-over re-dispatches the subtask, a
- * re-plan replaces it, an abandon fails the code activity at once; the limits fail the subtask as
- * before; a duplicate is decided once; replies that do not parse are asked again.
+ * re-plan replaces it, an abandon fails the code activity at once and, with it, the task; the
+ * limits (per subtask and per task) fail the subtask as before; a duplicate is decided once;
+ * replies that do not parse are asked again.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -25,9 +26,12 @@ import { createGitRepo, startHarness, type Harness } from './harness.js';
 let h: Harness;
 let repo: { dir: string; remove(): Promise<void> };
 
-const PLAN = {
-  subtasks: ['s1', 's2'].map((id) => ({ id, title: `title ${id}`, instructions: `do ${id}`, files: [`src/${id}.js`] })),
-};
+/** A plan of independent subtasks (one file each), all dispatched at once. */
+const planOf = (ids: readonly string[]) => ({
+  subtasks: ids.map((id) => ({ id, title: `title ${id}`, instructions: `do ${id}`, files: [`src/${id}.js`] })),
+});
+
+const PLAN = planOf(['s1', 's2']);
 
 const HINT = JSON.stringify({ decision: 'hint', reason: 'the zero check is missing', hint: 'throw a RangeError when b is 0' });
 
@@ -104,16 +108,22 @@ async function settle(): Promise<void> {
   await h.settled(Streams.work.name, Consumers.orchestratorWork);
 }
 
-/** Submits a task, plans it and requests code; resolves once both subtasks are dispatched. */
-async function dispatched(): Promise<Run> {
+/** Submits a task, plans it (as `plan`, by default {@link PLAN}) and requests code; resolves once every subtask is dispatched. */
+async function dispatched(plan: { subtasks: readonly unknown[] } = PLAN): Promise<Run> {
   const task = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal: 'Add divide()', repoPath: repo.dir }));
   const run = { taskId: task.id, runId: task.runId };
-  const plan = request(run, 'plan');
-  await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), plan, { msgId: plan.workId });
-  await h.results.waitFor((rs) => rs.some((r) => r.workId === plan.workId), 'the plan result');
+  const planning = request(run, 'plan');
+  h.router.replies.plan = JSON.stringify(plan);
+  try {
+    await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), planning, { msgId: planning.workId });
+    await h.results.waitFor((rs) => rs.some((r) => r.workId === planning.workId), 'the plan result');
+  } finally {
+    h.router.replies.plan = JSON.stringify(PLAN);
+  }
   const code = request(run, 'code');
   await h.bus.publish(Subjects.activityRequest('orchestrator', 'code'), code, { msgId: code.workId });
-  await h.subtaskWork.waitFor((ws) => ws.filter((w) => w.taskId === run.taskId).length === 2, 'two subtasks dispatched');
+  const count = plan.subtasks.length;
+  await h.subtaskWork.waitFor((ws) => ws.filter((w) => w.taskId === run.taskId).length === count, `${count} subtasks dispatched`);
   await h.settled(Streams.work.name, Consumers.orchestratorWork);
   return run;
 }
@@ -258,6 +268,30 @@ describe('an escalation decided with abandon', () => {
     expect(task.subtasks[0]?.failureReason).toContain('abandoned by Orion');
     expect(h.subtaskWork.items.filter((w) => w.taskId === run.taskId)).toHaveLength(2);
   });
+
+  it('fails the task with the strategic reason once its run fails on the code result', async () => {
+    h.router.replies.escalate = JSON.stringify({ decision: 'abandon', reason: 'the goal contradicts the existing API' });
+    const run = await dispatched();
+    await escalate(escalation(run, 's1'));
+    const result = await codeResult(run);
+    expect(result.error?.code).toBe('TASK_ABANDONED');
+
+    // The workflow-engine stand-in runs no definition: do its part. The coding workflow's `code`
+    // state fails the run on `activity.failed` (storeError), and the engine's run.finished
+    // carries that error, so it relays the code result's error as the engine would.
+    await h.bus.publish(Subjects.runFinished, {
+      runId: run.runId, definitionName: 'coding', status: 'failed', state: 'failed', input: { taskId: run.taskId },
+      error: result.error, at: new Date().toISOString(),
+    });
+    await h.settled(Streams.events.name, Consumers.orchestratorRunEvents);
+
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
+    expect(task.status).toBe('failed');
+    expect(task.failureReason).toBe('TASK_ABANDONED: Orion abandoned the task after subtask s1 (title s1) escalated: the goal contradicts the existing API');
+    expect(task.escalations.map((e) => [e.subtaskId, e.attempt, e.decision, e.decisionReason])).toEqual([
+      ['s1', 1, 'abandon', 'the goal contradicts the existing API'],
+    ]);
+  });
 });
 
 describe('exactly once', () => {
@@ -326,6 +360,37 @@ describe('the limits', () => {
     expect(result.error?.message).toContain('escalation limit reached: subtask s1 was escalated 2 times already (at most 2 per subtask)');
     const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
     expect(task.escalations.map((e) => [e.attempt, e.decision])).toEqual([[1, 'hint'], [2, 'hint'], [3, 'fail']]);
+  });
+
+  it('fails a subtask without asking once the task\'s subtasks escalated 6 times, though it never escalated itself', async () => {
+    h.router.replies.escalate = HINT;
+    const run = await dispatched(planOf(['s1', 's2', 's3', 's4']));
+    // Two escalations each (the most per subtask) for s1, s2 and s3: six, the most per task.
+    for (const id of ['s1', 's2', 's3']) {
+      await escalate(escalation(run, id, 1));
+      await workOf(run, `${id}:2`);
+      await escalate(escalation(run, id, 2));
+      await workOf(run, `${id}:3`);
+    }
+    await escalate(escalation(run, 's4', 1));
+    await settle();
+
+    // s4's first escalation is not put to the model, and s4 is not run again.
+    expect(escalateCalls(run)).toHaveLength(6);
+    expect(escalateCalls(run).filter((c) => c.subtaskId === 's4')).toEqual([]);
+    expect(h.subtaskWork.items.filter((w) => w.workId === `${run.taskId}:s4:2`)).toEqual([]);
+
+    for (const id of ['s1', 's2', 's3']) await deliver(subtaskResult(run, id, 3));
+    const result = await codeResult(run);
+    expect(result.ok).toBe(false);
+    expect(result.error?.code).toBe('SUBTASKS_FAILED');
+    expect(result.error?.message).toContain('1 of 4 subtasks failed: s4 (title s4)');
+    expect(result.error?.message).toContain("escalation limit reached: the task's subtasks were escalated 6 times already (at most 6 per task)");
+    const task = await h.client.call.getTask({ tenant: '', taskId: run.taskId });
+    expect(task.subtasks.map((s) => [s.id, s.status])).toEqual([['s1', 'succeeded'], ['s2', 'succeeded'], ['s3', 'succeeded'], ['s4', 'failed']]);
+    expect(task.escalations.map((e) => [e.subtaskId, e.attempt, e.decision])).toEqual([
+      ['s1', 1, 'hint'], ['s1', 2, 'hint'], ['s2', 1, 'hint'], ['s2', 2, 'hint'], ['s3', 1, 'hint'], ['s3', 2, 'hint'], ['s4', 1, 'fail'],
+    ]);
   });
 });
 

@@ -326,12 +326,13 @@ export class FakeRouter {
 /**
  * The memory stand-in: records Recall calls and returns fixed notes; records Learn calls and
  * answers `created` with a new id. Like the real memory service it refuses queries over 2,000
- * characters (INVALID_ARGUMENT).
+ * characters (INVALID_ARGUMENT), and returns a note of a `user:<id>` / `team:<id>` scope only to
+ * a recall that names that scope (a note without one is the project's, always returned).
  */
 export class FakeMemory {
   static readonly maxQueryLength = 2_000;
   readonly recalls: RecallRequest[] = [];
-  notes: Array<{ kind: string; content: string; why?: string }> = [];
+  notes: Array<{ kind: string; content: string; why?: string; scope?: string }> = [];
   /** When set, Recall fails with this error. */
   failWith: Error | undefined;
   /** Every Learn call, including those that failed. */
@@ -350,9 +351,10 @@ export class FakeMemory {
         if (request.query.length > FakeMemory.maxQueryLength) {
           throw invalidField('query', `must be at most ${FakeMemory.maxQueryLength} characters, got ${request.query.length}`);
         }
+        const applies = (n: { scope?: string }) => n.scope === undefined || n.scope === 'project' || request.scopes.includes(n.scope);
         return {
-          memories: this.notes.map((n, i) => ({
-            memory: Memory.fromPartial({ id: `m${i}`, project: request.project, kind: n.kind, content: n.content, createdAt: new Date(), status: 'active' }),
+          memories: this.notes.flatMap((n, i) => (applies(n) ? [{ n, i }] : [])).map(({ n, i }) => ({
+            memory: Memory.fromPartial({ id: `m${i}`, project: request.project, kind: n.kind, content: n.content, scope: n.scope ?? 'project', createdAt: new Date(), status: 'active' }),
             score: 1 - i / 10,
             why: n.why ?? `keyword rank ${i + 1}`,
             keywordRank: i + 1,

@@ -2,7 +2,9 @@
  * Orion's recall for its own prompts, on the real NATS and PostgreSQL with stand-in router and
  * memory: plan and review each recall, put in the prompt only the notes that fit the memory
  * budget, and record a `recall` step listing exactly those (id, kind, score, why, content as
- * sent); a memory outage costs the notes and is recorded, never the plan or the review.
+ * sent); a memory outage costs the notes and is recorded, never the plan or the review. A task's
+ * memory scopes go with every recall and every dispatch, so a user's preference reaches the plan
+ * of a task submitted for that user only.
  */
 import { Subjects, SubmitTaskRequest, type ActivityRequest, type CompleteRequest } from '@maestro/contracts';
 import { OperationalError } from '@maestro/runtime';
@@ -49,8 +51,8 @@ async function runActivity(run: Run, activity: string): Promise<void> {
 }
 
 /** Plans, dispatches and finishes the one subtask; resolves once the code result is out. */
-async function planned(goal: string): Promise<Run> {
-  const task = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal, repoPath: repo.dir }));
+async function planned(goal: string, memoryScopes: string[] = []): Promise<Run> {
+  const task = await h.client.call.submitTask(SubmitTaskRequest.fromPartial({ goal, repoPath: repo.dir, memoryScopes }));
   const run = { taskId: task.id, runId: task.runId };
   await runActivity(run, 'plan');
   const code = request(run, 'code');
@@ -127,5 +129,51 @@ describe('recall for the plan and the review', () => {
     } finally {
       h.memory.failWith = undefined;
     }
+  });
+});
+
+describe("recall with the task's memory scopes", () => {
+  const ALICE = { kind: 'preference', content: 'Alice wants a JSDoc line on every export', why: 'pinned', scope: 'user:alice' };
+  const BOB = { kind: 'preference', content: 'Bob wants no comments at all', why: 'pinned', scope: 'user:bob' };
+  const PROJECT = { kind: 'project', content: 'Helpers live in src/' };
+
+  function recallOf(query: string) {
+    return h.memory.recalls.filter((r) => r.query === query);
+  }
+
+  it("plans with a user's preference only for a task submitted for that user, and dispatches the scopes", async () => {
+    h.memory.failWith = undefined;
+    h.memory.notes = [ALICE, BOB, PROJECT];
+    const forAlice = await planned('Add a power helper', ['user:alice']);
+    const forNobody = await planned('Add a root helper');
+
+    // Each plan recall names the task's scopes, and only those.
+    expect(recallOf('Add a power helper').map((r) => r.scopes)).toEqual([['user:alice']]);
+    expect(recallOf('Add a root helper').map((r) => r.scopes)).toEqual([[]]);
+
+    const alicePrompt = promptOf(lastCall(forAlice, 'plan'));
+    expect(alicePrompt).toContain(`- (preference) ${ALICE.content}`);
+    expect(alicePrompt).toContain(`- (project) ${PROJECT.content}`);
+    expect(alicePrompt).not.toContain(BOB.content);
+    const [aliceStep] = await recallSteps(forAlice, 'plan');
+    expect(aliceStep?.recalled?.map((m) => m.content)).toEqual([ALICE.content, PROJECT.content]);
+
+    const plainPrompt = promptOf(lastCall(forNobody, 'plan'));
+    expect(plainPrompt).toContain(`- (project) ${PROJECT.content}`);
+    expect(plainPrompt).not.toContain(ALICE.content);
+    expect(plainPrompt).not.toContain(BOB.content);
+
+    // The subtask's work carries the scopes, so its executor recalls Alice's preferences too.
+    const work = (run: Run) => h.subtaskWork.items.find((w) => w.workId === `${run.taskId}:s1:1`);
+    expect(work(forAlice)?.memoryScopes).toEqual(['user:alice']);
+    expect(work(forNobody)).not.toHaveProperty('memoryScopes');
+  });
+
+  it("reviews with the task's scopes too", async () => {
+    h.memory.notes = [ALICE, PROJECT];
+    const run = await planned('Add a cube helper', ['user:alice', 'team:platform']);
+    await runActivity(run, 'review');
+    expect(recallOf('Add a cube helper Create src/divide.js').map((r) => r.scopes)).toEqual([['user:alice', 'team:platform']]);
+    expect(promptOf(lastCall(run, 'review'))).toContain(`- (preference) ${ALICE.content}`);
   });
 });

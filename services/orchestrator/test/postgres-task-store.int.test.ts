@@ -1,11 +1,14 @@
 /**
- * PostgresTaskStore against a real PostgreSQL database: idempotency keys, subtask replacement,
+ * PostgresTaskStore against a real PostgreSQL database: idempotency keys, memory scopes, subtask replacement,
  * row locking and rollback.
  */
 import { randomUUID } from 'node:crypto';
+import { migrateToLatest, sql } from '@maestro/db';
+import { createSilentLogger } from '@maestro/runtime';
 import type { Kysely } from 'kysely';
+import { orchestratorMigrations } from '../src/store/migrations.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
-import type { OrchestratorDatabase } from '../src/store/schema.js';
+import { ORCHESTRATOR_SCHEMA, type OrchestratorDatabase } from '../src/store/schema.js';
 import type { NewTask } from '../src/store/task-store.js';
 import { countRows, createScratchDatabase } from './harness.js';
 
@@ -31,6 +34,27 @@ const plan = [
   { id: 'a', title: 'A', instructions: 'do a', files: ['src/a.js'] },
   { id: 'b', title: 'B', instructions: 'do b', files: [] },
 ];
+
+it("stores a task's memory scopes and reads them back; a task stored without any has none", async () => {
+  const { task } = await store.insertTask(newTask({ memoryScopes: ['user:alice', 'team:platform'] }));
+  expect(task.memoryScopes).toEqual(['user:alice', 'team:platform']);
+  expect((await store.getTask(task.id))?.task.memoryScopes).toEqual(['user:alice', 'team:platform']);
+  const { task: plain } = await store.insertTask(newTask());
+  expect((await store.getTask(plain.id))?.task.memoryScopes).toEqual([]);
+});
+
+it('reads a task stored before migration 0017_task_memory_scopes with no memory scopes', async () => {
+  const upTo0016 = Object.fromEntries(Object.entries(orchestratorMigrations).filter(([name]) => name < '0017'));
+  const scratch = await createScratchDatabase(upTo0016);
+  try {
+    const id = randomUUID();
+    await sql`insert into orchestrator.tasks (id, goal, repo_path, test_command, project, status) values (${id}, 'g', '/r', '[]', 'p', 'pending')`.execute(scratch.db);
+    await migrateToLatest(scratch.db as unknown as Kysely<unknown>, { schema: ORCHESTRATOR_SCHEMA, migrations: orchestratorMigrations, logger: createSilentLogger() });
+    expect((await new PostgresTaskStore(scratch.db).getTask(id))?.task.memoryScopes).toEqual([]);
+  } finally {
+    await scratch.drop();
+  }
+});
 
 it('stores a task with its argv test command and reads it back', async () => {
   const { task, created } = await store.insertTask(newTask({ testCommand: ['node', '--test', 'a b'] }));

@@ -57,7 +57,7 @@ async function repository(options: { legacy?: boolean; broken?: boolean } = {}):
 
 async function submit(repoPath: string): Promise<{ taskId: string; runId: string }> {
   const task = await h.client.call.submitTask({ tenant: '',
-    goal: 'Add a multiply function', repoPath, testCommand: TEST_COMMAND, project: '', idempotencyKey: '', budget: undefined, workflow: '',
+    goal: 'Add a multiply function', repoPath, testCommand: TEST_COMMAND, project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [],
   });
   return { taskId: task.id, runId: task.runId };
 }

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 function request(repoPath: string): SubmitTaskRequest {
-  return { tenant: '', goal: 'Add a multiply function', repoPath, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' };
+  return { tenant: '', goal: 'Add a multiply function', repoPath, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] };
 }
 
 async function refusal(repoPath: string): Promise<UserError> {

@@ -25,7 +25,7 @@ afterAll(async () => {
 it('cancels a model call still running when the drain time is up and hands its request to another replica', async () => {
   h.router.replies.plan = JSON.stringify(PLAN);
   h.router.hold = true;
-  const task = await h.client.call.submitTask({ tenant: '', goal: 'Add multiply', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await h.client.call.submitTask({ tenant: '', goal: 'Add multiply', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] });
   const request: ActivityRequest = {
     workId: `${task.runId}:plan:1`, runId: task.runId, state: 'plan', activity: 'plan', attempt: 1,
     context: { input: { taskId: task.id } }, requestedAt: new Date().toISOString(),

@@ -7,10 +7,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { Consumers, Streams, Subjects, TaskLimits, type SubmitTaskRequest } from '@maestro/contracts';
+import { Consumers, MemoryScopeLimits, Streams, Subjects, TaskLimits, type SubmitTaskRequest } from '@maestro/contracts';
 import { createSilentLogger, OperationalError, UnexpectedError, UserError } from '@maestro/runtime';
 import { reconcileDeadLetteredRunEvent } from '../src/transport/nats/run-events.subscriber.js';
 import { PostgresTaskStore } from '../src/store/postgres-task-store.js';
+import { ORCHESTRATOR_SCHEMA } from '../src/store/schema.js';
 import { countRows, createGitRepo, eventually, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 function request(overrides: Partial<SubmitTaskRequest>): SubmitTaskRequest {
-  return { tenant: '', goal: 'Add a multiply function to src/math.js', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', ...overrides };
+  return { tenant: '', goal: 'Add a multiply function to src/math.js', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [], ...overrides };
 }
 
 async function submitError(overrides: Partial<SubmitTaskRequest>): Promise<UserError> {
@@ -63,6 +64,9 @@ describe('SubmitTask rejects bad input with INVALID_ARGUMENT naming the field, s
     ['a NUL in a test_command argument', { testCommand: ['npm', 'te\u0000st'] }, 'test_command[1]', 'must not contain NUL'],
     ['a NUL in the project', { project: 'ca\u0000lc' }, 'project', 'must not contain NUL'],
     ['a NUL in the idempotency key', { idempotencyKey: 'k\u0000' }, 'idempotency_key', 'must not contain NUL'],
+    ['a NUL in a memory scope', { memoryScopes: ['user:al\u0000ice'] }, 'memory_scopes[0]', 'must not contain NUL'],
+    ['a memory scope that is not one', { memoryScopes: ['user:alice', 'group:ops'] }, 'memory_scopes[1]', 'memory_scopes[1]: must be "user:<id>" or "team:<id>"'],
+    ['the project memory scope, always recalled', { memoryScopes: ['project'] }, 'memory_scopes[0]', 'must not be "project"'],
   ])('%s', async (_what, overrides, field, message) => {
     const err = await submitError(overrides);
     expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -76,6 +80,12 @@ describe('SubmitTask rejects bad input with INVALID_ARGUMENT naming the field, s
   it.each([
     ['a test_command over the argument limit', { testCommand: Array.from({ length: TaskLimits.testCommandMaxArgs + 1 }, () => 'x') }, 'test_command', `at most ${TaskLimits.testCommandMaxArgs} are allowed`],
     ['a goal over the limit', { goal: 'g'.repeat(TaskLimits.goalMaxChars + 1) }, 'goal', `at most ${TaskLimits.goalMaxChars} are allowed`],
+    [
+      'more memory scopes than allowed',
+      { memoryScopes: Array.from({ length: MemoryScopeLimits.maxTaskScopes + 1 }, (_, i) => `team:t${i}`) },
+      'memory_scopes',
+      `at most ${MemoryScopeLimits.maxTaskScopes} are allowed`,
+    ],
   ])('%s', async (_what, overrides, field, message) => {
     const err = await submitError(overrides);
     expect((err.cause as ServiceError).code).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -192,6 +202,36 @@ describe('a valid task', () => {
     const task = await h.client.call.cancelTask({ tenant: '', taskId, reason: 'too late' });
     expect(task.status).toBe('failed');
     expect(h.workflow.events).toHaveLength(0);
+  });
+});
+
+describe('memory scopes', () => {
+  /** The task's row as stored, not as the mapper shows it. */
+  async function storedScopes(taskId: string): Promise<unknown> {
+    const row = await h.db.withSchema(ORCHESTRATOR_SCHEMA).selectFrom('tasks').select('memory_scopes').where('id', '=', taskId).executeTakeFirstOrThrow();
+    return row.memory_scopes;
+  }
+
+  it('are stored with the task, trimmed and each once, and returned by SubmitTask, GetTask and ListTasks', async () => {
+    const task = await h.client.call.submitTask(request({ goal: 'Add a power function', memoryScopes: [' user:alice', 'team:platform ', 'user:alice'] }));
+    expect(task.memoryScopes).toEqual(['user:alice', 'team:platform']);
+    expect(await storedScopes(task.id)).toEqual(['user:alice', 'team:platform']);
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).memoryScopes).toEqual(['user:alice', 'team:platform']);
+    const listed = await h.client.call.listTasks({ tenant: '', limit: 10, status: '', goalContains: 'power function', pageToken: '' });
+    expect(listed.tasks.map((t) => t.memoryScopes)).toEqual([['user:alice', 'team:platform']]);
+  });
+
+  it('are none for a task that names none', async () => {
+    const task = await h.client.call.submitTask(request({ goal: 'Add a root function' }));
+    expect(await storedScopes(task.id)).toEqual([]);
+    expect((await h.client.call.getTask({ tenant: '', taskId: task.id })).memoryScopes).toEqual([]);
+  });
+
+  it('stay as first stored when the same idempotency key is submitted again with others', async () => {
+    const first = await h.client.call.submitTask(request({ goal: 'Add a log function', idempotencyKey: 'scoped-once', memoryScopes: ['team:platform'] }));
+    const again = await h.client.call.submitTask(request({ goal: 'Add a log function', idempotencyKey: 'scoped-once', memoryScopes: ['user:bob'] }));
+    expect(again).toMatchObject({ id: first.id, memoryScopes: ['team:platform'] });
+    expect(await storedScopes(first.id)).toEqual(['team:platform']);
   });
 });
 

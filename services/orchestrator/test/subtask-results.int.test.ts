@@ -71,7 +71,7 @@ function codeResultPublishes(workId: string) {
 
 /** Submits a task, plans it and requests code; resolves once the subtasks are dispatched. */
 async function dispatched(): Promise<{ taskId: string; runId: string }> {
-  const task = await h.client.call.submitTask({ tenant: '', goal: 'Split the calculator', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await h.client.call.submitTask({ tenant: '', goal: 'Split the calculator', repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] });
   const run = { taskId: task.id, runId: task.runId };
   const plan = request(run, 'plan');
   await h.bus.publish(Subjects.activityRequest('orchestrator', 'plan'), plan, { msgId: plan.workId });

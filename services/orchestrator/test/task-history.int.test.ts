@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function submit(goal: string): Promise<string> {
-  const task = await h.client.call.submitTask({ tenant: '', goal, repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await h.client.call.submitTask({ tenant: '', goal, repoPath: repo.dir, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] });
   return task.id;
 }
 

@@ -11,7 +11,7 @@ export const codeRef = { workId: 'run-1:code:1', runId: 'run-1', state: 'code', 
 export function taskRecord(overrides: Partial<TaskRecord> = {}): TaskRecord {
   return {
     id: 't1', goal: 'g', repoPath: '/r', testCommand: ['npm', 'test'], project: 'p', status: 'running', runId: 'run-1',
-    failureReason: null, reviewSummary: null, reviewApproved: null, answer: null, idempotencyKey: null, tenant: 'default', planWorkId: null, reviewWorkId: null, reviewSha: null,
+    failureReason: null, reviewSummary: null, reviewApproved: null, answer: null, idempotencyKey: null, tenant: 'default', memoryScopes: [], planWorkId: null, reviewWorkId: null, reviewSha: null,
     code: codeRef, budget: { usd: 0, tokens: 0 }, intent: null, workflow: 'coding', deliveryMode: null, delivery: null, baselineFailures: null, baselineExitCode: null, createdAt: new Date(0), updatedAt: new Date(0),
     ...overrides,
   };

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 function request(tenant: string, repoPath: string): SubmitTaskRequest {
-  return { tenant, goal: 'Add a multiply function', repoPath, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' };
+  return { tenant, goal: 'Add a multiply function', repoPath, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] };
 }
 
 async function refusal(tenant: string, repoPath: string): Promise<UserError> {

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 function submitRequest(tenant: string, fields: Partial<SubmitTaskRequest> = {}): SubmitTaskRequest {
-  return { tenant, goal: 'Add a divide helper', repoPath: repo.dir, testCommand: [], project: 'calc', idempotencyKey: '', budget: undefined, workflow: '', ...fields };
+  return { tenant, goal: 'Add a divide helper', repoPath: repo.dir, testCommand: [], project: 'calc', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [], ...fields };
 }
 
 function listRequest(tenant: string): ListTasksRequest {

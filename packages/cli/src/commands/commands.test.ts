@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { MemoryScopeLimits } from '@maestro/contracts';
 import { parseCommandArgs } from '../args.js';
 import { readCliEnv } from '../cli-env.js';
 import type { CommandContext } from './context.js';
@@ -55,6 +56,32 @@ describe('maestro run arguments', () => {
     expect(submit(['Add it', '--repo', 'repo'])).toEqual({ goal: 'Add it', repoPath: join(dir, 'repo') });
   });
 
+  it('sends each --memory-scope, in order, as memoryScopes (and none when not given)', () => {
+    expect(submit(['Add it', '--repo', 'repo', '--memory-scope', 'user:alice', '--memory-scope=team:core'])).toEqual({
+      goal: 'Add it',
+      repoPath: join(dir, 'repo'),
+      memoryScopes: ['user:alice', 'team:core'],
+    });
+    expect(submit(['Add it', '--repo', 'repo', '--memory-scope', ' user:alice '])).toMatchObject({ memoryScopes: ['user:alice'] });
+    // Given twice, kept once (the orchestrator would drop it too), and not counted twice.
+    const most = Array.from({ length: MemoryScopeLimits.maxTaskScopes }, (_, i) => `team:t${i}`);
+    expect(submit(['Add it', '--repo', 'repo', ...[...most, 'team:t0'].flatMap((scope) => ['--memory-scope', scope])]).memoryScopes).toEqual(most);
+    expect(submit(['Add it', '--repo', 'repo'])).not.toHaveProperty('memoryScopes');
+  });
+
+  it('names --memory-scope for a scope the shared rule refuses', () => {
+    const withScopes = (...scopes: string[]) => () => submit(['x', '--repo', 'repo', ...scopes.flatMap((scope) => ['--memory-scope', scope])]);
+    expect(withScopes('alice')).toThrow('--memory-scope: expected user:<id> or team:<id> (an id of 1..128 characters without spaces, commas or colons), got "alice"');
+    expect(withScopes('user:')).toThrow('got "user:"');
+    expect(withScopes('team:a b')).toThrow('got "team:a b"');
+    expect(withScopes('org:acme')).toThrow('--memory-scope: expected user:<id> or team:<id>');
+    expect(withScopes(`user:${'a'.repeat(MemoryScopeLimits.maxIdLength + 1)}`)).toThrow('--memory-scope: expected');
+    expect(withScopes('project')).toThrow('--memory-scope: "project" always applies; name only user:<id> or team:<id> scopes');
+    const tooMany = Array.from({ length: MemoryScopeLimits.maxTaskScopes + 1 }, (_, i) => `user:u${i}`);
+    expect(withScopes(...tooMany)).toThrow(`--memory-scope: at most ${MemoryScopeLimits.maxTaskScopes} scopes, got ${MemoryScopeLimits.maxTaskScopes + 1}`);
+    expect(() => parseCommandArgs(runSpec, ['x', '--memory-scope'])).toThrow('option --memory-scope needs a value');
+  });
+
   it('names the argument at fault', () => {
     expect(() => submit([' ', '--repo', 'repo'])).toThrow('<goal>: must not be empty');
     expect(() => submit(['x'])).toThrow('--repo: required');
@@ -70,6 +97,21 @@ describe('maestro run arguments', () => {
     expect(await ClusterCommands['run']!(['x', '--repo', 'nowhere'], ctx)).toBe(2);
     expect(err.text).toContain('maestro run: --repo: ');
     expect(err.text).toContain('usage: maestro run');
+  });
+
+  it('exits 2 for a bad --memory-scope before the repository is looked at or anything is sent', async () => {
+    const { ctx, err } = context(dir);
+    // --repo names no repository: the scope is reported first, and no gateway (port 9) is asked.
+    expect(await ClusterCommands['run']!(['x', '--repo', 'nowhere', '--memory-scope', 'everyone'], ctx)).toBe(2);
+    expect(err.text).toContain('maestro run: --memory-scope: expected user:<id> or team:<id>');
+    expect(err.text).toContain('--memory-scope SCOPE');
+  });
+
+  it('explains --memory-scope in --help', async () => {
+    const { ctx, out } = context(dir);
+    expect(await ClusterCommands['run']!(['--help'], ctx)).toBe(0);
+    expect(out.text).toContain('[--memory-scope SCOPE]...');
+    expect(out.text).toContain('user:<id> or team:<id>');
   });
 
   it('prints --help on stdout and exits 0 for every command', async () => {

@@ -8,9 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
+import { isMemoryScope, MemoryScopeLimits, PROJECT_SCOPE, TaskLimits, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import { safeGitArgs, safeGitEnv, systemClock, type Clock } from '@maestro/runtime';
-import { ExitCodes, UsageError, flag, positiveNumberOption, stringOption, type CommandSpec, type ParsedArgs } from '../args.js';
+import { ExitCodes, UsageError, flag, positiveNumberOption, stringListOption, stringOption, type CommandSpec, type ParsedArgs } from '../args.js';
 import { CliDefaults } from '../cli-env.js';
 import { formatProgress, spendOf, type Spend } from '../format.js';
 import { GatewayError, GatewayUnreachableError, segment, type GatewayClient } from '../gateway-client.js';
@@ -18,7 +18,7 @@ import { FinalTaskStatuses, describeAnswer, describeOutcome, describeRunEvent, d
 import type { SseEvent } from '../sse-client.js';
 import { gatewayFor, gatewayHelp, gatewayOption, runCommand, say, type CommandContext } from './context.js';
 
-const usage = `usage: maestro run "<goal>" --repo <path> [--budget-usd N] [--workflow NAME] [--json] [--gateway URL]
+const usage = `usage: maestro run "<goal>" --repo <path> [--budget-usd N] [--workflow NAME] [--memory-scope SCOPE]... [--json] [--gateway URL]
 
   Submits a task and follows it live: states, subtasks, agent steps (with their model,
   "scripted" for the scripted provider) and a progress line (elapsed, tokens, cost). A question
@@ -29,6 +29,9 @@ const usage = `usage: maestro run "<goal>" --repo <path> [--budget-usd N] [--wor
   --repo PATH       the git repository to work on (required; must have a commit)
   --budget-usd N    the most the task may spend on models, in dollars (positive)
   --workflow NAME   the workflow definition to run instead of the one the goal's intent picks
+  --memory-scope SCOPE
+                    whose preferences apply besides the project's: user:<id> or team:<id>;
+                    repeat it for more (at most ${MemoryScopeLimits.maxTaskScopes}). The project's always apply
   --json            JSON lines for scripts: task, event, progress, result (with the answer)
 ${gatewayHelp}`;
 
@@ -36,7 +39,14 @@ ${gatewayHelp}`;
 export const runSpec: CommandSpec = {
   name: 'run',
   usage,
-  options: { repo: { type: 'string' }, 'budget-usd': { type: 'string' }, workflow: { type: 'string' }, json: { type: 'boolean' }, ...gatewayOption },
+  options: {
+    repo: { type: 'string' },
+    'budget-usd': { type: 'string' },
+    workflow: { type: 'string' },
+    'memory-scope': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    ...gatewayOption,
+  },
   positionals: ['goal'],
 };
 
@@ -46,6 +56,8 @@ export interface SubmitTaskRequest {
   repoPath: string;
   budget?: { usd: number };
   workflow?: string;
+  /** Sent only when named, so a gateway from before memory scopes still takes the request. */
+  memoryScopes?: string[];
 }
 
 function git(cwd: string, ...args: string[]): string | undefined {
@@ -70,6 +82,29 @@ export function checkRepo(path: string | undefined, cwd: string): string {
   return top;
 }
 
+/**
+ * Checks the `--memory-scope` values against the shared scope rule: each `user:<id>` or
+ * `team:<id>` (trimmed), at most `MemoryScopeLimits.maxTaskScopes` different ones; `project` is
+ * refused since it always applies. A scope given twice is kept once, as the orchestrator does.
+ */
+export function checkMemoryScopes(values: readonly string[]): string[] {
+  const scopes: string[] = [];
+  for (const value of values) {
+    const scope = value.trim();
+    if (scope === PROJECT_SCOPE) throw new UsageError(`--memory-scope: "${PROJECT_SCOPE}" always applies; name only user:<id> or team:<id> scopes`);
+    if (!isMemoryScope(scope)) {
+      throw new UsageError(
+        `--memory-scope: expected user:<id> or team:<id> (an id of 1..${MemoryScopeLimits.maxIdLength} characters without spaces, commas or colons), got "${value}"`,
+      );
+    }
+    if (!scopes.includes(scope)) scopes.push(scope);
+  }
+  if (scopes.length > MemoryScopeLimits.maxTaskScopes) {
+    throw new UsageError(`--memory-scope: at most ${MemoryScopeLimits.maxTaskScopes} scopes, got ${scopes.length}`);
+  }
+  return scopes;
+}
+
 /** Checks the arguments of `maestro run` and builds the request; throws {@link UsageError} naming the argument at fault. */
 export function toSubmitRequest(args: ParsedArgs, cwd: string): SubmitTaskRequest {
   const goal = (args.positionals[0] ?? '').trim();
@@ -80,8 +115,15 @@ export function toSubmitRequest(args: ParsedArgs, cwd: string): SubmitTaskReques
   if (workflow !== undefined && (!new RegExp(WORKFLOW_NAME_PATTERN).test(workflow) || workflow.length > TaskLimits.workflowMaxChars)) {
     throw new UsageError(`--workflow: "${workflow}" is not a workflow name (letters, digits, "_" and "-", starting with a letter or "_"); see \`maestro defs ls\``);
   }
+  const memoryScopes = checkMemoryScopes(stringListOption(args, 'memory-scope'));
   const repoPath = checkRepo(stringOption(args, 'repo'), cwd);
-  return { goal, repoPath, ...(budgetUsd !== undefined ? { budget: { usd: budgetUsd } } : {}), ...(workflow !== undefined ? { workflow } : {}) };
+  return {
+    goal,
+    repoPath,
+    ...(budgetUsd !== undefined ? { budget: { usd: budgetUsd } } : {}),
+    ...(workflow !== undefined ? { workflow } : {}),
+    ...(memoryScopes.length > 0 ? { memoryScopes } : {}),
+  };
 }
 
 /** The identity of an event, so events replayed after a reconnect are shown once. */
@@ -330,6 +372,7 @@ export function runRun(argv: readonly string[], ctx: CommandContext): Promise<nu
     } else {
       say(ctx, `task ${task.id} submitted (run ${task.runId}) on ${request.repoPath}`);
       say(ctx, `  goal: ${request.goal}`);
+      if (request.memoryScopes) say(ctx, `  memory: ${PROJECT_SCOPE}, ${request.memoryScopes.join(', ')}`);
       say(ctx, `  viewer: ${gateway.baseUrl}/runs/${task.runId}   (Ctrl-C stops following, not the task)`);
     }
     return followTask(gateway, task, ctx, json);

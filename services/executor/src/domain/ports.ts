@@ -112,6 +112,8 @@ export interface MemoryRecallQuery {
   limit: number;
   /** The task's tenant: only its memories apply. */
   tenant: string;
+  /** Whose preferences apply besides the project's (`user:<id>`, `team:<id>`), as the task named them. */
+  scopes: readonly string[];
 }
 
 /** What memory gave back for a subtask. */

@@ -1,8 +1,9 @@
 /**
  * What the executor asks memory about a subtask: one query made from the subtask's title, the
- * files it works on and its instructions, within memory's limit on a query. Pure.
+ * files it works on and its instructions, within memory's limit on a query, and the scopes whose
+ * memories apply besides the project's. Pure.
  */
-import { MemoryRecallLimits, toRecallQueryText, type SubtaskWork } from '@maestro/contracts';
+import { isMemoryScope, MemoryRecallLimits, MemoryScopeLimits, PROJECT_SCOPE, toRecallQueryText, type SubtaskWork } from '@maestro/contracts';
 
 /** Memory refuses a recall query longer than this (characters). */
 export const RECALL_QUERY_MAX_CHARS = MemoryRecallLimits.queryMaxChars;
@@ -19,4 +20,22 @@ export function toRecallQuery(work: Pick<SubtaskWork, 'title' | 'instructions' |
     .filter((part) => part !== '')
     .join(' — ');
   return toRecallQueryText(text, maxChars);
+}
+
+/**
+ * The scopes a subtask's recall names besides `project`: the work item's `memoryScopes` (its
+ * task's, as submitted), trimmed, each once, at most `MemoryScopeLimits.maxRecallScopes`. Orion
+ * validated them at submit; one that is not a `user:<id>` / `team:<id>` scope all the same is
+ * left out (in `dropped`) rather than sent, because memory would refuse the whole recall for it.
+ */
+export function toRecallScopes(memoryScopes: readonly string[] = []): { scopes: string[]; dropped: string[] } {
+  const scopes: string[] = [];
+  const dropped: string[] = [];
+  for (const raw of memoryScopes) {
+    const scope = raw.trim();
+    if (scope === PROJECT_SCOPE || scopes.includes(scope)) continue;
+    if (!isMemoryScope(scope) || scopes.length >= MemoryScopeLimits.maxRecallScopes) dropped.push(raw);
+    else scopes.push(scope);
+  }
+  return { scopes, dropped };
 }

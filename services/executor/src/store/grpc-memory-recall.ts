@@ -1,7 +1,7 @@
 /**
  * `MemoryRecall` over the memory service's gRPC `Recall`: every kind (preferences, project
- * context, reflexes) of the task's project scope, mapped to the `RecalledMemory` the agent loop
- * and the step events carry.
+ * context, reflexes) of the task's project and of the scopes the query names (the task's users
+ * and teams), mapped to the `RecalledMemory` the agent loop and the step events carry.
  */
 import type { RecallRequest, RecallResponse, RecalledMemory, ScoredMemory } from '@maestro/contracts';
 import type { MemoryRecall, MemoryRecallAnswer, MemoryRecallQuery } from '../domain/ports.js';
@@ -17,8 +17,8 @@ export class GrpcMemoryRecall implements MemoryRecall {
 
   async recall(query: MemoryRecallQuery, options: { deadlineMs: number; signal?: AbortSignal }): Promise<MemoryRecallAnswer> {
     const response = await this.client.recall(
-      // Every kind (''), the project scope only: a subtask has no user or team of its own.
-      { tenant: query.tenant, project: query.project, query: query.query, limit: query.limit, kind: '', scopes: [] },
+      // Every kind (''); `project` is always searched, plus the task's user and team scopes.
+      { tenant: query.tenant, project: query.project, query: query.query, limit: query.limit, kind: '', scopes: [...query.scopes] },
       { deadlineMs: options.deadlineMs, ...(options.signal !== undefined ? { signal: options.signal } : {}) },
     );
     return {

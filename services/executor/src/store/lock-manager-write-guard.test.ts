@@ -1,5 +1,5 @@
 import { executorLockOwner, type AcquireRequest, type CheckFenceRequest, type ExtendRequest, type Lease, type ReleaseRequest } from '@maestro/contracts';
-import { ManualClock, UserError, createSilentLogger, OperationalError } from '@maestro/runtime';
+import { ManualClock, UserError, createSilentLogger, OperationalError, type Logger } from '@maestro/runtime';
 import type { LeaseGrant } from '../domain/ports.js';
 import { LockManagerWriteGuard, type LockClient } from './lock-manager-write-guard.js';
 
@@ -51,12 +51,13 @@ class FakeLockClient implements LockClient {
   }
 }
 
-function guardOver(client: LockClient, clock: ManualClock, grants: LeaseGrant[] = []) {
+function guardOver(client: LockClient, clock: ManualClock, grants: LeaseGrant[] = [], repoRoot?: string) {
   return new LockManagerWriteGuard({
     client,
     owner: executorLockOwner({ executorId: 'exec-a', taskId: 'task-1', subtaskId: 'sub-1' }),
     ttlMs: 3_000,
     waitMs: 1_234,
+    ...(repoRoot !== undefined ? { repoRoot } : {}),
     clock,
     events: { onGranted: (grant) => grants.push(grant) },
     logger: createSilentLogger(),
@@ -77,6 +78,57 @@ describe('LockManagerWriteGuard', () => {
     expect(client.acquired[1]).toMatchObject({ concerns: ['git-index:/r'], waitMs: 50 });
     expect(held).toEqual({ leaseId: 'l2', concerns: ['git-index:/r'], fencingToken: 2 });
     await guard.release();
+  });
+
+  it('sends the repository root with every acquire, so the lock-manager bounds the concerns by it', async () => {
+    const client = new FakeLockClient();
+    const guard = guardOver(client, new ManualClock(), [], '/work/r1');
+    await guard.acquire(['file:/work/r1/src/a.ts']);
+    await guard.hold(['git-index:/work/r1'], 50);
+    expect(client.acquired).toEqual([
+      expect.objectContaining({ concerns: ['file:/work/r1/src/a.ts'], repoRoot: '/work/r1' }),
+      expect.objectContaining({ concerns: ['git-index:/work/r1'], repoRoot: '/work/r1' }),
+    ]);
+    // A guard without one (the work lease's) sends none: its resource: concern has no repository.
+    const unbounded = new FakeLockClient();
+    const workLeaseGuard = guardOver(unbounded, new ManualClock());
+    await workLeaseGuard.acquire(['resource:work/t/s']);
+    expect(unbounded.acquired[0]).not.toHaveProperty('repoRoot');
+    await guard.release();
+    await workLeaseGuard.release();
+  });
+
+  it('fails a write the lock-manager refuses as bad input with LOCK_REFUSED, a user error naming the field, not a transient one', async () => {
+    const client = new FakeLockClient();
+    const outside = new UserError('INVALID_ARGUMENT', 'concerns[0]: file:/work/r2/a.ts is outside repo_root /work/r1', { field: 'concerns[0]' });
+    jest.spyOn(client, 'acquire').mockRejectedValueOnce(outside);
+    const guard = guardOver(client, new ManualClock(), [], '/work/r1');
+    const err: unknown = await guard.acquire(['file:/work/r2/a.ts']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err).toMatchObject({ code: 'LOCK_REFUSED', field: 'concerns[0]', message: expect.stringContaining('outside repo_root /work/r1') });
+    expect(guard.heldLeases).toBe(0);
+    await guard.release();
+  });
+
+  it('ends quietly when the lock-manager no longer knows a lease at release (no such lease), and still releases the rest', async () => {
+    const client = new FakeLockClient();
+    const lines: Array<[string, string]> = [];
+    const logger: Logger = {
+      debug: (message) => lines.push(['debug', message]),
+      info: (message) => lines.push(['info', message]),
+      warn: (message) => lines.push(['warn', message]),
+      error: (message) => lines.push(['error', message]),
+      child: () => logger,
+    };
+    const guard = new LockManagerWriteGuard({ client, owner: 'o', ttlMs: 3_000, clock: new ManualClock(), logger });
+    await guard.acquire(['file:/r/a']);
+    await guard.acquire(['file:/r/b']);
+    const noSuchLease = new UserError('LOCK_NOT_HELD', 'lease_id: no such lease l1', { reason: 'precondition', field: 'lease_id' });
+    jest.spyOn(client, 'release').mockRejectedValueOnce(noSuchLease);
+    await expect(guard.release()).resolves.toBeUndefined();
+    expect(client.released.map((r) => r.leaseId)).toEqual(['l2']);
+    expect(lines.filter(([level]) => level === 'warn' || level === 'error')).toEqual([]);
+    expect(lines).toContainEqual(['info', 'lease unknown to the lock-manager at release; nothing left to release']);
   });
 
   it('extends every held lease each third of the TTL on the clock, re-arming one timer', async () => {

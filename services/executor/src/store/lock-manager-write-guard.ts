@@ -16,8 +16,9 @@ export interface LockClient {
   extend(request: ExtendRequest, options?: { deadlineMs?: number }): Promise<Lease>;
   release(request: ReleaseRequest, options?: { deadlineMs?: number }): Promise<ReleaseResponse>;
   /**
-   * Confirms a lease is current with this fencing token: `LOCK_NOT_HELD` for a lease that expired
-   * or was released, `FENCED` when a newer grant of its concerns exists.
+   * Confirms a lease is current with this fencing token: `FENCED` naming `lease_id` for a lease
+   * that expired, was released or was lost, or naming `fencing_token` when its token is not the
+   * lease's.
    */
   checkFence(request: CheckFenceRequest, options?: { deadlineMs?: number }): Promise<unknown>;
 }
@@ -29,6 +30,14 @@ export interface LockManagerWriteGuardOptions {
   owner: string;
   /** Lease time to live. */
   ttlMs: number;
+  /**
+   * The repository the subtask's concerns are named on (its top-level real path), sent as
+   * `repo_root` with every Acquire: the lock-manager then refuses a `file:`/`dir:`/`repo:`
+   * concern outside it (INVALID_ARGUMENT naming the concern), so a write can never lock, and
+   * block, a path of another repository.
+   * @default none: concerns are not bounded (the work lease's `resource:` concern needs none)
+   */
+  repoRoot?: string;
   /**
    * How long a write's acquire waits for conflicting leases to go before the write fails (the
    * executor passes `MAESTRO_EXECUTOR_LOCK_WAIT_MS`).
@@ -59,6 +68,26 @@ const CALL_MARGIN_MS = 10_000;
 
 function released(): UserError {
   return new UserError('WRITE_GUARD_RELEASED', 'the subtask has ended; no more writes are allowed', { reason: 'precondition' });
+}
+
+/**
+ * The error of an acquire that failed. The lock-manager refusing the request itself (INVALID_ARGUMENT:
+ * a concern outside the repository, too many concerns) is a `UserError` (`LOCK_REFUSED`, naming its
+ * field): asking again would be refused again. Anything else (a conflict that outlasted the wait,
+ * an unreachable lock-manager) is transient: `LOCK_NOT_ACQUIRED`, an `OperationalError`.
+ */
+function notAcquired(concerns: string[], waitMs: number, err: unknown): UserError | OperationalError {
+  const cause = toMaestroError(err);
+  const details = { concerns, code: cause.code, waitMs };
+  if (cause instanceof UserError && cause.reason === 'invalid') {
+    return new UserError('LOCK_REFUSED', `the lock-manager refused to lock ${concerns.join(', ')}: ${cause.message}`, {
+      cause: err,
+      reason: 'invalid',
+      ...(cause.field !== undefined ? { field: cause.field } : {}),
+      details,
+    });
+  }
+  return new OperationalError('LOCK_NOT_ACQUIRED', `could not lock ${concerns.join(', ')} within ${waitMs} ms: ${cause.message}`, { cause: err, details });
 }
 
 /**
@@ -148,7 +177,13 @@ export class LockManagerWriteGuard implements SubtaskWriteGuard {
       await this.options.client.release({ leaseId, owner: this.options.owner }, { deadlineMs: CALL_MARGIN_MS });
       this.options.logger.debug('lease released', { leaseId, concerns });
     } catch (err) {
-      this.options.logger.warn('lease release failed; it will expire on its own', { leaseId, ttlMs: this.options.ttlMs, err: toMaestroError(err) });
+      const error = toMaestroError(err);
+      if (error instanceof UserError && error.code === 'LOCK_NOT_HELD' && error.field === 'lease_id') {
+        // The lock-manager does not know the lease (lost in a store restart, or long gone): nothing is held.
+        this.options.logger.info('lease unknown to the lock-manager at release; nothing left to release', { leaseId, concerns, err: error });
+        return;
+      }
+      this.options.logger.warn('lease release failed; it will expire on its own', { leaseId, ttlMs: this.options.ttlMs, err: error });
     }
   }
 
@@ -160,15 +195,9 @@ export class LockManagerWriteGuard implements SubtaskWriteGuard {
     const started = this.clock.now();
     let lease: Lease;
     try {
-      // Exclusive concerns only; built apart so it fits the request type with or without shared concerns.
-      const request = { owner: this.options.owner, concerns: missing, sharedConcerns: [] as string[], ttlMs: this.options.ttlMs, waitMs };
-      lease = await this.options.client.acquire(request, { deadlineMs: waitMs + CALL_MARGIN_MS });
+      lease = await this.options.client.acquire(this.acquireRequest(missing, waitMs), { deadlineMs: waitMs + CALL_MARGIN_MS });
     } catch (err) {
-      const cause = toMaestroError(err);
-      throw new OperationalError('LOCK_NOT_ACQUIRED', `could not lock ${missing.join(', ')} within ${waitMs} ms: ${cause.message}`, {
-        cause: err,
-        details: { concerns: missing, code: cause.code, waitMs },
-      });
+      throw notAcquired(missing, waitMs, err);
     }
     if (this.released) {
       // release() ran while we waited: hand the fresh lease straight back.
@@ -186,6 +215,12 @@ export class LockManagerWriteGuard implements SubtaskWriteGuard {
     this.options.events?.onGranted?.({ concerns: missing, fencingToken, waitedMs });
     this.armExtension();
     return { leaseId: lease.leaseId, concerns: held, fencingToken };
+  }
+
+  /** Exclusive concerns only, bounded by the repository when one is set. */
+  private acquireRequest(concerns: string[], waitMs: number): AcquireRequest {
+    const { owner, ttlMs, repoRoot } = this.options;
+    return { owner, concerns, sharedConcerns: [], ttlMs, waitMs, ...(repoRoot !== undefined ? { repoRoot } : {}) };
   }
 
   /** Schedules the next extension round, unless one is scheduled, nothing is held, or the guard was released. */

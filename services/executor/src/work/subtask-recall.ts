@@ -1,8 +1,9 @@
 /**
  * The recall before a subtask's agent starts: what memory knows about the work (preferences,
- * project context, reflexes) for the agent's prompt. The loop puts the best of them in its system
- * prompt within its memory token budget, pins the preferences among those, and reports a
- * `recall` step listing exactly what went in. The recalled preferences are deliberately not
+ * project context, reflexes) for the agent's prompt, from the project's memories and those of the
+ * scopes the work item names (its task's `user:<id>` / `team:<id>`). The loop puts the best of
+ * them in its system prompt within its memory token budget, pins the preferences among those,
+ * and reports a `recall` step listing exactly what went in. The recalled preferences are deliberately not
  * passed as the loop's `preferences` too: those go into the prompt outside the budget and
  * outside the `recall` step, so a preference would be there twice and could be in the prompt
  * without the step saying so. Memory is a nicety: unreachable, slow or refusing, it costs the
@@ -10,8 +11,8 @@
  */
 import { Tenants, type RecalledMemory, type SubtaskWork } from '@maestro/contracts';
 import { CALL_ABORTED, toMaestroError, UserError, type Logger } from '@maestro/runtime';
-import type { MemoryRecall } from '../domain/ports.js';
-import { toRecallQuery } from '../domain/recall-query.js';
+import type { MemoryRecall, MemoryRecallQuery } from '../domain/ports.js';
+import { toRecallQuery, toRecallScopes } from '../domain/recall-query.js';
 import { truncate } from '../domain/subtask-result.js';
 import type { StepReporter } from './step-reporter.js';
 
@@ -46,10 +47,14 @@ export async function recallForSubtask(
     log.debug('no recall: the subtask names no project or says nothing to recall by', { project: work.project });
     return [];
   }
+  // The project's memories, and those of the users and teams the task was submitted for.
+  const { scopes, dropped } = toRecallScopes(work.memoryScopes);
+  if (dropped.length > 0) log.warn('memory scopes left out of the recall: not user or team scopes', { dropped, scopes });
   try {
-    const answer = await settings.memory.recall({ project, query, limit: settings.limit, tenant: work.tenant ?? Tenants.default }, { deadlineMs: settings.deadlineMs, signal });
+    const request: MemoryRecallQuery = { project, query, limit: settings.limit, tenant: work.tenant ?? Tenants.default, scopes };
+    const answer = await settings.memory.recall(request, { deadlineMs: settings.deadlineMs, signal });
     // A warning says recall was degraded (memory's embedder down: keyword search only).
-    log.info('memories recalled', { recalled: answer.memories.length, ids: answer.memories.map((m) => m.id), ...(answer.warning !== undefined ? { warning: answer.warning } : {}) });
+    log.info('memories recalled', { recalled: answer.memories.length, ids: answer.memories.map((m) => m.id), scopes, ...(answer.warning !== undefined ? { warning: answer.warning } : {}) });
     return answer.memories;
   } catch (err) {
     const error = toMaestroError(err);

@@ -31,10 +31,13 @@ export function visibleTo(caller: string, owner: string): boolean {
 export class FakeOrchestrator implements OrchestratorApi {
   readonly tasks: Task[] = [];
   readonly steps: AgentStep[] = [];
+  /** Every SubmitTask request as it arrived, refused ones included. */
+  readonly submitted: SubmitTaskRequest[] = [];
 
   constructor(private readonly clock: Clock) {}
 
   async submitTask(request: SubmitTaskRequest): Promise<Task> {
+    this.submitted.push(request);
     if (!existsSync(join(request.repoPath, '.git'))) throw invalidField('repo_path', `is not a git repository: ${request.repoPath}`);
     const now = new Date(this.clock.now());
     const task = Task.fromPartial({
@@ -47,6 +50,7 @@ export class FakeOrchestrator implements OrchestratorApi {
       status: 'pending',
       budget: request.budget ?? { usd: 0, tokens: 0 },
       workflow: request.workflow,
+      memoryScopes: request.memoryScopes,
       createdAt: now,
       updatedAt: now,
     });

@@ -137,5 +137,8 @@ describe('lock errors', () => {
     expect(lockNotHeld('L1', 'a', 'expired_or_released').message).toContain('it expired, was released, or never existed');
     expect(lockNotHeld('L1', 'a', 'other_owner')).toMatchObject({ reason: 'precondition', field: 'owner' });
     expect(lockNotHeld('L1', 'a', 'expired_or_released')).toMatchObject({ field: 'lease_id' });
+    const unknown = lockNotHeld('L9', 'a', 'no_such_lease');
+    expect(unknown).toMatchObject({ code: 'LOCK_NOT_HELD', reason: 'precondition', field: 'lease_id', details: { why: 'no_such_lease' } });
+    expect(unknown.message).toMatch(/^lease_id: no such lease L9; .*Nothing was released/);
   });
 });

@@ -56,20 +56,38 @@ export function lockConflict(blocker: Blocker, waitMs: number): UserError {
 }
 
 /**
- * The error of an extend or release by someone who does not hold the lease: another owner's
- * lease, or (for extend) a lease that expired, was released or was lost in a store restart. A
- * holder that gets it must stop writing: its concerns may already belong to someone else.
+ * Why an extend or release was refused:
+ * - `other_owner`: the lease is live but someone else's;
+ * - `expired_or_released`: (extend only) the lease is gone: it expired, was released, was lost
+ *   in a store restart, or never existed;
+ * - `no_such_lease`: (release only) the store never granted this id, or forgot it long after it
+ *   ended. A release of a lease the store knows ended is not refused (see `LockStore.release`).
  */
-export function lockNotHeld(leaseId: string, owner: string, why: 'expired_or_released' | 'other_owner'): UserError {
-  const message =
-    why === 'other_owner'
-      ? `lease ${leaseId} is not held by ${owner}; only its owner can extend or release it`
-      : `lease ${leaseId} is not held (it expired, was released, or never existed); acquire the concerns again`;
-  return new UserError(LockErrorCodes.notHeld, message, {
+export type NotHeldReason = 'expired_or_released' | 'other_owner' | 'no_such_lease';
+
+/**
+ * The error of an extend or release by someone who does not hold the lease: another owner's
+ * lease, a lease that expired, was released or was lost in a store restart (extend), or a
+ * lease id the store does not know at all (release). A holder that gets it must stop writing:
+ * its concerns may already belong to someone else.
+ */
+export function lockNotHeld(leaseId: string, owner: string, why: NotHeldReason): UserError {
+  return new UserError(LockErrorCodes.notHeld, notHeldMessage(leaseId, owner, why), {
     reason: 'precondition',
     field: why === 'other_owner' ? 'owner' : 'lease_id',
     details: { leaseId, owner, why },
   });
+}
+
+function notHeldMessage(leaseId: string, owner: string, why: NotHeldReason): string {
+  switch (why) {
+    case 'other_owner':
+      return `lease ${leaseId} is not held by ${owner}; only its owner can extend or release it`;
+    case 'expired_or_released':
+      return `lease ${leaseId} is not held (it expired, was released, or never existed); acquire the concerns again`;
+    case 'no_such_lease':
+      return `lease_id: no such lease ${leaseId}; this lock-manager never granted it, or forgot it long after it ended. Nothing was released: release only a lease id that Acquire returned`;
+  }
 }
 
 /** Why a fencing check failed. */

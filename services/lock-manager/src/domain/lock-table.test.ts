@@ -63,6 +63,32 @@ describe('LockTable', () => {
     expect(cancelled.granted.map((g) => g.waiterId)).toEqual(['c']);
   });
 
+  it('answers a release of an ended lease with nothing until the retention passes, then refuses it as no such lease', () => {
+    const table = new LockTable({ endedMemoryMs: 1_000 });
+    table.acquire('rel', spec('A', ['port:1'], { ttlMs: 10_000 }), T0);
+    table.acquire('exp', spec('A', ['port:2'], { ttlMs: 100 }), T0);
+    expect(table.release({ leaseId: 'rel', owner: 'A' }, T0).lease?.leaseId).toBe('rel');
+    table.sweep(T0 + 100);
+    // Within the retention (by `now`, with or without a sweep in between): nothing released, no error.
+    expect(table.release({ leaseId: 'rel', owner: 'A' }, T0 + 999).lease).toBeUndefined();
+    expect(table.release({ leaseId: 'exp', owner: 'A' }, T0 + 1_099).lease).toBeUndefined();
+    expect(() => table.release({ leaseId: 'rel', owner: 'A' }, T0 + 1_000)).toThrow(
+      expect.objectContaining({ code: 'LOCK_NOT_HELD', field: 'lease_id', details: expect.objectContaining({ why: 'no_such_lease' }) }),
+    );
+    table.sweep(T0 + 1_100);
+    expect(() => table.release({ leaseId: 'exp', owner: 'A' }, T0 + 1_100)).toThrow(expect.objectContaining({ field: 'lease_id' }));
+  });
+
+  it('refuses a release of an id it never granted, and of a queued request, granting nothing', () => {
+    const table = new LockTable();
+    table.acquire('a', spec('A', ['port:1'], { ttlMs: 10_000 }), T0);
+    table.acquire('b', spec('B', ['port:1'], { waitMs: 5_000 }), T0);
+    for (const leaseId of ['never', 'b']) {
+      expect(() => table.release({ leaseId, owner: 'B' }, T0 + 1)).toThrow(expect.objectContaining({ code: 'LOCK_NOT_HELD', field: 'lease_id' }));
+    }
+    expect(table.inspect(T0 + 1)).toMatchObject({ leases: [expect.objectContaining({ leaseId: 'a' })], waiters: [expect.objectContaining({ waiterId: 'b' })] });
+  });
+
   it('issues tokens that keep rising for a new table (state lost) as the clock moves on', () => {
     const old = new LockTable();
     const t1 = leaseOf(old.acquire('1', spec('A', ['port:1']), T0)).fencingToken;

@@ -58,13 +58,18 @@ export interface CancelResult {
 /** Options of {@link LockTable}. */
 export interface LockTableOptions {
   /**
-   * How long a released or expired lease is remembered, so CheckFence can still name the
-   * newest token on its concerns. @default 600000 (10 minutes)
+   * How long a released or expired lease is remembered: CheckFence can still name the newest
+   * token on its concerns, and releasing it again answers "nothing released" instead of "no
+   * such lease". @default 600000 (10 minutes, {@link LockTableDefaults})
    */
   endedMemoryMs?: number;
 }
 
-const defaults = { endedMemoryMs: 600_000 } as const;
+/**
+ * The defaults of {@link LockTableOptions}. The Redis store keeps its `ended:<id>` keys exactly
+ * as long (`RedisLockRetention.endedMs`), so both stores answer a late release alike.
+ */
+export const LockTableDefaults = { endedMemoryMs: 600_000 } as const;
 
 /** The leases and the queue of one lock store. */
 export class LockTable {
@@ -75,7 +80,7 @@ export class LockTable {
   private lastToken = 0;
 
   constructor(options: LockTableOptions = {}) {
-    this.endedMemoryMs = options.endedMemoryMs ?? defaults.endedMemoryMs;
+    this.endedMemoryMs = options.endedMemoryMs ?? LockTableDefaults.endedMemoryMs;
   }
 
   /**
@@ -145,10 +150,18 @@ export class LockTable {
     return { left, released: lease, granted: left || lease ? this.grantReady(now) : [] };
   }
 
-  /** Frees the lease (its owner asked); `undefined` when it is gone. Throws `LOCK_NOT_HELD` for another owner. */
+  /**
+   * Frees the lease (its owner asked). `undefined` when it ended within `endedMemoryMs` (released
+   * or expired), so a retried release after a lost reply is harmless. Throws `LOCK_NOT_HELD`
+   * naming `owner` for another owner's lease, and naming `lease_id` for an id this table never
+   * granted (or forgot).
+   */
   release(spec: ReleaseSpec, now: number): { lease: Lease | undefined; granted: Grant[] } {
     const lease = this.leases.get(spec.leaseId);
-    if (!lease) return { lease: undefined, granted: [] };
+    if (!lease) {
+      if (this.remembersEnded(spec.leaseId, now)) return { lease: undefined, granted: [] };
+      throw lockNotHeld(spec.leaseId, spec.owner, 'no_such_lease');
+    }
     if (lease.owner !== spec.owner) throw lockNotHeld(spec.leaseId, spec.owner, 'other_owner');
     this.end(lease, now);
     return { lease, granted: this.grantReady(now) };
@@ -233,6 +246,12 @@ export class LockTable {
       if (clash) return { concern: clash.requested, heldConcern: clash.held, heldMode: clash.heldMode, owner: waiter.owner, leaseId: waiter.waiterId, queued: true };
     }
     return undefined;
+  }
+
+  /** True when `leaseId` ended (released, expired or cancelled) less than `endedMemoryMs` before `now`. */
+  private remembersEnded(leaseId: string, now: number): boolean {
+    const ended = this.ended.get(leaseId);
+    return ended !== undefined && ended.endedAt + this.endedMemoryMs > now;
   }
 
   private end(lease: Lease, now: number): void {

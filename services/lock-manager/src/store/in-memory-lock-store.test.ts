@@ -2,6 +2,7 @@ import { ManualClock } from '@maestro/runtime';
 import { defineLockStoreContract } from '../../test/lock-store.contract.js';
 import { validateAcquire } from '../domain/lease.js';
 import { InMemoryLockStore } from './in-memory-lock-store.js';
+import { RedisLockRetention } from './redis-lock-scripts.js';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -53,6 +54,18 @@ describe('InMemoryLockStore timers', () => {
     await store.release({ leaseId: held.leaseId, owner: 'A' });
     await expect(waiting).resolves.toMatchObject({ owner: 'B' });
     expect(clock.pendingTimers).toBe(1); // the sweeper, for B's lease
+    await store.close();
+  });
+
+  it('remembers an ended lease for as long as the Redis store does, by its clock, then knows no such lease', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new InMemoryLockStore({ clock });
+    const held = await store.acquire(validateAcquire({ owner: 'A', concerns: ['port:1'], ttlMs: 60_000, waitMs: 0 }));
+    await store.release({ leaseId: held.leaseId, owner: 'A' });
+    clock.advance(RedisLockRetention.endedMs - 1);
+    await expect(store.release({ leaseId: held.leaseId, owner: 'A' })).resolves.toBeUndefined();
+    clock.advance(1);
+    await expect(store.release({ leaseId: held.leaseId, owner: 'A' })).rejects.toMatchObject({ code: 'LOCK_NOT_HELD', field: 'lease_id' });
     await store.close();
   });
 });

@@ -26,6 +26,8 @@ export interface InMemoryLockStoreOptions {
  * A {@link LockStore} over a {@link LockTable} in memory. A sweeper timer on the injected
  * `Clock`, set to the earliest lease expiry and re-armed after every change, expires leases on
  * time (and grants the waiters they blocked), so a `ManualClock` drives everything in tests.
+ * Ended leases are remembered for `LockTableDefaults.endedMemoryMs` by the same clock, as long as
+ * the Redis store keeps its `ended:<id>` keys, so a late release is answered alike by both.
  */
 export class InMemoryLockStore implements LockStore {
   private readonly clock: Clock;

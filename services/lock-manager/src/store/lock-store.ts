@@ -41,9 +41,12 @@ export interface LockStore {
    */
   extend(spec: ExtendSpec): Promise<Lease>;
   /**
-   * Frees the lease's concerns (granting waiters that can now go) and returns the lease;
-   * `undefined` when there is no such lease any more, so releasing twice is harmless. Throws
-   * `LOCK_NOT_HELD` when the lease belongs to another owner.
+   * Frees the lease's concerns (granting waiters that can now go) and returns the lease.
+   * `undefined` when the store knows the lease ended (released or expired, within the ended
+   * leases' retention, 10 min), so a release retried after a lost reply is harmless. Throws
+   * `LOCK_NOT_HELD` (FAILED_PRECONDITION) naming `owner` when the lease belongs to another
+   * owner, and naming `lease_id` when the store never granted that id (or forgot it past the
+   * retention, or lost it in a restart); nothing is freed or granted then.
    */
   release(spec: ReleaseSpec): Promise<Lease | undefined>;
   /**

@@ -17,7 +17,8 @@
  *                  (`waiting` | `granted`), replica (whose caller waits) and, once granted, token
  *                  and expiresAt (kept a while after the grant so a replica that missed the
  *                  notice or the reply can read it);
- * - `ended:<id>`   hash concerns, shared of a released or expired lease, for CheckFence (expires);
+ * - `ended:<id>`   hash concerns, shared of a released or expired lease, for CheckFence and to
+ *                  tell a second release from one of an id never granted (expires);
  * - `fence`        the last fencing token (decimal string).
  * A queued request granted by a script is told to its replica once: in the script's reply (rows
  * `{id, token, expiresAt}`, the fifth element of every mutating script's reply) when the replica
@@ -27,11 +28,15 @@
  * Numbers that may exceed 14 digits (tokens are µs since the epoch) are always formatted with
  * `%.0f`: Lua's default number-to-string conversion would round them.
  */
+import { LockTableDefaults } from '../domain/lock-table.js';
 
 /** How long `ended:<id>` and a granted `waiter:<id>` are kept. */
 export const RedisLockRetention = {
-  /** Released/expired leases remembered for CheckFence, ms. @default 600000 */
-  endedMs: 600_000,
+  /**
+   * Released/expired leases remembered for CheckFence and Release, ms; the in-memory store's
+   * `LockTable` remembers them as long. @default 600000
+   */
+  endedMs: LockTableDefaults.endedMemoryMs,
   /** A grant record kept for a waiter's replica to read after missed notices, ms. @default 600000 */
   grantRecordMs: 600_000,
 } as const;
@@ -287,7 +292,9 @@ return {'cancelled', released, expired, nextDelta(), granted}
 
 /**
  * ARGV: prefix, replica, lease id, owner.
- * Returns {'released', lease, …} | {'gone', {}, …} | {'other_owner', {}, …}.
+ * Returns {'released', lease, …} | {'other_owner', {}, …} | {'gone', {}, …} for a lease that
+ * ended within the retention (its `ended:<id>` is still there: a repeated release) |
+ * {'unknown', {}, …} for an id never granted, or ended longer ago than the retention.
  */
 export const releaseScript = `${prelude}
 sweep()
@@ -298,6 +305,8 @@ if l and l.owner ~= ARGV[4] then
 elseif l then
   endLease(l)
   status, reply = 'released', leaseReply(l)
+elseif redis.call('EXISTS', endedKey(ARGV[3])) == 0 then
+  status = 'unknown'
 end
 grantReady()
 return {status, reply, expired, nextDelta(), granted}

@@ -191,9 +191,18 @@ export class RedisLockStore implements LockStore {
 
   async release(spec: ReleaseSpec): Promise<Lease | undefined> {
     const reply = await this.mutate(scripts.release, [spec.leaseId, spec.owner]);
-    if (reply.status === 'released') return toLease(reply.payload);
-    if (reply.status === 'other_owner') throw lockNotHeld(spec.leaseId, spec.owner, 'other_owner');
-    return undefined;
+    switch (reply.status) {
+      case 'released':
+        return toLease(reply.payload);
+      case 'gone':
+        return undefined;
+      case 'other_owner':
+        throw lockNotHeld(spec.leaseId, spec.owner, 'other_owner');
+      case 'unknown':
+        throw lockNotHeld(spec.leaseId, spec.owner, 'no_such_lease');
+      default:
+        throw corrupt(`unexpected release status ${reply.status}`);
+    }
   }
 
   async checkFence(spec: CheckFenceSpec): Promise<Lease> {

@@ -2,23 +2,17 @@
  * Who a memory applies to: everyone on the project (`project`), one user (`user:<id>`) or one
  * team (`team:<id>`). Recall always includes `project` plus the scopes the caller names.
  */
+import { isMemoryScope, MEMORY_SCOPE_RULE, PROJECT_SCOPE } from '@maestro/contracts';
 import { invalidField } from '@maestro/runtime';
 import { MemoryLimits } from './memory.js';
 
-/** The scope of memories that apply to everyone working on the project. */
-export const PROJECT_SCOPE = 'project';
+export { PROJECT_SCOPE };
 
-// An id is anything printable without spaces, commas (the HTTP API lists scopes with commas)
-// or colons, so a scope always splits back into exactly its kind and id.
-const scopePattern = new RegExp(`^(user|team):[^\\s,:]{1,${MemoryLimits.maxScopeIdLength}}$`);
-
-/** What a scope may look like, for messages. */
-export const SCOPE_RULE = `"project", "user:<id>" or "team:<id>" (an id of 1..${MemoryLimits.maxScopeIdLength} characters without spaces, commas or colons)`;
+/** What a scope may look like, for messages (the rule of `@maestro/contracts`). */
+export const SCOPE_RULE = MEMORY_SCOPE_RULE;
 
 /** True when `scope` is a valid scope. */
-export function isScope(scope: string): boolean {
-  return scope === PROJECT_SCOPE || scopePattern.test(scope);
-}
+export const isScope = isMemoryScope;
 
 /** Checks one scope, naming `field` when it is not one; empty means `project`. */
 export function requireScope(scope: string, field: string): string {

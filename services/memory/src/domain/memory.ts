@@ -2,7 +2,7 @@
  * What agents remember: the memory record, its kinds, statuses and provenance, and the bounds
  * every request is held to. Pure: no I/O.
  */
-import { MemoryRecallLimits } from '@maestro/contracts';
+import { MemoryRecallLimits, MemoryScopeLimits } from '@maestro/contracts';
 
 /** The kinds of memory. */
 export const MemoryKinds = {
@@ -94,9 +94,9 @@ export const MemoryLimits = {
   /** Most list results. */
   maxListLimit: 200,
   /** Most extra scopes on one recall. */
-  maxScopes: 20,
+  maxScopes: MemoryScopeLimits.maxRecallScopes,
   /** Longest id inside a `user:<id>` / `team:<id>` scope. */
-  maxScopeIdLength: 128,
+  maxScopeIdLength: MemoryScopeLimits.maxIdLength,
   /** Longest reflex topic. */
   maxTopicLength: 500,
   /** Longest author (`model:<provider>/<model>`). */

@@ -1,5 +1,6 @@
 /**
- * Orion's recall for its own prompts (plan and review): asks memory, keeps what fits the prompt's
+ * Orion's recall for its own prompts (plan and review): asks memory for the project's memories and
+ * those of the task's scopes (`user:<id>`, `team:<id>`, as submitted), keeps what fits the prompt's
  * memory budget (`domain/recall-budget.ts`), and records a `recall` step of the task listing
  * exactly the memories that went into the prompt (id, kind, score, why, content as sent), under
  * subtask `plan` or `review`, executor `orion`.
@@ -66,16 +67,15 @@ export async function recallForPrompt(invocation: ActivityInvocation, task: Task
   const { deps, logger, signal } = invocation;
   const budget = deps.options?.memoryTokens ?? RecallBudgetDefaults.tokens;
   try {
-    const response = await deps.memory.recall(RecallRequest.fromPartial({ tenant: task.tenant, project: task.project, query, limit: deps.options?.recallLimit ?? RecallBudgetDefaults.limit }), {
-      deadlineMs: deps.options?.memoryDeadlineMs ?? RecallBudgetDefaults.deadlineMs,
-      signal,
-    });
+    // The project's memories, and those of the users and teams the task was submitted for.
+    const request = RecallRequest.fromPartial({ tenant: task.tenant, project: task.project, scopes: task.memoryScopes, query, limit: deps.options?.recallLimit ?? RecallBudgetDefaults.limit });
+    const response = await deps.memory.recall(request, { deadlineMs: deps.options?.memoryDeadlineMs ?? RecallBudgetDefaults.deadlineMs, signal });
     const scored = response.memories.flatMap((m) =>
       m.memory ? [{ id: m.memory.id, kind: m.memory.kind, content: m.memory.content.replace(/\s+/g, ' ').trim(), score: m.score, why: m.why }] : [],
     );
     const fitted = fitRecallToBudget(scored, budget, (text) => countTokens(text));
     if (response.warning !== '') logger.warn('memory recall was degraded', { purpose, warning: response.warning });
-    logger.info('memory recalled', { purpose, recalled: scored.length, used: fitted.notes.length, tokens: fitted.tokens, budget, vectorSearch: response.vectorSearch });
+    logger.info('memory recalled', { purpose, scopes: task.memoryScopes, recalled: scored.length, used: fitted.notes.length, tokens: fitted.tokens, budget, vectorSearch: response.vectorSearch });
     await recordStep(invocation, task, purpose, summaryOf(purpose, fitted, budget, scored.length, response.warning), true, fitted.recalled);
     return fitted.notes;
   } catch (err) {

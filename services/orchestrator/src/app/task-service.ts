@@ -77,6 +77,7 @@ export class TaskService {
       project: task.project,
       intent: classified.intent.intent,
       workflow: task.workflow,
+      memoryScopes: task.memoryScopes,
       budgetUsd: task.budget.usd,
       budgetTokens: task.budget.tokens,
     });

@@ -26,6 +26,8 @@ export function toWork(task: TaskRecord, subtask: SubtaskRecord, runId: string, 
     project: task.project,
     // The executor recalls memories of the task's tenant only.
     tenant: task.tenant,
+    // And besides the project's, the preferences of the users and teams the task names.
+    ...(task.memoryScopes.length > 0 ? { memoryScopes: task.memoryScopes } : {}),
     budget: { usd: task.budget.usd, tokens: task.budget.tokens },
     ...(task.intent !== null ? { taskIntent: task.intent.intent } : {}),
     // After an escalation: Orion's hint, and the strategic model when it took the subtask over.

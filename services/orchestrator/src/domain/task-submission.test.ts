@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { TaskLimits } from '@maestro/contracts';
+import { MemoryScopeLimits, TaskLimits } from '@maestro/contracts';
 import { createCommandPolicy, parseCommandPrefixes, toPrefixRules } from '@maestro/agent';
 import { parseTenantRepoRoots, RepoSafetyErrorCodes, UserError } from '@maestro/runtime';
 import { FsRepoProbe } from '../store/fs-repo-probe.js';
@@ -53,6 +53,7 @@ describe('validateTaskSubmission', () => {
       idempotencyKey: null,
       budget: { usd: 0, tokens: 0 },
       workflow: undefined,
+      memoryScopes: [],
     });
   });
 
@@ -216,6 +217,47 @@ describe('validateTaskSubmission', () => {
     const valid = await validateTaskSubmission(input({ testCommand: ['tox', '-e', 'py3'] }), probe, { budget: { usd: 1, tokens: 1 }, commandPolicy });
     expect(valid.testCommand).toEqual(['tox', '-e', 'py3']);
     await expect(validateTaskSubmission(input({ testCommand: ['tox'] }), probe)).rejects.toThrow(/test_command: is refused by the command policy/);
+  });
+});
+
+describe('validateTaskSubmission of memory_scopes', () => {
+  it('keeps user and team scopes trimmed, in the order given, each once', async () => {
+    const valid = await validateTaskSubmission(input({ memoryScopes: [' user:alice ', 'team:platform', 'user:alice', 'team:platform\t'] }), probe);
+    expect(valid.memoryScopes).toEqual(['user:alice', 'team:platform']);
+    expect((await validateTaskSubmission(input(), probe)).memoryScopes).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown kind', ['user:alice', 'group:ops'], 'memory_scopes[1]', 'got "group:ops"'],
+    ['an empty id', ['team:'], 'memory_scopes[0]', 'got "team:"'],
+    ['a blank scope', ['user:alice', '  '], 'memory_scopes[1]', 'got "  "'],
+    ['an id with a space', ['user:al ice'], 'memory_scopes[0]', 'without spaces, commas or colons'],
+    ['an id over the limit', [`user:${'a'.repeat(MemoryScopeLimits.maxIdLength + 1)}`], 'memory_scopes[0]', '"user:<id>" or "team:<id>"'],
+  ])('refuses %s, naming the scope by its index', async (_what, memoryScopes, field, message) => {
+    const err = await rejection(validateTaskSubmission(input({ memoryScopes }), probe));
+    expect(err).toMatchObject({ field, code: 'INVALID_ARGUMENT', reason: 'invalid' });
+    expect(err.message.startsWith(`${field}: must be "user:<id>" or "team:<id>"`)).toBe(true);
+    expect(err.message).toContain(message);
+  });
+
+  it('refuses "project", whose memories are always recalled', async () => {
+    const err = await rejection(validateTaskSubmission(input({ memoryScopes: ['user:alice', ' project '] }), probe));
+    expect(err.field).toBe('memory_scopes[1]');
+    expect(err.message).toBe('memory_scopes[1]: must not be "project": the project\'s memories are always recalled; name only "user:<id>" or "team:<id>" scopes');
+  });
+
+  it(`takes at most MemoryScopeLimits.maxTaskScopes (${MemoryScopeLimits.maxTaskScopes}) scopes`, async () => {
+    const atLimit = Array.from({ length: MemoryScopeLimits.maxTaskScopes }, (_, i) => `user:u${i}`);
+    expect((await validateTaskSubmission(input({ memoryScopes: atLimit }), probe)).memoryScopes).toEqual(atLimit);
+    const err = await rejection(validateTaskSubmission(input({ memoryScopes: [...atLimit, 'team:one-more'] }), probe));
+    expect(err.field).toBe('memory_scopes');
+    expect(err.message).toBe(`memory_scopes: has ${MemoryScopeLimits.maxTaskScopes + 1} scopes; at most ${MemoryScopeLimits.maxTaskScopes} are allowed`);
+  });
+
+  it('refuses a NUL in a scope, naming it', async () => {
+    const err = await rejection(validateTaskSubmission(input({ memoryScopes: ['user:alice', 'team:a\u0000b'] }), probe));
+    expect(err.field).toBe('memory_scopes[1]');
+    expect(err.message).toContain('must not contain NUL');
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { CommandPolicyErrorCodes, defaultCommandPolicy, type CommandPolicy } from '@maestro/agent';
-import { TaskLimits, Tenants, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
+import { isMemoryScope, MEMORY_SCOPE_RULE, MemoryScopeLimits, PROJECT_SCOPE, TaskLimits, Tenants, WORKFLOW_NAME_PATTERN } from '@maestro/contracts';
 import {
   invalidField,
   isInsideRoots,
@@ -39,6 +39,11 @@ export interface TaskSubmissionInput {
    * belongs to `default`. Picks the repository roots when `tenantRepoRoots` are configured.
    */
   tenant?: string | undefined;
+  /**
+   * Whose preferences apply besides the project's: memory scopes `user:<id>` / `team:<id>`.
+   * @default [] (the project's memories only)
+   */
+  memoryScopes?: readonly string[] | undefined;
 }
 
 /** Defaults a submission takes from the orchestrator's configuration. */
@@ -83,6 +88,8 @@ export interface ValidTaskSubmission {
   budget: TaskBudget;
   /** The workflow named at submit; undefined when the intent is to pick it. */
   workflow: string | undefined;
+  /** Trimmed, each once, in the order given; never `project` (always recalled). */
+  memoryScopes: string[];
 }
 
 /** Checks the goal: required, not blank, at most `TaskLimits.goalMaxChars` characters. */
@@ -239,6 +246,34 @@ export function validateWorkflowName(workflow: string): string | undefined {
   return trimmed;
 }
 
+/** A caller's value in a message, cut so a huge one cannot swell it. */
+function quoted(value: string, maxChars = MemoryScopeLimits.maxIdLength + 8): string {
+  return JSON.stringify(value.length <= maxChars ? value : `${value.slice(0, maxChars)}…`);
+}
+
+/**
+ * Checks the memory scopes whose preferences apply to the task: at most
+ * `MemoryScopeLimits.maxTaskScopes` (every recall of the task sends them all), each a
+ * `user:<id>` or `team:<id>` scope once trimmed (naming `memory_scopes[i]`). `project` is
+ * refused rather than dropped: its memories are always recalled, so a caller naming it has
+ * misunderstood the field. Duplicates are dropped, keeping the first.
+ */
+export function validateMemoryScopes(scopes: readonly string[]): string[] {
+  if (scopes.length > MemoryScopeLimits.maxTaskScopes) {
+    throw invalidField('memory_scopes', `has ${scopes.length} scopes; at most ${MemoryScopeLimits.maxTaskScopes} are allowed`);
+  }
+  const out: string[] = [];
+  scopes.forEach((raw, i) => {
+    const scope = raw.trim();
+    if (scope === PROJECT_SCOPE) {
+      throw invalidField(`memory_scopes[${i}]`, `must not be "${PROJECT_SCOPE}": the project's memories are always recalled; name only "user:<id>" or "team:<id>" scopes`);
+    }
+    if (!isMemoryScope(scope)) throw invalidField(`memory_scopes[${i}]`, `must be "user:<id>" or "team:<id>" (memory scopes are ${MEMORY_SCOPE_RULE}, and "${PROJECT_SCOPE}" is always recalled); got ${quoted(raw)}`);
+    if (!out.includes(scope)) out.push(scope);
+  });
+  return out;
+}
+
 /**
  * Validates a whole submission, field by field in request order, and fills in the defaults.
  * Throws the first problem found as a `UserError` naming its field.
@@ -256,6 +291,7 @@ export async function validateTaskSubmission(
     project: input.project,
     idempotency_key: input.idempotencyKey,
     workflow: input.workflow,
+    memory_scopes: input.memoryScopes ?? [],
   });
   const goal = validateGoal(input.goal);
   // Stored as the real path: the same repository through a symlink is the same repo_path, and a
@@ -286,5 +322,6 @@ export async function validateTaskSubmission(
   }
   const budget = validateBudget(input.budget, defaults.budget);
   const workflow = validateWorkflowName(input.workflow);
-  return { goal, repoPath, testCommand, project, idempotencyKey: key === '' ? null : key, budget, workflow };
+  const memoryScopes = validateMemoryScopes(input.memoryScopes ?? []);
+  return { goal, repoPath, testCommand, project, idempotencyKey: key === '' ? null : key, budget, workflow, memoryScopes };
 }

@@ -91,6 +91,12 @@ export interface TaskRecord {
   idempotencyKey: string | null;
   /** The tenant the task belongs to: its run and its memories are that tenant's too. */
   tenant: string;
+  /**
+   * Whose preferences apply besides the project's (`user:<id>`, `team:<id>`), as submitted: every
+   * recall for the task (Orion's plan and review, each subtask's executor) names them. Empty for
+   * tasks stored before `0017_task_memory_scopes`.
+   */
+  memoryScopes: string[];
   /** The plan activity request whose plan is stored (at-least-once: a redelivery reuses it). */
   planWorkId: string | null;
   /** The review activity request whose verdict is stored. */

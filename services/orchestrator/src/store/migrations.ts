@@ -222,6 +222,11 @@ const statements0015 = [
 // The strategic model's answer of a task run on the read-only `explain` workflow; null for the rest.
 const statements0016 = [sql`alter table orchestrator.tasks add column answer text`];
 
+// Whose preferences apply to a task besides the project's (`user:<id>`, `team:<id>`), as submitted;
+// every recall for the task names them. A JSON array like the task's other lists; tasks that
+// existed get none, which is what they recalled with.
+const statements0017 = [sql`alter table orchestrator.tasks add column memory_scopes jsonb not null default '[]'`];
+
 /** Every migration of the schema, by name (sorted by name when applied). */
 export const orchestratorMigrations: Record<string, Migration> = {
   '0001_init': {
@@ -374,6 +379,14 @@ export const orchestratorMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await sql`alter table orchestrator.tasks drop column if exists answer`.execute(db);
+    },
+  },
+  '0017_task_memory_scopes': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of statements0017) await statement.execute(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await sql`alter table orchestrator.tasks drop column if exists memory_scopes`.execute(db);
     },
   },
 };

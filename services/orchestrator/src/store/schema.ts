@@ -30,6 +30,8 @@ export interface TasksTable {
   idempotency_key: string | null;
   /** The tenant the task belongs to (added by `0015_task_tenant`). */
   tenant: ColumnType<string, string | undefined, string>;
+  /** Memory scopes besides `project` whose preferences apply (added by `0017_task_memory_scopes`). */
+  memory_scopes: JSONColumnType<string[], string | undefined, string>;
   plan_work_id: string | null;
   review_work_id: string | null;
   /** The task branch's commit the review saw ('' none); null when not recorded (added by `0009_review_sha`). */

@@ -35,6 +35,8 @@ export interface NewTask {
   budget: TaskBudget;
   intent: TaskIntent | null;
   workflow: string;
+  /** Memory scopes besides `project` whose preferences apply, validated. @default [] */
+  memoryScopes?: readonly string[];
 }
 
 /** Fields of a task that change after submission. */

@@ -66,6 +66,8 @@ export interface TaskJson {
   /** The goal's classified intent, or null for tasks stored before intents were classified. */
   intent: { intent: string; confidence: number; reason: string } | null;
   workflow: string;
+  /** Whose preferences its agents recall besides the project's (`user:<id>`, `team:<id>`), as submitted. */
+  memoryScopes: string[];
   escalations: Array<{
     escalationId: string;
     subtaskId: string;
@@ -237,6 +239,7 @@ export function toTaskJson(task: Task): TaskJson {
     budget: { usd: task.budget?.usd ?? 0, tokens: task.budget?.tokens ?? 0 },
     intent: task.intent === '' ? null : { intent: task.intent, confidence: task.intentConfidence, reason: task.intentReason },
     workflow: task.workflow,
+    memoryScopes: [...task.memoryScopes],
     escalations: task.escalations.map((e) => ({
       escalationId: e.escalationId,
       subtaskId: e.subtaskId,

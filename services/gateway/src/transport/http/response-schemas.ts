@@ -70,6 +70,7 @@ export const taskSchema = closed({
   budget: closed({ usd: num, tokens: int }),
   intent: { ...closed({ intent: str, confidence: num, reason: str }), type: ['object', 'null'] },
   workflow: str,
+  memoryScopes: { ...strings, description: 'Whose preferences its agents recall besides the project\'s (`user:<id>`, `team:<id>`), as submitted; [] for none.' },
   escalations: {
     type: 'array',
     items: closed({ escalationId: str, subtaskId: str, attempt: int, reason: str, decision: str, decisionReason: str, at: nullableTime, packet: nullableObject }),

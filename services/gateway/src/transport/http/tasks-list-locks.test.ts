@@ -32,7 +32,7 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 }
 
 async function submit(goal: string): Promise<string> {
-  const task = await fakes.orchestrator.submitTask({ tenant: 'default', goal, repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+  const task = await fakes.orchestrator.submitTask({ tenant: 'default', goal, repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] });
   return task.id;
 }
 
@@ -91,7 +91,7 @@ describe('GET /v1/tasks', () => {
 describe('GET /v1/locks', () => {
   it('shows the leases (fencing tokens as strings) and waiters of the tenant\'s tasks, filtered by concern prefix', async () => {
     const taskId = await submit('Add a flag');
-    const elsewhere = await fakes.orchestrator.submitTask({ tenant: 'globex', goal: 'Not ours', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '' });
+    const elsewhere = await fakes.orchestrator.submitTask({ tenant: 'globex', goal: 'Not ours', repoPath: repo, testCommand: [], project: '', idempotencyKey: '', budget: undefined, workflow: '', memoryScopes: [] });
     fakes.locks.grant(`executor:executor-1:${taskId}:s1`, ['file:/srv/a/src/cli.ts'], 30_000);
     fakes.locks.grant(`executor:executor-2:${taskId}:s9`, ['file:/srv/b/README.md'], 30_000);
     fakes.locks.queue(`executor:executor-3:${taskId}:s2`, ['file:/srv/a/src/cli.ts'], 60_000);

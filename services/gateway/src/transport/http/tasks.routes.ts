@@ -9,6 +9,7 @@ import { toAgentStepJson, toTaskCostJson, toTaskJson, toTaskUsageJson, type Task
 import { explainPattern, withFieldNames } from './error-handler.js';
 import { idParamsSchema, idPattern, nonBlank, pageTokenSchema, type IdParams } from './schemas.js';
 import { agentStepSchema, errorResponses, listedTaskSchema, ok, taskSchema, taskWithUsageSchema } from './response-schemas.js';
+import { requireTaskMemoryScopes, taskMemoryScopesSchema } from './task-memory-scopes.js';
 
 const tags = ['tasks'];
 
@@ -24,6 +25,8 @@ export interface SubmitTaskBody {
   idempotencyKey?: string;
   budget?: { usd?: number; tokens?: number };
   workflow?: string;
+  /** Whose preferences apply besides the project's: `user:<id>`, `team:<id>`. */
+  memoryScopes?: string[];
 }
 
 const submitTaskSchema = {
@@ -66,6 +69,7 @@ const submitTaskSchema = {
         maxLength: TaskLimits.workflowMaxChars,
         pattern: explainPattern(WORKFLOW_NAME_PATTERN, 'must be a workflow definition name'),
       },
+      memoryScopes: taskMemoryScopesSchema,
     },
   },
 } as const;
@@ -189,6 +193,7 @@ export function registerTaskRoutes(app: FastifyInstance, orchestrator: Orchestra
       idempotencyKey: body.idempotencyKey ?? '',
       budget: body.budget !== undefined ? { usd: body.budget.usd ?? 0, tokens: body.budget.tokens ?? 0 } : undefined,
       workflow: body.workflow ?? '',
+      memoryScopes: requireTaskMemoryScopes(body.memoryScopes),
     });
     return reply.code(201).header('location', `/v1/tasks/${encodeURIComponent(task.id)}`).send(toTaskJson(task));
   });

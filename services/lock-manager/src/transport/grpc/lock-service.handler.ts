@@ -57,9 +57,11 @@ export function createLockServiceHandlers({ store, events }: LockServiceDeps): L
 
     release: unary(async (request, ctx) => {
       const spec = validateRelease(request);
+      // Throws LOCK_NOT_HELD for another owner's lease or an id the store never granted.
       const lease = await store.release(spec);
       if (!lease) {
-        ctx.logger.info('lock release found no lease', { leaseId: spec.leaseId, owner: spec.owner });
+        // It ended already (released or expired): a retried release is answered, not refused.
+        ctx.logger.info('lock release found the lease ended already', { leaseId: spec.leaseId, owner: spec.owner });
         return { released: false };
       }
       ctx.logger.debug('lock released', { leaseId: lease.leaseId, owner: lease.owner, concerns: lease.concerns });

@@ -77,6 +77,7 @@ export function toTaskMessage({ task, subtasks, escalations, branchTip }: TaskWi
     intentConfidence: task.intent?.confidence ?? 0,
     intentReason: task.intent?.reason ?? '',
     workflow: task.workflow,
+    memoryScopes: task.memoryScopes,
     escalations: (escalations ?? []).map(toTaskEscalationMessage),
     delivery: deliveryMessage(deliveryView(task, branchTip)),
   };

@@ -46,6 +46,11 @@ export interface SubmitTaskRequest {
    * only for internal service callers, meaning every tenant (see docs/tenants.md).
    */
   tenant: string;
+  /**
+   * Whose preferences apply to this task, besides the project's: memory scopes "user:<id>" or
+   * "team:<id>" (at most 8). Orion and the executors recall from these and "project".
+   */
+  memoryScopes: string[];
 }
 
 /** What a task may spend on models. A limit of 0 means none. */
@@ -214,6 +219,8 @@ export interface Task {
    * (the `explain` workflow); empty otherwise.
    */
   answer: string;
+  /** The memory scopes (besides "project") its agents recall from, as submitted. */
+  memoryScopes: string[];
 }
 
 export interface ListAgentStepsRequest {
@@ -354,6 +361,7 @@ function createBaseSubmitTaskRequest(): SubmitTaskRequest {
     budget: undefined,
     workflow: "",
     tenant: "",
+    memoryScopes: [],
   };
 }
 
@@ -382,6 +390,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.tenant !== "") {
       writer.uint32(66).string(message.tenant);
+    }
+    for (const v of message.memoryScopes) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -463,6 +474,14 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.tenant = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.memoryScopes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -497,6 +516,11 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
       budget: isSet(object.budget) ? Budget.fromJSON(object.budget) : undefined,
       workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
       tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
+      memoryScopes: globalThis.Array.isArray(object?.memoryScopes)
+        ? object.memoryScopes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.memory_scopes)
+        ? object.memory_scopes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -526,6 +550,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     if (message.tenant !== "") {
       obj.tenant = message.tenant;
     }
+    if (message.memoryScopes?.length) {
+      obj.memoryScopes = message.memoryScopes;
+    }
     return obj;
   },
 
@@ -544,6 +571,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
       : undefined;
     message.workflow = object.workflow ?? "";
     message.tenant = object.tenant ?? "";
+    message.memoryScopes = object.memoryScopes?.map((e) => e) || [];
     return message;
   },
 };
@@ -1748,6 +1776,7 @@ function createBaseTask(): Task {
     delivery: undefined,
     tenant: "",
     answer: "",
+    memoryScopes: [],
   };
 }
 
@@ -1815,6 +1844,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.answer !== "") {
       writer.uint32(170).string(message.answer);
+    }
+    for (const v of message.memoryScopes) {
+      writer.uint32(178).string(v!);
     }
     return writer;
   },
@@ -2000,6 +2032,14 @@ export const Task: MessageFns<Task> = {
             message.answer = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.memoryScopes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2075,6 +2115,11 @@ export const Task: MessageFns<Task> = {
       delivery: isSet(object.delivery) ? TaskDelivery.fromJSON(object.delivery) : undefined,
       tenant: isSet(object.tenant) ? globalThis.String(object.tenant) : "",
       answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
+      memoryScopes: globalThis.Array.isArray(object?.memoryScopes)
+        ? object.memoryScopes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.memory_scopes)
+        ? object.memory_scopes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2143,6 +2188,9 @@ export const Task: MessageFns<Task> = {
     if (message.answer !== "") {
       obj.answer = message.answer;
     }
+    if (message.memoryScopes?.length) {
+      obj.memoryScopes = message.memoryScopes;
+    }
     return obj;
   },
 
@@ -2176,6 +2224,7 @@ export const Task: MessageFns<Task> = {
       : undefined;
     message.tenant = object.tenant ?? "";
     message.answer = object.answer ?? "";
+    message.memoryScopes = object.memoryScopes?.map((e) => e) || [];
     return message;
   },
 };
