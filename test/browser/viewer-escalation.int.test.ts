@@ -12,16 +12,16 @@
  * the router's ledger has it; a model step's tokens in / cached / out; and the recall step with
  * the stored preference. Screenshots go to test/browser/artifacts/ (`escalation-*`).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from '../e2e/harness.js';
+import { browserArtifacts, checkBrowserPrerequisites, launchSignedInViewer } from './browser-harness.js';
 
 jest.setTimeout(300_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = join(repoRoot, 'test', 'browser', 'artifacts');
+const artifacts = browserArtifacts;
 const workdir = mkdtempSync(join(tmpdir(), 'maestro-browser-escalation-'));
 const escalationScript = join(repoRoot, 'examples', 'scripts', 'escalation-script.json');
 /** The sample repository's project, as the escalation e2e test names it. */
@@ -108,19 +108,9 @@ async function openRunPage(): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)`);
-  if (!existsSync(join(repoRoot, 'packages', 'web', 'dist', 'index.html'))) throw new Error('the viewer is not built: run make build');
-  mkdirSync(artifacts, { recursive: true });
+  checkBrowserPrerequisites();
   e2e = await startE2eCluster({ scriptPath: escalationScript, executors: 1 });
-  context = await chromium.launchPersistentContext(join(workdir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 1000 },
-  });
-  // Signed in as the viewer keeps it: the operator key in each tab's sessionStorage. Runs in the
-  // page, where `sessionStorage` is the browser's (this file is type-checked without the DOM library).
-  await context.addInitScript((key: string) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('maestro.apiKey', key), e2e.apiKey);
+  context = await launchSignedInViewer(join(workdir, 'chromium-profile'), e2e.apiKey);
 });
 
 afterAll(async () => {

@@ -16,20 +16,20 @@
  * a time: the time until the last step showed is printed only.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { connectBus, type Bus } from '@maestro/bus';
 import { Subjects, WorkStepEventSchema, type WorkStepEvent } from '@maestro/contracts';
 import { createSilentLogger } from '@maestro/runtime';
 import { testServers } from '@maestro/testing';
 import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from '../e2e/harness.js';
+import { browserArtifacts, checkBrowserPrerequisites, launchSignedInViewer } from './browser-harness.js';
 
 jest.setTimeout(240_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const artifacts = join(repoRoot, 'test', 'browser', 'artifacts');
+const artifacts = browserArtifacts;
 const workdir = mkdtempSync(join(tmpdir(), 'maestro-browser-large-'));
 /** The demo script answers any question (its `answer` rule) and plans nothing. */
 const demoScriptPath = join(repoRoot, 'examples', 'scripts', 'demo-script.json');
@@ -155,20 +155,10 @@ async function scrollTimeline(page: Page, where: 'top' | 'end'): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)`);
-  if (!existsSync(join(repoRoot, 'packages', 'web', 'dist', 'index.html'))) throw new Error('the viewer is not built: run make build');
-  mkdirSync(artifacts, { recursive: true });
+  checkBrowserPrerequisites();
   e2e = await startE2eCluster({ scriptPath: demoScriptPath, executors: 1, executorConcurrency: 1, env: { MAESTRO_BUS_SIGNING_KEY: signingKey } });
   signedBus = await connectBus({ url: testServers.natsUrl, name: 'executor-1', logger: createSilentLogger(), namespace: e2e.bus.namespace.name, signing: { key: signingKey } });
-  context = await chromium.launchPersistentContext(join(workdir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 1000 },
-  });
-  // Signed in as the viewer keeps it: the operator key in each tab's sessionStorage. Runs in the
-  // page, where `sessionStorage` is the browser's (this file is type-checked without the DOM library).
-  await context.addInitScript((key: string) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('maestro.apiKey', key), e2e.apiKey);
+  context = await launchSignedInViewer(join(workdir, 'chromium-profile'), e2e.apiKey);
 });
 
 afterAll(async () => {

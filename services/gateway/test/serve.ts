@@ -17,3 +17,22 @@ export async function serve(deps: GatewayDeps): Promise<ServedApp> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
 }
+
+/** What {@link callJson} got back: the status and the parsed JSON body. */
+export interface JsonReply {
+  status: number;
+  // Tests read whatever shape the route answers.
+  body: any;
+}
+
+/**
+ * One request to `app` with `fetch` (a test's authenticated fetch), a JSON body when given, and
+ * the reply's status and JSON body.
+ */
+export async function callJson(fetch: typeof globalThis.fetch, app: ServedApp, method: string, path: string, body?: unknown): Promise<JsonReply> {
+  const response = await fetch(`${app.url}${path}`, {
+    method,
+    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: await response.json() };
+}

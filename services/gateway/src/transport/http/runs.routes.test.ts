@@ -1,5 +1,5 @@
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
-import { serve, type ServedApp } from '../../../test/serve.js';
+import { callJson, serve, type JsonReply, type ServedApp } from '../../../test/serve.js';
 import { authedFetch } from '../../../test/auth.js';
 
 // Every request sends the test admin key (the app authenticates all but its public routes).
@@ -18,13 +18,7 @@ afterEach(async () => {
   await app.close();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${app.url}${path}`, {
-    method,
-    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const call = (method: string, path: string, body?: unknown): Promise<JsonReply> => callJson(fetch, app, method, path, body);
 
 describe('/v1/runs', () => {
   it('lists runs newest first without history, filtered, a page at a time', async () => {

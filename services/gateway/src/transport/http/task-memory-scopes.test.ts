@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MemoryScopeLimits } from '@maestro/contracts';
 import type { UserError } from '@maestro/runtime';
 import { createFakeUpstreams, depsOf, type FakeUpstreams } from '../../../test/fakes/index.js';
-import { serve, type ServedApp } from '../../../test/serve.js';
+import { callJson, serve, type JsonReply, type ServedApp } from '../../../test/serve.js';
 import { authedFetch } from '../../../test/auth.js';
 import { requireTaskMemoryScopes } from './task-memory-scopes.js';
 
@@ -29,13 +29,7 @@ afterAll(async () => {
   await app.close();
 });
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${app.url}${path}`, {
-    method,
-    ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const call = (method: string, path: string, body?: unknown): Promise<JsonReply> => callJson(fetch, app, method, path, body);
 
 const submit = (memoryScopes: unknown) => call('POST', '/v1/tasks', { goal: 'Add a flag', repoPath: repo, memoryScopes });
 
