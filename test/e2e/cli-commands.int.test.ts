@@ -3,16 +3,18 @@
  * a user runs them against a live gateway (a harness cluster with scripted models, cheaper than
  * `maestro up`, which cli.int covers): `run --json` prints JSON lines ending in the outcome;
  * `cancel` stops a task held in the middle of a subtask (the `run` following it ends with
- * exit 1 and `cancelled`) and refuses an unknown id plainly; `defs get`, `defs put` (a new
- * version, and an invalid document refused naming the path at fault, nothing stored) and
- * `defs diff`.
+ * exit 1 and `cancelled`) and refuses an unknown id plainly; `logs --follow` started while a
+ * task is held at a gate prints its state changes and the agent steps taken after it started,
+ * and exits 0 on its own when the run ends; `defs get`, `defs put` (a new version, and an invalid
+ * document refused naming the path at fault, nothing stored) and `defs diff`.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Subjects, WorkStepEventSchema, type WorkStepEvent } from '@maestro/contracts';
-import { runToEnd, waitUntil, type RunResult } from '@maestro/testing';
+import { runToEnd, waitFor, waitUntil, type RunResult } from '@maestro/testing';
 import { getJson, repoRoot, startE2eCluster, writeE2eScript, type E2eCluster } from './harness.js';
 
 jest.setTimeout(180_000);
@@ -21,28 +23,39 @@ const main = join(repoRoot, 'packages', 'cli', 'dist', 'main.js');
 const holdScript = join(repoRoot, 'examples', 'scripts', 'hold-until-file.mjs');
 /** Marks the goal of the task the cancel test holds at the gate (its plan rule looks for it). */
 const HOLD_MARKER = '[cli-cancel-hold]';
-/** How long the held agent waits at the gate: just under the exec tool's 120 s limit; the test cancels long before. */
+/** Marks the goal of the task the logs test holds at its own gate (the cancel test opens the other for good). */
+const FOLLOW_MARKER = '[cli-logs-follow-hold]';
+/** How long a held agent waits at its gate: just under the exec tool's 120 s limit; the tests open or cancel long before. */
 const GATE_HOLD_MS = 110_000;
 
 /** A scratch directory: the gate file, the definition documents. */
 const scratch = mkdtempSync(join(tmpdir(), 'maestro-cli-commands-'));
 const gateFile = join(scratch, 'gate-open');
+const followGateFile = join(scratch, 'follow-gate-open');
 
 /**
- * The scripted models: a goal carrying {@link HOLD_MARKER} plans one subtask whose agent writes
- * a file and then waits at the gate; any other goal plans one that writes and commits a file.
+ * The scripted models: a goal carrying {@link HOLD_MARKER} (or {@link FOLLOW_MARKER}) plans one
+ * subtask whose agent writes a file, waits at the gate (its own gate) and then commits the file;
+ * any other goal plans one that writes and commits a file.
  */
 function writeScript(): string {
   const planOf = (name: string) => ({ subtasks: [{ id: 's1', title: `Create src/${name}.js`, instructions: `Export ${name}().`, files: [`src/${name}.js`] }] });
   const write = (name: string) => ({ toolCalls: [{ name: 'fs.write', arguments: { path: `src/${name}.js`, content: `export function ${name}() {\n  return '${name}';\n}\n` } }] });
   const commit = (name: string) => ({ toolCalls: [{ name: 'git.commit', arguments: { message: `Add ${name}`, paths: [`src/${name}.js`] } }] });
-  return writeE2eScript('cli commands e2e: one subtask per task, the held one waiting at a gate', [
+  const holdAt = (gate: string) => ({ toolCalls: [{ name: 'exec', arguments: { argv: ['node', holdScript, gate, String(GATE_HOLD_MS)] } }] });
+  return writeE2eScript('cli commands e2e: one subtask per task, the held ones waiting at a gate', [
     { name: 'plan-held', when: { intent: 'plan', contains: HOLD_MARKER }, turns: [{ content: JSON.stringify(planOf('held')) }] },
+    { name: 'plan-followed', when: { intent: 'plan', contains: FOLLOW_MARKER }, turns: [{ content: JSON.stringify(planOf('followed')) }] },
     { name: 'plan', when: { intent: 'plan' }, turns: [{ content: JSON.stringify(planOf('alpha')) }] },
     {
       name: 'code-held',
       when: { intent: 'code', contains: 'Create src/held.js' },
-      turns: [write('held'), { toolCalls: [{ name: 'exec', arguments: { argv: ['node', holdScript, gateFile, String(GATE_HOLD_MS)] } }] }, commit('held'), { content: 'Added held.' }],
+      turns: [write('held'), holdAt(gateFile), commit('held'), { content: 'Added held.' }],
+    },
+    {
+      name: 'code-followed',
+      when: { intent: 'code', contains: 'Create src/followed.js' },
+      turns: [write('followed'), holdAt(followGateFile), commit('followed'), { content: 'Added followed.' }],
     },
     { name: 'code-alpha', when: { intent: 'code', contains: 'Create src/alpha.js' }, turns: [write('alpha'), commit('alpha'), { content: 'Added alpha.' }] },
     { name: 'review', when: { intent: 'review' }, turns: [{ content: JSON.stringify({ approved: true, summary: 'the helper is added' }) }] },
@@ -52,15 +65,55 @@ function writeScript(): string {
 let e2e: E2eCluster;
 let scriptPath = '';
 
-/** Runs `maestro <args>` from the built dist against the harness cluster's gateway, with its operator key. */
-function maestro(args: string[], timeoutMs = 150_000): Promise<RunResult> {
-  const env = {
+/** The environment `maestro` runs with: the harness cluster's gateway and its operator key. */
+function maestroEnv(): NodeJS.ProcessEnv {
+  return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: process.env['HOME'] ?? '/tmp',
     MAESTRO_GATEWAY_URL: e2e.gateway,
     MAESTRO_API_KEY: e2e.apiKey,
   };
-  return runToEnd(process.execPath, [main, ...args], { env, cwd: scratch, timeoutMs });
+}
+
+/** Runs `maestro <args>` from the built dist against the harness cluster's gateway, with its operator key. */
+function maestro(args: string[], timeoutMs = 150_000): Promise<RunResult> {
+  return runToEnd(process.execPath, [main, ...args], { env: maestroEnv(), cwd: scratch, timeoutMs });
+}
+
+/** A `maestro` command still running: what it has printed so far, and how it ends. */
+interface RunningMaestro {
+  stdout(): string;
+  /** Resolves when it has exited; rejects (after SIGKILL) if it runs past its time limit. */
+  ended: Promise<RunResult>;
+}
+
+/**
+ * Starts `maestro <args>` as {@link maestro} does, without waiting for it: for a command that
+ * follows a task, whose output the test reads while the task goes on.
+ */
+function startMaestro(args: string[], timeoutMs = 150_000): RunningMaestro {
+  const child = spawn(process.execPath, [main, ...args], { env: maestroEnv(), cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ended = new Promise<RunResult>((resolveEnd, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`maestro ${args.join(' ')} did not end in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolveEnd({ code, stdout, stderr });
+    });
+  });
+  // Awaited by the test; handled here too, so a failure before that is not an unhandled rejection.
+  ended.catch(() => undefined);
+  return { stdout: () => stdout, ended };
 }
 
 /** The lines of `stdout`, each parsed as JSON (a line that is not JSON fails the test with the line). */
@@ -101,6 +154,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // A held agent is let go before its executor is stopped.
   writeFileSync(gateFile, 'open\n');
+  writeFileSync(followGateFile, 'open\n');
   await e2e?.stop();
   rmSync(scratch, { recursive: true, force: true });
   rmSync(join(scriptPath, '..'), { recursive: true, force: true });
@@ -188,6 +242,85 @@ it('maestro cancel stops a running task (its follower exits 1, cancelled); an un
   const unknownId = randomUUID();
   const unknown = await maestro(['cancel', unknownId]);
   expect(unknown).toEqual({ code: 1, stdout: '', stderr: `maestro cancel: task ${unknownId} does not exist\n` });
+});
+
+it('maestro logs --follow started while a task runs prints its live states and steps and exits 0 when it ends', async () => {
+  const steps: WorkStepEvent[] = [];
+  const sub = e2e.bus.subscribe(Subjects.workStep, WorkStepEventSchema, (e) => steps.push(e));
+  try {
+    // The task is submitted in one terminal (its `run` follows it too) and its logs followed from another.
+    const submitting = startMaestro(['run', `Add the followed helper ${FOLLOW_MARKER}`, '--repo', e2e.repo, '--json']);
+    const taskId = await waitFor(
+      'the submitted task id',
+      () => {
+        const first = submitting.stdout().split('\n')[0] ?? '';
+        if (!first.endsWith('}')) return undefined;
+        return String(((JSON.parse(first) as Record<string, unknown>)['task'] as Record<string, unknown>)['id']);
+      },
+      60_000,
+    );
+    const stepsOfTask = (tool: string) => steps.filter((e) => e.taskId === taskId && e.kind === 'tool' && e.tool === tool);
+    // The agent has written its file and waits at the gate.
+    await waitUntil('the held agent past its write', () => stepsOfTask('fs.write').some((e) => e.ok), 120_000);
+    expect((await getJson(`${e2e.gateway}/v1/tasks/${taskId}`))['status']).toBe('running');
+
+    // Bounded below the test's own limit, so a follower that never ends fails with what it printed.
+    const follower = startMaestro(['logs', taskId, '--follow'], 90_000);
+    // Following: it has replayed the run so far, up to the agent's write.
+    await waitUntil('the follower to show the recorded write', () => follower.stdout().includes(' tool fs.write: '), 60_000);
+    // Still at the gate (an exec step is published when its command ends): whatever comes next happens after the follower started.
+    expect(stepsOfTask('exec')).toEqual([]);
+    const beforeGate = follower.stdout();
+    expect(beforeGate).not.toContain(' tool exec');
+    expect(beforeGate).not.toContain('run      finished');
+
+    writeFileSync(followGateFile, 'open\n');
+    const followed = await follower.ended;
+    // It ends on its own when the run does (the usage: "until it ends"), no Ctrl-C needed.
+    expect({ code: followed.code, stderr: followed.stderr }).toEqual({ code: 0, stderr: '' });
+    const submitted = await submitting.ended;
+    expect(submitted.code).toBe(0);
+    const outcome = jsonLines(submitted.stdout).pop();
+    expect(outcome).toEqual(expect.objectContaining({ type: 'result', taskId, status: 'succeeded', exitCode: 0 }));
+
+    // One line per event, each stamped with the time it was printed.
+    const lines = followed.stdout.trimEnd().split('\n');
+    expect(lines.filter((line) => !/^\d\d:\d\d:\d\d \S/.test(line))).toEqual([]);
+    const texts = lines.map((line) => line.slice(9));
+    // Replayed first: the run so far, up to the agent's write at the gate.
+    const replayedCount = beforeGate.trimEnd().split('\n').length;
+    const replayed = texts.slice(0, replayedCount);
+    expect(replayed).toEqual(
+      expect.arrayContaining([
+        'state    intake → preflight  (on activity.done)',
+        'state    preflight → plan  (on activity.done)',
+        'state    plan → code  (on activity.done)',
+        expect.stringMatching(/^step     s1 #\d+ tool fs\.write: /),
+      ]),
+    );
+    // Then, live, what happened after it started: the agent's steps past the gate (in the order
+    // it took them), its subtask's end and the run's last state changes (in the order they happened).
+    const live = texts.slice(replayedCount);
+    const shown = {
+      exec: /^step     s1 #\d+ tool exec: /,
+      commit: /^step     s1 #\d+ tool git\.commit: /,
+      subtaskEnd: /^subtask  s1 succeeded on \S+ — commit [0-9a-f]{10}$/,
+      toReview: /^state    code → review {2}\(on activity\.done\)$/,
+      toDone: /^state    review → done {2}\(on activity\.done\)$/,
+    };
+    const at = Object.fromEntries(Object.entries(shown).map(([name, pattern]) => [name, live.findIndex((text) => pattern.test(text))]));
+    // The lines are in the failure message when one is missing.
+    expect({ missing: Object.keys(at).filter((name) => at[name] === -1), live }).toEqual({ missing: [], live });
+    const { exec, commit, toReview, toDone } = at as Record<keyof typeof shown, number>;
+    expect(exec).toBeLessThan(commit);
+    expect(toReview).toBeLessThan(toDone);
+    // The last line is the end of the run, and it is shown once.
+    expect(texts[texts.length - 1]).toBe('run      finished: done in state done');
+    expect(texts.filter((text) => text.startsWith('run      finished'))).toHaveLength(1);
+  } finally {
+    sub.unsubscribe();
+    writeFileSync(followGateFile, 'open\n');
+  }
 });
 
 it('maestro defs get, put (a new version; an invalid document refused at its path, nothing stored) and diff', async () => {
