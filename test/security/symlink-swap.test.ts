@@ -9,7 +9,7 @@
  * confined-write.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDefaultToolRegistry, type ToolContext, type ToolObservation } from '@maestro/agent';
@@ -48,16 +48,30 @@ function reset(): void {
   writeFileSync(path.join(outside, 'a.txt'), `${marker}\n`);
 }
 
-/** `a.txt` becomes a link to the sentinel. */
+/**
+ * `a.txt` becomes a link to the sentinel in one step, as an attacker swaps it: the link is made
+ * aside and renamed over the file (a tool that writes `a.txt` meanwhile cannot make it fail).
+ */
 function swapFile(): void {
-  unlinkSync(path.join(ws, 'a.txt'));
-  symlinkSync(path.join(outside, 'a.txt'), path.join(ws, 'a.txt'));
+  const aside = path.join(ws, `.swap-${randomUUID()}`);
+  symlinkSync(path.join(outside, 'a.txt'), aside);
+  renameSync(aside, path.join(ws, 'a.txt'));
 }
 
-/** `sub/` becomes a link to the outside directory. */
+/**
+ * `sub/` becomes a link to the outside directory: the directory is moved away and the link put
+ * in its place; when a tool made `sub/` again in between, that one is moved away too.
+ */
 function swapParent(): void {
-  renameSync(path.join(ws, 'sub'), path.join(ws, `sub-${randomUUID()}`));
-  symlinkSync(outside, path.join(ws, 'sub'));
+  for (let attempt = 1; ; attempt++) {
+    renameSync(path.join(ws, 'sub'), path.join(ws, `sub-${randomUUID()}`));
+    try {
+      symlinkSync(outside, path.join(ws, 'sub'));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw err;
+    }
+  }
 }
 
 /** Waits `turns` turns of the event loop, so the swap lands at a different point of the tool's work. */
