@@ -5,12 +5,12 @@
  *   attempt, and the task succeeds listing the escalation;
  * - a plan reply that does not parse is asked again, and the task succeeds.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EscalationDecidedEventSchema, EscalationRaisedEventSchema, Subjects, type EscalationDecidedEvent, type EscalationRaisedEvent } from '@maestro/contracts';
 import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
+import { expectFixOnTaskBranch } from './task-branch-checks.js';
 
 jest.setTimeout(240_000);
 
@@ -63,19 +63,7 @@ describe('the escalation demo', () => {
     expect(history.filter((t) => t['note'] !== true).map((t) => t['toState'])).toEqual(['preflight', 'plan', 'code', 'review', 'done']);
 
     // The commit is on the task's branch (`maestro/<taskId>`); the user's branch is untouched.
-    const branch = `maestro/${String(task['id'])}`;
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: e2e.repo, encoding: 'utf8' }).trim();
-    expect(git('show', `${branch}:src/divide.js`)).toContain('RangeError');
-    expect(git('log', '--format=%s', `${e2e.baseSha}..${branch}`)).toBe('Add divide() with tests');
-    expect(git('rev-parse', 'HEAD')).toBe(e2e.baseSha);
-    // The task branch's tests pass, in a checkout of it.
-    const checkout = mkdtempSync(join(tmpdir(), 'maestro-e2e-branch-'));
-    try {
-      git('worktree', 'add', '--detach', '-q', checkout, branch);
-      execFileSync('npm', ['test'], { cwd: checkout, stdio: 'pipe' });
-    } finally {
-      git('worktree', 'remove', '--force', checkout);
-    }
+    expectFixOnTaskBranch(e2e, String(task['id']), { file: 'src/divide.js', contains: 'RangeError', subjects: 'Add divide() with tests' });
   });
 });
 

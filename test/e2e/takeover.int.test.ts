@@ -9,12 +9,10 @@
  * told apart by the model name each tier's spec gives the scripted provider, which every model
  * step records.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EscalationDecidedEventSchema, Subjects, type EscalationDecidedEvent } from '@maestro/contracts';
 import { getJson, postJson, repoRoot, startE2eCluster, waitForTaskEnd, type E2eCluster } from './harness.js';
+import { expectFixOnTaskBranch } from './task-branch-checks.js';
 
 jest.setTimeout(240_000);
 
@@ -75,17 +73,6 @@ describe('a subtask Orion takes over', () => {
     expect(usage?.byModel.map((m) => m['model'])).toEqual([`scripted:${STRATEGIC_MODEL}`, `scripted:${TACTICAL_MODEL}`]);
 
     // The strategic model's fix is committed on the task's branch; the user's branch is untouched.
-    const branch = `maestro/${taskId}`;
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: e2e.repo, encoding: 'utf8' }).trim();
-    expect(git('show', `${branch}:src/divide.js`)).toContain('RangeError');
-    expect(git('log', '--format=%s', `${e2e.baseSha}..${branch}`)).toBe('Add divide() with tests');
-    expect(git('rev-parse', 'HEAD')).toBe(e2e.baseSha);
-    const checkout = mkdtempSync(join(tmpdir(), 'maestro-e2e-branch-'));
-    try {
-      git('worktree', 'add', '--detach', '-q', checkout, branch);
-      execFileSync('npm', ['test'], { cwd: checkout, stdio: 'pipe' });
-    } finally {
-      git('worktree', 'remove', '--force', checkout);
-    }
+    expectFixOnTaskBranch(e2e, taskId, { file: 'src/divide.js', contains: 'RangeError', subjects: 'Add divide() with tests' });
   });
 });
